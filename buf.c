@@ -1,0 +1,121 @@
+/* buf.c - bounded growable buffer (see buf.h for the contract). */
+#include "buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void buf_init(struct buf *b, size_t max)
+{
+	b->p = NULL;
+	b->len = b->cap = 0;
+	b->max = max;
+}
+
+int buf_reserve(struct buf *b, size_t extra)
+{
+	size_t need, ncap;
+	char *np;
+
+	if (extra > (size_t)-1 / 2 - b->len)
+		return -1;
+	need = b->len + extra;
+	if (b->max && need > b->max)
+		return -1;
+	if (need <= b->cap && b->p)
+		return 0;
+	ncap = b->cap ? b->cap : 64;
+	while (ncap < need)
+		ncap *= 2;
+	if (b->max && ncap > b->max)
+		ncap = b->max;
+	np = realloc(b->p, ncap + 1);
+	if (!np)
+		return -1;
+	b->p = np;
+	b->cap = ncap;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+int buf_append(struct buf *b, const void *p, size_t n)
+{
+	if (buf_reserve(b, n) < 0)
+		return -1;
+	if (n)
+		memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+int buf_putc(struct buf *b, char c)
+{
+	return buf_append(b, &c, 1);
+}
+
+int buf_puts(struct buf *b, const char *s)
+{
+	return buf_append(b, s, strlen(s));
+}
+
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	int n;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0 || buf_reserve(b, (size_t)n) < 0)
+		return -1;
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+int buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = buf_vprintf(b, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+void buf_consume(struct buf *b, size_t n)
+{
+	if (n >= b->len) {
+		b->len = 0;
+	} else {
+		memmove(b->p, b->p + n, b->len - n);
+		b->len -= n;
+	}
+	if (b->p)
+		b->p[b->len] = '\0';
+}
+
+void buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->p)
+		b->p[0] = '\0';
+}
+
+void buf_free(struct buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+char *buf_steal(struct buf *b)
+{
+	char *p = b->p;
+
+	b->p = NULL;
+	b->len = b->cap = 0;
+	return p;
+}

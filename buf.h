@@ -1,0 +1,33 @@
+/* buf.h - a growable byte buffer with an upper bound.
+ *
+ * Used at the edges (send queues, message reassembly, reply building).
+ * Every append fails cleanly (-1, nothing changed) past `max` bytes or when
+ * memory runs out, so a hostile peer can only ever cost its own connection.
+ * The data is always NUL-terminated for convenience (not counted in len). */
+#ifndef NESTD_BUF_H
+#define NESTD_BUF_H
+
+#include <stddef.h>
+#include <stdarg.h>
+
+struct buf {
+	char *p;        /* data, NUL-terminated when non-NULL */
+	size_t len;     /* bytes in use */
+	size_t cap;     /* bytes allocated (excluding the terminator) */
+	size_t max;     /* 0: no bound */
+};
+
+void buf_init(struct buf *b, size_t max);
+int  buf_reserve(struct buf *b, size_t extra);     /* room for len+extra */
+int  buf_append(struct buf *b, const void *p, size_t n);
+int  buf_putc(struct buf *b, char c);
+int  buf_puts(struct buf *b, const char *s);
+int  buf_printf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int  buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+void buf_consume(struct buf *b, size_t n);         /* drop n bytes from the front */
+void buf_reset(struct buf *b);                     /* len = 0, keep memory */
+void buf_free(struct buf *b);                      /* release memory, len = 0 */
+char *buf_steal(struct buf *b);                    /* hand over p; b becomes empty */
+
+#endif

@@ -1,0 +1,48 @@
+/* config.h - every limit and default of nestd, named in one place.
+ *
+ * Change a bound here and every module that enforces it follows; nothing
+ * else in the tree spells these numbers. */
+#ifndef NESTD_CONFIG_H
+#define NESTD_CONFIG_H
+
+#define NESTD_VERSION "0.1.0"
+
+/* WebSocket / HTTP */
+#define CFG_HTTP_MAX_HEADER      8192      /* request or response head, bytes */
+#define CFG_HTTP_MAX_HEADERS     64        /* header lines in one head */
+#define CFG_WS_MAX_MESSAGE       (1u << 20)   /* default message limit: 1 MiB */
+#define CFG_MAX_FIRST_MESSAGE    (16u << 10)  /* before authentication: 16 KiB */
+#define CFG_MAX_AGENT_MESSAGE    (16u << 20)  /* agent -> server after auth */
+#define CFG_MAX_SERVER_MESSAGE   (1u << 20)   /* server -> agent */
+#define CFG_WS_MAX_CONTROL       125       /* RFC 6455 5.5 */
+
+/* Timers, milliseconds */
+#define CFG_AUTH_TIMEOUT_MS      10000
+#define CFG_HANDSHAKE_TIMEOUT_MS 10000
+#define CFG_PING_INTERVAL_MS     20000
+#define CFG_PONG_TIMEOUT_MS      20000     /* no frame at all for this long after a ping: dead */
+#define CFG_CLOSE_TIMEOUT_MS     3000      /* wait for the peer's close frame */
+#define CFG_RECONNECT_MIN_MS     1000
+#define CFG_RECONNECT_MAX_MS     60000
+#define CFG_RECONNECT_STABLE_MS  30000     /* link up this long resets backoff */
+#define CFG_REJECTED_BACKOFF_MS  300000    /* token refused: wait 5 min */
+#define CFG_COMMAND_TIMEOUT_MS   30000
+
+/* Server */
+#define CFG_MAX_CONNECTIONS      65536
+#define CFG_SEND_BUFFER_MAX      (64u << 20)  /* queued output per peer */
+#define CFG_DEFAULT_LISTEN       "127.0.0.1:8989"
+
+/* Agent */
+#define CFG_EXEC_TIMEOUT_S       60
+#define CFG_MAX_OUTPUT           (1u << 20)
+#define CFG_MAX_EXEC             4
+#define CFG_SERVICE_NAME_MAX     256
+
+/* Tokens */
+#define TOKEN_HEX_LEN            64
+#define TOKEN_SUM_LEN            8
+#define TOKEN_LEN                (TOKEN_HEX_LEN + 1 + TOKEN_SUM_LEN)
+#define TOKEN_NAME_MAX           64
+
+#endif

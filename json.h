@@ -1,0 +1,95 @@
+/* json.h - JSON (RFC 8259) reading on jsmn, and a streaming writer.
+ *
+ * Reading: jsmn tokenizes (strict mode, parent links); json.c then checks the
+ * grammar jsmn leaves loose (literals, number syntax, escapes, control
+ * characters, trailing bytes) so that what passes here is real JSON.
+ * Tokens are offsets into the caller's text; strings are unescaped only when
+ * asked for (json_str), including \uXXXX surrogate pairs.
+ *
+ * Writing: struct jw appends to a struct buf, inserting commas itself; every
+ * string goes through one escaper that also replaces invalid UTF-8 with
+ * U+FFFD, so the output is valid JSON whatever bytes went in.  Errors (the
+ * buffer's bound reached) are sticky: check jw_error() once at the end. */
+#ifndef NESTD_JSON_H
+#define NESTD_JSON_H
+
+#include <stddef.h>
+#define JSMN_HEADER
+#define JSMN_STRICT
+#define JSMN_PARENT_LINKS
+#include <jsmn.h>
+#include "buf.h"
+
+enum json_type { JSON_NONE, JSON_OBJECT, JSON_ARRAY, JSON_STRING,
+		 JSON_NUMBER, JSON_TRUE, JSON_FALSE, JSON_NULL };
+
+struct json {
+	const char *s;
+	size_t len;
+	jsmntok_t *t;     /* malloc'd, bounded by len */
+	int n;            /* token count; token 0 is the root value */
+};
+
+/* 0, or -1 with a short reason in err ("unexpected end of input", ...). */
+int  json_parse(struct json *j, const char *s, size_t len, char *err, size_t errlen);
+void json_free(struct json *j);
+
+enum json_type json_type(const struct json *j, int i);
+int  json_next(const struct json *j, int i);          /* index after i's subtree */
+int  json_get(const struct json *j, int obj, const char *key);  /* value index or -1 */
+int  json_count(const struct json *j, int i);          /* members/elements */
+/* i-th element of an array, or -1 */
+int  json_elem(const struct json *j, int arr, int idx);
+
+/* Raw source text of value i (strings: without the quotes, still escaped). */
+const char *json_raw(const struct json *j, int i, size_t *len);
+
+/* Unescaped string into out (appended, NUL-terminated); -1 if not a string
+ * or out's bound is hit. */
+int  json_str(const struct json *j, int i, struct buf *out);
+/* Unescaped string into a fixed array; -1 if not a string, too long
+ * (cap includes the NUL), or it holds a NUL character. */
+int  json_strcpy(const struct json *j, int i, char *out, size_t cap);
+/* 1 if value i is a string equal to lit once unescaped. */
+int  json_str_eq(const struct json *j, int i, const char *lit);
+/* Integer numbers only (no fraction or exponent) within long long; -1
+ * otherwise (also for strings, floats and out-of-range values). */
+int  json_int(const struct json *j, int i, long long *v);
+int  json_num(const struct json *j, int i, double *v);
+int  json_bool(const struct json *j, int i, int *v);
+
+#define JW_MAX_DEPTH 32
+
+struct jw {
+	struct buf *b;
+	int depth;
+	unsigned char first[JW_MAX_DEPTH];   /* next item is the first at depth */
+	int after_key;
+	int err;
+};
+
+void jw_init(struct jw *w, struct buf *b);
+void jw_obj(struct jw *w);
+void jw_obj_end(struct jw *w);
+void jw_arr(struct jw *w);
+void jw_arr_end(struct jw *w);
+void jw_key(struct jw *w, const char *k);
+void jw_str(struct jw *w, const char *s);            /* NULL writes null */
+void jw_strn(struct jw *w, const char *s, size_t n);
+void jw_int(struct jw *w, long long v);
+void jw_uint(struct jw *w, unsigned long long v);
+void jw_double(struct jw *w, double v, int decimals); /* non-finite -> null */
+void jw_bool(struct jw *w, int v);
+void jw_null(struct jw *w);
+void jw_raw(struct jw *w, const char *json, size_t n); /* already-valid JSON */
+int  jw_error(const struct jw *w);
+/* Key-value shorthands. */
+void jw_kstr(struct jw *w, const char *k, const char *v);
+void jw_kint(struct jw *w, const char *k, long long v);
+void jw_kbool(struct jw *w, const char *k, int v);
+
+/* Appends s[0..n) as JSON string content (no quotes), escaped, invalid
+ * UTF-8 replaced by U+FFFD.  -1 when the buffer's bound is hit. */
+int json_escape(struct buf *b, const char *s, size_t n);
+
+#endif

@@ -20,8 +20,9 @@ struct loop {
 	int stop;
 	/* signals */
 	struct loop_src sigsrc;
-	void (*sigcb)(int, void *);
-	void *sigarg;
+	int sigsrc_added;
+	void (*sigcb[65])(int, void *);
+	void *sigarg[65];
 };
 
 static int sig_pipe[2] = { -1, -1 };
@@ -192,7 +193,8 @@ static void sig_ready(struct loop_src *s, short revents)
 		return;
 	while ((n = read(s->fd, c, sizeof(c))) > 0)
 		for (i = 0; i < n; i++)
-			l->sigcb(c[i], l->sigarg);
+			if (c[i] < 65 && l->sigcb[c[i]])
+				l->sigcb[c[i]](c[i], l->sigarg[c[i]]);
 }
 
 int loop_signals(struct loop *l, const int *sigs, int nsigs,
@@ -209,14 +211,21 @@ int loop_signals(struct loop *l, const int *sigs, int nsigs,
 			fcntl(sig_pipe[i], F_SETFL, O_NONBLOCK);
 		}
 	}
-	l->sigcb = cb;
-	l->sigarg = arg;
-	memset(&l->sigsrc, 0, sizeof(l->sigsrc));
-	l->sigsrc.fd = sig_pipe[0];
-	l->sigsrc.ready = sig_ready;
-	l->sigsrc.arg = l;
-	if (loop_add(l, &l->sigsrc) < 0)
-		return -1;
+	if (!l->sigsrc_added) {
+		memset(&l->sigsrc, 0, sizeof(l->sigsrc));
+		l->sigsrc.fd = sig_pipe[0];
+		l->sigsrc.ready = sig_ready;
+		l->sigsrc.arg = l;
+		if (loop_add(l, &l->sigsrc) < 0)
+			return -1;
+		l->sigsrc_added = 1;
+	}
+	for (i = 0; i < nsigs; i++) {
+		if (sigs[i] <= 0 || sigs[i] >= 65)
+			return -1;
+		l->sigcb[sigs[i]] = cb;
+		l->sigarg[sigs[i]] = arg;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = sig_handler;
 	sa.sa_flags = SA_RESTART;

@@ -38,7 +38,8 @@ void loop_stop(struct loop *l);
 int  loop_count(const struct loop *l);
 
 /* Delivers the listed signals to cb through the loop's self-pipe. Installs
- * SA_RESTART handlers; the callback runs from loop_once like any source. */
+ * SA_RESTART handlers; the callback runs from loop_once like any source.
+ * May be called several times: each signal has its own callback. */
 int  loop_signals(struct loop *l, const int *sigs, int nsigs,
 		  void (*cb)(int sig, void *arg), void *arg);
 

@@ -1,0 +1,577 @@
+/* conn.c - a WebSocket connection on a non-blocking socket (see conn.h).
+ *
+ * Everything here is plumbing: read(2) feeds http.c or ws.c, their output
+ * goes to one send queue per peer, and poll is asked for POLLOUT only while
+ * that queue holds bytes.  The only policy is about liveness: handshake
+ * deadlines, pings after CFG_PING_INTERVAL_MS of silence, a bounded wait for
+ * the peer's close frame, and a bounded send queue (a peer that stops
+ * reading is dropped rather than allowed to grow our memory). */
+#include "conn.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+
+#define READ_CHUNK 65536
+
+static char rbuf[READ_CHUNK];
+
+static void conn_ready(struct loop_src *s, short revents);
+
+static short conn_want(struct loop_src *s)
+{
+	struct conn *c = s->arg;
+	short ev = 0;
+
+	if (c->dead)
+		return 0;
+	if (c->state == CONN_CONNECTING)
+		return POLLOUT;
+	/* While an HTTP answer is pending we read no further requests. */
+	if (!(c->state == CONN_HTTP && c->http_busy))
+		ev |= POLLIN;
+	if (c->out_off < c->out.len)
+		ev |= POLLOUT;
+	return ev;
+}
+
+static void update_deadline(struct conn *c)
+{
+	int64_t d = 0;
+
+#define MIN_D(x) do { if ((x) && (!d || (x) < d)) d = (x); } while (0)
+	if (c->dead) {
+		c->src.deadline = loop_now();
+		return;
+	}
+	MIN_D(c->state_deadline);
+	MIN_D(c->timer);
+	if (c->ping_ms && (c->state == CONN_AUTH || c->state == CONN_OPEN)) {
+		if (c->ping_at)
+			MIN_D(c->ping_at + CFG_PONG_TIMEOUT_MS);
+		else
+			MIN_D(c->last_rx + c->ping_ms);
+	}
+#undef MIN_D
+	c->src.deadline = d;
+}
+
+static struct conn *conn_new(struct loop *l, int fd, enum ws_role role,
+			     const struct conn_ops *ops, void *owner)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		close(fd);
+		return NULL;
+	}
+	c->loop = l;
+	c->role = role;
+	c->ops = ops;
+	c->owner = owner;
+	c->src.fd = fd;
+	c->src.want = conn_want;
+	c->src.ready = conn_ready;
+	c->src.arg = c;
+	buf_init(&c->in, CFG_HTTP_MAX_HEADER);
+	buf_init(&c->out, CFG_SEND_BUFFER_MAX);
+	ws_init(&c->ws, role, CFG_WS_MAX_MESSAGE, &c->out);
+	c->last_rx = loop_now();
+	c->http_body_max = 64 << 10;
+	if (loop_add(l, &c->src) < 0) {
+		ws_free(&c->ws);
+		close(fd);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct conn *conn_accept(struct loop *l, int fd, const char *peer,
+			 const struct conn_ops *ops, void *owner)
+{
+	struct conn *c = conn_new(l, fd, WS_ROLE_SERVER, ops, owner);
+
+	if (!c)
+		return NULL;
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	c->state = CONN_HANDSHAKE;
+	c->state_deadline = loop_now() + CFG_HANDSHAKE_TIMEOUT_MS;
+	update_deadline(c);
+	return c;
+}
+
+struct conn *conn_dial(struct loop *l, int fd, const struct net_url *u,
+		       const struct conn_ops *ops, void *owner)
+{
+	struct conn *c = conn_new(l, fd, WS_ROLE_CLIENT, ops, owner);
+
+	if (!c)
+		return NULL;
+	if (u->scheme == URL_UNIX)
+		snprintf(c->peer, sizeof(c->peer), "unix:%.50s", u->unix_path);
+	else
+		snprintf(c->peer, sizeof(c->peer), "%.40s:%s", u->host, u->port);
+	c->state = CONN_CONNECTING;
+	c->state_deadline = loop_now() + CFG_HANDSHAKE_TIMEOUT_MS;
+	if (ws_client_request(&c->out, u->host, u->path, c->ws_key) < 0) {
+		conn_destroy(c, "out of memory");
+		return NULL;
+	}
+	update_deadline(c);
+	return c;
+}
+
+void conn_set_state(struct conn *c, enum conn_state st)
+{
+	c->state = st;
+	if (st == CONN_AUTH || st == CONN_OPEN)
+		c->state_deadline = 0;
+	update_deadline(c);
+}
+
+void conn_set_timer(struct conn *c, int64_t at)
+{
+	c->timer = at;
+	update_deadline(c);
+}
+
+void conn_set_max_message(struct conn *c, size_t max)
+{
+	c->ws.max_message = max;
+}
+
+void conn_set_ping(struct conn *c, int ms)
+{
+	c->ping_ms = ms;
+	update_deadline(c);
+}
+
+void conn_destroy(struct conn *c, const char *why)
+{
+	loop_del(c->loop, &c->src);
+	if (c->src.fd >= 0)
+		close(c->src.fd);
+	c->src.fd = -1;
+	if (c->ops->on_close)
+		c->ops->on_close(c, why);
+	ws_free(&c->ws);
+	buf_free(&c->in);
+	buf_free(&c->out);
+	free(c);
+}
+
+void conn_abort(struct conn *c, const char *why)
+{
+	if (c->dead)
+		return;
+	c->dead = 1;
+	snprintf(c->why, sizeof(c->why), "%s", why);
+	update_deadline(c);
+}
+
+/* Closing: flush the queue, half-close, wait (bounded) for the peer. */
+static void begin_closing(struct conn *c, const char *why)
+{
+	if (c->state == CONN_CLOSING)
+		return;
+	c->state = CONN_CLOSING;
+	c->timer = 0;
+	c->state_deadline = loop_now() + CFG_CLOSE_TIMEOUT_MS;
+	if (why && !c->why[0])
+		snprintf(c->why, sizeof(c->why), "%s", why);
+	update_deadline(c);
+}
+
+void conn_close(struct conn *c, unsigned code, const char *reason)
+{
+	if (c->dead || c->state == CONN_CLOSING)
+		return;
+	if (c->state == CONN_AUTH || c->state == CONN_OPEN)
+		ws_send_close(&c->ws, code, reason);
+	begin_closing(c, reason && *reason ? reason : "closed by us");
+}
+
+static void flush(struct conn *c)
+{
+	while (c->out_off < c->out.len) {
+		ssize_t w = write(c->src.fd, c->out.p + c->out_off, c->out.len - c->out_off);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			conn_abort(c, errno == EPIPE || errno == ECONNRESET ?
+				   "connection reset by peer" : strerror(errno));
+			return;
+		}
+		c->out_off += (size_t)w;
+	}
+	if (c->out_off == c->out.len) {
+		buf_reset(&c->out);
+		c->out_off = 0;
+		if (c->state == CONN_CLOSING && c->close_done) {
+			conn_abort(c, c->why[0] ? c->why : "closed");
+		} else if (c->state == CONN_CLOSING && !c->wr_shut) {
+			shutdown(c->src.fd, SHUT_WR);
+			c->wr_shut = 1;
+		}
+	} else if (c->out_off > (1u << 20) && c->out_off > c->out.len / 2) {
+		buf_consume(&c->out, c->out_off);
+		c->out_off = 0;
+	}
+}
+
+int conn_send_text(struct conn *c, const char *p, size_t n)
+{
+	if (c->dead || c->state == CONN_CLOSING)
+		return -1;
+	if (ws_send_text(&c->ws, p, n) < 0) {
+		conn_abort(c, "send queue full: peer is not reading");
+		return -1;
+	}
+	if (!c->in_ready)
+		flush(c);
+	return 0;
+}
+
+void conn_http_respond(struct conn *c, int status, const char *ctype,
+		       const char *headers, const char *body, size_t n)
+{
+	if (c->dead || c->state != CONN_HTTP)
+		return;
+	if (buf_printf(&c->out, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n"
+		       "Cache-Control: no-store\r\n%s%s%s%s\r\n",
+		       status, http_reason(status), n,
+		       ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
+		       headers ? headers : "") < 0 ||
+	    buf_printf(&c->out, "%s", c->http_close ? "Connection: close\r\n\r\n" : "\r\n") < 0 ||
+	    buf_append(&c->out, body, n) < 0) {
+		conn_abort(c, "out of memory");
+		return;
+	}
+	/* The head ended with "\r\n" already; the printf above added the
+	 * terminating blank line after an optional Connection header. */
+	c->http_busy = 0;
+	if (c->http_close) {
+		begin_closing(c, "HTTP request answered");
+	} else {
+		c->state = CONN_HANDSHAKE;
+		c->state_deadline = loop_now() + CFG_HANDSHAKE_TIMEOUT_MS;
+		update_deadline(c);
+	}
+	if (!c->in_ready)
+		flush(c);
+}
+
+/* Feeds bytes to the WebSocket engine and dispatches its events. */
+static void feed_ws(struct conn *c, const char *p, size_t n)
+{
+	while (!c->dead) {
+		struct ws_event ev;
+		size_t used = ws_recv(&c->ws, p, n, &ev);
+
+		p += used;
+		n -= used;
+		switch (ev.type) {
+		case WS_EV_NONE:
+			if (used == 0 || n == 0)
+				return;
+			break;
+		case WS_EV_TEXT:
+			if (c->state != CONN_CLOSING && c->ops->on_text)
+				c->ops->on_text(c, (char *)ev.data, ev.len);
+			break;
+		case WS_EV_PING:
+		case WS_EV_PONG:
+			break;
+		case WS_EV_CLOSE:
+			if (c->state == CONN_CLOSING) {
+				/* Our close was answered: the handshake is over. */
+				if (!c->why[0])
+					snprintf(c->why, sizeof(c->why), "closed");
+			} else {
+				snprintf(c->why, sizeof(c->why), "peer closed (%u%s%.*s)",
+					 ev.code, ev.len ? " " : "", (int)(ev.len > 100 ? 100 : ev.len),
+					 ev.data);
+			}
+			/* Both close frames are now exchanged (the engine queued
+			 * the echo if we had not sent ours). */
+			c->close_done = 1;
+			begin_closing(c, NULL);
+			return;
+		case WS_EV_ERROR:
+			snprintf(c->why, sizeof(c->why), "protocol error: %s (closed %u)",
+				 ev.data ? ev.data : "?", ev.code);
+			begin_closing(c, NULL);
+			return;
+		}
+	}
+}
+
+/* The handshake is done: the rest of c->in already holds frames. */
+static void start_ws(struct conn *c)
+{
+	size_t rest = c->in.len;
+	char *tail = rest ? malloc(rest) : NULL;
+
+	if (rest && !tail) {
+		conn_abort(c, "out of memory");
+		return;
+	}
+	if (rest)
+		memcpy(tail, c->in.p, rest);
+	buf_free(&c->in);
+	c->ws_up = 1;
+	conn_set_state(c, CONN_AUTH);
+	if (c->ops->on_open)
+		c->ops->on_open(c);
+	if (rest && !c->dead)
+		feed_ws(c, tail, rest);
+	free(tail);
+}
+
+static void http_error(struct conn *c, int status, const char *msg)
+{
+	c->state = CONN_HTTP;
+	c->http_busy = 1;
+	c->http_close = 1;
+	conn_http_respond(c, status, "text/plain; charset=utf-8", NULL, msg, strlen(msg));
+	snprintf(c->why, sizeof(c->why), "bad HTTP request: %d %s", status, msg);
+}
+
+/* Server side: a whole request head is in c->in. */
+static void handle_request(struct conn *c, int head)
+{
+	struct http_req req;
+	const char *why = NULL;
+
+	if (http_parse_request(c->in.p, c->in.len, &req) != head)
+		head = HTTP_BAD;
+	if (ws_is_upgrade(&req)) {
+		if (ws_server_handshake(&req, &c->out, &why) < 0) {
+			snprintf(c->why, sizeof(c->why), "bad WebSocket handshake: %s", why);
+			begin_closing(c, NULL);
+			return;
+		}
+		buf_consume(&c->in, (size_t)head);
+		start_ws(c);
+		return;
+	}
+	if (!c->ops->on_http) {
+		http_error(c, 426, "this endpoint speaks WebSocket only\n");
+		return;
+	}
+	{
+		long long cl = http_content_length(req.h, req.nh);
+		const struct http_span *te = http_get(req.h, req.nh, "Transfer-Encoding");
+		const struct http_span *conn_h = http_get(req.h, req.nh, "Connection");
+
+		if (te) {
+			http_error(c, 411, "chunked bodies are not supported; send Content-Length\n");
+			return;
+		}
+		if (cl == -2) {
+			http_error(c, 400, "bad Content-Length\n");
+			return;
+		}
+		if (cl < 0)
+			cl = 0;
+		if ((size_t)cl > c->http_body_max) {
+			http_error(c, 413, "request body too large\n");
+			return;
+		}
+		if (c->in.len < (size_t)head + (size_t)cl) {
+			c->in.max = (size_t)head + (size_t)cl;
+			return;    /* wait for the rest of the body */
+		}
+		c->http_close = req.minor == 0 || (conn_h && http_has_token(conn_h, "close"));
+		c->state = CONN_HTTP;
+		c->http_busy = 1;
+		c->state_deadline = 0;
+		update_deadline(c);
+		c->ops->on_http(c, &req, c->in.p + head, (size_t)cl);
+		buf_consume(&c->in, (size_t)head + (size_t)cl);
+		c->in.max = CFG_HTTP_MAX_HEADER;
+	}
+}
+
+static void on_readable_head(struct conn *c, const char *p, size_t n)
+{
+	int head;
+
+	if (buf_append(&c->in, p, n) < 0) {
+		if (c->role == WS_ROLE_SERVER)
+			http_error(c, 431, "request head too large\n");
+		else
+			conn_abort(c, "handshake response too large");
+		return;
+	}
+	if (c->role == WS_ROLE_SERVER) {
+		struct http_req req;
+
+		head = http_parse_request(c->in.p, c->in.len, &req);
+		if (head == HTTP_INCOMPLETE)
+			return;
+		if (head == HTTP_BAD) {
+			http_error(c, 400, "malformed HTTP request\n");
+			return;
+		}
+		if (head == HTTP_TOO_LARGE) {
+			http_error(c, 431, "request head too large\n");
+			return;
+		}
+		handle_request(c, head);
+	} else {
+		struct http_resp resp;
+		const char *why = NULL;
+
+		head = http_parse_response(c->in.p, c->in.len, &resp);
+		if (head == HTTP_INCOMPLETE)
+			return;
+		if (head < 0) {
+			conn_abort(c, "malformed handshake response from server");
+			return;
+		}
+		if (ws_client_check(&resp, c->ws_key, &why) < 0) {
+			snprintf(c->why, sizeof(c->why), "WebSocket handshake refused: %s (HTTP %d)",
+				 why, resp.status);
+			c->dead = 1;
+			update_deadline(c);
+			return;
+		}
+		buf_consume(&c->in, (size_t)head);
+		start_ws(c);
+	}
+}
+
+static void on_readable(struct conn *c)
+{
+	ssize_t r;
+
+	do
+		r = read(c->src.fd, rbuf, sizeof(rbuf));
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		if (errno != EAGAIN)
+			conn_abort(c, errno == ECONNRESET ? "connection reset by peer" : strerror(errno));
+		return;
+	}
+	if (r == 0) {
+		if (c->state == CONN_CLOSING)
+			conn_abort(c, c->why[0] ? c->why : "closed");
+		else
+			conn_abort(c, "peer closed the connection without a close frame");
+		return;
+	}
+	c->last_rx = loop_now();
+	c->ping_at = 0;
+	switch (c->state) {
+	case CONN_HANDSHAKE:
+		on_readable_head(c, rbuf, (size_t)r);
+		break;
+	case CONN_HTTP:
+		/* A pipelined request waits its turn; keep it, bounded. */
+		if (buf_append(&c->in, rbuf, (size_t)r) < 0)
+			http_error(c, 431, "too much pipelined data\n");
+		break;
+	case CONN_AUTH:
+	case CONN_OPEN:
+		feed_ws(c, rbuf, (size_t)r);
+		break;
+	case CONN_CLOSING:
+		/* Waiting for the peer's close frame or EOF; the engine ignores
+		 * everything after a close, so feeding it is always safe. */
+		if (c->ws_up)
+			feed_ws(c, rbuf, (size_t)r);
+		break;
+	case CONN_CONNECTING:
+		break;
+	}
+}
+
+static void on_deadline(struct conn *c)
+{
+	int64_t now = loop_now();
+
+	if (c->state_deadline && now >= c->state_deadline) {
+		switch (c->state) {
+		case CONN_CONNECTING:
+			conn_abort(c, "connect timed out");
+			break;
+		case CONN_HANDSHAKE:
+			if (c->role == WS_ROLE_SERVER && c->in.len == 0 && !c->out.len) {
+				conn_abort(c, "no request within the handshake timeout");
+			} else if (c->role == WS_ROLE_SERVER) {
+				http_error(c, 408, "request timeout\n");
+			} else {
+				conn_abort(c, "no handshake response from server");
+			}
+			break;
+		case CONN_CLOSING:
+			conn_abort(c, c->why[0] ? c->why : "close timed out");
+			break;
+		default:
+			c->state_deadline = 0;
+			break;
+		}
+		return;
+	}
+	if (c->timer && now >= c->timer) {
+		c->timer = 0;
+		if (c->ops->on_timer)
+			c->ops->on_timer(c);
+		return;
+	}
+	if (c->ping_ms && (c->state == CONN_AUTH || c->state == CONN_OPEN)) {
+		if (c->ping_at && now >= c->ping_at + CFG_PONG_TIMEOUT_MS) {
+			conn_abort(c, "peer stopped answering pings");
+		} else if (!c->ping_at && now >= c->last_rx + c->ping_ms) {
+			c->ping_at = now;
+			if (ws_send_ping(&c->ws, "nestd", 5) < 0)
+				conn_abort(c, "send queue full: peer is not reading");
+		}
+	}
+}
+
+static void conn_ready(struct loop_src *s, short revents)
+{
+	struct conn *c = s->arg;
+
+	c->in_ready = 1;
+	if (!c->dead && c->state == CONN_CONNECTING && (revents & (POLLOUT | POLLERR | POLLHUP))) {
+		char err[128];
+
+		if (net_connect_result(c->src.fd, err, sizeof(err)) < 0) {
+			char msg[256];
+
+			snprintf(msg, sizeof(msg), "connect to %s failed: %s", c->peer, err);
+			conn_abort(c, msg);
+		} else {
+			c->state = CONN_HANDSHAKE;
+			c->last_rx = loop_now();
+		}
+	}
+	if (!c->dead && c->state != CONN_CONNECTING && (revents & (POLLIN | POLLHUP | POLLERR)))
+		on_readable(c);
+	if (!c->dead && revents == 0)
+		on_deadline(c);
+	if (!c->dead && c->state != CONN_CONNECTING && c->out_off < c->out.len)
+		flush(c);
+	if (!c->dead && c->close_done && c->out_off == c->out.len)
+		conn_abort(c, c->why[0] ? c->why : "closed");
+	c->in_ready = 0;
+	if (c->dead) {
+		conn_destroy(c, c->why[0] ? c->why : "closed");
+		return;
+	}
+	update_deadline(c);
+}

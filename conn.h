@@ -1,0 +1,108 @@
+/* conn.h - one WebSocket connection over a non-blocking socket, for either
+ * role: the part of the agent and the server that moves bytes between the
+ * kernel and the sans-I/O engines (http.c, ws.c).
+ *
+ * States (one enum, one place that moves between them, conn_set_state):
+ *   CONNECTING  client: TCP connect in progress
+ *   HANDSHAKE   server: reading the HTTP request head; client: reading the
+ *               101 response
+ *   HTTP        server: a plain HTTP request is being answered (operator API)
+ *   AUTH        WebSocket open, the first message not yet accepted
+ *   OPEN        authenticated
+ *   CLOSING     close frame (or HTTP response) queued: flush, wait for the
+ *               peer briefly, then close the socket
+ *
+ * A conn never frees itself in the middle of a callback: conn_abort and
+ * conn_close only mark it; the loop destroys it at a safe point and then
+ * calls ops->on_close exactly once. */
+#ifndef NESTD_CONN_H
+#define NESTD_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "buf.h"
+#include "http.h"
+#include "loop.h"
+#include "net.h"
+#include "ws.h"
+
+enum conn_state { CONN_CONNECTING, CONN_HANDSHAKE, CONN_HTTP, CONN_AUTH, CONN_OPEN, CONN_CLOSING };
+
+struct conn;
+
+struct conn_ops {
+	/* WebSocket handshake completed (state is AUTH). */
+	void (*on_open)(struct conn *c);
+	/* One text message.  p is writable and NUL-terminated at p[n]. */
+	void (*on_text)(struct conn *c, char *p, size_t n);
+	/* Server: a plain HTTP request with its whole body.  Answer with
+	 * conn_http_respond, now or later.  NULL: 426 for anything but an
+	 * upgrade. */
+	void (*on_http)(struct conn *c, const struct http_req *req, const char *body, size_t n);
+	/* The owner's deadline (conn_set_timer) passed. */
+	void (*on_timer)(struct conn *c);
+	/* The connection is gone; why says how.  c is freed right after. */
+	void (*on_close)(struct conn *c, const char *why);
+};
+
+struct conn {
+	struct loop_src src;
+	struct loop *loop;
+	enum conn_state state;
+	enum ws_role role;
+	const struct conn_ops *ops;
+	void *owner;              /* the role's record for this peer */
+	char peer[64];
+
+	struct buf in;            /* HTTP head (and body) being read */
+	struct buf out;           /* bytes for the kernel */
+	size_t out_off;           /* bytes of out already written */
+	struct ws ws;
+	char ws_key[25];          /* client: our Sec-WebSocket-Key */
+	size_t http_body_max;
+
+	int64_t timer;            /* owner's deadline, 0: none */
+	int64_t state_deadline;   /* handshake / closing bound */
+	int64_t last_rx;
+	int64_t ping_at;          /* 0: no ping outstanding */
+	int ping_ms;              /* idle time before a ping; 0: no pings */
+
+	unsigned dead:1;          /* destroy at the next safe point */
+	unsigned in_ready:1;
+	unsigned wr_shut:1;
+	unsigned ws_up:1;         /* WebSocket framing in use */
+	unsigned close_done:1;    /* both close frames exchanged */
+	unsigned http_busy:1;     /* a request is being answered */
+	unsigned http_close:1;    /* close after this response */
+	char why[256];
+};
+
+/* Accepted socket (role server) and dialled socket (role client).  NULL on
+ * out-of-memory (fd is then closed). */
+struct conn *conn_accept(struct loop *l, int fd, const char *peer,
+			 const struct conn_ops *ops, void *owner);
+struct conn *conn_dial(struct loop *l, int fd, const struct net_url *u,
+		       const struct conn_ops *ops, void *owner);
+
+void conn_set_state(struct conn *c, enum conn_state st);
+void conn_set_timer(struct conn *c, int64_t at);         /* 0 cancels */
+void conn_set_max_message(struct conn *c, size_t max);
+void conn_set_ping(struct conn *c, int ms);
+
+/* Queue one text message; -1 when the connection is closing or its send
+ * queue is full (the conn is then aborted: a peer that does not read). */
+int  conn_send_text(struct conn *c, const char *p, size_t n);
+/* Close handshake: close frame now, socket once the peer answers or after
+ * CFG_CLOSE_TIMEOUT_MS. */
+void conn_close(struct conn *c, unsigned code, const char *reason);
+/* Drop at once (no close frame). */
+void conn_abort(struct conn *c, const char *why);
+/* Answer the pending HTTP request.  headers: extra lines, each ending in
+ * CRLF, or NULL. */
+void conn_http_respond(struct conn *c, int status, const char *ctype,
+		       const char *headers, const char *body, size_t n);
+/* Destroy every conn of the loop?  No: owners keep their lists; this frees
+ * one immediately (shutdown paths only, never inside its callbacks). */
+void conn_destroy(struct conn *c, const char *why);
+
+#endif

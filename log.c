@@ -1,0 +1,62 @@
+/* log.c - timestamped, levelled log lines on stderr.
+ *
+ * Each line is formatted whole and written with one write(2), so lines from
+ * a server and its children never interleave mid-line.  Control characters
+ * that a peer could smuggle into a logged string are shown as '?', so a log
+ * line is always one line. */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum log_level log_threshold = LOG_LVL_INFO;
+
+static const char *const names[] = { "debug", "info", "warn", "error" };
+
+int log_set_level(const char *name)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcmp(name, names[i]) == 0) {
+			log_threshold = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void log_msg(enum log_level lvl, const char *fmt, ...)
+{
+	char line[1024];
+	struct timespec ts;
+	struct tm tm;
+	va_list ap;
+	size_t n, i, start;
+	ssize_t w;
+
+	if (lvl < log_threshold)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
+	n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03ldZ %s: ",
+			      ts.tv_nsec / 1000000, names[lvl]);
+	start = n;
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	va_end(ap);
+	n = strlen(line);
+	for (i = start; i < n; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
+	line[n++] = '\n';
+	for (i = 0; i < n; i += (size_t)w) {
+		w = write(2, line + i, n - i);
+		if (w <= 0)
+			break;
+	}
+}

@@ -1,0 +1,332 @@
+/* net.c - listening, accepting and connecting sockets (see net.h). */
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static int fail(char *err, size_t n, const char *fmt, const char *a, const char *b)
+{
+	snprintf(err, n, fmt, a, b);
+	return -1;
+}
+
+static int valid_port(const char *p)
+{
+	char *end;
+	long v;
+
+	if (!*p || strlen(p) > 5)
+		return 0;
+	v = strtol(p, &end, 10);
+	return *end == '\0' && v > 0 && v < 65536;
+}
+
+/* Splits "host:port" or "[v6]:port" in place semantics into the two arrays. */
+static int split_hostport(const char *s, size_t len, char *host, size_t hcap,
+			  char *port, size_t pcap, const char *defport)
+{
+	const char *colon, *hs = s, *he;
+
+	if (len && s[0] == '[') {
+		const char *rb = memchr(s, ']', len);
+
+		if (!rb)
+			return -1;
+		hs = s + 1;
+		he = rb;
+		colon = (rb + 1 < s + len) ? rb + 1 : NULL;
+		if (colon && *colon != ':')
+			return -1;
+	} else {
+		colon = memchr(s, ':', len);
+		if (colon && memchr(colon + 1, ':', (size_t)(s + len - colon - 1)))
+			return -1;  /* bare IPv6 needs brackets */
+		he = colon ? colon : s + len;
+	}
+	if (he == hs || (size_t)(he - hs) >= hcap)
+		return -1;
+	memcpy(host, hs, (size_t)(he - hs));
+	host[he - hs] = '\0';
+	if (colon) {
+		size_t pl = (size_t)(s + len - colon - 1);
+
+		if (pl == 0 || pl >= pcap)
+			return -1;
+		memcpy(port, colon + 1, pl);
+		port[pl] = '\0';
+	} else if (defport) {
+		snprintf(port, pcap, "%s", defport);
+	} else {
+		return -1;
+	}
+	return valid_port(port) ? 0 : -1;
+}
+
+int net_parse_addr(const char *s, struct net_addr *a, char *err, size_t errlen)
+{
+	memset(a, 0, sizeof(*a));
+	if (strncmp(s, "unix:", 5) == 0) {
+		a->kind = NET_UNIX;
+		if (!s[5] || strlen(s + 5) >= sizeof(a->path))
+			return fail(err, errlen, "bad address '%s': unix socket path empty or too long%s", s, "");
+		strcpy(a->path, s + 5);
+		return 0;
+	}
+	a->kind = NET_TCP;
+	if (split_hostport(s, strlen(s), a->host, sizeof(a->host), a->port,
+			   sizeof(a->port), NULL) < 0)
+		return fail(err, errlen, "bad address '%s': want HOST:PORT, [IPV6]:PORT or unix:PATH%s", s, "");
+	return 0;
+}
+
+int net_parse_url(const char *s, struct net_url *u, char *err, size_t errlen)
+{
+	static const struct { const char *p; enum url_scheme sc; const char *port; int tls; } sch[] = {
+		{ "ws://", URL_WS, "80", 0 }, { "wss://", URL_WSS, "443", 1 },
+		{ "http://", URL_HTTP, "80", 0 }, { "https://", URL_HTTPS, "443", 1 },
+	};
+	const char *rest = NULL, *slash;
+	size_t i;
+
+	memset(u, 0, sizeof(*u));
+	if (strncmp(s, "unix:", 5) == 0) {
+		const char *path = s + 5;
+		size_t pl;
+
+		if (strncmp(path, "//", 2) == 0)
+			path += 2;
+		pl = strlen(path);
+		if (!pl || pl >= sizeof(u->unix_path))
+			return fail(err, errlen, "bad URL '%s': unix socket path empty or too long%s", s, "");
+		u->scheme = URL_UNIX;
+		memcpy(u->unix_path, path, pl + 1);
+		strcpy(u->host, "localhost");
+		strcpy(u->path, "/");
+		return 0;
+	}
+	for (i = 0; i < sizeof(sch) / sizeof(sch[0]); i++) {
+		size_t pl = strlen(sch[i].p);
+
+		if (strncasecmp(s, sch[i].p, pl) == 0) {
+			rest = s + pl;
+			u->scheme = sch[i].sc;
+			u->tls = sch[i].tls;
+			break;
+		}
+	}
+	if (!rest)
+		return fail(err, errlen, "bad URL '%s': want ws://, wss://, http://, https:// or unix:PATH%s", s, "");
+	slash = strchr(rest, '/');
+	if (!slash)
+		slash = rest + strlen(rest);
+	if (memchr(rest, '@', (size_t)(slash - rest)))
+		return fail(err, errlen, "bad URL '%s': credentials in URLs are not supported%s", s, "");
+	if (split_hostport(rest, (size_t)(slash - rest), u->host, sizeof(u->host),
+			   u->port, sizeof(u->port), sch[i].port) < 0)
+		return fail(err, errlen, "bad URL '%s': bad host or port%s", s, "");
+	if (*slash) {
+		if (strlen(slash) >= sizeof(u->path))
+			return fail(err, errlen, "bad URL '%s': path too long%s", s, "");
+		for (const char *c = slash; *c; c++)
+			if ((unsigned char)*c <= 0x20 || *c == 0x7f || *c == '#')
+				return fail(err, errlen, "bad URL '%s': bad character in path%s", s, "");
+		strcpy(u->path, slash);
+	} else {
+		strcpy(u->path, "/");
+	}
+	return 0;
+}
+
+static int unix_sockaddr(const char *path, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path))
+		return -1;
+	strcpy(sa->sun_path, path);
+	return 0;
+}
+
+static int listen_unix(const struct net_addr *a, char *err, size_t errlen)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	int fd;
+
+	if (unix_sockaddr(a->path, &sa) < 0)
+		return fail(err, errlen, "unix socket path too long: %s%s", a->path, "");
+	if (lstat(a->path, &st) == 0) {
+		int probe;
+
+		if (!S_ISSOCK(st.st_mode))
+			return fail(err, errlen, "%s exists and is not a socket%s", a->path, "");
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(probe);
+			return fail(err, errlen, "%s: another server is listening there%s", a->path, "");
+		}
+		if (probe >= 0)
+			close(probe);
+		unlink(a->path);   /* a dead server's socket */
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return fail(err, errlen, "socket: %s%s", strerror(errno), "");
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 512) < 0) {
+		snprintf(err, errlen, "cannot listen on unix:%s: %s", a->path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int net_listen(const struct net_addr *a, char *err, size_t errlen)
+{
+	struct addrinfo hints, *res, *ai;
+	int fd = -1, one = 1, r, saved = 0;
+
+	if (a->kind == NET_UNIX)
+		return listen_unix(a, err, errlen);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	r = getaddrinfo(a->host, a->port, &hints, &res);
+	if (r != 0) {
+		snprintf(err, errlen, "cannot resolve %s: %s", a->host, gai_strerror(r));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0) {
+			saved = errno;
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (ai->ai_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 512) == 0)
+			break;
+		saved = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		snprintf(err, errlen, "cannot listen on %s:%s: %s", a->host, a->port, strerror(saved));
+	return fd;
+}
+
+void net_peer_name(int fd, char *out, size_t n)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[INET6_ADDRSTRLEN];
+
+	snprintf(out, n, "unknown");
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return;
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		snprintf(out, n, "%s:%u", host, ntohs(s4->sin_port));
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		snprintf(out, n, "[%s]:%u", host, ntohs(s6->sin6_port));
+	} else if (ss.ss_family == AF_UNIX) {
+		snprintf(out, n, "unix");
+	}
+}
+
+int net_accept(int lfd, char *peer, size_t peerlen)
+{
+	int fd, one = 1;
+
+	do
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	net_peer_name(fd, peer, peerlen);
+	return fd;
+}
+
+int net_connect(const struct net_url *u, char *err, size_t errlen)
+{
+	struct addrinfo hints, *res, *ai;
+	int fd = -1, r, one = 1, saved = 0;
+
+	if (u->scheme == URL_UNIX) {
+		struct sockaddr_un sa;
+
+		if (unix_sockaddr(u->unix_path, &sa) < 0)
+			return fail(err, errlen, "unix socket path too long%s%s", "", "");
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			return fail(err, errlen, "socket: %s%s", strerror(errno), "");
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS &&
+		    errno != EAGAIN) {
+			snprintf(err, errlen, "connect to unix:%s: %s", u->unix_path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		return fd;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	r = getaddrinfo(u->host, u->port, &hints, &res);
+	if (r != 0) {
+		snprintf(err, errlen, "cannot resolve %s: %s", u->host, gai_strerror(r));
+		return -1;
+	}
+	/* The first address that accepts a connect() call; a refusal shows up
+	 * later, through net_connect_result. */
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0) {
+			saved = errno;
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS)
+			break;
+		saved = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		snprintf(err, errlen, "connect to %s:%s: %s", u->host, u->port, strerror(saved));
+	return fd;
+}
+
+int net_connect_result(int fd, char *err, size_t errlen)
+{
+	int e = 0;
+	socklen_t l = sizeof(e);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &l) < 0)
+		e = errno;
+	if (e) {
+		snprintf(err, errlen, "%s", strerror(e));
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,48 @@
+/* net.h - socket helpers in the manner of Redis' anet.c: they return 0/-1
+ * (or a descriptor) and write the reason into the caller's buffer; they
+ * never log and never exit.  Every descriptor is O_CLOEXEC and, except
+ * where said, O_NONBLOCK. */
+#ifndef NESTD_NET_H
+#define NESTD_NET_H
+
+#include <stddef.h>
+
+enum net_scheme { NET_TCP, NET_UNIX };
+enum url_scheme { URL_WS, URL_WSS, URL_HTTP, URL_HTTPS, URL_UNIX };
+
+struct net_addr {
+	enum net_scheme kind;
+	char host[256];      /* without brackets */
+	char port[8];
+	char path[108];      /* unix socket path */
+};
+
+struct net_url {
+	enum url_scheme scheme;
+	char host[256];      /* without brackets; "localhost" for unix: */
+	char port[8];
+	char path[1024];     /* request target, at least "/" */
+	char unix_path[108];
+	int tls;
+};
+
+/* "HOST:PORT", "[V6]:PORT", "unix:PATH" */
+int net_parse_addr(const char *s, struct net_addr *a, char *err, size_t errlen);
+/* "ws://HOST[:PORT][/PATH]", "wss://", "http://", "https://", "unix:PATH" */
+int net_parse_url(const char *s, struct net_url *u, char *err, size_t errlen);
+
+/* Listening socket; a unix socket path left behind by a dead server is
+ * replaced, one that a live server answers on is not. */
+int net_listen(const struct net_addr *a, char *err, size_t errlen);
+/* Accepts one connection, non-blocking; peer gets "ADDR:PORT" or "unix".
+ * -1 with errno set (EAGAIN when there is nothing to accept). */
+int net_accept(int lfd, char *peer, size_t peerlen);
+/* Starts a non-blocking connect (resolving the host, which may block
+ * briefly).  Returns the fd; completion shows as POLLOUT, then
+ * net_connect_result() says whether it worked. */
+int net_connect(const struct net_url *u, char *err, size_t errlen);
+int net_connect_result(int fd, char *err, size_t errlen);
+/* Writes the descriptor's peer address as text. */
+void net_peer_name(int fd, char *out, size_t n);
+
+#endif

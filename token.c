@@ -1,0 +1,517 @@
+/* token.c - token generation and checks, the server's token file, and the
+ * `nestd token` command.
+ *
+ * The file holds one token per line: NAME ROLE SHA256-HEX CREATED.  It is
+ * never edited in place: every change writes a new file and renames it over
+ * the old one, under an flock(2) on a side lock file so two `nestd token`
+ * runs cannot lose each other's changes. */
+#include "token.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rnd.h"
+#include "sha256.h"
+
+static const char hexd[] = "0123456789abcdef";
+
+static int is_lhex(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+int token_generate(char out[TOKEN_LEN + 1])
+{
+	unsigned char r[32];
+	char sum[65];
+	int i;
+
+	if (rnd_bytes(r, sizeof(r)) < 0)
+		return -1;
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = hexd[r[i] >> 4];
+		out[2 * i + 1] = hexd[r[i] & 15];
+	}
+	sha256_hex(out, TOKEN_HEX_LEN, sum);
+	out[TOKEN_HEX_LEN] = '.';
+	memcpy(out + TOKEN_HEX_LEN + 1, sum, TOKEN_SUM_LEN);
+	out[TOKEN_LEN] = '\0';
+	memset(r, 0, sizeof(r));
+	return 0;
+}
+
+int token_check(const char *t, size_t n)
+{
+	char sum[65];
+	size_t i;
+
+	if (n != TOKEN_LEN || t[TOKEN_HEX_LEN] != '.')
+		return TOKEN_BAD_FORM;
+	for (i = 0; i < n; i++)
+		if (i != TOKEN_HEX_LEN && !is_lhex((unsigned char)t[i]))
+			return TOKEN_BAD_FORM;
+	sha256_hex(t, TOKEN_HEX_LEN, sum);
+	if (memcmp(sum, t + TOKEN_HEX_LEN + 1, TOKEN_SUM_LEN) != 0)
+		return TOKEN_BAD_SUM;
+	return TOKEN_OK;
+}
+
+int token_name_valid(const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (n == 0 || n > TOKEN_NAME_MAX || name[0] == '-' || name[0] == '.')
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+const char *token_role_name(enum token_role r)
+{
+	return r == ROLE_OPERATOR ? "operator" : "agent";
+}
+
+static int unhex(const char *s, unsigned char *out, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		int hi = s[2 * i], lo = s[2 * i + 1];
+
+		if (!is_lhex(hi) || !is_lhex(lo))
+			return -1;
+		hi = hi <= '9' ? hi - '0' : hi - 'a' + 10;
+		lo = lo <= '9' ? lo - '0' : lo - 'a' + 10;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+void token_db_free(struct token_db *db)
+{
+	free(db->e);
+	db->e = NULL;
+	db->n = 0;
+}
+
+int token_db_load(const char *path, struct token_db *db, char *err, size_t errlen)
+{
+	FILE *f;
+	char line[512];
+	int lineno = 0;
+
+	db->e = NULL;
+	db->n = 0;
+	f = fopen(path, "re");
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char name[128], role[32], hash[128];
+		long long created = 0;
+		struct token_entry *e, *ne;
+		char *p = line;
+
+		lineno++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '#' || *p == '\n' || *p == '\0')
+			continue;
+		if (sscanf(p, "%127s %31s %127s %lld", name, role, hash, &created) < 3 ||
+		    !token_name_valid(name) || strlen(hash) != 64 ||
+		    (strcmp(role, "agent") != 0 && strcmp(role, "operator") != 0)) {
+			snprintf(err, errlen, "%s:%d: malformed token line", path, lineno);
+			goto bad;
+		}
+		ne = realloc(db->e, (size_t)(db->n + 1) * sizeof(*ne));
+		if (!ne) {
+			snprintf(err, errlen, "out of memory");
+			goto bad;
+		}
+		db->e = ne;
+		e = &db->e[db->n];
+		memset(e, 0, sizeof(*e));
+		strcpy(e->name, name);
+		e->role = strcmp(role, "operator") == 0 ? ROLE_OPERATOR : ROLE_AGENT;
+		e->created = created;
+		if (unhex(hash, e->hash, 32) < 0) {
+			snprintf(err, errlen, "%s:%d: malformed hash", path, lineno);
+			goto bad;
+		}
+		db->n++;
+	}
+	fclose(f);
+	return 0;
+bad:
+	fclose(f);
+	token_db_free(db);
+	return -1;
+}
+
+static int dir_of(const char *path, char *out, size_t n)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return snprintf(out, n, ".") < 0 ? -1 : 0;
+	if (slash == path)
+		return snprintf(out, n, "/") < 0 ? -1 : 0;
+	if ((size_t)(slash - path) >= n)
+		return -1;
+	memcpy(out, path, (size_t)(slash - path));
+	out[slash - path] = '\0';
+	return 0;
+}
+
+int token_db_save(const char *path, const struct token_db *db, char *err, size_t errlen)
+{
+	char tmp[4200], dir[4096];
+	FILE *f;
+	int fd, i, dfd;
+
+	if (strlen(path) > 4000 || dir_of(path, dir, sizeof(dir)) < 0) {
+		snprintf(err, errlen, "token file path too long");
+		return -1;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		unlink(tmp);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	fprintf(f, "# nestd tokens: NAME ROLE SHA256(TOKEN) CREATED. Edit with `nestd token`.\n");
+	for (i = 0; i < db->n; i++) {
+		char hex[65];
+		int k;
+
+		for (k = 0; k < 32; k++) {
+			hex[2 * k] = hexd[db->e[i].hash[k] >> 4];
+			hex[2 * k + 1] = hexd[db->e[i].hash[k] & 15];
+		}
+		hex[64] = '\0';
+		fprintf(f, "%s %s %s %lld\n", db->e[i].name, token_role_name(db->e[i].role),
+			hex, db->e[i].created);
+	}
+	if (fflush(f) != 0 || fsync(fd) != 0) {
+		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+		fclose(f);
+		unlink(tmp);
+		return -1;
+	}
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		snprintf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+const struct token_entry *token_db_find(const struct token_db *db, const char *token, size_t n)
+{
+	unsigned char h[32];
+	const struct token_entry *found = NULL;
+	int i, k;
+
+	sha256(token, n, h);
+	for (i = 0; i < db->n; i++) {
+		unsigned char d = 0;
+
+		for (k = 0; k < 32; k++)
+			d |= (unsigned char)(h[k] ^ db->e[i].hash[k]);
+		/* no early exit: every entry costs the same */
+		if (d == 0 && !found)
+			found = &db->e[i];
+	}
+	return found;
+}
+
+const struct token_entry *token_db_by_name(const struct token_db *db, const char *name)
+{
+	int i;
+
+	for (i = 0; i < db->n; i++)
+		if (strcmp(db->e[i].name, name) == 0)
+			return &db->e[i];
+	return NULL;
+}
+
+void token_default_state_dir(char *out, size_t n)
+{
+	const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+
+	if (geteuid() == 0)
+		snprintf(out, n, "/var/lib/nestd");
+	else if (x && x[0] == '/')
+		snprintf(out, n, "%s/nestd", x);
+	else
+		snprintf(out, n, "%s/.local/state/nestd", home && *home ? home : ".");
+}
+
+int token_read_file(const char *path, char *out, size_t cap, char *err, size_t errlen)
+{
+	struct stat st;
+	char buf[512];
+	ssize_t r;
+	size_t len;
+	char *s, *e;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot read token file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == 0 && (st.st_mode & 0077)) {
+		close(fd);
+		snprintf(err, errlen, "token file %s is readable by others (mode %03o); chmod 600 it",
+			 path, (unsigned)(st.st_mode & 0777));
+		return -1;
+	}
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read token file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	buf[r] = '\0';
+	for (s = buf; *s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'; s++)
+		;
+	for (e = s; *e && *e != '\n' && *e != '\r' && *e != ' ' && *e != '\t'; e++)
+		;
+	len = (size_t)(e - s);
+	if (len == 0 || len >= cap) {
+		snprintf(err, errlen, "token file %s holds no token", path);
+		memset(buf, 0, sizeof(buf));
+		return -1;
+	}
+	memcpy(out, s, len);
+	out[len] = '\0';
+	memset(buf, 0, sizeof(buf));
+	return 0;
+}
+
+/* ---- `nestd token` ---- */
+
+static int usage_err(const char *msg)
+{
+	fprintf(stderr, "nestd token: %s\nTry 'nestd help token'.\n", msg);
+	return 2;
+}
+
+static int mkdir_p(const char *dir)
+{
+	char tmp[4096];
+	size_t i, n = strlen(dir);
+
+	if (n >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, dir, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (tmp[i] == '/' || tmp[i] == '\0') {
+			char c = tmp[i];
+
+			tmp[i] = '\0';
+			if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+				return -1;
+			tmp[i] = c;
+		}
+	}
+	return 0;
+}
+
+int token_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "role", required_argument, NULL, 'r' },
+		{ "tokens", required_argument, NULL, 't' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *tokens = NULL, *state = NULL, *role = "agent", *verb;
+	char path[4096], dir[4096], lockp[4200], err[512];
+	struct token_db db;
+	int c, lockfd, rc = 1;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': role = optarg; break;
+		case 't': tokens = optarg; break;
+		case 's': state = optarg; break;
+		case 'h':
+			printf("usage: nestd token new NAME [--role agent|operator] | list | revoke NAME\n"
+			       "       [--tokens FILE] [--state-dir DIR]\n");
+			return 0;
+		default:
+			return usage_err("bad option");
+		}
+	}
+	/* Options may also follow the verb: "token new alice --role operator". */
+	if (optind >= argc)
+		return usage_err("missing verb: new, list or revoke");
+	verb = argv[optind++];
+	{
+		int rest = argc - optind + 1;
+		char **rv = argv + optind - 1;
+		const char *pos[4];
+		int np = 0;
+
+		optind = 1;
+		while (optind < rest) {
+			c = getopt_long(rest, rv, "+h", opts, NULL);
+			if (c == -1) {
+				if (np == 4)
+					return usage_err("too many arguments");
+				pos[np++] = rv[optind++];
+				continue;
+			}
+			switch (c) {
+			case 'r': role = optarg; break;
+			case 't': tokens = optarg; break;
+			case 's': state = optarg; break;
+			default: return usage_err("bad option");
+			}
+		}
+		if (strcmp(role, "agent") != 0 && strcmp(role, "operator") != 0)
+			return usage_err("--role must be agent or operator");
+		if (strcmp(verb, "list") == 0 && np != 0)
+			return usage_err("list takes no arguments");
+		if ((strcmp(verb, "new") == 0 || strcmp(verb, "revoke") == 0) && np != 1)
+			return usage_err("new and revoke take one NAME");
+		if (strcmp(verb, "new") && strcmp(verb, "list") && strcmp(verb, "revoke"))
+			return usage_err("unknown verb (new, list, revoke)");
+		if (np == 1 && !token_name_valid(pos[0]))
+			return usage_err("NAME: 1-64 letters, digits, '-', '_', '.', not starting with '-' or '.'");
+
+		if (!tokens) {
+			if (state)
+				snprintf(dir, sizeof(dir), "%s", state);
+			else
+				token_default_state_dir(dir, sizeof(dir));
+			snprintf(path, sizeof(path), "%s/tokens", dir);
+		} else {
+			snprintf(path, sizeof(path), "%s", tokens);
+			dir_of(path, dir, sizeof(dir));
+		}
+		if (strcmp(verb, "list") != 0 && mkdir_p(dir) < 0) {
+			fprintf(stderr, "nestd token: cannot create %s: %s\n", dir, strerror(errno));
+			return 1;
+		}
+		snprintf(lockp, sizeof(lockp), "%s.lock", path);
+		lockfd = -1;
+		if (strcmp(verb, "list") != 0) {
+			lockfd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+			if (lockfd < 0 || flock(lockfd, LOCK_EX) < 0) {
+				fprintf(stderr, "nestd token: cannot lock %s: %s\n", lockp, strerror(errno));
+				if (lockfd >= 0)
+					close(lockfd);
+				return 1;
+			}
+		}
+		if (token_db_load(path, &db, err, sizeof(err)) < 0) {
+			fprintf(stderr, "nestd token: %s\n", err);
+			goto out;
+		}
+		if (strcmp(verb, "list") == 0) {
+			int i;
+
+			if (db.n == 0)
+				fprintf(stderr, "no tokens in %s\n", path);
+			else
+				printf("%-24s %-9s %s\n", "NAME", "ROLE", "CREATED");
+			for (i = 0; i < db.n; i++) {
+				char when[32] = "-";
+				time_t t = (time_t)db.e[i].created;
+				struct tm tm;
+
+				if (t && gmtime_r(&t, &tm))
+					strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", &tm);
+				printf("%-24s %-9s %s\n", db.e[i].name, token_role_name(db.e[i].role), when);
+			}
+			rc = 0;
+		} else if (strcmp(verb, "new") == 0) {
+			char tok[TOKEN_LEN + 1];
+			struct token_entry *ne;
+
+			if (token_db_by_name(&db, pos[0])) {
+				fprintf(stderr, "nestd token: a token named '%s' exists; revoke it first\n", pos[0]);
+				goto out;
+			}
+			ne = realloc(db.e, (size_t)(db.n + 1) * sizeof(*ne));
+			if (!ne) {
+				fprintf(stderr, "nestd token: out of memory\n");
+				goto out;
+			}
+			db.e = ne;
+			if (token_generate(tok) < 0) {
+				fprintf(stderr, "nestd token: the kernel gave no random bytes\n");
+				goto out;
+			}
+			memset(&db.e[db.n], 0, sizeof(db.e[0]));
+			strcpy(db.e[db.n].name, pos[0]);
+			db.e[db.n].role = strcmp(role, "operator") == 0 ? ROLE_OPERATOR : ROLE_AGENT;
+			db.e[db.n].created = (long long)time(NULL);
+			sha256(tok, TOKEN_LEN, db.e[db.n].hash);
+			db.n++;
+			if (token_db_save(path, &db, err, sizeof(err)) < 0) {
+				fprintf(stderr, "nestd token: %s\n", err);
+				memset(tok, 0, sizeof(tok));
+				goto out;
+			}
+			printf("%s\n", tok);
+			fflush(stdout);
+			memset(tok, 0, sizeof(tok));
+			fprintf(stderr, "nestd token: %s token '%s' added to %s (only its hash is stored; keep the token above safe)\n",
+				role, pos[0], path);
+			rc = 0;
+		} else {
+			const struct token_entry *e = token_db_by_name(&db, pos[0]);
+
+			if (!e) {
+				fprintf(stderr, "nestd token: no token named '%s' in %s\n", pos[0], path);
+				goto out;
+			}
+			memmove((void *)e, e + 1, (size_t)(db.n - (e - db.e) - 1) * sizeof(*e));
+			db.n--;
+			if (token_db_save(path, &db, err, sizeof(err)) < 0) {
+				fprintf(stderr, "nestd token: %s\n", err);
+				goto out;
+			}
+			fprintf(stderr, "nestd token: revoked '%s' (a running server drops it on SIGHUP)\n", pos[0]);
+			rc = 0;
+		}
+out:
+		token_db_free(&db);
+		if (lockfd >= 0)
+			close(lockfd);
+		return rc;
+	}
+}

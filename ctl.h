@@ -1,0 +1,9 @@
+/* ctl.h - `nestd ctl`: the operator's command line over the HTTP API. */
+#ifndef NESTD_CTL_H
+#define NESTD_CTL_H
+
+int ctl_main(int argc, char **argv);
+/* "TLS: yes" / "TLS: no" and other build facts for --version. */
+const char *ctl_build_features(void);
+
+#endif

@@ -1,0 +1,63 @@
+/* nestd.c - one binary, several roles: the subcommand picks the role.
+ *
+ *   nestd server   the bot's side (server.c, server_api.c)
+ *   nestd agent    the protocol's client (agent.c, agent_*.c)
+ *   nestd token    token file management (token.c)
+ *   nestd ctl      the operator's command line (ctl.c) */
+#include <stdio.h>
+#include <string.h>
+
+#include "agent.h"
+#include "config.h"
+#include "ctl.h"
+#include "server.h"
+#include "token.h"
+
+static const char usage[] =
+	"usage: nestd server [--listen ADDR]... [options]   accept agents, serve operators\n"
+	"       nestd agent --server URL [options]          connect and answer commands\n"
+	"       nestd token new NAME [--role agent|operator] | list | revoke NAME\n"
+	"       nestd ctl [--server URL] SUBCOMMAND ...      drive agents through a server\n"
+	"       nestd --version | --help | help SUBCOMMAND\n"
+	"\n"
+	"nestd speaks the Nest Management Bot's WebSocket protocol, both ends.\n";
+
+static int dispatch(const char *cmd, int argc, char **argv)
+{
+	if (strcmp(cmd, "server") == 0)
+		return server_main(argc, argv);
+	if (strcmp(cmd, "agent") == 0)
+		return agent_main(argc, argv);
+	if (strcmp(cmd, "token") == 0)
+		return token_main(argc, argv);
+	if (strcmp(cmd, "ctl") == 0)
+		return ctl_main(argc, argv);
+	fprintf(stderr, "nestd: unknown subcommand '%s'\nTry 'nestd --help'.\n", cmd);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("nestd %s (%s)\n", NESTD_VERSION, ctl_build_features());
+		return 0;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "help") == 0) {
+		char *hargv[] = { argv[2], "--help", NULL };
+
+		if (argc < 3) {
+			fputs(usage, stdout);
+			return 0;
+		}
+		return dispatch(argv[2], 2, hargv);
+	}
+	return dispatch(argv[1], argc - 1, argv + 1);
+}

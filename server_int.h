@@ -1,0 +1,85 @@
+/* server_int.h - what server.c (connections, authentication) and
+ * server_api.c (operators, command routing) share. */
+#ifndef NESTD_SERVER_INT_H
+#define NESTD_SERVER_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "buf.h"
+#include "conn.h"
+#include "loop.h"
+#include "net.h"
+#include "proto.h"
+#include "token.h"
+
+#define MAX_LISTENERS 16
+
+enum peer_kind {
+	PEER_NEW,        /* handshake or authentication in progress */
+	PEER_AGENT,      /* authenticated agent */
+	PEER_REPLACED,   /* an agent being dropped (replaced, revoked) */
+	PEER_HTTP,       /* an operator's HTTP connection */
+};
+
+struct pending;      /* a command waiting for its agent's reply (server_api.c) */
+
+struct peer {
+	struct server *srv;
+	struct conn *c;
+	enum peer_kind kind;
+	char name[TOKEN_NAME_MAX + 1];
+	char version[33];
+	char hostname[65];
+	char backend[17];
+	char *commands;          /* JSON array the agent announced, or NULL */
+	long long since;         /* epoch seconds */
+	struct peer *prev, *next;
+	/* agents: commands in flight, oldest first */
+	struct pending *pend_head, *pend_tail;
+	int inflight;
+	/* operators: the request being answered */
+	struct pending *waiting;
+};
+
+struct server {
+	struct loop *loop;
+	struct loop_src ls[MAX_LISTENERS];
+	int nls;
+	struct net_addr listen[MAX_LISTENERS];
+	int nlisten, listen_from_flags;
+	char state_dir[4096];
+	char tokens_path[4096];
+	char audit_path[4096];
+	char tls_cert[4096], tls_key[4096];
+	char dist_dir[4096];
+	char accept_versions[256];
+	long long auth_timeout_ms, command_timeout_ms;
+	int ping_ms;
+	size_t max_message;
+	int ui;
+
+	struct token_db db;
+	struct peer *peers;
+	int nconn, nagents;
+	int stopping;
+	int64_t stop_at;
+	unsigned long long auth_failures;
+	struct buf scratch;
+	void *api;               /* server_api.c's state */
+};
+
+int  server_version_ok(const char *accept, const char *version);
+struct peer *server_find_agent(struct server *s, const char *name);
+void server_reject(struct peer *p, const char *msg, int retry_after, unsigned code);
+int  server_tls_available(void);
+
+/* server_api.c */
+int  server_api_init(struct server *s, char *err, size_t errlen);
+void server_api_free(struct server *s);
+void server_api_request(struct conn *c, const struct http_req *req, const char *body, size_t n);
+void server_agent_reply(struct peer *agent, const struct nest_msg *m, const char *text, size_t n);
+void server_agent_gone(struct peer *agent, const char *why);
+void server_api_gone(struct peer *op);
+void server_peer_timer(struct peer *p);
+
+#endif

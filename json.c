@@ -369,3 +369,626 @@ void jw_kbool(struct jw *w, const char *k, int v)
 	jw_key(w, k);
 	jw_bool(w, v);
 }
+
+/* ---- reader: validation ----------------------------------------------- */
+
+#define JSON_MAX_DEPTH 64	/* nesting bound of what we read */
+
+static void seterr(char *err, size_t errlen, const char *what, size_t pos)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "%s at byte %zu", what, pos);
+}
+
+static int hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* The four hex digits after "\u" at p (end bounds p), or -1. */
+static long hex4(const unsigned char *p, const unsigned char *end)
+{
+	long v = 0;
+	int i, h;
+
+	if (end - p < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		if ((h = hexval(p[i])) < 0)
+			return -1;
+		v = v << 4 | h;
+	}
+	return v;
+}
+
+/* Checks the string starting after the opening quote at s[*pos]; leaves
+ * *pos after the closing quote.  NULL, or what is wrong (at *pos). */
+static const char *scan_string(const unsigned char *s, size_t len, size_t *pos)
+{
+	const unsigned char *end = s + len;
+	size_t i = *pos;
+	unsigned cp;
+	long u, lo;
+	int k;
+
+	for (;;) {
+		/* The plain ASCII bulk goes 8 bytes at a time. */
+		i += ascii_run(s + i, len - i);
+		*pos = i;
+		if (i >= len)
+			return "unterminated string";
+		if (s[i] == '"') {
+			*pos = i + 1;
+			return NULL;
+		}
+		if (s[i] < 0x20)
+			return "control character in string";
+		if (s[i] >= 0x80) {
+			k = utf8_next(s + i, len - i, &cp);
+			if (k < 0)
+				return "invalid UTF-8";
+			i += (size_t)k;
+			continue;
+		}
+		/* A backslash. */
+		if (i + 1 >= len)
+			return "unterminated string";
+		switch (s[i + 1]) {
+		case '"': case '\\': case '/': case 'b':
+		case 'f': case 'n': case 'r': case 't':
+			i += 2;
+			break;
+		case 'u':
+			if ((u = hex4(s + i + 2, end)) < 0)
+				return "bad \\u escape";
+			if (u >= 0xDC00 && u <= 0xDFFF)
+				return "lone low surrogate";
+			if (u >= 0xD800 && u <= 0xDBFF) {
+				if (len - i < 12 || s[i + 6] != '\\' || s[i + 7] != 'u' ||
+				    (lo = hex4(s + i + 8, end)) < 0xDC00 || lo > 0xDFFF)
+					return "lone high surrogate";
+				i += 6;
+			}
+			i += 6;
+			break;
+		default:
+			return "bad escape";
+		}
+	}
+}
+
+/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? at *pos. */
+static const char *scan_number(const unsigned char *s, size_t len, size_t *pos)
+{
+	size_t i = *pos;
+
+#define DIGIT(i) ((i) < len && s[i] >= '0' && s[i] <= '9')
+	if (i < len && s[i] == '-')
+		i++;
+	if (!DIGIT(i)) {
+		*pos = i;
+		return "bad number";
+	}
+	if (s[i] == '0') {
+		i++;
+	} else {
+		while (DIGIT(i))
+			i++;
+	}
+	if (i < len && s[i] == '.') {
+		i++;
+		if (!DIGIT(i)) {
+			*pos = i;
+			return "bad number fraction";
+		}
+		while (DIGIT(i))
+			i++;
+	}
+	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < len && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (!DIGIT(i)) {
+			*pos = i;
+			return "bad number exponent";
+		}
+		while (DIGIT(i))
+			i++;
+	}
+#undef DIGIT
+	*pos = i;
+	return NULL;
+}
+
+static int is_ws(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The whole of RFC 8259's grammar, iteratively with an explicit stack;
+ * counts the tokens jsmn will produce.  -1 with err set if invalid. */
+static int validate(const unsigned char *s, size_t len, int *ntok,
+		    char *err, size_t errlen)
+{
+	enum { VALUE, FIRST_VALUE, KEY, FIRST_KEY, AFTER } st = VALUE;
+	unsigned char stack[JSON_MAX_DEPTH];	/* '{' or '[' */
+	const char *why = NULL;
+	size_t pos = 0;
+	int depth = 0, count = 0;
+	unsigned char c;
+
+	for (;;) {
+		while (pos < len && is_ws(s[pos]))
+			pos++;
+		if (st == AFTER && depth == 0) {
+			if (pos < len) {
+				why = "trailing characters after the value";
+				goto bad;
+			}
+			*ntok = count;
+			return 0;
+		}
+		if (pos >= len) {
+			why = "unexpected end of input";
+			goto bad;
+		}
+		c = s[pos];
+		switch (st) {
+		case FIRST_VALUE:
+			if (c == ']') {
+				pos++;
+				depth--;
+				st = AFTER;
+				break;
+			}
+			/* fall through */
+		case VALUE:
+			count++;
+			st = AFTER;
+			if (c == '{' || c == '[') {
+				if (depth >= JSON_MAX_DEPTH) {
+					why = "nested too deep";
+					goto bad;
+				}
+				stack[depth++] = c;
+				pos++;
+				st = c == '{' ? FIRST_KEY : FIRST_VALUE;
+			} else if (c == '"') {
+				pos++;
+				why = scan_string(s, len, &pos);
+			} else if (c == '-' || (c >= '0' && c <= '9')) {
+				why = scan_number(s, len, &pos);
+			} else if (len - pos >= 4 && !memcmp(s + pos, "true", 4)) {
+				pos += 4;
+			} else if (len - pos >= 5 && !memcmp(s + pos, "false", 5)) {
+				pos += 5;
+			} else if (len - pos >= 4 && !memcmp(s + pos, "null", 4)) {
+				pos += 4;
+			} else {
+				why = c == ']' || c == '}' ? "value expected" :
+					"unexpected character";
+			}
+			if (why)
+				goto bad;
+			break;
+		case FIRST_KEY:
+			if (c == '}') {
+				pos++;
+				depth--;
+				st = AFTER;
+				break;
+			}
+			/* fall through */
+		case KEY:
+			if (c != '"') {
+				why = "object key must be a string";
+				goto bad;
+			}
+			count++;
+			pos++;
+			if ((why = scan_string(s, len, &pos)))
+				goto bad;
+			while (pos < len && is_ws(s[pos]))
+				pos++;
+			if (pos >= len || s[pos] != ':') {
+				why = "':' expected";
+				goto bad;
+			}
+			pos++;
+			st = VALUE;
+			break;
+		case AFTER:
+			if (c == ',') {
+				pos++;
+				st = stack[depth - 1] == '{' ? KEY : VALUE;
+			} else if (c == (stack[depth - 1] == '{' ? '}' : ']')) {
+				pos++;
+				depth--;
+			} else {
+				why = stack[depth - 1] == '{' ? "',' or '}' expected" :
+					"',' or ']' expected";
+				goto bad;
+			}
+			break;
+		}
+	}
+bad:
+	seterr(err, errlen, why, pos);
+	return -1;
+}
+
+/* ---- reader: tokens --------------------------------------------------- */
+
+int json_parse(struct json *j, const char *s, size_t len, char *err, size_t errlen)
+{
+	jsmn_parser p;
+	size_t a, b, q;
+	int n, r;
+
+	j->s = s;
+	j->len = len;
+	j->t = NULL;
+	j->n = 0;
+	if (len >= INT_MAX) {	/* jsmn's offsets are int */
+		seterr(err, errlen, "input too large", 0);
+		return -1;
+	}
+	if (validate((const unsigned char *)s, len, &n, err, errlen) < 0)
+		return -1;
+	j->t = malloc(sizeof *j->t * (size_t)n);
+	if (!j->t) {
+		seterr(err, errlen, "out of memory", 0);
+		return -1;
+	}
+	/* In strict mode jsmn wants a delimiter after a primitive, so a lone
+	 * top-level scalar (validated: n == 1) is laid down here. */
+	a = 0;
+	b = len;
+	while (is_ws((unsigned char)s[a]))
+		a++;
+	if (s[a] != '{' && s[a] != '[') {
+		while (is_ws((unsigned char)s[b - 1]))
+			b--;
+		q = s[a] == '"';
+		j->t[0].type = q ? JSMN_STRING : JSMN_PRIMITIVE;
+		j->t[0].start = (int)(a + q);
+		j->t[0].end = (int)(b - q);
+		j->t[0].size = 0;
+		j->t[0].parent = -1;
+		j->n = 1;
+		return 0;
+	}
+	jsmn_init(&p);
+	r = jsmn_parse(&p, s, len, j->t, (unsigned)n);
+	if (r != n) {
+		/* Cannot happen for validated text; refuse rather than trust. */
+		free(j->t);
+		j->t = NULL;
+		seterr(err, errlen, "tokenizer disagrees", 0);
+		return -1;
+	}
+	j->n = n;
+	return 0;
+}
+
+void json_free(struct json *j)
+{
+	free(j->t);
+	j->t = NULL;
+	j->n = 0;
+}
+
+static const jsmntok_t *tok(const struct json *j, int i)
+{
+	return i >= 0 && i < j->n ? &j->t[i] : NULL;
+}
+
+enum json_type json_type(const struct json *j, int i)
+{
+	const jsmntok_t *t = tok(j, i);
+
+	if (!t)
+		return JSON_NONE;
+	switch (t->type) {
+	case JSMN_OBJECT:
+		return JSON_OBJECT;
+	case JSMN_ARRAY:
+		return JSON_ARRAY;
+	case JSMN_STRING:
+		return JSON_STRING;
+	case JSMN_PRIMITIVE:
+		switch (j->s[t->start]) {
+		case 't': return JSON_TRUE;
+		case 'f': return JSON_FALSE;
+		case 'n': return JSON_NULL;
+		default:  return JSON_NUMBER;
+		}
+	default:
+		return JSON_NONE;
+	}
+}
+
+/* Tokens are laid down in text order, so the first token after i's subtree
+ * is the first one starting at or past i's end: a binary search. */
+int json_next(const struct json *j, int i)
+{
+	const jsmntok_t *t = tok(j, i);
+	int lo, hi, mid;
+
+	if (!t)
+		return j->n;
+	if (t->type != JSMN_OBJECT && t->type != JSMN_ARRAY)
+		return i + 1;
+	lo = i + 1;
+	hi = j->n;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (j->t[mid].start >= t->end)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+int json_count(const struct json *j, int i)
+{
+	const jsmntok_t *t = tok(j, i);
+
+	if (!t || (t->type != JSMN_OBJECT && t->type != JSMN_ARRAY))
+		return 0;
+	return t->size;
+}
+
+int json_elem(const struct json *j, int arr, int idx)
+{
+	const jsmntok_t *t = tok(j, arr);
+	int k;
+
+	if (!t || t->type != JSMN_ARRAY || idx < 0 || idx >= t->size)
+		return -1;
+	for (k = arr + 1; idx > 0; idx--)
+		k = json_next(j, k);
+	return k;
+}
+
+/* Duplicate keys: the last one wins, as in Python's json module, which the
+ * reference implementation used. */
+int json_get(const struct json *j, int obj, const char *key)
+{
+	const jsmntok_t *t = tok(j, obj);
+	int k, m, found = -1;
+
+	if (!t || t->type != JSMN_OBJECT)
+		return -1;
+	for (k = obj + 1, m = 0; m < t->size && k + 1 < j->n; m++) {
+		if (json_str_eq(j, k, key))
+			found = k + 1;
+		k = json_next(j, k + 1);
+	}
+	return found;
+}
+
+const char *json_raw(const struct json *j, int i, size_t *len)
+{
+	const jsmntok_t *t = tok(j, i);
+
+	if (!t) {
+		*len = 0;
+		return NULL;
+	}
+	*len = (size_t)(t->end - t->start);
+	return j->s + t->start;
+}
+
+/* ---- reader: strings -------------------------------------------------- */
+
+/* Decodes the escape at p (a backslash; validated text) into out[0..4);
+ * returns the bytes written, *used the source bytes consumed. */
+static size_t unescape1(const char *p, char out[4], size_t *used)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	unsigned long cp;
+
+	*used = 2;
+	switch (p[1]) {
+	case 'b': out[0] = '\b'; return 1;
+	case 'f': out[0] = '\f'; return 1;
+	case 'n': out[0] = '\n'; return 1;
+	case 'r': out[0] = '\r'; return 1;
+	case 't': out[0] = '\t'; return 1;
+	case 'u': break;
+	default:  out[0] = p[1]; return 1;	/* " \ / */
+	}
+	cp = (unsigned long)hex4(u + 2, u + 6);
+	*used = 6;
+	if (cp >= 0xD800 && cp <= 0xDBFF) {
+		cp = 0x10000 + ((cp - 0xD800) << 10) + ((unsigned long)hex4(u + 8, u + 12) - 0xDC00);
+		*used = 12;
+	}
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xC0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xE0 | cp >> 12);
+		out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+		out[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	out[0] = (char)(0xF0 | cp >> 18);
+	out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+	out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+	out[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/* Unescapes raw[0..n) into out (NULL: just count); the unescaped length,
+ * never more than n. */
+static size_t unescape(const char *raw, size_t n, char *out)
+{
+	const char *bs, *end = raw + n;
+	size_t o = 0, k, used;
+	char tmp[4];
+
+	while (raw < end) {
+		bs = memchr(raw, '\\', (size_t)(end - raw));
+		k = (size_t)((bs ? bs : end) - raw);
+		if (out)
+			memcpy(out + o, raw, k);
+		o += k;
+		raw += k;
+		if (!bs)
+			break;
+		k = unescape1(raw, tmp, &used);
+		if (out)
+			memcpy(out + o, tmp, k);
+		o += k;
+		raw += used;
+	}
+	return o;
+}
+
+int json_str(const struct json *j, int i, struct buf *out)
+{
+	const jsmntok_t *t = tok(j, i);
+	const char *raw;
+	size_t n, u;
+
+	if (!t || t->type != JSMN_STRING)
+		return -1;
+	raw = j->s + t->start;
+	n = (size_t)(t->end - t->start);
+	u = memchr(raw, '\\', n) ? unescape(raw, n, NULL) : n;
+	if (buf_reserve(out, u) < 0)
+		return -1;
+	unescape(raw, n, out->p + out->len);
+	out->len += u;
+	out->p[out->len] = '\0';
+	return 0;
+}
+
+int json_strcpy(const struct json *j, int i, char *out, size_t cap)
+{
+	const jsmntok_t *t = tok(j, i);
+	const char *raw;
+	size_t n, u;
+
+	if (!t || t->type != JSMN_STRING || cap == 0)
+		return -1;
+	raw = j->s + t->start;
+	n = (size_t)(t->end - t->start);
+	u = unescape(raw, n, NULL);
+	if (u >= cap)
+		return -1;
+	unescape(raw, n, out);
+	out[u] = '\0';
+	if (memchr(out, '\0', u))
+		return -1;
+	return 0;
+}
+
+int json_str_eq(const struct json *j, int i, const char *lit)
+{
+	const jsmntok_t *t = tok(j, i);
+	const char *raw, *end;
+	size_t n, k, used, ll;
+	char tmp[4];
+
+	if (!t || t->type != JSMN_STRING)
+		return 0;
+	raw = j->s + t->start;
+	n = (size_t)(t->end - t->start);
+	ll = strlen(lit);
+	if (!memchr(raw, '\\', n))
+		return n == ll && !memcmp(raw, lit, n);
+	for (end = raw + n; raw < end; ) {
+		if (*raw != '\\') {
+			if (!ll || *raw != *lit)
+				return 0;
+			raw++, lit++, ll--;
+			continue;
+		}
+		k = unescape1(raw, tmp, &used);
+		if (k > ll || memcmp(tmp, lit, k))
+			return 0;
+		raw += used;
+		lit += k;
+		ll -= k;
+	}
+	return ll == 0;
+}
+
+/* ---- reader: numbers and literals ------------------------------------- */
+
+int json_int(const struct json *j, int i, long long *v)
+{
+	const jsmntok_t *t = tok(j, i);
+	const char *p, *end;
+	unsigned long long u = 0, lim;
+	int neg;
+
+	if (json_type(j, i) != JSON_NUMBER)
+		return -1;
+	p = j->s + t->start;
+	end = j->s + t->end;
+	neg = *p == '-';
+	p += neg;
+	lim = neg ? (unsigned long long)LLONG_MAX + 1 : (unsigned long long)LLONG_MAX;
+	for (; p < end; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;	/* fraction or exponent */
+		if (u > (lim - (unsigned)(*p - '0')) / 10)
+			return -1;
+		u = u * 10 + (unsigned)(*p - '0');
+	}
+	if (neg)
+		*v = u == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)u;
+	else
+		*v = (long long)u;
+	return 0;
+}
+
+int json_num(const struct json *j, int i, double *v)
+{
+	const jsmntok_t *t = tok(j, i);
+	char small[64], *tmp = small;
+	size_t n;
+
+	if (json_type(j, i) != JSON_NUMBER)
+		return -1;
+	/* strtod needs a terminator the caller's text may not have. */
+	n = (size_t)(t->end - t->start);
+	if (n >= sizeof small && !(tmp = malloc(n + 1)))
+		return -1;
+	memcpy(tmp, j->s + t->start, n);
+	tmp[n] = '\0';
+	*v = strtod(tmp, NULL);
+	if (tmp != small)
+		free(tmp);
+	return 0;
+}
+
+int json_bool(const struct json *j, int i, int *v)
+{
+	switch (json_type(j, i)) {
+	case JSON_TRUE:
+		*v = 1;
+		return 0;
+	case JSON_FALSE:
+		*v = 0;
+		return 0;
+	default:
+		return -1;
+	}
+}

@@ -406,6 +406,8 @@ static long hex4(const unsigned char *p, const unsigned char *end)
 	return v;
 }
 
+static const char unterminated[] = "unterminated string";
+
 /* Checks the string starting after the opening quote at s[*pos]; leaves
  * *pos after the closing quote.  NULL, or what is wrong (at *pos). */
 static const char *scan_string(const unsigned char *s, size_t len, size_t *pos)
@@ -421,7 +423,7 @@ static const char *scan_string(const unsigned char *s, size_t len, size_t *pos)
 		i += ascii_run(s + i, len - i);
 		*pos = i;
 		if (i >= len)
-			return "unterminated string";
+			return unterminated;
 		if (s[i] == '"') {
 			*pos = i + 1;
 			return NULL;
@@ -437,7 +439,7 @@ static const char *scan_string(const unsigned char *s, size_t len, size_t *pos)
 		}
 		/* A backslash. */
 		if (i + 1 >= len)
-			return "unterminated string";
+			return unterminated;
 		switch (s[i + 1]) {
 		case '"': case '\\': case '/': case 'b':
 		case 'f': case 'n': case 'r': case 't':
@@ -990,5 +992,23 @@ int json_bool(const struct json *j, int i, int *v)
 		return 0;
 	default:
 		return -1;
+	}
+}
+
+/* ---- writer: pre-escaped strings -------------------------------------- */
+
+void jw_strraw(struct jw *w, const char *esc, size_t n)
+{
+	size_t pos = 0;
+
+	if (jw_sep(w) < 0)
+		return;
+	/* Valid content runs to its end without meeting a closing quote. */
+	if (scan_string((const unsigned char *)esc, n, &pos) == unterminated && pos == n) {
+		jw_put(w, "\"", 1);
+		jw_put(w, esc, n);
+		jw_put(w, "\"", 1);
+	} else {
+		jw_quoted(w, esc, n);
 	}
 }

@@ -60,6 +60,8 @@ struct ws {
 	uint32_t utf8_state;     /* incremental validator state */
 
 	int close_sent, close_received, failed;
+	int in_payload;          /* header complete, reading the payload */
+	int msg_ready;           /* msg was handed out: reset it next call */
 };
 
 void ws_init(struct ws *ws, enum ws_role role, size_t max_message, struct buf *out);

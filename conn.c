@@ -173,7 +173,8 @@ void conn_abort(struct conn *c, const char *why)
 	if (c->dead)
 		return;
 	c->dead = 1;
-	snprintf(c->why, sizeof(c->why), "%s", why);
+	if (why != c->why)
+		snprintf(c->why, sizeof(c->why), "%s", why);
 	update_deadline(c);
 }
 

@@ -306,7 +306,7 @@ static void authenticate(struct peer *p, char *text, size_t n)
 	t = proto_payload_get(&m, "version");
 	copy_str(&m, t, p->version, sizeof(p->version));
 	if (!p->version[0] || !server_version_ok(s->accept_versions, p->version)) {
-		char why[160];
+		char why[400];
 
 		snprintf(why, sizeof(why), "version %s not accepted (this server accepts %s)",
 			 p->version[0] ? p->version : "(none)", s->accept_versions);
@@ -365,7 +365,7 @@ static void send_warning(struct peer *p, const char *msg)
 static void agent_message(struct peer *p, char *text, size_t n)
 {
 	struct nest_msg m;
-	char err[128], what[96];
+	char err[128], what[160];
 
 	if (proto_parse(&m, text, n, err, sizeof(err)) < 0) {
 		log_warn("%s: malformed message (%s)", p->name, err);
@@ -607,7 +607,7 @@ int server_main(int argc, char **argv)
 	if (!s->state_dir[0])
 		token_default_state_dir(s->state_dir, sizeof(s->state_dir));
 	if (!s->tokens_path[0])
-		snprintf(s->tokens_path, sizeof(s->tokens_path), "%s/tokens", s->state_dir);
+		snprintf(s->tokens_path, sizeof(s->tokens_path), "%.4080s/tokens", s->state_dir);
 	if (token_db_load(s->tokens_path, &s->db, err, sizeof(err)) < 0) {
 		fprintf(stderr, "nestd server: %s\n", err);
 		free(s);

@@ -416,7 +416,7 @@ int token_main(int argc, char **argv)
 				snprintf(dir, sizeof(dir), "%s", state);
 			else
 				token_default_state_dir(dir, sizeof(dir));
-			snprintf(path, sizeof(path), "%s/tokens", dir);
+			snprintf(path, sizeof(path), "%.4080s/tokens", dir);
 		} else {
 			snprintf(path, sizeof(path), "%s", tokens);
 			dir_of(path, dir, sizeof(dir));

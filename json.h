@@ -82,6 +82,10 @@ void jw_double(struct jw *w, double v, int decimals); /* non-finite -> null */
 void jw_bool(struct jw *w, int v);
 void jw_null(struct jw *w);
 void jw_raw(struct jw *w, const char *json, size_t n); /* already-valid JSON */
+/* A string whose content esc[0..n) is already escaped (e.g. json_raw of a
+ * string token), quoted and copied verbatim; content that is not valid
+ * JSON string text is escaped instead, so the output stays valid. */
+void jw_strraw(struct jw *w, const char *esc, size_t n);
 int  jw_error(const struct jw *w);
 /* Key-value shorthands. */
 void jw_kstr(struct jw *w, const char *k, const char *v);

@@ -30,10 +30,13 @@ int  proto_message_is(const struct nest_msg *m, const char *lit);
 /* Field helpers: value token inside payload, or -1. */
 int  proto_payload_get(const struct nest_msg *m, const char *key);
 
-/* Builders.  proto_begin opens {"status":S, ["id":ID,] "message":M and leaves
+/* Builders.  proto_begin opens {"status":S, ["message":M,] ["id":ID] and leaves
  * the object open for an optional "payload" (write jw_key(w, "payload") and
- * the value), then proto_end closes it.  id may be NULL; if given it is the
- * raw (still escaped) content of a JSON string and is copied verbatim. */
+ * the value), then proto_end closes it.  message may be NULL (omitted).
+ * id may be NULL; if given it is the raw (still escaped) content of a JSON
+ * string (json_raw of the command's id) and is copied verbatim (escaped
+ * instead if it is not valid string content).  Builders that take a buf
+ * append to it and leave it unchanged when they fail (-1). */
 void proto_begin(struct jw *w, struct buf *b, const char *status,
 		 const char *message, const char *id, size_t idlen);
 void proto_end(struct jw *w);

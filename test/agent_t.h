@@ -77,7 +77,7 @@ static inline int t_wait(struct loop *l, struct t_reply *r, int timeout_ms)
 
 	while (!r->called && loop_now() < until)
 		loop_once(l, 20);
-	if (r->called == 1 && r->ok) {
+	if (r->called == 1 && r->ok && !r->parsed) {
 		if (json_parse(&r->j, r->payload, r->n, err, sizeof(err)) < 0)
 			fprintf(stderr, "reply is not JSON (%s): %.200s\n", err, r->payload);
 		else

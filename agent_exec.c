@@ -454,7 +454,7 @@ int exec_alive(const struct exec_mgr *m)
 void exec_mgr_free(struct exec_mgr *m)
 {
 	struct exec_child *c;
-	struct timespec ts = { 0, 10 * 1000000L };
+	struct timespec ts = { 0, 5 * 1000000L };
 	int64_t until = loop_now() + 500;
 	int status;
 	pid_t pid;
@@ -480,8 +480,19 @@ void exec_mgr_free(struct exec_mgr *m)
 				;
 		c->exited = 1;
 	}
-	while (waitpid(-1, &status, WNOHANG) > 0)
-		;
+	/* Group members die of the KILL a moment later; reap them too, but
+	 * do not wait for daemons that left the group (setsid). */
+	until = loop_now() + 200;
+	for (;;) {
+		pid = waitpid(-1, &status, WNOHANG);
+		if (pid > 0)
+			continue;
+		if (pid < 0 && errno != EINTR)
+			break;
+		if (loop_now() >= until)
+			break;
+		nanosleep(&ts, NULL);
+	}
 	while (m->head)
 		child_free(m->head);
 	free(m);

@@ -44,6 +44,8 @@
 #define CFG_MAX_OUTPUT           (1u << 20)
 #define CFG_MAX_EXEC             4
 #define CFG_SERVICE_NAME_MAX     256
+#define CFG_EXEC_COMMAND_MAX     (64u << 10)  /* exec_command's command text */
+#define CFG_SVC_MAX_OUTPUT       (8u << 20)   /* a service tool's output per stream */
 
 /* Tokens */
 #define TOKEN_HEX_LEN            64

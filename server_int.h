@@ -93,5 +93,11 @@ void server_auth_failed(struct server *s, const char *peer);
  * answered the request. */
 int  server_extra_route(struct server *s, struct conn *c, const struct http_req *req,
 			const struct http_span *path);
+/* server_install.c: GET /install.sh, /dist/...; server_ui.c: the dashboard.
+ * Each returns 1 if it answered. */
+int  server_install_route(struct server *s, struct conn *c, const struct http_req *req,
+			  const struct http_span *path);
+int  server_ui_route(struct server *s, struct conn *c, const struct http_req *req,
+		     const struct http_span *path);
 
 #endif

@@ -277,7 +277,7 @@ static int next_word(const char **p, const char *end, const char **w, size_t *wn
 	while (s < end && (*s == ' ' || *s == '\t'))
 		s++;
 	*w = s;
-	while (s < end && *s != ' ' && *s != '\t')
+	while (s < end && *s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
 		s++;
 	*wn = (size_t)(s - *w);
 	*p = s;

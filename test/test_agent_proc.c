@@ -293,6 +293,8 @@ void test_agent_proc_signals(void)
 	t_reply_free(&r);
 	for (i = 0; i < 100 && t_state(pid) == 'T'; i++)
 		ms_sleep(5);
+	if (t_state(pid) != 'S' && t_state(pid) != 'R')
+		fprintf(stderr, "state after resume: %c\n", t_state(pid));
 	CHECK(t_state(pid) == 'S' || t_state(pid) == 'R');
 	snprintf(msg, sizeof(msg), "{\"status\":\"command\",\"message\":\"kill_process\","
 		 "\"payload\":{\"pid\":%d,\"method\":\"usr1\"}}", pid);

@@ -101,7 +101,7 @@ int svc_name_check(const char *name, size_t len, char *err, size_t errlen)
 	size_t i;
 	char c;
 
-	if (len == 0 || len > CFG_SERVICE_NAME_MAX || strlen(name) != len) {
+	if (len == 0 || len > CFG_SERVICE_NAME_MAX || memchr(name, 0, len)) {
 		snprintf(err, errlen, "invalid service name: must be 1 to %d bytes",
 			 CFG_SERVICE_NAME_MAX);
 		return -1;

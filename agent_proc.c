@@ -119,9 +119,11 @@ static ssize_t read_at(int dirfd, const char *path, char *b, size_t cap)
 			errno = e;
 			return -1;
 		}
-		if (n == 0)
-			break;
 		got += n;
+		/* A short read is the end for /proc files; asking again would
+		 * cost cmdline another walk of the target's memory. */
+		if (n == 0 || (size_t)got < cap)
+			break;
 	}
 	close(fd);
 	return got;

@@ -476,9 +476,14 @@ void agent_cmd_run(struct agent_cmds *c, const struct nest_msg *m, void *job,
 	char name[64], err[128];
 	int id;
 
-	if (m->t_message < 0 || json_strcpy(&m->j, m->t_message, name, sizeof(name)) < 0) {
+	if (m->t_message < 0) {
+		done(job, 0, NULL, 0, "missing command name (message)");
+		return;
+	}
+	if (json_strcpy(&m->j, m->t_message, name, sizeof(name)) < 0) {
+		/* longer than any command we know (or holding a NUL) */
 		size_t n = 0;
-		const char *raw = m->t_message >= 0 ? json_raw(&m->j, m->t_message, &n) : "";
+		const char *raw = json_raw(&m->j, m->t_message, &n);
 
 		snprintf(err, sizeof(err), "unknown command: %.*s", (int)(n > 64 ? 64 : n), raw);
 		done(job, 0, NULL, 0, err);

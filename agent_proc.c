@@ -502,11 +502,17 @@ static void write_cpu_times(struct jw *w, const struct proc_ctx *p, const struct
 	jw_obj_end(w);
 }
 
+/* The caller has refreshed the passwd cache (once per command). */
 static void write_user(struct jw *w, struct proc_ctx *p, unsigned uid)
 {
+	const char *name = users_find(&p->users, uid);
 	char tmp[16];
 
-	jw_kstr(w, "user", proc_user_name(p, uid, tmp, sizeof(tmp)));
+	if (!name) {
+		snprintf(tmp, sizeof(tmp), "%u", uid);
+		name = tmp;
+	}
+	jw_kstr(w, "user", name);
 	jw_key(w, "uid");
 	jw_uint(w, uid);
 }
@@ -548,18 +554,7 @@ int proc_list(struct proc_ctx *p, struct jw *w, char *err, size_t errlen)
 		jw_kint(w, "ppid", pi.ppid);
 		jw_key(w, "name");
 		write_name(w, &pi);
-		{
-			char tmp[16];
-			const char *u = users_find(&p->users, pi.uid);
-
-			if (!u) {
-				snprintf(tmp, sizeof(tmp), "%u", pi.uid);
-				u = tmp;
-			}
-			jw_kstr(w, "user", u);
-		}
-		jw_key(w, "uid");
-		jw_uint(w, pi.uid);
+		write_user(w, p, pi.uid);
 		jw_kstr(w, "state", state_word(pi.state));
 		jw_key(w, "rss");
 		jw_uint(w, pi.rss_pages * (unsigned long long)p->pagesize);
@@ -628,6 +623,7 @@ int proc_info(struct proc_ctx *p, int pid, struct jw *w, char *err, size_t errle
 		return -1;
 	}
 	swap = status_swap(p, dir);
+	users_refresh(&p->users);
 	jw_obj(w);
 	jw_kint(w, "pid", pi.pid);
 	jw_kint(w, "ppid", pi.ppid);

@@ -8,7 +8,7 @@
  *             least any /proc reader can do
  *   ps        ps -eo pid,ppid,user,stat,rss,lstart,nlwp,args >/dev/null
  *   psutil    the reference client's loop, if /usr/bin/python3 has psutil
- * and prints each time and the ratios.  Usage: bench_proc [NPROC [RUNS]] */
+ * plus obtain_process_info calls per second (handler only), and prints each time and the ratios.  Usage: bench_proc [NPROC [RUNS]] */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -152,7 +152,8 @@ int main(int argc, char **argv)
 	struct nest_msg m;
 	struct rusage ru;
 	struct loop *l;
-	double mn, mb, mp, mpy = -1, t0;
+	double mn, mb, mp, mpy = -1, t0, info_rate = 0;
+	size_t list_len = 0;
 	int i, started = 0, nb = 0, pfd[2], pycount = 0;
 	ssize_t k;
 
@@ -189,10 +190,27 @@ int main(int argc, char **argv)
 		t0 = now_ms();
 		agent_cmd_run(c, &m, NULL, on_done);
 		tn[i] = now_ms() - t0;
+		list_len = reply_len;
 		t0 = now_ms();
 		nb = baseline();
 		tb[i] = now_ms() - t0;
 		tp[i] = run_timed(ps_argv, -1);
+	}
+	/* obtain_process_info, handler only (the connection adds framing) */
+	{
+		char info[128];
+		struct nest_msg mi;
+		int calls = 2000;
+
+		snprintf(info, sizeof(info), "{\"status\":\"command\",\"message\":"
+			 "\"obtain_process_info\",\"payload\":{\"pid\":%d}}", (int)getpid());
+		if (proto_parse(&mi, info, strlen(info), err, sizeof(err)) == 0) {
+			t0 = now_ms();
+			for (i = 0; i < calls; i++)
+				agent_cmd_run(c, &mi, NULL, on_done);
+			info_rate = calls / ((now_ms() - t0) / 1000.0);
+			proto_free(&mi);
+		}
 	}
 	/* psutil, in the same crowd */
 	snprintf(runs_s, sizeof(runs_s), "%d", runs < 5 ? runs : 5);
@@ -213,7 +231,7 @@ int main(int argc, char **argv)
 	mp = median(tp, runs);
 	printf("processes listed:          %d (%d extra sleep children), %d runs each\n",
 	       nb, started, runs);
-	printf("nestd obtain_all_process_info: %8.2f ms  (reply %zu bytes%s)\n", mn, reply_len,
+	printf("nestd obtain_all_process_info: %8.2f ms  (reply %zu bytes%s)\n", mn, list_len,
 	       reply_ok ? "" : ", FAILED");
 	printf("baseline stat+cmdline:     %8.2f ms\n", mb);
 	printf("ps -eo ...:                %8.2f ms\n", mp);
@@ -225,6 +243,7 @@ int main(int argc, char **argv)
 	printf("ratio nestd/baseline:      %8.2f  (target <= 1.5)\n", mn / mb);
 	if (mpy >= 0)
 		printf("ratio psutil/nestd:        %8.2f\n", mpy / mn);
+	printf("obtain_process_info:       %8.0f calls/s (handler only)\n", info_rate);
 	printf("bench peak RSS:            %8ld KiB\n", ru.ru_maxrss);
 
 	proto_free(&m);

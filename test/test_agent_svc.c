@@ -339,3 +339,28 @@ void test_agent_svc_parsers(void)
 	CHECK_STR(b.p, "[]");
 	buf_free(&b);
 }
+
+/* Service tools are bounded too: a flood of commands does not become a
+ * flood of systemctl processes. */
+void test_agent_svc_busy(void)
+{
+	struct loop *l = loop_new();
+	struct agent_cmds *c = svc_cmds(l, SVC_SYSTEMD);
+	struct t_reply r[10];
+	char msg[512];
+	int i, ok = 0, busy = 0;
+
+	svc_msg(msg, sizeof(msg), "restart_service", "slow");
+	for (i = 0; i < 10; i++)
+		t_start(c, msg, &r[i]);
+	for (i = 0; i < 10; i++) {
+		if (!r[i].called)
+			CHECK(t_wait(l, &r[i], 5000));
+		ok += r[i].ok;
+		busy += !r[i].ok && !strcmp(r[i].err, "busy: 8 service commands already running");
+		t_reply_free(&r[i]);
+	}
+	CHECK(ok == 8 && busy == 2);
+	svc_done_cmds(c);
+	loop_free(l);
+}

@@ -250,7 +250,7 @@ void conn_http_respond(struct conn *c, int status, const char *ctype,
 	if (c->dead || c->state != CONN_HTTP)
 		return;
 	if (buf_printf(&c->out, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n"
-		       "Cache-Control: no-store\r\n%s%s%s%s\r\n",
+		       "Cache-Control: no-store\r\n%s%s%s%s",
 		       status, http_reason(status), n,
 		       ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
 		       headers ? headers : "") < 0 ||
@@ -259,8 +259,8 @@ void conn_http_respond(struct conn *c, int status, const char *ctype,
 		conn_abort(c, "out of memory");
 		return;
 	}
-	/* The head ended with "\r\n" already; the printf above added the
-	 * terminating blank line after an optional Connection header. */
+	/* Every header line above ends in "\r\n"; the second printf adds an
+	 * optional Connection header and the blank line that ends the head. */
 	c->http_busy = 0;
 	if (c->http_close) {
 		begin_closing(c, "HTTP request answered");

@@ -235,7 +235,12 @@ def http_case(name, data, status, header=None):
     check(st == status, "%s -> HTTP %d" % (name, status), (st, body))
     if header:
         check(hdrs.get(header[0].lower()) == header[1], "%s: %s: %s" % (name, header[0], header[1]), hdrs)
-    check(c.eof(), "%s: connection closed after the answer" % name)
+    # Exactly Content-Length bytes of readable body, then the end.
+    check(body[:1] not in (b"\r", b"") and body.endswith(b"\n") and b"Connection:" not in body,
+          "%s: body is exactly Content-Length bytes of text" % name, body)
+    rest = bytes(c.buf)
+    check(c.eof() and rest == b"", "%s: connection closed after the answer, nothing extra" % name,
+          rest)
     c.close()
     still_serving(name)
 
@@ -253,6 +258,29 @@ def test_bad_http():
               ("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 8\r\n\r\n" % key).encode(),
               426, ("Sec-WebSocket-Version", "13"))
+    # Plain HTTP (no upgrade) gets the API's answer; keep-alive requests
+    # pipelined in one write get two well-framed answers.
+    c = RawWS(S["srv"].port)
+    c.sendall(b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n")
+    a = c.read_http()
+    c.sendall(b"GET /nope2 HTTP/1.1\r\nHost: x\r\n\r\n")
+    b = c.read_http()
+    check(a[0] == 404 and b[0] == 404 and a[2] == b[2] and a[2].startswith(b"{"),
+          "two keep-alive plain GETs -> two well-framed 404s", (a, b))
+    c.close()
+    c = RawWS(S["srv"].port, timeout=3)
+    c.sendall(b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\nGET /nope2 HTTP/1.1\r\nHost: x\r\n\r\n")
+    try:
+        a = c.read_http()
+        b = c.read_http()
+    except Exception as e:
+        b = (None, {}, repr(e))
+    # BUG (conn.c handle_request/conn_http_respond): a second request already
+    # in c->in is not parsed until more bytes arrive; it ends in 408 after 10 s.
+    xfail(b[0] == 404, "two pipelined plain GETs in one write -> two 404s",
+          "conn.c: pipelined request left in c->in is never parsed (got %s)" % (b[0],))
+    c.close()
+    still_serving("pipelined HTTP")
     # Case-insensitive headers and Connection as a token list are fine.
     c = RawWS(S["srv"].port)
     c.sendall(("GET / HTTP/1.1\r\nhost: x\r\nUPGRADE: WebSocket\r\nconnection: keep-alive, Upgrade\r\n"

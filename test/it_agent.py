@@ -461,7 +461,201 @@ def test_close_codes_from_bot():
         bot.shutdown()
 
 
+class RawBot:
+    """A hand-written WebSocket server, one connection at a time, for
+    answers no library would give.  respond(sock, key) does the rest."""
+
+    def __init__(self, respond):
+        self.port = free_port()
+        self.url = "ws://127.0.0.1:%d/" % self.port
+        self.respond = respond
+        self.results = queue.Queue()
+        self.ls = socket.socket()
+        self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.ls.bind(("127.0.0.1", self.port))
+        self.ls.listen(8)
+        self.ls.settimeout(0.2)
+        self.stopping = False
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        while not self.stopping:
+            try:
+                s, _ = self.ls.accept()
+            except OSError:
+                continue
+            s.settimeout(T(10))
+            try:
+                req = b""
+                while b"\r\n\r\n" not in req:
+                    d = s.recv(4096)
+                    if not d:
+                        raise EOFError()
+                    req += d
+                key = ""
+                for l in req.decode("latin-1").split("\r\n"):
+                    if l.lower().startswith("sec-websocket-key:"):
+                        key = l.split(":", 1)[1].strip()
+                self.results.put(self.respond(s, key, req))
+            except Exception as e:
+                self.results.put(("exception", repr(e)))
+            finally:
+                s.close()
+
+    def result(self, timeout=10):
+        try:
+            return self.results.get(timeout=T(timeout))
+        except queue.Empty:
+            return None
+
+    def stop(self):
+        self.stopping = True
+        self.t.join(5)
+        self.ls.close()
+
+
+def accept_key(key):
+    import base64
+    return base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
+                                         .encode()).digest()).decode()
+
+
+def upgrade(s, key, accept=None):
+    s.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+               "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n"
+               % (accept or accept_key(key))).encode())
+
+
+def read_frame(s):
+    """(opcode, payload) of one client frame, unmasked; None at EOF."""
+    def need(n):
+        b = b""
+        while len(b) < n:
+            d = s.recv(n - len(b))
+            if not d:
+                raise EOFError()
+            b += d
+        return b
+    try:
+        b0, b1 = need(2)
+        n = b1 & 0x7f
+        if n == 126:
+            n = int.from_bytes(need(2), "big")
+        elif n == 127:
+            n = int.from_bytes(need(8), "big")
+        key = need(4) if b1 & 0x80 else None
+        p = need(n)
+        if key:
+            p = bytes(c ^ key[i & 3] for i, c in enumerate(p))
+        return b0 & 0x0f, p, bool(b1 & 0x80)
+    except (EOFError, OSError):
+        return None
+
+
+def close_code_after(send):
+    """respond(): upgrade, read the hello, run send(s), then the agent's close code."""
+    def respond(s, key, req):
+        upgrade(s, key)
+        f = read_frame(s)
+        if not f or f[0] != 1 or not f[2]:
+            return ("bad hello", f)
+        send(s)
+        while True:
+            f = read_frame(s)
+            if f is None:
+                return ("eof", None)
+            if f[0] == 8:
+                return ("close", int.from_bytes(f[1][:2], "big") if len(f[1]) >= 2 else 1005)
+    return respond
+
+
+def test_client_role_conformance():
+    from nestlib import RawWS
+    F = RawWS.frame
+    ok_auth = F(1, AUTH_OK, mask=False)
+    cases = [
+        ("masked frame from the server", lambda s: s.sendall(F(1, AUTH_OK, mask=True)), 1002),
+        ("binary frame from the server", lambda s: s.sendall(ok_auth + F(2, b"\x00", mask=False)), 1003),
+        ("reserved bit from the server", lambda s: s.sendall(ok_auth + F(1, "{}", mask=False, rsv=4)), 1002),
+        ("invalid UTF-8 from the server", lambda s: s.sendall(ok_auth + F(1, b'"\xff"', mask=False)), 1007),
+        ("126-byte ping from the server", lambda s: s.sendall(ok_auth + F(9, b"x" * 126, mask=False)), 1002),
+        ("fragmented ping from the server", lambda s: s.sendall(F(9, b"x", fin=False, mask=False)), 1002),
+    ]
+    for name, send, want in cases:
+        bot = RawBot(close_code_after(send))
+        a = agent(bot.url, new_token(), ["--once"], name="agent-raw")
+        try:
+            r = bot.result()
+            check(r == ("close", want), "%s -> agent closes %d" % (name, want), r)
+            check(a.wait(10) is not None, "%s: agent --once exits" % name, a.p.returncode)
+        finally:
+            a.stop()
+            bot.stop()
+
+    # Pings from the server between fragments of a command are answered.
+    def frag_with_pings(s, key, req):
+        upgrade(s, key)
+        read_frame(s)
+        c = cmd("nope_frag", id="x").encode()
+        s.sendall(ok_auth + F(1, c[:7], fin=False, mask=False) + F(9, b"hi", mask=False) +
+                  F(0, c[7:], mask=False))
+        got = [read_frame(s), read_frame(s)]
+        s.sendall(F(8, (1000).to_bytes(2, "big"), mask=False))
+        return ("frames", [(g[0], g[1], g[2]) for g in got if g])
+    bot = RawBot(frag_with_pings)
+    a = agent(bot.url, new_token(), ["--once"], name="agent-raw")
+    try:
+        r = bot.result()
+        fr = r[1] if r and r[0] == "frames" else []
+        check(fr and fr[0][:2] == (10, b"hi") and fr[0][2], "ping between fragments answered with a masked pong", r)
+        check(len(fr) > 1 and fr[1][0] == 1 and b"response_nope_frag" in fr[1][1],
+              "fragmented command answered", r)
+        check(a.wait(10) == 0, "--once: exit 0 after a clean close", a.p.returncode)
+    finally:
+        a.stop()
+        bot.stop()
+
+    # Handshake answers the agent must refuse.
+    bad_handshakes = [
+        ("wrong Sec-WebSocket-Accept", lambda s, key, req: upgrade(s, key, accept_key("x" + key))),
+        ("HTTP 403 instead of 101", lambda s, key, req: s.sendall(
+            b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")),
+        ("garbage instead of a response", lambda s, key, req: s.sendall(b"SSH-2.0-OpenSSH\r\n\r\n")),
+    ]
+    for name, respond in bad_handshakes:
+        def r2(s, key, req, respond=respond):
+            respond(s, key, req)
+            return ("sent", read_frame(s))
+        bot = RawBot(r2)
+        a = agent(bot.url, new_token(), ["--once"], name="agent-hs")
+        try:
+            r = bot.result()
+            check(r and r[0] == "sent" and r[1] is None, "%s: agent sends nothing and hangs up" % name, r)
+            check(a.wait(10) == 1, "%s: agent --once exits 1" % name, a.p.returncode)
+            check(a.wait_log(r"(?i)handshake|malformed"), "%s: agent logs why" % name)
+        finally:
+            a.stop()
+            bot.stop()
+    # The agent's own request is a proper upgrade.
+    def look(s, key, req):
+        return ("req", req.decode("latin-1"))
+    bot = RawBot(look)
+    a = agent(bot.url, new_token(), ["--once"], name="agent-req")
+    try:
+        r = bot.result()
+        req = r[1] if r else ""
+        low = req.lower()
+        check(req.startswith("GET / HTTP/1.1\r\n") and "upgrade: websocket" in low and
+              "sec-websocket-version: 13" in low and "host: 127.0.0.1" in low and len(
+                  [l for l in req.split("\r\n") if l.lower().startswith("sec-websocket-key:")]) == 1,
+              "agent's handshake request is a proper RFC 6455 upgrade", req)
+    finally:
+        a.stop()
+        bot.stop()
+
+
 if __name__ == "__main__":
     main([test_hello_and_commands, test_token_sources, test_reconnect, test_rejected_backoff,
           test_retry_after, test_sigterm_and_once, test_pings, (test_pong_timeout, 120),
-          test_close_codes_from_bot])
+          test_close_codes_from_bot, (test_client_role_conformance, 150)])

@@ -51,6 +51,11 @@ void agent_cmd_run(struct agent_cmds *c, const struct nest_msg *m,
 /* The connection that asked is gone: a job's done() must not be called any
  * more.  Its child, if any, is killed (group TERM, then KILL) and reaped. */
 void agent_cmd_forget(struct agent_cmds *c, void *job);
+/* SIGCHLD arrived: reap children (and orphaned grandchildren).  agent_cmd_init
+ * registers this for SIGCHLD with loop_signals; a caller that needs other
+ * signals too (loop_signals keeps one callback per loop) registers its own
+ * callback for all of them after init and forwards SIGCHLD here. */
+void agent_cmd_sigchld(struct agent_cmds *c);
 /* Shutdown: kills and reaps every child; frees c. */
 void agent_cmd_free(struct agent_cmds *c);
 

@@ -32,12 +32,20 @@
 #define CFG_MAX_CONNECTIONS      65536
 #define CFG_SEND_BUFFER_MAX      (64u << 20)  /* queued output per peer */
 #define CFG_DEFAULT_LISTEN       "127.0.0.1:8989"
+#define CFG_HTTP_MAX_BODY        (256u << 10) /* operator request body */
+#define CFG_MAX_INFLIGHT         4096      /* commands waiting per agent */
+#define CFG_EXEC_MARGIN_MS       10000     /* exec_command: its timeout plus this */
+#define CFG_AUTH_FAIL_BURST      10        /* failures an address may make at once */
+#define CFG_AUTH_FAIL_REFILL_MS  3000      /* then one more per this interval */
+#define CFG_AUTH_TABLE           1024      /* addresses tracked for that budget */
 
 /* Agent */
 #define CFG_EXEC_TIMEOUT_S       60
 #define CFG_MAX_OUTPUT           (1u << 20)
 #define CFG_MAX_EXEC             4
 #define CFG_SERVICE_NAME_MAX     256
+#define CFG_EXEC_COMMAND_MAX     (64u << 10)  /* exec_command's command text */
+#define CFG_SVC_MAX_OUTPUT       (8u << 20)   /* a service tool's output per stream */
 
 /* Tokens */
 #define TOKEN_HEX_LEN            64

@@ -77,6 +77,8 @@ static int utf8_next(const unsigned char *p, size_t n, unsigned *cp)
 	return (int)need + 1;
 }
 
+static const char hexdig[] = "0123456789abcdef";
+
 /* ---- escaping --------------------------------------------------------- */
 
 /* ASCII bytes that may appear raw inside a JSON string. */
@@ -117,21 +119,18 @@ static size_t ascii_run(const unsigned char *p, size_t n)
 	return i;
 }
 
-int json_escape(struct buf *b, const char *s, size_t n)
+/* Escapes s[0..n), appending to b exactly as it goes: the path for when
+ * the bound is too close to reserve the worst case up front. */
+static int escape_exact(struct buf *b, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
-	size_t old = b->len, i = 0, run = 0;
+	size_t i = 0, run = 0;
 	char e[6];
 	const char *rep;
 	size_t rlen;
 	unsigned cp;
 	int k;
 
-	/* Output is never shorter than input (escapes and U+FFFD only grow),
-	 * so reserving n up front cannot refuse what would have fitted. */
-	if (buf_reserve(b, n) < 0)
-		return -1;
 	while (i < n) {
 		i += ascii_run(p + i, n - i);
 		if (i >= n)
@@ -152,8 +151,8 @@ int json_escape(struct buf *b, const char *s, size_t n)
 				e[1] = 'u';
 				e[2] = '0';
 				e[3] = '0';
-				e[4] = hex[p[i] >> 4];
-				e[5] = hex[p[i] & 15];
+				e[4] = hexdig[p[i] >> 4];
+				e[5] = hexdig[p[i] & 15];
 				rlen = 6;
 			}
 			k = 1;
@@ -174,12 +173,92 @@ int json_escape(struct buf *b, const char *s, size_t n)
 			}
 		}
 		if (buf_append(b, p + run, i - run) < 0 || buf_append(b, rep, rlen) < 0)
-			goto fail;
+			return -1;
 		i += (size_t)k;
 		run = i;
 	}
-	if (buf_append(b, p + run, n - run) < 0)
-		goto fail;
+	return buf_append(b, p + run, n - run);
+}
+
+/* Escapes p[0..n) straight into o[0..room) and stops when fewer than 6
+ * bytes (the longest escape) are left; *used gets the input consumed.
+ * This is the hot path: runs of safe bytes go with one memcpy, and there
+ * is no per-piece bound check. */
+static size_t escape_into(char *o, size_t room, const unsigned char *p, size_t n,
+			  size_t *used)
+{
+	char *start = o, *lim = o + room;
+	size_t i = 0, k;
+	unsigned cp;
+	int r;
+
+	while (i < n) {
+		k = ascii_run(p + i, n - i);
+		if (k > (size_t)(lim - o))
+			k = (size_t)(lim - o);
+		memcpy(o, p + i, k);
+		o += k;
+		i += k;
+		if (i >= n || lim - o < 6)
+			break;
+		if (p[i] < 0x80) {
+			*o++ = '\\';
+			switch (p[i]) {
+			case '"':  *o++ = '"'; break;
+			case '\\': *o++ = '\\'; break;
+			case '\b': *o++ = 'b'; break;
+			case '\f': *o++ = 'f'; break;
+			case '\n': *o++ = 'n'; break;
+			case '\r': *o++ = 'r'; break;
+			case '\t': *o++ = 't'; break;
+			default:
+				memcpy(o, "u00", 3);
+				o[3] = hexdig[p[i] >> 4];
+				o[4] = hexdig[p[i] & 15];
+				o += 5;
+			}
+			i++;
+			continue;
+		}
+		r = utf8_next(p + i, n - i, &cp);
+		if (r > 0 && cp != 0x2028 && cp != 0x2029) {
+			memcpy(o, p + i, (size_t)r);
+			o += r;
+		} else if (r > 0) {
+			/* Valid JSON, but not valid JavaScript source. */
+			memcpy(o, cp == 0x2028 ? "\\u2028" : "\\u2029", 6);
+			o += 6;
+		} else {
+			memcpy(o, "\xEF\xBF\xBD", 3);
+			o += 3;
+			r = -r;
+		}
+		i += (size_t)r;
+	}
+	*used = i;
+	return (size_t)(o - start);
+}
+
+int json_escape(struct buf *b, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t old = b->len, i = 0, used;
+
+	/* Output is never shorter than input (escapes and U+FFFD only grow),
+	 * so reserving what is left of the input cannot refuse what would
+	 * fit; the 6 bytes on top might, and then the exact path decides. */
+	if (buf_reserve(b, n) < 0)
+		return -1;
+	while (i < n) {
+		if (b->cap - b->len < 6 && buf_reserve(b, n - i + 6) < 0) {
+			if (escape_exact(b, s + i, n - i) < 0)
+				goto fail;
+			return 0;
+		}
+		b->len += escape_into(b->p + b->len, b->cap - b->len, p + i, n - i, &used);
+		b->p[b->len] = '\0';
+		i += used;
+	}
 	return 0;
 fail:
 	b->len = old;

@@ -30,15 +30,21 @@ struct json {
 	int n;            /* token count; token 0 is the root value */
 };
 
-/* 0, or -1 with a short reason in err ("unexpected end of input", ...). */
+/* 0, or -1 with a short reason in err ("unexpected end of input at byte 0",
+ * ...).  Accepts exactly RFC 8259 JSON in well-formed UTF-8, nested at most
+ * 64 deep.  jsmn is compiled into json.c only (static): call json_*, not
+ * jsmn_* directly. */
 int  json_parse(struct json *j, const char *s, size_t len, char *err, size_t errlen);
 void json_free(struct json *j);
 
 enum json_type json_type(const struct json *j, int i);
 int  json_next(const struct json *j, int i);          /* index after i's subtree */
-int  json_get(const struct json *j, int obj, const char *key);  /* value index or -1 */
+/* Value index or -1; with duplicate keys the last wins (as Python's json,
+ * which the reference implementation used). */
+int  json_get(const struct json *j, int obj, const char *key);
 int  json_count(const struct json *j, int i);          /* members/elements */
-/* i-th element of an array, or -1 */
+/* i-th element of an array, or -1.  Costs O(idx): to walk an array, start
+ * at arr + 1 and step with json_next, count times. */
 int  json_elem(const struct json *j, int arr, int idx);
 
 /* Raw source text of value i (strings: without the quotes, still escaped). */

@@ -235,7 +235,8 @@ static void auth_fail(struct peer *p, const char *why, const char *detail)
 {
 	log_warn("authentication failed from %s: %s%s%s", p->c->peer, why,
 		 detail ? ": " : "", detail ? detail : "");
-	p->srv->auth_failures++;
+	server_auth_failed(p->srv, p->c->peer);
+	server_audit_auth_failure(p->srv, "agent", p->c->peer, why);
 	server_reject(p, why, 0, 1008);
 }
 
@@ -264,6 +265,13 @@ static void authenticate(struct peer *p, char *text, size_t n)
 	int t;
 
 	conn_set_timer(p->c, 0);
+	t = server_auth_blocked(s, p->c->peer);
+	if (t) {
+		log_warn("authentication from %s refused: too many failures, retry in %d s",
+			 p->c->peer, t);
+		server_reject(p, "too many failed authentications from this address", t, 1008);
+		return;
+	}
 	if (proto_parse(&m, text, n, err, sizeof(err)) < 0) {
 		/* status missing is "wrong status", not "not JSON" */
 		struct json j;
@@ -311,7 +319,8 @@ static void authenticate(struct peer *p, char *text, size_t n)
 		snprintf(why, sizeof(why), "version %s not accepted (this server accepts %s)",
 			 p->version[0] ? p->version : "(none)", s->accept_versions);
 		log_warn("authentication failed from %s: agent '%s': %s", p->c->peer, e->name, why);
-		s->auth_failures++;
+		server_auth_failed(s, p->c->peer);
+		server_audit_auth_failure(s, "agent", p->c->peer, why);
 		server_reject(p, why, 0, 1008);
 		goto out;
 	}
@@ -348,6 +357,7 @@ static void authenticate(struct peer *p, char *text, size_t n)
 	buf_reset(&s->scratch);
 	log_info("%s connected from %s (version %s%s%s)", p->name, p->c->peer, p->version,
 		 p->hostname[0] ? ", host " : "", p->hostname);
+	server_audit_agent(s, "agent_connected", p, NULL);
 out:
 	proto_free(&m);
 }
@@ -497,6 +507,7 @@ static void listener_ready(struct loop_src *src, short revents)
 			continue;
 		}
 		conn_set_ping(p->c, s->ping_ms);
+		p->c->http_body_max = CFG_HTTP_MAX_BODY;
 		p->next = s->peers;
 		if (s->peers)
 			s->peers->prev = p;

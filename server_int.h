@@ -81,5 +81,23 @@ void server_agent_reply(struct peer *agent, const struct nest_msg *m, const char
 void server_agent_gone(struct peer *agent, const char *why);
 void server_api_gone(struct peer *op);
 void server_peer_timer(struct peer *p);
+void server_audit_auth_failure(struct server *s, const char *kind, const char *addr,
+			       const char *reason);
+void server_audit_agent(struct server *s, const char *event, const struct peer *p,
+			const char *why);
+/* Seconds an address must wait after too many failed authentications. */
+int  server_auth_blocked(struct server *s, const char *peer);
+void server_auth_failed(struct server *s, const char *peer);
+
+/* server_web.c: pages and files (UI, install script, binaries); 1 if it
+ * answered the request. */
+int  server_extra_route(struct server *s, struct conn *c, const struct http_req *req,
+			const struct http_span *path);
+/* server_install.c: GET /install.sh, /dist/...; server_ui.c: the dashboard.
+ * Each returns 1 if it answered. */
+int  server_install_route(struct server *s, struct conn *c, const struct http_req *req,
+			  const struct http_span *path);
+int  server_ui_route(struct server *s, struct conn *c, const struct http_req *req,
+		     const struct http_span *path);
 
 #endif

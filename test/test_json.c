@@ -676,3 +676,64 @@ void test_json_round_trip(void)
 	CHECK(same == valid);
 	buf_free(&back);
 }
+
+/* The fast path (escape into reserved room) and the exact path (used near
+ * the buffer's bound) must agree byte for byte, and a bound one byte short
+ * must fail cleanly.  Prefixes shift where the room runs out. */
+void test_json_escape_paths(void)
+{
+	static const unsigned char pick[] = { 'a', 'b', '"', '\\', '\n', 1, 0x7f,
+		0xc3, 0xa9, 0xe2, 0x80, 0xa8, 0xf0, 0x9f, 0x98, 0xff, 0xed, 0xa0 };
+	unsigned char in[300];
+	struct buf free_, tight;
+	unsigned seed = 7;
+	int round, i, n, pre, bad = 0;
+
+	for (round = 0; round < 3000; round++) {
+		n = (int)((seed = seed * 1103515245 + 12345) >> 16) % (int)sizeof in;
+		for (i = 0; i < n; i++)
+			in[i] = pick[((seed = seed * 1103515245 + 12345) >> 16) % sizeof pick];
+		pre = round % 70;
+		buf_init(&free_, 0);
+		for (i = 0; i < pre; i++)
+			buf_putc(&free_, 'p');
+		if (json_escape(&free_, (char *)in, (size_t)n) < 0)
+			bad++;
+		buf_init(&tight, free_.len);
+		for (i = 0; i < pre; i++)
+			buf_putc(&tight, 'p');
+		if (json_escape(&tight, (char *)in, (size_t)n) < 0 ||
+		    tight.len != free_.len || memcmp(tight.p, free_.p, free_.len))
+			bad++;
+		buf_free(&tight);
+		if (free_.len > (size_t)pre && free_.len > 1) {	/* max 0: unbounded */
+			buf_init(&tight, free_.len - 1);
+			for (i = 0; i < pre; i++)
+				buf_putc(&tight, 'p');
+			if (json_escape(&tight, (char *)in, (size_t)n) == 0 ||
+			    tight.len != (size_t)pre)
+				bad++;
+			buf_free(&tight);
+		}
+		buf_free(&free_);
+	}
+	CHECK(bad == 0);
+}
+
+void test_json_escape_large(void)
+{
+	size_t n = 1 << 20, i;
+	char *s = malloc(n);
+	struct buf b;
+
+	/* Every byte escaped: 6x growth through many reservations. */
+	memset(s, 1, n);
+	buf_init(&b, 0);
+	CHECK(json_escape(&b, s, n) == 0);
+	CHECK(b.len == 6 * n);
+	for (i = 0; i < b.len && !memcmp(b.p + i, "\\u0001", 6); i += 6)
+		;
+	CHECK(i == b.len);
+	buf_free(&b);
+	free(s);
+}

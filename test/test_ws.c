@@ -289,7 +289,7 @@ void test_ws_send_encoding(void)
 	CHECK(ws_send_text(&ws, "Hello", 5) == 0);
 	CHECK(out.len == 11 && (unsigned char)out.p[0] == 0x81 && (unsigned char)out.p[1] == 0x85);
 	memcpy(k1, out.p + 2, 4);
-	CHECK((out.p[6] ^ k1[0]) == 'H' && (out.p[10] ^ k1[0]) == 'o');
+	CHECK(((unsigned char)out.p[6] ^ k1[0]) == 'H' && ((unsigned char)out.p[10] ^ k1[0]) == 'o');
 	buf_reset(&out);
 	CHECK(ws_send_text(&ws, "Hello", 5) == 0);
 	memcpy(k2, out.p + 2, 4);

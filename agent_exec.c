@@ -1,0 +1,499 @@
+/* agent_exec.c - the agent's child runner (see agent_exec.h).
+ *
+ * A child is three loop sources: its stdout pipe, its stderr pipe and a
+ * timer.  It is finished when the kernel has told us it exited (SIGCHLD,
+ * reaped with waitpid(-1, WNOHANG) because the agent is a subreaper and
+ * inherits orphaned grandchildren too) and both pipes are at end of file.
+ * A grandchild that daemonizes without closing the pipes must not hold the
+ * reply hostage, so once the direct child is gone the pipes get a short
+ * grace and are then closed with whatever was read.
+ *
+ * Timer phases: RUN (deadline = timeout) -> TERM sent to the group
+ * (deadline = kill grace) -> KILL sent; or, once the child exited, DRAIN
+ * (deadline = EOF grace). */
+#include "agent_exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+enum { PH_RUN, PH_TERM, PH_KILL, PH_DRAIN };
+
+/* One captured stream: the first half of the bound kept as is, the last
+ * half in a ring, so both the start and the end of a flood survive. */
+struct cap {
+	struct buf head;
+	size_t headmax;
+	char *ring;
+	size_t ringcap, ringlen, ringpos;
+	unsigned long long total;
+};
+
+struct exec_child {
+	struct exec_mgr *m;
+	struct exec_child *next;
+	pid_t pid;                   /* also the process group id */
+	int exited, status;
+	int phase, timed_out, cancelled;
+	int64_t t0, t_exit;
+	struct loop_src io[2];       /* fd -1 once closed */
+	struct loop_src timer;
+	struct cap cap[2];
+	exec_done_fn cb;
+	void *arg;
+};
+
+struct exec_mgr {
+	struct loop *l;
+	struct exec_child *head;
+};
+
+/* Variables that hold the agent's secret never reach a command. */
+static const char *const env_secret[] = {
+	"NESTD_TOKEN=", "CLIENT_TOKEN=", "NESTD_TOKEN_FILE=", NULL
+};
+
+static void cap_init(struct cap *c, size_t max)
+{
+	buf_init(&c->head, 0);
+	c->headmax = max / 2;
+	c->ring = NULL;
+	c->ringcap = max - max / 2;
+	c->ringlen = c->ringpos = 0;
+	c->total = 0;
+}
+
+static void cap_free(struct cap *c)
+{
+	buf_free(&c->head);
+	free(c->ring);
+	c->ring = NULL;
+}
+
+static void cap_feed(struct cap *c, const char *p, size_t n)
+{
+	size_t take;
+
+	c->total += n;
+	if (c->head.len < c->headmax) {
+		take = c->headmax - c->head.len;
+		if (take > n)
+			take = n;
+		if (buf_append(&c->head, p, take) < 0)
+			take = n;    /* out of memory: count the bytes, drop them */
+		p += take;
+		n -= take;
+	}
+	if (!n || !c->ringcap)
+		return;
+	if (!c->ring && !(c->ring = malloc(c->ringcap)))
+		return;
+	if (n >= c->ringcap) {
+		memcpy(c->ring, p + n - c->ringcap, c->ringcap);
+		c->ringpos = 0;
+		c->ringlen = c->ringcap;
+		return;
+	}
+	take = c->ringcap - c->ringpos;
+	if (take > n)
+		take = n;
+	memcpy(c->ring + c->ringpos, p, take);
+	memcpy(c->ring, p + take, n - take);
+	c->ringpos = (c->ringpos + n) % c->ringcap;
+	c->ringlen = c->ringlen + n > c->ringcap ? c->ringcap : c->ringlen + n;
+}
+
+/* Moves the capture into out: head, a marker if bytes were dropped, tail. */
+static int cap_finish(struct cap *c, struct buf *out)
+{
+	unsigned long long kept = c->head.len + c->ringlen;
+	int truncated = c->total > kept;
+
+	*out = c->head;
+	buf_init(&c->head, 0);
+	if (truncated)
+		buf_printf(out, "\n[... %llu bytes omitted ...]\n", c->total - kept);
+	if (c->ringlen < c->ringcap) {
+		buf_append(out, c->ring, c->ringlen);
+	} else if (c->ringlen) {
+		buf_append(out, c->ring + c->ringpos, c->ringcap - c->ringpos);
+		buf_append(out, c->ring, c->ringpos);
+	}
+	if (!out->p)
+		buf_append(out, "", 0);
+	return truncated;
+}
+
+static void child_close_io(struct exec_child *c, int i)
+{
+	if (c->io[i].fd < 0)
+		return;
+	loop_del(c->m->l, &c->io[i]);
+	close(c->io[i].fd);
+	c->io[i].fd = -1;
+}
+
+static void child_unlink(struct exec_child *c)
+{
+	struct exec_child **pp;
+
+	for (pp = &c->m->head; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+}
+
+static void child_free(struct exec_child *c)
+{
+	child_close_io(c, 0);
+	child_close_io(c, 1);
+	loop_del(c->m->l, &c->timer);
+	child_unlink(c);
+	cap_free(&c->cap[0]);
+	cap_free(&c->cap[1]);
+	free(c);
+}
+
+static void child_finish(struct exec_child *c)
+{
+	struct exec_result r;
+
+	memset(&r, 0, sizeof(r));
+	if (WIFSIGNALED(c->status)) {
+		r.exit_code = -1;
+		r.signal = WTERMSIG(c->status);
+	} else {
+		r.exit_code = WEXITSTATUS(c->status);
+	}
+	r.timed_out = c->timed_out;
+	r.truncated = cap_finish(&c->cap[0], &r.out);
+	r.truncated |= cap_finish(&c->cap[1], &r.err);
+	r.total_out = c->cap[0].total;
+	r.total_err = c->cap[1].total;
+	r.duration_ms = c->t_exit - c->t0;
+	/* Unlinked before the callback, which may start or cancel others. */
+	child_unlink(c);
+	c->cb(c->arg, &r);
+	buf_free(&r.out);
+	buf_free(&r.err);
+	child_free(c);
+}
+
+/* Reads what is there now; at most a few chunks per call so that one
+ * chatty child cannot starve the connection. */
+static void child_read(struct exec_child *c, int i)
+{
+	char chunk[65536];
+	int rounds;
+	ssize_t n;
+
+	for (rounds = 0; rounds < 16 && c->io[i].fd >= 0; rounds++) {
+		n = read(c->io[i].fd, chunk, sizeof(chunk));
+		if (n > 0) {
+			cap_feed(&c->cap[i], chunk, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		child_close_io(c, i);        /* EOF, or an error: same end */
+	}
+}
+
+static void child_io_ready(struct loop_src *s, short revents)
+{
+	struct exec_child *c = s->arg;
+	int i = s == &c->io[0] ? 0 : 1;
+
+	if (!revents)
+		return;
+	child_read(c, i);
+	if (c->exited && c->io[0].fd < 0 && c->io[1].fd < 0)
+		child_finish(c);
+}
+
+static void child_timer(struct loop_src *s, short revents)
+{
+	struct exec_child *c = s->arg;
+
+	(void)revents;
+	if (c->exited) {
+		/* EOF grace over: keep what arrived, let the holder write into
+		 * a closed pipe. */
+		child_read(c, 0);
+		child_read(c, 1);
+		child_close_io(c, 0);
+		child_close_io(c, 1);
+		child_finish(c);
+		return;
+	}
+	switch (c->phase) {
+	case PH_RUN:
+		if (!c->cancelled)
+			c->timed_out = 1;
+		kill(-c->pid, SIGTERM);
+		c->phase = PH_TERM;
+		s->deadline = loop_now() + EXEC_KILL_GRACE_MS;
+		break;
+	case PH_TERM:
+		kill(-c->pid, SIGKILL);
+		c->phase = PH_KILL;
+		s->deadline = 0;
+		break;
+	default:
+		s->deadline = 0;
+		break;
+	}
+}
+
+static void child_exited(struct exec_child *c, int status)
+{
+	c->exited = 1;
+	c->status = status;
+	c->t_exit = loop_now();
+	/* A killed command takes its whole group along; the group id cannot
+	 * have been reused yet, members may still hold it. */
+	if (c->cancelled || c->timed_out)
+		kill(-c->pid, SIGKILL);
+	if (c->cancelled) {
+		child_free(c);
+		return;
+	}
+	if (c->io[0].fd < 0 && c->io[1].fd < 0) {
+		child_finish(c);
+		return;
+	}
+	c->phase = PH_DRAIN;
+	c->timer.deadline = c->t_exit + EXEC_EOF_GRACE_MS;
+}
+
+void exec_mgr_reap(struct exec_mgr *m)
+{
+	struct exec_child *c;
+	int status;
+	pid_t pid;
+
+	for (;;) {
+		pid = waitpid(-1, &status, WNOHANG);
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid <= 0)
+			return;
+		for (c = m->head; c; c = c->next)
+			if (c->pid == pid && !c->exited)
+				break;
+		if (c)
+			child_exited(c, status);
+		/* else: an orphaned grandchild, reaped and forgotten */
+	}
+}
+
+struct exec_mgr *exec_mgr_new(struct loop *l)
+{
+	struct exec_mgr *m = calloc(1, sizeof(*m));
+
+	if (m)
+		m->l = l;
+	return m;
+}
+
+static char **env_build(void)
+{
+	size_t n = 0, k = 0, i;
+	char **env, **e;
+
+	for (e = environ; e && *e; e++)
+		n++;
+	env = malloc((n + 1) * sizeof(*env));
+	if (!env)
+		return NULL;
+	for (e = environ; e && *e; e++) {
+		for (i = 0; env_secret[i]; i++)
+			if (!strncmp(*e, env_secret[i], strlen(env_secret[i])))
+				break;
+		if (!env_secret[i])
+			env[k++] = *e;
+	}
+	env[k] = NULL;
+	return env;
+}
+
+struct exec_child *exec_start(struct exec_mgr *m, char *const argv[],
+			      unsigned timeout_ms, size_t max_output,
+			      exec_done_fn cb, void *arg, char *err, size_t errlen)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	struct exec_child *c;
+	int p[2][2] = { { -1, -1 }, { -1, -1 } };
+	sigset_t all, none;
+	char **env = NULL;
+	int i, rc;
+
+	c = calloc(1, sizeof(*c));
+	if (!c || !(env = env_build())) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < 2; i++) {
+		/* Both ends close-on-exec; dup2 in the child clears it on 1/2.
+		 * Only our end is non-blocking: the child keeps a normal pipe. */
+		if (pipe2(p[i], O_CLOEXEC) < 0) {
+			snprintf(err, errlen, "pipe: %s", strerror(errno));
+			goto fail;
+		}
+		fcntl(p[i][0], F_SETFL, O_NONBLOCK);
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, p[0][1], 1);
+	posix_spawn_file_actions_adddup2(&fa, p[1][1], 2);
+	posix_spawnattr_init(&at);
+	/* Own group (so a timeout kills everything it started), default
+	 * dispositions (the agent ignores SIGPIPE) and an empty mask. */
+	sigfillset(&all);
+	sigemptyset(&none);
+	posix_spawnattr_setpgroup(&at, 0);
+	posix_spawnattr_setsigdefault(&at, &all);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
+				 POSIX_SPAWN_SETSIGMASK);
+	rc = posix_spawnp(&c->pid, argv[0], &fa, &at, argv, env);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	if (rc) {
+		snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(rc));
+		goto fail;
+	}
+	free(env);
+	close(p[0][1]);
+	close(p[1][1]);
+	c->m = m;
+	c->cb = cb;
+	c->arg = arg;
+	c->t0 = loop_now();
+	for (i = 0; i < 2; i++) {
+		cap_init(&c->cap[i], max_output);
+		c->io[i].fd = p[i][0];
+		c->io[i].ready = child_io_ready;
+		c->io[i].arg = c;
+		loop_add(m->l, &c->io[i]);
+	}
+	c->timer.fd = -1;
+	c->timer.ready = child_timer;
+	c->timer.arg = c;
+	c->timer.deadline = timeout_ms ? c->t0 + timeout_ms : 0;
+	loop_add(m->l, &c->timer);
+	c->next = m->head;
+	m->head = c;
+	return c;
+fail:
+	for (i = 0; i < 2; i++) {
+		if (p[i][0] >= 0)
+			close(p[i][0]);
+		if (p[i][1] >= 0)
+			close(p[i][1]);
+	}
+	free(env);
+	free(c);
+	return NULL;
+}
+
+void exec_cancel(struct exec_mgr *m, struct exec_child *c)
+{
+	(void)m;
+	if (c->cancelled)
+		return;
+	c->cancelled = 1;
+	/* Nobody reads any more: closing our ends makes writers die of
+	 * SIGPIPE, which helps the TERM along. */
+	child_close_io(c, 0);
+	child_close_io(c, 1);
+	if (c->exited) {
+		kill(-c->pid, SIGKILL);
+		child_free(c);
+		return;
+	}
+	kill(-c->pid, SIGTERM);
+	c->phase = PH_TERM;
+	c->timer.deadline = loop_now() + EXEC_KILL_GRACE_MS;
+}
+
+int exec_running(const struct exec_mgr *m)
+{
+	const struct exec_child *c;
+	int n = 0;
+
+	for (c = m->head; c; c = c->next)
+		n += !c->cancelled;
+	return n;
+}
+
+int exec_alive(const struct exec_mgr *m)
+{
+	const struct exec_child *c;
+	int n = 0;
+
+	for (c = m->head; c; c = c->next)
+		n += !c->exited;
+	return n;
+}
+
+void exec_mgr_free(struct exec_mgr *m)
+{
+	struct exec_child *c;
+	struct timespec ts = { 0, 5 * 1000000L };
+	int64_t until = loop_now() + 500;
+	int status;
+	pid_t pid;
+
+	if (!m)
+		return;
+	for (c = m->head; c; c = c->next)
+		if (!c->exited)
+			kill(-c->pid, SIGTERM);
+	/* A short chance to exit cleanly, then no more chances. */
+	while (exec_alive(m) && loop_now() < until) {
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			for (c = m->head; c; c = c->next)
+				if (c->pid == pid)
+					c->exited = 1;
+		if (exec_alive(m))
+			nanosleep(&ts, NULL);
+	}
+	for (c = m->head; c; c = c->next) {
+		kill(-c->pid, SIGKILL);
+		if (!c->exited)
+			while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
+				;
+		c->exited = 1;
+	}
+	/* Group members die of the KILL a moment later; reap them too, but
+	 * do not wait for daemons that left the group (setsid). */
+	until = loop_now() + 200;
+	for (;;) {
+		pid = waitpid(-1, &status, WNOHANG);
+		if (pid > 0)
+			continue;
+		if (pid < 0 && errno != EINTR)
+			break;
+		if (loop_now() >= until)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	while (m->head)
+		child_free(m->head);
+	free(m);
+}

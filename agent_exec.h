@@ -1,0 +1,56 @@
+/* agent_exec.h - child processes watched from the event loop.
+ *
+ * Used by exec_command (/bin/sh -c) and by the service backends (systemctl,
+ * rc-service: argv, never a shell).  A child runs in its own process group
+ * with stdin from /dev/null and the agent's environment minus its token
+ * variables; stdout and stderr are captured through non-blocking pipes up
+ * to a bound per stream, keeping the head and the tail.  Nothing here
+ * blocks the loop except exec_mgr_free at shutdown. */
+#ifndef NESTD_AGENT_EXEC_H
+#define NESTD_AGENT_EXEC_H
+
+#include <stddef.h>
+#include "buf.h"
+#include "loop.h"
+
+#define EXEC_KILL_GRACE_MS  2000   /* SIGTERM to the group, then SIGKILL */
+#define EXEC_EOF_GRACE_MS   300    /* child gone, a grandchild holds the pipe */
+
+struct exec_mgr;
+struct exec_child;
+
+struct exec_result {
+	int exit_code;                  /* -1 when a signal ended it */
+	int signal;                     /* 0, or the signal that ended it */
+	int timed_out;
+	int truncated;                  /* either stream lost bytes */
+	struct buf out, err;            /* head [+ marker + tail] */
+	unsigned long long total_out, total_err;
+	long long duration_ms;
+};
+
+/* r is valid during the call only. */
+typedef void (*exec_done_fn)(void *arg, struct exec_result *r);
+
+struct exec_mgr *exec_mgr_new(struct loop *l);
+/* Shutdown: TERM every group, KILL what is left, reap everything. */
+void exec_mgr_free(struct exec_mgr *m);
+/* To be called when SIGCHLD arrives: reaps every exited child, including
+ * orphaned grandchildren that the subreaper inherited. */
+void exec_mgr_reap(struct exec_mgr *m);
+
+/* Starts argv[0] (a path, or a name looked up in PATH).  timeout_ms 0: no
+ * deadline.  NULL with the reason in err (the callback is then never
+ * called); a program that cannot be executed is reported here too. */
+struct exec_child *exec_start(struct exec_mgr *m, char *const argv[],
+			      unsigned timeout_ms, size_t max_output,
+			      exec_done_fn cb, void *arg, char *err, size_t errlen);
+/* The result is not wanted any more: the callback will not be called; the
+ * group gets SIGTERM, then SIGKILL, and is reaped in the background. */
+void exec_cancel(struct exec_mgr *m, struct exec_child *c);
+/* Children whose result is still wanted. */
+int exec_running(const struct exec_mgr *m);
+/* Children not reaped yet, cancelled ones included (tests, shutdown). */
+int exec_alive(const struct exec_mgr *m);
+
+#endif

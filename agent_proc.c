@@ -1,0 +1,810 @@
+/* agent_proc.c - processes from /proc (see agent_proc.h).
+ *
+ * Speed matters: a shared server has thousands of processes and the list
+ * must be cheaper than ps(1).  Per process we read /proc/PID/stat and
+ * /proc/PID/cmdline and fstat the /proc/PID directory, all relative to one
+ * /proc descriptor, and nothing else.  The directory's owner is the
+ * process's effective uid even for non-dumpable processes: the kernel's
+ * task_dump_owner() only turns *files* over to root for those, and keeps
+ * world-readable directories with the real owner precisely so that tools
+ * can stat /proc/PID instead of parsing status (see the comment there).
+ * So /proc/PID/status is read only for obtain_process_info (VmSwap).
+ *
+ * stat's second field is the command name in parentheses and may itself
+ * hold ')' and anything else, so it ends at the LAST ')'. */
+#include "agent_proc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#define PF_KTHREAD_FLAG 0x00200000ULL
+
+struct user_ent {
+	unsigned uid;
+	unsigned line;      /* first line wins, as getpwuid would */
+	size_t off;         /* name in the pool */
+};
+
+struct users {
+	char path[256];
+	struct stat st;     /* of the file as loaded: reload when it changes */
+	int loaded;
+	struct user_ent *e;
+	size_t n;
+	char *pool;
+};
+
+struct cpu_ent {
+	int pid;            /* 0: empty slot */
+	unsigned gen;
+	unsigned long long start, ticks;
+	double t;           /* monotonic seconds of the sample */
+};
+
+struct cpu_tab {
+	struct cpu_ent *e;
+	size_t cap, n;
+	unsigned gen;
+};
+
+struct proc_ctx {
+	int procfd;
+	long clk;
+	long pagesize;
+	long long btime;
+	pid_t self;
+	struct users users;
+	struct cpu_tab cpu;
+};
+
+/* One process as read from stat (+ cmdline, + the directory's owner). */
+struct pinfo {
+	int pid, ppid;
+	char state;
+	char comm[128];
+	unsigned uid;
+	unsigned long long flags, utime, stime, start, vsize, rss_pages;
+	long long threads;
+	char *cmd;           /* NUL-separated argv as read */
+	size_t cmdlen;
+};
+
+/* ---- small helpers ---- */
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double boot_uptime(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Reads a whole small file relative to dirfd into b[0..cap); the count,
+ * or -1 with errno. */
+static ssize_t read_at(int dirfd, const char *path, char *b, size_t cap)
+{
+	ssize_t n, got = 0;
+	int fd;
+
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while ((size_t)got < cap) {
+		n = read(fd, b + got, cap - (size_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += n;
+	}
+	close(fd);
+	return got;
+}
+
+static char *fmt_uint(char *end, unsigned long long v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
+/* ticks/clk as a JSON number with two decimals, without going through
+ * printf's floating point (this runs thousands of times per list). */
+static void jw_ticks(struct jw *w, unsigned long long ticks, long clk, unsigned long long base)
+{
+	char tmp[48], *e = tmp + sizeof(tmp), *p;
+	unsigned long long whole = ticks / (unsigned long long)clk + base;
+	unsigned long long frac = (ticks % (unsigned long long)clk) * 100 / (unsigned long long)clk;
+
+	p = e;
+	*--p = (char)('0' + frac % 10);
+	*--p = (char)('0' + frac / 10);
+	*--p = '.';
+	p = fmt_uint(p, whole);
+	jw_raw(w, p, (size_t)(e - p));
+}
+
+static const char *state_word(char s)
+{
+	switch (s) {
+	case 'R': return "running";
+	case 'S': return "sleeping";
+	case 'D': return "disk-sleep";
+	case 'T': return "stopped";
+	case 't': return "tracing-stop";
+	case 'Z': return "zombie";
+	case 'X': case 'x': return "dead";
+	case 'K': return "wake-kill";
+	case 'W': return "waking";
+	case 'I': return "idle";
+	case 'P': return "parked";
+	default: return "unknown";
+	}
+}
+
+/* ---- users from /etc/passwd ---- */
+
+static int user_cmp(const void *a, const void *b)
+{
+	const struct user_ent *x = a, *y = b;
+
+	if (x->uid != y->uid)
+		return x->uid < y->uid ? -1 : 1;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static void users_clear(struct users *u)
+{
+	free(u->e);
+	free(u->pool);
+	u->e = NULL;
+	u->pool = NULL;
+	u->n = 0;
+	u->loaded = 0;
+}
+
+/* Parses name:passwd:uid:... lines; malformed lines are skipped. */
+static void users_parse(struct users *u, char *text, size_t len)
+{
+	size_t cap = 64, n = 0, i, k;
+	unsigned line = 0;
+	char *p = text, *end = text + len, *nl, *c1, *c2, *c3;
+	unsigned long uid;
+
+	u->e = malloc(cap * sizeof(*u->e));
+	if (!u->e)
+		return;
+	for (; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			nl = end;
+		*nl = '\0';
+		line++;
+		if (*p == '+' || *p == '-' || *p == '#')
+			continue;
+		if (!(c1 = strchr(p, ':')) || !(c2 = strchr(c1 + 1, ':')))
+			continue;
+		if (c1 == p || !(c3 = strchr(c2 + 1, ':')) || c3 == c2 + 1)
+			continue;
+		*c3 = '\0';
+		errno = 0;
+		uid = strtoul(c2 + 1, &c3, 10);
+		if (errno || *c3 || c2[1] < '0' || c2[1] > '9' || uid > 0xffffffffUL)
+			continue;
+		*c1 = '\0';
+		if (n == cap) {
+			struct user_ent *ne = realloc(u->e, 2 * cap * sizeof(*ne));
+
+			if (!ne)
+				break;
+			u->e = ne;
+			cap *= 2;
+		}
+		u->e[n].uid = (unsigned)uid;
+		u->e[n].line = line;
+		u->e[n].off = (size_t)(p - text);
+		n++;
+	}
+	qsort(u->e, n, sizeof(*u->e), user_cmp);
+	for (i = k = 0; i < n; i++)
+		if (!k || u->e[k - 1].uid != u->e[i].uid)
+			u->e[k++] = u->e[i];
+	u->n = k;
+	u->pool = text;
+}
+
+/* Reloads when the file changed (inode, size or mtime), so new users show
+ * up by name without restarting the agent.  One stat(2) per command. */
+static void users_refresh(struct users *u)
+{
+	struct stat st;
+	char *text;
+	ssize_t n;
+
+	if (stat(u->path, &st) < 0) {
+		users_clear(u);
+		return;
+	}
+	if (u->loaded && st.st_ino == u->st.st_ino && st.st_dev == u->st.st_dev &&
+	    st.st_size == u->st.st_size &&
+	    st.st_mtim.tv_sec == u->st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == u->st.st_mtim.tv_nsec)
+		return;
+	users_clear(u);
+	u->st = st;
+	u->loaded = 1;
+	if (st.st_size <= 0 || st.st_size > (64 << 20))
+		return;
+	text = malloc((size_t)st.st_size + 1);
+	if (!text)
+		return;
+	n = read_at(AT_FDCWD, u->path, text, (size_t)st.st_size);
+	if (n < 0) {
+		free(text);
+		return;
+	}
+	text[n] = '\0';
+	users_parse(u, text, (size_t)n);
+	if (!u->pool)
+		free(text);
+}
+
+static const char *users_find(const struct users *u, unsigned uid)
+{
+	size_t lo = 0, hi = u->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (u->e[mid].uid == uid)
+			return u->pool + u->e[mid].off;
+		if (u->e[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+const char *proc_user_name(struct proc_ctx *p, unsigned uid, char *out, size_t n)
+{
+	const char *name;
+
+	users_refresh(&p->users);
+	name = users_find(&p->users, uid);
+	if (name)
+		return name;
+	snprintf(out, n, "%u", uid);
+	return out;
+}
+
+void proc_set_passwd(struct proc_ctx *p, const char *path)
+{
+	snprintf(p->users.path, sizeof(p->users.path), "%s", path);
+	users_clear(&p->users);
+}
+
+/* ---- cpu usage between samples ---- */
+
+static size_t cpu_slot(const struct cpu_tab *t, int pid)
+{
+	size_t i = ((size_t)(unsigned)pid * 2654435761u) & (t->cap - 1);
+
+	while (t->e[i].pid && t->e[i].pid != pid)
+		i = (i + 1) & (t->cap - 1);
+	return i;
+}
+
+/* Rebuilds into a table of newcap slots, keeping entries with keep_gen
+ * (or all when keep_gen is 0). */
+static int cpu_rehash(struct cpu_tab *t, size_t newcap, unsigned keep_gen)
+{
+	struct cpu_tab nt = { NULL, newcap, 0, t->gen };
+	size_t i;
+
+	nt.e = calloc(newcap, sizeof(*nt.e));
+	if (!nt.e)
+		return -1;
+	for (i = 0; i < t->cap; i++) {
+		if (!t->e[i].pid || (keep_gen && t->e[i].gen != keep_gen))
+			continue;
+		nt.e[cpu_slot(&nt, t->e[i].pid)] = t->e[i];
+		nt.n++;
+	}
+	free(t->e);
+	*t = nt;
+	return 0;
+}
+
+/* Percent of one CPU since the previous sample of this process (same pid
+ * and start time), or over its lifetime on the first sample. */
+static double cpu_usage(struct proc_ctx *p, const struct pinfo *pi, double now, double up)
+{
+	struct cpu_tab *t = &p->cpu;
+	unsigned long long ticks = pi->utime + pi->stime;
+	double pct, age;
+	struct cpu_ent *e;
+
+	age = up - (double)pi->start / (double)p->clk;
+	pct = age > 0 ? (double)ticks / (double)p->clk / age * 100.0 : 0.0;
+	if (!t->e || (t->n + 1) * 10 > t->cap * 7) {
+		if (t->n > 1000000 || cpu_rehash(t, t->cap ? t->cap * 2 : 1024, 0) < 0)
+			return pct;
+	}
+	e = &t->e[cpu_slot(t, pi->pid)];
+	if (e->pid && e->start == pi->start && now > e->t && ticks >= e->ticks)
+		pct = (double)(ticks - e->ticks) / (double)p->clk / (now - e->t) * 100.0;
+	if (!e->pid)
+		t->n++;
+	e->pid = pi->pid;
+	e->start = pi->start;
+	e->ticks = ticks;
+	e->t = now;
+	e->gen = t->gen;
+	return pct;
+}
+
+/* ---- reading one process ---- */
+
+/* Parses stat's text.  0, or -1 if it does not look like a stat line. */
+static int stat_parse(struct pinfo *pi, char *b, size_t n)
+{
+	char *open, *close, *p, *end = b + n;
+	long long f[25];
+	int i, neg;
+	size_t clen;
+
+	open = memchr(b, '(', n);
+	if (!open)
+		return -1;
+	close = memrchr(open, ')', (size_t)(end - open));
+	if (!close || close + 2 >= end)
+		return -1;
+	clen = (size_t)(close - open - 1);
+	if (clen >= sizeof(pi->comm))
+		clen = sizeof(pi->comm) - 1;
+	memcpy(pi->comm, open + 1, clen);
+	pi->comm[clen] = '\0';
+	pi->state = close[2];
+	p = close + 3;
+	/* Fields 4..24, all integers (some, like tpgid, may be -1). */
+	for (i = 4; i <= 24; i++) {
+		unsigned long long v = 0;
+
+		while (p < end && *p == ' ')
+			p++;
+		neg = p < end && *p == '-';
+		p += neg;
+		if (p >= end || *p < '0' || *p > '9')
+			return -1;
+		while (p < end && *p >= '0' && *p <= '9')
+			v = v * 10 + (unsigned long long)(*p++ - '0');
+		f[i] = neg ? -(long long)v : (long long)v;
+	}
+	pi->ppid = (int)f[4];
+	pi->flags = (unsigned long long)f[9];
+	pi->utime = (unsigned long long)f[14];
+	pi->stime = (unsigned long long)f[15];
+	pi->threads = f[20];
+	pi->start = (unsigned long long)f[22];
+	pi->vsize = (unsigned long long)f[23];
+	pi->rss_pages = f[24] > 0 ? (unsigned long long)f[24] : 0;
+	return 0;
+}
+
+/* 0, 1 when the process is gone (skip it), -1 on another error. */
+static int proc_read(struct proc_ctx *p, int pid, const char *dir, struct pinfo *pi,
+		     char *cmd, size_t cmdcap)
+{
+	char path[48], sb[1024];
+	struct stat st;
+	ssize_t n;
+
+	pi->pid = pid;
+	snprintf(path, sizeof(path), "%s/stat", dir);
+	n = read_at(p->procfd, path, sb, sizeof(sb) - 1);
+	if (n < 0)
+		return errno == ENOENT || errno == ESRCH ? 1 : -1;
+	if (stat_parse(pi, sb, (size_t)n) < 0)
+		return 1;      /* raced with exit: an empty or partial line */
+	if (fstatat(p->procfd, dir, &st, 0) < 0)
+		return 1;
+	pi->uid = st.st_uid;
+	snprintf(path, sizeof(path), "%s/cmdline", dir);
+	n = read_at(p->procfd, path, cmd, cmdcap);
+	if (n < 0) {
+		if (errno == ENOENT || errno == ESRCH)
+			return 1;
+		n = 0;         /* EACCES and friends: show no command line */
+	}
+	pi->cmd = cmd;
+	pi->cmdlen = (size_t)n;
+	return 0;
+}
+
+static int is_kthread(const struct pinfo *pi)
+{
+	return (pi->flags & PF_KTHREAD_FLAG) || pi->pid == 2 || pi->ppid == 2;
+}
+
+/* psutil's name(): comm is cut at 15 bytes, so a full-length comm that
+ * is a prefix of argv[0]'s base name is replaced by that name. */
+static void write_name(struct jw *w, const struct pinfo *pi)
+{
+	size_t clen = strlen(pi->comm), alen;
+	const char *a0, *base;
+
+	if (clen == 15 && pi->cmdlen) {
+		a0 = pi->cmd;
+		alen = strnlen(a0, pi->cmdlen);
+		base = memrchr(a0, '/', alen);
+		base = base ? base + 1 : a0;
+		alen -= (size_t)(base - a0);
+		if (alen > clen && !memcmp(base, pi->comm, clen) &&
+		    !memchr(base, ' ', alen)) {
+			jw_strn(w, base, alen);
+			return;
+		}
+	}
+	jw_strn(w, pi->comm, clen);
+}
+
+/* The command line with its NUL separators turned into spaces. */
+static void write_cmdline(struct jw *w, struct pinfo *pi)
+{
+	size_t n = pi->cmdlen, i;
+
+	while (n && pi->cmd[n - 1] == '\0')
+		n--;
+	for (i = 0; i < n; i++)
+		if (pi->cmd[i] == '\0')
+			pi->cmd[i] = ' ';
+	jw_strn(w, pi->cmd, n);
+}
+
+static void write_cpu_times(struct jw *w, const struct proc_ctx *p, const struct pinfo *pi)
+{
+	jw_key(w, "cpu_time");
+	jw_obj(w);
+	jw_key(w, "user");
+	jw_ticks(w, pi->utime, p->clk, 0);
+	jw_key(w, "system");
+	jw_ticks(w, pi->stime, p->clk, 0);
+	jw_obj_end(w);
+}
+
+static void write_user(struct jw *w, struct proc_ctx *p, unsigned uid)
+{
+	char tmp[16];
+
+	jw_kstr(w, "user", proc_user_name(p, uid, tmp, sizeof(tmp)));
+	jw_key(w, "uid");
+	jw_uint(w, uid);
+}
+
+/* ---- commands ---- */
+
+int proc_list(struct proc_ctx *p, struct jw *w, char *err, size_t errlen)
+{
+	char cmd[PROC_LIST_CMDLINE_MAX];
+	struct pinfo pi;
+	struct dirent *d;
+	double now = mono_now(), up = boot_uptime();
+	unsigned long long pid;
+	const char *s;
+	DIR *dir;
+	int fd;
+
+	fd = openat(p->procfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || !(dir = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		snprintf(err, errlen, "cannot read /proc: %s", strerror(errno));
+		return -1;
+	}
+	users_refresh(&p->users);
+	p->cpu.gen++;
+	jw_arr(w);
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		for (pid = 0, s = d->d_name; *s >= '0' && *s <= '9' && pid <= 0x7fffffff; s++)
+			pid = pid * 10 + (unsigned long long)(*s - '0');
+		if (*s || pid > 0x7fffffff)
+			continue;
+		if (proc_read(p, (int)pid, d->d_name, &pi, cmd, sizeof(cmd)) != 0)
+			continue;
+		jw_obj(w);
+		jw_kint(w, "pid", pi.pid);
+		jw_kint(w, "ppid", pi.ppid);
+		jw_key(w, "name");
+		write_name(w, &pi);
+		{
+			char tmp[16];
+			const char *u = users_find(&p->users, pi.uid);
+
+			if (!u) {
+				snprintf(tmp, sizeof(tmp), "%u", pi.uid);
+				u = tmp;
+			}
+			jw_kstr(w, "user", u);
+		}
+		jw_key(w, "uid");
+		jw_uint(w, pi.uid);
+		jw_kstr(w, "state", state_word(pi.state));
+		jw_key(w, "rss");
+		jw_uint(w, pi.rss_pages * (unsigned long long)p->pagesize);
+		jw_key(w, "vms");
+		jw_uint(w, pi.vsize);
+		write_cpu_times(w, p, &pi);
+		jw_key(w, "cpu_usage");
+		jw_double(w, cpu_usage(p, &pi, now, up), 1);
+		jw_key(w, "started");
+		jw_ticks(w, pi.start, p->clk, (unsigned long long)p->btime);
+		jw_kint(w, "threads", pi.threads);
+		jw_key(w, "cmdline");
+		write_cmdline(w, &pi);
+		jw_kbool(w, "kernel_thread", is_kthread(&pi));
+		jw_obj_end(w);
+		if (jw_error(w))
+			break;
+	}
+	jw_arr_end(w);
+	closedir(dir);
+	/* Forget processes that were not seen: keeps the table the size of
+	 * the process table. */
+	if (p->cpu.e && p->cpu.n)
+		cpu_rehash(&p->cpu, p->cpu.cap, p->cpu.gen);
+	if (jw_error(w)) {
+		snprintf(err, errlen, "process list too large for one reply");
+		return -1;
+	}
+	return 0;
+}
+
+/* VmSwap in bytes from status; 0 when absent (kernel threads). */
+static unsigned long long status_swap(struct proc_ctx *p, const char *dir)
+{
+	char path[48], b[4096], *s;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/status", dir);
+	n = read_at(p->procfd, path, b, sizeof(b) - 1);
+	if (n <= 0)
+		return 0;
+	b[n] = '\0';
+	s = strstr(b, "\nVmSwap:");
+	if (!s)
+		return 0;
+	return strtoull(s + 8, NULL, 10) * 1024;
+}
+
+int proc_info(struct proc_ctx *p, int pid, struct jw *w, char *err, size_t errlen)
+{
+	char dir[16], *cmd;
+	struct pinfo pi;
+	unsigned long long swap;
+	int r;
+
+	cmd = malloc(PROC_INFO_CMDLINE_MAX);
+	if (!cmd) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%d", pid);
+	r = proc_read(p, pid, dir, &pi, cmd, PROC_INFO_CMDLINE_MAX);
+	if (r != 0) {
+		snprintf(err, errlen, "no such process: %d", pid);
+		free(cmd);
+		return -1;
+	}
+	swap = status_swap(p, dir);
+	jw_obj(w);
+	jw_kint(w, "pid", pi.pid);
+	jw_kint(w, "ppid", pi.ppid);
+	jw_key(w, "name");
+	write_name(w, &pi);
+	write_user(w, p, pi.uid);
+	jw_key(w, "cpu_usage");
+	jw_double(w, cpu_usage(p, &pi, mono_now(), boot_uptime()), 1);
+	write_cpu_times(w, p, &pi);
+	jw_kstr(w, "status", state_word(pi.state));
+	jw_kstr(w, "state", state_word(pi.state));
+	jw_key(w, "memory");
+	jw_obj(w);
+	jw_key(w, "rss");
+	jw_uint(w, pi.rss_pages * (unsigned long long)p->pagesize);
+	jw_key(w, "vms");
+	jw_uint(w, pi.vsize);
+	jw_key(w, "swap");
+	jw_uint(w, swap);
+	jw_obj_end(w);
+	jw_key(w, "started");
+	jw_ticks(w, pi.start, p->clk, (unsigned long long)p->btime);
+	jw_kint(w, "threads", pi.threads);
+	jw_key(w, "cmdline");
+	write_cmdline(w, &pi);
+	jw_kbool(w, "kernel_thread", is_kthread(&pi));
+	jw_kbool(w, "safe_kill", pid != 1 && pid != p->self);
+	jw_obj_end(w);
+	free(cmd);
+	return 0;
+}
+
+/* ---- signals ---- */
+
+static const struct { const char *name; int sig; } sig_tab[] = {
+	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
+	{ "ILL", SIGILL }, { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },
+	{ "BUS", SIGBUS }, { "FPE", SIGFPE }, { "KILL", SIGKILL },
+	{ "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
+	{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM },
+#ifdef SIGSTKFLT
+	{ "STKFLT", SIGSTKFLT },
+#endif
+	{ "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP },
+	{ "TSTP", SIGTSTP }, { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },
+	{ "URG", SIGURG }, { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
+	{ "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH },
+	{ "IO", SIGIO }, { "PWR", SIGPWR }, { "SYS", SIGSYS },
+	/* aliases last, so that names print as above */
+	{ "IOT", SIGABRT }, { "POLL", SIGIO }, { "CLD", SIGCHLD },
+};
+
+int proc_signal_parse(const char *s)
+{
+	char up[16];
+	size_t i, n = strlen(s);
+	long v;
+	char *end;
+
+	if (n && n < 4 && s[0] >= '0' && s[0] <= '9') {
+		v = strtol(s, &end, 10);
+		return *end || v < 1 || v >= SIGRTMAX + 1 ? -1 : (int)v;
+	}
+	if (n >= sizeof(up))
+		return -1;
+	for (i = 0; i <= n; i++)
+		up[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 32 : s[i]);
+	s = up;
+	if (!strncmp(s, "SIG", 3))
+		s += 3;
+	for (i = 0; i < sizeof(sig_tab) / sizeof(sig_tab[0]); i++)
+		if (!strcmp(s, sig_tab[i].name))
+			return sig_tab[i].sig;
+	if (!strncmp(s, "RTMIN+", 6) || !strncmp(s, "RTMAX-", 6)) {
+		v = strtol(s + 6, &end, 10);
+		if (*end || end == s + 6 || v < 0 || v > SIGRTMAX - SIGRTMIN)
+			return -1;
+		return s[2] == 'M' && s[3] == 'I' ? SIGRTMIN + (int)v : SIGRTMAX - (int)v;
+	}
+	if (!strcmp(s, "RTMIN"))
+		return SIGRTMIN;
+	if (!strcmp(s, "RTMAX"))
+		return SIGRTMAX;
+	return -1;
+}
+
+const char *proc_signal_name(int sig, char *tmp, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(sig_tab) / sizeof(sig_tab[0]); i++) {
+		if (sig_tab[i].sig == sig) {
+			snprintf(tmp, n, "SIG%s", sig_tab[i].name);
+			return tmp;
+		}
+	}
+	if (sig >= SIGRTMIN && sig <= SIGRTMAX)
+		snprintf(tmp, n, "SIGRTMIN+%d", sig - SIGRTMIN);
+	else
+		snprintf(tmp, n, "SIG%d", sig);
+	return tmp;
+}
+
+int proc_signal(struct proc_ctx *p, int pid, int sig, char *err, size_t errlen)
+{
+	char dir[16], tmp[16];
+	struct stat st;
+
+	if (pid == 1) {
+		snprintf(err, errlen, "refusing to signal pid 1 (init)");
+		return -1;
+	}
+	if (pid == p->self) {
+		snprintf(err, errlen, "refusing to signal the agent itself (pid %d)", pid);
+		return -1;
+	}
+	if (kill(pid, sig) == 0)
+		return 0;
+	if (errno == ESRCH) {
+		snprintf(err, errlen, "no such process: %d", pid);
+	} else if (errno == EPERM) {
+		snprintf(dir, sizeof(dir), "%d", pid);
+		if (fstatat(p->procfd, dir, &st, 0) == 0)
+			snprintf(err, errlen, "permission denied: cannot signal %d (owned by %s)",
+				 pid, proc_user_name(p, st.st_uid, tmp, sizeof(tmp)));
+		else
+			snprintf(err, errlen, "permission denied: cannot signal %d", pid);
+	} else {
+		snprintf(err, errlen, "cannot signal %d: %s", pid, strerror(errno));
+	}
+	return -1;
+}
+
+/* ---- setup ---- */
+
+static long long read_btime(void)
+{
+	char b[8192], *s;
+	ssize_t n = read_at(AT_FDCWD, "/proc/stat", b, sizeof(b) - 1);
+
+	if (n <= 0)
+		return 0;
+	b[n] = '\0';
+	s = strstr(b, "\nbtime ");
+	return s ? strtoll(s + 7, NULL, 10) : 0;
+}
+
+struct proc_ctx *proc_new(char *err, size_t errlen)
+{
+	struct proc_ctx *p = calloc(1, sizeof(*p));
+
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	p->procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (p->procfd < 0) {
+		snprintf(err, errlen, "cannot open /proc: %s", strerror(errno));
+		free(p);
+		return NULL;
+	}
+	p->clk = sysconf(_SC_CLK_TCK);
+	if (p->clk <= 0)
+		p->clk = 100;
+	p->pagesize = sysconf(_SC_PAGESIZE);
+	if (p->pagesize <= 0)
+		p->pagesize = 4096;
+	p->btime = read_btime();
+	p->self = getpid();
+	snprintf(p->users.path, sizeof(p->users.path), "/etc/passwd");
+	return p;
+}
+
+void proc_free(struct proc_ctx *p)
+{
+	if (!p)
+		return;
+	users_clear(&p->users);
+	free(p->cpu.e);
+	close(p->procfd);
+	free(p);
+}

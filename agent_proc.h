@@ -1,0 +1,40 @@
+/* agent_proc.h - processes straight from /proc: the list, one process's
+ * details, and signals (kill, pause, resume).  No psutil, no NSS: user
+ * names come from /etc/passwd, parsed here and cached. */
+#ifndef NESTD_AGENT_PROC_H
+#define NESTD_AGENT_PROC_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include "json.h"
+
+#define PROC_LIST_CMDLINE_MAX  4096     /* per process in the list */
+#define PROC_INFO_CMDLINE_MAX  65536    /* obtain_process_info */
+
+struct proc_ctx;
+
+/* NULL with the reason in err (no /proc). */
+struct proc_ctx *proc_new(char *err, size_t errlen);
+void proc_free(struct proc_ctx *p);
+/* For tests: read users from another file than /etc/passwd. */
+void proc_set_passwd(struct proc_ctx *p, const char *path);
+
+/* obtain_all_process_info: a JSON array into w.  Processes that vanish
+ * while being read are skipped.  0, or -1 with err. */
+int proc_list(struct proc_ctx *p, struct jw *w, char *err, size_t errlen);
+/* obtain_process_info: one object.  -1 "no such process: PID". */
+int proc_info(struct proc_ctx *p, int pid, struct jw *w, char *err, size_t errlen);
+/* Sends sig to pid, refusing pid 1 and the agent itself.  0, or -1 with
+ * err ("no such process: 42", "permission denied: ..."). */
+int proc_signal(struct proc_ctx *p, int pid, int sig, char *err, size_t errlen);
+
+/* "SIGTERM", "term", "TERM", "15" -> 15; -1 if unknown. */
+int proc_signal_parse(const char *s);
+/* 15 -> "SIGTERM"; real-time and unknown numbers get "SIGRTMIN+n"/"SIGn"
+ * written into tmp. */
+const char *proc_signal_name(int sig, char *tmp, size_t n);
+
+/* User name for uid (the number as text when unknown), written into out. */
+const char *proc_user_name(struct proc_ctx *p, unsigned uid, char *out, size_t n);
+
+#endif

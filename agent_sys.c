@@ -1,0 +1,138 @@
+/* agent_sys.c - obtain_system_info (see agent_sys.h).
+ *
+ * memory.used is total - available (what the kernel says could be handed
+ * out without swapping), the figure free(1) and psutil agree on today;
+ * disk is the root file system as df(1) shows it. */
+#include "agent_sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+static ssize_t sys_read(const char *path, char *b, size_t cap)
+{
+	ssize_t n, got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	while ((size_t)got < cap - 1) {
+		n = read(fd, b + got, cap - 1 - (size_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	close(fd);
+	b[got] = '\0';
+	return got;
+}
+
+/* A "Key:   123 kB" line of /proc/meminfo, in bytes; 0 when absent. */
+static unsigned long long meminfo_get(const char *text, const char *key)
+{
+	size_t kl = strlen(key);
+	const char *p = text;
+
+	while (p && *p) {
+		if (!strncmp(p, key, kl) && p[kl] == ':')
+			return strtoull(p + kl + 1, NULL, 10) * 1024;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return 0;
+}
+
+int sys_info(struct jw *w, char *err, size_t errlen)
+{
+	unsigned long long total, avail, stotal, sfree;
+	char b[8192];
+	struct utsname u;
+	struct statvfs vfs;
+	double up = 0, l[3] = { 0, 0, 0 };
+	long cores;
+	int i;
+
+	if (uname(&u) < 0) {
+		snprintf(err, errlen, "uname: %s", strerror(errno));
+		return -1;
+	}
+	jw_obj(w);
+	jw_kstr(w, "hostname", u.nodename);
+	jw_kstr(w, "kernel", u.release);
+	if (sys_read("/proc/uptime", b, sizeof(b)) > 0)
+		up = strtod(b, NULL);
+	jw_key(w, "uptime");
+	jw_double(w, up, 0);
+	if (sys_read("/proc/loadavg", b, sizeof(b)) > 0)
+		sscanf(b, "%lf %lf %lf", &l[0], &l[1], &l[2]);
+	jw_key(w, "load");
+	jw_arr(w);
+	for (i = 0; i < 3; i++)
+		jw_double(w, l[i], 2);
+	jw_arr_end(w);
+	cores = sysconf(_SC_NPROCESSORS_ONLN);
+	jw_key(w, "cpu");
+	jw_obj(w);
+	jw_kint(w, "cores", cores > 0 ? cores : 1);
+	jw_obj_end(w);
+	if (sys_read("/proc/meminfo", b, sizeof(b)) < 0)
+		b[0] = '\0';
+	total = meminfo_get(b, "MemTotal");
+	avail = meminfo_get(b, "MemAvailable");
+	if (!avail)      /* kernels before 3.14 */
+		avail = meminfo_get(b, "MemFree") + meminfo_get(b, "Buffers") +
+			meminfo_get(b, "Cached");
+	if (avail > total)
+		avail = total;
+	stotal = meminfo_get(b, "SwapTotal");
+	sfree = meminfo_get(b, "SwapFree");
+	if (sfree > stotal)
+		sfree = stotal;
+	jw_key(w, "memory");
+	jw_obj(w);
+	jw_key(w, "total");
+	jw_uint(w, total);
+	jw_key(w, "available");
+	jw_uint(w, avail);
+	jw_key(w, "used");
+	jw_uint(w, total - avail);
+	jw_obj_end(w);
+	jw_key(w, "swap");
+	jw_obj(w);
+	jw_key(w, "total");
+	jw_uint(w, stotal);
+	jw_key(w, "used");
+	jw_uint(w, stotal - sfree);
+	jw_obj_end(w);
+	jw_key(w, "disk");
+	jw_obj(w);
+	jw_kstr(w, "path", "/");
+	if (statvfs("/", &vfs) == 0) {
+		unsigned long long fr = vfs.f_frsize ? vfs.f_frsize : vfs.f_bsize;
+
+		jw_key(w, "total");
+		jw_uint(w, (unsigned long long)vfs.f_blocks * fr);
+		jw_key(w, "used");
+		jw_uint(w, (unsigned long long)(vfs.f_blocks - vfs.f_bfree) * fr);
+		jw_key(w, "free");
+		jw_uint(w, (unsigned long long)vfs.f_bavail * fr);
+	} else {
+		jw_key(w, "total");
+		jw_null(w);
+		jw_key(w, "used");
+		jw_null(w);
+		jw_key(w, "free");
+		jw_null(w);
+	}
+	jw_obj_end(w);
+	jw_obj_end(w);
+	return 0;
+}

@@ -1,0 +1,176 @@
+/* agent_t.h - helpers shared by the agent tests: run one command message
+ * through a real loop until done() is called, and look at our children in
+ * /proc.  static inline so that a file using only some of them stays
+ * warning-free. */
+#ifndef NESTD_AGENT_T_H
+#define NESTD_AGENT_T_H
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent_cmd.h"
+#include "json.h"
+#include "loop.h"
+#include "proto.h"
+#include "t.h"
+
+/* The runner declares the test functions itself (test/unit.c). */
+#pragma GCC diagnostic ignored "-Wmissing-prototypes"
+
+struct t_reply {
+	int called, ok;
+	char *payload;
+	size_t n;
+	char err[1024];
+	struct json j;      /* payload parsed when ok */
+	int parsed;
+};
+
+static inline void t_done(void *job, int ok, const char *p, size_t n, const char *err)
+{
+	struct t_reply *r = job;
+
+	r->called++;
+	r->ok = ok;
+	if (ok) {
+		r->payload = malloc(n + 1);
+		memcpy(r->payload, p, n);
+		r->payload[n] = '\0';
+		r->n = n;
+	} else {
+		snprintf(r->err, sizeof(r->err), "%s", err);
+	}
+}
+
+static inline void t_reply_free(struct t_reply *r)
+{
+	if (r->parsed)
+		json_free(&r->j);
+	free(r->payload);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Starts msg (a whole command message) without waiting. */
+static inline void t_start(struct agent_cmds *c, const char *msg, struct t_reply *r)
+{
+	struct nest_msg m;
+	char err[128];
+
+	memset(r, 0, sizeof(*r));
+	if (proto_parse(&m, msg, strlen(msg), err, sizeof(err)) < 0) {
+		fprintf(stderr, "test message does not parse: %s: %s\n", err, msg);
+		r->called = -1;
+		return;
+	}
+	agent_cmd_run(c, &m, r, t_done);
+	proto_free(&m);
+}
+
+/* Turns the loop until r is answered (or timeout_ms), then parses it. */
+static inline int t_wait(struct loop *l, struct t_reply *r, int timeout_ms)
+{
+	int64_t until = loop_now() + timeout_ms;
+	char err[128];
+
+	while (!r->called && loop_now() < until)
+		loop_once(l, 20);
+	if (r->called == 1 && r->ok && !r->parsed) {
+		if (json_parse(&r->j, r->payload, r->n, err, sizeof(err)) < 0)
+			fprintf(stderr, "reply is not JSON (%s): %.200s\n", err, r->payload);
+		else
+			r->parsed = 1;
+	}
+	return r->called == 1;
+}
+
+static inline int t_run(struct loop *l, struct agent_cmds *c, const char *msg,
+			struct t_reply *r, int timeout_ms)
+{
+	t_start(c, msg, r);
+	return t_wait(l, r, timeout_ms);
+}
+
+/* Field of the parsed reply's root object, or -1. */
+static inline int t_get(struct t_reply *r, const char *key)
+{
+	return r->parsed ? json_get(&r->j, 0, key) : -1;
+}
+
+static inline long long t_int(struct t_reply *r, int obj, const char *key)
+{
+	long long v = -999;
+	int t = r->parsed ? json_get(&r->j, obj, key) : -1;
+
+	if (t < 0 || json_int(&r->j, t, &v) < 0)
+		return -999;
+	return v;
+}
+
+/* Unescaped string field of object obj into out ("" when absent). */
+static inline const char *t_str(struct t_reply *r, int obj, const char *key,
+				char *out, size_t cap)
+{
+	int t = r->parsed ? json_get(&r->j, obj, key) : -1;
+
+	out[0] = '\0';
+	if (t >= 0 && json_strcpy(&r->j, t, out, cap) < 0)
+		out[0] = '\0';
+	return out;
+}
+
+/* Our children in /proc (all states, or only those in state st). */
+static inline int t_children(char st)
+{
+	char path[300], b[512], *p;
+	struct dirent *d;
+	int n = 0, ppid;
+	char state;
+	FILE *f;
+	DIR *dir = opendir("/proc");
+
+	while (dir && (d = readdir(dir))) {
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", d->d_name);
+		if (!(f = fopen(path, "r")))
+			continue;
+		if (fgets(b, sizeof(b), f) && (p = strrchr(b, ')')) &&
+		    sscanf(p + 2, "%c %d", &state, &ppid) == 2 && ppid == getpid() &&
+		    (!st || state == st))
+			n++;
+		fclose(f);
+	}
+	if (dir)
+		closedir(dir);
+	return n;
+}
+
+/* State letter of pid from /proc, or 0. */
+static inline char t_state(int pid)
+{
+	char path[64], b[512], *p;
+	char st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	if (fgets(b, sizeof(b), f) && (p = strrchr(b, ')')))
+		st = p[2];
+	fclose(f);
+	return st;
+}
+
+/* Runs the loop for ms milliseconds (lets SIGCHLD reach the reaper). */
+static inline void t_spin(struct loop *l, int ms)
+{
+	int64_t until = loop_now() + ms;
+
+	while (loop_now() < until)
+		loop_once(l, 10);
+}
+
+#endif

@@ -1,0 +1,457 @@
+/* test_agent_proc.c - processes from /proc through agent_cmd_run: the
+ * list, details, hostile names, non-dumpable owners, vanishing processes,
+ * signals; and the passwd cache and signal names directly. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent_cmd.h"
+#include "agent_proc.h"
+#include "agent_t.h"
+#include "t.h"
+
+static struct agent_cmds *cmds_new(struct loop *l)
+{
+	struct agent_cfg cfg;
+	char err[256];
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.services = SVC_NONE;
+	return agent_cmd_init(l, &cfg, err, sizeof(err));
+}
+
+/* Index of the list element whose pid is pid, or -1. */
+static int list_find(struct t_reply *r, int pid)
+{
+	int i, e, n = json_count(&r->j, 0);
+
+	for (i = 0; i < n; i++) {
+		e = json_elem(&r->j, 0, i);
+		if (t_int(r, e, "pid") == pid)
+			return e;
+	}
+	return -1;
+}
+
+static void ms_sleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* A child that renames itself to name and waits; ready once renamed. */
+static pid_t child_named(const char *name)
+{
+	int p[2];
+	char c;
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_NAME, name, 0, 0, 0);
+		if (write(p[1], "x", 1) < 0)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (read(p[0], &c, 1) != 1)
+		pid = -1;
+	close(p[0]);
+	return pid;
+}
+
+static void child_end(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+void test_agent_proc_list_self(void)
+{
+	struct loop *l = loop_new();
+	struct agent_cmds *c = cmds_new(l);
+	struct t_reply r;
+	char s[4096];
+	int e, t;
+
+	CHECK(t_run(l, c, "{\"status\":\"command\",\"message\":\"obtain_all_process_info\"}",
+		    &r, 10000));
+	CHECK(r.ok && r.parsed && json_type(&r.j, 0) == JSON_ARRAY);
+	CHECK(json_count(&r.j, 0) > 2);
+	e = list_find(&r, getpid());
+	CHECK(e >= 0);
+	CHECK(t_int(&r, e, "ppid") == getppid());
+	CHECK(t_int(&r, e, "uid") == (long long)geteuid());
+	if (geteuid() == 0)
+		CHECK_STR(t_str(&r, e, "user", s, sizeof(s)), "root");
+	CHECK(strstr(t_str(&r, e, "cmdline", s, sizeof(s)), "unit") != NULL);
+	CHECK(strstr(t_str(&r, e, "name", s, sizeof(s)), "unit") != NULL);
+	CHECK_STR(t_str(&r, e, "state", s, sizeof(s)), "running");
+	CHECK(t_int(&r, e, "rss") > 4096 && t_int(&r, e, "vms") > t_int(&r, e, "rss"));
+	CHECK(t_int(&r, e, "threads") == 1);
+	t = json_get(&r.j, e, "started");
+	CHECK(json_type(&r.j, t) == JSON_NUMBER);
+	t = json_get(&r.j, e, "cpu_time");
+	CHECK(json_type(&r.j, json_get(&r.j, t, "user")) == JSON_NUMBER);
+	CHECK(json_type(&r.j, json_get(&r.j, e, "cpu_usage")) == JSON_NUMBER);
+	CHECK(json_type(&r.j, json_get(&r.j, e, "kernel_thread")) == JSON_FALSE);
+	/* pid 2 is kthreadd where there is one (not in a pid namespace) */
+	e = list_find(&r, 2);
+	if (e >= 0)
+		CHECK(json_type(&r.j, json_get(&r.j, e, "kernel_thread")) == JSON_TRUE);
+	t_reply_free(&r);
+	agent_cmd_free(c);
+	loop_free(l);
+}
+
+void test_agent_proc_info(void)
+{
+	struct loop *l = loop_new();
+	struct agent_cmds *c = cmds_new(l);
+	struct t_reply r;
+	char msg[256], s[256];
+	time_t now = time(NULL);
+	double started;
+	int t;
+
+	snprintf(msg, sizeof(msg), "{\"status\":\"command\",\"message\":\"obtain_process_info\","
+		 "\"payload\":{\"pid\":%d}}", getpid());
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK(r.ok && r.parsed);
+	CHECK(t_int(&r, 0, "pid") == getpid());
+	CHECK_STR(t_str(&r, 0, "status", s, sizeof(s)), "running");
+	t = t_get(&r, "memory");
+	CHECK(t_int(&r, t, "rss") > 0 && t_int(&r, t, "vms") > 0 && t_int(&r, t, "swap") >= 0);
+	CHECK(json_num(&r.j, t_get(&r, "started"), &started) == 0);
+	CHECK(started > (double)now - 3600 && started <= (double)now + 2);
+	/* safe_kill: false for the agent itself */
+	CHECK(json_type(&r.j, t_get(&r, "safe_kill")) == JSON_FALSE);
+	t_reply_free(&r);
+	CHECK(t_run(l, c, "{\"status\":\"command\",\"message\":\"obtain_process_info\","
+		    "\"payload\":{\"pid\":1}}", &r, 5000));
+	CHECK(r.ok && json_type(&r.j, t_get(&r, "safe_kill")) == JSON_FALSE);
+	t_reply_free(&r);
+	agent_cmd_free(c);
+	loop_free(l);
+}
+
+/* A name with quotes, a backslash, control characters and bytes that are
+ * not UTF-8 must come back as valid JSON, the bad bytes as U+FFFD. */
+void test_agent_proc_weird_name(void)
+{
+	struct loop *l = loop_new();
+	struct agent_cmds *c = cmds_new(l);
+	struct t_reply r;
+	char msg[256], s[256];
+	pid_t pid = child_named("a\"b\\c\n\x01\xff\xfe)(");
+	int e;
+
+	CHECK(pid > 0);
+	CHECK(t_run(l, c, "{\"status\":\"command\",\"message\":\"obtain_all_process_info\"}",
+		    &r, 10000));
+	CHECK(r.ok && r.parsed);
+	e = list_find(&r, pid);
+	CHECK(e >= 0);
+	CHECK_STR(t_str(&r, e, "name", s, sizeof(s)), "a\"b\\c\n\x01\xef\xbf\xbd\xef\xbf\xbd)(");
+	t_reply_free(&r);
+	snprintf(msg, sizeof(msg), "{\"status\":\"command\",\"message\":\"obtain_process_info\","
+		 "\"payload\":{\"pid\":%d}}", pid);
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK(r.ok && r.parsed);
+	CHECK_STR(t_str(&r, 0, "name", s, sizeof(s)), "a\"b\\c\n\x01\xef\xbf\xbd\xef\xbf\xbd)(");
+	CHECK(json_type(&r.j, t_get(&r, "safe_kill")) == JSON_TRUE);
+	t_reply_free(&r);
+	child_end(pid);
+	agent_cmd_free(c);
+	loop_free(l);
+}
+
+/* The /proc/PID files of a non-dumpable process belong to root, but the
+ * directory keeps the real owner, and that is what we must show. */
+void test_agent_proc_nondumpable_owner(void)
+{
+	struct loop *l = loop_new();
+	struct agent_cmds *c;
+	struct t_reply r;
+	char msg[256], s[64];
+	int p[2];
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "skip test_agent_proc_nondumpable_owner: needs root\n");
+		loop_free(l);
+		return;
+	}
+	c = cmds_new(l);
+	CHECK(pipe(p) == 0);
+	pid = fork();
+	if (pid == 0) {
+		if (setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(1);
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		if (write(p[1], "x", 1) < 0)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	CHECK(read(p[0], s, 1) == 1);
+	close(p[0]);
+	snprintf(msg, sizeof(msg), "{\"status\":\"command\",\"message\":\"obtain_process_info\","
+		 "\"payload\":{\"pid\":%d}}", pid);
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK(t_int(&r, 0, "uid") == 65534);
+	CHECK_STR(t_str(&r, 0, "user", s, sizeof(s)), "nobody");
+	t_reply_free(&r);
+	child_end(pid);
+	agent_cmd_free(c);
+	loop_free(l);
+}
+
+/* Processes come and go while the list is read: never an error, always
+ * valid JSON.  A pid that is gone is "no such process". */
+void test_agent_proc_vanish(void)
+{
+	struct loop *l = loop_new();
+	struct agent_cmds *c = cmds_new(l);
+	struct t_reply r;
+	char msg[256];
+	pid_t churn, gone;
+	int i, ok = 0;
+
+	churn = fork();
+	if (churn == 0) {
+		for (;;) {
+			pid_t k = fork();
+
+			if (k == 0)
+				_exit(0);
+			if (k > 0)
+				waitpid(k, NULL, 0);
+		}
+	}
+	for (i = 0; i < 15; i++) {
+		CHECK(t_run(l, c, "{\"status\":\"command\",\"message\":\"obtain_all_process_info\"}",
+			    &r, 10000));
+		ok += r.ok && r.parsed;
+		t_reply_free(&r);
+	}
+	CHECK(ok == 15);
+	child_end(churn);
+	gone = fork();
+	if (gone == 0)
+		_exit(0);
+	waitpid(gone, NULL, 0);
+	snprintf(msg, sizeof(msg), "{\"status\":\"command\",\"message\":\"obtain_process_info\","
+		 "\"payload\":{\"pid\":%d}}", gone);
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK(!r.ok);
+	snprintf(msg, sizeof(msg), "no such process: %d", gone);
+	CHECK_STR(r.err, msg);
+	t_reply_free(&r);
+	agent_cmd_free(c);
+	loop_free(l);
+}
+
+void test_agent_proc_signals(void)
+{
+	struct loop *l = loop_new();
+	struct agent_cmds *c = cmds_new(l);
+	struct t_reply r;
+	char msg[256], want[256], s[64];
+	pid_t pid = child_named("victim");
+	int st = 0, i;
+
+	snprintf(msg, sizeof(msg), "{\"status\":\"command\",\"message\":\"pause_process\","
+		 "\"payload\":{\"pid\":%d}}", pid);
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK(r.ok && t_int(&r, 0, "pid") == pid);
+	t_reply_free(&r);
+	for (i = 0; i < 100 && t_state(pid) != 'T'; i++)
+		ms_sleep(5);
+	CHECK(t_state(pid) == 'T');
+	snprintf(msg, sizeof(msg), "{\"status\":\"command\",\"message\":\"obtain_process_info\","
+		 "\"payload\":{\"pid\":%d}}", pid);
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK_STR(t_str(&r, 0, "status", s, sizeof(s)), "stopped");
+	t_reply_free(&r);
+	snprintf(msg, sizeof(msg), "{\"status\":\"command\",\"message\":\"resume_process\","
+		 "\"payload\":{\"pid\":%d}}", pid);
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK(r.ok);
+	t_reply_free(&r);
+	for (i = 0; i < 100 && t_state(pid) == 'T'; i++)
+		ms_sleep(5);
+	CHECK(t_state(pid) == 'S' || t_state(pid) == 'R');
+	snprintf(msg, sizeof(msg), "{\"status\":\"command\",\"message\":\"kill_process\","
+		 "\"payload\":{\"pid\":%d,\"method\":\"usr1\"}}", pid);
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK(r.ok);
+	CHECK_STR(t_str(&r, 0, "signal", s, sizeof(s)), "SIGUSR1");
+	t_reply_free(&r);
+	CHECK(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGUSR1);
+
+	pid = child_named("victim2");
+	snprintf(msg, sizeof(msg), "{\"status\":\"command\",\"message\":\"kill_process\","
+		 "\"payload\":{\"pid\":%d}}", pid);
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK_STR(t_str(&r, 0, "signal", s, sizeof(s)), "SIGTERM");
+	t_reply_free(&r);
+	CHECK(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+	/* gone now */
+	CHECK(t_run(l, c, msg, &r, 5000));
+	snprintf(want, sizeof(want), "no such process: %d", pid);
+	CHECK_STR(r.err, want);
+	t_reply_free(&r);
+
+	CHECK(t_run(l, c, "{\"status\":\"command\",\"message\":\"kill_process\","
+		    "\"payload\":{\"pid\":1,\"method\":\"SIGKILL\"}}", &r, 5000));
+	CHECK_STR(r.err, "refusing to signal pid 1 (init)");
+	t_reply_free(&r);
+	snprintf(msg, sizeof(msg), "{\"status\":\"command\",\"message\":\"pause_process\","
+		 "\"payload\":{\"pid\":%d}}", getpid());
+	CHECK(t_run(l, c, msg, &r, 5000));
+	snprintf(want, sizeof(want), "refusing to signal the agent itself (pid %d)", getpid());
+	CHECK_STR(r.err, want);
+	t_reply_free(&r);
+	agent_cmd_free(c);
+	loop_free(l);
+}
+
+/* As an unprivileged user, signalling someone else's process is EPERM,
+ * reported with the owner's name. */
+void test_agent_proc_eperm(void)
+{
+	char err[256] = "", want[256];
+	struct proc_ctx *p;
+	pid_t victim, pid;
+	int pe[2], st;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "skip test_agent_proc_eperm: needs root\n");
+		return;
+	}
+	victim = child_named("rootowned");
+	CHECK(pipe(pe) == 0);
+	pid = fork();
+	if (pid == 0) {
+		close(pe[0]);
+		if (setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(1);
+		p = proc_new(err, sizeof(err));
+		if (p && proc_signal(p, victim, SIGKILL, err, sizeof(err)) == 0)
+			snprintf(err, sizeof(err), "signal went through");
+		if (write(pe[1], err, strlen(err)) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(pe[1]);
+	memset(err, 0, sizeof(err));
+	CHECK(read(pe[0], err, sizeof(err) - 1) > 0);
+	close(pe[0]);
+	waitpid(pid, &st, 0);
+	snprintf(want, sizeof(want), "permission denied: cannot signal %d (owned by root)", victim);
+	CHECK_STR(err, want);
+	CHECK(t_state(victim) == 'S');
+	child_end(victim);
+}
+
+void test_agent_proc_users(void)
+{
+	char path[] = "/tmp/nestd-passwd-XXXXXX", tmp[16];
+	struct proc_ctx *p;
+	FILE *f;
+	int fd;
+
+	p = proc_new(tmp, sizeof(tmp));
+	CHECK(p != NULL);
+	fd = mkstemp(path);
+	CHECK(fd >= 0);
+	f = fdopen(fd, "w");
+	fputs("root:x:0:0:root:/root:/bin/bash\n"
+	      "broken line\n"
+	      ":x:5:5::/:/bin/sh\n"
+	      "+nis:x:7:7::/:/bin/sh\n"
+	      "orpheus:x:1000:1000:,,,:/home/orpheus:/bin/bash\n"
+	      "alias:x:1000:1000::/:/bin/sh\n"
+	      "nouid:x::1::/:/bin/sh\n"
+	      "big:x:4294967294:1::/:/bin/sh", f);
+	fclose(f);
+	proc_set_passwd(p, path);
+	CHECK_STR(proc_user_name(p, 0, tmp, sizeof(tmp)), "root");
+	CHECK_STR(proc_user_name(p, 1000, tmp, sizeof(tmp)), "orpheus");
+	CHECK_STR(proc_user_name(p, 4294967294u, tmp, sizeof(tmp)), "big");
+	CHECK_STR(proc_user_name(p, 5, tmp, sizeof(tmp)), "5");
+	CHECK_STR(proc_user_name(p, 7, tmp, sizeof(tmp)), "7");
+	CHECK_STR(proc_user_name(p, 1001, tmp, sizeof(tmp)), "1001");
+	/* a new user appears: the file changed, the cache follows */
+	f = fopen(path, "a");
+	fputs("\nheidi:x:1001:1001::/home/heidi:/bin/sh\n", f);
+	fclose(f);
+	CHECK_STR(proc_user_name(p, 1001, tmp, sizeof(tmp)), "heidi");
+	unlink(path);
+	CHECK_STR(proc_user_name(p, 1001, tmp, sizeof(tmp)), "1001");
+	proc_free(p);
+}
+
+void test_agent_proc_signal_names(void)
+{
+	char tmp[32];
+
+	CHECK(proc_signal_parse("SIGTERM") == SIGTERM);
+	CHECK(proc_signal_parse("term") == SIGTERM);
+	CHECK(proc_signal_parse("Kill") == SIGKILL);
+	CHECK(proc_signal_parse("SIGHUP") == SIGHUP);
+	CHECK(proc_signal_parse("9") == SIGKILL);
+	CHECK(proc_signal_parse("SIGRTMIN+2") == SIGRTMIN + 2);
+	CHECK(proc_signal_parse("0") == -1);
+	CHECK(proc_signal_parse("") == -1);
+	CHECK(proc_signal_parse("SIG") == -1);
+	CHECK(proc_signal_parse("SIGTERMX") == -1);
+	CHECK(proc_signal_parse("999") == -1);
+	CHECK(proc_signal_parse("-9") == -1);
+	CHECK_STR(proc_signal_name(SIGKILL, tmp, sizeof(tmp)), "SIGKILL");
+	CHECK_STR(proc_signal_name(SIGABRT, tmp, sizeof(tmp)), "SIGABRT");
+	CHECK_STR(proc_signal_name(SIGRTMIN + 1, tmp, sizeof(tmp)), "SIGRTMIN+1");
+}
+
+/* A busy child shows near 100 % between two samples, an idle one ~0. */
+void test_agent_proc_cpu_usage(void)
+{
+	struct loop *l = loop_new();
+	struct agent_cmds *c = cmds_new(l);
+	struct t_reply r;
+	char msg[256];
+	double u1 = -1, u2 = -1;
+	pid_t busy = fork();
+
+	if (busy == 0)
+		for (;;)
+			;
+	snprintf(msg, sizeof(msg), "{\"status\":\"command\",\"message\":\"obtain_process_info\","
+		 "\"payload\":{\"pid\":%d}}", busy);
+	ms_sleep(100);
+	CHECK(t_run(l, c, msg, &r, 5000));
+	json_num(&r.j, t_get(&r, "cpu_usage"), &u1);
+	t_reply_free(&r);
+	ms_sleep(300);
+	CHECK(t_run(l, c, msg, &r, 5000));
+	json_num(&r.j, t_get(&r, "cpu_usage"), &u2);
+	t_reply_free(&r);
+	CHECK(u1 > 20);
+	CHECK(u2 > 40 && u2 < 130);
+	child_end(busy);
+	agent_cmd_free(c);
+	loop_free(l);
+}

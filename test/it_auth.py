@@ -39,17 +39,30 @@ def setup():
     S["srv"] = Server(tf, ["--auth-timeout", "1"])
 
 
-async def connect(url=None, unix=None):
+_src = [0]
+
+
+def next_src():
+    """A fresh loopback source address (127.0.2.1 ...): the server budgets
+    failed authentications per address (CFG_AUTH_FAIL_BURST), and the
+    cases here fail on purpose many times."""
+    _src[0] += 1
+    n = _src[0]
+    return "127.0.%d.%d" % (2 + n // 250, 1 + n % 250)
+
+
+async def connect(url=None, unix=None, src=None):
     if unix:
         return await websockets.unix_connect(unix, "ws://localhost/", ping_interval=None,
                                              open_timeout=T(10), close_timeout=T(5))
     return await websockets.connect(url or S["srv"].url, ping_interval=None,
-                                    open_timeout=T(10), close_timeout=T(5), max_size=None)
+                                    open_timeout=T(10), close_timeout=T(5), max_size=None,
+                                    local_addr=(src or next_src(), 0))
 
 
-async def rejected(first, url=None):
+async def rejected(first, url=None, src=None):
     """Sends first (None: nothing) and returns (error message or raw text, close code, seconds)."""
-    ws = await connect(url)
+    ws = await connect(url, src=src)
     t0 = time.monotonic()
     if first is not None:
         await ws.send(first)
@@ -69,8 +82,8 @@ async def rejected(first, url=None):
     return msg, ws.close_code, time.monotonic() - t0
 
 
-async def accepted(first, url=None):
-    ws = await connect(url)
+async def accepted(first, url=None, src=None):
+    ws = await connect(url, src=src)
     await ws.send(first)
     r = await asyncio.wait_for(ws.recv(), T(10))
     return ws, r
@@ -82,7 +95,7 @@ def test_success():
         m = srv.mark()
         ws, r = await accepted(auth_msg(S["alice"]))
         check(r == AUTH_OK, "success message byte for byte", r)
-        check(srv.wait_log(r"alice connected from 127\.0\.0\.1", since=m), "server logs 'alice connected from'")
+        check(srv.wait_log(r"alice connected from 127\.0\.\d+\.\d+:\d+", since=m), "server logs 'alice connected from'")
         # The connection stays usable: malformed JSON gets a warning.
         await ws.send("{oops")
         w = json.loads(await asyncio.wait_for(ws.recv(), T(10)))
@@ -296,6 +309,59 @@ def test_duplicate_token():
     arun(go())
 
 
+def test_failure_budget():
+    """CFG_AUTH_FAIL_BURST (10) failures per address, then refusals with
+    retry_after until the budget refills (one per 3 s)."""
+    async def go():
+        srv = S["srv"]
+        src = next_src()
+        for i in range(10):
+            msg, code, _ = await rejected(auth_msg(flip(S["alice"])), src=src)
+            if msg != "invalid token checksum (mistyped token?)":
+                break
+        check(i == 9 and msg == "invalid token checksum (mistyped token?)",
+              "10 failures from one address each get their own reason", (i, msg))
+        m = srv.mark()
+        ws = await connect(src=src)
+        await ws.send(auth_msg(S["alice"]))
+        r = json.loads(await asyncio.wait_for(ws.recv(), T(10)))
+        await ws.close()
+        check(r.get("status") == "error" and "too many failed" in r.get("message", "") and
+              isinstance(r.get("payload", {}).get("retry_after"), int) and r["payload"]["retry_after"] >= 1,
+              "11th attempt, even with a good token: refused with retry_after", r)
+        check(srv.wait_log(r"authentication from 127\.0\.\d+\.\d+:\d+ refused: too many failures",
+                           since=m), "server logs the refusal")
+        ws, r = await accepted(auth_msg(S["alice"]), src=next_src())
+        check(r == AUTH_OK, "another address is not affected", r)
+        await ws.close()
+        ws = await connect(unix=srv.unix)
+        await ws.send(auth_msg(S["alice"]))
+        r = await asyncio.wait_for(ws.recv(), T(10))
+        check(r == AUTH_OK, "the Unix socket is not affected", r)
+        await ws.close()
+        await asyncio.sleep(3.2)
+        ws, r = await accepted(auth_msg(S["alice"]), src=src)
+        check(r == AUTH_OK, "after the refill interval the address may try again", r)
+        await ws.close()
+        # Every Unix-socket peer has the same address ("unix"): one local
+        # user's bad attempts must not lock every agent on the socket out.
+        for i in range(11):
+            ws = await connect(unix=srv.unix)
+            await ws.send(auth_msg("stranger"))
+            await asyncio.wait_for(ws.recv(), T(10))
+            await ws.close()
+        ws = await connect(unix=srv.unix)
+        await ws.send(auth_msg(S["alice"]))
+        r = await asyncio.wait_for(ws.recv(), T(10))
+        await ws.close()
+        # BUG (server_api.c addr_key/auth_slot): all Unix peers share the
+        # key "unix", so 10 bad attempts by anyone refuse every agent on the
+        # socket (and the agent then backs off for 5 minutes).
+        xfail(r == AUTH_OK, "a stranger's failures on the Unix socket do not lock a good agent out",
+              "server_api.c addr_key: all unix peers share one failure budget; got %s" % r)
+    arun(go())
+
+
 def test_server_alive():
     srv = S["srv"]
     check(srv.alive(), "server still running after all cases")
@@ -306,4 +372,4 @@ def test_server_alive():
 
 if __name__ == "__main__":
     main([setup, test_success, (test_failures_in_order, 180), test_odd_first_messages, test_revoked, (test_versions, 120),
-          test_first_message_limit, test_duplicate_token, test_server_alive])
+          test_first_message_limit, test_duplicate_token, test_failure_budget, test_server_alive])

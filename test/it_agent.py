@@ -174,6 +174,8 @@ def test_hello_and_commands():
               p.get("version"))
         check(p.get("hostname") == "testhost", "payload.hostname", p.get("hostname"))
         check(isinstance(h.get("message"), str), "first message has a message", h)
+        check(isinstance(p.get("commands", []), list) and isinstance(p.get("services", ""), str),
+              "optional commands (array) and services (string) in the payload", p)
         check(a.wait_log(r"authenticated to"), "agent logs 'authenticated to'")
         check(tok not in a.text(), "agent never logs its token")
 
@@ -655,7 +657,57 @@ def test_client_role_conformance():
         bot.stop()
 
 
+def test_end_to_end():
+    """nestd agent against nestd server: TCP and Unix, takeover, revocation,
+    server restart."""
+    from nestlib import Server, token_new
+    tf = path("tokens")
+    tok = token_new(tf, "alice")
+    srv = Server(tf, ["--auth-timeout", "2"], name="e2e-server")
+    a = agent(srv.url, tok, FAST + ["--hostname", "h1"], name="e2e-a")
+    b = None
+    try:
+        check(srv.wait_log(r"alice connected from 127\.0\.0\.1:\d+ \(version [^,]+, host h1\)"),
+              "server logs 'alice connected from' with version and host")
+        check(a.wait_log("authenticated to"), "agent authenticated to nestd server")
+        m, ma = srv.mark(), a.mark()
+        b = agent("unix:" + srv.unix, tok, FAST + ["--hostname", "h2"], name="e2e-b")
+        check(srv.wait_log(r"alice: replaced by a newer connection", since=m), "second agent (unix) takes over")
+        check(a.wait_log(r"server refused us: replaced by a newer connection", since=ma),
+              "first agent logs the server's reason")
+        b.stop()
+        check(a.wait_log("authenticated to", since=ma, timeout=10), "first agent comes back after a long-ish wait")
+        m, ma = srv.mark(), a.mark()
+        run(["token", "revoke", "alice", "--tokens", tf])
+        srv.signal(signal.SIGHUP)
+        check(a.wait_log(r"server refused us: token revoked", since=ma), "revoked agent logs why")
+        check(a.wait_log(r"server refused us: unknown or revoked token", since=ma, timeout=10),
+              "and is refused on its next attempt")
+        n = srv.count(r"authentication failed from", since=m)
+        time.sleep(2)
+        n2 = srv.count(r"authentication failed from", since=m)
+        check(n2 - n <= 4, "rejected agent does not hammer the server (%d attempts in 2 s)" % (n2 - n))
+        port = srv.port
+        srv.stop()
+        check(a.alive(), "agent survives the server going away")
+        tok2 = token_new(tf, "alice2")
+        a.stop()
+        a = agent("ws://127.0.0.1:%d/" % port, tok2, FAST, name="e2e-c")
+        check(a.wait_log(r"reconnecting in"), "agent retries while no server listens")
+        ma = a.mark()
+        srv = Server(tf, name="e2e-server2", port=port)
+        check(a.wait_log("authenticated to", since=ma, timeout=5), "agent reconnects to the restarted server")
+        rc = a.stop()
+        check(rc == 0, "agent exits 0 on SIGTERM", rc)
+        check(srv.wait_log(r"alice2 disconnected \(peer closed \(1001"), "server sees the agent's 1001")
+    finally:
+        a.stop()
+        if b:
+            b.stop()
+        srv.stop()
+
+
 if __name__ == "__main__":
     main([test_hello_and_commands, test_token_sources, test_reconnect, test_rejected_backoff,
           test_retry_after, test_sigterm_and_once, test_pings, (test_pong_timeout, 120),
-          test_close_codes_from_bot, (test_client_role_conformance, 150)])
+          test_close_codes_from_bot, (test_client_role_conformance, 150), (test_end_to_end, 120)])

@@ -454,8 +454,8 @@ def test_close_codes_from_bot():
         # 1013 (try again later).
         c = bot.wait_conn(4)
         bot.close(c, 1012, "restart")
-        # BUG (ws.c ws_close_code_ok): IANA codes 1012-1014 are refused with 1002.
-        xfail(c.close_code == 1012, "agent echoes the bot's close 1012",
+        # IANA codes 1012-1014 are valid close codes.
+        check(c.close_code == 1012, "agent echoes the bot's close 1012",
               "ws.c ws_close_code_ok rejects 1012-1014; agent answered %s" % c.close_code)
         check(bot.wait_conn(5) is not None, "agent reconnects after a 1012 close")
     finally:

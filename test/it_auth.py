@@ -175,10 +175,8 @@ def test_odd_first_messages():
             await ws.send(json.dumps(first))
             r = await asyncio.wait_for(ws.recv(), T(10))
             await ws.close()
-            # BUG (server.c authenticate): when proto_parse refuses a
-            # non-string "message"/"id", the fallback reports "expected
-            # status let_me_in_pls" although status is let_me_in_pls.
-            xfail(r == AUTH_OK or "expected status" not in r,
+            # Only status and payload decide (as in the reference server).
+            check(r == AUTH_OK or "expected status" not in r,
                   "first message with %s: accepted or refused for the right reason" % json.dumps(extra),
                   "server.c authenticate: got %s" % r)
         # Pings before the first message do not extend --auth-timeout.
@@ -343,22 +341,35 @@ def test_failure_budget():
         ws, r = await accepted(auth_msg(S["alice"]), src=src)
         check(r == AUTH_OK, "after the refill interval the address may try again", r)
         await ws.close()
-        # Every Unix-socket peer has the same address ("unix"): one local
-        # user's bad attempts must not lock every agent on the socket out.
-        for i in range(11):
-            ws = await connect(unix=srv.unix)
-            await ws.send(auth_msg("stranger"))
-            await asyncio.wait_for(ws.recv(), T(10))
-            await ws.close()
+        # Unix-socket peers are told apart by their uid (SO_PEERCRED): a
+        # stranger (another local user) exhausting its own budget must not
+        # lock out the agents of other users on the same socket.
+        import stat, subprocess
+        sockdir = os.path.dirname(srv.unix)
+        os.chmod(sockdir, os.stat(sockdir).st_mode | 0o011)
+        os.chmod(srv.unix, 0o777)
+        # The stranger starts in the socket's directory and then drops to
+        # uid 65534, so it needs no access to the directories above it.
+        stranger = (
+            "import asyncio, os, sys, websockets\n"
+            "os.chdir(os.path.dirname(sys.argv[1]))\n"
+            "os.setgroups([]); os.setgid(65534); os.setuid(65534)\n"
+            "async def go():\n"
+            "    for i in range(12):\n"
+            "        async with websockets.unix_connect(os.path.basename(sys.argv[1]), 'ws://localhost/', ping_interval=None) as ws:\n"
+            "            await ws.send(sys.argv[2])\n"
+            "            print(await ws.recv(), flush=True)\n"
+            "asyncio.run(go())\n")
+        out = subprocess.run(["/usr/bin/python3", "-c", stranger, srv.unix, auth_msg("stranger")],
+                             capture_output=True, text=True, timeout=T(60))
+        check("too many failed authentications" in out.stdout,
+              "the stranger (uid 65534) exhausts its own budget", out.stdout[-300:] + out.stderr[-300:])
         ws = await connect(unix=srv.unix)
         await ws.send(auth_msg(S["alice"]))
         r = await asyncio.wait_for(ws.recv(), T(10))
         await ws.close()
-        # BUG (server_api.c addr_key/auth_slot): all Unix peers share the
-        # key "unix", so 10 bad attempts by anyone refuse every agent on the
-        # socket (and the agent then backs off for 5 minutes).
-        xfail(r == AUTH_OK, "a stranger's failures on the Unix socket do not lock a good agent out",
-              "server_api.c addr_key: all unix peers share one failure budget; got %s" % r)
+        check(r == AUTH_OK, "a stranger's failures on the Unix socket do not lock another user's agent out", r)
+        check(srv.wait_log(r"unix:uid=65534", since=m), "the server names the Unix peer by its uid")
     arun(go())
 
 

@@ -169,8 +169,8 @@ def test_py_close_codes():
             await ws.send(auth_msg(S["alice"]))
             await asyncio.wait_for(ws.recv(), T(10))
             await ws.close(code)
-            # BUG (ws.c ws_close_code_ok): 1012-1014 refused with 1002.
-            xfail(ws.close_code == code, "client close %d echoed" % code,
+            # IANA codes 1012-1014 are valid close codes.
+            check(ws.close_code == code, "client close %d echoed" % code,
                   "ws.c ws_close_code_ok rejects IANA codes 1012-1014, answers %s" % ws.close_code)
     arun(go())
     still_serving("close codes")

@@ -108,7 +108,7 @@ uninstall:
 # against a real server and agent on loopback; screenshots in test/out/screens.
 test-browser: nestd
 	sh test/browser/setup.sh
-	NESTD=$(NESTD) node --test --test-concurrency=1 test/browser/
+	NESTD=$(NESTD) node --test --test-concurrency=1 test/browser/ui.test.js
 
 clean:
 	rm -rf build nestd

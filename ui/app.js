@@ -169,7 +169,7 @@
       if (r && r.status === 'command_response') return r.payload;
       if (r && r.status === 'command_response_error') {
         var why = r.payload && typeof r.payload.error === 'string' ? r.payload.error : 'no reason given';
-        throw ApiError(agent + ' refused ' + message + ': ' + why, 200);
+        throw ApiError(message + ' on ' + agent + ' failed: ' + why, 200);
       }
       throw ApiError('unexpected answer to ' + message + ' from ' + agent, 200);
     });
@@ -628,11 +628,12 @@
       });
     }
 
-    function button(label, command, why, onclick, id) {
+    /* shown: whether to print the reason beside the button (else only its title) */
+    function button(label, command, why, onclick, id, shown) {
       why = why || refusal(r.agent, command);
       return h('div', { class: 'action' },
         h('button', { type: 'button', id: id, disabled: !!why, title: why, onclick: onclick }, label),
-        why ? h('span', { class: 'reason' }, why) : null);
+        why && shown(why) ? h('span', { class: 'reason' }, why) : null);
     }
 
     function show(p) {
@@ -643,6 +644,8 @@
         h('option', { value: 'SIGTERM' }, 'SIGTERM'), h('option', { value: 'SIGKILL' }, 'SIGKILL'));
       var confirmBox = h('div', { class: 'confirm', hidden: true });
       var killWhy = unsafe || refusal(r.agent, 'kill_process');
+      /* One reason for all three buttons is said once, below them. */
+      var quiet = function (why) { return why === unsafe ? null : why; };
       clear(box);
       box.appendChild(h('h2', null, str(p.name), h('span', { class: 'muted' }, ' pid ' + str(p.pid))));
       box.appendChild(h('dl', { class: 'kv' },
@@ -668,12 +671,13 @@
             confirmBox.appendChild(h('button', { type: 'button', onclick: function () { confirmBox.hidden = true; } }, 'Cancel'));
             confirmBox.hidden = false;
           } }, 'Kill…'),
-          killWhy ? h('span', { class: 'reason' }, killWhy) : null),
+          quiet(killWhy) ? h('span', { class: 'reason' }, killWhy) : null),
         button('Pause', 'pause_process', unsafe || (state === 'stopped' ? 'already stopped' : state === 'zombie' ? 'the process has exited (zombie)' : null),
-          function () { act('pause_process', { pid: pid }, 'Process ' + pid + ' paused (SIGSTOP).'); }, 'pause'),
+          function () { act('pause_process', { pid: pid }, 'Process ' + pid + ' paused (SIGSTOP).'); }, 'pause', quiet),
         button('Resume', 'resume_process', unsafe || (state !== 'stopped' ? 'the process is not stopped' : null),
-          function () { act('resume_process', { pid: pid }, 'Process ' + pid + ' resumed (SIGCONT).'); }, 'resume'),
+          function () { act('resume_process', { pid: pid }, 'Process ' + pid + ' resumed (SIGCONT).'); }, 'resume', quiet),
         h('button', { type: 'button', onclick: load }, 'Refresh')));
+      if (unsafe) box.appendChild(h('p', { class: 'reason', id: 'proc-unsafe' }, 'Kill, Pause and Resume are disabled: ' + unsafe + '.'));
       box.appendChild(confirmBox);
     }
 
@@ -849,16 +853,18 @@
   /* ---- Usage over time ---- */
 
   function chart(title, series, max, fmt, samples) {
-    var W = 600, H = 170, L = 52, R = 8, T = 10, B = 22;
-    var t1 = Date.now(), t0 = t1 - HIST_MS;
-    var x = function (t) { return L + (W - L - R) * (t - t0) / HIST_MS; };
+    var W = 400, H = 150, L = 58, R = 6, T = 10, B = 20;
+    /* The axis spans what was sampled (a minute at least), up to HIST_MS. */
+    var t1 = Date.now(), span = Math.min(HIST_MS, Math.max(60000, t1 - (samples.length ? samples[0].t : t1)));
+    var t0 = t1 - span;
+    var x = function (t) { return L + (W - L - R) * Math.max(t - t0, 0) / span; };
     var y = function (v) { return T + (H - T - B) * (1 - Math.min(v / max, 1)); };
     var svg = s('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'chart', role: 'img', 'aria-label': title });
     [0, 0.5, 1].forEach(function (f) {
       svg.appendChild(s('line', { x1: L, x2: W - R, y1: y(max * f), y2: y(max * f), class: 'grid' }));
       svg.appendChild(s('text', { x: L - 6, y: y(max * f) + 4, 'text-anchor': 'end', class: 'axis' }, fmt(max * f)));
     });
-    svg.appendChild(s('text', { x: L, y: H - 5, class: 'axis' }, '−' + HIST_MS / 60000 + ' min'));
+    svg.appendChild(s('text', { x: L, y: H - 4, class: 'axis' }, '−' + (span >= 120000 ? Math.round(span / 60000) + ' min' : Math.round(span / 1000) + ' s')));
     svg.appendChild(s('text', { x: W - R, y: H - 5, 'text-anchor': 'end', class: 'axis' }, 'now'));
     series.forEach(function (se, i) {
       var pts = samples.map(function (p) { return x(p.t).toFixed(1) + ',' + y(se.get(p)).toFixed(1); }).join(' ');

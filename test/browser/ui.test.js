@@ -303,7 +303,7 @@ test('buttons the agent would refuse are disabled with the reason', async () => 
   await page.locator('#proc-card h2').waitFor();
   assert.equal(await page.locator('#kill').isDisabled(), true);
   assert.equal(await page.locator('#pause').isDisabled(), true);
-  assert.match(await page.locator('#proc-card').textContent(), /will not signal this process/);
+  assert.match(await text('#proc-unsafe'), /will not signal this process/);
   await shot('08-process-card-pid1');
 });
 

@@ -393,6 +393,57 @@ test('usage over time: charts of load and memory', async () => {
   await shot('14-usage');
 });
 
+test('20,000 processes: only a page is drawn, sorting and filtering stay quick', async () => {
+  // The real agent answers everything else; only the process list is swapped
+  // for a big synthetic one (a busy shared server).
+  const page = await T.ctx.newPage();
+  page.on('pageerror', (e) => T.pageErrors.push(String(e)));
+  page.on('dialog', (d) => { T.dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+  const rows = [];
+  for (let i = 0; i < 20000; i++) {
+    rows.push({ pid: 100000 + i, ppid: 1, name: 'worker-' + (i % 997), user: 'user' + (i % 50), uid: 1000 + (i % 50),
+      state: i % 7 ? 'sleeping' : 'running', rss: (i * 7919) % 500000000, vms: 0, cpu_time: { user: 1, system: 1 },
+      cpu_usage: (i * 31) % 1000 / 10, started: 1795640000 + i, threads: 1,
+      cmdline: `/usr/bin/worker-${i % 997} --job ${i} <b>x</b>`, kernel_thread: false });
+  }
+  const big = JSON.stringify({ status: 'command_response', message: 'response_obtain_all_process_info', id: 'x', payload: rows });
+  await page.route('**/api/clients/local/commands', async (route) => {
+    const body = route.request().postDataJSON();
+    if (body && body.message === 'obtain_all_process_info')
+      return route.fulfill({ status: 200, contentType: 'application/json', body: big });
+    return route.continue();
+  });
+  await page.goto(T.url + '/');
+  await page.locator('#token').fill(T.op);
+  await page.locator('form.login button[type=submit]').click();
+  await page.locator('section.agent').first().waitFor();
+  let t0 = Date.now();
+  await page.evaluate(() => { location.hash = '#/agent/local/processes'; });
+  await until('20000 rows', async () => /of 20000/.test(await page.locator('#proc-status').textContent()));
+  const load = Date.now() - t0;
+  assert.equal(await page.locator('#procs tbody tr').count(), 100, 'one page drawn');
+  t0 = Date.now();
+  await page.locator('th button[data-key="cpu_usage"]').click();
+  await page.locator('th[aria-sort="descending"] button[data-key="cpu_usage"]').waitFor();
+  const sort = Date.now() - t0;
+  const cpu = await page.$$eval('#procs tbody tr td:nth-child(5)', (ts) => ts.map((t) => Number(t.textContent)));
+  assert.deepEqual(cpu, [...cpu].sort((a, b) => b - a));
+  t0 = Date.now();
+  await page.locator('#proc-filter').pressSequentially('--job 1234', { delay: 0 });
+  await until('the filter', async () => /matching/.test(await page.locator('#proc-status').textContent()));
+  await until('the last keystroke', async () => (await page.locator('#procs tbody tr').count()) <= 11);
+  const filter = Date.now() - t0;
+  assert.ok(await page.locator('#procs tr[data-pid="101234"]').count() === 1);
+  assert.equal(await page.locator('#procs b').count(), 0);
+  await page.locator('#proc-filter').fill('');
+  await page.locator('.pages button', { hasText: 'Last' }).click();
+  assert.match(await page.locator('#proc-page').textContent(), /Page 200 of 200/);
+  await shot('20-processes-20000', page);
+  console.log(`20000 rows: load+draw ${load} ms, sort ${sort} ms, filter (10 keystrokes) ${filter} ms`);
+  assert.ok(load < 5000 && sort < 2000 && filter < 3000, `too slow: ${load}/${sort}/${filter} ms`);
+  await page.close();
+});
+
 test('phone width: no sideways scrolling of the page', async () => {
   const page = await T.ctx.newPage();   // same tab storage? no: sessionStorage is per tab
   page.on('dialog', (d) => { T.dialogs.push(d.message()); d.dismiss().catch(() => {}); });

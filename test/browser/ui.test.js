@@ -122,6 +122,7 @@ before(async () => {
   T.agentTok = token('local');
   T.op = token('op', 'operator');
   fs.writeFileSync(path.join(T.dir, 'agent.token'), T.agentTok + '\n', { mode: 0o600 });
+  fs.writeFileSync(path.join(T.dir, 'limited.token'), token('limited') + '\n', { mode: 0o600 });
   T.server = start(['server', '--listen', `127.0.0.1:${T.port}`, '--tokens', path.join(T.dir, 'tokens'),
     '--state-dir', T.dir], {}, 'server.log');
   await until('the server to listen', async () => (await fetch(T.url + '/healthz')).ok);
@@ -305,6 +306,34 @@ test('buttons the agent would refuse are disabled with the reason', async () => 
   assert.equal(await page.locator('#pause').isDisabled(), true);
   assert.match(await text('#proc-unsafe'), /will not signal this process/);
   await shot('08-process-card-pid1');
+});
+
+test('an agent whose policy denies commands gets those buttons disabled, with the reason', async () => {
+  const page = T.page;
+  const p = start(['agent', '--server', `ws://127.0.0.1:${T.port}/`, '--token-file', path.join(T.dir, 'limited.token'),
+    '--deny', 'kill_process,exec_command,stop_service', '--services', 'systemd',
+    '--systemctl', path.join(ROOT, 'test', 'stubs', 'systemctl')], { NESTD_STUB_LOG: T.stubLog }, 'limited.log');
+  try {
+    await until('the limited agent', async () => (await apiGet('/api/clients')).body.some((c) => c.name === 'limited'));
+    await go('#/');
+    await page.locator('section.agent[data-agent="limited"]').waitFor({ timeout: 10000 });
+    await go(`#/agent/limited/process/${T.xss[0].pid}`);
+    await page.locator('#proc-card h2').waitFor();
+    assert.equal(await page.locator('#kill').isDisabled(), true);
+    assert.equal(await page.locator('#pause').isDisabled(), false, 'pause is still allowed');
+    assert.match(await page.locator('#proc-card').textContent(), /kill_process is not allowed on this agent/);
+    await shot('08b-process-card-policy');
+    await go('#/agent/limited/run');
+    assert.equal(await page.locator('#run').isDisabled(), true);
+    assert.match(await text('.run .reason'), /exec_command is not allowed/);
+    await go('#/agent/limited/service/cron.service');
+    await page.locator('#svc-card h2').waitFor();
+    assert.equal(await page.locator('#svc-stop').isDisabled(), true);
+    assert.equal(await page.locator('#svc-start').isDisabled(), false);
+    assert.match(await page.locator('#svc-card').textContent(), /stop_service is not allowed/);
+  } finally {
+    p.kill('SIGTERM');
+  }
 });
 
 test('services: list, card, start and stop through the systemctl stand-in', async (t) => {

@@ -449,7 +449,7 @@ static void on_close(struct conn *c, const char *why)
 		log_info("%s disconnected (%s)", p->name, why);
 		server_agent_gone(p, why);
 	} else if (p->kind == PEER_NEW && c->ws_up) {
-		log_debug("connection from %s closed before authentication (%s)", c->peer, why);
+		log_info("connection from %s closed before authentication (%s)", c->peer, why);
 	} else if (p->kind == PEER_NEW) {
 		log_debug("connection from %s closed (%s)", c->peer, why);
 	}

@@ -4,7 +4,7 @@
 #   make asan       the whole suite under AddressSanitizer + UBSan
 #   make fuzz       build the libFuzzer targets (clang) and run each briefly
 #   make static     static musl binary
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (binary, service files, install.sh)
 VERSION  = 0.1.0
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -20,7 +20,10 @@ ALL_CFLAGS = $(WARN) $(CPPFLAGS) $(CFLAGS)
 
 HDR      := $(wildcard *.h)
 LIB_SRC  := $(filter-out nestd.c,$(wildcard *.c))
-LIB_OBJ  := $(LIB_SRC:%.c=$(O)/%.o)
+# Files shipped inside the binary, generated from their single source by
+# tools/embed.sh: install.sh (served by `nestd server` at /install.sh).
+GEN_OBJ  := $(O)/install_sh.o
+LIB_OBJ  := $(LIB_SRC:%.c=$(O)/%.o) $(GEN_OBJ)
 TEST_SRC := $(wildcard test/test_*.c) test/unit.c
 TEST_OBJ := $(TEST_SRC:%.c=$(O)/%.o)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
@@ -32,6 +35,13 @@ nestd: $(O)/nestd.o $(LIB_OBJ)
 
 $(O)/%.o: %.c $(HDR)
 	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/install_sh.c: install.sh tools/embed.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed.sh install_sh install.sh > $@.tmp && mv $@.tmp $@
+
+$(O)/install_sh.o: $(O)/install_sh.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # test/unit.c includes the generated list of test functions: every line of
@@ -81,14 +91,38 @@ fuzz-bins: $(FUZZ_SRC:fuzz/%.c=$(O)/%)
 $(O)/fuzz_%: fuzz/fuzz_%.c $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
+# Service files: systemd units where systemd looks for PREFIX's (for
+# /usr/local: /usr/local/lib/systemd/{system,user}), the OpenRC script in
+# SYSCONFDIR/init.d; their ExecStart/command are rewritten to PREFIX/bin.
+SYSCONFDIR ?= /etc
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+USERUNITDIR ?= $(PREFIX)/lib/systemd/user
+INITDIR     ?= $(SYSCONFDIR)/init.d
+SHAREDIR    ?= $(PREFIX)/share/nestd
+
 install: nestd
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(USERUNITDIR) \
+		$(DESTDIR)$(INITDIR) $(DESTDIR)$(SHAREDIR)
 	install -m 0755 nestd $(DESTDIR)$(PREFIX)/bin/nestd
+	sed 's|/usr/local/bin/nestd|$(PREFIX)/bin/nestd|' contrib/nestd-agent.service > $(O)/nestd-agent.service
+	sed 's|%h/.local/bin/nestd|$(PREFIX)/bin/nestd|' contrib/nestd-agent.user.service > $(O)/nestd-agent.user.service
+	sed 's|/usr/local/bin/nestd|$(PREFIX)/bin/nestd|' contrib/nestd-agent.openrc > $(O)/nestd-agent.openrc
+	install -m 0644 $(O)/nestd-agent.service $(DESTDIR)$(UNITDIR)/nestd-agent.service
+	install -m 0644 $(O)/nestd-agent.user.service $(DESTDIR)$(USERUNITDIR)/nestd-agent.service
+	install -m 0755 $(O)/nestd-agent.openrc $(DESTDIR)$(INITDIR)/nestd-agent
+	install -m 0755 install.sh $(DESTDIR)$(SHAREDIR)/install.sh
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/nestd
+	rm -f $(DESTDIR)$(PREFIX)/bin/nestd $(DESTDIR)$(UNITDIR)/nestd-agent.service \
+		$(DESTDIR)$(USERUNITDIR)/nestd-agent.service $(DESTDIR)$(INITDIR)/nestd-agent \
+		$(DESTDIR)$(SHAREDIR)/install.sh
+	-rmdir $(DESTDIR)$(SHAREDIR) 2>/dev/null
+
+# The installer against python3 -m http.server and against nestd server.
+test-install: nestd
+	NESTD=$(NESTD) /usr/bin/python3 test/it_install.py
 
 clean:
 	rm -rf build nestd
 
-.PHONY: all test unit deps asan fuzz fuzz-bins install uninstall clean
+.PHONY: all test unit deps asan fuzz fuzz-bins install uninstall test-install clean

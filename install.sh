@@ -390,8 +390,10 @@ read_token() {
 	if [ -n "$_tf" ]; then
 		[ -r "$_tf" ] || usage_die "cannot read the token file $_tf"
 		tr -d ' \t\r\n' <"$_tf" >"$TMP/token" || die "cannot read $_tf"
-	elif [ -n "${NESTD_TOKEN:-}" ]; then
-		printf '%s' "$NESTD_TOKEN" | tr -d ' \t\r\n' >"$TMP/token"
+	elif printenv NESTD_TOKEN >/dev/null 2>&1; then
+		# printenv, not "$NESTD_TOKEN": the token never shows up as an
+		# argument, not even to a builtin (sh -x would print it).
+		printenv NESTD_TOKEN | tr -d ' \t\r\n' >"$TMP/token"
 	else
 		return 1
 	fi

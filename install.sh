@@ -246,8 +246,10 @@ flush_dirs() {
 }
 
 # put FILE MODE: stdin into FILE (below R) through a temporary file and a
-# rename, so a reader never sees half a file.
+# rename, so a reader never sees half a file.  At the end of a pipeline it
+# runs in a subshell, where die only ends that: callers add `|| exit 1`.
 put() {
+	[ ! -d "$R$1" ] || die "$R$1 is a directory"
 	_t="$R$1.new.$$"
 	(umask 077 && cat >"$_t") && chmod "$2" "$_t" && mv -f "$_t" "$R$1" || {
 		rm -f "$_t"
@@ -452,13 +454,13 @@ write_config() {
 			echo "# nestd agent, written by install.sh; 'nestd agent --help' lists the keys."
 			echo "server = $SERVER"
 			echo "token-file = $TOKEN"
-		} | put "$CONF" 600
+		} | put "$CONF" 600 || exit 1
 		say "wrote $R$CONF"
 	elif [ -n "$SERVER_GIVEN" ]; then
 		awk -v s="$SERVER" '
 			/^[ \t]*server[ \t]*=/ { if (!done) print "server = " s; done = 1; next }
 			{ print }
-			END { if (!done) print "server = " s }' "$R$CONF" | put "$CONF" 600
+			END { if (!done) print "server = " s }' "$R$CONF" | put "$CONF" 600 || exit 1
 		say "updated the server in $R$CONF"
 	else
 		say "kept $R$CONF"
@@ -474,7 +476,7 @@ write_token() {
 		say "keeping $R$TOKEN: it was not written by this installer"
 		return 0
 	fi
-	{ cat "$TMP/token" && echo; } | put "$TOKEN" 600
+	{ cat "$TMP/token" && echo; } | put "$TOKEN" 600 || exit 1
 	say "wrote the token to $R$TOKEN (mode 0600)"
 }
 
@@ -483,13 +485,13 @@ write_service() {
 	systemd)
 		mkdirs "$UNIT_DIR"
 		flush_dirs
-		if [ "$MODE" = system ]; then service_system; else service_user; fi | put "$UNIT" 644
+		if [ "$MODE" = system ]; then service_system; else service_user; fi | put "$UNIT" 644 || exit 1
 		say "wrote $R$UNIT"
 		;;
 	openrc)
 		mkdirs /etc/init.d
 		flush_dirs
-		service_openrc | put "$OPENRC" 755
+		service_openrc | put "$OPENRC" 755 || exit 1
 		say "wrote $R$OPENRC"
 		;;
 	esac

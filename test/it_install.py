@@ -387,6 +387,18 @@ def tests(work, procs, users):
           rc == 0 and os.path.isfile(r5 + "/etc/init.d/nestd-agent")
           and not os.path.exists(r5 + "/etc/systemd"), out + err)
 
+    # -- a step that fails half-way: exit 1, and what was done is undone --
+    r7 = os.path.join(work, "r7")
+    os.makedirs(r7 + "/etc/systemd/system/nestd-agent.service")
+    pre = tree(r7)
+    rc, out, err = installer(["--root", r7, "--server", server_url, "--token-file", tokfile,
+                              "--base-url", base, "--init", "systemd"])
+    check("a path that cannot be written: exit 1, says which",
+          rc == 1 and "nestd-agent.service is a directory" in err and "done" not in out, err)
+    rc, out, err = installer(["--root", r7, "--uninstall"])
+    check("uninstall after a failed install leaves what was there", rc == 0 and tree(r7) == pre,
+          tree(r7) ^ pre)
+
     # -- NESTD_TOKEN and NESTD_BASE_URL from the environment --
     r6 = os.path.join(work, "r6")
     os.makedirs(r6)

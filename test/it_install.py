@@ -225,6 +225,9 @@ def tests(work, procs, users):
                          capture_output=True, text=True).stdout.split()
     check("install.sh maps uname -m like server_install.c", got == list(pairs.values()), got)
 
+    rc, out, err = installer(["--help"])
+    check("--help: exit 0, the options", rc == 0 and "--token-file FILE" in out and "--uninstall" in out)
+
     # -- usage errors: exit 2, nothing written --
     r0 = os.path.join(work, "r0")
     os.makedirs(r0)
@@ -487,6 +490,35 @@ def user_tests(work, users, base, token, server_url):
     rc, out, err = installer(["--uninstall"], user=name)
     check("user uninstall: exit 0", rc == 0, err)
     check("user uninstall: the home is as before", tree(home) == pre, tree(home) ^ pre)
+
+    # Starting the service: a systemctl stand-in on PATH records its argv.
+    stubs = os.path.join(work, "stubs")
+    log = os.path.join(work, "systemctl.log")
+    write(stubs + "/systemctl", '#!/bin/sh\necho "systemctl $*" >> %s\n'
+          '[ "$2" = restart ] && [ -n "${STUB_FAIL:-}" ] && exit 1\nexit 0\n' % log, 0o755)
+    write(log, "", 0o666)
+    env = {"PATH": stubs + ":" + os.environ["PATH"]}
+    rc, out, err = installer(["--token-file", home + "/my-token", "--server", server_url,
+                              "--base-url", base, "--init", "systemd"], user=name, env=env)
+    check("user install with systemd: unit enabled and (re)started with systemctl --user",
+          rc == 0 and read(log).splitlines() == [
+              "systemctl --user daemon-reload", "systemctl --user enable nestd-agent.service",
+              "systemctl --user restart nestd-agent.service"], read(log) + err)
+    check("user install with systemd: says how to see it", "journalctl --user -u nestd-agent" in out,
+          out)
+    write(log, "", 0o666)
+    env["STUB_FAIL"] = "1"
+    rc, out, err = installer(["--base-url", base, "--init", "systemd"], user=name, env=env)
+    check("service that does not start: exit 1, says where to look",
+          rc == 1 and "systemctl --user status nestd-agent" in err, err)
+    del env["STUB_FAIL"]
+    write(log, "", 0o666)
+    rc, out, err = installer(["--uninstall"], user=name, env=env)
+    check("uninstall stops and disables the unit, then reloads",
+          rc == 0 and read(log).splitlines() == [
+              "systemctl --user disable --now nestd-agent.service",
+              "systemctl --user daemon-reload"], read(log))
+    check("uninstall: the home is as before, again", tree(home) == pre, tree(home) ^ pre)
 
     root = os.path.join(work, "ru")
     os.makedirs(root + "/run/systemd/system")

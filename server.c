@@ -33,7 +33,7 @@
 enum {
 	O_LISTEN = 1, O_STATE_DIR, O_TOKENS, O_CONFIG, O_AUTH_TIMEOUT, O_COMMAND_TIMEOUT,
 	O_AUDIT_LOG, O_TLS_CERT, O_TLS_KEY, O_ACCEPT_VERSIONS, O_MAX_MESSAGE, O_DIST_DIR,
-	O_LOG_LEVEL, O_PING_INTERVAL, O_UI,
+	O_LOG_LEVEL, O_PING_INTERVAL, O_UI, O_PUBLIC_URL,
 };
 
 static const struct cfg_opt server_opts[] = {
@@ -52,6 +52,7 @@ static const struct cfg_opt server_opts[] = {
 	{ "log-level", 1, O_LOG_LEVEL, 1 },
 	{ "ping-interval", 1, O_PING_INTERVAL, 1 },
 	{ "ui", 1, O_UI, 1 },
+	{ "public-url", 1, O_PUBLIC_URL, 1 },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -60,6 +61,7 @@ static const char server_usage[] =
 	"                    [--auth-timeout SECONDS] [--command-timeout SECONDS] [--audit-log FILE]\n"
 	"                    [--tls-cert FILE --tls-key FILE] [--accept-versions LIST]\n"
 	"                    [--max-message BYTES] [--ping-interval SECONDS]\n"
+	"                    [--dist-dir DIR] [--public-url URL]\n"
 	"                    [--log-level debug|info|warn|error]\n"
 	"\n"
 	"Accepts agents over WebSocket and checks their tokens.\n"
@@ -73,6 +75,10 @@ static const char server_usage[] =
 	"                         server's own major version; major.minor for 0.x)\n"
 	"  --max-message BYTES    largest agent message after authentication (default 16M)\n"
 	"  --ping-interval S      ping a silent peer after S seconds (default 20; 0: never)\n"
+	"  --dist-dir DIR         binaries served at /dist/ for install.sh (default: this\n"
+	"                         server's own binary, for its own architecture)\n"
+	"  --public-url URL       how agents reach this server (https://bot.example.org),\n"
+	"                         filled into /install.sh (default: the request's Host)\n"
 	"Signals: SIGTERM/SIGINT close every connection (1001) and exit 0; SIGHUP\n"
 	"re-reads the token file and drops agents whose token was revoked.\n";
 
@@ -117,6 +123,7 @@ static int server_set(void *ctx, int id, const char *v, int from_file, char *err
 	case O_TLS_CERT: snprintf(s->tls_cert, sizeof(s->tls_cert), "%s", v); return 0;
 	case O_TLS_KEY: snprintf(s->tls_key, sizeof(s->tls_key), "%s", v); return 0;
 	case O_DIST_DIR: snprintf(s->dist_dir, sizeof(s->dist_dir), "%s", v); return 0;
+	case O_PUBLIC_URL: return server_install_set_public_url(s, v, err, errlen);
 	case O_ACCEPT_VERSIONS:
 		if (!*v || strlen(v) >= sizeof(s->accept_versions)) {
 			snprintf(err, errlen, "bad --accept-versions '%s'", v);
@@ -635,7 +642,7 @@ int server_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	s->loop = loop_new();
 	if (!s->loop || loop_signals(s->loop, sigs, 3, on_signal, s) < 0 ||
-	    server_api_init(s, err, sizeof(err)) < 0) {
+	    server_api_init(s, err, sizeof(err)) < 0 || server_install_init(s, err, sizeof(err)) < 0) {
 		fprintf(stderr, "nestd server: %s\n", s->loop ? err : "out of memory");
 		return 1;
 	}

@@ -550,10 +550,13 @@ static void schedule_reconnect(struct agent *a)
 	if (a->attempt < 30)
 		a->attempt++;
 	if (a->rejected) {
-		/* Refused: no point knocking soon.  The long wait, still jittered. */
-		delay = a->rmax_ms * 5 / 2 + rand_below(a->rmax_ms * 5 / 2);
-		if (delay < CFG_REJECTED_BACKOFF_MS && a->rmax_ms >= CFG_RECONNECT_MAX_MS)
-			delay = CFG_REJECTED_BACKOFF_MS;
+		/* Refused: no point knocking soon.  The long wait (5 minutes by
+		 * default, 5 x --reconnect-max when that is shorter), jittered over
+		 * its second half so refused agents do not return together. */
+		long long base = a->rmax_ms >= CFG_RECONNECT_MAX_MS ?
+				 CFG_REJECTED_BACKOFF_MS : a->rmax_ms * 5;
+
+		delay = base / 2 + rand_below(base / 2 + 1);
 	} else {
 		delay = rand_below(cap + 1);
 	}

@@ -255,7 +255,7 @@ void conn_http_respond(struct conn *c, int status, const char *ctype,
 		       ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
 		       headers ? headers : "") < 0 ||
 	    buf_printf(&c->out, "%s", c->http_close ? "Connection: close\r\n\r\n" : "\r\n") < 0 ||
-	    buf_append(&c->out, body, n) < 0) {
+	    (!c->http_head && buf_append(&c->out, body, n) < 0)) {
 		conn_abort(c, "out of memory");
 		return;
 	}
@@ -346,6 +346,7 @@ static void http_error(struct conn *c, int status, const char *msg)
 	c->state = CONN_HTTP;
 	c->http_busy = 1;
 	c->http_close = 1;
+	c->http_head = 0;
 	conn_http_respond(c, status, "text/plain; charset=utf-8", NULL, msg, strlen(msg));
 	snprintf(c->why, sizeof(c->why), "bad HTTP request: %d %s", status, msg);
 }
@@ -396,6 +397,8 @@ static void handle_request(struct conn *c, int head)
 			return;    /* wait for the rest of the body */
 		}
 		c->http_close = req.minor == 0 || (conn_h && http_has_token(conn_h, "close"));
+		/* HEAD: the same head, Content-Length included, and no body. */
+		c->http_head = req.method.n == 4 && memcmp(req.method.p, "HEAD", 4) == 0;
 		c->state = CONN_HTTP;
 		c->http_busy = 1;
 		c->state_deadline = 0;

@@ -73,6 +73,7 @@ struct conn {
 	unsigned ws_up:1;         /* WebSocket framing in use */
 	unsigned close_done:1;    /* both close frames exchanged */
 	unsigned reparse:1;       /* c->in holds a pipelined request */
+	unsigned http_head:1;     /* answering a HEAD request: no body */
 	unsigned http_busy:1;     /* a request is being answered */
 	unsigned http_close:1;    /* close after this response */
 	char why[256];

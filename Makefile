@@ -9,6 +9,8 @@
 #   make dist       dist/nestd-VERSION-linux-ARCH and its .sha256, sizes checked
 #   make install    PREFIX=/usr/local DESTDIR=
 #   TLS=auto|1|0    TLS through BearSSL (auto: when /usr/include/bearssl.h exists)
+#   make test-browser  the dashboard in chromium (installs chromium, playwright-core)
+#   make test-install  the one-line installer against http.server and nestd server
 VERSION  = 0.1.0
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -50,7 +52,12 @@ ALL_CFLAGS = $(WARN) $(CPPFLAGS) $(CFLAGS)
 
 HDR      := $(wildcard *.h)
 LIB_SRC  := $(filter-out nestd.c,$(wildcard *.c))
-LIB_OBJ  := $(LIB_SRC:%.c=$(O)/%.o)
+# Files built into the binary from their single source by tools/embed:
+# the dashboard (ui/*) and install.sh (served at /install.sh).
+UI_FILES := ui/index.html ui/app.js ui/style.css
+GEN_OBJ  := $(O)/ui_data.o $(O)/install_data.o
+LIB_OBJ  := $(LIB_SRC:%.c=$(O)/%.o) $(GEN_OBJ)
+HOSTCC  ?= cc
 TEST_SRC := $(wildcard test/test_*.c) test/unit.c
 TEST_OBJ := $(TEST_SRC:%.c=$(O)/%.o)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
@@ -73,6 +80,19 @@ $(O)/tls.flags: FORCE
 
 $(O)/nestd: $(O)/nestd.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/tools/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -O2 -o $@ tools/embed.c
+
+$(O)/ui_data.c: $(O)/tools/embed $(UI_FILES)
+	$(O)/tools/embed ui_files $(UI_FILES) > $@.tmp && mv $@.tmp $@
+
+$(O)/install_data.c: $(O)/tools/embed install.sh
+	$(O)/tools/embed install_files install.sh > $@.tmp && mv $@.tmp $@
+
+$(O)/%_data.o: $(O)/%_data.c embed.h
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # test/unit.c includes the generated list of test functions: every line of
 # the form "void test_NAME(void)" in test/test_*.c.
@@ -170,15 +190,47 @@ dist:
 	test $$plain -lt 153600 || echo "dist: WARNING: the binary without TLS is OVER its 150 KiB target" >&2
 	@ls -l dist/$(DIST_NAME) dist/$(DIST_NAME).sha256
 
+# Service files: systemd units where systemd looks for PREFIX's (for
+# /usr/local: /usr/local/lib/systemd/{system,user}), the OpenRC script in
+# SYSCONFDIR/init.d; their ExecStart/command are rewritten to PREFIX/bin.
+SYSCONFDIR ?= /etc
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+USERUNITDIR ?= $(PREFIX)/lib/systemd/user
+INITDIR     ?= $(SYSCONFDIR)/init.d
+SHAREDIR    ?= $(PREFIX)/share/nestd
+
 install: nestd
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(USERUNITDIR) \
+		$(DESTDIR)$(INITDIR) $(DESTDIR)$(SHAREDIR)
 	install -m 0755 nestd $(DESTDIR)$(PREFIX)/bin/nestd
+	sed 's|/usr/local/bin/nestd|$(PREFIX)/bin/nestd|' contrib/nestd-agent.service > $(O)/nestd-agent.service
+	sed 's|%h/.local/bin/nestd|$(PREFIX)/bin/nestd|' contrib/nestd-agent.user.service > $(O)/nestd-agent.user.service
+	sed 's|/usr/local/bin/nestd|$(PREFIX)/bin/nestd|' contrib/nestd-agent.openrc > $(O)/nestd-agent.openrc
+	install -m 0644 $(O)/nestd-agent.service $(DESTDIR)$(UNITDIR)/nestd-agent.service
+	install -m 0644 $(O)/nestd-agent.user.service $(DESTDIR)$(USERUNITDIR)/nestd-agent.service
+	install -m 0755 $(O)/nestd-agent.openrc $(DESTDIR)$(INITDIR)/nestd-agent
+	install -m 0755 install.sh $(DESTDIR)$(SHAREDIR)/install.sh
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/nestd
+	rm -f $(DESTDIR)$(PREFIX)/bin/nestd $(DESTDIR)$(UNITDIR)/nestd-agent.service \
+		$(DESTDIR)$(USERUNITDIR)/nestd-agent.service $(DESTDIR)$(INITDIR)/nestd-agent \
+		$(DESTDIR)$(SHAREDIR)/install.sh
+	-rmdir $(DESTDIR)$(SHAREDIR) 2>/dev/null
+
+# The installer against python3 -m http.server and against nestd server.
+test-install: nestd
+	NESTD=$(NESTD) /usr/bin/python3 test/it_install.py
+
+# End to end in a real browser (Debian's chromium driven by playwright-core)
+# against a real server and agent on loopback; screenshots in test/out/screens.
+test-browser: nestd
+	sh test/browser/setup.sh
+	NESTD=$(NESTD) node --test --test-concurrency=1 test/browser/ui.test.js
 
 clean:
 	rm -rf build nestd nestd-static dist
 
 .PHONY: all test unit deps asan fuzz fuzz-bins install uninstall clean static test-static dist FORCE
 FORCE:
+
+.PHONY: all test unit deps asan fuzz fuzz-bins install uninstall test-install test-browser clean

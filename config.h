@@ -33,6 +33,7 @@
 #define CFG_SEND_BUFFER_MAX      (64u << 20)  /* queued output per peer */
 #define CFG_DEFAULT_LISTEN       "127.0.0.1:8989"
 #define CFG_HTTP_MAX_BODY        (256u << 10) /* operator request body */
+#define CFG_DIST_FILE_MAX        (32u << 20)  /* a binary served at /dist/ */
 #define CFG_MAX_INFLIGHT         4096      /* commands waiting per agent */
 #define CFG_EXEC_MARGIN_MS       10000     /* exec_command: its timeout plus this */
 #define CFG_AUTH_FAIL_BURST      10        /* failures an address may make at once */
@@ -46,6 +47,7 @@
 #define CFG_SERVICE_NAME_MAX     256
 #define CFG_EXEC_COMMAND_MAX     (64u << 10)  /* exec_command's command text */
 #define CFG_SVC_MAX_OUTPUT       (8u << 20)   /* a service tool's output per stream */
+#define CFG_MAX_SVC_RUNNING      8            /* service tools at once */
 
 /* TLS (BearSSL) */
 #define CFG_TLS_MAX_PEM          (4u << 20)   /* a certificate bundle or key file */

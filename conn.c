@@ -85,7 +85,10 @@ static void update_deadline(struct conn *c)
 	int64_t d = 0;
 
 #define MIN_D(x) do { if ((x) && (!d || (x) < d)) d = (x); } while (0)
-	if (c->dead) {
+	/* Now: to be destroyed, a pipelined request to parse, or plaintext
+	 * inside BearSSL that poll cannot announce. */
+	if (c->dead || c->reparse ||
+	    (c->tls && !(c->state == CONN_HTTP && c->http_busy) && tls_pending(c->tls))) {
 		c->src.deadline = loop_now();
 		return;
 	}
@@ -328,6 +331,9 @@ void conn_http_respond(struct conn *c, int status, const char *ctype,
 	} else {
 		c->state = CONN_HANDSHAKE;
 		c->state_deadline = loop_now() + CFG_HANDSHAKE_TIMEOUT_MS;
+		/* A pipelined request may already be waiting in c->in: parse it
+		 * from the loop, not from inside this (maybe nested) call. */
+		c->reparse = c->in.len > 0;
 		update_deadline(c);
 	}
 	if (!c->in_ready)
@@ -470,7 +476,7 @@ static void on_readable_head(struct conn *c, const char *p, size_t n)
 {
 	int head;
 
-	if (buf_append(&c->in, p, n) < 0) {
+	if (n && buf_append(&c->in, p, n) < 0) {
 		if (c->role == WS_ROLE_SERVER)
 			http_error(c, 431, "request head too large\n");
 		else
@@ -624,15 +630,21 @@ static void conn_ready(struct loop_src *s, short revents)
 			c->last_rx = loop_now();
 		}
 	}
-	if (!c->dead && c->state != CONN_CONNECTING && (revents & (POLLIN | POLLHUP | POLLERR))) {
+	if (!c->dead && c->state != CONN_CONNECTING &&
+	    ((revents & (POLLIN | POLLHUP | POLLERR)) || (c->tls && tls_pending(c->tls) &&
+							 !(c->state == CONN_HTTP && c->http_busy)))) {
 		on_readable(c);
 		/* BearSSL may hold decrypted bytes that poll cannot see. */
 		while (!c->dead && c->tls && tls_pending(c->tls) &&
 		       !(c->state == CONN_HTTP && c->http_busy))
 			on_readable(c);
 	}
-	if (!c->dead && revents == 0)
+	if (!c->dead && c->reparse && c->state == CONN_HANDSHAKE) {
+		c->reparse = 0;
+		on_readable_head(c, NULL, 0);
+	} else if (!c->dead && revents == 0) {
 		on_deadline(c);
+	}
 	if (!c->dead && c->state != CONN_CONNECTING && out_pending(c))
 		flush(c);
 	if (!c->dead && c->close_done && !out_pending(c))

@@ -1,8 +1,482 @@
-/* server_install.c - GET /install.sh and the binaries it downloads. */
+/* server_install.c - GET /install.sh and the binaries it downloads, so a
+ * machine is onboarded from the server alone:
+ *   curl -fsSL https://SERVER/install.sh | sh -s -- --token-file F
+ *
+ * /install.sh   install.sh (embedded at build time by tools/embed.sh) with
+ *               its NESTD_DEFAULT_SERVER and NESTD_DEFAULT_BASE lines set to
+ *               this server's ws(s):// URL and PUBLIC/dist.  PUBLIC is
+ *               --public-url, else http://HOST from the request's Host.
+ * /dist/NAME    from --dist-dir: the file NAME; nestd-linux-ARCH, when the
+ *               directory has no such file, is the newest
+ *               nestd-VERSION-linux-ARCH there; NAME.sha256 is the file of
+ *               that name if present, else computed ("HASH  FILE").
+ *               Without --dist-dir: the server's own executable, as
+ *               nestd-linux-ARCH and nestd-VERSION-linux-ARCH for its own
+ *               ARCH, and their .sha256 (hashed once at start-up).
+ *
+ * Public (no token): the one-line install runs before the machine has one.
+ * Names are [A-Za-z0-9._-], no leading '.', looked up in the directory only
+ * (no '/': nothing outside it is reachable; a symlink the admin put in it is
+ * followed).  A file is read whole into the connection's send queue: a
+ * static nestd is well under 1 MiB, and CFG_DIST_FILE_MAX bounds the rest. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
 #include "server_int.h"
+#include "sha256.h"
+
+#include "embed.h"
+
+extern const struct embed_file install_files[];   /* tools/embed: install.sh */
+
+#define SELF_EXE "/proc/self/exe"
+#define NAME_MAX_LEN 128
+
+static const char key_server[] = "NESTD_DEFAULT_SERVER=";
+static const char key_base[] = "NESTD_DEFAULT_BASE=";
+
+void server_install_arch(const char *m, char *out, size_t n)
+{
+	const char *a = m;
+
+	if (!strcmp(m, "x86_64") || !strcmp(m, "amd64"))
+		a = "x86_64";
+	else if (!strcmp(m, "armv8l") || !strncmp(m, "armv7", 5))
+		a = "armv7";
+	else if (!strcmp(m, "aarch64") || !strcmp(m, "arm64") || !strncmp(m, "armv8", 5))
+		a = "aarch64";
+	else if (!strncmp(m, "armv6", 5))
+		a = "armv6";
+	else if ((m[0] == 'i' && m[1] >= '3' && m[1] <= '6' && !strcmp(m + 2, "86")) ||
+		 !strcmp(m, "x86") || !strcmp(m, "i86pc"))
+		a = "i386";
+	snprintf(out, n, "%s", a);
+}
+
+/* Characters that may stand in a URL we paste into a shell script between
+ * single quotes and into a `key = value` config line. */
+static int url_chars_ok(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+			    "-._~:/@%+,=[]", p[i]) || p[i] == '\0')
+			return 0;
+	return 1;
+}
+
+int server_install_set_public_url(struct server *s, const char *v, char *err, size_t errlen)
+{
+	size_t n = strlen(v);
+	const char *host = NULL;
+
+	if (!strncmp(v, "http://", 7))
+		host = v + 7;
+	else if (!strncmp(v, "https://", 8))
+		host = v + 8;
+	while (n && v[n - 1] == '/')
+		n--;
+	if (!host || host >= v + n || *host == '/' || n >= sizeof(s->public_url) ||
+	    !url_chars_ok(v, n)) {
+		snprintf(err, errlen, "bad --public-url '%s' (http://HOST[:PORT][/PATH] or https://...)", v);
+		return -1;
+	}
+	memcpy(s->public_url, v, n);
+	s->public_url[n] = '\0';
+	return 0;
+}
+
+int server_install_init(struct server *s, char *err, size_t errlen)
+{
+	struct utsname u;
+	struct sha256_ctx h;
+	unsigned char d[32], blk[65536];
+	ssize_t r;
+	int fd, i;
+
+	server_install_arch(uname(&u) == 0 ? u.machine : "unknown", s->arch, sizeof(s->arch));
+	if (s->dist_dir[0]) {
+		struct stat st;
+
+		if (stat(s->dist_dir, &st) < 0) {
+			snprintf(err, errlen, "--dist-dir %s: %s", s->dist_dir, strerror(errno));
+			return -1;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "--dist-dir %s: not a directory", s->dist_dir);
+			return -1;
+		}
+		return 0;
+	}
+	/* Hashed now: the binary that answers is the one that started, even if
+	 * an upgrade renames a new file over its path later. */
+	s->self_sha256[0] = '\0';
+	fd = open(SELF_EXE, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		log_warn("install: cannot read %s (%s): /dist/ serves nothing", SELF_EXE, strerror(errno));
+		return 0;
+	}
+	sha256_init(&h);
+	while ((r = read(fd, blk, sizeof(blk))) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			log_warn("install: reading %s: %s", SELF_EXE, strerror(errno));
+			close(fd);
+			return 0;
+		}
+		sha256_update(&h, blk, (size_t)r);
+	}
+	close(fd);
+	sha256_final(&h, d);
+	for (i = 0; i < 32; i++)
+		snprintf(s->self_sha256 + 2 * i, 3, "%02x", d[i]);
+	return 0;
+}
+
+/* Copies text, setting the first line that starts with each key to
+ * KEY'VALUE'. */
+int server_install_script(const char *server_url, const char *base_url, struct buf *out)
+{
+	const struct embed_file *f = &install_files[0];
+	const char *p = (const char *)f->data, *end = p + f->size;
+	int did_server = 0, did_base = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		int rc;
+
+		if (!did_server && n > sizeof(key_server) - 1 && !memcmp(p, key_server, sizeof(key_server) - 1)) {
+			rc = buf_printf(out, "%s'%s'\n", key_server, server_url);
+			did_server = 1;
+		} else if (!did_base && n > sizeof(key_base) - 1 && !memcmp(p, key_base, sizeof(key_base) - 1)) {
+			rc = buf_printf(out, "%s'%s'\n", key_base, base_url);
+			did_base = 1;
+		} else {
+			rc = buf_append(out, p, n);
+		}
+		if (rc < 0)
+			return -1;
+		p += n;
+	}
+	return 0;
+}
+
+static int span_is(const struct http_span *s, const char *lit)
+{
+	return s->n == strlen(lit) && memcmp(s->p, lit, s->n) == 0;
+}
+
+static void respond_text(struct conn *c, int status, const char *msg)
+{
+	conn_http_respond(c, status, "text/plain; charset=utf-8", NULL, msg, strlen(msg));
+}
+
+/* PUBLIC: --public-url, or from the Host header; 0, or -1 after a 400. */
+static int public_url(struct server *s, struct conn *c, const struct http_req *req,
+		      char *out, size_t n)
+{
+	const struct http_span *host;
+
+	if (s->public_url[0]) {
+		snprintf(out, n, "%s", s->public_url);
+		return 0;
+	}
+	host = http_get(req->h, req->nh, "Host");
+	if (!host || host->n == 0 || host->n > 255 || !url_chars_ok(host->p, host->n) ||
+	    memchr(host->p, '/', host->n) || memchr(host->p, '@', host->n)) {
+		respond_text(c, 400, "no usable Host header: start the server with --public-url URL\n");
+		return -1;
+	}
+	/* TLS: "https" once this connection came through a TLS listener. */
+	snprintf(out, n, "%s://%.*s", "http", (int)host->n, host->p);
+	return 0;
+}
+
+static void serve_script(struct server *s, struct conn *c, const struct http_req *req)
+{
+	char pub[600], ws[620], base[620];
+	const char *rest;
+	struct buf b;
+
+	if (public_url(s, c, req, pub, sizeof(pub)) < 0)
+		return;
+	/* http -> ws, https -> wss; a bare host gets the path "/". */
+	rest = strstr(pub, "://") + 3;
+	snprintf(ws, sizeof(ws), "%s%s%s", strncmp(pub, "https:", 6) ? "ws://" : "wss://", rest,
+		 strchr(rest, '/') ? "" : "/");
+	snprintf(base, sizeof(base), "%s/dist", pub);
+	buf_init(&b, 0);
+	if (server_install_script(ws, base, &b) < 0) {
+		buf_free(&b);
+		respond_text(c, 500, "out of memory\n");
+		return;
+	}
+	conn_http_respond(c, 200, "text/x-shellscript; charset=utf-8", NULL, b.p, b.len);
+	buf_free(&b);
+	log_info("install: served install.sh to %s (server %s)", c->peer, ws);
+}
+
+static int name_ok(const char *p, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > NAME_MAX_LEN || p[0] == '.')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", p[i]) ||
+		    p[i] == '\0')
+			return 0;
+	return 1;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* Opens a regular file of the dist directory; -1 if there is none. */
+static int dist_open(int dirfd, const char *name, struct stat *st)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* nestd-linux-ARCH without such a file: the newest nestd-V-linux-ARCH. */
+static int dist_newest(int dirfd, const char *arch, char *out, size_t n)
+{
+	char suffix[NAME_MAX_LEN + 16];
+	struct dirent *e;
+	DIR *d;
+	int dfd = dup(dirfd), found = 0;
+
+	if (dfd < 0)
+		return 0;
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return 0;
+	}
+	snprintf(suffix, sizeof(suffix), "-linux-%s", arch);
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+
+		if (strncmp(e->d_name, "nestd-", 6) || !ends_with(e->d_name, suffix) ||
+		    l <= 6 + strlen(suffix) || !name_ok(e->d_name, l) || l >= n)
+			continue;
+		if (!found || strverscmp(e->d_name, out) > 0) {
+			memcpy(out, e->d_name, l + 1);
+			found = 1;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* Reads fd whole (at most CFG_DIST_FILE_MAX); NULL on failure. */
+static char *slurp(int fd, size_t size, size_t *got)
+{
+	char *p = malloc(size ? size : 1);
+	size_t n = 0;
+
+	if (!p)
+		return NULL;
+	while (n < size) {
+		ssize_t r = read(fd, p + n, size - n);
+
+		if (r == 0)
+			break;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			free(p);
+			return NULL;
+		}
+		n += (size_t)r;
+	}
+	*got = n;
+	return p;
+}
+
+static int sha256_fd(int fd, char hex[65])
+{
+	struct sha256_ctx h;
+	unsigned char d[32], blk[65536];
+	ssize_t r;
+	int i;
+
+	sha256_init(&h);
+	while ((r = read(fd, blk, sizeof(blk))) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		sha256_update(&h, blk, (size_t)r);
+	}
+	sha256_final(&h, d);
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	return 0;
+}
+
+static void send_file(struct conn *c, int fd, const struct stat *st, const char *ctype,
+		      const char *name)
+{
+	size_t n;
+	char *p;
+
+	if ((unsigned long long)st->st_size > CFG_DIST_FILE_MAX) {
+		log_warn("install: %s is over %u bytes: not served", name, (unsigned)CFG_DIST_FILE_MAX);
+		respond_text(c, 500, "file too large to serve\n");
+		return;
+	}
+	p = slurp(fd, (size_t)st->st_size, &n);
+	if (!p) {
+		respond_text(c, 500, "cannot read the file\n");
+		return;
+	}
+	conn_http_respond(c, 200, ctype, NULL, p, n);
+	free(p);
+}
+
+static void serve_self(struct server *s, struct conn *c, const char *name)
+{
+	char plain[64], versioned[80], line[256];
+	size_t n = strlen(name);
+	int sum = ends_with(name, ".sha256");
+	struct stat st;
+	int fd;
+
+	snprintf(plain, sizeof(plain), "nestd-linux-%s", s->arch);
+	snprintf(versioned, sizeof(versioned), "nestd-%s-linux-%s", NESTD_VERSION, s->arch);
+	if (sum)
+		n -= 7;
+	if (!s->self_sha256[0] ||
+	    !((n == strlen(plain) && !memcmp(name, plain, n)) ||
+	      (n == strlen(versioned) && !memcmp(name, versioned, n)))) {
+		respond_text(c, 404, "not found\n");
+		return;
+	}
+	if (sum) {
+		snprintf(line, sizeof(line), "%s  %.*s\n", s->self_sha256, (int)n, name);
+		conn_http_respond(c, 200, "text/plain; charset=utf-8", NULL, line, strlen(line));
+		return;
+	}
+	fd = open(SELF_EXE, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		if (fd >= 0)
+			close(fd);
+		respond_text(c, 500, "cannot read the server's binary\n");
+		return;
+	}
+	send_file(c, fd, &st, "application/octet-stream", name);
+	close(fd);
+	log_info("install: served %s to %s", name, c->peer);
+}
+
+static void serve_dir(struct server *s, struct conn *c, const char *name)
+{
+	char file[NAME_MAX_LEN + 1], arch[NAME_MAX_LEN + 1], line[NAME_MAX_LEN + 80], hex[65];
+	int sum = ends_with(name, ".sha256");
+	struct stat st;
+	int dirfd, fd;
+
+	dirfd = open(s->dist_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		log_warn("install: --dist-dir %s: %s", s->dist_dir, strerror(errno));
+		respond_text(c, 500, "the dist directory is unreadable\n");
+		return;
+	}
+	/* The file itself, a .sha256 beside it made by `make dist` included. */
+	fd = dist_open(dirfd, name, &st);
+	if (fd >= 0) {
+		send_file(c, fd, &st, sum ? "text/plain; charset=utf-8" : "application/octet-stream", name);
+		if (!sum)
+			log_info("install: served %s to %s", name, c->peer);
+		goto out;
+	}
+	snprintf(file, sizeof(file), "%.*s", (int)(strlen(name) - (sum ? 7 : 0)), name);
+	if (!strncmp(file, "nestd-linux-", 12) && file[12]) {
+		snprintf(arch, sizeof(arch), "%s", file + 12);
+		if (!dist_newest(dirfd, arch, file, sizeof(file)))
+			file[0] = '\0';
+	}
+	if (!file[0] || (fd = dist_open(dirfd, file, &st)) < 0) {
+		respond_text(c, 404, "not found\n");
+		goto out;
+	}
+	if (!sum) {
+		send_file(c, fd, &st, "application/octet-stream", file);
+		log_info("install: served %s as %s to %s", file, name, c->peer);
+	} else {
+		int sfd;
+
+		/* The newest version's own .sha256 if it has one. */
+		snprintf(line, sizeof(line), "%s.sha256", file);
+		sfd = dist_open(dirfd, line, &st);
+		if (sfd >= 0) {
+			send_file(c, sfd, &st, "text/plain; charset=utf-8", line);
+			close(sfd);
+		} else if (sha256_fd(fd, hex) < 0) {
+			respond_text(c, 500, "cannot read the file\n");
+		} else {
+			snprintf(line, sizeof(line), "%s  %s\n", hex, file);
+			conn_http_respond(c, 200, "text/plain; charset=utf-8", NULL, line, strlen(line));
+		}
+	}
+	close(fd);
+out:
+	close(dirfd);
+}
 
 int server_install_route(struct server *s, struct conn *c, const struct http_req *req,
 			 const struct http_span *path)
 {
-	return 0;
+	static const char dist[] = "/dist/";
+	char name[NAME_MAX_LEN + 1];
+	int is_dist = path->n >= sizeof(dist) - 1 && !memcmp(path->p, dist, sizeof(dist) - 1);
+
+	if (!span_is(path, "/install.sh") && !is_dist)
+		return 0;
+	if (!span_is(&req->method, "GET")) {
+		conn_http_respond(c, 405, "text/plain; charset=utf-8", "Allow: GET\r\n",
+				  "method not allowed\n", 19);
+		return 1;
+	}
+	if (!is_dist) {
+		serve_script(s, c, req);
+		return 1;
+	}
+	if (!name_ok(path->p + sizeof(dist) - 1, path->n - (sizeof(dist) - 1))) {
+		respond_text(c, 404, "not found\n");
+		return 1;
+	}
+	snprintf(name, sizeof(name), "%.*s", (int)(path->n - (sizeof(dist) - 1)),
+		 path->p + sizeof(dist) - 1);
+	if (s->dist_dir[0])
+		serve_dir(s, c, name);
+	else
+		serve_self(s, c, name);
+	return 1;
 }

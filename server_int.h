@@ -54,6 +54,9 @@ struct server {
 	char audit_path[4096];
 	char tls_cert[4096], tls_key[4096];
 	char dist_dir[4096];
+	char public_url[512];    /* --public-url, no trailing '/'; "" derive */
+	char arch[32];           /* this machine's ARCH in download names */
+	char self_sha256[65];    /* of /proc/self/exe at start-up; "" unreadable */
 	char accept_versions[256];
 	long long auth_timeout_ms, command_timeout_ms;
 	int ping_ms;
@@ -99,6 +102,14 @@ int  server_extra_route(struct server *s, struct conn *c, const struct http_req 
  * Each returns 1 if it answered. */
 int  server_install_route(struct server *s, struct conn *c, const struct http_req *req,
 			  const struct http_span *path);
+/* --public-url: http(s)://HOST[:PORT][/PATH], kept without a trailing '/'. */
+int  server_install_set_public_url(struct server *s, const char *v, char *err, size_t errlen);
+/* Start-up: names this machine's ARCH and hashes the server's own binary. */
+int  server_install_init(struct server *s, char *err, size_t errlen);
+/* install.sh with its two default lines filled in; -1 out of memory. */
+int  server_install_script(const char *server_url, const char *base_url, struct buf *out);
+/* uname -m to the ARCH of download names ("armv7l" -> "armv7"). */
+void server_install_arch(const char *machine, char *out, size_t n);
 int  server_ui_route(struct server *s, struct conn *c, const struct http_req *req,
 		     const struct http_span *path);
 

@@ -1,0 +1,90 @@
+/* test_server_install.c - the embedded install.sh and its filled-in
+ * defaults, and the uname -m to ARCH table (the same as install.sh's). */
+#include <stdlib.h>
+#include "../server_int.h"
+#include "t.h"
+
+#pragma GCC diagnostic ignored "-Wmissing-prototypes"
+
+#include "embed.h"
+
+extern const struct embed_file install_files[];
+#define install_sh ((const char *)install_files[0].data)
+#define install_sh_len (install_files[0].size)
+
+static int count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	while ((hay = strstr(hay, needle))) {
+		n++;
+		hay++;
+	}
+	return n;
+}
+
+void test_server_install_script(void)
+{
+	struct buf b;
+
+	CHECK(install_sh_len > 1000 && install_sh[install_sh_len] == '\0');
+	CHECK(strlen(install_sh) == install_sh_len);
+	CHECK(strncmp(install_sh, "#!/bin/sh\n", 10) == 0);
+	/* The two lines the server fills in, each exactly once, empty. */
+	CHECK(count(install_sh, "\nNESTD_DEFAULT_SERVER=''\n") == 1);
+	CHECK(count(install_sh, "\nNESTD_DEFAULT_BASE=''\n") == 1);
+
+	buf_init(&b, 0);
+	CHECK(server_install_script("wss://bot.example.org/", "https://bot.example.org/dist", &b) == 0);
+	CHECK(count(b.p, "\nNESTD_DEFAULT_SERVER='wss://bot.example.org/'\n") == 1);
+	CHECK(count(b.p, "\nNESTD_DEFAULT_BASE='https://bot.example.org/dist'\n") == 1);
+	CHECK(count(b.p, "NESTD_DEFAULT_SERVER=''") == 0);
+	/* Only those lines change. */
+	CHECK(b.len == install_sh_len + strlen("wss://bot.example.org/") +
+	      strlen("https://bot.example.org/dist"));
+	CHECK(b.len >= 20 && memcmp(b.p + b.len - 20, install_sh + install_sh_len - 20, 20) == 0);
+	buf_free(&b);
+
+	buf_init(&b, 100);   /* out of room: -1, not a crash */
+	CHECK(server_install_script("ws://h/", "http://h/dist", &b) == -1);
+	buf_free(&b);
+}
+
+void test_server_install_arch(void)
+{
+	static const char *const pairs[][2] = {
+		{ "x86_64", "x86_64" }, { "amd64", "x86_64" }, { "aarch64", "aarch64" },
+		{ "arm64", "aarch64" }, { "armv7l", "armv7" }, { "armv8l", "armv7" },
+		{ "armv6l", "armv6" }, { "i686", "i386" }, { "i386", "i386" }, { "i586", "i386" },
+		{ "riscv64", "riscv64" }, { "ppc64le", "ppc64le" }, { "s390x", "s390x" },
+		{ "i786", "i786" },
+	};
+	char out[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		server_install_arch(pairs[i][0], out, sizeof(out));
+		CHECK_STR(out, pairs[i][1]);
+	}
+}
+
+void test_server_install_public_url(void)
+{
+	struct server *s = calloc(1, sizeof(*s));
+	char err[256];
+
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(server_install_set_public_url(s, "https://bot.example.org/", err, sizeof(err)) == 0);
+	CHECK_STR(s->public_url, "https://bot.example.org");
+	CHECK(server_install_set_public_url(s, "http://[::1]:8989/nest", err, sizeof(err)) == 0);
+	CHECK_STR(s->public_url, "http://[::1]:8989/nest");
+	CHECK(server_install_set_public_url(s, "ftp://x", err, sizeof(err)) == -1);
+	CHECK(server_install_set_public_url(s, "https://", err, sizeof(err)) == -1);
+	CHECK(server_install_set_public_url(s, "https:///x", err, sizeof(err)) == -1);
+	CHECK(server_install_set_public_url(s, "https://a'b", err, sizeof(err)) == -1);
+	CHECK(server_install_set_public_url(s, "https://a b", err, sizeof(err)) == -1);
+	CHECK(server_install_set_public_url(s, "https://a/$(id)", err, sizeof(err)) == -1);
+	free(s);
+}

@@ -71,6 +71,7 @@ static const char agent_usage[] =
 	"                   [--max-output BYTES] [--max-exec N] [--reconnect-min SECONDS]\n"
 	"                   [--reconnect-max SECONDS] [--once] [--systemctl PATH]\n"
 	"                   [--ping-interval SECONDS] [--log-level debug|info|warn|error]\n"
+	"                   [--ca-file FILE] [--pin sha256//BASE64] [--insecure]\n"
 	"\n"
 	"Dials the server, authenticates with a token and answers its commands.\n"
 	"  --server URL        ws://HOST[:PORT]/PATH, wss://... or unix:PATH\n"

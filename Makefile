@@ -144,7 +144,7 @@ $(O)/fuzz_%: fuzz/fuzz_%.c $(LIB_OBJ)
 # The release binary: musl, static, stripped, small (-Os, unused sections
 # dropped).  jsmn is header-only: its header is copied beside the build so
 # musl-gcc never sees glibc's /usr/include.
-STATIC_CFLAGS  = -Os -flto -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
+STATIC_CFLAGS  = -Os -flto=auto -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
 		 -fcf-protection=none
 STATIC_LDFLAGS = -static -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none
 MUSL_CC ?= musl-gcc
@@ -173,7 +173,8 @@ endif
 test-static: static
 	$(MAKE) test NESTD=$(CURDIR)/nestd-static
 
-# dist/: the static TLS binary under its release name, its checksum, and
+# dist/: the static TLS binary under its release name (and the unversioned
+# nestd-linux-ARCH that install.sh fetches by default), checksums, and
 # the sizes against the targets (TLS under 400 KiB, without under 150 KiB).
 DIST_NAME = nestd-$(VERSION)-linux-$(ARCH)
 dist:
@@ -182,7 +183,9 @@ dist:
 	$(MAKE) static TLS=1
 	@mkdir -p dist
 	cp nestd-static dist/$(DIST_NAME)
-	cd dist && sha256sum $(DIST_NAME) > $(DIST_NAME).sha256
+	cp nestd-static dist/nestd-linux-$(ARCH)
+	cd dist && sha256sum $(DIST_NAME) > $(DIST_NAME).sha256 && \
+		sha256sum nestd-linux-$(ARCH) > nestd-linux-$(ARCH).sha256
 	@tls=$$(wc -c < dist/$(DIST_NAME)); plain=$$(wc -c < build/nestd-static-notls); \
 	echo "size: static with TLS    $$tls bytes ($$((tls / 1024)) KiB, target < 400 KiB)"; \
 	echo "size: static without TLS $$plain bytes ($$((plain / 1024)) KiB, target < 150 KiB)"; \

@@ -25,6 +25,12 @@ static char rbuf[READ_CHUNK];
 
 static void conn_ready(struct loop_src *s, short revents);
 
+/* Bytes not yet with the kernel: our queue, or records inside BearSSL. */
+static int out_pending(struct conn *c)
+{
+	return c->out_off < c->out.len || (c->tls && (tls_events(c->tls, 0) & POLLOUT));
+}
+
 static short conn_want(struct loop_src *s)
 {
 	struct conn *c = s->arg;
@@ -34,6 +40,14 @@ static short conn_want(struct loop_src *s)
 		return 0;
 	if (c->state == CONN_CONNECTING)
 		return POLLOUT;
+	if (c->tls) {
+		/* BearSSL decides: it may need to read before it can send (a
+		 * handshake) or send before it can read (its one shared buffer). */
+		ev = tls_events(c->tls, c->out_off < c->out.len);
+		if (c->state == CONN_HTTP && c->http_busy)
+			ev &= ~POLLIN;
+		return ev;
+	}
 	/* While an HTTP answer is pending we read no further requests. */
 	if (!(c->state == CONN_HTTP && c->http_busy))
 		ev |= POLLIN;
@@ -42,12 +56,39 @@ static short conn_want(struct loop_src *s)
 	return ev;
 }
 
+static ssize_t io_read(struct conn *c, void *p, size_t n)
+{
+	return c->tls ? tls_read(c->tls, c->src.fd, p, n) : read(c->src.fd, p, n);
+}
+
+static ssize_t io_write(struct conn *c, const void *p, size_t n)
+{
+	return c->tls ? tls_write(c->tls, c->src.fd, p, n) : write(c->src.fd, p, n);
+}
+
+/* Aborts for a failed read or write (errno set). */
+static void io_failed(struct conn *c)
+{
+	char msg[256];
+
+	if (c->tls && errno == EPROTO) {
+		snprintf(msg, sizeof(msg), "TLS: %.200s", tls_why(c->tls));
+		conn_abort(c, msg);
+	} else {
+		conn_abort(c, errno == EPIPE || errno == ECONNRESET ?
+			   "connection reset by peer" : strerror(errno));
+	}
+}
+
 static void update_deadline(struct conn *c)
 {
 	int64_t d = 0;
 
 #define MIN_D(x) do { if ((x) && (!d || (x) < d)) d = (x); } while (0)
-	if (c->dead || c->reparse) {
+	/* Now: to be destroyed, a pipelined request to parse, or plaintext
+	 * inside BearSSL that poll cannot announce. */
+	if (c->dead || c->reparse ||
+	    (c->tls && !(c->state == CONN_HTTP && c->http_busy) && tls_pending(c->tls))) {
 		c->src.deadline = loop_now();
 		return;
 	}
@@ -129,6 +170,14 @@ struct conn *conn_dial(struct loop *l, int fd, const struct net_url *u,
 	return c;
 }
 
+int conn_set_tls(struct conn *c, struct tls_ctx *x, const char *host)
+{
+	char err[128];
+
+	c->tls = tls_conn_new(x, host, err, sizeof(err));
+	return c->tls ? 0 : -1;
+}
+
 void conn_set_state(struct conn *c, enum conn_state st)
 {
 	c->state = st;
@@ -157,6 +206,12 @@ void conn_set_ping(struct conn *c, int ms)
 void conn_destroy(struct conn *c, const char *why)
 {
 	loop_del(c->loop, &c->src);
+	if (c->tls) {
+		if (c->src.fd >= 0 && tls_handshake_done(c->tls))
+			tls_close_notify(c->tls, c->src.fd);
+		tls_conn_free(c->tls);
+		c->tls = NULL;
+	}
 	if (c->src.fd >= 0)
 		close(c->src.fd);
 	c->src.fd = -1;
@@ -203,18 +258,22 @@ void conn_close(struct conn *c, unsigned code, const char *reason)
 static void flush(struct conn *c)
 {
 	while (c->out_off < c->out.len) {
-		ssize_t w = write(c->src.fd, c->out.p + c->out_off, c->out.len - c->out_off);
+		ssize_t w = io_write(c, c->out.p + c->out_off, c->out.len - c->out_off);
 
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN)
 				break;
-			conn_abort(c, errno == EPIPE || errno == ECONNRESET ?
-				   "connection reset by peer" : strerror(errno));
+			io_failed(c);
 			return;
 		}
 		c->out_off += (size_t)w;
+	}
+	if (c->tls && c->out_off == c->out.len && tls_flush(c->tls, c->src.fd) < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			io_failed(c);
+		return;     /* records still inside BearSSL: not drained yet */
 	}
 	if (c->out_off == c->out.len) {
 		buf_reset(&c->out);
@@ -222,7 +281,14 @@ static void flush(struct conn *c)
 		if (c->state == CONN_CLOSING && c->close_done) {
 			conn_abort(c, c->why[0] ? c->why : "closed");
 		} else if (c->state == CONN_CLOSING && !c->wr_shut) {
-			shutdown(c->src.fd, SHUT_WR);
+			/* Half-close.  Over TLS a WebSocket still waits for the
+			 * peer's close frame, which BearSSL would drop once it
+			 * sent close_notify: there only the HTTP answer ends so. */
+			if (!c->tls || !c->ws_up) {
+				if (c->tls)
+					tls_close_notify(c->tls, c->src.fd);
+				shutdown(c->src.fd, SHUT_WR);
+			}
 			c->wr_shut = 1;
 		}
 	} else if (c->out_off > (1u << 20) && c->out_off > c->out.len / 2) {
@@ -463,11 +529,11 @@ static void on_readable(struct conn *c)
 	ssize_t r;
 
 	do
-		r = read(c->src.fd, rbuf, sizeof(rbuf));
+		r = io_read(c, rbuf, sizeof(rbuf));
 	while (r < 0 && errno == EINTR);
 	if (r < 0) {
 		if (errno != EAGAIN)
-			conn_abort(c, errno == ECONNRESET ? "connection reset by peer" : strerror(errno));
+			io_failed(c);
 		return;
 	}
 	if (r == 0) {
@@ -513,7 +579,9 @@ static void on_deadline(struct conn *c)
 			conn_abort(c, "connect timed out");
 			break;
 		case CONN_HANDSHAKE:
-			if (c->role == WS_ROLE_SERVER && c->in.len == 0 && !c->out.len) {
+			if (c->tls && !tls_handshake_done(c->tls)) {
+				conn_abort(c, "TLS handshake timed out");
+			} else if (c->role == WS_ROLE_SERVER && c->in.len == 0 && !c->out.len) {
 				conn_abort(c, "no request within the handshake timeout");
 			} else if (c->role == WS_ROLE_SERVER) {
 				http_error(c, 408, "request timeout\n");
@@ -565,17 +633,24 @@ static void conn_ready(struct loop_src *s, short revents)
 			c->last_rx = loop_now();
 		}
 	}
-	if (!c->dead && c->state != CONN_CONNECTING && (revents & (POLLIN | POLLHUP | POLLERR)))
+	if (!c->dead && c->state != CONN_CONNECTING &&
+	    ((revents & (POLLIN | POLLHUP | POLLERR)) || (c->tls && tls_pending(c->tls) &&
+							 !(c->state == CONN_HTTP && c->http_busy)))) {
 		on_readable(c);
+		/* BearSSL may hold decrypted bytes that poll cannot see. */
+		while (!c->dead && c->tls && tls_pending(c->tls) &&
+		       !(c->state == CONN_HTTP && c->http_busy))
+			on_readable(c);
+	}
 	if (!c->dead && c->reparse && c->state == CONN_HANDSHAKE) {
 		c->reparse = 0;
 		on_readable_head(c, NULL, 0);
 	} else if (!c->dead && revents == 0) {
 		on_deadline(c);
 	}
-	if (!c->dead && c->state != CONN_CONNECTING && c->out_off < c->out.len)
+	if (!c->dead && c->state != CONN_CONNECTING && out_pending(c))
 		flush(c);
-	if (!c->dead && c->close_done && c->out_off == c->out.len)
+	if (!c->dead && c->close_done && !out_pending(c))
 		conn_abort(c, c->why[0] ? c->why : "closed");
 	c->in_ready = 0;
 	if (c->dead) {

@@ -1,0 +1,266 @@
+#!/usr/bin/python3
+"""it_auth.py - python-websockets (a client nobody here wrote) against
+`nestd server`: the first message, every way it can be wrong in the
+reference order, version acceptance, the 16 KiB first-message limit and
+the takeover of a duplicate token."""
+import asyncio
+import hashlib
+import json
+import os
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nestlib import (AUTH_OK, Server, T, arun, auth_msg, check, main, path,  # noqa: E402
+                     run, token_new)
+
+import websockets  # noqa: E402
+
+S = {}
+
+
+def fake_token():
+    h = os.urandom(32).hex()
+    return h + "." + hashlib.sha256(h.encode()).hexdigest()[:8]
+
+
+def flip(tok):
+    return tok[:-1] + ("0" if tok[-1] != "0" else "1")
+
+
+def setup():
+    tf = path("tokens")
+    S["tokens"] = tf
+    S["alice"] = token_new(tf, "alice")
+    S["bob"] = token_new(tf, "bob")
+    S["dave"] = token_new(tf, "dave")
+    S["op"] = token_new(tf, "oscar", "operator")
+    S["srv"] = Server(tf, ["--auth-timeout", "1"])
+
+
+async def connect(url=None, unix=None):
+    if unix:
+        return await websockets.unix_connect(unix, "ws://localhost/", ping_interval=None,
+                                             open_timeout=T(10), close_timeout=T(5))
+    return await websockets.connect(url or S["srv"].url, ping_interval=None,
+                                    open_timeout=T(10), close_timeout=T(5), max_size=None)
+
+
+async def rejected(first, url=None):
+    """Sends first (None: nothing) and returns (error message or raw text, close code, seconds)."""
+    ws = await connect(url)
+    t0 = time.monotonic()
+    if first is not None:
+        await ws.send(first)
+    msg = None
+    try:
+        raw = await asyncio.wait_for(ws.recv(), T(10))
+        try:
+            j = json.loads(raw)
+            msg = j.get("message") if set(j) == {"status", "message"} and j["status"] == "error" \
+                else raw
+        except ValueError:
+            msg = raw
+        await asyncio.wait_for(ws.recv(), T(10))
+    except websockets.ConnectionClosed:
+        pass
+    await asyncio.wait_for(ws.wait_closed(), T(10))
+    return msg, ws.close_code, time.monotonic() - t0
+
+
+async def accepted(first, url=None):
+    ws = await connect(url)
+    await ws.send(first)
+    r = await asyncio.wait_for(ws.recv(), T(10))
+    return ws, r
+
+
+def test_success():
+    async def go():
+        srv = S["srv"]
+        m = srv.mark()
+        ws, r = await accepted(auth_msg(S["alice"]))
+        check(r == AUTH_OK, "success message byte for byte", r)
+        check(srv.wait_log(r"alice connected from 127\.0\.0\.1", since=m), "server logs 'alice connected from'")
+        # The connection stays usable: malformed JSON gets a warning.
+        await ws.send("{oops")
+        w = json.loads(await asyncio.wait_for(ws.recv(), T(10)))
+        check(w.get("status") == "warning", "open connection answers malformed JSON with a warning", w)
+        await ws.close()
+        check(ws.close_code == 1000, "normal close answered with 1000", ws.close_code)
+        check(srv.wait_log(r"alice disconnected", since=m), "server logs the disconnect")
+        check(S["alice"] not in srv.text(), "the token never appears in the server log")
+        # Over the Unix socket too.
+        ws = await connect(unix=srv.unix)
+        await ws.send(auth_msg(S["alice"]))
+        r = await asyncio.wait_for(ws.recv(), T(10))
+        check(r == AUTH_OK, "authenticated over the Unix socket", r)
+        await ws.close()
+    arun(go())
+
+
+def test_failures_in_order():
+    al = S["alice"]
+    cases = [
+        ("no first message within --auth-timeout", None, "authentication timed out"),
+        ("not JSON", "hello there", "first message is not valid JSON"),
+        ("truncated JSON", auth_msg(al)[:-1], "first message is not valid JSON"),
+        ("wrong status", auth_msg(al, status="info"), "expected status let_me_in_pls"),
+        ("no status", json.dumps({"message": "hi", "payload": {"client_token": al}}),
+         "expected status let_me_in_pls"),
+        ("bad token format", auth_msg("abc"), "invalid token format"),
+        ("uppercase token", auth_msg(al.upper()), "invalid token format"),
+        ("token missing", json.dumps({"status": "let_me_in_pls", "payload": {"version": "0.1.0"}}),
+         "invalid token format"),
+        ("bad checksum (last char flipped)", auth_msg(flip(al)), "invalid token checksum"),
+        ("unknown token", auth_msg(fake_token()), "unknown or revoked token"),
+        ("operator token as agent", auth_msg(S["op"]), "operator tokens cannot connect as agents"),
+        ("version not accepted", auth_msg(al, version="1.0.0"), "version 1.0.0 not accepted"),
+        ("version missing", json.dumps({"status": "let_me_in_pls", "payload": {"client_token": al}}),
+         "not accepted"),
+        # The reference order: the earlier check wins when several fail.
+        ("order: wrong status beats bad token", auth_msg("abc", status="nope"), "expected status"),
+        ("order: bad format beats bad version", auth_msg("abc", version="9.9"), "invalid token format"),
+        ("order: checksum beats bad version", auth_msg(flip(al), version="9.9"), "invalid token checksum"),
+        ("order: unknown token beats bad version", auth_msg(fake_token(), version="9.9"),
+         "unknown or revoked token"),
+    ]
+
+    async def go():
+        srv = S["srv"]
+        for name, first, want in cases:
+            m = srv.mark()
+            msg, code, secs = await rejected(first)
+            check(msg is not None and want in msg and code == 1008,
+                  "%s -> error '%s' and close 1008" % (name, want), (msg, code))
+            if first is None:
+                check(0.8 <= secs <= T(4), "auth timeout of 1 s honoured", "%.2f s" % secs)
+            check(srv.wait_log(r"authentication failed from", since=m, timeout=5),
+                  "%s: server logs the failure" % name)
+        check(al not in srv.text() and flip(al) not in srv.text(), "no token in the server log")
+    arun(go(), 120)
+
+
+def test_revoked():
+    async def go():
+        srv = S["srv"]
+        ws, r = await accepted(auth_msg(S["dave"]))
+        check(r == AUTH_OK, "dave authenticates before the revocation", r)
+        rc, out, err = run(["token", "revoke", "dave", "--tokens", S["tokens"]])
+        check(rc == 0, "token revoke dave", err)
+        m = srv.mark()
+        srv.signal(signal.SIGHUP)
+        check(srv.wait_log(r"SIGHUP: \d+ tokens loaded", since=m), "server reloads tokens on SIGHUP")
+        try:
+            r = json.loads(await asyncio.wait_for(ws.recv(), T(10)))
+            check(r == {"status": "error", "message": "token revoked"},
+                  "connected agent with a revoked token gets an error", r)
+            await asyncio.wait_for(ws.recv(), T(10))
+        except websockets.ConnectionClosed:
+            pass
+        await asyncio.wait_for(ws.wait_closed(), T(10))
+        check(ws.close_code == 1008, "and is closed with 1008", ws.close_code)
+        msg, code, _ = await rejected(auth_msg(S["dave"]))
+        check(msg == "unknown or revoked token" and code == 1008, "revoked token refused", (msg, code))
+        ws, r = await accepted(auth_msg(S["alice"]))
+        check(r == AUTH_OK, "other tokens still accepted after SIGHUP", r)
+        await ws.close()
+    arun(go())
+
+
+def test_versions():
+    async def go():
+        ws, r = await accepted(auth_msg(S["alice"], "0.1.7"))
+        check(r == AUTH_OK, "default accepts the server's major.minor (0.1.7)", r)
+        await ws.close()
+        msg, code, _ = await rejected(auth_msg(S["alice"], "0.10.0"))
+        check(msg and "not accepted" in msg, "default refuses 0.10.0 (prefix must end a number)", msg)
+        # The seed's own example message, with a real token.
+        seed = {"status": "let_me_in_pls", "message": "let me in! :D",
+                "payload": {"version": "0.1.0a", "client_token": S["bob"]}}
+        ws, r = await accepted(json.dumps(seed, indent=2))
+        check(r == AUTH_OK, "the seed's example message (version 0.1.0a) is accepted", r)
+        await ws.close()
+        for accept, good, bad in (("*", ["1.0.0", "7", "0.0.1"], []),
+                                  ("1.0", ["1.0.0", "1.0"], ["1.1.0", "1.00"]),
+                                  ("1.0, 0.1", ["1.0.0", "0.1.0a"], ["2.0"])):
+            srv = Server(S["tokens"], ["--accept-versions", accept], name="server-v")
+            for v in good:
+                ws, r = await accepted(auth_msg(S["alice"], v), srv.url)
+                check(r == AUTH_OK, "--accept-versions %r lets %s in" % (accept, v), r)
+                await ws.close()
+            for v in bad:
+                msg, code, _ = await rejected(auth_msg(S["alice"], v), srv.url)
+                check(msg and "not accepted" in msg and code == 1008,
+                      "--accept-versions %r refuses %s" % (accept, v), (msg, code))
+            srv.stop()
+    arun(go(), 120)
+
+
+def test_first_message_limit():
+    async def go():
+        srv = S["srv"]
+        big = json.dumps({"status": "let_me_in_pls", "payload": {"version": "0.1.0",
+                                                                  "client_token": S["alice"],
+                                                                  "pad": "x" * (17 << 10)}})
+        msg, code, _ = await rejected(big)
+        check(code == 1009 and msg is None, "first message over 16 KiB -> close 1009", (msg, code))
+        # Before authentication the server logs this at debug level only
+        # (no agent name to report yet); the post-auth case is in it_ws.py.
+        pad = (16 << 10) - len(auth_msg(S["alice"])) - 20
+        ok = json.dumps({"status": "let_me_in_pls", "message": "let me in! :D",
+                         "payload": {"version": "0.1.0", "client_token": S["alice"], "p": "y" * pad}})
+        check(len(ok) <= 16 << 10, "(padded message is within 16 KiB)", len(ok))
+        ws, r = await accepted(ok)
+        check(r == AUTH_OK, "a first message just under 16 KiB is accepted", r)
+        await ws.close()
+    arun(go())
+
+
+def test_duplicate_token():
+    async def go():
+        srv = S["srv"]
+        m = srv.mark()
+        ws1, r1 = await accepted(auth_msg(S["bob"]))
+        ws2, r2 = await accepted(auth_msg(S["bob"]))
+        check(r1 == AUTH_OK and r2 == AUTH_OK, "both connections authenticate", (r1, r2))
+        try:
+            r = json.loads(await asyncio.wait_for(ws1.recv(), T(10)))
+            check(r == {"status": "error", "message": "replaced by a newer connection"},
+                  "first connection gets 'replaced by a newer connection'", r)
+            await asyncio.wait_for(ws1.recv(), T(10))
+        except websockets.ConnectionClosed:
+            pass
+        await asyncio.wait_for(ws1.wait_closed(), T(10))
+        check(ws1.close_code is not None and ws1.close_code != 1006,
+              "first connection is closed with a close frame", ws1.close_code)
+        check(srv.wait_log(r"bob: replaced by a newer connection", since=m), "server logs the takeover")
+        await ws2.send("{bad")
+        w = json.loads(await asyncio.wait_for(ws2.recv(), T(10)))
+        check(w.get("status") == "warning", "newer connection still served", w)
+        # A third takes over from the second, over the Unix socket.
+        ws3 = await connect(unix=srv.unix)
+        await ws3.send(auth_msg(S["bob"]))
+        check(await asyncio.wait_for(ws3.recv(), T(10)) == AUTH_OK, "third connection (unix) authenticates")
+        try:
+            r = json.loads(await asyncio.wait_for(ws2.recv(), T(10)))
+            check(r.get("message") == "replaced by a newer connection", "second replaced by the third", r)
+        except websockets.ConnectionClosed:
+            check(False, "second replaced by the third", "closed without the error message")
+        await ws3.close()
+        await ws2.close()
+    arun(go())
+
+
+def test_server_alive():
+    srv = S["srv"]
+    check(srv.alive(), "server still running after all cases")
+    rc = srv.stop()
+    check(rc == 0, "server exits 0 on SIGTERM", rc)
+    check(srv.wait_log(r"server stopped", timeout=2), "server logs 'server stopped'")
+
+
+if __name__ == "__main__":
+    main([setup, test_success, (test_failures_in_order, 180), test_revoked, (test_versions, 120),
+          test_first_message_limit, test_duplicate_token, test_server_alive])

@@ -4,6 +4,7 @@
 #   make asan       the whole suite under AddressSanitizer + UBSan
 #   make fuzz       build the libFuzzer targets (clang) and run each briefly
 #   make static     static musl binary
+#   make test-browser  the dashboard in chromium (installs chromium, playwright-core)
 #   make install    PREFIX=/usr/local DESTDIR=
 VERSION  = 0.1.0
 PREFIX  ?= /usr/local
@@ -21,6 +22,11 @@ ALL_CFLAGS = $(WARN) $(CPPFLAGS) $(CFLAGS)
 HDR      := $(wildcard *.h)
 LIB_SRC  := $(filter-out nestd.c,$(wildcard *.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(O)/%.o)
+# The dashboard (ui/*) is built into the binary: tools/embed turns the files
+# into $(O)/ui_data.c, which every link of the library objects takes along.
+UI_FILES := ui/index.html ui/app.js ui/style.css
+LIB_OBJ  += $(O)/ui_data.o
+HOSTCC  ?= cc
 TEST_SRC := $(wildcard test/test_*.c) test/unit.c
 TEST_OBJ := $(TEST_SRC:%.c=$(O)/%.o)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
@@ -33,6 +39,16 @@ nestd: $(O)/nestd.o $(LIB_OBJ)
 $(O)/%.o: %.c $(HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/tools/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -O2 -o $@ tools/embed.c
+
+$(O)/ui_data.c: $(O)/tools/embed $(UI_FILES)
+	$(O)/tools/embed ui_files $(UI_FILES) > $@.tmp && mv $@.tmp $@
+
+$(O)/ui_data.o: $(O)/ui_data.c embed.h
+	$(CC) $(ALL_CFLAGS) -c -o $@ $(O)/ui_data.c
 
 # test/unit.c includes the generated list of test functions: every line of
 # the form "void test_NAME(void)" in test/test_*.c.
@@ -88,7 +104,13 @@ install: nestd
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/nestd
 
+# End to end in a real browser (Debian's chromium driven by playwright-core)
+# against a real server and agent on loopback; screenshots in test/out/screens.
+test-browser: nestd
+	sh test/browser/setup.sh
+	NESTD=$(NESTD) node --test --test-concurrency=1 test/browser/ui.test.js
+
 clean:
 	rm -rf build nestd
 
-.PHONY: all test unit deps asan fuzz fuzz-bins install uninstall clean
+.PHONY: all test unit deps asan fuzz fuzz-bins install uninstall clean test-browser

@@ -179,13 +179,14 @@ static void job_unlink(struct cmd_job *j)
 	}
 }
 
-static int exec_count(const struct agent_cmds *c)
+/* Jobs in flight: exec_command ones (exec = 1) or service tools. */
+static int job_count(const struct agent_cmds *c, int exec)
 {
 	const struct cmd_job *j;
 	int n = 0;
 
 	for (j = c->jobs; j; j = j->next)
-		n += j->id == C_EXEC;
+		n += (j->id == C_EXEC) == exec;
 	return n;
 }
 
@@ -348,7 +349,7 @@ static void run_exec(struct agent_cmds *c, const struct nest_msg *m, void *job,
 		if (tmo > c->exec_timeout_s)
 			tmo = c->exec_timeout_s;
 	}
-	n = exec_count(c);
+	n = job_count(c, 1);
 	if (n >= c->max_exec) {
 		snprintf(err, sizeof(err), "busy: %d commands already running", n);
 		done(job, 0, NULL, 0, err);
@@ -365,8 +366,9 @@ static void run_exec(struct agent_cmds *c, const struct nest_msg *m, void *job,
 	argv[1] = "-c";
 	argv[2] = cmd.p;
 	argv[3] = NULL;
-	j->child = exec_start(c->exec, argv, (unsigned)(tmo * 1000 + 0.5), c->max_output,
-			      exec_reply, j, err, sizeof(err));
+	/* at least 1 ms: 0 would mean no deadline at all */
+	j->child = exec_start(c->exec, argv, tmo * 1000 < 1 ? 1 : (unsigned)(tmo * 1000 + 0.5),
+			      c->max_output, exec_reply, j, err, sizeof(err));
 	buf_free(&cmd);
 	if (!j->child) {
 		job_unlink(j);
@@ -392,6 +394,13 @@ static void run_service(struct agent_cmds *c, enum cmd_id id, const struct nest_
 		return;
 	}
 	if (svc_argv(&c->svc, ops[id], unit, argv, err, sizeof(err)) < 0) {
+		done(job, 0, NULL, 0, err);
+		return;
+	}
+	/* A flood of list_services must not become a flood of systemctl. */
+	if (job_count(c, 0) >= CFG_MAX_SVC_RUNNING) {
+		snprintf(err, sizeof(err), "busy: %d service commands already running",
+			 CFG_MAX_SVC_RUNNING);
 		done(job, 0, NULL, 0, err);
 		return;
 	}
@@ -476,9 +485,14 @@ void agent_cmd_run(struct agent_cmds *c, const struct nest_msg *m, void *job,
 	char name[64], err[128];
 	int id;
 
-	if (m->t_message < 0 || json_strcpy(&m->j, m->t_message, name, sizeof(name)) < 0) {
+	if (m->t_message < 0) {
+		done(job, 0, NULL, 0, "missing command name (message)");
+		return;
+	}
+	if (json_strcpy(&m->j, m->t_message, name, sizeof(name)) < 0) {
+		/* longer than any command we know (or holding a NUL) */
 		size_t n = 0;
-		const char *raw = m->t_message >= 0 ? json_raw(&m->j, m->t_message, &n) : "";
+		const char *raw = json_raw(&m->j, m->t_message, &n);
 
 		snprintf(err, sizeof(err), "unknown command: %.*s", (int)(n > 64 ? 64 : n), raw);
 		done(job, 0, NULL, 0, err);

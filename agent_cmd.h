@@ -45,7 +45,8 @@ struct agent_cmds *agent_cmd_init(struct loop *l, const struct agent_cfg *cfg,
  * and the backend's name ("systemd", "openrc", ...), for the hello message. */
 void agent_cmd_describe(const struct agent_cmds *c, struct buf *commands_json,
 			const char **backend);
-/* Runs the command message m (status "command").  name is m's message. */
+/* Runs the command message m (status "command").  name is m's message.
+ * m need not outlive the call: what a running command needs is copied. */
 void agent_cmd_run(struct agent_cmds *c, const struct nest_msg *m,
 		   void *job, agent_done_fn done);
 /* The connection that asked is gone: a job's done() must not be called any

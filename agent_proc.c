@@ -119,9 +119,11 @@ static ssize_t read_at(int dirfd, const char *path, char *b, size_t cap)
 			errno = e;
 			return -1;
 		}
-		if (n == 0)
-			break;
 		got += n;
+		/* A short read is the end for /proc files; asking again would
+		 * cost cmdline another walk of the target's memory. */
+		if (n == 0 || (size_t)got < cap)
+			break;
 	}
 	close(fd);
 	return got;
@@ -150,6 +152,34 @@ static void jw_ticks(struct jw *w, unsigned long long ticks, long clk, unsigned 
 	*--p = '.';
 	p = fmt_uint(p, whole);
 	jw_raw(w, p, (size_t)(e - p));
+}
+
+/* A percentage with one decimal, rounded, without printf. */
+static void jw_percent(struct jw *w, double pct)
+{
+	char tmp[32], *e = tmp + sizeof(tmp), *p = e;
+	unsigned long long t;
+
+	if (!(pct >= 0) || pct > 1e12) {
+		jw_double(w, pct, 1);     /* never in practice; keeps it JSON */
+		return;
+	}
+	t = (unsigned long long)(pct * 10 + 0.5);
+	*--p = (char)('0' + t % 10);
+	*--p = '.';
+	p = fmt_uint(p, t / 10);
+	jw_raw(w, p, (size_t)(e - p));
+}
+
+/* "PID/name" into out (cap >= 32), without printf: this runs twice per
+ * process per list. */
+static void proc_path(char *out, const char *dir, const char *name)
+{
+	size_t d = strlen(dir), n = strlen(name);
+
+	memcpy(out, dir, d);
+	out[d] = '/';
+	memcpy(out + d + 1, name, n + 1);
 }
 
 static const char *state_word(char s)
@@ -428,7 +458,7 @@ static int proc_read(struct proc_ctx *p, int pid, const char *dir, struct pinfo 
 	ssize_t n;
 
 	pi->pid = pid;
-	snprintf(path, sizeof(path), "%s/stat", dir);
+	proc_path(path, dir, "stat");
 	n = read_at(p->procfd, path, sb, sizeof(sb) - 1);
 	if (n < 0)
 		return errno == ENOENT || errno == ESRCH ? 1 : -1;
@@ -437,7 +467,7 @@ static int proc_read(struct proc_ctx *p, int pid, const char *dir, struct pinfo 
 	if (fstatat(p->procfd, dir, &st, 0) < 0)
 		return 1;
 	pi->uid = st.st_uid;
-	snprintf(path, sizeof(path), "%s/cmdline", dir);
+	proc_path(path, dir, "cmdline");
 	n = read_at(p->procfd, path, cmd, cmdcap);
 	if (n < 0) {
 		if (errno == ENOENT || errno == ESRCH)
@@ -500,11 +530,17 @@ static void write_cpu_times(struct jw *w, const struct proc_ctx *p, const struct
 	jw_obj_end(w);
 }
 
+/* The caller has refreshed the passwd cache (once per command). */
 static void write_user(struct jw *w, struct proc_ctx *p, unsigned uid)
 {
+	const char *name = users_find(&p->users, uid);
 	char tmp[16];
 
-	jw_kstr(w, "user", proc_user_name(p, uid, tmp, sizeof(tmp)));
+	if (!name) {
+		snprintf(tmp, sizeof(tmp), "%u", uid);
+		name = tmp;
+	}
+	jw_kstr(w, "user", name);
 	jw_key(w, "uid");
 	jw_uint(w, uid);
 }
@@ -546,18 +582,7 @@ int proc_list(struct proc_ctx *p, struct jw *w, char *err, size_t errlen)
 		jw_kint(w, "ppid", pi.ppid);
 		jw_key(w, "name");
 		write_name(w, &pi);
-		{
-			char tmp[16];
-			const char *u = users_find(&p->users, pi.uid);
-
-			if (!u) {
-				snprintf(tmp, sizeof(tmp), "%u", pi.uid);
-				u = tmp;
-			}
-			jw_kstr(w, "user", u);
-		}
-		jw_key(w, "uid");
-		jw_uint(w, pi.uid);
+		write_user(w, p, pi.uid);
 		jw_kstr(w, "state", state_word(pi.state));
 		jw_key(w, "rss");
 		jw_uint(w, pi.rss_pages * (unsigned long long)p->pagesize);
@@ -565,7 +590,7 @@ int proc_list(struct proc_ctx *p, struct jw *w, char *err, size_t errlen)
 		jw_uint(w, pi.vsize);
 		write_cpu_times(w, p, &pi);
 		jw_key(w, "cpu_usage");
-		jw_double(w, cpu_usage(p, &pi, now, up), 1);
+		jw_percent(w, cpu_usage(p, &pi, now, up));
 		jw_key(w, "started");
 		jw_ticks(w, pi.start, p->clk, (unsigned long long)p->btime);
 		jw_kint(w, "threads", pi.threads);
@@ -626,6 +651,7 @@ int proc_info(struct proc_ctx *p, int pid, struct jw *w, char *err, size_t errle
 		return -1;
 	}
 	swap = status_swap(p, dir);
+	users_refresh(&p->users);
 	jw_obj(w);
 	jw_kint(w, "pid", pi.pid);
 	jw_kint(w, "ppid", pi.ppid);
@@ -633,7 +659,7 @@ int proc_info(struct proc_ctx *p, int pid, struct jw *w, char *err, size_t errle
 	write_name(w, &pi);
 	write_user(w, p, pi.uid);
 	jw_key(w, "cpu_usage");
-	jw_double(w, cpu_usage(p, &pi, mono_now(), boot_uptime()), 1);
+	jw_percent(w, cpu_usage(p, &pi, mono_now(), boot_uptime()));
 	write_cpu_times(w, p, &pi);
 	jw_kstr(w, "status", state_word(pi.state));
 	jw_kstr(w, "state", state_word(pi.state));

@@ -101,7 +101,7 @@ int svc_name_check(const char *name, size_t len, char *err, size_t errlen)
 	size_t i;
 	char c;
 
-	if (len == 0 || len > CFG_SERVICE_NAME_MAX || strlen(name) != len) {
+	if (len == 0 || len > CFG_SERVICE_NAME_MAX || memchr(name, 0, len)) {
 		snprintf(err, errlen, "invalid service name: must be 1 to %d bytes",
 			 CFG_SERVICE_NAME_MAX);
 		return -1;
@@ -277,7 +277,7 @@ static int next_word(const char **p, const char *end, const char **w, size_t *wn
 	while (s < end && (*s == ' ' || *s == '\t'))
 		s++;
 	*w = s;
-	while (s < end && *s != ' ' && *s != '\t')
+	while (s < end && *s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
 		s++;
 	*wn = (size_t)(s - *w);
 	*p = s;

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include "agent_cmd.h"
 #include "agent_exec.h"
+#include "config.h"
 #include "json.h"
 
 #define SVC_ARGV_MAX 16

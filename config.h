@@ -46,6 +46,7 @@
 #define CFG_SERVICE_NAME_MAX     256
 #define CFG_EXEC_COMMAND_MAX     (64u << 10)  /* exec_command's command text */
 #define CFG_SVC_MAX_OUTPUT       (8u << 20)   /* a service tool's output per stream */
+#define CFG_MAX_SVC_RUNNING      8            /* service tools at once */
 
 /* Tokens */
 #define TOKEN_HEX_LEN            64

@@ -47,7 +47,7 @@ static void update_deadline(struct conn *c)
 	int64_t d = 0;
 
 #define MIN_D(x) do { if ((x) && (!d || (x) < d)) d = (x); } while (0)
-	if (c->dead) {
+	if (c->dead || c->reparse) {
 		c->src.deadline = loop_now();
 		return;
 	}
@@ -265,6 +265,9 @@ void conn_http_respond(struct conn *c, int status, const char *ctype,
 	} else {
 		c->state = CONN_HANDSHAKE;
 		c->state_deadline = loop_now() + CFG_HANDSHAKE_TIMEOUT_MS;
+		/* A pipelined request may already be waiting in c->in: parse it
+		 * from the loop, not from inside this (maybe nested) call. */
+		c->reparse = c->in.len > 0;
 		update_deadline(c);
 	}
 	if (!c->in_ready)
@@ -411,7 +414,7 @@ static void on_readable_head(struct conn *c, const char *p, size_t n)
 	 * both (http_parse_request still refuses a head past its own limit). */
 	if (c->role == WS_ROLE_SERVER && c->in.max < CFG_HTTP_MAX_HEADER + c->http_body_max)
 		c->in.max = CFG_HTTP_MAX_HEADER + c->http_body_max;
-	if (buf_append(&c->in, p, n) < 0) {
+	if (n && buf_append(&c->in, p, n) < 0) {
 		if (c->role == WS_ROLE_SERVER)
 			http_error(c, 431, "request head too large\n");
 		else
@@ -565,8 +568,12 @@ static void conn_ready(struct loop_src *s, short revents)
 	}
 	if (!c->dead && c->state != CONN_CONNECTING && (revents & (POLLIN | POLLHUP | POLLERR)))
 		on_readable(c);
-	if (!c->dead && revents == 0)
+	if (!c->dead && c->reparse && c->state == CONN_HANDSHAKE) {
+		c->reparse = 0;
+		on_readable_head(c, NULL, 0);
+	} else if (!c->dead && revents == 0) {
 		on_deadline(c);
+	}
 	if (!c->dead && c->state != CONN_CONNECTING && c->out_off < c->out.len)
 		flush(c);
 	if (!c->dead && c->close_done && c->out_off == c->out.len)

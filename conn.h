@@ -72,6 +72,7 @@ struct conn {
 	unsigned wr_shut:1;
 	unsigned ws_up:1;         /* WebSocket framing in use */
 	unsigned close_done:1;    /* both close frames exchanged */
+	unsigned reparse:1;       /* c->in holds a pipelined request */
 	unsigned http_busy:1;     /* a request is being answered */
 	unsigned http_close:1;    /* close after this response */
 	char why[256];

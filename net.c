@@ -248,7 +248,14 @@ void net_peer_name(int fd, char *out, size_t n)
 		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
 		snprintf(out, n, "[%s]:%u", host, ntohs(s6->sin6_port));
 	} else if (ss.ss_family == AF_UNIX) {
-		snprintf(out, n, "unix");
+		struct ucred cr;
+		socklen_t cl = sizeof(cr);
+
+		/* The peer's uid names a local client better than any path. */
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) == 0)
+			snprintf(out, n, "unix:uid=%u", (unsigned)cr.uid);
+		else
+			snprintf(out, n, "unix");
 	}
 }
 

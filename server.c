@@ -248,21 +248,27 @@ static void on_auth_timer(struct conn *c)
 		auth_fail(p, "authentication timed out: no first message in time", NULL);
 }
 
-static void copy_str(const struct nest_msg *m, int tok, char *out, size_t cap)
+static void copy_str(const struct json *j, int tok, char *out, size_t cap)
 {
 	out[0] = '\0';
-	if (tok >= 0 && json_strcpy(&m->j, tok, out, cap) < 0)
+	if (tok >= 0 && json_strcpy(j, tok, out, cap) < 0)
 		out[0] = '\0';
+}
+
+/* Value of payload.key, or -1. */
+static int pget(const struct json *j, int payload, const char *key)
+{
+	return payload >= 0 ? json_get(j, payload, key) : -1;
 }
 
 static void authenticate(struct peer *p, char *text, size_t n)
 {
 	struct server *s = p->srv;
-	struct nest_msg m;
+	struct json j;
 	char err[128], tok[TOKEN_LEN + 2];
 	const struct token_entry *e;
 	struct peer *old;
-	int t;
+	int t, pl;
 
 	conn_set_timer(p->c, 0);
 	t = server_auth_blocked(s, p->c->peer);
@@ -272,24 +278,23 @@ static void authenticate(struct peer *p, char *text, size_t n)
 		server_reject(p, "too many failed authentications from this address", t, 1008);
 		return;
 	}
-	if (proto_parse(&m, text, n, err, sizeof(err)) < 0) {
-		/* status missing is "wrong status", not "not JSON" */
-		struct json j;
-
-		if (json_parse(&j, text, n, err, sizeof(err)) == 0) {
-			json_free(&j);
-			auth_fail(p, "expected status let_me_in_pls", NULL);
-		} else {
-			auth_fail(p, "first message is not valid JSON", err);
-		}
+	/* Only what the reference server looked at decides: a JSON object
+	 * whose status is let_me_in_pls, with payload.client_token and
+	 * payload.version.  Other members may be anything. */
+	if (json_parse(&j, text, n, err, sizeof(err)) < 0) {
+		auth_fail(p, "first message is not valid JSON", err);
 		return;
 	}
-	if (m.status != NS_LET_ME_IN) {
+	if (json_type(&j, 0) != JSON_OBJECT ||
+	    !json_str_eq(&j, json_get(&j, 0, "status"), "let_me_in_pls")) {
 		auth_fail(p, "expected status let_me_in_pls", NULL);
 		goto out;
 	}
-	t = proto_payload_get(&m, "client_token");
-	if (t < 0 || json_strcpy(&m.j, t, tok, sizeof(tok)) < 0) {
+	pl = json_get(&j, 0, "payload");
+	if (pl >= 0 && json_type(&j, pl) != JSON_OBJECT)
+		pl = -1;
+	t = pget(&j, pl, "client_token");
+	if (t < 0 || json_strcpy(&j, t, tok, sizeof(tok)) < 0) {
 		auth_fail(p, "invalid token format", "payload.client_token missing or not a token");
 		goto out;
 	}
@@ -311,8 +316,8 @@ static void authenticate(struct peer *p, char *text, size_t n)
 		auth_fail(p, "operator tokens cannot connect as agents", e->name);
 		goto out;
 	}
-	t = proto_payload_get(&m, "version");
-	copy_str(&m, t, p->version, sizeof(p->version));
+	t = pget(&j, pl, "version");
+	copy_str(&j, t, p->version, sizeof(p->version));
 	if (!p->version[0] || !server_version_ok(s->accept_versions, p->version)) {
 		char why[400];
 
@@ -325,12 +330,12 @@ static void authenticate(struct peer *p, char *text, size_t n)
 		goto out;
 	}
 	snprintf(p->name, sizeof(p->name), "%s", e->name);
-	copy_str(&m, proto_payload_get(&m, "hostname"), p->hostname, sizeof(p->hostname));
-	copy_str(&m, proto_payload_get(&m, "services"), p->backend, sizeof(p->backend));
-	t = proto_payload_get(&m, "commands");
-	if (t >= 0 && json_type(&m.j, t) == JSON_ARRAY) {
+	copy_str(&j, pget(&j, pl, "hostname"), p->hostname, sizeof(p->hostname));
+	copy_str(&j, pget(&j, pl, "services"), p->backend, sizeof(p->backend));
+	t = pget(&j, pl, "commands");
+	if (t >= 0 && json_type(&j, t) == JSON_ARRAY) {
 		size_t rl;
-		const char *raw = json_raw(&m.j, t, &rl);
+		const char *raw = json_raw(&j, t, &rl);
 
 		p->commands = malloc(rl + 1);
 		if (p->commands) {
@@ -359,7 +364,7 @@ static void authenticate(struct peer *p, char *text, size_t n)
 		 p->hostname[0] ? ", host " : "", p->hostname);
 	server_audit_agent(s, "agent_connected", p, NULL);
 out:
-	proto_free(&m);
+	json_free(&j);
 }
 
 static void send_warning(struct peer *p, const char *msg)
@@ -383,7 +388,7 @@ static void agent_message(struct peer *p, char *text, size_t n)
 		send_warning(p, what);
 		return;
 	}
-	copy_str(&m, m.t_message, what, sizeof(what));
+	copy_str(&m.j, m.t_message, what, sizeof(what));
 	switch (m.status) {
 	case NS_COMMAND_RESPONSE:
 	case NS_COMMAND_RESPONSE_ERROR:
@@ -404,7 +409,7 @@ static void agent_message(struct peer *p, char *text, size_t n)
 			     : "already authenticated");
 		break;
 	case NS_UNKNOWN:
-		copy_str(&m, m.t_status, what, 64);
+		copy_str(&m.j, m.t_status, what, 64);
 		log_warn("%s: unknown status '%s'", p->name, what);
 		{
 			char w[128];
@@ -444,7 +449,7 @@ static void on_close(struct conn *c, const char *why)
 		log_info("%s disconnected (%s)", p->name, why);
 		server_agent_gone(p, why);
 	} else if (p->kind == PEER_NEW && c->ws_up) {
-		log_debug("connection from %s closed before authentication (%s)", c->peer, why);
+		log_info("connection from %s closed before authentication (%s)", c->peer, why);
 	} else if (p->kind == PEER_NEW) {
 		log_debug("connection from %s closed (%s)", c->peer, why);
 	}

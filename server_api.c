@@ -214,8 +214,9 @@ static void addr_key(const char *peer, char *out, size_t n)
 	const char *colon;
 	size_t l;
 
-	/* "1.2.3.4:5678" and "[::1]:5678" lose the port; "unix" stays. */
-	colon = strrchr(peer, ':');
+	/* "1.2.3.4:5678" and "[::1]:5678" lose the port; "unix:uid=N" stays
+	 * whole, so each local user has a budget of its own. */
+	colon = strncmp(peer, "unix", 4) == 0 ? NULL : strrchr(peer, ':');
 	l = colon && colon != peer ? (size_t)(colon - peer) : strlen(peer);
 	if (l >= n)
 		l = n - 1;

@@ -1,8 +1,64 @@
-/* server_ui.c - the web dashboard, embedded in the binary. */
+/* server_ui.c - the web dashboard, embedded in the binary.
+ *
+ * Serves ui/index.html, ui/app.js and ui/style.css (built into ui_files by
+ * tools/embed) at /, /app.js and /style.css unless --ui off.  The page has
+ * no server logic of its own: it drives agents through /api/clients with
+ * the operator's Bearer token, like nestd ctl.  Headers lock the page down:
+ * only its own script and style, no inline code, no framing, no referrer. */
 #include "server_int.h"
+#include "embed.h"
+
+extern const struct embed_file ui_files[];
+
+#define UI_HEADERS \
+	"Content-Security-Policy: default-src 'none'; script-src 'self'; " \
+	"style-src 'self'; img-src 'self' data:; connect-src 'self'; " \
+	"base-uri 'none'; form-action 'none'; frame-ancestors 'none'\r\n" \
+	"X-Content-Type-Options: nosniff\r\n" \
+	"Referrer-Policy: no-referrer\r\n" \
+	"X-Frame-Options: DENY\r\n"
+
+static const struct {
+	const char *path, *file, *ctype;
+} ui_routes[] = {
+	{ "/", "index.html", "text/html; charset=utf-8" },
+	{ "/index.html", "index.html", "text/html; charset=utf-8" },
+	{ "/app.js", "app.js", "text/javascript; charset=utf-8" },
+	{ "/style.css", "style.css", "text/css; charset=utf-8" },
+};
+
+static int path_is(const struct http_span *p, const char *lit)
+{
+	return p->n == strlen(lit) && memcmp(p->p, lit, p->n) == 0;
+}
 
 int server_ui_route(struct server *s, struct conn *c, const struct http_req *req,
 		    const struct http_span *path)
 {
+	const struct embed_file *f;
+	size_t i;
+
+	if (!s->ui)
+		return 0;
+	/* Browsers ask for it whatever the page says; no content, no log noise. */
+	if (path_is(path, "/favicon.ico")) {
+		conn_http_respond(c, 204, NULL, UI_HEADERS, "", 0);
+		return 1;
+	}
+	for (i = 0; i < sizeof(ui_routes) / sizeof(ui_routes[0]); i++) {
+		if (!path_is(path, ui_routes[i].path))
+			continue;
+		if (!path_is(&req->method, "GET")) {
+			conn_http_respond(c, 405, "text/plain; charset=utf-8",
+					  "Allow: GET\r\n" UI_HEADERS, "method not allowed\n", 19);
+			return 1;
+		}
+		f = embed_find(ui_files, ui_routes[i].file, strlen(ui_routes[i].file));
+		if (!f)
+			return 0;
+		conn_http_respond(c, 200, ui_routes[i].ctype, UI_HEADERS,
+				  (const char *)f->data, f->size);
+		return 1;
+	}
 	return 0;
 }

@@ -310,7 +310,9 @@ static int ws_close_code_ok(unsigned c)
 {
 	if (c >= 1000 && c <= 1003)
 		return 1;
-	if (c >= 1007 && c <= 1011)
+	/* 1012-1014 are registered with IANA since RFC 6455 (service
+	 * restart, try again later, bad gateway); 1015 is never sent. */
+	if (c >= 1007 && c <= 1014)
 		return 1;
 	return c >= 3000 && c <= 4999;
 }

@@ -13,7 +13,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from nestlib import (AUTH_OK, Server, T, arun, auth_msg, check, main, path,  # noqa: E402
-                     run, token_new)
+                     run, token_new, xfail)
 
 import websockets  # noqa: E402
 
@@ -39,17 +39,30 @@ def setup():
     S["srv"] = Server(tf, ["--auth-timeout", "1"])
 
 
-async def connect(url=None, unix=None):
+_src = [0]
+
+
+def next_src():
+    """A fresh loopback source address (127.0.2.1 ...): the server budgets
+    failed authentications per address (CFG_AUTH_FAIL_BURST), and the
+    cases here fail on purpose many times."""
+    _src[0] += 1
+    n = _src[0]
+    return "127.0.%d.%d" % (2 + n // 250, 1 + n % 250)
+
+
+async def connect(url=None, unix=None, src=None):
     if unix:
         return await websockets.unix_connect(unix, "ws://localhost/", ping_interval=None,
                                              open_timeout=T(10), close_timeout=T(5))
     return await websockets.connect(url or S["srv"].url, ping_interval=None,
-                                    open_timeout=T(10), close_timeout=T(5), max_size=None)
+                                    open_timeout=T(10), close_timeout=T(5), max_size=None,
+                                    local_addr=(src or next_src(), 0))
 
 
-async def rejected(first, url=None):
+async def rejected(first, url=None, src=None):
     """Sends first (None: nothing) and returns (error message or raw text, close code, seconds)."""
-    ws = await connect(url)
+    ws = await connect(url, src=src)
     t0 = time.monotonic()
     if first is not None:
         await ws.send(first)
@@ -69,8 +82,8 @@ async def rejected(first, url=None):
     return msg, ws.close_code, time.monotonic() - t0
 
 
-async def accepted(first, url=None):
-    ws = await connect(url)
+async def accepted(first, url=None, src=None):
+    ws = await connect(url, src=src)
     await ws.send(first)
     r = await asyncio.wait_for(ws.recv(), T(10))
     return ws, r
@@ -82,7 +95,7 @@ def test_success():
         m = srv.mark()
         ws, r = await accepted(auth_msg(S["alice"]))
         check(r == AUTH_OK, "success message byte for byte", r)
-        check(srv.wait_log(r"alice connected from 127\.0\.0\.1", since=m), "server logs 'alice connected from'")
+        check(srv.wait_log(r"alice connected from 127\.0\.\d+\.\d+:\d+", since=m), "server logs 'alice connected from'")
         # The connection stays usable: malformed JSON gets a warning.
         await ws.send("{oops")
         w = json.loads(await asyncio.wait_for(ws.recv(), T(10)))
@@ -140,6 +153,47 @@ def test_failures_in_order():
                   "%s: server logs the failure" % name)
         check(al not in srv.text() and flip(al) not in srv.text(), "no token in the server log")
     arun(go(), 120)
+
+
+def test_odd_first_messages():
+    async def go():
+        al = S["alice"]
+        esc = auth_msg(al).replace(al, "\\u%04x" % ord(al[0]) + al[1:])
+        ws, r = await accepted(esc)
+        check(r == AUTH_OK, "token with a \\u-escaped character accepted (same JSON string)", r)
+        await ws.close()
+        msg, code, _ = await rejected(auth_msg(al).replace(al, al + "\\u0000junk"))
+        check(msg == "invalid token format", "token followed by \\u0000 and junk refused", msg)
+        msg, code, _ = await rejected(auth_msg(al)[:-1] + "} x")
+        check(msg and "not valid JSON" in msg, "trailing garbage after the object -> not JSON", msg)
+        msg, code, _ = await rejected(json.dumps([1, 2]))
+        check(msg == "expected status let_me_in_pls", "a JSON array -> wrong status", msg)
+        for extra in ({"message": 5}, {"id": 5}):
+            first = json.loads(auth_msg(al))
+            first.update(extra)
+            ws = await connect()
+            await ws.send(json.dumps(first))
+            r = await asyncio.wait_for(ws.recv(), T(10))
+            await ws.close()
+            # Only status and payload decide (as in the reference server).
+            check(r == AUTH_OK or "expected status" not in r,
+                  "first message with %s: accepted or refused for the right reason" % json.dumps(extra),
+                  "server.c authenticate: got %s" % r)
+        # Pings before the first message do not extend --auth-timeout.
+        ws = await connect()
+        t0 = time.monotonic()
+        closed = None
+        while time.monotonic() - t0 < T(5):
+            try:
+                await ws.ping()
+                await asyncio.sleep(0.1)
+            except websockets.ConnectionClosed:
+                closed = time.monotonic() - t0
+                break
+        check(closed is not None and closed < T(1.8), "pings do not extend the auth timeout (%s s)"
+              % (closed and round(closed, 2)))
+        check(ws.close_code == 1008, "auth timeout with pings -> 1008", ws.close_code)
+    arun(go())
 
 
 def test_revoked():
@@ -253,6 +307,72 @@ def test_duplicate_token():
     arun(go())
 
 
+def test_failure_budget():
+    """CFG_AUTH_FAIL_BURST (10) failures per address, then refusals with
+    retry_after until the budget refills (one per 3 s)."""
+    async def go():
+        srv = S["srv"]
+        src = next_src()
+        for i in range(10):
+            msg, code, _ = await rejected(auth_msg(flip(S["alice"])), src=src)
+            if msg != "invalid token checksum (mistyped token?)":
+                break
+        check(i == 9 and msg == "invalid token checksum (mistyped token?)",
+              "10 failures from one address each get their own reason", (i, msg))
+        m = srv.mark()
+        ws = await connect(src=src)
+        await ws.send(auth_msg(S["alice"]))
+        r = json.loads(await asyncio.wait_for(ws.recv(), T(10)))
+        await ws.close()
+        check(r.get("status") == "error" and "too many failed" in r.get("message", "") and
+              isinstance(r.get("payload", {}).get("retry_after"), int) and r["payload"]["retry_after"] >= 1,
+              "11th attempt, even with a good token: refused with retry_after", r)
+        check(srv.wait_log(r"authentication from 127\.0\.\d+\.\d+:\d+ refused: too many failures",
+                           since=m), "server logs the refusal")
+        ws, r = await accepted(auth_msg(S["alice"]), src=next_src())
+        check(r == AUTH_OK, "another address is not affected", r)
+        await ws.close()
+        ws = await connect(unix=srv.unix)
+        await ws.send(auth_msg(S["alice"]))
+        r = await asyncio.wait_for(ws.recv(), T(10))
+        check(r == AUTH_OK, "the Unix socket is not affected", r)
+        await ws.close()
+        await asyncio.sleep(3.2)
+        ws, r = await accepted(auth_msg(S["alice"]), src=src)
+        check(r == AUTH_OK, "after the refill interval the address may try again", r)
+        await ws.close()
+        # Unix-socket peers are told apart by their uid (SO_PEERCRED): a
+        # stranger (another local user) exhausting its own budget must not
+        # lock out the agents of other users on the same socket.
+        import stat, subprocess
+        sockdir = os.path.dirname(srv.unix)
+        os.chmod(sockdir, os.stat(sockdir).st_mode | 0o011)
+        os.chmod(srv.unix, 0o777)
+        # The stranger starts in the socket's directory and then drops to
+        # uid 65534, so it needs no access to the directories above it.
+        stranger = (
+            "import asyncio, os, sys, websockets\n"
+            "os.chdir(os.path.dirname(sys.argv[1]))\n"
+            "os.setgroups([]); os.setgid(65534); os.setuid(65534)\n"
+            "async def go():\n"
+            "    for i in range(12):\n"
+            "        async with websockets.unix_connect(os.path.basename(sys.argv[1]), 'ws://localhost/', ping_interval=None) as ws:\n"
+            "            await ws.send(sys.argv[2])\n"
+            "            print(await ws.recv(), flush=True)\n"
+            "asyncio.run(go())\n")
+        out = subprocess.run(["/usr/bin/python3", "-c", stranger, srv.unix, auth_msg("stranger")],
+                             capture_output=True, text=True, timeout=T(60))
+        check("too many failed authentications" in out.stdout,
+              "the stranger (uid 65534) exhausts its own budget", out.stdout[-300:] + out.stderr[-300:])
+        ws = await connect(unix=srv.unix)
+        await ws.send(auth_msg(S["alice"]))
+        r = await asyncio.wait_for(ws.recv(), T(10))
+        await ws.close()
+        check(r == AUTH_OK, "a stranger's failures on the Unix socket do not lock another user's agent out", r)
+        check(srv.wait_log(r"unix:uid=65534", since=m), "the server names the Unix peer by its uid")
+    arun(go())
+
+
 def test_server_alive():
     srv = S["srv"]
     check(srv.alive(), "server still running after all cases")
@@ -262,5 +382,5 @@ def test_server_alive():
 
 
 if __name__ == "__main__":
-    main([setup, test_success, (test_failures_in_order, 180), test_revoked, (test_versions, 120),
-          test_first_message_limit, test_duplicate_token, test_server_alive])
+    main([setup, test_success, (test_failures_in_order, 180), test_odd_first_messages, test_revoked, (test_versions, 120),
+          test_first_message_limit, test_duplicate_token, test_failure_budget, test_server_alive])

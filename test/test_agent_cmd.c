@@ -108,7 +108,10 @@ void test_agent_cmd_unknown(void)
 
 	expect_error(l, c, "{\"status\":\"command\",\"message\":\"download_raid_shadow_legends\"}",
 		     "unknown command: download_raid_shadow_legends");
-	expect_error(l, c, "{\"status\":\"command\"}", "unknown command: ");
+	expect_error(l, c, "{\"status\":\"command\"}", "missing command name (message)");
+	expect_error(l, c, "{\"status\":\"command\",\"message\":\"obtain_system_info_and_then_some_"
+		     "more_text_that_is_longer_than_any_command_we_know\"}",
+		     "unknown command: obtain_system_info_and_then_some_more_text_that_is_longer_than_a");
 	agent_cmd_free(c);
 	loop_free(l);
 }

@@ -188,6 +188,13 @@ void test_agent_exec_timeout(void)
 	CHECK(loop_now() - t0 < 4000);
 	t_reply_free(&r);
 	CHECK(no_children_within(l, 3000));
+
+	/* a timeout too small for milliseconds still is a timeout */
+	exec_msg(msg, sizeof(msg), "sleep 100", ",\"timeout\":0.0001");
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK(json_type(&r.j, t_get(&r, "timed_out")) == JSON_TRUE);
+	t_reply_free(&r);
+	CHECK(no_children_within(l, 3000));
 	agent_cmd_free(c);
 	loop_free(l);
 }

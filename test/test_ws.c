@@ -322,10 +322,12 @@ static void autobahn(enum ws_role r)
 	struct buf in;
 	char *big = malloc(70000);
 	char kosme[] = "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5";
+	/* 1012-1014 were registered with IANA after RFC 6455 (Autobahn's
+	 * newer releases accept them too); 1015 may never be sent. */
 	static const unsigned codes_ok[] = { 1000, 1001, 1002, 1003, 1007, 1008,
-		1009, 1010, 1011, 3000, 3999, 4000, 4999 };
-	static const unsigned codes_bad[] = { 0, 999, 1004, 1005, 1006, 1012, 1013,
-		1014, 1015, 1016, 1100, 2000, 2999, 5000, 65535 };
+		1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999 };
+	static const unsigned codes_bad[] = { 0, 999, 1004, 1005, 1006,
+		1015, 1016, 1100, 2000, 2999, 5000, 65535 };
 	static const int bad_ops[] = { 3, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf };
 	char want[300];
 	size_t i, k;

@@ -1,0 +1,75 @@
+#!/bin/sh
+# run-integration.sh - runs every test/it_*.py against the binary in $NESTD
+# (default ./nestd) with Debian's /usr/bin/python3 (it has python3-websockets;
+# the python3 first on PATH may not), sums the counts and prints a final
+# line "N passed, N failed".  Exits non-zero if any check failed, any file
+# crashed or did not end with its count line, or any captured log holds a
+# sanitizer report (AddressSanitizer, LeakSanitizer, UBSan "runtime error:").
+#
+#   NESTD=build/asan/nestd-asan sh test/run-integration.sh
+#   NESTD_IT_LONG=1 ...     also run the slow cases (20 s pong timeout)
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+NESTD=${NESTD:-./nestd}
+case $NESTD in /*) ;; *) NESTD=$(pwd)/${NESTD#./} ;; esac
+export NESTD
+PY=/usr/bin/python3
+
+if [ ! -x "$NESTD" ]; then
+	echo "run-integration: no binary at $NESTD (run make first)" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+if ! $PY -c 'import websockets' 2>/dev/null; then
+	echo "run-integration: $PY lacks python3-websockets (apt-get install python3-websockets)" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+NESTD_IT_DIR=$(mktemp -d "${TMPDIR:-/tmp}/nestd-it.XXXXXX") || exit 1
+export NESTD_IT_DIR
+start=$(date +%s)
+pass=0
+fail=0
+
+for t in "$here"/it_*.py; do
+	name=$(basename "$t")
+	out="$NESTD_IT_DIR/$name.out"
+	$PY "$t" >"$out" 2>&1
+	rc=$?
+	last=$(tail -n 1 "$out")
+	p=$(printf '%s\n' "$last" | sed -n 's/^\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\1/p')
+	f=$(printf '%s\n' "$last" | sed -n 's/^\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\2/p')
+	if [ -z "$p" ]; then
+		echo "$name: CRASHED (exit $rc, no count line)"
+		tail -n 20 "$out" | sed 's/^/    /'
+		fail=$((fail + 1))
+		continue
+	fi
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "$name: exit $rc with no failed check"
+		f=1
+	fi
+	pass=$((pass + p))
+	fail=$((fail + f))
+	echo "$name: $last"
+	grep -E '^(FAIL|XFAIL|XPASS)' "$out" | sed 's/^/    /'
+done
+
+# Every log any test captured (server, agent, test output).
+bad=$(grep -rlE 'AddressSanitizer|LeakSanitizer|runtime error:' "$NESTD_IT_DIR" 2>/dev/null)
+if [ -n "$bad" ]; then
+	echo "sanitizer reports in:"
+	printf '    %s\n' $bad
+	fail=$((fail + 1))
+fi
+
+echo "integration: $(($(date +%s) - start)) s with $NESTD"
+if [ "$fail" -eq 0 ]; then
+	rm -rf "$NESTD_IT_DIR"
+else
+	echo "logs kept in $NESTD_IT_DIR"
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

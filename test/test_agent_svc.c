@@ -1,0 +1,366 @@
+/* test_agent_svc.c - service commands against recording stand-ins for
+ * systemctl, rc-service and rc-status (test/stubs/, outputs copied from
+ * the real tools), the none backend, name checks, and the parsers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent_cmd.h"
+#include "agent_svc.h"
+#include "agent_t.h"
+#include "t.h"
+
+static char stub_log[64];
+
+static struct agent_cmds *svc_cmds(struct loop *l, enum svc_backend b)
+{
+	struct agent_cfg cfg;
+	char err[256];
+	int fd;
+
+	snprintf(stub_log, sizeof(stub_log), "/tmp/nestd-stub-XXXXXX");
+	fd = mkstemp(stub_log);
+	if (fd >= 0)
+		close(fd);
+	setenv("NESTD_STUB_LOG", stub_log, 1);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.services = b;
+	cfg.systemctl = "test/stubs/systemctl";
+	cfg.rc_service = "test/stubs/rc-service";
+	cfg.rc_status = "test/stubs/rc-status";
+	return agent_cmd_init(l, &cfg, err, sizeof(err));
+}
+
+static void svc_done_cmds(struct agent_cmds *c)
+{
+	agent_cmd_free(c);
+	unlink(stub_log);
+	unsetenv("NESTD_STUB_LOG");
+}
+
+/* The stand-ins' argv log. */
+static const char *stub_calls(char *out, size_t cap)
+{
+	FILE *f = fopen(stub_log, "r");
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (f) {
+		n = fread(out, 1, cap - 1, f);
+		fclose(f);
+	}
+	out[n] = '\0';
+	return out;
+}
+
+static void svc_msg(char *out, size_t n, const char *cmd, const char *name)
+{
+	snprintf(out, n, "{\"status\":\"command\",\"message\":\"%s\","
+		 "\"payload\":{\"service_name\":\"%s\"}}", cmd, name);
+}
+
+void test_agent_svc_systemd_actions(void)
+{
+	struct loop *l = loop_new();
+	struct agent_cmds *c = svc_cmds(l, SVC_SYSTEMD);
+	struct t_reply r;
+	struct buf b;
+	const char *backend;
+	char msg[512], s[2048];
+
+	buf_init(&b, 0);
+	agent_cmd_describe(c, &b, &backend);
+	CHECK_STR(backend, "systemd");
+	buf_free(&b);
+	svc_msg(msg, sizeof(msg), "start_service", "nginx");
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK(r.ok);
+	CHECK_STR(t_str(&r, 0, "service_name", s, sizeof(s)), "nginx.service");
+	CHECK_STR(t_str(&r, 0, "action", s, sizeof(s)), "start");
+	t_reply_free(&r);
+	svc_msg(msg, sizeof(msg), "restart_service", "getty@tty1");
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK_STR(t_str(&r, 0, "service_name", s, sizeof(s)), "getty@tty1.service");
+	t_reply_free(&r);
+	svc_msg(msg, sizeof(msg), "reload_service", "backup.timer");
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK_STR(t_str(&r, 0, "action", s, sizeof(s)), "reload");
+	t_reply_free(&r);
+	/* the tool's own words come back */
+	svc_msg(msg, sizeof(msg), "stop_service", "missing");
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK(!r.ok);
+	CHECK_STR(r.err, "Failed to stop missing.service: Unit missing.service not found.");
+	t_reply_free(&r);
+	CHECK_STR(stub_calls(s, sizeof(s)),
+		  "systemctl --no-ask-password start -- nginx.service\n"
+		  "systemctl --no-ask-password restart -- getty@tty1.service\n"
+		  "systemctl --no-ask-password reload -- backup.timer\n"
+		  "systemctl --no-ask-password stop -- missing.service\n");
+	/* names that could do harm never reach the tool */
+	svc_msg(msg, sizeof(msg), "start_service", "x;touch /tmp/nestd-pwned");
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK(!r.ok);
+	t_reply_free(&r);
+	svc_msg(msg, sizeof(msg), "start_service", "--help");
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK(!r.ok);
+	t_reply_free(&r);
+	CHECK(strstr(stub_calls(s, sizeof(s)), "pwned") == NULL);
+	CHECK(strstr(s, "help") == NULL);
+	CHECK(access("/tmp/nestd-pwned", F_OK) < 0);
+	svc_done_cmds(c);
+	loop_free(l);
+}
+
+void test_agent_svc_systemd_user_list(void)
+{
+	struct loop *l = loop_new();
+	struct agent_cmds *c = svc_cmds(l, SVC_SYSTEMD_USER);
+	struct t_reply r;
+	char s[2048];
+	int e;
+
+	CHECK(t_run(l, c, "{\"status\":\"command\",\"message\":\"list_services\"}", &r, 5000));
+	CHECK(r.ok && r.parsed);
+	CHECK(json_count(&r.j, 0) == 6);
+	e = json_elem(&r.j, 0, 3);
+	CHECK_STR(t_str(&r, e, "name", s, sizeof(s)), "nginx.service");
+	CHECK_STR(t_str(&r, e, "load_state", s, sizeof(s)), "loaded");
+	CHECK_STR(t_str(&r, e, "active_state", s, sizeof(s)), "failed");
+	CHECK_STR(t_str(&r, e, "sub_state", s, sizeof(s)), "failed");
+	CHECK_STR(t_str(&r, e, "description", s, sizeof(s)),
+		  "A high performance web server and a reverse proxy server");
+	e = json_elem(&r.j, 0, 4);     /* the one with a bullet */
+	CHECK_STR(t_str(&r, e, "name", s, sizeof(s)), "ssh.service");
+	CHECK_STR(t_str(&r, e, "active_state", s, sizeof(s)), "inactive");
+	t_reply_free(&r);
+	CHECK_STR(stub_calls(s, sizeof(s)), "systemctl --user list-units --type=service --all "
+		  "--no-pager --no-legend --plain\n");
+	svc_done_cmds(c);
+	loop_free(l);
+}
+
+void test_agent_svc_systemd_info(void)
+{
+	struct loop *l = loop_new();
+	struct agent_cmds *c = svc_cmds(l, SVC_SYSTEMD);
+	struct t_reply r;
+	char msg[512], s[2048];
+
+	svc_msg(msg, sizeof(msg), "obtain_service_info", "nginx");
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK(r.ok && r.parsed);
+	CHECK_STR(t_str(&r, 0, "name", s, sizeof(s)), "nginx.service");
+	CHECK_STR(t_str(&r, 0, "description", s, sizeof(s)), "A high performance web server");
+	CHECK_STR(t_str(&r, 0, "active_state", s, sizeof(s)), "active");
+	CHECK_STR(t_str(&r, 0, "sub_state", s, sizeof(s)), "running");
+	CHECK_STR(t_str(&r, 0, "file_location", s, sizeof(s)),
+		  "/lib/systemd/system/nginx.service");
+	CHECK(t_int(&r, 0, "pid") == 1234);
+	CHECK(t_int(&r, 0, "started") > 0);
+	CHECK(!strncmp(t_str(&r, 0, "uptime", s, sizeof(s)), "Tue 2026-11-24 19:03:11 UTC; ", 29));
+	CHECK(strstr(s, " ago") != NULL);
+	t_reply_free(&r);
+	svc_msg(msg, sizeof(msg), "obtain_service_info", "missing");
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK_STR(r.err, "no such service: missing.service");
+	t_reply_free(&r);
+	CHECK(strstr(stub_calls(s, sizeof(s)), "systemctl show --no-pager -p Id,Description,"
+		     "LoadState,ActiveState,SubState,FragmentPath,MainPID,ActiveEnterTimestamp,"
+		     "ActiveEnterTimestampMonotonic -- nginx.service\n") == s);
+	svc_done_cmds(c);
+	loop_free(l);
+}
+
+void test_agent_svc_openrc(void)
+{
+	struct loop *l = loop_new();
+	struct agent_cmds *c = svc_cmds(l, SVC_OPENRC);
+	struct t_reply r;
+	char msg[512], s[2048];
+	int e;
+
+	svc_msg(msg, sizeof(msg), "start_service", "nginx");
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK(r.ok);
+	CHECK_STR(t_str(&r, 0, "service_name", s, sizeof(s)), "nginx");
+	t_reply_free(&r);
+	svc_msg(msg, sizeof(msg), "reload_service", "nginx");
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK_STR(r.err, "* nginx: cannot `reload' as it has not been started");
+	t_reply_free(&r);
+	svc_msg(msg, sizeof(msg), "obtain_service_info", "sshd");
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK(r.ok);
+	CHECK_STR(t_str(&r, 0, "active_state", s, sizeof(s)), "active");
+	CHECK_STR(t_str(&r, 0, "file_location", s, sizeof(s)), "/etc/init.d/sshd");
+	t_reply_free(&r);
+	svc_msg(msg, sizeof(msg), "obtain_service_info", "acpid");
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK(r.ok);
+	CHECK_STR(t_str(&r, 0, "active_state", s, sizeof(s)), "inactive");
+	t_reply_free(&r);
+	svc_msg(msg, sizeof(msg), "obtain_service_info", "missing");
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK_STR(r.err, "no such service: missing");
+	t_reply_free(&r);
+	svc_msg(msg, sizeof(msg), "stop_service", "missing");
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK_STR(r.err, "* rc-service: service `missing' does not exist");
+	t_reply_free(&r);
+	CHECK(t_run(l, c, "{\"status\":\"command\",\"message\":\"list_services\"}", &r, 5000));
+	CHECK(r.ok && json_count(&r.j, 0) == 4);
+	e = json_elem(&r.j, 0, 2);
+	CHECK_STR(t_str(&r, e, "name", s, sizeof(s)), "sshd");
+	CHECK_STR(t_str(&r, e, "active_state", s, sizeof(s)), "active");
+	e = json_elem(&r.j, 0, 3);
+	CHECK_STR(t_str(&r, e, "active_state", s, sizeof(s)), "failed");
+	t_reply_free(&r);
+	CHECK_STR(stub_calls(s, sizeof(s)),
+		  "rc-service nginx start\nrc-service nginx reload\nrc-service sshd status\n"
+		  "rc-service acpid status\nrc-service missing status\nrc-service missing stop\n"
+		  "rc-status --servicelist\n");
+	svc_done_cmds(c);
+	loop_free(l);
+}
+
+void test_agent_svc_none_and_missing_tool(void)
+{
+	struct loop *l = loop_new();
+	struct agent_cmds *c = svc_cmds(l, SVC_NONE);
+	struct agent_cfg cfg;
+	struct t_reply r;
+	char msg[512], err[256];
+
+	svc_msg(msg, sizeof(msg), "obtain_service_info", "nginx");
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK_STR(r.err, "no service manager on this machine (--services none)");
+	t_reply_free(&r);
+	svc_done_cmds(c);
+	/* a systemctl that is not there: a clear error, not a hang */
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.services = SVC_SYSTEMD;
+	cfg.systemctl = "/nonexistent/systemctl";
+	c = agent_cmd_init(l, &cfg, err, sizeof(err));
+	svc_msg(msg, sizeof(msg), "start_service", "nginx");
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK_STR(r.err, "cannot run /nonexistent/systemctl: No such file or directory");
+	t_reply_free(&r);
+	agent_cmd_free(c);
+	loop_free(l);
+}
+
+void test_agent_svc_names(void)
+{
+	struct svc s = { SVC_SYSTEMD, "systemctl", "rc-service", "rc-status" };
+	char unit[SVC_UNIT_MAX], err[256], big[300];
+
+	CHECK(svc_name_check("nginx", 5, err, sizeof(err)) == 0);
+	CHECK(svc_name_check("a:b_c.d@e-f\\x20", 15, err, sizeof(err)) == 0);
+	CHECK(svc_name_check("-x", 2, err, sizeof(err)) < 0);
+	CHECK(svc_name_check("a b", 3, err, sizeof(err)) < 0);
+	CHECK(svc_name_check("a/b", 3, err, sizeof(err)) < 0);
+	CHECK(svc_name_check("a\nb", 3, err, sizeof(err)) < 0);
+	CHECK(svc_name_check("", 0, err, sizeof(err)) < 0);
+	memset(big, 'a', sizeof(big));
+	big[256] = '\0';
+	CHECK(svc_name_check(big, 256, err, sizeof(err)) == 0);
+	big[256] = 'a';
+	big[257] = '\0';
+	CHECK(svc_name_check(big, 257, err, sizeof(err)) < 0);
+	svc_unit(&s, "nginx", unit, sizeof(unit));
+	CHECK_STR(unit, "nginx.service");
+	svc_unit(&s, "nginx.service", unit, sizeof(unit));
+	CHECK_STR(unit, "nginx.service");
+	svc_unit(&s, "backup.timer", unit, sizeof(unit));
+	CHECK_STR(unit, "backup.timer");
+	svc_unit(&s, "foo.bar", unit, sizeof(unit));
+	CHECK_STR(unit, "foo.bar.service");
+	s.backend = SVC_OPENRC;
+	svc_unit(&s, "nginx", unit, sizeof(unit));
+	CHECK_STR(unit, "nginx");
+}
+
+void test_agent_svc_parsers(void)
+{
+	static const char show[] =
+		"Id=cron.service\nDescription=Regular background program processing daemon\n"
+		"LoadState=loaded\nActiveState=active\nSubState=running\n"
+		"FragmentPath=/lib/systemd/system/cron.service\nMainPID=512\n"
+		"ActiveEnterTimestamp=Tue 2026-11-24 19:03:11 UTC\n"
+		"ActiveEnterTimestampMonotonic=5000000\n";
+	static const char inactive[] =
+		"Id=ssh.service\nLoadState=loaded\nActiveState=inactive\nSubState=dead\n"
+		"MainPID=0\nActiveEnterTimestamp=Tue 2026-11-24 19:03:11 UTC\n"
+		"ActiveEnterTimestampMonotonic=5000000\n";
+	char ago[64], err[256];
+	struct buf b;
+	struct jw w;
+
+	svc_format_ago(ago, sizeof(ago), 0);
+	CHECK_STR(ago, "now");
+	svc_format_ago(ago, sizeof(ago), 42LL * 1000000);
+	CHECK_STR(ago, "42s ago");
+	svc_format_ago(ago, sizeof(ago), 150LL * 1000000);
+	CHECK_STR(ago, "2min 30s ago");
+	svc_format_ago(ago, sizeof(ago), 7200LL * 1000000);
+	CHECK_STR(ago, "2h 0min ago");
+	svc_format_ago(ago, sizeof(ago), 8LL * 3600 * 1000000);
+	CHECK_STR(ago, "8h ago");
+	svc_format_ago(ago, sizeof(ago), 27LL * 3600 * 1000000);
+	CHECK_STR(ago, "1 day 3h ago");
+	svc_format_ago(ago, sizeof(ago), 3LL * 86400 * 1000000);
+	CHECK_STR(ago, "3 days ago");
+	svc_format_ago(ago, sizeof(ago), 9LL * 86400 * 1000000);
+	CHECK_STR(ago, "1 week 2 days ago");
+
+	/* now: realtime 1764100000 s, monotonic 7205 s; entered at 5 s */
+	buf_init(&b, 0);
+	jw_init(&w, &b);
+	CHECK(svc_parse_show(show, sizeof(show) - 1, "cron.service", 1764100000LL * 1000000,
+			     7205LL * 1000000, &w, err, sizeof(err)) == 0);
+	CHECK_STR(b.p, "{\"name\":\"cron.service\",\"description\":\"Regular background "
+		  "program processing daemon\",\"load_state\":\"loaded\",\"active_state\":"
+		  "\"active\",\"sub_state\":\"running\",\"file_location\":\"/lib/systemd/system/"
+		  "cron.service\",\"pid\":512,\"started\":1764092800,\"uptime\":\"Tue 2026-11-24 "
+		  "19:03:11 UTC; 2h 0min ago\"}");
+	buf_reset(&b);
+	jw_init(&w, &b);
+	CHECK(svc_parse_show(inactive, sizeof(inactive) - 1, "ssh.service", 1764100000LL * 1000000,
+			     7205LL * 1000000, &w, err, sizeof(err)) == 0);
+	CHECK_STR(b.p, "{\"name\":\"ssh.service\",\"description\":null,\"load_state\":\"loaded\","
+		  "\"active_state\":\"inactive\",\"sub_state\":\"dead\",\"file_location\":null,"
+		  "\"pid\":null,\"started\":null,\"uptime\":null}");
+	buf_reset(&b);
+	jw_init(&w, &b);
+	CHECK(svc_parse_units("", 0, &w) == 0);
+	CHECK_STR(b.p, "[]");
+	buf_free(&b);
+}
+
+/* Service tools are bounded too: a flood of commands does not become a
+ * flood of systemctl processes. */
+void test_agent_svc_busy(void)
+{
+	struct loop *l = loop_new();
+	struct agent_cmds *c = svc_cmds(l, SVC_SYSTEMD);
+	struct t_reply r[10];
+	char msg[512];
+	int i, ok = 0, busy = 0;
+
+	svc_msg(msg, sizeof(msg), "restart_service", "slow");
+	for (i = 0; i < 10; i++)
+		t_start(c, msg, &r[i]);
+	for (i = 0; i < 10; i++) {
+		if (!r[i].called)
+			CHECK(t_wait(l, &r[i], 5000));
+		ok += r[i].ok;
+		busy += !r[i].ok && !strcmp(r[i].err, "busy: 8 service commands already running");
+		t_reply_free(&r[i]);
+	}
+	CHECK(ok == 8 && busy == 2);
+	svc_done_cmds(c);
+	loop_free(l);
+}

@@ -8,6 +8,8 @@ with peers it did not write.
 MODE
   noid     answers like the reference client: one command at a time, in
            order, replies WITHOUT "id"; obtain_process_info echoes the pid
+  noidlag  the same, but its first reply comes ARG seconds late (it blocks
+           meanwhile, as the reference client did on a slow command)
   silent   authenticates, then never answers anything
   slow     answers every command (with its id) after ARG seconds, all
            concurrently
@@ -57,7 +59,7 @@ async def main():
     else:
         ws = await websockets.connect(url, **kw)
     await ws.send(json.dumps({"status": "let_me_in_pls", "message": "let me in! :D",
-                              "payload": {"version": "1.0.0" if mode == "noid" else "0.1.0",
+                              "payload": {"version": "1.0.0" if mode.startswith("noid") else "0.1.0",
                                           "client_token": token}}))
     r = json.loads(await ws.recv())
     if r.get("status") != "info":
@@ -76,6 +78,11 @@ async def main():
             if cmd.get("status") != "command":
                 continue
             if mode == "noid":
+                await ws.send(answer(cmd, with_id=False))
+            elif mode == "noidlag":
+                if arg:
+                    await asyncio.sleep(arg)
+                    arg = 0
                 await ws.send(answer(cmd, with_id=False))
             elif mode == "silent":
                 pass

@@ -23,7 +23,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nestlib  # noqa: E402
-from nestlib import (NESTD, Server, T, check, main, path, run, token_new,  # noqa: E402
+from nestlib import (Server, T, check, main, path, run, token_new,  # noqa: E402
                      wait_until)
 
 import websockets  # noqa: E402
@@ -153,7 +153,7 @@ def setup():
     S["tokens"] = path("tokens")
     S["audit"] = path("audit.log")
     S["op"] = new_agent_token("oscar", "operator")
-    for n in ("a1", "a2", "a3", "noid", "silent", "slow", "batch"):
+    for n in ("a1", "a2", "a3", "noid", "silent", "slow", "batch", "lag"):
         new_agent_token(n)
     S["srv"] = Server(S["tokens"], ["--audit-log", S["audit"], "--command-timeout", "3",
                                     "--accept-versions", "0.1,1.0"])
@@ -164,8 +164,9 @@ def setup():
     S["silent"] = Fake("silent", "silent")
     S["slow"] = Fake("slow", "slow", 1.5)
     S["batch"] = Fake("batch", "batch", 1000)
-    ok = wait_connected("a1", "a2", "a3", "noid", "silent", "slow", "batch", timeout=20)
-    check(ok, "three real agents and four python-websockets agents connect", clients().keys())
+    S["lag"] = Fake("noidlag", "lag", 3.6)
+    ok = wait_connected("a1", "a2", "a3", "noid", "silent", "slow", "batch", "lag", timeout=20)
+    check(ok, "three real agents and five python-websockets agents connect", clients().keys())
 
 
 # ---- tests ----
@@ -190,8 +191,8 @@ def test_clients_and_health():
     check(code == 200 and "a1" in [c["name"] for c in json.loads(body)], "curl GET /api/clients",
           (code, body[:200]))
     st, j = http_json("GET", "/healthz")
-    check(st == 200 and j.get("status") == "ok" and j.get("agents") == 7,
-          "/healthz without a token: ok and 7 agents", (st, j))
+    check(st == 200 and j.get("status") == "ok" and j.get("agents") == 8,
+          "/healthz without a token: ok and 8 agents", (st, j))
     st, j = http_json("GET", "/api/clients/")
     check(st == 401, "GET /api/clients without a token: 401", st)
 
@@ -494,6 +495,27 @@ def test_timeout_504():
     check(code == 504, "curl sees 504 too", code)
 
 
+def test_noid_late_reply_after_timeout():
+    """An id-less agent answers the first command after the operator got
+    504: that late reply must be matched to the timed-out command (kept
+    queued), not to the next operator's."""
+    st, j = post("lag", "obtain_process_info", {"pid": 111})
+    check(st == 504, "first command to the lagging id-less agent: 504 after 3 s", (st, j))
+    t0 = time.monotonic()
+    st, j = post("lag", "obtain_process_info", {"pid": 222})
+    check(st == 200 and j.get("payload", {}).get("pid") == 222,
+          "the next command gets its own reply, not the late one (%.2f s)" % (time.monotonic() - t0), (st, j))
+    check(clients().get("lag", {}).get("inflight") == 0, "nothing left in flight")
+
+
+def test_exec_gets_longer_timeout():
+    t0 = time.monotonic()
+    st, j = post("a1", "exec_command", {"command": "sleep 3.5; echo done", "timeout": 10})
+    dt = time.monotonic() - t0
+    check(st == 200 and j.get("payload", {}).get("stdout") == "done\n",
+          "exec_command outlives --command-timeout 3 (its own timeout + margin) (%.2f s)" % dt, (st, j))
+
+
 def test_agent_killed_502():
     res = {}
 
@@ -736,7 +758,7 @@ def test_sighup_revoke_and_new():
 
 
 def test_rate_limit_429():
-    srv, port, src = S["srv"], S["srv"].port, "127.0.0.9"
+    srv, src = S["srv"], "127.0.0.9"
     bad = S["op"][:-1] + ("0" if S["op"][-1] != "0" else "1")
     sts = [http("GET", "/api/clients", token=bad, src=src)[0] for _ in range(10)]
     check(sts == [401] * 10, "10 bad tokens from one address: 401 each (the burst)", sts)
@@ -809,6 +831,9 @@ def test_audit_log():
               "revoked" in r.get("reason", "") for r in recs), "a2's revocation is in the audit log")
     check(any(r["event"] == "agent_connected" and r.get("agent") == "a4" for r in recs),
           "agent_connected lines")
+    late = [r for r in cmds if r.get("agent") == "lag" and r.get("outcome", "").startswith("late")]
+    check(late and late[0].get("payload", {}).get("pid") == 111,
+          "the late id-less reply is audited against the timed-out command", late[:1])
 
 
 def test_no_secrets_in_logs():
@@ -832,6 +857,7 @@ def test_sigterm():
 if __name__ == "__main__":
     main([(setup, 60), test_clients_and_health, test_status_codes, test_keepalive_and_pipelining,
           test_role_separation, test_noid_agent_concurrent, (test_1000_in_flight, 200),
-          test_slow_agent_isolation, test_timeout_504, test_agent_killed_502, test_metrics,
+          test_slow_agent_isolation, test_timeout_504, test_noid_late_reply_after_timeout,
+          test_exec_gets_longer_timeout, test_agent_killed_502, test_metrics,
           (test_ctl, 120), test_ctl_config_and_unix, test_sighup_revoke_and_new, test_rate_limit_429,
           test_audit_log, test_no_secrets_in_logs, test_sigterm])

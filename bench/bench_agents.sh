@@ -47,6 +47,7 @@ with open(tf, "w") as t, open(af, "w") as a:
         a.write("%s %s\n" % (name, tok))
 EOF
 "$NESTD" token new op --role operator --tokens "$tmp/tokens" >"$tmp/op.token" 2>/dev/null
+"$NESTD" token new probe --tokens "$tmp/tokens" >"$tmp/probe.token" 2>/dev/null
 port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$NESTD" server --listen "127.0.0.1:$port" --listen "unix:$tmp/s.sock" --tokens "$tmp/tokens" \
 	--log-level ${LOG_LEVEL:-warn} 2>"$tmp/server.log" &
@@ -59,6 +60,22 @@ done
 rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
 hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
 sleep 0.3
+
+# A real `nestd agent` ("probe", its own process polling one socket): the
+# route time to it isolates the server's cost from the load agents'.
+"$NESTD" agent --server "unix:$tmp/s.sock" --token-file "$tmp/probe.token" --log-level warn \
+	2>"$tmp/probe.log" &
+pids="$pids $!"
+i=0
+until curl -sf -H "Authorization: Bearer $(cat "$tmp/op.token")" "http://127.0.0.1:$port/api/clients/probe" >/dev/null 2>&1; do
+	i=$((i + 1)); [ $i -lt 200 ] || { echo "probe agent did not connect" >&2; exit 1; }
+	sleep 0.05
+done
+lg() {   # lg AGENT COUNT
+	bench/out/loadgen -a "127.0.0.1:$port" -c 1 -n "$2" -p "/api/clients/$1/commands" \
+		-b '{"message":"bench_noop"}' -t "$tmp/op.token" -e response_bench_noop || true
+}
+r_base=$(lg probe 2000)
 idle=$(rss $spid)
 
 bench/out/manyagents "unix:$tmp/s.sock" "$tmp/agents" >"$tmp/many.out" 2>"$tmp/many.err" &
@@ -77,8 +94,8 @@ connect_s=$(awk '{ print $3 }' "$tmp/many.out")
 sleep 1
 full=$(rss $spid)
 agents=$(curl -s "http://127.0.0.1:$port/healthz" | sed -n 's/.*"agents":\([0-9]*\).*/\1/p')
-echo "agents connected:        $agents of $N (over unix:, all authenticated in ${connect_s} s)"
-echo "server RSS idle:         $idle KiB (with $N tokens loaded)"
+echo "agents connected:        $agents = $N load agents + the probe (over unix:, $N authenticated in ${connect_s} s)"
+echo "server RSS idle:         $idle KiB ($N tokens loaded, the probe connected, 2000 commands routed)"
 echo "server RSS with $N:   $full KiB"
 awk -v a="$idle" -v b="$full" -v n="$N" 'BEGIN { printf "RSS per connection:      %.2f KiB   (target < 8 KiB)\n", (b - a) / n }'
 
@@ -87,11 +104,15 @@ cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }   # utime+stime, clock tick
 hz=$(getconf CLK_TCK)
 i0=$(cpu $spid); sleep 5; i1=$(cpu $spid)
 awk -v a="$i0" -v b="$i1" -v hz="$hz" -v n="$N" \
-	'BEGIN { printf "server CPU, %d agents idle: %.0f%% of one core (5 s)\n", n, (b - a) / hz / 5 * 100 }'
+	'BEGIN { printf "server CPU, %d agents idle, before the first pings: %.0f%% of one core (5 s)\n", n, (b - a) / hz / 5 * 100 }'
+sleep 12    # the server pings each silent agent 20 s after its last frame
+i0=$(cpu $spid); sleep 5; i1=$(cpu $spid)
+awk -v a="$i0" -v b="$i1" -v hz="$hz" -v n="$N" \
+	'BEGIN { printf "server CPU, %d agents idle, pinging each every 20 s: %.0f%% of one core (5 s)\n", n, (b - a) / hz / 5 * 100 }'
 
-# Route time: 50 commands to random agents (Python http.client, one
-# keep-alive connection), then exact per-request figures with the C load
-# generator for the newest and the oldest connection.
+# Route time: 50 commands to random load agents (Python http.client, one
+# keep-alive connection; includes manyagents' own poll over N sockets),
+# then exact per-request figures with the C load generator to the probe.
 route=$($PY - "$port" "$tmp/op.token" "$N" <<'EOF'
 import http.client, json, random, statistics, sys, time
 port, tok, n = int(sys.argv[1]), open(sys.argv[2]).read().strip(), int(sys.argv[3])
@@ -111,23 +132,16 @@ print("median_us=%.0f p90_us=%.0f max_us=%.0f bad=%d" % (statistics.median(lat),
       sorted(lat)[44], max(lat), bad))
 EOF
 )
-lg() {
-	bench/out/loadgen -a "127.0.0.1:$port" -c 1 -n "$RN" -p "/api/clients/$1/commands" \
-		-b '{"message":"bench_noop"}' -t "$tmp/op.token" -e response_bench_noop || true
-}
-newest=$(printf 'ag%05d' $((N - 1)))
 s0=$(cpu $spid); m0=$(cpu $mpid)
-r_new=$(lg "$newest")
+r_probe=$(lg probe "$RN")
 s1=$(cpu $spid); m1=$(cpu $mpid)
-r_old=$(lg ag00000)
 per() { awk -v a="$1" -v b="$2" -v hz="$hz" -v rn="$RN" 'BEGIN { printf "%.0f", (b - a) / hz * 1e6 / rn }'; }
 peak=$(hwm $spid)
 
 echo "server peak RSS (VmHWM): $peak KiB"
 echo "route, 50 random agents (python http.client, keep-alive): $route"
-echo "route, newest agent $newest (C loadgen, $RN sequential): $r_new"
-echo "route, oldest agent ag00000 (C loadgen, $RN sequential): $r_old"
-echo "CPU per routed command while $N are connected: server $(per "$s0" "$s1") us, manyagents $(per "$m0" "$m1") us"
-echo "  (both wait in poll(2) over every connection: each wake-up costs O(connections))"
+echo "route to the probe agent, alone (C loadgen, 2000 sequential):        $r_base"
+echo "route to the probe agent, $N connected (C loadgen, $RN sequential): $r_probe"
+echo "CPU per command routed to the probe while $N are connected: server $(per "$s0" "$s1") us (manyagents $(per "$m0" "$m1") us)"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "bench time: $(( $(date +%s) - start )) s"

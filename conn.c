@@ -479,6 +479,10 @@ static void on_readable_head(struct conn *c, const char *p, size_t n)
 {
 	int head;
 
+	/* One read may carry the head and a good part of the body: room for
+	 * both (http_parse_request still refuses a head past its own limit). */
+	if (c->role == WS_ROLE_SERVER && c->in.max < CFG_HTTP_MAX_HEADER + c->http_body_max)
+		c->in.max = CFG_HTTP_MAX_HEADER + c->http_body_max;
 	if (n && buf_append(&c->in, p, n) < 0) {
 		if (c->role == WS_ROLE_SERVER)
 			http_error(c, 431, "request head too large\n");

@@ -3,12 +3,12 @@
 # and only what is missing.  Run as root on a fresh machine:
 #   sh deps.sh          build tools (gcc, make, libjsmn-dev, libbearssl-dev)
 #   sh deps.sh test     plus the test peers (python3-websockets, curl, openssl, clang)
-#   sh deps.sh static   plus musl-tools and BearSSL's source for `make static`
+#   sh deps.sh static   plus musl-tools, zopfli and BearSSL's source for `make static`
 set -eu
 want="gcc make libc6-dev libjsmn-dev libbearssl-dev"
 case "${1:-}" in
 test) want="$want python3-websockets curl openssl clang libclang-rt-14-dev procps util-linux file" ;;
-static) want="$want musl-tools dpkg-dev" ;;
+static) want="$want musl-tools dpkg-dev zopfli" ;;
 esac
 missing=""
 for p in $want; do

@@ -10,6 +10,8 @@ struct embed_file {
 	const char *name;              /* base name: "app.js" */
 	const unsigned char *data;     /* size bytes, then a NUL */
 	size_t size;
+	size_t usize;                  /* 0: data is the file; else data is
+					* gzip that inflates to usize bytes */
 };
 
 /* The entry named name[0..n), or NULL. */
@@ -21,5 +23,11 @@ static inline const struct embed_file *embed_find(const struct embed_file *t,
 			return t;
 	return NULL;
 }
+
+/* The file's own bytes (and *n): f->data itself, or, for a gzip entry,
+ * inflated into a new buffer (usize bytes and a NUL) that the caller frees
+ * through *tofree.  NULL when out of memory or the data does not inflate to
+ * exactly usize bytes.  In inflate.c. */
+const unsigned char *embed_data(const struct embed_file *f, size_t *n, unsigned char **tofree);
 
 #endif

@@ -207,6 +207,38 @@ const struct http_span *http_get(const struct http_header *h, int nh, const char
 	return NULL;
 }
 
+int http_accepts_gzip(const struct http_header *h, int nh)
+{
+	const struct http_span *v = http_get(h, nh, "Accept-Encoding");
+	int gz = -1, star = 0, ok;
+	size_t i = 0, b, j;
+
+	while (v && i < v->n) {
+		struct http_span c;
+
+		while (i < v->n && (v->p[i] == ' ' || v->p[i] == '\t' || v->p[i] == ','))
+			i++;
+		b = i;
+		while (i < v->n && !strchr(",; \t", v->p[i]))
+			i++;
+		c.p = v->p + b;
+		c.n = i - b;
+		/* Its parameters, up to the next comma: q=0, 0.0, 0.000 refuse. */
+		for (ok = 1; i < v->n && v->p[i] != ','; i++)
+			if ((v->p[i] == 'q' || v->p[i] == 'Q') && i + 1 < v->n && v->p[i + 1] == '=' &&
+			    strchr("; \t", v->p[i - 1])) {
+				for (j = i + 2; j < v->n && (v->p[j] == '0' || v->p[j] == '.'); j++)
+					;
+				ok = j < v->n && v->p[j] >= '1' && v->p[j] <= '9';
+			}
+		if (http_span_ieq(&c, "gzip") || http_span_ieq(&c, "x-gzip"))
+			gz = ok;
+		else if (http_span_ieq(&c, "*"))
+			star = ok;
+	}
+	return gz >= 0 ? gz : star;
+}
+
 int http_has_token(const struct http_span *v, const char *token)
 {
 	size_t i = 0, b, e;

@@ -53,6 +53,9 @@ const struct http_span *http_get(const struct http_header *h, int nh, const char
 int http_has_token(const struct http_span *v, const char *token);
 /* 1 if the span equals s ignoring ASCII case. */
 int http_span_ieq(const struct http_span *a, const char *s);
+/* 1 if Accept-Encoding takes gzip (or x-gzip, or * with gzip unnamed)
+ * with a q above 0; 0 when it does not or there is no such header. */
+int http_accepts_gzip(const struct http_header *h, int nh);
 /* Content-Length: -1 absent, -2 invalid/duplicate-conflicting, else value. */
 long long http_content_length(const struct http_header *h, int nh);
 

@@ -144,18 +144,23 @@ int server_install_init(struct server *s, char *err, size_t errlen)
 	return 0;
 }
 
-/* Copies text, setting the first line that starts with each key to
- * KEY'VALUE'. */
+/* Copies install.sh (stored gzip-compressed: inflated first, as curl
+ * without --compressed must get it plain), setting the first line that
+ * starts with each key to KEY'VALUE'. */
 int server_install_script(const char *server_url, const char *base_url, struct buf *out)
 {
-	const struct embed_file *f = &install_files[0];
-	const char *p = (const char *)f->data, *end = p + f->size;
-	int did_server = 0, did_base = 0;
+	unsigned char *tofree;
+	size_t len;
+	const char *p = (const char *)embed_data(&install_files[0], &len, &tofree), *end;
+	int did_server = 0, did_base = 0, rc = 0;
+
+	if (!p)
+		return -1;
+	end = p + len;
 
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
-		int rc;
 
 		if (!did_server && n > sizeof(key_server) - 1 && !memcmp(p, key_server, sizeof(key_server) - 1)) {
 			rc = buf_printf(out, "%s'%s'\n", key_server, server_url);
@@ -167,10 +172,11 @@ int server_install_script(const char *server_url, const char *base_url, struct b
 			rc = buf_append(out, p, n);
 		}
 		if (rc < 0)
-			return -1;
+			break;
 		p += n;
 	}
-	return 0;
+	free(tofree);
+	return rc < 0 ? -1 : 0;
 }
 
 static int span_is(const struct http_span *s, const char *lit)

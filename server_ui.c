@@ -4,7 +4,14 @@
  * tools/embed) at /, /app.js and /style.css unless --ui off.  The page has
  * no server logic of its own: it drives agents through /api/clients with
  * the operator's Bearer token, like nestd ctl.  Headers lock the page down:
- * only its own script and style, no inline code, no framing, no referrer. */
+ * only its own script and style, no inline code, no framing, no referrer.
+ *
+ * The files are stored gzip-compressed (the Makefile, tools/embed -z) and
+ * go out as they are, Content-Encoding: gzip, to every client whose
+ * Accept-Encoding takes gzip (every browser); any other client gets them
+ * inflated (inflate.c).  Vary: Accept-Encoding on both. */
+#include <stdlib.h>
+
 #include "server_int.h"
 #include "embed.h"
 
@@ -56,8 +63,23 @@ int server_ui_route(struct server *s, struct conn *c, const struct http_req *req
 		f = embed_find(ui_files, ui_routes[i].file, strlen(ui_routes[i].file));
 		if (!f)
 			return 0;
-		conn_http_respond(c, 200, ui_routes[i].ctype, UI_HEADERS,
-				  (const char *)f->data, f->size);
+		if (!f->usize || http_accepts_gzip(req->h, req->nh)) {
+			conn_http_respond(c, 200, ui_routes[i].ctype, f->usize ?
+					  "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n" UI_HEADERS :
+					  UI_HEADERS, (const char *)f->data, f->size);
+		} else {
+			unsigned char *tofree;
+			size_t n;
+			const unsigned char *p = embed_data(f, &n, &tofree);
+
+			if (p)
+				conn_http_respond(c, 200, ui_routes[i].ctype,
+						  "Vary: Accept-Encoding\r\n" UI_HEADERS, (const char *)p, n);
+			else
+				conn_http_respond(c, 500, "text/plain; charset=utf-8", UI_HEADERS,
+						  "out of memory\n", 14);
+			free(tofree);
+		}
 		return 1;
 	}
 	return 0;

@@ -179,3 +179,42 @@ void test_http_helpers(void)
 	CHECK_STR(http_reason(504), "Gateway Timeout");
 	CHECK(http_reason(299) != NULL && http_reason(999) != NULL);
 }
+
+void test_http_accepts_gzip(void);
+static int gz(const char *v)
+{
+	struct http_header h[2];
+
+	h[0].name.p = "Host";
+	h[0].name.n = 4;
+	h[0].value.p = "x";
+	h[0].value.n = 1;
+	h[1].name.p = "accept-encoding";
+	h[1].name.n = 15;
+	h[1].value.p = v;
+	h[1].value.n = v ? strlen(v) : 0;
+	return http_accepts_gzip(h, v ? 2 : 1);
+}
+
+void test_http_accepts_gzip(void)
+{
+	CHECK(gz(NULL) == 0);
+	CHECK(gz("") == 0);
+	CHECK(gz("gzip") == 1);
+	CHECK(gz("gzip, deflate, br, zstd") == 1);
+	CHECK(gz("br,GZIP") == 1);
+	CHECK(gz("x-gzip") == 1);
+	CHECK(gz("identity") == 0);
+	CHECK(gz("deflate, br") == 0);
+	CHECK(gz("gzip;q=0") == 0);
+	CHECK(gz("gzip; q=0.000, br") == 0);
+	CHECK(gz("gzip;q=0.5") == 1);
+	CHECK(gz("gzip ; Q=1.0") == 1);
+	CHECK(gz("gzip;q=0.001") == 1);
+	CHECK(gz("*") == 1);
+	CHECK(gz("*;q=0") == 0);
+	CHECK(gz("gzip;q=0, *") == 0);
+	CHECK(gz("*, gzip;q=0") == 0);
+	CHECK(gz("gzipx, xgzip") == 0);
+	CHECK(gz("sq=1, gzip;q=0") == 0);
+}

@@ -1,12 +1,16 @@
 /* tools/embed.c - turns files into a C table, at build time.
  *
- *   embed SYMBOL FILE... > out.c
+ *   embed [-z] SYMBOL FILE... > out.c
  *
  * writes one array of bytes per file and
- *   const struct embed_file SYMBOL[] = { {name, data, size}, ..., {0} };
+ *   const struct embed_file SYMBOL[] = { {name, data, size, usize}, ..., {0} };
  * where name is the file's base name (ui/app.js -> "app.js").  struct
  * embed_file and the lookup are in embed.h.  Each array also ends in a NUL
  * that size does not count, so text files can be used as C strings.
+ * With -z each FILE is gzip (made by the Makefile with gzip -9 -n or
+ * zopfli): its name loses ".gz" and usize is the size it inflates to (the
+ * trailer's ISIZE: our own build's output, checked again when inflated).
+ * Without -z, usize is 0: the data is the file itself.
  * Portable C only: it runs on the build machine, never in nestd. */
 #include <errno.h>
 #include <stdio.h>
@@ -50,10 +54,14 @@ static void put_cstr(const char *s)
 int main(int argc, char **argv)
 {
 	const char *sym;
-	int i, c;
+	unsigned long usize[64];
+	int i, c, gz = argc > 1 && !strcmp(argv[1], "-z");
+	unsigned char tail[4];
 
-	if (argc < 3 || !valid_symbol(argv[1])) {
-		fprintf(stderr, "usage: embed SYMBOL FILE...  (SYMBOL: a C identifier)\n");
+	argc -= gz;
+	argv += gz;
+	if (argc < 3 || argc > 66 || !valid_symbol(argv[1])) {
+		fprintf(stderr, "usage: embed [-z] SYMBOL FILE...  (SYMBOL: a C identifier)\n");
 		return 2;
 	}
 	sym = argv[1];
@@ -72,7 +80,19 @@ int main(int argc, char **argv)
 		printf("static const unsigned char %s_%d[] = {", sym, i - 2);
 		while ((c = getc(f)) != EOF) {
 			printf("%s%d,", n % 20 ? "" : "\n\t", c);
+			tail[n % 4] = (unsigned char)c;
 			n++;
+		}
+		usize[i - 2] = 0;
+		if (gz) {
+			if (n < 18) {
+				fprintf(stderr, "embed: %s: not gzip\n", argv[i]);
+				return 1;
+			}
+			/* The last four bytes, little-endian; tail[] is a ring. */
+			usize[i - 2] = tail[n % 4] | (unsigned long)tail[(n + 1) % 4] << 8 |
+				       (unsigned long)tail[(n + 2) % 4] << 16 |
+				       (unsigned long)tail[(n + 3) % 4] << 24;
 		}
 		if (ferror(f)) {
 			fprintf(stderr, "embed: %s: read error\n", argv[i]);
@@ -84,11 +104,18 @@ int main(int argc, char **argv)
 	}
 	printf("extern const struct embed_file %s[];\nconst struct embed_file %s[] = {\n", sym, sym);
 	for (i = 2; i < argc; i++) {
+		char name[256];
+		size_t l;
+
+		snprintf(name, sizeof(name), "%s", base_name(argv[i]));
+		l = strlen(name);
+		if (gz && l > 3 && !strcmp(name + l - 3, ".gz"))
+			name[l - 3] = '\0';
 		printf("\t{ ");
-		put_cstr(base_name(argv[i]));
-		printf(", %s_%d, %s_%d_SIZE },\n", sym, i - 2, sym, i - 2);
+		put_cstr(name);
+		printf(", %s_%d, %s_%d_SIZE, %luu },\n", sym, i - 2, sym, i - 2, usize[i - 2]);
 	}
-	printf("\t{ 0, 0, 0 }\n};\n");
+	printf("\t{ 0, 0, 0, 0 }\n};\n");
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "embed: write error: %s\n", strerror(errno));
 		return 1;

@@ -9,6 +9,7 @@ and `nestd ctl`.
 
 Run with /usr/bin/python3 (Debian's, with python3-websockets)."""
 import asyncio
+import gzip
 import http.client as httpclient
 import json
 import os
@@ -854,8 +855,33 @@ def test_sigterm():
     check(rc == 0, "SIGTERM: the server exits 0", rc)
 
 
+def test_dashboard_encoding():
+    """The dashboard is stored gzip-compressed: sent as is to a client that
+    takes gzip, inflated for one that does not; install.sh always plain."""
+    root = os.path.dirname(HERE)
+    for name, target in (("index.html", "/"), ("app.js", "/app.js"), ("style.css", "/style.css")):
+        with open(os.path.join(root, "ui", name), "rb") as f:
+            want = f.read()
+        st, h, body = http("GET", target, headers={"Accept-Encoding": "gzip, deflate, br"})
+        check(st == 200 and h.get("content-encoding") == "gzip" and
+              "accept-encoding" in h.get("vary", "").lower() and
+              int(h.get("content-length", -1)) == len(body) < len(want) and
+              gzip.decompress(body) == want, "GET %s, Accept-Encoding gzip: gzip, inflates to ui/%s" % (target, name))
+        for ae in ("identity", "gzip;q=0, deflate", None):
+            st, h, body = http("GET", target, headers={"Accept-Encoding": ae} if ae else {"Accept-Encoding": ""})
+            check(st == 200 and "content-encoding" not in h and body == want and
+                  "accept-encoding" in h.get("vary", "").lower(),
+                  "GET %s, Accept-Encoding %r: ui/%s plain" % (target, ae, name))
+        st, h, body = http("HEAD", target, headers={"Accept-Encoding": "gzip"})
+        check(st == 200 and body == b"" and h.get("content-encoding") == "gzip" and
+              int(h.get("content-length", -1)) < len(want), "HEAD %s: the gzip length, no body" % target)
+    st, h, body = http("GET", "/install.sh", headers={"Accept-Encoding": "gzip"})
+    check(st == 200 and "content-encoding" not in h and body.startswith(b"#!/bin/sh\n"),
+          "GET /install.sh: plain even to a gzip client (curl without --compressed)")
+
+
 if __name__ == "__main__":
-    main([(setup, 60), test_clients_and_health, test_status_codes, test_keepalive_and_pipelining,
+    main([(setup, 60), test_clients_and_health, test_dashboard_encoding, test_status_codes, test_keepalive_and_pipelining,
           test_role_separation, test_noid_agent_concurrent, (test_1000_in_flight, 200),
           test_slow_agent_isolation, test_timeout_504, test_noid_late_reply_after_timeout,
           test_exec_gets_longer_timeout, test_agent_killed_502, test_metrics,

@@ -175,6 +175,11 @@ test('the page is served with a strict CSP, and nothing else without a token', a
   assert.match(js.headers.get('content-type'), /^text\/javascript/);
   const css = await fetch(T.url + '/style.css');
   assert.match(css.headers.get('content-type'), /^text\/css/);
+  // Stored gzip-compressed, sent as is to a client that takes gzip (fetch does).
+  for (const x of [r, js, css]) {
+    assert.equal(x.headers.get('content-encoding'), 'gzip');
+    assert.match(x.headers.get('vary') || '', /accept-encoding/i);
+  }
   const total = (await r.text()).length + (await js.text()).length + (await css.text()).length;
   assert.ok(total < 100 * 1024, `UI is ${total} bytes`);
   assert.equal((await fetch(T.url + '/api/clients')).status, 401);

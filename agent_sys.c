@@ -71,8 +71,16 @@ int sys_info(struct jw *w, char *err, size_t errlen)
 		up = strtod(b, NULL);
 	jw_key(w, "uptime");
 	jw_double(w, up, 0);
-	if (sys_read("/proc/loadavg", b, sizeof(b)) > 0)
-		sscanf(b, "%lf %lf %lf", &l[0], &l[1], &l[2]);
+	if (sys_read("/proc/loadavg", b, sizeof(b)) > 0) {
+		char *p = b, *e;
+
+		/* "%lf %lf %lf" without pulling sscanf into the static binary. */
+		for (i = 0; i < 3; i++, p = e) {
+			l[i] = strtod(p, &e);
+			if (e == p)
+				break;
+		}
+	}
 	jw_key(w, "load");
 	jw_arr(w);
 	for (i = 0; i < 3; i++)

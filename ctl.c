@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "cfg.h"
+#include "log.h"
 #include "config.h"
 #include "http.h"
 #include "json.h"
@@ -371,7 +372,7 @@ static void when(long long epoch, char *out, size_t n)
 		snprintf(out, n, "-");
 		return;
 	}
-	strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
+	log_fmt_tm(out, n, &tm, ' ');
 }
 
 /* Strips control characters so a hostile process name cannot drive the

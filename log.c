@@ -29,6 +29,14 @@ int log_set_level(const char *name)
 	return -1;
 }
 
+int log_fmt_tm(char *out, unsigned long n, const struct tm *tm, char sep)
+{
+	int r = snprintf(out, n, "%04d-%02d-%02d%c%02d:%02d:%02d", tm->tm_year + 1900, tm->tm_mon + 1,
+			 tm->tm_mday, sep, tm->tm_hour, tm->tm_min, tm->tm_sec);
+
+	return r < 0 ? 0 : (unsigned long)r < n ? r : n ? (int)n - 1 : 0;
+}
+
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
 	char line[1024];
@@ -42,7 +50,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
+	n = (size_t)log_fmt_tm(line, sizeof(line), &tm, 'T');
 	n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03ldZ %s: ",
 			      ts.tv_nsec / 1000000, names[lvl]);
 	start = n;

@@ -13,6 +13,11 @@ int log_set_level(const char *name);
 void log_msg(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+struct tm;
+/* "YYYY-MM-DD" sep "HH:MM:SS" of tm into out (strftime's "%Y-%m-%d %H:%M:%S"
+ * without pulling strftime into the static binary); its length. */
+int log_fmt_tm(char *out, unsigned long n, const struct tm *tm, char sep);
+
 #define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_LVL_INFO, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_LVL_WARN, __VA_ARGS__)

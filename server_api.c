@@ -124,7 +124,7 @@ static void audit_begin(struct jw *w, struct buf *b, const char *event)
 
 	clock_gettime(CLOCK_REALTIME, &t);
 	gmtime_r(&t.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	log_fmt_tm(ts, sizeof(ts), &tm, 'T');
 	snprintf(ts + strlen(ts), sizeof(ts) - strlen(ts), ".%03ldZ", t.tv_nsec / 1000000);
 	buf_init(b, 1u << 20);
 	jw_init(w, b);

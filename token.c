@@ -7,6 +7,7 @@
  * runs cannot lose each other's changes. */
 #include "token.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -17,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "rnd.h"
 #include "sha256.h"
 
@@ -107,6 +109,26 @@ void token_db_free(struct token_db *db)
 	db->n = 0;
 }
 
+/* The next word (sscanf's %s: blanks skipped, up to the next blank) into
+ * out; 0 if there is none or it does not fit (sscanf("%127s") would have
+ * split it, which made the line malformed all the same). */
+static int word(char **pp, char *out, size_t cap)
+{
+	char *p = *pp;
+	size_t n = 0;
+
+	while (*p && isspace((unsigned char)*p))
+		p++;
+	while (p[n] && !isspace((unsigned char)p[n]))
+		n++;
+	if (!n || n >= cap)
+		return 0;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	*pp = p + n;
+	return 1;
+}
+
 int token_db_load(const char *path, struct token_db *db, char *err, size_t errlen)
 {
 	FILE *f;
@@ -124,7 +146,7 @@ int token_db_load(const char *path, struct token_db *db, char *err, size_t errle
 	}
 	while (fgets(line, sizeof(line), f)) {
 		char name[128], role[32], hash[128];
-		long long created = 0;
+		long long created;
 		struct token_entry *e, *ne;
 		char *p = line;
 
@@ -133,12 +155,13 @@ int token_db_load(const char *path, struct token_db *db, char *err, size_t errle
 			p++;
 		if (*p == '#' || *p == '\n' || *p == '\0')
 			continue;
-		if (sscanf(p, "%127s %31s %127s %lld", name, role, hash, &created) < 3 ||
-		    !token_name_valid(name) || strlen(hash) != 64 ||
+		if (!word(&p, name, sizeof(name)) || !word(&p, role, sizeof(role)) ||
+		    !word(&p, hash, sizeof(hash)) || !token_name_valid(name) || strlen(hash) != 64 ||
 		    (strcmp(role, "agent") != 0 && strcmp(role, "operator") != 0)) {
 			snprintf(err, errlen, "%s:%d: malformed token line", path, lineno);
 			goto bad;
 		}
+		created = strtoll(p, NULL, 10);         /* optional: 0 if absent */
 		ne = realloc(db->e, (size_t)(db->n + 1) * sizeof(*ne));
 		if (!ne) {
 			snprintf(err, errlen, "out of memory");
@@ -453,7 +476,7 @@ int token_main(int argc, char **argv)
 				struct tm tm;
 
 				if (t && gmtime_r(&t, &tm))
-					strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", &tm);
+					snprintf(when + log_fmt_tm(when, sizeof(when), &tm, ' '), 2, "Z");
 				printf("%-24s %-9s %s\n", db.e[i].name, token_role_name(db.e[i].role), when);
 			}
 			rc = 0;

@@ -785,6 +785,90 @@ void tls_ctx_free(struct tls_ctx *x)
 }
 
 /* ------------------------------------------------------------------ */
+/* Profiles: BearSSL's "full" ones (br_ssl_*_init_full*) minus what TLS 1.2
+ * with forward secrecy and an AEAD never uses: no TLS 1.0/1.1 (MD5, their
+ * PRF), no RSA or static ECDH key exchange, no CBC, CCM or 3DES.  What is
+ * left is what every current client and server offers first: ECDHE with
+ * ECDSA or RSA signatures, ChaCha20-Poly1305 or AES-GCM, SHA-1 to SHA-512
+ * for signatures (certificate chains still carry SHA-1).  ~25 KB less
+ * BearSSL in the static binary. */
+
+static const uint16_t suites_ecdsa[] = {
+	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+};
+static const uint16_t suites_rsa[] = {
+	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+};
+static const uint16_t suites_client[] = {
+	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+};
+
+/* Hashes, PRFs and ciphers common to both ends; xc: also the X.509 engine's hashes. */
+static void profile_common(br_ssl_engine_context *eng, br_x509_minimal_context *xc)
+{
+	static const br_hash_class *const hashes[] = {
+		&br_sha1_vtable, &br_sha224_vtable, &br_sha256_vtable, &br_sha384_vtable, &br_sha512_vtable
+	};
+	int id;
+
+	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
+	for (id = br_sha1_ID; id <= br_sha512_ID; id++) {
+		br_ssl_engine_set_hash(eng, id, hashes[id - br_sha1_ID]);
+		if (xc)
+			br_x509_minimal_set_hash(xc, id, hashes[id - br_sha1_ID]);
+	}
+	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
+	br_ssl_engine_set_default_aes_gcm(eng);
+	br_ssl_engine_set_default_chapol(eng);
+}
+
+static void profile_client(br_ssl_client_context *cc, br_x509_minimal_context *xc,
+			   const br_x509_trust_anchor *ta, size_t nta)
+{
+	br_ssl_client_zero(cc);
+	br_x509_minimal_init(xc, &br_sha256_vtable, ta, nta);
+	br_ssl_engine_set_suites(&cc->eng, suites_client, sizeof(suites_client) / sizeof(suites_client[0]));
+	br_ssl_engine_set_default_rsavrfy(&cc->eng);
+	br_ssl_engine_set_default_ecdsa(&cc->eng);
+	br_x509_minimal_set_rsa(xc, br_ssl_engine_get_rsavrfy(&cc->eng));
+	br_x509_minimal_set_ecdsa(xc, br_ssl_engine_get_ec(&cc->eng), br_ssl_engine_get_ecdsa(&cc->eng));
+	profile_common(&cc->eng, xc);
+	br_ssl_engine_set_x509(&cc->eng, &xc->vtable);
+}
+
+static void profile_server_rsa(br_ssl_server_context *sc, const br_x509_certificate *chain,
+			       size_t n, const br_rsa_private_key *sk)
+{
+	br_ssl_server_zero(sc);
+	br_ssl_engine_set_suites(&sc->eng, suites_rsa, sizeof(suites_rsa) / sizeof(suites_rsa[0]));
+	br_ssl_engine_set_default_ec(&sc->eng);
+	br_ssl_server_set_single_rsa(sc, chain, n, sk, BR_KEYTYPE_SIGN, br_rsa_private_get_default(),
+				     br_rsa_pkcs1_sign_get_default());
+	profile_common(&sc->eng, NULL);
+}
+
+static void profile_server_ec(br_ssl_server_context *sc, const br_x509_certificate *chain,
+			      size_t n, unsigned issuer_type, const br_ec_private_key *sk)
+{
+	br_ssl_server_zero(sc);
+	br_ssl_engine_set_suites(&sc->eng, suites_ecdsa, sizeof(suites_ecdsa) / sizeof(suites_ecdsa[0]));
+	br_ssl_engine_set_default_ec(&sc->eng);
+	br_ssl_server_set_single_ec(sc, chain, n, sk, BR_KEYTYPE_SIGN, issuer_type,
+				    br_ssl_engine_get_ec(&sc->eng), br_ecdsa_sign_asn1_get_default());
+	profile_common(&sc->eng, NULL);
+}
+
+/* ------------------------------------------------------------------ */
 /* Connections */
 
 struct tls_conn *tls_conn_new(struct tls_ctx *x, const char *host, char *err, size_t errlen)
@@ -804,11 +888,10 @@ struct tls_conn *tls_conn_new(struct tls_ctx *x, const char *host, char *err, si
 			goto oom;
 		t->eng = &t->sc->eng;
 		if (x->key_type == BR_KEYTYPE_RSA)
-			br_ssl_server_init_full_rsa(t->sc, x->chain, x->nchain,
-						    br_skey_decoder_get_rsa(&x->key));
+			profile_server_rsa(t->sc, x->chain, x->nchain, br_skey_decoder_get_rsa(&x->key));
 		else
-			br_ssl_server_init_full_ec(t->sc, x->chain, x->nchain, x->issuer_type,
-						   br_skey_decoder_get_ec(&x->key));
+			profile_server_ec(t->sc, x->chain, x->nchain, x->issuer_type,
+					  br_skey_decoder_get_ec(&x->key));
 		br_ssl_engine_set_buffer(t->eng, t->iobuf, BR_SSL_BUFSIZE_MONO, 0);
 	} else {
 		struct verifier *v;
@@ -819,7 +902,7 @@ struct tls_conn *tls_conn_new(struct tls_ctx *x, const char *host, char *err, si
 		if (!t->cc || !t->v || !t->iobuf)
 			goto oom;
 		t->eng = &t->cc->eng;
-		br_ssl_client_init_full(t->cc, &v->minimal, x->ta, x->nta);
+		profile_client(t->cc, &v->minimal, x->ta, x->nta);
 		v->vtable = &verifier_vtable;
 		v->x = x;
 		snprintf(v->host, sizeof(v->host), "%s", host ? host : "");

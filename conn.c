@@ -80,9 +80,13 @@ static void io_failed(struct conn *c)
 	}
 }
 
+/* Everything that may change what the conn wants from the loop ends here:
+ * the deadline is recomputed and the loop is told to ask again. */
 static void update_deadline(struct conn *c)
 {
 	int64_t d = 0;
+
+	loop_touch(c->loop, &c->src);
 
 #define MIN_D(x) do { if ((x) && (!d || (x) < d)) d = (x); } while (0)
 	/* Now: to be destroyed, a pipelined request to parse, or plaintext
@@ -119,6 +123,7 @@ static struct conn *conn_new(struct loop *l, int fd, enum ws_role role,
 	c->owner = owner;
 	c->src.fd = fd;
 	c->src.want = conn_want;
+	c->src.flags = LOOP_TOUCH;
 	c->src.ready = conn_ready;
 	c->src.arg = c;
 	buf_init(&c->in, CFG_HTTP_MAX_HEADER);
@@ -307,6 +312,7 @@ int conn_send_text(struct conn *c, const char *p, size_t n)
 	}
 	if (!c->in_ready)
 		flush(c);
+	update_deadline(c);
 	return 0;
 }
 

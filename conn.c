@@ -48,8 +48,10 @@ static short conn_want(struct loop_src *s)
 			ev &= ~POLLIN;
 		return ev;
 	}
-	/* While an HTTP answer is pending we read no further requests. */
-	if (!(c->state == CONN_HTTP && c->http_busy))
+	/* Always readable, even while an HTTP answer is pending: a pipelined
+	 * request waits in c->in (bounded), a hang-up is seen at once, and the
+	 * loop does not re-register the socket twice per request. */
+	if (!c->rd_eof)
 		ev |= POLLIN;
 	if (c->out_off < c->out.len)
 		ev |= POLLOUT;
@@ -547,7 +549,13 @@ static void on_readable(struct conn *c)
 		return;
 	}
 	if (r == 0) {
-		if (c->state == CONN_CLOSING)
+		if (c->state == CONN_HTTP && c->http_busy) {
+			/* A client that half-closed after its request still gets
+			 * the answer; then the connection ends. */
+			c->rd_eof = 1;
+			c->http_close = 1;
+			update_deadline(c);
+		} else if (c->state == CONN_CLOSING)
 			conn_abort(c, c->why[0] ? c->why : "closed");
 		else
 			conn_abort(c, "peer closed the connection without a close frame");

@@ -312,8 +312,11 @@ int conn_send_text(struct conn *c, const char *p, size_t n)
 		conn_abort(c, "send queue full: peer is not reading");
 		return -1;
 	}
-	if (!c->in_ready)
-		flush(c);
+	/* Flushed at the end of the loop's round (or of our own ready()):
+	 * commands that many operators send to one agent in the same round
+	 * share one write. */
+	if (!c->in_ready && c->state != CONN_CONNECTING)
+		loop_defer(c->loop, &c->src);
 	update_deadline(c);
 	return 0;
 }

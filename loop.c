@@ -36,6 +36,8 @@ struct loop {
 	int nalways, capalways;
 	unsigned long long *dirty;       /* slot | gen << 32 */
 	int ndirty, capdirty;
+	unsigned long long *deferred;    /* loop_defer, same keys */
+	int ndeferred, capdeferred;
 	int stop;
 	/* signals */
 	struct loop_src sigsrc;
@@ -86,6 +88,7 @@ void loop_free(struct loop *l)
 	free(l->heap);
 	free(l->always);
 	free(l->dirty);
+	free(l->deferred);
 	free(l);
 }
 
@@ -240,6 +243,23 @@ void loop_touch(struct loop *l, struct loop_src *s)
 	l->dirty[l->ndirty++] = key_of(s);
 }
 
+void loop_defer(struct loop *l, struct loop_src *s)
+{
+	int i;
+
+	if (s->slot_ < 0)
+		return;
+	for (i = l->ndeferred - 1; i >= 0 && i >= l->ndeferred - 4; i--)
+		if (l->deferred[i] == key_of(s))
+			return;   /* the common repeat: the same peer again */
+	if (grow((void **)&l->deferred, &l->capdeferred, l->ndeferred + 1,
+		 sizeof(*l->deferred)) < 0) {
+		s->ready(s, POLLOUT);
+		return;
+	}
+	l->deferred[l->ndeferred++] = key_of(s);
+}
+
 int loop_add(struct loop *l, struct loop_src *s)
 {
 	int slot;
@@ -362,6 +382,15 @@ int loop_once(struct loop *l, int max_wait_ms)
 			rev |= POLLIN;
 		dispatch(l, s, rev);
 	}
+	/* Deferred output, now that every event of the round has added its
+	 * share.  A repeat in the list finds nothing left to do. */
+	for (i = 0; i < l->ndeferred; i++) {
+		struct loop_src *s = src_of(l, l->deferred[i]);
+
+		if (s)
+			dispatch(l, s, POLLOUT);
+	}
+	l->ndeferred = 0;
 	now = loop_now();
 	/* Sources whose deadline passed.  A source may set itself a deadline
 	 * that has passed already; it is called once per round. */

@@ -41,6 +41,9 @@ struct loop_src {
 
 /* want() or deadline of s may have changed: ask it before the next wait. */
 void loop_touch(struct loop *l, struct loop_src *s);
+/* Call s->ready(s, POLLOUT) once at the end of this round, before the next
+ * wait: output queued by many events in one round leaves in one write. */
+void loop_defer(struct loop *l, struct loop_src *s);
 
 int64_t loop_now(void);                 /* monotonic milliseconds */
 int64_t loop_now_us(void);              /* monotonic microseconds */

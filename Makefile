@@ -3,10 +3,14 @@
 #   make test       unit tests, integration tests against real peers
 #   make asan       the whole suite under AddressSanitizer + UBSan
 #   make fuzz       build the libFuzzer targets (clang) and run each briefly
-#   make static     static musl binary
+#   make static     ./nestd-static: static musl binary, stripped (BearSSL built
+#                   from Debian's source by tools/bearssl-musl.sh, or BEARSSL_DIR)
+#   make test-static  the integration suite against ./nestd-static
+#   make dist       dist/nestd-VERSION-linux-ARCH and its .sha256, sizes checked
+#   make install    PREFIX=/usr/local DESTDIR=
+#   TLS=auto|1|0    TLS through BearSSL (auto: when /usr/include/bearssl.h exists)
 #   make test-browser  the dashboard in chromium (installs chromium, playwright-core)
 #   make test-install  the one-line installer against http.server and nestd server
-#   make install    PREFIX=/usr/local DESTDIR= (binary, service files, install.sh)
 VERSION  = 0.1.0
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -15,9 +19,35 @@ CFLAGS  ?= -O2 -g
 LDFLAGS ?=
 O       ?= build
 NESTD   ?= ./nestd
+TLS     ?= auto
+BEARSSL_DIR ?=
+ARCH    := $(shell uname -m)
 
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
-CPPFLAGS += -D_GNU_SOURCE -I.
+INCS    ?=
+CPPFLAGS += -D_GNU_SOURCE -I. $(INCS)
+
+# TLS: BearSSL linked statically either way (its .a), so ./nestd runs where
+# libbearssl0 is not installed.  BEARSSL_DIR: a tree with include/ and lib/
+# (build/bearssl-musl, or Alpine's bearssl-dev under /usr).
+ifeq ($(TLS),auto)
+ifneq ($(BEARSSL_DIR),)
+override TLS := 1
+else ifneq ($(wildcard /usr/include/bearssl.h),)
+override TLS := 1
+else
+override TLS := 0
+endif
+endif
+ifeq ($(TLS),1)
+CPPFLAGS += -DNESTD_TLS=1
+ifneq ($(BEARSSL_DIR),)
+CPPFLAGS += -I$(BEARSSL_DIR)/include
+LDLIBS   += $(BEARSSL_DIR)/lib/libbearssl.a
+else
+LDLIBS   += -l:libbearssl.a
+endif
+endif
 ALL_CFLAGS = $(WARN) $(CPPFLAGS) $(CFLAGS)
 
 HDR      := $(wildcard *.h)
@@ -40,6 +70,16 @@ nestd: $(O)/nestd.o $(LIB_OBJ)
 $(O)/%.o: %.c $(HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Only tls.c looks at NESTD_TLS: rebuild it when the choice changes.
+$(O)/tls.o: $(O)/tls.flags
+$(O)/tls.flags: FORCE
+	@mkdir -p $(dir $@)
+	@echo 'TLS=$(TLS) $(CC) $(CPPFLAGS) $(CFLAGS)' | cmp -s - $@ || \
+		echo 'TLS=$(TLS) $(CC) $(CPPFLAGS) $(CFLAGS)' > $@
+
+$(O)/nestd: $(O)/nestd.o $(LIB_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(O)/tools/embed: tools/embed.c
 	@mkdir -p $(dir $@)
@@ -101,6 +141,58 @@ fuzz-bins: $(FUZZ_SRC:fuzz/%.c=$(O)/%)
 $(O)/fuzz_%: fuzz/fuzz_%.c $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
+# The release binary: musl, static, stripped, small (-Os, unused sections
+# dropped).  jsmn is header-only: its header is copied beside the build so
+# musl-gcc never sees glibc's /usr/include.
+STATIC_CFLAGS  = -Os -flto=auto -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
+		 -fcf-protection=none
+STATIC_LDFLAGS = -static -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none
+MUSL_CC ?= musl-gcc
+static: nestd-static
+nestd-static: FORCE
+	@command -v $(MUSL_CC) >/dev/null 2>&1 || sh ./deps.sh static
+	@mkdir -p build/include && cp -f /usr/include/jsmn.h build/include/ 2>/dev/null || \
+		test -f build/include/jsmn.h
+ifeq ($(TLS),0)
+	$(MAKE) O=build/static-notls CC=$(MUSL_CC) TLS=0 BEARSSL_DIR= \
+		CFLAGS="$(STATIC_CFLAGS)" LDFLAGS="$(STATIC_LDFLAGS)" INCS=-I$(CURDIR)/build/include \
+		build/static-notls/nestd
+	cp build/static-notls/nestd $@
+else
+ifeq ($(BEARSSL_DIR),)
+	sh tools/bearssl-musl.sh build
+	$(MAKE) static BEARSSL_DIR=$(CURDIR)/build/bearssl-musl
+else
+	$(MAKE) O=build/static CC=$(MUSL_CC) TLS=1 BEARSSL_DIR=$(BEARSSL_DIR) \
+		CFLAGS="$(STATIC_CFLAGS)" LDFLAGS="$(STATIC_LDFLAGS)" INCS=-I$(CURDIR)/build/include \
+		build/static/nestd
+	cp build/static/nestd $@
+endif
+endif
+
+test-static: static
+	$(MAKE) test NESTD=$(CURDIR)/nestd-static
+
+# dist/: the static TLS binary under its release name (and the unversioned
+# nestd-linux-ARCH that install.sh fetches by default), checksums, and
+# the sizes against the targets (TLS under 400 KiB, without under 150 KiB).
+DIST_NAME = nestd-$(VERSION)-linux-$(ARCH)
+dist:
+	$(MAKE) static TLS=0
+	mv nestd-static build/nestd-static-notls
+	$(MAKE) static TLS=1
+	@mkdir -p dist
+	cp nestd-static dist/$(DIST_NAME)
+	cp nestd-static dist/nestd-linux-$(ARCH)
+	cd dist && sha256sum $(DIST_NAME) > $(DIST_NAME).sha256 && \
+		sha256sum nestd-linux-$(ARCH) > nestd-linux-$(ARCH).sha256
+	@tls=$$(wc -c < dist/$(DIST_NAME)); plain=$$(wc -c < build/nestd-static-notls); \
+	echo "size: static with TLS    $$tls bytes ($$((tls / 1024)) KiB, target < 400 KiB)"; \
+	echo "size: static without TLS $$plain bytes ($$((plain / 1024)) KiB, target < 150 KiB)"; \
+	test $$tls -lt 409600 || echo "dist: WARNING: the TLS binary is OVER its 400 KiB target" >&2; \
+	test $$plain -lt 153600 || echo "dist: WARNING: the binary without TLS is OVER its 150 KiB target" >&2
+	@ls -l dist/$(DIST_NAME) dist/$(DIST_NAME).sha256
+
 # Service files: systemd units where systemd looks for PREFIX's (for
 # /usr/local: /usr/local/lib/systemd/{system,user}), the OpenRC script in
 # SYSCONFDIR/init.d; their ExecStart/command are rewritten to PREFIX/bin.
@@ -139,6 +231,9 @@ test-browser: nestd
 	NESTD=$(NESTD) node --test --test-concurrency=1 test/browser/ui.test.js
 
 clean:
-	rm -rf build nestd
+	rm -rf build nestd nestd-static dist
+
+.PHONY: all test unit deps asan fuzz fuzz-bins install uninstall clean static test-static dist FORCE
+FORCE:
 
 .PHONY: all test unit deps asan fuzz fuzz-bins install uninstall test-install test-browser clean

@@ -29,6 +29,7 @@
 #include "net.h"
 #include "proto.h"
 #include "rnd.h"
+#include "tls.h"
 #include "token.h"
 
 enum {
@@ -70,6 +71,7 @@ static const char agent_usage[] =
 	"                   [--max-output BYTES] [--max-exec N] [--reconnect-min SECONDS]\n"
 	"                   [--reconnect-max SECONDS] [--once] [--systemctl PATH]\n"
 	"                   [--ping-interval SECONDS] [--log-level debug|info|warn|error]\n"
+	"                   [--ca-file FILE] [--pin sha256//BASE64] [--insecure]\n"
 	"\n"
 	"Dials the server, authenticates with a token and answers its commands.\n"
 	"  --server URL        ws://HOST[:PORT]/PATH, wss://... or unix:PATH\n"
@@ -101,7 +103,8 @@ struct agent {
 	char hostname[65];
 	long long rmin_ms, rmax_ms;
 	int once, insecure, ping_ms;
-	char ca_file[1024], pin[128];
+	char ca_file[1024], pin[CFG_TLS_MAX_PINS * 60];
+	struct tls_ctx *tls;           /* wss://: the verification policy */
 	char allow[1024], deny[1024], systemctl[1024], rc_service[1024], rc_status[1024];
 
 	struct conn *c;
@@ -514,6 +517,10 @@ static void dial(struct agent *a)
 		schedule_reconnect(a);
 		return;
 	}
+	if (a->tls && conn_set_tls(a->c, a->tls, a->url.host) < 0) {
+		conn_destroy(a->c, "out of memory");
+		return;
+	}
 	conn_set_ping(a->c, a->ping_ms);
 }
 
@@ -550,10 +557,13 @@ static void schedule_reconnect(struct agent *a)
 	if (a->attempt < 30)
 		a->attempt++;
 	if (a->rejected) {
-		/* Refused: no point knocking soon.  The long wait, still jittered. */
-		delay = a->rmax_ms * 5 / 2 + rand_below(a->rmax_ms * 5 / 2);
-		if (delay < CFG_REJECTED_BACKOFF_MS && a->rmax_ms >= CFG_RECONNECT_MAX_MS)
-			delay = CFG_REJECTED_BACKOFF_MS;
+		/* Refused: no point knocking soon.  The long wait (5 minutes by
+		 * default, 5 x --reconnect-max when that is shorter), jittered over
+		 * its second half so refused agents do not return together. */
+		long long base = a->rmax_ms >= CFG_RECONNECT_MAX_MS ?
+				 CFG_REJECTED_BACKOFF_MS : a->rmax_ms * 5;
+
+		delay = base / 2 + rand_below(base / 2 + 1);
 	} else {
 		delay = rand_below(cap + 1);
 	}
@@ -658,9 +668,19 @@ int agent_main(int argc, char **argv)
 			"--server wants ws://, wss:// or unix:PATH" : err);
 		return 2;
 	}
-	if (a.url.tls) {
+	if (a.url.tls && !tls_available()) {
 		fprintf(stderr, "nestd agent: wss:// needs TLS, which this nestd was built without\n");
 		return 2;
+	}
+	if (a.url.tls) {
+		struct tls_client_opts o = { a.ca_file[0] ? a.ca_file : NULL,
+					     a.pin[0] ? a.pin : NULL, a.insecure };
+
+		a.tls = tls_client_ctx(&o, err, sizeof(err));
+		if (!a.tls) {
+			fprintf(stderr, "nestd agent: %s\n", err);
+			return strncmp(err, "bad --pin", 9) == 0 ? 2 : 1;
+		}
 	}
 	if (a.rmin_ms > a.rmax_ms) {
 		fprintf(stderr, "nestd agent: --reconnect-min is larger than --reconnect-max\n");
@@ -690,6 +710,7 @@ int agent_main(int argc, char **argv)
 		conn_destroy(a.c, "agent shutting down");
 	forget_jobs(&a);
 	agent_cmd_free(a.cmds);
+	tls_ctx_free(a.tls);
 	memset(a.token, 0, sizeof(a.token));
 	loop_free(a.loop);
 	log_info("agent stopped");

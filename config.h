@@ -49,6 +49,11 @@
 #define CFG_SVC_MAX_OUTPUT       (8u << 20)   /* a service tool's output per stream */
 #define CFG_MAX_SVC_RUNNING      8            /* service tools at once */
 
+/* TLS (BearSSL) */
+#define CFG_TLS_MAX_PEM          (4u << 20)   /* a certificate bundle or key file */
+#define CFG_TLS_MAX_EE_CERT      (16u << 10)  /* server certificate kept for --pin */
+#define CFG_TLS_MAX_PINS         8         /* sha256//A;sha256//B... */
+
 /* Tokens */
 #define TOKEN_HEX_LEN            64
 #define TOKEN_SUM_LEN            8

@@ -25,6 +25,12 @@ static char rbuf[READ_CHUNK];
 
 static void conn_ready(struct loop_src *s, short revents);
 
+/* Bytes not yet with the kernel: our queue, or records inside BearSSL. */
+static int out_pending(struct conn *c)
+{
+	return c->out_off < c->out.len || (c->tls && (tls_events(c->tls, 0) & POLLOUT));
+}
+
 static short conn_want(struct loop_src *s)
 {
 	struct conn *c = s->arg;
@@ -34,6 +40,14 @@ static short conn_want(struct loop_src *s)
 		return 0;
 	if (c->state == CONN_CONNECTING)
 		return POLLOUT;
+	if (c->tls) {
+		/* BearSSL decides: it may need to read before it can send (a
+		 * handshake) or send before it can read (its one shared buffer). */
+		ev = tls_events(c->tls, c->out_off < c->out.len);
+		if (c->state == CONN_HTTP && c->http_busy)
+			ev &= ~POLLIN;
+		return ev;
+	}
 	/* While an HTTP answer is pending we read no further requests. */
 	if (!(c->state == CONN_HTTP && c->http_busy))
 		ev |= POLLIN;
@@ -42,12 +56,39 @@ static short conn_want(struct loop_src *s)
 	return ev;
 }
 
+static ssize_t io_read(struct conn *c, void *p, size_t n)
+{
+	return c->tls ? tls_read(c->tls, c->src.fd, p, n) : read(c->src.fd, p, n);
+}
+
+static ssize_t io_write(struct conn *c, const void *p, size_t n)
+{
+	return c->tls ? tls_write(c->tls, c->src.fd, p, n) : write(c->src.fd, p, n);
+}
+
+/* Aborts for a failed read or write (errno set). */
+static void io_failed(struct conn *c)
+{
+	char msg[256];
+
+	if (c->tls && errno == EPROTO) {
+		snprintf(msg, sizeof(msg), "TLS: %.200s", tls_why(c->tls));
+		conn_abort(c, msg);
+	} else {
+		conn_abort(c, errno == EPIPE || errno == ECONNRESET ?
+			   "connection reset by peer" : strerror(errno));
+	}
+}
+
 static void update_deadline(struct conn *c)
 {
 	int64_t d = 0;
 
 #define MIN_D(x) do { if ((x) && (!d || (x) < d)) d = (x); } while (0)
-	if (c->dead || c->reparse) {
+	/* Now: to be destroyed, a pipelined request to parse, or plaintext
+	 * inside BearSSL that poll cannot announce. */
+	if (c->dead || c->reparse ||
+	    (c->tls && !(c->state == CONN_HTTP && c->http_busy) && tls_pending(c->tls))) {
 		c->src.deadline = loop_now();
 		return;
 	}
@@ -129,6 +170,14 @@ struct conn *conn_dial(struct loop *l, int fd, const struct net_url *u,
 	return c;
 }
 
+int conn_set_tls(struct conn *c, struct tls_ctx *x, const char *host)
+{
+	char err[128];
+
+	c->tls = tls_conn_new(x, host, err, sizeof(err));
+	return c->tls ? 0 : -1;
+}
+
 void conn_set_state(struct conn *c, enum conn_state st)
 {
 	c->state = st;
@@ -157,6 +206,12 @@ void conn_set_ping(struct conn *c, int ms)
 void conn_destroy(struct conn *c, const char *why)
 {
 	loop_del(c->loop, &c->src);
+	if (c->tls) {
+		if (c->src.fd >= 0 && tls_handshake_done(c->tls))
+			tls_close_notify(c->tls, c->src.fd);
+		tls_conn_free(c->tls);
+		c->tls = NULL;
+	}
 	if (c->src.fd >= 0)
 		close(c->src.fd);
 	c->src.fd = -1;
@@ -203,18 +258,22 @@ void conn_close(struct conn *c, unsigned code, const char *reason)
 static void flush(struct conn *c)
 {
 	while (c->out_off < c->out.len) {
-		ssize_t w = write(c->src.fd, c->out.p + c->out_off, c->out.len - c->out_off);
+		ssize_t w = io_write(c, c->out.p + c->out_off, c->out.len - c->out_off);
 
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN)
 				break;
-			conn_abort(c, errno == EPIPE || errno == ECONNRESET ?
-				   "connection reset by peer" : strerror(errno));
+			io_failed(c);
 			return;
 		}
 		c->out_off += (size_t)w;
+	}
+	if (c->tls && c->out_off == c->out.len && tls_flush(c->tls, c->src.fd) < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			io_failed(c);
+		return;     /* records still inside BearSSL: not drained yet */
 	}
 	if (c->out_off == c->out.len) {
 		buf_reset(&c->out);
@@ -222,7 +281,14 @@ static void flush(struct conn *c)
 		if (c->state == CONN_CLOSING && c->close_done) {
 			conn_abort(c, c->why[0] ? c->why : "closed");
 		} else if (c->state == CONN_CLOSING && !c->wr_shut) {
-			shutdown(c->src.fd, SHUT_WR);
+			/* Half-close.  Over TLS a WebSocket still waits for the
+			 * peer's close frame, which BearSSL would drop once it
+			 * sent close_notify: there only the HTTP answer ends so. */
+			if (!c->tls || !c->ws_up) {
+				if (c->tls)
+					tls_close_notify(c->tls, c->src.fd);
+				shutdown(c->src.fd, SHUT_WR);
+			}
 			c->wr_shut = 1;
 		}
 	} else if (c->out_off > (1u << 20) && c->out_off > c->out.len / 2) {
@@ -255,7 +321,7 @@ void conn_http_respond(struct conn *c, int status, const char *ctype,
 		       ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
 		       headers ? headers : "") < 0 ||
 	    buf_printf(&c->out, "%s", c->http_close ? "Connection: close\r\n\r\n" : "\r\n") < 0 ||
-	    buf_append(&c->out, body, n) < 0) {
+	    (!c->http_head && buf_append(&c->out, body, n) < 0)) {
 		conn_abort(c, "out of memory");
 		return;
 	}
@@ -346,6 +412,7 @@ static void http_error(struct conn *c, int status, const char *msg)
 	c->state = CONN_HTTP;
 	c->http_busy = 1;
 	c->http_close = 1;
+	c->http_head = 0;
 	conn_http_respond(c, status, "text/plain; charset=utf-8", NULL, msg, strlen(msg));
 	snprintf(c->why, sizeof(c->why), "bad HTTP request: %d %s", status, msg);
 }
@@ -396,6 +463,8 @@ static void handle_request(struct conn *c, int head)
 			return;    /* wait for the rest of the body */
 		}
 		c->http_close = req.minor == 0 || (conn_h && http_has_token(conn_h, "close"));
+		/* HEAD: the same head, Content-Length included, and no body. */
+		c->http_head = req.method.n == 4 && memcmp(req.method.p, "HEAD", 4) == 0;
 		c->state = CONN_HTTP;
 		c->http_busy = 1;
 		c->state_deadline = 0;
@@ -410,6 +479,10 @@ static void on_readable_head(struct conn *c, const char *p, size_t n)
 {
 	int head;
 
+	/* One read may carry the head and a good part of the body: room for
+	 * both (http_parse_request still refuses a head past its own limit). */
+	if (c->role == WS_ROLE_SERVER && c->in.max < CFG_HTTP_MAX_HEADER + c->http_body_max)
+		c->in.max = CFG_HTTP_MAX_HEADER + c->http_body_max;
 	if (n && buf_append(&c->in, p, n) < 0) {
 		if (c->role == WS_ROLE_SERVER)
 			http_error(c, 431, "request head too large\n");
@@ -460,11 +533,11 @@ static void on_readable(struct conn *c)
 	ssize_t r;
 
 	do
-		r = read(c->src.fd, rbuf, sizeof(rbuf));
+		r = io_read(c, rbuf, sizeof(rbuf));
 	while (r < 0 && errno == EINTR);
 	if (r < 0) {
 		if (errno != EAGAIN)
-			conn_abort(c, errno == ECONNRESET ? "connection reset by peer" : strerror(errno));
+			io_failed(c);
 		return;
 	}
 	if (r == 0) {
@@ -510,7 +583,9 @@ static void on_deadline(struct conn *c)
 			conn_abort(c, "connect timed out");
 			break;
 		case CONN_HANDSHAKE:
-			if (c->role == WS_ROLE_SERVER && c->in.len == 0 && !c->out.len) {
+			if (c->tls && !tls_handshake_done(c->tls)) {
+				conn_abort(c, "TLS handshake timed out");
+			} else if (c->role == WS_ROLE_SERVER && c->in.len == 0 && !c->out.len) {
 				conn_abort(c, "no request within the handshake timeout");
 			} else if (c->role == WS_ROLE_SERVER) {
 				http_error(c, 408, "request timeout\n");
@@ -562,17 +637,24 @@ static void conn_ready(struct loop_src *s, short revents)
 			c->last_rx = loop_now();
 		}
 	}
-	if (!c->dead && c->state != CONN_CONNECTING && (revents & (POLLIN | POLLHUP | POLLERR)))
+	if (!c->dead && c->state != CONN_CONNECTING &&
+	    ((revents & (POLLIN | POLLHUP | POLLERR)) || (c->tls && tls_pending(c->tls) &&
+							 !(c->state == CONN_HTTP && c->http_busy)))) {
 		on_readable(c);
+		/* BearSSL may hold decrypted bytes that poll cannot see. */
+		while (!c->dead && c->tls && tls_pending(c->tls) &&
+		       !(c->state == CONN_HTTP && c->http_busy))
+			on_readable(c);
+	}
 	if (!c->dead && c->reparse && c->state == CONN_HANDSHAKE) {
 		c->reparse = 0;
 		on_readable_head(c, NULL, 0);
 	} else if (!c->dead && revents == 0) {
 		on_deadline(c);
 	}
-	if (!c->dead && c->state != CONN_CONNECTING && c->out_off < c->out.len)
+	if (!c->dead && c->state != CONN_CONNECTING && out_pending(c))
 		flush(c);
-	if (!c->dead && c->close_done && c->out_off == c->out.len)
+	if (!c->dead && c->close_done && !out_pending(c))
 		conn_abort(c, c->why[0] ? c->why : "closed");
 	c->in_ready = 0;
 	if (c->dead) {

@@ -12,6 +12,9 @@
  *   CLOSING     close frame (or HTTP response) queued: flush, wait for the
  *               peer briefly, then close the socket
  *
+ * TLS sits between the socket and the engines: with c->tls set, bytes go
+ * through tls_read/tls_write and poll is asked what BearSSL wants.
+ *
  * A conn never frees itself in the middle of a callback: conn_abort and
  * conn_close only mark it; the loop destroys it at a safe point and then
  * calls ops->on_close exactly once. */
@@ -24,6 +27,7 @@
 #include "http.h"
 #include "loop.h"
 #include "net.h"
+#include "tls.h"
 #include "ws.h"
 
 enum conn_state { CONN_CONNECTING, CONN_HANDSHAKE, CONN_HTTP, CONN_AUTH, CONN_OPEN, CONN_CLOSING };
@@ -58,6 +62,7 @@ struct conn {
 	struct buf out;           /* bytes for the kernel */
 	size_t out_off;           /* bytes of out already written */
 	struct ws ws;
+	struct tls_conn *tls;     /* NULL: plain socket */
 	char ws_key[25];          /* client: our Sec-WebSocket-Key */
 	size_t http_body_max;
 
@@ -73,6 +78,7 @@ struct conn {
 	unsigned ws_up:1;         /* WebSocket framing in use */
 	unsigned close_done:1;    /* both close frames exchanged */
 	unsigned reparse:1;       /* c->in holds a pipelined request */
+	unsigned http_head:1;     /* answering a HEAD request: no body */
 	unsigned http_busy:1;     /* a request is being answered */
 	unsigned http_close:1;    /* close after this response */
 	char why[256];
@@ -85,6 +91,10 @@ struct conn *conn_accept(struct loop *l, int fd, const char *peer,
 struct conn *conn_dial(struct loop *l, int fd, const struct net_url *u,
 		       const struct conn_ops *ops, void *owner);
 
+/* Speak TLS on this connection (right after conn_accept / conn_dial,
+ * before any byte moved).  host: the server's name for a client.  -1 on
+ * out of memory (the caller then destroys the conn). */
+int  conn_set_tls(struct conn *c, struct tls_ctx *x, const char *host);
 void conn_set_state(struct conn *c, enum conn_state st);
 void conn_set_timer(struct conn *c, int64_t at);         /* 0 cancels */
 void conn_set_max_message(struct conn *c, size_t max);

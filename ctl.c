@@ -78,7 +78,7 @@ struct ctl {
 	double timeout;          /* exec_command's own timeout, 0: agent default */
 	long long wait_ms;
 	struct tls_client_opts tls;
-	char ca_file[1024], pin[128];
+	char ca_file[1024], pin[CFG_TLS_MAX_PINS * 60];
 };
 
 static int ctl_set(void *ctx, int id, const char *v, int from_file, char *err, size_t errlen)

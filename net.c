@@ -84,9 +84,16 @@ int net_parse_addr(const char *s, struct net_addr *a, char *err, size_t errlen)
 		return 0;
 	}
 	a->kind = NET_TCP;
+	if (strncmp(s, "tls:", 4) == 0) {
+		a->tls = 1;
+		if (split_hostport(s + 4, strlen(s + 4), a->host, sizeof(a->host), a->port,
+				   sizeof(a->port), NULL) < 0)
+			return fail(err, errlen, "bad address '%s': want tls:HOST:PORT or tls:[IPV6]:PORT%s", s, "");
+		return 0;
+	}
 	if (split_hostport(s, strlen(s), a->host, sizeof(a->host), a->port,
 			   sizeof(a->port), NULL) < 0)
-		return fail(err, errlen, "bad address '%s': want HOST:PORT, [IPV6]:PORT or unix:PATH%s", s, "");
+		return fail(err, errlen, "bad address '%s': want HOST:PORT, [IPV6]:PORT, tls:HOST:PORT or unix:PATH%s", s, "");
 	return 0;
 }
 
@@ -334,6 +341,25 @@ int net_connect_result(int fd, char *err, size_t errlen)
 	if (e) {
 		snprintf(err, errlen, "%s", strerror(e));
 		return -1;
+	}
+	return 0;
+}
+
+int net_is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1) {
+		static const unsigned char lo[16] = { [15] = 1 };
+		static const unsigned char v4map[12] = { [10] = 0xff, [11] = 0xff };
+
+		return !memcmp(a6.s6_addr, lo, 16) ||
+		       (!memcmp(a6.s6_addr, v4map, 12) && a6.s6_addr[12] == 127);
 	}
 	return 0;
 }

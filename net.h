@@ -15,6 +15,7 @@ struct net_addr {
 	char host[256];      /* without brackets */
 	char port[8];
 	char path[108];      /* unix socket path */
+	int tls;             /* "tls:HOST:PORT": TLS forced on this listener */
 };
 
 struct net_url {
@@ -26,7 +27,7 @@ struct net_url {
 	int tls;
 };
 
-/* "HOST:PORT", "[V6]:PORT", "unix:PATH" */
+/* "HOST:PORT", "[V6]:PORT", "unix:PATH", "tls:HOST:PORT" */
 int net_parse_addr(const char *s, struct net_addr *a, char *err, size_t errlen);
 /* "ws://HOST[:PORT][/PATH]", "wss://", "http://", "https://", "unix:PATH" */
 int net_parse_url(const char *s, struct net_url *u, char *err, size_t errlen);
@@ -42,6 +43,8 @@ int net_accept(int lfd, char *peer, size_t peerlen);
  * net_connect_result() says whether it worked. */
 int net_connect(const struct net_url *u, char *err, size_t errlen);
 int net_connect_result(int fd, char *err, size_t errlen);
+/* 1 for 127.0.0.0/8, ::1, ::ffff:127.x and "localhost". */
+int net_is_loopback(const char *host);
 /* Writes the descriptor's peer address as text. */
 void net_peer_name(int fd, char *out, size_t n);
 

@@ -28,6 +28,7 @@
 #include "net.h"
 #include "proto.h"
 #include "server_int.h"
+#include "tls.h"
 #include "token.h"
 
 enum {
@@ -65,8 +66,11 @@ static const char server_usage[] =
 	"                    [--log-level debug|info|warn|error]\n"
 	"\n"
 	"Accepts agents over WebSocket and checks their tokens.\n"
-	"  --listen ADDR          HOST:PORT, [IPV6]:PORT or unix:PATH; repeatable\n"
-	"                         (default " CFG_DEFAULT_LISTEN ")\n"
+	"  --listen ADDR          HOST:PORT, [IPV6]:PORT, tls:HOST:PORT or unix:PATH;\n"
+	"                         repeatable (default " CFG_DEFAULT_LISTEN ")\n"
+	"  --tls-cert FILE        PEM certificate chain; with --tls-key FILE (RSA or EC),\n"
+	"                         every TCP listener not on loopback serves wss:// and\n"
+	"                         https://; tls:HOST:PORT forces TLS on any TCP listener\n"
 	"  --state-dir DIR        where the token file lives (default /var/lib/nestd for\n"
 	"                         root, ~/.local/state/nestd otherwise)\n"
 	"  --tokens FILE          the token file (default STATE-DIR/tokens)\n"
@@ -486,6 +490,9 @@ static const struct conn_ops server_conn_ops = {
 	.on_close = on_close,
 };
 
+/* A conn dropped before it became a peer. */
+static const struct conn_ops dropped_ops = { .on_close = NULL };
+
 static void listener_ready(struct loop_src *src, short revents)
 {
 	struct server *s = src->arg;
@@ -515,6 +522,13 @@ static void listener_ready(struct loop_src *src, short revents)
 		p->srv = s;
 		p->c = conn_accept(s->loop, fd, peer, &server_conn_ops, p);
 		if (!p->c) {
+			free(p);
+			continue;
+		}
+		if (s->ls_tls[src - s->ls] && conn_set_tls(p->c, s->tls, NULL) < 0) {
+			p->c->owner = NULL;
+			p->c->ops = &dropped_ops;
+			conn_destroy(p->c, "out of memory");
 			free(p);
 			continue;
 		}
@@ -625,8 +639,36 @@ int server_main(int argc, char **argv)
 		free(s);
 		return 2;
 	}
+	if (!s->tls_cert[0] != !s->tls_key[0]) {
+		fprintf(stderr, "nestd server: --tls-cert and --tls-key go together\n");
+		free(s);
+		return 2;
+	}
 	if (s->nlisten == 0)
 		net_parse_addr(CFG_DEFAULT_LISTEN, &s->listen[s->nlisten++], err, sizeof(err));
+	/* Which listeners speak TLS: with a certificate, every TCP listener
+	 * that is not on loopback; "tls:" forces it.  Unix sockets and
+	 * loopback stay plain (local reverse proxies, tests, the CLI). */
+	for (i = 0; i < s->nlisten; i++) {
+		const struct net_addr *a = &s->listen[i];
+
+		if (a->tls && !s->tls_cert[0]) {
+			fprintf(stderr, "nestd server: --listen tls:%s:%s needs --tls-cert and --tls-key\n",
+				a->host, a->port);
+			free(s);
+			return 2;
+		}
+		s->ls_tls[i] = a->kind == NET_TCP && s->tls_cert[0] &&
+			       (a->tls || !net_is_loopback(a->host));
+	}
+	if (s->tls_cert[0]) {
+		s->tls = tls_server_ctx(s->tls_cert, s->tls_key, err, sizeof(err));
+		if (!s->tls) {
+			fprintf(stderr, "nestd server: TLS: %s\n", err);
+			free(s);
+			return 1;
+		}
+	}
 	if (!s->state_dir[0])
 		token_default_state_dir(s->state_dir, sizeof(s->state_dir));
 	if (!s->tokens_path[0])
@@ -661,9 +703,9 @@ int server_main(int argc, char **argv)
 		if (s->listen[i].kind == NET_UNIX)
 			log_info("listening on unix:%s", s->listen[i].path);
 		else
-			log_info("listening on %s%s%s:%s", strchr(s->listen[i].host, ':') ? "[" : "",
+			log_info("listening on %s%s%s:%s%s", strchr(s->listen[i].host, ':') ? "[" : "",
 				 s->listen[i].host, strchr(s->listen[i].host, ':') ? "]" : "",
-				 s->listen[i].port);
+				 s->listen[i].port, s->ls_tls[i] ? " (TLS)" : "");
 	}
 	log_info("nestd %s server ready: %d tokens, accepting agent versions %s",
 		 NESTD_VERSION, s->db.n, s->accept_versions);
@@ -687,6 +729,7 @@ int server_main(int argc, char **argv)
 		if (s->listen[i].kind == NET_UNIX)
 			unlink(s->listen[i].path);
 	server_api_free(s);
+	tls_ctx_free(s->tls);
 	log_info("server stopped");
 	token_db_free(&s->db);
 	buf_free(&s->scratch);

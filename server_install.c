@@ -459,8 +459,8 @@ int server_install_route(struct server *s, struct conn *c, const struct http_req
 
 	if (!span_is(path, "/install.sh") && !is_dist)
 		return 0;
-	if (!span_is(&req->method, "GET")) {
-		conn_http_respond(c, 405, "text/plain; charset=utf-8", "Allow: GET\r\n",
+	if (!span_is(&req->method, "GET") && !span_is(&req->method, "HEAD")) {
+		conn_http_respond(c, 405, "text/plain; charset=utf-8", "Allow: GET, HEAD\r\n",
 				  "method not allowed\n", 19);
 		return 1;
 	}

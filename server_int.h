@@ -44,7 +44,9 @@ struct peer {
 struct server {
 	struct loop *loop;
 	struct loop_src ls[MAX_LISTENERS];
+	int ls_tls[MAX_LISTENERS];   /* this listener speaks TLS */
 	int nls;
+	struct tls_ctx *tls;         /* --tls-cert/--tls-key, loaded; or NULL */
 	struct net_addr listen[MAX_LISTENERS];
 	int nlisten, listen_from_flags;
 	char state_dir[4096];

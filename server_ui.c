@@ -48,9 +48,9 @@ int server_ui_route(struct server *s, struct conn *c, const struct http_req *req
 	for (i = 0; i < sizeof(ui_routes) / sizeof(ui_routes[0]); i++) {
 		if (!path_is(path, ui_routes[i].path))
 			continue;
-		if (!path_is(&req->method, "GET")) {
+		if (!path_is(&req->method, "GET") && !path_is(&req->method, "HEAD")) {
 			conn_http_respond(c, 405, "text/plain; charset=utf-8",
-					  "Allow: GET\r\n" UI_HEADERS, "method not allowed\n", 19);
+					  "Allow: GET, HEAD\r\n" UI_HEADERS, "method not allowed\n", 19);
 			return 1;
 		}
 		f = embed_find(ui_files, ui_routes[i].file, strlen(ui_routes[i].file));

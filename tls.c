@@ -1,18 +1,1273 @@
-/* tls.c - TLS entry points (see tls.h).  This build has no TLS: plain
- * socket I/O only, and a clear refusal for anything that needs TLS. */
+/* tls.c - TLS entry points (see tls.h): BearSSL's engines pumped over
+ * non-blocking sockets, certificate and key loading, and the client's
+ * verification policy (CA chain and host name, --pin, --insecure).
+ *
+ * TLS 1.2 only (BearSSL has no 1.3).  Verification is br_x509_minimal,
+ * wrapped in a small br_x509_class (struct verifier) that also keeps the
+ * server's own certificate: its DER gives the SubjectPublicKeyInfo for
+ * --pin (RFC 7469 / curl --pinnedpubkey form) and its iPAddress names
+ * (RFC 5280 4.2.1.6) when the server is dialled by IP, which BearSSL does
+ * not check itself.
+ *
+ * Without NESTD_TLS only plain-socket I/O remains, and a clear refusal. */
 #include "tls.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "loop.h"
 
+#if NESTD_TLS
+#include <arpa/inet.h>
+#include <bearssl.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "base64.h"
+#include "config.h"
+#include "log.h"
+#include "rnd.h"
+#include "sha256.h"
+
+/* ------------------------------------------------------------------ */
+/* Contexts */
+
+struct tls_ctx {
+	int server;
+	/* client */
+	br_x509_trust_anchor *ta;
+	size_t nta;
+	int insecure;
+	int npins;
+	unsigned char pins[CFG_TLS_MAX_PINS][32];
+	/* server */
+	br_x509_certificate *chain;
+	size_t nchain;
+	br_skey_decoder_context key;    /* holds the private key's bytes */
+	int key_type;                   /* BR_KEYTYPE_RSA or BR_KEYTYPE_EC */
+	unsigned issuer_type;           /* key type of the certificate's signer */
+};
+
+/* The client's certificate policy, in front of br_x509_minimal. */
+struct verifier {
+	const br_x509_class *vtable;     /* first: BearSSL calls through it */
+	br_x509_minimal_context minimal;
+	br_x509_decoder_context dec;     /* the server's certificate, for its key */
+	const struct tls_ctx *x;
+	int depth;
+	unsigned chain_err;              /* br_x509_minimal's verdict */
+	int accepted_by;                 /* 0: the chain, 1: the pin, 2: --insecure */
+	char why[200];                   /* our own refusal, if any */
+	unsigned char ip[16];            /* the server was dialled by this address */
+	size_t iplen;
+	char host[256];
+	size_t ee_len;
+	int ee_over;
+	unsigned char ee[CFG_TLS_MAX_EE_CERT];
+};
+
+struct tls_conn {
+	struct tls_ctx *x;
+	int own_ctx;
+	br_ssl_engine_context *eng;
+	br_ssl_client_context *cc;
+	br_ssl_server_context *sc;
+	struct verifier *v;
+	unsigned char *iobuf;
+	int hs_done, eof;
+	char why[256];
+};
+
+int tls_available(void)
+{
+	return 1;
+}
+
+/* A growing byte string, for the PEM and X.509 decoders' callbacks. */
+struct blob {
+	unsigned char *p;
+	size_t n, cap;
+	int oom;
+};
+
+static void blob_add(void *ctx, const void *d, size_t n)
+{
+	struct blob *b = ctx;
+
+	if (b->oom)
+		return;
+	if (b->n + n > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 1024;
+		unsigned char *q;
+
+		while (cap < b->n + n)
+			cap *= 2;
+		q = realloc(b->p, cap);
+		if (!q) {
+			b->oom = 1;
+			return;
+		}
+		b->p = q;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, d, n);
+	b->n += n;
+}
+
+static int read_file(const char *path, struct blob *b, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	memset(b, 0, sizeof(*b));
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)CFG_TLS_MAX_PEM) {
+		snprintf(err, errlen, "%s: not a regular file of at most %u bytes", path,
+			 CFG_TLS_MAX_PEM);
+		close(fd);
+		return -1;
+	}
+	for (;;) {
+		char chunk[8192];
+		ssize_t r = read(fd, chunk, sizeof(chunk));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+			break;
+		}
+		if (r == 0) {
+			close(fd);
+			if (b->oom) {
+				snprintf(err, errlen, "%s: out of memory", path);
+				return -1;
+			}
+			return 0;
+		}
+		if (b->n + (size_t)r > CFG_TLS_MAX_PEM) {
+			snprintf(err, errlen, "%s: larger than %u bytes", path, CFG_TLS_MAX_PEM);
+			break;
+		}
+		blob_add(b, chunk, (size_t)r);
+	}
+	close(fd);
+	free(b->p);
+	b->p = NULL;
+	return -1;
+}
+
+/* Calls each(name, der, len, arg) for every PEM object of the file; the
+ * callback returns -1 to stop with its own message in err.  Returns the
+ * number of objects, or -1. */
+static int pem_each(const char *path,
+		    int (*each)(const char *name, const unsigned char *der, size_t len,
+				void *arg, char *err, size_t errlen),
+		    void *arg, char *err, size_t errlen)
+{
+	br_pem_decoder_context pc;
+	struct blob file, obj;
+	char name[128] = "";
+	const unsigned char *p;
+	size_t n;
+	int inobj = 0, count = 0, rc = -1, fed_nl = 0;
+
+	if (read_file(path, &file, err, errlen) < 0)
+		return -1;
+	memset(&obj, 0, sizeof(obj));
+	br_pem_decoder_init(&pc);
+	p = file.p;
+	n = file.n;
+	/* A final newline lets the decoder see a last line that has none. */
+	while (n > 0 || !fed_nl) {
+		size_t used;
+		int ev;
+
+		if (n == 0) {
+			p = (const unsigned char *)"\n";
+			n = 1;
+			fed_nl = 1;
+		}
+		used = br_pem_decoder_push(&pc, p, n);
+		p += used;
+		n -= used;
+		ev = br_pem_decoder_event(&pc);
+		if (ev == BR_PEM_BEGIN_OBJ) {
+			snprintf(name, sizeof(name), "%s", br_pem_decoder_name(&pc));
+			obj.n = 0;
+			br_pem_decoder_setdest(&pc, blob_add, &obj);
+			inobj = 1;
+		} else if (ev == BR_PEM_END_OBJ) {
+			inobj = 0;
+			if (obj.oom) {
+				snprintf(err, errlen, "%s: out of memory", path);
+				goto out;
+			}
+			if (each(name, obj.p, obj.n, arg, err, errlen) < 0)
+				goto out;
+			count++;
+		} else if (ev == BR_PEM_ERROR) {
+			snprintf(err, errlen, "%s: cannot parse: not valid PEM", path);
+			goto out;
+		}
+	}
+	if (inobj) {
+		snprintf(err, errlen, "%s: cannot parse: PEM object not terminated", path);
+		goto out;
+	}
+	rc = count;
+out:
+	if (obj.p)
+		memset(obj.p, 0, obj.cap);
+	free(obj.p);
+	memset(file.p, 0, file.n);
+	free(file.p);
+	return rc;
+}
+
+static void *memdup(const void *p, size_t n)
+{
+	void *q = malloc(n ? n : 1);
+
+	if (q && n)
+		memcpy(q, p, n);
+	return q;
+}
+
+/* Copies the key of a decoded certificate into ta (which then owns it). */
+static int copy_pkey(const br_x509_pkey *pk, br_x509_pkey *out)
+{
+	*out = *pk;
+	if (pk->key_type == BR_KEYTYPE_RSA) {
+		out->key.rsa.n = memdup(pk->key.rsa.n, pk->key.rsa.nlen);
+		out->key.rsa.e = memdup(pk->key.rsa.e, pk->key.rsa.elen);
+		return out->key.rsa.n && out->key.rsa.e ? 0 : -1;
+	}
+	if (pk->key_type == BR_KEYTYPE_EC) {
+		out->key.ec.q = memdup(pk->key.ec.q, pk->key.ec.qlen);
+		return out->key.ec.q ? 0 : -1;
+	}
+	return -1;
+}
+
+static void free_ta(br_x509_trust_anchor *ta)
+{
+	free(ta->dn.data);
+	if (ta->pkey.key_type == BR_KEYTYPE_RSA) {
+		free(ta->pkey.key.rsa.n);
+		free(ta->pkey.key.rsa.e);
+	} else if (ta->pkey.key_type == BR_KEYTYPE_EC) {
+		free(ta->pkey.key.ec.q);
+	}
+}
+
+struct ta_list {
+	br_x509_trust_anchor *ta;
+	size_t n, cap;
+	int skipped;
+};
+
+static int add_anchor(const char *name, const unsigned char *der, size_t len, void *arg,
+		      char *err, size_t errlen)
+{
+	struct ta_list *l = arg;
+	br_x509_decoder_context dc;
+	struct blob dn;
+	const br_x509_pkey *pk;
+	br_x509_trust_anchor ta;
+
+	if (strcmp(name, "CERTIFICATE") && strcmp(name, "X509 CERTIFICATE") &&
+	    strcmp(name, "TRUSTED CERTIFICATE"))
+		return 0;
+	memset(&dn, 0, sizeof(dn));
+	br_x509_decoder_init(&dc, blob_add, &dn);
+	br_x509_decoder_push(&dc, der, len);
+	pk = br_x509_decoder_get_pkey(&dc);
+	if (!pk || dn.oom) {
+		/* A key type BearSSL does not know (Ed25519...): not ours to judge. */
+		free(dn.p);
+		l->skipped++;
+		return 0;
+	}
+	memset(&ta, 0, sizeof(ta));
+	ta.dn.data = dn.p;
+	ta.dn.len = dn.n;
+	ta.flags = br_x509_decoder_isCA(&dc) ? BR_X509_TA_CA : 0;
+	if (copy_pkey(pk, &ta.pkey) < 0)
+		goto oom;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		br_x509_trust_anchor *q = realloc(l->ta, cap * sizeof(*q));
+
+		if (!q)
+			goto oom;
+		l->ta = q;
+		l->cap = cap;
+	}
+	l->ta[l->n++] = ta;
+	return 0;
+oom:
+	free_ta(&ta);
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+/* "sha256//BASE64[;sha256//BASE64...]" */
+static int parse_pins(struct tls_ctx *x, const char *s, char *err, size_t errlen)
+{
+	while (*s) {
+		const char *end = strchr(s, ';');
+		size_t len = end ? (size_t)(end - s) : strlen(s);
+		unsigned char h[40];
+
+		if (len < 8 || strncmp(s, "sha256//", 8) != 0 || x->npins == CFG_TLS_MAX_PINS ||
+		    base64_decode(s + 8, len - 8, h, sizeof(h)) != 32) {
+			snprintf(err, errlen, "bad --pin '%.*s': want sha256//BASE64 (the SHA-256 of "
+				 "the server's public key, 44 characters of base64)", (int)len, s);
+			return -1;
+		}
+		memcpy(x->pins[x->npins++], h, 32);
+		s += len;
+		if (*s == ';')
+			s++;
+	}
+	if (!x->npins) {
+		snprintf(err, errlen, "bad --pin: empty");
+		return -1;
+	}
+	return 0;
+}
+
+struct tls_ctx *tls_client_ctx(const struct tls_client_opts *o, char *err, size_t errlen)
+{
+	struct tls_ctx *x = calloc(1, sizeof(*x));
+	struct ta_list l;
+	const char *file = o->ca_file ? o->ca_file : TLS_DEFAULT_CA_FILE;
+
+	if (!x) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	x->insecure = o->insecure;
+	if (o->pin && *o->pin && parse_pins(x, o->pin, err, errlen) < 0)
+		goto fail;
+	/* A pin (or --insecure) needs no CA: read the system's bundle only
+	 * when it decides, so a pinned agent works where none is installed. */
+	if ((x->npins || x->insecure) && !o->ca_file)
+		return x;
+	memset(&l, 0, sizeof(l));
+	if (pem_each(file, add_anchor, &l, err, errlen) < 0) {
+		x->ta = l.ta;
+		x->nta = l.n;
+		goto fail;
+	}
+	x->ta = l.ta;
+	x->nta = l.n;
+	if (!x->nta) {
+		snprintf(err, errlen, "%s: no usable CA certificate", file);
+		goto fail;
+	}
+	return x;
+fail:
+	tls_ctx_free(x);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* A little DER, for what BearSSL's decoder does not hand out. */
+
+/* One TLV at p[0..n): its tag, header length and content length. */
+static int der_tlv(const unsigned char *p, size_t n, unsigned *tag, size_t *hl, size_t *cl)
+{
+	size_t i = 2, len;
+
+	if (n < 2 || (p[0] & 0x1f) == 0x1f)
+		return -1;
+	*tag = p[0];
+	len = p[1];
+	if (len & 0x80) {
+		unsigned k = len & 0x7f;
+
+		if (k == 0 || k > 3 || n < 2 + k)
+			return -1;
+		for (len = 0; k; k--)
+			len = (len << 8) | p[i++];
+	}
+	if (len > n - i)
+		return -1;
+	*hl = i;
+	*cl = len;
+	return 0;
+}
+
+/* The TBSCertificate's fields after the version: serial, signature,
+ * issuer, validity, subject, subjectPublicKeyInfo, then optional [1] [2] [3]
+ * (RFC 5280 4.1).  Finds the SPKI (whole TLV) and the [3] extensions. */
+static int der_cert_parts(const unsigned char *der, size_t n,
+			  const unsigned char **spki, size_t *spki_len,
+			  const unsigned char **ext, size_t *ext_len)
+{
+	unsigned tag;
+	size_t hl, cl, i = 0;
+	const unsigned char *t;
+	size_t tn;
+	int field = 0;
+
+	*ext = NULL;
+	*ext_len = 0;
+	if (der_tlv(der, n, &tag, &hl, &cl) < 0 || tag != 0x30)
+		return -1;
+	t = der + hl;
+	if (der_tlv(t, cl, &tag, &hl, &cl) < 0 || tag != 0x30)
+		return -1;
+	t += hl;
+	tn = cl;
+	while (i < tn) {
+		if (der_tlv(t + i, tn - i, &tag, &hl, &cl) < 0)
+			return -1;
+		if (field == 0 && tag == 0xa0) {
+			i += hl + cl;
+			continue;
+		}
+		if (field == 5) {
+			if (tag != 0x30)
+				return -1;
+			*spki = t + i;
+			*spki_len = hl + cl;
+		} else if (field > 5 && tag == 0xa3) {
+			*ext = t + i + hl;
+			*ext_len = cl;
+		}
+		field++;
+		i += hl + cl;
+	}
+	return field > 5 ? 0 : -1;
+}
+
+/* Does the subjectAltName extension list this IP address? */
+static int der_has_ip(const unsigned char *ext, size_t n, const unsigned char *ip, size_t iplen)
+{
+	static const unsigned char san_oid[] = { 0x06, 0x03, 0x55, 0x1d, 0x11 };
+	unsigned tag;
+	size_t hl, cl, i = 0;
+
+	if (!ext || der_tlv(ext, n, &tag, &hl, &cl) < 0 || tag != 0x30)
+		return 0;
+	ext += hl;
+	n = cl;
+	while (i < n) {
+		const unsigned char *e;
+		size_t en, j;
+
+		if (der_tlv(ext + i, n - i, &tag, &hl, &cl) < 0)
+			return 0;
+		e = ext + i + hl;
+		en = cl;
+		i += hl + cl;
+		if (en < sizeof(san_oid) || memcmp(e, san_oid, sizeof(san_oid)) != 0)
+			continue;
+		j = sizeof(san_oid);
+		while (j < en) {        /* critical BOOLEAN, then the OCTET STRING */
+			if (der_tlv(e + j, en - j, &tag, &hl, &cl) < 0)
+				return 0;
+			if (tag == 0x04) {
+				const unsigned char *g = e + j + hl;
+				size_t gn = cl, k = 0;
+
+				if (der_tlv(g, gn, &tag, &hl, &cl) < 0 || tag != 0x30)
+					return 0;
+				g += hl;
+				gn = cl;
+				while (k < gn) {
+					if (der_tlv(g + k, gn - k, &tag, &hl, &cl) < 0)
+						return 0;
+					if (tag == 0x87 && cl == iplen && !memcmp(g + k + hl, ip, iplen))
+						return 1;
+					k += hl + cl;
+				}
+				return 0;
+			}
+			j += hl + cl;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The client's verifier */
+
+static struct verifier *V(const br_x509_class **ctx)
+{
+	return (struct verifier *)(void *)ctx;
+}
+
+static void v_start_chain(const br_x509_class **ctx, const char *server_name)
+{
+	struct verifier *v = V(ctx);
+
+	v->depth = 0;
+	v->ee_len = 0;
+	v->ee_over = 0;
+	v->chain_err = 0;
+	v->accepted_by = 0;
+	v->why[0] = '\0';
+	v->minimal.vtable->start_chain(&v->minimal.vtable, server_name);
+}
+
+static void v_start_cert(const br_x509_class **ctx, uint32_t length)
+{
+	struct verifier *v = V(ctx);
+
+	if (v->depth == 0) {
+		br_x509_decoder_init(&v->dec, NULL, NULL);
+		v->ee_over = length > sizeof(v->ee);
+	}
+	v->minimal.vtable->start_cert(&v->minimal.vtable, length);
+}
+
+static void v_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
+{
+	struct verifier *v = V(ctx);
+
+	if (v->depth == 0) {
+		br_x509_decoder_push(&v->dec, buf, len);
+		if (!v->ee_over && len <= sizeof(v->ee) - v->ee_len) {
+			memcpy(v->ee + v->ee_len, buf, len);
+			v->ee_len += len;
+		} else {
+			v->ee_over = 1;
+		}
+	}
+	v->minimal.vtable->append(&v->minimal.vtable, buf, len);
+}
+
+static void v_end_cert(const br_x509_class **ctx)
+{
+	struct verifier *v = V(ctx);
+
+	v->minimal.vtable->end_cert(&v->minimal.vtable);
+	v->depth++;
+}
+
+static int pin_matches(struct verifier *v)
+{
+	const unsigned char *spki, *ext;
+	size_t spki_len, ext_len;
+	unsigned char h[32];
+	char b64[BASE64_LEN(32) + 1];
+	int i;
+
+	if (v->ee_over || der_cert_parts(v->ee, v->ee_len, &spki, &spki_len, &ext, &ext_len) < 0) {
+		snprintf(v->why, sizeof(v->why), "cannot read the server certificate's public key "
+			 "to check --pin");
+		return 0;
+	}
+	sha256(spki, spki_len, h);
+	for (i = 0; i < v->x->npins; i++)
+		if (!memcmp(h, v->x->pins[i], 32))
+			return 1;
+	b64[base64_encode(h, 32, b64)] = '\0';
+	snprintf(v->why, sizeof(v->why), "server public key does not match --pin "
+		 "(the server's is sha256//%s)", b64);
+	return 0;
+}
+
+static unsigned v_end_chain(const br_x509_class **ctx)
+{
+	struct verifier *v = V(ctx);
+	unsigned err = v->minimal.vtable->end_chain(&v->minimal.vtable);
+
+	if (err == 0 && v->iplen) {
+		const unsigned char *spki, *ext;
+		size_t spki_len, ext_len;
+
+		if (v->ee_over ||
+		    der_cert_parts(v->ee, v->ee_len, &spki, &spki_len, &ext, &ext_len) < 0 ||
+		    !der_has_ip(ext, ext_len, v->ip, v->iplen))
+			err = BR_ERR_X509_BAD_SERVER_NAME;
+	}
+	v->chain_err = err;
+	if (v->x->insecure) {
+		v->accepted_by = 2;
+		return br_x509_decoder_get_pkey(&v->dec) ? 0 : BR_ERR_X509_UNSUPPORTED;
+	}
+	if (v->x->npins) {
+		if (!br_x509_decoder_get_pkey(&v->dec) || !pin_matches(v))
+			return BR_ERR_X509_NOT_TRUSTED;
+		v->accepted_by = 1;
+		return 0;
+	}
+	return err;
+}
+
+static const br_x509_pkey *v_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
+{
+	struct verifier *v = (struct verifier *)(void *)ctx;
+
+	if (v->accepted_by == 0)
+		return v->minimal.vtable->get_pkey(&v->minimal.vtable, usages);
+	if (usages)
+		*usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
+	return br_x509_decoder_get_pkey(&v->dec);
+}
+
+static const br_x509_class verifier_vtable = {
+	sizeof(struct verifier),
+	v_start_chain,
+	v_start_cert,
+	v_append,
+	v_end_cert,
+	v_end_chain,
+	v_get_pkey,
+};
+
+/* ------------------------------------------------------------------ */
+/* Server context */
+
+struct server_load {
+	struct tls_ctx *x;
+	int keys;
+	const char *path;
+};
+
+static int add_chain_cert(const char *name, const unsigned char *der, size_t len, void *arg,
+			  char *err, size_t errlen)
+{
+	struct tls_ctx *x = arg;
+	br_x509_certificate *q;
+
+	if (strcmp(name, "CERTIFICATE") && strcmp(name, "X509 CERTIFICATE"))
+		return 0;
+	q = realloc(x->chain, (x->nchain + 1) * sizeof(*q));
+	if (!q) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	x->chain = q;
+	q[x->nchain].data = memdup(der, len);
+	q[x->nchain].data_len = len;
+	if (!q[x->nchain].data) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	x->nchain++;
+	return 0;
+}
+
+static int add_key(const char *name, const unsigned char *der, size_t len, void *arg,
+		   char *err, size_t errlen)
+{
+	struct server_load *sl = arg;
+	int e;
+
+	if (strcmp(name, "RSA PRIVATE KEY") && strcmp(name, "EC PRIVATE KEY") &&
+	    strcmp(name, "PRIVATE KEY"))
+		return 0;
+	if (sl->keys++) {
+		snprintf(err, errlen, "%s: more than one private key", sl->path);
+		return -1;
+	}
+	br_skey_decoder_init(&sl->x->key);
+	br_skey_decoder_push(&sl->x->key, der, len);
+	e = br_skey_decoder_last_error(&sl->x->key);
+	if (e) {
+		snprintf(err, errlen, "%s: cannot parse the private key (%s; BearSSL error %d)",
+			 sl->path, e == BR_ERR_X509_UNSUPPORTED ? "unsupported key type" : "malformed", e);
+		return -1;
+	}
+	sl->x->key_type = br_skey_decoder_key_type(&sl->x->key);
+	return 0;
+}
+
+/* Does the private key belong to the certificate's public key? */
+static int key_matches(struct tls_ctx *x, const br_x509_pkey *pk)
+{
+	if (x->key_type == BR_KEYTYPE_RSA && pk->key_type == BR_KEYTYPE_RSA) {
+		const br_rsa_private_key *sk = br_skey_decoder_get_rsa(&x->key);
+		br_rsa_compute_modulus mod = br_rsa_compute_modulus_get_default();
+		size_t nlen = mod(NULL, sk), i = 0, j = 0;
+		unsigned char *n = malloc(nlen ? nlen : 1);
+		int ok;
+
+		if (!n || mod(n, sk) != nlen) {
+			free(n);
+			return 0;
+		}
+		while (i < nlen && !n[i])
+			i++;
+		while (j < pk->key.rsa.nlen && !pk->key.rsa.n[j])
+			j++;
+		ok = nlen - i == pk->key.rsa.nlen - j && !memcmp(n + i, pk->key.rsa.n + j, nlen - i);
+		free(n);
+		return ok;
+	}
+	if (x->key_type == BR_KEYTYPE_EC && pk->key_type == BR_KEYTYPE_EC) {
+		const br_ec_private_key *sk = br_skey_decoder_get_ec(&x->key);
+		unsigned char q[BR_EC_KBUF_PUB_MAX_SIZE];
+		br_ec_public_key pub;
+		size_t qlen = br_ec_compute_pub(br_ec_get_default(), &pub, q, sk);
+
+		return qlen && sk->curve == pk->key.ec.curve && qlen == pk->key.ec.qlen &&
+		       !memcmp(q, pk->key.ec.q, qlen);
+	}
+	return 0;
+}
+
+struct tls_ctx *tls_server_ctx(const char *cert_file, const char *key_file,
+			       char *err, size_t errlen)
+{
+	struct tls_ctx *x = calloc(1, sizeof(*x));
+	struct server_load sl;
+	br_x509_decoder_context dc;
+	const br_x509_pkey *pk;
+
+	if (!x) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	x->server = 1;
+	if (pem_each(cert_file, add_chain_cert, x, err, errlen) < 0)
+		goto fail;
+	if (!x->nchain) {
+		snprintf(err, errlen, "%s: cannot parse: no PEM CERTIFICATE in it", cert_file);
+		goto fail;
+	}
+	br_x509_decoder_init(&dc, NULL, NULL);
+	br_x509_decoder_push(&dc, x->chain[0].data, x->chain[0].data_len);
+	pk = br_x509_decoder_get_pkey(&dc);
+	if (!pk) {
+		snprintf(err, errlen, "%s: cannot parse the certificate (BearSSL error %d)",
+			 cert_file, br_x509_decoder_last_error(&dc));
+		goto fail;
+	}
+	x->issuer_type = br_x509_decoder_get_signer_key_type(&dc);
+	sl.x = x;
+	sl.keys = 0;
+	sl.path = key_file;
+	if (pem_each(key_file, add_key, &sl, err, errlen) < 0)
+		goto fail;
+	if (!sl.keys) {
+		snprintf(err, errlen, "%s: cannot parse: no PEM private key in it "
+			 "(RSA PRIVATE KEY, EC PRIVATE KEY or PRIVATE KEY)", key_file);
+		goto fail;
+	}
+	if (!key_matches(x, pk)) {
+		snprintf(err, errlen, "%s does not match the certificate in %s", key_file, cert_file);
+		goto fail;
+	}
+	return x;
+fail:
+	tls_ctx_free(x);
+	return NULL;
+}
+
+void tls_ctx_free(struct tls_ctx *x)
+{
+	size_t i;
+
+	if (!x)
+		return;
+	for (i = 0; i < x->nta; i++)
+		free_ta(&x->ta[i]);
+	free(x->ta);
+	for (i = 0; i < x->nchain; i++)
+		free(x->chain[i].data);
+	free(x->chain);
+	memset(&x->key, 0, sizeof(x->key));
+	free(x);
+}
+
+/* ------------------------------------------------------------------ */
+/* Connections */
+
+struct tls_conn *tls_conn_new(struct tls_ctx *x, const char *host, char *err, size_t errlen)
+{
+	struct tls_conn *t = calloc(1, sizeof(*t));
+	unsigned char seed[32];
+
+	if (!t)
+		goto oom;
+	t->x = x;
+	if (x->server) {
+		/* One buffer for both directions (BR_SSL_BUFSIZE_MONO): half the
+		 * memory per peer; the pump below never leaves it stuck. */
+		t->sc = calloc(1, sizeof(*t->sc));
+		t->iobuf = malloc(BR_SSL_BUFSIZE_MONO);
+		if (!t->sc || !t->iobuf)
+			goto oom;
+		t->eng = &t->sc->eng;
+		if (x->key_type == BR_KEYTYPE_RSA)
+			br_ssl_server_init_full_rsa(t->sc, x->chain, x->nchain,
+						    br_skey_decoder_get_rsa(&x->key));
+		else
+			br_ssl_server_init_full_ec(t->sc, x->chain, x->nchain, x->issuer_type,
+						   br_skey_decoder_get_ec(&x->key));
+		br_ssl_engine_set_buffer(t->eng, t->iobuf, BR_SSL_BUFSIZE_MONO, 0);
+	} else {
+		struct verifier *v;
+
+		t->cc = calloc(1, sizeof(*t->cc));
+		t->v = v = calloc(1, sizeof(*t->v));
+		t->iobuf = malloc(BR_SSL_BUFSIZE_BIDI);
+		if (!t->cc || !t->v || !t->iobuf)
+			goto oom;
+		t->eng = &t->cc->eng;
+		br_ssl_client_init_full(t->cc, &v->minimal, x->ta, x->nta);
+		v->vtable = &verifier_vtable;
+		v->x = x;
+		snprintf(v->host, sizeof(v->host), "%s", host ? host : "");
+		if (inet_pton(AF_INET, v->host, v->ip) == 1)
+			v->iplen = 4;
+		else if (inet_pton(AF_INET6, v->host, v->ip) == 1)
+			v->iplen = 16;
+		br_ssl_engine_set_x509(t->eng, &v->vtable);
+		br_ssl_engine_set_buffer(t->eng, t->iobuf, BR_SSL_BUFSIZE_BIDI, 1);
+	}
+	br_ssl_engine_set_versions(t->eng, BR_TLS12, BR_TLS12);
+	br_ssl_engine_add_flags(t->eng, BR_OPT_NO_RENEGOTIATION);
+	if (rnd_bytes(seed, sizeof(seed)) == 0)
+		br_ssl_engine_inject_entropy(t->eng, seed, sizeof(seed));
+	memset(seed, 0, sizeof(seed));
+	if (x->server) {
+		br_ssl_server_reset(t->sc);
+	} else {
+		/* No SNI for an IP literal (RFC 6066 3); its name is checked
+		 * against the iPAddress entries instead. */
+		if (!br_ssl_client_reset(t->cc, t->v->iplen ? NULL : t->v->host, 0))
+			goto oom;
+		if (x->insecure)
+			log_warn("TLS: certificate verification is OFF (--insecure) for %s: "
+				 "anyone on the path can read and change this connection", t->v->host);
+	}
+	return t;
+oom:
+	snprintf(err, errlen, "out of memory");
+	tls_conn_free(t);
+	return NULL;
+}
+
+void tls_conn_free(struct tls_conn *t)
+{
+	if (!t)
+		return;
+	if (t->own_ctx)
+		tls_ctx_free(t->x);
+	free(t->cc);
+	free(t->sc);
+	free(t->v);
+	free(t->iobuf);
+	free(t);
+}
+
+static unsigned state(struct tls_conn *t)
+{
+	unsigned st = br_ssl_engine_current_state(t->eng);
+
+	if (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP))
+		t->hs_done = 1;
+	return st;
+}
+
+/* Hands one batch of records to the kernel: 1 progress, 0 would block or
+ * none to send, -1 error. */
+static int send_records(struct tls_conn *t, int fd)
+{
+	size_t len;
+	unsigned char *b = br_ssl_engine_sendrec_buf(t->eng, &len);
+	ssize_t w;
+
+	if (!b || !len)
+		return 0;
+	do
+		w = write(fd, b, len);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+	br_ssl_engine_sendrec_ack(t->eng, (size_t)w);
+	return 1;
+}
+
+static ssize_t closed(struct tls_conn *t)
+{
+	if (br_ssl_engine_last_error(t->eng) == BR_ERR_OK)
+		return 0;
+	errno = EPROTO;
+	return -1;
+}
+
+ssize_t tls_read(struct tls_conn *t, int fd, void *p, size_t n)
+{
+	for (;;) {
+		unsigned st = state(t);
+		unsigned char *b;
+		size_t len;
+		ssize_t r;
+
+		if (st & BR_SSL_CLOSED)
+			return closed(t);
+		if (st & BR_SSL_RECVAPP) {
+			b = br_ssl_engine_recvapp_buf(t->eng, &len);
+			if (len > n)
+				len = n;
+			memcpy(p, b, len);
+			br_ssl_engine_recvapp_ack(t->eng, len);
+			return (ssize_t)len;
+		}
+		if (st & BR_SSL_SENDREC) {
+			int s = send_records(t, fd);
+
+			if (s < 0)
+				return -1;
+			if (s > 0)
+				continue;
+		}
+		if (t->eof)
+			return 0;
+		if (!(st & BR_SSL_RECVREC)) {
+			errno = EAGAIN;
+			return -1;
+		}
+		b = br_ssl_engine_recvrec_buf(t->eng, &len);
+		do
+			r = read(fd, b, len);
+		while (r < 0 && errno == EINTR);
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			t->eof = 1;
+			if (t->hs_done)
+				return 0;   /* no close_notify: WebSocket and HTTP frame themselves */
+			snprintf(t->why, sizeof(t->why), "the peer closed the connection during the "
+				 "TLS handshake");
+			errno = EPROTO;
+			return -1;
+		}
+		br_ssl_engine_recvrec_ack(t->eng, (size_t)r);
+	}
+}
+
+ssize_t tls_write(struct tls_conn *t, int fd, const void *p, size_t n)
+{
+	size_t done = 0;
+
+	for (;;) {
+		unsigned st = state(t);
+		unsigned char *b;
+		size_t len;
+
+		if (st & BR_SSL_CLOSED) {
+			if (done)
+				return (ssize_t)done;
+			if (closed(t) == 0)
+				errno = EPIPE;
+			return -1;
+		}
+		if (st & BR_SSL_SENDREC) {
+			int s = send_records(t, fd);
+
+			if (s < 0)
+				return done ? (ssize_t)done : -1;
+			if (s > 0)
+				continue;
+			if (done)
+				return (ssize_t)done;
+			errno = EAGAIN;
+			return -1;
+		}
+		if (done == n)
+			return (ssize_t)done;
+		if (!(st & BR_SSL_SENDAPP)) {
+			/* Still in the handshake: its records come before any
+			 * plaintext, so reading them here loses nothing. */
+			if (!t->hs_done && !t->eof && (st & BR_SSL_RECVREC) && !(st & BR_SSL_RECVAPP)) {
+				ssize_t r;
+
+				b = br_ssl_engine_recvrec_buf(t->eng, &len);
+				do
+					r = read(fd, b, len);
+				while (r < 0 && errno == EINTR);
+				if (r > 0) {
+					br_ssl_engine_recvrec_ack(t->eng, (size_t)r);
+					continue;
+				}
+				if (r == 0) {
+					t->eof = 1;
+					snprintf(t->why, sizeof(t->why), "the peer closed the connection "
+						 "during the TLS handshake");
+					errno = EPROTO;
+					return -1;
+				}
+				if (errno != EAGAIN && errno != EWOULDBLOCK)
+					return -1;
+			}
+			if (done)
+				return (ssize_t)done;
+			errno = EAGAIN;
+			return -1;
+		}
+		b = br_ssl_engine_sendapp_buf(t->eng, &len);
+		if (len > n - done)
+			len = n - done;
+		memcpy(b, (const char *)p + done, len);
+		br_ssl_engine_sendapp_ack(t->eng, len);
+		done += len;
+		if (done == n)
+			br_ssl_engine_flush(t->eng, 0);
+	}
+}
+
+int tls_flush(struct tls_conn *t, int fd)
+{
+	for (;;) {
+		unsigned st = state(t);
+		int s;
+
+		if (!(st & BR_SSL_SENDREC))
+			return 0;
+		s = send_records(t, fd);
+		if (s < 0)
+			return -1;
+		if (s == 0) {
+			errno = EAGAIN;
+			return -1;
+		}
+	}
+}
+
+short tls_events(struct tls_conn *t, int have_output)
+{
+	unsigned st = state(t);
+	short ev = 0;
+
+	if (st & BR_SSL_CLOSED)
+		return (st & BR_SSL_SENDREC) ? POLLOUT : 0;
+	if (st & BR_SSL_SENDREC)
+		ev |= POLLOUT;
+	else if (have_output && (st & BR_SSL_SENDAPP))
+		ev |= POLLOUT;
+	if ((st & BR_SSL_RECVREC) && !t->eof)
+		ev |= POLLIN;
+	return ev;
+}
+
+int tls_pending(struct tls_conn *t)
+{
+	return (state(t) & BR_SSL_RECVAPP) != 0;
+}
+
+int tls_handshake_done(struct tls_conn *t)
+{
+	state(t);
+	return t->hs_done;
+}
+
+void tls_close_notify(struct tls_conn *t, int fd)
+{
+	if (br_ssl_engine_current_state(t->eng) & BR_SSL_CLOSED)
+		return;
+	br_ssl_engine_close(t->eng);
+	send_records(t, fd);
+}
+
+static const char *x509_why(unsigned e)
+{
+	switch (e) {
+	case BR_ERR_X509_EXPIRED:
+		return "server certificate expired or not yet valid";
+	case BR_ERR_X509_NOT_TRUSTED:
+		return "server certificate not trusted: self-signed or issued by an unknown CA "
+		       "(--ca-file FILE or --pin)";
+	case BR_ERR_X509_BAD_SERVER_NAME:
+		return NULL;   /* said with the name, below */
+	case BR_ERR_X509_EMPTY_CHAIN:
+		return "the server sent no certificate";
+	case BR_ERR_X509_NOT_CA:
+		return "a certificate in the server's chain is not a CA";
+	case BR_ERR_X509_BAD_SIGNATURE:
+		return "bad signature in the server's certificate chain";
+	case BR_ERR_X509_WRONG_KEY_TYPE:
+		return "certificate chain: key type does not match the signature";
+	case BR_ERR_X509_WEAK_PUBLIC_KEY:
+		return "server certificate: public key too weak";
+	case BR_ERR_X509_FORBIDDEN_KEY_USAGE:
+		return "server certificate: key usage forbids TLS server use";
+	case BR_ERR_X509_CRITICAL_EXTENSION:
+		return "server certificate: unknown critical extension";
+	case BR_ERR_X509_TIME_UNKNOWN:
+		return "cannot check the certificate's dates: the clock is unknown";
+	case BR_ERR_X509_UNSUPPORTED:
+		return "server certificate: unsupported algorithm or key type";
+	case BR_ERR_X509_LIMIT_EXCEEDED:
+		return "server certificate chain too long or too large";
+	case BR_ERR_X509_DN_MISMATCH:
+		return "certificate chain out of order (issuer and subject do not match)";
+	default:
+		return "malformed server certificate";
+	}
+}
+
+const char *tls_why(struct tls_conn *t)
+{
+	int e;
+
+	if (!t)
+		return "";
+	if (t->why[0])
+		return t->why;
+	if (t->v && t->v->why[0]) {
+		snprintf(t->why, sizeof(t->why), "%s", t->v->why);
+		return t->why;
+	}
+	e = br_ssl_engine_last_error(t->eng);
+	if (e > BR_ERR_X509_OK && e < 64) {
+		const char *w = x509_why((unsigned)e);
+
+		if (w)
+			snprintf(t->why, sizeof(t->why), "%s (X.509 error %d)", w, e);
+		else
+			snprintf(t->why, sizeof(t->why), "server certificate is not for '%.120s' "
+				 "(wrong host name)", t->v ? t->v->host : "?");
+		return t->why;
+	}
+	switch (e) {
+	case BR_ERR_OK:
+		return "";
+	case BR_ERR_UNSUPPORTED_VERSION:
+	case BR_ERR_BAD_VERSION:
+		snprintf(t->why, sizeof(t->why), "the peer does not speak TLS 1.2");
+		break;
+	case BR_ERR_BAD_CIPHER_SUITE:
+	case BR_ERR_BAD_COMPRESSION:
+		snprintf(t->why, sizeof(t->why), "no cipher suite in common with the peer");
+		break;
+	case BR_ERR_BAD_MAC:
+		snprintf(t->why, sizeof(t->why), "bad record MAC: data corrupted in transit");
+		break;
+	case BR_ERR_UNKNOWN_TYPE:
+	case BR_ERR_BAD_LENGTH:
+	case BR_ERR_TOO_LARGE:
+		snprintf(t->why, sizeof(t->why), "not TLS, or a malformed TLS record "
+			 "(plain HTTP on a TLS port?)");
+		break;
+	case BR_ERR_IO:
+		snprintf(t->why, sizeof(t->why), "I/O error");
+		break;
+	default:
+		if (e >= BR_ERR_SEND_FATAL_ALERT)
+			snprintf(t->why, sizeof(t->why), "handshake failed: we sent alert %d",
+				 e - BR_ERR_SEND_FATAL_ALERT);
+		else if (e >= BR_ERR_RECV_FATAL_ALERT)
+			snprintf(t->why, sizeof(t->why), "the peer refused the handshake (alert %d%s)",
+				 e - BR_ERR_RECV_FATAL_ALERT,
+				 e - BR_ERR_RECV_FATAL_ALERT == 48 ? ": unknown CA" :
+				 e - BR_ERR_RECV_FATAL_ALERT == 40 ? ": handshake failure" : "");
+		else
+			snprintf(t->why, sizeof(t->why), "protocol error (BearSSL error %d)", e);
+	}
+	return t->why;
+}
+
+struct tls_conn *tls_client_new(const struct tls_client_opts *o, const char *host,
+				char *err, size_t errlen)
+{
+	struct tls_ctx *x = tls_client_ctx(o, err, errlen);
+	struct tls_conn *t;
+
+	if (!x)
+		return NULL;
+	t = tls_conn_new(x, host, err, errlen);
+	if (!t) {
+		tls_ctx_free(x);
+		return NULL;
+	}
+	t->own_ctx = 1;
+	return t;
+}
+
+void tls_client_free(struct tls_conn *t)
+{
+	tls_conn_free(t);
+}
+
+#else /* !NESTD_TLS */
+
 int tls_available(void)
 {
 	return 0;
+}
+
+struct tls_ctx *tls_client_ctx(const struct tls_client_opts *o, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "this nestd was built without TLS");
+	return NULL;
+}
+
+struct tls_ctx *tls_server_ctx(const char *cert_file, const char *key_file,
+			       char *err, size_t errlen)
+{
+	snprintf(err, errlen, "this nestd was built without TLS");
+	return NULL;
+}
+
+void tls_ctx_free(struct tls_ctx *x)
+{
+}
+
+struct tls_conn *tls_conn_new(struct tls_ctx *x, const char *host, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "this nestd was built without TLS");
+	return NULL;
+}
+
+void tls_conn_free(struct tls_conn *t)
+{
+}
+
+/* Never reached with a NULL t: callers test for TLS first. */
+ssize_t tls_read(struct tls_conn *t, int fd, void *p, size_t n)
+{
+	return read(fd, p, n);
+}
+
+ssize_t tls_write(struct tls_conn *t, int fd, const void *p, size_t n)
+{
+	return write(fd, p, n);
+}
+
+int tls_flush(struct tls_conn *t, int fd)
+{
+	return 0;
+}
+
+short tls_events(struct tls_conn *t, int have_output)
+{
+	return POLLIN | (have_output ? POLLOUT : 0);
+}
+
+int tls_pending(struct tls_conn *t)
+{
+	return 0;
+}
+
+int tls_handshake_done(struct tls_conn *t)
+{
+	return 1;
+}
+
+void tls_close_notify(struct tls_conn *t, int fd)
+{
+}
+
+const char *tls_why(struct tls_conn *t)
+{
+	return "";
 }
 
 struct tls_conn *tls_client_new(const struct tls_client_opts *o, const char *host,
@@ -25,6 +1280,11 @@ struct tls_conn *tls_client_new(const struct tls_client_opts *o, const char *hos
 void tls_client_free(struct tls_conn *t)
 {
 }
+
+#endif /* NESTD_TLS */
+
+/* ------------------------------------------------------------------ */
+/* Blocking with a deadline, for nestd ctl. */
 
 static int wait_fd(int fd, short ev, int64_t deadline, char *err, size_t errlen)
 {
@@ -48,46 +1308,64 @@ static int wait_fd(int fd, short ev, int64_t deadline, char *err, size_t errlen)
 	}
 }
 
+static void io_error(struct tls_conn *t, char *err, size_t errlen)
+{
+	if (t && errno == EPROTO)
+		snprintf(err, errlen, "TLS: %s", tls_why(t));
+	else
+		snprintf(err, errlen, "%s", strerror(errno));
+}
+
 int tls_io_all(struct tls_conn *t, int fd, const void *p, size_t n, int64_t deadline,
 	       char *err, size_t errlen)
 {
 	const char *q = p;
 
-	while (n > 0) {
-		ssize_t w = write(fd, q, n);
+	for (;;) {
+		ssize_t w;
 
+		if (n == 0) {
+			if (!t || tls_flush(t, fd) == 0)
+				return 0;
+			w = -1;
+		} else {
+			w = t ? tls_write(t, fd, q, n) : write(fd, q, n);
+		}
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN) {
-				if (wait_fd(fd, POLLOUT, deadline, err, errlen) < 0)
+				short ev = t ? tls_events(t, n > 0) : POLLOUT;
+
+				if (wait_fd(fd, ev ? ev : POLLOUT, deadline, err, errlen) < 0)
 					return -1;
 				continue;
 			}
-			snprintf(err, errlen, "%s", strerror(errno));
+			io_error(t, err, errlen);
 			return -1;
 		}
 		q += w;
 		n -= (size_t)w;
 	}
-	return 0;
 }
 
 ssize_t tls_io_read(struct tls_conn *t, int fd, void *p, size_t n, int64_t deadline,
 		    char *err, size_t errlen)
 {
 	for (;;) {
-		ssize_t r = read(fd, p, n);
+		ssize_t r = t ? tls_read(t, fd, p, n) : read(fd, p, n);
+		short ev;
 
 		if (r >= 0)
 			return r;
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN) {
-			snprintf(err, errlen, "%s", strerror(errno));
+			io_error(t, err, errlen);
 			return -1;
 		}
-		if (wait_fd(fd, POLLIN, deadline, err, errlen) < 0)
+		ev = t ? tls_events(t, 0) : POLLIN;
+		if (wait_fd(fd, ev ? ev : POLLIN, deadline, err, errlen) < 0)
 			return -1;
 	}
 }

@@ -3,7 +3,14 @@
  * Built with NESTD_TLS=1 (make TLS=1, the default when BearSSL is
  * installed); without it every entry point reports that TLS is absent.
  * A NULL struct tls_conn * always means "plain socket", so callers keep one
- * code path. */
+ * code path.
+ *
+ * BearSSL is sans-I/O; so is the engine here: tls_read and tls_write move
+ * records between the engine and a NON-BLOCKING descriptor and never wait.
+ * They behave like read(2)/write(2): -1 with errno EAGAIN when the engine
+ * needs the socket to become ready (ask tls_events which way), EPROTO when
+ * TLS failed (tls_why says why: "certificate expired", ...), or the
+ * socket's own errno.  The event loop stays the only place that waits. */
 #ifndef NESTD_TLS_H
 #define NESTD_TLS_H
 
@@ -17,10 +24,47 @@ struct tls_client_opts {
 	int insecure;            /* skip verification (loudly) */
 };
 
-struct tls_conn;
+#define TLS_DEFAULT_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
+
+struct tls_ctx;              /* what many connections share: anchors, or key and chain */
+struct tls_conn;             /* one connection's engine and buffers */
 
 int tls_available(void);
 
+/* Client: loads the CA bundle (unless insecure or pinned without one) and
+ * checks the pin's form.  NULL with a one-line reason. */
+struct tls_ctx *tls_client_ctx(const struct tls_client_opts *o, char *err, size_t errlen);
+/* Server: PEM certificate chain and PEM private key (RSA or EC, PKCS#1,
+ * SEC 1 or PKCS#8); the key must match the first certificate. */
+struct tls_ctx *tls_server_ctx(const char *cert_file, const char *key_file,
+			       char *err, size_t errlen);
+void tls_ctx_free(struct tls_ctx *x);
+
+/* A connection from a context.  host: the client's server name (SNI and
+ * certificate check; an IP literal is checked against the certificate's IP
+ * addresses); ignored for a server.  NULL on out of memory. */
+struct tls_conn *tls_conn_new(struct tls_ctx *x, const char *host, char *err, size_t errlen);
+void tls_conn_free(struct tls_conn *t);
+
+ssize_t tls_read(struct tls_conn *t, int fd, void *p, size_t n);
+ssize_t tls_write(struct tls_conn *t, int fd, const void *p, size_t n);
+/* Writes out records the engine holds; 0 when none are left, -1 with
+ * errno (EAGAIN: try again on POLLOUT). */
+int tls_flush(struct tls_conn *t, int fd);
+/* poll events the engine needs: POLLOUT while records wait to be written,
+ * POLLIN while it expects records; have_output: the caller has plaintext
+ * to send (POLLOUT only once the engine can take it). */
+short tls_events(struct tls_conn *t, int have_output);
+/* Plaintext already decrypted and waiting: read again before polling. */
+int tls_pending(struct tls_conn *t);
+int tls_handshake_done(struct tls_conn *t);
+/* Sends close_notify (best effort, never waits). */
+void tls_close_notify(struct tls_conn *t, int fd);
+/* Why the engine failed, or "" when it did not. */
+const char *tls_why(struct tls_conn *t);
+
+/* One-shot client for short-lived callers (nestd ctl): a context and a
+ * connection together; tls_client_free frees both. */
 struct tls_conn *tls_client_new(const struct tls_client_opts *o, const char *host,
 				char *err, size_t errlen);
 void tls_client_free(struct tls_conn *t);

@@ -123,6 +123,12 @@ def shell_run(argv, env=None, user=None, stdin=None, timeout=60):
 
 
 def installer(args, shell=("sh",), **kw):
+    if kw.get("user") and kw.get("stdin") is None:
+        # The checkout may not be readable by that user (CI clones into a
+        # 0700 temp dir): feed the script on stdin, as `curl ... | sh -s --`.
+        with open(INSTALL_SH, "rb") as f:
+            kw["stdin"] = f.read()
+        return shell_run(list(shell) + ["-s", "--"] + args, **kw)
     return shell_run(list(shell) + [INSTALL_SH] + args, **kw)
 
 

@@ -226,6 +226,22 @@ def test_server_pings():
     srv.stop()
 
 
+def test_server_pong_timeout():
+    """CFG_PONG_TIMEOUT_MS is 20 s: only with NESTD_IT_LONG=1."""
+    if os.environ.get("NESTD_IT_LONG") != "1":
+        print("# skipped: pong timeout is 20 s (set NESTD_IT_LONG=1)")
+        return
+    srv = Server(S["tokens"], ["--ping-interval", "0.3"], name="server-pong")
+    c = raw_auth(srv.port, S["alice"], timeout=40)
+    t0 = time.monotonic()
+    code, _ = c.wait_close()       # reads pings, never answers
+    dt = time.monotonic() - t0
+    check(dt >= 19, "server drops a client that stops answering pings after ~20 s (%.1f s)" % dt)
+    check(srv.wait_log(r"alice disconnected \(peer stopped answering pings"), "server logs why")
+    c.close()
+    srv.stop()
+
+
 def http_case(name, data, status, header=None):
     c = RawWS(S["srv"].port)
     try:
@@ -448,6 +464,6 @@ def test_sigterm():
 
 if __name__ == "__main__":
     main([setup, test_py_fragmented_auth, (test_py_large_messages, 150), test_max_message_flag,
-          test_py_close_codes, test_raw_interleaved_pings, test_server_pings, test_bad_http,
+          test_py_close_codes, test_raw_interleaved_pings, test_server_pings, (test_server_pong_timeout, 60), test_bad_http,
           test_bad_frames, test_huge_before_auth, (test_slow_reader, 150), (test_parallel, 150),
           test_idle_client_and_fds, test_sigterm])

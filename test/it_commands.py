@@ -127,13 +127,18 @@ _kids = []
 
 
 def spawn(args, **kw):
-    p = subprocess.Popen(args, stdin=subprocess.DEVNULL, **kw)
+    """A helper process in its own session, so reap_kids() kills its group."""
+    p = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True, **kw)
     _kids.append(p)
     return p
 
 
 def reap_kids():
     for p in _kids:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except OSError:
+            pass
         if p.poll() is None:
             p.kill()
         try:
@@ -905,6 +910,139 @@ def test_restart_mid_exec():
         s.close()
 
 
+def test_values_vs_psutil():
+    """Field values against psutil (the reference client's source) and the
+    kernel: user of a non-dumpable process, cpu_usage sampling, zombies."""
+    try:
+        import psutil
+    except ImportError:
+        psutil = None
+    s = Sess()
+    busy = spawn([sys.executable, "-c", "import time\nt=time.time()\nwhile time.time()-t<60: pass"])
+    idle = spawn(["sleep", "297"])
+    # a non-dumpable process owned by nobody: /proc/PID is then root-owned
+    nd = spawn(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
+                "import ctypes,sys,time\nctypes.CDLL(None).prctl(4,0,0,0,0)\n"
+                "sys.stdout.write('ready\\n');sys.stdout.flush()\ntime.sleep(60)"], stdout=subprocess.PIPE)
+    nd.stdout.readline()
+    zombie = subprocess.Popen(["true"])     # never waited for until the end
+    try:
+        time.sleep(0.6)
+        r = s.ask("obtain_all_process_info")
+        by = {p["pid"]: p for p in r["payload"]} if ok(r) else {}
+        st = os.stat("/proc/%d" % nd.pid)
+        e = by.get(nd.pid)
+        check(e and e["uid"] == 65534 and e["user"] == "nobody",
+              "non-dumpable process of nobody (/proc/PID owned by %d, its status by %d): listed as nobody"
+              % (st.st_uid, os.stat("/proc/%d/status" % nd.pid).st_uid), e)
+        r1 = s.ask("obtain_process_info", {"pid": nd.pid})
+        check(ok(r1) and r1["payload"]["user"] == "nobody" and r1["payload"]["uid"] == 65534,
+              "obtain_process_info: non-dumpable process's real owner", r1 and r1.get("payload"))
+        time.sleep(0.1)
+        z = by.get(zombie.pid)
+        check(z and z["state"] == "zombie", "a zombie reads 'zombie'", z)
+        if psutil:
+            for p in (busy, idle):
+                q = psutil.Process(p.pid)
+                r = s.ask("obtain_process_info", {"pid": p.pid})
+                if not ok(r):
+                    check(False, "obtain_process_info of a helper", r)
+                    continue
+                v = r["payload"]
+                mi = q.memory_info()
+                check(abs(v["started"] - q.create_time()) < 1.0, "started within 1 s of psutil's create_time",
+                      (v["started"], q.create_time()))
+                check(abs(v["memory"]["rss"] - mi.rss) <= max(mi.rss // 10, 1 << 20) and
+                      abs(v["memory"]["vms"] - mi.vms) <= max(mi.vms // 10, 1 << 20),
+                      "rss and vms in bytes, as psutil", (v["memory"], mi))
+                check(v["threads"] == q.num_threads() and v["ppid"] == q.ppid(), "threads and ppid as psutil")
+                ct = q.cpu_times()
+                check(abs(v["cpu_time"]["user"] - ct.user) < 0.5, "cpu_time.user in seconds, as psutil",
+                      (v["cpu_time"], ct))
+        # cpu_usage: first sample a lifetime average, then since the previous sample
+        r = s.ask("obtain_process_info", {"pid": busy.pid})
+        time.sleep(0.5)
+        r2 = s.ask("obtain_process_info", {"pid": busy.pid})
+        ri = s.ask("obtain_process_info", {"pid": idle.pid})
+        time.sleep(0.5)
+        ri2 = s.ask("obtain_process_info", {"pid": idle.pid})
+        if ok(r2) and ok(ri2):
+            cu = r2["payload"]["cpu_usage"]
+            check(40 <= cu <= 110 * (os.cpu_count() or 1), "a spinning process: cpu_usage ~100%% (%.1f)" % cu)
+            check(ri2["payload"]["cpu_usage"] < 5, "a sleeping process: cpu_usage ~0 (%.1f)"
+                  % ri2["payload"]["cpu_usage"])
+        else:
+            check(False, "cpu_usage samples", (r2, ri2))
+        t0 = time.monotonic()
+        for i in range(50):
+            s.send("obtain_process_info", {"pid": busy.pid}, id="c%d" % i)
+        got = [s.get() for _ in range(50)]
+        check(all(ok(g) for g in got) and time.monotonic() - t0 < T(2),
+              "50 back-to-back samples answer without blocking", time.monotonic() - t0)
+    finally:
+        zombie.wait()
+        s.close()
+        reap_kids()
+
+
+def test_exec_limits():
+    s = Sess(["--exec-timeout", "1", "--max-output", "64K"])
+    try:
+        t0 = time.monotonic()
+        r = s.ask("exec_command", {"command": "sleep 30", "timeout": 100}, timeout=20)
+        dt = time.monotonic() - t0
+        check(ok(r) and r["payload"]["timed_out"] and dt < T(4), "payload timeout capped by --exec-timeout 1 "
+              "(%.1f s)" % dt, r)
+        r = s.ask("exec_command", {"command": "head -c 3000000 /dev/zero | tr '\\0' e >&2; echo o"})
+        if ok(r):
+            p = r["payload"]
+            check(p["truncated"] and len(p["stderr"]) <= (64 << 10) + 1024 and p["stdout"] == "o\n" and
+                  p["total_bytes"]["stderr"] == 3000000, "stderr flood truncated at --max-output, stdout intact",
+                  (len(p["stderr"]), p["total_bytes"]))
+        else:
+            check(False, "stderr flood answered", r)
+        # 4 floods at once, each 20 MiB, while pings and reads still answer
+        for i in range(4):
+            s.send("exec_command", {"command": "head -c 20000000 /dev/zero"}, id="f%d" % i)
+        r = s.ask("obtain_system_info", id="during")
+        check(r and r.get("id") == "during", "reads answer while 4 floods run", r and r.get("id"))
+        got = [s.get(30) for _ in range(4)]
+        check(all(ok(g) and g["payload"]["total_bytes"]["stdout"] == 20000000 for g in got),
+              "4 concurrent 20 MB floods all counted", [g and g.get("payload", {}).get("total_bytes") for g in got])
+        check(s.up(), "agent up")
+    finally:
+        s.close()
+
+
+def test_disconnect_mid_exec():
+    tag = "3135.%d" % os.getpid()
+    s = Sess(["--reconnect-min", "0.05", "--reconnect-max", "0.2"])
+    try:
+        s.send("exec_command", {"command": "sleep %s" % tag, "timeout": 60}, id="long")
+        check(wait_until(lambda: ps_sleeps(tag), 5), "exec running")
+        s.bot.close(s.c, 1000)
+        c2 = s.bot.wait_conn(2)
+        check(c2 is not None, "agent reconnects after the bot hangs up mid-exec")
+        check(wait_until(lambda: not ps_sleeps(tag), 5),
+              "the exec of the lost connection is cancelled (no orphan sleep)", ps_sleeps(tag))
+        if c2:
+            r = c2.get(2)
+            check(r is None or r.get("id") != "long", "its reply never reaches the new connection", r)
+            s.bot.send(c2, cmd("obtain_system_info", id="n"))
+            r = c2.get()
+            check(ok(r) and r.get("id") == "n", "new connection answers", r)
+        time.sleep(0.3)
+        z = [c for c in children_of(s.a.pid) if c[1] == "Z"]
+        check(not z, "no zombie after the cancel", z)
+    finally:
+        for p in ps_sleeps(tag):
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+        s.close()
+
+
 # ---------------------------------------------------------------- through nestd server
 
 def api(srv, optok, method, url, body=None, timeout=20):
@@ -984,4 +1122,5 @@ if __name__ == "__main__":
           test_exec_basic, test_exec_environment, (test_exec_flood, 120), test_exec_timeout,
           test_exec_daemon, test_exec_concurrency, test_signals, test_nonroot_kill, test_ordering,
           test_services_systemd, test_services_openrc, test_services_none, test_policy,
-          test_restart_mid_exec, test_through_server])
+          test_restart_mid_exec, test_through_server, test_values_vs_psutil, test_exec_limits,
+          test_disconnect_mid_exec])

@@ -222,8 +222,11 @@ def test_read_commands():
             states = {p.get("state") for p in lst}
             check(states <= PSUTIL_STATES, "states are psutil's words", states - PSUTIL_STATES)
             kt = [p for p in lst if p.get("pid") == 2]
-            check(not os.path.exists("/proc/2/stat") or (kt and kt[0].get("name") == "kthreadd"),
-                  "kernel threads are listed (kthreadd)", kt)
+            check(not os.path.exists("/proc/2/stat") or (kt and kt[0].get("name") == "kthreadd" and
+                                                       kt[0].get("kernel_thread") is True),
+                  "kernel threads are listed and marked (kthreadd, kernel_thread true)", kt)
+            check(me and me[0].get("kernel_thread") is False, "a user process: kernel_thread false",
+                  me and me[0].get("kernel_thread"))
 
             r = s.ask("obtain_process_info", {"pid": target.pid}, id="P" if with_id else None)
             check(ok(r) and r.get("message") == "response_obtain_process_info",
@@ -407,6 +410,9 @@ def test_odd_names():
     os.symlink(b"/bin/sleep", exe)
     p1 = spawn([sys.executable, "-c", ODD_SETTER, ODD_COMM.hex()], stdout=subprocess.PIPE)
     p1.stdout.readline()
+    # a name that looks like the rest of /proc/PID/stat: "x) R 1 2 (y"
+    p4 = spawn([sys.executable, "-c", ODD_SETTER, b"x) R 1 2 (y".hex()], stdout=subprocess.PIPE)
+    p4.stdout.readline()
     p2 = spawn([exe, "299"], executable=exe)
     # sh keeps running (two commands: no exec of the last) with an odd $0 argument
     p3 = spawn(["sh", "-c", "sleep 298; true", "arg\xff\"\\\x01\u00e9".encode("latin-1")])
@@ -435,8 +441,14 @@ def test_odd_names():
         e3 = by.get(p3.pid)
         check(e3 and e3["cmdline"] and U_FFFD in e3["cmdline"] and '"\\\x01' in e3["cmdline"],
               "cmdline with invalid bytes and controls survives as valid JSON", e3 and e3.get("cmdline"))
+        e4 = by.get(p4.pid)
+        check(e4 and e4["name"] == "x) R 1 2 (y" and e4["ppid"] == os.getpid() and e4["state"] == "sleeping",
+              "a name holding ') R 1 2 (' does not confuse the stat parser", e4)
         r = s.ask("obtain_process_info", {"pid": p1.pid})
         check(ok(r) and r["payload"]["name"] == want1, "obtain_process_info of the odd name", r)
+        r = s.ask("obtain_process_info", {"pid": p4.pid})
+        check(ok(r) and r["payload"]["name"] == "x) R 1 2 (y" and r["payload"]["ppid"] == os.getpid(),
+              "obtain_process_info of the ')' name", r)
         # exec output with invalid UTF-8 and controls
         r = s.ask("exec_command", {"command": r"""printf 'a\377b"c\\d\001e\033[0m\n'; printf '\376' >&2"""})
         check(ok(r) and r["payload"]["stdout"] == 'a\ufffdb"c\\d\x01e\x1b[0m\n' and
@@ -1043,6 +1055,64 @@ def test_disconnect_mid_exec():
         s.close()
 
 
+def test_max_output_vs_message_limit():
+    """--max-output accepts up to 256M, but a reply can never exceed the
+    16 MiB agent->server message limit; output that escapes (control bytes:
+    6 bytes each) past it loses everything."""
+    s = Sess(["--max-output", "4M"])
+    try:
+        r = s.ask("exec_command", {"command": "head -c 4000000 /dev/zero | tr '\\0' '\\1'"}, timeout=60)
+        xfail(ok(r) and r["payload"]["truncated"] and r["payload"]["total_bytes"]["stdout"] == 4000000,
+              "exec with --max-output 4M printing 4 MB of control bytes: a (further) truncated reply",
+              "BUG: the whole reply is replaced by 'reply too large' (agent_cmd.c exec_reply/reply_sync; "
+              "REPLY_MAX is fixed while agent.c accepts --max-output up to 256M): got %s" % str(r)[:160])
+        check(s.up(), "agent up after the too-large reply")
+    finally:
+        s.close()
+
+
+def test_passwd_refresh():
+    if os.geteuid() != 0 or not os.path.exists("/usr/bin/unshare"):
+        print("# skipped: needs root and unshare")
+        return
+    pw = path("passwd")
+    with open("/etc/passwd") as f:
+        base = f.read()
+    with open(pw, "w") as f:
+        f.write(base)
+    uid = 4242
+    while any(l.split(":")[2] == str(uid) for l in base.splitlines() if l.count(":") >= 3):
+        uid += 1
+
+    def pre(url, tok):
+        import nestlib
+        old = nestlib.NESTD
+        nestlib.NESTD = "/usr/bin/unshare"
+        try:
+            return nestlib.Proc(["-m", "sh", "-c", 'mount --bind "$0" /etc/passwd && exec "$@"', pw, old, "agent",
+                                 "--server", url, "--log-level", "debug"], "agent-pw", env={"NESTD_TOKEN": tok})
+        finally:
+            nestlib.NESTD = old
+    s = Sess(pre=pre)
+    p = spawn(["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid, "--clear-groups", "sleep", "296"])
+    try:
+        time.sleep(0.2)
+        r = s.ask("obtain_process_info", {"pid": p.pid})
+        check(ok(r) and r["payload"]["user"] == str(uid) and r["payload"]["uid"] == uid,
+              "a uid without a passwd entry shows as its number", r and r.get("payload"))
+        with open(pw, "a") as f:      # in place: the bind mount sees it
+            f.write("nesttester:x:%d:%d::/nonexistent:/bin/false\n" % (uid, uid))
+        r = s.ask("obtain_process_info", {"pid": p.pid})
+        check(ok(r) and r["payload"]["user"] == "nesttester", "a user added to /etc/passwd shows up by name "
+              "without restarting the agent", r and r.get("payload"))
+        r = s.ask("obtain_all_process_info")
+        e = [x for x in r["payload"] if x["pid"] == p.pid] if ok(r) else []
+        check(e and e[0]["user"] == "nesttester", "and in the list", e)
+    finally:
+        s.close()
+        reap_kids()
+
+
 # ---------------------------------------------------------------- through nestd server
 
 def api(srv, optok, method, url, body=None, timeout=20):
@@ -1111,6 +1181,14 @@ def test_through_server():
                     {"message": "exec_command", "payload": {"command": "head -c 3000000 /dev/zero | tr '\\0' y"}})
         check(st == 200 and ok(r) and r["payload"]["truncated"], "server API: a 2 MiB-ish exec reply relayed",
               (st, str(r)[:200]))
+        # the worst case at defaults: 1 MiB kept per stream, every byte a
+        # control character (6 bytes escaped): a ~12 MiB reply, under 16 MiB
+        st, r = api(srv, optok, "POST", "/api/clients/box/commands",
+                    {"message": "exec_command", "payload": {"command": "head -c 3000000 /dev/zero | tr '\\0' '\\1';"
+                                                            " head -c 3000000 /dev/urandom >&2"}}, timeout=60)
+        check(st == 200 and ok(r) and r["payload"]["truncated"] and len(r["payload"]["stdout"]) >= 1000000,
+              "server API: worst-case escaping at default --max-output relayed (~12 MiB)", (st, str(r)[:200]))
+        check(a.alive() and "1009" not in srv.text(), "no 1009 on the way", srv.text()[-300:])
     finally:
         a.stop()
         srv.stop()
@@ -1123,4 +1201,4 @@ if __name__ == "__main__":
           test_exec_daemon, test_exec_concurrency, test_signals, test_nonroot_kill, test_ordering,
           test_services_systemd, test_services_openrc, test_services_none, test_policy,
           test_restart_mid_exec, test_through_server, test_values_vs_psutil, test_exec_limits,
-          test_disconnect_mid_exec])
+          test_disconnect_mid_exec, test_max_output_vs_message_limit, test_passwd_refresh])

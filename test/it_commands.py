@@ -975,7 +975,7 @@ def test_values_vs_psutil():
         r = s.ask("obtain_process_info", {"pid": busy.pid})
         time.sleep(0.5)
         r2 = s.ask("obtain_process_info", {"pid": busy.pid})
-        ri = s.ask("obtain_process_info", {"pid": idle.pid})
+        s.ask("obtain_process_info", {"pid": idle.pid})
         time.sleep(0.5)
         ri2 = s.ask("obtain_process_info", {"pid": idle.pid})
         if ok(r2) and ok(ri2):
@@ -1113,6 +1113,48 @@ def test_passwd_refresh():
         reap_kids()
 
 
+def test_exec_stress_and_service_order():
+    s = Sess(["--services", "systemd", "--systemctl", os.path.join(STUBS, "systemctl"), "--max-exec", "8"],
+             env={"NESTD_STUB_LOG": path("stress-stub.log")})
+    try:
+        t0 = time.monotonic()
+        bad = None
+        for i in range(300):
+            r = s.ask("exec_command", {"command": "true"}, id=str(i), timeout=5)
+            if not ok(r) or r.get("id") != str(i):
+                bad = (i, r)
+                break
+        check(bad is None, "300 execs one after another, none lost (%.2f s)" % (time.monotonic() - t0), bad)
+        bad = None
+        for k in range(50):
+            for i in range(8):
+                s.send("exec_command", {"command": "true"}, id="b%d.%d" % (k, i))
+            g = [s.get(5) for _ in range(8)]
+            if not all(ok(x) for x in g):
+                bad = g
+                break
+        check(bad is None, "50 bursts of 8 execs at --max-exec 8: all answered (no lost SIGCHLD)", bad)
+        time.sleep(0.2)
+        z = [c for c in children_of(s.a.pid) if c[1] == "Z"]
+        check(not z, "no zombie after 700 execs", z)
+        seq = [("restart_service", {"service_name": "slow"}), ("obtain_system_info", None), ("list_services", None),
+               ("obtain_service_info", {"service_name": "x"}), ("obtain_system_info", None)]
+        for n, p in seq:
+            s.send(n, p)
+        g = [s.get(5) for _ in seq]
+        check([x and x.get("message") for x in g] == ["response_" + n for n, _ in seq],
+              "without ids: a slow service command keeps its place in the reply order",
+              [x and x.get("message") for x in g])
+        for i in range(10):
+            s.send("restart_service", {"service_name": "slow"}, id="s%d" % i)
+        g = [s.get(5) for _ in range(10)]
+        busy = [x for x in g if err_of(x) and "busy" in err_of(x)]
+        check(len(busy) == 2 and sum(1 for x in g if ok(x)) == 8,
+              "10 service commands at once: 8 run, 2 get busy", [(x and x.get("id"), err_of(x)) for x in g])
+    finally:
+        s.close()
+
+
 # ---------------------------------------------------------------- through nestd server
 
 def api(srv, optok, method, url, body=None, timeout=20):
@@ -1201,4 +1243,5 @@ if __name__ == "__main__":
           test_exec_daemon, test_exec_concurrency, test_signals, test_nonroot_kill, test_ordering,
           test_services_systemd, test_services_openrc, test_services_none, test_policy,
           test_restart_mid_exec, test_through_server, test_values_vs_psutil, test_exec_limits,
-          test_disconnect_mid_exec, test_max_output_vs_message_limit, test_passwd_refresh])
+          test_disconnect_mid_exec, test_max_output_vs_message_limit, test_passwd_refresh,
+          test_exec_stress_and_service_order])

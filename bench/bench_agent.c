@@ -520,6 +520,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	if (getenv("BENCH_PY_LABEL"))
+		r[1].name = getenv("BENCH_PY_LABEL");
 	nproc = atoi(argv[3]);
 	run_agent(&r[0], a_nestd, 1, nproc);
 	run_agent(&r[1], a_py, 0, 0);

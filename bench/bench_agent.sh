@@ -23,8 +23,13 @@ BENCH_TOKEN="$h.$(printf %s "$h" | sha256sum | cut -c1-8)"
 export BENCH_TOKEN
 /usr/bin/python3 -c 'import websockets' 2>/dev/null ||
 	{ echo "bench_agent: /usr/bin/python3 lacks python3-websockets" >&2; exit 1; }
-/usr/bin/python3 -c 'import psutil' 2>/dev/null ||
-	echo "note: python3-psutil missing, the reference client reads /proc itself"
+BENCH_PY_LABEL="python ref (psutil)"
+/usr/bin/python3 -c 'import psutil' 2>/dev/null || {
+	echo "note: python3-psutil missing (apt-get install python3-psutil);" \
+		"the reference client reads /proc itself"
+	BENCH_PY_LABEL="python ref (/proc)"
+}
+export BENCH_PY_LABEL
 ulimit -u unlimited 2>/dev/null || true
 echo "nestd $($NESTD --version | cut -d' ' -f2), $(nproc) CPUs, $(uname -r)"
 if [ -x "$STATIC" ]; then

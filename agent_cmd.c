@@ -250,42 +250,79 @@ static int payload_service(struct agent_cmds *c, const struct nest_msg *m, char 
 
 /* ---- children ---- */
 
+/* Keeps the first and the last keep/2 bytes of p[0..n) around a marker. */
+static void keep_ends(struct buf *dst, const char *p, size_t n, size_t keep)
+{
+	buf_reset(dst);
+	if (n <= keep) {
+		buf_append(dst, p, n);
+		return;
+	}
+	buf_append(dst, p, keep / 2);
+	buf_printf(dst, "\n[... %zu bytes left out so the reply fits ...]\n", n - keep);
+	buf_append(dst, p + n - keep / 2, keep / 2);
+}
+
+static void exec_write(struct jw *w, const struct exec_result *r, const char *out, size_t outn,
+		       const char *err, size_t errn, int truncated)
+{
+	char tmp[32];
+
+	jw_obj(w);
+	jw_key(w, "exit_code");
+	if (r->signal)
+		jw_null(w);
+	else
+		jw_int(w, r->exit_code);
+	jw_key(w, "signal");
+	if (r->signal)
+		jw_str(w, proc_signal_name(r->signal, tmp, sizeof(tmp)));
+	else
+		jw_null(w);
+	jw_key(w, "stdout");
+	jw_strn(w, out, outn);
+	jw_key(w, "stderr");
+	jw_strn(w, err, errn);
+	jw_kbool(w, "timed_out", r->timed_out);
+	jw_kbool(w, "truncated", truncated);
+	jw_key(w, "total_bytes");
+	jw_obj(w);
+	jw_key(w, "stdout");
+	jw_uint(w, r->total_out);
+	jw_key(w, "stderr");
+	jw_uint(w, r->total_err);
+	jw_obj_end(w);
+	jw_kint(w, "duration_ms", r->duration_ms);
+	jw_obj_end(w);
+}
+
 static void exec_reply(void *arg, struct exec_result *r)
 {
 	struct cmd_job *j = arg;
-	char tmp[32];
-	struct buf b;
+	struct buf b, o, e;
 	struct jw w;
+	size_t keep;
 
 	job_unlink(j);
 	buf_init(&b, REPLY_MAX);
 	jw_init(&w, &b);
-	jw_obj(&w);
-	jw_key(&w, "exit_code");
-	if (r->signal)
-		jw_null(&w);
-	else
-		jw_int(&w, r->exit_code);
-	jw_key(&w, "signal");
-	if (r->signal)
-		jw_str(&w, proc_signal_name(r->signal, tmp, sizeof(tmp)));
-	else
-		jw_null(&w);
-	jw_key(&w, "stdout");
-	jw_strn(&w, r->out.p, r->out.len);
-	jw_key(&w, "stderr");
-	jw_strn(&w, r->err.p, r->err.len);
-	jw_kbool(&w, "timed_out", r->timed_out);
-	jw_kbool(&w, "truncated", r->truncated);
-	jw_key(&w, "total_bytes");
-	jw_obj(&w);
-	jw_key(&w, "stdout");
-	jw_uint(&w, r->total_out);
-	jw_key(&w, "stderr");
-	jw_uint(&w, r->total_err);
-	jw_obj_end(&w);
-	jw_kint(&w, "duration_ms", r->duration_ms);
-	jw_obj_end(&w);
+	exec_write(&w, r, r->out.p, r->out.len, r->err.p, r->err.len, r->truncated);
+	/* Escaping can grow output sixfold (control bytes become \u00XX): when
+	 * the reply would pass the message limit, keep less of each stream's
+	 * head and tail rather than lose it all. */
+	buf_init(&o, 0);
+	buf_init(&e, 0);
+	keep = (r->out.len > r->err.len ? r->out.len : r->err.len) / 2;
+	while (jw_error(&w) && keep >= 1024) {
+		keep_ends(&o, r->out.p, r->out.len, keep);
+		keep_ends(&e, r->err.p, r->err.len, keep);
+		buf_reset(&b);
+		jw_init(&w, &b);
+		exec_write(&w, r, o.p ? o.p : "", o.len, e.p ? e.p : "", e.len, 1);
+		keep /= 2;
+	}
+	buf_free(&o);
+	buf_free(&e);
 	reply_sync(&w, &b, 0, NULL, j->job, j->done);
 	buf_free(&b);
 	free(j);

@@ -48,8 +48,10 @@ static short conn_want(struct loop_src *s)
 			ev &= ~POLLIN;
 		return ev;
 	}
-	/* While an HTTP answer is pending we read no further requests. */
-	if (!(c->state == CONN_HTTP && c->http_busy))
+	/* Always readable, even while an HTTP answer is pending: a pipelined
+	 * request waits in c->in (bounded), a hang-up is seen at once, and the
+	 * loop does not re-register the socket twice per request. */
+	if (!c->rd_eof)
 		ev |= POLLIN;
 	if (c->out_off < c->out.len)
 		ev |= POLLOUT;
@@ -80,9 +82,13 @@ static void io_failed(struct conn *c)
 	}
 }
 
+/* Everything that may change what the conn wants from the loop ends here:
+ * the deadline is recomputed and the loop is told to ask again. */
 static void update_deadline(struct conn *c)
 {
 	int64_t d = 0;
+
+	loop_touch(c->loop, &c->src);
 
 #define MIN_D(x) do { if ((x) && (!d || (x) < d)) d = (x); } while (0)
 	/* Now: to be destroyed, a pipelined request to parse, or plaintext
@@ -119,6 +125,7 @@ static struct conn *conn_new(struct loop *l, int fd, enum ws_role role,
 	c->owner = owner;
 	c->src.fd = fd;
 	c->src.want = conn_want;
+	c->src.flags = LOOP_TOUCH;
 	c->src.ready = conn_ready;
 	c->src.arg = c;
 	buf_init(&c->in, CFG_HTTP_MAX_HEADER);
@@ -305,8 +312,12 @@ int conn_send_text(struct conn *c, const char *p, size_t n)
 		conn_abort(c, "send queue full: peer is not reading");
 		return -1;
 	}
-	if (!c->in_ready)
-		flush(c);
+	/* Flushed at the end of the loop's round (or of our own ready()):
+	 * commands that many operators send to one agent in the same round
+	 * share one write. */
+	if (!c->in_ready && c->state != CONN_CONNECTING)
+		loop_defer(c->loop, &c->src);
+	update_deadline(c);
 	return 0;
 }
 
@@ -541,7 +552,13 @@ static void on_readable(struct conn *c)
 		return;
 	}
 	if (r == 0) {
-		if (c->state == CONN_CLOSING)
+		if (c->state == CONN_HTTP && c->http_busy) {
+			/* A client that half-closed after its request still gets
+			 * the answer; then the connection ends. */
+			c->rd_eof = 1;
+			c->http_close = 1;
+			update_deadline(c);
+		} else if (c->state == CONN_CLOSING)
 			conn_abort(c, c->why[0] ? c->why : "closed");
 		else
 			conn_abort(c, "peer closed the connection without a close frame");

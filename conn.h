@@ -79,6 +79,7 @@ struct conn {
 	unsigned close_done:1;    /* both close frames exchanged */
 	unsigned reparse:1;       /* c->in holds a pipelined request */
 	unsigned http_head:1;     /* answering a HEAD request: no body */
+	unsigned rd_eof:1;        /* the peer half-closed while we answer */
 	unsigned http_busy:1;     /* a request is being answered */
 	unsigned http_close:1;    /* close after this response */
 	char why[256];

@@ -1,10 +1,15 @@
-/* loop.h - a tiny poll(2) event loop in the manner of Redis' ae.c.
+/* loop.h - a tiny event loop in the manner of Redis' ae.c, on epoll(7).
  *
- * "Ask, don't track": before every poll the loop asks each source what it
- * wants right now (want()) and when it next needs attention (deadline), so
- * no caller ever has to remember to flip POLLOUT on or off.  Timers are just
- * the poll timeout.  Signals reach the loop through a self-pipe and are
- * delivered as ordinary callbacks, never run in a handler. */
+ * "Ask, don't track": the loop asks a source what it wants right now
+ * (want(): POLLIN/POLLOUT) and when it next needs attention (deadline), so
+ * no caller ever flips POLLOUT on or off by hand.  It asks after every
+ * ready() call of that source, and before every wait for the sources that
+ * are few (timers, pipes, listeners).  Sources that exist by the thousand
+ * (connections) set LOOP_TOUCH and call loop_touch() whenever their answer
+ * may have changed from outside their own ready(); that keeps each round's
+ * cost proportional to the sources that did something, not to all of them.
+ * Timers are a heap of deadlines and the wait's timeout.  Signals reach the
+ * loop through a self-pipe and are delivered as ordinary callbacks. */
 #ifndef NESTD_LOOP_H
 #define NESTD_LOOP_H
 
@@ -21,10 +26,27 @@ struct loop_src {
 	 * deadline passed.  It may add or delete any source, itself included. */
 	int64_t deadline;                          /* loop_now() ms; 0: none */
 	void *arg;
-	int slot_;                                 /* private to loop.c */
+	unsigned flags;                            /* LOOP_TOUCH */
+	/* private to loop.c */
+	int slot_, heap_, always_;
+	unsigned gen_;
+	short reg_;
+	unsigned char registered_, dirty_;
+	int64_t heap_at_;
 };
 
+/* The source calls loop_touch() itself; the loop does not ask it on every
+ * round. */
+#define LOOP_TOUCH 1u
+
+/* want() or deadline of s may have changed: ask it before the next wait. */
+void loop_touch(struct loop *l, struct loop_src *s);
+/* Call s->ready(s, POLLOUT) once at the end of this round, before the next
+ * wait: output queued by many events in one round leaves in one write. */
+void loop_defer(struct loop *l, struct loop_src *s);
+
 int64_t loop_now(void);                 /* monotonic milliseconds */
+int64_t loop_now_us(void);              /* monotonic microseconds */
 
 struct loop *loop_new(void);
 void loop_free(struct loop *l);

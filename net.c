@@ -198,22 +198,34 @@ static int listen_unix(const struct net_addr *a, char *err, size_t errlen)
 	return fd;
 }
 
-int net_listen(const struct net_addr *a, char *err, size_t errlen)
+/* getaddrinfo for a TCP stream socket; -1 with the resolver's reason. */
+static int resolve(const char *host, const char *port, int flags, struct addrinfo **res,
+		   char *err, size_t errlen)
 {
-	struct addrinfo hints, *res, *ai;
-	int fd = -1, one = 1, r, saved = 0;
+	struct addrinfo hints;
+	int r;
 
-	if (a->kind == NET_UNIX)
-		return listen_unix(a, err, errlen);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	r = getaddrinfo(a->host, a->port, &hints, &res);
+	hints.ai_flags = flags | AI_NUMERICSERV;
+	r = getaddrinfo(host, port, &hints, res);
 	if (r != 0) {
-		snprintf(err, errlen, "cannot resolve %s: %s", a->host, gai_strerror(r));
+		snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(r));
 		return -1;
 	}
+	return 0;
+}
+
+int net_listen(const struct net_addr *a, char *err, size_t errlen)
+{
+	struct addrinfo *res, *ai;
+	int fd = -1, one = 1, saved = 0;
+
+	if (a->kind == NET_UNIX)
+		return listen_unix(a, err, errlen);
+	if (resolve(a->host, a->port, AI_PASSIVE, &res, err, errlen) < 0)
+		return -1;
 	for (ai = res; ai; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (fd < 0) {
@@ -282,8 +294,8 @@ int net_accept(int lfd, char *peer, size_t peerlen)
 
 int net_connect(const struct net_url *u, char *err, size_t errlen)
 {
-	struct addrinfo hints, *res, *ai;
-	int fd = -1, r, one = 1, saved = 0;
+	struct addrinfo *res, *ai;
+	int fd = -1, one = 1, saved = 0;
 
 	if (u->scheme == URL_UNIX) {
 		struct sockaddr_un sa;
@@ -301,15 +313,8 @@ int net_connect(const struct net_url *u, char *err, size_t errlen)
 		}
 		return fd;
 	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	r = getaddrinfo(u->host, u->port, &hints, &res);
-	if (r != 0) {
-		snprintf(err, errlen, "cannot resolve %s: %s", u->host, gai_strerror(r));
+	if (resolve(u->host, u->port, 0, &res, err, errlen) < 0)
 		return -1;
-	}
 	/* The first address that accepts a connect() call; a refusal shows up
 	 * later, through net_connect_result. */
 	for (ai = res; ai; ai = ai->ai_next) {

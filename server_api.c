@@ -35,7 +35,7 @@ struct pending {
 	char opname[TOKEN_NAME_MAX + 1];
 	char opaddr[64];
 	char *payload;                   /* operator's payload JSON, for the audit log */
-	int64_t started;
+	int64_t started;                 /* loop_now_us() */
 };
 
 #define NBUCKETS 16
@@ -208,7 +208,7 @@ static void audit_command(struct server *s, const struct pending *pd, const char
 	jw_kint(&w, "http_status", status);
 	if (error)
 		jw_kstr(&w, "error", error);
-	jw_kint(&w, "duration_ms", loop_now() - pd->started);
+	jw_kint(&w, "duration_ms", (loop_now_us() - pd->started) / 1000);
 	audit_end(s, &w, &b);
 }
 
@@ -298,7 +298,7 @@ void server_auth_failed(struct server *s, const char *peer)
 static void count_command(struct server *s, const char *cmd, enum result r, int64_t started)
 {
 	struct api *a = api_of(s);
-	double secs = (double)(loop_now() - started) / 1000.0;
+	double secs = (double)(loop_now_us() - started) / 1e6;
 	int i;
 
 	for (i = 0; i < a->ncmds; i++)
@@ -546,7 +546,7 @@ static void post_command(struct server *s, struct conn *c, const struct token_en
 	snprintf(pd->cmd, sizeof(pd->cmd), "%s", cmd);
 	snprintf(pd->opname, sizeof(pd->opname), "%s", op->name);
 	snprintf(pd->opaddr, sizeof(pd->opaddr), "%s", c->peer);
-	pd->started = loop_now();
+	pd->started = loop_now_us();
 	if (tp >= 0 && json_type(&j, tp) == JSON_OBJECT) {
 		size_t rl;
 		const char *raw = json_raw(&j, tp, &rl);

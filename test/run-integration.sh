@@ -58,7 +58,7 @@ for t in "$here"/it_*.py; do
 done
 
 # Every log any test captured (server, agent, test output).
-bad=$(grep -rlE 'AddressSanitizer|LeakSanitizer|runtime error:' "$NESTD_IT_DIR" 2>/dev/null)
+bad=$(grep -rlIE 'AddressSanitizer|LeakSanitizer|runtime error:' "$NESTD_IT_DIR" 2>/dev/null)
 if [ -n "$bad" ]; then
 	echo "sanitizer reports in:"
 	printf '    %s\n' $bad

@@ -14,15 +14,10 @@
  * the same digits as an exact printf for every value below 1.8e19 at the
  * precisions nestd uses (0 to 3, and 6).  Larger values (never formatted
  * by nestd: sizes, loads, seconds) get the right magnitude with the low
- * digits from long double division.
- *
- * fmt_strtod likewise stands in for strtod (musl's exact decimal scanner is
- * ~6 KB): see fmt.h for what it reads and how exactly.  %g, %e, %a, %p, %n are not supported: they
+ * digits from long double division.  %g, %e, %a, %p, %n are not supported: they
  * print as written, and nestd's own code never uses them. */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "fmt.h"
@@ -251,79 +246,9 @@ int fmt_vfprintf(FILE *f, const char *fmt, va_list ap)
 	return o.err ? -1 : o.total;
 }
 
-double fmt_strtod(const char *s, char **end)
-{
-	const char *p = s;
-	unsigned long long m = 0;
-	int neg = 0, any = 0, e = 0, x, i;
-	long double v, p10 = 1, b = 10;
-	double d;
-
-	while (*p == ' ' || (*p >= '\t' && *p <= '\r'))
-		p++;
-	if (*p == '-' || *p == '+')
-		neg = *p++ == '-';
-	for (; *p >= '0' && *p <= '9'; p++, any = 1) {
-		if (m < 1000000000000000000ULL)
-			m = m * 10 + (unsigned)(*p - '0');
-		else
-			e++;                    /* digits past 19: scale only */
-	}
-	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9'; p++, any = 1)
-			if (m < 1000000000000000000ULL) {
-				m = m * 10 + (unsigned)(*p - '0');
-				e--;
-			}
-	if (!any) {
-		if (end)
-			*end = (char *)s;
-		return 0;
-	}
-	if ((*p == 'e' || *p == 'E') &&
-	    ((p[1] >= '0' && p[1] <= '9') ||
-	     ((p[1] == '-' || p[1] == '+') && p[2] >= '0' && p[2] <= '9'))) {
-		int eneg = p[1] == '-';
-
-		p += 1 + (p[1] == '-' || p[1] == '+');
-		for (x = 0; *p >= '0' && *p <= '9'; p++)
-			if (x < 100000)
-				x = x * 10 + (*p - '0');
-		e += eneg ? -x : x;
-	}
-	if (end)
-		*end = (char *)p;
-	if (m == 0)
-		return neg ? -0.0 : 0.0;
-	if (m < (1ULL << 53) && e >= -22 && e <= 22) {
-		/* Both exact in a double: one correctly rounded operation. */
-		for (d = 1, i = 0; i < (e < 0 ? -e : e); i++)
-			d *= 10;
-		d = e < 0 ? (double)m / d : (double)m * d;
-		return neg ? -d : d;
-	}
-	if (e < -400 || e > 400) {
-		d = e < 0 ? 0 : __builtin_inf();
-	} else {
-		for (x = e < 0 ? -e : e; x; x >>= 1, b *= b)
-			if (x & 1)
-				p10 *= b;
-		v = e < 0 ? (long double)m / p10 : (long double)m * p10;
-		d = (double)v;
-	}
-	if (d < 2.2250738585072014e-308 || d > 1.7976931348623157e308)
-		errno = ERANGE;                 /* under DBL_MIN (as glibc, musl) or inf */
-	return neg ? -d : d;
-}
-
 #ifdef NESTD_OWN_PRINTF
 int vfprintf(FILE *restrict f, const char *restrict fmt, va_list ap)
 {
 	return fmt_vfprintf(f, fmt, ap);
-}
-
-double strtod(const char *restrict s, char **restrict end)
-{
-	return fmt_strtod(s, end);
 }
 #endif

@@ -8,12 +8,4 @@
 
 int fmt_vfprintf(FILE *f, const char *fmt, va_list ap);
 
-/* strtod for decimal text (blanks, sign, digits, '.', exponent; no hex,
- * inf or nan: those convert nothing).  Correctly rounded when the digits
- * fit 2^53 and the exponent is within 10^+-22 (every number nestd reads:
- * timeouts, durations, /proc values); otherwise through long double, which
- * can differ from an exact strtod by one unit in the last place.  ERANGE
- * on overflow and on underflow to zero.  strtod itself in the static build. */
-double fmt_strtod(const char *s, char **end);
-
 #endif

@@ -1,7 +1,6 @@
 /* test_fmt.c - fmt_vfprintf (the static binary's vfprintf) against the C
  * library's vsnprintf for every conversion nestd uses, and %f for random
  * values and precisions, ties and edges. */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,68 +106,4 @@ void test_fmt_float(void)
 		same("%.1f %.2f %.3f", v, v, v);
 	}
 	CHECK(mismatches == 0);
-}
-
-static int strtod_bad;
-
-static void same_strtod(const char *s, int exact)
-{
-	char *e1, *e2;
-	double a, b;
-	int er1, er2;
-
-	errno = 0;
-	a = strtod(s, &e1);
-	er1 = errno;
-	errno = 0;
-	b = fmt_strtod(s, &e2);
-	er2 = errno;
-	if (e1 != e2 || er1 != er2 || (exact ? memcmp(&a, &b, sizeof(a)) != 0 :
-					  !(a == b || (a != 0 && (a - b) / a < 2.3e-16 && (b - a) / a < 2.3e-16)))) {
-		if (strtod_bad++ < 20)
-			fprintf(stderr, "FAIL strtod \"%s\": want %.17g end %d errno %d, got %.17g end %d errno %d\n",
-				s, a, (int)(e1 - s), er1, b, (int)(e2 - s), er2);
-	}
-}
-
-void test_fmt_strtod(void)
-{
-	static const char *const fixed[] = {
-		"0", "-0", "+0", "1", "-1", "0.5", "2.5", "30", "0.0005", "1.5e3", "1E3", "1e-7", "  \t42",
-		"12345.67 123.45\n", "0.25 0.10 0.05 1/123 4567\n", "1.", ".5", "-.5", "5.e2", "1e", "1e+",
-		"1e-", "1ex", "1e+2x", "", "-", "+", ".", "-.", "abc", "1e999",
-		"-1e999", "1e-999", "123456789012345678", "9007199254740993", "0.1", "0.30000000000000004",
-		"1000000000", "1e9", "1.7976931348623157e308", "4.9e-324", "2.2250738585072014e-308",
-		"123.456e-2", "00012", "1e22", "1e23", "3e-22", "0.000000000000000000000000001",
-		"99999999999999999999999999", "1.0000000000000000000000001", "12345678901234567890123",
-	};
-	unsigned x = 99;
-	size_t i;
-	char buf[64];
-
-	strtod_bad = 0;
-	/* Within the fast path's reach: bit for bit. */
-	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-		same_strtod(fixed[i], 1);
-	for (i = 0; i < 50000; i++) {
-		x = x * 1103515245u + 12345u;
-		snprintf(buf, sizeof(buf), "%u.%u", x >> 12, x % 100000);
-		same_strtod(buf, 1);
-		snprintf(buf, sizeof(buf), "%ue%d", x >> 9, (int)(x % 45) - 22);
-		same_strtod(buf, 1);
-		snprintf(buf, sizeof(buf), "%.6f", (double)x / 997.0);
-		same_strtod(buf, 1);
-		/* Beyond it: within one unit in the last place. */
-		snprintf(buf, sizeof(buf), "%.17g", (double)x * 1.2345e-5 * (i % 3 ? 1e-40 : 1e40));
-		same_strtod(buf, 0);
-	}
-	CHECK(strtod_bad == 0);
-	/* Documented differences: no hex, inf or nan (nestd reads none). */
-	{
-		char *e;
-		const char *h = "0x10", *n = "inf";
-
-		CHECK(fmt_strtod(h, &e) == 0 && e == h + 1);
-		CHECK(fmt_strtod(n, &e) == 0 && e == n);
-	}
 }

@@ -158,7 +158,7 @@ $(O)/fuzz_%: fuzz/fuzz_%.c $(LIB_OBJ)
 # The release binary: musl, static, stripped, small (-Os, unused sections
 # dropped).  jsmn is header-only: its header is copied beside the build so
 # musl-gcc never sees glibc's /usr/include.
-STATIC_CFLAGS  = -DNESTD_OWN_PRINTF -Os -flto=auto -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
+STATIC_CFLAGS  = -Os -flto=auto -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
 		 -fcf-protection=none
 STATIC_LDFLAGS = -static -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none
 MUSL_CC ?= musl-gcc

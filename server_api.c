@@ -42,11 +42,6 @@ struct pending {
 static const double bucket_le[NBUCKETS] = {
 	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120,
 };
-/* The same as printf's %g gives them (the static binary's printf has no %g). */
-static const char *const bucket_label[NBUCKETS] = {
-	"0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5",
-	"5", "10", "30", "120",
-};
 
 enum result { RES_OK, RES_ERROR, RES_TIMEOUT, RES_AGENT_GONE, RES_N };
 static const char *const result_name[RES_N] = { "ok", "error", "timeout", "agent_gone" };
@@ -354,7 +349,7 @@ static void metrics(struct server *s, struct buf *b)
 		   "# TYPE nestd_command_duration_seconds histogram\n");
 	for (i = 0; i < NBUCKETS; i++) {
 		cum += a->hist[i];
-		buf_printf(b, "nestd_command_duration_seconds_bucket{le=\"%s\"} %llu\n", bucket_label[i], cum);
+		buf_printf(b, "nestd_command_duration_seconds_bucket{le=\"%g\"} %llu\n", bucket_le[i], cum);
 	}
 	cum += a->hist[NBUCKETS];
 	buf_printf(b, "nestd_command_duration_seconds_bucket{le=\"+Inf\"} %llu\n", cum);

@@ -354,7 +354,9 @@ void test_agent_proc_eperm(void)
 		if (setgid(65534) < 0 || setuid(65534) < 0)
 			_exit(1);
 		p = proc_new(err, sizeof(err));
-		if (p && proc_signal(p, victim, SIGKILL, err, sizeof(err)) == 0)
+		if (!p && access("/proc/self", R_OK) < 0)
+			snprintf(err, sizeof(err), "SKIP");   /* e.g. a chroot whose / is 0700 */
+		else if (p && proc_signal(p, victim, SIGKILL, err, sizeof(err)) == 0)
 			snprintf(err, sizeof(err), "signal went through");
 		if (write(pe[1], err, strlen(err)) < 0)
 			_exit(1);
@@ -365,6 +367,11 @@ void test_agent_proc_eperm(void)
 	CHECK(read(pe[0], err, sizeof(err) - 1) > 0);
 	close(pe[0]);
 	waitpid(pid, &st, 0);
+	if (strcmp(err, "SKIP") == 0) {
+		fprintf(stderr, "skip test_agent_proc_eperm: uid 65534 cannot reach /proc here\n");
+		child_end(victim);
+		return;
+	}
 	snprintf(want, sizeof(want), "permission denied: cannot signal %d (owned by root)", victim);
 	CHECK_STR(err, want);
 	CHECK(t_state(victim) == 'S');

@@ -67,6 +67,13 @@ def xfail(cond, name, bug):
     return bool(cond)
 
 
+def can_run_as_others():
+    """True when a process of another uid can run here at all: root, and a
+    searchable / (a root made with `mktemp -d`, as some throwaway chroots
+    are, leaves / at 0700, and then nothing but root can even load libc)."""
+    return os.geteuid() == 0 and (os.stat("/").st_mode & 0o005) == 0o005
+
+
 def tmpdir():
     global _tmp, _own_tmp
     if _tmp is None:

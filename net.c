@@ -198,6 +198,14 @@ static int listen_unix(const struct net_addr *a, char *err, size_t errlen)
 	return fd;
 }
 
+static int is_localhost(const char *h)
+{
+	size_t n = strlen(h);
+
+	return strcasecmp(h, "localhost") == 0 || strcasecmp(h, "localhost.") == 0 ||
+	       (n > 10 && strcasecmp(h + n - 10, ".localhost") == 0);
+}
+
 /* getaddrinfo for a TCP stream socket; -1 with the resolver's reason. */
 static int resolve(const char *host, const char *port, int flags, struct addrinfo **res,
 		   char *err, size_t errlen)
@@ -210,6 +218,12 @@ static int resolve(const char *host, const char *port, int flags, struct addrinf
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = flags | AI_NUMERICSERV;
 	r = getaddrinfo(host, port, &hints, res);
+	if (r != 0 && is_localhost(host)) {
+		/* RFC 6761: localhost is the loopback, with or without an
+		 * /etc/hosts (initramfs images and minimal roots have none). */
+		hints.ai_flags |= AI_NUMERICHOST;
+		r = getaddrinfo("127.0.0.1", port, &hints, res);
+	}
 	if (r != 0) {
 		snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(r));
 		return -1;

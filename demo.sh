@@ -64,7 +64,7 @@ $dir.  Try:
   export NESTD_SERVER=$NESTD_SERVER NESTD_TOKEN_FILE=$NESTD_TOKEN_FILE
   ./nestd ctl clients
   ./nestd ctl ps local
-  ./nestd ctl proc local $$
+  ./nestd ctl proc local $(cat "$dir/agent.pid")
   ./nestd ctl sysinfo local
   ./nestd ctl services local
   ./nestd ctl exec local -- uname -a

@@ -294,7 +294,10 @@ def wss_auth(port, cafile, host="localhost"):
 
     async def go():
         ctx = ssl.create_default_context(cafile=cafile)
-        async with websockets.connect("wss://%s:%d/" % (host, port), ssl=ctx) as ws:
+        # Dial the loopback address, verify the name: resolving "localhost"
+        # is the resolver's business, and minimal roots have no /etc/hosts.
+        async with websockets.connect("wss://127.0.0.1:%d/" % port, ssl=ctx,
+                                      server_hostname=host) as ws:
             await ws.send(nestlib.auth_msg(S.agent_tok))
             return await ws.recv()
     return nestlib.arun(go(), 20)

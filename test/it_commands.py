@@ -259,6 +259,8 @@ def test_read_commands():
               "obtain_process_info on a missing pid -> clear error", r)
         # a stopped process reads exactly "stopped" (the reference bot's Resume button)
         os.kill(target.pid, signal.SIGSTOP)
+        # The signal lands asynchronously: ask once the kernel says T.
+        wait_until(lambda: proc_state(target.pid) == "T", 5)
         r = s.ask("obtain_process_info", {"pid": target.pid})
         check(ok(r) and r["payload"]["status"] == "stopped", "a stopped process reads 'stopped'",
               r and r.get("payload", {}).get("status"))

@@ -407,7 +407,7 @@ static int sub_clients(struct ctl *c)
 {
 	struct buf resp;
 	struct json j;
-	int status = 0, i, n, rc = 1;
+	int status = 0, i, n, e, rc = 1;
 	char err[128];
 
 	buf_init(&resp, 0);
@@ -431,8 +431,7 @@ static int sub_clients(struct ctl *c)
 	n = json_count(&j, 0);
 	printf("%-20s %-10s %-20s %-24s %-19s %s\n", "NAME", "VERSION", "HOST", "ADDRESS",
 	       "CONNECTED", "INFLIGHT");
-	for (i = 0; i < n; i++) {
-		int e = json_elem(&j, 0, i);
+	for (i = 0, e = 1; i < n; i++, e = json_next(&j, e)) {
 		char name[80], ver[40], host[80], addr[80], since[40];
 
 		str_of(&j, json_get(&j, e, "name"), name, sizeof(name));
@@ -456,55 +455,68 @@ out:
 	return rc;
 }
 
-static int sub_ps(struct ctl *c, const char *agent)
+/* A command's reply shown by a function of its own: run() asks the server,
+ * prints the reply as it came with --json, and hands the payload to show(),
+ * whose return value is the exit status. */
+typedef int (*show_fn)(const struct ctl *c, const struct json *j, int payload);
+
+static int run(struct ctl *c, const char *agent, const char *cmd, const char *payload,
+	       show_fn show)
 {
 	struct buf resp;
 	struct json j;
-	int p, i, n, rc;
+	int p, rc;
 
 	buf_init(&resp, 0);
-	rc = command(c, agent, "obtain_all_process_info", NULL, &resp, &j, &p);
-	if (rc) {
-		buf_free(&resp);
-		return rc;
+	rc = command(c, agent, cmd, payload, &resp, &j, &p);
+	if (rc == 0) {
+		if (c->json)
+			print_json_reply(&resp);
+		rc = show(c, &j, p);
+		json_free(&j);
 	}
-	if (c->json) {
-		print_json_reply(&resp);
-	} else {
-		n = json_count(&j, p);
-		printf("%7s %7s %-12s %-12s %8s %6s %-19s %s\n", "PID", "PPID", "USER", "STATE",
-		       "RSS", "CPU%", "STARTED", "COMMAND");
-		for (i = 0; i < n; i++) {
-			int e = json_elem(&j, p, i), cu;
-			char user[64], state[24], rss[16], start[40], cmd[4096], name[256];
-			double cpu = 0;
-
-			str_of(&j, json_get(&j, e, "user"), user, sizeof(user));
-			str_of(&j, json_get(&j, e, "state"), state, sizeof(state));
-			str_of(&j, json_get(&j, e, "cmdline"), cmd, sizeof(cmd));
-			str_of(&j, json_get(&j, e, "name"), name, sizeof(name));
-			human_bytes(int_of(&j, json_get(&j, e, "rss")), rss, sizeof(rss));
-			when(int_of(&j, json_get(&j, e, "started")), start, sizeof(start));
-			cu = json_get(&j, e, "cpu_usage");
-			if (cu >= 0)
-				json_num(&j, cu, &cpu);
-			printf("%7lld %7lld ", int_of(&j, json_get(&j, e, "pid")),
-			       int_of(&j, json_get(&j, e, "ppid")));
-			safe_print(user, 12);
-			putchar(' ');
-			printf("%-12s %8s %6.1f %-19s ", state, rss, cpu, start);
-			if (cmd[0]) {
-				safe_print(cmd, 0);
-			} else {
-				putchar('[');
-				safe_print(name, 0);
-				putchar(']');
-			}
-			putchar('\n');
-		}
-	}
-	json_free(&j);
 	buf_free(&resp);
+	return rc;
+}
+
+static int show_ps(const struct ctl *c, const struct json *j, int p)
+{
+	int i, n, e;
+
+	if (c->json)
+		return 0;
+	n = json_count(j, p);
+	printf("%7s %7s %-12s %-12s %8s %6s %-19s %s\n", "PID", "PPID", "USER", "STATE",
+	       "RSS", "CPU%", "STARTED", "COMMAND");
+	/* json_next walks the array in one pass (json_elem would rescan). */
+	for (i = 0, e = p + 1; i < n; i++, e = json_next(j, e)) {
+		char user[64], state[24], rss[16], start[40], cmd[4096], name[256];
+		double cpu = 0;
+		int cu;
+
+		str_of(j, json_get(j, e, "user"), user, sizeof(user));
+		str_of(j, json_get(j, e, "state"), state, sizeof(state));
+		str_of(j, json_get(j, e, "cmdline"), cmd, sizeof(cmd));
+		str_of(j, json_get(j, e, "name"), name, sizeof(name));
+		human_bytes(int_of(j, json_get(j, e, "rss")), rss, sizeof(rss));
+		when(int_of(j, json_get(j, e, "started")), start, sizeof(start));
+		cu = json_get(j, e, "cpu_usage");
+		if (cu >= 0)
+			json_num(j, cu, &cpu);
+		printf("%7lld %7lld ", int_of(j, json_get(j, e, "pid")),
+		       int_of(j, json_get(j, e, "ppid")));
+		safe_print(user, 12);
+		putchar(' ');
+		printf("%-12s %8s %6.1f %-19s ", state, rss, cpu, start);
+		if (cmd[0]) {
+			safe_print(cmd, 0);
+		} else {
+			putchar('[');
+			safe_print(name, 0);
+			putchar(']');
+		}
+		putchar('\n');
+	}
 	return 0;
 }
 
@@ -535,82 +547,96 @@ static void print_kv(const struct json *j, int obj, const char *prefix)
 	}
 }
 
-static int simple(struct ctl *c, const char *agent, const char *cmd, const char *payload)
+static int show_kv(const struct ctl *c, const struct json *j, int p)
 {
-	struct buf resp;
-	struct json j;
-	int p, rc;
+	char v[4096];
 
-	buf_init(&resp, 0);
-	rc = command(c, agent, cmd, payload, &resp, &j, &p);
-	if (rc == 0) {
-		if (c->json)
-			print_json_reply(&resp);
-		else if (p >= 0 && json_type(&j, p) == JSON_OBJECT)
-			print_kv(&j, p, "");
-		else if (p >= 0) {
-			char v[4096];
-
-			str_of(&j, p, v, sizeof(v));
-			safe_print(v, 0);
-			putchar('\n');
-		}
-		json_free(&j);
+	if (c->json || p < 0)
+		return 0;
+	if (json_type(j, p) == JSON_OBJECT) {
+		print_kv(j, p, "");
+		return 0;
 	}
-	buf_free(&resp);
-	return rc;
+	str_of(j, p, v, sizeof(v));
+	safe_print(v, 0);
+	putchar('\n');
+	return 0;
 }
 
-static int sub_services(struct ctl *c, const char *agent)
+static int show_services(const struct ctl *c, const struct json *j, int p)
 {
-	struct buf resp;
-	struct json j;
-	int p, i, n, rc;
+	int i, n, e;
 
-	buf_init(&resp, 0);
-	rc = command(c, agent, "list_services", NULL, &resp, &j, &p);
-	if (rc) {
-		buf_free(&resp);
-		return rc;
-	}
-	if (c->json) {
-		print_json_reply(&resp);
-	} else {
-		n = json_count(&j, p);
-		printf("%-40s %-10s %-10s %-10s %s\n", "UNIT", "LOAD", "ACTIVE", "SUB", "DESCRIPTION");
-		for (i = 0; i < n; i++) {
-			int e = json_elem(&j, p, i);
-			char name[300], load[32], act[32], sub[32], desc[512];
+	if (c->json)
+		return 0;
+	n = json_count(j, p);
+	printf("%-40s %-10s %-10s %-10s %s\n", "UNIT", "LOAD", "ACTIVE", "SUB", "DESCRIPTION");
+	for (i = 0, e = p + 1; i < n; i++, e = json_next(j, e)) {
+		char name[300], load[32], act[32], sub[32], desc[512];
 
-			if (json_type(&j, e) == JSON_STRING) {   /* the reference's bare names */
-				str_of(&j, e, name, sizeof(name));
-				safe_print(name, 0);
-				putchar('\n');
-				continue;
-			}
-			str_of(&j, json_get(&j, e, "name"), name, sizeof(name));
-			str_of(&j, json_get(&j, e, "load_state"), load, sizeof(load));
-			str_of(&j, json_get(&j, e, "active_state"), act, sizeof(act));
-			str_of(&j, json_get(&j, e, "sub_state"), sub, sizeof(sub));
-			str_of(&j, json_get(&j, e, "description"), desc, sizeof(desc));
-			safe_print(name, 40);
-			printf(" %-10s %-10s %-10s ", load, act, sub);
-			safe_print(desc, 0);
+		if (json_type(j, e) == JSON_STRING) {   /* the reference's bare names */
+			str_of(j, e, name, sizeof(name));
+			safe_print(name, 0);
 			putchar('\n');
+			continue;
 		}
+		str_of(j, json_get(j, e, "name"), name, sizeof(name));
+		str_of(j, json_get(j, e, "load_state"), load, sizeof(load));
+		str_of(j, json_get(j, e, "active_state"), act, sizeof(act));
+		str_of(j, json_get(j, e, "sub_state"), sub, sizeof(sub));
+		str_of(j, json_get(j, e, "description"), desc, sizeof(desc));
+		safe_print(name, 40);
+		printf(" %-10s %-10s %-10s ", load, act, sub);
+		safe_print(desc, 0);
+		putchar('\n');
 	}
-	json_free(&j);
-	buf_free(&resp);
 	return 0;
+}
+
+/* Output as it was (stdout and stderr apart); the exit status is the
+ * command's, 124 for a timeout, 128+9 for a signal. */
+static int show_exec(const struct ctl *c, const struct json *j, int p)
+{
+	struct buf out;
+	long long code = 1;
+	int t, b = 0;
+
+	if (!c->json) {
+		buf_init(&out, 0);
+		t = json_get(j, p, "stdout");
+		if (t >= 0 && json_str(j, t, &out) == 0) {
+			fwrite(out.p ? out.p : "", 1, out.len, stdout);
+			fflush(stdout);
+		}
+		buf_reset(&out);
+		t = json_get(j, p, "stderr");
+		if (t >= 0 && json_str(j, t, &out) == 0)
+			fwrite(out.p ? out.p : "", 1, out.len, stderr);
+		buf_free(&out);
+	}
+	t = json_get(j, p, "timed_out");
+	if (t >= 0 && json_bool(j, t, &b) == 0 && b) {
+		fprintf(stderr, "nestd ctl: the command timed out and was killed\n");
+		code = 124;
+	} else if ((t = json_get(j, p, "exit_code")) < 0 || json_int(j, t, &code) < 0) {
+		char sig[32];
+
+		str_of(j, json_get(j, p, "signal"), sig, sizeof(sig));
+		fprintf(stderr, "nestd ctl: the command was killed by %s\n", sig);
+		code = 128 + 9;
+	}
+	t = json_get(j, p, "truncated");
+	b = 0;
+	if (t >= 0 && json_bool(j, t, &b) == 0 && b && !c->json)
+		fprintf(stderr, "nestd ctl: output truncated (kept the head and the tail)\n");
+	return (int)(code & 255);
 }
 
 static int sub_exec(struct ctl *c, const char *agent, int argc, char **argv)
 {
-	struct buf cmd, payload, resp, out;
+	struct buf cmd, payload;
 	struct jw w;
-	struct json j;
-	int i, p, rc, t;
-	long long code = 1;
+	int i, rc;
 
 	buf_init(&cmd, 0);
 	for (i = 0; i < argc; i++) {
@@ -628,56 +654,10 @@ static int sub_exec(struct ctl *c, const char *agent, int argc, char **argv)
 		jw_double(&w, c->timeout, 3);
 	}
 	jw_obj_end(&w);
-	buf_init(&resp, 0);
-	rc = command(c, agent, "exec_command", payload.p, &resp, &j, &p);
+	rc = run(c, agent, "exec_command", payload.p, show_exec);
 	buf_free(&cmd);
 	buf_free(&payload);
-	if (rc) {
-		buf_free(&resp);
-		return rc;
-	}
-	if (c->json) {
-		print_json_reply(&resp);
-	} else {
-		buf_init(&out, 0);
-		t = json_get(&j, p, "stdout");
-		if (t >= 0 && json_str(&j, t, &out) == 0) {
-			fwrite(out.p ? out.p : "", 1, out.len, stdout);
-			fflush(stdout);
-		}
-		buf_reset(&out);
-		t = json_get(&j, p, "stderr");
-		if (t >= 0 && json_str(&j, t, &out) == 0)
-			fwrite(out.p ? out.p : "", 1, out.len, stderr);
-		buf_free(&out);
-	}
-	t = json_get(&j, p, "timed_out");
-	{
-		int b = 0;
-
-		if (t >= 0 && json_bool(&j, t, &b) == 0 && b) {
-			fprintf(stderr, "nestd ctl: the command timed out and was killed\n");
-			code = 124;
-		} else if ((t = json_get(&j, p, "exit_code")) >= 0 && json_int(&j, t, &code) == 0) {
-			;
-		} else {
-			char sig[32];
-
-			str_of(&j, json_get(&j, p, "signal"), sig, sizeof(sig));
-			fprintf(stderr, "nestd ctl: the command was killed by %s\n", sig);
-			code = 128 + 9;
-		}
-	}
-	t = json_get(&j, p, "truncated");
-	{
-		int b = 0;
-
-		if (t >= 0 && json_bool(&j, t, &b) == 0 && b && !c->json)
-			fprintf(stderr, "nestd ctl: output truncated (kept the head and the tail)\n");
-	}
-	json_free(&j);
-	buf_free(&resp);
-	return (int)(code & 255);
+	return rc;
 }
 
 /* key=value -> string (or number/bool when it looks like one);
@@ -800,11 +780,11 @@ int ctl_main(int argc, char **argv)
 	if (!strcmp(sub, "clients"))
 		return (r = need(npos, 1, "clients")) ? r : sub_clients(&c);
 	if (!strcmp(sub, "ps"))
-		return (r = need(npos, 2, "ps NAME")) ? r : sub_ps(&c, pos[1]);
+		return (r = need(npos, 2, "ps NAME")) ? r : run(&c, pos[1], "obtain_all_process_info", NULL, show_ps);
 	if (!strcmp(sub, "services"))
-		return (r = need(npos, 2, "services NAME")) ? r : sub_services(&c, pos[1]);
+		return (r = need(npos, 2, "services NAME")) ? r : run(&c, pos[1], "list_services", NULL, show_services);
 	if (!strcmp(sub, "sysinfo"))
-		return (r = need(npos, 2, "sysinfo NAME")) ? r : simple(&c, pos[1], "obtain_system_info", NULL);
+		return (r = need(npos, 2, "sysinfo NAME")) ? r : run(&c, pos[1], "obtain_system_info", NULL, show_kv);
 	if (!strcmp(sub, "proc") || !strcmp(sub, "kill") || !strcmp(sub, "pause") ||
 	    !strcmp(sub, "resume")) {
 		const char *cmd = !strcmp(sub, "proc") ? "obtain_process_info" :
@@ -824,7 +804,7 @@ int ctl_main(int argc, char **argv)
 		} else {
 			snprintf(payload, sizeof(payload), "{\"pid\":%s}", pos[2]);
 		}
-		return simple(&c, pos[1], cmd, payload);
+		return run(&c, pos[1], cmd, payload, show_kv);
 	}
 	if (!strcmp(sub, "service")) {
 		static const char *const acts[][2] = {
@@ -847,7 +827,7 @@ int ctl_main(int argc, char **argv)
 		jw_obj(&w);
 		jw_kstr(&w, "service_name", pos[3]);
 		jw_obj_end(&w);
-		r = simple(&c, pos[1], acts[i][1], b.p);
+		r = run(&c, pos[1], acts[i][1], b.p, show_kv);
 		buf_free(&b);
 		return r;
 	}
@@ -866,7 +846,7 @@ int ctl_main(int argc, char **argv)
 			buf_free(&b);
 			return 2;
 		}
-		r = simple(&c, pos[1], pos[2], npos > 3 ? b.p : NULL);
+		r = run(&c, pos[1], pos[2], npos > 3 ? b.p : NULL, show_kv);
 		buf_free(&b);
 		return r;
 	}

@@ -156,6 +156,8 @@ struct conn *conn_accept(struct loop *l, int fd, const char *peer,
 	return c;
 }
 
+static const struct conn_ops no_ops;
+
 struct conn *conn_dial(struct loop *l, int fd, const struct net_url *u,
 		       const struct conn_ops *ops, void *owner)
 {
@@ -170,7 +172,10 @@ struct conn *conn_dial(struct loop *l, int fd, const struct net_url *u,
 	c->state = CONN_CONNECTING;
 	c->state_deadline = loop_now() + CFG_HANDSHAKE_TIMEOUT_MS;
 	if (ws_client_request(&c->out, u->host, u->path, c->ws_key) < 0) {
-		conn_destroy(c, "out of memory");
+		/* Like conn_new's own failures: NULL, and no on_close for a
+		 * connection its owner never had. */
+		c->ops = &no_ops;
+		conn_destroy(c, "cannot build the handshake request");
 		return NULL;
 	}
 	update_deadline(c);

@@ -197,6 +197,13 @@ int http_span_ieq(const struct http_span *a, const char *s)
 	return s[i] == '\0';
 }
 
+int http_span_eq(const struct http_span *a, const char *s)
+{
+	size_t n = strlen(s);
+
+	return a->n == n && memcmp(a->p, s, n) == 0;
+}
+
 const struct http_span *http_get(const struct http_header *h, int nh, const char *name)
 {
 	int i;

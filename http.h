@@ -51,6 +51,8 @@ int http_parse_response(const char *p, size_t n, struct http_resp *r);
 const struct http_span *http_get(const struct http_header *h, int nh, const char *name);
 /* 1 if the comma-separated list in v holds token (case-insensitive). */
 int http_has_token(const struct http_span *v, const char *token);
+/* 1 if the span equals s exactly (methods and paths are case-sensitive). */
+int http_span_eq(const struct http_span *a, const char *s);
 /* 1 if the span equals s ignoring ASCII case. */
 int http_span_ieq(const struct http_span *a, const char *s);
 /* 1 if Accept-Encoding takes gzip (or x-gzip, or * with gzip unnamed)

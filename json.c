@@ -867,6 +867,19 @@ const char *json_raw(const struct json *j, int i, size_t *len)
 	return j->s + t->start;
 }
 
+char *json_dup(const struct json *j, int i)
+{
+	size_t n;
+	const char *raw = json_raw(j, i, &n);
+	char *p;
+
+	if (!raw || !(p = malloc(n + 1)))
+		return NULL;
+	memcpy(p, raw, n);
+	p[n] = '\0';
+	return p;
+}
+
 /* ---- reader: strings -------------------------------------------------- */
 
 /* Decodes the escape at p (a backslash; validated text) into out[0..4);

@@ -49,6 +49,9 @@ int  json_elem(const struct json *j, int arr, int idx);
 
 /* Raw source text of value i (strings: without the quotes, still escaped). */
 const char *json_raw(const struct json *j, int i, size_t *len);
+/* json_raw of value i as a malloc'd NUL-terminated copy; NULL when i is not
+ * a token or memory runs out.  The caller frees it. */
+char *json_dup(const struct json *j, int i);
 
 /* Unescaped string into out (appended, NUL-terminated); -1 if not a string
  * or out's bound is hit. */

@@ -218,3 +218,18 @@ void test_http_accepts_gzip(void)
 	CHECK(gz("gzipx, xgzip") == 0);
 	CHECK(gz("sq=1, gzip;q=0") == 0);
 }
+
+void test_http_span_eq(void);
+
+void test_http_span_eq(void)
+{
+	struct http_span get = { "GET", 3 }, empty = { "", 0 }, path = { "/healthzX", 8 };
+
+	CHECK(http_span_eq(&get, "GET") == 1);
+	CHECK(http_span_eq(&get, "get") == 0);      /* methods are case-sensitive */
+	CHECK(http_span_eq(&get, "GE") == 0);
+	CHECK(http_span_eq(&get, "GETS") == 0);
+	CHECK(http_span_eq(&empty, "") == 1);
+	CHECK(http_span_eq(&path, "/healthz") == 1); /* only the span's n bytes count */
+	CHECK(http_span_eq(&path, "/healthzX") == 0);
+}

@@ -737,3 +737,26 @@ void test_json_escape_large(void)
 	buf_free(&b);
 	free(s);
 }
+
+void test_json_dup(void);
+
+void test_json_dup(void)
+{
+	struct json j;
+	char err[64], *p;
+	const char *s = "{\"a\":[1, 2],\"b\":\"x\\ny\",\"c\":{}}";
+
+	CHECK(json_parse(&j, s, strlen(s), err, sizeof(err)) == 0);
+	p = json_dup(&j, json_get(&j, 0, "a"));
+	CHECK_STR(p, "[1, 2]");
+	free(p);
+	p = json_dup(&j, json_get(&j, 0, "b"));   /* string content, still escaped */
+	CHECK_STR(p, "x\\ny");
+	free(p);
+	p = json_dup(&j, json_get(&j, 0, "c"));
+	CHECK_STR(p, "{}");
+	free(p);
+	CHECK(json_dup(&j, -1) == NULL);
+	CHECK(json_dup(&j, 999) == NULL);
+	json_free(&j);
+}

@@ -53,6 +53,12 @@
 #define CFG_TLS_MAX_PEM          (4u << 20)   /* a certificate bundle or key file */
 #define CFG_TLS_MAX_EE_CERT      (16u << 10)  /* server certificate kept for --pin */
 #define CFG_TLS_MAX_PINS         8         /* sha256//A;sha256//B... */
+#define CFG_TLS_CA_FILE          "/etc/ssl/certs/ca-certificates.crt"  /* without --ca-file */
+
+/* nestd ctl */
+#define CFG_CTL_WAIT_S           600       /* --wait: the whole exchange */
+#define CFG_CTL_CONNECT_TIMEOUT_MS 10000   /* the TCP (or unix) connect */
+#define CFG_CTL_MAX_ANSWER       (64u << 20)  /* an answer's head and body */
 
 /* Tokens */
 #define TOKEN_HEX_LEN            64

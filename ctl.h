@@ -3,7 +3,5 @@
 #define NESTD_CTL_H
 
 int ctl_main(int argc, char **argv);
-/* "TLS: yes" / "TLS: no" and other build facts for --version. */
-const char *ctl_build_features(void);
 
 #endif

@@ -3,7 +3,7 @@
  *   nestd server   the bot's side (server.c, server_api.c)
  *   nestd agent    the protocol's client (agent.c, agent_*.c)
  *   nestd token    token file management (token.c)
- *   nestd ctl      the operator's command line (ctl.c) */
+ *   nestd ctl      the operator's command line (ctl.c, ctl_io.c, ctl_show.c) */
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +11,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "server.h"
+#include "tls.h"
 #include "token.h"
 
 static const char usage[] =
@@ -21,6 +22,12 @@ static const char usage[] =
 	"       nestd --version | --help | help SUBCOMMAND\n"
 	"\n"
 	"nestd speaks the Nest Management Bot's WebSocket protocol, both ends.\n";
+
+/* Build facts for --version. */
+static const char *build_features(void)
+{
+	return tls_available() ? "TLS: yes (BearSSL)" : "TLS: no";
+}
 
 static int dispatch(const char *cmd, int argc, char **argv)
 {
@@ -43,7 +50,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-		printf("nestd %s (%s)\n", NESTD_VERSION, ctl_build_features());
+		printf("nestd %s (%s)\n", NESTD_VERSION, build_features());
 		return 0;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

@@ -19,8 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "loop.h"
-
 #if NESTD_TLS
 #include <arpa/inet.h>
 #include <bearssl.h>
@@ -72,7 +70,6 @@ struct verifier {
 
 struct tls_conn {
 	struct tls_ctx *x;
-	int own_ctx;
 	br_ssl_engine_context *eng;
 	br_ssl_client_context *cc;
 	br_ssl_server_context *sc;
@@ -349,7 +346,7 @@ struct tls_ctx *tls_client_ctx(const struct tls_client_opts *o, char *err, size_
 {
 	struct tls_ctx *x = calloc(1, sizeof(*x));
 	struct ta_list l;
-	const char *file = o->ca_file ? o->ca_file : TLS_DEFAULT_CA_FILE;
+	const char *file = o->ca_file ? o->ca_file : CFG_TLS_CA_FILE;
 
 	if (!x) {
 		snprintf(err, errlen, "out of memory");
@@ -940,8 +937,6 @@ void tls_conn_free(struct tls_conn *t)
 {
 	if (!t)
 		return;
-	if (t->own_ctx)
-		tls_ctx_free(t->x);
 	free(t->cc);
 	free(t->sc);
 	free(t->v);
@@ -1257,28 +1252,6 @@ const char *tls_why(struct tls_conn *t)
 	return t->why;
 }
 
-struct tls_conn *tls_client_new(const struct tls_client_opts *o, const char *host,
-				char *err, size_t errlen)
-{
-	struct tls_ctx *x = tls_client_ctx(o, err, errlen);
-	struct tls_conn *t;
-
-	if (!x)
-		return NULL;
-	t = tls_conn_new(x, host, err, errlen);
-	if (!t) {
-		tls_ctx_free(x);
-		return NULL;
-	}
-	t->own_ctx = 1;
-	return t;
-}
-
-void tls_client_free(struct tls_conn *t)
-{
-	tls_conn_free(t);
-}
-
 #else /* !NESTD_TLS */
 
 int tls_available(void)
@@ -1353,102 +1326,4 @@ const char *tls_why(struct tls_conn *t)
 	return "";
 }
 
-struct tls_conn *tls_client_new(const struct tls_client_opts *o, const char *host,
-				char *err, size_t errlen)
-{
-	snprintf(err, errlen, "this nestd was built without TLS");
-	return NULL;
-}
-
-void tls_client_free(struct tls_conn *t)
-{
-}
-
 #endif /* NESTD_TLS */
-
-/* ------------------------------------------------------------------ */
-/* Blocking with a deadline, for nestd ctl. */
-
-static int wait_fd(int fd, short ev, int64_t deadline, char *err, size_t errlen)
-{
-	struct pollfd p = { fd, ev, 0 };
-	int r;
-
-	for (;;) {
-		int64_t left = deadline - loop_now();
-
-		if (left <= 0) {
-			snprintf(err, errlen, "timed out");
-			return -1;
-		}
-		r = poll(&p, 1, left > 0x7fffffff ? 0x7fffffff : (int)left);
-		if (r > 0)
-			return 0;
-		if (r < 0 && errno != EINTR) {
-			snprintf(err, errlen, "%s", strerror(errno));
-			return -1;
-		}
-	}
-}
-
-static void io_error(struct tls_conn *t, char *err, size_t errlen)
-{
-	if (t && errno == EPROTO)
-		snprintf(err, errlen, "TLS: %s", tls_why(t));
-	else
-		snprintf(err, errlen, "%s", strerror(errno));
-}
-
-int tls_io_all(struct tls_conn *t, int fd, const void *p, size_t n, int64_t deadline,
-	       char *err, size_t errlen)
-{
-	const char *q = p;
-
-	for (;;) {
-		ssize_t w;
-
-		if (n == 0) {
-			if (!t || tls_flush(t, fd) == 0)
-				return 0;
-			w = -1;
-		} else {
-			w = t ? tls_write(t, fd, q, n) : write(fd, q, n);
-		}
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN) {
-				short ev = t ? tls_events(t, n > 0) : POLLOUT;
-
-				if (wait_fd(fd, ev ? ev : POLLOUT, deadline, err, errlen) < 0)
-					return -1;
-				continue;
-			}
-			io_error(t, err, errlen);
-			return -1;
-		}
-		q += w;
-		n -= (size_t)w;
-	}
-}
-
-ssize_t tls_io_read(struct tls_conn *t, int fd, void *p, size_t n, int64_t deadline,
-		    char *err, size_t errlen)
-{
-	for (;;) {
-		ssize_t r = t ? tls_read(t, fd, p, n) : read(fd, p, n);
-		short ev;
-
-		if (r >= 0)
-			return r;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN) {
-			io_error(t, err, errlen);
-			return -1;
-		}
-		ev = t ? tls_events(t, 0) : POLLIN;
-		if (wait_fd(fd, ev ? ev : POLLIN, deadline, err, errlen) < 0)
-			return -1;
-	}
-}

@@ -10,21 +10,19 @@
  * They behave like read(2)/write(2): -1 with errno EAGAIN when the engine
  * needs the socket to become ready (ask tls_events which way), EPROTO when
  * TLS failed (tls_why says why: "certificate expired", ...), or the
- * socket's own errno.  The event loop stays the only place that waits. */
+ * socket's own errno.  Waiting is the caller's: the event loop's, or
+ * nestd ctl's poll in ctl_io.c. */
 #ifndef NESTD_TLS_H
 #define NESTD_TLS_H
 
 #include <stddef.h>
-#include <stdint.h>
 #include <sys/types.h>
 
 struct tls_client_opts {
-	const char *ca_file;     /* PEM bundle; NULL: the system's */
+	const char *ca_file;     /* PEM bundle; NULL: CFG_TLS_CA_FILE */
 	const char *pin;         /* "sha256//BASE64" of the server's public key */
 	int insecure;            /* skip verification (loudly) */
 };
-
-#define TLS_DEFAULT_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
 
 struct tls_ctx;              /* what many connections share: anchors, or key and chain */
 struct tls_conn;             /* one connection's engine and buffers */
@@ -62,18 +60,5 @@ int tls_handshake_done(struct tls_conn *t);
 void tls_close_notify(struct tls_conn *t, int fd);
 /* Why the engine failed, or "" when it did not. */
 const char *tls_why(struct tls_conn *t);
-
-/* One-shot client for short-lived callers (nestd ctl): a context and a
- * connection together; tls_client_free frees both. */
-struct tls_conn *tls_client_new(const struct tls_client_opts *o, const char *host,
-				char *err, size_t errlen);
-void tls_client_free(struct tls_conn *t);
-
-/* Blocking-with-deadline I/O for short-lived clients (nestd ctl).  t may be
- * NULL for a plain socket.  -1 with a reason on error or timeout. */
-int tls_io_all(struct tls_conn *t, int fd, const void *p, size_t n, int64_t deadline,
-	       char *err, size_t errlen);
-ssize_t tls_io_read(struct tls_conn *t, int fd, void *p, size_t n, int64_t deadline,
-		    char *err, size_t errlen);
 
 #endif

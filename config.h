@@ -60,6 +60,10 @@
 #define CFG_CTL_CONNECT_TIMEOUT_MS 10000   /* the TCP (or unix) connect */
 #define CFG_CTL_MAX_ANSWER       (64u << 20)  /* an answer's head and body */
 
+/* Server state */
+#define CFG_STATE_DIR_ROOT       "/var/lib/nestd"  /* --state-dir for root; others: XDG's */
+#define CFG_TOKENS_FILE          "tokens"          /* the token file, in the state dir */
+
 /* Tokens */
 #define TOKEN_HEX_LEN            64
 #define TOKEN_SUM_LEN            8

@@ -291,7 +291,7 @@ void token_default_state_dir(char *out, size_t n)
 	const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
 
 	if (geteuid() == 0)
-		snprintf(out, n, "/var/lib/nestd");
+		snprintf(out, n, "%s", CFG_STATE_DIR_ROOT);
 	else if (x && x[0] == '/')
 		snprintf(out, n, "%s/nestd", x);
 	else
@@ -342,10 +342,119 @@ int token_read_file(const char *path, char *out, size_t cap, char *err, size_t e
 
 /* ---- `nestd token` ---- */
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define MAX_OPERANDS 4
+
+/* token_parse and token_validate return GO to go on, or the exit status. */
+#define GO (-1)
+
+/* The command line, parsed and validated; read only in token_run. */
+struct token_opts {
+	const char *verb;              /* new, list, revoke */
+	const char *pos[MAX_OPERANDS]; /* operands after the verb */
+	int npos;
+	const char *role;              /* "agent" or "operator" */
+	const char *tokens, *state_dir; /* --tokens, --state-dir as given */
+	char path[4096], dir[4096];    /* the token file and its directory */
+};
+
+static const struct option token_longopts[] = {
+	{ "role", required_argument, NULL, 'r' },
+	{ "tokens", required_argument, NULL, 't' },
+	{ "state-dir", required_argument, NULL, 's' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char token_usage[] =
+	"usage: nestd token new NAME [--role agent|operator] | list | revoke NAME\n"
+	"       [--tokens FILE] [--state-dir DIR]\n";
+
 static int usage_err(const char *msg)
 {
 	fprintf(stderr, "nestd token: %s\nTry 'nestd help token'.\n", msg);
 	return 2;
+}
+
+/* One getopt_long pass over argv[1..argc).  Before the verb (o->verb NULL)
+ * it stops at the first operand and takes --help; after it, it collects
+ * the operands. */
+static int take_opts(int argc, char **argv, struct token_opts *o)
+{
+	int c;
+
+	optind = 1;
+	while (optind < argc) {
+		c = getopt_long(argc, argv, "+h", token_longopts, NULL);
+		if (c == -1) {
+			if (!o->verb || optind >= argc)   /* the verb, or a final "--" */
+				return GO;
+			if (o->npos == MAX_OPERANDS)
+				return usage_err("too many arguments");
+			o->pos[o->npos++] = argv[optind++];
+			continue;
+		}
+		switch (c) {
+		case 'r': o->role = optarg; break;
+		case 't': o->tokens = optarg; break;
+		case 's': o->state_dir = optarg; break;
+		case 'h':
+			if (!o->verb) {
+				fputs(token_usage, stdout);
+				return 0;
+			}
+			/* fall through */
+		default:
+			return usage_err("bad option");
+		}
+	}
+	return GO;
+}
+
+/* Options may come before and after the verb: "token new alice --role
+ * operator". */
+static int token_parse(int argc, char **argv, struct token_opts *o)
+{
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	o->role = "agent";
+	if ((rc = take_opts(argc, argv, o)) != GO)
+		return rc;
+	if (optind >= argc)
+		return usage_err("missing verb: new, list or revoke");
+	o->verb = argv[optind];
+	/* The verb stands in for argv[0] of the second pass. */
+	return take_opts(argc - optind, argv + optind, o);
+}
+
+static int token_validate(struct token_opts *o)
+{
+	int list = !strcmp(o->verb, "list");
+
+	if (strcmp(o->role, "agent") != 0 && strcmp(o->role, "operator") != 0)
+		return usage_err("--role must be agent or operator");
+	if (list && o->npos != 0)
+		return usage_err("list takes no arguments");
+	if ((!strcmp(o->verb, "new") || !strcmp(o->verb, "revoke")) && o->npos != 1)
+		return usage_err("new and revoke take one NAME");
+	if (!list && strcmp(o->verb, "new") && strcmp(o->verb, "revoke"))
+		return usage_err("unknown verb (new, list, revoke)");
+	if (o->npos == 1 && !token_name_valid(o->pos[0]))
+		return usage_err("NAME: 1-" STR(TOKEN_NAME_MAX) " letters, digits, '-', '_', '.', "
+				 "not starting with '-' or '.'");
+	if (o->tokens) {
+		snprintf(o->path, sizeof(o->path), "%s", o->tokens);
+		dir_of(o->path, o->dir, sizeof(o->dir));
+		return GO;
+	}
+	if (o->state_dir)
+		snprintf(o->dir, sizeof(o->dir), "%s", o->state_dir);
+	else
+		token_default_state_dir(o->dir, sizeof(o->dir));
+	snprintf(o->path, sizeof(o->path), "%.4080s/%s", o->dir, CFG_TOKENS_FILE);
+	return GO;
 }
 
 static int mkdir_p(const char *dir)
@@ -369,172 +478,138 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
+/* The state directory and an exclusive flock(2) on PATH.lock, so two
+ * changes cannot lose each other; the lock's descriptor, or -1. */
+static int lock_db(const struct token_opts *o)
+{
+	char lockp[4200];
+	int fd;
+
+	if (mkdir_p(o->dir) < 0) {
+		fprintf(stderr, "nestd token: cannot create %s: %s\n", o->dir, strerror(errno));
+		return -1;
+	}
+	snprintf(lockp, sizeof(lockp), "%s.lock", o->path);
+	fd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		fprintf(stderr, "nestd token: cannot lock %s: %s\n", lockp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int verb_list(const struct token_opts *o, struct token_db *db)
+{
+	int i;
+
+	if (db->n == 0)
+		fprintf(stderr, "no tokens in %s\n", o->path);
+	else
+		printf("%-24s %-9s %s\n", "NAME", "ROLE", "CREATED");
+	for (i = 0; i < db->n; i++) {
+		char when[32] = "-";
+		time_t t = (time_t)db->e[i].created;
+		struct tm tm;
+
+		if (t && gmtime_r(&t, &tm))
+			snprintf(when + log_fmt_tm(when, sizeof(when), &tm, ' '), 2, "Z");
+		printf("%-24s %-9s %s\n", db->e[i].name, token_role_name(db->e[i].role), when);
+	}
+	return 0;
+}
+
+/* Prints the new token once, on stdout; only its hash is kept. */
+static int verb_new(const struct token_opts *o, struct token_db *db)
+{
+	char tok[TOKEN_LEN + 1], err[512];
+	struct token_entry *ne;
+	const char *name = o->pos[0];
+
+	if (token_db_by_name(db, name)) {
+		fprintf(stderr, "nestd token: a token named '%s' exists; revoke it first\n", name);
+		return 1;
+	}
+	ne = realloc(db->e, (size_t)(db->n + 1) * sizeof(*ne));
+	if (!ne) {
+		fprintf(stderr, "nestd token: out of memory\n");
+		return 1;
+	}
+	db->e = ne;
+	if (token_generate(tok) < 0) {
+		fprintf(stderr, "nestd token: the kernel gave no random bytes\n");
+		return 1;
+	}
+	ne = &db->e[db->n];
+	memset(ne, 0, sizeof(*ne));
+	strcpy(ne->name, name);
+	ne->role = strcmp(o->role, "operator") == 0 ? ROLE_OPERATOR : ROLE_AGENT;
+	ne->created = (long long)time(NULL);
+	sha256(tok, TOKEN_LEN, ne->hash);
+	db->n++;
+	if (token_db_save(o->path, db, err, sizeof(err)) < 0) {
+		fprintf(stderr, "nestd token: %s\n", err);
+		memset(tok, 0, sizeof(tok));
+		return 1;
+	}
+	printf("%s\n", tok);
+	fflush(stdout);
+	memset(tok, 0, sizeof(tok));
+	fprintf(stderr, "nestd token: %s token '%s' added to %s (only its hash is stored; keep the token above safe)\n",
+		o->role, name, o->path);
+	return 0;
+}
+
+static int verb_revoke(const struct token_opts *o, struct token_db *db)
+{
+	const struct token_entry *e = token_db_by_name(db, o->pos[0]);
+	char err[512];
+
+	if (!e) {
+		fprintf(stderr, "nestd token: no token named '%s' in %s\n", o->pos[0], o->path);
+		return 1;
+	}
+	memmove((void *)e, e + 1, (size_t)(db->n - (e - db->e) - 1) * sizeof(*e));
+	db->n--;
+	if (token_db_save(o->path, db, err, sizeof(err)) < 0) {
+		fprintf(stderr, "nestd token: %s\n", err);
+		return 1;
+	}
+	fprintf(stderr, "nestd token: revoked '%s' (a running server drops it on SIGHUP)\n", o->pos[0]);
+	return 0;
+}
+
+/* list reads without a lock (the file is only ever replaced whole);
+ * new and revoke hold it from load to save. */
+static int token_run(const struct token_opts *o)
+{
+	struct token_db db;
+	char err[512];
+	int lockfd = -1, rc = 1;
+
+	if (strcmp(o->verb, "list") != 0 && (lockfd = lock_db(o)) < 0)
+		return 1;
+	if (token_db_load(o->path, &db, err, sizeof(err)) < 0)
+		fprintf(stderr, "nestd token: %s\n", err);
+	else if (!strcmp(o->verb, "list"))
+		rc = verb_list(o, &db);
+	else if (!strcmp(o->verb, "new"))
+		rc = verb_new(o, &db);
+	else
+		rc = verb_revoke(o, &db);
+	token_db_free(&db);
+	if (lockfd >= 0)
+		close(lockfd);
+	return rc;
+}
+
 int token_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "role", required_argument, NULL, 'r' },
-		{ "tokens", required_argument, NULL, 't' },
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *tokens = NULL, *state = NULL, *role = "agent", *verb;
-	char path[4096], dir[4096], lockp[4200], err[512];
-	struct token_db db;
-	int c, lockfd, rc = 1;
+	struct token_opts o;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r': role = optarg; break;
-		case 't': tokens = optarg; break;
-		case 's': state = optarg; break;
-		case 'h':
-			printf("usage: nestd token new NAME [--role agent|operator] | list | revoke NAME\n"
-			       "       [--tokens FILE] [--state-dir DIR]\n");
-			return 0;
-		default:
-			return usage_err("bad option");
-		}
-	}
-	/* Options may also follow the verb: "token new alice --role operator". */
-	if (optind >= argc)
-		return usage_err("missing verb: new, list or revoke");
-	verb = argv[optind++];
-	{
-		int rest = argc - optind + 1;
-		char **rv = argv + optind - 1;
-		const char *pos[4];
-		int np = 0;
-
-		optind = 1;
-		while (optind < rest) {
-			c = getopt_long(rest, rv, "+h", opts, NULL);
-			if (c == -1) {
-				if (np == 4)
-					return usage_err("too many arguments");
-				pos[np++] = rv[optind++];
-				continue;
-			}
-			switch (c) {
-			case 'r': role = optarg; break;
-			case 't': tokens = optarg; break;
-			case 's': state = optarg; break;
-			default: return usage_err("bad option");
-			}
-		}
-		if (strcmp(role, "agent") != 0 && strcmp(role, "operator") != 0)
-			return usage_err("--role must be agent or operator");
-		if (strcmp(verb, "list") == 0 && np != 0)
-			return usage_err("list takes no arguments");
-		if ((strcmp(verb, "new") == 0 || strcmp(verb, "revoke") == 0) && np != 1)
-			return usage_err("new and revoke take one NAME");
-		if (strcmp(verb, "new") && strcmp(verb, "list") && strcmp(verb, "revoke"))
-			return usage_err("unknown verb (new, list, revoke)");
-		if (np == 1 && !token_name_valid(pos[0]))
-			return usage_err("NAME: 1-64 letters, digits, '-', '_', '.', not starting with '-' or '.'");
-
-		if (!tokens) {
-			if (state)
-				snprintf(dir, sizeof(dir), "%s", state);
-			else
-				token_default_state_dir(dir, sizeof(dir));
-			snprintf(path, sizeof(path), "%.4080s/tokens", dir);
-		} else {
-			snprintf(path, sizeof(path), "%s", tokens);
-			dir_of(path, dir, sizeof(dir));
-		}
-		if (strcmp(verb, "list") != 0 && mkdir_p(dir) < 0) {
-			fprintf(stderr, "nestd token: cannot create %s: %s\n", dir, strerror(errno));
-			return 1;
-		}
-		snprintf(lockp, sizeof(lockp), "%s.lock", path);
-		lockfd = -1;
-		if (strcmp(verb, "list") != 0) {
-			lockfd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-			if (lockfd < 0 || flock(lockfd, LOCK_EX) < 0) {
-				fprintf(stderr, "nestd token: cannot lock %s: %s\n", lockp, strerror(errno));
-				if (lockfd >= 0)
-					close(lockfd);
-				return 1;
-			}
-		}
-		if (token_db_load(path, &db, err, sizeof(err)) < 0) {
-			fprintf(stderr, "nestd token: %s\n", err);
-			goto out;
-		}
-		if (strcmp(verb, "list") == 0) {
-			int i;
-
-			if (db.n == 0)
-				fprintf(stderr, "no tokens in %s\n", path);
-			else
-				printf("%-24s %-9s %s\n", "NAME", "ROLE", "CREATED");
-			for (i = 0; i < db.n; i++) {
-				char when[32] = "-";
-				time_t t = (time_t)db.e[i].created;
-				struct tm tm;
-
-				if (t && gmtime_r(&t, &tm))
-					snprintf(when + log_fmt_tm(when, sizeof(when), &tm, ' '), 2, "Z");
-				printf("%-24s %-9s %s\n", db.e[i].name, token_role_name(db.e[i].role), when);
-			}
-			rc = 0;
-		} else if (strcmp(verb, "new") == 0) {
-			char tok[TOKEN_LEN + 1];
-			struct token_entry *ne;
-
-			if (token_db_by_name(&db, pos[0])) {
-				fprintf(stderr, "nestd token: a token named '%s' exists; revoke it first\n", pos[0]);
-				goto out;
-			}
-			ne = realloc(db.e, (size_t)(db.n + 1) * sizeof(*ne));
-			if (!ne) {
-				fprintf(stderr, "nestd token: out of memory\n");
-				goto out;
-			}
-			db.e = ne;
-			if (token_generate(tok) < 0) {
-				fprintf(stderr, "nestd token: the kernel gave no random bytes\n");
-				goto out;
-			}
-			memset(&db.e[db.n], 0, sizeof(db.e[0]));
-			strcpy(db.e[db.n].name, pos[0]);
-			db.e[db.n].role = strcmp(role, "operator") == 0 ? ROLE_OPERATOR : ROLE_AGENT;
-			db.e[db.n].created = (long long)time(NULL);
-			sha256(tok, TOKEN_LEN, db.e[db.n].hash);
-			db.n++;
-			if (token_db_save(path, &db, err, sizeof(err)) < 0) {
-				fprintf(stderr, "nestd token: %s\n", err);
-				memset(tok, 0, sizeof(tok));
-				goto out;
-			}
-			printf("%s\n", tok);
-			fflush(stdout);
-			memset(tok, 0, sizeof(tok));
-			fprintf(stderr, "nestd token: %s token '%s' added to %s (only its hash is stored; keep the token above safe)\n",
-				role, pos[0], path);
-			rc = 0;
-		} else {
-			const struct token_entry *e = token_db_by_name(&db, pos[0]);
-
-			if (!e) {
-				fprintf(stderr, "nestd token: no token named '%s' in %s\n", pos[0], path);
-				goto out;
-			}
-			memmove((void *)e, e + 1, (size_t)(db.n - (e - db.e) - 1) * sizeof(*e));
-			db.n--;
-			if (token_db_save(path, &db, err, sizeof(err)) < 0) {
-				fprintf(stderr, "nestd token: %s\n", err);
-				goto out;
-			}
-			fprintf(stderr, "nestd token: revoked '%s' (a running server drops it on SIGHUP)\n", pos[0]);
-			rc = 0;
-		}
-out:
-		token_db_free(&db);
-		if (lockfd >= 0)
-			close(lockfd);
+	if ((rc = token_parse(argc, argv, &o)) != GO || (rc = token_validate(&o)) != GO)
 		return rc;
-	}
+	return token_run(&o);
 }

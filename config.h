@@ -32,6 +32,7 @@
 #define CFG_MAX_CONNECTIONS      65536
 #define CFG_SEND_BUFFER_MAX      (64u << 20)  /* queued output per peer */
 #define CFG_DEFAULT_LISTEN       "127.0.0.1:8989"
+#define CFG_LISTEN_BACKLOG       512       /* listen(2) queue of every listener */
 #define CFG_HTTP_MAX_BODY        (256u << 10) /* operator request body */
 #define CFG_DIST_FILE_MAX        (32u << 20)  /* a binary served at /dist/ */
 #define CFG_MAX_INFLIGHT         4096      /* commands waiting per agent */

@@ -13,11 +13,20 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <stdarg.h>
 #include <unistd.h>
 
-static int fail(char *err, size_t n, const char *fmt, const char *a, const char *b)
+#include "config.h"
+
+static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t n, const char *fmt, ...)
 {
-	snprintf(err, n, fmt, a, b);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, n, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -79,7 +88,7 @@ int net_parse_addr(const char *s, struct net_addr *a, char *err, size_t errlen)
 	if (strncmp(s, "unix:", 5) == 0) {
 		a->kind = NET_UNIX;
 		if (!s[5] || strlen(s + 5) >= sizeof(a->path))
-			return fail(err, errlen, "bad address '%s': unix socket path empty or too long%s", s, "");
+			return fail(err, errlen, "bad address '%s': unix socket path empty or too long", s);
 		strcpy(a->path, s + 5);
 		return 0;
 	}
@@ -88,12 +97,12 @@ int net_parse_addr(const char *s, struct net_addr *a, char *err, size_t errlen)
 		a->tls = 1;
 		if (split_hostport(s + 4, strlen(s + 4), a->host, sizeof(a->host), a->port,
 				   sizeof(a->port), NULL) < 0)
-			return fail(err, errlen, "bad address '%s': want tls:HOST:PORT or tls:[IPV6]:PORT%s", s, "");
+			return fail(err, errlen, "bad address '%s': want tls:HOST:PORT or tls:[IPV6]:PORT", s);
 		return 0;
 	}
 	if (split_hostport(s, strlen(s), a->host, sizeof(a->host), a->port,
 			   sizeof(a->port), NULL) < 0)
-		return fail(err, errlen, "bad address '%s': want HOST:PORT, [IPV6]:PORT, tls:HOST:PORT or unix:PATH%s", s, "");
+		return fail(err, errlen, "bad address '%s': want HOST:PORT, [IPV6]:PORT, tls:HOST:PORT or unix:PATH", s);
 	return 0;
 }
 
@@ -115,7 +124,7 @@ int net_parse_url(const char *s, struct net_url *u, char *err, size_t errlen)
 			path += 2;
 		pl = strlen(path);
 		if (!pl || pl >= sizeof(u->unix_path))
-			return fail(err, errlen, "bad URL '%s': unix socket path empty or too long%s", s, "");
+			return fail(err, errlen, "bad URL '%s': unix socket path empty or too long", s);
 		u->scheme = URL_UNIX;
 		memcpy(u->unix_path, path, pl + 1);
 		strcpy(u->host, "localhost");
@@ -133,21 +142,21 @@ int net_parse_url(const char *s, struct net_url *u, char *err, size_t errlen)
 		}
 	}
 	if (!rest)
-		return fail(err, errlen, "bad URL '%s': want ws://, wss://, http://, https:// or unix:PATH%s", s, "");
+		return fail(err, errlen, "bad URL '%s': want ws://, wss://, http://, https:// or unix:PATH", s);
 	slash = strchr(rest, '/');
 	if (!slash)
 		slash = rest + strlen(rest);
 	if (memchr(rest, '@', (size_t)(slash - rest)))
-		return fail(err, errlen, "bad URL '%s': credentials in URLs are not supported%s", s, "");
+		return fail(err, errlen, "bad URL '%s': credentials in URLs are not supported", s);
 	if (split_hostport(rest, (size_t)(slash - rest), u->host, sizeof(u->host),
 			   u->port, sizeof(u->port), sch[i].port) < 0)
-		return fail(err, errlen, "bad URL '%s': bad host or port%s", s, "");
+		return fail(err, errlen, "bad URL '%s': bad host or port", s);
 	if (*slash) {
 		if (strlen(slash) >= sizeof(u->path))
-			return fail(err, errlen, "bad URL '%s': path too long%s", s, "");
+			return fail(err, errlen, "bad URL '%s': path too long", s);
 		for (const char *c = slash; *c; c++)
 			if ((unsigned char)*c <= 0x20 || *c == 0x7f || *c == '#')
-				return fail(err, errlen, "bad URL '%s': bad character in path%s", s, "");
+				return fail(err, errlen, "bad URL '%s': bad character in path", s);
 		strcpy(u->path, slash);
 	} else {
 		strcpy(u->path, "/");
@@ -172,16 +181,16 @@ static int listen_unix(const struct net_addr *a, char *err, size_t errlen)
 	int fd;
 
 	if (unix_sockaddr(a->path, &sa) < 0)
-		return fail(err, errlen, "unix socket path too long: %s%s", a->path, "");
+		return fail(err, errlen, "unix socket path too long: %s", a->path);
 	if (lstat(a->path, &st) == 0) {
 		int probe;
 
 		if (!S_ISSOCK(st.st_mode))
-			return fail(err, errlen, "%s exists and is not a socket%s", a->path, "");
+			return fail(err, errlen, "%s exists and is not a socket", a->path);
 		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
 			close(probe);
-			return fail(err, errlen, "%s: another server is listening there%s", a->path, "");
+			return fail(err, errlen, "%s: another server is listening there", a->path);
 		}
 		if (probe >= 0)
 			close(probe);
@@ -189,8 +198,8 @@ static int listen_unix(const struct net_addr *a, char *err, size_t errlen)
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
-		return fail(err, errlen, "socket: %s%s", strerror(errno), "");
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 512) < 0) {
+		return fail(err, errlen, "socket: %s", strerror(errno));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, CFG_LISTEN_BACKLOG) < 0) {
 		snprintf(err, errlen, "cannot listen on unix:%s: %s", a->path, strerror(errno));
 		close(fd);
 		return -1;
@@ -231,34 +240,61 @@ static int resolve(const char *host, const char *port, int flags, struct addrinf
 	return 0;
 }
 
-int net_listen(const struct net_addr *a, char *err, size_t errlen)
+/* Prepares and binds, or starts connecting, one socket of a resolved
+ * address: 0 keeps it, -1 (errno set) tries the next address. */
+typedef int (*try_fn)(int fd, const struct addrinfo *ai);
+
+/* The first address of host:port that try() accepts, as a non-blocking
+ * socket; -1 with "WHAT HOST:PORT: why" (the last failure's errno) in err. */
+static int first_socket(const char *host, const char *port, int flags, try_fn try,
+			const char *what, char *err, size_t errlen)
 {
 	struct addrinfo *res, *ai;
-	int fd = -1, one = 1, saved = 0;
+	int fd = -1, saved = 0;
 
-	if (a->kind == NET_UNIX)
-		return listen_unix(a, err, errlen);
-	if (resolve(a->host, a->port, AI_PASSIVE, &res, err, errlen) < 0)
+	if (resolve(host, port, flags, &res, err, errlen) < 0)
 		return -1;
 	for (ai = res; ai; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		if (fd < 0) {
-			saved = errno;
-			continue;
-		}
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (ai->ai_family == AF_INET6)
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 512) == 0)
+		if (fd >= 0 && try(fd, ai) == 0)
 			break;
 		saved = errno;
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		fd = -1;
 	}
 	freeaddrinfo(res);
 	if (fd < 0)
-		snprintf(err, errlen, "cannot listen on %s:%s: %s", a->host, a->port, strerror(saved));
+		snprintf(err, errlen, "%s %s:%s: %s", what, host, port, strerror(saved));
 	return fd;
+}
+
+static int try_listen(int fd, const struct addrinfo *ai)
+{
+	int one = 1;
+
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ai->ai_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	return bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, CFG_LISTEN_BACKLOG) == 0
+	       ? 0 : -1;
+}
+
+/* A refusal shows up later, through net_connect_result. */
+static int try_connect(int fd, const struct addrinfo *ai)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS ? 0 : -1;
+}
+
+int net_listen(const struct net_addr *a, char *err, size_t errlen)
+{
+	if (a->kind == NET_UNIX)
+		return listen_unix(a, err, errlen);
+	return first_socket(a->host, a->port, AI_PASSIVE, try_listen, "cannot listen on",
+			    err, errlen);
 }
 
 void net_peer_name(int fd, char *out, size_t n)
@@ -306,48 +342,31 @@ int net_accept(int lfd, char *peer, size_t peerlen)
 	return fd;
 }
 
+static int connect_unix(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	if (unix_sockaddr(path, &sa) < 0)
+		return fail(err, errlen, "unix socket path too long");
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return fail(err, errlen, "socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS &&
+	    errno != EAGAIN) {
+		snprintf(err, errlen, "connect to unix:%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int net_connect(const struct net_url *u, char *err, size_t errlen)
 {
-	struct addrinfo *res, *ai;
-	int fd = -1, one = 1, saved = 0;
-
-	if (u->scheme == URL_UNIX) {
-		struct sockaddr_un sa;
-
-		if (unix_sockaddr(u->unix_path, &sa) < 0)
-			return fail(err, errlen, "unix socket path too long%s%s", "", "");
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		if (fd < 0)
-			return fail(err, errlen, "socket: %s%s", strerror(errno), "");
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS &&
-		    errno != EAGAIN) {
-			snprintf(err, errlen, "connect to unix:%s: %s", u->unix_path, strerror(errno));
-			close(fd);
-			return -1;
-		}
-		return fd;
-	}
-	if (resolve(u->host, u->port, 0, &res, err, errlen) < 0)
-		return -1;
-	/* The first address that accepts a connect() call; a refusal shows up
-	 * later, through net_connect_result. */
-	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		if (fd < 0) {
-			saved = errno;
-			continue;
-		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS)
-			break;
-		saved = errno;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd < 0)
-		snprintf(err, errlen, "connect to %s:%s: %s", u->host, u->port, strerror(saved));
-	return fd;
+	if (u->scheme == URL_UNIX)
+		return connect_unix(u->unix_path, err, errlen);
+	/* The first address that accepts a connect() call. */
+	return first_socket(u->host, u->port, 0, try_connect, "connect to", err, errlen);
 }
 
 int net_connect_result(int fd, char *err, size_t errlen)

@@ -9,7 +9,7 @@
 
 #define ROL(x, k) (((x) << (k)) | ((x) >> (32 - (k))))
 
-static void sha1_block(uint32_t h[5], const unsigned char *b)
+static void sha1_block(uint32_t *h, const unsigned char *b)
 {
 	uint32_t w[80], a, bb, c, d, e, f, k, t;
 	int i;
@@ -51,51 +51,17 @@ void sha1_init(struct sha1_ctx *c)
 	c->h[2] = 0x98badcfe;
 	c->h[3] = 0x10325476;
 	c->h[4] = 0xc3d2e1f0;
-	c->total = 0;
-	c->n = 0;
+	md_init(&c->m);
 }
 
 void sha1_update(struct sha1_ctx *c, const void *p, size_t n)
 {
-	const unsigned char *s = p;
-
-	c->total += n;
-	if (c->n) {
-		size_t take = 64 - c->n < n ? 64 - c->n : n;
-
-		memcpy(c->blk + c->n, s, take);
-		c->n += take;
-		s += take;
-		n -= take;
-		if (c->n < 64)
-			return;
-		sha1_block(c->h, c->blk);
-		c->n = 0;
-	}
-	for (; n >= 64; s += 64, n -= 64)
-		sha1_block(c->h, s);
-	memcpy(c->blk, s, n);
-	c->n = n;
+	md_update(&c->m, c->h, sha1_block, p, n);
 }
 
 void sha1_final(struct sha1_ctx *c, unsigned char out[20])
 {
-	uint64_t bits = c->total * 8;
-	int i;
-
-	/* Padding: 0x80, zeros up to 56 mod 64, then the 64-bit bit length. */
-	c->blk[c->n++] = 0x80;
-	if (c->n > 56) {
-		memset(c->blk + c->n, 0, 64 - c->n);
-		sha1_block(c->h, c->blk);
-		c->n = 0;
-	}
-	memset(c->blk + c->n, 0, 56 - c->n);
-	for (i = 0; i < 8; i++)
-		c->blk[56 + i] = (unsigned char)(bits >> (56 - 8 * i));
-	sha1_block(c->h, c->blk);
-	for (i = 0; i < 20; i++)
-		out[i] = (unsigned char)(c->h[i / 4] >> (24 - 8 * (i % 4)));
+	md_final(&c->m, c->h, sha1_block, out, 5);
 	memset(c, 0, sizeof(*c));
 }
 

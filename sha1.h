@@ -6,11 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "md.h"
+
 struct sha1_ctx {
 	uint32_t h[5];
-	uint64_t total;            /* bytes hashed so far */
-	unsigned char blk[64];
-	size_t n;                  /* bytes waiting in blk */
+	struct md_buf m;
 };
 
 void sha1_init(struct sha1_ctx *c);

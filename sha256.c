@@ -19,7 +19,7 @@ static const uint32_t K[64] = {
 
 #define ROR(x, n) ((x) >> (n) | (x) << (32 - (n)))
 
-static void block(uint32_t h[8], const unsigned char *p)
+static void block(uint32_t *h, const unsigned char *p)
 {
 	uint32_t w[64], a, b, c, d, e, f, g, k, t1, t2;
 	int i;
@@ -50,51 +50,17 @@ void sha256_init(struct sha256_ctx *c)
 	};
 
 	memcpy(c->h, iv, sizeof iv);
-	c->len = 0;
-	c->n = 0;
+	md_init(&c->m);
 }
 
 void sha256_update(struct sha256_ctx *c, const void *data, size_t n)
 {
-	const unsigned char *p = data;
-	size_t k;
-
-	c->len += n;
-	if (c->n) {
-		k = 64 - c->n < n ? 64 - c->n : n;
-		memcpy(c->blk + c->n, p, k);
-		c->n += k;
-		p += k;
-		n -= k;
-		if (c->n < 64)
-			return;
-		block(c->h, c->blk);
-		c->n = 0;
-	}
-	for (; n >= 64; p += 64, n -= 64)
-		block(c->h, p);
-	memcpy(c->blk, p, n);
-	c->n = n;
+	md_update(&c->m, c->h, block, data, n);
 }
 
 void sha256_final(struct sha256_ctx *c, unsigned char out[32])
 {
-	uint64_t bits = c->len * 8;
-	int i;
-
-	/* 0x80, zeros to 56 mod 64, then the bit length big-endian. */
-	c->blk[c->n++] = 0x80;
-	if (c->n > 56) {
-		memset(c->blk + c->n, 0, 64 - c->n);
-		block(c->h, c->blk);
-		c->n = 0;
-	}
-	memset(c->blk + c->n, 0, 56 - c->n);
-	for (i = 0; i < 8; i++)
-		c->blk[56 + i] = (unsigned char)(bits >> (56 - 8 * i));
-	block(c->h, c->blk);
-	for (i = 0; i < 32; i++)
-		out[i] = (unsigned char)(c->h[i / 4] >> (24 - 8 * (i % 4)));
+	md_final(&c->m, c->h, block, out, 8);
 	memset(c, 0, sizeof *c);
 }
 

@@ -8,11 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "md.h"
+
 struct sha256_ctx {
 	uint32_t h[8];
-	uint64_t len;            /* bytes hashed so far */
-	unsigned char blk[64];
-	size_t n;                /* bytes waiting in blk */
+	struct md_buf m;
 };
 
 void sha256_init(struct sha256_ctx *c);

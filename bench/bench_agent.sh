@@ -15,9 +15,9 @@ CC=${CC:-cc}
 O=${O:-build}
 NESTD=${NESTD:-./nestd}
 STATIC=${NESTD_STATIC:-./nestd-static}
-make -s O="$O" nestd "$O/sha1.o" "$O/base64.o"
+make -s O="$O" nestd "$O/sha1.o" "$O/md.o" "$O/base64.o"
 $CC -O2 -g -Wall -Wextra -D_GNU_SOURCE -I. -o "$O/bench_agent" bench/bench_agent.c \
-	"$O/sha1.o" "$O/base64.o"
+	"$O/sha1.o" "$O/md.o" "$O/base64.o"
 h=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 BENCH_TOKEN="$h.$(printf %s "$h" | sha256sum | cut -c1-8)"
 export BENCH_TOKEN

@@ -1,11 +1,18 @@
 /* config.h - every limit and default of nestd, named in one place.
  *
- * Change a bound here and every module that enforces it follows; nothing
- * else in the tree spells these numbers. */
+ * Change a bound here and every module that enforces it follows.  The C
+ * sources take these numbers from here and do not spell them themselves,
+ * help texts included (CFG_STR turns a plain number into text).  Tests and
+ * documents that must state a number (test/, docs/PROTOCOL.md) name the
+ * constant beside it, so that a change here can be followed with grep. */
 #ifndef NESTD_CONFIG_H
 #define NESTD_CONFIG_H
 
 #define NESTD_VERSION "0.1.0"
+
+/* "600" from 600: for help texts (plain numbers only, not expressions). */
+#define CFG_STR_(x) #x
+#define CFG_STR(x) CFG_STR_(x)
 
 /* WebSocket / HTTP */
 #define CFG_HTTP_MAX_HEADER      8192      /* request or response head, bytes */
@@ -18,37 +25,63 @@
 
 /* Timers, milliseconds */
 #define CFG_AUTH_TIMEOUT_MS      10000
+#define CFG_AUTH_ANSWER_SLACK_MS 5000      /* agent: waits the server's auth timeout plus this */
 #define CFG_HANDSHAKE_TIMEOUT_MS 10000
 #define CFG_PING_INTERVAL_MS     20000
+#define CFG_PING_INTERVAL_MAX_MS 86400000  /* --ping-interval, both roles */
 #define CFG_PONG_TIMEOUT_MS      20000     /* no frame at all for this long after a ping: dead */
 #define CFG_CLOSE_TIMEOUT_MS     3000      /* wait for the peer's close frame */
+#define CFG_SHUTDOWN_SLACK_MS    500       /* server: SIGTERM waits the close timeout plus this */
 #define CFG_RECONNECT_MIN_MS     1000
 #define CFG_RECONNECT_MAX_MS     60000
+#define CFG_RECONNECT_FLOOR_MS   10        /* the least --reconnect-min/max accepted */
 #define CFG_RECONNECT_STABLE_MS  30000     /* link up this long resets backoff */
 #define CFG_REJECTED_BACKOFF_MS  300000    /* token refused: wait 5 min */
+#define CFG_REJECTED_BACKOFF_FACTOR 5      /* ...or this many --reconnect-max, when shorter */
+#define CFG_RETRY_AFTER_MAX_S    86400     /* a server's retry_after above this is ignored */
 #define CFG_COMMAND_TIMEOUT_MS   30000
 
 /* Server */
 #define CFG_MAX_CONNECTIONS      65536
+#define CFG_MAX_LISTENERS        16        /* --listen addresses */
+#define CFG_ACCEPT_BATCH         64        /* accept(2) calls per wake-up of a listener */
 #define CFG_SEND_BUFFER_MAX      (64u << 20)  /* queued output per peer */
 #define CFG_DEFAULT_LISTEN       "127.0.0.1:8989"
 #define CFG_LISTEN_BACKLOG       512       /* listen(2) queue of every listener */
+#define CFG_MAX_MESSAGE_MIN      (1u << 10)   /* --max-message bounds */
+#define CFG_MAX_MESSAGE_MAX      (1ull << 30)
 #define CFG_HTTP_MAX_BODY        (256u << 10) /* operator request body */
 #define CFG_DIST_FILE_MAX        (32u << 20)  /* a binary served at /dist/ */
 #define CFG_MAX_INFLIGHT         4096      /* commands waiting per agent */
+#define CFG_COMMAND_NAME_MAX     48        /* an operator's "message" */
 #define CFG_EXEC_MARGIN_MS       10000     /* exec_command: its timeout plus this */
 #define CFG_AUTH_FAIL_BURST      10        /* failures an address may make at once */
 #define CFG_AUTH_FAIL_REFILL_MS  3000      /* then one more per this interval */
 #define CFG_AUTH_TABLE           1024      /* addresses tracked for that budget */
+#define CFG_VERSION_MAX          32        /* an agent's announced version, kept */
+#define CFG_HOSTNAME_MAX         64        /* an agent's hostname, kept */
+#define CFG_BACKEND_NAME_MAX     16        /* an agent's "services" backend, kept */
+#define CFG_AUDIT_LINE_MAX       (1u << 20)   /* one --audit-log line */
+#define CFG_METRICS_COMMANDS     64        /* command names counted apart; the rest: "other" */
+
+/* Server state */
+#define CFG_STATE_DIR_ROOT       "/var/lib/nestd"  /* --state-dir for root; others: XDG's */
+#define CFG_TOKENS_FILE          "tokens"          /* the token file, in the state dir */
 
 /* Agent */
 #define CFG_EXEC_TIMEOUT_S       60
+#define CFG_EXEC_TIMEOUT_MAX_S   86400     /* --exec-timeout, and payload.timeout as the server reads it */
 #define CFG_MAX_OUTPUT           (1u << 20)
+#define CFG_MAX_OUTPUT_MIN       (1u << 10)   /* --max-output bounds */
+#define CFG_MAX_OUTPUT_MAX       (256u << 20)
 #define CFG_MAX_EXEC             4
+#define CFG_MAX_EXEC_MAX         256       /* --max-exec */
 #define CFG_SERVICE_NAME_MAX     256
 #define CFG_EXEC_COMMAND_MAX     (64u << 10)  /* exec_command's command text */
 #define CFG_SVC_MAX_OUTPUT       (8u << 20)   /* a service tool's output per stream */
 #define CFG_MAX_SVC_RUNNING      8            /* service tools at once */
+#define CFG_REPLY_ENVELOPE_MAX   4096      /* room kept for a reply's envelope around its payload */
+#define CFG_PASSWD_MAX           (64u << 20)  /* /etc/passwd, read for user names */
 
 /* TLS (BearSSL) */
 #define CFG_TLS_MAX_PEM          (4u << 20)   /* a certificate bundle or key file */
@@ -60,10 +93,6 @@
 #define CFG_CTL_WAIT_S           600       /* --wait: the whole exchange */
 #define CFG_CTL_CONNECT_TIMEOUT_MS 10000   /* the TCP (or unix) connect */
 #define CFG_CTL_MAX_ANSWER       (64u << 20)  /* an answer's head and body */
-
-/* Server state */
-#define CFG_STATE_DIR_ROOT       "/var/lib/nestd"  /* --state-dir for root; others: XDG's */
-#define CFG_TOKENS_FILE          "tokens"          /* the token file, in the state dir */
 
 /* Tokens */
 #define TOKEN_HEX_LEN            64

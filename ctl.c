@@ -26,8 +26,6 @@
 #include "token.h"
 #include "tls.h"
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
 #define MAX_OPERANDS 200
 
 /* parse, validate and prepare return GO to go on, or the exit status. */
@@ -71,7 +69,7 @@ static const char ctl_usage[] =
 	"                    default http://" CFG_DEFAULT_LISTEN ")\n"
 	"  --token-file FILE operator token (or $NESTD_TOKEN_FILE, or $NESTD_TOKEN)\n"
 	"  --json            print the agent's reply object instead of a table\n"
-	"  --wait S          how long to wait for an answer (default " STR(CFG_CTL_WAIT_S) ")\n"
+	"  --wait S          how long to wait for an answer (default " CFG_STR(CFG_CTL_WAIT_S) ")\n"
 	"Exit status: 0 ok, 1 the command failed, 2 usage error; exec: the command's.\n";
 
 /* The command line, the environment and the config file, as parsed and

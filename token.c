@@ -31,13 +31,13 @@ static int is_lhex(int c)
 
 int token_generate(char out[TOKEN_LEN + 1])
 {
-	unsigned char r[32];
+	unsigned char r[TOKEN_HEX_LEN / 2];
 	char sum[65];
 	int i;
 
 	if (rnd_bytes(r, sizeof(r)) < 0)
 		return -1;
-	for (i = 0; i < 32; i++) {
+	for (i = 0; i < TOKEN_HEX_LEN / 2; i++) {
 		out[2 * i] = hexd[r[i] >> 4];
 		out[2 * i + 1] = hexd[r[i] & 15];
 	}
@@ -156,7 +156,7 @@ int token_db_load(const char *path, struct token_db *db, char *err, size_t errle
 		if (*p == '#' || *p == '\n' || *p == '\0')
 			continue;
 		if (!word(&p, name, sizeof(name)) || !word(&p, role, sizeof(role)) ||
-		    !word(&p, hash, sizeof(hash)) || !token_name_valid(name) || strlen(hash) != 64 ||
+		    !word(&p, hash, sizeof(hash)) || !token_name_valid(name) || strlen(hash) != 2 * TOKEN_HASH_LEN ||
 		    (strcmp(role, "agent") != 0 && strcmp(role, "operator") != 0)) {
 			snprintf(err, errlen, "%s:%d: malformed token line", path, lineno);
 			goto bad;
@@ -173,7 +173,7 @@ int token_db_load(const char *path, struct token_db *db, char *err, size_t errle
 		strcpy(e->name, name);
 		e->role = strcmp(role, "operator") == 0 ? ROLE_OPERATOR : ROLE_AGENT;
 		e->created = created;
-		if (unhex(hash, e->hash, 32) < 0) {
+		if (unhex(hash, e->hash, TOKEN_HASH_LEN) < 0) {
 			snprintf(err, errlen, "%s:%d: malformed hash", path, lineno);
 			goto bad;
 		}
@@ -227,14 +227,14 @@ int token_db_save(const char *path, const struct token_db *db, char *err, size_t
 	}
 	fprintf(f, "# nestd tokens: NAME ROLE SHA256(TOKEN) CREATED. Edit with `nestd token`.\n");
 	for (i = 0; i < db->n; i++) {
-		char hex[65];
+		char hex[2 * TOKEN_HASH_LEN + 1];
 		int k;
 
-		for (k = 0; k < 32; k++) {
+		for (k = 0; k < TOKEN_HASH_LEN; k++) {
 			hex[2 * k] = hexd[db->e[i].hash[k] >> 4];
 			hex[2 * k + 1] = hexd[db->e[i].hash[k] & 15];
 		}
-		hex[64] = '\0';
+		hex[2 * TOKEN_HASH_LEN] = '\0';
 		fprintf(f, "%s %s %s %lld\n", db->e[i].name, token_role_name(db->e[i].role),
 			hex, db->e[i].created);
 	}
@@ -259,7 +259,7 @@ int token_db_save(const char *path, const struct token_db *db, char *err, size_t
 
 const struct token_entry *token_db_find(const struct token_db *db, const char *token, size_t n)
 {
-	unsigned char h[32];
+	unsigned char h[TOKEN_HASH_LEN];
 	const struct token_entry *found = NULL;
 	int i, k;
 
@@ -267,7 +267,7 @@ const struct token_entry *token_db_find(const struct token_db *db, const char *t
 	for (i = 0; i < db->n; i++) {
 		unsigned char d = 0;
 
-		for (k = 0; k < 32; k++)
+		for (k = 0; k < TOKEN_HASH_LEN; k++)
 			d |= (unsigned char)(h[k] ^ db->e[i].hash[k]);
 		/* no early exit: every entry costs the same */
 		if (d == 0 && !found)
@@ -342,8 +342,6 @@ int token_read_file(const char *path, char *out, size_t cap, char *err, size_t e
 
 /* ---- `nestd token` ---- */
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
 #define MAX_OPERANDS 4
 
 /* token_parse and token_validate return GO to go on, or the exit status. */
@@ -442,7 +440,7 @@ static int token_validate(struct token_opts *o)
 	if (!list && strcmp(o->verb, "new") && strcmp(o->verb, "revoke"))
 		return usage_err("unknown verb (new, list, revoke)");
 	if (o->npos == 1 && !token_name_valid(o->pos[0]))
-		return usage_err("NAME: 1-" STR(TOKEN_NAME_MAX) " letters, digits, '-', '_', '.', "
+		return usage_err("NAME: 1-" CFG_STR(TOKEN_NAME_MAX) " letters, digits, '-', '_', '.', "
 				 "not starting with '-' or '.'");
 	if (o->tokens) {
 		snprintf(o->path, sizeof(o->path), "%s", o->tokens);

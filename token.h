@@ -11,10 +11,12 @@
 
 enum token_role { ROLE_AGENT, ROLE_OPERATOR };
 
+#define TOKEN_HASH_LEN 32    /* SHA-256 of the whole token, as stored */
+
 struct token_entry {
 	char name[TOKEN_NAME_MAX + 1];
 	enum token_role role;
-	unsigned char hash[32];
+	unsigned char hash[TOKEN_HASH_LEN];
 	long long created;
 };
 

@@ -206,20 +206,23 @@ typedef int (*build_fn)(const struct ctl_opts *o, char *const *arg, int n, struc
 
 static int build_pid(const struct ctl_opts *o, char *const *arg, int n, struct ctl_cmd *c)
 {
-	const char *pid = arg[1];
+	const char *arg_pid = arg[1];
+	long pid;
 	size_t i;
 
-	if (!*pid || strspn(pid, "0123456789") != strlen(pid) || strlen(pid) >= 10)
+	if (!*arg_pid || strspn(arg_pid, "0123456789") != strlen(arg_pid) || strlen(arg_pid) >= 10)
 		return usage_error("PID must be a positive integer");
+	/* As a JSON number: "007" is not one. */
+	pid = strtol(arg_pid, NULL, 10);
 	if (strcmp(c->command, "kill_process") || !o->signal[0]) {
-		buf_printf(&c->payload, "{\"pid\":%s}", pid);
+		buf_printf(&c->payload, "{\"pid\":%ld}", pid);
 		return GO;
 	}
 	for (i = 0; o->signal[i]; i++)
 		if (!((o->signal[i] >= 'A' && o->signal[i] <= 'Z') ||
 		      (o->signal[i] >= '0' && o->signal[i] <= '9')))
 			return usage_error("--signal takes a name like SIGKILL or a number");
-	buf_printf(&c->payload, "{\"pid\":%s,\"method\":\"%s\"}", pid, o->signal);
+	buf_printf(&c->payload, "{\"pid\":%ld,\"method\":\"%s\"}", pid, o->signal);
 	return GO;
 }
 

@@ -737,9 +737,10 @@
       save('localStorage', ME_KEY, meSel.value);
       if (pv.mine) { pv.page = 0; draw(); }
     } });
+    var mineBox = check('proc-mine', pv.mine, ' mine:', function (v) { pv.mine = v; pv.page = 0; draw(); });
     main.appendChild(h('div', { class: 'toolbar' }, filter,
       check('proc-kernel', pv.showKernel, ' kernel threads', function (v) { pv.showKernel = v; pv.page = 0; draw(); }),
-      h('span', { class: 'check' }, check('proc-mine', pv.mine, ' mine:', function (v) { pv.mine = v; pv.page = 0; draw(); }), meSel),
+      h('span', { class: 'check' }, mineBox, meSel),
       check('proc-auto', pv.auto, ' every ' + PROC_REFRESH_MS / 1000 + ' s', function (v) { pv.auto = v; arm(); }),
       refresh));
     main.appendChild(errs);
@@ -803,10 +804,14 @@
       clear(topPager);
       table.appendChild(head());
       var f = parseFilter(pv.filter), me = meUser(pv);
-      hint.textContent = describeFilter(f) ||
+      var said = describeFilter(f);
+      hint.textContent = said ||
         'Matches the name and command line; narrow with user:NAME, state:WORD, pid:N (combine them; -user:root excludes).';
+      hint.classList.toggle('idle', !said);
       if (!pv.rows) { status.textContent = pv.loading ? 'Loading…' : ''; return; }
       users(me);
+      mineBox.firstChild.disabled = !me;
+      mineBox.title = me ? 'only the processes of ' + me : 'pick a user first';
       var mine = pv.mine && me, kern = 0;
       var rows = sortedRows(pv).filter(function (p) {
         if (p.kernel_thread && !pv.showKernel) { kern++; return false; }
@@ -1247,7 +1252,7 @@
     hist.forEach(function (p) { lmax = Math.max(lmax, p.load1, p.load5, p.load15); });
     lmax = Math.ceil(lmax);
     var mtot = last.memTotal || 1;
-    main.appendChild(h('div', { class: 'charts' },
+    main.appendChild(h('div', { class: st.down ? 'charts stale' : 'charts' },
       chart('Load average', [
         { label: '1 min', get: function (p) { return p.load1; } },
         { label: '5 min', get: function (p) { return p.load5; } },

@@ -11,13 +11,20 @@
   var HIST_MS = 15 * 60 * 1000;  /* usage charts keep this much */
   var SAMPLE_AGENTS = 32;        /* usage sampled for at most this many agents */
   var TOKEN_KEY = 'nestd.token';
+  var AGENTS_KEY = 'nestd.agents';   /* sessionStorage: the agents this tab has seen */
+  var SORT_KEY = 'nestd.sort';       /* localStorage: the process table's sort, like htoprc */
+  var ME_KEY = 'nestd.me';           /* localStorage: the user the "mine" toggle means */
   var TOKEN_RE = /^[0-9a-f]{64}\.[0-9a-f]{8}$/;
 
   var st = {
     token: '',
     loginMsg: '',
-    clients: null,      /* last GET /api/clients */
-    clientsErr: '',
+    loginDraft: '',     /* a refused token stays in the field */
+    clients: null,      /* last GET /api/clients: the connected agents */
+    agents: [],         /* every agent known, online or not (rosterMerge) */
+    clientsErr: '',     /* the server answered, but with an error */
+    down: null,         /* the server is unreachable: {since, err} */
+    lastOk: 0,          /* when the server last answered */
     sys: {},            /* name -> {data, err, t} */
     hist: {},           /* name -> [{t, load1, load5, load15, memUsed, memTotal, cores}] */
     polling: false,
@@ -27,10 +34,20 @@
     route: null,
     pv: null,           /* process table state */
     sv: null,           /* service list state */
+    killSig: 'SIGTERM', /* the signal menu's choice, kept across cards */
     runs: {}            /* agent -> last exec result */
   };
 
-  try { st.token = sessionStorage.getItem(TOKEN_KEY) || ''; } catch (e) { st.token = ''; }
+  function load(store, key) {
+    try { return window[store].getItem(key) || ''; } catch (e) { return ''; }
+  }
+  function save(store, key, v) {
+    try { if (v === null) window[store].removeItem(key); else window[store].setItem(key, v); } catch (e) { /* private mode */ }
+  }
+
+  st.token = load('sessionStorage', TOKEN_KEY);
+  try { st.agents = JSON.parse(load('sessionStorage', AGENTS_KEY) || '[]'); } catch (e) { st.agents = []; }
+  if (!Array.isArray(st.agents)) st.agents = [];
 
   /* ---- DOM helpers: text only ---- */
 
@@ -73,6 +90,7 @@
 
   function clear(e) { while (e.firstChild) e.removeChild(e.firstChild); return e; }
   function $(id) { return document.getElementById(id); }
+  function code(t) { return h('code', null, t); }
 
   /* ---- formatting ---- */
 
@@ -83,12 +101,20 @@
     return (i === 0 ? String(n) : n.toFixed(n < 10 ? 1 : 0)) + ' ' + u[i];
   }
   function pad(n) { return n < 10 ? '0' + n : String(n); }
-  function fmtTime(sec) {
+  function ymd(d) { return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()); }
+  /* seconds: "HH:MM:SS" today, with the date on other days; short: no seconds */
+  function fmtTime(sec, short) {
     if (typeof sec !== 'number' || !isFinite(sec) || sec <= 0) return '–';
-    var d = new Date(sec * 1000), now = new Date();
-    var t = pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
-    if (d.toDateString() === now.toDateString()) return t;
-    return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' + t;
+    var d = new Date(sec * 1000);
+    var t = pad(d.getHours()) + ':' + pad(d.getMinutes()) + (short ? '' : ':' + pad(d.getSeconds()));
+    return d.toDateString() === new Date().toDateString() ? t : ymd(d) + ' ' + t;
+  }
+  /* A process's start, in a column's width (like ps's START): the time
+   * today, the date before. */
+  function fmtStart(sec) {
+    if (typeof sec !== 'number' || !isFinite(sec) || sec <= 0) return '–';
+    var d = new Date(sec * 1000);
+    return d.toDateString() === new Date().toDateString() ? fmtTime(sec) : ymd(d);
   }
   function fmtDuration(sec) {
     if (typeof sec !== 'number' || !isFinite(sec) || sec < 0) return '–';
@@ -102,6 +128,7 @@
   function num(v) { return typeof v === 'number' && isFinite(v) ? v : 0; }
   function cls(word) { return String(word || '').toLowerCase().replace(/[^a-z-]/g, ''); }
   function enc(x) { return encodeURIComponent(String(x)); }
+  function cap(w) { return w.charAt(0).toUpperCase() + w.slice(1); }
 
   /* ---- messages ---- */
 
@@ -111,6 +138,7 @@
   }
   function errorBox(msg) { return h('p', { class: 'error', role: 'alert' }, msg); }
   function okBox(msg) { return h('p', { class: 'ok', role: 'status' }, msg); }
+  function infoBox(msg, id) { return h('div', { class: 'info', id: id }, msg); }
 
   window.addEventListener('error', function (ev) {
     banner('Something went wrong in the page: ' + (ev.message || 'unknown error') + '. Reload to continue.');
@@ -175,10 +203,62 @@
     });
   }
 
+  /* ---- the agents: online ones from the server, offline ones remembered ----
+   *
+   * GET /api/clients lists the connected agents only.  This tab remembers
+   * the ones it has seen (in sessionStorage, so a reload keeps them) and
+   * marks the missing ones offline, last_seen being the last list that had
+   * them.  When the server remembers agents itself and lists the offline
+   * ones with "online": false and "last_seen" (unix seconds), its word is
+   * taken as is: only agents it does not list come from this tab's memory. */
+
+  function copy(o) { var c = {}; Object.keys(o).forEach(function (k) { c[k] = o[k]; }); return c; }
+
+  function rosterMerge(known, list, now) {
+    var out = [], seen = {};
+    list.forEach(function (c) {
+      if (!c || typeof c.name !== 'string' || seen[c.name]) return;
+      var a = copy(c);
+      a.online = c.online !== false;
+      a.last_seen = a.online ? now : num(c.last_seen);
+      seen[a.name] = 1;
+      out.push(a);
+    });
+    known.forEach(function (k) {
+      if (!k || typeof k.name !== 'string' || seen[k.name]) return;
+      var a = copy(k);
+      a.online = false;
+      out.push(a);
+    });
+    /* By name: a card keeps its place when its agent comes and goes. */
+    return out.sort(function (x, y) { return x.name < y.name ? -1 : x.name > y.name ? 1 : 0; });
+  }
+
+  function forget(name) {
+    st.agents = st.agents.filter(function (a) { return a.name !== name || a.online; });
+    save('sessionStorage', AGENTS_KEY, JSON.stringify(st.agents));
+    delete st.sys[name];
+    delete st.hist[name];
+  }
+
+  /* The agent as last known (online or not); null if never seen. */
   function client(name) {
-    if (!st.clients) return null;
-    for (var i = 0; i < st.clients.length; i++) if (st.clients[i].name === name) return st.clients[i];
+    for (var i = 0; i < st.agents.length; i++) if (st.agents[i].name === name) return st.agents[i];
     return null;
+  }
+
+  /* Where to look on the agent's machine when it is offline: its unit, by
+   * the service manager it reported (the installer puts it under that one). */
+  function fixHint(a, block) {
+    var on = a.hostname ? 'On ' + a.hostname : 'On its machine', lead, cmds;
+    var sys = ['systemctl status nestd-agent', 'journalctl -u nestd-agent -e'];
+    var usr = ['systemctl --user status nestd-agent', 'journalctl --user -u nestd-agent -e'];
+    if (a.services === 'openrc') { lead = on + ', see its OpenRC service:'; cmds = ['rc-service nestd-agent status', 'tail /var/log/nestd-agent.log']; }
+    else if (a.services === 'systemd-user') { lead = on + ', as the agent\'s user, see its user unit:'; cmds = usr; }
+    else if (a.services === 'systemd') { lead = on + ', see the nestd-agent.service unit:'; cmds = sys; }
+    else { lead = on + ', see the nestd-agent.service unit (or the user unit, with --user):'; cmds = sys.concat(usr.slice(0, 1)); }
+    if (block) return [h('p', null, lead), h('div', { class: 'cmds' }, cmds.map(function (c) { return code(c); }))];
+    return [lead + ' '].concat(cmds.map(function (c, i) { return [i ? ' · ' : '', code(c)]; }));
   }
 
   /* Why the agent would refuse command, from the list it announced; null
@@ -218,29 +298,60 @@
     });
   }
 
+  function clientsAnswered(list) {
+    var now = Date.now() / 1000;
+    st.clients = Array.isArray(list) ? list.filter(function (c) { return c && c.online !== false; }) : [];
+    st.agents = rosterMerge(st.agents, Array.isArray(list) ? list : [], now);
+    save('sessionStorage', AGENTS_KEY, JSON.stringify(st.agents));
+    st.clientsErr = '';
+    st.down = null;
+    st.lastOk = Date.now();
+    var names = {};
+    st.clients.forEach(function (c) { names[c.name] = 1; });
+    Object.keys(st.sys).forEach(function (n) { if (!names[n]) delete st.sys[n]; });
+  }
+
   function poll() {
     if (st.polling || !st.token) return;
     st.polling = true;
     api('GET', 'api/clients').then(function (list) {
-      st.clients = Array.isArray(list) ? list : [];
-      st.clientsErr = '';
-      var names = {};
-      st.clients.forEach(function (c) { names[c.name] = 1; });
-      Object.keys(st.sys).forEach(function (n) { if (!names[n]) delete st.sys[n]; });
+      clientsAnswered(list);
       return Promise.all(st.clients.slice(0, SAMPLE_AGENTS).map(function (c) { return sample(c.name); }));
     }).catch(function (e) {
-      st.clientsErr = e.message;
+      /* No answer, or a proxy's 5xx: nothing known is live any more. */
+      if (e.status === 0 || e.status >= 500) {
+        if (!st.down) st.down = { since: Date.now() };
+        st.down.err = e.message;
+        st.sys = {};
+      } else st.clientsErr = e.message;
     }).then(function () {
       st.polling = false;
       live();
     });
   }
 
+  /* The strip under the top bar: the server's reachability, on every view. */
+  function connStrip() {
+    var c = $('conn');
+    clear(c);
+    c.hidden = !st.token || !st.down;
+    if (c.hidden) return;
+    c.appendChild(h('strong', null, 'Server unreachable'));
+    c.appendChild(h('span', null, ' since ' + fmtTime(st.down.since / 1000) +
+      (st.lastOk ? ' (last answer ' + fmtTime(st.lastOk / 1000) + ')' : '') +
+      ': what the agents do now is unknown, and nothing on this page is live. Retrying every ' +
+      POLL_MS / 1000 + ' s.'));
+    c.appendChild(h('span', { class: 'why' }, st.down.err));
+    c.appendChild(h('button', { type: 'button', onclick: poll }, 'Retry now'));
+  }
+
   /* After each poll: views that show live data redraw. */
   function live() {
     if (!st.token) return;
-    var n = st.clients ? st.clients.length : 0;
-    $('live').textContent = st.clientsErr ? 'server unreachable' : n + (n === 1 ? ' agent' : ' agents');
+    var n = st.clients ? st.clients.length : 0, off = st.agents.length - n;
+    $('live').textContent = st.down ? 'server unreachable'
+      : n + ' online' + (off > 0 ? ' · ' + off + ' offline' : '');
+    connStrip();
     var r = st.route;
     if (!r) return;
     if (r.view === 'agents') render(true);
@@ -252,9 +363,12 @@
 
   function loggedOut(msg) {
     st.token = '';
-    try { sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* private mode */ }
+    save('sessionStorage', TOKEN_KEY, null);
+    save('sessionStorage', AGENTS_KEY, null);
     st.loginMsg = msg || '';
     st.clients = null;
+    st.agents = [];
+    st.down = null;
     st.sys = {};
     stopPolling();
     render();
@@ -263,23 +377,27 @@
   function viewLogin(main) {
     var input = h('input', { id: 'token', type: 'password', autocomplete: 'off', spellcheck: 'false',
       placeholder: '64 hex characters, a dot, 8 hex characters', 'aria-describedby': 'token-help' });
+    input.value = st.loginDraft;
     var msg = h('div', { id: 'login-msg' }, st.loginMsg ? errorBox(st.loginMsg) : null);
     var btn = h('button', { type: 'submit' }, 'Log in');
     var form = h('form', { class: 'card login', onsubmit: function (ev) {
       ev.preventDefault();
       var t = input.value.trim();
       clear(msg);
+      st.loginDraft = input.value;
       if (!TOKEN_RE.test(t)) {
-        msg.appendChild(errorBox('That is not a nestd token: it is 64 lowercase hex characters, a dot and 8 more (`nestd token new NAME --role operator` makes one).'));
+        msg.appendChild(errorBox(['That is not a nestd token: it is 64 lowercase hex characters, a dot and 8 more (',
+          code('nestd token new NAME --role operator'), ' makes one).']));
         return;
       }
       st.token = t;
       btn.disabled = true;
       msg.appendChild(h('p', { class: 'muted' }, 'Checking the token…'));
       api('GET', 'api/clients').then(function (list) {
-        try { sessionStorage.setItem(TOKEN_KEY, t); } catch (e) { /* kept in memory only */ }
-        st.clients = Array.isArray(list) ? list : [];
+        save('sessionStorage', TOKEN_KEY, t);
+        clientsAnswered(list);
         st.loginMsg = '';
+        st.loginDraft = '';
         if (location.hash && location.hash !== '#/') render(); else location.hash = '#/';
         startPolling();
       }, function (e) {
@@ -295,7 +413,7 @@
     input,
     h('p', { id: 'token-help', class: 'muted' },
       'Kept in this browser tab only (sessionStorage) and sent to this server as a Bearer header. ',
-      'Make one on the server with ', h('code', null, 'nestd token new NAME --role operator'), '.'),
+      'Make one on the server with ', code('nestd token new NAME --role operator'), '.'),
     btn, msg);
     main.appendChild(form);
     input.focus();
@@ -326,6 +444,7 @@
     clear(main);
     $('logout').hidden = !st.token;
     clear($('crumbs'));
+    connStrip();
     if (!st.token) {
       $('live').textContent = '';
       st.route = null;
@@ -361,7 +480,7 @@
       h('h1', null, r.agent, c && c.hostname ? h('span', { class: 'muted host' }, ' on ' + c.hostname) : null),
       h('nav', { class: 'tabs', 'aria-label': 'Agent views' },
         tab('processes', 'Processes', 'process'), tab('services', 'Services', 'service'),
-        tab('run', 'Run a command'), tab('usage', 'Usage'))));
+        tab('run', ['Run', h('span', { class: 'long' }, ' a command')]), tab('usage', 'Usage'))));
     main.appendChild(h('div', { id: 'agent-warning' }));
     agentWarning(r.agent);
   }
@@ -370,8 +489,13 @@
     var w = $('agent-warning');
     if (!w) return;
     clear(w);
-    if (st.clients && !client(name))
-      w.appendChild(errorBox('Agent ' + name + ' is not connected (it may have disconnected; this view shows what it last said).'));
+    var c = client(name);
+    if (st.down || !st.clients || (c && c.online)) return;
+    w.appendChild(h('div', { class: 'offline-note', role: 'status' },
+      h('strong', null, name + ' is offline'),
+      c ? ' since ' + fmtTime(c.last_seen, true) + ': the server has no connection to it; this view shows what it last said. '
+        : ': no agent of that name is connected to the server. ',
+      c ? fixHint(c) : null));
   }
 
   /* ---- Agents ---- */
@@ -386,47 +510,66 @@
         'aria-valuemax': 100, 'aria-valuenow': Math.round(frac * 100) }, fill));
   }
 
+  function usageBars(sys) {
+    if (!sys) return h('p', { class: 'muted' }, 'Reading usage…');
+    if (sys.err) return errorBox('Usage: ' + sys.err);
+    var d = sys.data || {}, load = Array.isArray(d.load) ? d.load : [], cores = d.cpu ? num(d.cpu.cores) || 1 : 1;
+    var mem = d.memory || {}, disk = d.disk || {};
+    return h('div', { class: 'bars' },
+      bar('Load', num(load[0]), cores, num(load[0]).toFixed(2) + ' / ' + cores + (cores === 1 ? ' core' : ' cores')),
+      bar('Memory', num(mem.used), num(mem.total), fmtBytes(num(mem.used)) + ' of ' + fmtBytes(num(mem.total))),
+      bar('Disk ' + str(disk.path), num(disk.used), num(disk.total), fmtBytes(num(disk.used)) + ' of ' + fmtBytes(num(disk.total))));
+  }
+
+  /* One agent's card: live when online, grey with the fix-it hint when
+   * offline, grey and unknown while the server cannot be reached. */
+  function agentCard(c, now) {
+    var a = '#/agent/' + enc(c.name) + '/';
+    var sys = st.sys[c.name], up = sys && sys.data ? sys.data.uptime : null;
+    var state = st.down ? 'unknown' : c.online ? 'online' : 'offline';
+    var badge = state === 'online' ? 'online'
+      : state === 'offline' ? 'offline since ' + fmtTime(c.last_seen, true) : 'state unknown';
+    var kv = [
+      h('dt', null, 'Hostname'), h('dd', null, str(c.hostname)),
+      h('dt', null, 'Version'), h('dd', null, str(c.version))];
+    if (state === 'online') kv.push(
+      h('dt', null, 'Connected'), h('dd', { title: fmtTime(c.connected_since) }, fmtDuration(now - num(c.connected_since)) + ' ago'),
+      h('dt', null, 'Address'), h('dd', null, str(c.address)),
+      typeof up === 'number' ? [h('dt', null, 'Up'), h('dd', null, fmtDuration(up))] : null);
+    else kv.push(h('dt', null, 'Last seen'), h('dd', null, c.last_seen ? fmtTime(c.last_seen) + ' (' + fmtDuration(now - c.last_seen) + ' ago)' : '–'));
+    kv.push(h('dt', null, 'Services'), h('dd', null, c.services === 'none' ? 'none (manages no services)' : str(c.services)));
+    var body;
+    if (state === 'online') body = usageBars(sys);
+    else if (state === 'offline') body = h('div', { class: 'hint' },
+      h('p', null, 'The server has no connection to this agent: it stopped, lost the network, or its token was revoked.'),
+      fixHint(c, true),
+      h('button', { type: 'button', class: 'forget', onclick: function () { forget(c.name); render(true); } }, 'Forget this agent'));
+    else body = h('p', { class: 'muted hint' }, 'The server cannot be reached, so neither can this agent.');
+    return h('section', { class: 'card agent ' + state, 'data-agent': c.name, 'data-state': state },
+      h('div', { class: 'agent-title' },
+        h('h2', null, h('a', { href: a + 'processes' }, c.name)),
+        h('span', { class: 'badge ' + (state === 'online' ? 'good' : state === 'offline' ? 'bad' : ''), id: 'state-' + c.name }, badge)),
+      h('dl', { class: 'kv' }, kv),
+      body,
+      h('p', { class: 'links' },
+        h('a', { href: a + 'processes' }, 'Processes'), h('a', { href: a + 'services' }, 'Services'),
+        h('a', { href: a + 'run' }, 'Run a command'), h('a', { href: a + 'usage' }, 'Usage')));
+  }
+
   VIEWS.agents = function (main) {
     main.appendChild(h('h1', null, 'Agents'));
     if (st.clientsErr) main.appendChild(errorBox('Could not list the agents: ' + st.clientsErr));
-    if (!st.clients) {
-      main.appendChild(h('p', { class: 'muted' }, 'Loading…'));
+    if (!st.clients && !st.agents.length) {
+      if (!st.down) main.appendChild(h('p', { class: 'muted' }, 'Loading…'));
       return;
     }
-    if (!st.clients.length) {
+    if (!st.agents.length) {
       main.appendChild(h('p', { class: 'muted' }, 'No agent is connected. Start one with ',
-        h('code', null, 'nestd agent --server URL --token-file FILE'), '.'));
+        code('nestd agent --server URL --token-file FILE'), '.'));
       return;
     }
-    var grid = h('div', { class: 'grid' });
-    var now = Date.now() / 1000;
-    st.clients.forEach(function (c) {
-      var a = '#/agent/' + enc(c.name) + '/';
-      var sys = st.sys[c.name], usage;
-      if (!sys) usage = h('p', { class: 'muted' }, 'Reading usage…');
-      else if (sys.err) usage = errorBox('Usage: ' + sys.err);
-      else {
-        var d = sys.data || {}, load = Array.isArray(d.load) ? d.load : [], cores = d.cpu ? num(d.cpu.cores) || 1 : 1;
-        var mem = d.memory || {}, disk = d.disk || {};
-        usage = h('div', { class: 'bars' },
-          bar('Load', num(load[0]), cores, num(load[0]).toFixed(2) + ' / ' + cores + (cores === 1 ? ' core' : ' cores')),
-          bar('Memory', num(mem.used), num(mem.total), fmtBytes(num(mem.used)) + ' of ' + fmtBytes(num(mem.total))),
-          bar('Disk ' + str(disk.path), num(disk.used), num(disk.total), fmtBytes(num(disk.used)) + ' of ' + fmtBytes(num(disk.total))));
-      }
-      grid.appendChild(h('section', { class: 'card agent', 'data-agent': c.name },
-        h('h2', null, h('a', { href: a + 'processes' }, c.name)),
-        h('dl', { class: 'kv' },
-          h('dt', null, 'Hostname'), h('dd', null, str(c.hostname)),
-          h('dt', null, 'Version'), h('dd', null, str(c.version)),
-          h('dt', null, 'Connected'), h('dd', { title: fmtTime(c.connected_since) },
-            fmtDuration(now - num(c.connected_since)) + ' ago'),
-          h('dt', null, 'Address'), h('dd', null, str(c.address)),
-          h('dt', null, 'Services'), h('dd', null, str(c.services))),
-        usage,
-        h('p', { class: 'links' },
-          h('a', { href: a + 'processes' }, 'Processes'), h('a', { href: a + 'services' }, 'Services'),
-          h('a', { href: a + 'run' }, 'Run a command'), h('a', { href: a + 'usage' }, 'Usage'))));
-    });
+    var grid = h('div', { class: 'grid' }), now = Date.now() / 1000;
+    st.agents.forEach(function (c) { grid.appendChild(agentCard(c, now)); });
     main.appendChild(grid);
   };
 
@@ -443,10 +586,20 @@
     { key: 'cmdline', label: 'Command line' }
   ];
 
+  /* The sort is the browser's, like htop's: busiest first until the
+   * operator picks another column, then that one (saved as "key:dir"). */
+  function savedSort() {
+    var m = /^([a-z_]+):(-?1)$/.exec(load('localStorage', SORT_KEY));
+    if (m && PCOLS.some(function (c) { return c.key === m[1]; })) return { key: m[1], dir: Number(m[2]) };
+    return { key: 'cpu_usage', dir: -1 };
+  }
+
   function procState(agent) {
-    if (!st.pv || st.pv.agent !== agent)
-      st.pv = { agent: agent, rows: null, err: '', sortKey: 'pid', sortDir: 1, filter: '', page: 0,
-        pageSize: 100, auto: false, hideKernel: false, loadedAt: 0, sorted: null, loading: false };
+    if (!st.pv || st.pv.agent !== agent) {
+      var so = savedSort();
+      st.pv = { agent: agent, rows: null, err: '', sortKey: so.key, sortDir: so.dir, filter: '', page: 0,
+        pageSize: 100, auto: false, showKernel: false, mine: false, users: [], loadedAt: 0, sorted: null, loading: false };
+    }
     return st.pv;
   }
 
@@ -455,9 +608,13 @@
     pv.loading = true;
     cmd(pv.agent, 'obtain_all_process_info').then(function (rows) {
       if (!Array.isArray(rows)) throw ApiError('the agent sent a process list that is not a list', 200);
+      var count = {};
       rows.forEach(function (p) {
-        p.hay = [p.pid, p.user, p.name, p.state, p.cmdline].join('\u0001').toLowerCase();
+        p.hay = (String(p.name) + '\u0001' + String(p.cmdline)).toLowerCase();
+        if (!p.kernel_thread) count[p.user] = (count[p.user] || 0) + 1;
       });
+      pv.users = Object.keys(count).sort(function (a, b) { return count[b] - count[a] || (a < b ? -1 : 1); })
+        .map(function (u) { return { name: u, n: count[u] }; });
       pv.rows = rows;
       pv.err = '';
       pv.sorted = null;
@@ -485,6 +642,79 @@
     return rows;
   }
 
+  /* The filter: words match the name or the command line (as one phrase);
+   * user:NAME (or uid), state:WORD (a prefix, or ps's letter), pid:N narrow
+   * it; a comma lists alternatives (pid:1,2), a leading - excludes
+   * (-user:root), and the terms combine (all must hold). */
+  var FKEYS = { user: 1, state: 1, pid: 1 };
+  var STATE_LETTER = { r: 'running', s: 'sleeping', d: 'disk-sleep', t: 'stopped', z: 'zombie', i: 'idle', x: 'dead' };
+
+  function parseFilter(q) {
+    var f = { text: [], terms: [] };
+    q.trim().split(/\s+/).forEach(function (w) {
+      var m = /^(-?)([a-z]+):(.+)$/i.exec(w);
+      if (!m || !FKEYS[m[2].toLowerCase()]) { if (w) f.text.push(w); return; }
+      f.terms.push({ key: m[2].toLowerCase(), neg: m[1] === '-',
+        values: m[3].toLowerCase().split(',').filter(function (v) { return v; }) });
+    });
+    f.text = f.text.join(' ').toLowerCase();
+    return f;
+  }
+
+  function termHolds(t, p) {
+    return t.values.some(function (v) {
+      if (t.key === 'pid') return String(p.pid) === v;
+      if (t.key === 'user') return String(p.user).toLowerCase() === v || String(p.uid) === v;
+      var s = String(p.state).toLowerCase();
+      return v.length === 1 && STATE_LETTER[v] ? s === STATE_LETTER[v] : s.indexOf(v) === 0;
+    });
+  }
+
+  function matches(f, p) {
+    if (f.text && p.hay.indexOf(f.text) < 0) return false;
+    for (var i = 0; i < f.terms.length; i++) if (termHolds(f.terms[i], p) === f.terms[i].neg) return false;
+    return true;
+  }
+
+  /* The filter in words, under the box: what it is taken to mean. */
+  function describeFilter(f) {
+    var parts = [];
+    if (f.text) parts.push('name or command line contains “' + f.text + '”');
+    f.terms.forEach(function (t) {
+      var word = t.key === 'state', v = t.values.map(function (x) {
+        if (word && x.length === 1 && STATE_LETTER[x]) { word = false; return STATE_LETTER[x]; }
+        return x;
+      }).join(' or ');
+      parts.push(t.key + (t.neg ? ' is not ' : word ? ' starts with ' : ' is ') + v);
+    });
+    return parts.join(' · ');
+  }
+
+  /* The "mine" user: the operator's pick (remembered), else whoever runs
+   * the most processes that are not root's, else none. */
+  function meUser(pv) {
+    var me = load('localStorage', ME_KEY);
+    if (me) return me;
+    for (var i = 0; i < pv.users.length; i++) if (pv.users[i].name !== 'root') return pv.users[i].name;
+    return '';
+  }
+
+  function procRow(p, a, memTotal) {
+    var cpu = num(p.cpu_usage), cell = h('td', { class: 'num cpu' }, cpu.toFixed(1));
+    cell.style.setProperty('--p', Math.min(cpu, 100).toFixed(0) + '%');
+    var mem = h('td', { class: 'num mem' }, fmtBytes(p.rss));
+    if (memTotal > 0) mem.style.setProperty('--p', Math.min(100, num(p.rss) / memTotal * 100).toFixed(1) + '%');
+    var cmdline = h('td', { class: 'cmd', title: str(p.cmdline), tabindex: 0 }, str(p.cmdline));
+    return h('tr', { 'data-pid': p.pid, class: p.kernel_thread ? 'kthread' : null },
+      h('td', { class: 'num pid' }, h('a', { href: a + enc(p.pid) }, str(p.pid))),
+      h('td', { class: 'user', title: str(p.user) }, str(p.user)),
+      h('td', { class: 'name' }, h('a', { href: a + enc(p.pid), title: str(p.name) }, str(p.name))),
+      h('td', { class: 'st' }, h('span', { class: 'state st-' + cls(p.state) }, str(p.state))),
+      cell, mem,
+      h('td', { class: 'num started', title: fmtTime(p.started) }, fmtStart(p.started)),
+      cmdline);
+  }
+
   VIEWS.processes = function (main, r, gen) {
     agentHeader(main, r);
     var pv = procState(r.agent);
@@ -492,24 +722,38 @@
     var errs = h('div');
     var table = h('table', { class: 'procs', id: 'procs' });
     var pager = h('div', { class: 'pager' });
+    var topPager = h('span', { class: 'pgtop' });
+    var hint = h('span', { class: 'fhint muted', id: 'proc-filter-hint' });
     var filter = h('input', { type: 'search', id: 'proc-filter', value: pv.filter,
-      placeholder: 'Filter: pid, user, name, state, command', 'aria-label': 'Filter processes',
+      placeholder: 'Filter name or command · user:NAME state:running pid:42', 'aria-label': 'Filter processes',
+      'aria-describedby': 'proc-filter-hint',
       oninput: function () { pv.filter = filter.value; pv.page = 0; draw(); } });
     var refresh = h('button', { type: 'button', id: 'proc-refresh', onclick: function () { reload(); } }, 'Refresh');
-    var auto = h('input', { type: 'checkbox', id: 'proc-auto', checked: pv.auto, onchange: function () {
-      pv.auto = auto.checked;
-      arm();
+    var check = function (id, on, label, change) {
+      var box = h('input', { type: 'checkbox', id: id, checked: on, onchange: function () { change(box.checked); } });
+      return h('label', { class: 'check', for: id }, box, label);
+    };
+    var meSel = h('select', { id: 'proc-me', 'aria-label': 'Whose processes “mine” shows', onchange: function () {
+      save('localStorage', ME_KEY, meSel.value);
+      if (pv.mine) { pv.page = 0; draw(); }
     } });
-    var kern = h('input', { type: 'checkbox', id: 'proc-kernel', checked: pv.hideKernel, onchange: function () {
-      pv.hideKernel = kern.checked; pv.page = 0; draw();
-    } });
+    var mineBox = check('proc-mine', pv.mine, ' mine:', function (v) { pv.mine = v; pv.page = 0; draw(); });
     main.appendChild(h('div', { class: 'toolbar' }, filter,
-      h('label', { class: 'check' }, kern, ' hide kernel threads'),
-      h('label', { class: 'check' }, auto, ' every ' + PROC_REFRESH_MS / 1000 + ' s'),
-      refresh, status));
+      check('proc-kernel', pv.showKernel, ' kernel threads', function (v) { pv.showKernel = v; pv.page = 0; draw(); }),
+      h('span', { class: 'check' }, mineBox, meSel),
+      check('proc-auto', pv.auto, ' every ' + PROC_REFRESH_MS / 1000 + ' s', function (v) { pv.auto = v; arm(); }),
+      refresh));
     main.appendChild(errs);
-    main.appendChild(h('div', { class: 'scroll' }, table));
+    main.appendChild(h('div', { class: 'tablebar' }, hint, h('span', { class: 'tstat' }, status, topPager)));
+    main.appendChild(h('div', { class: 'tablebox' }, table));
     main.appendChild(pager);
+    table.addEventListener('click', function (ev) {
+      var td = ev.target.closest && ev.target.closest('td.cmd');
+      if (td) td.classList.toggle('open');
+    });
+    table.addEventListener('keydown', function (ev) {
+      if (ev.key === 'Enter' && ev.target.matches('td.cmd')) ev.target.classList.toggle('open');
+    });
 
     function arm() {
       if (st.viewTimer) clearInterval(st.viewTimer);
@@ -525,11 +769,12 @@
       var tr = h('tr');
       PCOLS.forEach(function (c) {
         var on = pv.sortKey === c.key;
-        tr.appendChild(h('th', { scope: 'col', class: c.num ? 'num' : null,
+        tr.appendChild(h('th', { scope: 'col', class: 'c-' + c.key + (c.num ? ' num' : ''),
           'aria-sort': on ? (pv.sortDir > 0 ? 'ascending' : 'descending') : null },
         h('button', { type: 'button', class: 'sort', 'data-key': c.key, onclick: function () {
           if (pv.sortKey === c.key) pv.sortDir = -pv.sortDir;
           else { pv.sortKey = c.key; pv.sortDir = c.desc ? -1 : 1; }
+          save('localStorage', SORT_KEY, pv.sortKey + ':' + pv.sortDir);
           pv.sorted = null;
           pv.page = 0;
           draw();
@@ -538,42 +783,73 @@
       return h('thead', null, tr);
     }
 
+    function users(me) {
+      if (meSel.dataset.at === String(pv.loadedAt) && meSel.value === me) return;
+      meSel.dataset.at = String(pv.loadedAt);
+      clear(meSel);
+      var list = pv.users.slice();
+      if (me && !list.some(function (u) { return u.name === me; })) list.push({ name: me, n: 0 });
+      if (!me) meSel.appendChild(h('option', { value: '' }, 'pick a user'));
+      list.forEach(function (u) {
+        meSel.appendChild(h('option', { value: u.name, selected: u.name === me }, u.name + ' (' + u.n + ')'));
+      });
+    }
+
     function draw() {
       clear(errs);
       if (pv.err) errs.appendChild(errorBox('Could not read the processes: ' + pv.err));
+      if (st.down && pv.rows) errs.appendChild(infoBox('The server is unreachable: this table is as read at ' + fmtTime(pv.loadedAt / 1000) + '.'));
       clear(table);
       clear(pager);
+      clear(topPager);
       table.appendChild(head());
+      var f = parseFilter(pv.filter), me = meUser(pv);
+      var said = describeFilter(f);
+      hint.textContent = said ||
+        'Matches the name and command line; narrow with user:NAME, state:WORD, pid:N (combine them; -user:root excludes).';
+      hint.classList.toggle('idle', !said);
       if (!pv.rows) { status.textContent = pv.loading ? 'Loading…' : ''; return; }
-      var q = pv.filter.trim().toLowerCase();
+      users(me);
+      mineBox.firstChild.disabled = !me;
+      mineBox.title = me ? 'only the processes of ' + me : 'pick a user first';
+      var mine = pv.mine && me, kern = 0;
       var rows = sortedRows(pv).filter(function (p) {
-        return (!pv.hideKernel || !p.kernel_thread) && (!q || p.hay.indexOf(q) >= 0);
+        if (p.kernel_thread && !pv.showKernel) { kern++; return false; }
+        return (!mine || p.user === me) && matches(f, p);
       });
       var pages = Math.max(1, Math.ceil(rows.length / pv.pageSize));
       if (pv.page >= pages) pv.page = pages - 1;
       var from = pv.page * pv.pageSize, to = Math.min(rows.length, from + pv.pageSize);
       var body = h('tbody'), frag = document.createDocumentFragment();
       var a = '#/agent/' + enc(pv.agent) + '/process/';
-      for (var i = from; i < to; i++) {
-        var p = rows[i];
-        frag.appendChild(h('tr', { 'data-pid': p.pid },
-          h('td', { class: 'num' }, h('a', { href: a + enc(p.pid) }, str(p.pid))),
-          h('td', null, str(p.user)),
-          h('td', { class: 'name' }, h('a', { href: a + enc(p.pid) }, str(p.name))),
-          h('td', null, h('span', { class: 'state st-' + cls(p.state) }, str(p.state))),
-          h('td', { class: 'num' }, num(p.cpu_usage).toFixed(1)),
-          h('td', { class: 'num' }, fmtBytes(p.rss)),
-          h('td', { class: 'num' }, fmtTime(p.started)),
-          h('td', { class: 'cmd', title: str(p.cmdline) }, str(p.cmdline))));
-      }
+      var sys = st.sys[pv.agent], memTotal = sys && sys.data && sys.data.memory ? num(sys.data.memory.total) : 0;
+      for (var i = from; i < to; i++) frag.appendChild(procRow(rows[i], a, memTotal));
       body.appendChild(frag);
       table.appendChild(body);
-      if (!rows.length) pager.appendChild(h('p', { class: 'muted' }, q ? 'No process matches the filter.' : 'No processes.'));
-      var go = function (n) { return function () { pv.page = n; draw(); window.scrollTo(0, 0); }; };
+      var c = client(pv.agent);
+      table.classList.toggle('stale', !!st.down || !!(c && !c.online));
+      if (!rows.length) pager.appendChild(h('p', { class: 'muted' },
+        pv.filter.trim() || mine ? 'No process matches the filter.' : 'No processes.'));
+      drawPagers(pages);
+      var narrowed = pv.filter.trim() || mine;
+      var notes = (narrowed ? [pv.rows.length + ' in all'] : []).concat(kern ? [kern + ' kernel threads hidden'] : []);
+      status.textContent = (rows.length ? (from + 1) + '–' + to + ' of ' : '') + rows.length +
+        (narrowed ? ' matching' : ' processes') + (notes.length ? ' (' + notes.join(', ') + ')' : '') +
+        ' · read ' + fmtTime(pv.loadedAt / 1000);
+    }
+
+    function drawPagers(pages) {
+      var go = function (n, top) {
+        return function () { pv.page = n; draw(); if (!top) window.scrollTo(0, 0); };
+      };
+      if (pages > 1) add(topPager, [
+        h('button', { type: 'button', id: 'proc-prev-top', disabled: pv.page === 0, onclick: go(pv.page - 1, 1), 'aria-label': 'Previous page' }, '‹'),
+        h('span', null, (pv.page + 1) + ' / ' + pages),
+        h('button', { type: 'button', id: 'proc-next-top', disabled: pv.page >= pages - 1, onclick: go(pv.page + 1, 1), 'aria-label': 'Next page' }, '›')]);
       var size = h('select', { 'aria-label': 'Rows per page', onchange: function () {
         pv.pageSize = Number(size.value) || 100; pv.page = 0; draw();
       } });
-      [50, 100, 500].forEach(function (n) {
+      [50, 100, 200, 500].forEach(function (n) {
         size.appendChild(h('option', { value: n, selected: n === pv.pageSize }, n + ' per page'));
       });
       pager.appendChild(h('div', { class: 'pages' },
@@ -583,9 +859,6 @@
         h('button', { type: 'button', disabled: pv.page >= pages - 1, onclick: go(pv.page + 1) }, 'Next ›'),
         h('button', { type: 'button', disabled: pv.page >= pages - 1, onclick: go(pages - 1) }, 'Last »'),
         size));
-      status.textContent = (rows.length ? (from + 1) + '–' + to + ' of ' : '') + rows.length +
-        (rows.length === pv.rows.length ? '' : ' matching (' + pv.rows.length + ' in all)') +
-        ' · read ' + fmtTime(pv.loadedAt / 1000);
     }
 
     draw();
@@ -595,26 +868,65 @@
 
   /* ---- Process card ---- */
 
+  /* The web offers the signals people send; the agent takes any (by name
+   * or number), as nestd ctl kill does. */
+  var SIGNALS = [
+    ['SIGTERM', 'ask it to exit'], ['SIGKILL', 'end it at once, it cannot clean up'],
+    ['SIGINT', 'interrupt, like Ctrl-C'], ['SIGHUP', 'hang up; many daemons reload'],
+    ['SIGQUIT', 'quit with a core dump'], ['SIGUSR1', 'user-defined 1'], ['SIGUSR2', 'user-defined 2'],
+    ['SIGSTOP', 'pause it, it cannot refuse'], ['SIGCONT', 'let a paused process go on']];
+
+  /* A row of buttons, and under it what the disabled ones would need: the
+   * reasons do not squeeze the row.  acts: [{label, id, why, danger, onclick}] */
+  function actionRow(acts, extra) {
+    var row = h('div', { class: 'actions' }, extra || null), reasons = h('ul', { class: 'reasons' });
+    acts.forEach(function (x) {
+      var rid = x.why ? x.id + '-why' : null;
+      row.appendChild(h('button', { type: 'button', id: x.id, class: x.danger ? 'danger' : null, disabled: !!x.why,
+        title: x.why, 'aria-describedby': rid, onclick: x.onclick }, x.label));
+      if (x.why && x.say !== false)
+        reasons.appendChild(h('li', { id: rid }, h('span', { class: 'what' }, x.label.replace(/…$/, '')), ': ' + x.why));
+    });
+    return { row: row, reasons: reasons.firstChild ? reasons : null };
+  }
+
+  /* An inline "are you sure", placed right under the button that asked. */
+  function confirmIn(box, text, yesLabel, yesId, onyes) {
+    clear(box);
+    add(box, [h('div', { class: 'q' }, text),
+      h('button', { type: 'button', id: yesId, class: 'danger', onclick: function () { box.hidden = true; onyes(); } }, yesLabel),
+      h('button', { type: 'button', class: 'cancel', onclick: function () { box.hidden = true; } }, 'Cancel')]);
+    box.hidden = false;
+    box.querySelector('.cancel').focus();
+  }
+
   VIEWS.process = function (main, r, gen) {
     agentHeader(main, r);
     var pid = Number(r.arg);
     var box = h('section', { class: 'card', id: 'proc-card' }, h('p', { class: 'muted' }, 'Loading…'));
+    /* Kept across redraws of the card: the question and the last answer. */
     var result = h('div', { id: 'proc-result', 'aria-live': 'polite' });
+    var confirmBox = h('div', { class: 'confirm', hidden: true });
     main.appendChild(h('p', null, h('a', { href: '#/agent/' + enc(r.agent) + '/processes' }, '‹ All processes')));
-    main.appendChild(result);
     main.appendChild(box);
     if (!(pid > 0 && pid === Math.floor(pid))) { clear(box).appendChild(errorBox('Not a process id: ' + r.arg)); return; }
+
+    function paint(nodes) {
+      add(clear(box), nodes);
+      if (!confirmBox.parentNode) box.appendChild(confirmBox);
+      if (!result.parentNode) box.appendChild(result);
+    }
 
     function load() {
       cmd(r.agent, 'obtain_process_info', { pid: pid }).then(function (p) {
         if (current(gen)) show(p || {});
       }, function (e) {
-        if (!current(gen)) return;
-        clear(box).appendChild(errorBox('Process ' + pid + ': ' + e.message));
+        if (current(gen)) paint([errorBox('Process ' + pid + ': ' + e.message)]);
       });
     }
 
     function act(command, payload, done) {
+      confirmBox.hidden = true;
       clear(result).appendChild(h('p', { class: 'muted' }, 'Sending ' + command + '…'));
       box.querySelectorAll('button').forEach(function (b) { b.disabled = true; });
       cmd(r.agent, command, payload).then(function () {
@@ -628,57 +940,51 @@
       });
     }
 
-    /* shown: whether to print the reason beside the button (else only its title) */
-    function button(label, command, why, onclick, id, shown) {
-      why = why || refusal(r.agent, command);
-      return h('div', { class: 'action' },
-        h('button', { type: 'button', id: id, disabled: !!why, title: why, onclick: onclick }, label),
-        why && shown(why) ? h('span', { class: 'reason' }, why) : null);
+    function askKill(p) {
+      var sig = st.killSig, what = SIGNALS.filter(function (x) { return x[0] === sig; })[0];
+      clear(result);                 /* an old "resumed" is not this question's answer */
+      confirmIn(confirmBox, ['Send ' + sig + ' to ' + str(p.name) + ' (pid ' + pid + ')?',
+        what ? h('span', { class: 'muted' }, ' ' + cap(what[1]) + '.') : null],
+      'Yes, send ' + sig, 'kill-confirm', function () {
+        act('kill_process', { pid: pid, method: sig }, sig + ' sent to process ' + pid + '.');
+      });
     }
 
     function show(p) {
       var t = p.cpu_time || {}, m = p.memory || {};
       var state = String(p.status || p.state || '');
       var unsafe = p.safe_kill === false ? 'the agent will not signal this process (PID 1 or the agent itself)' : null;
-      var method = h('select', { id: 'kill-method', 'aria-label': 'Signal' },
-        h('option', { value: 'SIGTERM' }, 'SIGTERM'), h('option', { value: 'SIGKILL' }, 'SIGKILL'));
-      var confirmBox = h('div', { class: 'confirm', hidden: true });
-      var killWhy = unsafe || refusal(r.agent, 'kill_process');
-      /* One reason for all three buttons is said once, below them. */
-      var quiet = function (why) { return why === unsafe ? null : why; };
-      clear(box);
-      box.appendChild(h('h2', null, str(p.name), h('span', { class: 'muted' }, ' pid ' + str(p.pid))));
-      box.appendChild(h('dl', { class: 'kv' },
-        h('dt', null, 'State'), h('dd', null, h('span', { class: 'state st-' + cls(state), id: 'proc-state' }, state || '–')),
-        h('dt', null, 'User'), h('dd', null, str(p.user) + ' (uid ' + str(p.uid) + ')'),
-        h('dt', null, 'Parent'), h('dd', null, p.ppid > 0 ? h('a', { href: '#/agent/' + enc(r.agent) + '/process/' + enc(p.ppid) }, str(p.ppid)) : str(p.ppid)),
-        h('dt', null, 'CPU'), h('dd', null, num(p.cpu_usage).toFixed(1) + ' % · user ' + num(t.user).toFixed(2) + ' s, system ' + num(t.system).toFixed(2) + ' s'),
-        h('dt', null, 'Memory'), h('dd', null, 'RSS ' + fmtBytes(m.rss) + ' · virtual ' + fmtBytes(m.vms) + ' · swap ' + fmtBytes(m.swap)),
-        h('dt', null, 'Threads'), h('dd', null, str(p.threads)),
-        h('dt', null, 'Started'), h('dd', null, fmtTime(p.started) + (p.started ? ' (' + fmtDuration(Date.now() / 1000 - p.started) + ' ago)' : '')),
-        h('dt', null, 'Kernel thread'), h('dd', null, p.kernel_thread ? 'yes' : 'no'),
-        h('dt', null, 'Command line'), h('dd', null, h('code', { class: 'wrap', id: 'proc-cmdline' }, str(p.cmdline)))));
-      box.appendChild(h('div', { class: 'actions' },
-        h('div', { class: 'action' }, method,
-          h('button', { type: 'button', id: 'kill', class: 'danger', disabled: !!killWhy, title: killWhy, onclick: function () {
-            clear(confirmBox);
-            confirmBox.appendChild(h('span', null, 'Send ' + method.value + ' to ' + str(p.name) + ' (pid ' + pid + ')?'));
-            var sig = method.value;
-            confirmBox.appendChild(h('button', { type: 'button', id: 'kill-confirm', class: 'danger', onclick: function () {
-              confirmBox.hidden = true;
-              act('kill_process', { pid: pid, method: sig }, sig + ' sent to process ' + pid + '.');
-            } }, 'Yes, send ' + sig));
-            confirmBox.appendChild(h('button', { type: 'button', onclick: function () { confirmBox.hidden = true; } }, 'Cancel'));
-            confirmBox.hidden = false;
-          } }, 'Kill…'),
-          quiet(killWhy) ? h('span', { class: 'reason' }, killWhy) : null),
-        button('Pause', 'pause_process', unsafe || (state === 'stopped' ? 'already stopped' : state === 'zombie' ? 'the process has exited (zombie)' : null),
-          function () { act('pause_process', { pid: pid }, 'Process ' + pid + ' paused (SIGSTOP).'); }, 'pause', quiet),
-        button('Resume', 'resume_process', unsafe || (state !== 'stopped' ? 'the process is not stopped' : null),
-          function () { act('resume_process', { pid: pid }, 'Process ' + pid + ' resumed (SIGCONT).'); }, 'resume', quiet),
-        h('button', { type: 'button', onclick: load }, 'Refresh')));
-      if (unsafe) box.appendChild(h('p', { class: 'reason', id: 'proc-unsafe' }, 'Kill, Pause and Resume are disabled: ' + unsafe + '.'));
-      box.appendChild(confirmBox);
+      var zombie = state === 'zombie' ? 'the process has exited (zombie): no signal reaches it; its parent' +
+        (p.ppid > 0 ? ' (pid ' + p.ppid + ')' : '') + ' has to reap it' : null;
+      var method = h('select', { id: 'kill-method', 'aria-label': 'Signal', onchange: function () { st.killSig = method.value; } });
+      SIGNALS.forEach(function (x) {
+        method.appendChild(h('option', { value: x[0], selected: x[0] === st.killSig }, x[0] + ' – ' + x[1]));
+      });
+      var why = function (command, own) { return unsafe || refusal(r.agent, command) || own || null; };
+      var killWhy = why('kill_process', zombie);
+      method.disabled = !!killWhy;
+      var acts = actionRow([
+        { label: 'Send signal…', id: 'kill', danger: true, why: killWhy, say: killWhy !== unsafe, onclick: function () { askKill(p); } },
+        { label: 'Pause', id: 'pause', why: why('pause_process', state === 'stopped' ? 'already stopped' : zombie), say: !unsafe,
+          onclick: function () { act('pause_process', { pid: pid }, 'Process ' + pid + ' paused (SIGSTOP).'); } },
+        { label: 'Resume', id: 'resume', why: why('resume_process', state !== 'stopped' ? 'the process is not stopped' : null), say: !unsafe,
+          onclick: function () { act('resume_process', { pid: pid }, 'Process ' + pid + ' resumed (SIGCONT).'); } },
+        { label: 'Refresh', id: 'proc-card-refresh', onclick: load }], method);
+      paint([
+        h('h2', null, str(p.name), h('span', { class: 'muted' }, ' pid ' + str(p.pid))),
+        h('dl', { class: 'kv' },
+          h('dt', null, 'State'), h('dd', null, h('span', { class: 'state st-' + cls(state), id: 'proc-state' }, state || '–')),
+          h('dt', null, 'User'), h('dd', null, str(p.user) + ' (uid ' + str(p.uid) + ')'),
+          h('dt', null, 'Parent'), h('dd', null, p.ppid > 0 ? h('a', { href: '#/agent/' + enc(r.agent) + '/process/' + enc(p.ppid) }, str(p.ppid)) : str(p.ppid)),
+          h('dt', null, 'CPU'), h('dd', null, num(p.cpu_usage).toFixed(1) + ' % · user ' + num(t.user).toFixed(2) + ' s, system ' + num(t.system).toFixed(2) + ' s'),
+          h('dt', null, 'Memory'), h('dd', null, 'RSS ' + fmtBytes(m.rss) + ' · virtual ' + fmtBytes(m.vms) + ' · swap ' + fmtBytes(m.swap)),
+          h('dt', null, 'Threads'), h('dd', null, str(p.threads)),
+          h('dt', null, 'Started'), h('dd', null, fmtTime(p.started) + (p.started ? ' (' + fmtDuration(Date.now() / 1000 - p.started) + ' ago)' : '')),
+          h('dt', null, 'Kernel thread'), h('dd', null, p.kernel_thread ? 'yes' : 'no'),
+          h('dt', null, 'Command line'), h('dd', null, h('code', { class: 'wrap', id: 'proc-cmdline' }, str(p.cmdline)))),
+        acts.row, confirmBox, result,
+        unsafe ? h('p', { class: 'reason', id: 'proc-unsafe' }, 'Send signal, Pause and Resume are disabled: ' + unsafe + '.') : null,
+        acts.reasons]);
     }
 
     load();
@@ -686,8 +992,21 @@
 
   /* ---- Services ---- */
 
+  /* For an agent run with --services none: words, not a red error. */
+  function noServices(main, r) {
+    var c = client(r.agent);
+    main.appendChild(infoBox([h('strong', null, 'This agent manages no services.'),
+      ' It runs with ', code('--services none'), ' (or found neither systemd nor OpenRC on ' +
+      (c && c.hostname ? c.hostname : 'its machine') + '). Processes, commands and usage work as usual.'], 'svc-none'));
+  }
+  function managesNone(r, err) {
+    var c = client(r.agent);
+    return (c && c.services === 'none') || /--services none/.test(err || '');
+  }
+
   VIEWS.services = function (main, r, gen) {
     agentHeader(main, r);
+    if (managesNone(r)) { noServices(main, r); return; }
     if (!st.sv || st.sv.agent !== r.agent) st.sv = { agent: r.agent, rows: null, err: '', filter: '' };
     var sv = st.sv;
     var body = h('div');
@@ -712,6 +1031,7 @@
     }
     function draw() {
       clear(body);
+      if (sv.err && managesNone(r, sv.err)) { noServices(body, r); return; }
       if (sv.err) body.appendChild(errorBox('Could not list the services: ' + sv.err));
       if (!sv.rows) { if (!sv.err) body.appendChild(h('p', { class: 'muted' }, 'Loading…')); return; }
       var q = sv.filter.trim().toLowerCase();
@@ -736,24 +1056,61 @@
     load();
   };
 
+  /* What a verb needs from the unit's state: Start for a unit that is not
+   * running, the others for one that is; null when it may go ahead (and
+   * when the state is not known: the agent then has the last word). */
+  var SVC_UP = { active: 1, activating: 1, reloading: 1 };
+  function svcNeeds(verb, state) {
+    if (!state) return null;
+    if (verb === 'start') return SVC_UP[state] ? 'the unit is already ' + state : null;
+    if (SVC_UP[state]) return null;
+    return (state === 'failed' ? 'the unit has failed' : 'the unit is ' + state) + (verb === 'stop' ? '' : ': Start it');
+  }
+
+  /* Stopping the unit that runs a nestd agent takes that agent offline,
+   * and nothing here can start it again. */
+  function svcQuestion(verb, unit, c) {
+    var agent = /^nestd-agent([@.-]|$)/.test(unit);
+    var host = c && c.hostname ? c.hostname : 'its machine';
+    if (verb === 'stop' && agent)
+      return [h('strong', null, 'This unit runs a nestd agent, likely ' + (c ? c.name : 'this one') + ' itself. '),
+        'Stopping it takes the agent offline, and this dashboard cannot start it again: that needs a shell on ' + host +
+        ' (', code('systemctl start ' + unit), '). Stop it anyway?'];
+    if (verb === 'stop') return 'Stop ' + unit + '? It stays stopped until someone starts it.';
+    if (verb === 'restart' && agent)
+      return [h('strong', null, 'This unit runs a nestd agent, likely ' + (c ? c.name : 'this one') + ' itself. '),
+        'Restarting it drops the agent\'s connection for a moment, and the answer may be lost. Restart it?'];
+    return null;
+  }
+
   VIEWS.service = function (main, r, gen) {
     agentHeader(main, r);
+    if (managesNone(r)) { noServices(main, r); return; }
     var name = r.arg;
     var box = h('section', { class: 'card', id: 'svc-card' }, h('p', { class: 'muted' }, 'Loading…'));
     var result = h('div', { id: 'svc-result', 'aria-live': 'polite' });
+    var confirmBox = h('div', { class: 'confirm', id: 'svc-confirm', hidden: true });
     main.appendChild(h('p', null, h('a', { href: '#/agent/' + enc(r.agent) + '/services' }, '‹ All services')));
-    main.appendChild(result);
     main.appendChild(box);
+
+    function paint(nodes) {
+      add(clear(box), nodes);
+      if (!confirmBox.parentNode) box.appendChild(confirmBox);
+      if (!result.parentNode) box.appendChild(result);
+    }
 
     function load() {
       cmd(r.agent, 'obtain_service_info', { service_name: name }).then(function (x) {
         if (current(gen)) show(x || {});
       }, function (e) {
-        if (current(gen)) clear(box).appendChild(errorBox('Service ' + name + ': ' + e.message));
+        if (!current(gen)) return;
+        if (managesNone(r, e.message)) { clear(main); agentHeader(main, r); noServices(main, r); return; }
+        paint([errorBox('Service ' + name + ': ' + e.message)]);
       });
     }
     function act(verb) {
       var command = verb + '_service';
+      confirmBox.hidden = true;
       clear(result).appendChild(h('p', { class: 'muted' }, 'Asking the agent to ' + verb + ' ' + name + '…'));
       box.querySelectorAll('button').forEach(function (b) { b.disabled = true; });
       cmd(r.agent, command, { service_name: name }).then(function (x) {
@@ -766,27 +1123,28 @@
         load();
       });
     }
+    function ask(verb, unit) {
+      var q = svcQuestion(verb, unit, client(r.agent));
+      if (!q) { act(verb); return; }
+      clear(result);
+      confirmIn(confirmBox, q, 'Yes, ' + verb, 'svc-' + verb + '-confirm', function () { act(verb); });
+    }
     function show(x) {
-      var pid = num(x.pid);
-      clear(box);
-      box.appendChild(h('h2', null, str(x.name || name)));
-      box.appendChild(h('dl', { class: 'kv' },
-        h('dt', null, 'Description'), h('dd', null, str(x.description)),
-        h('dt', null, 'State'), h('dd', null, h('span', { class: 'state st-' + cls(x.active_state), id: 'svc-state' }, str(x.active_state)), ' (' + str(x.sub_state) + ')'),
-        h('dt', null, 'Loaded'), h('dd', null, str(x.load_state)),
-        h('dt', null, 'Uptime'), h('dd', null, x.uptime ? String(x.uptime) : (x.started ? fmtTime(x.started) : '–')),
-        h('dt', null, 'Unit file'), h('dd', null, h('code', { class: 'wrap' }, x.file_location ? String(x.file_location) : '–')),
-        h('dt', null, 'Main PID'), h('dd', null, pid > 0 ? h('a', { href: '#/agent/' + enc(r.agent) + '/process/' + pid }, String(pid)) : '–')));
-      var acts = h('div', { class: 'actions' });
-      ['start', 'stop', 'restart', 'reload'].forEach(function (verb) {
-        var why = refusal(r.agent, verb + '_service');
-        acts.appendChild(h('div', { class: 'action' },
-          h('button', { type: 'button', id: 'svc-' + verb, class: verb === 'stop' ? 'danger' : null, disabled: !!why, title: why,
-            onclick: function () { act(verb); } }, verb.charAt(0).toUpperCase() + verb.slice(1)),
-          why ? h('span', { class: 'reason' }, why) : null));
-      });
-      acts.appendChild(h('button', { type: 'button', onclick: load }, 'Refresh'));
-      box.appendChild(acts);
+      var pid = num(x.pid), unit = String(x.name || name), state = x.active_state ? String(x.active_state) : '';
+      var acts = actionRow(['start', 'stop', 'restart', 'reload'].map(function (verb) {
+        return { label: cap(verb) + (svcQuestion(verb, unit) ? '…' : ''), id: 'svc-' + verb, danger: verb === 'stop',
+          why: refusal(r.agent, verb + '_service') || svcNeeds(verb, state), onclick: function () { ask(verb, unit); } };
+      }).concat([{ label: 'Refresh', id: 'svc-refresh', onclick: load }]));
+      paint([
+        h('h2', null, unit),
+        h('dl', { class: 'kv' },
+          h('dt', null, 'Description'), h('dd', null, str(x.description)),
+          h('dt', null, 'State'), h('dd', null, h('span', { class: 'state st-' + cls(state), id: 'svc-state' }, str(x.active_state)), ' (' + str(x.sub_state) + ')'),
+          h('dt', null, 'Loaded'), h('dd', null, str(x.load_state)),
+          h('dt', null, 'Uptime'), h('dd', null, x.uptime ? String(x.uptime) : (x.started ? fmtTime(x.started) : '–')),
+          h('dt', null, 'Unit file'), h('dd', null, h('code', { class: 'wrap' }, x.file_location ? String(x.file_location) : '–')),
+          h('dt', null, 'Main PID'), h('dd', null, pid > 0 ? h('a', { href: '#/agent/' + enc(r.agent) + '/process/' + pid }, String(pid)) : '–')),
+        acts.row, confirmBox, result, acts.reasons]);
     }
     load();
   };
@@ -894,7 +1252,7 @@
     hist.forEach(function (p) { lmax = Math.max(lmax, p.load1, p.load5, p.load15); });
     lmax = Math.ceil(lmax);
     var mtot = last.memTotal || 1;
-    main.appendChild(h('div', { class: 'charts' },
+    main.appendChild(h('div', { class: st.down ? 'charts stale' : 'charts' },
       chart('Load average', [
         { label: '1 min', get: function (p) { return p.load1; } },
         { label: '5 min', get: function (p) { return p.load5; } },
@@ -909,6 +1267,13 @@
   $('logout').addEventListener('click', function () { loggedOut(''); location.hash = '#/'; });
   $('banner-close').addEventListener('click', function () { banner(''); });
   window.addEventListener('hashchange', function () { render(); });
+  /* "/" jumps to the filter, as in less, htop's search and most web tools. */
+  document.addEventListener('keydown', function (ev) {
+    var f = $('proc-filter') || $('svc-filter');
+    if (ev.key !== '/' || !f || ev.ctrlKey || ev.metaKey || ev.altKey || /^(INPUT|SELECT|TEXTAREA)$/.test(ev.target.tagName)) return;
+    ev.preventDefault();
+    f.focus();
+  });
   render();
   if (st.token) startPolling();
 })();

@@ -1,7 +1,8 @@
 // test/browser/ui.test.js - the dashboard end to end: Debian's chromium,
 // driven by playwright-core, against a real `nestd server` and `nestd agent`
-// on loopback.  The agent manages services through test/stubs/systemctl,
-// which records each call.  Screenshots of each view go to test/out/screens.
+// on loopback.  The agent manages services through test/browser/systemctl
+// (test/stubs/systemctl, which records each call, plus the units' states).
+// Screenshots of each view go to test/out/screens.
 //
 //   node --test --test-concurrency=1 test/browser/    (make test-browser)
 'use strict';
@@ -74,9 +75,11 @@ function start(args, env, log) {
 function startAgent() {
   const args = ['agent', '--server', `ws://127.0.0.1:${T.port}/`, '--token-file', path.join(T.dir, 'agent.token'),
     '--reconnect-min', '0.2', '--reconnect-max', '1', '--exec-timeout', '30', '--max-output', '4096'];
-  const stub = path.join(ROOT, 'test', 'stubs', 'systemctl');
+  const stub = path.join(ROOT, 'test', 'browser', 'systemctl');
+  const units = path.join(T.dir, 'units');
+  fs.mkdirSync(units, { recursive: true });
   if (fs.existsSync(stub)) args.push('--services', 'systemd', '--systemctl', stub);
-  return start(args, { NESTD_STUB_LOG: T.stubLog }, 'agent.log');
+  return start(args, { NESTD_STUB_LOG: T.stubLog, NESTD_STUB_STATE: units }, 'agent.log');
 }
 
 async function apiGet(p) {
@@ -205,6 +208,7 @@ test('a bad token is refused with the reason in words', async () => {
   await page.locator('#token').fill('not a token');
   await page.locator('form.login button[type=submit]').click();
   assert.match(await text('#login-msg .error'), /not a nestd token/);
+  assert.ok(!(await text('#login-msg .error')).includes('`'), 'no literal backticks');
   // Well formed, valid checksum, but unknown to the server.
   const unknown = execFileSync(NESTD, ['token', 'new', 'ghost', '--tokens', path.join(T.dir, 'other-tokens')],
     { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
@@ -237,12 +241,17 @@ test('the process table sorts, filters and pages', async () => {
   await page.locator('section.agent[data-agent="local"] h2 a').click();
   await page.locator('#procs tbody tr').first().waitFor();
   const pids = () => page.$$eval('#procs tbody tr', (rs) => rs.map((r) => Number(r.dataset.pid)));
+  const cpus = () => page.$$eval('#procs tbody td.cpu', (ts) => ts.map((t) => Number(t.textContent)));
+  const c = await cpus();
+  assert.ok(c.length > 3);
+  assert.deepEqual(c, [...c].sort((a, b) => b - a), 'busiest first');
+  assert.equal(await page.locator('th[aria-sort="descending"] button[data-key="cpu_usage"]').count(), 1);
+  await page.locator('th button[data-key="pid"]').click();
   let p = await pids();
-  assert.ok(p.length > 3);
-  assert.deepEqual(p, [...p].sort((a, b) => a - b), 'ascending by pid first');
+  assert.deepEqual(p, [...p].sort((a, b) => a - b), 'ascending by pid after a click');
   await page.locator('th button[data-key="pid"]').click();
   p = await pids();
-  assert.deepEqual(p, [...p].sort((a, b) => b - a), 'descending after a click');
+  assert.deepEqual(p, [...p].sort((a, b) => b - a), 'descending after a second');
   assert.equal(await page.locator('th[aria-sort="descending"] button[data-key="pid"]').count(), 1);
   await page.locator('th button[data-key="name"]').click();
   const names = await page.$$eval('#procs tbody td.name', (ts) => ts.map((t) => t.textContent));
@@ -334,7 +343,7 @@ test('an agent whose policy denies commands gets those buttons disabled, with th
     await go('#/agent/limited/service/cron.service');
     await page.locator('#svc-card h2').waitFor();
     assert.equal(await page.locator('#svc-stop').isDisabled(), true);
-    assert.equal(await page.locator('#svc-start').isDisabled(), false);
+    assert.equal(await page.locator('#svc-restart').isDisabled(), false, 'restart is still allowed');
     assert.match(await page.locator('#svc-card').textContent(), /stop_service is not allowed/);
   } finally {
     p.kill('SIGTERM');
@@ -353,12 +362,14 @@ test('services: list, card, start and stop through the systemctl stand-in', asyn
   const card = await page.locator('#svc-card').textContent();
   assert.match(card, /A high performance web server/);
   assert.match(card, /\/lib\/systemd\/system\/nginx\.service/);
-  assert.match(card, /2026-11-24 19:03:11/);
-  assert.match(card, /1234/);
+  assert.equal(await text('#svc-state'), 'failed');
   await page.locator('#svc-start').click();
   assert.match(await text('#svc-result .ok'), /nginx\.service: start done/);
-  await page.locator('#svc-card h2').waitFor();
+  await until('the card to say active', async () => (await page.locator('#svc-state').textContent()) === 'active');
+  assert.match(await page.locator('#svc-card').textContent(), /1234/);
+  assert.match(await page.locator('#svc-card').textContent(), /2026-11-24 19:03:11/);
   await page.locator('#svc-stop').click();
+  await page.locator('#svc-stop-confirm').click();
   await until('the stop', async () => /stop done/.test(await page.locator('#svc-result').textContent()));
   const log = fs.readFileSync(T.stubLog, 'utf8');
   assert.match(log, /^systemctl .*\bstart (-- )?nginx\.service$/m);
@@ -501,21 +512,33 @@ test('phone width: no sideways scrolling of the page', async () => {
   await page.close();
 });
 
-test('an agent that disconnects drops off, and its views say so in words', async () => {
+test('an agent that goes away stays listed, offline with the fix-it hint, and comes back', async () => {
   const page = T.page;
   await go('#/');
-  await page.locator('section.agent[data-agent="local"]').waitFor();
+  const card = page.locator('section.agent[data-agent="local"]');
+  await page.locator('section.agent[data-agent="local"][data-state="online"] .bars').waitFor();
   const gone = new Promise((r) => T.agent.once('exit', r));
   T.agent.kill('SIGTERM');
   await gone;
-  await page.locator('main', { hasText: 'No agent is connected' }).waitFor({ timeout: 15000 });
-  await shot('18-agents-none');
+  await page.locator('section.agent[data-agent="local"][data-state="offline"]').waitFor({ timeout: 15000 });
+  const t = await card.textContent();
+  assert.match(t, /offline since \d\d:\d\d/);
+  assert.match(t, /systemctl status nestd-agent/);
+  assert.match(t, /journalctl -u nestd-agent/);
+  assert.equal(await card.locator('.bars').count(), 0, 'no bars from an agent that is gone');
+  assert.match(await text('#live'), /\d+ offline/);
+  await shot('18-agent-offline');
   await go('#/agent/local/processes');
+  assert.match(await text('#agent-warning'), /local is offline since \d\d:\d\d/);
   await page.locator('#proc-refresh').click();
   assert.match(await text('main .error'), /not connected/);
   await shot('19-agent-gone');
   T.agent = startAgent();
   await agentUp();
+  await go('#/');
+  await page.locator('section.agent[data-agent="local"][data-state="online"] .bars').waitFor({ timeout: 15000 });
+  assert.equal(await page.locator('section.agent[data-agent="local"]').count(), 1, 'one card, not two');
+  await shot('19b-agent-back');
 });
 
 test('log out forgets the token; nothing broke along the way', async () => {
@@ -529,4 +552,401 @@ test('log out forgets the token; nothing broke along the way', async () => {
   // 401s of the bad-token test and the 404s of the disconnected agent.
   const bad = T.consoleErrors.filter((m) => !/^Failed to load resource: .* status of 40[14]\b/.test(m));
   assert.deepEqual(bad, [], 'no console errors');
+});
+
+// ---- Issue 14: the dashboard as pleasant as htop and Cockpit.  Each test
+// opens its own tab (a fresh browser profile where it says so) and logs in.
+
+const U = { errors: [], dialogs: [], nobody: [] };
+
+async function tab(viewport, ctx) {
+  ctx = ctx || await T.browser.newContext({ viewport });
+  const page = await ctx.newPage();
+  if (viewport) await page.setViewportSize(viewport);
+  page.on('pageerror', (e) => U.errors.push(String(e)));
+  page.on('dialog', (d) => { U.dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+  await page.goto(T.url + '/');
+  await page.locator('#token').fill(T.op);
+  await page.locator('form.login button[type=submit]').click();
+  await page.locator('section.agent').first().waitFor();
+  return { page, ctx };
+}
+
+// What the first screen shows (shot() takes the whole page).
+async function screen(name, page) {
+  await page.screenshot({ path: path.join(SCREENS, name + '.png') });
+}
+
+async function txt(page, sel) {
+  const l = page.locator(sel).first();
+  await l.waitFor({ timeout: 10000 });
+  return l.textContent();
+}
+
+async function procList() {
+  const r = await fetch(T.url + '/api/clients/local/commands', {
+    method: 'POST', headers: { Authorization: 'Bearer ' + T.op, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ message: 'obtain_all_process_info' })
+  });
+  return (await r.json()).payload;
+}
+
+// Processes of a user that is not root (nobody, when the test runs as root):
+// enough of them to fill more than a page of 50 and to be "mine" by default.
+function nobodySleepers() {
+  if (U.nobody.length) return U.nobody;
+  const as = process.getuid() === 0 ? { uid: 65534, gid: 65534 } : {};
+  for (let i = 0; i < 40; i++) {
+    const p = spawn('sleep', ['1001'], { stdio: 'ignore', ...as });
+    T.children.push(p);
+    U.nobody.push(p);
+  }
+  return U.nobody;
+}
+
+const rowsOf = (page, sel = '#procs tbody tr') => page.$$eval(sel, (rs) => rs.map((r) => ({
+  pid: Number(r.dataset.pid),
+  user: r.querySelector('td.user').textContent,
+  name: r.querySelector('td.name').textContent,
+  state: r.querySelector('td.st').textContent,
+  cmd: r.querySelector('td.cmd').textContent
+})));
+
+async function filterTo(page, q) {
+  await page.locator('#proc-filter').fill(q);
+  return rowsOf(page);
+}
+
+test('processes: busiest first, kernel threads hidden, dense rows, a sticky header, a pager on top', async () => {
+  nobodySleepers();
+  const { page, ctx } = await tab({ width: 1920, height: 1080 });
+  await page.evaluate(() => { location.hash = '#/agent/local/processes'; });
+  await page.locator('#procs tbody tr').first().waitFor();
+  // A fresh profile: the default sort, CPU descending.
+  assert.equal(await page.locator('th[aria-sort="descending"] button[data-key="cpu_usage"]').count(), 1);
+  const cpu = await page.$$eval('#procs tbody td.cpu', (ts) => ts.map((t) => Number(t.textContent)));
+  assert.deepEqual(cpu, [...cpu].sort((a, b) => b - a));
+  // Kernel threads hidden, and said so; the toggle shows them.
+  assert.equal(await page.locator('#proc-kernel').isChecked(), false);
+  assert.equal(await page.locator('#procs tr.kthread').count(), 0);
+  const kthreads = (await procList()).filter((p) => p.kernel_thread);
+  if (kthreads.length) {
+    assert.match(await txt(page, '#proc-status'), /\d+ kernel threads hidden/);
+    const k = kthreads[0].pid;
+    await page.locator('#proc-filter').fill('pid:' + k);
+    assert.match(await page.locator('.pager').textContent(), /No process matches/);
+    await page.locator('#proc-kernel').check();
+    await page.locator(`#procs tr.kthread[data-pid="${k}"]`).waitFor();
+    await page.locator('#proc-kernel').uncheck();
+    await page.locator('#proc-filter').fill('');
+  }
+  // Dense: one line a process, about 50 of them on a 1080 px screen.
+  const geo = await page.evaluate(() => {
+    const rs = [...document.querySelectorAll('#procs tbody tr')];
+    return { h: rs[1].getBoundingClientRect().height, top: rs[0].getBoundingClientRect().top, vh: innerHeight };
+  });
+  assert.ok(geo.h <= 21, `rows are ${geo.h} px high`);
+  assert.ok((geo.vh - geo.top) / geo.h >= 45, `${Math.floor((geo.vh - geo.top) / geo.h)} rows fit in the first screen`);
+  await screen('21-processes-1080', page);
+  // The pager is on top too, and the header stays in view while scrolling.
+  await page.locator('.pages select').selectOption('50');
+  assert.match(await txt(page, '#proc-page'), /Page 1 of [2-9]/);
+  await page.locator('#proc-next-top').click();
+  assert.match(await txt(page, '#proc-page'), /Page 2 of/);
+  await page.locator('#proc-prev-top').click();
+  await page.setViewportSize({ width: 1280, height: 500 });
+  await page.evaluate(() => window.scrollTo(0, 600));
+  const th = await page.locator('#procs thead th').first().boundingBox();
+  const top = await page.locator('header.top').boundingBox();
+  assert.ok(Math.abs(th.y - (top.y + top.height)) <= 2, `header at ${th.y}, top bar ends at ${top.y + top.height}`);
+  await screen('21b-processes-sticky-header', page);
+  await ctx.close();
+});
+
+test('the filter: name and command line by default; user:, state:, pid: combine; "mine" is remembered', async () => {
+  const mine = nobodySleepers();
+  const nobody = process.getuid() === 0 ? 'nobody' : os.userInfo().username;
+  const { page, ctx } = await tab({ width: 1280, height: 860 });
+  await page.evaluate(() => { location.hash = '#/agent/local/processes'; });
+  await page.locator('#procs tbody tr').first().waitFor();
+
+  // "sleep" is a name or a command, not the state of every sleeping process.
+  let rows = await filterTo(page, 'sleep');
+  assert.ok(rows.length >= mine.length);
+  for (const r of rows) assert.ok(/sleep/i.test(r.name + r.cmd), JSON.stringify(r));
+  assert.match(await txt(page, '#proc-filter-hint'), /name or command line contains “sleep”/);
+
+  rows = await filterTo(page, 'user:' + nobody);
+  assert.ok(rows.length >= mine.length && rows.every((r) => r.user === nobody), 'user:');
+  rows = await filterTo(page, `user:${nobody} sleep 1001`);
+  assert.deepEqual(rows.map((r) => r.pid).sort(), mine.map((p) => p.pid).sort(), 'user: and words');
+  if (nobody !== 'root') {
+    rows = await filterTo(page, '-user:root sleep');
+    assert.ok(rows.length >= mine.length && rows.every((r) => r.user !== 'root'), '-user:');
+  }
+  rows = await filterTo(page, `pid:${mine[0].pid},${mine[1].pid}`);
+  assert.deepEqual(rows.map((r) => r.pid).sort(), [mine[0].pid, mine[1].pid].sort(), 'pid: with a list');
+
+  process.kill(mine[2].pid, 'SIGSTOP');
+  await until('the stop', () => procState(mine[2].pid) === 'T');
+  await page.locator('#proc-refresh').click();
+  await page.locator('#proc-filter').fill(`state:stopped user:${nobody}`);
+  await until('the stopped one alone', async () => {
+    const r = await rowsOf(page);
+    return r.length === 1 && r[0].pid === mine[2].pid;
+  });
+  assert.match(await txt(page, '#proc-filter-hint'), /state starts with stopped · user is /);
+  rows = await filterTo(page, `state:T sleep 1001`);
+  assert.deepEqual(rows.map((r) => r.pid), [mine[2].pid], 'ps letters for states');
+  await shot('22-processes-filter-fields', page);
+  process.kill(mine[2].pid, 'SIGCONT');
+  await filterTo(page, '');
+
+  // "mine": by default the user running the most processes that are not
+  // root's (the test's 40 sleepers), until the operator picks one.
+  const list = await procList();
+  const count = {};
+  for (const p of list) if (!p.kernel_thread && p.user !== 'root') count[p.user] = (count[p.user] || 0) + 1;
+  const most = Object.keys(count).sort((a, b) => count[b] - count[a])[0];
+  if (most) assert.equal(await page.locator('#proc-me').inputValue(), most);
+  await page.locator('#proc-me').selectOption(nobody);
+  await page.locator('#proc-mine').check();
+  rows = await rowsOf(page);
+  assert.ok(rows.length >= mine.length && rows.every((r) => r.user === nobody), 'mine');
+  await page.locator('#proc-me').selectOption('root');
+  assert.ok((await rowsOf(page)).every((r) => r.user === 'root'), 'mine, another pick');
+  // The pick outlives the tab.
+  const again = await tab(null, ctx);
+  await again.page.evaluate(() => { location.hash = '#/agent/local/processes'; });
+  await again.page.locator('#procs tbody tr').first().waitFor();
+  assert.equal(await again.page.locator('#proc-me').inputValue(), 'root');
+  assert.equal(await again.page.locator('#proc-mine').isChecked(), false, 'the toggle itself starts off');
+  await ctx.close();
+});
+
+test('no sideways scrolling at 1280 px: the command line is cut, whole on hover and click; a phone stacks rows', async () => {
+  const long = spawn('sh', ['-c', 'sleep 1004; : ' + 'wide-argument-'.repeat(40)], { stdio: 'ignore' });
+  T.children.push(long);
+  const { page, ctx } = await tab({ width: 1280, height: 860 });
+  const wide = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  await page.evaluate(() => { location.hash = '#/agent/local/processes'; });
+  await page.locator('#procs tbody tr').first().waitFor();
+  assert.ok(await wide() <= 0, 'the page fits');
+  assert.ok(await page.$eval('.tablebox', (b) => b.scrollWidth <= b.clientWidth), 'the table fits its box');
+  const box = await page.locator('.tablebox').boundingBox();
+  for (const td of await page.locator('#procs tbody tr:first-child td').all()) {
+    const b = await td.boundingBox();
+    assert.ok(b.x >= box.x && b.x + b.width <= box.x + box.width + 0.5, 'a cell inside the box');
+  }
+  await page.locator('#proc-filter').fill('wide-argument-');
+  const cell = page.locator(`#procs tr[data-pid="${long.pid}"] td.cmd`);
+  await cell.waitFor();
+  const full = await cell.textContent();
+  assert.equal(await cell.getAttribute('title'), full, 'the whole line on hover');
+  assert.ok(await cell.evaluate((c) => c.scrollWidth > c.clientWidth), 'cut to the column');
+  const h0 = (await cell.boundingBox()).height;
+  await cell.click();
+  assert.ok((await cell.boundingBox()).height > h0 * 2, 'unfolded on click');
+  assert.ok(await cell.evaluate((c) => c.scrollWidth <= c.clientWidth), 'and all of it shows');
+  assert.ok(await wide() <= 0, 'still fits');
+  await cell.scrollIntoViewIfNeeded();
+  await screen('23-processes-1280-unfolded', page);
+  await cell.click();
+  for (const v of ['#/', '#/agent/local/services', '#/agent/local/process/' + long.pid]) {
+    await page.evaluate((x) => { location.hash = x; }, v);
+    await page.locator('main h1').first().waitFor();
+    assert.ok(await wide() <= 0, v + ' fits at 1280 px');
+  }
+
+  // A phone: rows stack, so every column of every row is on the screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.evaluate(() => { location.hash = '#/agent/local/processes'; });
+  await page.locator('#proc-filter').fill('');
+  await page.locator('#procs tbody tr:nth-child(5)').waitFor();
+  assert.ok(await wide() <= 0, 'no sideways scrolling');
+  const off = await page.evaluate(() => {
+    const bad = [];
+    const rows = [...document.querySelectorAll('#procs tbody tr')].slice(0, 20);
+    for (const r of rows) for (const td of r.children) {
+      const b = td.getBoundingClientRect();
+      if (b.width < 1 || b.left < 0 || b.right > innerWidth + 0.5) bad.push(r.dataset.pid + ' ' + td.className);
+    }
+    for (const th of document.querySelectorAll('#procs thead button')) {
+      const b = th.getBoundingClientRect();
+      if (b.width < 1 || b.left < 0 || b.right > innerWidth + 0.5) bad.push('sort ' + th.dataset.key);
+    }
+    return bad;
+  });
+  assert.deepEqual(off, [], 'every column reachable');
+  await page.locator('th button[data-key="rss"]').click();
+  assert.equal(await page.locator('th[aria-sort="descending"] button[data-key="rss"]').count(), 1, 'sorts from a phone');
+  await screen('24-phone-processes-stacked', page);
+  await ctx.close();
+});
+
+test('the service card follows the unit: Start only when stopped, Stop asks first, the agent\'s own unit warns', async () => {
+  const { page, ctx } = await tab({ width: 1280, height: 860 });
+  const log = () => fs.existsSync(T.stubLog) ? fs.readFileSync(T.stubLog, 'utf8') : '';
+  const disabled = async (id) => page.locator(id).isDisabled();
+  await page.evaluate(() => { location.hash = '#/agent/local/service/ssh.service'; });
+  await page.locator('#svc-card h2').waitFor();
+  assert.equal(await txt(page, '#svc-state'), 'inactive');
+  assert.equal(await disabled('#svc-start'), false);
+  for (const v of ['#svc-stop', '#svc-restart', '#svc-reload']) assert.equal(await disabled(v), true, v);
+  assert.match(await txt(page, '#svc-card ul.reasons'), /Stop: the unit is inactive/);
+  // The reasons sit under the row: the buttons stay on one line.
+  const ys = await page.$$eval('#svc-card .actions button', (bs) => bs.map((b) => { const r = b.getBoundingClientRect(); return Math.round(r.top + r.height / 2); }));
+  assert.equal(new Set(ys).size, 1, 'one row of buttons: ' + ys);
+  await shot('25-service-inactive', page);
+
+  await page.locator('#svc-start').click();
+  assert.match(await txt(page, '#svc-result .ok'), /ssh\.service: start done/);
+  await until('active', async () => (await page.locator('#svc-state').textContent()) === 'active');
+  assert.equal(await disabled('#svc-start'), true);
+  for (const v of ['#svc-stop', '#svc-restart', '#svc-reload']) assert.equal(await disabled(v), false, v);
+  assert.match(await page.locator('#svc-start').getAttribute('title'), /already active/);
+
+  // Stop asks, next to the button; Cancel sends nothing.
+  await page.locator('#svc-stop').click();
+  const q = page.locator('#svc-confirm');
+  assert.match(await q.textContent(), /Stop ssh\.service\?/);
+  const b = await page.locator('#svc-stop').boundingBox(), c = await q.boundingBox();
+  assert.ok(c.y >= b.y + b.height && c.y - (b.y + b.height) < 40, 'the question is under the button');
+  await shot('26-service-stop-confirm', page);
+  await q.locator('button', { hasText: 'Cancel' }).click();
+  assert.equal(await q.isVisible(), false);
+  assert.doesNotMatch(log(), /\bstop (-- )?ssh\.service$/m);
+  await page.locator('#svc-stop').click();
+  await page.locator('#svc-stop-confirm').click();
+  assert.match(await txt(page, '#svc-result .ok'), /stop done/);
+  assert.match(log(), /^systemctl .*\bstop (-- )?ssh\.service$/m);
+  await until('inactive again', async () => (await page.locator('#svc-state').textContent()) === 'inactive');
+
+  // The unit that runs an agent: a warning before it goes.
+  await page.evaluate(() => { location.hash = '#/agent/local/service/nestd-agent.service'; });
+  await page.locator('#svc-card h2', { hasText: 'nestd-agent' }).waitFor();
+  await page.locator('#svc-stop').click();
+  const w = await txt(page, '#svc-confirm');
+  assert.match(w, /runs a nestd agent/);
+  assert.match(w, /cannot start it again/);
+  await shot('27-service-agent-unit-warning', page);
+  await page.locator('#svc-confirm button', { hasText: 'Cancel' }).click();
+  assert.doesNotMatch(log(), /\bstop (-- )?nestd-agent\.service$/m);
+
+  // An agent without a service manager says so, in words, not in red.
+  fs.writeFileSync(path.join(T.dir, 'nosvc.token'), token('nosvc') + '\n', { mode: 0o600 });
+  T.server.kill('SIGHUP');
+  const p = start(['agent', '--server', `ws://127.0.0.1:${T.port}/`, '--token-file', path.join(T.dir, 'nosvc.token'),
+    '--services', 'none'], {}, 'nosvc.log');
+  try {
+    await until('the agent without services', async () => (await apiGet('/api/clients')).body.some((x) => x.name === 'nosvc'), 15000);
+    await page.evaluate(() => { location.hash = '#/'; });
+    await page.locator('section.agent[data-agent="nosvc"][data-state="online"]').waitFor({ timeout: 10000 });
+    assert.match(await page.locator('section.agent[data-agent="nosvc"]').textContent(), /manages no services/);
+    for (const v of ['#/agent/nosvc/services', '#/agent/nosvc/service/cron.service']) {
+      await page.evaluate((x) => { location.hash = x; }, v);
+      assert.match(await txt(page, '#svc-none'), /This agent manages no services/);
+      assert.equal(await page.locator('main .error').count(), 0, v + ': no red error');
+    }
+    await shot('28-services-none', page);
+  } finally {
+    p.kill('SIGTERM');
+  }
+  // Gone, it stays listed until the operator forgets it.
+  await page.evaluate(() => { location.hash = '#/'; });
+  const gone = page.locator('section.agent[data-agent="nosvc"][data-state="offline"]');
+  await gone.waitFor({ timeout: 15000 });
+  await gone.locator('button.forget').click();
+  assert.equal(await page.locator('section.agent[data-agent="nosvc"]').count(), 0);
+  await ctx.close();
+});
+
+test('the signal menu: the common signals, the choice kept, a question by the button, no signal for a zombie', async () => {
+  const p = spawn('sleep', ['1005'], { stdio: 'ignore' });
+  T.children.push(p);
+  // A zombie: the shell's background child outlives the shell's exec of a
+  // sleep that never reaps it.
+  const z = spawn('sh', ['-c', 'sleep 0 & exec sleep 1006'], { stdio: 'ignore' });
+  T.children.push(z);
+  const { page, ctx } = await tab({ width: 1280, height: 860 });
+  await page.evaluate((pid) => { location.hash = '#/agent/local/process/' + pid; }, p.pid);
+  await page.locator('#proc-card h2').waitFor();
+  const sigs = await page.$$eval('#kill-method option', (os) => os.map((o) => o.value));
+  assert.deepEqual(sigs, ['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGSTOP', 'SIGCONT']);
+
+  await page.locator('#kill-method').selectOption('SIGSTOP');
+  await page.locator('#kill').click();
+  const kb = await page.locator('#kill').boundingBox(), cb = await page.locator('.confirm').boundingBox();
+  assert.ok(cb.y >= kb.y + kb.height && cb.y - (kb.y + kb.height) < 40, 'the question is under the button');
+  assert.match(await txt(page, '.confirm'), /Send SIGSTOP to sleep/);
+  await shot('29-signal-confirm', page);
+  await page.locator('#kill-confirm').click();
+  await until('the process to stop', () => procState(p.pid) === 'T');
+  assert.match(await txt(page, '#proc-result .ok'), /SIGSTOP sent/);
+  await until('the card to say stopped', async () => (await page.locator('#proc-state').textContent()) === 'stopped');
+  assert.equal(await page.locator('#kill-method').inputValue(), 'SIGSTOP', 'the menu keeps its choice');
+
+  await page.locator('#kill-method').selectOption('SIGCONT');
+  await page.locator('#kill').click();
+  await page.locator('#kill-confirm').click();
+  await until('the process to go on', () => procState(p.pid) !== 'T');
+  assert.match(await txt(page, '#proc-result .ok'), /SIGCONT sent/);
+  // A new question clears the last answer.
+  await page.locator('#proc-state', { hasText: 'sleeping' }).waitFor();
+  await page.locator('#kill').click();
+  assert.equal(await page.locator('#proc-result').textContent(), '', 'no stale message under the question');
+  await page.locator('.confirm button', { hasText: 'Cancel' }).click();
+
+  await page.locator('#kill-method').selectOption('SIGKILL');
+  const exited = new Promise((r) => p.once('exit', (code, sig) => r(sig)));
+  await page.locator('#kill').click();
+  await page.locator('#kill-confirm').click();
+  assert.equal(await exited, 'SIGKILL');
+  await page.locator('#proc-card .error').waitFor();
+  await page.evaluate((pid) => { location.hash = '#/agent/local/process/' + pid; }, z.pid);
+  await page.locator('#proc-card h2').waitFor();
+  assert.equal(await page.locator('#kill-method').inputValue(), 'SIGKILL', 'still SIGKILL on the next card');
+
+  const zpid = await until('the zombie', () => {
+    for (const d of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const s = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+        const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+        if (f[0] === 'Z' && Number(f[1]) === z.pid) return Number(d);
+      } catch (e) { /* gone meanwhile */ }
+    }
+    return 0;
+  });
+  await page.evaluate((pid) => { location.hash = '#/agent/local/process/' + pid; }, zpid);
+  await page.locator('#proc-state', { hasText: 'zombie' }).waitFor();
+  assert.equal(await page.locator('#kill').isDisabled(), true);
+  assert.equal(await page.locator('#pause').isDisabled(), true);
+  assert.match(await txt(page, '#proc-card ul.reasons'), /Send signal: the process has exited \(zombie\)/);
+  const ys = await page.$$eval('#proc-card .actions > *', (bs) => bs.map((b) => { const r = b.getBoundingClientRect(); return Math.round(r.top + r.height / 2); }));
+  assert.equal(new Set(ys).size, 1, 'the reasons do not wrap the button row: ' + ys);
+  await shot('30-process-zombie', page);
+  await ctx.close();
+});
+
+test('the server goes away: "server unreachable", no live-looking bars; it comes back by itself', async () => {
+  const { page, ctx } = await tab({ width: 1280, height: 860 });
+  await page.locator('section.agent[data-agent="local"][data-state="online"] .bars').waitFor();
+  const down = new Promise((r) => T.server.once('exit', r));
+  T.server.kill('SIGTERM');
+  await down;
+  await page.locator('#conn', { hasText: 'Server unreachable' }).waitFor({ timeout: 15000 });
+  assert.equal(await page.locator('.bars').count(), 0, 'no bars from stale data');
+  assert.equal(await page.locator('section.agent[data-state="online"]').count(), 0, 'no agent looks online');
+  assert.match(await txt(page, '#live'), /server unreachable/);
+  await shot('31-server-unreachable', page);
+  T.server = start(['server', '--listen', `127.0.0.1:${T.port}`, '--tokens', path.join(T.dir, 'tokens'),
+    '--state-dir', T.dir], {}, 'server.log');
+  await until('the server to listen again', async () => (await fetch(T.url + '/healthz')).ok);
+  await page.locator('section.agent[data-agent="local"][data-state="online"] .bars').waitFor({ timeout: 30000 });
+  assert.equal(await page.locator('#conn').isVisible(), false);
+  await shot('32-server-back', page);
+  await ctx.close();
+  assert.deepEqual(U.dialogs, [], 'no dialog opened');
+  assert.deepEqual(U.errors, [], 'no uncaught exception');
 });

@@ -494,8 +494,11 @@ static int open_rooms(struct server *s, char *err, size_t errlen)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 	const struct server_opts *o = s->o;
+	struct router_env env = {
+		.peers = &s->peers, .timeout_ms = o->command_timeout_ms, .send = send_to_agent,
+	};
 
-	s->loop = loop_new();
+	s->loop = env.loop = loop_new();
 	s->admit = admit_new();
 	s->metrics = metrics_new();
 	if (!s->loop || !s->admit || !s->metrics || loop_signals(s->loop, sigs, 3, on_signal, s) < 0) {
@@ -505,8 +508,9 @@ static int open_rooms(struct server *s, char *err, size_t errlen)
 	s->audit = audit_open(o->audit_path, err, errlen);
 	if (!s->audit)
 		return -1;
-	s->router = router_new(s->loop, &s->peers, s->audit, s->metrics, o->command_timeout_ms,
-			       send_to_agent);
+	env.audit = s->audit;
+	env.metrics = s->metrics;
+	s->router = router_new(&env);
 	if (!s->router) {
 		snprintf(err, errlen, "out of memory");
 		return -1;

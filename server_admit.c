@@ -18,29 +18,17 @@ struct admit_slot {
 };
 
 struct admit {
-	struct admit_slot *slot;    /* CFG_AUTH_TABLE of them */
 	unsigned long long failures;
+	struct admit_slot slot[CFG_AUTH_TABLE];
 };
 
 struct admit *admit_new(void)
 {
-	struct admit *a = calloc(1, sizeof(*a));
-
-	if (!a)
-		return NULL;
-	a->slot = calloc(CFG_AUTH_TABLE, sizeof(*a->slot));
-	if (!a->slot) {
-		free(a);
-		return NULL;
-	}
-	return a;
+	return calloc(1, sizeof(struct admit));
 }
 
 void admit_free(struct admit *a)
 {
-	if (!a)
-		return;
-	free(a->slot);
 	free(a);
 }
 

@@ -1,6 +1,7 @@
 /* server_peer.c - the list of the server's peers and its counts (see
- * server_peer.h).  Newest first: the order does not matter to anyone, and
- * an accepted connection goes in at no cost. */
+ * server_peer.h).  Newest first: the order matters to no one.  Each peer
+ * keeps the address of the pointer that points to it (pprev), so taking
+ * one out costs the same wherever it stands and needs no tail. */
 #include "server_peer.h"
 
 #include <stdlib.h>
@@ -8,10 +9,10 @@
 
 void peers_add(struct peers *ps, struct peer *p)
 {
-	p->prev = NULL;
 	p->next = ps->head;
-	if (ps->head)
-		ps->head->prev = p;
+	if (p->next)
+		p->next->pprev = &p->next;
+	p->pprev = &ps->head;
 	ps->head = p;
 	ps->nconn++;
 	if (p->kind == PEER_AGENT)
@@ -20,13 +21,11 @@ void peers_add(struct peers *ps, struct peer *p)
 
 void peers_unlink(struct peers *ps, struct peer *p)
 {
-	if (p->prev)
-		p->prev->next = p->next;
-	else
-		ps->head = p->next;
+	*p->pprev = p->next;
 	if (p->next)
-		p->next->prev = p->prev;
-	p->prev = p->next = NULL;
+		p->next->pprev = p->pprev;
+	p->next = NULL;
+	p->pprev = NULL;
 	ps->nconn--;
 	if (p->kind == PEER_AGENT)
 		ps->nagents--;

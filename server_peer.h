@@ -29,7 +29,7 @@ struct peer {
 	char backend[17];
 	char *commands;          /* JSON array the agent announced, or NULL */
 	long long since;         /* epoch seconds */
-	struct peer *prev, *next;
+	struct peer *next, **pprev;   /* pprev: the pointer that points here */
 	/* agents: commands in flight, oldest first (server_router.c's) */
 	struct router_cmd *cmd_head, *cmd_tail;
 	int inflight;

@@ -19,12 +19,7 @@
 #include "server_peer.h"
 
 struct router {
-	struct loop *loop;
-	const struct peers *peers;
-	struct audit_log *audit;
-	struct metrics *metrics;
-	long long timeout_ms;
-	router_send_fn send;
+	struct router_env env;
 	unsigned long long next_id;
 };
 
@@ -44,20 +39,12 @@ struct router_cmd {
 	int64_t started;                 /* loop_now_us() */
 };
 
-struct router *router_new(struct loop *loop, const struct peers *peers,
-			  struct audit_log *audit, struct metrics *metrics,
-			  long long timeout_ms, router_send_fn send)
+struct router *router_new(const struct router_env *env)
 {
 	struct router *r = calloc(1, sizeof(*r));
 
-	if (!r)
-		return NULL;
-	r->loop = loop;
-	r->peers = peers;
-	r->audit = audit;
-	r->metrics = metrics;
-	r->timeout_ms = timeout_ms;
-	r->send = send;
+	if (r)
+		r->env = *env;
 	return r;
 }
 
@@ -83,7 +70,7 @@ int router_command_valid(const char *s)
 static void disarm(struct router_cmd *cmd)
 {
 	if (cmd->armed)
-		loop_del(cmd->r->loop, &cmd->deadline);
+		loop_del(cmd->r->env.loop, &cmd->deadline);
 	cmd->armed = 0;
 }
 
@@ -125,7 +112,7 @@ static void unqueue(struct router_cmd *cmd)
 /* Counts the command's end under r; seconds since it was posted. */
 static void count(struct router_cmd *cmd, enum metrics_result res)
 {
-	metrics_command(cmd->r->metrics, cmd->command, res,
+	metrics_command(cmd->r->env.metrics, cmd->command, res,
 			(double)(loop_now_us() - cmd->started) / 1e6);
 }
 
@@ -139,7 +126,7 @@ static void audit(const struct router_cmd *cmd, const char *outcome, int status,
 		.duration_ms = (loop_now_us() - cmd->started) / 1000,
 	};
 
-	audit_command(cmd->r->audit, &a);
+	audit_command(cmd->r->env.audit, &a);
 }
 
 /* Tells the asker, once; the status it answered with. */
@@ -166,7 +153,7 @@ static long long wait_ms(const struct router *r, const struct router_req *q)
 	char err[64];
 
 	if (strcmp(q->command, "exec_command") != 0)
-		return r->timeout_ms;
+		return r->env.timeout_ms;
 	if (q->payload && json_parse(&j, q->payload, q->payload_len, err, sizeof(err)) == 0) {
 		int tt = json_type(&j, 0) == JSON_OBJECT ? json_get(&j, 0, "timeout") : -1;
 
@@ -175,7 +162,7 @@ static long long wait_ms(const struct router *r, const struct router_req *q)
 		json_free(&j);
 	}
 	ms = (long long)(secs * 1000) + CFG_EXEC_MARGIN_MS;
-	return ms > r->timeout_ms ? ms : r->timeout_ms;
+	return ms > r->env.timeout_ms ? ms : r->env.timeout_ms;
 }
 
 static void on_deadline(struct loop_src *src, short revents);
@@ -221,7 +208,7 @@ static int send_cmd(struct router *r, struct peer *ag, const struct router_cmd *
 		jw_raw(&w, cmd->payload, strlen(cmd->payload));
 	}
 	proto_end(&w);
-	rc = jw_error(&w) ? -1 : r->send(ag, b.p, b.len);
+	rc = jw_error(&w) ? -1 : r->env.send(ag, b.p, b.len);
 	buf_free(&b);
 	return rc;
 }
@@ -229,7 +216,7 @@ static int send_cmd(struct router *r, struct peer *ag, const struct router_cmd *
 struct router_cmd *router_post(struct router *r, const struct router_req *q,
 			       router_done_fn done, void *arg, enum router_outcome *err)
 {
-	struct peer *ag = peers_find_agent(r->peers, q->agent);
+	struct peer *ag = peers_find_agent(r->env.peers, q->agent);
 	struct router_cmd *cmd;
 
 	if (!ag) {
@@ -241,7 +228,7 @@ struct router_cmd *router_post(struct router *r, const struct router_req *q,
 		return NULL;
 	}
 	cmd = cmd_new(r, q, done, arg);
-	if (!cmd || loop_add(r->loop, &cmd->deadline) < 0) {
+	if (!cmd || loop_add(r->env.loop, &cmd->deadline) < 0) {
 		if (cmd)
 			cmd_free(cmd);
 		*err = ROUTER_NO_MEMORY;

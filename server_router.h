@@ -58,11 +58,19 @@ typedef int (*router_done_fn)(void *arg, enum router_outcome outcome, const char
  * it cannot. */
 typedef int (*router_send_fn)(struct peer *agent, const char *text, size_t n);
 
-/* timeout_ms: how long a command may wait for its answer (exec_command:
- * at least its own timeout plus CFG_EXEC_MARGIN_MS).  audit may be NULL. */
-struct router *router_new(struct loop *loop, const struct peers *peers,
-			  struct audit_log *audit, struct metrics *metrics,
-			  long long timeout_ms, router_send_fn send);
+/* What a router works with; router_new copies it. */
+struct router_env {
+	struct loop *loop;           /* the commands' deadlines are its sources */
+	const struct peers *peers;   /* where agents are found by name */
+	struct audit_log *audit;     /* or NULL */
+	struct metrics *metrics;
+	long long timeout_ms;        /* how long a command may wait for its answer
+				      * (exec_command: at least its own timeout
+				      * plus CFG_EXEC_MARGIN_MS) */
+	router_send_fn send;
+};
+
+struct router *router_new(const struct router_env *env);
 /* After every agent is gone (router_agent_gone). */
 void router_free(struct router *r);
 

@@ -76,6 +76,12 @@ void test_server_install_arch(void)
 	}
 }
 
+/* --public-url as the option parser applies it. */
+static int set_url(struct server_opts *o, const char *v, char *err, size_t errlen)
+{
+	return server_install_parse_url(v, o->public_url, sizeof(o->public_url), err, errlen);
+}
+
 void test_server_install_public_url(void)
 {
 	struct server_opts *s = calloc(1, sizeof(*s));
@@ -84,7 +90,6 @@ void test_server_install_public_url(void)
 	CHECK(s != NULL);
 	if (!s)
 		return;
-#define set_url(o, v, e, n) server_install_parse_url(v, (o)->public_url, sizeof((o)->public_url), e, n)
 	CHECK(set_url(s, "https://bot.example.org/", err, sizeof(err)) == 0);
 	CHECK_STR(s->public_url, "https://bot.example.org");
 	CHECK(set_url(s, "http://[::1]:8989/nest", err, sizeof(err)) == 0);
@@ -95,6 +100,5 @@ void test_server_install_public_url(void)
 	CHECK(set_url(s, "https://a'b", err, sizeof(err)) == -1);
 	CHECK(set_url(s, "https://a b", err, sizeof(err)) == -1);
 	CHECK(set_url(s, "https://a/$(id)", err, sizeof(err)) == -1);
-#undef set_url
 	free(s);
 }

@@ -278,6 +278,8 @@ static void agent_message(struct peer *p, char *text, size_t n)
 
 /* ---- the connection's events ---- */
 
+/* Until it is authenticated, a peer gets a small message bound and a
+ * deadline for its first message (docs/PROTOCOL.md, "Limits"). */
 static void on_open(struct conn *c)
 {
 	struct peer *p = c->owner;

@@ -1,369 +1,44 @@
-/* server_api.c - the operators' side of the server: the HTTP API on the
- * same listeners the agents use, command routing to agents, the audit log
- * and the metrics.
+/* server_api.c - the operators' side of the server: the HTTP routes on the
+ * same listeners the agents use.  It checks operator tokens, shows the
+ * agents, and hands commands to the router, turning each outcome into an
+ * HTTP answer; the pages and files beside the API come from
+ * server_install.c and server_ui.c.
  *
  *   GET  /healthz                      liveness, no token
  *   GET  /metrics                      Prometheus text format, no token
+ *   GET  /install.sh, /dist/NAME       the installer (server_install.c)
+ *   GET  /, /app.js, /style.css        the dashboard (server_ui.c)
  *   GET  /api/clients                  connected agents      (operator token)
  *   GET  /api/clients/NAME             one agent             (operator token)
  *   POST /api/clients/NAME/commands    {"message":..., "payload":{...}}
  *
- * A command gets a server-assigned id ("c<N>") and waits in its agent's
- * queue, oldest first.  A reply with an id answers that command; a reply
- * without one answers the oldest (what the reference client sends).  A
- * command whose operator gave up (timeout, hang-up) stays queued as an
- * orphan until its agent answers, so later id-less replies still match the
- * right commands. */
-#include <errno.h>
-#include <fcntl.h>
+ * A command's answer: 200 with the agent's reply as it sent it, whichever
+ * of the two reply shapes it is (docs/PROTOCOL.md, "Replies"); 404 no such
+ * agent, 503 too many in flight, 502 not sent or the agent went, 504 no
+ * answer in time. */
+#include "server_api.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "config.h"
+#include "conn.h"
+#include "json.h"
 #include "log.h"
+#include "server_admit.h"
+#include "server_audit.h"
 #include "server_int.h"
+#include "server_metrics.h"
+#include "server_router.h"
+#include "server_ui.h"
 
-struct pending {
-	struct pending *prev, *next;     /* in the agent's queue */
-	struct peer *agent;
-	struct peer *op;                 /* NULL once the operator is gone */
-	char id[24];
-	char cmd[64];
-	char opname[TOKEN_NAME_MAX + 1];
-	char opaddr[64];
-	char *payload;                   /* operator's payload JSON, for the audit log */
-	int64_t started;                 /* loop_now_us() */
-};
-
-#define NBUCKETS 16
-static const double bucket_le[NBUCKETS] = {
-	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120,
-};
-
-enum result { RES_OK, RES_ERROR, RES_TIMEOUT, RES_AGENT_GONE, RES_N };
-static const char *const result_name[RES_N] = { "ok", "error", "timeout", "agent_gone" };
-
-#define MAX_CMD_NAMES 64
-
-struct auth_slot {
-	char addr[48];
-	double tokens;      /* failures still allowed */
-	int64_t at;         /* when tokens was computed */
-};
-
-struct api {
-	int audit_fd;
-	unsigned long long next_id;
-	/* metrics */
-	struct { char name[40]; unsigned long long n[RES_N]; } cmds[MAX_CMD_NAMES + 1];
-	int ncmds;
-	unsigned long long hist[NBUCKETS + 1];
-	double hist_sum;
-	unsigned long long hist_count;
-	unsigned long long http_requests;
-	struct auth_slot *auth;
-};
-
-static struct api *api_of(struct server *s)
+static void respond_json(struct conn *c, int status, struct buf *b)
 {
-	return s->api;
+	conn_http_respond(c, status, "application/json", NULL, b->p ? b->p : "", b->len);
 }
 
-int server_api_init(struct server *s, char *err, size_t errlen)
-{
-	struct api *a = calloc(1, sizeof(*a));
-
-	if (!a) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	a->auth = calloc(CFG_AUTH_TABLE, sizeof(*a->auth));
-	if (!a->auth) {
-		free(a);
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	a->audit_fd = -1;
-	if (s->audit_path[0]) {
-		a->audit_fd = open(s->audit_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-		if (a->audit_fd < 0) {
-			snprintf(err, errlen, "cannot open audit log %s: %s", s->audit_path,
-				 strerror(errno));
-			free(a->auth);
-			free(a);
-			return -1;
-		}
-	}
-	s->api = a;
-	return 0;
-}
-
-void server_api_free(struct server *s)
-{
-	struct api *a = api_of(s);
-
-	if (!a)
-		return;
-	if (a->audit_fd >= 0)
-		close(a->audit_fd);
-	free(a->auth);
-	free(a);
-	s->api = NULL;
-}
-
-/* ---- audit log: one JSON object per line, one write(2) per line ---- */
-
-static void audit_begin(struct jw *w, struct buf *b, const char *event)
-{
-	char ts[40];
-	struct timespec t;
-	struct tm tm;
-
-	clock_gettime(CLOCK_REALTIME, &t);
-	gmtime_r(&t.tv_sec, &tm);
-	log_fmt_tm(ts, sizeof(ts), &tm, 'T');
-	snprintf(ts + strlen(ts), sizeof(ts) - strlen(ts), ".%03ldZ", t.tv_nsec / 1000000);
-	buf_init(b, 1u << 20);
-	jw_init(w, b);
-	jw_obj(w);
-	jw_kstr(w, "time", ts);
-	jw_kstr(w, "event", event);
-}
-
-static void audit_end(struct server *s, struct jw *w, struct buf *b)
-{
-	struct api *a = api_of(s);
-
-	jw_obj_end(w);
-	if (!jw_error(w) && buf_putc(b, '\n') == 0 && a->audit_fd >= 0) {
-		ssize_t r = write(a->audit_fd, b->p, b->len);
-
-		if (r != (ssize_t)b->len)
-			log_error("audit log %s: write failed: %s", s->audit_path,
-				  r < 0 ? strerror(errno) : "short write");
-	}
-	buf_free(b);
-}
-
-void server_audit_auth_failure(struct server *s, const char *kind, const char *addr,
-			       const char *reason)
-{
-	struct jw w;
-	struct buf b;
-
-	if (!s->api || api_of(s)->audit_fd < 0)
-		return;
-	audit_begin(&w, &b, "auth_failure");
-	jw_kstr(&w, "kind", kind);
-	jw_kstr(&w, "address", addr);
-	jw_kstr(&w, "reason", reason);
-	audit_end(s, &w, &b);
-}
-
-void server_audit_agent(struct server *s, const char *event, const struct peer *p,
-			const char *why)
-{
-	struct jw w;
-	struct buf b;
-
-	if (!s->api || api_of(s)->audit_fd < 0)
-		return;
-	audit_begin(&w, &b, event);
-	jw_kstr(&w, "agent", p->name);
-	jw_kstr(&w, "address", p->c->peer);
-	jw_kstr(&w, "version", p->version);
-	if (why)
-		jw_kstr(&w, "reason", why);
-	audit_end(s, &w, &b);
-}
-
-static void audit_command(struct server *s, const struct pending *pd, const char *outcome,
-			  int status, const char *error)
-{
-	struct jw w;
-	struct buf b;
-
-	if (api_of(s)->audit_fd < 0)
-		return;
-	audit_begin(&w, &b, "command");
-	jw_kstr(&w, "operator", pd->opname);
-	jw_kstr(&w, "address", pd->opaddr);
-	jw_kstr(&w, "agent", pd->agent ? pd->agent->name : "");
-	jw_kstr(&w, "command", pd->cmd);
-	jw_kstr(&w, "id", pd->id);
-	jw_key(&w, "payload");
-	if (pd->payload)
-		jw_raw(&w, pd->payload, strlen(pd->payload));
-	else
-		jw_null(&w);
-	jw_kstr(&w, "outcome", outcome);
-	jw_kint(&w, "http_status", status);
-	if (error)
-		jw_kstr(&w, "error", error);
-	jw_kint(&w, "duration_ms", (loop_now_us() - pd->started) / 1000);
-	audit_end(s, &w, &b);
-}
-
-/* ---- the per-address budget for failed authentications ---- */
-
-static void addr_key(const char *peer, char *out, size_t n)
-{
-	const char *colon;
-	size_t l;
-
-	/* "1.2.3.4:5678" and "[::1]:5678" lose the port; "unix:uid=N" stays
-	 * whole, so each local user has a budget of its own. */
-	colon = strncmp(peer, "unix", 4) == 0 ? NULL : strrchr(peer, ':');
-	l = colon && colon != peer ? (size_t)(colon - peer) : strlen(peer);
-	if (l >= n)
-		l = n - 1;
-	memcpy(out, peer, l);
-	out[l] = '\0';
-}
-
-static struct auth_slot *auth_slot(struct api *a, const char *peer, int create)
-{
-	char key[48];
-	unsigned h = 2166136261u;
-	const char *p;
-	int i, best = -1;
-	int64_t oldest = 0;
-
-	addr_key(peer, key, sizeof(key));
-	for (p = key; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	/* Linear probing over a few slots; the stalest one is reused. */
-	for (i = 0; i < 8; i++) {
-		struct auth_slot *s = &a->auth[(h + (unsigned)i) % CFG_AUTH_TABLE];
-
-		if (strcmp(s->addr, key) == 0)
-			return s;
-		if (best < 0 || s->at < oldest) {
-			best = (int)((h + (unsigned)i) % CFG_AUTH_TABLE);
-			oldest = s->at;
-		}
-	}
-	if (!create)
-		return NULL;
-	snprintf(a->auth[best].addr, sizeof(a->auth[best].addr), "%s", key);
-	a->auth[best].tokens = CFG_AUTH_FAIL_BURST;
-	a->auth[best].at = loop_now();
-	return &a->auth[best];
-}
-
-static void refill(struct auth_slot *s)
-{
-	int64_t now = loop_now();
-
-	s->tokens += (double)(now - s->at) / CFG_AUTH_FAIL_REFILL_MS;
-	if (s->tokens > CFG_AUTH_FAIL_BURST)
-		s->tokens = CFG_AUTH_FAIL_BURST;
-	s->at = now;
-}
-
-/* Seconds the address must wait before it may try again, 0 if it may now. */
-int server_auth_blocked(struct server *s, const char *peer)
-{
-	struct auth_slot *slot = auth_slot(api_of(s), peer, 0);
-
-	if (!slot)
-		return 0;
-	refill(slot);
-	if (slot->tokens >= 1)
-		return 0;
-	return (int)((1 - slot->tokens) * CFG_AUTH_FAIL_REFILL_MS / 1000) + 1;
-}
-
-void server_auth_failed(struct server *s, const char *peer)
-{
-	struct auth_slot *slot = auth_slot(api_of(s), peer, 1);
-
-	refill(slot);
-	slot->tokens -= 1;
-	if (slot->tokens < -CFG_AUTH_FAIL_BURST)
-		slot->tokens = -CFG_AUTH_FAIL_BURST;
-	s->auth_failures++;
-}
-
-/* ---- metrics ---- */
-
-static void count_command(struct server *s, const char *cmd, enum result r, int64_t started)
-{
-	struct api *a = api_of(s);
-	double secs = (double)(loop_now_us() - started) / 1e6;
-	int i;
-
-	for (i = 0; i < a->ncmds; i++)
-		if (strcmp(a->cmds[i].name, cmd) == 0)
-			break;
-	if (i == a->ncmds) {
-		if (a->ncmds < MAX_CMD_NAMES) {
-			snprintf(a->cmds[i].name, sizeof(a->cmds[i].name), "%s", cmd);
-			a->ncmds++;
-		} else {
-			i = MAX_CMD_NAMES;    /* everything past the cap is "other" */
-			snprintf(a->cmds[i].name, sizeof(a->cmds[i].name), "other");
-		}
-	}
-	a->cmds[i].n[r]++;
-	if (r == RES_OK || r == RES_ERROR) {
-		int b;
-
-		for (b = 0; b < NBUCKETS && secs > bucket_le[b]; b++)
-			;
-		a->hist[b]++;
-		a->hist_sum += secs;
-		a->hist_count++;
-	}
-}
-
-static void metrics(struct server *s, struct buf *b)
-{
-	struct api *a = api_of(s);
-	unsigned long long cum = 0;
-	int i, r;
-
-	buf_printf(b, "# HELP nestd_agents_connected Agents currently connected and authenticated.\n"
-		   "# TYPE nestd_agents_connected gauge\nnestd_agents_connected %d\n", s->nagents);
-	buf_printf(b, "# HELP nestd_connections Open connections of every kind.\n"
-		   "# TYPE nestd_connections gauge\nnestd_connections %d\n", s->nconn);
-	buf_printf(b, "# HELP nestd_auth_failures_total Failed authentications (agents and operators).\n"
-		   "# TYPE nestd_auth_failures_total counter\nnestd_auth_failures_total %llu\n",
-		   s->auth_failures);
-	buf_printf(b, "# HELP nestd_http_requests_total HTTP requests served.\n"
-		   "# TYPE nestd_http_requests_total counter\nnestd_http_requests_total %llu\n",
-		   a->http_requests);
-	buf_printf(b, "# HELP nestd_commands_total Commands routed to agents, by command and result.\n"
-		   "# TYPE nestd_commands_total counter\n");
-	for (i = 0; i <= MAX_CMD_NAMES; i++) {
-		if (!a->cmds[i].name[0])
-			continue;
-		for (r = 0; r < RES_N; r++)
-			buf_printf(b, "nestd_commands_total{command=\"%s\",result=\"%s\"} %llu\n",
-				   a->cmds[i].name, result_name[r], a->cmds[i].n[r]);
-	}
-	buf_printf(b, "# HELP nestd_command_duration_seconds Time from an operator's request to its agent's reply.\n"
-		   "# TYPE nestd_command_duration_seconds histogram\n");
-	for (i = 0; i < NBUCKETS; i++) {
-		cum += a->hist[i];
-		buf_printf(b, "nestd_command_duration_seconds_bucket{le=\"%g\"} %llu\n", bucket_le[i], cum);
-	}
-	cum += a->hist[NBUCKETS];
-	buf_printf(b, "nestd_command_duration_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
-	buf_printf(b, "nestd_command_duration_seconds_sum %.6f\nnestd_command_duration_seconds_count %llu\n",
-		   a->hist_sum, a->hist_count);
-}
-
-/* ---- HTTP helpers ---- */
-
-static void respond_json(struct conn *c, int status, const char *extra, struct buf *b)
-{
-	conn_http_respond(c, status, "application/json", extra, b->p ? b->p : "", b->len);
-}
-
+/* {"error":MSG} */
 static void respond_error(struct conn *c, int status, const char *extra, const char *msg)
 {
 	struct buf b;
@@ -375,24 +50,52 @@ static void respond_error(struct conn *c, int status, const char *extra, const c
 	jw_kstr(&w, "error", msg);
 	jw_obj_end(&w);
 	buf_putc(&b, '\n');
-	respond_json(c, status, extra, &b);
+	conn_http_respond(c, status, "application/json", extra, b.p ? b.p : "", b.len);
 	buf_free(&b);
 }
 
-static int span_is(const struct http_span *s, const char *lit)
+static void not_connected(struct conn *c, const char *name)
 {
-	return s->n == strlen(lit) && memcmp(s->p, lit, s->n) == 0;
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "agent '%s' is not connected", name);
+	respond_error(c, 404, NULL, msg);
 }
 
-/* Checks the Bearer token; answers 401/429 itself and returns NULL. */
+/* 1 after a 405 for anything but GET and HEAD. */
+static int refuse_unless_get(struct conn *c, const struct http_req *req)
+{
+	if (http_span_eq(&req->method, "GET") || http_span_eq(&req->method, "HEAD"))
+		return 0;
+	respond_error(c, 405, "Allow: GET\r\n", "method not allowed");
+	return 1;
+}
+
+/* Why a Bearer header names no operator; NULL when *e is one. */
+static const char *check_bearer(struct server *s, const struct http_span *h,
+				const struct token_entry **e)
+{
+	char tok[TOKEN_LEN + 1];
+	const char *why;
+
+	if (h->n != 7 + TOKEN_LEN || strncasecmp(h->p, "Bearer ", 7) != 0)
+		return "invalid token format";
+	memcpy(tok, h->p + 7, TOKEN_LEN);
+	tok[TOKEN_LEN] = '\0';
+	why = admit_token(&s->db, tok, ROLE_OPERATOR, e);
+	memset(tok, 0, sizeof(tok));
+	return why;
+}
+
+/* Checks the Bearer token; answers 401/429 itself and returns NULL
+ * (docs/PROTOCOL.md, "Authentication"). */
 static const struct token_entry *operator_auth(struct server *s, struct conn *c,
 					       const struct http_req *req)
 {
 	const struct http_span *h = http_get(req->h, req->nh, "Authorization");
 	const struct token_entry *e = NULL;
 	const char *why;
-	char tok[TOKEN_LEN + 1];
-	int wait = server_auth_blocked(s, c->peer);
+	int wait = admit_blocked(s->admit, c->peer, loop_now());
 
 	if (wait) {
 		char hdr[64];
@@ -402,29 +105,13 @@ static const struct token_entry *operator_auth(struct server *s, struct conn *c,
 		respond_error(c, 429, hdr, "too many failed authentications from this address");
 		return NULL;
 	}
-	if (!h) {
-		why = "missing Authorization: Bearer token";
-	} else if (h->n != 7 + TOKEN_LEN || strncasecmp(h->p, "Bearer ", 7) != 0) {
-		why = "invalid token format";
-	} else {
-		memcpy(tok, h->p + 7, TOKEN_LEN);
-		tok[TOKEN_LEN] = '\0';
-		switch (token_check(tok, TOKEN_LEN)) {
-		case TOKEN_BAD_FORM: why = "invalid token format"; break;
-		case TOKEN_BAD_SUM: why = "invalid token checksum (mistyped token?)"; break;
-		default:
-			e = token_db_find(&s->db, tok, TOKEN_LEN);
-			why = !e ? "unknown or revoked token" :
-			      e->role != ROLE_OPERATOR ? "agent tokens cannot be used as operators" : NULL;
-		}
-		memset(tok, 0, sizeof(tok));
-	}
+	why = h ? check_bearer(s, h, &e) : "missing Authorization: Bearer token";
 	if (why) {
 		/* A missing header is not a guess; everything else counts. */
 		if (h)
-			server_auth_failed(s, c->peer);
+			admit_failed(s->admit, c->peer, loop_now());
 		log_warn("operator authentication failed from %s: %s", c->peer, why);
-		server_audit_auth_failure(s, "operator", c->peer, why);
+		audit_auth_failure(s->audit, "operator", c->peer, why);
 		respond_error(c, 401, "WWW-Authenticate: Bearer realm=\"nestd\"\r\n", why);
 		return NULL;
 	}
@@ -449,234 +136,197 @@ static void agent_json(struct jw *w, const struct peer *p)
 	jw_obj_end(w);
 }
 
-static int valid_command_name(const char *s)
-{
-	size_t i, n = strlen(s);
+/* ---- commands ---- */
 
-	if (n == 0 || n > 48)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-			return 0;
-	return 1;
+/* The router's outcome as the HTTP answer; the status for the audit log. */
+static int command_done(void *arg, enum router_outcome o, const char *text, size_t n)
+{
+	struct peer *op = arg;
+
+	op->waiting = NULL;
+	switch (o) {
+	case ROUTER_OK:
+	case ROUTER_ERROR:
+		conn_http_respond(op->c, 200, "application/json", NULL, text, n);
+		return 200;
+	case ROUTER_TIMEOUT:
+		respond_error(op->c, 504, NULL, text);
+		return 504;
+	default:
+		respond_error(op->c, 502, NULL, text);
+		return 502;
+	}
 }
 
-static void pending_unlink(struct pending *pd)
+static void command_refused(struct conn *c, const char *agent, enum router_outcome o)
 {
-	struct peer *ag = pd->agent;
-
-	if (!ag)
-		return;
-	if (pd->prev)
-		pd->prev->next = pd->next;
-	else
-		ag->pend_head = pd->next;
-	if (pd->next)
-		pd->next->prev = pd->prev;
-	else
-		ag->pend_tail = pd->prev;
-	pd->prev = pd->next = NULL;
-	ag->inflight--;
+	switch (o) {
+	case ROUTER_NOT_CONNECTED:
+		not_connected(c, agent);
+		break;
+	case ROUTER_BUSY:
+		respond_error(c, 503, "Retry-After: 1\r\n", "too many commands in flight for this agent");
+		break;
+	case ROUTER_NO_MEMORY:
+		respond_error(c, 500, NULL, "out of memory");
+		break;
+	default:
+		respond_error(c, 502, NULL, "could not send the command to the agent");
+		break;
+	}
 }
 
-static void pending_free(struct pending *pd)
+/* Why the body is no command (docs/PROTOCOL.md, "Commands"), NULL when it
+ * is one: its name into cmd, its payload (pointing into body) into q. */
+static const char *read_command(const struct json *j, char *cmd, size_t cap,
+				struct router_req *q)
 {
-	free(pd->payload);
-	free(pd);
+	int tm, tp;
+
+	if (json_type(j, 0) != JSON_OBJECT)
+		return "body must be a JSON object";
+	tm = json_get(j, 0, "message");
+	if (tm < 0 || json_type(j, tm) != JSON_STRING)
+		return "body needs a string \"message\" (the command name)";
+	if (json_strcpy(j, tm, cmd, cap) < 0 || !router_command_valid(cmd))
+		return "\"message\" must be a command name: lowercase letters, digits and _";
+	tp = json_get(j, 0, "payload");
+	if (tp >= 0 && json_type(j, tp) != JSON_OBJECT && json_type(j, tp) != JSON_NULL)
+		return "\"payload\" must be a JSON object";
+	if (tp >= 0 && json_type(j, tp) == JSON_OBJECT)
+		q->payload = json_raw(j, tp, &q->payload_len);
+	q->command = cmd;
+	return NULL;
 }
 
 static void post_command(struct server *s, struct conn *c, const struct token_entry *op,
 			 const char *name, const char *body, size_t n)
 {
-	struct api *a = api_of(s);
-	struct peer *agent = server_find_agent(s, name), *opp = c->owner;
+	struct peer *opp = c->owner;
+	struct router_req q = { .agent = name, .who = op->name, .from = c->peer };
+	enum router_outcome refused;
 	struct json j;
-	char err[160], cmd[64];
-	int tm, tp;
-	struct pending *pd;
-	struct buf b;
-	struct jw w;
-	long long cmd_timeout = s->command_timeout_ms;
+	char err[160], msg[220], cmd[64];
+	const char *why;
 
 	if (json_parse(&j, body, n, err, sizeof(err)) < 0) {
-		char msg[220];
-
 		snprintf(msg, sizeof(msg), "body is not valid JSON: %s", err);
 		respond_error(c, 400, NULL, msg);
 		return;
 	}
-	if (json_type(&j, 0) != JSON_OBJECT) {
-		respond_error(c, 400, NULL, "body must be a JSON object");
-		goto out;
-	}
-	tm = json_get(&j, 0, "message");
-	if (tm < 0 || json_type(&j, tm) != JSON_STRING) {
-		respond_error(c, 400, NULL, "body needs a string \"message\" (the command name)");
-		goto out;
-	}
-	if (json_strcpy(&j, tm, cmd, sizeof(cmd)) < 0 || !valid_command_name(cmd)) {
-		respond_error(c, 400, NULL, "\"message\" must be a command name: lowercase letters, digits and _");
-		goto out;
-	}
-	tp = json_get(&j, 0, "payload");
-	if (tp >= 0 && json_type(&j, tp) != JSON_OBJECT && json_type(&j, tp) != JSON_NULL) {
-		respond_error(c, 400, NULL, "\"payload\" must be a JSON object");
-		goto out;
-	}
-	if (!agent) {
-		snprintf(err, sizeof(err), "agent '%s' is not connected", name);
-		respond_error(c, 404, NULL, err);
-		goto out;
-	}
-	if (agent->inflight >= CFG_MAX_INFLIGHT) {
-		respond_error(c, 503, "Retry-After: 1\r\n", "too many commands in flight for this agent");
-		goto out;
-	}
-	pd = calloc(1, sizeof(*pd));
-	if (!pd) {
-		respond_error(c, 500, NULL, "out of memory");
-		goto out;
-	}
-	snprintf(pd->id, sizeof(pd->id), "c%llu", ++a->next_id);
-	snprintf(pd->cmd, sizeof(pd->cmd), "%s", cmd);
-	snprintf(pd->opname, sizeof(pd->opname), "%s", op->name);
-	snprintf(pd->opaddr, sizeof(pd->opaddr), "%s", c->peer);
-	pd->started = loop_now_us();
-	if (tp >= 0 && json_type(&j, tp) == JSON_OBJECT) {
-		size_t rl;
-		const char *raw = json_raw(&j, tp, &rl);
-
-		pd->payload = malloc(rl + 1);
-		if (pd->payload) {
-			memcpy(pd->payload, raw, rl);
-			pd->payload[rl] = '\0';
-		}
-		if (strcmp(cmd, "exec_command") == 0) {
-			int tt = json_get(&j, tp, "timeout");
-			double secs = CFG_EXEC_TIMEOUT_S;
-
-			if (tt >= 0 && json_num(&j, tt, &secs) == 0 && secs > 0 && secs < 86400)
-				;
-			else
-				secs = CFG_EXEC_TIMEOUT_S;
-			if ((long long)(secs * 1000) + CFG_EXEC_MARGIN_MS > cmd_timeout)
-				cmd_timeout = (long long)(secs * 1000) + CFG_EXEC_MARGIN_MS;
-		}
-	} else if (strcmp(cmd, "exec_command") == 0 &&
-		   CFG_EXEC_TIMEOUT_S * 1000LL + CFG_EXEC_MARGIN_MS > cmd_timeout) {
-		cmd_timeout = CFG_EXEC_TIMEOUT_S * 1000LL + CFG_EXEC_MARGIN_MS;
-	}
-	/* {"status":"command","message":M,"id":ID,"payload":P} */
-	buf_init(&b, CFG_MAX_SERVER_MESSAGE);
-	proto_begin(&w, &b, "command", cmd, pd->id, strlen(pd->id));
-	if (pd->payload) {
-		jw_key(&w, "payload");
-		jw_raw(&w, pd->payload, strlen(pd->payload));
-	}
-	proto_end(&w);
-	if (jw_error(&w) || conn_send_text(agent->c, b.p, b.len) < 0) {
-		buf_free(&b);
-		respond_error(c, 502, NULL, "could not send the command to the agent");
-		pending_free(pd);
-		goto out;
-	}
-	buf_free(&b);
-	pd->agent = agent;
-	pd->op = opp;
-	pd->prev = agent->pend_tail;
-	if (agent->pend_tail)
-		agent->pend_tail->next = pd;
-	else
-		agent->pend_head = pd;
-	agent->pend_tail = pd;
-	agent->inflight++;
-	opp->waiting = pd;
-	conn_set_timer(c, loop_now() + cmd_timeout);
-	log_debug("%s -> %s: %s (%s)", op->name, agent->name, cmd, pd->id);
-out:
+	why = read_command(&j, cmd, sizeof(cmd), &q);
+	if (why)
+		respond_error(c, 400, NULL, why);
+	else if (!(opp->waiting = router_post(s->router, &q, command_done, opp, &refused)))
+		command_refused(c, name, refused);
 	json_free(&j);
-}
-
-void server_agent_reply(struct peer *agent, const struct nest_msg *m, const char *text, size_t n)
-{
-	struct server *s = agent->srv;
-	struct pending *pd = agent->pend_head;
-	int err = m->status == NS_COMMAND_RESPONSE_ERROR;
-
-	if (m->t_id >= 0) {
-		for (; pd; pd = pd->next)
-			if (json_str_eq(&m->j, m->t_id, pd->id))
-				break;
-	}
-	if (!pd) {
-		char what[64] = "";
-
-		if (m->t_message >= 0)
-			json_strcpy(&m->j, m->t_message, what, sizeof(what));
-		log_warn("%s: reply %s matches no command in flight; dropped", agent->name, what);
-		return;
-	}
-	pending_unlink(pd);
-	count_command(s, pd->cmd, err ? RES_ERROR : RES_OK, pd->started);
-	if (pd->op) {
-		struct conn *oc = pd->op->c;
-
-		pd->op->waiting = NULL;
-		conn_set_timer(oc, 0);
-		conn_http_respond(oc, 200, "application/json", NULL, text, n);
-		audit_command(s, pd, err ? "error" : "ok", 200, NULL);
-	} else {
-		audit_command(s, pd, err ? "late_error" : "late_ok", 0, "operator no longer waiting");
-	}
-	pending_free(pd);
-}
-
-void server_agent_gone(struct peer *agent, const char *why)
-{
-	struct server *s = agent->srv;
-	struct pending *pd;
-	char msg[300];
-
-	s->nagents--;
-	server_audit_agent(s, "agent_disconnected", agent, why);
-	snprintf(msg, sizeof(msg), "agent disconnected before answering (%s)", why);
-	while ((pd = agent->pend_head)) {
-		pending_unlink(pd);
-		count_command(s, pd->cmd, RES_AGENT_GONE, pd->started);
-		if (pd->op) {
-			pd->op->waiting = NULL;
-			conn_set_timer(pd->op->c, 0);
-			respond_error(pd->op->c, 502, NULL, msg);
-			audit_command(s, pd, "agent_gone", 502, why);
-		}
-		pending_free(pd);
-	}
 }
 
 void server_api_gone(struct peer *op)
 {
-	if (op->waiting) {
-		op->waiting->op = NULL;   /* stays queued until its agent answers */
-		op->waiting = NULL;
-	}
+	if (op->waiting)
+		router_cancel(op->waiting);
+	op->waiting = NULL;
 }
 
-void server_peer_timer(struct peer *op)
-{
-	struct server *s = op->srv;
-	struct pending *pd = op->waiting;
-	char msg[160];
+/* ---- routes ---- */
 
-	if (!pd)
+static void list_agents(struct server *s, struct conn *c, const struct http_req *req)
+{
+	struct peer *ag;
+	struct buf b;
+	struct jw w;
+
+	if (refuse_unless_get(c, req))
 		return;
-	op->waiting = NULL;
-	pd->op = NULL;
-	count_command(s, pd->cmd, RES_TIMEOUT, pd->started);
-	snprintf(msg, sizeof(msg), "agent '%s' did not answer %s in time",
-		 pd->agent ? pd->agent->name : "?", pd->cmd);
-	log_warn("%s", msg);
-	audit_command(s, pd, "timeout", 504, msg);
-	respond_error(op->c, 504, NULL, msg);
+	buf_init(&b, 0);
+	jw_init(&w, &b);
+	jw_arr(&w);
+	for (ag = peers_next_agent(s->peers.head); ag; ag = peers_next_agent(ag->next))
+		agent_json(&w, ag);
+	jw_arr_end(&w);
+	buf_putc(&b, '\n');
+	respond_json(c, 200, &b);
+	buf_free(&b);
+}
+
+static void show_agent(struct server *s, struct conn *c, const struct http_req *req,
+		       const char *name)
+{
+	struct peer *ag = peers_find_agent(&s->peers, name);
+	struct buf b;
+	struct jw w;
+
+	if (refuse_unless_get(c, req))
+		return;
+	if (!ag) {
+		not_connected(c, name);
+		return;
+	}
+	buf_init(&b, 0);
+	jw_init(&w, &b);
+	agent_json(&w, ag);
+	buf_putc(&b, '\n');
+	respond_json(c, 200, &b);
+	buf_free(&b);
+}
+
+/* /api/clients[/NAME[/commands]], path without the query. */
+static void clients_route(struct server *s, struct conn *c, const struct http_req *req,
+			  struct http_span path, const char *body, size_t n)
+{
+	static const char prefix[] = "/api/clients";
+	const size_t pl = sizeof(prefix) - 1;
+	const struct token_entry *op;
+	char name[TOKEN_NAME_MAX + 1];
+	const char *slash;
+	size_t nl;
+
+	if (path.n < pl || memcmp(path.p, prefix, pl) != 0 || (path.n > pl && path.p[pl] != '/')) {
+		respond_error(c, 404, NULL, "not found");
+		return;
+	}
+	op = operator_auth(s, c, req);
+	if (!op)
+		return;
+	path.p += pl;
+	path.n -= pl;
+	if (path.n <= 1) {            /* /api/clients or /api/clients/ */
+		list_agents(s, c, req);
+		return;
+	}
+	slash = memchr(path.p + 1, '/', path.n - 1);
+	nl = slash ? (size_t)(slash - path.p - 1) : path.n - 1;
+	if (nl == 0 || nl > TOKEN_NAME_MAX) {
+		respond_error(c, 404, NULL, "not found");
+		return;
+	}
+	memcpy(name, path.p + 1, nl);
+	name[nl] = '\0';
+	path.p += 1 + nl;
+	path.n -= 1 + nl;
+	if (!token_name_valid(name) || (slash && !http_span_eq(&path, "/commands")))
+		respond_error(c, 404, NULL, "not found");
+	else if (!slash)
+		show_agent(s, c, req, name);
+	else if (!http_span_eq(&req->method, "POST"))
+		respond_error(c, 405, "Allow: POST\r\n", "method not allowed");
+	else
+		post_command(s, c, op, name, body, n);
+}
+
+static void metrics_page(struct server *s, struct conn *c)
+{
+	struct metrics_gauges g = {
+		.agents = s->peers.nagents, .connections = s->peers.nconn,
+		.auth_failures = admit_failures(s->admit),
+	};
+	struct buf b;
+
+	buf_init(&b, 0);
+	metrics_text(s->metrics, &g, &b);
+	conn_http_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.p, b.len);
+	buf_free(&b);
 }
 
 void server_api_request(struct conn *c, const struct http_req *req, const char *body, size_t n)
@@ -684,101 +334,20 @@ void server_api_request(struct conn *c, const struct http_req *req, const char *
 	struct peer *p = c->owner;
 	struct server *s = p->srv;
 	struct http_span path = req->target;
-	const struct token_entry *op;
 	const char *q = memchr(path.p, '?', path.n);
-	static const char prefix[] = "/api/clients";
-	struct buf b;
-	struct jw w;
 
-	api_of(s)->http_requests++;
-	p->kind = PEER_HTTP;
+	metrics_http_request(s->metrics);
 	if (q)
 		path.n = (size_t)(q - path.p);
-	buf_init(&b, 0);
-	if (span_is(&path, "/healthz")) {
-		buf_printf(&b, "{\"status\":\"ok\",\"agents\":%d}\n", s->nagents);
-		respond_json(c, 200, NULL, &b);
-		goto out;
-	}
-	if (span_is(&path, "/metrics")) {
-		metrics(s, &b);
-		conn_http_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.p, b.len);
-		goto out;
-	}
-	if (server_extra_route(s, c, req, &path))
-		goto out;
-	if (path.n < sizeof(prefix) - 1 || memcmp(path.p, prefix, sizeof(prefix) - 1) != 0 ||
-	    (path.n > sizeof(prefix) - 1 && path.p[sizeof(prefix) - 1] != '/')) {
-		respond_error(c, 404, NULL, "not found");
-		goto out;
-	}
-	op = operator_auth(s, c, req);
-	if (!op)
-		goto out;
-	path.p += sizeof(prefix) - 1;
-	path.n -= sizeof(prefix) - 1;
-	if (path.n <= 1) {            /* /api/clients or /api/clients/ */
-		struct peer *ag;
+	if (http_span_eq(&path, "/healthz")) {
+		char ok[64];
 
-		if (!span_is(&req->method, "GET") && !span_is(&req->method, "HEAD")) {
-			respond_error(c, 405, "Allow: GET\r\n", "method not allowed");
-			goto out;
-		}
-		jw_init(&w, &b);
-		jw_arr(&w);
-		for (ag = s->peers; ag; ag = ag->next)
-			if (ag->kind == PEER_AGENT)
-				agent_json(&w, ag);
-		jw_arr_end(&w);
-		buf_putc(&b, '\n');
-		respond_json(c, 200, NULL, &b);
-		goto out;
+		snprintf(ok, sizeof(ok), "{\"status\":\"ok\",\"agents\":%d}\n", s->peers.nagents);
+		conn_http_respond(c, 200, "application/json", NULL, ok, strlen(ok));
+	} else if (http_span_eq(&path, "/metrics")) {
+		metrics_page(s, c);
+	} else if (!server_install_route(&s->install, c, req, &path) &&
+		   !(s->o->ui && server_ui_route(c, req, &path))) {
+		clients_route(s, c, req, path, body, n);
 	}
-	{
-		/* /NAME or /NAME/commands */
-		char name[TOKEN_NAME_MAX + 1];
-		const char *slash = memchr(path.p + 1, '/', path.n - 1);
-		size_t nl = slash ? (size_t)(slash - path.p - 1) : path.n - 1;
-		struct http_span rest = { slash, slash ? path.n - (size_t)(slash - path.p) : 0 };
-
-		if (nl == 0 || nl > TOKEN_NAME_MAX) {
-			respond_error(c, 404, NULL, "not found");
-			goto out;
-		}
-		memcpy(name, path.p + 1, nl);
-		name[nl] = '\0';
-		if (!token_name_valid(name)) {
-			respond_error(c, 404, NULL, "not found");
-			goto out;
-		}
-		if (!slash) {
-			struct peer *ag = server_find_agent(s, name);
-
-			if (!span_is(&req->method, "GET") && !span_is(&req->method, "HEAD")) {
-				respond_error(c, 405, "Allow: GET\r\n", "method not allowed");
-			} else if (!ag) {
-				char msg[128];
-
-				snprintf(msg, sizeof(msg), "agent '%s' is not connected", name);
-				respond_error(c, 404, NULL, msg);
-			} else {
-				jw_init(&w, &b);
-				agent_json(&w, ag);
-				buf_putc(&b, '\n');
-				respond_json(c, 200, NULL, &b);
-			}
-			goto out;
-		}
-		if (!span_is(&rest, "/commands")) {
-			respond_error(c, 404, NULL, "not found");
-			goto out;
-		}
-		if (!span_is(&req->method, "POST")) {
-			respond_error(c, 405, "Allow: POST\r\n", "method not allowed");
-			goto out;
-		}
-		post_command(s, c, op, name, body, n);
-	}
-out:
-	buf_free(&b);
 }

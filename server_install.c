@@ -19,6 +19,8 @@
  * (no '/': nothing outside it is reachable; a symlink the admin put in it is
  * followed).  A file is read whole into the connection's send queue: a
  * static nestd is well under 1 MiB, and CFG_DIST_FILE_MAX bounds the rest. */
+#include "server_install.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,8 +32,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "conn.h"
 #include "log.h"
-#include "server_int.h"
 #include "sha256.h"
 
 #include "embed.h"
@@ -75,7 +77,7 @@ static int url_chars_ok(const char *p, size_t n)
 	return 1;
 }
 
-int server_install_set_public_url(struct server *s, const char *v, char *err, size_t errlen)
+int server_install_parse_url(const char *v, char *out, size_t cap, char *err, size_t errlen)
 {
 	size_t n = strlen(v);
 	const char *host = NULL;
@@ -86,61 +88,72 @@ int server_install_set_public_url(struct server *s, const char *v, char *err, si
 		host = v + 8;
 	while (n && v[n - 1] == '/')
 		n--;
-	if (!host || host >= v + n || *host == '/' || n >= sizeof(s->public_url) ||
-	    !url_chars_ok(v, n)) {
+	if (!host || host >= v + n || *host == '/' || n >= cap || !url_chars_ok(v, n)) {
 		snprintf(err, errlen, "bad --public-url '%s' (http://HOST[:PORT][/PATH] or https://...)", v);
 		return -1;
 	}
-	memcpy(s->public_url, v, n);
-	s->public_url[n] = '\0';
+	memcpy(out, v, n);
+	out[n] = '\0';
 	return 0;
 }
 
-int server_install_init(struct server *s, char *err, size_t errlen)
+/* SHA-256 of the rest of fd, as hex; -1 on a read error (errno set). */
+static int sha256_fd(int fd, char hex[65])
 {
-	struct utsname u;
 	struct sha256_ctx h;
 	unsigned char d[32], blk[65536];
 	ssize_t r;
-	int fd, i;
+	int i;
 
-	server_install_arch(uname(&u) == 0 ? u.machine : "unknown", s->arch, sizeof(s->arch));
-	if (s->dist_dir[0]) {
-		struct stat st;
+	sha256_init(&h);
+	while ((r = read(fd, blk, sizeof(blk))) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		sha256_update(&h, blk, (size_t)r);
+	}
+	sha256_final(&h, d);
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	return 0;
+}
 
-		if (stat(s->dist_dir, &st) < 0) {
-			snprintf(err, errlen, "--dist-dir %s: %s", s->dist_dir, strerror(errno));
+int server_install_init(struct server_install *in, const char *dist_dir,
+			const char *public_url, char *err, size_t errlen)
+{
+	struct utsname u;
+	struct stat st;
+	int fd;
+
+	in->dist_dir = dist_dir;
+	in->public_url = public_url;
+	server_install_arch(uname(&u) == 0 ? u.machine : "unknown", in->arch, sizeof(in->arch));
+	if (dist_dir[0]) {
+		if (stat(dist_dir, &st) < 0) {
+			snprintf(err, errlen, "--dist-dir %s: %s", dist_dir, strerror(errno));
 			return -1;
 		}
 		if (!S_ISDIR(st.st_mode)) {
-			snprintf(err, errlen, "--dist-dir %s: not a directory", s->dist_dir);
+			snprintf(err, errlen, "--dist-dir %s: not a directory", dist_dir);
 			return -1;
 		}
 		return 0;
 	}
 	/* Hashed now: the binary that answers is the one that started, even if
 	 * an upgrade renames a new file over its path later. */
-	s->self_sha256[0] = '\0';
+	in->self_sha256[0] = '\0';
 	fd = open(SELF_EXE, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		log_warn("install: cannot read %s (%s): /dist/ serves nothing", SELF_EXE, strerror(errno));
 		return 0;
 	}
-	sha256_init(&h);
-	while ((r = read(fd, blk, sizeof(blk))) != 0) {
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			log_warn("install: reading %s: %s", SELF_EXE, strerror(errno));
-			close(fd);
-			return 0;
-		}
-		sha256_update(&h, blk, (size_t)r);
+	if (sha256_fd(fd, in->self_sha256) < 0) {
+		log_warn("install: reading %s: %s", SELF_EXE, strerror(errno));
+		in->self_sha256[0] = '\0';
 	}
 	close(fd);
-	sha256_final(&h, d);
-	for (i = 0; i < 32; i++)
-		snprintf(s->self_sha256 + 2 * i, 3, "%02x", d[i]);
 	return 0;
 }
 
@@ -179,24 +192,19 @@ int server_install_script(const char *server_url, const char *base_url, struct b
 	return rc < 0 ? -1 : 0;
 }
 
-static int span_is(const struct http_span *s, const char *lit)
-{
-	return s->n == strlen(lit) && memcmp(s->p, lit, s->n) == 0;
-}
-
 static void respond_text(struct conn *c, int status, const char *msg)
 {
 	conn_http_respond(c, status, "text/plain; charset=utf-8", NULL, msg, strlen(msg));
 }
 
 /* PUBLIC: --public-url, or from the Host header; 0, or -1 after a 400. */
-static int public_url(struct server *s, struct conn *c, const struct http_req *req,
+static int public_url(const struct server_install *in, struct conn *c, const struct http_req *req,
 		      char *out, size_t n)
 {
 	const struct http_span *host;
 
-	if (s->public_url[0]) {
-		snprintf(out, n, "%s", s->public_url);
+	if (in->public_url[0]) {
+		snprintf(out, n, "%s", in->public_url);
 		return 0;
 	}
 	host = http_get(req->h, req->nh, "Host");
@@ -210,13 +218,13 @@ static int public_url(struct server *s, struct conn *c, const struct http_req *r
 	return 0;
 }
 
-static void serve_script(struct server *s, struct conn *c, const struct http_req *req)
+static void serve_script(const struct server_install *in, struct conn *c, const struct http_req *req)
 {
 	char pub[600], ws[620], base[620];
 	const char *rest;
 	struct buf b;
 
-	if (public_url(s, c, req, pub, sizeof(pub)) < 0)
+	if (public_url(in, c, req, pub, sizeof(pub)) < 0)
 		return;
 	/* http -> ws, https -> wss; a bare host gets the path "/". */
 	rest = strstr(pub, "://") + 3;
@@ -324,28 +332,6 @@ static char *slurp(int fd, size_t size, size_t *got)
 	return p;
 }
 
-static int sha256_fd(int fd, char hex[65])
-{
-	struct sha256_ctx h;
-	unsigned char d[32], blk[65536];
-	ssize_t r;
-	int i;
-
-	sha256_init(&h);
-	while ((r = read(fd, blk, sizeof(blk))) != 0) {
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		sha256_update(&h, blk, (size_t)r);
-	}
-	sha256_final(&h, d);
-	for (i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", d[i]);
-	return 0;
-}
-
 static void send_file(struct conn *c, int fd, const struct stat *st, const char *ctype,
 		      const char *name)
 {
@@ -366,7 +352,7 @@ static void send_file(struct conn *c, int fd, const struct stat *st, const char 
 	free(p);
 }
 
-static void serve_self(struct server *s, struct conn *c, const char *name)
+static void serve_self(const struct server_install *in, struct conn *c, const char *name)
 {
 	char plain[64], versioned[80], line[256];
 	size_t n = strlen(name);
@@ -374,18 +360,18 @@ static void serve_self(struct server *s, struct conn *c, const char *name)
 	struct stat st;
 	int fd;
 
-	snprintf(plain, sizeof(plain), "nestd-linux-%s", s->arch);
-	snprintf(versioned, sizeof(versioned), "nestd-%s-linux-%s", NESTD_VERSION, s->arch);
+	snprintf(plain, sizeof(plain), "nestd-linux-%s", in->arch);
+	snprintf(versioned, sizeof(versioned), "nestd-%s-linux-%s", NESTD_VERSION, in->arch);
 	if (sum)
 		n -= 7;
-	if (!s->self_sha256[0] ||
+	if (!in->self_sha256[0] ||
 	    !((n == strlen(plain) && !memcmp(name, plain, n)) ||
 	      (n == strlen(versioned) && !memcmp(name, versioned, n)))) {
 		respond_text(c, 404, "not found\n");
 		return;
 	}
 	if (sum) {
-		snprintf(line, sizeof(line), "%s  %.*s\n", s->self_sha256, (int)n, name);
+		snprintf(line, sizeof(line), "%s  %.*s\n", in->self_sha256, (int)n, name);
 		conn_http_respond(c, 200, "text/plain; charset=utf-8", NULL, line, strlen(line));
 		return;
 	}
@@ -401,16 +387,16 @@ static void serve_self(struct server *s, struct conn *c, const char *name)
 	log_info("install: served %s to %s", name, c->peer);
 }
 
-static void serve_dir(struct server *s, struct conn *c, const char *name)
+static void serve_dir(const struct server_install *in, struct conn *c, const char *name)
 {
 	char file[NAME_MAX_LEN + 1], arch[NAME_MAX_LEN + 1], line[NAME_MAX_LEN + 80], hex[65];
 	int sum = ends_with(name, ".sha256");
 	struct stat st;
 	int dirfd, fd;
 
-	dirfd = open(s->dist_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dirfd = open(in->dist_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0) {
-		log_warn("install: --dist-dir %s: %s", s->dist_dir, strerror(errno));
+		log_warn("install: --dist-dir %s: %s", in->dist_dir, strerror(errno));
 		respond_text(c, 500, "the dist directory is unreadable\n");
 		return;
 	}
@@ -456,22 +442,22 @@ out:
 	close(dirfd);
 }
 
-int server_install_route(struct server *s, struct conn *c, const struct http_req *req,
-			 const struct http_span *path)
+int server_install_route(const struct server_install *in, struct conn *c,
+			 const struct http_req *req, const struct http_span *path)
 {
 	static const char dist[] = "/dist/";
 	char name[NAME_MAX_LEN + 1];
 	int is_dist = path->n >= sizeof(dist) - 1 && !memcmp(path->p, dist, sizeof(dist) - 1);
 
-	if (!span_is(path, "/install.sh") && !is_dist)
+	if (!http_span_eq(path, "/install.sh") && !is_dist)
 		return 0;
-	if (!span_is(&req->method, "GET") && !span_is(&req->method, "HEAD")) {
+	if (!http_span_eq(&req->method, "GET") && !http_span_eq(&req->method, "HEAD")) {
 		conn_http_respond(c, 405, "text/plain; charset=utf-8", "Allow: GET, HEAD\r\n",
 				  "method not allowed\n", 19);
 		return 1;
 	}
 	if (!is_dist) {
-		serve_script(s, c, req);
+		serve_script(in, c, req);
 		return 1;
 	}
 	if (!name_ok(path->p + sizeof(dist) - 1, path->n - (sizeof(dist) - 1))) {
@@ -480,9 +466,9 @@ int server_install_route(struct server *s, struct conn *c, const struct http_req
 	}
 	snprintf(name, sizeof(name), "%.*s", (int)(path->n - (sizeof(dist) - 1)),
 		 path->p + sizeof(dist) - 1);
-	if (s->dist_dir[0])
-		serve_dir(s, c, name);
+	if (in->dist_dir[0])
+		serve_dir(in, c, name);
 	else
-		serve_self(s, c, name);
+		serve_self(in, c, name);
 	return 1;
 }

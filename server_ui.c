@@ -1,18 +1,21 @@
 /* server_ui.c - the web dashboard, embedded in the binary.
  *
  * Serves ui/index.html, ui/app.js and ui/style.css (built into ui_files by
- * tools/embed) at /, /app.js and /style.css unless --ui off.  The page has
- * no server logic of its own: it drives agents through /api/clients with
- * the operator's Bearer token, like nestd ctl.  Headers lock the page down:
+ * tools/embed) at /, /app.js and /style.css; the API asks it unless
+ * --ui off.  The page has no server logic of its own: it drives agents
+ * through /api/clients with the operator's Bearer token, like nestd ctl.  Headers lock the page down:
  * only its own script and style, no inline code, no framing, no referrer.
  *
  * The files are stored gzip-compressed (the Makefile, tools/embed -z) and
  * go out as they are, Content-Encoding: gzip, to every client whose
  * Accept-Encoding takes gzip (every browser); any other client gets them
  * inflated (inflate.c).  Vary: Accept-Encoding on both. */
-#include <stdlib.h>
+#include "server_ui.h"
 
-#include "server_int.h"
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
 #include "embed.h"
 
 extern const struct embed_file ui_files[];
@@ -34,28 +37,20 @@ static const struct {
 	{ "/style.css", "style.css", "text/css; charset=utf-8" },
 };
 
-static int path_is(const struct http_span *p, const char *lit)
-{
-	return p->n == strlen(lit) && memcmp(p->p, lit, p->n) == 0;
-}
-
-int server_ui_route(struct server *s, struct conn *c, const struct http_req *req,
-		    const struct http_span *path)
+int server_ui_route(struct conn *c, const struct http_req *req, const struct http_span *path)
 {
 	const struct embed_file *f;
 	size_t i;
 
-	if (!s->ui)
-		return 0;
 	/* Browsers ask for it whatever the page says; no content, no log noise. */
-	if (path_is(path, "/favicon.ico")) {
+	if (http_span_eq(path, "/favicon.ico")) {
 		conn_http_respond(c, 204, NULL, UI_HEADERS, "", 0);
 		return 1;
 	}
 	for (i = 0; i < sizeof(ui_routes) / sizeof(ui_routes[0]); i++) {
-		if (!path_is(path, ui_routes[i].path))
+		if (!http_span_eq(path, ui_routes[i].path))
 			continue;
-		if (!path_is(&req->method, "GET") && !path_is(&req->method, "HEAD")) {
+		if (!http_span_eq(&req->method, "GET") && !http_span_eq(&req->method, "HEAD")) {
 			conn_http_respond(c, 405, "text/plain; charset=utf-8",
 					  "Allow: GET, HEAD\r\n" UI_HEADERS, "method not allowed\n", 19);
 			return 1;

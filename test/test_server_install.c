@@ -1,7 +1,8 @@
 /* test_server_install.c - the embedded install.sh and its filled-in
  * defaults, and the uname -m to ARCH table (the same as install.sh's). */
 #include <stdlib.h>
-#include "../server_int.h"
+#include "../server_install.h"
+#include "../server_opts.h"
 #include "t.h"
 
 #pragma GCC diagnostic ignored "-Wmissing-prototypes"
@@ -75,23 +76,29 @@ void test_server_install_arch(void)
 	}
 }
 
+/* --public-url as the option parser applies it. */
+static int set_url(struct server_opts *o, const char *v, char *err, size_t errlen)
+{
+	return server_install_parse_url(v, o->public_url, sizeof(o->public_url), err, errlen);
+}
+
 void test_server_install_public_url(void)
 {
-	struct server *s = calloc(1, sizeof(*s));
+	struct server_opts *s = calloc(1, sizeof(*s));
 	char err[256];
 
 	CHECK(s != NULL);
 	if (!s)
 		return;
-	CHECK(server_install_set_public_url(s, "https://bot.example.org/", err, sizeof(err)) == 0);
+	CHECK(set_url(s, "https://bot.example.org/", err, sizeof(err)) == 0);
 	CHECK_STR(s->public_url, "https://bot.example.org");
-	CHECK(server_install_set_public_url(s, "http://[::1]:8989/nest", err, sizeof(err)) == 0);
+	CHECK(set_url(s, "http://[::1]:8989/nest", err, sizeof(err)) == 0);
 	CHECK_STR(s->public_url, "http://[::1]:8989/nest");
-	CHECK(server_install_set_public_url(s, "ftp://x", err, sizeof(err)) == -1);
-	CHECK(server_install_set_public_url(s, "https://", err, sizeof(err)) == -1);
-	CHECK(server_install_set_public_url(s, "https:///x", err, sizeof(err)) == -1);
-	CHECK(server_install_set_public_url(s, "https://a'b", err, sizeof(err)) == -1);
-	CHECK(server_install_set_public_url(s, "https://a b", err, sizeof(err)) == -1);
-	CHECK(server_install_set_public_url(s, "https://a/$(id)", err, sizeof(err)) == -1);
+	CHECK(set_url(s, "ftp://x", err, sizeof(err)) == -1);
+	CHECK(set_url(s, "https://", err, sizeof(err)) == -1);
+	CHECK(set_url(s, "https:///x", err, sizeof(err)) == -1);
+	CHECK(set_url(s, "https://a'b", err, sizeof(err)) == -1);
+	CHECK(set_url(s, "https://a b", err, sizeof(err)) == -1);
+	CHECK(set_url(s, "https://a/$(id)", err, sizeof(err)) == -1);
 	free(s);
 }

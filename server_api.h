@@ -1,0 +1,17 @@
+/* server_api.h - the operators' HTTP side of the server (server_api.c). */
+#ifndef NESTD_SERVER_API_H
+#define NESTD_SERVER_API_H
+
+#include <stddef.h>
+#include "http.h"
+
+struct conn;
+struct peer;
+
+/* One HTTP request of a PEER_HTTP peer (c->owner) with its whole body;
+ * answered now, or later when its command ends. */
+void server_api_request(struct conn *c, const struct http_req *req, const char *body, size_t n);
+/* The operator's connection is going: its command, if any, is orphaned. */
+void server_api_gone(struct peer *op);
+
+#endif

@@ -1,0 +1,33 @@
+/* server_audit.h - the audit log (--audit-log FILE): one JSON object per
+ * line, one write(2) per line, for every failed authentication, every
+ * agent that comes or goes and every command that reached an agent. */
+#ifndef NESTD_SERVER_AUDIT_H
+#define NESTD_SERVER_AUDIT_H
+
+#include <stddef.h>
+
+struct audit_log;
+
+/* One command's end, as the router saw it. */
+struct audit_command {
+	const char *op, *address;    /* who asked, from where */
+	const char *agent, *command, *id;
+	const char *payload;         /* the command's payload JSON, or NULL */
+	const char *outcome;         /* "ok", "error", "timeout", "agent_gone", "late_ok"... */
+	int status;                  /* what the asker answered (the API: HTTP status); 0 none */
+	const char *error;           /* or NULL */
+	long long duration_ms;
+};
+
+/* Opens path for appending (0600); "" gives a log that writes nothing.
+ * NULL with the reason in err. */
+struct audit_log *audit_open(const char *path, char *err, size_t errlen);
+void audit_close(struct audit_log *a);
+/* Each writes one line; a NULL or closed log writes nothing. */
+void audit_auth_failure(struct audit_log *a, const char *kind, const char *address,
+			const char *reason);
+void audit_agent(struct audit_log *a, const char *event, const char *agent,
+		 const char *address, const char *version, const char *why);
+void audit_command(struct audit_log *a, const struct audit_command *c);
+
+#endif

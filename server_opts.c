@@ -1,0 +1,260 @@
+/* server_opts.c - parses and validates `nestd server`'s command line and
+ * config file into a struct server_opts (see server_opts.h).  One option
+ * table serves both (cfg.c), so a key in the file and a flag always mean
+ * the same thing; the flags win.  Nothing is opened or started here. */
+#include "server_opts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "config.h"
+#include "log.h"
+#include "server_install.h"
+#include "tls.h"
+#include "token.h"
+
+enum {
+	O_LISTEN = 1, O_STATE_DIR, O_TOKENS, O_CONFIG, O_AUTH_TIMEOUT, O_COMMAND_TIMEOUT,
+	O_AUDIT_LOG, O_TLS_CERT, O_TLS_KEY, O_ACCEPT_VERSIONS, O_MAX_MESSAGE, O_DIST_DIR,
+	O_LOG_LEVEL, O_PING_INTERVAL, O_UI, O_PUBLIC_URL,
+};
+
+static const struct cfg_opt server_cfg[] = {
+	{ "listen", 1, O_LISTEN, 1 },
+	{ "state-dir", 1, O_STATE_DIR, 1 },
+	{ "tokens", 1, O_TOKENS, 1 },
+	{ "config", 1, O_CONFIG, 0 },
+	{ "auth-timeout", 1, O_AUTH_TIMEOUT, 1 },
+	{ "command-timeout", 1, O_COMMAND_TIMEOUT, 1 },
+	{ "audit-log", 1, O_AUDIT_LOG, 1 },
+	{ "tls-cert", 1, O_TLS_CERT, 1 },
+	{ "tls-key", 1, O_TLS_KEY, 1 },
+	{ "accept-versions", 1, O_ACCEPT_VERSIONS, 1 },
+	{ "max-message", 1, O_MAX_MESSAGE, 1 },
+	{ "dist-dir", 1, O_DIST_DIR, 1 },
+	{ "log-level", 1, O_LOG_LEVEL, 1 },
+	{ "ping-interval", 1, O_PING_INTERVAL, 1 },
+	{ "ui", 1, O_UI, 1 },
+	{ "public-url", 1, O_PUBLIC_URL, 1 },
+	{ NULL, 0, 0, 0 },
+};
+
+const char server_opts_usage[] =
+	"usage: nestd server [--listen ADDR]... [--state-dir DIR] [--tokens FILE] [--config FILE]\n"
+	"                    [--auth-timeout SECONDS] [--command-timeout SECONDS] [--audit-log FILE]\n"
+	"                    [--tls-cert FILE --tls-key FILE] [--accept-versions LIST]\n"
+	"                    [--max-message BYTES] [--ping-interval SECONDS]\n"
+	"                    [--dist-dir DIR] [--public-url URL]\n"
+	"                    [--log-level debug|info|warn|error]\n"
+	"\n"
+	"Accepts agents over WebSocket and checks their tokens.\n"
+	"  --listen ADDR          HOST:PORT, [IPV6]:PORT, tls:HOST:PORT or unix:PATH;\n"
+	"                         repeatable (default " CFG_DEFAULT_LISTEN ")\n"
+	"  --tls-cert FILE        PEM certificate chain; with --tls-key FILE (RSA or EC),\n"
+	"                         every TCP listener not on loopback serves wss:// and\n"
+	"                         https://; tls:HOST:PORT forces TLS on any TCP listener\n"
+	"  --state-dir DIR        where the token file lives (default /var/lib/nestd for\n"
+	"                         root, ~/.local/state/nestd otherwise)\n"
+	"  --tokens FILE          the token file (default STATE-DIR/tokens)\n"
+	"  --auth-timeout S       first message deadline (default 10)\n"
+	"  --accept-versions L    comma-separated version prefixes, or '*' (default: the\n"
+	"                         server's own major version; major.minor for 0.x)\n"
+	"  --max-message BYTES    largest agent message after authentication (default 16M)\n"
+	"  --ping-interval S      ping a silent peer after S seconds (default 20; 0: never)\n"
+	"  --dist-dir DIR         binaries served at /dist/ for install.sh (default: this\n"
+	"                         server's own binary, for its own architecture)\n"
+	"  --public-url URL       how agents reach this server (https://bot.example.org),\n"
+	"                         filled into /install.sh (default: the request's Host)\n"
+	"Signals: SIGTERM/SIGINT close every connection (1001) and exit 0; SIGHUP\n"
+	"re-reads the token file and drops agents whose token was revoked.\n";
+
+/* What parsing needs beyond the options themselves. */
+struct parsing {
+	struct server_opts *o;
+	int listen_from_flags;   /* the first --listen flag replaces the file's list */
+};
+
+static int set_listen(struct parsing *ps, const char *v, int from_file, char *err, size_t errlen)
+{
+	struct server_opts *o = ps->o;
+
+	if (!from_file && !ps->listen_from_flags) {
+		o->nlisten = 0;
+		ps->listen_from_flags = 1;
+	}
+	if (o->nlisten >= MAX_LISTENERS) {
+		snprintf(err, errlen, "too many --listen addresses (at most %d)", MAX_LISTENERS);
+		return -1;
+	}
+	if (net_parse_addr(v, &o->listen[o->nlisten], err, errlen) < 0)
+		return -1;
+	o->nlisten++;
+	return 0;
+}
+
+static int set_seconds(struct server_opts *o, int id, const char *v, char *err, size_t errlen)
+{
+	long long ms;
+
+	if (cfg_parse_seconds(v, &ms) < 0 || (ms == 0 && id != O_PING_INTERVAL)) {
+		snprintf(err, errlen, "bad number of seconds '%s'", v);
+		return -1;
+	}
+	if (id == O_AUTH_TIMEOUT)
+		o->auth_timeout_ms = ms;
+	else if (id == O_COMMAND_TIMEOUT)
+		o->command_timeout_ms = ms;
+	else
+		o->ping_ms = (int)(ms > 86400000 ? 86400000 : ms);
+	return 0;
+}
+
+/* A path option, kept as given (PATH_MAX bounds it). */
+static int set_path(char *out, size_t n, const char *v)
+{
+	snprintf(out, n, "%s", v);
+	return 0;
+}
+
+/* The options whose value is checked on its own. */
+static int set_checked(struct server_opts *o, int id, const char *v, char *err, size_t errlen)
+{
+	unsigned long long b;
+
+	switch (id) {
+	case O_ACCEPT_VERSIONS:
+		if (!*v || strlen(v) >= sizeof(o->accept_versions)) {
+			snprintf(err, errlen, "bad --accept-versions '%s'", v);
+			return -1;
+		}
+		snprintf(o->accept_versions, sizeof(o->accept_versions), "%s", v);
+		return 0;
+	case O_MAX_MESSAGE:
+		if (cfg_parse_bytes(v, &b) < 0 || b < 1024 || b > (1ull << 30)) {
+			snprintf(err, errlen, "bad --max-message '%s' (1K..1G)", v);
+			return -1;
+		}
+		o->max_message = (size_t)b;
+		return 0;
+	case O_LOG_LEVEL:
+		/* The level is the process's, not the server's: it holds from
+		 * here on, so that start-up already obeys it. */
+		if (log_set_level(v) < 0) {
+			snprintf(err, errlen, "bad --log-level '%s' (debug, info, warn, error)", v);
+			return -1;
+		}
+		return 0;
+	case O_UI:
+		if (strcmp(v, "on") && strcmp(v, "off")) {
+			snprintf(err, errlen, "--ui takes on or off");
+			return -1;
+		}
+		o->ui = strcmp(v, "on") == 0;
+		return 0;
+	case O_PUBLIC_URL:
+		return server_install_parse_url(v, o->public_url, sizeof(o->public_url), err, errlen);
+	}
+	return -1;
+}
+
+static int server_set(void *ctx, int id, const char *v, int from_file, char *err, size_t errlen)
+{
+	struct parsing *ps = ctx;
+	struct server_opts *o = ps->o;
+
+	switch (id) {
+	case O_LISTEN: return set_listen(ps, v, from_file, err, errlen);
+	case O_STATE_DIR: return set_path(o->state_dir, sizeof(o->state_dir), v);
+	case O_TOKENS: return set_path(o->tokens_path, sizeof(o->tokens_path), v);
+	case O_AUDIT_LOG: return set_path(o->audit_path, sizeof(o->audit_path), v);
+	case O_TLS_CERT: return set_path(o->tls_cert, sizeof(o->tls_cert), v);
+	case O_TLS_KEY: return set_path(o->tls_key, sizeof(o->tls_key), v);
+	case O_DIST_DIR: return set_path(o->dist_dir, sizeof(o->dist_dir), v);
+	case O_CONFIG: return 0;
+	case O_AUTH_TIMEOUT:
+	case O_COMMAND_TIMEOUT:
+	case O_PING_INTERVAL:
+		return set_seconds(o, id, v, err, errlen);
+	}
+	return set_checked(o, id, v, err, errlen);
+}
+
+/* The server's own major version; major.minor while it is 0.x. */
+static void default_versions(char *out, size_t n)
+{
+	int major = atoi(NESTD_VERSION), minor = 0;
+	const char *dot = strchr(NESTD_VERSION, '.');
+
+	if (dot)
+		minor = atoi(dot + 1);
+	if (major == 0)
+		snprintf(out, n, "0.%d", minor);
+	else
+		snprintf(out, n, "%d", major);
+}
+
+enum server_opts_parsed server_opts_parse(struct server_opts *o, int argc, char **argv,
+					  char *err, size_t errlen)
+{
+	struct parsing ps = { o, 0 };
+	const char *cfgpath;
+	char *pos[1];
+	int npos, help;
+
+	memset(o, 0, sizeof(*o));
+	o->auth_timeout_ms = CFG_AUTH_TIMEOUT_MS;
+	o->command_timeout_ms = CFG_COMMAND_TIMEOUT_MS;
+	o->max_message = CFG_MAX_AGENT_MESSAGE;
+	o->ping_ms = CFG_PING_INTERVAL_MS;
+	o->ui = 1;
+	default_versions(o->accept_versions, sizeof(o->accept_versions));
+
+	cfgpath = cfg_find_config(argc, argv);
+	if (cfgpath && cfg_load_file(cfgpath, server_cfg, server_set, &ps, err, errlen) < 0)
+		return SERVER_OPTS_BAD;
+	if (cfg_parse_args(argc, argv, server_cfg, server_set, &ps, pos, 0, &npos, &help,
+			   err, errlen) < 0) {
+		size_t l = strlen(err);
+
+		snprintf(err + l, errlen - l, "\nTry 'nestd server --help'.");
+		return SERVER_OPTS_BAD;
+	}
+	return help ? SERVER_OPTS_HELP : SERVER_OPTS_RUN;
+}
+
+int server_opts_validate(struct server_opts *o, char *err, size_t errlen)
+{
+	int i;
+
+	if ((o->tls_cert[0] || o->tls_key[0]) && !tls_available()) {
+		snprintf(err, errlen, "--tls-cert/--tls-key: this nestd was built without TLS (make TLS=1)");
+		return -1;
+	}
+	if (!o->tls_cert[0] != !o->tls_key[0]) {
+		snprintf(err, errlen, "--tls-cert and --tls-key go together");
+		return -1;
+	}
+	if (o->nlisten == 0)
+		net_parse_addr(CFG_DEFAULT_LISTEN, &o->listen[o->nlisten++], err, errlen);
+	/* Which listeners speak TLS: with a certificate, every TCP listener
+	 * that is not on loopback; "tls:" forces it.  Unix sockets and
+	 * loopback stay plain (local reverse proxies, tests, the CLI). */
+	for (i = 0; i < o->nlisten; i++) {
+		const struct net_addr *a = &o->listen[i];
+
+		if (a->tls && !o->tls_cert[0]) {
+			snprintf(err, errlen, "--listen tls:%s:%s needs --tls-cert and --tls-key",
+				 a->host, a->port);
+			return -1;
+		}
+		o->listen_tls[i] = a->kind == NET_TCP && o->tls_cert[0] &&
+				   (a->tls || !net_is_loopback(a->host));
+	}
+	if (!o->state_dir[0])
+		token_default_state_dir(o->state_dir, sizeof(o->state_dir));
+	if (!o->tokens_path[0])
+		snprintf(o->tokens_path, sizeof(o->tokens_path), "%.4080s/tokens", o->state_dir);
+	return 0;
+}

@@ -1,0 +1,48 @@
+/* server_opts.h - `nestd server`'s options: the command line and the config
+ * file, parsed and checked once, then handed read-only to server_run.
+ * Nothing here changes while the server runs (dropbear's svr-runopts.c). */
+#ifndef NESTD_SERVER_OPTS_H
+#define NESTD_SERVER_OPTS_H
+
+#include <stddef.h>
+#include "net.h"
+
+#define MAX_LISTENERS 16
+
+struct server_opts {
+	struct net_addr listen[MAX_LISTENERS];
+	int listen_tls[MAX_LISTENERS];   /* this listener speaks TLS (validate) */
+	int nlisten;
+	char state_dir[4096];
+	char tokens_path[4096];          /* default STATE-DIR/tokens (validate) */
+	char audit_path[4096];           /* "": no audit log */
+	char tls_cert[4096], tls_key[4096];
+	char dist_dir[4096];             /* "": serve this server's own binary */
+	char public_url[512];            /* no trailing '/'; "": from the Host header */
+	char accept_versions[256];
+	long long auth_timeout_ms, command_timeout_ms;
+	int ping_ms;
+	size_t max_message;
+	int ui;
+};
+
+/* What server_opts_parse found. */
+enum server_opts_parsed {
+	SERVER_OPTS_RUN,     /* options read: validate, then run */
+	SERVER_OPTS_HELP,    /* -h/--help: print server_opts_usage, exit 0 */
+	SERVER_OPTS_BAD,     /* usage error (exit 2); err holds the message */
+};
+
+extern const char server_opts_usage[];
+
+/* The defaults, then the config file (--config), then the flags over it.
+ * argv[0] is the first argument, not the program. */
+enum server_opts_parsed server_opts_parse(struct server_opts *o, int argc, char **argv,
+					  char *err, size_t errlen);
+/* Checks what depends on more than one option and fills in the defaults
+ * that depend on others (the listener, which listeners speak TLS, the
+ * state directory and the token file).  0, or -1 with the reason in err:
+ * a usage error (exit 2). */
+int server_opts_validate(struct server_opts *o, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,64 @@
+/* server_peer.c - the list of the server's peers and its counts (see
+ * server_peer.h).  Newest first: the order matters to no one.  Each peer
+ * keeps the address of the pointer that points to it (pprev), so taking
+ * one out costs the same wherever it stands and needs no tail. */
+#include "server_peer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void peers_add(struct peers *ps, struct peer *p)
+{
+	p->next = ps->head;
+	if (p->next)
+		p->next->pprev = &p->next;
+	p->pprev = &ps->head;
+	ps->head = p;
+	ps->nconn++;
+	if (p->kind == PEER_AGENT)
+		ps->nagents++;
+}
+
+void peers_unlink(struct peers *ps, struct peer *p)
+{
+	*p->pprev = p->next;
+	if (p->next)
+		p->next->pprev = p->pprev;
+	p->next = NULL;
+	p->pprev = NULL;
+	ps->nconn--;
+	if (p->kind == PEER_AGENT)
+		ps->nagents--;
+}
+
+void peers_set_kind(struct peers *ps, struct peer *p, enum peer_kind kind)
+{
+	if (p->kind == PEER_AGENT)
+		ps->nagents--;
+	if (kind == PEER_AGENT)
+		ps->nagents++;
+	p->kind = kind;
+}
+
+struct peer *peers_next_agent(struct peer *p)
+{
+	while (p && p->kind != PEER_AGENT)
+		p = p->next;
+	return p;
+}
+
+struct peer *peers_find_agent(const struct peers *ps, const char *name)
+{
+	struct peer *p;
+
+	for (p = peers_next_agent(ps->head); p; p = peers_next_agent(p->next))
+		if (strcmp(p->name, name) == 0)
+			return p;
+	return NULL;
+}
+
+void peer_free(struct peer *p)
+{
+	free(p->commands);
+	free(p);
+}

@@ -1,0 +1,56 @@
+/* server_peer.h - the server's peers: one record per connection (an agent,
+ * an operator's HTTP connection, or one still authenticating), kept in one
+ * list with the counts the metrics show.  The lowest of the server's
+ * rooms: it calls none of the others.  server.c moves a peer between
+ * kinds; the router and the API only read them. */
+#ifndef NESTD_SERVER_PEER_H
+#define NESTD_SERVER_PEER_H
+
+#include "config.h"
+
+enum peer_kind {
+	PEER_NEW,        /* handshake or authentication in progress */
+	PEER_AGENT,      /* authenticated agent */
+	PEER_REPLACED,   /* an agent being dropped (replaced, revoked) */
+	PEER_HTTP,       /* an operator's HTTP connection */
+};
+
+struct conn;
+struct router_cmd;
+struct server;
+
+struct peer {
+	struct server *srv;
+	struct conn *c;
+	enum peer_kind kind;     /* peers_set_kind */
+	char name[TOKEN_NAME_MAX + 1];
+	char version[33];
+	char hostname[65];
+	char backend[17];
+	char *commands;          /* JSON array the agent announced, or NULL */
+	long long since;         /* epoch seconds */
+	struct peer *next, **pprev;   /* pprev: the pointer that points here */
+	/* agents: commands in flight, oldest first (server_router.c's) */
+	struct router_cmd *cmd_head, *cmd_tail;
+	int inflight;
+	/* operators: the command whose answer this connection waits for */
+	struct router_cmd *waiting;
+};
+
+struct peers {
+	struct peer *head;
+	int nconn;               /* peers in the list */
+	int nagents;             /* of them, PEER_AGENT */
+};
+
+void peers_add(struct peers *ps, struct peer *p);
+/* Takes p out of the list (and the counts); the caller frees it. */
+void peers_unlink(struct peers *ps, struct peer *p);
+void peers_set_kind(struct peers *ps, struct peer *p, enum peer_kind kind);
+/* The authenticated agent of that name, or NULL. */
+struct peer *peers_find_agent(const struct peers *ps, const char *name);
+/* The first PEER_AGENT at or after p (peers_next_agent(ps->head) starts). */
+struct peer *peers_next_agent(struct peer *p);
+void peer_free(struct peer *p);
+
+#endif

@@ -1,0 +1,321 @@
+/* server_router.c - commands from their post to their answer (see
+ * server_router.h).  Each command owns its deadline, a source of the loop
+ * with no descriptor, so the loop's heap keeps the timeouts; every end of
+ * a command is counted in the metrics and, where someone asked and was
+ * told, written to the audit log. */
+#include "server_router.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "json.h"
+#include "log.h"
+#include "loop.h"
+#include "proto.h"
+#include "server_audit.h"
+#include "server_metrics.h"
+#include "server_peer.h"
+
+struct router {
+	struct router_env env;
+	unsigned long long next_id;
+};
+
+struct router_cmd {
+	struct router *r;
+	struct router_cmd *prev, *next;  /* in the agent's queue */
+	struct peer *agent;
+	router_done_fn done;             /* NULL once the asker is gone or told */
+	void *arg;
+	struct loop_src deadline;        /* in the loop while the asker waits */
+	int armed;
+	char id[24];
+	char command[64];
+	char who[TOKEN_NAME_MAX + 1];
+	char from[64];
+	char *payload;                   /* NUL-terminated JSON, or NULL */
+	int64_t started;                 /* loop_now_us() */
+};
+
+struct router *router_new(const struct router_env *env)
+{
+	struct router *r = calloc(1, sizeof(*r));
+
+	if (r)
+		r->env = *env;
+	return r;
+}
+
+void router_free(struct router *r)
+{
+	free(r);
+}
+
+int router_command_valid(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 48)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* ---- one command's record ---- */
+
+static void disarm(struct router_cmd *cmd)
+{
+	if (cmd->armed)
+		loop_del(cmd->r->env.loop, &cmd->deadline);
+	cmd->armed = 0;
+}
+
+static void cmd_free(struct router_cmd *cmd)
+{
+	disarm(cmd);
+	free(cmd->payload);
+	free(cmd);
+}
+
+static void enqueue(struct router_cmd *cmd, struct peer *ag)
+{
+	cmd->agent = ag;
+	cmd->prev = ag->cmd_tail;
+	if (ag->cmd_tail)
+		ag->cmd_tail->next = cmd;
+	else
+		ag->cmd_head = cmd;
+	ag->cmd_tail = cmd;
+	ag->inflight++;
+}
+
+static void unqueue(struct router_cmd *cmd)
+{
+	struct peer *ag = cmd->agent;
+
+	if (cmd->prev)
+		cmd->prev->next = cmd->next;
+	else
+		ag->cmd_head = cmd->next;
+	if (cmd->next)
+		cmd->next->prev = cmd->prev;
+	else
+		ag->cmd_tail = cmd->prev;
+	cmd->prev = cmd->next = NULL;
+	ag->inflight--;
+}
+
+/* Counts the command's end under r; seconds since it was posted. */
+static void count(struct router_cmd *cmd, enum metrics_result res)
+{
+	metrics_command(cmd->r->env.metrics, cmd->command, res,
+			(double)(loop_now_us() - cmd->started) / 1e6);
+}
+
+static void audit(const struct router_cmd *cmd, const char *outcome, int status,
+		  const char *error)
+{
+	struct audit_command a = {
+		.op = cmd->who, .address = cmd->from, .agent = cmd->agent->name,
+		.command = cmd->command, .id = cmd->id, .payload = cmd->payload,
+		.outcome = outcome, .status = status, .error = error,
+		.duration_ms = (loop_now_us() - cmd->started) / 1000,
+	};
+
+	audit_command(cmd->r->env.audit, &a);
+}
+
+/* Tells the asker, once; the status it answered with. */
+static int tell(struct router_cmd *cmd, enum router_outcome o, const char *text, size_t n)
+{
+	router_done_fn done = cmd->done;
+
+	disarm(cmd);
+	cmd->done = NULL;
+	return done(cmd->arg, o, text, n);
+}
+
+/* ---- posting ---- */
+
+/* How long the asker waits: the server's --command-timeout, or for
+ * exec_command at least its own timeout (payload.timeout seconds, default
+ * CFG_EXEC_TIMEOUT_S) and a margin, so the agent's own "timed out" reply
+ * arrives first. */
+static long long wait_ms(const struct router *r, const struct router_req *q)
+{
+	double secs = CFG_EXEC_TIMEOUT_S, t;
+	long long ms;
+	struct json j;
+	char err[64];
+
+	if (strcmp(q->command, "exec_command") != 0)
+		return r->env.timeout_ms;
+	if (q->payload && json_parse(&j, q->payload, q->payload_len, err, sizeof(err)) == 0) {
+		int tt = json_type(&j, 0) == JSON_OBJECT ? json_get(&j, 0, "timeout") : -1;
+
+		if (tt >= 0 && json_num(&j, tt, &t) == 0 && t > 0 && t < 86400)
+			secs = t;
+		json_free(&j);
+	}
+	ms = (long long)(secs * 1000) + CFG_EXEC_MARGIN_MS;
+	return ms > r->env.timeout_ms ? ms : r->env.timeout_ms;
+}
+
+static void on_deadline(struct loop_src *src, short revents);
+
+static struct router_cmd *cmd_new(struct router *r, const struct router_req *q,
+				  router_done_fn done, void *arg)
+{
+	struct router_cmd *cmd = calloc(1, sizeof(*cmd));
+
+	if (!cmd)
+		return NULL;
+	if (q->payload && !(cmd->payload = strndup(q->payload, q->payload_len))) {
+		free(cmd);
+		return NULL;
+	}
+	cmd->r = r;
+	cmd->done = done;
+	cmd->arg = arg;
+	snprintf(cmd->id, sizeof(cmd->id), "c%llu", ++r->next_id);
+	snprintf(cmd->command, sizeof(cmd->command), "%s", q->command);
+	snprintf(cmd->who, sizeof(cmd->who), "%s", q->who);
+	snprintf(cmd->from, sizeof(cmd->from), "%s", q->from);
+	cmd->started = loop_now_us();
+	cmd->deadline.fd = -1;
+	cmd->deadline.ready = on_deadline;
+	cmd->deadline.arg = cmd;
+	cmd->deadline.flags = LOOP_TOUCH;
+	cmd->deadline.deadline = loop_now() + wait_ms(r, q);
+	return cmd;
+}
+
+/* {"status":"command","message":CMD,"id":ID[,"payload":P]} to the agent. */
+static int send_cmd(struct router *r, struct peer *ag, const struct router_cmd *cmd)
+{
+	struct buf b;
+	struct jw w;
+	int rc;
+
+	buf_init(&b, CFG_MAX_SERVER_MESSAGE);
+	proto_begin(&w, &b, "command", cmd->command, cmd->id, strlen(cmd->id));
+	if (cmd->payload) {
+		jw_key(&w, "payload");
+		jw_raw(&w, cmd->payload, strlen(cmd->payload));
+	}
+	proto_end(&w);
+	rc = jw_error(&w) ? -1 : r->env.send(ag, b.p, b.len);
+	buf_free(&b);
+	return rc;
+}
+
+struct router_cmd *router_post(struct router *r, const struct router_req *q,
+			       router_done_fn done, void *arg, enum router_outcome *err)
+{
+	struct peer *ag = peers_find_agent(r->env.peers, q->agent);
+	struct router_cmd *cmd;
+
+	if (!ag) {
+		*err = ROUTER_NOT_CONNECTED;
+		return NULL;
+	}
+	if (ag->inflight >= CFG_MAX_INFLIGHT) {
+		*err = ROUTER_BUSY;
+		return NULL;
+	}
+	cmd = cmd_new(r, q, done, arg);
+	if (!cmd || loop_add(r->env.loop, &cmd->deadline) < 0) {
+		if (cmd)
+			cmd_free(cmd);
+		*err = ROUTER_NO_MEMORY;
+		return NULL;
+	}
+	cmd->armed = 1;
+	if (send_cmd(r, ag, cmd) < 0) {
+		cmd_free(cmd);
+		*err = ROUTER_SEND_FAILED;
+		return NULL;
+	}
+	enqueue(cmd, ag);
+	log_debug("%s -> %s: %s (%s)", cmd->who, ag->name, cmd->command, cmd->id);
+	return cmd;
+}
+
+void router_cancel(struct router_cmd *cmd)
+{
+	disarm(cmd);
+	cmd->done = NULL;
+}
+
+/* ---- the three ends: a reply, the deadline, the agent gone ---- */
+
+static void on_deadline(struct loop_src *src, short revents)
+{
+	struct router_cmd *cmd = src->arg;
+	char msg[160];
+	int status;
+
+	if (!cmd->done)
+		return;
+	count(cmd, METRICS_TIMEOUT);
+	snprintf(msg, sizeof(msg), "agent '%s' did not answer %s in time", cmd->agent->name,
+		 cmd->command);
+	log_warn("%s", msg);
+	status = tell(cmd, ROUTER_TIMEOUT, msg, strlen(msg));
+	audit(cmd, "timeout", status, msg);
+}
+
+/* The command a reply answers: the one its id names; without an id, the
+ * oldest.  NULL when none. */
+static struct router_cmd *match_reply(const struct peer *ag, const struct nest_msg *m)
+{
+	struct router_cmd *cmd = ag->cmd_head;
+
+	if (m->t_id >= 0)
+		while (cmd && !json_str_eq(&m->j, m->t_id, cmd->id))
+			cmd = cmd->next;
+	return cmd;
+}
+
+void router_agent_reply(struct router *r, struct peer *ag, const struct nest_msg *m,
+			const char *text, size_t n)
+{
+	struct router_cmd *cmd = match_reply(ag, m);
+	int err = m->status == NS_COMMAND_RESPONSE_ERROR;
+
+	if (!cmd) {
+		char what[64] = "";
+
+		if (m->t_message >= 0)
+			json_strcpy(&m->j, m->t_message, what, sizeof(what));
+		log_warn("%s: reply %s matches no command in flight; dropped", ag->name, what);
+		return;
+	}
+	unqueue(cmd);
+	count(cmd, err ? METRICS_ERROR : METRICS_OK);
+	if (cmd->done)
+		audit(cmd, err ? "error" : "ok", tell(cmd, err ? ROUTER_ERROR : ROUTER_OK, text, n),
+		      NULL);
+	else
+		audit(cmd, err ? "late_error" : "late_ok", 0, "operator no longer waiting");
+	cmd_free(cmd);
+}
+
+void router_agent_gone(struct router *r, struct peer *ag, const char *why)
+{
+	struct router_cmd *cmd;
+	char msg[300];
+
+	snprintf(msg, sizeof(msg), "agent disconnected before answering (%s)", why);
+	while ((cmd = ag->cmd_head)) {
+		unqueue(cmd);
+		count(cmd, METRICS_AGENT_GONE);
+		if (cmd->done)
+			audit(cmd, "agent_gone", tell(cmd, ROUTER_AGENT_GONE, msg, strlen(msg)), why);
+		cmd_free(cmd);
+	}
+}

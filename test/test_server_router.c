@@ -1,0 +1,310 @@
+/* test_server_router.c - the command router with agent records and no
+ * sockets: what it sends, how replies find their commands (by id, else
+ * the oldest), orphans, refusals, the agent going, a deadline passing, and
+ * what it leaves in the metrics and the audit log (server_router.c).  The
+ * agents' "connection" is a recorder of what the router sends. */
+#include <stdlib.h>
+#include <unistd.h>
+#include "../loop.h"
+#include "../proto.h"
+#include "../server_audit.h"
+#include "../server_metrics.h"
+#include "../server_peer.h"
+#include "../server_router.h"
+#include "t.h"
+
+#pragma GCC diagnostic ignored "-Wmissing-prototypes"
+
+static char sent[4096];
+static int nsent, send_fails;
+
+static int record_send(struct peer *agent, const char *text, size_t n)
+{
+	if (send_fails)
+		return -1;
+	snprintf(sent, sizeof(sent), "%.*s", (int)n, text);
+	nsent++;
+	return 0;
+}
+
+/* One asker's view of its command. */
+struct asker {
+	int told;
+	enum router_outcome o;
+	char text[512];
+};
+
+static int record_done(void *arg, enum router_outcome o, const char *text, size_t n)
+{
+	struct asker *a = arg;
+
+	a->told++;
+	a->o = o;
+	snprintf(a->text, sizeof(a->text), "%.*s", (int)n, text);
+	CHECK(text[n] == '\0');
+	return 600 + (int)o;    /* goes to the audit log as the status */
+}
+
+struct world {
+	struct loop *loop;
+	struct peers peers;
+	struct peer agent[3];
+	struct metrics *metrics;
+	struct audit_log *audit;
+	struct router *r;
+	char audit_path[64];
+};
+
+static int world_open(struct world *w, long long timeout_ms)
+{
+	static const char *const names[3] = { "web1", "web2", "db1" };
+	char err[256];
+	int i, fd;
+
+	memset(w, 0, sizeof(*w));
+	snprintf(w->audit_path, sizeof(w->audit_path), "/tmp/nestd-router-audit.XXXXXX");
+	fd = mkstemp(w->audit_path);
+	if (fd >= 0)
+		close(fd);
+	w->loop = loop_new();
+	w->metrics = metrics_new();
+	w->audit = fd >= 0 ? audit_open(w->audit_path, err, sizeof(err)) : NULL;
+	for (i = 0; i < 3; i++) {
+		snprintf(w->agent[i].name, sizeof(w->agent[i].name), "%s", names[i]);
+		w->agent[i].kind = PEER_AGENT;
+		peers_add(&w->peers, &w->agent[i]);
+	}
+	w->r = router_new(&(struct router_env){
+		.loop = w->loop, .peers = &w->peers, .audit = w->audit, .metrics = w->metrics,
+		.timeout_ms = timeout_ms, .send = record_send,
+	});
+	nsent = send_fails = 0;
+	return w->loop && w->metrics && w->audit && w->r ? 0 : -1;
+}
+
+/* The audit log's text, whole (NUL-terminated, malloc'd). */
+static char *audit_text(const struct world *w)
+{
+	FILE *f = fopen(w->audit_path, "r");
+	char *p = calloc(1, 65536);
+
+	if (f && p)
+		p[fread(p, 1, 65535, f)] = '\0';
+	if (f)
+		fclose(f);
+	return p;
+}
+
+static void world_close(struct world *w)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		router_agent_gone(w->r, &w->agent[i], "test over");
+	router_free(w->r);
+	audit_close(w->audit);
+	metrics_free(w->metrics);
+	loop_free(w->loop);
+	unlink(w->audit_path);
+}
+
+/* The agent sends text; -1 if it is no message. */
+static int agent_says(struct world *w, int i, const char *text)
+{
+	struct nest_msg m;
+	char err[128];
+
+	if (proto_parse(&m, text, strlen(text), err, sizeof(err)) < 0)
+		return -1;
+	router_agent_reply(w->r, &w->agent[i], &m, text, strlen(text));
+	proto_free(&m);
+	return 0;
+}
+
+static struct router_cmd *post(struct world *w, const char *agent, const char *cmd,
+			       const char *payload, struct asker *a, enum router_outcome *err)
+{
+	struct router_req q = {
+		.agent = agent, .command = cmd, .payload = payload,
+		.payload_len = payload ? strlen(payload) : 0, .who = "alice", .from = "127.0.0.1:5000",
+	};
+
+	return router_post(w->r, &q, record_done, a, err);
+}
+
+void test_server_router_send(void)
+{
+	struct world w;
+	struct asker a = { 0 }, b = { 0 };
+	enum router_outcome err = ROUTER_OK;
+	struct nest_msg m;
+	char e[128];
+
+	CHECK(world_open(&w, 30000) == 0);
+	CHECK(post(&w, "nobody", "ping", NULL, &a, &err) == NULL && err == ROUTER_NOT_CONNECTED);
+	CHECK(nsent == 0);
+	CHECK(post(&w, "web1", "ping", NULL, &a, &err) != NULL);
+	CHECK_STR(sent, "{\"status\":\"command\",\"message\":\"ping\",\"id\":\"c1\"}");
+	CHECK(post(&w, "web1", "exec_command", "{\"command\": \"ls\"}", &b, &err) != NULL);
+	CHECK(proto_parse(&m, sent, strlen(sent), e, sizeof(e)) == 0);
+	CHECK(m.status == NS_COMMAND && proto_message_is(&m, "exec_command"));
+	CHECK(json_str_eq(&m.j, m.t_id, "c2"));
+	CHECK(json_str_eq(&m.j, proto_payload_get(&m, "command"), "ls"));
+	proto_free(&m);
+	CHECK(w.agent[0].inflight == 2 && w.agent[1].inflight == 0);
+	/* The connection will not take it: nothing queued, nothing told. */
+	send_fails = 1;
+	CHECK(post(&w, "web1", "ping", NULL, &a, &err) == NULL && err == ROUTER_SEND_FAILED);
+	CHECK(w.agent[0].inflight == 2 && a.told == 0);
+	send_fails = 0;
+	/* An agent being dropped is no longer found. */
+	peers_set_kind(&w.peers, &w.agent[2], PEER_REPLACED);
+	CHECK(post(&w, "db1", "ping", NULL, &a, &err) == NULL && err == ROUTER_NOT_CONNECTED);
+	peers_set_kind(&w.peers, &w.agent[2], PEER_AGENT);
+	world_close(&w);
+	CHECK(a.told == 1 && a.o == ROUTER_AGENT_GONE);
+	CHECK_STR(a.text, "agent disconnected before answering (test over)");
+	CHECK(b.told == 1 && b.o == ROUTER_AGENT_GONE);
+}
+
+void test_server_router_replies(void)
+{
+	static const char r2[] = "{\"status\":\"command_response\",\"message\":\"response_ping\","
+				 "\"id\":\"c2\",\"payload\":{\"pong\":2}}";
+	static const char bare[] = "{\"status\":\"command_response_error\",\"message\":"
+				   "\"response_ping\",\"payload\":{\"error\":\"no\"}}";
+	struct world w;
+	struct asker a[4];
+	enum router_outcome err;
+	int i;
+
+	memset(a, 0, sizeof(a));
+	CHECK(world_open(&w, 30000) == 0);
+	for (i = 0; i < 4; i++)
+		CHECK(post(&w, "web1", "ping", NULL, &a[i], &err) != NULL);
+	/* By id, whatever its place in the queue. */
+	CHECK(agent_says(&w, 0, r2) == 0);
+	CHECK(a[1].told == 1 && a[1].o == ROUTER_OK);
+	CHECK_STR(a[1].text, r2);
+	CHECK(a[0].told == 0 && w.agent[0].inflight == 3);
+	/* Without an id: the oldest; an error reply is still an answer. */
+	CHECK(agent_says(&w, 0, bare) == 0);
+	CHECK(a[0].told == 1 && a[0].o == ROUTER_ERROR);
+	CHECK_STR(a[0].text, bare);
+	/* An id nobody has, or a reply of another agent: dropped. */
+	CHECK(agent_says(&w, 0, "{\"status\":\"command_response\",\"id\":\"c99\"}") == 0);
+	CHECK(agent_says(&w, 1, "{\"status\":\"command_response\"}") == 0);
+	CHECK(agent_says(&w, 0, "{\"status\":\"command_response\",\"id\":\"c2\"}") == 0);
+	CHECK(a[2].told == 0 && a[3].told == 0 && w.agent[0].inflight == 2);
+	/* An orphan keeps its place: the next id-less reply is its own. */
+	router_cancel(w.agent[0].cmd_head);
+	CHECK(agent_says(&w, 0, "{\"status\":\"command_response\",\"message\":\"response_ping\"}") == 0);
+	CHECK(a[2].told == 0 && a[3].told == 0 && w.agent[0].inflight == 1);
+	CHECK(agent_says(&w, 0, "{\"status\":\"command_response\",\"message\":\"response_ping\"}") == 0);
+	CHECK(a[3].told == 1 && a[3].o == ROUTER_OK && w.agent[0].inflight == 0);
+	CHECK(w.agent[0].cmd_head == NULL && w.agent[0].cmd_tail == NULL);
+	world_close(&w);
+	for (i = 0; i < 4; i++)
+		CHECK(a[i].told == (i == 2 ? 0 : 1));
+}
+
+void test_server_router_busy(void)
+{
+	struct world w;
+	struct asker *a = calloc(CFG_MAX_INFLIGHT + 1, sizeof(*a));
+	enum router_outcome err = ROUTER_OK;
+	int i, posted = 0, told = 0;
+
+	CHECK(a != NULL && world_open(&w, 30000) == 0);
+	if (!a)
+		return;
+	for (i = 0; i < CFG_MAX_INFLIGHT; i++)
+		posted += post(&w, "web2", "ping", NULL, &a[i], &err) != NULL;
+	CHECK(posted == CFG_MAX_INFLIGHT && w.agent[1].inflight == CFG_MAX_INFLIGHT);
+	CHECK(post(&w, "web2", "ping", NULL, &a[i], &err) == NULL && err == ROUTER_BUSY);
+	/* Another agent is not held up by this one's queue. */
+	CHECK(post(&w, "web1", "ping", NULL, &a[i], &err) != NULL);
+	router_agent_gone(w.r, &w.agent[1], "busy test");
+	CHECK(w.agent[1].inflight == 0 && w.agent[1].cmd_head == NULL);
+	for (i = 0; i < CFG_MAX_INFLIGHT; i++)
+		told += a[i].told == 1 && a[i].o == ROUTER_AGENT_GONE;
+	CHECK(told == CFG_MAX_INFLIGHT);
+	world_close(&w);
+	free(a);
+}
+
+void test_server_router_timeout(void)
+{
+	struct world w;
+	struct asker a = { 0 }, b = { 0 };
+	enum router_outcome err;
+	char *log;
+	int rounds;
+
+	CHECK(world_open(&w, 1) == 0);
+	CHECK(post(&w, "db1", "ping", NULL, &a, &err) != NULL);
+	/* The loop runs the deadline; bounded, and nothing asserts how long. */
+	for (rounds = 0; !a.told && rounds < 200; rounds++)
+		loop_once(w.loop, 100);
+	CHECK(a.told == 1 && a.o == ROUTER_TIMEOUT);
+	CHECK_STR(a.text, "agent 'db1' did not answer ping in time");
+	/* Still queued: a late reply finds it and no one is told twice. */
+	CHECK(w.agent[2].inflight == 1);
+	CHECK(agent_says(&w, 2, "{\"status\":\"command_response\",\"message\":\"response_ping\"}") == 0);
+	CHECK(a.told == 1 && w.agent[2].inflight == 0);
+	/* Cancelled: no deadline runs for it. */
+	CHECK(post(&w, "db1", "ping", NULL, &b, &err) != NULL);
+	router_cancel(w.agent[2].cmd_head);
+	for (rounds = 0; rounds < 3; rounds++)
+		loop_once(w.loop, 20);
+	CHECK(b.told == 0 && w.agent[2].inflight == 1);
+	log = audit_text(&w);
+	CHECK(log && strstr(log, "\"id\":\"c1\",\"payload\":null,\"outcome\":\"timeout\",\"http_status\":602,"
+			  "\"error\":\"agent 'db1' did not answer ping in time\""));
+	CHECK(log && strstr(log, "\"id\":\"c1\",\"payload\":null,\"outcome\":\"late_ok\",\"http_status\":0,"));
+	free(log);
+	world_close(&w);
+	CHECK(b.told == 0);     /* an orphan's agent going tells no one */
+}
+
+void test_server_router_records(void)
+{
+	struct world w;
+	struct asker a = { 0 }, b = { 0 }, c = { 0 };
+	struct metrics_gauges g = { 0, 0, 0 };
+	enum router_outcome err;
+	struct buf mt;
+	char *log;
+
+	CHECK(world_open(&w, 30000) == 0);
+	CHECK(post(&w, "web1", "ping", "{\"x\":1}", &a, &err) != NULL);
+	CHECK(post(&w, "web1", "ping", NULL, &b, &err) != NULL);
+	CHECK(post(&w, "web1", "list_processes", NULL, &c, &err) != NULL);
+	CHECK(agent_says(&w, 0, "{\"status\":\"command_response\",\"id\":\"c1\"}") == 0);
+	router_cancel(w.agent[0].cmd_head);           /* c2's asker goes */
+	CHECK(agent_says(&w, 0, "{\"status\":\"command_response_error\",\"id\":\"c2\"}") == 0);
+	router_agent_gone(w.r, &w.agent[0], "replaced by a newer connection");
+	CHECK(c.told == 1 && c.o == ROUTER_AGENT_GONE);
+
+	buf_init(&mt, 0);
+	CHECK(metrics_text(w.metrics, &g, &mt) == 0);
+	CHECK(mt.p && strstr(mt.p, "nestd_commands_total{command=\"ping\",result=\"ok\"} 1\n"));
+	CHECK(mt.p && strstr(mt.p, "nestd_commands_total{command=\"ping\",result=\"error\"} 1\n"));
+	CHECK(mt.p && strstr(mt.p, "nestd_commands_total{command=\"list_processes\",result=\"agent_gone\"} 1\n"));
+	CHECK(mt.p && strstr(mt.p, "nestd_command_duration_seconds_count 2\n"));
+	buf_free(&mt);
+
+	log = audit_text(&w);
+	CHECK(log != NULL);
+	if (log) {
+		CHECK(strstr(log, "\"event\":\"command\",\"operator\":\"alice\",\"address\":\"127.0.0.1:5000\","
+			     "\"agent\":\"web1\",\"command\":\"ping\",\"id\":\"c1\",\"payload\":{\"x\":1},"
+			     "\"outcome\":\"ok\",\"http_status\":600,") != NULL);
+		CHECK(strstr(log, "\"id\":\"c2\",\"payload\":null,\"outcome\":\"late_error\",\"http_status\":0,"
+			     "\"error\":\"operator no longer waiting\"") != NULL);
+		CHECK(strstr(log, "\"id\":\"c3\",\"payload\":null,\"outcome\":\"agent_gone\",\"http_status\":603,"
+			     "\"error\":\"replaced by a newer connection\"") != NULL);
+	}
+	free(log);
+	world_close(&w);
+}

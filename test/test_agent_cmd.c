@@ -20,7 +20,7 @@ static struct agent_cmds *cmds_new(struct loop *l, const char *allow, const char
 	cfg.services = SVC_NONE;
 	cfg.allow = allow;
 	cfg.deny = deny;
-	c = agent_cmd_init(l, &cfg, err, sizeof(err));
+	c = agent_cmd_init(l, &cfg, t_answered, NULL, err, sizeof(err));
 	if (!c)
 		fprintf(stderr, "agent_cmd_init: %s\n", err);
 	return c;
@@ -92,11 +92,11 @@ void test_agent_cmd_policy(void)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.services = SVC_NONE;
 	cfg.allow = "read,exce";
-	CHECK(agent_cmd_init(l, &cfg, err, sizeof(err)) == NULL);
+	CHECK(agent_cmd_init(l, &cfg, t_answered, NULL, err, sizeof(err)) == NULL);
 	CHECK(strstr(err, "--allow") && strstr(err, "'exce'"));
 	cfg.allow = NULL;
 	cfg.deny = "kill";
-	CHECK(agent_cmd_init(l, &cfg, err, sizeof(err)) == NULL);
+	CHECK(agent_cmd_init(l, &cfg, t_answered, NULL, err, sizeof(err)) == NULL);
 	CHECK(strstr(err, "--deny") && strstr(err, "'kill'"));
 	loop_free(l);
 }
@@ -108,7 +108,7 @@ void test_agent_cmd_unknown(void)
 
 	expect_error(l, c, "{\"status\":\"command\",\"message\":\"download_raid_shadow_legends\"}",
 		     "unknown command: download_raid_shadow_legends");
-	expect_error(l, c, "{\"status\":\"command\"}", "missing command name (message)");
+	expect_error(l, c, "{\"status\":\"command\"}", "command without a message");
 	expect_error(l, c, "{\"status\":\"command\",\"message\":\"obtain_system_info_and_then_some_"
 		     "more_text_that_is_longer_than_any_command_we_know\"}",
 		     "unknown command: obtain_system_info_and_then_some_more_text_that_is_longer_than_a");

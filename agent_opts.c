@@ -319,6 +319,18 @@ static int opts_check(struct agent_opts *o, char *err, size_t errlen)
 	return AGENT_OPTS_RUN;
 }
 
+static const struct agent_opts opts_default = {
+	.reconnect_min_ms = CFG_RECONNECT_MIN_MS,
+	.reconnect_max_ms = CFG_RECONNECT_MAX_MS,
+	.ping_ms = CFG_PING_INTERVAL_MS,
+	.cmd = {
+		.services = SVC_AUTO,
+		.exec_timeout_s = CFG_EXEC_TIMEOUT_S,
+		.max_output = CFG_MAX_OUTPUT,
+		.max_exec = CFG_MAX_EXEC,
+	},
+};
+
 int agent_opts_parse(struct agent_opts *o, int argc, char **argv, char *err, size_t errlen)
 {
 	struct cfg_opt tab[NOPTS + 1];
@@ -327,14 +339,7 @@ int agent_opts_parse(struct agent_opts *o, int argc, char **argv, char *err, siz
 	int npos, help;
 	size_t i;
 
-	memset(o, 0, sizeof(*o));
-	o->reconnect_min_ms = CFG_RECONNECT_MIN_MS;
-	o->reconnect_max_ms = CFG_RECONNECT_MAX_MS;
-	o->ping_ms = CFG_PING_INTERVAL_MS;
-	o->cmd.services = SVC_AUTO;
-	o->cmd.exec_timeout_s = CFG_EXEC_TIMEOUT_S;
-	o->cmd.max_output = CFG_MAX_OUTPUT;
-	o->cmd.max_exec = CFG_MAX_EXEC;
+	*o = opts_default;
 	memset(tab, 0, sizeof(tab));
 	for (i = 0; i < NOPTS; i++) {
 		tab[i].name = opt_tab[i].name;

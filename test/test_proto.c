@@ -262,10 +262,11 @@ void test_proto_id_round_trip(void)
 	buf_free(&c);
 }
 
-/* A command with payload p (JSON text) parsed into m. */
+/* A command with payload p (JSON text) parsed into m.  The tokens point
+ * into the text, so it lives in a static buffer: one such m at a time. */
 static int cmd_with(struct nest_msg *m, const char *payload)
 {
-	char s[512];
+	static char s[512];
 
 	snprintf(s, sizeof s, "{\"status\":\"command\",\"message\":\"x\",\"payload\":%s}", payload);
 	return parse(m, s);

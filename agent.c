@@ -13,8 +13,8 @@
  * Replies: a command's reply is sent as soon as it is ready when the command
  * carried an "id"; a reply without one waits until every earlier command is
  * answered, because the server matches id-less replies to its oldest
- * unanswered command (docs/PROTOCOL.md, "Replies").  Each reply's buffer is
- * freed the moment it is sent. */
+ * unanswered command (docs/PROTOCOL.md, "Ids and id-less replies").  Each
+ * reply's buffer is freed the moment it is sent. */
 #include "agent.h"
 
 #include <signal.h>

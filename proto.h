@@ -83,10 +83,10 @@ void proto_end(struct jw *w);
 /* {"status":S,"message":M} */
 int  proto_simple(struct buf *b, const char *status, const char *message);
 
-/* The two reply shapes (docs/PROTOCOL.md, "Replies"), built by this file
- * alone.  b's bound (its max) is the whole message's limit (docs/PROTOCOL.md,
- * "Limits"), so what a payload may take is what the envelope leaves of it,
- * whatever the command's name and id.
+/* The two reply shapes (docs/PROTOCOL.md, "Commands and replies"), built
+ * by this file alone.  b's bound (its max) is the whole message's limit
+ * (docs/PROTOCOL.md, "Limits and close codes"), so what a payload may take
+ * is what the envelope leaves of it, whatever the command's name and id.
  *
  * Success, built in place so that a payload of megabytes is written once:
  * proto_reply_begin starts

@@ -188,6 +188,21 @@ void test_agent_opts_refusals(void)
 	rc = PARSE(&o, err, "--server", "ws://h:1/", "--token-file", tf);
 	refused(rc, AGENT_OPTS_USAGE, err, "readable by others");
 	agent_opts_free(&o);
+	unlink(tf);
+	rmdir(dir);
+	env_clear();
+}
+
+void test_agent_opts_refusals_flags(void)
+{
+	char dir[] = "/tmp/nestd-opts-XXXXXX", conf[64];
+	struct agent_opts o;
+	char err[256];
+	int rc;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(conf, sizeof(conf), "%s/agent.conf", dir);
+	env_clear();
 	/* flags: each setter's own words */
 	rc = PARSE(&o, err, "--max-exec", "0");
 	refused(rc, AGENT_OPTS_USAGE, err, "--max-exec wants 1..256");
@@ -233,7 +248,6 @@ void test_agent_opts_refusals(void)
 		agent_opts_free(&o);
 	}
 	unlink(conf);
-	unlink(tf);
 	rmdir(dir);
 	env_clear();
 }

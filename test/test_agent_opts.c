@@ -195,36 +195,35 @@ void test_agent_opts_refusals(void)
 
 void test_agent_opts_refusals_flags(void)
 {
+	static const struct { const char *flag, *value, *want; } flags[] = {
+		{ "--max-exec", "0", "--max-exec wants 1..256" },
+		{ "--max-exec", "3x", "--max-exec wants 1..256" },
+		{ "--services", "upstart", "--services takes auto, systemd" },
+		{ "--max-output", "10", "--max-output wants 1K..256M bytes" },
+		{ "--exec-timeout", "0.5", "--exec-timeout wants 1..86400 seconds" },
+		{ "--reconnect-max", "0.001", "bad number of seconds '0.001'" },
+		{ "--ping-interval", "-1", "bad --ping-interval '-1'" },
+		{ "--frobnicate", NULL, "unknown option '--frobnicate'" },
+		{ "--once=yes", NULL, "takes no value" },
+		{ "--server", NULL, "option '--server' needs a value" },
+	};
 	char dir[] = "/tmp/nestd-opts-XXXXXX", conf[64];
 	struct agent_opts o;
 	char err[256];
+	size_t i;
 	int rc;
 
 	CHECK(mkdtemp(dir) != NULL);
 	snprintf(conf, sizeof(conf), "%s/agent.conf", dir);
 	env_clear();
 	/* flags: each setter's own words */
-	rc = PARSE(&o, err, "--max-exec", "0");
-	refused(rc, AGENT_OPTS_USAGE, err, "--max-exec wants 1..256");
-	agent_opts_free(&o);
-	rc = PARSE(&o, err, "--services", "upstart");
-	refused(rc, AGENT_OPTS_USAGE, err, "--services takes auto, systemd");
-	agent_opts_free(&o);
-	rc = PARSE(&o, err, "--max-output", "10");
-	refused(rc, AGENT_OPTS_USAGE, err, "--max-output wants 1K..256M bytes");
-	agent_opts_free(&o);
-	rc = PARSE(&o, err, "--exec-timeout", "0.5");
-	refused(rc, AGENT_OPTS_USAGE, err, "--exec-timeout wants 1..86400 seconds");
-	agent_opts_free(&o);
-	rc = PARSE(&o, err, "--reconnect-max", "0.001");
-	refused(rc, AGENT_OPTS_USAGE, err, "bad number of seconds '0.001'");
-	agent_opts_free(&o);
-	rc = PARSE(&o, err, "--frobnicate");
-	refused(rc, AGENT_OPTS_USAGE, err, "unknown option '--frobnicate'");
-	agent_opts_free(&o);
-	rc = PARSE(&o, err, "--once=yes");
-	refused(rc, AGENT_OPTS_USAGE, err, "takes no value");
-	agent_opts_free(&o);
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		const char *words[] = { flags[i].flag, flags[i].value, NULL };
+
+		rc = parse_words(&o, err, sizeof(err), words);
+		refused(rc, AGENT_OPTS_USAGE, err, flags[i].want);
+		agent_opts_free(&o);
+	}
 	CHECK(PARSE(&o, err, "--bogus-but-after-help", "--help") == AGENT_OPTS_USAGE);
 	agent_opts_free(&o);
 	CHECK(PARSE(&o, err, "--help") == AGENT_OPTS_HELP);

@@ -1,15 +1,15 @@
-/* agent_cmd.c - the agent's command set behind agent_cmd.h: dispatch by
- * command name, the --allow/--deny policy and payload validation.
+/* agent_cmd.c - the agent's command set behind agent_cmd.h: a command's
+ * name read once, the --allow/--deny policy, the payload read through
+ * proto's typed readers, and every reply, success or error, built in the
+ * command's own record by proto's one reply builder.
  *
  * Reading commands (processes, system) answer before agent_cmd_run
  * returns.  exec_command and the service commands run a child through
- * agent_exec and answer from the loop when it is done; their job records
- * live here so that agent_cmd_forget can drop them when the connection
- * that asked is gone. */
+ * agent_exec and answer from the loop when it is done; the record holds
+ * the child, so agent_cmd_forget can stop it when the connection that
+ * asked is gone.  Nothing here keeps a list of commands: the agent does. */
 #include "agent_cmd.h"
 
-#include <limits.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,40 +18,36 @@
 
 #include "agent_exec.h"
 #include "agent_proc.h"
-#include "agent_svc.h"
 #include "agent_sys.h"
 #include "config.h"
 #include "log.h"
 
-/* Room left for the envelope agent.c wraps around a payload. */
-#define REPLY_MAX (CFG_MAX_AGENT_MESSAGE - 4096)
-
-enum cmd_id {
-	C_ALL_PROC, C_PROC_INFO, C_LIST_SVC, C_SVC_INFO, C_SYS_INFO,
-	C_KILL, C_PAUSE, C_RESUME,
-	C_START_SVC, C_STOP_SVC, C_RESTART_SVC, C_RELOAD_SVC,
-	C_EXEC, C_COUNT
-};
-
 enum { G_READ = 1, G_PROCESS = 2, G_SERVICE = 4, G_EXEC = 8 };
+
+static void run_read(struct agent_cmds *c, struct cmd *cmd);
+static void run_signal(struct agent_cmds *c, struct cmd *cmd);
+static void run_service(struct agent_cmds *c, struct cmd *cmd);
+static void run_exec(struct agent_cmds *c, struct cmd *cmd);
 
 static const struct {
 	const char *name;
 	unsigned group;
-} cmd_tab[C_COUNT] = {
-	[C_ALL_PROC] = { "obtain_all_process_info", G_READ },
-	[C_PROC_INFO] = { "obtain_process_info", G_READ },
-	[C_LIST_SVC] = { "list_services", G_READ },
-	[C_SVC_INFO] = { "obtain_service_info", G_READ },
-	[C_SYS_INFO] = { "obtain_system_info", G_READ },
-	[C_KILL] = { "kill_process", G_PROCESS },
-	[C_PAUSE] = { "pause_process", G_PROCESS },
-	[C_RESUME] = { "resume_process", G_PROCESS },
-	[C_START_SVC] = { "start_service", G_SERVICE },
-	[C_STOP_SVC] = { "stop_service", G_SERVICE },
-	[C_RESTART_SVC] = { "restart_service", G_SERVICE },
-	[C_RELOAD_SVC] = { "reload_service", G_SERVICE },
-	[C_EXEC] = { "exec_command", G_EXEC },
+	void (*run)(struct agent_cmds *c, struct cmd *cmd);
+	enum svc_op op;              /* service commands only */
+} cmd_tab[CMD_COUNT] = {
+	[CMD_ALL_PROC] = { "obtain_all_process_info", G_READ, run_read, 0 },
+	[CMD_PROC_INFO] = { "obtain_process_info", G_READ, run_read, 0 },
+	[CMD_LIST_SVC] = { "list_services", G_READ, run_service, SVC_OP_LIST },
+	[CMD_SVC_INFO] = { "obtain_service_info", G_READ, run_service, SVC_OP_INFO },
+	[CMD_SYS_INFO] = { "obtain_system_info", G_READ, run_read, 0 },
+	[CMD_KILL] = { "kill_process", G_PROCESS, run_signal, 0 },
+	[CMD_PAUSE] = { "pause_process", G_PROCESS, run_signal, 0 },
+	[CMD_RESUME] = { "resume_process", G_PROCESS, run_signal, 0 },
+	[CMD_START_SVC] = { "start_service", G_SERVICE, run_service, SVC_OP_START },
+	[CMD_STOP_SVC] = { "stop_service", G_SERVICE, run_service, SVC_OP_STOP },
+	[CMD_RESTART_SVC] = { "restart_service", G_SERVICE, run_service, SVC_OP_RESTART },
+	[CMD_RELOAD_SVC] = { "reload_service", G_SERVICE, run_service, SVC_OP_RELOAD },
+	[CMD_EXEC] = { "exec_command", G_EXEC, run_exec, 0 },
 };
 
 static const struct {
@@ -62,34 +58,40 @@ static const struct {
 	{ "exec", G_EXEC }, { "all", G_READ | G_PROCESS | G_SERVICE | G_EXEC },
 };
 
-#define ALL_CMDS ((1u << C_COUNT) - 1)
-
-/* A command waiting for a child. */
-struct cmd_job {
-	struct agent_cmds *c;
-	struct cmd_job *next;
-	void *job;
-	agent_done_fn done;
-	enum cmd_id id;
-	enum svc_op op;
-	struct exec_child *child;
-	char unit[SVC_UNIT_MAX];
-};
+#define ALL_CMDS ((1u << CMD_COUNT) - 1)
 
 struct agent_cmds {
 	struct loop *l;
-	unsigned allowed;            /* bit per enum cmd_id */
+	agent_answered_fn answered;
+	void *arg;
+	unsigned allowed;            /* bit per enum cmd_kind */
 	unsigned exec_timeout_s;
 	size_t max_output;
 	int max_exec;
-	char *paths[3];              /* owned copies of cfg's tool paths */
+	int nexec, nsvc;             /* children running: exec_command's, service tools' */
 	struct svc svc;
 	struct proc_ctx *proc;
 	struct exec_mgr *exec;
-	struct cmd_job *jobs;
 };
 
 /* ---- policy ---- */
+
+/* The commands one word of a --allow/--deny list names: a group's, or
+ * the one command of that name; 0 for a word that names neither. */
+static unsigned policy_word(const char *p, size_t n)
+{
+	unsigned groups = 0, mask = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(group_tab) / sizeof(group_tab[0]); i++)
+		if (strlen(group_tab[i].name) == n && !memcmp(group_tab[i].name, p, n))
+			groups = group_tab[i].groups;
+	for (i = 0; i < CMD_COUNT; i++)
+		if ((groups & cmd_tab[i].group) ||
+		    (strlen(cmd_tab[i].name) == n && !memcmp(cmd_tab[i].name, p, n)))
+			mask |= 1u << i;
+	return mask;
+}
 
 /* Adds the commands a comma list names to *mask; -1 with err on an
  * unknown name. */
@@ -97,8 +99,8 @@ static int policy_parse(const char *list, const char *flag, unsigned *mask,
 			char *err, size_t errlen)
 {
 	const char *p = list, *e;
-	size_t n, i;
-	unsigned g;
+	unsigned m;
+	size_t n;
 
 	for (;; p = e + 1) {
 		e = strchr(p, ',');
@@ -109,28 +111,14 @@ static int policy_parse(const char *list, const char *flag, unsigned *mask,
 		n = (size_t)(e - p);
 		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
 			n--;
-		if (n) {
-			g = 0;
-			for (i = 0; i < sizeof(group_tab) / sizeof(group_tab[0]); i++)
-				if (strlen(group_tab[i].name) == n && !memcmp(group_tab[i].name, p, n))
-					g = group_tab[i].groups;
-			for (i = 0; i < C_COUNT; i++)
-				if ((g & cmd_tab[i].group) ||
-				    (strlen(cmd_tab[i].name) == n && !memcmp(cmd_tab[i].name, p, n)))
-					*mask |= 1u << i;
-			if (!g) {
-				for (i = 0; i < C_COUNT; i++)
-					if (strlen(cmd_tab[i].name) == n &&
-					    !memcmp(cmd_tab[i].name, p, n))
-						break;
-				if (i == C_COUNT) {
-					snprintf(err, errlen, "%s: unknown command or group '%.*s' "
-						 "(groups: read, process, service, exec, all)",
-						 flag, (int)(n > 64 ? 64 : n), p);
-					return -1;
-				}
-			}
+		if (n && !(m = policy_word(p, n))) {
+			snprintf(err, errlen, "%s: unknown command or group '%.*s' "
+				 "(groups: read, process, service, exec, all)",
+				 flag, (int)(n > 64 ? 64 : n), p);
+			return -1;
 		}
+		if (n)
+			*mask |= m;
 		if (!*e)
 			return 0;
 	}
@@ -138,117 +126,78 @@ static int policy_parse(const char *list, const char *flag, unsigned *mask,
 
 /* ---- replies ---- */
 
-static void reply_sync(struct jw *w, struct buf *b, int rc, const char *err,
-		       void *job, agent_done_fn done)
+static size_t id_len(const struct cmd *cmd)
 {
-	if (rc == 0 && jw_error(w)) {
-		rc = -1;
-		err = "reply too large";
-	}
-	if (rc == 0)
-		done(job, 1, b->p, b->len, NULL);
+	return cmd->id ? strlen(cmd->id) : 0;
+}
+
+/* Opens cmd's success reply (dropping any earlier attempt); the handler
+ * writes the payload with w and ends with reply_end. */
+static void reply_begin(struct cmd *cmd, struct jw *w)
+{
+	buf_free(&cmd->reply);
+	buf_init(&cmd->reply, CFG_MAX_AGENT_MESSAGE);
+	proto_reply_begin(w, &cmd->reply, cmd->name, cmd->id, id_len(cmd));
+}
+
+/* Hands the finished reply to the agent; cmd may be gone afterwards. */
+static void deliver(struct agent_cmds *c, struct cmd *cmd)
+{
+	cmd->msg = NULL;
+	cmd->answered = 1;
+	c->answered(cmd, c->arg);
+}
+
+/* The error reply, replacing whatever part of a success reply was built. */
+static void fail(struct agent_cmds *c, struct cmd *cmd, const char *why)
+{
+	buf_free(&cmd->reply);
+	buf_init(&cmd->reply, CFG_MAX_AGENT_MESSAGE);
+	if (proto_reply_error(&cmd->reply, cmd->name, cmd->id, id_len(cmd), why) < 0)
+		log_error("out of memory: the reply to %s is lost", cmd->name);
+	deliver(c, cmd);
+}
+
+/* The success reply w holds, or an error when it passed the limit. */
+static void reply_end(struct agent_cmds *c, struct cmd *cmd, struct jw *w)
+{
+	if (proto_reply_end(w) < 0)
+		fail(c, cmd, "reply too large");
 	else
-		done(job, 0, NULL, 0, err);
-}
-
-static struct cmd_job *job_new(struct agent_cmds *c, enum cmd_id id, void *job,
-			       agent_done_fn done)
-{
-	struct cmd_job *j = calloc(1, sizeof(*j));
-
-	if (!j)
-		return NULL;
-	j->c = c;
-	j->id = id;
-	j->job = job;
-	j->done = done;
-	j->next = c->jobs;
-	c->jobs = j;
-	return j;
-}
-
-static void job_unlink(struct cmd_job *j)
-{
-	struct cmd_job **pp;
-
-	for (pp = &j->c->jobs; *pp; pp = &(*pp)->next) {
-		if (*pp == j) {
-			*pp = j->next;
-			return;
-		}
-	}
-}
-
-/* Jobs in flight: exec_command ones (exec = 1) or service tools. */
-static int job_count(const struct agent_cmds *c, int exec)
-{
-	const struct cmd_job *j;
-	int n = 0;
-
-	for (j = c->jobs; j; j = j->next)
-		n += (j->id == C_EXEC) == exec;
-	return n;
-}
-
-/* ---- payload fields ---- */
-
-static int payload_pid(const struct nest_msg *m, int *pid, char *err, size_t errlen)
-{
-	long long v;
-	int t = proto_payload_get(m, "pid");
-
-	if (t < 0 || json_int(&m->j, t, &v) < 0 || v < 1 || v > INT_MAX) {
-		snprintf(err, errlen, "payload.pid must be a positive integer");
-		return -1;
-	}
-	*pid = (int)v;
-	return 0;
-}
-
-static int payload_signal(const struct nest_msg *m, int *sig, char *err, size_t errlen)
-{
-	char name[32];
-	long long v;
-	int t = proto_payload_get(m, "method");
-
-	*sig = SIGTERM;
-	if (t < 0 || json_type(&m->j, t) == JSON_NULL)
-		return 0;
-	if (json_type(&m->j, t) == JSON_STRING &&
-	    json_strcpy(&m->j, t, name, sizeof(name)) == 0 &&
-	    (*sig = proc_signal_parse(name)) > 0)
-		return 0;
-	if (json_int(&m->j, t, &v) == 0 && v >= 1 && v <= SIGRTMAX) {
-		*sig = (int)v;
-		return 0;
-	}
-	snprintf(err, errlen, "payload.method must be a signal name (SIGTERM, SIGKILL, ...) "
-		 "or number");
-	return -1;
-}
-
-static int payload_service(struct agent_cmds *c, const struct nest_msg *m, char *unit,
-			   char *err, size_t errlen)
-{
-	char name[CFG_SERVICE_NAME_MAX + 1];
-	int t = proto_payload_get(m, "service_name");
-
-	if (t < 0 || json_type(&m->j, t) != JSON_STRING) {
-		snprintf(err, errlen, "payload.service_name must be a string");
-		return -1;
-	}
-	if (json_strcpy(&m->j, t, name, sizeof(name)) < 0) {
-		snprintf(err, errlen, "invalid service name: must be 1 to %d bytes",
-			 CFG_SERVICE_NAME_MAX);
-		return -1;
-	}
-	if (svc_name_check(name, strlen(name), err, errlen) < 0)
-		return -1;
-	svc_unit(&c->svc, name, unit, SVC_UNIT_MAX);
-	return 0;
+		deliver(c, cmd);
 }
 
 /* ---- children ---- */
+
+static int *running(struct agent_cmds *c, const struct cmd *cmd)
+{
+	return cmd->kind == CMD_EXEC ? &c->nexec : &c->nsvc;
+}
+
+/* Runs argv as cmd's child; done gets cmd back.  0, or -1 with err. */
+static int child_start(struct agent_cmds *c, struct cmd *cmd, char *const argv[],
+		       unsigned timeout_ms, size_t max_output, exec_done_fn done,
+		       char *err, size_t errlen)
+{
+	cmd->child = exec_start(c->exec, argv, timeout_ms, max_output, done, cmd, err, errlen);
+	if (!cmd->child)
+		return -1;
+	cmd->set = c;
+	cmd->msg = NULL;             /* the child has what it needs */
+	++*running(c, cmd);
+	return 0;
+}
+
+/* The child ended or is given up: the record lets go of it. */
+static struct agent_cmds *child_end(struct cmd *cmd)
+{
+	struct agent_cmds *c = cmd->set;
+
+	--*running(c, cmd);
+	cmd->child = NULL;
+	cmd->set = NULL;
+	return c;
+}
 
 /* Keeps the first and the last keep/2 bytes of p[0..n) around a marker. */
 static void keep_ends(struct buf *dst, const char *p, size_t n, size_t keep)
@@ -263,362 +212,364 @@ static void keep_ends(struct buf *dst, const char *p, size_t n, size_t keep)
 	buf_append(dst, p + n - keep / 2, keep / 2);
 }
 
-static void exec_write(struct jw *w, const struct exec_result *r, const char *out, size_t outn,
-		       const char *err, size_t errn, int truncated)
+/* exec_command's whole reply into cmd; 0, or -1 when it passed the limit. */
+static int exec_write(struct cmd *cmd, const struct exec_result *r, const char *out,
+		      size_t outn, const char *err, size_t errn, int truncated)
 {
 	char tmp[32];
+	struct jw w;
 
-	jw_obj(w);
-	jw_key(w, "exit_code");
+	reply_begin(cmd, &w);
+	jw_obj(&w);
+	jw_key(&w, "exit_code");
 	if (r->signal)
-		jw_null(w);
+		jw_null(&w);
 	else
-		jw_int(w, r->exit_code);
-	jw_key(w, "signal");
+		jw_int(&w, r->exit_code);
+	jw_key(&w, "signal");
 	if (r->signal)
-		jw_str(w, proc_signal_name(r->signal, tmp, sizeof(tmp)));
+		jw_str(&w, proc_signal_name(r->signal, tmp, sizeof(tmp)));
 	else
-		jw_null(w);
-	jw_key(w, "stdout");
-	jw_strn(w, out, outn);
-	jw_key(w, "stderr");
-	jw_strn(w, err, errn);
-	jw_kbool(w, "timed_out", r->timed_out);
-	jw_kbool(w, "truncated", truncated);
-	jw_key(w, "total_bytes");
-	jw_obj(w);
-	jw_key(w, "stdout");
-	jw_uint(w, r->total_out);
-	jw_key(w, "stderr");
-	jw_uint(w, r->total_err);
-	jw_obj_end(w);
-	jw_kint(w, "duration_ms", r->duration_ms);
-	jw_obj_end(w);
+		jw_null(&w);
+	jw_key(&w, "stdout");
+	jw_strn(&w, out, outn);
+	jw_key(&w, "stderr");
+	jw_strn(&w, err, errn);
+	jw_kbool(&w, "timed_out", r->timed_out);
+	jw_kbool(&w, "truncated", truncated);
+	jw_key(&w, "total_bytes");
+	jw_obj(&w);
+	jw_key(&w, "stdout");
+	jw_uint(&w, r->total_out);
+	jw_key(&w, "stderr");
+	jw_uint(&w, r->total_err);
+	jw_obj_end(&w);
+	jw_kint(&w, "duration_ms", r->duration_ms);
+	jw_obj_end(&w);
+	return proto_reply_end(&w);
 }
 
-static void exec_reply(void *arg, struct exec_result *r)
+static void exec_done(void *arg, struct exec_result *r)
 {
-	struct cmd_job *j = arg;
-	struct buf b, o, e;
-	struct jw w;
+	struct cmd *cmd = arg;
+	struct agent_cmds *c = child_end(cmd);
+	struct buf o, e;
 	size_t keep;
+	int rc;
 
-	job_unlink(j);
-	buf_init(&b, REPLY_MAX);
-	jw_init(&w, &b);
-	exec_write(&w, r, r->out.p, r->out.len, r->err.p, r->err.len, r->truncated);
+	rc = exec_write(cmd, r, r->out.p, r->out.len, r->err.p, r->err.len, r->truncated);
 	/* Escaping can grow output sixfold (control bytes become \u00XX): when
 	 * the reply would pass the message limit, keep less of each stream's
 	 * head and tail rather than lose it all. */
 	buf_init(&o, 0);
 	buf_init(&e, 0);
 	keep = (r->out.len > r->err.len ? r->out.len : r->err.len) / 2;
-	while (jw_error(&w) && keep >= 1024) {
+	while (rc < 0 && keep >= 1024) {
 		keep_ends(&o, r->out.p, r->out.len, keep);
 		keep_ends(&e, r->err.p, r->err.len, keep);
-		buf_reset(&b);
-		jw_init(&w, &b);
-		exec_write(&w, r, o.p ? o.p : "", o.len, e.p ? e.p : "", e.len, 1);
+		rc = exec_write(cmd, r, o.p ? o.p : "", o.len, e.p ? e.p : "", e.len, 1);
 		keep /= 2;
 	}
 	buf_free(&o);
 	buf_free(&e);
-	reply_sync(&w, &b, 0, NULL, j->job, j->done);
-	buf_free(&b);
-	free(j);
+	if (rc < 0)
+		fail(c, cmd, "reply too large");
+	else
+		deliver(c, cmd);
 }
 
 static void svc_done(void *arg, struct exec_result *r)
 {
-	struct cmd_job *j = arg;
+	struct cmd *cmd = arg;
+	struct agent_cmds *c = child_end(cmd);
+	enum svc_op op = cmd_tab[cmd->kind].op;
 	char err[1024];
-	struct buf b;
 	struct jw w;
+
+	reply_begin(cmd, &w);
+	if (svc_reply(&c->svc, op, cmd->unit, r, &w, err, sizeof(err)) == 0) {
+		reply_end(c, cmd, &w);
+		return;
+	}
+	if (op <= SVC_OP_RELOAD)
+		log_msg(LOG_LVL_WARN, "%s %s failed: %s", svc_op_name(op), cmd->unit, err);
+	fail(c, cmd, err);
+}
+
+/* ---- the commands ---- */
+
+/* kill_process's "method": a signal name or number, SIGTERM when absent. */
+static int payload_signal(const struct nest_msg *m, int *sig, char *err, size_t errlen)
+{
+	char name[32];
+	long long v;
+
+	*sig = SIGTERM;
+	if (!proto_payload_has(m, "method"))
+		return 0;
+	if (proto_payload_string(m, "method", name, sizeof(name), NULL, NULL, 0) == 0 &&
+	    (*sig = proc_signal_parse(name)) > 0)
+		return 0;
+	if (proto_payload_int(m, "method", 1, SIGRTMAX, &v, NULL, 0) == 0) {
+		*sig = (int)v;
+		return 0;
+	}
+	snprintf(err, errlen, "payload.method must be a signal name (SIGTERM, SIGKILL, ...) "
+		 "or number");
+	return -1;
+}
+
+/* "service_name", checked, into cmd->unit as the backend names it. */
+static int payload_service(struct agent_cmds *c, struct cmd *cmd, char *err, size_t errlen)
+{
+	char name[CFG_SERVICE_NAME_MAX + 1];
+	size_t n;
 	int rc;
 
-	job_unlink(j);
-	buf_init(&b, REPLY_MAX);
-	jw_init(&w, &b);
-	rc = svc_reply(&j->c->svc, j->op, j->unit, r, &w, err, sizeof(err));
-	if (rc < 0 && j->op <= SVC_OP_RELOAD)
-		log_msg(LOG_LVL_WARN, "%s %s failed: %s", svc_op_name(j->op), j->unit, err);
-	reply_sync(&w, &b, rc, err, j->job, j->done);
-	buf_free(&b);
-	free(j);
+	rc = proto_payload_string(cmd->msg, "service_name", name, sizeof(name), &n, err, errlen);
+	if (rc == PROTO_E_LONG)
+		n = sizeof(name);    /* svc_name_check says how long a name may be */
+	else if (rc < 0)
+		return -1;
+	if (svc_name_check(name, n, err, errlen) < 0)
+		return -1;
+	svc_unit(&c->svc, name, cmd->unit, sizeof(cmd->unit));
+	return 0;
 }
 
-static void run_exec(struct agent_cmds *c, const struct nest_msg *m, void *job,
-		     agent_done_fn done)
+/* exec_command's "command" into text[CFG_EXEC_COMMAND_MAX + 1] and its
+ * "timeout" (at most the agent's cap) into *tmo. */
+static int payload_exec(const struct nest_msg *m, char *text, double *tmo, unsigned cap_s,
+			char *err, size_t errlen)
 {
-	char err[256];
-	char *argv[4];
-	struct cmd_job *j;
-	struct buf cmd;
+	size_t n;
+
+	if (proto_payload_string(m, "command", text, CFG_EXEC_COMMAND_MAX + 1, &n,
+				 err, errlen) < 0)
+		return -1;
+	if (!n || strlen(text) != n) {
+		snprintf(err, errlen, n ? "payload.command must not contain NUL characters"
+					: "payload.command must not be empty");
+		return -1;
+	}
+	if (proto_payload_seconds(m, "timeout", tmo, err, errlen) < 0)
+		return -1;
+	if (*tmo > cap_s)
+		*tmo = cap_s;
+	return 0;
+}
+
+static void run_exec(struct agent_cmds *c, struct cmd *cmd)
+{
+	char err[256], *text = malloc(CFG_EXEC_COMMAND_MAX + 1);
+	char *argv[4] = { "/bin/sh", "-c", text, NULL };
 	double tmo = c->exec_timeout_s;
-	int t, n;
+	int rc = -1;
 
-	buf_init(&cmd, CFG_EXEC_COMMAND_MAX + 1);
-	t = proto_payload_get(m, "command");
-	if (t < 0 || json_type(&m->j, t) != JSON_STRING) {
-		done(job, 0, NULL, 0, "payload.command must be a string");
-		return;
+	if (!text) {
+		snprintf(err, sizeof(err), "out of memory");
+	} else if (payload_exec(cmd->msg, text, &tmo, c->exec_timeout_s, err, sizeof(err)) == 0) {
+		if (c->nexec >= c->max_exec)
+			snprintf(err, sizeof(err), "busy: %d commands already running", c->nexec);
+		else    /* at least 1 ms: 0 would mean no deadline at all */
+			rc = child_start(c, cmd, argv,
+					 tmo * 1000 < 1 ? 1 : (unsigned)(tmo * 1000 + 0.5),
+					 c->max_output, exec_done, err, sizeof(err));
 	}
-	if (json_str(&m->j, t, &cmd) < 0 || cmd.len > CFG_EXEC_COMMAND_MAX) {
-		snprintf(err, sizeof(err), "payload.command must be at most %u bytes",
-			 CFG_EXEC_COMMAND_MAX);
-		done(job, 0, NULL, 0, err);
-		buf_free(&cmd);
-		return;
-	}
-	if (!cmd.len || strlen(cmd.p) != cmd.len) {
-		done(job, 0, NULL, 0, cmd.len ? "payload.command must not contain NUL characters"
-					      : "payload.command must not be empty");
-		buf_free(&cmd);
-		return;
-	}
-	t = proto_payload_get(m, "timeout");
-	if (t >= 0 && json_type(&m->j, t) != JSON_NULL) {
-		if (json_num(&m->j, t, &tmo) < 0 || !isfinite(tmo) || tmo <= 0) {
-			done(job, 0, NULL, 0, "payload.timeout must be a positive number of seconds");
-			buf_free(&cmd);
-			return;
-		}
-		if (tmo > c->exec_timeout_s)
-			tmo = c->exec_timeout_s;
-	}
-	n = job_count(c, 1);
-	if (n >= c->max_exec) {
-		snprintf(err, sizeof(err), "busy: %d commands already running", n);
-		done(job, 0, NULL, 0, err);
-		buf_free(&cmd);
-		return;
-	}
-	j = job_new(c, C_EXEC, job, done);
-	if (!j) {
-		done(job, 0, NULL, 0, "out of memory");
-		buf_free(&cmd);
-		return;
-	}
-	argv[0] = "/bin/sh";
-	argv[1] = "-c";
-	argv[2] = cmd.p;
-	argv[3] = NULL;
-	/* at least 1 ms: 0 would mean no deadline at all */
-	j->child = exec_start(c->exec, argv, tmo * 1000 < 1 ? 1 : (unsigned)(tmo * 1000 + 0.5),
-			      c->max_output, exec_reply, j, err, sizeof(err));
-	buf_free(&cmd);
-	if (!j->child) {
-		job_unlink(j);
-		free(j);
-		done(job, 0, NULL, 0, err);
-	}
+	free(text);
+	if (rc < 0)
+		fail(c, cmd, err);
 }
 
-static void run_service(struct agent_cmds *c, enum cmd_id id, const struct nest_msg *m,
-			void *job, agent_done_fn done)
+static void run_service(struct agent_cmds *c, struct cmd *cmd)
 {
-	static const enum svc_op ops[C_COUNT] = {
-		[C_LIST_SVC] = SVC_OP_LIST, [C_SVC_INFO] = SVC_OP_INFO,
-		[C_START_SVC] = SVC_OP_START, [C_STOP_SVC] = SVC_OP_STOP,
-		[C_RESTART_SVC] = SVC_OP_RESTART, [C_RELOAD_SVC] = SVC_OP_RELOAD,
-	};
+	enum svc_op op = cmd_tab[cmd->kind].op;
 	const char *argv[SVC_ARGV_MAX];
-	char unit[SVC_UNIT_MAX] = "", err[256];
-	struct cmd_job *j;
+	char err[256];
 
-	if (id != C_LIST_SVC && payload_service(c, m, unit, err, sizeof(err)) < 0) {
-		done(job, 0, NULL, 0, err);
-		return;
-	}
-	if (svc_argv(&c->svc, ops[id], unit, argv, err, sizeof(err)) < 0) {
-		done(job, 0, NULL, 0, err);
+	cmd->unit[0] = '\0';
+	if ((cmd->kind != CMD_LIST_SVC && payload_service(c, cmd, err, sizeof(err)) < 0) ||
+	    svc_argv(&c->svc, op, cmd->unit, argv, err, sizeof(err)) < 0) {
+		fail(c, cmd, err);
 		return;
 	}
 	/* A flood of list_services must not become a flood of systemctl. */
-	if (job_count(c, 0) >= CFG_MAX_SVC_RUNNING) {
+	if (c->nsvc >= CFG_MAX_SVC_RUNNING) {
 		snprintf(err, sizeof(err), "busy: %d service commands already running",
 			 CFG_MAX_SVC_RUNNING);
-		done(job, 0, NULL, 0, err);
+		fail(c, cmd, err);
 		return;
 	}
-	j = job_new(c, id, job, done);
-	if (!j) {
-		done(job, 0, NULL, 0, "out of memory");
-		return;
-	}
-	j->op = ops[id];
-	memcpy(j->unit, unit, sizeof(unit));
-	if (ops[id] <= SVC_OP_RELOAD)
-		log_msg(LOG_LVL_INFO, "%s %s", svc_op_name(ops[id]), unit);
-	j->child = exec_start(c->exec, (char *const *)argv, c->exec_timeout_s * 1000,
-			      CFG_SVC_MAX_OUTPUT, svc_done, j, err, sizeof(err));
-	if (!j->child) {
-		job_unlink(j);
-		free(j);
-		done(job, 0, NULL, 0, err);
-	}
+	if (op <= SVC_OP_RELOAD)
+		log_msg(LOG_LVL_INFO, "%s %s", svc_op_name(op), cmd->unit);
+	if (child_start(c, cmd, (char *const *)argv, c->exec_timeout_s * 1000,
+			CFG_SVC_MAX_OUTPUT, svc_done, err, sizeof(err)) < 0)
+		fail(c, cmd, err);
 }
 
-static void run_signal(struct agent_cmds *c, enum cmd_id id, const struct nest_msg *m,
-		       void *job, agent_done_fn done)
+static void run_signal(struct agent_cmds *c, struct cmd *cmd)
 {
 	char err[256], tmp[32];
 	int pid, sig;
-	struct buf b;
 	struct jw w;
 
-	if (payload_pid(m, &pid, err, sizeof(err)) < 0 ||
-	    (id == C_KILL && payload_signal(m, &sig, err, sizeof(err)) < 0)) {
-		done(job, 0, NULL, 0, err);
+	if (proto_payload_pid(cmd->msg, &pid, err, sizeof(err)) < 0 ||
+	    (cmd->kind == CMD_KILL && payload_signal(cmd->msg, &sig, err, sizeof(err)) < 0)) {
+		fail(c, cmd, err);
 		return;
 	}
-	if (id != C_KILL)
-		sig = id == C_PAUSE ? SIGSTOP : SIGCONT;
+	if (cmd->kind != CMD_KILL)
+		sig = cmd->kind == CMD_PAUSE ? SIGSTOP : SIGCONT;
 	if (proc_signal(c->proc, pid, sig, err, sizeof(err)) < 0) {
-		done(job, 0, NULL, 0, err);
+		fail(c, cmd, err);
 		return;
 	}
 	log_msg(LOG_LVL_INFO, "sent %s to pid %d", proc_signal_name(sig, tmp, sizeof(tmp)), pid);
-	buf_init(&b, 256);
-	jw_init(&w, &b);
+	reply_begin(cmd, &w);
 	jw_obj(&w);
 	jw_kint(&w, "pid", pid);
-	if (id == C_KILL)
+	if (cmd->kind == CMD_KILL)
 		jw_kstr(&w, "signal", tmp);
 	jw_obj_end(&w);
-	reply_sync(&w, &b, 0, NULL, job, done);
-	buf_free(&b);
+	reply_end(c, cmd, &w);
 }
 
-static void run_read(struct agent_cmds *c, enum cmd_id id, const struct nest_msg *m,
-		     void *job, agent_done_fn done)
+static void run_read(struct agent_cmds *c, struct cmd *cmd)
 {
 	char err[256];
-	struct buf b;
 	struct jw w;
 	int pid, rc;
 
-	if (id == C_PROC_INFO && payload_pid(m, &pid, err, sizeof(err)) < 0) {
-		done(job, 0, NULL, 0, err);
+	if (cmd->kind == CMD_PROC_INFO &&
+	    proto_payload_pid(cmd->msg, &pid, err, sizeof(err)) < 0) {
+		fail(c, cmd, err);
 		return;
 	}
-	buf_init(&b, REPLY_MAX);
-	jw_init(&w, &b);
-	if (id == C_ALL_PROC)
+	reply_begin(cmd, &w);
+	if (cmd->kind == CMD_ALL_PROC)
 		rc = proc_list(c->proc, &w, err, sizeof(err));
-	else if (id == C_PROC_INFO)
+	else if (cmd->kind == CMD_PROC_INFO)
 		rc = proc_info(c->proc, pid, &w, err, sizeof(err));
 	else
 		rc = sys_info(&w, err, sizeof(err));
-	reply_sync(&w, &b, rc, err, job, done);
-	buf_free(&b);
+	if (rc < 0)
+		fail(c, cmd, err);
+	else
+		reply_end(c, cmd, &w);
 }
 
 /* ---- the interface ---- */
 
-void agent_cmd_run(struct agent_cmds *c, const struct nest_msg *m, void *job,
-		   agent_done_fn done)
+/* Reads the command's name, once: into cmd->name (what the reply says,
+ * "response_NAME") and cmd->kind.  NULL, or why it is no command here. */
+static const char *identify(struct cmd *cmd, const struct nest_msg *m, char *err,
+			    size_t errlen)
 {
-	char name[64], err[128];
-	int id;
+	const char *raw;
+	size_t n;
+	int k;
 
-	if (m->t_message < 0) {
-		done(job, 0, NULL, 0, "missing command name (message)");
-		return;
+	cmd->kind = CMD_NONE;
+	if (proto_message(m, cmd->name, sizeof(cmd->name)) < 0 || !cmd->name[0]) {
+		/* Still answered, in order, so the server's queue stays right. */
+		snprintf(cmd->name, sizeof(cmd->name), "unknown");
+		raw = proto_message_raw(m, &n);
+		if (!raw)
+			return "command without a message";
+		/* empty, longer than any command we know, or holding a NUL */
+		snprintf(err, errlen, "unknown command: %.*s", (int)(n > 64 ? 64 : n), raw);
+		return err;
 	}
-	if (json_strcpy(&m->j, m->t_message, name, sizeof(name)) < 0) {
-		/* longer than any command we know (or holding a NUL) */
-		size_t n = 0;
-		const char *raw = json_raw(&m->j, m->t_message, &n);
-
-		snprintf(err, sizeof(err), "unknown command: %.*s", (int)(n > 64 ? 64 : n), raw);
-		done(job, 0, NULL, 0, err);
-		return;
+	for (k = 0; k < CMD_COUNT; k++) {
+		if (!strcmp(cmd->name, cmd_tab[k].name)) {
+			cmd->kind = (enum cmd_kind)k;
+			return NULL;
+		}
 	}
-	for (id = 0; id < C_COUNT; id++)
-		if (!strcmp(name, cmd_tab[id].name))
-			break;
-	if (id == C_COUNT) {
-		snprintf(err, sizeof(err), "unknown command: %s", name);
-		done(job, 0, NULL, 0, err);
-		return;
-	}
-	if (!(c->allowed & (1u << id))) {
-		log_msg(LOG_LVL_WARN, "refused %s: not allowed on this agent (--allow/--deny)", name);
-		snprintf(err, sizeof(err), "command not allowed on this agent: %s", name);
-		done(job, 0, NULL, 0, err);
-		return;
-	}
-	switch (id) {
-	case C_ALL_PROC:
-	case C_PROC_INFO:
-	case C_SYS_INFO:
-		run_read(c, (enum cmd_id)id, m, job, done);
-		break;
-	case C_KILL:
-	case C_PAUSE:
-	case C_RESUME:
-		run_signal(c, (enum cmd_id)id, m, job, done);
-		break;
-	case C_EXEC:
-		run_exec(c, m, job, done);
-		break;
-	default:
-		run_service(c, (enum cmd_id)id, m, job, done);
-		break;
-	}
+	snprintf(err, errlen, "unknown command: %s", cmd->name);
+	return err;
 }
 
-void agent_cmd_sigchld(struct agent_cmds *c)
+void agent_cmd_run(struct agent_cmds *c, struct cmd *cmd, const struct nest_msg *m)
 {
+	char err[128];
+	const char *why = identify(cmd, m, err, sizeof(err));
+
+	if (!why && !(c->allowed & (1u << cmd->kind))) {
+		log_msg(LOG_LVL_WARN, "refused %s: not allowed on this agent (--allow/--deny)",
+			cmd->name);
+		snprintf(err, sizeof(err), "command not allowed on this agent: %s", cmd->name);
+		why = err;
+	}
+	if (why) {
+		fail(c, cmd, why);
+		return;
+	}
+	cmd->msg = m;
+	cmd_tab[cmd->kind].run(c, cmd);
+}
+
+void agent_cmd_forget(struct agent_cmds *c, struct cmd *cmd)
+{
+	struct exec_child *child = cmd->child;
+
+	if (!child)
+		return;
+	child_end(cmd);
+	exec_cancel(c->exec, child);
+}
+
+static void on_sigchld(int sig, void *arg)
+{
+	struct agent_cmds *c = arg;
+
 	exec_mgr_reap(c->exec);
 }
 
-/* The loop cannot forget a signal callback, so it reaches the live
- * instance through this pointer, cleared by agent_cmd_free. */
-static struct agent_cmds *sig_owner;
+static const int sigchld[] = { SIGCHLD };
 
-static void on_signal(int sig, void *arg)
+/* The parts of cfg that need checking, into c. */
+static int cmds_config(struct agent_cmds *c, const struct agent_cfg *cfg, char *err,
+		       size_t errlen)
 {
-	(void)arg;
-	if (sig == SIGCHLD && sig_owner)
-		agent_cmd_sigchld(sig_owner);
-}
-
-struct agent_cmds *agent_cmd_init(struct loop *l, const struct agent_cfg *cfg,
-				  char *err, size_t errlen)
-{
-	static const int sigs[] = { SIGCHLD };
-	struct agent_cmds *c;
-	struct agent_cfg tmp;
 	unsigned allow = ALL_CMDS, deny = 0;
 
 	if (cfg->services < SVC_AUTO || cfg->services > SVC_NONE) {
 		snprintf(err, errlen, "--services: unknown backend");
-		return NULL;
+		return -1;
 	}
 	if (cfg->allow) {
 		allow = 0;
 		if (policy_parse(cfg->allow, "--allow", &allow, err, errlen) < 0)
-			return NULL;
+			return -1;
 	}
 	if (cfg->deny && policy_parse(cfg->deny, "--deny", &deny, err, errlen) < 0)
-		return NULL;
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	c->l = l;
+		return -1;
 	c->allowed = allow & ~deny;
 	c->exec_timeout_s = cfg->exec_timeout_s ? cfg->exec_timeout_s : CFG_EXEC_TIMEOUT_S;
 	c->max_output = cfg->max_output ? cfg->max_output : CFG_MAX_OUTPUT;
 	c->max_exec = cfg->max_exec > 0 ? cfg->max_exec : CFG_MAX_EXEC;
-	tmp = *cfg;
-	tmp.systemctl = cfg->systemctl ? (c->paths[0] = strdup(cfg->systemctl)) : NULL;
-	tmp.rc_service = cfg->rc_service ? (c->paths[1] = strdup(cfg->rc_service)) : NULL;
-	tmp.rc_status = cfg->rc_status ? (c->paths[2] = strdup(cfg->rc_status)) : NULL;
-	svc_init(&c->svc, &tmp);
+	return 0;
+}
+
+struct agent_cmds *agent_cmd_init(struct loop *l, const struct agent_cfg *cfg,
+				  agent_answered_fn answered, void *arg,
+				  char *err, size_t errlen)
+{
+	struct agent_cmds *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (cmds_config(c, cfg, err, errlen) < 0) {
+		free(c);
+		return NULL;
+	}
+	c->l = l;
+	c->answered = answered;
+	c->arg = arg;
+	svc_init(&c->svc, cfg);
 	c->proc = proc_new(err, errlen);
 	c->exec = exec_mgr_new(l);
 	if (!c->proc || !c->exec) {
@@ -630,8 +581,7 @@ struct agent_cmds *agent_cmd_init(struct loop *l, const struct agent_cfg *cfg,
 	/* Commands that daemonize leave orphans; as the subreaper the agent
 	 * inherits and reaps them instead of leaving zombies to init. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-	sig_owner = c;
-	if (loop_signals(l, sigs, 1, on_signal, NULL) < 0) {
+	if (loop_signals(l, sigchld, 1, on_sigchld, c) < 0) {
 		snprintf(err, errlen, "cannot watch SIGCHLD");
 		agent_cmd_free(c);
 		return NULL;
@@ -647,7 +597,7 @@ void agent_cmd_describe(const struct agent_cmds *c, struct buf *commands_json,
 
 	jw_init(&w, commands_json);
 	jw_arr(&w);
-	for (i = 0; i < C_COUNT; i++)
+	for (i = 0; i < CMD_COUNT; i++)
 		if (c->allowed & (1u << i))
 			jw_str(&w, cmd_tab[i].name);
 	jw_arr_end(&w);
@@ -655,38 +605,12 @@ void agent_cmd_describe(const struct agent_cmds *c, struct buf *commands_json,
 		*backend = svc_backend_name(c->svc.backend);
 }
 
-void agent_cmd_forget(struct agent_cmds *c, void *job)
-{
-	struct cmd_job **pp = &c->jobs, *j;
-
-	while ((j = *pp)) {
-		if (j->job != job) {
-			pp = &j->next;
-			continue;
-		}
-		*pp = j->next;
-		if (j->child)
-			exec_cancel(c->exec, j->child);
-		free(j);
-	}
-}
-
 void agent_cmd_free(struct agent_cmds *c)
 {
-	struct cmd_job *j;
-	int i;
-
 	if (!c)
 		return;
-	if (sig_owner == c)
-		sig_owner = NULL;
+	loop_signals_del(c->l, sigchld, 1, on_sigchld, c);
 	exec_mgr_free(c->exec);
-	while ((j = c->jobs)) {
-		c->jobs = j->next;
-		free(j);
-	}
 	proc_free(c->proc);
-	for (i = 0; i < 3; i++)
-		free(c->paths[i]);
 	free(c);
 }

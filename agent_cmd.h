@@ -1,7 +1,10 @@
-/* agent_cmd.h - the agent's command set (PRODUCT.md's table), behind one
- * call.  agent.c owns the connection, the ordering of replies and the job
- * records; the modules behind this header own what a command does:
- *   agent_cmd.c   dispatch by name, the allow/deny policy, payload checks
+/* agent_cmd.h - the agent's command set (docs/PROTOCOL.md, "Commands"):
+ * one record per command and one call to run it.  agent.c owns each
+ * struct cmd from its message's arrival to its reply's departure and
+ * decides when replies go; the modules behind this header decide what a
+ * command does:
+ *   agent_cmd.c   the command's name, the allow/deny policy, dispatch,
+ *                 payload checks, and the reply built in the record
  *   agent_proc.c  processes from /proc (list, details, signals)
  *   agent_sys.c   obtain_system_info
  *   agent_svc.c   service backends (systemd, systemd --user, OpenRC, none)
@@ -11,53 +14,74 @@
 #define NESTD_AGENT_CMD_H
 
 #include <stddef.h>
+#include "agent_cfg.h"
+#include "agent_svc.h"
+#include "buf.h"
 #include "loop.h"
 #include "proto.h"
 
-enum svc_backend { SVC_AUTO, SVC_SYSTEMD, SVC_SYSTEMD_USER, SVC_OPENRC, SVC_NONE };
-
-struct agent_cfg {
-	enum svc_backend services;     /* SVC_AUTO is resolved by agent_cmd_init */
-	const char *systemctl;         /* path, default "systemctl" looked up in PATH */
-	const char *rc_service;        /* default "rc-service" */
-	const char *rc_status;         /* default "rc-status" */
-	unsigned exec_timeout_s;       /* cap on exec_command's timeout (60) */
-	size_t max_output;             /* per stream (1 MiB) */
-	int max_exec;                  /* concurrent exec_command (4) */
-	const char *allow;             /* comma list of commands/groups, NULL: default */
-	const char *deny;              /* comma list, NULL: none */
+enum cmd_kind {
+	CMD_NONE = -1,               /* no command this agent knows */
+	CMD_ALL_PROC, CMD_PROC_INFO, CMD_LIST_SVC, CMD_SVC_INFO, CMD_SYS_INFO,
+	CMD_KILL, CMD_PAUSE, CMD_RESUME,
+	CMD_START_SVC, CMD_STOP_SVC, CMD_RESTART_SVC, CMD_RELOAD_SVC,
+	CMD_EXEC, CMD_COUNT
 };
 
-/* Called exactly once per command, possibly before agent_cmd_run returns.
- * ok=1: payload_json[0..n) is the reply's payload (a JSON value);
- * ok=0: error is the human-readable reason (payload_json is NULL). */
-typedef void (*agent_done_fn)(void *job, int ok, const char *payload_json,
-			      size_t n, const char *error);
+#define CMD_NAME_MAX 64              /* room for any command's name, NUL included */
 
-struct agent_cmds;   /* opaque: policy, backend, children in flight */
+struct agent_cmds;                   /* opaque: policy, backend, children */
+struct exec_child;
 
-/* Validates cfg (bad --allow/--deny names, unknown backend...): NULL with a
+/* One command.  The agent allocates it zeroed, sets the fields marked
+ * "agent", and hands it to agent_cmd_run; it frees it once the reply has
+ * gone (or the connection that asked has, after agent_cmd_forget). */
+struct cmd {
+	struct cmd *next;            /* agent: its queue, oldest first */
+	char *id;                    /* agent: the message's "id" as raw JSON
+				      * string content (json_dup), or NULL */
+	int sent;                    /* agent: the reply has gone */
+
+	char name[CMD_NAME_MAX];     /* the message's command name, read once;
+				      * "unknown" when it has none to read */
+	enum cmd_kind kind;
+	const struct nest_msg *msg;  /* the message, while agent_cmd_run reads
+				      * its payload; NULL once answered or once
+				      * its child runs */
+	struct agent_cmds *set;      /* the set running its child ... */
+	struct exec_child *child;    /* ... exec_command's or a service tool's */
+	char unit[SVC_UNIT_MAX];     /* service commands: the backend's unit name */
+
+	int answered;                /* reply holds the whole reply message */
+	struct buf reply;            /* command_response or _error, bounded by
+				      * the agent -> server message limit */
+};
+
+/* Called exactly once per command that is not forgotten, possibly before
+ * agent_cmd_run returns, with cmd->answered set and cmd->reply ready to
+ * send.  cmd is the agent's again: it may free it. */
+typedef void (*agent_answered_fn)(struct cmd *cmd, void *arg);
+
+/* Checks cfg (bad --allow/--deny names, unknown backend...): NULL with a
  * one-line reason in err.  Installs what the loop needs (SIGCHLD watch,
- * PR_SET_CHILD_SUBREAPER). */
+ * PR_SET_CHILD_SUBREAPER).  cfg's strings must outlive the set. */
 struct agent_cmds *agent_cmd_init(struct loop *l, const struct agent_cfg *cfg,
+				  agent_answered_fn answered, void *arg,
 				  char *err, size_t errlen);
 /* The command names this agent answers (policy applied), as a JSON array,
  * and the backend's name ("systemd", "openrc", ...), for the hello message. */
 void agent_cmd_describe(const struct agent_cmds *c, struct buf *commands_json,
 			const char **backend);
-/* Runs the command message m (status "command").  name is m's message.
- * m need not outlive the call: what a running command needs is copied. */
-void agent_cmd_run(struct agent_cmds *c, const struct nest_msg *m,
-		   void *job, agent_done_fn done);
-/* The connection that asked is gone: a job's done() must not be called any
- * more.  Its child, if any, is killed (group TERM, then KILL) and reaped. */
-void agent_cmd_forget(struct agent_cmds *c, void *job);
-/* SIGCHLD arrived: reap children (and orphaned grandchildren).  agent_cmd_init
- * registers this for SIGCHLD with loop_signals; a caller that needs other
- * signals too (loop_signals keeps one callback per loop) registers its own
- * callback for all of them after init and forwards SIGCHLD here. */
-void agent_cmd_sigchld(struct agent_cmds *c);
-/* Shutdown: kills and reaps every child; frees c. */
+/* Runs the command message m (status "command") as cmd: reads its name
+ * into cmd->name and cmd->kind, applies the policy, checks the payload and
+ * starts it.  Every outcome, a refusal included, is a reply through
+ * answered().  m need not outlive the call. */
+void agent_cmd_run(struct agent_cmds *c, struct cmd *cmd, const struct nest_msg *m);
+/* The connection that asked is gone: answered() will not be called for
+ * cmd, and its child, if any, is killed (group TERM, then KILL) and
+ * reaped.  The agent may free cmd right after. */
+void agent_cmd_forget(struct agent_cmds *c, struct cmd *cmd);
+/* Shutdown: kills and reaps every child (no answered() for them); frees c. */
 void agent_cmd_free(struct agent_cmds *c);
 
 #endif

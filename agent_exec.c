@@ -330,15 +330,41 @@ static char **env_build(void)
 	return env;
 }
 
+/* argv[0] in its own group, stdout and stderr into the pipes' write ends
+ * p[0][1] and p[1][1]; posix_spawnp's error number, or 0. */
+static int spawn(pid_t *pid, char *const argv[], int p[2][2], char **env)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t all, none;
+	int rc;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, p[0][1], 1);
+	posix_spawn_file_actions_adddup2(&fa, p[1][1], 2);
+	posix_spawnattr_init(&at);
+	/* Own group (so a timeout kills everything it started), default
+	 * dispositions (the agent ignores SIGPIPE) and an empty mask. */
+	sigfillset(&all);
+	sigemptyset(&none);
+	posix_spawnattr_setpgroup(&at, 0);
+	posix_spawnattr_setsigdefault(&at, &all);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
+				 POSIX_SPAWN_SETSIGMASK);
+	rc = posix_spawnp(pid, argv[0], &fa, &at, argv, env);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	return rc;
+}
+
 struct exec_child *exec_start(struct exec_mgr *m, char *const argv[],
 			      unsigned timeout_ms, size_t max_output,
 			      exec_done_fn cb, void *arg, char *err, size_t errlen)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
 	struct exec_child *c;
 	int p[2][2] = { { -1, -1 }, { -1, -1 } };
-	sigset_t all, none;
 	char **env = NULL;
 	int i, rc;
 
@@ -356,23 +382,7 @@ struct exec_child *exec_start(struct exec_mgr *m, char *const argv[],
 		}
 		fcntl(p[i][0], F_SETFL, O_NONBLOCK);
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, p[0][1], 1);
-	posix_spawn_file_actions_adddup2(&fa, p[1][1], 2);
-	posix_spawnattr_init(&at);
-	/* Own group (so a timeout kills everything it started), default
-	 * dispositions (the agent ignores SIGPIPE) and an empty mask. */
-	sigfillset(&all);
-	sigemptyset(&none);
-	posix_spawnattr_setpgroup(&at, 0);
-	posix_spawnattr_setsigdefault(&at, &all);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
-				 POSIX_SPAWN_SETSIGMASK);
-	rc = posix_spawnp(&c->pid, argv[0], &fa, &at, argv, env);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
+	rc = spawn(&c->pid, argv, p, env);
 	if (rc) {
 		snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(rc));
 		goto fail;
@@ -431,24 +441,25 @@ void exec_cancel(struct exec_mgr *m, struct exec_child *c)
 	c->timer.deadline = loop_now() + EXEC_KILL_GRACE_MS;
 }
 
-int exec_running(const struct exec_mgr *m)
+/* Children still wanted (wanted = 1) or not reaped yet (wanted = 0). */
+static int count_children(const struct exec_mgr *m, int wanted)
 {
 	const struct exec_child *c;
 	int n = 0;
 
 	for (c = m->head; c; c = c->next)
-		n += !c->cancelled;
+		n += wanted ? !c->cancelled : !c->exited;
 	return n;
+}
+
+int exec_running(const struct exec_mgr *m)
+{
+	return count_children(m, 1);
 }
 
 int exec_alive(const struct exec_mgr *m)
 {
-	const struct exec_child *c;
-	int n = 0;
-
-	for (c = m->head; c; c = c->next)
-		n += !c->exited;
-	return n;
+	return count_children(m, 0);
 }
 
 void exec_mgr_free(struct exec_mgr *m)

@@ -545,6 +545,28 @@ static void write_user(struct jw *w, struct proc_ctx *p, unsigned uid)
 	jw_uint(w, uid);
 }
 
+/* The fields the list and the details share open and close an object
+ * in the same order; each writes its own in between. */
+static void write_head(struct jw *w, struct proc_ctx *p, const struct pinfo *pi)
+{
+	jw_obj(w);
+	jw_kint(w, "pid", pi->pid);
+	jw_kint(w, "ppid", pi->ppid);
+	jw_key(w, "name");
+	write_name(w, pi);
+	write_user(w, p, pi->uid);
+}
+
+static void write_tail(struct jw *w, const struct proc_ctx *p, struct pinfo *pi)
+{
+	jw_key(w, "started");
+	jw_ticks(w, pi->start, p->clk, (unsigned long long)p->btime);
+	jw_kint(w, "threads", pi->threads);
+	jw_key(w, "cmdline");
+	write_cmdline(w, pi);
+	jw_kbool(w, "kernel_thread", is_kthread(pi));
+}
+
 /* ---- commands ---- */
 
 int proc_list(struct proc_ctx *p, struct jw *w, char *err, size_t errlen)
@@ -577,12 +599,7 @@ int proc_list(struct proc_ctx *p, struct jw *w, char *err, size_t errlen)
 			continue;
 		if (proc_read(p, (int)pid, d->d_name, &pi, cmd, sizeof(cmd)) != 0)
 			continue;
-		jw_obj(w);
-		jw_kint(w, "pid", pi.pid);
-		jw_kint(w, "ppid", pi.ppid);
-		jw_key(w, "name");
-		write_name(w, &pi);
-		write_user(w, p, pi.uid);
+		write_head(w, p, &pi);
 		jw_kstr(w, "state", state_word(pi.state));
 		jw_key(w, "rss");
 		jw_uint(w, pi.rss_pages * (unsigned long long)p->pagesize);
@@ -591,12 +608,7 @@ int proc_list(struct proc_ctx *p, struct jw *w, char *err, size_t errlen)
 		write_cpu_times(w, p, &pi);
 		jw_key(w, "cpu_usage");
 		jw_percent(w, cpu_usage(p, &pi, now, up));
-		jw_key(w, "started");
-		jw_ticks(w, pi.start, p->clk, (unsigned long long)p->btime);
-		jw_kint(w, "threads", pi.threads);
-		jw_key(w, "cmdline");
-		write_cmdline(w, &pi);
-		jw_kbool(w, "kernel_thread", is_kthread(&pi));
+		write_tail(w, p, &pi);
 		jw_obj_end(w);
 		if (jw_error(w))
 			break;
@@ -652,12 +664,7 @@ int proc_info(struct proc_ctx *p, int pid, struct jw *w, char *err, size_t errle
 	}
 	swap = status_swap(p, dir);
 	users_refresh(&p->users);
-	jw_obj(w);
-	jw_kint(w, "pid", pi.pid);
-	jw_kint(w, "ppid", pi.ppid);
-	jw_key(w, "name");
-	write_name(w, &pi);
-	write_user(w, p, pi.uid);
+	write_head(w, p, &pi);
 	jw_key(w, "cpu_usage");
 	jw_percent(w, cpu_usage(p, &pi, mono_now(), boot_uptime()));
 	write_cpu_times(w, p, &pi);
@@ -672,12 +679,7 @@ int proc_info(struct proc_ctx *p, int pid, struct jw *w, char *err, size_t errle
 	jw_key(w, "swap");
 	jw_uint(w, swap);
 	jw_obj_end(w);
-	jw_key(w, "started");
-	jw_ticks(w, pi.start, p->clk, (unsigned long long)p->btime);
-	jw_kint(w, "threads", pi.threads);
-	jw_key(w, "cmdline");
-	write_cmdline(w, &pi);
-	jw_kbool(w, "kernel_thread", is_kthread(&pi));
+	write_tail(w, p, &pi);
 	jw_kbool(w, "safe_kill", pid != 1 && pid != p->self);
 	jw_obj_end(w);
 	free(cmd);

@@ -10,7 +10,7 @@
 #define NESTD_AGENT_SVC_H
 
 #include <stddef.h>
-#include "agent_cmd.h"
+#include "agent_cfg.h"
 #include "agent_exec.h"
 #include "config.h"
 #include "json.h"

@@ -50,12 +50,76 @@ static unsigned long long meminfo_get(const char *text, const char *key)
 	return 0;
 }
 
-int sys_info(struct jw *w, char *err, size_t errlen)
+/* "memory" and "swap", from /proc/meminfo. */
+static void write_memory(struct jw *w)
 {
 	unsigned long long total, avail, stotal, sfree;
 	char b[8192];
-	struct utsname u;
+
+
+	if (sys_read("/proc/meminfo", b, sizeof(b)) < 0)
+		b[0] = '\0';
+	total = meminfo_get(b, "MemTotal");
+	avail = meminfo_get(b, "MemAvailable");
+	if (!avail)      /* kernels before 3.14 */
+		avail = meminfo_get(b, "MemFree") + meminfo_get(b, "Buffers") +
+			meminfo_get(b, "Cached");
+	if (avail > total)
+		avail = total;
+	stotal = meminfo_get(b, "SwapTotal");
+	sfree = meminfo_get(b, "SwapFree");
+	if (sfree > stotal)
+		sfree = stotal;
+	jw_key(w, "memory");
+	jw_obj(w);
+	jw_key(w, "total");
+	jw_uint(w, total);
+	jw_key(w, "available");
+	jw_uint(w, avail);
+	jw_key(w, "used");
+	jw_uint(w, total - avail);
+	jw_obj_end(w);
+	jw_key(w, "swap");
+	jw_obj(w);
+	jw_key(w, "total");
+	jw_uint(w, stotal);
+	jw_key(w, "used");
+	jw_uint(w, stotal - sfree);
+	jw_obj_end(w);
+}
+
+/* "disk": the root file system, as df(1) shows it. */
+static void write_disk(struct jw *w)
+{
 	struct statvfs vfs;
+
+	jw_key(w, "disk");
+	jw_obj(w);
+	jw_kstr(w, "path", "/");
+	if (statvfs("/", &vfs) == 0) {
+		unsigned long long fr = vfs.f_frsize ? vfs.f_frsize : vfs.f_bsize;
+
+		jw_key(w, "total");
+		jw_uint(w, (unsigned long long)vfs.f_blocks * fr);
+		jw_key(w, "used");
+		jw_uint(w, (unsigned long long)(vfs.f_blocks - vfs.f_bfree) * fr);
+		jw_key(w, "free");
+		jw_uint(w, (unsigned long long)vfs.f_bavail * fr);
+	} else {
+		jw_key(w, "total");
+		jw_null(w);
+		jw_key(w, "used");
+		jw_null(w);
+		jw_key(w, "free");
+		jw_null(w);
+	}
+	jw_obj_end(w);
+}
+
+int sys_info(struct jw *w, char *err, size_t errlen)
+{
+	char b[8192];
+	struct utsname u;
 	double up = 0, l[3] = { 0, 0, 0 };
 	long cores;
 	int i;
@@ -91,56 +155,8 @@ int sys_info(struct jw *w, char *err, size_t errlen)
 	jw_obj(w);
 	jw_kint(w, "cores", cores > 0 ? cores : 1);
 	jw_obj_end(w);
-	if (sys_read("/proc/meminfo", b, sizeof(b)) < 0)
-		b[0] = '\0';
-	total = meminfo_get(b, "MemTotal");
-	avail = meminfo_get(b, "MemAvailable");
-	if (!avail)      /* kernels before 3.14 */
-		avail = meminfo_get(b, "MemFree") + meminfo_get(b, "Buffers") +
-			meminfo_get(b, "Cached");
-	if (avail > total)
-		avail = total;
-	stotal = meminfo_get(b, "SwapTotal");
-	sfree = meminfo_get(b, "SwapFree");
-	if (sfree > stotal)
-		sfree = stotal;
-	jw_key(w, "memory");
-	jw_obj(w);
-	jw_key(w, "total");
-	jw_uint(w, total);
-	jw_key(w, "available");
-	jw_uint(w, avail);
-	jw_key(w, "used");
-	jw_uint(w, total - avail);
-	jw_obj_end(w);
-	jw_key(w, "swap");
-	jw_obj(w);
-	jw_key(w, "total");
-	jw_uint(w, stotal);
-	jw_key(w, "used");
-	jw_uint(w, stotal - sfree);
-	jw_obj_end(w);
-	jw_key(w, "disk");
-	jw_obj(w);
-	jw_kstr(w, "path", "/");
-	if (statvfs("/", &vfs) == 0) {
-		unsigned long long fr = vfs.f_frsize ? vfs.f_frsize : vfs.f_bsize;
-
-		jw_key(w, "total");
-		jw_uint(w, (unsigned long long)vfs.f_blocks * fr);
-		jw_key(w, "used");
-		jw_uint(w, (unsigned long long)(vfs.f_blocks - vfs.f_bfree) * fr);
-		jw_key(w, "free");
-		jw_uint(w, (unsigned long long)vfs.f_bavail * fr);
-	} else {
-		jw_key(w, "total");
-		jw_null(w);
-		jw_key(w, "used");
-		jw_null(w);
-		jw_key(w, "free");
-		jw_null(w);
-	}
-	jw_obj_end(w);
+	write_memory(w);
+	write_disk(w);
 	jw_obj_end(w);
 	return 0;
 }

@@ -487,3 +487,17 @@ int loop_signals(struct loop *l, const int *sigs, int nsigs,
 			return -1;
 	return 0;
 }
+
+void loop_signals_del(struct loop *l, const int *sigs, int nsigs,
+		      void (*cb)(int sig, void *arg), void *arg)
+{
+	int i, sig;
+
+	for (i = 0; i < nsigs; i++) {
+		sig = sigs[i];
+		if (sig <= 0 || sig >= NSIG_MAX || l->sigcb[sig] != cb || l->sigarg[sig] != arg)
+			continue;
+		l->sigcb[sig] = NULL;
+		l->sigarg[sig] = NULL;
+	}
+}

@@ -61,8 +61,17 @@ int  loop_count(const struct loop *l);
 
 /* Delivers the listed signals to cb through the loop's self-pipe. Installs
  * SA_RESTART handlers; the callback runs from loop_once like any source.
- * May be called several times: each signal has its own callback. */
+ * May be called several times: each signal has its own callback, and a
+ * later call for the same signal replaces it. */
 int  loop_signals(struct loop *l, const int *sigs, int nsigs,
 		  void (*cb)(int sig, void *arg), void *arg);
+/* Unregisters: of the listed signals, those whose callback is still cb
+ * with arg lose it (one that another owner took over since keeps its
+ * new callback), so an owner about to be freed is never called again,
+ * not even for a signal already waiting in the pipe.  The handlers stay
+ * installed, so a signal without a callback is read and dropped rather
+ * than left to its default action (SIGTERM's would end the process). */
+void loop_signals_del(struct loop *l, const int *sigs, int nsigs,
+		      void (*cb)(int sig, void *arg), void *arg);
 
 #endif

@@ -1,13 +1,17 @@
 /* proto.c - the Nest Management Bot's messages (the seed document and
- * PRODUCT.md): one JSON object per WebSocket text message carrying a string
- * `status`, a string `message` and/or any `payload`, and nestd's optional
- * string `id`.  Parsing checks only this envelope; what a payload means is
- * the business of whoever handles that status.  Building writes the fields
+ * docs/PROTOCOL.md): one JSON object per WebSocket text message carrying a
+ * string `status`, a string `message` and/or any `payload`, and nestd's
+ * optional string `id`.  Parsing checks only this envelope; what a payload
+ * means is the business of whoever handles that status, through the typed
+ * readers here, so every handler words a bad field the same way and none
+ * walks JSON tokens itself.  Building writes the fields
  * in the reference server's order (status, message, then id and payload), so
  * fixed replies such as {"status":"info","message":"Authenticated :D"} come
  * out byte for byte as the reference sent them. */
 #include "proto.h"
 
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -76,11 +80,110 @@ int proto_message_is(const struct nest_msg *m, const char *lit)
 	return m->t_message >= 0 && json_str_eq(&m->j, m->t_message, lit);
 }
 
+int proto_message(const struct nest_msg *m, char *out, size_t cap)
+{
+	if (m->t_message >= 0 && json_strcpy(&m->j, m->t_message, out, cap) == 0)
+		return 0;
+	if (cap)
+		out[0] = '\0';
+	return -1;
+}
+
+const char *proto_message_raw(const struct nest_msg *m, size_t *n)
+{
+	*n = 0;
+	return m->t_message >= 0 ? json_raw(&m->j, m->t_message, n) : NULL;
+}
+
 int proto_payload_get(const struct nest_msg *m, const char *key)
 {
 	if (m->t_payload < 0)
 		return -1;
 	return json_get(&m->j, m->t_payload, key);
+}
+
+/* ---- typed payload fields ---- */
+
+static int field_fail(int rc, char *err, size_t errlen, const char *fmt, const char *key,
+		      long long a, long long b)
+{
+	if (err && errlen)
+		snprintf(err, errlen, fmt, key, a, b);
+	return rc;
+}
+
+int proto_payload_has(const struct nest_msg *m, const char *key)
+{
+	int t = proto_payload_get(m, key);
+
+	return t >= 0 && json_type(&m->j, t) != JSON_NULL;
+}
+
+int proto_payload_int(const struct nest_msg *m, const char *key, long long min,
+		      long long max, long long *v, char *err, size_t errlen)
+{
+	int t = proto_payload_get(m, key);
+	long long x;
+
+	if (t < 0 || json_int(&m->j, t, &x) < 0 || x < min || x > max)
+		return field_fail(PROTO_E_TYPE, err, errlen,
+				  "payload.%s must be an integer from %lld to %lld", key, min, max);
+	*v = x;
+	return 0;
+}
+
+int proto_payload_pid(const struct nest_msg *m, int *pid, char *err, size_t errlen)
+{
+	long long v;
+
+	if (proto_payload_int(m, "pid", 1, INT_MAX, &v, NULL, 0) < 0)
+		return field_fail(PROTO_E_TYPE, err, errlen,
+				  "payload.%s must be a positive integer", "pid", 0, 0);
+	*pid = (int)v;
+	return 0;
+}
+
+int proto_payload_string(const struct nest_msg *m, const char *key, char *out,
+			 size_t cap, size_t *len, char *err, size_t errlen)
+{
+	int t = proto_payload_get(m, key);
+	struct buf b;
+	size_t n;
+
+	if (cap)
+		out[0] = '\0';
+	if (t < 0 || json_type(&m->j, t) != JSON_STRING || !cap)
+		return field_fail(PROTO_E_TYPE, err, errlen, "payload.%s must be a string", key, 0, 0);
+	buf_init(&b, cap - 1);     /* cap 1: no bound, hence the length check */
+	if (json_str(&m->j, t, &b) < 0 || b.len > cap - 1) {
+		buf_free(&b);
+		return field_fail(PROTO_E_LONG, err, errlen, "payload.%s must be at most %lld bytes",
+				  key, (long long)(cap - 1), 0);
+	}
+	n = b.len;
+	memcpy(out, b.p ? b.p : "", n + 1);
+	buf_free(&b);
+	if (len)
+		*len = n;
+	else if (strlen(out) != n)
+		return field_fail(PROTO_E_NUL, err, errlen,
+				  "payload.%s must not contain NUL characters", key, 0, 0);
+	return 0;
+}
+
+int proto_payload_seconds(const struct nest_msg *m, const char *key, double *s,
+			  char *err, size_t errlen)
+{
+	int t = proto_payload_get(m, key);
+	double v;
+
+	if (!proto_payload_has(m, key))
+		return 1;
+	if (json_num(&m->j, t, &v) < 0 || !isfinite(v) || v <= 0)
+		return field_fail(PROTO_E_TYPE, err, errlen,
+				  "payload.%s must be a positive number of seconds", key, 0, 0);
+	*s = v;
+	return 0;
 }
 
 void proto_begin(struct jw *w, struct buf *b, const char *status,
@@ -123,22 +226,45 @@ int proto_simple(struct buf *b, const char *status, const char *message)
 	return finish(&w, b, old);
 }
 
-int proto_reply_error(struct buf *b, const char *cmd, const char *id, size_t idlen,
-		      const char *why)
+/* Both reply shapes up to "payload": (w is left in error when even that
+ * does not fit). */
+static void reply_open(struct jw *w, struct buf *b, const char *status, const char *cmd,
+		       const char *id, size_t idlen)
 {
-	size_t old = b->len;
 	struct buf msg;
-	struct jw w;
 
 	/* "response_" + cmd; escaped later, with everything else. */
 	buf_init(&msg, b->max);
 	if (buf_puts(&msg, "response_") < 0 || buf_puts(&msg, cmd) < 0) {
 		buf_free(&msg);
-		return -1;
+		jw_init(w, b);
+		w->err = 1;
+		return;
 	}
-	proto_begin(&w, b, "command_response_error", msg.p, id, idlen);
+	proto_begin(w, b, status, msg.p, id, idlen);
 	buf_free(&msg);
-	jw_key(&w, "payload");
+	jw_key(w, "payload");
+}
+
+void proto_reply_begin(struct jw *w, struct buf *b, const char *cmd,
+		       const char *id, size_t idlen)
+{
+	reply_open(w, b, "command_response", cmd, id, idlen);
+}
+
+int proto_reply_end(struct jw *w)
+{
+	proto_end(w);
+	return jw_error(w) || w->depth != 0 ? -1 : 0;
+}
+
+int proto_reply_error(struct buf *b, const char *cmd, const char *id, size_t idlen,
+		      const char *why)
+{
+	size_t old = b->len;
+	struct jw w;
+
+	reply_open(&w, b, "command_response_error", cmd, id, idlen);
 	jw_obj(&w);
 	jw_kstr(&w, "error", why);
 	jw_obj_end(&w);

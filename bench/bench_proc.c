@@ -2,7 +2,7 @@
  *
  * In one run, with NPROC extra processes alive (sleep children, killed
  * and reaped at the end, and told to die with us by PR_SET_PDEATHSIG):
- *   nestd     agent_cmd_run("obtain_all_process_info") until done() has
+ *   nestd     agent_cmd_run("obtain_all_process_info") until answered() has
  *             the whole reply, median of RUNS
  *   baseline  readdir /proc + read stat and cmdline of every process, the
  *             least any /proc reader can do
@@ -52,12 +52,25 @@ static double median(double *v, int n)
 static size_t reply_len;
 static int reply_ok;
 
-static void on_done(void *job, int ok, const char *p, size_t n, const char *err)
+/* The whole reply message, as the agent would send it. */
+static void on_answered(struct cmd *cmd, void *arg)
 {
-	reply_ok = ok;
-	reply_len = n;
-	if (!ok)
-		fprintf(stderr, "bench: obtain_all_process_info failed: %s\n", err);
+	static const char ok[] = "{\"status\":\"command_response\",";
+
+	reply_ok = !strncmp(cmd->reply.p ? cmd->reply.p : "", ok, sizeof(ok) - 1);
+	reply_len = cmd->reply.len;
+	if (!reply_ok)
+		fprintf(stderr, "bench: %s failed: %.300s\n", cmd->name, cmd->reply.p);
+}
+
+/* One command through a fresh record, freed once answered. */
+static void run_one(struct agent_cmds *c, const struct nest_msg *m)
+{
+	struct cmd cmd;
+
+	memset(&cmd, 0, sizeof(cmd));
+	agent_cmd_run(c, &cmd, m);
+	buf_free(&cmd.reply);
 }
 
 /* What every /proc reader must at least do. */
@@ -177,18 +190,18 @@ int main(int argc, char **argv)
 	l = loop_new();
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.services = SVC_NONE;
-	c = agent_cmd_init(l, &cfg, err, sizeof(err));
+	c = agent_cmd_init(l, &cfg, on_answered, NULL, err, sizeof(err));
 	if (!c || proto_parse(&m, cmd, sizeof(cmd) - 1, err, sizeof(err)) < 0) {
 		fprintf(stderr, "bench: %s\n", err);
 		return 1;
 	}
 	/* warm caches (passwd, dentries) once, then measure */
-	agent_cmd_run(c, &m, NULL, on_done);
+	run_one(c, &m);
 	baseline();
 	run_timed(ps_argv, -1);
 	for (i = 0; i < runs; i++) {
 		t0 = now_ms();
-		agent_cmd_run(c, &m, NULL, on_done);
+		run_one(c, &m);
 		tn[i] = now_ms() - t0;
 		list_len = reply_len;
 		t0 = now_ms();
@@ -207,7 +220,7 @@ int main(int argc, char **argv)
 		if (proto_parse(&mi, info, strlen(info), err, sizeof(err)) == 0) {
 			t0 = now_ms();
 			for (i = 0; i < calls; i++)
-				agent_cmd_run(c, &mi, NULL, on_done);
+				run_one(c, &mi);
 			info_rate = calls / ((now_ms() - t0) / 1000.0);
 			proto_free(&mi);
 		}

@@ -1,11 +1,12 @@
 /* agent_t.h - helpers shared by the agent tests: run one command message
- * through a real loop until done() is called, and look at our children in
- * /proc.  static inline so that a file using only some of them stays
- * warning-free. */
+ * through a real loop until it is answered, take the reply message apart
+ * as the server would, and look at our children in /proc.  static inline
+ * so that a file using only some of them stays warning-free. */
 #ifndef NESTD_AGENT_T_H
 #define NESTD_AGENT_T_H
 
 #include <dirent.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,28 +22,40 @@
 #pragma GCC diagnostic ignored "-Wmissing-prototypes"
 
 struct t_reply {
-	int called, ok;
-	char *payload;
+	struct cmd cmd;     /* the record the agent would own */
+	int called, ok;     /* ok: command_response; else command_response_error */
+	char *payload;      /* the reply's payload, as sent */
 	size_t n;
-	char err[1024];
+	char err[1024];     /* payload.error of an error reply */
 	struct json j;      /* payload parsed when ok */
 	int parsed;
 };
 
-static inline void t_done(void *job, int ok, const char *p, size_t n, const char *err)
+/* The command set's answered(): the reply message is taken apart here,
+ * the way a server reads it. */
+static inline void t_answered(struct cmd *cmd, void *arg)
 {
-	struct t_reply *r = job;
+	struct t_reply *r = (struct t_reply *)((char *)cmd - offsetof(struct t_reply, cmd));
+	struct nest_msg m;
+	const char *p;
+	char err[128];
+	int t;
 
 	r->called++;
-	r->ok = ok;
-	if (ok) {
-		r->payload = malloc(n + 1);
-		memcpy(r->payload, p, n);
-		r->payload[n] = '\0';
-		r->n = n;
-	} else {
-		snprintf(r->err, sizeof(r->err), "%s", err);
+	if (!cmd->answered || !cmd->reply.p || proto_parse(&m, cmd->reply.p, cmd->reply.len, err, sizeof(err)) < 0) {
+		snprintf(r->err, sizeof(r->err), "not a reply message: %.200s", cmd->reply.p);
+		return;
 	}
+	r->ok = m.status == NS_COMMAND_RESPONSE;
+	if (r->ok && m.t_payload >= 0) {
+		p = json_raw(&m.j, m.t_payload, &r->n);
+		r->payload = malloc(r->n + 1);
+		memcpy(r->payload, p, r->n);
+		r->payload[r->n] = '\0';
+	} else if (!r->ok && (t = proto_payload_get(&m, "error")) >= 0) {
+		json_strcpy(&m.j, t, r->err, sizeof(r->err));
+	}
+	proto_free(&m);
 }
 
 static inline void t_reply_free(struct t_reply *r)
@@ -50,6 +63,8 @@ static inline void t_reply_free(struct t_reply *r)
 	if (r->parsed)
 		json_free(&r->j);
 	free(r->payload);
+	free(r->cmd.id);
+	buf_free(&r->cmd.reply);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -65,7 +80,7 @@ static inline void t_start(struct agent_cmds *c, const char *msg, struct t_reply
 		r->called = -1;
 		return;
 	}
-	agent_cmd_run(c, &m, r, t_done);
+	agent_cmd_run(c, &r->cmd, &m);
 	proto_free(&m);
 }
 

@@ -20,7 +20,7 @@ static struct agent_cmds *cmds_new(struct loop *l, const char *allow, const char
 	cfg.services = SVC_NONE;
 	cfg.allow = allow;
 	cfg.deny = deny;
-	c = agent_cmd_init(l, &cfg, err, sizeof(err));
+	c = agent_cmd_init(l, &cfg, t_answered, NULL, err, sizeof(err));
 	if (!c)
 		fprintf(stderr, "agent_cmd_init: %s\n", err);
 	return c;
@@ -92,11 +92,11 @@ void test_agent_cmd_policy(void)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.services = SVC_NONE;
 	cfg.allow = "read,exce";
-	CHECK(agent_cmd_init(l, &cfg, err, sizeof(err)) == NULL);
+	CHECK(agent_cmd_init(l, &cfg, t_answered, NULL, err, sizeof(err)) == NULL);
 	CHECK(strstr(err, "--allow") && strstr(err, "'exce'"));
 	cfg.allow = NULL;
 	cfg.deny = "kill";
-	CHECK(agent_cmd_init(l, &cfg, err, sizeof(err)) == NULL);
+	CHECK(agent_cmd_init(l, &cfg, t_answered, NULL, err, sizeof(err)) == NULL);
 	CHECK(strstr(err, "--deny") && strstr(err, "'kill'"));
 	loop_free(l);
 }
@@ -108,7 +108,7 @@ void test_agent_cmd_unknown(void)
 
 	expect_error(l, c, "{\"status\":\"command\",\"message\":\"download_raid_shadow_legends\"}",
 		     "unknown command: download_raid_shadow_legends");
-	expect_error(l, c, "{\"status\":\"command\"}", "missing command name (message)");
+	expect_error(l, c, "{\"status\":\"command\"}", "command without a message");
 	expect_error(l, c, "{\"status\":\"command\",\"message\":\"obtain_system_info_and_then_some_"
 		     "more_text_that_is_longer_than_any_command_we_know\"}",
 		     "unknown command: obtain_system_info_and_then_some_more_text_that_is_longer_than_a");
@@ -261,6 +261,86 @@ void test_agent_cmd_system_info(void)
 	t = t_get(&r, "disk");
 	CHECK_STR(t_str(&r, t, "path", s, sizeof(s)), "/");
 	CHECK(t_int(&r, t, "total") > 0 && t_int(&r, t, "used") > 0);
+	t_reply_free(&r);
+	agent_cmd_free(c);
+	loop_free(l);
+}
+
+/* Runs msg as a record whose id the agent set; the record as answered. */
+static void run_with_id(struct loop *l, struct agent_cmds *c, const char *msg, const char *id,
+			struct t_reply *r)
+{
+	struct nest_msg m;
+	char err[128];
+
+	memset(r, 0, sizeof(*r));
+	r->cmd.id = id ? strdup(id) : NULL;
+	CHECK(proto_parse(&m, msg, strlen(msg), err, sizeof(err)) == 0);
+	agent_cmd_run(c, &r->cmd, &m);
+	proto_free(&m);
+	CHECK(t_wait(l, r, 5000));
+}
+
+/* One record from arrival to reply: the name read once, the kind, the
+ * whole reply message built in it (id and all), the message let go. */
+void test_agent_cmd_record(void)
+{
+	struct loop *l = loop_new();
+	struct agent_cmds *c = cmds_new(l, NULL, NULL);
+	struct t_reply r;
+	char msg[256];
+
+	run_with_id(l, c, "{\"status\":\"command\",\"message\":\"kill_process\",\"id\":\"x\","
+		    "\"payload\":{\"pid\":1}}", "a\\\"1", &r);
+	CHECK(r.called == 1 && r.cmd.answered && r.cmd.msg == NULL);
+	CHECK(r.cmd.kind == CMD_KILL);
+	CHECK_STR(r.cmd.name, "kill_process");
+	CHECK_STR(r.cmd.reply.p, "{\"status\":\"command_response_error\",\"message\":"
+		  "\"response_kill_process\",\"id\":\"a\\\"1\","
+		  "\"payload\":{\"error\":\"refusing to signal pid 1 (init)\"}}");
+	t_reply_free(&r);
+
+	/* a success reply carries the id the same way */
+	run_with_id(l, c, "{\"status\":\"command\",\"message\":\"obtain_system_info\"}", "7", &r);
+	CHECK(r.ok && r.cmd.kind == CMD_SYS_INFO);
+	{
+		static const char head[] = "{\"status\":\"command_response\",\"message\":"
+			"\"response_obtain_system_info\",\"id\":\"7\",\"payload\":{\"hostname\":";
+
+		CHECK(!strncmp(r.cmd.reply.p, head, sizeof(head) - 1));
+	}
+	t_reply_free(&r);
+
+	/* no usable name: answered as "unknown", in order, with the reason */
+	run_with_id(l, c, "{\"status\":\"command\"}", NULL, &r);
+	CHECK(r.cmd.kind == CMD_NONE);
+	CHECK_STR(r.cmd.reply.p, "{\"status\":\"command_response_error\",\"message\":"
+		  "\"response_unknown\",\"payload\":{\"error\":\"command without a message\"}}");
+	t_reply_free(&r);
+	run_with_id(l, c, "{\"status\":\"command\",\"message\":\"\"}", NULL, &r);
+	CHECK_STR(r.cmd.name, "unknown");
+	CHECK_STR(r.err, "unknown command: ");
+	t_reply_free(&r);
+	run_with_id(l, c, "{\"status\":\"command\",\"message\":\"a\\u0000b\"}", NULL, &r);
+	CHECK_STR(r.cmd.name, "unknown");
+	CHECK_STR(r.err, "unknown command: a\\u0000b");
+	t_reply_free(&r);
+	/* 63 bytes is still a name (the reply says it), 64 is not */
+	snprintf(msg, sizeof(msg), "{\"status\":\"command\",\"message\":\"%063d\"}", 0);
+	run_with_id(l, c, msg, NULL, &r);
+	CHECK(strlen(r.cmd.name) == 63 && r.cmd.kind == CMD_NONE);
+	t_reply_free(&r);
+	snprintf(msg, sizeof(msg), "{\"status\":\"command\",\"message\":\"%064d\"}", 0);
+	run_with_id(l, c, msg, NULL, &r);
+	CHECK_STR(r.cmd.name, "unknown");
+	t_reply_free(&r);
+
+	/* a command with a child: the record holds it while it runs */
+	t_start(c, "{\"status\":\"command\",\"message\":\"exec_command\","
+		"\"payload\":{\"command\":\"echo hi\"}}", &r);
+	CHECK(!r.called && r.cmd.child != NULL && r.cmd.msg == NULL);
+	CHECK(t_wait(l, &r, 5000));
+	CHECK(r.ok && r.cmd.child == NULL && r.cmd.kind == CMD_EXEC);
 	t_reply_free(&r);
 	agent_cmd_free(c);
 	loop_free(l);

@@ -21,7 +21,7 @@ static struct agent_cmds *cmds_new(struct loop *l, int max_exec)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.services = SVC_NONE;
 	cfg.max_exec = max_exec;
-	return agent_cmd_init(l, &cfg, err, sizeof(err));
+	return agent_cmd_init(l, &cfg, t_answered, NULL, err, sizeof(err));
 }
 
 /* exec_command message for a shell command (no quotes or backslashes in
@@ -305,7 +305,7 @@ void test_agent_exec_forget(void)
 	t_start(c, msg, &other);
 	t_spin(l, 100);
 	CHECK(t_children(0) == 2);
-	agent_cmd_forget(c, &r);
+	agent_cmd_forget(c, &r.cmd);
 	/* the other job's shell is untouched (its sleep is a grandchild) */
 	CHECK(children_within(l, 1, 4000));
 	CHECK(!r.called);

@@ -23,7 +23,7 @@ static struct agent_cmds *cmds_new(struct loop *l)
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.services = SVC_NONE;
-	return agent_cmd_init(l, &cfg, err, sizeof(err));
+	return agent_cmd_init(l, &cfg, t_answered, NULL, err, sizeof(err));
 }
 
 /* Index of the list element whose pid is pid, or -1. */

@@ -29,7 +29,7 @@ static struct agent_cmds *svc_cmds(struct loop *l, enum svc_backend b)
 	cfg.systemctl = "test/stubs/systemctl";
 	cfg.rc_service = "test/stubs/rc-service";
 	cfg.rc_status = "test/stubs/rc-status";
-	return agent_cmd_init(l, &cfg, err, sizeof(err));
+	return agent_cmd_init(l, &cfg, t_answered, NULL, err, sizeof(err));
 }
 
 static void svc_done_cmds(struct agent_cmds *c)
@@ -243,7 +243,7 @@ void test_agent_svc_none_and_missing_tool(void)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.services = SVC_SYSTEMD;
 	cfg.systemctl = "/nonexistent/systemctl";
-	c = agent_cmd_init(l, &cfg, err, sizeof(err));
+	c = agent_cmd_init(l, &cfg, t_answered, NULL, err, sizeof(err));
 	svc_msg(msg, sizeof(msg), "start_service", "nginx");
 	CHECK(t_run(l, c, msg, &r, 5000));
 	CHECK_STR(r.err, "cannot run /nonexistent/systemctl: No such file or directory");

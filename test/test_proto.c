@@ -261,3 +261,259 @@ void test_proto_id_round_trip(void)
 	buf_free(&a);
 	buf_free(&c);
 }
+
+/* A command with payload p (JSON text) parsed into m.  The tokens point
+ * into the text, so it lives in a static buffer: one such m at a time. */
+static int cmd_with(struct nest_msg *m, const char *payload)
+{
+	static char s[512];
+
+	snprintf(s, sizeof s, "{\"status\":\"command\",\"message\":\"x\",\"payload\":%s}", payload);
+	return parse(m, s);
+}
+
+void test_proto_payload_pid(void)
+{
+	static const char *const bad[] = {
+		"{\"pid\":\"12\"}", "{\"pid\":1.5}", "{\"pid\":-3}", "{\"pid\":0}",
+		"{\"pid\":2147483648}", "{\"pid\":99999999999999999999}", "{\"pid\":1e3}",
+		"{\"pid\":null}", "{\"pid\":true}", "{\"pid\":[1]}", "{\"pid\":{}}",
+		"{\"PID\":12}", "{}", "[12]", "\"pid\"", "12", "null",
+	};
+	struct nest_msg m;
+	char err[128];
+	size_t i;
+	int pid;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		CHECK(cmd_with(&m, bad[i]) == 0);
+		pid = -7;
+		err[0] = '\0';
+		CHECK(proto_payload_pid(&m, &pid, err, sizeof err) == PROTO_E_TYPE);
+		CHECK_STR(err, "payload.pid must be a positive integer");
+		CHECK(pid == -7);                       /* untouched on failure */
+		proto_free(&m);
+	}
+	/* no payload at all */
+	CHECK(parse(&m, "{\"status\":\"command\",\"message\":\"x\"}") == 0);
+	CHECK(proto_payload_pid(&m, &pid, err, sizeof err) == PROTO_E_TYPE);
+	CHECK(proto_payload_pid(&m, &pid, NULL, 0) == PROTO_E_TYPE);   /* err may be NULL */
+	proto_free(&m);
+	/* the range's ends, and the last of duplicate keys */
+	CHECK(cmd_with(&m, "{\"pid\":1}") == 0);
+	CHECK(proto_payload_pid(&m, &pid, err, sizeof err) == 0 && pid == 1);
+	proto_free(&m);
+	CHECK(cmd_with(&m, "{\"pid\":2147483647}") == 0);
+	CHECK(proto_payload_pid(&m, &pid, err, sizeof err) == 0 && pid == 2147483647);
+	proto_free(&m);
+	CHECK(cmd_with(&m, "{\"pid\":5,\"pid\":43235}") == 0);
+	CHECK(proto_payload_pid(&m, &pid, err, sizeof err) == 0 && pid == 43235);
+	proto_free(&m);
+}
+
+void test_proto_payload_int(void)
+{
+	struct nest_msg m;
+	long long v = 0;
+	char err[128];
+
+	CHECK(cmd_with(&m, "{\"n\":-5,\"s\":\"7\",\"f\":2.0,\"big\":10}") == 0);
+	CHECK(proto_payload_int(&m, "n", -5, 5, &v, err, sizeof err) == 0 && v == -5);
+	CHECK(proto_payload_int(&m, "n", -4, 5, &v, err, sizeof err) == PROTO_E_TYPE);
+	CHECK_STR(err, "payload.n must be an integer from -4 to 5");
+	CHECK(proto_payload_int(&m, "big", 1, 9, &v, err, sizeof err) == PROTO_E_TYPE);
+	CHECK_STR(err, "payload.big must be an integer from 1 to 9");
+	CHECK(proto_payload_int(&m, "s", 0, 9, &v, err, sizeof err) == PROTO_E_TYPE);
+	CHECK(proto_payload_int(&m, "f", 0, 9, &v, err, sizeof err) == PROTO_E_TYPE);
+	CHECK(proto_payload_int(&m, "missing", 0, 9, &v, err, sizeof err) == PROTO_E_TYPE);
+	CHECK_STR(err, "payload.missing must be an integer from 0 to 9");
+	CHECK(v == -5);
+	proto_free(&m);
+}
+
+void test_proto_payload_string(void)
+{
+	struct nest_msg m;
+	char out[8], err[128];
+	size_t n = 99;
+
+	CHECK(cmd_with(&m, "{\"s\":\"abc\",\"e\":\"\",\"q\":\"a\\\"\\u00e9\",\"z\":\"a\\u0000b\","
+		       "\"seven\":\"1234567\",\"eight\":\"12345678\",\"esc\":\"\\u0031234567\","
+		       "\"num\":5,\"nul\":null,\"arr\":[\"s\"],\"obj\":{\"s\":\"x\"}}") == 0);
+	CHECK(proto_payload_string(&m, "s", out, sizeof out, &n, err, sizeof err) == 0);
+	CHECK_STR(out, "abc");
+	CHECK(n == 3);
+	CHECK(proto_payload_string(&m, "e", out, sizeof out, &n, err, sizeof err) == 0);
+	CHECK(n == 0 && out[0] == '\0');
+	/* unescaped: a quote and an e-acute (two bytes) */
+	CHECK(proto_payload_string(&m, "q", out, sizeof out, &n, err, sizeof err) == 0);
+	CHECK_MEM(out, n, "a\"\xc3\xa9", 4);
+	/* exactly cap - 1 bytes fits, cap bytes do not; the bound is on the
+	 * unescaped text, not the escaped source */
+	CHECK(proto_payload_string(&m, "seven", out, sizeof out, &n, err, sizeof err) == 0);
+	CHECK(n == 7);
+	CHECK(proto_payload_string(&m, "esc", out, sizeof out, &n, err, sizeof err) == 0);
+	CHECK_STR(out, "1234567");
+	CHECK(proto_payload_string(&m, "eight", out, sizeof out, &n, err, sizeof err) == PROTO_E_LONG);
+	CHECK_STR(err, "payload.eight must be at most 7 bytes");
+	CHECK(out[0] == '\0');
+	/* a NUL inside: counted when the caller can see the length, refused
+	 * when it cannot */
+	CHECK(proto_payload_string(&m, "z", out, sizeof out, &n, err, sizeof err) == 0);
+	CHECK(n == 3 && !memcmp(out, "a\0b", 4));
+	CHECK(proto_payload_string(&m, "z", out, sizeof out, NULL, err, sizeof err) == PROTO_E_NUL);
+	CHECK_STR(err, "payload.z must not contain NUL characters");
+	CHECK(proto_payload_string(&m, "s", out, sizeof out, NULL, err, sizeof err) == 0);
+	CHECK_STR(out, "abc");
+	/* every other type, and absent */
+	CHECK(proto_payload_string(&m, "num", out, sizeof out, &n, err, sizeof err) == PROTO_E_TYPE);
+	CHECK_STR(err, "payload.num must be a string");
+	CHECK(proto_payload_string(&m, "nul", out, sizeof out, &n, err, sizeof err) == PROTO_E_TYPE);
+	CHECK(proto_payload_string(&m, "arr", out, sizeof out, &n, err, sizeof err) == PROTO_E_TYPE);
+	CHECK(proto_payload_string(&m, "obj", out, sizeof out, &n, err, sizeof err) == PROTO_E_TYPE);
+	CHECK(proto_payload_string(&m, "gone", out, sizeof out, &n, err, sizeof err) == PROTO_E_TYPE);
+	CHECK_STR(err, "payload.gone must be a string");
+	/* a key of a nested object is not a payload member */
+	CHECK(!proto_payload_has(&m, "x"));
+	/* room for the NUL only: just the empty string */
+	CHECK(proto_payload_string(&m, "e", out, 1, &n, err, sizeof err) == 0 && n == 0);
+	CHECK(proto_payload_string(&m, "s", out, 1, &n, err, sizeof err) == PROTO_E_LONG);
+	CHECK_STR(err, "payload.s must be at most 0 bytes");
+	proto_free(&m);
+	/* a payload that is not an object has no members */
+	CHECK(cmd_with(&m, "[\"s\",\"abc\"]") == 0);
+	CHECK(proto_payload_string(&m, "s", out, sizeof out, &n, err, sizeof err) == PROTO_E_TYPE);
+	proto_free(&m);
+	CHECK(cmd_with(&m, "\"s\"") == 0);
+	CHECK(proto_payload_string(&m, "s", out, sizeof out, &n, NULL, 0) == PROTO_E_TYPE);
+	proto_free(&m);
+}
+
+void test_proto_payload_seconds(void)
+{
+	static const char *const bad[] = { "\"5\"", "0", "-1", "-0.0", "true", "[5]", "{}" };
+	struct nest_msg m;
+	char err[128], p[64];
+	double s;
+	size_t i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(p, sizeof p, "{\"timeout\":%s}", bad[i]);
+		CHECK(cmd_with(&m, p) == 0);
+		s = 42;
+		err[0] = '\0';
+		CHECK(proto_payload_seconds(&m, "timeout", &s, err, sizeof err) == PROTO_E_TYPE);
+		CHECK_STR(err, "payload.timeout must be a positive number of seconds");
+		CHECK(s == 42);
+		proto_free(&m);
+	}
+	CHECK(cmd_with(&m, "{\"a\":0.25,\"b\":3,\"c\":null}") == 0);
+	CHECK(proto_payload_seconds(&m, "a", &s, err, sizeof err) == 0 && s == 0.25);
+	CHECK(proto_payload_seconds(&m, "b", &s, err, sizeof err) == 0 && s == 3);
+	s = 42;
+	CHECK(proto_payload_seconds(&m, "c", &s, err, sizeof err) == 1 && s == 42);
+	CHECK(proto_payload_seconds(&m, "d", &s, err, sizeof err) == 1 && s == 42);
+	CHECK(proto_payload_has(&m, "a") && !proto_payload_has(&m, "c") &&
+	      !proto_payload_has(&m, "d"));
+	proto_free(&m);
+	CHECK(parse(&m, "{\"status\":\"error\",\"message\":\"x\"}") == 0);
+	CHECK(proto_payload_seconds(&m, "retry_after", &s, NULL, 0) == 1);
+	proto_free(&m);
+}
+
+void test_proto_message(void)
+{
+	struct nest_msg m;
+	const char *raw;
+	char out[8];
+	size_t n;
+	int i;
+
+	/* read, or refused (too long) with the text as sent still there */
+	for (i = 0; i < 2; i++) {
+		CHECK(parse(&m, i ? "{\"status\":\"command\",\"message\":\"12345678\"}"
+			      : "{\"status\":\"command\",\"message\":\"ki\\u006cl\"}") == 0);
+		CHECK(proto_message(&m, out, sizeof out) == (i ? -1 : 0));
+		CHECK_STR(out, i ? "" : "kill");
+		raw = proto_message_raw(&m, &n);
+		CHECK_MEM(raw, n, i ? "12345678" : "ki\\u006cl", i ? 8 : 9);
+		proto_free(&m);
+	}
+	CHECK(parse(&m, "{\"status\":\"command\",\"message\":\"a\\u0000b\"}") == 0);
+	CHECK(proto_message(&m, out, sizeof out) == -1);
+	proto_free(&m);
+	CHECK(parse(&m, "{\"status\":\"command\"}") == 0);
+	strcpy(out, "junk");
+	CHECK(proto_message(&m, out, sizeof out) == -1);
+	CHECK_STR(out, "");
+	CHECK(proto_message_raw(&m, &n) == NULL && n == 0);
+	proto_free(&m);
+}
+
+/* The reply builder: the bytes of both shapes, and the bound taken as the
+ * whole message's, the envelope included, wherever the limit falls. */
+void test_proto_reply_limit(void)
+{
+	static const char want[] = "{\"status\":\"command_response\",\"message\":"
+		"\"response_obtain_process_info\",\"id\":\"a\\\"1\",\"payload\":{\"pid\":43235}}";
+	size_t whole = sizeof(want) - 1, max;
+	struct buf b;
+	struct jw w;
+	int rc;
+
+	buf_init(&b, 0);
+	proto_reply_begin(&w, &b, "obtain_process_info", "a\\\"1", 4);
+	jw_obj(&w);
+	jw_kint(&w, "pid", 43235);
+	jw_obj_end(&w);
+	CHECK(proto_reply_end(&w) == 0);
+	CHECK_STR(b.p, want);
+	buf_free(&b);
+
+	/* exactly the message's length fits; one byte less does not, whether
+	 * it is the payload or the closing brace that no longer fits */
+	for (max = whole - 3; max <= whole + 1; max++) {
+		buf_init(&b, max);
+		proto_reply_begin(&w, &b, "obtain_process_info", "a\\\"1", 4);
+		jw_obj(&w);
+		jw_kint(&w, "pid", 43235);
+		jw_obj_end(&w);
+		rc = proto_reply_end(&w);
+		CHECK(rc == (max >= whole ? 0 : -1));
+		if (max >= whole)
+			CHECK_STR(b.p, want);
+		buf_free(&b);
+	}
+	/* a bound the envelope alone passes: the payload never starts */
+	buf_init(&b, 20);
+	proto_reply_begin(&w, &b, "obtain_process_info", NULL, 0);
+	CHECK(jw_error(&w));
+	jw_null(&w);
+	CHECK(proto_reply_end(&w) == -1);
+	buf_free(&b);
+	/* a longer id leaves the payload less room under the same bound */
+	buf_init(&b, whole);
+	proto_reply_begin(&w, &b, "obtain_process_info", "a\\\"12", 5);
+	jw_obj(&w);
+	jw_kint(&w, "pid", 43235);
+	jw_obj_end(&w);
+	CHECK(proto_reply_end(&w) == -1);
+	buf_free(&b);
+	/* the error shape at its own limit: fits exactly, or leaves b as it was */
+	{
+		static const char ewant[] = "{\"status\":\"command_response_error\",\"message\":"
+			"\"response_obtain_process_info\",\"id\":\"a\\\"1\","
+			"\"payload\":{\"error\":\"reply too large\"}}";
+
+		buf_init(&b, sizeof(ewant) - 1);
+		CHECK(proto_reply_error(&b, "obtain_process_info", "a\\\"1", 4,
+					"reply too large") == 0);
+		CHECK_STR(b.p, ewant);
+		buf_free(&b);
+		buf_init(&b, sizeof(ewant) - 2);
+		CHECK(proto_reply_error(&b, "obtain_process_info", "a\\\"1", 4,
+					"reply too large") == -1);
+		CHECK(b.len == 0);
+		buf_free(&b);
+	}
+}

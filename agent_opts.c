@@ -1,0 +1,378 @@
+/* agent_opts.c - `nestd agent`'s options (see agent_opts.h).
+ *
+ * One table carries every option: its name (the flag, and the config
+ * file's key), whether it takes a value, whether the file may set it, and
+ * the setter that checks the value and stores it.  cfg.c reads the file
+ * and the command line against it; the checks that need the whole record
+ * (a token from somewhere, a server, min <= max) come after. */
+#include "agent_opts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "log.h"
+#include "tls.h"
+#include "token.h"
+
+struct opt;
+typedef int (*opt_set_fn)(struct agent_opts *o, const struct opt *d, const char *v,
+			  char *err, size_t errlen);
+
+struct opt {
+	const char *name;            /* --NAME, and the config file's key */
+	int has_arg;                 /* 0: a flag */
+	int file_ok;                 /* may stand in the config file */
+	opt_set_fn set;
+	size_t off;                  /* the field, for the setters shared by several */
+};
+
+static int set_string(struct agent_opts *o, const struct opt *d, const char *v,
+		      char *err, size_t errlen);
+static int set_flag(struct agent_opts *o, const struct opt *d, const char *v,
+		    char *err, size_t errlen);
+static int set_reconnect(struct agent_opts *o, const struct opt *d, const char *v,
+			 char *err, size_t errlen);
+static int set_token_file(struct agent_opts *o, const struct opt *d, const char *v,
+			  char *err, size_t errlen);
+static int set_none(struct agent_opts *o, const struct opt *d, const char *v,
+		    char *err, size_t errlen);
+static int set_services(struct agent_opts *o, const struct opt *d, const char *v,
+			char *err, size_t errlen);
+static int set_exec_timeout(struct agent_opts *o, const struct opt *d, const char *v,
+			    char *err, size_t errlen);
+static int set_max_output(struct agent_opts *o, const struct opt *d, const char *v,
+			  char *err, size_t errlen);
+static int set_max_exec(struct agent_opts *o, const struct opt *d, const char *v,
+			char *err, size_t errlen);
+static int set_log_level(struct agent_opts *o, const struct opt *d, const char *v,
+			 char *err, size_t errlen);
+static int set_ping(struct agent_opts *o, const struct opt *d, const char *v,
+		    char *err, size_t errlen);
+static int set_hostname(struct agent_opts *o, const struct opt *d, const char *v,
+			char *err, size_t errlen);
+
+#define AT(field) offsetof(struct agent_opts, field)
+
+static const struct opt opt_tab[] = {
+	{ "server", 1, 1, set_string, AT(server) },       /* first: $NESTD_SERVER */
+	{ "token-file", 1, 1, set_token_file, 0 },
+	{ "config", 1, 0, set_none, 0 },
+	{ "services", 1, 1, set_services, 0 },
+	{ "allow", 1, 1, set_string, AT(cmd.allow) },
+	{ "deny", 1, 1, set_string, AT(cmd.deny) },
+	{ "exec-timeout", 1, 1, set_exec_timeout, 0 },
+	{ "max-output", 1, 1, set_max_output, 0 },
+	{ "max-exec", 1, 1, set_max_exec, 0 },
+	{ "ca-file", 1, 1, set_string, AT(ca_file) },
+	{ "pin", 1, 1, set_string, AT(pin) },
+	{ "insecure", 0, 1, set_flag, AT(insecure) },
+	{ "reconnect-min", 1, 1, set_reconnect, AT(reconnect_min_ms) },
+	{ "reconnect-max", 1, 1, set_reconnect, AT(reconnect_max_ms) },
+	{ "once", 0, 1, set_flag, AT(once) },
+	{ "systemctl", 1, 1, set_string, AT(cmd.systemctl) },
+	{ "rc-service", 1, 1, set_string, AT(cmd.rc_service) },
+	{ "rc-status", 1, 1, set_string, AT(cmd.rc_status) },
+	{ "log-level", 1, 1, set_log_level, 0 },
+	{ "ping-interval", 1, 1, set_ping, 0 },
+	{ "hostname", 1, 1, set_hostname, 0 },
+};
+
+#define NOPTS (sizeof(opt_tab) / sizeof(opt_tab[0]))
+
+const char agent_opts_usage[] =
+	"usage: nestd agent --server URL [--token-file FILE] [--config FILE]\n"
+	"                   [--services auto|systemd|systemd-user|openrc|none]\n"
+	"                   [--allow LIST] [--deny LIST] [--exec-timeout SECONDS]\n"
+	"                   [--max-output BYTES] [--max-exec N] [--reconnect-min SECONDS]\n"
+	"                   [--reconnect-max SECONDS] [--once] [--systemctl PATH]\n"
+	"                   [--ping-interval SECONDS] [--log-level debug|info|warn|error]\n"
+	"                   [--ca-file FILE] [--pin sha256//BASE64] [--insecure]\n"
+	"\n"
+	"Dials the server, authenticates with a token and answers its commands.\n"
+	"  --server URL        ws://HOST[:PORT]/PATH, wss://... or unix:PATH\n"
+	"                      (or $NESTD_SERVER)\n"
+	"  --token-file FILE   file holding the token (or $NESTD_TOKEN_FILE); the\n"
+	"                      token may also come from $NESTD_TOKEN or $CLIENT_TOKEN,\n"
+	"                      never from the command line\n"
+	"  --allow/--deny L    commands or groups (read, process, service, exec, all)\n"
+	"  --once              exit when the first connection ends\n"
+	"SIGTERM closes the connection (1001) and exits 0.\n";
+
+/* ---- setters ---- */
+
+static void *field(struct agent_opts *o, const struct opt *d)
+{
+	return (char *)o + d->off;
+}
+
+/* The file's values live in cfg.c's line buffer: o keeps its own copy. */
+static int set_string(struct agent_opts *o, const struct opt *d, const char *v,
+		      char *err, size_t errlen)
+{
+	const char **slot = field(o, d);
+	char *copy = strdup(v);
+
+	if (!copy) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	free((void *)*slot);
+	*slot = copy;
+	return 0;
+}
+
+static int set_flag(struct agent_opts *o, const struct opt *d, const char *v,
+		    char *err, size_t errlen)
+{
+	*(int *)field(o, d) = 1;
+	return 0;
+}
+
+static int set_reconnect(struct agent_opts *o, const struct opt *d, const char *v,
+			 char *err, size_t errlen)
+{
+	long long ms;
+
+	if (cfg_parse_seconds(v, &ms) < 0 || ms < 10) {
+		snprintf(err, errlen, "bad number of seconds '%s' (at least 0.01)", v);
+		return -1;
+	}
+	*(long long *)field(o, d) = ms;
+	return 0;
+}
+
+static int set_token_file(struct agent_opts *o, const struct opt *d, const char *v,
+			  char *err, size_t errlen)
+{
+	return token_read_file(v, o->token, sizeof(o->token), err, errlen) < 0 ? -1 : 0;
+}
+
+/* --config: read before everything else, by cfg_find_config. */
+static int set_none(struct agent_opts *o, const struct opt *d, const char *v,
+		    char *err, size_t errlen)
+{
+	return 0;
+}
+
+static int set_services(struct agent_opts *o, const struct opt *d, const char *v,
+			char *err, size_t errlen)
+{
+	static const struct { const char *name; enum svc_backend b; } tab[] = {
+		{ "auto", SVC_AUTO }, { "systemd", SVC_SYSTEMD },
+		{ "systemd-user", SVC_SYSTEMD_USER }, { "openrc", SVC_OPENRC },
+		{ "none", SVC_NONE },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		if (!strcmp(v, tab[i].name)) {
+			o->cmd.services = tab[i].b;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "--services takes auto, systemd, systemd-user, openrc or none");
+	return -1;
+}
+
+static int set_exec_timeout(struct agent_opts *o, const struct opt *d, const char *v,
+			    char *err, size_t errlen)
+{
+	long long ms;
+
+	if (cfg_parse_seconds(v, &ms) < 0 || ms < 1000 || ms > 86400000) {
+		snprintf(err, errlen, "--exec-timeout wants 1..86400 seconds");
+		return -1;
+	}
+	o->cmd.exec_timeout_s = (unsigned)(ms / 1000);
+	return 0;
+}
+
+static int set_max_output(struct agent_opts *o, const struct opt *d, const char *v,
+			  char *err, size_t errlen)
+{
+	unsigned long long b;
+
+	if (cfg_parse_bytes(v, &b) < 0 || b < 1024 || b > (256ull << 20)) {
+		snprintf(err, errlen, "--max-output wants 1K..256M bytes");
+		return -1;
+	}
+	o->cmd.max_output = (size_t)b;
+	return 0;
+}
+
+static int set_max_exec(struct agent_opts *o, const struct opt *d, const char *v,
+			char *err, size_t errlen)
+{
+	if (atoi(v) < 1 || atoi(v) > 256 || strspn(v, "0123456789") != strlen(v)) {
+		snprintf(err, errlen, "--max-exec wants 1..256");
+		return -1;
+	}
+	o->cmd.max_exec = atoi(v);
+	return 0;
+}
+
+static int set_log_level(struct agent_opts *o, const struct opt *d, const char *v,
+			 char *err, size_t errlen)
+{
+	if (log_set_level(v) < 0) {
+		snprintf(err, errlen, "bad --log-level '%s' (debug, info, warn, error)", v);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_ping(struct agent_opts *o, const struct opt *d, const char *v,
+		    char *err, size_t errlen)
+{
+	long long ms;
+
+	if (cfg_parse_seconds(v, &ms) < 0 || ms > 86400000) {
+		snprintf(err, errlen, "bad --ping-interval '%s'", v);
+		return -1;
+	}
+	o->ping_ms = (int)ms;
+	return 0;
+}
+
+static int set_hostname(struct agent_opts *o, const struct opt *d, const char *v,
+			char *err, size_t errlen)
+{
+	snprintf(o->hostname, sizeof(o->hostname), "%s", v);
+	return 0;
+}
+
+/* cfg.c's callback: the id is the option's row in opt_tab. */
+static int opts_set(void *ctx, int id, const char *v, int from_file, char *err, size_t errlen)
+{
+	return opt_tab[id].set(ctx, &opt_tab[id], v, err, errlen);
+}
+
+/* ---- the whole record ---- */
+
+/* The token from the environment when no --token-file gave one, then its
+ * checks; once it is in o, the variables go. */
+static int opts_token(struct agent_opts *o, char *err, size_t errlen)
+{
+	const char *env, *tf = getenv("NESTD_TOKEN_FILE");
+
+	if (!o->token[0]) {
+		if ((env = getenv("NESTD_TOKEN")) && *env)
+			snprintf(o->token, sizeof(o->token), "%s", env);
+		else if ((env = getenv("CLIENT_TOKEN")) && *env)
+			snprintf(o->token, sizeof(o->token), "%s", env);
+		else if (tf && *tf && token_read_file(tf, o->token, sizeof(o->token), err, errlen) < 0)
+			return AGENT_OPTS_BAD;
+	}
+	if (!o->token[0]) {
+		snprintf(err, errlen, "no token: use --token-file FILE, $NESTD_TOKEN or $CLIENT_TOKEN");
+		return AGENT_OPTS_USAGE;
+	}
+	switch (token_check(o->token, strlen(o->token))) {
+	case TOKEN_BAD_FORM:
+		snprintf(err, errlen, "the token is not in the nestd format (64 hex, '.', 8 hex)");
+		return AGENT_OPTS_BAD;
+	case TOKEN_BAD_SUM:
+		snprintf(err, errlen, "the token's checksum does not match (mistyped?)");
+		return AGENT_OPTS_BAD;
+	}
+	/* Children must not see the token. */
+	unsetenv("NESTD_TOKEN");
+	unsetenv("CLIENT_TOKEN");
+	return AGENT_OPTS_RUN;
+}
+
+static int opts_server(struct agent_opts *o, char *err, size_t errlen)
+{
+	if (!o->server || !o->server[0]) {
+		snprintf(err, errlen, "--server URL is required (or $NESTD_SERVER)");
+		return AGENT_OPTS_USAGE;
+	}
+	if (net_parse_url(o->server, &o->url, err, errlen) < 0)
+		return AGENT_OPTS_USAGE;
+	if (o->url.scheme == URL_HTTP || o->url.scheme == URL_HTTPS) {
+		snprintf(err, errlen, "--server wants ws://, wss:// or unix:PATH");
+		return AGENT_OPTS_USAGE;
+	}
+	if (o->url.tls && !tls_available()) {
+		snprintf(err, errlen, "wss:// needs TLS, which this nestd was built without");
+		return AGENT_OPTS_BAD;
+	}
+	return AGENT_OPTS_RUN;
+}
+
+static int opts_check(struct agent_opts *o, char *err, size_t errlen)
+{
+	int rc;
+
+	if ((rc = opts_token(o, err, errlen)) != AGENT_OPTS_RUN ||
+	    (rc = opts_server(o, err, errlen)) != AGENT_OPTS_RUN)
+		return rc;
+	if (o->reconnect_min_ms > o->reconnect_max_ms) {
+		snprintf(err, errlen, "--reconnect-min is larger than --reconnect-max");
+		return AGENT_OPTS_BAD;
+	}
+	if (!o->hostname[0] && gethostname(o->hostname, sizeof(o->hostname) - 1) < 0)
+		snprintf(o->hostname, sizeof(o->hostname), "unknown");
+	return AGENT_OPTS_RUN;
+}
+
+static const struct agent_opts opts_default = {
+	.reconnect_min_ms = CFG_RECONNECT_MIN_MS,
+	.reconnect_max_ms = CFG_RECONNECT_MAX_MS,
+	.ping_ms = CFG_PING_INTERVAL_MS,
+	.cmd = {
+		.services = SVC_AUTO,
+		.exec_timeout_s = CFG_EXEC_TIMEOUT_S,
+		.max_output = CFG_MAX_OUTPUT,
+		.max_exec = CFG_MAX_EXEC,
+	},
+};
+
+int agent_opts_parse(struct agent_opts *o, int argc, char **argv, char *err, size_t errlen)
+{
+	struct cfg_opt tab[NOPTS + 1];
+	const char *cfgpath, *env;
+	char *pos[1];
+	int npos, help;
+	size_t i;
+
+	*o = opts_default;
+	memset(tab, 0, sizeof(tab));
+	for (i = 0; i < NOPTS; i++) {
+		tab[i].name = opt_tab[i].name;
+		tab[i].has_arg = opt_tab[i].has_arg;
+		tab[i].id = (int)i;
+		tab[i].file_ok = opt_tab[i].file_ok;
+	}
+	/* $NESTD_SERVER first: the file and the flags override it. */
+	if ((env = getenv("NESTD_SERVER")) && *env &&
+	    set_string(o, &opt_tab[0], env, err, errlen) < 0)
+		return AGENT_OPTS_BAD;
+	cfgpath = cfg_find_config(argc - 1, argv + 1);
+	if (cfgpath && cfg_load_file(cfgpath, tab, opts_set, o, err, errlen) < 0)
+		return AGENT_OPTS_BAD;
+	if (cfg_parse_args(argc - 1, argv + 1, tab, opts_set, o, pos, 0, &npos, &help,
+			   err, errlen) < 0)
+		return AGENT_OPTS_USAGE;
+	if (help)
+		return AGENT_OPTS_HELP;
+	return opts_check(o, err, errlen);
+}
+
+void agent_opts_free(struct agent_opts *o)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTS; i++) {
+		if (opt_tab[i].set == set_string) {
+			const char **slot = field(o, &opt_tab[i]);
+
+			free((void *)*slot);
+			*slot = NULL;
+		}
+	}
+	memset(o->token, 0, sizeof(o->token));
+}

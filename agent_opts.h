@@ -1,0 +1,48 @@
+/* agent_opts.h - `nestd agent`'s options: the config file, the command
+ * line and the environment, parsed and checked into one record before
+ * anything runs (dropbear's cli-runopts.c: parse, validate, then run).
+ * agent.c runs with a const struct agent_opts and copies none of it; the
+ * record owns its strings, so nothing points into the config file's line
+ * buffer or into the environment. */
+#ifndef NESTD_AGENT_OPTS_H
+#define NESTD_AGENT_OPTS_H
+
+#include <stddef.h>
+#include "agent_cfg.h"
+#include "config.h"
+#include "net.h"
+
+struct agent_opts {
+	const char *server;            /* --server or $NESTD_SERVER, as given */
+	struct net_url url;            /* ... parsed: ws://, wss:// or unix: */
+	char token[TOKEN_LEN + 8];     /* form and checksum checked */
+	char hostname[65];             /* --hostname, else the machine's name */
+	const char *ca_file, *pin;     /* wss:// verification; NULL: defaults */
+	int insecure;
+	long long reconnect_min_ms, reconnect_max_ms;
+	int ping_ms;
+	int once;                      /* exit when the first connection ends */
+	struct agent_cfg cmd;          /* the command set's share */
+};
+
+enum {
+	AGENT_OPTS_RUN = 0,            /* run with the options */
+	AGENT_OPTS_HELP = 1,           /* --help: print agent_opts_usage */
+	AGENT_OPTS_BAD = -1,           /* exit 2 with the reason */
+	AGENT_OPTS_USAGE = -2,         /* exit 2 with the reason and a pointer to --help */
+};
+
+/* Fills o from the config file (--config), then argv[1..argc) over it,
+ * then the environment for what neither gave (NESTD_SERVER, NESTD_TOKEN,
+ * CLIENT_TOKEN, NESTD_TOKEN_FILE), and checks the whole; the token
+ * variables are then unset, so that no child sees them.  --log-level is
+ * the process's, not the agent's: it takes effect at once.  One of the
+ * AGENT_OPTS_* codes, the reason in err for the negative ones.  Call
+ * agent_opts_free afterwards in every case. */
+int  agent_opts_parse(struct agent_opts *o, int argc, char **argv, char *err, size_t errlen);
+/* Frees the strings o owns and wipes the token. */
+void agent_opts_free(struct agent_opts *o);
+
+extern const char agent_opts_usage[];
+
+#endif

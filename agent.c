@@ -174,7 +174,7 @@ static void on_open(struct conn *c)
 
 	log_debug("WebSocket open to %s, authenticating", a->o->server);
 	conn_set_max_message(c, CFG_MAX_SERVER_MESSAGE);
-	conn_set_timer(c, loop_now() + CFG_AUTH_TIMEOUT_MS + 5000);
+	conn_set_timer(c, loop_now() + CFG_AUTH_TIMEOUT_MS + CFG_AUTH_ANSWER_SLACK_MS);
 	hello(a);
 }
 
@@ -183,7 +183,7 @@ static void server_error(struct agent *a, const struct nest_msg *m, const char *
 	double ra;
 
 	log_error("server refused us: %s", what);
-	if (proto_payload_seconds(m, "retry_after", &ra, NULL, 0) == 0 && ra < 86400)
+	if (proto_payload_seconds(m, "retry_after", &ra, NULL, 0) == 0 && ra < CFG_RETRY_AFTER_MAX_S)
 		a->retry_after_ms = (long long)(ra * 1000);
 	if (a->c->state == CONN_AUTH || strstr(what, "replaced") || strstr(what, "revoked"))
 		a->rejected = 1;
@@ -362,7 +362,7 @@ static void schedule_reconnect(struct agent *a)
 		 * default, 5 x --reconnect-max when that is shorter), jittered over
 		 * its second half so refused agents do not return together. */
 		long long base = a->o->reconnect_max_ms >= CFG_RECONNECT_MAX_MS ?
-				 CFG_REJECTED_BACKOFF_MS : a->o->reconnect_max_ms * 5;
+				 CFG_REJECTED_BACKOFF_MS : a->o->reconnect_max_ms * CFG_REJECTED_BACKOFF_FACTOR;
 
 		delay = base / 2 + rand_below(base / 2 + 1);
 	} else {

@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
+
 extern char **environ;
 
 enum { PH_RUN, PH_TERM, PH_KILL, PH_DRAIN };
@@ -245,7 +247,7 @@ static void child_timer(struct loop_src *s, short revents)
 			c->timed_out = 1;
 		kill(-c->pid, SIGTERM);
 		c->phase = PH_TERM;
-		s->deadline = loop_now() + EXEC_KILL_GRACE_MS;
+		s->deadline = loop_now() + CFG_EXEC_KILL_GRACE_MS;
 		break;
 	case PH_TERM:
 		kill(-c->pid, SIGKILL);
@@ -276,7 +278,7 @@ static void child_exited(struct exec_child *c, int status)
 		return;
 	}
 	c->phase = PH_DRAIN;
-	c->timer.deadline = c->t_exit + EXEC_EOF_GRACE_MS;
+	c->timer.deadline = c->t_exit + CFG_EXEC_EOF_GRACE_MS;
 }
 
 void exec_mgr_reap(struct exec_mgr *m)
@@ -438,7 +440,7 @@ void exec_cancel(struct exec_mgr *m, struct exec_child *c)
 	}
 	kill(-c->pid, SIGTERM);
 	c->phase = PH_TERM;
-	c->timer.deadline = loop_now() + EXEC_KILL_GRACE_MS;
+	c->timer.deadline = loop_now() + CFG_EXEC_KILL_GRACE_MS;
 }
 
 /* Children still wanted (wanted = 1) or not reaped yet (wanted = 0). */

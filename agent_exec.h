@@ -13,8 +13,6 @@
 #include "buf.h"
 #include "loop.h"
 
-#define EXEC_KILL_GRACE_MS  2000   /* SIGTERM to the group, then SIGKILL */
-#define EXEC_EOF_GRACE_MS   300    /* child gone, a grandchild holds the pipe */
 
 struct exec_mgr;
 struct exec_child;

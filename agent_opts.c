@@ -136,7 +136,7 @@ static int set_reconnect(struct agent_opts *o, const struct opt *d, const char *
 {
 	long long ms;
 
-	if (cfg_parse_seconds(v, &ms) < 0 || ms < 10) {
+	if (cfg_parse_seconds(v, &ms) < 0 || ms < CFG_RECONNECT_FLOOR_MS) {
 		snprintf(err, errlen, "bad number of seconds '%s' (at least 0.01)", v);
 		return -1;
 	}
@@ -182,8 +182,8 @@ static int set_exec_timeout(struct agent_opts *o, const struct opt *d, const cha
 {
 	long long ms;
 
-	if (cfg_parse_seconds(v, &ms) < 0 || ms < 1000 || ms > 86400000) {
-		snprintf(err, errlen, "--exec-timeout wants 1..86400 seconds");
+	if (cfg_parse_seconds(v, &ms) < 0 || ms < 1000 || ms > CFG_EXEC_TIMEOUT_MAX_S * 1000LL) {
+		snprintf(err, errlen, "--exec-timeout wants 1..%d seconds", CFG_EXEC_TIMEOUT_MAX_S);
 		return -1;
 	}
 	o->cmd.exec_timeout_s = (unsigned)(ms / 1000);
@@ -195,7 +195,7 @@ static int set_max_output(struct agent_opts *o, const struct opt *d, const char 
 {
 	unsigned long long b;
 
-	if (cfg_parse_bytes(v, &b) < 0 || b < 1024 || b > (256ull << 20)) {
+	if (cfg_parse_bytes(v, &b) < 0 || b < CFG_MAX_OUTPUT_MIN || b > CFG_MAX_OUTPUT_MAX) {
 		snprintf(err, errlen, "--max-output wants 1K..256M bytes");
 		return -1;
 	}
@@ -206,8 +206,8 @@ static int set_max_output(struct agent_opts *o, const struct opt *d, const char 
 static int set_max_exec(struct agent_opts *o, const struct opt *d, const char *v,
 			char *err, size_t errlen)
 {
-	if (atoi(v) < 1 || atoi(v) > 256 || strspn(v, "0123456789") != strlen(v)) {
-		snprintf(err, errlen, "--max-exec wants 1..256");
+	if (atoi(v) < 1 || atoi(v) > CFG_MAX_EXEC_MAX || strspn(v, "0123456789") != strlen(v)) {
+		snprintf(err, errlen, "--max-exec wants 1..%d", CFG_MAX_EXEC_MAX);
 		return -1;
 	}
 	o->cmd.max_exec = atoi(v);
@@ -229,7 +229,7 @@ static int set_ping(struct agent_opts *o, const struct opt *d, const char *v,
 {
 	long long ms;
 
-	if (cfg_parse_seconds(v, &ms) < 0 || ms > 86400000) {
+	if (cfg_parse_seconds(v, &ms) < 0 || ms > CFG_PING_INTERVAL_MAX_MS) {
 		snprintf(err, errlen, "bad --ping-interval '%s'", v);
 		return -1;
 	}

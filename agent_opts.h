@@ -16,7 +16,7 @@ struct agent_opts {
 	const char *server;            /* --server or $NESTD_SERVER, as given */
 	struct net_url url;            /* ... parsed: ws://, wss:// or unix: */
 	char token[TOKEN_LEN + 8];     /* form and checksum checked */
-	char hostname[65];             /* --hostname, else the machine's name */
+	char hostname[CFG_HOSTNAME_MAX + 1];            /* --hostname, else the machine's name */
 	const char *ca_file, *pin;     /* wss:// verification; NULL: defaults */
 	int insecure;
 	long long reconnect_min_ms, reconnect_max_ms;

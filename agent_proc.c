@@ -291,7 +291,7 @@ static void users_refresh(struct users *u)
 	users_clear(u);
 	u->st = st;
 	u->loaded = 1;
-	if (st.st_size <= 0 || st.st_size > (64 << 20))
+	if (st.st_size <= 0 || st.st_size > CFG_PASSWD_MAX)
 		return;
 	text = malloc((size_t)st.st_size + 1);
 	if (!text)
@@ -571,7 +571,7 @@ static void write_tail(struct jw *w, const struct proc_ctx *p, struct pinfo *pi)
 
 int proc_list(struct proc_ctx *p, struct jw *w, char *err, size_t errlen)
 {
-	char cmd[PROC_LIST_CMDLINE_MAX];
+	char cmd[CFG_PROC_LIST_CMDLINE_MAX];
 	struct pinfo pi;
 	struct dirent *d;
 	double now = mono_now(), up = boot_uptime();
@@ -650,13 +650,13 @@ int proc_info(struct proc_ctx *p, int pid, struct jw *w, char *err, size_t errle
 	unsigned long long swap;
 	int r;
 
-	cmd = malloc(PROC_INFO_CMDLINE_MAX);
+	cmd = malloc(CFG_PROC_INFO_CMDLINE_MAX);
 	if (!cmd) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	snprintf(dir, sizeof(dir), "%d", pid);
-	r = proc_read(p, pid, dir, &pi, cmd, PROC_INFO_CMDLINE_MAX);
+	r = proc_read(p, pid, dir, &pi, cmd, CFG_PROC_INFO_CMDLINE_MAX);
 	if (r != 0) {
 		snprintf(err, errlen, "no such process: %d", pid);
 		free(cmd);

@@ -8,8 +8,6 @@
 #include <sys/types.h>
 #include "json.h"
 
-#define PROC_LIST_CMDLINE_MAX  4096     /* per process in the list */
-#define PROC_INFO_CMDLINE_MAX  65536    /* obtain_process_info */
 
 struct proc_ctx;
 

@@ -14,7 +14,8 @@
 #define CFG_STR_(x) #x
 #define CFG_STR(x) CFG_STR_(x)
 
-/* WebSocket / HTTP */
+/* WebSocket / HTTP / JSON */
+#define CFG_JSON_MAX_DEPTH       64        /* nesting of any JSON nestd reads */
 #define CFG_HTTP_MAX_HEADER      8192      /* request or response head, bytes */
 #define CFG_HTTP_MAX_HEADERS     64        /* header lines in one head */
 #define CFG_WS_MAX_MESSAGE       (1u << 20)   /* default message limit: 1 MiB */
@@ -80,7 +81,10 @@
 #define CFG_EXEC_COMMAND_MAX     (64u << 10)  /* exec_command's command text */
 #define CFG_SVC_MAX_OUTPUT       (8u << 20)   /* a service tool's output per stream */
 #define CFG_MAX_SVC_RUNNING      8            /* service tools at once */
-#define CFG_REPLY_ENVELOPE_MAX   4096      /* room kept for a reply's envelope around its payload */
+#define CFG_PROC_LIST_CMDLINE_MAX 4096      /* a command line in obtain_all_process_info */
+#define CFG_PROC_INFO_CMDLINE_MAX 65536     /* a command line in obtain_process_info */
+#define CFG_EXEC_KILL_GRACE_MS   2000      /* a child's group: SIGTERM, then SIGKILL after this */
+#define CFG_EXEC_EOF_GRACE_MS    300       /* child gone, a grandchild holds its pipe this long */
 #define CFG_PASSWD_MAX           (64u << 20)  /* /etc/passwd, read for user names */
 
 /* TLS (BearSSL) */

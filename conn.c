@@ -132,7 +132,7 @@ static struct conn *conn_new(struct loop *l, int fd, enum ws_role role,
 	buf_init(&c->out, CFG_SEND_BUFFER_MAX);
 	ws_init(&c->ws, role, CFG_WS_MAX_MESSAGE, &c->out);
 	c->last_rx = loop_now();
-	c->http_body_max = 64 << 10;
+	c->http_body_max = CFG_HTTP_MAX_BODY;
 	if (loop_add(l, &c->src) < 0) {
 		ws_free(&c->ws);
 		close(fd);

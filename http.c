@@ -18,6 +18,17 @@ static int is_tchar(unsigned char c)
 	return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
+/* A token (a method, a field name) at the start of s[0..n) that the byte
+ * `end` must follow: its length, or 0 when there is none or no `end`. */
+static size_t token_before(const char *s, size_t n, char end)
+{
+	size_t i = 0;
+
+	while (i < n && is_tchar((unsigned char)s[i]))
+		i++;
+	return i && i < n && s[i] == end ? i : 0;
+}
+
 /* field-vchar, SP, HTAB and obs-text: anything but controls and DEL. */
 static int is_text(unsigned char c)
 {
@@ -57,13 +68,11 @@ static int parse_version(const char *s, size_t n)
 
 static int parse_header(const char *s, size_t n, struct http_header *h)
 {
-	size_t i = 0, b, e;
+	size_t i = token_before(s, n, ':'), b, e;
 
-	while (i < n && is_tchar((unsigned char)s[i]))
-		i++;
 	/* Empty names, whitespace before the colon and obs-fold lines (which
 	 * start with SP/HTAB) all land here: RFC 9112 5.1 and 5.2 say 400. */
-	if (i == 0 || i >= n || s[i] != ':')
+	if (!i)
 		return -1;
 	h->name.p = s;
 	h->name.n = i;
@@ -128,11 +137,9 @@ static int parse_head(const char *p, size_t n, start_fn start, void *r,
 static int start_request(const char *s, size_t n, void *arg)
 {
 	struct http_req *r = arg;
-	size_t i = 0, t;
+	size_t i = token_before(s, n, ' '), t;
 
-	while (i < n && is_tchar((unsigned char)s[i]))
-		i++;
-	if (i == 0 || i >= n || s[i] != ' ')
+	if (!i)
 		return -1;
 	r->method.p = s;
 	r->method.n = i;

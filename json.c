@@ -26,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
+
 /* ---- UTF-8 ------------------------------------------------------------ */
 
 /* Length (1..4) of the well-formed UTF-8 sequence at p, its code point in
@@ -451,7 +453,6 @@ void jw_kbool(struct jw *w, const char *k, int v)
 
 /* ---- reader: validation ----------------------------------------------- */
 
-#define JSON_MAX_DEPTH 64	/* nesting bound of what we read */
 
 static void seterr(char *err, size_t errlen, const char *what, size_t pos)
 {
@@ -591,114 +592,111 @@ static int is_ws(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* A scalar value starting at s[*pos] (c): a string, number or literal.
+ * NULL, or why it is not one. */
+static const char *scan_scalar(const unsigned char *s, size_t len, size_t *pos, unsigned char c)
+{
+	static const char *const lit[] = { "true", "false", "null" };
+	size_t i, n;
+
+	if (c == '"') {
+		++*pos;
+		return scan_string(s, len, pos);
+	}
+	if (c == '-' || (c >= '0' && c <= '9'))
+		return scan_number(s, len, pos);
+	for (i = 0; i < sizeof(lit) / sizeof(lit[0]); i++) {
+		n = strlen(lit[i]);
+		if (len - *pos >= n && !memcmp(s + *pos, lit[i], n)) {
+			*pos += n;
+			return NULL;
+		}
+	}
+	return c == ']' || c == '}' ? "value expected" : "unexpected character";
+}
+
+/* An object key and its ':' starting at s[*pos]. */
+static const char *scan_key(const unsigned char *s, size_t len, size_t *pos)
+{
+	const char *why;
+
+	if (s[*pos] != '"')
+		return "object key must be a string";
+	++*pos;
+	if ((why = scan_string(s, len, pos)))
+		return why;
+	while (*pos < len && is_ws(s[*pos]))
+		++*pos;
+	if (*pos >= len || s[*pos] != ':')
+		return "':' expected";
+	++*pos;
+	return NULL;
+}
+
 /* The whole of RFC 8259's grammar, iteratively with an explicit stack;
  * counts the tokens jsmn will produce.  -1 with err set if invalid. */
 static int validate(const unsigned char *s, size_t len, int *ntok,
 		    char *err, size_t errlen)
 {
 	enum { VALUE, FIRST_VALUE, KEY, FIRST_KEY, AFTER } st = VALUE;
-	unsigned char stack[JSON_MAX_DEPTH];	/* '{' or '[' */
+	unsigned char stack[CFG_JSON_MAX_DEPTH];	/* '{' or '[' */
 	const char *why = NULL;
 	size_t pos = 0;
-	int depth = 0, count = 0;
+	int depth = 0, count = 0, obj;
 	unsigned char c;
 
 	for (;;) {
 		while (pos < len && is_ws(s[pos]))
 			pos++;
 		if (st == AFTER && depth == 0) {
-			if (pos < len) {
-				why = "trailing characters after the value";
-				goto bad;
-			}
-			*ntok = count;
-			return 0;
+			why = pos < len ? "trailing characters after the value" : NULL;
+			break;
 		}
 		if (pos >= len) {
 			why = "unexpected end of input";
-			goto bad;
+			break;
 		}
 		c = s[pos];
-		switch (st) {
-		case FIRST_VALUE:
-			if (c == ']') {
-				pos++;
-				depth--;
-				st = AFTER;
-				break;
-			}
-			/* fall through */
-		case VALUE:
+		obj = depth > 0 && stack[depth - 1] == '{';
+		/* An empty container closes right after it opened. */
+		if ((st == FIRST_VALUE || st == FIRST_KEY) && c == (obj ? '}' : ']')) {
+			pos++;
+			depth--;
+			st = AFTER;
+			continue;
+		}
+		if (st == FIRST_VALUE || st == VALUE) {
 			count++;
 			st = AFTER;
-			if (c == '{' || c == '[') {
-				if (depth >= JSON_MAX_DEPTH) {
-					why = "nested too deep";
-					goto bad;
-				}
+			if (c != '{' && c != '[') {
+				why = scan_scalar(s, len, &pos, c);
+			} else if (depth >= CFG_JSON_MAX_DEPTH) {
+				why = "nested too deep";
+			} else {
 				stack[depth++] = c;
 				pos++;
 				st = c == '{' ? FIRST_KEY : FIRST_VALUE;
-			} else if (c == '"') {
-				pos++;
-				why = scan_string(s, len, &pos);
-			} else if (c == '-' || (c >= '0' && c <= '9')) {
-				why = scan_number(s, len, &pos);
-			} else if (len - pos >= 4 && !memcmp(s + pos, "true", 4)) {
-				pos += 4;
-			} else if (len - pos >= 5 && !memcmp(s + pos, "false", 5)) {
-				pos += 5;
-			} else if (len - pos >= 4 && !memcmp(s + pos, "null", 4)) {
-				pos += 4;
-			} else {
-				why = c == ']' || c == '}' ? "value expected" :
-					"unexpected character";
 			}
-			if (why)
-				goto bad;
-			break;
-		case FIRST_KEY:
-			if (c == '}') {
-				pos++;
-				depth--;
-				st = AFTER;
-				break;
-			}
-			/* fall through */
-		case KEY:
-			if (c != '"') {
-				why = "object key must be a string";
-				goto bad;
-			}
+		} else if (st == FIRST_KEY || st == KEY) {
 			count++;
-			pos++;
-			if ((why = scan_string(s, len, &pos)))
-				goto bad;
-			while (pos < len && is_ws(s[pos]))
-				pos++;
-			if (pos >= len || s[pos] != ':') {
-				why = "':' expected";
-				goto bad;
-			}
-			pos++;
+			why = scan_key(s, len, &pos);
 			st = VALUE;
-			break;
-		case AFTER:
-			if (c == ',') {
-				pos++;
-				st = stack[depth - 1] == '{' ? KEY : VALUE;
-			} else if (c == (stack[depth - 1] == '{' ? '}' : ']')) {
-				pos++;
-				depth--;
-			} else {
-				why = stack[depth - 1] == '{' ? "',' or '}' expected" :
-					"',' or ']' expected";
-				goto bad;
-			}
-			break;
+		} else if (c == ',') {
+			pos++;
+			st = obj ? KEY : VALUE;
+		} else if (c == (obj ? '}' : ']')) {
+			pos++;
+			depth--;
+		} else {
+			why = obj ? "',' or '}' expected" : "',' or ']' expected";
 		}
+		if (why)
+			break;
 	}
-bad:
+	if (!why) {
+		*ntok = count;
+		return 0;
+	}
 	seterr(err, errlen, why, pos);
 	return -1;
 }

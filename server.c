@@ -479,7 +479,7 @@ static void on_signal(int sig, void *arg)
 	log_info("%s: closing %d connections", sig == SIGTERM ? "SIGTERM" : "SIGINT",
 		 s->peers.nconn);
 	s->stopping = 1;
-	s->stop_at = loop_now() + CFG_CLOSE_TIMEOUT_MS + 500;
+	s->stop_at = loop_now() + CFG_CLOSE_TIMEOUT_MS + CFG_SHUTDOWN_SLACK_MS;
 	close_listeners(s);
 	for (p = s->peers.head; p; p = p->next) {
 		if (p->c->state == CONN_AUTH || p->c->state == CONN_OPEN)

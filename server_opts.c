@@ -107,7 +107,7 @@ static int set_seconds(struct server_opts *o, int id, const char *v, char *err, 
 	else if (id == O_COMMAND_TIMEOUT)
 		o->command_timeout_ms = ms;
 	else
-		o->ping_ms = (int)(ms > 86400000 ? 86400000 : ms);
+		o->ping_ms = (int)(ms > CFG_PING_INTERVAL_MAX_MS ? CFG_PING_INTERVAL_MAX_MS : ms);
 	return 0;
 }
 
@@ -132,7 +132,7 @@ static int set_checked(struct server_opts *o, int id, const char *v, char *err, 
 		snprintf(o->accept_versions, sizeof(o->accept_versions), "%s", v);
 		return 0;
 	case O_MAX_MESSAGE:
-		if (cfg_parse_bytes(v, &b) < 0 || b < 1024 || b > (1ull << 30)) {
+		if (cfg_parse_bytes(v, &b) < 0 || b < CFG_MAX_MESSAGE_MIN || b > CFG_MAX_MESSAGE_MAX) {
 			snprintf(err, errlen, "bad --max-message '%s' (1K..1G)", v);
 			return -1;
 		}

@@ -24,9 +24,9 @@ struct peer {
 	struct conn *c;
 	enum peer_kind kind;     /* peers_set_kind */
 	char name[TOKEN_NAME_MAX + 1];
-	char version[33];
-	char hostname[65];
-	char backend[17];
+	char version[CFG_VERSION_MAX + 1];
+	char hostname[CFG_HOSTNAME_MAX + 1];
+	char backend[CFG_BACKEND_NAME_MAX + 1];
 	char *commands;          /* JSON array the agent announced, or NULL */
 	long long since;         /* epoch seconds */
 	struct peer *next, **pprev;   /* pprev: the pointer that points here */

@@ -157,7 +157,7 @@ static long long wait_ms(const struct router *r, const struct router_req *q)
 	if (q->payload && json_parse(&j, q->payload, q->payload_len, err, sizeof(err)) == 0) {
 		int tt = json_type(&j, 0) == JSON_OBJECT ? json_get(&j, 0, "timeout") : -1;
 
-		if (tt >= 0 && json_num(&j, tt, &t) == 0 && t > 0 && t < 86400)
+		if (tt >= 0 && json_num(&j, tt, &t) == 0 && t > 0 && t < CFG_EXEC_TIMEOUT_MAX_S)
 			secs = t;
 		json_free(&j);
 	}

@@ -34,8 +34,10 @@ static const char *tpath(const char *name)
 static int put(const char *name, const char *text, mode_t mode)
 {
 	const char *p = tpath(name);
-	FILE *f = fopen(p, "w");
+	FILE *f;
 
+	unlink(p);     /* the last one may be read-only (0400) */
+	f = fopen(p, "w");
 	if (!f)
 		return -1;
 	fputs(text, f);

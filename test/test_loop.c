@@ -78,10 +78,13 @@ static unsigned lcg(unsigned *x)
 	return *x >> 8;
 }
 
-static void shuffle(int *a, int n, unsigned seed)
+/* a[0..n) = 0..n-1 in an order fixed by seed. */
+static void permutation(int *a, int n, unsigned seed)
 {
 	int i;
 
+	for (i = 0; i < n; i++)
+		a[i] = i;
 	for (i = n - 1; i > 0; i--) {
 		int j = (int)(lcg(&seed) % (unsigned)(i + 1)), k = a[i];
 
@@ -94,6 +97,18 @@ static void shuffle(int *a, int n, unsigned seed)
 static int64_t past(int64_t base, int r, int n)
 {
 	return base - 1 - n + r;
+}
+
+/* The base for n past() deadlines: now, or 0 (a counted skip of test)
+ * when the monotonic clock is too young to hold them all above 0. */
+static int64_t past_base(const char *test, int n)
+{
+	int64_t base = loop_now();
+
+	if (base > n + 2)
+		return base;
+	t_skip(test, "the monotonic clock is younger than the deadlines need");
+	return 0;
 }
 
 static struct tsrc T_[MAXT];
@@ -118,19 +133,14 @@ void test_loop_many_timers_in_order(void)
 {
 	struct loop *l = loop_new();
 	int perm[MAXT], i, n = MAXT, ok;
-	int64_t base = loop_now();
+	int64_t base = past_base(__func__, MAXT);
 
 	CHECK(l != NULL);
-	if (!l)
-		return;
-	if (base <= n + 2) {
-		SKIP("the monotonic clock is younger than 2 s");
+	if (!l || !base) {
 		loop_free(l);
 		return;
 	}
-	for (i = 0; i < n; i++)
-		perm[i] = i;
-	shuffle(perm, n, 12345);
+	permutation(perm, n, 12345);
 	/* Added in shuffled order, half of them LOOP_TOUCH sources. */
 	for (i = 0, ok = 1; i < n; i++) {
 		int r = perm[i];
@@ -343,18 +353,15 @@ void test_loop_model(void)
 	enum { N = 1500 };
 	static int alive[N], due[N], want[N];
 	struct loop *l = loop_new();
-	int64_t base = loop_now();
+	int64_t base = past_base(__func__, N);
 	int perm[N], i, ok, nwant = 0, nback = 0;
 	unsigned x = 99;
 
-	if (base <= N + 2) {
-		SKIP("the monotonic clock is younger than 2 s");
+	if (!base) {
 		loop_free(l);
 		return;
 	}
-	for (i = 0; i < N; i++)
-		perm[i] = i;
-	shuffle(perm, N, 777);
+	permutation(perm, N, 777);
 	for (i = 0; i < N; i++) {
 		int id = perm[i];
 

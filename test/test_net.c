@@ -78,6 +78,30 @@ static int addr_bad(const char *s)
 	return err[0] != '\0';
 }
 
+/* buf = first, then n - 1 times c: an n-byte string. */
+static const char *run_of(char *buf, char first, char c, size_t n)
+{
+	buf[0] = first;
+	memset(buf + 1, c, n - 1);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The URL fmt % arg is accepted with host (NULL: arg), port 80 and path
+ * (NULL: arg), and fmt % arg + "x" at the end of arg is refused. */
+static int url_bound(const char *fmt, const char *arg, enum url_scheme sc, const char *host,
+		     const char *path)
+{
+	char s[1400], longer[1300];
+
+	snprintf(s, sizeof(s), fmt, arg);
+	if (!url_is(s, sc, 0, host ? host : arg, "80", path ? path : arg))
+		return 0;
+	snprintf(longer, sizeof(longer), "%sx", arg);
+	snprintf(s, sizeof(s), fmt, longer);
+	return url_bad(s);
+}
+
 void test_net_url_schemes(void)
 {
 	CHECK(url_is("ws://example.org/", URL_WS, 0, "example.org", "80", "/"));
@@ -154,25 +178,11 @@ void test_net_url_bad(void)
 	CHECK(url_bad("unix:"));
 	CHECK(url_bad("unix://"));
 
-	/* Host: at most 255 bytes. */
-	memset(p, 'a', 255);
-	p[255] = '\0';
-	snprintf(s, sizeof(s), "ws://%s:80/", p);
-	CHECK(url_is(s, URL_WS, 0, p, "80", "/"));
-	snprintf(s, sizeof(s), "ws://%sa:80/", p);
-	CHECK(url_bad(s));
-	/* Path: at most 1023 bytes. */
-	p[0] = '/';
-	memset(p + 1, 'p', 1022);
-	p[1023] = '\0';
-	snprintf(s, sizeof(s), "ws://h%s", p);
-	CHECK(url_is(s, URL_WS, 0, "h", "80", p));
-	snprintf(s, sizeof(s), "ws://h%sp", p);
-	CHECK(url_bad(s));
+	/* Host: at most 255 bytes; path: at most 1023. */
+	CHECK(url_bound("ws://%s:80/", run_of(p, 'a', 'a', 255), URL_WS, NULL, "/"));
+	CHECK(url_bound("ws://h%s", run_of(p, '/', 'p', 1023), URL_WS, "h", NULL));
 	/* unix: paths fit sun_path: at most 107 bytes. */
-	p[0] = '/';
-	memset(p + 1, 'u', 106);
-	p[107] = '\0';
+	run_of(p, '/', 'u', 107);
 	snprintf(s, sizeof(s), "unix:%s", p);
 	CHECK(url_is(s, URL_UNIX, 0, "localhost", "", p));
 	snprintf(s, sizeof(s), "unix://%s", p);
@@ -224,15 +234,12 @@ void test_net_addr(void)
 	CHECK(addr_bad("ws://127.0.0.1:8989/"));
 
 	/* Bounds: host 255 bytes, unix path 107. */
-	memset(p, 'h', 255);
-	p[255] = '\0';
+	run_of(p, 'h', 'h', 255);
 	snprintf(s, sizeof(s), "%s:80", p);
 	CHECK(addr_is(s, NET_TCP, 0, p, "80", ""));
 	snprintf(s, sizeof(s), "%sh:80", p);
 	CHECK(addr_bad(s));
-	p[0] = '/';
-	memset(p + 1, 'u', 106);
-	p[107] = '\0';
+	run_of(p, '/', 'u', 107);
 	snprintf(s, sizeof(s), "unix:%s", p);
 	CHECK(addr_is(s, NET_UNIX, 0, "", "", p));
 	snprintf(s, sizeof(s), "unix:%su", p);

@@ -267,43 +267,39 @@ void test_token_file_bad(void)
 		CHECK(!"mkdtemp");
 		return;
 	}
+	/* Each a file whose bad line is the given one; %s is a hash. */
+	static const struct { const char *text; int line; } bad[] = {
+		/* Bad hashes: short, long, uppercase, not hex, missing. */
+		{ "# header\nalice agent %.63s 1\n", 2 },
+		{ "# header\nalice agent %s0 1\n", 2 },
+		{ "# header\nalice agent %.60sABCD 1\n", 2 },
+		{ "# header\nalice agent %.63sg 1\n", 2 },
+		{ "# header\nalice agent\n", 2 },
+		{ "# header\nalice\n", 2 },
+		/* Truncated in the middle of the hash (a disk that filled up). */
+		{ "# header\nok agent %s 1\nalice agent %.30s", 3 },
+		/* Bad names and roles; fields in the wrong order. */
+		{ "# header\n-alice agent %s 1\n", 2 },
+		{ "# header\nal/ice agent %s 1\n", 2 },
+		{ "# header\nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn agent %s 1\n", 2 },
+		{ "# header\nalice admin %s 1\n", 2 },
+		{ "# header\nalice Agent %s 1\n", 2 },
+		{ "# header\nalice %s agent 1\n", 2 },
+		/* The bad line is named even after good ones. */
+		{ "a agent %s\nb agent %s\n# c\nc agent zz\n", 4 },
+	};
+	size_t i;
+
 	hash_hex("x", h);
-#define LINE1 "# header\n"
-	/* Bad hashes: short, long, uppercase, not hex, missing. */
-	snprintf(text, sizeof(text), LINE1 "alice agent %.63s 1\n", h);
-	CHECK(refused_at(text, 2));
-	snprintf(text, sizeof(text), LINE1 "alice agent %s0 1\n", h);
-	CHECK(refused_at(text, 2));
-	snprintf(text, sizeof(text), LINE1 "alice agent %.60sABCD 1\n", h);
-	CHECK(refused_at(text, 2));
-	snprintf(text, sizeof(text), LINE1 "alice agent %.63sg 1\n", h);
-	CHECK(refused_at(text, 2));
-	snprintf(text, sizeof(text), LINE1 "alice agent\n");
-	CHECK(refused_at(text, 2));
-	snprintf(text, sizeof(text), LINE1 "alice\n");
-	CHECK(refused_at(text, 2));
-	/* Truncated in the middle of the hash (a disk that filled up). */
-	snprintf(text, sizeof(text), LINE1 "ok agent %s 1\nalice agent %.30s", h, h);
-	CHECK(refused_at(text, 3));
-	/* Bad names and roles. */
-	snprintf(text, sizeof(text), LINE1 "-alice agent %s 1\n", h);
-	CHECK(refused_at(text, 2));
-	snprintf(text, sizeof(text), LINE1 "al/ice agent %s 1\n", h);
-	CHECK(refused_at(text, 2));
-	memset(big, 'n', 65);
-	big[65] = '\0';
-	snprintf(text, sizeof(text), LINE1 "%s agent %s 1\n", big, h);
-	CHECK(refused_at(text, 2));
-	snprintf(text, sizeof(text), LINE1 "alice admin %s 1\n", h);
-	CHECK(refused_at(text, 2));
-	snprintf(text, sizeof(text), LINE1 "alice Agent %s 1\n", h);
-	CHECK(refused_at(text, 2));
-	/* Fields in the wrong order. */
-	snprintf(text, sizeof(text), LINE1 "alice %s agent 1\n", h);
-	CHECK(refused_at(text, 2));
-	/* The bad line is named even after good ones. */
-	snprintf(text, sizeof(text), "a agent %s\nb agent %s\n# c\nc agent zz\n", h, h);
-	CHECK(refused_at(text, 4));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int ok;
+
+		snprintf(text, sizeof(text), bad[i].text, h, h);
+		ok = refused_at(text, bad[i].line);
+		if (!ok)
+			fprintf(stderr, "  case %zu: %s", i, bad[i].text);
+		CHECK(ok);
+	}
 
 	/* Two entries with one name: `nestd token revoke NAME` removes the
 	 * first only and reports NAME revoked while the second still logs
@@ -331,7 +327,6 @@ void test_token_file_bad(void)
 	XFAIL(token_db_load(dir, &db, err, sizeof(err)) == -1,
 	      "token_db_load of a directory returns 0 and an empty db (fopen succeeds, fgets fails)");
 	token_db_free(&db);
-#undef LINE1
 	rm_dir();
 }
 

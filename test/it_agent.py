@@ -18,7 +18,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from nestlib import (AUTH_OK, Proc, T, check, free_port, main, path, run,  # noqa: E402
-                     wait_until, xfail)
+                     skip, wait_until, xfail)
 
 import websockets  # noqa: E402
 
@@ -222,11 +222,15 @@ def test_hello_and_commands():
             s = cmd("fragmented_cmd", id="f")
             await c.ws.send(iter([s[:5], s[5:11], s[11:]]))
             pong = await c.ws.ping(b"bot")
-            await asyncio.wait_for(pong, T(10))
-        bot.call(frag())
+            try:
+                await asyncio.wait_for(pong, T(10))
+            except asyncio.TimeoutError:
+                return False
+            return True
+        ponged = bot.call(frag(), 20)
         r = c.get()
         check(r and r.get("message") == "response_fragmented_cmd", "fragmented command answered", r)
-        check(True, "python ping answered by the agent")
+        check(ponged, "python ping answered by the agent with a pong (its payload: python matches it)")
         bot.send(c, cmd("big_cmd", id="b", payload={"pad": "p" * (600 << 10)}))
         r = c.get()
         check(r and r.get("id") == "b", "600 KiB command answered", r and r.get("id"))
@@ -425,8 +429,7 @@ def test_pings():
 def test_pong_timeout():
     """Needs CFG_PONG_TIMEOUT_MS (20 s): only with NESTD_IT_LONG=1."""
     if not LONG:
-        print("# skipped: pong timeout is 20 s (set NESTD_IT_LONG=1)")
-        return
+        return skip("test_pong_timeout", "the pong timeout is 20 s; set NESTD_IT_LONG=1 to run it")
     bot = Bot()
     a = agent(bot.url, new_token(), FAST + ["--ping-interval", "0.3"])
     try:

@@ -10,11 +10,13 @@ line), a corrupted download (refused, nothing installed), a re-run
 (upgrade), an uninstall (every manifest path gone, pre-existing files
 kept), the service files equal to contrib/, `make install`.
 
-Conventions of nestlib.py (check, logs in $NESTD_IT_DIR scanned for
-sanitizer reports, the last line "N passed, N failed").  As root:
+Conventions of nestlib.py (check, skip, logs in $NESTD_IT_DIR scanned for
+sanitizer reports, the last line "N passed, N failed, N skipped").  As root:
   NESTD=./nestd /usr/bin/python3 test/it_install.py [test_NAME...]
-Not root: skipped ("0 passed, 0 failed")."""
+Not root: the command-line and `make install` tests run; every test that
+installs as root or adds a user is counted as skipped."""
 import atexit
+import functools
 import hashlib
 import os
 import pwd
@@ -31,7 +33,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nestlib  # noqa: E402
-from nestlib import NESTD, T, Server, check, free_port, path, run, token_new  # noqa: E402
+from nestlib import NESTD, T, Server, check, free_port, path, run, skip, token_new  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INSTALL_SH = os.path.join(TOP, "install.sh")
@@ -39,6 +41,17 @@ VERSION = "0.1.0"
 
 S = types.SimpleNamespace()      # what setup() makes, for the steps after it
 _cleanup_procs, _cleanup_users, _cleanup_dirs = [], [], []
+
+
+def root_only(fn):
+    """A test that installs as uid 0 (or adds a user): a counted skip when
+    not root."""
+    @functools.wraps(fn)
+    def run_or_skip():
+        if os.geteuid() != 0:
+            return skip(fn.__name__, "needs root (installs as uid 0 into a throwaway root, adds a user)")
+        return fn()
+    return run_or_skip
 
 
 def sha(path):
@@ -229,6 +242,7 @@ def test_cli():
 
 
 
+@root_only
 def test_root_install():
     """As root into a throwaway root: install, upgrade, corrupted downloads."""
     work, base, tokfile, token, server_url = S.work, S.base, S.tokfile, S.token, S.server_url
@@ -329,6 +343,7 @@ def test_root_install():
     S.new_binary = new_binary
 
 
+@root_only
 def test_uninstall():
     """Uninstall, pre-existing files, OpenRC, a failed step, the environment."""
     work, base, tokfile, token, server_url = S.work, S.base, S.tokfile, S.token, S.server_url
@@ -422,11 +437,11 @@ def e2e_agent(binp, tokp, tokens):
     srv.stop()
 
 
+@root_only
 def test_user():
     """As a throwaway user: ~/.local/bin, ~/.config/nestd, a user unit."""
     if not nestlib.can_run_as_others():
-        print("# skipped: other users cannot run programs here (/ is not searchable)")
-        return
+        return skip("test_user", "other uids cannot run programs here (/ is not searchable)")
     base, token, server_url = S.base, S.token, S.server_url
     # Not below the test's 0700 directory: the user must be able to reach it.
     top = tempfile.mkdtemp(prefix="nestd-it-install-user.")
@@ -516,13 +531,13 @@ def test_user():
           "user uninstall in a root: only run/ is left", tree(root))
 
 
+@root_only
 def test_busybox():
     """busybox sh, and every tool from busybox only (wget, sha256sum...)."""
     base, tokfile, server_url, binary = S.base, S.tokfile, S.server_url, S.new_binary
     bb = shutil.which("busybox")
     if not bb:
-        print("skip busybox tests: no busybox (apt-get install busybox)")
-        return
+        return skip("test_busybox", "no busybox here (apt-get install busybox)")
     bbdir = path("bb")
     os.makedirs(bbdir)
     r = subprocess.run([bb, "--install", "-s", bbdir], capture_output=True)
@@ -551,6 +566,7 @@ def test_busybox():
                                                            "run/systemd/system/"}, "busybox: uninstall", tree(root))
 
 
+@root_only
 def test_server():
     """nestd server serves install.sh and its own binary; the piped install."""
     tokens, tokfile = S.tokens, S.tokfile
@@ -643,12 +659,14 @@ def test_server():
 def test_make():
     """make install / make uninstall into a DESTDIR."""
     if not os.path.isfile(os.path.join(TOP, "nestd")):
-        print("skip make install tests: no ./nestd built")
-        return
+        return skip("test_make", "no ./nestd built in the tree to install")
     d = path("destdir")
     # -o nestd: install what is built; the test must not rebuild the tree.
+    # O=: the unit files make writes on the way go here, not into the tree.
+    o = path("make-o")
+    os.makedirs(o)
     r = subprocess.run(["make", "-s", "-C", TOP, "-o", "nestd", "install", "DESTDIR=" + d,
-                        "PREFIX=/usr"],
+                        "PREFIX=/usr", "O=" + o],
                        capture_output=True, text=True)
     check(r.returncode == 0, "make install: exit 0", r.stderr)
     want = {"usr/bin/nestd", "usr/lib/systemd/system/nestd-agent.service",
@@ -668,10 +686,6 @@ def test_make():
 
 
 if __name__ == "__main__":
-    if os.geteuid() != 0:
-        print("skip it_install.py: run as root (it installs as root and as a throwaway user)")
-        print("0 passed, 0 failed")
-        sys.exit(0)
     atexit.register(cleanup)
     nestlib.main([setup, test_cli, test_root_install, test_uninstall, test_user, test_busybox,
                   test_server, test_make])

@@ -8,7 +8,7 @@ import stat
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nestlib import check, main, path, run, token_new  # noqa: E402
+from nestlib import check, main, path, run, token_new, xfail  # noqa: E402
 
 TOKEN_RX = re.compile(r"^[0-9a-f]{64}\.[0-9a-f]{8}$")
 
@@ -18,8 +18,7 @@ def test_new_list_revoke():
     rc, out, err = run(["token", "new", "alice", "--tokens", tf])
     tok = out.strip()
     check(rc == 0, "token new exits 0", err)
-    check(TOKEN_RX.match(tok), "token is 64 hex . 8 hex", tok)
-    check(len(tok) == 73, "token is 73 characters")
+    check(TOKEN_RX.match(tok), "token is 64 hex . 8 hex (73 characters)", tok)
     check(tok[65:] == hashlib.sha256(tok[:64].encode()).hexdigest()[:8],
           "checksum = first 8 hex of sha256 of the 64 hex chars")
     check(out.count("\n") == 1, "stdout holds only the token")
@@ -38,9 +37,10 @@ def test_new_list_revoke():
     check(re.search(r"bob\s+operator", out), "token list shows the role", out)
     check(tok not in out and t2 not in out, "token list shows no token")
 
+    before = open(tf).read()
     rc, out, err = run(["token", "new", "alice", "--tokens", tf])
     check(rc != 0 and "exists" in err, "duplicate name refused", (rc, err))
-    check(open(tf).read() == open(tf).read() and "alice" in open(tf).read(), "file kept after refusal")
+    check(open(tf).read() == before, "file unchanged after the refusal")
 
     for bad in ("-x", ".hidden", "a b", "a/b", "x" * 65, "é"):
         rc, out, err = run(["token", "new", bad, "--tokens", tf])
@@ -57,6 +57,31 @@ def test_new_list_revoke():
     check(stat.S_IMODE(os.stat(tf).st_mode) == 0o600, "file still 0600 after revoke")
     rc, out, err = run(["token", "frobnicate", "--tokens", tf])
     check(rc == 2, "unknown verb exits 2", (rc, err))
+
+
+def test_hand_edited_files():
+    """Token files nestd did not write: what `token list` and `token
+    revoke` make of them."""
+    h = lambda t: hashlib.sha256(t.encode()).hexdigest()  # noqa: E731
+    tf = path("merged.tokens")
+    # Two entries with one name (two files merged by hand).
+    with open(tf, "w") as f:
+        f.write("alice agent %s 1\nalice agent %s 2\nbob agent %s 3\n" % (h("a"), h("b"), h("c")))
+    os.chmod(tf, 0o600)
+    rc, out, err = run(["token", "revoke", "alice", "--tokens", tf])
+    left = open(tf).read()
+    xfail((rc != 0 and left.count("alice") == 2) or (rc == 0 and "alice" not in left),
+          "revoke of a name held twice: refused (file unchanged) or revokes both",
+          "token_db_load accepts duplicate names; revoke removes the first and says 'revoked'")
+    # A comment longer than the reader's 511-byte line buffer whose tail
+    # looks like an operator line.
+    tf = path("long.tokens")
+    with open(tf, "w") as f:
+        f.write("#" + "c" * 510 + "evil operator %s 1\nbob agent %s 3\n" % (h("e"), h("c")))
+    os.chmod(tf, 0o600)
+    rc, out, err = run(["token", "list", "--tokens", tf])
+    xfail("evil" not in out, "a long comment line stays a comment (no 'evil' operator listed)",
+          "token_db_load reads a line over 511 bytes as two lines")
 
 
 def test_cli():
@@ -103,4 +128,4 @@ def test_agent_token_refusals():
 
 
 if __name__ == "__main__":
-    main([test_new_list_revoke, test_cli, test_agent_token_refusals])
+    main([test_new_list_revoke, test_hand_edited_files, test_cli, test_agent_token_refusals])

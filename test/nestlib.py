@@ -10,7 +10,8 @@ Environment:
   NESTD_SLOW     multiplier for timeouts (default 1, or 4 for *asan* binaries)
 
 Everything a test starts is registered here and killed at the end; every
-wait is bounded.  main() prints exactly one final line "N passed, N failed"
+wait is bounded.  main() prints exactly one final line
+"N passed, N failed, N skipped" (after the list of skips and their reasons)
 and exits non-zero when anything failed.
 """
 import asyncio
@@ -33,6 +34,7 @@ SLOW = float(os.environ.get("NESTD_SLOW", "4" if "asan" in os.path.basename(NEST
 
 _passed = 0
 _failed = 0
+_skips = []
 _procs = []
 _logs = []
 _tmp = None
@@ -53,6 +55,15 @@ def check(cond, name, detail=""):
         _failed += 1
         print("FAIL - %s%s" % (name, (": " + str(detail)) if detail != "" else ""), flush=True)
     return bool(cond)
+
+
+def skip(name, reason):
+    """A check (or a whole test) that cannot run here: counted as skipped,
+    with its reason, and listed again at the end.  Returns False so that
+    `if not can_x: return skip(...)` reads naturally."""
+    _skips.append("%s: %s" % (name, reason))
+    print("SKIP - %s: %s" % (name, reason), flush=True)
+    return False
 
 
 def xfail(cond, name, bug):
@@ -379,12 +390,16 @@ class RawWS:
             return None, ""
 
     def eof(self):
-        """True when the server closes the TCP connection (after any data)."""
+        """True when the server closes the TCP connection (after any data,
+        or with a reset); False when it is still open once the socket's
+        timeout has run out."""
         try:
             while True:
                 self.recv_some()
         except Closed:
             return True
+        except socket.timeout:
+            return False
         except OSError:
             return True
 
@@ -498,5 +513,7 @@ def main(tests, default_timeout=90):
           flush=True)
     if _own_tmp and _failed == 0:
         shutil.rmtree(_tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (_passed, _failed), flush=True)
+    for r in _skips:
+        print("# skipped: %s" % r, flush=True)
+    print("%d passed, %d failed, %d skipped" % (_passed, _failed, len(_skips)), flush=True)
     sys.exit(1 if _failed else 0)

@@ -192,7 +192,7 @@ void test_agent_proc_nondumpable_owner(void)
 	pid_t pid;
 
 	if (geteuid() != 0) {
-		fprintf(stderr, "skip test_agent_proc_nondumpable_owner: needs root\n");
+		SKIP("needs root (a process of another uid made non-dumpable)");
 		loop_free(l);
 		return;
 	}
@@ -343,7 +343,7 @@ void test_agent_proc_eperm(void)
 	int pe[2], st;
 
 	if (geteuid() != 0) {
-		fprintf(stderr, "skip test_agent_proc_eperm: needs root\n");
+		SKIP("needs root (to drop to uid 65534)");
 		return;
 	}
 	victim = child_named("rootowned");
@@ -368,7 +368,7 @@ void test_agent_proc_eperm(void)
 	close(pe[0]);
 	waitpid(pid, &st, 0);
 	if (strcmp(err, "SKIP") == 0) {
-		fprintf(stderr, "skip test_agent_proc_eperm: uid 65534 cannot reach /proc here\n");
+		SKIP("uid 65534 cannot reach /proc here (a / other users cannot search)");
 		child_end(victim);
 		return;
 	}

@@ -117,6 +117,12 @@ int cfg_load_file(const char *path, const struct cfg_opt *opts, cfg_set_fn set,
 		const struct cfg_opt *o;
 
 		lineno++;
+		/* A line fgets had to cut is refused, never read as two. */
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(err, errlen, "%s:%d: line longer than %zu bytes", path, lineno,
+				 sizeof(line) - 2);
+			goto bad;
+		}
 		k = trim(line);
 		if (*k == '#' || *k == '\0')
 			continue;

@@ -382,15 +382,6 @@ int loop_once(struct loop *l, int max_wait_ms)
 			rev |= POLLIN;
 		dispatch(l, s, rev);
 	}
-	/* Deferred output, now that every event of the round has added its
-	 * share.  A repeat in the list finds nothing left to do. */
-	for (i = 0; i < l->ndeferred; i++) {
-		struct loop_src *s = src_of(l, l->deferred[i]);
-
-		if (s)
-			dispatch(l, s, POLLOUT);
-	}
-	l->ndeferred = 0;
 	now = loop_now();
 	/* Sources whose deadline passed.  A source may set itself a deadline
 	 * that has passed already; it is called once per round. */
@@ -407,6 +398,15 @@ int loop_once(struct loop *l, int max_wait_ms)
 				loop_touch(l, s);
 		}
 	}
+	/* Deferred output, now that every event and deadline of the round has
+	 * added its share.  A repeat in the list finds nothing left to do. */
+	for (i = 0; i < l->ndeferred; i++) {
+		struct loop_src *s = src_of(l, l->deferred[i]);
+
+		if (s)
+			dispatch(l, s, POLLOUT);
+	}
+	l->ndeferred = 0;
 	return 0;
 }
 

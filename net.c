@@ -35,7 +35,8 @@ static int valid_port(const char *p)
 	char *end;
 	long v;
 
-	if (!*p || strlen(p) > 5)
+	/* Digits only: strtol alone would take a sign and leading blanks. */
+	if (!*p || strlen(p) > 5 || strspn(p, "0123456789") != strlen(p))
 		return 0;
 	v = strtol(p, &end, 10);
 	return *end == '\0' && v > 0 && v < 65536;

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """it_commands.py - the agent's command set end to end (issue 3): a real
 `nestd agent` dials a python-websockets bot (it_agent.Bot) and answers every
-command of PRODUCT.md's table over the WebSocket; once more through
+command of docs/PROTOCOL.md's "Commands" over the WebSocket; once more through
 `nestd server` and its HTTP API.
 
 Covers reply shapes, bad payloads, processes that vanish mid-scan, odd

@@ -618,22 +618,19 @@ static void rc_state(const char *st, size_t n, const char **active, const char *
  * O_NONBLOCK: a FIFO planted where a pidfile should be cannot hang us. */
 static ssize_t read_small(const char *path, char *out, size_t cap)
 {
-	ssize_t n, got = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
+	size_t got;
 
-	if (fd < 0)
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
-	while ((size_t)got < cap - 1) {
-		n = read(fd, out + got, cap - 1 - (size_t)got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += n;
 	}
-	close(fd);
+	got = fread(out, 1, cap - 1, f);
+	fclose(f);
 	out[got] = '\0';
-	return got;
+	return (ssize_t)got;
 }
 
 int svc_rc_description(const char *s, size_t n, char *out, size_t cap)

@@ -25,9 +25,8 @@ import types
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-import nestlib  # noqa: E402
-from nestlib import NESTD, T, Server, check, main, path, token_new, wait_until  # noqa: E402
-from nspawn import Agent, Api, Container, err_of, ok, tarball  # noqa: E402
+from nestlib import NESTD, T, Server, check, path, token_new, wait_until  # noqa: E402
+from nspawn import Agent, Api, Container, err_of, ok, run_tests, tarball  # noqa: E402
 
 S = types.SimpleNamespace(c=None)
 BIN = "/opt/nestd-test/nestd"
@@ -263,24 +262,5 @@ def test_install():
           (sorted(after - before), sorted(before - after)))
 
 
-def teardown():
-    if S.c is None:
-        return
-    for p in list(nestlib._procs):
-        try:
-            p.stop()
-        except Exception:
-            pass
-    clean = S.c.stop()
-    check(clean, "the container halts when asked (telinit 0, no kill needed)", S.c.text()[-500:])
-    S.c.remove()
-    check(not os.path.exists(S.c.root), "the container's root is removed")
-
-
 if __name__ == "__main__":
-    try:
-        main([(setup, 240), test_list_services, test_info, test_actions, test_install, teardown], 120)
-    finally:
-        if S.c is not None and S.c.proc is not None and S.c.proc.poll() is None:
-            S.c.stop(5)
-            S.c.remove()
+    run_tests(S, [(setup, 240), test_list_services, test_info, test_actions, test_install])

@@ -39,6 +39,14 @@ NSPAWN_OPTS = ["--keep-unit", "--register=no", "--rlimit=NOFILE=1024:524288",
                "--console=read-only", "--link-journal=no"]
 
 
+def _die_with_parent():
+    """Should the harness itself be killed (SIGKILL: no finally runs), nspawn
+    gets SIGTERM and shuts the container down.  Kept across exec."""
+    import ctypes
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
 def tarball(kind):
     """The cached root for kind ('systemd', 'openrc'), built if missing."""
     subprocess.run(["sh", SETUP, kind], check=True, timeout=900)
@@ -78,7 +86,7 @@ class Container:
         self.logf = open(self.log, "wb")
         self.proc = subprocess.Popen(["unshare", "-m", "sh", "-c", script, "sh"] + cmd,
                                      stdin=subprocess.DEVNULL, stdout=self.logf,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         end = time.monotonic() + timeout
         while time.monotonic() < end and self.proc.poll() is None:
             self.pid1 = self._find_pid1()
@@ -312,3 +320,37 @@ def err_of(r):
     if isinstance(r, dict) and "error" in r:
         return "server: " + str(r["error"])
     return None
+
+
+def teardown_all(ctr, check):
+    """Every agent stopped by pid, the container shut down, its root gone."""
+    if ctr is None:
+        return
+    for p in list(nestlib._procs):
+        try:
+            p.stop()
+        except Exception:
+            pass
+    clean = ctr.stop()
+    check(clean, "the container shuts down when asked (no kill needed)", ctr.text()[-500:])
+    ctr.remove()
+    check(not os.path.exists(ctr.root), "the container's root is removed")
+
+
+def run_tests(S, tests):
+    """nestlib.main over tests, then teardown; the container goes away even
+    when a test was left out by name or the run was interrupted."""
+    def teardown():
+        teardown_all(S.c, nestlib.check)
+
+    def stopped(sig, frame):
+        raise SystemExit(128 + sig)
+    # SIGTERM and SIGHUP end the run through the finally below, like ^C
+    signal.signal(signal.SIGTERM, stopped)
+    signal.signal(signal.SIGHUP, stopped)
+    try:
+        nestlib.main(tests + [teardown], 120)
+    finally:
+        if S.c is not None and S.c.proc is not None and S.c.proc.poll() is None:
+            S.c.stop(5)
+            S.c.remove()

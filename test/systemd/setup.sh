@@ -82,6 +82,10 @@ build() {
 	# apt's caches are not needed to boot; keep the tarball small
 	rm -rf "$tmp"/var/cache/apt/archives/*.deb "$tmp"/var/lib/apt/lists/*_Packages
 	tar -C "$tmp" -cf "$t.new" . && mv "$t.new" "$t"
+	# the roots an older setup.sh built are not used again
+	for old in "$CACHE/nestd-root-$1-bookworm-"*.tar; do
+		[ "$old" = "$t" ] || rm -f "$old"
+	done
 	rm -rf --one-file-system "$tmp" "$tmp.log"
 }
 

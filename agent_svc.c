@@ -653,9 +653,9 @@ int svc_rc_description(const char *s, size_t n, char *out, size_t cap)
 		v = p + 12;
 		q = v < nl && (*v == '"' || *v == '\'') ? *v++ : 0;
 		for (; v < nl && k + 1 < cap; v++) {
-			if (q ? *v == q : (*v == ' ' || *v == '\t' || *v == ';' || *v == '#'))
+			if (!*v || (q ? *v == q : (*v == ' ' || *v == '\t' || *v == ';' || *v == '#')))
 				break;
-			if (q == '"' && *v == '\\' && v + 1 < nl)
+			if (q == '"' && *v == '\\' && v + 1 < nl && v[1])
 				v++;
 			out[k++] = *v;
 		}

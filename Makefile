@@ -11,6 +11,10 @@
 #   TLS=auto|1|0    TLS through BearSSL (auto: when /usr/include/bearssl.h exists)
 #   make test-browser  the dashboard in chromium (installs chromium, playwright-core)
 #   make test-install  the one-line installer against http.server and nestd server
+#   make test-systemd  service commands against a real systemd 252 booted in a
+#                   container (root; test/systemd/setup.sh installs systemd-container
+#                   and debootstrap and caches a Debian 12 root in /var/tmp)
+#   make test-openrc   the same against a real OpenRC in a second container
 VERSION  = 0.1.0
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -238,6 +242,16 @@ uninstall:
 test-install: nestd
 	NESTD=$(NESTD) /usr/bin/python3 test/it_install.py
 
+# Real init systems in containers (systemd-nspawn): the agent inside, a
+# server on the host's loopback.  Each prints "N passed, N failed".
+test-systemd: nestd
+	sh test/systemd/setup.sh systemd
+	NESTD=$(NESTD) /usr/bin/python3 test/systemd/it_systemd.py
+
+test-openrc: nestd
+	sh test/systemd/setup.sh openrc
+	NESTD=$(NESTD) /usr/bin/python3 test/systemd/it_openrc.py
+
 # End to end in a real browser (Debian's chromium driven by playwright-core)
 # against a real server and agent on loopback; screenshots in test/out/screens.
 test-browser: nestd
@@ -250,4 +264,5 @@ clean:
 .PHONY: all test unit deps asan fuzz fuzz-bins install uninstall clean static test-static dist FORCE
 FORCE:
 
-.PHONY: all test unit deps asan fuzz fuzz-bins install uninstall test-install test-browser clean
+.PHONY: all test unit deps asan fuzz fuzz-bins install uninstall test-install test-browser clean \
+	test-systemd test-openrc

@@ -1,8 +1,13 @@
 /* agent_svc.c - service backends (see agent_svc.h).
  *
  * systemd: `systemctl [--user] --no-ask-password ACTION -- UNIT`,
- * `list-units --type=service --all --no-pager --no-legend --plain`
- * (UNIT LOAD ACTIVE SUB DESCRIPTION...) and `show -p ...` (key=value).
+ * `list-units --type=service --all --no-pager --plain -o json` and
+ * `show -p ...` (key=value).  systemd 246 and later print the unit list as
+ * JSON with -o json; older ones take -o for the journal's output mode,
+ * ignore it here and print the table, which is parsed by its header's
+ * columns: the table has a JOB column while any job is pending (seen on
+ * systemd 252: "nt-after.service loaded inactive dead start start Waits"),
+ * so splitting words would put the job into the description.
  * `show` answers even for units that do not exist (LoadState=not-found),
  * so that case is turned into an error here.  The start time comes from
  * ActiveEnterTimestampMonotonic, which needs no time zone parsing; the
@@ -10,9 +15,16 @@
  * prints it and the reference bot displayed it.
  *
  * OpenRC: `rc-service NAME ACTION|status`, `rc-status --servicelist`
- * (" name   [  started  ]" lines). */
+ * (" name   [  started  ]" lines).  What those leave out is where OpenRC
+ * keeps it: the description in the script's description= line (what
+ * `rc-service NAME describe` prints), the pid in RC_SVCDIR/options/NAME
+ * (supervise-daemon's child_pid, or the pidfile the script named), the
+ * start time in supervise-daemon's start_time. */
 #include "agent_svc.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +87,23 @@ static int prog_exists(const char *prog)
 	}
 }
 
+/* `systemctl --user` finds the user's manager through XDG_RUNTIME_DIR;
+ * without it (an agent started from cron, su or a plain ssh command)
+ * systemd 252 says only "Failed to connect to bus: No medium found".
+ * logind makes it /run/user/UID, so that is used when it is there and
+ * ours; the children the agent starts inherit it. */
+static void user_runtime_dir(void)
+{
+	char dir[64];
+	struct stat st;
+
+	if (getenv("XDG_RUNTIME_DIR") || getenv("DBUS_SESSION_BUS_ADDRESS"))
+		return;
+	snprintf(dir, sizeof(dir), "/run/user/%u", (unsigned)geteuid());
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid())
+		setenv("XDG_RUNTIME_DIR", dir, 1);
+}
+
 /* auto: systemd only where it actually runs (the tool alone is installed
  * in many containers); the user's instance when not root, as the
  * reference did; then OpenRC; else none. */
@@ -85,15 +114,19 @@ void svc_init(struct svc *s, const struct agent_cfg *cfg)
 	s->systemctl = cfg->systemctl ? cfg->systemctl : "systemctl";
 	s->rc_service = cfg->rc_service ? cfg->rc_service : "rc-service";
 	s->rc_status = cfg->rc_status ? cfg->rc_status : "rc-status";
+	s->rc_initd = "/etc/init.d";
+	s->rc_svcdir = "/run/openrc";
 	s->backend = cfg->services;
-	if (s->backend != SVC_AUTO)
-		return;
-	if (stat("/run/systemd/system", &st) == 0 && prog_exists(s->systemctl))
-		s->backend = geteuid() == 0 ? SVC_SYSTEMD : SVC_SYSTEMD_USER;
-	else if (access("/sbin/openrc-run", X_OK) == 0 || prog_exists(s->rc_service))
-		s->backend = SVC_OPENRC;
-	else
-		s->backend = SVC_NONE;
+	if (s->backend == SVC_AUTO) {
+		if (stat("/run/systemd/system", &st) == 0 && prog_exists(s->systemctl))
+			s->backend = geteuid() == 0 ? SVC_SYSTEMD : SVC_SYSTEMD_USER;
+		else if (access("/sbin/openrc-run", X_OK) == 0 || prog_exists(s->rc_service))
+			s->backend = SVC_OPENRC;
+		else
+			s->backend = SVC_NONE;
+	}
+	if (s->backend == SVC_SYSTEMD_USER)
+		user_runtime_dir();
 }
 
 int svc_name_check(const char *name, size_t len, char *err, size_t errlen)
@@ -160,8 +193,9 @@ int svc_argv(const struct svc *s, enum svc_op op, const char *unit,
 			argv[n++] = "--type=service";
 			argv[n++] = "--all";
 			argv[n++] = "--no-pager";
-			argv[n++] = "--no-legend";
 			argv[n++] = "--plain";
+			argv[n++] = "-o";
+			argv[n++] = "json";
 		} else if (op == SVC_OP_INFO) {
 			argv[n++] = "show";
 			argv[n++] = "--no-pager";
@@ -284,46 +318,164 @@ static int next_word(const char **p, const char *end, const char **w, size_t *wn
 	return *wn > 0;
 }
 
-int svc_parse_units(const char *text, size_t n, struct jw *w)
+/* list_services' keys, and the names systemd's JSON gives them. */
+static const char *const unit_keys[5] = {
+	"name", "load_state", "active_state", "sub_state", "description"
+};
+static const char *const unit_json_keys[5] = { "unit", "load", "active", "sub", "description" };
+
+static void unit_obj(struct jw *w, const char *const f[5], const size_t fn[5])
 {
-	const char *p = text, *end = text + n, *nl, *f[4], *desc;
-	size_t fn[4], dn;
 	int i;
 
+	jw_obj(w);
+	for (i = 0; i < 5; i++) {
+		jw_key(w, unit_keys[i]);
+		jw_strn(w, f[i], fn[i]);
+	}
+	jw_obj_end(w);
+}
+
+/* -o json: [{"unit":..,"load":..,"active":..,"sub":..,"job":..,
+ * "description":..}]; "job" only while some job is pending. */
+static int units_json(const char *text, size_t n, struct jw *w)
+{
+	struct json j;
+	const char *raw;
+	size_t rn;
+	int i, k, e, v, cnt;
+
+	if (json_parse(&j, text, n, NULL, 0) < 0 || json_type(&j, 0) != JSON_ARRAY) {
+		json_free(&j);
+		return -1;
+	}
+	jw_arr(w);
+	cnt = json_count(&j, 0);
+	for (i = 0, e = 1; i < cnt; i++, e = json_next(&j, e)) {
+		v = json_get(&j, e, "unit");
+		if (json_type(&j, e) != JSON_OBJECT || json_type(&j, v) != JSON_STRING)
+			continue;
+		jw_obj(w);
+		for (k = 0; k < 5; k++) {
+			v = json_get(&j, e, unit_json_keys[k]);
+			raw = "";
+			rn = 0;
+			if (json_type(&j, v) == JSON_STRING)
+				raw = json_raw(&j, v, &rn);
+			jw_key(w, unit_keys[k]);
+			jw_strraw(w, raw, rn);
+		}
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	json_free(&j);
+	return jw_error(w) ? -1 : 0;
+}
+
+/* The start of a table row's unit name: past the indent and the bullet
+ * ("●", or "*" from older versions) that marks failed units without
+ * --plain.  Display columns and bytes agree from there on: unit names and
+ * states are ASCII, the description (UTF-8) comes last. */
+static const char *row_start(const char *p, const char *nl)
+{
+	while (p < nl && (*p == ' ' || *p == '*'))
+		p++;
+	if (nl - p >= 3 && !memcmp(p, "\xe2\x97\x8f", 3))
+		p += 3;
+	while (p < nl && *p == ' ')
+		p++;
+	return p;
+}
+
+/* The header's columns, as offsets from UNIT; 0 if the line is not one.
+ * col: LOAD ACTIVE SUB JOB DESCRIPTION (JOB: 0 when the table has none). */
+static int units_header(const char *p, const char *nl, size_t col[5])
+{
+	static const char *const names[5] = { "LOAD", "ACTIVE", "SUB", "JOB", "DESCRIPTION" };
+	const char *u = row_start(p, nl), *s = u, *wd;
+	size_t wn;
+	int i;
+
+	if (nl - u < 5 || memcmp(u, "UNIT ", 5))
+		return 0;
+	memset(col, 0, 5 * sizeof(col[0]));
+	s += 4;
+	while (next_word(&s, nl, &wd, &wn))
+		for (i = 0; i < 5; i++)
+			if (strlen(names[i]) == wn && !memcmp(names[i], wd, wn))
+				col[i] = (size_t)(wd - u);
+	return col[0] && col[1] && col[2] && col[4];
+}
+
+/* [a, b) of a row clipped to the line and trimmed into f/fn. */
+static void cell(const char *u, const char *nl, size_t a, size_t b, const char **f, size_t *fn)
+{
+	const char *s = u + a, *e = u + b;
+
+	if (s > nl)
+		s = nl;
+	if (e > nl)
+		e = nl;
+	while (s < e && *s == ' ')
+		s++;
+	while (e > s && (e[-1] == ' ' || e[-1] == '\r' || e[-1] == '\t'))
+		e--;
+	*f = s;
+	*fn = (size_t)(e - s);
+}
+
+/* A table row cut at the header's columns; 0 if it is not a unit's row
+ * (a unit's name has no blank and always a '.': "0 loaded units listed."
+ * is not one). */
+static int units_row(const char *p, const char *nl, const size_t col[5],
+		     const char *f[5], size_t fn[5])
+{
+	const char *u = row_start(p, nl);
+	size_t sub_end = col[3] ? col[3] : col[4];
+
+	cell(u, nl, 0, col[0], &f[0], &fn[0]);
+	cell(u, nl, col[0], col[1], &f[1], &fn[1]);
+	cell(u, nl, col[1], col[2], &f[2], &fn[2]);
+	cell(u, nl, col[2], sub_end, &f[3], &fn[3]);
+	cell(u, nl, col[4], (size_t)(nl - u), &f[4], &fn[4]);
+	return fn[0] && memchr(f[0], '.', fn[0]) && !memchr(f[0], ' ', fn[0]) && fn[1];
+}
+
+/* No header (--no-legend): UNIT LOAD ACTIVE SUB DESCRIPTION split on
+ * blanks, right unless a job is pending. */
+static int units_words(const char *p, const char *nl, const char *f[5], size_t fn[5])
+{
+	int i;
+
+	p = row_start(p, nl);
+	for (i = 0; i < 4; i++)
+		if (!next_word(&p, nl, &f[i], &fn[i]))
+			return 0;
+	cell(p, nl, 0, (size_t)(nl - p), &f[4], &fn[4]);
+	return memchr(f[0], '.', fn[0]) != NULL;
+}
+
+int svc_parse_units(const char *text, size_t n, struct jw *w)
+{
+	const char *p = text, *end = text + n, *nl, *f[5];
+	size_t fn[5], col[5];
+	int hdr = -1;
+
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	if (p < end && *p == '[')
+		return units_json(p, (size_t)(end - p), w);
 	jw_arr(w);
 	for (; p < end; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)
 			nl = end;
-		/* Without --plain (or from an older systemctl) failed units
-		 * carry a bullet. */
-		while (p < nl && (*p == ' ' || *p == '*'))
-			p++;
-		if (nl - p >= 3 && !memcmp(p, "\xe2\x97\x8f", 3))
-			p += 3;
-		for (i = 0; i < 4; i++)
-			if (!next_word(&p, nl, &f[i], &fn[i]))
-				break;
-		if (i < 4)
+		if (hdr < 0 && (hdr = units_header(p, nl, col)) == 1)
 			continue;
-		while (p < nl && (*p == ' ' || *p == '\t'))
-			p++;
-		desc = p;
-		dn = (size_t)(nl - p);
-		while (dn && (desc[dn - 1] == ' ' || desc[dn - 1] == '\r'))
-			dn--;
-		jw_obj(w);
-		jw_key(w, "name");
-		jw_strn(w, f[0], fn[0]);
-		jw_key(w, "load_state");
-		jw_strn(w, f[1], fn[1]);
-		jw_key(w, "active_state");
-		jw_strn(w, f[2], fn[2]);
-		jw_key(w, "sub_state");
-		jw_strn(w, f[3], fn[3]);
-		jw_key(w, "description");
-		jw_strn(w, desc, dn);
-		jw_obj_end(w);
+		if (hdr == 1 && row_start(p, nl) == nl)
+			break;	/* the legend follows the first blank line */
+		if (hdr == 1 ? units_row(p, nl, col, f, fn) : units_words(p, nl, f, fn))
+			unit_obj(w, f, fn);
 		if (nl == end)
 			break;
 	}
@@ -462,10 +614,79 @@ static void rc_state(const char *st, size_t n, const char **active, const char *
 	*sub = "unknown";
 }
 
-int svc_parse_rc_list(const char *text, size_t n, struct jw *w)
+/* Up to cap - 1 bytes of a small file, NUL-terminated: its length, or -1.
+ * O_NONBLOCK: a FIFO planted where a pidfile should be cannot hang us. */
+static ssize_t read_small(const char *path, char *out, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
+	size_t got;
+
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	got = fread(out, 1, cap - 1, f);
+	fclose(f);
+	out[got] = '\0';
+	return (ssize_t)got;
+}
+
+int svc_rc_description(const char *s, size_t n, char *out, size_t cap)
+{
+	const char *p = s, *end = s + n, *nl, *v;
+	size_t k = 0;
+	char q;
+
+	for (; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			nl = end;
+		while (p < nl && (*p == ' ' || *p == '\t'))
+			p++;
+		if (nl - p < 12 || memcmp(p, "description=", 12)) {
+			if (nl == end)
+				break;
+			continue;
+		}
+		v = p + 12;
+		q = v < nl && (*v == '"' || *v == '\'') ? *v++ : 0;
+		for (; v < nl && k + 1 < cap; v++) {
+			if (!*v || (q ? *v == q : (*v == ' ' || *v == '\t' || *v == ';' || *v == '#')))
+				break;
+			if (q == '"' && *v == '\\' && v + 1 < nl && v[1])
+				v++;
+			out[k++] = *v;
+		}
+		out[k] = '\0';
+		return (int)k;
+	}
+	if (cap)
+		out[0] = '\0';
+	return -1;
+}
+
+/* The description of service name (n bytes) from its script in initd. */
+static void rc_desc(const char *initd, const char *name, size_t n, char *out, size_t cap)
+{
+	char path[512], text[16384];
+	ssize_t len = -1;
+
+	out[0] = '\0';
+	if (initd && n < 256 && !memchr(name, '/', n)) {
+		snprintf(path, sizeof(path), "%s/%.*s", initd, (int)n, name);
+		len = read_small(path, text, sizeof(text));
+	}
+	if (len > 0)
+		svc_rc_description(text, (size_t)len, out, cap);
+}
+
+int svc_parse_rc_list(const char *text, size_t n, const char *initd, struct jw *w)
 {
 	const char *p = text, *end = text + n, *nl, *name, *st, *lb, *a, *s;
 	size_t namen, stn;
+	char desc[512];
 
 	jw_arr(w);
 	for (; p < end; p = nl + 1) {
@@ -477,13 +698,14 @@ int svc_parse_rc_list(const char *text, size_t n, struct jw *w)
 			p = lb + 1;
 			if (next_word(&p, nl, &st, &stn)) {
 				rc_state(st, stn, &a, &s);
+				rc_desc(initd, name, namen, desc, sizeof(desc));
 				jw_obj(w);
 				jw_key(w, "name");
 				jw_strn(w, name, namen);
 				jw_kstr(w, "load_state", "loaded");
 				jw_kstr(w, "active_state", a);
 				jw_kstr(w, "sub_state", s);
-				jw_kstr(w, "description", "");
+				jw_kstr(w, "description", desc);
 				jw_obj_end(w);
 			}
 		}
@@ -494,14 +716,66 @@ int svc_parse_rc_list(const char *text, size_t n, struct jw *w)
 	return jw_error(w) ? -1 : 0;
 }
 
+/* What OpenRC's state directory says of a started service: the pid
+ * (supervise-daemon's child_pid, else the script's pidfile) when that
+ * process is alive, and supervise-daemon's start_time (local time). */
+struct rc_run {
+	long long pid;
+	long long started;	/* epoch seconds, 0: unknown */
+	char start_text[64];
+};
+
+static long long read_pid(const char *path)
+{
+	char b[32];
+	long long pid;
+
+	if (read_small(path, b, sizeof(b)) <= 0)
+		return 0;
+	pid = strtoll(b, NULL, 10);
+	if (pid <= 0 || pid > 0x7fffffff || (kill((pid_t)pid, 0) < 0 && errno != EPERM))
+		return 0;
+	return pid;
+}
+
+static void rc_running(const char *svcdir, const char *unit, struct rc_run *x)
+{
+	char path[512], b[512];
+	struct tm tm;
+	ssize_t n;
+
+	memset(x, 0, sizeof(*x));
+	snprintf(path, sizeof(path), "%s/options/%s/child_pid", svcdir, unit);
+	x->pid = read_pid(path);
+	snprintf(path, sizeof(path), "%s/options/%s/pidfile", svcdir, unit);
+	if (!x->pid && (n = read_small(path, b, sizeof(b))) > 1 && b[0] == '/') {
+		b[strcspn(b, "\n")] = '\0';
+		x->pid = read_pid(b);
+	}
+	snprintf(path, sizeof(path), "%s/options/%s/start_time", svcdir, unit);
+	memset(&tm, 0, sizeof(tm));
+	if (read_small(path, b, sizeof(b)) > 0 &&
+	    sscanf(b, "%d-%d-%d %d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec) == 6) {
+		tm.tm_year -= 1900;
+		tm.tm_mon -= 1;
+		tm.tm_isdst = -1;
+		x->started = (long long)mktime(&tm);
+		if (x->started <= 0 || !strftime(x->start_text, sizeof(x->start_text),
+						 "%a %Y-%m-%d %H:%M:%S %Z", &tm))
+			x->started = 0;
+	}
+}
+
 /* `rc-service NAME status` prints " * status: started" and exits non-zero
  * for anything but started, so its output decides, not its status. */
-static int rc_info(const char *unit, const struct exec_result *r, struct jw *w,
-		   char *err, size_t errlen)
+static int rc_info(const struct svc *sv, const char *unit, const struct exec_result *r,
+		   struct jw *w, char *err, size_t errlen)
 {
 	const char *text = r->out.p ? r->out.p : "", *s, *st, *a, *sub;
 	size_t stn;
-	char path[CFG_SERVICE_NAME_MAX + 16];
+	char path[CFG_SERVICE_NAME_MAX + 512], desc[512], ago[64];
+	struct rc_run x;
 
 	s = strstr(text, "status:");
 	if (!s) {
@@ -517,20 +791,36 @@ static int rc_info(const char *unit, const struct exec_result *r, struct jw *w,
 		return -1;
 	}
 	rc_state(st, stn, &a, &sub);
-	snprintf(path, sizeof(path), "/etc/init.d/%s", unit);
+	snprintf(path, sizeof(path), "%s/%s", sv->rc_initd ? sv->rc_initd : "/etc/init.d", unit);
+	rc_desc(sv->rc_initd ? sv->rc_initd : "/etc/init.d", unit, strlen(unit), desc, sizeof(desc));
+	memset(&x, 0, sizeof(x));
+	if (!strcmp(a, "active"))
+		rc_running(sv->rc_svcdir ? sv->rc_svcdir : "/run/openrc", unit, &x);
 	jw_obj(w);
 	jw_kstr(w, "name", unit);
-	jw_kstr(w, "description", "");
+	jw_kstr(w, "description", desc);
 	jw_kstr(w, "load_state", "loaded");
 	jw_kstr(w, "active_state", a);
 	jw_kstr(w, "sub_state", sub);
 	jw_kstr(w, "file_location", path);
 	jw_key(w, "pid");
-	jw_null(w);
+	if (x.pid)
+		jw_int(w, x.pid);
+	else
+		jw_null(w);
 	jw_key(w, "started");
-	jw_null(w);
+	if (x.started)
+		jw_int(w, x.started);
+	else
+		jw_null(w);
 	jw_key(w, "uptime");
-	jw_null(w);
+	if (x.started) {
+		svc_format_ago(ago, sizeof(ago), ((long long)time(NULL) - x.started) * USEC_PER_SEC);
+		snprintf(path, sizeof(path), "%s; %s", x.start_text, ago);
+		jw_str(w, path);
+	} else {
+		jw_null(w);
+	}
 	jw_obj_end(w);
 	return 0;
 }
@@ -543,15 +833,34 @@ static long long clock_us(clockid_t id)
 	return (long long)ts.tv_sec * USEC_PER_SEC + ts.tv_nsec / 1000;
 }
 
+/* A service action whose tool outlived the agent's deadline.  systemctl
+ * was only waiting for the job: killing it leaves the job to the manager
+ * (seen on systemd 252), so the reply says so rather than "timed out". */
+static void action_timed_out(const struct svc *s, enum svc_op op, const char *unit,
+			     const struct exec_result *r, char *err, size_t errlen)
+{
+	int systemd = s->backend != SVC_OPENRC;
+
+	snprintf(err, errlen, "%s %s %s: no answer within %lld s%s",
+		 systemd ? "systemctl" : "rc-service", op_names[op], unit,
+		 (r->duration_ms + 500) / 1000,
+		 systemd ? "; the job goes on in systemd: obtain_service_info tells how it ends"
+			 : "; rc-service was stopped");
+}
+
 int svc_reply(const struct svc *s, enum svc_op op, const char *unit,
 	      const struct exec_result *r, struct jw *w, char *err, size_t errlen)
 {
 	int systemd = s->backend != SVC_OPENRC;
 	const char *tool = systemd ? "systemctl" : op == SVC_OP_LIST ? "rc-status" : "rc-service";
-	int ok = !r->timed_out && !r->signal && r->exit_code == 0;
+	int ok = !r->timed_out && !r->signal && r->exit_code == 0, rc;
 
 	if (!systemd && op == SVC_OP_INFO)
-		return rc_info(unit, r, w, err, errlen);
+		return rc_info(s, unit, r, w, err, errlen);
+	if (r->timed_out && op <= SVC_OP_RELOAD) {
+		action_timed_out(s, op, unit, r, err, errlen);
+		return -1;
+	}
 	if (!ok) {
 		tool_error(tool, r, err, errlen);
 		return -1;
@@ -559,8 +868,14 @@ int svc_reply(const struct svc *s, enum svc_op op, const char *unit,
 	switch (op) {
 	case SVC_OP_LIST:
 		if (systemd)
-			return svc_parse_units(r->out.p ? r->out.p : "", r->out.len, w);
-		return svc_parse_rc_list(r->out.p ? r->out.p : "", r->out.len, w);
+			rc = svc_parse_units(r->out.p ? r->out.p : "", r->out.len, w);
+		else
+			rc = svc_parse_rc_list(r->out.p ? r->out.p : "", r->out.len,
+					       s->rc_initd ? s->rc_initd : "/etc/init.d", w);
+		if (rc < 0)
+			snprintf(err, errlen, "cannot read %s's list (%s)", tool,
+				 jw_error(w) ? "too large a reply" : "not what it prints");
+		return rc;
 	case SVC_OP_INFO:
 		return svc_parse_show(r->out.p ? r->out.p : "", r->out.len, unit,
 				      clock_us(CLOCK_REALTIME), clock_us(CLOCK_MONOTONIC),

@@ -24,6 +24,8 @@ enum svc_op { SVC_OP_START, SVC_OP_STOP, SVC_OP_RESTART, SVC_OP_RELOAD,
 struct svc {
 	enum svc_backend backend;
 	const char *systemctl, *rc_service, *rc_status;
+	/* OpenRC's scripts and its state (RC_SVCDIR); NULL: the defaults */
+	const char *rc_initd, *rc_svcdir;
 };
 
 /* Picks the backend (SVC_AUTO resolved by looking at the machine). */
@@ -46,11 +48,16 @@ int svc_argv(const struct svc *s, enum svc_op op, const char *unit,
 int svc_reply(const struct svc *s, enum svc_op op, const char *unit,
 	      const struct exec_result *r, struct jw *w, char *err, size_t errlen);
 
-/* Parsers, exposed for the tests. */
+/* Parsers, exposed for the tests.  svc_parse_units takes list-units'
+ * JSON (-o json) or its table, with or without the header. */
 int  svc_parse_units(const char *text, size_t n, struct jw *w);
 int  svc_parse_show(const char *text, size_t n, const char *unit, long long now_real_us,
 		    long long now_mono_us, struct jw *w, char *err, size_t errlen);
-int  svc_parse_rc_list(const char *text, size_t n, struct jw *w);
+/* initd: where the scripts are, for the descriptions (NULL: none). */
+int  svc_parse_rc_list(const char *text, size_t n, const char *initd, struct jw *w);
+/* The value of an openrc-run script's description= line into out; its
+ * length, or -1 when there is none. */
+int  svc_rc_description(const char *script, size_t n, char *out, size_t cap);
 /* systemd's relative form: "2h ago", "1 day 3h ago", "5min 2s ago"... */
 void svc_format_ago(char *out, size_t n, long long usec);
 

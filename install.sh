@@ -152,8 +152,12 @@ error_log="/var/log/nestd-agent.log"
 # SIGTERM: the agent closes its connection (1001) and exits 0.
 retry="TERM/10/KILL/5"
 
+# use, not need: the agent redials until the server answers, so it need
+# not wait for a network provider, and where there is none (a Debian
+# machine or container with OpenRC and no ifupdown) `need net` would refuse
+# to start it: "needs non existent service `net'".
 depend() {
-	need net
+	use net
 	after firewall
 }
 EOF
@@ -609,6 +613,10 @@ do_uninstall() {
 			rm -f "$R$_path" && say "removed $R$_path"
 		fi
 	done
+	# supervise-daemon's log, named by the OpenRC script above
+	if in_list "$_list" "$OPENRC" && [ -f "$R/var/log/nestd-agent.log" ]; then
+		rm -f "$R/var/log/nestd-agent.log" && say "removed $R/var/log/nestd-agent.log"
+	fi
 	printf '%s\n' "$_list" | sed -n '1!G;h;$p' | while read -r _kind _path; do
 		[ "$_kind" = dir ] && [ -n "$_path" ] || continue
 		rmdir "$R$_path" 2>/dev/null && say "removed $R$_path/"

@@ -91,13 +91,20 @@ void test_agent_svc_systemd_actions(void)
 	svc_msg(msg, sizeof(msg), "stop_service", "missing");
 	CHECK(t_run(l, c, msg, &r, 5000));
 	CHECK(!r.ok);
-	CHECK_STR(r.err, "Failed to stop missing.service: Unit missing.service not found.");
+	CHECK_STR(r.err, "Failed to stop missing.service: Unit missing.service not loaded.");
+	t_reply_free(&r);
+	svc_msg(msg, sizeof(msg), "start_service", "broken");
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK_STR(r.err, "Job for broken.service failed because the control process exited with "
+		  "error code.\nSee \"systemctl status broken.service\" and \"journalctl -xeu "
+		  "broken.service\" for details.");
 	t_reply_free(&r);
 	CHECK_STR(stub_calls(s, sizeof(s)),
 		  "systemctl --no-ask-password start -- nginx.service\n"
 		  "systemctl --no-ask-password restart -- getty@tty1.service\n"
 		  "systemctl --no-ask-password reload -- backup.timer\n"
-		  "systemctl --no-ask-password stop -- missing.service\n");
+		  "systemctl --no-ask-password stop -- missing.service\n"
+		  "systemctl --no-ask-password start -- broken.service\n");
 	/* names that could do harm never reach the tool */
 	svc_msg(msg, sizeof(msg), "start_service", "x;touch /tmp/nestd-pwned");
 	CHECK(t_run(l, c, msg, &r, 5000));
@@ -120,24 +127,36 @@ void test_agent_svc_systemd_user_list(void)
 	struct agent_cmds *c = svc_cmds(l, SVC_SYSTEMD_USER);
 	struct t_reply r;
 	char s[2048];
-	int e;
+	int e, old;
 
-	CHECK(t_run(l, c, "{\"status\":\"command\",\"message\":\"list_services\"}", &r, 5000));
-	CHECK(r.ok && r.parsed);
-	CHECK(json_count(&r.j, 0) == 6);
-	e = json_elem(&r.j, 0, 3);
-	CHECK_STR(t_str(&r, e, "name", s, sizeof(s)), "nginx.service");
-	CHECK_STR(t_str(&r, e, "load_state", s, sizeof(s)), "loaded");
-	CHECK_STR(t_str(&r, e, "active_state", s, sizeof(s)), "failed");
-	CHECK_STR(t_str(&r, e, "sub_state", s, sizeof(s)), "failed");
-	CHECK_STR(t_str(&r, e, "description", s, sizeof(s)),
-		  "A high performance web server and a reverse proxy server");
-	e = json_elem(&r.j, 0, 4);     /* the one with a bullet */
-	CHECK_STR(t_str(&r, e, "name", s, sizeof(s)), "ssh.service");
-	CHECK_STR(t_str(&r, e, "active_state", s, sizeof(s)), "inactive");
-	t_reply_free(&r);
+	/* systemd 252's JSON, then the table an older systemctl prints */
+	for (old = 0; old < 2; old++) {
+		if (old)
+			setenv("NESTD_STUB_SYSTEMD_OLD", "1", 1);
+		CHECK(t_run(l, c, "{\"status\":\"command\",\"message\":\"list_services\"}", &r, 5000));
+		CHECK(r.ok && r.parsed);
+		CHECK(json_count(&r.j, 0) == 7);
+		e = json_elem(&r.j, 0, 3);
+		CHECK_STR(t_str(&r, e, "name", s, sizeof(s)), "nginx.service");
+		CHECK_STR(t_str(&r, e, "load_state", s, sizeof(s)), "loaded");
+		CHECK_STR(t_str(&r, e, "active_state", s, sizeof(s)), "failed");
+		CHECK_STR(t_str(&r, e, "sub_state", s, sizeof(s)), "failed");
+		CHECK_STR(t_str(&r, e, "description", s, sizeof(s)),
+			  "A high performance web server and a reverse proxy server");
+		e = json_elem(&r.j, 0, 4);     /* its start job runs */
+		CHECK_STR(t_str(&r, e, "name", s, sizeof(s)), "ssh.service");
+		CHECK_STR(t_str(&r, e, "active_state", s, sizeof(s)), "activating");
+		CHECK_STR(t_str(&r, e, "description", s, sizeof(s)), "OpenBSD Secure Shell server");
+		e = json_elem(&r.j, 0, 5);     /* its job waits; the JOB column is not its text */
+		CHECK_STR(t_str(&r, e, "description", s, sizeof(s)), "start Backup after ssh");
+		e = json_elem(&r.j, 0, 6);
+		CHECK_STR(t_str(&r, e, "load_state", s, sizeof(s)), "not-found");
+		t_reply_free(&r);
+	}
+	unsetenv("NESTD_STUB_SYSTEMD_OLD");
 	CHECK_STR(stub_calls(s, sizeof(s)), "systemctl --user list-units --type=service --all "
-		  "--no-pager --no-legend --plain\n");
+		  "--no-pager --plain -o json\nsystemctl --user list-units --type=service --all "
+		  "--no-pager --plain -o json\n");
 	svc_done_cmds(c);
 	loop_free(l);
 }
@@ -167,6 +186,11 @@ void test_agent_svc_systemd_info(void)
 	CHECK(t_run(l, c, msg, &r, 5000));
 	CHECK_STR(r.err, "no such service: missing.service");
 	t_reply_free(&r);
+	svc_msg(msg, sizeof(msg), "obtain_service_info", "worker@");
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK_STR(r.err, "Failed to get properties: Unit name worker@.service is neither a valid "
+		  "invocation ID nor unit name.");
+	t_reply_free(&r);
 	CHECK(strstr(stub_calls(s, sizeof(s)), "systemctl show --no-pager -p Id,Description,"
 		     "LoadState,ActiveState,SubState,FragmentPath,MainPID,ActiveEnterTimestamp,"
 		     "ActiveEnterTimestampMonotonic -- nginx.service\n") == s);
@@ -190,6 +214,10 @@ void test_agent_svc_openrc(void)
 	svc_msg(msg, sizeof(msg), "reload_service", "nginx");
 	CHECK(t_run(l, c, msg, &r, 5000));
 	CHECK_STR(r.err, "* nginx: cannot `reload' as it has not been started");
+	t_reply_free(&r);
+	svc_msg(msg, sizeof(msg), "start_service", "broken");
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK_STR(r.err, "* broken: configuration is broken\n * ERROR: broken failed to start");
 	t_reply_free(&r);
 	svc_msg(msg, sizeof(msg), "obtain_service_info", "sshd");
 	CHECK(t_run(l, c, msg, &r, 5000));
@@ -219,7 +247,8 @@ void test_agent_svc_openrc(void)
 	CHECK_STR(t_str(&r, e, "active_state", s, sizeof(s)), "failed");
 	t_reply_free(&r);
 	CHECK_STR(stub_calls(s, sizeof(s)),
-		  "rc-service nginx start\nrc-service nginx reload\nrc-service sshd status\n"
+		  "rc-service nginx start\nrc-service nginx reload\nrc-service broken start\n"
+		  "rc-service sshd status\n"
 		  "rc-service acpid status\nrc-service missing status\nrc-service missing stop\n"
 		  "rc-status --servicelist\n");
 	svc_done_cmds(c);
@@ -254,7 +283,7 @@ void test_agent_svc_none_and_missing_tool(void)
 
 void test_agent_svc_names(void)
 {
-	struct svc s = { SVC_SYSTEMD, "systemctl", "rc-service", "rc-status" };
+	struct svc s = { .backend = SVC_SYSTEMD, .systemctl = "systemctl" };
 	char unit[SVC_UNIT_MAX], err[256], big[300];
 
 	CHECK(svc_name_check("nginx", 5, err, sizeof(err)) == 0);
@@ -366,4 +395,172 @@ void test_agent_svc_busy(void)
 	CHECK(ok == 8 && busy == 2);
 	svc_done_cmds(c);
 	loop_free(l);
+}
+
+/* Real output of systemd 252 (Debian 12, booted in systemd-nspawn by
+ * test/systemd/it_systemd.py) while nt-hang.service's start job ran and
+ * nt-after.service's waited behind it: excerpts, lines as captured. */
+static const char units_json_252[] =
+	"[{\"unit\":\"auditd.service\",\"load\":\"not-found\",\"active\":\"inactive\",\"sub\":\"dead\","
+	"\"job\":\"\",\"description\":\"auditd.service\"},{\"unit\":\"console-getty.service\","
+	"\"load\":\"loaded\",\"active\":\"active\",\"sub\":\"running\",\"job\":\"\",\"description\":"
+	"\"Console Getty\"},{\"unit\":\"getty@tty1.service\",\"load\":\"loaded\",\"active\":\"inactive\","
+	"\"sub\":\"dead\",\"job\":\"\",\"description\":\"Getty on tty1\"},{\"unit\":\"nt-after.service\","
+	"\"load\":\"loaded\",\"active\":\"inactive\",\"sub\":\"dead\",\"job\":\"start\",\"description\":"
+	"\"start Waits For nt-hang\"},{\"unit\":\"nt-hang.service\",\"load\":\"loaded\",\"active\":"
+	"\"activating\",\"sub\":\"start\",\"job\":\"start\",\"description\":\"nestd test: start job "
+	"runs 60 s\"}]\n";
+
+/* `list-units --type=service --all --no-pager --plain` (the table older
+ * systemctl print for -o json), same moment. */
+static const char units_table_252[] =
+	"UNIT                                 LOAD      ACTIVE     SUB     JOB   DESCRIPTION\n"
+	"auditd.service                       not-found inactive   dead          auditd.service\n"
+	"console-getty.service                loaded    active     running       Console Getty\n"
+	"getty@tty1.service                   loaded    inactive   dead          Getty on tty1\n"
+	"nt-after.service                     loaded    inactive   dead    start start Waits For nt-hang\n"
+	"nt-hang.service                      loaded    activating start   start nestd test: start job runs 60 s\n"
+	"\n"
+	"LOAD   = Reflects whether the unit definition was properly loaded.\n"
+	"ACTIVE = The high-level unit activation state, i.e. generalization of SUB.\n"
+	"SUB    = The low-level unit activation state, values depend on unit type.\n"
+	"JOB    = Pending job for the unit.\n"
+	"\n"
+	"67 loaded units listed.\n"
+	"To show all installed unit files use 'systemctl list-unit-files'.\n";
+
+static const char units_want[] =
+	"[{\"name\":\"auditd.service\",\"load_state\":\"not-found\",\"active_state\":\"inactive\","
+	"\"sub_state\":\"dead\",\"description\":\"auditd.service\"},"
+	"{\"name\":\"console-getty.service\",\"load_state\":\"loaded\",\"active_state\":\"active\","
+	"\"sub_state\":\"running\",\"description\":\"Console Getty\"},"
+	"{\"name\":\"getty@tty1.service\",\"load_state\":\"loaded\",\"active_state\":\"inactive\","
+	"\"sub_state\":\"dead\",\"description\":\"Getty on tty1\"},"
+	"{\"name\":\"nt-after.service\",\"load_state\":\"loaded\",\"active_state\":\"inactive\","
+	"\"sub_state\":\"dead\",\"description\":\"start Waits For nt-hang\"},"
+	"{\"name\":\"nt-hang.service\",\"load_state\":\"loaded\",\"active_state\":\"activating\","
+	"\"sub_state\":\"start\",\"description\":\"nestd test: start job runs 60 s\"}]";
+
+static const char *units(const char *text, struct buf *b)
+{
+	struct jw w;
+
+	buf_reset(b);
+	jw_init(&w, b);
+	if (svc_parse_units(text, strlen(text), &w) < 0)
+		return "(error)";
+	return b->p ? b->p : "";
+}
+
+void test_agent_svc_units_json(void)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	CHECK_STR(units(units_json_252, &b), units_want);
+	/* the user manager with no service loaded; no "job" key without jobs */
+	CHECK_STR(units("[]\n", &b), "[]");
+	CHECK_STR(units("[{\"unit\":\"a.service\",\"load\":\"loaded\",\"active\":\"active\","
+			"\"sub\":\"running\",\"description\":\"caf\\u00e9 \\\"q\\\"\"}]", &b),
+		  "[{\"name\":\"a.service\",\"load_state\":\"loaded\",\"active_state\":\"active\","
+		  "\"sub_state\":\"running\",\"description\":\"caf\\u00e9 \\\"q\\\"\"}]");
+	/* odd members: skipped or empty, never a crash */
+	CHECK_STR(units("[1,{\"load\":\"x\"},{\"unit\":\"b.service\",\"sub\":7}]", &b),
+		  "[{\"name\":\"b.service\",\"load_state\":\"\",\"active_state\":\"\","
+		  "\"sub_state\":\"\",\"description\":\"\"}]");
+	CHECK_STR(units("[{\"unit\":", &b), "(error)");
+	buf_free(&b);
+}
+
+void test_agent_svc_units_table(void)
+{
+	/* without --plain, as captured: a bullet marks the not-found unit */
+	static const char bullets[] =
+		"  UNIT                                 LOAD      ACTIVE     SUB     JOB   DESCRIPTION\n"
+		"  apt-daily-upgrade.service            loaded    inactive   dead          Daily apt upgrade and clean activities\n"
+		"\xe2\x97\x8f auditd.service                       not-found inactive   dead          auditd.service\n"
+		"  dbus.service                         loaded    activating start   start D-Bus System Message Bus\n";
+	/* no unit at all (`systemctl --failed` on a healthy machine) */
+	static const char none[] = "  UNIT LOAD ACTIVE SUB DESCRIPTION\n0 loaded units listed.\n";
+	/* --no-legend without jobs: the words still do */
+	static const char words[] =
+		"auditd.service                       not-found inactive dead    auditd.service\n"
+		"console-getty.service                loaded    active   running Console Getty\n";
+	struct buf b;
+
+	buf_init(&b, 0);
+	CHECK_STR(units(units_table_252, &b), units_want);
+	CHECK_STR(units(bullets, &b),
+		  "[{\"name\":\"apt-daily-upgrade.service\",\"load_state\":\"loaded\",\"active_state\":"
+		  "\"inactive\",\"sub_state\":\"dead\",\"description\":\"Daily apt upgrade and clean "
+		  "activities\"},{\"name\":\"auditd.service\",\"load_state\":\"not-found\",\"active_state\":"
+		  "\"inactive\",\"sub_state\":\"dead\",\"description\":\"auditd.service\"},{\"name\":"
+		  "\"dbus.service\",\"load_state\":\"loaded\",\"active_state\":\"activating\",\"sub_state\":"
+		  "\"start\",\"description\":\"D-Bus System Message Bus\"}]");
+	CHECK_STR(units(none, &b), "[]");
+	CHECK_STR(units(words, &b),
+		  "[{\"name\":\"auditd.service\",\"load_state\":\"not-found\",\"active_state\":\"inactive\","
+		  "\"sub_state\":\"dead\",\"description\":\"auditd.service\"},"
+		  "{\"name\":\"console-getty.service\",\"load_state\":\"loaded\",\"active_state\":\"active\","
+		  "\"sub_state\":\"running\",\"description\":\"Console Getty\"}]");
+	/* short and ragged rows: cut where the line ends */
+	CHECK_STR(units("UNIT      LOAD   ACTIVE SUB  DESCRIPTION\nx.service loaded\ny\n", &b),
+		  "[{\"name\":\"x.service\",\"load_state\":\"loaded\",\"active_state\":\"\","
+		  "\"sub_state\":\"\",\"description\":\"\"}]");
+	buf_free(&b);
+}
+
+/* OpenRC 0.45's scripts as Debian and install.sh write them. */
+void test_agent_svc_rc_description(void)
+{
+	static const char agent[] =
+		"#!/sbin/openrc-run\n# nestd-agent - the nestd agent\n\nname=\"nestd agent\"\n"
+		"description=\"nestd agent (Nest Management Bot)\"\nsupervisor=\"supervise-daemon\"\n";
+	char d[64];
+
+	CHECK(svc_rc_description(agent, sizeof(agent) - 1, d, sizeof(d)) == 33);
+	CHECK_STR(d, "nestd agent (Nest Management Bot)");
+	CHECK(svc_rc_description("description='single q'\n", 23, d, sizeof(d)) == 8);
+	CHECK_STR(d, "single q");
+	CHECK(svc_rc_description("  description=bare # c\n", 23, d, sizeof(d)) == 4);
+	CHECK_STR(d, "bare");
+	CHECK(svc_rc_description("description=\"a \\\"b\\\"\"", 22, d, sizeof(d)) == 5);
+	CHECK_STR(d, "a \"b\"");
+	CHECK(svc_rc_description("extra_description=x\ncommand=/bin/sleep\n", 39, d, sizeof(d)) < 0);
+	CHECK_STR(d, "");
+	CHECK(svc_rc_description("description=\"0123456789012345\"", 30, d, 8) == 7);
+	CHECK_STR(d, "0123456");
+}
+
+void test_agent_svc_rc_list_descriptions(void)
+{
+	char dir[] = "/tmp/nestd-initd-XXXXXX", p[64];
+	/* rc-status --servicelist, OpenRC 0.45, as captured */
+	static const char list[] =
+		" nt-daemon                                                         [  started  ]\n"
+		" nt-fail                                                           [  stopped  ]\n"
+		" nt-super                                              [  started 00:00:09 (0) ]\n";
+	struct buf b;
+	struct jw w;
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(p, sizeof(p), "%s/nt-super", dir);
+	f = fopen(p, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs("#!/sbin/openrc-run\ndescription='nestd test: supervised'\n", f);
+		fclose(f);
+	}
+	buf_init(&b, 0);
+	jw_init(&w, &b);
+	CHECK(svc_parse_rc_list(list, sizeof(list) - 1, dir, &w) == 0);
+	CHECK_STR(b.p, "[{\"name\":\"nt-daemon\",\"load_state\":\"loaded\",\"active_state\":\"active\","
+		  "\"sub_state\":\"running\",\"description\":\"\"},{\"name\":\"nt-fail\",\"load_state\":"
+		  "\"loaded\",\"active_state\":\"inactive\",\"sub_state\":\"dead\",\"description\":\"\"},"
+		  "{\"name\":\"nt-super\",\"load_state\":\"loaded\",\"active_state\":\"active\","
+		  "\"sub_state\":\"running\",\"description\":\"nestd test: supervised\"}]");
+	buf_free(&b);
+	unlink(p);
+	rmdir(dir);
 }

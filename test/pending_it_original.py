@@ -757,7 +757,8 @@ def ensure_client():
     """Each test of part B starts with a connected model client: one an
     earlier test made exit is replaced (and test_zz_end counts that)."""
     c = B.get("client")
-    if c and c.alive() and any(e["ev"] == "authenticated" for e in events(c)):
+    ev = events(c) if c else []
+    if c and c.alive() and any(e["ev"] == "authenticated" for e in ev) and not any(e["ev"] == "exit" for e in ev):
         return
     if c:
         B["replaced"] = B.get("replaced", 0) + 1

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "server.h"
+#include "server_nats.h"
 #include "tls.h"
 #include "token.h"
 
@@ -23,10 +24,11 @@ static const char usage[] =
 	"\n"
 	"nestd speaks the Nest Management Bot's WebSocket protocol, both ends.\n";
 
-/* Build facts for --version. */
-static const char *build_features(void)
+/* Build facts for --version: TLS, and whether servers can form a fleet. */
+static void build_features(char *out, size_t n)
 {
-	return tls_available() ? "TLS: yes (BearSSL)" : "TLS: no";
+	snprintf(out, n, "(%s) (clustering: %s%s)", tls_available() ? "TLS: yes (BearSSL)" : "TLS: no",
+		 nats_available() ? "yes, NATS through " : "no", nats_version());
 }
 
 static int dispatch(const char *cmd, int argc, char **argv)
@@ -50,7 +52,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-		printf("nestd %s (%s)\n", NESTD_VERSION, build_features());
+		char features[160];
+
+		build_features(features, sizeof(features));
+		printf("nestd %s %s\n", NESTD_VERSION, features);
 		return 0;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

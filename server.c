@@ -29,6 +29,7 @@
 #include "server_admit.h"
 #include "server_api.h"
 #include "server_audit.h"
+#include "server_cluster.h"
 #include "server_int.h"
 #include "server_metrics.h"
 #include "server_router.h"
@@ -81,6 +82,8 @@ static void agent_gone(struct peer *p, const char *why)
 
 	audit_peer(s, "agent_disconnected", p, why);
 	router_agent_gone(s->router, p, why);
+	if (s->cluster)
+		cluster_agent_down(s->cluster, p);
 }
 
 /* Drops an authenticated agent (replaced, revoked): gone at once, closed
@@ -205,6 +208,8 @@ static void admit_agent(struct peer *p, const struct token_entry *e, const struc
 	log_info("%s connected from %s (version %s%s%s)", p->name, p->c->peer, p->version,
 		 p->hostname[0] ? ", host " : "", p->hostname);
 	audit_peer(s, "agent_connected", p, NULL);
+	if (s->cluster)
+		cluster_agent_up(s->cluster, p);
 }
 
 static void authenticate(struct peer *p, char *text, size_t n)
@@ -489,6 +494,36 @@ static void on_signal(int sig, void *arg)
 	}
 }
 
+/* ---- the fleet (--cluster) ---- */
+
+/* The cluster's way to drop one of ours: a newer session elsewhere. */
+static void cluster_drop(void *arg, struct peer *p, const char *why)
+{
+	drop_agent(p, why);
+}
+
+static int open_cluster(struct server *s, char *err, size_t errlen)
+{
+	const struct server_opts *o = s->o;
+	const struct net_addr *a = &o->listen[0];
+	char listen[300];
+	struct cluster_env env = {
+		.loop = s->loop, .o = &o->cluster, .listen = listen, .peers = &s->peers,
+		.router = s->router, .max_reply = o->max_message, .drop_agent = cluster_drop,
+		.arg = s,
+	};
+
+	if (!o->cluster.urls[0])
+		return 0;
+	if (a->kind == NET_UNIX)
+		snprintf(listen, sizeof(listen), "unix:%s", a->path);
+	else
+		snprintf(listen, sizeof(listen), "%s%s%s:%s", strchr(a->host, ':') ? "[" : "",
+			 a->host, strchr(a->host, ':') ? "]" : "", a->port);
+	s->cluster = cluster_open(&env, err, errlen);
+	return s->cluster ? 0 : -1;
+}
+
 /* ---- start, run, stop ---- */
 
 /* The rooms below this one, each with its own state. */
@@ -517,7 +552,9 @@ static int open_rooms(struct server *s, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	return server_install_init(&s->install, o->dist_dir, o->public_url, err, errlen);
+	if (server_install_init(&s->install, o->dist_dir, o->public_url, err, errlen) < 0)
+		return -1;
+	return open_cluster(s, err, errlen);
 }
 
 /* 0 when the server may serve; else the exit status, the reason printed. */
@@ -581,6 +618,7 @@ static void server_stop(struct server *s, int ran)
 	for (i = 0; i < s->nls; i++)
 		if (s->o->listen[i].kind == NET_UNIX)
 			unlink(s->o->listen[i].path);
+	cluster_close(s->cluster);
 	router_free(s->router);
 	audit_close(s->audit);
 	metrics_free(s->metrics);

@@ -15,7 +15,10 @@
  * A command's answer: 200 with the agent's reply as it sent it, whichever
  * of the two reply shapes it is (docs/PROTOCOL.md, "Replies"); 404 no such
  * agent, 503 too many in flight, 502 not sent or the agent went, 504 no
- * answer in time. */
+ * answer in time.  In a fleet (--cluster) the listing and the agents are
+ * the whole fleet's, each with its "server"; what needs the other servers
+ * while they cannot be asked is 503 with the reason (?scope=local lists
+ * this server's own agents whatever the fleet's state). */
 #include "server_api.h"
 
 #include <stdio.h>
@@ -28,6 +31,7 @@
 #include "log.h"
 #include "server_admit.h"
 #include "server_audit.h"
+#include "server_cluster.h"
 #include "server_int.h"
 #include "server_metrics.h"
 #include "server_router.h"
@@ -118,7 +122,8 @@ static const struct token_entry *operator_auth(struct server *s, struct conn *c,
 	return e;
 }
 
-static void agent_json(struct jw *w, const struct peer *p)
+/* node: this server's name in a fleet, or NULL. */
+static void agent_json(struct jw *w, const struct peer *p, const char *node)
 {
 	jw_obj(w);
 	jw_kstr(w, "name", p->name);
@@ -133,32 +138,55 @@ static void agent_json(struct jw *w, const struct peer *p)
 		jw_raw(w, p->commands, strlen(p->commands));
 	else
 		jw_null(w);
+	if (node)
+		jw_kstr(w, "server", node);
 	jw_obj_end(w);
+}
+
+static const char *node_of(const struct server *s)
+{
+	return s->cluster ? cluster_node(s->cluster) : NULL;
 }
 
 /* ---- commands ---- */
 
-/* The router's outcome as the HTTP answer; the status for the audit log. */
-static int command_done(void *arg, enum router_outcome o, const char *text, size_t n)
+int server_api_outcome_status(enum router_outcome o)
 {
-	struct peer *op = arg;
-
-	op->waiting = NULL;
 	switch (o) {
 	case ROUTER_OK:
 	case ROUTER_ERROR:
-		conn_http_respond(op->c, 200, "application/json", NULL, text, n);
 		return 200;
 	case ROUTER_TIMEOUT:
-		respond_error(op->c, 504, NULL, text);
 		return 504;
+	case ROUTER_NOT_CONNECTED:
+		return 404;
+	case ROUTER_BUSY:
+	case ROUTER_CLUSTER_DOWN:
+		return 503;
+	case ROUTER_NO_MEMORY:
+		return 500;
 	default:
-		respond_error(op->c, 502, NULL, text);
 		return 502;
 	}
 }
 
-static void command_refused(struct conn *c, const char *agent, enum router_outcome o)
+/* The router's outcome as the HTTP answer; the status for the audit log.
+ * From another server, the refusals come this way too, with their text. */
+static int command_done(void *arg, enum router_outcome o, const char *text, size_t n)
+{
+	struct peer *op = arg;
+	int status = server_api_outcome_status(o);
+
+	op->waiting = NULL;
+	if (status == 200)
+		conn_http_respond(op->c, 200, "application/json", NULL, text, n);
+	else
+		respond_error(op->c, status, status == 503 ? "Retry-After: 1\r\n" : NULL, text);
+	return status;
+}
+
+static void command_refused(struct server *s, struct conn *c, const char *agent,
+			    enum router_outcome o)
 {
 	switch (o) {
 	case ROUTER_NOT_CONNECTED:
@@ -166,6 +194,9 @@ static void command_refused(struct conn *c, const char *agent, enum router_outco
 		break;
 	case ROUTER_BUSY:
 		respond_error(c, 503, "Retry-After: 1\r\n", "too many commands in flight for this agent");
+		break;
+	case ROUTER_CLUSTER_DOWN:
+		respond_error(c, 503, "Retry-After: 1\r\n", router_refusal(s->router));
 		break;
 	case ROUTER_NO_MEMORY:
 		respond_error(c, 500, NULL, "out of memory");
@@ -218,7 +249,7 @@ static void post_command(struct server *s, struct conn *c, const struct token_en
 	if (why)
 		respond_error(c, 400, NULL, why);
 	else if (!(opp->waiting = router_post(s->router, &q, command_done, opp, &refused)))
-		command_refused(c, name, refused);
+		command_refused(s, c, name, refused);
 	json_free(&j);
 }
 
@@ -231,11 +262,13 @@ void server_api_gone(struct peer *op)
 
 /* ---- routes ---- */
 
-static void list_agents(struct server *s, struct conn *c, const struct http_req *req)
+/* This server's agents, then (in a fleet, unless local) the others'. */
+static void list_agents(struct server *s, struct conn *c, const struct http_req *req, int local)
 {
 	struct peer *ag;
 	struct buf b;
 	struct jw w;
+	char why[300];
 
 	if (refuse_unless_get(c, req))
 		return;
@@ -243,11 +276,37 @@ static void list_agents(struct server *s, struct conn *c, const struct http_req 
 	jw_init(&w, &b);
 	jw_arr(&w);
 	for (ag = peers_next_agent(s->peers.head); ag; ag = peers_next_agent(ag->next))
-		agent_json(&w, ag);
+		agent_json(&w, ag, node_of(s));
+	if (s->cluster && !local && cluster_list_remote(s->cluster, &w, why, sizeof(why)) < 0) {
+		respond_error(c, 503, "Retry-After: 1\r\n", why);
+		buf_free(&b);
+		return;
+	}
 	jw_arr_end(&w);
 	buf_putc(&b, '\n');
 	respond_json(c, 200, &b);
 	buf_free(&b);
+}
+
+/* Another server's agent, when there is a fleet: 1 answered. */
+static int show_remote(struct server *s, struct conn *c, const char *name)
+{
+	struct buf b;
+	struct jw w;
+	char why[300];
+	int rc;
+
+	if (!s->cluster)
+		return 0;
+	buf_init(&b, 0);
+	jw_init(&w, &b);
+	rc = cluster_show_remote(s->cluster, name, &w, why, sizeof(why));
+	if (rc < 0)
+		respond_error(c, 503, "Retry-After: 1\r\n", why);
+	if (rc > 0 && buf_putc(&b, '\n') == 0)
+		respond_json(c, 200, &b);
+	buf_free(&b);
+	return rc != 0;
 }
 
 static void show_agent(struct server *s, struct conn *c, const struct http_req *req,
@@ -259,16 +318,25 @@ static void show_agent(struct server *s, struct conn *c, const struct http_req *
 
 	if (refuse_unless_get(c, req))
 		return;
-	if (!ag) {
+	if (!ag && !show_remote(s, c, name))
 		not_connected(c, name);
+	if (!ag)
 		return;
-	}
 	buf_init(&b, 0);
 	jw_init(&w, &b);
-	agent_json(&w, ag);
+	agent_json(&w, ag, node_of(s));
 	buf_putc(&b, '\n');
 	respond_json(c, 200, &b);
 	buf_free(&b);
+}
+
+/* 1 if the request's query has scope=local. */
+static int scope_local(const struct http_req *req)
+{
+	const char *q = memchr(req->target.p, '?', req->target.n);
+	size_t n = q ? req->target.n - (size_t)(q - req->target.p) : 0;
+
+	return q && memmem(q, n, "scope=local", 11) != NULL;
 }
 
 /* /api/clients[/NAME[/commands]], path without the query. */
@@ -292,7 +360,7 @@ static void clients_route(struct server *s, struct conn *c, const struct http_re
 	path.p += pl;
 	path.n -= pl;
 	if (path.n <= 1) {            /* /api/clients or /api/clients/ */
-		list_agents(s, c, req);
+		list_agents(s, c, req, scope_local(req));
 		return;
 	}
 	slash = memchr(path.p + 1, '/', path.n - 1);
@@ -325,7 +393,42 @@ static void metrics_page(struct server *s, struct conn *c)
 
 	buf_init(&b, 0);
 	metrics_text(s->metrics, &g, &b);
+	if (s->cluster)
+		cluster_metrics(s->cluster, &b);
 	conn_http_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.p, b.len);
+	buf_free(&b);
+}
+
+/* Alive: 200.  In a fleet, "degraded" while the other servers cannot be
+ * asked, with the reason; this server's own agents are served anyway. */
+static void healthz(struct server *s, struct conn *c)
+{
+	struct cluster_status st;
+	struct buf b;
+	struct jw w;
+
+	buf_init(&b, 0);
+	jw_init(&w, &b);
+	jw_obj(&w);
+	if (s->cluster)
+		cluster_status(s->cluster, &st);
+	jw_kstr(&w, "status", !s->cluster || st.ready ? "ok" : "degraded");
+	jw_kint(&w, "agents", s->peers.nagents);
+	if (s->cluster) {
+		jw_key(&w, "cluster");
+		jw_obj(&w);
+		jw_kstr(&w, "node", st.node);
+		jw_kstr(&w, "link", st.link_up ? "up" : "down");
+		jw_kbool(&w, "ready", st.ready);
+		jw_kint(&w, "servers", st.nodes);
+		jw_kint(&w, "agents", (long long)st.agents);
+		if (!st.ready)
+			jw_kstr(&w, "reason", st.why);
+		jw_obj_end(&w);
+	}
+	jw_obj_end(&w);
+	buf_putc(&b, '\n');
+	respond_json(c, 200, &b);
 	buf_free(&b);
 }
 
@@ -340,10 +443,7 @@ void server_api_request(struct conn *c, const struct http_req *req, const char *
 	if (q)
 		path.n = (size_t)(q - path.p);
 	if (http_span_eq(&path, "/healthz")) {
-		char ok[64];
-
-		snprintf(ok, sizeof(ok), "{\"status\":\"ok\",\"agents\":%d}\n", s->peers.nagents);
-		conn_http_respond(c, 200, "application/json", NULL, ok, strlen(ok));
+		healthz(s, c);
 	} else if (http_span_eq(&path, "/metrics")) {
 		metrics_page(s, c);
 	} else if (!server_install_route(&s->install, c, req, &path) &&

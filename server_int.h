@@ -14,6 +14,7 @@
 
 struct admit;
 struct audit_log;
+struct cluster;
 struct metrics;
 struct router;
 struct tls_ctx;
@@ -27,6 +28,7 @@ struct server {
 	struct token_db db;
 	struct peers peers;
 	struct router *router;
+	struct cluster *cluster;             /* --cluster, or NULL */
 	struct audit_log *audit;
 	struct metrics *metrics;
 	struct admit *admit;

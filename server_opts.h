@@ -5,9 +5,20 @@
 #define NESTD_SERVER_OPTS_H
 
 #include <stddef.h>
+#include "config.h"
 #include "net.h"
 
 #define MAX_LISTENERS 16
+
+/* --cluster and its company; urls "" means a single server. */
+struct server_cluster_opts {
+	char urls[CFG_CLUSTER_URLS_MAX + 1];
+	char node[CFG_CLUSTER_NODE_MAX + 1];      /* default: the host's name (validate) */
+	char prefix[CFG_CLUSTER_PREFIX_MAX + 1];  /* subjects and buckets */
+	char creds[4096], user_file[4096], token_file[4096];   /* NATS credentials */
+	char ca[4096], cert[4096], key[4096];     /* NATS over TLS */
+	int replicas;                             /* the buckets'; default by the URLs */
+};
 
 struct server_opts {
 	struct net_addr listen[MAX_LISTENERS];
@@ -24,6 +35,7 @@ struct server_opts {
 	int ping_ms;
 	size_t max_message;
 	int ui;
+	struct server_cluster_opts cluster;
 };
 
 /* What server_opts_parse found. */

@@ -1,0 +1,1131 @@
+/* server_cluster.c - the fleet: the NATS link, the JetStream buckets,
+ * presence and the one-session-per-agent rule (see server_cluster.h; the
+ * rule itself is server_fleet.c's, the routed commands server_remote.c's).
+ *
+ * Buckets (JetStream key-value, so `nats kv` shows them), under --cluster-prefix P:
+ *   P_nodes    one key per server, put every CFG_CLUSTER_HEARTBEAT_MS; the
+ *              bucket's max_age drops a dead server's within seconds;
+ *              every server subscribes to the puts themselves
+ *   P_agents   one key per agent: the claim of the session that holds it
+ *              (which server, which run, which session, when); followed by
+ *              an ordered push consumer (last value per key, then every
+ *              change), so every server holds the whole fleet's presence
+ * A claim counts only while its server's heartbeat does: a server that
+ * dies loses its claims at once for every view, and the next session of
+ * each of its agents, wherever it lands, wins (the later put).
+ *
+ * Requests to JetStream (stream creation, puts and their acks, the
+ * consumer) are publishes with a reply subject on our inbox; a slot table
+ * remembers what each answer is for.  Nothing here blocks. */
+#include "server_cluster_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conn.h"
+#include "json.h"
+#include "log.h"
+#include "rnd.h"
+#include "server_opts.h"
+#include "server_peer.h"
+
+/* ---- slots ---- */
+
+struct pend *slot_new(struct slots *s, enum pend_kind kind, int *id)
+{
+	struct pend *p, *nv;
+	unsigned gen;
+	int i;
+
+	if (s->free_head >= 0) {
+		i = s->free_head;
+		s->free_head = s->v[i].next_free;
+	} else {
+		if (s->n == s->cap) {
+			int ncap = s->cap ? s->cap * 2 : 64;
+
+			nv = realloc(s->v, (size_t)ncap * sizeof(*nv));
+			if (!nv)
+				return NULL;
+			s->v = nv;
+			s->cap = ncap;
+		}
+		i = s->n++;
+		s->v[i].gen = 0;
+	}
+	p = &s->v[i];
+	gen = p->gen + 1;
+	memset(p, 0, sizeof(*p));
+	p->gen = gen;
+	p->kind = kind;
+	p->next_free = -1;
+	s->used++;
+	*id = i;
+	return p;
+}
+
+struct pend *slot_get(struct slots *s, int id, unsigned gen)
+{
+	if (id < 0 || id >= s->n || s->v[id].kind == P_FREE || s->v[id].gen != gen)
+		return NULL;
+	return &s->v[id];
+}
+
+void slot_free(struct slots *s, struct pend *p)
+{
+	buf_free(&p->answer);
+	p->kind = P_FREE;
+	p->cmd = NULL;
+	p->next_free = s->free_head;
+	s->free_head = (int)(p - s->v);
+	s->used--;
+}
+
+void slot_reply(const struct cluster *c, char t, const struct slots *s, int id, char *out,
+		size_t n)
+{
+	snprintf(out, n, "%s.%c%d_%u", c->inbox, t, id, s->v[id].gen);
+}
+
+/* ---- names ---- */
+
+static const char *prefix(const struct cluster *c)
+{
+	return c->co->prefix;
+}
+
+/* "$KV.P_bucket.key" */
+static void kv_subject(const struct cluster *c, const char *bucket, const char *key, char *out,
+		       size_t n)
+{
+	snprintf(out, n, "$KV.%s_%s.%s", prefix(c), bucket, key);
+}
+
+static void kv_stream(const struct cluster *c, const char *bucket, char *out, size_t n)
+{
+	snprintf(out, n, "KV_%s_%s", prefix(c), bucket);
+}
+
+static void new_id(char out[FLEET_ID_LEN + 1])
+{
+	unsigned char r[FLEET_ID_LEN / 2];
+	int i;
+
+	if (rnd_bytes(r, sizeof(r)) < 0)
+		memset(r, 0, sizeof(r));
+	for (i = 0; i < FLEET_ID_LEN / 2; i++)
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
+
+static long long wall_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (long long)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* A request to JetStream: publish data with a reply into slot p. */
+static int js_send(struct cluster *c, const char *subject, enum pend_kind kind,
+		   const struct nats_hdr *h, int nh, const struct buf *b, struct pend **pp)
+{
+	char reply[160];
+	struct pend *p;
+	int id;
+
+	p = slot_new(&c->reqs, kind, &id);
+	if (!p)
+		return -1;
+	p->deadline = loop_now() + CFG_CLUSTER_JS_TIMEOUT_MS;
+	slot_reply(c, 'r', &c->reqs, id, reply, sizeof(reply));
+	if (nats_publish(c->k, subject, reply, h, nh, b ? b->p : "", b ? b->len : 0) < 0) {
+		slot_free(&c->reqs, p);
+		return -1;
+	}
+	if (pp)
+		*pp = p;
+	return 0;
+}
+
+/* An answer from JetStream: 0 with *seq (a publish ack) or the JSON
+ * parsed into j (caller frees), or -1 with why. */
+static int js_answer(const struct nats_msg *m, struct json *j, unsigned long long *seq,
+		     long long *code, char *why, size_t n)
+{
+	char err[96];
+	int e, t;
+	long long v;
+
+	*code = 0;
+	if (m->status == 503 && m->len == 0) {
+		snprintf(why, n, "JetStream does not answer (is it enabled on the NATS servers?)");
+		return -1;
+	}
+	if (json_parse(j, m->data, m->len, err, sizeof(err)) < 0) {
+		snprintf(why, n, "JetStream answered %d bytes that are no JSON", (int)m->len);
+		return -1;
+	}
+	e = json_type(j, 0) == JSON_OBJECT ? json_get(j, 0, "error") : -1;
+	if (e >= 0) {
+		t = json_get(j, e, "err_code");
+		if (t >= 0)
+			json_int(j, t, code);
+		t = json_get(j, e, "description");
+		if (t < 0 || json_strcpy(j, t, why, n) < 0)
+			snprintf(why, n, "JetStream error %lld", *code);
+		json_free(j);
+		return -1;
+	}
+	t = json_type(j, 0) == JSON_OBJECT ? json_get(j, 0, "seq") : -1;
+	if (seq)
+		*seq = t >= 0 && json_int(j, t, &v) == 0 && v > 0 ? (unsigned long long)v : 0;
+	return 0;
+}
+
+/* ---- JetStream: the buckets ---- */
+
+#define NS 1000000000ll
+
+static void js_fail(struct cluster *c, const char *why)
+{
+	if (strcmp(c->js_why, why) != 0)
+		log_warn("cluster: JetStream: %s; trying again every %d s", why,
+			 CFG_CLUSTER_REOPEN_MS / 1000);
+	snprintf(c->js_why, sizeof(c->js_why), "JetStream: %s", why);
+	c->js = JS_SETUP;
+	c->js_retry_at = loop_now() + CFG_CLUSTER_REOPEN_MS;
+}
+
+/* A key-value bucket: a stream with the configuration nats.go and nats.c
+ * give one (one value per key, deletes as markers, direct gets). */
+static void bucket_create(struct cluster *c, const char *bucket, long long ttl_s)
+{
+	char name[96], subj[128], api[160];
+	long long dup = ttl_s && ttl_s < 120 ? ttl_s : 120;
+	struct pend *p;
+	struct buf b;
+	struct jw w;
+
+	kv_stream(c, bucket, name, sizeof(name));
+	snprintf(subj, sizeof(subj), "$KV.%s_%s.>", prefix(c), bucket);
+	snprintf(api, sizeof(api), "$JS.API.STREAM.CREATE.%s", name);
+	buf_init(&b, 4096);
+	jw_init(&w, &b);
+	jw_obj(&w);
+	jw_kstr(&w, "name", name);
+	jw_key(&w, "subjects");
+	jw_arr(&w);
+	jw_str(&w, subj);
+	jw_arr_end(&w);
+	jw_kstr(&w, "retention", "limits");
+	jw_kint(&w, "max_consumers", -1);
+	jw_kint(&w, "max_msgs", -1);
+	jw_kint(&w, "max_bytes", -1);
+	jw_kint(&w, "max_age", ttl_s * NS);
+	jw_kint(&w, "max_msgs_per_subject", 1);
+	jw_kint(&w, "max_msg_size", -1);
+	jw_kstr(&w, "storage", "file");
+	jw_kstr(&w, "discard", "new");
+	jw_kint(&w, "num_replicas", c->co->replicas);
+	jw_kint(&w, "duplicate_window", dup * NS);
+	jw_kbool(&w, "allow_rollup_hdrs", 1);
+	jw_kbool(&w, "deny_delete", 1);
+	jw_kbool(&w, "allow_direct", 1);
+	jw_obj_end(&w);
+	if (js_send(c, api, P_STREAM, NULL, 0, &b, &p) == 0) {
+		snprintf(p->name, sizeof(p->name), "%.64s", name);
+		c->streams_pending++;
+	} else {
+		js_fail(c, "cannot send to NATS");
+	}
+	buf_free(&b);
+}
+
+static void js_setup(struct cluster *c)
+{
+	c->js = JS_SETUP;
+	c->js_retry_at = 0;
+	c->streams_pending = 0;
+	bucket_create(c, "nodes", CFG_CLUSTER_NODE_TTL_S);
+	bucket_create(c, "agents", CFG_CLUSTER_CLAIM_TTL_S);
+}
+
+static void heartbeat(struct cluster *c);
+static void watch_start(struct cluster *c);
+
+static void stream_answer(struct cluster *c, const struct pend *p, const struct nats_msg *m)
+{
+	struct json j;
+	char why[200];
+	long long code;
+
+	if (js_answer(m, &j, NULL, &code, why, sizeof(why)) == 0) {
+		json_free(&j);
+	} else if (code == 10058) {
+		/* There with another configuration (other replicas, an older
+		 * nestd): used as it is. */
+		log_info("cluster: stream %s exists with another configuration; kept as it is", p->name);
+	} else {
+		c->streams_pending = 0;
+		js_fail(c, why);
+		return;
+	}
+	if (c->js != JS_SETUP || --c->streams_pending > 0)
+		return;
+	c->js = JS_READY;
+	c->js_why[0] = '\0';
+	log_info("cluster: JetStream buckets ready (prefix %s, %d replicas)", prefix(c), c->co->replicas);
+	heartbeat(c);
+	watch_start(c);
+	c->reconcile = 1;
+}
+
+/* ---- the agents bucket's watch ---- */
+
+static void watch_stop(struct cluster *c)
+{
+	struct watch *w = &c->w;
+	char api[192], stream[96];
+
+	if (w->sub)
+		nats_unsubscribe(c->k, w->sub);
+	w->sub = NULL;
+	if (w->consumer[0]) {
+		kv_stream(c, "agents", stream, sizeof(stream));
+		snprintf(api, sizeof(api), "$JS.API.CONSUMER.DELETE.%s.%s", stream, w->consumer);
+		nats_publish(c->k, api, NULL, NULL, 0, "", 0);
+	}
+	w->consumer[0] = '\0';
+	w->asked = w->created = w->synced = 0;
+}
+
+/* An ephemeral push consumer of our own: the last value of every key,
+ * then every change, with heartbeats when idle. */
+static void watch_start(struct cluster *c)
+{
+	struct watch *w = &c->w;
+	char stream[96], api[192], filter[128];
+	struct pend *p;
+	struct buf b;
+	struct jw jw;
+
+	watch_stop(c);
+	w->gen++;
+	w->dseq = 0;
+	w->last_rx = loop_now();
+	snprintf(w->deliver, sizeof(w->deliver), "%s.agents.%u", c->winbox, w->gen);
+	w->sub = nats_subscribe(c->k, w->deliver, NULL, TAG_WATCH0 + (int)(w->gen & 1));
+	kv_stream(c, "agents", stream, sizeof(stream));
+	snprintf(api, sizeof(api), "$JS.API.CONSUMER.CREATE.%s", stream);
+	snprintf(filter, sizeof(filter), "$KV.%s_agents.>", prefix(c));
+	buf_init(&b, 4096);
+	jw_init(&jw, &b);
+	jw_obj(&jw);
+	jw_kstr(&jw, "stream_name", stream);
+	jw_key(&jw, "config");
+	jw_obj(&jw);
+	jw_kstr(&jw, "deliver_subject", w->deliver);
+	jw_kstr(&jw, "deliver_policy", "last_per_subject");
+	jw_kstr(&jw, "ack_policy", "none");
+	jw_kstr(&jw, "filter_subject", filter);
+	jw_kstr(&jw, "replay_policy", "instant");
+	jw_kint(&jw, "idle_heartbeat", CFG_CLUSTER_WATCH_HB_MS * 1000000ll);
+	jw_kint(&jw, "inactive_threshold", 2 * CFG_CLUSTER_WATCH_DEAD_MS * 1000000ll);
+	jw_kbool(&jw, "mem_storage", 1);
+	jw_obj_end(&jw);
+	jw_obj_end(&jw);
+	if (w->sub && js_send(c, api, P_CONSUMER, NULL, 0, &b, &p) == 0) {
+		p->wgen = w->gen;
+		w->asked = 1;
+	}
+	buf_free(&b);
+}
+
+static void reconcile_all(struct cluster *c, int64_t now);
+
+static void watch_synced(struct cluster *c)
+{
+	struct fleet_agent **v;
+	size_t i, n;
+
+	if (c->w.synced)
+		return;
+	c->w.synced = 1;
+	/* What the new snapshot did not show is gone from the bucket. */
+	v = fleet_sorted(c->fleet, &n);
+	for (i = 0; i < n; i++)
+		if (v[i]->gen != c->w.gen && v[i]->has_claim) {
+			v[i]->has_claim = 0;
+			if (!v[i]->local)
+				fleet_tidy(c->fleet, v[i]);
+		}
+	free(v);
+	log_info("cluster: the fleet's presence is read: %zu agents in the bucket", fleet_count(c->fleet));
+	c->reconcile = 1;
+}
+
+static void consumer_answer(struct cluster *c, const struct pend *p, const struct nats_msg *m)
+{
+	struct watch *w = &c->w;
+	struct json j;
+	char why[200];
+	long long code, pending = -1;
+	int t;
+
+	if (p->wgen != w->gen)
+		return;
+	if (js_answer(m, &j, NULL, &code, why, sizeof(why)) < 0) {
+		log_warn("cluster: following the agents bucket: %s", why);
+		w->asked = 0;                 /* the tick tries again */
+		return;
+	}
+	t = json_get(&j, 0, "name");
+	if (t < 0 || json_strcpy(&j, t, w->consumer, sizeof(w->consumer)) < 0)
+		w->consumer[0] = '\0';
+	t = json_get(&j, 0, "num_pending");
+	if (t >= 0)
+		json_int(&j, t, &pending);
+	json_free(&j);
+	w->created = 1;
+	w->last_rx = loop_now();
+	if (pending == 0)
+		watch_synced(c);
+}
+
+/* ---- claims ---- */
+
+static void act(struct cluster *c, struct fleet_agent *a, enum fleet_verdict v);
+
+/* The claim's text: whose session, and what the listings show of it. */
+static void claim_json(const struct cluster *c, const struct fleet_agent *a, struct buf *b)
+{
+	const struct peer *p = a->local;
+	struct jw w;
+
+	jw_init(&w, b);
+	jw_obj(&w);
+	jw_kstr(&w, "node", fleet_node(c->fleet));
+	jw_kstr(&w, "boot", c->boot);
+	jw_kstr(&w, "sid", a->sid);
+	jw_kint(&w, "t", a->t_us);
+	jw_kint(&w, "since", p->since);
+	jw_kstr(&w, "version", p->version);
+	jw_kstr(&w, "hostname", p->hostname);
+	jw_kstr(&w, "address", p->c->peer);
+	jw_kstr(&w, "services", p->backend);
+	jw_key(&w, "commands");
+	if (p->commands)
+		jw_raw(&w, p->commands, strlen(p->commands));
+	else
+		jw_null(&w);
+	jw_obj_end(&w);
+}
+
+/* Puts our session's claim: plainly for a new session (the later put
+ * wins), with compare-and-set on the key's last sequence otherwise. */
+static void claim_put(struct cluster *c, struct fleet_agent *a, int cas)
+{
+	char subj[160], seq[32];
+	struct nats_hdr h = { "Nats-Expected-Last-Subject-Sequence", seq };
+	struct pend *p;
+	struct buf b;
+
+	if (c->js != JS_READY || !a->local)
+		return;
+	kv_subject(c, "agents", a->name, subj, sizeof(subj));
+	snprintf(seq, sizeof(seq), "%llu", a->seq);
+	buf_init(&b, CFG_MAX_FIRST_MESSAGE * 2);
+	claim_json(c, a, &b);
+	if (js_send(c, subj, P_CLAIM, &h, cas ? 1 : 0, &b, &p) == 0) {
+		snprintf(p->name, sizeof(p->name), "%s", a->name);
+		snprintf(p->sid, sizeof(p->sid), "%s", a->sid);
+		if (a->state != FLEET_HELD)
+			a->state = FLEET_PENDING;
+		a->put_at = loop_now();
+	}
+	buf_free(&b);
+}
+
+/* Deletes our claim, only if it is still the key's last value. */
+static void claim_delete(struct cluster *c, const char *name, unsigned long long rev)
+{
+	char subj[160], seq[32];
+	struct nats_hdr h[2] = { { "KV-Operation", "DEL" },
+				 { "Nats-Expected-Last-Subject-Sequence", seq } };
+
+	kv_subject(c, "agents", name, subj, sizeof(subj));
+	snprintf(seq, sizeof(seq), "%llu", rev);
+	js_send(c, subj, P_UNCLAIM, h, 2, NULL, NULL);
+}
+
+static void claim_answer(struct cluster *c, const struct pend *p, const struct nats_msg *m,
+			 int timed_out)
+{
+	struct fleet_agent *a = fleet_get(c->fleet, p->name);
+	unsigned long long seq = 0;
+	struct json j;
+	char why[200] = "no answer in time";
+	long long code = 0;
+	int ok = !timed_out && js_answer(m, &j, &seq, &code, why, sizeof(why)) == 0;
+
+	if (ok)
+		json_free(&j);
+	if (!ok && code != 10071)        /* 10071: wrong last sequence, the CAS lost */
+		log_warn("cluster: claim of %s not stored: %s", p->name, why);
+	if (!a || !a->local || strcmp(a->sid, p->sid) != 0) {
+		/* That session has gone meanwhile: take its claim back out. */
+		if (ok && (!a || a->seq <= seq))
+			claim_delete(c, p->name, seq);
+		return;
+	}
+	if (!ok)
+		c->reconcile = 1;
+	act(c, a, fleet_on_ack(a, p->sid, ok, seq));
+}
+
+static void act(struct cluster *c, struct fleet_agent *a, enum fleet_verdict v)
+{
+	char why[160];
+
+	switch (v) {
+	case FLEET_KEEP:
+		return;
+	case FLEET_CLAIM:
+		claim_put(c, a, 1);
+		return;
+	case FLEET_DROP:
+		if (!a->local)
+			return;
+		c->takeovers++;
+		snprintf(why, sizeof(why), "replaced by a newer connection (on server %s)",
+			 a->claim.node);
+		log_info("%s: a newer session holds it on server %s; dropping this one", a->name,
+			 a->claim.node);
+		c->env.drop_agent(c->env.arg, a->local, why);   /* comes back: cluster_agent_down */
+		return;
+	}
+}
+
+/* A claim's text into the listing object a remote agent shows as. */
+static int claim_parse(const char *name, const char *data, size_t n, struct fleet_claim *cl,
+		       char **info)
+{
+	struct json j;
+	struct buf b;
+	struct jw w;
+	char err[64], s[CFG_HOSTNAME_MAX + 1];
+	long long since = 0;
+	int t, k;
+
+	if (json_parse(&j, data, n, err, sizeof(err)) < 0)
+		return -1;
+	memset(cl, 0, sizeof(*cl));
+	if (json_type(&j, 0) != JSON_OBJECT ||
+	    json_strcpy(&j, json_get(&j, 0, "node"), cl->node, sizeof(cl->node)) < 0 ||
+	    json_strcpy(&j, json_get(&j, 0, "boot"), cl->boot, sizeof(cl->boot)) < 0 ||
+	    json_strcpy(&j, json_get(&j, 0, "sid"), cl->sid, sizeof(cl->sid)) < 0 ||
+	    json_int(&j, json_get(&j, 0, "t"), &cl->t_us) < 0) {
+		json_free(&j);
+		return -1;
+	}
+	json_int(&j, json_get(&j, 0, "since"), &since);
+	buf_init(&b, 0);
+	jw_init(&w, &b);
+	jw_obj(&w);
+	jw_kstr(&w, "name", name);
+	for (k = 0; k < 3; k++) {
+		static const char *const keys[] = { "version", "hostname", "address" };
+
+		if (json_strcpy(&j, json_get(&j, 0, keys[k]), s, sizeof(s)) < 0)
+			s[0] = '\0';
+		jw_kstr(&w, keys[k], s);
+	}
+	jw_kint(&w, "connected_since", since);
+	jw_key(&w, "inflight");
+	jw_null(&w);
+	if (json_strcpy(&j, json_get(&j, 0, "services"), s, sizeof(s)) < 0)
+		s[0] = '\0';
+	jw_kstr(&w, "services", s);
+	jw_key(&w, "commands");
+	t = json_get(&j, 0, "commands");
+	if (t >= 0 && json_type(&j, t) == JSON_ARRAY) {
+		size_t rl;
+		const char *raw = json_raw(&j, t, &rl);
+
+		jw_raw(&w, raw, rl);
+	} else {
+		jw_null(&w);
+	}
+	jw_kstr(&w, "server", cl->node);
+	jw_obj_end(&w);
+	json_free(&j);
+	*info = jw_error(&w) ? NULL : buf_steal(&b);
+	buf_free(&b);
+	return *info ? 0 : -1;
+}
+
+/* One delivery of the watch: the key's latest value (or its deletion). */
+static void watch_entry(struct cluster *c, const char *name, unsigned long long seq, int del,
+			const struct nats_msg *m)
+{
+	struct fleet_agent *a;
+	struct fleet_claim cl;
+	char *info = NULL;
+	enum fleet_verdict v;
+
+	if (!del && claim_parse(name, m->data, m->len, &cl, &info) < 0) {
+		log_debug("cluster: agents bucket: unreadable claim for %s", name);
+		del = 1;
+	}
+	a = del ? fleet_get(c->fleet, name) : fleet_add(c->fleet, name);
+	if (!a) {
+		free(info);
+		return;
+	}
+	free(a->info);
+	a->info = info;
+	a->gen = c->w.gen;
+	v = fleet_on_entry(a, seq, del ? NULL : &cl);
+	if (!a->local)
+		fleet_tidy(c->fleet, a);
+	else
+		act(c, a, v);
+}
+
+static void watch_msg(struct cluster *c, int tag, const struct nats_msg *m)
+{
+	struct watch *w = &c->w;
+	char base[128];
+	const char *op;
+	size_t bl;
+
+	if (tag - TAG_WATCH0 != (int)(w->gen & 1) || !w->asked)
+		return;                       /* an earlier watch's */
+	w->last_rx = loop_now();
+	if (m->status == 100 || !m->js)
+		return;                       /* a heartbeat */
+	if (w->dseq && m->js_consumer_seq != w->dseq + 1) {
+		log_warn("cluster: the agents bucket's watch skipped a change; reading it anew");
+		watch_start(c);
+		return;
+	}
+	w->dseq = m->js_consumer_seq;
+	bl = (size_t)snprintf(base, sizeof(base), "$KV.%s_agents.", prefix(c));
+	if (strncmp(m->subject, base, bl) == 0 && m->subject[bl]) {
+		op = nats_msg_header(m, "KV-Operation");
+		watch_entry(c, m->subject + bl, m->js_stream_seq, op != NULL, m);
+	}
+	if (m->js_pending == 0)
+		watch_synced(c);
+}
+
+/* After the bucket was read anew: each of our sessions against it. */
+static void reconcile_all(struct cluster *c, int64_t now)
+{
+	struct fleet_agent **v;
+	size_t i, n;
+
+	c->reconcile = 0;
+	v = fleet_sorted(c->fleet, &n);
+	for (i = 0; i < n; i++)
+		if (v[i]->local)
+			act(c, v[i], fleet_reconcile(c->fleet, v[i], now));
+	free(v);
+}
+
+struct refresh {
+	struct cluster *c;
+	int64_t now;
+	int budget;
+};
+
+static void refresh_one(struct fleet_agent *a, void *arg)
+{
+	struct refresh *r = arg;
+
+	if (r->budget > 0 && a->local && a->state == FLEET_HELD &&
+	    r->now - a->put_at >= CFG_CLUSTER_CLAIM_REFRESH_S * 1000ll) {
+		claim_put(r->c, a, 1);
+		r->budget--;
+	}
+}
+
+/* ---- the servers: heartbeats ---- */
+
+static void heartbeat(struct cluster *c)
+{
+	char subj[160];
+	struct buf b;
+	struct jw w;
+
+	kv_subject(c, "nodes", fleet_node(c->fleet), subj, sizeof(subj));
+	buf_init(&b, 4096);
+	jw_init(&w, &b);
+	jw_obj(&w);
+	jw_kstr(&w, "node", fleet_node(c->fleet));
+	jw_kstr(&w, "boot", c->boot);
+	jw_kint(&w, "agents", c->env.peers->nagents);
+	jw_kint(&w, "started", c->started);
+	jw_kstr(&w, "version", NESTD_VERSION);
+	jw_kstr(&w, "listen", c->env.listen);
+	jw_obj_end(&w);
+	js_send(c, subj, P_HEARTBEAT, NULL, 0, &b, NULL);
+	buf_free(&b);
+}
+
+static void heartbeat_answer(struct cluster *c, const struct nats_msg *m)
+{
+	struct json j;
+	char why[200];
+	long long code;
+
+	if (js_answer(m, &j, NULL, &code, why, sizeof(why)) == 0) {
+		json_free(&j);
+		c->hb_acked = loop_now();
+	}
+}
+
+static void node_msg(struct cluster *c, const struct nats_msg *m)
+{
+	char base[128], node[CFG_CLUSTER_NODE_MAX + 1], boot[FLEET_ID_LEN + 1];
+	struct json j;
+	long long agents = 0;
+	size_t bl = (size_t)snprintf(base, sizeof(base), "$KV.%s_nodes.", prefix(c));
+	int64_t now = loop_now();
+
+	if (strncmp(m->subject, base, bl) != 0 || strlen(m->subject + bl) > CFG_CLUSTER_NODE_MAX)
+		return;
+	snprintf(node, sizeof(node), "%s", m->subject + bl);
+	if (nats_msg_header(m, "KV-Operation")) {     /* a server leaving */
+		fleet_node_seen(c->fleet, node, "", now - CFG_CLUSTER_NODE_DEAD_MS - 1, 0);
+		return;
+	}
+	if (json_parse(&j, m->data, m->len, base, sizeof(base)) < 0)
+		return;
+	if (json_type(&j, 0) == JSON_OBJECT &&
+	    json_strcpy(&j, json_get(&j, 0, "boot"), boot, sizeof(boot)) == 0) {
+		json_int(&j, json_get(&j, 0, "agents"), &agents);
+		if (strcmp(node, fleet_node(c->fleet)) == 0 && strcmp(boot, c->boot) != 0)
+			log_error("cluster: another server also calls itself '%s' (--node)", node);
+		else
+			fleet_node_seen(c->fleet, node, boot, now, (int)agents);
+	}
+	json_free(&j);
+}
+
+/* ---- the link and what arrives on it ---- */
+
+static void reqs_fail_all(struct cluster *c)
+{
+	int i;
+
+	for (i = 0; i < c->reqs.n; i++) {
+		struct pend *p = &c->reqs.v[i];
+
+		if (p->kind == P_FREE)
+			continue;
+		if (p->kind == P_CLAIM) {
+			struct fleet_agent *a = fleet_get(c->fleet, p->name);
+
+			if (a && a->local && strcmp(a->sid, p->sid) == 0 && a->state == FLEET_PENDING)
+				a->state = FLEET_NONE;
+		}
+		slot_free(&c->reqs, p);
+	}
+	c->streams_pending = 0;
+}
+
+static void on_link(void *arg, enum nats_event ev, const char *detail)
+{
+	struct cluster *c = arg;
+
+	switch (ev) {
+	case NATS_EV_UP:
+		log_info("cluster: node %s connected to NATS at %s", fleet_node(c->fleet), detail);
+		c->link_why[0] = '\0';
+		c->up_at = loop_now();
+		js_setup(c);
+		break;
+	case NATS_EV_DOWN:
+		log_warn("cluster: NATS link down (%s); this server serves its own agents only "
+			 "until it is back", detail);
+		snprintf(c->link_why, sizeof(c->link_why), "cluster link down: %s", detail);
+		c->js = JS_DOWN;
+		watch_stop(c);
+		reqs_fail_all(c);
+		remote_link_lost(c, c->link_why);
+		c->reconcile = 1;
+		break;
+	case NATS_EV_ERROR:
+		log_warn("cluster: NATS: %s", detail);
+		break;
+	}
+}
+
+static void req_answer(struct cluster *c, struct pend *p, const struct nats_msg *m)
+{
+	struct pend copy = *p;           /* the slot is free before anything acts */
+
+	copy.answer.p = NULL;
+	slot_free(&c->reqs, p);
+	switch (copy.kind) {
+	case P_STREAM:
+		stream_answer(c, &copy, m);
+		break;
+	case P_CONSUMER:
+		consumer_answer(c, &copy, m);
+		break;
+	case P_CLAIM:
+		claim_answer(c, &copy, m, 0);
+		break;
+	case P_HEARTBEAT:
+		heartbeat_answer(c, m);
+		break;
+	default:
+		break;
+	}
+}
+
+/* "<inbox>.<r|c><slot>_<gen>" */
+static void inbox_msg(struct cluster *c, const struct nats_msg *m)
+{
+	size_t il = strlen(c->inbox);
+	const char *s = m->subject + il + 1;
+	char *end;
+	long id;
+	unsigned long gen;
+	struct slots *t;
+	struct pend *p;
+
+	if (strncmp(m->subject, c->inbox, il) != 0 || m->subject[il] != '.' || (*s != 'r' && *s != 'c'))
+		return;
+	t = *s == 'r' ? &c->reqs : &c->cmds;
+	id = strtol(s + 1, &end, 10);
+	if (*end != '_')
+		return;
+	gen = strtoul(end + 1, &end, 10);
+	if (*end || id > INT32_MAX || !(p = slot_get(t, (int)id, (unsigned)gen)))
+		return;                       /* late: that request is over */
+	if (t == &c->cmds)
+		remote_answer(c, p, m);
+	else
+		req_answer(c, p, m);
+}
+
+static void on_msg(void *arg, int tag, const struct nats_msg *m)
+{
+	struct cluster *c = arg;
+
+	switch (tag) {
+	case TAG_INBOX:
+		inbox_msg(c, m);
+		break;
+	case TAG_NODES:
+		node_msg(c, m);
+		break;
+	case TAG_COMMAND:
+		remote_serve(c, m);
+		break;
+	case TAG_WATCH0:
+	case TAG_WATCH1:
+		watch_msg(c, tag, m);
+		break;
+	}
+}
+
+/* ---- the heartbeat tick ---- */
+
+static void sweep(struct cluster *c, int64_t now)
+{
+	int i;
+
+	for (i = 0; i < c->reqs.n; i++) {
+		struct pend *p = &c->reqs.v[i], copy;
+
+		if (p->kind == P_FREE || !p->deadline || now < p->deadline)
+			continue;
+		copy = *p;
+		copy.answer.p = NULL;
+		slot_free(&c->reqs, p);
+		if (copy.kind == P_STREAM && c->js == JS_SETUP) {
+			c->streams_pending = 0;
+			js_fail(c, "no answer in time");
+		} else if (copy.kind == P_CONSUMER && copy.wgen == c->w.gen) {
+			c->w.asked = 0;
+		} else if (copy.kind == P_CLAIM) {
+			claim_answer(c, &copy, NULL, 1);
+		}
+	}
+}
+
+static void tick(struct loop_src *src, short revents)
+{
+	struct cluster *c = src->arg;
+	int64_t now = loop_now();
+	struct refresh r = { c, now, CFG_CLUSTER_REFRESH_BATCH };
+
+	src->deadline = now + CFG_CLUSTER_HEARTBEAT_MS;
+	sweep(c, now);
+	if (!nats_is_up(c->k))
+		return;
+	if (c->js == JS_SETUP && !c->streams_pending && c->js_retry_at && now >= c->js_retry_at)
+		js_setup(c);
+	if (c->js != JS_READY)
+		return;
+	heartbeat(c);
+	if (!c->w.asked || now - c->w.last_rx > CFG_CLUSTER_WATCH_DEAD_MS) {
+		if (c->w.asked)
+			log_warn("cluster: the agents bucket's watch went silent; following it anew");
+		watch_start(c);
+	}
+	/* Our sessions against the bucket, once the other servers have had
+	 * a heartbeat's time to be heard. */
+	if (c->w.synced && c->reconcile && now - c->up_at >= 2 * CFG_CLUSTER_HEARTBEAT_MS)
+		reconcile_all(c, now);
+	fleet_each(c->fleet, refresh_one, &r);
+}
+
+/* ---- server.c's hooks ---- */
+
+void cluster_agent_up(struct cluster *c, struct peer *p)
+{
+	struct fleet_agent *a = fleet_add(c->fleet, p->name);
+	char subj[160];
+
+	if (!a) {
+		log_error("%s: out of memory for the fleet's table", p->name);
+		return;
+	}
+	if (a->sub)
+		nats_unsubscribe(c->k, a->sub);
+	a->local = p;
+	new_id(a->sid);
+	a->t_us = wall_us();
+	a->state = FLEET_NONE;
+	a->rev = 0;
+	snprintf(subj, sizeof(subj), "%s.agent.%s", prefix(c), p->name);
+	a->sub = nats_subscribe(c->k, subj, "q", TAG_COMMAND);
+	claim_put(c, a, 0);              /* a new session: the later put wins */
+}
+
+void cluster_agent_down(struct cluster *c, struct peer *p)
+{
+	struct fleet_agent *a = fleet_get(c->fleet, p->name);
+
+	if (!a || a->local != p)
+		return;
+	nats_unsubscribe(c->k, a->sub);
+	a->sub = NULL;
+	a->local = NULL;
+	if (a->state == FLEET_HELD && a->has_claim && strcmp(a->claim.sid, a->sid) == 0 &&
+	    a->seq == a->rev)
+		claim_delete(c, a->name, a->rev);
+	a->state = FLEET_NONE;
+	a->sid[0] = '\0';
+	/* The record goes when the bucket's deletion comes back (fleet_tidy
+	 * there): not now, a caller may be walking the table. */
+}
+
+/* ---- views ---- */
+
+const char *cluster_node(const struct cluster *c)
+{
+	return fleet_node(c->fleet);
+}
+
+struct counting {
+	const struct cluster *c;
+	int64_t now;
+	size_t n;
+};
+
+static void count_one(struct fleet_agent *a, void *arg)
+{
+	struct counting *k = arg;
+
+	if (!a->local && fleet_remote_live(k->c->fleet, a, k->now))
+		k->n++;
+}
+
+void cluster_status(const struct cluster *c, struct cluster_status *st)
+{
+	struct counting k = { c, loop_now(), 0 };
+
+	memset(st, 0, sizeof(*st));
+	st->node = fleet_node(c->fleet);
+	st->link_up = nats_is_up(c->k);
+	/* Ready once the other servers have had the time to be heard: a
+	 * listing before that would leave their agents out. */
+	st->ready = st->link_up && c->js == JS_READY && c->w.synced &&
+		    k.now - c->up_at >= 2 * CFG_CLUSTER_HEARTBEAT_MS;
+	st->nodes = fleet_nodes_alive(c->fleet, k.now);
+	fleet_each(c->fleet, count_one, &k);
+	st->agents = k.n + (size_t)c->env.peers->nagents;
+	if (!st->link_up)
+		snprintf(st->why, sizeof(st->why), "%s", c->link_why[0] ? c->link_why
+			 : "cluster link down: connecting to NATS");
+	else if (c->js != JS_READY)
+		snprintf(st->why, sizeof(st->why), "%s", c->js_why[0] ? c->js_why
+			 : "JetStream: setting up the buckets");
+	else if (!st->ready)
+		snprintf(st->why, sizeof(st->why), "reading the fleet's presence");
+}
+
+int cluster_list_remote(struct cluster *c, struct jw *w, char *why, size_t n)
+{
+	struct cluster_status st;
+	struct fleet_agent **v;
+	size_t i, k;
+	int64_t now = loop_now();
+
+	cluster_status(c, &st);
+	if (!st.ready) {
+		snprintf(why, n, "%s", st.why);
+		return -1;
+	}
+	v = fleet_sorted(c->fleet, &k);
+	for (i = 0; i < k; i++)
+		if (!v[i]->local && v[i]->info && fleet_remote_live(c->fleet, v[i], now))
+			jw_raw(w, v[i]->info, strlen(v[i]->info));
+	free(v);
+	return 0;
+}
+
+int cluster_show_remote(struct cluster *c, const char *name, struct jw *w, char *why, size_t n)
+{
+	struct fleet_agent *a;
+	struct cluster_status st;
+
+	cluster_status(c, &st);
+	if (!st.ready) {
+		snprintf(why, n, "%s", st.why);
+		return -1;
+	}
+	a = fleet_get(c->fleet, name);
+	if (!a || a->local || !a->info || !fleet_remote_live(c->fleet, a, loop_now()))
+		return 0;
+	jw_raw(w, a->info, strlen(a->info));
+	return 1;
+}
+
+void cluster_metrics(const struct cluster *c, struct buf *b)
+{
+	struct cluster_status st;
+	int i;
+
+	cluster_status(c, &st);
+	buf_printf(b, "# HELP nestd_cluster_link_up 1 while this server's NATS connection is up.\n"
+		   "# TYPE nestd_cluster_link_up gauge\nnestd_cluster_link_up %d\n"
+		   "# HELP nestd_cluster_ready 1 while the fleet can be listed and asked.\n"
+		   "# TYPE nestd_cluster_ready gauge\nnestd_cluster_ready %d\n"
+		   "# HELP nestd_cluster_nodes Servers of the fleet heard lately, this one included.\n"
+		   "# TYPE nestd_cluster_nodes gauge\nnestd_cluster_nodes %d\n"
+		   "# HELP nestd_cluster_agents Agents of the whole fleet.\n"
+		   "# TYPE nestd_cluster_agents gauge\nnestd_cluster_agents %zu\n",
+		   st.link_up, st.ready, st.nodes, st.agents);
+	buf_printf(b, "# HELP nestd_cluster_routed_total Commands sent to another server, by outcome.\n"
+		   "# TYPE nestd_cluster_routed_total counter\n");
+	for (i = 0; i < ROUTER_NOUTCOMES; i++)
+		if (c->routed[i])
+			buf_printf(b, "nestd_cluster_routed_total{outcome=\"%s\"} %llu\n",
+				   router_outcome_name((enum router_outcome)i), c->routed[i]);
+	buf_printf(b, "# HELP nestd_cluster_served_total Commands other servers sent here.\n"
+		   "# TYPE nestd_cluster_served_total counter\nnestd_cluster_served_total %llu\n"
+		   "# HELP nestd_cluster_takeovers_total Sessions dropped for a newer one elsewhere.\n"
+		   "# TYPE nestd_cluster_takeovers_total counter\nnestd_cluster_takeovers_total %llu\n",
+		   c->served_n, c->takeovers);
+}
+
+/* ---- start and stop ---- */
+
+static int cluster_link(struct cluster *c, char *err, size_t errlen)
+{
+	const struct server_cluster_opts *o = c->co;
+	static const struct nats_ops ops = { on_link, on_msg };
+	char name[128], subj[160];
+	struct nats_cfg cfg = {
+		.urls = o->urls, .name = name, .creds_file = o->creds, .user_file = o->user_file,
+		.token_file = o->token_file, .ca_file = o->ca, .cert_file = o->cert, .key_file = o->key,
+	};
+
+	snprintf(name, sizeof(name), "nestd %s", o->node);
+	c->k = nats_open(c->env.loop, &cfg, &ops, c, err, errlen);
+	if (!c->k)
+		return -1;
+	if (nats_new_inbox(c->k, c->inbox, sizeof(c->inbox)) < 0 ||
+	    nats_new_inbox(c->k, c->winbox, sizeof(c->winbox)) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(subj, sizeof(subj), "%s.*", c->inbox);
+	c->inbox_sub = nats_subscribe(c->k, subj, NULL, TAG_INBOX);
+	snprintf(subj, sizeof(subj), "$KV.%s_nodes.*", prefix(c));
+	c->nodes_sub = nats_subscribe(c->k, subj, NULL, TAG_NODES);
+	if (!c->inbox_sub || !c->nodes_sub) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+struct cluster *cluster_open(const struct cluster_env *env, char *err, size_t errlen)
+{
+	struct cluster *c = calloc(1, sizeof(*c));
+
+	if (!c || !(c->fleet = fleet_new(env->o->node))) {
+		free(c);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->env = *env;
+	c->co = env->o;
+	c->reqs.free_head = c->cmds.free_head = -1;
+	c->started = (long long)time(NULL);
+	snprintf(c->link_why, sizeof(c->link_why), "cluster link down: connecting to NATS");
+	new_id(c->boot);
+	c->tick.fd = -1;
+	c->tick.ready = tick;
+	c->tick.arg = c;
+	c->tick.deadline = loop_now() + CFG_CLUSTER_HEARTBEAT_MS;
+	c->tick_added = loop_add(c->env.loop, &c->tick) == 0;
+	if (!c->tick_added || cluster_link(c, err, errlen) < 0) {
+		cluster_close(c);
+		return NULL;
+	}
+	remote_init(c);
+	log_info("cluster: node %s (run %s) joining the fleet through %s, prefix %s",
+		 c->co->node, c->boot, c->co->urls, prefix(c));
+	return c;
+}
+
+void cluster_close(struct cluster *c)
+{
+	char subj[160];
+	struct nats_hdr h = { "KV-Operation", "DEL" };
+	int i;
+
+	if (!c)
+		return;
+	router_set_remote(c->env.router, NULL);
+	if (c->k) {
+		remote_close(c);
+		/* Leaving: the others need not wait for our heartbeat to lapse. */
+		kv_subject(c, "nodes", fleet_node(c->fleet), subj, sizeof(subj));
+		nats_publish(c->k, subj, NULL, &h, 1, "", 0);
+		watch_stop(c);
+	}
+	nats_close(c->k);
+	if (c->tick_added)
+		loop_del(c->env.loop, &c->tick);
+	for (i = 0; i < c->reqs.n; i++)
+		buf_free(&c->reqs.v[i].answer);
+	for (i = 0; i < c->cmds.n; i++)
+		buf_free(&c->cmds.v[i].answer);
+	free(c->reqs.v);
+	free(c->cmds.v);
+	fleet_free(c->fleet);
+	free(c);
+}

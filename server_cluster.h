@@ -1,0 +1,75 @@
+/* server_cluster.h - one server's part in a fleet of servers joined over
+ * NATS with JetStream (--cluster).  What the rest of the server sees:
+ *
+ *   - the router's remote way: a command for an agent that is not here
+ *     goes to the server that holds it (NATS request/reply on the agent's
+ *     subject), and its answer comes back as if the agent were here;
+ *   - the fleet's agents and servers, for listings and /healthz;
+ *   - hooks for an agent that comes and goes, so that one session per
+ *     agent holds across the fleet: a newer session elsewhere makes this
+ *     server drop its own (env.drop_agent).
+ *
+ * Degraded modes are explicit: with the NATS link down this server keeps
+ * its own agents and answers everything about others with a reason
+ * (cluster_status, the router's ROUTER_CLUSTER_DOWN); the link and the
+ * buckets come back by themselves.  Wire formats, subjects and buckets:
+ * docs/PROTOCOL.md, "More than one server". */
+#ifndef NESTD_SERVER_CLUSTER_H
+#define NESTD_SERVER_CLUSTER_H
+
+#include <stddef.h>
+#include "config.h"
+
+struct buf;
+struct jw;
+struct loop;
+struct metrics;
+struct peer;
+struct peers;
+struct router;
+struct server_cluster_opts;
+
+struct cluster_env {
+	struct loop *loop;
+	const struct server_cluster_opts *o;
+	const char *listen;            /* this server's first listener, for views */
+	struct peers *peers;
+	struct router *router;         /* the cluster sets its remote way */
+	size_t max_reply;              /* the largest routed answer accepted */
+	/* server.c's way to drop one of its agents (a newer session elsewhere) */
+	void (*drop_agent)(void *arg, struct peer *p, const char *why);
+	void *arg;
+};
+
+struct cluster;
+
+/* Starts joining (the link comes up in the background when NATS does
+ * not answer yet).  NULL with the reason for what retrying cannot fix. */
+struct cluster *cluster_open(const struct cluster_env *env, char *err, size_t errlen);
+/* Cancels what other servers asked of this one and leaves the fleet. */
+void cluster_close(struct cluster *c);
+
+/* server.c: an agent is in (after its "Authenticated :D") or going. */
+void cluster_agent_up(struct cluster *c, struct peer *p);
+void cluster_agent_down(struct cluster *c, struct peer *p);
+
+struct cluster_status {
+	const char *node;
+	int link_up;                   /* the NATS connection */
+	int ready;                     /* buckets in place, presence read */
+	int nodes;                     /* servers heard lately, this one included */
+	size_t agents;                 /* agents of the fleet as far as known */
+	char why[256];                 /* when not ready: what is missing */
+};
+void cluster_status(const struct cluster *c, struct cluster_status *st);
+const char *cluster_node(const struct cluster *c);
+/* The other servers' agents as array elements into w: 0, or -1 with the
+ * reason when the fleet cannot be listed now. */
+int  cluster_list_remote(struct cluster *c, struct jw *w, char *why, size_t n);
+/* Another server's agent NAME into w: 1; 0 when no server holds it; -1
+ * (why) when the fleet cannot be asked now. */
+int  cluster_show_remote(struct cluster *c, const char *name, struct jw *w, char *why, size_t n);
+/* The cluster's lines of /metrics. */
+void cluster_metrics(const struct cluster *c, struct buf *b);
+
+#endif

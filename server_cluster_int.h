@@ -1,0 +1,124 @@
+/* server_cluster_int.h - the cluster's running state, shared by its two
+ * files: server_cluster.c (the link, JetStream, presence, the fleet's
+ * views) and server_remote.c (commands routed between servers). */
+#ifndef NESTD_SERVER_CLUSTER_INT_H
+#define NESTD_SERVER_CLUSTER_INT_H
+
+#include <stdint.h>
+#include "buf.h"
+#include "loop.h"
+#include "server_cluster.h"
+#include "server_fleet.h"
+#include "server_nats.h"
+#include "server_router.h"
+
+/* Subscription tags (server_nats.h): what a message is for. */
+enum {
+	TAG_INBOX,          /* answers to our requests: <inbox>.<id> */
+	TAG_NODES,          /* heartbeats: $KV.<prefix>_nodes.* */
+	TAG_COMMAND,        /* commands for our agents: <prefix>.agent.<name> */
+	TAG_WATCH0,         /* the agents bucket's watch, even generations ... */
+	TAG_WATCH1,         /* ... and odd, so an old one's late messages are told apart */
+};
+
+/* What an answer on our inbox is for.  Requests live in a slot table; the
+ * reply subject names the slot and its generation, so a late answer to a
+ * slot used again since is recognised and dropped. */
+enum pend_kind {
+	P_FREE,
+	P_STREAM,           /* a bucket or stream created: name */
+	P_CONSUMER,         /* the watch's consumer created: gen */
+	P_CLAIM,            /* our claim put: name, sid */
+	P_UNCLAIM,          /* our claim deleted: name */
+	P_HEARTBEAT,        /* our heartbeat put */
+	P_COMMAND,          /* a command routed to another server: cmd, its answer so far */
+};
+
+struct pend {
+	enum pend_kind kind;
+	unsigned gen;                  /* the slot's, in the reply subject */
+	int next_free;
+	int64_t deadline;              /* loop_now(); 0: the router's deadline rules */
+	char name[TOKEN_NAME_MAX + 1];
+	char sid[FLEET_ID_LEN + 1];
+	unsigned wgen;                 /* P_CONSUMER */
+	struct router_cmd *cmd;        /* P_COMMAND */
+	struct buf answer;             /* P_COMMAND: chunks so far */
+	int chunks, chunk;             /* expected, next */
+	enum router_outcome outcome;
+};
+
+struct slots {
+	struct pend *v;
+	int n, cap, free_head, used;
+};
+
+/* A command another server sent us, from its arrival to our answer. */
+struct served {
+	struct served *prev, *next;
+	struct cluster *c;
+	struct router_cmd *cmd;
+	char reply[256];               /* where the answer goes */
+};
+
+/* The agents bucket, followed by an ordered push consumer of our own. */
+struct watch {
+	unsigned gen;                  /* its deliver subject and tag parity */
+	struct nats_sub *sub;
+	char deliver[192];
+	char consumer[64];             /* its name, from the create answer */
+	int asked, created, synced;
+	unsigned long long dseq;       /* the last consumer sequence seen */
+	int64_t last_rx;
+};
+
+enum js_state { JS_DOWN, JS_SETUP, JS_READY };
+
+struct cluster {
+	struct cluster_env env;
+	const struct server_cluster_opts *co;
+	struct nats_link *k;
+	struct fleet *fleet;
+	char boot[FLEET_ID_LEN + 1];
+	char inbox[96];                /* answers: <inbox>.<r|c><slot>_<gen> */
+	char winbox[96];               /* the watch's deliver subjects */
+	struct nats_sub *inbox_sub, *nodes_sub;
+	char link_why[200];            /* while the link is down */
+	int64_t up_at;                 /* when the link last came up */
+	enum js_state js;
+	int streams_pending;
+	int64_t js_retry_at;
+	char js_why[200];
+	int64_t hb_acked;              /* our last heartbeat that JetStream stored */
+	struct watch w;
+	int reconcile;                 /* sessions to check against the bucket */
+	struct slots reqs;             /* JetStream requests */
+	struct slots cmds;             /* commands routed to other servers */
+	struct served *served;
+	struct loop_src tick;
+	int tick_added;
+	long long started;             /* epoch seconds */
+	/* counters for /metrics */
+	unsigned long long routed[ROUTER_NOUTCOMES], served_n, takeovers;
+};
+
+/* ---- slots (server_cluster.c) ---- */
+struct pend *slot_new(struct slots *s, enum pend_kind kind, int *id);
+struct pend *slot_get(struct slots *s, int id, unsigned gen);
+void slot_free(struct slots *s, struct pend *p);
+/* The reply subject for slot id of table t ('r' or 'c'). */
+void slot_reply(const struct cluster *c, char t, const struct slots *s, int id, char *out,
+		size_t n);
+
+/* ---- routed commands (server_remote.c) ---- */
+void remote_init(struct cluster *c);
+/* A command for one of our agents, from another server. */
+void remote_serve(struct cluster *c, const struct nats_msg *m);
+/* An answer (or a chunk of one) to a command we routed. */
+void remote_answer(struct cluster *c, struct pend *p, const struct nats_msg *m);
+/* The link is gone: commands in flight end, with why. */
+void remote_link_lost(struct cluster *c, const char *why);
+/* Leaving: what others asked of us is cancelled. */
+void remote_close(struct cluster *c);
+
+#endif

@@ -1,0 +1,459 @@
+"""it_cluster.py - three nestd servers joined over a three-node NATS cluster
+with JetStream, everything on loopback.
+
+The NATS side is Debian's nats-server 2.9: three nodes with cluster routes
+between them and JetStream in a temporary directory.  The nestd side is
+the binary under test ($NESTD, built with libnats): servers A, B and C,
+each with its own listener and all three NATS URLs, and real agents spread
+over them, each given all three servers (--server repeated).  Operators
+ask every server about every agent.
+
+Then the failures the fleet is for: one NATS node killed, a nestd server
+killed with SIGKILL, the whole NATS cluster stopped and started again,
+sessions taken over across servers.  Every wait is bounded; nothing is
+timed.
+
+Run: make test-cluster (test/cluster/setup.sh installs nats-server and
+libnats-dev), or NESTD=./nestd /usr/bin/python3 test/cluster/it_cluster.py
+"""
+import http.client as httpclient
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import nestlib as N  # noqa: E402
+from nestlib import T, check, path, skip, wait_until  # noqa: E402
+
+NATS_SERVER = shutil.which("nats-server")
+S = {}
+
+
+# ---- NATS ----
+
+class NatsNode:
+    """One nats-server of the three: client, cluster and monitoring ports,
+    its own JetStream directory (kept across a restart)."""
+
+    def __init__(self, name, ports, routes):
+        self.name = name
+        self.port, self.cport, self.mport = ports
+        self.url = "nats://127.0.0.1:%d" % self.port
+        self.routes = routes
+        self.store = path("js-" + name)
+        self.proc = None
+        self.log = None
+
+    def start(self):
+        self.log = open(path("nats-%s.%d.log" % (self.name, int(time.time() * 1000))), "wb")
+        self.proc = subprocess.Popen(
+            [NATS_SERVER, "-n", self.name, "-a", "127.0.0.1", "-p", str(self.port),
+             "-m", str(self.mport), "-js", "-sd", self.store,
+             "--cluster_name", "nestd-it", "--cluster", "nats://127.0.0.1:%d" % self.cport,
+             "--routes", ",".join(self.routes)],
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(T(20))
+        if self.log:
+            self.log.close()
+            self.log = None
+
+    def jsz(self):
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d/jsz" % self.mport, timeout=2) as r:
+                return json.loads(r.read())
+        except (OSError, ValueError):
+            return None
+
+    def js_ready(self):
+        """JetStream on, and the cluster's meta leader elected."""
+        j = self.jsz()
+        return bool(j and j.get("meta_cluster", {}).get("leader"))
+
+
+def nats_start_all():
+    for n in S["nats"]:
+        n.start()
+    ok = wait_until(lambda: all(n.js_ready() for n in S["nats"]), 60)
+    return ok
+
+
+def nats_urls(first):
+    """All three URLs, node `first` first, so the servers spread over them."""
+    ns = S["nats"]
+    order = ns[first:] + ns[:first]
+    return ",".join(n.url for n in order)
+
+
+# ---- nestd ----
+
+def start_server(name, idx, extra=()):
+    port = S["ports"][name]
+    p = N.Proc(["server", "--listen", "127.0.0.1:%d" % port, "--tokens", S["tokens"],
+                "--cluster", nats_urls(idx), "--node", name, "--command-timeout", "3",
+                "--audit-log", path("audit-%s.log" % name)] + list(extra),
+               "server-" + name)
+    p.port = port
+    p.node = name
+    if not p.wait_log(r"server ready", 20):
+        raise RuntimeError("server %s did not start: %s" % (name, p.text()[-2000:]))
+    S["srv"][name] = p
+    return p
+
+
+def srv_url(name):
+    return "ws://127.0.0.1:%d/" % S["ports"][name]
+
+
+def start_agent(name, first, extra=()):
+    """A real agent given all three servers, the `first` one first."""
+    order = ["A", "B", "C"]
+    i = order.index(first)
+    order = order[i:] + order[:i]
+    args = ["agent", "--token-file", S["tf"][name], "--reconnect-min", "0.2",
+            "--reconnect-max", "1", "--services", "none", "--hostname", "host-" + name]
+    for s in order:
+        args += ["--server", srv_url(s)]
+    p = N.Proc(args + list(extra), "agent-" + name)
+    S["agents"][name] = p
+    return p
+
+
+def http(server, method, target, body=None, token=None, timeout=30):
+    c = httpclient.HTTPConnection("127.0.0.1", S["ports"][server], timeout=T(timeout))
+    h = {}
+    if token is not False:
+        h["Authorization"] = "Bearer " + (token or S["op"])
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body)
+    try:
+        c.request(method, target, body=body, headers=h)
+        r = c.getresponse()
+        data = r.read()
+        try:
+            return r.status, json.loads(data)
+        except ValueError:
+            return r.status, data
+    except OSError as e:
+        return None, str(e)
+    finally:
+        c.close()
+
+
+def post(server, agent, message, payload=None, timeout=30):
+    body = {"message": message}
+    if payload is not None:
+        body["payload"] = payload
+    return http(server, "POST", "/api/clients/%s/commands" % agent, body, timeout=timeout)
+
+
+def listing(server, scope=""):
+    st, j = http(server, "GET", "/api/clients" + scope)
+    if st != 200 or not isinstance(j, list):
+        return None
+    return {a["name"]: a.get("server") for a in j}
+
+
+def healthz(server):
+    st, j = http(server, "GET", "/healthz", token=False)
+    return j if st == 200 and isinstance(j, dict) else {}
+
+
+def fleet_is(servers, want):
+    """Every server in `servers` lists exactly `want` ({agent: server})."""
+    return all(listing(s) == want for s in servers)
+
+
+def placement(servers):
+    """{agent: server} as the first of servers lists it (None if it cannot)."""
+    return listing(servers[0])
+
+
+AGENTS = ["a1", "a2", "a3", "a4", "a5", "a6"]
+HOME = {"a1": "A", "a2": "B", "a3": "C", "a4": "A", "a5": "B", "a6": "C"}
+
+
+# ---- the tests ----
+
+def setup():
+    if not NATS_SERVER:
+        raise RuntimeError("no nats-server (run test/cluster/setup.sh)")
+    rc, out, err = N.run(["--version"])
+    check(rc == 0 and "clustering: yes" in out, "nestd --version says clustering is built in", out)
+    S["tokens"] = path("tokens")
+    S["tf"] = {}
+    for a in AGENTS + ["fake1", "fake2", "dup", "ling"]:
+        tok = N.token_new(S["tokens"], a)
+        S["tf"][a] = path(a + ".token")
+        with open(S["tf"][a], "w") as f:
+            f.write(tok + "\n")
+        os.chmod(S["tf"][a], 0o600)
+        S["tok_" + a] = tok
+    S["op"] = N.token_new(S["tokens"], "ops", role="operator")
+    ports = [N.free_port() for _ in range(9)]
+    cports = [ports[3], ports[4], ports[5]]
+    S["nats"] = []
+    for i in range(3):
+        routes = ["nats://127.0.0.1:%d" % cports[j] for j in range(3) if j != i]
+        S["nats"].append(NatsNode("n%d" % (i + 1), (ports[i], cports[i], ports[6 + i]), routes))
+    check(nats_start_all(), "three nats-server nodes with JetStream and a meta leader")
+    S["ports"] = {n: N.free_port() for n in "ABC"}
+    S["srv"] = {}
+    S["agents"] = {}
+    for i, n in enumerate("ABC"):
+        start_server(n, i)
+    ready = wait_until(lambda: all(healthz(n).get("cluster", {}).get("ready") for n in "ABC"), 30)
+    check(ready, "every server's /healthz: cluster ready", [healthz(n) for n in "ABC"])
+    check(all(healthz(n)["cluster"]["servers"] == 3 for n in "ABC"),
+          "... once it has heard the other two", [healthz(n) for n in "ABC"])
+    for a in AGENTS:
+        start_agent(a, HOME[a], ["--max-output", "8M"] if a == "a1" else [])
+    ok = wait_until(lambda: fleet_is("ABC", HOME), 30)
+    check(ok, "GET /api/clients on every server: the whole fleet, each with its server",
+          [listing(n) for n in "ABC"])
+
+
+def test_commands_everywhere():
+    """Every operator command from every server to every agent."""
+    cmds = [("obtain_system_info", None), ("obtain_all_process_info", None),
+            ("list_services", None), ("exec_command", {"command": "echo hi-$PPID"}),
+            ("obtain_process_info", {"pid": 1}), ("kill_process", {"pid": 999999999})]
+    bad = []
+    n = 0
+    for s in "ABC":
+        for a in AGENTS:
+            for m, p in cmds:
+                st, j = post(s, a, m, p)
+                n += 1
+                if st != 200 or not isinstance(j, dict) or j.get("message") != "response_" + m:
+                    bad.append((s, a, m, st, str(j)[:200]))
+    check(not bad, "%d commands: every one answered 200 with the agent's reply" % n, bad[:5])
+    st, j = post("B", "a1", "exec_command", {"command": "echo routed"})
+    check(st == 200 and j["payload"]["stdout"] == "routed\n",
+          "an agent on A answers exec_command asked on B", (st, j))
+    st, j = http("C", "GET", "/api/clients/a1")
+    check(st == 200 and j.get("name") == "a1" and j.get("server") == "A" and j.get("hostname") == "host-a1",
+          "GET /api/clients/NAME on C for an agent on A: its record, with its server", (st, j))
+    st, j = http("A", "GET", "/api/clients/a1")
+    check(st == 200 and j.get("server") == "A", "... and on A itself", (st, j))
+
+
+def test_large_reply():
+    """A reply larger than NATS's max_payload crosses in chunks, whole."""
+    cmd = "head -c 3000000 /dev/urandom | base64 -w0; echo"
+    st, j = post("C", "a1", "exec_command", {"command": cmd, "timeout": 20}, timeout=60)
+    ok = st == 200 and isinstance(j, dict) and len(j["payload"]["stdout"]) == 4000001
+    check(ok, "a 4 MB exec_command reply routed from A to C (max_payload 1 MiB): whole",
+          (st, len(j["payload"]["stdout"]) if ok or (st == 200 and isinstance(j, dict)) else str(j)[:300]))
+    st, j = post("A", "a1", "exec_command", {"command": "printf %s $(seq 1 200000) | sha256sum"})
+    st2, j2 = post("B", "a1", "exec_command", {"command": "printf %s $(seq 1 200000) | sha256sum"})
+    check(st == st2 == 200 and j["payload"]["stdout"] == j2["payload"]["stdout"],
+          "the same command, asked locally and remotely: the same answer", (st, st2))
+
+
+def test_not_found_and_deadline():
+    st, j = post("B", "nobody", "obtain_system_info")
+    check(st == 404 and "not connected" in j.get("error", ""),
+          "a command for an agent no server holds: 404", (st, j))
+    st, j = http("B", "GET", "/api/clients/nobody")
+    check(st == 404, "GET /api/clients/NAME no server holds: 404", (st, j))
+    # An agent that authenticates and then never answers, on A.
+    fake = N.raw_auth(S["ports"]["A"], S["tok_fake1"])
+    try:
+        ok = wait_until(lambda: listing("B") and "fake1" in listing("B"), 15)
+        check(ok, "a silent agent on A is listed on B")
+        st, j = post("B", "fake1", "obtain_system_info", timeout=30)
+        check(st == 504 and "did not answer" in j.get("error", ""),
+              "asked on B, an agent on A that never answers: 504 at the deadline", (st, j))
+    finally:
+        fake.close()
+    # An agent that leaves in the middle of the command.
+    fake = N.raw_auth(S["ports"]["C"], S["tok_fake2"])
+    ok = wait_until(lambda: listing("A") and "fake2" in listing("A"), 15)
+    import threading
+    res = {}
+
+    def ask():
+        res["r"] = post("A", "fake2", "obtain_system_info", timeout=30)
+
+    t = threading.Thread(target=ask)
+    t.start()
+    try:
+        fake.settimeout(15)
+        cmd = fake.recv_text()        # the command reached the agent on C
+        check(cmd is not None and '"obtain_system_info"' in cmd, "the routed command reaches the agent", cmd)
+    finally:
+        fake.close()
+    t.join(T(30))
+    st, j = res.get("r", (None, None))
+    check(st == 502 and "disconnected" in str(j), "the agent leaves mid-command: 502 on A", (st, j))
+
+
+def test_takeover_lingering():
+    """An agent connecting to B while its old session lingers on A."""
+    old = N.raw_auth(S["ports"]["A"], S["tok_ling"])
+    ok = wait_until(lambda: (listing("C") or {}).get("ling") == "A", 15)
+    check(ok, "the lingering session is the fleet's: listed on C as on A")
+    mark = S["srv"]["A"].mark()
+    new = start_agent("ling", "B")
+    old.settimeout(10)
+    code, reason = old.wait_close()
+    check(code == 1008 and "replaced" in reason, "A drops the old session (1008, replaced)",
+          (code, reason))
+    check(S["srv"]["A"].wait_log(r"ling: a newer session holds it on server B", 5, mark),
+          "A's log says a newer session on B took over")
+    ok = wait_until(lambda: fleet_is("ABC", dict(HOME, ling="B")), 15)
+    check(ok, "every server lists ling on B", [listing(n) for n in "ABC"])
+    st, j = post("A", "ling", "obtain_system_info")
+    check(st == 200, "asked on A, ling answers from B", (st, j))
+    old.close()
+    new.stop()
+    S["agents"].pop("ling")
+    ok = wait_until(lambda: fleet_is("ABC", HOME), 15)
+    check(ok, "gone from every listing once it leaves", [listing(n) for n in "ABC"])
+
+
+def test_newer_wins():
+    """Two agents with one token on two servers: the newer wins."""
+    first = start_agent("dup", "A", ["--once"])
+    ok = wait_until(lambda: (listing("B") or {}).get("dup") == "A", 15)
+    check(ok, "the first agent is on A")
+    second = start_agent("dup", "C")
+    rc = first.wait(20)
+    check(rc is not None and first.wait_log(r"replaced by a newer connection", 1),
+          "the older one is told it was replaced, and (with --once) exits", (rc, first.text()[-500:]))
+    ok = wait_until(lambda: fleet_is("ABC", dict(HOME, dup="C")), 15)
+    check(ok, "the newer one holds the name on C for every server", [listing(n) for n in "ABC"])
+    check(second.alive() and second.count(r"server refused us") == 0,
+          "the newer one was never refused")
+    second.stop()
+    S["agents"].pop("dup")
+    wait_until(lambda: fleet_is("ABC", HOME), 15)
+
+
+def agent_reconnects(since):
+    return sum(p.count(r"authenticated to ", since.get(n, 0)) for n, p in S["agents"].items())
+
+
+def test_kill_nats_node():
+    """One NATS node killed: the fleet carries on."""
+    marks = {n: p.mark() for n, p in S["agents"].items()}
+    smarks = {n: p.mark() for n, p in S["srv"].items()}
+    victim = S["nats"][0]             # A's first URL
+    victim.kill()
+    ok = wait_until(lambda: all(healthz(n).get("cluster", {}).get("ready") for n in "ABC"), 30)
+    check(ok, "every server's cluster link is ready again", [healthz(n) for n in "ABC"])
+    check(fleet_is("ABC", HOME) or wait_until(lambda: fleet_is("ABC", HOME), 15),
+          "the fleet's listing is unchanged everywhere", [listing(n) for n in "ABC"])
+    bad = [(s, a, st) for s in "ABC" for a in AGENTS
+           for st, j in [post(s, a, "obtain_system_info")] if st != 200]
+    check(not bad, "every command from every server still answered", bad)
+    check(agent_reconnects(marks) == 0, "no agent lost its connection")
+    check(all(S["srv"][n].count(r"dropping this one", smarks[n]) == 0 for n in "ABC"),
+          "no session was dropped")
+    victim.start()
+    ok = wait_until(lambda: victim.js_ready(), 60)
+    check(ok, "the NATS node is back in the cluster")
+
+
+def test_kill9_server():
+    """A nestd server killed with SIGKILL: its agents come back on the others."""
+    marks = {n: p.mark() for n, p in S["agents"].items()}
+    victim = S["srv"].pop("A")
+    victim.p.kill()
+    victim.wait(10)
+    moved = [a for a in AGENTS if HOME[a] == "A"]
+    ok = wait_until(lambda: (lambda l: l is not None and set(l) == set(AGENTS) and
+                             all(l[a] in ("B", "C") for a in AGENTS))(listing("B")), 30)
+    check(ok, "A's agents are listed on B or C (from B)", listing("B"))
+    ok = wait_until(lambda: listing("C") == listing("B"), 15)
+    check(ok, "C lists the same fleet", (listing("B"), listing("C")))
+    bad = [(s, a, st) for s in "BC" for a in AGENTS for st, j in [post(s, a, "obtain_system_info")]
+           if st != 200]
+    check(not bad, "every agent answers from B and from C", bad)
+    refused = [a for a in moved if S["agents"][a].count(r"server refused us", marks[a])]
+    check(not refused, "no agent that moved was refused as a duplicate", refused)
+    st, j = post("B", "nobody", "obtain_system_info")
+    check(st == 404, "still 404 for an agent nobody holds", (st, j))
+    # A comes back: it joins again, and its old agents stay where they are.
+    start_server("A", 0)
+    ok = wait_until(lambda: healthz("A").get("cluster", {}).get("ready"), 30)
+    check(ok, "A, restarted, joins the fleet again")
+    place = listing("B")
+    ok = wait_until(lambda: listing("A") == place and place is not None, 15)
+    check(ok, "A lists the fleet as B does", (listing("A"), place))
+    for a in moved:                    # back home for the next tests
+        S["agents"][a].stop()
+        start_agent(a, "A", ["--max-output", "8M"] if a == "a1" else [])
+    ok = wait_until(lambda: fleet_is("ABC", HOME), 30)
+    check(ok, "A's agents are home again", [listing(n) for n in "ABC"])
+
+
+def test_all_nats_down():
+    """Every NATS node stopped: each server serves its own, says why for
+    the rest, and the fleet comes back by itself."""
+    for n in S["nats"]:
+        n.kill(signal.SIGTERM)
+    ok = wait_until(lambda: all(healthz(n).get("cluster", {}).get("link") == "down" for n in "ABC"), 30)
+    check(ok, "/healthz says the cluster link is down", [healthz(n) for n in "ABC"])
+    h = healthz("B")
+    check(h.get("status") == "degraded" and h["cluster"].get("reason"),
+          "... status degraded, with a reason", h)
+    st, j = post("B", "a2", "obtain_system_info")
+    check(st == 200, "a command for B's own agent on B: still answered", (st, j))
+    st, j = post("B", "a3", "obtain_system_info")
+    check(st == 503 and "cannot be asked" in j.get("error", ""),
+          "a command for an agent on C asked on B: 503 with the reason", (st, j))
+    st, j = http("B", "GET", "/api/clients")
+    check(st == 503 and "cluster link down" in j.get("error", ""), "the fleet's listing: 503", (st, j))
+    l = listing("B", "?scope=local")
+    check(l == {"a2": "B", "a5": "B"}, "?scope=local: B's own agents", l)
+    st, body = http("B", "GET", "/metrics", token=False)
+    check(st == 200 and b"nestd_cluster_link_up 0" in body, "/metrics: nestd_cluster_link_up 0")
+    check(all(S["agents"][a].alive() for a in AGENTS), "every agent still runs")
+    check(nats_start_all(), "the NATS cluster is back")
+    ok = wait_until(lambda: all(healthz(n).get("cluster", {}).get("ready") for n in "ABC"), 60)
+    check(ok, "every server's cluster link is ready again, by itself", [healthz(n) for n in "ABC"])
+    ok = wait_until(lambda: fleet_is("ABC", HOME), 30)
+    check(ok, "the fleet's listing is whole again everywhere", [listing(n) for n in "ABC"])
+    bad = [(s, a, st) for s in "ABC" for a in AGENTS for st, j in [post(s, a, "obtain_system_info")]
+           if st != 200]
+    check(not bad, "every command from every server answered again", bad)
+    st, body = http("A", "GET", "/metrics", token=False)
+    check(st == 200 and b"nestd_cluster_link_up 1" in body and b"nestd_cluster_nodes 3" in body,
+          "/metrics: link up, three servers")
+
+
+def test_shutdown():
+    """SIGTERM: a server leaves the fleet at once and exits 0."""
+    p = S["srv"].pop("C")
+    rc = p.stop()
+    check(rc == 0, "SIGTERM: exit 0", rc)
+    ok = wait_until(lambda: healthz("A").get("cluster", {}).get("servers") == 2, 15)
+    check(ok, "the others count one server fewer", healthz("A"))
+    for n in list(S["agents"]):
+        S["agents"][n].stop()
+    for n in list(S["srv"]):
+        rc = S["srv"][n].stop()
+        check(rc == 0, "server %s: SIGTERM, exit 0" % n, (rc, S["srv"][n].text()[-300:]))
+    for n in S["nats"]:
+        n.kill(signal.SIGTERM)
+
+
+if __name__ == "__main__":
+    tests = [(setup, 240), test_commands_everywhere, test_large_reply, test_not_found_and_deadline,
+             test_takeover_lingering, test_newer_wins, (test_kill_nats_node, 180),
+             (test_kill9_server, 180), (test_all_nats_down, 240), test_shutdown]
+    try:
+        N.main(tests)
+    finally:
+        for n in S.get("nats", []):
+            n.kill()

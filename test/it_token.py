@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nestlib  # noqa: E402
 from nestlib import check, main, path, run, skip, token_new  # noqa: E402
 
 TOKEN_RX = re.compile(r"^[0-9a-f]{64}\.[0-9a-f]{8}$")
@@ -298,6 +299,30 @@ def test_full_disk():
         subprocess.run(["umount", d], capture_output=True)
 
 
+def test_concurrent_changes():
+    """Eight `token new` and a revoke at once: the lock keeps every change."""
+    tf = path("busy.tokens")
+    token_new(tf, "victim")
+    env = dict(os.environ)
+    for k in ("NESTD_TOKEN", "CLIENT_TOKEN", "NESTD_TOKEN_FILE"):
+        env.pop(k, None)
+    procs = [subprocess.Popen([nestlib.NESTD, "token", "new", "c%d" % i, "--tokens", tf],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+             for i in range(8)]
+    procs.append(subprocess.Popen([nestlib.NESTD, "token", "revoke", "victim", "--tokens", tf],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env))
+    outs = [p.communicate(timeout=nestlib.T(60)) for p in procs]
+    rcs = [p.returncode for p in procs]
+    errs = b"".join(e for _, e in outs).decode("utf-8", "replace")
+    check(rcs == [0] * 9, "nine concurrent changes all succeed", (rcs, errs[-2000:]))
+    check("AddressSanitizer" not in errs and "runtime error:" not in errs,
+          "no sanitizer report from the concurrent runs", errs[-2000:])
+    rc, out, err = run(["token", "list", "--tokens", tf])
+    listed = set(re.findall(r"^(c\d)\s", out, re.M))
+    check(listed == {"c%d" % i for i in range(8)} and "victim" not in out,
+          "every concurrent change is in the file", out)
+
+
 def test_cli():
     rc, out, err = run(["--version"])
     check(rc == 0 and re.match(r"nestd \d+\.\d+\.\d+", out), "nestd --version", out + err)
@@ -343,4 +368,4 @@ def test_agent_token_refusals():
 
 if __name__ == "__main__":
     main([test_new_list_revoke, test_hand_edited_files, test_owner_and_scope, test_unsafe_directory,
-          test_full_disk, test_cli, test_agent_token_refusals])
+          test_full_disk, test_concurrent_changes, test_cli, test_agent_token_refusals])

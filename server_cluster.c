@@ -411,6 +411,7 @@ static void claim_json(const struct cluster *c, const struct fleet_agent *a, str
 	jw_kstr(&w, "boot", c->boot);
 	jw_kstr(&w, "sid", a->sid);
 	jw_kint(&w, "t", a->t_us);
+	jw_kstr(&w, "owner", p->owner);
 	jw_kint(&w, "since", p->since);
 	jw_kstr(&w, "version", p->version);
 	jw_kstr(&w, "hostname", p->hostname);
@@ -509,9 +510,10 @@ static void act(struct cluster *c, struct fleet_agent *a, enum fleet_verdict v)
 	}
 }
 
-/* A claim's text into the listing object a remote agent shows as. */
+/* A claim's text into the listing object a remote agent shows as (the
+ * shape of server_api.c's for its own), and its owner. */
 static int claim_parse(const char *name, const char *data, size_t n, struct fleet_claim *cl,
-		       char **info)
+		       char **info, char owner[TOKEN_OWNER_MAX + 1])
 {
 	struct json j;
 	struct buf b;
@@ -532,10 +534,13 @@ static int claim_parse(const char *name, const char *data, size_t n, struct flee
 		return -1;
 	}
 	json_int(&j, json_get(&j, 0, "since"), &since);
+	if (json_strcpy(&j, json_get(&j, 0, "owner"), owner, TOKEN_OWNER_MAX + 1) < 0)
+		owner[0] = '\0';
 	buf_init(&b, 0);
 	jw_init(&w, &b);
 	jw_obj(&w);
 	jw_kstr(&w, "name", name);
+	jw_kstr(&w, "owner", owner[0] ? owner : NULL);
 	for (k = 0; k < 3; k++) {
 		static const char *const keys[] = { "version", "hostname", "address" };
 
@@ -573,10 +578,10 @@ static void watch_entry(struct cluster *c, const char *name, unsigned long long 
 {
 	struct fleet_agent *a;
 	struct fleet_claim cl;
-	char *info = NULL;
+	char *info = NULL, owner[TOKEN_OWNER_MAX + 1] = "";
 	enum fleet_verdict v;
 
-	if (!del && claim_parse(name, m->data, m->len, &cl, &info) < 0) {
+	if (!del && claim_parse(name, m->data, m->len, &cl, &info, owner) < 0) {
 		log_debug("cluster: agents bucket: unreadable claim for %s", name);
 		del = 1;
 	}
@@ -587,6 +592,7 @@ static void watch_entry(struct cluster *c, const char *name, unsigned long long 
 	}
 	free(a->info);
 	a->info = info;
+	snprintf(a->owner, sizeof(a->owner), "%s", owner);
 	a->gen = c->w.gen;
 	v = fleet_on_entry(a, seq, del ? NULL : &cl);
 	if (!a->local)
@@ -974,7 +980,8 @@ void cluster_status(const struct cluster *c, struct cluster_status *st)
 		snprintf(st->why, sizeof(st->why), "reading the fleet's presence");
 }
 
-int cluster_list_remote(struct cluster *c, struct jw *w, char *why, size_t n)
+int cluster_list_remote(struct cluster *c, struct jw *w, cluster_filter_fn ok, void *arg,
+			char *why, size_t n)
 {
 	struct cluster_status st;
 	struct fleet_agent **v;
@@ -988,13 +995,15 @@ int cluster_list_remote(struct cluster *c, struct jw *w, char *why, size_t n)
 	}
 	v = fleet_sorted(c->fleet, &k);
 	for (i = 0; i < k; i++)
-		if (!v[i]->local && v[i]->info && fleet_remote_live(c->fleet, v[i], now))
+		if (!v[i]->local && v[i]->info && fleet_remote_live(c->fleet, v[i], now) &&
+		    ok(arg, v[i]->name, v[i]->owner))
 			jw_raw(w, v[i]->info, strlen(v[i]->info));
 	free(v);
 	return 0;
 }
 
-int cluster_show_remote(struct cluster *c, const char *name, struct jw *w, char *why, size_t n)
+int cluster_show_remote(struct cluster *c, const char *name, cluster_filter_fn ok, void *arg,
+			struct jw *w, char *why, size_t n)
 {
 	struct fleet_agent *a;
 	struct cluster_status st;
@@ -1005,10 +1014,18 @@ int cluster_show_remote(struct cluster *c, const char *name, struct jw *w, char 
 		return -1;
 	}
 	a = fleet_get(c->fleet, name);
-	if (!a || a->local || !a->info || !fleet_remote_live(c->fleet, a, loop_now()))
+	if (!a || a->local || !a->info || !fleet_remote_live(c->fleet, a, loop_now()) ||
+	    !ok(arg, a->name, a->owner))
 		return 0;
 	jw_raw(w, a->info, strlen(a->info));
 	return 1;
+}
+
+const char *cluster_agent_owner(const struct cluster *c, const char *name)
+{
+	const struct fleet_agent *a = fleet_get(c->fleet, name);
+
+	return a && !a->local && fleet_remote_live(c->fleet, a, loop_now()) ? a->owner : NULL;
 }
 
 void cluster_metrics(const struct cluster *c, struct buf *b)

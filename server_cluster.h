@@ -63,12 +63,21 @@ struct cluster_status {
 };
 void cluster_status(const struct cluster *c, struct cluster_status *st);
 const char *cluster_node(const struct cluster *c);
-/* The other servers' agents as array elements into w: 0, or -1 with the
- * reason when the fleet cannot be listed now. */
-int  cluster_list_remote(struct cluster *c, struct jw *w, char *why, size_t n);
-/* Another server's agent NAME into w: 1; 0 when no server holds it; -1
- * (why) when the fleet cannot be asked now. */
-int  cluster_show_remote(struct cluster *c, const char *name, struct jw *w, char *why, size_t n);
+/* Whether an agent (its name and owner, "" none) may be shown: the
+ * asking operator's scope. */
+typedef int (*cluster_filter_fn)(void *arg, const char *name, const char *owner);
+/* The other servers' agents that pass the filter, as array elements into
+ * w: 0, or -1 with the reason when the fleet cannot be listed now. */
+int  cluster_list_remote(struct cluster *c, struct jw *w, cluster_filter_fn ok, void *arg,
+			 char *why, size_t n);
+/* Another server's agent NAME into w, if it passes the filter: 1; 0 when
+ * no server holds it (or the filter says no); -1 (why) when the fleet
+ * cannot be asked now. */
+int  cluster_show_remote(struct cluster *c, const char *name, cluster_filter_fn ok, void *arg,
+			 struct jw *w, char *why, size_t n);
+/* The owner another server's claim gives agent NAME ("" none), or NULL
+ * when no live claim is known. */
+const char *cluster_agent_owner(const struct cluster *c, const char *name);
 /* The cluster's lines of /metrics. */
 void cluster_metrics(const struct cluster *c, struct buf *b);
 

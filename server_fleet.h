@@ -49,6 +49,7 @@ struct fleet_agent {
 	int has_claim;                /* 0: none, or deleted */
 	struct fleet_claim claim;
 	char *info;                   /* the claim's JSON text, for listings */
+	char owner[TOKEN_OWNER_MAX + 1];   /* the claim's agent owner, "" none */
 	unsigned gen;                 /* the watch's snapshot that last saw it */
 	/* this server's session of the name */
 	struct peer *local;

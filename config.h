@@ -88,6 +88,8 @@
 #define CFG_CLUSTER_WATCH_DEAD_MS 5000     /* nothing from a watch this long: a new one */
 #define CFG_CLUSTER_ROUTE_MARGIN_MS 2000   /* a routed command: the holder's deadline plus this */
 #define CFG_CLUSTER_CHUNK_SLACK  4096      /* a reply chunk: max_payload less this */
+#define CFG_CLUSTER_TOKENS_SAVE_MS 5000    /* the token store's cache file, at most this often */
+#define CFG_CLUSTER_TOKENS_CACHE "tokens.cluster"  /* ... in the state dir */
 #define CFG_CLUSTER_AUDIT_AGE_S  (30 * 86400)  /* the audit stream keeps a month ... */
 #define CFG_CLUSTER_AUDIT_BYTES  (1ll << 30)   /* ... and at most 1 GiB */
 

@@ -464,22 +464,12 @@ static const struct token_entry *session_token(const struct server *s, const str
 	return e && e->role == ROLE_AGENT && strcmp(e->name, p->name) == 0 ? e : NULL;
 }
 
-/* The one reload, for SIGHUP and for a changed file alike: the new file
- * whole or the old tokens kept; then every session whose token is gone is
- * dropped, and the others take their entry's current owner. */
-static void reload_tokens(struct server *s, const char *why)
+/* The tokens changed: every session whose token is gone is dropped, and
+ * the others take their entry's current owner. */
+static void sessions_recheck(struct server *s)
 {
-	struct token_db db;
-	char err[800];
 	struct peer *p, *next;
 
-	if (token_db_load_id(s->o->tokens_path, &db, &s->tokens_id, err, sizeof(err)) < 0) {
-		log_error("%s: keeping the old tokens: %s", why, err);
-		return;
-	}
-	token_db_free(&s->db);
-	s->db = db;
-	log_info("%s: %d tokens loaded from %s", why, db.n, s->o->tokens_path);
 	for (p = peers_next_agent(s->peers.head); p; p = next) {
 		const struct token_entry *e = session_token(s, p);
 
@@ -493,10 +483,32 @@ static void reload_tokens(struct server *s, const char *why)
 	}
 }
 
+/* The one reload, for SIGHUP and for a changed file alike: the new file
+ * whole or the old tokens kept.  In a fleet the tokens are the store's
+ * (server_tokens.c), and the file is not read. */
+static void reload_tokens(struct server *s, const char *why)
+{
+	struct token_db db;
+	char err[800];
+
+	if (s->cluster) {
+		log_info("%s: the tokens are the fleet's store (--cluster); no file to read", why);
+		return;
+	}
+	if (token_db_load_id(s->o->tokens_path, &db, &s->tokens_id, err, sizeof(err)) < 0) {
+		log_error("%s: keeping the old tokens: %s", why, err);
+		return;
+	}
+	token_db_free(&s->db);
+	s->db = db;
+	log_info("%s: %d tokens loaded from %s", why, db.n, s->o->tokens_path);
+	sessions_recheck(s);
+}
+
 /* One stat(2): has the token file changed since it was read? */
 static void tokens_recheck(struct server *s)
 {
-	if (token_file_changed(s->o->tokens_path, &s->tokens_id))
+	if (!s->cluster && token_file_changed(s->o->tokens_path, &s->tokens_id))
 		reload_tokens(s, "token file changed");
 }
 
@@ -543,6 +555,12 @@ static void cluster_drop(void *arg, struct peer *p, const char *why)
 	drop_agent(p, why);
 }
 
+/* The fleet's token store changed (s->db is its mirror). */
+static void cluster_tokens(void *arg)
+{
+	sessions_recheck(arg);
+}
+
 static int open_cluster(struct server *s, char *err, size_t errlen)
 {
 	const struct server_opts *o = s->o;
@@ -551,7 +569,8 @@ static int open_cluster(struct server *s, char *err, size_t errlen)
 	struct cluster_env env = {
 		.loop = s->loop, .o = &o->cluster, .listen = listen, .peers = &s->peers,
 		.router = s->router, .max_reply = o->max_message, .drop_agent = cluster_drop,
-		.arg = s,
+		.arg = s, .db = &s->db, .tokens_changed = cluster_tokens,
+		.tokens_cache = o->tokens_cache,
 	};
 
 	if (!o->cluster.urls[0])
@@ -604,6 +623,26 @@ static int open_rooms(struct server *s, char *err, size_t errlen)
 	return open_cluster(s, err, errlen);
 }
 
+/* The token file; in a fleet, the last copy of the fleet's store until
+ * the store itself is read. */
+static int load_tokens(struct server *s, char *err, size_t errlen)
+{
+	const struct server_opts *o = s->o;
+
+	if (o->cluster.urls[0]) {
+		if (cluster_load_tokens(o->tokens_cache, &s->db, err, errlen) < 0)
+			return -1;
+		log_info("the tokens are the fleet's store (--cluster): %d known from %s until it is "
+			 "read", s->db.n, o->tokens_cache);
+		return 0;
+	}
+	if (token_db_load_id(o->tokens_path, &s->db, &s->tokens_id, err, errlen) < 0)
+		return -1;
+	if (s->db.n == 0)
+		log_warn("no tokens in %s yet: create one with 'nestd token new NAME'", o->tokens_path);
+	return 0;
+}
+
 /* 0 when the server may serve; else the exit status, the reason printed. */
 static int server_start(struct server *s)
 {
@@ -617,12 +656,10 @@ static int server_start(struct server *s)
 			return 1;
 		}
 	}
-	if (token_db_load_id(o->tokens_path, &s->db, &s->tokens_id, err, sizeof(err)) < 0) {
+	if (load_tokens(s, err, sizeof(err)) < 0) {
 		fprintf(stderr, "nestd server: %s\n", err);
 		return 1;
 	}
-	if (s->db.n == 0)
-		log_warn("no tokens in %s yet: create one with 'nestd token new NAME'", o->tokens_path);
 	signal(SIGPIPE, SIG_IGN);
 	if (open_rooms(s, err, sizeof(err)) < 0 || listen_all(s, err, sizeof(err)) < 0) {
 		fprintf(stderr, "nestd server: %s\n", err);

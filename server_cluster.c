@@ -97,6 +97,11 @@ static const char *prefix(const struct cluster *c)
 	return c->co->prefix;
 }
 
+const char *cluster_prefix(const struct cluster *c)
+{
+	return c->co->prefix;
+}
+
 /* "$KV.P_bucket.key" */
 static void kv_subject(const struct cluster *c, const char *bucket, const char *key, char *out,
 		       size_t n)
@@ -251,10 +256,11 @@ static void js_setup(struct cluster *c)
 	c->streams_pending = 0;
 	bucket_create(c, "nodes", CFG_CLUSTER_NODE_TTL_S);
 	bucket_create(c, "agents", CFG_CLUSTER_CLAIM_TTL_S);
+	bucket_create(c, "tokens", 0);
 }
 
 static void heartbeat(struct cluster *c);
-static void watch_start(struct cluster *c);
+static void watches_check(struct cluster *c, int64_t now);
 
 static void stream_answer(struct cluster *c, const struct pend *p, const struct nats_msg *m)
 {
@@ -279,22 +285,21 @@ static void stream_answer(struct cluster *c, const struct pend *p, const struct 
 	c->js_why[0] = '\0';
 	log_info("cluster: JetStream buckets ready (prefix %s, %d replicas)", prefix(c), c->co->replicas);
 	heartbeat(c);
-	watch_start(c);
+	watches_check(c, loop_now());
 	c->reconcile = 1;
 }
 
-/* ---- the agents bucket's watch ---- */
+/* ---- following a bucket ---- */
 
-static void watch_stop(struct cluster *c)
+static void watch_stop(struct cluster *c, struct watch *w)
 {
-	struct watch *w = &c->w;
 	char api[192], stream[96];
 
 	if (w->sub)
 		nats_unsubscribe(c->k, w->sub);
 	w->sub = NULL;
 	if (w->consumer[0]) {
-		kv_stream(c, "agents", stream, sizeof(stream));
+		kv_stream(c, w->bucket, stream, sizeof(stream));
 		snprintf(api, sizeof(api), "$JS.API.CONSUMER.DELETE.%s.%s", stream, w->consumer);
 		nats_publish(c->k, api, NULL, NULL, 0, "", 0);
 	}
@@ -304,23 +309,23 @@ static void watch_stop(struct cluster *c)
 
 /* An ephemeral push consumer of our own: the last value of every key,
  * then every change, with heartbeats when idle. */
-static void watch_start(struct cluster *c)
+static void watch_start(struct cluster *c, struct watch *w)
 {
-	struct watch *w = &c->w;
 	char stream[96], api[192], filter[128];
+	int wid = (int)(w - c->w);
 	struct pend *p;
 	struct buf b;
 	struct jw jw;
 
-	watch_stop(c);
+	watch_stop(c, w);
 	w->gen++;
 	w->dseq = 0;
 	w->last_rx = loop_now();
-	snprintf(w->deliver, sizeof(w->deliver), "%s.agents.%u", c->winbox, w->gen);
-	w->sub = nats_subscribe(c->k, w->deliver, NULL, TAG_WATCH0 + (int)(w->gen & 1));
-	kv_stream(c, "agents", stream, sizeof(stream));
+	snprintf(w->deliver, sizeof(w->deliver), "%s.%s.%u", c->winbox, w->bucket, w->gen);
+	w->sub = nats_subscribe(c->k, w->deliver, NULL, TAG_WATCH + 2 * wid + (int)(w->gen & 1));
+	kv_stream(c, w->bucket, stream, sizeof(stream));
 	snprintf(api, sizeof(api), "$JS.API.CONSUMER.CREATE.%s", stream);
-	snprintf(filter, sizeof(filter), "$KV.%s_agents.>", prefix(c));
+	snprintf(filter, sizeof(filter), "$KV.%s_%s.>", prefix(c), w->bucket);
 	buf_init(&b, 4096);
 	jw_init(&jw, &b);
 	jw_obj(&jw);
@@ -339,37 +344,25 @@ static void watch_start(struct cluster *c)
 	jw_obj_end(&jw);
 	if (w->sub && js_send(c, api, P_CONSUMER, NULL, 0, &b, &p) == 0) {
 		p->wgen = w->gen;
+		p->wid = wid;
 		w->asked = 1;
+		if (w->on_start)
+			w->on_start(c);
 	}
 	buf_free(&b);
 }
 
-static void reconcile_all(struct cluster *c, int64_t now);
-
-static void watch_synced(struct cluster *c)
+static void watch_synced(struct cluster *c, struct watch *w)
 {
-	struct fleet_agent **v;
-	size_t i, n;
-
-	if (c->w.synced)
+	if (w->synced)
 		return;
-	c->w.synced = 1;
-	/* What the new snapshot did not show is gone from the bucket. */
-	v = fleet_sorted(c->fleet, &n);
-	for (i = 0; i < n; i++)
-		if (v[i]->gen != c->w.gen && v[i]->has_claim) {
-			v[i]->has_claim = 0;
-			if (!v[i]->local)
-				fleet_tidy(c->fleet, v[i]);
-		}
-	free(v);
-	log_info("cluster: the fleet's presence is read: %zu agents in the bucket", fleet_count(c->fleet));
-	c->reconcile = 1;
+	w->synced = 1;
+	w->on_synced(c);
 }
 
 static void consumer_answer(struct cluster *c, const struct pend *p, const struct nats_msg *m)
 {
-	struct watch *w = &c->w;
+	struct watch *w = &c->w[p->wid];
 	struct json j;
 	char why[200];
 	long long code, pending = -1;
@@ -378,7 +371,7 @@ static void consumer_answer(struct cluster *c, const struct pend *p, const struc
 	if (p->wgen != w->gen)
 		return;
 	if (js_answer(m, &j, NULL, &code, why, sizeof(why)) < 0) {
-		log_warn("cluster: following the agents bucket: %s", why);
+		log_warn("cluster: following the %s bucket: %s", w->bucket, why);
 		w->asked = 0;                 /* the tick tries again */
 		return;
 	}
@@ -392,7 +385,81 @@ static void consumer_answer(struct cluster *c, const struct pend *p, const struc
 	w->created = 1;
 	w->last_rx = loop_now();
 	if (pending == 0)
-		watch_synced(c);
+		watch_synced(c, w);
+}
+
+static void watch_msg(struct cluster *c, int tag, const struct nats_msg *m)
+{
+	struct watch *w = &c->w[(tag - TAG_WATCH) / 2];
+	char base[128];
+	size_t bl;
+
+	if ((tag - TAG_WATCH) % 2 != (int)(w->gen & 1) || !w->asked)
+		return;                       /* an earlier watch's */
+	w->last_rx = loop_now();
+	if (m->status == 100 || !m->js)
+		return;                       /* a heartbeat */
+	if (w->dseq && m->js_consumer_seq != w->dseq + 1) {
+		log_warn("cluster: the %s bucket's watch skipped a change; reading it anew", w->bucket);
+		watch_start(c, w);
+		return;
+	}
+	w->dseq = m->js_consumer_seq;
+	bl = (size_t)snprintf(base, sizeof(base), "$KV.%s_%s.", prefix(c), w->bucket);
+	if (strncmp(m->subject, base, bl) == 0 && m->subject[bl])
+		w->on_entry(c, m->subject + bl, m->js_stream_seq,
+			    nats_msg_header(m, "KV-Operation") != NULL, m);
+	if (m->js_pending == 0)
+		watch_synced(c, w);
+}
+
+/* Each watch: started once JetStream is ready, anew when it went silent. */
+static void watches_check(struct cluster *c, int64_t now)
+{
+	int i;
+
+	for (i = 0; i < W_COUNT; i++) {
+		struct watch *w = &c->w[i];
+
+		if (w->asked && now - w->last_rx <= CFG_CLUSTER_WATCH_DEAD_MS)
+			continue;
+		if (w->asked)
+			log_warn("cluster: the %s bucket's watch went silent; following it anew",
+				 w->bucket);
+		watch_start(c, w);
+	}
+}
+
+static int watches_synced(const struct cluster *c)
+{
+	int i;
+
+	for (i = 0; i < W_COUNT; i++)
+		if (!c->w[i].synced)
+			return 0;
+	return 1;
+}
+
+/* ---- the agents bucket ---- */
+
+static void reconcile_all(struct cluster *c, int64_t now);
+
+/* Its snapshot is read: what it did not show is gone from the bucket. */
+static void agents_synced(struct cluster *c)
+{
+	struct fleet_agent **v;
+	size_t i, n;
+
+	v = fleet_sorted(c->fleet, &n);
+	for (i = 0; i < n; i++)
+		if (v[i]->gen != c->w[W_AGENTS].gen && v[i]->has_claim) {
+			v[i]->has_claim = 0;
+			if (!v[i]->local)
+				fleet_tidy(c->fleet, v[i]);
+		}
+	free(v);
+	log_info("cluster: the fleet's presence is read: %zu agents in the bucket", fleet_count(c->fleet));
+	c->reconcile = 1;
 }
 
 /* ---- claims ---- */
@@ -572,9 +639,10 @@ static int claim_parse(const char *name, const char *data, size_t n, struct flee
 	return *info ? 0 : -1;
 }
 
-/* One delivery of the watch: the key's latest value (or its deletion). */
-static void watch_entry(struct cluster *c, const char *name, unsigned long long seq, int del,
-			const struct nats_msg *m)
+/* One delivery of the agents bucket: a key's latest value (or its
+ * deletion). */
+static void agents_entry(struct cluster *c, const char *name, unsigned long long seq, int del,
+			 const struct nats_msg *m)
 {
 	struct fleet_agent *a;
 	struct fleet_claim cl;
@@ -593,39 +661,12 @@ static void watch_entry(struct cluster *c, const char *name, unsigned long long 
 	free(a->info);
 	a->info = info;
 	snprintf(a->owner, sizeof(a->owner), "%s", owner);
-	a->gen = c->w.gen;
+	a->gen = c->w[W_AGENTS].gen;
 	v = fleet_on_entry(a, seq, del ? NULL : &cl);
 	if (!a->local)
 		fleet_tidy(c->fleet, a);
 	else
 		act(c, a, v);
-}
-
-static void watch_msg(struct cluster *c, int tag, const struct nats_msg *m)
-{
-	struct watch *w = &c->w;
-	char base[128];
-	const char *op;
-	size_t bl;
-
-	if (tag - TAG_WATCH0 != (int)(w->gen & 1) || !w->asked)
-		return;                       /* an earlier watch's */
-	w->last_rx = loop_now();
-	if (m->status == 100 || !m->js)
-		return;                       /* a heartbeat */
-	if (w->dseq && m->js_consumer_seq != w->dseq + 1) {
-		log_warn("cluster: the agents bucket's watch skipped a change; reading it anew");
-		watch_start(c);
-		return;
-	}
-	w->dseq = m->js_consumer_seq;
-	bl = (size_t)snprintf(base, sizeof(base), "$KV.%s_agents.", prefix(c));
-	if (strncmp(m->subject, base, bl) == 0 && m->subject[bl]) {
-		op = nats_msg_header(m, "KV-Operation");
-		watch_entry(c, m->subject + bl, m->js_stream_seq, op != NULL, m);
-	}
-	if (m->js_pending == 0)
-		watch_synced(c);
 }
 
 /* After the bucket was read anew: each of our sessions against it. */
@@ -747,6 +788,7 @@ static void reqs_fail_all(struct cluster *c)
 static void on_link(void *arg, enum nats_event ev, const char *detail)
 {
 	struct cluster *c = arg;
+	int i;
 
 	switch (ev) {
 	case NATS_EV_UP:
@@ -760,7 +802,8 @@ static void on_link(void *arg, enum nats_event ev, const char *detail)
 			 "until it is back", detail);
 		snprintf(c->link_why, sizeof(c->link_why), "cluster link down: %s", detail);
 		c->js = JS_DOWN;
-		watch_stop(c);
+		for (i = 0; i < W_COUNT; i++)
+			watch_stop(c, &c->w[i]);
 		reqs_fail_all(c);
 		remote_link_lost(c, c->link_why);
 		c->reconcile = 1;
@@ -835,9 +878,9 @@ static void on_msg(void *arg, int tag, const struct nats_msg *m)
 	case TAG_COMMAND:
 		remote_serve(c, m);
 		break;
-	case TAG_WATCH0:
-	case TAG_WATCH1:
-		watch_msg(c, tag, m);
+	default:
+		if (tag >= TAG_WATCH && tag < TAG_WATCH + 2 * W_COUNT)
+			watch_msg(c, tag, m);
 		break;
 	}
 }
@@ -859,8 +902,8 @@ static void sweep(struct cluster *c, int64_t now)
 		if (copy.kind == P_STREAM && c->js == JS_SETUP) {
 			c->streams_pending = 0;
 			js_fail(c, "no answer in time");
-		} else if (copy.kind == P_CONSUMER && copy.wgen == c->w.gen) {
-			c->w.asked = 0;
+		} else if (copy.kind == P_CONSUMER && copy.wgen == c->w[copy.wid].gen) {
+			c->w[copy.wid].asked = 0;
 		} else if (copy.kind == P_CLAIM) {
 			claim_answer(c, &copy, NULL, 1);
 		}
@@ -882,16 +925,13 @@ static void tick(struct loop_src *src, short revents)
 	if (c->js != JS_READY)
 		return;
 	heartbeat(c);
-	if (!c->w.asked || now - c->w.last_rx > CFG_CLUSTER_WATCH_DEAD_MS) {
-		if (c->w.asked)
-			log_warn("cluster: the agents bucket's watch went silent; following it anew");
-		watch_start(c);
-	}
+	watches_check(c, now);
 	/* Our sessions against the bucket, once the other servers have had
 	 * a heartbeat's time to be heard. */
-	if (c->w.synced && c->reconcile && now - c->up_at >= 2 * CFG_CLUSTER_HEARTBEAT_MS)
+	if (c->w[W_AGENTS].synced && c->reconcile && now - c->up_at >= 2 * CFG_CLUSTER_HEARTBEAT_MS)
 		reconcile_all(c, now);
 	fleet_each(c->fleet, refresh_one, &r);
+	tokens_tick(c, now);
 }
 
 /* ---- server.c's hooks ---- */
@@ -965,7 +1005,7 @@ void cluster_status(const struct cluster *c, struct cluster_status *st)
 	st->link_up = nats_is_up(c->k);
 	/* Ready once the other servers have had the time to be heard: a
 	 * listing before that would leave their agents out. */
-	st->ready = st->link_up && c->js == JS_READY && c->w.synced &&
+	st->ready = st->link_up && c->js == JS_READY && watches_synced(c) &&
 		    k.now - c->up_at >= 2 * CFG_CLUSTER_HEARTBEAT_MS;
 	st->nodes = fleet_nodes_alive(c->fleet, k.now);
 	fleet_each(c->fleet, count_one, &k);
@@ -1107,6 +1147,10 @@ struct cluster *cluster_open(const struct cluster_env *env, char *err, size_t er
 	c->tick.ready = tick;
 	c->tick.arg = c;
 	c->tick.deadline = loop_now() + CFG_CLUSTER_HEARTBEAT_MS;
+	c->w[W_AGENTS].bucket = "agents";
+	c->w[W_AGENTS].on_entry = agents_entry;
+	c->w[W_AGENTS].on_synced = agents_synced;
+	tokens_watch_init(&c->w[W_TOKENS]);
 	c->tick_added = loop_add(c->env.loop, &c->tick) == 0;
 	if (!c->tick_added || cluster_link(c, err, errlen) < 0) {
 		cluster_close(c);
@@ -1132,7 +1176,8 @@ void cluster_close(struct cluster *c)
 		/* Leaving: the others need not wait for our heartbeat to lapse. */
 		kv_subject(c, "nodes", fleet_node(c->fleet), subj, sizeof(subj));
 		nats_publish(c->k, subj, NULL, &h, 1, "", 0);
-		watch_stop(c);
+		for (i = 0; i < W_COUNT; i++)
+			watch_stop(c, &c->w[i]);
 	}
 	nats_close(c->k);
 	if (c->tick_added)
@@ -1143,6 +1188,7 @@ void cluster_close(struct cluster *c)
 		buf_free(&c->cmds.v[i].answer);
 	free(c->reqs.v);
 	free(c->cmds.v);
+	token_db_free(&c->building);
 	fleet_free(c->fleet);
 	free(c);
 }

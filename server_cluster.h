@@ -28,6 +28,7 @@ struct peer;
 struct peers;
 struct router;
 struct server_cluster_opts;
+struct token_db;
 
 struct cluster_env {
 	struct loop *loop;
@@ -36,6 +37,12 @@ struct cluster_env {
 	struct peers *peers;
 	struct router *router;         /* the cluster sets its remote way */
 	size_t max_reply;              /* the largest routed answer accepted */
+	/* the fleet's token store, mirrored here (env.db is the server's
+	 * token_db); tokens_changed after every change; the mirror is
+	 * written to tokens_cache now and then, for a start without NATS */
+	struct token_db *db;
+	void (*tokens_changed)(void *arg);
+	const char *tokens_cache;
 	/* server.c's way to drop one of its agents (a newer session elsewhere) */
 	void (*drop_agent)(void *arg, struct peer *p, const char *why);
 	void *arg;
@@ -78,6 +85,9 @@ int  cluster_show_remote(struct cluster *c, const char *name, cluster_filter_fn 
 /* The owner another server's claim gives agent NAME ("" none), or NULL
  * when no live claim is known. */
 const char *cluster_agent_owner(const struct cluster *c, const char *name);
+/* The token store's last copy (cluster_save_tokens writes it): 0, or -1
+ * with the reason (a missing file is an empty store). */
+int  cluster_load_tokens(const char *cache, struct token_db *db, char *err, size_t errlen);
 /* The cluster's lines of /metrics. */
 void cluster_metrics(const struct cluster *c, struct buf *b);
 

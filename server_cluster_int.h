@@ -12,14 +12,18 @@
 #include "server_nats.h"
 #include "server_router.h"
 
+#include "token.h"
+
 /* Subscription tags (server_nats.h): what a message is for. */
 enum {
 	TAG_INBOX,          /* answers to our requests: <inbox>.<id> */
 	TAG_NODES,          /* heartbeats: $KV.<prefix>_nodes.* */
 	TAG_COMMAND,        /* commands for our agents: <prefix>.agent.<name> */
-	TAG_WATCH0,         /* the agents bucket's watch, even generations ... */
-	TAG_WATCH1,         /* ... and odd, so an old one's late messages are told apart */
+	TAG_WATCH,          /* a bucket's watch: TAG_WATCH + 2 * id + (generation & 1),
+			     * so an older watch's late messages are told apart */
 };
+
+enum watch_id { W_AGENTS, W_TOKENS, W_COUNT };
 
 /* What an answer on our inbox is for.  Requests live in a slot table; the
  * reply subject names the slot and its generation, so a late answer to a
@@ -41,7 +45,8 @@ struct pend {
 	int64_t deadline;              /* loop_now(); 0: the router's deadline rules */
 	char name[TOKEN_NAME_MAX + 1];
 	char sid[FLEET_ID_LEN + 1];
-	unsigned wgen;                 /* P_CONSUMER */
+	unsigned wgen;                 /* P_CONSUMER: the watch's generation ... */
+	int wid;                       /* ... and which watch */
 	struct router_cmd *cmd;        /* P_COMMAND */
 	struct buf answer;             /* P_COMMAND: chunks so far */
 	int chunks, chunk;             /* expected, next */
@@ -61,8 +66,15 @@ struct served {
 	char reply[256];               /* where the answer goes */
 };
 
-/* The agents bucket, followed by an ordered push consumer of our own. */
+/* A bucket followed by an ordered push consumer of our own: the last
+ * value of every key (a snapshot, on_start to on_synced), then every
+ * change, as it is stored. */
 struct watch {
+	const char *bucket;
+	void (*on_start)(struct cluster *c);
+	void (*on_entry)(struct cluster *c, const char *key, unsigned long long seq, int del,
+			 const struct nats_msg *m);
+	void (*on_synced)(struct cluster *c);
 	unsigned gen;                  /* its deliver subject and tag parity */
 	struct nats_sub *sub;
 	char deliver[192];
@@ -90,7 +102,11 @@ struct cluster {
 	int64_t js_retry_at;
 	char js_why[200];
 	int64_t hb_acked;              /* our last heartbeat that JetStream stored */
-	struct watch w;
+	struct watch w[W_COUNT];
+	/* the fleet's token store, mirrored into env.db (server_tokens.c) */
+	struct token_db building;      /* a snapshot being read */
+	int tokens_dirty;              /* env.db changed since the cache was written */
+	int64_t tokens_saved_at;
 	int reconcile;                 /* sessions to check against the bucket */
 	struct slots reqs;             /* JetStream requests */
 	struct slots cmds;             /* commands routed to other servers */
@@ -109,6 +125,14 @@ void slot_free(struct slots *s, struct pend *p);
 /* The reply subject for slot id of table t ('r' or 'c'). */
 void slot_reply(const struct cluster *c, char t, const struct slots *s, int id, char *out,
 		size_t n);
+
+/* ---- helpers (server_cluster.c) ---- */
+const char *cluster_prefix(const struct cluster *c);
+
+/* ---- the token store (server_tokens.c) ---- */
+void tokens_watch_init(struct watch *w);
+/* Every heartbeat: the mirror into the cache file, now and then. */
+void tokens_tick(struct cluster *c, int64_t now);
 
 /* ---- routed commands (server_remote.c) ---- */
 void remote_init(struct cluster *c);

@@ -576,12 +576,19 @@ static int set_auth(natsOptions *o, const struct nats_cfg *c, char *err, size_t 
 	return 0;
 }
 
+int nats_apply_cfg(void *opts, const struct nats_cfg *c, char *err, size_t errlen)
+{
+	if (set_servers(opts, c->urls, err, errlen) < 0 || set_auth(opts, c, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
 static int set_options(struct nats_link *k, const struct nats_cfg *c, char *err, size_t errlen)
 {
 	natsOptions *o = k->opts;
 	natsStatus st;
 
-	if (set_servers(o, c->urls, err, errlen) < 0 || set_auth(o, c, err, errlen) < 0)
+	if (nats_apply_cfg(o, c, err, errlen) < 0)
 		return -1;
 	st = natsOptions_SetName(o, c->name);
 	if (st == NATS_OK)
@@ -827,6 +834,7 @@ struct nats_link *nats_open(struct loop *l, const struct nats_cfg *cfg,
 }
 
 void nats_close(struct nats_link *k) { }
+int  nats_apply_cfg(void *opts, const struct nats_cfg *c, char *err, size_t errlen) { return -1; }
 int  nats_is_up(const struct nats_link *k) { return 0; }
 long long nats_max_payload(const struct nats_link *k) { return 0; }
 int  nats_new_inbox(struct nats_link *k, char *out, size_t n) { return -1; }

@@ -74,6 +74,11 @@ int  nats_available(void);
 /* "libnats 3.4.1" or "" */
 const char *nats_version(void);
 
+/* The URLs, credentials and TLS of cfg onto a natsOptions (given as void *
+ * so that this header needs no libnats): for token_kv.c's plain
+ * connection.  0, or -1 with the reason. */
+int  nats_apply_cfg(void *opts, const struct nats_cfg *cfg, char *err, size_t errlen);
+
 /* Starts connecting (in the background when no NATS server answers at
  * once: the link comes up later by itself).  NULL with the reason in err
  * for what retrying cannot fix (bad URL, unreadable credentials). */

@@ -421,5 +421,8 @@ int server_opts_validate(struct server_opts *o, char *err, size_t errlen)
 		token_default_state_dir(o->state_dir, sizeof(o->state_dir));
 	if (!o->tokens_path[0])
 		snprintf(o->tokens_path, sizeof(o->tokens_path), "%.4080s/tokens", o->state_dir);
+	if (o->cluster.urls[0])
+		snprintf(o->tokens_cache, sizeof(o->tokens_cache), "%.4000s/%s", o->state_dir,
+			 CFG_CLUSTER_TOKENS_CACHE);
 	return 0;
 }

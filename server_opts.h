@@ -26,6 +26,7 @@ struct server_opts {
 	int nlisten;
 	char state_dir[4096];
 	char tokens_path[4096];          /* default STATE-DIR/tokens (validate) */
+	char tokens_cache[4096];         /* --cluster: STATE-DIR/tokens.cluster (validate) */
 	char audit_path[4096];           /* "": no audit log */
 	char tls_cert[4096], tls_key[4096];
 	char dist_dir[4096];             /* "": serve this server's own binary */

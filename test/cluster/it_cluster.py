@@ -97,7 +97,7 @@ def nats_urls(first):
 
 def start_server(name, idx, extra=()):
     port = S["ports"][name]
-    p = N.Proc(["server", "--listen", "127.0.0.1:%d" % port, "--tokens", S["tokens"],
+    p = N.Proc(["server", "--listen", "127.0.0.1:%d" % port, "--state-dir", path("state-" + name),
                 "--cluster", nats_urls(idx), "--node", name, "--command-timeout", "3",
                 "--audit-log", path("audit-%s.log" % name)] + list(extra),
                "server-" + name)
@@ -107,6 +107,26 @@ def start_server(name, idx, extra=()):
         raise RuntimeError("server %s did not start: %s" % (name, p.text()[-2000:]))
     S["srv"][name] = p
     return p
+
+
+def token_cli(args):
+    """nestd token ... --cluster (every NATS URL): (rc, stdout, stderr)."""
+    return N.run(["token"] + args + ["--cluster", nats_urls(0)], timeout=T(30))
+
+
+def new_token(name, role="agent", extra=()):
+    rc, out, err = token_cli(["new", name, "--role", role] + list(extra))
+    if rc != 0:
+        raise RuntimeError("token new %s --cluster: %d %s" % (name, rc, err))
+    return out.strip()
+
+
+def token_file(name, tok):
+    f = path(name + ".token")
+    with open(f, "w") as fh:
+        fh.write(tok + "\n")
+    os.chmod(f, 0o600)
+    return f
 
 
 def srv_url(name):
@@ -172,6 +192,12 @@ def fleet_is(servers, want):
     return all(listing(s) == want for s in servers)
 
 
+def fleet_whole(servers):
+    """Every server lists every agent once, all of them alike."""
+    ls = [listing(s) for s in servers]
+    return ls[0] is not None and set(ls[0]) == set(AGENTS) and all(l == ls[0] for l in ls)
+
+
 def placement(servers):
     """{agent: server} as the first of servers lists it (None if it cannot)."""
     return listing(servers[0])
@@ -188,16 +214,6 @@ def setup():
         raise RuntimeError("no nats-server (run test/cluster/setup.sh)")
     rc, out, err = N.run(["--version"])
     check(rc == 0 and "clustering: yes" in out, "nestd --version says clustering is built in", out)
-    S["tokens"] = path("tokens")
-    S["tf"] = {}
-    for a in AGENTS + ["fake1", "fake2", "dup", "ling"]:
-        tok = N.token_new(S["tokens"], a)
-        S["tf"][a] = path(a + ".token")
-        with open(S["tf"][a], "w") as f:
-            f.write(tok + "\n")
-        os.chmod(S["tf"][a], 0o600)
-        S["tok_" + a] = tok
-    S["op"] = N.token_new(S["tokens"], "ops", role="operator")
     ports = [N.free_port() for _ in range(9)]
     cports = [ports[3], ports[4], ports[5]]
     S["nats"] = []
@@ -205,6 +221,17 @@ def setup():
         routes = ["nats://127.0.0.1:%d" % cports[j] for j in range(3) if j != i]
         S["nats"].append(NatsNode("n%d" % (i + 1), (ports[i], cports[i], ports[6 + i]), routes))
     check(nats_start_all(), "three nats-server nodes with JetStream and a meta leader")
+    # Every token in the fleet's store, none in a file.
+    S["tf"] = {}
+    for a in AGENTS + ["fake1", "fake2", "dup", "ling", "rev"]:
+        S["tok_" + a] = new_token(a)
+        S["tf"][a] = token_file(a, S["tok_" + a])
+    S["op"] = new_token("ops", "operator")
+    rc, out, err = token_cli(["list"])
+    check(rc == 0 and all(("\n%s " % a) in out for a in AGENTS) and "\nops " in out,
+          "nestd token list --cluster: the store's tokens", (rc, out, err))
+    rc, out, err = token_cli(["new", "a1"])
+    check(rc == 1 and "revoke it first" in err, "token new for a name the store has: refused", (rc, err))
     S["ports"] = {n: N.free_port() for n in "ABC"}
     S["srv"] = {}
     S["agents"] = {}
@@ -339,6 +366,48 @@ def test_newer_wins():
     wait_until(lambda: fleet_is("ABC", HOME), 15)
 
 
+def test_revocation():
+    """A revoked token is disconnected on whichever server holds it."""
+    p = start_agent("rev", "C")
+    ok = wait_until(lambda: (listing("A") or {}).get("rev") == "C", 15)
+    check(ok, "agent rev is on C, as A sees it")
+    mark = p.mark()
+    rc, out, err = token_cli(["revoke", "rev"])
+    check(rc == 0, "nestd token revoke rev --cluster", (rc, err))
+    check(p.wait_log(r"1008 token revoked", 10, mark), "C drops rev's session (1008, token revoked)",
+          p.text()[-400:])
+    ok = wait_until(lambda: fleet_is("ABC", HOME), 15)
+    check(ok, "rev is gone from every listing", [listing(n) for n in "ABC"])
+    p.stop()
+    S["agents"].pop("rev")
+    # An operator token revoked: refused by every server.
+    tok = new_token("ops2", "operator")
+    ok = wait_until(lambda: all(http(n, "GET", "/api/clients", token=tok)[0] == 200 for n in "ABC"), 15)
+    check(ok, "a new operator token works on every server at once")
+    token_cli(["revoke", "ops2"])
+    ok = wait_until(lambda: all(http(n, "GET", "/api/clients", token=tok)[0] == 401 for n in "ABC"), 15)
+    check(ok, "revoked, it gets 401 from every server")
+
+
+def test_import():
+    """A token file imported once into the fleet's store."""
+    f = path("old-tokens")
+    tok = N.token_new(f, "imp1")
+    N.token_new(f, "a1")                  # the store has an a1 already
+    rc, out, err = N.run(["token", "import", "--tokens", f, "--cluster", nats_urls(1)])
+    check(rc == 0 and "1 tokens imported" in err and "1 kept" in err,
+          "nestd token import: the new name in, the taken one kept", (rc, err))
+    S["tf"]["imp1"] = token_file("imp1", tok)
+    p = start_agent("imp1", "B")
+    ok = wait_until(lambda: (listing("C") or {}).get("imp1") == "B", 15)
+    check(ok, "an agent with an imported token is in the fleet", listing("C"))
+    st, j = post("C", "imp1", "obtain_system_info")
+    check(st == 200, "... and answers", (st, j))
+    p.stop()
+    S["agents"].pop("imp1")
+    wait_until(lambda: fleet_is("ABC", HOME), 15)
+
+
 def agent_reconnects(since):
     return sum(p.count(r"authenticated to ", since.get(n, 0)) for n, p in S["agents"].items())
 
@@ -419,14 +488,28 @@ def test_all_nats_down():
     st, body = http("B", "GET", "/metrics", token=False)
     check(st == 200 and b"nestd_cluster_link_up 0" in body, "/metrics: nestd_cluster_link_up 0")
     check(all(S["agents"][a].alive() for a in AGENTS), "every agent still runs")
+    # B restarted while NATS is away: it knows the tokens from its copy.
+    S["srv"].pop("B").stop()
+    b = start_server("B", 1)
+    check(b.wait_log(r"tokens are the fleet's store \(--cluster\): [1-9]\d* known", 5),
+          "B, started without NATS, knows the tokens from its copy of the store", b.text()[-500:])
+    ok = wait_until(lambda: set(listing("A", "?scope=local") or {}) | set(listing("B", "?scope=local") or {})
+                    | set(listing("C", "?scope=local") or {}) == set(AGENTS), 30)
+    check(ok, "every agent is served by some server meanwhile")
     check(nats_start_all(), "the NATS cluster is back")
     ok = wait_until(lambda: all(healthz(n).get("cluster", {}).get("ready") for n in "ABC"), 60)
     check(ok, "every server's cluster link is ready again, by itself", [healthz(n) for n in "ABC"])
-    ok = wait_until(lambda: fleet_is("ABC", HOME), 30)
-    check(ok, "the fleet's listing is whole again everywhere", [listing(n) for n in "ABC"])
+    ok = wait_until(lambda: fleet_whole("ABC"), 30)
+    check(ok, "the fleet's listing is whole again, the same everywhere", [listing(n) for n in "ABC"])
     bad = [(s, a, st) for s in "ABC" for a in AGENTS for st, j in [post(s, a, "obtain_system_info")]
            if st != 200]
     check(not bad, "every command from every server answered again", bad)
+    st, j = http("A", "GET", "/api/clients")
+    where = {a["name"]: a["server"] for a in j} if st == 200 else {}
+    local = {n: set(listing(n, "?scope=local") or {}) for n in "ABC"}
+    check(all(a in local[where[a]] for a in AGENTS) and
+          sum(len(v) for v in local.values()) == len(AGENTS),
+          "one session per agent: each served by exactly the server the fleet names", (where, local))
     st, body = http("A", "GET", "/metrics", token=False)
     check(st == 200 and b"nestd_cluster_link_up 1" in body and b"nestd_cluster_nodes 3" in body,
           "/metrics: link up, three servers")
@@ -450,7 +533,8 @@ def test_shutdown():
 
 if __name__ == "__main__":
     tests = [(setup, 240), test_commands_everywhere, test_large_reply, test_not_found_and_deadline,
-             test_takeover_lingering, test_newer_wins, (test_kill_nats_node, 180),
+             test_takeover_lingering, test_newer_wins, test_revocation, test_import,
+             (test_kill_nats_node, 180),
              (test_kill9_server, 180), (test_all_nats_down, 240), test_shutdown]
     try:
         N.main(tests)

@@ -1,0 +1,116 @@
+/* server_tokens.c - the fleet's token store, as every server holds it.
+ *
+ * With --cluster the tokens (names, roles, hashes, owners, scopes) live in
+ * the key-value bucket P_tokens, one key a token, its value the token
+ * file's line for it (token.h), written by `nestd token ... --cluster`
+ * (token_kv.c).  Each server follows the bucket like the agents one: a
+ * snapshot builds a new token table that replaces the server's at once
+ * (so authentication never sees half a store), then every change is
+ * applied as it is stored, and the server drops the sessions whose token
+ * went (env.tokens_changed): a revocation reaches every server within the
+ * time a message takes.
+ *
+ * The mirror is also written to a cache file in the state directory (at
+ * most every CFG_CLUSTER_TOKENS_SAVE_MS): a server that starts while NATS
+ * cannot be reached still knows the tokens it knew. */
+#include "server_cluster_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "token_file.h"
+
+/* The value of key as one token entry named key; -1 when it is not. */
+static int entry_parse(const char *key, const struct nats_msg *m, struct token_entry *e)
+{
+	struct token_db one;
+	char err[300];
+	int ok;
+
+	if (token_db_parse(m->data, m->len, "the fleet's token store", &one, err, sizeof(err)) < 0) {
+		log_warn("cluster: token store: key %s: %s", key, err);
+		return -1;
+	}
+	ok = one.n == 1 && strcmp(one.e[0].name, key) == 0;
+	if (ok)
+		*e = one.e[0];
+	else
+		log_warn("cluster: token store: key %s does not hold one token named so", key);
+	token_db_free(&one);
+	return ok ? 0 : -1;
+}
+
+/* Puts (or, e NULL, removes) the entry named key in db. */
+static int db_set(struct token_db *db, const char *key, const struct token_entry *e)
+{
+	const struct token_entry *old = token_db_by_name(db, key);
+
+	if (old)
+		token_db_remove(db, (int)(old - db->e));
+	return e ? token_db_add(db, e) : 0;
+}
+
+static void tokens_start(struct cluster *c)
+{
+	token_db_free(&c->building);
+	memset(&c->building, 0, sizeof(c->building));
+}
+
+static void tokens_entry(struct cluster *c, const char *key, unsigned long long seq, int del,
+			 const struct nats_msg *m)
+{
+	struct token_entry e;
+	int ok = !del && entry_parse(key, m, &e) == 0;
+
+	if (!c->w[W_TOKENS].synced) {          /* part of the snapshot */
+		if (db_set(&c->building, key, ok ? &e : NULL) < 0)
+			log_error("cluster: token store: out of memory");
+		return;
+	}
+	if (db_set(c->env.db, key, ok ? &e : NULL) < 0)
+		log_error("cluster: token store: out of memory");
+	log_info("cluster: token store: %s %s", key, ok ? "stored" : "revoked");
+	c->tokens_dirty = 1;
+	c->env.tokens_changed(c->env.arg);
+}
+
+static void tokens_synced(struct cluster *c)
+{
+	token_db_free(c->env.db);
+	*c->env.db = c->building;
+	memset(&c->building, 0, sizeof(c->building));
+	log_info("cluster: the fleet's token store is read: %d tokens", c->env.db->n);
+	c->tokens_dirty = 1;
+	c->tokens_saved_at = 0;          /* write the cache now */
+	c->env.tokens_changed(c->env.arg);
+}
+
+void tokens_watch_init(struct watch *w)
+{
+	w->bucket = "tokens";
+	w->on_start = tokens_start;
+	w->on_entry = tokens_entry;
+	w->on_synced = tokens_synced;
+}
+
+void tokens_tick(struct cluster *c, int64_t now)
+{
+	char err[600], dir[4096];
+	const char *base;
+
+	if (!c->tokens_dirty || !c->env.tokens_cache || !c->env.tokens_cache[0] ||
+	    (c->tokens_saved_at && now - c->tokens_saved_at < CFG_CLUSTER_TOKENS_SAVE_MS))
+		return;
+	c->tokens_dirty = 0;
+	c->tokens_saved_at = now;
+	if (token_path_split(c->env.tokens_cache, dir, sizeof(dir), &base) == 0)
+		token_dir_make(dir);
+	if (token_db_save(c->env.tokens_cache, c->env.db, err, sizeof(err)) < 0)
+		log_warn("cluster: cannot keep a copy of the token store: %s", err);
+}
+
+int cluster_load_tokens(const char *cache, struct token_db *db, char *err, size_t errlen)
+{
+	return token_db_load(cache, db, err, errlen);
+}

@@ -717,7 +717,7 @@ static void heartbeat(struct cluster *c)
 	jw_kint(&w, "agents", c->env.peers->nagents);
 	jw_kint(&w, "started", c->started);
 	jw_kstr(&w, "version", NESTD_VERSION);
-	jw_kstr(&w, "listen", c->env.listen);
+	jw_kstr(&w, "listen", c->listen);
 	jw_obj_end(&w);
 	js_send(c, subj, P_HEARTBEAT, NULL, 0, &b, NULL);
 	buf_free(&b);
@@ -1139,6 +1139,8 @@ struct cluster *cluster_open(const struct cluster_env *env, char *err, size_t er
 	}
 	c->env = *env;
 	c->co = env->o;
+	snprintf(c->listen, sizeof(c->listen), "%s", env->listen ? env->listen : "");
+	c->env.listen = c->listen;
 	c->reqs.free_head = c->cmds.free_head = -1;
 	c->started = (long long)time(NULL);
 	snprintf(c->link_why, sizeof(c->link_why), "cluster link down: connecting to NATS");

@@ -33,7 +33,7 @@ struct token_db;
 struct cluster_env {
 	struct loop *loop;
 	const struct server_cluster_opts *o;
-	const char *listen;            /* this server's first listener, for views */
+	const char *listen;            /* this server's first listener, for views (copied) */
 	struct peers *peers;
 	struct router *router;         /* the cluster sets its remote way */
 	size_t max_reply;              /* the largest routed answer accepted */

@@ -92,6 +92,7 @@ struct cluster {
 	struct nats_link *k;
 	struct fleet *fleet;
 	char boot[FLEET_ID_LEN + 1];
+	char listen[300];              /* env.listen's copy */
 	char inbox[96];                /* answers: <inbox>.<r|c><slot>_<gen> */
 	char winbox[96];               /* the watch's deliver subjects */
 	struct nats_sub *inbox_sub, *nodes_sub;

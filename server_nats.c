@@ -78,6 +78,7 @@ struct nats_link {
 	pthread_mutex_t mu;
 	struct hev *head, *tail;
 	int pending_sock;             /* socket changes in the queue */
+	int dead;                     /* closing: the queue takes nothing more */
 	struct loop_src wake;         /* the eventfd */
 	/* the socket, polled as the client asks */
 	struct loop_src sock;         /* fd: our dup, -1 when none */
@@ -103,13 +104,21 @@ const char *nats_version(void)
 
 /* ---- the hand-off ---- */
 
-/* Any thread. */
+/* Any thread.  Once the link is closing, what comes is dropped here, on
+ * the client's own thread while the client is still alive. */
 static void handoff(struct nats_link *k, struct hev *e)
 {
 	int was_empty;
 	uint64_t one = 1;
 
 	pthread_mutex_lock(&k->mu);
+	if (k->dead) {
+		pthread_mutex_unlock(&k->mu);
+		if (e->kind == HEV_MSG)
+			natsMsg_Destroy(e->msg);
+		free(e);
+		return;
+	}
 	was_empty = !k->head;
 	if (k->tail)
 		k->tail->next = e;
@@ -718,10 +727,14 @@ struct nats_link *nats_open(struct loop *l, const struct nats_cfg *cfg,
 void nats_close(struct nats_link *k)
 {
 	struct nats_sub *s;
-	struct hev *e;
+	struct hev *e, *list;
 
 	if (!k)
 		return;
+	/* What the last round queued (a server leaving says so) goes out
+	 * first: the loop will not run again. */
+	if (k->up && k->sock.fd >= 0 && k->wr)
+		natsConnection_ProcessWriteEvent(k->nc);
 	k->closing = 1;
 	while ((s = k->subs)) {
 		k->subs = s->next;
@@ -734,14 +747,21 @@ void nats_close(struct nats_link *k)
 		natsConnection_Destroy(k->nc);       /* detaches: our socket goes */
 	if (k->opts)
 		natsOptions_Destroy(k->opts);
-	nats_CloseAndWait(CFG_CLUSTER_CLOSE_WAIT_MS);   /* no client thread runs after this */
-	sock_release(k);
-	while ((e = k->head)) {
-		k->head = e->next;
+	/* What is queued goes while the client is alive (a message is the
+	 * client's to free); what its threads still hand over, handoff drops. */
+	pthread_mutex_lock(&k->mu);
+	k->dead = 1;
+	list = k->head;
+	k->head = k->tail = NULL;
+	pthread_mutex_unlock(&k->mu);
+	while ((e = list)) {
+		list = e->next;
 		if (e->kind == HEV_MSG)
 			natsMsg_Destroy(e->msg);
 		free(e);
 	}
+	nats_CloseAndWait(CFG_CLUSTER_CLOSE_WAIT_MS);   /* no client thread runs after this */
+	sock_release(k);
 	if (k->wake.fd >= 0) {
 		loop_del(k->loop, &k->wake);
 		close(k->wake.fd);

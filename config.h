@@ -63,6 +63,10 @@
 #define CFG_HOSTNAME_MAX         64        /* an agent's hostname, kept */
 #define CFG_BACKEND_NAME_MAX     16        /* an agent's "services" backend, kept */
 #define CFG_AUDIT_LINE_MAX       (1u << 20)   /* one --audit-log line */
+#define CFG_AUDIT_TAIL_MAX       (64ll << 20) /* GET /api/audit reads this much of the file back */
+#define CFG_AUDIT_LIMIT          20        /* GET /api/audit's entries by default ... */
+#define CFG_AUDIT_LIMIT_MAX      1000      /* ... and at most */
+#define CFG_AUDIT_SCAN_MAX       (1 << 20) /* the fleet's stream: entries looked at, at most */
 #define CFG_METRICS_COMMANDS     64        /* command names counted apart; the rest: "other" */
 
 /* Cluster (--cluster): servers joined over NATS with JetStream */

@@ -122,7 +122,7 @@ void ctl_show_error(const char *prefix, const char *body, size_t n)
 
 int ctl_show_clients(const struct json *j, int p, int as_json)
 {
-	int i, n, e;
+	int i, n, e, fleet;
 
 	if (as_json)
 		return 0;
@@ -131,10 +131,12 @@ int ctl_show_clients(const struct json *j, int p, int as_json)
 		return 1;
 	}
 	n = json_count(j, p);
-	printf("%-20s %-10s %-20s %-24s %-19s %s\n", "NAME", "VERSION", "HOST", "ADDRESS",
-	       "CONNECTED", "INFLIGHT");
+	/* In a fleet each agent names its server: a column more. */
+	fleet = n > 0 && json_get(j, p + 1, "server") >= 0;
+	printf("%-20s %-10s %-20s %-24s %-19s %s%s\n", "NAME", "VERSION", "HOST", "ADDRESS",
+	       "CONNECTED", fleet ? "SERVER       " : "", "INFLIGHT");
 	for (i = 0, e = p + 1; i < n; i++, e = json_next(j, e)) {
-		char name[80], ver[40], host[80], addr[80], since[40];
+		char name[80], ver[40], host[80], addr[80], since[40], srv[80];
 
 		str_of(j, json_get(j, e, "name"), name, sizeof(name));
 		str_of(j, json_get(j, e, "version"), ver, sizeof(ver));
@@ -146,10 +148,63 @@ int ctl_show_clients(const struct json *j, int p, int as_json)
 		safe_print(ver, 10);
 		putchar(' ');
 		safe_print(host, 20);
-		printf(" %-24s %-19s %lld\n", addr, since, int_of(j, json_get(j, e, "inflight")));
+		printf(" %-24s %-19s ", addr, since);
+		if (fleet) {
+			str_of(j, json_get(j, e, "server"), srv, sizeof(srv));
+			safe_print(srv, 12);
+			putchar(' ');
+		}
+		if (json_type(j, json_get(j, e, "inflight")) == JSON_NUMBER)
+			printf("%lld\n", int_of(j, json_get(j, e, "inflight")));
+		else
+			printf("-\n");
 	}
 	if (n == 0)
 		fprintf(stderr, "(no agents connected)\n");
+	return 0;
+}
+
+/* The audit entries, oldest first: when, where, what, who, to whom. */
+int ctl_show_audit(const struct json *j, int p, int as_json)
+{
+	int i, n, e;
+	char t[40], srv[80], ev[40], op[80], ag[80], what[120];
+
+	if (as_json)
+		return 0;
+	if (json_type(j, p) != JSON_ARRAY) {
+		fprintf(stderr, "nestd ctl: unexpected answer from the server\n");
+		return 1;
+	}
+	n = json_count(j, p);
+	printf("%-24s %-12s %-20s %-16s %-16s %s\n", "TIME", "SERVER", "EVENT", "OPERATOR", "AGENT",
+	       "DETAIL");
+	for (i = 0, e = p + 1; i < n; i++, e = json_next(j, e)) {
+		str_of(j, json_get(j, e, "time"), t, sizeof(t));
+		str_of(j, json_get(j, e, "server"), srv, sizeof(srv));
+		str_of(j, json_get(j, e, "event"), ev, sizeof(ev));
+		str_of(j, json_get(j, e, "operator"), op, sizeof(op));
+		str_of(j, json_get(j, e, "agent"), ag, sizeof(ag));
+		str_of(j, json_get(j, e, "command"), what, sizeof(what));
+		if (!what[0])
+			str_of(j, json_get(j, e, "reason"), what, sizeof(what));
+		printf("%-24s ", t);
+		safe_print(srv[0] ? srv : "-", 12);
+		putchar(' ');
+		safe_print(ev, 20);
+		putchar(' ');
+		safe_print(op[0] ? op : "-", 16);
+		putchar(' ');
+		safe_print(ag[0] ? ag : "-", 16);
+		putchar(' ');
+		str_of(j, json_get(j, e, "outcome"), ev, sizeof(ev));
+		safe_print(what, 0);
+		if (ev[0])
+			printf(" (%s)", ev);
+		putchar('\n');
+	}
+	if (n == 0)
+		fprintf(stderr, "(no entries)\n");
 	return 0;
 }
 

@@ -581,7 +581,10 @@ static int open_cluster(struct server *s, char *err, size_t errlen)
 		snprintf(listen, sizeof(listen), "%s%s%s:%s", strchr(a->host, ':') ? "[" : "",
 			 a->host, strchr(a->host, ':') ? "]" : "", a->port);
 	s->cluster = cluster_open(&env, err, errlen);
-	return s->cluster ? 0 : -1;
+	if (!s->cluster)
+		return -1;
+	audit_set_tap(s->audit, cluster_audit_line, s->cluster);
+	return 0;
 }
 
 /* ---- start, run, stop ---- */
@@ -702,6 +705,8 @@ static void server_stop(struct server *s, int ran)
 	for (i = 0; i < s->nls; i++)
 		if (s->o->listen[i].kind == NET_UNIX)
 			unlink(s->o->listen[i].path);
+	if (s->cluster)
+		audit_set_tap(s->audit, NULL, NULL);
 	cluster_close(s->cluster);
 	if (s->tokens_timer_on)
 		loop_del(s->loop, &s->tokens_timer);

@@ -9,6 +9,9 @@
  *   GET  /install.sh, /dist/NAME       the installer (server_install.c)
  *   GET  /, /app.js, /style.css        the dashboard (server_ui.c)
  *   GET  /api/me                       the operator: name, role, scope
+ *   GET  /api/audit?agent=&operator=&limit=  the latest audit entries (unscoped
+ *                                      operators): the fleet's stream with
+ *                                      --cluster, else this server's --audit-log
  *   GET  /api/clients                  connected agents      (operator token)
  *   GET  /api/clients/NAME             one agent             (operator token)
  *   POST /api/clients/NAME/commands    {"message":..., "payload":{...}}
@@ -349,6 +352,8 @@ void server_api_gone(struct peer *op)
 	if (op->waiting)
 		router_cancel(op->waiting);
 	op->waiting = NULL;
+	if (op->srv->cluster)
+		cluster_audit_cancel(op->srv->cluster, op);
 }
 
 /* ---- routes ---- */
@@ -426,13 +431,36 @@ static void show_agent(struct server *s, struct conn *c, const struct http_req *
 	buf_free(&b);
 }
 
+/* KEY=VALUE of the request's query into out: 1, 0 when absent, -1 when
+ * too long for cap. */
+static int query_param(const struct http_req *req, const char *key, char *out, size_t cap)
+{
+	const char *q = memchr(req->target.p, '?', req->target.n);
+	const char *end = req->target.p + req->target.n, *p;
+	size_t kl = strlen(key), n;
+
+	for (p = q ? q + 1 : end; p < end; ) {
+		const char *amp = memchr(p, '&', (size_t)(end - p)), *stop = amp ? amp : end;
+
+		if ((size_t)(stop - p) > kl && memcmp(p, key, kl) == 0 && p[kl] == '=') {
+			n = (size_t)(stop - p) - kl - 1;
+			if (n >= cap)
+				return -1;
+			memcpy(out, p + kl + 1, n);
+			out[n] = '\0';
+			return 1;
+		}
+		p = stop + 1;
+	}
+	return 0;
+}
+
 /* 1 if the request's query has scope=local. */
 static int scope_local(const struct http_req *req)
 {
-	const char *q = memchr(req->target.p, '?', req->target.n);
-	size_t n = q ? req->target.n - (size_t)(q - req->target.p) : 0;
+	char v[16];
 
-	return q && memmem(q, n, "scope=local", 11) != NULL;
+	return query_param(req, "scope", v, sizeof(v)) > 0 && strcmp(v, "local") == 0;
 }
 
 /* /api/clients[/NAME[/commands]], path without the query. */
@@ -477,6 +505,79 @@ static void clients_route(struct server *s, struct conn *c, const struct http_re
 		respond_error(c, 405, "Allow: POST\r\n", "method not allowed");
 	else
 		post_command(s, c, op, name, body, n);
+}
+
+/* ---- the audit log ---- */
+
+static void audit_done(void *arg, int status, const char *body, size_t n)
+{
+	struct peer *op = arg;
+
+	conn_http_respond(op->c, status, "application/json", NULL, body, n);
+}
+
+/* The filters; 0, or -1 after a 400. */
+static int audit_filters(struct conn *c, const struct http_req *req, char *agent, char *oper,
+			 int *limit)
+{
+	char lim[16] = "";
+	int ra = query_param(req, "agent", agent, TOKEN_NAME_MAX + 1);
+	int ro = query_param(req, "operator", oper, TOKEN_NAME_MAX + 1);
+	int rl = query_param(req, "limit", lim, sizeof(lim));
+	char *end;
+	long l = rl > 0 ? strtol(lim, &end, 10) : CFG_AUDIT_LIMIT;
+
+	if (ra < 0 || ro < 0 || rl < 0 || (ra > 0 && !token_name_valid(agent)) ||
+	    (ro > 0 && !token_name_valid(oper)) || (rl > 0 && (*end || l < 1 || l > CFG_AUDIT_LIMIT_MAX))) {
+		respond_error(c, 400, NULL, "agent= and operator= take names, limit= 1 to "
+			      CFG_STR(CFG_AUDIT_LIMIT_MAX));
+		return -1;
+	}
+	if (ra <= 0)
+		agent[0] = '\0';
+	if (ro <= 0)
+		oper[0] = '\0';
+	*limit = (int)l;
+	return 0;
+}
+
+/* GET /api/audit: the latest entries, oldest first. */
+static void show_audit(struct server *s, struct conn *c, const struct http_req *req)
+{
+	const struct token_entry *op = operator_auth(s, c, req);
+	char agent[TOKEN_NAME_MAX + 1], oper[TOKEN_NAME_MAX + 1], why[400];
+	int limit;
+	struct buf b;
+	struct jw w;
+
+	if (!op || refuse_unless_get(c, req) || audit_filters(c, req, agent, oper, &limit) < 0)
+		return;
+	if (!token_scope_is_all(&op->scope)) {
+		respond_error(c, 403, NULL, "the audit log is for operators whose scope is everything");
+		return;
+	}
+	if (s->cluster) {
+		if (cluster_audit_query(s->cluster, agent, oper, limit, audit_done, c->owner, why,
+					sizeof(why)) < 0)
+			respond_error(c, 503, "Retry-After: 1\r\n", why);
+		return;
+	}
+	if (!s->o->audit_path[0]) {
+		respond_error(c, 404, NULL, "this server keeps no audit log (--audit-log FILE)");
+		return;
+	}
+	buf_init(&b, 0);
+	jw_init(&w, &b);
+	jw_arr(&w);
+	if (audit_tail(s->o->audit_path, agent[0] ? agent : NULL, oper[0] ? oper : NULL, limit, &w,
+		       why, sizeof(why)) < 0) {
+		respond_error(c, 500, NULL, why);
+	} else {
+		jw_arr_end(&w);
+		buf_putc(&b, '\n');
+		respond_json(c, 200, &b);
+	}
+	buf_free(&b);
 }
 
 /* GET /api/me: who the token is and what its scope reaches, for the
@@ -595,6 +696,8 @@ void server_api_request(struct conn *c, const struct http_req *req, const char *
 		   !(s->o->ui && server_ui_route(c, req, &path))) {
 		if (http_span_eq(&path, "/api/me"))
 			show_me(s, c, req);
+		else if (http_span_eq(&path, "/api/audit"))
+			show_audit(s, c, req);
 		else
 			clients_route(s, c, req, path, body, n);
 	}

@@ -18,7 +18,15 @@
 struct audit_log {
 	int fd;                  /* -1: no log */
 	const char *path;        /* the option's string */
+	audit_tap_fn tap;        /* every line goes there too (the fleet's stream) */
+	void *tap_arg;
 };
+
+void audit_set_tap(struct audit_log *a, audit_tap_fn fn, void *arg)
+{
+	a->tap = fn;
+	a->tap_arg = arg;
+}
 
 struct audit_log *audit_open(const char *path, char *err, size_t errlen)
 {
@@ -57,7 +65,7 @@ static int line_begin(struct audit_log *a, struct jw *w, struct buf *b, const ch
 	struct timespec t;
 	struct tm tm;
 
-	if (!a || a->fd < 0)
+	if (!a || (a->fd < 0 && !a->tap))
 		return -1;
 	clock_gettime(CLOCK_REALTIME, &t);
 	gmtime_r(&t.tv_sec, &tm);
@@ -74,7 +82,9 @@ static int line_begin(struct audit_log *a, struct jw *w, struct buf *b, const ch
 static void line_end(struct audit_log *a, struct jw *w, struct buf *b)
 {
 	jw_obj_end(w);
-	if (!jw_error(w) && buf_putc(b, '\n') == 0) {
+	if (!jw_error(w) && a->tap)
+		a->tap(a->tap_arg, b->p, b->len);
+	if (!jw_error(w) && a->fd >= 0 && buf_putc(b, '\n') == 0) {
 		ssize_t r = write(a->fd, b->p, b->len);
 
 		if (r != (ssize_t)b->len)

@@ -5,8 +5,10 @@
 #define NESTD_SERVER_AUDIT_H
 
 #include <stddef.h>
+#include "buf.h"
 
 struct audit_log;
+struct jw;
 
 /* One command's end, as the router saw it. */
 struct audit_command {
@@ -29,5 +31,17 @@ void audit_auth_failure(struct audit_log *a, const char *kind, const char *addre
 void audit_agent(struct audit_log *a, const char *event, const char *agent,
 		 const char *address, const char *version, const char *why);
 void audit_command(struct audit_log *a, const struct audit_command *c);
+
+/* Every line (its JSON object, without the newline) is also handed to fn,
+ * with or without a file: the fleet's audit stream (server_auditq.c). */
+typedef void (*audit_tap_fn)(void *arg, const char *line, size_t n);
+void audit_set_tap(struct audit_log *a, audit_tap_fn fn, void *arg);
+
+/* The latest lines of the log at path whose "agent" and "operator" are
+ * agent and op (NULL: any), at most limit, oldest first, as elements of
+ * the JSON array open in w; it reads at most CFG_AUDIT_TAIL_MAX bytes back
+ * from the end.  0, or -1 with the reason (server_audit_tail.c). */
+int audit_tail(const char *path, const char *agent, const char *op, int limit, struct jw *w,
+	       char *err, size_t errlen);
 
 #endif

@@ -134,7 +134,7 @@ static long long wall_us(void)
 }
 
 /* A request to JetStream: publish data with a reply into slot p. */
-static int js_send(struct cluster *c, const char *subject, enum pend_kind kind,
+int js_send(struct cluster *c, const char *subject, enum pend_kind kind,
 		   const struct nats_hdr *h, int nh, const struct buf *b, struct pend **pp)
 {
 	char reply[160];
@@ -157,7 +157,7 @@ static int js_send(struct cluster *c, const char *subject, enum pend_kind kind,
 
 /* An answer from JetStream: 0 with *seq (a publish ack) or the JSON
  * parsed into j (caller frees), or -1 with why. */
-static int js_answer(const struct nats_msg *m, struct json *j, unsigned long long *seq,
+int js_answer(const struct nats_msg *m, struct json *j, unsigned long long *seq,
 		     long long *code, char *why, size_t n)
 {
 	char err[96];
@@ -194,7 +194,7 @@ static int js_answer(const struct nats_msg *m, struct json *j, unsigned long lon
 
 #define NS 1000000000ll
 
-static void js_fail(struct cluster *c, const char *why)
+void js_fail(struct cluster *c, const char *why)
 {
 	if (strcmp(c->js_why, why) != 0)
 		log_warn("cluster: JetStream: %s; trying again every %d s", why,
@@ -204,18 +204,18 @@ static void js_fail(struct cluster *c, const char *why)
 	c->js_retry_at = loop_now() + CFG_CLUSTER_REOPEN_MS;
 }
 
-/* A key-value bucket: a stream with the configuration nats.go and nats.c
- * give one (one value per key, deletes as markers, direct gets). */
-static void bucket_create(struct cluster *c, const char *bucket, long long ttl_s)
+/* A stream: a key-value bucket's (kv: the configuration nats.go and
+ * nats.c give one: one value per key, deletes as markers, direct gets,
+ * refusals rather than losses) or a log's (the oldest entries go first). */
+void stream_create(struct cluster *c, const char *name, const char *subj, long long ttl_s,
+		   long long max_bytes, int kv)
 {
-	char name[96], subj[128], api[160];
+	char api[160];
 	long long dup = ttl_s && ttl_s < 120 ? ttl_s : 120;
 	struct pend *p;
 	struct buf b;
 	struct jw w;
 
-	kv_stream(c, bucket, name, sizeof(name));
-	snprintf(subj, sizeof(subj), "$KV.%s_%s.>", prefix(c), bucket);
 	snprintf(api, sizeof(api), "$JS.API.STREAM.CREATE.%s", name);
 	buf_init(&b, 4096);
 	jw_init(&w, &b);
@@ -228,17 +228,17 @@ static void bucket_create(struct cluster *c, const char *bucket, long long ttl_s
 	jw_kstr(&w, "retention", "limits");
 	jw_kint(&w, "max_consumers", -1);
 	jw_kint(&w, "max_msgs", -1);
-	jw_kint(&w, "max_bytes", -1);
+	jw_kint(&w, "max_bytes", max_bytes);
 	jw_kint(&w, "max_age", ttl_s * NS);
-	jw_kint(&w, "max_msgs_per_subject", 1);
+	jw_kint(&w, "max_msgs_per_subject", kv ? 1 : -1);
 	jw_kint(&w, "max_msg_size", -1);
 	jw_kstr(&w, "storage", "file");
-	jw_kstr(&w, "discard", "new");
+	jw_kstr(&w, "discard", kv ? "new" : "old");
 	jw_kint(&w, "num_replicas", c->co->replicas);
 	jw_kint(&w, "duplicate_window", dup * NS);
-	jw_kbool(&w, "allow_rollup_hdrs", 1);
+	jw_kbool(&w, "allow_rollup_hdrs", kv);
 	jw_kbool(&w, "deny_delete", 1);
-	jw_kbool(&w, "allow_direct", 1);
+	jw_kbool(&w, "allow_direct", kv);
 	jw_obj_end(&w);
 	if (js_send(c, api, P_STREAM, NULL, 0, &b, &p) == 0) {
 		snprintf(p->name, sizeof(p->name), "%.64s", name);
@@ -249,6 +249,15 @@ static void bucket_create(struct cluster *c, const char *bucket, long long ttl_s
 	buf_free(&b);
 }
 
+static void bucket_create(struct cluster *c, const char *bucket, long long ttl_s)
+{
+	char name[96], subj[128];
+
+	kv_stream(c, bucket, name, sizeof(name));
+	snprintf(subj, sizeof(subj), "$KV.%s_%s.>", prefix(c), bucket);
+	stream_create(c, name, subj, ttl_s, -1, 1);
+}
+
 static void js_setup(struct cluster *c)
 {
 	c->js = JS_SETUP;
@@ -257,6 +266,7 @@ static void js_setup(struct cluster *c)
 	bucket_create(c, "nodes", CFG_CLUSTER_NODE_TTL_S);
 	bucket_create(c, "agents", CFG_CLUSTER_CLAIM_TTL_S);
 	bucket_create(c, "tokens", 0);
+	auditq_stream_create(c);
 }
 
 static void heartbeat(struct cluster *c);
@@ -806,6 +816,7 @@ static void on_link(void *arg, enum nats_event ev, const char *detail)
 			watch_stop(c, &c->w[i]);
 		reqs_fail_all(c);
 		remote_link_lost(c, c->link_why);
+		auditq_fail_all(c, c->link_why);
 		c->reconcile = 1;
 		break;
 	case NATS_EV_ERROR:
@@ -832,6 +843,10 @@ static void req_answer(struct cluster *c, struct pend *p, const struct nats_msg 
 		break;
 	case P_HEARTBEAT:
 		heartbeat_answer(c, m);
+		break;
+	case P_AUDIT_INFO:
+	case P_AUDIT_CONSUMER:
+		auditq_answer(c, &copy, m);
 		break;
 	default:
 		break;
@@ -881,6 +896,8 @@ static void on_msg(void *arg, int tag, const struct nats_msg *m)
 	default:
 		if (tag >= TAG_WATCH && tag < TAG_WATCH + 2 * W_COUNT)
 			watch_msg(c, tag, m);
+		else if (tag == TAG_AUDIT || tag == TAG_AUDIT + 1)
+			auditq_msg(c, tag, m);
 		break;
 	}
 }
@@ -918,6 +935,7 @@ static void tick(struct loop_src *src, short revents)
 
 	src->deadline = now + CFG_CLUSTER_HEARTBEAT_MS;
 	sweep(c, now);
+	auditq_tick(c, now);
 	if (!nats_is_up(c->k))
 		return;
 	if (c->js == JS_SETUP && !c->streams_pending && c->js_retry_at && now >= c->js_retry_at)
@@ -1175,6 +1193,7 @@ void cluster_close(struct cluster *c)
 	router_set_remote(c->env.router, NULL);
 	if (c->k) {
 		remote_close(c);
+		auditq_close(c);
 		/* Leaving: the others need not wait for our heartbeat to lapse. */
 		kv_subject(c, "nodes", fleet_node(c->fleet), subj, sizeof(subj));
 		nats_publish(c->k, subj, NULL, &h, 1, "", 0);

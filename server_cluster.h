@@ -88,6 +88,20 @@ const char *cluster_agent_owner(const struct cluster *c, const char *name);
 /* The token store's last copy (cluster_save_tokens writes it): 0, or -1
  * with the reason (a missing file is an empty store). */
 int  cluster_load_tokens(const char *cache, struct token_db *db, char *err, size_t errlen);
+/* The audit log's tap (audit_set_tap, server_audit.h): each line into the
+ * fleet's stream PREFIX_audit, on the subject P.audit.NODE.AGENT.OPERATOR. */
+void cluster_audit_line(void *c, const char *line, size_t n);
+
+/* The latest entries of the fleet's audit stream whose agent and operator
+ * are those given ("" any), at most limit, oldest first: done(arg, 200,
+ * a JSON array, its length), or an error status with a {"error":...}
+ * body; once, unless cancelled first (cluster_audit_cancel with the same
+ * arg).  One query runs at a time; the others wait their turn.  -1 (why)
+ * when the fleet cannot be asked now. */
+typedef void (*cluster_audit_fn)(void *arg, int status, const char *body, size_t n);
+int  cluster_audit_query(struct cluster *c, const char *agent, const char *op, int limit,
+			 cluster_audit_fn done, void *arg, char *why, size_t n);
+void cluster_audit_cancel(struct cluster *c, void *arg);
 /* The cluster's lines of /metrics. */
 void cluster_metrics(const struct cluster *c, struct buf *b);
 

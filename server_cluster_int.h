@@ -14,6 +14,8 @@
 
 #include "token.h"
 
+struct json;
+
 /* Subscription tags (server_nats.h): what a message is for. */
 enum {
 	TAG_INBOX,          /* answers to our requests: <inbox>.<id> */
@@ -24,6 +26,9 @@ enum {
 };
 
 enum watch_id { W_AGENTS, W_TOKENS, W_COUNT };
+
+/* The audit stream's queries: TAG_AUDIT + (generation & 1). */
+#define TAG_AUDIT (TAG_WATCH + 2 * W_COUNT)
 
 /* What an answer on our inbox is for.  Requests live in a slot table; the
  * reply subject names the slot and its generation, so a late answer to a
@@ -36,6 +41,8 @@ enum pend_kind {
 	P_UNCLAIM,          /* our claim deleted: name */
 	P_HEARTBEAT,        /* our heartbeat put */
 	P_COMMAND,          /* a command routed to another server: cmd, its answer so far */
+	P_AUDIT_INFO,       /* the audit stream's first and last sequence: wgen */
+	P_AUDIT_CONSUMER,   /* an audit query's consumer: wgen */
 };
 
 struct pend {
@@ -112,6 +119,8 @@ struct cluster {
 	struct slots reqs;             /* JetStream requests */
 	struct slots cmds;             /* commands routed to other servers */
 	struct served *served;
+	struct audit_query *aq;        /* audit queries, the first one running */
+	unsigned aq_gen;
 	struct loop_src tick;
 	int tick_added;
 	long long started;             /* epoch seconds */
@@ -129,6 +138,24 @@ void slot_reply(const struct cluster *c, char t, const struct slots *s, int id, 
 
 /* ---- helpers (server_cluster.c) ---- */
 const char *cluster_prefix(const struct cluster *c);
+int  js_send(struct cluster *c, const char *subject, enum pend_kind kind,
+	     const struct nats_hdr *h, int nh, const struct buf *b, struct pend **pp);
+int  js_answer(const struct nats_msg *m, struct json *j, unsigned long long *seq,
+	       long long *code, char *why, size_t n);
+void js_fail(struct cluster *c, const char *why);
+void stream_create(struct cluster *c, const char *name, const char *subj, long long ttl_s,
+		   long long max_bytes, int kv);
+
+/* ---- the audit stream (server_auditq.c) ---- */
+struct audit_query;
+void auditq_stream_create(struct cluster *c);
+void auditq_answer(struct cluster *c, const struct pend *p, const struct nats_msg *m);
+void auditq_msg(struct cluster *c, int tag, const struct nats_msg *m);
+void auditq_tick(struct cluster *c, int64_t now);
+/* The link is gone, or the cluster is closing: every query ends (why). */
+void auditq_fail_all(struct cluster *c, const char *why);
+/* Leaving: the queries go, their askers untold (they are gone already). */
+void auditq_close(struct cluster *c);
 
 /* ---- the token store (server_tokens.c) ---- */
 void tokens_watch_init(struct watch *w);

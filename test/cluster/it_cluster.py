@@ -227,6 +227,7 @@ def setup():
         S["tok_" + a] = new_token(a)
         S["tf"][a] = token_file(a, S["tok_" + a])
     S["op"] = new_token("ops", "operator")
+    S["op_tf"] = token_file("ops", S["op"])
     rc, out, err = token_cli(["list"])
     check(rc == 0 and all(("\n%s " % a) in out for a in AGENTS) and "\nops " in out,
           "nestd token list --cluster: the store's tokens", (rc, out, err))
@@ -408,6 +409,49 @@ def test_import():
     wait_until(lambda: fleet_is("ABC", HOME), 15)
 
 
+def ctl(server, args):
+    return N.run(["ctl", "--server", "http://127.0.0.1:%d" % S["ports"][server], "--token-file",
+                  S["op_tf"]] + args, timeout=T(30))
+
+
+def test_audit():
+    """The fleet's audit stream: every server's entries, from any server."""
+    marker = "audit-%d" % os.getpid()
+    for s in "ABC":
+        st, j = post(s, "a3", "exec_command", {"command": "echo " + marker})
+        check(st == 200, "a command for a3 (on C) asked on %s" % s, (st, j))
+
+    def entries(server, args):
+        rc, out, err = ctl(server, ["--json", "audit"] + args)
+        try:
+            return rc, json.loads(out)
+        except ValueError:
+            return rc, (out, err)
+
+    ok = wait_until(lambda: (lambda r: r[0] == 0 and isinstance(r[1], list) and
+                             sum(1 for e in r[1] if marker in json.dumps(e)) == 3)(
+        entries("A", ["--agent", "a3", "--limit", "50"])), 15)
+    rc, es = entries("A", ["--agent", "a3", "--limit", "50"])
+    check(ok, "ctl audit --agent a3 on A: the three commands, audited on C where a3 is", es)
+    mine = [e for e in es if isinstance(es, list) and marker in json.dumps(e)]
+    check(all(e.get("server") == "C" and e.get("agent") == "a3" and e.get("operator") == "ops"
+              for e in mine), "... each with its server (C), agent and operator", mine)
+    via = sorted(e.get("address", "").split("/")[0] if "/" in e.get("address", "") else "here"
+                 for e in mine)
+    check(via == ["A", "B", "here"], "... and the server each was asked on (NODE/address when "
+          "another)", [e.get("address") for e in mine])
+    rc, es = entries("B", ["--agent", "a1"])
+    check(rc == 0 and isinstance(es, list) and es and all(e.get("agent") == "a1" for e in es)
+          and any(e.get("server") == "A" for e in es), "ctl audit --agent a1 on B: a1's, from A", es)
+    rc, es = entries("C", ["--operator", "ops", "--limit", "3"])
+    check(rc == 0 and isinstance(es, list) and len(es) == 3 and
+          all(e.get("operator") == "ops" for e in es), "--operator ops --limit 3: three of ops'", es)
+    rc, out, err = ctl("B", ["audit", "--agent", "a3", "--limit", "5"])
+    check(rc == 0 and "TIME" in out and "exec_command" in out, "ctl audit: a table", (rc, out, err))
+    rc, es = entries("A", ["--agent", "nobody-at-all"])
+    check(rc == 0 and es == [], "an agent with no entries: none", es)
+
+
 def agent_reconnects(since):
     return sum(p.count(r"authenticated to ", since.get(n, 0)) for n, p in S["agents"].items())
 
@@ -533,7 +577,7 @@ def test_shutdown():
 
 if __name__ == "__main__":
     tests = [(setup, 240), test_commands_everywhere, test_large_reply, test_not_found_and_deadline,
-             test_takeover_lingering, test_newer_wins, test_revocation, test_import,
+             test_takeover_lingering, test_newer_wins, test_revocation, test_import, test_audit,
              (test_kill_nats_node, 180),
              (test_kill9_server, 180), (test_all_nats_down, 240), test_shutdown]
     try:

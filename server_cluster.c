@@ -77,6 +77,8 @@ struct pend *slot_get(struct slots *s, int id, unsigned gen)
 void slot_free(struct slots *s, struct pend *p)
 {
 	buf_free(&p->answer);
+	free(p->request);
+	p->request = NULL;
 	p->kind = P_FREE;
 	p->cmd = NULL;
 	p->next_free = s->free_head;
@@ -830,6 +832,7 @@ static void req_answer(struct cluster *c, struct pend *p, const struct nats_msg 
 	struct pend copy = *p;           /* the slot is free before anything acts */
 
 	copy.answer.p = NULL;
+	copy.request = NULL;
 	slot_free(&c->reqs, p);
 	switch (copy.kind) {
 	case P_STREAM:
@@ -853,18 +856,19 @@ static void req_answer(struct cluster *c, struct pend *p, const struct nats_msg 
 	}
 }
 
-/* "<inbox>.<r|c><slot>_<gen>" */
-static void inbox_msg(struct cluster *c, const struct nats_msg *m)
+/* "<inbox>.<r|c><slot>_<gen>" (subject: m's, or the one an answer on
+ * our server subject names). */
+void inbox_msg(struct cluster *c, const char *subject, const struct nats_msg *m)
 {
 	size_t il = strlen(c->inbox);
-	const char *s = m->subject + il + 1;
+	const char *s = subject + il + 1;
 	char *end;
 	long id;
 	unsigned long gen;
 	struct slots *t;
 	struct pend *p;
 
-	if (strncmp(m->subject, c->inbox, il) != 0 || m->subject[il] != '.' || (*s != 'r' && *s != 'c'))
+	if (strncmp(subject, c->inbox, il) != 0 || subject[il] != '.' || (*s != 'r' && *s != 'c'))
 		return;
 	t = *s == 'r' ? &c->reqs : &c->cmds;
 	id = strtol(s + 1, &end, 10);
@@ -885,7 +889,7 @@ static void on_msg(void *arg, int tag, const struct nats_msg *m)
 
 	switch (tag) {
 	case TAG_INBOX:
-		inbox_msg(c, m);
+		inbox_msg(c, m->subject, m);
 		break;
 	case TAG_NODES:
 		node_msg(c, m);
@@ -915,6 +919,7 @@ static void sweep(struct cluster *c, int64_t now)
 			continue;
 		copy = *p;
 		copy.answer.p = NULL;
+		copy.request = NULL;
 		slot_free(&c->reqs, p);
 		if (copy.kind == P_STREAM && c->js == JS_SETUP) {
 			c->streams_pending = 0;
@@ -1060,6 +1065,13 @@ int cluster_list_remote(struct cluster *c, struct jw *w, cluster_filter_fn ok, v
 	return 0;
 }
 
+const char *cluster_holder(const struct cluster *c, const char *name)
+{
+	const struct fleet_agent *a = fleet_get(c->fleet, name);
+
+	return a && !a->local && fleet_remote_live(c->fleet, a, loop_now()) ? a->claim.node : NULL;
+}
+
 int cluster_show_remote(struct cluster *c, const char *name, cluster_filter_fn ok, void *arg,
 			struct jw *w, char *why, size_t n)
 {
@@ -1137,9 +1149,11 @@ static int cluster_link(struct cluster *c, char *err, size_t errlen)
 	}
 	snprintf(subj, sizeof(subj), "%s.*", c->inbox);
 	c->inbox_sub = nats_subscribe(c->k, subj, NULL, TAG_INBOX);
+	snprintf(subj, sizeof(subj), "%s.server.%s", prefix(c), o->node);
+	c->srv_sub = nats_subscribe_polled(c->k, subj, TAG_COMMAND);
 	snprintf(subj, sizeof(subj), "$KV.%s_nodes.*", prefix(c));
 	c->nodes_sub = nats_subscribe(c->k, subj, NULL, TAG_NODES);
-	if (!c->inbox_sub || !c->nodes_sub) {
+	if (!c->inbox_sub || !c->srv_sub || !c->nodes_sub) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -1205,8 +1219,10 @@ void cluster_close(struct cluster *c)
 		loop_del(c->env.loop, &c->tick);
 	for (i = 0; i < c->reqs.n; i++)
 		buf_free(&c->reqs.v[i].answer);
-	for (i = 0; i < c->cmds.n; i++)
+	for (i = 0; i < c->cmds.n; i++) {
 		buf_free(&c->cmds.v[i].answer);
+		free(c->cmds.v[i].request);
+	}
 	free(c->reqs.v);
 	free(c->cmds.v);
 	token_db_free(&c->building);

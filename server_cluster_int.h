@@ -20,7 +20,8 @@ struct json;
 enum {
 	TAG_INBOX,          /* answers to our requests: <inbox>.<id> */
 	TAG_NODES,          /* heartbeats: $KV.<prefix>_nodes.* */
-	TAG_COMMAND,        /* commands for our agents: <prefix>.agent.<name> */
+	TAG_COMMAND,        /* commands for our agents: <prefix>.agent.<name>, and
+			     * <prefix>.server.<node> naming the agent */
 	TAG_WATCH,          /* a bucket's watch: TAG_WATCH + 2 * id + (generation & 1),
 			     * so an older watch's late messages are told apart */
 };
@@ -58,6 +59,11 @@ struct pend {
 	struct buf answer;             /* P_COMMAND: chunks so far */
 	int chunks, chunk;             /* expected, next */
 	enum router_outcome outcome;
+	int direct;                    /* sent to the holder's server subject: a
+					* "not here" there is tried once more on the
+					* agent's own subject */
+	char *request;                 /* P_COMMAND: what was sent, for that retry */
+	size_t request_len;
 };
 
 struct slots {
@@ -70,7 +76,9 @@ struct served {
 	struct served *prev, *next;
 	struct cluster *c;
 	struct router_cmd *cmd;
-	char reply[256];               /* where the answer goes */
+	char reply[256];               /* where the answer goes ... */
+	char via[CFG_CLUSTER_NODE_MAX + 1];   /* ... or, asked directly, that server's
+					       * subject, naming reply in a header */
 };
 
 /* A bucket followed by an ordered push consumer of our own: the last
@@ -103,6 +111,8 @@ struct cluster {
 	char inbox[96];                /* answers: <inbox>.<r|c><slot>_<gen> */
 	char winbox[96];               /* the watch's deliver subjects */
 	struct nats_sub *inbox_sub, *nodes_sub;
+	struct nats_sub *srv_sub;      /* P.server.<node>, polled: commands for agents
+					* here, and the answers to ours sent directly */
 	char link_why[200];            /* while the link is down */
 	int64_t up_at;                 /* when the link last came up */
 	enum js_state js;
@@ -161,6 +171,11 @@ void auditq_close(struct cluster *c);
 void tokens_watch_init(struct watch *w);
 /* Every heartbeat: the mirror into the cache file, now and then. */
 void tokens_tick(struct cluster *c, int64_t now);
+
+/* An answer for our inbox's subject (a request slot). */
+void inbox_msg(struct cluster *c, const char *subject, const struct nats_msg *m);
+/* The server another server's live claim says holds name, or NULL. */
+const char *cluster_holder(const struct cluster *c, const char *name);
 
 /* ---- routed commands (server_remote.c) ---- */
 void remote_init(struct cluster *c);

@@ -65,7 +65,10 @@ struct nats_sub {
 	natsSubscription *s;          /* NULL until done (the link was down) */
 	char *subject, *queue;
 	int tag;
+	int polled;                   /* a synchronous subscription we drain */
 };
+
+#define MAX_POLLED 4
 
 struct nats_link {
 	struct loop *loop;
@@ -89,6 +92,8 @@ struct nats_link {
 	struct loop_src reopen;       /* the connection closed for good: a new one */
 	struct nats_sub *subs;        /* every subscription we hold */
 	struct nats_sub *doomed;      /* unsubscribed while the link was down */
+	struct nats_sub *polled[MAX_POLLED];
+	int npolled;
 	struct tagc tags[NATS_MAX_TAGS];
 };
 
@@ -245,6 +250,22 @@ static short sock_want(struct loop_src *src)
 	return (short)((k->rd ? POLLIN : 0) | (k->wr ? POLLOUT : 0));
 }
 
+static void deliver(struct nats_link *k, int tag, natsMsg *msg);
+
+/* What the last reads left in the polled subscriptions. */
+static void poll_subs(struct nats_link *k)
+{
+	natsMsg *m;
+	int i;
+
+	for (i = 0; i < k->npolled; i++) {
+		struct nats_sub *s = k->polled[i];
+
+		while (s->s && k->up && natsSubscription_NextMsg(&m, s->s, 0) == NATS_OK)
+			deliver(k, s->tag, m);
+	}
+}
+
 static void sock_ready(struct loop_src *src, short revents)
 {
 	struct nats_link *k = src->arg;
@@ -258,6 +279,8 @@ static void sock_ready(struct loop_src *src, short revents)
 			if (k->sock.fd < 0 || ioctl(k->sock.fd, FIONREAD, &avail) < 0 || avail <= 0)
 				break;
 		}
+	if (revents & (POLLIN | POLLERR | POLLHUP))
+		poll_subs(k);
 	if ((revents & POLLOUT) && k->sock.fd >= 0 && k->wr)
 		natsConnection_ProcessWriteEvent(k->nc);
 }
@@ -307,7 +330,9 @@ static void sub_do(struct nats_link *k, struct nats_sub *s)
 {
 	natsStatus st;
 
-	if (s->queue)
+	if (s->polled)
+		st = natsConnection_SubscribeSync(&s->s, k->nc, s->subject);
+	else if (s->queue)
 		st = natsConnection_QueueSubscribe(&s->s, k->nc, s->subject, s->queue,
 						   on_client_msg, &k->tags[s->tag]);
 	else
@@ -363,10 +388,39 @@ struct nats_sub *nats_subscribe(struct nats_link *k, const char *subject, const 
 	return s;
 }
 
+struct nats_sub *nats_subscribe_polled(struct nats_link *k, const char *subject, int tag)
+{
+	struct nats_sub *s;
+
+	if (k->npolled == MAX_POLLED)
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->subject = strdup(subject))) {
+		free(s);
+		return NULL;
+	}
+	s->tag = tag >= 0 && tag < NATS_MAX_TAGS ? tag : 0;
+	s->polled = 1;
+	s->next = k->subs;
+	if (s->next)
+		s->next->pprev = &s->next;
+	s->pprev = &k->subs;
+	k->subs = s;
+	k->polled[k->npolled++] = s;
+	if (k->up)
+		sub_do(k, s);
+	return s;
+}
+
 void nats_unsubscribe(struct nats_link *k, struct nats_sub *s)
 {
+	int i;
+
 	if (!s)
 		return;
+	for (i = 0; i < k->npolled; i++)
+		if (k->polled[i] == s)
+			k->polled[i] = k->polled[--k->npolled];
 	*s->pprev = s->next;
 	if (s->next)
 		s->next->pprev = s->pprev;
@@ -606,6 +660,8 @@ static int set_options(struct nats_link *k, const struct nats_cfg *c, char *err,
 		st = natsOptions_UseGlobalMessageDelivery(o, true);
 	if (st == NATS_OK)
 		st = natsOptions_SetSendAsap(o, true);          /* no flusher thread */
+	if (st == NATS_OK)
+		st = natsOptions_SetNoRandomize(o, true);       /* the first URL first: the local node */
 	if (st == NATS_OK)
 		st = natsOptions_SetMaxReconnect(o, -1);        /* forever */
 	if (st == NATS_OK)

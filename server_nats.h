@@ -6,7 +6,8 @@
  * does on its own threads - message delivery, reconnecting, its ping timer
  * - reaches the loop through one queue and an eventfd: the only lock in
  * this code is that queue's.  So every callback below (nats_ops) runs on
- * the loop's thread, like every other source's.
+ * the loop's thread, like every other source's.  A few hot subscriptions
+ * skip the client's threads altogether (nats_subscribe_polled).
  *
  * While the link is down nothing here calls into the client (its
  * reconnecting thread may hold the connection's lock for as long as a
@@ -101,6 +102,12 @@ int  nats_publish(struct nats_link *k, const char *subject, const char *reply,
  * memory; done at once or, while the link is down, when it is back. */
 struct nats_sub *nats_subscribe(struct nats_link *k, const char *subject, const char *queue,
 				int tag);
+/* The same for a hot subject (answers to our requests, commands for this
+ * server): its messages are taken on our thread right after each read of
+ * the socket, never through the client's delivery thread and the queue,
+ * which saves two thread switches per message.  For a few subscriptions
+ * only: each is polled after every read. */
+struct nats_sub *nats_subscribe_polled(struct nats_link *k, const char *subject, int tag);
 void nats_unsubscribe(struct nats_link *k, struct nats_sub *s);
 /* A header of m, or NULL. */
 const char *nats_msg_header(const struct nats_msg *m, const char *key);

@@ -1,11 +1,19 @@
 /* server_remote.c - commands routed between the servers of a fleet.
  *
  * Asking: the router hands us a command for an agent that is not here
- * (router_remote.post); we publish it on the agent's subject,
- * P.agent.NAME, with a reply subject on our inbox.  Whichever server holds
- * NAME subscribes to that subject (in one queue group, so a session being
- * taken over elsewhere never runs a command twice) and answers; no server
- * subscribed means NATS itself answers "no responders", our 404.
+ * (router_remote.post).  When the fleet's presence names the server that
+ * holds it, the command goes straight to that server's subject,
+ * P.server.NODE (a subscription each server drains on its own thread: the
+ * fast way).  Otherwise, and once more when that server says the agent is
+ * not there (it moved a moment ago), it goes to the agent's own subject,
+ * P.agent.NAME: whichever server holds NAME subscribes to it (in one queue
+ * group, so a session being taken over elsewhere never runs a command
+ * twice) and answers; no server subscribed means NATS itself answers "no
+ * responders", our 404.  Either way the reply subject is on our inbox,
+ * where NATS's "no responders" arrives.  An answer to a command sent
+ * directly comes back directly too: to the asking server's own subject,
+ * naming the reply subject in a header (those two subjects are drained on
+ * the servers' own threads, so the fast way has no thread switch at all).
  *
  * Answering: a command on one of our agents' subjects goes to our router
  * as if a face here had asked (here_only: never sent on again), and its
@@ -28,11 +36,26 @@
 
 /* ---- asking another server ---- */
 
+/* Sends p's request to the holder's server (direct) or the agent's own
+ * subject: 0, or -1. */
+static int send_request(struct cluster *c, struct pend *p, int id, const char *agent,
+			const char *holder)
+{
+	char subj[160], reply[160];
+
+	slot_reply(c, 'c', &c->cmds, id, reply, sizeof(reply));
+	if (holder)
+		snprintf(subj, sizeof(subj), "%s.server.%s", c->co->prefix, holder);
+	else
+		snprintf(subj, sizeof(subj), "%s.agent.%s", c->co->prefix, agent);
+	p->direct = holder != NULL;
+	return nats_publish(c->k, subj, reply, NULL, 0, p->request, p->request_len);
+}
+
 static int remote_post(void *arg, struct router_cmd *cmd, const struct router_req *q,
 		       long long wait_ms, enum router_outcome *err, char *why, size_t wl)
 {
 	struct cluster *c = arg;
-	char subj[160], reply[160];
 	struct pend *p;
 	struct buf b;
 	struct jw w;
@@ -51,11 +74,10 @@ static int remote_post(void *arg, struct router_cmd *cmd, const struct router_re
 	}
 	p->cmd = cmd;
 	buf_init(&p->answer, c->env.max_reply);
-	slot_reply(c, 'c', &c->cmds, id, reply, sizeof(reply));
-	snprintf(subj, sizeof(subj), "%s.agent.%s", c->co->prefix, q->agent);
 	buf_init(&b, CFG_HTTP_MAX_BODY * 2);
 	jw_init(&w, &b);
 	jw_obj(&w);
+	jw_kstr(&w, "agent", q->agent);
 	jw_kstr(&w, "command", q->command);
 	jw_key(&w, "payload");
 	if (q->payload)
@@ -67,7 +89,12 @@ static int remote_post(void *arg, struct router_cmd *cmd, const struct router_re
 	jw_kstr(&w, "via", cluster_node(c));
 	jw_kint(&w, "timeout_ms", wait_ms);
 	jw_obj_end(&w);
-	rc = jw_error(&w) ? -1 : nats_publish(c->k, subj, reply, NULL, 0, b.p, b.len);
+	rc = -1;
+	if (!jw_error(&w)) {
+		p->request_len = b.len;
+		p->request = buf_steal(&b);
+		rc = p->request ? send_request(c, p, id, q->agent, cluster_holder(c, q->agent)) : -1;
+	}
 	buf_free(&b);
 	if (rc < 0) {
 		slot_free(&c->cmds, p);
@@ -150,12 +177,20 @@ void remote_answer(struct cluster *c, struct pend *p, const struct nats_msg *m)
 	int i = 0, n = 1;
 
 	snprintf(agent, sizeof(agent), "%s", router_cmd_agent(p->cmd));
+	if (m->status == 503 && m->len == 0 && p->direct &&
+	    send_request(c, p, (int)(p - c->cmds.v), agent, NULL) == 0)
+		return;                       /* that server is gone: whoever holds it now */
 	if (m->status == 503 && m->len == 0) {
 		finish_msg(c, p, ROUTER_NOT_CONNECTED, "agent '%s' is not connected to any server",
 			   agent);
 		return;
 	}
 	o = name ? router_outcome_parse(name) : ROUTER_NOUTCOMES;
+	if (o == ROUTER_NOT_CONNECTED && p->direct && p->chunk == 0) {
+		/* Not on the server the presence named: it moved meanwhile. */
+		if (send_request(c, p, (int)(p - c->cmds.v), agent, NULL) == 0)
+			return;
+	}
 	if (o == ROUTER_NOUTCOMES || (chunk && parse_chunk(chunk, &i, &n) < 0)) {
 		finish_msg(c, p, ROUTER_SEND_FAILED, "agent '%s': its server sent an answer this "
 			   "server does not understand", agent);
@@ -190,40 +225,50 @@ void remote_link_lost(struct cluster *c, const char *why)
 
 /* ---- answering another server ---- */
 
-/* The outcome and the text to reply, cut to fit max_payload. */
-static void reply_text(struct cluster *c, const char *reply, enum router_outcome o,
-		       const char *text, size_t n)
+/* The outcome and the text to reply (to the reply subject, or via that
+ * server's subject), cut to fit max_payload. */
+static void reply_text(struct cluster *c, const char *reply, const char *via,
+		       enum router_outcome o, const char *text, size_t n)
 {
 	long long maxp = nats_max_payload(c->k) - CFG_CLUSTER_CHUNK_SLACK;
-	struct nats_hdr h[2] = { { "Nestd-Outcome", router_outcome_name(o) },
-				 { "Nestd-Chunk", NULL } };
-	char part[48];
+	struct nats_hdr h[3] = { { "Nestd-Outcome", router_outcome_name(o) },
+				 { "Nestd-Reply", reply }, { "Nestd-Chunk", NULL } };
+	char part[48], to[160];
 	size_t i, nchunks, off;
+	int nh = 1;
 
+	if (via && via[0]) {
+		snprintf(to, sizeof(to), "%s.server.%s", c->co->prefix, via);
+		nh = 2;
+	} else {
+		snprintf(to, sizeof(to), "%s", reply);
+		h[1] = h[2];
+	}
 	if (maxp < 1024)
 		maxp = 1024;
 	if (n <= (size_t)maxp) {
-		nats_publish(c->k, reply, NULL, h, 1, text, n);
+		nats_publish(c->k, to, NULL, h, nh, text, n);
 		return;
 	}
 	nchunks = (n + (size_t)maxp - 1) / (size_t)maxp;
-	h[1].val = part;
+	h[nh].key = "Nestd-Chunk";
+	h[nh].val = part;
 	for (i = 0, off = 0; i < nchunks; i++, off += (size_t)maxp) {
 		size_t len = n - off < (size_t)maxp ? n - off : (size_t)maxp;
 
 		snprintf(part, sizeof(part), "%zu/%zu", i, nchunks);
-		if (nats_publish(c->k, reply, NULL, h, 2, text + off, len) < 0)
+		if (nats_publish(c->k, to, NULL, h, nh + 1, text + off, len) < 0)
 			return;                /* the asker times out */
 	}
 }
 
-static void reply_msg(struct cluster *c, const char *reply, enum router_outcome o,
-		      const char *fmt, const char *arg)
+static void reply_msg(struct cluster *c, const char *reply, const char *via,
+		      enum router_outcome o, const char *fmt, const char *arg)
 {
 	char msg[300];
 
 	snprintf(msg, sizeof(msg), fmt, arg);
-	reply_text(c, reply, o, msg, strlen(msg));
+	reply_text(c, reply, via, o, msg, strlen(msg));
 }
 
 static void served_unlink(struct served *sv)
@@ -242,7 +287,7 @@ static int served_done(void *arg, enum router_outcome o, const char *text, size_
 {
 	struct served *sv = arg;
 
-	reply_text(sv->c, sv->reply, o, text, n);
+	reply_text(sv->c, sv->reply, sv->via, o, text, n);
 	served_unlink(sv);
 	free(sv);
 	return server_api_outcome_status(o);
@@ -273,32 +318,80 @@ static int read_request(const struct json *j, struct router_req *q, char *cmd, s
 	return 0;
 }
 
+/* The agent a command is for: from the subject P.agent.NAME, or from the
+ * request of one sent to P.server.NODE.  0, or -1 (not ours to answer). */
+static int command_agent(struct cluster *c, const struct nats_msg *m, const struct json *j,
+			 char *name, size_t n)
+{
+	char base[96];
+	size_t bl = (size_t)snprintf(base, sizeof(base), "%s.agent.", c->co->prefix);
+
+	if (strncmp(m->subject, base, bl) == 0) {
+		if (strlen(m->subject + bl) >= n)
+			return -1;
+		snprintf(name, n, "%s", m->subject + bl);
+		return 0;
+	}
+	return json_strcpy(j, json_get(j, 0, "agent"), name, n) == 0 && name[0] ? 0 : -1;
+}
+
+/* A command sent to our server subject: the asking server's node, to
+ * answer on its own server subject; "" for one sent to the agent's subject. */
+static void direct_via(struct cluster *c, const struct nats_msg *m, const struct json *j,
+		       char *via, size_t n)
+{
+	char base[96];
+	size_t i;
+
+	via[0] = '\0';
+	snprintf(base, sizeof(base), "%s.server.", c->co->prefix);
+	if (strncmp(m->subject, base, strlen(base)) != 0 ||
+	    json_strcpy(j, json_get(j, 0, "via"), via, n) < 0) {
+		via[0] = '\0';
+		return;
+	}
+	for (i = 0; via[i]; i++)
+		if (!((via[i] >= 'a' && via[i] <= 'z') || (via[i] >= 'A' && via[i] <= 'Z') ||
+		      (via[i] >= '0' && via[i] <= '9') || via[i] == '_' || via[i] == '-'))
+			via[0] = '\0';           /* not a node name: answer the plain way */
+}
+
 void remote_serve(struct cluster *c, const struct nats_msg *m)
 {
-	char base[96], cmd[CFG_COMMAND_NAME_MAX + 1], who[TOKEN_NAME_MAX + 1], from[64], err[64];
-	size_t bl = (size_t)snprintf(base, sizeof(base), "%s.agent.", c->co->prefix);
-	const char *name = m->subject + bl;
+	char name[TOKEN_NAME_MAX + 1], cmd[CFG_COMMAND_NAME_MAX + 1], who[TOKEN_NAME_MAX + 1];
+	char from[64], err[64], via[CFG_CLUSTER_NODE_MAX + 1] = "";
 	struct router_req q = { .agent = name };
+	const char *answer_for = nats_msg_header(m, "Nestd-Reply");
 	struct fleet_agent *a;
 	struct served *sv;
 	enum router_outcome refused;
 	struct json j;
 
-	if (!m->reply || strncmp(m->subject, base, bl) != 0 || strlen(name) > TOKEN_NAME_MAX)
-		return;
-	a = fleet_get(c->fleet, name);
-	if (!a || !a->local) {
-		reply_msg(c, m->reply, ROUTER_NOT_CONNECTED, "agent '%s' is not connected", name);
+	if (answer_for) {                     /* an answer to one of ours, sent directly */
+		inbox_msg(c, answer_for, m);
 		return;
 	}
+	if (!m->reply)
+		return;
 	if (json_parse(&j, m->data, m->len, err, sizeof(err)) < 0) {
-		reply_msg(c, m->reply, ROUTER_SEND_FAILED, "a command for '%s' this server cannot read",
-			  name);
+		reply_msg(c, m->reply, NULL, ROUTER_SEND_FAILED, "a command %s cannot read",
+			  "this server");
+		return;
+	}
+	direct_via(c, m, &j, via, sizeof(via));
+	if (command_agent(c, m, &j, name, sizeof(name)) < 0) {
+		json_free(&j);
+		return;
+	}
+	a = fleet_get(c->fleet, name);
+	if (!a || !a->local) {
+		reply_msg(c, m->reply, via, ROUTER_NOT_CONNECTED, "agent '%s' is not connected", name);
+		json_free(&j);
 		return;
 	}
 	sv = calloc(1, sizeof(*sv));
 	if (!sv || read_request(&j, &q, cmd, sizeof(cmd), who, sizeof(who), from, sizeof(from)) < 0) {
-		reply_msg(c, m->reply, sv ? ROUTER_SEND_FAILED : ROUTER_NO_MEMORY,
+		reply_msg(c, m->reply, via, sv ? ROUTER_SEND_FAILED : ROUTER_NO_MEMORY,
 			  "a command for '%s' this server cannot read", name);
 		free(sv);
 		json_free(&j);
@@ -306,6 +399,7 @@ void remote_serve(struct cluster *c, const struct nats_msg *m)
 	}
 	sv->c = c;
 	snprintf(sv->reply, sizeof(sv->reply), "%s", m->reply);
+	snprintf(sv->via, sizeof(sv->via), "%s", via);
 	sv->next = c->served;
 	if (sv->next)
 		sv->next->prev = sv;
@@ -315,7 +409,7 @@ void remote_serve(struct cluster *c, const struct nats_msg *m)
 	if (!sv->cmd) {
 		const char *why = router_refusal(c->env.router);
 
-		reply_msg(c, m->reply, refused, "%s", why[0] ? why : "the command was refused");
+		reply_msg(c, m->reply, via, refused, "%s", why[0] ? why : "the command was refused");
 		served_unlink(sv);
 		free(sv);
 	}

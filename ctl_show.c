@@ -120,16 +120,21 @@ void ctl_show_error(const char *prefix, const char *body, size_t n)
 	buf_free(&msg);
 }
 
+/* 1 after saying so when the answer is no array. */
+static int not_array(const struct json *j, int p)
+{
+	if (json_type(j, p) == JSON_ARRAY)
+		return 0;
+	fprintf(stderr, "nestd ctl: unexpected answer from the server\n");
+	return 1;
+}
+
 int ctl_show_clients(const struct json *j, int p, int as_json)
 {
 	int i, n, e, fleet;
 
-	if (as_json)
-		return 0;
-	if (json_type(j, p) != JSON_ARRAY) {
-		fprintf(stderr, "nestd ctl: unexpected answer from the server\n");
-		return 1;
-	}
+	if (as_json || not_array(j, p))
+		return as_json ? 0 : 1;
 	n = json_count(j, p);
 	/* In a fleet each agent names its server: a column more. */
 	fleet = n > 0 && json_get(j, p + 1, "server") >= 0;
@@ -170,12 +175,8 @@ int ctl_show_audit(const struct json *j, int p, int as_json)
 	int i, n, e;
 	char t[40], srv[80], ev[40], op[80], ag[80], what[120];
 
-	if (as_json)
-		return 0;
-	if (json_type(j, p) != JSON_ARRAY) {
-		fprintf(stderr, "nestd ctl: unexpected answer from the server\n");
-		return 1;
-	}
+	if (as_json || not_array(j, p))
+		return as_json ? 0 : 1;
 	n = json_count(j, p);
 	printf("%-24s %-12s %-20s %-16s %-16s %s\n", "TIME", "SERVER", "EVENT", "OPERATOR", "AGENT",
 	       "DETAIL");

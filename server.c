@@ -570,6 +570,7 @@ static int open_cluster(struct server *s, char *err, size_t errlen)
 		.loop = s->loop, .o = &o->cluster, .listen = listen, .peers = &s->peers,
 		.router = s->router, .max_reply = o->max_message, .drop_agent = cluster_drop,
 		.arg = s, .db = &s->db, .tokens_changed = cluster_tokens,
+		.outcome_status = server_api_outcome_status,
 		.tokens_cache = o->tokens_cache,
 	};
 

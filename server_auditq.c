@@ -54,20 +54,6 @@ static void token_of(const char *name, char *out, size_t n)
 	out[i] = '\0';
 }
 
-static void audit_stream(const struct cluster *c, char *out, size_t n)
-{
-	snprintf(out, n, "%s_audit", cluster_prefix(c));
-}
-
-void auditq_stream_create(struct cluster *c)
-{
-	char name[96], subj[128];
-
-	audit_stream(c, name, sizeof(name));
-	snprintf(subj, sizeof(subj), "%s.audit.>", cluster_prefix(c));
-	stream_create(c, name, subj, CFG_CLUSTER_AUDIT_AGE_S, CFG_CLUSTER_AUDIT_BYTES, 0);
-}
-
 void cluster_audit_line(void *arg, const char *line, size_t n)
 {
 	struct cluster *c = arg;
@@ -110,17 +96,10 @@ static void ring_push(struct audit_query *q, char *line)
 
 static void consumer_stop(struct cluster *c, struct audit_query *q)
 {
-	char api[192], stream[96];
+	char stream[96];
 
-	if (q->sub)
-		nats_unsubscribe(c->k, q->sub);
-	q->sub = NULL;
-	if (q->consumer[0]) {
-		audit_stream(c, stream, sizeof(stream));
-		snprintf(api, sizeof(api), "$JS.API.CONSUMER.DELETE.%s.%s", stream, q->consumer);
-		nats_publish(c->k, api, NULL, NULL, 0, "", 0);
-	}
-	q->consumer[0] = '\0';
+	audit_stream_name(c, stream, sizeof(stream));
+	consumer_drop(c, &q->sub, stream, q->consumer);
 }
 
 static void query_free(struct audit_query *q)
@@ -184,10 +163,8 @@ static void finish_entries(struct cluster *c, struct audit_query *q)
 
 static void round_start(struct cluster *c, struct audit_query *q)
 {
-	char stream[96], api[192], filter[300], deliver[192], a[80], o[80];
+	char stream[96], filter[300], deliver[192], a[80], o[80];
 	struct pend *p;
-	struct buf b;
-	struct jw w;
 
 	q->gen = ++c->aq_gen;
 	snprintf(deliver, sizeof(deliver), "%s.audit.%u", c->winbox, q->gen);
@@ -196,29 +173,12 @@ static void round_start(struct cluster *c, struct audit_query *q)
 	token_of(q->op, o, sizeof(o));
 	snprintf(filter, sizeof(filter), "%s.audit.*.%s.%s", cluster_prefix(c), q->agent[0] ? a : "*",
 		 q->op[0] ? o : "*");
-	audit_stream(c, stream, sizeof(stream));
-	snprintf(api, sizeof(api), "$JS.API.CONSUMER.CREATE.%s", stream);
-	buf_init(&b, 4096);
-	jw_init(&w, &b);
-	jw_obj(&w);
-	jw_kstr(&w, "stream_name", stream);
-	jw_key(&w, "config");
-	jw_obj(&w);
-	jw_kstr(&w, "deliver_subject", deliver);
-	jw_kstr(&w, "deliver_policy", "by_start_sequence");
-	jw_kint(&w, "opt_start_seq", (long long)q->start);
-	jw_kstr(&w, "ack_policy", "none");
-	jw_kstr(&w, "filter_subject", filter);
-	jw_kstr(&w, "replay_policy", "instant");
-	jw_kint(&w, "inactive_threshold", 2 * CFG_CLUSTER_WATCH_DEAD_MS * 1000000ll);
-	jw_kbool(&w, "mem_storage", 1);
-	jw_obj_end(&w);
-	jw_obj_end(&w);
-	if (!q->sub || js_send(c, api, P_AUDIT_CONSUMER, NULL, 0, &b, &p) < 0)
+	audit_stream_name(c, stream, sizeof(stream));
+	if (!q->sub || consumer_create(c, stream, deliver, filter, q->start, 0, P_AUDIT_CONSUMER,
+				       &p) < 0)
 		finish_error(c, q, 503, "cannot ask the fleet's audit stream now");
 	else
 		p->wgen = q->gen;
-	buf_free(&b);
 }
 
 /* The window from start to the end is read: enough, or a wider one. */
@@ -248,7 +208,7 @@ static void query_next(struct cluster *c)
 	q->running = 1;
 	q->gen = ++c->aq_gen;
 	q->deadline = loop_now() + AQ_DEADLINE_MS;
-	audit_stream(c, stream, sizeof(stream));
+	audit_stream_name(c, stream, sizeof(stream));
 	snprintf(api, sizeof(api), "$JS.API.STREAM.INFO.%s", stream);
 	if (js_send(c, api, P_AUDIT_INFO, NULL, 0, NULL, &p) < 0)
 		finish_error(c, q, 503, "cannot ask the fleet's audit stream now");
@@ -363,17 +323,11 @@ void auditq_close(struct cluster *c)
 
 /* ---- asking ---- */
 
-int cluster_audit_query(struct cluster *c, const char *agent, const char *op, int limit,
-			cluster_audit_fn done, void *arg, char *why, size_t n)
+int auditq_query(struct cluster *c, const char *agent, const char *op, int limit,
+		 cluster_audit_fn done, void *arg, char *why, size_t n)
 {
 	struct audit_query *q, **pp;
-	struct cluster_status st;
 
-	cluster_status(c, &st);
-	if (!st.ready) {
-		snprintf(why, n, "the fleet's audit stream cannot be read now: %s", st.why);
-		return -1;
-	}
 	q = calloc(1, sizeof(*q));
 	if (!q || !(q->ring = calloc((size_t)limit, sizeof(char *)))) {
 		free(q);

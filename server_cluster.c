@@ -32,74 +32,9 @@
 #include "server_opts.h"
 #include "server_peer.h"
 
-/* ---- slots ---- */
-
-struct pend *slot_new(struct slots *s, enum pend_kind kind, int *id)
-{
-	struct pend *p, *nv;
-	unsigned gen;
-	int i;
-
-	if (s->free_head >= 0) {
-		i = s->free_head;
-		s->free_head = s->v[i].next_free;
-	} else {
-		if (s->n == s->cap) {
-			int ncap = s->cap ? s->cap * 2 : 64;
-
-			nv = realloc(s->v, (size_t)ncap * sizeof(*nv));
-			if (!nv)
-				return NULL;
-			s->v = nv;
-			s->cap = ncap;
-		}
-		i = s->n++;
-		s->v[i].gen = 0;
-	}
-	p = &s->v[i];
-	gen = p->gen + 1;
-	memset(p, 0, sizeof(*p));
-	p->gen = gen;
-	p->kind = kind;
-	p->next_free = -1;
-	s->used++;
-	*id = i;
-	return p;
-}
-
-struct pend *slot_get(struct slots *s, int id, unsigned gen)
-{
-	if (id < 0 || id >= s->n || s->v[id].kind == P_FREE || s->v[id].gen != gen)
-		return NULL;
-	return &s->v[id];
-}
-
-void slot_free(struct slots *s, struct pend *p)
-{
-	buf_free(&p->answer);
-	free(p->request);
-	p->request = NULL;
-	p->kind = P_FREE;
-	p->cmd = NULL;
-	p->next_free = s->free_head;
-	s->free_head = (int)(p - s->v);
-	s->used--;
-}
-
-void slot_reply(const struct cluster *c, char t, const struct slots *s, int id, char *out,
-		size_t n)
-{
-	snprintf(out, n, "%s.%c%d_%u", c->inbox, t, id, s->v[id].gen);
-}
-
 /* ---- names ---- */
 
 static const char *prefix(const struct cluster *c)
-{
-	return c->co->prefix;
-}
-
-const char *cluster_prefix(const struct cluster *c)
 {
 	return c->co->prefix;
 }
@@ -135,68 +70,11 @@ static long long wall_us(void)
 	return (long long)t.tv_sec * 1000000 + t.tv_nsec / 1000;
 }
 
-/* A request to JetStream: publish data with a reply into slot p. */
-int js_send(struct cluster *c, const char *subject, enum pend_kind kind,
-		   const struct nats_hdr *h, int nh, const struct buf *b, struct pend **pp)
-{
-	char reply[160];
-	struct pend *p;
-	int id;
-
-	p = slot_new(&c->reqs, kind, &id);
-	if (!p)
-		return -1;
-	p->deadline = loop_now() + CFG_CLUSTER_JS_TIMEOUT_MS;
-	slot_reply(c, 'r', &c->reqs, id, reply, sizeof(reply));
-	if (nats_publish(c->k, subject, reply, h, nh, b ? b->p : "", b ? b->len : 0) < 0) {
-		slot_free(&c->reqs, p);
-		return -1;
-	}
-	if (pp)
-		*pp = p;
-	return 0;
-}
-
-/* An answer from JetStream: 0 with *seq (a publish ack) or the JSON
- * parsed into j (caller frees), or -1 with why. */
-int js_answer(const struct nats_msg *m, struct json *j, unsigned long long *seq,
-		     long long *code, char *why, size_t n)
-{
-	char err[96];
-	int e, t;
-	long long v;
-
-	*code = 0;
-	if (m->status == 503 && m->len == 0) {
-		snprintf(why, n, "JetStream does not answer (is it enabled on the NATS servers?)");
-		return -1;
-	}
-	if (json_parse(j, m->data, m->len, err, sizeof(err)) < 0) {
-		snprintf(why, n, "JetStream answered %d bytes that are no JSON", (int)m->len);
-		return -1;
-	}
-	e = json_type(j, 0) == JSON_OBJECT ? json_get(j, 0, "error") : -1;
-	if (e >= 0) {
-		t = json_get(j, e, "err_code");
-		if (t >= 0)
-			json_int(j, t, code);
-		t = json_get(j, e, "description");
-		if (t < 0 || json_strcpy(j, t, why, n) < 0)
-			snprintf(why, n, "JetStream error %lld", *code);
-		json_free(j);
-		return -1;
-	}
-	t = json_type(j, 0) == JSON_OBJECT ? json_get(j, 0, "seq") : -1;
-	if (seq)
-		*seq = t >= 0 && json_int(j, t, &v) == 0 && v > 0 ? (unsigned long long)v : 0;
-	return 0;
-}
-
 /* ---- JetStream: the buckets ---- */
 
 #define NS 1000000000ll
 
-void js_fail(struct cluster *c, const char *why)
+static void js_fail(struct cluster *c, const char *why)
 {
 	if (strcmp(c->js_why, why) != 0)
 		log_warn("cluster: JetStream: %s; trying again every %d s", why,
@@ -209,8 +87,8 @@ void js_fail(struct cluster *c, const char *why)
 /* A stream: a key-value bucket's (kv: the configuration nats.go and
  * nats.c give one: one value per key, deletes as markers, direct gets,
  * refusals rather than losses) or a log's (the oldest entries go first). */
-void stream_create(struct cluster *c, const char *name, const char *subj, long long ttl_s,
-		   long long max_bytes, int kv)
+static void stream_create(struct cluster *c, const char *name, const char *subj, long long ttl_s,
+			  long long max_bytes, int kv)
 {
 	char api[160];
 	long long dup = ttl_s && ttl_s < 120 ? ttl_s : 120;
@@ -262,13 +140,17 @@ static void bucket_create(struct cluster *c, const char *bucket, long long ttl_s
 
 static void js_setup(struct cluster *c)
 {
+	char name[96], subj[128];
+
 	c->js = JS_SETUP;
 	c->js_retry_at = 0;
 	c->streams_pending = 0;
 	bucket_create(c, "nodes", CFG_CLUSTER_NODE_TTL_S);
 	bucket_create(c, "agents", CFG_CLUSTER_CLAIM_TTL_S);
 	bucket_create(c, "tokens", 0);
-	auditq_stream_create(c);
+	audit_stream_name(c, name, sizeof(name));
+	snprintf(subj, sizeof(subj), "%s.audit.>", prefix(c));
+	stream_create(c, name, subj, CFG_CLUSTER_AUDIT_AGE_S, CFG_CLUSTER_AUDIT_BYTES, 0);
 }
 
 static void heartbeat(struct cluster *c);
@@ -305,29 +187,19 @@ static void stream_answer(struct cluster *c, const struct pend *p, const struct 
 
 static void watch_stop(struct cluster *c, struct watch *w)
 {
-	char api[192], stream[96];
+	char stream[96];
 
-	if (w->sub)
-		nats_unsubscribe(c->k, w->sub);
-	w->sub = NULL;
-	if (w->consumer[0]) {
-		kv_stream(c, w->bucket, stream, sizeof(stream));
-		snprintf(api, sizeof(api), "$JS.API.CONSUMER.DELETE.%s.%s", stream, w->consumer);
-		nats_publish(c->k, api, NULL, NULL, 0, "", 0);
-	}
-	w->consumer[0] = '\0';
+	kv_stream(c, w->bucket, stream, sizeof(stream));
+	consumer_drop(c, &w->sub, stream, w->consumer);
 	w->asked = w->created = w->synced = 0;
 }
 
-/* An ephemeral push consumer of our own: the last value of every key,
- * then every change, with heartbeats when idle. */
+/* The bucket's last value of every key, then every change. */
 static void watch_start(struct cluster *c, struct watch *w)
 {
-	char stream[96], api[192], filter[128];
+	char stream[96], filter[128];
 	int wid = (int)(w - c->w);
 	struct pend *p;
-	struct buf b;
-	struct jw jw;
 
 	watch_stop(c, w);
 	w->gen++;
@@ -336,32 +208,14 @@ static void watch_start(struct cluster *c, struct watch *w)
 	snprintf(w->deliver, sizeof(w->deliver), "%s.%s.%u", c->winbox, w->bucket, w->gen);
 	w->sub = nats_subscribe(c->k, w->deliver, NULL, TAG_WATCH + 2 * wid + (int)(w->gen & 1));
 	kv_stream(c, w->bucket, stream, sizeof(stream));
-	snprintf(api, sizeof(api), "$JS.API.CONSUMER.CREATE.%s", stream);
 	snprintf(filter, sizeof(filter), "$KV.%s_%s.>", prefix(c), w->bucket);
-	buf_init(&b, 4096);
-	jw_init(&jw, &b);
-	jw_obj(&jw);
-	jw_kstr(&jw, "stream_name", stream);
-	jw_key(&jw, "config");
-	jw_obj(&jw);
-	jw_kstr(&jw, "deliver_subject", w->deliver);
-	jw_kstr(&jw, "deliver_policy", "last_per_subject");
-	jw_kstr(&jw, "ack_policy", "none");
-	jw_kstr(&jw, "filter_subject", filter);
-	jw_kstr(&jw, "replay_policy", "instant");
-	jw_kint(&jw, "idle_heartbeat", CFG_CLUSTER_WATCH_HB_MS * 1000000ll);
-	jw_kint(&jw, "inactive_threshold", 2 * CFG_CLUSTER_WATCH_DEAD_MS * 1000000ll);
-	jw_kbool(&jw, "mem_storage", 1);
-	jw_obj_end(&jw);
-	jw_obj_end(&jw);
-	if (w->sub && js_send(c, api, P_CONSUMER, NULL, 0, &b, &p) == 0) {
+	if (w->sub && consumer_create(c, stream, w->deliver, filter, 0, 1, P_CONSUMER, &p) == 0) {
 		p->wgen = w->gen;
 		p->wid = wid;
 		w->asked = 1;
 		if (w->on_start)
 			w->on_start(c);
 	}
-	buf_free(&b);
 }
 
 static void watch_synced(struct cluster *c, struct watch *w)
@@ -856,26 +710,13 @@ static void req_answer(struct cluster *c, struct pend *p, const struct nats_msg 
 	}
 }
 
-/* "<inbox>.<r|c><slot>_<gen>" (subject: m's, or the one an answer on
- * our server subject names). */
-void inbox_msg(struct cluster *c, const char *subject, const struct nats_msg *m)
+/* An answer on our inbox: for the request its slot names. */
+static void inbox_msg(struct cluster *c, const struct nats_msg *m)
 {
-	size_t il = strlen(c->inbox);
-	const char *s = subject + il + 1;
-	char *end;
-	long id;
-	unsigned long gen;
 	struct slots *t;
-	struct pend *p;
+	struct pend *p = slot_of(c, m->subject, &t);
 
-	if (strncmp(subject, c->inbox, il) != 0 || subject[il] != '.' || (*s != 'r' && *s != 'c'))
-		return;
-	t = *s == 'r' ? &c->reqs : &c->cmds;
-	id = strtol(s + 1, &end, 10);
-	if (*end != '_')
-		return;
-	gen = strtoul(end + 1, &end, 10);
-	if (*end || id > INT32_MAX || !(p = slot_get(t, (int)id, (unsigned)gen)))
+	if (!p)
 		return;                       /* late: that request is over */
 	if (t == &c->cmds)
 		remote_answer(c, p, m);
@@ -889,7 +730,7 @@ static void on_msg(void *arg, int tag, const struct nats_msg *m)
 
 	switch (tag) {
 	case TAG_INBOX:
-		inbox_msg(c, m->subject, m);
+		inbox_msg(c, m);
 		break;
 	case TAG_NODES:
 		node_msg(c, m);
@@ -1000,11 +841,6 @@ void cluster_agent_down(struct cluster *c, struct peer *p)
 
 /* ---- views ---- */
 
-const char *cluster_node(const struct cluster *c)
-{
-	return fleet_node(c->fleet);
-}
-
 struct counting {
 	const struct cluster *c;
 	int64_t now;
@@ -1065,13 +901,6 @@ int cluster_list_remote(struct cluster *c, struct jw *w, cluster_filter_fn ok, v
 	return 0;
 }
 
-const char *cluster_holder(const struct cluster *c, const char *name)
-{
-	const struct fleet_agent *a = fleet_get(c->fleet, name);
-
-	return a && !a->local && fleet_remote_live(c->fleet, a, loop_now()) ? a->claim.node : NULL;
-}
-
 int cluster_show_remote(struct cluster *c, const char *name, cluster_filter_fn ok, void *arg,
 			struct jw *w, char *why, size_t n)
 {
@@ -1089,6 +918,19 @@ int cluster_show_remote(struct cluster *c, const char *name, cluster_filter_fn o
 		return 0;
 	jw_raw(w, a->info, strlen(a->info));
 	return 1;
+}
+
+int cluster_audit_query(struct cluster *c, const char *agent, const char *op, int limit,
+			cluster_audit_fn done, void *arg, char *why, size_t n)
+{
+	struct cluster_status st;
+
+	cluster_status(c, &st);
+	if (!st.ready) {
+		snprintf(why, n, "the fleet's audit stream cannot be read now: %s", st.why);
+		return -1;
+	}
+	return auditq_query(c, agent, op, limit, done, arg, why, n);
 }
 
 const char *cluster_agent_owner(const struct cluster *c, const char *name)

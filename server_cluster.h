@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include "config.h"
+#include "server_router.h"
 
 struct buf;
 struct jw;
@@ -43,6 +44,9 @@ struct cluster_env {
 	struct token_db *db;
 	void (*tokens_changed)(void *arg);
 	const char *tokens_cache;
+	/* the status a face answers an outcome with (for the audit log of the
+	 * commands other servers send here) */
+	int (*outcome_status)(enum router_outcome o);
 	/* server.c's way to drop one of its agents (a newer session elsewhere) */
 	void (*drop_agent)(void *arg, struct peer *p, const char *why);
 	void *arg;

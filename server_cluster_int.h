@@ -138,27 +138,33 @@ struct cluster {
 	unsigned long long routed[ROUTER_NOUTCOMES], served_n, takeovers;
 };
 
-/* ---- slots (server_cluster.c) ---- */
+/* ---- below every other file of the cluster (server_jsreq.c) ---- */
 struct pend *slot_new(struct slots *s, enum pend_kind kind, int *id);
 struct pend *slot_get(struct slots *s, int id, unsigned gen);
 void slot_free(struct slots *s, struct pend *p);
 /* The reply subject for slot id of table t ('r' or 'c'). */
 void slot_reply(const struct cluster *c, char t, const struct slots *s, int id, char *out,
 		size_t n);
-
-/* ---- helpers (server_cluster.c) ---- */
+/* The slot a reply subject names (its table into *t), or NULL. */
+struct pend *slot_of(struct cluster *c, const char *subject, struct slots **t);
 const char *cluster_prefix(const struct cluster *c);
+void audit_stream_name(const struct cluster *c, char *out, size_t n);
+/* The server another server's live claim says holds name, or NULL. */
+const char *cluster_holder(const struct cluster *c, const char *name);
 int  js_send(struct cluster *c, const char *subject, enum pend_kind kind,
 	     const struct nats_hdr *h, int nh, const struct buf *b, struct pend **pp);
 int  js_answer(const struct nats_msg *m, struct json *j, unsigned long long *seq,
 	       long long *code, char *why, size_t n);
-void js_fail(struct cluster *c, const char *why);
-void stream_create(struct cluster *c, const char *name, const char *subj, long long ttl_s,
-		   long long max_bytes, int kv);
+int  consumer_create(struct cluster *c, const char *stream, const char *deliver,
+		     const char *filter, unsigned long long start_seq, int heartbeat,
+		     enum pend_kind kind, struct pend **pp);
+void consumer_drop(struct cluster *c, struct nats_sub **sub, const char *stream, char *consumer);
 
-/* ---- the audit stream (server_auditq.c) ---- */
+/* ---- the audit stream's queries (server_auditq.c) ---- */
 struct audit_query;
-void auditq_stream_create(struct cluster *c);
+/* cluster_audit_query once the fleet is ready. */
+int  auditq_query(struct cluster *c, const char *agent, const char *op, int limit,
+		  cluster_audit_fn done, void *arg, char *why, size_t n);
 void auditq_answer(struct cluster *c, const struct pend *p, const struct nats_msg *m);
 void auditq_msg(struct cluster *c, int tag, const struct nats_msg *m);
 void auditq_tick(struct cluster *c, int64_t now);
@@ -171,11 +177,6 @@ void auditq_close(struct cluster *c);
 void tokens_watch_init(struct watch *w);
 /* Every heartbeat: the mirror into the cache file, now and then. */
 void tokens_tick(struct cluster *c, int64_t now);
-
-/* An answer for our inbox's subject (a request slot). */
-void inbox_msg(struct cluster *c, const char *subject, const struct nats_msg *m);
-/* The server another server's live claim says holds name, or NULL. */
-const char *cluster_holder(const struct cluster *c, const char *name);
 
 /* ---- routed commands (server_remote.c) ---- */
 void remote_init(struct cluster *c);

@@ -30,7 +30,6 @@
 
 #include "json.h"
 #include "log.h"
-#include "server_api.h"
 #include "server_opts.h"
 #include "server_peer.h"
 
@@ -287,10 +286,12 @@ static int served_done(void *arg, enum router_outcome o, const char *text, size_
 {
 	struct served *sv = arg;
 
-	reply_text(sv->c, sv->reply, sv->via, o, text, n);
+	struct cluster *c = sv->c;
+
+	reply_text(c, sv->reply, sv->via, o, text, n);
 	served_unlink(sv);
 	free(sv);
-	return server_api_outcome_status(o);
+	return c->env.outcome_status ? c->env.outcome_status(o) : 0;
 }
 
 /* The command's fields from the asking server's JSON into q (strings
@@ -368,7 +369,11 @@ void remote_serve(struct cluster *c, const struct nats_msg *m)
 	struct json j;
 
 	if (answer_for) {                     /* an answer to one of ours, sent directly */
-		inbox_msg(c, answer_for, m);
+		struct slots *t;
+		struct pend *p = slot_of(c, answer_for, &t);
+
+		if (p && t == &c->cmds)
+			remote_answer(c, p, m);
 		return;
 	}
 	if (!m->reply)

@@ -24,6 +24,7 @@ struct server_opts {
 	int ping_ms;
 	size_t max_message;
 	int ui;
+	unsigned socket_mode;            /* unix: listeners' permissions (--socket-mode) */
 };
 
 /* What server_opts_parse found. */

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dotenv.h"
 #include "log.h"
 #include "rnd.h"
 #include "sha256.h"
@@ -298,14 +299,34 @@ void token_default_state_dir(char *out, size_t n)
 		snprintf(out, n, "%s/.local/state/nestd", home && *home ? home : ".");
 }
 
+/* The token a token file's text holds: the first word of a bare token
+ * file, or CLIENT_TOKEN (else NESTD_TOKEN) of a file in the .env form,
+ * the original client's ~/.env.nest-management-bot.  0, or -1. */
+int token_from_text(const char *text, size_t n, char *out, size_t cap)
+{
+	const char *s = text, *e, *end = text + n;
+
+	if (dotenv_has_binding(text, n))
+		return dotenv_get(text, n, "CLIENT_TOKEN", out, cap) > 0 ||
+		       dotenv_get(text, n, "NESTD_TOKEN", out, cap) > 0 ? 0 : -1;
+	while (s < end && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
+		s++;
+	for (e = s; e < end && *e && *e != '\n' && *e != '\r' && *e != ' ' && *e != '\t'; e++)
+		;
+	if (e == s || (size_t)(e - s) >= cap)
+		return -1;
+	memcpy(out, s, (size_t)(e - s));
+	out[e - s] = '\0';
+	return 0;
+}
+
 int token_read_file(const char *path, char *out, size_t cap, char *err, size_t errlen)
 {
 	struct stat st;
-	char buf[512];
-	ssize_t r;
-	size_t len;
-	char *s, *e;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char buf[CFG_TOKEN_FILE_MAX];
+	ssize_t r = 0;
+	size_t len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), rc;
 
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot read token file %s: %s", path, strerror(errno));
@@ -317,26 +338,22 @@ int token_read_file(const char *path, char *out, size_t cap, char *err, size_t e
 			 path, (unsigned)(st.st_mode & 0777));
 		return -1;
 	}
-	r = read(fd, buf, sizeof(buf) - 1);
+	while (len < sizeof(buf) && ((r = read(fd, buf + len, sizeof(buf) - len)) > 0 ||
+				     (r < 0 && errno == EINTR)))
+		len += r > 0 ? (size_t)r : 0;
 	close(fd);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot read token file %s: %s", path, strerror(errno));
 		return -1;
 	}
-	buf[r] = '\0';
-	for (s = buf; *s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'; s++)
-		;
-	for (e = s; *e && *e != '\n' && *e != '\r' && *e != ' ' && *e != '\t'; e++)
-		;
-	len = (size_t)(e - s);
-	if (len == 0 || len >= cap) {
-		snprintf(err, errlen, "token file %s holds no token", path);
-		memset(buf, 0, sizeof(buf));
+	rc = token_from_text(buf, len, out, cap);
+	memset(buf, 0, sizeof(buf));
+	if (rc < 0) {
+		out[0] = '\0';
+		snprintf(err, errlen, "token file %s holds no token%s", path,
+			 len == sizeof(buf) ? " (or it is too large)" : "");
 		return -1;
 	}
-	memcpy(out, s, len);
-	out[len] = '\0';
-	memset(buf, 0, sizeof(buf));
 	return 0;
 }
 

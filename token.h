@@ -52,8 +52,13 @@ void token_default_state_dir(char *out, size_t n);
 /* `nestd token ...` */
 int  token_main(int argc, char **argv);
 
-/* Reads a token from a file (first line, surrounding whitespace trimmed);
- * refuses files others can read.  0, or -1 with a reason. */
+/* Reads a token from a file: its first word, or in the .env form (the
+ * original client's ~/.env.nest-management-bot) its CLIENT_TOKEN, else
+ * NESTD_TOKEN (token_from_text); at most CFG_TOKEN_FILE_MAX bytes are read.
+ * Refuses files others can read.  0, or -1 with a reason. */
 int  token_read_file(const char *path, char *out, size_t cap, char *err, size_t errlen);
+
+/* The token in a token file's text (the rules above); 0, or -1. */
+int  token_from_text(const char *text, size_t n, char *out, size_t cap);
 
 #endif

@@ -40,12 +40,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		must_be_json(&b, JSON_ARRAY);
 	buf_reset(&b);
 	jw_init(&w, &b);
-	if (svc_parse_show(s, size, "fuzz.service", 1764100000LL * 1000000, 7205LL * 1000000,
+	if (svc_parse_show(s, size, "fuzz.service", 0, 1764100000LL * 1000000, 7205LL * 1000000,
 			   &w, err, sizeof err) == 0)
 		must_be_json(&b, JSON_OBJECT);
 	buf_reset(&b);
 	jw_init(&w, &b);
-	if (svc_parse_rc_list(s, size, NULL, &w) == 0)
+	if (svc_parse_rc_list(s, size, NULL, 0, &w) == 0)
 		must_be_json(&b, JSON_ARRAY);
 	buf_free(&b);
 	n = svc_rc_description(s, size, desc, sizeof desc);

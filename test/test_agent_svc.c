@@ -348,7 +348,7 @@ void test_agent_svc_parsers(void)
 	/* now: realtime 1764100000 s, monotonic 7205 s; entered at 5 s */
 	buf_init(&b, 0);
 	jw_init(&w, &b);
-	CHECK(svc_parse_show(show, sizeof(show) - 1, "cron.service", 1764100000LL * 1000000,
+	CHECK(svc_parse_show(show, sizeof(show) - 1, "cron.service", 0, 1764100000LL * 1000000,
 			     7205LL * 1000000, &w, err, sizeof(err)) == 0);
 	CHECK_STR(b.p, "{\"name\":\"cron.service\",\"description\":\"Regular background "
 		  "program processing daemon\",\"load_state\":\"loaded\",\"active_state\":"
@@ -357,7 +357,7 @@ void test_agent_svc_parsers(void)
 		  "19:03:11 UTC; 2h 0min ago\"}");
 	buf_reset(&b);
 	jw_init(&w, &b);
-	CHECK(svc_parse_show(inactive, sizeof(inactive) - 1, "ssh.service", 1764100000LL * 1000000,
+	CHECK(svc_parse_show(inactive, sizeof(inactive) - 1, "ssh.service", 0, 1764100000LL * 1000000,
 			     7205LL * 1000000, &w, err, sizeof(err)) == 0);
 	CHECK_STR(b.p, "{\"name\":\"ssh.service\",\"description\":null,\"load_state\":\"loaded\","
 		  "\"active_state\":\"inactive\",\"sub_state\":\"dead\",\"file_location\":null,"
@@ -554,7 +554,7 @@ void test_agent_svc_rc_list_descriptions(void)
 	}
 	buf_init(&b, 0);
 	jw_init(&w, &b);
-	CHECK(svc_parse_rc_list(list, sizeof(list) - 1, dir, &w) == 0);
+	CHECK(svc_parse_rc_list(list, sizeof(list) - 1, dir, 0, &w) == 0);
 	CHECK_STR(b.p, "[{\"name\":\"nt-daemon\",\"load_state\":\"loaded\",\"active_state\":\"active\","
 		  "\"sub_state\":\"running\",\"description\":\"\"},{\"name\":\"nt-fail\",\"load_state\":"
 		  "\"loaded\",\"active_state\":\"inactive\",\"sub_state\":\"dead\",\"description\":\"\"},"

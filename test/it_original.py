@@ -1,13 +1,8 @@
 #!/usr/bin/python3
-"""pending_it_original.py - nestd as a drop-in for either half of the
-original Nest Management Bot (issue 10), against models of the original
-written here from what it does (test/orig_server.py, test/orig_client.py;
-the facts are in docs/ORIGINAL.md).
-
-PENDING: it describes behaviour nestd does not have yet, so most checks fail
-on today's code.  `make test` runs only test/it_*.py; rename this file to
-test/it_original.py once issue 10 is implemented.  docs/ORIGINAL.md's last
-section lists what each check needs.
+"""it_original.py - nestd as a drop-in for either half of the original Nest
+Management Bot (issue 10), against models of the original written here
+from what it does (test/orig_server.py, test/orig_client.py; the facts are
+in docs/ORIGINAL.md, whose last section lists what each check needs).
 
   A. `nestd agent` (the real binary) under the model of the original SERVER:
      every Slack view of the original receives what it indexes into;
@@ -22,7 +17,7 @@ section lists what each check needs.
   agree, or the models are wrong).
 
 Run with /usr/bin/python3 (Debian's, with python3-websockets):
-  NESTD=./nestd /usr/bin/python3 test/pending_it_original.py [TEST...]
+  NESTD=./nestd /usr/bin/python3 test/it_original.py [TEST...]
 """
 import atexit
 import json
@@ -40,7 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import nestlib  # noqa: E402
 from nestlib import (AUTH_OK, NESTD, RawWS, T, check, free_port, main, path, run,  # noqa: E402
-                     token_new, wait_until)
+                     skip, token_new, wait_until)
 import orig_server as O  # noqa: E402
 
 STUBS = os.path.join(HERE, "stubs")
@@ -52,13 +47,6 @@ NESTD_VERSION = run(["--version"])[1].split()[1]
 FAST = ["--reconnect-min", "0.1", "--reconnect-max", "0.5"]
 A = {}          # part A: the model server, tokens, agents, fixtures
 B = {}          # part B: the nestd server, the model client
-SKIPS = []
-
-
-def skip(name, why):
-    """Not run here, and counted: printed at the end."""
-    SKIPS.append("%s: %s" % (name, why))
-    print("SKIP - %s: %s" % (name, why), flush=True)
 
 
 def write(p, text, mode=0o644):
@@ -978,7 +966,6 @@ def test_zz_end():
         check(recv.count("info") == 1, "it received exactly one info: Authenticated :D", recv.count("info"))
         B["client"].stop()
     teardown_a()
-    print("# %d skipped%s" % (len(SKIPS), "".join("\n#   " + s for s in SKIPS)), flush=True)
 
 
 def setup():

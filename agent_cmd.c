@@ -221,6 +221,14 @@ static struct agent_cmds *child_end(struct cmd *cmd)
 	return c;
 }
 
+/* An answer due before the child is done no longer is. */
+static void answer_disarm(struct agent_cmds *c, struct cmd *cmd)
+{
+	if (cmd->answer_armed)
+		loop_del(c->l, &cmd->answer_by);
+	cmd->answer_armed = 0;
+}
+
 /* Keeps the first and the last keep/2 bytes of p[0..n) around a marker. */
 static void keep_ends(struct buf *dst, const char *p, size_t n, size_t keep)
 {
@@ -319,6 +327,7 @@ static void svc_done(void *arg, struct exec_result *r)
 	char err[1024];
 	struct jw w;
 
+	answer_disarm(c, cmd);
 	reply_begin(cmd, &w);
 	if (svc_reply(&c->svc, op, cmd->unit, svc_flags(c, cmd), r, &w, err, sizeof(err)) == 0) {
 		reply_end(c, cmd, &w);
@@ -433,40 +442,48 @@ static void detached_done(void *arg, struct exec_result *r)
 }
 
 /* rc-service has no --no-block: in the original's shape, where the answer
- * is due within its server's second, the action is answered once
- * rc-service runs and the tool is left to finish.  A script that does not
- * exist is still refused at once, in rc-service's words. */
-static int svc_detach(struct agent_cmds *c, struct cmd *cmd, enum svc_op op,
-		      char *const argv[], char *err, size_t errlen)
+ * is due within its server's second, an action still running after
+ * CFG_SVC_ORIG_ANSWER_MS is answered "queued" and the tool left to finish,
+ * its outcome logged.  One done by then answers with its own result, so a
+ * script that does not exist is still refused in rc-service's words. */
+static void answer_due(struct loop_src *src, short revents)
 {
+	struct cmd *cmd = src->arg;
+	struct agent_cmds *c = cmd->set;
+	enum svc_op op = cmd_tab[cmd->kind].op;
 	struct detached *d = NULL;
-	char path[SVC_UNIT_MAX + 256];
 	struct jw w;
 	int i;
 
-	snprintf(path, sizeof(path), "%s/%s", c->svc.rc_initd, cmd->unit);
-	if (access(path, X_OK) < 0) {
-		snprintf(err, errlen, " * rc-service: service `%s' does not exist", cmd->unit);
-		return -1;
-	}
+	if (!src->deadline || loop_now() < src->deadline)
+		return;
+	answer_disarm(c, cmd);
 	for (i = 0; i < CFG_MAX_SVC_RUNNING && !d; i++)
 		if (!c->detached[i].used)
 			d = &c->detached[i];
-	if (!d) {
-		snprintf(err, errlen, "busy: %d service actions still running", CFG_MAX_SVC_RUNNING);
-		return -1;
-	}
+	if (!d)
+		return;          /* every slot taken: this one waits for its tool */
+	d->used = 1;
 	d->c = c;
 	d->op = op;
 	snprintf(d->unit, sizeof(d->unit), "%s", cmd->unit);
-	if (!exec_start(c->exec, argv, c->exec_timeout_s * 1000, CFG_SVC_MAX_OUTPUT,
-			detached_done, d, err, errlen))
-		return -1;
-	d->used = 1;
+	exec_detach(cmd->child, detached_done, d);
+	child_end(cmd);
+	log_msg(LOG_LVL_INFO, "%s %s: still running, answered as queued", svc_op_name(op),
+		cmd->unit);
 	reply_begin(cmd, &w);
 	svc_write_action(&w, cmd->unit, op, 1);
 	reply_end(c, cmd, &w);
-	return 0;
+}
+
+static void answer_arm(struct agent_cmds *c, struct cmd *cmd)
+{
+	memset(&cmd->answer_by, 0, sizeof(cmd->answer_by));
+	cmd->answer_by.fd = -1;
+	cmd->answer_by.ready = answer_due;
+	cmd->answer_by.arg = cmd;
+	cmd->answer_by.deadline = loop_now() + CFG_SVC_ORIG_ANSWER_MS;
+	cmd->answer_armed = loop_add(c->l, &cmd->answer_by) == 0;
 }
 
 /* How long the tool may take: an action waits at most what the server
@@ -502,14 +519,11 @@ static void run_service(struct agent_cmds *c, struct cmd *cmd)
 	}
 	if (op <= SVC_OP_RELOAD)
 		log_msg(LOG_LVL_INFO, "%s %s", svc_op_name(op), cmd->unit);
-	if (op <= SVC_OP_RELOAD && cmd->original && c->svc.backend == SVC_OPENRC) {
-		if (svc_detach(c, cmd, op, (char *const *)argv, err, sizeof(err)) < 0)
-			fail(c, cmd, err);
-		return;
-	}
 	if (child_start(c, cmd, (char *const *)argv, svc_timeout_ms(c, cmd, op),
 			CFG_SVC_MAX_OUTPUT, svc_done, err, sizeof(err)) < 0)
 		fail(c, cmd, err);
+	else if (op <= SVC_OP_RELOAD && cmd->original && c->svc.backend == SVC_OPENRC)
+		answer_arm(c, cmd);
 }
 
 /* obtain_user_usages and get_port: the reply, with `nest`'s text (or
@@ -670,6 +684,7 @@ void agent_cmd_forget(struct agent_cmds *c, struct cmd *cmd)
 {
 	struct exec_child *child = cmd->child;
 
+	answer_disarm(c, cmd);
 	if (!child)
 		return;
 	child_end(cmd);

@@ -56,6 +56,9 @@ struct cmd {
 	struct agent_cmds *set;      /* the set running its child ... */
 	struct exec_child *child;    /* ... exec_command's or a service tool's */
 	char unit[SVC_UNIT_MAX];     /* service commands: the backend's unit name */
+	struct loop_src answer_by;   /* an answer due before its child is done (an
+				      * OpenRC action in the original's shape) */
+	int answer_armed;
 
 	int answered;                /* reply holds the whole reply message */
 	struct buf reply;            /* command_response or _error, bounded by

@@ -509,7 +509,9 @@ static int agent_run(const struct agent_opts *o)
 	}
 	log_info("nestd %s agent starting: server %s, host %s", NESTD_VERSION, o->server,
 		 o->hostname);
-	dial(&a);
+	/* The first dial from inside the loop: a dial that fails at once
+	 * (a Unix socket that is not there) may then stop it (--once). */
+	a.timer.deadline = loop_now() + 1;
 	loop_run(a.loop);
 	agent_teardown(&a);
 	log_info("agent stopped");

@@ -933,7 +933,8 @@ def test_b_nestd_agent_shapes():
     """A nestd agent learns its server is nestd (the info) and answers in
     nestd's shapes; --compat original keeps the original's."""
     units = write(path("units-b"), "web.service active running %d The web app\n" % os.getpid())
-    env = {"NESTD_STUB_UNITS": units}
+    # `nest get_port` printing control characters (ESC, a C1 CSI) and a tab
+    env = {"NESTD_STUB_UNITS": units, "PATH": NEST_PATH, "NESTD_STUB_PORT": "4242\x1b[2J\tz\u009b"}
     args = ["--server", B["srv"].url, "--protocol-version", "1.0.0", "--services", "systemd-user",
             "--systemctl", SYSTEMCTL]
     a = nestd_agent(args, "agent-nd", B["tok"]["nd"], env=env, cwd=B["home"], home=B["home"])
@@ -951,6 +952,11 @@ def test_b_nestd_agent_shapes():
             check(rc == 0 and isinstance(p, list) and p and all(isinstance(x, want) for x in p),
                   "%s: list_services entries are %s" % ("auto under nestd" if name == "nd" else "--compat original",
                                                           "objects" if want is dict else "bare names"), (rc, out, err))
+            # ctl shows text as text, its control characters made visible
+            rc, out, err = ctl("send", name, "get_port")
+            check(rc == 0 and "Port 4242\\x1b[2J\tz\\u009b is free to use!" in out and "\x1b" not in out
+                  and "\u009b" not in out, "%s: ctl send get_port: text with ESC and C1 made visible, the tab kept"
+                  % name, (rc, out, err))
     finally:
         a.stop()
         o.stop()

@@ -315,7 +315,7 @@ static int opts_set(void *ctx, int id, const char *v, int from_file, char *err, 
  * once for what neither the options nor the environment gave. */
 struct orig_env {
 	char path[4096];
-	char text[CFG_TOKEN_FILE_MAX];
+	char text[CFG_TOKEN_READ_MAX];
 	size_t n;
 	int found;
 };

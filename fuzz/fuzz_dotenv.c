@@ -1,5 +1,5 @@
 /* fuzz_dotenv.c - libFuzzer target for the .env reader (dotenv.c) and the
- * token file's two forms (token_from_text).
+ * .env form of a token file (token_dotenv).
  *
  * Properties checked (abort on violation):
  *  - no crash, leak or read past the n bytes given, whatever the text;
@@ -57,8 +57,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		key[kl] = '\0';
 		one_key(s, size, key);
 	}
-	if (token_from_text(s, size, tok, sizeof(tok)) == 0)
+	switch (token_dotenv(s, size, tok, sizeof(tok))) {
+	case 1:
 		MUST(strlen(tok) < sizeof(tok) && tok[0]);
+		MUST(dotenv_has_binding(s, size) == 1);
+		break;
+	case 0:
+		MUST(dotenv_has_binding(s, size) == 0);
+		break;
+	}
 	free(s);
 	return 0;
 }

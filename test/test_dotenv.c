@@ -1,9 +1,13 @@
 /* test_dotenv.c - dotenv.h's reading of the .env form against what
  * python-dotenv (0.21, Debian 12's; the original client's loader) gives for the same
  * text: quotes, escapes, comments, export, blanks, CRLF, lines it skips,
- * the last binding winning; and token_from_text, which takes a token file
- * in either form. */
+ * the last binding winning; and token_dotenv / token_read_file, which take
+ * a token file in the .env form too. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../dotenv.h"
 #include "../token.h"
@@ -111,25 +115,47 @@ void test_dotenv_has_binding(void)
 		CHECK(dotenv_has_binding(v[i].t, strlen(v[i].t)) == v[i].want);
 }
 
-void test_token_from_text(void)
+void test_token_dotenv(void)
 {
 	static const char tok[] =
 		"e70f344347c59f6619489ee2b11c453dc9c25b2e33ddc532c73ebbc0b2b4684f.ddc69770";
-	char text[512], out[TOKEN_LEN + 8];
+	char text[512], out[TOKEN_LEN + 8], dir[] = "/tmp/nestd-dotenv-XXXXXX", p[64], err[256];
+	FILE *f;
 
+	/* a bare token file is not the .env form */
 	snprintf(text, sizeof(text), "  %s  \nsecond line\n", tok);
-	CHECK(token_from_text(text, strlen(text), out, sizeof(out)) == 0);
-	CHECK_STR(out, tok);
+	CHECK(token_dotenv(text, strlen(text), out, sizeof(out)) == 0);
 	snprintf(text, sizeof(text), "# the original's file\nDEV=true\nCLIENT_TOKEN=\"%s\"\n"
 		 "WS_URL=ws://x/\n", tok);
-	CHECK(token_from_text(text, strlen(text), out, sizeof(out)) == 0);
+	CHECK(token_dotenv(text, strlen(text), out, sizeof(out)) == 1);
 	CHECK_STR(out, tok);
 	snprintf(text, sizeof(text), "NESTD_TOKEN=%s\n", tok);
-	CHECK(token_from_text(text, strlen(text), out, sizeof(out)) == 0);
+	CHECK(token_dotenv(text, strlen(text), out, sizeof(out)) == 1);
 	CHECK_STR(out, tok);
-	/* the .env form without a token: none, not the first word */
-	CHECK(token_from_text("DEV=true\n", 9, out, sizeof(out)) == -1);
-	CHECK(token_from_text("CLIENT_TOKEN=\n", 14, out, sizeof(out)) == -1);
-	CHECK(token_from_text("  \n", 3, out, sizeof(out)) == -1);
-	CHECK(token_from_text(tok, sizeof(tok) - 1, out, 10) == -1);
+	/* the .env form without a token: none, not its first word */
+	CHECK(token_dotenv("DEV=true\n", 9, out, sizeof(out)) == -1);
+	CHECK(token_dotenv("CLIENT_TOKEN=\n", 14, out, sizeof(out)) == -1);
+	snprintf(text, sizeof(text), "CLIENT_TOKEN=%s\n", tok);
+	CHECK(token_dotenv(text, strlen(text), out, 10) == -1);
+	/* through token_read_file, as --token-file reads it */
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(p, sizeof(p), "%s/env", dir);
+	f = fopen(p, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fprintf(f, "export DEV=false\nCLIENT_TOKEN='%s'  # its token\n", tok);
+		fclose(f);
+	}
+	chmod(p, 0600);
+	CHECK(token_read_file(p, out, sizeof(out), err, sizeof(err)) == 0);
+	CHECK_STR(out, tok);
+	f = fopen(p, "w");
+	if (f) {
+		fputs("DEV=true\nWS_URL=ws://x/\n", f);
+		fclose(f);
+	}
+	CHECK(token_read_file(p, out, sizeof(out), err, sizeof(err)) == -1 &&
+	      strstr(err, "no CLIENT_TOKEN"));
+	unlink(p);
+	rmdir(dir);
 }

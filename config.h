@@ -53,7 +53,8 @@
 #define CFG_HTTP_STALL_MS        30000     /* an answer the client takes nothing of for this long: dropped */
 #define CFG_FD_RESERVE           64        /* descriptors kept out of the connection cap (at most a quarter) */
 #define CFG_ACCEPT_PAUSE_MS      250       /* out of descriptors, nothing to drop: listeners rest this long */
-#define CFG_PREAUTH_PER_SOURCE   128       /* connections not yet authenticated, per source */
+#define CFG_PREAUTH_PER_SOURCE   256       /* connections not yet authenticated, per source */
+#define CFG_PREAUTH_GRACE_MS     2000      /* a new connection may not be dropped for room before this */
 #define CFG_DEFAULT_LISTEN       "127.0.0.1:8989"
 #define CFG_LISTEN_BACKLOG       512       /* listen(2) queue of every listener */
 #define CFG_MAX_MESSAGE_MIN      (1u << 10)   /* --max-message bounds */

@@ -406,34 +406,40 @@ static int send_to_agent(struct peer *agent, const char *text, size_t n)
 
 /* ---- room for connections ---- */
 
-/* Log lines about dropped connections: at most one per interval. */
-static void note_drop(struct server *s, const char *why)
+/* Log lines about connections dropped or refused for room: at most one
+ * per interval, with the count of those not logged. */
+static void note_drop(struct server *s, const char *what)
 {
 	int64_t now = loop_now();
 
 	s->drops++;
 	if (now < s->drop_log_at)
 		return;
-	log_warn("%s: dropped the connection not yet authenticated that was silent longest"
-		 " (%u such drops since the last line)", why, s->drops);
+	log_warn("%s (%u such since the last line)", what, s->drops);
 	s->drops = 0;
 	s->drop_log_at = now + CFG_AUTH_SUMMARY_MS;
 }
 
-/* Drops the live connection not yet authenticated that has been silent
- * longest, other than spare: of the source whose handle is slot, or of
- * any source (slot -1).  0 when there is none. */
-static int drop_idle(struct server *s, int slot, const struct peer *spare, const char *why)
+/* Drops the connection not yet authenticated that has been silent
+ * longest, of those older than CFG_PREAUTH_GRACE_MS (a client that just
+ * connected has not had its chance to speak): of the source whose handle
+ * is slot, or of any source (slot -1).  0 when there is none. */
+static int drop_idle(struct server *s, int slot, const char *why)
 {
+	int64_t now = loop_now();
 	struct peer *p, *best = NULL;
+	char msg[200];
 
 	for (p = s->peers.preauth; p; p = p->pa_next)
-		if (p != spare && !p->c->dead && (slot < 0 || p->preauth == slot) &&
+		if (!p->c->dead && (slot < 0 || p->preauth == slot) &&
+		    now - p->born >= CFG_PREAUTH_GRACE_MS &&
 		    (!best || p->c->last_rx < best->c->last_rx))
 			best = p;
 	if (!best)
 		return 0;
-	note_drop(s, why);
+	snprintf(msg, sizeof(msg), "%s: dropped %s, the connection not yet authenticated that was"
+		 " silent longest", why, best->c->peer);
+	note_drop(s, msg);
 	conn_abort(best->c, why);
 	return 1;
 }
@@ -448,6 +454,7 @@ static struct peer *new_peer(struct server *s, int fd, const char *addr, int tls
 	}
 	p->srv = s;
 	p->preauth = -1;
+	p->born = loop_now();
 	p->c = conn_accept(s->loop, fd, addr, &server_conn_ops, p);
 	if (!p->c) {
 		free(p);
@@ -470,9 +477,9 @@ static void accept_peer(struct server *s, int fd, const char *addr, int tls)
 	struct peer *p;
 
 	if (s->peers.nconn >= s->max_conns &&
-	    !drop_idle(s, -1, NULL, "connection limit reached")) {
+	    !drop_idle(s, -1, "connection limit reached")) {
 		close(fd);
-		note_drop(s, "connection limit reached, nothing to drop: refused a new one");
+		note_drop(s, "connection limit reached: refused a new connection (none old enough to drop)");
 		return;
 	}
 	p = new_peer(s, fd, addr, tls);
@@ -485,7 +492,7 @@ static void accept_peer(struct server *s, int fd, const char *addr, int tls)
 	p->preauth = admit_preauth_open(s->admit, src, loop_now(), &count);
 	peers_add(&s->peers, p);
 	if (count > CFG_PREAUTH_PER_SOURCE)
-		drop_idle(s, p->preauth, p, "too many connections not yet authenticated from one source");
+		drop_idle(s, p->preauth, "too many connections not yet authenticated from one source");
 }
 
 /* ---- listeners ---- */
@@ -521,7 +528,7 @@ static void accept_failed(struct server *s, int err)
 		log_warn("accept: %s%s", strerror(err), short_of ? ": dropping connections not yet"
 			 " authenticated, or pausing accept, until there is room" : "");
 	s->fd_short = short_of;
-	if (!short_of || !drop_idle(s, -1, NULL, "out of descriptors"))
+	if (!short_of || !drop_idle(s, -1, "out of descriptors"))
 		pause_accept(s, 1);
 }
 

@@ -8,6 +8,7 @@
 #ifndef NESTD_SERVER_PEER_H
 #define NESTD_SERVER_PEER_H
 
+#include <stdint.h>
 #include "config.h"
 #include "server_admit.h"
 #include "token.h"
@@ -37,6 +38,7 @@ struct peer {
 	/* PEER_NEW only: the list of peers not yet authenticated */
 	struct peer *pa_next, **pa_pprev;
 	int preauth;             /* admit_preauth_open's handle while counted, else -1 */
+	int64_t born;            /* loop_now() at accept */
 	/* whom failed authentications are charged to (admit_forwarded) */
 	char source[ADMIT_SOURCE_MAX];
 	/* agents: the SHA-256 of the token they came in with (SIGHUP) */

@@ -517,11 +517,16 @@ static void pause_accept(struct server *s, int paused)
 /* accept(2) failed with err.  Out of descriptors (or memory), the level-
  * triggered listener would stay readable: make room by dropping the
  * longest-silent connection not yet authenticated, or else rest the
- * listeners a moment.  Logged once until accepting works again. */
+ * listeners a moment.  Logged once, and once more when a listener's
+ * queue is empty again without a shortage in between. */
 static void accept_failed(struct server *s, int err)
 {
 	int short_of = err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
 
+	if ((err == EAGAIN || err == EWOULDBLOCK) && s->fd_short) {
+		log_info("accept: caught up, no shortage of descriptors left");
+		s->fd_short = 0;
+	}
 	if (err == EAGAIN || err == EWOULDBLOCK || err == ECONNABORTED || err == EINTR)
 		return;
 	if (!short_of || !s->fd_short)
@@ -549,10 +554,6 @@ static void listener_ready(struct loop_src *src, short revents)
 		if (fd < 0) {
 			accept_failed(s, errno);
 			return;
-		}
-		if (s->fd_short) {
-			log_info("accept: descriptors available again");
-			s->fd_short = 0;
 		}
 		if (s->stopping)
 			close(fd);

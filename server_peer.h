@@ -29,6 +29,11 @@ struct peer {
 	struct conn *c;
 	enum peer_kind kind;     /* peers_set_kind */
 	char name[TOKEN_NAME_MAX + 1];
+	/* agents: from their token entry at authentication, kept current by
+	 * every reload of the token file: its owner ("" none), and its hash,
+	 * which says whether the token is still there (server.c) */
+	char owner[TOKEN_OWNER_MAX + 1];
+	unsigned char token_hash[TOKEN_HASH_LEN];
 	char version[CFG_VERSION_MAX + 1];
 	char hostname[CFG_HOSTNAME_MAX + 1];
 	char backend[CFG_BACKEND_NAME_MAX + 1];
@@ -41,8 +46,6 @@ struct peer {
 	int64_t born;            /* loop_now() at accept */
 	/* whom failed authentications are charged to (admit_forwarded) */
 	char source[ADMIT_SOURCE_MAX];
-	/* agents: the SHA-256 of the token they came in with (SIGHUP) */
-	unsigned char token_hash[TOKEN_HASH_LEN];
 	/* a refusal held back (over budget: answered slowly): its retry_after */
 	int refuse_retry;
 	/* agents: commands in flight, oldest first (server_router.c's) */

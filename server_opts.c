@@ -18,7 +18,7 @@
 enum {
 	O_LISTEN = 1, O_STATE_DIR, O_TOKENS, O_CONFIG, O_AUTH_TIMEOUT, O_COMMAND_TIMEOUT,
 	O_AUDIT_LOG, O_TLS_CERT, O_TLS_KEY, O_ACCEPT_VERSIONS, O_MAX_MESSAGE, O_DIST_DIR,
-	O_LOG_LEVEL, O_PING_INTERVAL, O_UI, O_PUBLIC_URL, O_SOCKET_MODE,
+	O_LOG_LEVEL, O_PING_INTERVAL, O_UI, O_PUBLIC_URL, O_SOCKET_MODE, O_TRUSTED_PROXY,
 };
 
 static const struct cfg_opt server_cfg[] = {
@@ -39,6 +39,7 @@ static const struct cfg_opt server_cfg[] = {
 	{ "ui", 1, O_UI, 1 },
 	{ "public-url", 1, O_PUBLIC_URL, 1 },
 	{ "socket-mode", 1, O_SOCKET_MODE, 1 },
+	{ "trusted-proxy", 1, O_TRUSTED_PROXY, 1 },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -48,6 +49,7 @@ const char server_opts_usage[] =
 	"                    [--tls-cert FILE --tls-key FILE] [--accept-versions LIST]\n"
 	"                    [--max-message BYTES] [--ping-interval SECONDS]\n"
 	"                    [--dist-dir DIR] [--public-url URL] [--socket-mode MODE]\n"
+	"                    [--trusted-proxy ADDR]...\n"
 	"                    [--log-level debug|info|warn|error]\n"
 	"\n"
 	"Accepts agents over WebSocket and checks their tokens.\n"
@@ -71,6 +73,9 @@ const char server_opts_usage[] =
 	"  --socket-mode MODE     octal permissions of unix: listeners (default "
 	CFG_STR(CFG_SOCKET_MODE) ": every\n"
 	"                         local user may connect; each connection shows a token)\n"
+	"  --trusted-proxy ADDR   IP, IP/BITS or unix:uid=N of a reverse proxy whose\n"
+	"                         X-Forwarded-For names the client that failed\n"
+	"                         authentications are charged to; repeatable\n"
 	"Signals: SIGTERM/SIGINT close every connection (1001) and exit 0; SIGHUP\n"
 	"re-reads the token file and drops agents whose token was revoked.\n";
 
@@ -178,6 +183,18 @@ static int set_checked(struct server_opts *o, int id, const char *v, char *err, 
 		return server_install_parse_url(v, o->public_url, sizeof(o->public_url), err, errlen);
 	case O_SOCKET_MODE:
 		return set_socket_mode(o, v, err, errlen);
+	case O_TRUSTED_PROXY:
+		if (o->ntrusted >= CFG_TRUSTED_PROXIES) {
+			snprintf(err, errlen, "too many --trusted-proxy entries (at most %d)",
+				 CFG_TRUSTED_PROXIES);
+			return -1;
+		}
+		if (admit_proxy_parse(v, &o->trusted[o->ntrusted]) < 0) {
+			snprintf(err, errlen, "bad --trusted-proxy '%s' (IP, IP/BITS or unix:uid=N)", v);
+			return -1;
+		}
+		o->ntrusted++;
+		return 0;
 	}
 	return -1;
 }

@@ -92,6 +92,27 @@ void test_agent_opts_defaults(void)
 	      AGENT_OPTS_RUN);
 	CHECK(o.compat == COMPAT_ORIGINAL);
 	CHECK_STR(o.version, "1.0.0");
+	agent_opts_free(&o);
+	/* in a config file, as protocol_version (or protocol-version) */
+	{
+		char conf[] = "/tmp/nestd-opts-conf-XXXXXX";
+		int fd = mkstemp(conf);
+
+		CHECK(fd >= 0);
+		if (fd >= 0)
+			close(fd);
+		write_file(conf, "server = unix:/x\nprotocol_version = 1.0.0\ncompat = nestd\n", 0600);
+		setenv("NESTD_TOKEN", GOOD_TOKEN, 1);
+		CHECK(PARSE(&o, err, "--config", conf) == AGENT_OPTS_RUN);
+		CHECK_STR(o.version, "1.0.0");
+		CHECK(o.compat == COMPAT_NESTD);
+		agent_opts_free(&o);
+		unlink(conf);
+	}
+	setenv("NESTD_TOKEN", GOOD_TOKEN, 1);
+	CHECK(PARSE(&o, err, "--server", "unix:/x", "--compat", "original", "--protocol-version",
+		    "1.0.0", "--proc-root", "/host/proc", "--cgroup", "/sys/fs/cgroup/x") ==
+	      AGENT_OPTS_RUN);
 	CHECK_STR(o.cmd.proc_root, "/host/proc");
 	CHECK_STR(o.cmd.cgroup, "/sys/fs/cgroup/x");
 	agent_opts_free(&o);

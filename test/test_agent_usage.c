@@ -377,26 +377,40 @@ void test_usage_port(void)
 	buf_free(&b);
 }
 
-/* obtain_user_usages in a working directory: both shapes, the cgroup
- * stand-in's figures, and rows bounded for the original's view. */
-void test_usage_write(void)
+/* A working directory (the du tree) and a cgroup stand-in; the old
+ * working directory into old. */
+static void usage_fixture(char *top, char *cg, char *old, size_t oldn)
 {
-	char top[] = "/tmp/nestd-uw-XXXXXX", cg[] = "/tmp/nestd-cg-XXXXXX", old[4096], p[512];
-	struct usage_opts o = { cg, NULL, 1 };
-	struct buf b, res;
-	struct jw w;
-	struct json j;
-	char err[256];
-	int st, i, n, e, more = 0;
-	size_t rowtext = 0;
-
-	CHECK(getcwd(old, sizeof(old)) != NULL);
+	CHECK(getcwd(old, oldn) != NULL);
 	CHECK(mkdtemp(top) != NULL && mkdtemp(cg) != NULL);
 	put(cg, "memory.current", "524288000\n");
 	put(cg, "memory.max", "2147483648\n");
 	put(cg, "pids.current", "7\n");
 	make_tree(top);
 	CHECK(chdir(top) == 0);
+}
+
+static void usage_fixture_end(const char *top, const char *cg, const char *old)
+{
+	CHECK(chdir(old) == 0);
+	rm_tree(top);
+	rm_tree(cg);
+}
+
+/* obtain_user_usages in a working directory: both shapes, the cgroup
+ * stand-in's figures. */
+void test_usage_write(void)
+{
+	char top[] = "/tmp/nestd-uw-XXXXXX", cg[] = "/tmp/nestd-cg-XXXXXX", old[4096];
+	struct usage_opts o = { cg, NULL, 1 };
+	struct buf b, res;
+	struct jw w;
+	struct json j;
+	char err[256];
+	long long v = 0;
+	int st, n, e;
+
+	usage_fixture(top, cg, old, sizeof(old));
 	buf_init(&b, 0);
 	buf_init(&res, 0);
 	jw_init(&w, &b);
@@ -422,43 +436,49 @@ void test_usage_write(void)
 	CHECK(json_str_eq(&j, json_get(&j, 0, "resources"), "Disk usage: 1.25 GB\n"));
 	e = json_elem(&j, json_get(&j, 0, "storage"), 0);
 	CHECK(json_type(&j, json_elem(&j, e, 0)) == JSON_NUMBER);
-	{
-		long long v = 0;
-
-		CHECK(json_int(&j, json_get(&j, json_get(&j, 0, "memory"), "limit"), &v) == 0 &&
-		      v == 2147483648LL);
-		CHECK(json_int(&j, json_get(&j, json_get(&j, 0, "processes"), "count"), &v) == 0 &&
-		      v == 7);
-	}
+	CHECK(json_int(&j, json_get(&j, json_get(&j, 0, "memory"), "limit"), &v) == 0 &&
+	      v == 2147483648LL);
+	CHECK(json_int(&j, json_get(&j, json_get(&j, 0, "processes"), "count"), &v) == 0 && v == 7);
 	json_free(&j);
-	/* 300 folders with long names: the original's rows stay under Slack's
-	 * 3,000 characters a section, the rest summed in one row */
+	buf_free(&b);
+	buf_free(&res);
+	usage_fixture_end(top, cg, old);
+}
+
+/* 300 folders with long names: the original's rows stay under Slack's
+ * 3,000 characters a section, the rest summed in one row and said so. */
+void test_usage_write_rows_bounded(void)
+{
+	char top[] = "/tmp/nestd-uw-XXXXXX", cg[] = "/tmp/nestd-cg-XXXXXX", old[4096], p[512];
+	struct usage_opts o = { cg, NULL, 1 };
+	struct buf b, res;
+	struct jw w;
+	struct json j;
+	char err[256];
+	int st, i, n, e, more = 0;
+	size_t rowtext = 0, len;
+
+	usage_fixture(top, cg, old, sizeof(old));
 	for (i = 0; i < 300; i++) {
 		snprintf(p, sizeof(p), "%s/a-folder-with-a-rather-long-name-number-%03d", top, i);
 		CHECK(mkdir(p, 0755) == 0);
 	}
-	o.original = 1;
-	buf_reset(&b);
+	buf_init(&b, 0);
+	buf_init(&res, 0);
 	jw_init(&w, &b);
 	CHECK(usage_write(&o, NULL, 0, &w, err, sizeof(err)) == 0);
 	CHECK(payload_of(&b, &j) == 0);
 	st = json_get(&j, 0, "storage");
 	n = json_count(&j, st);
 	for (i = 0, e = st + 1; i < n; i++, e = json_next(&j, e)) {
-		size_t len;
-
-		json_raw(&j, json_elem(&j, e, 1), &len);
-		rowtext += len + 24;
 		more += json_raw(&j, json_elem(&j, e, 1), &len)[0] == '(';
+		rowtext += len + 24;
 	}
 	CHECK(n < 303 && more == 1 && rowtext < 3000);
-	buf_reset(&res);
 	json_str(&j, json_get(&j, 0, "resources"), &res);
 	CHECK(res.p && strstr(res.p, "smaller folders are summed in one row"));
 	json_free(&j);
-	CHECK(chdir(old) == 0);
 	buf_free(&b);
 	buf_free(&res);
-	rm_tree(top);
-	rm_tree(cg);
+	usage_fixture_end(top, cg, old);
 }

@@ -8,7 +8,8 @@
  * and CFG_USAGE_WALK_DEPTH (one descriptor per level); what it could not
  * count is said in the reply, never an error.  Inodes with several links
  * are counted once, as du does; a folder that is one of its own ancestors
- * (a bind mount loop) is not entered.
+ * (a bind mount loop), or a kernel file system mounted below (/proc, /sys),
+ * is not entered.
  *
  * Memory comes from the user's cgroup v2: the user-UID.slice above the
  * agent's own cgroup when there is one (where a shared server like Nest
@@ -25,6 +26,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -149,6 +151,29 @@ static void frame_pop(struct walk *w)
 	w->depth--;
 }
 
+/* A kernel's file system mounted below the tree (/proc, /sys...: a root
+ * agent's working directory may be /): du would add /proc/kcore's 128 TB
+ * of "apparent size"; it is not entered. */
+static int is_pseudo_fs(int fd)
+{
+	static const unsigned long magic[] = {
+		0x9fa0,       /* proc */       0x62656572,  /* sysfs */
+		0x63677270,   /* cgroup2 */    0x27e0eb,    /* cgroup */
+		0x1cd1,       /* devpts */     0x64626720,  /* debugfs */
+		0x74726163,   /* tracefs */    0x73636673,  /* securityfs */
+		0xcafe4a11,   /* bpf */        0x6e736673,  /* nsfs */
+	};
+	struct statfs sf;
+	size_t i;
+
+	if (fstatfs(fd, &sf) < 0)
+		return 0;
+	for (i = 0; i < sizeof(magic) / sizeof(magic[0]); i++)
+		if ((unsigned long)sf.f_type == magic[i])
+			return 1;
+	return 0;
+}
+
 static int is_ancestor(const struct walk *w, const struct stat *st)
 {
 	int i;
@@ -170,7 +195,11 @@ static void enter(struct walk *w, const char *name, const struct stat *st)
 	if (w->depth + 1 >= w->lim->depth || is_ancestor(w, st))
 		w->r->skipped++;
 	else if ((fd = openat(dirfd(f->d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-			      O_CLOEXEC | O_NONBLOCK)) < 0 || !(d = fdopendir(fd)))
+			      O_CLOEXEC | O_NONBLOCK)) < 0)
+		w->r->unreadable++;
+	else if (st->st_dev != f->dev && is_pseudo_fs(fd))
+		w->r->skipped++;
+	else if (!(d = fdopendir(fd)))
 		w->r->unreadable++;
 	if (!d) {
 		if (fd >= 0)
@@ -501,8 +530,9 @@ static void walk_notes(struct buf *t, const struct du_result *du, size_t cut)
 			   "counted\n", du->unreadable, du->unreadable == 1 ? "" : "s",
 			   du->unreadable == 1 ? "it" : "them");
 	if (du->skipped)
-		buf_printf(t, "Storage: %u folder%s not entered (deeper than %d levels, or a loop)\n",
-			   du->skipped, du->skipped == 1 ? "" : "s", CFG_USAGE_WALK_DEPTH);
+		buf_printf(t, "Storage: %u folder%s not entered (deeper than %d levels, a loop, or "
+			   "a kernel file system such as /proc)\n", du->skipped,
+			   du->skipped == 1 ? "" : "s", CFG_USAGE_WALK_DEPTH);
 	if (cut)
 		buf_printf(t, "Storage: %zu smaller folders are summed in one row\n", cut);
 }

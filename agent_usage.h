@@ -36,8 +36,9 @@ struct du_result {
 	int complete;             /* 0: stopped by the time or entry bound */
 	unsigned unreadable;      /* folders that could not be read (their own
 				   * size counted, their contents not) */
-	unsigned skipped;         /* folders past the depth bound, or a loop of
-				   * bind mounts (their own size counted) */
+	unsigned skipped;         /* folders past the depth bound, a loop of bind
+				   * mounts, or a kernel file system (/proc,
+				   * /sys...) mounted below (their own size counted) */
 };
 
 struct du_limits {

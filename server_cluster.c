@@ -497,6 +497,8 @@ static int claim_parse(const char *name, const char *data, size_t n, struct flee
 	} else {
 		jw_null(&w);
 	}
+	/* as server_api.c says of its own: nothing announced, an original client */
+	jw_kstr(&w, "compat", t >= 0 && json_type(&j, t) == JSON_ARRAY ? "nestd" : "original");
 	jw_kstr(&w, "server", cl->node);
 	jw_obj_end(&w);
 	json_free(&j);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include "config.h"
 #include "net.h"
+#include "server_admit.h"
 
 #define MAX_LISTENERS 16
 
@@ -36,6 +37,9 @@ struct server_opts {
 	int ping_ms;
 	size_t max_message;
 	int ui;
+	unsigned socket_mode;            /* unix: listeners' permissions (--socket-mode) */
+	struct admit_proxy trusted[CFG_TRUSTED_PROXIES];   /* --trusted-proxy */
+	int ntrusted;
 	struct server_cluster_opts cluster;
 };
 

@@ -412,9 +412,10 @@ void remote_serve(struct cluster *c, const struct nats_msg *m)
 	c->served_n++;
 	sv->cmd = router_post(c->env.router, &q, served_done, sv, &refused);
 	if (!sv->cmd) {
-		const char *why = router_refusal(c->env.router);
+		char why[300];
 
-		reply_msg(c, m->reply, via, refused, "%s", why[0] ? why : "the command was refused");
+		router_refusal(c->env.router, &q, refused, why, sizeof(why));
+		reply_msg(c, m->reply, via, refused, "%s", why);
 		served_unlink(sv);
 		free(sv);
 	}

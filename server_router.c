@@ -23,6 +23,7 @@
 struct router {
 	struct router_env env;
 	struct router_remote remote;     /* post NULL: none */
+	struct router_cmd *remote_cmds;  /* sent to other servers, for router_stop */
 	unsigned long long next_id;
 	char why[200];                   /* the last refusal, in words */
 };
@@ -67,11 +68,6 @@ void router_set_remote(struct router *r, const struct router_remote *rr)
 		memset(&r->remote, 0, sizeof(r->remote));
 }
 
-const char *router_refusal(const struct router *r)
-{
-	return r->why;
-}
-
 const char *router_cmd_agent(const struct router_cmd *cmd)
 {
 	return cmd->name;
@@ -82,10 +78,12 @@ static const char *const outcome_names[ROUTER_NOUTCOMES] = {
 	[ROUTER_ERROR] = "error",
 	[ROUTER_TIMEOUT] = "timeout",
 	[ROUTER_AGENT_GONE] = "agent_gone",
+	[ROUTER_SHUTDOWN] = "shutdown",
 	[ROUTER_NOT_CONNECTED] = "not_connected",
 	[ROUTER_BUSY] = "busy",
 	[ROUTER_SEND_FAILED] = "send_failed",
 	[ROUTER_NO_MEMORY] = "no_memory",
+	[ROUTER_NOT_OFFERED] = "not_offered",
 	[ROUTER_CLUSTER_DOWN] = "cluster_down",
 };
 
@@ -127,6 +125,14 @@ static void disarm(struct router_cmd *cmd)
 
 static void cmd_free(struct router_cmd *cmd)
 {
+	if (cmd->remote) {              /* out of the router's list of them */
+		if (cmd->prev)
+			cmd->prev->next = cmd->next;
+		else
+			cmd->r->remote_cmds = cmd->next;
+		if (cmd->next)
+			cmd->next->prev = cmd->prev;
+	}
 	disarm(cmd);
 	free(cmd->payload);
 	free(cmd);
@@ -282,6 +288,10 @@ static struct router_cmd *post_remote(struct router *r, const struct router_req 
 	}
 	cmd->armed = 1;
 	cmd->remote = 1;
+	cmd->next = r->remote_cmds;
+	if (cmd->next)
+		cmd->next->prev = cmd;
+	r->remote_cmds = cmd;
 	if (r->remote.post(r->remote.arg, cmd, q, ms, err, r->why, sizeof(r->why)) < 0) {
 		cmd_free(cmd);
 		return NULL;
@@ -304,6 +314,12 @@ struct router_cmd *router_post(struct router *r, const struct router_req *q,
 		*err = ROUTER_NOT_CONNECTED;
 		return NULL;
 	}
+	if (!peer_offers(ag, q->command)) {
+		log_info("%s -> %s: %s refused: the agent does not offer it", q->who, ag->name,
+			 q->command);
+		*err = ROUTER_NOT_OFFERED;
+		return NULL;
+	}
 	if (ag->inflight >= CFG_MAX_INFLIGHT) {
 		*err = ROUTER_BUSY;
 		return NULL;
@@ -324,6 +340,38 @@ struct router_cmd *router_post(struct router *r, const struct router_req *q,
 	enqueue(cmd, ag);
 	log_debug("%s -> %s: %s (%s)", cmd->who, ag->name, cmd->command, cmd->id);
 	return cmd;
+}
+
+void router_refusal(const struct router *r, const struct router_req *q,
+		    enum router_outcome o, char *out, size_t n)
+{
+	const struct peer *ag = peers_find_agent(r->env.peers, q->agent);
+
+	switch (o) {
+	case ROUTER_NOT_CONNECTED:
+		snprintf(out, n, "agent '%s' is not connected", q->agent);
+		break;
+	case ROUTER_NOT_OFFERED:
+		if (ag && !ag->commands)
+			snprintf(out, n, "agent '%s' is an original client: %s is not supported by "
+				 "this agent (original client)", q->agent, q->command);
+		else
+			snprintf(out, n, "agent '%s' does not offer %s: not supported by this agent "
+				 "(not among the commands it announced)", q->agent, q->command);
+		break;
+	case ROUTER_BUSY:
+		snprintf(out, n, "too many commands in flight for this agent");
+		break;
+	case ROUTER_NO_MEMORY:
+		snprintf(out, n, "out of memory");
+		break;
+	case ROUTER_CLUSTER_DOWN:
+		snprintf(out, n, "%s", r->why[0] ? r->why : "the other servers cannot be asked now");
+		break;
+	default:
+		snprintf(out, n, "could not send the command to the agent");
+		break;
+	}
 }
 
 void router_cancel(struct router_cmd *cmd)
@@ -372,15 +420,37 @@ static void on_deadline(struct loop_src *src, short revents)
 	audit(cmd, "timeout", status, msg);
 }
 
-/* The command a reply answers: the one its id names; without an id, the
- * oldest.  NULL when none. */
+/* The command name a reply's message names ("response_<command>") into
+ * out; 0 when the message is of another form (the reference client's
+ * free text) or absent. */
+static int reply_names(const struct nest_msg *m, char out[CFG_COMMAND_NAME_MAX + 1])
+{
+	char msg[sizeof("response_") + CFG_COMMAND_NAME_MAX];
+
+	if (proto_message(m, msg, sizeof(msg)) < 0 || strncmp(msg, "response_", 9) ||
+	    !router_command_valid(msg + 9))
+		return 0;
+	memcpy(out, msg + 9, strlen(msg + 9) + 1);
+	return 1;
+}
+
+/* The command a reply answers: the one its id names.  Without an id, the
+ * oldest command of the name its message gives (an agent that skipped a
+ * command must not hand its reply to it); a message that names no
+ * command, as the reference client's free text, answers the oldest of
+ * all.  NULL when none. */
 static struct router_cmd *match_reply(const struct peer *ag, const struct nest_msg *m)
 {
 	struct router_cmd *cmd = ag->cmd_head;
+	char name[CFG_COMMAND_NAME_MAX + 1];
 
-	if (m->t_id >= 0)
+	if (m->t_id >= 0) {
 		while (cmd && !json_str_eq(&m->j, m->t_id, cmd->id))
 			cmd = cmd->next;
+	} else if (reply_names(m, name)) {
+		while (cmd && strcmp(cmd->command, name))
+			cmd = cmd->next;
+	}
 	return cmd;
 }
 
@@ -406,6 +476,27 @@ void router_agent_reply(struct router *r, struct peer *ag, const struct nest_msg
 	else
 		audit(cmd, err ? "late_error" : "late_ok", 0, "operator no longer waiting");
 	cmd_free(cmd);
+}
+
+void router_stop(struct router *r, const char *why)
+{
+	struct peer *ag;
+	struct router_cmd *cmd;
+
+	for (ag = peers_next_agent(r->env.peers->head); ag; ag = peers_next_agent(ag->next)) {
+		for (cmd = ag->cmd_head; cmd; cmd = cmd->next) {
+			if (!cmd->done)
+				continue;
+			/* Counted once it ends (answered, or its agent gone). */
+			audit(cmd, "shutdown", tell(cmd, ROUTER_SHUTDOWN, why, strlen(why)), why);
+		}
+	}
+	while ((cmd = r->remote_cmds)) {      /* another server would have answered */
+		if (cmd->done)
+			tell(cmd, ROUTER_SHUTDOWN, why, strlen(why));
+		r->remote.forget(r->remote.arg, cmd);
+		cmd_free(cmd);
+	}
 }
 
 void router_agent_gone(struct router *r, struct peer *ag, const char *why)

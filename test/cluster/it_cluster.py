@@ -298,9 +298,13 @@ def test_not_found_and_deadline():
     try:
         ok = wait_until(lambda: listing("B") and "fake1" in listing("B"), 15)
         check(ok, "a silent agent on A is listed on B")
-        st, j = post("B", "fake1", "obtain_system_info", timeout=30)
+        # (a raw agent announces nothing: an original client, asked one of its commands)
+        st, j = post("B", "fake1", "list_services", timeout=30)
         check(st == 504 and "did not answer" in j.get("error", ""),
               "asked on B, an agent on A that never answers: 504 at the deadline", (st, j))
+        st, j = post("C", "fake1", "obtain_system_info")
+        check(st == 409 and "original client" in j.get("error", ""),
+              "a command it did not announce, asked on C: 409 from its server, with the reason", (st, j))
     finally:
         fake.close()
     # An agent that leaves in the middle of the command.
@@ -310,14 +314,14 @@ def test_not_found_and_deadline():
     res = {}
 
     def ask():
-        res["r"] = post("A", "fake2", "obtain_system_info", timeout=30)
+        res["r"] = post("A", "fake2", "list_services", timeout=30)
 
     t = threading.Thread(target=ask)
     t.start()
     try:
         fake.settimeout(15)
         cmd = fake.recv_text()        # the command reached the agent on C
-        check(cmd is not None and '"obtain_system_info"' in cmd, "the routed command reaches the agent", cmd)
+        check(cmd is not None and '"list_services"' in cmd, "the routed command reaches the agent", cmd)
     finally:
         fake.close()
     t.join(T(30))

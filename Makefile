@@ -56,9 +56,9 @@ else
 LDLIBS   += -l:libbearssl.a
 endif
 endif
-# NATS: the server's cluster link (server_nats.c, token_kv.c) through
-# Debian's libnats-dev, linked dynamically; NATS=0 compiles those two files
-# down to stubs that say clustering is not built in.
+# NATS: the server's cluster link (server_nats.c, token_kv.c, the
+# server_cluster files) through Debian's libnats-dev, linked dynamically;
+# NATS=0 compiles them down to stubs that say clustering is not built in.
 NATS    ?= auto
 ifeq ($(NATS),auto)
 ifneq ($(wildcard /usr/include/nats/nats.h),)
@@ -94,14 +94,16 @@ $(O)/%.o: %.c $(HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# Only tls.c looks at NESTD_TLS, only server_nats.c and token_kv.c at
-# NESTD_NATS: rebuild them when the choice changes.
+# Only tls.c looks at NESTD_TLS, only the cluster's files and token_kv.c
+# at NESTD_NATS: rebuild them when the choice changes.
 $(O)/tls.o: $(O)/tls.flags
 $(O)/tls.flags: FORCE
 	@mkdir -p $(dir $@)
 	@echo 'TLS=$(TLS) $(CC) $(CPPFLAGS) $(CFLAGS)' | cmp -s - $@ || \
 		echo 'TLS=$(TLS) $(CC) $(CPPFLAGS) $(CFLAGS)' > $@
-$(O)/server_nats.o $(O)/token_kv.o: $(O)/nats.flags
+NATS_OBJ := $(addprefix $(O)/,server_nats.o token_kv.o server_cluster.o server_remote.o \
+	server_tokens.o server_auditq.o server_jsreq.o)
+$(NATS_OBJ): $(O)/nats.flags
 $(O)/nats.flags: FORCE
 	@mkdir -p $(dir $@)
 	@echo 'NATS=$(NATS) $(CC) $(CPPFLAGS) $(CFLAGS)' | cmp -s - $@ || \

@@ -11,6 +11,10 @@
  * eight times wider, up to CFG_AUDIT_SCAN_MAX entries back.  One query
  * runs at a time (its deliveries carry no sign of whose they are but its
  * tag), the others wait in line; each is bounded by its deadline. */
+/* Without libnats (make NATS=0, the static binaries) this is compiled out:
+ * server_cluster.c's stubs stand in for the cluster. */
+#if NESTD_NATS
+
 #include "server_cluster_int.h"
 
 #include <stdio.h>
@@ -362,3 +366,5 @@ void cluster_audit_cancel(struct cluster *c, void *arg)
 	if (was_running)
 		query_next(c);
 }
+
+#endif /* NESTD_NATS */

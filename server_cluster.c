@@ -17,6 +17,10 @@
  * Requests to JetStream (stream creation, puts and their acks, the
  * consumer) are publishes with a reply subject on our inbox; a slot table
  * remembers what each answer is for.  Nothing here blocks. */
+/* Without libnats (make NATS=0, the static binaries) this is compiled out:
+ * server_cluster.c's stubs stand in for the cluster. */
+#if NESTD_NATS
+
 #include "server_cluster_int.h"
 
 #include <inttypes.h>
@@ -1073,3 +1077,51 @@ void cluster_close(struct cluster *c)
 	fleet_free(c->fleet);
 	free(c);
 }
+
+#else /* !NESTD_NATS: no clustering built in; server_opts.c refuses --cluster */
+
+#include <stdio.h>
+#include "server_cluster.h"
+#include "token.h"
+
+struct cluster *cluster_open(const struct cluster_env *env, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "--cluster: this nestd was built without NATS");
+	return NULL;
+}
+
+void cluster_close(struct cluster *c) { }
+void cluster_agent_up(struct cluster *c, struct peer *p) { }
+void cluster_agent_down(struct cluster *c, struct peer *p) { }
+void cluster_status(const struct cluster *c, struct cluster_status *st) { }
+const char *cluster_node(const struct cluster *c) { return ""; }
+void cluster_metrics(const struct cluster *c, struct buf *b) { }
+void cluster_audit_line(void *c, const char *line, size_t n) { }
+void cluster_audit_cancel(struct cluster *c, void *arg) { }
+const char *cluster_agent_owner(const struct cluster *c, const char *name) { return NULL; }
+
+int cluster_list_remote(struct cluster *c, struct jw *w, cluster_filter_fn ok, void *arg,
+			char *why, size_t n)
+{
+	return 0;
+}
+
+int cluster_show_remote(struct cluster *c, const char *name, cluster_filter_fn ok, void *arg,
+			struct jw *w, char *why, size_t n)
+{
+	return 0;
+}
+
+int cluster_audit_query(struct cluster *c, const char *agent, const char *op, int limit,
+			cluster_audit_fn done, void *arg, char *why, size_t n)
+{
+	snprintf(why, n, "this nestd was built without NATS");
+	return -1;
+}
+
+int cluster_load_tokens(const char *cache, struct token_db *db, char *err, size_t errlen)
+{
+	return token_db_load(cache, db, err, errlen);
+}
+
+#endif /* NESTD_NATS */

@@ -3,6 +3,10 @@
  * slot and the slot's generation, so a late answer to a slot used again
  * since is recognised and dropped), JetStream requests and their answers,
  * consumers of our own, and a few names. */
+/* Without libnats (make NATS=0, the static binaries) this is compiled out:
+ * server_cluster.c's stubs stand in for the cluster. */
+#if NESTD_NATS
+
 #include "server_cluster_int.h"
 
 #include <stdio.h>
@@ -230,3 +234,5 @@ int consumer_create(struct cluster *c, const char *stream, const char *deliver,
 	buf_free(&b);
 	return rc;
 }
+
+#endif /* NESTD_NATS */

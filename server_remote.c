@@ -22,6 +22,10 @@
  * max_payload, and put together again on the asking side.
  *
  * Wire formats: docs/PROTOCOL.md, "More than one server". */
+/* Without libnats (make NATS=0, the static binaries) this is compiled out:
+ * server_cluster.c's stubs stand in for the cluster. */
+#if NESTD_NATS
+
 #include "server_cluster_int.h"
 
 #include <stdio.h>
@@ -437,3 +441,5 @@ void remote_close(struct cluster *c)
 			finish_msg(c, &c->cmds.v[i], ROUTER_AGENT_GONE, "no answer: %s",
 				   "this server is shutting down");
 }
+
+#endif /* NESTD_NATS */

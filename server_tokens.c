@@ -13,6 +13,10 @@
  * The mirror is also written to a cache file in the state directory (at
  * most every CFG_CLUSTER_TOKENS_SAVE_MS): a server that starts while NATS
  * cannot be reached still knows the tokens it knew. */
+/* Without libnats (make NATS=0, the static binaries) this is compiled out:
+ * server_cluster.c's stubs stand in for the cluster. */
+#if NESTD_NATS
+
 #include "server_cluster_int.h"
 
 #include <stdio.h>
@@ -114,3 +118,5 @@ int cluster_load_tokens(const char *cache, struct token_db *db, char *err, size_
 {
 	return token_db_load(cache, db, err, errlen);
 }
+
+#endif /* NESTD_NATS */

@@ -683,6 +683,8 @@ static void on_link(void *arg, enum nats_event ev, const char *detail)
 		break;
 	case NATS_EV_ERROR:
 		log_warn("cluster: NATS: %s", detail);
+		if (!nats_is_up(c->k))
+			snprintf(c->link_why, sizeof(c->link_why), "cluster link down: %s", detail);
 		break;
 	}
 }

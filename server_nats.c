@@ -486,6 +486,14 @@ static void on_state(struct nats_link *k, enum hev_state st, natsStatus err)
 	case ST_CLOSED:
 		set_up(k, 0, "NATS connection closed");
 		if (!k->closing && !k->reopen.deadline) {
+			const char *last = NULL;
+
+			/* Why it closed (an authorization violation, a TLS failure): the
+			 * client's own words, which name no secret. */
+			if (k->nc && natsConnection_GetLastError(k->nc, &last) != NATS_OK && last && *last) {
+				snprintf(why, sizeof(why), "%s", last);
+				k->ops.on_link(k->arg, NATS_EV_ERROR, why);
+			}
 			k->reopen.deadline = loop_now() + CFG_CLUSTER_REOPEN_MS;
 			loop_touch(k->loop, &k->reopen);
 			log_warn("cluster: the NATS connection closed; a new one in %d ms",
@@ -703,7 +711,7 @@ static void link_connect(struct nats_link *k)
 			/* the counter is full: the loop is woken anyway */
 		}
 	} else if (st == NATS_NOT_YET_CONNECTED) {
-		log_warn("cluster: no NATS server answers yet; connecting in the background");
+		log_warn("cluster: NATS not reached yet; connecting in the background");
 	} else {
 		log_error("cluster: cannot connect to NATS: %s", natsStatus_GetText(st));
 		k->nc = NULL;

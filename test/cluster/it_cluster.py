@@ -456,6 +456,100 @@ def test_audit():
     check(rc == 0 and es == [], "an agent with no entries: none", es)
 
 
+def secret(name, text):
+    f = path(name)
+    with open(f, "w") as fh:
+        fh.write(text + "\n")
+    os.chmod(f, 0o600)
+    return f
+
+
+def lone_nats(args):
+    """A standalone nats-server with JetStream, and its port."""
+    port = N.free_port()
+    log = open(path("nats-lone.%d.log" % port), "wb")
+    p = subprocess.Popen([NATS_SERVER, "-a", "127.0.0.1", "-p", str(port), "-js", "-sd",
+                          path("js-lone-%d" % port)] + args,
+                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    S.setdefault("lone", []).append((p, log))
+    return port
+
+
+def lone_server(name, urls, extra):
+    port = N.free_port()
+    p = N.Proc(["server", "--listen", "127.0.0.1:%d" % port, "--state-dir", path("state-" + name),
+                "--cluster", urls, "--node", name, "--cluster-prefix", "lone"] + extra, "server-" + name)
+    p.wait_log(r"server ready", 20)
+    return p, port
+
+
+def lone_ready(port):
+    c = httpclient.HTTPConnection("127.0.0.1", port, timeout=T(5))
+    try:
+        c.request("GET", "/healthz")
+        return json.loads(c.getresponse().read()).get("cluster", {})
+    except (OSError, ValueError):
+        return {}
+    finally:
+        c.close()
+
+
+def test_credentials():
+    """NATS credentials from files, and NATS over TLS verified against a CA."""
+    port = lone_nats(["--user", "nestd", "--pass", "s3cret-pw"])
+    urls = "nats://127.0.0.1:%d" % port
+    good = secret("nats.user", "nestd:s3cret-pw")
+    p, hp = lone_server("U1", urls, ["--cluster-user-file", good])
+    ok = wait_until(lambda: lone_ready(hp).get("ready"), 30)
+    check(ok, "--cluster-user-file: the server logs in and its fleet is ready", lone_ready(hp))
+    check("s3cret-pw" not in p.text(), "the password is in no log")
+    p.stop()
+    bad = secret("nats.bad", "nestd:wrong")
+    p, hp = lone_server("U2", urls, ["--cluster-user-file", bad])
+    ok = wait_until(lambda: lone_ready(hp).get("link") == "down" and
+                    lone_ready(hp).get("reason", "").startswith("cluster link down: ") and
+                    p.count(r"NATS connection closed") >= 1, 15)
+    check(ok and p.alive(), "a wrong password: the link stays down with a reason; the server serves on",
+          (lone_ready(hp), p.text()[-600:]))
+    nlog = open(S["lone"][-1][1].name, "rb").read().decode("utf-8", "replace")
+    check("nestd U2\" - authentication error" in nlog, "... and the NATS server refused those credentials")
+    p.stop()
+    loose = path("nats.loose")
+    with open(loose, "w") as fh:
+        fh.write("nestd:s3cret-pw\n")
+    os.chmod(loose, 0o644)
+    rc, out, err = N.run(["server", "--listen", "127.0.0.1:%d" % N.free_port(), "--state-dir",
+                          path("state-U3"), "--cluster", urls, "--cluster-user-file", loose])
+    check(rc != 0 and "readable by others" in err, "a credentials file others can read: refused", (rc, err))
+    # TLS: a CA of our own, a certificate for 127.0.0.1.
+    d = path("pki")
+    os.makedirs(d, exist_ok=True)
+    sh = ("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=nestd-test-ca "
+          "-keyout ca.key -out ca.pem && "
+          "openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout srv.key -out srv.csr && "
+          "printf 'subjectAltName=IP:127.0.0.1\\n' > ext && "
+          "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+          "-extfile ext -out srv.pem")
+    r = subprocess.run(["sh", "-c", sh], cwd=d, capture_output=True, timeout=T(60))
+    if r.returncode != 0:
+        return skip("NATS over TLS", "openssl could not make a CA: " + r.stderr.decode()[-200:])
+    tport = lone_nats(["--tls", "--tlscert", os.path.join(d, "srv.pem"), "--tlskey",
+                       os.path.join(d, "srv.key")])
+    p, hp = lone_server("T1", "tls://127.0.0.1:%d" % tport, ["--cluster-ca", os.path.join(d, "ca.pem")])
+    ok = wait_until(lambda: lone_ready(hp).get("ready"), 30)
+    check(ok, "--cluster-ca: NATS over TLS, verified, and the fleet ready", (lone_ready(hp), p.text()[-500:]))
+    p.stop()
+    p, hp = lone_server("T2", "nats://127.0.0.1:%d" % tport, [])
+    ok = wait_until(lambda: lone_ready(hp).get("link") == "down", 15)
+    check(ok and p.alive(), "no CA for a TLS NATS server: not connected, said so, serving on",
+          (lone_ready(hp), p.text()[-400:]))
+    p.stop()
+    for q, log in S.pop("lone", []):
+        q.kill()
+        q.wait(T(10))
+        log.close()
+
+
 def agent_reconnects(since):
     return sum(p.count(r"authenticated to ", since.get(n, 0)) for n, p in S["agents"].items())
 
@@ -582,6 +676,7 @@ def test_shutdown():
 if __name__ == "__main__":
     tests = [(setup, 240), test_commands_everywhere, test_large_reply, test_not_found_and_deadline,
              test_takeover_lingering, test_newer_wins, test_revocation, test_import, test_audit,
+             (test_credentials, 150),
              (test_kill_nats_node, 180),
              (test_kill9_server, 180), (test_all_nats_down, 240), test_shutdown]
     try:
@@ -589,3 +684,5 @@ if __name__ == "__main__":
     finally:
         for n in S.get("nats", []):
             n.kill()
+        for q, log in S.get("lone", []):
+            q.kill()

@@ -3,9 +3,10 @@
 # cluster routes, three replicas) and three `nestd server --cluster`.
 #
 #   1. Routed round trips: operator -> server -> agent -> reply, to one real
-#      `nestd agent` on server A, asked on A itself (local) and on B (routed
-#      over NATS to A), interleaved in the same run: p50/p99 of each and what
-#      the routing adds (target: under 1 ms at p99 on loopback).
+#      `nestd agent` on server A (obtain_process_info of pid 1), asked on A
+#      itself (local) and on B (routed over NATS to A), interleaved in the
+#      same run: p50/p99 of each and what the routing adds (target: under
+#      1 ms at p99 on loopback).
 #   2. N agents (default 30,000) spread over the three servers
 #      (bench/manyagents.c, one process per server): how long until every
 #      server lists the whole fleet, then GET /api/clients (the whole
@@ -120,9 +121,12 @@ op="Authorization: Bearer $(cat "$tmp/op.token")"
 pids="$pids $!"
 waitfor 30 sh -c "curl -sf -H '$op' http://127.0.0.1:$portB/api/clients/probe | grep -q '\"server\":\"A\"'"
 
+# The command: one the agent announces (a server never sends it another)
+# and answers from /proc at once, the same work on both paths.
 lg() {   # lg SERVER_PORT COUNT: the loadgen line
 	bench/out/loadgen -a "127.0.0.1:$1" -c 1 -n "$2" -p "/api/clients/probe/commands" \
-		-b '{"message":"bench_noop"}' -t "$tmp/op.token" -e response_bench_noop || true
+		-b '{"message":"obtain_process_info","payload":{"pid":1}}' -t "$tmp/op.token" \
+		-e response_obtain_process_info || true
 }
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 roundtrips() {   # roundtrips LABEL
@@ -169,4 +173,5 @@ for s in A B C; do
 	echo "GET /api/clients on $s: $(grep -o '"name":' "$tmp/list" | wc -l) agents," \
 		"$(wc -c < "$tmp/list") bytes, median of 5: ${med} s (runs:$times); RSS $(rss "$pid") kB"
 done
+sleep 5      # the claims, the watches and the token store settle
 roundtrips "$N agents connected"

@@ -13,13 +13,16 @@
  * (deadline = EOF grace). */
 #include "agent_exec.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -311,6 +314,26 @@ struct exec_mgr *exec_mgr_new(struct loop *l)
 	return m;
 }
 
+void exec_env_scrub(void)
+{
+	static const char *const wipe[] = { "NESTD_TOKEN=", "CLIENT_TOKEN=" };
+	volatile char *v;
+	char **e;
+	size_t i, k;
+
+	for (e = environ; e && *e; e++)
+		for (i = 0; i < sizeof(wipe) / sizeof(wipe[0]); i++) {
+			k = strlen(wipe[i]);
+			if (strncmp(*e, wipe[i], k))
+				continue;
+			/* volatile: stores the compiler may not drop as dead */
+			for (v = *e + k; *v; v++)
+				*v = '\0';
+		}
+	unsetenv("NESTD_TOKEN");
+	unsetenv("CLIENT_TOKEN");
+}
+
 static char **env_build(void)
 {
 	size_t n = 0, k = 0, i;
@@ -332,33 +355,220 @@ static char **env_build(void)
 	return env;
 }
 
-/* argv[0] in its own group, stdout and stderr into the pipes' write ends
- * p[0][1] and p[1][1]; posix_spawnp's error number, or 0. */
+/* ---- starting a child ----
+ *
+ * The agent forks a keeper, which forks the command.  The keeper leads the
+ * command's process group (so the agent's group signals reach everything
+ * the command started), has asked the kernel for SIG_KEEPER when the agent
+ * dies (PR_SET_PDEATHSIG), and then only waits: when the command ends it
+ * ends the same way (the same exit code, or the same signal), so the agent
+ * sees the command's status on the keeper's pid; when the agent dies first,
+ * even by SIGKILL, it kills the whole group, so nothing of a running
+ * command outlives its agent.  posix_spawn could not do either, nor close
+ * every descriptor above 2 (musl has no closefrom), so both are forks of a
+ * single-threaded process and call only what is safe there. */
+
+#define SIG_KEEPER SIGUSR2           /* "your agent is gone" */
+
+/* What the keeper and the command need, gathered before the fork. */
+struct spawn_req {
+	char *const *argv;
+	char **env;
+	int fd[3];                   /* the command's 0, 1 and 2 */
+	int report;                  /* the exec-error pipe's write end */
+	pid_t agent;
+};
+
+/* Closes every descriptor from low up: close_range(2) where the kernel has
+ * it (5.9), else what /proc/self/fd lists, else every number below the
+ * limit. */
+static void fds_close_from(int low)
+{
+	struct rlimit rl;
+	struct dirent *de;
+	DIR *d;
+	long fd, max = 65536;
+
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned)low, ~0U, 0) == 0)
+		return;
+#endif
+	if ((d = opendir("/proc/self/fd"))) {
+		while ((de = readdir(d)))
+			if ((fd = strtol(de->d_name, NULL, 10)) >= low && fd != dirfd(d))
+				close((int)fd);
+		closedir(d);
+		return;
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		max = (long)rl.rlim_cur;
+	for (fd = low; fd < max; fd++)
+		close((int)fd);
+}
+
+/* In the keeper: the command's 0, 1, 2 in place, the report pipe on 3
+ * (close-on-exec), nothing else open.  Everything is first moved above 9
+ * so that a source already sitting on 0..3 is not overwritten. */
+static void child_fds(const struct spawn_req *r)
+{
+	int moved[4], i;
+
+	for (i = 0; i < 3; i++)
+		moved[i] = fcntl(r->fd[i], F_DUPFD, 10);
+	moved[3] = fcntl(r->report, F_DUPFD_CLOEXEC, 10);
+	for (i = 0; i < 3; i++)
+		if (moved[i] < 0 || dup2(moved[i], i) < 0)
+			_exit(127);
+	if (moved[3] < 0 || dup3(moved[3], 3, O_CLOEXEC) < 0)
+		_exit(127);
+	fds_close_from(4);
+}
+
+static void report_errno(int e)
+{
+	ssize_t n;
+
+	do
+		n = write(3, &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+}
+
+static pid_t keeper_agent;          /* in the keeper: the agent's pid */
+
+static void keeper_orphaned(int sig)
+{
+	(void)sig;
+	if (getppid() == keeper_agent)
+		return;              /* a stray SIG_KEEPER: the agent lives */
+	kill(0, SIGKILL);            /* the whole group, the keeper included */
+	_exit(127);
+}
+
+/* The command itself: default dispositions (the agent ignores SIGPIPE and
+ * keeps handlers), nothing blocked, its environment, exec. */
+static void command_exec(const struct spawn_req *r)
+{
+	sigset_t none;
+	int sig;
+
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	environ = r->env;
+	execvp(r->argv[0], r->argv);
+	report_errno(errno);
+	_exit(127);
+}
+
+/* Ends the keeper the way its command ended. */
+static void keeper_mirror(int status)
+{
+	struct rlimit none = { 0, 0 };
+	sigset_t s;
+	int sig;
+
+	if (!WIFSIGNALED(status))
+		_exit(WEXITSTATUS(status));
+	sig = WTERMSIG(status);
+	setrlimit(RLIMIT_CORE, &none);   /* the command dumped its own core */
+	signal(sig, SIG_DFL);
+	sigemptyset(&s);
+	sigaddset(&s, sig);
+	sigprocmask(SIG_UNBLOCK, &s, NULL);
+	kill(getpid(), sig);
+	_exit(128 + sig);
+}
+
+/* The keeper (see above).  Every signal arrives blocked from the agent's
+ * fork and stays blocked, SIG_KEEPER excepted: the group's TERM is for the
+ * command, and the agent's KILL needs no permission. */
+static void keeper_main(const struct spawn_req *r)
+{
+	struct sigaction sa;
+	sigset_t s;
+	pid_t pid;
+	int status;
+
+	setpgid(0, 0);
+	child_fds(r);
+	keeper_agent = r->agent;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = keeper_orphaned;
+	sigaction(SIG_KEEPER, &sa, NULL);
+	prctl(PR_SET_PDEATHSIG, SIG_KEEPER);
+	if (getppid() != r->agent)
+		_exit(127);          /* the agent died before the request took */
+	pid = fork();
+	if (pid == 0)
+		command_exec(r);
+	if (pid < 0) {
+		report_errno(errno);
+		_exit(127);
+	}
+	/* The keeper holds none of the command's pipes: their end of file is
+	 * the command's. */
+	close(0);
+	close(1);
+	close(2);
+	close(3);
+	sigemptyset(&s);
+	sigaddset(&s, SIG_KEEPER);
+	sigprocmask(SIG_UNBLOCK, &s, NULL);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			_exit(127);
+	keeper_mirror(status);
+}
+
+/* Starts the keeper with argv[0] under it: stdout and stderr into the
+ * pipes' write ends p[0][1] and p[1][1].  0 once the command runs; else
+ * the error number (a program that cannot be executed included), nothing
+ * left running. */
 static int spawn(pid_t *pid, char *const argv[], int p[2][2], char **env)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t all, none;
-	int rc;
+	struct spawn_req r = { argv, env, { -1, p[0][1], p[1][1] }, -1, getpid() };
+	sigset_t all, old;
+	int rep[2], e = 0, status;
+	ssize_t n;
 
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, p[0][1], 1);
-	posix_spawn_file_actions_adddup2(&fa, p[1][1], 2);
-	posix_spawnattr_init(&at);
-	/* Own group (so a timeout kills everything it started), default
-	 * dispositions (the agent ignores SIGPIPE) and an empty mask. */
+	if (pipe2(rep, O_CLOEXEC) < 0)
+		return errno;
+	if ((r.fd[0] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+		e = errno;
+		close(rep[0]);
+		close(rep[1]);
+		return e;
+	}
+	r.report = rep[1];
+	/* Blocked across the fork: no handler of the agent's runs in the
+	 * keeper (they write to the agent's own wake-up pipe). */
 	sigfillset(&all);
-	sigemptyset(&none);
-	posix_spawnattr_setpgroup(&at, 0);
-	posix_spawnattr_setsigdefault(&at, &all);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
-				 POSIX_SPAWN_SETSIGMASK);
-	rc = posix_spawnp(pid, argv[0], &fa, &at, argv, env);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	return rc;
+	sigprocmask(SIG_SETMASK, &all, &old);
+	*pid = fork();
+	if (*pid == 0)
+		keeper_main(&r);
+	e = *pid < 0 ? errno : 0;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(r.fd[0]);
+	close(rep[1]);
+	if (*pid < 0) {
+		close(rep[0]);
+		return e;
+	}
+	setpgid(*pid, *pid);         /* also here: no window without the group */
+	/* End of file once the command is exec'd; an error number if not. */
+	do
+		n = read(rep[0], &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	close(rep[0]);
+	if (n == (ssize_t)sizeof(e)) {
+		while (waitpid(*pid, &status, 0) < 0 && errno == EINTR)
+			;
+		return e ? e : EIO;
+	}
+	return 0;
 }
 
 struct exec_child *exec_start(struct exec_mgr *m, char *const argv[],

@@ -46,6 +46,12 @@ struct exec_child *exec_start(struct exec_mgr *m, char *const argv[],
 /* The result is not wanted any more: the callback will not be called; the
  * group gets SIGTERM, then SIGKILL, and is reaped in the background. */
 void exec_cancel(struct exec_mgr *m, struct exec_child *c);
+/* The token variables (NESTD_TOKEN, CLIENT_TOKEN) out of the environment,
+ * their values overwritten in place first: unsetenv alone only drops the
+ * pointer, and the bytes stay readable in /proc/PID/environ, which every
+ * child of the same user can read.  The strings must be writable (those
+ * of execve and setenv are). */
+void exec_env_scrub(void);
 /* Children whose result is still wanted. */
 int exec_running(const struct exec_mgr *m);
 /* Children not reaped yet, cancelled ones included (tests, shutdown). */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent_exec.h"
 #include "cfg.h"
 #include "log.h"
 #include "tls.h"
@@ -278,9 +279,8 @@ static int opts_token(struct agent_opts *o, char *err, size_t errlen)
 		snprintf(err, errlen, "the token's checksum does not match (mistyped?)");
 		return AGENT_OPTS_BAD;
 	}
-	/* Children must not see the token. */
-	unsetenv("NESTD_TOKEN");
-	unsetenv("CLIENT_TOKEN");
+	/* Children must not see the token, not even in /proc/PPID/environ. */
+	exec_env_scrub();
 	return AGENT_OPTS_RUN;
 }
 

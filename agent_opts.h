@@ -35,7 +35,8 @@ enum {
 /* Fills o from the config file (--config), then argv[1..argc) over it,
  * then the environment for what neither gave (NESTD_SERVER, NESTD_TOKEN,
  * CLIENT_TOKEN, NESTD_TOKEN_FILE), and checks the whole; the token
- * variables are then unset, so that no child sees them.  --log-level is
+ * variables are then wiped in place and unset (exec_env_scrub), so that
+ * no child sees them, not even in /proc/PPID/environ.  --log-level is
  * the process's, not the agent's: it takes effect at once.  One of the
  * AGENT_OPTS_* codes, the reason in err for the negative ones.  Call
  * agent_opts_free afterwards in every case. */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_fnv.h"
 #include "http.h"
 
 /* Bytes not received yet are poisoned: the parser touching one is an ASan
@@ -32,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 enum { END_OPEN, END_BAD, END_TOO_LARGE, END_BAD_LENGTH, END_BODY_TOO_LARGE };
 
-/* What a stream meant, folded into one number (FNV-1a) as it goes. */
+/* What a stream meant, folded into one number as it goes. */
 struct stream {
 	char *in;            /* buffered bytes */
 	size_t len, off;     /* off: consumed by complete requests */
@@ -43,11 +44,7 @@ struct stream {
 
 static void mix(struct stream *s, const void *p, size_t n)
 {
-	const unsigned char *b = p;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		s->h = (s->h ^ b[i]) * 1099511628211ull;
+	s->h = fnv_mix(s->h, p, n);
 }
 
 static void mix_span(struct stream *s, const struct http_span *sp)
@@ -113,7 +110,7 @@ static uint64_t feed(const uint8_t *data, size_t size, const size_t *cuts, size_
 	size_t i, from = 0, to;
 
 	memset(&s, 0, sizeof(s));
-	s.h = 14695981039346656037ull;
+	s.h = FNV_START;
 	s.in = malloc(size ? size : 1);
 	ASAN_POISON_MEMORY_REGION(s.in, size);
 	for (i = 0; i <= ncuts && !s.ended; i++, from = to) {

@@ -46,7 +46,8 @@ struct cap {
 struct exec_child {
 	struct exec_mgr *m;
 	struct exec_child *next;
-	pid_t pid;                   /* also the process group id */
+	pid_t pid;                   /* the keeper's (see "starting a child") */
+	pid_t pgid;                  /* the command's, and its group's */
 	int exited, status;
 	int phase, timed_out, cancelled;
 	int64_t t0, t_exit;
@@ -248,12 +249,12 @@ static void child_timer(struct loop_src *s, short revents)
 	case PH_RUN:
 		if (!c->cancelled)
 			c->timed_out = 1;
-		kill(-c->pid, SIGTERM);
+		kill(-c->pgid, SIGTERM);
 		c->phase = PH_TERM;
 		s->deadline = loop_now() + CFG_EXEC_KILL_GRACE_MS;
 		break;
 	case PH_TERM:
-		kill(-c->pid, SIGKILL);
+		kill(-c->pgid, SIGKILL);
 		c->phase = PH_KILL;
 		s->deadline = 0;
 		break;
@@ -271,7 +272,7 @@ static void child_exited(struct exec_child *c, int status)
 	/* A killed command takes its whole group along; the group id cannot
 	 * have been reused yet, members may still hold it. */
 	if (c->cancelled || c->timed_out)
-		kill(-c->pid, SIGKILL);
+		kill(-c->pgid, SIGKILL);
 	if (c->cancelled) {
 		child_free(c);
 		return;
@@ -357,31 +358,42 @@ static char **env_build(void)
 
 /* ---- starting a child ----
  *
- * The agent forks a keeper, which forks the command.  The keeper leads the
- * command's process group (so the agent's group signals reach everything
- * the command started), has asked the kernel for SIG_KEEPER when the agent
- * dies (PR_SET_PDEATHSIG), and then only waits: when the command ends it
- * ends the same way (the same exit code, or the same signal), so the agent
- * sees the command's status on the keeper's pid; when the agent dies first,
- * even by SIGKILL, it kills the whole group, so nothing of a running
- * command outlives its agent.  posix_spawn could not do either, nor close
- * every descriptor above 2 (musl has no closefrom), so both are forks of a
- * single-threaded process and call only what is safe there. */
+ * The agent forks a keeper, which forks the command.  The command leads a
+ * process group of its own (so a group signal reaches everything it
+ * started, and nothing else); the keeper, outside it, has asked the kernel
+ * for SIG_KEEPER when the agent dies (PR_SET_PDEATHSIG), and then only
+ * waits: when the command ends it ends the same way (the same exit code,
+ * or the same signal), so the agent sees the command's status on the
+ * keeper's pid; when the agent dies first, even by SIGKILL, it kills the
+ * command's group, so nothing of a running command outlives its agent.
+ * posix_spawn could do neither, nor close every descriptor above 2 (musl
+ * has no closefrom), so both are forks of a single-threaded process that
+ * call only what is safe there.
+ *
+ * The keeper tells the agent the command's pid on the report pipe; the
+ * command, if exec fails, adds its errno.  The pipe is close-on-exec, so
+ * its end of file means: the command runs. */
 
 #define SIG_KEEPER SIGUSR2           /* "your agent is gone" */
+
+enum { REPORT_PID = 'P', REPORT_ERRNO = 'E' };
+
+struct report {                      /* one write(2), under PIPE_BUF */
+	int what, value;
+};
 
 /* What the keeper and the command need, gathered before the fork. */
 struct spawn_req {
 	char *const *argv;
 	char **env;
 	int fd[3];                   /* the command's 0, 1 and 2 */
-	int report;                  /* the exec-error pipe's write end */
+	int report;                  /* the report pipe's write end */
 	pid_t agent;
 };
 
 /* Closes every descriptor from low up: close_range(2) where the kernel has
- * it (5.9), else what /proc/self/fd lists, else every number below the
- * limit. */
+ * it (5.9) and libc names it, else what /proc/self/fd lists, else every
+ * number below the limit. */
 static void fds_close_from(int low)
 {
 	struct rlimit rl;
@@ -424,33 +436,38 @@ static void child_fds(const struct spawn_req *r)
 	fds_close_from(4);
 }
 
-static void report_errno(int e)
+static void report(int what, int value)
 {
+	struct report rep = { what, value };
 	ssize_t n;
 
 	do
-		n = write(3, &e, sizeof(e));
+		n = write(3, &rep, sizeof(rep));
 	while (n < 0 && errno == EINTR);
 }
 
-static pid_t keeper_agent;          /* in the keeper: the agent's pid */
+static pid_t keeper_agent;           /* in the keeper: the agent's pid ... */
+static volatile pid_t keeper_command;   /* ... and the command's (its group) */
 
 static void keeper_orphaned(int sig)
 {
 	(void)sig;
 	if (getppid() == keeper_agent)
 		return;              /* a stray SIG_KEEPER: the agent lives */
-	kill(0, SIGKILL);            /* the whole group, the keeper included */
+	if (keeper_command > 0)
+		kill(-keeper_command, SIGKILL);
 	_exit(127);
 }
 
-/* The command itself: default dispositions (the agent ignores SIGPIPE and
- * keeps handlers), nothing blocked, its environment, exec. */
+/* The command itself: its own group, default dispositions (the agent
+ * ignores SIGPIPE and keeps handlers), nothing blocked, its environment,
+ * exec. */
 static void command_exec(const struct spawn_req *r)
 {
 	sigset_t none;
 	int sig;
 
+	setpgid(0, 0);
 	for (sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, SIG_DFL);
@@ -458,7 +475,7 @@ static void command_exec(const struct spawn_req *r)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	environ = r->env;
 	execvp(r->argv[0], r->argv);
-	report_errno(errno);
+	report(REPORT_ERRNO, errno);
 	_exit(127);
 }
 
@@ -482,8 +499,8 @@ static void keeper_mirror(int status)
 }
 
 /* The keeper (see above).  Every signal arrives blocked from the agent's
- * fork and stays blocked, SIG_KEEPER excepted: the group's TERM is for the
- * command, and the agent's KILL needs no permission. */
+ * fork and stays blocked but SIG_KEEPER; the agent's SIGKILL, should it
+ * come, needs no permission. */
 static void keeper_main(const struct spawn_req *r)
 {
 	struct sigaction sa;
@@ -491,7 +508,6 @@ static void keeper_main(const struct spawn_req *r)
 	pid_t pid;
 	int status;
 
-	setpgid(0, 0);
 	child_fds(r);
 	keeper_agent = r->agent;
 	memset(&sa, 0, sizeof(sa));
@@ -504,9 +520,12 @@ static void keeper_main(const struct spawn_req *r)
 	if (pid == 0)
 		command_exec(r);
 	if (pid < 0) {
-		report_errno(errno);
+		report(REPORT_ERRNO, errno);
 		_exit(127);
 	}
+	setpgid(pid, pid);           /* also here: the group exists before the report */
+	keeper_command = pid;
+	report(REPORT_PID, pid);
 	/* The keeper holds none of the command's pipes: their end of file is
 	 * the command's. */
 	close(0);
@@ -522,16 +541,38 @@ static void keeper_main(const struct spawn_req *r)
 	keeper_mirror(status);
 }
 
+/* Reads the report pipe to its end: the command's pid into *pgid, and 0,
+ * or the error number that kept it from running. */
+static int spawn_outcome(int fd, pid_t *pgid)
+{
+	struct report rep;
+	int e = 0;
+	ssize_t n;
+
+	*pgid = 0;
+	for (;;) {
+		n = read(fd, &rep, sizeof(rep));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof(rep))
+			break;
+		if (rep.what == REPORT_PID)
+			*pgid = rep.value;
+		else
+			e = rep.value ? rep.value : EIO;
+	}
+	return e ? e : *pgid > 0 ? 0 : ECHILD;
+}
+
 /* Starts the keeper with argv[0] under it: stdout and stderr into the
- * pipes' write ends p[0][1] and p[1][1].  0 once the command runs; else
- * the error number (a program that cannot be executed included), nothing
- * left running. */
-static int spawn(pid_t *pid, char *const argv[], int p[2][2], char **env)
+ * pipes' write ends p[0][1] and p[1][1].  0 once the command runs, its
+ * keeper's pid in *pid and its group's in *pgid; else the error number (a
+ * program that cannot be executed included), nothing left running. */
+static int spawn(pid_t *pid, pid_t *pgid, char *const argv[], int p[2][2], char **env)
 {
 	struct spawn_req r = { argv, env, { -1, p[0][1], p[1][1] }, -1, getpid() };
 	sigset_t all, old;
-	int rep[2], e = 0, status;
-	ssize_t n;
+	int rep[2], e, status;
 
 	if (pipe2(rep, O_CLOEXEC) < 0)
 		return errno;
@@ -557,18 +598,12 @@ static int spawn(pid_t *pid, char *const argv[], int p[2][2], char **env)
 		close(rep[0]);
 		return e;
 	}
-	setpgid(*pid, *pid);         /* also here: no window without the group */
-	/* End of file once the command is exec'd; an error number if not. */
-	do
-		n = read(rep[0], &e, sizeof(e));
-	while (n < 0 && errno == EINTR);
+	e = spawn_outcome(rep[0], pgid);
 	close(rep[0]);
-	if (n == (ssize_t)sizeof(e)) {
+	if (e)                       /* the command never ran: the keeper ends */
 		while (waitpid(*pid, &status, 0) < 0 && errno == EINTR)
 			;
-		return e ? e : EIO;
-	}
-	return 0;
+	return e;
 }
 
 struct exec_child *exec_start(struct exec_mgr *m, char *const argv[],
@@ -594,7 +629,7 @@ struct exec_child *exec_start(struct exec_mgr *m, char *const argv[],
 		}
 		fcntl(p[i][0], F_SETFL, O_NONBLOCK);
 	}
-	rc = spawn(&c->pid, argv, p, env);
+	rc = spawn(&c->pid, &c->pgid, argv, p, env);
 	if (rc) {
 		snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(rc));
 		goto fail;
@@ -644,11 +679,11 @@ void exec_cancel(struct exec_mgr *m, struct exec_child *c)
 	child_close_io(c, 0);
 	child_close_io(c, 1);
 	if (c->exited) {
-		kill(-c->pid, SIGKILL);
+		kill(-c->pgid, SIGKILL);
 		child_free(c);
 		return;
 	}
-	kill(-c->pid, SIGTERM);
+	kill(-c->pgid, SIGTERM);
 	c->phase = PH_TERM;
 	c->timer.deadline = loop_now() + CFG_EXEC_KILL_GRACE_MS;
 }
@@ -686,7 +721,7 @@ void exec_mgr_free(struct exec_mgr *m)
 		return;
 	for (c = m->head; c; c = c->next)
 		if (!c->exited)
-			kill(-c->pid, SIGTERM);
+			kill(-c->pgid, SIGTERM);
 	/* A short chance to exit cleanly, then no more chances. */
 	while (exec_alive(m) && loop_now() < until) {
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
@@ -697,7 +732,7 @@ void exec_mgr_free(struct exec_mgr *m)
 			nanosleep(&ts, NULL);
 	}
 	for (c = m->head; c; c = c->next) {
-		kill(-c->pid, SIGKILL);
+		kill(-c->pgid, SIGKILL);
 		if (!c->exited)
 			while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
 				;

@@ -2,10 +2,12 @@
  *
  * Used by exec_command (/bin/sh -c) and by the service backends (systemctl,
  * rc-service: argv, never a shell).  A child runs in its own process group
- * with stdin from /dev/null and the agent's environment minus its token
- * variables; stdout and stderr are captured through non-blocking pipes up
- * to a bound per stream, keeping the head and the tail.  Nothing here
- * blocks the loop except exec_mgr_free at shutdown. */
+ * with stdin from /dev/null, no other descriptor than 0, 1 and 2, and the
+ * agent's environment minus its token variables, under a keeper process
+ * that kills the group if the agent dies; stdout and stderr are captured
+ * through non-blocking pipes up to a bound per stream, keeping the head
+ * and the tail.  Nothing here blocks the loop except exec_mgr_free at
+ * shutdown (and exec_start for as long as a fork and an exec take). */
 #ifndef NESTD_AGENT_EXEC_H
 #define NESTD_AGENT_EXEC_H
 

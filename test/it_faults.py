@@ -168,7 +168,7 @@ async def exec_output(ws, command):
 
 def test_row8_replies_freed():
     if "asan" in os.path.basename(NESTD):
-        return skip("row 8", "RSS under AddressSanitizer is its quarantine of freed memory")
+        return skip("row 8", "under ASan, RSS is mostly its quarantine of freed memory")
     n = 1000
 
     async def script(ws, agent):

@@ -30,7 +30,6 @@ elsewhere they are skipped with the reason.
 Run with /usr/bin/python3 (Debian's, with python3-websockets)."""
 import asyncio
 import hashlib
-import http.client as httpclient
 import json
 import os
 import re
@@ -40,7 +39,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nestlib  # noqa: E402
@@ -358,21 +356,9 @@ def test_row12_ctl_terminal_safe():
 
 # ---- fault: kill -9 of the agent in the middle of an exec_command ----
 
-class Unix(httpclient.HTTPConnection):
-    def __init__(self, sock, timeout):
-        httpclient.HTTPConnection.__init__(self, "localhost", timeout=timeout)
-        self.sock_path = sock
-
-    def connect(self):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(self.timeout)
-        s.connect(self.sock_path)
-        self.sock = s
-
-
 def api(sock, token, method, target, body=None, timeout=30):
     """One operator request over the server's Unix socket: (status, JSON)."""
-    c = Unix(sock, T(timeout))
+    c = nestlib.UnixHTTP(sock, T(timeout))
     try:
         c.request(method, target, body=json.dumps(body) if body is not None else None,
                   headers={"Authorization": "Bearer " + token})
@@ -682,6 +668,8 @@ def test_full_disk():
         os.unlink(filler)
         st, _ = command(srv.unix, toks["op"], "disk", "obtain_system_info")
         check(st == 200, "room again: served", st)
+        # the line may follow the answer by a moment
+        wait_until(lambda: (audit_lines(audit) or [{}])[-1].get("event") == "command", 5)
         lines = audit_lines(audit) or []
         lost = [l for l in lines if l.get("event") == "audit_lost"]
         check(len(lost) == 1 and lost[0].get("lines", 0) >= 5 and

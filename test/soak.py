@@ -128,18 +128,6 @@ def snapshot(srv, agents):
 
 # ---- operators ----
 
-class Unix(httpclient.HTTPConnection):
-    def __init__(self, sock, timeout):
-        httpclient.HTTPConnection.__init__(self, "localhost", timeout=timeout)
-        self.sock_path = sock
-
-    def connect(self):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(self.timeout)
-        s.connect(self.sock_path)
-        self.sock = s
-
-
 class Operator:
     def __init__(self, srv, token, unix):
         self.srv, self.token, self.unix = srv, token, unix
@@ -149,7 +137,7 @@ class Operator:
         if fresh or self.c is None:
             if self.c:
                 self.c.close()
-            self.c = Unix(self.srv.unix, T(60)) if self.unix else \
+            self.c = nestlib.UnixHTTP(self.srv.unix, T(60)) if self.unix else \
                 httpclient.HTTPConnection("127.0.0.1", self.srv.port, timeout=T(60))
         return self.c
 

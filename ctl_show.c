@@ -1,7 +1,7 @@
 /* ctl_show.c - nestd ctl's output (see ctl_show.h).  Field names are the
  * reply payloads of docs/PROTOCOL.md ("Commands"); a field an agent does
- * not send shows as empty or 0, never as an error, so older and other
- * agents still print. */
+ * not send shows as "-", never as an error or an invented 0, so older and
+ * other agents (the original client's {pid, name} list) still print. */
 #include "ctl_show.h"
 
 #include <stdint.h>
@@ -112,10 +112,8 @@ static void escape_char(uint32_t c, size_t len, unsigned flags, char *out)
 		snprintf(out, 8, "\\u%04x", len ? (unsigned)c : 0xfffdu);
 	else if (!len)
 		snprintf(out, 8, "\\x%02x", (unsigned)c);
-	else if (c == '\n' || c == '\t' || c == '\r')
-		snprintf(out, 8, "\\%c", c == '\n' ? 'n' : c == '\t' ? 't' : 'r');
-	else if (c == 0x1b)
-		snprintf(out, 8, "\\e");
+	else if (c == '\n' || c == '\t')
+		snprintf(out, 8, "\\%c", c == '\n' ? 'n' : 't');
 	else if (c < 0x80)
 		snprintf(out, 8, "\\x%02x", (unsigned)c);
 	else
@@ -156,6 +154,55 @@ static void safe_print(const char *s, int width)
 	ctl_show_text(stdout, s, strlen(s), width, 0);
 }
 
+/* Text an agent sent as text (get_port's payload, obtain_user_usages'
+ * resources): its lines as lines (each after indent), tabs as tabs, and
+ * the rest through ctl_show_text, so that it cannot drive the terminal. */
+static void print_text(const char *text, size_t n, const char *indent)
+{
+	const char *p = text, *end = text + n, *nl;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (indent)
+			fputs(indent, stdout);
+		ctl_show_text(stdout, p, (size_t)((nl ? nl : end) - p), 0, CTL_TEXT_LINES);
+		putchar('\n');
+		p = nl ? nl + 1 : end;
+	}
+}
+
+/* A string token of j through print_text, whole (NULs included). */
+static void show_text(const struct json *j, int t, const char *indent)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	if (json_str(j, t, &b) == 0)
+		print_text(b.p ? b.p : "", b.len, indent);
+	buf_free(&b);
+}
+
+/* 1 if the string token is nestd's "response_COMMAND", not words. */
+static int is_response_name(const struct json *j, int t)
+{
+	size_t n;
+	const char *raw = json_raw(j, t, &n);
+
+	return n >= 9 && !memcmp(raw, "response_", 9);
+}
+
+/* 1 if the string token holds a line break: shown as text, not a value. */
+static int is_text(const struct json *j, int t)
+{
+	size_t n;
+	const char *raw;
+
+	if (json_type(j, t) != JSON_STRING)
+		return 0;
+	raw = json_raw(j, t, &n);
+	return memmem(raw, n, "\\n", 2) != NULL;
+}
+
 void ctl_show_raw(const struct buf *body)
 {
 	/* Still JSON, the same JSON, but no raw DEL or C1 from an agent. */
@@ -173,14 +220,18 @@ void ctl_show_error(const char *prefix, const char *body, size_t n)
 
 	buf_init(&msg, 0);
 	if (json_parse(&j, body, n, err, sizeof(err)) == 0) {
+		/* the server's {"error":...}; an agent's payload.error; else the
+		 * original client's text, which it put in message */
 		t = json_get(&j, 0, "error");
-		if (t < 0) {
+		if (t < 0 || json_type(&j, t) != JSON_STRING) {
 			int p = json_get(&j, 0, "payload");
 
-			if (p >= 0)
-				t = json_get(&j, p, "error");
+			t = p >= 0 && json_type(&j, p) == JSON_OBJECT ? json_get(&j, p, "error") : -1;
 		}
-		if (t >= 0)
+		if ((t < 0 || json_type(&j, t) != JSON_STRING) &&
+		    !json_str_eq(&j, json_get(&j, 0, "status"), "command_response"))
+			t = json_get(&j, 0, "message");
+		if (t >= 0 && json_type(&j, t) == JSON_STRING)
 			json_str(&j, t, &msg);
 		json_free(&j);
 	}
@@ -228,33 +279,59 @@ int ctl_show_clients(const struct json *j, int p, int as_json)
 	return 0;
 }
 
+/* A field as text, "-" when the reply does not have it (the original's
+ * list has only pid and name: nothing is invented for the rest). */
+static void str_or_dash(const struct json *j, int t, char *out, size_t cap)
+{
+	str_of(j, t, out, cap);
+	if (t < 0 || !out[0])
+		snprintf(out, cap, "-");
+}
+
+static void num_or_dash(const struct json *j, int t, char *out, size_t cap)
+{
+	if (t < 0 || json_type(j, t) == JSON_NULL)
+		snprintf(out, cap, "-");
+	else
+		snprintf(out, cap, "%lld", int_of(j, t));
+}
+
 /* One row of obtain_all_process_info. */
 static void ps_row(const struct json *j, int e)
 {
-	char user[64], state[24], rss[16], start[40], cmd[4096], name[256];
-	double cpu = 0;
-	int cu;
+	char user[64], state[24], rss[16], start[40], cmd[4096], name[256], pid[24], ppid[24];
+	char cpu[16];
+	double v = 0;
+	int t, tc = json_get(j, e, "cmdline");
 
-	str_of(j, json_get(j, e, "user"), user, sizeof(user));
-	str_of(j, json_get(j, e, "state"), state, sizeof(state));
-	str_of(j, json_get(j, e, "cmdline"), cmd, sizeof(cmd));
+	str_or_dash(j, json_get(j, e, "user"), user, sizeof(user));
+	str_or_dash(j, json_get(j, e, "state"), state, sizeof(state));
+	str_of(j, tc, cmd, sizeof(cmd));
 	str_of(j, json_get(j, e, "name"), name, sizeof(name));
-	human_bytes(int_of(j, json_get(j, e, "rss")), rss, sizeof(rss));
+	num_or_dash(j, json_get(j, e, "pid"), pid, sizeof(pid));
+	num_or_dash(j, json_get(j, e, "ppid"), ppid, sizeof(ppid));
+	if ((t = json_get(j, e, "rss")) >= 0 && json_type(j, t) != JSON_NULL)
+		human_bytes(int_of(j, t), rss, sizeof(rss));
+	else
+		snprintf(rss, sizeof(rss), "-");
 	when(int_of(j, json_get(j, e, "started")), start, sizeof(start));
-	cu = json_get(j, e, "cpu_usage");
-	if (cu >= 0)
-		json_num(j, cu, &cpu);
-	printf("%7lld %7lld ", int_of(j, json_get(j, e, "pid")), int_of(j, json_get(j, e, "ppid")));
+	if ((t = json_get(j, e, "cpu_usage")) >= 0 && json_num(j, t, &v) == 0)
+		snprintf(cpu, sizeof(cpu), "%.1f", v);
+	else
+		snprintf(cpu, sizeof(cpu), "-");
+	printf("%7s %7s ", pid, ppid);
 	safe_print(user, 12);
 	putchar(' ');
 	safe_print(state, 12);
-	printf(" %8s %6.1f %-19s ", rss, cpu, start);
+	printf(" %8s %6s %-19s ", rss, cpu, start);
 	if (cmd[0]) {
 		safe_print(cmd, 0);
-	} else {
+	} else if (tc >= 0) {     /* a command line, empty: a kernel thread */
 		putchar('[');
 		safe_print(name, 0);
 		putchar(']');
+	} else {
+		safe_print(name, 0);
 	}
 	putchar('\n');
 }
@@ -291,6 +368,10 @@ static void print_kv(const struct json *j, int obj, const char *prefix)
 
 			snprintf(pre, sizeof(pre), "%s.", full);
 			print_kv(j, v, pre);
+		} else if (is_text(j, v)) {
+			safe_print(full, 0);
+			putchar('\n');
+			show_text(j, v, "  ");
 		} else {
 			str_of(j, v, val, sizeof(val));
 			safe_print(full, 22);
@@ -305,11 +386,23 @@ static void print_kv(const struct json *j, int obj, const char *prefix)
 int ctl_show_kv(const struct json *j, int p, int as_json)
 {
 	char v[4096];
+	int m;
 
-	if (as_json || p < 0)
+	if (as_json)
 		return 0;
+	if (p < 0) {
+		/* no payload: the original's success replies say it in message */
+		m = json_get(j, 0, "message");
+		if (m >= 0 && json_type(j, m) == JSON_STRING && !is_response_name(j, m))
+			show_text(j, m, NULL);
+		return 0;
+	}
 	if (json_type(j, p) == JSON_OBJECT) {
 		print_kv(j, p, "");
+		return 0;
+	}
+	if (json_type(j, p) == JSON_STRING) {
+		show_text(j, p, NULL);
 		return 0;
 	}
 	str_of(j, p, v, sizeof(v));

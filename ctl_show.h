@@ -20,8 +20,8 @@ enum {
 
 /* Writes s[0..n) to f so that nothing in it can drive a terminal: C0
  * controls, DEL, C1 controls (U+0080..U+009F) and the marks that reorder
- * text (U+200E/F, U+202A..E, U+2066..9) become visible escapes (\n \t \r
- * \e \xNN \uNNNN; with CTL_TEXT_JSON always \uNNNN, so JSON stays the
+ * text (U+200E/F, U+202A..E, U+2066..9) become visible escapes (\n \t
+ * \xNN \uNNNN; with CTL_TEXT_JSON always \uNNNN, so JSON stays the
  * same JSON), and a byte that is not UTF-8 becomes \xNN (CTL_TEXT_JSON:
  * \ufffd).  width > 0: padded with spaces to width characters.  Returns
  * the characters written. */

@@ -346,7 +346,7 @@ def test_row12_ctl_terminal_safe():
             check(terminal_safe(out) and terminal_safe(err),
                   "ctl %s: no control character of the agent's reaches the terminal" % " ".join(args),
                   shown[:400])
-            want = b"\\u001b]0;owned" if "--json" in args else b"\\e]0;owned"
+            want = b"\\u001b]0;owned" if "--json" in args else b"\\x1b]0;owned"
             check(want in shown, "ctl %s: the text is shown, escaped" % " ".join(args), shown[:400])
     finally:
         stop.set()

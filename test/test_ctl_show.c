@@ -37,9 +37,9 @@ void test_ctl_show_text_escapes(void)
 	SHOWN("nginx: worker", "nginx: worker", 0);
 	SHOWN("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 0);
 	/* a title change and a bell, a clear screen, a cursor move */
-	SHOWN("a\x1b]0;pwned\x07z", "a\\e]0;pwned\\x07z", 0);
-	SHOWN("\x1b[2J\x1b[H", "\\e[2J\\e[H", 0);
-	SHOWN("up\rover", "up\\rover", 0);
+	SHOWN("a\x1b]0;pwned\x07z", "a\\x1b]0;pwned\\x07z", 0);
+	SHOWN("\x1b[2J\x1b[H", "\\x1b[2J\\x1b[H", 0);
+	SHOWN("up\rover", "up\\x0dover", 0);
 	SHOWN("two\nlines\ttab", "two\\nlines\\ttab", 0);
 	SHOWN("del\x7f", "del\\x7f", 0);
 	SHOWN("nul\0x", "nul\\x00x", 0);
@@ -64,7 +64,7 @@ void test_ctl_show_text_flags(void)
 	char *g;
 	size_t chars;
 
-	SHOWN("two\nlines\ttab\r\x1b", "two\nlines\ttab\\r\\e", CTL_TEXT_LINES);
+	SHOWN("two\nlines\ttab\r\x1b", "two\nlines\ttab\\x0d\\x1b", CTL_TEXT_LINES);
 	/* JSON: the same JSON, with C0/DEL/C1 escaped its own way */
 	SHOWN("{\"n\":\"a\x7f\xc2\x85\x1b\"}\n", "{\"n\":\"a\\u007f\\u0085\\u001b\"}\n",
 	      CTL_TEXT_JSON | CTL_TEXT_LINES);
@@ -77,8 +77,8 @@ void test_ctl_show_text_flags(void)
 	g = shown("\xc3\xa9", 2, 3, 0, &chars);
 	CHECK_STR(g, "\xc3\xa9  ");
 	free(g);
-	g = shown("\x1b" "x", 2, 4, 0, &chars);
-	CHECK_STR(g, "\\ex ");
+	g = shown("\x1b" "x", 2, 6, 0, &chars);
+	CHECK_STR(g, "\\x1bx ");
 	free(g);
 	g = shown("longer than that", 16, 4, 0, &chars);
 	CHECK_STR(g, "longer than that");

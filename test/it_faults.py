@@ -284,7 +284,9 @@ def hostile_agent(port, token, stop):
     ws = nestlib.RawWS(port)
     ws.handshake()
     ws.send_text(json.dumps({"status": "let_me_in_pls", "message": "hi", "payload": {
-        "version": "0.1.0", "client_token": token, "hostname": EVIL, "services": "systemd"}}))
+        "version": "0.1.0", "client_token": token, "hostname": EVIL, "services": "systemd",
+        "commands": ["obtain_all_process_info", "obtain_process_info", "list_services",
+                     "kill_process", "obtain_system_info"]}}))
     if ws.recv_text() != AUTH_OK:
         return
     ws.settimeout(1)

@@ -158,8 +158,9 @@ struct conn *conn_accept(struct loop *l, int fd, const char *peer,
 
 static const struct conn_ops no_ops;
 
-struct conn *conn_dial(struct loop *l, int fd, const struct net_url *u,
-		       const struct conn_ops *ops, void *owner)
+/* A client conn, connecting. */
+static struct conn *dial_new(struct loop *l, int fd, const struct net_url *u,
+			     const struct conn_ops *ops, void *owner)
 {
 	struct conn *c = conn_new(l, fd, WS_ROLE_CLIENT, ops, owner);
 
@@ -171,6 +172,42 @@ struct conn *conn_dial(struct loop *l, int fd, const struct net_url *u,
 		snprintf(c->peer, sizeof(c->peer), "%.40s:%s", u->host, u->port);
 	c->state = CONN_CONNECTING;
 	c->state_deadline = loop_now() + CFG_HANDSHAKE_TIMEOUT_MS;
+	return c;
+}
+
+struct conn *conn_dial_raw(struct loop *l, int fd, const struct net_url *u,
+			   const struct conn_ops *ops, void *owner)
+{
+	struct conn *c = dial_new(l, fd, u, ops, owner);
+
+	if (!c)
+		return NULL;
+	c->raw = 1;
+	update_deadline(c);
+	return c;
+}
+
+int conn_send_raw(struct conn *c, const char *p, size_t n)
+{
+	if (c->dead || c->state == CONN_CLOSING)
+		return -1;
+	if (buf_append(&c->out, p, n) < 0) {
+		conn_abort(c, "send queue full");
+		return -1;
+	}
+	if (!c->in_ready && c->state != CONN_CONNECTING)
+		loop_defer(c->loop, &c->src);
+	update_deadline(c);
+	return 0;
+}
+
+struct conn *conn_dial(struct loop *l, int fd, const struct net_url *u,
+		       const struct conn_ops *ops, void *owner)
+{
+	struct conn *c = dial_new(l, fd, u, ops, owner);
+
+	if (!c)
+		return NULL;
 	if (ws_client_request(&c->out, u->host, u->path, c->ws_key) < 0) {
 		/* Like conn_new's own failures: NULL, and no on_close for a
 		 * connection its owner never had. */
@@ -557,7 +594,10 @@ static void on_readable(struct conn *c)
 		return;
 	}
 	if (r == 0) {
-		if (c->state == CONN_HTTP && c->http_busy) {
+		if (c->raw && c->state == CONN_HTTP) {
+			c->ops->on_bytes(c, NULL, 0);
+			conn_abort(c, "peer closed the connection");
+		} else if (c->state == CONN_HTTP && c->http_busy) {
 			/* A client that half-closed after its request still gets
 			 * the answer; then the connection ends. */
 			c->rd_eof = 1;
@@ -576,6 +616,10 @@ static void on_readable(struct conn *c)
 		on_readable_head(c, rbuf, (size_t)r);
 		break;
 	case CONN_HTTP:
+		if (c->raw) {
+			c->ops->on_bytes(c, rbuf, (size_t)r);
+			break;
+		}
 		/* A pipelined request waits its turn; keep it, bounded. */
 		if (buf_append(&c->in, rbuf, (size_t)r) < 0)
 			http_error(c, 431, "too much pipelined data\n");
@@ -655,7 +699,9 @@ static void conn_ready(struct loop_src *s, short revents)
 			snprintf(msg, sizeof(msg), "connect to %s failed: %s", c->peer, err);
 			conn_abort(c, msg);
 		} else {
-			c->state = CONN_HANDSHAKE;
+			c->state = c->raw ? CONN_HTTP : CONN_HANDSHAKE;
+			if (c->raw)
+				c->state_deadline = 0;
 			c->last_rx = loop_now();
 		}
 	}

@@ -191,6 +191,8 @@ static void admit_agent(struct peer *p, const struct token_entry *e, const struc
 	t = pget(j, pl, "commands");
 	if (t >= 0 && json_type(j, t) == JSON_ARRAY)
 		p->commands = json_dup(j, t);
+	if (json_int(j, pget(j, pl, "uid"), &p->uid) < 0 || p->uid < 0)
+		p->uid = -1;
 	old = peers_find_agent(&s->peers, p->name);
 	if (old) {
 		log_info("%s: replaced by a newer connection from %s (old one from %s)",

@@ -28,6 +28,7 @@ struct peer {
 	char hostname[CFG_HOSTNAME_MAX + 1];
 	char backend[CFG_BACKEND_NAME_MAX + 1];
 	char *commands;          /* JSON array the agent announced, or NULL */
+	long long uid;           /* the uid it runs as, as it announced; -1 unknown */
 	long long since;         /* epoch seconds */
 	struct peer *next, **pprev;   /* pprev: the pointer that points here */
 	/* agents: commands in flight, oldest first (server_router.c's) */

@@ -84,6 +84,7 @@
 #define CFG_SLACK_ADMINS         64        /* --slack-admins */
 #define CFG_SLACK_TOKEN_MAX      255       /* an xapp- or xoxb- token */
 #define CFG_SLACK_AGENTS_MAX     100       /* agents one person is shown */
+#define CFG_SLACK_HOME_DELAY_MS  200       /* an agent came or went: home tabs after this */
 
 /* Server state */
 #define CFG_STATE_DIR_ROOT       "/var/lib/nestd"  /* --state-dir for root; others: XDG's */

@@ -32,6 +32,7 @@
 #include "server_int.h"
 #include "server_metrics.h"
 #include "server_router.h"
+#include "server_slack.h"
 #include "tls.h"
 
 static void tokens_recheck(struct server *s);
@@ -83,6 +84,7 @@ static void agent_gone(struct peer *p, const char *why)
 
 	audit_peer(s, "agent_disconnected", p, why);
 	router_agent_gone(s->router, p, why);
+	server_slack_agent(s->slack, p);
 }
 
 /* Drops an authenticated agent (replaced, revoked): gone at once, closed
@@ -212,6 +214,7 @@ static void admit_agent(struct peer *p, const struct token_entry *e, const struc
 		 p->hostname[0] ? ", host " : "", p->hostname, p->owner[0] ? ", owner " : "",
 		 p->owner);
 	audit_peer(s, "agent_connected", p, NULL);
+	server_slack_agent(s->slack, p);
 }
 
 static void authenticate(struct peer *p, char *text, size_t n)
@@ -524,6 +527,7 @@ static void on_signal(int sig, void *arg)
 	s->stopping = 1;
 	s->stop_at = loop_now() + CFG_CLOSE_TIMEOUT_MS + CFG_SHUTDOWN_SLACK_MS;
 	close_listeners(s);
+	server_slack_close(s->slack);
 	for (p = s->peers.head; p; p = p->next) {
 		if (p->c->state == CONN_AUTH || p->c->state == CONN_OPEN)
 			conn_close(p->c, 1001, "server shutting down");
@@ -566,7 +570,10 @@ static int open_rooms(struct server *s, char *err, size_t errlen)
 		return -1;
 	}
 	s->tokens_timer_on = 1;
-	return server_install_init(&s->install, o->dist_dir, o->public_url, err, errlen);
+	if (server_install_init(&s->install, o->dist_dir, o->public_url, err, errlen) < 0)
+		return -1;
+	s->slack = server_slack_new(s, err, errlen);
+	return s->slack || !err[0] ? 0 : -1;
 }
 
 /* 0 when the server may serve; else the exit status, the reason printed. */
@@ -632,6 +639,7 @@ static void server_stop(struct server *s, int ran)
 			unlink(s->o->listen[i].path);
 	if (s->tokens_timer_on)
 		loop_del(s->loop, &s->tokens_timer);
+	server_slack_free(s->slack);
 	router_free(s->router);
 	audit_close(s->audit);
 	metrics_free(s->metrics);

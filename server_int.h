@@ -16,6 +16,7 @@ struct admit;
 struct audit_log;
 struct metrics;
 struct router;
+struct slack;
 struct tls_ctx;
 
 struct server {
@@ -33,6 +34,7 @@ struct server {
 	void (*tokens_recheck)(struct server *s);
 	struct peers peers;
 	struct router *router;
+	struct slack *slack;                 /* the Slack face, or NULL (server_slack.h) */
 	struct audit_log *audit;
 	struct metrics *metrics;
 	struct admit *admit;

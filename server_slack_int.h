@@ -4,6 +4,7 @@
 #define NESTD_SERVER_SLACK_INT_H
 
 #include "config.h"
+#include "loop.h"
 #include "server_slack_store.h"
 
 struct server;
@@ -20,6 +21,7 @@ struct slack {
 	struct slack_sock *sock;
 	struct slack_users users;
 	struct slack_job *jobs;          /* in progress */
+	struct loop_src home_timer;      /* home tabs due again (agents came or went) */
 	char admins[CFG_SLACK_ADMINS][24];
 	int nadmins;
 	char base_url[600];              /* how agents reach the server, for install lines */

@@ -20,6 +20,7 @@ struct slack_user {
 	enum sv_unit unit;
 	char agent[TOKEN_NAME_MAX + 1];    /* chosen machine, "" none */
 	int home_seen;                     /* opened the home tab in this run */
+	int home_due;                      /* their home tab is to be published again */
 };
 
 struct slack_users {

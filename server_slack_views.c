@@ -318,7 +318,7 @@ static void proc_facts(struct buf *t, const struct sv_ctx *c, const struct json 
 	bk_esc(t, status, strlen(status));
 	if (knum(j, p, "cpu_usage", &v) == 0)
 		buf_printf(t, "\n*CPU:* %.1f %%", v);
-	if (knum(j, ct, "user", &u) == 0 || knum(j, ct, "system", &s) == 0)
+	if ((knum(j, ct, "user", &u) == 0) + (knum(j, ct, "system", &s) == 0))
 		buf_printf(t, "\n*CPU time:* %.2f s user, %.2f s system", u, s);
 	if (knum(j, mem, "rss", &v) == 0) {
 		buf_puts(t, "\n*Memory:* ");

@@ -1,0 +1,444 @@
+/* server_slack.c - the Slack face's room (see server_slack.h): its start
+ * and stop, who is an admin, whose agents are whose, the tokens it mints,
+ * and `nestd slack manifest`.  What people ask is handled in
+ * server_slack_act.c. */
+#include "server_slack.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "net.h"
+#include "server_audit.h"
+#include "server_authz.h"
+#include "server_int.h"
+#include "server_slack_api.h"
+#include "server_slack_int.h"
+#include "server_slack_sock.h"
+#include "sha256.h"
+#include "tls.h"
+
+/* ---- who may see what ---- */
+
+int slack_is_admin(const struct slack *sl, const char *user)
+{
+	int i;
+
+	for (i = 0; i < sl->nadmins; i++)
+		if (!strcmp(sl->admins[i], user))
+			return 1;
+	return 0;
+}
+
+/* "slack:U…" */
+static void owner_of_user(const char *user, char *out, size_t n)
+{
+	snprintf(out, n, "slack:%s", user);
+}
+
+int slack_may(const struct slack *sl, const char *user, const char *name)
+{
+	const struct token_entry *e = token_db_by_name(&sl->srv->db, name);
+	struct token_scope scope;
+	char owner[TOKEN_OWNER_MAX + 1];
+
+	if (slack_is_admin(sl, user))
+		return 1;
+	owner_of_user(user, owner, sizeof(owner));
+	/* The same check as every face's: a scope that reaches what this
+	 * person owns, against the agent's owner as the token file says. */
+	return e && e->role == ROLE_AGENT && authz_scope_owned_by(&scope, owner) == 0 &&
+	       authz_agent_visible(&scope, e->name, e->owner);
+}
+
+int slack_agents_of(const struct slack *sl, const char *user, const char **names, int max)
+{
+	const struct token_db *db = &sl->srv->db;
+	int i, n = 0;
+
+	for (i = 0; i < db->n && n < max; i++)
+		if (db->e[i].role == ROLE_AGENT && slack_may(sl, user, db->e[i].name))
+			names[n++] = db->e[i].name;
+	return n;
+}
+
+/* ---- minting tokens ---- */
+
+/* The lock `nestd token` takes on the token file: held from load to save
+ * so that neither writer loses the other's change.  Never waited for: the
+ * event loop does not block. */
+static int lock_tokens(const char *path, char *err, size_t errlen)
+{
+	char lock[4200];
+	int fd;
+
+	snprintf(lock, sizeof(lock), "%s.lock", path);
+	fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	snprintf(err, errlen, fd < 0 ? "cannot open the token file's lock" :
+		 "the token file is being changed: try again in a moment");
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* A free name for user's next agent: slack-u0123abcd, then -2, -3... */
+static void new_name(const struct token_db *db, const char *user, char *name, size_t cap)
+{
+	char base[TOKEN_NAME_MAX + 1];
+	size_t i;
+	int k;
+
+	snprintf(base, sizeof(base), "slack-%s", user);
+	for (i = 0; base[i]; i++)
+		if (base[i] >= 'A' && base[i] <= 'Z')
+			base[i] = (char)(base[i] - 'A' + 'a');
+	snprintf(name, cap, "%s", base);
+	for (k = 2; token_db_by_name(db, name) && k < 10000; k++)
+		snprintf(name, cap, "%.50s-%d", base, k);
+}
+
+/* The change, on the file as it is now (another writer may have changed
+ * it since the server read it). */
+static int mint_in(struct token_db *db, const char *user, const char *old, char *name,
+		   size_t ncap, char *token, char *err, size_t errlen)
+{
+	struct token_entry ne;
+	int i;
+
+	memset(&ne, 0, sizeof(ne));
+	if (old) {
+		for (i = 0; i < db->n && strcmp(db->e[i].name, old); i++)
+			;
+		if (i == db->n) {
+			snprintf(err, errlen, "there is no token named %s", old);
+			return -1;
+		}
+		ne = db->e[i];
+		token_db_remove(db, i);
+		snprintf(name, ncap, "%s", old);
+	} else {
+		new_name(db, user, name, ncap);
+		snprintf(ne.name, sizeof(ne.name), "%s", name);
+		ne.role = ROLE_AGENT;
+		owner_of_user(user, ne.owner, sizeof(ne.owner));
+	}
+	if (token_generate(token) < 0) {
+		snprintf(err, errlen, "the kernel gave no random bytes");
+		return -1;
+	}
+	sha256(token, TOKEN_LEN, ne.hash);
+	ne.created = (long long)time(NULL);
+	if (token_db_add(db, &ne) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int slack_mint(struct slack *sl, const char *user, const char *old, char *name, size_t ncap,
+	       char *token, size_t tcap, char *err, size_t errlen)
+{
+	struct server *s = sl->srv;
+	struct token_db db;
+	int lock, r = -1;
+
+	if (tcap < TOKEN_LEN + 1 || (lock = lock_tokens(s->o->tokens_path, err, errlen)) < 0)
+		return -1;
+	if (token_db_load(s->o->tokens_path, &db, err, errlen) == 0) {
+		r = mint_in(&db, user, old, name, ncap, token, err, errlen);
+		if (r == 0)
+			r = token_db_save(s->o->tokens_path, &db, err, errlen);
+		token_db_free(&db);
+	}
+	close(lock);
+	if (r < 0) {
+		memset(token, 0, tcap);
+		log_warn("slack: %s: token for %s not %s: %s", user, old ? old : "a new agent",
+			 old ? "reset" : "made", err);
+		return -1;
+	}
+	/* The server takes the file as written: a reset token's session
+	 * goes (its hash is no longer there). */
+	s->tokens_recheck(s);
+	log_info("slack: %s %s the token of agent %s", user, old ? "reset" : "made", name);
+	{
+		char who[TOKEN_OWNER_MAX + 1];
+
+		owner_of_user(user, who, sizeof(who));
+		audit_token(s->audit, old ? "token_reset" : "token_new", name, who);
+	}
+	return 0;
+}
+
+/* ---- what arrives ---- */
+
+static int on_envelope(void *arg, const struct slack_env *e)
+{
+	return slack_act(arg, e);
+}
+
+static void logged(void *arg, const char *error, const struct json *j)
+{
+	/* server_slack_api.c has logged a failure with Slack's error code. */
+}
+
+void slack_call(struct slack *sl, const char *method, const char *body, size_t n)
+{
+	slack_api_call(sl->api, method, SLACK_BOT, body, n, CFG_SLACK_CALL_TIMEOUT_MS, logged, NULL);
+}
+
+static void authed(void *arg, const char *error, const struct json *j)
+{
+	char user[64] = "", team[128] = "";
+
+	if (error) {
+		log_error("slack: the bot token was refused (auth.test: %s)", error);
+		return;
+	}
+	json_strcpy(j, json_get(j, 0, "user"), user, sizeof(user));
+	json_strcpy(j, json_get(j, 0, "team"), team, sizeof(team));
+	log_info("slack: signed in as %s in %s", user, team);
+}
+
+void server_slack_agent(struct slack *sl, const struct peer *agent)
+{
+	int i;
+
+	if (!sl)
+		return;
+	/* Whoever had their home tab open and may see this agent sees it come
+	 * and go: a moment later (the peer list has settled by then, and a
+	 * burst of agents makes one publish a person). */
+	for (i = 0; i < sl->users.n; i++) {
+		struct slack_user *u = &sl->users.u[i];
+
+		if (u->home_seen && slack_may(sl, u->id, agent->name)) {
+			u->home_due = 1;
+			if (!sl->home_timer.deadline)
+				sl->home_timer.deadline = loop_now() + CFG_SLACK_HOME_DELAY_MS;
+		}
+	}
+}
+
+static void home_due(struct loop_src *src, short revents)
+{
+	struct slack *sl = src->arg;
+	int i;
+
+	src->deadline = 0;
+	for (i = 0; i < sl->users.n; i++)
+		if (sl->users.u[i].home_due) {
+			sl->users.u[i].home_due = 0;
+			slack_act_home(sl, sl->users.u[i].id);
+		}
+}
+
+/* ---- start and stop ---- */
+
+/* A token from its file (mode checked, as every token file) or the
+ * config file. */
+static int read_token(const char *file, const char *inline_tok, char *out, size_t cap,
+		      char *err, size_t errlen)
+{
+	if (!file[0]) {
+		snprintf(out, cap, "%s", inline_tok);
+		return 0;
+	}
+	return token_read_file(file, out, cap, err, errlen);
+}
+
+static int parse_admins(struct slack *sl, const char *list)
+{
+	const char *p = list;
+
+	while (*p && sl->nadmins < CFG_SLACK_ADMINS) {
+		size_t n = strcspn(p, ",");
+
+		snprintf(sl->admins[sl->nadmins++], sizeof(sl->admins[0]), "%.*s", (int)n, p);
+		p += n + (p[n] == ',');
+	}
+	return 0;
+}
+
+static void base_url(struct slack *sl)
+{
+	const struct server_opts *o = sl->srv->o;
+	int i;
+
+	if (o->public_url[0]) {
+		snprintf(sl->base_url, sizeof(sl->base_url), "%s", o->public_url);
+		return;
+	}
+	snprintf(sl->base_url, sizeof(sl->base_url), "http://SERVER:8989");
+	for (i = 0; i < o->nlisten; i++)
+		if (o->listen[i].kind == NET_TCP) {
+			snprintf(sl->base_url, sizeof(sl->base_url), "%s://%s:%s",
+				 o->listen_tls[i] ? "https" : "http", o->listen[i].host, o->listen[i].port);
+			break;
+		}
+}
+
+static int start(struct slack *sl, char *err, size_t errlen)
+{
+	const struct server_opts *o = sl->srv->o;
+	char app[CFG_SLACK_TOKEN_MAX + 2], bot[CFG_SLACK_TOKEN_MAX + 2];
+	struct slack_sock_env se = { 0 };
+	struct net_url u;
+	int r = -1;
+
+	if (read_token(o->slack_app_file, o->slack_app_token, app, sizeof(app), err, errlen) < 0 ||
+	    read_token(o->slack_bot_file, o->slack_bot_token, bot, sizeof(bot), err, errlen) < 0 ||
+	    net_parse_url(o->slack_api_url, &u, err, errlen) < 0)
+		goto out;
+	if (tls_available()) {
+		struct tls_client_opts t = { NULL, NULL, 0 };
+
+		if (!(sl->tls = tls_client_ctx(&t, err, errlen)) && u.tls)
+			goto out;
+	}
+	sl->api = slack_api_new(sl->srv->loop, &u, u.tls ? sl->tls : NULL, bot, app);
+	se.loop = sl->srv->loop;
+	se.api = sl->api;
+	se.tls = sl->tls;
+	se.backoff_min_ms = CFG_RECONNECT_MIN_MS;
+	se.backoff_max_ms = CFG_RECONNECT_MAX_MS;
+	se.ping_ms = o->ping_ms;
+	se.on_envelope = on_envelope;
+	se.arg = sl;
+	if (!sl->api || !(sl->sock = slack_sock_new(&se))) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	slack_api_call(sl->api, "auth.test", SLACK_BOT, "{}", 2, CFG_SLACK_CALL_TIMEOUT_MS, authed, sl);
+	r = 0;
+out:
+	memset(app, 0, sizeof(app));
+	memset(bot, 0, sizeof(bot));
+	return r;
+}
+
+struct slack *server_slack_new(struct server *s, char *err, size_t errlen)
+{
+	struct slack *sl;
+
+	err[0] = '\0';
+	if (!server_opts_slack(s->o))
+		return NULL;
+	sl = calloc(1, sizeof(*sl));
+	if (!sl) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	sl->srv = s;
+	sl->home_timer.fd = -1;
+	sl->home_timer.ready = home_due;
+	sl->home_timer.arg = sl;
+	if (loop_add(s->loop, &sl->home_timer) < 0) {
+		snprintf(err, errlen, "out of memory");
+		free(sl);
+		return NULL;
+	}
+	parse_admins(sl, s->o->slack_admins);
+	base_url(sl);
+	slack_users_load(&sl->users, s->o->state_dir);
+	if (start(sl, err, errlen) < 0) {
+		size_t l = strlen(err);
+
+		snprintf(err + l, errlen - l, " (Slack)");
+		server_slack_free(sl);
+		return NULL;
+	}
+	log_info("slack: face on, %d admins, command %s", sl->nadmins, s->o->slack_command);
+	return sl;
+}
+
+void server_slack_close(struct slack *sl)
+{
+	if (sl && sl->sock)
+		slack_sock_close(sl->sock);
+}
+
+void server_slack_free(struct slack *sl)
+{
+	if (!sl)
+		return;
+	slack_act_free_all(sl);
+	loop_del(sl->srv->loop, &sl->home_timer);
+	slack_sock_free(sl->sock);
+	slack_api_free(sl->api);
+	tls_ctx_free(sl->tls);
+	slack_users_free(&sl->users);
+	free(sl);
+}
+
+/* ---- nestd slack manifest ---- */
+
+static const char manifest[] =
+	"{\n"
+	"  \"_metadata\": { \"major_version\": 1, \"minor_version\": 1 },\n"
+	"  \"display_information\": {\n"
+	"    \"name\": \"Nest Management Bot\",\n"
+	"    \"description\": \"See and control your processes and services on your machines\",\n"
+	"    \"background_color\": \"#1d3557\"\n"
+	"  },\n"
+	"  \"features\": {\n"
+	"    \"app_home\": { \"home_tab_enabled\": true, \"messages_tab_enabled\": true,\n"
+	"                  \"messages_tab_read_only_enabled\": true },\n"
+	"    \"bot_user\": { \"display_name\": \"nest\", \"always_online\": true },\n"
+	"    \"slash_commands\": [ { \"command\": \"%s\",\n"
+	"        \"description\": \"Your machines: processes, services, a free port\",\n"
+	"        \"usage_hint\": \"ps | status | services | port | help\",\n"
+	"        \"should_escape\": false } ]\n"
+	"  },\n"
+	"  \"oauth_config\": { \"scopes\": { \"bot\": [ \"chat:write\", \"commands\" ] } },\n"
+	"  \"settings\": {\n"
+	"    \"event_subscriptions\": { \"bot_events\": [ \"app_home_opened\" ] },\n"
+	"    \"interactivity\": { \"is_enabled\": true },\n"
+	"    \"org_deploy_enabled\": false,\n"
+	"    \"socket_mode_enabled\": true,\n"
+	"    \"token_rotation_enabled\": false\n"
+	"  }\n"
+	"}\n";
+
+static const char slack_usage[] =
+	"usage: nestd slack manifest [--slack-command /nest]\n"
+	"\n"
+	"Prints the Slack app's manifest (JSON): paste it into \"Create New App\" >\n"
+	"\"From an app manifest\" at https://api.slack.com/apps.  Socket Mode on, the\n"
+	"bot scopes chat:write and commands, the app_home_opened event, interactivity\n"
+	"and the slash command.  README.md, \"Slack\", has the steps after it.\n";
+
+int slack_main(int argc, char **argv)
+{
+	const char *cmd = CFG_SLACK_COMMAND;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(slack_usage, stdout);
+			return 0;
+		}
+		if (!strcmp(argv[i], "--slack-command") && i + 1 < argc)
+			cmd = argv[++i];
+		else if (!strncmp(argv[i], "--slack-command=", 16))
+			cmd = argv[i] + 16;
+		else if (strcmp(argv[i], "manifest"))
+			break;
+	}
+	if (i < argc || argc < 2 || strcmp(argv[1], "manifest") || cmd[0] != '/' ||
+	    strlen(cmd) > 32 || strspn(cmd + 1, "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(cmd + 1)) {
+		fprintf(stderr, "%sTry 'nestd slack --help'.\n", slack_usage);
+		return 2;
+	}
+	printf(manifest, cmd);
+	return 0;
+}

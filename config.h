@@ -85,6 +85,8 @@
 #define CFG_SLACK_TOKEN_MAX      255       /* an xapp- or xoxb- token */
 #define CFG_SLACK_AGENTS_MAX     100       /* agents one person is shown */
 #define CFG_SLACK_HOME_DELAY_MS  200       /* an agent came or went: home tabs after this */
+#define CFG_SLACK_SETTLE_MS      150       /* after a signal or a service action, the view
+					    * of its result is asked for this much later */
 
 /* Server state */
 #define CFG_STATE_DIR_ROOT       "/var/lib/nestd"  /* --state-dir for root; others: XDG's */

@@ -183,9 +183,8 @@ static int set_slack(struct server_opts *o, int id, const char *v, char *err, si
 
 	switch (id) {
 	case O_SLACK_API_URL:
-		if (net_parse_url(v, &u, err, errlen) < 0)
-			return -1;
-		if ((u.scheme != URL_HTTP && u.scheme != URL_HTTPS) || strlen(v) >= sizeof(o->slack_api_url)) {
+		if (net_parse_url(v, &u, err, errlen) < 0 || (u.scheme != URL_HTTP && u.scheme != URL_HTTPS) ||
+		    strlen(v) >= sizeof(o->slack_api_url)) {
 			snprintf(err, errlen, "--slack-api-url takes an http:// or https:// URL");
 			return -1;
 		}

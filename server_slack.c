@@ -129,6 +129,7 @@ static int mint_in(struct token_db *db, const char *user, const char *old, char 
 		new_name(db, user, name, ncap);
 		snprintf(ne.name, sizeof(ne.name), "%s", name);
 		ne.role = ROLE_AGENT;
+		token_scope_all(&ne.scope);
 		owner_of_user(user, ne.owner, sizeof(ne.owner));
 	}
 	if (token_generate(token) < 0) {

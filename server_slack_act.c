@@ -467,8 +467,6 @@ static void action_done(struct slack_job *j)
 	};
 	struct nest_msg m;
 	const char *why = outcome_text(j, &m, j->note, sizeof(j->note));
-	const char *follow = j->follow;
-	char payload[CFG_SERVICE_NAME_MAX * 2 + 64];
 	size_t i;
 
 	if (!why) {
@@ -478,6 +476,17 @@ static void action_done(struct slack_job *j)
 		proto_free(&m);
 	}
 	j->note_bad = why != NULL;
+	/* A signal takes effect when the process next runs: the view after
+	 * it is asked for a moment later. */
+	j->answered = 0;
+	j->tick.deadline = loop_now() + CFG_SLACK_SETTLE_MS;
+}
+
+static void follow_up(struct slack_job *j)
+{
+	char payload[CFG_SERVICE_NAME_MAX * 2 + 64];
+	const char *follow = j->follow;
+
 	j->follow = NULL;
 	target_payload(j, NULL, payload, sizeof(payload));
 	job_send(j, follow, payload);
@@ -547,6 +556,8 @@ static void job_tick(struct loop_src *s, short revents)
 	}
 	if (j->answered)
 		answered(j);
+	else if (j->follow && !j->cmd)
+		follow_up(j);
 }
 
 /* ---- the App Home ---- */

@@ -305,7 +305,8 @@ static void job_send(struct slack_job *j, const char *command, const char *paylo
 	snprintf(who, sizeof(who), "slack:%s", j->user);
 	j->answered = 0;
 	if (p && !supports(p, command)) {
-		snprintf(why, sizeof(why), "Agent '%s' does not support %s.", j->agent, command);
+		snprintf(why, sizeof(why), "Agent '%s' does not take %s (not supported or not "
+			 "allowed there).", j->agent, command);
 		cmd_done(j, ROUTER_ERROR, why, strlen(why));   /* not JSON: our words */
 		return;
 	}
@@ -469,6 +470,8 @@ static void action_done(struct slack_job *j)
 	const char *why = outcome_text(j, &m, j->note, sizeof(j->note));
 	size_t i;
 
+	if (why && why != j->note)
+		snprintf(j->note, sizeof(j->note), "%s", why);
 	if (!why) {
 		for (i = 0; i < sizeof(past) / sizeof(past[0]); i++)
 			if (j->action && !strcmp(past[i][0], j->action))

@@ -245,8 +245,12 @@ static void on_close(struct conn *c, const char *why)
 			s->deferred[i].l = NULL;
 	if (l->hello && loop_now() - l->up_since >= CFG_RECONNECT_STABLE_MS)
 		s->attempt = 0;
-	if (!s->closing)
-		log_info("slack: link %s closed: %s", l->draining ? "(refreshed)" : "lost", why);
+	if (s->closing)
+		;
+	else if (l->draining)
+		log_info("slack: the refreshed link closed: %s", why);
+	else
+		log_warn("slack: link lost: %s", why);
 	free(l);
 	schedule(s, 0);
 }

@@ -77,7 +77,8 @@ class Server(Proc):
         self.url = "ws://127.0.0.1:%d/" % self.port
         Proc.__init__(self, ["server", "--listen", "127.0.0.1:%d" % self.port,
                              "--state-dir", env["state"], "--accept-versions", "1.0,0.1",
-                             "--audit-log", env["audit"]] + list(args), name)
+                             "--audit-log", env["audit"], "--command-timeout", "5"] + list(args),
+                      name)
         if not self.wait_log(r"server ready", 15):
             raise RuntimeError("server did not start: " + self.text()[-2000:])
 
@@ -139,8 +140,8 @@ def text_of(c):
     return S.all_text(c.body["view"]) if c else ""
 
 
-def home_of(user, since, pred=lambda v: True):
-    return view_call("views.publish", since, pred, user=user)
+def home_of(user, since, pred=lambda v: True, timeout=15):
+    return view_call("views.publish", since, pred, user=user, timeout=timeout)
 
 
 def modal(since, pred=lambda v: True, timeout=15):
@@ -174,12 +175,15 @@ def setup():
     env["u1"] = token_new("u1box", "slack:U1")
     env["u2"] = token_new("u2box", "slack:U2")
     env["orig"] = token_new("u1orig", "slack:U1")
+    env["mute"] = token_new("u1mute", "slack:U1")
+    token_new("u3box", "slack:U3")
+    env["u4"] = token_new("u4shared", "slack:U4")
     env["op"] = token_new("ops-cli")
     rc, out, err = run(["token", "new", "ops", "--role", "operator", "--tokens", env["tokens"]])
     env["op_file"] = write_secret("op.token", out.strip())
     srv = Server(slack_args())
     env["a1"] = start_agent("u1box", env["u1"])
-    env["a2"] = start_agent("u2box", env["u2"])
+    env["a2"] = start_agent("u2box", env["u2"], ["--deny", "kill_process"])
     oe = {"CLIENT_TOKEN": env["orig"], "DEV": "true", "WS_URL": srv.url,
           "PATH": STUBS + ":" + os.environ["PATH"], "NESTD_STUB_LOG": env["stub_log"]}
     odir = path("orig-home")
@@ -190,6 +194,9 @@ def setup():
                                     stdout=open(env["orig_log"], "w"), stderr=subprocess.STDOUT)
     ok = wait_until(lambda: all(connected(n) for n in ("u1box", "u2box", "u1orig")), 15)
     check(ok, "three agents connected (two nestd agents, one original-style client)")
+    # one that never answers: it says nothing after its hello
+    from nestlib import RawWS
+    env["mute_ws"] = RawWS(srv.port).handshake().auth(env["mute"])
     check(st.wait_links(1, T(10)) is not None, "the server opened a Socket Mode link")
 
 
@@ -305,6 +312,7 @@ def test_processes():
 def test_process_actions():
     sl = subprocess.Popen(["sleep", "1000"])
     pid = sl.pid
+    wait_until(lambda: proc_state(pid) == "S", 5)
     try:
         m = action("U1", "proc", "u1box|%d" % pid)
         check(st.wait_call("views.open", since=m) is not None, "Manage opens a modal at once")
@@ -409,7 +417,7 @@ def test_usage_port():
     c = home_of("U1", m, lambda v: "u1box" in S.all_text(v))
     t = text_of(c)
     check(c is not None and (re.search(r"Port \d+ is free to use!", t) or
-                             "does not support get_port" in t), "Get a Port on u1box", t[:300])
+                             "does not take get_port" in t), "Get a Port on u1box", t[:300])
     check(env["origp"].poll() is None, "the original-style client is still connected "
           "(never sent a command it does not know)")
 
@@ -505,12 +513,96 @@ def test_forged():
         sl.wait()
 
 
+def test_home_states():
+    m = st.mark()
+    send_acked(st.env_home_opened("U3"), "U3's home")
+    c = home_of("U3", m)
+    t = text_of(c)
+    check(c is not None and "*u3box*: not connected" in t and "nestd-agent.service" in t and
+          "install.sh" in t, "registered, nothing connected: what to run, with the unit's name",
+          t[:300])
+    m = st.mark()
+    send_acked(st.env_home_opened("U9"), "U9's home")
+    c = home_of("U9", m)
+    check(c is not None and ("get_token", None, "Get Token") in S.buttons(c.body["view"]) and
+          "Welcome" in text_of(c), "not registered: a welcome and Get Token")
+
+
+def test_errors_in_words():
+    m = action("U1", "ps", "u1mute|0")
+    c = home_of("U1", m, lambda v: "u1mute" in S.all_text(v), timeout=20)
+    check(c is not None and "did not answer in time" in text_of(c),
+          "an agent that does not answer: 'did not answer in time'", text_of(c)[:200])
+    e = st.env_command("U1", "/nest", "ps u1mute")
+    a = send_acked(e, "/nest ps of a silent agent")
+    check(a and "the answer comes as a message" in S.all_text(a[2].get("payload", {})),
+          "/nest: the ack says the answer will come later")
+    c = st.wait_call("chat.postMessage", lambda c: c.body.get("channel") == "U1" and
+                     "did not answer in time" in json.dumps(c.body), timeout=T(20))
+    check(c is not None, "and it comes as a message from the bot")
+    sl = subprocess.Popen(["sleep", "1000"])
+    try:
+        st.views["VX2"] = {"type": "modal"}
+        m = action("U2", "kill.term", "u2box|%d" % sl.pid, view_id="VX2", view_type="modal")
+        c = modal(m, lambda v: "u2box" in S.all_text(v))
+        check(c is not None and "not allowed" in text_of(c) and sl.poll() is None,
+              "a command the agent does not take: said in words", text_of(c)[:200])
+    finally:
+        sl.kill()
+        sl.wait()
+
+
+def test_shared_machine():
+    if not can_run_as_others():
+        return skip("test_shared_machine", "needs root to run an agent as another user")
+    import tempfile
+    d = tempfile.mkdtemp(prefix="nestd-shared.")
+    os.chmod(d, 0o711)
+    tf = os.path.join(d, "u4.token")
+    with open(tf, "w") as f:
+        f.write(env["u4"] + "\n")
+    os.chmod(tf, 0o600)
+    os.chown(tf, 65534, 65534)
+
+    def nobody():
+        os.setgid(65534)
+        os.setuid(65534)
+    mine = subprocess.Popen(["sleep", "1001"], preexec_fn=nobody)
+    root = subprocess.Popen(["sleep", "1002"])
+    ag = subprocess.Popen([NESTD, "agent", "--server", srv.url, "--token-file", tf,
+                           "--services", "none", "--reconnect-min", "0.1"], preexec_fn=nobody,
+                          stdout=open(path("u4shared.log"), "w"), stderr=subprocess.STDOUT, cwd=d)
+    try:
+        check(wait_until(lambda: connected("u4shared"), 10), "an agent running as uid 65534")
+        m = action("U4", "ps", "u4shared|0")
+        c = home_of("U4", m, lambda v: "Processes on u4shared" in S.all_text(v))
+        raw = json.dumps(c.body) if c else ""
+        check(("u4shared|%d" % mine.pid) in raw and ("u4shared|%d" % root.pid) not in raw and
+              "Only your own processes" in text_of(c),
+              "on a shared machine a person sees the processes of the agent's uid only")
+        seen = False
+        for page in range(100):
+            m = action(ADMIN, "ps.next", "u4shared|%d" % page)
+            c = home_of(ADMIN, m, lambda v: "Processes on u4shared" in S.all_text(v))
+            if c and ("u4shared|%d" % root.pid) in json.dumps(c.body):
+                seen = True
+                break
+            if not c or not any(x[0] == "ps.next" for x in S.buttons(c.body["view"])):
+                break
+        check(seen, "an admin sees every process there")
+    finally:
+        for p in (ag, mine, root):
+            p.kill()
+            p.wait()
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def test_admin():
     m = st.mark()
     send_acked(st.env_home_opened(ADMIN), "admin's home")
     c = home_of(ADMIN, m, lambda v: "Usage" in S.all_text(v) or "machines" in S.all_text(v))
     t = text_of(c)
-    check(c is not None and all(n in t for n in ("u1box", "u2box", "u1orig")),
+    check(c is not None and all(n in t for n in ("u1box", "u2box", "u1orig", "u3box")),
           "an admin sees every agent", t[:300])
     m = action(ADMIN, "ps", "u2box|0")
     check(home_of(ADMIN, m, lambda v: "Processes on u2box" in S.all_text(v)) is not None,
@@ -654,6 +746,73 @@ def test_link_resilience():
         sl.wait()
 
 
+class TLSListener:
+    """A TLS server with a self-signed certificate (openssl): what nestd
+    must refuse, whether it is Slack's API or its Socket Mode link."""
+
+    def __init__(self):
+        import socket
+        import ssl
+        import threading
+        d = path("tls")
+        os.makedirs(d, exist_ok=True)
+        self.key, self.cert = os.path.join(d, "key.pem"), os.path.join(d, "cert.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", self.key, "-out", self.cert], check=True, capture_output=True)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self.cert, self.key)
+        self.s = socket.socket()
+        self.s.bind(("127.0.0.1", 0))
+        self.s.listen(8)
+        self.port = self.s.getsockname()[1]
+        self.tries = 0
+
+        def serve():
+            while True:
+                try:
+                    c, _ = self.s.accept()
+                except OSError:
+                    return
+                self.tries += 1
+                try:
+                    c.settimeout(5)
+                    ctx.wrap_socket(c, server_side=True).close()
+                except (OSError, ssl.SSLError):
+                    c.close()
+        threading.Thread(target=serve, daemon=True).start()
+
+    def close(self):
+        self.s.close()
+
+
+def test_tls_verified():
+    tl = TLSListener()
+    try:
+        # Slack's API behind a certificate nobody trusts: refused.
+        s2 = Proc(["server", "--listen", "127.0.0.1:%d" % free_port(), "--state-dir", path("state2"),
+                   "--slack-app-token-file", env["app"], "--slack-bot-token-file", env["bot"],
+                   "--slack-api-url", "https://127.0.0.1:%d/api/" % tl.port], "server-tls")
+        check(s2.wait_log(r"slack: auth.test: TLS: ", 15), "https:// to Slack's API is verified: "
+              "a self-signed certificate is refused", s2.text()[-600:])
+        check(s2.wait_log(r"apps.connections.open: TLS: ", 15), "and no link is asked for")
+        s2.stop()
+        # A link handed out as wss:// is verified like any other dial.
+        st.ws_url = "wss://127.0.0.1:%d/link/" % tl.port
+        n = tl.tries
+        mark = srv.mark()
+        st.disconnect("refresh_requested")
+        check(wait_until(lambda: tl.tries > n, 15), "a wss:// link is dialled as returned")
+        check(srv.wait_log(r"slack: link lost: TLS: ", 15, since=mark),
+              "and its self-signed certificate refused", srv.text()[mark:][-600:])
+        st.ws_url = None
+        k = len(st.links)
+        check(st.wait_links(k + 1, T(40)) is not None, "then a good link again, after the backoff")
+    finally:
+        st.ws_url = None
+        tl.close()
+
+
 def test_no_secrets():
     srv.signal(signal.SIGTERM)
     check(srv.wait(T(10)) == 0, "SIGTERM: the server with Slack stops cleanly")
@@ -678,8 +837,9 @@ def run_all():
     try:
         main([setup, test_manifest, test_options, test_link, test_home, test_processes,
               test_process_actions, test_services, test_usage_port, test_settings, test_tokens,
-              test_forged, test_admin, test_nest, test_hostile_name, test_web_api_errors,
-              (test_link_resilience, 180), test_no_secrets])
+              test_forged, test_home_states, test_errors_in_words, test_shared_machine,
+              test_admin, test_nest, test_hostile_name, test_web_api_errors,
+              (test_link_resilience, 180), (test_tls_verified, 120), test_no_secrets])
     finally:
         teardown()
 

@@ -271,6 +271,7 @@ class SlackStandin:
         self.sent = {}           # envelope_id -> (time sent, link)
         self.acks = {}           # envelope_id -> [(time, link n, ack)]
         self.log = []
+        self.ws_url = None       # a URL apps.connections.open hands out instead of its own
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -385,6 +386,8 @@ class SlackStandin:
     def _m_apps_connections_open(self, body):
         ticket = self.new_id("t")
         self.tickets.add(ticket)
+        if self.ws_url:
+            return {"ok": True, "url": self.ws_url + "?ticket=" + ticket}
         return {"ok": True, "url": "ws://127.0.0.1:%d/link/?ticket=%s&app_id=A0TEST" %
                 (self.ws_port, ticket)}
 

@@ -931,6 +931,19 @@ static void nest_status(struct slack *sl, const struct slack_env *e)
 	buf_free(&t);
 }
 
+/* The first two words of text (each cut to its array). */
+static void words(const char *text, char *a, size_t na, char *b, size_t nb)
+{
+	size_t k;
+
+	text += strspn(text, " \t");
+	k = strcspn(text, " \t");
+	snprintf(a, na, "%.*s", (int)k, text);
+	text += k;
+	text += strspn(text, " \t");
+	snprintf(b, nb, "%.*s", (int)strcspn(text, " \t"), text);
+}
+
 static int command(struct slack *sl, const struct slack_env *e)
 {
 	static const struct { const char *verb, *cmd; enum job_view v; } cmds[] = {
@@ -943,7 +956,7 @@ static int command(struct slack *sl, const struct slack_env *e)
 	int any, chosen;
 	size_t i;
 
-	sscanf(e->text, "%15s %65s", verb, agent);
+	words(e->text, verb, sizeof(verb), agent, sizeof(agent));
 	if (!strcmp(verb, "status")) {
 		nest_status(sl, e);
 		return 1;

@@ -7,25 +7,6 @@
 
 #include "json.h"
 
-/* The value at a dotted path below token t ("payload.view.id"), or -1. */
-static int at(const struct json *j, int t, const char *path)
-{
-	char key[32];
-
-	while (t >= 0 && *path) {
-		const char *dot = strchr(path, '.');
-		size_t k = dot ? (size_t)(dot - path) : strlen(path);
-
-		if (k >= sizeof(key))
-			return -1;
-		memcpy(key, path, k);
-		key[k] = '\0';
-		t = json_get(j, t, key);
-		path += k + (dot != NULL);
-	}
-	return t;
-}
-
 struct rd {
 	const struct json *j;
 	int root;
@@ -39,7 +20,7 @@ struct rd {
  * long, is an error. */
 static void str(struct rd *r, const char *path, char *out, size_t cap)
 {
-	int t = at(r->j, r->root, path);
+	int t = json_path(r->j, r->root, path);
 
 	out[0] = '\0';
 	if (t < 0 || json_type(r->j, t) == JSON_NULL || r->bad)
@@ -88,7 +69,7 @@ static void read_event(struct rd *r, struct slack_env *e)
 static void read_state(struct rd *r, struct slack_env *e)
 {
 	const struct json *j = r->j;
-	int vals = at(j, r->root, "payload.view.state.values"), b, a, i, k;
+	int vals = json_path(j, r->root, "payload.view.state.values"), b, a, i, k;
 
 	if (json_type(j, vals) != JSON_OBJECT)
 		return;
@@ -96,7 +77,7 @@ static void read_state(struct rd *r, struct slack_env *e)
 		if (json_type(j, b + 1) != JSON_OBJECT)
 			continue;
 		for (k = 0, a = b + 2; k < json_count(j, b + 1); k++, a = json_next(j, a + 1)) {
-			int v = at(j, a + 1, "selected_option.value");
+			int v = json_path(j, a + 1, "selected_option.value");
 
 			if (v >= 0 && json_strcpy(j, v, e->value, sizeof(e->value)) == 0)
 				return;
@@ -125,7 +106,7 @@ static void read_interactive(struct rd *r, struct slack_env *e)
 	}
 	if (strcmp(type, "block_actions") != 0)
 		return;
-	act = json_elem(r->j, at(r->j, r->root, "payload.actions"), 0);
+	act = json_elem(r->j, json_path(r->j, r->root, "payload.actions"), 0);
 	if (act < 0)
 		return;
 	e->kind = SK_ACTION;

@@ -15,10 +15,6 @@
 
 /* ---- reading replies ---- */
 
-static int member(const struct json *j, int o, const char *key)
-{
-	return o >= 0 ? json_get(j, o, key) : -1;
-}
 
 /* A number, or a decimal string (the original's du rows): 0, or -1. */
 static int num(const struct json *j, int t, double *v)
@@ -31,32 +27,6 @@ static int num(const struct json *j, int t, double *v)
 		return -1;
 	*v = strtod(s, &end);
 	return *end ? -1 : 0;
-}
-
-static int knum(const struct json *j, int o, const char *key, double *v)
-{
-	return num(j, member(j, o, key), v);
-}
-
-/* A string member, unescaped, appended through put (bk_esc or bk_code);
- * a number is written as it was sent; absent: "-". */
-static void kput(struct buf *t, const struct json *j, int o, const char *key,
-		 int (*put)(struct buf *, const char *, size_t))
-{
-	int v = member(j, o, key);
-	struct buf s;
-
-	buf_init(&s, 0);
-	if (json_type(j, v) == JSON_STRING)
-		json_str(j, v, &s);
-	else if (json_type(j, v) == JSON_NUMBER) {
-		size_t n;
-		const char *raw = json_raw(j, v, &n);
-
-		buf_append(&s, raw, n);
-	}
-	put(t, s.p ? s.p : "", s.len);
-	buf_free(&s);
 }
 
 /* ---- formatting ---- */
@@ -99,6 +69,86 @@ static void when(struct buf *out, double epoch)
 	buf_printf(out, "%.16s UTC (", s);
 	duration(out, (double)time(NULL) - epoch);
 	buf_puts(out, " ago)");
+}
+
+static const char *state_emoji(const char *s);
+
+/* One "{K:path}" of a template: the value v as kind K (see fill); -1 when
+ * it is absent, so that its segment is left out. */
+static int field(struct buf *t, const struct sv_ctx *c, const struct json *j, int v, char k)
+{
+	double x;
+
+	if (v < 0 || json_type(j, v) == JSON_NULL)
+		return -1;
+	if (k == 'e' || k == 'c' || k == 'C' || k == 's') {
+		struct buf raw, cut;
+		size_t n;
+		const char *p = json_raw(j, v, &n);
+
+		buf_init(&raw, 0);
+		buf_init(&cut, 0);
+		if (json_type(j, v) == JSON_STRING)
+			json_str(j, v, &raw);
+		else if (json_type(j, v) == JSON_NUMBER)
+			buf_append(&raw, p, n);
+		bk_cutcpy(&cut, raw.p ? raw.p : "", raw.len, k == 'C' ? 300 : raw.len);
+		if (k == 's')
+			buf_printf(t, "%s ", state_emoji(cut.p ? cut.p : ""));
+		(k == 'c' || k == 'C' ? bk_code : bk_esc)(t, cut.p ? cut.p : "", cut.len);
+		buf_free(&raw);
+		buf_free(&cut);
+		return 0;
+	}
+	if (num(j, v, &x) < 0 || (k == 'w' && x <= 0))
+		return -1;
+	if (k == 'b')
+		sv_unit_bytes(t, x, c->unit);
+	else if (k == 'd')
+		duration(t, x);
+	else if (k == 'w')
+		when(t, x);
+	else
+		buf_printf(t, k == '1' ? "%.1f" : "%.2f", x);
+	return 0;
+}
+
+/* Text from a template, members of value o filled in: "{K:path}" is the
+ * member at path (json_path) as K: e text, c a code span, C one cut to
+ * 300 bytes, s a state with its emoji, b bytes in the person's unit, d a
+ * duration, w a time and how long ago, 1 or 2 a number with that many
+ * decimals.  A segment (up to a '\n', kept, or a '\v', not) with a member
+ * that is absent is left out whole: replies of either shape fill what
+ * they have. */
+static void fill(struct buf *t, const struct sv_ctx *c, const struct json *j, int o,
+		 const char *tpl)
+{
+	while (*tpl) {
+		size_t mark = t->len, seg = strcspn(tpl, "\n\v");
+		const char *p = tpl, *end = tpl + seg;
+		int ok = 1;
+
+		while (p < end && ok) {
+			const char *close = *p == '{' ? memchr(p, '}', (size_t)(end - p)) : NULL;
+			char path[48];
+
+			if (!close) {
+				buf_putc(t, *p++);
+				continue;
+			}
+			snprintf(path, sizeof(path), "%.*s", (int)(close - p - 3), p + 3);
+			ok = field(t, c, j, json_path(j, o, path), p[1]) == 0;
+			p = close + 1;
+		}
+		if (!ok) {
+			t->len = mark;
+			if (t->p)
+				t->p[mark] = '\0';
+		} else if (*end == '\n') {
+			buf_putc(t, '\n');
+		}
+		tpl = *end ? end + 1 : end;
+	}
 }
 
 int sv_split(const char *value, char *agent, size_t cap, const char **rest)
@@ -204,37 +254,11 @@ static int proc_shown(const struct json *j, int e, long long uid)
 	return u == uid;
 }
 
-/* "`name` · PID n · state · rss" and the command line below. */
+/* A list's row: "`name` · PID n · state · rss", the command line below. */
 static void proc_line(struct buf *t, const struct sv_ctx *c, const struct json *j, int e)
 {
-	double rss;
-	int cl = json_get(j, e, "cmdline");
-
-	kput(t, j, e, "name", bk_code);
-	buf_puts(t, "  \xc2\xb7  PID ");
-	kput(t, j, e, "pid", bk_esc);
-	if (json_get(j, e, "state") >= 0) {
-		buf_puts(t, "  \xc2\xb7  ");
-		kput(t, j, e, "state", bk_esc);
-	}
-	if (knum(j, e, "rss", &rss) == 0) {
-		buf_puts(t, "  \xc2\xb7  ");
-		sv_unit_bytes(t, rss, c->unit);
-	}
-	if (json_type(j, cl) == JSON_STRING) {
-		struct buf s, cut;
-
-		buf_init(&s, 0);
-		buf_init(&cut, 0);
-		json_str(j, cl, &s);
-		bk_cutcpy(&cut, s.p ? s.p : "", s.len, 300);
-		if (cut.len) {
-			buf_putc(t, '\n');
-			bk_code(t, cut.p, cut.len);
-		}
-		buf_free(&s);
-		buf_free(&cut);
-	}
+	fill(t, c, j, e, "{c:name}  \xc2\xb7  PID {e:pid}\v  \xc2\xb7  {e:state}\v  \xc2\xb7  {b:rss}\v"
+	     "\n{C:cmdline}");
 }
 
 /* Walks the shown entries of list p, calling each for the page's. */
@@ -300,43 +324,11 @@ static const char *state_emoji(const char *s)
 }
 
 /* The process modal's facts, the original's and ours. */
-static void proc_facts(struct buf *t, const struct sv_ctx *c, const struct json *j, int p,
-		       const char *status)
-{
-	double v, u = 0, s = 0;
-	int ct = json_get(j, p, "cpu_time"), mem = json_get(j, p, "memory");
-
-	buf_puts(t, "*Name:* ");
-	kput(t, j, p, "name", bk_code);
-	buf_puts(t, "\n*PID:* ");
-	kput(t, j, p, "pid", bk_esc);
-	if (json_get(j, p, "user") >= 0) {
-		buf_puts(t, "   *User:* ");
-		kput(t, j, p, "user", bk_esc);
-	}
-	buf_printf(t, "\n*Status:* %s ", state_emoji(status));
-	bk_esc(t, status, strlen(status));
-	if (knum(j, p, "cpu_usage", &v) == 0)
-		buf_printf(t, "\n*CPU:* %.1f %%", v);
-	if ((knum(j, ct, "user", &u) == 0) + (knum(j, ct, "system", &s) == 0))
-		buf_printf(t, "\n*CPU time:* %.2f s user, %.2f s system", u, s);
-	if (knum(j, mem, "rss", &v) == 0) {
-		buf_puts(t, "\n*Memory:* ");
-		sv_unit_bytes(t, v, c->unit);
-		if (knum(j, mem, "swap", &v) == 0 && v > 0) {
-			buf_puts(t, ", swap ");
-			sv_unit_bytes(t, v, c->unit);
-		}
-	}
-	if (knum(j, p, "started", &v) == 0 && v > 0) {
-		buf_puts(t, "\n*Started:* ");
-		when(t, v);
-	}
-	if (json_type(j, json_get(j, p, "cmdline")) == JSON_STRING) {
-		buf_puts(t, "\n*Command:* ");
-		kput(t, j, p, "cmdline", bk_code);
-	}
-}
+static const char proc_tpl[] =
+	"*Name:* {c:name}\n*PID:* {e:pid}\n*User:* {e:user}\n*Status:* {s:status}\n"
+	"*CPU:* {1:cpu_usage} %\n*CPU time:* {2:cpu_time.user} s user, {2:cpu_time.system} s system\n"
+	"*Memory:* {b:memory.rss}\v, swap {b:memory.swap}\n*Started:* {w:started}\n"
+	"*Command:* {c:cmdline}";
 
 int sv_process(struct buf *b, const struct sv_ctx *c, const struct json *j, int p)
 {
@@ -354,7 +346,7 @@ int sv_process(struct buf *b, const struct sv_ctx *c, const struct json *j, int 
 	bk_view(&k, b, "modal", title, NULL, "proc", v);
 	note(&k, c->note, c->note_bad);
 	buf_init(&t, 0);
-	proc_facts(&t, c, j, p, status);
+	fill(&t, c, j, p, proc_tpl);
 	bk_text(&k, t.p);
 	buf_free(&t);
 	if (!safe)
@@ -414,14 +406,7 @@ int sv_services(struct buf *b, const struct sv_ctx *c, const struct json *j, int
 			continue;
 		buf_init(&t, 0);
 		bk_code(&t, name, strlen(name));
-		if (json_type(j, e) == JSON_OBJECT) {
-			buf_puts(&t, "  \xc2\xb7  ");
-			kput(&t, j, e, "active_state", bk_esc);
-			buf_puts(&t, " (");
-			kput(&t, j, e, "sub_state", bk_esc);
-			buf_puts(&t, ")\n");
-			kput(&t, j, e, "description", bk_esc);
-		}
+		fill(&t, c, j, e, "  \xc2\xb7  {e:active_state}\v ({e:sub_state})\n{e:description}");
 		snprintf(v, sizeof(v), "%s|%s", c->agent, name);
 		bk_text_button(&k, t.p, &btn);
 		buf_free(&t);
@@ -445,19 +430,9 @@ int sv_service(struct buf *b, const struct sv_ctx *c, const struct json *j, int 
 	bk_view(&k, b, "modal", "Service", NULL, "svc", v);
 	note(&k, c->note, c->note_bad);
 	buf_init(&t, 0);
-	buf_puts(&t, "*Name:* ");
-	bk_code(&t, name, strlen(name));
-	buf_puts(&t, "\n*Description:* ");
-	kput(&t, j, p, "description", bk_esc);
-	buf_puts(&t, "\n*State:* ");
-	kput(&t, j, p, "active_state", bk_esc);
-	buf_puts(&t, " (");
-	kput(&t, j, p, "sub_state", bk_esc);
-	buf_puts(&t, ")\n*File:* ");
-	kput(&t, j, p, "file_location", bk_code);
-	buf_puts(&t, "\n*Uptime:* ");
-	kput(&t, j, p, "uptime", bk_esc);
-	buf_printf(&t, "\n*Main PID:* %lld", pid);
+	fill(&t, c, j, p, "*Name:* {c:name}\n*Description:* {e:description}\n*State:* {e:active_state}"
+	     "\v ({e:sub_state})\n*File:* {c:file_location}\n*Uptime:* {e:uptime}\n"
+	     "*Main PID:* {e:pid}");
 	bk_text(&k, t.p);
 	buf_free(&t);
 	bk_actions(&k);
@@ -534,26 +509,13 @@ int sv_usage(struct buf *b, const struct sv_ctx *c, const struct json *j, int p)
 	page_begin(&k, b, c, "Usage", 0, 1);
 	text_member(&k, j, json_get(j, p, "resources"));
 	buf_init(&t, BK_SECTION_TEXT);
-	buf_printf(&t, "*Storage* (in %s)", sv_unit_name(c->unit));
+	buf_printf(&t, "*Storage* (in %s)\n", sv_unit_name(c->unit));
 	cnt = json_type(j, st) == JSON_ARRAY ? json_count(j, st) : 0;
 	for (i = 0, e = st + 1; i < cnt; i++, e = json_next(j, e)) {
-		double bytes;
 		size_t mark = t.len;
 
-		if (num(j, json_elem(j, e, 0), &bytes) < 0)
-			continue;
-		buf_putc(&t, '\n');
-		{
-			struct buf s;
-
-			buf_init(&s, 0);
-			json_str(j, json_elem(j, e, 1), &s);
-			if (bk_code(&t, s.p ? s.p : "", s.len) < 0 || buf_puts(&t, ": ") < 0)
-				t.len = mark;
-			buf_free(&s);
-		}
-		sv_unit_bytes(&t, bytes, c->unit);
-		if (t.len + 40 >= BK_SECTION_TEXT || t.len == mark) {
+		fill(&t, c, j, e, "{c:1}: {b:0}\n");
+		if (t.len + 40 >= BK_SECTION_TEXT) {
 			t.len = mark;
 			buf_printf(&t, "\n\xe2\x80\xa6 %d more not shown", cnt - i);
 			break;
@@ -661,41 +623,12 @@ int sv_home_waiting(struct buf *b, const struct sv_agent *a, int n, const char *
 static void sysinfo(struct bk *k, const struct sv_ctx *c, const struct json *j, int p)
 {
 	struct buf t;
-	double v, tot, used;
-	int load = json_get(j, p, "load"), mem = json_get(j, p, "memory");
-	int disk = json_get(j, p, "disk");
 
 	buf_init(&t, 0);
-	buf_printf(&t, "*%s* on ", c->agent);
-	kput(&t, j, p, "hostname", bk_code);
-	if (knum(j, p, "uptime", &v) == 0) {
-		buf_puts(&t, "\n*Uptime:* ");
-		duration(&t, v);
-	}
-	if (json_type(j, load) == JSON_ARRAY && json_count(j, load) == 3) {
-		double l[3] = { 0, 0, 0 };
-
-		num(j, json_elem(j, load, 0), &l[0]);
-		num(j, json_elem(j, load, 1), &l[1]);
-		num(j, json_elem(j, load, 2), &l[2]);
-		buf_printf(&t, "\n*Load:* %.2f %.2f %.2f", l[0], l[1], l[2]);
-		if (knum(j, json_get(j, p, "cpu"), "cores", &v) == 0)
-			buf_printf(&t, " (%.0f cores)", v);
-	}
-	if (knum(j, mem, "used", &used) == 0 && knum(j, mem, "total", &tot) == 0) {
-		buf_puts(&t, "\n*Memory:* ");
-		sv_unit_bytes(&t, used, c->unit);
-		buf_puts(&t, " of ");
-		sv_unit_bytes(&t, tot, c->unit);
-	}
-	if (knum(j, disk, "used", &used) == 0 && knum(j, disk, "total", &tot) == 0) {
-		buf_puts(&t, "\n*Disk* (");
-		kput(&t, j, disk, "path", bk_esc);
-		buf_puts(&t, "): ");
-		sv_unit_bytes(&t, used, c->unit);
-		buf_puts(&t, " of ");
-		sv_unit_bytes(&t, tot, c->unit);
-	}
+	buf_printf(&t, "*%s*", c->agent);
+	fill(&t, c, j, p, " on {c:hostname}\n*Uptime:* {d:uptime}\n*Load:* {2:load.0} {2:load.1} "
+	     "{2:load.2}\v ({e:cpu.cores} cores)\n*Memory:* {b:memory.used} of {b:memory.total}\n"
+	     "*Disk* ({e:disk.path}): {b:disk.used} of {b:disk.total}");
 	bk_text(k, t.p);
 	buf_free(&t);
 }
@@ -885,10 +818,8 @@ static void svc_line(struct buf *t, const struct sv_ctx *c, const struct json *j
 
 	svc_name(j, e, name, sizeof(name));
 	bk_code(t, name, strlen(name));
-	if (json_type(j, e) == JSON_OBJECT) {
-		buf_puts(t, "  \xc2\xb7  ");
-		kput(t, j, e, "active_state", bk_esc);
-	}
+	if (json_type(j, e) == JSON_OBJECT)
+		fill(t, c, j, e, "  \xc2\xb7  {e:active_state}");
 }
 
 int sv_msg_processes(struct buf *b, const struct sv_ctx *c, const struct json *j, int p)

@@ -20,8 +20,9 @@
 enum {
 	O_LISTEN = 1, O_STATE_DIR, O_TOKENS, O_CONFIG, O_AUTH_TIMEOUT, O_COMMAND_TIMEOUT,
 	O_AUDIT_LOG, O_TLS_CERT, O_TLS_KEY, O_ACCEPT_VERSIONS, O_MAX_MESSAGE, O_DIST_DIR,
-	O_LOG_LEVEL, O_PING_INTERVAL, O_UI, O_PUBLIC_URL, O_SLACK_APP_FILE, O_SLACK_BOT_FILE,
-	O_SLACK_APP, O_SLACK_BOT, O_SLACK_API_URL, O_SLACK_ADMINS, O_SLACK_COMMAND,
+	O_LOG_LEVEL, O_PING_INTERVAL, O_UI, O_PUBLIC_URL, O_TRUSTED_PROXY, O_SLACK_APP_FILE,
+	O_SLACK_BOT_FILE, O_SLACK_APP, O_SLACK_BOT, O_SLACK_API_URL, O_SLACK_ADMINS,
+	O_SLACK_COMMAND,
 };
 
 static const struct cfg_opt server_cfg[] = {
@@ -41,6 +42,7 @@ static const struct cfg_opt server_cfg[] = {
 	{ "ping-interval", 1, O_PING_INTERVAL, 1 },
 	{ "ui", 1, O_UI, 1 },
 	{ "public-url", 1, O_PUBLIC_URL, 1 },
+	{ "trusted-proxy", 1, O_TRUSTED_PROXY, 1 },
 	{ "slack-app-token-file", 1, O_SLACK_APP_FILE, 1 },
 	{ "slack-bot-token-file", 1, O_SLACK_BOT_FILE, 1 },
 	{ "slack-app-token", 1, O_SLACK_APP, 1 },
@@ -56,7 +58,7 @@ const char server_opts_usage[] =
 	"                    [--auth-timeout SECONDS] [--command-timeout SECONDS] [--audit-log FILE]\n"
 	"                    [--tls-cert FILE --tls-key FILE] [--accept-versions LIST]\n"
 	"                    [--max-message BYTES] [--ping-interval SECONDS]\n"
-	"                    [--dist-dir DIR] [--public-url URL]\n"
+	"                    [--dist-dir DIR] [--public-url URL] [--trusted-proxy ADDR]...\n"
 	"                    [--slack-app-token-file F --slack-bot-token-file F]\n"
 	"                    [--slack-api-url URL] [--slack-admins IDS] [--slack-command /nest]\n"
 	"                    [--log-level debug|info|warn|error]\n"
@@ -79,6 +81,9 @@ const char server_opts_usage[] =
 	"                         server's own binary, for its own architecture)\n"
 	"  --public-url URL       how agents reach this server (https://bot.example.org),\n"
 	"                         filled into /install.sh (default: the request's Host)\n"
+	"  --trusted-proxy ADDR   IP, IP/BITS or unix:uid=N of a reverse proxy whose\n"
+	"                         X-Forwarded-For names the client that failed\n"
+	"                         authentications are charged to; repeatable\n"
 	"Slack (the bot in Slack, over Socket Mode; `nestd slack manifest` prints the app):\n"
 	"  --slack-app-token-file F  the app-level token (xapp-...), mode 0600\n"
 	"  --slack-bot-token-file F  the bot token (xoxb-...), mode 0600; in a config file\n"
@@ -252,6 +257,18 @@ static int set_checked(struct server_opts *o, int id, const char *v, char *err, 
 		return 0;
 	case O_PUBLIC_URL:
 		return server_install_parse_url(v, o->public_url, sizeof(o->public_url), err, errlen);
+	case O_TRUSTED_PROXY:
+		if (o->ntrusted >= CFG_TRUSTED_PROXIES) {
+			snprintf(err, errlen, "too many --trusted-proxy entries (at most %d)",
+				 CFG_TRUSTED_PROXIES);
+			return -1;
+		}
+		if (admit_proxy_parse(v, &o->trusted[o->ntrusted]) < 0) {
+			snprintf(err, errlen, "bad --trusted-proxy '%s' (IP, IP/BITS or unix:uid=N)", v);
+			return -1;
+		}
+		o->ntrusted++;
+		return 0;
 	}
 	return set_slack(o, id, v, err, errlen);
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include "config.h"
 #include "net.h"
+#include "server_admit.h"
 
 #define MAX_LISTENERS 16
 
@@ -25,6 +26,8 @@ struct server_opts {
 	int ping_ms;
 	size_t max_message;
 	int ui;
+	struct admit_proxy trusted[CFG_TRUSTED_PROXIES];   /* --trusted-proxy */
+	int ntrusted;
 	char config_path[4096];          /* --config, "" none */
 	/* Slack (server_slack.h): the tokens' files, or the tokens themselves
 	 * from the config file (never from argv) */

@@ -61,10 +61,12 @@ static int head_done(struct httpc_parser *p, const struct http_resp *r)
 	long long cl = http_content_length(r->h, r->nh);
 
 	p->status = r->status;
+	if (r->status < 200)
+		return -1;      /* an interim answer: we never send Expect, so never wait for one */
 	if (ra)
 		p->retry_after = retry_after(ra);
 	p->keep_alive = r->minor >= 1 && !(cn && http_has_token(cn, "close"));
-	if (p->head_only || r->status == 204 || r->status == 304) {
+	if (r->status == 204 || r->status == 304) {   /* no body (we never send HEAD) */
 		p->state = HP_DONE;
 	} else if (te) {
 		/* chunked must be the last coding (RFC 9112 6.3); we ask for
@@ -100,11 +102,6 @@ static size_t feed_head(struct httpc_parser *p, const char *in, size_t n)
 		return fail(p, h == HTTP_TOO_LARGE ? "response head too large" : "malformed response head",
 			    take);
 	rest = p->head.len - (size_t)h;          /* bytes past the head came from in */
-	if (r.status >= 100 && r.status < 200) {
-		/* An interim answer (100 Continue): the real one follows. */
-		buf_reset(&p->head);
-		return take - rest;
-	}
 	if (head_done(p, &r) < 0)
 		return fail(p, "unsupported response framing", take - rest);
 	return take - rest;

@@ -41,7 +41,6 @@ struct httpc_parser {
 	int status;
 	long long retry_after;       /* Retry-After in seconds; -1 absent */
 	int keep_alive;              /* the connection may carry another request */
-	int head_only;               /* answering a HEAD request: no body */
 	const char *why;             /* HP_ERROR: a static reason */
 };
 

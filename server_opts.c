@@ -84,13 +84,12 @@ const char server_opts_usage[] =
 	"  --trusted-proxy ADDR   IP, IP/BITS or unix:uid=N of a reverse proxy whose\n"
 	"                         X-Forwarded-For names the client that failed\n"
 	"                         authentications are charged to; repeatable\n"
-	"Slack (the bot in Slack, over Socket Mode; `nestd slack manifest` prints the app):\n"
-	"  --slack-app-token-file F  the app-level token (xapp-...), mode 0600\n"
-	"  --slack-bot-token-file F  the bot token (xoxb-...), mode 0600; in a config file\n"
-	"                         also slack-app-token = / slack-bot-token = (never flags)\n"
-	"  --slack-api-url URL    Slack's Web API (default " CFG_SLACK_API_URL ")\n"
-	"  --slack-admins IDS     Slack user ids (U...,U...) who see every agent\n"
-	"  --slack-command CMD    the slash command (default " CFG_SLACK_COMMAND ")\n"
+	"  --slack-app-token-file F, --slack-bot-token-file F  the Slack bot (Socket Mode;\n"
+	"                         `nestd slack manifest`): its xapp- and xoxb- tokens (0600;\n"
+	"                         or slack-app-token = ... in the config file, never argv)\n"
+	"  --slack-api-url URL    default " CFG_SLACK_API_URL "\n"
+	"  --slack-admins IDS     U...,U...: Slack users who see every agent\n"
+	"  --slack-command CMD    default " CFG_SLACK_COMMAND "\n"
 	"Signals: SIGTERM/SIGINT close every connection (1001) and exit 0; SIGHUP\n"
 	"re-reads the token file and drops agents whose token was revoked.\n";
 
@@ -148,14 +147,11 @@ static int ids_valid(const char *v)
 	int n = 0;
 
 	for (;;) {
-		int k = 0;
+		size_t k = strspn(v + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
 
-		if (*v != 'U' && *v != 'W')
+		if ((*v != 'U' && *v != 'W') || k < 2 || k > 20 || ++n > CFG_SLACK_ADMINS)
 			return 0;
-		for (v++; (*v >= 'A' && *v <= 'Z') || (*v >= '0' && *v <= '9'); v++)
-			k++;
-		if (k < 2 || k > 20 || ++n > CFG_SLACK_ADMINS)
-			return 0;
+		v += 1 + k;
 		if (!*v)
 			return 1;
 		if (*v++ != ',')

@@ -83,8 +83,7 @@ static int lock_tokens(const char *path, char *err, size_t errlen)
 	fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
 	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
 		return fd;
-	snprintf(err, errlen, fd < 0 ? "cannot open the token file's lock" :
-		 "the token file is being changed: try again in a moment");
+	snprintf(err, errlen, "the token file is locked: try again in a moment");
 	if (fd >= 0)
 		close(fd);
 	return -1;
@@ -163,8 +162,7 @@ int slack_mint(struct slack *sl, const char *user, const char *old, char *name, 
 	close(lock);
 	if (r < 0) {
 		memset(token, 0, tcap);
-		log_warn("slack: %s: token for %s not %s: %s", user, old ? old : "a new agent",
-			 old ? "reset" : "made", err);
+		log_warn("slack: %s: no token: %s", user, err);
 		return -1;
 	}
 	/* The server takes the file as written: a reset token's session
@@ -199,15 +197,14 @@ void slack_call(struct slack *sl, const char *method, const char *body, size_t n
 
 static void authed(void *arg, const char *error, const struct json *j)
 {
-	char user[64] = "", team[128] = "";
+	char team[128] = "";
 
 	if (error) {
-		log_error("slack: the bot token was refused (auth.test: %s)", error);
+		log_error("slack: auth.test: %s", error);
 		return;
 	}
-	json_strcpy(j, json_get(j, 0, "user"), user, sizeof(user));
 	json_strcpy(j, json_get(j, 0, "team"), team, sizeof(team));
-	log_info("slack: signed in as %s in %s", user, team);
+	log_info("slack: signed in to %s", team);
 }
 
 void server_slack_agent(struct slack *sl, const struct peer *agent)
@@ -384,39 +381,23 @@ void server_slack_free(struct slack *sl)
 /* ---- nestd slack manifest ---- */
 
 static const char manifest[] =
-	"{\n"
-	"  \"_metadata\": { \"major_version\": 1, \"minor_version\": 1 },\n"
-	"  \"display_information\": {\n"
-	"    \"name\": \"Nest Management Bot\",\n"
-	"    \"description\": \"See and control your processes and services on your machines\",\n"
-	"    \"background_color\": \"#1d3557\"\n"
-	"  },\n"
-	"  \"features\": {\n"
-	"    \"app_home\": { \"home_tab_enabled\": true, \"messages_tab_enabled\": true,\n"
-	"                  \"messages_tab_read_only_enabled\": true },\n"
-	"    \"bot_user\": { \"display_name\": \"nest\", \"always_online\": true },\n"
-	"    \"slash_commands\": [ { \"command\": \"%s\",\n"
-	"        \"description\": \"Your machines: processes, services, a free port\",\n"
-	"        \"usage_hint\": \"ps | status | services | port | help\",\n"
-	"        \"should_escape\": false } ]\n"
-	"  },\n"
-	"  \"oauth_config\": { \"scopes\": { \"bot\": [ \"chat:write\", \"commands\" ] } },\n"
-	"  \"settings\": {\n"
-	"    \"event_subscriptions\": { \"bot_events\": [ \"app_home_opened\" ] },\n"
-	"    \"interactivity\": { \"is_enabled\": true },\n"
-	"    \"org_deploy_enabled\": false,\n"
-	"    \"socket_mode_enabled\": true,\n"
-	"    \"token_rotation_enabled\": false\n"
-	"  }\n"
-	"}\n";
+	"{\"_metadata\":{\"major_version\":1,\"minor_version\":1},\n"
+	"\"display_information\":{\"name\":\"Nest Management Bot\",\"description\":"
+	"\"Your processes and services, on your machines\"},\n"
+	"\"features\":{\"app_home\":{\"home_tab_enabled\":true,\"messages_tab_enabled\":true,"
+	"\"messages_tab_read_only_enabled\":true},\n"
+	"\"bot_user\":{\"display_name\":\"nest\",\"always_online\":true},\n"
+	"\"slash_commands\":[{\"command\":\"%s\",\"description\":\"Your machines\","
+	"\"usage_hint\":\"ps | status | services | port | help\",\"should_escape\":false}]},\n"
+	"\"oauth_config\":{\"scopes\":{\"bot\":[\"chat:write\",\"commands\"]}},\n"
+	"\"settings\":{\"event_subscriptions\":{\"bot_events\":[\"app_home_opened\"]},"
+	"\"interactivity\":{\"is_enabled\":true},\"org_deploy_enabled\":false,"
+	"\"socket_mode_enabled\":true,\"token_rotation_enabled\":false}}\n";
 
 static const char slack_usage[] =
 	"usage: nestd slack manifest [--slack-command /nest]\n"
-	"\n"
-	"Prints the Slack app's manifest (JSON): paste it into \"Create New App\" >\n"
-	"\"From an app manifest\" at https://api.slack.com/apps.  Socket Mode on, the\n"
-	"bot scopes chat:write and commands, the app_home_opened event, interactivity\n"
-	"and the slash command.  README.md, \"Slack\", has the steps after it.\n";
+	"Prints the Slack app's manifest (JSON) for api.slack.com/apps, \"Create New\n"
+	"App\", \"From an app manifest\"; README.md, \"Slack\", has the next steps.\n";
 
 int slack_main(int argc, char **argv)
 {

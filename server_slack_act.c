@@ -31,8 +31,7 @@
 #include "server_slack_sock.h"
 #include "server_slack_views.h"
 
-enum job_view { JV_HOME, JV_PS, JV_SVCS, JV_USAGE, JV_PORT, JV_PROC, JV_SVC, JV_NEST_PS,
-		JV_NEST_SVCS, JV_NEST_PORT };
+enum job_view { JV_HOME, JV_PS, JV_SVCS, JV_USAGE, JV_PORT, JV_PROC, JV_SVC };
 enum surface { S_HOME, S_MODAL, S_ACK };
 
 struct slack_job {
@@ -226,12 +225,12 @@ static void opened(void *arg, const char *error, const struct json *js)
 		char text[200];
 
 		buf_init(&j->built, 0);
-		snprintf(text, sizeof(text), "The window could not open (%s). Try again.",
+		snprintf(text, sizeof(text), "The window could not open (%s).",
 			 error ? error : "no view id");
 		deliver(j, &out, text);
 		buf_free(&out);
 	} else if (!j->view_id[0] && j->answered) {
-		post_text(j->sl, j->user, "The window could not open. Try again.");
+		post_text(j->sl, j->user, "The window could not open.");
 		job_free(j);
 	}
 }
@@ -327,7 +326,7 @@ static const char *outcome_text(struct slack_job *j, struct nest_msg *m, char *b
 		if (proto_parse(m, j->reply, j->reply_len, err, sizeof(err)) < 0) {
 			if (j->outcome == ROUTER_ERROR && j->reply_len)
 				return j->reply;          /* our own words (job_send) */
-			snprintf(buf, n, "Agent '%s' answered something unreadable.", j->agent);
+			snprintf(buf, n, "Agent '%s' gave no reason.", j->agent);
 			return buf;
 		}
 		if (m->status == NS_COMMAND_RESPONSE)
@@ -337,21 +336,22 @@ static const char *outcome_text(struct slack_job *j, struct nest_msg *m, char *b
 			snprintf(buf, n, "Agent '%s' gave no reason.", j->agent);
 		proto_free(m);
 		return buf;
-	case ROUTER_TIMEOUT:
-		snprintf(buf, n, "Agent '%s' did not answer in time.", j->agent);
+	default: {
+		static const char *const why[] = {
+			[ROUTER_TIMEOUT] = "did not answer in time",
+			[ROUTER_AGENT_GONE] = "went away before it answered",
+			[ROUTER_SHUTDOWN] = "cannot answer: the server is stopping",
+			[ROUTER_NOT_CONNECTED] = "is not connected",
+			[ROUTER_BUSY] = "is busy: try again in a moment",
+			[ROUTER_SEND_FAILED] = "could not be sent the command",
+			[ROUTER_NO_MEMORY] = "could not be sent the command",
+		};
+		unsigned o = (unsigned)j->outcome;
+
+		snprintf(buf, n, "Agent '%s' %s.", j->agent,
+			 o < sizeof(why) / sizeof(why[0]) && why[o] ? why[o] : "could not be reached");
 		return buf;
-	case ROUTER_AGENT_GONE:
-		snprintf(buf, n, "Agent '%s' went away before it answered.", j->agent);
-		return buf;
-	case ROUTER_NOT_CONNECTED:
-		snprintf(buf, n, "Agent '%s' is not connected.", j->agent);
-		return buf;
-	case ROUTER_BUSY:
-		snprintf(buf, n, "Agent '%s' is busy. Try again in a moment.", j->agent);
-		return buf;
-	default:
-		snprintf(buf, n, "The command could not reach agent '%s'.", j->agent);
-		return buf;
+	}
 	}
 }
 
@@ -403,6 +403,7 @@ static int build(struct slack_job *j, struct buf *out, const struct json *js, in
 	struct sv_ctx c;
 
 	ctx_of(j, &c);
+	c.message = j->surface == S_ACK;
 	switch (j->view) {
 	case JV_PS: return sv_processes(out, &c, js, p);
 	case JV_SVCS: return sv_services(out, &c, js, p);
@@ -410,18 +411,6 @@ static int build(struct slack_job *j, struct buf *out, const struct json *js, in
 	case JV_PORT: return sv_port(out, &c, js, p);
 	case JV_PROC: return sv_process(out, &c, js, p);
 	case JV_SVC: return sv_service(out, &c, js, p);
-	case JV_NEST_PS: return sv_msg_processes(out, &c, js, p);
-	case JV_NEST_SVCS: return sv_msg_services(out, &c, js, p);
-	case JV_NEST_PORT: {
-		struct buf t;
-		int r;
-
-		buf_init(&t, 0);
-		json_str(js, p, &t);
-		r = sv_msg(out, t.p ? t.p : "");
-		buf_free(&t);
-		return r;
-	}
 	case JV_HOME:
 		break;
 	}
@@ -435,21 +424,14 @@ static void home_with(struct slack *sl, const char *user, const char *note, cons
 static void fail(struct slack_job *j, const char *text)
 {
 	struct buf out;
-	struct sv_ctx c;
 
-	buf_init(&out, 0);
-	if (j->view == JV_HOME) {
+	if (j->surface == S_HOME) {
 		home_with(j->sl, j->user, text, NULL, -1);
 		job_free(j);
-		buf_free(&out);
 		return;
 	}
-	ctx_of(j, &c);
-	c.note = text;
-	c.note_bad = 1;
-	if (j->surface == S_HOME)
-		sv_page(&out, &c, "Not done");
-	else if (j->surface == S_MODAL)
+	buf_init(&out, 0);
+	if (j->surface == S_MODAL)
 		sv_modal(&out, "Not done", text);
 	else
 		sv_msg(&out, text);
@@ -598,19 +580,16 @@ static void home_with(struct slack *sl, const char *user, const char *note, cons
 	struct sv_agent a[CFG_SLACK_AGENTS_MAX + 1];
 	struct slack_user *u = slack_users_get(&sl->users, user, 0);
 	int any, chosen = agents(sl, user, a, &any), n;
-	struct buf out, inst;
+	struct buf out;
 	struct sv_ctx c;
 
 	for (n = 0; a[n].name; n++)
 		;
 	buf_init(&out, 0);
-	buf_init(&inst, 0);
 	if (!n) {
 		sv_home_welcome(&out, note);
 	} else if (!any) {
-		buf_printf(&inst, "curl -fsSL %s/install.sh | sh -s -- --token-file ~/nestd-agent.token",
-			   sl->base_url);
-		sv_home_waiting(&out, a, n, inst.p, note);
+		sv_home_waiting(&out, a, n, sl->base_url, note);
 	} else {
 		memset(&c, 0, sizeof(c));
 		c.agent = a[chosen].name;
@@ -622,7 +601,6 @@ static void home_with(struct slack *sl, const char *user, const char *note, cons
 	}
 	send_view(sl, "views.publish", "user_id", user, &out);
 	buf_free(&out);
-	buf_free(&inst);
 }
 
 void slack_act_home(struct slack *sl, const char *user)
@@ -689,7 +667,7 @@ static struct slack_job *target_job(struct slack *sl, const struct slack_env *e,
 	if (!ok || !token_name_valid(agent) || (*rest && !target_ok(rest, unit)) ||
 	    (!*rest && v != JV_USAGE && v != JV_PORT)) {
 		log_warn("slack: %s: a value that names no target: ignored", e->user);
-		fail(j, "That button names nothing this bot knows.");
+		fail(j, "Nothing to do.");
 		return NULL;
 	}
 	if (!reach(sl, e->user, agent, why, sizeof(why))) {
@@ -837,8 +815,8 @@ static void a_token(struct slack *sl, const struct slack_env *e, const char *ver
 		ok = slack_mint(sl, e->user, reset ? e->value : NULL, name, sizeof(name), tok,
 				sizeof(tok), err, sizeof(err)) == 0;
 	if (ok)
-		sv_token(&v, name, tok, sl->base_url, reset ? "Reset: the old token no longer works, "
-			 "and its agent was disconnected." : NULL);
+		sv_token(&v, name, tok, sl->base_url, reset ? "Reset: the old token no longer works."
+			 : NULL);
 	else
 		sv_modal(&v, "Not done", err);
 	memset(tok, 0, sizeof(tok));
@@ -911,24 +889,19 @@ static void ack_text(struct slack *sl, const struct slack_env *e, const char *te
 static void nest_status(struct slack *sl, const struct slack_env *e)
 {
 	struct sv_agent a[CFG_SLACK_AGENTS_MAX + 1];
-	struct buf t;
-	int any, i;
+	struct buf m;
+	int any, n;
 
 	agents(sl, e->user, a, &any);
-	buf_init(&t, 0);
-	buf_puts(&t, a[0].name ? "Your machines:" : "You have no machine yet: open the bot's Home "
-		 "tab and press Get Token.");
-	for (i = 0; a[i].name; i++) {
-		buf_printf(&t, "\n\xe2\x80\xa2 %s: ", a[i].name);
-		if (a[i].since) {
-			buf_puts(&t, "connected, host ");
-			buf_puts(&t, a[i].host[0] ? a[i].host : "?");
-		} else {
-			buf_puts(&t, "not connected");
-		}
-	}
-	ack_text(sl, e, t.p);
-	buf_free(&t);
+	for (n = 0; a[n].name; n++)
+		;
+	buf_init(&m, 0);
+	if (n)
+		sv_msg_agents(&m, a, n);
+	else
+		sv_msg(&m, "No machine yet: Get Token on the bot's Home tab.");
+	slack_sock_ack(sl->sock, e->envelope_id, m.p, m.len);
+	buf_free(&m);
 }
 
 /* The first two words of text (each cut to its array). */
@@ -947,8 +920,8 @@ static void words(const char *text, char *a, size_t na, char *b, size_t nb)
 static int command(struct slack *sl, const struct slack_env *e)
 {
 	static const struct { const char *verb, *cmd; enum job_view v; } cmds[] = {
-		{ "ps", "obtain_all_process_info", JV_NEST_PS },
-		{ "services", "list_services", JV_NEST_SVCS }, { "port", "get_port", JV_NEST_PORT },
+		{ "ps", "obtain_all_process_info", JV_PS },
+		{ "services", "list_services", JV_SVCS }, { "port", "get_port", JV_PORT },
 	};
 	struct sv_agent a[CFG_SLACK_AGENTS_MAX + 1];
 	char verb[16] = "", agent[TOKEN_NAME_MAX + 2] = "", why[200], help[400];
@@ -964,9 +937,8 @@ static int command(struct slack *sl, const struct slack_env *e)
 	for (i = 0; i < 3 && strcmp(cmds[i].verb, verb); i++)
 		;
 	if (i == 3) {
-		snprintf(help, sizeof(help), "%s ps [AGENT]: your processes\n%s services [AGENT]: "
-			 "your services\n%s port [AGENT]: a free port\n%s status: your machines\n"
-			 "The Home tab has the rest.", sl->srv->o->slack_command, sl->srv->o->slack_command,
+		snprintf(help, sizeof(help), "%s ps|services|port [AGENT]: your processes, services, "
+			 "a free port; %s status: your machines. The Home tab has the rest.",
 			 sl->srv->o->slack_command, sl->srv->o->slack_command);
 		ack_text(sl, e, help);
 		return 1;
@@ -976,10 +948,9 @@ static int command(struct slack *sl, const struct slack_env *e)
 		snprintf(agent, sizeof(agent), "%s", a[chosen].name);
 	if (!agent[0] || !token_name_valid(agent) || !reach(sl, e->user, agent, why, sizeof(why))) {
 		if (!agent[0])
-			snprintf(why, sizeof(why), "You have no machine yet: open the bot's Home tab and "
-				 "press Get Token.");
+			snprintf(why, sizeof(why), "No machine yet: Get Token on the bot's Home tab.");
 		else if (!token_name_valid(agent))
-			snprintf(why, sizeof(why), "'%.65s' is not an agent's name.", agent);
+			snprintf(why, sizeof(why), "Agent '%.65s' is not connected.", agent);
 		ack_text(sl, e, why);
 		return 1;
 	}

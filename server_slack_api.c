@@ -13,8 +13,6 @@
 #include "loop.h"
 #include "net.h"
 
-#define HOLDS 8
-
 struct slack_call {
 	struct slack_api *a;
 	struct slack_call *next;        /* waiting out a 429 */
@@ -36,7 +34,7 @@ struct slack_api {
 	struct slack_call *waiting;
 	struct slack_call *all;
 	struct loop_src timer;
-	struct { char method[40]; int64_t until; } holds[HOLDS];
+	int64_t held_until;             /* after a 429: no call goes before this */
 };
 
 static void call_free(struct slack_call *c)
@@ -53,33 +51,6 @@ static void end(struct slack_call *c, const char *error, const struct json *j)
 	if (c->done)
 		c->done(c->arg, error, j);
 	call_free(c);
-}
-
-static int64_t held_until(struct slack_api *a, const char *method)
-{
-	int i;
-
-	for (i = 0; i < HOLDS; i++)
-		if (!strcmp(a->holds[i].method, method))
-			return a->holds[i].until;
-	return 0;
-}
-
-/* Slack's rate limits are per method: this one waits until then. */
-static void hold(struct slack_api *a, const char *method, int64_t until)
-{
-	int i, k = 0;
-
-	for (i = 0; i < HOLDS; i++) {
-		if (!strcmp(a->holds[i].method, method)) {
-			k = i;
-			break;
-		}
-		if (a->holds[i].until < a->holds[k].until)
-			k = i;
-	}
-	snprintf(a->holds[k].method, sizeof(a->holds[k].method), "%s", method);
-	a->holds[k].until = until;
 }
 
 static void wait_then_send(struct slack_call *c, int64_t at)
@@ -99,7 +70,7 @@ static void http_done(void *arg, int status, long long ra, const char *body, siz
 static void send_call(struct slack_call *c)
 {
 	struct slack_api *a = c->a;
-	int64_t now = loop_now(), until = held_until(a, c->method);
+	int64_t now = loop_now(), until = a->held_until;
 	char path[sizeof(a->path) + 48];
 
 	if (until > now) {
@@ -154,7 +125,9 @@ static void http_done(void *arg, int status, long long ra, const char *body, siz
 	if (status == 429) {
 		long long wait_ms = (ra > 0 ? (ra < CFG_RETRY_AFTER_MAX_S ? ra : CFG_RETRY_AFTER_MAX_S) : 1) * 1000;
 
-		hold(c->a, c->method, now + wait_ms);
+		/* Slack limits each method on its own; holding every call is
+		 * simpler and never sooner than asked. */
+		c->a->held_until = now + wait_ms;
 		if (now + wait_ms < c->deadline) {
 			log_warn("slack: %s rate limited: sending again in %lld s", c->method, wait_ms / 1000);
 			wait_then_send(c, now + wait_ms);

@@ -4,8 +4,8 @@
  * the app-level token) in an Authorization header, never in a log.
  *
  * What Slack's documentation asks of a caller ("Rate limits", "Using the
- * Slack Web API"): a 429 carries Retry-After, and that method waits that
- * long before the call goes again (if its deadline allows); an answer
+ * Slack Web API"): a 429 carries Retry-After, and no call goes before it
+ * has passed (that one again, if its deadline allows); an answer
  * with "ok": false names its error code ("invalid_blocks",
  * "expired_trigger_id"...), which is logged with the method and handed to
  * the caller to show to whoever waits for it. */

@@ -56,7 +56,8 @@ int bk_code(struct buf *out, const char *s, size_t n)
 	return buf_putc(out, '`');
 }
 
-/* {"type":TYPE,"text":S cut at max[,"emoji":true]} as the value of key. */
+/* {"type":TYPE,"text":S cut at max[,"emoji":true]} as the value of key
+ * (NULL: an array's element). */
 static void text_obj(struct bk *k, const char *key, const char *type, const char *s, size_t max)
 {
 	struct buf t;
@@ -67,7 +68,8 @@ static void text_obj(struct bk *k, const char *key, const char *type, const char
 		s = "-", n = 1;      /* Slack refuses empty text */
 	if (bk_cutcpy(&t, s, n, max) < 0)
 		k->err = 1;
-	jw_key(&k->w, key);
+	if (key)
+		jw_key(&k->w, key);
 	jw_obj(&k->w);
 	jw_kstr(&k->w, "type", type);
 	jw_key(&k->w, "text");
@@ -165,21 +167,6 @@ static int block(struct bk *k, const char *type, int reserved)
 	return 1;
 }
 
-void bk_cut(struct bk *k, const char *why)
-{
-	if (!block(k, "context", 1))
-		return;
-	jw_key(&k->w, "elements");
-	jw_arr(&k->w);
-	jw_obj(&k->w);
-	jw_kstr(&k->w, "type", "mrkdwn");
-	jw_key(&k->w, "text");
-	jw_str(&k->w, why);
-	jw_obj_end(&k->w);
-	jw_arr_end(&k->w);
-	jw_obj_end(&k->w);
-}
-
 void bk_header(struct bk *k, const char *plain)
 {
 	if (!block(k, "header", 0))
@@ -199,27 +186,27 @@ void bk_text(struct bk *k, const char *mrkdwn)
 	bk_text_button(k, mrkdwn, NULL);
 }
 
-void bk_context(struct bk *k, const char *mrkdwn)
+/* A context block of one mrkdwn text; reserved: the block kept for the cut
+ * marker may be taken. */
+static void context(struct bk *k, const char *mrkdwn, int reserved)
 {
-	if (!block(k, "context", 0))
+	if (!block(k, "context", reserved))
 		return;
 	jw_key(&k->w, "elements");
 	jw_arr(&k->w);
-	jw_obj(&k->w);
-	jw_kstr(&k->w, "type", "mrkdwn");
-	jw_key(&k->w, "text");
-	{
-		struct buf t;
-
-		buf_init(&t, 0);
-		if (bk_cutcpy(&t, mrkdwn, strlen(mrkdwn), BK_SECTION_TEXT) < 0)
-			k->err = 1;
-		jw_strn(&k->w, t.p ? t.p : "-", t.len ? t.len : 1);
-		buf_free(&t);
-	}
-	jw_obj_end(&k->w);
+	text_obj(k, NULL, "mrkdwn", mrkdwn, BK_SECTION_TEXT);
 	jw_arr_end(&k->w);
 	jw_obj_end(&k->w);
+}
+
+void bk_context(struct bk *k, const char *mrkdwn)
+{
+	context(k, mrkdwn, 0);
+}
+
+void bk_cut(struct bk *k, const char *why)
+{
+	context(k, why, 1);
 }
 
 static void button(struct bk *k, const struct bk_button *b)

@@ -32,25 +32,23 @@ static void str(struct rd *r, const char *path, char *out, size_t cap)
 	}
 }
 
+static const char *const type_names[] = { "unknown", "hello", "disconnect", "events_api",
+					  "interactive", "slash_commands" };
+
 static enum slack_env_type type_of(const struct json *j)
 {
-	static const char *const names[] = { "hello", "disconnect", "events_api", "interactive",
-					     "slash_commands" };
 	int t = json_get(j, 0, "type");
 	size_t i;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (json_str_eq(j, t, names[i]))
-			return (enum slack_env_type)(i + 1);
+	for (i = 1; i < sizeof(type_names) / sizeof(type_names[0]); i++)
+		if (json_str_eq(j, t, type_names[i]))
+			return (enum slack_env_type)i;
 	return SE_UNKNOWN;
 }
 
 const char *slack_env_type_name(enum slack_env_type t)
 {
-	static const char *const names[] = { "unknown", "hello", "disconnect", "events_api",
-					     "interactive", "slash_commands" };
-
-	return names[t];
+	return type_names[t];
 }
 
 static void read_event(struct rd *r, struct slack_env *e)

@@ -149,7 +149,7 @@ static void on_disconnect(struct link *l, const char *reason)
 {
 	struct slack_sock *s = l->s;
 
-	log_info("slack: Slack asks to reconnect (%s)", reason[0] ? reason : "no reason");
+	log_info("slack: disconnect (%s)", reason);
 	if (l->draining)
 		return;
 	l->draining = 1;
@@ -163,18 +163,17 @@ static void on_envelope(struct link *l, const struct slack_env *e, int bad, cons
 	struct slack_sock *s = l->s;
 
 	if (!e->envelope_id[0]) {
-		log_warn("slack: %s message without an envelope_id: ignored", slack_env_type_name(e->type));
+		log_warn("slack: %s without an envelope_id", slack_env_type_name(e->type));
 		return;
 	}
 	if (seen_before(s, e->envelope_id)) {
-		log_info("slack: envelope %s delivered again (retry %d): acknowledged, not acted on twice",
-			 e->envelope_id, e->retry_attempt);
+		log_info("slack: envelope %s again (retry %d): not acted on twice", e->envelope_id,
+			 e->retry_attempt);
 		ack_on(l, e->envelope_id, NULL, 0);
 		return;
 	}
 	if (bad)
-		log_warn("slack: %s envelope %s not understood: %s", slack_env_type_name(e->type),
-			 e->envelope_id, why);
+		log_warn("slack: envelope %s not understood: %s", e->envelope_id, why);
 	if (e->type == SE_SLASH && !bad) {
 		defer(s, l, e->envelope_id);
 		if (!s->env.on_envelope(s->env.arg, e))
@@ -208,7 +207,7 @@ static void on_text(struct conn *c, char *p, size_t n)
 	} else if (bad && !e->envelope_id[0]) {
 		log_warn("slack: malformed Socket Mode message: %s", why);
 	} else {
-		log_debug("slack: Socket Mode message of unknown type ignored");
+		log_debug("slack: a message of another type");
 		if (e->envelope_id[0])
 			ack_on(l, e->envelope_id, NULL, 0);
 	}
@@ -277,7 +276,7 @@ static int dial(struct slack_sock *s, const char *url, char *err, size_t errlen)
 		return -1;
 	}
 	if (u.tls && !s->env.tls) {
-		snprintf(err, errlen, "wss:// needs TLS, and this nestd was built without it");
+		snprintf(err, errlen, "wss:// needs TLS: built without it");
 		return -1;
 	}
 	l = calloc(1, sizeof(*l));
@@ -309,10 +308,10 @@ static void opened(void *arg, const char *error, const struct json *j)
 	if (error) {
 		log_error("slack: apps.connections.open: %s", error);
 	} else if (json_strcpy(j, json_get(j, 0, "url"), url, sizeof(url)) < 0) {
-		log_error("slack: apps.connections.open answered no url");
+		log_error("slack: apps.connections.open: no url");
 	} else if (dial(s, url, err, sizeof(err)) < 0) {
 		/* The URL holds a one-time ticket: not logged. */
-		log_error("slack: cannot open the Socket Mode link: %s", err);
+		log_error("slack: Socket Mode link: %s", err);
 	} else {
 		return;
 	}

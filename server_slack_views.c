@@ -194,20 +194,18 @@ static const char *ref(char *out, size_t n, const char *agent, long long x)
 	return out;
 }
 
-/* Previous, Next, Reload and Home for a paged list whose verb is verb. */
-static void nav(struct bk *k, const struct sv_ctx *c, const char *verb, int page, int pages)
+/* Previous, Next, Reload and Home for a paged list: ids[0..2] are their
+ * action ids ("ps.prev", "ps.next", "ps.again"). */
+static void nav(struct bk *k, const struct sv_ctx *c, const char *const *ids, int page, int pages)
 {
-	char v[3][TOKEN_NAME_MAX + 24], act[3][24];
+	char v[3][TOKEN_NAME_MAX + 24];
 
-	snprintf(act[0], sizeof(act[0]), "%s.prev", verb);
-	snprintf(act[1], sizeof(act[1]), "%s.next", verb);
-	snprintf(act[2], sizeof(act[2]), "%s.again", verb);
 	bk_actions(k);
 	if (page > 0)
-		vbutton(k, "Previous", act[0], ref(v[0], sizeof(v[0]), c->agent, page - 1), NULL, NULL);
+		vbutton(k, "Previous", ids[0], ref(v[0], sizeof(v[0]), c->agent, page - 1), NULL, NULL);
 	if (page + 1 < pages)
-		vbutton(k, "Next", act[1], ref(v[1], sizeof(v[1]), c->agent, page + 1), NULL, NULL);
-	vbutton(k, "Reload", act[2], ref(v[2], sizeof(v[2]), c->agent, page), NULL, NULL);
+		vbutton(k, "Next", ids[1], ref(v[1], sizeof(v[1]), c->agent, page + 1), NULL, NULL);
+	vbutton(k, "Reload", ids[2], ref(v[2], sizeof(v[2]), c->agent, page), NULL, NULL);
 	vbutton(k, "Home", "home", NULL, NULL, NULL);
 	bk_actions_end(k);
 }
@@ -235,7 +233,10 @@ static void page_begin(struct bk *k, struct buf *b, const struct sv_ctx *c, cons
 		buf_printf(&h, " (%s)", c->host);
 	if (pages > 1)
 		buf_printf(&h, ", page %d/%d", page + 1, pages);
-	bk_view(k, b, "home", NULL, NULL, NULL, NULL);
+	if (c->message)
+		bk_message(k, b, h.p);
+	else
+		bk_view(k, b, "home", NULL, NULL, NULL, NULL);
 	bk_header(k, h.p);
 	buf_free(&h);
 	note(k, c->note, c->note_bad);
@@ -282,7 +283,7 @@ int sv_processes(struct buf *b, const struct sv_ctx *c, const struct json *j, in
 
 	page_begin(&k, b, c, "Processes", page, pages);
 	if (!n)
-		bk_text(&k, c->uid >= 0 ? "None of your processes are running there." : "No processes.");
+		bk_text(&k, "No processes.");
 	cnt = json_type(j, p) == JSON_ARRAY ? json_count(j, p) : 0;
 	for (i = 0, e = p + 1; i < cnt && bk_room(&k, 2); i++, e = json_next(j, e)) {
 		char v[TOKEN_NAME_MAX + 24];
@@ -303,8 +304,12 @@ int sv_processes(struct buf *b, const struct sv_ctx *c, const struct json *j, in
 		buf_free(&t);
 	}
 	if (c->uid >= 0)
-		bk_context(&k, "Only your own processes are listed.");
-	nav(&k, c, "ps", page, pages);
+		bk_context(&k, "Only your own processes.");
+	{
+		static const char *const ids[] = { "ps.prev", "ps.next", "ps.again" };
+
+		nav(&k, c, ids, page, pages);
+	}
 	return finish(&k);
 }
 
@@ -350,14 +355,12 @@ int sv_process(struct buf *b, const struct sv_ctx *c, const struct json *j, int 
 	bk_text(&k, t.p);
 	buf_free(&t);
 	if (!safe)
-		bk_context(&k, ":warning: This process cannot be killed from here "
-			   "(safe_kill: false): it is the agent itself or one the system needs.");
+		bk_context(&k, ":warning: Not killable from here (safe_kill: false): the agent "
+			   "itself, or one the system needs.");
 	bk_actions(&k);
 	if (safe) {
-		vbutton(&k, "Kill (SIGTERM)", "kill.term", v, "danger",
-			"Send SIGTERM to this process? It may stop what it is doing.");
-		vbutton(&k, "Kill (SIGKILL)", "kill.kill", v, "danger",
-			"Send SIGKILL to this process? It ends at once, without cleaning up.");
+		vbutton(&k, "Kill (SIGTERM)", "kill.term", v, "danger", "Kill this process?");
+		vbutton(&k, "Kill (SIGKILL)", "kill.kill", v, "danger", "Kill this process?");
 	}
 	if (strcmp(status, "stopped") == 0)
 		vbutton(&k, "Resume", "resume", v, "primary", NULL);
@@ -411,7 +414,11 @@ int sv_services(struct buf *b, const struct sv_ctx *c, const struct json *j, int
 		bk_text_button(&k, t.p, &btn);
 		buf_free(&t);
 	}
-	nav(&k, c, "svcs", page, pages);
+	{
+		static const char *const ids[] = { "svcs.prev", "svcs.next", "svcs.again" };
+
+		nav(&k, c, ids, page, pages);
+	}
 	return finish(&k);
 }
 
@@ -517,7 +524,7 @@ int sv_usage(struct buf *b, const struct sv_ctx *c, const struct json *j, int p)
 		fill(&t, c, j, e, "{c:1}: {b:0}\n");
 		if (t.len + 40 >= BK_SECTION_TEXT) {
 			t.len = mark;
-			buf_printf(&t, "\n\xe2\x80\xa6 %d more not shown", cnt - i);
+			buf_printf(&t, "\n\xe2\x80\xa6 %d more", cnt - i);
 			break;
 		}
 	}
@@ -536,7 +543,6 @@ int sv_port(struct buf *b, const struct sv_ctx *c, const struct json *j, int p)
 
 	page_begin(&k, b, c, "A free port", 0, 1);
 	text_member(&k, j, p);
-	bk_context(&k, "Free right now; nothing reserves it for you.");
 	bk_actions(&k);
 	vbutton(&k, "Another", "port", c->agent, NULL, NULL);
 	vbutton(&k, "Home", "home", NULL, NULL, NULL);
@@ -557,9 +563,8 @@ int sv_home_welcome(struct buf *b, const char *note_text)
 	struct bk k;
 
 	home_header(&k, b, note_text);
-	bk_text(&k, "Welcome! From here you can see and control your processes and services "
-		"on your machines: usage, processes, services, a free port.\n\n"
-		"To start, get a token and install the agent on your machine with it.");
+	bk_text(&k, "Welcome! See and control your processes and services here: get a token "
+		"and install the agent with it.");
 	bk_actions(&k);
 	vbutton(&k, "Get Token", "get_token", NULL, "primary", NULL);
 	return finish(&k);
@@ -595,7 +600,15 @@ static void agent_list(struct bk *k, const struct sv_agent *a, int n)
 	buf_free(&t);
 }
 
-int sv_home_waiting(struct buf *b, const struct sv_agent *a, int n, const char *install,
+/* The lines that install an agent, its token in ~/nestd-agent.token. */
+static void install(struct buf *t, const char *base_url)
+{
+	buf_puts(t, "curl -fsSL ");
+	bk_esc(t, base_url, strlen(base_url));
+	buf_puts(t, "/install.sh | sh -s -- --token-file ~/nestd-agent.token```");
+}
+
+int sv_home_waiting(struct buf *b, const struct sv_agent *a, int n, const char *base_url,
 		    const char *note_text)
 {
 	struct bk k;
@@ -604,12 +617,10 @@ int sv_home_waiting(struct buf *b, const struct sv_agent *a, int n, const char *
 	home_header(&k, b, note_text);
 	agent_list(&k, a, n);
 	buf_init(&t, 0);
-	buf_puts(&t, "No agent of yours is connected. On your machine, the agent runs as the "
-		 "user unit `nestd-agent.service`:\n```systemctl --user status nestd-agent.service\n"
-		 "systemctl --user restart nestd-agent.service```\nNot installed yet? With the token "
+	buf_puts(&t, "None connected. The agent runs as the user unit `nestd-agent.service`:\n"
+		 "```systemctl --user restart nestd-agent.service```\nNot installed? With the token "
 		 "in a file:\n```");
-	bk_esc(&t, install, strlen(install));
-	buf_puts(&t, "```");
+	install(&t, base_url);
 	bk_text(&k, t.p);
 	buf_free(&t);
 	bk_actions(&k);
@@ -666,9 +677,9 @@ int sv_home(struct buf *b, const struct sv_agent *a, int n, int chosen, const st
 		if (p >= 0)
 			sysinfo(&k, c, j, p);
 		else if (a[chosen].original)
-			bk_text(&k, "This machine runs the original client: it reports no system figures.");
+			bk_text(&k, "An original client: no system figures.");
 		else
-			bk_text(&k, "Its figures did not come: see the note above.");
+			bk_text(&k, "No figures: see above.");
 		menu(&k, c);
 	} else if (chosen >= 0) {
 		bk_text(&k, "This machine is not connected.");
@@ -691,8 +702,7 @@ int sv_home(struct buf *b, const struct sv_agent *a, int n, int chosen, const st
 
 int sv_settings(struct buf *b, enum sv_unit u)
 {
-	static const char *const texts[] = { "GB (1,000,000,000 bytes)", "GiB (1,073,741,824 bytes)",
-					     "bytes" };
+	static const char *const texts[] = { "GB (10^9 bytes)", "GiB (2^30 bytes)", "bytes" };
 	static const char *const values[] = { "gb", "gib", "bytes" };
 	struct bk k;
 
@@ -717,15 +727,15 @@ int sv_tokens(struct buf *b, const struct sv_agent *a, int n, const char *note_t
 		buf_init(&t, 0);
 		buf_init(&c, 0);
 		buf_printf(&t, "*%s*: %s", a[i].name, a[i].since ? "connected" : "not connected");
-		buf_printf(&c, "Reset *%s*'s token? The old one stops working at once and its agent "
-			   "is disconnected until it gets the new one.", a[i].name);
+		buf_printf(&c, "Reset *%s*? Its old token stops working and its agent is dropped.",
+			   a[i].name);
 		btn.confirm = c.p;
 		bk_text_button(&k, t.p, &btn);
 		buf_free(&t);
 		buf_free(&c);
 	}
 	if (i < n)
-		bk_cut(&k, "\xe2\x80\xa6 more tokens not shown");
+		bk_cut(&k, "\xe2\x80\xa6");
 	bk_actions(&k);
 	vbutton(&k, n ? "Get another token" : "Get Token", "get_token", NULL, "primary", NULL);
 	return finish(&k);
@@ -740,24 +750,12 @@ int sv_token(struct buf *b, const char *agent, const char *token, const char *ba
 	bk_view(&k, b, "modal", "Your token", NULL, "token", NULL);
 	note(&k, note_text, 0);
 	buf_init(&t, 0);
-	buf_printf(&t, "The token of your agent *%s*, shown this once (copy it now; "
-		   "Manage Token can reset it):\n```%s```\nOn your machine, put it in a file and "
-		   "install the agent with it:\n```umask 077; printf '%%s\\n' '%s' > ~/nestd-agent.token\n"
-		   "curl -fsSL ", agent, token, token);
-	bk_esc(&t, base_url, strlen(base_url));
-	buf_puts(&t, "/install.sh | sh -s -- --token-file ~/nestd-agent.token```");
+	buf_printf(&t, "Agent *%s*'s token, shown once:\n```%s```\nOn your machine:\n"
+		   "```umask 077; printf '%%s\\n' '%s' > ~/nestd-agent.token\n",
+		   agent, token, token);
+	install(&t, base_url);
 	bk_text(&k, t.p);
 	buf_free(&t);
-	return finish(&k);
-}
-
-int sv_page(struct buf *b, const struct sv_ctx *c, const char *title)
-{
-	struct bk k;
-
-	page_begin(&k, b, c, title, 0, 1);
-	bk_actions(&k);
-	vbutton(&k, "Home", "home", NULL, "primary", NULL);
 	return finish(&k);
 }
 
@@ -776,6 +774,15 @@ int sv_modal(struct buf *b, const char *title, const char *text)
 
 /* ---- /nest ---- */
 
+int sv_msg_agents(struct buf *b, const struct sv_agent *a, int n)
+{
+	struct bk k;
+
+	bk_message(&k, b, "Your machines");
+	agent_list(&k, a, n);
+	return finish(&k);
+}
+
 int sv_msg(struct buf *b, const char *text)
 {
 	struct bk k;
@@ -783,51 +790,4 @@ int sv_msg(struct buf *b, const char *text)
 	bk_message(&k, b, text);
 	bk_text(&k, text);
 	return finish(&k);
-}
-
-/* The first page of a list as one message: lines from line(). */
-static int msg_list(struct buf *b, const struct sv_ctx *c, const struct json *j, int p,
-		    const char *what, int (*shown)(const struct json *, int, long long),
-		    void (*line)(struct buf *, const struct sv_ctx *, const struct json *, int))
-{
-	struct bk k;
-	struct buf t;
-	int page, pages, i, e, n = list_page(c, j, p, &page, &pages, shown), seen = 0;
-
-	buf_init(&t, 0);
-	buf_printf(&t, "%s on %s: %d", what, c->agent, n);
-	bk_message(&k, b, t.p);
-	bk_header(&k, t.p);
-	for (i = 0, e = p + 1; i < json_count(j, p) && seen < SV_PAGE; i++, e = json_next(j, e)) {
-		if (!shown(j, e, c->uid))
-			continue;
-		buf_reset(&t);
-		line(&t, c, j, e);
-		bk_text(&k, t.p);
-		seen++;
-	}
-	buf_free(&t);
-	if (n > seen)
-		bk_cut(&k, "\xe2\x80\xa6 the rest is on the Home tab.");
-	return finish(&k);
-}
-
-static void svc_line(struct buf *t, const struct sv_ctx *c, const struct json *j, int e)
-{
-	char name[CFG_SERVICE_NAME_MAX + 16] = "";
-
-	svc_name(j, e, name, sizeof(name));
-	bk_code(t, name, strlen(name));
-	if (json_type(j, e) == JSON_OBJECT)
-		fill(t, c, j, e, "  \xc2\xb7  {e:active_state}");
-}
-
-int sv_msg_processes(struct buf *b, const struct sv_ctx *c, const struct json *j, int p)
-{
-	return msg_list(b, c, j, p, "Processes", proc_shown, proc_line);
-}
-
-int sv_msg_services(struct buf *b, const struct sv_ctx *c, const struct json *j, int p)
-{
-	return msg_list(b, c, j, p, "Services", svc_shown, svc_line);
 }

@@ -30,6 +30,7 @@ struct sv_ctx {
 	long long uid;             /* processes: only this uid's; -1 all */
 	const char *note;          /* a line shown first (an action's outcome), or NULL */
 	int note_bad;              /* the note tells a failure */
+	int message;               /* a page as an ephemeral message (/nest), not the home tab */
 };
 
 /* One of a person's agents, for the home tab and the token modal. */
@@ -52,13 +53,13 @@ const char *sv_unit_name(enum sv_unit u);
  * the agents, the chosen one's figures (sysinfo: obtain_system_info's
  * payload in j, or -1) and the menu. */
 int sv_home_welcome(struct buf *b, const char *note);
-int sv_home_waiting(struct buf *b, const struct sv_agent *a, int n, const char *install,
+int sv_home_waiting(struct buf *b, const struct sv_agent *a, int n, const char *base_url,
 		    const char *note);
 int sv_home(struct buf *b, const struct sv_agent *a, int n, int chosen, const struct sv_ctx *c,
 	    const struct json *j, int sysinfo);
 
-/* Pages of the home tab and modals from an agent's reply payload
- * (token p of j). */
+/* Pages of the home tab (or /nest's messages) and modals from an agent's
+ * reply payload (token p of j). */
 int sv_processes(struct buf *b, const struct sv_ctx *c, const struct json *j, int p);
 int sv_services(struct buf *b, const struct sv_ctx *c, const struct json *j, int p);
 int sv_usage(struct buf *b, const struct sv_ctx *c, const struct json *j, int p);
@@ -72,14 +73,13 @@ int sv_tokens(struct buf *b, const struct sv_agent *a, int n, const char *note);
 /* A new token, shown once, with the lines that install the agent. */
 int sv_token(struct buf *b, const char *agent, const char *token, const char *base_url,
 	     const char *note);
-/* A home-tab page of one note (c->note): a failure where a page was due. */
-int sv_page(struct buf *b, const struct sv_ctx *c, const char *title);
 /* A modal of one message (an error, a result, "Loading…"). */
 int sv_modal(struct buf *b, const char *title, const char *text);
 
-/* /nest's answers, as ephemeral messages. */
+/* /nest's answers are ephemeral messages: one of text, or the pages above
+ * with c->message set. */
 int sv_msg(struct buf *b, const char *text);
-int sv_msg_processes(struct buf *b, const struct sv_ctx *c, const struct json *j, int p);
-int sv_msg_services(struct buf *b, const struct sv_ctx *c, const struct json *j, int p);
+/* /nest status: the person's machines, as the home tab lists them. */
+int sv_msg_agents(struct buf *b, const struct sv_agent *a, int n);
 
 #endif

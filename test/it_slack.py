@@ -254,7 +254,7 @@ def test_link():
     others = [c for c in st.calls if c.method != "apps.connections.open"]
     check(others and all(c.token == S.BOT_TOKEN for c in others), "every other call the bot token")
     check(st.calls_of("auth.test"), "auth.test checks the bot token at start")
-    check(srv.wait_log(r"signed in as nest in Stand-in", 5), "the server logs who it is in Slack")
+    check(srv.wait_log(r"signed in to Stand-in", 5), "the server logs the workspace it is in")
 
 
 def test_home():

@@ -302,7 +302,8 @@ void test_slack_views_processes(void)
 	buf_reset(&out);
 	c.uid = -1;
 	CHECK(json_parse(&j, in.p, in.len, err, sizeof(err)) == 0);
-	CHECK(sv_msg_processes(&out, &c, &j, 0) == 0);
+	c.message = 1;
+	CHECK(sv_processes(&out, &c, &j, 0) == 0);
 	CHECK(strstr(out.p, "\"response_type\":\"ephemeral\"") != NULL);
 	CHECK(blocks_of(&out, &v) == 17);
 	json_free(&v);
@@ -381,7 +382,7 @@ void test_slack_views_usage(void)
 		buf_printf(&in, "%s[%d,\"/home/user/folder-%d\"]", i ? "," : "", i, i);
 	buf_puts(&in, "]}");
 	CHECK(view(sv_usage, &c, in.p, &out) == 0);
-	CHECK(strstr(out.p, "more not shown") != NULL);
+	CHECK(strstr(out.p, "\xe2\x80\xa6 2") != NULL);
 	CHECK(view(sv_port, &c, "\"Port 4242 is free to use!\\n\"", &out) == 0);
 	CHECK(strstr(out.p, "Port 4242 is free to use!") != NULL);
 	buf_free(&out);

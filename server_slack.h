@@ -5,8 +5,9 @@
  * commands through the router (server_router.h) like any other face and
  * shows their outcome in the App Home, in modals and in /nest's answers.
  *
- *   server_slack.c        this room: start, stop, tokens, what arrives
+ *   server_slack.c        this room: start, stop, what arrives
  *   server_slack_act.c    one job per thing a person asked, to its view
+ *   server_slack_own.c    whose agents are whose; tokens minted; Web API calls
  *   server_slack_sock.c   the Socket Mode link     server_slack_api.c  the Web API
  *   server_slack_env.c    envelopes, read          server_slack_views.c views
  *   server_slack_bk.c     Block Kit in its limits  server_slack_store.c settings

@@ -115,10 +115,13 @@ static struct slack_job *job_new(struct slack *sl, const char *user, enum job_vi
 
 /* ---- sending to Slack ---- */
 
-/* {"KEY":VAL,"view":VIEW} to method. */
-static void send_view(struct slack *sl, const char *method, const char *key, const char *val,
-		      const struct buf *view)
+/* {"KEY":VAL,"view":VIEW} to method; done hears the answer (NULL: only
+ * the log does). */
+static struct slack_call *send_view(struct slack *sl, const char *method, const char *key,
+				    const char *val, const struct buf *view, slack_api_fn done,
+				    void *arg)
 {
+	struct slack_call *c = NULL;
 	struct buf b;
 	struct jw w;
 
@@ -130,8 +133,9 @@ static void send_view(struct slack *sl, const char *method, const char *key, con
 	jw_raw(&w, view->p, view->len);
 	jw_obj_end(&w);
 	if (!jw_error(&w))
-		slack_call(sl, method, b.p, b.len);
+		c = slack_call(sl, method, b.p, b.len, done, arg);
 	buf_free(&b);
+	return c;
 }
 
 /* A message from the bot in the person's App Home (its Messages tab):
@@ -142,7 +146,7 @@ static void post_message(struct slack *sl, const char *user, const struct buf *m
 
 	buf_init(&b, 0);
 	if (msg->len > 1 && buf_printf(&b, "{\"channel\":\"%s\",%s", user, msg->p + 1) == 0)
-		slack_call(sl, "chat.postMessage", b.p, b.len);
+		slack_call(sl, "chat.postMessage", b.p, b.len, NULL, NULL);
 	buf_free(&b);
 }
 
@@ -162,20 +166,7 @@ static void opened(void *arg, const char *error, const struct json *j);
 static void open_modal(struct slack_job *j, const char *method, const char *trigger,
 		       const struct buf *view)
 {
-	struct buf b;
-	struct jw w;
-
-	buf_init(&b, 0);
-	jw_init(&w, &b);
-	jw_obj(&w);
-	jw_kstr(&w, "trigger_id", trigger);
-	jw_key(&w, "view");
-	jw_raw(&w, view->p, view->len);
-	jw_obj_end(&w);
-	if (!jw_error(&w))
-		j->opening = slack_api_call(j->sl->api, method, SLACK_BOT, b.p, b.len,
-					    CFG_SLACK_CALL_TIMEOUT_MS, opened, j);
-	buf_free(&b);
+	j->opening = send_view(j->sl, method, "trigger_id", trigger, view, opened, j);
 }
 
 /* The job's view (or message) is ready: where it goes, then the job ends.
@@ -186,7 +177,7 @@ static void deliver(struct slack_job *j, struct buf *out, const char *text)
 
 	switch (j->surface) {
 	case S_HOME:
-		send_view(sl, "views.publish", "user_id", j->user, out);
+		send_view(sl, "views.publish", "user_id", j->user, out, NULL, NULL);
 		break;
 	case S_MODAL:
 		if (!j->view_id[0] && j->opening) {
@@ -196,7 +187,7 @@ static void deliver(struct slack_job *j, struct buf *out, const char *text)
 			return;
 		}
 		if (j->view_id[0])
-			send_view(sl, "views.update", "view_id", j->view_id, out);
+			send_view(sl, "views.update", "view_id", j->view_id, out, NULL, NULL);
 		else
 			post_text(sl, j->user, text);
 		break;
@@ -599,7 +590,7 @@ static void home_with(struct slack *sl, const char *user, const char *note, cons
 		c.note_bad = 1;
 		sv_home(&out, a, n, chosen, &c, js, p);
 	}
-	send_view(sl, "views.publish", "user_id", user, &out);
+	send_view(sl, "views.publish", "user_id", user, &out, NULL, NULL);
 	buf_free(&out);
 }
 
@@ -781,7 +772,7 @@ static void a_settings(struct slack *sl, const struct slack_env *e, const char *
 
 	buf_init(&v, 0);
 	if (sv_settings(&v, u ? u->unit : SV_GB) == 0)
-		send_view(sl, "views.open", "trigger_id", e->trigger_id, &v);
+		send_view(sl, "views.open", "trigger_id", e->trigger_id, &v, NULL, NULL);
 	buf_free(&v);
 }
 
@@ -796,7 +787,7 @@ static void a_tokens(struct slack *sl, const struct slack_env *e, const char *ve
 		;
 	buf_init(&v, 0);
 	if (sv_tokens(&v, a, n, NULL) == 0)
-		send_view(sl, "views.open", "trigger_id", e->trigger_id, &v);
+		send_view(sl, "views.open", "trigger_id", e->trigger_id, &v, NULL, NULL);
 	buf_free(&v);
 }
 
@@ -821,10 +812,10 @@ static void a_token(struct slack *sl, const struct slack_env *e, const char *ver
 		sv_modal(&v, "Not done", err);
 	memset(tok, 0, sizeof(tok));
 	if (reset)
-		send_view(sl, "views.update", "view_id", e->view_id, &v);
+		send_view(sl, "views.update", "view_id", e->view_id, &v, NULL, NULL);
 	else
 		send_view(sl, strcmp(e->view_type, "modal") ? "views.open" : "views.push", "trigger_id",
-			  e->trigger_id, &v);
+			  e->trigger_id, &v, NULL, NULL);
 	if (v.p)
 		memset(v.p, 0, v.len);
 	buf_free(&v);

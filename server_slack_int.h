@@ -1,10 +1,11 @@
-/* server_slack_int.h - the Slack face's state, shared by server_slack.c
- * (which owns it) and server_slack_act.c (which works with it). */
+/* server_slack_int.h - the Slack face's state: server_slack.c owns it,
+ * server_slack_act.c and server_slack_own.c work with it. */
 #ifndef NESTD_SERVER_SLACK_INT_H
 #define NESTD_SERVER_SLACK_INT_H
 
 #include "config.h"
 #include "loop.h"
+#include "server_slack_api.h"
 #include "server_slack_store.h"
 
 struct server;
@@ -36,12 +37,14 @@ void slack_act_home(struct slack *sl, const char *user);
 /* Every job ends (nothing more is sent). */
 void slack_act_free_all(struct slack *sl);
 
-/* server_slack.c, for the actions */
+/* server_slack_own.c, for the actions */
 int  slack_is_admin(const struct slack *sl, const char *user);
 /* 1 when user may act on the agent named name (its owner, or an admin). */
 int  slack_may(const struct slack *sl, const char *user, const char *name);
-/* A Web API call whose answer only matters to the log. */
-void slack_call(struct slack *sl, const char *method, const char *body, size_t n);
+/* A Web API call with the bot token; done hears the answer, or, NULL, only
+ * the log does (server_slack_api.c logs what failed). */
+struct slack_call *slack_call(struct slack *sl, const char *method, const char *body, size_t n,
+			      slack_api_fn done, void *arg);
 
 /* Agent tokens of user (all agent tokens for an admin): their names into
  * names[max]; the count. */

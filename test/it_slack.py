@@ -30,8 +30,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nestlib import (NESTD, T, Proc, check, main, path, run, skip, tmpdir, wait_until,
-                     free_port, can_run_as_others)
+from nestlib import (NESTD, T, Proc, check, main, path, proc_state, run, skip, tmpdir,
+                     wait_until, free_port, can_run_as_others)
 import slack_standin as S
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -148,14 +148,6 @@ def modal(since, pred=lambda v: True, timeout=15):
     """The modal a job filled: the views.update after a views.open."""
     return view_call("views.update", since, lambda v: v.get("type") == "modal" and pred(v),
                      timeout=timeout)
-
-
-def proc_state(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return None
 
 
 # ---- the tests ----
@@ -626,7 +618,8 @@ def test_nest():
     check(p and "/nest status" in S.all_text(p), "/nest alone: the help")
     p = command("U1", "status")
     t = S.all_text(p or {})
-    check("u1box: connected" in t and "u2box" not in t, "/nest status: my machines", t)
+    check("*u1box* on `" in t and "connected for" in t and "u2box" not in t,
+          "/nest status: my machines", t)
     p = command("U1", "services")
     check(p and "Services on u1box" in S.all_text(p), "/nest services")
     p = command("U1", "port u1orig")

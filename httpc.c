@@ -279,16 +279,19 @@ static void req_end(struct httpc_req *r, int status, long long ra, const char *b
 	req_free(r);
 }
 
-/* cur's exchange is over: answered (err NULL) or failed. */
+/* cur's exchange is over: answered (err NULL) or failed.  The answer is
+ * taken out of hc first: while done runs, hc may carry the next request. */
 static void finish(struct hconn *hc, const char *err)
 {
 	struct httpc_req *r = hc->cur;
-	struct httpc_parser *p = &hc->p;
+	struct httpc_parser p = hc->p;
+	struct httpc *h = hc->h;
 
+	memset(&hc->p, 0, sizeof(hc->p));
 	hc->cur = NULL;
 	r->hc = NULL;
 	hc->answered++;
-	if (err || !p->keep_alive) {
+	if (err || !p.keep_alive) {
 		hc->dead = 1;
 		conn_abort(hc->c, err ? err : "answered");
 	} else {
@@ -297,9 +300,9 @@ static void finish(struct hconn *hc, const char *err)
 	if (err)
 		req_end(r, 0, -1, NULL, 0, err);
 	else
-		req_end(r, p->status, p->retry_after, p->body.p ? p->body.p : "", p->body.len, NULL);
-	httpc_parser_free(p);
-	pump(hc->h);
+		req_end(r, p.status, p.retry_after, p.body.p ? p.body.p : "", p.body.len, NULL);
+	httpc_parser_free(&p);
+	pump(h);
 }
 
 static void on_bytes(struct conn *c, const char *in, size_t n)

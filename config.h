@@ -76,6 +76,7 @@
 #define CFG_METRICS_COMMANDS     64        /* command names counted apart; the rest: "other" */
 
 /* Outbound HTTP (httpc.c) */
+#define CFG_RESOLVE_ADDRS        4         /* addresses a name resolved in a child tries */
 #define CFG_HTTPC_IDLE_MS        30000     /* a keep-alive connection unused this long is closed */
 #define CFG_HTTPC_MAX_BODY       (4u << 20)   /* an answer's body */
 

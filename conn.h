@@ -3,6 +3,7 @@
  * kernel and the sans-I/O engines (http.c, ws.c).
  *
  * States (one enum, one place that moves between them, conn_set_state):
+ *   RESOLVING   client (conn_dial_url): a child resolves the host's name
  *   CONNECTING  client: TCP connect in progress
  *   HANDSHAKE   server: reading the HTTP request head; client: reading the
  *               101 response
@@ -32,7 +33,8 @@
 #include "tls.h"
 #include "ws.h"
 
-enum conn_state { CONN_CONNECTING, CONN_HANDSHAKE, CONN_HTTP, CONN_AUTH, CONN_OPEN, CONN_CLOSING };
+enum conn_state { CONN_RESOLVING, CONN_CONNECTING, CONN_HANDSHAKE, CONN_HTTP, CONN_AUTH, CONN_OPEN,
+		  CONN_CLOSING };
 
 struct conn;
 
@@ -94,6 +96,8 @@ struct conn {
 	unsigned http_busy:1;     /* a request is being answered */
 	unsigned http_close:1;    /* close after this response */
 	unsigned raw:1;           /* conn_dial_raw: no WebSocket at all */
+	int resolver;             /* RESOLVING: the resolving child's pid */
+	struct net_url *rurl;     /* RESOLVING: where to, once resolved */
 	char why[256];
 };
 
@@ -111,6 +115,12 @@ struct conn *conn_dial(struct loop *l, int fd, const struct net_url *u,
 struct conn *conn_dial_raw(struct loop *l, int fd, const struct net_url *u,
 			   const struct conn_ops *ops, void *owner);
 int  conn_send_raw(struct conn *c, const char *p, size_t n);
+/* conn_dial (raw 0) or conn_dial_raw (raw 1) of u without blocking the
+ * loop on its name (net_resolve_start): the conn starts in RESOLVING, and
+ * the handshake bound (CFG_HANDSHAKE_TIMEOUT_MS) covers it.  NULL with
+ * the reason in err when nothing could start. */
+struct conn *conn_dial_url(struct loop *l, const struct net_url *u, int raw,
+			   const struct conn_ops *ops, void *owner, char *err, size_t errlen);
 
 /* Speak TLS on this connection (right after conn_accept / conn_dial,
  * before any byte moved).  host: the server's name for a client.  -1 on

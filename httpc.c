@@ -407,18 +407,14 @@ static void start(struct hconn *hc, struct httpc_req *r)
 static int dial(struct httpc *h, struct httpc_req *r)
 {
 	struct hconn *hc = calloc(1, sizeof(*hc));
-	int fd;
 
 	if (!hc) {
 		snprintf(r->err, sizeof(r->err), "out of memory");
 		return -1;
 	}
-	fd = net_connect(&h->origin, r->err, sizeof(r->err));
 	hc->h = h;
-	hc->c = fd < 0 ? NULL : conn_dial_raw(h->loop, fd, &h->origin, &httpc_ops, hc);
+	hc->c = conn_dial_url(h->loop, &h->origin, 1, &httpc_ops, hc, r->err, sizeof(r->err));
 	if (!hc->c) {
-		if (fd >= 0)
-			snprintf(r->err, sizeof(r->err), "out of memory");
 		free(hc);
 		return -1;
 	}

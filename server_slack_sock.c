@@ -267,7 +267,6 @@ static int dial(struct slack_sock *s, const char *url, char *err, size_t errlen)
 {
 	struct net_url u;
 	struct link *l;
-	int fd;
 
 	if (net_parse_url(url, &u, err, errlen) < 0)
 		return -1;
@@ -280,9 +279,8 @@ static int dial(struct slack_sock *s, const char *url, char *err, size_t errlen)
 		return -1;
 	}
 	l = calloc(1, sizeof(*l));
-	fd = l ? net_connect(&u, err, errlen) : -1;
-	if (fd < 0 || !(l->c = conn_dial(s->env.loop, fd, &u, &link_ops, l))) {
-		if (l && fd >= 0)
+	if (!l || !(l->c = conn_dial_url(s->env.loop, &u, 0, &link_ops, l, err, errlen))) {
+		if (!l)
 			snprintf(err, errlen, "out of memory");
 		free(l);
 		return -1;

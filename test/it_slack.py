@@ -806,6 +806,33 @@ def test_tls_verified():
         tl.close()
 
 
+def test_names_resolved():
+    """Names (not IP literals) are resolved by a child, the loop never
+    waiting: the API and the link by name, and a name that does not exist."""
+    st.ws_url = "ws://localhost:%d/link/" % st.ws_port
+    n = len(st.links)
+    try:
+        s3 = Proc(["server", "--listen", "127.0.0.1:%d" % free_port(), "--state-dir", path("state3"),
+                   "--slack-app-token-file", env["app"], "--slack-bot-token-file", env["bot"],
+                   "--slack-api-url", "http://localhost:%d/api/" % st.api_port], "server-names")
+        check(s3.wait_log(r"Socket Mode link up", 15), "the API and the link reached by name",
+              s3.text()[-500:])
+        check(st.wait_links(n + 1, T(10)) is not None, "the stand-in saw the link")
+        m = st.mark()
+        send_acked(st.env_home_opened("U7"), "an envelope over the link dialled by name")
+        check(home_of("U7", m) is not None, "and its answer through the API dialled by name")
+        s3.stop()
+    finally:
+        st.ws_url = None
+    s4 = Proc(["server", "--listen", "127.0.0.1:%d" % free_port(), "--state-dir", path("state4"),
+               "--slack-app-token-file", env["app"], "--slack-bot-token-file", env["bot"],
+               "--slack-api-url", "http://no-such-host.invalid/api/"], "server-nxdomain")
+    check(s4.wait_log(r"auth.test: cannot resolve no-such-host.invalid", 30),
+          "a name that does not resolve: said, and the server goes on", s4.text()[-500:])
+    check(s4.wait_log(r"connecting again in", 30) and s4.alive(), "it tries again later")
+    s4.stop()
+
+
 def test_no_secrets():
     srv.signal(signal.SIGTERM)
     check(srv.wait(T(10)) == 0, "SIGTERM: the server with Slack stops cleanly")
@@ -832,7 +859,8 @@ def run_all():
               test_process_actions, test_services, test_usage_port, test_settings, test_tokens,
               test_forged, test_home_states, test_errors_in_words, test_shared_machine,
               test_admin, test_nest, test_hostile_name, test_web_api_errors,
-              (test_link_resilience, 180), (test_tls_verified, 120), test_no_secrets])
+              (test_link_resilience, 180), (test_tls_verified, 120), test_names_resolved,
+              test_no_secrets])
     finally:
         teardown()
 

@@ -20,9 +20,9 @@
 enum {
 	O_LISTEN = 1, O_STATE_DIR, O_TOKENS, O_CONFIG, O_AUTH_TIMEOUT, O_COMMAND_TIMEOUT,
 	O_AUDIT_LOG, O_TLS_CERT, O_TLS_KEY, O_ACCEPT_VERSIONS, O_MAX_MESSAGE, O_DIST_DIR,
-	O_LOG_LEVEL, O_PING_INTERVAL, O_UI, O_PUBLIC_URL, O_TRUSTED_PROXY, O_SLACK_APP_FILE,
-	O_SLACK_BOT_FILE, O_SLACK_APP, O_SLACK_BOT, O_SLACK_API_URL, O_SLACK_ADMINS,
-	O_SLACK_COMMAND,
+	O_LOG_LEVEL, O_PING_INTERVAL, O_UI, O_PUBLIC_URL, O_SOCKET_MODE, O_TRUSTED_PROXY,
+	O_SLACK_APP_FILE, O_SLACK_BOT_FILE, O_SLACK_APP, O_SLACK_BOT, O_SLACK_API_URL,
+	O_SLACK_ADMINS, O_SLACK_COMMAND,
 };
 
 static const struct cfg_opt server_cfg[] = {
@@ -42,6 +42,7 @@ static const struct cfg_opt server_cfg[] = {
 	{ "ping-interval", 1, O_PING_INTERVAL, 1 },
 	{ "ui", 1, O_UI, 1 },
 	{ "public-url", 1, O_PUBLIC_URL, 1 },
+	{ "socket-mode", 1, O_SOCKET_MODE, 1 },
 	{ "trusted-proxy", 1, O_TRUSTED_PROXY, 1 },
 	{ "slack-app-token-file", 1, O_SLACK_APP_FILE, 1 },
 	{ "slack-bot-token-file", 1, O_SLACK_BOT_FILE, 1 },
@@ -58,7 +59,8 @@ const char server_opts_usage[] =
 	"                    [--auth-timeout SECONDS] [--command-timeout SECONDS] [--audit-log FILE]\n"
 	"                    [--tls-cert FILE --tls-key FILE] [--accept-versions LIST]\n"
 	"                    [--max-message BYTES] [--ping-interval SECONDS]\n"
-	"                    [--dist-dir DIR] [--public-url URL] [--trusted-proxy ADDR]...\n"
+	"                    [--dist-dir DIR] [--public-url URL] [--socket-mode MODE]\n"
+	"                    [--trusted-proxy ADDR]...\n"
 	"                    [--slack-app-token-file F --slack-bot-token-file F]\n"
 	"                    [--slack-api-url URL] [--slack-admins IDS] [--slack-command /nest]\n"
 	"                    [--log-level debug|info|warn|error]\n"
@@ -81,6 +83,9 @@ const char server_opts_usage[] =
 	"                         server's own binary, for its own architecture)\n"
 	"  --public-url URL       how agents reach this server (https://bot.example.org),\n"
 	"                         filled into /install.sh (default: the request's Host)\n"
+	"  --socket-mode MODE     octal permissions of unix: listeners (default "
+	CFG_STR(CFG_SOCKET_MODE) ": every\n"
+	"                         local user may connect; each connection shows a token)\n"
 	"  --trusted-proxy ADDR   IP, IP/BITS or unix:uid=N of a reverse proxy whose\n"
 	"                         X-Forwarded-For names the client that failed\n"
 	"                         authentications are charged to; repeatable\n"
@@ -216,6 +221,23 @@ int server_opts_slack(const struct server_opts *o)
 	       (o->slack_bot_file[0] || o->slack_bot_token[0]);
 }
 
+/* Octal permission bits, as chmod takes them (no setuid, setgid or
+ * sticky bit: they mean nothing on a socket). */
+static int set_socket_mode(struct server_opts *o, const char *v, char *err, size_t errlen)
+{
+	unsigned m = 0;
+	size_t i, n = strlen(v);
+
+	for (i = 0; i < n && v[i] >= '0' && v[i] <= '7'; i++)
+		m = m * 8 + (unsigned)(v[i] - '0');
+	if (!n || i < n || n > 4 || m > 0777) {
+		snprintf(err, errlen, "bad --socket-mode '%s' (octal permissions, 0 to 0777, e.g. 0660)", v);
+		return -1;
+	}
+	o->socket_mode = m;
+	return 0;
+}
+
 /* The options whose value is checked on its own. */
 static int set_checked(struct server_opts *o, int id, const char *v, char *err, size_t errlen)
 {
@@ -253,6 +275,8 @@ static int set_checked(struct server_opts *o, int id, const char *v, char *err, 
 		return 0;
 	case O_PUBLIC_URL:
 		return server_install_parse_url(v, o->public_url, sizeof(o->public_url), err, errlen);
+	case O_SOCKET_MODE:
+		return set_socket_mode(o, v, err, errlen);
 	case O_TRUSTED_PROXY:
 		if (o->ntrusted >= CFG_TRUSTED_PROXIES) {
 			snprintf(err, errlen, "too many --trusted-proxy entries (at most %d)",
@@ -325,6 +349,7 @@ enum server_opts_parsed server_opts_parse(struct server_opts *o, int argc, char 
 	o->ui = 1;
 	snprintf(o->slack_api_url, sizeof(o->slack_api_url), "%s", CFG_SLACK_API_URL);
 	snprintf(o->slack_command, sizeof(o->slack_command), "%s", CFG_SLACK_COMMAND);
+	o->socket_mode = CFG_SOCKET_MODE;
 	default_versions(o->accept_versions, sizeof(o->accept_versions));
 
 	cfgpath = cfg_find_config(argc, argv);
@@ -394,6 +419,7 @@ int server_opts_validate(struct server_opts *o, char *err, size_t errlen)
 		}
 		o->listen_tls[i] = a->kind == NET_TCP && o->tls_cert[0] &&
 				   (a->tls || !net_is_loopback(a->host));
+		o->listen[i].mode = o->socket_mode;
 	}
 	if (slack_validate(o, err, errlen) < 0)
 		return -1;

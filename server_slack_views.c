@@ -516,7 +516,9 @@ int sv_usage(struct buf *b, const struct sv_ctx *c, const struct json *j, int p)
 	page_begin(&k, b, c, "Usage", 0, 1);
 	text_member(&k, j, json_get(j, p, "resources"));
 	buf_init(&t, BK_SECTION_TEXT);
-	buf_printf(&t, "*Storage* (in %s)\n", sv_unit_name(c->unit));
+	buf_printf(&t, "*Storage* (in %s%s)\n", sv_unit_name(c->unit),
+		   json_type(j, json_get(j, p, "storage_complete")) == JSON_FALSE ?
+		   "; the count stopped early" : "");
 	cnt = json_type(j, st) == JSON_ARRAY ? json_count(j, st) : 0;
 	for (i = 0, e = st + 1; i < cnt; i++, e = json_next(j, e)) {
 		size_t mark = t.len;
@@ -542,7 +544,8 @@ int sv_port(struct buf *b, const struct sv_ctx *c, const struct json *j, int p)
 	struct bk k;
 
 	page_begin(&k, b, c, "A free port", 0, 1);
-	text_member(&k, j, p);
+	/* The original's shape is the text; nestd's {"port":N,"text":...}. */
+	text_member(&k, j, json_type(j, p) == JSON_OBJECT ? json_get(j, p, "text") : p);
 	bk_actions(&k);
 	vbutton(&k, "Another", "port", c->agent, NULL, NULL);
 	vbutton(&k, "Home", "home", NULL, NULL, NULL);

@@ -408,8 +408,13 @@ def test_usage_port():
     m = action("U1", "port", "u1box")
     c = home_of("U1", m, lambda v: "u1box" in S.all_text(v))
     t = text_of(c)
-    check(c is not None and (re.search(r"Port \d+ is free to use!", t) or
-                             "does not take get_port" in t), "Get a Port on u1box", t[:300])
+    check(c is not None and re.search(r"Port \d+ is free to use!", t), "Get a Port on u1box "
+          "(nestd's shape)", t[:300])
+    m = action("U1", "usage", "u1box")
+    c = home_of("U1", m, lambda v: "Usage on u1box" in S.all_text(v))
+    t = text_of(c)
+    check(c is not None and "Storage" in t and re.search(r"`total`: [0-9.]+ GB", t),
+          "Usage on u1box: its resources and storage (nestd's shape)", t[:400])
     check(env["origp"].poll() is None, "the original-style client is still connected "
           "(never sent a command it does not know)")
 

@@ -385,6 +385,8 @@ void test_slack_views_usage(void)
 	CHECK(strstr(out.p, "\xe2\x80\xa6 2") != NULL);
 	CHECK(view(sv_port, &c, "\"Port 4242 is free to use!\\n\"", &out) == 0);
 	CHECK(strstr(out.p, "Port 4242 is free to use!") != NULL);
+	CHECK(view(sv_port, &c, "{\"port\":4243,\"text\":\"Port 4243 is free to use!\\n\"}", &out) == 0);
+	CHECK(strstr(out.p, "Port 4243 is free to use!") != NULL);
 	buf_free(&out);
 	buf_free(&in);
 }

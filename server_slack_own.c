@@ -109,17 +109,26 @@ static int mint_in(struct token_db *db, const char *user, const char *old, char 
 	struct token_entry ne;
 	int i;
 
+	char owner[TOKEN_OWNER_MAX + 1];
+	int mine = 0;
+
 	memset(&ne, 0, sizeof(ne));
+	owner_of_user(user, owner, sizeof(owner));
+	for (i = 0; i < db->n; i++)
+		mine += db->e[i].role == ROLE_AGENT && !strcmp(db->e[i].owner, owner);
 	if (old) {
 		for (i = 0; i < db->n && strcmp(db->e[i].name, old); i++)
 			;
-		if (i == db->n) {
-			snprintf(err, errlen, "there is no token named %s", old);
+		if (i == db->n || db->e[i].role != ROLE_AGENT) {
+			snprintf(err, errlen, "there is no agent token named %s", old);
 			return -1;
 		}
 		ne = db->e[i];
 		token_db_remove(db, i);
 		snprintf(name, ncap, "%s", old);
+	} else if (mine >= CFG_SLACK_AGENTS_MAX) {
+		snprintf(err, errlen, "you have %d tokens already: reset one instead", mine);
+		return -1;
 	} else {
 		new_name(db, user, name, ncap);
 		snprintf(ne.name, sizeof(ne.name), "%s", name);

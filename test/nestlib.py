@@ -240,6 +240,15 @@ class UnixHTTP(http.client.HTTPConnection):
         self.sock = s
 
 
+def proc_state(pid):
+    """The state letter of /proc/PID/stat (S, R, T, Z...), or None when gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+
+
 def wait_until(fn, timeout=10, step=0.02):
     end = time.monotonic() + T(timeout)
     while time.monotonic() < end:

@@ -19,14 +19,16 @@
  * Replies: a command's reply is sent as soon as it is ready when the command
  * carried an "id"; a reply without one waits until every earlier command is
  * answered, because the server matches id-less replies to its oldest
- * unanswered command (docs/PROTOCOL.md, "Ids and id-less replies").  Each
- * reply's buffer is freed the moment it is sent. */
+ * unanswered command (docs/PROTOCOL.md, "Ids and id-less replies").  A
+ * command's record, its reply included, is freed the moment the reply is
+ * sent, wherever it stood in the queue. */
 #include "agent.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent_cmd.h"
 #include "agent_opts.h"
@@ -77,26 +79,38 @@ static void reply_send(struct agent *a, struct cmd *cmd)
 {
 	if (a->c && cmd->reply.len)
 		conn_send_text(a->c, cmd->reply.p, cmd->reply.len);
-	buf_free(&cmd->reply);
-	cmd->sent = 1;
 }
 
-/* Sends what may go now: replies with an id at once, id-less replies once
- * everything before them is answered. */
+/* Takes cmd (whose predecessor in the queue is prev, NULL at the head) out
+ * of the queue and frees it. */
+static void queue_drop(struct agent *a, struct cmd *prev, struct cmd *cmd)
+{
+	if (prev)
+		prev->next = cmd->next;
+	else
+		a->queue = cmd->next;
+	if (a->queue_tail == cmd)
+		a->queue_tail = prev;
+	cmd_free(cmd);
+}
+
+/* Sends what may go now and forgets it at once: a reply with an id
+ * wherever its command stands, an id-less reply once it stands at the
+ * head (every earlier command answered and gone).  Only commands still
+ * waiting for their answer, or id-less ones waiting for their turn, stay
+ * in the queue: a slow command at the head holds no one else's reply. */
 static void flush_replies(struct agent *a)
 {
-	struct cmd *cmd;
+	struct cmd *cmd, *prev = NULL, *next;
 
-	for (cmd = a->queue; cmd; cmd = cmd->next)
-		if (cmd->answered && !cmd->sent && cmd->id)
+	for (cmd = a->queue; cmd; cmd = next) {
+		next = cmd->next;
+		if (cmd->answered && (cmd->id || !prev)) {
 			reply_send(a, cmd);
-	while ((cmd = a->queue) && cmd->answered) {
-		if (!cmd->sent)
-			reply_send(a, cmd);
-		a->queue = cmd->next;
-		if (!a->queue)
-			a->queue_tail = NULL;
-		cmd_free(cmd);
+			queue_drop(a, prev, cmd);
+		} else {
+			prev = cmd;
+		}
 	}
 }
 
@@ -177,6 +191,7 @@ static void hello(struct agent *a)
 	jw_kstr(&w, "client_token", a->o->token);
 	jw_kstr(&w, "hostname", a->o->hostname);
 	jw_kstr(&w, "services", backend);
+	jw_kint(&w, "uid", (long long)getuid());
 	if (cmds.len) {
 		jw_key(&w, "commands");
 		jw_raw(&w, cmds.p, cmds.len);
@@ -416,26 +431,10 @@ static void timer_ready(struct loop_src *s, short revents)
 	}
 }
 
-static long long rand_below(long long n)
-{
-	unsigned long long r = 0;
-
-	if (n <= 0)
-		return 0;
-	if (rnd_bytes(&r, sizeof(r)) < 0)
-		r = (unsigned long long)loop_now() * 2654435761u;
-	return (long long)(r % (unsigned long long)n);
-}
-
 static void schedule_reconnect(struct agent *a)
 {
-	long long cap = a->o->reconnect_min_ms, delay;
-	int i;
+	long long delay = rnd_backoff_ms(a->o->reconnect_min_ms, a->o->reconnect_max_ms, a->attempt);
 
-	for (i = 0; i < a->attempt && cap < a->o->reconnect_max_ms; i++)
-		cap *= 2;
-	if (cap > a->o->reconnect_max_ms)
-		cap = a->o->reconnect_max_ms;
 	if (a->attempt < 30)
 		a->attempt++;
 	if (a->rejected) {
@@ -445,9 +444,7 @@ static void schedule_reconnect(struct agent *a)
 		long long base = a->o->reconnect_max_ms >= CFG_RECONNECT_MAX_MS ?
 				 CFG_REJECTED_BACKOFF_MS : a->o->reconnect_max_ms * CFG_REJECTED_BACKOFF_FACTOR;
 
-		delay = base / 2 + rand_below(base / 2 + 1);
-	} else {
-		delay = rand_below(cap + 1);
+		delay = base / 2 + rnd_below(base / 2 + 1);
 	}
 	if (a->retry_after_ms > delay)
 		delay = a->retry_after_ms;

@@ -18,6 +18,7 @@ struct cluster;
 struct gate;
 struct metrics;
 struct router;
+struct slack;
 struct tls_ctx;
 
 struct server {
@@ -36,6 +37,7 @@ struct server {
 	struct peers peers;
 	struct router *router;
 	struct cluster *cluster;             /* --cluster, or NULL */
+	struct slack *slack;                 /* the Slack face, or NULL (server_slack.h) */
 	struct audit_log *audit;
 	struct metrics *metrics;
 	struct admit *admit;

@@ -99,7 +99,7 @@ static void agent_gone(struct peer *p, const char *why)
 	router_agent_gone(s->router, p, why);
 	if (s->cluster)
 		cluster_agent_down(s->cluster, p);
-	server_slack_agent(s->slack, p);
+	server_slack_agent(s->slack, p->name);
 }
 
 /* Drops an authenticated agent (replaced, revoked): gone at once, closed
@@ -281,7 +281,7 @@ static void admit_agent(struct peer *p, const struct token_entry *e, const struc
 	audit_peer(s, "agent_connected", p, NULL);
 	if (s->cluster)
 		cluster_agent_up(s->cluster, p);
-	server_slack_agent(s->slack, p);
+	server_slack_agent(s->slack, p->name);
 }
 
 static void authenticate(struct peer *p, char *text, size_t n)
@@ -760,6 +760,20 @@ static void cluster_drop(void *arg, struct peer *p, const char *why)
 	drop_agent(p, why);
 }
 
+/* Another server's agent came or went (NULL: any may have). */
+static void cluster_seen(void *arg, const char *name)
+{
+	struct server *s = arg;
+
+	server_slack_agent(s->slack, name);
+}
+
+static int cluster_tokens_put(struct server *s, const struct token_entry *e, int create,
+			      char *err, size_t errlen)
+{
+	return cluster_token_put(s->cluster, e, create, err, errlen);
+}
+
 /* The fleet's token store changed (s->db is its mirror). */
 static void cluster_tokens(void *arg)
 {
@@ -774,7 +788,7 @@ static int open_cluster(struct server *s, char *err, size_t errlen)
 	struct cluster_env env = {
 		.loop = s->loop, .o = &o->cluster, .listen = listen, .peers = &s->peers,
 		.router = s->router, .max_reply = o->max_message, .drop_agent = cluster_drop,
-		.arg = s, .db = &s->db, .tokens_changed = cluster_tokens,
+		.agent_seen = cluster_seen, .arg = s, .db = &s->db, .tokens_changed = cluster_tokens,
 		.outcome_status = server_api_outcome_status,
 		.tokens_cache = o->tokens_cache,
 	};
@@ -789,6 +803,7 @@ static int open_cluster(struct server *s, char *err, size_t errlen)
 	s->cluster = cluster_open(&env, err, errlen);
 	if (!s->cluster)
 		return -1;
+	s->tokens_put = cluster_tokens_put;
 	audit_set_tap(s->audit, cluster_audit_line, s->cluster);
 	return 0;
 }

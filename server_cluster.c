@@ -35,6 +35,7 @@
 #include "rnd.h"
 #include "server_opts.h"
 #include "server_peer.h"
+#include "server_where.h"
 
 /* ---- names ---- */
 
@@ -44,7 +45,7 @@ static const char *prefix(const struct cluster *c)
 }
 
 /* "$KV.P_bucket.key" */
-static void kv_subject(const struct cluster *c, const char *bucket, const char *key, char *out,
+void kv_subject(const struct cluster *c, const char *bucket, const char *key, char *out,
 		       size_t n)
 {
 	snprintf(out, n, "$KV.%s_%s.%s", prefix(c), bucket, key);
@@ -222,6 +223,12 @@ static void watch_start(struct cluster *c, struct watch *w)
 	}
 }
 
+void watch_again(struct cluster *c, int wid)
+{
+	if (c->js == JS_READY)
+		watch_start(c, &c->w[wid]);
+}
+
 static void watch_synced(struct cluster *c, struct watch *w)
 {
 	if (w->synced)
@@ -330,6 +337,8 @@ static void agents_synced(struct cluster *c)
 	free(v);
 	log_info("cluster: the fleet's presence is read: %zu agents in the bucket", fleet_count(c->fleet));
 	c->reconcile = 1;
+	if (c->env.agent_seen)
+		c->env.agent_seen(c->env.arg, NULL);   /* any of them may have come or gone */
 }
 
 /* ---- claims ---- */
@@ -354,6 +363,7 @@ static void claim_json(const struct cluster *c, const struct fleet_agent *a, str
 	jw_kstr(&w, "hostname", p->hostname);
 	jw_kstr(&w, "address", p->c->peer);
 	jw_kstr(&w, "services", p->backend);
+	jw_kint(&w, "uid", p->uid);
 	jw_key(&w, "commands");
 	if (p->commands)
 		jw_raw(&w, p->commands, strlen(p->commands));
@@ -450,7 +460,7 @@ static void act(struct cluster *c, struct fleet_agent *a, enum fleet_verdict v)
 /* A claim's text into the listing object a remote agent shows as (the
  * shape of server_api.c's for its own), and its owner. */
 static int claim_parse(const char *name, const char *data, size_t n, struct fleet_claim *cl,
-		       char **info, char owner[TOKEN_OWNER_MAX + 1])
+		       char **info, char owner[TOKEN_OWNER_MAX + 1], long long *uid)
 {
 	struct json j;
 	struct buf b;
@@ -471,6 +481,8 @@ static int claim_parse(const char *name, const char *data, size_t n, struct flee
 		return -1;
 	}
 	json_int(&j, json_get(&j, 0, "since"), &since);
+	if (json_int(&j, json_get(&j, 0, "uid"), uid) < 0)
+		*uid = -1;
 	if (json_strcpy(&j, json_get(&j, 0, "owner"), owner, TOKEN_OWNER_MAX + 1) < 0)
 		owner[0] = '\0';
 	buf_init(&b, 0);
@@ -519,9 +531,11 @@ static void agents_entry(struct cluster *c, const char *name, unsigned long long
 	struct fleet_agent *a;
 	struct fleet_claim cl;
 	char *info = NULL, owner[TOKEN_OWNER_MAX + 1] = "";
+	long long uid = -1;
 	enum fleet_verdict v;
+	int was;
 
-	if (!del && claim_parse(name, m->data, m->len, &cl, &info, owner) < 0) {
+	if (!del && claim_parse(name, m->data, m->len, &cl, &info, owner, &uid) < 0) {
 		log_debug("cluster: agents bucket: unreadable claim for %s", name);
 		del = 1;
 	}
@@ -530,15 +544,22 @@ static void agents_entry(struct cluster *c, const char *name, unsigned long long
 		free(info);
 		return;
 	}
+	was = a->has_claim;
 	free(a->info);
 	a->info = info;
 	snprintf(a->owner, sizeof(a->owner), "%s", owner);
+	a->uid = uid;
 	a->gen = c->w[W_AGENTS].gen;
 	v = fleet_on_entry(a, seq, del ? NULL : &cl);
-	if (!a->local)
-		fleet_tidy(c->fleet, a);
-	else
+	if (a->local) {
 		act(c, a, v);
+		return;
+	}
+	/* another server's agent came or went: the faces that show agents
+	 * (after a snapshot, once for all: agents_synced) */
+	if ((was || a->has_claim) && c->w[W_AGENTS].synced && c->env.agent_seen)
+		c->env.agent_seen(c->env.arg, name);
+	fleet_tidy(c->fleet, a);
 }
 
 /* After the bucket was read anew: each of our sessions against it. */
@@ -713,6 +734,9 @@ static void req_answer(struct cluster *c, struct pend *p, const struct nats_msg 
 	case P_AUDIT_CONSUMER:
 		auditq_answer(c, &copy, m);
 		break;
+	case P_TOKEN:
+		tokens_put_answer(c, &copy, m);
+		break;
 	default:
 		break;
 	}
@@ -777,6 +801,8 @@ static void sweep(struct cluster *c, int64_t now)
 			c->w[copy.wid].asked = 0;
 		} else if (copy.kind == P_CLAIM) {
 			claim_answer(c, &copy, NULL, 1);
+		} else if (copy.kind == P_TOKEN) {
+			tokens_put_answer(c, &copy, NULL);
 		}
 	}
 }
@@ -907,6 +933,34 @@ int cluster_list_remote(struct cluster *c, struct jw *w, cluster_filter_fn ok, v
 			jw_raw(w, v[i]->info, strlen(v[i]->info));
 	free(v);
 	return 0;
+}
+
+int cluster_agent_card(struct cluster *c, const char *name, struct agent_card *card)
+{
+	struct fleet_agent *a = fleet_get(c->fleet, name);
+	struct cluster_status st;
+	struct json j;
+	char err[64];
+	size_t rl;
+	const char *raw;
+	int t, listed;
+
+	cluster_status(c, &st);
+	if (!st.ready || !a || a->local || !a->info || !fleet_remote_live(c->fleet, a, loop_now()) ||
+	    json_parse(&j, a->info, strlen(a->info), err, sizeof(err)) < 0)
+		return 0;
+	json_strcpy(&j, json_get(&j, 0, "hostname"), card->hostname, sizeof(card->hostname));
+	json_int(&j, json_get(&j, 0, "connected_since"), &card->since);
+	card->uid = a->uid;
+	t = json_get(&j, 0, "commands");
+	listed = t >= 0 && json_type(&j, t) == JSON_ARRAY;
+	if (listed && (raw = json_raw(&j, t, &rl)) != NULL && (card->commands = malloc(rl + 1))) {
+		memcpy(card->commands, raw, rl);
+		card->commands[rl] = '\0';
+	}
+	json_free(&j);
+	/* names announced but not kept (no memory): not taken for an original client */
+	return !listed || card->commands ? 1 : 0;
 }
 
 int cluster_show_remote(struct cluster *c, const char *name, cluster_filter_fn ok, void *arg,
@@ -1112,6 +1166,18 @@ int cluster_show_remote(struct cluster *c, const char *name, cluster_filter_fn o
 			struct jw *w, char *why, size_t n)
 {
 	return 0;
+}
+
+int cluster_agent_card(struct cluster *c, const char *name, struct agent_card *card)
+{
+	return 0;
+}
+
+int cluster_token_put(struct cluster *c, const struct token_entry *e, int create, char *err,
+		      size_t errlen)
+{
+	snprintf(err, errlen, "this nestd was built without NATS");
+	return -1;
 }
 
 int cluster_audit_query(struct cluster *c, const char *agent, const char *op, int limit,

@@ -49,6 +49,9 @@ struct cluster_env {
 	int (*outcome_status)(enum router_outcome o);
 	/* server.c's way to drop one of its agents (a newer session elsewhere) */
 	void (*drop_agent)(void *arg, struct peer *p, const char *why);
+	/* another server's agent name came or went (NULL: any may have, the
+	 * fleet's presence was read anew), for the faces that show agents */
+	void (*agent_seen)(void *arg, const char *name);
 	void *arg;
 };
 
@@ -86,9 +89,22 @@ int  cluster_list_remote(struct cluster *c, struct jw *w, cluster_filter_fn ok, 
  * cannot be asked now. */
 int  cluster_show_remote(struct cluster *c, const char *name, cluster_filter_fn ok, void *arg,
 			 struct jw *w, char *why, size_t n);
+/* Another server's agent NAME, as a face shows it (server_where.h): 1
+ * with *card filled (hostname, since, uid, commands; the caller frees),
+ * 0 when no live server holds it or the fleet cannot be asked now. */
+struct agent_card;
+int  cluster_agent_card(struct cluster *c, const char *name, struct agent_card *card);
 /* The owner another server's claim gives agent NAME ("" none), or NULL
  * when no live claim is known. */
 const char *cluster_agent_owner(const struct cluster *c, const char *name);
+/* Puts one token entry into the fleet's token store (create: only when
+ * no token of that name is there yet), and into env.db at once: 0, or -1
+ * with why when the store cannot be reached now.  Should the store refuse
+ * it (another server took the name a moment before), the mirror is read
+ * anew and the entry goes again. */
+struct token_entry;
+int  cluster_token_put(struct cluster *c, const struct token_entry *e, int create, char *err,
+		       size_t errlen);
 /* The token store's last copy (cluster_save_tokens writes it): 0, or -1
  * with the reason (a missing file is an empty store). */
 int  cluster_load_tokens(const char *cache, struct token_db *db, char *err, size_t errlen);

@@ -50,6 +50,7 @@ struct fleet_agent {
 	struct fleet_claim claim;
 	char *info;                   /* the claim's JSON text, for listings */
 	char owner[TOKEN_OWNER_MAX + 1];   /* the claim's agent owner, "" none */
+	long long uid;                /* the uid the claim's agent runs as, -1 unknown */
 	unsigned gen;                 /* the watch's snapshot that last saw it */
 	/* this server's session of the name */
 	struct peer *local;

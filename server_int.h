@@ -34,6 +34,11 @@ struct server {
 	/* Re-reads the token file if it changed (one stat when it did not);
 	 * server.c's, for the rooms below it that authenticate (the API). */
 	void (*tokens_recheck)(struct server *s);
+	/* In a fleet (else NULL: the token file is the store, written under
+	 * its lock), stores an agent token a face minted (create: a new name)
+	 * in the fleet's store, in effect here at once: 0, or -1 with err. */
+	int (*tokens_put)(struct server *s, const struct token_entry *e, int create, char *err,
+			  size_t errlen);
 	struct peers peers;
 	struct router *router;
 	struct cluster *cluster;             /* --cluster, or NULL */

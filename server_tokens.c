@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json.h"
 #include "log.h"
 #include "token_file.h"
 
@@ -112,6 +113,60 @@ void tokens_tick(struct cluster *c, int64_t now)
 		token_dir_make(dir);
 	if (token_db_save(c->env.tokens_cache, c->env.db, err, sizeof(err)) < 0)
 		log_warn("cluster: cannot keep a copy of the token store: %s", err);
+}
+
+/* ---- a face's new token ---- */
+
+int cluster_token_put(struct cluster *c, const struct token_entry *e, int create, char *err,
+		      size_t errlen)
+{
+	char subj[160];
+	struct nats_hdr h = { "Nats-Expected-Last-Subject-Sequence", "0" };
+	struct cluster_status st;
+	struct pend *p;
+	struct buf b;
+	int r;
+
+	cluster_status(c, &st);
+	if (!st.ready) {
+		snprintf(err, errlen, "the fleet's token store cannot be reached (%s)", st.why);
+		return -1;
+	}
+	buf_init(&b, 0);
+	kv_subject(c, "tokens", e->name, subj, sizeof(subj));
+	/* a new name only if no other server took it meanwhile */
+	r = token_entry_format(e, &b) == 0 &&
+	    js_send(c, subj, P_TOKEN, &h, create ? 1 : 0, &b, &p) == 0 ? 0 : -1;
+	buf_free(&b);
+	if (r < 0) {
+		snprintf(err, errlen, "the token could not be sent to the fleet's token store");
+		return -1;
+	}
+	snprintf(p->name, sizeof(p->name), "%s", e->name);
+	/* Here at once (the store's change comes back through the watch the
+	 * same): the token works on this server before its answer is read. */
+	if (db_set(c->env.db, e->name, e) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	c->tokens_dirty = 1;
+	c->env.tokens_changed(c->env.arg);
+	return 0;
+}
+
+void tokens_put_answer(struct cluster *c, const struct pend *p, const struct nats_msg *m)
+{
+	char why[200] = "no answer in time";
+	long long code;
+	struct json j;
+
+	if (m && js_answer(m, &j, NULL, &code, why, sizeof(why)) == 0) {
+		json_free(&j);
+		return;
+	}
+	/* What this server took at once is not the store's: read it anew. */
+	log_warn("cluster: token store: %s not stored: %s", p->name, why);
+	watch_again(c, W_TOKENS);
 }
 
 int cluster_load_tokens(const char *cache, struct token_db *db, char *err, size_t errlen)

@@ -8,6 +8,9 @@ each with its own listener and all three NATS URLs, and real agents spread
 over them, each given all three servers (--server repeated).  Operators
 ask every server about every agent.
 
+The Slack face on a fourth server: a person's agent on another server in
+their App Home, commands routed to it, Get Token into the fleet's store.
+
 Then the failures the fleet is for: one NATS node killed, a nestd server
 killed with SIGKILL, the whole NATS cluster stopped and started again,
 sessions taken over across servers.  Every wait is bounded; nothing is
@@ -413,6 +416,71 @@ def test_import():
     wait_until(lambda: fleet_is("ABC", HOME), 15)
 
 
+def test_slack_fleet():
+    """The Slack face on one server of the fleet: a person's agents wherever
+    they are, commands routed to them, Get Token into the fleet's store."""
+    import slack_standin as SL
+    st = SL.SlackStandin()
+    st.http.handle_error = lambda *a: None   # a stopped server's keep-alive reset: no traceback
+    try:
+        slack_fleet(st, SL)
+    finally:
+        st.close()
+
+
+def slack_fleet(st, SL):
+    S["tf"]["sk1"] = token_file("sk1", new_token("sk1", extra=["--owner", "slack:U7"]))
+    p = start_agent("sk1", "A")
+    check(wait_until(lambda: (listing("B") or {}).get("sk1") == "A", 15),
+          "U7's agent is on server A", listing("B"))
+    port = N.free_port()
+    S["ports"]["D"] = port
+    d = N.Proc(["server", "--listen", "127.0.0.1:%d" % port, "--state-dir", path("state-D"),
+                "--cluster", nats_urls(2), "--node", "D", "--command-timeout", "3",
+                "--slack-app-token-file", secret("app.token", SL.APP_TOKEN),
+                "--slack-bot-token-file", secret("bot.token", SL.BOT_TOKEN),
+                "--slack-api-url", st.api_url], "server-D")
+    try:
+        check(d.wait_log(r"server ready", 20) and st.wait_links(1, T(10)) is not None,
+              "server D with the Slack face joins the fleet")
+        check(wait_until(lambda: healthz("D").get("cluster", {}).get("ready"), 20),
+              "server D: cluster ready", healthz("D"))
+        m = st.mark()
+        st.send(st.env_home_opened("U7"))
+        c = st.wait_call("views.publish", lambda c: "Uptime" in SL.all_text(
+            (c.body if isinstance(c.body, dict) else {}).get("view") or {}), m, T(15))
+        t = SL.all_text(c.body["view"]) if c else ""
+        check(c is not None and "sk1" in t and "host-sk1" in t,
+              "U7's App Home on server D shows their agent on server A, with its figures", t[:300])
+        m = st.mark()
+        st.send(st.env_action("U7", "ps", "sk1|0"))
+        c = st.wait_call("views.publish", lambda c: "Processes on sk1" in SL.all_text(
+            (c.body if isinstance(c.body, dict) else {}).get("view") or {}), m, T(15))
+        check(c is not None, "Processes of it: routed from D to A", st.problems[-3:])
+        m = st.mark()
+        st.send(st.env_action("U7", "get_token"))
+        c = st.wait_call("views.open", lambda c: "Your token" in json.dumps(c.body), m, T(15))
+        tok = __import__("re").search(r"\b([0-9a-f]{64}\.[0-9a-f]{8})\b",
+                                      SL.all_text(c.body["view"]) if c else "")
+        rc, out, _ = token_cli(["list"])
+        check(tok is not None and rc == 0 and "slack-u7 " in out and "slack:U7" in out,
+              "Get Token on D: into the fleet's token store, owned by slack:U7", out[-400:])
+        if tok:
+            S["tf"]["slack-u7"] = token_file("slack-u7", tok.group(1))
+            q = start_agent("slack-u7", "C")
+            check(wait_until(lambda: (listing("A") or {}).get("slack-u7") == "C", 15),
+                  "an agent with the minted token is in on server C", listing("A"))
+            q.stop()
+            S["agents"].pop("slack-u7")
+    finally:
+        d.stop()
+        S["ports"].pop("D")
+        p.stop()
+        S["agents"].pop("sk1")
+    check(wait_until(lambda: fleet_is("ABC", HOME) and healthz("A").get("cluster", {})
+                     .get("servers") == 3, 15), "the fleet as before", healthz("A"))
+
+
 def ctl(server, args):
     return N.run(["ctl", "--server", "http://127.0.0.1:%d" % S["ports"][server], "--token-file",
                   S["op_tf"]] + args, timeout=T(30))
@@ -676,6 +744,7 @@ def test_shutdown():
 if __name__ == "__main__":
     tests = [(setup, 240), test_commands_everywhere, test_large_reply, test_not_found_and_deadline,
              test_takeover_lingering, test_newer_wins, test_revocation, test_import, test_audit,
+             (test_slack_fleet, 120),
              (test_credentials, 150),
              (test_kill_nats_node, 180),
              (test_kill9_server, 180), (test_all_nats_down, 240), test_shutdown]

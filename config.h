@@ -91,6 +91,11 @@
 #define CFG_TLS_MAX_PEM          (4u << 20)   /* a certificate bundle or key file */
 #define CFG_TLS_MAX_EE_CERT      (16u << 10)  /* server certificate kept for --pin */
 #define CFG_TLS_MAX_PINS         8         /* sha256//A;sha256//B... */
+#define CFG_TLS_SESSION_CACHE    65536     /* server: sessions kept for resumption */
+#define CFG_TLS_SESSION_LIFETIME_S 86400   /* a session resumes for this long */
+#define CFG_TLS_SESSIONS_FILE    "tls-sessions"   /* in the state dir, across restarts */
+#define CFG_TLS_HS_WINDOW_MS     2         /* server handshakes paced per window... */
+#define CFG_TLS_HS_BUDGET_US     1500      /* ...to this much CPU time in it */
 #define CFG_TLS_CA_FILE          "/etc/ssl/certs/ca-certificates.crt"  /* without --ca-file */
 
 /* nestd ctl */

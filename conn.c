@@ -41,6 +41,17 @@ static short conn_want(struct loop_src *s)
 	if (c->state == CONN_CONNECTING)
 		return POLLOUT;
 	if (c->tls) {
+		/* A server handshake over its CPU budget waits for the next
+		 * window.  The loop reads the deadline right after asking this,
+		 * and the budget may have run out since update_deadline: the
+		 * wake-up is set here, with the answer. */
+		int64_t until = tls_paced_until(c->tls);
+
+		if (until) {
+			if (!s->deadline || until < s->deadline)
+				s->deadline = until;
+			return 0;
+		}
 		/* BearSSL decides: it may need to read before it can send (a
 		 * handshake) or send before it can read (its one shared buffer). */
 		ev = tls_events(c->tls, c->out_off < c->out.len);
@@ -100,6 +111,8 @@ static void update_deadline(struct conn *c)
 	}
 	MIN_D(c->state_deadline);
 	MIN_D(c->timer);
+	if (c->tls)
+		MIN_D(tls_paced_until(c->tls));
 	if (c->ping_ms && (c->state == CONN_AUTH || c->state == CONN_OPEN)) {
 		if (c->ping_at)
 			MIN_D(c->ping_at + CFG_PONG_TIMEOUT_MS);
@@ -658,6 +671,13 @@ static void conn_ready(struct loop_src *s, short revents)
 			c->state = CONN_HANDSHAKE;
 			c->last_rx = loop_now();
 		}
+	}
+	/* Handshakes past this window's budget (tls_paced_until) stay in the
+	 * kernel's queue until the next one, even when poll said readable. */
+	if (!c->dead && c->tls && tls_paced_until(c->tls)) {
+		c->in_ready = 0;
+		update_deadline(c);
+		return;
 	}
 	if (!c->dead && c->state != CONN_CONNECTING &&
 	    ((revents & (POLLIN | POLLHUP | POLLERR)) || (c->tls && tls_pending(c->tls) &&

@@ -323,6 +323,7 @@ static void metrics_page(struct server *s, struct conn *c)
 	};
 	struct buf b;
 
+	tls_sessions_stats(s->tls, &g.tls_resumed, &g.tls_unknown);
 	buf_init(&b, 0);
 	metrics_text(s->metrics, &g, &b);
 	conn_http_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.p, b.len);

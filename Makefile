@@ -52,6 +52,11 @@ else
 LDLIBS   += -l:libbearssl.a
 endif
 endif
+# AGENT_ONLY=1: nestd.c dispatches the agent alone (see static-agent).
+AGENT_ONLY ?= 0
+ifeq ($(AGENT_ONLY),1)
+CPPFLAGS += -DNESTD_AGENT_ONLY=1
+endif
 ALL_CFLAGS = $(WARN) $(CPPFLAGS) $(CFLAGS)
 
 HDR      := $(wildcard *.h)
@@ -166,6 +171,10 @@ STATIC_CFLAGS  = -Os -flto=auto -ffunction-sections -fdata-sections -fno-asynchr
 		 -fcf-protection=none
 STATIC_LDFLAGS = -static -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none
 MUSL_CC ?= musl-gcc
+# Nothing in a static musl C binary unwinds: its .eh_frame (from libc.a and
+# BearSSL, ~10 KB) goes, with the compiler's .comment.
+OBJCOPY ?= objcopy
+DROP_SECTIONS = $(OBJCOPY) -R .eh_frame -R .comment
 static: nestd-static
 nestd-static: FORCE
 	@command -v $(MUSL_CC) >/dev/null 2>&1 || sh ./deps.sh static
@@ -175,7 +184,7 @@ ifeq ($(TLS),0)
 	$(MAKE) O=build/static-notls CC=$(MUSL_CC) TLS=0 BEARSSL_DIR= \
 		CFLAGS="$(STATIC_CFLAGS)" LDFLAGS="$(STATIC_LDFLAGS)" INCS=-I$(CURDIR)/build/include \
 		build/static-notls/nestd
-	cp build/static-notls/nestd $@
+	$(DROP_SECTIONS) build/static-notls/nestd $@
 else
 ifeq ($(BEARSSL_DIR),)
 	sh tools/bearssl-musl.sh build
@@ -184,7 +193,33 @@ else
 	$(MAKE) O=build/static CC=$(MUSL_CC) TLS=1 BEARSSL_DIR=$(BEARSSL_DIR) \
 		CFLAGS="$(STATIC_CFLAGS)" LDFLAGS="$(STATIC_LDFLAGS)" INCS=-I$(CURDIR)/build/include \
 		build/static/nestd
-	cp build/static/nestd $@
+	$(DROP_SECTIONS) build/static/nestd $@
+endif
+endif
+
+# The agent alone (nestd.c built with NESTD_AGENT_ONLY): agent, its
+# commands and the TLS client; the linker drops everything else (server,
+# dashboard, installer, ctl, token tools, BearSSL's server half).  For
+# initramfs images and tiny containers; install.sh fetches it by default.
+static-agent: nestd-agent-static
+nestd-agent-static: FORCE
+	@command -v $(MUSL_CC) >/dev/null 2>&1 || sh ./deps.sh static
+	@mkdir -p build/include && cp -f /usr/include/jsmn.h build/include/ 2>/dev/null || \
+		test -f build/include/jsmn.h
+ifeq ($(TLS),0)
+	$(MAKE) O=build/static-agent-notls CC=$(MUSL_CC) TLS=0 BEARSSL_DIR= AGENT_ONLY=1 \
+		CFLAGS="$(STATIC_CFLAGS)" LDFLAGS="$(STATIC_LDFLAGS)" INCS=-I$(CURDIR)/build/include \
+		build/static-agent-notls/nestd
+	$(DROP_SECTIONS) build/static-agent-notls/nestd $@
+else
+ifeq ($(BEARSSL_DIR),)
+	sh tools/bearssl-musl.sh build
+	$(MAKE) static-agent BEARSSL_DIR=$(CURDIR)/build/bearssl-musl
+else
+	$(MAKE) O=build/static-agent CC=$(MUSL_CC) TLS=1 BEARSSL_DIR=$(BEARSSL_DIR) AGENT_ONLY=1 \
+		CFLAGS="$(STATIC_CFLAGS)" LDFLAGS="$(STATIC_LDFLAGS)" INCS=-I$(CURDIR)/build/include \
+		build/static-agent/nestd
+	$(DROP_SECTIONS) build/static-agent/nestd $@
 endif
 endif
 

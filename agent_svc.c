@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "num.h"
 
 #define USEC_PER_SEC    1000000LL
 #define USEC_PER_MINUTE (60 * USEC_PER_SEC)
@@ -738,10 +739,26 @@ static long long read_pid(const char *path)
 	return pid;
 }
 
+/* "Tue 2026-11-24 19:03:11 UTC", by hand: strftime's %Z (and mktime for
+ * OpenRC's local-time text) would bring libc's time-zone code, ~10 KB, into
+ * the agent-only binary for this one line. */
+static void utc_text(char *out, size_t n, time_t t)
+{
+	static const char days[] = "SunMonTueWedThuFriSat";
+	struct tm tm;
+
+	num_utc((long long)t, &tm);
+	snprintf(out, n, "%.3s %04d-%02d-%02d %02d:%02d:%02d UTC", days + 3 * tm.tm_wday,
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* supervise-daemon writes start_time ("YYYY-MM-DD HH:MM:SS", local time) as
+ * the service starts: the file's mtime is that moment, without a zone to
+ * interpret. */
 static void rc_running(const char *svcdir, const char *unit, struct rc_run *x)
 {
 	char path[512], b[512];
-	struct tm tm;
+	struct stat st;
 	ssize_t n;
 
 	memset(x, 0, sizeof(*x));
@@ -753,17 +770,10 @@ static void rc_running(const char *svcdir, const char *unit, struct rc_run *x)
 		x->pid = read_pid(b);
 	}
 	snprintf(path, sizeof(path), "%s/options/%s/start_time", svcdir, unit);
-	memset(&tm, 0, sizeof(tm));
-	if (read_small(path, b, sizeof(b)) > 0 &&
-	    sscanf(b, "%d-%d-%d %d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec) == 6) {
-		tm.tm_year -= 1900;
-		tm.tm_mon -= 1;
-		tm.tm_isdst = -1;
-		x->started = (long long)mktime(&tm);
-		if (x->started <= 0 || !strftime(x->start_text, sizeof(x->start_text),
-						 "%a %Y-%m-%d %H:%M:%S %Z", &tm))
-			x->started = 0;
+	if (read_small(path, b, sizeof(b)) >= 19 && b[4] == '-' && b[13] == ':' &&
+	    stat(path, &st) == 0 && st.st_mtime > 0) {
+		x->started = (long long)st.st_mtime;
+		utc_text(x->start_text, sizeof(x->start_text), st.st_mtime);
 	}
 }
 

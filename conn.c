@@ -21,6 +21,13 @@
 
 #define READ_CHUNK 65536
 
+/* The agent-only binary (nestd.c) never accepts a connection: with this
+ * constant false there, the HTTP server half below compiles away. */
+#ifndef NESTD_AGENT_ONLY
+#define NESTD_AGENT_ONLY 0
+#endif
+#define IS_SERVER(c) (!NESTD_AGENT_ONLY && (c)->role == WS_ROLE_SERVER)
+
 static char rbuf[READ_CHUNK];
 
 static void conn_ready(struct loop_src *s, short revents);
@@ -510,16 +517,16 @@ static void on_readable_head(struct conn *c, const char *p, size_t n)
 
 	/* One read may carry the head and a good part of the body: room for
 	 * both (http_parse_request still refuses a head past its own limit). */
-	if (c->role == WS_ROLE_SERVER && c->in.max < CFG_HTTP_MAX_HEADER + c->http_body_max)
+	if (IS_SERVER(c) && c->in.max < CFG_HTTP_MAX_HEADER + c->http_body_max)
 		c->in.max = CFG_HTTP_MAX_HEADER + c->http_body_max;
 	if (n && buf_append(&c->in, p, n) < 0) {
-		if (c->role == WS_ROLE_SERVER)
+		if (IS_SERVER(c))
 			http_error(c, 431, "request head too large\n");
 		else
 			conn_abort(c, "handshake response too large");
 		return;
 	}
-	if (c->role == WS_ROLE_SERVER) {
+	if (IS_SERVER(c)) {
 		struct http_req req;
 
 		head = http_parse_request(c->in.p, c->in.len, &req);
@@ -590,7 +597,7 @@ static void on_readable(struct conn *c)
 		break;
 	case CONN_HTTP:
 		/* A pipelined request waits its turn; keep it, bounded. */
-		if (buf_append(&c->in, rbuf, (size_t)r) < 0)
+		if (IS_SERVER(c) && buf_append(&c->in, rbuf, (size_t)r) < 0)
 			http_error(c, 431, "too much pipelined data\n");
 		break;
 	case CONN_AUTH:
@@ -620,9 +627,9 @@ static void on_deadline(struct conn *c)
 		case CONN_HANDSHAKE:
 			if (c->tls && !tls_handshake_done(c->tls)) {
 				conn_abort(c, "TLS handshake timed out");
-			} else if (c->role == WS_ROLE_SERVER && c->in.len == 0 && !c->out.len) {
+			} else if (IS_SERVER(c) && c->in.len == 0 && !c->out.len) {
 				conn_abort(c, "no request within the handshake timeout");
-			} else if (c->role == WS_ROLE_SERVER) {
+			} else if (IS_SERVER(c)) {
 				http_error(c, 408, "request timeout\n");
 			} else {
 				conn_abort(c, "no handshake response from server");

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "num.h"
 
 /* ---- UTF-8 ------------------------------------------------------------ */
 
@@ -367,21 +368,12 @@ void jw_str(struct jw *w, const char *s)
 }
 
 /* Decimal digits of v, right-aligned in a 20-byte tail of buf; start. */
-static char *fmt_u64(char *end, unsigned long long v)
-{
-	do {
-		*--end = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	return end;
-}
-
 void jw_int(struct jw *w, long long v)
 {
 	char tmp[24], *e = tmp + sizeof tmp, *p;
 	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
 
-	p = fmt_u64(e, u);
+	p = num_u64(e, u);
 	if (v < 0)
 		*--p = '-';
 	if (jw_sep(w) == 0)
@@ -390,7 +382,7 @@ void jw_int(struct jw *w, long long v)
 
 void jw_uint(struct jw *w, unsigned long long v)
 {
-	char tmp[24], *e = tmp + sizeof tmp, *p = fmt_u64(e, v);
+	char tmp[24], *e = tmp + sizeof tmp, *p = num_u64(e, v);
 
 	if (jw_sep(w) == 0)
 		jw_put(w, p, (size_t)(e - p));
@@ -398,6 +390,9 @@ void jw_uint(struct jw *w, unsigned long long v)
 
 void jw_double(struct jw *w, double v, int decimals)
 {
+	char tmp[32];
+	size_t n;
+
 	if (!isfinite(v)) {
 		jw_null(w);
 		return;
@@ -406,7 +401,12 @@ void jw_double(struct jw *w, double v, int decimals)
 		decimals = 0;
 	if (decimals > 17)
 		decimals = 17;
-	if (jw_sep(w) == 0 && buf_printf(w->b, "%.*f", decimals, v) < 0)
+	if (jw_sep(w) != 0)
+		return;
+	n = num_fixed(tmp, v, decimals);
+	if (n)
+		jw_put(w, tmp, n);
+	else if (buf_printf(w->b, "%.*f", decimals, v) < 0)
 		w->err = 1;
 }
 
@@ -1053,21 +1053,13 @@ int json_int(const struct json *j, int i, long long *v)
 
 int json_num(const struct json *j, int i, double *v)
 {
-	const jsmntok_t *t = tok(j, i);
-	char small[64], *tmp = small;
-	size_t n;
+	const char *end;
 
 	if (json_type(j, i) != JSON_NUMBER)
 		return -1;
-	/* strtod needs a terminator the caller's text may not have. */
-	n = (size_t)(t->end - t->start);
-	if (n >= sizeof small && !(tmp = malloc(n + 1)))
-		return -1;
-	memcpy(tmp, j->s + t->start, n);
-	tmp[n] = '\0';
-	*v = strtod(tmp, NULL);
-	if (tmp != small)
-		free(tmp);
+	/* The grammar was checked at parse time, and the text after a number
+	 * (a comma, a bracket, blanks) is never part of one. */
+	*v = num_parse(j->s + tok(j, i)->start, &end);
 	return 0;
 }
 

@@ -1043,6 +1043,53 @@ static const uint16_t suites_client[] = {
 	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 };
 
+#if NESTD_AGENT_ONLY
+/* The agent-only binary (make static-agent) is sized for initramfs images:
+ * one implementation of each primitive, the portable constant-time ones,
+ * instead of BearSSL's defaults that carry a fast x86 variant beside a
+ * fallback: P-256/P-384/P-521 through the generic i31 code (no X25519: every
+ * server offers P-256), AES-GCM on aes_ct64 and ctmul64, ChaCha20-Poly1305 on
+ * the ct code, RSA on i31, no SHA-1.  ~25 KB less; a client makes one
+ * handshake per connection (and resumes after that), so speed is not the
+ * point here. */
+static void profile_common(br_ssl_engine_context *eng, br_x509_minimal_context *xc)
+{
+	static const br_hash_class *const hashes[] = {
+		&br_sha224_vtable, &br_sha256_vtable, &br_sha384_vtable, &br_sha512_vtable
+	};
+	int id;
+
+	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
+	for (id = br_sha224_ID; id <= br_sha512_ID; id++) {
+		br_ssl_engine_set_hash(eng, id, hashes[id - br_sha224_ID]);
+		if (xc)
+			br_x509_minimal_set_hash(xc, id, hashes[id - br_sha224_ID]);
+	}
+	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
+	br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable, &br_sslrec_out_gcm_vtable);
+	br_ssl_engine_set_aes_ctr(eng, &br_aes_ct64_ctr_vtable);
+	br_ssl_engine_set_ghash(eng, &br_ghash_ctmul64);
+	br_ssl_engine_set_chapol(eng, &br_sslrec_in_chapol_vtable, &br_sslrec_out_chapol_vtable);
+	br_ssl_engine_set_chacha20(eng, &br_chacha20_ct_run);
+	br_ssl_engine_set_poly1305(eng, &br_poly1305_ctmul_run);
+}
+
+static void profile_client(br_ssl_client_context *cc, br_x509_minimal_context *xc,
+			   const br_x509_trust_anchor *ta, size_t nta)
+{
+	br_ssl_client_zero(cc);
+	br_x509_minimal_init(xc, &br_sha256_vtable, ta, nta);
+	br_ssl_engine_set_suites(&cc->eng, suites_client, sizeof(suites_client) / sizeof(suites_client[0]));
+	br_ssl_engine_set_rsavrfy(&cc->eng, &br_rsa_i31_pkcs1_vrfy);
+	br_ssl_engine_set_ec(&cc->eng, &br_ec_prime_i31);
+	br_ssl_engine_set_ecdsa(&cc->eng, &br_ecdsa_i31_vrfy_asn1);
+	br_x509_minimal_set_rsa(xc, &br_rsa_i31_pkcs1_vrfy);
+	br_x509_minimal_set_ecdsa(xc, &br_ec_prime_i31, &br_ecdsa_i31_vrfy_asn1);
+	profile_common(&cc->eng, xc);
+	br_ssl_engine_set_x509(&cc->eng, &xc->vtable);
+}
+#else
 /* Hashes, PRFs and ciphers common to both ends; xc: also the X.509 engine's hashes. */
 static void profile_common(br_ssl_engine_context *eng, br_x509_minimal_context *xc)
 {
@@ -1076,6 +1123,8 @@ static void profile_client(br_ssl_client_context *cc, br_x509_minimal_context *x
 	profile_common(&cc->eng, xc);
 	br_ssl_engine_set_x509(&cc->eng, &xc->vtable);
 }
+
+#endif
 
 static void profile_server_rsa(br_ssl_server_context *sc, const br_x509_certificate *chain,
 			       size_t n, const br_rsa_private_key *sk)

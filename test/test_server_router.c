@@ -271,7 +271,7 @@ void test_server_router_records(void)
 {
 	struct world w;
 	struct asker a = { 0 }, b = { 0 }, c = { 0 };
-	struct metrics_gauges g = { 0, 0, 0 };
+	struct metrics_gauges g = { 0, 0, 0, 0, 0 };
 	enum router_outcome err;
 	struct buf mt;
 	char *log;

@@ -287,6 +287,20 @@ static void jw_put(struct jw *w, const void *p, size_t n)
 		w->err = 1;
 }
 
+static void jw_putc(struct jw *w, char c)
+{
+	struct buf *b = w->b;
+
+	if (w->err)
+		return;
+	if (b->p && b->len < b->cap) {
+		b->p[b->len++] = c;
+		b->p[b->len] = '\0';
+	} else if (buf_append(b, &c, 1) < 0) {
+		w->err = 1;
+	}
+}
+
 /* Before every value or key: a comma unless it is the first item of its
  * container or the value right after a key.  0 if writing may go on. */
 static int jw_sep(struct jw *w)
@@ -299,7 +313,7 @@ static int jw_sep(struct jw *w)
 	}
 	if (w->depth > 0) {
 		if (!w->first[w->depth])
-			jw_put(w, ",", 1);
+			jw_putc(w, ',');
 		w->first[w->depth] = 0;
 	}
 	return w->err ? -1 : 0;
@@ -313,7 +327,7 @@ static void jw_open(struct jw *w, char c)
 		w->err = 1;
 		return;
 	}
-	jw_put(w, &c, 1);
+	jw_putc(w, c);
 	w->first[++w->depth] = 1;
 }
 
@@ -325,7 +339,7 @@ static void jw_close(struct jw *w, char c)
 		w->err = 1;	/* unbalanced, or a key without its value */
 		return;
 	}
-	jw_put(w, &c, 1);
+	jw_putc(w, c);
 	w->depth--;
 }
 
@@ -334,21 +348,44 @@ void jw_obj_end(struct jw *w) { jw_close(w, '}'); }
 void jw_arr(struct jw *w)     { jw_open(w, '['); }
 void jw_arr_end(struct jw *w) { jw_close(w, ']'); }
 
-/* Quoted, escaped string; no separator handling. */
-static void jw_quoted(struct jw *w, const char *s, size_t n)
+/* Quoted, escaped string, and a colon after it for a key; no separator
+ * handling.  The output is at least n + 2 bytes: room for that is made
+ * first, and text with nothing to escape (keys, most values) is copied
+ * in one piece. */
+static void jw_quoted(struct jw *w, const char *s, size_t n, int colon)
 {
-	jw_put(w, "\"", 1);
-	if (!w->err && json_escape(w->b, s, n) < 0)
+	struct buf *b = w->b;
+	char *o;
+
+	if (w->err || buf_reserve(b, n + 2 + (colon != 0)) < 0) {
 		w->err = 1;
-	jw_put(w, "\"", 1);
+		return;
+	}
+	if (ascii_run((const unsigned char *)s, n) == n) {
+		o = b->p + b->len;
+		*o++ = '"';
+		memcpy(o, s, n);
+		o += n;
+		*o++ = '"';
+		if (colon)
+			*o++ = ':';
+		*o = '\0';
+		b->len = (size_t)(o - b->p);
+		return;
+	}
+	jw_putc(w, '"');
+	if (!w->err && json_escape(b, s, n) < 0)
+		w->err = 1;
+	jw_putc(w, '"');
+	if (colon)
+		jw_putc(w, ':');
 }
 
 void jw_key(struct jw *w, const char *k)
 {
 	if (jw_sep(w) < 0)
 		return;
-	jw_quoted(w, k, strlen(k));
-	jw_put(w, ":", 1);
+	jw_quoted(w, k, strlen(k), 1);
 	w->after_key = 1;
 }
 
@@ -356,7 +393,7 @@ void jw_strn(struct jw *w, const char *s, size_t n)
 {
 	if (jw_sep(w) < 0)
 		return;
-	jw_quoted(w, s, n);
+	jw_quoted(w, s, n, 0);
 }
 
 void jw_str(struct jw *w, const char *s)
@@ -719,7 +756,7 @@ int json_parse(struct json *j, const char *s, size_t len, char *err, size_t errl
 	}
 	if (validate((const unsigned char *)s, len, &n, err, errlen) < 0)
 		return -1;
-	j->t = malloc(sizeof *j->t * (size_t)n);
+	j->t = n <= JSON_SMALL_TOKENS ? j->small : malloc(sizeof *j->t * (size_t)n);
 	if (!j->t) {
 		seterr(err, errlen, "out of memory", 0);
 		return -1;
@@ -746,8 +783,7 @@ int json_parse(struct json *j, const char *s, size_t len, char *err, size_t errl
 	r = jsmn_parse(&p, s, len, j->t, (unsigned)n);
 	if (r != n) {
 		/* Cannot happen for validated text; refuse rather than trust. */
-		free(j->t);
-		j->t = NULL;
+		json_free(j);
 		seterr(err, errlen, "tokenizer disagrees", 0);
 		return -1;
 	}
@@ -757,7 +793,8 @@ int json_parse(struct json *j, const char *s, size_t len, char *err, size_t errl
 
 void json_free(struct json *j)
 {
-	free(j->t);
+	if (j->t != j->small)
+		free(j->t);
 	j->t = NULL;
 	j->n = 0;
 }
@@ -851,6 +888,30 @@ int json_get(const struct json *j, int obj, const char *key)
 		k = json_next(j, k + 1);
 	}
 	return found;
+}
+
+void json_get_keys(const struct json *j, int obj, const char *const *keys, int nkeys, int *out)
+{
+	const jsmntok_t *t = tok(j, obj);
+	size_t klen[16];
+	int k, m, i;
+
+	for (i = 0; i < nkeys; i++)
+		out[i] = -1;
+	if (!t || t->type != JSMN_OBJECT || nkeys > 16)
+		return;
+	for (i = 0; i < nkeys; i++)
+		klen[i] = strlen(keys[i]);
+	for (k = obj + 1, m = 0; m < t->size && k + 1 < j->n; m++) {
+		const char *raw = j->s + j->t[k].start;
+		size_t n = (size_t)(j->t[k].end - j->t[k].start);
+
+		for (i = 0; i < nkeys; i++)
+			if (n >= klen[i] && (n == klen[i] ? !memcmp(raw, keys[i], n) : 1) &&
+			    json_str_eq(j, k, keys[i]))
+				out[i] = k + 1;
+		k = json_next(j, k + 1);
+	}
 }
 
 const char *json_raw(const struct json *j, int i, size_t *len)
@@ -1002,8 +1063,14 @@ int json_str_eq(const struct json *j, int i, const char *lit)
 	raw = j->s + t->start;
 	n = (size_t)(t->end - t->start);
 	ll = strlen(lit);
+	/* Escapes only ever shorten the text: shorter raw text cannot match,
+	 * raw text of the same length matches only without escapes. */
+	if (n < ll)
+		return 0;
+	if (n == ll)
+		return !memcmp(raw, lit, n) && !memchr(raw, '\\', n);
 	if (!memchr(raw, '\\', n))
-		return n == ll && !memcmp(raw, lit, n);
+		return 0;
 	for (end = raw + n; raw < end; ) {
 		if (*raw != '\\') {
 			if (!ll || *raw != *lit)
@@ -1091,6 +1158,6 @@ void jw_strraw(struct jw *w, const char *esc, size_t n)
 		jw_put(w, esc, n);
 		jw_put(w, "\"", 1);
 	} else {
-		jw_quoted(w, esc, n);
+		jw_quoted(w, esc, n, 0);
 	}
 }

@@ -23,11 +23,17 @@
 enum json_type { JSON_NONE, JSON_OBJECT, JSON_ARRAY, JSON_STRING,
 		 JSON_NUMBER, JSON_TRUE, JSON_FALSE, JSON_NULL };
 
+/* Messages of up to JSON_SMALL_TOKENS tokens (every command an agent
+ * gets, most requests) parse into the struct itself, without malloc: a
+ * struct json must therefore not be copied while parsed. */
+#define JSON_SMALL_TOKENS 32
+
 struct json {
 	const char *s;
 	size_t len;
-	jsmntok_t *t;     /* malloc'd, bounded by len */
+	jsmntok_t *t;     /* small, or malloc'd (bounded by len) */
 	int n;            /* token count; token 0 is the root value */
+	jsmntok_t small[JSON_SMALL_TOKENS];
 };
 
 /* 0, or -1 with a short reason in err ("unexpected end of input at byte 0",
@@ -42,6 +48,9 @@ int  json_next(const struct json *j, int i);          /* index after i's subtree
 /* Value index or -1; with duplicate keys the last wins (as Python's json,
  * which the reference implementation used). */
 int  json_get(const struct json *j, int obj, const char *key);
+/* json_get for several keys in one pass over obj's members: out[i] for
+ * keys[i] (at most 16 keys). */
+void json_get_keys(const struct json *j, int obj, const char *const *keys, int nkeys, int *out);
 int  json_count(const struct json *j, int i);          /* members/elements */
 /* i-th element of an array, or -1.  Costs O(idx): to walk an array, start
  * at arr + 1 and step with json_next, count times. */

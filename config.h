@@ -108,5 +108,12 @@
 #define TOKEN_SUM_LEN            8
 #define TOKEN_LEN                (TOKEN_HEX_LEN + 1 + TOKEN_SUM_LEN)
 #define TOKEN_NAME_MAX           64
+#define TOKEN_OWNER_MAX          64        /* an agent token's --owner */
+#define CFG_SCOPE_MAX            320       /* an operator token's --scope, as text */
+#define CFG_SCOPE_SELECTORS_MAX  16        /* agents= items in one scope */
+#define CFG_TOKEN_LINE_MAX       1024      /* one line of the token file, newline excluded */
+#define CFG_TOKEN_FILE_MAX       (64u << 20)  /* the whole token file */
+#define CFG_TOKEN_READ_MAX       4096      /* what token_read_file reads of a --token-file */
+#define CFG_TOKEN_RECHECK_MS     1000      /* server: how often it re-stats the token file */
 
 #endif

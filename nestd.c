@@ -2,7 +2,7 @@
  *
  *   nestd server   the bot's side (server.c, server_api.c)
  *   nestd agent    the protocol's client (agent.c, agent_*.c)
- *   nestd token    token file management (token.c)
+ *   nestd token    token file management (token_cmd.c, token_file.c, token.c)
  *   nestd ctl      the operator's command line (ctl.c, ctl_io.c, ctl_show.c)
  *
  * Built with NESTD_AGENT_ONLY=1 (make static-agent: nestd-agent-static),
@@ -31,7 +31,8 @@ static const char usage[] =
 static const char usage[] =
 	"usage: nestd server [--listen ADDR]... [options]   accept agents, serve operators\n"
 	"       nestd agent --server URL [options]          connect and answer commands\n"
-	"       nestd token new NAME [--role agent|operator] | list | revoke NAME\n"
+	"       nestd token new NAME [--role agent|operator] [--owner WHO] [--scope SCOPE]\n"
+	"                 | list | revoke NAME                manage the server's tokens\n"
 	"       nestd ctl [--server URL] SUBCOMMAND ...      drive agents through a server\n"
 	"       nestd --version | --help | help SUBCOMMAND\n"
 	"\n"

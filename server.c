@@ -34,6 +34,8 @@
 #include "server_router.h"
 #include "tls.h"
 
+static void tokens_recheck(struct server *s);
+
 /* ---- answering a peer ---- */
 
 /* {"status":S,"message":M}, built here: no buffer is shared. */
@@ -186,6 +188,8 @@ static void admit_agent(struct peer *p, const struct token_entry *e, const struc
 	int t;
 
 	snprintf(p->name, sizeof(p->name), "%s", e->name);
+	snprintf(p->owner, sizeof(p->owner), "%s", e->owner);
+	memcpy(p->token_hash, e->hash, sizeof(p->token_hash));
 	copy_str(j, pget(j, pl, "hostname"), p->hostname, sizeof(p->hostname));
 	copy_str(j, pget(j, pl, "services"), p->backend, sizeof(p->backend));
 	t = pget(j, pl, "commands");
@@ -202,8 +206,9 @@ static void admit_agent(struct peer *p, const struct token_entry *e, const struc
 	conn_set_state(p->c, CONN_OPEN);
 	conn_set_max_message(p->c, s->o->max_message);
 	send_simple(p, "info", "Authenticated :D");
-	log_info("%s connected from %s (version %s%s%s)", p->name, p->c->peer, p->version,
-		 p->hostname[0] ? ", host " : "", p->hostname);
+	log_info("%s connected from %s (version %s%s%s%s%s)", p->name, p->c->peer, p->version,
+		 p->hostname[0] ? ", host " : "", p->hostname, p->owner[0] ? ", owner " : "",
+		 p->owner);
 	audit_peer(s, "agent_connected", p, NULL);
 }
 
@@ -223,6 +228,8 @@ static void authenticate(struct peer *p, char *text, size_t n)
 		reject(p, "too many failed authentications from this address", wait, 1008);
 		return;
 	}
+	/* A token minted a moment ago is let in now, not at the next tick. */
+	tokens_recheck(s);
 	if (json_parse(&j, text, n, err, sizeof(err)) < 0) {
 		auth_fail(p, "first message is not valid JSON", err);
 		return;
@@ -440,30 +447,64 @@ static void close_listeners(struct server *s)
 	}
 }
 
-/* ---- signals ---- */
+/* ---- the token file ---- */
 
-static void reload_tokens(struct server *s)
+/* A session is still good when its token is: an agent entry with the hash
+ * it logged in with, under the same name (a name handed to another token
+ * by revoke and new is not the session's any more). */
+static const struct token_entry *session_token(const struct server *s, const struct peer *p)
+{
+	const struct token_entry *e = token_db_find_hash(&s->db, p->token_hash);
+
+	return e && e->role == ROLE_AGENT && strcmp(e->name, p->name) == 0 ? e : NULL;
+}
+
+/* The one reload, for SIGHUP and for a changed file alike: the new file
+ * whole or the old tokens kept; then every session whose token is gone is
+ * dropped, and the others take their entry's current owner. */
+static void reload_tokens(struct server *s, const char *why)
 {
 	struct token_db db;
-	char err[256];
-	struct peer *p;
+	char err[800];
+	struct peer *p, *next;
 
-	if (token_db_load(s->o->tokens_path, &db, err, sizeof(err)) < 0) {
-		log_error("SIGHUP: keeping the old tokens: %s", err);
+	if (token_db_load_id(s->o->tokens_path, &db, &s->tokens_id, err, sizeof(err)) < 0) {
+		log_error("%s: keeping the old tokens: %s", why, err);
 		return;
 	}
 	token_db_free(&s->db);
 	s->db = db;
-	log_info("SIGHUP: %d tokens loaded from %s", db.n, s->o->tokens_path);
-	for (p = peers_next_agent(s->peers.head); p; p = peers_next_agent(p->next)) {
-		const struct token_entry *e = token_db_by_name(&s->db, p->name);
+	log_info("%s: %d tokens loaded from %s", why, db.n, s->o->tokens_path);
+	for (p = peers_next_agent(s->peers.head); p; p = next) {
+		const struct token_entry *e = session_token(s, p);
 
-		if (!e || e->role != ROLE_AGENT) {
-			log_info("%s: token revoked, disconnecting", p->name);
-			drop_agent(p, "token revoked");
+		next = peers_next_agent(p->next);
+		if (e) {
+			snprintf(p->owner, sizeof(p->owner), "%s", e->owner);
+			continue;
 		}
+		log_info("%s: token revoked, disconnecting", p->name);
+		drop_agent(p, "token revoked");
 	}
 }
+
+/* One stat(2): has the token file changed since it was read? */
+static void tokens_recheck(struct server *s)
+{
+	if (token_file_changed(s->o->tokens_path, &s->tokens_id))
+		reload_tokens(s, "token file changed");
+}
+
+/* So a revoked token's sessions go without anyone logging in. */
+static void tokens_tick(struct loop_src *src, short revents)
+{
+	struct server *s = src->arg;
+
+	tokens_recheck(s);
+	src->deadline = loop_now() + CFG_TOKEN_RECHECK_MS;
+}
+
+/* ---- signals ---- */
 
 static void on_signal(int sig, void *arg)
 {
@@ -471,7 +512,7 @@ static void on_signal(int sig, void *arg)
 	struct peer *p;
 
 	if (sig == SIGHUP) {
-		reload_tokens(s);
+		reload_tokens(s, "SIGHUP");
 		return;
 	}
 	if (s->stopping)
@@ -513,10 +554,16 @@ static int open_rooms(struct server *s, char *err, size_t errlen)
 	env.audit = s->audit;
 	env.metrics = s->metrics;
 	s->router = router_new(&env);
-	if (!s->router) {
+	s->tokens_timer.fd = -1;
+	s->tokens_timer.ready = tokens_tick;
+	s->tokens_timer.arg = s;
+	s->tokens_timer.deadline = loop_now() + CFG_TOKEN_RECHECK_MS;
+	s->tokens_recheck = tokens_recheck;
+	if (!s->router || loop_add(s->loop, &s->tokens_timer) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	s->tokens_timer_on = 1;
 	return server_install_init(&s->install, o->dist_dir, o->public_url, err, errlen);
 }
 
@@ -558,7 +605,7 @@ static int server_start(struct server *s)
 		}
 		tls_sessions_keep(s, 0);
 	}
-	if (token_db_load(o->tokens_path, &s->db, err, sizeof(err)) < 0) {
+	if (token_db_load_id(o->tokens_path, &s->db, &s->tokens_id, err, sizeof(err)) < 0) {
 		fprintf(stderr, "nestd server: %s\n", err);
 		return 1;
 	}
@@ -608,6 +655,8 @@ static void server_stop(struct server *s, int ran)
 	for (i = 0; i < s->nls; i++)
 		if (s->o->listen[i].kind == NET_UNIX)
 			unlink(s->o->listen[i].path);
+	if (s->tokens_timer_on)
+		loop_del(s->loop, &s->tokens_timer);
 	router_free(s->router);
 	audit_close(s->audit);
 	metrics_free(s->metrics);

@@ -8,6 +8,7 @@
  *   GET  /metrics                      Prometheus text format, no token
  *   GET  /install.sh, /dist/NAME       the installer (server_install.c)
  *   GET  /, /app.js, /style.css        the dashboard (server_ui.c)
+ *   GET  /api/me                       the operator: name, role, scope
  *   GET  /api/clients                  connected agents      (operator token)
  *   GET  /api/clients/NAME             one agent             (operator token)
  *   POST /api/clients/NAME/commands    {"message":..., "payload":{...}}
@@ -15,7 +16,12 @@
  * A command's answer: 200 with the agent's reply as it sent it, whichever
  * of the two reply shapes it is (docs/PROTOCOL.md, "Replies"); 404 no such
  * agent, 503 too many in flight, 502 not sent or the agent went, 504 no
- * answer in time. */
+ * answer in time.
+ *
+ * Who may do what is server_authz.h's: an agent outside the operator's
+ * scope is answered exactly as one that is not connected (404, and not
+ * listed), a command of a kind the scope does not allow gets 403 with the
+ * reason; both refusals are audited. */
 #include "server_api.h"
 
 #include <stdio.h>
@@ -28,6 +34,7 @@
 #include "log.h"
 #include "server_admit.h"
 #include "server_audit.h"
+#include "server_authz.h"
 #include "server_int.h"
 #include "server_metrics.h"
 #include "server_router.h"
@@ -105,6 +112,8 @@ static const struct token_entry *operator_auth(struct server *s, struct conn *c,
 		respond_error(c, 429, hdr, "too many failed authentications from this address");
 		return NULL;
 	}
+	if (h && s->tokens_recheck)
+		s->tokens_recheck(s);   /* a token minted a moment ago works now */
 	why = h ? check_bearer(s, h, &e) : "missing Authorization: Bearer token";
 	if (why) {
 		/* A missing header is not a guess; everything else counts. */
@@ -122,6 +131,7 @@ static void agent_json(struct jw *w, const struct peer *p)
 {
 	jw_obj(w);
 	jw_kstr(w, "name", p->name);
+	jw_kstr(w, "owner", p->owner[0] ? p->owner : NULL);
 	jw_kstr(w, "version", p->version);
 	jw_kstr(w, "hostname", p->hostname);
 	jw_kstr(w, "address", p->c->peer);
@@ -199,6 +209,55 @@ static const char *read_command(const struct json *j, char *cmd, size_t cap,
 	return NULL;
 }
 
+/* The connected agent of that name if op's scope reaches it, else NULL. */
+static struct peer *visible_agent(struct server *s, const struct token_entry *op, const char *name)
+{
+	struct peer *ag = peers_find_agent(&s->peers, name);
+
+	return ag && authz_agent_visible(&op->scope, ag->name, ag->owner) ? ag : NULL;
+}
+
+/* A command the scope refuses, in the audit log like any other. */
+static void audit_refusal(struct server *s, const struct router_req *q, int status,
+			  const char *why)
+{
+	char *payload = q->payload ? strndup(q->payload, q->payload_len) : NULL;
+	struct audit_command a = {
+		.op = q->who, .address = q->from, .agent = q->agent, .command = q->command,
+		.payload = payload, .outcome = "forbidden", .status = status, .error = why,
+	};
+
+	audit_command(s->audit, &a);
+	free(payload);
+}
+
+/* 1 when op may send q; else 0 after answering (404 for an agent out of
+ * scope, as for one not connected; 403 for a kind of command out of it). */
+static int command_authorized(struct server *s, struct conn *c, const struct token_entry *op,
+			      const struct router_req *q)
+{
+	char why[300];
+
+	/* Out of scope or not connected: one answer, so that no command can
+	 * tell the two apart.  Only the first is an attempt worth auditing. */
+	if (!visible_agent(s, op, q->agent)) {
+		if (peers_find_agent(&s->peers, q->agent)) {
+			log_info("operator %s: %s on %s refused: agent outside the token's scope",
+				 op->name, q->command, q->agent);
+			audit_refusal(s, q, 404, "agent outside the token's scope");
+		}
+		not_connected(c, q->agent);
+		return 0;
+	}
+	if (authz_command_allowed(&op->scope, q->command, why, sizeof(why))) {
+		log_info("operator %s: %s on %s refused: %s", op->name, q->command, q->agent, why);
+		audit_refusal(s, q, 403, why);
+		respond_error(c, 403, NULL, why);
+		return 0;
+	}
+	return 1;
+}
+
 static void post_command(struct server *s, struct conn *c, const struct token_entry *op,
 			 const char *name, const char *body, size_t n)
 {
@@ -217,6 +276,8 @@ static void post_command(struct server *s, struct conn *c, const struct token_en
 	why = read_command(&j, cmd, sizeof(cmd), &q);
 	if (why)
 		respond_error(c, 400, NULL, why);
+	else if (!command_authorized(s, c, op, &q))
+		;   /* answered and audited */
 	else if (!(opp->waiting = router_post(s->router, &q, command_done, opp, &refused)))
 		command_refused(c, name, refused);
 	json_free(&j);
@@ -231,7 +292,8 @@ void server_api_gone(struct peer *op)
 
 /* ---- routes ---- */
 
-static void list_agents(struct server *s, struct conn *c, const struct http_req *req)
+static void list_agents(struct server *s, struct conn *c, const struct http_req *req,
+			const struct token_entry *op)
 {
 	struct peer *ag;
 	struct buf b;
@@ -243,7 +305,8 @@ static void list_agents(struct server *s, struct conn *c, const struct http_req 
 	jw_init(&w, &b);
 	jw_arr(&w);
 	for (ag = peers_next_agent(s->peers.head); ag; ag = peers_next_agent(ag->next))
-		agent_json(&w, ag);
+		if (authz_agent_visible(&op->scope, ag->name, ag->owner))
+			agent_json(&w, ag);
 	jw_arr_end(&w);
 	buf_putc(&b, '\n');
 	respond_json(c, 200, &b);
@@ -251,9 +314,9 @@ static void list_agents(struct server *s, struct conn *c, const struct http_req 
 }
 
 static void show_agent(struct server *s, struct conn *c, const struct http_req *req,
-		       const char *name)
+		       const struct token_entry *op, const char *name)
 {
-	struct peer *ag = peers_find_agent(&s->peers, name);
+	struct peer *ag = visible_agent(s, op, name);
 	struct buf b;
 	struct jw w;
 
@@ -292,7 +355,7 @@ static void clients_route(struct server *s, struct conn *c, const struct http_re
 	path.p += pl;
 	path.n -= pl;
 	if (path.n <= 1) {            /* /api/clients or /api/clients/ */
-		list_agents(s, c, req);
+		list_agents(s, c, req, op);
 		return;
 	}
 	slash = memchr(path.p + 1, '/', path.n - 1);
@@ -308,11 +371,60 @@ static void clients_route(struct server *s, struct conn *c, const struct http_re
 	if (!token_name_valid(name) || (slash && !http_span_eq(&path, "/commands")))
 		respond_error(c, 404, NULL, "not found");
 	else if (!slash)
-		show_agent(s, c, req, name);
+		show_agent(s, c, req, op, name);
 	else if (!http_span_eq(&req->method, "POST"))
 		respond_error(c, 405, "Allow: POST\r\n", "method not allowed");
 	else
 		post_command(s, c, op, name, body, n);
+}
+
+/* GET /api/me: who the token is and what its scope reaches, for the
+ * dashboard to offer only what will work. */
+static void show_me(struct server *s, struct conn *c, const struct http_req *req)
+{
+	const struct token_entry *op;
+	char scope[CFG_SCOPE_MAX + 1];
+	const char *p;
+	struct buf b;
+	struct jw w;
+	unsigned k;
+
+	if (!(op = operator_auth(s, c, req)) || refuse_unless_get(c, req))
+		return;
+	token_scope_format(&op->scope, scope, sizeof(scope));
+	buf_init(&b, 0);
+	jw_init(&w, &b);
+	jw_obj(&w);
+	jw_kstr(&w, "name", op->name);
+	jw_kstr(&w, "role", token_role_name(op->role));
+	jw_kstr(&w, "scope", scope[0] ? scope : NULL);
+	jw_key(&w, "agents");
+	if (!op->scope.agents[0]) {
+		jw_null(&w);
+	} else {
+		jw_arr(&w);
+		for (p = op->scope.agents; *p;) {
+			size_t l = strcspn(p, ",");
+
+			jw_strn(&w, p, l);
+			p += l + (p[l] == ',');
+		}
+		jw_arr_end(&w);
+	}
+	jw_key(&w, "can");
+	jw_arr(&w);
+	for (k = TOKEN_CAN_READ; k <= TOKEN_CAN_EXEC; k <<= 1)
+		if (op->scope.can & k) {
+			char kind[16];
+
+			token_scope_kinds(k, kind, sizeof(kind));
+			jw_str(&w, kind);
+		}
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	buf_putc(&b, '\n');
+	respond_json(c, 200, &b);
+	buf_free(&b);
 }
 
 static void metrics_page(struct server *s, struct conn *c)
@@ -349,6 +461,9 @@ void server_api_request(struct conn *c, const struct http_req *req, const char *
 		metrics_page(s, c);
 	} else if (!server_install_route(&s->install, c, req, &path) &&
 		   !(s->o->ui && server_ui_route(c, req, &path))) {
-		clients_route(s, c, req, path, body, n);
+		if (http_span_eq(&path, "/api/me"))
+			show_me(s, c, req);
+		else
+			clients_route(s, c, req, path, body, n);
 	}
 }

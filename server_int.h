@@ -25,6 +25,12 @@ struct server {
 	int nls;
 	struct tls_ctx *tls;                 /* --tls-cert/--tls-key, loaded; or NULL */
 	struct token_db db;
+	struct token_file_id tokens_id;      /* the version of the file db came from */
+	struct loop_src tokens_timer;        /* re-stats it every CFG_TOKEN_RECHECK_MS */
+	int tokens_timer_on;
+	/* Re-reads the token file if it changed (one stat when it did not);
+	 * server.c's, for the rooms below it that authenticate (the API). */
+	void (*tokens_recheck)(struct server *s);
 	struct peers peers;
 	struct router *router;
 	struct audit_log *audit;

@@ -7,6 +7,7 @@
 #define NESTD_SERVER_PEER_H
 
 #include "config.h"
+#include "token.h"
 
 enum peer_kind {
 	PEER_NEW,        /* handshake or authentication in progress */
@@ -24,6 +25,11 @@ struct peer {
 	struct conn *c;
 	enum peer_kind kind;     /* peers_set_kind */
 	char name[TOKEN_NAME_MAX + 1];
+	/* agents: from their token entry at authentication, kept current by
+	 * every reload of the token file: its owner ("" none), and its hash,
+	 * which says whether the token is still there (server.c) */
+	char owner[TOKEN_OWNER_MAX + 1];
+	unsigned char token_hash[TOKEN_HASH_LEN];
 	char version[CFG_VERSION_MAX + 1];
 	char hostname[CFG_HOSTNAME_MAX + 1];
 	char backend[CFG_BACKEND_NAME_MAX + 1];

@@ -1,24 +1,14 @@
-/* token.c - token generation and checks, the server's token file, and the
- * `nestd token` command.
- *
- * The file holds one token per line: NAME ROLE SHA256-HEX CREATED.  It is
- * never edited in place: every change writes a new file and renames it over
- * the old one, under an flock(2) on a side lock file so two `nestd token`
- * runs cannot lose each other's changes. */
+/* token.c - token generation and checks, and the token file's text: its
+ * parser and its writer (the format is in token.h), and lookups.  No file
+ * is touched here (token_file.c does that), so the parser can be fed any
+ * bytes (fuzz/fuzz_token.c). */
 #include "token.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "log.h"
 #include "rnd.h"
 #include "sha256.h"
 
@@ -65,9 +55,9 @@ int token_check(const char *t, size_t n)
 	return TOKEN_OK;
 }
 
-int token_name_valid(const char *name)
+static int name_ok(const char *name, size_t n)
 {
-	size_t n = strlen(name), i;
+	size_t i;
 
 	if (n == 0 || n > TOKEN_NAME_MAX || name[0] == '-' || name[0] == '.')
 		return 0;
@@ -79,6 +69,11 @@ int token_name_valid(const char *name)
 			return 0;
 	}
 	return 1;
+}
+
+int token_name_valid(const char *name)
+{
+	return name_ok(name, strlen(name));
 }
 
 const char *token_role_name(enum token_role r)
@@ -109,153 +104,304 @@ void token_db_free(struct token_db *db)
 	db->n = 0;
 }
 
-/* The next word (sscanf's %s: blanks skipped, up to the next blank) into
- * out; 0 if there is none or it does not fit (sscanf("%127s") would have
- * split it, which made the line malformed all the same). */
-static int word(char **pp, char *out, size_t cap)
+/* The array's room doubles whenever n reaches a power of two (so its size
+ * needs no field of its own: removals never shrink it). */
+int token_db_add(struct token_db *db, const struct token_entry *e)
 {
-	char *p = *pp;
-	size_t n = 0;
+	if (db->n >= INT32_MAX / 2)
+		return -1;
+	if ((db->n & (db->n - 1)) == 0) {
+		struct token_entry *ne = realloc(db->e, (size_t)(db->n ? 2 * db->n : 1) * sizeof(*ne));
 
-	while (*p && isspace((unsigned char)*p))
+		if (!ne)
+			return -1;
+		db->e = ne;
+	}
+	db->e[db->n++] = *e;
+	return 0;
+}
+
+void token_db_remove(struct token_db *db, int i)
+{
+	memmove(&db->e[i], &db->e[i + 1], (size_t)(db->n - i - 1) * sizeof(db->e[0]));
+	db->n--;
+}
+
+/* ---- parsing ---- */
+
+/* A field of a line: blanks skipped, up to the next blank or the end. */
+struct field {
+	const char *p;
+	size_t n;
+};
+
+static int next_field(const char **pp, const char *end, struct field *f)
+{
+	const char *p = *pp;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
-	while (p[n] && !isspace((unsigned char)p[n]))
-		n++;
-	if (!n || n >= cap)
+	f->p = p;
+	while (p < end && *p != ' ' && *p != '\t')
+		p++;
+	f->n = (size_t)(p - f->p);
+	*pp = p;
+	return f->n > 0;
+}
+
+static int field_is(const struct field *f, const char *s)
+{
+	return f->n == strlen(s) && memcmp(f->p, s, f->n) == 0;
+}
+
+/* CREATED: digits only, no overflow. */
+static int parse_created(const struct field *f, long long *out)
+{
+	long long v = 0;
+	size_t i;
+
+	if (f->n > 18)
+		return -1;
+	for (i = 0; i < f->n; i++) {
+		if (f->p[i] < '0' || f->p[i] > '9')
+			return -1;
+		v = v * 10 + (f->p[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* One owner= or scope= field into e; *seen: the fields given so far. */
+static int parse_extra(const struct field *f, struct token_entry *e, unsigned *seen,
+		       char *why, size_t n)
+{
+	const char *eq = memchr(f->p, '=', f->n);
+	size_t kl = eq ? (size_t)(eq - f->p) : f->n, vl = eq ? f->n - kl - 1 : 0;
+	int owner = eq && kl == 5 && memcmp(f->p, "owner", 5) == 0;
+	int scope = eq && kl == 5 && memcmp(f->p, "scope", 5) == 0;
+
+	if (!owner && !scope) {
+		snprintf(why, n, "unknown field '%.*s' (owner=WHO, scope=SCOPE)",
+			 (int)(kl > 40 ? 40 : kl), f->p);
+		return -1;
+	}
+	if (*seen & (owner ? 1u : 2u)) {
+		snprintf(why, n, "%s= given twice", owner ? "owner" : "scope");
+		return -1;
+	}
+	*seen |= owner ? 1u : 2u;
+	if (owner != (e->role == ROLE_AGENT)) {
+		snprintf(why, n, owner ? "owner= is for agent tokens" : "scope= is for operator tokens");
+		return -1;
+	}
+	if (scope)
+		return token_scope_parse(eq + 1, vl, &e->scope, why, n);
+	if (!token_owner_valid(eq + 1, vl)) {
+		snprintf(why, n, "owner: 1-" CFG_STR(TOKEN_OWNER_MAX) " letters, digits and . _ - : @ +, "
+			 "not starting with '-'");
+		return -1;
+	}
+	memcpy(e->owner, eq + 1, vl);
+	e->owner[vl] = '\0';
+	return 0;
+}
+
+/* One line p[0..end) (no newline, no CR) into e: 1 an entry, 0 nothing
+ * (blank or comment), -1 with the reason in why. */
+static int parse_line(const char *p, const char *end, struct token_entry *e, char *why, size_t n)
+{
+	struct field name, role, hash, f;
+	unsigned seen = 0;
+
+	if (memchr(p, '\0', (size_t)(end - p))) {
+		snprintf(why, n, "a NUL byte in the line");
+		return -1;
+	}
+	if (!next_field(&p, end, &name) || name.p[0] == '#')
 		return 0;
-	memcpy(out, p, n);
-	out[n] = '\0';
-	*pp = p + n;
+	memset(e, 0, sizeof(*e));
+	token_scope_all(&e->scope);
+	if (!next_field(&p, end, &role) || !next_field(&p, end, &hash)) {
+		snprintf(why, n, "expected NAME ROLE SHA256 [CREATED] [owner=WHO] [scope=SCOPE]");
+		return -1;
+	}
+	if (!name_ok(name.p, name.n)) {
+		snprintf(why, n, "bad name (1-" CFG_STR(TOKEN_NAME_MAX) " letters, digits, '-', '_', '.', "
+			 "not starting with '-' or '.')");
+		return -1;
+	}
+	memcpy(e->name, name.p, name.n);
+	if (!field_is(&role, "agent") && !field_is(&role, "operator")) {
+		snprintf(why, n, "the role must be agent or operator");
+		return -1;
+	}
+	e->role = field_is(&role, "operator") ? ROLE_OPERATOR : ROLE_AGENT;
+	if (hash.n != 2 * TOKEN_HASH_LEN || unhex(hash.p, e->hash, TOKEN_HASH_LEN) < 0) {
+		snprintf(why, n, "the hash must be 64 lowercase hex digits");
+		return -1;
+	}
+	if (next_field(&p, end, &f) && !memchr(f.p, '=', f.n)) {
+		if (parse_created(&f, &e->created) < 0) {
+			snprintf(why, n, "CREATED must be epoch seconds (digits)");
+			return -1;
+		}
+		next_field(&p, end, &f);
+	}
+	for (; f.n; next_field(&p, end, &f))
+		if (parse_extra(&f, e, &seen, why, n) < 0)
+			return -1;
 	return 1;
 }
 
-int token_db_load(const char *path, struct token_db *db, char *err, size_t errlen)
+/* An entry and the line it came from, for the duplicate checks. */
+struct placed {
+	const struct token_entry *e;
+	int line;
+};
+
+static int by_name(const void *a, const void *b)
 {
-	FILE *f;
-	char line[512];
-	int lineno = 0;
+	const struct placed *x = a, *y = b;
+	int c = strcmp(x->e->name, y->e->name);
 
-	db->e = NULL;
-	db->n = 0;
-	f = fopen(path, "re");
-	if (!f) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		char name[128], role[32], hash[128];
-		long long created;
-		struct token_entry *e, *ne;
-		char *p = line;
-
-		lineno++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '#' || *p == '\n' || *p == '\0')
-			continue;
-		if (!word(&p, name, sizeof(name)) || !word(&p, role, sizeof(role)) ||
-		    !word(&p, hash, sizeof(hash)) || !token_name_valid(name) || strlen(hash) != 2 * TOKEN_HASH_LEN ||
-		    (strcmp(role, "agent") != 0 && strcmp(role, "operator") != 0)) {
-			snprintf(err, errlen, "%s:%d: malformed token line", path, lineno);
-			goto bad;
-		}
-		created = strtoll(p, NULL, 10);         /* optional: 0 if absent */
-		ne = realloc(db->e, (size_t)(db->n + 1) * sizeof(*ne));
-		if (!ne) {
-			snprintf(err, errlen, "out of memory");
-			goto bad;
-		}
-		db->e = ne;
-		e = &db->e[db->n];
-		memset(e, 0, sizeof(*e));
-		strcpy(e->name, name);
-		e->role = strcmp(role, "operator") == 0 ? ROLE_OPERATOR : ROLE_AGENT;
-		e->created = created;
-		if (unhex(hash, e->hash, TOKEN_HASH_LEN) < 0) {
-			snprintf(err, errlen, "%s:%d: malformed hash", path, lineno);
-			goto bad;
-		}
-		db->n++;
-	}
-	fclose(f);
-	return 0;
-bad:
-	fclose(f);
-	token_db_free(db);
-	return -1;
+	return c ? c : x->line - y->line;
 }
 
-static int dir_of(const char *path, char *out, size_t n)
+static int by_hash(const void *a, const void *b)
 {
-	const char *slash = strrchr(path, '/');
+	const struct placed *x = a, *y = b;
+	int c = memcmp(x->e->hash, y->e->hash, TOKEN_HASH_LEN);
 
-	if (!slash)
-		return snprintf(out, n, ".") < 0 ? -1 : 0;
-	if (slash == path)
-		return snprintf(out, n, "/") < 0 ? -1 : 0;
-	if ((size_t)(slash - path) >= n)
-		return -1;
-	memcpy(out, path, (size_t)(slash - path));
-	out[slash - path] = '\0';
-	return 0;
+	return c ? c : x->line - y->line;
 }
 
-int token_db_save(const char *path, const struct token_db *db, char *err, size_t errlen)
+/* Two entries with one name (revoke would remove only one of them) or one
+ * token (it would live on under the other name): the later line's reason. */
+static int find_duplicate(const struct token_db *db, const int *lines, const char *origin,
+			  char *err, size_t errlen)
 {
-	char tmp[4200], dir[4096];
-	FILE *f;
-	int fd, i, dfd;
+	struct placed *pl;
+	int i, bad = 0;
 
-	if (strlen(path) > 4000 || dir_of(path, dir, sizeof(dir)) < 0) {
-		snprintf(err, errlen, "token file path too long");
-		return -1;
-	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		unlink(tmp);
+	if (db->n < 2)
+		return 0;
+	pl = malloc((size_t)db->n * sizeof(*pl));
+	if (!pl) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	fprintf(f, "# nestd tokens: NAME ROLE SHA256(TOKEN) CREATED. Edit with `nestd token`.\n");
-	for (i = 0; i < db->n; i++) {
-		char hex[2 * TOKEN_HASH_LEN + 1];
-		int k;
-
-		for (k = 0; k < TOKEN_HASH_LEN; k++) {
-			hex[2 * k] = hexd[db->e[i].hash[k] >> 4];
-			hex[2 * k + 1] = hexd[db->e[i].hash[k] & 15];
+	for (i = 0; i < db->n; i++)
+		pl[i] = (struct placed){ &db->e[i], lines[i] };
+	qsort(pl, (size_t)db->n, sizeof(*pl), by_name);
+	for (i = 1; i < db->n && !bad; i++)
+		if (strcmp(pl[i].e->name, pl[i - 1].e->name) == 0) {
+			snprintf(err, errlen, "%s:%d: the name '%s' is already used on line %d", origin,
+				 pl[i].line, pl[i].e->name, pl[i - 1].line);
+			bad = 1;
 		}
-		hex[2 * TOKEN_HASH_LEN] = '\0';
-		fprintf(f, "%s %s %s %lld\n", db->e[i].name, token_role_name(db->e[i].role),
-			hex, db->e[i].created);
-	}
-	if (fflush(f) != 0 || fsync(fd) != 0) {
-		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-		fclose(f);
-		unlink(tmp);
+	qsort(pl, (size_t)db->n, sizeof(*pl), by_hash);
+	for (i = 1; i < db->n && !bad; i++)
+		if (memcmp(pl[i].e->hash, pl[i - 1].e->hash, TOKEN_HASH_LEN) == 0) {
+			snprintf(err, errlen, "%s:%d: the same token as line %d ('%s')", origin,
+				 pl[i].line, pl[i - 1].line, pl[i - 1].e->name);
+			bad = 1;
+		}
+	free(pl);
+	return bad ? -1 : 0;
+}
+
+/* Room for entry n's line number in *lines (of *cap). */
+static int room(int **lines, int *cap, int n)
+{
+	int ncap = *cap ? 2 * *cap : 16, *nl;
+
+	if (n < *cap)
+		return 0;
+	if (*cap > INT32_MAX / 4 || !(nl = realloc(*lines, (size_t)ncap * sizeof(int))))
 		return -1;
-	}
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		snprintf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
+	*lines = nl;
+	*cap = ncap;
+	return 0;
+}
+
+/* One line after another: the entries into db, their line numbers into
+ * *lines (malloc'd).  0, or -1 with err set. */
+static int parse_lines(const char *text, size_t n, const char *origin, struct token_db *db,
+		       int **lines, char *err, size_t errlen)
+{
+	const char *p = text, *end = text + n;
+	int lineno = 0, cap = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *le = nl ? nl : end;
+		struct token_entry e;
+		char why[300];
+		int rc;
+
+		lineno++;
+		if (le > p && le[-1] == '\r')
+			le--;
+		if ((size_t)(le - p) > CFG_TOKEN_LINE_MAX) {
+			snprintf(err, errlen, "%s:%d: line longer than " CFG_STR(CFG_TOKEN_LINE_MAX)
+				 " bytes", origin, lineno);
+			return -1;
+		}
+		rc = parse_line(p, le, &e, why, sizeof(why));
+		if (rc < 0) {
+			snprintf(err, errlen, "%s:%d: %s", origin, lineno, why);
+			return -1;
+		}
+		if (rc > 0 && (room(lines, &cap, db->n) < 0 || token_db_add(db, &e) < 0)) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		if (rc > 0)
+			(*lines)[db->n - 1] = lineno;
+		p = nl ? nl + 1 : end;
 	}
 	return 0;
 }
+
+int token_db_parse(const char *text, size_t n, const char *origin, struct token_db *db,
+		   char *err, size_t errlen)
+{
+	int *lines = NULL, rc;
+
+	db->e = NULL;
+	db->n = 0;
+	rc = parse_lines(text, n, origin, db, &lines, err, errlen);
+	if (rc == 0)
+		rc = find_duplicate(db, lines, origin, err, errlen);
+	free(lines);
+	if (rc < 0)
+		token_db_free(db);
+	return rc;
+}
+
+int token_db_format(const struct token_db *db, struct buf *out)
+{
+	int i, k, rc;
+
+	rc = buf_puts(out, "# nestd tokens: NAME ROLE SHA256(TOKEN) CREATED [owner=WHO] "
+		      "[scope=SCOPE]. Edit with `nestd token`.\n");
+	for (i = 0; i < db->n && rc == 0; i++) {
+		const struct token_entry *e = &db->e[i];
+		char hex[2 * TOKEN_HASH_LEN + 1], scope[CFG_SCOPE_MAX + 1];
+
+		for (k = 0; k < TOKEN_HASH_LEN; k++) {
+			hex[2 * k] = hexd[e->hash[k] >> 4];
+			hex[2 * k + 1] = hexd[e->hash[k] & 15];
+		}
+		hex[2 * TOKEN_HASH_LEN] = '\0';
+		token_scope_format(&e->scope, scope, sizeof(scope));
+		rc = buf_printf(out, "%s %s %s %lld%s%s%s%s\n", e->name, token_role_name(e->role), hex,
+				e->created, e->owner[0] ? " owner=" : "", e->owner,
+				scope[0] ? " scope=" : "", scope);
+	}
+	return rc;
+}
+
+/* ---- lookups ---- */
 
 const struct token_entry *token_db_find(const struct token_db *db, const char *token, size_t n)
 {
@@ -276,6 +422,17 @@ const struct token_entry *token_db_find(const struct token_db *db, const char *t
 	return found;
 }
 
+const struct token_entry *token_db_find_hash(const struct token_db *db,
+					     const unsigned char hash[TOKEN_HASH_LEN])
+{
+	int i;
+
+	for (i = 0; i < db->n; i++)
+		if (memcmp(db->e[i].hash, hash, TOKEN_HASH_LEN) == 0)
+			return &db->e[i];
+	return NULL;
+}
+
 const struct token_entry *token_db_by_name(const struct token_db *db, const char *name)
 {
 	int i;
@@ -284,330 +441,4 @@ const struct token_entry *token_db_by_name(const struct token_db *db, const char
 		if (strcmp(db->e[i].name, name) == 0)
 			return &db->e[i];
 	return NULL;
-}
-
-void token_default_state_dir(char *out, size_t n)
-{
-	const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-
-	if (geteuid() == 0)
-		snprintf(out, n, "%s", CFG_STATE_DIR_ROOT);
-	else if (x && x[0] == '/')
-		snprintf(out, n, "%s/nestd", x);
-	else
-		snprintf(out, n, "%s/.local/state/nestd", home && *home ? home : ".");
-}
-
-int token_read_file(const char *path, char *out, size_t cap, char *err, size_t errlen)
-{
-	struct stat st;
-	char buf[512];
-	ssize_t r;
-	size_t len;
-	char *s, *e;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot read token file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == 0 && (st.st_mode & 0077)) {
-		close(fd);
-		snprintf(err, errlen, "token file %s is readable by others (mode %03o); chmod 600 it",
-			 path, (unsigned)(st.st_mode & 0777));
-		return -1;
-	}
-	r = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (r < 0) {
-		snprintf(err, errlen, "cannot read token file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	buf[r] = '\0';
-	for (s = buf; *s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'; s++)
-		;
-	for (e = s; *e && *e != '\n' && *e != '\r' && *e != ' ' && *e != '\t'; e++)
-		;
-	len = (size_t)(e - s);
-	if (len == 0 || len >= cap) {
-		snprintf(err, errlen, "token file %s holds no token", path);
-		memset(buf, 0, sizeof(buf));
-		return -1;
-	}
-	memcpy(out, s, len);
-	out[len] = '\0';
-	memset(buf, 0, sizeof(buf));
-	return 0;
-}
-
-/* ---- `nestd token` ---- */
-
-#define MAX_OPERANDS 4
-
-/* token_parse and token_validate return GO to go on, or the exit status. */
-#define GO (-1)
-
-/* The command line, parsed and validated; read only in token_run. */
-struct token_opts {
-	const char *verb;              /* new, list, revoke */
-	const char *pos[MAX_OPERANDS]; /* operands after the verb */
-	int npos;
-	const char *role;              /* "agent" or "operator" */
-	const char *tokens, *state_dir; /* --tokens, --state-dir as given */
-	char path[4096], dir[4096];    /* the token file and its directory */
-};
-
-static const struct option token_longopts[] = {
-	{ "role", required_argument, NULL, 'r' },
-	{ "tokens", required_argument, NULL, 't' },
-	{ "state-dir", required_argument, NULL, 's' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-static const char token_usage[] =
-	"usage: nestd token new NAME [--role agent|operator] | list | revoke NAME\n"
-	"       [--tokens FILE] [--state-dir DIR]\n";
-
-static int usage_err(const char *msg)
-{
-	fprintf(stderr, "nestd token: %s\nTry 'nestd help token'.\n", msg);
-	return 2;
-}
-
-/* One getopt_long pass over argv[1..argc).  Before the verb (o->verb NULL)
- * it stops at the first operand and takes --help; after it, it collects
- * the operands. */
-static int take_opts(int argc, char **argv, struct token_opts *o)
-{
-	int c;
-
-	optind = 1;
-	while (optind < argc) {
-		c = getopt_long(argc, argv, "+h", token_longopts, NULL);
-		if (c == -1) {
-			if (!o->verb || optind >= argc)   /* the verb, or a final "--" */
-				return GO;
-			if (o->npos == MAX_OPERANDS)
-				return usage_err("too many arguments");
-			o->pos[o->npos++] = argv[optind++];
-			continue;
-		}
-		switch (c) {
-		case 'r': o->role = optarg; break;
-		case 't': o->tokens = optarg; break;
-		case 's': o->state_dir = optarg; break;
-		case 'h':
-			if (!o->verb) {
-				fputs(token_usage, stdout);
-				return 0;
-			}
-			/* fall through */
-		default:
-			return usage_err("bad option");
-		}
-	}
-	return GO;
-}
-
-/* Options may come before and after the verb: "token new alice --role
- * operator". */
-static int token_parse(int argc, char **argv, struct token_opts *o)
-{
-	int rc;
-
-	memset(o, 0, sizeof(*o));
-	o->role = "agent";
-	if ((rc = take_opts(argc, argv, o)) != GO)
-		return rc;
-	if (optind >= argc)
-		return usage_err("missing verb: new, list or revoke");
-	o->verb = argv[optind];
-	/* The verb stands in for argv[0] of the second pass. */
-	return take_opts(argc - optind, argv + optind, o);
-}
-
-static int token_validate(struct token_opts *o)
-{
-	int list = !strcmp(o->verb, "list");
-
-	if (strcmp(o->role, "agent") != 0 && strcmp(o->role, "operator") != 0)
-		return usage_err("--role must be agent or operator");
-	if (list && o->npos != 0)
-		return usage_err("list takes no arguments");
-	if ((!strcmp(o->verb, "new") || !strcmp(o->verb, "revoke")) && o->npos != 1)
-		return usage_err("new and revoke take one NAME");
-	if (!list && strcmp(o->verb, "new") && strcmp(o->verb, "revoke"))
-		return usage_err("unknown verb (new, list, revoke)");
-	if (o->npos == 1 && !token_name_valid(o->pos[0]))
-		return usage_err("NAME: 1-" CFG_STR(TOKEN_NAME_MAX) " letters, digits, '-', '_', '.', "
-				 "not starting with '-' or '.'");
-	if (o->tokens) {
-		snprintf(o->path, sizeof(o->path), "%s", o->tokens);
-		dir_of(o->path, o->dir, sizeof(o->dir));
-		return GO;
-	}
-	if (o->state_dir)
-		snprintf(o->dir, sizeof(o->dir), "%s", o->state_dir);
-	else
-		token_default_state_dir(o->dir, sizeof(o->dir));
-	snprintf(o->path, sizeof(o->path), "%.4080s/%s", o->dir, CFG_TOKENS_FILE);
-	return GO;
-}
-
-static int mkdir_p(const char *dir)
-{
-	char tmp[4096];
-	size_t i, n = strlen(dir);
-
-	if (n >= sizeof(tmp))
-		return -1;
-	memcpy(tmp, dir, n + 1);
-	for (i = 1; i <= n; i++) {
-		if (tmp[i] == '/' || tmp[i] == '\0') {
-			char c = tmp[i];
-
-			tmp[i] = '\0';
-			if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-				return -1;
-			tmp[i] = c;
-		}
-	}
-	return 0;
-}
-
-/* The state directory and an exclusive flock(2) on PATH.lock, so two
- * changes cannot lose each other; the lock's descriptor, or -1. */
-static int lock_db(const struct token_opts *o)
-{
-	char lockp[4200];
-	int fd;
-
-	if (mkdir_p(o->dir) < 0) {
-		fprintf(stderr, "nestd token: cannot create %s: %s\n", o->dir, strerror(errno));
-		return -1;
-	}
-	snprintf(lockp, sizeof(lockp), "%s.lock", o->path);
-	fd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
-		fprintf(stderr, "nestd token: cannot lock %s: %s\n", lockp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int verb_list(const struct token_opts *o, struct token_db *db)
-{
-	int i;
-
-	if (db->n == 0)
-		fprintf(stderr, "no tokens in %s\n", o->path);
-	else
-		printf("%-24s %-9s %s\n", "NAME", "ROLE", "CREATED");
-	for (i = 0; i < db->n; i++) {
-		char when[32] = "-";
-		time_t t = (time_t)db->e[i].created;
-		struct tm tm;
-
-		if (t && gmtime_r(&t, &tm))
-			snprintf(when + log_fmt_tm(when, sizeof(when), &tm, ' '), 2, "Z");
-		printf("%-24s %-9s %s\n", db->e[i].name, token_role_name(db->e[i].role), when);
-	}
-	return 0;
-}
-
-/* Prints the new token once, on stdout; only its hash is kept. */
-static int verb_new(const struct token_opts *o, struct token_db *db)
-{
-	char tok[TOKEN_LEN + 1], err[512];
-	struct token_entry *ne;
-	const char *name = o->pos[0];
-
-	if (token_db_by_name(db, name)) {
-		fprintf(stderr, "nestd token: a token named '%s' exists; revoke it first\n", name);
-		return 1;
-	}
-	ne = realloc(db->e, (size_t)(db->n + 1) * sizeof(*ne));
-	if (!ne) {
-		fprintf(stderr, "nestd token: out of memory\n");
-		return 1;
-	}
-	db->e = ne;
-	if (token_generate(tok) < 0) {
-		fprintf(stderr, "nestd token: the kernel gave no random bytes\n");
-		return 1;
-	}
-	ne = &db->e[db->n];
-	memset(ne, 0, sizeof(*ne));
-	strcpy(ne->name, name);
-	ne->role = strcmp(o->role, "operator") == 0 ? ROLE_OPERATOR : ROLE_AGENT;
-	ne->created = (long long)time(NULL);
-	sha256(tok, TOKEN_LEN, ne->hash);
-	db->n++;
-	if (token_db_save(o->path, db, err, sizeof(err)) < 0) {
-		fprintf(stderr, "nestd token: %s\n", err);
-		memset(tok, 0, sizeof(tok));
-		return 1;
-	}
-	printf("%s\n", tok);
-	fflush(stdout);
-	memset(tok, 0, sizeof(tok));
-	fprintf(stderr, "nestd token: %s token '%s' added to %s (only its hash is stored; keep the token above safe)\n",
-		o->role, name, o->path);
-	return 0;
-}
-
-static int verb_revoke(const struct token_opts *o, struct token_db *db)
-{
-	const struct token_entry *e = token_db_by_name(db, o->pos[0]);
-	char err[512];
-
-	if (!e) {
-		fprintf(stderr, "nestd token: no token named '%s' in %s\n", o->pos[0], o->path);
-		return 1;
-	}
-	memmove((void *)e, e + 1, (size_t)(db->n - (e - db->e) - 1) * sizeof(*e));
-	db->n--;
-	if (token_db_save(o->path, db, err, sizeof(err)) < 0) {
-		fprintf(stderr, "nestd token: %s\n", err);
-		return 1;
-	}
-	fprintf(stderr, "nestd token: revoked '%s' (a running server drops it on SIGHUP)\n", o->pos[0]);
-	return 0;
-}
-
-/* list reads without a lock (the file is only ever replaced whole);
- * new and revoke hold it from load to save. */
-static int token_run(const struct token_opts *o)
-{
-	struct token_db db;
-	char err[512];
-	int lockfd = -1, rc = 1;
-
-	if (strcmp(o->verb, "list") != 0 && (lockfd = lock_db(o)) < 0)
-		return 1;
-	if (token_db_load(o->path, &db, err, sizeof(err)) < 0)
-		fprintf(stderr, "nestd token: %s\n", err);
-	else if (!strcmp(o->verb, "list"))
-		rc = verb_list(o, &db);
-	else if (!strcmp(o->verb, "new"))
-		rc = verb_new(o, &db);
-	else
-		rc = verb_revoke(o, &db);
-	token_db_free(&db);
-	if (lockfd >= 0)
-		close(lockfd);
-	return rc;
-}
-
-int token_main(int argc, char **argv)
-{
-	struct token_opts o;
-	int rc;
-
-	if ((rc = token_parse(argc, argv, &o)) != GO || (rc = token_validate(&o)) != GO)
-		return rc;
-	return token_run(&o);
 }

@@ -733,25 +733,27 @@ def test_ctl_config_and_unix():
 
 
 def test_sighup_revoke_and_new():
+    """The server picks token-file changes up by itself (issue 14 item 8:
+    re-stat on every authentication and on a short timer); SIGHUP still
+    reloads on demand."""
     srv = S["srv"]
+    a2, m = S["a2"], S["a2"].mark()
     rc, _, err = run(["token", "revoke", "a2", "--tokens", S["tokens"]])
     check(rc == 0, "token revoke a2", err)
-    check("a2" in clients(), "a2 still connected before SIGHUP")
-    a2, m = S["a2"], S["a2"].mark()
-    srv.signal(signal.SIGHUP)
-    gone = wait_until(lambda: "a2" not in clients(), 5)
-    check(gone, "SIGHUP after revoke: a2 disconnected")
+    gone = wait_until(lambda: "a2" not in clients(), 10)
+    check(gone, "revoke without SIGHUP: a2 disconnected")
     check(wait_until(lambda: "a1" in clients() and "noid" in clients(), 2), "others stay connected")
     st, j = post("a2", "obtain_process_info", {"pid": 1})
     check(st == 404, "a2 is now 404", st)
     new_agent_token("a4")
     new_agent_token("olga", "operator")
     st, _, _ = http("GET", "/api/clients", token=TOKENS["olga"], src="127.0.0.5")
-    check(st == 401, "a new operator token before SIGHUP: 401", st)
-    srv.signal(signal.SIGHUP)
-    time.sleep(0.3)
+    check(st == 200, "a new operator token works at once, without SIGHUP", st)
     S["a4"] = real_agent("a4")
-    check(wait_connected("a4"), "a new agent token works after SIGHUP, no restart")
+    check(wait_connected("a4"), "a new agent token works without SIGHUP, no restart")
+    ms = srv.mark()
+    srv.signal(signal.SIGHUP)
+    check(srv.wait_log(r"SIGHUP: \d+ tokens loaded", since=ms), "SIGHUP still reloads the token file")
     st, j = post("a4", "obtain_process_info", {"pid": os.getpid()}, token=TOKENS["olga"])
     check(st == 200 and j["payload"]["pid"] == os.getpid(), "and a new operator token works", (st, j))
     check(srv.alive(), "the server is still the same process")
@@ -829,7 +831,7 @@ def test_audit_log():
     check(to and to[0].get("agent") == "silent" and to[0].get("http_status") == 504,
           "the timeout line: silent, 504", to[:1])
     olga = [r for r in cmds if r.get("operator") == "olga"]
-    check(olga, "the operator token added by SIGHUP is named in its lines")
+    check(olga, "the operator token added while running is named in its lines")
     af = [r for r in recs if r["event"] == "auth_failure"]
     kinds = {r.get("kind") for r in af}
     check({"operator", "agent"} <= kinds, "auth failures of operators and agents", kinds)

@@ -1,0 +1,374 @@
+/* token_cmd.c - `nestd token new|list|revoke`: the token file's only
+ * writer.  A change holds an exclusive flock(2) on a side lock file from
+ * its load to its save, so two runs cannot lose each other's changes; the
+ * directory, the lock file and the token file are opened without
+ * following symlinks (token_file.c).  A running server notices the new
+ * file by itself (server.c re-stats it), so nothing here signals anyone. */
+#include "token.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sha256.h"
+#include "token_file.h"
+
+#define MAX_OPERANDS 4
+
+/* token_parse and token_validate return GO to go on, or the exit status. */
+#define GO (-1)
+
+/* The command line, parsed and validated; read only in token_run. */
+struct token_opts {
+	const char *verb;              /* new, list, revoke */
+	const char *pos[MAX_OPERANDS]; /* operands after the verb */
+	int npos;
+	const char *role;              /* "agent" or "operator" */
+	const char *owner, *scope_text; /* --owner, --scope as given, or NULL */
+	struct token_scope scope;      /* --scope, parsed */
+	const char *tokens, *state_dir; /* --tokens, --state-dir as given */
+	char path[4096], dir[4096];    /* the token file and its directory */
+	const char *base;              /* the file's name in dir */
+};
+
+static const struct option token_longopts[] = {
+	{ "role", required_argument, NULL, 'r' },
+	{ "owner", required_argument, NULL, 'o' },
+	{ "scope", required_argument, NULL, 'S' },
+	{ "tokens", required_argument, NULL, 't' },
+	{ "state-dir", required_argument, NULL, 's' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char token_usage[] =
+	"usage: nestd token new NAME [--role agent|operator] [--owner WHO] [--scope SCOPE]\n"
+	"       nestd token list\n"
+	"       nestd token revoke NAME\n"
+	"       ... [--tokens FILE] [--state-dir DIR]\n"
+	"\n"
+	"  new      mints a token, prints it once on stdout, stores only its hash\n"
+	"  list     names, roles, creation times, owners and scopes (never a token)\n"
+	"  revoke   removes a token; the server drops its sessions\n"
+	"  A running server picks every change up by itself: no restart, no SIGHUP.\n"
+	"\n"
+	"  --role agent|operator  agent (default): a machine's token; operator: for\n"
+	"                         people and programs that use the API, ctl, the dashboard\n"
+	"  --owner WHO            agent tokens: who owns the agent (slack:U0123ABCD, alice,\n"
+	"                         alice@example.org: letters, digits and . _ - : @ +)\n"
+	"  --scope SCOPE          operator tokens: what they may reach (default: everything)\n"
+	"                         agents=SEL,...   owner:WHO, or a name glob (* and ?)\n"
+	"                         can=KIND,...     read (lists, details), control (signals,\n"
+	"                                          service actions), exec, all\n"
+	"                         e.g. --scope 'agents=owner:slack:U1,web*;can=read,control'\n"
+	"  --tokens FILE          the token file (default: DIR/" CFG_TOKENS_FILE ")\n"
+	"  --state-dir DIR        default " CFG_STATE_DIR_ROOT " for root, else\n"
+	"                         $XDG_STATE_HOME/nestd or ~/.local/state/nestd\n";
+
+static int usage_err(const char *msg)
+{
+	fprintf(stderr, "nestd token: %s\nTry 'nestd help token'.\n", msg);
+	return 2;
+}
+
+/* One getopt_long pass over argv[1..argc).  Before the verb (o->verb NULL)
+ * it stops at the first operand and takes --help; after it, it collects
+ * the operands. */
+static int take_opts(int argc, char **argv, struct token_opts *o)
+{
+	int c;
+
+	optind = 1;
+	while (optind < argc) {
+		c = getopt_long(argc, argv, "+h", token_longopts, NULL);
+		if (c == -1) {
+			if (!o->verb || optind >= argc)   /* the verb, or a final "--" */
+				return GO;
+			if (o->npos == MAX_OPERANDS)
+				return usage_err("too many arguments");
+			o->pos[o->npos++] = argv[optind++];
+			continue;
+		}
+		switch (c) {
+		case 'r': o->role = optarg; break;
+		case 'o': o->owner = optarg; break;
+		case 'S': o->scope_text = optarg; break;
+		case 't': o->tokens = optarg; break;
+		case 's': o->state_dir = optarg; break;
+		case 'h':
+			if (!o->verb) {
+				fputs(token_usage, stdout);
+				return 0;
+			}
+			/* fall through */
+		default:
+			return usage_err("bad option");
+		}
+	}
+	return GO;
+}
+
+/* Options may come before and after the verb: "token new alice --role
+ * operator". */
+static int token_parse(int argc, char **argv, struct token_opts *o)
+{
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	o->role = "agent";
+	token_scope_all(&o->scope);
+	if ((rc = take_opts(argc, argv, o)) != GO)
+		return rc;
+	if (optind >= argc)
+		return usage_err("missing verb: new, list or revoke");
+	o->verb = argv[optind];
+	/* The verb stands in for argv[0] of the second pass. */
+	return take_opts(argc - optind, argv + optind, o);
+}
+
+/* --owner and --scope: each for its role, and only with new. */
+static int validate_who(struct token_opts *o)
+{
+	int op = !strcmp(o->role, "operator");
+	char err[300], msg[340];
+
+	if ((o->owner || o->scope_text) && strcmp(o->verb, "new") != 0)
+		return usage_err("--owner and --scope go with new");
+	if (o->owner && op)
+		return usage_err("--owner is for agent tokens (an operator token has a --scope)");
+	if (o->scope_text && !op)
+		return usage_err("--scope is for operator tokens (add --role operator)");
+	if (o->owner && !token_owner_valid(o->owner, strlen(o->owner)))
+		return usage_err("--owner: 1-" CFG_STR(TOKEN_OWNER_MAX) " letters, digits and . _ - : @ +, "
+				 "not starting with '-'");
+	if (o->scope_text &&
+	    token_scope_parse(o->scope_text, strlen(o->scope_text), &o->scope, err, sizeof(err)) < 0) {
+		snprintf(msg, sizeof(msg), "--%s", err);
+		return usage_err(msg);
+	}
+	return GO;
+}
+
+static int token_validate(struct token_opts *o)
+{
+	int list = !strcmp(o->verb, "list");
+
+	if (strcmp(o->role, "agent") != 0 && strcmp(o->role, "operator") != 0)
+		return usage_err("--role must be agent or operator");
+	if (list && o->npos != 0)
+		return usage_err("list takes no arguments");
+	if ((!strcmp(o->verb, "new") || !strcmp(o->verb, "revoke")) && o->npos != 1)
+		return usage_err("new and revoke take one NAME");
+	if (!list && strcmp(o->verb, "new") && strcmp(o->verb, "revoke"))
+		return usage_err("unknown verb (new, list, revoke)");
+	if (o->npos == 1 && !token_name_valid(o->pos[0]))
+		return usage_err("NAME: 1-" CFG_STR(TOKEN_NAME_MAX) " letters, digits, '-', '_', '.', "
+				 "not starting with '-' or '.'");
+	if (validate_who(o) != GO)
+		return 2;
+	if (o->tokens) {
+		snprintf(o->path, sizeof(o->path), "%s", o->tokens);
+	} else {
+		if (o->state_dir)
+			snprintf(o->dir, sizeof(o->dir), "%s", o->state_dir);
+		else
+			token_default_state_dir(o->dir, sizeof(o->dir));
+		snprintf(o->path, sizeof(o->path), "%.4080s/%s", o->dir, CFG_TOKENS_FILE);
+	}
+	if (strlen(o->path) > 4000 || token_path_split(o->path, o->dir, sizeof(o->dir), &o->base) < 0)
+		return usage_err("--tokens must name a file");
+	return GO;
+}
+
+static int mkdir_p(const char *dir)
+{
+	char tmp[4096];
+	size_t i, n = strlen(dir);
+
+	if (n >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, dir, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (tmp[i] == '/' || tmp[i] == '\0') {
+			char c = tmp[i];
+
+			tmp[i] = '\0';
+			if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+				return -1;
+			tmp[i] = c;
+		}
+	}
+	return 0;
+}
+
+/* The state directory (made if need be, then opened without following a
+ * symlink and checked) into *dfd, and an exclusive flock(2) on
+ * FILE.lock in it; the lock's descriptor, or -1 with the reason printed. */
+static int lock_db(const struct token_opts *o, int *dfd)
+{
+	char lockn[600], err[600];
+	struct stat st;
+	int fd;
+
+	if (mkdir_p(o->dir) < 0) {
+		fprintf(stderr, "nestd token: cannot create %s: %s\n", o->dir, strerror(errno));
+		return -1;
+	}
+	*dfd = token_dir_open(o->dir, 1, err, sizeof(err));
+	if (*dfd < 0) {
+		fprintf(stderr, "nestd token: %s\n", err);
+		return -1;
+	}
+	snprintf(lockn, sizeof(lockn), "%.500s.lock", o->base);
+	fd = openat(*dfd, lockn, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		fd = -1;
+		errno = EINVAL;
+	}
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		fprintf(stderr, "nestd token: cannot lock %s/%s: %s\n", o->dir, lockn,
+			errno == ELOOP ? "it is a symbolic link" :
+			errno == EINVAL ? "not a regular file" : strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		close(*dfd);
+		*dfd = -1;
+		return -1;
+	}
+	return fd;
+}
+
+static void list_row(const struct token_entry *e)
+{
+	char when[32] = "-", scope[CFG_SCOPE_MAX + 1];
+	time_t t = (time_t)e->created;
+	struct tm tm;
+
+	if (t && gmtime_r(&t, &tm))
+		snprintf(when + log_fmt_tm(when, sizeof(when), &tm, ' '), 2, "Z");
+	token_scope_format(&e->scope, scope, sizeof(scope));
+	printf("%-24s %-9s %-21s %-24s %s\n", e->name, token_role_name(e->role), when,
+	       e->role == ROLE_AGENT && e->owner[0] ? e->owner : "-",
+	       e->role == ROLE_AGENT ? "-" : scope[0] ? scope : "all");
+}
+
+static int verb_list(const struct token_opts *o, struct token_db *db)
+{
+	int i;
+
+	if (db->n == 0)
+		fprintf(stderr, "no tokens in %s\n", o->path);
+	else
+		printf("%-24s %-9s %-21s %-24s %s\n", "NAME", "ROLE", "CREATED", "OWNER", "SCOPE");
+	for (i = 0; i < db->n; i++)
+		list_row(&db->e[i]);
+	return 0;
+}
+
+/* Prints the new token once, on stdout; only its hash is kept. */
+static int verb_new(const struct token_opts *o, int dfd, struct token_db *db)
+{
+	char tok[TOKEN_LEN + 1], err[800];
+	struct token_entry ne;
+	const char *name = o->pos[0];
+
+	if (token_db_by_name(db, name)) {
+		fprintf(stderr, "nestd token: a token named '%s' exists; revoke it first\n", name);
+		return 1;
+	}
+	if (token_generate(tok) < 0) {
+		fprintf(stderr, "nestd token: the kernel gave no random bytes\n");
+		return 1;
+	}
+	memset(&ne, 0, sizeof(ne));
+	snprintf(ne.name, sizeof(ne.name), "%s", name);
+	ne.role = strcmp(o->role, "operator") == 0 ? ROLE_OPERATOR : ROLE_AGENT;
+	ne.created = (long long)time(NULL);
+	snprintf(ne.owner, sizeof(ne.owner), "%s", o->owner ? o->owner : "");
+	ne.scope = o->scope;
+	sha256(tok, TOKEN_LEN, ne.hash);
+	if (token_db_add(db, &ne) < 0)
+		snprintf(err, sizeof(err), "out of memory");
+	else if (token_db_save_at(dfd, o->base, o->path, db, err, sizeof(err)) == 0)
+		err[0] = '\0';
+	if (err[0]) {
+		fprintf(stderr, "nestd token: %s\n", err);
+		memset(tok, 0, sizeof(tok));
+		return 1;
+	}
+	printf("%s\n", tok);
+	fflush(stdout);
+	memset(tok, 0, sizeof(tok));
+	fprintf(stderr, "nestd token: %s token '%s' added to %s (only its hash is stored; keep the "
+		"token above safe).\nA running server picks it up by itself: nothing needs restarting.\n",
+		o->role, name, o->path);
+	return 0;
+}
+
+static int verb_revoke(const struct token_opts *o, int dfd, struct token_db *db)
+{
+	const struct token_entry *e = token_db_by_name(db, o->pos[0]);
+	char err[800];
+
+	if (!e) {
+		fprintf(stderr, "nestd token: no token named '%s' in %s\n", o->pos[0], o->path);
+		return 1;
+	}
+	token_db_remove(db, (int)(e - db->e));
+	if (token_db_save_at(dfd, o->base, o->path, db, err, sizeof(err)) < 0) {
+		fprintf(stderr, "nestd token: %s\n", err);
+		return 1;
+	}
+	fprintf(stderr, "nestd token: revoked '%s'.\nA running server drops its sessions by itself "
+		"within seconds: no restart, no SIGHUP needed.\n", o->pos[0]);
+	return 0;
+}
+
+/* list reads without a lock (the file is only ever replaced whole);
+ * new and revoke hold it from load to save. */
+static int token_run(const struct token_opts *o)
+{
+	struct token_db db;
+	struct token_file_id id;
+	char err[800];
+	int lockfd = -1, dfd = -1, rc = 1, lrc;
+
+	if (!strcmp(o->verb, "list"))
+		lrc = token_db_load(o->path, &db, err, sizeof(err));
+	else if ((lockfd = lock_db(o, &dfd)) < 0)
+		return 1;
+	else
+		lrc = token_db_load_at(dfd, o->base, o->path, 1, &db, &id, err, sizeof(err));
+	if (lrc < 0)
+		fprintf(stderr, "nestd token: %s\n", err);
+	else if (!strcmp(o->verb, "list"))
+		rc = verb_list(o, &db);
+	else if (!strcmp(o->verb, "new"))
+		rc = verb_new(o, dfd, &db);
+	else
+		rc = verb_revoke(o, dfd, &db);
+	token_db_free(&db);
+	if (lockfd >= 0)
+		close(lockfd);
+	if (dfd >= 0)
+		close(dfd);
+	return rc;
+}
+
+int token_main(int argc, char **argv)
+{
+	struct token_opts o;
+	int rc;
+
+	if ((rc = token_parse(argc, argv, &o)) != GO || (rc = token_validate(&o)) != GO)
+		return rc;
+	return token_run(&o);
+}

@@ -448,7 +448,8 @@ static double listing(struct wsc *c, struct agent *a, int runs)
 
 static pid_t *kids;
 static int nkids;
-static size_t cmd_len;     /* the 1-deep command's size, for the raw peer */
+static char cmd1[160];        /* the 1-deep command, for the raw peer */
+static char *reply_sample;    /* and the first agent's reply to it */
 
 static void start_sleeps(int n)
 {
@@ -549,8 +550,10 @@ static void run_agent(struct agent *a, int round, int listings)
 		a->rss_idle = status_kib(pid, "VmRSS");
 	snprintf(cmd, sizeof(cmd), "{\"status\":\"command\",\"message\":\"obtain_process_info\","
 		 "\"payload\":{\"pid\":%d}}", (int)getpid());
-	cmd_len = strlen(cmd);
+	memcpy(cmd1, cmd, sizeof(cmd1));
 	a->rtt1[round] = rtt_serial(&c, cmd, &a->reply_bytes);
+	if (!reply_sample && a->rtt1[round] > 0 && !a->is_py)
+		reply_sample = strdup(c.msg);
 	a->rtt32[round] = a->rtt1[round] < 0 ? -1 : rtt_pipe(&c, (int)getpid());
 	a->list_ms[round] = a->is_py || a->rtt32[round] < 0 ? 0 : listing(&c, a, listings);
 	if (a->rtt1[round] < 0 || a->rtt32[round] < 0 || a->list_ms[round] < 0)
@@ -582,16 +585,17 @@ out:
 
 /* ---- the references ---- */
 
-/* The raw peer: read a request of q bytes, write a reply of r bytes. */
-static void raw_peer(int port, size_t q, size_t r)
+/* The raw peer: reads a request of q bytes, writes the reply frame (an
+ * agent's real reply, masked with a zero key) back, until EOF. */
+static void raw_peer(int port, size_t q, const unsigned char *frame, size_t r)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	char *in = malloc(q), *out = calloc(1, r);
+	char *in = malloc(q);
 	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (!in || !out || fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	if (!in || fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		_exit(1);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	for (;;) {
@@ -605,54 +609,65 @@ static void raw_peer(int port, size_t q, size_t r)
 			got += (size_t)k;
 		}
 		for (got = 0; got < r; got += (size_t)k) {
-			k = write(fd, out + got, r - got);
+			k = write(fd, frame + got, r - got);
 			if (k <= 0)
 				_exit(0);
 		}
 	}
 }
 
-/* Round trips/s of the raw ping-pong with the agents' sizes. */
-static double raw_pingpong(size_t q, size_t r)
+/* Round trips/s against the raw peer, through the very code that drives
+ * the agents (send_text, recv_text): only the peer differs. */
+static double raw_pingpong(const char *cmd, const char *reply)
 {
 	struct sockaddr_in sa;
-	int ls = listen_lo(&sa), fd, one = 1, i;
-	char *req = calloc(1, q), *rep = malloc(r);
+	size_t n = strlen(reply), q = frame_len(strlen(cmd), 0), r = frame_len(n, 1), hl = r - n;
+	unsigned char *frame = calloc(1, r);
+	int ls = listen_lo(&sa), one = 1, i;
+	struct wsc c;
 	double t0;
 	pid_t pid;
 
+	if (!frame)
+		die("malloc");
+	frame[0] = 0x81;
+	if (n < 126) {
+		frame[1] = (unsigned char)(0x80 | n);
+	} else {
+		frame[1] = 0x80 | 126;
+		frame[2] = (unsigned char)(n >> 8);
+		frame[3] = (unsigned char)n;
+	}
+	memcpy(frame + hl, reply, n);      /* the mask key (before it) is zero */
 	pid = fork();
 	if (pid == 0) {
 		close(ls);
-		raw_peer(ntohs(sa.sin_port), q, r);
+		raw_peer(ntohs(sa.sin_port), q, frame, r);
 	}
-	fd = accept(ls, NULL, NULL);
-	if (fd < 0 || !req || !rep)
+	memset(&c, 0, sizeof(c));
+	c.fd = accept(ls, NULL, NULL);
+	if (c.fd < 0 || n >= 65536)
 		die("raw ping-pong");
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c.deadline = now_ms() + 120000;
 	t0 = now_ms();
 	for (i = 0; i < N_MAX; i++) {
-		size_t got;
-		ssize_t k;
-
-		send_all(fd, req, q);
-		for (got = 0; got < r; got += (size_t)k) {
-			k = read(fd, rep + got, r - got);
-			if (k <= 0)
-				die("raw ping-pong read");
-		}
+		send_text(&c, cmd);
+		if (recv_text(&c) < 0 || c.msglen != n)
+			die("raw ping-pong reply");
 		if ((i & 63) == 63 && now_ms() - t0 > T_MAX_MS) {
 			i++;
 			break;
 		}
 	}
 	t0 = i / ((now_ms() - t0) / 1e3);
-	close(fd);
+	close(c.fd);
 	close(ls);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-	free(req);
-	free(rep);
+	free(frame);
+	free(c.buf);
+	free(c.msg);
 	return t0;
 }
 
@@ -725,7 +740,7 @@ static void report(struct agent *ag, int na, const double *raw, const double *pr
 	}
 	printf("%-26s %12.0f %12s %11.1f   (same run; raw: blocking C ping-pong, %zu-byte "
 	       "request, %zu-byte reply; probe: stat+fstat+cmdline of %d processes)\n",
-	       "raw TCP / probe", mraw, "-", mpr, frame_len(cmd_len, 0), frame_len(ag[0].reply_bytes, 1),
+	       "raw TCP / probe", mraw, "-", mpr, frame_len(strlen(cmd1), 0), frame_len(ag[0].reply_bytes, 1),
 	       nprobe);
 	if (py && !py->failed)
 		printf("%-26s %12.0f %12.0f %11s %6ld KiB\n", py->label, py->rtt1[0], py->rtt32[0], "-",
@@ -794,9 +809,9 @@ int main(int argc, char **argv)
 	for (r = 0; r < rounds; r++) {
 		for (i = 0; i < na; i++)
 			run_agent(&ag[(i + r) % na], r, listings);
-		if (!ag[0].reply_bytes)
+		if (!reply_sample)
 			break;
-		raw[r] = raw_pingpong(frame_len(cmd_len, 0), frame_len(ag[0].reply_bytes, 1));
+		raw[r] = raw_pingpong(cmd1, reply_sample);
 		pr[r] = median((double[]){ probe(&nprobe), probe(&nprobe), probe(&nprobe) }, 3);
 	}
 	if (pyref) {

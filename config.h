@@ -43,7 +43,7 @@
 #define CFG_COMMAND_TIMEOUT_MS   30000
 
 /* Server */
-#define CFG_MAX_CONNECTIONS      65536
+#define CFG_MAX_CONNECTIONS      262144    /* 100,000 agents and room to spare */
 #define CFG_MAX_LISTENERS        16        /* --listen addresses */
 #define CFG_ACCEPT_BATCH         64        /* accept(2) calls per wake-up of a listener */
 #define CFG_SEND_BUFFER_MAX      (64u << 20)  /* queued output per peer */

@@ -308,7 +308,12 @@ static void flush(struct conn *c)
 		return;     /* records still inside BearSSL: not drained yet */
 	}
 	if (c->out_off == c->out.len) {
-		buf_reset(&c->out);
+		/* A server's peers are many and mostly idle: an empty queue
+		 * holds no memory.  The agent keeps its one. */
+		if (IS_SERVER(c))
+			buf_free(&c->out);
+		else
+			buf_reset(&c->out);
 		c->out_off = 0;
 		if (c->state == CONN_CLOSING && c->close_done) {
 			conn_abort(c, c->why[0] ? c->why : "closed");

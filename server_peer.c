@@ -1,11 +1,84 @@
 /* server_peer.c - the list of the server's peers and its counts (see
  * server_peer.h).  Newest first: the order matters to no one.  Each peer
  * keeps the address of the pointer that points to it (pprev), so taking
- * one out costs the same wherever it stands and needs no tail. */
+ * one out costs the same wherever it stands and needs no tail.  The
+ * agents are also in a hash table by name, for peers_find_agent. */
 #include "server_peer.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+static size_t name_hash(const char *s)
+{
+	size_t h = 2166136261u;      /* FNV-1a */
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+static void bucket_put(struct peer **b, size_t n, struct peer *p)
+{
+	struct peer **head = &b[name_hash(p->name) & (n - 1)];
+
+	p->hnext = *head;
+	*head = p;
+}
+
+/* Twice the buckets once there are more agents than buckets.  The first
+ * table is built from the list (every agent is there); a failed allocation
+ * leaves the chains longer, or (no table yet) peers_find_agent walking the
+ * list: never an agent out. */
+static int index_grow(struct peers *ps)
+{
+	size_t n = ps->nbucket ? ps->nbucket * 2 : 64, i;
+	struct peer **b = calloc(n, sizeof(*b)), *p, *next;
+
+	if (!b)
+		return -1;
+	if (!ps->nbucket)
+		for (p = peers_next_agent(ps->head); p; p = peers_next_agent(p->next))
+			bucket_put(b, n, p);
+	for (i = 0; i < ps->nbucket; i++)
+		for (p = ps->bucket[i]; p; p = next) {
+			next = p->hnext;
+			bucket_put(b, n, p);
+		}
+	free(ps->bucket);
+	ps->bucket = b;
+	ps->nbucket = n;
+	return 0;
+}
+
+/* p (in the list, already PEER_AGENT and counted) into the table. */
+static void index_add(struct peers *ps, struct peer *p)
+{
+	if (!ps->nbucket) {
+		index_grow(ps);     /* built from the list: p included */
+		return;
+	}
+	if ((size_t)ps->nagents > ps->nbucket)
+		index_grow(ps);
+	bucket_put(ps->bucket, ps->nbucket, p);
+}
+
+static void index_del(struct peers *ps, struct peer *p)
+{
+	struct peer **pp;
+
+	if (ps->nbucket)
+		for (pp = &ps->bucket[name_hash(p->name) & (ps->nbucket - 1)]; *pp; pp = &(*pp)->hnext)
+			if (*pp == p) {
+				*pp = p->hnext;
+				break;
+			}
+	p->hnext = NULL;
+	if (ps->nagents == 0) {
+		free(ps->bucket);
+		ps->bucket = NULL;
+		ps->nbucket = 0;
+	}
+}
 
 void peers_add(struct peers *ps, struct peer *p)
 {
@@ -15,8 +88,10 @@ void peers_add(struct peers *ps, struct peer *p)
 	p->pprev = &ps->head;
 	ps->head = p;
 	ps->nconn++;
-	if (p->kind == PEER_AGENT)
+	if (p->kind == PEER_AGENT) {
 		ps->nagents++;
+		index_add(ps, p);
+	}
 }
 
 void peers_unlink(struct peers *ps, struct peer *p)
@@ -27,17 +102,24 @@ void peers_unlink(struct peers *ps, struct peer *p)
 	p->next = NULL;
 	p->pprev = NULL;
 	ps->nconn--;
-	if (p->kind == PEER_AGENT)
+	if (p->kind == PEER_AGENT) {
 		ps->nagents--;
+		index_del(ps, p);
+	}
 }
 
 void peers_set_kind(struct peers *ps, struct peer *p, enum peer_kind kind)
 {
-	if (p->kind == PEER_AGENT)
-		ps->nagents--;
-	if (kind == PEER_AGENT)
-		ps->nagents++;
+	enum peer_kind was = p->kind;
+
 	p->kind = kind;
+	if (was == PEER_AGENT && kind != PEER_AGENT) {
+		ps->nagents--;
+		index_del(ps, p);
+	} else if (was != PEER_AGENT && kind == PEER_AGENT) {
+		ps->nagents++;
+		index_add(ps, p);
+	}
 }
 
 struct peer *peers_next_agent(struct peer *p)
@@ -51,6 +133,12 @@ struct peer *peers_find_agent(const struct peers *ps, const char *name)
 {
 	struct peer *p;
 
+	if (ps->nbucket) {
+		for (p = ps->bucket[name_hash(name) & (ps->nbucket - 1)]; p; p = p->hnext)
+			if (strcmp(p->name, name) == 0)
+				return p;
+		return NULL;
+	}
 	for (p = peers_next_agent(ps->head); p; p = peers_next_agent(p->next))
 		if (strcmp(p->name, name) == 0)
 			return p;

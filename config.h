@@ -51,6 +51,7 @@
 #define CFG_LISTEN_BACKLOG       512       /* listen(2) queue of every listener */
 #define CFG_MAX_MESSAGE_MIN      (1u << 10)   /* --max-message bounds */
 #define CFG_MAX_MESSAGE_MAX      (1ull << 30)
+#define CFG_HTTP_STREAM_CHUNK    (64u << 10)  /* a streamed answer's pieces (GET /api/clients) */
 #define CFG_HTTP_MAX_BODY        (256u << 10) /* operator request body */
 #define CFG_DIST_FILE_MAX        (32u << 20)  /* a binary served at /dist/ */
 #define CFG_MAX_INFLIGHT         4096      /* commands waiting per agent */

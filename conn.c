@@ -31,6 +31,7 @@
 static char rbuf[READ_CHUNK];
 
 static void conn_ready(struct loop_src *s, short revents);
+static void stream_end(struct conn *c);
 
 /* Bytes not yet with the kernel: our queue, or records inside BearSSL. */
 static int out_pending(struct conn *c)
@@ -247,6 +248,7 @@ void conn_destroy(struct conn *c, const char *why)
 	if (c->src.fd >= 0)
 		close(c->src.fd);
 	c->src.fd = -1;
+	stream_end(c);
 	if (c->ops->on_close)
 		c->ops->on_close(c, why);
 	ws_free(&c->ws);
@@ -287,7 +289,68 @@ void conn_close(struct conn *c, unsigned code, const char *reason)
 	begin_closing(c, reason && *reason ? reason : "closed by us");
 }
 
-static void flush(struct conn *c)
+struct conn_stream {
+	conn_more_fn more;
+	void (*done)(void *arg);
+	void *arg;
+	int chunked;
+	struct buf piece;
+};
+
+static void stream_end(struct conn *c)
+{
+	struct conn_stream *st = c->stream;
+
+	if (!st)
+		return;
+	c->stream = NULL;
+	st->done(st->arg);
+	buf_free(&st->piece);
+	free(st);
+}
+
+static void http_answered(struct conn *c);
+
+/* The queue has drained: the stream's next piece into it.  1 when there
+ * is something to write again; 0 when the stream is over (or failed). */
+static int stream_refill(struct conn *c)
+{
+	struct conn_stream *st = c->stream;
+	int r, bad = 0, k = 0;
+
+	do
+		r = st->more(st->arg, &st->piece);
+	while (r == 1 && !st->piece.len && ++k < 1000);
+
+	if (r < 0) {
+		stream_end(c);
+		conn_abort(c, "answer could not be completed");
+		return 0;
+	}
+	if (st->piece.len && st->chunked)
+		bad |= buf_printf(&c->out, "%zx\r\n", st->piece.len);
+	bad |= buf_append(&c->out, st->piece.p, st->piece.len);
+	if (st->piece.len && st->chunked)
+		bad |= buf_append(&c->out, "\r\n", 2);
+	buf_reset(&st->piece);
+	if (r == 0 && st->chunked)
+		bad |= buf_append(&c->out, "0\r\n\r\n", 5);
+	if (bad) {
+		stream_end(c);
+		conn_abort(c, "out of memory");
+		return 0;
+	}
+	if (r == 0) {
+		stream_end(c);
+		http_answered(c);
+	}
+	return c->out_off < c->out.len;
+}
+
+/* Writes the queue until the kernel takes no more: 1 when all of it (and
+ * whatever BearSSL holds) went, 0 when some waits, -1 when it failed (the
+ * conn is then aborted). */
+static int flush_queue(struct conn *c)
 {
 	while (c->out_off < c->out.len) {
 		ssize_t w = io_write(c, c->out.p + c->out_off, c->out.len - c->out_off);
@@ -296,39 +359,57 @@ static void flush(struct conn *c)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN)
-				break;
+				return 0;
 			io_failed(c);
-			return;
+			return -1;
 		}
 		c->out_off += (size_t)w;
 	}
-	if (c->tls && c->out_off == c->out.len && tls_flush(c->tls, c->src.fd) < 0) {
-		if (errno != EAGAIN && errno != EINTR)
+	if (c->tls && tls_flush(c->tls, c->src.fd) < 0) {
+		if (errno != EAGAIN && errno != EINTR) {
 			io_failed(c);
-		return;     /* records still inside BearSSL: not drained yet */
-	}
-	if (c->out_off == c->out.len) {
-		/* A server's peers are many and mostly idle: an empty queue
-		 * holds no memory.  The agent keeps its one. */
-		if (IS_SERVER(c))
-			buf_free(&c->out);
-		else
-			buf_reset(&c->out);
-		c->out_off = 0;
-		if (c->state == CONN_CLOSING && c->close_done) {
-			conn_abort(c, c->why[0] ? c->why : "closed");
-		} else if (c->state == CONN_CLOSING && !c->wr_shut) {
-			/* Half-close.  Over TLS a WebSocket still waits for the
-			 * peer's close frame, which BearSSL would drop once it
-			 * sent close_notify: there only the HTTP answer ends so. */
-			if (!c->tls || !c->ws_up) {
-				if (c->tls)
-					tls_close_notify(c->tls, c->src.fd);
-				shutdown(c->src.fd, SHUT_WR);
-			}
-			c->wr_shut = 1;
+			return -1;
 		}
-	} else if (c->out_off > (1u << 20) && c->out_off > c->out.len / 2) {
+		return 0;   /* records still inside BearSSL: not drained yet */
+	}
+	return 1;
+}
+
+/* Everything queued went out. */
+static void drained(struct conn *c)
+{
+	/* A server's peers are many and mostly idle: an empty queue holds no
+	 * memory.  The agent keeps its one. */
+	if (IS_SERVER(c))
+		buf_free(&c->out);
+	else
+		buf_reset(&c->out);
+	c->out_off = 0;
+	if (c->state == CONN_CLOSING && c->close_done) {
+		conn_abort(c, c->why[0] ? c->why : "closed");
+	} else if (c->state == CONN_CLOSING && !c->wr_shut) {
+		/* Half-close.  Over TLS a WebSocket still waits for the peer's
+		 * close frame, which BearSSL would drop once it sent
+		 * close_notify: there only the HTTP answer ends so. */
+		if (!c->tls || !c->ws_up) {
+			if (c->tls)
+				tls_close_notify(c->tls, c->src.fd);
+			shutdown(c->src.fd, SHUT_WR);
+		}
+		c->wr_shut = 1;
+	}
+}
+
+static void flush(struct conn *c)
+{
+	int r;
+
+	/* A streamed answer is refilled each time the queue drains. */
+	while ((r = flush_queue(c)) == 1 && c->stream && !c->dead && stream_refill(c))
+		;
+	if (r == 1 && !c->dead)
+		drained(c);
+	else if (r == 0 && c->out_off > (1u << 20) && c->out_off > c->out.len / 2) {
 		buf_consume(&c->out, c->out_off);
 		c->out_off = 0;
 	}
@@ -351,21 +432,10 @@ int conn_send_text(struct conn *c, const char *p, size_t n)
 	return 0;
 }
 
-void conn_http_respond(struct conn *c, int status, const char *ctype,
-		       const char *headers, const char *body, size_t n)
+/* The answer is complete in the queue: the next request may come (or the
+ * connection ends). */
+static void http_answered(struct conn *c)
 {
-	if (c->dead || c->state != CONN_HTTP)
-		return;
-	if (buf_printf(&c->out, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n"
-		       "Cache-Control: no-store\r\n%s%s%s%s",
-		       status, http_reason(status), n,
-		       ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
-		       headers ? headers : "") < 0 ||
-	    buf_printf(&c->out, "%s", c->http_close ? "Connection: close\r\n\r\n" : "\r\n") < 0 ||
-	    (!c->http_head && buf_append(&c->out, body, n) < 0)) {
-		conn_abort(c, "out of memory");
-		return;
-	}
 	c->http_busy = 0;
 	if (c->http_close) {
 		begin_closing(c, "HTTP request answered");
@@ -377,8 +447,74 @@ void conn_http_respond(struct conn *c, int status, const char *ctype,
 		c->reparse = c->in.len > 0;
 		update_deadline(c);
 	}
+}
+
+/* The status line and headers; length: the Content-Length line, or NULL. */
+static int http_head(struct conn *c, int status, const char *ctype, const char *headers,
+		     const char *length)
+{
+	return buf_printf(&c->out, "HTTP/1.1 %d %s\r\n%sCache-Control: no-store\r\n%s%s%s%s%s",
+			  status, http_reason(status), length,
+			  ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
+			  headers ? headers : "",
+			  c->http_close ? "Connection: close\r\n\r\n" : "\r\n");
+}
+
+void conn_http_respond(struct conn *c, int status, const char *ctype,
+		       const char *headers, const char *body, size_t n)
+{
+	char length[48];
+
+	if (c->dead || c->state != CONN_HTTP)
+		return;
+	snprintf(length, sizeof(length), "Content-Length: %zu\r\n", n);
+	if (http_head(c, status, ctype, headers, length) < 0 ||
+	    (!c->http_head && buf_append(&c->out, body, n) < 0)) {
+		conn_abort(c, "out of memory");
+		return;
+	}
+	http_answered(c);
 	if (!c->in_ready)
 		flush(c);
+}
+
+int conn_http_stream(struct conn *c, int status, const char *ctype, const char *headers,
+		     conn_more_fn more, void (*done)(void *arg), void *arg)
+{
+	struct conn_stream *st;
+
+	if (c->dead || c->state != CONN_HTTP || c->stream || !(st = calloc(1, sizeof(*st)))) {
+		done(arg);
+		if (!c->dead && c->state == CONN_HTTP)
+			conn_abort(c, "out of memory");
+		return -1;
+	}
+	/* The end of the connection ends the body when it ends anyway (the
+	 * client asked, or HTTP/1.0, which knows no chunks); chunks otherwise. */
+	if (c->http10)
+		c->http_close = 1;
+	st->chunked = !c->http_close;
+	if (http_head(c, status, ctype, headers, st->chunked ? "Transfer-Encoding: chunked\r\n" : "") < 0) {
+		free(st);
+		done(arg);
+		conn_abort(c, "out of memory");
+		return -1;
+	}
+	if (c->http_head) {      /* HEAD: the head alone */
+		free(st);
+		done(arg);
+		http_answered(c);
+	} else {
+		st->more = more;
+		st->done = done;
+		st->arg = arg;
+		buf_init(&st->piece, 0);
+		c->stream = st;
+	}
+	if (!c->in_ready)
+		flush(c);
+	update_deadline(c);
+	return 0;
 }
 
 /* Feeds bytes to the WebSocket engine and dispatches its events. */
@@ -503,6 +639,7 @@ static void handle_request(struct conn *c, int head)
 			c->in.max = (size_t)head + (size_t)cl;
 			return;    /* wait for the rest of the body */
 		}
+		c->http10 = req.minor == 0;
 		c->http_close = req.minor == 0 || (conn_h && http_has_token(conn_h, "close"));
 		/* HEAD: the same head, Content-Length included, and no body. */
 		c->http_head = req.method.n == 4 && memcmp(req.method.p, "HEAD", 4) == 0;

@@ -33,6 +33,7 @@
 enum conn_state { CONN_CONNECTING, CONN_HANDSHAKE, CONN_HTTP, CONN_AUTH, CONN_OPEN, CONN_CLOSING };
 
 struct conn;
+struct conn_stream;
 
 struct conn_ops {
 	/* WebSocket handshake completed (state is AUTH). */
@@ -63,6 +64,7 @@ struct conn {
 	size_t out_off;           /* bytes of out already written */
 	struct ws ws;
 	struct tls_conn *tls;     /* NULL: plain socket */
+	struct conn_stream *stream;   /* conn_http_stream's answer, or NULL */
 	char ws_key[25];          /* client: our Sec-WebSocket-Key */
 	size_t http_body_max;
 
@@ -82,6 +84,7 @@ struct conn {
 	unsigned rd_eof:1;        /* the peer half-closed while we answer */
 	unsigned http_busy:1;     /* a request is being answered */
 	unsigned http_close:1;    /* close after this response */
+	unsigned http10:1;        /* the request is HTTP/1.0: no chunks */
 	char why[256];
 };
 
@@ -113,6 +116,18 @@ void conn_abort(struct conn *c, const char *why);
  * CRLF, or NULL. */
 void conn_http_respond(struct conn *c, int status, const char *ctype,
 		       const char *headers, const char *body, size_t n);
+/* An answer whose body is written as it is made, never whole: more(arg,
+ * out) appends the next piece (about CFG_HTTP_STREAM_CHUNK bytes) each time
+ * the send queue has drained, and returns 1 while there is more, 0 after
+ * the last piece, -1 to give up (the connection is then dropped: the
+ * client sees a truncated answer).  done(arg) is called
+ * exactly once, when the body is complete or the connection goes, so the
+ * owner frees arg there.  -1 (done already called) on out of memory.
+ * Close-delimited instead of chunked when the connection ends after this
+ * answer anyway (Connection: close, HTTP/1.0). */
+typedef int (*conn_more_fn)(void *arg, struct buf *out);
+int  conn_http_stream(struct conn *c, int status, const char *ctype, const char *headers,
+		      conn_more_fn more, void (*done)(void *arg), void *arg);
 /* Destroy every conn of the loop?  No: owners keep their lists; this frees
  * one immediately (shutdown paths only, never inside its callbacks). */
 void conn_destroy(struct conn *c, const char *why);

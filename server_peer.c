@@ -96,6 +96,11 @@ void peers_add(struct peers *ps, struct peer *p)
 
 void peers_unlink(struct peers *ps, struct peer *p)
 {
+	struct peer_cursor *cur;
+
+	for (cur = ps->cursors; cur; cur = cur->next)
+		if (cur->at == p)
+			cur->at = p->next;
 	*p->pprev = p->next;
 	if (p->next)
 		p->next->pprev = p->pprev;
@@ -143,6 +148,33 @@ struct peer *peers_find_agent(const struct peers *ps, const char *name)
 		if (strcmp(p->name, name) == 0)
 			return p;
 	return NULL;
+}
+
+void peers_cursor_open(struct peers *ps, struct peer_cursor *cur)
+{
+	cur->at = ps->head;
+	cur->next = ps->cursors;
+	ps->cursors = cur;
+}
+
+void peers_cursor_close(struct peers *ps, struct peer_cursor *cur)
+{
+	struct peer_cursor **pp;
+
+	for (pp = &ps->cursors; *pp; pp = &(*pp)->next)
+		if (*pp == cur) {
+			*pp = cur->next;
+			break;
+		}
+	cur->at = NULL;
+}
+
+struct peer *peers_cursor_next(struct peer_cursor *cur)
+{
+	struct peer *p = peers_next_agent(cur->at);
+
+	cur->at = p ? p->next : NULL;
+	return p;
 }
 
 void peer_free(struct peer *p)

@@ -53,7 +53,22 @@ struct peers {
 	 * Grown as agents come; freed when the last one goes. */
 	struct peer **bucket;
 	size_t nbucket;          /* a power of two, or 0 */
+	struct peer_cursor *cursors;   /* walks in progress */
 };
+
+/* A walk over the agents that outlives any of them: peers_unlink moves
+ * every cursor standing on the peer it takes out to the next one.  Peers
+ * that come later (they go to the head) are not visited.  For answers
+ * written as they go (server_api.c's GET /api/clients). */
+struct peer_cursor {
+	struct peer *at;               /* the next peer to look at, or NULL */
+	struct peer_cursor *next;      /* in peers.cursors */
+};
+
+void peers_cursor_open(struct peers *ps, struct peer_cursor *cur);
+void peers_cursor_close(struct peers *ps, struct peer_cursor *cur);
+/* The next PEER_AGENT, or NULL at the end. */
+struct peer *peers_cursor_next(struct peer_cursor *cur);
 void peers_add(struct peers *ps, struct peer *p);
 /* Takes p out of the list (and the counts); the caller frees it. */
 void peers_unlink(struct peers *ps, struct peer *p);

@@ -8,6 +8,7 @@
 #include "server_peer.h"
 
 void test_server_peer_index(void);
+void test_server_peer_cursor(void);
 
 static struct peer *mk(struct peers *ps, const char *name, enum peer_kind k)
 {
@@ -73,4 +74,52 @@ void test_server_peer_index(void)
 	peers_unlink(&ps, http);
 	peer_free(http);
 	CHECK(ps.head == NULL && ps.nconn == 0);
+}
+
+/* A walk that outlives the peers it stands on or has ahead of it: each
+ * agent still there is visited once, none that went, none that came. */
+void test_server_peer_cursor(void)
+{
+	enum { N = 50 };
+	struct peer *ag[N], *p, *late;
+	struct peers ps = { 0 };
+	struct peer_cursor cur, other;
+	char name[16];
+	int i, seen[N] = { 0 }, bad = 0, n = 0;
+
+	for (i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "c%02d", i);
+		ag[i] = mk(&ps, name, i == 5 ? PEER_HTTP : PEER_AGENT);
+	}
+	peers_cursor_open(&ps, &cur);
+	peers_cursor_open(&ps, &other);
+	/* newest first: c49, c48, ... */
+	for (i = 0; i < 10 && (p = peers_cursor_next(&cur)); i++)
+		n++;
+	/* the peer the cursor stands on (c39), and ones ahead (c30..c20) go */
+	for (i = 39; i >= 20; i -= (i > 30 ? 9 : 1)) {
+		peers_unlink(&ps, ag[i]);
+		peer_free(ag[i]);
+		ag[i] = NULL;
+	}
+	late = mk(&ps, "late", PEER_AGENT);      /* at the head: not visited */
+	while ((p = peers_cursor_next(&cur))) {
+		for (i = 0; i < N && ag[i] != p; i++)
+			;
+		bad += i == N || seen[i]++ || p == late || p->kind != PEER_AGENT;
+		n++;
+	}
+	CHECK(bad == 0);
+	CHECK(n == 10 + 39 - 11 - 1);   /* then c38..c00, less c30..c20 that went and the HTTP peer */
+	peers_cursor_close(&ps, &cur);
+	peers_cursor_close(&ps, &other);
+	CHECK(ps.cursors == NULL);
+	for (i = 0; i < N; i++)
+		if (ag[i]) {
+			peers_unlink(&ps, ag[i]);
+			peer_free(ag[i]);
+		}
+	peers_unlink(&ps, late);
+	peer_free(late);
+	CHECK(ps.head == NULL && ps.nagents == 0);
 }

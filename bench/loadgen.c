@@ -7,6 +7,13 @@
  *
  *   loadgen -a 127.0.0.1:PORT|unix:PATH -c CONNS -n TOTAL -p PATH
  *           [-b BODY] [-t TOKEN_FILE] [-e EXPECT_SUBSTRING]
+ *           [-r N] [-d SECONDS] [-i MICROSECONDS]
+ *
+ *   -r N   PATH holds one %05d: each request names a random number below N
+ *          (a random agent of bench/manyagents.c's ag00000...)
+ *   -d S   stop after S seconds (TOTAL is then only the most)
+ *   -i US  each connection waits US microseconds between its requests: a
+ *          steady trickle of operators rather than a flood
  *
  * Prints one line:
  *   requests=N ok=N bad=N secs=S rps=R p50_us=.. p90_us=.. p99_us=.. max_us=..
@@ -40,6 +47,24 @@ static const char *addr;
 static char *req;
 static size_t reqlen;
 static const char *expect;
+static const char *path_fmt, *body_s, *tok_s;
+static int rand_n;
+
+/* The request text, with a fresh random agent number under -r. */
+static void build_req(void)
+{
+	char path[512];
+
+	if (rand_n)
+		snprintf(path, sizeof(path), path_fmt, rand() % rand_n);
+	else
+		snprintf(path, sizeof(path), "%s", path_fmt);
+	reqlen = (size_t)sprintf(req, "%s %s HTTP/1.1\r\nHost: bench\r\n%s%s%s"
+				 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+				 body_s ? "POST" : "GET", path, tok_s[0] ? "Authorization: Bearer " : "",
+				 tok_s, tok_s[0] ? "\r\n" : "", body_s ? strlen(body_s) : 0,
+				 body_s ? body_s : "");
+}
 
 static long long now_ns(void)
 {
@@ -126,13 +151,15 @@ int main(int argc, char **argv)
 {
 	int conns = 1, opt, i;
 	long total = 1000, started = 0, done = 0, bad = 0;
+	double dur = 0;
+	long long gap_ns = 0, t_stop = 0;
 	const char *path = "/", *body = NULL, *tokfile = NULL;
 	char token[256] = "";
 	struct cn *cs;
 	struct pollfd *pf;
 	long long *lat, t_start, t_end;
 
-	while ((opt = getopt(argc, argv, "a:c:n:p:b:t:e:")) != -1) {
+	while ((opt = getopt(argc, argv, "a:c:n:p:b:t:e:r:d:i:")) != -1) {
 		switch (opt) {
 		case 'a': addr = optarg; break;
 		case 'c': conns = atoi(optarg); break;
@@ -141,8 +168,12 @@ int main(int argc, char **argv)
 		case 'b': body = optarg; break;
 		case 't': tokfile = optarg; break;
 		case 'e': expect = optarg; break;
+		case 'r': rand_n = atoi(optarg); break;
+		case 'd': dur = atof(optarg); break;
+		case 'i': gap_ns = atoll(optarg) * 1000; break;
 		default:
-			fprintf(stderr, "usage: loadgen -a ADDR -c CONNS -n TOTAL -p PATH [-b BODY] [-t TOKFILE] [-e EXPECT]\n");
+			fprintf(stderr, "usage: loadgen -a ADDR -c CONNS -n TOTAL -p PATH [-b BODY] [-t TOKFILE] "
+				"[-e EXPECT] [-r N] [-d SECONDS] [-i MICROSECONDS]\n");
 			return 2;
 		}
 	}
@@ -159,10 +190,10 @@ int main(int argc, char **argv)
 		token[strcspn(token, "\r\n")] = '\0';
 	}
 	req = malloc(4096 + (body ? strlen(body) : 0));
-	reqlen = (size_t)sprintf(req, "%s %s HTTP/1.1\r\nHost: bench\r\n%s%s%s"
-				 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-				 body ? "POST" : "GET", path, token[0] ? "Authorization: Bearer " : "",
-				 token, token[0] ? "\r\n" : "", body ? strlen(body) : 0, body ? body : "");
+	path_fmt = path;
+	body_s = body;
+	tok_s = token;
+	build_req();
 	cs = calloc((size_t)conns, sizeof(*cs));
 	pf = calloc((size_t)conns, sizeof(*pf));
 	lat = calloc((size_t)total, sizeof(*lat));
@@ -172,11 +203,21 @@ int main(int argc, char **argv)
 		cs[i].in = malloc(cs[i].cap);
 	}
 	t_start = now_ns();
-	while (done < total) {
+	if (dur > 0)
+		t_stop = t_start + (long long)(dur * 1e9);
+	while (done < started || (started < total && (!t_stop || now_ns() < t_stop))) {
+		long long tn = now_ns();
+		int wait_ms = 30000;
+
 		for (i = 0; i < conns; i++) {
 			struct cn *c = &cs[i];
 
-			if (!c->busy && started < total) {
+			if (!c->busy && started < total && (!t_stop || tn < t_stop) && tn < c->t0) {
+				if ((c->t0 - tn) / 1000000 < wait_ms)
+					wait_ms = (int)((c->t0 - tn) / 1000000) + 1;
+			} else if (!c->busy && started < total && (!t_stop || tn < t_stop)) {
+				if (rand_n)
+					build_req();
 				c->busy = 1;
 				c->sent = 0;
 				c->len = 0;
@@ -197,9 +238,16 @@ int main(int argc, char **argv)
 			pf[i].events = c->busy ? (c->sent < reqlen ? POLLOUT : POLLIN) : 0;
 			pf[i].revents = 0;
 		}
-		if (poll(pf, (nfds_t)conns, 30000) <= 0) {
-			fprintf(stderr, "loadgen: no progress in 30 s (%ld of %ld answered)\n", done, total);
-			return 1;
+		if (done == started && (started >= total || (t_stop && now_ns() >= t_stop)))
+			break;
+		{
+			int r = poll(pf, (nfds_t)conns, wait_ms);
+
+			if ((r < 0 && errno != EINTR) || (r == 0 && wait_ms == 30000 && done < started)) {
+				fprintf(stderr, "loadgen: no progress in 30 s (%ld of %ld answered)\n",
+					done, total);
+				return 1;
+			}
 		}
 		for (i = 0; i < conns; i++) {
 			struct cn *c = &cs[i];
@@ -228,6 +276,7 @@ int main(int argc, char **argv)
 			if (status != 200 || !has)
 				bad++;
 			c->busy = 0;
+			c->t0 = now_ns() + gap_ns;     /* the next request's earliest start */
 			if (cl) {
 				close(c->fd);
 				c->fd = dial();
@@ -235,6 +284,9 @@ int main(int argc, char **argv)
 		}
 	}
 	t_end = now_ns();
+	total = done;
+	if (!total)
+		return 1;
 	qsort(lat, (size_t)total, sizeof(*lat), cmp);
 	{
 		double secs = (double)(t_end - t_start) / 1e9;

@@ -45,6 +45,8 @@
 /* Server */
 #define CFG_MAX_CONNECTIONS      262144    /* 100,000 agents and room to spare */
 #define CFG_MAX_LISTENERS        16        /* --listen addresses */
+#define CFG_SETUP_WINDOW_MS      2         /* new connections' setup paced per window... */
+#define CFG_SETUP_BUDGET_US      1000      /* ...to this much CPU time in it (conn.c) */
 #define CFG_ACCEPT_BATCH         64        /* accept(2) calls per wake-up of a listener */
 #define CFG_SEND_BUFFER_MAX      (64u << 20)  /* queued output per peer */
 #define CFG_DEFAULT_LISTEN       "127.0.0.1:8989"
@@ -95,8 +97,6 @@
 #define CFG_TLS_SESSION_CACHE    65536     /* server: sessions kept for resumption */
 #define CFG_TLS_SESSION_LIFETIME_S 86400   /* a session resumes for this long */
 #define CFG_TLS_SESSIONS_FILE    "tls-sessions"   /* in the state dir, across restarts */
-#define CFG_TLS_HS_WINDOW_MS     2         /* server handshakes paced per window... */
-#define CFG_TLS_HS_BUDGET_US     1500      /* ...to this much CPU time in it */
 #define CFG_TLS_CA_FILE          "/etc/ssl/certs/ca-certificates.crt"  /* without --ca-file */
 
 /* nestd ctl */

@@ -30,6 +30,40 @@
 
 static char rbuf[READ_CHUNK];
 
+/* Pacing.  A reconnect storm is thousands of connections setting up at
+ * once: TLS handshakes (a full one costs a signature and an ECDH, a
+ * millisecond or more), upgrades, authentications.  Within every window of
+ * CFG_SETUP_WINDOW_MS, the server's connections that are setting up get
+ * CFG_SETUP_BUDGET_US of CPU time together; one that would go over waits
+ * for the next window, in the kernel's queue, while the loop answers
+ * everything else: operators, agents already in.  When nothing else wants
+ * the CPU the next window comes at once, so a storm alone still goes at
+ * full speed, less the pauses. */
+static int64_t pace_window_ms, pace_used_us;
+
+/* A server's connection before its first HTTP request or before its
+ * agent is authenticated. */
+static int setting_up(const struct conn *c)
+{
+	return IS_SERVER(c) && !c->set_up &&
+	       (c->state == CONN_HANDSHAKE || c->state == CONN_AUTH);
+}
+
+/* 0 when c may go on now, else the loop_now() time at which it may. */
+static int64_t paced_until(const struct conn *c)
+{
+	int64_t now;
+
+	if (!setting_up(c))
+		return 0;
+	now = loop_now();
+	if (now - pace_window_ms >= CFG_SETUP_WINDOW_MS) {
+		pace_window_ms = now;
+		pace_used_us = 0;
+	}
+	return pace_used_us < CFG_SETUP_BUDGET_US ? 0 : pace_window_ms + CFG_SETUP_WINDOW_MS;
+}
+
 static void conn_ready(struct loop_src *s, short revents);
 static void stream_end(struct conn *c);
 
@@ -42,24 +76,23 @@ static int out_pending(struct conn *c)
 static short conn_want(struct loop_src *s)
 {
 	struct conn *c = s->arg;
+	int64_t until;
 	short ev = 0;
 
 	if (c->dead)
 		return 0;
 	if (c->state == CONN_CONNECTING)
 		return POLLOUT;
+	/* A connection setting up past the window's budget waits for the
+	 * next window.  The loop reads the deadline right after asking this,
+	 * and the budget may have run out since update_deadline: the wake-up
+	 * is set here, with the answer. */
+	if ((until = paced_until(c))) {
+		if (!s->deadline || until < s->deadline)
+			s->deadline = until;
+		return 0;
+	}
 	if (c->tls) {
-		/* A server handshake over its CPU budget waits for the next
-		 * window.  The loop reads the deadline right after asking this,
-		 * and the budget may have run out since update_deadline: the
-		 * wake-up is set here, with the answer. */
-		int64_t until = tls_paced_until(c->tls);
-
-		if (until) {
-			if (!s->deadline || until < s->deadline)
-				s->deadline = until;
-			return 0;
-		}
 		/* BearSSL decides: it may need to read before it can send (a
 		 * handshake) or send before it can read (its one shared buffer). */
 		ev = tls_events(c->tls, c->out_off < c->out.len);
@@ -119,8 +152,7 @@ static void update_deadline(struct conn *c)
 	}
 	MIN_D(c->state_deadline);
 	MIN_D(c->timer);
-	if (c->tls)
-		MIN_D(tls_paced_until(c->tls));
+	MIN_D(paced_until(c));
 	if (c->ping_ms && (c->state == CONN_AUTH || c->state == CONN_OPEN)) {
 		if (c->ping_at)
 			MIN_D(c->ping_at + CFG_PONG_TIMEOUT_MS);
@@ -214,6 +246,8 @@ int conn_set_tls(struct conn *c, struct tls_ctx *x, const char *host)
 void conn_set_state(struct conn *c, enum conn_state st)
 {
 	c->state = st;
+	if (st == CONN_OPEN)
+		c->set_up = 1;
 	if (st == CONN_AUTH || st == CONN_OPEN)
 		c->state_deadline = 0;
 	update_deadline(c);
@@ -645,6 +679,7 @@ static void handle_request(struct conn *c, int head)
 		c->http_head = req.method.n == 4 && memcmp(req.method.p, "HEAD", 4) == 0;
 		c->state = CONN_HTTP;
 		c->http_busy = 1;
+		c->set_up = 1;
 		c->state_deadline = 0;
 		update_deadline(c);
 		c->ops->on_http(c, &req, c->in.p + head, (size_t)cl);
@@ -806,6 +841,7 @@ static void on_deadline(struct conn *c)
 static void conn_ready(struct loop_src *s, short revents)
 {
 	struct conn *c = s->arg;
+	int64_t t0;
 
 	c->in_ready = 1;
 	if (!c->dead && c->state == CONN_CONNECTING && (revents & (POLLOUT | POLLERR | POLLHUP))) {
@@ -821,13 +857,14 @@ static void conn_ready(struct loop_src *s, short revents)
 			c->last_rx = loop_now();
 		}
 	}
-	/* Handshakes past this window's budget (tls_paced_until) stay in the
-	 * kernel's queue until the next one, even when poll said readable. */
-	if (!c->dead && c->tls && tls_paced_until(c->tls)) {
+	/* Set-ups past this window's budget stay in the kernel's queue until
+	 * the next one, even when poll said readable. */
+	if (!c->dead && paced_until(c)) {
 		c->in_ready = 0;
 		update_deadline(c);
 		return;
 	}
+	t0 = setting_up(c) ? loop_now_us() : 0;
 	if (!c->dead && c->state != CONN_CONNECTING &&
 	    ((revents & (POLLIN | POLLHUP | POLLERR)) || (c->tls && tls_pending(c->tls) &&
 							 !(c->state == CONN_HTTP && c->http_busy)))) {
@@ -848,6 +885,8 @@ static void conn_ready(struct loop_src *s, short revents)
 	if (!c->dead && c->close_done && !out_pending(c))
 		conn_abort(c, c->why[0] ? c->why : "closed");
 	c->in_ready = 0;
+	if (t0)
+		pace_used_us += loop_now_us() - t0;
 	if (c->dead) {
 		conn_destroy(c, c->why[0] ? c->why : "closed");
 		return;

@@ -85,6 +85,7 @@ struct conn {
 	unsigned http_busy:1;     /* a request is being answered */
 	unsigned http_close:1;    /* close after this response */
 	unsigned http10:1;        /* the request is HTTP/1.0: no chunks */
+	unsigned set_up:1;        /* server: first request or authentication done */
 	char why[256];
 };
 

@@ -818,7 +818,7 @@ void tls_ctx_free(struct tls_ctx *x)
  * random bytes), so their first bytes are a hash already.  The calloc'd
  * table costs memory only as it fills. */
 
-#define SESS_WAYS 4
+#define SESS_WAYS 8
 
 struct sess {
 	unsigned char id[32];
@@ -1262,49 +1262,6 @@ static unsigned state(struct tls_conn *t)
 	return st;
 }
 
-/* ------------------------------------------------------------------ */
-/* Pacing.  A reconnect storm is thousands of handshakes at once, and a full
- * one costs the server a millisecond or more of CPU: within every window of
- * CFG_TLS_HS_WINDOW_MS, server handshakes together get at most
- * CFG_TLS_HS_BUDGET_US of it.  A connection whose handshake would go over
- * waits for the next window (tls_paced_until) while the loop answers
- * everything else: operators' requests, agents already in. */
-
-static int64_t pace_window_ms, pace_used_us;
-
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-int64_t tls_paced_until(struct tls_conn *t)
-{
-	int64_t now_ms;
-
-	if (!t || !t->server || t->hs_done)
-		return 0;
-	now_ms = mono_us() / 1000;
-	if (now_ms - pace_window_ms >= CFG_TLS_HS_WINDOW_MS) {
-		pace_window_ms = now_ms;
-		pace_used_us = 0;
-	}
-	return pace_used_us < CFG_TLS_HS_BUDGET_US ? 0 : pace_window_ms + CFG_TLS_HS_WINDOW_MS;
-}
-
-/* The time a server handshake step took, counted against the window. */
-static void pace_account(struct tls_conn *t, int64_t t0)
-{
-	if (t->server && t0)
-		pace_used_us += mono_us() - t0;
-}
-
-static int64_t pace_start(struct tls_conn *t)
-{
-	return t->server && !t->hs_done ? mono_us() : 0;
-}
 
 /* Hands one batch of records to the kernel: 1 progress, 0 would block or
  * none to send, -1 error. */
@@ -1333,7 +1290,7 @@ static ssize_t closed(struct tls_conn *t)
 	return -1;
 }
 
-static ssize_t engine_read(struct tls_conn *t, int fd, void *p, size_t n)
+ssize_t tls_read(struct tls_conn *t, int fd, void *p, size_t n)
 {
 	for (;;) {
 		unsigned st = state(t);
@@ -1384,7 +1341,7 @@ static ssize_t engine_read(struct tls_conn *t, int fd, void *p, size_t n)
 	}
 }
 
-static ssize_t engine_write(struct tls_conn *t, int fd, const void *p, size_t n)
+ssize_t tls_write(struct tls_conn *t, int fd, const void *p, size_t n)
 {
 	size_t done = 0;
 
@@ -1452,28 +1409,6 @@ static ssize_t engine_write(struct tls_conn *t, int fd, const void *p, size_t n)
 		if (done == n)
 			br_ssl_engine_flush(t->eng, 0);
 	}
-}
-
-ssize_t tls_read(struct tls_conn *t, int fd, void *p, size_t n)
-{
-	int64_t t0 = pace_start(t);
-	ssize_t r = engine_read(t, fd, p, n);
-	int e = errno;
-
-	pace_account(t, t0);
-	errno = e;
-	return r;
-}
-
-ssize_t tls_write(struct tls_conn *t, int fd, const void *p, size_t n)
-{
-	int64_t t0 = pace_start(t);
-	ssize_t r = engine_write(t, fd, p, n);
-	int e = errno;
-
-	pace_account(t, t0);
-	errno = e;
-	return r;
 }
 
 int tls_flush(struct tls_conn *t, int fd)
@@ -1699,11 +1634,6 @@ void tls_close_notify(struct tls_conn *t, int fd)
 const char *tls_why(struct tls_conn *t)
 {
 	return "";
-}
-
-int64_t tls_paced_until(struct tls_conn *t)
-{
-	return 0;
 }
 
 int tls_sessions_save(struct tls_ctx *x, const char *path, char *err, size_t errlen)

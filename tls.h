@@ -16,7 +16,6 @@
 #define NESTD_TLS_H
 
 #include <stddef.h>
-#include <stdint.h>
 #include <sys/types.h>
 
 struct tls_client_opts {
@@ -61,11 +60,6 @@ int tls_handshake_done(struct tls_conn *t);
 void tls_close_notify(struct tls_conn *t, int fd);
 /* Why the engine failed, or "" when it did not. */
 const char *tls_why(struct tls_conn *t);
-
-/* Server handshakes share a CPU budget per time window (config.h,
- * CFG_TLS_HS_*): 0 when t may go on now, else the loop_now() time at which
- * it may.  Always 0 for clients and for established connections. */
-int64_t tls_paced_until(struct tls_conn *t);
 
 /* Session resumption.  A client context offers its last session again on
  * its next connection by itself.  A server context caches sessions

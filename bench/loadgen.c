@@ -14,6 +14,8 @@
  *   -d S   stop after S seconds (TOTAL is then only the most)
  *   -i US  each connection waits US microseconds between its requests: a
  *          steady trickle of operators rather than a flood
+ * SIGINT or SIGTERM: no new requests; those in flight are awaited, and the
+ * line is printed for what was done.
  *
  * Prints one line:
  *   requests=N ok=N bad=N secs=S rps=R p50_us=.. p90_us=.. p99_us=.. max_us=..
@@ -25,6 +27,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +52,13 @@ static size_t reqlen;
 static const char *expect;
 static const char *path_fmt, *body_s, *tok_s;
 static int rand_n;
+static volatile sig_atomic_t stop_req;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_req = 1;
+}
 
 /* The request text, with a fresh random agent number under -r. */
 static void build_req(void)
@@ -205,14 +215,18 @@ int main(int argc, char **argv)
 	t_start = now_ns();
 	if (dur > 0)
 		t_stop = t_start + (long long)(dur * 1e9);
-	while (done < started || (started < total && (!t_stop || now_ns() < t_stop))) {
+	signal(SIGINT, on_stop);
+	signal(SIGTERM, on_stop);
+	while (done < started || (started < total && !stop_req && (!t_stop || now_ns() < t_stop))) {
 		long long tn = now_ns();
 		int wait_ms = 30000;
 
 		for (i = 0; i < conns; i++) {
 			struct cn *c = &cs[i];
 
-			if (!c->busy && started < total && (!t_stop || tn < t_stop) && tn < c->t0) {
+			if (stop_req)
+				;
+			else if (!c->busy && started < total && (!t_stop || tn < t_stop) && tn < c->t0) {
 				if ((c->t0 - tn) / 1000000 < wait_ms)
 					wait_ms = (int)((c->t0 - tn) / 1000000) + 1;
 			} else if (!c->busy && started < total && (!t_stop || tn < t_stop)) {
@@ -238,10 +252,10 @@ int main(int argc, char **argv)
 			pf[i].events = c->busy ? (c->sent < reqlen ? POLLOUT : POLLIN) : 0;
 			pf[i].revents = 0;
 		}
-		if (done == started && (started >= total || (t_stop && now_ns() >= t_stop)))
+		if (done == started && (started >= total || stop_req || (t_stop && now_ns() >= t_stop)))
 			break;
 		{
-			int r = poll(pf, (nfds_t)conns, wait_ms);
+			int r = poll(pf, (nfds_t)conns, stop_req ? 100 : wait_ms);
 
 			if ((r < 0 && errno != EINTR) || (r == 0 && wait_ms == 30000 && done < started)) {
 				fprintf(stderr, "loadgen: no progress in 30 s (%ld of %ld answered)\n",

@@ -23,12 +23,12 @@
  *
  * Prints, on stdout:
  *   ready N SECONDS       all N authenticated, the first time
- *   down                  (-R) the first connection lost after ready
+ *   down                  (-R) a connection lost after ready: a storm
  *   back N SECONDS refused R resumed S full F
  *                         (-R) all N authenticated again, SECONDS after the
- *                         first loss; R refusals by the server (valid
- *                         tokens all), S TLS sessions resumed, F full
- *                         handshakes (TLS)
+ *                         storm's first loss; R refusals by the server in it
+ *                         (valid tokens all), S TLS sessions resumed, F
+ *                         full handshakes (TLS); then ready for the next
  * and runs until SIGTERM/SIGINT or the bound. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -490,7 +490,11 @@ static int tls_ready(struct ag *a)
 		if (st & BR_SSL_SENDREC) {
 			if (tls_flush(a) < 0)
 				return -1;
-			if (a->want_out && !(st & BR_SSL_RECVREC) && !(st & BR_SSL_RECVAPP))
+			/* Written: the state may have moved on (a resumed
+			 * handshake ends with our own Finished). */
+			if (!a->want_out)
+				continue;
+			if (!(st & BR_SSL_RECVREC) && !(st & BR_SSL_RECVAPP))
 				return 0;
 		}
 		if (st & BR_SSL_RECVAPP) {
@@ -586,8 +590,6 @@ static void schedule(struct ag *a)
 	a->retry_at = now() + cap * (rand() / (RAND_MAX + 1.0));
 }
 
-static int lost;
-
 static void drop(struct ag *a, const char *why)
 {
 	if (a->fd >= 0) {
@@ -607,10 +609,6 @@ static void drop(struct ag *a, const char *why)
 		fprintf(stderr, "manyagents: #%d: %s\n", (int)(a - ags), why);
 		stop = 1;
 		return;
-	}
-	if (ever_ready && !lost++) {
-		printf("down\n");
-		fflush(stdout);
 	}
 	schedule(a);
 }
@@ -743,7 +741,7 @@ int main(int argc, char **argv)
 	static struct epoll_event evs[1024];
 	const char *cert = NULL;
 	double t0, t_lost = 0, bound = 600, last_dial = 0;
-	int opt, i, n, announced = 0;
+	int opt, i, n;
 
 	while ((opt = getopt(argc, argv, "s:t:RT:")) != -1) {
 		if (opt == 's')
@@ -811,16 +809,19 @@ int main(int argc, char **argv)
 			ever_ready = 1;
 			printf("ready %d %.2f\n", nags, now() - t0);
 			fflush(stdout);
-			announced = 1;
-			resumed = full = 0;
 		}
-		if (ever_ready && lost && !t_lost)
+		/* A storm: from the first agent lost to the last one back. */
+		if (ever_ready && !t_lost && authed < nags) {
 			t_lost = now();
-		if (t_lost && authed == nags && announced) {
+			refused = resumed = full = 0;
+			printf("down\n");
+			fflush(stdout);
+		}
+		if (t_lost && authed == nags) {
 			printf("back %d %.2f refused %lld resumed %lld full %lld\n", nags, now() - t_lost,
 			       refused, resumed, full);
 			fflush(stdout);
-			announced = 0;
+			t_lost = 0;
 		}
 	}
 	for (i = 0; i < nags; i++)

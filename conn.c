@@ -5,7 +5,11 @@
  * that queue holds bytes.  The only policy is about liveness: handshake
  * deadlines, pings after CFG_PING_INTERVAL_MS of silence, a bounded wait for
  * the peer's close frame, and a bounded send queue (a peer that stops
- * reading is dropped rather than allowed to grow our memory). */
+ * reading is dropped rather than allowed to grow our memory).  An HTTP
+ * client's memory is bounded too: its next request is read only once the
+ * answers before it have mostly left (CFG_HTTP_PIPELINE_OUT_MAX), a file
+ * goes out a chunk at a time, and its queue is capped far below an
+ * agent's (CFG_HTTP_SEND_MAX). */
 #include "conn.h"
 
 #include <errno.h>
@@ -21,6 +25,8 @@
 
 #define READ_CHUNK 65536
 
+static char rbuf[READ_CHUNK];
+
 /* The agent-only binary (nestd.c) never accepts a connection: with this
  * constant false there, the HTTP server half below compiles away. */
 #ifndef NESTD_AGENT_ONLY
@@ -28,7 +34,8 @@
 #endif
 #define IS_SERVER(c) (!NESTD_AGENT_ONLY && (c)->role == WS_ROLE_SERVER)
 
-static char rbuf[READ_CHUNK];
+static void conn_ready(struct loop_src *s, short revents);
+static void stream_end(struct conn *c);
 
 /* Pacing.  A reconnect storm is thousands of connections setting up at
  * once: TLS handshakes (a full one costs a signature and an ECDH, a
@@ -64,13 +71,51 @@ static int64_t paced_until(const struct conn *c)
 	return pace_used_us < CFG_SETUP_BUDGET_US ? 0 : pace_window_ms + CFG_SETUP_WINDOW_MS;
 }
 
-static void conn_ready(struct loop_src *s, short revents);
-static void stream_end(struct conn *c);
+/* Bytes of our queue not yet with the kernel. */
+static size_t unsent(const struct conn *c)
+{
+	return c->out.len - c->out_off;
+}
 
-/* Bytes not yet with the kernel: our queue, or records inside BearSSL. */
+/* Bytes not yet with the kernel: our queue, a file still to queue, or
+ * records inside BearSSL. */
 static int out_pending(struct conn *c)
 {
-	return c->out_off < c->out.len || (c->tls && (tls_events(c->tls, 0) & POLLOUT));
+	return unsent(c) || c->body_fd >= 0 || c->stream ||
+	       (c->tls && (tls_events(c->tls, 0) & POLLOUT));
+}
+
+/* A server connection speaking plain HTTP (not, or not yet, WebSocket). */
+static int is_http(const struct conn *c)
+{
+	return IS_SERVER(c) && !c->ws_up;
+}
+
+/* An HTTP answer still leaving (closing connections have their own,
+ * shorter bound): the client must keep taking it. */
+static int answer_leaving(struct conn *c)
+{
+	return is_http(c) && (c->state == CONN_HTTP || c->state == CONN_HANDSHAKE) &&
+	       out_pending(c);
+}
+
+/* Whether to take more bytes from the peer now.  An HTTP client gets its
+ * next request read only once the answers before it have mostly left, so
+ * one that sends and never reads cannot grow our queue; while a request
+ * is answered, what it pipelines waits in c->in up to its bound (and then
+ * in the kernel), never failing the request before it.  Over TLS nothing
+ * is read while a request is answered (BearSSL's one buffer). */
+static int may_read(const struct conn *c)
+{
+	if (c->rd_eof)
+		return 0;
+	if (!is_http(c))
+		return 1;
+	if (c->state == CONN_HTTP && c->http_busy)
+		return !c->tls && c->in.len < c->in.max;
+	if (c->state == CONN_HANDSHAKE)
+		return unsent(c) <= CFG_HTTP_PIPELINE_OUT_MAX;
+	return 1;
 }
 
 static short conn_want(struct loop_src *s)
@@ -95,17 +140,18 @@ static short conn_want(struct loop_src *s)
 	if (c->tls) {
 		/* BearSSL decides: it may need to read before it can send (a
 		 * handshake) or send before it can read (its one shared buffer). */
-		ev = tls_events(c->tls, c->out_off < c->out.len);
-		if (c->state == CONN_HTTP && c->http_busy)
+		ev = tls_events(c->tls, unsent(c) || c->body_fd >= 0 || c->stream);
+		if (!may_read(c))
 			ev &= ~POLLIN;
 		return ev;
 	}
-	/* Always readable, even while an HTTP answer is pending: a pipelined
-	 * request waits in c->in (bounded), a hang-up is seen at once, and the
-	 * loop does not re-register the socket twice per request. */
-	if (!c->rd_eof)
+	/* Readable while an HTTP answer is pending, within may_read's
+	 * bounds: a pipelined request waits in c->in, a hang-up is seen at
+	 * once, and the loop does not re-register the socket twice per
+	 * request. */
+	if (may_read(c))
 		ev |= POLLIN;
-	if (c->out_off < c->out.len)
+	if (unsent(c) || c->body_fd >= 0 || c->stream)
 		ev |= POLLOUT;
 	return ev;
 }
@@ -145,13 +191,15 @@ static void update_deadline(struct conn *c)
 #define MIN_D(x) do { if ((x) && (!d || (x) < d)) d = (x); } while (0)
 	/* Now: to be destroyed, a pipelined request to parse, or plaintext
 	 * inside BearSSL that poll cannot announce. */
-	if (c->dead || c->reparse ||
-	    (c->tls && !(c->state == CONN_HTTP && c->http_busy) && tls_pending(c->tls))) {
+	if (c->dead || (c->reparse && may_read(c)) ||
+	    (c->tls && may_read(c) && tls_pending(c->tls))) {
 		c->src.deadline = loop_now();
 		return;
 	}
 	MIN_D(c->state_deadline);
 	MIN_D(c->timer);
+	if (answer_leaving(c))
+		MIN_D(c->last_tx + CFG_HTTP_STALL_MS);
 	MIN_D(paced_until(c));
 	if (c->ping_ms && (c->state == CONN_AUTH || c->state == CONN_OPEN)) {
 		if (c->ping_at)
@@ -182,9 +230,11 @@ static struct conn *conn_new(struct loop *l, int fd, enum ws_role role,
 	c->src.ready = conn_ready;
 	c->src.arg = c;
 	buf_init(&c->in, CFG_HTTP_MAX_HEADER);
-	buf_init(&c->out, CFG_SEND_BUFFER_MAX);
+	/* A server's peer speaks HTTP until it upgrades (start_ws). */
+	buf_init(&c->out, role == WS_ROLE_SERVER ? CFG_HTTP_SEND_MAX : CFG_SEND_BUFFER_MAX);
 	ws_init(&c->ws, role, CFG_WS_MAX_MESSAGE, &c->out);
-	c->last_rx = loop_now();
+	c->body_fd = -1;
+	c->last_rx = c->last_tx = loop_now();
 	c->http_body_max = CFG_HTTP_MAX_BODY;
 	if (loop_add(l, &c->src) < 0) {
 		ws_free(&c->ws);
@@ -282,6 +332,9 @@ void conn_destroy(struct conn *c, const char *why)
 	if (c->src.fd >= 0)
 		close(c->src.fd);
 	c->src.fd = -1;
+	if (c->body_fd >= 0)
+		close(c->body_fd);
+	c->body_fd = -1;
 	stream_end(c);
 	if (c->ops->on_close)
 		c->ops->on_close(c, why);
@@ -323,102 +376,23 @@ void conn_close(struct conn *c, unsigned code, const char *reason)
 	begin_closing(c, reason && *reason ? reason : "closed by us");
 }
 
-struct conn_stream {
-	conn_more_fn more;
-	void (*done)(void *arg);
-	void *arg;
-	int chunked;
-	struct buf piece;
-};
+static void fill_body(struct conn *c);
+static void fill_stream(struct conn *c);
 
-static void stream_end(struct conn *c)
-{
-	struct conn_stream *st = c->stream;
-
-	if (!st)
-		return;
-	c->stream = NULL;
-	st->done(st->arg);
-	buf_free(&st->piece);
-	free(st);
-}
-
-static void http_answered(struct conn *c);
-
-/* The queue has drained: the stream's next piece into it.  1 when there
- * is something to write again; 0 when the stream is over (or failed). */
-static int stream_refill(struct conn *c)
-{
-	struct conn_stream *st = c->stream;
-	int r, bad = 0, k = 0;
-
-	do
-		r = st->more(st->arg, &st->piece);
-	while (r == 1 && !st->piece.len && ++k < 1000);
-
-	if (r < 0) {
-		stream_end(c);
-		conn_abort(c, "answer could not be completed");
-		return 0;
-	}
-	if (st->piece.len && st->chunked)
-		bad |= buf_printf(&c->out, "%zx\r\n", st->piece.len);
-	bad |= buf_append(&c->out, st->piece.p, st->piece.len);
-	if (st->piece.len && st->chunked)
-		bad |= buf_append(&c->out, "\r\n", 2);
-	buf_reset(&st->piece);
-	if (r == 0 && st->chunked)
-		bad |= buf_append(&c->out, "0\r\n\r\n", 5);
-	if (bad) {
-		stream_end(c);
-		conn_abort(c, "out of memory");
-		return 0;
-	}
-	if (r == 0) {
-		stream_end(c);
-		http_answered(c);
-	}
-	return c->out_off < c->out.len;
-}
-
-/* Writes the queue until the kernel takes no more: 1 when all of it (and
- * whatever BearSSL holds) went, 0 when some waits, -1 when it failed (the
- * conn is then aborted). */
-static int flush_queue(struct conn *c)
-{
-	while (c->out_off < c->out.len) {
-		ssize_t w = io_write(c, c->out.p + c->out_off, c->out.len - c->out_off);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				return 0;
-			io_failed(c);
-			return -1;
-		}
-		c->out_off += (size_t)w;
-	}
-	if (c->tls && tls_flush(c->tls, c->src.fd) < 0) {
-		if (errno != EAGAIN && errno != EINTR) {
-			io_failed(c);
-			return -1;
-		}
-		return 0;   /* records still inside BearSSL: not drained yet */
-	}
-	return 1;
-}
-
-/* Everything queued went out. */
+/* The queue drained: memory a large answer needed goes back, and an HTTP
+ * connection's cap returns to CFG_HTTP_SEND_MAX; then a closing
+ * connection half-closes. */
 static void drained(struct conn *c)
 {
 	/* A server's peers are many and mostly idle: an empty queue holds no
-	 * memory.  The agent keeps its one. */
-	if (IS_SERVER(c))
+	 * memory there.  The agent keeps its one (unless a large answer grew
+	 * it). */
+	if (c->out.cap > CFG_HTTP_SEND_MAX || IS_SERVER(c))
 		buf_free(&c->out);
-	else
-		buf_reset(&c->out);
+	buf_reset(&c->out);
 	c->out_off = 0;
+	if (is_http(c))
+		c->out.max = CFG_HTTP_SEND_MAX;
 	if (c->state == CONN_CLOSING && c->close_done) {
 		conn_abort(c, c->why[0] ? c->why : "closed");
 	} else if (c->state == CONN_CLOSING && !c->wr_shut) {
@@ -436,14 +410,40 @@ static void drained(struct conn *c)
 
 static void flush(struct conn *c)
 {
-	int r;
+	for (;;) {
+		ssize_t w;
 
-	/* A streamed answer is refilled each time the queue drains. */
-	while ((r = flush_queue(c)) == 1 && c->stream && !c->dead && stream_refill(c))
-		;
-	if (r == 1 && !c->dead)
+		if ((c->body_fd >= 0 || c->stream) && unsent(c) < CFG_HTTP_FILE_CHUNK) {
+			if (c->stream)
+				fill_stream(c);
+			else
+				fill_body(c);
+			if (c->dead)
+				return;
+			continue;      /* (a stream may have ended with nothing more) */
+		}
+		if (!unsent(c))
+			break;
+		w = io_write(c, c->out.p + c->out_off, unsent(c));
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			io_failed(c);
+			return;
+		}
+		c->out_off += (size_t)w;
+		c->last_tx = loop_now();
+	}
+	if (c->tls && !unsent(c) && tls_flush(c->tls, c->src.fd) < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			io_failed(c);
+		return;     /* records still inside BearSSL: not drained yet */
+	}
+	if (!unsent(c) && c->body_fd < 0 && !c->stream)
 		drained(c);
-	else if (r == 0 && c->out_off > (1u << 20) && c->out_off > c->out.len / 2) {
+	else if (c->out_off > (1u << 20) && c->out_off > c->out.len / 2) {
 		buf_consume(&c->out, c->out_off);
 		c->out_off = 0;
 	}
@@ -466,8 +466,8 @@ int conn_send_text(struct conn *c, const char *p, size_t n)
 	return 0;
 }
 
-/* The answer is complete in the queue: the next request may come (or the
- * connection ends). */
+/* The answer is wholly queued: the connection takes the next request, or
+ * closes. */
 static void http_answered(struct conn *c)
 {
 	c->http_busy = 0;
@@ -479,31 +479,62 @@ static void http_answered(struct conn *c)
 		/* A pipelined request may already be waiting in c->in: parse it
 		 * from the loop, not from inside this (maybe nested) call. */
 		c->reparse = c->in.len > 0;
-		update_deadline(c);
 	}
+	update_deadline(c);
 }
 
-/* The status line and headers; length: the Content-Length line, or NULL. */
-static int http_head(struct conn *c, int status, const char *ctype, const char *headers,
-		     const char *length)
+/* Room for an answer of n bytes: within the cap, or the cap raised for
+ * this one answer when little else waits (its size is bounded where it
+ * is made: an agent's reply by --max-message).  -1 after aborting. */
+static int http_room(struct conn *c, size_t n)
 {
-	return buf_printf(&c->out, "HTTP/1.1 %d %s\r\n%sCache-Control: no-store\r\n%s%s%s%s%s",
-			  status, http_reason(status), length,
-			  ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
-			  headers ? headers : "",
-			  c->http_close ? "Connection: close\r\n\r\n" : "\r\n");
+	if (c->out.max && c->out.len + n > c->out.max) {
+		if (unsent(c) > CFG_HTTP_PIPELINE_OUT_MAX) {
+			conn_abort(c, "send queue full: client is not reading");
+			return -1;
+		}
+		c->out.max = c->out.len + n;
+	}
+	return 0;
+}
+
+/* The status line and headers of an answer whose body is n bytes, or
+ * (n == STREAMED) made as it goes: chunked, or up to the close when the
+ * connection ends after it anyway; -1 after aborting. */
+#define STREAMED ((size_t)-1)
+
+static int http_head_out(struct conn *c, int status, const char *ctype, const char *headers,
+			 size_t n)
+{
+	char length[48] = "";
+
+	if (c->dead || c->state != CONN_HTTP)
+		return -1;
+	c->last_tx = loop_now();     /* the stall clock starts with the answer */
+	if (http_room(c, 512 + (ctype ? strlen(ctype) : 0) + (headers ? strlen(headers) : 0) +
+		      (c->http_head || n == STREAMED ? 0 : n)) < 0)
+		return -1;
+	if (n != STREAMED)
+		snprintf(length, sizeof(length), "Content-Length: %zu\r\n", n);
+	else if (!c->http_close)
+		snprintf(length, sizeof(length), "Transfer-Encoding: chunked\r\n");
+	if (buf_printf(&c->out, "HTTP/1.1 %d %s\r\n%sCache-Control: no-store\r\n%s%s%s%s",
+		       status, http_reason(status), length,
+		       ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
+		       headers ? headers : "") < 0 ||
+	    buf_printf(&c->out, "%s", c->http_close ? "Connection: close\r\n\r\n" : "\r\n") < 0) {
+		conn_abort(c, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 void conn_http_respond(struct conn *c, int status, const char *ctype,
 		       const char *headers, const char *body, size_t n)
 {
-	char length[48];
-
-	if (c->dead || c->state != CONN_HTTP)
+	if (http_head_out(c, status, ctype, headers, n) < 0)
 		return;
-	snprintf(length, sizeof(length), "Content-Length: %zu\r\n", n);
-	if (http_head(c, status, ctype, headers, length) < 0 ||
-	    (!c->http_head && buf_append(&c->out, body, n) < 0)) {
+	if (!c->http_head && buf_append(&c->out, body, n) < 0) {
 		conn_abort(c, "out of memory");
 		return;
 	}
@@ -512,26 +543,102 @@ void conn_http_respond(struct conn *c, int status, const char *ctype,
 		flush(c);
 }
 
+void conn_http_respond_fd(struct conn *c, int status, const char *ctype,
+			  const char *headers, int fd, size_t size)
+{
+	if (http_head_out(c, status, ctype, headers, size) < 0) {
+		close(fd);
+		return;
+	}
+	if (c->http_head || size == 0) {
+		close(fd);
+		http_answered(c);
+	} else {
+		/* Still answering: no request is parsed until the last chunk is
+		 * queued (fill_body), and a client that stops reading is let go. */
+		c->body_fd = fd;
+		c->body_left = size;
+		update_deadline(c);
+	}
+	if (!c->in_ready)
+		flush(c);
+}
+
+/* Tops the queue up with the next chunk of the answer's file; the answer
+ * is whole once its last byte is queued. */
+static void fill_body(struct conn *c)
+{
+	size_t n = c->body_left < CFG_HTTP_FILE_CHUNK ? c->body_left : CFG_HTTP_FILE_CHUNK;
+	ssize_t r;
+
+	if (c->out_off) {
+		buf_consume(&c->out, c->out_off);
+		c->out_off = 0;
+	}
+	if (buf_reserve(&c->out, n) < 0) {
+		conn_abort(c, "out of memory");
+		return;
+	}
+	do
+		r = read(c->body_fd, c->out.p + c->out.len, n);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0) {
+		/* The length is sent: a short file cannot be answered right. */
+		conn_abort(c, r == 0 ? "the file shrank while being sent" : strerror(errno));
+		return;
+	}
+	c->out.len += (size_t)r;
+	c->out.p[c->out.len] = '\0';
+	c->body_left -= (size_t)r;
+	if (c->body_left == 0) {
+		close(c->body_fd);
+		c->body_fd = -1;
+		http_answered(c);
+	}
+}
+
+void conn_http_last(struct conn *c)
+{
+	c->http_close = 1;
+}
+
+/* conn_http_stream's answer: its producer and the piece being made. */
+struct conn_stream {
+	conn_more_fn more;
+	void (*done)(void *arg);
+	void *arg;
+	int chunked;
+	struct buf piece;
+};
+
+static void stream_end(struct conn *c)
+{
+	struct conn_stream *st = c->stream;
+
+	if (!st)
+		return;
+	c->stream = NULL;
+	st->done(st->arg);
+	buf_free(&st->piece);
+	free(st);
+}
+
 int conn_http_stream(struct conn *c, int status, const char *ctype, const char *headers,
 		     conn_more_fn more, void (*done)(void *arg), void *arg)
 {
 	struct conn_stream *st;
 
-	if (c->dead || c->state != CONN_HTTP || c->stream || !(st = calloc(1, sizeof(*st)))) {
-		done(arg);
-		if (!c->dead && c->state == CONN_HTTP)
-			conn_abort(c, "out of memory");
-		return -1;
-	}
-	/* The end of the connection ends the body when it ends anyway (the
-	 * client asked, or HTTP/1.0, which knows no chunks); chunks otherwise. */
-	if (c->http10)
-		c->http_close = 1;
-	st->chunked = !c->http_close;
-	if (http_head(c, status, ctype, headers, st->chunked ? "Transfer-Encoding: chunked\r\n" : "") < 0) {
-		free(st);
+	if (c->stream || c->body_fd >= 0 || !(st = calloc(1, sizeof(*st)))) {
 		done(arg);
 		conn_abort(c, "out of memory");
+		return -1;
+	}
+	/* HTTP/1.0 knows no chunks: the end of the connection ends its body. */
+	if (c->http10)
+		c->http_close = 1;
+	if (http_head_out(c, status, ctype, headers, STREAMED) < 0) {
+		free(st);
+		done(arg);
 		return -1;
 	}
 	if (c->http_head) {      /* HEAD: the head alone */
@@ -542,13 +649,50 @@ int conn_http_stream(struct conn *c, int status, const char *ctype, const char *
 		st->more = more;
 		st->done = done;
 		st->arg = arg;
+		st->chunked = !c->http_close;
 		buf_init(&st->piece, 0);
 		c->stream = st;
+		update_deadline(c);
 	}
 	if (!c->in_ready)
 		flush(c);
-	update_deadline(c);
 	return 0;
+}
+
+/* Tops the queue up with the stream's next piece (framed as a chunk);
+ * the answer is whole once the last one is queued. */
+static void fill_stream(struct conn *c)
+{
+	struct conn_stream *st = c->stream;
+	int r, bad = 0, k = 0;
+
+	do
+		r = st->more(st->arg, &st->piece);
+	while (r == 1 && !st->piece.len && ++k < 100);
+	if (r < 0 || (r == 1 && !st->piece.len)) {
+		stream_end(c);
+		conn_abort(c, "the answer could not be completed");
+		return;
+	}
+	if (http_room(c, st->piece.len + 32) < 0) {
+		stream_end(c);
+		return;
+	}
+	if (st->piece.len && st->chunked)
+		bad |= buf_printf(&c->out, "%zx\r\n", st->piece.len);
+	bad |= buf_append(&c->out, st->piece.p, st->piece.len);
+	if (st->piece.len && st->chunked)
+		bad |= buf_append(&c->out, "\r\n", 2);
+	if (r == 0 && st->chunked)
+		bad |= buf_append(&c->out, "0\r\n\r\n", 5);
+	buf_reset(&st->piece);
+	if (bad) {
+		stream_end(c);
+		conn_abort(c, "out of memory");
+	} else if (r == 0) {
+		stream_end(c);
+		http_answered(c);
+	}
 }
 
 /* Feeds bytes to the WebSocket engine and dispatches its events. */
@@ -610,6 +754,7 @@ static void start_ws(struct conn *c)
 		memcpy(tail, c->in.p, rest);
 	buf_free(&c->in);
 	c->ws_up = 1;
+	c->out.max = CFG_SEND_BUFFER_MAX;
 	conn_set_state(c, CONN_AUTH);
 	if (c->ops->on_open)
 		c->ops->on_open(c);
@@ -636,6 +781,8 @@ static void handle_request(struct conn *c, int head)
 
 	if (http_parse_request(c->in.p, c->in.len, &req) != head)
 		head = HTTP_BAD;
+	if (c->ops->on_head)
+		c->ops->on_head(c, &req);
 	if (ws_is_upgrade(&req)) {
 		if (ws_server_handshake(&req, &c->out, &why) < 0) {
 			snprintf(c->why, sizeof(c->why), "bad WebSocket handshake: %s", why);
@@ -677,9 +824,9 @@ static void handle_request(struct conn *c, int head)
 		c->http_close = req.minor == 0 || (conn_h && http_has_token(conn_h, "close"));
 		/* HEAD: the same head, Content-Length included, and no body. */
 		c->http_head = req.method.n == 4 && memcmp(req.method.p, "HEAD", 4) == 0;
+		c->set_up = 1;
 		c->state = CONN_HTTP;
 		c->http_busy = 1;
-		c->set_up = 1;
 		c->state_deadline = 0;
 		update_deadline(c);
 		c->ops->on_http(c, &req, c->in.p + head, (size_t)cl);
@@ -743,10 +890,16 @@ static void on_readable_head(struct conn *c, const char *p, size_t n)
 
 static void on_readable(struct conn *c)
 {
+	size_t want = sizeof(rbuf);
 	ssize_t r;
 
+	/* While a request is answered, what follows it is read only as far
+	 * as c->in has room (may_read). */
+	if (is_http(c) && c->state == CONN_HTTP && c->in.len < c->in.max &&
+	    c->in.max - c->in.len < want)
+		want = c->in.max - c->in.len;
 	do
-		r = io_read(c, rbuf, sizeof(rbuf));
+		r = io_read(c, rbuf, want);
 	while (r < 0 && errno == EINTR);
 	if (r < 0) {
 		if (errno != EAGAIN)
@@ -773,9 +926,9 @@ static void on_readable(struct conn *c)
 		on_readable_head(c, rbuf, (size_t)r);
 		break;
 	case CONN_HTTP:
-		/* A pipelined request waits its turn; keep it, bounded. */
-		if (IS_SERVER(c) && buf_append(&c->in, rbuf, (size_t)r) < 0)
-			http_error(c, 431, "too much pipelined data\n");
+		/* A pipelined request waits its turn, within its room. */
+		if (buf_append(&c->in, rbuf, (size_t)r) < 0)
+			conn_abort(c, "out of memory");
 		break;
 	case CONN_AUTH:
 	case CONN_OPEN:
@@ -796,6 +949,10 @@ static void on_deadline(struct conn *c)
 {
 	int64_t now = loop_now();
 
+	if (answer_leaving(c) && now >= c->last_tx + CFG_HTTP_STALL_MS) {
+		conn_abort(c, "the client stopped reading its answer");
+		return;
+	}
 	if (c->state_deadline && now >= c->state_deadline) {
 		switch (c->state) {
 		case CONN_CONNECTING:
@@ -804,6 +961,10 @@ static void on_deadline(struct conn *c)
 		case CONN_HANDSHAKE:
 			if (c->tls && !tls_handshake_done(c->tls)) {
 				conn_abort(c, "TLS handshake timed out");
+			} else if (IS_SERVER(c) && unsent(c)) {
+				/* The last answer is still leaving: the next request's
+				 * time starts later (a stalled client goes above). */
+				c->state_deadline = now + CFG_HANDSHAKE_TIMEOUT_MS;
 			} else if (IS_SERVER(c) && c->in.len == 0 && !c->out.len) {
 				conn_abort(c, "no request within the handshake timeout");
 			} else if (IS_SERVER(c)) {
@@ -843,6 +1004,13 @@ static void conn_ready(struct loop_src *s, short revents)
 	struct conn *c = s->arg;
 	int64_t t0;
 
+	/* Set-ups past this window's budget stay in the kernel's queue until
+	 * the next one, even when poll said readable. */
+	if (!c->dead && paced_until(c)) {
+		update_deadline(c);
+		return;
+	}
+	t0 = setting_up(c) ? loop_now_us() : 0;
 	c->in_ready = 1;
 	if (!c->dead && c->state == CONN_CONNECTING && (revents & (POLLOUT | POLLERR | POLLHUP))) {
 		char err[128];
@@ -857,24 +1025,18 @@ static void conn_ready(struct loop_src *s, short revents)
 			c->last_rx = loop_now();
 		}
 	}
-	/* Set-ups past this window's budget stay in the kernel's queue until
-	 * the next one, even when poll said readable. */
-	if (!c->dead && paced_until(c)) {
-		c->in_ready = 0;
-		update_deadline(c);
-		return;
-	}
-	t0 = setting_up(c) ? loop_now_us() : 0;
-	if (!c->dead && c->state != CONN_CONNECTING &&
-	    ((revents & (POLLIN | POLLHUP | POLLERR)) || (c->tls && tls_pending(c->tls) &&
-							 !(c->state == CONN_HTTP && c->http_busy)))) {
+	if (!c->dead && c->state != CONN_CONNECTING && !may_read(c) &&
+	    (revents & (POLLHUP | POLLERR))) {
+		/* Reported whatever we asked for: nothing more can come. */
+		conn_abort(c, c->rd_eof ? "closed" : "connection reset by peer");
+	} else if (!c->dead && c->state != CONN_CONNECTING && may_read(c) &&
+		   ((revents & (POLLIN | POLLHUP | POLLERR)) || (c->tls && tls_pending(c->tls)))) {
 		on_readable(c);
 		/* BearSSL may hold decrypted bytes that poll cannot see. */
-		while (!c->dead && c->tls && tls_pending(c->tls) &&
-		       !(c->state == CONN_HTTP && c->http_busy))
+		while (!c->dead && c->tls && tls_pending(c->tls) && may_read(c))
 			on_readable(c);
 	}
-	if (!c->dead && c->reparse && c->state == CONN_HANDSHAKE) {
+	if (!c->dead && c->reparse && c->state == CONN_HANDSHAKE && may_read(c)) {
 		c->reparse = 0;
 		on_readable_head(c, NULL, 0);
 	} else if (!c->dead && revents == 0) {

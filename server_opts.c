@@ -18,7 +18,7 @@
 enum {
 	O_LISTEN = 1, O_STATE_DIR, O_TOKENS, O_CONFIG, O_AUTH_TIMEOUT, O_COMMAND_TIMEOUT,
 	O_AUDIT_LOG, O_TLS_CERT, O_TLS_KEY, O_ACCEPT_VERSIONS, O_MAX_MESSAGE, O_DIST_DIR,
-	O_LOG_LEVEL, O_PING_INTERVAL, O_UI, O_PUBLIC_URL,
+	O_LOG_LEVEL, O_PING_INTERVAL, O_UI, O_PUBLIC_URL, O_SOCKET_MODE, O_TRUSTED_PROXY,
 };
 
 static const struct cfg_opt server_cfg[] = {
@@ -38,6 +38,8 @@ static const struct cfg_opt server_cfg[] = {
 	{ "ping-interval", 1, O_PING_INTERVAL, 1 },
 	{ "ui", 1, O_UI, 1 },
 	{ "public-url", 1, O_PUBLIC_URL, 1 },
+	{ "socket-mode", 1, O_SOCKET_MODE, 1 },
+	{ "trusted-proxy", 1, O_TRUSTED_PROXY, 1 },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -46,7 +48,8 @@ const char server_opts_usage[] =
 	"                    [--auth-timeout SECONDS] [--command-timeout SECONDS] [--audit-log FILE]\n"
 	"                    [--tls-cert FILE --tls-key FILE] [--accept-versions LIST]\n"
 	"                    [--max-message BYTES] [--ping-interval SECONDS]\n"
-	"                    [--dist-dir DIR] [--public-url URL]\n"
+	"                    [--dist-dir DIR] [--public-url URL] [--socket-mode MODE]\n"
+	"                    [--trusted-proxy ADDR]...\n"
 	"                    [--log-level debug|info|warn|error]\n"
 	"\n"
 	"Accepts agents over WebSocket and checks their tokens.\n"
@@ -67,6 +70,12 @@ const char server_opts_usage[] =
 	"                         server's own binary, for its own architecture)\n"
 	"  --public-url URL       how agents reach this server (https://bot.example.org),\n"
 	"                         filled into /install.sh (default: the request's Host)\n"
+	"  --socket-mode MODE     octal permissions of unix: listeners (default "
+	CFG_STR(CFG_SOCKET_MODE) ": every\n"
+	"                         local user may connect; each connection shows a token)\n"
+	"  --trusted-proxy ADDR   IP, IP/BITS or unix:uid=N of a reverse proxy whose\n"
+	"                         X-Forwarded-For names the client that failed\n"
+	"                         authentications are charged to; repeatable\n"
 	"Signals: SIGTERM/SIGINT close every connection (1001) and exit 0; SIGHUP\n"
 	"re-reads the token file and drops agents whose token was revoked.\n";
 
@@ -118,6 +127,23 @@ static int set_path(char *out, size_t n, const char *v)
 	return 0;
 }
 
+/* Octal permission bits, as chmod takes them (no setuid, setgid or
+ * sticky bit: they mean nothing on a socket). */
+static int set_socket_mode(struct server_opts *o, const char *v, char *err, size_t errlen)
+{
+	unsigned m = 0;
+	size_t i, n = strlen(v);
+
+	for (i = 0; i < n && v[i] >= '0' && v[i] <= '7'; i++)
+		m = m * 8 + (unsigned)(v[i] - '0');
+	if (!n || i < n || n > 4 || m > 0777) {
+		snprintf(err, errlen, "bad --socket-mode '%s' (octal permissions, 0 to 0777, e.g. 0660)", v);
+		return -1;
+	}
+	o->socket_mode = m;
+	return 0;
+}
+
 /* The options whose value is checked on its own. */
 static int set_checked(struct server_opts *o, int id, const char *v, char *err, size_t errlen)
 {
@@ -155,6 +181,20 @@ static int set_checked(struct server_opts *o, int id, const char *v, char *err, 
 		return 0;
 	case O_PUBLIC_URL:
 		return server_install_parse_url(v, o->public_url, sizeof(o->public_url), err, errlen);
+	case O_SOCKET_MODE:
+		return set_socket_mode(o, v, err, errlen);
+	case O_TRUSTED_PROXY:
+		if (o->ntrusted >= CFG_TRUSTED_PROXIES) {
+			snprintf(err, errlen, "too many --trusted-proxy entries (at most %d)",
+				 CFG_TRUSTED_PROXIES);
+			return -1;
+		}
+		if (admit_proxy_parse(v, &o->trusted[o->ntrusted]) < 0) {
+			snprintf(err, errlen, "bad --trusted-proxy '%s' (IP, IP/BITS or unix:uid=N)", v);
+			return -1;
+		}
+		o->ntrusted++;
+		return 0;
 	}
 	return -1;
 }
@@ -209,6 +249,7 @@ enum server_opts_parsed server_opts_parse(struct server_opts *o, int argc, char 
 	o->max_message = CFG_MAX_AGENT_MESSAGE;
 	o->ping_ms = CFG_PING_INTERVAL_MS;
 	o->ui = 1;
+	o->socket_mode = CFG_SOCKET_MODE;
 	default_versions(o->accept_versions, sizeof(o->accept_versions));
 
 	cfgpath = cfg_find_config(argc, argv);
@@ -251,6 +292,7 @@ int server_opts_validate(struct server_opts *o, char *err, size_t errlen)
 		}
 		o->listen_tls[i] = a->kind == NET_TCP && o->tls_cert[0] &&
 				   (a->tls || !net_is_loopback(a->host));
+		o->listen[i].mode = o->socket_mode;
 	}
 	if (!o->state_dir[0])
 		token_default_state_dir(o->state_dir, sizeof(o->state_dir));

@@ -5,7 +5,9 @@
 #define NESTD_SERVER_OPTS_H
 
 #include <stddef.h>
+#include "config.h"
 #include "net.h"
+#include "server_admit.h"
 
 #define MAX_LISTENERS 16
 
@@ -24,6 +26,9 @@ struct server_opts {
 	int ping_ms;
 	size_t max_message;
 	int ui;
+	unsigned socket_mode;            /* unix: listeners' permissions (--socket-mode) */
+	struct admit_proxy trusted[CFG_TRUSTED_PROXIES];   /* --trusted-proxy */
+	int ntrusted;
 };
 
 /* What server_opts_parse found. */

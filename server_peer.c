@@ -8,6 +8,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
+
+static void preauth_link(struct peers *ps, struct peer *p)
+{
+	p->pa_next = ps->preauth;
+	if (p->pa_next)
+		p->pa_next->pa_pprev = &p->pa_next;
+	p->pa_pprev = &ps->preauth;
+	ps->preauth = p;
+}
+
+static void preauth_unlink(struct peer *p)
+{
+	if (!p->pa_pprev)
+		return;
+	*p->pa_pprev = p->pa_next;
+	if (p->pa_next)
+		p->pa_next->pa_pprev = p->pa_pprev;
+	p->pa_next = NULL;
+	p->pa_pprev = NULL;
+}
+
+
 static size_t name_hash(const char *s)
 {
 	size_t h = 2166136261u;      /* FNV-1a */
@@ -82,6 +105,8 @@ static void index_del(struct peers *ps, struct peer *p)
 
 void peers_add(struct peers *ps, struct peer *p)
 {
+	if (p->kind == PEER_NEW)
+		preauth_link(ps, p);
 	p->next = ps->head;
 	if (p->next)
 		p->next->pprev = &p->next;
@@ -101,6 +126,7 @@ void peers_unlink(struct peers *ps, struct peer *p)
 	for (cur = ps->cursors; cur; cur = cur->next)
 		if (cur->at == p)
 			cur->at = p->next;
+	preauth_unlink(p);
 	*p->pprev = p->next;
 	if (p->next)
 		p->next->pprev = p->pprev;
@@ -117,6 +143,10 @@ void peers_set_kind(struct peers *ps, struct peer *p, enum peer_kind kind)
 {
 	enum peer_kind was = p->kind;
 
+	if (kind != PEER_NEW)
+		preauth_unlink(p);
+	else if (!p->pa_pprev)
+		preauth_link(ps, p);
 	p->kind = kind;
 	if (was == PEER_AGENT && kind != PEER_AGENT) {
 		ps->nagents--;
@@ -175,6 +205,39 @@ struct peer *peers_cursor_next(struct peer_cursor *cur)
 
 	cur->at = p ? p->next : NULL;
 	return p;
+}
+
+/* What the original client answers (docs/ORIGINAL.md): all that an agent
+ * announcing no command list is ever sent.  Anything else makes it exit
+ * for good ("Server sent illegal command"). */
+static const char *const original_commands[] = {
+	"obtain_user_usages", "obtain_all_process_info", "obtain_process_info",
+	"kill_process", "pause_process", "resume_process", "list_services",
+	"obtain_service_info", "start_service", "stop_service", "restart_service",
+	"reload_service", "get_port",
+};
+
+int peer_offers(const struct peer *p, const char *command)
+{
+	struct json j;
+	size_t i;
+	int n, e, found = 0;
+
+	if (!p->commands) {
+		for (i = 0; i < sizeof(original_commands) / sizeof(original_commands[0]); i++)
+			if (!strcmp(original_commands[i], command))
+				return 1;
+		return 0;
+	}
+	if (json_parse(&j, p->commands, strlen(p->commands), NULL, 0) < 0)
+		return 0;
+	if (json_type(&j, 0) == JSON_ARRAY) {
+		n = json_count(&j, 0);
+		for (i = 0, e = 1; (int)i < n && !found; i++, e = json_next(&j, e))
+			found = json_str_eq(&j, e, command);
+	}
+	json_free(&j);
+	return found;
 }
 
 void peer_free(struct peer *p)

@@ -6,8 +6,10 @@
  *
  * Every command gets an id ("c<N>") and waits in its agent's queue, oldest
  * first.  A reply with an id answers that command; a reply without one
- * answers the oldest (what the reference client sends; docs/PROTOCOL.md,
- * "Replies").  A command whose asker went away (router_cancel) or was
+ * answers the oldest of the command its message names
+ * ("response_<command>"), or, when its message names none (the reference
+ * client's free text), the oldest of all (docs/PROTOCOL.md, "Ids and
+ * id-less replies").  A command whose asker went away (router_cancel) or was
  * told it timed out stays queued as an orphan until its agent answers, so
  * that later id-less replies still match the right commands. */
 #ifndef NESTD_SERVER_ROUTER_H
@@ -30,11 +32,14 @@ enum router_outcome {
 	ROUTER_ERROR,          /* command_response_error: text is the agent's message */
 	ROUTER_TIMEOUT,        /* no answer by the deadline: text says so */
 	ROUTER_AGENT_GONE,     /* the agent went before answering: text says why */
+	ROUTER_SHUTDOWN,       /* the server is stopping (router_stop): text says so */
 	/* router_post's refusals: nothing was sent */
 	ROUTER_NOT_CONNECTED,  /* no authenticated agent of that name */
 	ROUTER_BUSY,           /* CFG_MAX_INFLIGHT commands wait for it already */
 	ROUTER_SEND_FAILED,    /* its connection would not take the command */
 	ROUTER_NO_MEMORY,
+	ROUTER_NOT_OFFERED,    /* the agent did not announce that command (an
+				* original client: not one of the original's) */
 };
 
 /* One command as a face asks for it.  The strings are copied. */
@@ -77,9 +82,16 @@ void router_free(struct router *r);
 /* 1 if s may name a command: 1 to 48 of [a-z0-9_]. */
 int  router_command_valid(const char *s);
 /* Sends the command to its agent and queues it.  NULL with *err set to one
- * of the refusals when nothing was sent. */
+ * of the refusals when nothing was sent.  A server never sends an agent a
+ * command it did not announce (peer_offers): the original client would
+ * exit for good. */
 struct router_cmd *router_post(struct router *r, const struct router_req *req,
 			       router_done_fn done, void *arg, enum router_outcome *err);
+/* A refusal of router_post's in words for the asker, naming the agent (and
+ * for ROUTER_NOT_OFFERED the command: "agent 'orig' is an original client:
+ * obtain_system_info is not supported by this agent (original client)"). */
+void router_refusal(const struct router *r, const struct router_req *req,
+		    enum router_outcome o, char *out, size_t n);
 /* The asker is gone: done will not be called.  The command stays queued
  * until its agent answers or goes. */
 void router_cancel(struct router_cmd *cmd);
@@ -89,6 +101,9 @@ void router_cancel(struct router_cmd *cmd);
  * matching none, is logged and dropped. */
 void router_agent_reply(struct router *r, struct peer *agent, const struct nest_msg *m,
 			const char *text, size_t n);
+/* The server is stopping: every asker still waiting is told
+ * (ROUTER_SHUTDOWN, text why); the commands stay queued as orphans. */
+void router_stop(struct router *r, const char *why);
 /* The agent is going: every command it still owes ends (ROUTER_AGENT_GONE). */
 void router_agent_gone(struct router *r, struct peer *agent, const char *why);
 

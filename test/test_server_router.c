@@ -1,6 +1,7 @@
 /* test_server_router.c - the command router with agent records and no
  * sockets: what it sends, how replies find their commands (by id, else
- * the oldest), orphans, refusals, the agent going, a deadline passing, and
+ * the oldest of the name it gives, else the oldest), orphans, refusals, the
+ * agent going, the server stopping, a deadline passing, and
  * what it leaves in the metrics and the audit log (server_router.c).  The
  * agents' "connection" is a recorder of what the router sends. */
 #include <stdlib.h>
@@ -72,6 +73,10 @@ static int world_open(struct world *w, long long timeout_ms)
 	for (i = 0; i < 3; i++) {
 		snprintf(w->agent[i].name, sizeof(w->agent[i].name), "%s", names[i]);
 		w->agent[i].kind = PEER_AGENT;
+		/* what these agents announce: the router sends nothing else */
+		w->agent[i].commands = strdup("[\"ping\",\"exec_command\",\"list_processes\","
+					      "\"kill_process\",\"pause_process\","
+					      "\"obtain_process_info\"]");
 		peers_add(&w->peers, &w->agent[i]);
 	}
 	w->r = router_new(&(struct router_env){
@@ -99,8 +104,10 @@ static void world_close(struct world *w)
 {
 	int i;
 
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 3; i++) {
 		router_agent_gone(w->r, &w->agent[i], "test over");
+		free(w->agent[i].commands);
+	}
 	router_free(w->r);
 	audit_close(w->audit);
 	metrics_free(w->metrics);
@@ -165,6 +172,51 @@ void test_server_router_send(void)
 	CHECK(a.told == 1 && a.o == ROUTER_AGENT_GONE);
 	CHECK_STR(a.text, "agent disconnected before answering (test over)");
 	CHECK(b.told == 1 && b.o == ROUTER_AGENT_GONE);
+}
+
+/* A server never sends an agent a command it did not announce; one that
+ * announced nothing (the original client) gets the original's commands
+ * only.  Nothing is sent or queued for a refusal, and its words name the
+ * agent and the command. */
+void test_server_router_not_offered(void)
+{
+	struct world w;
+	struct asker a = { 0 };
+	enum router_outcome err = ROUTER_OK;
+	struct router_req q = { .agent = "web2", .command = "obtain_system_info" };
+	char why[300];
+
+	CHECK(world_open(&w, 30000) == 0);
+	CHECK(post(&w, "web1", "obtain_system_info", NULL, &a, &err) == NULL &&
+	      err == ROUTER_NOT_OFFERED);
+	CHECK(nsent == 0 && w.agent[0].inflight == 0);
+	q.agent = "web1";
+	router_refusal(w.r, &q, err, why, sizeof(why));
+	CHECK_STR(why, "agent 'web1' does not offer obtain_system_info: not supported by this "
+		  "agent (not among the commands it announced)");
+	/* "pin" is a prefix of nothing announced; "ping" is announced */
+	CHECK(post(&w, "web1", "pin", NULL, &a, &err) == NULL && err == ROUTER_NOT_OFFERED);
+	/* web2 turns out to be an original client: it announced nothing */
+	free(w.agent[1].commands);
+	w.agent[1].commands = NULL;
+	CHECK(post(&w, "web2", "ping", NULL, &a, &err) == NULL && err == ROUTER_NOT_OFFERED);
+	CHECK(post(&w, "web2", "exec_command", "{}", &a, &err) == NULL && err == ROUTER_NOT_OFFERED);
+	q.agent = "web2";
+	q.command = "exec_command";
+	router_refusal(w.r, &q, err, why, sizeof(why));
+	CHECK_STR(why, "agent 'web2' is an original client: exec_command is not supported by "
+		  "this agent (original client)");
+	CHECK(nsent == 0);
+	/* ... and every command of the original's */
+	CHECK(post(&w, "web2", "obtain_user_usages", NULL, &a, &err) != NULL);
+	CHECK(post(&w, "web2", "get_port", NULL, &a, &err) != NULL);
+	CHECK(post(&w, "web2", "kill_process", "{\"pid\":2,\"method\":\"SIGTERM\"}", &a, &err) != NULL);
+	CHECK(post(&w, "web2", "reload_service", NULL, &a, &err) != NULL);
+	CHECK(nsent == 4 && w.agent[1].inflight == 4);
+	q.agent = "gone";
+	router_refusal(w.r, &q, ROUTER_NOT_CONNECTED, why, sizeof(why));
+	CHECK_STR(why, "agent 'gone' is not connected");
+	world_close(&w);
 }
 
 void test_server_router_replies(void)
@@ -305,6 +357,73 @@ void test_server_router_records(void)
 		CHECK(strstr(log, "\"id\":\"c3\",\"payload\":null,\"outcome\":\"agent_gone\",\"http_status\":603,"
 			     "\"error\":\"replaced by a newer connection\"") != NULL);
 	}
+	free(log);
+	world_close(&w);
+}
+
+void test_server_router_idless_by_name(void)
+{
+	struct world w;
+	struct asker a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 };
+	enum router_outcome err;
+	char *log;
+
+	CHECK(world_open(&w, 30000) == 0);
+	CHECK(post(&w, "web1", "kill_process", "{\"pid\":7}", &a, &err) != NULL);
+	CHECK(post(&w, "web1", "obtain_process_info", NULL, &b, &err) != NULL);
+	CHECK(post(&w, "web1", "kill_process", "{\"pid\":8}", &c, &err) != NULL);
+	/* The agent skips the first and answers the second without an id:
+	 * the reply goes to the command it names, not to the oldest. */
+	CHECK(agent_says(&w, 0, "{\"status\":\"command_response\",\"message\":"
+			 "\"response_obtain_process_info\",\"payload\":{}}") == 0);
+	CHECK(b.told == 1 && b.o == ROUTER_OK && a.told == 0 && c.told == 0);
+	/* A name with nothing of it waiting: dropped, nobody told. */
+	CHECK(agent_says(&w, 0, "{\"status\":\"command_response\",\"message\":"
+			 "\"response_list_services\"}") == 0);
+	CHECK(agent_says(&w, 0, "{\"status\":\"command_response\",\"message\":"
+			 "\"response_obtain_process_info\"}") == 0);
+	CHECK(a.told == 0 && c.told == 0 && w.agent[0].inflight == 2);
+	/* Of two of a name, the oldest. */
+	CHECK(agent_says(&w, 0, "{\"status\":\"command_response_error\",\"message\":"
+			 "\"response_kill_process\",\"payload\":{\"error\":\"x\"}}") == 0);
+	CHECK(a.told == 1 && a.o == ROUTER_ERROR && c.told == 0);
+	/* Free text (the reference client's) names no command: the oldest of
+	 * all, as before names were matched. */
+	CHECK(post(&w, "web1", "pause_process", NULL, &d, &err) != NULL);
+	CHECK(agent_says(&w, 0, "{\"status\":\"command_response\",\"message\":"
+			 "\"You're a killer now...\"}") == 0);
+	CHECK(c.told == 1 && c.o == ROUTER_OK && d.told == 0);
+	CHECK(agent_says(&w, 0, "{\"status\":\"command_response\",\"message\":\"response_\"}") == 0);
+	CHECK(d.told == 1 && w.agent[0].inflight == 0);
+	log = audit_text(&w);
+	CHECK(log && strstr(log, "\"command\":\"kill_process\",\"id\":\"c1\",\"payload\":{\"pid\":7},"
+			  "\"outcome\":\"error\""));
+	free(log);
+	world_close(&w);
+}
+
+void test_server_router_stop(void)
+{
+	struct world w;
+	struct asker a = { 0 }, b = { 0 };
+	enum router_outcome err;
+	char *log;
+
+	CHECK(world_open(&w, 30000) == 0);
+	CHECK(post(&w, "web1", "ping", NULL, &a, &err) != NULL);
+	CHECK(post(&w, "db1", "ping", NULL, &b, &err) != NULL);
+	router_cancel(w.agent[2].cmd_head);         /* b's asker went already */
+	router_stop(w.r, "server shutting down");
+	CHECK(a.told == 1 && a.o == ROUTER_SHUTDOWN);
+	CHECK_STR(a.text, "server shutting down");
+	CHECK(b.told == 0);
+	/* Still queued: a late reply is no second answer. */
+	CHECK(w.agent[0].inflight == 1);
+	CHECK(agent_says(&w, 0, "{\"status\":\"command_response\",\"message\":\"response_ping\"}") == 0);
+	CHECK(a.told == 1 && w.agent[0].inflight == 0);
+	log = audit_text(&w);
+	CHECK(log && strstr(log, "\"id\":\"c1\",\"payload\":null,\"outcome\":\"shutdown\",\"http_status\":604,"
+			  "\"error\":\"server shutting down\""));
 	free(log);
 	world_close(&w);
 }

@@ -125,6 +125,7 @@
     return Math.floor(sec / 86400) + ' d ' + Math.floor(sec % 86400 / 3600) + ' h';
   }
   function str(v) { return v === null || v === undefined ? '–' : String(v); }
+  function str0(v) { return v === null || v === undefined ? '' : String(v); }
   function num(v) { return typeof v === 'number' && isFinite(v) ? v : 0; }
   function cls(word) { return String(word || '').toLowerCase().replace(/[^a-z-]/g, ''); }
   function enc(x) { return encodeURIComponent(String(x)); }
@@ -196,7 +197,9 @@
     return api('POST', 'api/clients/' + enc(agent) + '/commands', body).then(function (r) {
       if (r && r.status === 'command_response') return r.payload;
       if (r && r.status === 'command_response_error') {
-        var why = r.payload && typeof r.payload.error === 'string' ? r.payload.error : 'no reason given';
+        /* payload.error; the original client put its text in message */
+        var why = r.payload && typeof r.payload.error === 'string' ? r.payload.error
+          : typeof r.message === 'string' && r.message.indexOf('response_') !== 0 ? r.message : 'no reason given';
         throw ApiError(message + ' on ' + agent + ' failed: ' + why, 200);
       }
       throw ApiError('unexpected answer to ' + message + ' from ' + agent, 200);
@@ -261,11 +264,23 @@
     return [lead + ' '].concat(cmds.map(function (c, i) { return [i ? ' · ' : '', code(c)]; }));
   }
 
-  /* Why the agent would refuse command, from the list it announced; null
-   * if it would accept (or announced nothing, like the reference client). */
+  /* What the original bot's client answers: all an agent that announced
+   * no command list (the original client) is ever sent; the server refuses
+   * the rest (409), and the original client would exit on any of them. */
+  var ORIGINAL_COMMANDS = ['obtain_user_usages', 'obtain_all_process_info', 'obtain_process_info',
+    'kill_process', 'pause_process', 'resume_process', 'list_services', 'obtain_service_info',
+    'start_service', 'stop_service', 'restart_service', 'reload_service', 'get_port'];
+
+  function isOriginal(c) { return !!c && (c.compat === 'original' || !Array.isArray(c.commands)); }
+
+  /* Why the agent would refuse command, from the list it announced (an
+   * original client's is the original's); null if it would accept. */
   function refusal(agent, command) {
     var c = client(agent);
-    if (c && Array.isArray(c.commands) && c.commands.indexOf(command) < 0)
+    if (!c) return null;
+    if (isOriginal(c))
+      return ORIGINAL_COMMANDS.indexOf(command) < 0 ? command + ' is not supported by this agent (original client)' : null;
+    if (c.commands.indexOf(command) < 0)
       return command + ' is not allowed on this agent (its --allow/--deny policy)';
     return null;
   }
@@ -283,8 +298,9 @@
   }
 
   function sample(name) {
+    /* Not asked at all when the agent would not answer: a note, not an error */
     var why = refusal(name, 'obtain_system_info');
-    if (why) { st.sys[name] = { err: why, t: Date.now() }; return Promise.resolve(); }
+    if (why) { st.sys[name] = { unsupported: why, t: Date.now() }; return Promise.resolve(); }
     return cmd(name, 'obtain_system_info').then(function (d) {
       var t = Date.now();
       st.sys[name] = { data: d, t: t };
@@ -512,6 +528,7 @@
 
   function usageBars(sys) {
     if (!sys) return h('p', { class: 'muted' }, 'Reading usage…');
+    if (sys.unsupported) return h('p', { class: 'muted unsupported' }, 'Usage: ' + sys.unsupported + '.');
     if (sys.err) return errorBox('Usage: ' + sys.err);
     var d = sys.data || {}, load = Array.isArray(d.load) ? d.load : [], cores = d.cpu ? num(d.cpu.cores) || 1 : 1;
     var mem = d.memory || {}, disk = d.disk || {};
@@ -538,6 +555,7 @@
       typeof up === 'number' ? [h('dt', null, 'Up'), h('dd', null, fmtDuration(up))] : null);
     else kv.push(h('dt', null, 'Last seen'), h('dd', null, c.last_seen ? fmtTime(c.last_seen) + ' (' + fmtDuration(now - c.last_seen) + ' ago)' : '–'));
     kv.push(h('dt', null, 'Services'), h('dd', null, c.services === 'none' ? 'none (manages no services)' : str(c.services)));
+    if (isOriginal(c)) kv.push(h('dt', null, 'Client'), h('dd', { class: 'original' }, 'the original bot\'s (its commands only)'));
     var body;
     if (state === 'online') body = usageBars(sys);
     else if (state === 'offline') body = h('div', { class: 'hint' },
@@ -610,8 +628,9 @@
       if (!Array.isArray(rows)) throw ApiError('the agent sent a process list that is not a list', 200);
       var count = {};
       rows.forEach(function (p) {
-        p.hay = (String(p.name) + '\u0001' + String(p.cmdline)).toLowerCase();
-        if (!p.kernel_thread) count[p.user] = (count[p.user] || 0) + 1;
+        /* the original client's list has only pid and name */
+        p.hay = (str0(p.name) + '\u0001' + str0(p.cmdline)).toLowerCase();
+        if (!p.kernel_thread && p.user !== undefined) count[p.user] = (count[p.user] || 0) + 1;
       });
       pv.users = Object.keys(count).sort(function (a, b) { return count[b] - count[a] || (a < b ? -1 : 1); })
         .map(function (u) { return { name: u, n: count[u] }; });
@@ -700,7 +719,7 @@
   }
 
   function procRow(p, a, memTotal) {
-    var cpu = num(p.cpu_usage), cell = h('td', { class: 'num cpu' }, cpu.toFixed(1));
+    var cpu = num(p.cpu_usage), cell = h('td', { class: 'num cpu' }, p.cpu_usage === undefined ? '–' : cpu.toFixed(1));
     cell.style.setProperty('--p', Math.min(cpu, 100).toFixed(0) + '%');
     var mem = h('td', { class: 'num mem' }, fmtBytes(p.rss));
     if (memTotal > 0) mem.style.setProperty('--p', Math.min(100, num(p.rss) / memTotal * 100).toFixed(1) + '%');
@@ -974,7 +993,7 @@
         h('h2', null, str(p.name), h('span', { class: 'muted' }, ' pid ' + str(p.pid))),
         h('dl', { class: 'kv' },
           h('dt', null, 'State'), h('dd', null, h('span', { class: 'state st-' + cls(state), id: 'proc-state' }, state || '–')),
-          h('dt', null, 'User'), h('dd', null, str(p.user) + ' (uid ' + str(p.uid) + ')'),
+          h('dt', null, 'User'), h('dd', null, str(p.user) + (p.uid !== undefined ? ' (uid ' + str(p.uid) + ')' : '')),
           h('dt', null, 'Parent'), h('dd', null, p.ppid > 0 ? h('a', { href: '#/agent/' + enc(r.agent) + '/process/' + enc(p.ppid) }, str(p.ppid)) : str(p.ppid)),
           h('dt', null, 'CPU'), h('dd', null, num(p.cpu_usage).toFixed(1) + ' % · user ' + num(t.user).toFixed(2) + ' s, system ' + num(t.system).toFixed(2) + ' s'),
           h('dt', null, 'Memory'), h('dd', null, 'RSS ' + fmtBytes(m.rss) + ' · virtual ' + fmtBytes(m.vms) + ' · swap ' + fmtBytes(m.swap)),
@@ -1021,7 +1040,8 @@
       var why = refusal(r.agent, 'list_services');
       if (why) { sv.err = why; draw(); return; }
       cmd(r.agent, 'list_services').then(function (rows) {
-        sv.rows = Array.isArray(rows) ? rows : [];
+        /* the original's list is bare unit names */
+        sv.rows = (Array.isArray(rows) ? rows : []).map(function (x) { return typeof x === 'string' ? { name: x } : x; });
         sv.err = '';
       }, function (e) { sv.err = e.message; }).then(function () {
         if (!current(gen)) return;
@@ -1236,12 +1256,39 @@
     return h('section', { class: 'card chart-card' }, h('h2', null, title), svg, legend);
   }
 
+  /* obtain_user_usages, the original bot's "My Usage" page: Nest's own
+   * summary (or the agent's) and the storage of its working directory,
+   * read once when the view opens. */
+  function nestUsage(main, r) {
+    if (refusal(r.agent, 'obtain_user_usages')) return;
+    var box = h('section', { class: 'card', id: 'nest-usage' }, h('h2', null, 'Usage and storage'),
+      h('p', { class: 'muted' }, 'Reading…'));
+    main.appendChild(box);
+    cmd(r.agent, 'obtain_user_usages').then(function (u) {
+      var rows = u && Array.isArray(u.storage) ? u.storage : [];
+      var tb = h('tbody');
+      rows.forEach(function (x) {
+        if (Array.isArray(x)) tb.appendChild(h('tr', null, h('td', null, str(x[1])), h('td', { class: 'num' }, fmtBytes(Number(x[0])))));
+      });
+      add(clear(box), [h('h2', null, 'Usage and storage'),
+        h('pre', { class: 'out', id: 'nest-resources' }, u && typeof u.resources === 'string' ? u.resources : ''),
+        h('table', { id: 'nest-storage' }, h('thead', null, h('tr', null, h('th', null, 'Folder'), h('th', { class: 'num' }, 'Size'))), tb)]);
+    }, function (e) {
+      add(clear(box), [h('h2', null, 'Usage and storage'), errorBox(e.message)]);
+    });
+  }
+
   VIEWS.usage = function (main, r) {
     agentHeader(main, r);
     var hist = st.hist[r.agent] || [];
     var sys = st.sys[r.agent];
     main.appendChild(h('p', { class: 'muted' }, 'Sampled every ' + POLL_MS / 1000 + ' s while this page is open; the last ' +
       HIST_MS / 60000 + ' minutes are kept in the page.'));
+    if (sys && sys.unsupported) {
+      main.appendChild(infoBox('Usage over time: ' + sys.unsupported + '.', 'usage-unsupported'));
+      nestUsage(main, r);
+      return;
+    }
     if (sys && sys.err) main.appendChild(errorBox('Usage: ' + sys.err));
     if (hist.length < 2) {
       main.appendChild(h('p', { class: 'muted', id: 'usage-wait' }, hist.length ? 'One sample so far; the charts start with the next one…' : 'Waiting for the first samples…'));

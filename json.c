@@ -381,11 +381,11 @@ static void jw_quoted(struct jw *w, const char *s, size_t n, int colon)
 		jw_putc(w, ':');
 }
 
-void jw_key(struct jw *w, const char *k)
+void jw_keyn(struct jw *w, const char *k, size_t n)
 {
 	if (jw_sep(w) < 0)
 		return;
-	jw_quoted(w, k, strlen(k), 1);
+	jw_quoted(w, k, n, 1);
 	w->after_key = 1;
 }
 
@@ -394,14 +394,6 @@ void jw_strn(struct jw *w, const char *s, size_t n)
 	if (jw_sep(w) < 0)
 		return;
 	jw_quoted(w, s, n, 0);
-}
-
-void jw_str(struct jw *w, const char *s)
-{
-	if (!s)
-		jw_null(w);
-	else
-		jw_strn(w, s, strlen(s));
 }
 
 /* Decimal digits of v, right-aligned in a 20-byte tail of buf; start. */
@@ -468,24 +460,6 @@ void jw_raw(struct jw *w, const char *json, size_t n)
 int jw_error(const struct jw *w)
 {
 	return w->err || w->depth < 0;
-}
-
-void jw_kstr(struct jw *w, const char *k, const char *v)
-{
-	jw_key(w, k);
-	jw_str(w, v);
-}
-
-void jw_kint(struct jw *w, const char *k, long long v)
-{
-	jw_key(w, k);
-	jw_int(w, v);
-}
-
-void jw_kbool(struct jw *w, const char *k, int v)
-{
-	jw_key(w, k);
-	jw_bool(w, v);
 }
 
 /* ---- reader: validation ----------------------------------------------- */

@@ -14,6 +14,7 @@
 #define NESTD_JSON_H
 
 #include <stddef.h>
+#include <string.h>
 #define JSMN_HEADER
 #define JSMN_STRICT
 #define JSMN_PARENT_LINKS
@@ -91,8 +92,7 @@ void jw_obj(struct jw *w);
 void jw_obj_end(struct jw *w);
 void jw_arr(struct jw *w);
 void jw_arr_end(struct jw *w);
-void jw_key(struct jw *w, const char *k);
-void jw_str(struct jw *w, const char *s);            /* NULL writes null */
+void jw_keyn(struct jw *w, const char *k, size_t n);
 void jw_strn(struct jw *w, const char *s, size_t n);
 void jw_int(struct jw *w, long long v);
 void jw_uint(struct jw *w, unsigned long long v);
@@ -105,10 +105,40 @@ void jw_raw(struct jw *w, const char *json, size_t n); /* already-valid JSON */
  * JSON string text is escaped instead, so the output stays valid. */
 void jw_strraw(struct jw *w, const char *esc, size_t n);
 int  jw_error(const struct jw *w);
+
+/* Keys are literals nearly always: inline, so the compiler knows their
+ * length (and musl's strlen is not run a hundred times a reply). */
+static inline void jw_key(struct jw *w, const char *k)
+{
+	jw_keyn(w, k, strlen(k));
+}
+
+static inline void jw_str(struct jw *w, const char *s)   /* NULL writes null */
+{
+	if (!s)
+		jw_null(w);
+	else
+		jw_strn(w, s, strlen(s));
+}
+
 /* Key-value shorthands. */
-void jw_kstr(struct jw *w, const char *k, const char *v);
-void jw_kint(struct jw *w, const char *k, long long v);
-void jw_kbool(struct jw *w, const char *k, int v);
+static inline void jw_kstr(struct jw *w, const char *k, const char *v)
+{
+	jw_key(w, k);
+	jw_str(w, v);
+}
+
+static inline void jw_kint(struct jw *w, const char *k, long long v)
+{
+	jw_key(w, k);
+	jw_int(w, v);
+}
+
+static inline void jw_kbool(struct jw *w, const char *k, int v)
+{
+	jw_key(w, k);
+	jw_bool(w, v);
+}
 
 /* Appends s[0..n) as JSON string content (no quotes), escaped, invalid
  * UTF-8 replaced by U+FFFD.  -1 when the buffer's bound is hit. */

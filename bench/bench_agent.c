@@ -514,7 +514,7 @@ static void reap(pid_t pid)
 static void run_agent(struct agent *a, int round, int listings)
 {
 	struct sockaddr_in sa;
-	char url[64], tokenv[128], *argv[8], *envp[4], cmd[160];
+	char url[64], tokenv[128], *argv[10], *envp[4], cmd[160];
 	int ls, ok = 0;
 	struct wsc c;
 	pid_t pid;
@@ -530,7 +530,10 @@ static void run_agent(struct agent *a, int round, int listings)
 		argv[2] = url;
 		argv[3] = NULL;
 	} else {
-		char *t[] = { a->path, "agent", "--server", url, "--log-level", "warn", NULL };
+		/* --compat nestd: the shapes a nestd server gets (the full
+		 * process list), as this driver does not announce itself. */
+		char *t[] = { a->path, "agent", "--server", url, "--log-level", "warn", "--compat",
+			      "nestd", NULL };
 
 		memcpy(argv, t, sizeof(t));
 	}
@@ -555,7 +558,7 @@ static void run_agent(struct agent *a, int round, int listings)
 	if (!reply_sample && a->rtt1[round] > 0 && !a->is_py)
 		reply_sample = strdup(c.msg);
 	a->rtt32[round] = a->rtt1[round] < 0 ? -1 : rtt_pipe(&c, (int)getpid());
-	a->list_ms[round] = a->is_py || a->rtt32[round] < 0 ? 0 : listing(&c, a, listings);
+	a->list_ms[round] = a->is_py || a->rtt32[round] < 0 || !listings ? 0 : listing(&c, a, listings);
 	if (a->rtt1[round] < 0 || a->rtt32[round] < 0 || a->list_ms[round] < 0)
 		goto out;
 	if (!a->is_py)

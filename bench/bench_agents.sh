@@ -98,8 +98,9 @@ until curl -sf -H "Authorization: Bearer $(cat "$tmp/op.token")" "http://127.0.0
 done
 lg() {   # lg PATH COUNT [-r N]
 	p=$1; n=$2; shift 2
-	bench/out/loadgen -a "127.0.0.1:$port" -c 1 -n "$n" -p "$p" -b '{"message":"bench_noop"}' \
-		-t "$tmp/op.token" -e response_bench_noop "$@" || true
+	bench/out/loadgen -a "127.0.0.1:$port" -c 1 -n "$n" -p "$p" \
+		-b '{"message":"kill_process","payload":{"pid":0}}' \
+		-t "$tmp/op.token" -e response_kill_process "$@" || true
 }
 r_base=$(lg /api/clients/probe/commands 2000)
 idle=$(rss $spid)

@@ -8,9 +8,10 @@
 #
 #   sh bench/bench_api.sh            (env: N1, N32 request counts; NESTD)
 #
-# The command is one both agents answer from memory: an unknown command
-# name ("bench_noop"), which each answers with a command_response_error
-# (HTTP 200 from both servers).  nestd: `nestd server` + a real `nestd
+# The command is one both agents answer from its payload alone:
+# kill_process with pid 0, refused with a command_response_error (HTTP 200
+# from both servers; a command the agent did not announce would be the
+# server's 409, never relayed).  nestd: `nestd server` + a real `nestd
 # agent`.  Reference: bench/ref_server.py (asyncio HTTP + websockets
 # server, the bot's work) + test/api_fakes.py noid (a websockets client
 # answering in order without ids, as the reference client did).  Load:
@@ -66,11 +67,11 @@ $PY test/api_fakes.py noid "ws://127.0.0.1:$wsport/" "$tmp/agent.token" >"$tmp/r
 pids="$pids $!"
 waitfor 10 grep -q authenticated "$tmp/refclient.log"
 
-body='{"message":"bench_noop","payload":{"pid":1}}'
+body='{"message":"kill_process","payload":{"pid":0}}'
 path=/api/clients/bench/commands
 lg() {   # lg ADDR CONNS N
 	bench/out/loadgen -a "$1" -c "$2" -n "$3" -p "$path" -b "$body" -t "$tmp/op.token" \
-		-e response_bench_noop || true
+		-e response_kill_process || true
 }
 cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }   # utime+stime, clock ticks
 hz=$(getconf CLK_TCK)
@@ -79,7 +80,7 @@ cpu_per_req() {   # cpu_per_req BEFORE AFTER N: microseconds of CPU per request
 }
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
-echo "command: bench_noop (unknown command name, answered from memory by both agents)"
+echo "command: kill_process with pid 0 (refused from the payload alone by both agents: an error reply, no system call)"
 echo "machine: $(nproc) CPUs, $(uname -sr)"
 lg "127.0.0.1:$port" 1 1000 >/dev/null            # warm up
 lg "127.0.0.1:$rport" 1 300 >/dev/null

@@ -55,17 +55,7 @@ else
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/key.pem" \
 		-out "$tmp/cert.pem" -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost 2>/dev/null
 fi
-$PY - "$N" "$tmp/tokens" "$tmp/agents" <<'EOF'
-import hashlib, os, sys
-n, tf, af = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-with open(tf, "w") as t, open(af, "w") as a:
-    for i in range(n):
-        h = os.urandom(32).hex()
-        tok = h + "." + hashlib.sha256(h.encode()).hexdigest()[:8]
-        name = "ag%05d" % i
-        t.write("%s agent %s 0\n" % (name, hashlib.sha256(tok.encode()).hexdigest()))
-        a.write("%s %s\n" % (name, tok))
-EOF
+$PY bench/mktokens.py "$N" "$tmp/tokens" "$tmp/agents"
 "$NESTD" token new op --role operator --tokens "$tmp/tokens" >"$tmp/op.token" 2>/dev/null
 freeport() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 tport=$(freeport); pport=$(freeport)

@@ -54,6 +54,13 @@ static const char *path_fmt, *body_s, *tok_s;
 static int rand_n;
 static volatile sig_atomic_t stop_req;
 
+/* The run: connections, their poll entries, every latency. */
+static struct cn *cs;
+static struct pollfd *pf;
+static long long *lat, t_stop, gap_ns;
+static int conns = 1;
+static long total = 1000, started, done, bad;
+
 static void on_stop(int sig)
 {
 	(void)sig;
@@ -157,17 +164,94 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Starts a request on every idle connection whose turn it is, writes what
+ * it can; wait_ms: the poll timeout, shortened to the next turn. */
+static int start_and_write(long long tn, int *wait_ms)
+{
+	int i;
+
+	for (i = 0; i < conns; i++) {
+		struct cn *c = &cs[i];
+
+		if (stop_req)
+			;
+		else if (!c->busy && started < total && (!t_stop || tn < t_stop) && tn < c->t0) {
+			if ((c->t0 - tn) / 1000000 < *wait_ms)
+				*wait_ms = (int)((c->t0 - tn) / 1000000) + 1;
+		} else if (!c->busy && started < total && (!t_stop || tn < t_stop)) {
+			if (rand_n)
+				build_req();
+			c->busy = 1;
+			c->sent = 0;
+			c->len = 0;
+			c->t0 = now_ns();
+			started++;
+		}
+		if (c->busy && c->sent < reqlen) {
+			ssize_t w = write(c->fd, req + c->sent, reqlen - c->sent);
+
+			if (w > 0)
+				c->sent += (size_t)w;
+			else if (w < 0 && errno != EAGAIN) {
+				perror("write");
+				return -1;
+			}
+		}
+		pf[i].fd = c->fd;
+		pf[i].events = c->busy ? (c->sent < reqlen ? POLLOUT : POLLIN) : 0;
+		pf[i].revents = 0;
+	}
+	return 0;
+}
+
+/* Reads what came; a whole answer frees its connection for the next. */
+static int read_answers(void)
+{
+	int i;
+
+	for (i = 0; i < conns; i++) {
+		struct cn *c = &cs[i];
+		int status = 0, cl = 0, has = 0;
+		size_t n;
+		ssize_t r;
+
+		if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		if (c->cap - c->len < 65536) {
+			c->cap *= 2;
+			c->in = realloc(c->in, c->cap);
+		}
+		r = read(c->fd, c->in + c->len, c->cap - c->len);
+		if (r <= 0) {
+			if (r < 0 && errno == EAGAIN)
+				continue;
+			fprintf(stderr, "loadgen: connection closed mid-request\n");
+			return -1;
+		}
+		c->len += (size_t)r;
+		n = complete(c, &status, &cl, &has);
+		if (!n)
+			continue;
+		lat[done++] = now_ns() - c->t0;
+		if (status != 200 || !has)
+			bad++;
+		c->busy = 0;
+		c->t0 = now_ns() + gap_ns;     /* the next request's earliest start */
+		if (cl) {
+			close(c->fd);
+			c->fd = dial();
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	int conns = 1, opt, i;
-	long total = 1000, started = 0, done = 0, bad = 0;
+	int opt, i;
 	double dur = 0;
-	long long gap_ns = 0, t_stop = 0;
 	const char *path = "/", *body = NULL, *tokfile = NULL;
 	char token[256] = "";
-	struct cn *cs;
-	struct pollfd *pf;
-	long long *lat, t_start, t_end;
+	long long t_start, t_end;
 
 	while ((opt = getopt(argc, argv, "a:c:n:p:b:t:e:r:d:i:")) != -1) {
 		switch (opt) {
@@ -221,37 +305,8 @@ int main(int argc, char **argv)
 		long long tn = now_ns();
 		int wait_ms = 30000;
 
-		for (i = 0; i < conns; i++) {
-			struct cn *c = &cs[i];
-
-			if (stop_req)
-				;
-			else if (!c->busy && started < total && (!t_stop || tn < t_stop) && tn < c->t0) {
-				if ((c->t0 - tn) / 1000000 < wait_ms)
-					wait_ms = (int)((c->t0 - tn) / 1000000) + 1;
-			} else if (!c->busy && started < total && (!t_stop || tn < t_stop)) {
-				if (rand_n)
-					build_req();
-				c->busy = 1;
-				c->sent = 0;
-				c->len = 0;
-				c->t0 = now_ns();
-				started++;
-			}
-			if (c->busy && c->sent < reqlen) {
-				ssize_t w = write(c->fd, req + c->sent, reqlen - c->sent);
-
-				if (w > 0)
-					c->sent += (size_t)w;
-				else if (w < 0 && errno != EAGAIN) {
-					perror("write");
-					return 1;
-				}
-			}
-			pf[i].fd = c->fd;
-			pf[i].events = c->busy ? (c->sent < reqlen ? POLLOUT : POLLIN) : 0;
-			pf[i].revents = 0;
-		}
+		if (start_and_write(tn, &wait_ms) < 0)
+			return 1;
 		if (done == started && (started >= total || stop_req || (t_stop && now_ns() >= t_stop)))
 			break;
 		{
@@ -263,39 +318,8 @@ int main(int argc, char **argv)
 				return 1;
 			}
 		}
-		for (i = 0; i < conns; i++) {
-			struct cn *c = &cs[i];
-			int status = 0, cl = 0, has = 0;
-			size_t n;
-			ssize_t r;
-
-			if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			if (c->cap - c->len < 65536) {
-				c->cap *= 2;
-				c->in = realloc(c->in, c->cap);
-			}
-			r = read(c->fd, c->in + c->len, c->cap - c->len);
-			if (r <= 0) {
-				if (r < 0 && errno == EAGAIN)
-					continue;
-				fprintf(stderr, "loadgen: connection closed mid-request\n");
-				return 1;
-			}
-			c->len += (size_t)r;
-			n = complete(c, &status, &cl, &has);
-			if (!n)
-				continue;
-			lat[done++] = now_ns() - c->t0;
-			if (status != 200 || !has)
-				bad++;
-			c->busy = 0;
-			c->t0 = now_ns() + gap_ns;     /* the next request's earliest start */
-			if (cl) {
-				close(c->fd);
-				c->fd = dial();
-			}
-		}
+		if (read_answers() < 0)
+			return 1;
 	}
 	t_end = now_ns();
 	total = done;

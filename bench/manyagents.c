@@ -736,6 +736,29 @@ static int dial_due(double t)
 	return 0;
 }
 
+/* ready, down, back (see the top of this file). */
+static void report(double *t_lost, double t0)
+{
+	if (authed == nags && !ever_ready) {
+		ever_ready = 1;
+		printf("ready %d %.2f\n", nags, now() - t0);
+		fflush(stdout);
+	}
+	/* A storm: from the first agent lost to the last one back. */
+	if (ever_ready && !*t_lost && authed < nags) {
+		*t_lost = now();
+		refused = resumed = full = 0;
+		printf("down\n");
+		fflush(stdout);
+	}
+	if (*t_lost && authed == nags) {
+		printf("back %d %.2f refused %lld resumed %lld full %lld\n", nags, now() - *t_lost,
+		       refused, resumed, full);
+		fflush(stdout);
+		*t_lost = 0;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static struct epoll_event evs[1024];
@@ -805,24 +828,7 @@ int main(int argc, char **argv)
 				drop(a, "write failed");
 #endif
 		}
-		if (authed == nags && !ever_ready) {
-			ever_ready = 1;
-			printf("ready %d %.2f\n", nags, now() - t0);
-			fflush(stdout);
-		}
-		/* A storm: from the first agent lost to the last one back. */
-		if (ever_ready && !t_lost && authed < nags) {
-			t_lost = now();
-			refused = resumed = full = 0;
-			printf("down\n");
-			fflush(stdout);
-		}
-		if (t_lost && authed == nags) {
-			printf("back %d %.2f refused %lld resumed %lld full %lld\n", nags, now() - t_lost,
-			       refused, resumed, full);
-			fflush(stdout);
-			t_lost = 0;
-		}
+		report(&t_lost, t0);
 	}
 	for (i = 0; i < nags; i++)
 		if (ags[i].fd >= 0)

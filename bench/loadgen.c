@@ -245,6 +245,22 @@ static int read_answers(void)
 	return 0;
 }
 
+/* The one line, for what was answered in ns nanoseconds. */
+static int print_line(long long ns)
+{
+	double secs = (double)ns / 1e9;
+
+	total = done;
+	if (!total)
+		return 1;
+	qsort(lat, (size_t)total, sizeof(*lat), cmp);
+	printf("requests=%ld ok=%ld bad=%ld secs=%.3f rps=%.0f p50_us=%.0f p90_us=%.0f p99_us=%.0f max_us=%.0f\n",
+	       total, total - bad, bad, secs, (double)total / secs,
+	       lat[total / 2] / 1e3, lat[total * 9 / 10] / 1e3, lat[total * 99 / 100] / 1e3,
+	       lat[total - 1] / 1e3);
+	return bad ? 3 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	int opt, i;
@@ -322,17 +338,5 @@ int main(int argc, char **argv)
 			return 1;
 	}
 	t_end = now_ns();
-	total = done;
-	if (!total)
-		return 1;
-	qsort(lat, (size_t)total, sizeof(*lat), cmp);
-	{
-		double secs = (double)(t_end - t_start) / 1e9;
-
-		printf("requests=%ld ok=%ld bad=%ld secs=%.3f rps=%.0f p50_us=%.0f p90_us=%.0f p99_us=%.0f max_us=%.0f\n",
-		       total, total - bad, bad, secs, (double)total / secs,
-		       lat[total / 2] / 1e3, lat[total * 9 / 10] / 1e3, lat[total * 99 / 100] / 1e3,
-		       lat[total - 1] / 1e3);
-	}
-	return bad ? 3 : 0;
+	return print_line(t_end - t_start);
 }

@@ -255,7 +255,9 @@ static int read_response(struct link *l, const char *name, struct buf *in, int *
 	}
 	/* Without Content-Length the body ends where the connection did. */
 	*blen = cl >= 0 ? (size_t)cl : in->len - (size_t)*head;
-	if (cl < 0 && (te = http_get(hr->h, hr->nh, "Transfer-Encoding")) &&
+	/* The head's spans point into in, which grew (and moved) since. */
+	if (cl < 0 && http_parse_response(in->p, in->len, hr) == *head &&
+	    (te = http_get(hr->h, hr->nh, "Transfer-Encoding")) &&
 	    http_has_token(te, "chunked") && dechunk(in->p + *head, blen) < 0) {
 		snprintf(err, errlen, "the chunked answer from %s was malformed or cut short", name);
 		return -1;

@@ -33,7 +33,6 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "num.h"
 
 #define USEC_PER_SEC    1000000LL
 #define USEC_PER_MINUTE (60 * USEC_PER_SEC)
@@ -791,26 +790,32 @@ static long long read_pid(const char *path)
 	return pid;
 }
 
-/* "Tue 2026-11-24 19:03:11 UTC", by hand: strftime's %Z (and mktime for
- * OpenRC's local-time text) would bring libc's time-zone code, ~10 KB, into
- * the agent-only binary for this one line. */
-static void utc_text(char *out, size_t n, time_t t)
+/* OpenRC's start_time, "YYYY-MM-DD HH:MM:SS", into tm's fields as
+ * written (the caller adjusts year and month); by hand, so that the static
+ * binary carries no scanf. */
+static int rc_time(const char *s, struct tm *tm)
 {
-	static const char days[] = "SunMonTueWedThuFriSat";
-	struct tm tm;
+	int *f[6] = { &tm->tm_year, &tm->tm_mon, &tm->tm_mday, &tm->tm_hour, &tm->tm_min,
+		      &tm->tm_sec };
+	static const char sep[] = "-- ::";
+	int i;
 
-	num_utc((long long)t, &tm);
-	snprintf(out, n, "%.3s %04d-%02d-%02d %02d:%02d:%02d UTC", days + 3 * tm.tm_wday,
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	for (i = 0; i < 6; i++) {
+		int v = 0, d = 0;
+
+		for (; *s >= '0' && *s <= '9' && d < 9; s++, d++)
+			v = v * 10 + (*s - '0');
+		if (!d || (i < 5 && *s++ != sep[i]))
+			return -1;
+		*f[i] = v;
+	}
+	return 0;
 }
 
-/* supervise-daemon writes start_time ("YYYY-MM-DD HH:MM:SS", local time) as
- * the service starts: the file's mtime is that moment, without a zone to
- * interpret. */
 static void rc_running(const char *svcdir, const char *unit, struct rc_run *x)
 {
 	char path[512], b[512];
-	struct stat st;
+	struct tm tm;
 	ssize_t n;
 
 	memset(x, 0, sizeof(*x));
@@ -822,10 +827,22 @@ static void rc_running(const char *svcdir, const char *unit, struct rc_run *x)
 		x->pid = read_pid(b);
 	}
 	snprintf(path, sizeof(path), "%s/options/%s/start_time", svcdir, unit);
-	if (read_small(path, b, sizeof(b)) >= 19 && b[4] == '-' && b[13] == ':' &&
-	    stat(path, &st) == 0 && st.st_mtime > 0) {
-		x->started = (long long)st.st_mtime;
-		utc_text(x->start_text, sizeof(x->start_text), st.st_mtime);
+	memset(&tm, 0, sizeof(tm));
+	if (read_small(path, b, sizeof(b)) > 0 && rc_time(b, &tm) == 0) {
+		tm.tm_year -= 1900;
+		tm.tm_mon -= 1;
+		tm.tm_isdst = -1;
+		static const char wday[][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+
+		x->started = (long long)mktime(&tm);
+		/* strftime's "%a %Y-%m-%d %H:%M:%S %Z", without strftime in the
+		 * static binary. */
+		if (x->started > 0)
+			snprintf(x->start_text, sizeof(x->start_text), "%s %04d-%02d-%02d %02d:%02d:%02d %s",
+				 wday[(unsigned)tm.tm_wday % 7], tm.tm_year + 1900, tm.tm_mon + 1,
+				 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, tm.tm_zone ? tm.tm_zone : "");
+		else
+			x->started = 0;
 	}
 }
 

@@ -4,11 +4,12 @@
  *   nestd agent    the protocol's client (agent.c, agent_*.c)
  *   nestd token    token file management (token_cmd.c, token_file.c, token.c)
  *   nestd ctl      the operator's command line (ctl.c, ctl_io.c, ctl_show.c)
+ *   nestd slack    the Slack app's manifest (server_slack.c)
  *
  * Built with NESTD_AGENT_ONLY=1 (make static-agent: nestd-agent-static),
  * only the agent is dispatched; nothing else is referenced, so the linker
- * drops the server, the dashboard, the installer, ctl and the token tools
- * (and BearSSL's server half) from the binary. */
+ * drops the server, the dashboard, the installer, ctl, slack and the token
+ * tools (and BearSSL's server half) from the binary. */
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "server.h"
+#include "server_slack.h"
 #include "tls.h"
 #include "token.h"
 
@@ -25,7 +27,7 @@ static const char usage[] =
 	"       nestd --version | --help | help agent\n"
 	"\n"
 	"nestd speaks the Nest Management Bot's WebSocket protocol.  This is the\n"
-	"agent-only build: the server, ctl and token tools are in the full nestd.\n";
+	"agent-only build: the server, ctl, slack and token tools are in the full nestd.\n";
 #define BUILD_KIND ", agent only"
 #else
 static const char usage[] =
@@ -34,6 +36,7 @@ static const char usage[] =
 	"       nestd token new NAME [--role agent|operator] [--owner WHO] [--scope SCOPE]\n"
 	"                 | list | revoke NAME                manage the server's tokens\n"
 	"       nestd ctl [--server URL] SUBCOMMAND ...      drive agents through a server\n"
+	"       nestd slack manifest                        the Slack app's manifest\n"
 	"       nestd --version | --help | help SUBCOMMAND\n"
 	"\n"
 	"nestd speaks the Nest Management Bot's WebSocket protocol, both ends.\n";
@@ -51,7 +54,8 @@ static int dispatch(const char *cmd, int argc, char **argv)
 	if (strcmp(cmd, "agent") == 0)
 		return agent_main(argc, argv);
 #if NESTD_AGENT_ONLY
-	if (strcmp(cmd, "server") == 0 || strcmp(cmd, "token") == 0 || strcmp(cmd, "ctl") == 0) {
+	if (strcmp(cmd, "server") == 0 || strcmp(cmd, "token") == 0 || strcmp(cmd, "ctl") == 0 ||
+	    strcmp(cmd, "slack") == 0) {
 		fprintf(stderr, "nestd: '%s' is not in this agent-only build; "
 			"the full nestd binary has it\n", cmd);
 		return 2;
@@ -63,6 +67,8 @@ static int dispatch(const char *cmd, int argc, char **argv)
 		return token_main(argc, argv);
 	if (strcmp(cmd, "ctl") == 0)
 		return ctl_main(argc, argv);
+	if (strcmp(cmd, "slack") == 0)
+		return slack_main(argc, argv);
 #endif
 	fprintf(stderr, "nestd: unknown subcommand '%s'\nTry 'nestd --help'.\n", cmd);
 	return 2;

@@ -44,6 +44,7 @@
 #include "server_int.h"
 #include "server_metrics.h"
 #include "server_router.h"
+#include "server_slack.h"
 #include "tls.h"
 
 static void tokens_recheck(struct server *s);
@@ -95,6 +96,7 @@ static void agent_gone(struct peer *p, const char *why)
 
 	audit_peer(s, "agent_disconnected", p, why);
 	router_agent_gone(s->router, p, why);
+	server_slack_agent(s->slack, p);
 }
 
 /* Drops an authenticated agent (replaced, revoked): gone at once, closed
@@ -254,6 +256,8 @@ static void admit_agent(struct peer *p, const struct token_entry *e, const struc
 	t = pget(j, pl, "commands");
 	if (t >= 0 && json_type(j, t) == JSON_ARRAY)
 		p->commands = json_dup(j, t);
+	if (json_int(j, pget(j, pl, "uid"), &p->uid) < 0 || p->uid < 0)
+		p->uid = -1;
 	old = peers_find_agent(&s->peers, p->name);
 	if (old) {
 		log_info("%s: replaced by a newer connection from %s (old one from %s)",
@@ -272,6 +276,7 @@ static void admit_agent(struct peer *p, const struct token_entry *e, const struc
 		 p->hostname[0] ? ", host " : "", p->hostname, p->owner[0] ? ", owner " : "",
 		 p->owner, p->commands ? "" : ", an original client");
 	audit_peer(s, "agent_connected", p, NULL);
+	server_slack_agent(s->slack, p);
 }
 
 static void authenticate(struct peer *p, char *text, size_t n)
@@ -719,6 +724,7 @@ static void on_signal(int sig, void *arg)
 	/* Operators waiting on an agent get their answer first (503 and
 	 * Connection: close), while their connections still stand. */
 	router_stop(s->router, "server shutting down");
+	server_slack_close(s->slack);
 	for (p = s->peers.head; p; p = p->next) {
 		if (p->c->state == CONN_AUTH || p->c->state == CONN_OPEN)
 			conn_close(p->c, 1001, "server shutting down");
@@ -764,7 +770,10 @@ static int open_rooms(struct server *s, char *err, size_t errlen)
 		return -1;
 	}
 	s->tokens_timer_on = 1;
-	return server_install_init(&s->install, o->dist_dir, o->public_url, err, errlen);
+	if (server_install_init(&s->install, o->dist_dir, o->public_url, err, errlen) < 0)
+		return -1;
+	s->slack = server_slack_new(s, err, errlen);
+	return s->slack || !err[0] ? 0 : -1;
 }
 
 /* The TLS sessions, written beside the token file (the state directory,
@@ -892,6 +901,7 @@ static void server_stop(struct server *s, int ran)
 			unlink(s->o->listen[i].path);
 	if (s->tokens_timer_on)
 		loop_del(s->loop, &s->tokens_timer);
+	server_slack_free(s->slack);
 	router_free(s->router);
 	gate_free(s->gate);
 	audit_close(s->audit);

@@ -35,5 +35,8 @@ void audit_auth_summary(struct audit_log *a, const char *source, unsigned count,
 void audit_agent(struct audit_log *a, const char *event, const char *agent,
 		 const char *address, const char *version, const char *why);
 void audit_command(struct audit_log *a, const struct audit_command *c);
+/* A token made or reset from a face (Slack's Manage Token): its agent and
+ * who asked ("slack:U…"). */
+void audit_token(struct audit_log *a, const char *event, const char *agent, const char *op);
 
 #endif

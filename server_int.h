@@ -17,6 +17,7 @@ struct audit_log;
 struct gate;
 struct metrics;
 struct router;
+struct slack;
 struct tls_ctx;
 
 struct server {
@@ -34,6 +35,7 @@ struct server {
 	void (*tokens_recheck)(struct server *s);
 	struct peers peers;
 	struct router *router;
+	struct slack *slack;                 /* the Slack face, or NULL (server_slack.h) */
 	struct audit_log *audit;
 	struct metrics *metrics;
 	struct admit *admit;

@@ -51,6 +51,7 @@ struct tls_ctx {
 	unsigned char pins[CFG_TLS_MAX_PINS][32];
 	br_ssl_session_parameters resume;   /* the last session, offered again */
 	int can_resume;
+	char resume_host[256];          /* ...only to the name it was made with */
 	/* server */
 	br_x509_certificate *chain;
 	size_t nchain;
@@ -1194,6 +1195,7 @@ static int server_init(struct tls_ctx *x, struct tls_conn *t, const char *host)
 static int client_init(struct tls_ctx *x, struct tls_conn *t, const char *host)
 {
 	struct verifier *v;
+	int resume;
 
 	t->cc = calloc(1, sizeof(*t->cc));
 	t->v = v = calloc(1, sizeof(*t->v));
@@ -1212,11 +1214,14 @@ static int client_init(struct tls_ctx *x, struct tls_conn *t, const char *host)
 	br_ssl_engine_set_x509(t->eng, &v->vtable);
 	br_ssl_engine_set_buffer(t->eng, t->iobuf, BR_SSL_BUFSIZE_BIDI, 1);
 	engine_common(t);
-	if (x->can_resume)
+	/* A session is offered again only to the name whose certificate it
+	 * was made with: resuming skips the certificate. */
+	resume = x->can_resume && !strcmp(x->resume_host, v->host);
+	if (resume)
 		br_ssl_engine_set_session_parameters(t->eng, &x->resume);
 	/* No SNI for an IP literal (RFC 6066 3); its name is checked
 	 * against the iPAddress entries instead. */
-	if (!br_ssl_client_reset(t->cc, v->iplen ? NULL : v->host, x->can_resume))
+	if (!br_ssl_client_reset(t->cc, v->iplen ? NULL : v->host, resume))
 		return -1;
 	if (x->insecure)
 		log_warn("TLS: certificate verification is OFF (--insecure) for %s: "
@@ -1256,6 +1261,7 @@ static unsigned state(struct tls_conn *t)
 		/* The client keeps the session for its next connection. */
 		if (!t->server) {
 			br_ssl_engine_get_session_parameters(t->eng, &t->x->resume);
+			snprintf(t->x->resume_host, sizeof(t->x->resume_host), "%s", t->v->host);
 			t->x->can_resume = 1;
 		}
 	}

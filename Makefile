@@ -18,6 +18,8 @@
 #                   container (root; test/systemd/setup.sh installs systemd-container
 #                   and debootstrap and caches a Debian 12 root in /var/tmp)
 #   make test-openrc   the same against a real OpenRC in a second container
+#   make soak       SOAK_TIME seconds (180) of mixed load; RSS and descriptors
+#                   of the server and its agents must not grow
 VERSION  = 0.1.0
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -302,6 +304,13 @@ uninstall:
 test-install: nestd
 	NESTD=$(NESTD) /usr/bin/python3 test/it_install.py
 
+# A few minutes of mixed load (operators, agents coming and going,
+# strangers) against one server and three agents; fails if their RSS or
+# descriptors grow between the quiet points.  Not part of make test.
+SOAK_TIME ?= 180
+soak: deps nestd
+	NESTD=$(NESTD) /usr/bin/python3 test/soak.py $(SOAK_TIME)
+
 # Real init systems in containers (systemd-nspawn): the agent inside, a
 # server on the host's loopback.  Each prints "N passed, N failed".
 test-systemd: nestd
@@ -326,4 +335,4 @@ clean:
 FORCE:
 
 .PHONY: all test unit deps asan fuzz fuzz-bins install uninstall test-install test-browser clean \
-	test-systemd test-openrc
+	test-systemd test-openrc soak

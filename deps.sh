@@ -7,7 +7,7 @@
 set -eu
 want="gcc make libc6-dev libjsmn-dev libbearssl-dev"
 case "${1:-}" in
-test) want="$want python3-websockets curl openssl ca-certificates clang libclang-rt-14-dev procps util-linux file python3-psutil busybox" ;;
+test) want="$want python3-websockets curl openssl ca-certificates clang libclang-rt-14-dev procps util-linux file python3-psutil busybox iproute2 iptables" ;;
 static) want="$want musl-tools dpkg-dev zopfli" ;;
 esac
 missing=""

@@ -433,10 +433,7 @@ int proc_stat_parse(struct pinfo *pi, const char *b, size_t n)
 	open = memchr(b, '(', n);
 	if (!open)
 		return -1;
-	/* The last ')' of the name (which may hold any): the name is at
-	 * most 64 bytes, and nothing after it holds one, so the search need
-	 * not walk the whole line back. */
-	close = memrchr(open, ')', (size_t)(end - open) < 68 ? (size_t)(end - open) : 68);
+	close = memrchr(open, ')', (size_t)(end - open));
 	if (!close || close + 2 >= end)
 		return -1;
 	clen = (size_t)(close - open - 1);

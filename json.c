@@ -1112,13 +1112,13 @@ int json_int(const struct json *j, int i, long long *v)
 
 int json_num(const struct json *j, int i, double *v)
 {
+	const jsmntok_t *t = tok(j, i);
 	const char *end;
 
 	if (json_type(j, i) != JSON_NUMBER)
 		return -1;
-	/* The grammar was checked at parse time, and the text after a number
-	 * (a comma, a bracket, blanks) is never part of one. */
-	*v = num_parse(j->s + tok(j, i)->start, &end);
+	/* Within the token: the caller's text may end right after it. */
+	*v = num_parsen(j->s + t->start, (size_t)(t->end - t->start), &end);
 	return 0;
 }
 

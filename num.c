@@ -38,24 +38,24 @@ static double scale(double m, int e)
 	return e >= 0 ? m * p10[e] : m / p10[-e];
 }
 
-double num_parse(const char *s, const char **end)
+double num_parsen(const char *s, size_t n, const char **end)
 {
-	const char *p = s;
+	const char *p = s, *lim = s + n;
 	uint64_t m = 0;
 	int neg = 0, any = 0, e10 = 0;
 
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+	while (p < lim && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
 		p++;
-	if (*p == '-' || *p == '+')
+	if (p < lim && (*p == '-' || *p == '+'))
 		neg = *p++ == '-';
-	for (; digit(*p); p++, any = 1) {
+	for (; p < lim && digit(*p); p++, any = 1) {
 		if (m < UINT64_MAX / 10 - 1)
 			m = m * 10 + (uint64_t)(*p - '0');
 		else
 			e10++;      /* digits past 19 only scale */
 	}
-	if (*p == '.') {
-		for (p++; digit(*p); p++, any = 1) {
+	if (p < lim && *p == '.') {
+		for (p++; p < lim && digit(*p); p++, any = 1) {
 			if (m < UINT64_MAX / 10 - 1) {
 				m = m * 10 + (uint64_t)(*p - '0');
 				e10--;
@@ -66,14 +66,14 @@ double num_parse(const char *s, const char **end)
 		*end = s;
 		return 0;
 	}
-	if (*p == 'e' || *p == 'E') {
+	if (p < lim && (*p == 'e' || *p == 'E')) {
 		const char *q = p + 1;
 		int eneg = 0, x = 0;
 
-		if (*q == '+' || *q == '-')
+		if (q < lim && (*q == '+' || *q == '-'))
 			eneg = *q++ == '-';
-		if (digit(*q)) {
-			for (; digit(*q); q++)
+		if (q < lim && digit(*q)) {
+			for (; q < lim && digit(*q); q++)
 				if (x < 100000)
 					x = x * 10 + (*q - '0');
 			e10 += eneg ? -x : x;
@@ -82,6 +82,11 @@ double num_parse(const char *s, const char **end)
 	}
 	*end = p;
 	return neg ? -scale((double)m, e10) : scale((double)m, e10);
+}
+
+double num_parse(const char *s, const char **end)
+{
+	return num_parsen(s, strlen(s), end);
 }
 
 char *num_u64(char *end, unsigned long long v)

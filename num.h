@@ -16,6 +16,8 @@
  * in practice), within a few units in the last place beyond; +-HUGE_VAL
  * past the range of a double. */
 double num_parse(const char *s, const char **end);
+/* The same within s[0..n), which need not be NUL-terminated. */
+double num_parsen(const char *s, size_t n, const char **end);
 
 /* v with exactly `decimals` (0 to 9) digits after the point, rounded half
  * away from zero, NUL-terminated into out (room for 32 bytes); its length.

@@ -4,6 +4,7 @@
  * out without swapping), the figure free(1) and psutil agree on today;
  * disk is the root file system as df(1) shows it. */
 #include "agent_sys.h"
+#include "num.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -135,6 +136,7 @@ int sys_info(struct jw *w, char *err, size_t errlen)
 	char b[8192];
 	struct utsname u;
 	double up = 0, l[3] = { 0, 0, 0 };
+	const char *end;
 	long cores;
 	int i;
 
@@ -146,15 +148,15 @@ int sys_info(struct jw *w, char *err, size_t errlen)
 	jw_kstr(w, "hostname", u.nodename);
 	jw_kstr(w, "kernel", u.release);
 	if (sys_read("/proc/uptime", b, sizeof(b)) > 0)
-		up = strtod(b, NULL);
+		up = num_parse(b, &end);
 	jw_key(w, "uptime");
 	jw_double(w, up, 0);
 	if (sys_read("/proc/loadavg", b, sizeof(b)) > 0) {
-		char *p = b, *e;
+		const char *p = b, *e;
 
 		/* "%lf %lf %lf" without pulling sscanf into the static binary. */
 		for (i = 0; i < 3; i++, p = e) {
-			l[i] = strtod(p, &e);
+			l[i] = num_parse(p, &e);
 			if (e == p)
 				break;
 		}

@@ -43,8 +43,10 @@
 #define CFG_COMMAND_TIMEOUT_MS   30000
 
 /* Server */
-#define CFG_MAX_CONNECTIONS      65536
+#define CFG_MAX_CONNECTIONS      262144    /* 100,000 agents and room to spare */
 #define CFG_MAX_LISTENERS        16        /* --listen addresses */
+#define CFG_SETUP_WINDOW_MS      2         /* new connections' setup paced per window... */
+#define CFG_SETUP_BUDGET_US      1000      /* ...to this much CPU time in it (conn.c) */
 #define CFG_ACCEPT_BATCH         64        /* accept(2) calls per wake-up of a listener */
 #define CFG_SEND_BUFFER_MAX      (64u << 20)  /* queued output per WebSocket peer */
 #define CFG_HTTP_SEND_MAX        (1u << 20)   /* queued output per HTTP connection, beyond one answer */
@@ -61,6 +63,7 @@
 					    * connect (each shows a token), as on Nest */
 #define CFG_MAX_MESSAGE_MIN      (1u << 10)   /* --max-message bounds */
 #define CFG_MAX_MESSAGE_MAX      (1ull << 30)
+#define CFG_HTTP_STREAM_CHUNK    (64u << 10)  /* a streamed answer's pieces (GET /api/clients) */
 #define CFG_HTTP_MAX_BODY        (256u << 10) /* operator request body */
 #define CFG_MAX_INFLIGHT         4096      /* commands waiting per agent */
 #define CFG_COMMAND_NAME_MAX     48        /* an operator's "message" */
@@ -147,6 +150,9 @@
 #define CFG_TLS_MAX_PEM          (4u << 20)   /* a certificate bundle or key file */
 #define CFG_TLS_MAX_EE_CERT      (16u << 10)  /* server certificate kept for --pin */
 #define CFG_TLS_MAX_PINS         8         /* sha256//A;sha256//B... */
+#define CFG_TLS_SESSION_CACHE    65536     /* server: sessions kept for resumption */
+#define CFG_TLS_SESSION_LIFETIME_S 86400   /* a session resumes for this long */
+#define CFG_TLS_SESSIONS_FILE    "tls-sessions"   /* in the state dir, across restarts */
 #define CFG_TLS_CA_FILE          "/etc/ssl/certs/ca-certificates.crt"  /* without --ca-file */
 
 /* nestd ctl */

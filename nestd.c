@@ -4,7 +4,12 @@
  *   nestd agent    the protocol's client (agent.c, agent_*.c)
  *   nestd token    token file management (token_cmd.c, token_file.c, token.c)
  *   nestd ctl      the operator's command line (ctl.c, ctl_io.c, ctl_show.c)
- *   nestd slack    the Slack app's manifest (server_slack.c) */
+ *   nestd slack    the Slack app's manifest (server_slack.c)
+ *
+ * Built with NESTD_AGENT_ONLY=1 (make static-agent: nestd-agent-static),
+ * only the agent is dispatched; nothing else is referenced, so the linker
+ * drops the server, the dashboard, the installer, ctl, slack and the token
+ * tools (and BearSSL's server half) from the binary. */
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +21,15 @@
 #include "tls.h"
 #include "token.h"
 
+#if NESTD_AGENT_ONLY
+static const char usage[] =
+	"usage: nestd agent --server URL [options]          connect and answer commands\n"
+	"       nestd --version | --help | help agent\n"
+	"\n"
+	"nestd speaks the Nest Management Bot's WebSocket protocol.  This is the\n"
+	"agent-only build: the server, ctl, slack and token tools are in the full nestd.\n";
+#define BUILD_KIND ", agent only"
+#else
 static const char usage[] =
 	"usage: nestd server [--listen ADDR]... [options]   accept agents, serve operators\n"
 	"       nestd agent --server URL [options]          connect and answer commands\n"
@@ -26,6 +40,8 @@ static const char usage[] =
 	"       nestd --version | --help | help SUBCOMMAND\n"
 	"\n"
 	"nestd speaks the Nest Management Bot's WebSocket protocol, both ends.\n";
+#define BUILD_KIND ""
+#endif
 
 /* Build facts for --version. */
 static const char *build_features(void)
@@ -35,16 +51,25 @@ static const char *build_features(void)
 
 static int dispatch(const char *cmd, int argc, char **argv)
 {
-	if (strcmp(cmd, "server") == 0)
-		return server_main(argc, argv);
 	if (strcmp(cmd, "agent") == 0)
 		return agent_main(argc, argv);
+#if NESTD_AGENT_ONLY
+	if (strcmp(cmd, "server") == 0 || strcmp(cmd, "token") == 0 || strcmp(cmd, "ctl") == 0 ||
+	    strcmp(cmd, "slack") == 0) {
+		fprintf(stderr, "nestd: '%s' is not in this agent-only build; "
+			"the full nestd binary has it\n", cmd);
+		return 2;
+	}
+#else
+	if (strcmp(cmd, "server") == 0)
+		return server_main(argc, argv);
 	if (strcmp(cmd, "token") == 0)
 		return token_main(argc, argv);
 	if (strcmp(cmd, "ctl") == 0)
 		return ctl_main(argc, argv);
 	if (strcmp(cmd, "slack") == 0)
 		return slack_main(argc, argv);
+#endif
 	fprintf(stderr, "nestd: unknown subcommand '%s'\nTry 'nestd --help'.\n", cmd);
 	return 2;
 }
@@ -56,7 +81,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-		printf("nestd %s (%s)\n", NESTD_VERSION, build_features());
+		printf("nestd %s (%s)%s\n", NESTD_VERSION, build_features(), BUILD_KIND);
 		return 0;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

@@ -776,6 +776,30 @@ static int open_rooms(struct server *s, char *err, size_t errlen)
 	return s->slack || !err[0] ? 0 : -1;
 }
 
+/* The TLS sessions, written beside the token file (the state directory,
+ * unless --tokens put it elsewhere) when the server stops and read back
+ * when it starts, so agents returning after a restart resume them rather
+ * than each costing a full handshake. */
+static void tls_sessions_keep(struct server *s, int save)
+{
+	const char *tp = s->o->tokens_path, *slash = strrchr(tp, '/');
+	char path[4200], err[4400];
+	int n;
+
+	if (!s->tls)
+		return;
+	if (slash)
+		snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - tp), tp, CFG_TLS_SESSIONS_FILE);
+	else
+		snprintf(path, sizeof(path), "%s", CFG_TLS_SESSIONS_FILE);
+	n = save ? tls_sessions_save(s->tls, path, err, sizeof(err)) :
+		   tls_sessions_load(s->tls, path, err, sizeof(err));
+	if (n < 0)
+		log_warn("TLS sessions: %s", err);
+	else if (n > 0)
+		log_info("TLS sessions: %d %s %s", n, save ? "written to" : "read from", path);
+}
+
 /* Descriptors: the soft limit raised to the hard one, and the connection
  * cap kept below it, with room for the listeners, the audit log, the
  * token file and the files being served. */
@@ -822,6 +846,7 @@ static int server_start(struct server *s)
 			fprintf(stderr, "nestd server: TLS: %s\n", err);
 			return 1;
 		}
+		tls_sessions_keep(s, 0);
 	}
 	if (token_db_load_id(o->tokens_path, &s->db, &s->tokens_id, err, sizeof(err)) < 0) {
 		fprintf(stderr, "nestd server: %s\n", err);
@@ -866,8 +891,10 @@ static void server_stop(struct server *s, int ran)
 
 	while (s->peers.head)
 		conn_destroy(s->peers.head->c, "server shutting down");
-	if (ran)
+	if (ran) {
+		tls_sessions_keep(s, 1);
 		log_info("server stopped");
+	}
 	close_listeners(s);
 	for (i = 0; i < s->nls; i++)
 		if (s->o->listen[i].kind == NET_UNIX)

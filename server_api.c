@@ -323,25 +323,67 @@ void server_api_gone(struct peer *op)
 
 /* ---- routes ---- */
 
+/* GET /api/clients with 100,000 agents is megabytes of JSON: written a
+ * piece at a time as the client takes it (conn_http_stream), never whole,
+ * walking the agents with a cursor that survives their going meanwhile. */
+struct clients_walk {
+	struct server *s;
+	struct peer_cursor cur;
+	struct token_scope scope;     /* a copy: a reload may free the token */
+	int n;                        /* agents written */
+	int opened, closed;
+};
+
+static int clients_more(void *arg, struct buf *out)
+{
+	struct clients_walk *cw = arg;
+	struct peer *ag;
+	struct jw w;
+
+	if (!cw->opened) {
+		cw->opened = 1;
+		if (buf_putc(out, '[') < 0)
+			return -1;
+	}
+	while (out->len < CFG_HTTP_STREAM_CHUNK && (ag = peers_cursor_next(&cw->cur))) {
+		if (!authz_agent_visible(&cw->scope, ag->name, ag->owner))
+			continue;
+		if (cw->n++ && buf_putc(out, ',') < 0)
+			return -1;
+		jw_init(&w, out);
+		agent_json(&w, ag);
+		if (jw_error(&w))
+			return -1;
+	}
+	if (cw->cur.at && out->len >= CFG_HTTP_STREAM_CHUNK)
+		return 1;
+	return buf_puts(out, "]\n") < 0 ? -1 : 0;
+}
+
+static void clients_done(void *arg)
+{
+	struct clients_walk *cw = arg;
+
+	peers_cursor_close(&cw->s->peers, &cw->cur);
+	free(cw);
+}
+
 static void list_agents(struct server *s, struct conn *c, const struct http_req *req,
 			const struct token_entry *op)
 {
-	struct peer *ag;
-	struct buf b;
-	struct jw w;
+	struct clients_walk *cw;
 
 	if (refuse_unless_get(c, req))
 		return;
-	buf_init(&b, 0);
-	jw_init(&w, &b);
-	jw_arr(&w);
-	for (ag = peers_next_agent(s->peers.head); ag; ag = peers_next_agent(ag->next))
-		if (authz_agent_visible(&op->scope, ag->name, ag->owner))
-			agent_json(&w, ag);
-	jw_arr_end(&w);
-	buf_putc(&b, '\n');
-	respond_json(c, 200, &b);
-	buf_free(&b);
+	cw = calloc(1, sizeof(*cw));
+	if (!cw) {
+		respond_error(c, 503, NULL, "out of memory");
+		return;
+	}
+	cw->s = s;
+	cw->scope = op->scope;
+	peers_cursor_open(&s->peers, &cw->cur);
+	conn_http_stream(c, 200, "application/json", NULL, clients_more, clients_done, cw);
 }
 
 static void show_agent(struct server *s, struct conn *c, const struct http_req *req,
@@ -466,6 +508,7 @@ static void metrics_page(struct server *s, struct conn *c)
 	};
 	struct buf b;
 
+	tls_sessions_stats(s->tls, &g.tls_resumed, &g.tls_unknown);
 	buf_init(&b, 0);
 	metrics_text(s->metrics, &g, &b);
 	conn_http_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.p, b.len);

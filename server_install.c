@@ -7,7 +7,8 @@
  *               this server's ws(s):// URL and PUBLIC/dist.  PUBLIC is
  *               --public-url, else http://HOST from the request's Host
  *               (https://HOST when the request came over TLS).
- * /dist/NAME    from --dist-dir: the file NAME; nestd-linux-ARCH, when the
+ * /dist/NAME    from --dist-dir: the file NAME; nestd-linux-ARCH (and
+ *               nestd-agent-linux-ARCH, the agent-only build), when the
  *               directory has no such file, is the newest
  *               nestd-VERSION-linux-ARCH there; NAME.sha256 is the file of
  *               that name if present, else computed ("HASH  FILE").
@@ -281,9 +282,14 @@ static int dist_open(int dirfd, const char *name, struct stat *st)
 	return fd;
 }
 
-/* nestd-linux-ARCH without such a file: the newest nestd-V-linux-ARCH. */
-static int dist_newest(int dirfd, const char *arch, char *out, size_t n)
+/* nestd-linux-ARCH without such a file: the newest nestd-V-linux-ARCH
+ * (kind "nestd"); nestd-agent-linux-ARCH: the newest nestd-agent-V-linux-ARCH
+ * (kind "nestd-agent", the agent-only build).  A full build's V never
+ * starts with "agent-". */
+static int dist_newest(int dirfd, const char *kind, const char *arch, char *out, size_t n)
 {
+	char prefix[32];
+	size_t pl = (size_t)snprintf(prefix, sizeof(prefix), "%s-", kind);
 	char suffix[NAME_MAX_LEN + 16];
 	struct dirent *e;
 	DIR *d;
@@ -300,8 +306,9 @@ static int dist_newest(int dirfd, const char *arch, char *out, size_t n)
 	while ((e = readdir(d))) {
 		size_t l = strlen(e->d_name);
 
-		if (strncmp(e->d_name, "nestd-", 6) || !ends_with(e->d_name, suffix) ||
-		    l <= 6 + strlen(suffix) || !name_ok(e->d_name, l) || l >= n)
+		if (strncmp(e->d_name, prefix, pl) || !ends_with(e->d_name, suffix) ||
+		    l <= pl + strlen(suffix) || !name_ok(e->d_name, l) || l >= n ||
+		    (pl == 6 && !strncmp(e->d_name, "nestd-agent-", 12)))
 			continue;
 		if (!found || strverscmp(e->d_name, out) > 0) {
 			memcpy(out, e->d_name, l + 1);
@@ -397,7 +404,11 @@ static void serve_dir(const struct server_install *in, struct conn *c, const cha
 	snprintf(file, sizeof(file), "%.*s", (int)(strlen(name) - (sum ? 7 : 0)), name);
 	if (!strncmp(file, "nestd-linux-", 12) && file[12]) {
 		snprintf(arch, sizeof(arch), "%s", file + 12);
-		if (!dist_newest(dirfd, arch, file, sizeof(file)))
+		if (!dist_newest(dirfd, "nestd", arch, file, sizeof(file)))
+			file[0] = '\0';
+	} else if (!strncmp(file, "nestd-agent-linux-", 18) && file[18]) {
+		snprintf(arch, sizeof(arch), "%s", file + 18);
+		if (!dist_newest(dirfd, "nestd-agent", arch, file, sizeof(file)))
 			file[0] = '\0';
 	}
 	if (!file[0] || (fd = dist_open(dirfd, file, &st)) < 0) {

@@ -739,7 +739,39 @@ def test_make():
           "make uninstall: the files are gone", tree(d))
 
 
+@root_only
+def test_agent_build_default():
+    """The agent-only build is what install.sh fetches when the base has
+    one (nestd-agent-linux-ARCH); --full takes the full one; a base with
+    only the full build still installs it (the fallback the test_root_install
+    cases ride on)."""
+    work, tokfile, server_url = S.work, S.tokfile, S.server_url
+    d = path("dist-agent")
+    full = S.binary
+    agent = S.binary + b"\0agent-only"      # other bytes: the checksum tells them apart
+    make_dist(d, full)
+    make_dist(d, agent, ["nestd-agent-linux-" + ARCH, "nestd-agent-%s-linux-%s" % (VERSION, ARCH)])
+    for args, want, what in (([], agent, "by default: the agent-only build"),
+                             (["--full"], full, "--full: the full build"),
+                             (["--version", VERSION], agent, "--version V: nestd-agent-V-linux-ARCH")):
+        r = os.path.join(work, "ra%d" % len(args))
+        os.makedirs(r + "/run/systemd/system", exist_ok=True)
+        rc, out, err = installer(["--root", r, "--server", server_url, "--token-file", tokfile,
+                                  "--base-url", d, "--no-start"] + args)
+        binp = r + "/usr/local/bin/nestd"
+        check(rc == 0 and os.path.isfile(binp) and sha(binp) == hashlib.sha256(want).hexdigest(),
+              "install.sh %s" % what, (rc, err[-400:]))
+    # A broken agent-only build is refused like any other, not replaced by the full one.
+    write(os.path.join(d, "nestd-agent-linux-" + ARCH), agent + b"x", 0o755)
+    r = os.path.join(work, "rbad")
+    os.makedirs(r + "/run/systemd/system", exist_ok=True)
+    rc, out, err = installer(["--root", r, "--server", server_url, "--token-file", tokfile,
+                              "--base-url", d, "--no-start"])
+    check(rc == 1 and "checksum mismatch" in err and not os.path.exists(r + "/usr/local/bin/nestd"),
+          "a corrupted agent-only download: refused, nothing installed", (rc, err[-300:]))
+
+
 if __name__ == "__main__":
     atexit.register(cleanup)
-    nestlib.main([setup, test_cli, test_root_install, test_uninstall, test_user, test_busybox,
-                  test_server, test_make])
+    nestlib.main([setup, test_cli, test_root_install, test_agent_build_default, test_uninstall,
+                  test_user, test_busybox, test_server, test_make])

@@ -68,6 +68,23 @@
 /* Server state */
 #define CFG_STATE_DIR_ROOT       "/var/lib/nestd"  /* --state-dir for root; others: XDG's */
 #define CFG_TOKENS_FILE          "tokens"          /* the token file, in the state dir */
+#define CFG_AGENTS_FILE          "agents"          /* the agents seen (server_roster.h) */
+#define CFG_HISTORY_FILE         "history"         /* their usage history */
+#define CFG_SESSIONS_FILE        "sessions"        /* the dashboard's sessions */
+#define CFG_STATE_FILE_MAX       (64u << 20)       /* each of those three files */
+#define CFG_STATE_SAVE_MS        60000     /* agents and sessions written at most this often */
+#define CFG_STATE_QUICK_MS       5000      /* ...but a change within this, at most once per it */
+#define CFG_HISTORY_SAVE_MS      300000    /* the history written at most this often */
+#define CFG_ROSTER_MAX           16384     /* agents remembered; the offline one seen longest ago goes */
+#define CFG_ROSTER_COMMANDS_MAX  2048      /* an announced command list remembered (bytes) */
+#define CFG_HISTORY_INTERVAL_S   60        /* --history-interval: one sample an agent */
+#define CFG_HISTORY_INTERVAL_MS  (CFG_HISTORY_INTERVAL_S * 1000)
+#define CFG_HISTORY_FIRST_MS     2000      /* the first sample after an agent connects */
+#define CFG_HISTORY_SAMPLES      360       /* samples kept an agent (6 h at the default) */
+#define CFG_HISTORY_AGENTS_MAX   1024      /* agents with a history (~20 KiB each) */
+#define CFG_SESSION_TTL_S        43200     /* a dashboard session lasts 12 h */
+#define CFG_SESSIONS_MAX         4096      /* sessions kept; the oldest goes */
+#define CFG_GZIP_MIN             1024      /* API answers this big or more go gzip'd */
 
 /* Agent */
 #define CFG_EXEC_TIMEOUT_S       60

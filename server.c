@@ -32,6 +32,7 @@
 #include "server_int.h"
 #include "server_metrics.h"
 #include "server_router.h"
+#include "server_state.h"
 #include "tls.h"
 
 static void tokens_recheck(struct server *s);
@@ -83,6 +84,7 @@ static void agent_gone(struct peer *p, const char *why)
 
 	audit_peer(s, "agent_disconnected", p, why);
 	router_agent_gone(s->router, p, why);
+	state_agent_down(s->state, p);
 }
 
 /* Drops an authenticated agent (replaced, revoked): gone at once, closed
@@ -206,6 +208,7 @@ static void admit_agent(struct peer *p, const struct token_entry *e, const struc
 	conn_set_state(p->c, CONN_OPEN);
 	conn_set_max_message(p->c, s->o->max_message);
 	send_simple(p, "info", "Authenticated :D");
+	state_agent_up(s->state, p);
 	log_info("%s connected from %s (version %s%s%s%s%s)", p->name, p->c->peer, p->version,
 		 p->hostname[0] ? ", host " : "", p->hostname, p->owner[0] ? ", owner " : "",
 		 p->owner);
@@ -564,6 +567,8 @@ static int open_rooms(struct server *s, char *err, size_t errlen)
 		return -1;
 	}
 	s->tokens_timer_on = 1;
+	if (!(s->state = state_open(s, err, errlen)))
+		return -1;
 	return server_install_init(&s->install, o->dist_dir, o->public_url, err, errlen);
 }
 
@@ -630,6 +635,7 @@ static void server_stop(struct server *s, int ran)
 			unlink(s->o->listen[i].path);
 	if (s->tokens_timer_on)
 		loop_del(s->loop, &s->tokens_timer);
+	state_close(s->state);   /* every agent is gone: all offline, written down */
 	router_free(s->router);
 	audit_close(s->audit);
 	metrics_free(s->metrics);

@@ -29,5 +29,10 @@ void audit_auth_failure(struct audit_log *a, const char *kind, const char *addre
 void audit_agent(struct audit_log *a, const char *event, const char *agent,
 		 const char *address, const char *version, const char *why);
 void audit_command(struct audit_log *a, const struct audit_command *c);
+/* An operator's action on the server itself, not a command: "login",
+ * "logout", "token_minted", "token_revoked", "agent_forgotten"; agent and
+ * detail may be NULL. */
+void audit_action(struct audit_log *a, const char *event, const char *op, const char *address,
+		  const char *agent, const char *detail);
 
 #endif

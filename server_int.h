@@ -16,6 +16,7 @@ struct admit;
 struct audit_log;
 struct metrics;
 struct router;
+struct state;
 struct tls_ctx;
 
 struct server {
@@ -36,6 +37,7 @@ struct server {
 	struct audit_log *audit;
 	struct metrics *metrics;
 	struct admit *admit;
+	struct state *state;                 /* the agents seen, history, sessions */
 	struct server_install install;
 	int stopping;
 	int64_t stop_at;

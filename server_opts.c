@@ -14,11 +14,13 @@
 #include "server_install.h"
 #include "tls.h"
 #include "token.h"
+#include "token_file.h"
 
 enum {
 	O_LISTEN = 1, O_STATE_DIR, O_TOKENS, O_CONFIG, O_AUTH_TIMEOUT, O_COMMAND_TIMEOUT,
 	O_AUDIT_LOG, O_TLS_CERT, O_TLS_KEY, O_ACCEPT_VERSIONS, O_MAX_MESSAGE, O_DIST_DIR,
 	O_LOG_LEVEL, O_PING_INTERVAL, O_UI, O_PUBLIC_URL,
+	O_HISTORY_INTERVAL,
 };
 
 static const struct cfg_opt server_cfg[] = {
@@ -38,6 +40,7 @@ static const struct cfg_opt server_cfg[] = {
 	{ "ping-interval", 1, O_PING_INTERVAL, 1 },
 	{ "ui", 1, O_UI, 1 },
 	{ "public-url", 1, O_PUBLIC_URL, 1 },
+	{ "history-interval", 1, O_HISTORY_INTERVAL, 1 },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -46,7 +49,7 @@ const char server_opts_usage[] =
 	"                    [--auth-timeout SECONDS] [--command-timeout SECONDS] [--audit-log FILE]\n"
 	"                    [--tls-cert FILE --tls-key FILE] [--accept-versions LIST]\n"
 	"                    [--max-message BYTES] [--ping-interval SECONDS]\n"
-	"                    [--dist-dir DIR] [--public-url URL]\n"
+	"                    [--dist-dir DIR] [--public-url URL] [--history-interval SECONDS]\n"
 	"                    [--log-level debug|info|warn|error]\n"
 	"\n"
 	"Accepts agents over WebSocket and checks their tokens.\n"
@@ -55,9 +58,13 @@ const char server_opts_usage[] =
 	"  --tls-cert FILE        PEM certificate chain; with --tls-key FILE (RSA or EC),\n"
 	"                         every TCP listener not on loopback serves wss:// and\n"
 	"                         https://; tls:HOST:PORT forces TLS on any TCP listener\n"
-	"  --state-dir DIR        where the token file lives (default /var/lib/nestd for\n"
-	"                         root, ~/.local/state/nestd otherwise)\n"
+	"  --state-dir DIR        where the token file, the agents seen, their history\n"
+	"                         and the dashboard's sessions live (default: the token\n"
+	"                         file's directory with --tokens, else /var/lib/nestd\n"
+	"                         for root, ~/.local/state/nestd otherwise)\n"
 	"  --tokens FILE          the token file (default STATE-DIR/tokens)\n"
+	"  --history-interval S   sample each agent's usage every S seconds for the\n"
+	"                         dashboard's charts (default " CFG_STR(CFG_HISTORY_INTERVAL_S) "; 0: never)\n"
 	"  --auth-timeout S       first message deadline (default 10)\n"
 	"  --accept-versions L    comma-separated version prefixes, or '*' (default: the\n"
 	"                         server's own major version; major.minor for 0.x)\n"
@@ -98,7 +105,8 @@ static int set_seconds(struct server_opts *o, int id, const char *v, char *err, 
 {
 	long long ms;
 
-	if (cfg_parse_seconds(v, &ms) < 0 || (ms == 0 && id != O_PING_INTERVAL)) {
+	if (cfg_parse_seconds(v, &ms) < 0 || (ms == 0 && id != O_PING_INTERVAL &&
+					      id != O_HISTORY_INTERVAL)) {
 		snprintf(err, errlen, "bad number of seconds '%s'", v);
 		return -1;
 	}
@@ -106,6 +114,8 @@ static int set_seconds(struct server_opts *o, int id, const char *v, char *err, 
 		o->auth_timeout_ms = ms;
 	else if (id == O_COMMAND_TIMEOUT)
 		o->command_timeout_ms = ms;
+	else if (id == O_HISTORY_INTERVAL)
+		o->history_ms = ms;
 	else
 		o->ping_ms = (int)(ms > CFG_PING_INTERVAL_MAX_MS ? CFG_PING_INTERVAL_MAX_MS : ms);
 	return 0;
@@ -176,6 +186,7 @@ static int server_set(void *ctx, int id, const char *v, int from_file, char *err
 	case O_AUTH_TIMEOUT:
 	case O_COMMAND_TIMEOUT:
 	case O_PING_INTERVAL:
+	case O_HISTORY_INTERVAL:
 		return set_seconds(o, id, v, err, errlen);
 	}
 	return set_checked(o, id, v, err, errlen);
@@ -208,6 +219,7 @@ enum server_opts_parsed server_opts_parse(struct server_opts *o, int argc, char 
 	o->command_timeout_ms = CFG_COMMAND_TIMEOUT_MS;
 	o->max_message = CFG_MAX_AGENT_MESSAGE;
 	o->ping_ms = CFG_PING_INTERVAL_MS;
+	o->history_ms = CFG_HISTORY_INTERVAL_MS;
 	o->ui = 1;
 	default_versions(o->accept_versions, sizeof(o->accept_versions));
 
@@ -226,6 +238,7 @@ enum server_opts_parsed server_opts_parse(struct server_opts *o, int argc, char 
 
 int server_opts_validate(struct server_opts *o, char *err, size_t errlen)
 {
+	const char *base;
 	int i;
 
 	if ((o->tls_cert[0] || o->tls_key[0]) && !tls_available()) {
@@ -252,6 +265,11 @@ int server_opts_validate(struct server_opts *o, char *err, size_t errlen)
 		o->listen_tls[i] = a->kind == NET_TCP && o->tls_cert[0] &&
 				   (a->tls || !net_is_loopback(a->host));
 	}
+	/* A token file named without a state directory: its directory is the
+	 * state directory (the agents seen, their history, the sessions). */
+	if (!o->state_dir[0] && o->tokens_path[0] &&
+	    token_path_split(o->tokens_path, o->state_dir, sizeof(o->state_dir), &base) < 0)
+		o->state_dir[0] = '\0';
 	if (!o->state_dir[0])
 		token_default_state_dir(o->state_dir, sizeof(o->state_dir));
 	if (!o->tokens_path[0])

@@ -4,9 +4,9 @@
  * history; forgetting an offline one.
  *
  * Scope (server_authz.h) applies to offline agents as to connected ones:
- * by name, and by the owner its token has now (or had when it was last
- * seen, for a token since revoked).  Outside the scope, an agent is
- * nowhere and every request about it is answered as for an unknown one. */
+ * by name, and by the owner its token has now.  Outside the scope, an
+ * agent is nowhere and every request about it is answered as for an
+ * unknown one; so is an offline agent whose token was revoked. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +21,24 @@
 #include "server_roster.h"
 #include "server_state.h"
 
-/* The owner that decides an offline agent's visibility. */
-static const char *owner_of(const struct server *s, const struct roster_agent *a)
+/* The agent token an offline agent would come back with; NULL when its
+ * name has none any more (revoked): such an agent is shown nowhere until a
+ * token of that name is minted again, and then with that token's owner. */
+static const struct token_entry *token_of(const struct server *s, const struct roster_agent *a)
 {
 	const struct token_entry *e = token_db_by_name(&s->db, a->name);
 
-	return e && e->role == ROLE_AGENT ? e->owner : a->owner;
+	return e && e->role == ROLE_AGENT ? e : NULL;
+}
+
+/* An offline agent op may see: its name still has a token, and the scope
+ * reaches it. */
+static int offline_visible(const struct server *s, const struct token_entry *op,
+			   const struct roster_agent *a)
+{
+	const struct token_entry *e = token_of(s, a);
+
+	return e && authz_agent_visible(&op->scope, a->name, e->owner);
 }
 
 static void num_or_null(struct jw *w, const char *key, double v, int decimals)
@@ -169,8 +181,8 @@ static void list_json(struct server *s, const struct token_entry *op, struct jw 
 			online_json(w, on[i++], c == 0 ? a : NULL);
 			k += c == 0;
 		} else {
-			if (!a->online && authz_agent_visible(&op->scope, a->name, owner_of(s, a)))
-				offline_json(w, a, owner_of(s, a));
+			if (!a->online && offline_visible(s, op, a))
+				offline_json(w, a, token_of(s, a)->owner);
 			k++;
 		}
 	}
@@ -209,7 +221,7 @@ static int find_visible(struct server *s, const struct token_entry *op, const ch
 	*a = roster_find(state_roster(s->state), name);
 	if (*p)
 		return authz_agent_visible(&op->scope, (*p)->name, (*p)->owner);
-	return *a && authz_agent_visible(&op->scope, (*a)->name, owner_of(s, *a));
+	return *a && offline_visible(s, op, *a);
 }
 
 /* DELETE /api/clients/NAME: an offline agent and its history, forgotten. */
@@ -267,7 +279,7 @@ void api_agent(struct server *s, struct conn *c, const struct http_req *req,
 	if (p)
 		online_json(&w, p, a);
 	else
-		offline_json(&w, a, owner_of(s, a));
+		offline_json(&w, a, token_of(s, a)->owner);
 	buf_putc(&b, '\n');
 	api_json(c, 200, NULL, &b);
 	buf_free(&b);

@@ -278,7 +278,7 @@ def test_status_codes():
 
     # 405
     for m, p in (("GET", tgt), ("PUT", tgt), ("DELETE", "/api/clients"), ("POST", "/api/clients"),
-                 ("DELETE", "/api/clients/a1")):
+                 ("PUT", "/api/clients/a1")):
         st, h, _ = http(m, p, "{}" if m != "GET" else None, token=S["op"])
         check(st == 405 and "allow" in h, "405 with Allow for %s %s" % (m, p), (st, h))
 
@@ -575,8 +575,9 @@ def test_metrics():
     undeclared = [k for k in s0 if k.split("{")[0] not in types and base(k) not in types]
     check(not undeclared, "every sample has a # TYPE", undeclared[:3])
     check(types.get("nestd_command_duration_seconds") == "histogram", "latency is a histogram", types)
-    check(s0.get("nestd_agents_connected") == len(clients()), "nestd_agents_connected matches /api/clients",
-          (s0.get("nestd_agents_connected"), len(clients())))
+    online = [c for c in clients().values() if c.get("online")]
+    check(s0.get("nestd_agents_connected") == len(online), "nestd_agents_connected matches /api/clients",
+          (s0.get("nestd_agents_connected"), len(online)))
 
     k_ok = 'nestd_commands_total{command="obtain_process_info",result="ok"}'
     k_err = 'nestd_commands_total{command="nosuch_cmd2",result="error"}'

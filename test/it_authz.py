@@ -162,7 +162,7 @@ def test_old_tokens_unscoped():
     check(st == 200 and j.get("payload", {}).get("stdout") == "hi\n", "old operator: exec_command", (st, j))
     st, j = http("GET", "/api/me", who="admin")
     check(st == 200 and j == {"name": "admin", "role": "operator", "scope": None, "agents": None,
-                              "can": ["read", "control", "exec"]}, "GET /api/me of an unscoped operator",
+                              "can": ["read", "control", "exec", "tokens"]}, "GET /api/me of an unscoped operator",
           (st, j))
 
 
@@ -249,7 +249,7 @@ def test_api_me():
           (st, j))
     st, j = http("GET", "/api/me", who="u1")
     check(st == 200 and j.get("agents") == ["owner:slack:U1"] and
-          j.get("can") == ["read", "control", "exec"], "GET /api/me: an owner selector, every kind",
+          j.get("can") == ["read", "control", "exec", "tokens"], "GET /api/me: an owner selector, every kind",
           (st, j))
     st, j = http("GET", "/api/me")
     check(st == 401, "GET /api/me without a token: 401", st)

@@ -46,19 +46,29 @@
 #define CFG_MAX_CONNECTIONS      65536
 #define CFG_MAX_LISTENERS        16        /* --listen addresses */
 #define CFG_ACCEPT_BATCH         64        /* accept(2) calls per wake-up of a listener */
-#define CFG_SEND_BUFFER_MAX      (64u << 20)  /* queued output per peer */
+#define CFG_SEND_BUFFER_MAX      (64u << 20)  /* queued output per WebSocket peer */
+#define CFG_HTTP_SEND_MAX        (1u << 20)   /* queued output per HTTP connection, beyond one answer */
+#define CFG_HTTP_PIPELINE_OUT_MAX (64u << 10) /* no next request read while more than this waits to go */
+#define CFG_HTTP_FILE_CHUNK      (64u << 10)  /* a /dist/ file is queued this much at a time */
+#define CFG_HTTP_STALL_MS        30000     /* an answer the client takes nothing of for this long: dropped */
+#define CFG_FD_RESERVE           64        /* descriptors kept out of the connection cap (at most a quarter) */
+#define CFG_ACCEPT_PAUSE_MS      250       /* out of descriptors, nothing to drop: listeners rest this long */
+#define CFG_PREAUTH_PER_SOURCE   256       /* connections not yet authenticated, per source */
+#define CFG_PREAUTH_GRACE_MS     2000      /* a new connection may not be dropped for room before this */
 #define CFG_DEFAULT_LISTEN       "127.0.0.1:8989"
 #define CFG_LISTEN_BACKLOG       512       /* listen(2) queue of every listener */
 #define CFG_MAX_MESSAGE_MIN      (1u << 10)   /* --max-message bounds */
 #define CFG_MAX_MESSAGE_MAX      (1ull << 30)
 #define CFG_HTTP_MAX_BODY        (256u << 10) /* operator request body */
-#define CFG_DIST_FILE_MAX        (32u << 20)  /* a binary served at /dist/ */
 #define CFG_MAX_INFLIGHT         4096      /* commands waiting per agent */
 #define CFG_COMMAND_NAME_MAX     48        /* an operator's "message" */
 #define CFG_EXEC_MARGIN_MS       10000     /* exec_command: its timeout plus this */
 #define CFG_AUTH_FAIL_BURST      10        /* failures an address may make at once */
 #define CFG_AUTH_FAIL_REFILL_MS  3000      /* then one more per this interval */
-#define CFG_AUTH_TABLE           1024      /* addresses tracked for that budget */
+#define CFG_AUTH_TABLE           1024      /* sources tracked for that budget */
+#define CFG_AUTH_SLOW_MS         1000      /* over budget: a failed attempt is answered this late */
+#define CFG_AUTH_SUMMARY_MS      5000      /* over budget: one log line per source per interval */
+#define CFG_TRUSTED_PROXIES      16        /* --trusted-proxy entries */
 #define CFG_VERSION_MAX          32        /* an agent's announced version, kept */
 #define CFG_HOSTNAME_MAX         64        /* an agent's hostname, kept */
 #define CFG_BACKEND_NAME_MAX     16        /* an agent's "services" backend, kept */

@@ -5,7 +5,11 @@
  * that queue holds bytes.  The only policy is about liveness: handshake
  * deadlines, pings after CFG_PING_INTERVAL_MS of silence, a bounded wait for
  * the peer's close frame, and a bounded send queue (a peer that stops
- * reading is dropped rather than allowed to grow our memory). */
+ * reading is dropped rather than allowed to grow our memory).  An HTTP
+ * client's memory is bounded too: its next request is read only once the
+ * answers before it have mostly left (CFG_HTTP_PIPELINE_OUT_MAX), a file
+ * goes out a chunk at a time, and its queue is capped far below an
+ * agent's (CFG_HTTP_SEND_MAX). */
 #include "conn.h"
 
 #include <errno.h>
@@ -25,10 +29,50 @@ static char rbuf[READ_CHUNK];
 
 static void conn_ready(struct loop_src *s, short revents);
 
-/* Bytes not yet with the kernel: our queue, or records inside BearSSL. */
+/* Bytes of our queue not yet with the kernel. */
+static size_t unsent(const struct conn *c)
+{
+	return c->out.len - c->out_off;
+}
+
+/* Bytes not yet with the kernel: our queue, a file still to queue, or
+ * records inside BearSSL. */
 static int out_pending(struct conn *c)
 {
-	return c->out_off < c->out.len || (c->tls && (tls_events(c->tls, 0) & POLLOUT));
+	return unsent(c) || c->body_fd >= 0 || (c->tls && (tls_events(c->tls, 0) & POLLOUT));
+}
+
+/* A server connection speaking plain HTTP (not, or not yet, WebSocket). */
+static int is_http(const struct conn *c)
+{
+	return c->role == WS_ROLE_SERVER && !c->ws_up;
+}
+
+/* An HTTP answer still leaving (closing connections have their own,
+ * shorter bound): the client must keep taking it. */
+static int answer_leaving(struct conn *c)
+{
+	return is_http(c) && (c->state == CONN_HTTP || c->state == CONN_HANDSHAKE) &&
+	       out_pending(c);
+}
+
+/* Whether to take more bytes from the peer now.  An HTTP client gets its
+ * next request read only once the answers before it have mostly left, so
+ * one that sends and never reads cannot grow our queue; while a request
+ * is answered, what it pipelines waits in c->in up to its bound (and then
+ * in the kernel), never failing the request before it.  Over TLS nothing
+ * is read while a request is answered (BearSSL's one buffer). */
+static int may_read(const struct conn *c)
+{
+	if (c->rd_eof)
+		return 0;
+	if (!is_http(c))
+		return 1;
+	if (c->state == CONN_HTTP && c->http_busy)
+		return !c->tls && c->in.len < c->in.max;
+	if (c->state == CONN_HANDSHAKE)
+		return unsent(c) <= CFG_HTTP_PIPELINE_OUT_MAX;
+	return 1;
 }
 
 static short conn_want(struct loop_src *s)
@@ -43,17 +87,18 @@ static short conn_want(struct loop_src *s)
 	if (c->tls) {
 		/* BearSSL decides: it may need to read before it can send (a
 		 * handshake) or send before it can read (its one shared buffer). */
-		ev = tls_events(c->tls, c->out_off < c->out.len);
-		if (c->state == CONN_HTTP && c->http_busy)
+		ev = tls_events(c->tls, unsent(c) || c->body_fd >= 0);
+		if (!may_read(c))
 			ev &= ~POLLIN;
 		return ev;
 	}
-	/* Always readable, even while an HTTP answer is pending: a pipelined
-	 * request waits in c->in (bounded), a hang-up is seen at once, and the
-	 * loop does not re-register the socket twice per request. */
-	if (!c->rd_eof)
+	/* Readable while an HTTP answer is pending, within may_read's
+	 * bounds: a pipelined request waits in c->in, a hang-up is seen at
+	 * once, and the loop does not re-register the socket twice per
+	 * request. */
+	if (may_read(c))
 		ev |= POLLIN;
-	if (c->out_off < c->out.len)
+	if (unsent(c) || c->body_fd >= 0)
 		ev |= POLLOUT;
 	return ev;
 }
@@ -93,13 +138,15 @@ static void update_deadline(struct conn *c)
 #define MIN_D(x) do { if ((x) && (!d || (x) < d)) d = (x); } while (0)
 	/* Now: to be destroyed, a pipelined request to parse, or plaintext
 	 * inside BearSSL that poll cannot announce. */
-	if (c->dead || c->reparse ||
-	    (c->tls && !(c->state == CONN_HTTP && c->http_busy) && tls_pending(c->tls))) {
+	if (c->dead || (c->reparse && may_read(c)) ||
+	    (c->tls && may_read(c) && tls_pending(c->tls))) {
 		c->src.deadline = loop_now();
 		return;
 	}
 	MIN_D(c->state_deadline);
 	MIN_D(c->timer);
+	if (answer_leaving(c))
+		MIN_D(c->last_tx + CFG_HTTP_STALL_MS);
 	if (c->ping_ms && (c->state == CONN_AUTH || c->state == CONN_OPEN)) {
 		if (c->ping_at)
 			MIN_D(c->ping_at + CFG_PONG_TIMEOUT_MS);
@@ -129,9 +176,11 @@ static struct conn *conn_new(struct loop *l, int fd, enum ws_role role,
 	c->src.ready = conn_ready;
 	c->src.arg = c;
 	buf_init(&c->in, CFG_HTTP_MAX_HEADER);
-	buf_init(&c->out, CFG_SEND_BUFFER_MAX);
+	/* A server's peer speaks HTTP until it upgrades (start_ws). */
+	buf_init(&c->out, role == WS_ROLE_SERVER ? CFG_HTTP_SEND_MAX : CFG_SEND_BUFFER_MAX);
 	ws_init(&c->ws, role, CFG_WS_MAX_MESSAGE, &c->out);
-	c->last_rx = loop_now();
+	c->body_fd = -1;
+	c->last_rx = c->last_tx = loop_now();
 	c->http_body_max = CFG_HTTP_MAX_BODY;
 	if (loop_add(l, &c->src) < 0) {
 		ws_free(&c->ws);
@@ -227,6 +276,9 @@ void conn_destroy(struct conn *c, const char *why)
 	if (c->src.fd >= 0)
 		close(c->src.fd);
 	c->src.fd = -1;
+	if (c->body_fd >= 0)
+		close(c->body_fd);
+	c->body_fd = -1;
 	if (c->ops->on_close)
 		c->ops->on_close(c, why);
 	ws_free(&c->ws);
@@ -267,11 +319,47 @@ void conn_close(struct conn *c, unsigned code, const char *reason)
 	begin_closing(c, reason && *reason ? reason : "closed by us");
 }
 
+static void fill_body(struct conn *c);
+
+/* The queue drained: memory a large answer needed goes back, and an HTTP
+ * connection's cap returns to CFG_HTTP_SEND_MAX; then a closing
+ * connection half-closes. */
+static void drained(struct conn *c)
+{
+	if (c->out.cap > CFG_HTTP_SEND_MAX)
+		buf_free(&c->out);
+	buf_reset(&c->out);
+	c->out_off = 0;
+	if (is_http(c))
+		c->out.max = CFG_HTTP_SEND_MAX;
+	if (c->state == CONN_CLOSING && c->close_done) {
+		conn_abort(c, c->why[0] ? c->why : "closed");
+	} else if (c->state == CONN_CLOSING && !c->wr_shut) {
+		/* Half-close.  Over TLS a WebSocket still waits for the peer's
+		 * close frame, which BearSSL would drop once it sent
+		 * close_notify: there only the HTTP answer ends so. */
+		if (!c->tls || !c->ws_up) {
+			if (c->tls)
+				tls_close_notify(c->tls, c->src.fd);
+			shutdown(c->src.fd, SHUT_WR);
+		}
+		c->wr_shut = 1;
+	}
+}
+
 static void flush(struct conn *c)
 {
-	while (c->out_off < c->out.len) {
-		ssize_t w = io_write(c, c->out.p + c->out_off, c->out.len - c->out_off);
+	for (;;) {
+		ssize_t w;
 
+		if (c->body_fd >= 0 && unsent(c) < CFG_HTTP_FILE_CHUNK) {
+			fill_body(c);
+			if (c->dead)
+				return;
+		}
+		if (!unsent(c))
+			break;
+		w = io_write(c, c->out.p + c->out_off, unsent(c));
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -281,29 +369,16 @@ static void flush(struct conn *c)
 			return;
 		}
 		c->out_off += (size_t)w;
+		c->last_tx = loop_now();
 	}
-	if (c->tls && c->out_off == c->out.len && tls_flush(c->tls, c->src.fd) < 0) {
+	if (c->tls && !unsent(c) && tls_flush(c->tls, c->src.fd) < 0) {
 		if (errno != EAGAIN && errno != EINTR)
 			io_failed(c);
 		return;     /* records still inside BearSSL: not drained yet */
 	}
-	if (c->out_off == c->out.len) {
-		buf_reset(&c->out);
-		c->out_off = 0;
-		if (c->state == CONN_CLOSING && c->close_done) {
-			conn_abort(c, c->why[0] ? c->why : "closed");
-		} else if (c->state == CONN_CLOSING && !c->wr_shut) {
-			/* Half-close.  Over TLS a WebSocket still waits for the
-			 * peer's close frame, which BearSSL would drop once it
-			 * sent close_notify: there only the HTTP answer ends so. */
-			if (!c->tls || !c->ws_up) {
-				if (c->tls)
-					tls_close_notify(c->tls, c->src.fd);
-				shutdown(c->src.fd, SHUT_WR);
-			}
-			c->wr_shut = 1;
-		}
-	} else if (c->out_off > (1u << 20) && c->out_off > c->out.len / 2) {
+	if (!unsent(c) && c->body_fd < 0)
+		drained(c);
+	else if (c->out_off > (1u << 20) && c->out_off > c->out.len / 2) {
 		buf_consume(&c->out, c->out_off);
 		c->out_off = 0;
 	}
@@ -326,21 +401,10 @@ int conn_send_text(struct conn *c, const char *p, size_t n)
 	return 0;
 }
 
-void conn_http_respond(struct conn *c, int status, const char *ctype,
-		       const char *headers, const char *body, size_t n)
+/* The answer is wholly queued: the connection takes the next request, or
+ * closes. */
+static void http_answered(struct conn *c)
 {
-	if (c->dead || c->state != CONN_HTTP)
-		return;
-	if (buf_printf(&c->out, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n"
-		       "Cache-Control: no-store\r\n%s%s%s%s",
-		       status, http_reason(status), n,
-		       ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
-		       headers ? headers : "") < 0 ||
-	    buf_printf(&c->out, "%s", c->http_close ? "Connection: close\r\n\r\n" : "\r\n") < 0 ||
-	    (!c->http_head && buf_append(&c->out, body, n) < 0)) {
-		conn_abort(c, "out of memory");
-		return;
-	}
 	c->http_busy = 0;
 	if (c->http_close) {
 		begin_closing(c, "HTTP request answered");
@@ -350,10 +414,119 @@ void conn_http_respond(struct conn *c, int status, const char *ctype,
 		/* A pipelined request may already be waiting in c->in: parse it
 		 * from the loop, not from inside this (maybe nested) call. */
 		c->reparse = c->in.len > 0;
+	}
+	update_deadline(c);
+}
+
+/* Room for an answer of n bytes: within the cap, or the cap raised for
+ * this one answer when little else waits (its size is bounded where it
+ * is made: an agent's reply by --max-message).  -1 after aborting. */
+static int http_room(struct conn *c, size_t n)
+{
+	if (c->out.max && c->out.len + n > c->out.max) {
+		if (unsent(c) > CFG_HTTP_PIPELINE_OUT_MAX) {
+			conn_abort(c, "send queue full: client is not reading");
+			return -1;
+		}
+		c->out.max = c->out.len + n;
+	}
+	return 0;
+}
+
+/* The status line and headers of an answer whose body is n bytes; -1
+ * after aborting. */
+static int http_head_out(struct conn *c, int status, const char *ctype, const char *headers,
+			 size_t n)
+{
+	if (c->dead || c->state != CONN_HTTP)
+		return -1;
+	c->last_tx = loop_now();     /* the stall clock starts with the answer */
+	if (http_room(c, 512 + (ctype ? strlen(ctype) : 0) + (headers ? strlen(headers) : 0) +
+		      (c->http_head ? 0 : n)) < 0)
+		return -1;
+	if (buf_printf(&c->out, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n"
+		       "Cache-Control: no-store\r\n%s%s%s%s",
+		       status, http_reason(status), n,
+		       ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
+		       headers ? headers : "") < 0 ||
+	    buf_printf(&c->out, "%s", c->http_close ? "Connection: close\r\n\r\n" : "\r\n") < 0) {
+		conn_abort(c, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+void conn_http_respond(struct conn *c, int status, const char *ctype,
+		       const char *headers, const char *body, size_t n)
+{
+	if (http_head_out(c, status, ctype, headers, n) < 0)
+		return;
+	if (!c->http_head && buf_append(&c->out, body, n) < 0) {
+		conn_abort(c, "out of memory");
+		return;
+	}
+	http_answered(c);
+	if (!c->in_ready)
+		flush(c);
+}
+
+void conn_http_respond_fd(struct conn *c, int status, const char *ctype,
+			  const char *headers, int fd, size_t size)
+{
+	if (http_head_out(c, status, ctype, headers, size) < 0) {
+		close(fd);
+		return;
+	}
+	if (c->http_head || size == 0) {
+		close(fd);
+		http_answered(c);
+	} else {
+		/* Still answering: no request is parsed until the last chunk is
+		 * queued (fill_body), and a client that stops reading is let go. */
+		c->body_fd = fd;
+		c->body_left = size;
 		update_deadline(c);
 	}
 	if (!c->in_ready)
 		flush(c);
+}
+
+/* Tops the queue up with the next chunk of the answer's file; the answer
+ * is whole once its last byte is queued. */
+static void fill_body(struct conn *c)
+{
+	size_t n = c->body_left < CFG_HTTP_FILE_CHUNK ? c->body_left : CFG_HTTP_FILE_CHUNK;
+	ssize_t r;
+
+	if (c->out_off) {
+		buf_consume(&c->out, c->out_off);
+		c->out_off = 0;
+	}
+	if (buf_reserve(&c->out, n) < 0) {
+		conn_abort(c, "out of memory");
+		return;
+	}
+	do
+		r = read(c->body_fd, c->out.p + c->out.len, n);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0) {
+		/* The length is sent: a short file cannot be answered right. */
+		conn_abort(c, r == 0 ? "the file shrank while being sent" : strerror(errno));
+		return;
+	}
+	c->out.len += (size_t)r;
+	c->out.p[c->out.len] = '\0';
+	c->body_left -= (size_t)r;
+	if (c->body_left == 0) {
+		close(c->body_fd);
+		c->body_fd = -1;
+		http_answered(c);
+	}
+}
+
+void conn_http_last(struct conn *c)
+{
+	c->http_close = 1;
 }
 
 /* Feeds bytes to the WebSocket engine and dispatches its events. */
@@ -415,6 +588,7 @@ static void start_ws(struct conn *c)
 		memcpy(tail, c->in.p, rest);
 	buf_free(&c->in);
 	c->ws_up = 1;
+	c->out.max = CFG_SEND_BUFFER_MAX;
 	conn_set_state(c, CONN_AUTH);
 	if (c->ops->on_open)
 		c->ops->on_open(c);
@@ -441,6 +615,8 @@ static void handle_request(struct conn *c, int head)
 
 	if (http_parse_request(c->in.p, c->in.len, &req) != head)
 		head = HTTP_BAD;
+	if (c->ops->on_head)
+		c->ops->on_head(c, &req);
 	if (ws_is_upgrade(&req)) {
 		if (ws_server_handshake(&req, &c->out, &why) < 0) {
 			snprintf(c->why, sizeof(c->why), "bad WebSocket handshake: %s", why);
@@ -546,10 +722,16 @@ static void on_readable_head(struct conn *c, const char *p, size_t n)
 
 static void on_readable(struct conn *c)
 {
+	size_t want = sizeof(rbuf);
 	ssize_t r;
 
+	/* While a request is answered, what follows it is read only as far
+	 * as c->in has room (may_read). */
+	if (is_http(c) && c->state == CONN_HTTP && c->in.len < c->in.max &&
+	    c->in.max - c->in.len < want)
+		want = c->in.max - c->in.len;
 	do
-		r = io_read(c, rbuf, sizeof(rbuf));
+		r = io_read(c, rbuf, want);
 	while (r < 0 && errno == EINTR);
 	if (r < 0) {
 		if (errno != EAGAIN)
@@ -576,9 +758,9 @@ static void on_readable(struct conn *c)
 		on_readable_head(c, rbuf, (size_t)r);
 		break;
 	case CONN_HTTP:
-		/* A pipelined request waits its turn; keep it, bounded. */
+		/* A pipelined request waits its turn, within its room. */
 		if (buf_append(&c->in, rbuf, (size_t)r) < 0)
-			http_error(c, 431, "too much pipelined data\n");
+			conn_abort(c, "out of memory");
 		break;
 	case CONN_AUTH:
 	case CONN_OPEN:
@@ -599,6 +781,10 @@ static void on_deadline(struct conn *c)
 {
 	int64_t now = loop_now();
 
+	if (answer_leaving(c) && now >= c->last_tx + CFG_HTTP_STALL_MS) {
+		conn_abort(c, "the client stopped reading its answer");
+		return;
+	}
 	if (c->state_deadline && now >= c->state_deadline) {
 		switch (c->state) {
 		case CONN_CONNECTING:
@@ -607,6 +793,10 @@ static void on_deadline(struct conn *c)
 		case CONN_HANDSHAKE:
 			if (c->tls && !tls_handshake_done(c->tls)) {
 				conn_abort(c, "TLS handshake timed out");
+			} else if (c->role == WS_ROLE_SERVER && unsent(c)) {
+				/* The last answer is still leaving: the next request's
+				 * time starts later (a stalled client goes above). */
+				c->state_deadline = now + CFG_HANDSHAKE_TIMEOUT_MS;
 			} else if (c->role == WS_ROLE_SERVER && c->in.len == 0 && !c->out.len) {
 				conn_abort(c, "no request within the handshake timeout");
 			} else if (c->role == WS_ROLE_SERVER) {
@@ -659,16 +849,18 @@ static void conn_ready(struct loop_src *s, short revents)
 			c->last_rx = loop_now();
 		}
 	}
-	if (!c->dead && c->state != CONN_CONNECTING &&
-	    ((revents & (POLLIN | POLLHUP | POLLERR)) || (c->tls && tls_pending(c->tls) &&
-							 !(c->state == CONN_HTTP && c->http_busy)))) {
+	if (!c->dead && c->state != CONN_CONNECTING && !may_read(c) &&
+	    (revents & (POLLHUP | POLLERR))) {
+		/* Reported whatever we asked for: nothing more can come. */
+		conn_abort(c, c->rd_eof ? "closed" : "connection reset by peer");
+	} else if (!c->dead && c->state != CONN_CONNECTING && may_read(c) &&
+		   ((revents & (POLLIN | POLLHUP | POLLERR)) || (c->tls && tls_pending(c->tls)))) {
 		on_readable(c);
 		/* BearSSL may hold decrypted bytes that poll cannot see. */
-		while (!c->dead && c->tls && tls_pending(c->tls) &&
-		       !(c->state == CONN_HTTP && c->http_busy))
+		while (!c->dead && c->tls && tls_pending(c->tls) && may_read(c))
 			on_readable(c);
 	}
-	if (!c->dead && c->reparse && c->state == CONN_HANDSHAKE) {
+	if (!c->dead && c->reparse && c->state == CONN_HANDSHAKE && may_read(c)) {
 		c->reparse = 0;
 		on_readable_head(c, NULL, 0);
 	} else if (!c->dead && revents == 0) {

@@ -6,7 +6,8 @@
  *   CONNECTING  client: TCP connect in progress
  *   HANDSHAKE   server: reading the HTTP request head; client: reading the
  *               101 response
- *   HTTP        server: a plain HTTP request is being answered (operator API)
+ *   HTTP        server: a plain HTTP request is being answered (operator API),
+ *               its file body included
  *   AUTH        WebSocket open, the first message not yet accepted
  *   OPEN        authenticated
  *   CLOSING     close frame (or HTTP response) queued: flush, wait for the
@@ -39,6 +40,9 @@ struct conn_ops {
 	void (*on_open)(struct conn *c);
 	/* One text message.  p is writable and NUL-terminated at p[n]. */
 	void (*on_text)(struct conn *c, char *p, size_t n);
+	/* Server: a request head was read (an upgrade or a plain request),
+	 * before anything is done with it.  NULL: nothing to do. */
+	void (*on_head)(struct conn *c, const struct http_req *req);
 	/* Server: a plain HTTP request with its whole body.  Answer with
 	 * conn_http_respond, now or later.  NULL: 426 for anything but an
 	 * upgrade. */
@@ -65,10 +69,13 @@ struct conn {
 	struct tls_conn *tls;     /* NULL: plain socket */
 	char ws_key[25];          /* client: our Sec-WebSocket-Key */
 	size_t http_body_max;
+	int body_fd;              /* an answer's file still being queued, or -1 */
+	size_t body_left;         /* its bytes not yet queued */
 
 	int64_t timer;            /* owner's deadline, 0: none */
 	int64_t state_deadline;   /* handshake / closing bound */
 	int64_t last_rx;
+	int64_t last_tx;          /* HTTP: the last write that moved bytes */
 	int64_t ping_at;          /* 0: no ping outstanding */
 	int ping_ms;              /* idle time before a ping; 0: no pings */
 
@@ -110,9 +117,20 @@ void conn_close(struct conn *c, unsigned code, const char *reason);
 /* Drop at once (no close frame). */
 void conn_abort(struct conn *c, const char *why);
 /* Answer the pending HTTP request.  headers: extra lines, each ending in
- * CRLF, or NULL. */
+ * CRLF, or NULL.  An HTTP connection queues at most CFG_HTTP_SEND_MAX, or
+ * this one answer when it is larger; the next request is read only once
+ * no more than CFG_HTTP_PIPELINE_OUT_MAX of it waits for the kernel. */
 void conn_http_respond(struct conn *c, int status, const char *ctype,
 		       const char *headers, const char *body, size_t n);
+/* The same with size bytes of the file fd as the body, queued
+ * CFG_HTTP_FILE_CHUNK at a time as the socket drains (never whole).  fd
+ * is the conn's from here on, closed once sent or when the conn goes.  A
+ * client that takes nothing for CFG_HTTP_STALL_MS is dropped. */
+void conn_http_respond_fd(struct conn *c, int status, const char *ctype,
+			  const char *headers, int fd, size_t size);
+/* The answer to come is the connection's last: Connection: close, then
+ * the close. */
+void conn_http_last(struct conn *c);
 /* Destroy every conn of the loop?  No: owners keep their lists; this frees
  * one immediately (shutdown paths only, never inside its callbacks). */
 void conn_destroy(struct conn *c, const char *why);

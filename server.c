@@ -10,14 +10,25 @@
  * version.  Each failure gets its own {"status":"error"} and a close;
  * success gets exactly {"status":"info","message":"Authenticated :D"}.  A
  * second connection with the same token takes over (the MQTT rule): a
- * half-dead old TCP connection must never lock an agent out. */
+ * half-dead old TCP connection must never lock an agent out.
+ *
+ * Admission (docs/PROTOCOL.md, "Admission") never refuses a valid token:
+ * a failure is charged to its source (server_gate.c), and a source over
+ * its budget has its next failures answered late and summarised, while
+ * its valid tokens still come in.  A silent connection that times out is
+ * no failure.  Room is bounded per source and in all: past either cap,
+ * the connection not yet authenticated that has been silent longest is
+ * dropped for the newcomer; out of descriptors, the same, or the
+ * listeners rest a moment (never a spin). */
 #include "server.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +40,7 @@
 #include "server_admit.h"
 #include "server_api.h"
 #include "server_audit.h"
+#include "server_gate.h"
 #include "server_int.h"
 #include "server_metrics.h"
 #include "server_router.h"
@@ -98,22 +110,39 @@ static void drop_agent(struct peer *p, const char *why)
 
 /* ---- authentication (docs/PROTOCOL.md, "Authentication") ---- */
 
-/* A refused first message: counted against the address, audited,
- * answered with why, closed.  The caller has logged it. */
-static void refuse_first(struct peer *p, const char *why)
+/* A refused first message: charged to the peer's source, and answered
+ * with why and closed; over budget, answered late (on_timer) with the
+ * budget's refusal instead.  The gate logs it. */
+static void refuse_first(struct peer *p, const char *why, const char *detail)
 {
-	struct server *s = p->srv;
+	struct admit_verdict v;
 
-	admit_failed(s->admit, p->c->peer, loop_now());
-	audit_auth_failure(s->audit, "agent", p->c->peer, why);
+	gate_failed(p->srv->gate, "agent", p->c->peer, p->source, why, detail, &v);
+	if (v.delay_ms) {
+		p->refuse_retry = v.retry_after > 0 ? v.retry_after : 1;
+		conn_set_timer(p->c, loop_now() + v.delay_ms);
+		return;
+	}
 	reject(p, why, 0, 1008);
 }
 
-static void auth_fail(struct peer *p, const char *why, const char *detail)
+/* A known token refused for its role or version: no guess, so not
+ * charged; the reason at once, whatever the source's budget. */
+static void refuse_known(struct peer *p, const char *why, const char *detail)
 {
-	log_warn("authentication failed from %s: %s%s%s", p->c->peer, why,
-		 detail ? ": " : "", detail ? detail : "");
-	refuse_first(p, why);
+	log_warn("authentication failed from %s: %s%s%s", p->c->peer, why, detail ? ": " : "",
+		 detail ? detail : "");
+	audit_auth_failure(p->srv->audit, "agent", p->c->peer, NULL, why);
+	reject(p, why, 0, 1008);
+}
+
+/* This peer no longer counts among its source's connections not yet
+ * authenticated. */
+static void leave_preauth(struct peer *p)
+{
+	if (p->preauth >= 0)
+		admit_preauth_close(p->srv->admit, p->preauth);
+	p->preauth = -1;
 }
 
 static void copy_str(const struct json *j, int tok, char *out, size_t cap)
@@ -132,7 +161,7 @@ static int pget(const struct json *j, int payload, const char *key)
 /* Only what the reference server looked at decides: a JSON object whose
  * status is let_me_in_pls, with payload.client_token and payload.version.
  * Other members may be anything.  The agent's token entry, or NULL after
- * auth_fail; *pl: the payload object or -1. */
+ * refusing it; *pl: the payload object or -1. */
 static const struct token_entry *first_message_token(struct peer *p, const struct json *j,
 						     int *pl)
 {
@@ -143,7 +172,7 @@ static const struct token_entry *first_message_token(struct peer *p, const struc
 
 	if (json_type(j, 0) != JSON_OBJECT ||
 	    !json_str_eq(j, json_get(j, 0, "status"), "let_me_in_pls")) {
-		auth_fail(p, "expected status let_me_in_pls", NULL);
+		refuse_first(p, "expected status let_me_in_pls", NULL);
 		return NULL;
 	}
 	*pl = json_get(j, 0, "payload");
@@ -151,16 +180,16 @@ static const struct token_entry *first_message_token(struct peer *p, const struc
 		*pl = -1;
 	t = pget(j, *pl, "client_token");
 	if (t < 0 || json_strcpy(j, t, tok, sizeof(tok)) < 0) {
-		auth_fail(p, "invalid token format", "payload.client_token missing or not a token");
+		refuse_first(p, "invalid token format", "payload.client_token missing or not a token");
 		return NULL;
 	}
 	why = admit_token(&p->srv->db, tok, ROLE_AGENT, &e);
 	memset(tok, 0, sizeof(tok));
-	if (why) {
-		auth_fail(p, why, e ? e->name : NULL);
-		return NULL;
-	}
-	return e;
+	if (why && e)
+		refuse_known(p, why, e->name);
+	else if (why)
+		refuse_first(p, why, NULL);
+	return why ? NULL : e;
 }
 
 /* payload.version into p->version; 0 after refusing it. */
@@ -175,8 +204,7 @@ static int version_accepted(struct peer *p, const struct token_entry *e, const s
 		return 1;
 	snprintf(why, sizeof(why), "version %s not accepted (this server accepts %s)",
 		 p->version[0] ? p->version : "(none)", accept);
-	log_warn("authentication failed from %s: agent '%s': %s", p->c->peer, e->name, why);
-	refuse_first(p, why);
+	refuse_known(p, why, e->name);
 	return 0;
 }
 
@@ -203,6 +231,7 @@ static void admit_agent(struct peer *p, const struct token_entry *e, const struc
 			 p->name, p->c->peer, old->c->peer);
 		drop_agent(old, "replaced by a newer connection");
 	}
+	leave_preauth(p);
 	peers_set_kind(&s->peers, p, PEER_AGENT);
 	p->since = (long long)time(NULL);
 	conn_set_state(p->c, CONN_OPEN);
@@ -217,24 +246,16 @@ static void admit_agent(struct peer *p, const struct token_entry *e, const struc
 
 static void authenticate(struct peer *p, char *text, size_t n)
 {
-	struct server *s = p->srv;
 	const struct token_entry *e;
 	struct json j;
 	char err[128];
-	int wait, pl = -1;
+	int pl = -1;
 
 	conn_set_timer(p->c, 0);
-	wait = admit_blocked(s->admit, p->c->peer, loop_now());
-	if (wait) {
-		log_warn("authentication from %s refused: too many failures, retry in %d s",
-			 p->c->peer, wait);
-		reject(p, "too many failed authentications from this address", wait, 1008);
-		return;
-	}
 	/* A token minted a moment ago is let in now, not at the next tick. */
-	tokens_recheck(s);
+	tokens_recheck(p->srv);
 	if (json_parse(&j, text, n, err, sizeof(err)) < 0) {
-		auth_fail(p, "first message is not valid JSON", err);
+		refuse_first(p, "first message is not valid JSON", err);
 		return;
 	}
 	e = first_message_token(p, &j, &pl);
@@ -302,27 +323,57 @@ static void on_text(struct conn *c, char *text, size_t n)
 {
 	struct peer *p = c->owner;
 
-	if (c->state == CONN_AUTH)
+	if (c->state == CONN_AUTH && !p->refuse_retry)
 		authenticate(p, text, n);
 	else if (p->kind == PEER_AGENT)
 		agent_message(p, text, n);
+}
+
+/* Whom this request's failures are charged to: the connection's source,
+ * or behind a --trusted-proxy the client its X-Forwarded-For names. */
+static void on_head(struct conn *c, const struct http_req *req)
+{
+	struct peer *p = c->owner;
+	const struct server_opts *o = p->srv->o;
+	struct http_span xff[CFG_HTTP_MAX_HEADERS];
+	char own[ADMIT_SOURCE_MAX];
+	int i, n = 0;
+
+	admit_source(c->peer, own);
+	if (!o->ntrusted) {
+		snprintf(p->source, sizeof(p->source), "%s", own);
+		return;
+	}
+	for (i = 0; i < req->nh; i++)
+		if (http_span_ieq(&req->h[i].name, "X-Forwarded-For"))
+			xff[n++] = req->h[i].value;
+	admit_forwarded(o->trusted, o->ntrusted, own, xff, n, p->source);
 }
 
 static void on_http(struct conn *c, const struct http_req *req, const char *body, size_t n)
 {
 	struct peer *p = c->owner;
 
+	leave_preauth(p);
 	peers_set_kind(&p->srv->peers, p, PEER_HTTP);
 	server_api_request(c, req, body, n);
 }
 
-/* The only timer a peer's connection has: the first message's. */
+/* A peer's timers: a refusal held back (over budget), the first
+ * message's deadline, an operator's. */
 static void on_timer(struct conn *c)
 {
 	struct peer *p = c->owner;
 
-	if (c->state == CONN_AUTH)
-		auth_fail(p, "authentication timed out: no first message in time", NULL);
+	if (p->kind == PEER_HTTP) {
+		server_api_timer(p);
+	} else if (c->state == CONN_AUTH && p->refuse_retry) {
+		reject(p, "too many failed authentications from this address", p->refuse_retry, 1008);
+	} else if (c->state == CONN_AUTH) {
+		/* Silence is no guess at a token: not charged, and logged only
+		 * where connections closing before authentication are. */
+		reject(p, "authentication timed out: no first message in time", 0, 1008);
+	}
 }
 
 static void on_close(struct conn *c, const char *why)
@@ -332,19 +383,21 @@ static void on_close(struct conn *c, const char *why)
 	if (p->kind == PEER_AGENT) {
 		log_info("%s disconnected (%s)", p->name, why);
 		agent_gone(p, why);
-	} else if (p->kind == PEER_NEW && c->ws_up) {
+	} else if (p->kind == PEER_NEW && c->ws_up && !p->refuse_retry) {
 		log_info("connection from %s closed before authentication (%s)", c->peer, why);
 	} else if (p->kind == PEER_NEW) {
 		log_debug("connection from %s closed (%s)", c->peer, why);
 	} else if (p->kind == PEER_HTTP) {
 		server_api_gone(p);
 	}
+	leave_preauth(p);
 	peers_unlink(&p->srv->peers, p);
 	peer_free(p);
 }
 
 static const struct conn_ops server_conn_ops = {
 	.on_open = on_open,
+	.on_head = on_head,
 	.on_text = on_text,
 	.on_http = on_http,
 	.on_timer = on_timer,
@@ -360,32 +413,137 @@ static int send_to_agent(struct peer *agent, const char *text, size_t n)
 	return conn_send_text(agent->c, text, n);
 }
 
-/* ---- listeners ---- */
+/* ---- room for connections ---- */
 
-static void accept_peer(struct server *s, int fd, const char *addr, int tls)
+/* Log lines about connections dropped or refused for room: at most one
+ * per interval, with the count of those not logged. */
+static void note_drop(struct server *s, const char *what)
+{
+	int64_t now = loop_now();
+
+	s->drops++;
+	if (now < s->drop_log_at)
+		return;
+	log_warn("%s (%u such since the last line)", what, s->drops);
+	s->drops = 0;
+	s->drop_log_at = now + CFG_AUTH_SUMMARY_MS;
+}
+
+/* Drops the connection not yet authenticated that has been silent
+ * longest, of those older than CFG_PREAUTH_GRACE_MS (a client that just
+ * connected has not had its chance to speak): of the source whose handle
+ * is slot, or of any source (slot -1).  0 when there is none. */
+static int drop_idle(struct server *s, int slot, const char *why)
+{
+	int64_t now = loop_now();
+	struct peer *p, *best = NULL;
+	char msg[200];
+
+	for (p = s->peers.preauth; p; p = p->pa_next)
+		if (!p->c->dead && (slot < 0 || p->preauth == slot) &&
+		    now - p->born >= CFG_PREAUTH_GRACE_MS &&
+		    (!best || p->c->last_rx < best->c->last_rx))
+			best = p;
+	if (!best)
+		return 0;
+	snprintf(msg, sizeof(msg), "%s: dropped %s, the connection not yet authenticated that was"
+		 " silent longest", why, best->c->peer);
+	note_drop(s, msg);
+	conn_abort(best->c, why);
+	return 1;
+}
+
+static struct peer *new_peer(struct server *s, int fd, const char *addr, int tls)
 {
 	struct peer *p = calloc(1, sizeof(*p));
 
 	if (!p) {
 		close(fd);
-		return;
+		return NULL;
 	}
 	p->srv = s;
+	p->preauth = -1;
+	p->born = loop_now();
 	p->c = conn_accept(s->loop, fd, addr, &server_conn_ops, p);
 	if (!p->c) {
 		free(p);
-		return;
+		return NULL;
 	}
 	if (tls && conn_set_tls(p->c, s->tls, NULL) < 0) {
 		p->c->owner = NULL;
 		p->c->ops = &dropped_ops;
 		conn_destroy(p->c, "out of memory");
 		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static void accept_peer(struct server *s, int fd, const char *addr, int tls)
+{
+	char src[ADMIT_SOURCE_MAX];
+	unsigned count;
+	struct peer *p;
+
+	if (s->peers.nconn >= s->max_conns &&
+	    !drop_idle(s, -1, "connection limit reached")) {
+		close(fd);
+		note_drop(s, "connection limit reached: refused a new connection (none old enough to drop)");
 		return;
 	}
+	p = new_peer(s, fd, addr, tls);
+	if (!p)
+		return;
 	conn_set_ping(p->c, s->o->ping_ms);
 	p->c->http_body_max = CFG_HTTP_MAX_BODY;
+	admit_source(addr, src);
+	snprintf(p->source, sizeof(p->source), "%s", src);
+	p->preauth = admit_preauth_open(s->admit, src, loop_now(), &count);
 	peers_add(&s->peers, p);
+	if (count > CFG_PREAUTH_PER_SOURCE)
+		drop_idle(s, p->preauth, "too many connections not yet authenticated from one source");
+}
+
+/* ---- listeners ---- */
+
+/* Paused (out of descriptors) listeners are not polled. */
+static short listener_want(struct loop_src *src)
+{
+	struct server *s = src->arg;
+
+	return s->accept_paused ? 0 : POLLIN;
+}
+
+static void pause_accept(struct server *s, int paused)
+{
+	int i;
+
+	s->accept_paused = paused;
+	for (i = 0; i < s->nls; i++)
+		s->ls[i].deadline = paused ? loop_now() + CFG_ACCEPT_PAUSE_MS : 0;
+}
+
+/* accept(2) failed with err.  Out of descriptors (or memory), the level-
+ * triggered listener would stay readable: make room by dropping the
+ * longest-silent connection not yet authenticated, or else rest the
+ * listeners a moment.  Logged once, and once more when a listener's
+ * queue is empty again without a shortage in between. */
+static void accept_failed(struct server *s, int err)
+{
+	int short_of = err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+
+	if ((err == EAGAIN || err == EWOULDBLOCK) && s->fd_short) {
+		log_info("accept: caught up, no shortage of descriptors left");
+		s->fd_short = 0;
+	}
+	if (err == EAGAIN || err == EWOULDBLOCK || err == ECONNABORTED || err == EINTR)
+		return;
+	if (!short_of || !s->fd_short)
+		log_warn("accept: %s%s", strerror(err), short_of ? ": dropping connections not yet"
+			 " authenticated, or pausing accept, until there is room" : "");
+	s->fd_short = short_of;
+	if (!short_of || !drop_idle(s, -1, "out of descriptors"))
+		pause_accept(s, 1);
 }
 
 static void listener_ready(struct loop_src *src, short revents)
@@ -393,18 +551,20 @@ static void listener_ready(struct loop_src *src, short revents)
 	struct server *s = src->arg;
 	int i;
 
-	if (!revents)
+	if (!revents) {
+		if (s->accept_paused && loop_now() >= src->deadline)
+			pause_accept(s, 0);
 		return;
-	for (i = 0; i < 64; i++) {
+	}
+	for (i = 0; i < CFG_ACCEPT_BATCH; i++) {
 		char addr[64];
 		int fd = net_accept(src->fd, addr, sizeof(addr));
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED)
-				log_warn("accept: %s", strerror(errno));
+			accept_failed(s, errno);
 			return;
 		}
-		if (s->stopping || s->peers.nconn >= CFG_MAX_CONNECTIONS)
+		if (s->stopping)
 			close(fd);
 		else
 			accept_peer(s, fd, addr, s->o->listen_tls[src - s->ls]);
@@ -423,6 +583,7 @@ static int listen_all(struct server *s, char *err, size_t errlen)
 		if (fd < 0)
 			return -1;
 		s->ls[i].fd = fd;
+		s->ls[i].want = listener_want;
 		s->ls[i].ready = listener_ready;
 		s->ls[i].arg = s;
 		loop_add(s->loop, &s->ls[i]);
@@ -525,9 +686,14 @@ static void on_signal(int sig, void *arg)
 	s->stopping = 1;
 	s->stop_at = loop_now() + CFG_CLOSE_TIMEOUT_MS + CFG_SHUTDOWN_SLACK_MS;
 	close_listeners(s);
+	/* Operators waiting on an agent get their answer first (503 and
+	 * Connection: close), while their connections still stand. */
+	router_stop(s->router, "server shutting down");
 	for (p = s->peers.head; p; p = p->next) {
 		if (p->c->state == CONN_AUTH || p->c->state == CONN_OPEN)
 			conn_close(p->c, 1001, "server shutting down");
+		else if (p->c->state == CONN_HTTP)
+			conn_http_last(p->c);    /* a file or a late refusal: its end, then close */
 		else if (p->c->state != CONN_CLOSING)
 			conn_abort(p->c, "server shutting down");
 	}
@@ -557,12 +723,13 @@ static int open_rooms(struct server *s, char *err, size_t errlen)
 	env.audit = s->audit;
 	env.metrics = s->metrics;
 	s->router = router_new(&env);
+	s->gate = gate_new(s->loop, s->admit, s->audit);
 	s->tokens_timer.fd = -1;
 	s->tokens_timer.ready = tokens_tick;
 	s->tokens_timer.arg = s;
 	s->tokens_timer.deadline = loop_now() + CFG_TOKEN_RECHECK_MS;
 	s->tokens_recheck = tokens_recheck;
-	if (!s->router || loop_add(s->loop, &s->tokens_timer) < 0) {
+	if (!s->router || !s->gate || loop_add(s->loop, &s->tokens_timer) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -570,6 +737,40 @@ static int open_rooms(struct server *s, char *err, size_t errlen)
 	if (!(s->state = state_open(s, err, errlen)))
 		return -1;
 	return server_install_init(&s->install, o->dist_dir, o->public_url, err, errlen);
+}
+
+/* Descriptors: the soft limit raised to the hard one, and the connection
+ * cap kept below it, with room for the listeners, the audit log, the
+ * token file and the files being served. */
+static int connection_cap(void)
+{
+	struct rlimit rl;
+	long long cap, reserve;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return CFG_MAX_CONNECTIONS;
+	if (rl.rlim_cur < rl.rlim_max) {
+		struct rlimit up = rl;
+
+		/* The kernel may refuse "unlimited" (fs.nr_open): then enough. */
+		up.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &up) < 0) {
+			up.rlim_cur = (rlim_t)CFG_MAX_CONNECTIONS + CFG_FD_RESERVE;
+			if (up.rlim_cur > rl.rlim_cur && up.rlim_cur < rl.rlim_max)
+				setrlimit(RLIMIT_NOFILE, &up);
+		}
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)CFG_MAX_CONNECTIONS * 2)
+		return CFG_MAX_CONNECTIONS;
+	reserve = (long long)rl.rlim_cur / 4 < CFG_FD_RESERVE ? (long long)rl.rlim_cur / 4
+							       : CFG_FD_RESERVE;
+	cap = (long long)rl.rlim_cur - reserve;
+	if (cap > CFG_MAX_CONNECTIONS)
+		cap = CFG_MAX_CONNECTIONS;
+	if (cap < CFG_MAX_CONNECTIONS)
+		log_info("descriptor limit %lld: at most %lld connections", (long long)rl.rlim_cur, cap);
+	return cap > 1 ? (int)cap : 1;
 }
 
 /* 0 when the server may serve; else the exit status, the reason printed. */
@@ -592,6 +793,7 @@ static int server_start(struct server *s)
 	if (s->db.n == 0)
 		log_warn("no tokens in %s yet: create one with 'nestd token new NAME'", o->tokens_path);
 	signal(SIGPIPE, SIG_IGN);
+	s->max_conns = connection_cap();
 	if (open_rooms(s, err, sizeof(err)) < 0 || listen_all(s, err, sizeof(err)) < 0) {
 		fprintf(stderr, "nestd server: %s\n", err);
 		return 1;
@@ -637,6 +839,7 @@ static void server_stop(struct server *s, int ran)
 		loop_del(s->loop, &s->tokens_timer);
 	state_close(s->state);   /* every agent is gone: all offline, written down */
 	router_free(s->router);
+	gate_free(s->gate);
 	audit_close(s->audit);
 	metrics_free(s->metrics);
 	admit_free(s->admit);

@@ -18,8 +18,9 @@
  *
  * A command's answer: 200 with the agent's reply as it sent it, whichever
  * of the two reply shapes it is (docs/PROTOCOL.md, "Replies"); 404 no such
- * agent, 503 too many in flight, 502 not sent or the agent went, 504 no
- * answer in time.
+ * agent, 503 too many in flight or the server stopping, 502 not sent or
+ * the agent went, 504 no answer in time.  Methods are case-sensitive; a
+ * route answers another method with 405 and Allow.
  *
  * Who may do what is server_authz.h's: an agent outside the operator's
  * scope is answered exactly as one that is not connected (404, and not
@@ -39,6 +40,7 @@
 #include "server_admit.h"
 #include "server_audit.h"
 #include "server_authz.h"
+#include "server_gate.h"
 #include "server_int.h"
 #include "server_metrics.h"
 #include "server_router.h"
@@ -111,12 +113,13 @@ void api_not_connected(struct conn *c, const char *name)
 	respond_error(c, 404, NULL, msg);
 }
 
-/* 1 after a 405 for anything but GET and HEAD. */
+/* 1 after a 405 for anything but GET and HEAD (exactly: "get" is
+ * another method, RFC 9110 9.1). */
 int api_refuse_unless_get(struct conn *c, const struct http_req *req)
 {
 	if (http_span_eq(&req->method, "GET") || http_span_eq(&req->method, "HEAD"))
 		return 0;
-	respond_error(c, 405, "Allow: GET\r\n", "method not allowed");
+	respond_error(c, 405, "Allow: GET, HEAD\r\n", "method not allowed");
 	return 1;
 }
 
@@ -136,39 +139,53 @@ static const char *check_bearer(struct server *s, const struct http_span *h,
 	return why;
 }
 
-/* Checks the Bearer token; answers 401/429 itself and returns NULL
- * (docs/PROTOCOL.md, "Authentication"). */
+/* Checks the Bearer token; answers 401 itself, or over the source's
+ * budget 429 late (server_api_timer), and returns NULL
+ * (docs/PROTOCOL.md, "Authentication" and "Admission").  A valid token is
+ * never refused, whatever its source did before.  Without one, the
+ * dashboard's session cookie (server_web.c). */
 const struct token_entry *api_operator(struct server *s, struct conn *c,
 				       const struct http_req *req)
 {
 	const struct http_span *h = http_get(req->h, req->nh, "Authorization");
 	const struct token_entry *e = NULL;
+	struct peer *p = c->owner;
+	struct admit_verdict v;
 	const char *why;
-	int wait = admit_blocked(s->admit, c->peer, loop_now());
 
-	if (wait) {
-		char hdr[64];
-
-		snprintf(hdr, sizeof(hdr), "Retry-After: %d\r\n", wait);
-		log_warn("operator authentication from %s refused: too many failures", c->peer);
-		respond_error(c, 429, hdr, "too many failed authentications from this address");
-		return NULL;
-	}
-	if (h && s->tokens_recheck)
-		s->tokens_recheck(s);   /* a token minted a moment ago works now */
 	if (!h && web_has_session(req))
 		return web_session_operator(s, c, req);   /* the dashboard's cookie */
-	why = h ? check_bearer(s, h, &e) : "missing Authorization: Bearer token";
-	if (why) {
-		/* A missing header is not a guess; everything else counts. */
-		if (h)
-			admit_failed(s->admit, c->peer, loop_now());
-		log_warn("operator authentication failed from %s: %s", c->peer, why);
-		audit_auth_failure(s->audit, "operator", c->peer, why);
-		respond_error(c, 401, "WWW-Authenticate: Bearer realm=\"nestd\"\r\n", why);
+	if (!h) {
+		/* Not a guess: not charged, and no line of its own. */
+		log_debug("operator request from %s without a token", c->peer);
+		respond_error(c, 401, "WWW-Authenticate: Bearer realm=\"nestd\"\r\n",
+			      "missing Authorization: Bearer token");
 		return NULL;
 	}
-	return e;
+	if (s->tokens_recheck)
+		s->tokens_recheck(s);   /* a token minted a moment ago works now */
+	why = check_bearer(s, h, &e);
+	if (!why)
+		return e;
+	gate_failed(s->gate, "operator", c->peer, p->source, why, NULL, &v);
+	if (v.delay_ms) {
+		p->refuse_retry = v.retry_after > 0 ? v.retry_after : 1;
+		conn_set_timer(c, loop_now() + v.delay_ms);
+		return NULL;
+	}
+	respond_error(c, 401, "WWW-Authenticate: Bearer realm=\"nestd\"\r\n", why);
+	return NULL;
+}
+
+void server_api_timer(struct peer *op)
+{
+	char hdr[64];
+
+	if (!op->refuse_retry)
+		return;
+	snprintf(hdr, sizeof(hdr), "Retry-After: %d\r\n", op->refuse_retry);
+	op->refuse_retry = 0;
+	respond_error(op->c, 429, hdr, "too many failed authentications from this address");
 }
 
 /* ---- commands ---- */
@@ -187,6 +204,10 @@ static int command_done(void *arg, enum router_outcome o, const char *text, size
 	case ROUTER_TIMEOUT:
 		respond_error(op->c, 504, NULL, text);
 		return 504;
+	case ROUTER_SHUTDOWN:
+		conn_http_last(op->c);
+		respond_error(op->c, 503, NULL, text);
+		return 503;
 	default:
 		respond_error(op->c, 502, NULL, text);
 		return 502;
@@ -442,10 +463,13 @@ void server_api_request(struct conn *c, const struct http_req *req, const char *
 	if (http_span_eq(&path, "/healthz")) {
 		char ok[64];
 
+		if (api_refuse_unless_get(c, req))
+			return;
 		snprintf(ok, sizeof(ok), "{\"status\":\"ok\",\"agents\":%d}\n", s->peers.nagents);
 		conn_http_respond(c, 200, "application/json", NULL, ok, strlen(ok));
 	} else if (http_span_eq(&path, "/metrics")) {
-		metrics_page(s, c);
+		if (!api_refuse_unless_get(c, req))
+			metrics_page(s, c);
 	} else if (!server_install_route(&s->install, c, req, &path) &&
 		   !(s->o->ui && server_ui_route(c, req, &path))) {
 		if (http_span_eq(&path, "/api/me"))

@@ -11,6 +11,9 @@ struct peer;
 /* One HTTP request of a PEER_HTTP peer (c->owner) with its whole body;
  * answered now, or later when its command ends. */
 void server_api_request(struct conn *c, const struct http_req *req, const char *body, size_t n);
+/* The peer's connection timer passed: a refusal held back (over budget)
+ * is answered now. */
+void server_api_timer(struct peer *op);
 /* The operator's connection is going: its command, if any, is orphaned. */
 void server_api_gone(struct peer *op);
 

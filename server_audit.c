@@ -85,7 +85,7 @@ static void line_end(struct audit_log *a, struct jw *w, struct buf *b)
 }
 
 void audit_auth_failure(struct audit_log *a, const char *kind, const char *address,
-			const char *reason)
+			const char *source, const char *reason)
 {
 	struct jw w;
 	struct buf b;
@@ -94,7 +94,22 @@ void audit_auth_failure(struct audit_log *a, const char *kind, const char *addre
 		return;
 	jw_kstr(&w, "kind", kind);
 	jw_kstr(&w, "address", address);
+	if (source)
+		jw_kstr(&w, "source", source);
 	jw_kstr(&w, "reason", reason);
+	line_end(a, &w, &b);
+}
+
+void audit_auth_summary(struct audit_log *a, const char *source, unsigned count, int seconds)
+{
+	struct jw w;
+	struct buf b;
+
+	if (line_begin(a, &w, &b, "auth_failures_over_budget") < 0)
+		return;
+	jw_kstr(&w, "source", source);
+	jw_kint(&w, "count", count);
+	jw_kint(&w, "seconds", seconds);
 	line_end(a, &w, &b);
 }
 

@@ -1,6 +1,7 @@
 /* server_audit.h - the audit log (--audit-log FILE): one JSON object per
- * line, one write(2) per line, for every failed authentication, every
- * agent that comes or goes and every command that reached an agent. */
+ * line, one write(2) per line, for every failed authentication within its
+ * source's budget (and one summary per interval over it), every agent that
+ * comes or goes and every command that reached an agent. */
 #ifndef NESTD_SERVER_AUDIT_H
 #define NESTD_SERVER_AUDIT_H
 
@@ -24,8 +25,13 @@ struct audit_command {
 struct audit_log *audit_open(const char *path, char *err, size_t errlen);
 void audit_close(struct audit_log *a);
 /* Each writes one line; a NULL or closed log writes nothing. */
+/* address: the connection's; source: whom it was charged to, when that is
+ * another (the client a trusted proxy named), else NULL. */
 void audit_auth_failure(struct audit_log *a, const char *kind, const char *address,
-			const char *reason);
+			const char *source, const char *reason);
+/* count failures from source over its budget in the last seconds, not
+ * written one by one. */
+void audit_auth_summary(struct audit_log *a, const char *source, unsigned count, int seconds);
 void audit_agent(struct audit_log *a, const char *event, const char *agent,
 		 const char *address, const char *version, const char *why);
 void audit_command(struct audit_log *a, const struct audit_command *c);

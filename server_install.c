@@ -5,7 +5,8 @@
  * /install.sh   install.sh (embedded at build time by tools/embed.sh) with
  *               its NESTD_DEFAULT_SERVER and NESTD_DEFAULT_BASE lines set to
  *               this server's ws(s):// URL and PUBLIC/dist.  PUBLIC is
- *               --public-url, else http://HOST from the request's Host.
+ *               --public-url, else http://HOST from the request's Host
+ *               (https://HOST when the request came over TLS).
  * /dist/NAME    from --dist-dir: the file NAME; nestd-linux-ARCH, when the
  *               directory has no such file, is the newest
  *               nestd-VERSION-linux-ARCH there; NAME.sha256 is the file of
@@ -17,8 +18,10 @@
  * Public (no token): the one-line install runs before the machine has one.
  * Names are [A-Za-z0-9._-], no leading '.', looked up in the directory only
  * (no '/': nothing outside it is reachable; a symlink the admin put in it is
- * followed).  A file is read whole into the connection's send queue: a
- * static nestd is well under 1 MiB, and CFG_DIST_FILE_MAX bounds the rest. */
+ * followed).  A file is never read whole: the connection queues it
+ * CFG_HTTP_FILE_CHUNK at a time as the client takes it
+ * (conn_http_respond_fd), so a client that asks and never reads costs a
+ * chunk, not the file. */
 #include "server_install.h"
 
 #include <dirent.h>
@@ -213,8 +216,9 @@ static int public_url(const struct server_install *in, struct conn *c, const str
 		respond_text(c, 400, "no usable Host header: start the server with --public-url URL\n");
 		return -1;
 	}
-	/* TLS: "https" once this connection came through a TLS listener. */
-	snprintf(out, n, "%s://%.*s", "http", (int)host->n, host->p);
+	/* A request that came over TLS gets https (and so wss://): plain
+	 * URLs would send the agent's token in the clear. */
+	snprintf(out, n, "%s://%.*s", c->tls ? "https" : "http", (int)host->n, host->p);
 	return 0;
 }
 
@@ -271,6 +275,7 @@ static int dist_open(int dirfd, const char *name, struct stat *st)
 		return -1;
 	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
 		close(fd);
+		errno = ENOENT;
 		return -1;
 	}
 	return fd;
@@ -307,49 +312,19 @@ static int dist_newest(int dirfd, const char *arch, char *out, size_t n)
 	return found;
 }
 
-/* Reads fd whole (at most CFG_DIST_FILE_MAX); NULL on failure. */
-static char *slurp(int fd, size_t size, size_t *got)
+/* Out of descriptors: the client may try again shortly. */
+static void respond_busy(struct conn *c)
 {
-	char *p = malloc(size ? size : 1);
-	size_t n = 0;
+	static const char msg[] = "server busy: out of descriptors\n";
 
-	if (!p)
-		return NULL;
-	while (n < size) {
-		ssize_t r = read(fd, p + n, size - n);
-
-		if (r == 0)
-			break;
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			free(p);
-			return NULL;
-		}
-		n += (size_t)r;
-	}
-	*got = n;
-	return p;
+	conn_http_respond(c, 503, "text/plain; charset=utf-8", "Retry-After: 1\r\n", msg,
+			  sizeof(msg) - 1);
 }
 
-static void send_file(struct conn *c, int fd, const struct stat *st, const char *ctype,
-		      const char *name)
+/* Answers with the file; fd is the connection's from here on. */
+static void send_file(struct conn *c, int fd, const struct stat *st, const char *ctype)
 {
-	size_t n;
-	char *p;
-
-	if ((unsigned long long)st->st_size > CFG_DIST_FILE_MAX) {
-		log_warn("install: %s is over %u bytes: not served", name, (unsigned)CFG_DIST_FILE_MAX);
-		respond_text(c, 500, "file too large to serve\n");
-		return;
-	}
-	p = slurp(fd, (size_t)st->st_size, &n);
-	if (!p) {
-		respond_text(c, 500, "cannot read the file\n");
-		return;
-	}
-	conn_http_respond(c, 200, ctype, NULL, p, n);
-	free(p);
+	conn_http_respond_fd(c, 200, ctype, NULL, fd, (size_t)st->st_size);
 }
 
 static void serve_self(const struct server_install *in, struct conn *c, const char *name)
@@ -376,14 +351,17 @@ static void serve_self(const struct server_install *in, struct conn *c, const ch
 		return;
 	}
 	fd = open(SELF_EXE, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+		respond_busy(c);
+		return;
+	}
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		if (fd >= 0)
 			close(fd);
 		respond_text(c, 500, "cannot read the server's binary\n");
 		return;
 	}
-	send_file(c, fd, &st, "application/octet-stream", name);
-	close(fd);
+	send_file(c, fd, &st, "application/octet-stream");
 	log_info("install: served %s to %s", name, c->peer);
 }
 
@@ -392,9 +370,13 @@ static void serve_dir(const struct server_install *in, struct conn *c, const cha
 	char file[NAME_MAX_LEN + 1], arch[NAME_MAX_LEN + 1], line[NAME_MAX_LEN + 80], hex[65];
 	int sum = ends_with(name, ".sha256");
 	struct stat st;
-	int dirfd, fd;
+	int dirfd, fd, sfd;
 
 	dirfd = open(in->dist_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0 && (errno == EMFILE || errno == ENFILE)) {
+		respond_busy(c);
+		return;
+	}
 	if (dirfd < 0) {
 		log_warn("install: --dist-dir %s: %s", in->dist_dir, strerror(errno));
 		respond_text(c, 500, "the dist directory is unreadable\n");
@@ -403,9 +385,13 @@ static void serve_dir(const struct server_install *in, struct conn *c, const cha
 	/* The file itself, a .sha256 beside it made by `make dist` included. */
 	fd = dist_open(dirfd, name, &st);
 	if (fd >= 0) {
-		send_file(c, fd, &st, sum ? "text/plain; charset=utf-8" : "application/octet-stream", name);
+		send_file(c, fd, &st, sum ? "text/plain; charset=utf-8" : "application/octet-stream");
 		if (!sum)
 			log_info("install: served %s to %s", name, c->peer);
+		goto out;
+	}
+	if (errno == EMFILE || errno == ENFILE) {
+		respond_busy(c);
 		goto out;
 	}
 	snprintf(file, sizeof(file), "%.*s", (int)(strlen(name) - (sum ? 7 : 0)), name);
@@ -415,27 +401,27 @@ static void serve_dir(const struct server_install *in, struct conn *c, const cha
 			file[0] = '\0';
 	}
 	if (!file[0] || (fd = dist_open(dirfd, file, &st)) < 0) {
-		respond_text(c, 404, "not found\n");
+		if (file[0] && (errno == EMFILE || errno == ENFILE))
+			respond_busy(c);
+		else
+			respond_text(c, 404, "not found\n");
 		goto out;
 	}
 	if (!sum) {
-		send_file(c, fd, &st, "application/octet-stream", file);
+		send_file(c, fd, &st, "application/octet-stream");
 		log_info("install: served %s as %s to %s", file, name, c->peer);
+		goto out;
+	}
+	/* The newest version's own .sha256 if it has one. */
+	snprintf(line, sizeof(line), "%s.sha256", file);
+	sfd = dist_open(dirfd, line, &st);
+	if (sfd >= 0) {
+		send_file(c, sfd, &st, "text/plain; charset=utf-8");
+	} else if (sha256_fd(fd, hex) < 0) {
+		respond_text(c, 500, "cannot read the file\n");
 	} else {
-		int sfd;
-
-		/* The newest version's own .sha256 if it has one. */
-		snprintf(line, sizeof(line), "%s.sha256", file);
-		sfd = dist_open(dirfd, line, &st);
-		if (sfd >= 0) {
-			send_file(c, sfd, &st, "text/plain; charset=utf-8", line);
-			close(sfd);
-		} else if (sha256_fd(fd, hex) < 0) {
-			respond_text(c, 500, "cannot read the file\n");
-		} else {
-			snprintf(line, sizeof(line), "%s  %s\n", hex, file);
-			conn_http_respond(c, 200, "text/plain; charset=utf-8", NULL, line, strlen(line));
-		}
+		snprintf(line, sizeof(line), "%s  %s\n", hex, file);
+		conn_http_respond(c, 200, "text/plain; charset=utf-8", NULL, line, strlen(line));
 	}
 	close(fd);
 out:

@@ -14,6 +14,7 @@
 
 struct admit;
 struct audit_log;
+struct gate;
 struct metrics;
 struct router;
 struct state;
@@ -38,7 +39,13 @@ struct server {
 	struct metrics *metrics;
 	struct admit *admit;
 	struct state *state;                 /* the agents seen, history, sessions */
+	struct gate *gate;                   /* failed authentications: logged, summarised */
 	struct server_install install;
+	int max_conns;                       /* CFG_MAX_CONNECTIONS, or less below the fd limit */
+	int accept_paused;                   /* out of descriptors: listeners rest */
+	int fd_short;                        /* accept failed for want of descriptors (logged) */
+	unsigned drops;                      /* connections dropped for room, not yet logged */
+	int64_t drop_log_at;                 /* when the next such line may be written */
 	int stopping;
 	int64_t stop_at;
 };

@@ -19,7 +19,7 @@
 enum {
 	O_LISTEN = 1, O_STATE_DIR, O_TOKENS, O_CONFIG, O_AUTH_TIMEOUT, O_COMMAND_TIMEOUT,
 	O_AUDIT_LOG, O_TLS_CERT, O_TLS_KEY, O_ACCEPT_VERSIONS, O_MAX_MESSAGE, O_DIST_DIR,
-	O_LOG_LEVEL, O_PING_INTERVAL, O_UI, O_PUBLIC_URL,
+	O_LOG_LEVEL, O_PING_INTERVAL, O_UI, O_PUBLIC_URL, O_TRUSTED_PROXY,
 	O_HISTORY_INTERVAL,
 };
 
@@ -40,6 +40,7 @@ static const struct cfg_opt server_cfg[] = {
 	{ "ping-interval", 1, O_PING_INTERVAL, 1 },
 	{ "ui", 1, O_UI, 1 },
 	{ "public-url", 1, O_PUBLIC_URL, 1 },
+	{ "trusted-proxy", 1, O_TRUSTED_PROXY, 1 },
 	{ "history-interval", 1, O_HISTORY_INTERVAL, 1 },
 	{ NULL, 0, 0, 0 },
 };
@@ -49,7 +50,8 @@ const char server_opts_usage[] =
 	"                    [--auth-timeout SECONDS] [--command-timeout SECONDS] [--audit-log FILE]\n"
 	"                    [--tls-cert FILE --tls-key FILE] [--accept-versions LIST]\n"
 	"                    [--max-message BYTES] [--ping-interval SECONDS]\n"
-	"                    [--dist-dir DIR] [--public-url URL] [--history-interval SECONDS]\n"
+	"                    [--dist-dir DIR] [--public-url URL] [--trusted-proxy ADDR]...\n"
+	"                    [--history-interval SECONDS]\n"
 	"                    [--log-level debug|info|warn|error]\n"
 	"\n"
 	"Accepts agents over WebSocket and checks their tokens.\n"
@@ -74,6 +76,9 @@ const char server_opts_usage[] =
 	"                         server's own binary, for its own architecture)\n"
 	"  --public-url URL       how agents reach this server (https://bot.example.org),\n"
 	"                         filled into /install.sh (default: the request's Host)\n"
+	"  --trusted-proxy ADDR   IP, IP/BITS or unix:uid=N of a reverse proxy whose\n"
+	"                         X-Forwarded-For names the client that failed\n"
+	"                         authentications are charged to; repeatable\n"
 	"Signals: SIGTERM/SIGINT close every connection (1001) and exit 0; SIGHUP\n"
 	"re-reads the token file and drops agents whose token was revoked.\n";
 
@@ -165,6 +170,18 @@ static int set_checked(struct server_opts *o, int id, const char *v, char *err, 
 		return 0;
 	case O_PUBLIC_URL:
 		return server_install_parse_url(v, o->public_url, sizeof(o->public_url), err, errlen);
+	case O_TRUSTED_PROXY:
+		if (o->ntrusted >= CFG_TRUSTED_PROXIES) {
+			snprintf(err, errlen, "too many --trusted-proxy entries (at most %d)",
+				 CFG_TRUSTED_PROXIES);
+			return -1;
+		}
+		if (admit_proxy_parse(v, &o->trusted[o->ntrusted]) < 0) {
+			snprintf(err, errlen, "bad --trusted-proxy '%s' (IP, IP/BITS or unix:uid=N)", v);
+			return -1;
+		}
+		o->ntrusted++;
+		return 0;
 	}
 	return -1;
 }

@@ -5,7 +5,9 @@
 #define NESTD_SERVER_OPTS_H
 
 #include <stddef.h>
+#include "config.h"
 #include "net.h"
+#include "server_admit.h"
 
 #define MAX_LISTENERS 16
 
@@ -25,6 +27,8 @@ struct server_opts {
 	int ping_ms;
 	size_t max_message;
 	int ui;
+	struct admit_proxy trusted[CFG_TRUSTED_PROXIES];   /* --trusted-proxy */
+	int ntrusted;
 };
 
 /* What server_opts_parse found. */

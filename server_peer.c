@@ -7,8 +7,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void preauth_link(struct peers *ps, struct peer *p)
+{
+	p->pa_next = ps->preauth;
+	if (p->pa_next)
+		p->pa_next->pa_pprev = &p->pa_next;
+	p->pa_pprev = &ps->preauth;
+	ps->preauth = p;
+}
+
+static void preauth_unlink(struct peer *p)
+{
+	if (!p->pa_pprev)
+		return;
+	*p->pa_pprev = p->pa_next;
+	if (p->pa_next)
+		p->pa_next->pa_pprev = p->pa_pprev;
+	p->pa_next = NULL;
+	p->pa_pprev = NULL;
+}
+
 void peers_add(struct peers *ps, struct peer *p)
 {
+	if (p->kind == PEER_NEW)
+		preauth_link(ps, p);
 	p->next = ps->head;
 	if (p->next)
 		p->next->pprev = &p->next;
@@ -21,6 +43,7 @@ void peers_add(struct peers *ps, struct peer *p)
 
 void peers_unlink(struct peers *ps, struct peer *p)
 {
+	preauth_unlink(p);
 	*p->pprev = p->next;
 	if (p->next)
 		p->next->pprev = p->pprev;
@@ -33,6 +56,10 @@ void peers_unlink(struct peers *ps, struct peer *p)
 
 void peers_set_kind(struct peers *ps, struct peer *p, enum peer_kind kind)
 {
+	if (kind != PEER_NEW)
+		preauth_unlink(p);
+	else if (!p->pa_pprev)
+		preauth_link(ps, p);
 	if (p->kind == PEER_AGENT)
 		ps->nagents--;
 	if (kind == PEER_AGENT)

@@ -1,12 +1,16 @@
 /* server_peer.h - the server's peers: one record per connection (an agent,
  * an operator's HTTP connection, or one still authenticating), kept in one
  * list with the counts the metrics show.  The lowest of the server's
- * rooms: it calls none of the others.  server.c moves a peer between
+ * rooms: it calls none of the others.  The peers still PEER_NEW are also
+ * on a list of their own, which the server searches when a source (or the
+ * whole server) runs out of room for them.  server.c moves a peer between
  * kinds; the router and the API only read them. */
 #ifndef NESTD_SERVER_PEER_H
 #define NESTD_SERVER_PEER_H
 
+#include <stdint.h>
 #include "config.h"
+#include "server_admit.h"
 #include "token.h"
 
 enum peer_kind {
@@ -36,6 +40,14 @@ struct peer {
 	char *commands;          /* JSON array the agent announced, or NULL */
 	long long since;         /* epoch seconds */
 	struct peer *next, **pprev;   /* pprev: the pointer that points here */
+	/* PEER_NEW only: the list of peers not yet authenticated */
+	struct peer *pa_next, **pa_pprev;
+	int preauth;             /* admit_preauth_open's handle while counted, else -1 */
+	int64_t born;            /* loop_now() at accept */
+	/* whom failed authentications are charged to (admit_forwarded) */
+	char source[ADMIT_SOURCE_MAX];
+	/* a refusal held back (over budget: answered slowly): its retry_after */
+	int refuse_retry;
 	/* agents: commands in flight, oldest first (server_router.c's) */
 	struct router_cmd *cmd_head, *cmd_tail;
 	int inflight;
@@ -46,6 +58,7 @@ struct peer {
 
 struct peers {
 	struct peer *head;
+	struct peer *preauth;    /* the PEER_NEW ones, linked by pa_next */
 	int nconn;               /* peers in the list */
 	int nagents;             /* of them, PEER_AGENT */
 };

@@ -272,15 +272,37 @@ static void on_deadline(struct loop_src *src, short revents)
 	audit(cmd, "timeout", status, msg);
 }
 
-/* The command a reply answers: the one its id names; without an id, the
- * oldest.  NULL when none. */
+/* The command name a reply's message names ("response_<command>") into
+ * out; 0 when the message is of another form (the reference client's
+ * free text) or absent. */
+static int reply_names(const struct nest_msg *m, char out[CFG_COMMAND_NAME_MAX + 1])
+{
+	char msg[sizeof("response_") + CFG_COMMAND_NAME_MAX];
+
+	if (proto_message(m, msg, sizeof(msg)) < 0 || strncmp(msg, "response_", 9) ||
+	    !router_command_valid(msg + 9))
+		return 0;
+	memcpy(out, msg + 9, strlen(msg + 9) + 1);
+	return 1;
+}
+
+/* The command a reply answers: the one its id names.  Without an id, the
+ * oldest command of the name its message gives (an agent that skipped a
+ * command must not hand its reply to it); a message that names no
+ * command, as the reference client's free text, answers the oldest of
+ * all.  NULL when none. */
 static struct router_cmd *match_reply(const struct peer *ag, const struct nest_msg *m)
 {
 	struct router_cmd *cmd = ag->cmd_head;
+	char name[CFG_COMMAND_NAME_MAX + 1];
 
-	if (m->t_id >= 0)
+	if (m->t_id >= 0) {
 		while (cmd && !json_str_eq(&m->j, m->t_id, cmd->id))
 			cmd = cmd->next;
+	} else if (reply_names(m, name)) {
+		while (cmd && strcmp(cmd->command, name))
+			cmd = cmd->next;
+	}
 	return cmd;
 }
 
@@ -306,6 +328,21 @@ void router_agent_reply(struct router *r, struct peer *ag, const struct nest_msg
 	else
 		audit(cmd, err ? "late_error" : "late_ok", 0, "operator no longer waiting");
 	cmd_free(cmd);
+}
+
+void router_stop(struct router *r, const char *why)
+{
+	struct peer *ag;
+	struct router_cmd *cmd;
+
+	for (ag = peers_next_agent(r->env.peers->head); ag; ag = peers_next_agent(ag->next)) {
+		for (cmd = ag->cmd_head; cmd; cmd = cmd->next) {
+			if (!cmd->done)
+				continue;
+			/* Counted once it ends (answered, or its agent gone). */
+			audit(cmd, "shutdown", tell(cmd, ROUTER_SHUTDOWN, why, strlen(why)), why);
+		}
+	}
 }
 
 void router_agent_gone(struct router *r, struct peer *ag, const char *why)

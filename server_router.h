@@ -6,8 +6,10 @@
  *
  * Every command gets an id ("c<N>") and waits in its agent's queue, oldest
  * first.  A reply with an id answers that command; a reply without one
- * answers the oldest (what the reference client sends; docs/PROTOCOL.md,
- * "Replies").  A command whose asker went away (router_cancel) or was
+ * answers the oldest of the command its message names
+ * ("response_<command>"), or, when its message names none (the reference
+ * client's free text), the oldest of all (docs/PROTOCOL.md, "Ids and
+ * id-less replies").  A command whose asker went away (router_cancel) or was
  * told it timed out stays queued as an orphan until its agent answers, so
  * that later id-less replies still match the right commands. */
 #ifndef NESTD_SERVER_ROUTER_H
@@ -30,6 +32,7 @@ enum router_outcome {
 	ROUTER_ERROR,          /* command_response_error: text is the agent's message */
 	ROUTER_TIMEOUT,        /* no answer by the deadline: text says so */
 	ROUTER_AGENT_GONE,     /* the agent went before answering: text says why */
+	ROUTER_SHUTDOWN,       /* the server is stopping (router_stop): text says so */
 	/* router_post's refusals: nothing was sent */
 	ROUTER_NOT_CONNECTED,  /* no authenticated agent of that name */
 	ROUTER_BUSY,           /* CFG_MAX_INFLIGHT commands wait for it already */
@@ -91,6 +94,9 @@ void router_cancel(struct router_cmd *cmd);
  * matching none, is logged and dropped. */
 void router_agent_reply(struct router *r, struct peer *agent, const struct nest_msg *m,
 			const char *text, size_t n);
+/* The server is stopping: every asker still waiting is told
+ * (ROUTER_SHUTDOWN, text why); the commands stay queued as orphans. */
+void router_stop(struct router *r, const char *why);
 /* The agent is going: every command it still owes ends (ROUTER_AGENT_GONE). */
 void router_agent_gone(struct router *r, struct peer *agent, const char *why);
 

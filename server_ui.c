@@ -44,7 +44,11 @@ int server_ui_route(struct conn *c, const struct http_req *req, const struct htt
 
 	/* Browsers ask for it whatever the page says; no content, no log noise. */
 	if (http_span_eq(path, "/favicon.ico")) {
-		conn_http_respond(c, 204, NULL, UI_HEADERS, "", 0);
+		if (!http_span_eq(&req->method, "GET") && !http_span_eq(&req->method, "HEAD"))
+			conn_http_respond(c, 405, "text/plain; charset=utf-8",
+					  "Allow: GET, HEAD\r\n" UI_HEADERS, "method not allowed\n", 19);
+		else
+			conn_http_respond(c, 204, NULL, UI_HEADERS, "", 0);
 		return 1;
 	}
 	for (i = 0; i < sizeof(ui_routes) / sizeof(ui_routes[0]); i++) {

@@ -772,35 +772,34 @@ def test_rate_limit_429():
     bad = S["op"][:-1] + ("0" if S["op"][-1] != "0" else "1")
     sts = [http("GET", "/api/clients", token=bad, src=src)[0] for _ in range(10)]
     check(sts == [401] * 10, "10 bad tokens from one address: 401 each (the burst)", sts)
+    mk = srv.mark()
     st, h, data = http("GET", "/api/clients", token=bad, src=src)
     ra = h.get("retry-after", "")
-    check(st == 429 and ra.isdigit() and 1 <= int(ra) <= 5, "the 11th: 429 with Retry-After (%s)" % ra, (st, h))
+    check(st == 429 and ra.isdigit() and 1 <= int(ra) <= 34, "the 11th: 429 with Retry-After (%s)" % ra, (st, h))
     st, h, _ = http("GET", "/api/clients", token=S["op"], src=src)
-    check(st == 429, "even a good token from that address waits", st)
+    check(st == 200, "a good token from that address is served all the same", st)
     st, h, _ = http("GET", "/api/clients", token=S["op"])
     check(st == 200, "another address (127.0.0.1) is not affected", st)
     st, h, _ = http("GET", "/healthz", src=src)
     check(st == 200, "/healthz needs no token and is not blocked", st)
 
-    async def agent_try():
+    async def agent_try(tok):
         ws = await websockets.connect(srv.url, ping_interval=None, open_timeout=T(10),
                                       local_addr=(src, 0))
-        await ws.send(nestlib.auth_msg(TOKENS["a1"]))
+        await ws.send(nestlib.auth_msg(tok))
         r = json.loads(await asyncio.wait_for(ws.recv(), T(10)))
         await ws.close()
         return r
-    r = nestlib.arun(agent_try())
+    r = nestlib.arun(agent_try(TOKENS["a1"][:-1] + ("0" if TOKENS["a1"][-1] != "0" else "1")))
     ra = (r.get("payload") or {}).get("retry_after")
     check(r.get("status") == "error" and isinstance(ra, int) and ra >= 1,
-          "an agent from that address: error with payload.retry_after", r)
-    mk = srv.mark()
-    time.sleep(3.2)
-    st, h, _ = http("GET", "/api/clients", token=S["op"], src=src)
-    check(st == 200, "after one refill interval (3 s) one more try is allowed", st)
+          "a failing agent from that address: error with payload.retry_after", r)
     st, h, _ = http("GET", "/api/clients", token=bad, src=src)
-    st2, h2, _ = http("GET", "/api/clients", token=bad, src=src)
-    check(st == 401 and st2 == 429, "one failure spends it, the next is 429 again", (st, st2))
-    check(srv.count(r"127\.0\.0\.9", mk) >= 2, "failures are logged with the address")
+    check(st == 429, "still over budget: 429 again", st)
+    check(srv.count(r"operator authentication failed from 127\.0\.0\.9", mk) == 0,
+          "failures over budget are not logged one by one")
+    check(srv.wait_log(r"more failed authentications from 127\.0\.0\.9 in the last", 15, since=mk),
+          "but summarised, with the address")
 
 
 def test_audit_log():

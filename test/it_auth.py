@@ -149,6 +149,11 @@ def test_failures_in_order():
                   "%s -> error '%s' and close 1008" % (name, want), (msg, code))
             if first is None:
                 check(0.8 <= secs <= T(4), "auth timeout of 1 s honoured", "%.2f s" % secs)
+                # Silence is no failed authentication (not charged): the
+                # line is the one of any connection closing early.
+                check(srv.wait_log(r"closed before authentication \(authentication timed out",
+                                   since=m, timeout=5), "%s: server logs the close" % name)
+                continue
             check(srv.wait_log(r"authentication failed from", since=m, timeout=5),
                   "%s: server logs the failure" % name)
         check(al not in srv.text() and flip(al) not in srv.text(), "no token in the server log")
@@ -308,8 +313,9 @@ def test_duplicate_token():
 
 
 def test_failure_budget():
-    """CFG_AUTH_FAIL_BURST (10) failures per address, then refusals with
-    retry_after until the budget refills (one per 3 s)."""
+    """CFG_AUTH_FAIL_BURST (10) failures per address, then failures are
+    answered with retry_after (late, summarised in the log) until the
+    budget refills (one per 3 s); a valid token is admitted throughout."""
     async def go():
         srv = S["srv"]
         src = next_src()
@@ -321,14 +327,17 @@ def test_failure_budget():
               "10 failures from one address each get their own reason", (i, msg))
         m = srv.mark()
         ws = await connect(src=src)
-        await ws.send(auth_msg(S["alice"]))
+        await ws.send(auth_msg(flip(S["alice"])))
         r = json.loads(await asyncio.wait_for(ws.recv(), T(10)))
         await ws.close()
         check(r.get("status") == "error" and "too many failed" in r.get("message", "") and
               isinstance(r.get("payload", {}).get("retry_after"), int) and r["payload"]["retry_after"] >= 1,
-              "11th attempt, even with a good token: refused with retry_after", r)
-        check(srv.wait_log(r"authentication from 127\.0\.\d+\.\d+:\d+ refused: too many failures",
-                           since=m), "server logs the refusal")
+              "11th failing attempt: refused with retry_after", r)
+        ws, r = await accepted(auth_msg(S["alice"]), src=src)
+        check(r == AUTH_OK, "a valid token from that address is still admitted", r)
+        await ws.close()
+        check(srv.wait_log(r"more failed authentications from 127\.0\.\d+\.\d+ in the last",
+                           since=m, timeout=15), "server summarises the failures over budget")
         ws, r = await accepted(auth_msg(S["alice"]), src=next_src())
         check(r == AUTH_OK, "another address is not affected", r)
         await ws.close()
@@ -337,10 +346,12 @@ def test_failure_budget():
         r = await asyncio.wait_for(ws.recv(), T(10))
         check(r == AUTH_OK, "the Unix socket is not affected", r)
         await ws.close()
-        await asyncio.sleep(3.2)
-        ws, r = await accepted(auth_msg(S["alice"]), src=src)
-        check(r == AUTH_OK, "after the refill interval the address may try again", r)
-        await ws.close()
+        # Two failures dug the budget two units below empty: once they
+        # refill (3 s each), a failure gets its own reason again.
+        await asyncio.sleep(3 * 3 + 0.5)
+        msg, code, _ = await rejected(auth_msg(flip(S["alice"])), src=src)
+        check(msg == "invalid token checksum (mistyped token?)",
+              "after the refill a failure is told its own reason again", msg)
         # Unix-socket peers are told apart by their uid (SO_PEERCRED): a
         # stranger (another local user) exhausting its own budget must not
         # lock out the agents of other users on the same socket.

@@ -1,6 +1,7 @@
 /* test_server_router.c - the command router with agent records and no
  * sockets: what it sends, how replies find their commands (by id, else
- * the oldest), orphans, refusals, the agent going, a deadline passing, and
+ * the oldest of the name it gives, else the oldest), orphans, refusals, the
+ * agent going, the server stopping, a deadline passing, and
  * what it leaves in the metrics and the audit log (server_router.c).  The
  * agents' "connection" is a recorder of what the router sends. */
 #include <stdlib.h>
@@ -305,6 +306,73 @@ void test_server_router_records(void)
 		CHECK(strstr(log, "\"id\":\"c3\",\"payload\":null,\"outcome\":\"agent_gone\",\"http_status\":603,"
 			     "\"error\":\"replaced by a newer connection\"") != NULL);
 	}
+	free(log);
+	world_close(&w);
+}
+
+void test_server_router_idless_by_name(void)
+{
+	struct world w;
+	struct asker a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 };
+	enum router_outcome err;
+	char *log;
+
+	CHECK(world_open(&w, 30000) == 0);
+	CHECK(post(&w, "web1", "kill_process", "{\"pid\":7}", &a, &err) != NULL);
+	CHECK(post(&w, "web1", "obtain_process_info", NULL, &b, &err) != NULL);
+	CHECK(post(&w, "web1", "kill_process", "{\"pid\":8}", &c, &err) != NULL);
+	/* The agent skips the first and answers the second without an id:
+	 * the reply goes to the command it names, not to the oldest. */
+	CHECK(agent_says(&w, 0, "{\"status\":\"command_response\",\"message\":"
+			 "\"response_obtain_process_info\",\"payload\":{}}") == 0);
+	CHECK(b.told == 1 && b.o == ROUTER_OK && a.told == 0 && c.told == 0);
+	/* A name with nothing of it waiting: dropped, nobody told. */
+	CHECK(agent_says(&w, 0, "{\"status\":\"command_response\",\"message\":"
+			 "\"response_list_services\"}") == 0);
+	CHECK(agent_says(&w, 0, "{\"status\":\"command_response\",\"message\":"
+			 "\"response_obtain_process_info\"}") == 0);
+	CHECK(a.told == 0 && c.told == 0 && w.agent[0].inflight == 2);
+	/* Of two of a name, the oldest. */
+	CHECK(agent_says(&w, 0, "{\"status\":\"command_response_error\",\"message\":"
+			 "\"response_kill_process\",\"payload\":{\"error\":\"x\"}}") == 0);
+	CHECK(a.told == 1 && a.o == ROUTER_ERROR && c.told == 0);
+	/* Free text (the reference client's) names no command: the oldest of
+	 * all, as before names were matched. */
+	CHECK(post(&w, "web1", "pause_process", NULL, &d, &err) != NULL);
+	CHECK(agent_says(&w, 0, "{\"status\":\"command_response\",\"message\":"
+			 "\"You're a killer now...\"}") == 0);
+	CHECK(c.told == 1 && c.o == ROUTER_OK && d.told == 0);
+	CHECK(agent_says(&w, 0, "{\"status\":\"command_response\",\"message\":\"response_\"}") == 0);
+	CHECK(d.told == 1 && w.agent[0].inflight == 0);
+	log = audit_text(&w);
+	CHECK(log && strstr(log, "\"command\":\"kill_process\",\"id\":\"c1\",\"payload\":{\"pid\":7},"
+			  "\"outcome\":\"error\""));
+	free(log);
+	world_close(&w);
+}
+
+void test_server_router_stop(void)
+{
+	struct world w;
+	struct asker a = { 0 }, b = { 0 };
+	enum router_outcome err;
+	char *log;
+
+	CHECK(world_open(&w, 30000) == 0);
+	CHECK(post(&w, "web1", "ping", NULL, &a, &err) != NULL);
+	CHECK(post(&w, "db1", "ping", NULL, &b, &err) != NULL);
+	router_cancel(w.agent[2].cmd_head);         /* b's asker went already */
+	router_stop(w.r, "server shutting down");
+	CHECK(a.told == 1 && a.o == ROUTER_SHUTDOWN);
+	CHECK_STR(a.text, "server shutting down");
+	CHECK(b.told == 0);
+	/* Still queued: a late reply is no second answer. */
+	CHECK(w.agent[0].inflight == 1);
+	CHECK(agent_says(&w, 0, "{\"status\":\"command_response\",\"message\":\"response_ping\"}") == 0);
+	CHECK(a.told == 1 && w.agent[0].inflight == 0);
+	log = audit_text(&w);
+	CHECK(log && strstr(log, "\"id\":\"c1\",\"payload\":null,\"outcome\":\"shutdown\",\"http_status\":604,"
+			  "\"error\":\"server shutting down\""));
 	free(log);
 	world_close(&w);
 }

@@ -838,6 +838,7 @@ static void server_stop(struct server *s, int ran)
 	if (s->tokens_timer_on)
 		loop_del(s->loop, &s->tokens_timer);
 	state_close(s->state);   /* every agent is gone: all offline, written down */
+	server_install_free(&s->install);
 	router_free(s->router);
 	gate_free(s->gate);
 	audit_close(s->audit);
@@ -857,6 +858,7 @@ int server_run(const struct server_opts *o)
 	if (!s)
 		return 1;
 	s->o = o;
+	s->install.self_fd = -1;   /* nothing opened yet, whatever start-up reaches */
 	rc = server_start(s);
 	ran = rc == 0;
 	if (ran)

@@ -47,6 +47,11 @@ struct agent {
 	int stopping;
 	int exit_code;
 	struct cmd *queue, *queue_tail;   /* commands in arrival order */
+	/* this connection's reply shapes (docs/PROTOCOL.md, "Two reply
+	 * shapes"): the original's until a nestd server says otherwise */
+	int original;
+	int awaiting_info;       /* the first message after authentication is next */
+	unsigned svc_wait_ms;    /* a nestd server's command timeout, less a margin */
 };
 
 static void schedule_reconnect(struct agent *a);
@@ -125,15 +130,23 @@ static void cmd_arrived(struct agent *a, const struct nest_msg *m)
 	else
 		a->queue = cmd;
 	a->queue_tail = cmd;
+	cmd->original = a->original;
+	cmd->svc_wait_ms = a->svc_wait_ms;
 	agent_cmd_run(a->cmds, cmd, m);
 }
 
 /* ---- connection ---- */
 
+/* The original server takes whatever arrives next as the reply to its
+ * next command: in its shapes nothing is sent unasked, a warning neither. */
 static void send_warning(struct agent *a, const char *msg)
 {
 	struct buf b;
 
+	if (a->original) {
+		log_warn("not sent to the server (original shapes): warning %s", msg);
+		return;
+	}
 	buf_init(&b, 0);
 	if (proto_simple(&b, "warning", msg) == 0)
 		conn_send_text(a->c, b.p, b.len);
@@ -152,7 +165,7 @@ static void hello(struct agent *a)
 	proto_begin(&w, &b, "let_me_in_pls", "let me in! :D", NULL, 0);
 	jw_key(&w, "payload");
 	jw_obj(&w);
-	jw_kstr(&w, "version", NESTD_VERSION);
+	jw_kstr(&w, "version", a->o->version);
 	jw_kstr(&w, "client_token", a->o->token);
 	jw_kstr(&w, "hostname", a->o->hostname);
 	jw_kstr(&w, "services", backend);
@@ -175,6 +188,9 @@ static void on_open(struct conn *c)
 	log_debug("WebSocket open to %s, authenticating", a->o->server);
 	conn_set_max_message(c, CFG_MAX_SERVER_MESSAGE);
 	conn_set_timer(c, loop_now() + CFG_AUTH_TIMEOUT_MS + CFG_AUTH_ANSWER_SLACK_MS);
+	a->original = a->o->compat != COMPAT_NESTD;
+	a->svc_wait_ms = 0;
+	a->awaiting_info = 0;
 	hello(a);
 }
 
@@ -198,6 +214,7 @@ static void on_auth_reply(struct agent *a, const struct nest_msg *m, const char 
 		a->up_since = loop_now();
 		a->authenticated_once = 1;
 		a->rejected = 0;
+		a->awaiting_info = 1;
 		log_info("authenticated to %s", a->o->server);
 	} else if (m->status == NS_ERROR) {
 		server_error(a, m, what);
@@ -207,11 +224,55 @@ static void on_auth_reply(struct agent *a, const struct nest_msg *m, const char 
 	}
 }
 
+/* 1 if the payload's array member key holds the string word. */
+static int payload_lists(const struct nest_msg *m, const char *key, const char *word)
+{
+	int t = proto_payload_get(m, key), i, n, e;
+
+	if (t < 0 || json_type(&m->j, t) != JSON_ARRAY)
+		return 0;
+	n = json_count(&m->j, t);
+	for (i = 0, e = t + 1; i < n; i++, e = json_next(&m->j, e))
+		if (json_str_eq(&m->j, e, word))
+			return 1;
+	return 0;
+}
+
+/* The first message after "Authenticated :D": a nestd server says what
+ * it is there (docs/PROTOCOL.md, "The negotiation"); anything else means
+ * the original's shapes for this connection. */
+static void negotiate(struct agent *a, const struct nest_msg *m)
+{
+	char server[16] = "", version[CFG_VERSION_MAX + 1] = "";
+	double secs;
+
+	a->awaiting_info = 0;
+	if (m->status != NS_INFO ||
+	    proto_payload_string(m, "server", server, sizeof(server), NULL, NULL, 0) < 0 ||
+	    strcmp(server, "nestd") || !payload_lists(m, "features", "shapes")) {
+		log_info("no word from the server about itself: the original's reply shapes");
+		return;
+	}
+	proto_payload_string(m, "version", version, sizeof(version), NULL, NULL, 0);
+	if (payload_lists(m, "features", "service_wait") &&
+	    proto_payload_seconds(m, "command_timeout", &secs, NULL, 0) == 0 &&
+	    secs * 1000 < 4e9)
+		a->svc_wait_ms = secs * 1000 > 2 * CFG_SVC_WAIT_MARGIN_MS ?
+				 (unsigned)(secs * 1000) - CFG_SVC_WAIT_MARGIN_MS :
+				 (unsigned)(secs * 500);
+	if (a->o->compat == COMPAT_AUTO)
+		a->original = 0;
+	log_info("the server is nestd %s: %s reply shapes", version[0] ? version : "(no version)",
+		 a->original ? "the original's (--compat original)" : "nestd's");
+}
+
 /* After authentication: commands, and what the server tells us. */
 static void on_message(struct agent *a, const struct nest_msg *m, const char *what)
 {
 	char st[64] = "", w[128];
 
+	if (a->awaiting_info)
+		negotiate(a, m);
 	switch (m->status) {
 	case NS_COMMAND:
 		cmd_arrived(a, m);
@@ -448,7 +509,9 @@ static int agent_run(const struct agent_opts *o)
 	}
 	log_info("nestd %s agent starting: server %s, host %s", NESTD_VERSION, o->server,
 		 o->hostname);
-	dial(&a);
+	/* The first dial from inside the loop: a dial that fails at once
+	 * (a Unix socket that is not there) may then stop it (--once). */
+	a.timer.deadline = loop_now() + 1;
 	loop_run(a.loop);
 	agent_teardown(&a);
 	log_info("agent stopped");

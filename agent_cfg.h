@@ -22,6 +22,10 @@ struct agent_cfg {
 	int max_exec;                  /* concurrent exec_command (4) */
 	const char *allow;             /* comma list of commands/groups, NULL: default */
 	const char *deny;              /* comma list, NULL: none */
+	const char *proc_root;         /* --proc-root: the procfs to read, NULL: /proc */
+	const char *cgroup;            /* --cgroup: the cgroup v2 directory whose
+					* memory and pids figures obtain_user_usages
+					* shows, NULL: the agent's own */
 };
 
 #endif

@@ -15,10 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include "agent_exec.h"
 #include "agent_proc.h"
 #include "agent_sys.h"
+#include "agent_usage.h"
 #include "config.h"
 #include "log.h"
 
@@ -28,6 +30,7 @@ static void run_read(struct agent_cmds *c, struct cmd *cmd);
 static void run_signal(struct agent_cmds *c, struct cmd *cmd);
 static void run_service(struct agent_cmds *c, struct cmd *cmd);
 static void run_exec(struct agent_cmds *c, struct cmd *cmd);
+static void run_nest(struct agent_cmds *c, struct cmd *cmd);
 
 static const struct {
 	const char *name;
@@ -48,6 +51,8 @@ static const struct {
 	[CMD_RESTART_SVC] = { "restart_service", G_SERVICE, run_service, SVC_OP_RESTART },
 	[CMD_RELOAD_SVC] = { "reload_service", G_SERVICE, run_service, SVC_OP_RELOAD },
 	[CMD_EXEC] = { "exec_command", G_EXEC, run_exec, 0 },
+	[CMD_USAGE] = { "obtain_user_usages", G_READ, run_nest, 0 },
+	[CMD_GET_PORT] = { "get_port", G_READ, run_nest, 0 },
 };
 
 static const struct {
@@ -72,6 +77,15 @@ struct agent_cmds {
 	struct svc svc;
 	struct proc_ctx *proc;
 	struct exec_mgr *exec;
+	const char *cgroup, *proc_root;   /* obtain_user_usages' (--cgroup, --proc-root) */
+	/* OpenRC actions in the original's shape: answered at once, the tool
+	 * left to finish; its outcome is logged from here */
+	struct detached {
+		struct agent_cmds *c;
+		int used;
+		enum svc_op op;
+		char unit[SVC_UNIT_MAX];
+	} detached[CFG_MAX_SVC_RUNNING];
 };
 
 /* ---- policy ---- */
@@ -151,9 +165,17 @@ static void deliver(struct agent_cmds *c, struct cmd *cmd)
 /* The error reply, replacing whatever part of a success reply was built. */
 static void fail(struct agent_cmds *c, struct cmd *cmd, const char *why)
 {
+	int rc;
+
 	buf_free(&cmd->reply);
 	buf_init(&cmd->reply, CFG_MAX_AGENT_MESSAGE);
-	if (proto_reply_error(&cmd->reply, cmd->name, cmd->id, id_len(cmd), why) < 0)
+	/* The original client put the text in message, its bot read
+	 * payload.error: that shape carries both. */
+	if (cmd->original)
+		rc = proto_reply_error_text(&cmd->reply, cmd->id, id_len(cmd), why);
+	else
+		rc = proto_reply_error(&cmd->reply, cmd->name, cmd->id, id_len(cmd), why);
+	if (rc < 0)
 		log_error("out of memory: the reply to %s is lost", cmd->name);
 	deliver(c, cmd);
 }
@@ -197,6 +219,14 @@ static struct agent_cmds *child_end(struct cmd *cmd)
 	cmd->child = NULL;
 	cmd->set = NULL;
 	return c;
+}
+
+/* An answer due before the child is done no longer is. */
+static void answer_disarm(struct agent_cmds *c, struct cmd *cmd)
+{
+	if (cmd->answer_armed)
+		loop_del(c->l, &cmd->answer_by);
+	cmd->answer_armed = 0;
 }
 
 /* Keeps the first and the last keep/2 bytes of p[0..n) around a marker. */
@@ -278,6 +308,17 @@ static void exec_done(void *arg, struct exec_result *r)
 		deliver(c, cmd);
 }
 
+/* How a service command runs for cmd: the shape it answers in, and
+ * whether an action is only queued (the original's way, with systemd). */
+static unsigned svc_flags(const struct agent_cmds *c, const struct cmd *cmd)
+{
+	unsigned f = cmd->original ? SVC_ORIGINAL : 0;
+
+	if (cmd->original && c->svc.backend != SVC_OPENRC)
+		f |= SVC_NO_BLOCK;
+	return f;
+}
+
 static void svc_done(void *arg, struct exec_result *r)
 {
 	struct cmd *cmd = arg;
@@ -286,8 +327,9 @@ static void svc_done(void *arg, struct exec_result *r)
 	char err[1024];
 	struct jw w;
 
+	answer_disarm(c, cmd);
 	reply_begin(cmd, &w);
-	if (svc_reply(&c->svc, op, cmd->unit, r, &w, err, sizeof(err)) == 0) {
+	if (svc_reply(&c->svc, op, cmd->unit, svc_flags(c, cmd), r, &w, err, sizeof(err)) == 0) {
 		reply_end(c, cmd, &w);
 		return;
 	}
@@ -381,15 +423,90 @@ static void run_exec(struct agent_cmds *c, struct cmd *cmd)
 		fail(c, cmd, err);
 }
 
+/* A detached OpenRC action ended: only the log hears how. */
+static void detached_done(void *arg, struct exec_result *r)
+{
+	struct detached *d = arg;
+	char err[512];
+	struct buf b;
+	struct jw w;
+
+	buf_init(&b, 4096);
+	jw_init(&w, &b);
+	if (svc_reply(&d->c->svc, d->op, d->unit, SVC_ORIGINAL, r, &w, err, sizeof(err)) == 0)
+		log_msg(LOG_LVL_INFO, "%s %s: done", svc_op_name(d->op), d->unit);
+	else
+		log_msg(LOG_LVL_WARN, "%s %s failed: %s", svc_op_name(d->op), d->unit, err);
+	buf_free(&b);
+	d->used = 0;
+}
+
+/* rc-service has no --no-block: in the original's shape, where the answer
+ * is due within its server's second, an action still running after
+ * CFG_SVC_ORIG_ANSWER_MS is answered "queued" and the tool left to finish,
+ * its outcome logged.  One done by then answers with its own result, so a
+ * script that does not exist is still refused in rc-service's words. */
+static void answer_due(struct loop_src *src, short revents)
+{
+	struct cmd *cmd = src->arg;
+	struct agent_cmds *c = cmd->set;
+	enum svc_op op = cmd_tab[cmd->kind].op;
+	struct detached *d = NULL;
+	struct jw w;
+	int i;
+
+	if (!src->deadline || loop_now() < src->deadline)
+		return;
+	answer_disarm(c, cmd);
+	for (i = 0; i < CFG_MAX_SVC_RUNNING && !d; i++)
+		if (!c->detached[i].used)
+			d = &c->detached[i];
+	if (!d)
+		return;          /* every slot taken: this one waits for its tool */
+	d->used = 1;
+	d->c = c;
+	d->op = op;
+	snprintf(d->unit, sizeof(d->unit), "%s", cmd->unit);
+	exec_detach(cmd->child, detached_done, d);
+	child_end(cmd);
+	log_msg(LOG_LVL_INFO, "%s %s: still running, answered as queued", svc_op_name(op),
+		cmd->unit);
+	reply_begin(cmd, &w);
+	svc_write_action(&w, cmd->unit, op, 1);
+	reply_end(c, cmd, &w);
+}
+
+static void answer_arm(struct agent_cmds *c, struct cmd *cmd)
+{
+	memset(&cmd->answer_by, 0, sizeof(cmd->answer_by));
+	cmd->answer_by.fd = -1;
+	cmd->answer_by.ready = answer_due;
+	cmd->answer_by.arg = cmd;
+	cmd->answer_by.deadline = loop_now() + CFG_SVC_ORIG_ANSWER_MS;
+	cmd->answer_armed = loop_add(c->l, &cmd->answer_by) == 0;
+}
+
+/* How long the tool may take: an action waits at most what the server
+ * said it waits (cmd->svc_wait_ms), and never past --exec-timeout. */
+static unsigned svc_timeout_ms(const struct agent_cmds *c, const struct cmd *cmd,
+			       enum svc_op op)
+{
+	unsigned ms = c->exec_timeout_s * 1000;
+
+	if (op <= SVC_OP_RELOAD && cmd->svc_wait_ms && cmd->svc_wait_ms < ms)
+		ms = cmd->svc_wait_ms;
+	return ms;
+}
+
 static void run_service(struct agent_cmds *c, struct cmd *cmd)
 {
 	enum svc_op op = cmd_tab[cmd->kind].op;
 	const char *argv[SVC_ARGV_MAX];
-	char err[256];
+	char err[SVC_UNIT_MAX + 128];
 
 	cmd->unit[0] = '\0';
 	if ((cmd->kind != CMD_LIST_SVC && payload_service(c, cmd, err, sizeof(err)) < 0) ||
-	    svc_argv(&c->svc, op, cmd->unit, argv, err, sizeof(err)) < 0) {
+	    svc_argv(&c->svc, op, cmd->unit, svc_flags(c, cmd), argv, err, sizeof(err)) < 0) {
 		fail(c, cmd, err);
 		return;
 	}
@@ -402,9 +519,61 @@ static void run_service(struct agent_cmds *c, struct cmd *cmd)
 	}
 	if (op <= SVC_OP_RELOAD)
 		log_msg(LOG_LVL_INFO, "%s %s", svc_op_name(op), cmd->unit);
-	if (child_start(c, cmd, (char *const *)argv, c->exec_timeout_s * 1000,
+	if (child_start(c, cmd, (char *const *)argv, svc_timeout_ms(c, cmd, op),
 			CFG_SVC_MAX_OUTPUT, svc_done, err, sizeof(err)) < 0)
 		fail(c, cmd, err);
+	else if (op <= SVC_OP_RELOAD && cmd->original && c->svc.backend == SVC_OPENRC)
+		answer_arm(c, cmd);
+}
+
+/* obtain_user_usages and get_port: the reply, with `nest`'s text (or
+ * NULL: nestd's own). */
+static void nest_answer(struct agent_cmds *c, struct cmd *cmd, const char *text, size_t n)
+{
+	struct usage_opts uo = { c->cgroup, c->proc_root, cmd->original };
+	char err[512];
+	struct jw w;
+	int rc;
+
+	reply_begin(cmd, &w);
+	if (cmd->kind == CMD_USAGE)
+		rc = usage_write(&uo, text, n, &w, err, sizeof(err));
+	else
+		rc = usage_write_port(cmd->original, text, n, &w, err, sizeof(err));
+	if (rc < 0)
+		fail(c, cmd, err);
+	else
+		reply_end(c, cmd, &w);
+}
+
+static void nest_done(void *arg, struct exec_result *r)
+{
+	struct cmd *cmd = arg;
+	struct agent_cmds *c = child_end(cmd);
+	char why[256];
+
+	if (!r->timed_out && !r->signal && r->exit_code == 0 && r->out.len) {
+		nest_answer(c, cmd, r->out.p, r->out.len);
+		return;
+	}
+	svc_tool_error("nest", r, why, sizeof(why));
+	log_msg(LOG_LVL_WARN, "nest %s: %s; answering with nestd's own figures",
+		cmd->kind == CMD_USAGE ? "resources" : "get_port", why);
+	nest_answer(c, cmd, NULL, 0);
+}
+
+/* Hack Club Nest's own tool when it is installed, as the original did;
+ * else (or when it is busy, fails or is slow) nestd's own answer. */
+static void run_nest(struct agent_cmds *c, struct cmd *cmd)
+{
+	char *argv[3] = { "nest", cmd->kind == CMD_USAGE ? "resources" : "get_port", NULL };
+	char err[256];
+
+	if (c->nsvc < CFG_MAX_SVC_RUNNING &&
+	    child_start(c, cmd, argv, CFG_NEST_TOOL_TIMEOUT_MS, CFG_NEST_MAX_OUTPUT, nest_done,
+			err, sizeof(err)) == 0)
+		return;
+	nest_answer(c, cmd, NULL, 0);
 }
 
 static void run_signal(struct agent_cmds *c, struct cmd *cmd)
@@ -446,7 +615,9 @@ static void run_read(struct agent_cmds *c, struct cmd *cmd)
 		return;
 	}
 	reply_begin(cmd, &w);
-	if (cmd->kind == CMD_ALL_PROC)
+	if (cmd->kind == CMD_ALL_PROC && cmd->original)
+		rc = proc_list_brief(c->proc, &w, err, sizeof(err));
+	else if (cmd->kind == CMD_ALL_PROC)
 		rc = proc_list(c->proc, &w, err, sizeof(err));
 	else if (cmd->kind == CMD_PROC_INFO)
 		rc = proc_info(c->proc, pid, &w, err, sizeof(err));
@@ -513,6 +684,7 @@ void agent_cmd_forget(struct agent_cmds *c, struct cmd *cmd)
 {
 	struct exec_child *child = cmd->child;
 
+	answer_disarm(c, cmd);
 	if (!child)
 		return;
 	child_end(cmd);
@@ -569,11 +741,14 @@ struct agent_cmds *agent_cmd_init(struct loop *l, const struct agent_cfg *cfg,
 	c->l = l;
 	c->answered = answered;
 	c->arg = arg;
+	c->cgroup = cfg->cgroup;
+	c->proc_root = cfg->proc_root;
 	svc_init(&c->svc, cfg);
 	c->proc = proc_new(err, errlen);
 	c->exec = exec_mgr_new(l);
-	if (!c->proc || !c->exec) {
-		if (c->proc)
+	if (!c->proc || !c->exec ||
+	    (cfg->proc_root && proc_set_root(c->proc, cfg->proc_root, err, errlen) < 0)) {
+		if (c->proc && !c->exec)
 			snprintf(err, errlen, "out of memory");
 		agent_cmd_free(c);
 		return NULL;

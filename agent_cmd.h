@@ -7,6 +7,7 @@
  *                 payload checks, and the reply built in the record
  *   agent_proc.c  processes from /proc (list, details, signals)
  *   agent_sys.c   obtain_system_info
+ *   agent_usage.c obtain_user_usages, get_port (the original's Nest commands)
  *   agent_svc.c   service backends (systemd, systemd --user, OpenRC, none)
  *   agent_exec.c  child processes: exec_command and the service tools,
  *                 watched from the event loop, never blocking it. */
@@ -25,7 +26,7 @@ enum cmd_kind {
 	CMD_ALL_PROC, CMD_PROC_INFO, CMD_LIST_SVC, CMD_SVC_INFO, CMD_SYS_INFO,
 	CMD_KILL, CMD_PAUSE, CMD_RESUME,
 	CMD_START_SVC, CMD_STOP_SVC, CMD_RESTART_SVC, CMD_RELOAD_SVC,
-	CMD_EXEC, CMD_COUNT
+	CMD_EXEC, CMD_USAGE, CMD_GET_PORT, CMD_COUNT
 };
 
 #define CMD_NAME_MAX 64              /* room for any command's name, NUL included */
@@ -41,6 +42,10 @@ struct cmd {
 	char *id;                    /* agent: the message's "id" as raw JSON
 				      * string content (json_dup), or NULL */
 	int sent;                    /* agent: the reply has gone */
+	int original;                /* agent: answer in the original's shapes
+				      * (docs/PROTOCOL.md, "Two reply shapes") */
+	unsigned svc_wait_ms;        /* agent: a service action waits for its job
+				      * at most this long; 0: --exec-timeout */
 
 	char name[CMD_NAME_MAX];     /* the message's command name, read once;
 				      * "unknown" when it has none to read */
@@ -51,6 +56,9 @@ struct cmd {
 	struct agent_cmds *set;      /* the set running its child ... */
 	struct exec_child *child;    /* ... exec_command's or a service tool's */
 	char unit[SVC_UNIT_MAX];     /* service commands: the backend's unit name */
+	struct loop_src answer_by;   /* an answer due before its child is done (an
+				      * OpenRC action in the original's shape) */
+	int answer_armed;
 
 	int answered;                /* reply holds the whole reply message */
 	struct buf reply;            /* command_response or _error, bounded by

@@ -423,6 +423,12 @@ fail:
 	return NULL;
 }
 
+void exec_detach(struct exec_child *c, exec_done_fn cb, void *arg)
+{
+	c->cb = cb;
+	c->arg = arg;
+}
+
 void exec_cancel(struct exec_mgr *m, struct exec_child *c)
 {
 	(void)m;

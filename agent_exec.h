@@ -43,6 +43,9 @@ void exec_mgr_reap(struct exec_mgr *m);
 struct exec_child *exec_start(struct exec_mgr *m, char *const argv[],
 			      unsigned timeout_ms, size_t max_output,
 			      exec_done_fn cb, void *arg, char *err, size_t errlen);
+/* The result goes to cb(arg) instead: the child runs on, and its first
+ * owner is free of it (an answer given before the tool was done). */
+void exec_detach(struct exec_child *c, exec_done_fn cb, void *arg);
 /* The result is not wanted any more: the callback will not be called; the
  * group gets SIGTERM, then SIGKILL, and is reaped in the background. */
 void exec_cancel(struct exec_mgr *m, struct exec_child *c);

@@ -7,12 +7,16 @@
  * (a token from somewhere, a server, min <= max) come after. */
 #include "agent_opts.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cfg.h"
+#include "dotenv.h"
 #include "log.h"
 #include "tls.h"
 #include "token.h"
@@ -53,6 +57,10 @@ static int set_ping(struct agent_opts *o, const struct opt *d, const char *v,
 		    char *err, size_t errlen);
 static int set_hostname(struct agent_opts *o, const struct opt *d, const char *v,
 			char *err, size_t errlen);
+static int set_compat(struct agent_opts *o, const struct opt *d, const char *v,
+		      char *err, size_t errlen);
+static int set_version(struct agent_opts *o, const struct opt *d, const char *v,
+		       char *err, size_t errlen);
 
 #define AT(field) offsetof(struct agent_opts, field)
 
@@ -78,6 +86,10 @@ static const struct opt opt_tab[] = {
 	{ "log-level", 1, 1, set_log_level, 0 },
 	{ "ping-interval", 1, 1, set_ping, 0 },
 	{ "hostname", 1, 1, set_hostname, 0 },
+	{ "compat", 1, 1, set_compat, 0 },
+	{ "protocol-version", 1, 1, set_version, 0 },
+	{ "proc-root", 1, 1, set_string, AT(cmd.proc_root) },
+	{ "cgroup", 1, 1, set_string, AT(cmd.cgroup) },
 };
 
 #define NOPTS (sizeof(opt_tab) / sizeof(opt_tab[0]))
@@ -90,14 +102,26 @@ const char agent_opts_usage[] =
 	"                   [--reconnect-max SECONDS] [--once] [--systemctl PATH]\n"
 	"                   [--ping-interval SECONDS] [--log-level debug|info|warn|error]\n"
 	"                   [--ca-file FILE] [--pin sha256//BASE64] [--insecure]\n"
+	"                   [--compat auto|original|nestd] [--protocol-version V]\n"
+	"                   [--proc-root DIR] [--cgroup DIR]\n"
 	"\n"
 	"Dials the server, authenticates with a token and answers its commands.\n"
 	"  --server URL        ws://HOST[:PORT]/PATH, wss://... or unix:PATH\n"
-	"                      (or $NESTD_SERVER)\n"
-	"  --token-file FILE   file holding the token (or $NESTD_TOKEN_FILE); the\n"
-	"                      token may also come from $NESTD_TOKEN or $CLIENT_TOKEN,\n"
+	"                      (or $NESTD_SERVER; without either: the original bot's,\n"
+	"                      from ~/" CFG_ORIG_ENV_FILE " or unix:" CFG_ORIG_SOCKET ")\n"
+	"  --token-file FILE   file holding the token, bare or as CLIENT_TOKEN=... (or\n"
+	"                      $NESTD_TOKEN_FILE); the token may also come from\n"
+	"                      $NESTD_TOKEN, $CLIENT_TOKEN or ~/" CFG_ORIG_ENV_FILE ",\n"
 	"                      never from the command line\n"
 	"  --allow/--deny L    commands or groups (read, process, service, exec, all)\n"
+	"  --compat MODE       reply shapes: original (the original bot's), nestd, or\n"
+	"                      auto: nestd's once the server says it is nestd (default)\n"
+	"  --protocol-version V  the version announced (default " NESTD_VERSION "; the\n"
+	"                      original server admits exactly 1.0.0)\n"
+	"  --proc-root DIR     read processes from DIR instead of /proc (another\n"
+	"                      procfs mount, e.g. the host's in a container)\n"
+	"  --cgroup DIR        the cgroup v2 directory obtain_user_usages reports\n"
+	"                      (default: the agent's own)\n"
 	"  --once              exit when the first connection ends\n"
 	"SIGTERM closes the connection (1001) and exits 0.\n";
 
@@ -244,6 +268,41 @@ static int set_hostname(struct agent_opts *o, const struct opt *d, const char *v
 	return 0;
 }
 
+static int set_compat(struct agent_opts *o, const struct opt *d, const char *v,
+		      char *err, size_t errlen)
+{
+	if (!strcmp(v, "auto"))
+		o->compat = COMPAT_AUTO;
+	else if (!strcmp(v, "original"))
+		o->compat = COMPAT_ORIGINAL;
+	else if (!strcmp(v, "nestd"))
+		o->compat = COMPAT_NESTD;
+	else {
+		snprintf(err, errlen, "--compat takes auto, original or nestd");
+		return -1;
+	}
+	return 0;
+}
+
+/* What a server keeps of a version (CFG_VERSION_MAX) and can show: no
+ * blanks, no control characters. */
+static int set_version(struct agent_opts *o, const struct opt *d, const char *v,
+		       char *err, size_t errlen)
+{
+	size_t i, n = strlen(v);
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 0x7f)
+			break;
+	if (!n || n > CFG_VERSION_MAX || i < n) {
+		snprintf(err, errlen, "--protocol-version wants 1 to %d printable characters, "
+			 "no blanks (e.g. 1.0.0)", CFG_VERSION_MAX);
+		return -1;
+	}
+	memcpy(o->version, v, n + 1);
+	return 0;
+}
+
 /* cfg.c's callback: the id is the option's row in opt_tab. */
 static int opts_set(void *ctx, int id, const char *v, int from_file, char *err, size_t errlen)
 {
@@ -252,9 +311,60 @@ static int opts_set(void *ctx, int id, const char *v, int from_file, char *err, 
 
 /* ---- the whole record ---- */
 
-/* The token from the environment when no --token-file gave one, then its
- * checks; once it is in o, the variables go. */
-static int opts_token(struct agent_opts *o, char *err, size_t errlen)
+/* The original client's file, $HOME/.env.nest-management-bot, as read
+ * once for what neither the options nor the environment gave. */
+struct orig_env {
+	char path[4096];
+	char text[CFG_TOKEN_READ_MAX];
+	size_t n;
+	int found;
+};
+
+static void orig_env_read(struct orig_env *e)
+{
+	const char *home = getenv("HOME");
+	struct stat st;
+	ssize_t r = 0;
+	int fd;
+
+	e->found = 0;
+	e->n = 0;
+	if (!home || !*home)
+		return;
+	snprintf(e->path, sizeof(e->path), "%s/%s", home, CFG_ORIG_ENV_FILE);
+	fd = open(e->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		e->found = 1;
+		/* The original's setup left it as the umask made it: refusing it
+		 * would break the drop-in, so it is only pointed out. */
+		if (st.st_mode & 0077)
+			log_warn("%s is readable by others (mode %03o): chmod 600 it", e->path,
+				 (unsigned)(st.st_mode & 0777));
+		while (e->n < sizeof(e->text) &&
+		       ((r = read(fd, e->text + e->n, sizeof(e->text) - e->n)) > 0 ||
+			(r < 0 && errno == EINTR)))
+			e->n += r > 0 ? (size_t)r : 0;
+	}
+	close(fd);
+}
+
+/* KEY from the environment, else from the original's file (python-dotenv
+ * never overrides the environment); "" when neither has it. */
+static void orig_env_get(const struct orig_env *e, const char *key, char *out, size_t cap)
+{
+	const char *v = getenv(key);
+
+	if (v)
+		snprintf(out, cap, "%s", v);
+	else if (!e->found || dotenv_get(e->text, e->n, key, out, cap) < 0)
+		out[0] = '\0';
+}
+
+/* The token from the environment when no --token-file gave one, then from
+ * the original's file; then its checks; once it is in o, the variables go. */
+static int opts_token(struct agent_opts *o, const struct orig_env *oe, char *err, size_t errlen)
 {
 	const char *env, *tf = getenv("NESTD_TOKEN_FILE");
 
@@ -265,9 +375,13 @@ static int opts_token(struct agent_opts *o, char *err, size_t errlen)
 			snprintf(o->token, sizeof(o->token), "%s", env);
 		else if (tf && *tf && token_read_file(tf, o->token, sizeof(o->token), err, errlen) < 0)
 			return AGENT_OPTS_BAD;
+		else if (oe->found && !o->token[0] &&
+			 dotenv_get(oe->text, oe->n, "CLIENT_TOKEN", o->token, sizeof(o->token)) > 0)
+			log_info("token from %s (CLIENT_TOKEN)", oe->path);
 	}
 	if (!o->token[0]) {
-		snprintf(err, errlen, "no token: use --token-file FILE, $NESTD_TOKEN or $CLIENT_TOKEN");
+		snprintf(err, errlen, "no token: use --token-file FILE, $NESTD_TOKEN, $CLIENT_TOKEN "
+			 "or ~/" CFG_ORIG_ENV_FILE);
 		return AGENT_OPTS_USAGE;
 	}
 	switch (token_check(o->token, strlen(o->token))) {
@@ -284,12 +398,27 @@ static int opts_token(struct agent_opts *o, char *err, size_t errlen)
 	return AGENT_OPTS_RUN;
 }
 
-static int opts_server(struct agent_opts *o, char *err, size_t errlen)
+/* No --server: what the original client would have dialled, its WS_URL
+ * when DEV=true, else its server's Unix socket. */
+static int opts_orig_server(struct agent_opts *o, const struct orig_env *oe, char *err,
+			    size_t errlen)
 {
-	if (!o->server || !o->server[0]) {
-		snprintf(err, errlen, "--server URL is required (or $NESTD_SERVER)");
-		return AGENT_OPTS_USAGE;
-	}
+	char dev[16], url[1024];
+	const struct opt *d = &opt_tab[0];     /* server */
+
+	orig_env_get(oe, "DEV", dev, sizeof(dev));
+	orig_env_get(oe, "WS_URL", url, sizeof(url));
+	if (!strcmp(dev, "true") && url[0])
+		return set_string(o, d, url, err, errlen);
+	if (!strcmp(dev, "true"))
+		log_warn("DEV=true but no WS_URL: dialling unix:" CFG_ORIG_SOCKET);
+	return set_string(o, d, "unix:" CFG_ORIG_SOCKET, err, errlen);
+}
+
+static int opts_server(struct agent_opts *o, const struct orig_env *oe, char *err, size_t errlen)
+{
+	if ((!o->server || !o->server[0]) && opts_orig_server(o, oe, err, errlen) < 0)
+		return AGENT_OPTS_BAD;
 	if (net_parse_url(o->server, &o->url, err, errlen) < 0)
 		return AGENT_OPTS_USAGE;
 	if (o->url.scheme == URL_HTTP || o->url.scheme == URL_HTTPS) {
@@ -305,10 +434,22 @@ static int opts_server(struct agent_opts *o, char *err, size_t errlen)
 
 static int opts_check(struct agent_opts *o, char *err, size_t errlen)
 {
+	struct orig_env *oe = malloc(sizeof(*oe));
 	int rc;
 
-	if ((rc = opts_token(o, err, errlen)) != AGENT_OPTS_RUN ||
-	    (rc = opts_server(o, err, errlen)) != AGENT_OPTS_RUN)
+	if (!oe) {
+		snprintf(err, errlen, "out of memory");
+		return AGENT_OPTS_BAD;
+	}
+	oe->found = 0;
+	if (!o->token[0] || !o->server || !o->server[0])
+		orig_env_read(oe);
+	rc = opts_token(o, oe, err, errlen);
+	if (rc == AGENT_OPTS_RUN)
+		rc = opts_server(o, oe, err, errlen);
+	memset(oe, 0, sizeof(*oe));
+	free(oe);
+	if (rc != AGENT_OPTS_RUN)
 		return rc;
 	if (o->reconnect_min_ms > o->reconnect_max_ms) {
 		snprintf(err, errlen, "--reconnect-min is larger than --reconnect-max");
@@ -316,6 +457,8 @@ static int opts_check(struct agent_opts *o, char *err, size_t errlen)
 	}
 	if (!o->hostname[0] && gethostname(o->hostname, sizeof(o->hostname) - 1) < 0)
 		snprintf(o->hostname, sizeof(o->hostname), "unknown");
+	if (!o->version[0])
+		snprintf(o->version, sizeof(o->version), "%s", NESTD_VERSION);
 	return AGENT_OPTS_RUN;
 }
 

@@ -12,6 +12,10 @@
 #include "config.h"
 #include "net.h"
 
+/* Which reply shapes the agent answers in (docs/PROTOCOL.md, "Two reply
+ * shapes"): auto takes nestd's only from a server that says it is nestd. */
+enum agent_compat { COMPAT_AUTO, COMPAT_ORIGINAL, COMPAT_NESTD };
+
 struct agent_opts {
 	const char *server;            /* --server or $NESTD_SERVER, as given */
 	struct net_url url;            /* ... parsed: ws://, wss:// or unix: */
@@ -22,6 +26,8 @@ struct agent_opts {
 	long long reconnect_min_ms, reconnect_max_ms;
 	int ping_ms;
 	int once;                      /* exit when the first connection ends */
+	enum agent_compat compat;      /* --compat */
+	char version[CFG_VERSION_MAX + 1];              /* --protocol-version, announced */
 	struct agent_cfg cmd;          /* the command set's share */
 };
 
@@ -34,8 +40,10 @@ enum {
 
 /* Fills o from the config file (--config), then argv[1..argc) over it,
  * then the environment for what neither gave (NESTD_SERVER, NESTD_TOKEN,
- * CLIENT_TOKEN, NESTD_TOKEN_FILE), and checks the whole; the token
- * variables are then unset, so that no child sees them.  --log-level is
+ * CLIENT_TOKEN, NESTD_TOKEN_FILE), then what the original client would
+ * have used (~/.env.nest-management-bot's CLIENT_TOKEN; its WS_URL when
+ * DEV=true, else the original's Unix socket), and checks the whole; the
+ * token variables are then unset, so that no child sees them.  --log-level is
  * the process's, not the agent's: it takes effect at once.  One of the
  * AGENT_OPTS_* codes, the reason in err for the negative ones.  Call
  * agent_opts_free afterwards in every case. */

@@ -60,6 +60,7 @@ struct cpu_tab {
 
 struct proc_ctx {
 	int procfd;
+	char root[256];      /* what procfd is, for messages */
 	long clk;
 	long pagesize;
 	long long btime;
@@ -449,9 +450,10 @@ static int stat_parse(struct pinfo *pi, char *b, size_t n)
 	return 0;
 }
 
-/* 0, 1 when the process is gone (skip it), -1 on another error. */
+/* 0, 1 when the process is gone (skip it), -1 on another error.  brief:
+ * only what the name needs (stat, and cmdline when comm was cut). */
 static int proc_read(struct proc_ctx *p, int pid, const char *dir, struct pinfo *pi,
-		     char *cmd, size_t cmdcap)
+		     char *cmd, size_t cmdcap, int brief)
 {
 	char path[48], sb[1024];
 	struct stat st;
@@ -464,9 +466,13 @@ static int proc_read(struct proc_ctx *p, int pid, const char *dir, struct pinfo 
 		return errno == ENOENT || errno == ESRCH ? 1 : -1;
 	if (stat_parse(pi, sb, (size_t)n) < 0)
 		return 1;      /* raced with exit: an empty or partial line */
-	if (fstatat(p->procfd, dir, &st, 0) < 0)
+	pi->cmd = cmd;
+	pi->cmdlen = 0;
+	if (brief && strlen(pi->comm) < 15)
+		return 0;
+	if (!brief && fstatat(p->procfd, dir, &st, 0) < 0)
 		return 1;
-	pi->uid = st.st_uid;
+	pi->uid = brief ? 0 : st.st_uid;
 	proc_path(path, dir, "cmdline");
 	n = read_at(p->procfd, path, cmd, cmdcap);
 	if (n < 0) {
@@ -569,7 +575,9 @@ static void write_tail(struct jw *w, const struct proc_ctx *p, struct pinfo *pi)
 
 /* ---- commands ---- */
 
-int proc_list(struct proc_ctx *p, struct jw *w, char *err, size_t errlen)
+/* The list in nestd's shape, or brief: the original's [{pid, name}]
+ * (about 40 bytes a process against 330: 20,000 fit its server's 1 MiB). */
+static int list_procs(struct proc_ctx *p, int brief, struct jw *w, char *err, size_t errlen)
 {
 	char cmd[CFG_PROC_LIST_CMDLINE_MAX];
 	struct pinfo pi;
@@ -584,11 +592,11 @@ int proc_list(struct proc_ctx *p, struct jw *w, char *err, size_t errlen)
 	if (fd < 0 || !(dir = fdopendir(fd))) {
 		if (fd >= 0)
 			close(fd);
-		snprintf(err, errlen, "cannot read /proc: %s", strerror(errno));
+		snprintf(err, errlen, "cannot read %s: %s", p->root, strerror(errno));
 		return -1;
 	}
 	users_refresh(&p->users);
-	p->cpu.gen++;
+	p->cpu.gen += !brief;
 	jw_arr(w);
 	while ((d = readdir(dir))) {
 		if (d->d_name[0] < '1' || d->d_name[0] > '9')
@@ -597,8 +605,18 @@ int proc_list(struct proc_ctx *p, struct jw *w, char *err, size_t errlen)
 			pid = pid * 10 + (unsigned long long)(*s - '0');
 		if (*s || pid > 0x7fffffff)
 			continue;
-		if (proc_read(p, (int)pid, d->d_name, &pi, cmd, sizeof(cmd)) != 0)
+		if (proc_read(p, (int)pid, d->d_name, &pi, cmd, sizeof(cmd), brief) != 0)
 			continue;
+		if (brief) {
+			jw_obj(w);
+			jw_kint(w, "pid", pi.pid);
+			jw_key(w, "name");
+			write_name(w, &pi);
+			jw_obj_end(w);
+			if (jw_error(w))
+				break;
+			continue;
+		}
 		write_head(w, p, &pi);
 		jw_kstr(w, "state", state_word(pi.state));
 		jw_key(w, "rss");
@@ -617,13 +635,23 @@ int proc_list(struct proc_ctx *p, struct jw *w, char *err, size_t errlen)
 	closedir(dir);
 	/* Forget processes that were not seen: keeps the table the size of
 	 * the process table. */
-	if (p->cpu.e && p->cpu.n)
+	if (!brief && p->cpu.e && p->cpu.n)
 		cpu_rehash(&p->cpu, p->cpu.cap, p->cpu.gen);
 	if (jw_error(w)) {
 		snprintf(err, errlen, "process list too large for one reply");
 		return -1;
 	}
 	return 0;
+}
+
+int proc_list(struct proc_ctx *p, struct jw *w, char *err, size_t errlen)
+{
+	return list_procs(p, 0, w, err, errlen);
+}
+
+int proc_list_brief(struct proc_ctx *p, struct jw *w, char *err, size_t errlen)
+{
+	return list_procs(p, 1, w, err, errlen);
 }
 
 /* VmSwap in bytes from status; 0 when absent (kernel threads). */
@@ -656,7 +684,7 @@ int proc_info(struct proc_ctx *p, int pid, struct jw *w, char *err, size_t errle
 		return -1;
 	}
 	snprintf(dir, sizeof(dir), "%d", pid);
-	r = proc_read(p, pid, dir, &pi, cmd, CFG_PROC_INFO_CMDLINE_MAX);
+	r = proc_read(p, pid, dir, &pi, cmd, CFG_PROC_INFO_CMDLINE_MAX, 0);
 	if (r != 0) {
 		snprintf(err, errlen, "no such process: %d", pid);
 		free(cmd);
@@ -789,10 +817,10 @@ int proc_signal(struct proc_ctx *p, int pid, int sig, char *err, size_t errlen)
 
 /* ---- setup ---- */
 
-static long long read_btime(void)
+static long long read_btime(int procfd)
 {
 	char b[8192], *s;
-	ssize_t n = read_at(AT_FDCWD, "/proc/stat", b, sizeof(b) - 1);
+	ssize_t n = read_at(procfd, "stat", b, sizeof(b) - 1);
 
 	if (n <= 0)
 		return 0;
@@ -809,9 +837,10 @@ struct proc_ctx *proc_new(char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	p->procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	snprintf(p->root, sizeof(p->root), "%s", CFG_PROC_ROOT);
+	p->procfd = open(p->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (p->procfd < 0) {
-		snprintf(err, errlen, "cannot open /proc: %s", strerror(errno));
+		snprintf(err, errlen, "cannot open %s: %s", p->root, strerror(errno));
 		free(p);
 		return NULL;
 	}
@@ -821,10 +850,25 @@ struct proc_ctx *proc_new(char *err, size_t errlen)
 	p->pagesize = sysconf(_SC_PAGESIZE);
 	if (p->pagesize <= 0)
 		p->pagesize = 4096;
-	p->btime = read_btime();
+	p->btime = read_btime(p->procfd);
 	p->self = getpid();
 	snprintf(p->users.path, sizeof(p->users.path), "/etc/passwd");
 	return p;
+}
+
+int proc_set_root(struct proc_ctx *p, const char *root, char *err, size_t errlen)
+{
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "--proc-root %s: %s", root, strerror(errno));
+		return -1;
+	}
+	close(p->procfd);
+	p->procfd = fd;
+	snprintf(p->root, sizeof(p->root), "%s", root);
+	p->btime = read_btime(fd);
+	return 0;
 }
 
 void proc_free(struct proc_ctx *p)

@@ -16,10 +16,17 @@ struct proc_ctx *proc_new(char *err, size_t errlen);
 void proc_free(struct proc_ctx *p);
 /* For tests: read users from another file than /etc/passwd. */
 void proc_set_passwd(struct proc_ctx *p, const char *path);
+/* Reads processes from another procfs than /proc (--proc-root: the host's
+ * mounted in a container, a fixture): DIR/PID/{stat,cmdline,status}, the
+ * owner of DIR/PID, DIR/stat's btime.  Signals still go to this kernel's
+ * pids.  0, or -1 with err (the old root stays). */
+int proc_set_root(struct proc_ctx *p, const char *root, char *err, size_t errlen);
 
 /* obtain_all_process_info: a JSON array into w.  Processes that vanish
  * while being read are skipped.  0, or -1 with err. */
 int proc_list(struct proc_ctx *p, struct jw *w, char *err, size_t errlen);
+/* The same in the original's shape: [{"pid":N,"name":S}]. */
+int proc_list_brief(struct proc_ctx *p, struct jw *w, char *err, size_t errlen);
 /* obtain_process_info: one object.  -1 "no such process: PID". */
 int proc_info(struct proc_ctx *p, int pid, struct jw *w, char *err, size_t errlen);
 /* Sends sig to pid, refusing pid 1 and the agent itself.  0, or -1 with

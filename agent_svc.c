@@ -177,7 +177,7 @@ void svc_unit(const struct svc *s, const char *name, char *out, size_t cap)
 	snprintf(out, cap, "%s", name);
 }
 
-int svc_argv(const struct svc *s, enum svc_op op, const char *unit,
+int svc_argv(const struct svc *s, enum svc_op op, const char *unit, unsigned flags,
 	     const char **argv, char *err, size_t errlen)
 {
 	int n = 0;
@@ -206,6 +206,10 @@ int svc_argv(const struct svc *s, enum svc_op op, const char *unit,
 			argv[n++] = unit;
 		} else {
 			argv[n++] = "--no-ask-password";
+			/* The original's D-Bus StartUnit(..., "replace") returned
+			 * once the job was queued; so does --no-block. */
+			if (flags & SVC_NO_BLOCK)
+				argv[n++] = "--no-block";
 			argv[n++] = op_names[op];
 			argv[n++] = "--";
 			argv[n++] = unit;
@@ -244,7 +248,7 @@ static void trim_copy(const char *s, size_t n, char *out, size_t cap)
 }
 
 /* Why a tool failed: its own words (stderr, else stdout), else its fate. */
-static void tool_error(const char *tool, const struct exec_result *r, char *err, size_t errlen)
+void svc_tool_error(const char *tool, const struct exec_result *r, char *err, size_t errlen)
 {
 	trim_copy(r->err.p ? r->err.p : "", r->err.len, err, errlen);
 	if (!*err)
@@ -324,10 +328,15 @@ static const char *const unit_keys[5] = {
 };
 static const char *const unit_json_keys[5] = { "unit", "load", "active", "sub", "description" };
 
-static void unit_obj(struct jw *w, const char *const f[5], const size_t fn[5])
+/* One unit: an object, or (brief: the original's shape) its bare name. */
+static void unit_obj(struct jw *w, int brief, const char *const f[5], const size_t fn[5])
 {
 	int i;
 
+	if (brief) {
+		jw_strn(w, f[0], fn[0]);
+		return;
+	}
 	jw_obj(w);
 	for (i = 0; i < 5; i++) {
 		jw_key(w, unit_keys[i]);
@@ -338,7 +347,7 @@ static void unit_obj(struct jw *w, const char *const f[5], const size_t fn[5])
 
 /* -o json: [{"unit":..,"load":..,"active":..,"sub":..,"job":..,
  * "description":..}]; "job" only while some job is pending. */
-static int units_json(const char *text, size_t n, struct jw *w)
+static int units_json(const char *text, size_t n, int brief, struct jw *w)
 {
 	struct json j;
 	const char *raw;
@@ -355,6 +364,11 @@ static int units_json(const char *text, size_t n, struct jw *w)
 		v = json_get(&j, e, "unit");
 		if (json_type(&j, e) != JSON_OBJECT || json_type(&j, v) != JSON_STRING)
 			continue;
+		if (brief) {
+			raw = json_raw(&j, v, &rn);
+			jw_strraw(w, raw, rn);
+			continue;
+		}
 		jw_obj(w);
 		for (k = 0; k < 5; k++) {
 			v = json_get(&j, e, unit_json_keys[k]);
@@ -455,7 +469,7 @@ static int units_words(const char *p, const char *nl, const char *f[5], size_t f
 	return memchr(f[0], '.', fn[0]) != NULL;
 }
 
-int svc_parse_units(const char *text, size_t n, struct jw *w)
+static int parse_units(const char *text, size_t n, int brief, struct jw *w)
 {
 	const char *p = text, *end = text + n, *nl, *f[5];
 	size_t fn[5], col[5];
@@ -464,7 +478,7 @@ int svc_parse_units(const char *text, size_t n, struct jw *w)
 	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
 		p++;
 	if (p < end && *p == '[')
-		return units_json(p, (size_t)(end - p), w);
+		return units_json(p, (size_t)(end - p), brief, w);
 	jw_arr(w);
 	for (; p < end; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(end - p));
@@ -475,12 +489,22 @@ int svc_parse_units(const char *text, size_t n, struct jw *w)
 		if (hdr == 1 && row_start(p, nl) == nl)
 			break;	/* the legend follows the first blank line */
 		if (hdr == 1 ? units_row(p, nl, col, f, fn) : units_words(p, nl, f, fn))
-			unit_obj(w, f, fn);
+			unit_obj(w, brief, f, fn);
 		if (nl == end)
 			break;
 	}
 	jw_arr_end(w);
 	return jw_error(w) ? -1 : 0;
+}
+
+int svc_parse_units(const char *text, size_t n, struct jw *w)
+{
+	return parse_units(text, n, 0, w);
+}
+
+int svc_parse_unit_names(const char *text, size_t n, struct jw *w)
+{
+	return parse_units(text, n, 1, w);
 }
 
 /* Value of key in show's key=value lines, or NULL. */
@@ -504,85 +528,109 @@ static const char *show_get(const char *text, size_t n, const char *key, size_t 
 	return NULL;
 }
 
-static void jw_kstrn_or_null(struct jw *w, const char *k, const char *v, size_t n)
+/* A text field: null when absent or empty, or "" in the original's shape
+ * (its views show it as text). */
+static void kstr_field(struct jw *w, unsigned flags, const char *k, const char *v, size_t n)
 {
 	jw_key(w, k);
 	if (v && n)
 		jw_strn(w, v, n);
+	else if (flags & SVC_ORIGINAL)
+		jw_str(w, "");
 	else
 		jw_null(w);
 }
 
-int svc_parse_show(const char *text, size_t n, const char *unit, long long now_real_us,
-		   long long now_mono_us, struct jw *w, char *err, size_t errlen)
+/* pid, started and uptime, the way each shape says "none": null, or the
+ * original's 0 and "Unable to calculate :(" (its "Manage Process" button
+ * does int() on the pid). */
+static void run_fields(struct jw *w, unsigned flags, long long pid, long long started,
+		       const char *uptime)
 {
-	const char *id, *desc, *load, *act, *sub, *frag, *mpid, *ts, *mono;
-	size_t idn, descn, loadn, actn, subn, fragn, mpidn, tsn, monon;
-	long long enter = 0, pid = 0;
-	char ago[64], tmp[32];
-	int active;
+	int orig = flags & SVC_ORIGINAL;
 
-	id = show_get(text, n, "Id", &idn);
-	desc = show_get(text, n, "Description", &descn);
-	load = show_get(text, n, "LoadState", &loadn);
-	act = show_get(text, n, "ActiveState", &actn);
-	sub = show_get(text, n, "SubState", &subn);
-	frag = show_get(text, n, "FragmentPath", &fragn);
-	mpid = show_get(text, n, "MainPID", &mpidn);
-	ts = show_get(text, n, "ActiveEnterTimestamp", &tsn);
-	mono = show_get(text, n, "ActiveEnterTimestampMonotonic", &monon);
-	if (!load || (loadn == 9 && !memcmp(load, "not-found", 9))) {
-		snprintf(err, errlen, "no such service: %s", unit);
-		return -1;
-	}
-	if (mpid && mpidn < sizeof(tmp)) {
-		memcpy(tmp, mpid, mpidn);
-		tmp[mpidn] = '\0';
-		pid = strtoll(tmp, NULL, 10);
-	}
-	if (mono && monon < sizeof(tmp)) {
-		memcpy(tmp, mono, monon);
-		tmp[monon] = '\0';
-		enter = strtoll(tmp, NULL, 10);
-	}
-	/* Only a unit that is up has an uptime; an old ActiveEnter of a
-	 * stopped unit would read as if it were still running. */
-	active = act && ((actn == 6 && !memcmp(act, "active", 6)) ||
-			 (actn == 9 && !memcmp(act, "reloading", 9)));
-	jw_obj(w);
-	jw_key(w, "name");
-	if (id && idn)
-		jw_strn(w, id, idn);
-	else
-		jw_str(w, unit);
-	jw_kstrn_or_null(w, "description", desc, descn);
-	jw_kstrn_or_null(w, "load_state", load, loadn);
-	jw_kstrn_or_null(w, "active_state", act, actn);
-	jw_kstrn_or_null(w, "sub_state", sub, subn);
-	jw_kstrn_or_null(w, "file_location", frag, fragn);
 	jw_key(w, "pid");
-	if (pid > 0)
-		jw_int(w, pid);
+	if (pid > 0 || orig)
+		jw_int(w, pid > 0 ? pid : 0);
 	else
 		jw_null(w);
 	jw_key(w, "started");
-	if (active && enter > 0 && enter <= now_mono_us)
-		jw_int(w, (now_real_us - (now_mono_us - enter)) / USEC_PER_SEC);
+	if (started > 0)
+		jw_int(w, started);
 	else
 		jw_null(w);
 	jw_key(w, "uptime");
-	if (active && enter > 0 && enter <= now_mono_us && ts && tsn) {
-		struct buf b;
-
-		svc_format_ago(ago, sizeof(ago), now_mono_us - enter);
-		buf_init(&b, 1024);
-		buf_append(&b, ts, tsn);
-		buf_printf(&b, "; %s", ago);
-		jw_strn(w, b.p ? b.p : "", b.len);
-		buf_free(&b);
-	} else {
+	if (uptime)
+		jw_str(w, uptime);
+	else if (orig)
+		jw_str(w, SVC_ORIG_NO_UPTIME);
+	else
 		jw_null(w);
+}
+
+/* A number of show's, or 0. */
+static long long show_num(const char *text, size_t n, const char *key)
+{
+	char tmp[32];
+	size_t vn;
+	const char *v = show_get(text, n, key, &vn);
+
+	if (!v || vn >= sizeof(tmp))
+		return 0;
+	memcpy(tmp, v, vn);
+	tmp[vn] = '\0';
+	return strtoll(tmp, NULL, 10);
+}
+
+static int is_word(const char *v, size_t n, const char *word)
+{
+	return v && n == strlen(word) && !memcmp(v, word, n);
+}
+
+int svc_parse_show(const char *text, size_t n, const char *unit, unsigned flags,
+		   long long now_real_us, long long now_mono_us, struct jw *w, char *err,
+		   size_t errlen)
+{
+	static const char *const keys[6][2] = {
+		{ "name", "Id" }, { "description", "Description" }, { "load_state", "LoadState" },
+		{ "active_state", "ActiveState" }, { "sub_state", "SubState" },
+		{ "file_location", "FragmentPath" },
+	};
+	const char *v[6], *ts;
+	size_t vn[6], tsn;
+	long long enter = show_num(text, n, "ActiveEnterTimestampMonotonic");
+	long long started = 0;
+	char ago[64], up[256];
+	int i, active;
+
+	for (i = 0; i < 6; i++)
+		v[i] = show_get(text, n, keys[i][1], &vn[i]);
+	ts = show_get(text, n, "ActiveEnterTimestamp", &tsn);
+	if (!v[2] || is_word(v[2], vn[2], "not-found")) {
+		snprintf(err, errlen, "no such service: %s", unit);
+		return -1;
 	}
+	/* Only a unit that is up has an uptime; an old ActiveEnter of a
+	 * stopped unit would read as if it were still running. */
+	active = is_word(v[3], vn[3], "active") || is_word(v[3], vn[3], "reloading");
+	if (!active || enter <= 0 || enter > now_mono_us)
+		enter = 0;
+	if (enter)
+		started = (now_real_us - (now_mono_us - enter)) / USEC_PER_SEC;
+	if (enter && ts && tsn) {
+		svc_format_ago(ago, sizeof(ago), now_mono_us - enter);
+		snprintf(up, sizeof(up), "%.*s; %s", (int)(tsn > 160 ? 160 : tsn), ts, ago);
+	}
+	jw_obj(w);
+	jw_key(w, "name");
+	if (v[0] && vn[0])
+		jw_strn(w, v[0], vn[0]);
+	else
+		jw_str(w, unit);
+	for (i = 1; i < 6; i++)
+		kstr_field(w, flags, keys[i][0], v[i], vn[i]);
+	run_fields(w, flags, show_num(text, n, "MainPID"), started,
+		   enter && ts && tsn ? up : NULL);
 	jw_obj_end(w);
 	return jw_error(w) ? -1 : 0;
 }
@@ -682,7 +730,7 @@ static void rc_desc(const char *initd, const char *name, size_t n, char *out, si
 		svc_rc_description(text, (size_t)len, out, cap);
 }
 
-int svc_parse_rc_list(const char *text, size_t n, const char *initd, struct jw *w)
+int svc_parse_rc_list(const char *text, size_t n, const char *initd, int brief, struct jw *w)
 {
 	const char *p = text, *end = text + n, *nl, *name, *st, *lb, *a, *s;
 	size_t namen, stn;
@@ -696,7 +744,11 @@ int svc_parse_rc_list(const char *text, size_t n, const char *initd, struct jw *
 		lb = memchr(p, '[', (size_t)(nl - p));
 		if (lb && next_word(&p, lb, &name, &namen)) {
 			p = lb + 1;
-			if (next_word(&p, nl, &st, &stn)) {
+			if (!next_word(&p, nl, &st, &stn)) {
+				;           /* no state: not a service's line */
+			} else if (brief) {
+				jw_strn(w, name, namen);
+			} else {
 				rc_state(st, stn, &a, &s);
 				rc_desc(initd, name, namen, desc, sizeof(desc));
 				jw_obj(w);
@@ -769,8 +821,8 @@ static void rc_running(const char *svcdir, const char *unit, struct rc_run *x)
 
 /* `rc-service NAME status` prints " * status: started" and exits non-zero
  * for anything but started, so its output decides, not its status. */
-static int rc_info(const struct svc *sv, const char *unit, const struct exec_result *r,
-		   struct jw *w, char *err, size_t errlen)
+static int rc_info(const struct svc *sv, const char *unit, unsigned flags,
+		   const struct exec_result *r, struct jw *w, char *err, size_t errlen)
 {
 	const char *text = r->out.p ? r->out.p : "", *s, *st, *a, *sub;
 	size_t stn;
@@ -782,12 +834,12 @@ static int rc_info(const struct svc *sv, const char *unit, const struct exec_res
 		if (r->err.p && strstr(r->err.p, "does not exist"))
 			snprintf(err, errlen, "no such service: %s", unit);
 		else
-			tool_error("rc-service", r, err, errlen);
+			svc_tool_error("rc-service", r, err, errlen);
 		return -1;
 	}
 	s += 7;
 	if (!next_word(&s, text + r->out.len, &st, &stn)) {
-		tool_error("rc-service", r, err, errlen);
+		svc_tool_error("rc-service", r, err, errlen);
 		return -1;
 	}
 	rc_state(st, stn, &a, &sub);
@@ -803,24 +855,11 @@ static int rc_info(const struct svc *sv, const char *unit, const struct exec_res
 	jw_kstr(w, "active_state", a);
 	jw_kstr(w, "sub_state", sub);
 	jw_kstr(w, "file_location", path);
-	jw_key(w, "pid");
-	if (x.pid)
-		jw_int(w, x.pid);
-	else
-		jw_null(w);
-	jw_key(w, "started");
-	if (x.started)
-		jw_int(w, x.started);
-	else
-		jw_null(w);
-	jw_key(w, "uptime");
 	if (x.started) {
 		svc_format_ago(ago, sizeof(ago), ((long long)time(NULL) - x.started) * USEC_PER_SEC);
 		snprintf(path, sizeof(path), "%s; %s", x.start_text, ago);
-		jw_str(w, path);
-	} else {
-		jw_null(w);
 	}
+	run_fields(w, flags, x.pid, x.started, x.started ? path : NULL);
 	jw_obj_end(w);
 	return 0;
 }
@@ -848,43 +887,51 @@ static void action_timed_out(const struct svc *s, enum svc_op op, const char *un
 			 : "; rc-service was stopped");
 }
 
-int svc_reply(const struct svc *s, enum svc_op op, const char *unit,
+int svc_reply(const struct svc *s, enum svc_op op, const char *unit, unsigned flags,
 	      const struct exec_result *r, struct jw *w, char *err, size_t errlen)
 {
 	int systemd = s->backend != SVC_OPENRC;
 	const char *tool = systemd ? "systemctl" : op == SVC_OP_LIST ? "rc-status" : "rc-service";
 	int ok = !r->timed_out && !r->signal && r->exit_code == 0, rc;
+	const char *out = r->out.p ? r->out.p : "";
 
 	if (!systemd && op == SVC_OP_INFO)
-		return rc_info(s, unit, r, w, err, errlen);
+		return rc_info(s, unit, flags, r, w, err, errlen);
 	if (r->timed_out && op <= SVC_OP_RELOAD) {
 		action_timed_out(s, op, unit, r, err, errlen);
 		return -1;
 	}
 	if (!ok) {
-		tool_error(tool, r, err, errlen);
+		svc_tool_error(tool, r, err, errlen);
 		return -1;
 	}
 	switch (op) {
 	case SVC_OP_LIST:
 		if (systemd)
-			rc = svc_parse_units(r->out.p ? r->out.p : "", r->out.len, w);
+			rc = parse_units(out, r->out.len, flags & SVC_ORIGINAL, w);
 		else
-			rc = svc_parse_rc_list(r->out.p ? r->out.p : "", r->out.len,
-					       s->rc_initd ? s->rc_initd : "/etc/init.d", w);
+			rc = svc_parse_rc_list(out, r->out.len, s->rc_initd ? s->rc_initd : "/etc/init.d",
+					       flags & SVC_ORIGINAL, w);
 		if (rc < 0)
 			snprintf(err, errlen, "cannot read %s's list (%s)", tool,
 				 jw_error(w) ? "too large a reply" : "not what it prints");
 		return rc;
 	case SVC_OP_INFO:
-		return svc_parse_show(r->out.p ? r->out.p : "", r->out.len, unit,
-				      clock_us(CLOCK_REALTIME), clock_us(CLOCK_MONOTONIC),
-				      w, err, errlen);
+		return svc_parse_show(out, r->out.len, unit, flags, clock_us(CLOCK_REALTIME),
+				      clock_us(CLOCK_MONOTONIC), w, err, errlen);
 	default:
-		jw_obj(w);
-		jw_kstr(w, "service_name", unit);
-		jw_kstr(w, "action", op_names[op]);
-		jw_obj_end(w);
+		svc_write_action(w, unit, op, flags & SVC_NO_BLOCK);
 		return 0;
 	}
+}
+
+void svc_write_action(struct jw *w, const char *unit, enum svc_op op, int queued)
+{
+	jw_obj(w);
+	jw_kstr(w, "service_name", unit);
+	jw_kstr(w, "action", op_names[op]);
+	/* queued: the job was handed over (--no-block), its end is not known;
+	 * done: the tool waited for it and it succeeded */
+	jw_kstr(w, "result", queued ? "queued" : "done");
+	jw_obj_end(w);
 }

@@ -28,6 +28,14 @@ struct svc {
 	const char *rc_initd, *rc_svcdir;
 };
 
+/* How a command is run and answered (docs/PROTOCOL.md, "Two reply
+ * shapes"), or'ed. */
+#define SVC_ORIGINAL 1u      /* the original's shapes: bare names in the list;
+			      * "" and 0 for what is not there, and the uptime
+			      * SVC_ORIG_NO_UPTIME */
+#define SVC_NO_BLOCK 2u      /* actions: queued (systemctl --no-block), not waited for */
+#define SVC_ORIG_NO_UPTIME "Unable to calculate :("
+
 /* Picks the backend (SVC_AUTO resolved by looking at the machine). */
 void svc_init(struct svc *s, const struct agent_cfg *cfg);
 const char *svc_backend_name(enum svc_backend b);
@@ -41,20 +49,32 @@ int svc_name_check(const char *name, size_t len, char *err, size_t errlen);
 void svc_unit(const struct svc *s, const char *name, char *out, size_t cap);
 /* argv for op into argv[SVC_ARGV_MAX] (NULL-terminated); 0, or -1 with err
  * (the none backend). */
-int svc_argv(const struct svc *s, enum svc_op op, const char *unit,
+int svc_argv(const struct svc *s, enum svc_op op, const char *unit, unsigned flags,
 	     const char **argv, char *err, size_t errlen);
 /* The tool finished: the reply payload into w, or -1 with err (the tool's
  * own message when it failed). */
-int svc_reply(const struct svc *s, enum svc_op op, const char *unit,
+int svc_reply(const struct svc *s, enum svc_op op, const char *unit, unsigned flags,
 	      const struct exec_result *r, struct jw *w, char *err, size_t errlen);
+/* Why a tool failed: its own words (stderr, else stdout), else its fate
+ * ("TOOL timed out", "... exit status N"). */
+void svc_tool_error(const char *tool, const struct exec_result *r, char *err, size_t errlen);
+/* An action's success payload: {"service_name","action","result"}, the
+ * result "queued" or "done". */
+void svc_write_action(struct jw *w, const char *unit, enum svc_op op, int queued);
 
 /* Parsers, exposed for the tests.  svc_parse_units takes list-units'
- * JSON (-o json) or its table, with or without the header. */
+ * JSON (-o json) or its table, with or without the header;
+ * svc_parse_unit_names gives the original's bare names. */
 int  svc_parse_units(const char *text, size_t n, struct jw *w);
-int  svc_parse_show(const char *text, size_t n, const char *unit, long long now_real_us,
-		    long long now_mono_us, struct jw *w, char *err, size_t errlen);
-/* initd: where the scripts are, for the descriptions (NULL: none). */
-int  svc_parse_rc_list(const char *text, size_t n, const char *initd, struct jw *w);
+int  svc_parse_unit_names(const char *text, size_t n, struct jw *w);
+/* flags: SVC_ORIGINAL or 0. */
+int  svc_parse_show(const char *text, size_t n, const char *unit, unsigned flags,
+		    long long now_real_us, long long now_mono_us, struct jw *w, char *err,
+		    size_t errlen);
+/* initd: where the scripts are, for the descriptions (NULL: none);
+ * brief: bare names. */
+int  svc_parse_rc_list(const char *text, size_t n, const char *initd, int brief,
+		       struct jw *w);
 /* The value of an openrc-run script's description= line into out; its
  * length, or -1 when there is none. */
 int  svc_rc_description(const char *script, size_t n, char *out, size_t cap);

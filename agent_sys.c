@@ -15,7 +15,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-static ssize_t sys_read(const char *path, char *b, size_t cap)
+ssize_t sys_read(const char *path, char *b, size_t cap)
 {
 	ssize_t n, got = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -51,26 +51,40 @@ static unsigned long long meminfo_get(const char *text, const char *key)
 	return 0;
 }
 
-/* "memory" and "swap", from /proc/meminfo. */
-static void write_memory(struct jw *w)
+/* The machine's memory (and swap when asked), from /proc/meminfo. */
+static void read_memory(unsigned long long *total, unsigned long long *avail,
+			unsigned long long *stotal, unsigned long long *sfree)
 {
-	unsigned long long total, avail, stotal, sfree;
 	char b[8192];
-
 
 	if (sys_read("/proc/meminfo", b, sizeof(b)) < 0)
 		b[0] = '\0';
-	total = meminfo_get(b, "MemTotal");
-	avail = meminfo_get(b, "MemAvailable");
-	if (!avail)      /* kernels before 3.14 */
-		avail = meminfo_get(b, "MemFree") + meminfo_get(b, "Buffers") +
-			meminfo_get(b, "Cached");
-	if (avail > total)
-		avail = total;
-	stotal = meminfo_get(b, "SwapTotal");
-	sfree = meminfo_get(b, "SwapFree");
-	if (sfree > stotal)
-		sfree = stotal;
+	*total = meminfo_get(b, "MemTotal");
+	*avail = meminfo_get(b, "MemAvailable");
+	if (!*avail)      /* kernels before 3.14 */
+		*avail = meminfo_get(b, "MemFree") + meminfo_get(b, "Buffers") +
+			 meminfo_get(b, "Cached");
+	if (*avail > *total)
+		*avail = *total;
+	*stotal = meminfo_get(b, "SwapTotal");
+	*sfree = meminfo_get(b, "SwapFree");
+	if (*sfree > *stotal)
+		*sfree = *stotal;
+}
+
+void sys_memory(unsigned long long *total, unsigned long long *avail)
+{
+	unsigned long long st, sf;
+
+	read_memory(total, avail, &st, &sf);
+}
+
+/* "memory" and "swap". */
+static void write_memory(struct jw *w)
+{
+	unsigned long long total, avail, stotal, sfree;
+
+	read_memory(&total, &avail, &stotal, &sfree);
 	jw_key(w, "memory");
 	jw_obj(w);
 	jw_key(w, "total");

@@ -138,6 +138,11 @@ int cfg_load_file(const char *path, const struct cfg_opt *opts, cfg_set_fn set,
 			v[strlen(v) - 1] = '\0';
 			v++;
 		}
+		/* protocol_version as well as protocol-version: a file's keys are
+		 * often written the way other tools' config files spell them */
+		for (eq = k; *eq; eq++)
+			if (*eq == '_')
+				*eq = '-';
 		o = find(opts, k, strlen(k));
 		if (!o || !o->file_ok) {
 			snprintf(err, errlen, "%s:%d: unknown key '%.64s'", path, lineno, k);

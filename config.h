@@ -57,6 +57,8 @@
 #define CFG_PREAUTH_GRACE_MS     2000      /* a new connection may not be dropped for room before this */
 #define CFG_DEFAULT_LISTEN       "127.0.0.1:8989"
 #define CFG_LISTEN_BACKLOG       512       /* listen(2) queue of every listener */
+#define CFG_SOCKET_MODE          0666      /* unix: listeners: every local user may
+					    * connect (each shows a token), as on Nest */
 #define CFG_MAX_MESSAGE_MIN      (1u << 10)   /* --max-message bounds */
 #define CFG_MAX_MESSAGE_MAX      (1ull << 30)
 #define CFG_HTTP_MAX_BODY        (256u << 10) /* operator request body */
@@ -113,6 +115,26 @@
 #define CFG_EXEC_KILL_GRACE_MS   2000      /* a child's group: SIGTERM, then SIGKILL after this */
 #define CFG_EXEC_EOF_GRACE_MS    300       /* child gone, a grandchild holds its pipe this long */
 #define CFG_PASSWD_MAX           (64u << 20)  /* /etc/passwd, read for user names */
+#define CFG_PROC_ROOT            "/proc"   /* --proc-root's default */
+#define CFG_CGROUP_ROOT          "/sys/fs/cgroup"  /* where the agent's own cgroup v2 is */
+#define CFG_USAGE_WALK_MS        400       /* obtain_user_usages: du's walk, at most */
+#define CFG_USAGE_WALK_ENTRIES   200000    /* ...and this many entries */
+#define CFG_USAGE_WALK_DEPTH     64        /* ...and this deep (a descriptor each) */
+#define CFG_USAGE_ROWS_MAX       500       /* storage rows (folders) in a reply */
+#define CFG_USAGE_ORIG_TEXT      2600      /* original shape: storage rows' text, as
+					    * the original's view joins them (Slack
+					    * refuses a section over 3,000) */
+#define CFG_NEST_TOOL_TIMEOUT_MS 700       /* `nest resources`, `nest get_port` */
+#define CFG_NEST_MAX_OUTPUT      (64u << 10)  /* ...their output kept */
+#define CFG_SVC_ORIG_ANSWER_MS   700       /* original shape, OpenRC: an action's answer
+					    * is due by then (the original server
+					    * waits 1 s); the job goes on */
+#define CFG_SVC_WAIT_MARGIN_MS   2000      /* a nestd server's command timeout, less
+					    * this, bounds a service action's wait */
+
+/* The original Nest Management Bot, where nestd stands in for one half */
+#define CFG_ORIG_ENV_FILE        ".env.nest-management-bot"  /* in $HOME: its client's token, server */
+#define CFG_ORIG_SOCKET          "/var/community/nest-management-bot.sock"  /* its server */
 
 /* TLS (BearSSL) */
 #define CFG_TLS_MAX_PEM          (4u << 20)   /* a certificate bundle or key file */

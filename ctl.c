@@ -214,7 +214,7 @@ static int build_pid(const struct ctl_opts *o, char *const *arg, int n, struct c
 		return usage_error("PID must be a positive integer");
 	/* As a JSON number: "007" is not one. */
 	pid = strtol(arg_pid, NULL, 10);
-	if (strcmp(c->command, "kill_process") || !o->signal[0]) {
+	if (strcmp(c->command, "kill_process")) {
 		buf_printf(&c->payload, "{\"pid\":%ld}", pid);
 		return GO;
 	}
@@ -222,7 +222,10 @@ static int build_pid(const struct ctl_opts *o, char *const *arg, int n, struct c
 		if (!((o->signal[i] >= 'A' && o->signal[i] <= 'Z') ||
 		      (o->signal[i] >= '0' && o->signal[i] <= '9')))
 			return usage_error("--signal takes a name like SIGKILL or a number");
-	buf_printf(&c->payload, "{\"pid\":%ld,\"method\":\"%s\"}", pid, o->signal);
+	/* Always a method: the original client kills nothing without one, and
+	 * still answers success. */
+	buf_printf(&c->payload, "{\"pid\":%ld,\"method\":\"%s\"}", pid,
+		   o->signal[0] ? o->signal : "SIGTERM");
 	return GO;
 }
 

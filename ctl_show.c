@@ -1,7 +1,7 @@
 /* ctl_show.c - nestd ctl's output (see ctl_show.h).  Field names are the
  * reply payloads of docs/PROTOCOL.md ("Commands"); a field an agent does
- * not send shows as empty or 0, never as an error, so older and other
- * agents still print. */
+ * not send shows as "-", never as an error or an invented 0, so older and
+ * other agents (the original client's {pid, name} list) still print. */
 #include "ctl_show.h"
 
 #include <stdio.h>
@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "utf8.h"
 
 /* A string value as text; null as "-"; numbers and the rest as written. */
 static void str_of(const struct json *j, int t, char *out, size_t cap)
@@ -89,6 +90,78 @@ static void safe_print(const char *s, int width)
 		fputs(tmp, stdout);
 }
 
+/* The length of the valid UTF-8 character at s[0..n) that starts with a
+ * byte of 0x80 or more, or 0 when it is none. */
+static size_t utf8_char(const unsigned char *s, size_t n)
+{
+	size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 0;
+
+	return len && len <= n && utf8_valid(s, len) ? len : 0;
+}
+
+/* Text an agent sent as text (get_port's payload, obtain_user_usages'
+ * resources): its lines as lines, tabs as tabs; every other control
+ * character made visible so that it cannot drive the terminal: C0 and DEL
+ * as \xHH, C1 (U+0080 to U+009F) as \u00HH, and a byte that is no UTF-8
+ * (a raw 0x9b is CSI to some terminals) as \xHH. */
+static void print_text(const char *text, size_t n, const char *indent)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t i, k;
+	int bol = 1;
+
+	for (i = 0; i < n; i += k) {
+		k = 1;
+		if (bol && indent)
+			fputs(indent, stdout);
+		bol = s[i] == '\n';
+		if (s[i] == '\n' || s[i] == '\t' || (s[i] >= 0x20 && s[i] < 0x7f)) {
+			putchar(s[i]);
+		} else if (s[i] < 0x80 || !(k = utf8_char(s + i, n - i))) {
+			printf("\\x%02x", s[i]);
+			k = 1;
+		} else if (k == 2 && s[i] == 0xc2 && s[i + 1] <= 0x9f) {
+			printf("\\u%04x", s[i + 1]);
+		} else {
+			fwrite(s + i, 1, k, stdout);
+		}
+	}
+	if (n && s[n - 1] != '\n')
+		putchar('\n');
+}
+
+/* A string token of j through print_text, whole (NULs included). */
+static void show_text(const struct json *j, int t, const char *indent)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	if (json_str(j, t, &b) == 0)
+		print_text(b.p ? b.p : "", b.len, indent);
+	buf_free(&b);
+}
+
+/* 1 if the string token is nestd's "response_COMMAND", not words. */
+static int is_response_name(const struct json *j, int t)
+{
+	size_t n;
+	const char *raw = json_raw(j, t, &n);
+
+	return n >= 9 && !memcmp(raw, "response_", 9);
+}
+
+/* 1 if the string token holds a line break: shown as text, not a value. */
+static int is_text(const struct json *j, int t)
+{
+	size_t n;
+	const char *raw;
+
+	if (json_type(j, t) != JSON_STRING)
+		return 0;
+	raw = json_raw(j, t, &n);
+	return memmem(raw, n, "\\n", 2) != NULL;
+}
+
 void ctl_show_raw(const struct buf *body)
 {
 	fwrite(body->p, 1, body->len, stdout);
@@ -105,14 +178,18 @@ void ctl_show_error(const char *prefix, const char *body, size_t n)
 
 	buf_init(&msg, 0);
 	if (json_parse(&j, body, n, err, sizeof(err)) == 0) {
+		/* the server's {"error":...}; an agent's payload.error; else the
+		 * original client's text, which it put in message */
 		t = json_get(&j, 0, "error");
-		if (t < 0) {
+		if (t < 0 || json_type(&j, t) != JSON_STRING) {
 			int p = json_get(&j, 0, "payload");
 
-			if (p >= 0)
-				t = json_get(&j, p, "error");
+			t = p >= 0 && json_type(&j, p) == JSON_OBJECT ? json_get(&j, p, "error") : -1;
 		}
-		if (t >= 0)
+		if ((t < 0 || json_type(&j, t) != JSON_STRING) &&
+		    !json_str_eq(&j, json_get(&j, 0, "status"), "command_response"))
+			t = json_get(&j, 0, "message");
+		if (t >= 0 && json_type(&j, t) == JSON_STRING)
 			json_str(&j, t, &msg);
 		json_free(&j);
 	}
@@ -153,32 +230,58 @@ int ctl_show_clients(const struct json *j, int p, int as_json)
 	return 0;
 }
 
+/* A field as text, "-" when the reply does not have it (the original's
+ * list has only pid and name: nothing is invented for the rest). */
+static void str_or_dash(const struct json *j, int t, char *out, size_t cap)
+{
+	str_of(j, t, out, cap);
+	if (t < 0 || !out[0])
+		snprintf(out, cap, "-");
+}
+
+static void num_or_dash(const struct json *j, int t, char *out, size_t cap)
+{
+	if (t < 0 || json_type(j, t) == JSON_NULL)
+		snprintf(out, cap, "-");
+	else
+		snprintf(out, cap, "%lld", int_of(j, t));
+}
+
 /* One row of obtain_all_process_info. */
 static void ps_row(const struct json *j, int e)
 {
-	char user[64], state[24], rss[16], start[40], cmd[4096], name[256];
-	double cpu = 0;
-	int cu;
+	char user[64], state[24], rss[16], start[40], cmd[4096], name[256], pid[24], ppid[24];
+	char cpu[16];
+	double v = 0;
+	int t, tc = json_get(j, e, "cmdline");
 
-	str_of(j, json_get(j, e, "user"), user, sizeof(user));
-	str_of(j, json_get(j, e, "state"), state, sizeof(state));
-	str_of(j, json_get(j, e, "cmdline"), cmd, sizeof(cmd));
+	str_or_dash(j, json_get(j, e, "user"), user, sizeof(user));
+	str_or_dash(j, json_get(j, e, "state"), state, sizeof(state));
+	str_of(j, tc, cmd, sizeof(cmd));
 	str_of(j, json_get(j, e, "name"), name, sizeof(name));
-	human_bytes(int_of(j, json_get(j, e, "rss")), rss, sizeof(rss));
+	num_or_dash(j, json_get(j, e, "pid"), pid, sizeof(pid));
+	num_or_dash(j, json_get(j, e, "ppid"), ppid, sizeof(ppid));
+	if ((t = json_get(j, e, "rss")) >= 0 && json_type(j, t) != JSON_NULL)
+		human_bytes(int_of(j, t), rss, sizeof(rss));
+	else
+		snprintf(rss, sizeof(rss), "-");
 	when(int_of(j, json_get(j, e, "started")), start, sizeof(start));
-	cu = json_get(j, e, "cpu_usage");
-	if (cu >= 0)
-		json_num(j, cu, &cpu);
-	printf("%7lld %7lld ", int_of(j, json_get(j, e, "pid")), int_of(j, json_get(j, e, "ppid")));
+	if ((t = json_get(j, e, "cpu_usage")) >= 0 && json_num(j, t, &v) == 0)
+		snprintf(cpu, sizeof(cpu), "%.1f", v);
+	else
+		snprintf(cpu, sizeof(cpu), "-");
+	printf("%7s %7s ", pid, ppid);
 	safe_print(user, 12);
 	putchar(' ');
-	printf("%-12s %8s %6.1f %-19s ", state, rss, cpu, start);
+	printf("%-12s %8s %6s %-19s ", state, rss, cpu, start);
 	if (cmd[0]) {
 		safe_print(cmd, 0);
-	} else {
+	} else if (tc >= 0) {     /* a command line, empty: a kernel thread */
 		putchar('[');
 		safe_print(name, 0);
 		putchar(']');
+	} else {
+		safe_print(name, 0);
 	}
 	putchar('\n');
 }
@@ -215,6 +318,10 @@ static void print_kv(const struct json *j, int obj, const char *prefix)
 
 			snprintf(pre, sizeof(pre), "%s.", full);
 			print_kv(j, v, pre);
+		} else if (is_text(j, v)) {
+			safe_print(full, 0);
+			putchar('\n');
+			show_text(j, v, "  ");
 		} else {
 			str_of(j, v, val, sizeof(val));
 			printf("%-22s ", full);
@@ -228,11 +335,23 @@ static void print_kv(const struct json *j, int obj, const char *prefix)
 int ctl_show_kv(const struct json *j, int p, int as_json)
 {
 	char v[4096];
+	int m;
 
-	if (as_json || p < 0)
+	if (as_json)
 		return 0;
+	if (p < 0) {
+		/* no payload: the original's success replies say it in message */
+		m = json_get(j, 0, "message");
+		if (m >= 0 && json_type(j, m) == JSON_STRING && !is_response_name(j, m))
+			show_text(j, m, NULL);
+		return 0;
+	}
 	if (json_type(j, p) == JSON_OBJECT) {
 		print_kv(j, p, "");
+		return 0;
+	}
+	if (json_type(j, p) == JSON_STRING) {
+		show_text(j, p, NULL);
 		return 0;
 	}
 	str_of(j, p, v, sizeof(v));

@@ -24,13 +24,16 @@ usage() {
 	cat <<EOF
 usage: sh install.sh [--server URL] [--token-file FILE] [--base-url URL]
                      [--version V] [--arch ARCH] [--init auto|systemd|openrc|none]
-                     [--user|--system] [--root DIR] [--no-start] [--uninstall]
+                     [--user|--system] [--root DIR] [--no-start] [--migrate]
+                     [--uninstall]
 
 Installs the nestd agent and its service; run again to upgrade.
   --server URL       the agent's server: ws://HOST[:PORT]/, wss://..., unix:PATH
                      (or \$NESTD_SERVER)${NESTD_DEFAULT_SERVER:+; default $NESTD_DEFAULT_SERVER}
-  --token-file FILE  the agent's token (or \$NESTD_TOKEN); copied, mode 0600,
-                     into the config directory.  Never pass a token as an argument.
+  --token-file FILE  the agent's token (or \$NESTD_TOKEN): the bare token, or a
+                     .env file with CLIENT_TOKEN=... (the original client's);
+                     copied, mode 0600, into the config directory.  Never pass
+                     a token as an argument.
   --base-url URL     where nestd-linux-ARCH and nestd-linux-ARCH.sha256 are
                      (or \$NESTD_BASE_URL; a local directory works too)${NESTD_DEFAULT_BASE:+;
                      default $NESTD_DEFAULT_BASE}
@@ -42,6 +45,11 @@ Installs the nestd agent and its service; run again to upgrade.
                      for root, user otherwise
   --root DIR         install below DIR (images, tests); the service is not started
   --no-start         install the service but do not (re)start it
+  --migrate          replace the original Nest Management Bot client of this
+                     user: its token and server from ~/.env.nest-management-bot
+                     (unless given), protocol-version 1.0.0 for its server, and
+                     its unit nest_management_bot.service stopped and disabled
+                     (its files are left where they are)
   --uninstall        stop the service and remove every path the install created
 Exit status: 0 done, 1 failure, 2 usage error.
 EOF
@@ -273,7 +281,7 @@ bad_chars() {
 
 parse_args() {
 	OPT_SERVER='' OPT_TOKEN_FILE='' OPT_BASE='' OPT_VERSION='' OPT_ARCH='' OPT_INIT=auto
-	OPT_MODE='' OPT_ROOT='' NO_START=0 UNINSTALL=0 SHOW=''
+	OPT_MODE='' OPT_ROOT='' NO_START=0 UNINSTALL=0 SHOW='' MIGRATE=0
 	while [ $# -gt 0 ]; do
 		opt=$1
 		shift
@@ -300,13 +308,14 @@ parse_args() {
 			--show-service) SHOW=$val ;;
 			esac
 			;;
-		--user | --system | --no-start | --uninstall | --help | -h)
+		--user | --system | --no-start | --uninstall | --migrate | --help | -h)
 			[ $hasval = 0 ] || usage_die "$opt takes no value"
 			case $opt in
 			--user) OPT_MODE=user ;;
 			--system) OPT_MODE=system ;;
 			--no-start) NO_START=1 ;;
 			--uninstall) UNINSTALL=1 ;;
+			--migrate) MIGRATE=1 ;;
 			*) usage && exit 0 ;;
 			esac
 			;;
@@ -316,6 +325,8 @@ parse_args() {
 		*) usage_die "unknown argument '$opt'" ;;
 		esac
 	done
+	[ "$MIGRATE" = 1 ] && [ "$OPT_MODE" = system ] &&
+		usage_die "--migrate replaces one user's original client: run it as that user (--user)"
 	case $OPT_INIT in
 	auto | systemd | openrc | none) ;;
 	*) usage_die "--init takes auto, systemd, openrc or none" ;;
@@ -385,21 +396,50 @@ set_paths() {
 	fi
 	START=1
 	[ -z "$R" ] && [ "$NO_START" = 0 ] || START=0
+	ORIG_ENV=
+	ORIG_UNIT=
+	if [ "$MODE" = user ]; then
+		ORIG_ENV=$HOME/.env.nest-management-bot
+		ORIG_UNIT=$HOME/.config/systemd/user/nest_management_bot.service
+	elif [ "$MIGRATE" = 1 ]; then
+		usage_die "--migrate replaces one user's original client: run it as that user (--user)"
+	fi
 	if [ "$MODE" = user ]; then SYSTEMCTL="systemctl --user"; else SYSTEMCTL=systemctl; fi
 }
 
-# The token: from --token-file, $NESTD_TOKEN_FILE or $NESTD_TOKEN, into
-# $TMP/token (only ever through files and pipes, never an argument).
-# Returns 1 if none was given.
+# env_value FILE KEY: KEY's value in a file of the .env form (KEY=VALUE
+# lines, comments, "export ", quotes), the last binding's, on stdout.
+env_value() {
+	sed -n "s/^[[:space:]]*\(export[[:space:]][[:space:]]*\)\{0,1\}$2[[:space:]]*=[[:space:]]*//p" "$1" |
+		tail -n 1 | sed "s/^\"\([^\"]*\)\".*/\1/; t; s/^'\([^']*\)'.*/\1/; t; s/[[:space:]][[:space:]]*#.*//; s/[[:space:]]*\$//"
+}
+
+# token_from FILE: the token a token file holds (bare, or CLIENT_TOKEN /
+# NESTD_TOKEN of the .env form) into $TMP/token.
+token_from() {
+	if grep -Eq '^[[:space:]]*(export[[:space:]]+)?[A-Za-z_][A-Za-z0-9_]*[[:space:]]*=' "$1"; then
+		{ env_value "$1" CLIENT_TOKEN | grep . || env_value "$1" NESTD_TOKEN; } |
+			tr -d ' \t\r\n' >"$TMP/token" || die "cannot read $1"
+	else
+		tr -d ' \t\r\n' <"$1" >"$TMP/token" || die "cannot read $1"
+	fi
+}
+
+# The token: from --token-file, $NESTD_TOKEN_FILE or $NESTD_TOKEN (with
+# --migrate: the original client's file), into $TMP/token (only ever
+# through files and pipes, never an argument).  Returns 1 if none was given.
 read_token() {
 	_tf=${OPT_TOKEN_FILE:-${NESTD_TOKEN_FILE:-}}
 	if [ -n "$_tf" ]; then
 		[ -r "$_tf" ] || usage_die "cannot read the token file $_tf"
-		tr -d ' \t\r\n' <"$_tf" >"$TMP/token" || die "cannot read $_tf"
+		token_from "$_tf"
 	elif printenv NESTD_TOKEN >/dev/null 2>&1; then
 		# printenv, not "$NESTD_TOKEN": the token never shows up as an
 		# argument, not even to a builtin (sh -x would print it).
 		printenv NESTD_TOKEN | tr -d ' \t\r\n' >"$TMP/token"
+	elif [ "$MIGRATE" = 1 ] && [ -r "$R$ORIG_ENV" ]; then
+		token_from "$R$ORIG_ENV"
+		say "the token of the original client, from $R$ORIG_ENV"
 	else
 		return 1
 	fi
@@ -412,6 +452,26 @@ read_token() {
 	[ -z "$_got" ] || [ "$_got" = "$_want" ] ||
 		usage_die "the token's checksum is wrong (mistyped or truncated?)"
 	return 0
+}
+
+# The original client's files, when this user has them: offered, or with
+# --migrate taken over (the server it dialled: WS_URL when DEV=true, else
+# its server's socket).
+find_original() {
+	[ -n "$ORIG_ENV" ] && { [ -e "$R$ORIG_ENV" ] || [ -e "$R$ORIG_UNIT" ]; } || return 0
+	if [ "$MIGRATE" = 0 ]; then
+		say "found the original Nest Management Bot client here ($R$ORIG_ENV, $R$ORIG_UNIT):"
+		say "  to replace it with nestd, run this again with --migrate"
+		return 0
+	fi
+	[ -z "$SERVER_GIVEN" ] && [ -r "$R$ORIG_ENV" ] || return 0
+	if [ "$(env_value "$R$ORIG_ENV" DEV)" = true ] && [ -n "$(env_value "$R$ORIG_ENV" WS_URL)" ]; then
+		SERVER_GIVEN=$(env_value "$R$ORIG_ENV" WS_URL)
+	else
+		SERVER_GIVEN=unix:/var/community/nest-management-bot.sock
+	fi
+	SERVER=$SERVER_GIVEN
+	say "the original client's server: $SERVER"
 }
 
 download() {
@@ -458,6 +518,8 @@ write_config() {
 			echo "# nestd agent, written by install.sh; 'nestd agent --help' lists the keys."
 			echo "server = $SERVER"
 			echo "token-file = $TOKEN"
+			# the original server admits exactly its client's version
+			[ "$MIGRATE" = 0 ] || echo "protocol-version = 1.0.0"
 		} | put "$CONF" 600 || exit 1
 		say "wrote $R$CONF"
 	elif [ -n "$SERVER_GIVEN" ]; then
@@ -501,7 +563,21 @@ write_service() {
 	esac
 }
 
+# --migrate: the original client's unit goes, so that one agent holds the
+# token (its server admits one connection a token).
+stop_original() {
+	[ "$MIGRATE" = 1 ] && [ -e "$R$ORIG_UNIT" ] || return 0
+	if [ "$START" = 0 ] || [ "$INIT" != systemd ]; then
+		say "later, stop the original client: $SYSTEMCTL disable --now nest_management_bot.service"
+		return 0
+	fi
+	$SYSTEMCTL disable --now nest_management_bot.service >/dev/null 2>&1 ||
+		warn "could not stop nest_management_bot.service: see $SYSTEMCTL status nest_management_bot"
+	say "stopped and disabled nest_management_bot.service (its files are left in place)"
+}
+
 start_service() {
+	stop_original
 	case $INIT in
 	systemd)
 		if [ "$START" = 0 ]; then
@@ -549,6 +625,7 @@ do_install() {
 	esac
 	fresh=1
 	[ -e "$R$CONF" ] && fresh=0
+	find_original
 	if [ -z "$SERVER" ] && [ $fresh = 1 ]; then
 		usage_die "which server should the agent dial? --server URL"
 	fi

@@ -179,7 +179,8 @@ static int listen_unix(const struct net_addr *a, char *err, size_t errlen)
 {
 	struct sockaddr_un sa;
 	struct stat st;
-	int fd;
+	mode_t old;
+	int fd, rc;
 
 	if (unix_sockaddr(a->path, &sa) < 0)
 		return fail(err, errlen, "unix socket path too long: %s", a->path);
@@ -200,8 +201,19 @@ static int listen_unix(const struct net_addr *a, char *err, size_t errlen)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return fail(err, errlen, "socket: %s", strerror(errno));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, CFG_LISTEN_BACKLOG) < 0) {
+	/* bind creates the file with the umask's bits: with the umask set to
+	 * the complement of mode it is born with exactly those, so there is
+	 * no moment in which a wider mode lets someone in; chmod then undoes
+	 * nothing but a umask narrower than asked. */
+	old = a->mode ? umask(~a->mode & 0777) : 0;
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (a->mode)
+		umask(old);
+	if (rc < 0 || (a->mode && chmod(a->path, a->mode) < 0) ||
+	    listen(fd, CFG_LISTEN_BACKLOG) < 0) {
 		snprintf(err, errlen, "cannot listen on unix:%s: %s", a->path, strerror(errno));
+		if (rc == 0)
+			unlink(a->path);
 		close(fd);
 		return -1;
 	}

@@ -16,6 +16,8 @@ struct net_addr {
 	char port[8];
 	char path[108];      /* unix socket path */
 	int tls;             /* "tls:HOST:PORT": TLS forced on this listener */
+	unsigned mode;       /* unix listener: the socket's permission bits
+			      * exactly (0: as the umask makes them) */
 };
 
 struct net_url {

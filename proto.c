@@ -271,3 +271,17 @@ int proto_reply_error(struct buf *b, const char *cmd, const char *id, size_t idl
 	proto_end(&w);
 	return finish(&w, b, old);
 }
+
+int proto_reply_error_text(struct buf *b, const char *id, size_t idlen, const char *why)
+{
+	size_t old = b->len;
+	struct jw w;
+
+	proto_begin(&w, b, "command_response_error", why, id, idlen);
+	jw_key(&w, "payload");
+	jw_obj(&w);
+	jw_kstr(&w, "error", why);
+	jw_obj_end(&w);
+	proto_end(&w);
+	return finish(&w, b, old);
+}

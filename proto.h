@@ -101,5 +101,10 @@ int  proto_reply_end(struct jw *w);
  *  "payload":{"error":WHY}} */
 int  proto_reply_error(struct buf *b, const char *cmd, const char *id, size_t idlen,
 		       const char *why);
+/* The original's error shape (docs/PROTOCOL.md, "Two reply shapes"): the
+ * human text in message too, where the original client put it.
+ * {"status":"command_response_error","message":WHY,["id":ID,]
+ *  "payload":{"error":WHY}} */
+int  proto_reply_error_text(struct buf *b, const char *id, size_t idlen, const char *why);
 
 #endif

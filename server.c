@@ -208,6 +208,37 @@ static int version_accepted(struct peer *p, const struct token_entry *e, const s
 	return 0;
 }
 
+/* To an agent that announced itself (its commands list), right after
+ * "Authenticated :D": what this server is and does (docs/PROTOCOL.md,
+ * "The negotiation").  Never to one that did not: the original client
+ * exits on any info. */
+static void send_hello_info(struct peer *p)
+{
+	static const char *const features[] = { "id", "shapes", "service_wait" };
+	struct buf b;
+	struct jw w;
+	size_t i;
+
+	buf_init(&b, 4096);
+	proto_begin(&w, &b, "info", "nestd", NULL, 0);
+	jw_key(&w, "payload");
+	jw_obj(&w);
+	jw_kstr(&w, "server", "nestd");
+	jw_kstr(&w, "version", NESTD_VERSION);
+	jw_key(&w, "features");
+	jw_arr(&w);
+	for (i = 0; i < sizeof(features) / sizeof(features[0]); i++)
+		jw_str(&w, features[i]);
+	jw_arr_end(&w);
+	jw_key(&w, "command_timeout");
+	jw_double(&w, (double)p->srv->o->command_timeout_ms / 1000.0, 3);
+	jw_obj_end(&w);
+	proto_end(&w);
+	if (!jw_error(&w))
+		conn_send_text(p->c, b.p, b.len);
+	buf_free(&b);
+}
+
 /* The agent is in: what it told about itself, its name taken over from
  * an older connection, the one answer the reference client waits for. */
 static void admit_agent(struct peer *p, const struct token_entry *e, const struct json *j,
@@ -238,9 +269,11 @@ static void admit_agent(struct peer *p, const struct token_entry *e, const struc
 	conn_set_max_message(p->c, s->o->max_message);
 	send_simple(p, "info", "Authenticated :D");
 	state_agent_up(s->state, p);
-	log_info("%s connected from %s (version %s%s%s%s%s)", p->name, p->c->peer, p->version,
+	if (p->commands)
+		send_hello_info(p);
+	log_info("%s connected from %s (version %s%s%s%s%s%s)", p->name, p->c->peer, p->version,
 		 p->hostname[0] ? ", host " : "", p->hostname, p->owner[0] ? ", owner " : "",
-		 p->owner);
+		 p->owner, p->commands ? "" : ", an original client");
 	audit_peer(s, "agent_connected", p, NULL);
 }
 

@@ -214,20 +214,28 @@ static int command_done(void *arg, enum router_outcome o, const char *text, size
 	}
 }
 
-static void command_refused(struct conn *c, const char *agent, enum router_outcome o)
+/* A refusal as its HTTP status, in the router's words. */
+static void command_refused(struct server *s, struct conn *c, const struct router_req *q,
+			    enum router_outcome o)
 {
+	char msg[300];
+
+	router_refusal(s->router, q, o, msg, sizeof(msg));
 	switch (o) {
 	case ROUTER_NOT_CONNECTED:
-		api_not_connected(c, agent);
+		respond_error(c, 404, NULL, msg);
+		break;
+	case ROUTER_NOT_OFFERED:       /* the agent is there; the command is not for it */
+		respond_error(c, 409, NULL, msg);
 		break;
 	case ROUTER_BUSY:
-		respond_error(c, 503, "Retry-After: 1\r\n", "too many commands in flight for this agent");
+		respond_error(c, 503, "Retry-After: 1\r\n", msg);
 		break;
 	case ROUTER_NO_MEMORY:
-		respond_error(c, 500, NULL, "out of memory");
+		respond_error(c, 500, NULL, msg);
 		break;
 	default:
-		respond_error(c, 502, NULL, "could not send the command to the agent");
+		respond_error(c, 502, NULL, msg);
 		break;
 	}
 }
@@ -325,7 +333,7 @@ static void post_command(struct server *s, struct conn *c, const struct token_en
 	else if (!command_authorized(s, c, op, &q))
 		;   /* answered and audited */
 	else if (!(opp->waiting = router_post(s->router, &q, command_done, opp, &refused)))
-		command_refused(c, name, refused);
+		command_refused(s, c, &q, refused);
 	json_free(&j);
 }
 

@@ -99,6 +99,9 @@ static void remembered_json(struct jw *w, const struct roster_agent *a, int onli
 		jw_null(w);
 }
 
+/* "commands", and "compat": an agent that announced nothing is an
+ * original client, which gets only the original's commands
+ * (docs/PROTOCOL.md, "Two reply shapes"). */
 static void commands_json(struct jw *w, const char *commands)
 {
 	jw_key(w, "commands");
@@ -106,6 +109,7 @@ static void commands_json(struct jw *w, const char *commands)
 		jw_raw(w, commands, strlen(commands));
 	else
 		jw_null(w);
+	jw_kstr(w, "compat", commands ? "nestd" : "original");
 }
 
 static void online_json(struct jw *w, const struct peer *p, const struct roster_agent *a)

@@ -19,7 +19,7 @@
 enum {
 	O_LISTEN = 1, O_STATE_DIR, O_TOKENS, O_CONFIG, O_AUTH_TIMEOUT, O_COMMAND_TIMEOUT,
 	O_AUDIT_LOG, O_TLS_CERT, O_TLS_KEY, O_ACCEPT_VERSIONS, O_MAX_MESSAGE, O_DIST_DIR,
-	O_LOG_LEVEL, O_PING_INTERVAL, O_UI, O_PUBLIC_URL, O_TRUSTED_PROXY,
+	O_LOG_LEVEL, O_PING_INTERVAL, O_UI, O_PUBLIC_URL, O_SOCKET_MODE, O_TRUSTED_PROXY,
 	O_HISTORY_INTERVAL,
 };
 
@@ -40,6 +40,7 @@ static const struct cfg_opt server_cfg[] = {
 	{ "ping-interval", 1, O_PING_INTERVAL, 1 },
 	{ "ui", 1, O_UI, 1 },
 	{ "public-url", 1, O_PUBLIC_URL, 1 },
+	{ "socket-mode", 1, O_SOCKET_MODE, 1 },
 	{ "trusted-proxy", 1, O_TRUSTED_PROXY, 1 },
 	{ "history-interval", 1, O_HISTORY_INTERVAL, 1 },
 	{ NULL, 0, 0, 0 },
@@ -50,8 +51,8 @@ const char server_opts_usage[] =
 	"                    [--auth-timeout SECONDS] [--command-timeout SECONDS] [--audit-log FILE]\n"
 	"                    [--tls-cert FILE --tls-key FILE] [--accept-versions LIST]\n"
 	"                    [--max-message BYTES] [--ping-interval SECONDS]\n"
-	"                    [--dist-dir DIR] [--public-url URL] [--trusted-proxy ADDR]...\n"
-	"                    [--history-interval SECONDS]\n"
+	"                    [--dist-dir DIR] [--public-url URL] [--socket-mode MODE]\n"
+	"                    [--trusted-proxy ADDR]... [--history-interval SECONDS]\n"
 	"                    [--log-level debug|info|warn|error]\n"
 	"\n"
 	"Accepts agents over WebSocket and checks their tokens.\n"
@@ -76,6 +77,9 @@ const char server_opts_usage[] =
 	"                         server's own binary, for its own architecture)\n"
 	"  --public-url URL       how agents reach this server (https://bot.example.org),\n"
 	"                         filled into /install.sh (default: the request's Host)\n"
+	"  --socket-mode MODE     octal permissions of unix: listeners (default "
+	CFG_STR(CFG_SOCKET_MODE) ": every\n"
+	"                         local user may connect; each connection shows a token)\n"
 	"  --trusted-proxy ADDR   IP, IP/BITS or unix:uid=N of a reverse proxy whose\n"
 	"                         X-Forwarded-For names the client that failed\n"
 	"                         authentications are charged to; repeatable\n"
@@ -133,6 +137,23 @@ static int set_path(char *out, size_t n, const char *v)
 	return 0;
 }
 
+/* Octal permission bits, as chmod takes them (no setuid, setgid or
+ * sticky bit: they mean nothing on a socket). */
+static int set_socket_mode(struct server_opts *o, const char *v, char *err, size_t errlen)
+{
+	unsigned m = 0;
+	size_t i, n = strlen(v);
+
+	for (i = 0; i < n && v[i] >= '0' && v[i] <= '7'; i++)
+		m = m * 8 + (unsigned)(v[i] - '0');
+	if (!n || i < n || n > 4 || m > 0777) {
+		snprintf(err, errlen, "bad --socket-mode '%s' (octal permissions, 0 to 0777, e.g. 0660)", v);
+		return -1;
+	}
+	o->socket_mode = m;
+	return 0;
+}
+
 /* The options whose value is checked on its own. */
 static int set_checked(struct server_opts *o, int id, const char *v, char *err, size_t errlen)
 {
@@ -170,6 +191,8 @@ static int set_checked(struct server_opts *o, int id, const char *v, char *err, 
 		return 0;
 	case O_PUBLIC_URL:
 		return server_install_parse_url(v, o->public_url, sizeof(o->public_url), err, errlen);
+	case O_SOCKET_MODE:
+		return set_socket_mode(o, v, err, errlen);
 	case O_TRUSTED_PROXY:
 		if (o->ntrusted >= CFG_TRUSTED_PROXIES) {
 			snprintf(err, errlen, "too many --trusted-proxy entries (at most %d)",
@@ -238,6 +261,7 @@ enum server_opts_parsed server_opts_parse(struct server_opts *o, int argc, char 
 	o->ping_ms = CFG_PING_INTERVAL_MS;
 	o->history_ms = CFG_HISTORY_INTERVAL_MS;
 	o->ui = 1;
+	o->socket_mode = CFG_SOCKET_MODE;
 	default_versions(o->accept_versions, sizeof(o->accept_versions));
 
 	cfgpath = cfg_find_config(argc, argv);
@@ -281,6 +305,7 @@ int server_opts_validate(struct server_opts *o, char *err, size_t errlen)
 		}
 		o->listen_tls[i] = a->kind == NET_TCP && o->tls_cert[0] &&
 				   (a->tls || !net_is_loopback(a->host));
+		o->listen[i].mode = o->socket_mode;
 	}
 	/* A token file named without a state directory: its directory is the
 	 * state directory (the agents seen, their history, the sessions). */

@@ -27,6 +27,7 @@ struct server_opts {
 	int ping_ms;
 	size_t max_message;
 	int ui;
+	unsigned socket_mode;            /* unix: listeners' permissions (--socket-mode) */
 	struct admit_proxy trusted[CFG_TRUSTED_PROXIES];   /* --trusted-proxy */
 	int ntrusted;
 };

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 static void preauth_link(struct peers *ps, struct peer *p)
 {
 	p->pa_next = ps->preauth;
@@ -82,6 +83,39 @@ struct peer *peers_find_agent(const struct peers *ps, const char *name)
 		if (strcmp(p->name, name) == 0)
 			return p;
 	return NULL;
+}
+
+/* What the original client answers (docs/ORIGINAL.md): all that an agent
+ * announcing no command list is ever sent.  Anything else makes it exit
+ * for good ("Server sent illegal command"). */
+static const char *const original_commands[] = {
+	"obtain_user_usages", "obtain_all_process_info", "obtain_process_info",
+	"kill_process", "pause_process", "resume_process", "list_services",
+	"obtain_service_info", "start_service", "stop_service", "restart_service",
+	"reload_service", "get_port",
+};
+
+int peer_offers(const struct peer *p, const char *command)
+{
+	struct json j;
+	size_t i;
+	int n, e, found = 0;
+
+	if (!p->commands) {
+		for (i = 0; i < sizeof(original_commands) / sizeof(original_commands[0]); i++)
+			if (!strcmp(original_commands[i], command))
+				return 1;
+		return 0;
+	}
+	if (json_parse(&j, p->commands, strlen(p->commands), NULL, 0) < 0)
+		return 0;
+	if (json_type(&j, 0) == JSON_ARRAY) {
+		n = json_count(&j, 0);
+		for (i = 0, e = 1; (int)i < n && !found; i++, e = json_next(&j, e))
+			found = json_str_eq(&j, e, command);
+	}
+	json_free(&j);
+	return found;
 }
 
 void peer_free(struct peer *p)

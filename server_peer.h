@@ -37,7 +37,9 @@ struct peer {
 	char version[CFG_VERSION_MAX + 1];
 	char hostname[CFG_HOSTNAME_MAX + 1];
 	char backend[CFG_BACKEND_NAME_MAX + 1];
-	char *commands;          /* JSON array the agent announced, or NULL */
+	char *commands;          /* JSON array the agent announced, or NULL: an
+				  * original client (docs/PROTOCOL.md, "Two
+				  * reply shapes") */
 	long long since;         /* epoch seconds */
 	struct peer *next, **pprev;   /* pprev: the pointer that points here */
 	/* PEER_NEW only: the list of peers not yet authenticated */
@@ -71,6 +73,9 @@ void peers_set_kind(struct peers *ps, struct peer *p, enum peer_kind kind);
 struct peer *peers_find_agent(const struct peers *ps, const char *name);
 /* The first PEER_AGENT at or after p (peers_next_agent(ps->head) starts). */
 struct peer *peers_next_agent(struct peer *p);
+/* 1 if the agent may be sent command: it announced it, or, announcing no
+ * list (the original client), it is one of the original's commands. */
+int  peer_offers(const struct peer *p, const char *command);
 void peer_free(struct peer *p);
 
 #endif

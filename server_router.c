@@ -226,6 +226,12 @@ struct router_cmd *router_post(struct router *r, const struct router_req *q,
 		*err = ROUTER_NOT_CONNECTED;
 		return NULL;
 	}
+	if (!peer_offers(ag, q->command)) {
+		log_info("%s -> %s: %s refused: the agent does not offer it", q->who, ag->name,
+			 q->command);
+		*err = ROUTER_NOT_OFFERED;
+		return NULL;
+	}
 	if (ag->inflight >= CFG_MAX_INFLIGHT) {
 		*err = ROUTER_BUSY;
 		return NULL;
@@ -246,6 +252,35 @@ struct router_cmd *router_post(struct router *r, const struct router_req *q,
 	enqueue(cmd, ag);
 	log_debug("%s -> %s: %s (%s)", cmd->who, ag->name, cmd->command, cmd->id);
 	return cmd;
+}
+
+void router_refusal(const struct router *r, const struct router_req *q,
+		    enum router_outcome o, char *out, size_t n)
+{
+	const struct peer *ag = peers_find_agent(r->env.peers, q->agent);
+
+	switch (o) {
+	case ROUTER_NOT_CONNECTED:
+		snprintf(out, n, "agent '%s' is not connected", q->agent);
+		break;
+	case ROUTER_NOT_OFFERED:
+		if (ag && !ag->commands)
+			snprintf(out, n, "agent '%s' is an original client: %s is not supported by "
+				 "this agent (original client)", q->agent, q->command);
+		else
+			snprintf(out, n, "agent '%s' does not offer %s: not supported by this agent "
+				 "(not among the commands it announced)", q->agent, q->command);
+		break;
+	case ROUTER_BUSY:
+		snprintf(out, n, "too many commands in flight for this agent");
+		break;
+	case ROUTER_NO_MEMORY:
+		snprintf(out, n, "out of memory");
+		break;
+	default:
+		snprintf(out, n, "could not send the command to the agent");
+		break;
+	}
 }
 
 void router_cancel(struct router_cmd *cmd)

@@ -38,6 +38,8 @@ enum router_outcome {
 	ROUTER_BUSY,           /* CFG_MAX_INFLIGHT commands wait for it already */
 	ROUTER_SEND_FAILED,    /* its connection would not take the command */
 	ROUTER_NO_MEMORY,
+	ROUTER_NOT_OFFERED,    /* the agent did not announce that command (an
+				* original client: not one of the original's) */
 };
 
 /* One command as a face asks for it.  The strings are copied. */
@@ -82,9 +84,16 @@ void router_free(struct router *r);
 /* 1 if s may name a command: 1 to 48 of [a-z0-9_]. */
 int  router_command_valid(const char *s);
 /* Sends the command to its agent and queues it.  NULL with *err set to one
- * of the refusals when nothing was sent. */
+ * of the refusals when nothing was sent.  A server never sends an agent a
+ * command it did not announce (peer_offers): the original client would
+ * exit for good. */
 struct router_cmd *router_post(struct router *r, const struct router_req *req,
 			       router_done_fn done, void *arg, enum router_outcome *err);
+/* A refusal of router_post's in words for the asker, naming the agent (and
+ * for ROUTER_NOT_OFFERED the command: "agent 'orig' is an original client:
+ * obtain_system_info is not supported by this agent (original client)"). */
+void router_refusal(const struct router *r, const struct router_req *req,
+		    enum router_outcome o, char *out, size_t n);
 /* The asker is gone: done will not be called.  The command stays queued
  * until its agent answers or goes. */
 void router_cancel(struct router_cmd *cmd);

@@ -180,21 +180,6 @@ static void save_dirty(struct state *st, int history_too)
 
 /* ---- the history sampler ---- */
 
-/* 1 when the JSON array text commands holds the string name. */
-static int announced(const char *commands, const char *name)
-{
-	struct json j;
-	int i, n, e, found = 0;
-
-	if (!commands || json_parse(&j, commands, strlen(commands), NULL, 0) < 0)
-		return 0;
-	if (json_type(&j, 0) == JSON_ARRAY)
-		for (i = 0, n = json_count(&j, 0), e = 1; i < n && !found; i++, e = json_next(&j, e))
-			found = json_str_eq(&j, e, name);
-	json_free(&j);
-	return found;
-}
-
 /* The router's answer to a sample: a reply's payload into the history. */
 static int sample_done(void *arg, enum router_outcome o, const char *text, size_t n)
 {
@@ -250,7 +235,7 @@ static void sample_due(struct state *st, int64_t now)
 		struct roster_agent *a = roster_find(&st->roster, p->name);
 
 		if (!a || a->sampling || now < a->next_sample_ms ||
-		    !announced(p->commands, "obtain_system_info"))
+		    !peer_offers(p, "obtain_system_info"))
 			continue;
 		a->next_sample_ms = now + st->history_ms;
 		sample(st, a);

@@ -116,10 +116,17 @@ void token_default_state_dir(char *out, size_t n);
 /* `nestd token ...` */
 int  token_main(int argc, char **argv);
 
-/* Reads a token from a file (first line, surrounding whitespace trimmed);
- * refuses files others can read, and a first word that does not fit in
- * cap (or in CFG_TOKEN_READ_MAX) rather than cutting it.  0, or -1 with a
- * reason. */
+/* Reads a token from a file: its first line, surrounding whitespace
+ * trimmed, or in the .env form (the original client's
+ * ~/.env.nest-management-bot: KEY=VALUE lines) its CLIENT_TOKEN, else
+ * NESTD_TOKEN (token_dotenv).  Refuses files others can read, and a
+ * first word that does not fit in cap (or in CFG_TOKEN_READ_MAX) rather
+ * than cutting it.  0, or -1 with a reason. */
 int  token_read_file(const char *path, char *out, size_t cap, char *err, size_t errlen);
+
+/* The token a .env form's text holds (CLIENT_TOKEN, else NESTD_TOKEN) into
+ * out: 1; 0 when text is no .env form (no KEY=VALUE line); -1 when it is one
+ * without a token that fits. */
+int  token_dotenv(const char *text, size_t n, char *out, size_t cap);
 
 #endif

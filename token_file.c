@@ -1,5 +1,6 @@
 /* token_file.c - the token file on disk (see token.h), and an agent's or
- * operator's token file (token_read_file).
+ * operator's token file (token_read_file), bare or in the original
+ * client's .env form.
  *
  * Every access goes through the directory's descriptor, opened once and
  * checked (owned by this user or root, writable by no one else): a file
@@ -20,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dotenv.h"
 #include "token_file.h"
 
 int token_path_split(const char *path, char *dir, size_t dcap, const char **base)
@@ -375,6 +377,33 @@ static ssize_t read_head(int fd, char *buf, int *more)
 	return (ssize_t)len;
 }
 
+int token_dotenv(const char *text, size_t n, char *out, size_t cap)
+{
+	if (!dotenv_has_binding(text, n))
+		return 0;
+	return dotenv_get(text, n, "CLIENT_TOKEN", out, cap) > 0 ||
+	       dotenv_get(text, n, "NESTD_TOKEN", out, cap) > 0 ? 1 : -1;
+}
+
+/* A token file in the .env form (the original client's): 1 with the
+ * token, 0 when it is not one, -1 with err. */
+static int read_dotenv(const char *path, const char *buf, size_t n, int more, char *out,
+		       size_t cap, char *err, size_t errlen)
+{
+	int rc = token_dotenv(buf, n, out, cap);
+
+	if (rc > 0 && !more)
+		return 1;
+	if (rc > 0 || (rc == 0 && more && dotenv_has_binding(buf, n)))
+		snprintf(err, errlen, "token file %s: KEY=VALUE lines over %d bytes; refused rather "
+			 "than read in part", path, CFG_TOKEN_READ_MAX);
+	else if (rc < 0)
+		snprintf(err, errlen, "token file %s holds KEY=VALUE lines but no CLIENT_TOKEN that "
+			 "is a token", path);
+	out[0] = '\0';
+	return rc ? -1 : 0;
+}
+
 int token_read_file(const char *path, char *out, size_t cap, char *err, size_t errlen)
 {
 	struct stat st;
@@ -382,7 +411,7 @@ int token_read_file(const char *path, char *out, size_t cap, char *err, size_t e
 	ssize_t r;
 	size_t len;
 	char *s, *e;
-	int more, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int more, env, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot read token file %s: %s", path, strerror(errno));
@@ -399,6 +428,10 @@ int token_read_file(const char *path, char *out, size_t cap, char *err, size_t e
 	if (r < 0) {
 		snprintf(err, errlen, "cannot read token file %s: %s", path, strerror(errno));
 		return -1;
+	}
+	if ((env = read_dotenv(path, buf, (size_t)r, more, out, cap, err, errlen)) != 0) {
+		memset(buf, 0, sizeof(buf));
+		return env > 0 ? 0 : -1;
 	}
 	for (s = buf; *s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'; s++)
 		;

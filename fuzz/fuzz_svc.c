@@ -1,6 +1,7 @@
 /* fuzz_svc.c - libFuzzer target for the service tools' output parsers:
  * systemctl list-units (JSON and both table forms), systemctl show,
- * rc-status --servicelist and an openrc-run script's description= line.
+ * rc-status --servicelist and an openrc-run script's description= line,
+ * in both reply shapes (nestd's, and the original's).
  *
  * Properties checked (abort on violation):
  *  - no parser crashes, leaks or reads out of bounds, whatever the bytes;
@@ -40,12 +41,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		must_be_json(&b, JSON_ARRAY);
 	buf_reset(&b);
 	jw_init(&w, &b);
-	if (svc_parse_show(s, size, "fuzz.service", 1764100000LL * 1000000, 7205LL * 1000000,
+	if (svc_parse_show(s, size, "fuzz.service", 0, 1764100000LL * 1000000, 7205LL * 1000000,
 			   &w, err, sizeof err) == 0)
 		must_be_json(&b, JSON_OBJECT);
 	buf_reset(&b);
 	jw_init(&w, &b);
-	if (svc_parse_rc_list(s, size, NULL, &w) == 0)
+	if (svc_parse_rc_list(s, size, NULL, 0, &w) == 0)
+		must_be_json(&b, JSON_ARRAY);
+	/* the original's shapes: bare names, "" and 0 for what is missing */
+	buf_reset(&b);
+	jw_init(&w, &b);
+	if (svc_parse_unit_names(s, size, &w) == 0)
+		must_be_json(&b, JSON_ARRAY);
+	buf_reset(&b);
+	jw_init(&w, &b);
+	if (svc_parse_show(s, size, "fuzz.service", SVC_ORIGINAL, 1764100000LL * 1000000,
+			   7205LL * 1000000, &w, err, sizeof err) == 0)
+		must_be_json(&b, JSON_OBJECT);
+	buf_reset(&b);
+	jw_init(&w, &b);
+	if (svc_parse_rc_list(s, size, NULL, 1, &w) == 0)
 		must_be_json(&b, JSON_ARRAY);
 	buf_free(&b);
 	n = svc_rc_description(s, size, desc, sizeof desc);

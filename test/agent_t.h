@@ -27,6 +27,7 @@ struct t_reply {
 	char *payload;      /* the reply's payload, as sent */
 	size_t n;
 	char err[1024];     /* payload.error of an error reply */
+	char msg[1024];     /* the reply's message */
 	struct json j;      /* payload parsed when ok */
 	int parsed;
 };
@@ -47,6 +48,8 @@ static inline void t_answered(struct cmd *cmd, void *arg)
 		return;
 	}
 	r->ok = m.status == NS_COMMAND_RESPONSE;
+	if (m.t_message >= 0)
+		json_strcpy(&m.j, m.t_message, r->msg, sizeof(r->msg));
 	if (r->ok && m.t_payload >= 0) {
 		p = json_raw(&m.j, m.t_payload, &r->n);
 		r->payload = malloc(r->n + 1);
@@ -68,13 +71,16 @@ static inline void t_reply_free(struct t_reply *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Starts msg (a whole command message) without waiting. */
-static inline void t_start(struct agent_cmds *c, const char *msg, struct t_reply *r)
+/* Starts msg (a whole command message) without waiting; original: as on
+ * a connection in the original's reply shapes. */
+static inline void t_start_as(struct agent_cmds *c, const char *msg, struct t_reply *r,
+			      int original)
 {
 	struct nest_msg m;
 	char err[128];
 
 	memset(r, 0, sizeof(*r));
+	r->cmd.original = original;
 	if (proto_parse(&m, msg, strlen(msg), err, sizeof(err)) < 0) {
 		fprintf(stderr, "test message does not parse: %s: %s\n", err, msg);
 		r->called = -1;
@@ -82,6 +88,11 @@ static inline void t_start(struct agent_cmds *c, const char *msg, struct t_reply
 	}
 	agent_cmd_run(c, &r->cmd, &m);
 	proto_free(&m);
+}
+
+static inline void t_start(struct agent_cmds *c, const char *msg, struct t_reply *r)
+{
+	t_start_as(c, msg, r, 0);
 }
 
 /* Turns the loop until r is answered (or timeout_ms), then parses it. */
@@ -101,11 +112,17 @@ static inline int t_wait(struct loop *l, struct t_reply *r, int timeout_ms)
 	return r->called == 1;
 }
 
+static inline int t_run_as(struct loop *l, struct agent_cmds *c, const char *msg,
+			   struct t_reply *r, int timeout_ms, int original)
+{
+	t_start_as(c, msg, r, original);
+	return t_wait(l, r, timeout_ms);
+}
+
 static inline int t_run(struct loop *l, struct agent_cmds *c, const char *msg,
 			struct t_reply *r, int timeout_ms)
 {
-	t_start(c, msg, r);
-	return t_wait(l, r, timeout_ms);
+	return t_run_as(l, c, msg, r, timeout_ms, 0);
 }
 
 /* Field of the parsed reply's root object, or -1. */

@@ -58,9 +58,12 @@ async def main():
         ws = await websockets.unix_connect(url[5:], "ws://localhost/", **kw)
     else:
         ws = await websockets.connect(url, **kw)
+    # The commands it answers, announced: a server sends an agent nothing
+    # else (an agent announcing nothing gets only the original bot's).
     await ws.send(json.dumps({"status": "let_me_in_pls", "message": "let me in! :D",
                               "payload": {"version": "1.0.0" if mode.startswith("noid") else "0.1.0",
-                                          "client_token": token}}))
+                                          "client_token": token,
+                                          "commands": ["obtain_process_info", "echo"]}}))
     r = json.loads(await ws.recv())
     if r.get("status") != "info":
         print("refused: %s" % r, flush=True)

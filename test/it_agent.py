@@ -49,7 +49,32 @@ class Conn:
         return None if m is None else json.loads(m)
 
 
+# What a nestd server says of itself, right after "Authenticated :D", to an
+# agent that announced itself (its commands list): the agent answers in
+# nestd's shapes from then on (docs/PROTOCOL.md, "The negotiation").
+NESTD_INFO = json.dumps({"status": "info", "message": "nestd",
+                         "payload": {"server": "nestd", "version": "0.1.0",
+                                     "features": ["id", "shapes", "service_wait"],
+                                     "command_timeout": 30}})
+
+
+def announced(hello):
+    try:
+        return isinstance(json.loads(hello).get("payload", {}).get("commands"), list)
+    except (ValueError, AttributeError):
+        return False
+
+
 async def accept(bot, conn):
+    """As a nestd server: Authenticated :D, then its info to a nestd agent."""
+    await conn.ws.send(AUTH_OK)
+    if announced(conn.hello):
+        await conn.ws.send(NESTD_INFO)
+    return True
+
+
+async def accept_as_original(bot, conn):
+    """As the original server: Authenticated :D and nothing else."""
     await conn.ws.send(AUTH_OK)
     return True
 
@@ -575,6 +600,64 @@ def close_code_after(send):
     return respond
 
 
+def test_negotiation():
+    """The reply shapes each kind of server gets: the original's until a
+    nestd server says what it is, as the first message after
+    Authenticated :D; --compat overrides either way."""
+    def shapes(on_hello, args=(), first=None):
+        bot = Bot(on_hello=on_hello)
+        a = agent(bot.url, new_token(), ["--services", "none"] + list(args), name="agent-shapes")
+        try:
+            c = bot.wait_conn()
+            if not c or not a.wait_log("authenticated to"):
+                return None
+            for m in first or ():
+                bot.send(c, m)
+                if json.loads(m).get("status") == "command":
+                    c.get()           # its reply
+            bot.send(c, cmd("obtain_all_process_info"))
+            lst = c.get()
+            bot.send(c, cmd("no_such_thing"))
+            err = c.get()
+            bot.send(c, "{not json")
+            warn = c.get(1.5)
+            return lst, err, warn
+        finally:
+            a.stop()
+            bot.shutdown()
+
+    def original(r, name):
+        if not check(r is not None, name + ": the agent answered", r):
+            return
+        lst, err, warn = r
+        p = lst.get("payload") if lst else None
+        check(isinstance(p, list) and p and all(set(x) == {"pid", "name"} for x in p),
+              name + ": the process list is [{pid, name}]", p[:2] if isinstance(p, list) else lst)
+        check(err and err.get("message") == "unknown command: no_such_thing" ==
+              err.get("payload", {}).get("error"), name + ": the error's text in message too", err)
+        check(warn is None, name + ": nothing unasked (no warning for bad JSON)", warn)
+
+    def nestd(r, name):
+        if not check(r is not None, name + ": the agent answered", r):
+            return
+        lst, err, warn = r
+        p = lst.get("payload") if lst else None
+        check(isinstance(p, list) and p and all("ppid" in x and "cmdline" in x for x in p),
+              name + ": the process list has nestd's fields", p[:1] if isinstance(p, list) else lst)
+        check(err and err.get("message") == "response_no_such_thing", name + ": response_NAME", err)
+        check(warn and warn.get("status") == "warning", name + ": a warning for bad JSON", warn)
+
+    original(shapes(accept_as_original), "original server")
+    nestd(shapes(accept), "nestd server (its info after Authenticated :D)")
+    nestd(shapes(accept_as_original, ["--compat", "nestd"]), "--compat nestd under the original server")
+    original(shapes(accept, ["--compat", "original"]), "--compat original under a nestd server")
+    other = json.dumps({"status": "info", "message": "hi",
+                        "payload": {"server": "other", "features": ["shapes"]}})
+    original(shapes(accept_as_original, first=[other]), "an info from a server that is not nestd")
+    original(shapes(accept_as_original, first=[cmd("obtain_system_info"), NESTD_INFO]),
+             "nestd's info after a command (it counts only as the first message)")
+
+
 def test_client_role_conformance():
     from nestlib import RawWS
     F = RawWS.frame
@@ -603,8 +686,8 @@ def test_client_role_conformance():
         upgrade(s, key)
         read_frame(s)
         c = cmd("nope_frag", id="x").encode()
-        s.sendall(ok_auth + F(1, c[:7], fin=False, mask=False) + F(9, b"hi", mask=False) +
-                  F(0, c[7:], mask=False))
+        s.sendall(ok_auth + F(1, NESTD_INFO, mask=False) + F(1, c[:7], fin=False, mask=False) +
+                  F(9, b"hi", mask=False) + F(0, c[7:], mask=False))
         got = [read_frame(s), read_frame(s)]
         s.sendall(F(8, (1000).to_bytes(2, "big"), mask=False))
         return ("frames", [(g[0], g[1], g[2]) for g in got if g])
@@ -713,4 +796,5 @@ def test_end_to_end():
 if __name__ == "__main__":
     main([test_hello_and_commands, test_token_sources, test_reconnect, test_rejected_backoff,
           test_retry_after, test_sigterm_and_once, test_pings, (test_pong_timeout, 120),
-          test_close_codes_from_bot, (test_client_role_conformance, 150), (test_end_to_end, 120)])
+          test_close_codes_from_bot, (test_negotiation, 120), (test_client_role_conformance, 150),
+          (test_end_to_end, 120)])

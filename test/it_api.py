@@ -212,8 +212,13 @@ def test_status_codes():
     st, j = post("a1", "obtain_process_info", {"pid": pid})
     check(st == 200 and j["payload"]["pid"] == pid, "http.client POST: 200", (st, j))
     st, j = post("a1", "nosuch_command")
+    e = j.get("error", "") if isinstance(j, dict) else ""
+    check(st == 409 and "'a1'" in e and "nosuch_command" in e and "not supported" in e,
+          "a command the agent did not announce: 409 naming the agent and the command, never sent",
+          (st, j))
+    st, j = post("a1", "obtain_process_info", {"pid": -1})
     check(st == 200 and j.get("status") == "command_response_error" and "error" in j.get("payload", {}),
-          "unknown command: 200 with the agent's command_response_error", (st, j))
+          "an announced command the agent refuses: 200 with its command_response_error", (st, j))
     st, j = post("a1", "obtain_process_info", None)
     check(st == 200 and j.get("status") == "command_response_error",
           "no payload: sent as is, the agent's error comes back", (st, j))
@@ -492,7 +497,7 @@ def test_timeout_504():
     check(clients().get("silent", {}).get("inflight") == 1,
           "the timed-out command stays queued for the id-less matching", clients().get("silent"))
     code, body = curl("http://127.0.0.1:%d/api/clients/silent/commands" % S["srv"].port,
-                      token=S["op"], data='{"message":"list_services"}')
+                      token=S["op"], data='{"message":"echo"}')
     check(code == 504, "curl sees 504 too", code)
 
 
@@ -580,10 +585,10 @@ def test_metrics():
           (s0.get("nestd_agents_connected"), len(online)))
 
     k_ok = 'nestd_commands_total{command="obtain_process_info",result="ok"}'
-    k_err = 'nestd_commands_total{command="nosuch_cmd2",result="error"}'
+    k_err = 'nestd_commands_total{command="obtain_process_info",result="error"}'
     for _ in range(3):
         post("a1", "obtain_process_info", {"pid": os.getpid()})
-    post("a1", "nosuch_cmd2")
+    post("a1", "obtain_process_info", {"pid": "not a pid"})
     http("GET", "/api/clients", token=S["op"][:-1] + "x", src="127.0.0.3")
     st, h, text = metrics()
     s1, _, bad = parse_metrics(text)

@@ -509,7 +509,9 @@ def test_sigterm_answers():
     srv = Server(S["tokens"], ["--audit-log", path("audit-term.log")], name="server-term")
     ag = raw_agent("term", port=srv.port)
     op = Raw(srv.port)
-    body = json.dumps({"message": "obtain_system_info"})
+    # one of the original's commands: the raw agent announced none, so it is
+    # an original client, which is sent nothing else
+    body = json.dumps({"message": "obtain_all_process_info"})
     op.sendall(("POST /api/clients/term/commands HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
                 "Content-Length: %d\r\n\r\n%s" % (S["op"], len(body), body)).encode())
     json.loads(ag.recv_text())

@@ -8,7 +8,8 @@ busybox sh with only busybox applets on PATH.  Checks: a good install
 (binary, config and token 0600, service file, the token on no command
 line), a corrupted download (refused, nothing installed), a re-run
 (upgrade), an uninstall (every manifest path gone, pre-existing files
-kept), the service files equal to contrib/, `make install`.
+kept), the service files equal to contrib/, `make install`; the original
+client's .env token file, and --migrate taking over its files.
 
 Conventions of nestlib.py (check, skip, logs in $NESTD_IT_DIR scanned for
 sanitizer reports, the last line "N passed, N failed, N skipped").  As root:
@@ -288,6 +289,21 @@ def test_root_install():
     check("not starting" in out, "service not started with --root", out)
     # The installed agent really connects with what was written.
     e2e_agent(binp, tokp, tokens)
+    # The original client's .env form as --token-file: the bare token is kept.
+    r1e = os.path.join(work, "r1e")
+    os.makedirs(r1e)
+    envf = path("orig.env")
+    write(envf, "# the original's\nexport DEV=false\nCLIENT_TOKEN='%s'  # its token\nWS_URL=ws://x/\n"
+          % token, 0o600)
+    rc, out, err = installer(["--root", r1e, "--server", server_url, "--token-file", envf,
+                              "--base-url", base, "--init", "none"], shell=("sh", "-x"))
+    check(rc == 0 and read(r1e + "/etc/nestd/agent.token").strip() == token,
+          "--token-file in the .env form (CLIENT_TOKEN=...): the token alone installed", err[-400:])
+    check(hexpart not in err, "its token on no command line either (sh -x)")
+    write(envf, "DEV=true\nWS_URL=ws://x/\n", 0o600)
+    rc, out, err = installer(["--root", r1e, "--server", server_url, "--token-file", envf,
+                              "--base-url", base, "--init", "none"])
+    check(rc == 2 and "not a nestd token" in err, "a .env file without CLIENT_TOKEN: refused", (rc, err))
 
     # -- re-run: an upgrade in place --
     write(conf, read(conf) + "deny = exec\n", 0o600)
@@ -514,6 +530,44 @@ def test_user():
               "systemctl --user daemon-reload"],
           "uninstall stops and disables the unit, then reloads", read(log))
     check(tree(home) == pre, "uninstall: the home is as before, again", tree(home) ^ pre)
+
+    # The original client's files: the migration is offered; --migrate
+    # takes its token and server, stops its unit, and leaves its files.
+    orig_env = home + "/.env.nest-management-bot"
+    orig_unit = home + "/.config/systemd/user/nest_management_bot.service"
+    write(orig_env, "# written by the original's setup\nCLIENT_TOKEN=\"%s\"\nDEV=true\n"
+          "WS_URL=ws://127.0.0.1:1/\n" % token, 0o644)
+    write(orig_unit, "[Service]\nType=simple\nExecStart=%h/nest-management-bot/management-client.sh\n")
+    for dp, dns, fns in os.walk(home):
+        for n in [dp] + [os.path.join(dp, f) for f in fns]:
+            os.chown(n, pw.pw_uid, pw.pw_gid)
+    pre_orig = tree(home)
+    orig_text = (read(orig_env), read(orig_unit))
+    rc, out, err = installer(["--base-url", base, "--no-start"], user=name)
+    check(rc == 2 and "found the original Nest Management Bot client" in out and "--migrate" in out,
+          "the original client's files found: the migration offered", (rc, out, err))
+    write(log, "", 0o666)
+    rc, out, err = installer(["--base-url", base, "--init", "systemd", "--migrate"], user=name, env=env)
+    c = read(conf) if os.path.isfile(conf) else ""
+    check(rc == 0 and "server = ws://127.0.0.1:1/" in c and "protocol-version = 1.0.0" in c,
+          "--migrate: the original's server (DEV=true: WS_URL) and version 1.0.0 in agent.conf",
+          (rc, c, err))
+    check(read(home + "/.config/nestd/agent.token").strip() == token,
+          "--migrate: the original's CLIENT_TOKEN installed")
+    check(read(log).splitlines() == [
+              "systemctl --user disable --now nest_management_bot.service",
+              "systemctl --user daemon-reload", "systemctl --user enable nestd-agent.service",
+              "systemctl --user restart nestd-agent.service"],
+          "--migrate: the original's unit stopped and disabled, then nestd's started", read(log))
+    check((read(orig_env), read(orig_unit)) == orig_text, "--migrate: the original's files left as they were")
+    check(token.split(".")[0] not in out + err, "--migrate: the token is not printed")
+    rc, out, err = installer(["--uninstall"], user=name, env=env)
+    check(rc == 0 and tree(home) == pre_orig, "uninstall after --migrate: the home as before it",
+          tree(home) ^ pre_orig)
+    rc, out, err = installer(["--system", "--migrate", "--base-url", base], user=name)
+    check(rc == 2 and "--migrate" in err, "--migrate with --system: a usage error", err)
+    os.remove(orig_env)
+    os.remove(orig_unit)
 
     root = os.path.join(top, "ru")
     os.makedirs(root + "/run/systemd/system")

@@ -359,7 +359,7 @@ def test_listener_choice_and_startup_errors():
     if not HAS_TLS:
         return skip("test_listener_choice_and_startup_errors", NO_TLS)
     c = S.c
-    p1, p2 = free_port(), free_port()
+    p1, p2 = free_port("0.0.0.0"), free_port()
     s = Proc(["server", "--listen", "0.0.0.0:%d" % p1, "--listen", "127.0.0.1:%d" % p2,
               "--tls-cert", c("srv.pem"), "--tls-key", c("srv.key"), "--tokens", S.tokens],
              "server")

@@ -103,9 +103,11 @@ def path(name):
     return os.path.join(tmpdir(), name)
 
 
-def free_port():
+def free_port(host="127.0.0.1"):
+    """A TCP port free on host right now (pass "0.0.0.0" for a wildcard
+    listener: a port free on loopback may be taken on another address)."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
+    s.bind((host, 0))
     port = s.getsockname()[1]
     s.close()
     return port

@@ -2,7 +2,7 @@
 """orig_client.py - a model of the ORIGINAL Nest Management Bot's client
 (API-Troubles/my-website, nest_management_bot/client.py, version 1.0.0),
 written here from what it does (docs/ORIGINAL.md lists the facts); none of
-its code is copied.  For test/pending_it_original.py, which runs it under
+its code is copied.  For test/it_original.py, which runs it under
 the real `nestd server`.
 
   /usr/bin/python3 test/orig_client.py [--socket PATH] [--systemctl PATH]

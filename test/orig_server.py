@@ -2,7 +2,7 @@
 (the Slack bot: API-Troubles/my-website, nest_management_bot/ server.py,
 server_utils.py, main.py, views/, modals/), written here from what it does
 (docs/ORIGINAL.md lists the facts); none of its code is copied.  For
-test/pending_it_original.py, which runs `nestd agent` under it.
+test/it_original.py, which runs `nestd agent` under it.
 
 What it reproduces, because each of these breaks a drop-in agent:
   - the first message must arrive within 1 s; the checks, in the original's

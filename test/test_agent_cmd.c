@@ -57,7 +57,8 @@ void test_agent_cmd_policy(void)
 	buf_init(&b, 0);
 	agent_cmd_describe(c, &b, &backend);
 	CHECK_STR(b.p, "[\"obtain_all_process_info\",\"obtain_process_info\","
-		  "\"list_services\",\"obtain_service_info\",\"obtain_system_info\"]");
+		  "\"list_services\",\"obtain_service_info\",\"obtain_system_info\","
+		  "\"obtain_user_usages\",\"get_port\"]");
 	CHECK_STR(backend, "none");
 	buf_free(&b);
 	agent_cmd_free(c);

@@ -20,15 +20,18 @@
 #define GOOD_TOKEN "e70f344347c59f6619489ee2b11c453dc9c25b2e33ddc532c73ebbc0b2b4684f.ddc69770"
 
 static const char *const env_names[] = {
-	"NESTD_TOKEN", "CLIENT_TOKEN", "NESTD_TOKEN_FILE", "NESTD_SERVER", NULL
+	"NESTD_TOKEN", "CLIENT_TOKEN", "NESTD_TOKEN_FILE", "NESTD_SERVER", "DEV", "WS_URL", NULL
 };
 
+/* No token or server from the environment, and a HOME without the
+ * original client's ~/.env.nest-management-bot (never the machine's). */
 static void env_clear(void)
 {
 	int i;
 
 	for (i = 0; env_names[i]; i++)
 		unsetenv(env_names[i]);
+	setenv("HOME", "/nonexistent-nestd-test-home", 1);
 }
 
 /* Parses "agent" + the NULL-terminated words. */
@@ -46,6 +49,7 @@ static int parse_words(struct agent_opts *o, char *err, size_t errlen, const cha
 
 #define PARSE(o, err, ...) parse_words((o), (err), sizeof(err), \
 				       (const char *[]){ __VA_ARGS__, NULL })
+#define PARSE0(o, err) parse_words((o), (err), sizeof(err), (const char *[]){ NULL })
 
 static void write_file(const char *path, const char *text, mode_t mode)
 {
@@ -78,8 +82,96 @@ void test_agent_opts_defaults(void)
 	CHECK(o.cmd.services == SVC_AUTO && o.cmd.exec_timeout_s == 60);
 	CHECK(o.cmd.max_output == 1u << 20 && o.cmd.max_exec == 4);
 	CHECK(o.cmd.allow == NULL && o.cmd.deny == NULL && o.cmd.systemctl == NULL);
+	CHECK(o.compat == COMPAT_AUTO && o.cmd.proc_root == NULL && o.cmd.cgroup == NULL);
+	CHECK_STR(o.version, "0.1.0");
 	agent_opts_free(&o);
 	CHECK(o.token[0] == '\0' && o.server == NULL);
+	setenv("NESTD_TOKEN", GOOD_TOKEN, 1);
+	CHECK(PARSE(&o, err, "--server", "unix:/x", "--compat", "original", "--protocol-version",
+		    "1.0.0", "--proc-root", "/host/proc", "--cgroup", "/sys/fs/cgroup/x") ==
+	      AGENT_OPTS_RUN);
+	CHECK(o.compat == COMPAT_ORIGINAL);
+	CHECK_STR(o.version, "1.0.0");
+	agent_opts_free(&o);
+	/* in a config file, as protocol_version (or protocol-version) */
+	{
+		char conf[] = "/tmp/nestd-opts-conf-XXXXXX";
+		int fd = mkstemp(conf);
+
+		CHECK(fd >= 0);
+		if (fd >= 0)
+			close(fd);
+		write_file(conf, "server = unix:/x\nprotocol_version = 1.0.0\ncompat = nestd\n", 0600);
+		setenv("NESTD_TOKEN", GOOD_TOKEN, 1);
+		CHECK(PARSE(&o, err, "--config", conf) == AGENT_OPTS_RUN);
+		CHECK_STR(o.version, "1.0.0");
+		CHECK(o.compat == COMPAT_NESTD);
+		agent_opts_free(&o);
+		unlink(conf);
+	}
+	setenv("NESTD_TOKEN", GOOD_TOKEN, 1);
+	CHECK(PARSE(&o, err, "--server", "unix:/x", "--compat", "original", "--protocol-version",
+		    "1.0.0", "--proc-root", "/host/proc", "--cgroup", "/sys/fs/cgroup/x") ==
+	      AGENT_OPTS_RUN);
+	CHECK_STR(o.cmd.proc_root, "/host/proc");
+	CHECK_STR(o.cmd.cgroup, "/sys/fs/cgroup/x");
+	agent_opts_free(&o);
+}
+
+/* Nothing but the original client's files: ~/.env.nest-management-bot's
+ * CLIENT_TOKEN, and the server the original would have dialled (WS_URL
+ * when DEV=true, else its Unix socket).  The environment wins over the
+ * file, as python-dotenv never overrides it; options win over both. */
+void test_agent_opts_original_files(void)
+{
+	char dir[] = "/tmp/nestd-opts-XXXXXX", env[64];
+	struct agent_opts o;
+	char err[256];
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(env, sizeof(env), "%s/.env.nest-management-bot", dir);
+	env_clear();
+	setenv("HOME", dir, 1);
+	/* no file at all: a token is still needed, the socket is the default */
+	setenv("NESTD_TOKEN", GOOD_TOKEN, 1);
+	CHECK(PARSE(&o, err, "--once") == AGENT_OPTS_RUN);
+	CHECK_STR(o.server, "unix:/var/community/nest-management-bot.sock");
+	CHECK_STR(o.url.unix_path, "/var/community/nest-management-bot.sock");
+	agent_opts_free(&o);
+	write_file(env, "# the original's\nCLIENT_TOKEN=\"" GOOD_TOKEN "\"\nDEV=true\n"
+		   "WS_URL=ws://127.0.0.1:8989\n", 0600);
+	CHECK(PARSE(&o, err, "--once") == AGENT_OPTS_RUN);
+	CHECK_STR(o.token, GOOD_TOKEN);
+	CHECK_STR(o.server, "ws://127.0.0.1:8989");
+	agent_opts_free(&o);
+	/* the environment's DEV over the file's; --server over both */
+	setenv("DEV", "false", 1);
+	CHECK(PARSE0(&o, err) == AGENT_OPTS_RUN);
+	CHECK_STR(o.server, "unix:/var/community/nest-management-bot.sock");
+	agent_opts_free(&o);
+	unsetenv("DEV");
+	CHECK(PARSE(&o, err, "--server", "ws://other:1/") == AGENT_OPTS_RUN);
+	CHECK_STR(o.server, "ws://other:1/");
+	agent_opts_free(&o);
+	/* left 0644 by the original's setup: read (with a warning), so the
+	 * drop-in works; a --token-file so loose is still refused */
+	write_file(env, "export CLIENT_TOKEN='" GOOD_TOKEN "'  \n", 0644);
+	CHECK(PARSE0(&o, err) == AGENT_OPTS_RUN);
+	CHECK_STR(o.token, GOOD_TOKEN);
+	agent_opts_free(&o);
+	CHECK(PARSE(&o, err, "--token-file", env) == AGENT_OPTS_USAGE);
+	agent_opts_free(&o);
+	chmod(env, 0600);
+	CHECK(PARSE(&o, err, "--token-file", env) == AGENT_OPTS_RUN);
+	CHECK_STR(o.token, GOOD_TOKEN);
+	agent_opts_free(&o);
+	/* without CLIENT_TOKEN it gives none */
+	write_file(env, "DEV=true\n", 0600);
+	CHECK(PARSE0(&o, err) == AGENT_OPTS_USAGE);
+	agent_opts_free(&o);
+	unlink(env);
+	rmdir(dir);
+	env_clear();
 }
 
 void test_agent_opts_file_flags_env(void)
@@ -162,10 +254,7 @@ void test_agent_opts_refusals(void)
 	env_clear();
 	rc = PARSE(&o, err, "--server", "ws://127.0.0.1:9/");
 	refused(rc, AGENT_OPTS_USAGE, err, "no token: use --token-file FILE");
-	agent_opts_free(&o);
-	setenv("NESTD_TOKEN", GOOD_TOKEN, 1);
-	rc = PARSE(&o, err, "--once");
-	refused(rc, AGENT_OPTS_USAGE, err, "--server URL is required");
+	refused(rc, AGENT_OPTS_USAGE, err, "or ~/.env.nest-management-bot");
 	agent_opts_free(&o);
 	setenv("NESTD_TOKEN", GOOD_TOKEN, 1);
 	rc = PARSE(&o, err, "--server", "http://127.0.0.1:9/");
@@ -206,6 +295,11 @@ void test_agent_opts_refusals_flags(void)
 		{ "--frobnicate", NULL, "unknown option '--frobnicate'" },
 		{ "--once=yes", NULL, "takes no value" },
 		{ "--server", NULL, "option '--server' needs a value" },
+		{ "--compat", "psutil", "--compat takes auto, original or nestd" },
+		{ "--protocol-version", "", "--protocol-version wants 1 to 32 printable" },
+		{ "--protocol-version", "1.0 beta", "--protocol-version wants 1 to 32 printable" },
+		{ "--protocol-version", "123456789012345678901234567890123", "wants 1 to 32" },
+		{ "--proc-root", NULL, "option '--proc-root' needs a value" },
 	};
 	char dir[] = "/tmp/nestd-opts-XXXXXX", conf[64];
 	struct agent_opts o;

@@ -1,12 +1,15 @@
 /* test_agent_proc.c - processes from /proc through agent_cmd_run: the
  * list, details, hostile names, non-dumpable owners, vanishing processes,
- * signals; and the passwd cache and signal names directly. */
+ * signals; a --proc-root fixture in both list shapes; and the passwd
+ * cache and signal names directly. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -482,4 +485,81 @@ void test_agent_proc_cpu_usage(void)
 	child_end(busy);
 	agent_cmd_free(c);
 	loop_free(l);
+}
+
+/* A /proc-like fixture with a few processes: DIR/stat (btime), DIR/PID/
+ * {stat,cmdline}. */
+static void proc_fixture(const char *root, int pid, const char *comm, const char *cmdline,
+			 size_t cmdlen)
+{
+	char p[512], stat[512];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%d", root, pid);
+	CHECK(mkdir(p, 0755) == 0);
+	snprintf(stat, sizeof(stat), "%d (%s) S 1 %d %d 0 -1 4194560 100 0 0 0 12 3 0 0 20 0 1 0 "
+		 "5000 10485760 256 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
+		 pid, comm, pid, pid);
+	snprintf(p, sizeof(p), "%s/%d/stat", root, pid);
+	f = fopen(p, "w");
+	CHECK(f && fputs(stat, f) >= 0);
+	if (f)
+		fclose(f);
+	snprintf(p, sizeof(p), "%s/%d/cmdline", root, pid);
+	f = fopen(p, "w");
+	CHECK(f && fwrite(cmdline, 1, cmdlen, f) == cmdlen);
+	if (f)
+		fclose(f);
+}
+
+/* --proc-root: the processes of another procfs (here a fixture), in both
+ * shapes; the original's list is exactly [{pid, name}], the name as
+ * psutil gives it (comm, or argv[0]'s base name when comm was cut). */
+void test_agent_proc_root(void)
+{
+	char root[] = "/tmp/nestd-procroot-XXXXXX", p[600], err[256];
+	static const char long_cmd[] = "/usr/bin/a-very-long-program-name\0--flag\0";
+	struct proc_ctx *pc;
+	struct buf b;
+	struct jw w;
+	int f;
+
+	CHECK(mkdtemp(root) != NULL);
+	snprintf(p, sizeof(p), "%s/stat", root);
+	f = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	CHECK(f >= 0 && write(f, "cpu  1 0 1 1\nbtime 1700000000\n", 30) == 30);
+	if (f >= 0)
+		close(f);
+	proc_fixture(root, 4100000, "sleep", "sleep\0" "300\0", 10);
+	proc_fixture(root, 4100001, "a-very-long-pro", long_cmd, sizeof(long_cmd) - 1);
+	proc_fixture(root, 4100002, "tmux: server", "", 0);
+	pc = proc_new(err, sizeof(err));
+	CHECK(pc != NULL);
+	CHECK(proc_set_root(pc, "/nonexistent-procroot", err, sizeof(err)) == -1 &&
+	      strstr(err, "--proc-root /nonexistent-procroot"));
+	CHECK(proc_set_root(pc, root, err, sizeof(err)) == 0);
+	buf_init(&b, 0);
+	jw_init(&w, &b);
+	CHECK(proc_list_brief(pc, &w, err, sizeof(err)) == 0);
+	/* readdir's order is the file system's: compare as a set */
+	CHECK(b.p && strlen(b.p) == strlen("[{\"pid\":4100000,\"name\":\"sleep\"},"
+					   "{\"pid\":4100001,\"name\":\"a-very-long-program-name\"},"
+					   "{\"pid\":4100002,\"name\":\"tmux: server\"}]"));
+	CHECK(b.p && strstr(b.p, "{\"pid\":4100000,\"name\":\"sleep\"}"));
+	CHECK(b.p && strstr(b.p, "{\"pid\":4100001,\"name\":\"a-very-long-program-name\"}"));
+	CHECK(b.p && strstr(b.p, "{\"pid\":4100002,\"name\":\"tmux: server\"}"));
+	buf_reset(&b);
+	jw_init(&w, &b);
+	CHECK(proc_info(pc, 4100000, &w, err, sizeof(err)) == 0);
+	/* started: the fixture's btime plus 5000 ticks */
+	CHECK(b.p && strstr(b.p, "\"cmdline\":\"sleep 300\"") &&
+	      strstr(b.p, "\"started\":1700000050.00"));
+	buf_reset(&b);
+	jw_init(&w, &b);
+	CHECK(proc_info(pc, 4100009, &w, err, sizeof(err)) == -1);
+	CHECK_STR(err, "no such process: 4100009");
+	buf_free(&b);
+	proc_free(pc);
+	snprintf(p, sizeof(p), "rm -rf '%s'", root);
+	CHECK(system(p) == 0);
 }

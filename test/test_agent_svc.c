@@ -121,6 +121,97 @@ void test_agent_svc_systemd_actions(void)
 	loop_free(l);
 }
 
+/* The original's shapes: actions queued (--no-block, as its D-Bus call
+ * returned once the job was queued), bare names, 0 and "Unable to
+ * calculate :(" for what an inactive unit has not, errors in message too. */
+void test_agent_svc_systemd_original(void)
+{
+	struct loop *l = loop_new();
+	struct agent_cmds *c = svc_cmds(l, SVC_SYSTEMD_USER);
+	struct t_reply r;
+	char msg[512], s[2048];
+	int i;
+
+	svc_msg(msg, sizeof(msg), "restart_service", "web");
+	CHECK(t_run_as(l, c, msg, &r, 5000, 1));
+	CHECK(r.ok);
+	CHECK_STR(t_str(&r, 0, "result", s, sizeof(s)), "queued");
+	t_reply_free(&r);
+	svc_msg(msg, sizeof(msg), "stop_service", "missing");
+	CHECK(t_run_as(l, c, msg, &r, 5000, 1));
+	CHECK(!r.ok);
+	CHECK_STR(r.err, "Failed to stop missing.service: Unit missing.service not loaded.");
+	CHECK_STR(r.msg, r.err);
+	t_reply_free(&r);
+	/* nestd's shape waits for the job: no --no-block, "done" */
+	svc_msg(msg, sizeof(msg), "start_service", "web");
+	CHECK(t_run_as(l, c, msg, &r, 5000, 0));
+	CHECK_STR(t_str(&r, 0, "result", s, sizeof(s)), "done");
+	CHECK_STR(r.msg, "response_start_service");
+	t_reply_free(&r);
+	CHECK_STR(stub_calls(s, sizeof(s)),
+		  "systemctl --user --no-ask-password --no-block restart -- web.service\n"
+		  "systemctl --user --no-ask-password --no-block stop -- missing.service\n"
+		  "systemctl --user --no-ask-password start -- web.service\n");
+	CHECK(t_run_as(l, c, "{\"status\":\"command\",\"message\":\"list_services\"}", &r,
+		       5000, 1));
+	CHECK(r.ok && json_type(&r.j, 0) == JSON_ARRAY && json_count(&r.j, 0) == 7);
+	for (i = 0; i < json_count(&r.j, 0); i++)
+		CHECK(json_type(&r.j, json_elem(&r.j, 0, i)) == JSON_STRING);
+	CHECK(json_str_eq(&r.j, json_elem(&r.j, 0, 4), "ssh.service"));
+	t_reply_free(&r);
+	svc_msg(msg, sizeof(msg), "obtain_service_info", "missing");
+	CHECK(t_run_as(l, c, msg, &r, 5000, 1));
+	CHECK(!r.ok && !strcmp(r.msg, "no such service: missing.service"));
+	t_reply_free(&r);
+	svc_done_cmds(c);
+	loop_free(l);
+}
+
+/* OpenRC has no --no-block: in the original's shape an action still
+ * running when its answer is due is answered "queued" and its tool left to
+ * finish; one done by then answers for itself. */
+void test_agent_svc_openrc_original(void)
+{
+	struct loop *l = loop_new();
+	struct agent_cmds *c = svc_cmds(l, SVC_OPENRC);
+	struct t_reply r;
+	char msg[512], s[2048];
+	int64_t until;
+
+	svc_msg(msg, sizeof(msg), "stop_service", "missing");
+	CHECK(t_run_as(l, c, msg, &r, 5000, 1));
+	CHECK(!r.ok && !strcmp(r.msg, "* rc-service: service `missing' does not exist"));
+	t_reply_free(&r);
+	svc_msg(msg, sizeof(msg), "start_service", "nginx");
+	CHECK(t_run_as(l, c, msg, &r, 5000, 1));
+	CHECK(r.ok);
+	CHECK_STR(t_str(&r, 0, "result", s, sizeof(s)), "done");
+	t_reply_free(&r);
+	svc_msg(msg, sizeof(msg), "obtain_service_info", "acpid");
+	CHECK(t_run_as(l, c, msg, &r, 5000, 1));
+	CHECK(r.ok && t_int(&r, 0, "pid") == 0);
+	CHECK_STR(t_str(&r, 0, "uptime", s, sizeof(s)), "Unable to calculate :(");
+	t_reply_free(&r);
+	/* a script that takes a minute: answered long before it is done */
+	setenv("NESTD_STUB_BLOCK", "60", 1);
+	svc_msg(msg, sizeof(msg), "restart_service", "nginx");
+	CHECK(t_run_as(l, c, msg, &r, 30000, 1));
+	CHECK(r.ok);
+	CHECK_STR(t_str(&r, 0, "result", s, sizeof(s)), "queued");
+	t_reply_free(&r);
+	unsetenv("NESTD_STUB_BLOCK");
+	/* the tool goes on, owned by the command set: stopped and reaped at
+	 * its end like every child */
+	CHECK(t_children(0) == 1);
+	svc_done_cmds(c);
+	until = loop_now() + 10000;
+	while (t_children(0) && loop_now() < until)
+		usleep(20000);
+	CHECK(t_children(0) == 0);
+	loop_free(l);
+}
+
 void test_agent_svc_systemd_user_list(void)
 {
 	struct loop *l = loop_new();
@@ -348,7 +439,7 @@ void test_agent_svc_parsers(void)
 	/* now: realtime 1764100000 s, monotonic 7205 s; entered at 5 s */
 	buf_init(&b, 0);
 	jw_init(&w, &b);
-	CHECK(svc_parse_show(show, sizeof(show) - 1, "cron.service", 1764100000LL * 1000000,
+	CHECK(svc_parse_show(show, sizeof(show) - 1, "cron.service", 0, 1764100000LL * 1000000,
 			     7205LL * 1000000, &w, err, sizeof(err)) == 0);
 	CHECK_STR(b.p, "{\"name\":\"cron.service\",\"description\":\"Regular background "
 		  "program processing daemon\",\"load_state\":\"loaded\",\"active_state\":"
@@ -357,11 +448,25 @@ void test_agent_svc_parsers(void)
 		  "19:03:11 UTC; 2h 0min ago\"}");
 	buf_reset(&b);
 	jw_init(&w, &b);
-	CHECK(svc_parse_show(inactive, sizeof(inactive) - 1, "ssh.service", 1764100000LL * 1000000,
+	CHECK(svc_parse_show(inactive, sizeof(inactive) - 1, "ssh.service", 0, 1764100000LL * 1000000,
 			     7205LL * 1000000, &w, err, sizeof(err)) == 0);
 	CHECK_STR(b.p, "{\"name\":\"ssh.service\",\"description\":null,\"load_state\":\"loaded\","
 		  "\"active_state\":\"inactive\",\"sub_state\":\"dead\",\"file_location\":null,"
 		  "\"pid\":null,\"started\":null,\"uptime\":null}");
+	/* the original's shape: its modal shows text, its button does int(pid) */
+	buf_reset(&b);
+	jw_init(&w, &b);
+	CHECK(svc_parse_show(inactive, sizeof(inactive) - 1, "ssh.service", SVC_ORIGINAL,
+			     1764100000LL * 1000000, 7205LL * 1000000, &w, err, sizeof(err)) == 0);
+	CHECK_STR(b.p, "{\"name\":\"ssh.service\",\"description\":\"\",\"load_state\":\"loaded\","
+		  "\"active_state\":\"inactive\",\"sub_state\":\"dead\",\"file_location\":\"\","
+		  "\"pid\":0,\"started\":null,\"uptime\":\"Unable to calculate :(\"}");
+	buf_reset(&b);
+	jw_init(&w, &b);
+	CHECK(svc_parse_show(show, sizeof(show) - 1, "cron.service", SVC_ORIGINAL,
+			     1764100000LL * 1000000, 7205LL * 1000000, &w, err, sizeof(err)) == 0);
+	CHECK(strstr(b.p, "\"pid\":512,") && strstr(b.p, "\"uptime\":\"Tue 2026-11-24 19:03:11 UTC; "
+						      "2h 0min ago\""));
 	buf_reset(&b);
 	jw_init(&w, &b);
 	CHECK(svc_parse_units("", 0, &w) == 0);
@@ -554,7 +659,7 @@ void test_agent_svc_rc_list_descriptions(void)
 	}
 	buf_init(&b, 0);
 	jw_init(&w, &b);
-	CHECK(svc_parse_rc_list(list, sizeof(list) - 1, dir, &w) == 0);
+	CHECK(svc_parse_rc_list(list, sizeof(list) - 1, dir, 0, &w) == 0);
 	CHECK_STR(b.p, "[{\"name\":\"nt-daemon\",\"load_state\":\"loaded\",\"active_state\":\"active\","
 		  "\"sub_state\":\"running\",\"description\":\"\"},{\"name\":\"nt-fail\",\"load_state\":"
 		  "\"loaded\",\"active_state\":\"inactive\",\"sub_state\":\"dead\",\"description\":\"\"},"

@@ -73,6 +73,10 @@ static int world_open(struct world *w, long long timeout_ms)
 	for (i = 0; i < 3; i++) {
 		snprintf(w->agent[i].name, sizeof(w->agent[i].name), "%s", names[i]);
 		w->agent[i].kind = PEER_AGENT;
+		/* what these agents announce: the router sends nothing else */
+		w->agent[i].commands = strdup("[\"ping\",\"exec_command\",\"list_processes\","
+					      "\"kill_process\",\"pause_process\","
+					      "\"obtain_process_info\"]");
 		peers_add(&w->peers, &w->agent[i]);
 	}
 	w->r = router_new(&(struct router_env){
@@ -100,8 +104,10 @@ static void world_close(struct world *w)
 {
 	int i;
 
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 3; i++) {
 		router_agent_gone(w->r, &w->agent[i], "test over");
+		free(w->agent[i].commands);
+	}
 	router_free(w->r);
 	audit_close(w->audit);
 	metrics_free(w->metrics);
@@ -166,6 +172,51 @@ void test_server_router_send(void)
 	CHECK(a.told == 1 && a.o == ROUTER_AGENT_GONE);
 	CHECK_STR(a.text, "agent disconnected before answering (test over)");
 	CHECK(b.told == 1 && b.o == ROUTER_AGENT_GONE);
+}
+
+/* A server never sends an agent a command it did not announce; one that
+ * announced nothing (the original client) gets the original's commands
+ * only.  Nothing is sent or queued for a refusal, and its words name the
+ * agent and the command. */
+void test_server_router_not_offered(void)
+{
+	struct world w;
+	struct asker a = { 0 };
+	enum router_outcome err = ROUTER_OK;
+	struct router_req q = { .agent = "web2", .command = "obtain_system_info" };
+	char why[300];
+
+	CHECK(world_open(&w, 30000) == 0);
+	CHECK(post(&w, "web1", "obtain_system_info", NULL, &a, &err) == NULL &&
+	      err == ROUTER_NOT_OFFERED);
+	CHECK(nsent == 0 && w.agent[0].inflight == 0);
+	q.agent = "web1";
+	router_refusal(w.r, &q, err, why, sizeof(why));
+	CHECK_STR(why, "agent 'web1' does not offer obtain_system_info: not supported by this "
+		  "agent (not among the commands it announced)");
+	/* "pin" is a prefix of nothing announced; "ping" is announced */
+	CHECK(post(&w, "web1", "pin", NULL, &a, &err) == NULL && err == ROUTER_NOT_OFFERED);
+	/* web2 turns out to be an original client: it announced nothing */
+	free(w.agent[1].commands);
+	w.agent[1].commands = NULL;
+	CHECK(post(&w, "web2", "ping", NULL, &a, &err) == NULL && err == ROUTER_NOT_OFFERED);
+	CHECK(post(&w, "web2", "exec_command", "{}", &a, &err) == NULL && err == ROUTER_NOT_OFFERED);
+	q.agent = "web2";
+	q.command = "exec_command";
+	router_refusal(w.r, &q, err, why, sizeof(why));
+	CHECK_STR(why, "agent 'web2' is an original client: exec_command is not supported by "
+		  "this agent (original client)");
+	CHECK(nsent == 0);
+	/* ... and every command of the original's */
+	CHECK(post(&w, "web2", "obtain_user_usages", NULL, &a, &err) != NULL);
+	CHECK(post(&w, "web2", "get_port", NULL, &a, &err) != NULL);
+	CHECK(post(&w, "web2", "kill_process", "{\"pid\":2,\"method\":\"SIGTERM\"}", &a, &err) != NULL);
+	CHECK(post(&w, "web2", "reload_service", NULL, &a, &err) != NULL);
+	CHECK(nsent == 4 && w.agent[1].inflight == 4);
+	q.agent = "gone";
+	router_refusal(w.r, &q, ROUTER_NOT_CONNECTED, why, sizeof(why));
+	CHECK_STR(why, "agent 'gone' is not connected");
+	world_close(&w);
 }
 
 void test_server_router_replies(void)

@@ -138,6 +138,7 @@
     return Math.floor(sec / 86400) + ' d ' + Math.floor(sec % 86400 / 3600) + ' h';
   }
   function str(v) { return v === null || v === undefined ? '–' : String(v); }
+  function str0(v) { return v === null || v === undefined ? '' : String(v); }
   function num(v) { return typeof v === 'number' && isFinite(v) ? v : 0; }
   function cls(word) { return String(word || '').toLowerCase().replace(/[^a-z-]/g, ''); }
   function enc(x) { return encodeURIComponent(String(x)); }
@@ -211,7 +212,9 @@
     return api('POST', 'api/clients/' + enc(agent) + '/commands', body).then(function (r) {
       if (r && r.status === 'command_response') return r.payload;
       if (r && r.status === 'command_response_error') {
-        var why = r.payload && typeof r.payload.error === 'string' ? r.payload.error : 'no reason given';
+        /* payload.error; the original client put its text in message */
+        var why = r.payload && typeof r.payload.error === 'string' ? r.payload.error
+          : typeof r.message === 'string' && r.message.indexOf('response_') !== 0 ? r.message : 'no reason given';
         throw ApiError(message + ' on ' + agent + ' failed: ' + why, 200);
       }
       throw ApiError('unexpected answer to ' + message + ' from ' + agent, 200);
@@ -283,11 +286,23 @@
     return [lead + ' '].concat(cmds.map(function (c, i) { return [i ? ' · ' : '', code(c)]; }));
   }
 
-  /* Why the agent would refuse command, from the list it announced; null
-   * if it would accept (or announced nothing, like the reference client). */
+  /* What the original bot's client answers: all an agent that announced
+   * no command list (the original client) is ever sent; the server refuses
+   * the rest (409), and the original client would exit on any of them. */
+  var ORIGINAL_COMMANDS = ['obtain_user_usages', 'obtain_all_process_info', 'obtain_process_info',
+    'kill_process', 'pause_process', 'resume_process', 'list_services', 'obtain_service_info',
+    'start_service', 'stop_service', 'restart_service', 'reload_service', 'get_port'];
+
+  function isOriginal(c) { return !!c && (c.compat === 'original' || !Array.isArray(c.commands)); }
+
+  /* Why the agent would refuse command, from the list it announced (an
+   * original client's is the original's); null if it would accept. */
   function refusal(agent, command) {
     var c = client(agent);
-    if (c && Array.isArray(c.commands) && c.commands.indexOf(command) < 0)
+    if (!c) return null;
+    if (isOriginal(c))
+      return ORIGINAL_COMMANDS.indexOf(command) < 0 ? command + ' is not supported by this agent (original client)' : null;
+    if (c.commands.indexOf(command) < 0)
       return command + ' is not allowed on this agent (its --allow/--deny policy)';
     return null;
   }
@@ -305,8 +320,9 @@
   }
 
   function sample(name) {
+    /* Not asked at all when the agent would not answer: a note, not an error */
     var why = refusal(name, 'obtain_system_info');
-    if (why) { st.sys[name] = { err: why, t: Date.now() }; return Promise.resolve(); }
+    if (why) { st.sys[name] = { unsupported: why, t: Date.now() }; return Promise.resolve(); }
     return cmd(name, 'obtain_system_info').then(function (d) {
       var t = Date.now();
       st.sys[name] = { data: d, t: t, cpu: cpuPercent(name, d) };
@@ -580,6 +596,7 @@
   /* CPU % from this tab's two last samples, else the server's last one. */
   function usageBars(sys, c) {
     if (!sys) return h('p', { class: 'muted' }, 'Reading usage…');
+    if (sys.unsupported) return h('p', { class: 'muted unsupported' }, 'Usage: ' + sys.unsupported + '.');
     if (sys.err) return errorBox('Usage: ' + sys.err);
     var d = sys.data || {}, load = Array.isArray(d.load) ? d.load : [], cores = d.cpu ? num(d.cpu.cores) || 1 : 1;
     var mem = d.memory || {}, disk = d.disk || {};
@@ -608,6 +625,7 @@
       typeof up === 'number' ? [h('dt', null, 'Up'), h('dd', null, fmtDuration(up))] : null);
     else kv.push(h('dt', null, 'Last seen'), h('dd', null, c.last_seen ? fmtTime(c.last_seen) + ' (' + fmtDuration(now - c.last_seen) + ' ago)' : '–'));
     kv.push(h('dt', null, 'Services'), h('dd', null, c.services === 'none' ? 'none (manages no services)' : str(c.services)));
+    if (isOriginal(c)) kv.push(h('dt', null, 'Client'), h('dd', { class: 'original' }, 'the original bot\'s (its commands only)'));
     var body;
     if (state === 'online') body = usageBars(sys, c);
     else if (state === 'offline') body = h('div', { class: 'hint' },
@@ -680,8 +698,9 @@
       if (!Array.isArray(rows)) throw ApiError('the agent sent a process list that is not a list', 200);
       var count = {};
       rows.forEach(function (p) {
-        p.hay = (String(p.name) + '\u0001' + String(p.cmdline)).toLowerCase();
-        if (!p.kernel_thread) count[p.user] = (count[p.user] || 0) + 1;
+        /* the original client's list has only pid and name */
+        p.hay = (str0(p.name) + '\u0001' + str0(p.cmdline)).toLowerCase();
+        if (!p.kernel_thread && p.user !== undefined) count[p.user] = (count[p.user] || 0) + 1;
       });
       pv.users = Object.keys(count).sort(function (a, b) { return count[b] - count[a] || (a < b ? -1 : 1); })
         .map(function (u) { return { name: u, n: count[u] }; });
@@ -770,7 +789,7 @@
   }
 
   function procRow(p, a, memTotal) {
-    var cpu = num(p.cpu_usage), cell = h('td', { class: 'num cpu' }, cpu.toFixed(1));
+    var cpu = num(p.cpu_usage), cell = h('td', { class: 'num cpu' }, p.cpu_usage === undefined ? '–' : cpu.toFixed(1));
     cell.style.setProperty('--p', Math.min(cpu, 100).toFixed(0) + '%');
     var mem = h('td', { class: 'num mem' }, fmtBytes(p.rss));
     if (memTotal > 0) mem.style.setProperty('--p', Math.min(100, num(p.rss) / memTotal * 100).toFixed(1) + '%');
@@ -1044,7 +1063,7 @@
         h('h2', null, str(p.name), h('span', { class: 'muted' }, ' pid ' + str(p.pid))),
         h('dl', { class: 'kv' },
           h('dt', null, 'State'), h('dd', null, h('span', { class: 'state st-' + cls(state), id: 'proc-state' }, state || '–')),
-          h('dt', null, 'User'), h('dd', null, str(p.user) + ' (uid ' + str(p.uid) + ')'),
+          h('dt', null, 'User'), h('dd', null, str(p.user) + (p.uid !== undefined ? ' (uid ' + str(p.uid) + ')' : '')),
           h('dt', null, 'Parent'), h('dd', null, p.ppid > 0 ? h('a', { href: '#/agent/' + enc(r.agent) + '/process/' + enc(p.ppid) }, str(p.ppid)) : str(p.ppid)),
           h('dt', null, 'CPU'), h('dd', null, num(p.cpu_usage).toFixed(1) + ' % · user ' + num(t.user).toFixed(2) + ' s, system ' + num(t.system).toFixed(2) + ' s'),
           h('dt', null, 'Memory'), h('dd', null, 'RSS ' + fmtBytes(m.rss) + ' · virtual ' + fmtBytes(m.vms) + ' · swap ' + fmtBytes(m.swap)),
@@ -1091,7 +1110,8 @@
       var why = refusal(r.agent, 'list_services');
       if (why) { sv.err = why; draw(); return; }
       cmd(r.agent, 'list_services').then(function (rows) {
-        sv.rows = Array.isArray(rows) ? rows : [];
+        /* the original's list is bare unit names */
+        sv.rows = (Array.isArray(rows) ? rows : []).map(function (x) { return typeof x === 'string' ? { name: x } : x; });
         sv.err = '';
       }, function (e) { sv.err = e.message; }).then(function () {
         if (!current(gen)) return;
@@ -1358,6 +1378,10 @@
   VIEWS.charts = function (main, r, gen) {
     agentHeader(main, r);
     var sys = st.sys[r.agent], box = h('div', { id: 'charts' });
+    if (sys && sys.unsupported) {
+      main.appendChild(infoBox('Usage over time: ' + sys.unsupported + '.', 'usage-unsupported'));
+      return;
+    }
     if (sys && sys.err) main.appendChild(errorBox('Usage: ' + sys.err));
     main.appendChild(box);
     drawCharts(box, r);

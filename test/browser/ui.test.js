@@ -76,9 +76,10 @@ function start(args, env, log) {
 // The history is sampled every HIST seconds (so a test sees charts fill);
 // the state (agents seen, history, sessions) lives in T.dir.
 const HIST = '0.5';
+// 1.0.0 too: the original client announces exactly that.
 function startServer(log = 'server.log') {
   return start(['server', '--listen', `127.0.0.1:${T.port}`, '--tokens', path.join(T.dir, 'tokens'),
-    '--state-dir', T.dir, '--history-interval', HIST], {}, log);
+    '--state-dir', T.dir, '--history-interval', HIST, '--accept-versions', '0.1,1.0'], {}, log);
 }
 
 async function restartServer() {
@@ -153,6 +154,7 @@ before(async () => {
   T.op = token('op', 'operator');
   fs.writeFileSync(path.join(T.dir, 'agent.token'), T.agentTok + '\n', { mode: 0o600 });
   fs.writeFileSync(path.join(T.dir, 'limited.token'), token('limited') + '\n', { mode: 0o600 });
+  T.origTok = token('orig');
   T.server = startServer();
   await until('the server to listen', async () => (await fetch(T.url + '/healthz')).ok);
   T.agent = startAgent();
@@ -395,6 +397,67 @@ test('an agent whose policy denies commands gets those buttons disabled, with th
     assert.equal(await page.locator('#svc-stop').isDisabled(), true);
     assert.equal(await page.locator('#svc-restart').isDisabled(), false, 'restart is still allowed');
     assert.match(await page.locator('#svc-card').textContent(), /stop_service is not allowed/);
+  } finally {
+    p.kill('SIGTERM');
+  }
+});
+
+// The model of the original bot's client (test/orig_client.py): it exits for
+// good on any command it does not know, so the dashboard must not send it one.
+test('an original client: what it cannot answer says so, nothing is sent to it, it stays connected', async () => {
+  const page = T.page;
+  const stubs = path.join(ROOT, 'test', 'stubs');
+  const home = path.join(T.dir, 'orig-home');
+  fs.mkdirSync(path.join(home, '.config', 'systemd', 'user'), { recursive: true });
+  fs.writeFileSync(path.join(T.dir, 'orig-units'), 'web.service active running 0 The web app\n');
+  const out = path.join(T.dir, 'orig-client.log');
+  const fd = fs.openSync(out, 'a');
+  const p = spawn('/usr/bin/python3', [path.join(ROOT, 'test', 'orig_client.py'), '--systemctl', path.join(stubs, 'systemctl')], {
+    cwd: home, stdio: ['ignore', fd, fd],
+    env: { PATH: stubs + ':/usr/bin:/bin', HOME: home, CLIENT_TOKEN: T.origTok, DEV: 'true',
+      WS_URL: `ws://127.0.0.1:${T.port}/`, NESTD_STUB_UNITS: path.join(T.dir, 'orig-units') }
+  });
+  T.children.push(p);
+  const events = () => fs.readFileSync(out, 'utf8').split('\n').filter((l) => l).map((l) => JSON.parse(l));
+  try {
+    const c = await until('the original client', async () =>
+      (await apiGet('/api/clients')).body.find((x) => x.name === 'orig'));
+    assert.equal(c.compat, 'original');
+    assert.equal(c.commands, null);
+    await go('#/');
+    const card = page.locator('section.agent[data-agent="orig"]');
+    await card.locator('.unsupported').waitFor();
+    assert.match(await card.textContent(), /obtain_system_info is not supported by this agent \(original client\)/);
+    assert.equal(await card.locator('.error').count(), 0, 'no error on its card');
+    await shot('09a-original-client');
+    await go('#/agent/orig/run');
+    assert.equal(await page.locator('#run').isDisabled(), true);
+    assert.match(await text('.run .reason'), /exec_command is not supported by this agent \(original client\)/);
+    await go('#/agent/orig/charts');
+    assert.match(await text('#usage-unsupported'), /not supported by this agent \(original client\)/);
+    await go('#/agent/orig/usage');
+    assert.match(await text('#usage-resources'), /Disk usage: 1\.25 GB used out of 15\.0 GB limit/);
+    await page.locator('#usage-storage tbody tr').first().waitFor();
+    await go('#/agent/orig/processes');
+    await page.locator('#procs tbody tr').first().waitFor();
+    await page.locator('#proc-filter').fill('pid:' + p.pid);
+    await page.locator(`#procs tr[data-pid="${p.pid}"]`).waitFor();
+    assert.equal(await page.locator(`#procs tr[data-pid="${p.pid}"] td.user`).textContent(), '–', 'no user in its list');
+    assert.equal(await page.locator('main .error').count(), 0, 'its process list: no error');
+    await page.locator('#proc-filter').fill('');
+    await go('#/agent/orig/services');
+    await page.locator('#services tr[data-service="web.service"]').waitFor();
+    // two polls of the dashboard later: still there, on its first connection
+    await go('#/');
+    await sleep(11000);
+    const ev = events();
+    const sent = ev.filter((e) => e.ev === 'recv').map((e) => JSON.parse(e.msg));
+    assert.deepEqual(ev.filter((e) => e.ev === 'exit'), [], 'the original client never exited');
+    assert.equal(ev.filter((e) => e.ev === 'connected').length, 1);
+    assert.deepEqual(sent.filter((m) => m.status !== 'command').map((m) => m.message), ['Authenticated :D']);
+    assert.ok(sent.every((m) => m.status !== 'command' || ['obtain_user_usages', 'obtain_all_process_info',
+      'list_services'].includes(m.message)), 'only commands it knows: ' + sent.map((m) => m.message));
+    assert.equal(p.exitCode, null);
   } finally {
     p.kill('SIGTERM');
   }
@@ -939,7 +1002,10 @@ test('the service card follows the unit: Start only when stopped, Stop asks firs
   const { page, ctx } = await tab({ width: 1280, height: 860 });
   const log = () => fs.existsSync(T.stubLog) ? fs.readFileSync(T.stubLog, 'utf8') : '';
   const disabled = async (id) => page.locator(id).isDisabled();
-  await page.evaluate(() => { location.hash = '#/agent/local/service/backup.service'; });
+  // The stand-in lists ssh.service with a start job pending (activating, as
+  // systemd 252 shows one): this test starts from that unit stopped.
+  fs.writeFileSync(path.join(T.dir, 'units', 'ssh.service'), 'inactive dead\n');
+  await page.evaluate(() => { location.hash = '#/agent/local/service/ssh.service'; });
   await page.locator('#svc-card h2').waitFor();
   assert.equal(await txt(page, '#svc-state'), 'inactive');
   assert.equal(await disabled('#svc-start'), false);
@@ -951,7 +1017,7 @@ test('the service card follows the unit: Start only when stopped, Stop asks firs
   await shot('25-service-inactive', page);
 
   await page.locator('#svc-start').click();
-  assert.match(await txt(page, '#svc-result .ok'), /backup\.service: start done/);
+  assert.match(await txt(page, '#svc-result .ok'), /ssh\.service: start done/);
   await until('active', async () => (await page.locator('#svc-state').textContent()) === 'active');
   assert.equal(await disabled('#svc-start'), true);
   for (const v of ['#svc-stop', '#svc-restart', '#svc-reload']) assert.equal(await disabled(v), false, v);
@@ -960,17 +1026,17 @@ test('the service card follows the unit: Start only when stopped, Stop asks firs
   // Stop asks, next to the button; Cancel sends nothing.
   await page.locator('#svc-stop').click();
   const q = page.locator('#svc-confirm');
-  assert.match(await q.textContent(), /Stop backup\.service\?/);
+  assert.match(await q.textContent(), /Stop ssh\.service\?/);
   const b = await page.locator('#svc-stop').boundingBox(), c = await q.boundingBox();
   assert.ok(c.y >= b.y + b.height && c.y - (b.y + b.height) < 40, 'the question is under the button');
   await shot('26-service-stop-confirm', page);
   await q.locator('button', { hasText: 'Cancel' }).click();
   assert.equal(await q.isVisible(), false);
-  assert.doesNotMatch(log(), /\bstop (-- )?backup\.service$/m);
+  assert.doesNotMatch(log(), /\bstop (-- )?ssh\.service$/m);
   await page.locator('#svc-stop').click();
   await page.locator('#svc-stop-confirm').click();
   assert.match(await txt(page, '#svc-result .ok'), /stop done/);
-  assert.match(log(), /^systemctl .*\bstop (-- )?backup\.service$/m);
+  assert.match(log(), /^systemctl .*\bstop (-- )?ssh\.service$/m);
   await until('inactive again', async () => (await page.locator('#svc-state').textContent()) === 'inactive');
 
   // The unit that runs an agent: a warning before it goes.

@@ -31,7 +31,7 @@ from nspawn import Agent, Api, Container, err_of, ok, run_tests, tarball  # noqa
 S = types.SimpleNamespace(c=None)
 BIN = "/opt/nestd-test/nestd"
 TOP = os.path.dirname(os.path.dirname(HERE))
-AGENTS = ("orc", "orc-inst")
+AGENTS = ("orc", "orc-inst", "orc-orig")
 
 # A daemon that counts SIGHUPs (its reload) in /run/nt-loop.reloads.
 LOOP = """#!/bin/sh
@@ -67,6 +67,14 @@ start() {
 	eend 1
 }
 """,
+    "nt-slow": """#!/sbin/openrc-run
+description="nestd test: takes 3 s to start"
+start() {
+	ebegin "Starting $RC_SVCNAME"
+	sleep 3
+	eend 0
+}
+""",
     "nt-nodesc": """#!/sbin/openrc-run
 command=/bin/sleep
 command_args=infinity
@@ -82,9 +90,9 @@ def rcs(*args, timeout=60):
 
 
 def status(name):
-    out = rcs(name, "status")[1]
-    m = re.search(r"status: (\w+)", out)
-    return m.group(1) if m else out
+    rc, out, err = rcs(name, "status")
+    m = re.search(r"status: (\w+)", out + "\n" + err)
+    return m.group(1) if m else (out + " " + err).strip()
 
 
 def cat(p):
@@ -196,7 +204,7 @@ def test_info():
 def test_actions():
     rcs("nt-daemon", "stop")
     r = svc("start", "nt-daemon")
-    check(ok(r) and r["payload"] == {"service_name": "nt-daemon", "action": "start"} and
+    check(ok(r) and r["payload"] == {"service_name": "nt-daemon", "action": "start", "result": "done"} and
           status("nt-daemon") == "started", "start_service: started", r)
     pid1 = cat("/run/nt-daemon.pid")
     r = svc("reload", "nt-daemon")
@@ -218,6 +226,48 @@ def test_actions():
         r = svc(act, name)
         check(err_of(r) == want, "%s %s: OpenRC's own error" % (act, name), r)
     check(status("nt-fail") == "stopped", "the failed service stays stopped")
+
+
+def test_original_shapes():
+    """--compat original (an agent under the original server, which waits
+    1 s for any reply): rc-service cannot queue a job, so an action still
+    running after 0.7 s is answered "queued" and left to finish; the rest
+    in the original's shapes."""
+    S.c.write("/root/.nestd-orc-orig.token", S.tok["orc-orig"] + "\n", 0o600)
+    a = Agent(S.c, BIN, ["--server", S.srv.url, "--token-file", "/root/.nestd-orc-orig.token",
+                         "--services", "openrc", "--compat", "original", "--log-level", "debug"],
+              "agent-orc-orig")
+    try:
+        if not check(S.api.wait_client("orc-orig", 20), "the original-shaped agent connects", a.text()[-800:]):
+            return
+        rcs("nt-slow", "stop")
+        r = svc("start", "nt-slow", "orc-orig")
+        st = status("nt-slow")
+        check(ok(r) and r["payload"].get("result") == "queued" and st == "starting",
+              "a 3 s start: answered while it runs (queued)", (r, st))
+        check(wait_until(lambda: status("nt-slow") == "started", 15, 0.2),
+              "and the script finishes on its own", status("nt-slow"))
+        check(a.wait_log(r"start nt-slow: done", 10), "its end is logged")
+        rcs("nt-daemon", "stop")
+        r = svc("start", "nt-daemon", "orc-orig")
+        check(ok(r) and r["payload"].get("result") == "done" and status("nt-daemon") == "started",
+              "a quick start answers with its result (done)", r)
+        r = svc("stop", "nope", "orc-orig")
+        want = "* rc-service: service `nope' does not exist"
+        check(err_of(r) == want and r.get("message") == want, "an error: OpenRC's words in message too", r)
+        rcs("nt-nodesc", "stop")
+        r = info("nt-nodesc", "orc-orig")
+        p = r.get("payload") or {} if ok(r) else {}
+        check(p.get("pid") == 0 and p.get("uptime") == "Unable to calculate :(",
+              "a stopped service: pid 0, uptime 'Unable to calculate :('", r)
+        r = ask("list_services", None, "orc-orig")
+        names = r.get("payload") if ok(r) else None
+        check(isinstance(names, list) and "nt-daemon" in names and all(isinstance(x, str) for x in names),
+              "list_services: bare names", names)
+    finally:
+        a.stop()
+        rcs("nt-slow", "stop")
+        rcs("nt-daemon", "stop")
 
 
 def snapshot():
@@ -263,4 +313,4 @@ def test_install():
 
 
 if __name__ == "__main__":
-    run_tests(S, [(setup, 240), test_list_services, test_info, test_actions, test_install])
+    run_tests(S, [(setup, 240), test_list_services, test_info, test_actions, (test_original_shapes, 120), test_install])

@@ -348,8 +348,8 @@ def test_info_states():
 def test_actions():
     sc("stop", "nt-simple.service")
     r = svc("start", "nt-simple")
-    check(ok(r) and r["payload"] == {"service_name": "nt-simple.service", "action": "start"},
-          "start_service -> {service_name, action}", r)
+    check(ok(r) and r["payload"] == {"service_name": "nt-simple.service", "action": "start", "result": "done"},
+          "start_service -> {service_name, action, result: done}", r)
     check(prop("nt-simple.service", "ActiveState") == "active", "started for real")
     pid1 = prop("nt-simple.service", "MainPID")
     r = svc("restart", "nt-simple")
@@ -384,9 +384,9 @@ def test_actions():
 
 # How each reply shape answers a unit that takes seconds to start.  nestd's
 # waits for systemctl's job and says how it ended; the original's queues
-# it and answers at once (the original server waits 1 s): add
-# ("original", ["--compat", "original"], False) here once the agent has it.
-SLOW_MODES = [("nestd", [], True)]
+# it (systemctl --no-block) and answers at once (the original server waits
+# 1 s for any reply).
+SLOW_MODES = [("nestd", [], True), ("original", ["--compat", "original"], False)]
 
 
 def test_slow_start():
@@ -399,14 +399,15 @@ def test_slow_start():
             took = time.monotonic() - t0
             state = prop("nt-slow.service", "ActiveState")
             if waits:
-                check(ok(r) and state == "active" and took >= 2.5,
+                check(ok(r) and state == "active" and took >= 2.5 and r["payload"].get("result") == "done",
                       "%s: start of a 3 s unit answers when it is up" % mode, (r, state, took))
                 r = svc("start", "nt-slowfail", name)
                 check((err_of(r) or "").startswith("Job for nt-slowfail.service failed because the "
                                                    "control process exited with error code."),
                       "%s: a unit failing after 2 s: the reply says it failed" % mode, r)
             else:
-                check(ok(r) and state == "activating", "%s: answered while it starts" % mode, (r, state))
+                check(ok(r) and state == "activating" and r["payload"].get("result") == "queued",
+                      "%s: answered while it starts (queued)" % mode, (r, state))
         finally:
             sc("stop", "nt-slow.service")
             sc("reset-failed", "nt-slowfail.service")

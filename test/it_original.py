@@ -1,13 +1,8 @@
 #!/usr/bin/python3
-"""pending_it_original.py - nestd as a drop-in for either half of the
-original Nest Management Bot (issue 10), against models of the original
-written here from what it does (test/orig_server.py, test/orig_client.py;
-the facts are in docs/ORIGINAL.md).
-
-PENDING: it describes behaviour nestd does not have yet, so most checks fail
-on today's code.  `make test` runs only test/it_*.py; rename this file to
-test/it_original.py once issue 10 is implemented.  docs/ORIGINAL.md's last
-section lists what each check needs.
+"""it_original.py - nestd as a drop-in for either half of the original Nest
+Management Bot (issue 10), against models of the original written here
+from what it does (test/orig_server.py, test/orig_client.py; the facts are
+in docs/ORIGINAL.md, whose last section lists what each check needs).
 
   A. `nestd agent` (the real binary) under the model of the original SERVER:
      every Slack view of the original receives what it indexes into;
@@ -22,7 +17,7 @@ section lists what each check needs.
   agree, or the models are wrong).
 
 Run with /usr/bin/python3 (Debian's, with python3-websockets):
-  NESTD=./nestd /usr/bin/python3 test/pending_it_original.py [TEST...]
+  NESTD=./nestd /usr/bin/python3 test/it_original.py [TEST...]
 """
 import atexit
 import json
@@ -40,7 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import nestlib  # noqa: E402
 from nestlib import (AUTH_OK, NESTD, RawWS, T, check, free_port, main, path, run,  # noqa: E402
-                     token_new, wait_until)
+                     skip, token_new, wait_until)
 import orig_server as O  # noqa: E402
 
 STUBS = os.path.join(HERE, "stubs")
@@ -52,13 +47,6 @@ NESTD_VERSION = run(["--version"])[1].split()[1]
 FAST = ["--reconnect-min", "0.1", "--reconnect-max", "0.5"]
 A = {}          # part A: the model server, tokens, agents, fixtures
 B = {}          # part B: the nestd server, the model client
-SKIPS = []
-
-
-def skip(name, why):
-    """Not run here, and counted: printed at the end."""
-    SKIPS.append("%s: %s" % (name, why))
-    print("SKIP - %s: %s" % (name, why), flush=True)
 
 
 def write(p, text, mode=0o644):
@@ -945,7 +933,8 @@ def test_b_nestd_agent_shapes():
     """A nestd agent learns its server is nestd (the info) and answers in
     nestd's shapes; --compat original keeps the original's."""
     units = write(path("units-b"), "web.service active running %d The web app\n" % os.getpid())
-    env = {"NESTD_STUB_UNITS": units}
+    # `nest get_port` printing control characters (ESC, a C1 CSI) and a tab
+    env = {"NESTD_STUB_UNITS": units, "PATH": NEST_PATH, "NESTD_STUB_PORT": "4242\x1b[2J\tz\u009b"}
     args = ["--server", B["srv"].url, "--protocol-version", "1.0.0", "--services", "systemd-user",
             "--systemctl", SYSTEMCTL]
     a = nestd_agent(args, "agent-nd", B["tok"]["nd"], env=env, cwd=B["home"], home=B["home"])
@@ -963,6 +952,11 @@ def test_b_nestd_agent_shapes():
             check(rc == 0 and isinstance(p, list) and p and all(isinstance(x, want) for x in p),
                   "%s: list_services entries are %s" % ("auto under nestd" if name == "nd" else "--compat original",
                                                           "objects" if want is dict else "bare names"), (rc, out, err))
+            # ctl shows text as text, its control characters made visible
+            rc, out, err = ctl("send", name, "get_port")
+            check(rc == 0 and "Port 4242\\x1b[2J\tz\\u009b is free to use!" in out and "\x1b" not in out
+                  and "\u009b" not in out, "%s: ctl send get_port: text with ESC and C1 made visible, the tab kept"
+                  % name, (rc, out, err))
     finally:
         a.stop()
         o.stop()
@@ -978,7 +972,6 @@ def test_zz_end():
         check(recv.count("info") == 1, "it received exactly one info: Authenticated :D", recv.count("info"))
         B["client"].stop()
     teardown_a()
-    print("# %d skipped%s" % (len(SKIPS), "".join("\n#   " + s for s in SKIPS)), flush=True)
 
 
 def setup():

@@ -1409,11 +1409,15 @@
 
   function usageBody(out, u) {
     clear(out);
-    var bars = [], m = u.memory || {}, d = u.disk || {};
-    if (typeof m.used === 'number') bars.push(bar('Memory', m.used, num(m.limit), fmtBytes(m.used) + (m.limit ? ' of ' + fmtBytes(m.limit) : '')));
-    if (typeof d.used === 'number') bars.push(bar('Storage', d.used, num(d.limit), fmtBytes(d.used) + (d.limit ? ' of ' + fmtBytes(d.limit) : '')));
-    if (bars.length || typeof u.processes === 'number') out.appendChild(h('section', { class: 'card' }, h('h2', null, 'Your share'),
-      h('div', { class: 'bars' }, bars), typeof u.processes === 'number' ? h('p', { class: 'muted' }, u.processes + ' processes') : null));
+    var bars = [], m = u.memory || {}, d = u.disk || {}, pr = u.processes, notes = [];
+    if (typeof m.used === 'number') bars.push(bar('Memory', m.used, num(m.limit), fmtBytes(m.used) + (m.limit ? ' of ' + fmtBytes(m.limit) : ' (no limit)')));
+    if (typeof d.used === 'number') bars.push(bar('Storage' + (d.path ? ' in ' + d.path : ''), d.used, num(d.fs_total),
+      fmtBytes(d.used) + (typeof d.fs_free === 'number' ? ' · ' + fmtBytes(d.fs_free) + ' free of ' + fmtBytes(d.fs_total) : '')));
+    if (pr && typeof pr.count === 'number') bars.push(bar('Processes', pr.count, num(pr.limit), pr.count + (pr.limit ? ' of ' + pr.limit : '')));
+    if (u.storage_complete === false) notes.push('the folder walk stopped at its bound: the sizes are a lower limit');
+    if (u.storage_unreadable) notes.push(u.storage_unreadable + ' folders could not be read (their contents are not counted)');
+    if (bars.length) out.appendChild(h('section', { class: 'card' }, h('h2', null, 'Your share'),
+      h('div', { class: 'bars' }, bars), notes.map(function (x) { return h('p', { class: 'muted' }, cap(x) + '.'); })));
     if (u.resources) out.appendChild(h('section', { class: 'card' }, h('h2', null, 'Resources'),
       h('pre', { class: 'out', id: 'usage-resources' }, String(u.resources))));
     var rows = Array.isArray(u.storage) ? u.storage.filter(Array.isArray) : [];
@@ -1462,8 +1466,9 @@
     var btn = h('button', { type: 'button', id: 'get-port', class: 'primary', disabled: !!why, title: why, onclick: function () {
       btn.disabled = true;
       cmd(r.agent, 'get_port').then(function (p) {
-        var text = typeof p === 'string' ? p : p && typeof p.message === 'string' ? p.message : JSON.stringify(p);
-        var m = /\b(\d{2,5})\b/.exec(text);
+        /* the original's shape is the text; nestd's {port, text} */
+        var text = typeof p === 'string' ? p : p && typeof p.text === 'string' ? p.text : JSON.stringify(p);
+        var m = p && typeof p.port === 'number' ? [0, String(p.port)] : /\b(\d{2,5})\b/.exec(text);
         mine.unshift({ port: m ? m[1] : '', text: text.trim(), t: Date.now() });
         show();
       }, function (e) { clear(out).appendChild(errorBox(e.message)); }).then(function () { btn.disabled = false; });

@@ -25,7 +25,8 @@
 #define CFG_WS_MAX_CONTROL       125       /* RFC 6455 5.5 */
 
 /* Timers, milliseconds */
-#define CFG_AUTH_TIMEOUT_MS      10000
+#define CFG_AUTH_TIMEOUT_S       10
+#define CFG_AUTH_TIMEOUT_MS      (CFG_AUTH_TIMEOUT_S * 1000)
 #define CFG_AUTH_ANSWER_SLACK_MS 5000      /* agent: waits the server's auth timeout plus this */
 #define CFG_HANDSHAKE_TIMEOUT_MS 10000
 #define CFG_PING_INTERVAL_MS     20000
@@ -40,7 +41,8 @@
 #define CFG_REJECTED_BACKOFF_MS  300000    /* token refused: wait 5 min */
 #define CFG_REJECTED_BACKOFF_FACTOR 5      /* ...or this many --reconnect-max, when shorter */
 #define CFG_RETRY_AFTER_MAX_S    86400     /* a server's retry_after above this is ignored */
-#define CFG_COMMAND_TIMEOUT_MS   30000
+#define CFG_COMMAND_TIMEOUT_S    30
+#define CFG_COMMAND_TIMEOUT_MS   (CFG_COMMAND_TIMEOUT_S * 1000)
 
 /* Server */
 #define CFG_MAX_CONNECTIONS      65536

@@ -68,8 +68,13 @@ static const char ctl_usage[] =
 	"  --server URL      http://HOST:PORT, https://..., or unix:PATH (or $NESTD_SERVER;\n"
 	"                    default http://" CFG_DEFAULT_LISTEN ")\n"
 	"  --token-file FILE operator token (or $NESTD_TOKEN_FILE, or $NESTD_TOKEN)\n"
+	"  --config FILE     key = value lines, the long options without their dashes\n"
 	"  --json            print the agent's reply object instead of a table\n"
 	"  --wait S          how long to wait for an answer (default " CFG_STR(CFG_CTL_WAIT_S) ")\n"
+	"  --ca-file FILE    CA certificates for https:// (default " CFG_TLS_CA_FILE ")\n"
+	"  --pin sha256//B64 accept the server whose public key has this hash\n"
+	"  --insecure        skip the certificate check (said every time)\n"
+	"  -h, --help        this help\n"
 	"Exit status: 0 ok, 1 the command failed, 2 usage error; exec: the command's.\n";
 
 /* The command line, the environment and the config file, as parsed and

@@ -70,7 +70,8 @@ static const char token_usage[] =
 	"                         e.g. --scope 'agents=owner:slack:U1,web*;can=read,control'\n"
 	"  --tokens FILE          the token file (default: DIR/" CFG_TOKENS_FILE ")\n"
 	"  --state-dir DIR        default " CFG_STATE_DIR_ROOT " for root, else\n"
-	"                         $XDG_STATE_HOME/nestd or ~/.local/state/nestd\n";
+	"                         $XDG_STATE_HOME/nestd or ~/.local/state/nestd\n"
+	"  -h, --help             this help\n";
 
 static int usage_err(const char *msg)
 {

@@ -338,8 +338,13 @@ int token_db_save(const char *path, const struct token_db *db, char *err, size_t
 void token_default_state_dir(char *out, size_t n)
 {
 	const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	struct stat st;
 
-	if (geteuid() == 0)
+	/* Root's, and that of the user it belongs to: the Debian package's
+	 * server user (nestd), whose `nestd token new` must find the
+	 * server's file whatever $HOME sudo left. */
+	if (geteuid() == 0 || (lstat(CFG_STATE_DIR_ROOT, &st) == 0 && S_ISDIR(st.st_mode) &&
+			       st.st_uid == geteuid()))
 		snprintf(out, n, "%s", CFG_STATE_DIR_ROOT);
 	else if (x && x[0] == '/')
 		snprintf(out, n, "%s/nestd", x);

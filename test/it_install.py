@@ -757,10 +757,16 @@ def test_make():
                        capture_output=True, text=True)
     check(r.returncode == 0, "make install: exit 0", r.stderr)
     want = {"usr/bin/nestd", "usr/lib/systemd/system/nestd-agent.service",
+            "usr/lib/systemd/system/nestd-server.service",
             "usr/lib/systemd/user/nestd-agent.service", "etc/init.d/nestd-agent",
-            "usr/share/nestd/install.sh"}
+            "usr/share/nestd/install.sh", "usr/share/man/man1/nestd.1",
+            "usr/share/bash-completion/completions/nestd", "usr/share/zsh/vendor-completions/_nestd",
+            "etc/nestd/server.conf"}
+    if os.path.isfile(os.path.join(TOP, "nestd-static")):
+        want.add("usr/lib/nestd/nestd-static")
     files = {p for p in tree(d) if not p.endswith("/")}
-    check(files == want, "make install: binary, units, OpenRC script, install.sh", files)
+    check(files == want, "make install: binary, units, OpenRC script, install.sh, man page, completions, "
+          "the server's config", files)
     if files == want:
         check("ExecStart=/usr/bin/nestd agent" in read(d + "/usr/lib/systemd/system/nestd-agent.service")
               and "ExecStart=/usr/bin/nestd agent" in read(d + "/usr/lib/systemd/user/nestd-agent.service")
@@ -768,8 +774,8 @@ def test_make():
               "make install: ExecStart points at PREFIX/bin")
     r = subprocess.run(["make", "-s", "-C", TOP, "uninstall", "DESTDIR=" + d, "PREFIX=/usr"],
                        capture_output=True, text=True)
-    check(r.returncode == 0 and not {p for p in tree(d) if not p.endswith("/")},
-          "make uninstall: the files are gone", tree(d))
+    check(r.returncode == 0 and {p for p in tree(d) if not p.endswith("/")} == {"etc/nestd/server.conf"},
+          "make uninstall: the files are gone (the server's config, maybe edited, stays)", tree(d))
 
 
 def dist_from(exe, tokens, name):

@@ -708,7 +708,8 @@ def test_ctl():
     check(rc == 1 and ("nosuch_cmd3" in err.lower() or "unknown" in err.lower()),
           "ctl send unknown command: 1 with the agent's error", (rc, err))
     rc, out, err = ctl(["ps", "nobody"])
-    check(rc == 1 and "404" in err and "not connected" in err, "ctl to an agent not connected: 1, 404",
+    check(rc == 1 and "no agent named 'nobody' is connected" in err and "404" not in err,
+          "ctl to an agent not connected: 1, said in words",
           (rc, err))
     rc, out, err = ctl(["clients"], env={"NESTD_SERVER": "http://127.0.0.1:%d" % S["srv"].port})
     check(rc == 2 and "token" in err, "ctl without a token: 2, says so", (rc, err))

@@ -12,8 +12,8 @@ _nestd_agent_opts="--server --token-file --config --services --allow --deny --ex
  --ca-file --pin --insecure --compat --protocol-version --proc-root --cgroup --systemctl
  --rc-service --rc-status --log-level --help"
 _nestd_token_opts="--role --owner --scope --tokens --state-dir --help"
-_nestd_ctl_opts="--server --token-file --config --json --wait --signal --timeout --ca-file --pin
- --insecure --help"
+_nestd_ctl_opts="--server --token-file --config --json --wait --signal --timeout --argv --ca-file
+ --pin --insecure --help"
 _nestd_ctl_cmds="clients ps proc kill pause resume services service sysinfo exec send"
 
 # The agents' names from the server this command line talks to.
@@ -70,7 +70,7 @@ _nestd()
 	for ((i = 2; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
 		--) break ;;
-		--json | --insecure | --once | --help) ;;
+		--json | --insecure | --once | --help | --argv) ;;
 		--*) ((i++)) ;;
 		*) words+=("${COMP_WORDS[i]}") ;;
 		esac

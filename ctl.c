@@ -66,8 +66,9 @@ static const char ctl_usage[] =
 	"  send NAME COMMAND [key=value|key:=JSON]...\n"
 	"                                   any command, with payload fields\n"
 	"\n"
-	"  --server URL      http://HOST:PORT, https://..., or unix:PATH (or $NESTD_SERVER;\n"
-	"                    default http://" CFG_DEFAULT_LISTEN ")\n"
+	"  --server URL      http://HOST:PORT, https://..., ws://, unix:PATH, or as\n"
+	"                    --listen writes it: HOST:PORT, tls:HOST:PORT (or\n"
+	"                    $NESTD_SERVER; default http://" CFG_DEFAULT_LISTEN ")\n"
 	"  --token-file FILE operator token (or $NESTD_TOKEN_FILE, or $NESTD_TOKEN)\n"
 	"  --config FILE     key = value lines, the long options without their dashes\n"
 	"  --json            print the agent's reply object instead of a table\n"
@@ -195,8 +196,13 @@ static int ctl_validate(struct ctl_opts *o)
 	char err[512];
 	struct ctl_server *s = &o->srv;
 
+	char url[sizeof(o->server)];
+
 	if (!o->server[0])
 		snprintf(o->server, sizeof(o->server), "http://%s", CFG_DEFAULT_LISTEN);
+	/* --server 127.0.0.1:8989 as the server's --listen writes it */
+	if (net_addr_as_url(o->server, url, sizeof(url)) == 0)
+		snprintf(o->server, sizeof(o->server), "%s", url);
 	if (net_parse_url(o->server, &s->url, err, sizeof(err)) < 0)
 		return usage_error(err);
 	if (s->url.tls && !tls_available()) {

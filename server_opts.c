@@ -52,8 +52,9 @@ const char server_opts_usage[] =
 	"Accepts agents over WebSocket, checks their tokens, and serves operators (the\n"
 	"HTTP API, nestd ctl, the dashboard) on the same listeners.\n"
 	"\n"
-	"  --listen ADDR          HOST:PORT, [IPV6]:PORT, tls:HOST:PORT or unix:PATH;\n"
-	"                         repeatable (default " CFG_DEFAULT_LISTEN ")\n"
+	"  --listen ADDR          HOST:PORT, [IPV6]:PORT, tls:HOST:PORT or unix:PATH (or\n"
+	"                         the URL that reaches it: http://HOST:PORT/, ws://...,\n"
+	"                         https:// for tls:); repeatable (default " CFG_DEFAULT_LISTEN ")\n"
 	"  --config FILE          key = value lines, the long options without their\n"
 	"                         dashes; flags override them (default: none)\n"
 	"  --state-dir DIR        where the token file, the agents seen, their history\n"
@@ -105,6 +106,7 @@ struct parsing {
 static int set_listen(struct parsing *ps, const char *v, int from_file, char *err, size_t errlen)
 {
 	struct server_opts *o = ps->o;
+	char spelled[300];
 
 	if (!from_file && !ps->listen_from_flags) {
 		o->nlisten = 0;
@@ -114,6 +116,8 @@ static int set_listen(struct parsing *ps, const char *v, int from_file, char *er
 		snprintf(err, errlen, "too many --listen addresses (at most %d)", MAX_LISTENERS);
 		return -1;
 	}
+	if (strstr(v, "://") && net_url_as_addr(v, spelled, sizeof(spelled)) == 0)
+		v = spelled;    /* --listen http://127.0.0.1:8989/ as ctl --server writes it */
 	if (net_parse_addr(v, &o->listen[o->nlisten], err, errlen) < 0)
 		return -1;
 	o->nlisten++;

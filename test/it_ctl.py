@@ -94,5 +94,22 @@ def test_exec_words():
     check(rc == 0 and out == "a b|it's|", "--argv quotes spaces and quotes", (rc, out, err))
 
 
+def test_one_url_syntax():
+    """--listen takes the URL a client dials, ctl --server the address the
+    server listens on: one spelling works in both places."""
+    port = nestlib.free_port()
+    srv = nestlib.Proc(["server", "--listen", "http://127.0.0.1:%d/" % port, "--tokens", path("tokens")],
+                       "server-url")
+    check(srv.wait_log(r"listening on 127\.0\.0\.1:%d" % port, 15), "--listen http://HOST:PORT/ listens there",
+          srv.text()[-300:])
+    for spelled in ("127.0.0.1:%d" % port, "http://127.0.0.1:%d" % port, "ws://127.0.0.1:%d/" % port):
+        rc, out, err = ctl(["clients"], server=spelled)
+        check(rc == 0, "ctl --server %s" % spelled, (rc, err))
+    srv.stop()
+    rc, out, err = run(["server", "--listen", "http://127.0.0.1:1/x", "--tokens", path("tokens")])
+    check(rc == 2 and "bad address" in err, "--listen with a path: a usage error", (rc, err))
+
+
 if __name__ == "__main__":
-    main([setup, test_errors_in_words, test_usage_errors_exit_2, test_subcommand_help, test_exec_words])
+    main([setup, test_errors_in_words, test_usage_errors_exit_2, test_subcommand_help, test_exec_words,
+          test_one_url_syntax])

@@ -689,6 +689,11 @@ def test_server():
                         url + "/install.sh"], capture_output=True, text=True)
     check(r.stdout == "400", "a Host that cannot go into the script: 400", r.stdout)
 
+    # Its help, piped as the one-line install is, says how to run it so.
+    p = subprocess.run(["sh", "-c", "curl -fsSL %s/install.sh | sh -s -- --help" % url],
+                       capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0 and p.stdout.startswith("usage: curl -fsSL %s/install.sh | sh -s -- [OPTIONS]" % url),
+          "piped: --help says curl ... | sh -s -- --help", p.stdout[:200])
     # The one-line install, piped, exactly as documented.
     root = path("rs")
     os.makedirs(root + "/run/systemd/system")

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "md.h"
 #include "rnd.h"
 #include "sha256.h"
 #include "token.h"
@@ -51,18 +52,6 @@ static struct session *append(struct sessions *ss)
 	return &ns[ss->n++];
 }
 
-static void hex(const unsigned char *p, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 int session_new(struct sessions *ss, const unsigned char token_hash[32], const char *name,
 		long long now, long long ttl, char cookie[SESSION_ID_HEX + 1])
 {
@@ -71,7 +60,7 @@ int session_new(struct sessions *ss, const unsigned char token_hash[32], const c
 
 	if (rnd_bytes(id, sizeof(id)) < 0 || !(s = append(ss)))
 		return -1;
-	hex(id, sizeof(id), cookie);
+	md_hex(id, sizeof(id), cookie);
 	sha256(cookie, SESSION_ID_HEX, s->id_hash);
 	memset(id, 0, sizeof(id));
 	memcpy(s->token_hash, token_hash, 32);
@@ -147,8 +136,8 @@ int sessions_format(const struct sessions *ss, struct buf *out)
 	if (buf_puts(out, "# nestd sessions: SESSION-SHA256 TOKEN-SHA256 CREATED EXPIRES NAME\n") < 0)
 		return -1;
 	for (i = 0; i < ss->n; i++) {
-		hex(ss->s[i].id_hash, 32, a);
-		hex(ss->s[i].token_hash, 32, b);
+		md_hex(ss->s[i].id_hash, 32, a);
+		md_hex(ss->s[i].token_hash, 32, b);
 		if (buf_printf(out, "%s %s %lld %lld %s\n", a, b, ss->s[i].created, ss->s[i].expires,
 			       ss->s[i].name) < 0)
 			return -1;

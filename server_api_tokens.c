@@ -157,10 +157,13 @@ static void mint(struct server *s, struct conn *c, const struct token_entry *op,
 		 const char *body, size_t n)
 {
 	char name[TOKEN_NAME_MAX + 1] = "", owner[TOKEN_OWNER_MAX + 1] = "", err[800];
-	char tok[TOKEN_LEN + 1], msg[400];
+	char tok[TOKEN_LEN + 1], msg[400], who[TOKEN_NAME_MAX + 1];
 	const char *why = read_new(body, n, name, owner);
 	struct token_entry e;
 	int rc;
+
+	/* op points into the token table, which the re-read below replaces. */
+	snprintf(who, sizeof(who), "%s", op->name);
 
 	if (why) {
 		api_error(c, 400, NULL, why);
@@ -188,9 +191,9 @@ static void mint(struct server *s, struct conn *c, const struct token_entry *op,
 	}
 	if (s->tokens_recheck)
 		s->tokens_recheck(s);      /* the new token works for the next connection */
-	log_info("operator %s minted an agent token '%s'%s%s", op->name, name,
+	log_info("operator %s minted an agent token '%s'%s%s", who, name,
 		 owner[0] ? " owned by " : "", owner);
-	audit_action(s->audit, "token_minted", op->name, c->peer, name, owner[0] ? owner : NULL);
+	audit_action(s->audit, "token_minted", who, c->peer, name, owner[0] ? owner : NULL);
 	answer_new(c, &e, tok);
 	memset(tok, 0, sizeof(tok));
 }
@@ -217,7 +220,7 @@ static void revoke(struct server *s, struct conn *c, const struct token_entry *o
 	log_info("operator %s revoked the agent token '%s'", op->name, name);
 	audit_action(s->audit, "token_revoked", op->name, c->peer, name, NULL);
 	if (s->tokens_recheck)
-		s->tokens_recheck(s);      /* its session is dropped now */
+		s->tokens_recheck(s);      /* its session is dropped now; op and e are gone */
 	snprintf(msg, sizeof(msg), "{\"revoked\":\"%s\"}\n", name);
 	api_send(c, 200, "application/json", NULL, msg, strlen(msg));
 }

@@ -434,7 +434,7 @@ static int field(const char **p, const char *end, double *v)
 		return 0;
 	}
 	*v = strtod(tmp, &e);
-	return n && *e == '\0' && *v >= 0 && *v < 1e19 ? 0 : -1;
+	return n && *e == '\0' && *v >= 0 && *v < 9e18 ? 0 : -1;   /* fits a long long */
 }
 
 static int parse_sample(struct roster *r, const char *line, size_t n)

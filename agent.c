@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent_cmd.h"
 #include "agent_opts.h"
@@ -169,6 +170,7 @@ static void hello(struct agent *a)
 	jw_kstr(&w, "client_token", a->o->token);
 	jw_kstr(&w, "hostname", a->o->hostname);
 	jw_kstr(&w, "services", backend);
+	jw_kint(&w, "uid", (long long)getuid());
 	if (cmds.len) {
 		jw_key(&w, "commands");
 		jw_raw(&w, cmds.p, cmds.len);
@@ -396,26 +398,10 @@ static void timer_ready(struct loop_src *s, short revents)
 	}
 }
 
-static long long rand_below(long long n)
-{
-	unsigned long long r = 0;
-
-	if (n <= 0)
-		return 0;
-	if (rnd_bytes(&r, sizeof(r)) < 0)
-		r = (unsigned long long)loop_now() * 2654435761u;
-	return (long long)(r % (unsigned long long)n);
-}
-
 static void schedule_reconnect(struct agent *a)
 {
-	long long cap = a->o->reconnect_min_ms, delay;
-	int i;
+	long long delay = rnd_backoff_ms(a->o->reconnect_min_ms, a->o->reconnect_max_ms, a->attempt);
 
-	for (i = 0; i < a->attempt && cap < a->o->reconnect_max_ms; i++)
-		cap *= 2;
-	if (cap > a->o->reconnect_max_ms)
-		cap = a->o->reconnect_max_ms;
 	if (a->attempt < 30)
 		a->attempt++;
 	if (a->rejected) {
@@ -425,9 +411,7 @@ static void schedule_reconnect(struct agent *a)
 		long long base = a->o->reconnect_max_ms >= CFG_RECONNECT_MAX_MS ?
 				 CFG_REJECTED_BACKOFF_MS : a->o->reconnect_max_ms * CFG_REJECTED_BACKOFF_FACTOR;
 
-		delay = base / 2 + rand_below(base / 2 + 1);
-	} else {
-		delay = rand_below(cap + 1);
+		delay = base / 2 + rnd_below(base / 2 + 1);
 	}
 	if (a->retry_after_ms > delay)
 		delay = a->retry_after_ms;

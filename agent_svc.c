@@ -790,6 +790,28 @@ static long long read_pid(const char *path)
 	return pid;
 }
 
+/* OpenRC's start_time, "YYYY-MM-DD HH:MM:SS", into tm's fields as
+ * written (the caller adjusts year and month); by hand, so that the static
+ * binary carries no scanf. */
+static int rc_time(const char *s, struct tm *tm)
+{
+	int *f[6] = { &tm->tm_year, &tm->tm_mon, &tm->tm_mday, &tm->tm_hour, &tm->tm_min,
+		      &tm->tm_sec };
+	static const char sep[] = "-- ::";
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		int v = 0, d = 0;
+
+		for (; *s >= '0' && *s <= '9' && d < 9; s++, d++)
+			v = v * 10 + (*s - '0');
+		if (!d || (i < 5 && *s++ != sep[i]))
+			return -1;
+		*f[i] = v;
+	}
+	return 0;
+}
+
 static void rc_running(const char *svcdir, const char *unit, struct rc_run *x)
 {
 	char path[512], b[512];
@@ -806,15 +828,20 @@ static void rc_running(const char *svcdir, const char *unit, struct rc_run *x)
 	}
 	snprintf(path, sizeof(path), "%s/options/%s/start_time", svcdir, unit);
 	memset(&tm, 0, sizeof(tm));
-	if (read_small(path, b, sizeof(b)) > 0 &&
-	    sscanf(b, "%d-%d-%d %d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec) == 6) {
+	if (read_small(path, b, sizeof(b)) > 0 && rc_time(b, &tm) == 0) {
 		tm.tm_year -= 1900;
 		tm.tm_mon -= 1;
 		tm.tm_isdst = -1;
+		static const char wday[][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+
 		x->started = (long long)mktime(&tm);
-		if (x->started <= 0 || !strftime(x->start_text, sizeof(x->start_text),
-						 "%a %Y-%m-%d %H:%M:%S %Z", &tm))
+		/* strftime's "%a %Y-%m-%d %H:%M:%S %Z", without strftime in the
+		 * static binary. */
+		if (x->started > 0)
+			snprintf(x->start_text, sizeof(x->start_text), "%s %04d-%02d-%02d %02d:%02d:%02d %s",
+				 wday[(unsigned)tm.tm_wday % 7], tm.tm_year + 1900, tm.tm_mon + 1,
+				 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, tm.tm_zone ? tm.tm_zone : "");
+		else
 			x->started = 0;
 	}
 }

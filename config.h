@@ -79,6 +79,30 @@
 #define CFG_AUDIT_LINE_MAX       (1u << 20)   /* one --audit-log line */
 #define CFG_METRICS_COMMANDS     64        /* command names counted apart; the rest: "other" */
 
+/* Outbound HTTP (httpc.c) */
+#define CFG_RESOLVE_ADDRS        4         /* addresses a name resolved in a child tries */
+#define CFG_HTTPC_IDLE_MS        30000     /* a keep-alive connection unused this long is closed */
+#define CFG_HTTPC_MAX_BODY       (4u << 20)   /* an answer's body */
+
+/* Slack (server_slack*.c) */
+#define CFG_SLACK_API_URL        "https://slack.com/api/"
+#define CFG_SLACK_COMMAND        "/nest"
+#define CFG_SLACK_HTTP_CONNS     4         /* connections to the Web API at once */
+#define CFG_SLACK_CALL_TIMEOUT_MS 15000    /* a Web API call, 429 waits included */
+#define CFG_SLACK_MAX_ENVELOPE   (4u << 20)   /* a Socket Mode message */
+#define CFG_SLACK_DRAIN_MS       15000     /* an old link kept after a refresh */
+#define CFG_SLACK_SEEN           256       /* envelope ids remembered (redeliveries) */
+#define CFG_SLACK_ACK_WAIT_MS    2000      /* a slash command's answer waits this long for
+					    * its agent; Slack wants the ack within 3 s */
+#define CFG_SLACK_TRIGGER_MS     2500      /* a trigger_id is good for 3 s */
+#define CFG_SLACK_MAX_USERS      10000     /* people with settings */
+#define CFG_SLACK_ADMINS         64        /* --slack-admins */
+#define CFG_SLACK_TOKEN_MAX      255       /* an xapp- or xoxb- token */
+#define CFG_SLACK_AGENTS_MAX     100       /* agents one person is shown */
+#define CFG_SLACK_HOME_DELAY_MS  200       /* an agent came or went: home tabs after this */
+#define CFG_SLACK_SETTLE_MS      150       /* after a signal or a service action, the view
+					    * of its result is asked for this much later */
+
 /* Server state */
 #define CFG_STATE_DIR_ROOT       "/var/lib/nestd"  /* --state-dir for root; others: XDG's */
 #define CFG_TOKENS_FILE          "tokens"          /* the token file, in the state dir */

@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -82,8 +84,8 @@ static short conn_want(struct loop_src *s)
 
 	if (c->dead)
 		return 0;
-	if (c->state == CONN_CONNECTING)
-		return POLLOUT;
+	if (c->state <= CONN_CONNECTING)
+		return c->state == CONN_CONNECTING ? POLLOUT : POLLIN;
 	if (c->tls) {
 		/* BearSSL decides: it may need to read before it can send (a
 		 * handshake) or send before it can read (its one shared buffer). */
@@ -207,8 +209,9 @@ struct conn *conn_accept(struct loop *l, int fd, const char *peer,
 
 static const struct conn_ops no_ops;
 
-struct conn *conn_dial(struct loop *l, int fd, const struct net_url *u,
-		       const struct conn_ops *ops, void *owner)
+/* A client conn, connecting. */
+static struct conn *dial_new(struct loop *l, int fd, const struct net_url *u,
+			     const struct conn_ops *ops, void *owner)
 {
 	struct conn *c = conn_new(l, fd, WS_ROLE_CLIENT, ops, owner);
 
@@ -220,6 +223,73 @@ struct conn *conn_dial(struct loop *l, int fd, const struct net_url *u,
 		snprintf(c->peer, sizeof(c->peer), "%.40s:%s", u->host, u->port);
 	c->state = CONN_CONNECTING;
 	c->state_deadline = loop_now() + CFG_HANDSHAKE_TIMEOUT_MS;
+	return c;
+}
+
+struct conn *conn_dial_raw(struct loop *l, int fd, const struct net_url *u,
+			   const struct conn_ops *ops, void *owner)
+{
+	struct conn *c = dial_new(l, fd, u, ops, owner);
+
+	if (!c)
+		return NULL;
+	c->raw = 1;
+	update_deadline(c);
+	return c;
+}
+
+int conn_send_raw(struct conn *c, const char *p, size_t n)
+{
+	if (c->dead || c->state == CONN_CLOSING)
+		return -1;
+	if (buf_append(&c->out, p, n) < 0) {
+		conn_abort(c, "send queue full");
+		return -1;
+	}
+	if (!c->in_ready && c->state > CONN_CONNECTING)
+		loop_defer(c->loop, &c->src);
+	update_deadline(c);
+	return 0;
+}
+
+struct conn *conn_dial_url(struct loop *l, const struct net_url *u, int raw,
+			   const struct conn_ops *ops, void *owner, char *err, size_t errlen)
+{
+	int pid = 0, fd = net_resolve_start(u, &pid, err, errlen);
+	struct conn *c;
+
+	if (fd == -2)
+		fd = net_connect(u, err, errlen);
+	if (fd < 0)
+		return NULL;
+	c = raw ? conn_dial_raw(l, fd, u, ops, owner) : conn_dial(l, fd, u, ops, owner);
+	if (c && pid && !(c->rurl = malloc(sizeof(*u)))) {
+		c->ops = &no_ops;
+		conn_destroy(c, "out of memory");
+		c = NULL;
+	}
+	if (!c) {
+		if (pid)
+			kill(pid, SIGKILL), waitpid(pid, NULL, 0);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (pid) {
+		*c->rurl = *u;
+		c->resolver = pid;
+		c->state = CONN_RESOLVING;
+		update_deadline(c);
+	}
+	return c;
+}
+
+struct conn *conn_dial(struct loop *l, int fd, const struct net_url *u,
+		       const struct conn_ops *ops, void *owner)
+{
+	struct conn *c = dial_new(l, fd, u, ops, owner);
+
+	if (!c)
+		return NULL;
 	if (ws_client_request(&c->out, u->host, u->path, c->ws_key) < 0) {
 		/* Like conn_new's own failures: NULL, and no on_close for a
 		 * connection its owner never had. */
@@ -267,6 +337,11 @@ void conn_set_ping(struct conn *c, int ms)
 void conn_destroy(struct conn *c, const char *why)
 {
 	loop_del(c->loop, &c->src);
+	if (c->resolver) {
+		net_resolve_cancel(c->src.fd, c->resolver);
+		c->src.fd = -1;
+	}
+	free(c->rurl);
 	if (c->tls) {
 		if (c->src.fd >= 0 && tls_handshake_done(c->tls))
 			tls_close_notify(c->tls, c->src.fd);
@@ -395,7 +470,7 @@ int conn_send_text(struct conn *c, const char *p, size_t n)
 	/* Flushed at the end of the loop's round (or of our own ready()):
 	 * commands that many operators send to one agent in the same round
 	 * share one write. */
-	if (!c->in_ready && c->state != CONN_CONNECTING)
+	if (!c->in_ready && c->state > CONN_CONNECTING)
 		loop_defer(c->loop, &c->src);
 	update_deadline(c);
 	return 0;
@@ -739,7 +814,10 @@ static void on_readable(struct conn *c)
 		return;
 	}
 	if (r == 0) {
-		if (c->state == CONN_HTTP && c->http_busy) {
+		if (c->raw && c->state == CONN_HTTP) {
+			c->ops->on_bytes(c, NULL, 0);
+			conn_abort(c, "peer closed the connection");
+		} else if (c->state == CONN_HTTP && c->http_busy) {
 			/* A client that half-closed after its request still gets
 			 * the answer; then the connection ends. */
 			c->rd_eof = 1;
@@ -758,6 +836,10 @@ static void on_readable(struct conn *c)
 		on_readable_head(c, rbuf, (size_t)r);
 		break;
 	case CONN_HTTP:
+		if (c->raw) {
+			c->ops->on_bytes(c, rbuf, (size_t)r);
+			break;
+		}
 		/* A pipelined request waits its turn, within its room. */
 		if (buf_append(&c->in, rbuf, (size_t)r) < 0)
 			conn_abort(c, "out of memory");
@@ -772,6 +854,7 @@ static void on_readable(struct conn *c)
 		if (c->ws_up)
 			feed_ws(c, rbuf, (size_t)r);
 		break;
+	case CONN_RESOLVING:
 	case CONN_CONNECTING:
 		break;
 	}
@@ -787,8 +870,9 @@ static void on_deadline(struct conn *c)
 	}
 	if (c->state_deadline && now >= c->state_deadline) {
 		switch (c->state) {
+		case CONN_RESOLVING:
 		case CONN_CONNECTING:
-			conn_abort(c, "connect timed out");
+			conn_abort(c, c->state ? "connect timed out" : "resolving the name timed out");
 			break;
 		case CONN_HANDSHAKE:
 			if (c->tls && !tls_handshake_done(c->tls)) {
@@ -831,11 +915,32 @@ static void on_deadline(struct conn *c)
 	}
 }
 
+/* The child answered: the pipe makes way for the connecting socket. */
+static void resolved(struct conn *c)
+{
+	char err[200];
+	int fd;
+
+	loop_del(c->loop, &c->src);
+	fd = net_resolve_finish(c->src.fd, c->resolver, c->rurl, err, sizeof(err));
+	c->resolver = 0;
+	free(c->rurl);
+	c->rurl = NULL;
+	c->src.fd = fd;
+	if (loop_add(c->loop, &c->src) < 0 || fd < 0) {
+		conn_abort(c, fd < 0 ? err : "out of memory");
+		return;
+	}
+	c->state = CONN_CONNECTING;
+}
+
 static void conn_ready(struct loop_src *s, short revents)
 {
 	struct conn *c = s->arg;
 
 	c->in_ready = 1;
+	if (!c->dead && c->state == CONN_RESOLVING && (revents & (POLLIN | POLLERR | POLLHUP)))
+		resolved(c);
 	if (!c->dead && c->state == CONN_CONNECTING && (revents & (POLLOUT | POLLERR | POLLHUP))) {
 		char err[128];
 
@@ -845,15 +950,17 @@ static void conn_ready(struct loop_src *s, short revents)
 			snprintf(msg, sizeof(msg), "connect to %s failed: %s", c->peer, err);
 			conn_abort(c, msg);
 		} else {
-			c->state = CONN_HANDSHAKE;
+			c->state = c->raw ? CONN_HTTP : CONN_HANDSHAKE;
+			if (c->raw)
+				c->state_deadline = 0;
 			c->last_rx = loop_now();
 		}
 	}
-	if (!c->dead && c->state != CONN_CONNECTING && !may_read(c) &&
+	if (!c->dead && c->state > CONN_CONNECTING && !may_read(c) &&
 	    (revents & (POLLHUP | POLLERR))) {
 		/* Reported whatever we asked for: nothing more can come. */
 		conn_abort(c, c->rd_eof ? "closed" : "connection reset by peer");
-	} else if (!c->dead && c->state != CONN_CONNECTING && may_read(c) &&
+	} else if (!c->dead && c->state > CONN_CONNECTING && may_read(c) &&
 		   ((revents & (POLLIN | POLLHUP | POLLERR)) || (c->tls && tls_pending(c->tls)))) {
 		on_readable(c);
 		/* BearSSL may hold decrypted bytes that poll cannot see. */
@@ -866,7 +973,7 @@ static void conn_ready(struct loop_src *s, short revents)
 	} else if (!c->dead && revents == 0) {
 		on_deadline(c);
 	}
-	if (!c->dead && c->state != CONN_CONNECTING && out_pending(c))
+	if (!c->dead && c->state > CONN_CONNECTING && out_pending(c))
 		flush(c);
 	if (!c->dead && c->close_done && !out_pending(c))
 		conn_abort(c, c->why[0] ? c->why : "closed");

@@ -3,11 +3,13 @@
  * kernel and the sans-I/O engines (http.c, ws.c).
  *
  * States (one enum, one place that moves between them, conn_set_state):
+ *   RESOLVING   client (conn_dial_url): a child resolves the host's name
  *   CONNECTING  client: TCP connect in progress
  *   HANDSHAKE   server: reading the HTTP request head; client: reading the
  *               101 response
  *   HTTP        server: a plain HTTP request is being answered (operator API),
- *               its file body included
+ *               its file body included; client (conn_dial_raw): no WebSocket,
+ *               bytes go both ways as they are (an outbound HTTP client, httpc.c)
  *   AUTH        WebSocket open, the first message not yet accepted
  *   OPEN        authenticated
  *   CLOSING     close frame (or HTTP response) queued: flush, wait for the
@@ -31,7 +33,8 @@
 #include "tls.h"
 #include "ws.h"
 
-enum conn_state { CONN_CONNECTING, CONN_HANDSHAKE, CONN_HTTP, CONN_AUTH, CONN_OPEN, CONN_CLOSING };
+enum conn_state { CONN_RESOLVING, CONN_CONNECTING, CONN_HANDSHAKE, CONN_HTTP, CONN_AUTH, CONN_OPEN,
+		  CONN_CLOSING };
 
 struct conn;
 
@@ -47,6 +50,9 @@ struct conn_ops {
 	 * conn_http_respond, now or later.  NULL: 426 for anything but an
 	 * upgrade. */
 	void (*on_http)(struct conn *c, const struct http_req *req, const char *body, size_t n);
+	/* A raw client (conn_dial_raw): bytes as they were read; n == 0 when
+	 * the peer closed its side (end of file; the conn ends right after). */
+	void (*on_bytes)(struct conn *c, const char *p, size_t n);
 	/* The owner's deadline (conn_set_timer) passed. */
 	void (*on_timer)(struct conn *c);
 	/* The connection is gone; why says how.  c is freed right after. */
@@ -89,6 +95,9 @@ struct conn {
 	unsigned rd_eof:1;        /* the peer half-closed while we answer */
 	unsigned http_busy:1;     /* a request is being answered */
 	unsigned http_close:1;    /* close after this response */
+	unsigned raw:1;           /* conn_dial_raw: no WebSocket at all */
+	int resolver;             /* RESOLVING: the resolving child's pid */
+	struct net_url *rurl;     /* RESOLVING: where to, once resolved */
 	char why[256];
 };
 
@@ -98,6 +107,20 @@ struct conn *conn_accept(struct loop *l, int fd, const char *peer,
 			 const struct conn_ops *ops, void *owner);
 struct conn *conn_dial(struct loop *l, int fd, const struct net_url *u,
 		       const struct conn_ops *ops, void *owner);
+
+/* A client connection that speaks no WebSocket: once connected (and the
+ * TLS handshake is done, over TLS) it is in state HTTP and every byte read
+ * goes to ops->on_bytes; conn_send_raw queues bytes as they are.  The
+ * owner bounds the exchange with conn_set_timer. */
+struct conn *conn_dial_raw(struct loop *l, int fd, const struct net_url *u,
+			   const struct conn_ops *ops, void *owner);
+int  conn_send_raw(struct conn *c, const char *p, size_t n);
+/* conn_dial (raw 0) or conn_dial_raw (raw 1) of u without blocking the
+ * loop on its name (net_resolve_start): the conn starts in RESOLVING, and
+ * the handshake bound (CFG_HANDSHAKE_TIMEOUT_MS) covers it.  NULL with
+ * the reason in err when nothing could start. */
+struct conn *conn_dial_url(struct loop *l, const struct net_url *u, int raw,
+			   const struct conn_ops *ops, void *owner, char *err, size_t errlen);
 
 /* Speak TLS on this connection (right after conn_accept / conn_dial,
  * before any byte moved).  host: the server's name for a client.  -1 on

@@ -836,6 +836,24 @@ int json_elem(const struct json *j, int arr, int idx)
 	return k;
 }
 
+int json_path(const struct json *j, int i, const char *path)
+{
+	char key[32];
+
+	while (i >= 0 && *path) {
+		size_t k = strcspn(path, ".");
+
+		if (k >= sizeof(key))
+			return -1;
+		memcpy(key, path, k);
+		key[k] = '\0';
+		i = json_type(j, i) == JSON_ARRAY && key[0] >= '0' && key[0] <= '9' ?
+		    json_elem(j, i, atoi(key)) : json_get(j, i, key);
+		path += k + (path[k] == '.');
+	}
+	return i;
+}
+
 /* Duplicate keys: the last one wins, as in Python's json module, which the
  * reference implementation used. */
 int json_get(const struct json *j, int obj, const char *key)

@@ -46,6 +46,9 @@ int  json_count(const struct json *j, int i);          /* members/elements */
 /* i-th element of an array, or -1.  Costs O(idx): to walk an array, start
  * at arr + 1 and step with json_next, count times. */
 int  json_elem(const struct json *j, int arr, int idx);
+/* The value at a dotted path below value i: "payload.view.id", "load.0"
+ * (a number picks an array's element); -1 when any step is missing. */
+int  json_path(const struct json *j, int i, const char *path);
 
 /* Raw source text of value i (strings: without the quotes, still escaped). */
 const char *json_raw(const struct json *j, int i, size_t *len);

@@ -3,7 +3,8 @@
  *   nestd server   the bot's side (server.c, server_api.c)
  *   nestd agent    the protocol's client (agent.c, agent_*.c)
  *   nestd token    token file management (token_cmd.c, token_file.c, token.c)
- *   nestd ctl      the operator's command line (ctl.c, ctl_io.c, ctl_show.c) */
+ *   nestd ctl      the operator's command line (ctl.c, ctl_io.c, ctl_show.c)
+ *   nestd slack    the Slack app's manifest (server_slack.c) */
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "server.h"
+#include "server_slack.h"
 #include "tls.h"
 #include "token.h"
 
@@ -20,6 +22,7 @@ static const char usage[] =
 	"       nestd token new NAME [--role agent|operator] [--owner WHO] [--scope SCOPE]\n"
 	"                 | list | revoke NAME                manage the server's tokens\n"
 	"       nestd ctl [--server URL] SUBCOMMAND ...      drive agents through a server\n"
+	"       nestd slack manifest                        the Slack app's manifest\n"
 	"       nestd --version | --help | help SUBCOMMAND\n"
 	"\n"
 	"nestd speaks the Nest Management Bot's WebSocket protocol, both ends.\n";
@@ -40,6 +43,8 @@ static int dispatch(const char *cmd, int argc, char **argv)
 		return token_main(argc, argv);
 	if (strcmp(cmd, "ctl") == 0)
 		return ctl_main(argc, argv);
+	if (strcmp(cmd, "slack") == 0)
+		return slack_main(argc, argv);
 	fprintf(stderr, "nestd: unknown subcommand '%s'\nTry 'nestd --help'.\n", cmd);
 	return 2;
 }

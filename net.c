@@ -13,6 +13,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <unistd.h>
 
@@ -380,6 +383,90 @@ int net_connect(const struct net_url *u, char *err, size_t errlen)
 		return connect_unix(u->unix_path, err, errlen);
 	/* The first address that accepts a connect() call. */
 	return first_socket(u->host, u->port, 0, try_connect, "connect to", err, errlen);
+}
+
+/* What the resolver child writes: its addresses, or its reason. */
+struct resolved {
+	int n;                                  /* addresses; 0: why holds the reason */
+	struct { int family; socklen_t len; struct sockaddr_storage sa; } a[CFG_RESOLVE_ADDRS];
+	char why[160];
+};
+
+int net_resolve_start(const struct net_url *u, int *pid, char *err, size_t errlen)
+{
+	struct in6_addr a6;
+	int p[2];
+
+	if (u->scheme == URL_UNIX || inet_pton(AF_INET, u->host, &a6) == 1 ||
+	    inet_pton(AF_INET6, u->host, &a6) == 1)
+		return -2;
+	/* clone(SIGCHLD) is fork(2) without libc's wrapper, whose atfork and
+	 * thread bookkeeping a process of one thread does not need (and the
+	 * static binary need not carry).  With every other argument 0 its
+	 * argument order, which differs between architectures, does not matter. */
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0 ||
+	    (*pid = (int)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0)) < 0) {
+		snprintf(err, errlen, "cannot resolve %s: %s", u->host, strerror(errno));
+		return -1;
+	}
+	if (*pid == 0) {
+		/* The child: one lookup, one write (smaller than PIPE_BUF, so
+		 * whole), then gone without running the parent's atexit. */
+		struct resolved r;
+		struct addrinfo *res, *ai;
+
+		memset(&r, 0, sizeof(r));
+		if (resolve(u->host, u->port, 0, &res, r.why, sizeof(r.why)) == 0) {
+			for (ai = res; ai && r.n < CFG_RESOLVE_ADDRS; ai = ai->ai_next, r.n++) {
+				r.a[r.n].family = ai->ai_family;
+				r.a[r.n].len = ai->ai_addrlen;
+				memcpy(&r.a[r.n].sa, ai->ai_addr, ai->ai_addrlen);
+			}
+			freeaddrinfo(res);
+		}
+		_exit(write(p[1], &r, sizeof(r)) == (ssize_t)sizeof(r) ? 0 : 1);
+	}
+	close(p[1]);
+	return p[0];
+}
+
+int net_resolve_finish(int rfd, int pid, const struct net_url *u, char *err, size_t errlen)
+{
+	struct resolved r;
+	ssize_t got = read(rfd, &r, sizeof(r));
+	int i, fd = -1, saved = EHOSTUNREACH;
+
+	close(rfd);
+	waitpid(pid, NULL, 0);
+	if (got != (ssize_t)sizeof(r)) {
+		snprintf(err, errlen, "cannot resolve %s: no answer", u->host);
+		return -1;
+	}
+	if (!r.n) {
+		snprintf(err, errlen, "%.*s", (int)sizeof(r.why) - 1, r.why);
+		return -1;
+	}
+	for (i = 0; i < r.n && fd < 0; i++) {
+		struct addrinfo ai = { .ai_family = r.a[i].family, .ai_addrlen = r.a[i].len,
+				       .ai_addr = (struct sockaddr *)&r.a[i].sa };
+
+		fd = socket(ai.ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd >= 0 && try_connect(fd, &ai) < 0) {
+			saved = errno;
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (fd < 0)
+		snprintf(err, errlen, "connect to %s:%s: %s", u->host, u->port, strerror(saved));
+	return fd;
+}
+
+void net_resolve_cancel(int rfd, int pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(rfd);
 }
 
 int net_connect_result(int fd, char *err, size_t errlen)

@@ -52,6 +52,17 @@ int net_accept(int lfd, char *peer, size_t peerlen);
  * net_connect_result() says whether it worked. */
 int net_connect(const struct net_url *u, char *err, size_t errlen);
 int net_connect_result(int fd, char *err, size_t errlen);
+/* The same without blocking, for an event loop: a name that is no IP
+ * literal is resolved by a child process (getaddrinfo may wait seconds
+ * for a resolver).  net_resolve_start returns the read end of a pipe
+ * (non-blocking) that turns readable when the child has answered, its
+ * pid in *pid; or -2 when u needs no resolving (an IP literal, unix:):
+ * call net_connect.  net_resolve_finish reads the answer, reaps the child
+ * and starts the connect: a descriptor as net_connect's, or -1 with err.
+ * net_resolve_cancel ends a child not waited for (kill, reap, close). */
+int net_resolve_start(const struct net_url *u, int *pid, char *err, size_t errlen);
+int net_resolve_finish(int rfd, int pid, const struct net_url *u, char *err, size_t errlen);
+void net_resolve_cancel(int rfd, int pid);
 /* 1 for 127.0.0.0/8, ::1, ::ffff:127.x and "localhost". */
 int net_is_loopback(const char *host);
 /* Writes the descriptor's peer address as text. */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 static unsigned char cache[256];
@@ -43,4 +44,32 @@ int rnd_bytes(void *p, size_t n)
 	memset(cache + sizeof(cache) - cache_left, 0, n);
 	cache_left -= n;
 	return 0;
+}
+
+long long rnd_below(long long n)
+{
+	unsigned long long r = 0;
+
+	if (n <= 0)
+		return 0;
+	if (rnd_bytes(&r, sizeof(r)) < 0) {
+		/* No randomness from the kernel: any spread beats none. */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		r = (unsigned long long)ts.tv_nsec * 2654435761u;
+	}
+	return (long long)(r % (unsigned long long)n);
+}
+
+long long rnd_backoff_ms(long long min_ms, long long max_ms, int attempt)
+{
+	long long cap = min_ms;
+	int i;
+
+	for (i = 0; i < attempt && cap < max_ms; i++)
+		cap *= 2;
+	if (cap > max_ms)
+		cap = max_ms;
+	return rnd_below(cap + 1);
 }

@@ -45,6 +45,7 @@
 #include "server_metrics.h"
 #include "server_router.h"
 #include "server_state.h"
+#include "server_slack.h"
 #include "tls.h"
 
 static void tokens_recheck(struct server *s);
@@ -97,6 +98,7 @@ static void agent_gone(struct peer *p, const char *why)
 	audit_peer(s, "agent_disconnected", p, why);
 	router_agent_gone(s->router, p, why);
 	state_agent_down(s->state, p);
+	server_slack_agent(s->slack, p);
 }
 
 /* Drops an authenticated agent (replaced, revoked): gone at once, closed
@@ -256,6 +258,8 @@ static void admit_agent(struct peer *p, const struct token_entry *e, const struc
 	t = pget(j, pl, "commands");
 	if (t >= 0 && json_type(j, t) == JSON_ARRAY)
 		p->commands = json_dup(j, t);
+	if (json_int(j, pget(j, pl, "uid"), &p->uid) < 0 || p->uid < 0)
+		p->uid = -1;
 	old = peers_find_agent(&s->peers, p->name);
 	if (old) {
 		log_info("%s: replaced by a newer connection from %s (old one from %s)",
@@ -275,6 +279,7 @@ static void admit_agent(struct peer *p, const struct token_entry *e, const struc
 		 p->hostname[0] ? ", host " : "", p->hostname, p->owner[0] ? ", owner " : "",
 		 p->owner, p->commands ? "" : ", an original client");
 	audit_peer(s, "agent_connected", p, NULL);
+	server_slack_agent(s->slack, p);
 }
 
 static void authenticate(struct peer *p, char *text, size_t n)
@@ -722,6 +727,7 @@ static void on_signal(int sig, void *arg)
 	/* Operators waiting on an agent get their answer first (503 and
 	 * Connection: close), while their connections still stand. */
 	router_stop(s->router, "server shutting down");
+	server_slack_close(s->slack);
 	for (p = s->peers.head; p; p = p->next) {
 		if (p->c->state == CONN_AUTH || p->c->state == CONN_OPEN)
 			conn_close(p->c, 1001, "server shutting down");
@@ -769,7 +775,10 @@ static int open_rooms(struct server *s, char *err, size_t errlen)
 	s->tokens_timer_on = 1;
 	if (!(s->state = state_open(s, err, errlen)))
 		return -1;
-	return server_install_init(&s->install, o->dist_dir, o->public_url, err, errlen);
+	if (server_install_init(&s->install, o->dist_dir, o->public_url, err, errlen) < 0)
+		return -1;
+	s->slack = server_slack_new(s, err, errlen);
+	return s->slack || !err[0] ? 0 : -1;
 }
 
 /* Descriptors: the soft limit raised to the hard one, and the connection
@@ -872,6 +881,7 @@ static void server_stop(struct server *s, int ran)
 		loop_del(s->loop, &s->tokens_timer);
 	state_close(s->state);   /* every agent is gone: all offline, written down */
 	server_install_free(&s->install);
+	server_slack_free(s->slack);
 	router_free(s->router);
 	gate_free(s->gate);
 	audit_close(s->audit);

@@ -129,6 +129,18 @@ void audit_agent(struct audit_log *a, const char *event, const char *agent,
 	line_end(a, &w, &b);
 }
 
+void audit_token(struct audit_log *a, const char *event, const char *agent, const char *op)
+{
+	struct jw w;
+	struct buf b;
+
+	if (line_begin(a, &w, &b, event) < 0)
+		return;
+	jw_kstr(&w, "agent", agent);
+	jw_kstr(&w, "operator", op);
+	line_end(a, &w, &b);
+}
+
 void audit_command(struct audit_log *a, const struct audit_command *c)
 {
 	struct jw w;

@@ -40,5 +40,8 @@ void audit_command(struct audit_log *a, const struct audit_command *c);
  * detail may be NULL. */
 void audit_action(struct audit_log *a, const char *event, const char *op, const char *address,
 		  const char *agent, const char *detail);
+/* A token made or reset from a face (Slack's Manage Token): its agent and
+ * who asked ("slack:U…"). */
+void audit_token(struct audit_log *a, const char *event, const char *agent, const char *op);
 
 #endif

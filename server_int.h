@@ -18,6 +18,7 @@ struct gate;
 struct metrics;
 struct router;
 struct state;
+struct slack;
 struct tls_ctx;
 
 struct server {
@@ -35,6 +36,7 @@ struct server {
 	void (*tokens_recheck)(struct server *s);
 	struct peers peers;
 	struct router *router;
+	struct slack *slack;                 /* the Slack face, or NULL (server_slack.h) */
 	struct audit_log *audit;
 	struct metrics *metrics;
 	struct admit *admit;

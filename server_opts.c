@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 #include "cfg.h"
 #include "config.h"
@@ -20,6 +22,8 @@ enum {
 	O_LISTEN = 1, O_STATE_DIR, O_TOKENS, O_CONFIG, O_AUTH_TIMEOUT, O_COMMAND_TIMEOUT,
 	O_AUDIT_LOG, O_TLS_CERT, O_TLS_KEY, O_ACCEPT_VERSIONS, O_MAX_MESSAGE, O_DIST_DIR,
 	O_LOG_LEVEL, O_PING_INTERVAL, O_UI, O_PUBLIC_URL, O_SOCKET_MODE, O_TRUSTED_PROXY,
+	O_SLACK_APP_FILE, O_SLACK_BOT_FILE, O_SLACK_APP, O_SLACK_BOT, O_SLACK_API_URL,
+	O_SLACK_ADMINS, O_SLACK_COMMAND,
 	O_HISTORY_INTERVAL,
 };
 
@@ -43,6 +47,13 @@ static const struct cfg_opt server_cfg[] = {
 	{ "socket-mode", 1, O_SOCKET_MODE, 1 },
 	{ "trusted-proxy", 1, O_TRUSTED_PROXY, 1 },
 	{ "history-interval", 1, O_HISTORY_INTERVAL, 1 },
+	{ "slack-app-token-file", 1, O_SLACK_APP_FILE, 1 },
+	{ "slack-bot-token-file", 1, O_SLACK_BOT_FILE, 1 },
+	{ "slack-app-token", 1, O_SLACK_APP, 1 },
+	{ "slack-bot-token", 1, O_SLACK_BOT, 1 },
+	{ "slack-api-url", 1, O_SLACK_API_URL, 1 },
+	{ "slack-admins", 1, O_SLACK_ADMINS, 1 },
+	{ "slack-command", 1, O_SLACK_COMMAND, 1 },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -90,6 +101,13 @@ const char server_opts_usage[] =
 	"  --trusted-proxy ADDR   IP, IP/BITS or unix:uid=N of a reverse proxy whose\n"
 	"                         X-Forwarded-For names the client that failed\n"
 	"                         authentications are charged to; repeatable\n"
+	"  --slack-app-token-file F, --slack-bot-token-file F  the Slack bot (Socket Mode;\n"
+	"                         `nestd slack manifest`): its xapp- and xoxb- tokens (0600;\n"
+	"                         or slack-app-token = and slack-bot-token = in the config\n"
+	"                         file, never argv)\n"
+	"  --slack-api-url URL    default " CFG_SLACK_API_URL "\n"
+	"  --slack-admins IDS     U...,U...: Slack users who see every agent\n"
+	"  --slack-command CMD    default " CFG_SLACK_COMMAND "\n"
 	"  --log-level LEVEL      debug, info, warn or error (default info)\n"
 	"  -h, --help             this help\n"
 	"\n"
@@ -149,6 +167,81 @@ static int set_path(char *out, size_t n, const char *v)
 {
 	snprintf(out, n, "%s", v);
 	return 0;
+}
+
+/* Slack user ids: U or W and 2 to 20 of [A-Z0-9], comma-separated. */
+static int ids_valid(const char *v)
+{
+	int n = 0;
+
+	for (;;) {
+		size_t k = strspn(v + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+
+		if ((*v != 'U' && *v != 'W') || k < 2 || k > 20 || ++n > CFG_SLACK_ADMINS)
+			return 0;
+		v += 1 + k;
+		if (!*v)
+			return 1;
+		if (*v++ != ',')
+			return 0;
+	}
+}
+
+static int set_token(char *out, const char *v, int from_file, const char *name, char *err,
+		     size_t errlen)
+{
+	size_t n = strlen(v);
+
+	if (!from_file) {
+		snprintf(err, errlen, "--%s: a token never goes on the command line; use "
+			 "--%s-file FILE or the config file", name, name);
+		return -1;
+	}
+	if (n < 8 || n > CFG_SLACK_TOKEN_MAX || strspn(v, "abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != n) {
+		snprintf(err, errlen, "%s: not a Slack token", name);
+		return -1;
+	}
+	memcpy(out, v, n + 1);
+	return 0;
+}
+
+static int set_slack(struct server_opts *o, int id, const char *v, char *err, size_t errlen)
+{
+	struct net_url u;
+
+	switch (id) {
+	case O_SLACK_API_URL:
+		if (net_parse_url(v, &u, err, errlen) < 0 || (u.scheme != URL_HTTP && u.scheme != URL_HTTPS) ||
+		    strlen(v) >= sizeof(o->slack_api_url)) {
+			snprintf(err, errlen, "--slack-api-url takes an http:// or https:// URL");
+			return -1;
+		}
+		snprintf(o->slack_api_url, sizeof(o->slack_api_url), "%s", v);
+		return 0;
+	case O_SLACK_ADMINS:
+		if (*v && !ids_valid(v)) {
+			snprintf(err, errlen, "--slack-admins takes Slack user ids: U0123ABCD,U0456EFGH");
+			return -1;
+		}
+		snprintf(o->slack_admins, sizeof(o->slack_admins), "%s", v);
+		return 0;
+	case O_SLACK_COMMAND:
+		if (v[0] != '/' || strlen(v) < 2 || strlen(v) >= sizeof(o->slack_command) ||
+		    strspn(v + 1, "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(v + 1)) {
+			snprintf(err, errlen, "--slack-command takes a slash command: /nest");
+			return -1;
+		}
+		snprintf(o->slack_command, sizeof(o->slack_command), "%s", v);
+		return 0;
+	}
+	return -1;
+}
+
+int server_opts_slack(const struct server_opts *o)
+{
+	return (o->slack_app_file[0] || o->slack_app_token[0]) &&
+	       (o->slack_bot_file[0] || o->slack_bot_token[0]);
 }
 
 /* Octal permission bits, as chmod takes them (no setuid, setgid or
@@ -220,7 +313,7 @@ static int set_checked(struct server_opts *o, int id, const char *v, char *err, 
 		o->ntrusted++;
 		return 0;
 	}
-	return -1;
+	return set_slack(o, id, v, err, errlen);
 }
 
 static int server_set(void *ctx, int id, const char *v, int from_file, char *err, size_t errlen)
@@ -236,7 +329,11 @@ static int server_set(void *ctx, int id, const char *v, int from_file, char *err
 	case O_TLS_CERT: return set_path(o->tls_cert, sizeof(o->tls_cert), v);
 	case O_TLS_KEY: return set_path(o->tls_key, sizeof(o->tls_key), v);
 	case O_DIST_DIR: return set_path(o->dist_dir, sizeof(o->dist_dir), v);
-	case O_CONFIG: return 0;
+	case O_CONFIG: return set_path(o->config_path, sizeof(o->config_path), v);
+	case O_SLACK_APP_FILE: return set_path(o->slack_app_file, sizeof(o->slack_app_file), v);
+	case O_SLACK_BOT_FILE: return set_path(o->slack_bot_file, sizeof(o->slack_bot_file), v);
+	case O_SLACK_APP: return set_token(o->slack_app_token, v, from_file, "slack-app-token", err, errlen);
+	case O_SLACK_BOT: return set_token(o->slack_bot_token, v, from_file, "slack-bot-token", err, errlen);
 	case O_AUTH_TIMEOUT:
 	case O_COMMAND_TIMEOUT:
 	case O_PING_INTERVAL:
@@ -275,6 +372,8 @@ enum server_opts_parsed server_opts_parse(struct server_opts *o, int argc, char 
 	o->ping_ms = CFG_PING_INTERVAL_MS;
 	o->history_ms = CFG_HISTORY_INTERVAL_MS;
 	o->ui = 1;
+	snprintf(o->slack_api_url, sizeof(o->slack_api_url), "%s", CFG_SLACK_API_URL);
+	snprintf(o->slack_command, sizeof(o->slack_command), "%s", CFG_SLACK_COMMAND);
 	o->socket_mode = CFG_SOCKET_MODE;
 	default_versions(o->accept_versions, sizeof(o->accept_versions));
 
@@ -289,6 +388,33 @@ enum server_opts_parsed server_opts_parse(struct server_opts *o, int argc, char 
 		return SERVER_OPTS_BAD;
 	}
 	return help ? SERVER_OPTS_HELP : SERVER_OPTS_RUN;
+}
+
+/* Both tokens or neither; https:// needs TLS; a config file that holds a
+ * token is checked like a token file (readable by its owner alone). */
+static int slack_validate(const struct server_opts *o, char *err, size_t errlen)
+{
+	struct stat st;
+	int app = o->slack_app_file[0] || o->slack_app_token[0];
+	int bot = o->slack_bot_file[0] || o->slack_bot_token[0];
+
+	if (app != bot) {
+		snprintf(err, errlen, "Slack needs both tokens: --slack-app-token-file and "
+			 "--slack-bot-token-file");
+		return -1;
+	}
+	if (app && !tls_available() && strncasecmp(o->slack_api_url, "https:", 6) == 0) {
+		snprintf(err, errlen, "--slack-api-url %s: this nestd was built without TLS",
+			 o->slack_api_url);
+		return -1;
+	}
+	if ((o->slack_app_token[0] || o->slack_bot_token[0]) &&
+	    (stat(o->config_path, &st) < 0 || (st.st_mode & 0077))) {
+		snprintf(err, errlen, "%s holds a Slack token and others can read it; chmod 600 it",
+			 o->config_path);
+		return -1;
+	}
+	return 0;
 }
 
 int server_opts_validate(struct server_opts *o, char *err, size_t errlen)
@@ -326,6 +452,8 @@ int server_opts_validate(struct server_opts *o, char *err, size_t errlen)
 	if (!o->state_dir[0] && o->tokens_path[0] &&
 	    token_path_split(o->tokens_path, o->state_dir, sizeof(o->state_dir), &base) < 0)
 		o->state_dir[0] = '\0';
+	if (slack_validate(o, err, errlen) < 0)
+		return -1;
 	if (!o->state_dir[0])
 		token_default_state_dir(o->state_dir, sizeof(o->state_dir));
 	if (!o->tokens_path[0])

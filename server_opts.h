@@ -30,7 +30,18 @@ struct server_opts {
 	unsigned socket_mode;            /* unix: listeners' permissions (--socket-mode) */
 	struct admit_proxy trusted[CFG_TRUSTED_PROXIES];   /* --trusted-proxy */
 	int ntrusted;
+	char config_path[4096];          /* --config, "" none */
+	/* Slack (server_slack.h): the tokens' files, or the tokens themselves
+	 * from the config file (never from argv) */
+	char slack_app_file[4096], slack_bot_file[4096];
+	char slack_app_token[CFG_SLACK_TOKEN_MAX + 1], slack_bot_token[CFG_SLACK_TOKEN_MAX + 1];
+	char slack_api_url[512];
+	char slack_admins[CFG_SLACK_ADMINS * 16];   /* U…,U… as given */
+	char slack_command[33];
 };
+
+/* 1 when the Slack face is configured (both tokens given somehow). */
+int server_opts_slack(const struct server_opts *o);
 
 /* What server_opts_parse found. */
 enum server_opts_parsed {

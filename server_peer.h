@@ -40,6 +40,7 @@ struct peer {
 	char *commands;          /* JSON array the agent announced, or NULL: an
 				  * original client (docs/PROTOCOL.md, "Two
 				  * reply shapes") */
+	long long uid;           /* the uid it runs as, as it announced; -1 unknown */
 	long long since;         /* epoch seconds */
 	struct peer *next, **pprev;   /* pprev: the pointer that points here */
 	/* PEER_NEW only: the list of peers not yet authenticated */

@@ -8,13 +8,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cfg.h"
 #include "log.h"
 #include "sha256.h"
 #include "token_file.h"
@@ -37,14 +37,17 @@ struct token_opts {
 	const char *base;              /* the file's name in dir */
 };
 
-static const struct option token_longopts[] = {
-	{ "role", required_argument, NULL, 'r' },
-	{ "owner", required_argument, NULL, 'o' },
-	{ "scope", required_argument, NULL, 'S' },
-	{ "tokens", required_argument, NULL, 't' },
-	{ "state-dir", required_argument, NULL, 's' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+enum { T_ROLE = 1, T_OWNER, T_SCOPE, T_TOKENS, T_STATE_DIR };
+
+/* cfg.c's parser, as every other subcommand's (getopt conventions; no
+ * getopt_long in the static binary). */
+static const struct cfg_opt token_cfg[] = {
+	{ "role", 1, T_ROLE, 0 },
+	{ "owner", 1, T_OWNER, 0 },
+	{ "scope", 1, T_SCOPE, 0 },
+	{ "tokens", 1, T_TOKENS, 0 },
+	{ "state-dir", 1, T_STATE_DIR, 0 },
+	{ NULL, 0, 0, 0 },
 };
 
 static const char token_usage[] =
@@ -79,59 +82,38 @@ static int usage_err(const char *msg)
 	return 2;
 }
 
-/* One getopt_long pass over argv[1..argc).  Before the verb (o->verb NULL)
- * it stops at the first operand and takes --help; after it, it collects
- * the operands. */
-static int take_opts(int argc, char **argv, struct token_opts *o)
+static int token_set(void *ctx, int id, const char *v, int from_file, char *err, size_t errlen)
 {
-	int c;
+	struct token_opts *o = ctx;
+	const char **slot[] = { NULL, &o->role, &o->owner, &o->scope_text, &o->tokens, &o->state_dir };
 
-	optind = 1;
-	while (optind < argc) {
-		c = getopt_long(argc, argv, "+h", token_longopts, NULL);
-		if (c == -1) {
-			if (!o->verb || optind >= argc)   /* the verb, or a final "--" */
-				return GO;
-			if (o->npos == MAX_OPERANDS)
-				return usage_err("too many arguments");
-			o->pos[o->npos++] = argv[optind++];
-			continue;
-		}
-		switch (c) {
-		case 'r': o->role = optarg; break;
-		case 'o': o->owner = optarg; break;
-		case 'S': o->scope_text = optarg; break;
-		case 't': o->tokens = optarg; break;
-		case 's': o->state_dir = optarg; break;
-		case 'h':
-			if (!o->verb) {
-				fputs(token_usage, stdout);
-				return 0;
-			}
-			/* fall through */
-		default:
-			return usage_err("bad option");
-		}
-	}
-	return GO;
+	*slot[id] = v;
+	return 0;
 }
 
 /* Options may come before and after the verb: "token new alice --role
  * operator". */
 static int token_parse(int argc, char **argv, struct token_opts *o)
 {
-	int rc;
+	char *pos[MAX_OPERANDS + 1], err[300];
+	int npos, help, i;
 
 	memset(o, 0, sizeof(*o));
 	o->role = "agent";
 	token_scope_all(&o->scope);
-	if ((rc = take_opts(argc, argv, o)) != GO)
-		return rc;
-	if (optind >= argc)
+	if (cfg_parse_args(argc - 1, argv + 1, token_cfg, token_set, o, pos, MAX_OPERANDS + 1,
+			   &npos, &help, err, sizeof(err)) < 0)
+		return usage_err(err);
+	if (help) {
+		fputs(token_usage, stdout);
+		return 0;
+	}
+	if (!npos)
 		return usage_err("missing verb: new, list or revoke");
-	o->verb = argv[optind];
-	/* The verb stands in for argv[0] of the second pass. */
-	return take_opts(argc - optind, argv + optind, o);
+	o->verb = pos[0];
+	for (i = 1; i < npos; i++)
+		o->pos[o->npos++] = pos[i];
+	return GO;
 }
 
 /* --owner and --scope: each for its role, and only with new. */

@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nestlib import (Server, T, can_run_as_others, check, main, path, skip, token_new,  # noqa: E402
+from nestlib import (Server, T, can_run_as_others, check, main, path, proc_state, skip, token_new,  # noqa: E402
                      wait_until, xfail)
 from it_agent import Bot, agent, cmd, new_token  # noqa: E402
 
@@ -146,14 +146,6 @@ def reap_kids():
         except Exception:
             pass
     del _kids[:]
-
-
-def proc_state(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return None
 
 
 def cmdline_pids(needle):

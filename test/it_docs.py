@@ -22,7 +22,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAN = os.path.join(TOP, "nestd.1")
 BASH = os.path.join(TOP, "contrib", "completions", "nestd.bash")
 ZSH = os.path.join(TOP, "contrib", "completions", "_nestd")
-SUBS = ("server", "agent", "token", "ctl")
+SUBS = ("server", "agent", "token", "ctl", "slack")
 OPT = re.compile(r"(?<![\w-])--[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 S = {}
 
@@ -31,7 +31,7 @@ TABLES = {
     "server": ("server_opts.c", r'\{ "([a-z0-9-]+)", [01], O_'),
     "agent": ("agent_opts.c", r'\{ "([a-z0-9-]+)", [01], [01], set_'),
     "ctl": ("ctl.c", r'\{ "([a-z0-9-]+)", [01], O_'),
-    "token": ("token_cmd.c", r'\{ "([a-z0-9-]+)", (?:required|no)_argument'),
+    "token": ("token_cmd.c", r'\{ "([a-z0-9-]+)", [01], T_'),
 }
 
 
@@ -50,11 +50,14 @@ def test_help_lists_every_option():
     for sub in SUBS:
         text = help_of(sub)
         S[sub] = sorted(set(OPT.findall(text)))
+        if sub not in TABLES:
+            continue
         src, rx = TABLES[sub]
         with open(os.path.join(TOP, src)) as f:
             table = re.findall(rx, f.read())
         check(len(table) >= 5, "%s: its option table read from %s" % (sub, src), table)
-        missing = [o for o in table if "--" + o not in S[sub]]
+        # a key for the config file only (a secret: never argv) is named as one
+        missing = [o for o in table if "--" + o not in S[sub] and o + " = " not in text]
         check(not missing, "nestd %s --help names every option it takes" % sub, missing)
 
 

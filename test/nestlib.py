@@ -225,6 +225,15 @@ class Server(Proc):
             raise RuntimeError("server did not start: " + self.text()[-2000:])
 
 
+def proc_state(pid):
+    """The state letter of /proc/PID/stat (S, R, T, Z...), or None when gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+
+
 def wait_until(fn, timeout=10, step=0.02):
     end = time.monotonic() + T(timeout)
     while time.monotonic() < end:

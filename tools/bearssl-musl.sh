@@ -13,7 +13,12 @@ O=${1:-build}
 mkdir -p "$O"
 O=$(cd "$O" && pwd)
 DEST=$O/bearssl-musl
-if [ -f "$DEST/lib/libbearssl.a" ] && [ -f "$DEST/include/bearssl.h" ]; then
+# For a static binary of C: no -fPIC (no GOT to go through), no unwind
+# tables (nothing unwinds), LTO objects (the final link inlines across
+# BearSSL and nestd and drops what neither uses); 16 KiB off the binary.
+FLAGS="-W -Wall -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables -flto"
+if [ -f "$DEST/lib/libbearssl.a" ] && [ -f "$DEST/include/bearssl.h" ] &&
+   [ "$(cat "$DEST/flags" 2>/dev/null)" = "$FLAGS" ]; then
 	exit 0
 fi
 command -v musl-gcc >/dev/null 2>&1 || {
@@ -52,10 +57,11 @@ src=${src%/}
 
 # BearSSL's own Makefile (conf/Unix.mk): static library only, small.
 echo "bearssl-musl.sh: building $(basename "$src") with musl-gcc" >&2
-(cd "$src" && make -s CONF=Unix CC=musl-gcc LD=musl-gcc LDDLL=musl-gcc AR=ar \
-	CFLAGS="-W -Wall -Os -fPIC -ffunction-sections -fdata-sections" \
-	BUILD=musl-build DLL=no TOOLS=no TESTS=no musl-build/libbearssl.a >/dev/null)
+rm -rf "$src/musl-build"
+(cd "$src" && make -s CONF=Unix CC=musl-gcc LD=musl-gcc LDDLL=musl-gcc AR=gcc-ar \
+	CFLAGS="$FLAGS" BUILD=musl-build DLL=no TOOLS=no TESTS=no musl-build/libbearssl.a >/dev/null)
 mkdir -p "$DEST/lib" "$DEST/include"
 cp "$src/musl-build/libbearssl.a" "$DEST/lib/"
 cp "$src"/inc/*.h "$DEST/include/"
+printf '%s\n' "$FLAGS" > "$DEST/flags"
 echo "bearssl-musl.sh: $DEST/lib/libbearssl.a" >&2

@@ -6,7 +6,8 @@
 
 _nestd_server_opts="--listen --config --state-dir --tokens --tls-cert --tls-key --auth-timeout
  --command-timeout --audit-log --accept-versions --max-message --ping-interval --history-interval
- --ui --dist-dir --public-url --socket-mode --trusted-proxy --log-level --help"
+ --ui --dist-dir --public-url --socket-mode --trusted-proxy --slack-app-token-file
+ --slack-bot-token-file --slack-api-url --slack-admins --slack-command --log-level --help"
 _nestd_agent_opts="--server --token-file --config --services --allow --deny --exec-timeout
  --max-output --max-exec --reconnect-min --reconnect-max --once --ping-interval --hostname
  --ca-file --pin --insecure --compat --protocol-version --proc-root --cgroup --systemctl
@@ -45,12 +46,12 @@ _nestd_value()
 	--signal) COMPREPLY=($(compgen -W "SIGTERM SIGKILL SIGINT SIGHUP SIGQUIT SIGUSR1 SIGUSR2 SIGSTOP SIGCONT" -- "$cur")) ;;
 	--allow | --deny) COMPREPLY=($(compgen -W "read process service exec all" -- "$cur")) ;;
 	--config | --tokens | --tls-cert | --tls-key | --audit-log | --token-file | --ca-file | --systemctl | \
-	--rc-service | --rc-status) COMPREPLY=($(compgen -f -- "$cur")) ;;
+	--rc-service | --rc-status | --slack-app-token-file | --slack-bot-token-file) COMPREPLY=($(compgen -f -- "$cur")) ;;
 	--state-dir | --dist-dir | --proc-root | --cgroup) COMPREPLY=($(compgen -d -- "$cur")) ;;
 	--listen | --server | --owner | --scope | --auth-timeout | --command-timeout | --accept-versions | \
 	--max-message | --ping-interval | --history-interval | --public-url | --socket-mode | --trusted-proxy | \
 	--exec-timeout | --max-output | --max-exec | --reconnect-min | --reconnect-max | --hostname | --pin | \
-	--protocol-version | --wait | --timeout) COMPREPLY=() ;;
+	--protocol-version | --wait | --timeout | --slack-api-url | --slack-admins | --slack-command) COMPREPLY=() ;;
 	*) return 1 ;;
 	esac
 	return 0
@@ -62,7 +63,7 @@ _nestd()
 	local i words=() nonopt=0
 	COMPREPLY=()
 	if ((COMP_CWORD == 1)); then
-		COMPREPLY=($(compgen -W "server agent token ctl help --version --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "server agent token ctl slack help --version --help" -- "$cur"))
 		return 0
 	fi
 	_nestd_value "$prev" "$cur" && return 0
@@ -77,7 +78,13 @@ _nestd()
 	done
 	nonopt=${#words[@]}
 	case $sub in
-	help) ((COMP_CWORD == 2)) && COMPREPLY=($(compgen -W "server agent token ctl" -- "$cur")) ;;
+	help) ((COMP_CWORD == 2)) && COMPREPLY=($(compgen -W "server agent token ctl slack" -- "$cur")) ;;
+	slack)
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--slack-command --help" -- "$cur"))
+		elif ((nonopt == 0)); then
+			COMPREPLY=($(compgen -W "manifest" -- "$cur"))
+		fi ;;
 	server) COMPREPLY=($(compgen -W "$_nestd_server_opts" -- "$cur")) ;;
 	agent) COMPREPLY=($(compgen -W "$_nestd_agent_opts" -- "$cur")) ;;
 	token)

@@ -1,0 +1,199 @@
+/* server_slack_own.c - whose agents are whose for the Slack face: a
+ * person reaches the agents whose token names them as owner
+ * ("slack:U…"), an admin every agent, through the one rule of every face
+ * (server_authz.h); the agent tokens the face mints for people, under the
+ * token file's lock; and the Web API calls the actions make.  Below both
+ * server_slack.c and server_slack_act.c (server_slack_int.h). */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "server_audit.h"
+#include "server_authz.h"
+#include "server_int.h"
+#include "server_slack_api.h"
+#include "server_slack_int.h"
+#include "sha256.h"
+
+/* ---- who may see what ---- */
+
+int slack_is_admin(const struct slack *sl, const char *user)
+{
+	int i;
+
+	for (i = 0; i < sl->nadmins; i++)
+		if (!strcmp(sl->admins[i], user))
+			return 1;
+	return 0;
+}
+
+/* "slack:U…" */
+static void owner_of_user(const char *user, char *out, size_t n)
+{
+	snprintf(out, n, "slack:%s", user);
+}
+
+int slack_may(const struct slack *sl, const char *user, const char *name)
+{
+	const struct token_entry *e = token_db_by_name(&sl->srv->db, name);
+	struct token_scope scope;
+	char owner[TOKEN_OWNER_MAX + 1];
+
+	if (slack_is_admin(sl, user))
+		return 1;
+	owner_of_user(user, owner, sizeof(owner));
+	/* The same check as every face's: a scope that reaches what this
+	 * person owns, against the agent's owner as the token file says. */
+	return e && e->role == ROLE_AGENT && authz_scope_owned_by(&scope, owner) == 0 &&
+	       authz_agent_visible(&scope, e->name, e->owner);
+}
+
+int slack_agents_of(const struct slack *sl, const char *user, const char **names, int max)
+{
+	const struct token_db *db = &sl->srv->db;
+	int i, n = 0;
+
+	for (i = 0; i < db->n && n < max; i++)
+		if (db->e[i].role == ROLE_AGENT && slack_may(sl, user, db->e[i].name))
+			names[n++] = db->e[i].name;
+	return n;
+}
+
+/* ---- minting tokens ---- */
+
+/* The lock `nestd token` takes on the token file: held from load to save
+ * so that neither writer loses the other's change.  Never waited for: the
+ * event loop does not block. */
+static int lock_tokens(const char *path, char *err, size_t errlen)
+{
+	char lock[4200];
+	int fd;
+
+	snprintf(lock, sizeof(lock), "%s.lock", path);
+	fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	snprintf(err, errlen, "the token file is locked: try again in a moment");
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* A free name for user's next agent: slack-u0123abcd, then -2, -3... */
+static void new_name(const struct token_db *db, const char *user, char *name, size_t cap)
+{
+	char base[TOKEN_NAME_MAX + 1];
+	size_t i;
+	int k;
+
+	snprintf(base, sizeof(base), "slack-%s", user);
+	for (i = 0; base[i]; i++)
+		if (base[i] >= 'A' && base[i] <= 'Z')
+			base[i] = (char)(base[i] - 'A' + 'a');
+	snprintf(name, cap, "%s", base);
+	for (k = 2; token_db_by_name(db, name) && k < 10000; k++)
+		snprintf(name, cap, "%.50s-%d", base, k);
+}
+
+/* The change, on the file as it is now (another writer may have changed
+ * it since the server read it). */
+static int mint_in(struct token_db *db, const char *user, const char *old, char *name,
+		   size_t ncap, char *token, char *err, size_t errlen)
+{
+	struct token_entry ne;
+	int i;
+
+	char owner[TOKEN_OWNER_MAX + 1];
+	int mine = 0;
+
+	memset(&ne, 0, sizeof(ne));
+	owner_of_user(user, owner, sizeof(owner));
+	for (i = 0; i < db->n; i++)
+		mine += db->e[i].role == ROLE_AGENT && !strcmp(db->e[i].owner, owner);
+	if (old) {
+		for (i = 0; i < db->n && strcmp(db->e[i].name, old); i++)
+			;
+		if (i == db->n || db->e[i].role != ROLE_AGENT) {
+			snprintf(err, errlen, "there is no agent token named %s", old);
+			return -1;
+		}
+		ne = db->e[i];
+		token_db_remove(db, i);
+		snprintf(name, ncap, "%s", old);
+	} else if (mine >= CFG_SLACK_AGENTS_MAX) {
+		snprintf(err, errlen, "you have %d tokens already: reset one instead", mine);
+		return -1;
+	} else {
+		new_name(db, user, name, ncap);
+		snprintf(ne.name, sizeof(ne.name), "%s", name);
+		ne.role = ROLE_AGENT;
+		token_scope_all(&ne.scope);
+		owner_of_user(user, ne.owner, sizeof(ne.owner));
+	}
+	if (token_generate(token) < 0) {
+		snprintf(err, errlen, "the kernel gave no random bytes");
+		return -1;
+	}
+	sha256(token, TOKEN_LEN, ne.hash);
+	ne.created = (long long)time(NULL);
+	if (token_db_add(db, &ne) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int slack_mint(struct slack *sl, const char *user, const char *old, char *name, size_t ncap,
+	       char *token, size_t tcap, char *err, size_t errlen)
+{
+	struct server *s = sl->srv;
+	struct token_db db;
+	int lock, r = -1;
+
+	if (tcap < TOKEN_LEN + 1 || (lock = lock_tokens(s->o->tokens_path, err, errlen)) < 0)
+		return -1;
+	if (token_db_load(s->o->tokens_path, &db, err, errlen) == 0) {
+		r = mint_in(&db, user, old, name, ncap, token, err, errlen);
+		if (r == 0)
+			r = token_db_save(s->o->tokens_path, &db, err, errlen);
+		token_db_free(&db);
+	}
+	close(lock);
+	if (r < 0) {
+		memset(token, 0, tcap);
+		log_warn("slack: %s: no token: %s", user, err);
+		return -1;
+	}
+	/* The server takes the file as written: a reset token's session
+	 * goes (its hash is no longer there). */
+	s->tokens_recheck(s);
+	log_info("slack: %s %s the token of agent %s", user, old ? "reset" : "made", name);
+	{
+		char who[TOKEN_OWNER_MAX + 1];
+
+		owner_of_user(user, who, sizeof(who));
+		audit_token(s->audit, old ? "token_reset" : "token_new", name, who);
+	}
+	return 0;
+}
+
+/* ---- the Web API, for the actions ---- */
+
+static void logged(void *arg, const char *error, const struct json *j)
+{
+	/* server_slack_api.c has logged a failure with Slack's error code. */
+}
+
+struct slack_call *slack_call(struct slack *sl, const char *method, const char *body, size_t n,
+			      slack_api_fn done, void *arg)
+{
+	return slack_api_call(sl->api, method, SLACK_BOT, body, n, CFG_SLACK_CALL_TIMEOUT_MS,
+			      done ? done : logged, arg);
+}
+

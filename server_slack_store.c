@@ -1,0 +1,165 @@
+/* server_slack_store.c - the Slack face's per-person settings on disk
+ * (see server_slack_store.h). */
+#include "server_slack_store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "token.h"
+
+static const char *const units[] = { "gb", "gib", "bytes" };
+
+int file_write_atomic(const char *path, const char *data, size_t n, int mode, char *err,
+		      size_t errlen)
+{
+	char tmp[4300], dir[4200];
+	const char *slash = strrchr(path, '/');
+	int fd, dfd, ok = 1;
+	size_t off = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + 1 : 1, slash ? path : ".");
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	while (ok && off < n) {
+		ssize_t w = write(fd, data + off, n - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		ok = w > 0;
+		off += ok ? (size_t)w : 0;
+	}
+	if (!ok || fsync(fd) != 0) {
+		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+		ok = 0;
+	}
+	if (close(fd) != 0 && ok) {
+		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+		ok = 0;
+	}
+	if (ok && rename(tmp, path) != 0) {
+		snprintf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
+		ok = 0;
+	}
+	if (!ok) {
+		unlink(tmp);
+		return -1;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+/* One line into a record: 0, or -1 when it is not one. */
+static int parse_line(char *line, struct slack_user *u)
+{
+	char *w = strtok(line, " \t");
+	int i;
+
+	memset(u, 0, sizeof(*u));
+	if (!w || (w[0] != 'U' && w[0] != 'W') || strlen(w) >= sizeof(u->id))
+		return -1;
+	strcpy(u->id, w);
+	while ((w = strtok(NULL, " \t"))) {
+		if (strncmp(w, "unit=", 5) == 0) {
+			for (i = 0; i < 3 && strcmp(w + 5, units[i]); i++)
+				;
+			if (i == 3)
+				return -1;
+			u->unit = (enum sv_unit)i;
+		} else if (strncmp(w, "agent=", 6) == 0 && token_name_valid(w + 6)) {
+			strcpy(u->agent, w + 6);
+		} else {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void slack_users_load(struct slack_users *s, const char *dir)
+{
+	char line[256];
+	FILE *f;
+	int no = 0;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->path, sizeof(s->path), "%s/slack-users", dir);
+	f = fopen(s->path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		struct slack_user u, *p;
+
+		no++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!line[0] || line[0] == '#')
+			continue;
+		if (parse_line(line, &u) < 0 || !(p = slack_users_get(s, u.id, 1))) {
+			log_warn("%s:%d: not a setting, skipped", s->path, no);
+			continue;
+		}
+		*p = u;
+	}
+	fclose(f);
+}
+
+void slack_users_free(struct slack_users *s)
+{
+	free(s->u);
+	s->u = NULL;
+	s->n = s->cap = 0;
+}
+
+struct slack_user *slack_users_get(struct slack_users *s, const char *id, int create)
+{
+	int i;
+
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->u[i].id, id))
+			return &s->u[i];
+	if (!create || s->n >= CFG_SLACK_MAX_USERS || strlen(id) >= sizeof(s->u[0].id))
+		return NULL;
+	if (s->n == s->cap) {
+		int cap = s->cap ? s->cap * 2 : 16;
+		struct slack_user *nu = realloc(s->u, (size_t)cap * sizeof(*nu));
+
+		if (!nu)
+			return NULL;
+		s->u = nu;
+		s->cap = cap;
+	}
+	memset(&s->u[s->n], 0, sizeof(s->u[0]));
+	strcpy(s->u[s->n].id, id);
+	return &s->u[s->n++];
+}
+
+int slack_users_save(const struct slack_users *s, char *err, size_t errlen)
+{
+	struct buf b;
+	int i, r;
+
+	buf_init(&b, 0);
+	buf_puts(&b, "# nestd: Slack users' settings (written by the server)\n");
+	for (i = 0; i < s->n; i++) {
+		buf_printf(&b, "%s unit=%s", s->u[i].id, units[s->u[i].unit]);
+		if (s->u[i].agent[0])
+			buf_printf(&b, " agent=%s", s->u[i].agent);
+		buf_putc(&b, '\n');
+	}
+	r = file_write_atomic(s->path, b.p, b.len, 0600, err, errlen);
+	buf_free(&b);
+	return r;
+}

@@ -17,6 +17,8 @@
 #   make test-openrc   the same against a real OpenRC in a second container
 #   make deb        dist/nestd_VERSION-1_ARCH.deb (dpkg-deb; lintian when installed)
 #   make test-deb   that package installed, started and removed in a Debian root
+#   make soak       SOAK_TIME seconds (180) of mixed load; RSS and descriptors
+#                   of the server and its agents must not grow
 VERSION  = 0.1.0
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -284,6 +286,13 @@ test-deb: deb
 test-install: nestd
 	NESTD=$(NESTD) /usr/bin/python3 test/it_install.py
 
+# A few minutes of mixed load (operators, agents coming and going,
+# strangers) against one server and three agents; fails if their RSS or
+# descriptors grow between the quiet points.  Not part of make test.
+SOAK_TIME ?= 180
+soak: deps nestd
+	NESTD=$(NESTD) /usr/bin/python3 test/soak.py $(SOAK_TIME)
+
 # Real init systems in containers (systemd-nspawn): the agent inside, a
 # server on the host's loopback.  Each prints "N passed, N failed".
 test-systemd: nestd
@@ -307,4 +316,4 @@ clean:
 FORCE:
 
 .PHONY: all test unit deps asan fuzz fuzz-bins install uninstall test-install test-browser clean \
-	test-systemd test-openrc deb test-deb
+	test-systemd test-openrc deb test-deb soak

@@ -13,8 +13,9 @@
  * Replies: a command's reply is sent as soon as it is ready when the command
  * carried an "id"; a reply without one waits until every earlier command is
  * answered, because the server matches id-less replies to its oldest
- * unanswered command (docs/PROTOCOL.md, "Ids and id-less replies").  Each
- * reply's buffer is freed the moment it is sent. */
+ * unanswered command (docs/PROTOCOL.md, "Ids and id-less replies").  A
+ * command's record, its reply included, is freed the moment the reply is
+ * sent, wherever it stood in the queue. */
 #include "agent.h"
 
 #include <signal.h>
@@ -70,26 +71,38 @@ static void reply_send(struct agent *a, struct cmd *cmd)
 {
 	if (a->c && cmd->reply.len)
 		conn_send_text(a->c, cmd->reply.p, cmd->reply.len);
-	buf_free(&cmd->reply);
-	cmd->sent = 1;
 }
 
-/* Sends what may go now: replies with an id at once, id-less replies once
- * everything before them is answered. */
+/* Takes cmd (whose predecessor in the queue is prev, NULL at the head) out
+ * of the queue and frees it. */
+static void queue_drop(struct agent *a, struct cmd *prev, struct cmd *cmd)
+{
+	if (prev)
+		prev->next = cmd->next;
+	else
+		a->queue = cmd->next;
+	if (a->queue_tail == cmd)
+		a->queue_tail = prev;
+	cmd_free(cmd);
+}
+
+/* Sends what may go now and forgets it at once: a reply with an id
+ * wherever its command stands, an id-less reply once it stands at the
+ * head (every earlier command answered and gone).  Only commands still
+ * waiting for their answer, or id-less ones waiting for their turn, stay
+ * in the queue: a slow command at the head holds no one else's reply. */
 static void flush_replies(struct agent *a)
 {
-	struct cmd *cmd;
+	struct cmd *cmd, *prev = NULL, *next;
 
-	for (cmd = a->queue; cmd; cmd = cmd->next)
-		if (cmd->answered && !cmd->sent && cmd->id)
+	for (cmd = a->queue; cmd; cmd = next) {
+		next = cmd->next;
+		if (cmd->answered && (cmd->id || !prev)) {
 			reply_send(a, cmd);
-	while ((cmd = a->queue) && cmd->answered) {
-		if (!cmd->sent)
-			reply_send(a, cmd);
-		a->queue = cmd->next;
-		if (!a->queue)
-			a->queue_tail = NULL;
-		cmd_free(cmd);
+			queue_drop(a, prev, cmd);
+		} else {
+			prev = cmd;
+		}
 	}
 }
 

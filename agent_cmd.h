@@ -35,13 +35,13 @@ struct agent_cmds;                   /* opaque: policy, backend, children */
 struct exec_child;
 
 /* One command.  The agent allocates it zeroed, sets the fields marked
- * "agent", and hands it to agent_cmd_run; it frees it once the reply has
- * gone (or the connection that asked has, after agent_cmd_forget). */
+ * "agent", and hands it to agent_cmd_run; it frees it, reply and all, as
+ * soon as the reply has gone (or the connection that asked has, after
+ * agent_cmd_forget). */
 struct cmd {
 	struct cmd *next;            /* agent: its queue, oldest first */
 	char *id;                    /* agent: the message's "id" as raw JSON
 				      * string content (json_dup), or NULL */
-	int sent;                    /* agent: the reply has gone */
 	int original;                /* agent: answer in the original's shapes
 				      * (docs/PROTOCOL.md, "Two reply shapes") */
 	unsigned svc_wait_ms;        /* agent: a service action waits for its job

@@ -13,13 +13,16 @@
  * (deadline = EOF grace). */
 #include "agent_exec.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,7 +46,8 @@ struct cap {
 struct exec_child {
 	struct exec_mgr *m;
 	struct exec_child *next;
-	pid_t pid;                   /* also the process group id */
+	pid_t pid;                   /* the keeper's (see "starting a child") */
+	pid_t pgid;                  /* the command's, and its group's */
 	int exited, status;
 	int phase, timed_out, cancelled;
 	int64_t t0, t_exit;
@@ -245,12 +249,12 @@ static void child_timer(struct loop_src *s, short revents)
 	case PH_RUN:
 		if (!c->cancelled)
 			c->timed_out = 1;
-		kill(-c->pid, SIGTERM);
+		kill(-c->pgid, SIGTERM);
 		c->phase = PH_TERM;
 		s->deadline = loop_now() + CFG_EXEC_KILL_GRACE_MS;
 		break;
 	case PH_TERM:
-		kill(-c->pid, SIGKILL);
+		kill(-c->pgid, SIGKILL);
 		c->phase = PH_KILL;
 		s->deadline = 0;
 		break;
@@ -268,7 +272,7 @@ static void child_exited(struct exec_child *c, int status)
 	/* A killed command takes its whole group along; the group id cannot
 	 * have been reused yet, members may still hold it. */
 	if (c->cancelled || c->timed_out)
-		kill(-c->pid, SIGKILL);
+		kill(-c->pgid, SIGKILL);
 	if (c->cancelled) {
 		child_free(c);
 		return;
@@ -311,6 +315,26 @@ struct exec_mgr *exec_mgr_new(struct loop *l)
 	return m;
 }
 
+void exec_env_scrub(void)
+{
+	static const char *const wipe[] = { "NESTD_TOKEN=", "CLIENT_TOKEN=" };
+	volatile char *v;
+	char **e;
+	size_t i, k;
+
+	for (e = environ; e && *e; e++)
+		for (i = 0; i < sizeof(wipe) / sizeof(wipe[0]); i++) {
+			k = strlen(wipe[i]);
+			if (strncmp(*e, wipe[i], k))
+				continue;
+			/* volatile: stores the compiler may not drop as dead */
+			for (v = *e + k; *v; v++)
+				*v = '\0';
+		}
+	unsetenv("NESTD_TOKEN");
+	unsetenv("CLIENT_TOKEN");
+}
+
 static char **env_build(void)
 {
 	size_t n = 0, k = 0, i;
@@ -332,33 +356,254 @@ static char **env_build(void)
 	return env;
 }
 
-/* argv[0] in its own group, stdout and stderr into the pipes' write ends
- * p[0][1] and p[1][1]; posix_spawnp's error number, or 0. */
-static int spawn(pid_t *pid, char *const argv[], int p[2][2], char **env)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t all, none;
-	int rc;
+/* ---- starting a child ----
+ *
+ * The agent forks a keeper, which forks the command.  The command leads a
+ * process group of its own (so a group signal reaches everything it
+ * started, and nothing else); the keeper, outside it, has asked the kernel
+ * for SIG_KEEPER when the agent dies (PR_SET_PDEATHSIG), and then only
+ * waits: when the command ends it ends the same way (the same exit code,
+ * or the same signal), so the agent sees the command's status on the
+ * keeper's pid; when the agent dies first, even by SIGKILL, it kills the
+ * command's group, so nothing of a running command outlives its agent.
+ * posix_spawn could do neither, nor close every descriptor above 2 (musl
+ * has no closefrom), so both are forks of a single-threaded process that
+ * call only what is safe there.
+ *
+ * The keeper tells the agent the command's pid on the report pipe; the
+ * command, if exec fails, adds its errno.  The pipe is close-on-exec, so
+ * its end of file means: the command runs. */
 
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, p[0][1], 1);
-	posix_spawn_file_actions_adddup2(&fa, p[1][1], 2);
-	posix_spawnattr_init(&at);
-	/* Own group (so a timeout kills everything it started), default
-	 * dispositions (the agent ignores SIGPIPE) and an empty mask. */
-	sigfillset(&all);
+#define SIG_KEEPER SIGUSR2           /* "your agent is gone" */
+
+enum { REPORT_PID = 'P', REPORT_ERRNO = 'E' };
+
+struct report {                      /* one write(2), under PIPE_BUF */
+	int what, value;
+};
+
+/* What the keeper and the command need, gathered before the fork. */
+struct spawn_req {
+	char *const *argv;
+	char **env;
+	int fd[3];                   /* the command's 0, 1 and 2 */
+	int report;                  /* the report pipe's write end */
+	pid_t agent;
+};
+
+/* Closes every descriptor from low up: close_range(2) where the kernel has
+ * it (5.9) and libc names it, else what /proc/self/fd lists, else every
+ * number below the limit. */
+static void fds_close_from(int low)
+{
+	struct rlimit rl;
+	struct dirent *de;
+	DIR *d;
+	long fd, max = 65536;
+
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned)low, ~0U, 0) == 0)
+		return;
+#endif
+	if ((d = opendir("/proc/self/fd"))) {
+		while ((de = readdir(d)))
+			if ((fd = strtol(de->d_name, NULL, 10)) >= low && fd != dirfd(d))
+				close((int)fd);
+		closedir(d);
+		return;
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		max = (long)rl.rlim_cur;
+	for (fd = low; fd < max; fd++)
+		close((int)fd);
+}
+
+/* In the keeper: the command's 0, 1, 2 in place, the report pipe on 3
+ * (close-on-exec), nothing else open.  Everything is first moved above 9
+ * so that a source already sitting on 0..3 is not overwritten. */
+static void child_fds(const struct spawn_req *r)
+{
+	int moved[4], i;
+
+	for (i = 0; i < 3; i++)
+		moved[i] = fcntl(r->fd[i], F_DUPFD, 10);
+	moved[3] = fcntl(r->report, F_DUPFD_CLOEXEC, 10);
+	for (i = 0; i < 3; i++)
+		if (moved[i] < 0 || dup2(moved[i], i) < 0)
+			_exit(127);
+	if (moved[3] < 0 || dup3(moved[3], 3, O_CLOEXEC) < 0)
+		_exit(127);
+	fds_close_from(4);
+}
+
+static void report(int what, int value)
+{
+	struct report rep = { what, value };
+	ssize_t n;
+
+	do
+		n = write(3, &rep, sizeof(rep));
+	while (n < 0 && errno == EINTR);
+}
+
+static pid_t keeper_agent;           /* in the keeper: the agent's pid ... */
+static volatile pid_t keeper_command;   /* ... and the command's (its group) */
+
+static void keeper_orphaned(int sig)
+{
+	(void)sig;
+	if (getppid() == keeper_agent)
+		return;              /* a stray SIG_KEEPER: the agent lives */
+	if (keeper_command > 0)
+		kill(-keeper_command, SIGKILL);
+	_exit(127);
+}
+
+/* The command itself: its own group, default dispositions (the agent
+ * ignores SIGPIPE and keeps handlers), nothing blocked, its environment,
+ * exec. */
+static void command_exec(const struct spawn_req *r)
+{
+	sigset_t none;
+	int sig;
+
+	setpgid(0, 0);
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
 	sigemptyset(&none);
-	posix_spawnattr_setpgroup(&at, 0);
-	posix_spawnattr_setsigdefault(&at, &all);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
-				 POSIX_SPAWN_SETSIGMASK);
-	rc = posix_spawnp(pid, argv[0], &fa, &at, argv, env);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	return rc;
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	environ = r->env;
+	execvp(r->argv[0], r->argv);
+	report(REPORT_ERRNO, errno);
+	_exit(127);
+}
+
+/* Ends the keeper the way its command ended. */
+static void keeper_mirror(int status)
+{
+	struct rlimit none = { 0, 0 };
+	sigset_t s;
+	int sig;
+
+	if (!WIFSIGNALED(status))
+		_exit(WEXITSTATUS(status));
+	sig = WTERMSIG(status);
+	setrlimit(RLIMIT_CORE, &none);   /* the command dumped its own core */
+	signal(sig, SIG_DFL);
+	sigemptyset(&s);
+	sigaddset(&s, sig);
+	sigprocmask(SIG_UNBLOCK, &s, NULL);
+	kill(getpid(), sig);
+	_exit(128 + sig);
+}
+
+/* The keeper (see above).  Every signal arrives blocked from the agent's
+ * fork and stays blocked but SIG_KEEPER; the agent's SIGKILL, should it
+ * come, needs no permission. */
+static void keeper_main(const struct spawn_req *r)
+{
+	struct sigaction sa;
+	sigset_t s;
+	pid_t pid;
+	int status;
+
+	child_fds(r);
+	keeper_agent = r->agent;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = keeper_orphaned;
+	sigaction(SIG_KEEPER, &sa, NULL);
+	prctl(PR_SET_PDEATHSIG, SIG_KEEPER);
+	if (getppid() != r->agent)
+		_exit(127);          /* the agent died before the request took */
+	pid = fork();
+	if (pid == 0)
+		command_exec(r);
+	if (pid < 0) {
+		report(REPORT_ERRNO, errno);
+		_exit(127);
+	}
+	setpgid(pid, pid);           /* also here: the group exists before the report */
+	keeper_command = pid;
+	report(REPORT_PID, pid);
+	/* The keeper holds none of the command's pipes: their end of file is
+	 * the command's. */
+	close(0);
+	close(1);
+	close(2);
+	close(3);
+	sigemptyset(&s);
+	sigaddset(&s, SIG_KEEPER);
+	sigprocmask(SIG_UNBLOCK, &s, NULL);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			_exit(127);
+	keeper_mirror(status);
+}
+
+/* Reads the report pipe to its end: the command's pid into *pgid, and 0,
+ * or the error number that kept it from running. */
+static int spawn_outcome(int fd, pid_t *pgid)
+{
+	struct report rep;
+	int e = 0;
+	ssize_t n;
+
+	*pgid = 0;
+	for (;;) {
+		n = read(fd, &rep, sizeof(rep));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof(rep))
+			break;
+		if (rep.what == REPORT_PID)
+			*pgid = rep.value;
+		else
+			e = rep.value ? rep.value : EIO;
+	}
+	return e ? e : *pgid > 0 ? 0 : ECHILD;
+}
+
+/* Starts the keeper with argv[0] under it: stdout and stderr into the
+ * pipes' write ends p[0][1] and p[1][1].  0 once the command runs, its
+ * keeper's pid in *pid and its group's in *pgid; else the error number (a
+ * program that cannot be executed included), nothing left running. */
+static int spawn(pid_t *pid, pid_t *pgid, char *const argv[], int p[2][2], char **env)
+{
+	struct spawn_req r = { argv, env, { -1, p[0][1], p[1][1] }, -1, getpid() };
+	sigset_t all, old;
+	int rep[2], e, status;
+
+	if (pipe2(rep, O_CLOEXEC) < 0)
+		return errno;
+	if ((r.fd[0] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+		e = errno;
+		close(rep[0]);
+		close(rep[1]);
+		return e;
+	}
+	r.report = rep[1];
+	/* Blocked across the fork: no handler of the agent's runs in the
+	 * keeper (they write to the agent's own wake-up pipe). */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	*pid = fork();
+	if (*pid == 0)
+		keeper_main(&r);
+	e = *pid < 0 ? errno : 0;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(r.fd[0]);
+	close(rep[1]);
+	if (*pid < 0) {
+		close(rep[0]);
+		return e;
+	}
+	e = spawn_outcome(rep[0], pgid);
+	close(rep[0]);
+	if (e)                       /* the command never ran: the keeper ends */
+		while (waitpid(*pid, &status, 0) < 0 && errno == EINTR)
+			;
+	return e;
 }
 
 struct exec_child *exec_start(struct exec_mgr *m, char *const argv[],
@@ -384,7 +629,7 @@ struct exec_child *exec_start(struct exec_mgr *m, char *const argv[],
 		}
 		fcntl(p[i][0], F_SETFL, O_NONBLOCK);
 	}
-	rc = spawn(&c->pid, argv, p, env);
+	rc = spawn(&c->pid, &c->pgid, argv, p, env);
 	if (rc) {
 		snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(rc));
 		goto fail;
@@ -440,11 +685,11 @@ void exec_cancel(struct exec_mgr *m, struct exec_child *c)
 	child_close_io(c, 0);
 	child_close_io(c, 1);
 	if (c->exited) {
-		kill(-c->pid, SIGKILL);
+		kill(-c->pgid, SIGKILL);
 		child_free(c);
 		return;
 	}
-	kill(-c->pid, SIGTERM);
+	kill(-c->pgid, SIGTERM);
 	c->phase = PH_TERM;
 	c->timer.deadline = loop_now() + CFG_EXEC_KILL_GRACE_MS;
 }
@@ -482,7 +727,7 @@ void exec_mgr_free(struct exec_mgr *m)
 		return;
 	for (c = m->head; c; c = c->next)
 		if (!c->exited)
-			kill(-c->pid, SIGTERM);
+			kill(-c->pgid, SIGTERM);
 	/* A short chance to exit cleanly, then no more chances. */
 	while (exec_alive(m) && loop_now() < until) {
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
@@ -493,7 +738,7 @@ void exec_mgr_free(struct exec_mgr *m)
 			nanosleep(&ts, NULL);
 	}
 	for (c = m->head; c; c = c->next) {
-		kill(-c->pid, SIGKILL);
+		kill(-c->pgid, SIGKILL);
 		if (!c->exited)
 			while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
 				;

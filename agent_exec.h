@@ -2,10 +2,12 @@
  *
  * Used by exec_command (/bin/sh -c) and by the service backends (systemctl,
  * rc-service: argv, never a shell).  A child runs in its own process group
- * with stdin from /dev/null and the agent's environment minus its token
- * variables; stdout and stderr are captured through non-blocking pipes up
- * to a bound per stream, keeping the head and the tail.  Nothing here
- * blocks the loop except exec_mgr_free at shutdown. */
+ * with stdin from /dev/null, no other descriptor than 0, 1 and 2, and the
+ * agent's environment minus its token variables, under a keeper process
+ * that kills the group if the agent dies; stdout and stderr are captured
+ * through non-blocking pipes up to a bound per stream, keeping the head
+ * and the tail.  Nothing here blocks the loop except exec_mgr_free at
+ * shutdown (and exec_start for as long as a fork and an exec take). */
 #ifndef NESTD_AGENT_EXEC_H
 #define NESTD_AGENT_EXEC_H
 
@@ -49,6 +51,12 @@ void exec_detach(struct exec_child *c, exec_done_fn cb, void *arg);
 /* The result is not wanted any more: the callback will not be called; the
  * group gets SIGTERM, then SIGKILL, and is reaped in the background. */
 void exec_cancel(struct exec_mgr *m, struct exec_child *c);
+/* The token variables (NESTD_TOKEN, CLIENT_TOKEN) out of the environment,
+ * their values overwritten in place first: unsetenv alone only drops the
+ * pointer, and the bytes stay readable in /proc/PID/environ, which every
+ * child of the same user can read.  The strings must be writable (those
+ * of execve and setenv are). */
+void exec_env_scrub(void);
 /* Children whose result is still wanted. */
 int exec_running(const struct exec_mgr *m);
 /* Children not reaped yet, cancelled ones included (tests, shutdown). */

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent_exec.h"
 #include "cfg.h"
 #include "dotenv.h"
 #include "log.h"
@@ -413,9 +414,8 @@ static int opts_token(struct agent_opts *o, const struct orig_env *oe, char *err
 		snprintf(err, errlen, "the token's checksum does not match (mistyped?)");
 		return AGENT_OPTS_BAD;
 	}
-	/* Children must not see the token. */
-	unsetenv("NESTD_TOKEN");
-	unsetenv("CLIENT_TOKEN");
+	/* Children must not see the token, not even in /proc/PPID/environ. */
+	exec_env_scrub();
 	return AGENT_OPTS_RUN;
 }
 

@@ -43,7 +43,8 @@ enum {
  * CLIENT_TOKEN, NESTD_TOKEN_FILE), then what the original client would
  * have used (~/.env.nest-management-bot's CLIENT_TOKEN; its WS_URL when
  * DEV=true, else the original's Unix socket), and checks the whole; the
- * token variables are then unset, so that no child sees them.  --log-level is
+ * token variables are then wiped in place and unset (exec_env_scrub), so
+ * that no child sees them, not even in /proc/PPID/environ.  --log-level is
  * the process's, not the agent's: it takes effect at once.  One of the
  * AGENT_OPTS_* codes, the reason in err for the negative ones.  Call
  * agent_opts_free afterwards in every case. */

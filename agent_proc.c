@@ -69,18 +69,6 @@ struct proc_ctx {
 	struct cpu_tab cpu;
 };
 
-/* One process as read from stat (+ cmdline, + the directory's owner). */
-struct pinfo {
-	int pid, ppid;
-	char state;
-	char comm[128];
-	unsigned uid;
-	unsigned long long flags, utime, stime, start, vsize, rss_pages;
-	long long threads;
-	char *cmd;           /* NUL-separated argv as read */
-	size_t cmdlen;
-};
-
 /* ---- small helpers ---- */
 
 static double mono_now(void)
@@ -404,10 +392,9 @@ static double cpu_usage(struct proc_ctx *p, const struct pinfo *pi, double now, 
 
 /* ---- reading one process ---- */
 
-/* Parses stat's text.  0, or -1 if it does not look like a stat line. */
-static int stat_parse(struct pinfo *pi, char *b, size_t n)
+int proc_stat_parse(struct pinfo *pi, const char *b, size_t n)
 {
-	char *open, *close, *p, *end = b + n;
+	const char *open, *close, *p, *end = b + n;
 	long long f[25];
 	int i, neg;
 	size_t clen;
@@ -437,7 +424,8 @@ static int stat_parse(struct pinfo *pi, char *b, size_t n)
 			return -1;
 		while (p < end && *p >= '0' && *p <= '9')
 			v = v * 10 + (unsigned long long)(*p++ - '0');
-		f[i] = neg ? -(long long)v : (long long)v;
+		/* unsigned negation: no overflow whatever the digits said */
+		f[i] = (long long)(neg ? 0 - v : v);
 	}
 	pi->ppid = (int)f[4];
 	pi->flags = (unsigned long long)f[9];
@@ -464,7 +452,7 @@ static int proc_read(struct proc_ctx *p, int pid, const char *dir, struct pinfo 
 	n = read_at(p->procfd, path, sb, sizeof(sb) - 1);
 	if (n < 0)
 		return errno == ENOENT || errno == ESRCH ? 1 : -1;
-	if (stat_parse(pi, sb, (size_t)n) < 0)
+	if (proc_stat_parse(pi, sb, (size_t)n) < 0)
 		return 1;      /* raced with exit: an empty or partial line */
 	pi->cmd = cmd;
 	pi->cmdlen = 0;

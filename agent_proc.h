@@ -39,6 +39,25 @@ int proc_signal_parse(const char *s);
  * written into tmp. */
 const char *proc_signal_name(int sig, char *tmp, size_t n);
 
+/* One process as read from stat (+ cmdline, + the directory's owner). */
+struct pinfo {
+	int pid, ppid;
+	char state;
+	char comm[128];
+	unsigned uid;
+	unsigned long long flags, utime, stime, start, vsize, rss_pages;
+	long long threads;
+	char *cmd;           /* NUL-separated argv as read */
+	size_t cmdlen;
+};
+
+/* Parses the text of /proc/PID/stat (b[0..n), no NUL needed) into pi's
+ * stat fields: ppid, state, comm (cut to fit; it may hold spaces and
+ * parentheses, so the last ')' ends it), flags, utime, stime, threads,
+ * start, vsize, rss_pages.  Pure: no I/O (the fuzz target's way in).
+ * 0, or -1 if it does not look like a stat line. */
+int proc_stat_parse(struct pinfo *pi, const char *b, size_t n);
+
 /* User name for uid (the number as text when unknown), written into out. */
 const char *proc_user_name(struct proc_ctx *p, unsigned uid, char *out, size_t n);
 

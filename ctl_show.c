@@ -4,6 +4,7 @@
  * other agents (the original client's {pid, name} list) still print. */
 #include "ctl_show.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -72,62 +73,102 @@ static void when(long long epoch, char *out, size_t n)
 	log_fmt_tm(out, n, &tm, ' ');
 }
 
-/* Strips control characters so a hostile process name cannot drive the
- * operator's terminal. */
-static void safe_print(const char *s, int width)
-{
-	char tmp[4096];
-	size_t i, n = strlen(s);
+/* ---- text from agents, made safe for a terminal ---- */
 
-	if (n >= sizeof(tmp))
-		n = sizeof(tmp) - 1;
-	for (i = 0; i < n; i++)
-		tmp[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
-	tmp[n] = '\0';
-	if (width)
-		printf("%-*s", width, tmp);
-	else
-		fputs(tmp, stdout);
+/* The length of the valid UTF-8 character at p (n bytes left) and its code
+ * point; 0 when p does not start one. */
+static size_t utf8_char(const unsigned char *p, size_t n, uint32_t *cp)
+{
+	uint32_t st = UTF8_ACCEPT, c;
+	size_t len = p[0] < 0x80 ? 1 : p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4, i;
+
+	if (len > n)
+		return 0;
+	for (i = 0; i < len; i++)
+		if ((st = utf8_step(st, p[i])) == UTF8_REJECT)
+			return 0;
+	if (st != UTF8_ACCEPT)
+		return 0;
+	c = len == 1 ? p[0] : p[0] & (0x7f >> len);
+	for (i = 1; i < len; i++)
+		c = c << 6 | (p[i] & 0x3f);
+	*cp = c;
+	return len;
 }
 
-/* The length of the valid UTF-8 character at s[0..n) that starts with a
- * byte of 0x80 or more, or 0 when it is none. */
-static size_t utf8_char(const unsigned char *s, size_t n)
+/* What a terminal or a text layout could act on: C0, DEL, C1, and the
+ * marks that reorder text (U+200E/F, U+202A..E, U+2066..9). */
+static int unsafe_char(uint32_t c)
 {
-	size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 0;
+	return c < 0x20 || (c >= 0x7f && c < 0xa0) || c == 0x200e || c == 0x200f ||
+	       (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
 
-	return len && len <= n && utf8_valid(s, len) ? len : 0;
+/* The visible form of an unsafe character or of a byte that is not UTF-8
+ * (len 0), into out (at least 8 bytes). */
+static void escape_char(uint32_t c, size_t len, unsigned flags, char *out)
+{
+	if (flags & CTL_TEXT_JSON)
+		snprintf(out, 8, "\\u%04x", len ? (unsigned)c : 0xfffdu);
+	else if (!len)
+		snprintf(out, 8, "\\x%02x", (unsigned)c);
+	else if (c == '\n' || c == '\t')
+		snprintf(out, 8, "\\%c", c == '\n' ? 'n' : 't');
+	else if (c < 0x80)
+		snprintf(out, 8, "\\x%02x", (unsigned)c);
+	else
+		snprintf(out, 8, "\\u%04x", (unsigned)c);
+}
+
+size_t ctl_show_text(FILE *f, const char *s, size_t n, int width, unsigned flags)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, len, chars = 0;
+	uint32_t c;
+	char esc[8];
+
+	while (i < n) {
+		len = utf8_char(p + i, n - i, &c);
+		if (!len)
+			c = p[i];
+		if (len && !unsafe_char(c)) {
+			fwrite(p + i, 1, len, f);
+		} else if (len && (flags & CTL_TEXT_LINES) && (c == '\n' || c == '\t')) {
+			putc((int)c, f);
+		} else {
+			escape_char(c, len, flags, esc);
+			fputs(esc, f);
+			chars += strlen(esc) - 1;
+		}
+		chars++;
+		i += len ? len : 1;
+	}
+	for (; width > 0 && chars < (size_t)width; chars++)
+		putc(' ', f);
+	return chars;
+}
+
+/* A NUL-terminated field, padded to width characters (0: not padded). */
+static void safe_print(const char *s, int width)
+{
+	ctl_show_text(stdout, s, strlen(s), width, 0);
 }
 
 /* Text an agent sent as text (get_port's payload, obtain_user_usages'
- * resources): its lines as lines, tabs as tabs; every other control
- * character made visible so that it cannot drive the terminal: C0 and DEL
- * as \xHH, C1 (U+0080 to U+009F) as \u00HH, and a byte that is no UTF-8
- * (a raw 0x9b is CSI to some terminals) as \xHH. */
+ * resources): its lines as lines (each after indent), tabs as tabs, and
+ * the rest through ctl_show_text, so that it cannot drive the terminal. */
 static void print_text(const char *text, size_t n, const char *indent)
 {
-	const unsigned char *s = (const unsigned char *)text;
-	size_t i, k;
-	int bol = 1;
+	const char *p = text, *end = text + n, *nl;
 
-	for (i = 0; i < n; i += k) {
-		k = 1;
-		if (bol && indent)
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (indent)
 			fputs(indent, stdout);
-		bol = s[i] == '\n';
-		if (s[i] == '\n' || s[i] == '\t' || (s[i] >= 0x20 && s[i] < 0x7f)) {
-			putchar(s[i]);
-		} else if (s[i] < 0x80 || !(k = utf8_char(s + i, n - i))) {
-			printf("\\x%02x", s[i]);
-			k = 1;
-		} else if (k == 2 && s[i] == 0xc2 && s[i + 1] <= 0x9f) {
-			printf("\\u%04x", s[i + 1]);
-		} else {
-			fwrite(s + i, 1, k, stdout);
-		}
-	}
-	if (n && s[n - 1] != '\n')
+		ctl_show_text(stdout, p, (size_t)((nl ? nl : end) - p), 0, CTL_TEXT_LINES);
 		putchar('\n');
+		p = nl ? nl + 1 : end;
+	}
 }
 
 /* A string token of j through print_text, whole (NULs included). */
@@ -164,7 +205,8 @@ static int is_text(const struct json *j, int t)
 
 void ctl_show_raw(const struct buf *body)
 {
-	fwrite(body->p, 1, body->len, stdout);
+	/* Still JSON, the same JSON, but no raw DEL or C1 from an agent. */
+	ctl_show_text(stdout, body->p, body->len, 0, CTL_TEXT_JSON | CTL_TEXT_LINES);
 	if (!body->len || body->p[body->len - 1] != '\n')
 		putchar('\n');
 }
@@ -193,7 +235,12 @@ void ctl_show_error(const char *prefix, const char *body, size_t n)
 			json_str(&j, t, &msg);
 		json_free(&j);
 	}
-	fprintf(stderr, "nestd ctl: %s%s\n", prefix, msg.len ? msg.p : "(no reason given)");
+	fprintf(stderr, "nestd ctl: %s", prefix);
+	if (msg.len)
+		ctl_show_text(stderr, msg.p, msg.len, 0, 0);
+	else
+		fputs("(no reason given)", stderr);
+	putc('\n', stderr);
 	buf_free(&msg);
 }
 
@@ -223,7 +270,9 @@ int ctl_show_clients(const struct json *j, int p, int as_json)
 		safe_print(ver, 10);
 		putchar(' ');
 		safe_print(host, 20);
-		printf(" %-24s %-19s %lld\n", addr, since, int_of(j, json_get(j, e, "inflight")));
+		putchar(' ');
+		safe_print(addr, 24);
+		printf(" %-19s %lld\n", since, int_of(j, json_get(j, e, "inflight")));
 	}
 	if (n == 0)
 		fprintf(stderr, "(no agents connected)\n");
@@ -273,7 +322,8 @@ static void ps_row(const struct json *j, int e)
 	printf("%7s %7s ", pid, ppid);
 	safe_print(user, 12);
 	putchar(' ');
-	printf("%-12s %8s %6s %-19s ", state, rss, cpu, start);
+	safe_print(state, 12);
+	printf(" %8s %6s %-19s ", rss, cpu, start);
 	if (cmd[0]) {
 		safe_print(cmd, 0);
 	} else if (tc >= 0) {     /* a command line, empty: a kernel thread */
@@ -324,7 +374,8 @@ static void print_kv(const struct json *j, int obj, const char *prefix)
 			show_text(j, v, "  ");
 		} else {
 			str_of(j, v, val, sizeof(val));
-			printf("%-22s ", full);
+			safe_print(full, 22);
+			putchar(' ');
 			safe_print(val, 0);
 			putchar('\n');
 		}
@@ -383,7 +434,13 @@ int ctl_show_services(const struct json *j, int p, int as_json)
 		str_of(j, json_get(j, e, "sub_state"), sub, sizeof(sub));
 		str_of(j, json_get(j, e, "description"), desc, sizeof(desc));
 		safe_print(name, 40);
-		printf(" %-10s %-10s %-10s ", load, act, sub);
+		putchar(' ');
+		safe_print(load, 10);
+		putchar(' ');
+		safe_print(act, 10);
+		putchar(' ');
+		safe_print(sub, 10);
+		putchar(' ');
 		safe_print(desc, 0);
 		putchar('\n');
 	}
@@ -421,7 +478,9 @@ int ctl_show_exec(const struct json *j, int p, int as_json)
 		char sig[32];
 
 		str_of(j, json_get(j, p, "signal"), sig, sizeof(sig));
-		fprintf(stderr, "nestd ctl: the command was killed by %s\n", sig);
+		fputs("nestd ctl: the command was killed by ", stderr);
+		ctl_show_text(stderr, sig, strlen(sig), 0, 0);
+		putc('\n', stderr);
 		code = 128 + 9;
 	}
 	t = json_get(j, p, "truncated");

@@ -1,6 +1,12 @@
 /* server_audit.c - the audit log's lines (see server_audit.h).  A line is
  * built whole in memory and goes out in one write(2) on an O_APPEND
- * descriptor, so lines never interleave, even with another writer. */
+ * descriptor, so lines never interleave, even with another writer.
+ *
+ * A full disk (or any failing write) loses lines, never the log: a line
+ * written in part is cut off again, so the file stays whole JSON lines;
+ * the failure is logged once, not once per line; and the first line that
+ * can be written afterwards is preceded by an "audit_lost" line that says
+ * how many are missing and why. */
 #include "server_audit.h"
 
 #include <errno.h>
@@ -18,6 +24,8 @@
 struct audit_log {
 	int fd;                  /* -1: no log */
 	const char *path;        /* the option's string */
+	unsigned long long lost; /* lines not written since the last that was */
+	int lost_errno;          /* why the first of them was not */
 };
 
 struct audit_log *audit_open(const char *path, char *err, size_t errlen)
@@ -50,19 +58,26 @@ void audit_close(struct audit_log *a)
 	free(a);
 }
 
-/* 0 and the line opened with its time and event; -1 when there is no log. */
-static int line_begin(struct audit_log *a, struct jw *w, struct buf *b, const char *event)
+/* The time now as the log writes it: 2026-01-02T03:04:05.678Z. */
+static void audit_now(char *ts, size_t n)
 {
-	char ts[40];
 	struct timespec t;
 	struct tm tm;
 
-	if (!a || a->fd < 0)
-		return -1;
 	clock_gettime(CLOCK_REALTIME, &t);
 	gmtime_r(&t.tv_sec, &tm);
-	log_fmt_tm(ts, sizeof(ts), &tm, 'T');
-	snprintf(ts + strlen(ts), sizeof(ts) - strlen(ts), ".%03ldZ", t.tv_nsec / 1000000);
+	log_fmt_tm(ts, n, &tm, 'T');
+	snprintf(ts + strlen(ts), n - strlen(ts), ".%03ldZ", t.tv_nsec / 1000000);
+}
+
+/* 0 and the line opened with its time and event; -1 when there is no log. */
+static int line_begin(struct audit_log *a, struct jw *w, struct buf *b, const char *event)
+{
+	char ts[48];
+
+	if (!a || a->fd < 0)
+		return -1;
+	audit_now(ts, sizeof(ts));
 	buf_init(b, 1u << 20);
 	jw_init(w, b);
 	jw_obj(w);
@@ -71,15 +86,68 @@ static int line_begin(struct audit_log *a, struct jw *w, struct buf *b, const ch
 	return 0;
 }
 
+/* Writes b whole, or nothing: a short write is cut off again.  0, or -1
+ * with errno set. */
+static int write_line(struct audit_log *a, const struct buf *b)
+{
+	ssize_t r;
+	off_t end;
+	int e;
+
+	do
+		r = write(a->fd, b->p, b->len);
+	while (r < 0 && errno == EINTR);
+	if (r == (ssize_t)b->len)
+		return 0;
+	if (r < 0)
+		return -1;
+	/* O_APPEND: the offset is the end of what was just written. */
+	e = ENOSPC;
+	end = lseek(a->fd, 0, SEEK_CUR);
+	if (end < r || ftruncate(a->fd, end - r) < 0)
+		log_error("audit log %s: cannot remove a partly written line: %s", a->path,
+			  strerror(errno));
+	errno = e;
+	return -1;
+}
+
+/* Before the first line that goes out after a loss: the loss itself. */
+static int write_gap(struct audit_log *a)
+{
+	struct buf b;
+	struct jw w;
+	char ts[48];
+	int rc;
+
+	audit_now(ts, sizeof(ts));
+	buf_init(&b, 0);
+	jw_init(&w, &b);
+	jw_obj(&w);
+	jw_kstr(&w, "time", ts);
+	jw_kstr(&w, "event", "audit_lost");
+	jw_kint(&w, "lines", (long long)a->lost);
+	jw_kstr(&w, "reason", strerror(a->lost_errno));
+	jw_obj_end(&w);
+	rc = jw_error(&w) || buf_putc(&b, '\n') < 0 ? -1 : write_line(a, &b);
+	buf_free(&b);
+	if (rc == 0)
+		log_info("audit log %s: writable again; %llu lines were lost", a->path, a->lost);
+	return rc;
+}
+
 static void line_end(struct audit_log *a, struct jw *w, struct buf *b)
 {
 	jw_obj_end(w);
 	if (!jw_error(w) && buf_putc(b, '\n') == 0) {
-		ssize_t r = write(a->fd, b->p, b->len);
-
-		if (r != (ssize_t)b->len)
-			log_error("audit log %s: write failed: %s", a->path,
-				  r < 0 ? strerror(errno) : "short write");
+		if ((a->lost && write_gap(a) < 0) || write_line(a, b) < 0) {
+			if (!a->lost++) {
+				a->lost_errno = errno;
+				log_error("audit log %s: write failed: %s; lines are lost until "
+					  "it can be written again", a->path, strerror(errno));
+			}
+		} else {
+			a->lost = 0;
+		}
 	}
 	buf_free(b);
 }

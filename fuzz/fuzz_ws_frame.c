@@ -12,6 +12,7 @@
 
 #include "utf8.h"
 #include "ws.h"
+#include "fuzz_fnv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -22,11 +23,7 @@ struct trace {
 
 static void mix(struct trace *t, const void *p, size_t n)
 {
-	const unsigned char *s = p;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		t->h = (t->h ^ s[i]) * 0x100000001b3ull;
+	t->h = fnv_mix(t->h, p, n);
 }
 
 static void check_event(const struct ws *ws, const struct ws_event *ev, struct trace *t)
@@ -69,7 +66,7 @@ static void check_event(const struct ws *ws, const struct ws_event *ev, struct t
 static struct trace feed(enum ws_role role, size_t max, const uint8_t *p, size_t n,
 			 uint32_t seed, struct buf *out)
 {
-	struct trace t = { 0xcbf29ce484222325ull, 0 };
+	struct trace t = { FNV_START, 0 };
 	struct ws ws;
 	size_t pos = 0;
 	int ended = 0;

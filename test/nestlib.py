@@ -17,6 +17,7 @@ and exits non-zero when anything failed.
 import asyncio
 import base64
 import hashlib
+import http.client
 import os
 import re
 import shutil
@@ -223,6 +224,20 @@ class Server(Proc):
                       name)
         if not self.wait_log(r"server ready", 15):
             raise RuntimeError("server did not start: " + self.text()[-2000:])
+
+
+class UnixHTTP(http.client.HTTPConnection):
+    """http.client over a Unix socket (the server's unix: listener)."""
+
+    def __init__(self, sock, timeout):
+        http.client.HTTPConnection.__init__(self, "localhost", timeout=timeout)
+        self.sock_path = sock
+
+    def connect(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(self.timeout)
+        s.connect(self.sock_path)
+        self.sock = s
 
 
 def proc_state(pid):

@@ -296,8 +296,9 @@ class Api:
         return self.req("POST", "/api/clients/%s/commands" % agent, body, timeout)[1]
 
     def clients(self):
+        """The connected agents (the server lists those it remembers too)."""
         st, j = self.req("GET", "/api/clients")
-        return {c["name"]: c for c in j} if st == 200 and isinstance(j, list) else {}
+        return {c["name"]: c for c in j if c.get("online", True)} if st == 200 and isinstance(j, list) else {}
 
     def wait_client(self, name, timeout=20, other_than=None):
         """The client record once name is connected (and, with other_than,

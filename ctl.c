@@ -21,6 +21,7 @@
 #include "config.h"
 #include "ctl_io.h"
 #include "ctl_show.h"
+#include "ctl_table.h"
 #include "json.h"
 #include "net.h"
 #include "token.h"
@@ -32,7 +33,7 @@
 #define GO (-1)
 
 enum { O_SERVER = 1, O_TOKEN_FILE, O_CONFIG, O_JSON, O_SIGNAL, O_TIMEOUT, O_WAIT,
-       O_CA_FILE, O_PIN, O_INSECURE, O_ARGV };
+       O_CA_FILE, O_PIN, O_INSECURE, O_ARGV, O_SORT, O_USER, O_NO_HEADERS };
 
 static const struct cfg_opt ctl_opts[] = {
 	{ "server", 1, O_SERVER, 1 },
@@ -46,6 +47,9 @@ static const struct cfg_opt ctl_opts[] = {
 	{ "pin", 1, O_PIN, 1 },
 	{ "insecure", 0, O_INSECURE, 1 },
 	{ "argv", 0, O_ARGV, 0 },
+	{ "sort", 1, O_SORT, 1 },
+	{ "user", 1, O_USER, 0 },
+	{ "no-headers", 0, O_NO_HEADERS, 1 },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -72,6 +76,10 @@ static const char ctl_usage[] =
 	"  --token-file FILE operator token (or $NESTD_TOKEN_FILE, or $NESTD_TOKEN)\n"
 	"  --config FILE     key = value lines, the long options without their dashes\n"
 	"  --json            print the agent's reply object instead of a table\n"
+	"  --sort KEY        ps: pid (default), ppid, cpu, rss, start, user, name,\n"
+	"                    state; -KEY the other way round\n"
+	"  --user NAME       ps: only NAME's processes\n"
+	"  --no-headers      tables without their header line\n"
 	"  --wait S          how long to wait for an answer (default " CFG_STR(CFG_CTL_WAIT_S) ")\n"
 	"  --ca-file FILE    CA certificates for https:// (default " CFG_TLS_CA_FILE ")\n"
 	"  --pin sha256//B64 accept the server whose public key has this hash\n"
@@ -92,6 +100,8 @@ struct ctl_opts {
 	char ca_file[1024], pin[CFG_TLS_MAX_PINS * 60];
 	int insecure;
 	int argv;                /* exec --argv: each word quoted, not joined */
+	char sort[32], user[64];
+	int no_headers;
 	char *pos[MAX_OPERANDS]; /* the subcommand and its operands */
 	int npos;
 	struct ctl_server srv;   /* from the above, by ctl_validate */
@@ -148,6 +158,16 @@ static int ctl_set(void *ctx, int id, const char *v, int from_file, char *err, s
 	case O_PIN: snprintf(o->pin, sizeof(o->pin), "%s", v); return 0;
 	case O_INSECURE: o->insecure = 1; return 0;
 	case O_ARGV: o->argv = 1; return 0;
+	case O_SORT:
+		if (ctl_show_sort_key(v) < 0) {
+			snprintf(err, errlen, "--sort takes pid, ppid, cpu, rss, start, user, name or state "
+				 "(-KEY reverses), not '%.30s'", v);
+			return -1;
+		}
+		snprintf(o->sort, sizeof(o->sort), "%s", v);
+		return 0;
+	case O_USER: snprintf(o->user, sizeof(o->user), "%s", v); return 0;
+	case O_NO_HEADERS: o->no_headers = 1; return 0;
 	}
 	return -1;
 }
@@ -274,6 +294,8 @@ static int build_service(const struct ctl_opts *o, char *const *arg, int n, stru
 	if (i == sizeof(acts) / sizeof(acts[0]))
 		return usage_error("service actions: start, stop, restart, reload, status");
 	c->command = acts[i][1];
+	if (strcmp(arg[1], "status"))
+		c->show = ctl_show_action;
 	jw_init(&w, &c->payload);
 	jw_obj(&w);
 	jw_kstr(&w, "service_name", arg[2]);
@@ -392,21 +414,25 @@ static const struct ctl_sub {
 	{ "clients", 0, 0, "clients", NULL, NULL, ctl_show_clients,
 	  "The agents the server knows: connected ones, and those it remembers\n"
 	  "offline (GET /api/clients), in name order.\n" },
-	{ "ps", 1, 1, "ps NAME", "obtain_all_process_info", NULL, ctl_show_ps,
-	  "The agent's processes (obtain_all_process_info).\n" },
+	{ "ps", 1, 1, "ps NAME [--sort KEY] [--user NAME] [--no-headers]", "obtain_all_process_info",
+	  NULL, ctl_show_ps,
+	  "The agent's processes (obtain_all_process_info), by PID unless --sort\n"
+	  "names another column (cpu and rss: busiest first; -KEY reverses), only\n"
+	  "one user's with --user.  On a terminal the columns fit its width, the\n"
+	  "command line cut to what is left, states in colour (not with NO_COLOR).\n" },
 	{ "services", 1, 1, "services NAME", "list_services", NULL, ctl_show_services,
 	  "The agent's services and their states (list_services).\n" },
 	{ "sysinfo", 1, 1, "sysinfo NAME", "obtain_system_info", NULL, ctl_show_kv,
 	  "Host, kernel, uptime, load, memory and disk (obtain_system_info).\n" },
 	{ "proc", 2, 2, "proc NAME PID", "obtain_process_info", build_pid, ctl_show_kv,
 	  "One process in detail (obtain_process_info).\n" },
-	{ "kill", 2, 2, "kill NAME PID [--signal SIG]", "kill_process", build_pid, ctl_show_kv,
+	{ "kill", 2, 2, "kill NAME PID [--signal SIG]", "kill_process", build_pid, ctl_show_action,
 	  "Sends a signal to a process: SIGTERM unless --signal names another (by\n"
 	  "name, SIGKILL or KILL, or number).  A PID is a positive integer; write it\n"
 	  "after -- when it could look like an option.\n" },
-	{ "pause", 2, 2, "pause NAME PID", "pause_process", build_pid, ctl_show_kv,
+	{ "pause", 2, 2, "pause NAME PID", "pause_process", build_pid, ctl_show_action,
 	  "Stops a process (SIGSTOP).\n" },
-	{ "resume", 2, 2, "resume NAME PID", "resume_process", build_pid, ctl_show_kv,
+	{ "resume", 2, 2, "resume NAME PID", "resume_process", build_pid, ctl_show_action,
 	  "Continues a stopped process (SIGCONT).\n" },
 	{ "service", 3, 3, "service NAME start|stop|restart|reload|status UNIT", NULL,
 	  build_service, ctl_show_kv,
@@ -473,6 +499,11 @@ static int ctl_prepare(const struct ctl_opts *o, struct ctl_cmd *c)
 	c->agent = n ? o->pos[1] : NULL;
 	c->command = sub->command;
 	c->show = sub->show;
+	/* How tables come out: the terminal's width and colour, the options. */
+	ctl_view_default();
+	ctl_view.headers = !o->no_headers;
+	ctl_view.sort = o->sort[0] ? o->sort : NULL;
+	ctl_view.user = o->user[0] ? o->user : NULL;
 	return sub->build ? sub->build(o, o->pos + 1, n, c) : GO;
 }
 

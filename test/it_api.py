@@ -628,7 +628,7 @@ def ctl(args, env=None, input=None):
 def test_ctl():
     me = os.getpid()
     rc, out, err = ctl(["clients"])
-    check(rc == 0 and re.search(r"(?m)^NAME\s+VERSION", out) and re.search(r"(?m)^a1\s", out),
+    check(rc == 0 and re.search(r"(?m)^NAME\s+STATE\s+HOST\s+VERSION", out) and re.search(r"(?m)^a1\s", out),
           "ctl clients: a table with a1 (env NESTD_SERVER, NESTD_TOKEN_FILE)", out + err)
     rc, out, err = ctl(["--json", "clients"])
     try:

@@ -8,6 +8,7 @@ subcommand's own --help, and exec's words joined as ssh joins them unless
 Run with /usr/bin/python3 (Debian's, with python3-websockets)."""
 import json
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -77,8 +78,8 @@ def test_usage_errors_exit_2():
 
 def test_subcommand_help():
     rc, out, err = run(["ctl", "ps", "--help"])
-    check(rc == 0 and out.startswith("usage: nestd ctl") and " ps NAME\n" in out.splitlines()[0] + "\n"
-          and "processes" in out, "nestd ctl ps --help: ps's help", (rc, out))
+    check(rc == 0 and out.startswith("usage: nestd ctl") and " ps NAME " in out.splitlines()[0]
+          and "--sort" in out and "processes" in out, "nestd ctl ps --help: ps's help", (rc, out))
     rc, out, err = run(["ctl", "help", "exec"])
     check(rc == 0 and "as ssh joins them" in out and "--argv" in out, "nestd ctl help exec: says how words join", out)
     rc, out, err = run(["ctl", "--help"])
@@ -110,6 +111,65 @@ def test_one_url_syntax():
     check(rc == 2 and "bad address" in err, "--listen with a path: a usage error", (rc, err))
 
 
+def on_pty(args, env=None):
+    """ctl's stdout when it is a terminal (a pty of 100 columns): the text."""
+    import pty
+    import subprocess
+    master, slave = pty.openpty()
+    e = dict(os.environ, TERM="xterm", **(env or {}))
+    e.pop("NO_COLOR", None) if not env or "NO_COLOR" not in env else None
+    e.pop("COLUMNS", None)
+    p = subprocess.Popen([nestlib.NESTD, "ctl", "--server", "http://127.0.0.1:%d" % S["srv"].port,
+                          "--token-file", path("op.token")] + list(args), stdout=slave,
+                         stderr=subprocess.PIPE, env=e)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    p.wait(30)
+    os.close(master)
+    return out.decode("utf-8", "replace")
+
+
+def test_for_people():
+    import subprocess
+    import time as _time
+    sl = subprocess.Popen(["sleep", "1000"])
+    try:
+        _time.sleep(0.2)
+        rc, out, err = ctl(["kill", "web1", str(sl.pid)])
+        check(rc == 0 and out == "sent SIGTERM to %d\n" % sl.pid, "kill: a sentence", (rc, out, err))
+    finally:
+        sl.kill()
+        sl.wait()
+    rc, out, err = ctl(["ps", "web1", "--no-headers", "--user", "root"])
+    lines = out.splitlines()
+    check(rc == 0 and lines and not lines[0].lstrip().startswith("PID") and
+          all(l.split()[2] == "root" for l in lines), "ps --no-headers --user root", out[:300])
+    rc, out, err = ctl(["ps", "web1", "--sort", "bogus"])
+    check(rc == 2 and "--sort takes" in err, "a bad --sort: a usage error", (rc, err))
+    rc, out, err = run(["ctl", "--server", "http://127.0.0.1:%d" % S["srv"].port, "--token-file",
+                        path("op.token"), "sysinfo", "web1"])
+    check(rc == 0 and re.search(r"^memory\.total +[\d.]+ [KMGT]iB$", out, re.M) and
+          re.search(r"^uptime +\d+ (s|min|h|d)", out, re.M), "sysinfo: units and durations", out[:400])
+    rc, out, err = ctl(["clients"])
+    check(rc == 0 and "\x1b[" not in out and re.search(r"^web1 +online ", out, re.M),
+          "clients: no colour when stdout is not a terminal", out)
+    tty = on_pty(["clients"])
+    check("\x1b[32monline\x1b[0m" in tty, "on a terminal the state is in colour", repr(tty[:200]))
+    tty = on_pty(["clients"], {"NO_COLOR": "1"})
+    check("\x1b[" not in tty and "online" in tty, "NO_COLOR: none", repr(tty[:200]))
+    rc, out, err = run(["ctl", "--server", "http://127.0.0.1:%d" % S["srv"].port, "--token-file",
+                        path("op.token"), "ps", "web1"], env={"COLUMNS": "60"})
+    check(rc == 0 and max(len(l) for l in out.splitlines()) <= 60, "COLUMNS=60: no line wider", out[:300])
+
+
 if __name__ == "__main__":
     main([setup, test_errors_in_words, test_usage_errors_exit_2, test_subcommand_help, test_exec_words,
-          test_one_url_syntax])
+          test_one_url_syntax, test_for_people])

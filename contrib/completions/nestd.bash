@@ -14,7 +14,7 @@ _nestd_agent_opts="--server --token-file --config --services --allow --deny --ex
  --rc-service --rc-status --log-level --help"
 _nestd_token_opts="--role --owner --scope --tokens --state-dir --help"
 _nestd_ctl_opts="--server --token-file --config --json --wait --signal --timeout --argv --ca-file
- --pin --insecure --help"
+ --pin --insecure --sort --user --no-headers --help"
 _nestd_ctl_cmds="clients ps proc kill pause resume services service sysinfo exec send"
 
 # The agents' names from the server this command line talks to.
@@ -45,6 +45,8 @@ _nestd_value()
 	--ui) COMPREPLY=($(compgen -W "on off" -- "$cur")) ;;
 	--signal) COMPREPLY=($(compgen -W "SIGTERM SIGKILL SIGINT SIGHUP SIGQUIT SIGUSR1 SIGUSR2 SIGSTOP SIGCONT" -- "$cur")) ;;
 	--allow | --deny) COMPREPLY=($(compgen -W "read process service exec all" -- "$cur")) ;;
+	--sort) COMPREPLY=($(compgen -W "pid ppid cpu rss start user name state -pid -cpu -rss" -- "$cur")) ;;
+	--user) COMPREPLY=($(compgen -u -- "$cur")) ;;
 	--config | --tokens | --tls-cert | --tls-key | --audit-log | --token-file | --ca-file | --systemctl | \
 	--rc-service | --rc-status | --slack-app-token-file | --slack-bot-token-file) COMPREPLY=($(compgen -f -- "$cur")) ;;
 	--state-dir | --dist-dir | --proc-root | --cgroup) COMPREPLY=($(compgen -d -- "$cur")) ;;
@@ -71,7 +73,7 @@ _nestd()
 	for ((i = 2; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
 		--) break ;;
-		--json | --insecure | --once | --help | --argv) ;;
+		--json | --insecure | --once | --help | --argv | --no-headers) ;;
 		--*) ((i++)) ;;
 		*) words+=("${COMP_WORDS[i]}") ;;
 		esac

@@ -18,6 +18,8 @@
 #                   container (root; test/systemd/setup.sh installs systemd-container
 #                   and debootstrap and caches a Debian 12 root in /var/tmp)
 #   make test-openrc   the same against a real OpenRC in a second container
+#   make deb        dist/nestd_VERSION-1_ARCH.deb (dpkg-deb; lintian when installed)
+#   make test-deb   that package installed, started and removed in a Debian root
 #   make soak       SOAK_TIME seconds (180) of mixed load; RSS and descriptors
 #                   of the server and its agents must not grow
 VERSION  = 0.1.0
@@ -281,24 +283,59 @@ UNITDIR     ?= $(PREFIX)/lib/systemd/system
 USERUNITDIR ?= $(PREFIX)/lib/systemd/user
 INITDIR     ?= $(SYSCONFDIR)/init.d
 SHAREDIR    ?= $(PREFIX)/share/nestd
+LIBEXECDIR  ?= $(PREFIX)/lib/nestd
+MANDIR      ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/vendor-completions
+CONFDIR     ?= $(SYSCONFDIR)/nestd
 
+# The server's unit and config are installed too; a static nestd built here
+# (make static) goes to LIBEXECDIR, where /dist/ finds it for install.sh.
 install: nestd
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(USERUNITDIR) \
-		$(DESTDIR)$(INITDIR) $(DESTDIR)$(SHAREDIR)
+		$(DESTDIR)$(INITDIR) $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(CONFDIR)
 	install -m 0755 nestd $(DESTDIR)$(PREFIX)/bin/nestd
+	@mkdir -p $(O)
 	sed 's|/usr/local/bin/nestd|$(PREFIX)/bin/nestd|' contrib/nestd-agent.service > $(O)/nestd-agent.service
 	sed 's|%h/.local/bin/nestd|$(PREFIX)/bin/nestd|' contrib/nestd-agent.user.service > $(O)/nestd-agent.user.service
 	sed 's|/usr/local/bin/nestd|$(PREFIX)/bin/nestd|' contrib/nestd-agent.openrc > $(O)/nestd-agent.openrc
+	sed -e 's|/usr/local/bin/nestd|$(PREFIX)/bin/nestd|' -e 's|/etc/nestd/|$(CONFDIR)/|' \
+		contrib/nestd-server.service > $(O)/nestd-server.service
 	install -m 0644 $(O)/nestd-agent.service $(DESTDIR)$(UNITDIR)/nestd-agent.service
+	install -m 0644 $(O)/nestd-server.service $(DESTDIR)$(UNITDIR)/nestd-server.service
 	install -m 0644 $(O)/nestd-agent.user.service $(DESTDIR)$(USERUNITDIR)/nestd-agent.service
 	install -m 0755 $(O)/nestd-agent.openrc $(DESTDIR)$(INITDIR)/nestd-agent
 	install -m 0755 install.sh $(DESTDIR)$(SHAREDIR)/install.sh
+	install -m 0644 nestd.1 $(DESTDIR)$(MANDIR)/man1/nestd.1
+	install -m 0644 contrib/completions/nestd.bash $(DESTDIR)$(BASHCOMPDIR)/nestd
+	install -m 0644 contrib/completions/_nestd $(DESTDIR)$(ZSHCOMPDIR)/_nestd
+	test -e $(DESTDIR)$(CONFDIR)/server.conf || install -m 0644 contrib/nestd-server.conf $(DESTDIR)$(CONFDIR)/server.conf
+	if [ -f nestd-static ]; then install -d $(DESTDIR)$(LIBEXECDIR) && \
+		install -m 0755 nestd-static $(DESTDIR)$(LIBEXECDIR)/nestd-static; fi
 
+# server.conf stays (it may have been edited): remove it by hand.
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/nestd $(DESTDIR)$(UNITDIR)/nestd-agent.service \
+		$(DESTDIR)$(UNITDIR)/nestd-server.service \
 		$(DESTDIR)$(USERUNITDIR)/nestd-agent.service $(DESTDIR)$(INITDIR)/nestd-agent \
-		$(DESTDIR)$(SHAREDIR)/install.sh
-	-rmdir $(DESTDIR)$(SHAREDIR) 2>/dev/null
+		$(DESTDIR)$(SHAREDIR)/install.sh $(DESTDIR)$(MANDIR)/man1/nestd.1 \
+		$(DESTDIR)$(BASHCOMPDIR)/nestd $(DESTDIR)$(ZSHCOMPDIR)/_nestd \
+		$(DESTDIR)$(LIBEXECDIR)/nestd-static
+	-rmdir $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+
+# The Debian package: dist/nestd_VERSION-1_DEBARCH.deb from make install
+# DESTDIR=... PREFIX=/usr (with nestd-static when make static built it),
+# the maintainer scripts of contrib/deb/ (a nestd system user, /var/lib/nestd,
+# the server's unit), checked with lintian when it is installed.
+deb: nestd
+	sh tools/mkdeb.sh $(VERSION)
+
+# The package installed, started and removed with dpkg in a fresh Debian 12
+# root booted with systemd (the harness of test/systemd/; as root).
+test-deb: deb
+	sh test/systemd/setup.sh systemd
+	NESTD=$(NESTD) /usr/bin/python3 test/systemd/it_deb.py
 
 # The installer against python3 -m http.server and against nestd server.
 test-install: nestd
@@ -335,4 +372,4 @@ clean:
 FORCE:
 
 .PHONY: all test unit deps asan fuzz fuzz-bins install uninstall test-install test-browser clean \
-	test-systemd test-openrc soak
+	test-systemd test-openrc deb test-deb soak

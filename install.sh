@@ -23,11 +23,17 @@ NESTD_DEFAULT_BASE=''
 PROG=nestd-install
 
 usage() {
+	# Run from a file: sh FILE; piped (curl ... | sh), $0 is the shell: then
+	# the way to run it again is the pipe, with sh -s -- before the options.
+	case $0 in
+	*install.sh) _how="sh $0" ;;
+	*) _how="curl -fsSL ${NESTD_DEFAULT_BASE:-SERVER/dist}" _how="${_how%/dist}/install.sh | sh -s --" ;;
+	esac
 	cat <<EOF
-usage: sh install.sh [--server URL] [--token-file FILE] [--base-url URL]
-                     [--version V] [--arch ARCH] [--full] [--init auto|systemd|openrc|none]
-                     [--user|--system] [--root DIR] [--no-start] [--migrate]
-                     [--uninstall]
+usage: $_how [OPTIONS]
+  [--server URL] [--token-file FILE] [--base-url URL] [--version V] [--arch ARCH]
+  [--full] [--init auto|systemd|openrc|none] [--user|--system] [--root DIR]
+  [--no-start] [--migrate] [--uninstall]
 
 Installs the nestd agent and its service; run again to upgrade.
   --server URL       the agent's server: ws://HOST[:PORT]/, wss://..., unix:PATH

@@ -44,6 +44,7 @@
 #include "server_int.h"
 #include "server_metrics.h"
 #include "server_router.h"
+#include "server_state.h"
 #include "server_slack.h"
 #include "tls.h"
 
@@ -96,6 +97,7 @@ static void agent_gone(struct peer *p, const char *why)
 
 	audit_peer(s, "agent_disconnected", p, why);
 	router_agent_gone(s->router, p, why);
+	state_agent_down(s->state, p);
 	server_slack_agent(s->slack, p);
 }
 
@@ -270,6 +272,7 @@ static void admit_agent(struct peer *p, const struct token_entry *e, const struc
 	conn_set_state(p->c, CONN_OPEN);
 	conn_set_max_message(p->c, s->o->max_message);
 	send_simple(p, "info", "Authenticated :D");
+	state_agent_up(s->state, p);
 	if (p->commands)
 		send_hello_info(p);
 	log_info("%s connected from %s (version %s%s%s%s%s%s)", p->name, p->c->peer, p->version,
@@ -770,6 +773,8 @@ static int open_rooms(struct server *s, char *err, size_t errlen)
 		return -1;
 	}
 	s->tokens_timer_on = 1;
+	if (!(s->state = state_open(s, err, errlen)))
+		return -1;
 	if (server_install_init(&s->install, o->dist_dir, o->public_url, err, errlen) < 0)
 		return -1;
 	s->slack = server_slack_new(s, err, errlen);
@@ -901,6 +906,8 @@ static void server_stop(struct server *s, int ran)
 			unlink(s->o->listen[i].path);
 	if (s->tokens_timer_on)
 		loop_del(s->loop, &s->tokens_timer);
+	state_close(s->state);   /* every agent is gone: all offline, written down */
+	server_install_free(&s->install);
 	server_slack_free(s->slack);
 	router_free(s->router);
 	gate_free(s->gate);
@@ -921,6 +928,7 @@ int server_run(const struct server_opts *o)
 	if (!s)
 		return 1;
 	s->o = o;
+	s->install.self_fd = -1;   /* nothing opened yet, whatever start-up reaches */
 	rc = server_start(s);
 	ran = rc == 0;
 	if (ran)

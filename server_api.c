@@ -9,9 +9,12 @@
  *   GET  /install.sh, /dist/NAME       the installer (server_install.c)
  *   GET  /, /app.js, /style.css        the dashboard (server_ui.c)
  *   GET  /api/me                       the operator: name, role, scope
- *   GET  /api/clients                  connected agents      (operator token)
+ *   GET  /api/clients                  the agents seen, online or not (operator token)
  *   GET  /api/clients/NAME             one agent             (operator token)
+ *   DELETE /api/clients/NAME           forget an offline one (server_api_agents.c)
+ *   GET  /api/clients/NAME/history     its usage over time   (server_api_agents.c)
  *   POST /api/clients/NAME/commands    {"message":..., "payload":{...}}
+ *   /api/session, /api/tokens          the dashboard's login, agent tokens (server_web.c)
  *
  * A command's answer: 200 with the agent's reply as it sent it, whichever
  * of the two reply shapes it is (docs/PROTOCOL.md, "Replies"); 404 no such
@@ -22,7 +25,8 @@
  * Who may do what is server_authz.h's: an agent outside the operator's
  * scope is answered exactly as one that is not connected (404, and not
  * listed), a command of a kind the scope does not allow gets 403 with the
- * reason; both refusals are audited. */
+ * reason; both refusals are audited.  An operator is a Bearer token, or
+ * the dashboard's session cookie with its header (server_web.c). */
 #include "server_api.h"
 
 #include <stdio.h>
@@ -41,14 +45,47 @@
 #include "server_metrics.h"
 #include "server_router.h"
 #include "server_ui.h"
+#include "server_web.h"
+#include "deflate.h"
+
+/* Every API answer: gzip'd when the client takes it and the body is worth
+ * it (CFG_GZIP_MIN), so a 2,000-process list goes out at a tenth of its
+ * size; Vary either way, as the dashboard's files do. */
+void api_send(struct conn *c, int status, const char *ctype, const char *extra,
+	      const char *body, size_t n)
+{
+	struct peer *p = c->owner;
+	char hdr[1024];
+	struct buf z;
+
+	if (!p || !p->gzip_ok || n < CFG_GZIP_MIN || strlen(extra ? extra : "") > 900) {
+		conn_http_respond(c, status, ctype, extra, body, n);
+		return;
+	}
+	buf_init(&z, n + n / 8 + 64);
+	if (gzip_encode((const unsigned char *)body, n, &z) < 0 || z.len >= n) {
+		snprintf(hdr, sizeof(hdr), "Vary: Accept-Encoding\r\n%s", extra ? extra : "");
+		conn_http_respond(c, status, ctype, hdr, body, n);
+	} else {
+		snprintf(hdr, sizeof(hdr), "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n%s",
+			 extra ? extra : "");
+		conn_http_respond(c, status, ctype, hdr, z.p, z.len);
+	}
+	buf_free(&z);
+}
+
+void api_json(struct conn *c, int status, const char *extra, struct buf *b)
+{
+	api_send(c, status, "application/json", extra, b->p ? b->p : "", b->len);
+}
 
 static void respond_json(struct conn *c, int status, struct buf *b)
 {
-	conn_http_respond(c, status, "application/json", NULL, b->p ? b->p : "", b->len);
+	api_json(c, status, NULL, b);
 }
 
 /* {"error":MSG} */
-static void respond_error(struct conn *c, int status, const char *extra, const char *msg)
+void api_error(struct conn *c, int status, const char *extra, const char *msg)
 {
 	struct buf b;
 	struct jw w;
@@ -63,7 +100,12 @@ static void respond_error(struct conn *c, int status, const char *extra, const c
 	buf_free(&b);
 }
 
-static void not_connected(struct conn *c, const char *name)
+static void respond_error(struct conn *c, int status, const char *extra, const char *msg)
+{
+	api_error(c, status, extra, msg);
+}
+
+void api_not_connected(struct conn *c, const char *name)
 {
 	char msg[128];
 
@@ -73,7 +115,7 @@ static void not_connected(struct conn *c, const char *name)
 
 /* 1 after a 405 for anything but GET and HEAD (exactly: "get" is
  * another method, RFC 9110 9.1). */
-static int refuse_unless_get(struct conn *c, const struct http_req *req)
+int api_refuse_unless_get(struct conn *c, const struct http_req *req)
 {
 	if (http_span_eq(&req->method, "GET") || http_span_eq(&req->method, "HEAD"))
 		return 0;
@@ -100,9 +142,10 @@ static const char *check_bearer(struct server *s, const struct http_span *h,
 /* Checks the Bearer token; answers 401 itself, or over the source's
  * budget 429 late (server_api_timer), and returns NULL
  * (docs/PROTOCOL.md, "Authentication" and "Admission").  A valid token is
- * never refused, whatever its source did before. */
-static const struct token_entry *operator_auth(struct server *s, struct conn *c,
-					       const struct http_req *req)
+ * never refused, whatever its source did before.  Without one, the
+ * dashboard's session cookie (server_web.c). */
+const struct token_entry *api_operator(struct server *s, struct conn *c,
+				       const struct http_req *req)
 {
 	const struct http_span *h = http_get(req->h, req->nh, "Authorization");
 	const struct token_entry *e = NULL;
@@ -110,6 +153,8 @@ static const struct token_entry *operator_auth(struct server *s, struct conn *c,
 	struct admit_verdict v;
 	const char *why;
 
+	if (!h && web_has_session(req))
+		return web_session_operator(s, c, req);   /* the dashboard's cookie */
 	if (!h) {
 		/* Not a guess: not charged, and no line of its own. */
 		log_debug("operator request from %s without a token", c->peer);
@@ -143,28 +188,6 @@ void server_api_timer(struct peer *op)
 	respond_error(op->c, 429, hdr, "too many failed authentications from this address");
 }
 
-static void agent_json(struct jw *w, const struct peer *p)
-{
-	jw_obj(w);
-	jw_kstr(w, "name", p->name);
-	jw_kstr(w, "owner", p->owner[0] ? p->owner : NULL);
-	jw_kstr(w, "version", p->version);
-	jw_kstr(w, "hostname", p->hostname);
-	jw_kstr(w, "address", p->c->peer);
-	jw_kint(w, "connected_since", p->since);
-	jw_kint(w, "inflight", p->inflight);
-	jw_kstr(w, "services", p->backend);
-	jw_key(w, "commands");
-	if (p->commands)
-		jw_raw(w, p->commands, strlen(p->commands));
-	else
-		jw_null(w);
-	/* an agent that announced nothing is an original client, which gets
-	 * only the original's commands (docs/PROTOCOL.md) */
-	jw_kstr(w, "compat", p->commands ? "nestd" : "original");
-	jw_obj_end(w);
-}
-
 /* ---- commands ---- */
 
 /* The router's outcome as the HTTP answer; the status for the audit log. */
@@ -176,7 +199,7 @@ static int command_done(void *arg, enum router_outcome o, const char *text, size
 	switch (o) {
 	case ROUTER_OK:
 	case ROUTER_ERROR:
-		conn_http_respond(op->c, 200, "application/json", NULL, text, n);
+		api_send(op->c, 200, "application/json", NULL, text, n);
 		return 200;
 	case ROUTER_TIMEOUT:
 		respond_error(op->c, 504, NULL, text);
@@ -277,7 +300,7 @@ static int command_authorized(struct server *s, struct conn *c, const struct tok
 				 op->name, q->command, q->agent);
 			audit_refusal(s, q, 404, "agent outside the token's scope");
 		}
-		not_connected(c, q->agent);
+		api_not_connected(c, q->agent);
 		return 0;
 	}
 	if (authz_command_allowed(&op->scope, q->command, why, sizeof(why))) {
@@ -323,90 +346,6 @@ void server_api_gone(struct peer *op)
 
 /* ---- routes ---- */
 
-/* GET /api/clients with 100,000 agents is megabytes of JSON: written a
- * piece at a time as the client takes it (conn_http_stream), never whole,
- * walking the agents with a cursor that survives their going meanwhile. */
-struct clients_walk {
-	struct server *s;
-	struct peer_cursor cur;
-	struct token_scope scope;     /* a copy: a reload may free the token */
-	int n;                        /* agents written */
-	int opened, closed;
-};
-
-static int clients_more(void *arg, struct buf *out)
-{
-	struct clients_walk *cw = arg;
-	struct peer *ag;
-	struct jw w;
-
-	if (!cw->opened) {
-		cw->opened = 1;
-		if (buf_putc(out, '[') < 0)
-			return -1;
-	}
-	while (out->len < CFG_HTTP_STREAM_CHUNK && (ag = peers_cursor_next(&cw->cur))) {
-		if (!authz_agent_visible(&cw->scope, ag->name, ag->owner))
-			continue;
-		if (cw->n++ && buf_putc(out, ',') < 0)
-			return -1;
-		jw_init(&w, out);
-		agent_json(&w, ag);
-		if (jw_error(&w))
-			return -1;
-	}
-	if (cw->cur.at && out->len >= CFG_HTTP_STREAM_CHUNK)
-		return 1;
-	return buf_puts(out, "]\n") < 0 ? -1 : 0;
-}
-
-static void clients_done(void *arg)
-{
-	struct clients_walk *cw = arg;
-
-	peers_cursor_close(&cw->s->peers, &cw->cur);
-	free(cw);
-}
-
-static void list_agents(struct server *s, struct conn *c, const struct http_req *req,
-			const struct token_entry *op)
-{
-	struct clients_walk *cw;
-
-	if (refuse_unless_get(c, req))
-		return;
-	cw = calloc(1, sizeof(*cw));
-	if (!cw) {
-		respond_error(c, 503, NULL, "out of memory");
-		return;
-	}
-	cw->s = s;
-	cw->scope = op->scope;
-	peers_cursor_open(&s->peers, &cw->cur);
-	conn_http_stream(c, 200, "application/json", NULL, clients_more, clients_done, cw);
-}
-
-static void show_agent(struct server *s, struct conn *c, const struct http_req *req,
-		       const struct token_entry *op, const char *name)
-{
-	struct peer *ag = visible_agent(s, op, name);
-	struct buf b;
-	struct jw w;
-
-	if (refuse_unless_get(c, req))
-		return;
-	if (!ag) {
-		not_connected(c, name);
-		return;
-	}
-	buf_init(&b, 0);
-	jw_init(&w, &b);
-	agent_json(&w, ag);
-	buf_putc(&b, '\n');
-	respond_json(c, 200, &b);
-	buf_free(&b);
-}
-
 /* /api/clients[/NAME[/commands]], path without the query. */
 static void clients_route(struct server *s, struct conn *c, const struct http_req *req,
 			  struct http_span path, const char *body, size_t n)
@@ -422,13 +361,13 @@ static void clients_route(struct server *s, struct conn *c, const struct http_re
 		respond_error(c, 404, NULL, "not found");
 		return;
 	}
-	op = operator_auth(s, c, req);
+	op = api_operator(s, c, req);
 	if (!op)
 		return;
 	path.p += pl;
 	path.n -= pl;
 	if (path.n <= 1) {            /* /api/clients or /api/clients/ */
-		list_agents(s, c, req, op);
+		api_list_agents(s, c, req, op);
 		return;
 	}
 	slash = memchr(path.p + 1, '/', path.n - 1);
@@ -441,10 +380,14 @@ static void clients_route(struct server *s, struct conn *c, const struct http_re
 	name[nl] = '\0';
 	path.p += 1 + nl;
 	path.n -= 1 + nl;
-	if (!token_name_valid(name) || (slash && !http_span_eq(&path, "/commands")))
+	if (!token_name_valid(name))
 		respond_error(c, 404, NULL, "not found");
 	else if (!slash)
-		show_agent(s, c, req, op, name);
+		api_agent(s, c, req, op, name);
+	else if (http_span_eq(&path, "/history"))
+		api_agent_history(s, c, req, op, name);
+	else if (!http_span_eq(&path, "/commands"))
+		respond_error(c, 404, NULL, "not found");
 	else if (!http_span_eq(&req->method, "POST"))
 		respond_error(c, 405, "Allow: POST\r\n", "method not allowed");
 	else
@@ -462,7 +405,7 @@ static void show_me(struct server *s, struct conn *c, const struct http_req *req
 	struct jw w;
 	unsigned k;
 
-	if (!(op = operator_auth(s, c, req)) || refuse_unless_get(c, req))
+	if (!(op = api_operator(s, c, req)) || api_refuse_unless_get(c, req))
 		return;
 	token_scope_format(&op->scope, scope, sizeof(scope));
 	buf_init(&b, 0);
@@ -486,7 +429,7 @@ static void show_me(struct server *s, struct conn *c, const struct http_req *req
 	}
 	jw_key(&w, "can");
 	jw_arr(&w);
-	for (k = TOKEN_CAN_READ; k <= TOKEN_CAN_EXEC; k <<= 1)
+	for (k = TOKEN_CAN_READ; k <= TOKEN_CAN_TOKENS; k <<= 1)
 		if (op->scope.can & k) {
 			char kind[16];
 
@@ -523,23 +466,24 @@ void server_api_request(struct conn *c, const struct http_req *req, const char *
 	const char *q = memchr(path.p, '?', path.n);
 
 	metrics_http_request(s->metrics);
+	p->gzip_ok = http_accepts_gzip(req->h, req->nh);
 	if (q)
 		path.n = (size_t)(q - path.p);
 	if (http_span_eq(&path, "/healthz")) {
 		char ok[64];
 
-		if (refuse_unless_get(c, req))
+		if (api_refuse_unless_get(c, req))
 			return;
 		snprintf(ok, sizeof(ok), "{\"status\":\"ok\",\"agents\":%d}\n", s->peers.nagents);
 		conn_http_respond(c, 200, "application/json", NULL, ok, strlen(ok));
 	} else if (http_span_eq(&path, "/metrics")) {
-		if (!refuse_unless_get(c, req))
+		if (!api_refuse_unless_get(c, req))
 			metrics_page(s, c);
 	} else if (!server_install_route(&s->install, c, req, &path) &&
 		   !(s->o->ui && server_ui_route(c, req, &path))) {
 		if (http_span_eq(&path, "/api/me"))
 			show_me(s, c, req);
-		else
+		else if (!web_route(s, c, req, &path, body, n))
 			clients_route(s, c, req, path, body, n);
 	}
 }

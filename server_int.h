@@ -17,6 +17,7 @@ struct audit_log;
 struct gate;
 struct metrics;
 struct router;
+struct state;
 struct slack;
 struct tls_ctx;
 
@@ -39,6 +40,7 @@ struct server {
 	struct audit_log *audit;
 	struct metrics *metrics;
 	struct admit *admit;
+	struct state *state;                 /* the agents seen, history, sessions */
 	struct gate *gate;                   /* failed authentications: logged, summarised */
 	struct server_install install;
 	int max_conns;                       /* CFG_MAX_CONNECTIONS, or less below the fd limit */

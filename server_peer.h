@@ -57,6 +57,7 @@ struct peer {
 	int inflight;
 	/* operators: the command whose answer this connection waits for */
 	struct router_cmd *waiting;
+	unsigned gzip_ok:1;      /* operators: this request takes gzip */
 };
 
 struct peers {

@@ -50,6 +50,8 @@ struct router_req {
 	size_t payload_len;
 	const char *who;          /* the asker's name, for the audit log */
 	const char *from;         /* where it asked from, for the audit log */
+	int quiet;                /* the server's own (the history's samples): not
+				   * in the audit log */
 };
 
 /* The face's answer to a command's outcome: called once, unless the face

@@ -289,8 +289,8 @@ static void job_send(struct slack_job *j, const char *command, const char *paylo
 	struct slack *sl = j->sl;
 	struct peer *p = peers_find_agent(&sl->srv->peers, j->agent);
 	char who[TOKEN_NAME_MAX + 1], why[200];
-	struct router_req q = { j->agent, command, payload, payload ? strlen(payload) : 0, who,
-				"slack" };
+	struct router_req q = { .agent = j->agent, .command = command, .payload = payload,
+				.payload_len = payload ? strlen(payload) : 0, .who = who, .from = "slack" };
 
 	snprintf(who, sizeof(who), "slack:%s", j->user);
 	j->answered = 0;

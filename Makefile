@@ -6,7 +6,10 @@
 #   make static     ./nestd-static: static musl binary, stripped (BearSSL built
 #                   from Debian's source by tools/bearssl-musl.sh, or BEARSSL_DIR)
 #   make test-static  the integration suite against ./nestd-static
-#   make dist       dist/nestd-VERSION-linux-ARCH and its .sha256, sizes checked
+#   make static-agent ./nestd-agent-static: the agent alone, static, TLS, <= 200 KiB
+#   make test-static-agent  the agent-side integration tests against it
+#   make dist       dist/nestd-VERSION-linux-ARCH, dist/nestd-agent-VERSION-linux-ARCH,
+#                   their .sha256, sizes checked
 #   make install    PREFIX=/usr/local DESTDIR=
 #   TLS=auto|1|0    TLS through BearSSL (auto: when /usr/include/bearssl.h exists)
 #   NATS=auto|1|0   clustering (--cluster) through libnats (auto: when
@@ -19,6 +22,8 @@
 #                   container (root; test/systemd/setup.sh installs systemd-container
 #                   and debootstrap and caches a Debian 12 root in /var/tmp)
 #   make test-openrc   the same against a real OpenRC in a second container
+#   make deb        dist/nestd_VERSION-1_ARCH.deb (dpkg-deb; lintian when installed)
+#   make test-deb   that package installed, started and removed in a Debian root
 #   make soak       SOAK_TIME seconds (180) of mixed load; RSS and descriptors
 #                   of the server and its agents must not grow
 VERSION  = 0.1.0
@@ -72,6 +77,11 @@ endif
 ifeq ($(NATS),1)
 CPPFLAGS += -DNESTD_NATS=1
 LDLIBS   += -lnats -lpthread
+endif
+# AGENT_ONLY=1: nestd.c dispatches the agent alone (see static-agent).
+AGENT_ONLY ?= 0
+ifeq ($(AGENT_ONLY),1)
+CPPFLAGS += -DNESTD_AGENT_ONLY=1
 endif
 ALL_CFLAGS = $(WARN) $(CPPFLAGS) $(CFLAGS)
 
@@ -200,6 +210,10 @@ STATIC_CFLAGS  = -Os -flto=auto -ffunction-sections -fdata-sections -fno-asynchr
 STATIC_LDFLAGS = -static -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none \
 		 -Wl,-z,norelro -Wl,-z,common-page-size=64
 MUSL_CC ?= musl-gcc
+# Nothing in a static musl C binary unwinds: its .eh_frame (from libc.a and
+# BearSSL, ~10 KB) goes, with the compiler's .comment.
+OBJCOPY ?= objcopy
+DROP_SECTIONS = $(OBJCOPY) -R .eh_frame -R .comment
 static: nestd-static
 nestd-static: FORCE
 	@command -v $(MUSL_CC) >/dev/null 2>&1 || sh ./deps.sh static
@@ -209,7 +223,7 @@ ifeq ($(TLS),0)
 	$(MAKE) O=build/static-notls CC=$(MUSL_CC) TLS=0 NATS=0 BEARSSL_DIR= \
 		CFLAGS="$(STATIC_CFLAGS)" LDFLAGS="$(STATIC_LDFLAGS)" INCS=-I$(CURDIR)/build/include \
 		build/static-notls/nestd
-	cp build/static-notls/nestd $@
+	$(DROP_SECTIONS) build/static-notls/nestd $@
 else
 ifeq ($(BEARSSL_DIR),)
 	sh tools/bearssl-musl.sh build
@@ -218,32 +232,75 @@ else
 	$(MAKE) O=build/static CC=$(MUSL_CC) TLS=1 NATS=0 BEARSSL_DIR=$(BEARSSL_DIR) \
 		CFLAGS="$(STATIC_CFLAGS)" LDFLAGS="$(STATIC_LDFLAGS)" INCS=-I$(CURDIR)/build/include \
 		build/static/nestd
-	cp build/static/nestd $@
+	$(DROP_SECTIONS) build/static/nestd $@
+endif
+endif
+
+# The agent alone (nestd.c built with NESTD_AGENT_ONLY): agent, its
+# commands and the TLS client; the linker drops everything else (server,
+# dashboard, installer, ctl, token tools, BearSSL's server half).  For
+# initramfs images and tiny containers; install.sh fetches it by default.
+static-agent: nestd-agent-static
+nestd-agent-static: FORCE
+	@command -v $(MUSL_CC) >/dev/null 2>&1 || sh ./deps.sh static
+	@mkdir -p build/include && cp -f /usr/include/jsmn.h build/include/ 2>/dev/null || \
+		test -f build/include/jsmn.h
+ifeq ($(TLS),0)
+	$(MAKE) O=build/static-agent-notls CC=$(MUSL_CC) TLS=0 NATS=0 BEARSSL_DIR= AGENT_ONLY=1 \
+		CFLAGS="$(STATIC_CFLAGS)" LDFLAGS="$(STATIC_LDFLAGS)" INCS=-I$(CURDIR)/build/include \
+		build/static-agent-notls/nestd
+	$(DROP_SECTIONS) build/static-agent-notls/nestd $@
+else
+ifeq ($(BEARSSL_DIR),)
+	sh tools/bearssl-musl.sh build
+	$(MAKE) static-agent BEARSSL_DIR=$(CURDIR)/build/bearssl-musl
+else
+	$(MAKE) O=build/static-agent CC=$(MUSL_CC) TLS=1 NATS=0 BEARSSL_DIR=$(BEARSSL_DIR) AGENT_ONLY=1 \
+		CFLAGS="$(STATIC_CFLAGS)" LDFLAGS="$(STATIC_LDFLAGS)" INCS=-I$(CURDIR)/build/include \
+		build/static-agent/nestd
+	$(DROP_SECTIONS) build/static-agent/nestd $@
 endif
 endif
 
 test-static: static
 	$(MAKE) test NESTD=$(CURDIR)/nestd-static
 
-# dist/: the static TLS binary under its release name (and the unversioned
-# nestd-linux-ARCH that install.sh fetches by default), checksums, and
-# the sizes against the targets (TLS under 400 KiB, without under 150 KiB).
-DIST_NAME = nestd-$(VERSION)-linux-$(ARCH)
+# The agent-side integration tests with `nestd agent` run by the agent-only
+# binary, everything else (server, ctl, token) by the full static one.
+AGENT_IT = it_agent it_commands it_tls it_api
+test-static-agent: static static-agent deps
+	NESTD=$(CURDIR)/nestd-static NESTD_AGENT=$(CURDIR)/nestd-agent-static IT_ONLY="$(AGENT_IT)" \
+		sh test/run-integration.sh
+
+# dist/: the static TLS binaries under their release names, the full one
+# (nestd-VERSION-linux-ARCH) and the agent-only one (nestd-agent-VERSION-
+# linux-ARCH, which install.sh fetches by default), each also under its
+# unversioned name, each with its .sha256; then the sizes against the
+# targets (full with TLS <= 400 KiB, agent-only with TLS <= 200 KiB, full
+# without TLS < 150 KiB).
+DIST_NAME  = nestd-$(VERSION)-linux-$(ARCH)
+DIST_AGENT = nestd-agent-$(VERSION)-linux-$(ARCH)
 dist:
 	$(MAKE) static TLS=0
 	mv nestd-static build/nestd-static-notls
 	$(MAKE) static TLS=1
+	$(MAKE) static-agent TLS=1
 	@mkdir -p dist
 	cp nestd-static dist/$(DIST_NAME)
 	cp nestd-static dist/nestd-linux-$(ARCH)
-	cd dist && sha256sum $(DIST_NAME) > $(DIST_NAME).sha256 && \
-		sha256sum nestd-linux-$(ARCH) > nestd-linux-$(ARCH).sha256
-	@tls=$$(wc -c < dist/$(DIST_NAME)); plain=$$(wc -c < build/nestd-static-notls); \
-	echo "size: static with TLS    $$tls bytes ($$((tls / 1024)) KiB, target < 400 KiB)"; \
-	echo "size: static without TLS $$plain bytes ($$((plain / 1024)) KiB, target < 150 KiB)"; \
-	test $$tls -lt 409600 || echo "dist: WARNING: the TLS binary is OVER its 400 KiB target" >&2; \
+	cp nestd-agent-static dist/$(DIST_AGENT)
+	cp nestd-agent-static dist/nestd-agent-linux-$(ARCH)
+	cd dist && for f in $(DIST_NAME) nestd-linux-$(ARCH) $(DIST_AGENT) nestd-agent-linux-$(ARCH); do \
+		sha256sum $$f > $$f.sha256 || exit 1; done
+	@tls=$$(wc -c < dist/$(DIST_NAME)); agent=$$(wc -c < dist/$(DIST_AGENT)); \
+	plain=$$(wc -c < build/nestd-static-notls); \
+	echo "size: static with TLS    $$tls bytes ($$((tls / 1024)) KiB, target <= 400 KiB: ratio $$(awk -v a=$$tls 'BEGIN { printf "%.2f", a / 409600 }'))"; \
+	echo "size: agent-only w/ TLS  $$agent bytes ($$((agent / 1024)) KiB, target <= 200 KiB: ratio $$(awk -v a=$$agent 'BEGIN { printf "%.2f", a / 204800 }'))"; \
+	echo "size: static without TLS $$plain bytes ($$((plain / 1024)) KiB, target < 150 KiB: ratio $$(awk -v a=$$plain 'BEGIN { printf "%.2f", a / 153600 }'))"; \
+	test $$tls -le 409600 || echo "dist: WARNING: the TLS binary is OVER its 400 KiB target" >&2; \
+	test $$agent -le 204800 || echo "dist: WARNING: the agent-only binary is OVER its 200 KiB target" >&2; \
 	test $$plain -lt 153600 || echo "dist: WARNING: the binary without TLS is OVER its 150 KiB target" >&2
-	@ls -l dist/$(DIST_NAME) dist/$(DIST_NAME).sha256
+	@ls -l dist/$(DIST_NAME) dist/$(DIST_AGENT)
 
 # Service files: systemd units where systemd looks for PREFIX's (for
 # /usr/local: /usr/local/lib/systemd/{system,user}), the OpenRC script in
@@ -253,24 +310,59 @@ UNITDIR     ?= $(PREFIX)/lib/systemd/system
 USERUNITDIR ?= $(PREFIX)/lib/systemd/user
 INITDIR     ?= $(SYSCONFDIR)/init.d
 SHAREDIR    ?= $(PREFIX)/share/nestd
+LIBEXECDIR  ?= $(PREFIX)/lib/nestd
+MANDIR      ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/vendor-completions
+CONFDIR     ?= $(SYSCONFDIR)/nestd
 
+# The server's unit and config are installed too; a static nestd built here
+# (make static) goes to LIBEXECDIR, where /dist/ finds it for install.sh.
 install: nestd
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(USERUNITDIR) \
-		$(DESTDIR)$(INITDIR) $(DESTDIR)$(SHAREDIR)
+		$(DESTDIR)$(INITDIR) $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(CONFDIR)
 	install -m 0755 nestd $(DESTDIR)$(PREFIX)/bin/nestd
+	@mkdir -p $(O)
 	sed 's|/usr/local/bin/nestd|$(PREFIX)/bin/nestd|' contrib/nestd-agent.service > $(O)/nestd-agent.service
 	sed 's|%h/.local/bin/nestd|$(PREFIX)/bin/nestd|' contrib/nestd-agent.user.service > $(O)/nestd-agent.user.service
 	sed 's|/usr/local/bin/nestd|$(PREFIX)/bin/nestd|' contrib/nestd-agent.openrc > $(O)/nestd-agent.openrc
+	sed -e 's|/usr/local/bin/nestd|$(PREFIX)/bin/nestd|' -e 's|/etc/nestd/|$(CONFDIR)/|' \
+		contrib/nestd-server.service > $(O)/nestd-server.service
 	install -m 0644 $(O)/nestd-agent.service $(DESTDIR)$(UNITDIR)/nestd-agent.service
+	install -m 0644 $(O)/nestd-server.service $(DESTDIR)$(UNITDIR)/nestd-server.service
 	install -m 0644 $(O)/nestd-agent.user.service $(DESTDIR)$(USERUNITDIR)/nestd-agent.service
 	install -m 0755 $(O)/nestd-agent.openrc $(DESTDIR)$(INITDIR)/nestd-agent
 	install -m 0755 install.sh $(DESTDIR)$(SHAREDIR)/install.sh
+	install -m 0644 nestd.1 $(DESTDIR)$(MANDIR)/man1/nestd.1
+	install -m 0644 contrib/completions/nestd.bash $(DESTDIR)$(BASHCOMPDIR)/nestd
+	install -m 0644 contrib/completions/_nestd $(DESTDIR)$(ZSHCOMPDIR)/_nestd
+	test -e $(DESTDIR)$(CONFDIR)/server.conf || install -m 0644 contrib/nestd-server.conf $(DESTDIR)$(CONFDIR)/server.conf
+	if [ -f nestd-static ]; then install -d $(DESTDIR)$(LIBEXECDIR) && \
+		install -m 0755 nestd-static $(DESTDIR)$(LIBEXECDIR)/nestd-static; fi
 
+# server.conf stays (it may have been edited): remove it by hand.
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/nestd $(DESTDIR)$(UNITDIR)/nestd-agent.service \
+		$(DESTDIR)$(UNITDIR)/nestd-server.service \
 		$(DESTDIR)$(USERUNITDIR)/nestd-agent.service $(DESTDIR)$(INITDIR)/nestd-agent \
-		$(DESTDIR)$(SHAREDIR)/install.sh
-	-rmdir $(DESTDIR)$(SHAREDIR) 2>/dev/null
+		$(DESTDIR)$(SHAREDIR)/install.sh $(DESTDIR)$(MANDIR)/man1/nestd.1 \
+		$(DESTDIR)$(BASHCOMPDIR)/nestd $(DESTDIR)$(ZSHCOMPDIR)/_nestd \
+		$(DESTDIR)$(LIBEXECDIR)/nestd-static
+	-rmdir $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+
+# The Debian package: dist/nestd_VERSION-1_DEBARCH.deb from make install
+# DESTDIR=... PREFIX=/usr (with nestd-static when make static built it),
+# the maintainer scripts of contrib/deb/ (a nestd system user, /var/lib/nestd,
+# the server's unit), checked with lintian when it is installed.
+deb: nestd
+	sh tools/mkdeb.sh $(VERSION)
+
+# The package installed, started and removed with dpkg in a fresh Debian 12
+# root booted with systemd (the harness of test/systemd/; as root).
+test-deb: deb
+	sh test/systemd/setup.sh systemd
+	NESTD=$(NESTD) /usr/bin/python3 test/systemd/it_deb.py
 
 # The installer against python3 -m http.server and against nestd server.
 test-install: nestd
@@ -307,10 +399,11 @@ test-browser: nestd
 	NESTD=$(NESTD) node --test --test-concurrency=1 test/browser/ui.test.js
 
 clean:
-	rm -rf build nestd nestd-static dist
+	rm -rf build nestd nestd-static nestd-agent-static dist
 
-.PHONY: all test unit deps asan fuzz fuzz-bins install uninstall clean static test-static dist FORCE
+.PHONY: all test unit deps asan fuzz fuzz-bins install uninstall clean static test-static dist FORCE \
+	static-agent test-static-agent
 FORCE:
 
 .PHONY: all test unit deps asan fuzz fuzz-bins install uninstall test-install test-browser clean \
-	test-systemd test-openrc test-cluster soak
+	test-systemd test-openrc test-cluster deb test-deb soak

@@ -2,8 +2,10 @@
  *
  * memory.used is total - available (what the kernel says could be handed
  * out without swapping), the figure free(1) and psutil agree on today;
- * disk is the root file system as df(1) shows it. */
+ * disk is the root file system as df(1) shows it; cpu.times are the
+ * kernel's counters, from which two samples give a CPU %. */
 #include "agent_sys.h"
+#include "num.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -130,11 +132,40 @@ static void write_disk(struct jw *w)
 	jw_obj_end(w);
 }
 
+/* "times": the first line of /proc/stat (all CPUs together), in seconds,
+ * the counters psutil.cpu_times() names.  Usage is the change between
+ * two samples (the server's history takes them); nothing here keeps
+ * state.  Absent when /proc/stat cannot be read. */
+static void write_cpu_times(struct jw *w)
+{
+	static const char *const keys[] = { "user", "nice", "system", "idle", "iowait", "irq",
+					    "softirq", "steal" };
+	long hz = sysconf(_SC_CLK_TCK);
+	char b[4096], *p = b, *e;
+	size_t i;
+
+	if (hz <= 0 || sys_read("/proc/stat", b, sizeof(b)) < 5 || strncmp(b, "cpu ", 4) != 0)
+		return;
+	p += 4;
+	jw_key(w, "times");
+	jw_obj(w);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++, p = e) {
+		unsigned long long t = strtoull(p, &e, 10);
+
+		if (e == p)
+			t = 0;     /* an old kernel without the later columns */
+		jw_key(w, keys[i]);
+		jw_double(w, (double)t / (double)hz, 2);
+	}
+	jw_obj_end(w);
+}
+
 int sys_info(struct jw *w, char *err, size_t errlen)
 {
 	char b[8192];
 	struct utsname u;
 	double up = 0, l[3] = { 0, 0, 0 };
+	const char *end;
 	long cores;
 	int i;
 
@@ -146,15 +177,15 @@ int sys_info(struct jw *w, char *err, size_t errlen)
 	jw_kstr(w, "hostname", u.nodename);
 	jw_kstr(w, "kernel", u.release);
 	if (sys_read("/proc/uptime", b, sizeof(b)) > 0)
-		up = strtod(b, NULL);
+		up = num_parse(b, &end);
 	jw_key(w, "uptime");
 	jw_double(w, up, 0);
 	if (sys_read("/proc/loadavg", b, sizeof(b)) > 0) {
-		char *p = b, *e;
+		const char *p = b, *e;
 
 		/* "%lf %lf %lf" without pulling sscanf into the static binary. */
 		for (i = 0; i < 3; i++, p = e) {
-			l[i] = strtod(p, &e);
+			l[i] = num_parse(p, &e);
 			if (e == p)
 				break;
 		}
@@ -168,6 +199,7 @@ int sys_info(struct jw *w, char *err, size_t errlen)
 	jw_key(w, "cpu");
 	jw_obj(w);
 	jw_kint(w, "cores", cores > 0 ? cores : 1);
+	write_cpu_times(w);
 	jw_obj_end(w);
 	write_memory(w);
 	write_disk(w);

@@ -24,7 +24,7 @@ int buf_reserve(struct buf *b, size_t extra)
 		return -1;
 	if (need <= b->cap && b->p)
 		return 0;
-	ncap = b->cap ? b->cap : 64;
+	ncap = b->cap ? b->cap : 256;   /* most messages fit: one allocation */
 	while (ncap < need)
 		ncap *= 2;
 	if (b->max && ncap > b->max)
@@ -38,7 +38,7 @@ int buf_reserve(struct buf *b, size_t extra)
 	return 0;
 }
 
-int buf_append(struct buf *b, const void *p, size_t n)
+int buf_append_slow(struct buf *b, const void *p, size_t n)
 {
 	if (buf_reserve(b, n) < 0)
 		return -1;

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdarg.h>
+#include <string.h>
 
 struct buf {
 	char *p;        /* data, NUL-terminated when non-NULL */
@@ -19,7 +20,20 @@ struct buf {
 
 void buf_init(struct buf *b, size_t max);
 int  buf_reserve(struct buf *b, size_t extra);     /* room for len+extra */
-int  buf_append(struct buf *b, const void *p, size_t n);
+int  buf_append_slow(struct buf *b, const void *p, size_t n);
+/* The JSON writer and the frame encoder append a few bytes at a time: the
+ * common case (it fits) inline, the growth and the bound in buf.c. */
+static inline int buf_append(struct buf *b, const void *p, size_t n)
+{
+	if (b->p && n <= b->cap - b->len) {
+		if (n)
+			memcpy(b->p + b->len, p, n);
+		b->len += n;
+		b->p[b->len] = '\0';
+		return 0;
+	}
+	return buf_append_slow(b, p, n);
+}
 int  buf_putc(struct buf *b, char c);
 int  buf_puts(struct buf *b, const char *s);
 int  buf_printf(struct buf *b, const char *fmt, ...)

@@ -1,5 +1,6 @@
 /* cfg.c - flags and config file from one option table (see cfg.h). */
 #include "cfg.h"
+#include "num.h"
 
 #include <errno.h>
 #include <math.h>
@@ -173,12 +174,10 @@ bad:
 
 int cfg_parse_seconds(const char *s, long long *ms)
 {
-	char *end;
-	double d;
+	const char *end;
+	double d = num_parse(s, &end);
 
-	errno = 0;
-	d = strtod(s, &end);
-	if (end == s || *end || errno || !isfinite(d) || d < 0 || d > 1e9)
+	if (end == s || *end || !isfinite(d) || d < 0 || d > 1e9)
 		return -1;
 	*ms = (long long)(d * 1000.0 + 0.5);
 	return 0;

@@ -25,7 +25,8 @@
 #define CFG_WS_MAX_CONTROL       125       /* RFC 6455 5.5 */
 
 /* Timers, milliseconds */
-#define CFG_AUTH_TIMEOUT_MS      10000
+#define CFG_AUTH_TIMEOUT_S       10
+#define CFG_AUTH_TIMEOUT_MS      (CFG_AUTH_TIMEOUT_S * 1000)
 #define CFG_AUTH_ANSWER_SLACK_MS 5000      /* agent: waits the server's auth timeout plus this */
 #define CFG_HANDSHAKE_TIMEOUT_MS 10000
 #define CFG_PING_INTERVAL_MS     20000
@@ -40,11 +41,14 @@
 #define CFG_REJECTED_BACKOFF_MS  300000    /* token refused: wait 5 min */
 #define CFG_REJECTED_BACKOFF_FACTOR 5      /* ...or this many --reconnect-max, when shorter */
 #define CFG_RETRY_AFTER_MAX_S    86400     /* a server's retry_after above this is ignored */
-#define CFG_COMMAND_TIMEOUT_MS   30000
+#define CFG_COMMAND_TIMEOUT_S    30
+#define CFG_COMMAND_TIMEOUT_MS   (CFG_COMMAND_TIMEOUT_S * 1000)
 
 /* Server */
-#define CFG_MAX_CONNECTIONS      65536
+#define CFG_MAX_CONNECTIONS      262144    /* 100,000 agents and room to spare */
 #define CFG_MAX_LISTENERS        16        /* --listen addresses */
+#define CFG_SETUP_WINDOW_MS      2         /* new connections' setup paced per window... */
+#define CFG_SETUP_BUDGET_US      1000      /* ...to this much CPU time in it (conn.c) */
 #define CFG_ACCEPT_BATCH         64        /* accept(2) calls per wake-up of a listener */
 #define CFG_SEND_BUFFER_MAX      (64u << 20)  /* queued output per WebSocket peer */
 #define CFG_HTTP_SEND_MAX        (1u << 20)   /* queued output per HTTP connection, beyond one answer */
@@ -61,6 +65,7 @@
 					    * connect (each shows a token), as on Nest */
 #define CFG_MAX_MESSAGE_MIN      (1u << 10)   /* --max-message bounds */
 #define CFG_MAX_MESSAGE_MAX      (1ull << 30)
+#define CFG_HTTP_STREAM_CHUNK    (64u << 10)  /* a streamed answer's pieces (GET /api/clients) */
 #define CFG_HTTP_MAX_BODY        (256u << 10) /* operator request body */
 #define CFG_MAX_INFLIGHT         4096      /* commands waiting per agent */
 #define CFG_COMMAND_NAME_MAX     48        /* an operator's "message" */
@@ -136,6 +141,23 @@
 /* Server state */
 #define CFG_STATE_DIR_ROOT       "/var/lib/nestd"  /* --state-dir for root; others: XDG's */
 #define CFG_TOKENS_FILE          "tokens"          /* the token file, in the state dir */
+#define CFG_AGENTS_FILE          "agents"          /* the agents seen (server_roster.h) */
+#define CFG_HISTORY_FILE         "history"         /* their usage history */
+#define CFG_SESSIONS_FILE        "sessions"        /* the dashboard's sessions */
+#define CFG_STATE_FILE_MAX       (64u << 20)       /* each of those three files */
+#define CFG_STATE_SAVE_MS        60000     /* agents and sessions written at most this often */
+#define CFG_STATE_QUICK_MS       5000      /* ...but a change within this, at most once per it */
+#define CFG_HISTORY_SAVE_MS      300000    /* the history written at most this often */
+#define CFG_ROSTER_MAX           16384     /* agents remembered; the offline one seen longest ago goes */
+#define CFG_ROSTER_COMMANDS_MAX  2048      /* an announced command list remembered (bytes) */
+#define CFG_HISTORY_INTERVAL_S   60        /* --history-interval: one sample an agent */
+#define CFG_HISTORY_INTERVAL_MS  (CFG_HISTORY_INTERVAL_S * 1000)
+#define CFG_HISTORY_FIRST_MS     2000      /* the first sample after an agent connects */
+#define CFG_HISTORY_SAMPLES      360       /* samples kept an agent (6 h at the default) */
+#define CFG_HISTORY_AGENTS_MAX   1024      /* agents with a history (~20 KiB each) */
+#define CFG_SESSION_TTL_S        43200     /* a dashboard session lasts 12 h */
+#define CFG_SESSIONS_MAX         4096      /* sessions kept; the oldest goes */
+#define CFG_GZIP_MIN             1024      /* API answers this big or more go gzip'd */
 
 /* Agent */
 #define CFG_AGENT_SERVERS_MAX    16        /* --server URLs, tried in turn */
@@ -180,6 +202,9 @@
 #define CFG_TLS_MAX_PEM          (4u << 20)   /* a certificate bundle or key file */
 #define CFG_TLS_MAX_EE_CERT      (16u << 10)  /* server certificate kept for --pin */
 #define CFG_TLS_MAX_PINS         8         /* sha256//A;sha256//B... */
+#define CFG_TLS_SESSION_CACHE    65536     /* server: sessions kept for resumption */
+#define CFG_TLS_SESSION_LIFETIME_S 86400   /* a session resumes for this long */
+#define CFG_TLS_SESSIONS_FILE    "tls-sessions"   /* in the state dir, across restarts */
 #define CFG_TLS_CA_FILE          "/etc/ssl/certs/ca-certificates.crt"  /* without --ca-file */
 
 /* nestd ctl */

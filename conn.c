@@ -29,7 +29,49 @@
 
 static char rbuf[READ_CHUNK];
 
+/* The agent-only binary (nestd.c) never accepts a connection: with this
+ * constant false there, the HTTP server half below compiles away. */
+#ifndef NESTD_AGENT_ONLY
+#define NESTD_AGENT_ONLY 0
+#endif
+#define IS_SERVER(c) (!NESTD_AGENT_ONLY && (c)->role == WS_ROLE_SERVER)
+
 static void conn_ready(struct loop_src *s, short revents);
+static void stream_end(struct conn *c);
+
+/* Pacing.  A reconnect storm is thousands of connections setting up at
+ * once: TLS handshakes (a full one costs a signature and an ECDH, a
+ * millisecond or more), upgrades, authentications.  Within every window of
+ * CFG_SETUP_WINDOW_MS, the server's connections that are setting up get
+ * CFG_SETUP_BUDGET_US of CPU time together; one that would go over waits
+ * for the next window, in the kernel's queue, while the loop answers
+ * everything else: operators, agents already in.  When nothing else wants
+ * the CPU the next window comes at once, so a storm alone still goes at
+ * full speed, less the pauses. */
+static int64_t pace_window_ms, pace_used_us;
+
+/* A server's connection before its first HTTP request or before its
+ * agent is authenticated. */
+static int setting_up(const struct conn *c)
+{
+	return IS_SERVER(c) && !c->set_up &&
+	       (c->state == CONN_HANDSHAKE || c->state == CONN_AUTH);
+}
+
+/* 0 when c may go on now, else the loop_now() time at which it may. */
+static int64_t paced_until(const struct conn *c)
+{
+	int64_t now;
+
+	if (!setting_up(c))
+		return 0;
+	now = loop_now();
+	if (now - pace_window_ms >= CFG_SETUP_WINDOW_MS) {
+		pace_window_ms = now;
+		pace_used_us = 0;
+	}
+	return pace_used_us < CFG_SETUP_BUDGET_US ? 0 : pace_window_ms + CFG_SETUP_WINDOW_MS;
+}
 
 /* Bytes of our queue not yet with the kernel. */
 static size_t unsent(const struct conn *c)
@@ -41,13 +83,14 @@ static size_t unsent(const struct conn *c)
  * records inside BearSSL. */
 static int out_pending(struct conn *c)
 {
-	return unsent(c) || c->body_fd >= 0 || (c->tls && (tls_events(c->tls, 0) & POLLOUT));
+	return unsent(c) || c->body_fd >= 0 || c->stream ||
+	       (c->tls && (tls_events(c->tls, 0) & POLLOUT));
 }
 
 /* A server connection speaking plain HTTP (not, or not yet, WebSocket). */
 static int is_http(const struct conn *c)
 {
-	return c->role == WS_ROLE_SERVER && !c->ws_up;
+	return IS_SERVER(c) && !c->ws_up;
 }
 
 /* An HTTP answer still leaving (closing connections have their own,
@@ -80,16 +123,26 @@ static int may_read(const struct conn *c)
 static short conn_want(struct loop_src *s)
 {
 	struct conn *c = s->arg;
+	int64_t until;
 	short ev = 0;
 
 	if (c->dead)
 		return 0;
 	if (c->state <= CONN_CONNECTING)
 		return c->state == CONN_CONNECTING ? POLLOUT : POLLIN;
+	/* A connection setting up past the window's budget waits for the
+	 * next window.  The loop reads the deadline right after asking this,
+	 * and the budget may have run out since update_deadline: the wake-up
+	 * is set here, with the answer. */
+	if ((until = paced_until(c))) {
+		if (!s->deadline || until < s->deadline)
+			s->deadline = until;
+		return 0;
+	}
 	if (c->tls) {
 		/* BearSSL decides: it may need to read before it can send (a
 		 * handshake) or send before it can read (its one shared buffer). */
-		ev = tls_events(c->tls, unsent(c) || c->body_fd >= 0);
+		ev = tls_events(c->tls, unsent(c) || c->body_fd >= 0 || c->stream);
 		if (!may_read(c))
 			ev &= ~POLLIN;
 		return ev;
@@ -100,7 +153,7 @@ static short conn_want(struct loop_src *s)
 	 * request. */
 	if (may_read(c))
 		ev |= POLLIN;
-	if (unsent(c) || c->body_fd >= 0)
+	if (unsent(c) || c->body_fd >= 0 || c->stream)
 		ev |= POLLOUT;
 	return ev;
 }
@@ -149,6 +202,7 @@ static void update_deadline(struct conn *c)
 	MIN_D(c->timer);
 	if (answer_leaving(c))
 		MIN_D(c->last_tx + CFG_HTTP_STALL_MS);
+	MIN_D(paced_until(c));
 	if (c->ping_ms && (c->state == CONN_AUTH || c->state == CONN_OPEN)) {
 		if (c->ping_at)
 			MIN_D(c->ping_at + CFG_PONG_TIMEOUT_MS);
@@ -312,6 +366,8 @@ int conn_set_tls(struct conn *c, struct tls_ctx *x, const char *host)
 void conn_set_state(struct conn *c, enum conn_state st)
 {
 	c->state = st;
+	if (st == CONN_OPEN)
+		c->set_up = 1;
 	if (st == CONN_AUTH || st == CONN_OPEN)
 		c->state_deadline = 0;
 	update_deadline(c);
@@ -354,6 +410,7 @@ void conn_destroy(struct conn *c, const char *why)
 	if (c->body_fd >= 0)
 		close(c->body_fd);
 	c->body_fd = -1;
+	stream_end(c);
 	if (c->ops->on_close)
 		c->ops->on_close(c, why);
 	ws_free(&c->ws);
@@ -395,13 +452,17 @@ void conn_close(struct conn *c, unsigned code, const char *reason)
 }
 
 static void fill_body(struct conn *c);
+static void fill_stream(struct conn *c);
 
 /* The queue drained: memory a large answer needed goes back, and an HTTP
  * connection's cap returns to CFG_HTTP_SEND_MAX; then a closing
  * connection half-closes. */
 static void drained(struct conn *c)
 {
-	if (c->out.cap > CFG_HTTP_SEND_MAX)
+	/* A server's peers are many and mostly idle: an empty queue holds no
+	 * memory there.  The agent keeps its one (unless a large answer grew
+	 * it). */
+	if (c->out.cap > CFG_HTTP_SEND_MAX || IS_SERVER(c))
 		buf_free(&c->out);
 	buf_reset(&c->out);
 	c->out_off = 0;
@@ -427,10 +488,14 @@ static void flush(struct conn *c)
 	for (;;) {
 		ssize_t w;
 
-		if (c->body_fd >= 0 && unsent(c) < CFG_HTTP_FILE_CHUNK) {
-			fill_body(c);
+		if ((c->body_fd >= 0 || c->stream) && unsent(c) < CFG_HTTP_FILE_CHUNK) {
+			if (c->stream)
+				fill_stream(c);
+			else
+				fill_body(c);
 			if (c->dead)
 				return;
+			continue;      /* (a stream may have ended with nothing more) */
 		}
 		if (!unsent(c))
 			break;
@@ -451,7 +516,7 @@ static void flush(struct conn *c)
 			io_failed(c);
 		return;     /* records still inside BearSSL: not drained yet */
 	}
-	if (!unsent(c) && c->body_fd < 0)
+	if (!unsent(c) && c->body_fd < 0 && !c->stream)
 		drained(c);
 	else if (c->out_off > (1u << 20) && c->out_off > c->out.len / 2) {
 		buf_consume(&c->out, c->out_off);
@@ -508,20 +573,28 @@ static int http_room(struct conn *c, size_t n)
 	return 0;
 }
 
-/* The status line and headers of an answer whose body is n bytes; -1
- * after aborting. */
+/* The status line and headers of an answer whose body is n bytes, or
+ * (n == STREAMED) made as it goes: chunked, or up to the close when the
+ * connection ends after it anyway; -1 after aborting. */
+#define STREAMED ((size_t)-1)
+
 static int http_head_out(struct conn *c, int status, const char *ctype, const char *headers,
 			 size_t n)
 {
+	char length[48] = "";
+
 	if (c->dead || c->state != CONN_HTTP)
 		return -1;
 	c->last_tx = loop_now();     /* the stall clock starts with the answer */
 	if (http_room(c, 512 + (ctype ? strlen(ctype) : 0) + (headers ? strlen(headers) : 0) +
-		      (c->http_head ? 0 : n)) < 0)
+		      (c->http_head || n == STREAMED ? 0 : n)) < 0)
 		return -1;
-	if (buf_printf(&c->out, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n"
-		       "Cache-Control: no-store\r\n%s%s%s%s",
-		       status, http_reason(status), n,
+	if (n != STREAMED)
+		snprintf(length, sizeof(length), "Content-Length: %zu\r\n", n);
+	else if (!c->http_close)
+		snprintf(length, sizeof(length), "Transfer-Encoding: chunked\r\n");
+	if (buf_printf(&c->out, "HTTP/1.1 %d %s\r\n%sCache-Control: no-store\r\n%s%s%s%s",
+		       status, http_reason(status), length,
 		       ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
 		       headers ? headers : "") < 0 ||
 	    buf_printf(&c->out, "%s", c->http_close ? "Connection: close\r\n\r\n" : "\r\n") < 0) {
@@ -602,6 +675,99 @@ static void fill_body(struct conn *c)
 void conn_http_last(struct conn *c)
 {
 	c->http_close = 1;
+}
+
+/* conn_http_stream's answer: its producer and the piece being made. */
+struct conn_stream {
+	conn_more_fn more;
+	void (*done)(void *arg);
+	void *arg;
+	int chunked;
+	struct buf piece;
+};
+
+static void stream_end(struct conn *c)
+{
+	struct conn_stream *st = c->stream;
+
+	if (!st)
+		return;
+	c->stream = NULL;
+	st->done(st->arg);
+	buf_free(&st->piece);
+	free(st);
+}
+
+int conn_http_stream(struct conn *c, int status, const char *ctype, const char *headers,
+		     conn_more_fn more, void (*done)(void *arg), void *arg)
+{
+	struct conn_stream *st;
+
+	if (c->stream || c->body_fd >= 0 || !(st = calloc(1, sizeof(*st)))) {
+		done(arg);
+		conn_abort(c, "out of memory");
+		return -1;
+	}
+	/* HTTP/1.0 knows no chunks: the end of the connection ends its body. */
+	if (c->http10)
+		c->http_close = 1;
+	if (http_head_out(c, status, ctype, headers, STREAMED) < 0) {
+		free(st);
+		done(arg);
+		return -1;
+	}
+	if (c->http_head) {      /* HEAD: the head alone */
+		free(st);
+		done(arg);
+		http_answered(c);
+	} else {
+		st->more = more;
+		st->done = done;
+		st->arg = arg;
+		st->chunked = !c->http_close;
+		buf_init(&st->piece, 0);
+		c->stream = st;
+		update_deadline(c);
+	}
+	if (!c->in_ready)
+		flush(c);
+	return 0;
+}
+
+/* Tops the queue up with the stream's next piece (framed as a chunk);
+ * the answer is whole once the last one is queued. */
+static void fill_stream(struct conn *c)
+{
+	struct conn_stream *st = c->stream;
+	int r, bad = 0, k = 0;
+
+	do
+		r = st->more(st->arg, &st->piece);
+	while (r == 1 && !st->piece.len && ++k < 100);
+	if (r < 0 || (r == 1 && !st->piece.len)) {
+		stream_end(c);
+		conn_abort(c, "the answer could not be completed");
+		return;
+	}
+	if (http_room(c, st->piece.len + 32) < 0) {
+		stream_end(c);
+		return;
+	}
+	if (st->piece.len && st->chunked)
+		bad |= buf_printf(&c->out, "%zx\r\n", st->piece.len);
+	bad |= buf_append(&c->out, st->piece.p, st->piece.len);
+	if (st->piece.len && st->chunked)
+		bad |= buf_append(&c->out, "\r\n", 2);
+	if (r == 0 && st->chunked)
+		bad |= buf_append(&c->out, "0\r\n\r\n", 5);
+	buf_reset(&st->piece);
+	if (bad) {
+		stream_end(c);
+		conn_abort(c, "out of memory");
+	} else if (r == 0) {
+		stream_end(c);
+		http_answered(c);
+	}
 }
 
 /* Feeds bytes to the WebSocket engine and dispatches its events. */
@@ -729,9 +895,11 @@ static void handle_request(struct conn *c, int head)
 			c->in.max = (size_t)head + (size_t)cl;
 			return;    /* wait for the rest of the body */
 		}
+		c->http10 = req.minor == 0;
 		c->http_close = req.minor == 0 || (conn_h && http_has_token(conn_h, "close"));
 		/* HEAD: the same head, Content-Length included, and no body. */
 		c->http_head = req.method.n == 4 && memcmp(req.method.p, "HEAD", 4) == 0;
+		c->set_up = 1;
 		c->state = CONN_HTTP;
 		c->http_busy = 1;
 		c->state_deadline = 0;
@@ -748,16 +916,16 @@ static void on_readable_head(struct conn *c, const char *p, size_t n)
 
 	/* One read may carry the head and a good part of the body: room for
 	 * both (http_parse_request still refuses a head past its own limit). */
-	if (c->role == WS_ROLE_SERVER && c->in.max < CFG_HTTP_MAX_HEADER + c->http_body_max)
+	if (IS_SERVER(c) && c->in.max < CFG_HTTP_MAX_HEADER + c->http_body_max)
 		c->in.max = CFG_HTTP_MAX_HEADER + c->http_body_max;
 	if (n && buf_append(&c->in, p, n) < 0) {
-		if (c->role == WS_ROLE_SERVER)
+		if (IS_SERVER(c))
 			http_error(c, 431, "request head too large\n");
 		else
 			conn_abort(c, "handshake response too large");
 		return;
 	}
-	if (c->role == WS_ROLE_SERVER) {
+	if (IS_SERVER(c)) {
 		struct http_req req;
 
 		head = http_parse_request(c->in.p, c->in.len, &req);
@@ -877,13 +1045,13 @@ static void on_deadline(struct conn *c)
 		case CONN_HANDSHAKE:
 			if (c->tls && !tls_handshake_done(c->tls)) {
 				conn_abort(c, "TLS handshake timed out");
-			} else if (c->role == WS_ROLE_SERVER && unsent(c)) {
+			} else if (IS_SERVER(c) && unsent(c)) {
 				/* The last answer is still leaving: the next request's
 				 * time starts later (a stalled client goes above). */
 				c->state_deadline = now + CFG_HANDSHAKE_TIMEOUT_MS;
-			} else if (c->role == WS_ROLE_SERVER && c->in.len == 0 && !c->out.len) {
+			} else if (IS_SERVER(c) && c->in.len == 0 && !c->out.len) {
 				conn_abort(c, "no request within the handshake timeout");
-			} else if (c->role == WS_ROLE_SERVER) {
+			} else if (IS_SERVER(c)) {
 				http_error(c, 408, "request timeout\n");
 			} else {
 				conn_abort(c, "no handshake response from server");
@@ -937,7 +1105,15 @@ static void resolved(struct conn *c)
 static void conn_ready(struct loop_src *s, short revents)
 {
 	struct conn *c = s->arg;
+	int64_t t0;
 
+	/* Set-ups past this window's budget stay in the kernel's queue until
+	 * the next one, even when poll said readable. */
+	if (!c->dead && paced_until(c)) {
+		update_deadline(c);
+		return;
+	}
+	t0 = setting_up(c) ? loop_now_us() : 0;
 	c->in_ready = 1;
 	if (!c->dead && c->state == CONN_RESOLVING && (revents & (POLLIN | POLLERR | POLLHUP)))
 		resolved(c);
@@ -978,6 +1154,8 @@ static void conn_ready(struct loop_src *s, short revents)
 	if (!c->dead && c->close_done && !out_pending(c))
 		conn_abort(c, c->why[0] ? c->why : "closed");
 	c->in_ready = 0;
+	if (t0)
+		pace_used_us += loop_now_us() - t0;
 	if (c->dead) {
 		conn_destroy(c, c->why[0] ? c->why : "closed");
 		return;

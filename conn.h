@@ -37,6 +37,7 @@ enum conn_state { CONN_RESOLVING, CONN_CONNECTING, CONN_HANDSHAKE, CONN_HTTP, CO
 		  CONN_CLOSING };
 
 struct conn;
+struct conn_stream;
 
 struct conn_ops {
 	/* WebSocket handshake completed (state is AUTH). */
@@ -73,6 +74,7 @@ struct conn {
 	size_t out_off;           /* bytes of out already written */
 	struct ws ws;
 	struct tls_conn *tls;     /* NULL: plain socket */
+	struct conn_stream *stream;   /* conn_http_stream's answer, or NULL */
 	char ws_key[25];          /* client: our Sec-WebSocket-Key */
 	size_t http_body_max;
 	int body_fd;              /* an answer's file still being queued, or -1 */
@@ -95,6 +97,8 @@ struct conn {
 	unsigned rd_eof:1;        /* the peer half-closed while we answer */
 	unsigned http_busy:1;     /* a request is being answered */
 	unsigned http_close:1;    /* close after this response */
+	unsigned http10:1;        /* the request is HTTP/1.0: no chunks */
+	unsigned set_up:1;        /* server: first request or authentication done */
 	unsigned raw:1;           /* conn_dial_raw: no WebSocket at all */
 	int resolver;             /* RESOLVING: the resolving child's pid */
 	struct net_url *rurl;     /* RESOLVING: where to, once resolved */
@@ -145,6 +149,18 @@ void conn_abort(struct conn *c, const char *why);
  * no more than CFG_HTTP_PIPELINE_OUT_MAX of it waits for the kernel. */
 void conn_http_respond(struct conn *c, int status, const char *ctype,
 		       const char *headers, const char *body, size_t n);
+/* An answer whose body is written as it is made, never whole: more(arg,
+ * out) appends the next piece (about CFG_HTTP_STREAM_CHUNK bytes) each time
+ * the send queue has drained, and returns 1 while there is more, 0 after
+ * the last piece, -1 to give up (the connection is then dropped: the
+ * client sees a truncated answer).  done(arg) is called
+ * exactly once, when the body is complete or the connection goes, so the
+ * owner frees arg there.  -1 (done already called) on out of memory.
+ * Close-delimited instead of chunked when the connection ends after this
+ * answer anyway (Connection: close, HTTP/1.0). */
+typedef int (*conn_more_fn)(void *arg, struct buf *out);
+int  conn_http_stream(struct conn *c, int status, const char *ctype, const char *headers,
+		      conn_more_fn more, void (*done)(void *arg), void *arg);
 /* The same with size bytes of the file fd as the body, queued
  * CFG_HTTP_FILE_CHUNK at a time as the socket drains (never whole).  fd
  * is the conn's from here on, closed once sent or when the conn goes.  A

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "ctl_io.h"
 #include "ctl_show.h"
+#include "ctl_table.h"
 #include "json.h"
 #include "net.h"
 #include "token.h"
@@ -32,7 +33,8 @@
 #define GO (-1)
 
 enum { O_SERVER = 1, O_TOKEN_FILE, O_CONFIG, O_JSON, O_SIGNAL, O_TIMEOUT, O_WAIT,
-       O_CA_FILE, O_PIN, O_INSECURE, O_AGENT, O_OPERATOR, O_LIMIT };
+       O_CA_FILE, O_PIN, O_INSECURE, O_AGENT, O_OPERATOR, O_LIMIT, O_ARGV, O_SORT, O_USER,
+       O_NO_HEADERS };
 
 static const struct cfg_opt ctl_opts[] = {
 	{ "server", 1, O_SERVER, 1 },
@@ -48,13 +50,18 @@ static const struct cfg_opt ctl_opts[] = {
 	{ "agent", 1, O_AGENT, 0 },
 	{ "operator", 1, O_OPERATOR, 0 },
 	{ "limit", 1, O_LIMIT, 0 },
+	{ "argv", 0, O_ARGV, 0 },
+	{ "sort", 1, O_SORT, 1 },
+	{ "user", 1, O_USER, 0 },
+	{ "no-headers", 0, O_NO_HEADERS, 1 },
 	{ NULL, 0, 0, 0 },
 };
 
 static const char ctl_usage[] =
 	"usage: nestd ctl [--server URL] [--token-file FILE] [--json] SUBCOMMAND ...\n"
 	"\n"
-	"  clients                          connected agents\n"
+	"  clients                          the agents, online and offline (a fleet's:\n"
+	"                                   each with its server)\n"
 	"  ps NAME                          processes of an agent\n"
 	"  proc NAME PID                    one process in detail\n"
 	"  kill NAME PID [--signal SIG]     signal a process (SIGTERM by default)\n"
@@ -62,20 +69,30 @@ static const char ctl_usage[] =
 	"  services NAME                    services of an agent\n"
 	"  service NAME start|stop|restart|reload|status UNIT\n"
 	"  sysinfo NAME                     host, load, memory and disk\n"
-	"  exec NAME [--timeout S] -- COMMAND...\n"
+	"  exec NAME [--timeout S] [--argv] -- COMMAND...\n"
 	"                                   run a shell command; prints its output and\n"
 	"                                   exits with its exit status\n"
 	"  send NAME COMMAND [key=value|key:=JSON]...\n"
 	"                                   any command, with payload fields\n"
 	"  audit [--agent NAME] [--operator NAME] [--limit N]\n"
 	"                                   the latest audit entries (default " CFG_STR(CFG_AUDIT_LIMIT) "),\n"
-	"                                   the whole fleet's with --cluster servers\n"
+	"                                   the whole fleet's, in a fleet\n"
 	"\n"
-	"  --server URL      http://HOST:PORT, https://..., or unix:PATH (or $NESTD_SERVER;\n"
-	"                    default http://" CFG_DEFAULT_LISTEN ")\n"
+	"  --server URL      http://HOST:PORT, https://..., ws://, unix:PATH, or as\n"
+	"                    --listen writes it: HOST:PORT, tls:HOST:PORT (or\n"
+	"                    $NESTD_SERVER; default http://" CFG_DEFAULT_LISTEN ")\n"
 	"  --token-file FILE operator token (or $NESTD_TOKEN_FILE, or $NESTD_TOKEN)\n"
+	"  --config FILE     key = value lines, the long options without their dashes\n"
 	"  --json            print the agent's reply object instead of a table\n"
+	"  --sort KEY        ps: pid (default), ppid, cpu, rss, start, user, name,\n"
+	"                    state; -KEY the other way round\n"
+	"  --user NAME       ps: only NAME's processes\n"
+	"  --no-headers      tables without their header line\n"
 	"  --wait S          how long to wait for an answer (default " CFG_STR(CFG_CTL_WAIT_S) ")\n"
+	"  --ca-file FILE    CA certificates for https:// (default " CFG_TLS_CA_FILE ")\n"
+	"  --pin sha256//B64 accept the server whose public key has this hash\n"
+	"  --insecure        skip the certificate check (said every time)\n"
+	"  -h, --help        this help; nestd ctl SUBCOMMAND --help: that one's\n"
 	"Exit status: 0 ok, 1 the command failed, 2 usage error; exec: the command's.\n";
 
 /* The command line, the environment and the config file, as parsed and
@@ -92,6 +109,9 @@ struct ctl_opts {
 	int insecure;
 	char audit_agent[TOKEN_NAME_MAX + 1], audit_op[TOKEN_NAME_MAX + 1];   /* audit */
 	char limit[16];
+	int argv;                /* exec --argv: each word quoted, not joined */
+	char sort[32], user[64];
+	int no_headers;
 	char *pos[MAX_OPERANDS]; /* the subcommand and its operands */
 	int npos;
 	struct ctl_server srv;   /* from the above, by ctl_validate */
@@ -113,6 +133,8 @@ static int usage_error(const char *msg)
 }
 
 /* ---- parse ---- */
+
+static int sub_help(const char *name);
 
 static int ctl_set(void *ctx, int id, const char *v, int from_file, char *err, size_t errlen)
 {
@@ -162,6 +184,17 @@ static int ctl_set(void *ctx, int id, const char *v, int from_file, char *err, s
 		}
 		snprintf(o->limit, sizeof(o->limit), "%s", v);
 		return 0;
+	case O_ARGV: o->argv = 1; return 0;
+	case O_SORT:
+		if (ctl_show_sort_key(v) < 0) {
+			snprintf(err, errlen, "--sort takes pid, ppid, cpu, rss, start, user, name or state "
+				 "(-KEY reverses), not '%.30s'", v);
+			return -1;
+		}
+		snprintf(o->sort, sizeof(o->sort), "%s", v);
+		return 0;
+	case O_USER: snprintf(o->user, sizeof(o->user), "%s", v); return 0;
+	case O_NO_HEADERS: o->no_headers = 1; return 0;
 	}
 	return -1;
 }
@@ -189,6 +222,13 @@ static int ctl_parse(int argc, char **argv, struct ctl_opts *o)
 	if (cfg_parse_args(argc - 1, argv + 1, ctl_opts, ctl_set, o, o->pos, MAX_OPERANDS,
 			   &o->npos, &help, err, sizeof(err)) < 0)
 		return usage_error(err);
+	if (help && o->npos > 0 && sub_help(o->pos[0]))
+		return 0;
+	if (!help && o->npos > 0 && !strcmp(o->pos[0], "help")) {   /* nestd ctl help [SUB] */
+		if (o->npos < 2 || !sub_help(o->pos[1]))
+			fputs(ctl_usage, stdout);
+		return 0;
+	}
 	if (help || o->npos == 0) {
 		fputs(ctl_usage, help ? stdout : stderr);
 		return help ? 0 : 2;
@@ -203,8 +243,13 @@ static int ctl_validate(struct ctl_opts *o)
 	char err[512];
 	struct ctl_server *s = &o->srv;
 
+	char url[sizeof(o->server)];
+
 	if (!o->server[0])
 		snprintf(o->server, sizeof(o->server), "http://%s", CFG_DEFAULT_LISTEN);
+	/* --server 127.0.0.1:8989 as the server's --listen writes it */
+	if (net_addr_as_url(o->server, url, sizeof(url)) == 0)
+		snprintf(o->server, sizeof(o->server), "%s", url);
 	if (net_parse_url(o->server, &s->url, err, sizeof(err)) < 0)
 		return usage_error(err);
 	if (s->url.tls && !tls_available()) {
@@ -235,10 +280,16 @@ static int build_pid(const struct ctl_opts *o, char *const *arg, int n, struct c
 	long pid;
 	size_t i;
 
-	if (!*arg_pid || strspn(arg_pid, "0123456789") != strlen(arg_pid) || strlen(arg_pid) >= 10)
-		return usage_error("PID must be a positive integer");
-	/* As a JSON number: "007" is not one. */
+	/* As a JSON number: "007" is not one; 0 and negatives (process groups,
+	 * after --) are no process of an agent's either. */
 	pid = strtol(arg_pid, NULL, 10);
+	if (!*arg_pid || strspn(arg_pid, "0123456789") != strlen(arg_pid) || strlen(arg_pid) >= 10 ||
+	    pid < 1) {
+		char msg[120];
+
+		snprintf(msg, sizeof(msg), "PID must be a positive integer, not '%.40s'", arg_pid);
+		return usage_error(msg);
+	}
 	if (strcmp(c->command, "kill_process")) {
 		buf_printf(&c->payload, "{\"pid\":%ld}", pid);
 		return GO;
@@ -270,6 +321,8 @@ static int build_service(const struct ctl_opts *o, char *const *arg, int n, stru
 	if (i == sizeof(acts) / sizeof(acts[0]))
 		return usage_error("service actions: start, stop, restart, reload, status");
 	c->command = acts[i][1];
+	if (strcmp(arg[1], "status"))
+		c->show = ctl_show_action;
 	jw_init(&w, &c->payload);
 	jw_obj(&w);
 	jw_kstr(&w, "service_name", arg[2]);
@@ -277,7 +330,21 @@ static int build_service(const struct ctl_opts *o, char *const *arg, int n, stru
 	return GO;
 }
 
-/* The words after NAME are joined with spaces into one shell command. */
+/* word as one word of sh: in single quotes, each ' as '\''. */
+static void shell_quote(struct buf *b, const char *word)
+{
+	buf_putc(b, '\'');
+	for (; *word; word++)
+		if (*word == '\'')
+			buf_puts(b, "'\\''");
+		else
+			buf_putc(b, *word);
+	buf_putc(b, '\'');
+}
+
+/* The words after NAME are joined with spaces into one shell command, as
+ * ssh joins its words; with --argv each is quoted first, so that it stays
+ * one word (exec web1 --argv -- sh -c 'exit 4' exits 4). */
 static int build_exec(const struct ctl_opts *o, char *const *arg, int n, struct ctl_cmd *c)
 {
 	struct buf cmd;
@@ -288,7 +355,10 @@ static int build_exec(const struct ctl_opts *o, char *const *arg, int n, struct 
 	for (i = 1; i < n; i++) {
 		if (i > 1)
 			buf_putc(&cmd, ' ');
-		buf_puts(&cmd, arg[i]);
+		if (o->argv)
+			shell_quote(&cmd, arg[i]);
+		else
+			buf_puts(&cmd, arg[i]);
 	}
 	jw_init(&w, &c->payload);
 	jw_obj(&w);
@@ -371,8 +441,6 @@ static int build_get(const struct ctl_opts *o, char *const *arg, int n, struct c
 	return GO;
 }
 
-#define PID_USAGE "proc|kill|pause|resume NAME PID"
-
 /* Operands after the subcommand: at least min, at most max (-1: any). */
 static const struct ctl_sub {
 	const char *name;
@@ -381,36 +449,94 @@ static const struct ctl_sub {
 	const char *command;     /* NULL: build chooses */
 	build_fn build;          /* NULL: no payload */
 	ctl_show_fn show;
+	const char *help;        /* nestd ctl NAME --help, after the usage line */
 } subs[] = {
-	{ "clients", 0, 0, "clients", NULL, build_get, ctl_show_clients },
+	{ "clients", 0, 0, "clients", NULL, build_get, ctl_show_clients,
+	  "The agents the server knows: connected ones, and those it remembers\n"
+	  "offline (GET /api/clients), in name order; in a fleet (servers started\n"
+	  "with --cluster) every server's, each with the server it is on.\n" },
 	{ "audit", 0, 0, "audit [--agent NAME] [--operator NAME] [--limit N]", NULL, build_get,
-	  ctl_show_audit },
-	{ "ps", 1, 1, "ps NAME", "obtain_all_process_info", NULL, ctl_show_ps },
-	{ "services", 1, 1, "services NAME", "list_services", NULL, ctl_show_services },
-	{ "sysinfo", 1, 1, "sysinfo NAME", "obtain_system_info", NULL, ctl_show_kv },
-	{ "proc", 2, 2, PID_USAGE, "obtain_process_info", build_pid, ctl_show_kv },
-	{ "kill", 2, 2, PID_USAGE, "kill_process", build_pid, ctl_show_kv },
-	{ "pause", 2, 2, PID_USAGE, "pause_process", build_pid, ctl_show_kv },
-	{ "resume", 2, 2, PID_USAGE, "resume_process", build_pid, ctl_show_kv },
+	  ctl_show_audit,
+	  "The latest audit entries (GET /api/audit; default " CFG_STR(CFG_AUDIT_LIMIT) ", at most\n"
+	  CFG_STR(CFG_AUDIT_LIMIT_MAX) "), oldest first, only one agent's with --agent, one\n"
+	  "operator's with --operator; the whole fleet's when the servers run with\n"
+	  "--cluster (an unscoped operator token).\n" },
+	{ "ps", 1, 1, "ps NAME [--sort KEY] [--user NAME] [--no-headers]", "obtain_all_process_info",
+	  NULL, ctl_show_ps,
+	  "The agent's processes (obtain_all_process_info), by PID unless --sort\n"
+	  "names another column (cpu and rss: busiest first; -KEY reverses), only\n"
+	  "one user's with --user.  On a terminal the columns fit its width, the\n"
+	  "command line cut to what is left, states in colour (not with NO_COLOR).\n" },
+	{ "services", 1, 1, "services NAME", "list_services", NULL, ctl_show_services,
+	  "The agent's services and their states (list_services).\n" },
+	{ "sysinfo", 1, 1, "sysinfo NAME", "obtain_system_info", NULL, ctl_show_kv,
+	  "Host, kernel, uptime, load, memory and disk (obtain_system_info).\n" },
+	{ "proc", 2, 2, "proc NAME PID", "obtain_process_info", build_pid, ctl_show_kv,
+	  "One process in detail (obtain_process_info).\n" },
+	{ "kill", 2, 2, "kill NAME PID [--signal SIG]", "kill_process", build_pid, ctl_show_action,
+	  "Sends a signal to a process: SIGTERM unless --signal names another (by\n"
+	  "name, SIGKILL or KILL, or number).  A PID is a positive integer; write it\n"
+	  "after -- when it could look like an option.\n" },
+	{ "pause", 2, 2, "pause NAME PID", "pause_process", build_pid, ctl_show_action,
+	  "Stops a process (SIGSTOP).\n" },
+	{ "resume", 2, 2, "resume NAME PID", "resume_process", build_pid, ctl_show_action,
+	  "Continues a stopped process (SIGCONT).\n" },
 	{ "service", 3, 3, "service NAME start|stop|restart|reload|status UNIT", NULL,
-	  build_service, ctl_show_kv },
-	{ "exec", 2, -1, "exec NAME [--timeout S] -- COMMAND...", "exec_command", build_exec,
-	  ctl_show_exec },
+	  build_service, ctl_show_kv,
+	  "Acts on one service of the agent's service manager (UNIT without a\n"
+	  "suffix is UNIT.service); status shows it.\n" },
+	{ "exec", 2, -1, "exec NAME [--timeout S] [--argv] -- COMMAND...", "exec_command",
+	  build_exec, ctl_show_exec,
+	  "Runs COMMAND with /bin/sh -c on the agent, prints its output and exits\n"
+	  "with its exit status.  The words after -- are joined with spaces into one\n"
+	  "command, as ssh joins them: exec web1 -- sh -c 'exit 4' runs sh -c exit 4,\n"
+	  "which exits 0.  --argv quotes each word first, so that it stays one word\n"
+	  "(exec web1 --argv -- sh -c 'exit 4' exits 4).  --timeout S: the agent kills\n"
+	  "it after S seconds (default: the agent's --exec-timeout).\n" },
 	{ "send", 2, -1, "send NAME COMMAND [key=value|key:=JSON]...", NULL, build_send,
-	  ctl_show_kv },
+	  ctl_show_kv,
+	  "Sends any command with a payload of those fields: key=value gives a\n"
+	  "string (or an integer, or true/false, when it reads as one), key:=JSON the\n"
+	  "value as written.\n" },
 };
+
+#define NSUBS (sizeof(subs) / sizeof(subs[0]))
+
+static const struct ctl_sub *find_sub(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NSUBS; i++)
+		if (!strcmp(name, subs[i].name))
+			return &subs[i];
+	return NULL;
+}
+
+/* nestd ctl NAME --help: 1 when NAME is a subcommand and its help went out. */
+static int sub_help(const char *name)
+{
+	const struct ctl_sub *sub = find_sub(name);
+
+	if (!sub)
+		return 0;
+	printf("usage: nestd ctl [--server URL] [--token-file FILE] [--json] %s\n\n%s", sub->usage,
+	       sub->help);
+	printf("\nThe options of every subcommand: nestd ctl --help.\n");
+	return 1;
+}
 
 static int ctl_prepare(const struct ctl_opts *o, struct ctl_cmd *c)
 {
-	const struct ctl_sub *sub = NULL;
+	const struct ctl_sub *sub = find_sub(o->pos[0]);
 	int n = o->npos - 1;
-	size_t i;
 
-	for (i = 0; i < sizeof(subs) / sizeof(subs[0]) && !sub; i++)
-		if (!strcmp(o->pos[0], subs[i].name))
-			sub = &subs[i];
-	if (!sub)
-		return usage_error("unknown subcommand");
+	if (!sub) {
+		char msg[300];
+
+		snprintf(msg, sizeof(msg), "unknown subcommand '%.40s' (clients, ps, proc, kill, pause, "
+			 "resume, services, service, sysinfo, exec, send, audit)", o->pos[0]);
+		return usage_error(msg);
+	}
 	if (n < sub->min || (sub->max >= 0 && n > sub->max)) {
 		char msg[160];
 
@@ -422,10 +548,67 @@ static int ctl_prepare(const struct ctl_opts *o, struct ctl_cmd *c)
 	c->agent = n ? o->pos[1] : NULL;
 	c->command = sub->command;
 	c->show = sub->show;
+	/* How tables come out: the terminal's width and colour, the options. */
+	ctl_view_default();
+	ctl_view.headers = !o->no_headers;
+	ctl_view.sort = o->sort[0] ? o->sort : NULL;
+	ctl_view.user = o->user[0] ? o->user : NULL;
 	return sub->build ? sub->build(o, o->pos + 1, n, c) : GO;
 }
 
 /* ---- run ---- */
+
+/* {"error":msg} as the server writes it, for --json and ctl_show_error. */
+static void error_object(struct buf *b, const char *msg, size_t n)
+{
+	struct jw w;
+
+	jw_init(&w, b);
+	jw_obj(&w);
+	jw_key(&w, "error");
+	jw_strn(&w, msg, n);
+	jw_obj_end(&w);
+}
+
+/* The server's refusal in plain words on stderr (the HTTP status is not
+ * news to a person: the words say it); with --json its error object on
+ * stdout too. */
+static void refused(const struct ctl_opts *o, int status, const struct buf *resp)
+{
+	static const char tail[] = "' is not connected";
+	struct buf why, out;
+	struct json j;
+	size_t tl = sizeof(tail) - 1;
+	int t;
+
+	buf_init(&why, 0);
+	buf_init(&out, 0);
+	if (json_parse(&j, resp->p, resp->len, NULL, 0) == 0) {
+		t = json_get(&j, 0, "error");
+		if (t >= 0)
+			json_str(&j, t, &why);
+		json_free(&j);
+	}
+	if (status == 404 && why.len > 7 + tl && !strncmp(why.p, "agent '", 7) &&
+	    !strcmp(why.p + why.len - tl, tail))
+		buf_printf(&out, "no agent named '%.*s' is connected (nestd ctl clients lists them)",
+			   (int)(why.len - 7 - tl), why.p + 7);
+	else if (status == 401)
+		buf_printf(&out, "the server refused the token: %s", why.len ? why.p : "(no reason given)");
+	else if (status == 403)
+		buf_printf(&out, "not allowed: %s", why.len ? why.p : "(no reason given)");
+	else if (why.len)
+		buf_append(&out, why.p, why.len);
+	else
+		buf_printf(&out, "the server answered HTTP %d without a reason", status);
+	buf_reset(&why);
+	error_object(&why, out.p ? out.p : "", out.len);
+	if (o->json)
+		ctl_show_raw(resp->len ? resp : &why);
+	ctl_show_error("", why.p, why.len);
+	buf_free(&why);
+	buf_free(&out);
+}
 
 static int ask(const struct ctl_opts *o, const char *method, const char *path,
 	       const struct buf *body, int *status, struct buf *resp)
@@ -434,14 +617,19 @@ static int ask(const struct ctl_opts *o, const char *method, const char *path,
 
 	if (ctl_http(&o->srv, method, path, body ? body->p : NULL, body ? body->len : 0,
 		     status, resp, err, sizeof(err)) < 0) {
+		if (o->json) {
+			struct buf e;
+
+			buf_init(&e, 0);
+			error_object(&e, err, strlen(err));
+			ctl_show_raw(&e);
+			buf_free(&e);
+		}
 		fprintf(stderr, "nestd ctl: %s\n", err);
 		return -1;
 	}
 	if (*status != 200) {
-		char pre[32];
-
-		snprintf(pre, sizeof(pre), "%d: ", *status);
-		ctl_show_error(pre, resp->p, resp->len);
+		refused(o, *status, resp);
 		return -1;
 	}
 	return 0;
@@ -538,11 +726,14 @@ int ctl_main(int argc, char **argv)
 	struct ctl_cmd c;
 	int rc;
 
-	if ((rc = ctl_parse(argc, argv, &o)) != GO || (rc = ctl_validate(&o)) != GO)
+	if ((rc = ctl_parse(argc, argv, &o)) != GO)
 		return rc;
 	memset(&c, 0, sizeof(c));
 	buf_init(&c.payload, 0);
+	/* Usage errors first: they are the same with or without a server. */
 	rc = ctl_prepare(&o, &c);
+	if (rc == GO)
+		rc = ctl_validate(&o);
 	if (rc == GO)
 		rc = ctl_run(&o, &c);
 	buf_free(&c.payload);

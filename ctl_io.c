@@ -7,6 +7,7 @@
  * path with read(2)/write(2). */
 #include "ctl_io.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
@@ -176,12 +177,48 @@ static void build_request(const struct ctl_server *s, const char *method, const 
 		buf_append(out, body, bodylen);
 }
 
+/* A chunked body (RFC 9112 7.1) decoded in place: *n becomes the data's
+ * length.  -1 when it is malformed or ends before its last chunk.  (A
+ * server, or a proxy in front of one, may send an answer of unknown
+ * length so.) */
+static int dechunk(char *p, size_t *n)
+{
+	size_t in = 0, out = 0, len;
+
+	for (;;) {
+		char *eol = memchr(p + in, '\n', *n - in);
+		size_t hex = 0;
+
+		if (!eol)
+			return -1;
+		for (len = 0; in + hex < (size_t)(eol - p) && isxdigit((unsigned char)p[in + hex]); hex++) {
+			if (len > ((size_t)-1 >> 5))
+				return -1;
+			len = len * 16 + (size_t)(isdigit((unsigned char)p[in + hex]) ? p[in + hex] - '0' :
+						 (p[in + hex] | 0x20) - 'a' + 10);
+		}
+		if (!hex)
+			return -1;
+		in = (size_t)(eol - p) + 1;        /* extensions skipped */
+		if (len == 0)
+			break;
+		if (len > *n - in || *n - in - len < 2 || p[in + len] != '\r' || p[in + len + 1] != '\n')
+			return -1;
+		memmove(p + out, p + in, len);
+		out += len;
+		in += len + 2;
+	}
+	*n = out;
+	return 0;
+}
+
 /* Reads until the body is whole (Content-Length) or the server closes;
  * in gets head and body, *head the head's length, *blen the body's. */
 static int read_response(struct link *l, const char *name, struct buf *in, int *head,
 			 size_t *blen, struct http_resp *hr, char *err, size_t errlen)
 {
 	char chunk[READ_CHUNK], why[256];
+	const struct http_span *te;
 	long long cl = -1;
 	ssize_t r;
 
@@ -218,6 +255,13 @@ static int read_response(struct link *l, const char *name, struct buf *in, int *
 	}
 	/* Without Content-Length the body ends where the connection did. */
 	*blen = cl >= 0 ? (size_t)cl : in->len - (size_t)*head;
+	/* The head's spans point into in, which grew (and moved) since. */
+	if (cl < 0 && http_parse_response(in->p, in->len, hr) == *head &&
+	    (te = http_get(hr->h, hr->nh, "Transfer-Encoding")) &&
+	    http_has_token(te, "chunked") && dechunk(in->p + *head, blen) < 0) {
+		snprintf(err, errlen, "the chunked answer from %s was malformed or cut short", name);
+		return -1;
+	}
 	return 0;
 }
 

@@ -6,9 +6,11 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "ctl_table.h"
 #include "log.h"
 #include "utf8.h"
 
@@ -50,27 +52,11 @@ static long long int_of(const struct json *j, int t)
 	return v;
 }
 
-static void human_bytes(long long v, char *out, size_t n)
+/* Where people's output goes: ctl_view.out (a test's memory stream), or
+ * stdout. */
+static FILE *out(void)
 {
-	const char *u[] = { "B", "K", "M", "G", "T" };
-	double d = (double)v;
-	int i = 0;
-
-	while (d >= 1024 && i < 4)
-		d /= 1024, i++;
-	snprintf(out, n, i ? "%.1f%s" : "%.0f%s", d, u[i]);
-}
-
-static void when(long long epoch, char *out, size_t n)
-{
-	time_t t = (time_t)epoch;
-	struct tm tm;
-
-	if (epoch <= 0 || !localtime_r(&t, &tm)) {
-		snprintf(out, n, "-");
-		return;
-	}
-	log_fmt_tm(out, n, &tm, ' ');
+	return ctl_view.out ? ctl_view.out : stdout;
 }
 
 /* ---- text from agents, made safe for a terminal ---- */
@@ -151,7 +137,7 @@ size_t ctl_show_text(FILE *f, const char *s, size_t n, int width, unsigned flags
 /* A NUL-terminated field, padded to width characters (0: not padded). */
 static void safe_print(const char *s, int width)
 {
-	ctl_show_text(stdout, s, strlen(s), width, 0);
+	ctl_show_text(out(), s, strlen(s), width, 0);
 }
 
 /* Text an agent sent as text (get_port's payload, obtain_user_usages'
@@ -164,9 +150,9 @@ static void print_text(const char *text, size_t n, const char *indent)
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (indent)
-			fputs(indent, stdout);
-		ctl_show_text(stdout, p, (size_t)((nl ? nl : end) - p), 0, CTL_TEXT_LINES);
-		putchar('\n');
+			fputs(indent, out());
+		ctl_show_text(out(), p, (size_t)((nl ? nl : end) - p), 0, CTL_TEXT_LINES);
+		putc('\n', out());
 		p = nl ? nl + 1 : end;
 	}
 }
@@ -206,9 +192,9 @@ static int is_text(const struct json *j, int t)
 void ctl_show_raw(const struct buf *body)
 {
 	/* Still JSON, the same JSON, but no raw DEL or C1 from an agent. */
-	ctl_show_text(stdout, body->p, body->len, 0, CTL_TEXT_JSON | CTL_TEXT_LINES);
+	ctl_show_text(out(), body->p, body->len, 0, CTL_TEXT_JSON | CTL_TEXT_LINES);
 	if (!body->len || body->p[body->len - 1] != '\n')
-		putchar('\n');
+		putc('\n', out());
 }
 
 void ctl_show_error(const char *prefix, const char *body, size_t n)
@@ -253,84 +239,105 @@ static int not_array(const struct json *j, int p)
 	return 1;
 }
 
+static double num_of(const struct json *j, int t, double dflt)
+{
+	double v;
+
+	return t >= 0 && json_num(j, t, &v) == 0 ? v : dflt;
+}
+
+/* One agent's row: NAME STATE HOST VERSION SINCE [SERVER] ADDRESS; the
+ * SERVER column in a fleet, where each agent names the server it is on. */
+static void client_row(struct ctl_table *t, const struct json *j, int e, int fleet)
+{
+	char name[80], host[80], ver[40], addr[80], since[64], d[40], srv[80];
+	int online = 1, u;
+	double at;
+
+	str_of(j, json_get(j, e, "name"), name, sizeof(name));
+	str_of(j, json_get(j, e, "hostname"), host, sizeof(host));
+	str_of(j, json_get(j, e, "version"), ver, sizeof(ver));
+	str_of(j, json_get(j, e, "address"), addr, sizeof(addr));
+	str_of(j, json_get(j, e, "server"), srv, sizeof(srv));
+	if ((u = json_get(j, e, "online")) >= 0)
+		json_bool(j, u, &online);
+	at = num_of(j, json_get(j, e, online ? "connected_since" : "last_seen"), 0);
+	ctl_fmt_duration(at > 0 ? (double)ctl_view.now - at : -1, d, sizeof(d));
+	snprintf(since, sizeof(since), at > 0 ? (online ? "up %s" : "%s ago") : "-", d);
+	ctl_table_addz(t, name);
+	ctl_table_addz(t, online ? "online" : "offline");
+	ctl_table_addz(t, host[0] ? host : "-");
+	ctl_table_addz(t, ver[0] ? ver : "-");
+	ctl_table_addz(t, since);
+	if (fleet)
+		ctl_table_addz(t, srv[0] ? srv : "-");
+	ctl_table_addz(t, addr[0] && strcmp(addr, "-") ? addr : "-");
+}
+
 int ctl_show_clients(const struct json *j, int p, int as_json)
 {
-	int i, n, e, fleet;
+	static const char *const heads[] = { "NAME", "STATE", "HOST", "VERSION", "SINCE", "ADDRESS" };
+	static const char *const fleet_heads[] = { "NAME", "STATE", "HOST", "VERSION", "SINCE",
+						   "SERVER", "ADDRESS" };
+	struct ctl_table t;
+	int i, n, e, fleet = 0;
 
 	if (as_json || not_array(j, p))
 		return as_json ? 0 : 1;
 	n = json_count(j, p);
-	/* In a fleet each agent names its server: a column more. */
-	fleet = n > 0 && json_get(j, p + 1, "server") >= 0;
-	printf("%-20s %-10s %-20s %-24s %-19s %s%s\n", "NAME", "VERSION", "HOST", "ADDRESS",
-	       "CONNECTED", fleet ? "SERVER       " : "", "INFLIGHT");
-	for (i = 0, e = p + 1; i < n; i++, e = json_next(j, e)) {
-		char name[80], ver[40], host[80], addr[80], since[40], srv[80];
-
-		str_of(j, json_get(j, e, "name"), name, sizeof(name));
-		str_of(j, json_get(j, e, "version"), ver, sizeof(ver));
-		str_of(j, json_get(j, e, "hostname"), host, sizeof(host));
-		str_of(j, json_get(j, e, "address"), addr, sizeof(addr));
-		when(int_of(j, json_get(j, e, "connected_since")), since, sizeof(since));
-		safe_print(name, 20);
-		putchar(' ');
-		safe_print(ver, 10);
-		putchar(' ');
-		safe_print(host, 20);
-		putchar(' ');
-		safe_print(addr, 24);
-		printf(" %-19s ", since);
-		if (fleet) {
-			str_of(j, json_get(j, e, "server"), srv, sizeof(srv));
-			safe_print(srv, 12);
-			putchar(' ');
-		}
-		if (json_type(j, json_get(j, e, "inflight")) == JSON_NUMBER)
-			printf("%lld\n", int_of(j, json_get(j, e, "inflight")));
-		else
-			printf("-\n");
-	}
-	if (n == 0)
-		fprintf(stderr, "(no agents connected)\n");
+	for (i = 0, e = p + 1; i < n && !fleet; i++, e = json_next(j, e))
+		fleet = json_get(j, e, "server") >= 0;
+	if (fleet)
+		ctl_table_init(&t, 7, fleet_heads, "lllllll", 1);
+	else
+		ctl_table_init(&t, 6, heads, "llllll", 1);
+	for (i = 0, e = p + 1; i < n; i++, e = json_next(j, e))
+		client_row(&t, j, e, fleet);
+	if (n)
+		ctl_table_print(&t);
+	else
+		fprintf(stderr, "(no agents known: start one with nestd agent --server URL)\n");
 	return 0;
 }
 
 /* The audit entries, oldest first: when, where, what, who, to whom. */
+static void audit_row(struct ctl_table *t, const struct json *j, int e)
+{
+	char tm[40], srv[80], ev[40], op[80], ag[80], what[120], oc[40], detail[170];
+
+	str_of(j, json_get(j, e, "time"), tm, sizeof(tm));
+	str_of(j, json_get(j, e, "server"), srv, sizeof(srv));
+	str_of(j, json_get(j, e, "event"), ev, sizeof(ev));
+	str_of(j, json_get(j, e, "operator"), op, sizeof(op));
+	str_of(j, json_get(j, e, "agent"), ag, sizeof(ag));
+	str_of(j, json_get(j, e, "command"), what, sizeof(what));
+	if (!what[0])
+		str_of(j, json_get(j, e, "reason"), what, sizeof(what));
+	str_of(j, json_get(j, e, "outcome"), oc, sizeof(oc));
+	snprintf(detail, sizeof(detail), oc[0] ? "%s (%s)" : "%s", what, oc);
+	ctl_table_addz(t, tm);
+	ctl_table_addz(t, srv[0] ? srv : "-");
+	ctl_table_addz(t, ev);
+	ctl_table_addz(t, op[0] ? op : "-");
+	ctl_table_addz(t, ag[0] ? ag : "-");
+	ctl_table_addz(t, detail);
+}
+
 int ctl_show_audit(const struct json *j, int p, int as_json)
 {
+	static const char *const heads[] = { "TIME", "SERVER", "EVENT", "OPERATOR", "AGENT", "DETAIL" };
+	struct ctl_table t;
 	int i, n, e;
-	char t[40], srv[80], ev[40], op[80], ag[80], what[120];
 
 	if (as_json || not_array(j, p))
 		return as_json ? 0 : 1;
 	n = json_count(j, p);
-	printf("%-24s %-12s %-20s %-16s %-16s %s\n", "TIME", "SERVER", "EVENT", "OPERATOR", "AGENT",
-	       "DETAIL");
-	for (i = 0, e = p + 1; i < n; i++, e = json_next(j, e)) {
-		str_of(j, json_get(j, e, "time"), t, sizeof(t));
-		str_of(j, json_get(j, e, "server"), srv, sizeof(srv));
-		str_of(j, json_get(j, e, "event"), ev, sizeof(ev));
-		str_of(j, json_get(j, e, "operator"), op, sizeof(op));
-		str_of(j, json_get(j, e, "agent"), ag, sizeof(ag));
-		str_of(j, json_get(j, e, "command"), what, sizeof(what));
-		if (!what[0])
-			str_of(j, json_get(j, e, "reason"), what, sizeof(what));
-		printf("%-24s ", t);
-		safe_print(srv[0] ? srv : "-", 12);
-		putchar(' ');
-		safe_print(ev, 20);
-		putchar(' ');
-		safe_print(op[0] ? op : "-", 16);
-		putchar(' ');
-		safe_print(ag[0] ? ag : "-", 16);
-		putchar(' ');
-		str_of(j, json_get(j, e, "outcome"), ev, sizeof(ev));
-		safe_print(what, 0);
-		if (ev[0])
-			printf(" (%s)", ev);
-		putchar('\n');
-	}
-	if (n == 0)
+	ctl_table_init(&t, 6, heads, "llllll", -1);
+	for (i = 0, e = p + 1; i < n; i++, e = json_next(j, e))
+		audit_row(&t, j, e);
+	if (n)
+		ctl_table_print(&t);
+	else
 		fprintf(stderr, "(no entries)\n");
 	return 0;
 }
@@ -352,13 +359,14 @@ static void num_or_dash(const struct json *j, int t, char *out, size_t cap)
 		snprintf(out, cap, "%lld", int_of(j, t));
 }
 
-/* One row of obtain_all_process_info. */
-static void ps_row(const struct json *j, int e)
+/* One row of obtain_all_process_info: PID PPID USER STATE CPU% RSS START
+ * COMMAND, a field the reply lacks as "-". */
+static void ps_row(struct ctl_table *t, const struct json *j, int e)
 {
-	char user[64], state[24], rss[16], start[40], cmd[4096], name[256], pid[24], ppid[24];
-	char cpu[16];
-	double v = 0;
-	int t, tc = json_get(j, e, "cmdline");
+	char user[64], state[24], rss[24], start[24], cmd[4096], name[256], pid[24], ppid[24];
+	char cpu[16], shown[4200];
+	double v;
+	int r, tc = json_get(j, e, "cmdline");
 
 	str_or_dash(j, json_get(j, e, "user"), user, sizeof(user));
 	str_or_dash(j, json_get(j, e, "state"), state, sizeof(state));
@@ -366,50 +374,169 @@ static void ps_row(const struct json *j, int e)
 	str_of(j, json_get(j, e, "name"), name, sizeof(name));
 	num_or_dash(j, json_get(j, e, "pid"), pid, sizeof(pid));
 	num_or_dash(j, json_get(j, e, "ppid"), ppid, sizeof(ppid));
-	if ((t = json_get(j, e, "rss")) >= 0 && json_type(j, t) != JSON_NULL)
-		human_bytes(int_of(j, t), rss, sizeof(rss));
+	if ((r = json_get(j, e, "rss")) >= 0 && json_type(j, r) != JSON_NULL)
+		ctl_fmt_bytes(num_of(j, r, 0), rss, sizeof(rss));
 	else
 		snprintf(rss, sizeof(rss), "-");
-	when(int_of(j, json_get(j, e, "started")), start, sizeof(start));
-	if ((t = json_get(j, e, "cpu_usage")) >= 0 && json_num(j, t, &v) == 0)
+	ctl_fmt_start(num_of(j, json_get(j, e, "started"), 0), start, sizeof(start));
+	if ((v = num_of(j, json_get(j, e, "cpu_usage"), -1)) >= 0)
 		snprintf(cpu, sizeof(cpu), "%.1f", v);
 	else
 		snprintf(cpu, sizeof(cpu), "-");
-	printf("%7s %7s ", pid, ppid);
-	safe_print(user, 12);
-	putchar(' ');
-	safe_print(state, 12);
-	printf(" %8s %6s %-19s ", rss, cpu, start);
-	if (cmd[0]) {
-		safe_print(cmd, 0);
-	} else if (tc >= 0) {     /* a command line, empty: a kernel thread */
-		putchar('[');
-		safe_print(name, 0);
-		putchar(']');
+	/* a command line, empty: a kernel thread, shown [name] as ps does */
+	snprintf(shown, sizeof(shown), cmd[0] ? "%s" : tc >= 0 ? "[%s]" : "%s", cmd[0] ? cmd : name);
+	ctl_table_addz(t, pid);
+	ctl_table_addz(t, ppid);
+	ctl_table_addz(t, user);
+	ctl_table_addz(t, state);
+	ctl_table_addz(t, cpu);
+	ctl_table_addz(t, rss);
+	ctl_table_addz(t, start);
+	ctl_table_addz(t, shown);
+}
+
+/* --sort: the reply's field it names, numeric or not, and whether it goes
+ * busiest (largest) first by default. */
+static const struct {
+	const char *key, *field;
+	int numeric, desc;
+} sorts[] = {
+	{ "pid", "pid", 1, 0 }, { "ppid", "ppid", 1, 0 }, { "cpu", "cpu_usage", 1, 1 },
+	{ "rss", "rss", 1, 1 }, { "mem", "rss", 1, 1 }, { "start", "started", 1, 0 },
+	{ "started", "started", 1, 0 }, { "user", "user", 0, 0 }, { "name", "name", 0, 0 },
+	{ "state", "state", 0, 0 },
+};
+
+static const struct json *sort_j;
+static int sort_i = 0, sort_dir = 1;
+
+static int by_field(const void *x, const void *y)
+{
+	int a = *(const int *)x, b = *(const int *)y, r = 0;
+	const char *f = sorts[sort_i].field;
+
+	if (sorts[sort_i].numeric) {
+		double u = num_of(sort_j, json_get(sort_j, a, f), -1e300);
+		double v = num_of(sort_j, json_get(sort_j, b, f), -1e300);
+
+		r = u < v ? -1 : u > v;
 	} else {
-		safe_print(name, 0);
+		char s1[256], s2[256];
+
+		str_of(sort_j, json_get(sort_j, a, f), s1, sizeof(s1));
+		str_of(sort_j, json_get(sort_j, b, f), s2, sizeof(s2));
+		r = strcmp(s1, s2);
 	}
-	putchar('\n');
+	if (!r) {       /* stable: ties by pid */
+		double u = num_of(sort_j, json_get(sort_j, a, "pid"), 0);
+		double v = num_of(sort_j, json_get(sort_j, b, "pid"), 0);
+
+		return u < v ? -1 : u > v;
+	}
+	return r * sort_dir;
+}
+
+/* 0 with the sort chosen from ctl_view.sort; -1 when it names no column. */
+int ctl_show_sort_key(const char *key)
+{
+	size_t i;
+	int rev = key && key[0] == '-';
+
+	sort_i = 0;
+	sort_dir = 1;
+	if (!key)
+		return 0;
+	for (i = 0; i < sizeof(sorts) / sizeof(sorts[0]); i++)
+		if (!strcmp(key + rev, sorts[i].key)) {
+			sort_i = (int)i;
+			sort_dir = (sorts[i].desc ? -1 : 1) * (rev ? -1 : 1);
+			return 0;
+		}
+	return -1;
 }
 
 int ctl_show_ps(const struct json *j, int p, int as_json)
 {
-	int i, n, e;
+	static const char *const heads[] = { "PID", "PPID", "USER", "STATE", "CPU%", "RSS",
+					     "START", "COMMAND" };
+	struct ctl_table t;
+	int i, n, e, k = 0, *rows;
+	char user[64];
 
 	if (as_json)
 		return 0;
+	if (json_type(j, p) != JSON_ARRAY || ctl_show_sort_key(ctl_view.sort) < 0)
+		return 1;
 	n = json_count(j, p);
-	printf("%7s %7s %-12s %-12s %8s %6s %-19s %s\n", "PID", "PPID", "USER", "STATE",
-	       "RSS", "CPU%", "STARTED", "COMMAND");
+	if (!(rows = malloc(sizeof(*rows) * (size_t)(n + 1))))
+		return 1;
 	/* json_next walks the array in one pass (json_elem would rescan). */
-	for (i = 0, e = p + 1; i < n; i++, e = json_next(j, e))
-		ps_row(j, e);
+	for (i = 0, e = p + 1; i < n; i++, e = json_next(j, e)) {
+		str_of(j, json_get(j, e, "user"), user, sizeof(user));
+		if (!ctl_view.user || !strcmp(user, ctl_view.user))
+			rows[k++] = e;
+	}
+	sort_j = j;
+	qsort(rows, (size_t)k, sizeof(*rows), by_field);
+	ctl_table_init(&t, 8, heads, "rrllrrll", 3);
+	for (i = 0; i < k; i++)
+		ps_row(&t, j, rows[i]);
+	ctl_table_print(&t);
+	free(rows);
 	return 0;
 }
 
+/* A value as a person reads it, by its key (and its object's): bytes in
+ * memory, swap and disk objects and rss/vms as "24 GiB", uptime as
+ * "44 min", the epochs as a local time and its age, seconds as "0.12 s",
+ * a list of numbers (load) as "1.36 1.97 1.43"; else as written. */
+static void human_value(const struct json *j, int v, const char *parent, const char *key,
+			char *out, size_t cap)
+{
+	static const char *const times[] = { "started", "connected_since", "first_seen", "last_seen",
+					     "created", "expires", NULL };
+	double d;
+	int i, isnum = json_type(j, v) == JSON_NUMBER && json_num(j, v, &d) == 0;
+
+	if (isnum && (!strcmp(parent, "memory") || !strcmp(parent, "swap") ||
+		      !strcmp(parent, "disk") || !strcmp(key, "rss") || !strcmp(key, "vms"))) {
+		ctl_fmt_bytes(d, out, cap);
+		return;
+	}
+	if (isnum && !strcmp(key, "uptime")) {
+		ctl_fmt_duration(d, out, cap);
+		return;
+	}
+	for (i = 0; isnum && times[i]; i++)
+		if (!strcmp(key, times[i])) {
+			ctl_fmt_time(d, 1, out, cap);
+			return;
+		}
+	if (isnum && (!strcmp(parent, "cpu_time") || !strcmp(parent, "times"))) {
+		snprintf(out, cap, "%.2f s", d);
+		return;
+	}
+	if (isnum && !strcmp(key, "cpu_usage")) {
+		snprintf(out, cap, "%.1f %%", d);
+		return;
+	}
+	if (json_type(j, v) == JSON_ARRAY) {
+		int n = json_count(j, v), e = v + 1, w = 0;
+
+		for (i = 0; i < n && json_type(j, e) == JSON_NUMBER; i++, e = json_next(j, e))
+			;
+		if (n && i == n) {
+			for (i = 0, e = v + 1, out[0] = '\0'; i < n && (size_t)w < cap; i++, e = json_next(j, e))
+				w += snprintf(out + w, cap - (size_t)w, "%s%.2f", i ? " " : "", num_of(j, e, 0));
+			return;
+		}
+	}
+	str_of(j, v, out, cap);
+}
+
 /* Prints an object's members as "key: value" lines, nested objects
- * flattened with dots. */
-static void print_kv(const struct json *j, int obj, const char *prefix)
+ * flattened with dots; keys padded to the widest. */
+static void print_kv(const struct json *j, int obj, const char *prefix, const char *parent)
 {
 	int i, n = json_count(j, obj), k = obj + 1;
 
@@ -423,17 +550,17 @@ static void print_kv(const struct json *j, int obj, const char *prefix)
 			char pre[260];
 
 			snprintf(pre, sizeof(pre), "%s.", full);
-			print_kv(j, v, pre);
+			print_kv(j, v, pre, key);
 		} else if (is_text(j, v)) {
 			safe_print(full, 0);
-			putchar('\n');
+			putc('\n', out());
 			show_text(j, v, "  ");
 		} else {
-			str_of(j, v, val, sizeof(val));
+			human_value(j, v, parent, key, val, sizeof(val));
 			safe_print(full, 22);
-			putchar(' ');
+			putc(' ', out());
 			safe_print(val, 0);
-			putchar('\n');
+			putc('\n', out());
 		}
 		k = json_next(j, v);
 	}
@@ -454,7 +581,7 @@ int ctl_show_kv(const struct json *j, int p, int as_json)
 		return 0;
 	}
 	if (json_type(j, p) == JSON_OBJECT) {
-		print_kv(j, p, "");
+		print_kv(j, p, "", "");
 		return 0;
 	}
 	if (json_type(j, p) == JSON_STRING) {
@@ -463,43 +590,68 @@ int ctl_show_kv(const struct json *j, int p, int as_json)
 	}
 	str_of(j, p, v, sizeof(v));
 	safe_print(v, 0);
-	putchar('\n');
+	putc('\n', out());
 	return 0;
 }
 
 int ctl_show_services(const struct json *j, int p, int as_json)
 {
-	int i, n, e;
+	static const char *const heads[] = { "UNIT", "LOAD", "ACTIVE", "SUB", "DESCRIPTION" };
+	static const char *const keys[] = { "name", "load_state", "active_state", "sub_state",
+					    "description" };
+	struct ctl_table t;
+	int i, n, e, c;
 
 	if (as_json)
 		return 0;
+	if (json_type(j, p) != JSON_ARRAY)
+		return 1;
 	n = json_count(j, p);
-	printf("%-40s %-10s %-10s %-10s %s\n", "UNIT", "LOAD", "ACTIVE", "SUB", "DESCRIPTION");
+	ctl_table_init(&t, 5, heads, "lllll", 2);
 	for (i = 0, e = p + 1; i < n; i++, e = json_next(j, e)) {
-		char name[300], load[32], act[32], sub[32], desc[512];
+		char v[512];
 
-		if (json_type(j, e) == JSON_STRING) {   /* the reference's bare names */
-			str_of(j, e, name, sizeof(name));
-			safe_print(name, 0);
-			putchar('\n');
-			continue;
+		for (c = 0; c < 5; c++) {
+			/* the original's bare names: the unit, and nothing known */
+			if (json_type(j, e) == JSON_STRING)
+				str_of(j, c ? -1 : e, v, sizeof(v));
+			else
+				str_of(j, json_get(j, e, keys[c]), v, sizeof(v));
+			ctl_table_addz(&t, v[0] ? v : "-");
 		}
-		str_of(j, json_get(j, e, "name"), name, sizeof(name));
-		str_of(j, json_get(j, e, "load_state"), load, sizeof(load));
-		str_of(j, json_get(j, e, "active_state"), act, sizeof(act));
-		str_of(j, json_get(j, e, "sub_state"), sub, sizeof(sub));
-		str_of(j, json_get(j, e, "description"), desc, sizeof(desc));
-		safe_print(name, 40);
-		putchar(' ');
-		safe_print(load, 10);
-		putchar(' ');
-		safe_print(act, 10);
-		putchar(' ');
-		safe_print(sub, 10);
-		putchar(' ');
-		safe_print(desc, 0);
-		putchar('\n');
 	}
+	ctl_table_print(&t);
+	return 0;
+}
+
+/* The reply to an action, as a sentence: "sent SIGTERM to 15780",
+ * "paused 15780", "started nginx.service"; the original's text replies
+ * as they are. */
+int ctl_show_action(const struct json *j, int p, int as_json)
+{
+	char sig[40], unit[300], act[40], pid[24];
+	int m = json_get(j, 0, "message");
+
+	if (as_json)
+		return 0;
+	if (p < 0 || json_type(j, p) != JSON_OBJECT)
+		return ctl_show_kv(j, p, as_json);
+	num_or_dash(j, json_get(j, p, "pid"), pid, sizeof(pid));
+	str_of(j, json_get(j, p, "signal"), sig, sizeof(sig));
+	str_of(j, json_get(j, p, "service_name"), unit, sizeof(unit));
+	str_of(j, json_get(j, p, "action"), act, sizeof(act));
+	if (json_str_eq(j, m, "response_kill_process"))
+		fprintf(out(), "sent %s to %s\n", sig[0] ? sig : "the signal", pid);
+	else if (json_str_eq(j, m, "response_pause_process"))
+		fprintf(out(), "paused %s (SIGSTOP)\n", pid);
+	else if (json_str_eq(j, m, "response_resume_process"))
+		fprintf(out(), "resumed %s (SIGCONT)\n", pid);
+	else if (unit[0] && act[0]) {
+		fprintf(out(), "%s%s ", act, !strcmp(act, "stop") ? "ped" : act[strlen(act) - 1] == 'e' ? "d" : "ed");
+		safe_print(unit, 0);
+		putc('\n', out());
+	} else
+		return ctl_show_kv(j, p, as_json);
 	return 0;
 }
 

@@ -37,6 +37,11 @@ int ctl_show_audit(const struct json *j, int p, int as_json);    /* GET /api/aud
 int ctl_show_ps(const struct json *j, int p, int as_json);
 int ctl_show_services(const struct json *j, int p, int as_json);
 int ctl_show_kv(const struct json *j, int p, int as_json);
+/* kill, pause, resume, service actions: one sentence ("sent SIGTERM to 812"). */
+int ctl_show_action(const struct json *j, int p, int as_json);
+/* ps --sort KEY (pid, ppid, cpu, rss, mem, start, user, name, state; a
+ * leading - turns it round): 0, or -1 for a key that names no column. */
+int ctl_show_sort_key(const char *key);
 /* exec_command: stdout and stderr apart; the command's exit status, 124
  * for a timeout, 128+9 for a signal. */
 int ctl_show_exec(const struct json *j, int p, int as_json);

@@ -4,10 +4,12 @@
 #   sh deps.sh          build tools (gcc, make, libjsmn-dev, libbearssl-dev)
 #   sh deps.sh test     plus the test peers (python3-websockets, curl, openssl, clang)
 #   sh deps.sh static   plus musl-tools, zopfli and BearSSL's source for `make static`
+#   sh deps.sh deb      plus dpkg-dev and lintian for `make deb`
 set -eu
 want="gcc make libc6-dev libjsmn-dev libbearssl-dev"
 case "${1:-}" in
-test) want="$want python3-websockets curl openssl ca-certificates clang libclang-rt-14-dev procps util-linux file python3-psutil busybox iproute2 iptables" ;;
+test) want="$want python3-websockets curl openssl ca-certificates clang libclang-rt-14-dev procps util-linux file python3-psutil busybox iproute2 iptables groff-base man-db bash-completion zsh" ;;
+deb) want="$want dpkg-dev lintian" ;;
 static) want="$want musl-tools dpkg-dev zopfli" ;;
 esac
 missing=""

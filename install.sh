@@ -4,8 +4,10 @@
 #   curl -fsSL BASE/install.sh | sh -s -- --server wss://SERVER/ --token-file F
 #   curl -fsSL https://SERVER/install.sh | sh -s -- --token-file F
 #
-# POSIX sh (dash, busybox ash).  It downloads BASE/nestd-linux-ARCH (or
-# BASE/nestd-VERSION-linux-ARCH with --version) and its .sha256, checks the
+# POSIX sh (dash, busybox ash).  It downloads BASE/nestd-agent-linux-ARCH,
+# the agent-only build (or BASE/nestd-agent-VERSION-linux-ARCH with
+# --version; the full nestd-linux-ARCH with --full, or when BASE has no
+# agent-only build) and its .sha256, checks the
 # sum before anything is installed, then writes the binary, the agent's
 # config (mode 0600, the token in a file beside it: a token never goes on a
 # command line) and a service (systemd unit, OpenRC script, or neither), and
@@ -21,11 +23,17 @@ NESTD_DEFAULT_BASE=''
 PROG=nestd-install
 
 usage() {
+	# Run from a file: sh FILE; piped (curl ... | sh), $0 is the shell: then
+	# the way to run it again is the pipe, with sh -s -- before the options.
+	case $0 in
+	*install.sh) _how="sh $0" ;;
+	*) _how="curl -fsSL ${NESTD_DEFAULT_BASE:-SERVER/dist}" _how="${_how%/dist}/install.sh | sh -s --" ;;
+	esac
 	cat <<EOF
-usage: sh install.sh [--server URL] [--token-file FILE] [--base-url URL]
-                     [--version V] [--arch ARCH] [--init auto|systemd|openrc|none]
-                     [--user|--system] [--root DIR] [--no-start] [--migrate]
-                     [--uninstall]
+usage: $_how [OPTIONS]
+  [--server URL] [--token-file FILE] [--base-url URL] [--version V] [--arch ARCH]
+  [--full] [--init auto|systemd|openrc|none] [--user|--system] [--root DIR]
+  [--no-start] [--migrate] [--uninstall]
 
 Installs the nestd agent and its service; run again to upgrade.
   --server URL       the agent's server: ws://HOST[:PORT]/, wss://..., unix:PATH
@@ -34,10 +42,12 @@ Installs the nestd agent and its service; run again to upgrade.
                      .env file with CLIENT_TOKEN=... (the original client's);
                      copied, mode 0600, into the config directory.  Never pass
                      a token as an argument.
-  --base-url URL     where nestd-linux-ARCH and nestd-linux-ARCH.sha256 are
-                     (or \$NESTD_BASE_URL; a local directory works too)${NESTD_DEFAULT_BASE:+;
-                     default $NESTD_DEFAULT_BASE}
-  --version V        fetch nestd-V-linux-ARCH instead of the newest
+  --base-url URL     where nestd-agent-linux-ARCH, nestd-linux-ARCH and their
+                     .sha256 are (or \$NESTD_BASE_URL; a local directory works
+                     too)${NESTD_DEFAULT_BASE:+; default $NESTD_DEFAULT_BASE}
+  --version V        fetch version V instead of the newest
+  --full             the full nestd (server, ctl, token tools too) instead of the
+                     agent-only build fetched by default
   --arch ARCH        instead of the one uname -m names
   --init KIND        service manager to install for (default: detected)
   --user/--system    per-user install (~/.local/bin, a systemd user unit) or
@@ -281,7 +291,7 @@ bad_chars() {
 
 parse_args() {
 	OPT_SERVER='' OPT_TOKEN_FILE='' OPT_BASE='' OPT_VERSION='' OPT_ARCH='' OPT_INIT=auto
-	OPT_MODE='' OPT_ROOT='' NO_START=0 UNINSTALL=0 SHOW='' MIGRATE=0
+	OPT_MODE='' OPT_ROOT='' NO_START=0 UNINSTALL=0 SHOW='' MIGRATE=0 OPT_FULL=0
 	while [ $# -gt 0 ]; do
 		opt=$1
 		shift
@@ -308,10 +318,11 @@ parse_args() {
 			--show-service) SHOW=$val ;;
 			esac
 			;;
-		--user | --system | --no-start | --uninstall | --migrate | --help | -h)
+		--user | --system | --no-start | --uninstall | --migrate | --full | --help | -h)
 			[ $hasval = 0 ] || usage_die "$opt takes no value"
 			case $opt in
 			--user) OPT_MODE=user ;;
+			--full) OPT_FULL=1 ;;
 			--system) OPT_MODE=system ;;
 			--no-start) NO_START=1 ;;
 			--uninstall) UNINSTALL=1 ;;
@@ -454,6 +465,15 @@ read_token() {
 	return 0
 }
 
+# dist_name KIND: the download's name, KIND nestd or nestd-agent.
+dist_name() {
+	if [ -n "$OPT_VERSION" ]; then
+		echo "$1-$OPT_VERSION-linux-$ARCH"
+	else
+		echo "$1-linux-$ARCH"
+	fi
+}
+
 # The original client's files, when this user has them: offered, or with
 # --migrate taken over (the server it dialled: WS_URL when DEV=true, else
 # its server's socket).
@@ -476,14 +496,24 @@ find_original() {
 
 download() {
 	if [ -n "$OPT_ARCH" ]; then ARCH=$OPT_ARCH; else ARCH=$(arch_name "$(uname -m)"); fi
-	if [ -n "$OPT_VERSION" ]; then
-		NAME=nestd-$OPT_VERSION-linux-$ARCH
+	# The agent-only build by default (smaller; all an agent needs); the
+	# full one with --full, or where BASE has no agent-only build (a
+	# server without --dist-dir serves its own binary only).
+	NAME=$(dist_name nestd)
+	if [ "$OPT_FULL" = 0 ]; then
+		say "downloading $BASE/$(dist_name nestd-agent)"
+		if fetch "$BASE/$(dist_name nestd-agent)" "$TMP/nestd"; then
+			NAME=$(dist_name nestd-agent)
+		else
+			say "no agent-only build there; downloading the full $BASE/$NAME"
+			fetch "$BASE/$NAME" "$TMP/nestd" ||
+				die "cannot download $BASE/$NAME (no nestd for $ARCH there?)"
+		fi
 	else
-		NAME=nestd-linux-$ARCH
+		say "downloading $BASE/$NAME"
+		fetch "$BASE/$NAME" "$TMP/nestd" ||
+			die "cannot download $BASE/$NAME (no nestd for $ARCH there?)"
 	fi
-	say "downloading $BASE/$NAME"
-	fetch "$BASE/$NAME" "$TMP/nestd" ||
-		die "cannot download $BASE/$NAME (no nestd for $ARCH there?)"
 	fetch "$BASE/$NAME.sha256" "$TMP/nestd.sha256" ||
 		die "cannot download $BASE/$NAME.sha256: refusing to install an unchecked binary"
 	_want=

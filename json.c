@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "num.h"
 
 /* ---- UTF-8 ------------------------------------------------------------ */
 
@@ -286,6 +287,20 @@ static void jw_put(struct jw *w, const void *p, size_t n)
 		w->err = 1;
 }
 
+static void jw_putc(struct jw *w, char c)
+{
+	struct buf *b = w->b;
+
+	if (w->err)
+		return;
+	if (b->p && b->len < b->cap) {
+		b->p[b->len++] = c;
+		b->p[b->len] = '\0';
+	} else if (buf_append(b, &c, 1) < 0) {
+		w->err = 1;
+	}
+}
+
 /* Before every value or key: a comma unless it is the first item of its
  * container or the value right after a key.  0 if writing may go on. */
 static int jw_sep(struct jw *w)
@@ -298,7 +313,7 @@ static int jw_sep(struct jw *w)
 	}
 	if (w->depth > 0) {
 		if (!w->first[w->depth])
-			jw_put(w, ",", 1);
+			jw_putc(w, ',');
 		w->first[w->depth] = 0;
 	}
 	return w->err ? -1 : 0;
@@ -312,7 +327,7 @@ static void jw_open(struct jw *w, char c)
 		w->err = 1;
 		return;
 	}
-	jw_put(w, &c, 1);
+	jw_putc(w, c);
 	w->first[++w->depth] = 1;
 }
 
@@ -324,7 +339,7 @@ static void jw_close(struct jw *w, char c)
 		w->err = 1;	/* unbalanced, or a key without its value */
 		return;
 	}
-	jw_put(w, &c, 1);
+	jw_putc(w, c);
 	w->depth--;
 }
 
@@ -333,21 +348,44 @@ void jw_obj_end(struct jw *w) { jw_close(w, '}'); }
 void jw_arr(struct jw *w)     { jw_open(w, '['); }
 void jw_arr_end(struct jw *w) { jw_close(w, ']'); }
 
-/* Quoted, escaped string; no separator handling. */
-static void jw_quoted(struct jw *w, const char *s, size_t n)
+/* Quoted, escaped string, and a colon after it for a key; no separator
+ * handling.  The output is at least n + 2 bytes: room for that is made
+ * first, and text with nothing to escape (keys, most values) is copied
+ * in one piece. */
+static void jw_quoted(struct jw *w, const char *s, size_t n, int colon)
 {
-	jw_put(w, "\"", 1);
-	if (!w->err && json_escape(w->b, s, n) < 0)
+	struct buf *b = w->b;
+	char *o;
+
+	if (w->err || buf_reserve(b, n + 2 + (colon != 0)) < 0) {
 		w->err = 1;
-	jw_put(w, "\"", 1);
+		return;
+	}
+	if (ascii_run((const unsigned char *)s, n) == n) {
+		o = b->p + b->len;
+		*o++ = '"';
+		memcpy(o, s, n);
+		o += n;
+		*o++ = '"';
+		if (colon)
+			*o++ = ':';
+		*o = '\0';
+		b->len = (size_t)(o - b->p);
+		return;
+	}
+	jw_putc(w, '"');
+	if (!w->err && json_escape(b, s, n) < 0)
+		w->err = 1;
+	jw_putc(w, '"');
+	if (colon)
+		jw_putc(w, ':');
 }
 
-void jw_key(struct jw *w, const char *k)
+void jw_keyn(struct jw *w, const char *k, size_t n)
 {
 	if (jw_sep(w) < 0)
 		return;
-	jw_quoted(w, k, strlen(k));
-	jw_put(w, ":", 1);
+	jw_quoted(w, k, n, 1);
 	w->after_key = 1;
 }
 
@@ -355,33 +393,16 @@ void jw_strn(struct jw *w, const char *s, size_t n)
 {
 	if (jw_sep(w) < 0)
 		return;
-	jw_quoted(w, s, n);
-}
-
-void jw_str(struct jw *w, const char *s)
-{
-	if (!s)
-		jw_null(w);
-	else
-		jw_strn(w, s, strlen(s));
+	jw_quoted(w, s, n, 0);
 }
 
 /* Decimal digits of v, right-aligned in a 20-byte tail of buf; start. */
-static char *fmt_u64(char *end, unsigned long long v)
-{
-	do {
-		*--end = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	return end;
-}
-
 void jw_int(struct jw *w, long long v)
 {
 	char tmp[24], *e = tmp + sizeof tmp, *p;
 	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
 
-	p = fmt_u64(e, u);
+	p = num_u64(e, u);
 	if (v < 0)
 		*--p = '-';
 	if (jw_sep(w) == 0)
@@ -390,7 +411,7 @@ void jw_int(struct jw *w, long long v)
 
 void jw_uint(struct jw *w, unsigned long long v)
 {
-	char tmp[24], *e = tmp + sizeof tmp, *p = fmt_u64(e, v);
+	char tmp[24], *e = tmp + sizeof tmp, *p = num_u64(e, v);
 
 	if (jw_sep(w) == 0)
 		jw_put(w, p, (size_t)(e - p));
@@ -398,6 +419,9 @@ void jw_uint(struct jw *w, unsigned long long v)
 
 void jw_double(struct jw *w, double v, int decimals)
 {
+	char tmp[32];
+	size_t n;
+
 	if (!isfinite(v)) {
 		jw_null(w);
 		return;
@@ -406,7 +430,12 @@ void jw_double(struct jw *w, double v, int decimals)
 		decimals = 0;
 	if (decimals > 17)
 		decimals = 17;
-	if (jw_sep(w) == 0 && buf_printf(w->b, "%.*f", decimals, v) < 0)
+	if (jw_sep(w) != 0)
+		return;
+	n = num_fixed(tmp, v, decimals);
+	if (n)
+		jw_put(w, tmp, n);
+	else if (buf_printf(w->b, "%.*f", decimals, v) < 0)
 		w->err = 1;
 }
 
@@ -431,24 +460,6 @@ void jw_raw(struct jw *w, const char *json, size_t n)
 int jw_error(const struct jw *w)
 {
 	return w->err || w->depth < 0;
-}
-
-void jw_kstr(struct jw *w, const char *k, const char *v)
-{
-	jw_key(w, k);
-	jw_str(w, v);
-}
-
-void jw_kint(struct jw *w, const char *k, long long v)
-{
-	jw_key(w, k);
-	jw_int(w, v);
-}
-
-void jw_kbool(struct jw *w, const char *k, int v)
-{
-	jw_key(w, k);
-	jw_bool(w, v);
 }
 
 /* ---- reader: validation ----------------------------------------------- */
@@ -719,7 +730,7 @@ int json_parse(struct json *j, const char *s, size_t len, char *err, size_t errl
 	}
 	if (validate((const unsigned char *)s, len, &n, err, errlen) < 0)
 		return -1;
-	j->t = malloc(sizeof *j->t * (size_t)n);
+	j->t = n <= JSON_SMALL_TOKENS ? j->small : malloc(sizeof *j->t * (size_t)n);
 	if (!j->t) {
 		seterr(err, errlen, "out of memory", 0);
 		return -1;
@@ -746,8 +757,7 @@ int json_parse(struct json *j, const char *s, size_t len, char *err, size_t errl
 	r = jsmn_parse(&p, s, len, j->t, (unsigned)n);
 	if (r != n) {
 		/* Cannot happen for validated text; refuse rather than trust. */
-		free(j->t);
-		j->t = NULL;
+		json_free(j);
 		seterr(err, errlen, "tokenizer disagrees", 0);
 		return -1;
 	}
@@ -757,7 +767,8 @@ int json_parse(struct json *j, const char *s, size_t len, char *err, size_t errl
 
 void json_free(struct json *j)
 {
-	free(j->t);
+	if (j->t != j->small)
+		free(j->t);
 	j->t = NULL;
 	j->n = 0;
 }
@@ -869,6 +880,30 @@ int json_get(const struct json *j, int obj, const char *key)
 		k = json_next(j, k + 1);
 	}
 	return found;
+}
+
+void json_get_keys(const struct json *j, int obj, const char *const *keys, int nkeys, int *out)
+{
+	const jsmntok_t *t = tok(j, obj);
+	size_t klen[16];
+	int k, m, i;
+
+	for (i = 0; i < nkeys; i++)
+		out[i] = -1;
+	if (!t || t->type != JSMN_OBJECT || nkeys > 16)
+		return;
+	for (i = 0; i < nkeys; i++)
+		klen[i] = strlen(keys[i]);
+	for (k = obj + 1, m = 0; m < t->size && k + 1 < j->n; m++) {
+		const char *raw = j->s + j->t[k].start;
+		size_t n = (size_t)(j->t[k].end - j->t[k].start);
+
+		for (i = 0; i < nkeys; i++)
+			if (n >= klen[i] && (n == klen[i] ? !memcmp(raw, keys[i], n) : 1) &&
+			    json_str_eq(j, k, keys[i]))
+				out[i] = k + 1;
+		k = json_next(j, k + 1);
+	}
 }
 
 const char *json_raw(const struct json *j, int i, size_t *len)
@@ -1020,8 +1055,14 @@ int json_str_eq(const struct json *j, int i, const char *lit)
 	raw = j->s + t->start;
 	n = (size_t)(t->end - t->start);
 	ll = strlen(lit);
+	/* Escapes only ever shorten the text: shorter raw text cannot match,
+	 * raw text of the same length matches only without escapes. */
+	if (n < ll)
+		return 0;
+	if (n == ll)
+		return !memcmp(raw, lit, n) && !memchr(raw, '\\', n);
 	if (!memchr(raw, '\\', n))
-		return n == ll && !memcmp(raw, lit, n);
+		return 0;
 	for (end = raw + n; raw < end; ) {
 		if (*raw != '\\') {
 			if (!ll || *raw != *lit)
@@ -1072,20 +1113,12 @@ int json_int(const struct json *j, int i, long long *v)
 int json_num(const struct json *j, int i, double *v)
 {
 	const jsmntok_t *t = tok(j, i);
-	char small[64], *tmp = small;
-	size_t n;
+	const char *end;
 
 	if (json_type(j, i) != JSON_NUMBER)
 		return -1;
-	/* strtod needs a terminator the caller's text may not have. */
-	n = (size_t)(t->end - t->start);
-	if (n >= sizeof small && !(tmp = malloc(n + 1)))
-		return -1;
-	memcpy(tmp, j->s + t->start, n);
-	tmp[n] = '\0';
-	*v = strtod(tmp, NULL);
-	if (tmp != small)
-		free(tmp);
+	/* Within the token: the caller's text may end right after it. */
+	*v = num_parsen(j->s + t->start, (size_t)(t->end - t->start), &end);
 	return 0;
 }
 
@@ -1117,6 +1150,6 @@ void jw_strraw(struct jw *w, const char *esc, size_t n)
 		jw_put(w, esc, n);
 		jw_put(w, "\"", 1);
 	} else {
-		jw_quoted(w, esc, n);
+		jw_quoted(w, esc, n, 0);
 	}
 }

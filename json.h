@@ -14,6 +14,7 @@
 #define NESTD_JSON_H
 
 #include <stddef.h>
+#include <string.h>
 #define JSMN_HEADER
 #define JSMN_STRICT
 #define JSMN_PARENT_LINKS
@@ -23,11 +24,17 @@
 enum json_type { JSON_NONE, JSON_OBJECT, JSON_ARRAY, JSON_STRING,
 		 JSON_NUMBER, JSON_TRUE, JSON_FALSE, JSON_NULL };
 
+/* Messages of up to JSON_SMALL_TOKENS tokens (every command an agent
+ * gets, most requests) parse into the struct itself, without malloc: a
+ * struct json must therefore not be copied while parsed. */
+#define JSON_SMALL_TOKENS 32
+
 struct json {
 	const char *s;
 	size_t len;
-	jsmntok_t *t;     /* malloc'd, bounded by len */
+	jsmntok_t *t;     /* small, or malloc'd (bounded by len) */
 	int n;            /* token count; token 0 is the root value */
+	jsmntok_t small[JSON_SMALL_TOKENS];
 };
 
 /* 0, or -1 with a short reason in err ("unexpected end of input at byte 0",
@@ -42,6 +49,9 @@ int  json_next(const struct json *j, int i);          /* index after i's subtree
 /* Value index or -1; with duplicate keys the last wins (as Python's json,
  * which the reference implementation used). */
 int  json_get(const struct json *j, int obj, const char *key);
+/* json_get for several keys in one pass over obj's members: out[i] for
+ * keys[i] (at most 16 keys). */
+void json_get_keys(const struct json *j, int obj, const char *const *keys, int nkeys, int *out);
 int  json_count(const struct json *j, int i);          /* members/elements */
 /* i-th element of an array, or -1.  Costs O(idx): to walk an array, start
  * at arr + 1 and step with json_next, count times. */
@@ -85,8 +95,7 @@ void jw_obj(struct jw *w);
 void jw_obj_end(struct jw *w);
 void jw_arr(struct jw *w);
 void jw_arr_end(struct jw *w);
-void jw_key(struct jw *w, const char *k);
-void jw_str(struct jw *w, const char *s);            /* NULL writes null */
+void jw_keyn(struct jw *w, const char *k, size_t n);
 void jw_strn(struct jw *w, const char *s, size_t n);
 void jw_int(struct jw *w, long long v);
 void jw_uint(struct jw *w, unsigned long long v);
@@ -99,10 +108,40 @@ void jw_raw(struct jw *w, const char *json, size_t n); /* already-valid JSON */
  * JSON string text is escaped instead, so the output stays valid. */
 void jw_strraw(struct jw *w, const char *esc, size_t n);
 int  jw_error(const struct jw *w);
+
+/* Keys are literals nearly always: inline, so the compiler knows their
+ * length (and musl's strlen is not run a hundred times a reply). */
+static inline void jw_key(struct jw *w, const char *k)
+{
+	jw_keyn(w, k, strlen(k));
+}
+
+static inline void jw_str(struct jw *w, const char *s)   /* NULL writes null */
+{
+	if (!s)
+		jw_null(w);
+	else
+		jw_strn(w, s, strlen(s));
+}
+
 /* Key-value shorthands. */
-void jw_kstr(struct jw *w, const char *k, const char *v);
-void jw_kint(struct jw *w, const char *k, long long v);
-void jw_kbool(struct jw *w, const char *k, int v);
+static inline void jw_kstr(struct jw *w, const char *k, const char *v)
+{
+	jw_key(w, k);
+	jw_str(w, v);
+}
+
+static inline void jw_kint(struct jw *w, const char *k, long long v)
+{
+	jw_key(w, k);
+	jw_int(w, v);
+}
+
+static inline void jw_kbool(struct jw *w, const char *k, int v)
+{
+	jw_key(w, k);
+	jw_bool(w, v);
+}
 
 /* Appends s[0..n) as JSON string content (no quotes), escaped, invalid
  * UTF-8 replaced by U+FFFD.  -1 when the buffer's bound is hit. */

@@ -5,6 +5,7 @@
  * that a peer could smuggle into a logged string are shown as '?', so a log
  * line is always one line. */
 #include "log.h"
+#include "num.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -49,7 +50,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	if (lvl < log_threshold)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
+	num_utc((long long)ts.tv_sec, &tm);
 	n = (size_t)log_fmt_tm(line, sizeof(line), &tm, 'T');
 	n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03ldZ %s: ",
 			      ts.tv_nsec / 1000000, names[lvl]);

@@ -22,5 +22,7 @@ void md_update(struct md_buf *m, uint32_t *h, md_block_fn block, const void *p, 
 /* Pads, mixes the last block(s) and writes h[0..nwords) big-endian. */
 void md_final(struct md_buf *m, uint32_t *h, md_block_fn block, unsigned char *out,
 	      int nwords);
+/* p[0..n) as 2n lowercase hex digits and a NUL in out (a digest's text). */
+void md_hex(const unsigned char *p, size_t n, char *out);
 
 #endif

@@ -4,7 +4,12 @@
  *   nestd agent    the protocol's client (agent.c, agent_*.c)
  *   nestd token    token file management (token_cmd.c, token_file.c, token.c)
  *   nestd ctl      the operator's command line (ctl.c, ctl_io.c, ctl_show.c)
- *   nestd slack    the Slack app's manifest (server_slack.c) */
+ *   nestd slack    the Slack app's manifest (server_slack.c)
+ *
+ * Built with NESTD_AGENT_ONLY=1 (make static-agent: nestd-agent-static),
+ * only the agent is dispatched; nothing else is referenced, so the linker
+ * drops the server, the dashboard, the installer, ctl, slack and the token
+ * tools (and BearSSL's server half) from the binary. */
 #include <stdio.h>
 #include <string.h>
 
@@ -17,6 +22,15 @@
 #include "tls.h"
 #include "token.h"
 
+#if NESTD_AGENT_ONLY
+static const char usage[] =
+	"usage: nestd agent --server URL [options]          connect and answer commands\n"
+	"       nestd --version | --help | help agent\n"
+	"\n"
+	"nestd speaks the Nest Management Bot's WebSocket protocol.  This is the\n"
+	"agent-only build: the server, ctl, slack and token tools are in the full nestd.\n";
+#define BUILD_KIND ", agent only"
+#else
 static const char usage[] =
 	"usage: nestd server [--listen ADDR]... [options]   accept agents, serve operators\n"
 	"       nestd agent --server URL [options]          connect and answer commands\n"
@@ -27,26 +41,44 @@ static const char usage[] =
 	"       nestd --version | --help | help SUBCOMMAND\n"
 	"\n"
 	"nestd speaks the Nest Management Bot's WebSocket protocol, both ends.\n";
+#define BUILD_KIND ""
+#endif
 
-/* Build facts for --version: TLS, and whether servers can form a fleet. */
+/* Build facts for --version: TLS, and whether servers can form a fleet
+ * (the agent-only build has no server, so nothing to say about a fleet). */
 static void build_features(char *out, size_t n)
 {
-	snprintf(out, n, "(%s) (clustering: %s%s)", tls_available() ? "TLS: yes (BearSSL)" : "TLS: no",
+	const char *tls = tls_available() ? "TLS: yes (BearSSL)" : "TLS: no";
+
+#if NESTD_AGENT_ONLY
+	snprintf(out, n, "(%s)", tls);
+#else
+	snprintf(out, n, "(%s) (clustering: %s%s)", tls,
 		 nats_available() ? "yes, NATS through " : "no", nats_version());
+#endif
 }
 
 static int dispatch(const char *cmd, int argc, char **argv)
 {
-	if (strcmp(cmd, "server") == 0)
-		return server_main(argc, argv);
 	if (strcmp(cmd, "agent") == 0)
 		return agent_main(argc, argv);
+#if NESTD_AGENT_ONLY
+	if (strcmp(cmd, "server") == 0 || strcmp(cmd, "token") == 0 || strcmp(cmd, "ctl") == 0 ||
+	    strcmp(cmd, "slack") == 0) {
+		fprintf(stderr, "nestd: '%s' is not in this agent-only build; "
+			"the full nestd binary has it\n", cmd);
+		return 2;
+	}
+#else
+	if (strcmp(cmd, "server") == 0)
+		return server_main(argc, argv);
 	if (strcmp(cmd, "token") == 0)
 		return token_main(argc, argv);
 	if (strcmp(cmd, "ctl") == 0)
 		return ctl_main(argc, argv);
 	if (strcmp(cmd, "slack") == 0)
 		return slack_main(argc, argv);
+#endif
 	fprintf(stderr, "nestd: unknown subcommand '%s'\nTry 'nestd --help'.\n", cmd);
 	return 2;
 }
@@ -61,7 +93,7 @@ int main(int argc, char **argv)
 		char features[160];
 
 		build_features(features, sizeof(features));
-		printf("nestd %s %s\n", NESTD_VERSION, features);
+		printf("nestd %s %s%s\n", NESTD_VERSION, features, BUILD_KIND);
 		return 0;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

@@ -540,3 +540,36 @@ int net_is_loopback(const char *host)
 	}
 	return 0;
 }
+
+int net_url_as_addr(const char *url, char *out, size_t n)
+{
+	static const struct { const char *scheme, *prefix; } map[] = {
+		{ "http://", "" }, { "ws://", "" }, { "https://", "tls:" }, { "wss://", "tls:" },
+	};
+	size_t i, l;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		size_t sl = strlen(map[i].scheme);
+
+		if (strncmp(url, map[i].scheme, sl))
+			continue;
+		l = strlen(url + sl);
+		while (l && url[sl + l - 1] == '/')     /* a path but "/" is no listener's */
+			l--;
+		if (!l || memchr(url + sl, '/', l) || (size_t)snprintf(out, n, "%s%.*s", map[i].prefix,
+								       (int)l, url + sl) >= n)
+			return -1;
+		return 0;
+	}
+	return -1;
+}
+
+int net_addr_as_url(const char *addr, char *out, size_t n)
+{
+	int tls = !strncmp(addr, "tls:", 4);
+
+	if (strstr(addr, "://") || !strncmp(addr, "unix:", 5))
+		return -1;
+	return (size_t)snprintf(out, n, "%s%s", tls ? "https://" : "http://", addr + (tls ? 4 : 0)) < n
+	       ? 0 : -1;
+}

@@ -33,6 +33,13 @@ struct net_url {
 int net_parse_addr(const char *s, struct net_addr *a, char *err, size_t errlen);
 /* "ws://HOST[:PORT][/PATH]", "wss://", "http://", "https://", "unix:PATH" */
 int net_parse_url(const char *s, struct net_url *u, char *err, size_t errlen);
+/* One syntax for both: a --listen address may be written as the URL that
+ * reaches it (http:// or ws://HOST:PORT[/], https:// or wss:// for tls:),
+ * and a client's URL as the address the server listens on (HOST:PORT for
+ * http://, tls:HOST:PORT for https://).  0 with out filled in, or -1 when
+ * s is not of that other spelling (unix:PATH is the same in both). */
+int net_url_as_addr(const char *url, char *out, size_t n);
+int net_addr_as_url(const char *addr, char *out, size_t n);
 
 /* Listening socket; a unix socket path left behind by a dead server is
  * replaced, one that a live server answers on is not. */

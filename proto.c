@@ -52,10 +52,16 @@ int proto_parse(struct nest_msg *m, const char *s, size_t n, char *err, size_t e
 		return -1;
 	if (json_type(j, 0) != JSON_OBJECT)
 		return fail(m, err, errlen, "message is not a JSON object");
-	m->t_status = json_get(j, 0, "status");
-	m->t_message = json_get(j, 0, "message");
-	m->t_payload = json_get(j, 0, "payload");
-	m->t_id = json_get(j, 0, "id");
+	{
+		static const char *const keys[] = { "status", "message", "payload", "id" };
+		int t[4];
+
+		json_get_keys(j, 0, keys, 4, t);
+		m->t_status = t[0];
+		m->t_message = t[1];
+		m->t_payload = t[2];
+		m->t_id = t[3];
+	}
 	if (m->t_status < 0)
 		return fail(m, err, errlen, "no status");
 	if (json_type(j, m->t_status) != JSON_STRING)
@@ -65,8 +71,10 @@ int proto_parse(struct nest_msg *m, const char *s, size_t n, char *err, size_t e
 	if (m->t_id >= 0 && json_type(j, m->t_id) != JSON_STRING)
 		return fail(m, err, errlen, "id is not a string");
 	for (st = NS_UNKNOWN + 1; st < NNAMES; st++)
-		if (json_str_eq(j, m->t_status, names[st]))
+		if (json_str_eq(j, m->t_status, names[st])) {
 			m->status = (enum nest_status)st;
+			break;
+		}
 	return 0;
 }
 

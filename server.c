@@ -45,6 +45,7 @@
 #include "server_int.h"
 #include "server_metrics.h"
 #include "server_router.h"
+#include "server_state.h"
 #include "server_slack.h"
 #include "tls.h"
 
@@ -97,6 +98,7 @@ static void agent_gone(struct peer *p, const char *why)
 
 	audit_peer(s, "agent_disconnected", p, why);
 	router_agent_gone(s->router, p, why);
+	state_agent_down(s->state, p);
 	if (s->cluster)
 		cluster_agent_down(s->cluster, p);
 	server_slack_agent(s->slack, p->name);
@@ -273,6 +275,7 @@ static void admit_agent(struct peer *p, const struct token_entry *e, const struc
 	conn_set_state(p->c, CONN_OPEN);
 	conn_set_max_message(p->c, s->o->max_message);
 	send_simple(p, "info", "Authenticated :D");
+	state_agent_up(s->state, p);
 	if (p->commands)
 		send_hello_info(p);
 	log_info("%s connected from %s (version %s%s%s%s%s%s)", p->name, p->c->peer, p->version,
@@ -774,6 +777,11 @@ static int cluster_tokens_put(struct server *s, const struct token_entry *e, int
 	return cluster_token_put(s->cluster, e, create, err, errlen);
 }
 
+static int cluster_tokens_drop(struct server *s, const char *name, char *err, size_t errlen)
+{
+	return cluster_token_drop(s->cluster, name, err, errlen);
+}
+
 /* The fleet's token store changed (s->db is its mirror). */
 static void cluster_tokens(void *arg)
 {
@@ -804,6 +812,7 @@ static int open_cluster(struct server *s, char *err, size_t errlen)
 	if (!s->cluster)
 		return -1;
 	s->tokens_put = cluster_tokens_put;
+	s->tokens_drop = cluster_tokens_drop;
 	audit_set_tap(s->audit, cluster_audit_line, s->cluster);
 	return 0;
 }
@@ -843,6 +852,8 @@ static int open_rooms(struct server *s, char *err, size_t errlen)
 		return -1;
 	}
 	s->tokens_timer_on = 1;
+	if (!(s->state = state_open(s, err, errlen)))
+		return -1;
 	if (server_install_init(&s->install, o->dist_dir, o->public_url, err, errlen) < 0)
 		return -1;
 	if (open_cluster(s, err, errlen) < 0)
@@ -869,6 +880,30 @@ static int load_tokens(struct server *s, char *err, size_t errlen)
 	if (s->db.n == 0)
 		log_warn("no tokens in %s yet: create one with 'nestd token new NAME'", o->tokens_path);
 	return 0;
+}
+
+/* The TLS sessions, written beside the token file (the state directory,
+ * unless --tokens put it elsewhere) when the server stops and read back
+ * when it starts, so agents returning after a restart resume them rather
+ * than each costing a full handshake. */
+static void tls_sessions_keep(struct server *s, int save)
+{
+	const char *tp = s->o->tokens_path, *slash = strrchr(tp, '/');
+	char path[4200], err[4400];
+	int n;
+
+	if (!s->tls)
+		return;
+	if (slash)
+		snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - tp), tp, CFG_TLS_SESSIONS_FILE);
+	else
+		snprintf(path, sizeof(path), "%s", CFG_TLS_SESSIONS_FILE);
+	n = save ? tls_sessions_save(s->tls, path, err, sizeof(err)) :
+		   tls_sessions_load(s->tls, path, err, sizeof(err));
+	if (n < 0)
+		log_warn("TLS sessions: %s", err);
+	else if (n > 0)
+		log_info("TLS sessions: %d %s %s", n, save ? "written to" : "read from", path);
 }
 
 /* Descriptors: the soft limit raised to the hard one, and the connection
@@ -917,6 +952,7 @@ static int server_start(struct server *s)
 			fprintf(stderr, "nestd server: TLS: %s\n", err);
 			return 1;
 		}
+		tls_sessions_keep(s, 0);
 	}
 	if (load_tokens(s, err, sizeof(err)) < 0) {
 		fprintf(stderr, "nestd server: %s\n", err);
@@ -959,8 +995,10 @@ static void server_stop(struct server *s, int ran)
 
 	while (s->peers.head)
 		conn_destroy(s->peers.head->c, "server shutting down");
-	if (ran)
+	if (ran) {
+		tls_sessions_keep(s, 1);
 		log_info("server stopped");
+	}
 	close_listeners(s);
 	for (i = 0; i < s->nls; i++)
 		if (s->o->listen[i].kind == NET_UNIX)
@@ -970,6 +1008,8 @@ static void server_stop(struct server *s, int ran)
 	cluster_close(s->cluster);
 	if (s->tokens_timer_on)
 		loop_del(s->loop, &s->tokens_timer);
+	state_close(s->state);   /* every agent is gone: all offline, written down */
+	server_install_free(&s->install);
 	server_slack_free(s->slack);
 	router_free(s->router);
 	gate_free(s->gate);
@@ -990,6 +1030,7 @@ int server_run(const struct server_opts *o)
 	if (!s)
 		return 1;
 	s->o = o;
+	s->install.self_fd = -1;   /* nothing opened yet, whatever start-up reaches */
 	rc = server_start(s);
 	ran = rc == 0;
 	if (ran)

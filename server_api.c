@@ -12,9 +12,12 @@
  *   GET  /api/audit?agent=&operator=&limit=  the latest audit entries (unscoped
  *                                      operators): the fleet's stream with
  *                                      --cluster, else this server's --audit-log
- *   GET  /api/clients                  connected agents      (operator token)
+ *   GET  /api/clients                  the agents seen, online or not (operator token)
  *   GET  /api/clients/NAME             one agent             (operator token)
+ *   DELETE /api/clients/NAME           forget an offline one (server_api_agents.c)
+ *   GET  /api/clients/NAME/history     its usage over time   (server_api_agents.c)
  *   POST /api/clients/NAME/commands    {"message":..., "payload":{...}}
+ *   /api/session, /api/tokens          the dashboard's login, agent tokens (server_web.c)
  *
  * A command's answer: 200 with the agent's reply as it sent it, whichever
  * of the two reply shapes it is (docs/PROTOCOL.md, "Replies"); 404 no such
@@ -29,7 +32,8 @@
  * Who may do what is server_authz.h's: an agent outside the operator's
  * scope is answered exactly as one that is not connected (404, and not
  * listed), a command of a kind the scope does not allow gets 403 with the
- * reason; both refusals are audited. */
+ * reason; both refusals are audited.  An operator is a Bearer token, or
+ * the dashboard's session cookie with its header (server_web.c). */
 #include "server_api.h"
 
 #include <stdio.h>
@@ -49,14 +53,47 @@
 #include "server_metrics.h"
 #include "server_router.h"
 #include "server_ui.h"
+#include "server_web.h"
+#include "deflate.h"
+
+/* Every API answer: gzip'd when the client takes it and the body is worth
+ * it (CFG_GZIP_MIN), so a 2,000-process list goes out at a tenth of its
+ * size; Vary either way, as the dashboard's files do. */
+void api_send(struct conn *c, int status, const char *ctype, const char *extra,
+	      const char *body, size_t n)
+{
+	struct peer *p = c->owner;
+	char hdr[1024];
+	struct buf z;
+
+	if (!p || !p->gzip_ok || n < CFG_GZIP_MIN || strlen(extra ? extra : "") > 900) {
+		conn_http_respond(c, status, ctype, extra, body, n);
+		return;
+	}
+	buf_init(&z, n + n / 8 + 64);
+	if (gzip_encode((const unsigned char *)body, n, &z) < 0 || z.len >= n) {
+		snprintf(hdr, sizeof(hdr), "Vary: Accept-Encoding\r\n%s", extra ? extra : "");
+		conn_http_respond(c, status, ctype, hdr, body, n);
+	} else {
+		snprintf(hdr, sizeof(hdr), "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n%s",
+			 extra ? extra : "");
+		conn_http_respond(c, status, ctype, hdr, z.p, z.len);
+	}
+	buf_free(&z);
+}
+
+void api_json(struct conn *c, int status, const char *extra, struct buf *b)
+{
+	api_send(c, status, "application/json", extra, b->p ? b->p : "", b->len);
+}
 
 static void respond_json(struct conn *c, int status, struct buf *b)
 {
-	conn_http_respond(c, status, "application/json", NULL, b->p ? b->p : "", b->len);
+	api_json(c, status, NULL, b);
 }
 
 /* {"error":MSG} */
-static void respond_error(struct conn *c, int status, const char *extra, const char *msg)
+void api_error(struct conn *c, int status, const char *extra, const char *msg)
 {
 	struct buf b;
 	struct jw w;
@@ -71,7 +108,12 @@ static void respond_error(struct conn *c, int status, const char *extra, const c
 	buf_free(&b);
 }
 
-static void not_connected(struct conn *c, const char *name)
+static void respond_error(struct conn *c, int status, const char *extra, const char *msg)
+{
+	api_error(c, status, extra, msg);
+}
+
+void api_not_connected(struct conn *c, const char *name)
 {
 	char msg[128];
 
@@ -81,7 +123,7 @@ static void not_connected(struct conn *c, const char *name)
 
 /* 1 after a 405 for anything but GET and HEAD (exactly: "get" is
  * another method, RFC 9110 9.1). */
-static int refuse_unless_get(struct conn *c, const struct http_req *req)
+int api_refuse_unless_get(struct conn *c, const struct http_req *req)
 {
 	if (http_span_eq(&req->method, "GET") || http_span_eq(&req->method, "HEAD"))
 		return 0;
@@ -108,9 +150,10 @@ static const char *check_bearer(struct server *s, const struct http_span *h,
 /* Checks the Bearer token; answers 401 itself, or over the source's
  * budget 429 late (server_api_timer), and returns NULL
  * (docs/PROTOCOL.md, "Authentication" and "Admission").  A valid token is
- * never refused, whatever its source did before. */
-static const struct token_entry *operator_auth(struct server *s, struct conn *c,
-					       const struct http_req *req)
+ * never refused, whatever its source did before.  Without one, the
+ * dashboard's session cookie (server_web.c). */
+const struct token_entry *api_operator(struct server *s, struct conn *c,
+				       const struct http_req *req)
 {
 	const struct http_span *h = http_get(req->h, req->nh, "Authorization");
 	const struct token_entry *e = NULL;
@@ -118,6 +161,8 @@ static const struct token_entry *operator_auth(struct server *s, struct conn *c,
 	struct admit_verdict v;
 	const char *why;
 
+	if (!h && web_has_session(req))
+		return web_session_operator(s, c, req);   /* the dashboard's cookie */
 	if (!h) {
 		/* Not a guess: not charged, and no line of its own. */
 		log_debug("operator request from %s without a token", c->peer);
@@ -149,36 +194,6 @@ void server_api_timer(struct peer *op)
 	snprintf(hdr, sizeof(hdr), "Retry-After: %d\r\n", op->refuse_retry);
 	op->refuse_retry = 0;
 	respond_error(op->c, 429, hdr, "too many failed authentications from this address");
-}
-
-/* node: this server's name in a fleet, or NULL. */
-static void agent_json(struct jw *w, const struct peer *p, const char *node)
-{
-	jw_obj(w);
-	jw_kstr(w, "name", p->name);
-	jw_kstr(w, "owner", p->owner[0] ? p->owner : NULL);
-	jw_kstr(w, "version", p->version);
-	jw_kstr(w, "hostname", p->hostname);
-	jw_kstr(w, "address", p->c->peer);
-	jw_kint(w, "connected_since", p->since);
-	jw_kint(w, "inflight", p->inflight);
-	jw_kstr(w, "services", p->backend);
-	jw_key(w, "commands");
-	if (p->commands)
-		jw_raw(w, p->commands, strlen(p->commands));
-	else
-		jw_null(w);
-	/* an agent that announced nothing is an original client, which gets
-	 * only the original's commands (docs/PROTOCOL.md) */
-	jw_kstr(w, "compat", p->commands ? "nestd" : "original");
-	if (node)
-		jw_kstr(w, "server", node);
-	jw_obj_end(w);
-}
-
-static const char *node_of(const struct server *s)
-{
-	return s->cluster ? cluster_node(s->cluster) : NULL;
 }
 
 /* ---- commands ---- */
@@ -217,7 +232,7 @@ static int command_done(void *arg, enum router_outcome o, const char *text, size
 	if (o == ROUTER_SHUTDOWN)
 		conn_http_last(op->c);
 	if (status == 200)
-		conn_http_respond(op->c, 200, "application/json", NULL, text, n);
+		api_send(op->c, 200, "application/json", NULL, text, n);
 	else
 		respond_error(op->c, status, status == 503 && o != ROUTER_SHUTDOWN ?
 			      "Retry-After: 1\r\n" : NULL, text);
@@ -284,14 +299,6 @@ static struct peer *visible_agent(struct server *s, const struct token_entry *op
 	return ag && authz_agent_visible(&op->scope, ag->name, ag->owner) ? ag : NULL;
 }
 
-/* cluster_filter_fn: op's scope. */
-static int in_scope(void *arg, const char *name, const char *owner)
-{
-	const struct token_entry *op = arg;
-
-	return authz_agent_visible(&op->scope, name, owner);
-}
-
 /* In a fleet, an agent not here that op's scope reaches: by the owner its
  * server's claim gives, else its token's (the fleet shares the tokens).
  * *known: a live claim says some server holds it. */
@@ -343,7 +350,7 @@ static int command_authorized(struct server *s, struct conn *c, const struct tok
 				 op->name, q->command, q->agent);
 			audit_refusal(s, q, 404, "agent outside the token's scope");
 		}
-		not_connected(c, q->agent);
+		api_not_connected(c, q->agent);
 		return 0;
 	}
 	if (authz_command_allowed(&op->scope, q->command, why, sizeof(why))) {
@@ -391,82 +398,7 @@ void server_api_gone(struct peer *op)
 
 /* ---- routes ---- */
 
-/* This server's agents, then (in a fleet, unless local) the others',
- * those op's scope reaches. */
-static void list_agents(struct server *s, struct conn *c, const struct http_req *req,
-			const struct token_entry *op, int local)
-{
-	struct peer *ag;
-	struct buf b;
-	struct jw w;
-	char why[300];
-
-	if (refuse_unless_get(c, req))
-		return;
-	buf_init(&b, 0);
-	jw_init(&w, &b);
-	jw_arr(&w);
-	for (ag = peers_next_agent(s->peers.head); ag; ag = peers_next_agent(ag->next))
-		if (authz_agent_visible(&op->scope, ag->name, ag->owner))
-			agent_json(&w, ag, node_of(s));
-	if (s->cluster && !local &&
-	    cluster_list_remote(s->cluster, &w, in_scope, (void *)op, why, sizeof(why)) < 0) {
-		respond_error(c, 503, "Retry-After: 1\r\n", why);
-		buf_free(&b);
-		return;
-	}
-	jw_arr_end(&w);
-	buf_putc(&b, '\n');
-	respond_json(c, 200, &b);
-	buf_free(&b);
-}
-
-/* Another server's agent, when there is a fleet: 1 answered. */
-static int show_remote(struct server *s, struct conn *c, const struct token_entry *op,
-		       const char *name)
-{
-	struct buf b;
-	struct jw w;
-	char why[300];
-	int rc;
-
-	if (!s->cluster)
-		return 0;
-	buf_init(&b, 0);
-	jw_init(&w, &b);
-	rc = cluster_show_remote(s->cluster, name, in_scope, (void *)op, &w, why, sizeof(why));
-	if (rc < 0)
-		respond_error(c, 503, "Retry-After: 1\r\n", why);
-	if (rc > 0 && buf_putc(&b, '\n') == 0)
-		respond_json(c, 200, &b);
-	buf_free(&b);
-	return rc != 0;
-}
-
-static void show_agent(struct server *s, struct conn *c, const struct http_req *req,
-		       const struct token_entry *op, const char *name)
-{
-	struct peer *ag = visible_agent(s, op, name);
-	struct buf b;
-	struct jw w;
-
-	if (refuse_unless_get(c, req))
-		return;
-	if (!ag && (peers_find_agent(&s->peers, name) || !show_remote(s, c, op, name)))
-		not_connected(c, name);
-	if (!ag)
-		return;
-	buf_init(&b, 0);
-	jw_init(&w, &b);
-	agent_json(&w, ag, node_of(s));
-	buf_putc(&b, '\n');
-	respond_json(c, 200, &b);
-	buf_free(&b);
-}
-
-/* KEY=VALUE of the request's query into out: 1, 0 when absent, -1 when
- * too long for cap. */
-static int query_param(const struct http_req *req, const char *key, char *out, size_t cap)
+int api_query_param(const struct http_req *req, const char *key, char *out, size_t cap)
 {
 	const char *q = memchr(req->target.p, '?', req->target.n);
 	const char *end = req->target.p + req->target.n, *p;
@@ -488,12 +420,11 @@ static int query_param(const struct http_req *req, const char *key, char *out, s
 	return 0;
 }
 
-/* 1 if the request's query has scope=local. */
-static int scope_local(const struct http_req *req)
+int api_scope_local(const struct http_req *req)
 {
 	char v[16];
 
-	return query_param(req, "scope", v, sizeof(v)) > 0 && strcmp(v, "local") == 0;
+	return api_query_param(req, "scope", v, sizeof(v)) > 0 && strcmp(v, "local") == 0;
 }
 
 /* /api/clients[/NAME[/commands]], path without the query. */
@@ -511,13 +442,13 @@ static void clients_route(struct server *s, struct conn *c, const struct http_re
 		respond_error(c, 404, NULL, "not found");
 		return;
 	}
-	op = operator_auth(s, c, req);
+	op = api_operator(s, c, req);
 	if (!op)
 		return;
 	path.p += pl;
 	path.n -= pl;
 	if (path.n <= 1) {            /* /api/clients or /api/clients/ */
-		list_agents(s, c, req, op, scope_local(req));
+		api_list_agents(s, c, req, op);
 		return;
 	}
 	slash = memchr(path.p + 1, '/', path.n - 1);
@@ -530,10 +461,14 @@ static void clients_route(struct server *s, struct conn *c, const struct http_re
 	name[nl] = '\0';
 	path.p += 1 + nl;
 	path.n -= 1 + nl;
-	if (!token_name_valid(name) || (slash && !http_span_eq(&path, "/commands")))
+	if (!token_name_valid(name))
 		respond_error(c, 404, NULL, "not found");
 	else if (!slash)
-		show_agent(s, c, req, op, name);
+		api_agent(s, c, req, op, name);
+	else if (http_span_eq(&path, "/history"))
+		api_agent_history(s, c, req, op, name);
+	else if (!http_span_eq(&path, "/commands"))
+		respond_error(c, 404, NULL, "not found");
 	else if (!http_span_eq(&req->method, "POST"))
 		respond_error(c, 405, "Allow: POST\r\n", "method not allowed");
 	else
@@ -554,9 +489,9 @@ static int audit_filters(struct conn *c, const struct http_req *req, char *agent
 			 int *limit)
 {
 	char lim[16] = "";
-	int ra = query_param(req, "agent", agent, TOKEN_NAME_MAX + 1);
-	int ro = query_param(req, "operator", oper, TOKEN_NAME_MAX + 1);
-	int rl = query_param(req, "limit", lim, sizeof(lim));
+	int ra = api_query_param(req, "agent", agent, TOKEN_NAME_MAX + 1);
+	int ro = api_query_param(req, "operator", oper, TOKEN_NAME_MAX + 1);
+	int rl = api_query_param(req, "limit", lim, sizeof(lim));
 	char *end;
 	long l = rl > 0 ? strtol(lim, &end, 10) : CFG_AUDIT_LIMIT;
 
@@ -577,13 +512,13 @@ static int audit_filters(struct conn *c, const struct http_req *req, char *agent
 /* GET /api/audit: the latest entries, oldest first. */
 static void show_audit(struct server *s, struct conn *c, const struct http_req *req)
 {
-	const struct token_entry *op = operator_auth(s, c, req);
+	const struct token_entry *op = api_operator(s, c, req);
 	char agent[TOKEN_NAME_MAX + 1], oper[TOKEN_NAME_MAX + 1], why[400];
 	int limit;
 	struct buf b;
 	struct jw w;
 
-	if (!op || refuse_unless_get(c, req) || audit_filters(c, req, agent, oper, &limit) < 0)
+	if (!op || api_refuse_unless_get(c, req) || audit_filters(c, req, agent, oper, &limit) < 0)
 		return;
 	if (!token_scope_is_all(&op->scope)) {
 		respond_error(c, 403, NULL, "the audit log is for operators whose scope is everything");
@@ -624,7 +559,7 @@ static void show_me(struct server *s, struct conn *c, const struct http_req *req
 	struct jw w;
 	unsigned k;
 
-	if (!(op = operator_auth(s, c, req)) || refuse_unless_get(c, req))
+	if (!(op = api_operator(s, c, req)) || api_refuse_unless_get(c, req))
 		return;
 	token_scope_format(&op->scope, scope, sizeof(scope));
 	buf_init(&b, 0);
@@ -648,7 +583,7 @@ static void show_me(struct server *s, struct conn *c, const struct http_req *req
 	}
 	jw_key(&w, "can");
 	jw_arr(&w);
-	for (k = TOKEN_CAN_READ; k <= TOKEN_CAN_EXEC; k <<= 1)
+	for (k = TOKEN_CAN_READ; k <= TOKEN_CAN_TOKENS; k <<= 1)
 		if (op->scope.can & k) {
 			char kind[16];
 
@@ -670,6 +605,7 @@ static void metrics_page(struct server *s, struct conn *c)
 	};
 	struct buf b;
 
+	tls_sessions_stats(s->tls, &g.tls_resumed, &g.tls_unknown);
 	buf_init(&b, 0);
 	metrics_text(s->metrics, &g, &b);
 	if (s->cluster)
@@ -719,13 +655,14 @@ void server_api_request(struct conn *c, const struct http_req *req, const char *
 	const char *q = memchr(path.p, '?', path.n);
 
 	metrics_http_request(s->metrics);
+	p->gzip_ok = http_accepts_gzip(req->h, req->nh);
 	if (q)
 		path.n = (size_t)(q - path.p);
 	if (http_span_eq(&path, "/healthz")) {
-		if (!refuse_unless_get(c, req))
+		if (!api_refuse_unless_get(c, req))
 			healthz(s, c);
 	} else if (http_span_eq(&path, "/metrics")) {
-		if (!refuse_unless_get(c, req))
+		if (!api_refuse_unless_get(c, req))
 			metrics_page(s, c);
 	} else if (!server_install_route(&s->install, c, req, &path) &&
 		   !(s->o->ui && server_ui_route(c, req, &path))) {
@@ -733,7 +670,7 @@ void server_api_request(struct conn *c, const struct http_req *req, const char *
 			show_me(s, c, req);
 		else if (http_span_eq(&path, "/api/audit"))
 			show_audit(s, c, req);
-		else
+		else if (!web_route(s, c, req, &path, body, n))
 			clients_route(s, c, req, path, body, n);
 	}
 }

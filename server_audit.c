@@ -243,3 +243,20 @@ void audit_command(struct audit_log *a, const struct audit_command *c)
 	jw_kint(&w, "duration_ms", c->duration_ms);
 	line_end(a, &w, &b);
 }
+
+void audit_action(struct audit_log *a, const char *event, const char *op, const char *address,
+		  const char *agent, const char *detail)
+{
+	struct jw w;
+	struct buf b;
+
+	if (line_begin(a, &w, &b, event) < 0)
+		return;
+	jw_kstr(&w, "operator", op);
+	jw_kstr(&w, "address", address);
+	if (agent)
+		jw_kstr(&w, "agent", agent);
+	if (detail)
+		jw_kstr(&w, "detail", detail);
+	line_end(a, &w, &b);
+}

@@ -37,6 +37,11 @@ void audit_auth_summary(struct audit_log *a, const char *source, unsigned count,
 void audit_agent(struct audit_log *a, const char *event, const char *agent,
 		 const char *address, const char *version, const char *why);
 void audit_command(struct audit_log *a, const struct audit_command *c);
+/* An operator's action on the server itself, not a command: "login",
+ * "logout", "token_minted", "token_revoked", "agent_forgotten"; agent and
+ * detail may be NULL. */
+void audit_action(struct audit_log *a, const char *event, const char *op, const char *address,
+		  const char *agent, const char *detail);
 /* A token made or reset from a face (Slack's Manage Token): its agent and
  * who asked ("slack:U…"). */
 void audit_token(struct audit_log *a, const char *event, const char *agent, const char *op);

@@ -115,6 +115,20 @@ const char *authz_command_allowed(const struct token_scope *scope, const char *c
 	return why;
 }
 
+const char *authz_action_allowed(const struct token_scope *scope, unsigned kind,
+				 const char *what, char *why, size_t n)
+{
+	char need[16], have[32];
+
+	if (!scope || (scope->can & kind))
+		return NULL;
+	token_scope_kinds(kind, need, sizeof(need));
+	token_scope_kinds(scope->can, have, sizeof(have));
+	snprintf(why, n, "%s needs the %s kind (can=%s), and your scope allows only %s", what, need,
+		 need, have);
+	return why;
+}
+
 int authz_scope_owned_by(struct token_scope *scope, const char *owner)
 {
 	token_scope_all(scope);

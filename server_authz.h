@@ -34,6 +34,15 @@ int authz_agent_visible(const struct token_scope *scope, const char *name, const
 const char *authz_command_allowed(const struct token_scope *scope, const char *command,
 				  char *why, size_t n);
 
+/* The same for the server's own actions on an agent in reach, which are
+ * not commands: forgetting an offline agent needs TOKEN_CAN_CONTROL;
+ * minting, listing and revoking agent tokens need TOKEN_CAN_TOKENS, and
+ * reach only the tokens of agents the scope reaches (by name, or by the
+ * owner the token has or is minted with).  what names the action in the
+ * reason ("revoking a token"). */
+const char *authz_action_allowed(const struct token_scope *scope, unsigned kind,
+				 const char *what, char *why, size_t n);
+
 /* A scope reaching the agents owned by owner, every kind of command (a
  * Slack user's, for their own machines).  0, or -1 for an invalid owner. */
 int authz_scope_owned_by(struct token_scope *scope, const char *owner);

@@ -489,6 +489,7 @@ static int claim_parse(const char *name, const char *data, size_t n, struct flee
 	jw_init(&w, &b);
 	jw_obj(&w);
 	jw_kstr(&w, "name", name);
+	jw_kbool(&w, "online", 1);
 	jw_kstr(&w, "owner", owner[0] ? owner : NULL);
 	for (k = 0; k < 3; k++) {
 		static const char *const keys[] = { "version", "hostname", "address" };
@@ -913,26 +914,53 @@ void cluster_status(const struct cluster *c, struct cluster_status *st)
 		snprintf(st->why, sizeof(st->why), "reading the fleet's presence");
 }
 
-int cluster_list_remote(struct cluster *c, struct jw *w, cluster_filter_fn ok, void *arg,
-			char *why, size_t n)
+int cluster_remote_names(struct cluster *c, char ***names, int *count, char *why, size_t n)
 {
 	struct cluster_status st;
 	struct fleet_agent **v;
 	size_t i, k;
 	int64_t now = loop_now();
+	int m = 0;
 
+	*names = NULL;
+	*count = 0;
 	cluster_status(c, &st);
 	if (!st.ready) {
 		snprintf(why, n, "%s", st.why);
 		return -1;
 	}
 	v = fleet_sorted(c->fleet, &k);
+	if (k && (!v || !(*names = malloc(k * sizeof(**names))))) {
+		free(v);
+		snprintf(why, n, "out of memory");
+		return -1;
+	}
 	for (i = 0; i < k; i++)
-		if (!v[i]->local && v[i]->info && fleet_remote_live(c->fleet, v[i], now) &&
-		    ok(arg, v[i]->name, v[i]->owner))
-			jw_raw(w, v[i]->info, strlen(v[i]->info));
+		if (!v[i]->local && v[i]->info && fleet_remote_live(c->fleet, v[i], now)) {
+			if (!((*names)[m] = strdup(v[i]->name))) {
+				while (m > 0)
+					free((*names)[--m]);
+				free(*names);
+				*names = NULL;
+				free(v);
+				snprintf(why, n, "out of memory");
+				return -1;
+			}
+			m++;
+		}
 	free(v);
+	*count = m;
 	return 0;
+}
+
+const char *cluster_remote_info(const struct cluster *c, const char *name, const char **owner)
+{
+	const struct fleet_agent *a = fleet_get(c->fleet, name);
+
+	if (!a || a->local || !a->info || !fleet_remote_live(c->fleet, a, loop_now()))
+		return NULL;
+	*owner = a->owner;
+	return a->info;
 }
 
 int cluster_agent_card(struct cluster *c, const char *name, struct agent_card *card)
@@ -961,25 +989,6 @@ int cluster_agent_card(struct cluster *c, const char *name, struct agent_card *c
 	json_free(&j);
 	/* names announced but not kept (no memory): not taken for an original client */
 	return !listed || card->commands ? 1 : 0;
-}
-
-int cluster_show_remote(struct cluster *c, const char *name, cluster_filter_fn ok, void *arg,
-			struct jw *w, char *why, size_t n)
-{
-	struct fleet_agent *a;
-	struct cluster_status st;
-
-	cluster_status(c, &st);
-	if (!st.ready) {
-		snprintf(why, n, "%s", st.why);
-		return -1;
-	}
-	a = fleet_get(c->fleet, name);
-	if (!a || a->local || !a->info || !fleet_remote_live(c->fleet, a, loop_now()) ||
-	    !ok(arg, a->name, a->owner))
-		return 0;
-	jw_raw(w, a->info, strlen(a->info));
-	return 1;
 }
 
 int cluster_audit_query(struct cluster *c, const char *agent, const char *op, int limit,
@@ -1156,16 +1165,16 @@ void cluster_audit_line(void *c, const char *line, size_t n) { }
 void cluster_audit_cancel(struct cluster *c, void *arg) { }
 const char *cluster_agent_owner(const struct cluster *c, const char *name) { return NULL; }
 
-int cluster_list_remote(struct cluster *c, struct jw *w, cluster_filter_fn ok, void *arg,
-			char *why, size_t n)
+int cluster_remote_names(struct cluster *c, char ***names, int *count, char *why, size_t n)
 {
+	*names = NULL;
+	*count = 0;
 	return 0;
 }
 
-int cluster_show_remote(struct cluster *c, const char *name, cluster_filter_fn ok, void *arg,
-			struct jw *w, char *why, size_t n)
+const char *cluster_remote_info(const struct cluster *c, const char *name, const char **owner)
 {
-	return 0;
+	return NULL;
 }
 
 int cluster_agent_card(struct cluster *c, const char *name, struct agent_card *card)
@@ -1175,6 +1184,12 @@ int cluster_agent_card(struct cluster *c, const char *name, struct agent_card *c
 
 int cluster_token_put(struct cluster *c, const struct token_entry *e, int create, char *err,
 		      size_t errlen)
+{
+	snprintf(err, errlen, "this nestd was built without NATS");
+	return -1;
+}
+
+int cluster_token_drop(struct cluster *c, const char *name, char *err, size_t errlen)
 {
 	snprintf(err, errlen, "this nestd was built without NATS");
 	return -1;

@@ -77,18 +77,14 @@ struct cluster_status {
 };
 void cluster_status(const struct cluster *c, struct cluster_status *st);
 const char *cluster_node(const struct cluster *c);
-/* Whether an agent (its name and owner, "" none) may be shown: the
- * asking operator's scope. */
-typedef int (*cluster_filter_fn)(void *arg, const char *name, const char *owner);
-/* The other servers' agents that pass the filter, as array elements into
- * w: 0, or -1 with the reason when the fleet cannot be listed now. */
-int  cluster_list_remote(struct cluster *c, struct jw *w, cluster_filter_fn ok, void *arg,
-			 char *why, size_t n);
-/* Another server's agent NAME into w, if it passes the filter: 1; 0 when
- * no server holds it (or the filter says no); -1 (why) when the fleet
- * cannot be asked now. */
-int  cluster_show_remote(struct cluster *c, const char *name, cluster_filter_fn ok, void *arg,
-			 struct jw *w, char *why, size_t n);
+/* The names of the agents on the other servers, sorted, into *names
+ * (*count of them, each and the array the caller's to free): 0, or -1
+ * with the reason when the fleet cannot be listed now. */
+int  cluster_remote_names(struct cluster *c, char ***names, int *count, char *why, size_t n);
+/* Another server's agent NAME as the listing shows it (a JSON object with
+ * its "server"; valid until the loop turns) and its owner ("" none), or
+ * NULL when no live server holds it. */
+const char *cluster_remote_info(const struct cluster *c, const char *name, const char **owner);
 /* Another server's agent NAME, as a face shows it (server_where.h): 1
  * with *card filled (hostname, since, uid, commands; the caller frees),
  * 0 when no live server holds it or the fleet cannot be asked now. */
@@ -105,6 +101,11 @@ const char *cluster_agent_owner(const struct cluster *c, const char *name);
 struct token_entry;
 int  cluster_token_put(struct cluster *c, const struct token_entry *e, int create, char *err,
 		       size_t errlen);
+/* Deletes the token entry NAME from the fleet's token store, and from
+ * env.db at once (its session here goes now, on the others when the
+ * store's deletion reaches them): 0, or -1 with why when the store cannot
+ * be reached now. */
+int  cluster_token_drop(struct cluster *c, const char *name, char *err, size_t errlen);
 /* The token store's last copy (cluster_save_tokens writes it): 0, or -1
  * with the reason (a missing file is an empty store). */
 int  cluster_load_tokens(const char *cache, struct token_db *db, char *err, size_t errlen);

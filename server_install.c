@@ -7,7 +7,8 @@
  *               this server's ws(s):// URL and PUBLIC/dist.  PUBLIC is
  *               --public-url, else http://HOST from the request's Host
  *               (https://HOST when the request came over TLS).
- * /dist/NAME    from --dist-dir: the file NAME; nestd-linux-ARCH, when the
+ * /dist/NAME    from --dist-dir: the file NAME; nestd-linux-ARCH (and
+ *               nestd-agent-linux-ARCH, the agent-only build), when the
  *               directory has no such file, is the newest
  *               nestd-VERSION-linux-ARCH there; NAME.sha256 is the file of
  *               that name if present, else computed ("HASH  FILE").
@@ -123,15 +124,110 @@ static int sha256_fd(int fd, char hex[65])
 	return 0;
 }
 
+/* Two or four bytes of h at off in the file's byte order (le). */
+static unsigned long elf_word(const unsigned char *h, int off, int size, int le)
+{
+	unsigned long v = 0;
+	int i;
+
+	for (i = 0; i < size; i++)
+		v |= (unsigned long)h[off + (le ? i : size - 1 - i)] << (8 * i);
+	return v;
+}
+
+int server_install_elf_static(int fd)
+{
+	unsigned char h[64], ph[4];
+	unsigned long phoff, phent, phnum, i;
+	int wide, le;
+
+	if (pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h) || memcmp(h, "\177ELF", 4) != 0 ||
+	    (h[4] != 1 && h[4] != 2) || (h[5] != 1 && h[5] != 2))
+		return -1;
+	wide = h[4] == 2;
+	le = h[5] == 1;
+	/* e_phoff is 8 bytes at 32 in ELF64 (the high half ignored: no
+	 * table lies past 4 GiB), 4 at 28 in ELF32; then e_phentsize, e_phnum. */
+	phoff = elf_word(h, wide ? 32 : 28, 4, le);
+	if (wide && !le)
+		phoff = elf_word(h, 36, 4, le);
+	phent = elf_word(h, wide ? 54 : 42, 2, le);
+	phnum = elf_word(h, wide ? 56 : 44, 2, le);
+	if (phent < 4 || phnum > 4096)
+		return -1;
+	for (i = 0; i < phnum; i++) {
+		if (pread(fd, ph, 4, (off_t)(phoff + i * phent)) != 4)
+			return -1;
+		if (elf_word(ph, 0, 4, le) == 3)     /* PT_INTERP */
+			return 0;
+	}
+	return 1;
+}
+
+/* fd opened read-only when it names a static ELF file; else -1. */
+static int open_static(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0 && server_install_elf_static(fd) == 1)
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* The binary /dist/ serves without --dist-dir, opened and hashed now (the
+ * binary that answers is the one that started, even if an upgrade renames
+ * a new file over its path later): this server's own when it is static;
+ * else a static nestd beside it (DIR/nestd-static, as make static leaves
+ * it, or DIR/../lib/nestd/nestd-static, as make install and the Debian
+ * package put it): a glibc-linked binary would not run on musl machines
+ * (Alpine, initramfs).  Without one, this server's own, said once. */
+static int self_binary(struct server_install *in)
+{
+	char exe[4096], cand[4200], *slash;
+	ssize_t n = readlink(SELF_EXE, exe, sizeof(exe) - 1);
+	const char *served = "this server's own binary";
+	int fd = open_static(SELF_EXE), i;
+
+	in->self_fd = -1;
+	in->self_sha256[0] = '\0';
+	exe[n > 0 ? n : 0] = '\0';
+	slash = strrchr(exe, '/');
+	for (i = 0; fd < 0 && slash && i < 2; i++) {
+		snprintf(cand, sizeof(cand), "%.*s/%s", (int)(slash - exe), exe,
+			 i ? "../lib/nestd/nestd-static" : "nestd-static");
+		if ((fd = open_static(cand)) >= 0)
+			served = cand;
+	}
+	if (fd < 0 && (fd = open(SELF_EXE, O_RDONLY | O_CLOEXEC)) >= 0)
+		log_warn("install: /dist/ serves this server's own binary, which needs the C library it "
+			 "was linked with: machines without it (musl, Alpine) cannot run it; put a static "
+			 "nestd (make static) beside it as nestd-static, or use --dist-dir");
+	if (fd < 0) {
+		log_warn("install: cannot read %s (%s): /dist/ serves nothing", SELF_EXE, strerror(errno));
+		return 0;
+	}
+	if (sha256_fd(fd, in->self_sha256) < 0) {
+		log_warn("install: reading %s: %s", served, strerror(errno));
+		in->self_sha256[0] = '\0';
+		close(fd);
+		return 0;
+	}
+	in->self_fd = fd;
+	log_info("install: /dist/nestd-linux-%s is %s", in->arch, served);
+	return 0;
+}
+
 int server_install_init(struct server_install *in, const char *dist_dir,
 			const char *public_url, char *err, size_t errlen)
 {
 	struct utsname u;
 	struct stat st;
-	int fd;
 
 	in->dist_dir = dist_dir;
 	in->public_url = public_url;
+	in->self_fd = -1;
 	server_install_arch(uname(&u) == 0 ? u.machine : "unknown", in->arch, sizeof(in->arch));
 	if (dist_dir[0]) {
 		if (stat(dist_dir, &st) < 0) {
@@ -144,20 +240,14 @@ int server_install_init(struct server_install *in, const char *dist_dir,
 		}
 		return 0;
 	}
-	/* Hashed now: the binary that answers is the one that started, even if
-	 * an upgrade renames a new file over its path later. */
-	in->self_sha256[0] = '\0';
-	fd = open(SELF_EXE, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		log_warn("install: cannot read %s (%s): /dist/ serves nothing", SELF_EXE, strerror(errno));
-		return 0;
-	}
-	if (sha256_fd(fd, in->self_sha256) < 0) {
-		log_warn("install: reading %s: %s", SELF_EXE, strerror(errno));
-		in->self_sha256[0] = '\0';
-	}
-	close(fd);
-	return 0;
+	return self_binary(in);
+}
+
+void server_install_free(struct server_install *in)
+{
+	if (in->self_fd >= 0)
+		close(in->self_fd);
+	in->self_fd = -1;
 }
 
 /* Copies install.sh (stored gzip-compressed: inflated first, as curl
@@ -281,9 +371,14 @@ static int dist_open(int dirfd, const char *name, struct stat *st)
 	return fd;
 }
 
-/* nestd-linux-ARCH without such a file: the newest nestd-V-linux-ARCH. */
-static int dist_newest(int dirfd, const char *arch, char *out, size_t n)
+/* nestd-linux-ARCH without such a file: the newest nestd-V-linux-ARCH
+ * (kind "nestd"); nestd-agent-linux-ARCH: the newest nestd-agent-V-linux-ARCH
+ * (kind "nestd-agent", the agent-only build).  A full build's V never
+ * starts with "agent-". */
+static int dist_newest(int dirfd, const char *kind, const char *arch, char *out, size_t n)
 {
+	char prefix[32];
+	size_t pl = (size_t)snprintf(prefix, sizeof(prefix), "%s-", kind);
 	char suffix[NAME_MAX_LEN + 16];
 	struct dirent *e;
 	DIR *d;
@@ -300,8 +395,9 @@ static int dist_newest(int dirfd, const char *arch, char *out, size_t n)
 	while ((e = readdir(d))) {
 		size_t l = strlen(e->d_name);
 
-		if (strncmp(e->d_name, "nestd-", 6) || !ends_with(e->d_name, suffix) ||
-		    l <= 6 + strlen(suffix) || !name_ok(e->d_name, l) || l >= n)
+		if (strncmp(e->d_name, prefix, pl) || !ends_with(e->d_name, suffix) ||
+		    l <= pl + strlen(suffix) || !name_ok(e->d_name, l) || l >= n ||
+		    (pl == 6 && !strncmp(e->d_name, "nestd-agent-", 12)))
 			continue;
 		if (!found || strverscmp(e->d_name, out) > 0) {
 			memcpy(out, e->d_name, l + 1);
@@ -350,7 +446,9 @@ static void serve_self(const struct server_install *in, struct conn *c, const ch
 		conn_http_respond(c, 200, "text/plain; charset=utf-8", NULL, line, strlen(line));
 		return;
 	}
-	fd = open(SELF_EXE, O_RDONLY | O_CLOEXEC);
+	/* The very file hashed at start-up, with an offset of its own. */
+	snprintf(line, sizeof(line), "/proc/self/fd/%d", in->self_fd);
+	fd = open(line, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
 		respond_busy(c);
 		return;
@@ -397,7 +495,11 @@ static void serve_dir(const struct server_install *in, struct conn *c, const cha
 	snprintf(file, sizeof(file), "%.*s", (int)(strlen(name) - (sum ? 7 : 0)), name);
 	if (!strncmp(file, "nestd-linux-", 12) && file[12]) {
 		snprintf(arch, sizeof(arch), "%s", file + 12);
-		if (!dist_newest(dirfd, arch, file, sizeof(file)))
+		if (!dist_newest(dirfd, "nestd", arch, file, sizeof(file)))
+			file[0] = '\0';
+	} else if (!strncmp(file, "nestd-agent-linux-", 18) && file[18]) {
+		snprintf(arch, sizeof(arch), "%s", file + 18);
+		if (!dist_newest(dirfd, "nestd-agent", arch, file, sizeof(file)))
 			file[0] = '\0';
 	}
 	if (!file[0] || (fd = dist_open(dirfd, file, &st)) < 0) {

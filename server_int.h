@@ -18,6 +18,7 @@ struct cluster;
 struct gate;
 struct metrics;
 struct router;
+struct state;
 struct slack;
 struct tls_ctx;
 
@@ -39,6 +40,9 @@ struct server {
 	 * in the fleet's store, in effect here at once: 0, or -1 with err. */
 	int (*tokens_put)(struct server *s, const struct token_entry *e, int create, char *err,
 			  size_t errlen);
+	/* In a fleet (else NULL), revokes an agent token in the fleet's
+	 * store, in effect here at once: 0, or -1 with err. */
+	int (*tokens_drop)(struct server *s, const char *name, char *err, size_t errlen);
 	struct peers peers;
 	struct router *router;
 	struct cluster *cluster;             /* --cluster, or NULL */
@@ -46,6 +50,7 @@ struct server {
 	struct audit_log *audit;
 	struct metrics *metrics;
 	struct admit *admit;
+	struct state *state;                 /* the agents seen, history, sessions */
 	struct gate *gate;                   /* failed authentications: logged, summarised */
 	struct server_install install;
 	int max_conns;                       /* CFG_MAX_CONNECTIONS, or less below the fd limit */

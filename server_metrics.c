@@ -79,6 +79,11 @@ static int gauges_text(const struct metrics *m, const struct metrics_gauges *g, 
 	rc |= buf_printf(b, "# HELP nestd_auth_failures_total Failed authentications (agents and operators).\n"
 			 "# TYPE nestd_auth_failures_total counter\nnestd_auth_failures_total %llu\n",
 			 g->auth_failures);
+	rc |= buf_printf(b, "# HELP nestd_tls_resumed_total TLS handshakes that resumed a cached session.\n"
+			 "# TYPE nestd_tls_resumed_total counter\nnestd_tls_resumed_total %lu\n"
+			 "# HELP nestd_tls_resume_misses_total TLS handshakes that offered a session the cache did not hold.\n"
+			 "# TYPE nestd_tls_resume_misses_total counter\nnestd_tls_resume_misses_total %lu\n",
+			 g->tls_resumed, g->tls_unknown);
 	rc |= buf_printf(b, "# HELP nestd_http_requests_total HTTP requests served.\n"
 			 "# TYPE nestd_http_requests_total counter\nnestd_http_requests_total %llu\n",
 			 m->http_requests);

@@ -16,6 +16,8 @@ struct metrics_gauges {
 	int agents;                       /* connected and authenticated */
 	int connections;                  /* open connections of every kind */
 	unsigned long long auth_failures; /* since start-up */
+	unsigned long tls_resumed;        /* TLS handshakes that resumed a session */
+	unsigned long tls_unknown;        /* ...that offered one the cache did not have */
 };
 
 struct metrics *metrics_new(void);

@@ -18,6 +18,7 @@
 #include "server_nats.h"
 #include "tls.h"
 #include "token.h"
+#include "token_file.h"
 
 enum {
 	O_LISTEN = 1, O_STATE_DIR, O_TOKENS, O_CONFIG, O_AUTH_TIMEOUT, O_COMMAND_TIMEOUT,
@@ -27,6 +28,7 @@ enum {
 	O_CLUSTER_CA, O_CLUSTER_CERT, O_CLUSTER_KEY, O_CLUSTER_REPLICAS,
 	O_SLACK_APP_FILE, O_SLACK_BOT_FILE, O_SLACK_APP, O_SLACK_BOT, O_SLACK_API_URL,
 	O_SLACK_ADMINS, O_SLACK_COMMAND,
+	O_HISTORY_INTERVAL,
 };
 
 static const struct cfg_opt server_cfg[] = {
@@ -58,6 +60,7 @@ static const struct cfg_opt server_cfg[] = {
 	{ "cluster-cert", 1, O_CLUSTER_CERT, 1 },
 	{ "cluster-key", 1, O_CLUSTER_KEY, 1 },
 	{ "cluster-replicas", 1, O_CLUSTER_REPLICAS, 1 },
+	{ "history-interval", 1, O_HISTORY_INTERVAL, 1 },
 	{ "slack-app-token-file", 1, O_SLACK_APP_FILE, 1 },
 	{ "slack-bot-token-file", 1, O_SLACK_BOT_FILE, 1 },
 	{ "slack-app-token", 1, O_SLACK_APP, 1 },
@@ -69,33 +72,41 @@ static const struct cfg_opt server_cfg[] = {
 };
 
 const char server_opts_usage[] =
-	"usage: nestd server [--listen ADDR]... [--state-dir DIR] [--tokens FILE] [--config FILE]\n"
-	"                    [--auth-timeout SECONDS] [--command-timeout SECONDS] [--audit-log FILE]\n"
-	"                    [--tls-cert FILE --tls-key FILE] [--accept-versions LIST]\n"
-	"                    [--max-message BYTES] [--ping-interval SECONDS]\n"
-	"                    [--dist-dir DIR] [--public-url URL] [--socket-mode MODE]\n"
-	"                    [--trusted-proxy ADDR]...\n"
-	"                    [--cluster nats://HOST:PORT,... [--node NAME] [cluster options]]\n"
-	"                    [--slack-app-token-file F --slack-bot-token-file F]\n"
-	"                    [--slack-api-url URL] [--slack-admins IDS] [--slack-command /nest]\n"
-	"                    [--log-level debug|info|warn|error]\n"
+	"usage: nestd server [--listen ADDR]... [--config FILE] [OPTIONS]\n"
 	"\n"
-	"Accepts agents over WebSocket and checks their tokens.\n"
-	"  --listen ADDR          HOST:PORT, [IPV6]:PORT, tls:HOST:PORT or unix:PATH;\n"
-	"                         repeatable (default " CFG_DEFAULT_LISTEN ")\n"
+	"Accepts agents over WebSocket, checks their tokens, and serves operators (the\n"
+	"HTTP API, nestd ctl, the dashboard) on the same listeners.\n"
+	"\n"
+	"  --listen ADDR          HOST:PORT, [IPV6]:PORT, tls:HOST:PORT or unix:PATH (or\n"
+	"                         the URL that reaches it: http://HOST:PORT/, ws://...,\n"
+	"                         https:// for tls:); repeatable (default " CFG_DEFAULT_LISTEN ")\n"
+	"  --config FILE          key = value lines, the long options without their\n"
+	"                         dashes; flags override them (default: none)\n"
+	"  --state-dir DIR        where the token file, the agents seen, their history\n"
+	"                         and the dashboard's sessions live (default: the token\n"
+	"                         file's directory with --tokens, else " CFG_STATE_DIR_ROOT "\n"
+	"                         for root, ~/.local/state/nestd otherwise)\n"
+	"  --tokens FILE          the token file (default STATE-DIR/" CFG_TOKENS_FILE ")\n"
 	"  --tls-cert FILE        PEM certificate chain; with --tls-key FILE (RSA or EC),\n"
-	"                         every TCP listener not on loopback serves wss:// and\n"
+	"  --tls-key FILE         every TCP listener not on loopback serves wss:// and\n"
 	"                         https://; tls:HOST:PORT forces TLS on any TCP listener\n"
-	"  --state-dir DIR        where the token file lives (default /var/lib/nestd for\n"
-	"                         root, ~/.local/state/nestd otherwise)\n"
-	"  --tokens FILE          the token file (default STATE-DIR/tokens)\n"
-	"  --auth-timeout S       first message deadline (default 10)\n"
+	"  --auth-timeout S       an agent's first message must come within S seconds\n"
+	"                         (default " CFG_STR(CFG_AUTH_TIMEOUT_S) ")\n"
+	"  --command-timeout S    how long an operator waits for an agent's answer before\n"
+	"                         504 (default " CFG_STR(CFG_COMMAND_TIMEOUT_S) "; exec_command: its own timeout + 10)\n"
+	"  --audit-log FILE       append one JSON line per command, authentication\n"
+	"                         failure, agent connecting or leaving, login and token\n"
+	"                         change (default: none)\n"
 	"  --accept-versions L    comma-separated version prefixes, or '*' (default: the\n"
 	"                         server's own major version; major.minor for 0.x)\n"
-	"  --max-message BYTES    largest agent message after authentication (default 16M)\n"
+	"  --max-message BYTES    largest agent message after authentication, 1K..1G\n"
+	"                         (default 16M)\n"
 	"  --ping-interval S      ping a silent peer after S seconds (default 20; 0: never)\n"
-	"  --dist-dir DIR         binaries served at /dist/ for install.sh (default: this\n"
-	"                         server's own binary, for its own architecture)\n"
+	"  --history-interval S   sample each agent's usage every S seconds for the\n"
+	"                         dashboard's charts (default " CFG_STR(CFG_HISTORY_INTERVAL_S) "; 0: never)\n"
+	"  --ui on|off            serve the web dashboard at / (default on)\n"
+	"  --dist-dir DIR         binaries served at /dist/ for install.sh (default: a\n"
+	"                         static nestd: this one, or nestd-static beside it)\n"
 	"  --public-url URL       how agents reach this server (https://bot.example.org),\n"
 	"                         filled into /install.sh (default: the request's Host)\n"
 	"  --socket-mode MODE     octal permissions of unix: listeners (default "
@@ -104,6 +115,7 @@ const char server_opts_usage[] =
 	"  --trusted-proxy ADDR   IP, IP/BITS or unix:uid=N of a reverse proxy whose\n"
 	"                         X-Forwarded-For names the client that failed\n"
 	"                         authentications are charged to; repeatable\n"
+	"\n"
 	"Several servers, one fleet (NATS with JetStream; see the README):\n"
 	"  --cluster URLS         comma-separated nats:// or tls:// URLs of a NATS system\n"
 	"  --node NAME            this server's name in the fleet (default: the host's)\n"
@@ -116,12 +128,17 @@ const char server_opts_usage[] =
 	"                         --cluster-cert FILE --cluster-key FILE as a client\n"
 	"  --slack-app-token-file F, --slack-bot-token-file F  the Slack bot (Socket Mode;\n"
 	"                         `nestd slack manifest`): its xapp- and xoxb- tokens (0600;\n"
-	"                         or slack-app-token = ... in the config file, never argv)\n"
+	"                         or slack-app-token = and slack-bot-token = in the config\n"
+	"                         file, never argv)\n"
 	"  --slack-api-url URL    default " CFG_SLACK_API_URL "\n"
 	"  --slack-admins IDS     U...,U...: Slack users who see every agent\n"
 	"  --slack-command CMD    default " CFG_SLACK_COMMAND "\n"
+	"  --log-level LEVEL      debug, info, warn or error (default info)\n"
+	"  -h, --help             this help\n"
+	"\n"
 	"Signals: SIGTERM/SIGINT close every connection (1001) and exit 0; SIGHUP\n"
-	"re-reads the token file and drops agents whose token was revoked.\n";
+	"re-reads the token file (it is also re-read by itself when it changes).\n"
+	"Exit status: 0 stopped by a signal, 1 could not start, 2 usage error.\n";
 
 /* What parsing needs beyond the options themselves. */
 struct parsing {
@@ -132,6 +149,7 @@ struct parsing {
 static int set_listen(struct parsing *ps, const char *v, int from_file, char *err, size_t errlen)
 {
 	struct server_opts *o = ps->o;
+	char spelled[300];
 
 	if (!from_file && !ps->listen_from_flags) {
 		o->nlisten = 0;
@@ -141,6 +159,8 @@ static int set_listen(struct parsing *ps, const char *v, int from_file, char *er
 		snprintf(err, errlen, "too many --listen addresses (at most %d)", MAX_LISTENERS);
 		return -1;
 	}
+	if (strstr(v, "://") && net_url_as_addr(v, spelled, sizeof(spelled)) == 0)
+		v = spelled;    /* --listen http://127.0.0.1:8989/ as ctl --server writes it */
 	if (net_parse_addr(v, &o->listen[o->nlisten], err, errlen) < 0)
 		return -1;
 	o->nlisten++;
@@ -151,7 +171,8 @@ static int set_seconds(struct server_opts *o, int id, const char *v, char *err, 
 {
 	long long ms;
 
-	if (cfg_parse_seconds(v, &ms) < 0 || (ms == 0 && id != O_PING_INTERVAL)) {
+	if (cfg_parse_seconds(v, &ms) < 0 || (ms == 0 && id != O_PING_INTERVAL &&
+					      id != O_HISTORY_INTERVAL)) {
 		snprintf(err, errlen, "bad number of seconds '%s'", v);
 		return -1;
 	}
@@ -159,6 +180,8 @@ static int set_seconds(struct server_opts *o, int id, const char *v, char *err, 
 		o->auth_timeout_ms = ms;
 	else if (id == O_COMMAND_TIMEOUT)
 		o->command_timeout_ms = ms;
+	else if (id == O_HISTORY_INTERVAL)
+		o->history_ms = ms;
 	else
 		o->ping_ms = (int)(ms > CFG_PING_INTERVAL_MAX_MS ? CFG_PING_INTERVAL_MAX_MS : ms);
 	return 0;
@@ -479,6 +502,7 @@ static int server_set(void *ctx, int id, const char *v, int from_file, char *err
 	case O_AUTH_TIMEOUT:
 	case O_COMMAND_TIMEOUT:
 	case O_PING_INTERVAL:
+	case O_HISTORY_INTERVAL:
 		return set_seconds(o, id, v, err, errlen);
 	}
 	return set_checked(o, id, v, err, errlen);
@@ -511,6 +535,7 @@ enum server_opts_parsed server_opts_parse(struct server_opts *o, int argc, char 
 	o->command_timeout_ms = CFG_COMMAND_TIMEOUT_MS;
 	o->max_message = CFG_MAX_AGENT_MESSAGE;
 	o->ping_ms = CFG_PING_INTERVAL_MS;
+	o->history_ms = CFG_HISTORY_INTERVAL_MS;
 	o->ui = 1;
 	snprintf(o->slack_api_url, sizeof(o->slack_api_url), "%s", CFG_SLACK_API_URL);
 	snprintf(o->slack_command, sizeof(o->slack_command), "%s", CFG_SLACK_COMMAND);
@@ -559,6 +584,7 @@ static int slack_validate(const struct server_opts *o, char *err, size_t errlen)
 
 int server_opts_validate(struct server_opts *o, char *err, size_t errlen)
 {
+	const char *base;
 	int i;
 
 	if ((o->tls_cert[0] || o->tls_key[0]) && !tls_available()) {
@@ -586,6 +612,11 @@ int server_opts_validate(struct server_opts *o, char *err, size_t errlen)
 				   (a->tls || !net_is_loopback(a->host));
 		o->listen[i].mode = o->socket_mode;
 	}
+	/* A token file named without a state directory: its directory is the
+	 * state directory (the agents seen, their history, the sessions). */
+	if (!o->state_dir[0] && o->tokens_path[0] &&
+	    token_path_split(o->tokens_path, o->state_dir, sizeof(o->state_dir), &base) < 0)
+		o->state_dir[0] = '\0';
 	if (validate_cluster(&o->cluster, err, errlen) < 0 || slack_validate(o, err, errlen) < 0)
 		return -1;
 	if (!o->state_dir[0])

@@ -34,6 +34,7 @@ struct server_opts {
 	char public_url[512];            /* no trailing '/'; "": from the Host header */
 	char accept_versions[256];
 	long long auth_timeout_ms, command_timeout_ms;
+	long long history_ms;            /* --history-interval; 0: no history */
 	int ping_ms;
 	size_t max_message;
 	int ui;

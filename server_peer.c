@@ -1,13 +1,15 @@
 /* server_peer.c - the list of the server's peers and its counts (see
  * server_peer.h).  Newest first: the order matters to no one.  Each peer
  * keeps the address of the pointer that points to it (pprev), so taking
- * one out costs the same wherever it stands and needs no tail. */
+ * one out costs the same wherever it stands and needs no tail.  The
+ * agents are also in a hash table by name, for peers_find_agent. */
 #include "server_peer.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
+
 static void preauth_link(struct peers *ps, struct peer *p)
 {
 	p->pa_next = ps->preauth;
@@ -28,6 +30,79 @@ static void preauth_unlink(struct peer *p)
 	p->pa_pprev = NULL;
 }
 
+
+static size_t name_hash(const char *s)
+{
+	size_t h = 2166136261u;      /* FNV-1a */
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+static void bucket_put(struct peer **b, size_t n, struct peer *p)
+{
+	struct peer **head = &b[name_hash(p->name) & (n - 1)];
+
+	p->hnext = *head;
+	*head = p;
+}
+
+/* Twice the buckets once there are more agents than buckets.  The first
+ * table is built from the list (every agent is there); a failed allocation
+ * leaves the chains longer, or (no table yet) peers_find_agent walking the
+ * list: never an agent out. */
+static int index_grow(struct peers *ps)
+{
+	size_t n = ps->nbucket ? ps->nbucket * 2 : 64, i;
+	struct peer **b = calloc(n, sizeof(*b)), *p, *next;
+
+	if (!b)
+		return -1;
+	if (!ps->nbucket)
+		for (p = peers_next_agent(ps->head); p; p = peers_next_agent(p->next))
+			bucket_put(b, n, p);
+	for (i = 0; i < ps->nbucket; i++)
+		for (p = ps->bucket[i]; p; p = next) {
+			next = p->hnext;
+			bucket_put(b, n, p);
+		}
+	free(ps->bucket);
+	ps->bucket = b;
+	ps->nbucket = n;
+	return 0;
+}
+
+/* p (in the list, already PEER_AGENT and counted) into the table. */
+static void index_add(struct peers *ps, struct peer *p)
+{
+	if (!ps->nbucket) {
+		index_grow(ps);     /* built from the list: p included */
+		return;
+	}
+	if ((size_t)ps->nagents > ps->nbucket)
+		index_grow(ps);
+	bucket_put(ps->bucket, ps->nbucket, p);
+}
+
+static void index_del(struct peers *ps, struct peer *p)
+{
+	struct peer **pp;
+
+	if (ps->nbucket)
+		for (pp = &ps->bucket[name_hash(p->name) & (ps->nbucket - 1)]; *pp; pp = &(*pp)->hnext)
+			if (*pp == p) {
+				*pp = p->hnext;
+				break;
+			}
+	p->hnext = NULL;
+	if (ps->nagents == 0) {
+		free(ps->bucket);
+		ps->bucket = NULL;
+		ps->nbucket = 0;
+	}
+}
+
 void peers_add(struct peers *ps, struct peer *p)
 {
 	if (p->kind == PEER_NEW)
@@ -38,12 +113,19 @@ void peers_add(struct peers *ps, struct peer *p)
 	p->pprev = &ps->head;
 	ps->head = p;
 	ps->nconn++;
-	if (p->kind == PEER_AGENT)
+	if (p->kind == PEER_AGENT) {
 		ps->nagents++;
+		index_add(ps, p);
+	}
 }
 
 void peers_unlink(struct peers *ps, struct peer *p)
 {
+	struct peer_cursor *cur;
+
+	for (cur = ps->cursors; cur; cur = cur->next)
+		if (cur->at == p)
+			cur->at = p->next;
 	preauth_unlink(p);
 	*p->pprev = p->next;
 	if (p->next)
@@ -51,21 +133,28 @@ void peers_unlink(struct peers *ps, struct peer *p)
 	p->next = NULL;
 	p->pprev = NULL;
 	ps->nconn--;
-	if (p->kind == PEER_AGENT)
+	if (p->kind == PEER_AGENT) {
 		ps->nagents--;
+		index_del(ps, p);
+	}
 }
 
 void peers_set_kind(struct peers *ps, struct peer *p, enum peer_kind kind)
 {
+	enum peer_kind was = p->kind;
+
 	if (kind != PEER_NEW)
 		preauth_unlink(p);
 	else if (!p->pa_pprev)
 		preauth_link(ps, p);
-	if (p->kind == PEER_AGENT)
-		ps->nagents--;
-	if (kind == PEER_AGENT)
-		ps->nagents++;
 	p->kind = kind;
+	if (was == PEER_AGENT && kind != PEER_AGENT) {
+		ps->nagents--;
+		index_del(ps, p);
+	} else if (was != PEER_AGENT && kind == PEER_AGENT) {
+		ps->nagents++;
+		index_add(ps, p);
+	}
 }
 
 struct peer *peers_next_agent(struct peer *p)
@@ -79,10 +168,43 @@ struct peer *peers_find_agent(const struct peers *ps, const char *name)
 {
 	struct peer *p;
 
+	if (ps->nbucket) {
+		for (p = ps->bucket[name_hash(name) & (ps->nbucket - 1)]; p; p = p->hnext)
+			if (strcmp(p->name, name) == 0)
+				return p;
+		return NULL;
+	}
 	for (p = peers_next_agent(ps->head); p; p = peers_next_agent(p->next))
 		if (strcmp(p->name, name) == 0)
 			return p;
 	return NULL;
+}
+
+void peers_cursor_open(struct peers *ps, struct peer_cursor *cur)
+{
+	cur->at = ps->head;
+	cur->next = ps->cursors;
+	ps->cursors = cur;
+}
+
+void peers_cursor_close(struct peers *ps, struct peer_cursor *cur)
+{
+	struct peer_cursor **pp;
+
+	for (pp = &ps->cursors; *pp; pp = &(*pp)->next)
+		if (*pp == cur) {
+			*pp = cur->next;
+			break;
+		}
+	cur->at = NULL;
+}
+
+struct peer *peers_cursor_next(struct peer_cursor *cur)
+{
+	struct peer *p = peers_next_agent(cur->at);
+
+	cur->at = p ? p->next : NULL;
+	return p;
 }
 
 /* What the original client answers (docs/ORIGINAL.md): all that an agent

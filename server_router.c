@@ -44,6 +44,7 @@ struct router_cmd {
 	char from[64];
 	char *payload;                   /* NUL-terminated JSON, or NULL */
 	int64_t started;                 /* loop_now_us() */
+	int quiet;                       /* not audited (router_req.quiet) */
 };
 
 struct router *router_new(const struct router_env *env)
@@ -183,7 +184,8 @@ static void audit(const struct router_cmd *cmd, const char *outcome, int status,
 		.duration_ms = (loop_now_us() - cmd->started) / 1000,
 	};
 
-	audit_command(cmd->r->env.audit, &a);
+	if (!cmd->quiet)
+		audit_command(cmd->r->env.audit, &a);
 }
 
 /* Tells the asker, once; the status it answered with. */
@@ -244,6 +246,7 @@ static struct router_cmd *cmd_new(struct router *r, const struct router_req *q,
 	snprintf(cmd->who, sizeof(cmd->who), "%s", q->who);
 	snprintf(cmd->from, sizeof(cmd->from), "%s", q->from);
 	cmd->started = loop_now_us();
+	cmd->quiet = q->quiet;
 	cmd->deadline.fd = -1;
 	cmd->deadline.ready = on_deadline;
 	cmd->deadline.arg = cmd;

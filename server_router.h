@@ -59,6 +59,8 @@ struct router_req {
 	const char *from;         /* where it asked from, for the audit log */
 	int here_only;            /* only an agent connected here (another server
 				   * routed the command to us: never on again) */
+	int quiet;                /* the server's own (the history's samples): not
+				   * in the audit log */
 };
 
 /* The face's answer to a command's outcome: called once, unless the face

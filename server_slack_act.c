@@ -296,8 +296,7 @@ static void job_send(struct slack_job *j, const char *command, const char *paylo
 	int known = server_agent_card(sl->srv, j->agent, &card), ok = !known || supports(&card, command);
 	char who[TOKEN_NAME_MAX + 1], why[200];
 	struct router_req q = { .agent = j->agent, .command = command, .payload = payload,
-				.payload_len = payload ? strlen(payload) : 0, .who = who,
-				.from = "slack" };
+				.payload_len = payload ? strlen(payload) : 0, .who = who, .from = "slack" };
 
 	snprintf(who, sizeof(who), "slack:%s", j->user);
 	j->answered = 0;

@@ -154,6 +154,32 @@ int cluster_token_put(struct cluster *c, const struct token_entry *e, int create
 	return 0;
 }
 
+int cluster_token_drop(struct cluster *c, const char *name, char *err, size_t errlen)
+{
+	char subj[160];
+	struct nats_hdr h = { "KV-Operation", "DEL" };
+	struct cluster_status st;
+	struct pend *p;
+
+	cluster_status(c, &st);
+	if (!st.ready) {
+		snprintf(err, errlen, "the fleet's token store cannot be reached (%s)", st.why);
+		return -1;
+	}
+	kv_subject(c, "tokens", name, subj, sizeof(subj));
+	if (js_send(c, subj, P_TOKEN, &h, 1, NULL, &p) < 0) {
+		snprintf(err, errlen, "the revocation could not be sent to the fleet's token store");
+		return -1;
+	}
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	/* Gone here at once, as a put is here at once; every other server
+	 * follows the store's deletion and drops the session if it holds it. */
+	db_set(c->env.db, name, NULL);
+	c->tokens_dirty = 1;
+	c->env.tokens_changed(c->env.arg);
+	return 0;
+}
+
 void tokens_put_answer(struct cluster *c, const struct pend *p, const struct nats_msg *m)
 {
 	char why[200] = "no answer in time";

@@ -75,14 +75,8 @@ void sha256(const void *p, size_t n, unsigned char out[32])
 
 void sha256_hex(const void *p, size_t n, char out[65])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char d[32];
-	int i;
 
 	sha256(p, n, d);
-	for (i = 0; i < 32; i++) {
-		out[2 * i] = hex[d[i] >> 4];
-		out[2 * i + 1] = hex[d[i] & 15];
-	}
-	out[64] = '\0';
+	md_hex(d, sizeof(d), out);
 }

@@ -61,4 +61,16 @@ void tls_close_notify(struct tls_conn *t, int fd);
 /* Why the engine failed, or "" when it did not. */
 const char *tls_why(struct tls_conn *t);
 
+/* Session resumption.  A client context offers its last session again on
+ * its next connection by itself.  A server context caches sessions
+ * (CFG_TLS_SESSION_CACHE); these keep them across a restart: save writes
+ * the live ones to path (0600, through path.tmp) and returns how many;
+ * load reads them back, deletes the file (its secrets serve one restart
+ * only) and returns how many; 0 when there is no file; -1 with err. */
+int tls_sessions_save(struct tls_ctx *x, const char *path, char *err, size_t errlen);
+int tls_sessions_load(struct tls_ctx *x, const char *path, char *err, size_t errlen);
+/* Handshakes that resumed a cached session, and those that offered one the
+ * cache did not have (server contexts). */
+void tls_sessions_stats(const struct tls_ctx *x, unsigned long *resumed, unsigned long *full);
+
 #endif

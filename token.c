@@ -97,8 +97,95 @@ static int unhex(const char *s, unsigned char *out, size_t n)
 	return 0;
 }
 
+/* An index by hash of the entries of the database parsed last (the
+ * server's, in a server), so that authenticating costs the same with
+ * 100,000 tokens as with ten.  It lives here, keyed by the entry array,
+ * rather than in struct token_db, whose users build and copy it freely:
+ * token_db_free, token_db_add and token_db_remove drop it when it is
+ * theirs, and token_db_find checks the whole hash of what it finds, so a
+ * stale index could only ever miss, never return a wrong entry. */
+static struct {
+	const struct token_entry *e;
+	int n;
+	int *idx;         /* indices into e, -1 free; nidx a power of two */
+	int nidx;
+} tix;
+
+static void index_drop(const struct token_db *db)
+{
+	if (db && db->e != tix.e)
+		return;
+	free(tix.idx);
+	memset(&tix, 0, sizeof(tix));
+}
+
+static size_t hash_slot(const unsigned char *h, int nidx)
+{
+	size_t v = 0;
+	int k;
+
+	for (k = 0; k < (int)sizeof(v); k++)
+		v = v << 8 | h[k];
+	return v & (size_t)(nidx - 1);
+}
+
+/* Open addressing, at most half full.  Out of memory: no index, and
+ * token_db_find walks the entries as before. */
+static void index_build(const struct token_db *db)
+{
+	int i, n = 16;
+	size_t s;
+
+	index_drop(NULL);
+	if (!db->e)
+		return;
+	while (n < 2 * db->n && n < (1 << 29))
+		n *= 2;
+	tix.idx = malloc((size_t)n * sizeof(*tix.idx));
+	if (!tix.idx)
+		return;
+	for (i = 0; i < n; i++)
+		tix.idx[i] = -1;
+	for (i = 0; i < db->n; i++) {
+		for (s = hash_slot(db->e[i].hash, n); tix.idx[s] >= 0; s = (s + 1) & (size_t)(n - 1))
+			;
+		tix.idx[s] = i;
+	}
+	tix.e = db->e;
+	tix.n = db->n;
+	tix.nidx = n;
+}
+
+/* The entry of hash h through the index: 1 and *found (NULL: none) when
+ * the index is db's, 0 when it is not. */
+static int index_find(const struct token_db *db, const unsigned char *h,
+		      const struct token_entry **found)
+{
+	size_t s;
+	int k;
+
+	if (!tix.nidx || tix.e != db->e || tix.n != db->n)
+		return 0;
+	*found = NULL;
+	for (s = hash_slot(h, tix.nidx); tix.idx[s] >= 0; s = (s + 1) & (size_t)(tix.nidx - 1)) {
+		const struct token_entry *e = &db->e[tix.idx[s]];
+		unsigned char d = 0;
+
+		if (tix.idx[s] >= db->n)
+			continue;
+		for (k = 0; k < TOKEN_HASH_LEN; k++)
+			d |= (unsigned char)(h[k] ^ e->hash[k]);
+		if (d == 0) {
+			*found = e;
+			break;
+		}
+	}
+	return 1;
+}
+
 void token_db_free(struct token_db *db)
 {
+	index_drop(db);
 	free(db->e);
 	db->e = NULL;
 	db->n = 0;
@@ -110,6 +197,7 @@ int token_db_add(struct token_db *db, const struct token_entry *e)
 {
 	if (db->n >= INT32_MAX / 2)
 		return -1;
+	index_drop(db);
 	if ((db->n & (db->n - 1)) == 0) {
 		struct token_entry *ne = realloc(db->e, (size_t)(db->n ? 2 * db->n : 1) * sizeof(*ne));
 
@@ -125,6 +213,7 @@ void token_db_remove(struct token_db *db, int i)
 {
 	memmove(&db->e[i], &db->e[i + 1], (size_t)(db->n - i - 1) * sizeof(db->e[0]));
 	db->n--;
+	index_drop(db);
 }
 
 /* ---- parsing ---- */
@@ -375,6 +464,8 @@ int token_db_parse(const char *text, size_t n, const char *origin, struct token_
 	free(lines);
 	if (rc < 0)
 		token_db_free(db);
+	else
+		index_build(db);
 	return rc;
 }
 
@@ -414,6 +505,10 @@ const struct token_entry *token_db_find(const struct token_db *db, const char *t
 	int i, k;
 
 	sha256(token, n, h);
+	/* Through the index, the time depends on where SHA-256(token) falls
+	 * in it: nothing anyone can turn into a token. */
+	if (index_find(db, h, &found))
+		return found;
 	for (i = 0; i < db->n; i++) {
 		unsigned char d = 0;
 
@@ -429,8 +524,11 @@ const struct token_entry *token_db_find(const struct token_db *db, const char *t
 const struct token_entry *token_db_find_hash(const struct token_db *db,
 					     const unsigned char hash[TOKEN_HASH_LEN])
 {
+	const struct token_entry *found;
 	int i;
 
+	if (index_find(db, hash, &found))
+		return found;
 	for (i = 0; i < db->n; i++)
 		if (memcmp(db->e[i].hash, hash, TOKEN_HASH_LEN) == 0)
 			return &db->e[i];

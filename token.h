@@ -112,7 +112,8 @@ void token_file_stat(const char *path, struct token_file_id *id);
  * failure (a full disk...) leaves the old file as it was. */
 int  token_db_save(const char *path, const struct token_db *db, char *err, size_t errlen);
 
-/* The default state directory: /var/lib/nestd for root, else
+/* The default state directory: /var/lib/nestd for root and for the user
+ * who owns that directory (a package's server user), else
  * $XDG_STATE_HOME/nestd or ~/.local/state/nestd. */
 void token_default_state_dir(char *out, size_t n);
 

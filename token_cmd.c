@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -84,7 +83,8 @@ static const char token_usage[] =
 	"  --scope SCOPE          operator tokens: what they may reach (default: everything)\n"
 	"                         agents=SEL,...   owner:WHO, or a name glob (* and ?)\n"
 	"                         can=KIND,...     read (lists, details), control (signals,\n"
-	"                                          service actions), exec, all\n"
+	"                                          service actions), exec, tokens (agent\n"
+	"                                          tokens through the API), all\n"
 	"                         e.g. --scope 'agents=owner:slack:U1,web*;can=read,control'\n"
 	"  --tokens FILE          the token file (default: DIR/" CFG_TOKENS_FILE ")\n"
 	"  --state-dir DIR        default " CFG_STATE_DIR_ROOT " for root, else\n"
@@ -96,7 +96,8 @@ static const char token_usage[] =
 	"                         names the store has already are left as they are\n"
 	"  --cluster-prefix P, --cluster-creds F, --cluster-user-file F,\n"
 	"  --cluster-token-file F, --cluster-ca F, --cluster-cert F, --cluster-key F,\n"
-	"  --cluster-replicas N   as for `nestd server`\n";
+	"  --cluster-replicas N   as for `nestd server`\n"
+	"  -h, --help             this help\n";
 
 static int usage_err(const char *msg)
 {
@@ -239,41 +240,14 @@ static int token_validate(struct token_opts *o)
 	return GO;
 }
 
-/* The state directory (made if need be, then opened without following a
- * symlink and checked) into *dfd, and an exclusive flock(2) on
- * FILE.lock in it; the lock's descriptor, or -1 with the reason printed. */
+/* The state directory and the lock (token_lock), the reason printed. */
 static int lock_db(const struct token_opts *o, int *dfd)
 {
-	char lockn[600], err[600];
-	struct stat st;
-	int fd;
+	char err[700];
+	int fd = token_lock(o->dir, o->base, 0, dfd, err, sizeof(err));
 
-	if (token_dir_make(o->dir) < 0) {
-		fprintf(stderr, "nestd token: cannot create %s: %s\n", o->dir, strerror(errno));
-		return -1;
-	}
-	*dfd = token_dir_open(o->dir, 1, err, sizeof(err));
-	if (*dfd < 0) {
+	if (fd < 0)
 		fprintf(stderr, "nestd token: %s\n", err);
-		return -1;
-	}
-	snprintf(lockn, sizeof(lockn), "%.500s.lock", o->base);
-	fd = openat(*dfd, lockn, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
-	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
-		close(fd);
-		fd = -1;
-		errno = EINVAL;
-	}
-	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
-		fprintf(stderr, "nestd token: cannot lock %s/%s: %s\n", o->dir, lockn,
-			errno == ELOOP ? "it is a symbolic link" :
-			errno == EINVAL ? "not a regular file" : strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		close(*dfd);
-		*dfd = -1;
-		return -1;
-	}
 	return fd;
 }
 

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -254,8 +255,8 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* The formatted db into dfd's TMP, synced: 0, or -1 with errno set. */
-static int write_temp(int dfd, const char *tmp, const struct buf *b)
+/* p[0..n) into dfd's TMP, synced: 0, or -1 with errno set. */
+static int write_temp(int dfd, const char *tmp, const char *p, size_t n)
 {
 	int fd, e;
 
@@ -263,7 +264,7 @@ static int write_temp(int dfd, const char *tmp, const struct buf *b)
 	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
-	if (fchmod(fd, 0600) < 0 || write_all(fd, b->p, b->len) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, 0600) < 0 || write_all(fd, p, n) < 0 || fsync(fd) < 0) {
 		e = errno;
 		close(fd);
 		errno = e;
@@ -272,34 +273,46 @@ static int write_temp(int dfd, const char *tmp, const struct buf *b)
 	return close(fd);
 }
 
-int token_db_save_at(int dfd, const char *base, const char *path, const struct token_db *db,
-		     char *err, size_t errlen)
+int token_file_replace_at(int dfd, const char *base, const char *p, size_t n)
 {
 	char tmp[600];
-	struct buf b;
 	int e;
 
 	if (strlen(base) > 500) {
-		snprintf(err, errlen, "%s: file name too long", path);
+		errno = ENAMETOOLONG;
 		return -1;
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", base, (long)getpid());
+	if (write_temp(dfd, tmp, p, n) < 0 || renameat(dfd, tmp, dfd, base) < 0) {
+		e = errno;
+		unlinkat(dfd, tmp, 0);
+		errno = e;
+		return -1;
+	}
+	fsync(dfd);   /* the rename itself on disk; the file is whole either way */
+	return 0;
+}
+
+int token_db_save_at(int dfd, const char *base, const char *path, const struct token_db *db,
+		     char *err, size_t errlen)
+{
+	struct buf b;
+	int e;
+
 	buf_init(&b, CFG_TOKEN_FILE_MAX);
 	if (token_db_format(db, &b) < 0) {
 		snprintf(err, errlen, "%s would pass %u bytes (or out of memory)", path, CFG_TOKEN_FILE_MAX);
 		buf_free(&b);
 		return -1;
 	}
-	if (write_temp(dfd, tmp, &b) < 0 || renameat(dfd, tmp, dfd, base) < 0) {
+	if (token_file_replace_at(dfd, base, b.p, b.len) < 0) {
 		e = errno;
-		unlinkat(dfd, tmp, 0);
 		buf_free(&b);
 		snprintf(err, errlen, "cannot write the new token file beside %s: %s (%s is unchanged)",
 			 path, strerror(e), path);
 		return -1;
 	}
 	buf_free(&b);
-	fsync(dfd);   /* the rename itself on disk; the file is whole either way */
 	return 0;
 }
 
@@ -325,8 +338,13 @@ int token_db_save(const char *path, const struct token_db *db, char *err, size_t
 void token_default_state_dir(char *out, size_t n)
 {
 	const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	struct stat st;
 
-	if (geteuid() == 0)
+	/* Root's, and that of the user it belongs to: the Debian package's
+	 * server user (nestd), whose `nestd token new` must find the
+	 * server's file whatever $HOME sudo left. */
+	if (geteuid() == 0 || (lstat(CFG_STATE_DIR_ROOT, &st) == 0 && S_ISDIR(st.st_mode) &&
+			       st.st_uid == geteuid()))
 		snprintf(out, n, "%s", CFG_STATE_DIR_ROOT);
 	else if (x && x[0] == '/')
 		snprintf(out, n, "%s/nestd", x);
@@ -443,6 +461,8 @@ int token_read_file(const char *path, char *out, size_t cap, char *err, size_t e
 	return 0;
 }
 
+/* ---- changes under the lock ---- */
+
 int token_dir_make(const char *dir)
 {
 	char tmp[4096];
@@ -462,4 +482,116 @@ int token_dir_make(const char *dir)
 		}
 	}
 	return 0;
+}
+
+int token_lock(const char *dir, const char *base, int nonblock, int *dfd, char *err,
+	       size_t errlen)
+{
+	char lockn[600];
+	struct stat st;
+	int fd, e;
+
+	if (token_dir_make(dir) < 0) {
+		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	*dfd = token_dir_open(dir, 1, err, errlen);
+	if (*dfd < 0)
+		return -1;
+	snprintf(lockn, sizeof(lockn), "%.500s.lock", base);
+	fd = openat(*dfd, lockn, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		fd = -1;
+		errno = EINVAL;
+	}
+	if (fd < 0 || flock(fd, LOCK_EX | (nonblock ? LOCK_NB : 0)) < 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot lock %s/%s: %s", dir, lockn,
+			 e == ELOOP ? "it is a symbolic link" : e == EINVAL ? "not a regular file" :
+			 e == EWOULDBLOCK ? "another writer holds it; try again" : strerror(e));
+		if (fd >= 0)
+			close(fd);
+		close(*dfd);
+		*dfd = -1;
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* Under the lock (without waiting for it): the file loaded, edit applied
+ * (0 to save, or a negative result), saved. */
+static int locked_edit(const char *path, int (*edit)(struct token_db *db, const void *arg),
+		       const void *arg, char *err, size_t errlen)
+{
+	char dir[4096];
+	const char *base;
+	struct token_db db;
+	struct token_file_id id;
+	int lockfd, dfd = -1, rc;
+
+	if (token_path_split(path, dir, sizeof(dir), &base) < 0) {
+		snprintf(err, errlen, "%s: not a file name", path);
+		return TOKEN_EDIT_ERROR;
+	}
+	if ((lockfd = token_lock(dir, base, 1, &dfd, err, errlen)) < 0)
+		return errno == EWOULDBLOCK ? TOKEN_EDIT_BUSY : TOKEN_EDIT_ERROR;
+	rc = token_db_load_at(dfd, base, path, 1, &db, &id, err, errlen);
+	if (rc == 0) {
+		rc = edit(&db, arg);
+		if (rc == 0 && token_db_save_at(dfd, base, path, &db, err, errlen) < 0)
+			rc = TOKEN_EDIT_ERROR;
+		token_db_free(&db);
+	} else {
+		rc = TOKEN_EDIT_ERROR;
+	}
+	close(lockfd);
+	close(dfd);
+	return rc;
+}
+
+static int edit_add(struct token_db *db, const void *arg)
+{
+	const struct token_entry *e = arg;
+
+	if (token_db_by_name(db, e->name))
+		return TOKEN_EDIT_EXISTS;
+	return token_db_add(db, e) < 0 ? TOKEN_EDIT_ERROR : 0;
+}
+
+int token_edit_add(const char *path, const struct token_entry *e, char *err, size_t errlen)
+{
+	int rc = locked_edit(path, edit_add, e, err, errlen);
+
+	if (rc == TOKEN_EDIT_EXISTS)
+		snprintf(err, errlen, "a token named '%s' exists; revoke it first", e->name);
+	return rc;
+}
+
+struct removal {
+	const char *name;
+	enum token_role role;
+};
+
+static int edit_remove(struct token_db *db, const void *arg)
+{
+	const struct removal *r = arg;
+	const struct token_entry *e = token_db_by_name(db, r->name);
+
+	if (!e || e->role != r->role)
+		return TOKEN_EDIT_MISSING;
+	token_db_remove(db, (int)(e - db->e));
+	return 0;
+}
+
+int token_edit_remove(const char *path, const char *name, enum token_role role, char *err,
+		      size_t errlen)
+{
+	struct removal r = { name, role };
+	int rc = locked_edit(path, edit_remove, &r, err, errlen);
+
+	if (rc == TOKEN_EDIT_MISSING)
+		snprintf(err, errlen, "no %s token named '%s'", token_role_name(role), name);
+	return rc;
 }

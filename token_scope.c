@@ -13,6 +13,7 @@ static const struct {
 	{ "read", TOKEN_CAN_READ },
 	{ "control", TOKEN_CAN_CONTROL },
 	{ "exec", TOKEN_CAN_EXEC },
+	{ "tokens", TOKEN_CAN_TOKENS },
 	{ "all", TOKEN_CAN_ALL },
 };
 
@@ -62,7 +63,7 @@ void token_scope_kinds(unsigned can, char *out, size_t cap)
 	size_t i, len = 0;
 
 	out[0] = '\0';
-	for (i = 0; i < 3; i++)
+	for (i = 0; kinds[i].bit != TOKEN_CAN_ALL; i++)
 		if (can & kinds[i].bit) {
 			int w = snprintf(out + len, cap - len, "%s%s", len ? "," : "", kinds[i].name);
 
@@ -151,7 +152,7 @@ static int parse_can(const char *v, size_t n, struct token_scope *s, char *err, 
 				break;
 		if (i == sizeof(kinds) / sizeof(kinds[0])) {
 			snprintf(err, errlen, "scope: unknown kind of command '%.*s' "
-				 "(read, control, exec, all)", (int)(l > 40 ? 40 : l), k);
+				 "(read, control, exec, tokens, all)", (int)(l > 40 ? 40 : l), k);
 			return -1;
 		}
 		s->can |= kinds[i].bit;

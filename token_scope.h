@@ -11,7 +11,7 @@
  *         | "can=" KIND *("," KIND)       which commands it sends (default: all)
  *   SEL   = "owner:" OWNER                the agents whose token has that owner
  *         | GLOB                          agent names; "*" any run, "?" one character
- *   KIND  = "read" | "control" | "exec" | "all"
+ *   KIND  = "read" | "control" | "exec" | "tokens" | "all"
  *
  * e.g. agents=owner:slack:U1,web*;can=read,control.  A part may appear
  * once; a selector "*" stands for every agent.  An OWNER is 1 to
@@ -27,7 +27,9 @@
 #define TOKEN_CAN_READ     1u   /* lists and details */
 #define TOKEN_CAN_CONTROL  2u   /* signals and service actions */
 #define TOKEN_CAN_EXEC     4u   /* exec_command, and any command not classified */
-#define TOKEN_CAN_ALL      7u
+#define TOKEN_CAN_TOKENS   8u   /* mint, list and revoke the tokens of agents in
+				 * reach (the API's /api/tokens; server_authz.h) */
+#define TOKEN_CAN_ALL      15u
 
 /* A parsed scope.  Unscoped (what every token without a scope has) is
  * can == TOKEN_CAN_ALL and agents "". */
@@ -46,7 +48,8 @@ int  token_scope_parse(const char *text, size_t n, struct token_scope *s, char *
 /* The canonical text that token_scope_parse reads back to the same scope:
  * "" when unscoped.  Fits in CFG_SCOPE_MAX + 1 bytes. */
 void token_scope_format(const struct token_scope *s, char *out, size_t cap);
-/* "read", "control", "exec" for one bit; for several, e.g. "read,control". */
+/* "read", "control", "exec", "tokens" for one bit; for several, e.g.
+ * "read,control". */
 void token_scope_kinds(unsigned can, char *out, size_t cap);
 
 int  token_owner_valid(const char *s, size_t n);

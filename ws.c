@@ -34,7 +34,8 @@ static const char ws_guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 /* A reassembly buffer bigger than this is released after its message is
  * delivered, so one large message does not pin memory for the connection's
- * lifetime. */
+ * lifetime.  A server, holding thousands of mostly idle connections, frees
+ * it after every message; a client (the agent: one connection) keeps it. */
 #define MSG_KEEP (64u << 10)
 
 void ws_init(struct ws *ws, enum ws_role role, size_t max_message, struct buf *out)
@@ -395,7 +396,7 @@ size_t ws_recv(struct ws *ws, const void *in, size_t len, struct ws_event *ev)
 	ev->code = 0;
 	if (ws->msg_ready) {
 		/* The last text event's data lived until this call. */
-		if (ws->msg.cap > MSG_KEEP)
+		if (ws->msg.cap > MSG_KEEP || ws->role == WS_ROLE_SERVER)
 			buf_free(&ws->msg);
 		else
 			buf_reset(&ws->msg);

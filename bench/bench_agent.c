@@ -1,25 +1,38 @@
-/* bench_agent.c - a real `nestd agent` over loopback, driven by this
- * program acting as the server (the bot):
+/* bench_agent.c - real `nestd agent` builds over loopback, driven by this
+ * program acting as the server (the bot), against the limits of this
+ * machine measured in the same run:
  *
- *   bench_agent NESTD REFCLIENT NPROC [STATIC_NESTD]
+ *   bench_agent [-r ROUNDS] [-n NPROC] [-l LISTINGS] [-p REFCLIENT] LABEL=NESTD...
  *
- * For each agent (nestd, the Python reference-style client REFCLIENT run
- * with /usr/bin/python3, and STATIC_NESTD when given) it listens on
- * 127.0.0.1, starts the agent, does the handshake, accepts whatever token
- * the first message carries, and measures:
- *   - round trips/s of obtain_process_info, one in flight, no id
- *     (N = 20,000 or 5 s, whichever ends first)
+ * Each LABEL=NESTD is an agent binary (the glibc build, the static musl
+ * build, the agent-only static build).  With NPROC extra sleep children
+ * alive, ROUNDS rounds (default 3) each run every agent once, in an order
+ * that rotates from round to round, and measure:
+ *   - obtain_process_info round trips/s, one in flight, no id (20,000 or
+ *     3 s, whichever ends first)
  *   - the same with 32 in flight, each with an id
- *   - the agent's VmRSS while idle after connecting
- *   - for nestd only: obtain_all_process_info with NPROC extra sleep
- *     children alive (reply time and size), then VmRSS and VmHWM
- * The sleep children die with this program (PR_SET_PDEATHSIG) and are
- * killed and reaped at the end; every agent is killed and reaped too.
+ *   - obtain_all_process_info round trip, median of LISTINGS (default 5)
+ *   - VmRSS idle after connecting, VmHWM after the listings
+ * and, each round, the two references:
+ *   - raw: a forked C process ping-ponging over a loopback TCP socket with
+ *     blocking read(2)/write(2), request and reply of the agent's sizes:
+ *     what two processes can do on this kernel with nothing else to do
+ *   - probe: stat(2) + open/read/close of /proc/PID/stat, fstat(2), and
+ *     /proc/PID/cmdline for every process: what any /proc lister must do
+ * Figures are the medians over the rounds, so drift of the shared machine
+ * hits every agent alike.  REFCLIENT (bench/ref_client.py, run with
+ * /usr/bin/python3) is measured once, for the ratio to Python.
+ *
+ * Every child (agents, sleeps, the raw peer) is killed and reaped; the
+ * sleeps also die with this program (PR_SET_PDEATHSIG).  The agents are
+ * closed with a close frame first, so a profiler wrapped around one
+ * (valgrind --tool=callgrind) writes its data.
  *
  * The WebSocket server side is hand-written (server frames unmasked,
  * client frames masked), using the tree's sha1.c and base64.c for the
  * Sec-WebSocket-Accept. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -33,6 +46,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,9 +56,15 @@
 
 extern char **environ;
 
-#define N_MAX 20000
-#define T_MAX_MS 5000.0
+#define N_DEFAULT 20000
+#define T_DEFAULT_MS 3000.0
+/* BENCH_FIXED=N: exactly N calls per phase, however long they take (for
+ * instruction counts under a profiler). */
+static int N_MAX = N_DEFAULT;
+static double T_MAX_MS = T_DEFAULT_MS;
 #define PIPE_DEPTH 32
+#define MAX_AGENTS 4
+#define MAX_ROUNDS 15
 
 static double now_ms(void)
 {
@@ -58,6 +78,26 @@ static void die(const char *what)
 {
 	fprintf(stderr, "bench_agent: %s: %s\n", what, errno ? strerror(errno) : "failed");
 	exit(1);
+}
+
+static int dcmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(const double *v, int n)
+{
+	double t[64];
+	int i;
+
+	if (n <= 0)
+		return -1;
+	for (i = 0; i < n && i < 64; i++)
+		t[i] = v[i];
+	qsort(t, (size_t)i, sizeof(*t), dcmp);
+	return i % 2 ? t[i / 2] : (t[i / 2 - 1] + t[i / 2]) / 2;
 }
 
 /* ---- one connection: buffered reads, frames ---- */
@@ -310,14 +350,14 @@ static pid_t spawn(char *const argv[], char *const envp[])
 	return pid;
 }
 
-struct result {
-	const char *name;
-	int ok;
-	double rtt1, rtt32;          /* round trips per second */
-	int n1, n32;
-	long rss_idle, rss_list, hwm_list;
-	double list_ms;
-	size_t list_bytes;
+struct agent {
+	const char *label;
+	char *path;
+	int is_py;
+	int runs, failed;
+	double rtt1[MAX_ROUNDS], rtt32[MAX_ROUNDS], list_ms[MAX_ROUNDS];
+	long rss_idle, hwm;
+	size_t list_bytes, reply_bytes;
 	int list_n;
 };
 
@@ -330,10 +370,16 @@ static int count_objects(const char *s)
 	return n;
 }
 
-/* Sequential: one in flight, no id.  Returns calls/s. */
-static double rtt_serial(struct wsc *c, const char *cmd, int *count)
+/* The size of one frame carrying n payload bytes, with or without mask. */
+static size_t frame_len(size_t n, int masked)
 {
-	double t0 = now_ms(), t;
+	return n + (n < 126 ? 2 : n < 65536 ? 4 : 10) + (masked ? 4 : 0);
+}
+
+/* Sequential: one in flight, no id.  Returns calls/s. */
+static double rtt_serial(struct wsc *c, const char *cmd, size_t *reply)
+{
+	double t0 = now_ms();
 	int i;
 
 	for (i = 0; i < N_MAX; i++) {
@@ -347,16 +393,15 @@ static double rtt_serial(struct wsc *c, const char *cmd, int *count)
 			break;
 		}
 	}
-	t = now_ms() - t0;
-	*count = i;
-	return i / (t / 1e3);
+	*reply = c->msglen;
+	return i / ((now_ms() - t0) / 1e3);
 }
 
 /* Pipelined: PIPE_DEPTH in flight, each with an id. */
-static double rtt_pipe(struct wsc *c, int pid, int *count)
+static double rtt_pipe(struct wsc *c, int pid)
 {
 	char cmd[160];
-	double t0 = now_ms(), t;
+	double t0 = now_ms();
 	int sent = 0, got = 0, stop = 0;
 
 	while (got < sent || !stop) {
@@ -378,20 +423,40 @@ static double rtt_pipe(struct wsc *c, int pid, int *count)
 		if ((got & 63) == 0 && now_ms() - t0 > T_MAX_MS)
 			stop = 1;
 	}
-	t = now_ms() - t0;
-	*count = got;
-	return got / (t / 1e3);
+	return got / ((now_ms() - t0) / 1e3);
+}
+
+/* The listing, `runs` times: the median in ms. */
+static double listing(struct wsc *c, struct agent *a, int runs)
+{
+	double t[32], t0;
+	int i;
+
+	for (i = 0; i < runs && i < 32; i++) {
+		t0 = now_ms();
+		send_text(c, "{\"status\":\"command\",\"message\":\"obtain_all_process_info\"}");
+		if (recv_text(c) < 0 || !strstr(c->msg, "\"command_response\"")) {
+			fprintf(stderr, "bench_agent: obtain_all_process_info failed\n");
+			return -1;
+		}
+		t[i] = now_ms() - t0;
+	}
+	a->list_bytes = c->msglen;
+	a->list_n = count_objects(c->msg);
+	return median(t, i);
 }
 
 static pid_t *kids;
 static int nkids;
+static char cmd1[160];        /* the 1-deep command, for the raw peer */
+static char *reply_sample;    /* and the first agent's reply to it */
 
 static void start_sleeps(int n)
 {
 	char *argv[] = { "/bin/sleep", "600", NULL };
 	int i;
 
-	kids = calloc((size_t)n, sizeof(*kids));
+	kids = calloc((size_t)n + 1, sizeof(*kids));
 	for (i = 0; i < n; i++) {
 		pid_t p = fork();
 
@@ -418,146 +483,353 @@ static void stop_sleeps(void)
 	nkids = 0;
 }
 
-static void run_agent(struct result *r, char *const argv_tmpl[], int is_nestd, int nproc)
+static int listen_lo(struct sockaddr_in *sa)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t sl = sizeof(sa);
-	char url[64], tokenv[128], *argv[16], *envp[8], cmd[160];
-	int ls, i, one = 1, st;
+	socklen_t sl = sizeof(*sa);
+	int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ls < 0 || bind(ls, (struct sockaddr *)sa, sizeof(*sa)) < 0 || listen(ls, 4) < 0 ||
+	    getsockname(ls, (struct sockaddr *)sa, &sl) < 0)
+		die("listen");
+	return ls;
+}
+
+static void reap(pid_t pid)
+{
+	int i, st;
+
+	for (i = 0; i < 300 && waitpid(pid, &st, WNOHANG) == 0; i++)
+		usleep(10000);
+	if (i == 300) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+}
+
+/* One run of one agent: connect, measure, close. */
+static void run_agent(struct agent *a, int round, int listings)
+{
+	struct sockaddr_in sa;
+	char url[64], tokenv[128], *argv[10], *envp[4], cmd[160];
+	int ls, ok = 0;
 	struct wsc c;
 	pid_t pid;
 
-	r->ok = 0;
-	ls = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(ls, 4) < 0 ||
-	    getsockname(ls, (struct sockaddr *)&sa, &sl) < 0)
-		die("listen");
+	ls = listen_lo(&sa);
 	snprintf(url, sizeof(url), "ws://127.0.0.1:%d/", ntohs(sa.sin_port));
 	/* a well-formed token from the script; this server accepts any */
 	snprintf(tokenv, sizeof(tokenv), "NESTD_TOKEN=%s",
 		 getenv("BENCH_TOKEN") ? getenv("BENCH_TOKEN") : "");
-	for (i = 0; argv_tmpl[i] && i < 14; i++)
-		argv[i] = strcmp(argv_tmpl[i], "@URL") ? argv_tmpl[i] : url;
-	argv[i] = NULL;
+	if (a->is_py) {
+		argv[0] = "/usr/bin/python3";
+		argv[1] = a->path;
+		argv[2] = url;
+		argv[3] = NULL;
+	} else {
+		/* --compat nestd: the shapes a nestd server gets (the full
+		 * process list), as this driver does not announce itself. */
+		char *t[] = { a->path, "agent", "--server", url, "--log-level", "warn", "--compat",
+			      "nestd", NULL };
+
+		memcpy(argv, t, sizeof(t));
+	}
 	envp[0] = tokenv;
 	envp[1] = "PATH=/usr/bin:/bin";
 	envp[2] = NULL;
 	pid = spawn(argv, envp);
-	if (ws_accept(ls, &c, 10000) < 0 || recv_text(&c) < 0 ||
+	if (ws_accept(ls, &c, 20000) < 0 || recv_text(&c) < 0 ||
 	    !strstr(c.msg, "let_me_in_pls")) {
-		fprintf(stderr, "bench_agent: %s did not connect\n", r->name);
+		fprintf(stderr, "bench_agent: %s did not connect\n", a->label);
 		goto out;
 	}
 	send_text(&c, "{\"status\":\"info\",\"message\":\"Authenticated :D\"}");
-	c.deadline = now_ms() + 60000;
+	c.deadline = now_ms() + 120000;
 	usleep(300000);            /* let it settle: idle */
-	r->rss_idle = status_kib(pid, "VmRSS");
+	if (round == 0)
+		a->rss_idle = status_kib(pid, "VmRSS");
 	snprintf(cmd, sizeof(cmd), "{\"status\":\"command\",\"message\":\"obtain_process_info\","
 		 "\"payload\":{\"pid\":%d}}", (int)getpid());
-	r->rtt1 = rtt_serial(&c, cmd, &r->n1);
-	if (r->rtt1 < 0)
+	memcpy(cmd1, cmd, sizeof(cmd1));
+	a->rtt1[round] = rtt_serial(&c, cmd, &a->reply_bytes);
+	if (!reply_sample && a->rtt1[round] > 0 && !a->is_py)
+		reply_sample = strdup(c.msg);
+	a->rtt32[round] = a->rtt1[round] < 0 ? -1 : rtt_pipe(&c, (int)getpid());
+	a->list_ms[round] = a->is_py || a->rtt32[round] < 0 || !listings ? 0 : listing(&c, a, listings);
+	if (a->rtt1[round] < 0 || a->rtt32[round] < 0 || a->list_ms[round] < 0)
 		goto out;
-	r->rtt32 = rtt_pipe(&c, (int)getpid(), &r->n32);
-	if (r->rtt32 < 0)
-		goto out;
-	if (is_nestd && nproc > 0) {
-		double t0;
+	if (!a->is_py)
+		a->hwm = status_kib(pid, "VmHWM");
+	ok = 1;
+	/* A close frame (code 1000): the agent answers it and waits to
+	 * reconnect; SIGTERM then ends it at once. */
+	{
+		unsigned char cl[4] = { 0x88, 2, 0x03, 0xe8 };
 
-		start_sleeps(nproc);
-		usleep(200000);
-		t0 = now_ms();
-		send_text(&c, "{\"status\":\"command\",\"message\":\"obtain_all_process_info\"}");
-		if (recv_text(&c) < 0 || !strstr(c.msg, "\"command_response\"")) {
-			fprintf(stderr, "bench_agent: obtain_all_process_info failed\n");
-			stop_sleeps();
-			goto out;
-		}
-		r->list_ms = now_ms() - t0;
-		r->list_bytes = c.msglen;
-		r->list_n = count_objects(c.msg);
-		usleep(100000);
-		r->rss_list = status_kib(pid, "VmRSS");
-		r->hwm_list = status_kib(pid, "VmHWM");
-		stop_sleeps();
+		send_all(c.fd, cl, sizeof(cl));
+		c.deadline = now_ms() + 2000;
+		while (recv_text(&c) == 0)
+			;
 	}
-	r->ok = 1;
 out:
+	if (!ok)
+		a->failed = 1;
+	a->runs++;
 	kill(pid, SIGTERM);
-	for (i = 0; i < 200 && waitpid(pid, &st, WNOHANG) == 0; i++)
-		usleep(10000);
-	if (i == 200) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &st, 0);
-	}
+	reap(pid);
 	close(c.fd);
 	close(ls);
 	free(c.buf);
 	free(c.msg);
 }
 
-static void kib(char *out, size_t n, long v)
+/* ---- the references ---- */
+
+/* The raw peer: reads a request of q bytes, writes the reply frame (an
+ * agent's real reply, masked with a zero key) back, until EOF. */
+static void raw_peer(int port, size_t q, const unsigned char *frame, size_t r)
 {
-	if (v < 0)
-		snprintf(out, n, "-");
-	else
-		snprintf(out, n, "%ld KiB", v);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	char *in = malloc(q);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (!in || fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		_exit(1);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	for (;;) {
+		size_t got = 0;
+		ssize_t k;
+
+		while (got < q) {
+			k = read(fd, in + got, q - got);
+			if (k <= 0)
+				_exit(0);
+			got += (size_t)k;
+		}
+		for (got = 0; got < r; got += (size_t)k) {
+			k = write(fd, frame + got, r - got);
+			if (k <= 0)
+				_exit(0);
+		}
+	}
+}
+
+/* Round trips/s against the raw peer, through the very code that drives
+ * the agents (send_text, recv_text): only the peer differs. */
+static double raw_pingpong(const char *cmd, const char *reply)
+{
+	struct sockaddr_in sa;
+	size_t n = strlen(reply), q = frame_len(strlen(cmd), 0), r = frame_len(n, 1), hl = r - n;
+	unsigned char *frame = calloc(1, r);
+	int ls = listen_lo(&sa), one = 1, i;
+	struct wsc c;
+	double t0;
+	pid_t pid;
+
+	if (!frame)
+		die("malloc");
+	frame[0] = 0x81;
+	if (n < 126) {
+		frame[1] = (unsigned char)(0x80 | n);
+	} else {
+		frame[1] = 0x80 | 126;
+		frame[2] = (unsigned char)(n >> 8);
+		frame[3] = (unsigned char)n;
+	}
+	memcpy(frame + hl, reply, n);      /* the mask key (before it) is zero */
+	pid = fork();
+	if (pid == 0) {
+		close(ls);
+		raw_peer(ntohs(sa.sin_port), q, frame, r);
+	}
+	memset(&c, 0, sizeof(c));
+	c.fd = accept(ls, NULL, NULL);
+	if (c.fd < 0 || n >= 65536)
+		die("raw ping-pong");
+	setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c.deadline = now_ms() + 120000;
+	t0 = now_ms();
+	for (i = 0; i < N_MAX; i++) {
+		send_text(&c, cmd);
+		if (recv_text(&c) < 0 || c.msglen != n)
+			die("raw ping-pong reply");
+		if ((i & 63) == 63 && now_ms() - t0 > T_MAX_MS) {
+			i++;
+			break;
+		}
+	}
+	t0 = i / ((now_ms() - t0) / 1e3);
+	close(c.fd);
+	close(ls);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	free(frame);
+	free(c.buf);
+	free(c.msg);
+	return t0;
+}
+
+/* What any lister must do per process: the directory entry, stat and
+ * cmdline read, the owner from fstat.  ms for the whole of /proc. */
+static double probe(int *count)
+{
+	char path[300], b[4096];
+	struct dirent *d;
+	struct stat st;
+	double t0 = now_ms();
+	int dfd, fd, n = 0;
+	DIR *dir = opendir("/proc");
+
+	if (!dir)
+		die("/proc");
+	dfd = dirfd(dir);
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "%s/stat", d->d_name);
+		if ((fd = openat(dfd, path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		if (read(fd, b, sizeof(b)) <= 0 || fstat(fd, &st) < 0)
+			n--;
+		close(fd);
+		snprintf(path, sizeof(path), "%s/cmdline", d->d_name);
+		if ((fd = openat(dfd, path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		if (read(fd, b, sizeof(b)) < 0)
+			n--;
+		close(fd);
+		n++;
+	}
+	closedir(dir);
+	*count = n;
+	return now_ms() - t0;
+}
+
+/* ---- the report ---- */
+
+static double ratio(double a, double b)
+{
+	return b > 0 ? a / b : 0;
+}
+
+static const char *verdict(int ok)
+{
+	return ok ? "met" : "NOT met";
+}
+
+static void report(struct agent *ag, int na, const double *raw, const double *pr, int rounds,
+		   int nprobe, struct agent *py)
+{
+	double mraw = median(raw, rounds), mpr = median(pr, rounds);
+	double r1[MAX_AGENTS], r32[MAX_AGENTS], ls[MAX_AGENTS];
+	int i;
+
+	printf("\n%-26s %12s %12s %11s %10s %10s\n", "agent (median of rounds)", "rtt/s 1-deep",
+	       "rtt/s 32+id", "listing ms", "idle RSS", "peak RSS");
+	for (i = 0; i < na; i++) {
+		r1[i] = median(ag[i].rtt1, ag[i].runs);
+		r32[i] = median(ag[i].rtt32, ag[i].runs);
+		ls[i] = median(ag[i].list_ms, ag[i].runs);
+		if (ag[i].failed)
+			printf("%-26s FAILED\n", ag[i].label);
+		else
+			printf("%-26s %12.0f %12.0f %11.1f %6ld KiB %6ld KiB\n", ag[i].label, r1[i], r32[i],
+			       ls[i], ag[i].rss_idle, ag[i].hwm);
+	}
+	printf("%-26s %12.0f %12s %11.1f   (same run; raw: blocking C ping-pong, %zu-byte "
+	       "request, %zu-byte reply; probe: stat+fstat+cmdline of %d processes)\n",
+	       "raw TCP / probe", mraw, "-", mpr, frame_len(strlen(cmd1), 0), frame_len(ag[0].reply_bytes, 1),
+	       nprobe);
+	if (py && !py->failed)
+		printf("%-26s %12.0f %12.0f %11s %6ld KiB\n", py->label, py->rtt1[0], py->rtt32[0], "-",
+		       py->rss_idle);
+	printf("listing: %d processes, %zu bytes; %d rounds, order rotated\n\n", ag[0].list_n,
+	       ag[0].list_bytes, rounds);
+	for (i = 0; i < na; i++) {
+		printf("%s: rtt 1-deep %.2fx raw TCP (target >= 0.8: %s); listing %.2fx the probe "
+		       "(target <= 1.1: %s)\n", ag[i].label, ratio(r1[i], mraw),
+		       verdict(ratio(r1[i], mraw) >= 0.8), ratio(ls[i], mpr), verdict(ratio(ls[i], mpr) <= 1.1));
+		if (i == 0)
+			continue;
+		printf("%s vs %s: 1-deep %.2fx, 32-deep %.2fx, listing %.2fx the time "
+		       "(target: within 10%%: %s)\n", ag[i].label, ag[0].label, ratio(r1[i], r1[0]),
+		       ratio(r32[i], r32[0]), ratio(ls[i], ls[0]),
+		       verdict(r1[i] >= 0.9 * r1[0] && r32[i] >= 0.9 * r32[0] && ls[i] <= 1.1 * ls[0]));
+	}
+	if (py && !py->failed)
+		printf("%s vs python: %.1fx (1-deep), %.1fx (32-deep)\n", ag[0].label,
+		       ratio(r1[0], py->rtt1[0]), ratio(r32[0], py->rtt32[0]));
 }
 
 int main(int argc, char **argv)
 {
-	struct result r[3] = { { .name = "nestd agent" }, { .name = "python ref (psutil)" },
-			       { .name = "nestd-static agent" } };
-	char *a_nestd[] = { argv[1], "agent", "--server", "@URL", "--log-level", "warn", NULL };
-	char *a_py[] = { "/usr/bin/python3", argv[2], "@URL", NULL };
-	char *a_static[] = { argc > 4 ? argv[4] : NULL, "agent", "--server", "@URL", "--log-level",
-			     "warn", NULL };
-	int nproc, i, nres;
-	char b1[32], b2[32], b3[32];
+	struct agent ag[MAX_AGENTS], py;
+	double raw[MAX_ROUNDS], pr[MAX_ROUNDS];
+	int na = 0, rounds = 3, nproc = 2000, listings = 5, opt, r, i, nprobe = 0, bad = 0;
+	const char *pyref = NULL;
 
-	if (argc < 4) {
-		fprintf(stderr, "usage: bench_agent NESTD REFCLIENT NPROC [STATIC_NESTD]\n");
+	memset(ag, 0, sizeof(ag));
+	memset(&py, 0, sizeof(py));
+	while ((opt = getopt(argc, argv, "r:n:l:p:")) != -1) {
+		if (opt == 'r')
+			rounds = atoi(optarg);
+		else if (opt == 'n')
+			nproc = atoi(optarg);
+		else if (opt == 'l')
+			listings = atoi(optarg);
+		else if (opt == 'p')
+			pyref = optarg;
+		else
+			return 2;
+	}
+	for (i = optind; i < argc && na < MAX_AGENTS; i++) {
+		char *eq = strchr(argv[i], '=');
+
+		if (!eq)
+			return 2;
+		*eq = '\0';
+		ag[na].label = argv[i];
+		ag[na++].path = eq + 1;
+	}
+	if (!na || rounds < 1 || rounds > MAX_ROUNDS) {
+		fprintf(stderr, "usage: bench_agent [-r ROUNDS] [-n NPROC] [-l LISTINGS] "
+			"[-p REFCLIENT] LABEL=NESTD...\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (getenv("BENCH_PY_LABEL"))
-		r[1].name = getenv("BENCH_PY_LABEL");
-	nproc = atoi(argv[3]);
-	run_agent(&r[0], a_nestd, 1, nproc);
-	run_agent(&r[1], a_py, 0, 0);
-	nres = 2;
-	if (argc > 4 && access(argv[4], X_OK) == 0) {
-		run_agent(&r[2], a_static, 1, nproc);
-		nres = 3;
+	if (getenv("BENCH_FIXED")) {
+		N_MAX = atoi(getenv("BENCH_FIXED"));
+		T_MAX_MS = 1e12;
 	}
-
-	printf("\n%-22s %14s %18s %12s\n", "agent", "rtt/s 1-deep", "rtt/s 32-deep+id", "idle VmRSS");
-	for (i = 0; i < nres; i++) {
-		kib(b1, sizeof(b1), r[i].rss_idle);
-		if (!r[i].ok)
-			printf("%-22s FAILED\n", r[i].name);
-		else
-			printf("%-22s %14.0f %18.0f %12s\n", r[i].name, r[i].rtt1, r[i].rtt32, b1);
+	start_sleeps(nproc);
+	usleep(300000);
+	probe(&nprobe);            /* warm the dentries */
+	for (r = 0; r < rounds; r++) {
+		for (i = 0; i < na; i++)
+			run_agent(&ag[(i + r) % na], r, listings);
+		if (!reply_sample)
+			break;
+		raw[r] = raw_pingpong(cmd1, reply_sample);
+		pr[r] = median((double[]){ probe(&nprobe), probe(&nprobe), probe(&nprobe) }, 3);
 	}
-	printf("(obtain_process_info round trips over loopback; up to %d or %.0f s each: "
-	       "nestd %d/%d, python %d/%d)\n", N_MAX, T_MAX_MS / 1e3, r[0].n1, r[0].n32, r[1].n1, r[1].n32);
-	if (r[0].ok && r[1].ok && r[1].rtt1 > 0)
-		printf("ratio nestd/python: %.1fx (1-deep), %.1fx (32-deep)\n",
-		       r[0].rtt1 / r[1].rtt1, r[0].rtt32 / r[1].rtt32);
-	for (i = 0; i < nres; i += 2) {
-		if (!r[i].ok || !r[i].list_n)
-			continue;
-		kib(b1, sizeof(b1), r[i].rss_idle);
-		kib(b2, sizeof(b2), r[i].rss_list);
-		kib(b3, sizeof(b3), r[i].hwm_list);
-		printf("%s: obtain_all_process_info with %d extra sleeps: %d processes, %zu bytes, "
-		       "%.1f ms round trip; VmRSS idle %s -> after %s (VmHWM %s)\n",
-		       r[i].name, nproc, r[i].list_n, r[i].list_bytes, r[i].list_ms, b1, b2, b3);
+	if (pyref) {
+		py.label = getenv("BENCH_PY_LABEL") ? getenv("BENCH_PY_LABEL") : "python ref";
+		py.path = (char *)pyref;
+		py.is_py = 1;
+		run_agent(&py, 0, 0);
 	}
-	if (nres == 3 && r[2].ok)
-		printf("static idle VmRSS: %ld KiB (target < 1024 KiB): %s\n", r[2].rss_idle,
-		       r[2].rss_idle >= 0 && r[2].rss_idle < 1024 ? "met" : "NOT met");
-	else
-		printf("static build: not found (make static), skipped\n");
-	return r[0].ok && r[1].ok ? 0 : 1;
+	stop_sleeps();
+	for (i = 0; i < na; i++)
+		bad |= ag[i].failed;
+	if (!ag[0].reply_bytes) {
+		fprintf(stderr, "bench_agent: %s failed\n", ag[0].label);
+		return 1;
+	}
+	report(ag, na, raw, pr, r, nprobe, pyref ? &py : NULL);
+	return bad;
 }

@@ -7,6 +7,15 @@
  *
  *   loadgen -a 127.0.0.1:PORT|unix:PATH -c CONNS -n TOTAL -p PATH
  *           [-b BODY] [-t TOKEN_FILE] [-e EXPECT_SUBSTRING]
+ *           [-r N] [-d SECONDS] [-i MICROSECONDS]
+ *
+ *   -r N   PATH holds one %05d: each request names a random number below N
+ *          (a random agent of bench/manyagents.c's ag00000...)
+ *   -d S   stop after S seconds (TOTAL is then only the most)
+ *   -i US  each connection waits US microseconds between its requests: a
+ *          steady trickle of operators rather than a flood
+ * SIGINT or SIGTERM: no new requests; those in flight are awaited, and the
+ * line is printed for what was done.
  *
  * Prints one line:
  *   requests=N ok=N bad=N secs=S rps=R p50_us=.. p90_us=.. p99_us=.. max_us=..
@@ -18,6 +27,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +50,38 @@ static const char *addr;
 static char *req;
 static size_t reqlen;
 static const char *expect;
+static const char *path_fmt, *body_s, *tok_s;
+static int rand_n;
+static volatile sig_atomic_t stop_req;
+
+/* The run: connections, their poll entries, every latency. */
+static struct cn *cs;
+static struct pollfd *pf;
+static long long *lat, t_stop, gap_ns;
+static int conns = 1;
+static long total = 1000, started, done, bad;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_req = 1;
+}
+
+/* The request text, with a fresh random agent number under -r. */
+static void build_req(void)
+{
+	char path[512];
+
+	if (rand_n)
+		snprintf(path, sizeof(path), path_fmt, rand() % rand_n);
+	else
+		snprintf(path, sizeof(path), "%s", path_fmt);
+	reqlen = (size_t)sprintf(req, "%s %s HTTP/1.1\r\nHost: bench\r\n%s%s%s"
+				 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+				 body_s ? "POST" : "GET", path, tok_s[0] ? "Authorization: Bearer " : "",
+				 tok_s, tok_s[0] ? "\r\n" : "", body_s ? strlen(body_s) : 0,
+				 body_s ? body_s : "");
+}
 
 static long long now_ns(void)
 {
@@ -122,17 +164,112 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Starts a request on every idle connection whose turn it is, writes what
+ * it can; wait_ms: the poll timeout, shortened to the next turn. */
+static int start_and_write(long long tn, int *wait_ms)
+{
+	int i;
+
+	for (i = 0; i < conns; i++) {
+		struct cn *c = &cs[i];
+
+		if (stop_req)
+			;
+		else if (!c->busy && started < total && (!t_stop || tn < t_stop) && tn < c->t0) {
+			if ((c->t0 - tn) / 1000000 < *wait_ms)
+				*wait_ms = (int)((c->t0 - tn) / 1000000) + 1;
+		} else if (!c->busy && started < total && (!t_stop || tn < t_stop)) {
+			if (rand_n)
+				build_req();
+			c->busy = 1;
+			c->sent = 0;
+			c->len = 0;
+			c->t0 = now_ns();
+			started++;
+		}
+		if (c->busy && c->sent < reqlen) {
+			ssize_t w = write(c->fd, req + c->sent, reqlen - c->sent);
+
+			if (w > 0)
+				c->sent += (size_t)w;
+			else if (w < 0 && errno != EAGAIN) {
+				perror("write");
+				return -1;
+			}
+		}
+		pf[i].fd = c->fd;
+		pf[i].events = c->busy ? (c->sent < reqlen ? POLLOUT : POLLIN) : 0;
+		pf[i].revents = 0;
+	}
+	return 0;
+}
+
+/* Reads what came; a whole answer frees its connection for the next. */
+static int read_answers(void)
+{
+	int i;
+
+	for (i = 0; i < conns; i++) {
+		struct cn *c = &cs[i];
+		int status = 0, cl = 0, has = 0;
+		size_t n;
+		ssize_t r;
+
+		if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		if (c->cap - c->len < 65536) {
+			c->cap *= 2;
+			c->in = realloc(c->in, c->cap);
+		}
+		r = read(c->fd, c->in + c->len, c->cap - c->len);
+		if (r <= 0) {
+			if (r < 0 && errno == EAGAIN)
+				continue;
+			fprintf(stderr, "loadgen: connection closed mid-request\n");
+			return -1;
+		}
+		c->len += (size_t)r;
+		n = complete(c, &status, &cl, &has);
+		if (!n)
+			continue;
+		lat[done++] = now_ns() - c->t0;
+		if (status != 200 || !has)
+			bad++;
+		c->busy = 0;
+		c->t0 = now_ns() + gap_ns;     /* the next request's earliest start */
+		if (cl) {
+			close(c->fd);
+			c->fd = dial();
+		}
+	}
+	return 0;
+}
+
+/* The one line, for what was answered in ns nanoseconds. */
+static int print_line(long long ns)
+{
+	double secs = (double)ns / 1e9;
+
+	total = done;
+	if (!total)
+		return 1;
+	qsort(lat, (size_t)total, sizeof(*lat), cmp);
+	printf("requests=%ld ok=%ld bad=%ld secs=%.3f rps=%.0f p50_us=%.0f p90_us=%.0f p99_us=%.0f max_us=%.0f\n",
+	       total, total - bad, bad, secs, (double)total / secs,
+	       lat[total / 2] / 1e3, lat[total * 9 / 10] / 1e3, lat[total * 99 / 100] / 1e3,
+	       lat[total - 1] / 1e3);
+	return bad ? 3 : 0;
+}
+
 int main(int argc, char **argv)
 {
-	int conns = 1, opt, i;
-	long total = 1000, started = 0, done = 0, bad = 0;
+	int opt, i;
+	double dur = 0;
 	const char *path = "/", *body = NULL, *tokfile = NULL;
 	char token[256] = "";
-	struct cn *cs;
-	struct pollfd *pf;
-	long long *lat, t_start, t_end;
+	long long t_start, t_end;
 
-	while ((opt = getopt(argc, argv, "a:c:n:p:b:t:e:")) != -1) {
+	while ((opt = getopt(argc, argv, "a:c:n:p:b:t:e:r:d:i:")) != -1) {
 		switch (opt) {
 		case 'a': addr = optarg; break;
 		case 'c': conns = atoi(optarg); break;
@@ -141,8 +278,12 @@ int main(int argc, char **argv)
 		case 'b': body = optarg; break;
 		case 't': tokfile = optarg; break;
 		case 'e': expect = optarg; break;
+		case 'r': rand_n = atoi(optarg); break;
+		case 'd': dur = atof(optarg); break;
+		case 'i': gap_ns = atoll(optarg) * 1000; break;
 		default:
-			fprintf(stderr, "usage: loadgen -a ADDR -c CONNS -n TOTAL -p PATH [-b BODY] [-t TOKFILE] [-e EXPECT]\n");
+			fprintf(stderr, "usage: loadgen -a ADDR -c CONNS -n TOTAL -p PATH [-b BODY] [-t TOKFILE] "
+				"[-e EXPECT] [-r N] [-d SECONDS] [-i MICROSECONDS]\n");
 			return 2;
 		}
 	}
@@ -159,10 +300,10 @@ int main(int argc, char **argv)
 		token[strcspn(token, "\r\n")] = '\0';
 	}
 	req = malloc(4096 + (body ? strlen(body) : 0));
-	reqlen = (size_t)sprintf(req, "%s %s HTTP/1.1\r\nHost: bench\r\n%s%s%s"
-				 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-				 body ? "POST" : "GET", path, token[0] ? "Authorization: Bearer " : "",
-				 token, token[0] ? "\r\n" : "", body ? strlen(body) : 0, body ? body : "");
+	path_fmt = path;
+	body_s = body;
+	tok_s = token;
+	build_req();
 	cs = calloc((size_t)conns, sizeof(*cs));
 	pf = calloc((size_t)conns, sizeof(*pf));
 	lat = calloc((size_t)total, sizeof(*lat));
@@ -172,77 +313,30 @@ int main(int argc, char **argv)
 		cs[i].in = malloc(cs[i].cap);
 	}
 	t_start = now_ns();
-	while (done < total) {
-		for (i = 0; i < conns; i++) {
-			struct cn *c = &cs[i];
+	if (dur > 0)
+		t_stop = t_start + (long long)(dur * 1e9);
+	signal(SIGINT, on_stop);
+	signal(SIGTERM, on_stop);
+	while (done < started || (started < total && !stop_req && (!t_stop || now_ns() < t_stop))) {
+		long long tn = now_ns();
+		int wait_ms = 30000;
 
-			if (!c->busy && started < total) {
-				c->busy = 1;
-				c->sent = 0;
-				c->len = 0;
-				c->t0 = now_ns();
-				started++;
-			}
-			if (c->busy && c->sent < reqlen) {
-				ssize_t w = write(c->fd, req + c->sent, reqlen - c->sent);
-
-				if (w > 0)
-					c->sent += (size_t)w;
-				else if (w < 0 && errno != EAGAIN) {
-					perror("write");
-					return 1;
-				}
-			}
-			pf[i].fd = c->fd;
-			pf[i].events = c->busy ? (c->sent < reqlen ? POLLOUT : POLLIN) : 0;
-			pf[i].revents = 0;
-		}
-		if (poll(pf, (nfds_t)conns, 30000) <= 0) {
-			fprintf(stderr, "loadgen: no progress in 30 s (%ld of %ld answered)\n", done, total);
+		if (start_and_write(tn, &wait_ms) < 0)
 			return 1;
-		}
-		for (i = 0; i < conns; i++) {
-			struct cn *c = &cs[i];
-			int status = 0, cl = 0, has = 0;
-			size_t n;
-			ssize_t r;
+		if (done == started && (started >= total || stop_req || (t_stop && now_ns() >= t_stop)))
+			break;
+		{
+			int r = poll(pf, (nfds_t)conns, stop_req ? 100 : wait_ms);
 
-			if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			if (c->cap - c->len < 65536) {
-				c->cap *= 2;
-				c->in = realloc(c->in, c->cap);
-			}
-			r = read(c->fd, c->in + c->len, c->cap - c->len);
-			if (r <= 0) {
-				if (r < 0 && errno == EAGAIN)
-					continue;
-				fprintf(stderr, "loadgen: connection closed mid-request\n");
+			if ((r < 0 && errno != EINTR) || (r == 0 && wait_ms == 30000 && done < started)) {
+				fprintf(stderr, "loadgen: no progress in 30 s (%ld of %ld answered)\n",
+					done, total);
 				return 1;
 			}
-			c->len += (size_t)r;
-			n = complete(c, &status, &cl, &has);
-			if (!n)
-				continue;
-			lat[done++] = now_ns() - c->t0;
-			if (status != 200 || !has)
-				bad++;
-			c->busy = 0;
-			if (cl) {
-				close(c->fd);
-				c->fd = dial();
-			}
 		}
+		if (read_answers() < 0)
+			return 1;
 	}
 	t_end = now_ns();
-	qsort(lat, (size_t)total, sizeof(*lat), cmp);
-	{
-		double secs = (double)(t_end - t_start) / 1e9;
-
-		printf("requests=%ld ok=%ld bad=%ld secs=%.3f rps=%.0f p50_us=%.0f p90_us=%.0f p99_us=%.0f max_us=%.0f\n",
-		       total, total - bad, bad, secs, (double)total / secs,
-		       lat[total / 2] / 1e3, lat[total * 9 / 10] / 1e3, lat[total * 99 / 100] / 1e3,
-		       lat[total - 1] / 1e3);
-	}
-	return bad ? 3 : 0;
+	return print_line(t_end - t_start);
 }

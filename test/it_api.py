@@ -283,7 +283,7 @@ def test_status_codes():
 
     # 405
     for m, p in (("GET", tgt), ("PUT", tgt), ("DELETE", "/api/clients"), ("POST", "/api/clients"),
-                 ("DELETE", "/api/clients/a1")):
+                 ("PUT", "/api/clients/a1")):
         st, h, _ = http(m, p, "{}" if m != "GET" else None, token=S["op"])
         check(st == 405 and "allow" in h, "405 with Allow for %s %s" % (m, p), (st, h))
 
@@ -580,8 +580,9 @@ def test_metrics():
     undeclared = [k for k in s0 if k.split("{")[0] not in types and base(k) not in types]
     check(not undeclared, "every sample has a # TYPE", undeclared[:3])
     check(types.get("nestd_command_duration_seconds") == "histogram", "latency is a histogram", types)
-    check(s0.get("nestd_agents_connected") == len(clients()), "nestd_agents_connected matches /api/clients",
-          (s0.get("nestd_agents_connected"), len(clients())))
+    online = [c for c in clients().values() if c.get("online")]
+    check(s0.get("nestd_agents_connected") == len(online), "nestd_agents_connected matches /api/clients",
+          (s0.get("nestd_agents_connected"), len(online)))
 
     k_ok = 'nestd_commands_total{command="obtain_process_info",result="ok"}'
     k_err = 'nestd_commands_total{command="obtain_process_info",result="error"}'
@@ -627,7 +628,7 @@ def ctl(args, env=None, input=None):
 def test_ctl():
     me = os.getpid()
     rc, out, err = ctl(["clients"])
-    check(rc == 0 and re.search(r"(?m)^NAME\s+VERSION", out) and re.search(r"(?m)^a1\s", out),
+    check(rc == 0 and re.search(r"(?m)^NAME\s+STATE\s+HOST\s+VERSION", out) and re.search(r"(?m)^a1\s", out),
           "ctl clients: a table with a1 (env NESTD_SERVER, NESTD_TOKEN_FILE)", out + err)
     rc, out, err = ctl(["--json", "clients"])
     try:
@@ -707,7 +708,8 @@ def test_ctl():
     check(rc == 1 and ("nosuch_cmd3" in err.lower() or "unknown" in err.lower()),
           "ctl send unknown command: 1 with the agent's error", (rc, err))
     rc, out, err = ctl(["ps", "nobody"])
-    check(rc == 1 and "404" in err and "not connected" in err, "ctl to an agent not connected: 1, 404",
+    check(rc == 1 and "no agent named 'nobody' is connected" in err and "404" not in err,
+          "ctl to an agent not connected: 1, said in words",
           (rc, err))
     rc, out, err = ctl(["clients"], env={"NESTD_SERVER": "http://127.0.0.1:%d" % S["srv"].port})
     check(rc == 2 and "token" in err, "ctl without a token: 2, says so", (rc, err))

@@ -377,8 +377,10 @@ def api(sock, token, method, target, body=None, timeout=30):
 
 
 def agents_of(sock, token):
+    """The connected agents (/api/clients also lists the ones the server
+    remembers offline)."""
     st, j = api(sock, token, "GET", "/api/clients", timeout=5)
-    return [a.get("name") for a in j] if st == 200 and isinstance(j, list) else []
+    return [a.get("name") for a in j if a.get("online", True)] if st == 200 and isinstance(j, list) else []
 
 
 def command(sock, token, agent, message, payload=None, timeout=30):

@@ -620,6 +620,39 @@ def test_busybox():
                                                            "run/systemd/system/"}, "busybox: uninstall", tree(root))
 
 
+def elf_static(p):
+    """True for an ELF file without a PT_INTERP program header (what
+    server_install_elf_static decides, read here by struct)."""
+    import struct
+    with open(p, "rb") as f:
+        h = f.read(64)
+        if h[:4] != b"\x7fELF":
+            return False
+        e = "<" if h[5] == 1 else ">"
+        if h[4] == 2:
+            phoff, = struct.unpack(e + "Q", h[32:40])
+            phent, phnum = struct.unpack(e + "HH", h[54:58])
+        else:
+            phoff, = struct.unpack(e + "I", h[28:32])
+            phent, phnum = struct.unpack(e + "HH", h[42:46])
+        for i in range(phnum):
+            f.seek(phoff + i * phent)
+            if struct.unpack(e + "I", f.read(4))[0] == 3:
+                return False
+    return True
+
+
+def served_binary(exe):
+    """What /dist/ serves for a server run from exe (no --dist-dir)."""
+    if elf_static(exe):
+        return exe
+    d = os.path.dirname(os.path.realpath(exe))
+    for c in (d + "/nestd-static", d + "/../lib/nestd/nestd-static"):
+        if os.path.isfile(c) and elf_static(c):
+            return c
+    return exe
+
+
 @root_only
 def test_server():
     """nestd server serves install.sh and its own binary; the piped install."""
@@ -636,12 +669,12 @@ def test_server():
           "/install.sh has the server's URL filled in")
     check(re.sub(r"(?m)^(NESTD_DEFAULT_\w+=)'.*'$", r"\1''", text) == read(INSTALL_SH),
           "/install.sh is install.sh otherwise")
-    own = hashlib.sha256(read(NESTD, "rb")).hexdigest()
+    own = hashlib.sha256(read(served_binary(NESTD), "rb")).hexdigest()
     for n in ("nestd-linux-" + ARCH, "nestd-%s-linux-%s" % (VERSION, ARCH)):
         st, body, hdr = http_get(url + "/dist/" + n)
         check(st == 200 and hashlib.sha256(body).hexdigest() == own
               and hdr.get("Content-Type") == "application/octet-stream",
-              "GET /dist/%s: the server's own binary" % n)
+              "GET /dist/%s: the server's own binary (or the static one beside it)" % n)
         st, body, _ = http_get(url + "/dist/" + n + ".sha256")
         check(st == 200 and body.decode() == "%s  %s\n" % (own, n),
               "GET /dist/%s.sha256: sha256sum format" % n)
@@ -656,6 +689,11 @@ def test_server():
                         url + "/install.sh"], capture_output=True, text=True)
     check(r.stdout == "400", "a Host that cannot go into the script: 400", r.stdout)
 
+    # Its help, piped as the one-line install is, says how to run it so.
+    p = subprocess.run(["sh", "-c", "curl -fsSL %s/install.sh | sh -s -- --help" % url],
+                       capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0 and p.stdout.startswith("usage: curl -fsSL %s/install.sh | sh -s -- [OPTIONS]" % url),
+          "piped: --help says curl ... | sh -s -- --help", p.stdout[:200])
     # The one-line install, piped, exactly as documented.
     root = path("rs")
     os.makedirs(root + "/run/systemd/system")
@@ -724,10 +762,16 @@ def test_make():
                        capture_output=True, text=True)
     check(r.returncode == 0, "make install: exit 0", r.stderr)
     want = {"usr/bin/nestd", "usr/lib/systemd/system/nestd-agent.service",
+            "usr/lib/systemd/system/nestd-server.service",
             "usr/lib/systemd/user/nestd-agent.service", "etc/init.d/nestd-agent",
-            "usr/share/nestd/install.sh"}
+            "usr/share/nestd/install.sh", "usr/share/man/man1/nestd.1",
+            "usr/share/bash-completion/completions/nestd", "usr/share/zsh/vendor-completions/_nestd",
+            "etc/nestd/server.conf"}
+    if os.path.isfile(os.path.join(TOP, "nestd-static")):
+        want.add("usr/lib/nestd/nestd-static")
     files = {p for p in tree(d) if not p.endswith("/")}
-    check(files == want, "make install: binary, units, OpenRC script, install.sh", files)
+    check(files == want, "make install: binary, units, OpenRC script, install.sh, man page, completions, "
+          "the server's config", files)
     if files == want:
         check("ExecStart=/usr/bin/nestd agent" in read(d + "/usr/lib/systemd/system/nestd-agent.service")
               and "ExecStart=/usr/bin/nestd agent" in read(d + "/usr/lib/systemd/user/nestd-agent.service")
@@ -735,11 +779,102 @@ def test_make():
               "make install: ExecStart points at PREFIX/bin")
     r = subprocess.run(["make", "-s", "-C", TOP, "uninstall", "DESTDIR=" + d, "PREFIX=/usr"],
                        capture_output=True, text=True)
-    check(r.returncode == 0 and not {p for p in tree(d) if not p.endswith("/")},
-          "make uninstall: the files are gone", tree(d))
+    check(r.returncode == 0 and {p for p in tree(d) if not p.endswith("/")} == {"etc/nestd/server.conf"},
+          "make uninstall: the files are gone (the server's config, maybe edited, stays)", tree(d))
+
+
+def dist_from(exe, tokens, name):
+    """A server run from the binary exe: (process, base URL)."""
+    port = free_port()
+    saved = nestlib.NESTD
+    nestlib.NESTD = exe
+    try:
+        p = nestlib.Proc(["server", "--listen", "127.0.0.1:%d" % port, "--tokens", tokens], name)
+    finally:
+        nestlib.NESTD = saved
+    check(p.wait_log(r"server ready", 15), "%s starts" % name, p.text()[-500:])
+    return p, "http://127.0.0.1:%d" % port
+
+
+def test_dist_static():
+    """/dist/ serves a static binary: the server's own when it is one, else
+    a static nestd beside it (DIR/nestd-static, DIR/../lib/nestd/nestd-static),
+    else its own glibc-linked binary, with a warning."""
+    cc = shutil.which("gcc") or shutil.which("cc")
+    src = path("hello.c")
+    with open(src, "w") as f:
+        f.write("int main(void) { return 0; }\n")
+    fake = path("hello-static")
+    if not cc or subprocess.run([cc, "-static", "-o", fake, src], capture_output=True).returncode != 0:
+        return skip("test_dist_static", "no static C library to build a static ELF with")
+    check(elf_static(fake) and (elf_static(NESTD) or not elf_static("/bin/sh")),
+          "the ELF check itself: a static file is static, /bin/sh is not")
+    url_name = "/dist/nestd-linux-" + ARCH
+    for layout, beside in (("bin", "nestd-static"), ("usr/bin", "../lib/nestd/nestd-static")):
+        d = path("dist-" + layout.replace("/", "-"))
+        os.makedirs(os.path.join(d, layout))
+        exe = os.path.join(d, layout, "nestd")
+        shutil.copy(NESTD, exe)
+        target = os.path.normpath(os.path.join(d, layout, beside))
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copy(fake, target)
+        p, url = dist_from(exe, S.tokens, "server-" + layout.replace("/", "-"))
+        st, body, _ = http_get(url + url_name)
+        want = read(exe if elf_static(exe) else target, "rb")
+        check(st == 200 and body == want, "%s/%s: /dist/ serves %s" % (
+            layout, beside, "the server itself (it is static)" if elf_static(exe) else "the static one beside it"))
+        st, body, _ = http_get(url + url_name + ".sha256")
+        check(st == 200 and body.decode().split()[0] == hashlib.sha256(want).hexdigest(),
+              "%s: its .sha256 is the served file's" % layout, body)
+        p.stop()
+    # Beside it a file named nestd-static that is not static: not served.
+    d = path("dist-dynamic")
+    os.makedirs(d)
+    exe = os.path.join(d, "nestd")
+    shutil.copy(NESTD, exe)
+    shutil.copy("/bin/sh", os.path.join(d, "nestd-static"))
+    p, url = dist_from(exe, S.tokens, "server-dynamic")
+    st, body, _ = http_get(url + url_name)
+    check(st == 200 and body == read(exe, "rb"), "a nestd-static that is not static is ignored")
+    if not elf_static(exe):
+        check(p.wait_log(r"/dist/ serves this server's own binary, which needs the C library", 5),
+              "serving a glibc-linked binary is said, with what to do", p.text()[-800:])
+    p.stop()
+
+
+@root_only
+def test_agent_build_default():
+    """The agent-only build is what install.sh fetches when the base has
+    one (nestd-agent-linux-ARCH); --full takes the full one; a base with
+    only the full build still installs it (the fallback the test_root_install
+    cases ride on)."""
+    work, tokfile, server_url = S.work, S.tokfile, S.server_url
+    d = path("dist-agent")
+    full = S.binary
+    agent = S.binary + b"\0agent-only"      # other bytes: the checksum tells them apart
+    make_dist(d, full)
+    make_dist(d, agent, ["nestd-agent-linux-" + ARCH, "nestd-agent-%s-linux-%s" % (VERSION, ARCH)])
+    for args, want, what in (([], agent, "by default: the agent-only build"),
+                             (["--full"], full, "--full: the full build"),
+                             (["--version", VERSION], agent, "--version V: nestd-agent-V-linux-ARCH")):
+        r = os.path.join(work, "ra%d" % len(args))
+        os.makedirs(r + "/run/systemd/system", exist_ok=True)
+        rc, out, err = installer(["--root", r, "--server", server_url, "--token-file", tokfile,
+                                  "--base-url", d, "--no-start"] + args)
+        binp = r + "/usr/local/bin/nestd"
+        check(rc == 0 and os.path.isfile(binp) and sha(binp) == hashlib.sha256(want).hexdigest(),
+              "install.sh %s" % what, (rc, err[-400:]))
+    # A broken agent-only build is refused like any other, not replaced by the full one.
+    write(os.path.join(d, "nestd-agent-linux-" + ARCH), agent + b"x", 0o755)
+    r = os.path.join(work, "rbad")
+    os.makedirs(r + "/run/systemd/system", exist_ok=True)
+    rc, out, err = installer(["--root", r, "--server", server_url, "--token-file", tokfile,
+                              "--base-url", d, "--no-start"])
+    check(rc == 1 and "checksum mismatch" in err and not os.path.exists(r + "/usr/local/bin/nestd"),
+          "a corrupted agent-only download: refused, nothing installed", (rc, err[-300:]))
 
 
 if __name__ == "__main__":
     atexit.register(cleanup)
-    nestlib.main([setup, test_cli, test_root_install, test_uninstall, test_user, test_busybox,
-                  test_server, test_make])
+    nestlib.main([setup, test_cli, test_root_install, test_agent_build_default, test_uninstall,
+                  test_user, test_busybox, test_server, test_dist_static, test_make])

@@ -23,8 +23,10 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import socket
 import ssl
+import stat
 import subprocess
 import sys
 import threading
@@ -277,9 +279,9 @@ def test_agent_pin_insecure():
         peer.stop()
 
 
-def tls_server(cert, key, extra=(), name="server"):
-    tp = free_port()
-    s = Server(S.tokens, ["--listen", "tls:127.0.0.1:%d" % tp, "--tls-cert", cert,
+def tls_server(cert, key, extra=(), name="server", port=None, tokens=None):
+    tp = port or free_port()
+    s = Server(tokens or S.tokens, ["--listen", "tls:127.0.0.1:%d" % tp, "--tls-cert", cert,
                           "--tls-key", key] + list(extra), name=name)
     s.tport = tp
     return s
@@ -512,7 +514,59 @@ def test_bulk_over_tls():
     s.stop()
 
 
+def metric(port, name, cafile):
+    rc, out, err = https_get(port, "/metrics", cafile)
+    m = re.search(r"^%s (\d+)$" % name, out, re.M)
+    return int(m.group(1)) if rc == 0 and m else -1
+
+
+def test_session_resumption():
+    """An agent that comes back resumes its TLS session (no public-key
+    work for the server): after a dropped link, and after a server
+    restart, whose session cache is written beside the token file (0600)
+    at SIGTERM and read back (and deleted) at start."""
+    if not HAS_TLS:
+        return skip("test_session_resumption", NO_TLS)
+    c = S.c
+    d = path("resume")
+    os.makedirs(d, exist_ok=True)
+    tokens = os.path.join(d, "tokens")
+    shutil.copy(S.tokens, tokens)
+    saved = os.path.join(d, "tls-sessions")
+    s = tls_server(c("srv.pem"), c("srv.key"), tokens=tokens)
+    a = Proc(["agent", "--server", "wss://localhost:%d/" % s.tport, "--token-file", S.agent_tf,
+              "--ca-file", c("ca.pem"), "--services", "none", "--reconnect-min", "0.05",
+              "--reconnect-max", "0.2"], "agent")
+    check(a.wait_log(r"authenticated to", 10), "resume: agent connected over wss://")
+    check(metric(s.tport, "nestd_tls_resumed_total", c("ca.pem")) == 0,
+          "resume: the first connection was a full handshake")
+    mark = len(a.text())
+    check(s.stop() == 0, "resume: server stops (exit 0)")
+    check(os.path.exists(saved) and stat.S_IMODE(os.stat(saved).st_mode) == 0o600,
+          "resume: sessions written beside the token file, mode 0600",
+          os.path.exists(saved) and oct(os.stat(saved).st_mode))
+    s = tls_server(c("srv.pem"), c("srv.key"), (), port=s.tport, tokens=tokens)
+    check(not os.path.exists(saved), "resume: the session file is read once and deleted")
+    check(a.wait_log(r"authenticated to", 15, since=mark),
+          "resume: agent back after the restart")
+    check(nestlib.wait_until(lambda: metric(s.tport, "nestd_tls_resumed_total", c("ca.pem")) >= 1, 5),
+          "resume: ...with its session resumed, no full handshake",
+          metric(s.tport, "nestd_tls_resumed_total", c("ca.pem")))
+    # A garbage session file is refused with a warning; the server starts.
+    mark = len(a.text())
+    s.stop()
+    with open(saved, "wb") as f:
+        f.write(b"nestd-tls-sessions 1 999\n" + os.urandom(500))
+    s = tls_server(c("srv.pem"), c("srv.key"), (), port=s.tport, tokens=tokens)
+    check(s.wait_log(r"TLS sessions: .*not a session file", 5) and not os.path.exists(saved),
+          "resume: a foreign session file is ignored (warned) and removed")
+    check(a.wait_log(r"authenticated to", 15, since=mark),
+          "resume: agent back with a full handshake when the server lost its sessions")
+    a.stop()
+    s.stop()
+
+
 if __name__ == "__main__":
     nestlib.main([setup, test_without_tls, test_agent_verification, test_agent_pin_insecure,
                   test_server_tls, test_listener_choice_and_startup_errors, test_bad_input,
-                  test_bulk_over_tls])
+                  test_bulk_over_tls, test_session_resumption])

@@ -5,6 +5,8 @@ python3-websockets 10.x); the python3 first on PATH lacks Debian packages.
 
 Environment:
   NESTD          the binary under test (default ./nestd)
+  NESTD_AGENT    the binary that runs `nestd agent` (default: NESTD), e.g.
+                 the agent-only nestd-agent-static (make test-static-agent)
   NESTD_IT_DIR   directory for logs and temp files (default: a new temp dir,
                  removed at the end when every check passed)
   NESTD_SLOW     multiplier for timeouts (default 1, or 4 for *asan* binaries)
@@ -31,6 +33,15 @@ import time
 import traceback
 
 NESTD = os.path.abspath(os.environ.get("NESTD", "./nestd"))
+NESTD_AGENT = os.path.abspath(os.environ["NESTD_AGENT"]) if os.environ.get("NESTD_AGENT") else None
+
+
+def binary_for(args):
+    """The binary for a command line: NESTD_AGENT (when set) for `agent`,
+    else NESTD (or whatever a test put in nestlib.NESTD for a while)."""
+    if NESTD_AGENT and args and args[0] == "agent":
+        return NESTD_AGENT
+    return NESTD
 SLOW = float(os.environ.get("NESTD_SLOW", "4" if "asan" in os.path.basename(NESTD) else "1"))
 
 _passed = 0
@@ -121,7 +132,7 @@ def run(args, env=None, timeout=None, input=None):
         e.pop(k, None)
     if env:
         e.update(env)
-    p = subprocess.run([NESTD] + list(args), env=e, capture_output=True, text=True,
+    p = subprocess.run([binary_for(args)] + list(args), env=e, capture_output=True, text=True,
                        timeout=timeout or T(20), input=input)
     for stream in (p.stdout, p.stderr):
         if "AddressSanitizer" in stream or "runtime error:" in stream:
@@ -149,7 +160,7 @@ class Proc:
         if env:
             e.update(env)
         self.f = open(self.log, "wb")
-        self.p = subprocess.Popen([NESTD] + list(args), stdin=subprocess.DEVNULL,
+        self.p = subprocess.Popen([binary_for(args)] + list(args), stdin=subprocess.DEVNULL,
                                   stdout=self.f, stderr=subprocess.STDOUT, env=e)
         self.pid = self.p.pid
         _procs.append(self)

@@ -11,6 +11,8 @@
 #
 #   NESTD=build/asan/nestd-asan sh test/run-integration.sh
 #   NESTD_IT_LONG=1 ...     also run the slow cases (20 s pong timeout)
+#   NESTD_AGENT=BIN ...     `nestd agent` runs as BIN (nestlib.py)
+#   IT_ONLY="it_agent ..."  only those files
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -46,7 +48,15 @@ counts() {
 		-e 's/^\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\1 \2 0/p'
 }
 
+# IT_ONLY="it_agent it_tls": those files only (make test-static-agent).
+files=""
 for t in "$here"/it_*.py; do
+	if [ -n "${IT_ONLY:-}" ]; then
+		case " $IT_ONLY " in *" $(basename "$t" .py) "*) ;; *) continue ;; esac
+	fi
+	files="$files $t"
+done
+for t in $files; do
 	name=$(basename "$t")
 	out="$NESTD_IT_DIR/$name.out"
 	$PY "$t" >"$out" 2>&1

@@ -760,3 +760,25 @@ void test_json_dup(void)
 	CHECK(json_dup(&j, 999) == NULL);
 	json_free(&j);
 }
+
+/* json_get_keys finds what json_get finds, key by key, in one pass:
+ * escaped keys, duplicates (the last wins), absent keys, a non-object. */
+void test_json_get_keys(void)
+{
+	static const char txt[] = "{\"status\":1,\"m\\u0065ssage\":2,\"payload\":{\"id\":9},"
+				  "\"id\":3,\"status\":4,\"ids\":5,\"i\":6}";
+	static const char *const keys[] = { "status", "message", "payload", "id", "none", "" };
+	struct json j;
+	char err[64];
+	int out[6], i, ok = 1;
+
+	CHECK(json_parse(&j, txt, sizeof(txt) - 1, err, sizeof(err)) == 0);
+	json_get_keys(&j, 0, keys, 6, out);
+	for (i = 0; i < 6; i++)
+		ok &= out[i] == json_get(&j, 0, keys[i]);
+	CHECK(ok);
+	CHECK(out[4] == -1 && out[5] == -1 && out[0] >= 0 && out[1] >= 0);
+	json_get_keys(&j, out[0], keys, 2, out);       /* a number, not an object */
+	CHECK(out[0] == -1 && out[1] == -1);
+	json_free(&j);
+}

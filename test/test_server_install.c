@@ -1,6 +1,8 @@
 /* test_server_install.c - the embedded install.sh and its filled-in
  * defaults, and the uname -m to ARCH table (the same as install.sh's). */
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include "../server_install.h"
 #include "../server_opts.h"
 #include "t.h"
@@ -101,4 +103,68 @@ void test_server_install_public_url(void)
 	CHECK(set_url(s, "https://a b", err, sizeof(err)) == -1);
 	CHECK(set_url(s, "https://a/$(id)", err, sizeof(err)) == -1);
 	free(s);
+}
+
+/* An ELF header (64 or 32 bits, either byte order) with nph program
+ * headers, the first of type first_type, into a temp file: its fd. */
+static int elf_file(int wide, int le, int nph, unsigned first_type)
+{
+	unsigned char b[256];
+	char name[] = "/tmp/nestd-elf-XXXXXX";
+	int fd = mkstemp(name), i, phoff = wide ? 64 : 52, phent = wide ? 56 : 32;
+
+	if (fd < 0)
+		return -1;
+	unlink(name);
+	memset(b, 0, sizeof(b));
+	memcpy(b, "\177ELF", 4);
+	b[4] = wide ? 2 : 1;
+	b[5] = le ? 1 : 2;
+#define PUT(off, size, v) do { for (i = 0; i < (size); i++) \
+	b[(off) + (le ? i : (size) - 1 - i)] = (unsigned char)((unsigned long)(v) >> (8 * i)); } while (0)
+	if (wide) {
+		PUT(32, 8, phoff);
+		PUT(54, 2, phent);
+		PUT(56, 2, nph);
+	} else {
+		PUT(28, 4, phoff);
+		PUT(42, 2, phent);
+		PUT(44, 2, nph);
+	}
+	for (i = 0; i < nph; i++) {
+		unsigned t = i == 0 ? first_type : 1, k;
+
+		for (k = 0; k < 4; k++)
+			b[phoff + i * phent + (le ? k : 3 - k)] = (unsigned char)(t >> (8 * k));
+	}
+#undef PUT
+	if (write(fd, b, (size_t)(phoff + nph * phent)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+void test_server_install_elf_static(void)
+{
+	int wide, le, fd;
+
+	for (wide = 0; wide < 2; wide++)
+		for (le = 0; le < 2; le++) {
+			fd = elf_file(wide, le, 2, 1);           /* PT_LOAD only: static */
+			CHECK(fd >= 0 && server_install_elf_static(fd) == 1);
+			close(fd);
+			fd = elf_file(wide, le, 2, 3);           /* PT_INTERP: dynamic */
+			CHECK(fd >= 0 && server_install_elf_static(fd) == 0);
+			close(fd);
+		}
+	fd = open("/proc/self/exe", O_RDONLY);           /* this test binary: glibc, dynamic */
+	CHECK(fd >= 0 && server_install_elf_static(fd) == 0);
+	close(fd);
+	fd = open("/etc/passwd", O_RDONLY);              /* not ELF */
+	CHECK(fd >= 0 && server_install_elf_static(fd) == -1);
+	close(fd);
+	fd = elf_file(1, 1, 2, 1);
+	CHECK(fd >= 0 && ftruncate(fd, 70) == 0 && server_install_elf_static(fd) == -1);  /* cut short */
+	close(fd);
 }

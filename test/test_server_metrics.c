@@ -58,7 +58,7 @@ static int well_formed(const char *t)
 void test_server_metrics_text(void)
 {
 	struct metrics *m = metrics_new();
-	struct metrics_gauges g = { 2, 5, 7 };
+	struct metrics_gauges g = { 2, 5, 7, 0, 0 };
 	struct buf b;
 
 	CHECK(m != NULL);
@@ -102,7 +102,7 @@ void test_server_metrics_text(void)
 void test_server_metrics_other(void)
 {
 	struct metrics *m = metrics_new();
-	struct metrics_gauges g = { 0, 0, 0 };
+	struct metrics_gauges g = { 0, 0, 0, 0, 0 };
 	struct buf b;
 	char name[16];
 	int i;

@@ -106,6 +106,8 @@ static void world_close(struct world *w)
 
 	for (i = 0; i < 3; i++) {
 		router_agent_gone(w->r, &w->agent[i], "test over");
+		if (w->agent[i].pprev)   /* the last one out frees the name index */
+			peers_unlink(&w->peers, &w->agent[i]);
 		free(w->agent[i].commands);
 	}
 	router_free(w->r);
@@ -323,7 +325,7 @@ void test_server_router_records(void)
 {
 	struct world w;
 	struct asker a = { 0 }, b = { 0 }, c = { 0 };
-	struct metrics_gauges g = { 0, 0, 0 };
+	struct metrics_gauges g = { 0, 0, 0, 0, 0 };
 	enum router_outcome err;
 	struct buf mt;
 	char *log;

@@ -34,7 +34,9 @@ void test_token_scope_parse(void)
 		{ "can=control,control", "can=control" },
 		/* everything: the unscoped form, "" */
 		{ "can=all", "" },
-		{ "can=read,control,exec", "" },
+		{ "can=read,control,exec,tokens", "" },
+		{ "can=read,control,exec", "can=read,control,exec" },
+		{ "can=tokens", "can=tokens" },
 		{ "agents=*", "" },
 		{ "agents=web*,*;can=all", "" },
 		{ "agents=*;can=read", "can=read" },
@@ -140,7 +142,7 @@ void test_token_scope_owner_kinds(void)
 	token_scope_kinds(TOKEN_CAN_EXEC | TOKEN_CAN_READ, k, sizeof(k));
 	CHECK_STR(k, "read,exec");
 	token_scope_kinds(TOKEN_CAN_ALL, k, sizeof(k));
-	CHECK_STR(k, "read,control,exec");
+	CHECK_STR(k, "read,control,exec,tokens");
 	token_scope_all(&s);
 	CHECK(token_scope_is_all(&s) && s.can == TOKEN_CAN_ALL);
 	token_scope_format(&s, k, sizeof(k));

@@ -1,23 +1,27 @@
 /* nestd dashboard.  Everything goes through the server's HTTP API
- * (GET /api/clients, POST /api/clients/NAME/commands) with the operator's
- * token as a Bearer header; the token stays in this tab's sessionStorage.
- * Text from the API and from agents (process names, command lines, command
- * output) only ever enters the page as text nodes or attribute values:
- * nothing here parses HTML, so nothing an agent says can run as code. */
+ * (GET /api/clients, POST /api/clients/NAME/commands...).  The operator's
+ * token is sent once, to POST /api/session, which answers with an HttpOnly
+ * cookie: the token is never kept by the page, every tab of the browser
+ * shares the login, and every request also carries the X-Nestd-CSRF header
+ * that another site's page cannot send.  Text from the API and from agents
+ * (process names, command lines, command output) only ever enters the page
+ * as text nodes or attribute values: nothing here parses HTML, so nothing
+ * an agent says can run as code. */
 'use strict';
 (function () {
   var POLL_MS = 5000;            /* agents and their usage */
   var PROC_REFRESH_MS = 5000;    /* process table auto-refresh */
   var HIST_MS = 15 * 60 * 1000;  /* usage charts keep this much */
   var SAMPLE_AGENTS = 32;        /* usage sampled for at most this many agents */
-  var TOKEN_KEY = 'nestd.token';
   var AGENTS_KEY = 'nestd.agents';   /* sessionStorage: the agents this tab has seen */
+  var UNIT_KEY = 'nestd.unit';       /* localStorage: iec (GiB), si (GB), bytes */
   var SORT_KEY = 'nestd.sort';       /* localStorage: the process table's sort, like htoprc */
   var ME_KEY = 'nestd.me';           /* localStorage: the user the "mine" toggle means */
   var TOKEN_RE = /^[0-9a-f]{64}\.[0-9a-f]{8}$/;
 
   var st = {
-    token: '',
+    me: null,           /* GET /api/me while logged in; null: the login form */
+    booting: true,      /* asking the server whether this browser has a session */
     loginMsg: '',
     loginDraft: '',     /* a refused token stays in the field */
     clients: null,      /* last GET /api/clients: the connected agents */
@@ -26,7 +30,10 @@
     down: null,         /* the server is unreachable: {since, err} */
     lastOk: 0,          /* when the server last answered */
     sys: {},            /* name -> {data, err, t} */
-    hist: {},           /* name -> [{t, load1, load5, load15, memUsed, memTotal, cores}] */
+    hist: {},           /* name -> [{t, cpu, load1, load5, load15, memUsed, memTotal, diskUsed, diskTotal, cores}] */
+    srvHist: {},        /* name -> GET /api/clients/NAME/history, as last read */
+    cpuPrev: {},        /* name -> the last sample's {busy, total} CPU seconds */
+    unit: 'iec',
     polling: false,
     pollTimer: 0,
     viewTimer: 0,
@@ -45,7 +52,8 @@
     try { if (v === null) window[store].removeItem(key); else window[store].setItem(key, v); } catch (e) { /* private mode */ }
   }
 
-  st.token = load('sessionStorage', TOKEN_KEY);
+  save('sessionStorage', 'nestd.token', null);   /* what older pages kept there */
+  st.unit = /^(iec|si|bytes)$/.test(load('localStorage', UNIT_KEY)) ? load('localStorage', UNIT_KEY) : 'iec';
   try { st.agents = JSON.parse(load('sessionStorage', AGENTS_KEY) || '[]'); } catch (e) { st.agents = []; }
   if (!Array.isArray(st.agents)) st.agents = [];
 
@@ -94,10 +102,15 @@
 
   /* ---- formatting ---- */
 
-  function fmtBytes(n) {
+  /* In the unit the settings chose: binary (GiB, as free -h and htop),
+   * decimal (GB, as the original bot), or plain bytes. */
+  function fmtBytes(n, unit) {
     if (typeof n !== 'number' || !isFinite(n)) return '–';
-    var u = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'], i = 0;
-    while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
+    unit = unit || st.unit;
+    if (unit === 'bytes') return n.toLocaleString('en-US') + ' B';
+    var k = unit === 'si' ? 1000 : 1024, i = 0;
+    var u = unit === 'si' ? ['B', 'kB', 'MB', 'GB', 'TB', 'PB'] : ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+    while (n >= k && i < u.length - 1) { n /= k; i++; }
     return (i === 0 ? String(n) : n.toFixed(n < 10 ? 1 : 0)) + ' ' + u[i];
   }
   function pad(n) { return n < 10 ? '0' + n : String(n); }
@@ -157,18 +170,20 @@
     return e;
   }
 
-  function api(method, path, body) {
+  /* bearer: a token to send once (the login); otherwise the session's
+   * cookie goes, with the header that proves the request is this page's. */
+  function api(method, path, body, bearer) {
     var opt = {
       method: method,
-      headers: { 'Authorization': 'Bearer ' + st.token },
+      headers: { 'X-Nestd-CSRF': '1' },
       cache: 'no-store',
-      credentials: 'omit'
+      credentials: 'same-origin'
     };
+    if (bearer) opt.headers.Authorization = 'Bearer ' + bearer;
     if (body !== undefined) {
       opt.headers['Content-Type'] = 'application/json';
       opt.body = JSON.stringify(body);
     }
-    var tokenUsed = st.token;
     return fetch(path, opt).catch(function (e) {
       throw ApiError('cannot reach the nestd server (' + (e && e.message ? e.message : 'network error') + ')', 0);
     }).then(function (r) {
@@ -180,7 +195,7 @@
             : (text.trim().slice(0, 200) || r.statusText || 'request failed');
           if (r.status === 429 && r.headers.get('Retry-After'))
             msg += ' (try again in ' + r.headers.get('Retry-After') + ' s)';
-          if (r.status === 401 && tokenUsed === st.token) loggedOut(msg);
+          if (r.status === 401 && !bearer && st.me) loggedOut(msg);
           throw ApiError(msg + ' (HTTP ' + r.status + ')', r.status);
         }
         if (j === null) throw ApiError('the server answered something that is not JSON (HTTP ' + r.status + ')', r.status);
@@ -208,12 +223,11 @@
 
   /* ---- the agents: online ones from the server, offline ones remembered ----
    *
-   * GET /api/clients lists the connected agents only.  This tab remembers
-   * the ones it has seen (in sessionStorage, so a reload keeps them) and
-   * marks the missing ones offline, last_seen being the last list that had
-   * them.  When the server remembers agents itself and lists the offline
-   * ones with "online": false and "last_seen" (unix seconds), its word is
-   * taken as is: only agents it does not list come from this tab's memory. */
+   * GET /api/clients lists every agent the server has seen, the offline
+   * ones with "online": false and "last_seen" (unix seconds), across its
+   * restarts.  Its word is taken as is; this tab also remembers the ones it
+   * has seen (sessionStorage, so a reload keeps them) for a server that
+   * does not (an older one), marking the missing ones offline. */
 
   function copy(o) { var c = {}; Object.keys(o).forEach(function (k) { c[k] = o[k]; }); return c; }
 
@@ -237,11 +251,19 @@
     return out.sort(function (x, y) { return x.name < y.name ? -1 : x.name > y.name ? 1 : 0; });
   }
 
-  function forget(name) {
+  function forgetHere(name) {
     st.agents = st.agents.filter(function (a) { return a.name !== name || a.online; });
     save('sessionStorage', AGENTS_KEY, JSON.stringify(st.agents));
     delete st.sys[name];
     delete st.hist[name];
+    delete st.srvHist[name];
+  }
+  /* The server forgets it and its history (DELETE /api/clients/NAME); an
+   * agent it never remembered is only this tab's to forget. */
+  function forget(name) {
+    return api('DELETE', 'api/clients/' + enc(name)).then(function () { forgetHere(name); }, function (e) {
+      if (e.status === 404) forgetHere(name); else banner('Could not forget ' + name + ': ' + e.message);
+    }).then(function () { render(true); });
   }
 
   /* The agent as last known (online or not); null if never seen. */
@@ -303,15 +325,28 @@
     if (why) { st.sys[name] = { unsupported: why, t: Date.now() }; return Promise.resolve(); }
     return cmd(name, 'obtain_system_info').then(function (d) {
       var t = Date.now();
-      st.sys[name] = { data: d, t: t };
+      st.sys[name] = { data: d, t: t, cpu: cpuPercent(name, d) };
       var hist = st.hist[name] || (st.hist[name] = []);
-      var mem = d && d.memory ? d.memory : {}, load = d && Array.isArray(d.load) ? d.load : [];
-      hist.push({ t: t, load1: num(load[0]), load5: num(load[1]), load15: num(load[2]),
-        memUsed: num(mem.used), memTotal: num(mem.total), cores: d && d.cpu ? num(d.cpu.cores) : 0 });
+      var mem = d && d.memory ? d.memory : {}, load = d && Array.isArray(d.load) ? d.load : [], disk = d && d.disk ? d.disk : {};
+      hist.push({ t: t, cpu: st.sys[name].cpu, load1: num(load[0]), load5: num(load[1]), load15: num(load[2]),
+        memUsed: num(mem.used), memTotal: num(mem.total), diskUsed: num(disk.used), diskTotal: num(disk.total),
+        cores: d && d.cpu ? num(d.cpu.cores) : 0 });
       while (hist.length && hist[0].t < t - HIST_MS) hist.shift();
     }, function (e) {
       st.sys[name] = { err: e.message, t: Date.now() };
     });
+  }
+
+  /* CPU % since this tab's last sample, from the kernel's counters
+   * (cpu.times); null for the first one, or an agent that sends none. */
+  function cpuPercent(name, d) {
+    var t = d && d.cpu && d.cpu.times, prev = st.cpuPrev[name], total = 0;
+    if (!t || typeof t.idle !== 'number') return null;
+    Object.keys(t).forEach(function (k) { total += num(t[k]); });
+    var cur = { busy: total - num(t.idle) - num(t.iowait), total: total };
+    st.cpuPrev[name] = cur;
+    if (!prev || cur.total <= prev.total || cur.busy < prev.busy) return null;
+    return Math.min(100, 100 * (cur.busy - prev.busy) / (cur.total - prev.total));
   }
 
   function clientsAnswered(list) {
@@ -343,7 +378,7 @@
   }
 
   function poll() {
-    if (st.polling || !st.token) return;
+    if (st.polling || !st.me) return;
     st.polling = true;
     fetchClients().then(function (list) {
       clientsAnswered(list);
@@ -365,7 +400,7 @@
   function connStrip() {
     var c = $('conn');
     clear(c);
-    c.hidden = !st.token || (!st.down && !st.partial);
+    c.hidden = !st.me || (!st.down && !st.partial);
     if (c.hidden) return;
     if (!st.down) {
       c.appendChild(h('strong', null, 'This server\'s agents only'));
@@ -385,34 +420,50 @@
 
   /* After each poll: views that show live data redraw. */
   function live() {
-    if (!st.token) return;
+    if (!st.me) return;
     var n = st.clients ? st.clients.length : 0, off = st.agents.length - n;
     $('live').textContent = st.down ? 'server unreachable'
       : n + ' online' + (off > 0 ? ' · ' + off + ' offline' : '');
     connStrip();
     var r = st.route;
     if (!r) return;
-    if (r.view === 'agents') render(true);
-    else if (r.view === 'usage') render(true);
+    if (r.view === 'agents' || r.view === 'charts') render(true);
     else if (r.agent) agentWarning(r.agent);
   }
 
-  /* ---- login ---- */
+  /* ---- login: a token exchanged once for the session's cookie ---- */
 
   function loggedOut(msg) {
-    st.token = '';
-    save('sessionStorage', TOKEN_KEY, null);
+    st.me = null;
     save('sessionStorage', AGENTS_KEY, null);
     st.loginMsg = msg || '';
     st.clients = null;
     st.agents = [];
     st.down = null;
     st.sys = {};
+    st.srvHist = {};
     stopPolling();
     render();
   }
 
+  /* Who this browser is logged in as (GET /api/me), then the agents. */
+  function loggedIn(me) {
+    st.me = me;
+    st.booting = false;
+    return api('GET', 'api/clients').then(function (list) {
+      clientsAnswered(list);
+      render();
+      startPolling();
+    });
+  }
+
+  function logout(all) {
+    api('DELETE', 'api/session' + (all ? '?all=1' : '')).catch(function () { /* gone already */ })
+      .then(function () { loggedOut(''); location.hash = '#/'; });
+  }
+
   function viewLogin(main) {
+    if (st.booting) { main.appendChild(h('p', { class: 'muted' }, 'Checking the session…')); return; }
     var input = h('input', { id: 'token', type: 'password', autocomplete: 'off', spellcheck: 'false',
       placeholder: '64 hex characters, a dot, 8 hex characters', 'aria-describedby': 'token-help' });
     input.value = st.loginDraft;
@@ -422,36 +473,35 @@
       ev.preventDefault();
       var t = input.value.trim();
       clear(msg);
-      st.loginDraft = input.value;
+      st.loginDraft = input.value;     /* a refused token stays in the field */
       if (!TOKEN_RE.test(t)) {
         msg.appendChild(errorBox(['That is not a nestd token: it is 64 lowercase hex characters, a dot and 8 more (',
           code('nestd token new NAME --role operator'), ' makes one).']));
         return;
       }
-      st.token = t;
       btn.disabled = true;
       msg.appendChild(h('p', { class: 'muted' }, 'Checking the token…'));
-      api('GET', 'api/clients').then(function (list) {
-        save('sessionStorage', TOKEN_KEY, t);
-        clientsAnswered(list);
+      api('POST', 'api/session', undefined, t).then(function () {
+        return api('GET', 'api/me');
+      }).then(function (me) {
         st.loginMsg = '';
         st.loginDraft = '';
-        if (location.hash && location.hash !== '#/') render(); else location.hash = '#/';
-        startPolling();
-      }, function (e) {
-        if (e.status !== 401) {           /* 401 already logged us out */
-          st.token = '';
-          st.loginMsg = e.message;
-          render();
-        }
+        input.value = '';
+        if (!location.hash || location.hash === '#/') location.hash = '#/';
+        return loggedIn(me);
+      }).catch(function (e) {
+        st.me = null;
+        st.loginMsg = e.message;
+        render();
       });
     } },
     h('h1', null, 'Log in'),
     h('label', { for: 'token' }, 'Operator token'),
     input,
     h('p', { id: 'token-help', class: 'muted' },
-      'Kept in this browser tab only (sessionStorage) and sent to this server as a Bearer header. ',
-      'Make one on the server with ', code('nestd token new NAME --role operator'), '.'),
+      'Sent once to this server, which answers with a session for this browser (every tab, ',
+      fmtDuration(43200), '); the page keeps no copy. Make a token on the server with ',
+      code('nestd token new NAME --role operator'), '.'),
     btn, msg);
     main.appendChild(form);
     input.focus();
@@ -462,9 +512,10 @@
   function parseRoute() {
     var parts = location.hash.replace(/^#\/?/, '').split('/');
     try { parts = parts.map(decodeURIComponent); } catch (e) { return { view: 'agents' }; }
+    if (parts[0] === 'tokens' || parts[0] === 'settings') return { view: parts[0] };
     if (parts[0] !== 'agent' || !parts[1]) return { view: 'agents' };
     var r = { agent: parts[1], view: parts[2] || 'processes', arg: parts.slice(3).join('/') };
-    if (['processes', 'process', 'services', 'service', 'run', 'usage'].indexOf(r.view) < 0) r.view = 'processes';
+    if (['processes', 'process', 'services', 'service', 'run', 'usage', 'charts', 'port'].indexOf(r.view) < 0) r.view = 'processes';
     return r;
   }
 
@@ -480,19 +531,34 @@
     st.gen++;
     var scrollY = window.scrollY;
     clear(main);
-    $('logout').hidden = !st.token;
+    $('logout').hidden = !st.me;
     clear($('crumbs'));
+    topNav();
     connStrip();
-    if (!st.token) {
+    if (!st.me) {
       $('live').textContent = '';
       st.route = null;
       viewLogin(main);
       return;
     }
     st.route = parseRoute();
+    topNav();
     crumbs(st.route);
     VIEWS[st.route.view](main, st.route, st.gen);
     if (keep) window.scrollTo(0, scrollY);
+  }
+
+  function may(kind) { return !!(st.me && Array.isArray(st.me.can) && st.me.can.indexOf(kind) >= 0); }
+
+  /* Agents, Tokens (for a scope that may manage them), Settings. */
+  function topNav() {
+    var n = clear($('topnav')), r = st.route || {};
+    n.hidden = !st.me;
+    if (!st.me) return;
+    [['#/', 'Agents', 'agents'], may('tokens') ? ['#/tokens', 'Tokens', 'tokens'] : null, ['#/settings', 'Settings', 'settings']]
+      .forEach(function (x) {
+        if (x) n.appendChild(h('a', { href: x[0], id: 'nav-' + x[2], 'aria-current': r.view === x[2] ? 'page' : null }, x[1]));
+      });
   }
 
   function crumbs(r) {
@@ -518,7 +584,8 @@
       h('h1', null, r.agent, c && c.hostname ? h('span', { class: 'muted host' }, ' on ' + c.hostname) : null),
       h('nav', { class: 'tabs', 'aria-label': 'Agent views' },
         tab('processes', 'Processes', 'process'), tab('services', 'Services', 'service'),
-        tab('run', ['Run', h('span', { class: 'long' }, ' a command')]), tab('usage', 'Usage'))));
+        tab('run', ['Run', h('span', { class: 'long' }, ' a command')]), tab('usage', 'Usage'),
+        tab('charts', 'Charts'), tab('port', ['Get a port']))));
     main.appendChild(h('div', { id: 'agent-warning' }));
     agentWarning(r.agent);
   }
@@ -548,13 +615,16 @@
         'aria-valuemax': 100, 'aria-valuenow': Math.round(frac * 100) }, fill));
   }
 
-  function usageBars(sys) {
+  /* CPU % from this tab's two last samples, else the server's last one. */
+  function usageBars(sys, c) {
     if (!sys) return h('p', { class: 'muted' }, 'Reading usage…');
     if (sys.unsupported) return h('p', { class: 'muted unsupported' }, 'Usage: ' + sys.unsupported + '.');
     if (sys.err) return errorBox('Usage: ' + sys.err);
     var d = sys.data || {}, load = Array.isArray(d.load) ? d.load : [], cores = d.cpu ? num(d.cpu.cores) || 1 : 1;
     var mem = d.memory || {}, disk = d.disk || {};
+    var cpu = typeof sys.cpu === 'number' ? sys.cpu : c && c.usage && typeof c.usage.cpu === 'number' ? c.usage.cpu : null;
     return h('div', { class: 'bars' },
+      bar('CPU', cpu === null ? 0 : cpu, 100, cpu === null ? 'measuring…' : cpu.toFixed(cpu < 10 ? 1 : 0) + ' %'),
       bar('Load', num(load[0]), cores, num(load[0]).toFixed(2) + ' / ' + cores + (cores === 1 ? ' core' : ' cores')),
       bar('Memory', num(mem.used), num(mem.total), fmtBytes(num(mem.used)) + ' of ' + fmtBytes(num(mem.total))),
       bar('Disk ' + str(disk.path), num(disk.used), num(disk.total), fmtBytes(num(disk.used)) + ' of ' + fmtBytes(num(disk.total))));
@@ -579,11 +649,11 @@
     kv.push(h('dt', null, 'Services'), h('dd', null, c.services === 'none' ? 'none (manages no services)' : str(c.services)));
     if (isOriginal(c)) kv.push(h('dt', null, 'Client'), h('dd', { class: 'original' }, 'the original bot\'s (its commands only)'));
     var body;
-    if (state === 'online') body = usageBars(sys);
+    if (state === 'online') body = usageBars(sys, c);
     else if (state === 'offline') body = h('div', { class: 'hint' },
       h('p', null, 'The server has no connection to this agent: it stopped, lost the network, or its token was revoked.'),
       fixHint(c, true),
-      h('button', { type: 'button', class: 'forget', onclick: function () { forget(c.name); render(true); } }, 'Forget this agent'));
+      h('button', { type: 'button', class: 'forget', onclick: function () { forget(c.name); } }, 'Forget this agent'));
     else body = h('p', { class: 'muted hint' }, 'The server cannot be reached, so neither can this agent.');
     return h('section', { class: 'card agent ' + state, 'data-agent': c.name, 'data-state': state },
       h('div', { class: 'agent-title' },
@@ -593,7 +663,7 @@
       body,
       h('p', { class: 'links' },
         h('a', { href: a + 'processes' }, 'Processes'), h('a', { href: a + 'services' }, 'Services'),
-        h('a', { href: a + 'run' }, 'Run a command'), h('a', { href: a + 'usage' }, 'Usage')));
+        h('a', { href: a + 'run' }, 'Run a command'), h('a', { href: a + 'usage' }, 'Usage'), h('a', { href: a + 'charts' }, 'Charts')));
   }
 
   VIEWS.agents = function (main) {
@@ -1250,13 +1320,12 @@
     input.focus();
   };
 
-  /* ---- Usage over time ---- */
+  /* ---- Charts: the server's history, else this tab's samples ---- */
 
-  function chart(title, series, max, fmt, samples) {
+  /* samples: [{t (ms), ...}] oldest first; span: the axis's length, ms. */
+  function chart(title, series, max, fmt, samples, span) {
     var W = 400, H = 150, L = 58, R = 6, T = 10, B = 20;
-    /* The axis spans what was sampled (a minute at least), up to HIST_MS. */
-    var t1 = Date.now(), span = Math.min(HIST_MS, Math.max(60000, t1 - (samples.length ? samples[0].t : t1)));
-    var t0 = t1 - span;
+    var t1 = samples.length ? Math.max(Date.now(), samples[samples.length - 1].t) : Date.now(), t0 = t1 - span;
     var x = function (t) { return L + (W - L - R) * Math.max(t - t0, 0) / span; };
     var y = function (v) { return T + (H - T - B) * (1 - Math.min(v / max, 1)); };
     var svg = s('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'chart', role: 'img', 'aria-label': title });
@@ -1264,76 +1333,296 @@
       svg.appendChild(s('line', { x1: L, x2: W - R, y1: y(max * f), y2: y(max * f), class: 'grid' }));
       svg.appendChild(s('text', { x: L - 6, y: y(max * f) + 4, 'text-anchor': 'end', class: 'axis' }, fmt(max * f)));
     });
-    svg.appendChild(s('text', { x: L, y: H - 4, class: 'axis' }, '−' + (span >= 120000 ? Math.round(span / 60000) + ' min' : Math.round(span / 1000) + ' s')));
+    svg.appendChild(s('text', { x: L, y: H - 4, class: 'axis' }, '−' + (span >= 7200000 ? Math.round(span / 3600000) + ' h'
+      : span >= 120000 ? Math.round(span / 60000) + ' min' : Math.round(span / 1000) + ' s')));
     svg.appendChild(s('text', { x: W - R, y: H - 5, 'text-anchor': 'end', class: 'axis' }, 'now'));
     series.forEach(function (se, i) {
-      var pts = samples.map(function (p) { return x(p.t).toFixed(1) + ',' + y(se.get(p)).toFixed(1); }).join(' ');
-      svg.appendChild(s('polyline', { points: pts, class: 'line l' + i }));
+      /* A gap (an unknown value, the server or agent away) breaks the line. */
+      var pts = [], flush = function () {
+        if (pts.length) svg.appendChild(s('polyline', { points: pts.join(' '), class: 'line l' + i }));
+        pts = [];
+      };
+      samples.forEach(function (p, k) {
+        var v = se.get(p);
+        if (typeof v !== 'number' || (k && p.t - samples[k - 1].t > 3 * (p.gap || span))) flush();
+        if (typeof v === 'number') pts.push(x(p.t).toFixed(1) + ',' + y(v).toFixed(1));
+      });
+      flush();
     });
     var legend = h('p', { class: 'legend' });
     series.forEach(function (se, i) {
-      var last = samples.length ? se.get(samples[samples.length - 1]) : 0;
-      legend.appendChild(h('span', { class: 'key l' + i }, se.label + ': ' + fmt(last)));
+      var v = null;
+      for (var k = samples.length - 1; k >= 0 && typeof v !== 'number'; k--) v = se.get(samples[k]);
+      legend.appendChild(h('span', { class: 'key l' + i }, se.label + ': ' + (typeof v === 'number' ? fmt(v) : '–')));
     });
     return h('section', { class: 'card chart-card' }, h('h2', null, title), svg, legend);
   }
 
-  /* obtain_user_usages, the original bot's "My Usage" page: Nest's own
-   * summary (or the agent's) and the storage of its working directory,
-   * read once when the view opens. */
-  function nestUsage(main, r) {
-    if (refusal(r.agent, 'obtain_user_usages')) return;
-    var box = h('section', { class: 'card', id: 'nest-usage' }, h('h2', null, 'Usage and storage'),
-      h('p', { class: 'muted' }, 'Reading…'));
-    main.appendChild(box);
-    cmd(r.agent, 'obtain_user_usages').then(function (u) {
-      var rows = u && Array.isArray(u.storage) ? u.storage : [];
-      var tb = h('tbody');
-      rows.forEach(function (x) {
-        if (Array.isArray(x)) tb.appendChild(h('tr', null, h('td', null, str(x[1])), h('td', { class: 'num' }, fmtBytes(Number(x[0])))));
-      });
-      add(clear(box), [h('h2', null, 'Usage and storage'),
-        h('pre', { class: 'out', id: 'nest-resources' }, u && typeof u.resources === 'string' ? u.resources : ''),
-        h('table', { id: 'nest-storage' }, h('thead', null, h('tr', null, h('th', null, 'Folder'), h('th', { class: 'num' }, 'Size'))), tb)]);
-    }, function (e) {
-      add(clear(box), [h('h2', null, 'Usage and storage'), errorBox(e.message)]);
+  /* The server's samples in the charts' shape. */
+  function fromServer(hist) {
+    var gap = num(hist.interval) * 1000;
+    return (hist.samples || []).map(function (x) {
+      var l = Array.isArray(x.load) ? x.load : [], m = x.memory || {}, d = x.disk || {};
+      return { t: num(x.t) * 1000, gap: gap, cpu: x.cpu, load1: l[0], load5: l[1], load15: l[2],
+        memUsed: m.used, memTotal: m.total, diskUsed: d.used, diskTotal: d.total };
     });
   }
 
-  VIEWS.usage = function (main, r) {
-    agentHeader(main, r);
-    var hist = st.hist[r.agent] || [];
-    var sys = st.sys[r.agent];
-    main.appendChild(h('p', { class: 'muted' }, 'Sampled every ' + POLL_MS / 1000 + ' s while this page is open; the last ' +
-      HIST_MS / 60000 + ' minutes are kept in the page.'));
-    if (sys && sys.unsupported) {
-      main.appendChild(infoBox('Usage over time: ' + sys.unsupported + '.', 'usage-unsupported'));
-      nestUsage(main, r);
+  function drawCharts(box, r) {
+    var srv = st.srvHist[r.agent], hist = srv && srv.samples && srv.samples.length > 1 ? fromServer(srv) : st.hist[r.agent] || [];
+    clear(box);
+    box.appendChild(h('p', { class: 'muted', id: 'charts-source' }, srv && srv.samples && srv.samples.length > 1
+      ? 'The server\'s history: one sample every ' + (num(srv.interval) < 60 ? num(srv.interval) + ' s' : fmtDuration(num(srv.interval))) + ', kept across reloads and restarts (' +
+        srv.samples.length + ' samples, since ' + fmtTime(srv.samples[0].t) + ').'
+      : 'Sampled every ' + POLL_MS / 1000 + ' s while this page is open' + (srv ? ' (the server keeps no history of this agent yet: ' +
+        (srv.interval ? 'it samples agents that offer obtain_system_info' : 'its --history-interval is 0') + ')' : '') + '.'));
+    if (hist.length < 2) {
+      box.appendChild(h('p', { class: 'muted', id: 'usage-wait' }, hist.length ? 'One sample so far; the charts start with the next one…' : 'Waiting for the first samples…'));
       return;
     }
-    if (sys && sys.err) main.appendChild(errorBox('Usage: ' + sys.err));
-    if (hist.length < 2) {
-      main.appendChild(h('p', { class: 'muted', id: 'usage-wait' }, hist.length ? 'One sample so far; the charts start with the next one…' : 'Waiting for the first samples…'));
-      if (!hist.length) return;
-    }
-    var last = hist[hist.length - 1];
-    var lmax = Math.max(last.cores || 1, 1);
-    hist.forEach(function (p) { lmax = Math.max(lmax, p.load1, p.load5, p.load15); });
-    lmax = Math.ceil(lmax);
-    var mtot = last.memTotal || 1;
-    main.appendChild(h('div', { class: st.down ? 'charts stale' : 'charts' },
+    var last = hist[hist.length - 1], lmax = Math.max(last.cores || (st.sys[r.agent] && st.sys[r.agent].data && st.sys[r.agent].data.cpu ? num(st.sys[r.agent].data.cpu.cores) : 1), 1);
+    hist.forEach(function (p) { lmax = Math.max(lmax, num(p.load1), num(p.load5), num(p.load15)); });
+    var span = Math.max(60000, Date.now() - hist[0].t), pct = function (v) { return v.toFixed(0) + ' %'; };
+    var stale = st.down || (client(r.agent) && !client(r.agent).online);
+    box.appendChild(h('div', { class: stale ? 'charts stale' : 'charts' },
+      chart('CPU', [{ label: 'busy', get: function (p) { return p.cpu; } }], 100, pct, hist, span),
       chart('Load average', [
         { label: '1 min', get: function (p) { return p.load1; } },
         { label: '5 min', get: function (p) { return p.load5; } },
         { label: '15 min', get: function (p) { return p.load15; } }
-      ], lmax, function (v) { return v.toFixed(2); }, hist),
+      ], Math.ceil(lmax), function (v) { return v.toFixed(2); }, hist, span),
       chart('Memory used', [{ label: 'used', get: function (p) { return p.memUsed; } }],
-        mtot, function (v) { return fmtBytes(v); }, hist)));
+        num(last.memTotal) || 1, function (v) { return fmtBytes(v); }, hist, span),
+      chart('Disk used', [{ label: 'used', get: function (p) { return p.diskUsed; } }],
+        num(last.diskTotal) || 1, function (v) { return fmtBytes(v); }, hist, span)));
+  }
+
+  VIEWS.charts = function (main, r, gen) {
+    agentHeader(main, r);
+    var sys = st.sys[r.agent], box = h('div', { id: 'charts' });
+    if (sys && sys.unsupported) {
+      main.appendChild(infoBox('Usage over time: ' + sys.unsupported + '.', 'usage-unsupported'));
+      return;
+    }
+    if (sys && sys.err) main.appendChild(errorBox('Usage: ' + sys.err));
+    main.appendChild(box);
+    drawCharts(box, r);
+    api('GET', 'api/clients/' + enc(r.agent) + '/history').then(function (j) {
+      st.srvHist[r.agent] = j;
+      if (current(gen)) drawCharts(box, r);
+    }, function (e) {
+      if (current(gen) && e.status !== 404) box.appendChild(errorBox('History: ' + e.message));
+    });
+  };
+
+  /* ---- Usage: the original's per-user view (obtain_user_usages) ---- */
+
+  function unitSelect(id, then) {
+    var sel = h('select', { id: id, 'aria-label': 'Unit', onchange: function () {
+      st.unit = sel.value;
+      save('localStorage', UNIT_KEY, sel.value);
+      if (then) then();
+    } });
+    [['iec', 'GiB (1024)'], ['si', 'GB (1000)'], ['bytes', 'bytes']].forEach(function (u) {
+      sel.appendChild(h('option', { value: u[0], selected: st.unit === u[0] }, u[1]));
+    });
+    return sel;
+  }
+
+  function usageBody(out, u) {
+    clear(out);
+    var bars = [], m = u.memory || {}, d = u.disk || {}, pr = u.processes, notes = [];
+    if (typeof m.used === 'number') bars.push(bar('Memory', m.used, num(m.limit), fmtBytes(m.used) + (m.limit ? ' of ' + fmtBytes(m.limit) : ' (no limit)')));
+    if (typeof d.used === 'number') bars.push(bar('Storage' + (d.path ? ' in ' + d.path : ''), d.used, num(d.fs_total),
+      fmtBytes(d.used) + (typeof d.fs_free === 'number' ? ' · ' + fmtBytes(d.fs_free) + ' free of ' + fmtBytes(d.fs_total) : '')));
+    if (pr && typeof pr.count === 'number') bars.push(bar('Processes', pr.count, num(pr.limit), pr.count + (pr.limit ? ' of ' + pr.limit : '')));
+    if (u.storage_complete === false) notes.push('the folder walk stopped at its bound: the sizes are a lower limit');
+    if (u.storage_unreadable) notes.push(u.storage_unreadable + ' folders could not be read (their contents are not counted)');
+    if (bars.length) out.appendChild(h('section', { class: 'card' }, h('h2', null, 'Your share'),
+      h('div', { class: 'bars' }, bars), notes.map(function (x) { return h('p', { class: 'muted' }, cap(x) + '.'); })));
+    if (u.resources) out.appendChild(h('section', { class: 'card' }, h('h2', null, 'Resources'),
+      h('pre', { class: 'out', id: 'usage-resources' }, String(u.resources))));
+    var rows = Array.isArray(u.storage) ? u.storage.filter(Array.isArray) : [];
+    if (!rows.length) return;
+    var total = rows[rows.length - 1], max = 0;
+    rows.slice(0, -1).forEach(function (x) { max = Math.max(max, Number(x[0]) || 0); });
+    var tb = h('tbody');
+    rows.forEach(function (x, i) {
+      var n = Number(x[0]), last = i === rows.length - 1, cell = h('td', { class: 'num mem' }, isFinite(n) ? fmtBytes(n) : str(x[0]));
+      if (!last && max > 0) cell.style.setProperty('--p', (Math.min(1, n / max) * 100).toFixed(1) + '%');
+      tb.appendChild(h('tr', { class: last ? 'total' : null }, h('td', { class: 'path' }, last && x[1] === 'total' ? 'total' : str(x[1])), cell));
+    });
+    out.appendChild(h('section', { class: 'card' }, h('h2', null, 'Storage by folder'),
+      h('div', { class: 'scroll' }, h('table', { id: 'usage-storage' },
+        h('thead', null, h('tr', null, h('th', null, 'Folder'), h('th', { class: 'num' }, 'Size'))), tb)),
+      h('p', { class: 'muted' }, (rows.length - 1) + ' folders, ' + fmtBytes(Number(total[0])) + ' in all')));
+  }
+
+  VIEWS.usage = function (main, r, gen) {
+    agentHeader(main, r);
+    var why = refusal(r.agent, 'obtain_user_usages'), out = h('div', { id: 'usage-out', 'aria-live': 'polite' }), last = null;
+    var refresh = h('button', { type: 'button', id: 'usage-refresh', disabled: !!why, onclick: load }, 'Refresh');
+    main.appendChild(h('div', { class: 'toolbar' }, h('label', { class: 'check' }, 'Unit ', unitSelect('usage-unit', function () {
+      if (last) usageBody(out, last);
+    })), refresh));
+    main.appendChild(out);
+    function load() {
+      refresh.disabled = true;
+      clear(out).appendChild(h('p', { class: 'muted' }, 'Asking ' + r.agent + ' (it measures every folder: a large home takes a moment)…'));
+      cmd(r.agent, 'obtain_user_usages').then(function (u) {
+        last = u || {};
+        if (current(gen)) usageBody(out, last);
+      }, function (e) {
+        if (current(gen)) clear(out).appendChild(errorBox(e.message));
+      }).then(function () { refresh.disabled = false; });
+    }
+    if (why) out.appendChild(errorBox(why)); else load();
+  };
+
+  /* ---- Get a port (get_port): a TCP port free on the agent's machine ---- */
+
+  VIEWS.port = function (main, r) {
+    agentHeader(main, r);
+    var why = refusal(r.agent, 'get_port'), out = h('div', { id: 'port-out', 'aria-live': 'polite' });
+    var got = st.ports || (st.ports = {}), mine = got[r.agent] || (got[r.agent] = []);
+    var btn = h('button', { type: 'button', id: 'get-port', class: 'primary', disabled: !!why, title: why, onclick: function () {
+      btn.disabled = true;
+      cmd(r.agent, 'get_port').then(function (p) {
+        /* the original's shape is the text; nestd's {port, text} */
+        var text = typeof p === 'string' ? p : p && typeof p.text === 'string' ? p.text : JSON.stringify(p);
+        var m = p && typeof p.port === 'number' ? [0, String(p.port)] : /\b(\d{2,5})\b/.exec(text);
+        mine.unshift({ port: m ? m[1] : '', text: text.trim(), t: Date.now() });
+        show();
+      }, function (e) { clear(out).appendChild(errorBox(e.message)); }).then(function () { btn.disabled = false; });
+    } }, 'Get a port');
+    main.appendChild(h('section', { class: 'card' }, h('p', null, 'A TCP port nothing listens on right now on ' +
+      (client(r.agent) && client(r.agent).hostname ? client(r.agent).hostname : r.agent) + ', to run a server of your own on.'),
+      btn, why ? h('p', { class: 'reason' }, why) : null, out));
+    function show() {
+      clear(out);
+      mine.forEach(function (x, i) {
+        out.appendChild(h('div', { class: i ? 'port old' : 'port' }, x.port ? h('strong', { class: 'mono', id: i ? null : 'port-number' }, x.port) : null,
+          h('span', { id: i ? null : 'port-text' }, ' ' + x.text), h('span', { class: 'muted' }, ' · ' + fmtTime(x.t / 1000))));
+      });
+    }
+    show();
+  };
+
+  /* ---- Tokens: agent tokens, for a scope with the tokens kind ---- */
+
+  /* The owner a new token gets: the scope's, when it names one only. */
+  function scopeOwner() {
+    var a = st.me && Array.isArray(st.me.agents) ? st.me.agents : [];
+    return a.length === 1 && /^owner:/.test(a[0]) ? a[0].slice(6) : '';
+  }
+
+  function newTokenBox(t) {
+    var file = t.name + '.token', origin = location.origin;
+    var field = h('input', { type: 'text', id: 'new-token', readonly: true, value: t.token, class: 'mono', 'aria-label': 'The new token' });
+    var copy = h('button', { type: 'button', id: 'copy-token', onclick: function () {
+      field.select();
+      var done = function () { copy.textContent = 'Copied'; };
+      if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(t.token).then(done, function () {});
+      else { try { document.execCommand('copy'); done(); } catch (e) { /* select() left it selected */ } }
+    } }, 'Copy');
+    return h('section', { class: 'card newtoken', role: 'status' },
+      h('h2', null, 'Token for ' + t.name + (t.owner ? ' (owner ' + t.owner + ')' : '')),
+      h('p', null, h('strong', null, 'Shown this once: '), 'the server keeps only its hash. It works at once, no restart.'),
+      h('div', { class: 'runline' }, field, copy),
+      h('p', null, 'On the agent\'s machine, save it in ', code(file), ' (mode 0600), then:'),
+      h('div', { class: 'cmds' },
+        code('curl -fsSL ' + origin + '/install.sh | sh -s -- --token-file ' + file),
+        code('nestd agent --server ' + origin.replace(/^http/, 'ws') + '/ --token-file ' + file)));
+  }
+
+  VIEWS.tokens = function (main, r, gen) {
+    main.appendChild(h('h1', null, 'Agent tokens'));
+    if (!may('tokens')) {
+      main.appendChild(errorBox('Your scope does not allow managing tokens (it needs the tokens kind: can=tokens).'));
+      return;
+    }
+    var name = h('input', { type: 'text', id: 'tok-name', placeholder: 'web3', spellcheck: 'false', autocomplete: 'off', 'aria-label': 'Agent name' });
+    var owner = h('input', { type: 'text', id: 'tok-owner', placeholder: 'optional: slack:U0123ABCD', value: scopeOwner(), spellcheck: 'false', 'aria-label': 'Owner' });
+    var msg = h('div', { id: 'tok-msg', 'aria-live': 'polite' }), list = h('div', { id: 'tok-list' });
+    main.appendChild(h('form', { class: 'card', onsubmit: function (ev) {
+      ev.preventDefault();
+      clear(msg);
+      var body = { name: name.value.trim() };
+      if (owner.value.trim()) body.owner = owner.value.trim();
+      api('POST', 'api/tokens', body).then(function (t) {
+        if (!current(gen)) return;
+        name.value = '';
+        msg.appendChild(newTokenBox(t));
+        load();
+      }, function (e) { if (current(gen)) msg.appendChild(errorBox(e.message)); });
+    } }, h('h2', null, 'Mint a token for a new agent'),
+    h('div', { class: 'runline' }, h('label', { class: 'inline' }, 'Name ', name), h('label', { class: 'inline' }, 'Owner ', owner),
+      h('button', { type: 'submit', id: 'tok-mint' }, 'Mint token')),
+    h('p', { class: 'muted' }, 'The agent connects with it under this name. Operator tokens are made on the server: ',
+      code('nestd token new NAME --role operator'), '.')));
+    main.appendChild(msg);
+    main.appendChild(list);
+    function row(t) {
+      var box = h('div', { class: 'confirm', hidden: true });
+      var rv = h('button', { type: 'button', class: 'danger', 'data-revoke': t.name, onclick: function () {
+        confirmIn(box, 'Revoke ' + t.name + '\'s token? ' + (t.online ? 'The agent is connected and is dropped at once; ' : '') +
+          'it cannot connect again until it has a new token.', 'Yes, revoke', 'revoke-confirm', function () {
+          api('DELETE', 'api/tokens/' + enc(t.name)).then(function () { load(); }, function (e) { clear(msg).appendChild(errorBox(e.message)); });
+        });
+      } }, 'Revoke…');
+      return h('tr', { 'data-token': t.name }, h('td', { class: 'name' }, t.name), h('td', null, str(t.owner)),
+        h('td', null, t.created ? fmtTime(t.created, true) : '–'),
+        h('td', null, h('span', { class: 'badge ' + (t.online ? 'good' : '') }, t.online ? 'online' : 'offline')),
+        h('td', null, rv, box));
+    }
+    function load() {
+      api('GET', 'api/tokens').then(function (ts) {
+        if (!current(gen)) return;
+        var tb = h('tbody');
+        (ts || []).forEach(function (t) { tb.appendChild(row(t)); });
+        clear(list).appendChild(h('section', { class: 'card' }, h('h2', null, ts.length + ' agent tokens'),
+          h('div', { class: 'scroll' }, h('table', { id: 'tokens' }, h('thead', null, h('tr', null, h('th', null, 'Agent'),
+            h('th', null, 'Owner'), h('th', null, 'Created'), h('th', null, 'State'), h('th', null, ''))), tb))));
+      }, function (e) { if (current(gen)) clear(list).appendChild(errorBox(e.message)); });
+    }
+    load();
+    name.focus();
+  };
+
+  /* ---- Settings: this browser's choices, and the session ---- */
+
+  VIEWS.settings = function (main) {
+    main.appendChild(h('h1', null, 'Settings'));
+    var me = st.me, saved = h('span', { class: 'muted', id: 'settings-saved', 'aria-live': 'polite' });
+    var said = function () { saved.textContent = ' saved in this browser'; };
+    var meSel = h('input', { type: 'text', id: 'set-me', value: load('localStorage', ME_KEY), placeholder: 'busiest non-root user',
+      'aria-label': 'Your user on the agents', onchange: function () { save('localStorage', ME_KEY, meSel.value.trim() || null); said(); } });
+    main.appendChild(h('section', { class: 'card' }, h('h2', null, 'Display'),
+      h('dl', { class: 'kv' },
+        h('dt', null, 'Sizes in'), h('dd', null, unitSelect('set-unit', said), h('span', { class: 'muted' }, ' e.g. ' + fmtBytes(25276510208, 'iec') + ' or ' + fmtBytes(25276510208, 'si'))),
+        h('dt', null, '“Mine” means'), h('dd', null, meSel),
+        h('dt', null, 'Process table'), h('dd', null, h('button', { type: 'button', id: 'set-sort-reset', onclick: function () {
+          save('localStorage', SORT_KEY, null); said();
+        } }, 'Sort busiest first again'))), saved));
+    main.appendChild(h('section', { class: 'card', id: 'session' }, h('h2', null, 'Session'),
+      h('dl', { class: 'kv' },
+        h('dt', null, 'Logged in as'), h('dd', { id: 'set-name' }, str(me.name)),
+        h('dt', null, 'Scope'), h('dd', null, me.scope ? code(me.scope) : 'every agent, every kind of command'),
+        h('dt', null, 'May'), h('dd', null, (me.can || []).join(', ')),
+        h('dt', null, 'Until'), h('dd', { id: 'set-until' }, '…')),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', id: 'logout-here', onclick: function () { logout(false); } }, 'Log out'),
+        h('button', { type: 'button', id: 'logout-all', class: 'danger', onclick: function () { logout(true); } }, 'Log out everywhere')),
+      h('p', { class: 'muted' }, 'The session is a cookie this page cannot read (HttpOnly); “everywhere” ends every session of this token, in every browser.')));
+    api('GET', 'api/session').then(function (x) {
+      var u = $('set-until');
+      if (u) u.textContent = fmtTime(x.expires) + ' (' + fmtDuration(x.expires - Date.now() / 1000) + ' from now)';
+    }, function () { var u = $('set-until'); if (u) u.textContent = '–'; });
   };
 
   /* ---- start ---- */
 
-  $('logout').addEventListener('click', function () { loggedOut(''); location.hash = '#/'; });
+  $('logout').addEventListener('click', function () { logout(false); });
   $('banner-close').addEventListener('click', function () { banner(''); });
   window.addEventListener('hashchange', function () { render(); });
   /* "/" jumps to the filter, as in less, htop's search and most web tools. */
@@ -1343,6 +1632,12 @@
     ev.preventDefault();
     f.focus();
   });
+  /* A session this browser already has (another tab's login, a reload)? */
   render();
-  if (st.token) startPolling();
+  api('GET', 'api/me').then(function (me) { return loggedIn(me); }, function (e) {
+    st.booting = false;
+    st.me = null;
+    st.loginMsg = e.status === 401 || e.status === 403 ? '' : e.message;
+    render();
+  });
 })();

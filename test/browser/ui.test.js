@@ -45,6 +45,7 @@ function freePort() {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const POLL_WAIT = 6000;   // a little over the dashboard's 5 s poll
 
 async function until(what, fn, ms = 10000) {
   const end = Date.now() + ms;
@@ -70,6 +71,33 @@ function start(args, env, log) {
   const p = spawn(NESTD, args, { env: { ...process.env, ...env }, stdio: ['ignore', out, out] });
   T.children.push(p);
   return p;
+}
+
+// The history is sampled every HIST seconds (so a test sees charts fill);
+// the state (agents seen, history, sessions) lives in T.dir.
+const HIST = '0.5';
+// 1.0.0 too: the original client announces exactly that.
+function startServer(log = 'server.log') {
+  return start(['server', '--listen', `127.0.0.1:${T.port}`, '--tokens', path.join(T.dir, 'tokens'),
+    '--state-dir', T.dir, '--history-interval', HIST, '--accept-versions', '0.1,1.0'], {}, log);
+}
+
+async function restartServer() {
+  const down = new Promise((r) => T.server.once('exit', r));
+  T.server.kill('SIGTERM');
+  await down;
+  T.server = startServer();
+  await until('the server to listen again', async () => (await fetch(T.url + '/healthz')).ok);
+}
+
+// A tab of the same browser (profile): the login is shared, nothing to type.
+async function sameBrowserTab(viewport) {
+  const page = await T.ctx.newPage();
+  page.on('pageerror', (e) => T.pageErrors.push(String(e)));
+  page.on('dialog', (d) => { T.dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+  if (viewport) await page.setViewportSize(viewport);
+  await page.goto(T.url + '/');
+  return page;
 }
 
 function startAgent() {
@@ -127,9 +155,7 @@ before(async () => {
   fs.writeFileSync(path.join(T.dir, 'agent.token'), T.agentTok + '\n', { mode: 0o600 });
   fs.writeFileSync(path.join(T.dir, 'limited.token'), token('limited') + '\n', { mode: 0o600 });
   T.origTok = token('orig');
-  // 1.0.0 too: the original client announces exactly that
-  T.server = start(['server', '--listen', `127.0.0.1:${T.port}`, '--tokens', path.join(T.dir, 'tokens'),
-    '--state-dir', T.dir, '--accept-versions', '0.1,1.0'], {}, 'server.log');
+  T.server = startServer();
   await until('the server to listen', async () => (await fetch(T.url + '/healthz')).ok);
   T.agent = startAgent();
   await agentUp();
@@ -185,8 +211,11 @@ test('the page is served with a strict CSP, and nothing else without a token', a
     assert.equal(x.headers.get('content-encoding'), 'gzip');
     assert.match(x.headers.get('vary') || '', /accept-encoding/i);
   }
+  // What goes over the wire (and into the static binary): gzip'd bytes.
+  const wire = [r, js, css].reduce((n, x) => n + Number(x.headers.get('content-length')), 0);
+  assert.ok(wire < 48 * 1024, `UI is ${wire} bytes gzip'd`);
   const total = (await r.text()).length + (await js.text()).length + (await css.text()).length;
-  assert.ok(total < 100 * 1024, `UI is ${total} bytes`);
+  assert.ok(total < 160 * 1024, `UI is ${total} bytes`);
   assert.equal((await fetch(T.url + '/api/clients')).status, 401);
 });
 
@@ -217,7 +246,9 @@ test('a bad token is refused with the reason in words', async () => {
   await page.locator('#token').fill(unknown);
   await page.locator('form.login button[type=submit]').click();
   assert.match(await text('#login-msg .error'), /unknown or revoked token/);
-  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+  assert.equal(await page.locator('#token').inputValue(), unknown, 'a rejected token keeps the field\'s text');
+  assert.equal(await page.evaluate(() => sessionStorage.length + localStorage.length), 0);
+  assert.deepEqual(await T.ctx.cookies(), [], 'no session for a refused token');
   await shot('01-login-bad-token');
 });
 
@@ -230,11 +261,30 @@ test('log in and see the agent with its usage', async () => {
   await card.locator('.bars').waitFor();
   const t = await card.textContent();
   assert.ok(t.includes(os.hostname()), 'hostname shown');
+  assert.match(t, /CPU/);
   assert.match(t, /Load/);
   assert.match(t, /Memory/);
   assert.match(t, /Disk/);
-  assert.equal(await page.evaluate(() => sessionStorage.getItem('nestd.token')), T.op);
-  assert.deepEqual(await T.ctx.cookies(), []);
+  assert.match(t, /Up\s*\d+ (s|min|h|d)/, 'uptime on the overview');
+  // CPU % from two samples: a number, not "measuring".
+  await until('a CPU figure', async () => /CPU\s*[\d.]+ %/.test(await card.textContent()), 15000);
+  // The token went to the server once; the page keeps none of it.
+  const stored = await page.evaluate(() => JSON.stringify([Object.entries(sessionStorage), Object.entries(localStorage)]));
+  assert.ok(!stored.includes(T.op.slice(0, 64)), 'the token is in no page storage: ' + stored);
+  const cookies = await T.ctx.cookies();
+  assert.equal(cookies.length, 1, JSON.stringify(cookies));
+  const c = cookies[0];
+  assert.equal(c.name, 'nestd_session');
+  assert.match(c.value, /^[0-9a-f]{64}$/);
+  assert.equal(c.httpOnly, true, 'HttpOnly');
+  assert.equal(c.sameSite, 'Strict', 'SameSite=Strict');
+  assert.equal(c.secure, false, 'not Secure on plain HTTP (Secure over TLS: test/it_state.py)');
+  assert.ok(c.expires > Date.now() / 1000 + 3600 && c.expires < Date.now() / 1000 + 86400, 'an expiry: ' + c.expires);
+  assert.equal(c.path, '/api', 'the API\'s directory');
+  assert.equal(await page.evaluate(() => document.cookie), '', 'the page cannot read it');
+  // The cookie alone, as another site's form would send it, is refused.
+  const alone = await page.evaluate(async () => (await fetch('api/clients', { credentials: 'same-origin' })).status);
+  assert.equal(alone, 403, 'a request without the page\'s header: 403');
   await shot('02-agents');
 });
 
@@ -383,10 +433,11 @@ test('an original client: what it cannot answer says so, nothing is sent to it, 
     await go('#/agent/orig/run');
     assert.equal(await page.locator('#run').isDisabled(), true);
     assert.match(await text('.run .reason'), /exec_command is not supported by this agent \(original client\)/);
-    await go('#/agent/orig/usage');
+    await go('#/agent/orig/charts');
     assert.match(await text('#usage-unsupported'), /not supported by this agent \(original client\)/);
-    assert.match(await text('#nest-resources'), /Disk usage: 1\.25 GB used out of 15\.0 GB limit/);
-    await page.locator('#nest-storage tbody tr').first().waitFor();
+    await go('#/agent/orig/usage');
+    assert.match(await text('#usage-resources'), /Disk usage: 1\.25 GB used out of 15\.0 GB limit/);
+    await page.locator('#usage-storage tbody tr').first().waitFor();
     await go('#/agent/orig/processes');
     await page.locator('#procs tbody tr').first().waitFor();
     await page.locator('#proc-filter').fill('pid:' + p.pid);
@@ -490,14 +541,27 @@ test('process names holding markup stay text, and no script runs', async () => {
   assert.deepEqual(T.dialogs, [], 'no dialog opened');
 });
 
-test('usage over time: charts of load and memory', async () => {
+test('charts: the server\'s history of CPU, load, memory and disk, drawn again after a reload', async () => {
   const page = T.page;
-  await go('#/agent/local/usage');
-  await until('two samples', async () => (await page.locator('svg.chart polyline').count()) >= 4, 20000);
+  // The server samples every HIST s: wait until it holds a few samples.
+  await until('the server\'s history', async () => {
+    const r = await fetch(T.url + '/api/clients/local/history', { headers: { Authorization: 'Bearer ' + T.op } });
+    const j = await r.json();
+    return j.samples && j.samples.length >= 4 && j.samples.slice(1).every((x) => typeof x.cpu === 'number');
+  }, 20000);
+  await go('#/agent/local/charts');
+  await page.locator('#charts-source', { hasText: 'server\'s history' }).waitFor();
+  assert.match(await page.locator('.charts').textContent(), /CPU[\s\S]*Load average[\s\S]*Memory used[\s\S]*Disk used/);
+  await until('four charts drawn', async () => (await page.locator('svg.chart polyline').count()) >= 6);
   const pts = await page.locator('svg.chart polyline').first().getAttribute('points');
-  assert.ok(pts.split(' ').length >= 2);
-  assert.match(await page.locator('.charts').textContent(), /Load average[\s\S]*Memory used/);
-  await shot('14-usage');
+  assert.ok(pts.split(' ').length >= 3, 'a line of several samples: ' + pts);
+  await shot('14-charts');
+  // A reload: the page has sampled nothing yet, and the charts are there at once.
+  await page.reload();
+  await page.locator('#charts-source', { hasText: 'server\'s history' }).waitFor({ timeout: 5000 });
+  assert.ok((await page.locator('svg.chart polyline').count()) >= 6, 'drawn from the server after a reload');
+  assert.match(await page.locator('#charts-source').textContent(), /\d+ samples, since/);
+  await shot('14c-charts-after-reload');
 });
 
 test('20,000 processes: one page is drawn; sorting, filtering and paging cover every row', async () => {
@@ -544,9 +608,7 @@ test('20,000 processes: one page is drawn; sorting, filtering and paging cover e
       await page.locator(`th button[data-key="${key}"]`).first().click();
     await want.first().waitFor();
   };
-  await page.goto(T.url + '/');
-  await page.locator('#token').fill(T.op);
-  await page.locator('form.login button[type=submit]').click();
+  await page.goto(T.url + '/');   // the same browser: logged in already
   await page.locator('section.agent').first().waitFor();
   let t0 = Date.now();
   await page.evaluate(() => { location.hash = '#/agent/local/processes'; });
@@ -581,20 +643,29 @@ test('20,000 processes: one page is drawn; sorting, filtering and paging cover e
   await page.close();
 });
 
+test('one login serves a second tab of the same browser', async () => {
+  const page = await sameBrowserTab();
+  await page.locator('section.agent[data-agent="local"]').waitFor();
+  assert.equal(await page.locator('#token').count(), 0, 'no login form');
+  assert.match(await page.locator('#topnav').textContent(), /Agents.*Tokens.*Settings/);
+  // A middle-click on a process opens it in a new tab: straight to its card.
+  const pid = T.xss[0].pid;
+  const second = await sameBrowserTab();
+  await second.goto(T.url + '/#/agent/local/process/' + pid);
+  await second.locator('#proc-card h2').waitFor();
+  assert.equal(await second.locator('#token').count(), 0);
+  await shot('14b-second-tab', second);
+  await second.close();
+  await page.close();
+});
+
 test('phone width: no sideways scrolling of the page', async () => {
-  const page = await T.ctx.newPage();   // same tab storage? no: sessionStorage is per tab
-  page.on('dialog', (d) => { T.dialogs.push(d.message()); d.dismiss().catch(() => {}); });
-  page.on('pageerror', (e) => T.pageErrors.push(String(e)));
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.goto(T.url + '/');
-  await page.locator('#token').fill(T.op);
-  await page.locator('form.login button[type=submit]').click();
+  const page = await sameBrowserTab({ width: 390, height: 844 });
   await page.locator('section.agent .bars').waitFor();
   const wide = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(await wide() <= 1, 'agents view fits');
   await shot('15-phone-agents', page);
-  await page.evaluate(() => { location.hash = '#/agent/local/processes'; });
-  await page.locator('#procs tbody tr').first().waitFor();
+  await openProcs(page);
   assert.ok(await wide() <= 1, 'processes view fits (the table scrolls inside its box)');
   await shot('16-phone-processes', page);
   await page.evaluate(() => { location.hash = '#/agent/local/process/1'; });
@@ -625,24 +696,67 @@ test('an agent that goes away stays listed, offline with the fix-it hint, and co
   await page.locator('#proc-refresh').click();
   assert.match(await text('main .error'), /not connected/);
   await shot('19-agent-gone');
+  // Across a server restart, in a browser that never saw the agent: the
+  // server itself remembers it, offline, with what it last said.
+  await restartServer();
+  const fresh = await T.browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const other = await fresh.newPage();
+  await other.goto(T.url + '/');
+  await other.locator('#token').fill(T.op);
+  await other.locator('form.login button[type=submit]').click();
+  const ocard = other.locator('section.agent[data-agent="local"][data-state="offline"]');
+  await ocard.waitFor({ timeout: 15000 });
+  const ot = await ocard.textContent();
+  assert.ok(ot.includes(os.hostname()), 'the hostname it had: ' + ot);
+  assert.match(ot, /offline since \d\d:\d\d/);
+  assert.match(ot, /Last seen/);
+  await shot('19c-offline-after-restart', other);
+  // The first tab kept its session across the restart too.
+  await go('#/');
+  await page.locator('section.agent[data-agent="local"][data-state="offline"]').waitFor({ timeout: 15000 });
   T.agent = startAgent();
   await agentUp();
   await go('#/');
   await page.locator('section.agent[data-agent="local"][data-state="online"] .bars').waitFor({ timeout: 15000 });
   assert.equal(await page.locator('section.agent[data-agent="local"]').count(), 1, 'one card, not two');
+  await other.locator('section.agent[data-agent="local"][data-state="online"]').waitFor({ timeout: 15000 });
   await shot('19b-agent-back');
+  await fresh.close();
 });
 
-test('log out forgets the token; nothing broke along the way', async () => {
+test('forgetting an offline agent: the server forgets it too', async () => {
   const page = T.page;
+  const p = start(['agent', '--server', `ws://127.0.0.1:${T.port}/`, '--token-file', path.join(T.dir, 'limited.token'),
+    '--services', 'none'], {}, 'limited2.log');
+  await until('limited online', async () => (await apiGet('/api/clients')).body.some((c) => c.name === 'limited' && c.online));
+  const gone = new Promise((r) => p.once('exit', r));
+  p.kill('SIGTERM');
+  await gone;
+  await go('#/');
+  const card = page.locator('section.agent[data-agent="limited"][data-state="offline"]');
+  await card.waitFor({ timeout: 15000 });
+  await card.locator('button.forget').click();
+  await until('the card gone', async () => (await page.locator('section.agent[data-agent="limited"]').count()) === 0);
+  assert.equal((await apiGet('/api/clients')).body.some((c) => c.name === 'limited'), false, 'the server forgot it');
+  await sleep(POLL_WAIT);
+  assert.equal(await page.locator('section.agent[data-agent="limited"]').count(), 0, 'and it does not come back');
+});
+
+test('log out ends the session; nothing broke along the way', async () => {
+  const page = T.page;
+  const before = (await T.ctx.cookies())[0];
   await page.locator('#logout').click();
   await page.locator('#token').waitFor();
-  assert.equal(await page.evaluate(() => sessionStorage.getItem('nestd.token')), null);
+  assert.deepEqual((await T.ctx.cookies()).filter((c) => c.name === 'nestd_session'), [], 'the cookie is gone');
+  // The server ended it: the old cookie no longer works anywhere.
+  const r = await fetch(T.url + '/api/me', { headers: { Cookie: 'nestd_session=' + before.value, 'X-Nestd-CSRF': '1' } });
+  assert.equal(r.status, 401, 'the ended session is refused');
   assert.deepEqual(T.dialogs, [], 'no dialog opened');
   assert.deepEqual(T.pageErrors, [], 'no uncaught exception');
   // CSP violations and failed loads show up as console errors.  Expected: the
   // 401s of the bad-token test and the 404s of the disconnected agent.
-  const bad = T.consoleErrors.filter((m) => !/^Failed to load resource: .* status of 40[14]\b/.test(m));
+  // Also the 403 of the cookie sent without the page's header, on purpose.
+  const bad = T.consoleErrors.filter((m) => !/^Failed to load resource: .* status of 40[134]\b/.test(m));
   assert.deepEqual(bad, [], 'no console errors');
 });
 
@@ -658,10 +772,36 @@ async function tab(viewport, ctx) {
   page.on('pageerror', (e) => U.errors.push(String(e)));
   page.on('dialog', (d) => { U.dialogs.push(d.message()); d.dismiss().catch(() => {}); });
   await page.goto(T.url + '/');
-  await page.locator('#token').fill(T.op);
-  await page.locator('form.login button[type=submit]').click();
+  // A tab of a browser already logged in needs no login (the session's cookie).
+  await page.locator('#token, section.agent').first().waitFor();
+  if (await page.locator('#token').count()) {
+    await page.locator('#token').fill(T.op);
+    await page.locator('form.login button[type=submit]').click();
+  }
   await page.locator('section.agent').first().waitFor();
   return { page, ctx };
+}
+
+// The process list of the local agent, shown.  A first load that fails
+// (the agent slow to answer on a loaded machine) shows its error, as the
+// page does, and Refresh is what a person clicks then; the failure says
+// what the page showed.
+async function openProcs(page) {
+  await page.evaluate(() => { location.hash = '#/agent/local/processes'; });
+  const end = Date.now() + 60000;
+  let next = Date.now() + 15000;
+  for (;;) {
+    if (await page.locator('#procs tbody tr').count()) return;
+    if (Date.now() > end) {
+      throw new Error('no process rows after 60 s; the page showed: ' +
+        (await page.locator('main').textContent()).slice(0, 600));
+    }
+    if (Date.now() > next && await page.locator('#proc-refresh').isEnabled().catch(() => false)) {
+      await page.locator('#proc-refresh').click();
+      next = Date.now() + 15000;
+    }
+    await sleep(100);
+  }
 }
 
 // What the first screen shows (shot() takes the whole page).
@@ -683,13 +823,16 @@ async function procList() {
   return (await r.json()).payload;
 }
 
+// Unique to this run: other runs on a shared machine start sleepers too.
+const SLEEP_ARG = '1001.' + String(process.pid).padStart(6, '0');
+
 // Processes of a user that is not root (nobody, when the test runs as root):
 // enough of them to fill more than a page of 50 and to be "mine" by default.
 function nobodySleepers() {
   if (U.nobody.length) return U.nobody;
   const as = process.getuid() === 0 ? { uid: 65534, gid: 65534 } : {};
   for (let i = 0; i < 40; i++) {
-    const p = spawn('sleep', ['1001'], { stdio: 'ignore', ...as });
+    const p = spawn('sleep', [SLEEP_ARG], { stdio: 'ignore', ...as });
     T.children.push(p);
     U.nobody.push(p);
   }
@@ -712,8 +855,7 @@ async function filterTo(page, q) {
 test('processes: busiest first, kernel threads hidden, dense rows, a sticky header, a pager on top', async () => {
   nobodySleepers();
   const { page, ctx } = await tab({ width: 1920, height: 1080 });
-  await page.evaluate(() => { location.hash = '#/agent/local/processes'; });
-  await page.locator('#procs tbody tr').first().waitFor();
+  await openProcs(page);
   // A fresh profile: the default sort, CPU descending.
   assert.equal(await page.locator('th[aria-sort="descending"] button[data-key="cpu_usage"]').count(), 1);
   const cpu = await page.$$eval('#procs tbody td.cpu', (ts) => ts.map((t) => Number(t.textContent)));
@@ -759,8 +901,7 @@ test('the filter: name and command line by default; user:, state:, pid: combine;
   const mine = nobodySleepers();
   const nobody = process.getuid() === 0 ? 'nobody' : os.userInfo().username;
   const { page, ctx } = await tab({ width: 1280, height: 860 });
-  await page.evaluate(() => { location.hash = '#/agent/local/processes'; });
-  await page.locator('#procs tbody tr').first().waitFor();
+  await openProcs(page);
 
   // "sleep" is a name or a command, not the state of every sleeping process.
   let rows = await filterTo(page, 'sleep');
@@ -770,7 +911,7 @@ test('the filter: name and command line by default; user:, state:, pid: combine;
 
   rows = await filterTo(page, 'user:' + nobody);
   assert.ok(rows.length >= mine.length && rows.every((r) => r.user === nobody), 'user:');
-  rows = await filterTo(page, `user:${nobody} sleep 1001`);
+  rows = await filterTo(page, `user:${nobody} sleep ${SLEEP_ARG}`);
   assert.deepEqual(rows.map((r) => r.pid).sort(), mine.map((p) => p.pid).sort(), 'user: and words');
   if (nobody !== 'root') {
     rows = await filterTo(page, '-user:root sleep');
@@ -788,7 +929,7 @@ test('the filter: name and command line by default; user:, state:, pid: combine;
     return r.length === 1 && r[0].pid === mine[2].pid;
   });
   assert.match(await txt(page, '#proc-filter-hint'), /state starts with stopped · user is /);
-  rows = await filterTo(page, `state:T sleep 1001`);
+  rows = await filterTo(page, `state:T sleep ${SLEEP_ARG}`);
   assert.deepEqual(rows.map((r) => r.pid), [mine[2].pid], 'ps letters for states');
   await shot('22-processes-filter-fields', page);
   process.kill(mine[2].pid, 'SIGCONT');
@@ -809,8 +950,7 @@ test('the filter: name and command line by default; user:, state:, pid: combine;
   assert.ok((await rowsOf(page)).every((r) => r.user === 'root'), 'mine, another pick');
   // The pick outlives the tab.
   const again = await tab(null, ctx);
-  await again.page.evaluate(() => { location.hash = '#/agent/local/processes'; });
-  await again.page.locator('#procs tbody tr').first().waitFor();
+  await openProcs(again.page);
   assert.equal(await again.page.locator('#proc-me').inputValue(), 'root');
   assert.equal(await again.page.locator('#proc-mine').isChecked(), false, 'the toggle itself starts off');
   await ctx.close();
@@ -821,8 +961,7 @@ test('no sideways scrolling at 1280 px: the command line is cut, whole on hover 
   T.children.push(long);
   const { page, ctx } = await tab({ width: 1280, height: 860 });
   const wide = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  await page.evaluate(() => { location.hash = '#/agent/local/processes'; });
-  await page.locator('#procs tbody tr').first().waitFor();
+  await openProcs(page);
   assert.ok(await wide() <= 0, 'the page fits');
   assert.ok(await page.$eval('.tablebox', (b) => b.scrollWidth <= b.clientWidth), 'the table fits its box');
   const box = await page.locator('.tablebox').boundingBox();
@@ -952,7 +1091,7 @@ test('the service card follows the unit: Start only when stopped, Stop asks firs
   const gone = page.locator('section.agent[data-agent="nosvc"][data-state="offline"]');
   await gone.waitFor({ timeout: 15000 });
   await gone.locator('button.forget').click();
-  assert.equal(await page.locator('section.agent[data-agent="nosvc"]').count(), 0);
+  await until('the card gone', async () => (await page.locator('section.agent[data-agent="nosvc"]').count()) === 0);
   await ctx.close();
 });
 
@@ -1035,8 +1174,7 @@ test('the server goes away: "server unreachable", no live-looking bars; it comes
   assert.equal(await page.locator('section.agent[data-state="online"]').count(), 0, 'no agent looks online');
   assert.match(await txt(page, '#live'), /server unreachable/);
   await shot('31-server-unreachable', page);
-  T.server = start(['server', '--listen', `127.0.0.1:${T.port}`, '--tokens', path.join(T.dir, 'tokens'),
-    '--state-dir', T.dir], {}, 'server.log');
+  T.server = startServer();
   await until('the server to listen again', async () => (await fetch(T.url + '/healthz')).ok);
   await page.locator('section.agent[data-agent="local"][data-state="online"] .bars').waitFor({ timeout: 30000 });
   assert.equal(await page.locator('#conn').isVisible(), false);
@@ -1044,4 +1182,113 @@ test('the server goes away: "server unreachable", no live-looking bars; it comes
   await ctx.close();
   assert.deepEqual(U.dialogs, [], 'no dialog opened');
   assert.deepEqual(U.errors, [], 'no uncaught exception');
+});
+
+// ---- Issue 14 items 6 and 9: tokens, settings, usage, a port ----
+
+test('tokens: mint one in the page, an agent connects with it at once (no SIGHUP), revoke it', async () => {
+  const { page, ctx } = await tab({ width: 1280, height: 860 });
+  await page.locator('#nav-tokens').click();
+  await page.locator('#tokens tr[data-token="local"]').waitFor();
+  assert.equal(await page.locator('#tokens tr[data-token="op"]').count(), 0, 'operator tokens are not listed');
+  await page.locator('#tok-name').fill('minted');
+  await page.locator('#tok-mint').click();
+  const tok = await page.locator('#new-token').inputValue();
+  assert.match(tok, /^[0-9a-f]{64}\.[0-9a-f]{8}$/);
+  assert.match(await page.locator('.newtoken').textContent(), /Shown this once[\s\S]*install\.sh \| sh -s -- --token-file minted\.token/);
+  await shot('33-token-minted', page);
+  await page.locator('#tokens tr[data-token="minted"]').waitFor();
+  fs.writeFileSync(path.join(T.dir, 'minted.token'), tok + '\n', { mode: 0o600 });
+  const m = fs.readFileSync(path.join(T.dir, 'server.log'), 'utf8').length;
+  const a = start(['agent', '--server', `ws://127.0.0.1:${T.port}/`, '--token-file', path.join(T.dir, 'minted.token'),
+    '--services', 'none', '--reconnect-min', '0.2', '--reconnect-max', '1'], {}, 'minted.log');
+  await until('the minted agent online', async () => (await apiGet('/api/clients')).body.some((c) => c.name === 'minted' && c.online));
+  assert.doesNotMatch(fs.readFileSync(path.join(T.dir, 'server.log'), 'utf8').slice(m), /SIGHUP/, 'no SIGHUP');
+  await page.locator('#tokens tr[data-token="minted"] .badge', { hasText: 'online' }).waitFor({ timeout: 10000 }).catch(async () => {
+    await page.locator('#nav-agents').click();
+    await page.locator('#nav-tokens').click();
+    await page.locator('#tokens tr[data-token="minted"] .badge', { hasText: 'online' }).waitFor();
+  });
+  await page.locator('#tokens tr[data-token="minted"] button[data-revoke]').click();
+  assert.match(await txt(page, '#tokens tr[data-token="minted"] .confirm'), /Revoke minted's token\? The agent is connected/);
+  await page.locator('#revoke-confirm').click();
+  await until('the row gone', async () => (await page.locator('#tokens tr[data-token="minted"]').count()) === 0);
+  await until('the agent dropped', async () => !(await apiGet('/api/clients')).body.some((c) => c.name === 'minted' && c.online));
+  a.kill('SIGTERM');
+  await ctx.close();
+});
+
+test('a scope without the tokens kind sees no Tokens page', async () => {
+  const ro = execFileSync(NESTD, ['token', 'new', 'ro', '--role', 'operator', '--scope', 'can=read', '--tokens', path.join(T.dir, 'tokens')],
+    { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  const ctx = await T.browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const page = await ctx.newPage();
+  await page.goto(T.url + '/');
+  await page.locator('#token').fill(ro);
+  await page.locator('form.login button[type=submit]').click();
+  await page.locator('section.agent').first().waitFor();
+  assert.equal(await page.locator('#nav-tokens').count(), 0);
+  await page.evaluate(() => { location.hash = '#/tokens'; });
+  assert.match(await txt(page, 'main .error'), /does not allow managing tokens/);
+  await ctx.close();
+});
+
+test('settings: the unit applies everywhere and stays; the session; log out everywhere', async () => {
+  const { page, ctx } = await tab({ width: 1280, height: 860 });
+  const mem = () => page.locator('section.agent[data-agent="local"] .bar-label', { hasText: 'Memory' }).textContent();
+  await page.locator('section.agent[data-agent="local"] .bars').waitFor();
+  assert.match(await mem(), /GiB|MiB/);
+  await page.locator('#nav-settings').click();
+  assert.match(await txt(page, '#set-name'), /^op$/);
+  await until('the session\'s end', async () => /\d\d:\d\d/.test(await page.locator('#set-until').textContent()));
+  await page.locator('#set-unit').selectOption('si');
+  await shot('34-settings', page);
+  await page.reload();
+  await page.locator('#nav-agents').click();
+  await page.locator('section.agent[data-agent="local"] .bars').waitFor();
+  assert.match(await mem(), /\d (GB|MB)\b/, 'decimal units after a reload');
+  // A second browser logged in as the same operator, then "everywhere".
+  const other = await tab({ width: 800, height: 600 });
+  await page.locator('#nav-settings').click();
+  await page.locator('#logout-all').click();
+  await page.locator('#token').waitFor();
+  await other.page.reload();
+  await other.page.locator('#token').waitFor({ timeout: 10000 });
+  await other.ctx.close();
+  await ctx.close();
+});
+
+test('usage: memory and storage by folder, in the chosen unit (obtain_user_usages)', async (t) => {
+  const c = (await apiGet('/api/clients')).body.find((x) => x.name === 'local');
+  if (!c.commands.includes('obtain_user_usages')) return t.skip('this agent does not offer obtain_user_usages (issue 10)');
+  const { page, ctx } = await tab({ width: 1280, height: 860 });
+  await page.evaluate(() => { location.hash = '#/agent/local/usage'; });
+  await page.locator('#usage-storage tbody tr').first().waitFor({ timeout: 20000 });
+  const rows = await page.$$eval('#usage-storage tbody tr', (rs) => rs.map((r) => r.textContent));
+  assert.match(rows[rows.length - 1], /^total/);
+  assert.ok(rows.every((r) => /\d( [KMGT]?i?B|\.\d [KMGT]i?B)/.test(r)), 'sizes with units: ' + rows.slice(0, 3));
+  assert.match(await txt(page, '#usage-resources'), /\S/);
+  await page.locator('#usage-unit').selectOption('bytes');
+  assert.match((await page.$$eval('#usage-storage tbody tr', (rs) => rs.map((r) => r.textContent))).pop(), /[\d,]+ B$/);
+  await shot('35-usage', page);
+  await ctx.close();
+});
+
+test('get a port: a free TCP port on the agent\'s machine (get_port)', async (t) => {
+  const c = (await apiGet('/api/clients')).body.find((x) => x.name === 'local');
+  if (!c.commands.includes('get_port')) return t.skip('this agent does not offer get_port (issue 10)');
+  const { page, ctx } = await tab({ width: 1280, height: 860 });
+  await page.evaluate(() => { location.hash = '#/agent/local/port'; });
+  await page.locator('#get-port').click();
+  const port = Number(await txt(page, '#port-number'));
+  assert.ok(port > 0 && port < 65536, 'a port: ' + port);
+  assert.match(await txt(page, '#port-text'), /Port \d+ is free to use!/);
+  // Free indeed: this machine can listen on it now.
+  await new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(port, '127.0.0.1', () => srv.close(resolve));
+  });
+  await shot('36-port', page);
+  await ctx.close();
 });

@@ -56,9 +56,10 @@ def tarball(kind):
 
 
 class Container:
-    def __init__(self, kind, name, log, init=None):
+    def __init__(self, kind, name, log, init=None, opts=()):
         self.kind, self.name, self.log = kind, name, log
         self.init = init            # None: -b (the root's /sbin/init)
+        self.opts = list(opts)      # more nspawn options (--private-network)
         self.root = None
         self.proc = None            # the unshare+nspawn process
         self.pid1 = None            # the container's PID 1, as the host sees it
@@ -79,7 +80,7 @@ class Container:
             if not os.path.isdir(d):
                 os.mkdir(d, 0o755)
                 self._made.append(d)
-        cmd = ["systemd-nspawn", "-D", self.root, "--machine=" + self.name] + NSPAWN_OPTS
+        cmd = ["systemd-nspawn", "-D", self.root, "--machine=" + self.name] + NSPAWN_OPTS + self.opts
         cmd += ["-b"] if self.init is None else [self.init]
         script = ('mount --make-rprivate / && mount -t tmpfs -o mode=0755 nestd-nspawn '
                   '/run/systemd/nspawn && exec "$@"')
@@ -295,8 +296,9 @@ class Api:
         return self.req("POST", "/api/clients/%s/commands" % agent, body, timeout)[1]
 
     def clients(self):
+        """The connected agents (the server lists those it remembers too)."""
         st, j = self.req("GET", "/api/clients")
-        return {c["name"]: c for c in j} if st == 200 and isinstance(j, list) else {}
+        return {c["name"]: c for c in j if c.get("online", True)} if st == 200 and isinstance(j, list) else {}
 
     def wait_client(self, name, timeout=20, other_than=None):
         """The client record once name is connected (and, with other_than,

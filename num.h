@@ -1,0 +1,37 @@
+/* num.h - numbers to and from text, by hand.
+ *
+ * strtod and printf's %f are the two doors through which libc's float
+ * parsing and formatting enter the static binaries (~6 KB for strtod's
+ * alone in musl), and the /proc readers and the JSON writer call them per
+ * value.  These cover what nestd reads and writes: plain decimal numbers. */
+#ifndef NESTD_NUM_H
+#define NESTD_NUM_H
+
+#include <stddef.h>
+
+/* [blanks] [+-] digits [. digits] [(e|E) [+-] digits], or [+-] . digits:
+ * the value, *end past the last byte used (s itself when there is no
+ * number: 0 returned).  No hexadecimal, inf or nan.  Exact for up to 15
+ * significant digits and exponents within +-22 (every number nestd reads
+ * in practice), within a few units in the last place beyond; +-HUGE_VAL
+ * past the range of a double. */
+double num_parse(const char *s, const char **end);
+/* The same within s[0..n), which need not be NUL-terminated. */
+double num_parsen(const char *s, size_t n, const char **end);
+
+/* v with exactly `decimals` (0 to 9) digits after the point, rounded half
+ * away from zero, NUL-terminated into out (room for 32 bytes); its length.
+ * 0, nothing written, for what it does not do (more decimals, non-finite
+ * values, |v| * 10^decimals of 2^63 or more): printf's %.*f is for those. */
+size_t num_fixed(char *out, double v, int decimals);
+
+/* Decimal digits of v ending at end (written backwards); the first one. */
+char *num_u64(char *end, unsigned long long v);
+
+/* gmtime_r's calendar fields (year, month, day, hour, minute, second,
+ * weekday; tm_yday, tm_isdst 0) of t seconds since the epoch, by civil
+ * arithmetic: musl's gmtime_r carries its time-zone code along (~5 KB). */
+struct tm;
+void num_utc(long long t, struct tm *tm);
+
+#endif

@@ -179,10 +179,23 @@ def post(server, agent, message, payload=None, timeout=30):
 
 
 def listing(server, scope=""):
-    st, j = http(server, "GET", "/api/clients" + scope)
-    if st != 200 or not isinstance(j, list):
+    """{agent: server} of the agents online (the roster's offline ones,
+    "online": false, are left out: see remembered)."""
+    j = full_listing(server, scope)
+    if j is None:
         return None
-    return {a["name"]: a.get("server") for a in j}
+    return {a["name"]: a.get("server") for a in j if a.get("online", True)}
+
+
+def full_listing(server, scope=""):
+    st, j = http(server, "GET", "/api/clients" + scope)
+    return j if st == 200 and isinstance(j, list) else None
+
+
+def remembered(server):
+    """{agent: server} of the agents the server lists offline."""
+    j = full_listing(server) or []
+    return {a["name"]: a.get("server") for a in j if a.get("online") is False}
 
 
 def healthz(server):
@@ -395,6 +408,52 @@ def test_revocation():
     token_cli(["revoke", "ops2"])
     ok = wait_until(lambda: all(http(n, "GET", "/api/clients", token=tok)[0] == 401 for n in "ABC"), 15)
     check(ok, "revoked, it gets 401 from every server")
+
+
+def test_tokens_api():
+    """/api/tokens in a fleet: minted on A into the fleet's store, known on
+    B; an agent on B with it is listed everywhere, offline (server null)
+    on B alone once stopped; revoked on C, its session on B is dropped."""
+    st, j = http("A", "POST", "/api/tokens", {"name": "tapi"})
+    check(st == 201 and isinstance(j, dict) and len(j.get("token") or "") >= 32,
+          "POST /api/tokens on A: 201 and the token", (st, j))
+    rc, out, err = token_cli(["list"])
+    check(rc == 0 and "\ntapi " in out, "... in the fleet's store (nestd token list --cluster)", out)
+    ok = wait_until(lambda: any(t.get("name") == "tapi" for t in (http("B", "GET", "/api/tokens")[1] or [])
+                                if isinstance(t, dict)), 10)
+    check(ok, "GET /api/tokens on B lists it")
+    st, e = http("B", "POST", "/api/tokens", {"name": "tapi"})
+    check(st == 409, "POST /api/tokens on B for the same name: 409", (st, e))
+    S["tf"]["tapi"] = token_file("tapi", j["token"])
+    p = start_agent("tapi", "B")
+    ok = wait_until(lambda: (listing("A") or {}).get("tapi") == "B" and (listing("C") or {}).get("tapi") == "B", 15)
+    check(ok, "an agent with the minted token: on B, as A and C list it", [listing(n) for n in "AC"])
+    st, ts = http("C", "GET", "/api/tokens")
+    check(st == 200 and any(t.get("name") == "tapi" and t.get("online") is True for t in ts),
+          "GET /api/tokens on C: tapi online (on B)", (st, ts))
+    p.stop()
+    ok = wait_until(lambda: remembered("B").get("tapi", "x") is None, 10)
+    check(ok, "stopped: B lists tapi offline, with server null", remembered("B"))
+    check("tapi" not in (listing("A") or {}) and "tapi" not in remembered("A"),
+          "... A, which never held it, does not list it", full_listing("A"))
+    names = [a["name"] for a in full_listing("B") or []]
+    check(names == sorted(set(names)) and set(AGENTS) <= set(names),
+          "B's listing: the fleet and its memory, each once, in name order", names)
+    check(fleet_is("ABC", HOME), "the fleet's online agents as before", [listing(n) for n in "ABC"])
+    p = start_agent("tapi", "B")
+    ok = wait_until(lambda: (listing("C") or {}).get("tapi") == "B", 15)
+    check(ok, "tapi back on B")
+    mark = p.mark()
+    st, r = http("C", "DELETE", "/api/tokens/tapi")
+    check(st == 200 and r == {"revoked": "tapi"}, "DELETE /api/tokens/tapi on C: 200", (st, r))
+    check(p.wait_log(r"1008 token revoked", 10, mark), "B drops tapi's session (1008, token revoked)",
+          p.text()[-400:])
+    ok = wait_until(lambda: fleet_is("ABC", HOME) and "tapi" not in remembered("B"), 15)
+    check(ok, "tapi is gone from every listing, offline ones too", [full_listing(n) for n in "ABC"])
+    rc, out, err = token_cli(["list"])
+    check(rc == 0 and "\ntapi " not in out, "... and from the fleet's store", out)
+    p.stop()
+    S["agents"].pop("tapi")
 
 
 def test_import():
@@ -743,7 +802,8 @@ def test_shutdown():
 
 if __name__ == "__main__":
     tests = [(setup, 240), test_commands_everywhere, test_large_reply, test_not_found_and_deadline,
-             test_takeover_lingering, test_newer_wins, test_revocation, test_import, test_audit,
+             test_takeover_lingering, test_newer_wins, test_revocation, (test_tokens_api, 120),
+             test_import, test_audit,
              (test_slack_fleet, 120),
              (test_credentials, 150),
              (test_kill_nats_node, 180),

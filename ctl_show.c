@@ -4,15 +4,14 @@
  * other agents (the original client's {pid, name} list) still print. */
 #include "ctl_show.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "ctl_table.h"
+#include "ctl_text.h"
 #include "log.h"
-#include "utf8.h"
 
 /* A string value as text; null as "-"; numbers and the rest as written. */
 static void str_of(const struct json *j, int t, char *out, size_t cap)
@@ -59,90 +58,15 @@ static FILE *out(void)
 	return ctl_view.out ? ctl_view.out : stdout;
 }
 
-/* ---- text from agents, made safe for a terminal ---- */
-
-/* The length of the valid UTF-8 character at p (n bytes left) and its code
- * point; 0 when p does not start one. */
-static size_t utf8_char(const unsigned char *p, size_t n, uint32_t *cp)
-{
-	uint32_t st = UTF8_ACCEPT, c;
-	size_t len = p[0] < 0x80 ? 1 : p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4, i;
-
-	if (len > n)
-		return 0;
-	for (i = 0; i < len; i++)
-		if ((st = utf8_step(st, p[i])) == UTF8_REJECT)
-			return 0;
-	if (st != UTF8_ACCEPT)
-		return 0;
-	c = len == 1 ? p[0] : p[0] & (0x7f >> len);
-	for (i = 1; i < len; i++)
-		c = c << 6 | (p[i] & 0x3f);
-	*cp = c;
-	return len;
-}
-
-/* What a terminal or a text layout could act on: C0, DEL, C1, and the
- * marks that reorder text (U+200E/F, U+202A..E, U+2066..9). */
-static int unsafe_char(uint32_t c)
-{
-	return c < 0x20 || (c >= 0x7f && c < 0xa0) || c == 0x200e || c == 0x200f ||
-	       (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
-}
-
-/* The visible form of an unsafe character or of a byte that is not UTF-8
- * (len 0), into out (at least 8 bytes). */
-static void escape_char(uint32_t c, size_t len, unsigned flags, char *out)
-{
-	if (flags & CTL_TEXT_JSON)
-		snprintf(out, 8, "\\u%04x", len ? (unsigned)c : 0xfffdu);
-	else if (!len)
-		snprintf(out, 8, "\\x%02x", (unsigned)c);
-	else if (c == '\n' || c == '\t')
-		snprintf(out, 8, "\\%c", c == '\n' ? 'n' : 't');
-	else if (c < 0x80)
-		snprintf(out, 8, "\\x%02x", (unsigned)c);
-	else
-		snprintf(out, 8, "\\u%04x", (unsigned)c);
-}
-
-size_t ctl_show_text(FILE *f, const char *s, size_t n, int width, unsigned flags)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, len, chars = 0;
-	uint32_t c;
-	char esc[8];
-
-	while (i < n) {
-		len = utf8_char(p + i, n - i, &c);
-		if (!len)
-			c = p[i];
-		if (len && !unsafe_char(c)) {
-			fwrite(p + i, 1, len, f);
-		} else if (len && (flags & CTL_TEXT_LINES) && (c == '\n' || c == '\t')) {
-			putc((int)c, f);
-		} else {
-			escape_char(c, len, flags, esc);
-			fputs(esc, f);
-			chars += strlen(esc) - 1;
-		}
-		chars++;
-		i += len ? len : 1;
-	}
-	for (; width > 0 && chars < (size_t)width; chars++)
-		putc(' ', f);
-	return chars;
-}
-
 /* A NUL-terminated field, padded to width characters (0: not padded). */
 static void safe_print(const char *s, int width)
 {
-	ctl_show_text(out(), s, strlen(s), width, 0);
+	ctl_text_put(out(), s, strlen(s), width, 0);
 }
 
 /* Text an agent sent as text (get_port's payload, obtain_user_usages'
  * resources): its lines as lines (each after indent), tabs as tabs, and
- * the rest through ctl_show_text, so that it cannot drive the terminal. */
+ * the rest through ctl_text_put, so that it cannot drive the terminal. */
 static void print_text(const char *text, size_t n, const char *indent)
 {
 	const char *p = text, *end = text + n, *nl;
@@ -151,7 +75,7 @@ static void print_text(const char *text, size_t n, const char *indent)
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (indent)
 			fputs(indent, out());
-		ctl_show_text(out(), p, (size_t)((nl ? nl : end) - p), 0, CTL_TEXT_LINES);
+		ctl_text_put(out(), p, (size_t)((nl ? nl : end) - p), 0, CTL_TEXT_LINES);
 		putc('\n', out());
 		p = nl ? nl + 1 : end;
 	}
@@ -192,7 +116,7 @@ static int is_text(const struct json *j, int t)
 void ctl_show_raw(const struct buf *body)
 {
 	/* Still JSON, the same JSON, but no raw DEL or C1 from an agent. */
-	ctl_show_text(out(), body->p, body->len, 0, CTL_TEXT_JSON | CTL_TEXT_LINES);
+	ctl_text_put(out(), body->p, body->len, 0, CTL_TEXT_JSON | CTL_TEXT_LINES);
 	if (!body->len || body->p[body->len - 1] != '\n')
 		putc('\n', out());
 }
@@ -223,7 +147,7 @@ void ctl_show_error(const char *prefix, const char *body, size_t n)
 	}
 	fprintf(stderr, "nestd ctl: %s", prefix);
 	if (msg.len)
-		ctl_show_text(stderr, msg.p, msg.len, 0, 0);
+		ctl_text_put(stderr, msg.p, msg.len, 0, 0);
 	else
 		fputs("(no reason given)", stderr);
 	putc('\n', stderr);
@@ -687,7 +611,7 @@ int ctl_show_exec(const struct json *j, int p, int as_json)
 
 		str_of(j, json_get(j, p, "signal"), sig, sizeof(sig));
 		fputs("nestd ctl: the command was killed by ", stderr);
-		ctl_show_text(stderr, sig, strlen(sig), 0, 0);
+		ctl_text_put(stderr, sig, strlen(sig), 0, 0);
 		putc('\n', stderr);
 		code = 128 + 9;
 	}

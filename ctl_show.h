@@ -1,7 +1,7 @@
 /* ctl_show.h - how `nestd ctl` shows the server's answers: tables and
  * "key: value" lines for people, the reply object as it came for --json,
  * and the reason of a refusal on stderr.  Every string an agent (or the
- * server) supplies reaches the terminal through ctl_show_text, so none
+ * server) supplies reaches the terminal through ctl_text_put, so none
  * can move the cursor, retitle the window or hide what is printed. */
 #ifndef NESTD_CTL_SHOW_H
 #define NESTD_CTL_SHOW_H
@@ -10,22 +10,8 @@
 #include <stdio.h>
 
 #include "buf.h"
+#include "ctl_text.h"
 #include "json.h"
-
-/* ctl_show_text's flags. */
-enum {
-	CTL_TEXT_LINES = 1,          /* keep newlines and tabs: multi-line text */
-	CTL_TEXT_JSON = 2            /* escapes as JSON writes them: for JSON text */
-};
-
-/* Writes s[0..n) to f so that nothing in it can drive a terminal: C0
- * controls, DEL, C1 controls (U+0080..U+009F) and the marks that reorder
- * text (U+200E/F, U+202A..E, U+2066..9) become visible escapes (\n \t
- * \xNN \uNNNN; with CTL_TEXT_JSON always \uNNNN, so JSON stays the
- * same JSON), and a byte that is not UTF-8 becomes \xNN (CTL_TEXT_JSON:
- * \ufffd).  width > 0: padded with spaces to width characters.  Returns
- * the characters written. */
-size_t ctl_show_text(FILE *f, const char *s, size_t n, int width, unsigned flags);
 
 /* Shows one reply's payload (token p of j; -1: none) and returns the exit
  * status.  as_json: the reply was printed already (ctl_show_raw); only the

@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl_show.h"
+#include "ctl_text.h"
 #include "log.h"
 
 struct ctl_view ctl_view;
@@ -60,7 +60,7 @@ int ctl_table_add(struct ctl_table *t, const char *s, size_t n)
 	}
 	if (!(f = open_memstream(&buf, &len)))
 		return -1;
-	ctl_show_text(f, s, n, 0, 0);
+	ctl_text_put(f, s, n, 0, 0);
 	fclose(f);
 	t->cell[t->ncell++] = buf;
 	return buf ? 0 : -1;

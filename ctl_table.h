@@ -3,7 +3,7 @@
  * wider than it (the last column, a command line or a description, is cut
  * to what is left), states in colour on a terminal only (never with
  * NO_COLOR), and the units people read: 24 GiB, 44 min, a local time and
- * its age.  Every cell goes through ctl_show_text first, so nothing an
+ * its age.  Every cell goes through ctl_text_put first, so nothing an
  * agent sent can drive the terminal.  No I/O but the FILE it is given. */
 #ifndef NESTD_CTL_TABLE_H
 #define NESTD_CTL_TABLE_H
@@ -43,7 +43,7 @@ struct ctl_table {
 /* heads: ncol names; align: ncol of 'l'/'r'. */
 void ctl_table_init(struct ctl_table *t, int ncol, const char *const *heads, const char *align,
 		    int state_col);
-/* The next cell, left to right, row after row: s[0..n) as ctl_show_text
+/* The next cell, left to right, row after row: s[0..n) as ctl_text_put
  * shows it.  -1 out of memory. */
 int  ctl_table_add(struct ctl_table *t, const char *s, size_t n);
 int  ctl_table_addz(struct ctl_table *t, const char *s);

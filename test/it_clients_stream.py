@@ -100,8 +100,13 @@ def setup():
           "%d agents connected and authenticated" % N, S["crowd"].failed[:3])
 
 
-def names_of(body):
-    return [a["name"] for a in json.loads(body)]
+def names_of(body, online=None):
+    """The agents' names in a list; online=True: the connected ones only."""
+    return [a["name"] for a in json.loads(body) if online is None or a.get("online") == online]
+
+
+def connected(out):
+    return len(names_of(out or "[]", online=True))
 
 
 def test_keepalive_chunked():
@@ -173,10 +178,9 @@ def test_agents_leave_midway():
 
     def leave():
         S["crowd"].close(gone)
-        nestlib.wait_until(lambda: json.loads(
+        nestlib.wait_until(lambda: connected(
             run(["ctl", "--server", "unix:" + S["srv"].unix, "--json", "clients"],
-                env=dict(os.environ, NESTD_TOKEN=S["op"]))[1] or "[]").__len__() == N - len(gone),
-            10)
+                env=dict(os.environ, NESTD_TOKEN=S["op"]))[1]) == N - len(gone), 10)
     auth = "Authorization: Bearer %s\r\n" % S["op"]
     h, body = raw_get("GET /api/clients HTTP/1.1\r\nHost: x\r\n%sConnection: close\r\n\r\n" % auth,
                       slow=leave)
@@ -189,8 +193,15 @@ def test_agents_leave_midway():
     c = httpclient.HTTPConnection("127.0.0.1", S["srv"].port, timeout=T(20))
     c.request("GET", "/api/clients", headers={"Authorization": "Bearer " + S["op"]})
     r = c.getresponse()
-    check(r.status == 200 and len(names_of(r.read())) == N - len(gone),
-          "the next list has exactly the %d left" % (N - len(gone)))
+    body = r.read()
+    check(r.status == 200 and sorted(names_of(body, online=True)) ==
+          sorted(n for n, _ in S["agents"] if n not in set(gone)),
+          "the next list has exactly the %d left connected" % (N - len(gone)))
+    # The server remembers those that went (issue 14's roster): offline,
+    # each once, in the same name-ordered list.
+    check(sorted(names_of(body, online=False)) == sorted(gone) and
+          names_of(body) == sorted(names_of(body)),
+          "and the %d gone, offline, in name order" % len(gone))
     c.close()
     S["crowd"].stop()
     check(S["srv"].alive() and S["srv"].stop() == 0, "server alive, exits 0")

@@ -114,12 +114,15 @@ def test_bash():
 
 
 def zsh_complete(line, env=None):
-    """The command line after typing line and a TAB in an interactive zsh."""
+    """The command line after typing line and a TAB in an interactive zsh.
+    The marker is spelt in two pieces in the setup line, so that line's echo
+    (wrapped by the terminal where it may) never passes for the widget's
+    output."""
     script = path("zcomp.zsh")
     with open(script, "w") as f:
         f.write(r'''zmodload zsh/zpty || exit 3
 zpty z zsh -f -i
-zpty -w z "PS1='> '; fpath=($1 \$fpath); autoload -U compinit; compinit -u -D; bindkey '^I' complete-word; show() { print -r -- \"BUF:[\$BUFFER]\"; }; zle -N show; bindkey '^X' show"
+zpty -w z "PS1='> '; fpath=($1 \$fpath); autoload -U compinit; compinit -u -D; bindkey '^I' complete-word; show() { print -r -- \"B\"\"UF:[\$BUFFER]\"; }; zle -N show; bindkey '^X' show"
 zpty -w -n z "$2"$'\t\x18'
 out=
 for i in {1..100}; do

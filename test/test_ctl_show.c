@@ -1,4 +1,4 @@
-/* test_ctl_show.c - ctl_show_text, the one way agent-supplied text reaches
+/* test_ctl_show.c - ctl_text_put, the one way agent-supplied text reaches
  * the operator's terminal: every C0 and C1 control, DEL, the reordering
  * marks and bytes that are not UTF-8 come out as visible escapes; text and
  * padding otherwise unchanged (issue 11, row 12). */
@@ -12,14 +12,14 @@ void test_ctl_show_text_escapes(void);
 void test_ctl_show_text_flags(void);
 void test_ctl_show_text_every_byte(void);
 
-/* ctl_show_text of s (n bytes) as a string; the caller frees it. */
+/* ctl_text_put of s (n bytes) as a string; the caller frees it. */
 static char *shown(const char *s, size_t n, int width, unsigned flags, size_t *chars)
 {
 	char *out = NULL;
 	size_t len = 0, c;
 	FILE *f = open_memstream(&out, &len);
 
-	c = ctl_show_text(f, s, n, width, flags);
+	c = ctl_text_put(f, s, n, width, flags);
 	fclose(f);
 	if (chars)
 		*chars = c;

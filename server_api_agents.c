@@ -7,6 +7,8 @@
  * by name, and by the owner its token has now.  Outside the scope, an
  * agent is nowhere and every request about it is answered as for an
  * unknown one; so is an offline agent whose token was revoked. */
+#include "server_api_agents.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,7 @@
 #include "conn.h"
 #include "json.h"
 #include "log.h"
-#include "server_api.h"
+#include "server_reply.h"
 #include "server_authz.h"
 #include "server_int.h"
 #include "server_roster.h"

@@ -13,6 +13,8 @@
  * server's machine.  The file is changed as `nestd token` changes it
  * (token_edit_add: under its lock, whole), then re-read at once, so a new
  * token works for the very next connection. */
+#include "server_api_tokens.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +23,10 @@
 #include "conn.h"
 #include "json.h"
 #include "log.h"
-#include "server_api.h"
+#include "server_reply.h"
 #include "server_audit.h"
 #include "server_authz.h"
 #include "server_int.h"
-#include "server_web.h"
 #include "sha256.h"
 #include "token_file.h"
 

@@ -20,9 +20,7 @@
 # after 600 s, and everything started is killed at the end.
 set -eu
 cd "$(dirname "$0")/.."
-root=$PWD
-PY=/usr/bin/python3
-NESTD=${NESTD:-$root/nestd}
+. bench/lib.sh
 N=${N:-100000}
 PING=${PING:-20}
 NSRC=$(( (N + 24999) / 25000 ))
@@ -47,16 +45,7 @@ make -s nestd >/dev/null
 mkdir -p bench/out
 cc -O2 -Wall -o bench/out/manyagents bench/manyagents.c
 cc -O2 -Wall -o bench/out/loadgen bench/loadgen.c
-tmp=$(mktemp -d /tmp/nestd-bench-agents.XXXXXX)
-pids=""
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null || true; done
-	for p in $pids; do wait "$p" 2>/dev/null || true; done
-	[ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-umask 077
-start=$(date +%s)
+bench_tmp agents
 
 $PY bench/mktokens.py "$N" "$tmp/tokens" "$tmp/agents"
 "$NESTD" token new op --role operator --tokens "$tmp/tokens" >"$tmp/op.token" 2>/dev/null

@@ -23,9 +23,7 @@
 # at the end.
 set -eu
 cd "$(dirname "$0")/.."
-root=$PWD
-PY=/usr/bin/python3
-NESTD=${NESTD:-$root/nestd}
+. bench/lib.sh
 N=${N:-10000}
 KEY=${KEY:-ec}
 
@@ -37,16 +35,7 @@ make -s build/base64.o
 mkdir -p bench/out
 cc -O2 -Wall -DBENCH_TLS=1 -I. -o bench/out/manyagents-tls bench/manyagents.c build/base64.o -l:libbearssl.a
 cc -O2 -Wall -o bench/out/loadgen bench/loadgen.c
-tmp=$(mktemp -d /tmp/nestd-bench-storm.XXXXXX)
-pids=""
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null || true; done
-	for p in $pids; do wait "$p" 2>/dev/null || true; done
-	[ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-umask 077
-start=$(date +%s)
+bench_tmp storm
 
 if [ "$KEY" = rsa ]; then
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" \
@@ -57,7 +46,6 @@ else
 fi
 $PY bench/mktokens.py "$N" "$tmp/tokens" "$tmp/agents"
 "$NESTD" token new op --role operator --tokens "$tmp/tokens" >"$tmp/op.token" 2>/dev/null
-freeport() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 tport=$(freeport); pport=$(freeport)
 cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }   # utime+stime, clock ticks
 hz=$(getconf CLK_TCK)

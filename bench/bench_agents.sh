@@ -85,16 +85,7 @@ idle=$(rss $spid)
 
 bench/out/manyagents -s "$NSRC" -T 600 "127.0.0.1:$port" "$tmp/agents" >"$tmp/many.out" 2>"$tmp/many.err" &
 mpid=$!; pids="$pids $mpid"
-i=0
-until grep -q "^ready" "$tmp/many.out" 2>/dev/null; do
-	i=$((i + 1))
-	if [ $i -ge 4800 ] || ! kill -0 $mpid 2>/dev/null; then
-		echo "agents did not all connect in 240 s" >&2
-		tail -5 "$tmp/many.err" "$tmp/server.log" >&2
-		exit 1
-	fi
-	sleep 0.05
-done
+wait_ready 240 $mpid "$tmp/many.out" "$tmp/many.err" "$tmp/server.log"
 connect_s=$(awk '{ print $3 }' "$tmp/many.out")
 sleep 1
 full=$(rss $spid)

@@ -66,16 +66,7 @@ serve server0
 nice -n 19 bench/out/manyagents-tls -t "$tmp/cert.pem" -R -T 600 "127.0.0.1:$tport" "$tmp/agents" \
 	>"$tmp/many.out" 2>"$tmp/many.err" &
 mpid=$!; pids="$pids $mpid"
-i=0
-until grep -q "^ready" "$tmp/many.out" 2>/dev/null; do
-	i=$((i + 1))
-	if [ $i -ge 2400 ] || ! kill -0 $mpid 2>/dev/null; then
-		echo "agents did not all connect in 120 s" >&2
-		tail -5 "$tmp/many.err" "$tmp/server0.log" >&2
-		exit 1
-	fi
-	sleep 0.05
-done
+wait_ready 120 $mpid "$tmp/many.out" "$tmp/many.err" "$tmp/server0.log"
 echo "$N agents over wss:// ($KEY key), first connected in $(awk '{ print $3 }' "$tmp/many.out") s" \
 	"(full handshakes, nothing to resume yet)"
 

@@ -33,3 +33,19 @@ waitfor() {
 		sleep 0.05
 	done
 }
+
+# wait_ready SECONDS PID OUT ERRLOG...: until the agents' driver (PID,
+# bench/manyagents.c) prints "ready" in OUT; exits the script, with the
+# tails of the logs, when it dies first or SECONDS pass.
+wait_ready() {
+	_secs=$1 _pid=$2 _out=$3; shift 3; _i=0
+	until grep -q "^ready" "$_out" 2>/dev/null; do
+		_i=$((_i + 1))
+		if [ $_i -ge $((_secs * 20)) ] || ! kill -0 "$_pid" 2>/dev/null; then
+			echo "agents did not all connect in $_secs s" >&2
+			tail -5 "$@" >&2
+			exit 1
+		fi
+		sleep 0.05
+	done
+}

@@ -53,137 +53,10 @@
 #include "server_metrics.h"
 #include "server_router.h"
 #include "server_ui.h"
+#include "server_api_agents.h"
+#include "server_api_tokens.h"
+#include "server_reply.h"
 #include "server_web.h"
-#include "deflate.h"
-
-/* Every API answer: gzip'd when the client takes it and the body is worth
- * it (CFG_GZIP_MIN), so a 2,000-process list goes out at a tenth of its
- * size; Vary either way, as the dashboard's files do. */
-void api_send(struct conn *c, int status, const char *ctype, const char *extra,
-	      const char *body, size_t n)
-{
-	struct peer *p = c->owner;
-	char hdr[1024];
-	struct buf z;
-
-	if (!p || !p->gzip_ok || n < CFG_GZIP_MIN || strlen(extra ? extra : "") > 900) {
-		conn_http_respond(c, status, ctype, extra, body, n);
-		return;
-	}
-	buf_init(&z, n + n / 8 + 64);
-	if (gzip_encode((const unsigned char *)body, n, &z) < 0 || z.len >= n) {
-		snprintf(hdr, sizeof(hdr), "Vary: Accept-Encoding\r\n%s", extra ? extra : "");
-		conn_http_respond(c, status, ctype, hdr, body, n);
-	} else {
-		snprintf(hdr, sizeof(hdr), "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n%s",
-			 extra ? extra : "");
-		conn_http_respond(c, status, ctype, hdr, z.p, z.len);
-	}
-	buf_free(&z);
-}
-
-void api_json(struct conn *c, int status, const char *extra, struct buf *b)
-{
-	api_send(c, status, "application/json", extra, b->p ? b->p : "", b->len);
-}
-
-static void respond_json(struct conn *c, int status, struct buf *b)
-{
-	api_json(c, status, NULL, b);
-}
-
-/* {"error":MSG} */
-void api_error(struct conn *c, int status, const char *extra, const char *msg)
-{
-	struct buf b;
-	struct jw w;
-
-	buf_init(&b, 0);
-	jw_init(&w, &b);
-	jw_obj(&w);
-	jw_kstr(&w, "error", msg);
-	jw_obj_end(&w);
-	buf_putc(&b, '\n');
-	conn_http_respond(c, status, "application/json", extra, b.p ? b.p : "", b.len);
-	buf_free(&b);
-}
-
-static void respond_error(struct conn *c, int status, const char *extra, const char *msg)
-{
-	api_error(c, status, extra, msg);
-}
-
-void api_not_connected(struct conn *c, const char *name)
-{
-	char msg[128];
-
-	snprintf(msg, sizeof(msg), "agent '%s' is not connected", name);
-	respond_error(c, 404, NULL, msg);
-}
-
-/* 1 after a 405 for anything but GET and HEAD (exactly: "get" is
- * another method, RFC 9110 9.1). */
-int api_refuse_unless_get(struct conn *c, const struct http_req *req)
-{
-	if (http_span_eq(&req->method, "GET") || http_span_eq(&req->method, "HEAD"))
-		return 0;
-	respond_error(c, 405, "Allow: GET, HEAD\r\n", "method not allowed");
-	return 1;
-}
-
-/* Why a Bearer header names no operator; NULL when *e is one. */
-static const char *check_bearer(struct server *s, const struct http_span *h,
-				const struct token_entry **e)
-{
-	char tok[TOKEN_LEN + 1];
-	const char *why;
-
-	if (h->n != 7 + TOKEN_LEN || strncasecmp(h->p, "Bearer ", 7) != 0)
-		return "invalid token format";
-	memcpy(tok, h->p + 7, TOKEN_LEN);
-	tok[TOKEN_LEN] = '\0';
-	why = admit_token(&s->db, tok, ROLE_OPERATOR, e);
-	memset(tok, 0, sizeof(tok));
-	return why;
-}
-
-/* Checks the Bearer token; answers 401 itself, or over the source's
- * budget 429 late (server_api_timer), and returns NULL
- * (docs/PROTOCOL.md, "Authentication" and "Admission").  A valid token is
- * never refused, whatever its source did before.  Without one, the
- * dashboard's session cookie (server_web.c). */
-const struct token_entry *api_operator(struct server *s, struct conn *c,
-				       const struct http_req *req)
-{
-	const struct http_span *h = http_get(req->h, req->nh, "Authorization");
-	const struct token_entry *e = NULL;
-	struct peer *p = c->owner;
-	struct admit_verdict v;
-	const char *why;
-
-	if (!h && web_has_session(req))
-		return web_session_operator(s, c, req);   /* the dashboard's cookie */
-	if (!h) {
-		/* Not a guess: not charged, and no line of its own. */
-		log_debug("operator request from %s without a token", c->peer);
-		respond_error(c, 401, "WWW-Authenticate: Bearer realm=\"nestd\"\r\n",
-			      "missing Authorization: Bearer token");
-		return NULL;
-	}
-	if (s->tokens_recheck)
-		s->tokens_recheck(s);   /* a token minted a moment ago works now */
-	why = check_bearer(s, h, &e);
-	if (!why)
-		return e;
-	gate_failed(s->gate, "operator", c->peer, p->source, why, NULL, &v);
-	if (v.delay_ms) {
-		p->refuse_retry = v.retry_after > 0 ? v.retry_after : 1;
-		conn_set_timer(c, loop_now() + v.delay_ms);
-		return NULL;
-	}
-	respond_error(c, 401, "WWW-Authenticate: Bearer realm=\"nestd\"\r\n", why);
-	return NULL;
-}
 
 void server_api_timer(struct peer *op)
 {
@@ -193,7 +66,7 @@ void server_api_timer(struct peer *op)
 		return;
 	snprintf(hdr, sizeof(hdr), "Retry-After: %d\r\n", op->refuse_retry);
 	op->refuse_retry = 0;
-	respond_error(op->c, 429, hdr, "too many failed authentications from this address");
+	api_error(op->c, 429, hdr, "too many failed authentications from this address");
 }
 
 /* ---- commands ---- */
@@ -234,7 +107,7 @@ static int command_done(void *arg, enum router_outcome o, const char *text, size
 	if (status == 200)
 		api_send(op->c, 200, "application/json", NULL, text, n);
 	else
-		respond_error(op->c, status, status == 503 && o != ROUTER_SHUTDOWN ?
+		api_error(op->c, status, status == 503 && o != ROUTER_SHUTDOWN ?
 			      "Retry-After: 1\r\n" : NULL, text);
 	return status;
 }
@@ -248,22 +121,22 @@ static void command_refused(struct server *s, struct conn *c, const struct route
 	router_refusal(s->router, q, o, msg, sizeof(msg));
 	switch (o) {
 	case ROUTER_NOT_CONNECTED:
-		respond_error(c, 404, NULL, msg);
+		api_error(c, 404, NULL, msg);
 		break;
 	case ROUTER_NOT_OFFERED:       /* the agent is there; the command is not for it */
-		respond_error(c, 409, NULL, msg);
+		api_error(c, 409, NULL, msg);
 		break;
 	case ROUTER_BUSY:
-		respond_error(c, 503, "Retry-After: 1\r\n", msg);
+		api_error(c, 503, "Retry-After: 1\r\n", msg);
 		break;
 	case ROUTER_CLUSTER_DOWN:
-		respond_error(c, 503, "Retry-After: 1\r\n", msg);
+		api_error(c, 503, "Retry-After: 1\r\n", msg);
 		break;
 	case ROUTER_NO_MEMORY:
-		respond_error(c, 500, NULL, msg);
+		api_error(c, 500, NULL, msg);
 		break;
 	default:
-		respond_error(c, 502, NULL, msg);
+		api_error(c, 502, NULL, msg);
 		break;
 	}
 }
@@ -356,7 +229,7 @@ static int command_authorized(struct server *s, struct conn *c, const struct tok
 	if (authz_command_allowed(&op->scope, q->command, why, sizeof(why))) {
 		log_info("operator %s: %s on %s refused: %s", op->name, q->command, q->agent, why);
 		audit_refusal(s, q, 403, why);
-		respond_error(c, 403, NULL, why);
+		api_error(c, 403, NULL, why);
 		return 0;
 	}
 	return 1;
@@ -374,12 +247,12 @@ static void post_command(struct server *s, struct conn *c, const struct token_en
 
 	if (json_parse(&j, body, n, err, sizeof(err)) < 0) {
 		snprintf(msg, sizeof(msg), "body is not valid JSON: %s", err);
-		respond_error(c, 400, NULL, msg);
+		api_error(c, 400, NULL, msg);
 		return;
 	}
 	why = read_command(&j, cmd, sizeof(cmd), &q);
 	if (why)
-		respond_error(c, 400, NULL, why);
+		api_error(c, 400, NULL, why);
 	else if (!command_authorized(s, c, op, &q))
 		;   /* answered and audited */
 	else if (!(opp->waiting = router_post(s->router, &q, command_done, opp, &refused)))
@@ -398,35 +271,6 @@ void server_api_gone(struct peer *op)
 
 /* ---- routes ---- */
 
-int api_query_param(const struct http_req *req, const char *key, char *out, size_t cap)
-{
-	const char *q = memchr(req->target.p, '?', req->target.n);
-	const char *end = req->target.p + req->target.n, *p;
-	size_t kl = strlen(key), n;
-
-	for (p = q ? q + 1 : end; p < end; ) {
-		const char *amp = memchr(p, '&', (size_t)(end - p)), *stop = amp ? amp : end;
-
-		if ((size_t)(stop - p) > kl && memcmp(p, key, kl) == 0 && p[kl] == '=') {
-			n = (size_t)(stop - p) - kl - 1;
-			if (n >= cap)
-				return -1;
-			memcpy(out, p + kl + 1, n);
-			out[n] = '\0';
-			return 1;
-		}
-		p = stop + 1;
-	}
-	return 0;
-}
-
-int api_scope_local(const struct http_req *req)
-{
-	char v[16];
-
-	return api_query_param(req, "scope", v, sizeof(v)) > 0 && strcmp(v, "local") == 0;
-}
-
 /* /api/clients[/NAME[/commands]], path without the query. */
 static void clients_route(struct server *s, struct conn *c, const struct http_req *req,
 			  struct http_span path, const char *body, size_t n)
@@ -439,7 +283,7 @@ static void clients_route(struct server *s, struct conn *c, const struct http_re
 	size_t nl;
 
 	if (path.n < pl || memcmp(path.p, prefix, pl) != 0 || (path.n > pl && path.p[pl] != '/')) {
-		respond_error(c, 404, NULL, "not found");
+		api_error(c, 404, NULL, "not found");
 		return;
 	}
 	op = api_operator(s, c, req);
@@ -454,7 +298,7 @@ static void clients_route(struct server *s, struct conn *c, const struct http_re
 	slash = memchr(path.p + 1, '/', path.n - 1);
 	nl = slash ? (size_t)(slash - path.p - 1) : path.n - 1;
 	if (nl == 0 || nl > TOKEN_NAME_MAX) {
-		respond_error(c, 404, NULL, "not found");
+		api_error(c, 404, NULL, "not found");
 		return;
 	}
 	memcpy(name, path.p + 1, nl);
@@ -462,15 +306,15 @@ static void clients_route(struct server *s, struct conn *c, const struct http_re
 	path.p += 1 + nl;
 	path.n -= 1 + nl;
 	if (!token_name_valid(name))
-		respond_error(c, 404, NULL, "not found");
+		api_error(c, 404, NULL, "not found");
 	else if (!slash)
 		api_agent(s, c, req, op, name);
 	else if (http_span_eq(&path, "/history"))
 		api_agent_history(s, c, req, op, name);
 	else if (!http_span_eq(&path, "/commands"))
-		respond_error(c, 404, NULL, "not found");
+		api_error(c, 404, NULL, "not found");
 	else if (!http_span_eq(&req->method, "POST"))
-		respond_error(c, 405, "Allow: POST\r\n", "method not allowed");
+		api_error(c, 405, "Allow: POST\r\n", "method not allowed");
 	else
 		post_command(s, c, op, name, body, n);
 }
@@ -489,15 +333,15 @@ static int audit_filters(struct conn *c, const struct http_req *req, char *agent
 			 int *limit)
 {
 	char lim[16] = "";
-	int ra = api_query_param(req, "agent", agent, TOKEN_NAME_MAX + 1);
-	int ro = api_query_param(req, "operator", oper, TOKEN_NAME_MAX + 1);
-	int rl = api_query_param(req, "limit", lim, sizeof(lim));
+	int ra = http_query_param(req, "agent", agent, TOKEN_NAME_MAX + 1);
+	int ro = http_query_param(req, "operator", oper, TOKEN_NAME_MAX + 1);
+	int rl = http_query_param(req, "limit", lim, sizeof(lim));
 	char *end;
 	long l = rl > 0 ? strtol(lim, &end, 10) : CFG_AUDIT_LIMIT;
 
 	if (ra < 0 || ro < 0 || rl < 0 || (ra > 0 && !token_name_valid(agent)) ||
 	    (ro > 0 && !token_name_valid(oper)) || (rl > 0 && (*end || l < 1 || l > CFG_AUDIT_LIMIT_MAX))) {
-		respond_error(c, 400, NULL, "agent= and operator= take names, limit= 1 to "
+		api_error(c, 400, NULL, "agent= and operator= take names, limit= 1 to "
 			      CFG_STR(CFG_AUDIT_LIMIT_MAX));
 		return -1;
 	}
@@ -521,17 +365,17 @@ static void show_audit(struct server *s, struct conn *c, const struct http_req *
 	if (!op || api_refuse_unless_get(c, req) || audit_filters(c, req, agent, oper, &limit) < 0)
 		return;
 	if (!token_scope_is_all(&op->scope)) {
-		respond_error(c, 403, NULL, "the audit log is for operators whose scope is everything");
+		api_error(c, 403, NULL, "the audit log is for operators whose scope is everything");
 		return;
 	}
 	if (s->cluster) {
 		if (cluster_audit_query(s->cluster, agent, oper, limit, audit_done, c->owner, why,
 					sizeof(why)) < 0)
-			respond_error(c, 503, "Retry-After: 1\r\n", why);
+			api_error(c, 503, "Retry-After: 1\r\n", why);
 		return;
 	}
 	if (!s->o->audit_path[0]) {
-		respond_error(c, 404, NULL, "this server keeps no audit log (--audit-log FILE)");
+		api_error(c, 404, NULL, "this server keeps no audit log (--audit-log FILE)");
 		return;
 	}
 	buf_init(&b, 0);
@@ -539,11 +383,11 @@ static void show_audit(struct server *s, struct conn *c, const struct http_req *
 	jw_arr(&w);
 	if (audit_tail(s->o->audit_path, agent[0] ? agent : NULL, oper[0] ? oper : NULL, limit, &w,
 		       why, sizeof(why)) < 0) {
-		respond_error(c, 500, NULL, why);
+		api_error(c, 500, NULL, why);
 	} else {
 		jw_arr_end(&w);
 		buf_putc(&b, '\n');
-		respond_json(c, 200, &b);
+		api_json(c, 200, NULL, &b);
 	}
 	buf_free(&b);
 }
@@ -593,7 +437,7 @@ static void show_me(struct server *s, struct conn *c, const struct http_req *req
 	jw_arr_end(&w);
 	jw_obj_end(&w);
 	buf_putc(&b, '\n');
-	respond_json(c, 200, &b);
+	api_json(c, 200, NULL, &b);
 	buf_free(&b);
 }
 
@@ -643,8 +487,37 @@ static void healthz(struct server *s, struct conn *c)
 	}
 	jw_obj_end(&w);
 	buf_putc(&b, '\n');
-	respond_json(c, 200, &b);
+	api_json(c, 200, NULL, &b);
 	buf_free(&b);
+}
+
+/* /api/tokens[/NAME] (server_api_tokens.c): 1 when it answered, 0 when
+ * the path is not one of those. */
+static int tokens_route(struct server *s, struct conn *c, const struct http_req *req,
+			const struct http_span *path, const char *body, size_t n)
+{
+	static const char tokens[] = "/api/tokens";
+	const struct token_entry *op;
+	char name[TOKEN_NAME_MAX + 1];
+	size_t tl = sizeof(tokens) - 1;
+
+	if (path->n < tl || memcmp(path->p, tokens, tl) || (path->n > tl && path->p[tl] != '/'))
+		return 0;
+	if (!(op = api_operator(s, c, req)))
+		return 1;
+	if (path->n <= tl + 1) {
+		api_tokens(s, c, req, op, NULL, body, n);
+	} else if (path->n - tl - 1 > TOKEN_NAME_MAX || memchr(path->p + tl + 1, '/', path->n - tl - 1)) {
+		api_error(c, 404, NULL, "not found");
+	} else {
+		memcpy(name, path->p + tl + 1, path->n - tl - 1);
+		name[path->n - tl - 1] = '\0';
+		if (token_name_valid(name))
+			api_tokens(s, c, req, op, name, body, n);
+		else
+			api_error(c, 404, NULL, "not found");
+	}
+	return 1;
 }
 
 void server_api_request(struct conn *c, const struct http_req *req, const char *body, size_t n)
@@ -670,7 +543,7 @@ void server_api_request(struct conn *c, const struct http_req *req, const char *
 			show_me(s, c, req);
 		else if (http_span_eq(&path, "/api/audit"))
 			show_audit(s, c, req);
-		else if (!web_route(s, c, req, &path, body, n))
+		else if (!web_route(s, c, req, &path) && !tokens_route(s, c, req, &path, body, n))
 			clients_route(s, c, req, path, body, n);
 	}
 }

@@ -15,6 +15,8 @@
  * by name, and by the owner its token has now.  Outside the scope, an
  * agent is nowhere and every request about it is answered as for an
  * unknown one; so is an offline agent whose token was revoked. */
+#include "server_api_agents.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +25,7 @@
 #include "conn.h"
 #include "json.h"
 #include "log.h"
-#include "server_api.h"
+#include "server_reply.h"
 #include "server_authz.h"
 #include "server_cluster.h"
 #include "server_int.h"
@@ -341,6 +343,14 @@ static int names_here(struct server *s, struct clients_walk *cw)
 	return 0;
 }
 
+/* 1 if the query has scope=local: this server's own agents and memory. */
+static int scope_local(const struct http_req *req)
+{
+	char v[16];
+
+	return http_query_param(req, "scope", v, sizeof(v)) > 0 && strcmp(v, "local") == 0;
+}
+
 void api_list_agents(struct server *s, struct conn *c, const struct http_req *req,
 		     const struct token_entry *op)
 {
@@ -355,7 +365,7 @@ void api_list_agents(struct server *s, struct conn *c, const struct http_req *re
 	}
 	cw->s = s;
 	cw->op = *op;
-	cw->fleet = s->cluster && !api_scope_local(req);
+	cw->fleet = s->cluster && !scope_local(req);
 	if (names_here(s, cw) < 0) {
 		clients_done(cw);
 		api_error(c, 503, NULL, "out of memory");

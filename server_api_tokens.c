@@ -16,6 +16,8 @@
  * tokens are the fleet's store (server_int.h's tokens_put, tokens_drop):
  * in effect here at once, on the other servers as the store's change
  * reaches them, a revoked agent dropped wherever it is connected. */
+#include "server_api_tokens.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,12 +26,11 @@
 #include "conn.h"
 #include "json.h"
 #include "log.h"
-#include "server_api.h"
+#include "server_reply.h"
 #include "server_audit.h"
 #include "server_authz.h"
 #include "server_cluster.h"
 #include "server_int.h"
-#include "server_web.h"
 #include "sha256.h"
 #include "token_file.h"
 

@@ -1,4 +1,5 @@
-/* server_web.c - the dashboard's login (see server_web.h).
+/* server_web.c - who is asking (see server_web.h): an operator's Bearer
+ * token, or the dashboard's session cookie, and the login that makes one.
  *
  *   POST   /api/session    Authorization: Bearer TOKEN -> Set-Cookie, the session
  *   GET    /api/session    the session: operator, created, expires
@@ -20,7 +21,10 @@
 #include "conn.h"
 #include "json.h"
 #include "log.h"
-#include "server_api.h"
+#include "loop.h"
+#include "server_admit.h"
+#include "server_gate.h"
+#include "server_reply.h"
 #include "server_audit.h"
 #include "server_int.h"
 #include "server_session.h"
@@ -125,6 +129,60 @@ const struct token_entry *web_session_operator(struct server *s, struct conn *c,
 	return e;
 }
 
+/* Why a Bearer header names no operator; NULL when *e is one. */
+static const char *check_bearer(struct server *s, const struct http_span *h,
+				const struct token_entry **e)
+{
+	char tok[TOKEN_LEN + 1];
+	const char *why;
+
+	if (h->n != 7 + TOKEN_LEN || strncasecmp(h->p, "Bearer ", 7) != 0)
+		return "invalid token format";
+	memcpy(tok, h->p + 7, TOKEN_LEN);
+	tok[TOKEN_LEN] = '\0';
+	why = admit_token(&s->db, tok, ROLE_OPERATOR, e);
+	memset(tok, 0, sizeof(tok));
+	return why;
+}
+
+/* Checks the Bearer token; answers 401 itself, or over the source's
+ * budget 429 late (server_api_timer), and returns NULL
+ * (docs/PROTOCOL.md, "Authentication" and "Admission").  A valid token is
+ * never refused, whatever its source did before.  Without one, the
+ * dashboard's session cookie (server_web.c). */
+const struct token_entry *api_operator(struct server *s, struct conn *c,
+				       const struct http_req *req)
+{
+	const struct http_span *h = http_get(req->h, req->nh, "Authorization");
+	const struct token_entry *e = NULL;
+	struct peer *p = c->owner;
+	struct admit_verdict v;
+	const char *why;
+
+	if (!h && web_has_session(req))
+		return web_session_operator(s, c, req);   /* the dashboard's cookie */
+	if (!h) {
+		/* Not a guess: not charged, and no line of its own. */
+		log_debug("operator request from %s without a token", c->peer);
+		api_error(c, 401, "WWW-Authenticate: Bearer realm=\"nestd\"\r\n",
+			      "missing Authorization: Bearer token");
+		return NULL;
+	}
+	if (s->tokens_recheck)
+		s->tokens_recheck(s);   /* a token minted a moment ago works now */
+	why = check_bearer(s, h, &e);
+	if (!why)
+		return e;
+	gate_failed(s->gate, "operator", c->peer, p->source, why, NULL, &v);
+	if (v.delay_ms) {
+		p->refuse_retry = v.retry_after > 0 ? v.retry_after : 1;
+		conn_set_timer(c, loop_now() + v.delay_ms);
+		return NULL;
+	}
+	api_error(c, 401, "WWW-Authenticate: Bearer realm=\"nestd\"\r\n", why);
+	return NULL;
+}
+
 /* {"name":..,"created":..,"expires":..} of a session. */
 static void session_json(struct conn *c, int status, const char *hdr, const struct session *se)
 {
@@ -225,34 +283,13 @@ static void session_route(struct server *s, struct conn *c, const struct http_re
 }
 
 int web_route(struct server *s, struct conn *c, const struct http_req *req,
-	      const struct http_span *path, const char *body, size_t n)
+	      const struct http_span *path)
 {
-	static const char tokens[] = "/api/tokens";
 	const char *q = memchr(req->target.p, '?', req->target.n);
 	struct http_span query = { q ? q + 1 : "", q ? req->target.n - (size_t)(q + 1 - req->target.p) : 0 };
-	const struct token_entry *op;
-	char name[TOKEN_NAME_MAX + 1];
-	size_t tl = sizeof(tokens) - 1;
 
-	if (http_span_eq(path, "/api/session")) {
-		session_route(s, c, req, &query);
-		return 1;
-	}
-	if (path->n < tl || memcmp(path->p, tokens, tl) || (path->n > tl && path->p[tl] != '/'))
+	if (!http_span_eq(path, "/api/session"))
 		return 0;
-	if (!(op = api_operator(s, c, req)))
-		return 1;
-	if (path->n <= tl + 1) {
-		api_tokens(s, c, req, op, NULL, body, n);
-	} else if (path->n - tl - 1 > TOKEN_NAME_MAX || memchr(path->p + tl + 1, '/', path->n - tl - 1)) {
-		api_error(c, 404, NULL, "not found");
-	} else {
-		memcpy(name, path->p + tl + 1, path->n - tl - 1);
-		name[path->n - tl - 1] = '\0';
-		if (token_name_valid(name))
-			api_tokens(s, c, req, op, name, body, n);
-		else
-			api_error(c, 404, NULL, "not found");
-	}
+	session_route(s, c, req, &query);
 	return 1;
 }

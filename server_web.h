@@ -1,7 +1,7 @@
-/* server_web.h - what the API has only for the dashboard: its login
- * (an operator token exchanged once for a session cookie, server_session.h)
- * and agent-token management (server_api_tokens.c).  docs/PROTOCOL.md,
- * "Sessions" and "Agent tokens". */
+/* server_web.h - who is asking the API: an operator's Bearer token, or
+ * the dashboard's session (an operator token exchanged once for a session
+ * cookie, server_session.h), and the login routes.  docs/PROTOCOL.md,
+ * "Authentication" and "Sessions". */
 #ifndef NESTD_SERVER_WEB_H
 #define NESTD_SERVER_WEB_H
 
@@ -26,14 +26,13 @@ int web_has_session(const struct http_req *req);
  * the token revoked) or 403 (no WEB_CSRF_HEADER) itself. */
 const struct token_entry *web_session_operator(struct server *s, struct conn *c,
 					       const struct http_req *req);
-/* /api/session and /api/tokens[/NAME]: 1 when it answered, 0 when the
- * path is not one of those. */
+/* The request's operator: a Bearer token, else the dashboard's session
+ * (above); NULL after answering 401/403/429 itself (a refusal over the
+ * source's budget is held back and answered by server_api_timer). */
+const struct token_entry *api_operator(struct server *s, struct conn *c,
+				       const struct http_req *req);
+/* /api/session: 1 when it answered, 0 when the path is another. */
 int web_route(struct server *s, struct conn *c, const struct http_req *req,
-	      const struct http_span *path, const char *body, size_t n);
-
-/* server_api_tokens.c: GET, POST /api/tokens and DELETE /api/tokens/NAME
- * (name NULL for the first two). */
-void api_tokens(struct server *s, struct conn *c, const struct http_req *req,
-		const struct token_entry *op, const char *name, const char *body, size_t n);
+	      const struct http_span *path);
 
 #endif

@@ -94,7 +94,8 @@ def nestd_agent(args, name, token=None, env=None, cwd=None, home=None, uid=None)
     if token:
         e["NESTD_TOKEN"] = token
     e.update(env or {})
-    return Spawned([NESTD, "agent", "--log-level", "debug"] + FAST + list(args), name, e, cwd, uid)
+    exe = NESTD if uid is None else nestlib.nestd_for_others()
+    return Spawned([exe, "agent", "--log-level", "debug"] + FAST + list(args), name, e, cwd, uid)
 
 
 def orig_client(token, sock, name, env=None, cwd=None, uid=None, script=None):

@@ -30,6 +30,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nestlib  # noqa: E402
 from nestlib import (NESTD, T, Proc, check, main, path, proc_state, run, skip, tmpdir,
                      wait_until, free_port, can_run_as_others)
 import slack_standin as S
@@ -566,7 +567,7 @@ def test_shared_machine():
         os.setuid(65534)
     mine = subprocess.Popen(["sleep", "1001"], preexec_fn=nobody)
     root = subprocess.Popen(["sleep", "1002"])
-    ag = subprocess.Popen([NESTD, "agent", "--server", srv.url, "--token-file", tf,
+    ag = subprocess.Popen([nestlib.nestd_for_others(), "agent", "--server", srv.url, "--token-file", tf,
                            "--services", "none", "--reconnect-min", "0.1"], preexec_fn=nobody,
                           stdout=open(path("u4shared.log"), "w"), stderr=subprocess.STDOUT, cwd=d)
     try:

@@ -17,9 +17,11 @@ wait is bounded.  main() prints exactly one final line
 and exits non-zero when anything failed.
 """
 import asyncio
+import atexit
 import base64
 import hashlib
 import http.client
+import json
 import os
 import re
 import shutil
@@ -95,6 +97,53 @@ def can_run_as_others():
     searchable / (a root made with `mktemp -d`, as some throwaway chroots
     are, leaves / at 0700, and then nothing but root can even load libc)."""
     return os.geteuid() == 0 and (os.stat("/").st_mode & 0o005) == 0o005
+
+
+_others_exe = None
+
+
+def nestd_for_others():
+    """NESTD at a path another uid can run: the binary itself when every
+    folder above it lets others through, else a copy in a 0755 folder of
+    its own under /tmp (a checkout below a 0700 folder, as a `mktemp -d`
+    clean clone is, is out of their reach)."""
+    global _others_exe
+    exe = os.path.abspath(NESTD)
+    d, ok = exe, True
+    while d != "/":
+        d = os.path.dirname(d)
+        ok = ok and (os.stat(d).st_mode & 0o001) == 0o001
+    if ok and (os.stat(exe).st_mode & 0o005) == 0o005:
+        return exe
+    if _others_exe is None:
+        d = tempfile.mkdtemp(prefix="nestd-exe.", dir="/tmp")
+        os.chmod(d, 0o755)
+        atexit.register(shutil.rmtree, d, True)
+        _others_exe = os.path.join(d, os.path.basename(exe))
+        shutil.copy2(exe, _others_exe)
+        os.chmod(_others_exe, 0o755)
+    return _others_exe
+
+
+def http_request(port, method, target, body=None, token=None, headers=None, src=None, timeout=30):
+    """One request on a connection of its own to 127.0.0.1:port: (status,
+    headers by lowercase name, body bytes, the Set-Cookie lines).  A dict
+    or list body goes as JSON; token, when given, as a Bearer header."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=T(timeout),
+                                   source_address=(src, 0) if src else None)
+    h = dict(headers or {})
+    if token is not None:
+        h["Authorization"] = "Bearer " + token
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body)
+    try:
+        c.request(method, target, body=body, headers=h)
+        r = c.getresponse()
+        data = r.read()
+        return (r.status, {k.lower(): v for k, v in r.getheaders()}, data,
+                r.headers.get_all("Set-Cookie") or [])
+    finally:
+        c.close()
 
 
 def tmpdir():

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "server.h"
+#include "server_nats.h"
 #include "server_slack.h"
 #include "tls.h"
 #include "token.h"
@@ -43,10 +44,18 @@ static const char usage[] =
 #define BUILD_KIND ""
 #endif
 
-/* Build facts for --version. */
-static const char *build_features(void)
+/* Build facts for --version: TLS, and whether servers can form a fleet
+ * (the agent-only build has no server, so nothing to say about a fleet). */
+static void build_features(char *out, size_t n)
 {
-	return tls_available() ? "TLS: yes (BearSSL)" : "TLS: no";
+	const char *tls = tls_available() ? "TLS: yes (BearSSL)" : "TLS: no";
+
+#if NESTD_AGENT_ONLY
+	snprintf(out, n, "(%s)", tls);
+#else
+	snprintf(out, n, "(%s) (clustering: %s%s)", tls,
+		 nats_available() ? "yes, NATS through " : "no", nats_version());
+#endif
 }
 
 static int dispatch(const char *cmd, int argc, char **argv)
@@ -81,7 +90,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-		printf("nestd %s (%s)%s\n", NESTD_VERSION, build_features(), BUILD_KIND);
+		char features[160];
+
+		build_features(features, sizeof(features));
+		printf("nestd %s %s%s\n", NESTD_VERSION, features, BUILD_KIND);
 		return 0;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

@@ -36,7 +36,7 @@ static void authed(void *arg, const char *error, const struct json *j)
 	log_info("slack: signed in to %s", team);
 }
 
-void server_slack_agent(struct slack *sl, const struct peer *agent)
+void server_slack_agent(struct slack *sl, const char *agent)
 {
 	int i;
 
@@ -48,7 +48,7 @@ void server_slack_agent(struct slack *sl, const struct peer *agent)
 	for (i = 0; i < sl->users.n; i++) {
 		struct slack_user *u = &sl->users.u[i];
 
-		if (u->home_seen && slack_may(sl, u->id, agent->name)) {
+		if (u->home_seen && (!agent || slack_may(sl, u->id, agent))) {
 			u->home_due = 1;
 			if (!sl->home_timer.deadline)
 				sl->home_timer.deadline = loop_now() + CFG_SLACK_HOME_DELAY_MS;

@@ -798,7 +798,7 @@ static int open_cluster(struct server *s, char *err, size_t errlen)
 		.router = s->router, .max_reply = o->max_message, .drop_agent = cluster_drop,
 		.agent_seen = cluster_seen, .arg = s, .db = &s->db, .tokens_changed = cluster_tokens,
 		.outcome_status = server_api_outcome_status,
-		.tokens_cache = o->tokens_cache,
+		.tokens_cache = o->tokens_cache, .tokens_part = &cluster_tokens_part,
 	};
 
 	if (!o->cluster.urls[0])

@@ -16,6 +16,8 @@
 #if NESTD_NATS
 
 #include "server_cluster_int.h"
+#include "server_auditq.h"
+#include "server_jsreq.h"
 
 #include <stdio.h>
 #include <stdlib.h>

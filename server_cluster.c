@@ -22,6 +22,7 @@
 #if NESTD_NATS
 
 #include "server_cluster_int.h"
+#include "server_cluster.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -736,7 +737,7 @@ static void req_answer(struct cluster *c, struct pend *p, const struct nats_msg 
 		auditq_answer(c, &copy, m);
 		break;
 	case P_TOKEN:
-		tokens_put_answer(c, &copy, m);
+		c->env.tokens_part->put_answer(c, &copy, m);
 		break;
 	default:
 		break;
@@ -803,12 +804,12 @@ static void sweep(struct cluster *c, int64_t now)
 		} else if (copy.kind == P_CLAIM) {
 			claim_answer(c, &copy, NULL, 1);
 		} else if (copy.kind == P_TOKEN) {
-			tokens_put_answer(c, &copy, NULL);
+			c->env.tokens_part->put_answer(c, &copy, NULL);
 		}
 	}
 }
 
-static void tick(struct loop_src *src, short revents)
+static void heartbeat_tick(struct loop_src *src, short revents)
 {
 	struct cluster *c = src->arg;
 	int64_t now = loop_now();
@@ -830,7 +831,7 @@ static void tick(struct loop_src *src, short revents)
 	if (c->w[W_AGENTS].synced && c->reconcile && now - c->up_at >= 2 * CFG_CLUSTER_HEARTBEAT_MS)
 		reconcile_all(c, now);
 	fleet_each(c->fleet, refresh_one, &r);
-	tokens_tick(c, now);
+	c->env.tokens_part->tick(c, now);
 }
 
 /* ---- server.c's hooks ---- */
@@ -1091,13 +1092,13 @@ struct cluster *cluster_open(const struct cluster_env *env, char *err, size_t er
 	snprintf(c->link_why, sizeof(c->link_why), "cluster link down: connecting to NATS");
 	new_id(c->boot);
 	c->tick.fd = -1;
-	c->tick.ready = tick;
+	c->tick.ready = heartbeat_tick;
 	c->tick.arg = c;
 	c->tick.deadline = loop_now() + CFG_CLUSTER_HEARTBEAT_MS;
 	c->w[W_AGENTS].bucket = "agents";
 	c->w[W_AGENTS].on_entry = agents_entry;
 	c->w[W_AGENTS].on_synced = agents_synced;
-	tokens_watch_init(&c->w[W_TOKENS]);
+	c->env.tokens_part->watch_init(&c->w[W_TOKENS]);
 	c->tick_added = loop_add(c->env.loop, &c->tick) == 0;
 	if (!c->tick_added || cluster_link(c, err, errlen) < 0) {
 		cluster_close(c);

@@ -18,7 +18,11 @@
 #define NESTD_SERVER_CLUSTER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "config.h"
+#include "server_auditq.h"
+#include "server_cluster_env.h"
+#include "server_jsreq.h"
 #include "server_router.h"
 
 struct buf;
@@ -31,29 +35,12 @@ struct router;
 struct server_cluster_opts;
 struct token_db;
 
-struct cluster_env {
-	struct loop *loop;
-	const struct server_cluster_opts *o;
-	const char *listen;            /* this server's first listener, for views (copied) */
-	struct peers *peers;
-	struct router *router;         /* the cluster sets its remote way */
-	size_t max_reply;              /* the largest routed answer accepted */
-	/* the fleet's token store, mirrored here (env.db is the server's
-	 * token_db); tokens_changed after every change; the mirror is
-	 * written to tokens_cache now and then, for a start without NATS */
-	struct token_db *db;
-	void (*tokens_changed)(void *arg);
-	const char *tokens_cache;
-	/* the status a face answers an outcome with (for the audit log of the
-	 * commands other servers send here) */
-	int (*outcome_status)(enum router_outcome o);
-	/* server.c's way to drop one of its agents (a newer session elsewhere) */
-	void (*drop_agent)(void *arg, struct peer *p, const char *why);
-	/* another server's agent name came or went (NULL: any may have, the
-	 * fleet's presence was read anew), for the faces that show agents */
-	void (*agent_seen)(void *arg, const char *name);
-	void *arg;
-};
+
+/* For the parts: "$KV.PREFIX_bucket.key" into out (n bytes); watch wid's
+ * bucket followed anew, its snapshot replacing what the part holds. */
+void kv_subject(const struct cluster *c, const char *bucket, const char *key, char *out,
+		size_t n);
+void watch_again(struct cluster *c, int wid);
 
 struct cluster;
 
@@ -76,7 +63,6 @@ struct cluster_status {
 	char why[256];                 /* when not ready: what is missing */
 };
 void cluster_status(const struct cluster *c, struct cluster_status *st);
-const char *cluster_node(const struct cluster *c);
 /* The names of the agents on the other servers, sorted, into *names
  * (*count of them, each and the array the caller's to free): 0, or -1
  * with the reason when the fleet cannot be listed now. */
@@ -109,9 +95,6 @@ int  cluster_token_drop(struct cluster *c, const char *name, char *err, size_t e
 /* The token store's last copy (cluster_save_tokens writes it): 0, or -1
  * with the reason (a missing file is an empty store). */
 int  cluster_load_tokens(const char *cache, struct token_db *db, char *err, size_t errlen);
-/* The audit log's tap (audit_set_tap, server_audit.h): each line into the
- * fleet's stream PREFIX_audit, on the subject P.audit.NODE.AGENT.OPERATOR. */
-void cluster_audit_line(void *c, const char *line, size_t n);
 
 /* The latest entries of the fleet's audit stream whose agent and operator
  * are those given ("" any), at most limit, oldest first: done(arg, 200,
@@ -119,10 +102,8 @@ void cluster_audit_line(void *c, const char *line, size_t n);
  * body; once, unless cancelled first (cluster_audit_cancel with the same
  * arg).  One query runs at a time; the others wait their turn.  -1 (why)
  * when the fleet cannot be asked now. */
-typedef void (*cluster_audit_fn)(void *arg, int status, const char *body, size_t n);
 int  cluster_audit_query(struct cluster *c, const char *agent, const char *op, int limit,
 			 cluster_audit_fn done, void *arg, char *why, size_t n);
-void cluster_audit_cancel(struct cluster *c, void *arg);
 /* The cluster's lines of /metrics. */
 void cluster_metrics(const struct cluster *c, struct buf *b);
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include "buf.h"
 #include "loop.h"
-#include "server_cluster.h"
+#include "server_cluster_env.h"
 #include "server_fleet.h"
 #include "server_nats.h"
 #include "server_router.h"
@@ -152,10 +152,6 @@ const char *cluster_prefix(const struct cluster *c);
 void audit_stream_name(const struct cluster *c, char *out, size_t n);
 /* The server another server's live claim says holds name, or NULL. */
 const char *cluster_holder(const struct cluster *c, const char *name);
-void kv_subject(const struct cluster *c, const char *bucket, const char *key, char *out,
-		size_t n);
-/* Follows watch wid's bucket anew: its snapshot replaces what we hold. */
-void watch_again(struct cluster *c, int wid);
 int  js_send(struct cluster *c, const char *subject, enum pend_kind kind,
 	     const struct nats_hdr *h, int nh, const struct buf *b, struct pend **pp);
 int  js_answer(const struct nats_msg *m, struct json *j, unsigned long long *seq,
@@ -177,13 +173,6 @@ void auditq_tick(struct cluster *c, int64_t now);
 void auditq_fail_all(struct cluster *c, const char *why);
 /* Leaving: the queries go, their askers untold (they are gone already). */
 void auditq_close(struct cluster *c);
-
-/* ---- the token store (server_tokens.c) ---- */
-void tokens_watch_init(struct watch *w);
-/* The answer to a P_TOKEN put (m NULL: none in time). */
-void tokens_put_answer(struct cluster *c, const struct pend *p, const struct nats_msg *m);
-/* Every heartbeat: the mirror into the cache file, now and then. */
-void tokens_tick(struct cluster *c, int64_t now);
 
 /* ---- routed commands (server_remote.c) ---- */
 void remote_init(struct cluster *c);

@@ -8,6 +8,7 @@
 #if NESTD_NATS
 
 #include "server_cluster_int.h"
+#include "server_jsreq.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -96,7 +96,7 @@ static int parse_admins(struct slack *sl, const char *list)
 	return 0;
 }
 
-static void base_url(struct slack *sl)
+static void pick_base_url(struct slack *sl)
 {
 	const struct server_opts *o = sl->srv->o;
 	int i;
@@ -114,7 +114,7 @@ static void base_url(struct slack *sl)
 		}
 }
 
-static int start(struct slack *sl, char *err, size_t errlen)
+static int open_link(struct slack *sl, char *err, size_t errlen)
 {
 	const struct server_opts *o = sl->srv->o;
 	char app[CFG_SLACK_TOKEN_MAX + 2], bot[CFG_SLACK_TOKEN_MAX + 2];
@@ -175,9 +175,9 @@ struct slack *server_slack_new(struct server *s, char *err, size_t errlen)
 		return NULL;
 	}
 	parse_admins(sl, s->o->slack_admins);
-	base_url(sl);
+	pick_base_url(sl);
 	slack_users_load(&sl->users, s->o->state_dir);
-	if (start(sl, err, errlen) < 0) {
+	if (open_link(sl, err, errlen) < 0) {
 		size_t l = strlen(err);
 
 		snprintf(err + l, errlen - l, " (Slack)");

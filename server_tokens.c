@@ -18,6 +18,7 @@
 #if NESTD_NATS
 
 #include "server_cluster_int.h"
+#include "server_cluster.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -91,7 +92,7 @@ static void tokens_synced(struct cluster *c)
 	c->env.tokens_changed(c->env.arg);
 }
 
-void tokens_watch_init(struct watch *w)
+static void tokens_watch_init(struct watch *w)
 {
 	w->bucket = "tokens";
 	w->on_start = tokens_start;
@@ -99,7 +100,8 @@ void tokens_watch_init(struct watch *w)
 	w->on_synced = tokens_synced;
 }
 
-void tokens_tick(struct cluster *c, int64_t now)
+/* Every heartbeat: the mirror into the cache file, now and then. */
+static void tokens_tick(struct cluster *c, int64_t now)
 {
 	char err[600], dir[4096];
 	const char *base;
@@ -180,7 +182,8 @@ int cluster_token_drop(struct cluster *c, const char *name, char *err, size_t er
 	return 0;
 }
 
-void tokens_put_answer(struct cluster *c, const struct pend *p, const struct nats_msg *m)
+/* The answer to a P_TOKEN put (m NULL: none in time). */
+static void tokens_put_answer(struct cluster *c, const struct pend *p, const struct nats_msg *m)
 {
 	char why[200] = "no answer in time";
 	long long code;
@@ -199,5 +202,16 @@ int cluster_load_tokens(const char *cache, struct token_db *db, char *err, size_
 {
 	return token_db_load(cache, db, err, errlen);
 }
+
+const struct cluster_part cluster_tokens_part = {
+	tokens_watch_init, tokens_put_answer, tokens_tick
+};
+
+#else
+
+#include "server_cluster.h"
+
+/* No cluster to be part of (cluster_open refuses): nothing to call. */
+const struct cluster_part cluster_tokens_part;
 
 #endif /* NESTD_NATS */

@@ -18,12 +18,10 @@
 # Tokens: N agent tokens in the reference format, written as a token file
 # and imported once into the fleet's store (nestd token import --cluster).
 # Needs nats-server (test/cluster/setup.sh) and a nestd built with libnats.
-# Bounded: every wait gives up (120 s for the agents).
+# Bounded: every wait gives up (240 s for the agents to connect, 120 s for every server to list them).
 set -eu
 cd "$(dirname "$0")/.."
-root=$PWD
-PY=/usr/bin/python3
-NESTD=${NESTD:-$root/nestd}
+. bench/lib.sh
 N=${N:-30000}
 RT=${RT:-5000}
 PER=$(( (N + 2) / 3 ))
@@ -36,23 +34,7 @@ make -s nestd >/dev/null
 mkdir -p bench/out
 cc -O2 -Wall -o bench/out/manyagents bench/manyagents.c
 cc -O2 -Wall -o bench/out/loadgen bench/loadgen.c
-tmp=$(mktemp -d /tmp/nestd-bench-cluster.XXXXXX)
-pids=""
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null || true; done
-	for p in $pids; do wait "$p" 2>/dev/null || true; done
-	[ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-umask 077
-freeport() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-waitfor() {   # waitfor SECONDS COMMAND...: until the command succeeds
-	t=$1; shift; i=0
-	until "$@" >/dev/null 2>&1; do
-		i=$((i + 1)); [ $i -gt $((t * 10)) ] && { echo "timed out: $*" >&2; exit 1; }
-		sleep 0.1
-	done
-}
+bench_tmp cluster
 now() { $PY -c 'import time; print("%.3f" % time.monotonic())'; }
 rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
 
@@ -152,7 +134,7 @@ for k in 0 1 2; do
 	pids="$pids $!"
 done
 for k in 0 1 2; do
-	waitfor 120 grep -q '^ready' "$tmp/many$k.out"
+	waitfor 240 grep -q '^ready' "$tmp/many$k.out"
 done
 t1=$(now)
 count() { curl -sf -H "$op" "http://127.0.0.1:$1/api/clients" | grep -o '"name":' | wc -l; }

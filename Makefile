@@ -134,7 +134,30 @@ $(O)/tools/embed: tools/embed.c
 GZIP_CMD ?= $(shell command -v zopfli >/dev/null 2>&1 && echo 'zopfli --gzip -c' || echo 'gzip -9 -n -c')
 UI_GZ    := $(UI_FILES:ui/%=$(O)/gz/%.gz)
 
-$(O)/gz/%.gz: ui/%
+$(O)/gz/index.html.gz: ui/index.html
+	@mkdir -p $(dir $@)
+	$(GZIP_CMD) $< > $@.tmp && mv $@.tmp $@
+
+# The script and the style go through tools/minify first (comments and
+# layout out, tokens untouched; ~5 KB less compressed).
+.PRECIOUS: $(O)/min/%.js $(O)/min/%.css
+$(O)/tools/minify: tools/minify.c tools/minify.h
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -O2 -o $@ tools/minify.c
+
+$(O)/min/%.js: ui/%.js $(O)/tools/minify
+	@mkdir -p $(dir $@)
+	$(O)/tools/minify js < $< > $@.tmp && mv $@.tmp $@
+
+$(O)/min/%.css: ui/%.css $(O)/tools/minify
+	@mkdir -p $(dir $@)
+	$(O)/tools/minify css < $< > $@.tmp && mv $@.tmp $@
+
+$(O)/gz/%.js.gz: $(O)/min/%.js
+	@mkdir -p $(dir $@)
+	$(GZIP_CMD) $< > $@.tmp && mv $@.tmp $@
+
+$(O)/gz/%.css.gz: $(O)/min/%.css
 	@mkdir -p $(dir $@)
 	$(GZIP_CMD) $< > $@.tmp && mv $@.tmp $@
 
@@ -160,6 +183,7 @@ $(O)/test/tests.inc: $(wildcard test/test_*.c)
 $(O)/test/unit.o: test/unit.c $(O)/test/tests.inc $(HDR) test/t.h
 	$(CC) $(ALL_CFLAGS) -I$(O)/test -c -o $@ $<
 
+$(O)/test/test_minify.o: tools/minify.c tools/minify.h
 $(O)/test/test_%.o: test/test_%.c $(HDR) test/t.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<

@@ -1,0 +1,144 @@
+/* test_minify.c - tools/minify.c, the build-time minifier of the dashboard's
+ * JS and CSS: what it must keep (strings, regex literals, the spaces and
+ * line breaks that change meaning), what it drops, what it refuses, and the
+ * real ui/ files: smaller, a fixed point, and (with node) still JavaScript. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "t.h"
+
+#define MINIFY_LIB
+#include "../tools/minify.c"
+
+void test_minify_js(void);
+void test_minify_css(void);
+void test_minify_refuses(void);
+void test_minify_ui_files(void);
+
+static char out_[4096];
+
+static const char *mini(int css, const char *in)
+{
+	size_t n;
+	char err[200];
+
+	if (minify(css, in, strlen(in), out_, &n, err, sizeof(err)) < 0)
+		return NULL;
+	out_[n] = '\0';
+	return out_;
+}
+
+void test_minify_js(void)
+{
+	/* comments go; a line break stays where a statement may end there */
+	CHECK_STR(mini(0, "/* head */\nvar a = 1; // one\n  var b = a\n  return b\n"),
+		  "var a=1;var b=a\nreturn b\n");
+	CHECK_STR(mini(0, "x = y /* a\n b */ z"), "x=y\nz\n");
+	CHECK_STR(mini(0, "f(a,\n  b)\n{\n  g()\n}\n"), "f(a,b)\n{g()}\n");
+	CHECK_STR(mini(0, "a++\nb\n"), "a++\nb\n");
+	/* spaces that keep tokens apart */
+	CHECK_STR(mini(0, "var x = a - -b + +c, y = a + ++c;"), "var x=a- -b+ +c,y=a+ ++c;\n");
+	CHECK_STR(mini(0, "x = a / /re/.exec(s).length;"), "x=a/ /re/.exec(s).length;\n");
+	CHECK_STR(mini(0, "if (x < !--y) 1 .toString();"), "if(x< !--y)1 .toString();\n");
+	CHECK_STR(mini(0, "typeof  x === 'string'"), "typeof x==='string'\n");
+	/* strings and regexes byte for byte, whatever they hold */
+	CHECK_STR(mini(0, "s = 'a  /* b */ // c' + \"d \\\" e  \" + `f  // g`;"),
+		  "s='a  /* b */ // c'+\"d \\\" e  \"+`f  // g`;\n");
+	CHECK_STR(mini(0, "r = /\\/\\/ [/*]  '/g; t = s.split(/\\s+/);"),
+		  "r=/\\/\\/ [/*]  '/g;t=s.split(/\\s+/);\n");
+	CHECK_STR(mini(0, "return /a b/.test(x)"), "return/a b/.test(x)\n");
+	/* after a name or a closing bracket '/' divides */
+	CHECK_STR(mini(0, "x = a / b / c; y = (a) / 2 / (b);"), "x=a/b/c;y=(a)/2/(b);\n");
+	CHECK_STR(mini(0, ""), "");
+	CHECK_STR(mini(0, "  \n /* only */ \n"), "");
+}
+
+void test_minify_css(void)
+{
+	CHECK_STR(mini(1, "/* c */\na  b > c ,\n d :hover {\n  color : red ;\n  margin: 0 auto;\n}\n"),
+		  "a b > c,d :hover{color :red;margin:0 auto}\n");
+	CHECK_STR(mini(1, "@media (max-width: 40em) and (hover: none) {\n  a { width: calc(100% - 2px); }\n}"),
+		  "@media (max-width:40em) and (hover:none){a{width:calc(100% - 2px)}}\n");
+	CHECK_STR(mini(1, "a::after { content: ' /* x */ ;  } '; }"), "a::after{content:' /* x */ ;  } '}\n");
+	CHECK_STR(mini(1, "a { background: url(data:x//y) }"), "a{background:url(data:x//y)}\n");
+}
+
+void test_minify_refuses(void)
+{
+	char err[200];
+	size_t n;
+
+	CHECK(mini(0, "var s = 'open\n';") == NULL);
+	CHECK(mini(0, "var s = \"open") == NULL);
+	CHECK(mini(0, "x = /open\n") == NULL);
+	CHECK(mini(0, "x = 1 /* open") == NULL);
+	CHECK(mini(0, "x = `a ${b} c`") == NULL);
+	CHECK(mini(1, "a { content: 'open }") == NULL);
+	CHECK(minify(0, "a\nb\n'x", 6, out_, &n, err, sizeof(err)) < 0);
+	CHECK_STR(err, "line 3: unterminated string");
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	char *p = malloc(1 << 20);
+
+	*n = f && p ? fread(p, 1, (1 << 20) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	return p;
+}
+
+/* Through node --check when there is a node (the browser tests' own). */
+static int node_checks(const char *js, size_t n)
+{
+	char path[] = "/tmp/nestd-minify-XXXXXX.js";
+	int fd = mkstemps(path, 3), st = -1;
+	pid_t pid;
+
+	if (fd < 0 || write(fd, js, n) != (ssize_t)n) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	pid = fork();
+	if (pid == 0) {
+		execlp("node", "node", "--check", path, (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+	unlink(path);
+	return pid > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+void test_minify_ui_files(void)
+{
+	static const char *const files[] = { "ui/app.js", "ui/style.css" };
+	size_t i, n, m = 0, m2 = 0;
+	char err[200];
+
+	for (i = 0; i < 2; i++) {
+		char *in = slurp(files[i], &n), *out = malloc(n + 1), *again = malloc(n + 2);
+		int rc;
+
+		CHECK(n > 1000);
+		CHECK(minify(i == 1, in, n, out, &m, err, sizeof(err)) == 0);
+		CHECK(m < n * 9 / 10);
+		CHECK(minify(i == 1, out, m, again, &m2, err, sizeof(err)) == 0);
+		CHECK_MEM(again, m2, out, m);          /* a fixed point */
+		if (i == 0) {
+			rc = node_checks(out, m);
+			if (rc == 127 || rc < 0)
+				SKIP("no node to parse the minified app.js");
+			else
+				CHECK(rc == 0);
+		}
+		free(in);
+		free(out);
+		free(again);
+	}
+}

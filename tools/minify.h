@@ -1,0 +1,12 @@
+/* tools/minify.h - the build-time JS/CSS minifier (tools/minify.c). */
+#ifndef NESTD_TOOLS_MINIFY_H
+#define NESTD_TOOLS_MINIFY_H
+
+#include <stddef.h>
+
+/* Minifies in[0..n) (css: CSS, else JavaScript) into out, which must hold
+ * n + 1 bytes; *outn its length.  0, or -1 with a message naming the line
+ * in err when the input does not tokenize. */
+int minify(int css, const char *in, size_t n, char *out, size_t *outn, char *err, size_t errlen);
+
+#endif

@@ -88,9 +88,11 @@ ALL_CFLAGS = $(WARN) $(CPPFLAGS) $(CFLAGS)
 HDR      := $(wildcard *.h)
 LIB_SRC  := $(filter-out nestd.c,$(wildcard *.c))
 # Files built into the binary from their single source by tools/embed:
-# the dashboard (ui/*) and install.sh (served at /install.sh).
+# the dashboard (ui/*), install.sh (served at /install.sh) and the --help
+# texts (usage/*.txt, in enum help_text's order: help.h).
 UI_FILES := ui/index.html ui/app.js ui/style.css
-GEN_OBJ  := $(O)/ui_data.o $(O)/install_data.o
+HELP_FILES := usage/agent.txt $(if $(filter 1,$(AGENT_ONLY)),,usage/server.txt usage/ctl.txt usage/token.txt)
+GEN_OBJ  := $(O)/ui_data.o $(O)/install_data.o $(O)/help_data.o
 LIB_OBJ  := $(LIB_SRC:%.c=$(O)/%.o) $(GEN_OBJ)
 HOSTCC  ?= cc
 TEST_SRC := $(wildcard test/test_*.c) test/unit.c
@@ -170,6 +172,24 @@ $(O)/ui_data.c: $(O)/tools/embed $(UI_GZ)
 
 $(O)/install_data.c: $(O)/tools/embed $(O)/gz/install.sh.gz
 	$(O)/tools/embed -z install_files $(O)/gz/install.sh.gz > $@.tmp && mv $@.tmp $@
+
+# The --help texts, each ending in a NUL, as one stream (help.c); the
+# agent-only build keeps its one text plain (it has no inflater to spare).
+$(O)/help.txt: $(HELP_FILES)
+	@mkdir -p $(dir $@)
+	for f in $(HELP_FILES); do cat $$f && printf '\0' || exit 1; done > $@.tmp && mv $@.tmp $@
+
+$(O)/gz/help.txt.gz: $(O)/help.txt
+	@mkdir -p $(dir $@)
+	$(GZIP_CMD) $< > $@.tmp && mv $@.tmp $@
+
+ifeq ($(AGENT_ONLY),1)
+$(O)/help_data.c: $(O)/tools/embed $(O)/help.txt
+	$(O)/tools/embed help_files $(O)/help.txt > $@.tmp && mv $@.tmp $@
+else
+$(O)/help_data.c: $(O)/tools/embed $(O)/gz/help.txt.gz
+	$(O)/tools/embed -z help_files $(O)/gz/help.txt.gz > $@.tmp && mv $@.tmp $@
+endif
 
 $(O)/%_data.o: $(O)/%_data.c embed.h
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<

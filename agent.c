@@ -34,6 +34,7 @@
 #include "agent_opts.h"
 #include "config.h"
 #include "conn.h"
+#include "help.h"
 #include "log.h"
 #include "net.h"
 #include "proto.h"
@@ -547,7 +548,7 @@ int agent_main(int argc, char **argv)
 	if (rc == AGENT_OPTS_RUN) {
 		rc = agent_run(&o);
 	} else if (rc == AGENT_OPTS_HELP) {
-		fputs(agent_opts_usage, stdout);
+		help_print(HELP_AGENT, stdout);
 		rc = 0;
 	} else {
 		fprintf(stderr, "nestd agent: %s\n%s", err,

@@ -38,7 +38,7 @@ struct agent_opts {
 
 enum {
 	AGENT_OPTS_RUN = 0,            /* run with the options */
-	AGENT_OPTS_HELP = 1,           /* --help: print agent_opts_usage */
+	AGENT_OPTS_HELP = 1,           /* --help: print usage/agent.txt */
 	AGENT_OPTS_BAD = -1,           /* exit 2 with the reason */
 	AGENT_OPTS_USAGE = -2,         /* exit 2 with the reason and a pointer to --help */
 };
@@ -56,7 +56,5 @@ enum {
 int  agent_opts_parse(struct agent_opts *o, int argc, char **argv, char *err, size_t errlen);
 /* Frees the strings o owns and wipes the token. */
 void agent_opts_free(struct agent_opts *o);
-
-extern const char agent_opts_usage[];
 
 #endif

@@ -22,6 +22,7 @@
 #include "ctl_io.h"
 #include "ctl_show.h"
 #include "ctl_table.h"
+#include "help.h"
 #include "json.h"
 #include "net.h"
 #include "token.h"
@@ -57,43 +58,7 @@ static const struct cfg_opt ctl_opts[] = {
 	{ NULL, 0, 0, 0 },
 };
 
-static const char ctl_usage[] =
-	"usage: nestd ctl [--server URL] [--token-file FILE] [--json] SUBCOMMAND ...\n"
-	"\n"
-	"  clients                          the agents, online and offline (a fleet's:\n"
-	"                                   each with its server)\n"
-	"  ps NAME                          processes of an agent\n"
-	"  proc NAME PID                    one process in detail\n"
-	"  kill NAME PID [--signal SIG]     signal a process (SIGTERM by default)\n"
-	"  pause NAME PID | resume NAME PID stop or continue a process\n"
-	"  services NAME                    services of an agent\n"
-	"  service NAME start|stop|restart|reload|status UNIT\n"
-	"  sysinfo NAME                     host, load, memory and disk\n"
-	"  exec NAME [--timeout S] [--argv] -- COMMAND...\n"
-	"                                   run a shell command; prints its output and\n"
-	"                                   exits with its exit status\n"
-	"  send NAME COMMAND [key=value|key:=JSON]...\n"
-	"                                   any command, with payload fields\n"
-	"  audit [--agent NAME] [--operator NAME] [--limit N]\n"
-	"                                   the latest audit entries (default " CFG_STR(CFG_AUDIT_LIMIT) "),\n"
-	"                                   the whole fleet's, in a fleet\n"
-	"\n"
-	"  --server URL      http://HOST:PORT, https://..., ws://, unix:PATH, or as\n"
-	"                    --listen writes it: HOST:PORT, tls:HOST:PORT (or\n"
-	"                    $NESTD_SERVER; default http://" CFG_DEFAULT_LISTEN ")\n"
-	"  --token-file FILE operator token (or $NESTD_TOKEN_FILE, or $NESTD_TOKEN)\n"
-	"  --config FILE     key = value lines, the long options without their dashes\n"
-	"  --json            print the agent's reply object instead of a table\n"
-	"  --sort KEY        ps: pid (default), ppid, cpu, rss, start, user, name,\n"
-	"                    state; -KEY the other way round\n"
-	"  --user NAME       ps: only NAME's processes\n"
-	"  --no-headers      tables without their header line\n"
-	"  --wait S          how long to wait for an answer (default " CFG_STR(CFG_CTL_WAIT_S) ")\n"
-	"  --ca-file FILE    CA certificates for https:// (default " CFG_TLS_CA_FILE ")\n"
-	"  --pin sha256//B64 accept the server whose public key has this hash\n"
-	"  --insecure        skip the certificate check (said every time)\n"
-	"  -h, --help        this help; nestd ctl SUBCOMMAND --help: that one's\n"
-	"Exit status: 0 ok, 1 the command failed, 2 usage error; exec: the command's.\n";
+/* --help prints usage/ctl.txt (help.c: stored compressed with the other texts). */
 
 /* The command line, the environment and the config file, as parsed and
  * validated; read only once ctl_validate has run. */
@@ -226,11 +191,11 @@ static int ctl_parse(int argc, char **argv, struct ctl_opts *o)
 		return 0;
 	if (!help && o->npos > 0 && !strcmp(o->pos[0], "help")) {   /* nestd ctl help [SUB] */
 		if (o->npos < 2 || !sub_help(o->pos[1]))
-			fputs(ctl_usage, stdout);
+			help_print(HELP_CTL, stdout);
 		return 0;
 	}
 	if (help || o->npos == 0) {
-		fputs(ctl_usage, help ? stdout : stderr);
+		help_print(HELP_CTL, help ? stdout : stderr);
 		return help ? 0 : 2;
 	}
 	return GO;

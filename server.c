@@ -34,6 +34,7 @@
 
 #include "config.h"
 #include "conn.h"
+#include "help.h"
 #include "log.h"
 #include "net.h"
 #include "proto.h"
@@ -1050,7 +1051,7 @@ int server_main(int argc, char **argv)
 		return 1;
 	switch (server_opts_parse(o, argc - 1, argv + 1, err, sizeof(err))) {
 	case SERVER_OPTS_HELP:
-		fputs(server_opts_usage, stdout);
+		help_print(HELP_SERVER, stdout);
 		rc = 0;
 		break;
 	case SERVER_OPTS_RUN:

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "help.h"
 #include "log.h"
 #include "sha256.h"
 #include "token_file.h"
@@ -64,40 +65,7 @@ static const struct cfg_opt token_cfg[] = {
 	{ NULL, 0, 0, 0 },
 };
 
-static const char token_usage[] =
-	"usage: nestd token new NAME [--role agent|operator] [--owner WHO] [--scope SCOPE]\n"
-	"       nestd token list\n"
-	"       nestd token revoke NAME\n"
-	"       nestd token import --tokens FILE --cluster URL\n"
-	"       ... [--tokens FILE] [--state-dir DIR] | [--cluster URL [cluster options]]\n"
-	"\n"
-	"  new      mints a token, prints it once on stdout, stores only its hash\n"
-	"  list     names, roles, creation times, owners and scopes (never a token)\n"
-	"  revoke   removes a token; the server drops its sessions\n"
-	"  A running server picks every change up by itself: no restart, no SIGHUP.\n"
-	"\n"
-	"  --role agent|operator  agent (default): a machine's token; operator: for\n"
-	"                         people and programs that use the API, ctl, the dashboard\n"
-	"  --owner WHO            agent tokens: who owns the agent (slack:U0123ABCD, alice,\n"
-	"                         alice@example.org: letters, digits and . _ - : @ +)\n"
-	"  --scope SCOPE          operator tokens: what they may reach (default: everything)\n"
-	"                         agents=SEL,...   owner:WHO, or a name glob (* and ?)\n"
-	"                         can=KIND,...     read (lists, details), control (signals,\n"
-	"                                          service actions), exec, tokens (agent\n"
-	"                                          tokens through the API), all\n"
-	"                         e.g. --scope 'agents=owner:slack:U1,web*;can=read,control'\n"
-	"  --tokens FILE          the token file (default: DIR/" CFG_TOKENS_FILE ")\n"
-	"  --state-dir DIR        default " CFG_STATE_DIR_ROOT " for root, else\n"
-	"                         $XDG_STATE_HOME/nestd or ~/.local/state/nestd\n"
-	"  --cluster URLS         the fleet's token store instead of a file: the bucket\n"
-	"                         PREFIX_tokens of the NATS system every `nestd server\n"
-	"                         --cluster` follows (a revocation reaches each at once)\n"
-	"  import                 copies the entries of --tokens FILE into the store, once:\n"
-	"                         names the store has already are left as they are\n"
-	"  --cluster-prefix P, --cluster-creds F, --cluster-user-file F,\n"
-	"  --cluster-token-file F, --cluster-ca F, --cluster-cert F, --cluster-key F,\n"
-	"  --cluster-replicas N   as for `nestd server`\n"
-	"  -h, --help             this help\n";
+/* --help prints usage/token.txt (help.c: stored compressed with the other texts). */
 
 static int usage_err(const char *msg)
 {
@@ -130,7 +98,7 @@ static int token_parse(int argc, char **argv, struct token_opts *o)
 			   &npos, &help, err, sizeof(err)) < 0)
 		return usage_err(err);
 	if (help) {
-		fputs(token_usage, stdout);
+		help_print(HELP_TOKEN, stdout);
 		return 0;
 	}
 	if (!npos)

@@ -61,6 +61,24 @@ def test_help_lists_every_option():
         check(not missing, "nestd %s --help names every option it takes" % sub, missing)
 
 
+def test_help_is_the_usage_file():
+    """--help prints usage/SUB.txt byte for byte (help.c stores the texts
+    compressed, together, and inflates the one asked for), on stdout; a bare
+    'nestd ctl' prints the same text on stderr and exits 2."""
+    for sub in ("agent", "server", "ctl", "token"):
+        with open(os.path.join(TOP, "usage", sub + ".txt"), encoding="utf-8") as f:
+            want = f.read()
+        rc, out, err = run([sub, "--help"])
+        check(rc == 0 and out == want and err == "", "nestd %s --help is usage/%s.txt" % (sub, sub),
+              (rc, len(out), len(want), err))
+        if sub == "ctl":
+            rc, out, err = run(["ctl"])
+            check(rc == 2 and out == "" and err == want, "a bare nestd ctl: usage/ctl.txt on stderr, exit 2",
+                  (rc, out, len(err)))
+            rc, out, err = run(["ctl", "help"])
+            check(rc == 0 and out == want, "nestd ctl help is usage/ctl.txt", (rc, len(out)))
+
+
 def test_man_and_completions_have_every_option():
     man = open(MAN).read()
     bash = open(BASH).read()
@@ -179,5 +197,5 @@ def test_agent_names_from_the_server():
 
 
 if __name__ == "__main__":
-    main([test_help_lists_every_option, test_man_and_completions_have_every_option, test_man_renders,
+    main([test_help_lists_every_option, test_help_is_the_usage_file, test_man_and_completions_have_every_option, test_man_renders,
           test_bash, test_zsh, test_agent_names_from_the_server])

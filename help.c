@@ -1,0 +1,58 @@
+/* help.c - the subcommands' --help texts, stored compressed.
+ *
+ * The texts are usage/NAME.txt, as they are printed.  The build joins them,
+ * each followed by a NUL (the Makefile's HELP_FILES, in enum help_text's
+ * order), and stores them as one gzip stream in help_files (tools/embed):
+ * they share most of their words, so together they shrink ~12 KB -> ~4 KB.
+ * They are inflated (inflate.c) only when one is printed.  The agent-only
+ * build holds its one text plain, so it links no inflater for it. */
+#include "help.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "embed.h"
+
+extern const struct embed_file help_files[];
+
+const char *help_text(enum help_text which, size_t *n, unsigned char **tofree)
+{
+	const char *p, *end;
+	size_t len;
+	int i;
+
+	*tofree = NULL;
+#if NESTD_AGENT_ONLY
+	p = (const char *)help_files[0].data;
+	len = help_files[0].size;
+#else
+	p = (const char *)embed_data(&help_files[0], &len, tofree);
+	if (!p)
+		return NULL;
+#endif
+	end = p + len;        /* the data ends in a NUL past len either way */
+	for (i = 0; i < (int)which && p < end; i++)
+		p += strlen(p) + 1;
+	if (p >= end) {
+		free(*tofree);
+		*tofree = NULL;
+		return NULL;
+	}
+	*n = strlen(p);
+	return p;
+}
+
+int help_print(enum help_text which, FILE *out)
+{
+	unsigned char *tofree;
+	size_t n;
+	const char *p = help_text(which, &n, &tofree);
+
+	if (!p) {
+		fputs("nestd: no help text here (out of memory?)\n", stderr);
+		return -1;
+	}
+	fwrite(p, 1, n, out);
+	free(tofree);
+	return 0;
+}

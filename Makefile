@@ -163,7 +163,12 @@ $(O)/gz/%.css.gz: $(O)/min/%.css
 	@mkdir -p $(dir $@)
 	$(GZIP_CMD) $< > $@.tmp && mv $@.tmp $@
 
-$(O)/gz/install.sh.gz: install.sh
+# install.sh served without its comment lines (here-documents untouched).
+$(O)/min/install.sh: install.sh $(O)/tools/minify
+	@mkdir -p $(dir $@)
+	$(O)/tools/minify sh < $< > $@.tmp && mv $@.tmp $@
+
+$(O)/gz/install.sh.gz: $(O)/min/install.sh
 	@mkdir -p $(dir $@)
 	$(GZIP_CMD) $< > $@.tmp && mv $@.tmp $@
 

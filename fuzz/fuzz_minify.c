@@ -1,5 +1,5 @@
 /* fuzz_minify.c - libFuzzer target for tools/minify.c, the build-time
- * JS/CSS minifier (first byte: 0 JS, else CSS).
+ * JS/CSS/sh minifier (the first byte picks: % 3, MINIFY_JS, _CSS, _SH).
  *
  * Properties checked (abort on violation):
  *  - no crash or read past the n bytes given, whatever the text;
@@ -22,11 +22,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *in, *out, *again, err[200];
 	size_t n, m, m2;
-	int css;
+	int css;      /* the kind */
 
 	if (size < 1)
 		return 0;
-	css = data[0] != 0;
+	css = data[0] % 3;
 	n = size - 1;
 	in = malloc(n ? n : 1);
 	out = malloc(n + 1);

@@ -653,6 +653,26 @@ def served_binary(exe):
     return exe
 
 
+def served_script(text):
+    """install.sh as the server stores it: the lines that are only a comment
+    or blank dropped, but for the #! line and here-documents' bodies."""
+    out, doc = [], None
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if doc is not None:
+            out.append(line)
+            if line.lstrip("\t") == doc:
+                doc = None
+            continue
+        if i > 0 and i < len(lines) - 1 and re.match(r"^[ \t]*(#.*)?$", line):
+            continue
+        m = re.search(r"<<-?[ \t]*['\"]?(\w+)", line)
+        if m:
+            doc = m.group(1)
+        out.append(line)
+    return "\n".join(out)
+
+
 @root_only
 def test_server():
     """nestd server serves install.sh and its own binary; the piped install."""
@@ -667,8 +687,10 @@ def test_server():
     check("\nNESTD_DEFAULT_SERVER='ws://127.0.0.1:%d/'\n" % port in text
           and "\nNESTD_DEFAULT_BASE='%s/dist'\n" % url in text,
           "/install.sh has the server's URL filled in")
-    check(re.sub(r"(?m)^(NESTD_DEFAULT_\w+=)'.*'$", r"\1''", text) == read(INSTALL_SH),
-          "/install.sh is install.sh otherwise")
+    check(re.sub(r"(?m)^(NESTD_DEFAULT_\w+=)'.*'$", r"\1''", text) == served_script(read(INSTALL_SH)),
+          "/install.sh is install.sh otherwise, less its comment lines (tools/minify sh)")
+    p = subprocess.run(["sh", "-n"], input=text, capture_output=True, text=True)
+    check(p.returncode == 0, "/install.sh: sh -n finds no syntax error", p.stderr)
     own = hashlib.sha256(read(served_binary(NESTD), "rb")).hexdigest()
     for n in ("nestd-linux-" + ARCH, "nestd-%s-linux-%s" % (VERSION, ARCH)):
         st, body, hdr = http_get(url + "/dist/" + n)

@@ -1,7 +1,8 @@
 /* test_minify.c - tools/minify.c, the build-time minifier of the dashboard's
- * JS and CSS: what it must keep (strings, regex literals, the spaces and
- * line breaks that change meaning), what it drops, what it refuses, and the
- * real ui/ files: smaller, a fixed point, and (with node) still JavaScript. */
+ * JS and CSS and of install.sh: what it must keep (strings, regex literals,
+ * the spaces and line breaks that change meaning, here-documents), what it
+ * drops, what it refuses, and the real files: smaller, a fixed point, and
+ * (with node) app.js still JavaScript. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 void test_minify_js(void);
 void test_minify_css(void);
+void test_minify_sh(void);
 void test_minify_refuses(void);
 void test_minify_ui_files(void);
 
@@ -33,36 +35,54 @@ static const char *mini(int css, const char *in)
 void test_minify_js(void)
 {
 	/* comments go; a line break stays where a statement may end there */
-	CHECK_STR(mini(0, "/* head */\nvar a = 1; // one\n  var b = a\n  return b\n"),
+	CHECK_STR(mini(MINIFY_JS, "/* head */\nvar a = 1; // one\n  var b = a\n  return b\n"),
 		  "var a=1;var b=a\nreturn b\n");
-	CHECK_STR(mini(0, "x = y /* a\n b */ z"), "x=y\nz\n");
-	CHECK_STR(mini(0, "f(a,\n  b)\n{\n  g()\n}\n"), "f(a,b)\n{g()}\n");
-	CHECK_STR(mini(0, "a++\nb\n"), "a++\nb\n");
+	CHECK_STR(mini(MINIFY_JS, "x = y /* a\n b */ z"), "x=y\nz\n");
+	CHECK_STR(mini(MINIFY_JS, "f(a,\n  b)\n{\n  g()\n}\n"), "f(a,b)\n{g()}\n");
+	CHECK_STR(mini(MINIFY_JS, "a++\nb\n"), "a++\nb\n");
 	/* spaces that keep tokens apart */
-	CHECK_STR(mini(0, "var x = a - -b + +c, y = a + ++c;"), "var x=a- -b+ +c,y=a+ ++c;\n");
-	CHECK_STR(mini(0, "x = a / /re/.exec(s).length;"), "x=a/ /re/.exec(s).length;\n");
-	CHECK_STR(mini(0, "if (x < !--y) 1 .toString();"), "if(x< !--y)1 .toString();\n");
-	CHECK_STR(mini(0, "typeof  x === 'string'"), "typeof x==='string'\n");
+	CHECK_STR(mini(MINIFY_JS, "var x = a - -b + +c, y = a + ++c;"), "var x=a- -b+ +c,y=a+ ++c;\n");
+	CHECK_STR(mini(MINIFY_JS, "x = a / /re/.exec(s).length;"), "x=a/ /re/.exec(s).length;\n");
+	CHECK_STR(mini(MINIFY_JS, "if (x < !--y) 1 .toString();"), "if(x< !--y)1 .toString();\n");
+	CHECK_STR(mini(MINIFY_JS, "typeof  x === 'string'"), "typeof x==='string'\n");
 	/* strings and regexes byte for byte, whatever they hold */
-	CHECK_STR(mini(0, "s = 'a  /* b */ // c' + \"d \\\" e  \" + `f  // g`;"),
+	CHECK_STR(mini(MINIFY_JS, "s = 'a  /* b */ // c' + \"d \\\" e  \" + `f  // g`;"),
 		  "s='a  /* b */ // c'+\"d \\\" e  \"+`f  // g`;\n");
-	CHECK_STR(mini(0, "r = /\\/\\/ [/*]  '/g; t = s.split(/\\s+/);"),
+	CHECK_STR(mini(MINIFY_JS, "r = /\\/\\/ [/*]  '/g; t = s.split(/\\s+/);"),
 		  "r=/\\/\\/ [/*]  '/g;t=s.split(/\\s+/);\n");
-	CHECK_STR(mini(0, "return /a b/.test(x)"), "return/a b/.test(x)\n");
+	CHECK_STR(mini(MINIFY_JS, "return /a b/.test(x)"), "return/a b/.test(x)\n");
 	/* after a name or a closing bracket '/' divides */
-	CHECK_STR(mini(0, "x = a / b / c; y = (a) / 2 / (b);"), "x=a/b/c;y=(a)/2/(b);\n");
-	CHECK_STR(mini(0, ""), "");
-	CHECK_STR(mini(0, "  \n /* only */ \n"), "");
+	CHECK_STR(mini(MINIFY_JS, "x = a / b / c; y = (a) / 2 / (b);"), "x=a/b/c;y=(a)/2/(b);\n");
+	CHECK_STR(mini(MINIFY_JS, ""), "");
+	CHECK_STR(mini(MINIFY_JS, "  \n /* only */ \n"), "");
 }
 
 void test_minify_css(void)
 {
-	CHECK_STR(mini(1, "/* c */\na  b > c ,\n d :hover {\n  color : red ;\n  margin: 0 auto;\n}\n"),
+	CHECK_STR(mini(MINIFY_CSS, "/* c */\na  b > c ,\n d :hover {\n  color : red ;\n  margin: 0 auto;\n}\n"),
 		  "a b > c,d :hover{color :red;margin:0 auto}\n");
-	CHECK_STR(mini(1, "@media (max-width: 40em) and (hover: none) {\n  a { width: calc(100% - 2px); }\n}"),
+	CHECK_STR(mini(MINIFY_CSS, "@media (max-width: 40em) and (hover: none) {\n  a { width: calc(100% - 2px); }\n}"),
 		  "@media (max-width:40em) and (hover:none){a{width:calc(100% - 2px)}}\n");
-	CHECK_STR(mini(1, "a::after { content: ' /* x */ ;  } '; }"), "a::after{content:' /* x */ ;  } '}\n");
-	CHECK_STR(mini(1, "a { background: url(data:x//y) }"), "a{background:url(data:x//y)}\n");
+	CHECK_STR(mini(MINIFY_CSS, "a::after { content: ' /* x */ ;  } '; }"), "a::after{content:' /* x */ ;  } '}\n");
+	CHECK_STR(mini(MINIFY_CSS, "a { background: url(data:x//y) }"), "a{background:url(data:x//y)}\n");
+}
+
+void test_minify_sh(void)
+{
+	/* comment lines and blank ones go; the #! line, code, trailing comments stay */
+	CHECK_STR(mini(MINIFY_SH, "#!/bin/sh\n# about\n\n  # more\nx=1 # one\n\tcase $x in\n\tesac\n"),
+		  "#!/bin/sh\nx=1 # one\n\tcase $x in\n\tesac\n");
+	/* a here-document's body is data, whatever it holds */
+	CHECK_STR(mini(MINIFY_SH, "cat <<'EOF'\n# unit\n\nEOF\n# gone\ncat <<-X >f\n\t# kept\n\tX\n# gone\n"),
+		  "cat <<'EOF'\n# unit\n\nEOF\ncat <<-X >f\n\t# kept\n\tX\n");
+	/* so is a string over several lines, and a continued line's next one */
+	CHECK_STR(mini(MINIFY_SH, "s='a\n# in\n\nb' t=\"c\n# in\\\"\n\" # it's\nf a \\\n# arg\n# gone\n"),
+		  "s='a\n# in\n\nb' t=\"c\n# in\\\"\n\" # it's\nf a \\\n# arg\n");
+	/* $# and ${x#y} are no comments; a quote in a comment opens nothing */
+	CHECK_STR(mini(MINIFY_SH, "echo $# ${x#*/} # don't\n# gone\n"), "echo $# ${x#*/} # don't\n");
+	CHECK(mini(MINIFY_SH, "cat <<EOF\nno end\n") == NULL);
+	CHECK(mini(MINIFY_SH, "x='open\n") == NULL);
+	CHECK(mini(MINIFY_SH, "cat <<A <<B\n") == NULL);
 }
 
 void test_minify_refuses(void)
@@ -70,13 +90,13 @@ void test_minify_refuses(void)
 	char err[200];
 	size_t n;
 
-	CHECK(mini(0, "var s = 'open\n';") == NULL);
-	CHECK(mini(0, "var s = \"open") == NULL);
-	CHECK(mini(0, "x = /open\n") == NULL);
-	CHECK(mini(0, "x = 1 /* open") == NULL);
-	CHECK(mini(0, "x = `a ${b} c`") == NULL);
-	CHECK(mini(1, "a { content: 'open }") == NULL);
-	CHECK(minify(0, "a\nb\n'x", 6, out_, &n, err, sizeof(err)) < 0);
+	CHECK(mini(MINIFY_JS, "var s = 'open\n';") == NULL);
+	CHECK(mini(MINIFY_JS, "var s = \"open") == NULL);
+	CHECK(mini(MINIFY_JS, "x = /open\n") == NULL);
+	CHECK(mini(MINIFY_JS, "x = 1 /* open") == NULL);
+	CHECK(mini(MINIFY_JS, "x = `a ${b} c`") == NULL);
+	CHECK(mini(MINIFY_CSS, "a { content: 'open }") == NULL);
+	CHECK(minify(MINIFY_JS, "a\nb\n'x", 6, out_, &n, err, sizeof(err)) < 0);
 	CHECK_STR(err, "line 3: unterminated string");
 }
 
@@ -117,18 +137,19 @@ static int node_checks(const char *js, size_t n)
 
 void test_minify_ui_files(void)
 {
-	static const char *const files[] = { "ui/app.js", "ui/style.css" };
+	static const char *const files[] = { "ui/app.js", "ui/style.css", "install.sh" };
+	static const int kind[] = { MINIFY_JS, MINIFY_CSS, MINIFY_SH };
 	size_t i, n, m = 0, m2 = 0;
 	char err[200];
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		char *in = slurp(files[i], &n), *out = malloc(n + 1), *again = malloc(n + 2);
 		int rc;
 
 		CHECK(n > 1000);
-		CHECK(minify(i == 1, in, n, out, &m, err, sizeof(err)) == 0);
+		CHECK(minify(kind[i], in, n, out, &m, err, sizeof(err)) == 0);
 		CHECK(m < n * 9 / 10);
-		CHECK(minify(i == 1, out, m, again, &m2, err, sizeof(err)) == 0);
+		CHECK(minify(kind[i], out, m, again, &m2, err, sizeof(err)) == 0);
 		CHECK_MEM(again, m2, out, m);          /* a fixed point */
 		if (i == 0) {
 			rc = node_checks(out, m);

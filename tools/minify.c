@@ -2,7 +2,7 @@
  * JavaScript and CSS, at build time, before they are compressed and
  * embedded (see the Makefile).  It never runs in nestd.
  *
- *   minify js|css < IN > OUT
+ *   minify js|css|sh < IN > OUT
  *
  * Conservative on purpose, a tokenizer and not a rewriter: strings, regex
  * literals and template literals are copied byte for byte; only comments
@@ -22,6 +22,14 @@
  *   CSS: whitespace runs become one space, none next to { } ; , or after
  *        a ':' (a space before ':' is a descendant selector: kept), and a
  *        ';' (or several) right before '}' goes.
+ *   sh:  (install.sh) only the lines that are a comment and nothing else, and
+ *        blank lines, go; the first line (#!) stays, and so does every
+ *        line of a here-document or inside a quoted string that spans
+ *        lines, or after a line continued with a backslash.  Every other
+ *        line is copied as it is.  Quotes are followed as sh does ('...',
+ *        "..." with its escapes, a backslash, a # comment from the start of
+ *        a word); a here-document's word is read from <<WORD, <<-WORD and
+ *        their quoted forms, one per line.
  * Anything it cannot tokenize (an unterminated string, regex or comment) is
  * an error naming the line: the input is our own file, fix it there.
  * Portable C.  minify() is also built into the unit tests and a fuzz
@@ -37,7 +45,7 @@ struct mz {
 	size_t n, i;
 	char *out;
 	size_t o;
-	int css;
+	int css;          /* MINIFY_JS, MINIFY_CSS, MINIFY_SH */
 	char *err;
 	size_t errlen;
 };
@@ -194,7 +202,7 @@ static int skip_comment(struct mz *m)
 		m->i = j + 2;
 		return memchr(m->in + s, '\n', j - s) ? 2 : 1;
 	}
-	if (m->in[m->i + 1] != '/' || m->css)
+	if (m->in[m->i + 1] != '/' || m->css == MINIFY_CSS)
 		return 0;
 	end = memchr(m->in + m->i, '\n', m->n - m->i);
 	m->i = end ? (size_t)(end - m->in) : m->n;
@@ -210,7 +218,7 @@ static int run(struct mz *m)
 		int k, re;
 
 		if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v' || c == '\n') {
-			if (c == '\n' && !m->css)
+			if (c == '\n' && m->css != MINIFY_CSS)
 				ws = 2;
 			else if (!ws)
 				ws = 1;
@@ -224,20 +232,20 @@ static int run(struct mz *m)
 			continue;
 		}
 		/* asked before the gap, which is no token */
-		re = c == '/' && !m->css && regex_here(m);
-		if (m->css)
+		re = c == '/' && m->css != MINIFY_CSS && regex_here(m);
+		if (m->css == MINIFY_CSS)
 			css_gap(m, ws);
 		else
 			js_gap(m, ws);
 		ws = 0;
-		if (c == '"' || c == '\'' || (c == '`' && !m->css)) {
+		if (c == '"' || c == '\'' || (c == '`' && m->css != MINIFY_CSS)) {
 			if (copy_quoted(m) < 0)
 				return -1;
 		} else if (re) {
 			if (copy_regex(m) < 0)
 				return -1;
 		} else {
-			while (m->css && c == '}' && last(m) == ';')
+			while (m->css == MINIFY_CSS && c == '}' && last(m) == ';')
 				m->o--;
 			m->out[m->o++] = m->in[m->i++];
 		}
@@ -247,11 +255,122 @@ static int run(struct mz *m)
 	return 0;
 }
 
-int minify(int css, const char *in, size_t n, char *out, size_t *outn, char *err, size_t errlen)
-{
-	struct mz m = { in, n, 0, out, 0, css, err, errlen };
+/* ---- sh ---- */
 
-	if (run(&m) < 0)
+struct shl {
+	int q;                /* the quote open at the end of the line, or 0 */
+	int cont;             /* the line ends in a backslash: continued */
+	char doc[64];         /* a here-document starts after it: its word */
+	int dash;             /* <<-: the end line may start with tabs */
+};
+
+/* The here-document operator at l[i] ("<<"), if it is one: its word. */
+static int sh_heredoc(struct mz *m, const char *l, size_t n, size_t i, struct shl *st)
+{
+	size_t k = 0;
+	char q = 0;
+
+	i += 2;
+	if (i < n && l[i] == '<')
+		return fail(m, "<<< is not sh");
+	if (i < n && l[i] == '-')
+		st->dash = 1, i++;
+	while (i < n && (l[i] == ' ' || l[i] == '\t'))
+		i++;
+	if (i < n && (l[i] == '\'' || l[i] == '"'))
+		q = l[i++];
+	while (i < n && k < sizeof(st->doc) - 1 && (is_word((unsigned char)l[i]) && l[i] != '\\'))
+		st->doc[k++] = l[i++];
+	st->doc[k] = '\0';
+	if (!k || (q && (i >= n || l[i] != q)))
+		return fail(m, "a here-document word this cannot read");
+	return 0;
+}
+
+/* Follows the quotes of one line (l[0..n), no newline) from st->q. */
+static int sh_scan(struct mz *m, const char *l, size_t n, struct shl *st)
+{
+	size_t i;
+
+	st->cont = 0;
+	for (i = 0; i < n; i++) {
+		char c = l[i];
+
+		if (st->q == '\'') {
+			if (c == '\'')
+				st->q = 0;
+		} else if (st->q == '"') {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				st->q = 0;
+		} else if (c == '\\') {
+			if (++i == n)
+				st->cont = 1;
+		} else if (c == '\'' || c == '"') {
+			st->q = c;
+		} else if (c == '#' && (i == 0 || strchr(" \t;|&()", l[i - 1]))) {
+			return 0;                  /* a comment: the rest of the line */
+		} else if (c == '<' && i + 1 < n && l[i + 1] == '<') {
+			if (st->doc[0])
+				return fail(m, "two here-documents on one line");
+			if (sh_heredoc(m, l, n, i, st) < 0)
+				return -1;
+			i++;
+		}
+	}
+	if (st->q == '"' && n && l[n - 1] == '\\')
+		st->cont = 1;
+	return 0;
+}
+
+static int sh_blank_or_comment(const char *l, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && (l[i] == ' ' || l[i] == '\t'))
+		i++;
+	return i == n || l[i] == '#';
+}
+
+static int sh_run(struct mz *m)
+{
+	struct shl st = { 0, 0, "", 0 };
+	int in_doc = 0, cont = 0, first = 1;
+
+	while (m->i < m->n) {
+		const char *l = m->in + m->i, *nl = memchr(l, '\n', m->n - m->i);
+		size_t n = nl ? (size_t)(nl - l) : m->n - m->i, t = 0;
+
+		if (in_doc) {
+			while (st.dash && t < n && l[t] == '\t')
+				t++;
+			if (n - t == strlen(st.doc) && !memcmp(l + t, st.doc, n - t))
+				in_doc = 0, st.doc[0] = '\0', st.dash = 0;
+		} else if (!first && !st.q && !cont && sh_blank_or_comment(l, n)) {
+			m->i += n + (nl != NULL);
+			continue;
+		} else {
+			if (sh_scan(m, l, n, &st) < 0)
+				return -1;
+			cont = st.cont;
+			in_doc = st.doc[0] != '\0';
+		}
+		first = 0;
+		memcpy(m->out + m->o, l, n + (nl != NULL));
+		m->o += n + (nl != NULL);
+		m->i += n + (nl != NULL);
+	}
+	if (st.q || in_doc)
+		return fail(m, st.q ? "unterminated string" : "unterminated here-document");
+	return 0;
+}
+
+int minify(int kind, const char *in, size_t n, char *out, size_t *outn, char *err, size_t errlen)
+{
+	struct mz m = { in, n, 0, out, 0, kind, err, errlen };
+
+	if ((kind == MINIFY_SH ? sh_run(&m) : run(&m)) < 0)
 		return -1;
 	*outn = m.o;
 	return 0;
@@ -264,8 +383,8 @@ int main(int argc, char **argv)
 	char *in = malloc(cap), *out, err[200];
 	size_t r;
 
-	if (argc != 2 || (strcmp(argv[1], "js") && strcmp(argv[1], "css"))) {
-		fprintf(stderr, "usage: minify js|css < IN > OUT\n");
+	if (argc != 2 || (strcmp(argv[1], "js") && strcmp(argv[1], "css") && strcmp(argv[1], "sh"))) {
+		fprintf(stderr, "usage: minify js|css|sh < IN > OUT\n");
 		return 2;
 	}
 	while (in && (r = fread(in + n, 1, cap - n, stdin)) > 0)
@@ -276,7 +395,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "minify: %s\n", out ? "read error" : "out of memory");
 		return 1;
 	}
-	if (minify(!strcmp(argv[1], "css"), in, n, out, &outn, err, sizeof(err)) < 0) {
+	if (minify(!strcmp(argv[1], "css") ? MINIFY_CSS : !strcmp(argv[1], "sh") ? MINIFY_SH : MINIFY_JS,
+		   in, n, out, &outn, err, sizeof(err)) < 0) {
 		fprintf(stderr, "minify: %s\n", err);
 		return 1;
 	}

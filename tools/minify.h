@@ -4,9 +4,11 @@
 
 #include <stddef.h>
 
-/* Minifies in[0..n) (css: CSS, else JavaScript) into out, which must hold
- * n + 1 bytes; *outn its length.  0, or -1 with a message naming the line
- * in err when the input does not tokenize. */
-int minify(int css, const char *in, size_t n, char *out, size_t *outn, char *err, size_t errlen);
+enum { MINIFY_JS, MINIFY_CSS, MINIFY_SH };
+
+/* Minifies in[0..n) (kind: MINIFY_*) into out, which must hold n + 1
+ * bytes; *outn its length.  0, or -1 with a message naming the line in err
+ * when the input does not tokenize. */
+int minify(int kind, const char *in, size_t n, char *out, size_t *outn, char *err, size_t errlen);
 
 #endif

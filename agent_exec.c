@@ -489,7 +489,8 @@ static void keeper_mirror(int status)
 	if (!WIFSIGNALED(status))
 		_exit(WEXITSTATUS(status));
 	sig = WTERMSIG(status);
-	setrlimit(RLIMIT_CORE, &none);   /* the command dumped its own core */
+	/* the command dumped its own core; prlimit: see server.c's connection_cap */
+	prlimit(0, RLIMIT_CORE, &none, NULL);
 	signal(sig, SIG_DFL);
 	sigemptyset(&s);
 	sigaddset(&s, sig);

@@ -920,12 +920,15 @@ static int connection_cap(void)
 	if (rl.rlim_cur < rl.rlim_max) {
 		struct rlimit up = rl;
 
-		/* The kernel may refuse "unlimited" (fs.nr_open): then enough. */
+		/* The kernel may refuse "unlimited" (fs.nr_open): then enough.
+		 * prlimit, not setrlimit: the same system call, but musl's
+		 * setrlimit carries a fallback for kernels before 2.6.36 that
+		 * stops every thread to apply it (__synccall, ~1 KB static). */
 		up.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &up) < 0) {
+		if (prlimit(0, RLIMIT_NOFILE, &up, NULL) < 0) {
 			up.rlim_cur = (rlim_t)CFG_MAX_CONNECTIONS + CFG_FD_RESERVE;
 			if (up.rlim_cur > rl.rlim_cur && up.rlim_cur < rl.rlim_max)
-				setrlimit(RLIMIT_NOFILE, &up);
+				prlimit(0, RLIMIT_NOFILE, &up, NULL);
 		}
 		getrlimit(RLIMIT_NOFILE, &rl);
 	}

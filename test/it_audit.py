@@ -14,16 +14,7 @@ S = {}
 
 def get(target, token=None, port=None):
     c = httpclient.HTTPConnection("127.0.0.1", port or S["srv"].port, timeout=T(20))
-    try:
-        c.request("GET", target, headers={"Authorization": "Bearer " + (token or S["op"])})
-        r = c.getresponse()
-        data = r.read()
-        try:
-            return r.status, json.loads(data)
-        except ValueError:
-            return r.status, data
-    finally:
-        c.close()
+    return N.http_json(c, "GET", target, token=token or S["op"])
 
 
 def post(agent, message, payload=None):

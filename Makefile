@@ -89,9 +89,9 @@ HDR      := $(wildcard *.h)
 LIB_SRC  := $(filter-out nestd.c,$(wildcard *.c))
 # Files built into the binary from their single source by tools/embed:
 # the dashboard (ui/*), install.sh (served at /install.sh) and the --help
-# texts (usage/*.txt, in enum help_text's order: help.h).
+# texts (help_text.h through tools/helpgen, in enum help_text's order: help.h).
 UI_FILES := ui/index.html ui/app.js ui/style.css
-HELP_FILES := usage/agent.txt $(if $(filter 1,$(AGENT_ONLY)),,usage/server.txt usage/ctl.txt usage/token.txt)
+HELP_NAMES := agent $(if $(filter 1,$(AGENT_ONLY)),,server ctl token)
 GEN_OBJ  := $(O)/ui_data.o $(O)/install_data.o $(O)/help_data.o
 LIB_OBJ  := $(LIB_SRC:%.c=$(O)/%.o) $(GEN_OBJ)
 HOSTCC  ?= cc
@@ -180,9 +180,12 @@ $(O)/install_data.c: $(O)/tools/embed $(O)/gz/install.sh.gz
 
 # The --help texts, each ending in a NUL, as one stream (help.c); the
 # agent-only build keeps its one text plain (it has no inflater to spare).
-$(O)/help.txt: $(HELP_FILES)
+$(O)/tools/helpgen: tools/helpgen.c help_text.h config.h
 	@mkdir -p $(dir $@)
-	for f in $(HELP_FILES); do cat $$f && printf '\0' || exit 1; done > $@.tmp && mv $@.tmp $@
+	$(HOSTCC) -O2 -o $@ tools/helpgen.c
+
+$(O)/help.txt: $(O)/tools/helpgen
+	$(O)/tools/helpgen $(HELP_NAMES) > $@.tmp && mv $@.tmp $@
 
 $(O)/gz/help.txt.gz: $(O)/help.txt
 	@mkdir -p $(dir $@)

@@ -95,7 +95,7 @@ static const struct opt opt_tab[] = {
 
 #define NOPTS (sizeof(opt_tab) / sizeof(opt_tab[0]))
 
-/* --help prints usage/agent.txt (help.c: stored compressed with the other texts). */
+/* The --help text is HELP_TEXT(agent) in help_text.h (help.c prints it). */
 
 /* ---- setters ---- */
 

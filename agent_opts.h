@@ -38,7 +38,7 @@ struct agent_opts {
 
 enum {
 	AGENT_OPTS_RUN = 0,            /* run with the options */
-	AGENT_OPTS_HELP = 1,           /* --help: print usage/agent.txt */
+	AGENT_OPTS_HELP = 1,           /* --help: print its help (help.h) */
 	AGENT_OPTS_BAD = -1,           /* exit 2 with the reason */
 	AGENT_OPTS_USAGE = -2,         /* exit 2 with the reason and a pointer to --help */
 };

@@ -58,7 +58,7 @@ static const struct cfg_opt ctl_opts[] = {
 	{ NULL, 0, 0, 0 },
 };
 
-/* --help prints usage/ctl.txt (help.c: stored compressed with the other texts). */
+/* The --help text is HELP_TEXT(ctl) in help_text.h (help.c prints it). */
 
 /* The command line, the environment and the config file, as parsed and
  * validated; read only once ctl_validate has run. */

@@ -1,7 +1,7 @@
 /* help.c - the subcommands' --help texts, stored compressed.
  *
- * The texts are usage/NAME.txt, as they are printed.  The build joins them,
- * each followed by a NUL (the Makefile's HELP_FILES, in enum help_text's
+ * The texts are help_text.h's.  The build prints them (tools/helpgen), each
+ * followed by a NUL (the Makefile's HELP_NAMES, in enum help_text's
  * order), and stores them as one gzip stream in help_files (tools/embed):
  * they share most of their words, so together they shrink ~12 KB -> ~4 KB.
  * They are inflated (inflate.c) only when one is printed.  The agent-only

@@ -5,12 +5,12 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* In the order the Makefile's HELP_FILES joins usage/NAME.txt. */
+/* help_text.h's texts, in the order of the Makefile's HELP_NAMES. */
 enum help_text {
-	HELP_AGENT,      /* usage/agent.txt: nestd agent --help */
-	HELP_SERVER,     /* usage/server.txt */
-	HELP_CTL,        /* usage/ctl.txt */
-	HELP_TOKEN,      /* usage/token.txt */
+	HELP_AGENT,      /* HELP_TEXT(agent): nestd agent --help */
+	HELP_SERVER,     /* HELP_TEXT(server) */
+	HELP_CTL,        /* HELP_TEXT(ctl) */
+	HELP_TOKEN,      /* HELP_TEXT(token) */
 };
 
 /* The text (*n bytes, NUL-terminated), in a buffer the caller frees

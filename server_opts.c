@@ -71,7 +71,7 @@ static const struct cfg_opt server_cfg[] = {
 	{ NULL, 0, 0, 0 },
 };
 
-/* --help prints usage/server.txt (help.c: stored compressed with the other texts). */
+/* The --help text is HELP_TEXT(server) in help_text.h (help.c prints it). */
 
 /* What parsing needs beyond the options themselves. */
 struct parsing {

@@ -58,7 +58,7 @@ int server_opts_slack(const struct server_opts *o);
 /* What server_opts_parse found. */
 enum server_opts_parsed {
 	SERVER_OPTS_RUN,     /* options read: validate, then run */
-	SERVER_OPTS_HELP,    /* -h/--help: print usage/server.txt, exit 0 */
+	SERVER_OPTS_HELP,    /* -h/--help: print its help (help.h), exit 0 */
 	SERVER_OPTS_BAD,     /* usage error (exit 2); err holds the message */
 };
 

@@ -65,7 +65,7 @@ static const struct cfg_opt token_cfg[] = {
 	{ NULL, 0, 0, 0 },
 };
 
-/* --help prints usage/token.txt (help.c: stored compressed with the other texts). */
+/* The --help text is HELP_TEXT(token) in help_text.h (help.c prints it). */
 
 static int usage_err(const char *msg)
 {

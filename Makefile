@@ -89,9 +89,10 @@ HDR      := $(wildcard *.h)
 LIB_SRC  := $(filter-out nestd.c,$(wildcard *.c))
 # Files built into the binary from their single source by tools/embed:
 # the dashboard (ui/*), install.sh (served at /install.sh) and the --help
-# texts (help_text.h through tools/helpgen, in enum help_text's order: help.h).
+# texts (help_text.h through tools/helpgen; the agent-only build, the
+# agent's alone: helpgen -1).
 UI_FILES := ui/index.html ui/app.js ui/style.css
-HELP_NAMES := agent $(if $(filter 1,$(AGENT_ONLY)),,server ctl token)
+HELP_ONLY := $(if $(filter 1,$(AGENT_ONLY)),-1,)
 GEN_OBJ  := $(O)/ui_data.o $(O)/install_data.o $(O)/help_data.o
 LIB_OBJ  := $(LIB_SRC:%.c=$(O)/%.o) $(GEN_OBJ)
 HOSTCC  ?= cc
@@ -185,7 +186,7 @@ $(O)/tools/helpgen: tools/helpgen.c help_text.h config.h
 	$(HOSTCC) -O2 -o $@ tools/helpgen.c
 
 $(O)/help.txt: $(O)/tools/helpgen
-	$(O)/tools/helpgen $(HELP_NAMES) > $@.tmp && mv $@.tmp $@
+	$(O)/tools/helpgen $(HELP_ONLY) > $@.tmp && mv $@.tmp $@
 
 $(O)/gz/help.txt.gz: $(O)/help.txt
 	@mkdir -p $(dir $@)

@@ -414,55 +414,25 @@ static const struct ctl_sub {
 	const char *command;     /* NULL: build chooses */
 	build_fn build;          /* NULL: no payload */
 	ctl_show_fn show;
-	const char *help;        /* nestd ctl NAME --help, after the usage line */
+	enum help_text help;     /* nestd ctl NAME --help, after the usage line */
 } subs[] = {
-	{ "clients", 0, 0, "clients", NULL, build_get, ctl_show_clients,
-	  "The agents the server knows: connected ones, and those it remembers\n"
-	  "offline (GET /api/clients), in name order; in a fleet (servers started\n"
-	  "with --cluster) every server's, each with the server it is on.\n" },
+	{ "clients", 0, 0, "clients", NULL, build_get, ctl_show_clients, HELP_CTL_CLIENTS },
 	{ "audit", 0, 0, "audit [--agent NAME] [--operator NAME] [--limit N]", NULL, build_get,
-	  ctl_show_audit,
-	  "The latest audit entries (GET /api/audit; default " CFG_STR(CFG_AUDIT_LIMIT) ", at most\n"
-	  CFG_STR(CFG_AUDIT_LIMIT_MAX) "), oldest first, only one agent's with --agent, one\n"
-	  "operator's with --operator; the whole fleet's when the servers run with\n"
-	  "--cluster (an unscoped operator token).\n" },
+	  ctl_show_audit, HELP_CTL_AUDIT },
 	{ "ps", 1, 1, "ps NAME [--sort KEY] [--user NAME] [--no-headers]", "obtain_all_process_info",
-	  NULL, ctl_show_ps,
-	  "The agent's processes (obtain_all_process_info), by PID unless --sort\n"
-	  "names another column (cpu and rss: busiest first; -KEY reverses), only\n"
-	  "one user's with --user.  On a terminal the columns fit its width, the\n"
-	  "command line cut to what is left, states in colour (not with NO_COLOR).\n" },
-	{ "services", 1, 1, "services NAME", "list_services", NULL, ctl_show_services,
-	  "The agent's services and their states (list_services).\n" },
-	{ "sysinfo", 1, 1, "sysinfo NAME", "obtain_system_info", NULL, ctl_show_kv,
-	  "Host, kernel, uptime, load, memory and disk (obtain_system_info).\n" },
-	{ "proc", 2, 2, "proc NAME PID", "obtain_process_info", build_pid, ctl_show_kv,
-	  "One process in detail (obtain_process_info).\n" },
-	{ "kill", 2, 2, "kill NAME PID [--signal SIG]", "kill_process", build_pid, ctl_show_action,
-	  "Sends a signal to a process: SIGTERM unless --signal names another (by\n"
-	  "name, SIGKILL or KILL, or number).  A PID is a positive integer; write it\n"
-	  "after -- when it could look like an option.\n" },
-	{ "pause", 2, 2, "pause NAME PID", "pause_process", build_pid, ctl_show_action,
-	  "Stops a process (SIGSTOP).\n" },
-	{ "resume", 2, 2, "resume NAME PID", "resume_process", build_pid, ctl_show_action,
-	  "Continues a stopped process (SIGCONT).\n" },
+	  NULL, ctl_show_ps, HELP_CTL_PS },
+	{ "services", 1, 1, "services NAME", "list_services", NULL, ctl_show_services, HELP_CTL_SERVICES },
+	{ "sysinfo", 1, 1, "sysinfo NAME", "obtain_system_info", NULL, ctl_show_kv, HELP_CTL_SYSINFO },
+	{ "proc", 2, 2, "proc NAME PID", "obtain_process_info", build_pid, ctl_show_kv, HELP_CTL_PROC },
+	{ "kill", 2, 2, "kill NAME PID [--signal SIG]", "kill_process", build_pid, ctl_show_action, HELP_CTL_KILL },
+	{ "pause", 2, 2, "pause NAME PID", "pause_process", build_pid, ctl_show_action, HELP_CTL_PAUSE },
+	{ "resume", 2, 2, "resume NAME PID", "resume_process", build_pid, ctl_show_action, HELP_CTL_RESUME },
 	{ "service", 3, 3, "service NAME start|stop|restart|reload|status UNIT", NULL,
-	  build_service, ctl_show_kv,
-	  "Acts on one service of the agent's service manager (UNIT without a\n"
-	  "suffix is UNIT.service); status shows it.\n" },
+	  build_service, ctl_show_kv, HELP_CTL_SERVICE },
 	{ "exec", 2, -1, "exec NAME [--timeout S] [--argv] -- COMMAND...", "exec_command",
-	  build_exec, ctl_show_exec,
-	  "Runs COMMAND with /bin/sh -c on the agent, prints its output and exits\n"
-	  "with its exit status.  The words after -- are joined with spaces into one\n"
-	  "command, as ssh joins them: exec web1 -- sh -c 'exit 4' runs sh -c exit 4,\n"
-	  "which exits 0.  --argv quotes each word first, so that it stays one word\n"
-	  "(exec web1 --argv -- sh -c 'exit 4' exits 4).  --timeout S: the agent kills\n"
-	  "it after S seconds (default: the agent's --exec-timeout).\n" },
+	  build_exec, ctl_show_exec, HELP_CTL_EXEC },
 	{ "send", 2, -1, "send NAME COMMAND [key=value|key:=JSON]...", NULL, build_send,
-	  ctl_show_kv,
-	  "Sends any command with a payload of those fields: key=value gives a\n"
-	  "string (or an integer, or true/false, when it reads as one), key:=JSON the\n"
-	  "value as written.\n" },
+	  ctl_show_kv, HELP_CTL_SEND },
 };
 
 #define NSUBS (sizeof(subs) / sizeof(subs[0]))
@@ -484,8 +454,8 @@ static int sub_help(const char *name)
 
 	if (!sub)
 		return 0;
-	printf("usage: nestd ctl [--server URL] [--token-file FILE] [--json] %s\n\n%s", sub->usage,
-	       sub->help);
+	printf("usage: nestd ctl [--server URL] [--token-file FILE] [--json] %s\n\n", sub->usage);
+	help_print(sub->help, stdout);
 	printf("\nThe options of every subcommand: nestd ctl --help.\n");
 	return 1;
 }

@@ -5,12 +5,13 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* help_text.h's texts, in the order of the Makefile's HELP_NAMES. */
+/* HELP_AGENT, HELP_SERVER...: help_text.h's texts, in its order (the texts
+ * themselves are macro arguments left unused here: no bytes of them). */
 enum help_text {
-	HELP_AGENT,      /* HELP_TEXT(agent): nestd agent --help */
-	HELP_SERVER,     /* HELP_TEXT(server) */
-	HELP_CTL,        /* HELP_TEXT(ctl) */
-	HELP_TOKEN,      /* HELP_TEXT(token) */
+#define HELP_TEXT(name, text) HELP_##name,
+#include "help_text.h"
+#undef HELP_TEXT
+	HELP_COUNT
 };
 
 /* The text (*n bytes, NUL-terminated), in a buffer the caller frees

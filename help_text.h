@@ -1,5 +1,7 @@
 /* help_text.h - the subcommands' --help texts, as C string literals that
- * take their numbers from config.h (CFG_STR), one HELP_TEXT(NAME, TEXT) each.
+ * take their numbers from config.h (CFG_STR), one HELP_TEXT(NAME, TEXT) each
+ * (help.h names them HELP_NAME, in this order; the agent's comes first: the
+ * agent-only build holds that one alone).
  *
  * Not compiled into nestd as such: tools/helpgen.c prints them at build
  * time, the build stores them as one gzip stream, and help.c inflates the
@@ -9,7 +11,7 @@
  * defined, after config.h. */
 
 /* nestd agent --help */
-HELP_TEXT(agent,
+HELP_TEXT(AGENT,
 	"usage: nestd agent --server URL [--token-file FILE] [--config FILE] [OPTIONS]\n"
 	"\n"
 	"Dials the server, authenticates with a token and answers its commands.\n"
@@ -65,7 +67,7 @@ HELP_TEXT(agent,
 	"after an accepted session, 1 otherwise; 2 usage error.\n")
 
 /* nestd server --help */
-HELP_TEXT(server,
+HELP_TEXT(SERVER,
 	"usage: nestd server [--listen ADDR]... [--config FILE] [OPTIONS]\n"
 	"\n"
 	"Accepts agents over WebSocket, checks their tokens, and serves operators (the\n"
@@ -136,7 +138,7 @@ HELP_TEXT(server,
 	"Exit status: 0 stopped by a signal, 1 could not start, 2 usage error.\n")
 
 /* nestd ctl --help */
-HELP_TEXT(ctl,
+HELP_TEXT(CTL,
 	"usage: nestd ctl [--server URL] [--token-file FILE] [--json] SUBCOMMAND ...\n"
 	"\n"
 	"  clients                          the agents, online and offline (a fleet's:\n"
@@ -175,7 +177,7 @@ HELP_TEXT(ctl,
 	"Exit status: 0 ok, 1 the command failed, 2 usage error; exec: the command's.\n")
 
 /* nestd token --help */
-HELP_TEXT(token,
+HELP_TEXT(TOKEN,
 	"usage: nestd token new NAME [--role agent|operator] [--owner WHO] [--scope SCOPE]\n"
 	"       nestd token list\n"
 	"       nestd token revoke NAME\n"
@@ -209,3 +211,65 @@ HELP_TEXT(token,
 	"  --cluster-token-file F, --cluster-ca F, --cluster-cert F, --cluster-key F,\n"
 	"  --cluster-replicas N   as for `nestd server`\n"
 	"  -h, --help             this help\n")
+
+/* nestd --help (the full build's; nestd.c has the agent-only one) */
+HELP_TEXT(NESTD,
+	"usage: nestd server [--listen ADDR]... [options]   accept agents, serve operators\n"
+	"       nestd agent --server URL [options]          connect and answer commands\n"
+	"       nestd token new NAME [--role agent|operator] [--owner WHO] [--scope SCOPE]\n"
+	"                 | list | revoke NAME                manage the server's tokens\n"
+	"       nestd ctl [--server URL] SUBCOMMAND ...      drive agents through a server\n"
+	"       nestd slack manifest                        the Slack app's manifest\n"
+	"       nestd --version | --help | help SUBCOMMAND\n"
+	"\n"
+	"nestd speaks the Nest Management Bot's WebSocket protocol, both ends.\n")
+
+/* nestd slack --help */
+HELP_TEXT(SLACK,
+	"usage: nestd slack manifest [--slack-command /nest]\n"
+	"Prints the Slack app's manifest (JSON) for api.slack.com/apps, \"Create New\n"
+	"App\", \"From an app manifest\"; README.md, \"Slack\", has the next steps.\n")
+
+/* nestd ctl NAME --help: after the usage line (ctl.c's subs[]) */
+HELP_TEXT(CTL_CLIENTS,
+	"The agents the server knows: connected ones, and those it remembers\n"
+	"offline (GET /api/clients), in name order; in a fleet (servers started\n"
+	"with --cluster) every server's, each with the server it is on.\n")
+HELP_TEXT(CTL_AUDIT,
+	"The latest audit entries (GET /api/audit; default " CFG_STR(CFG_AUDIT_LIMIT) ", at most\n"
+	CFG_STR(CFG_AUDIT_LIMIT_MAX) "), oldest first, only one agent's with --agent, one\n"
+	"operator's with --operator; the whole fleet's when the servers run with\n"
+	"--cluster (an unscoped operator token).\n")
+HELP_TEXT(CTL_PS,
+	"The agent's processes (obtain_all_process_info), by PID unless --sort\n"
+	"names another column (cpu and rss: busiest first; -KEY reverses), only\n"
+	"one user's with --user.  On a terminal the columns fit its width, the\n"
+	"command line cut to what is left, states in colour (not with NO_COLOR).\n")
+HELP_TEXT(CTL_SERVICES,
+	"The agent's services and their states (list_services).\n")
+HELP_TEXT(CTL_SYSINFO,
+	"Host, kernel, uptime, load, memory and disk (obtain_system_info).\n")
+HELP_TEXT(CTL_PROC,
+	"One process in detail (obtain_process_info).\n")
+HELP_TEXT(CTL_KILL,
+	"Sends a signal to a process: SIGTERM unless --signal names another (by\n"
+	"name, SIGKILL or KILL, or number).  A PID is a positive integer; write it\n"
+	"after -- when it could look like an option.\n")
+HELP_TEXT(CTL_PAUSE,
+	"Stops a process (SIGSTOP).\n")
+HELP_TEXT(CTL_RESUME,
+	"Continues a stopped process (SIGCONT).\n")
+HELP_TEXT(CTL_SERVICE,
+	"Acts on one service of the agent's service manager (UNIT without a\n"
+	"suffix is UNIT.service); status shows it.\n")
+HELP_TEXT(CTL_EXEC,
+	"Runs COMMAND with /bin/sh -c on the agent, prints its output and exits\n"
+	"with its exit status.  The words after -- are joined with spaces into one\n"
+	"command, as ssh joins them: exec web1 -- sh -c 'exit 4' runs sh -c exit 4,\n"
+	"which exits 0.  --argv quotes each word first, so that it stays one word\n"
+	"(exec web1 --argv -- sh -c 'exit 4' exits 4).  --timeout S: the agent kills\n"
+	"it after S seconds (default: the agent's --exec-timeout).\n")
+HELP_TEXT(CTL_SEND,
+	"Sends any command with a payload of those fields: key=value gives a\n"
+	"string (or an integer, or true/false, when it reads as one), key:=JSON the\n"
+	"value as written.\n")

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "server.h"
+#include "help.h"
 #include "server_nats.h"
 #include "server_slack.h"
 #include "tls.h"
@@ -29,18 +30,11 @@ static const char usage[] =
 	"\n"
 	"nestd speaks the Nest Management Bot's WebSocket protocol.  This is the\n"
 	"agent-only build: the server, ctl, slack and token tools are in the full nestd.\n";
+#define put_usage(f) fputs(usage, f)
 #define BUILD_KIND ", agent only"
 #else
-static const char usage[] =
-	"usage: nestd server [--listen ADDR]... [options]   accept agents, serve operators\n"
-	"       nestd agent --server URL [options]          connect and answer commands\n"
-	"       nestd token new NAME [--role agent|operator] [--owner WHO] [--scope SCOPE]\n"
-	"                 | list | revoke NAME                manage the server's tokens\n"
-	"       nestd ctl [--server URL] SUBCOMMAND ...      drive agents through a server\n"
-	"       nestd slack manifest                        the Slack app's manifest\n"
-	"       nestd --version | --help | help SUBCOMMAND\n"
-	"\n"
-	"nestd speaks the Nest Management Bot's WebSocket protocol, both ends.\n";
+/* nestd --help: HELP_TEXT(NESTD) in help_text.h */
+#define put_usage(f) help_print(HELP_NESTD, f)
 #define BUILD_KIND ""
 #endif
 
@@ -86,7 +80,7 @@ static int dispatch(const char *cmd, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fputs(usage, stderr);
+		put_usage(stderr);
 		return 2;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
@@ -97,14 +91,14 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(usage, stdout);
+		put_usage(stdout);
 		return 0;
 	}
 	if (strcmp(argv[1], "help") == 0) {
 		char *hargv[] = { argv[2], "--help", NULL };
 
 		if (argc < 3) {
-			fputs(usage, stdout);
+			put_usage(stdout);
 			return 0;
 		}
 		return dispatch(argv[2], 2, hargv);

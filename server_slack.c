@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "help.h"
 #include "log.h"
 #include "net.h"
 #include "server_int.h"
@@ -223,10 +224,7 @@ static const char manifest[] =
 	"\"interactivity\":{\"is_enabled\":true},\"org_deploy_enabled\":false,"
 	"\"socket_mode_enabled\":true,\"token_rotation_enabled\":false}}\n";
 
-static const char slack_usage[] =
-	"usage: nestd slack manifest [--slack-command /nest]\n"
-	"Prints the Slack app's manifest (JSON) for api.slack.com/apps, \"Create New\n"
-	"App\", \"From an app manifest\"; README.md, \"Slack\", has the next steps.\n";
+/* nestd slack --help: HELP_TEXT(SLACK) in help_text.h */
 
 int slack_main(int argc, char **argv)
 {
@@ -235,7 +233,7 @@ int slack_main(int argc, char **argv)
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(slack_usage, stdout);
+			help_print(HELP_SLACK, stdout);
 			return 0;
 		}
 		if (!strcmp(argv[i], "--slack-command") && i + 1 < argc)
@@ -247,7 +245,8 @@ int slack_main(int argc, char **argv)
 	}
 	if (i < argc || argc < 2 || strcmp(argv[1], "manifest") || cmd[0] != '/' ||
 	    strlen(cmd) > 32 || strspn(cmd + 1, "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(cmd + 1)) {
-		fprintf(stderr, "%sTry 'nestd slack --help'.\n", slack_usage);
+		help_print(HELP_SLACK, stderr);
+		fputs("Try 'nestd slack --help'.\n", stderr);
 		return 2;
 	}
 	printf(manifest, cmd);

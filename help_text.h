@@ -1,4 +1,5 @@
-/* help_text.h - the subcommands' --help texts, as C string literals that
+/* help_text.h - the subcommands' --help texts (and the Slack app's
+ * manifest, printed as seldom), as C string literals that
  * take their numbers from config.h (CFG_STR), one HELP_TEXT(NAME, TEXT) each
  * (help.h names them HELP_NAME, in this order; the agent's comes first: the
  * agent-only build holds that one alone).
@@ -229,6 +230,22 @@ HELP_TEXT(SLACK,
 	"usage: nestd slack manifest [--slack-command /nest]\n"
 	"Prints the Slack app's manifest (JSON) for api.slack.com/apps, \"Create New\n"
 	"App\", \"From an app manifest\"; README.md, \"Slack\", has the next steps.\n")
+
+/* nestd slack manifest: the Slack app's manifest, its one %s the slash
+ * command (server_slack.c) */
+HELP_TEXT(SLACK_MANIFEST,
+	"{\"_metadata\":{\"major_version\":1,\"minor_version\":1},\n"
+	"\"display_information\":{\"name\":\"Nest Management Bot\",\"description\":"
+	"\"Your processes and services, on your machines\"},\n"
+	"\"features\":{\"app_home\":{\"home_tab_enabled\":true,\"messages_tab_enabled\":true,"
+	"\"messages_tab_read_only_enabled\":true},\n"
+	"\"bot_user\":{\"display_name\":\"nest\",\"always_online\":true},\n"
+	"\"slash_commands\":[{\"command\":\"%s\",\"description\":\"Your machines\","
+	"\"usage_hint\":\"ps | status | services | port | help\",\"should_escape\":false}]},\n"
+	"\"oauth_config\":{\"scopes\":{\"bot\":[\"chat:write\",\"commands\"]}},\n"
+	"\"settings\":{\"event_subscriptions\":{\"bot_events\":[\"app_home_opened\"]},"
+	"\"interactivity\":{\"is_enabled\":true},\"org_deploy_enabled\":false,"
+	"\"socket_mode_enabled\":true,\"token_rotation_enabled\":false}}\n")
 
 /* nestd ctl NAME --help: after the usage line (ctl.c's subs[]) */
 HELP_TEXT(CTL_CLIENTS,

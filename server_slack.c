@@ -210,21 +210,27 @@ void server_slack_free(struct slack *sl)
 
 /* ---- nestd slack manifest ---- */
 
-static const char manifest[] =
-	"{\"_metadata\":{\"major_version\":1,\"minor_version\":1},\n"
-	"\"display_information\":{\"name\":\"Nest Management Bot\",\"description\":"
-	"\"Your processes and services, on your machines\"},\n"
-	"\"features\":{\"app_home\":{\"home_tab_enabled\":true,\"messages_tab_enabled\":true,"
-	"\"messages_tab_read_only_enabled\":true},\n"
-	"\"bot_user\":{\"display_name\":\"nest\",\"always_online\":true},\n"
-	"\"slash_commands\":[{\"command\":\"%s\",\"description\":\"Your machines\","
-	"\"usage_hint\":\"ps | status | services | port | help\",\"should_escape\":false}]},\n"
-	"\"oauth_config\":{\"scopes\":{\"bot\":[\"chat:write\",\"commands\"]}},\n"
-	"\"settings\":{\"event_subscriptions\":{\"bot_events\":[\"app_home_opened\"]},"
-	"\"interactivity\":{\"is_enabled\":true},\"org_deploy_enabled\":false,"
-	"\"socket_mode_enabled\":true,\"token_rotation_enabled\":false}}\n";
+/* nestd slack --help: HELP_TEXT(SLACK) in help_text.h. */
 
-/* nestd slack --help: HELP_TEXT(SLACK) in help_text.h */
+/* The manifest is HELP_TEXT(SLACK_MANIFEST) there too (stored compressed
+ * with the help), its one %s the slash command. */
+static int print_manifest(const char *cmd)
+{
+	unsigned char *tofree;
+	size_t n;
+	const char *p = help_text(HELP_SLACK_MANIFEST, &n, &tofree), *at;
+
+	if (!p || !(at = strstr(p, "%s"))) {
+		free(tofree);
+		fputs("nestd slack: out of memory\n", stderr);
+		return 1;
+	}
+	fwrite(p, 1, (size_t)(at - p), stdout);
+	fputs(cmd, stdout);
+	fputs(at + 2, stdout);
+	free(tofree);
+	return 0;
+}
 
 int slack_main(int argc, char **argv)
 {
@@ -249,6 +255,5 @@ int slack_main(int argc, char **argv)
 		fputs("Try 'nestd slack --help'.\n", stderr);
 		return 2;
 	}
-	printf(manifest, cmd);
-	return 0;
+	return print_manifest(cmd);
 }

@@ -243,9 +243,7 @@ static int offers_plain(const char *s, const char *command, size_t n)
 	for (;;) {
 		if (*s++ != '"')
 			return -1;
-		for (e = s; *e && *e != '"' && *e != '\\'; e++)
-			;
-		if (*e != '"')
+		if (!(e = strchr(s, '"')) || memchr(s, '\\', (size_t)(e - s)))
 			return -1;
 		found |= (size_t)(e - s) == n && !memcmp(s, command, n);
 		s = skip_ws(e + 1);

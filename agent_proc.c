@@ -438,7 +438,12 @@ int proc_stat_parse(struct pinfo *pi, const char *b, size_t n)
 	open = memchr(b, '(', n);
 	if (!open)
 		return -1;
-	close = memrchr(open, ')', (size_t)(end - open));
+	/* The last ')' closes comm (which may hold some itself): found with
+	 * memchr forwards, as musl's memrchr goes a byte at a time over the
+	 * whole line (a tenth of a static agent's work per command). */
+	close = memchr(open, ')', (size_t)(end - open));
+	while (close && close + 1 < end && (p = memchr(close + 1, ')', (size_t)(end - close - 1))))
+		close = p;
 	if (!close || close + 2 >= end)
 		return -1;
 	clen = (size_t)(close - open - 1);

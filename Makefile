@@ -174,13 +174,16 @@ $(O)/fuzz_%: fuzz/fuzz_%.c $(LIB_OBJ)
 # The release binary: musl, static, stripped, small (-Os, unused sections
 # dropped).  jsmn is header-only: its header is copied beside the build so
 # musl-gcc never sees glibc's /usr/include.
+# -fno-pie: Debian's gcc makes position-independent code by default, but a
+# -static link is a fixed-address executable, so PIE code only costs its
+# longer GOT-relative sequences (1.5 KB in the agent, 4 KB in the full one).
 STATIC_CFLAGS  = -Os -flto=auto -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
-		 -fcf-protection=none
+		 -fcf-protection=none -fno-pie
 # -z norelro: a static musl binary has no loader to make RELRO read-only, and
 # the page RELRO wants aligned costs up to 4 KiB of padding in the file; a
 # small common-page-size keeps ld from padding the data to save a page of
 # memory at run time.  The file is then text + data, no page rounding.
-STATIC_LDFLAGS = -static -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none \
+STATIC_LDFLAGS = -static -no-pie -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none \
 		 -Wl,-z,norelro -Wl,-z,common-page-size=64
 MUSL_CC ?= musl-gcc
 # Nothing in a static musl C binary unwinds: its .eh_frame (from libc.a and

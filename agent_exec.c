@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fmt.h"
 
 extern char **environ;
 
@@ -617,21 +618,21 @@ struct exec_child *exec_start(struct exec_mgr *m, char *const argv[],
 
 	c = calloc(1, sizeof(*c));
 	if (!c || !(env = env_build())) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
 	for (i = 0; i < 2; i++) {
 		/* Both ends close-on-exec; dup2 in the child clears it on 1/2.
 		 * Only our end is non-blocking: the child keeps a normal pipe. */
 		if (pipe2(p[i], O_CLOEXEC) < 0) {
-			snprintf(err, errlen, "pipe: %s", strerror(errno));
+			fmt_snprintf(err, errlen, "pipe: %s", strerror(errno));
 			goto fail;
 		}
 		fcntl(p[i][0], F_SETFL, O_NONBLOCK);
 	}
 	rc = spawn(&c->pid, &c->pgid, argv, p, env);
 	if (rc) {
-		snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(rc));
+		fmt_snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(rc));
 		goto fail;
 	}
 	free(env);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
+
 void buf_init(struct buf *b, size_t max)
 {
 	b->p = NULL;
@@ -65,11 +67,11 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 	int n;
 
 	va_copy(ap2, ap);
-	n = vsnprintf(NULL, 0, fmt, ap2);
+	n = fmt_vsnprintf(NULL, 0, fmt, ap2);
 	va_end(ap2);
 	if (n < 0 || buf_reserve(b, (size_t)n) < 0)
 		return -1;
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	fmt_vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
 	b->len += (size_t)n;
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* cfg.c - flags and config file from one option table (see cfg.h). */
 #include "cfg.h"
 #include "num.h"
+#include "fmt.h"
 
 #include <errno.h>
 #include <math.h>
@@ -46,7 +47,7 @@ int cfg_parse_args(int argc, char **argv, const struct cfg_opt *opts, cfg_set_fn
 
 		if (only_pos || a[0] != '-' || a[1] == '\0') {
 			if (*npos >= maxpos) {
-				snprintf(err, errlen, "unexpected argument '%s'", a);
+				fmt_snprintf(err, errlen, "unexpected argument '%s'", a);
 				return -1;
 			}
 			pos[(*npos)++] = a;
@@ -61,13 +62,13 @@ int cfg_parse_args(int argc, char **argv, const struct cfg_opt *opts, cfg_set_fn
 			continue;
 		}
 		if (a[1] != '-') {
-			snprintf(err, errlen, "unknown option '%s'", a);
+			fmt_snprintf(err, errlen, "unknown option '%s'", a);
 			return -1;
 		}
 		eq = strchr(a + 2, '=');
 		o = find(opts, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
 		if (!o) {
-			snprintf(err, errlen, "unknown option '%.*s'",
+			fmt_snprintf(err, errlen, "unknown option '%.*s'",
 				 (int)(eq ? (size_t)(eq - a) : strlen(a)), a);
 			return -1;
 		}
@@ -77,11 +78,11 @@ int cfg_parse_args(int argc, char **argv, const struct cfg_opt *opts, cfg_set_fn
 			} else if (i + 1 < argc) {
 				val = argv[++i];
 			} else {
-				snprintf(err, errlen, "option '--%s' needs a value", o->name);
+				fmt_snprintf(err, errlen, "option '--%s' needs a value", o->name);
 				return -1;
 			}
 		} else if (eq) {
-			snprintf(err, errlen, "option '--%s' takes no value", o->name);
+			fmt_snprintf(err, errlen, "option '--%s' takes no value", o->name);
 			return -1;
 		}
 		if (set(ctx, o->id, val, 0, err, errlen) < 0)
@@ -110,7 +111,7 @@ int cfg_load_file(const char *path, const struct cfg_opt *opts, cfg_set_fn set,
 	int lineno = 0;
 
 	if (!f) {
-		snprintf(err, errlen, "cannot read config %s: %s", path, strerror(errno));
+		fmt_snprintf(err, errlen, "cannot read config %s: %s", path, strerror(errno));
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {
@@ -120,7 +121,7 @@ int cfg_load_file(const char *path, const struct cfg_opt *opts, cfg_set_fn set,
 		lineno++;
 		/* A line fgets had to cut is refused, never read as two. */
 		if (!strchr(line, '\n') && !feof(f)) {
-			snprintf(err, errlen, "%s:%d: line longer than %zu bytes", path, lineno,
+			fmt_snprintf(err, errlen, "%s:%d: line longer than %zu bytes", path, lineno,
 				 sizeof(line) - 2);
 			goto bad;
 		}
@@ -129,7 +130,7 @@ int cfg_load_file(const char *path, const struct cfg_opt *opts, cfg_set_fn set,
 			continue;
 		eq = strchr(k, '=');
 		if (!eq) {
-			snprintf(err, errlen, "%s:%d: expected 'key = value'", path, lineno);
+			fmt_snprintf(err, errlen, "%s:%d: expected 'key = value'", path, lineno);
 			goto bad;
 		}
 		*eq = '\0';
@@ -146,14 +147,14 @@ int cfg_load_file(const char *path, const struct cfg_opt *opts, cfg_set_fn set,
 				*eq = '-';
 		o = find(opts, k, strlen(k));
 		if (!o || !o->file_ok) {
-			snprintf(err, errlen, "%s:%d: unknown key '%.64s'", path, lineno, k);
+			fmt_snprintf(err, errlen, "%s:%d: unknown key '%.64s'", path, lineno, k);
 			goto bad;
 		}
 		if (!o->has_arg) {
 			int b;
 
 			if (cfg_parse_bool(v, &b) < 0) {
-				snprintf(err, errlen, "%s:%d: %s wants true or false", path, lineno, k);
+				fmt_snprintf(err, errlen, "%s:%d: %s wants true or false", path, lineno, k);
 				goto bad;
 			}
 			if (!b)
@@ -161,7 +162,7 @@ int cfg_load_file(const char *path, const struct cfg_opt *opts, cfg_set_fn set,
 			v = NULL;
 		}
 		if (set(ctx, o->id, v, 1, sub, sizeof(sub)) < 0) {
-			snprintf(err, errlen, "%s:%d: %s", path, lineno, sub);
+			fmt_snprintf(err, errlen, "%s:%d: %s", path, lineno, sub);
 			goto bad;
 		}
 	}

@@ -22,6 +22,7 @@
 #include "ctl_io.h"
 #include "ctl_show.h"
 #include "ctl_table.h"
+#include "fmt.h"
 #include "json.h"
 #include "net.h"
 #include "token.h"
@@ -117,7 +118,7 @@ struct ctl_cmd {
 
 static int usage_error(const char *msg)
 {
-	fprintf(stderr, "nestd ctl: %s\nTry 'nestd ctl --help'.\n", msg);
+	fmt_fprintf(stderr, "nestd ctl: %s\nTry 'nestd ctl --help'.\n", msg);
 	return 2;
 }
 
@@ -131,7 +132,7 @@ static int ctl_set(void *ctx, int id, const char *v, int from_file, char *err, s
 	long long ms;
 
 	switch (id) {
-	case O_SERVER: snprintf(o->server, sizeof(o->server), "%s", v); return 0;
+	case O_SERVER: fmt_snprintf(o->server, sizeof(o->server), "%s", v); return 0;
 	case O_TOKEN_FILE:
 		/* Reported only if no token turns up elsewhere. */
 		o->token[0] = '\0';
@@ -142,11 +143,11 @@ static int ctl_set(void *ctx, int id, const char *v, int from_file, char *err, s
 		return 0;
 	case O_CONFIG: return 0;
 	case O_JSON: o->json = 1; return 0;
-	case O_SIGNAL: snprintf(o->signal, sizeof(o->signal), "%s", v); return 0;
+	case O_SIGNAL: fmt_snprintf(o->signal, sizeof(o->signal), "%s", v); return 0;
 	case O_TIMEOUT:
 	case O_WAIT:
 		if (cfg_parse_seconds(v, &ms) < 0 || ms <= 0) {
-			snprintf(err, errlen, "bad number of seconds '%s'", v);
+			fmt_snprintf(err, errlen, "bad number of seconds '%s'", v);
 			return -1;
 		}
 		if (id == O_TIMEOUT)
@@ -154,19 +155,19 @@ static int ctl_set(void *ctx, int id, const char *v, int from_file, char *err, s
 		else
 			o->wait_ms = ms;
 		return 0;
-	case O_CA_FILE: snprintf(o->ca_file, sizeof(o->ca_file), "%s", v); return 0;
-	case O_PIN: snprintf(o->pin, sizeof(o->pin), "%s", v); return 0;
+	case O_CA_FILE: fmt_snprintf(o->ca_file, sizeof(o->ca_file), "%s", v); return 0;
+	case O_PIN: fmt_snprintf(o->pin, sizeof(o->pin), "%s", v); return 0;
 	case O_INSECURE: o->insecure = 1; return 0;
 	case O_ARGV: o->argv = 1; return 0;
 	case O_SORT:
 		if (ctl_show_sort_key(v) < 0) {
-			snprintf(err, errlen, "--sort takes pid, ppid, cpu, rss, start, user, name or state "
+			fmt_snprintf(err, errlen, "--sort takes pid, ppid, cpu, rss, start, user, name or state "
 				 "(-KEY reverses), not '%.30s'", v);
 			return -1;
 		}
-		snprintf(o->sort, sizeof(o->sort), "%s", v);
+		fmt_snprintf(o->sort, sizeof(o->sort), "%s", v);
 		return 0;
-	case O_USER: snprintf(o->user, sizeof(o->user), "%s", v); return 0;
+	case O_USER: fmt_snprintf(o->user, sizeof(o->user), "%s", v); return 0;
 	case O_NO_HEADERS: o->no_headers = 1; return 0;
 	}
 	return -1;
@@ -182,14 +183,14 @@ static int ctl_parse(int argc, char **argv, struct ctl_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->wait_ms = CFG_CTL_WAIT_S * 1000LL;
 	if ((env = getenv("NESTD_SERVER")) && *env)
-		snprintf(o->server, sizeof(o->server), "%s", env);
+		fmt_snprintf(o->server, sizeof(o->server), "%s", env);
 	if ((env = getenv("NESTD_TOKEN_FILE")) && *env)
 		ctl_set(o, O_TOKEN_FILE, env, 0, err, sizeof(err));
 	if ((env = getenv("NESTD_TOKEN")) && *env)
-		snprintf(o->token, sizeof(o->token), "%s", env);
+		fmt_snprintf(o->token, sizeof(o->token), "%s", env);
 	cfgpath = cfg_find_config(argc - 1, argv + 1);
 	if (cfgpath && cfg_load_file(cfgpath, ctl_opts, ctl_set, o, err, sizeof(err)) < 0) {
-		fprintf(stderr, "nestd ctl: %s\n", err);
+		fmt_fprintf(stderr, "nestd ctl: %s\n", err);
 		return 2;
 	}
 	if (cfg_parse_args(argc - 1, argv + 1, ctl_opts, ctl_set, o, o->pos, MAX_OPERANDS,
@@ -219,18 +220,18 @@ static int ctl_validate(struct ctl_opts *o)
 	char url[sizeof(o->server)];
 
 	if (!o->server[0])
-		snprintf(o->server, sizeof(o->server), "http://%s", CFG_DEFAULT_LISTEN);
+		fmt_snprintf(o->server, sizeof(o->server), "http://%s", CFG_DEFAULT_LISTEN);
 	/* --server 127.0.0.1:8989 as the server's --listen writes it */
 	if (net_addr_as_url(o->server, url, sizeof(url)) == 0)
-		snprintf(o->server, sizeof(o->server), "%s", url);
+		fmt_snprintf(o->server, sizeof(o->server), "%s", url);
 	if (net_parse_url(o->server, &s->url, err, sizeof(err)) < 0)
 		return usage_error(err);
 	if (s->url.tls && !tls_available()) {
-		fprintf(stderr, "nestd ctl: https:// needs TLS, which this nestd was built without\n");
+		fmt_fprintf(stderr, "nestd ctl: https:// needs TLS, which this nestd was built without\n");
 		return 2;
 	}
 	if (!o->token[0] && strcmp(o->pos[0], "help")) {
-		fprintf(stderr, "nestd ctl: %s\n", o->token_err[0] ? o->token_err :
+		fmt_fprintf(stderr, "nestd ctl: %s\n", o->token_err[0] ? o->token_err :
 			"no operator token: use --token-file FILE, $NESTD_TOKEN_FILE or $NESTD_TOKEN");
 		return 2;
 	}
@@ -260,7 +261,7 @@ static int build_pid(const struct ctl_opts *o, char *const *arg, int n, struct c
 	    pid < 1) {
 		char msg[120];
 
-		snprintf(msg, sizeof(msg), "PID must be a positive integer, not '%.40s'", arg_pid);
+		fmt_snprintf(msg, sizeof(msg), "PID must be a positive integer, not '%.40s'", arg_pid);
 		return usage_error(msg);
 	}
 	if (strcmp(c->command, "kill_process")) {
@@ -358,16 +359,16 @@ static int put_field(struct jw *w, const char *arg)
 	struct json j;
 
 	if (!eq || eq == arg) {
-		fprintf(stderr, "nestd ctl: '%s' is not key=value\n", arg);
+		fmt_fprintf(stderr, "nestd ctl: '%s' is not key=value\n", arg);
 		return -1;
 	}
 	raw = eq[-1] == ':';
-	snprintf(key, sizeof(key), "%.*s", (int)(eq - arg - raw), arg);
+	fmt_snprintf(key, sizeof(key), "%.*s", (int)(eq - arg - raw), arg);
 	v = eq + 1;
 	jw_key(w, key);
 	if (raw) {
 		if (json_parse(&j, v, strlen(v), err, sizeof(err)) < 0) {
-			fprintf(stderr, "nestd ctl: %s: not JSON: %s\n", key, err);
+			fmt_fprintf(stderr, "nestd ctl: %s: not JSON: %s\n", key, err);
 			return -1;
 		}
 		json_free(&j);
@@ -472,9 +473,9 @@ static int sub_help(const char *name)
 
 	if (!sub)
 		return 0;
-	printf("usage: nestd ctl [--server URL] [--token-file FILE] [--json] %s\n\n%s", sub->usage,
+	fmt_printf("usage: nestd ctl [--server URL] [--token-file FILE] [--json] %s\n\n%s", sub->usage,
 	       sub->help);
-	printf("\nThe options of every subcommand: nestd ctl --help.\n");
+	fmt_printf("\nThe options of every subcommand: nestd ctl --help.\n");
 	return 1;
 }
 
@@ -486,14 +487,14 @@ static int ctl_prepare(const struct ctl_opts *o, struct ctl_cmd *c)
 	if (!sub) {
 		char msg[300];
 
-		snprintf(msg, sizeof(msg), "unknown subcommand '%.40s' (clients, ps, proc, kill, pause, "
+		fmt_snprintf(msg, sizeof(msg), "unknown subcommand '%.40s' (clients, ps, proc, kill, pause, "
 			 "resume, services, service, sysinfo, exec, send)", o->pos[0]);
 		return usage_error(msg);
 	}
 	if (n < sub->min || (sub->max >= 0 && n > sub->max)) {
 		char msg[160];
 
-		snprintf(msg, sizeof(msg), "usage: nestd ctl %s", sub->usage);
+		fmt_snprintf(msg, sizeof(msg), "usage: nestd ctl %s", sub->usage);
 		return usage_error(msg);
 	}
 	c->agent = n ? o->pos[1] : NULL;
@@ -576,7 +577,7 @@ static int ask(const struct ctl_opts *o, const char *method, const char *path,
 			ctl_show_raw(&e);
 			buf_free(&e);
 		}
-		fprintf(stderr, "nestd ctl: %s\n", err);
+		fmt_fprintf(stderr, "nestd ctl: %s\n", err);
 		return -1;
 	}
 	if (*status != 200) {
@@ -605,13 +606,13 @@ static int post(const struct ctl_opts *o, const struct ctl_cmd *c, struct buf *r
 		jw_raw(&w, c->payload.p, c->payload.len);
 	}
 	jw_obj_end(&w);
-	snprintf(path, sizeof(path), "/api/clients/%s/commands", c->agent);
+	fmt_snprintf(path, sizeof(path), "/api/clients/%s/commands", c->agent);
 	rc = ask(o, "POST", path, &body, &status, resp);
 	buf_free(&body);
 	if (rc < 0)
 		return 1;
 	if (json_parse(j, resp->p, resp->len, err, sizeof(err)) < 0) {
-		fprintf(stderr, "nestd ctl: the server's answer is not JSON: %s\n", err);
+		fmt_fprintf(stderr, "nestd ctl: the server's answer is not JSON: %s\n", err);
 		return 1;
 	}
 	if (!json_str_eq(j, json_get(j, 0, "status"), "command_response")) {
@@ -639,7 +640,7 @@ static int list_agents(const struct ctl_opts *o, const struct ctl_cmd *c)
 			ctl_show_raw(&resp);
 			rc = 0;
 		} else if (json_parse(&j, resp.p, resp.len, err, sizeof(err)) < 0) {
-			fprintf(stderr, "nestd ctl: unexpected answer from the server\n");
+			fmt_fprintf(stderr, "nestd ctl: unexpected answer from the server\n");
 		} else {
 			rc = c->show(&j, 0, 0);
 			json_free(&j);

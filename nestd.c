@@ -16,6 +16,7 @@
 #include "agent.h"
 #include "config.h"
 #include "ctl.h"
+#include "fmt.h"
 #include "server.h"
 #include "server_slack.h"
 #include "tls.h"
@@ -56,7 +57,7 @@ static int dispatch(const char *cmd, int argc, char **argv)
 #if NESTD_AGENT_ONLY
 	if (strcmp(cmd, "server") == 0 || strcmp(cmd, "token") == 0 || strcmp(cmd, "ctl") == 0 ||
 	    strcmp(cmd, "slack") == 0) {
-		fprintf(stderr, "nestd: '%s' is not in this agent-only build; "
+		fmt_fprintf(stderr, "nestd: '%s' is not in this agent-only build; "
 			"the full nestd binary has it\n", cmd);
 		return 2;
 	}
@@ -70,7 +71,7 @@ static int dispatch(const char *cmd, int argc, char **argv)
 	if (strcmp(cmd, "slack") == 0)
 		return slack_main(argc, argv);
 #endif
-	fprintf(stderr, "nestd: unknown subcommand '%s'\nTry 'nestd --help'.\n", cmd);
+	fmt_fprintf(stderr, "nestd: unknown subcommand '%s'\nTry 'nestd --help'.\n", cmd);
 	return 2;
 }
 
@@ -81,7 +82,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-		printf("nestd %s (%s)%s\n", NESTD_VERSION, build_features(), BUILD_KIND);
+		fmt_printf("nestd %s (%s)%s\n", NESTD_VERSION, build_features(), BUILD_KIND);
 		return 0;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

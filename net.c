@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fmt.h"
 
 static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -28,7 +29,7 @@ static int fail(char *err, size_t n, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
+	fmt_vsnprintf(err, n, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -79,7 +80,7 @@ static int split_hostport(const char *s, size_t len, char *host, size_t hcap,
 		memcpy(port, colon + 1, pl);
 		port[pl] = '\0';
 	} else if (defport) {
-		snprintf(port, pcap, "%s", defport);
+		fmt_snprintf(port, pcap, "%s", defport);
 	} else {
 		return -1;
 	}
@@ -214,7 +215,7 @@ static int listen_unix(const struct net_addr *a, char *err, size_t errlen)
 		umask(old);
 	if (rc < 0 || (a->mode && chmod(a->path, a->mode) < 0) ||
 	    listen(fd, CFG_LISTEN_BACKLOG) < 0) {
-		snprintf(err, errlen, "cannot listen on unix:%s: %s", a->path, strerror(errno));
+		fmt_snprintf(err, errlen, "cannot listen on unix:%s: %s", a->path, strerror(errno));
 		if (rc == 0)
 			unlink(a->path);
 		close(fd);
@@ -250,7 +251,7 @@ static int resolve(const char *host, const char *port, int flags, struct addrinf
 		r = getaddrinfo("127.0.0.1", port, &hints, res);
 	}
 	if (r != 0) {
-		snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(r));
+		fmt_snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(r));
 		return -1;
 	}
 	return 0;
@@ -281,7 +282,7 @@ static int first_socket(const char *host, const char *port, int flags, try_fn tr
 	}
 	freeaddrinfo(res);
 	if (fd < 0)
-		snprintf(err, errlen, "%s %s:%s: %s", what, host, port, strerror(saved));
+		fmt_snprintf(err, errlen, "%s %s:%s: %s", what, host, port, strerror(saved));
 	return fd;
 }
 
@@ -313,34 +314,107 @@ int net_listen(const struct net_addr *a, char *err, size_t errlen)
 			    err, errlen);
 }
 
+static char *ntop4(const unsigned char *a, char *o)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		char d[4], *e = d + sizeof(d), *s = e;
+		unsigned v = a[i];
+
+		do
+			*--s = (char)('0' + v % 10);
+		while (v /= 10);
+		if (i)
+			*o++ = '.';
+		memcpy(o, s, (size_t)(e - s));
+		o += e - s;
+	}
+	*o = '\0';
+	return o;
+}
+
+/* The longest run of zero groups (the first of equal ones), as [*base, +len). */
+static void zero_run(const unsigned w[8], int *base, int *len)
+{
+	int i, cur = -1;
+
+	*base = -1;
+	*len = 0;
+	for (i = 0; i <= 8; i++) {
+		if (i < 8 && w[i] == 0) {
+			if (cur < 0)
+				cur = i;
+		} else if (cur >= 0) {
+			if (i - cur > *len)
+				*base = cur, *len = i - cur;
+			cur = -1;
+		}
+	}
+	if (*len < 2)
+		*base = -1;
+}
+
+void net_ntop(int family, const void *addr, char *o)
+{
+	const unsigned char *a = addr;
+	unsigned w[8];
+	int i, base, len;
+
+	if (family != AF_INET6) {
+		ntop4(a, o);
+		return;
+	}
+	for (i = 0; i < 8; i++)
+		w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+	zero_run(w, &base, &len);
+	for (i = 0; i < 8; i++) {
+		if (base >= 0 && i >= base && i < base + len) {
+			if (i == base)
+				*o++ = ':';
+			continue;
+		}
+		if (i)
+			*o++ = ':';
+		if (i == 6 && base == 0 && (len == 6 || (len == 5 && w[5] == 0xffff))) {
+			ntop4(a + 12, o);
+			return;
+		}
+		o += fmt_snprintf(o, 5, "%x", w[i]);
+	}
+	if (base >= 0 && base + len == 8)
+		*o++ = ':';
+	*o = '\0';
+}
+
 void net_peer_name(int fd, char *out, size_t n)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	char host[INET6_ADDRSTRLEN];
 
-	snprintf(out, n, "unknown");
+	fmt_snprintf(out, n, "unknown");
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
 		return;
 	if (ss.ss_family == AF_INET) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 
-		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
-		snprintf(out, n, "%s:%u", host, ntohs(s4->sin_port));
+		net_ntop(AF_INET, &s4->sin_addr, host);
+		fmt_snprintf(out, n, "%s:%u", host, ntohs(s4->sin_port));
 	} else if (ss.ss_family == AF_INET6) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 
-		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-		snprintf(out, n, "[%s]:%u", host, ntohs(s6->sin6_port));
+		net_ntop(AF_INET6, &s6->sin6_addr, host);
+		fmt_snprintf(out, n, "[%s]:%u", host, ntohs(s6->sin6_port));
 	} else if (ss.ss_family == AF_UNIX) {
 		struct ucred cr;
 		socklen_t cl = sizeof(cr);
 
 		/* The peer's uid names a local client better than any path. */
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) == 0)
-			snprintf(out, n, "unix:uid=%u", (unsigned)cr.uid);
+			fmt_snprintf(out, n, "unix:uid=%u", (unsigned)cr.uid);
 		else
-			snprintf(out, n, "unix");
+			fmt_snprintf(out, n, "unix");
 	}
 }
 
@@ -370,7 +444,7 @@ static int connect_unix(const char *path, char *err, size_t errlen)
 		return fail(err, errlen, "socket: %s", strerror(errno));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS &&
 	    errno != EAGAIN) {
-		snprintf(err, errlen, "connect to unix:%s: %s", path, strerror(errno));
+		fmt_snprintf(err, errlen, "connect to unix:%s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -406,7 +480,7 @@ int net_resolve_start(const struct net_url *u, int *pid, char *err, size_t errle
 	 * argument order, which differs between architectures, does not matter. */
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0 ||
 	    (*pid = (int)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0)) < 0) {
-		snprintf(err, errlen, "cannot resolve %s: %s", u->host, strerror(errno));
+		fmt_snprintf(err, errlen, "cannot resolve %s: %s", u->host, strerror(errno));
 		return -1;
 	}
 	if (*pid == 0) {
@@ -439,11 +513,11 @@ int net_resolve_finish(int rfd, int pid, const struct net_url *u, char *err, siz
 	close(rfd);
 	waitpid(pid, NULL, 0);
 	if (got != (ssize_t)sizeof(r)) {
-		snprintf(err, errlen, "cannot resolve %s: no answer", u->host);
+		fmt_snprintf(err, errlen, "cannot resolve %s: no answer", u->host);
 		return -1;
 	}
 	if (!r.n) {
-		snprintf(err, errlen, "%.*s", (int)sizeof(r.why) - 1, r.why);
+		fmt_snprintf(err, errlen, "%.*s", (int)sizeof(r.why) - 1, r.why);
 		return -1;
 	}
 	for (i = 0; i < r.n && fd < 0; i++) {
@@ -458,7 +532,7 @@ int net_resolve_finish(int rfd, int pid, const struct net_url *u, char *err, siz
 		}
 	}
 	if (fd < 0)
-		snprintf(err, errlen, "connect to %s:%s: %s", u->host, u->port, strerror(saved));
+		fmt_snprintf(err, errlen, "connect to %s:%s: %s", u->host, u->port, strerror(saved));
 	return fd;
 }
 
@@ -477,7 +551,7 @@ int net_connect_result(int fd, char *err, size_t errlen)
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &l) < 0)
 		e = errno;
 	if (e) {
-		snprintf(err, errlen, "%s", strerror(e));
+		fmt_snprintf(err, errlen, "%s", strerror(e));
 		return -1;
 	}
 	return 0;
@@ -517,7 +591,7 @@ int net_url_as_addr(const char *url, char *out, size_t n)
 		l = strlen(url + sl);
 		while (l && url[sl + l - 1] == '/')     /* a path but "/" is no listener's */
 			l--;
-		if (!l || memchr(url + sl, '/', l) || (size_t)snprintf(out, n, "%s%.*s", map[i].prefix,
+		if (!l || memchr(url + sl, '/', l) || (size_t)fmt_snprintf(out, n, "%s%.*s", map[i].prefix,
 								       (int)l, url + sl) >= n)
 			return -1;
 		return 0;
@@ -531,6 +605,6 @@ int net_addr_as_url(const char *addr, char *out, size_t n)
 
 	if (strstr(addr, "://") || !strncmp(addr, "unix:", 5))
 		return -1;
-	return (size_t)snprintf(out, n, "%s%s", tls ? "https://" : "http://", addr + (tls ? 4 : 0)) < n
+	return (size_t)fmt_snprintf(out, n, "%s%s", tls ? "https://" : "http://", addr + (tls ? 4 : 0)) < n
 	       ? 0 : -1;
 }

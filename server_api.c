@@ -35,6 +35,7 @@
 
 #include "config.h"
 #include "conn.h"
+#include "fmt.h"
 #include "json.h"
 #include "log.h"
 #include "server_admit.h"
@@ -56,7 +57,7 @@ void server_api_timer(struct peer *op)
 
 	if (!op->refuse_retry)
 		return;
-	snprintf(hdr, sizeof(hdr), "Retry-After: %d\r\n", op->refuse_retry);
+	fmt_snprintf(hdr, sizeof(hdr), "Retry-After: %d\r\n", op->refuse_retry);
 	op->refuse_retry = 0;
 	api_error(op->c, 429, hdr, "too many failed authentications from this address");
 }
@@ -196,7 +197,7 @@ static void post_command(struct server *s, struct conn *c, const struct token_en
 	const char *why;
 
 	if (json_parse(&j, body, n, err, sizeof(err)) < 0) {
-		snprintf(msg, sizeof(msg), "body is not valid JSON: %s", err);
+		fmt_snprintf(msg, sizeof(msg), "body is not valid JSON: %s", err);
 		api_error(c, 400, NULL, msg);
 		return;
 	}
@@ -376,7 +377,7 @@ void server_api_request(struct conn *c, const struct http_req *req, const char *
 
 		if (api_refuse_unless_get(c, req))
 			return;
-		snprintf(ok, sizeof(ok), "{\"status\":\"ok\",\"agents\":%d}\n", s->peers.nagents);
+		fmt_snprintf(ok, sizeof(ok), "{\"status\":\"ok\",\"agents\":%d}\n", s->peers.nagents);
 		conn_http_respond(c, 200, "application/json", NULL, ok, strlen(ok));
 	} else if (http_span_eq(&path, "/metrics")) {
 		if (!api_refuse_unless_get(c, req))

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "conn.h"
+#include "fmt.h"
 #include "json.h"
 #include "log.h"
 #include "server_reply.h"
@@ -232,7 +233,7 @@ static int clients_more(void *arg, struct buf *out)
 		name = c <= 0 ? on : a->name;
 		if (walk_one(cw, out, name, c >= 0 ? a : NULL) < 0)
 			return -1;
-		snprintf(cw->last, sizeof(cw->last), "%s", name);
+		fmt_snprintf(cw->last, sizeof(cw->last), "%s", name);
 		cw->i += c <= 0;
 		k += c >= 0;
 	}
@@ -307,7 +308,7 @@ static void forget(struct server *s, struct conn *c, const struct token_entry *o
 		return;
 	}
 	if (p || roster_forget(state_roster(s->state), name) == -2) {
-		snprintf(msg, sizeof(msg), "agent '%s' is connected: only an offline agent can be "
+		fmt_snprintf(msg, sizeof(msg), "agent '%s' is connected: only an offline agent can be "
 			 "forgotten", name);
 		api_error(c, 409, NULL, msg);
 		return;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "json.h"
 #include "token.h"
 
@@ -110,7 +111,7 @@ static struct roster_agent *insert(struct roster *r, const char *name)
 
 	if (!token_name_valid(name) || make_room(r) < 0 || !(a = calloc(1, sizeof(*a))))
 		return NULL;
-	snprintf(a->name, sizeof(a->name), "%s", name);
+	fmt_snprintf(a->name, sizeof(a->name), "%s", name);
 	a->cpu_busy = -1;
 	i = slot(r, name, &found);
 	memmove(r->a + i + 1, r->a + i, sizeof(*r->a) * (size_t)(r->n - i));
@@ -139,10 +140,10 @@ struct roster_agent *roster_seen(struct roster *r, const struct roster_info *in,
 		a->first_seen = now;
 	a->last_seen = now;
 	a->online = 1;
-	snprintf(a->owner, sizeof(a->owner), "%s", in->owner ? in->owner : "");
-	snprintf(a->version, sizeof(a->version), "%s", in->version ? in->version : "");
-	snprintf(a->hostname, sizeof(a->hostname), "%s", in->hostname ? in->hostname : "");
-	snprintf(a->backend, sizeof(a->backend), "%s", in->backend ? in->backend : "");
+	fmt_snprintf(a->owner, sizeof(a->owner), "%s", in->owner ? in->owner : "");
+	fmt_snprintf(a->version, sizeof(a->version), "%s", in->version ? in->version : "");
+	fmt_snprintf(a->hostname, sizeof(a->hostname), "%s", in->hostname ? in->hostname : "");
+	fmt_snprintf(a->backend, sizeof(a->backend), "%s", in->backend ? in->backend : "");
 	set_commands(a, in->commands);
 	a->next_sample_ms = 0;
 	a->sampling = 0;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "fmt.h"
 #include "json.h"
 #include "log.h"
 #include "loop.h"
@@ -183,10 +184,10 @@ static struct router_cmd *cmd_new(struct router *r, const struct router_req *q,
 	cmd->r = r;
 	cmd->done = done;
 	cmd->arg = arg;
-	snprintf(cmd->id, sizeof(cmd->id), "c%llu", ++r->next_id);
-	snprintf(cmd->command, sizeof(cmd->command), "%s", q->command);
-	snprintf(cmd->who, sizeof(cmd->who), "%s", q->who);
-	snprintf(cmd->from, sizeof(cmd->from), "%s", q->from);
+	fmt_snprintf(cmd->id, sizeof(cmd->id), "c%llu", ++r->next_id);
+	fmt_snprintf(cmd->command, sizeof(cmd->command), "%s", q->command);
+	fmt_snprintf(cmd->who, sizeof(cmd->who), "%s", q->who);
+	fmt_snprintf(cmd->from, sizeof(cmd->from), "%s", q->from);
 	cmd->started = loop_now_us();
 	cmd->quiet = q->quiet;
 	cmd->deadline.fd = -1;
@@ -261,24 +262,24 @@ void router_refusal(const struct router *r, const struct router_req *q,
 
 	switch (o) {
 	case ROUTER_NOT_CONNECTED:
-		snprintf(out, n, "agent '%s' is not connected", q->agent);
+		fmt_snprintf(out, n, "agent '%s' is not connected", q->agent);
 		break;
 	case ROUTER_NOT_OFFERED:
 		if (ag && !ag->commands)
-			snprintf(out, n, "agent '%s' is an original client: %s is not supported by "
+			fmt_snprintf(out, n, "agent '%s' is an original client: %s is not supported by "
 				 "this agent (original client)", q->agent, q->command);
 		else
-			snprintf(out, n, "agent '%s' does not offer %s: not supported by this agent "
+			fmt_snprintf(out, n, "agent '%s' does not offer %s: not supported by this agent "
 				 "(not among the commands it announced)", q->agent, q->command);
 		break;
 	case ROUTER_BUSY:
-		snprintf(out, n, "too many commands in flight for this agent");
+		fmt_snprintf(out, n, "too many commands in flight for this agent");
 		break;
 	case ROUTER_NO_MEMORY:
-		snprintf(out, n, "out of memory");
+		fmt_snprintf(out, n, "out of memory");
 		break;
 	default:
-		snprintf(out, n, "could not send the command to the agent");
+		fmt_snprintf(out, n, "could not send the command to the agent");
 		break;
 	}
 }
@@ -300,7 +301,7 @@ static void on_deadline(struct loop_src *src, short revents)
 	if (!cmd->done)
 		return;
 	count(cmd, METRICS_TIMEOUT);
-	snprintf(msg, sizeof(msg), "agent '%s' did not answer %s in time", cmd->agent->name,
+	fmt_snprintf(msg, sizeof(msg), "agent '%s' did not answer %s in time", cmd->agent->name,
 		 cmd->command);
 	log_warn("%s", msg);
 	status = tell(cmd, ROUTER_TIMEOUT, msg, strlen(msg));
@@ -385,7 +386,7 @@ void router_agent_gone(struct router *r, struct peer *ag, const char *why)
 	struct router_cmd *cmd;
 	char msg[300];
 
-	snprintf(msg, sizeof(msg), "agent disconnected before answering (%s)", why);
+	fmt_snprintf(msg, sizeof(msg), "agent disconnected before answering (%s)", why);
 	while ((cmd = ag->cmd_head)) {
 		unqueue(cmd);
 		count(cmd, METRICS_AGENT_GONE);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "fmt.h"
 #include "log.h"
 #include "sha256.h"
 #include "token_file.h"
@@ -78,7 +79,7 @@ static const char token_usage[] =
 
 static int usage_err(const char *msg)
 {
-	fprintf(stderr, "nestd token: %s\nTry 'nestd help token'.\n", msg);
+	fmt_fprintf(stderr, "nestd token: %s\nTry 'nestd help token'.\n", msg);
 	return 2;
 }
 
@@ -133,7 +134,7 @@ static int validate_who(struct token_opts *o)
 				 "not starting with '-'");
 	if (o->scope_text &&
 	    token_scope_parse(o->scope_text, strlen(o->scope_text), &o->scope, err, sizeof(err)) < 0) {
-		snprintf(msg, sizeof(msg), "--%s", err);
+		fmt_snprintf(msg, sizeof(msg), "--%s", err);
 		return usage_err(msg);
 	}
 	return GO;
@@ -157,13 +158,13 @@ static int token_validate(struct token_opts *o)
 	if (validate_who(o) != GO)
 		return 2;
 	if (o->tokens) {
-		snprintf(o->path, sizeof(o->path), "%s", o->tokens);
+		fmt_snprintf(o->path, sizeof(o->path), "%s", o->tokens);
 	} else {
 		if (o->state_dir)
-			snprintf(o->dir, sizeof(o->dir), "%s", o->state_dir);
+			fmt_snprintf(o->dir, sizeof(o->dir), "%s", o->state_dir);
 		else
 			token_default_state_dir(o->dir, sizeof(o->dir));
-		snprintf(o->path, sizeof(o->path), "%.4080s/%s", o->dir, CFG_TOKENS_FILE);
+		fmt_snprintf(o->path, sizeof(o->path), "%.4080s/%s", o->dir, CFG_TOKENS_FILE);
 	}
 	if (strlen(o->path) > 4000 || token_path_split(o->path, o->dir, sizeof(o->dir), &o->base) < 0)
 		return usage_err("--tokens must name a file");
@@ -177,7 +178,7 @@ static int lock_db(const struct token_opts *o, int *dfd)
 	int fd = token_lock(o->dir, o->base, 0, dfd, err, sizeof(err));
 
 	if (fd < 0)
-		fprintf(stderr, "nestd token: %s\n", err);
+		fmt_fprintf(stderr, "nestd token: %s\n", err);
 	return fd;
 }
 
@@ -188,9 +189,9 @@ static void list_row(const struct token_entry *e)
 	struct tm tm;
 
 	if (t && gmtime_r(&t, &tm))
-		snprintf(when + log_fmt_tm(when, sizeof(when), &tm, ' '), 2, "Z");
+		fmt_snprintf(when + log_fmt_tm(when, sizeof(when), &tm, ' '), 2, "Z");
 	token_scope_format(&e->scope, scope, sizeof(scope));
-	printf("%-24s %-9s %-21s %-24s %s\n", e->name, token_role_name(e->role), when,
+	fmt_printf("%-24s %-9s %-21s %-24s %s\n", e->name, token_role_name(e->role), when,
 	       e->role == ROLE_AGENT && e->owner[0] ? e->owner : "-",
 	       e->role == ROLE_AGENT ? "-" : scope[0] ? scope : "all");
 }
@@ -200,9 +201,9 @@ static int verb_list(const struct token_opts *o, struct token_db *db)
 	int i;
 
 	if (db->n == 0)
-		fprintf(stderr, "no tokens in %s\n", o->path);
+		fmt_fprintf(stderr, "no tokens in %s\n", o->path);
 	else
-		printf("%-24s %-9s %-21s %-24s %s\n", "NAME", "ROLE", "CREATED", "OWNER", "SCOPE");
+		fmt_printf("%-24s %-9s %-21s %-24s %s\n", "NAME", "ROLE", "CREATED", "OWNER", "SCOPE");
 	for (i = 0; i < db->n; i++)
 		list_row(&db->e[i]);
 	return 0;
@@ -216,33 +217,33 @@ static int verb_new(const struct token_opts *o, int dfd, struct token_db *db)
 	const char *name = o->pos[0];
 
 	if (token_db_by_name(db, name)) {
-		fprintf(stderr, "nestd token: a token named '%s' exists; revoke it first\n", name);
+		fmt_fprintf(stderr, "nestd token: a token named '%s' exists; revoke it first\n", name);
 		return 1;
 	}
 	if (token_generate(tok) < 0) {
-		fprintf(stderr, "nestd token: the kernel gave no random bytes\n");
+		fmt_fprintf(stderr, "nestd token: the kernel gave no random bytes\n");
 		return 1;
 	}
 	memset(&ne, 0, sizeof(ne));
-	snprintf(ne.name, sizeof(ne.name), "%s", name);
+	fmt_snprintf(ne.name, sizeof(ne.name), "%s", name);
 	ne.role = strcmp(o->role, "operator") == 0 ? ROLE_OPERATOR : ROLE_AGENT;
 	ne.created = (long long)time(NULL);
-	snprintf(ne.owner, sizeof(ne.owner), "%s", o->owner ? o->owner : "");
+	fmt_snprintf(ne.owner, sizeof(ne.owner), "%s", o->owner ? o->owner : "");
 	ne.scope = o->scope;
 	sha256(tok, TOKEN_LEN, ne.hash);
 	if (token_db_add(db, &ne) < 0)
-		snprintf(err, sizeof(err), "out of memory");
+		fmt_snprintf(err, sizeof(err), "out of memory");
 	else if (token_db_save_at(dfd, o->base, o->path, db, err, sizeof(err)) == 0)
 		err[0] = '\0';
 	if (err[0]) {
-		fprintf(stderr, "nestd token: %s\n", err);
+		fmt_fprintf(stderr, "nestd token: %s\n", err);
 		memset(tok, 0, sizeof(tok));
 		return 1;
 	}
-	printf("%s\n", tok);
+	fmt_printf("%s\n", tok);
 	fflush(stdout);
 	memset(tok, 0, sizeof(tok));
-	fprintf(stderr, "nestd token: %s token '%s' added to %s (only its hash is stored; keep the "
+	fmt_fprintf(stderr, "nestd token: %s token '%s' added to %s (only its hash is stored; keep the "
 		"token above safe).\nA running server picks it up by itself: nothing needs restarting.\n",
 		o->role, name, o->path);
 	return 0;
@@ -254,15 +255,15 @@ static int verb_revoke(const struct token_opts *o, int dfd, struct token_db *db)
 	char err[800];
 
 	if (!e) {
-		fprintf(stderr, "nestd token: no token named '%s' in %s\n", o->pos[0], o->path);
+		fmt_fprintf(stderr, "nestd token: no token named '%s' in %s\n", o->pos[0], o->path);
 		return 1;
 	}
 	token_db_remove(db, (int)(e - db->e));
 	if (token_db_save_at(dfd, o->base, o->path, db, err, sizeof(err)) < 0) {
-		fprintf(stderr, "nestd token: %s\n", err);
+		fmt_fprintf(stderr, "nestd token: %s\n", err);
 		return 1;
 	}
-	fprintf(stderr, "nestd token: revoked '%s'.\nA running server drops its sessions by itself "
+	fmt_fprintf(stderr, "nestd token: revoked '%s'.\nA running server drops its sessions by itself "
 		"within seconds: no restart, no SIGHUP needed.\n", o->pos[0]);
 	return 0;
 }
@@ -283,7 +284,7 @@ static int token_run(const struct token_opts *o)
 	else
 		lrc = token_db_load_at(dfd, o->base, o->path, 1, &db, &id, err, sizeof(err));
 	if (lrc < 0)
-		fprintf(stderr, "nestd token: %s\n", err);
+		fmt_fprintf(stderr, "nestd token: %s\n", err);
 	else if (!strcmp(o->verb, "list"))
 		rc = verb_list(o, &db);
 	else if (!strcmp(o->verb, "new"))

@@ -1,0 +1,417 @@
+/* fmt.c - printf's formatting, by hand (see fmt.h for what and why).
+ *
+ * One pass over the format; each conversion is rendered into a small
+ * scratch (digits, sign, prefix) and then padded into the output, which
+ * counts every byte but stores only what fits.  %f is exact: the double's
+ * value m * 2^e times 10^precision is an integer plus a remainder, rounded
+ * half to even, in base-10^9 limbs wide enough for the largest double. */
+#include "fmt.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct out {
+	char *p;
+	size_t cap, len;      /* len counts all bytes, stored or not */
+};
+
+static void emit(struct out *o, const char *s, size_t k)
+{
+	for (; k; k--, s++, o->len++)
+		if (o->len + 1 < o->cap)
+			o->p[o->len] = *s;
+}
+
+static void emit_rep(struct out *o, char c, size_t k)
+{
+	while (k--)
+		emit(o, &c, 1);
+}
+
+/* One conversion's parts: [pre][zeros][body], padded to width. */
+struct spec {
+	int left, zero, plus, space;
+	int width, prec;      /* prec -1: none given */
+	char len;             /* 'H' hh, 'h', 'l', 'L' ll/j, 'z' size_t/ptrdiff_t */
+};
+
+static void field(struct out *o, const struct spec *sp, const char *pre, size_t npre,
+		  size_t zeros, const char *body, size_t nbody)
+{
+	size_t all = npre + zeros + nbody, pad = sp->width > 0 && (size_t)sp->width > all ?
+		     (size_t)sp->width - all : 0;
+
+	if (!sp->left && !sp->zero)
+		emit_rep(o, ' ', pad);
+	emit(o, pre, npre);
+	if (!sp->left && sp->zero)
+		emit_rep(o, '0', pad);
+	emit_rep(o, '0', zeros);
+	emit(o, body, nbody);
+	if (sp->left)
+		emit_rep(o, ' ', pad);
+}
+
+static void put_int(struct out *o, struct spec *sp, unsigned long long v, int neg, int base, int upper)
+{
+	const char *dig = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+	char b[24], *e = b + sizeof(b), *s = e, pre[2];
+	size_t npre = 0, nd, zeros = 0;
+
+	while (v) {
+		*--s = dig[v % (unsigned)base];
+		v /= (unsigned)base;
+	}
+	if (s == e && sp->prec != 0)
+		*--s = '0';
+	if (neg)
+		pre[npre++] = '-';
+	else if (sp->plus)
+		pre[npre++] = '+';
+	else if (sp->space)
+		pre[npre++] = ' ';
+	nd = (size_t)(e - s);
+	if (sp->prec >= 0) {
+		sp->zero = 0;   /* a precision turns the 0 flag off, as in C */
+		if ((size_t)sp->prec > nd)
+			zeros = (size_t)sp->prec - nd;
+	}
+	field(o, sp, pre, npre, zeros, s, nd);
+}
+
+/* ------------------------------------------------------------------ */
+/* %f */
+
+#define LIMBS 40          /* 10^360 > 2^1024 * 10^30 */
+#define FIX_PREC_MAX 30   /* 5^30 * 2^53 < 2^128 */
+
+struct big {
+	uint32_t l[LIMBS];    /* base 10^9, least significant first */
+	int n;
+};
+
+static void big_set(struct big *b, unsigned __int128 v)
+{
+	b->n = 0;
+	do {
+		b->l[b->n++] = (uint32_t)(v % 1000000000u);
+		v /= 1000000000u;
+	} while (v);
+}
+
+/* b *= 2^k, k <= 29 per step. */
+static void big_shl(struct big *b, int k)
+{
+	while (k > 0) {
+		int s = k > 29 ? 29 : k, i;
+		uint64_t c = 0;
+
+		for (i = 0; i < b->n; i++) {
+			c += (uint64_t)b->l[i] << s;
+			b->l[i] = (uint32_t)(c % 1000000000u);
+			c /= 1000000000u;
+		}
+		if (c && b->n < LIMBS)
+			b->l[b->n++] = (uint32_t)c;
+		k -= s;
+	}
+}
+
+/* The decimal digits of b into d (room for LIMBS * 9); their count. */
+static size_t big_digits(const struct big *b, char *d)
+{
+	size_t k = 0;
+	int i, j;
+
+	for (i = b->n - 1; i >= 0; i--) {
+		char t[9];
+		uint32_t v = b->l[i];
+
+		for (j = 8; j >= 0; j--, v /= 10)
+			t[j] = (char)('0' + v % 10);
+		for (j = 0; j < 9; j++)
+			if (k || t[j] != '0' || (i == 0 && j == 8))
+				d[k++] = t[j];
+	}
+	return k;
+}
+
+/* round(|v| * 10^prec), half to even, as decimal digits into d; their count. */
+static size_t fixed_digits(uint64_t bits, int prec, char *d)
+{
+	uint64_t m = bits & ((1ull << 52) - 1);
+	int ex = (int)(bits >> 52 & 0x7ff), sh, i;
+	unsigned __int128 x;
+	struct big b;
+
+	if (ex)
+		m |= 1ull << 52;
+	sh = (ex ? ex - 1075 : -1074) + prec;   /* |v| * 10^prec = m * 5^prec * 2^sh */
+	x = m;
+	for (i = 0; i < prec; i++)
+		x *= 5;
+	if (sh < 0) {
+		int t = -sh;
+		unsigned __int128 q = t < 128 ? x >> t : 0, rem, half;
+
+		if (t < 128 && t > 0) {
+			rem = x - (q << t);
+			half = (unsigned __int128)1 << (t - 1);
+			if (rem > half || (rem == half && (q & 1)))
+				q++;
+		}
+		x = q;
+		sh = 0;
+	}
+	big_set(&b, x);
+	big_shl(&b, sh);
+	return big_digits(&b, d);
+}
+
+static void put_fixed(struct out *o, struct spec *sp, double v, int upper)
+{
+	char d[LIMBS * 9 + FIX_PREC_MAX + 2], body[sizeof(d) + 1], pre[1];
+	uint64_t bits;
+	size_t nd, nb = 0, npre = 0, i;
+	int prec = sp->prec < 0 ? 6 : sp->prec > FIX_PREC_MAX ? FIX_PREC_MAX : sp->prec;
+
+	memcpy(&bits, &v, sizeof(bits));
+	if (bits >> 63)
+		pre[npre++] = '-';
+	else if (sp->plus)
+		pre[npre++] = '+';
+	else if (sp->space)
+		pre[npre++] = ' ';
+	if ((bits >> 52 & 0x7ff) == 0x7ff) {
+		sp->zero = 0;
+		field(o, sp, pre, npre, 0, (bits << 12) ? (upper ? "NAN" : "nan") : (upper ? "INF" : "inf"), 3);
+		return;
+	}
+	nd = fixed_digits(bits, prec, d);
+	if (nd <= (size_t)prec) {   /* at least one digit before the point */
+		memmove(d + (size_t)prec + 1 - nd, d, nd);
+		memset(d, '0', (size_t)prec + 1 - nd);
+		nd = (size_t)prec + 1;
+	}
+	for (i = 0; i < nd; i++) {
+		if (i == nd - (size_t)prec)
+			body[nb++] = '.';
+		body[nb++] = d[i];
+	}
+	field(o, sp, pre, npre, 0, body, nb);
+}
+
+/* ------------------------------------------------------------------ */
+/* The format */
+
+/* Flags, width, precision and length of the conversion at *f (past '%'). */
+static const char *parse_spec(const char *f, struct spec *sp, va_list *ap)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->prec = -1;
+	for (;; f++) {
+		if (*f == '-')
+			sp->left = 1;
+		else if (*f == '0')
+			sp->zero = 1;
+		else if (*f == '+')
+			sp->plus = 1;
+		else if (*f == ' ')
+			sp->space = 1;
+		else
+			break;
+	}
+	if (*f == '*') {
+		sp->width = va_arg(*ap, int);
+		if (sp->width < 0) {
+			sp->left = 1;
+			sp->width = -sp->width;
+		}
+		f++;
+	} else
+		for (; *f >= '0' && *f <= '9'; f++)
+			sp->width = sp->width * 10 + (*f - '0');
+	if (*f == '.') {
+		f++;
+		sp->prec = 0;
+		if (*f == '*') {
+			sp->prec = va_arg(*ap, int);
+			if (sp->prec < 0)
+				sp->prec = -1;
+			f++;
+		} else
+			for (; *f >= '0' && *f <= '9'; f++)
+				sp->prec = sp->prec * 10 + (*f - '0');
+	}
+	if (sp->left)
+		sp->zero = 0;
+	if (*f == 'h')
+		sp->len = *++f == 'h' ? (f++, 'H') : 'h';
+	else if (*f == 'l')
+		sp->len = *++f == 'l' ? (f++, 'L') : 'l';
+	else if (*f == 'j')
+		sp->len = 'L', f++;
+	else if (*f == 'z' || *f == 't')
+		sp->len = 'z', f++;
+	return f;
+}
+
+static void put_signed(struct out *o, struct spec *sp, va_list *ap)
+{
+	long long v;
+
+	if (sp->len == 'L')
+		v = va_arg(*ap, long long);
+	else if (sp->len == 'l' || sp->len == 'z')
+		v = va_arg(*ap, long);
+	else
+		v = va_arg(*ap, int);
+	if (sp->len == 'h')
+		v = (short)v;
+	else if (sp->len == 'H')
+		v = (signed char)v;
+	put_int(o, sp, v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v, v < 0, 10, 0);
+}
+
+static void put_unsigned(struct out *o, struct spec *sp, va_list *ap, int base, int upper)
+{
+	unsigned long long v;
+
+	if (sp->len == 'L')
+		v = va_arg(*ap, unsigned long long);
+	else if (sp->len == 'l' || sp->len == 'z')
+		v = va_arg(*ap, unsigned long);
+	else
+		v = va_arg(*ap, unsigned);
+	if (sp->len == 'h')
+		v = (unsigned short)v;
+	else if (sp->len == 'H')
+		v = (unsigned char)v;
+	put_int(o, sp, v, 0, base, upper);
+}
+
+static void put_str(struct out *o, struct spec *sp, const char *s)
+{
+	size_t n;
+
+	if (!s)
+		s = "(null)";
+	n = sp->prec >= 0 ? strnlen(s, (size_t)sp->prec) : strlen(s);
+	sp->zero = 0;
+	field(o, sp, "", 0, 0, s, n);
+}
+
+static void conversion(struct out *o, struct spec *sp, char c, va_list *ap)
+{
+	char ch;
+
+	switch (c) {
+	case 'd': case 'i':
+		put_signed(o, sp, ap);
+		break;
+	case 'u': case 'o': case 'x': case 'X':
+		put_unsigned(o, sp, ap, c == 'u' ? 10 : c == 'o' ? 8 : 16, c == 'X');
+		break;
+	case 'p':
+		sp->len = 'z';
+		emit(o, "0x", 2);
+		put_int(o, sp, (uintptr_t)va_arg(*ap, void *), 0, 16, 0);
+		break;
+	case 'c':
+		ch = (char)va_arg(*ap, int);
+		sp->zero = 0;
+		field(o, sp, "", 0, 0, &ch, 1);
+		break;
+	case 's':
+		put_str(o, sp, va_arg(*ap, const char *));
+		break;
+	case 'f': case 'F':
+		put_fixed(o, sp, va_arg(*ap, double), c == 'F');
+		break;
+	default:   /* %% and what fmt.h says it does not do: as written */
+		emit(o, c == '%' ? "%" : "%?", c == '%' ? 1 : 2);
+	}
+}
+
+int fmt_vsnprintf(char *out, size_t n, const char *fmt, va_list ap)
+{
+	struct out o = { out, n, 0 };
+	struct spec sp;
+	va_list aq;
+
+	va_copy(aq, ap);
+	while (*fmt) {
+		const char *pct = strchr(fmt, '%');
+
+		if (!pct) {
+			emit(&o, fmt, strlen(fmt));
+			break;
+		}
+		emit(&o, fmt, (size_t)(pct - fmt));
+		fmt = parse_spec(pct + 1, &sp, &aq);
+		if (!*fmt)
+			break;
+		conversion(&o, &sp, *fmt++, &aq);
+	}
+	va_end(aq);
+	if (n)
+		out[o.len < n ? o.len : n - 1] = '\0';
+	return o.len > INT32_MAX ? -1 : (int)o.len;
+}
+
+int fmt_snprintf(char *out, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = fmt_vsnprintf(out, n, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int fmt_vfprintf(FILE *f, const char *fmt, va_list ap)
+{
+	char line[1024], *p = line;
+	va_list aq;
+	int n;
+
+	va_copy(aq, ap);
+	n = fmt_vsnprintf(line, sizeof(line), fmt, ap);
+	if (n >= (int)sizeof(line)) {
+		p = malloc((size_t)n + 1);
+		if (p)
+			fmt_vsnprintf(p, (size_t)n + 1, fmt, aq);
+	}
+	va_end(aq);
+	if (n < 0 || !p)
+		return -1;
+	if (fwrite(p, 1, (size_t)n, f) != (size_t)n)
+		n = -1;
+	if (p != line)
+		free(p);
+	return n;
+}
+
+int fmt_fprintf(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = fmt_vfprintf(f, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int fmt_printf(const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = fmt_vfprintf(stdout, fmt, ap);
+	va_end(ap);
+	return r;
+}

@@ -490,7 +490,9 @@ static void keeper_mirror(int status)
 	if (!WIFSIGNALED(status))
 		_exit(WEXITSTATUS(status));
 	sig = WTERMSIG(status);
-	setrlimit(RLIMIT_CORE, &none);   /* the command dumped its own core */
+	/* The command dumped its own core.  prlimit is setrlimit's system
+	 * call without musl's every-thread broadcast (2 KB; one thread here). */
+	prlimit(0, RLIMIT_CORE, &none, NULL);
 	signal(sig, SIG_DFL);
 	sigemptyset(&s);
 	sigaddset(&s, sig);

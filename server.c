@@ -819,12 +819,14 @@ static int connection_cap(void)
 	if (rl.rlim_cur < rl.rlim_max) {
 		struct rlimit up = rl;
 
-		/* The kernel may refuse "unlimited" (fs.nr_open): then enough. */
+		/* The kernel may refuse "unlimited" (fs.nr_open): then enough.
+		 * prlimit, not setrlimit: the same system call, without musl's
+		 * every-thread broadcast for pre-2.6.36 kernels (2 KB). */
 		up.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &up) < 0) {
+		if (prlimit(0, RLIMIT_NOFILE, &up, NULL) < 0) {
 			up.rlim_cur = (rlim_t)CFG_MAX_CONNECTIONS + CFG_FD_RESERVE;
 			if (up.rlim_cur > rl.rlim_cur && up.rlim_cur < rl.rlim_max)
-				setrlimit(RLIMIT_NOFILE, &up);
+				prlimit(0, RLIMIT_NOFILE, &up, NULL);
 		}
 		getrlimit(RLIMIT_NOFILE, &rl);
 	}

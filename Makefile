@@ -177,8 +177,11 @@ $(O)/fuzz_%: fuzz/fuzz_%.c $(LIB_OBJ)
 # -fno-pie: Debian's gcc makes position-independent code by default, but a
 # -static link is a fixed-address executable, so PIE code only costs its
 # longer GOT-relative sequences (1.5 KB in the agent, 4 KB in the full one).
-STATIC_CFLAGS  = -Os -flto=auto -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
-		 -fcf-protection=none -fno-pie
+# -flto-partition=one: the whole program optimised as one unit (inlining
+# and dropping across every file; 0.3 KB off the agent, 0.8 KB off the
+# full binary; these builds are small enough for one partition).
+STATIC_CFLAGS  = -Os -flto=auto -flto-partition=one -ffunction-sections -fdata-sections \
+		 -fno-asynchronous-unwind-tables -fcf-protection=none -fno-pie
 # -z norelro: a static musl binary has no loader to make RELRO read-only, and
 # the page RELRO wants aligned costs up to 4 KiB of padding in the file; a
 # small common-page-size keeps ld from padding the data to save a page of

@@ -383,7 +383,7 @@ int usage_cgroup_mount(const char *text, size_t n, char *out, size_t cap)
 		if (!nl)
 			nl = end;
 		/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [TAGS...] - FSTYPE SRC SUPER" */
-		sep = memmem(p, (size_t)(nl - p), " - ", 3);
+		sep = mem_find(p, (size_t)(nl - p), " - ", 3);
 		mp = field(p, nl, 5, &mpl);
 		fs = sep ? field(sep + 3, nl, 1, &fsl) : NULL;
 		if (mp && fs && fsl == 7 && !memcmp(fs, "cgroup2", 7) && mpl < cap &&
@@ -741,7 +741,7 @@ int usage_free_port(char *err, size_t errlen)
 /* The N of "Port N is free to use!", or -1. */
 static int port_of(const char *t, size_t n)
 {
-	const char *p = memmem(t, n, "Port ", 5);
+	const char *p = mem_find(t, n, "Port ", 5);
 	int v = 0, digits = 0;
 
 	if (!p)

@@ -121,3 +121,21 @@ char *buf_steal(struct buf *b)
 	b->len = b->cap = 0;
 	return p;
 }
+
+const void *mem_find(const void *h, size_t hn, const void *k, size_t kn)
+{
+	const unsigned char *p = h, *end;
+
+	if (!kn)
+		return h;
+	if (kn > hn)
+		return NULL;
+	for (end = p + (hn - kn); p <= end; p++) {
+		p = memchr(p, *(const unsigned char *)k, (size_t)(end - p) + 1);
+		if (!p)
+			return NULL;
+		if (memcmp(p, k, kn) == 0)
+			return p;
+	}
+	return NULL;
+}

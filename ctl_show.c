@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "ctl_table.h"
 #include "ctl_text.h"
 #include "fmt.h"
@@ -111,7 +112,7 @@ static int is_text(const struct json *j, int t)
 	if (json_type(j, t) != JSON_STRING)
 		return 0;
 	raw = json_raw(j, t, &n);
-	return memmem(raw, n, "\\n", 2) != NULL;
+	return mem_find(raw, n, "\\n", 2) != NULL;
 }
 
 void ctl_show_raw(const struct buf *body)

@@ -3,8 +3,9 @@
  * One pass over the format; each conversion is rendered into a small
  * scratch (digits, sign, prefix) and then padded into the output, which
  * counts every byte but stores only what fits.  %f is exact: the double's
- * value m * 2^e times 10^precision is an integer plus a remainder, rounded
- * half to even, in base-10^9 limbs wide enough for the largest double. */
+ * value m * 2^e times 10^precision, as m * 5^precision shifted by e +
+ * precision bits and rounded half to even, in base-10^9 limbs wide enough
+ * for the largest double (64-bit arithmetic only: no libgcc helpers). */
 #include "fmt.h"
 
 #include <stdint.h>
@@ -84,20 +85,52 @@ static void put_int(struct out *o, struct spec *sp, unsigned long long v, int ne
 /* %f */
 
 #define LIMBS 40          /* 10^360 > 2^1024 * 10^30 */
-#define FIX_PREC_MAX 30   /* 5^30 * 2^53 < 2^128 */
+#define FIX_PREC_MAX 30
 
 struct big {
 	uint32_t l[LIMBS];    /* base 10^9, least significant first */
 	int n;
 };
 
-static void big_set(struct big *b, unsigned __int128 v)
+static void big_set(struct big *b, uint64_t v)
 {
 	b->n = 0;
 	do {
 		b->l[b->n++] = (uint32_t)(v % 1000000000u);
 		v /= 1000000000u;
 	} while (v);
+}
+
+/* b = b * mul + add, mul <= 5, add <= 1. */
+static void big_muladd(struct big *b, unsigned mul, unsigned add)
+{
+	uint64_t c = add;
+	int i;
+
+	for (i = 0; i < b->n; i++) {
+		c += (uint64_t)b->l[i] * mul;
+		b->l[i] = (uint32_t)(c % 1000000000u);
+		c /= 1000000000u;
+	}
+	if (c && b->n < LIMBS)
+		b->l[b->n++] = (uint32_t)c;
+}
+
+/* b /= 2^k, k <= 29; the k bits shifted out. */
+static uint32_t big_shr(struct big *b, int k)
+{
+	uint64_t c = 0;
+	int i;
+
+	for (i = b->n - 1; i >= 0; i--) {
+		uint64_t cur = c * 1000000000u + b->l[i];
+
+		b->l[i] = (uint32_t)(cur >> k);
+		c = cur & ((1u << k) - 1);
+	}
+	while (b->n > 1 && !b->l[b->n - 1])
+		b->n--;
+	return (uint32_t)c;
 }
 
 /* b *= 2^k, k <= 29 per step. */
@@ -142,30 +175,28 @@ static size_t fixed_digits(uint64_t bits, int prec, char *d)
 {
 	uint64_t m = bits & ((1ull << 52) - 1);
 	int ex = (int)(bits >> 52 & 0x7ff), sh, i;
-	unsigned __int128 x;
 	struct big b;
 
 	if (ex)
 		m |= 1ull << 52;
 	sh = (ex ? ex - 1075 : -1074) + prec;   /* |v| * 10^prec = m * 5^prec * 2^sh */
-	x = m;
+	big_set(&b, m);
 	for (i = 0; i < prec; i++)
-		x *= 5;
-	if (sh < 0) {
-		int t = -sh;
-		unsigned __int128 q = t < 128 ? x >> t : 0, rem, half;
+		big_muladd(&b, 5, 0);
+	if (sh >= 0) {
+		big_shl(&b, sh);
+	} else {
+		/* All but the last bit out, remembering whether any was set;
+		 * then the last: the half that decides, with ties to even. */
+		int t = -sh, sticky = 0;
 
-		if (t < 128 && t > 0) {
-			rem = x - (q << t);
-			half = (unsigned __int128)1 << (t - 1);
-			if (rem > half || (rem == half && (q & 1)))
-				q++;
+		for (; t > 1; t -= i) {
+			i = t - 1 > 29 ? 29 : t - 1;
+			sticky |= big_shr(&b, i) != 0;
 		}
-		x = q;
-		sh = 0;
+		if (big_shr(&b, 1) && (sticky || (b.l[0] & 1)))
+			big_muladd(&b, 1, 1);
 	}
-	big_set(&b, x);
-	big_shl(&b, sh);
 	return big_digits(&b, d);
 }
 

@@ -9,6 +9,7 @@
 
 #include "fmt.h"
 #include "json.h"
+#include "num.h"
 #include "token.h"
 
 void roster_init(struct roster *r)
@@ -422,7 +423,8 @@ int roster_history_format(const struct roster *r, struct buf *out)
  * "-"; 0, or -1 when it is neither. */
 static int field(const char **p, const char *end, double *v)
 {
-	char tmp[32], *e;
+	char tmp[32];
+	const char *e;
 	size_t n = 0;
 
 	while (*p < end && **p == ' ')
@@ -434,7 +436,7 @@ static int field(const char **p, const char *end, double *v)
 		*v = -1;
 		return 0;
 	}
-	*v = strtod(tmp, &e);
+	*v = num_parse(tmp, &e);   /* num.h: not strtod, 6 KB of musl */
 	return n && *e == '\0' && *v >= 0 && *v < 9e18 ? 0 : -1;   /* fits a long long */
 }
 

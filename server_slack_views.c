@@ -12,6 +12,7 @@
 #include "config.h"
 #include "fmt.h"
 #include "log.h"
+#include "num.h"
 #include "server_slack_bk.h"
 
 /* ---- reading replies ---- */
@@ -20,13 +21,14 @@
 /* A number, or a decimal string (the original's du rows): 0, or -1. */
 static int num(const struct json *j, int t, double *v)
 {
-	char s[32], *end;
+	char s[32];
+	const char *end;
 
 	if (json_num(j, t, v) == 0)
 		return 0;
 	if (json_strcpy(j, t, s, sizeof(s)) < 0 || !s[0])
 		return -1;
-	*v = strtod(s, &end);
+	*v = num_parse(s, &end);   /* num.h: not strtod, 6 KB of musl */
 	return *end ? -1 : 0;
 }
 

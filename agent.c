@@ -501,7 +501,7 @@ static int agent_run(const struct agent_opts *o)
 	a.o = o;
 	rc = agent_setup(&a, err, sizeof(err));
 	if (rc) {
-		fmt_fprintf(stderr, "nestd agent: %s\n", err);
+		fmt_write(2, "nestd agent: %s\n", err);
 		agent_teardown(&a);
 		return rc;
 	}
@@ -525,10 +525,10 @@ int agent_main(int argc, char **argv)
 	if (rc == AGENT_OPTS_RUN) {
 		rc = agent_run(&o);
 	} else if (rc == AGENT_OPTS_HELP) {
-		fputs(agent_opts_usage, stdout);
+		fmt_write(1, "%s", agent_opts_usage);
 		rc = 0;
 	} else {
-		fmt_fprintf(stderr, "nestd agent: %s\n%s", err,
+		fmt_write(2, "nestd agent: %s\n%s", err,
 			rc == AGENT_OPTS_USAGE ? "Try 'nestd agent --help'.\n" : "");
 		rc = 2;
 	}

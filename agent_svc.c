@@ -668,16 +668,21 @@ static void rc_state(const char *st, size_t n, const char **active, const char *
 static ssize_t read_small(const char *path, char *out, size_t cap)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
-	size_t got;
+	size_t got = 0;
+	ssize_t n;
 
-	if (!f) {
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0)
 		return -1;
+	/* fread's loop over read(2), without stdio's FILE in the agent. */
+	while (got < cap - 1) {
+		n = read(fd, out + got, cap - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
 	}
-	got = fread(out, 1, cap - 1, f);
-	fclose(f);
+	close(fd);
 	out[got] = '\0';
 	return (ssize_t)got;
 }

@@ -4,10 +4,12 @@
 #include "fmt.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct cfg_opt *find(const struct cfg_opt *opts, const char *name, size_t n)
 {
@@ -103,24 +105,70 @@ static char *trim(char *s)
 	return s;
 }
 
+/* fgets and feof over read(2): the file's lines without stdio's FILE, which
+ * (with fopen, fclose and their buffers) the agent-only static binary then
+ * does not carry. */
+struct lines {
+	int fd, eof;          /* eof: read(2) said end of file (or failed) */
+	size_t pos, len;
+	char b[4096];
+};
+
+static int lines_more(struct lines *r)
+{
+	ssize_t n;
+
+	if (r->pos < r->len)
+		return 1;
+	if (r->eof)
+		return 0;
+	do
+		n = read(r->fd, r->b, sizeof(r->b));
+	while (n < 0 && errno == EINTR);
+	r->pos = 0;
+	r->len = n > 0 ? (size_t)n : 0;
+	r->eof = n <= 0;
+	return n > 0;
+}
+
+/* As fgets: up to cap - 1 bytes, through the first newline; NULL at the end. */
+static char *lines_next(struct lines *r, char *line, size_t cap)
+{
+	size_t k = 0;
+
+	while (k + 1 < cap && lines_more(r)) {
+		char c = r->b[r->pos++];
+
+		line[k++] = c;
+		if (c == '\n')
+			break;
+	}
+	if (!k)
+		return NULL;
+	line[k] = '\0';
+	return line;
+}
+
 int cfg_load_file(const char *path, const struct cfg_opt *opts, cfg_set_fn set,
 		  void *ctx, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "re");
+	struct lines f;
 	char line[4096], sub[512];
 	int lineno = 0;
 
-	if (!f) {
+	memset(&f, 0, sizeof(f));
+	f.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (f.fd < 0) {
 		fmt_snprintf(err, errlen, "cannot read config %s: %s", path, strerror(errno));
 		return -1;
 	}
-	while (fgets(line, sizeof(line), f)) {
+	while (lines_next(&f, line, sizeof(line))) {
 		char *k, *v, *eq;
 		const struct cfg_opt *o;
 
 		lineno++;
-		/* A line fgets had to cut is refused, never read as two. */
-		if (!strchr(line, '\n') && !feof(f)) {
+		/* A line that had to be cut is refused, never read as two. */
+		if (!strchr(line, '\n') && !f.eof) {
 			fmt_snprintf(err, errlen, "%s:%d: line longer than %zu bytes", path, lineno,
 				 sizeof(line) - 2);
 			goto bad;
@@ -166,10 +214,10 @@ int cfg_load_file(const char *path, const struct cfg_opt *opts, cfg_set_fn set,
 			goto bad;
 		}
 	}
-	fclose(f);
+	close(f.fd);
 	return 0;
 bad:
-	fclose(f);
+	close(f.fd);
 	return -1;
 }
 

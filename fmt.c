@@ -8,9 +8,11 @@
  * for the largest double (64-bit arithmetic only: no libgcc helpers). */
 #include "fmt.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct out {
 	char *p;
@@ -402,24 +404,62 @@ int fmt_snprintf(char *out, size_t n, const char *fmt, ...)
 	return r;
 }
 
-int fmt_vfprintf(FILE *f, const char *fmt, va_list ap)
+/* The whole text into line (1 KB) or, longer, a malloc'd copy; NULL when
+ * that runs out.  *n: its length. */
+static char *render(char *line, size_t cap, int *n, const char *fmt, va_list ap)
 {
-	char line[1024], *p = line;
+	char *p = line;
 	va_list aq;
-	int n;
 
 	va_copy(aq, ap);
-	n = fmt_vsnprintf(line, sizeof(line), fmt, ap);
-	if (n >= (int)sizeof(line)) {
-		p = malloc((size_t)n + 1);
+	*n = fmt_vsnprintf(line, cap, fmt, ap);
+	if (*n >= (int)cap) {
+		p = malloc((size_t)*n + 1);
 		if (p)
-			fmt_vsnprintf(p, (size_t)n + 1, fmt, aq);
+			fmt_vsnprintf(p, (size_t)*n + 1, fmt, aq);
 	}
 	va_end(aq);
-	if (n < 0 || !p)
+	return *n < 0 ? NULL : p;
+}
+
+int fmt_vfprintf(FILE *f, const char *fmt, va_list ap)
+{
+	char line[1024], *p;
+	int n;
+
+	p = render(line, sizeof(line), &n, fmt, ap);
+	if (!p)
 		return -1;
 	if (fwrite(p, 1, (size_t)n, f) != (size_t)n)
 		n = -1;
+	if (p != line)
+		free(p);
+	return n;
+}
+
+int fmt_write(int fd, const char *fmt, ...)
+{
+	char line[1024], *p;
+	va_list ap;
+	size_t done = 0;
+	int n;
+
+	va_start(ap, fmt);
+	p = render(line, sizeof(line), &n, fmt, ap);
+	va_end(ap);
+	if (!p)
+		return -1;
+	while (done < (size_t)n) {
+		ssize_t w = write(fd, p + done, (size_t)n - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			n = -1;
+			break;
+		}
+		done += (size_t)w;
+	}
 	if (p != line)
 		free(p);
 	return n;

@@ -28,4 +28,10 @@ int fmt_vfprintf(FILE *f, const char *fmt, va_list ap);
 int fmt_fprintf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int fmt_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The same straight to a descriptor with write(2), partial writes and EINTR
+ * retried: what fputs or fprintf to an unbuffered stream does, for the
+ * texts the agent writes on stdout and stderr (its help, its errors), so
+ * the agent-only static binary carries no stdio FILE to write with. */
+int fmt_write(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

@@ -57,7 +57,7 @@ static int dispatch(const char *cmd, int argc, char **argv)
 #if NESTD_AGENT_ONLY
 	if (strcmp(cmd, "server") == 0 || strcmp(cmd, "token") == 0 || strcmp(cmd, "ctl") == 0 ||
 	    strcmp(cmd, "slack") == 0) {
-		fmt_fprintf(stderr, "nestd: '%s' is not in this agent-only build; "
+		fmt_write(2, "nestd: '%s' is not in this agent-only build; "
 			"the full nestd binary has it\n", cmd);
 		return 2;
 	}
@@ -71,29 +71,29 @@ static int dispatch(const char *cmd, int argc, char **argv)
 	if (strcmp(cmd, "slack") == 0)
 		return slack_main(argc, argv);
 #endif
-	fmt_fprintf(stderr, "nestd: unknown subcommand '%s'\nTry 'nestd --help'.\n", cmd);
+	fmt_write(2, "nestd: unknown subcommand '%s'\nTry 'nestd --help'.\n", cmd);
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fputs(usage, stderr);
+		fmt_write(2, "%s", usage);
 		return 2;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-		fmt_printf("nestd %s (%s)%s\n", NESTD_VERSION, build_features(), BUILD_KIND);
+		fmt_write(1, "nestd %s (%s)%s\n", NESTD_VERSION, build_features(), BUILD_KIND);
 		return 0;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(usage, stdout);
+		fmt_write(1, "%s", usage);
 		return 0;
 	}
 	if (strcmp(argv[1], "help") == 0) {
 		char *hargv[] = { argv[2], "--help", NULL };
 
 		if (argc < 3) {
-			fputs(usage, stdout);
+			fmt_write(1, "%s", usage);
 			return 0;
 		}
 		return dispatch(argv[2], 2, hargv);

@@ -419,7 +419,10 @@ static int units_header(const char *p, const char *nl, size_t col[5])
 		for (i = 0; i < 5; i++)
 			if (strlen(names[i]) == wn && !memcmp(names[i], wd, wn))
 				col[i] = (size_t)(wd - u);
-	return col[0] && col[1] && col[2] && col[4];
+	/* Columns out of order (a name twice, a table that is not
+	 * systemctl's) would cut cells backwards: not a header then. */
+	return col[0] && col[1] > col[0] && col[2] > col[1] &&
+	       (!col[3] || (col[3] > col[2] && col[4] > col[3])) && col[4] > col[2];
 }
 
 /* [a, b) of a row clipped to the line and trimmed into f/fn. */
@@ -431,6 +434,8 @@ static void cell(const char *u, const char *nl, size_t a, size_t b, const char *
 		s = nl;
 	if (e > nl)
 		e = nl;
+	if (e < s)
+		e = s;
 	while (s < e && *s == ' ')
 		s++;
 	while (e > s && (e[-1] == ' ' || e[-1] == '\r' || e[-1] == '\t'))

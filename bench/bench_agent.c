@@ -53,6 +53,7 @@
 
 #include "base64.h"
 #include "sha1.h"
+#include "proc_probe.h"
 
 extern char **environ;
 
@@ -674,39 +675,13 @@ static double raw_pingpong(const char *cmd, const char *reply)
 	return t0;
 }
 
-/* What any lister must do per process: the directory entry, stat and
- * cmdline read, the owner from fstat.  ms for the whole of /proc. */
+/* The probe (proc_probe.h) with the owner: ms for the whole of /proc. */
 static double probe(int *count)
 {
-	char path[300], b[4096];
-	struct dirent *d;
-	struct stat st;
 	double t0 = now_ms();
-	int dfd, fd, n = 0;
-	DIR *dir = opendir("/proc");
 
-	if (!dir)
+	if ((*count = proc_probe(1)) < 0)
 		die("/proc");
-	dfd = dirfd(dir);
-	while ((d = readdir(dir))) {
-		if (d->d_name[0] < '1' || d->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "%s/stat", d->d_name);
-		if ((fd = openat(dfd, path, O_RDONLY | O_CLOEXEC)) < 0)
-			continue;
-		if (read(fd, b, sizeof(b)) <= 0 || fstat(fd, &st) < 0)
-			n--;
-		close(fd);
-		snprintf(path, sizeof(path), "%s/cmdline", d->d_name);
-		if ((fd = openat(dfd, path, O_RDONLY | O_CLOEXEC)) < 0)
-			continue;
-		if (read(fd, b, sizeof(b)) < 0)
-			n--;
-		close(fd);
-		n++;
-	}
-	closedir(dir);
-	*count = n;
 	return now_ms() - t0;
 }
 

@@ -20,9 +20,7 @@
 # after 600 s, and everything started is killed at the end.
 set -eu
 cd "$(dirname "$0")/.."
-root=$PWD
-PY=/usr/bin/python3
-NESTD=${NESTD:-$root/nestd}
+. bench/lib.sh
 N=${N:-100000}
 PING=${PING:-20}
 NSRC=$(( (N + 24999) / 25000 ))
@@ -47,16 +45,7 @@ make -s nestd >/dev/null
 mkdir -p bench/out
 cc -O2 -Wall -o bench/out/manyagents bench/manyagents.c
 cc -O2 -Wall -o bench/out/loadgen bench/loadgen.c
-tmp=$(mktemp -d /tmp/nestd-bench-agents.XXXXXX)
-pids=""
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null || true; done
-	for p in $pids; do wait "$p" 2>/dev/null || true; done
-	[ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-umask 077
-start=$(date +%s)
+bench_tmp agents
 
 $PY bench/mktokens.py "$N" "$tmp/tokens" "$tmp/agents"
 "$NESTD" token new op --role operator --tokens "$tmp/tokens" >"$tmp/op.token" 2>/dev/null
@@ -96,16 +85,7 @@ idle=$(rss $spid)
 
 bench/out/manyagents -s "$NSRC" -T 600 "127.0.0.1:$port" "$tmp/agents" >"$tmp/many.out" 2>"$tmp/many.err" &
 mpid=$!; pids="$pids $mpid"
-i=0
-until grep -q "^ready" "$tmp/many.out" 2>/dev/null; do
-	i=$((i + 1))
-	if [ $i -ge 4800 ] || ! kill -0 $mpid 2>/dev/null; then
-		echo "agents did not all connect in 240 s" >&2
-		tail -5 "$tmp/many.err" "$tmp/server.log" >&2
-		exit 1
-	fi
-	sleep 0.05
-done
+wait_ready 240 $mpid "$tmp/many.out" "$tmp/many.err" "$tmp/server.log"
 connect_s=$(awk '{ print $3 }' "$tmp/many.out")
 sleep 1
 full=$(rss $spid)

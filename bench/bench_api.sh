@@ -19,9 +19,7 @@
 # connection, every latency recorded).
 set -eu
 cd "$(dirname "$0")/.."
-root=$PWD
-PY=/usr/bin/python3
-NESTD=${NESTD:-$root/nestd}
+. bench/lib.sh
 N1=${N1:-20000}
 N32=${N32:-100000}
 RN1=${RN1:-3000}
@@ -30,25 +28,8 @@ RN32=${RN32:-10000}
 make -s nestd >/dev/null
 mkdir -p bench/out
 cc -O2 -Wall -o bench/out/loadgen bench/loadgen.c
-tmp=$(mktemp -d /tmp/nestd-bench-api.XXXXXX)
-pids=""
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null || true; done
-	for p in $pids; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
+bench_tmp api
 
-freeport() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-waitfor() {   # waitfor SECONDS COMMAND...: until the command succeeds
-	t=$1; shift; i=0
-	until "$@" >/dev/null 2>&1; do
-		i=$((i + 1)); [ $i -gt $((t * 20)) ] && { echo "timed out: $*" >&2; exit 1; }
-		sleep 0.05
-	done
-}
-
-umask 077
 "$NESTD" token new op --role operator --tokens "$tmp/tokens" >"$tmp/op.token" 2>/dev/null
 "$NESTD" token new bench --tokens "$tmp/tokens" >"$tmp/agent.token" 2>/dev/null
 port=$(freeport)

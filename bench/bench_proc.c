@@ -25,6 +25,7 @@
 
 #include "agent_cmd.h"
 #include "proto.h"
+#include "proc_probe.h"
 
 extern char **environ;
 
@@ -73,36 +74,10 @@ static void run_one(struct agent_cmds *c, const struct nest_msg *m)
 	buf_free(&cmd.reply);
 }
 
-/* What every /proc reader must at least do. */
+/* What every /proc reader must at least do (proc_probe.h). */
 static int baseline(void)
 {
-	char path[64], b[4096];
-	struct dirent *d;
-	int dfd, fd, n = 0;
-	DIR *dir;
-
-	dfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	dir = opendir("/proc");
-	while ((d = readdir(dir))) {
-		if (d->d_name[0] < '1' || d->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "%s/stat", d->d_name);
-		if ((fd = openat(dfd, path, O_RDONLY | O_CLOEXEC)) < 0)
-			continue;
-		if (read(fd, b, sizeof(b)) < 0)
-			n--;
-		close(fd);
-		snprintf(path, sizeof(path), "%s/cmdline", d->d_name);
-		if ((fd = openat(dfd, path, O_RDONLY | O_CLOEXEC)) < 0)
-			continue;
-		if (read(fd, b, sizeof(b)) < 0)
-			n--;
-		close(fd);
-		n++;
-	}
-	closedir(dir);
-	close(dfd);
-	return n;
+	return proc_probe(0);
 }
 
 /* Runs argv with stdout to /dev/null (or to out_fd), waits; ms taken. */

@@ -23,9 +23,7 @@
 # at the end.
 set -eu
 cd "$(dirname "$0")/.."
-root=$PWD
-PY=/usr/bin/python3
-NESTD=${NESTD:-$root/nestd}
+. bench/lib.sh
 N=${N:-10000}
 KEY=${KEY:-ec}
 
@@ -37,16 +35,7 @@ make -s build/base64.o
 mkdir -p bench/out
 cc -O2 -Wall -DBENCH_TLS=1 -I. -o bench/out/manyagents-tls bench/manyagents.c build/base64.o -l:libbearssl.a
 cc -O2 -Wall -o bench/out/loadgen bench/loadgen.c
-tmp=$(mktemp -d /tmp/nestd-bench-storm.XXXXXX)
-pids=""
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null || true; done
-	for p in $pids; do wait "$p" 2>/dev/null || true; done
-	[ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-umask 077
-start=$(date +%s)
+bench_tmp storm
 
 if [ "$KEY" = rsa ]; then
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" \
@@ -57,7 +46,6 @@ else
 fi
 $PY bench/mktokens.py "$N" "$tmp/tokens" "$tmp/agents"
 "$NESTD" token new op --role operator --tokens "$tmp/tokens" >"$tmp/op.token" 2>/dev/null
-freeport() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 tport=$(freeport); pport=$(freeport)
 cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }   # utime+stime, clock ticks
 hz=$(getconf CLK_TCK)
@@ -78,16 +66,7 @@ serve server0
 nice -n 19 bench/out/manyagents-tls -t "$tmp/cert.pem" -R -T 600 "127.0.0.1:$tport" "$tmp/agents" \
 	>"$tmp/many.out" 2>"$tmp/many.err" &
 mpid=$!; pids="$pids $mpid"
-i=0
-until grep -q "^ready" "$tmp/many.out" 2>/dev/null; do
-	i=$((i + 1))
-	if [ $i -ge 2400 ] || ! kill -0 $mpid 2>/dev/null; then
-		echo "agents did not all connect in 120 s" >&2
-		tail -5 "$tmp/many.err" "$tmp/server0.log" >&2
-		exit 1
-	fi
-	sleep 0.05
-done
+wait_ready 120 $mpid "$tmp/many.out" "$tmp/many.err" "$tmp/server0.log"
 echo "$N agents over wss:// ($KEY key), first connected in $(awk '{ print $3 }' "$tmp/many.out") s" \
 	"(full handshakes, nothing to resume yet)"
 

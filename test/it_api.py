@@ -79,20 +79,8 @@ def real_agent(name, extra=()):
 
 def http(method, target, body=None, token=None, headers=None, src=None, timeout=30, port=None):
     """One request on its own connection: (status, headers, body bytes)."""
-    c = httpclient.HTTPConnection("127.0.0.1", port or S["srv"].port, timeout=T(timeout),
-                                   source_address=(src, 0) if src else None)
-    h = dict(headers or {})
-    if token is not None:
-        h["Authorization"] = "Bearer " + token
-    if isinstance(body, (dict, list)):
-        body = json.dumps(body)
-    try:
-        c.request(method, target, body=body, headers=h)
-        r = c.getresponse()
-        data = r.read()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
-    finally:
-        c.close()
+    return nestlib.http_request(port or S["srv"].port, method, target, body, token, headers, src,
+                                timeout)[:3]
 
 
 def http_json(*a, **kw):

@@ -7,7 +7,6 @@ log, and a token file that changes under a running server (issue 14 item
 
 Run with /usr/bin/python3 (Debian's, with python3-websockets)."""
 import hashlib
-import http.client as httpclient
 import json
 import os
 import re
@@ -60,23 +59,12 @@ def agent(name, tokname=None):
 # ---- HTTP ----
 
 def http(method, target, body=None, who=None, token=None):
-    c = httpclient.HTTPConnection("127.0.0.1", S["srv"].port, timeout=T(30))
-    h = {}
-    tok = token or (TOK[who] if who else None)
-    if tok:
-        h["Authorization"] = "Bearer " + tok
-    if isinstance(body, (dict, list)):
-        body = json.dumps(body)
+    st, _, data, _ = nestlib.http_request(S["srv"].port, method, target, body,
+                                          (token or (TOK[who] if who else None)) or None)
     try:
-        c.request(method, target, body=body, headers=h)
-        r = c.getresponse()
-        data = r.read()
-    finally:
-        c.close()
-    try:
-        return r.status, json.loads(data)
+        return st, json.loads(data)
     except ValueError:
-        return r.status, data
+        return st, data
 
 
 def names(who):

@@ -83,19 +83,8 @@ class Raw(RawWS):
 
 def http(method, target, body=None, token=None, headers=None, src=None, port=None, timeout=30):
     """One request on its own connection: (status, headers, body bytes)."""
-    c = httpclient.HTTPConnection("127.0.0.1", port or S["srv"].port, timeout=T(timeout),
-                                  source_address=(src, 0) if src else None)
-    h = dict(headers or {})
-    if token is not None:
-        h["Authorization"] = "Bearer " + token
-    if isinstance(body, (dict, list)):
-        body = json.dumps(body)
-    try:
-        c.request(method, target, body=body, headers=h)
-        r = c.getresponse()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
-    finally:
-        c.close()
+    return nestlib.http_request(port or S["srv"].port, method, target, body, token, headers, src,
+                                timeout)[:3]
 
 
 def proc_status(pid, key):

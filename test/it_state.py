@@ -9,7 +9,6 @@ API, a new one admitted at once; gzip'd answers that Python's gzip reads.
 
 Run with /usr/bin/python3 (Debian's, with python3-websockets)."""
 import gzip
-import http.client as httpclient
 import json
 import os
 import re
@@ -55,27 +54,15 @@ def server(name="server", args=()):
 
 def http(method, target, body=None, who=None, headers=None, port=None, raw=False):
     """(status, headers with lowercase names, JSON body or bytes)."""
-    c = httpclient.HTTPConnection("127.0.0.1", port or S["srv"].port, timeout=T(30))
-    h = dict(headers or {})
-    if who:
-        h["Authorization"] = "Bearer " + TOK[who]
-    if isinstance(body, (dict, list)):
-        body = json.dumps(body)
-    try:
-        c.request(method, target, body=body, headers=h)
-        r = c.getresponse()
-        data = r.read()
-        hdrs = {k.lower(): v for k, v in r.getheaders()}
-        cookies = r.headers.get_all("Set-Cookie") or []
-    finally:
-        c.close()
+    st, hdrs, data, cookies = nestlib.http_request(port or S["srv"].port, method, target, body,
+                                                   TOK[who] if who else None, headers)
     hdrs["set-cookie"] = cookies
     if raw:
-        return r.status, hdrs, data
+        return st, hdrs, data
     try:
-        return r.status, hdrs, json.loads(data)
+        return st, hdrs, json.loads(data)
     except ValueError:
-        return r.status, hdrs, data
+        return st, hdrs, data
 
 
 def clients(who="op"):

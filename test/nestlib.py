@@ -21,6 +21,7 @@ import atexit
 import base64
 import hashlib
 import http.client
+import json
 import os
 import re
 import shutil
@@ -122,6 +123,27 @@ def nestd_for_others():
         shutil.copy2(exe, _others_exe)
         os.chmod(_others_exe, 0o755)
     return _others_exe
+
+
+def http_request(port, method, target, body=None, token=None, headers=None, src=None, timeout=30):
+    """One request on a connection of its own to 127.0.0.1:port: (status,
+    headers by lowercase name, body bytes, the Set-Cookie lines).  A dict
+    or list body goes as JSON; token, when given, as a Bearer header."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=T(timeout),
+                                   source_address=(src, 0) if src else None)
+    h = dict(headers or {})
+    if token is not None:
+        h["Authorization"] = "Bearer " + token
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body)
+    try:
+        c.request(method, target, body=body, headers=h)
+        r = c.getresponse()
+        data = r.read()
+        return (r.status, {k.lower(): v for k, v in r.getheaders()}, data,
+                r.headers.get_all("Set-Cookie") or [])
+    finally:
+        c.close()
 
 
 def tmpdir():

@@ -612,6 +612,15 @@ void test_agent_svc_units_table(void)
 	CHECK_STR(units("UNIT      LOAD   ACTIVE SUB  DESCRIPTION\nx.service loaded\ny\n", &b),
 		  "[{\"name\":\"x.service\",\"load_state\":\"loaded\",\"active_state\":\"\","
 		  "\"sub_state\":\"\",\"description\":\"\"}]");
+	/* columns out of order (fuzz_svc found a header that cut cells
+	 * backwards): not a header, so the rows are read as words */
+	CHECK_STR(units("UNIT      ACTIVE LOAD   SUB     DESCRIPTION\n"
+			"x.service active loaded running Desc\n", &b),
+		  "[{\"name\":\"x.service\",\"load_state\":\"active\",\"active_state\":\"loaded\","
+		  "\"sub_state\":\"running\",\"description\":\"Desc\"}]");
+	CHECK_STR(units("UNIT  LOAD ACTIVE SUB LOAD JOB DESCRIPTION\nab.service loaded active x y z\n", &b),
+		  "[{\"name\":\"ab.service\",\"load_state\":\"loaded\",\"active_state\":\"active\","
+		  "\"sub_state\":\"x\",\"description\":\"y z\"}]");
 	buf_free(&b);
 }
 

@@ -12,6 +12,10 @@
 #                   their .sha256, sizes checked
 #   make install    PREFIX=/usr/local DESTDIR=
 #   TLS=auto|1|0    TLS through BearSSL (auto: when /usr/include/bearssl.h exists)
+#   NATS=auto|1|0   clustering (--cluster) through libnats (auto: when
+#                   /usr/include/nats/nats.h exists); the static binaries never link it
+#   make test-cluster  three nats-server nodes and three servers on loopback
+#                   (test/cluster/setup.sh installs nats-server and libnats-dev)
 #   make test-browser  the dashboard in chromium (installs chromium, playwright-core)
 #   make test-install  the one-line installer against http.server and nestd server
 #   make test-systemd  service commands against a real systemd 252 booted in a
@@ -59,6 +63,21 @@ else
 LDLIBS   += -l:libbearssl.a
 endif
 endif
+# NATS: the server's cluster link (server_nats.c, token_kv.c, the
+# server_cluster files) through Debian's libnats-dev, linked dynamically;
+# NATS=0 compiles them down to stubs that say clustering is not built in.
+NATS    ?= auto
+ifeq ($(NATS),auto)
+ifneq ($(wildcard /usr/include/nats/nats.h),)
+override NATS := 1
+else
+override NATS := 0
+endif
+endif
+ifeq ($(NATS),1)
+CPPFLAGS += -DNESTD_NATS=1
+LDLIBS   += -lnats -lpthread
+endif
 # AGENT_ONLY=1: nestd.c dispatches the agent alone (see static-agent).
 AGENT_ONLY ?= 0
 ifeq ($(AGENT_ONLY),1)
@@ -87,12 +106,20 @@ $(O)/%.o: %.c $(HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# Only tls.c looks at NESTD_TLS: rebuild it when the choice changes.
+# Only tls.c looks at NESTD_TLS, only the cluster's files and token_kv.c
+# at NESTD_NATS: rebuild them when the choice changes.
 $(O)/tls.o: $(O)/tls.flags
 $(O)/tls.flags: FORCE
 	@mkdir -p $(dir $@)
 	@echo 'TLS=$(TLS) $(CC) $(CPPFLAGS) $(CFLAGS)' | cmp -s - $@ || \
 		echo 'TLS=$(TLS) $(CC) $(CPPFLAGS) $(CFLAGS)' > $@
+NATS_OBJ := $(addprefix $(O)/,server_nats.o token_kv.o server_cluster.o server_remote.o \
+	server_tokens.o server_auditq.o server_jsreq.o)
+$(NATS_OBJ): $(O)/nats.flags
+$(O)/nats.flags: FORCE
+	@mkdir -p $(dir $@)
+	@echo 'NATS=$(NATS) $(CC) $(CPPFLAGS) $(CFLAGS)' | cmp -s - $@ || \
+		echo 'NATS=$(NATS) $(CC) $(CPPFLAGS) $(CFLAGS)' > $@
 
 $(O)/nestd: $(O)/nestd.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -199,7 +226,7 @@ nestd-static: FORCE
 	@mkdir -p build/include && cp -f /usr/include/jsmn.h build/include/ 2>/dev/null || \
 		test -f build/include/jsmn.h
 ifeq ($(TLS),0)
-	$(MAKE) O=build/static-notls CC=$(MUSL_CC) TLS=0 BEARSSL_DIR= \
+	$(MAKE) O=build/static-notls CC=$(MUSL_CC) TLS=0 NATS=0 BEARSSL_DIR= \
 		CFLAGS="$(STATIC_CFLAGS)" LDFLAGS="$(STATIC_LDFLAGS)" INCS=-I$(CURDIR)/build/include \
 		build/static-notls/nestd
 	$(DROP_SECTIONS) build/static-notls/nestd $@
@@ -208,7 +235,7 @@ ifeq ($(BEARSSL_DIR),)
 	sh tools/bearssl-musl.sh build
 	$(MAKE) static BEARSSL_DIR=$(CURDIR)/build/bearssl-musl
 else
-	$(MAKE) O=build/static CC=$(MUSL_CC) TLS=1 BEARSSL_DIR=$(BEARSSL_DIR) \
+	$(MAKE) O=build/static CC=$(MUSL_CC) TLS=1 NATS=0 BEARSSL_DIR=$(BEARSSL_DIR) \
 		CFLAGS="$(STATIC_CFLAGS)" LDFLAGS="$(STATIC_LDFLAGS)" INCS=-I$(CURDIR)/build/include \
 		build/static/nestd
 	$(DROP_SECTIONS) build/static/nestd $@
@@ -225,7 +252,7 @@ nestd-agent-static: FORCE
 	@mkdir -p build/include && cp -f /usr/include/jsmn.h build/include/ 2>/dev/null || \
 		test -f build/include/jsmn.h
 ifeq ($(TLS),0)
-	$(MAKE) O=build/static-agent-notls CC=$(MUSL_CC) TLS=0 BEARSSL_DIR= AGENT_ONLY=1 \
+	$(MAKE) O=build/static-agent-notls CC=$(MUSL_CC) TLS=0 NATS=0 BEARSSL_DIR= AGENT_ONLY=1 \
 		CFLAGS="$(STATIC_CFLAGS)" LDFLAGS="$(STATIC_LDFLAGS)" INCS=-I$(CURDIR)/build/include \
 		build/static-agent-notls/nestd
 	$(DROP_SECTIONS) build/static-agent-notls/nestd $@
@@ -234,7 +261,7 @@ ifeq ($(BEARSSL_DIR),)
 	sh tools/bearssl-musl.sh build
 	$(MAKE) static-agent BEARSSL_DIR=$(CURDIR)/build/bearssl-musl
 else
-	$(MAKE) O=build/static-agent CC=$(MUSL_CC) TLS=1 BEARSSL_DIR=$(BEARSSL_DIR) AGENT_ONLY=1 \
+	$(MAKE) O=build/static-agent CC=$(MUSL_CC) TLS=1 NATS=0 BEARSSL_DIR=$(BEARSSL_DIR) AGENT_ONLY=1 \
 		CFLAGS="$(STATIC_CFLAGS)" LDFLAGS="$(STATIC_LDFLAGS)" INCS=-I$(CURDIR)/build/include \
 		build/static-agent/nestd
 	$(DROP_SECTIONS) build/static-agent/nestd $@
@@ -364,6 +391,13 @@ test-openrc: nestd
 	sh test/systemd/setup.sh openrc
 	NESTD=$(NESTD) /usr/bin/python3 test/systemd/it_openrc.py
 
+# Three nats-server nodes with JetStream and cluster routes, three nestd
+# servers and agents spread over them, all on loopback (test/cluster/).
+test-cluster:
+	sh test/cluster/setup.sh
+	$(MAKE) nestd
+	NESTD=$(NESTD) /usr/bin/python3 test/cluster/it_cluster.py
+
 # End to end in a real browser (Debian's chromium driven by playwright-core)
 # against a real server and agent on loopback; screenshots in test/out/screens.
 test-browser: nestd
@@ -378,4 +412,4 @@ clean:
 FORCE:
 
 .PHONY: all test unit deps asan fuzz fuzz-bins install uninstall test-install test-browser clean \
-	test-systemd test-openrc deb test-deb soak
+	test-systemd test-openrc test-cluster deb test-deb soak

@@ -10,6 +10,12 @@
  * refuses us (bad token, version) is retried only after the long delay, and
  * a retry_after in its error is honoured.
  *
+ * Servers: with several (--server repeated, or a name that resolves to
+ * several addresses), each attempt after a failure or a lost connection
+ * goes to the next address of the same URL, then to the next URL, so an
+ * agent whose server died is back on another of the fleet within its
+ * backoff.
+ *
  * Replies: a command's reply is sent as soon as it is ready when the command
  * carried an "id"; a reply without one waits until every earlier command is
  * answered, because the server matches id-less replies to its oldest
@@ -42,6 +48,8 @@ struct agent {
 	struct agent_cmds *cmds;
 	struct conn *c;          /* NULL between connections */
 	struct loop_src timer;   /* reconnect backoff */
+	int cur;                 /* o->urls[cur] is the server of this attempt ... */
+	unsigned addr, naddr;    /* ... at its address addr of naddr */
 	int attempt;
 	int64_t up_since;        /* authenticated at */
 	int rejected;            /* the server refused us: long backoff */
@@ -201,7 +209,7 @@ static void on_open(struct conn *c)
 {
 	struct agent *a = c->owner;
 
-	log_debug("WebSocket open to %s, authenticating", a->o->server);
+	log_debug("WebSocket open to %s, authenticating", a->o->servers[a->cur]);
 	conn_set_max_message(c, CFG_MAX_SERVER_MESSAGE);
 	conn_set_timer(c, loop_now() + CFG_AUTH_TIMEOUT_MS + CFG_AUTH_ANSWER_SLACK_MS);
 	a->original = a->o->compat != COMPAT_NESTD;
@@ -231,7 +239,7 @@ static void on_auth_reply(struct agent *a, const struct nest_msg *m, const char 
 		a->authenticated_once = 1;
 		a->rejected = 0;
 		a->awaiting_info = 1;
-		log_info("authenticated to %s", a->o->server);
+		log_info("authenticated to %s", a->o->servers[a->cur]);
 	} else if (m->status == NS_ERROR) {
 		server_error(a, m, what);
 	} else {
@@ -342,6 +350,15 @@ static void on_timer(struct conn *c)
 		conn_close(c, 1008, "no answer to authentication");
 }
 
+/* The next address of this URL, then the next URL. */
+static void next_server(struct agent *a)
+{
+	if (++a->addr < a->naddr)
+		return;
+	a->addr = 0;
+	a->cur = (a->cur + 1) % a->o->nservers;
+}
+
 static void on_close(struct conn *c, const char *why)
 {
 	struct agent *a = c->owner;
@@ -349,12 +366,13 @@ static void on_close(struct conn *c, const char *why)
 	a->c = NULL;
 	forget_cmds(a);
 	if (a->up_since) {
-		log_info("disconnected from %s: %s", a->o->server, why);
+		log_info("disconnected from %s: %s", a->o->servers[a->cur], why);
 		if (loop_now() - a->up_since >= CFG_RECONNECT_STABLE_MS)
 			a->attempt = 0;
 	} else if (!a->rejected) {
-		log_warn("cannot connect to %s: %s", a->o->server, why);
+		log_warn("cannot connect to %s: %s", a->o->servers[a->cur], why);
 	}
+	next_server(a);
 	a->up_since = 0;
 	if (a->stopping) {
 		loop_stop(a->loop);
@@ -377,11 +395,13 @@ static const struct conn_ops agent_conn_ops = {
 
 static void dial(struct agent *a)
 {
+	const struct net_url *u = &a->o->urls[a->cur];
 	char err[256];
-	int fd = net_connect(&a->o->url, err, sizeof(err));
+	int fd = net_connect_at(u, a->addr, &a->naddr, err, sizeof(err));
 
 	if (fd < 0) {
-		log_warn("cannot connect to %s: %s", a->o->server, err);
+		log_warn("cannot connect to %s: %s", a->o->servers[a->cur], err);
+		next_server(a);
 		if (a->o->once) {
 			a->exit_code = 1;
 			loop_stop(a->loop);
@@ -390,12 +410,12 @@ static void dial(struct agent *a)
 		schedule_reconnect(a);
 		return;
 	}
-	a->c = conn_dial(a->loop, fd, &a->o->url, &agent_conn_ops, a);
+	a->c = conn_dial(a->loop, fd, u, &agent_conn_ops, a);
 	if (!a->c) {
 		schedule_reconnect(a);
 		return;
 	}
-	if (a->tls && conn_set_tls(a->c, a->tls, a->o->url.host) < 0) {
+	if (u->tls && conn_set_tls(a->c, a->tls, u->host) < 0) {
 		conn_destroy(a->c, "out of memory");
 		return;
 	}
@@ -456,8 +476,11 @@ static int agent_setup(struct agent *a, char *err, size_t errlen)
 {
 	static const int sigs[] = { SIGTERM, SIGINT };
 	const struct agent_opts *o = a->o;
+	int i, tls = 0;
 
-	if (o->url.tls) {
+	for (i = 0; i < o->nservers; i++)
+		tls |= o->urls[i].tls;
+	if (tls) {
 		struct tls_client_opts t = { o->ca_file && *o->ca_file ? o->ca_file : NULL,
 					     o->pin && *o->pin ? o->pin : NULL, o->insecure };
 

@@ -103,7 +103,10 @@ const char agent_opts_usage[] =
 	"\n"
 	"  --server URL          ws://HOST[:PORT]/PATH, wss://... or unix:PATH (or\n"
 	"                        $NESTD_SERVER; without either: the original bot's,\n"
-	"                        from ~/" CFG_ORIG_ENV_FILE " or unix:" CFG_ORIG_SOCKET ")\n"
+	"                        from ~/" CFG_ORIG_ENV_FILE " or unix:" CFG_ORIG_SOCKET ");\n"
+	"                        repeat it (or separate URLs by commas) for a fleet:\n"
+	"                        when one fails the next is tried, as is every address\n"
+	"                        a name resolves to\n"
 	"  --token-file FILE     file holding the token, bare or as CLIENT_TOKEN=... (or\n"
 	"                        $NESTD_TOKEN_FILE); the token may also come from\n"
 	"                        $NESTD_TOKEN, $CLIENT_TOKEN or ~/" CFG_ORIG_ENV_FILE ",\n"
@@ -327,8 +330,31 @@ static int set_version(struct agent_opts *o, const struct opt *d, const char *v,
 }
 
 /* cfg.c's callback: the id is the option's row in opt_tab. */
+/* --server: each source (the environment, then the file, then the flags)
+ * replaces the list of the one before; within one, URLs add up. */
+static int set_server(struct agent_opts *o, int src, const char *v, char *err, size_t errlen)
+{
+	size_t have = o->server && o->server_src == src ? strlen(o->server) : 0;
+	char *list = malloc(have + strlen(v) + 2);
+
+	if (!list) {
+		fmt_snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (have)
+		fmt_snprintf(list, have + strlen(v) + 2, "%s,%s", o->server, v);
+	else
+		fmt_snprintf(list, strlen(v) + 1, "%s", v);
+	free((void *)o->server);
+	o->server = list;
+	o->server_src = src;
+	return 0;
+}
+
 static int opts_set(void *ctx, int id, const char *v, int from_file, char *err, size_t errlen)
 {
+	if (opt_tab[id].off == AT(server) && opt_tab[id].set == set_string)
+		return set_server(ctx, from_file ? 2 : 3, v, err, errlen);
 	return opt_tab[id].set(ctx, &opt_tab[id], v, err, errlen);
 }
 
@@ -420,6 +446,35 @@ static int opts_token(struct agent_opts *o, const struct orig_env *oe, char *err
 	return AGENT_OPTS_RUN;
 }
 
+/* One URL of the list into o->servers/urls[o->nservers]. */
+static int opts_one_server(struct agent_opts *o, const char *s, size_t n, char *err,
+			   size_t errlen)
+{
+	struct net_url *u = &o->urls[o->nservers];
+	char *text;
+
+	if (o->nservers >= CFG_AGENT_SERVERS_MAX) {
+		fmt_snprintf(err, errlen, "too many --server URLs (at most %d)", CFG_AGENT_SERVERS_MAX);
+		return AGENT_OPTS_USAGE;
+	}
+	if (!(text = strndup(s, n))) {
+		fmt_snprintf(err, errlen, "out of memory");
+		return AGENT_OPTS_BAD;
+	}
+	o->servers[o->nservers++] = text;
+	if (net_parse_url(text, u, err, errlen) < 0)
+		return AGENT_OPTS_USAGE;
+	if (u->scheme == URL_HTTP || u->scheme == URL_HTTPS) {
+		fmt_snprintf(err, errlen, "--server wants ws://, wss:// or unix:PATH");
+		return AGENT_OPTS_USAGE;
+	}
+	if (u->tls && !tls_available()) {
+		fmt_snprintf(err, errlen, "wss:// needs TLS, which this nestd was built without");
+		return AGENT_OPTS_BAD;
+	}
+	return AGENT_OPTS_RUN;
+}
+
 /* No --server: what the original client would have dialled, its WS_URL
  * when DEV=true, else its server's Unix socket. */
 static int opts_orig_server(struct agent_opts *o, const struct orig_env *oe, char *err,
@@ -439,18 +494,24 @@ static int opts_orig_server(struct agent_opts *o, const struct orig_env *oe, cha
 
 static int opts_server(struct agent_opts *o, const struct orig_env *oe, char *err, size_t errlen)
 {
+	const char *p;
+	int rc;
+
 	if ((!o->server || !o->server[0]) && opts_orig_server(o, oe, err, errlen) < 0)
 		return AGENT_OPTS_BAD;
-	if (net_parse_url(o->server, &o->url, err, errlen) < 0)
-		return AGENT_OPTS_USAGE;
-	if (o->url.scheme == URL_HTTP || o->url.scheme == URL_HTTPS) {
-		fmt_snprintf(err, errlen, "--server wants ws://, wss:// or unix:PATH");
-		return AGENT_OPTS_USAGE;
+	for (p = o->server; *p; ) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		if (n == 0) {
+			fmt_snprintf(err, errlen, "--server: an empty URL in '%s'", o->server);
+			return AGENT_OPTS_USAGE;
+		}
+		if ((rc = opts_one_server(o, p, n, err, errlen)) != AGENT_OPTS_RUN)
+			return rc;
+		p += n + (end ? 1 : 0);
 	}
-	if (o->url.tls && !tls_available()) {
-		fmt_snprintf(err, errlen, "wss:// needs TLS, which this nestd was built without");
-		return AGENT_OPTS_BAD;
-	}
+	o->url = o->urls[0];
 	return AGENT_OPTS_RUN;
 }
 
@@ -513,8 +574,7 @@ int agent_opts_parse(struct agent_opts *o, int argc, char **argv, char *err, siz
 		tab[i].file_ok = opt_tab[i].file_ok;
 	}
 	/* $NESTD_SERVER first: the file and the flags override it. */
-	if ((env = getenv("NESTD_SERVER")) && *env &&
-	    set_string(o, &opt_tab[0], env, err, errlen) < 0)
+	if ((env = getenv("NESTD_SERVER")) && *env && set_server(o, 1, env, err, errlen) < 0)
 		return AGENT_OPTS_BAD;
 	cfgpath = cfg_find_config(argc - 1, argv + 1);
 	if (cfgpath && cfg_load_file(cfgpath, tab, opts_set, o, err, errlen) < 0)
@@ -539,5 +599,8 @@ void agent_opts_free(struct agent_opts *o)
 			*slot = NULL;
 		}
 	}
+	for (i = 0; i < (size_t)o->nservers; i++)
+		free(o->servers[i]);
+	o->nservers = 0;
 	memset(o->token, 0, sizeof(o->token));
 }

@@ -17,8 +17,13 @@
 enum agent_compat { COMPAT_AUTO, COMPAT_ORIGINAL, COMPAT_NESTD };
 
 struct agent_opts {
-	const char *server;            /* --server or $NESTD_SERVER, as given */
-	struct net_url url;            /* ... parsed: ws://, wss:// or unix: */
+	const char *server;            /* --server (repeatable) or $NESTD_SERVER, as
+					* given; several URLs separated by commas */
+	struct net_url url;            /* the first, parsed: ws://, wss:// or unix: */
+	char *servers[CFG_AGENT_SERVERS_MAX];          /* each URL's text ... */
+	struct net_url urls[CFG_AGENT_SERVERS_MAX];    /* ... parsed */
+	int nservers;
+	int server_src;                /* private: where server came from */
 	char token[TOKEN_LEN + 8];     /* form and checksum checked */
 	char hostname[CFG_HOSTNAME_MAX + 1];            /* --hostname, else the machine's name */
 	const char *ca_file, *pin;     /* wss:// verification; NULL: defaults */

@@ -80,7 +80,39 @@
 #define CFG_HOSTNAME_MAX         64        /* an agent's hostname, kept */
 #define CFG_BACKEND_NAME_MAX     16        /* an agent's "services" backend, kept */
 #define CFG_AUDIT_LINE_MAX       (1u << 20)   /* one --audit-log line */
+#define CFG_AUDIT_TAIL_MAX       (64ll << 20) /* GET /api/audit reads this much of the file back */
+#define CFG_AUDIT_LIMIT          20        /* GET /api/audit's entries by default ... */
+#define CFG_AUDIT_LIMIT_MAX      1000      /* ... and at most */
+#define CFG_AUDIT_SCAN_MAX       (1 << 20) /* the fleet's stream: entries looked at, at most */
 #define CFG_METRICS_COMMANDS     64        /* command names counted apart; the rest: "other" */
+
+/* Cluster (--cluster): servers joined over NATS with JetStream */
+#define CFG_CLUSTER_PREFIX       "nestd"   /* --cluster-prefix: subjects and buckets */
+#define CFG_CLUSTER_PREFIX_MAX   32
+#define CFG_CLUSTER_NODE_MAX     64        /* --node NAME */
+#define CFG_CLUSTER_URLS_MAX     2048      /* --cluster's text */
+#define CFG_CLUSTER_URLS_N       32        /* NATS URLs in it */
+#define CFG_CLUSTER_REPLICAS_MAX 5         /* --cluster-replicas */
+#define CFG_CLUSTER_CONNECT_TIMEOUT_MS 2000 /* one NATS connect attempt */
+#define CFG_CLUSTER_RECONNECT_MS 1000      /* between rounds of NATS reconnects (jittered) */
+#define CFG_CLUSTER_REOPEN_MS    5000      /* a NATS connection closed for good: a new one */
+#define CFG_CLUSTER_PING_MS      5000      /* NATS pings: two unanswered mean dead */
+#define CFG_CLUSTER_CLOSE_WAIT_MS 2000     /* at exit, for the NATS client's threads */
+#define CFG_CLUSTER_HEARTBEAT_MS 1000      /* each server's presence in the nodes bucket */
+#define CFG_CLUSTER_NODE_TTL_S   5         /* the nodes bucket's max_age */
+#define CFG_CLUSTER_NODE_DEAD_MS 4000      /* no heartbeat this long: that server is gone */
+#define CFG_CLUSTER_CLAIM_TTL_S  3600      /* the agents bucket's max_age */
+#define CFG_CLUSTER_CLAIM_REFRESH_S 900    /* a held claim is put again this often */
+#define CFG_CLUSTER_REFRESH_BATCH 500      /* claims refreshed per heartbeat at most */
+#define CFG_CLUSTER_JS_TIMEOUT_MS 5000     /* a JetStream API request or publish ack */
+#define CFG_CLUSTER_WATCH_HB_MS  1000      /* a bucket watch's idle heartbeat */
+#define CFG_CLUSTER_WATCH_DEAD_MS 5000     /* nothing from a watch this long: a new one */
+#define CFG_CLUSTER_ROUTE_MARGIN_MS 2000   /* a routed command: the holder's deadline plus this */
+#define CFG_CLUSTER_CHUNK_SLACK  4096      /* a reply chunk: max_payload less this */
+#define CFG_CLUSTER_TOKENS_SAVE_MS 5000    /* the token store's cache file, at most this often */
+#define CFG_CLUSTER_TOKENS_CACHE "tokens.cluster"  /* ... in the state dir */
+#define CFG_CLUSTER_AUDIT_AGE_S  (30 * 86400)  /* the audit stream keeps a month ... */
+#define CFG_CLUSTER_AUDIT_BYTES  (1ll << 30)   /* ... and at most 1 GiB */
 
 /* Outbound HTTP (httpc.c) */
 #define CFG_RESOLVE_ADDRS        4         /* addresses a name resolved in a child tries */
@@ -128,6 +160,7 @@
 #define CFG_GZIP_MIN             1024      /* API answers this big or more go gzip'd */
 
 /* Agent */
+#define CFG_AGENT_SERVERS_MAX    16        /* --server URLs, tried in turn */
 #define CFG_EXEC_TIMEOUT_S       60
 #define CFG_EXEC_TIMEOUT_MAX_S   86400     /* --exec-timeout, and payload.timeout as the server reads it */
 #define CFG_MAX_OUTPUT           (1u << 20)

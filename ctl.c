@@ -34,7 +34,8 @@
 #define GO (-1)
 
 enum { O_SERVER = 1, O_TOKEN_FILE, O_CONFIG, O_JSON, O_SIGNAL, O_TIMEOUT, O_WAIT,
-       O_CA_FILE, O_PIN, O_INSECURE, O_ARGV, O_SORT, O_USER, O_NO_HEADERS };
+       O_CA_FILE, O_PIN, O_INSECURE, O_AGENT, O_OPERATOR, O_LIMIT, O_ARGV, O_SORT, O_USER,
+       O_NO_HEADERS };
 
 static const struct cfg_opt ctl_opts[] = {
 	{ "server", 1, O_SERVER, 1 },
@@ -47,6 +48,9 @@ static const struct cfg_opt ctl_opts[] = {
 	{ "ca-file", 1, O_CA_FILE, 1 },
 	{ "pin", 1, O_PIN, 1 },
 	{ "insecure", 0, O_INSECURE, 1 },
+	{ "agent", 1, O_AGENT, 0 },
+	{ "operator", 1, O_OPERATOR, 0 },
+	{ "limit", 1, O_LIMIT, 0 },
 	{ "argv", 0, O_ARGV, 0 },
 	{ "sort", 1, O_SORT, 1 },
 	{ "user", 1, O_USER, 0 },
@@ -57,7 +61,8 @@ static const struct cfg_opt ctl_opts[] = {
 static const char ctl_usage[] =
 	"usage: nestd ctl [--server URL] [--token-file FILE] [--json] SUBCOMMAND ...\n"
 	"\n"
-	"  clients                          connected agents\n"
+	"  clients                          the agents, online and offline (a fleet's:\n"
+	"                                   each with its server)\n"
 	"  ps NAME                          processes of an agent\n"
 	"  proc NAME PID                    one process in detail\n"
 	"  kill NAME PID [--signal SIG]     signal a process (SIGTERM by default)\n"
@@ -70,6 +75,9 @@ static const char ctl_usage[] =
 	"                                   exits with its exit status\n"
 	"  send NAME COMMAND [key=value|key:=JSON]...\n"
 	"                                   any command, with payload fields\n"
+	"  audit [--agent NAME] [--operator NAME] [--limit N]\n"
+	"                                   the latest audit entries (default " CFG_STR(CFG_AUDIT_LIMIT) "),\n"
+	"                                   the whole fleet's, in a fleet\n"
 	"\n"
 	"  --server URL      http://HOST:PORT, https://..., ws://, unix:PATH, or as\n"
 	"                    --listen writes it: HOST:PORT, tls:HOST:PORT (or\n"
@@ -100,6 +108,8 @@ struct ctl_opts {
 	long long wait_ms;
 	char ca_file[1024], pin[CFG_TLS_MAX_PINS * 60];
 	int insecure;
+	char audit_agent[TOKEN_NAME_MAX + 1], audit_op[TOKEN_NAME_MAX + 1];   /* audit */
+	char limit[16];
 	int argv;                /* exec --argv: each word quoted, not joined */
 	char sort[32], user[64];
 	int no_headers;
@@ -110,7 +120,8 @@ struct ctl_opts {
 
 /* One subcommand, ready to send. */
 struct ctl_cmd {
-	const char *agent;       /* NULL: list the agents (GET /api/clients) */
+	char get[300];           /* a GET of that path (clients, audit), not a command */
+	const char *agent;
 	const char *command;
 	struct buf payload;      /* a JSON object; empty: no payload */
 	ctl_show_fn show;
@@ -158,6 +169,22 @@ static int ctl_set(void *ctx, int id, const char *v, int from_file, char *err, s
 	case O_CA_FILE: fmt_snprintf(o->ca_file, sizeof(o->ca_file), "%s", v); return 0;
 	case O_PIN: fmt_snprintf(o->pin, sizeof(o->pin), "%s", v); return 0;
 	case O_INSECURE: o->insecure = 1; return 0;
+	case O_AGENT:
+	case O_OPERATOR:
+		if (!token_name_valid(v)) {
+			fmt_snprintf(err, errlen, "--%s takes a name", id == O_AGENT ? "agent" : "operator");
+			return -1;
+		}
+		fmt_snprintf(id == O_AGENT ? o->audit_agent : o->audit_op, TOKEN_NAME_MAX + 1, "%s", v);
+		return 0;
+	case O_LIMIT:
+		if (strlen(v) >= sizeof(o->limit) || atoi(v) < 1 || atoi(v) > CFG_AUDIT_LIMIT_MAX ||
+		    strspn(v, "0123456789") != strlen(v)) {
+			fmt_snprintf(err, errlen, "--limit takes 1 to %d", CFG_AUDIT_LIMIT_MAX);
+			return -1;
+		}
+		fmt_snprintf(o->limit, sizeof(o->limit), "%s", v);
+		return 0;
 	case O_ARGV: o->argv = 1; return 0;
 	case O_SORT:
 		if (ctl_show_sort_key(v) < 0) {
@@ -402,6 +429,19 @@ static int build_send(const struct ctl_opts *o, char *const *arg, int n, struct 
 	return GO;
 }
 
+/* clients and audit: a GET. */
+static int build_get(const struct ctl_opts *o, char *const *arg, int n, struct ctl_cmd *c)
+{
+	if (!strcmp(o->pos[0], "clients")) {
+		fmt_snprintf(c->get, sizeof(c->get), "/api/clients");
+		return GO;
+	}
+	fmt_snprintf(c->get, sizeof(c->get), "/api/audit?limit=%s%s%s%s%s", o->limit[0] ? o->limit :
+		 CFG_STR(CFG_AUDIT_LIMIT), o->audit_agent[0] ? "&agent=" : "", o->audit_agent,
+		 o->audit_op[0] ? "&operator=" : "", o->audit_op);
+	return GO;
+}
+
 /* Operands after the subcommand: at least min, at most max (-1: any). */
 static const struct ctl_sub {
 	const char *name;
@@ -412,9 +452,16 @@ static const struct ctl_sub {
 	ctl_show_fn show;
 	const char *help;        /* nestd ctl NAME --help, after the usage line */
 } subs[] = {
-	{ "clients", 0, 0, "clients", NULL, NULL, ctl_show_clients,
+	{ "clients", 0, 0, "clients", NULL, build_get, ctl_show_clients,
 	  "The agents the server knows: connected ones, and those it remembers\n"
-	  "offline (GET /api/clients), in name order.\n" },
+	  "offline (GET /api/clients), in name order; in a fleet (servers started\n"
+	  "with --cluster) every server's, each with the server it is on.\n" },
+	{ "audit", 0, 0, "audit [--agent NAME] [--operator NAME] [--limit N]", NULL, build_get,
+	  ctl_show_audit,
+	  "The latest audit entries (GET /api/audit; default " CFG_STR(CFG_AUDIT_LIMIT) ", at most\n"
+	  CFG_STR(CFG_AUDIT_LIMIT_MAX) "), oldest first, only one agent's with --agent, one\n"
+	  "operator's with --operator; the whole fleet's when the servers run with\n"
+	  "--cluster (an unscoped operator token).\n" },
 	{ "ps", 1, 1, "ps NAME [--sort KEY] [--user NAME] [--no-headers]", "obtain_all_process_info",
 	  NULL, ctl_show_ps,
 	  "The agent's processes (obtain_all_process_info), by PID unless --sort\n"
@@ -488,7 +535,7 @@ static int ctl_prepare(const struct ctl_opts *o, struct ctl_cmd *c)
 		char msg[300];
 
 		fmt_snprintf(msg, sizeof(msg), "unknown subcommand '%.40s' (clients, ps, proc, kill, pause, "
-			 "resume, services, service, sysinfo, exec, send)", o->pos[0]);
+			 "resume, services, service, sysinfo, exec, send, audit)", o->pos[0]);
 		return usage_error(msg);
 	}
 	if (n < sub->min || (sub->max >= 0 && n > sub->max)) {
@@ -497,6 +544,8 @@ static int ctl_prepare(const struct ctl_opts *o, struct ctl_cmd *c)
 		fmt_snprintf(msg, sizeof(msg), "usage: nestd ctl %s", sub->usage);
 		return usage_error(msg);
 	}
+	if ((o->audit_agent[0] || o->audit_op[0] || o->limit[0]) && strcmp(sub->name, "audit"))
+		return usage_error("--agent, --operator and --limit go with audit");
 	c->agent = n ? o->pos[1] : NULL;
 	c->command = sub->command;
 	c->show = sub->show;
@@ -626,8 +675,9 @@ static int post(const struct ctl_opts *o, const struct ctl_cmd *c, struct buf *r
 	return 0;
 }
 
-/* GET /api/clients: with --json the body goes out as it came, unparsed. */
-static int list_agents(const struct ctl_opts *o, const struct ctl_cmd *c)
+/* GET /api/clients or /api/audit: with --json the body goes out as it
+ * came, unparsed. */
+static int get_and_show(const struct ctl_opts *o, const struct ctl_cmd *c)
 {
 	struct buf resp;
 	struct json j;
@@ -635,7 +685,7 @@ static int list_agents(const struct ctl_opts *o, const struct ctl_cmd *c)
 	int status = 0, rc = 1;
 
 	buf_init(&resp, 0);
-	if (ask(o, "GET", "/api/clients", NULL, &status, &resp) == 0) {
+	if (ask(o, "GET", c->get, NULL, &status, &resp) == 0) {
 		if (o->json) {
 			ctl_show_raw(&resp);
 			rc = 0;
@@ -657,8 +707,8 @@ static int ctl_run(const struct ctl_opts *o, const struct ctl_cmd *c)
 	int p, rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (!c->agent)
-		return list_agents(o, c);
+	if (c->get[0])
+		return get_and_show(o, c);
 	buf_init(&resp, 0);
 	rc = post(o, c, &resp, &j, &p);
 	if (rc == 0) {

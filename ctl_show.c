@@ -156,6 +156,15 @@ void ctl_show_error(const char *prefix, const char *body, size_t n)
 	buf_free(&msg);
 }
 
+/* 1 after saying so when the answer is no array. */
+static int not_array(const struct json *j, int p)
+{
+	if (json_type(j, p) == JSON_ARRAY)
+		return 0;
+	fmt_fprintf(stderr, "nestd ctl: unexpected answer from the server\n");
+	return 1;
+}
+
 static double num_of(const struct json *j, int t, double dflt)
 {
 	double v;
@@ -163,10 +172,11 @@ static double num_of(const struct json *j, int t, double dflt)
 	return t >= 0 && json_num(j, t, &v) == 0 ? v : dflt;
 }
 
-/* One agent's row: NAME STATE HOST VERSION SINCE ADDRESS. */
-static void client_row(struct ctl_table *t, const struct json *j, int e)
+/* One agent's row: NAME STATE HOST VERSION SINCE [SERVER] ADDRESS; the
+ * SERVER column in a fleet, where each agent names the server it is on. */
+static void client_row(struct ctl_table *t, const struct json *j, int e, int fleet)
 {
-	char name[80], host[80], ver[40], addr[80], since[64], d[40];
+	char name[80], host[80], ver[40], addr[80], since[64], d[40], srv[80];
 	int online = 1, u;
 	double at;
 
@@ -174,6 +184,7 @@ static void client_row(struct ctl_table *t, const struct json *j, int e)
 	str_of(j, json_get(j, e, "hostname"), host, sizeof(host));
 	str_of(j, json_get(j, e, "version"), ver, sizeof(ver));
 	str_of(j, json_get(j, e, "address"), addr, sizeof(addr));
+	str_of(j, json_get(j, e, "server"), srv, sizeof(srv));
 	if ((u = json_get(j, e, "online")) >= 0)
 		json_bool(j, u, &online);
 	at = num_of(j, json_get(j, e, online ? "connected_since" : "last_seen"), 0);
@@ -184,29 +195,76 @@ static void client_row(struct ctl_table *t, const struct json *j, int e)
 	ctl_table_addz(t, host[0] ? host : "-");
 	ctl_table_addz(t, ver[0] ? ver : "-");
 	ctl_table_addz(t, since);
+	if (fleet)
+		ctl_table_addz(t, srv[0] ? srv : "-");
 	ctl_table_addz(t, addr[0] && strcmp(addr, "-") ? addr : "-");
 }
 
 int ctl_show_clients(const struct json *j, int p, int as_json)
 {
 	static const char *const heads[] = { "NAME", "STATE", "HOST", "VERSION", "SINCE", "ADDRESS" };
+	static const char *const fleet_heads[] = { "NAME", "STATE", "HOST", "VERSION", "SINCE",
+						   "SERVER", "ADDRESS" };
 	struct ctl_table t;
-	int i, n, e;
+	int i, n, e, fleet = 0;
 
-	if (as_json)
-		return 0;
-	if (json_type(j, p) != JSON_ARRAY) {
-		fmt_fprintf(stderr, "nestd ctl: unexpected answer from the server\n");
-		return 1;
-	}
+	if (as_json || not_array(j, p))
+		return as_json ? 0 : 1;
 	n = json_count(j, p);
-	ctl_table_init(&t, 6, heads, "llllll", 1);
+	for (i = 0, e = p + 1; i < n && !fleet; i++, e = json_next(j, e))
+		fleet = json_get(j, e, "server") >= 0;
+	if (fleet)
+		ctl_table_init(&t, 7, fleet_heads, "lllllll", 1);
+	else
+		ctl_table_init(&t, 6, heads, "llllll", 1);
 	for (i = 0, e = p + 1; i < n; i++, e = json_next(j, e))
-		client_row(&t, j, e);
+		client_row(&t, j, e, fleet);
 	if (n)
 		ctl_table_print(&t);
 	else
 		fmt_fprintf(stderr, "(no agents known: start one with nestd agent --server URL)\n");
+	return 0;
+}
+
+/* The audit entries, oldest first: when, where, what, who, to whom. */
+static void audit_row(struct ctl_table *t, const struct json *j, int e)
+{
+	char tm[40], srv[80], ev[40], op[80], ag[80], what[120], oc[40], detail[170];
+
+	str_of(j, json_get(j, e, "time"), tm, sizeof(tm));
+	str_of(j, json_get(j, e, "server"), srv, sizeof(srv));
+	str_of(j, json_get(j, e, "event"), ev, sizeof(ev));
+	str_of(j, json_get(j, e, "operator"), op, sizeof(op));
+	str_of(j, json_get(j, e, "agent"), ag, sizeof(ag));
+	str_of(j, json_get(j, e, "command"), what, sizeof(what));
+	if (!what[0])
+		str_of(j, json_get(j, e, "reason"), what, sizeof(what));
+	str_of(j, json_get(j, e, "outcome"), oc, sizeof(oc));
+	fmt_snprintf(detail, sizeof(detail), oc[0] ? "%s (%s)" : "%s", what, oc);
+	ctl_table_addz(t, tm);
+	ctl_table_addz(t, srv[0] ? srv : "-");
+	ctl_table_addz(t, ev);
+	ctl_table_addz(t, op[0] ? op : "-");
+	ctl_table_addz(t, ag[0] ? ag : "-");
+	ctl_table_addz(t, detail);
+}
+
+int ctl_show_audit(const struct json *j, int p, int as_json)
+{
+	static const char *const heads[] = { "TIME", "SERVER", "EVENT", "OPERATOR", "AGENT", "DETAIL" };
+	struct ctl_table t;
+	int i, n, e;
+
+	if (as_json || not_array(j, p))
+		return as_json ? 0 : 1;
+	n = json_count(j, p);
+	ctl_table_init(&t, 6, heads, "llllll", -1);
+	for (i = 0, e = p + 1; i < n; i++, e = json_next(j, e))
+		audit_row(&t, j, e);
+	if (n)
+		ctl_table_print(&t);
+	else
+		fmt_fprintf(stderr, "(no entries)\n");
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 typedef int (*ctl_show_fn)(const struct json *j, int p, int as_json);
 
 int ctl_show_clients(const struct json *j, int p, int as_json);  /* GET /api/clients */
+int ctl_show_audit(const struct json *j, int p, int as_json);    /* GET /api/audit */
 int ctl_show_ps(const struct json *j, int p, int as_json);
 int ctl_show_services(const struct json *j, int p, int as_json);
 int ctl_show_kv(const struct json *j, int p, int as_json);

@@ -337,3 +337,25 @@ const char *http_reason(int status)
 	if (status >= 400 && status < 500) return "Client Error";
 	return "Server Error";
 }
+
+int http_query_param(const struct http_req *req, const char *key, char *out, size_t cap)
+{
+	const char *q = memchr(req->target.p, '?', req->target.n);
+	const char *end = req->target.p + req->target.n, *p;
+	size_t kl = strlen(key), n;
+
+	for (p = q ? q + 1 : end; p < end; ) {
+		const char *amp = memchr(p, '&', (size_t)(end - p)), *stop = amp ? amp : end;
+
+		if ((size_t)(stop - p) > kl && memcmp(p, key, kl) == 0 && p[kl] == '=') {
+			n = (size_t)(stop - p) - kl - 1;
+			if (n >= cap)
+				return -1;
+			memcpy(out, p + kl + 1, n);
+			out[n] = '\0';
+			return 1;
+		}
+		p = stop + 1;
+	}
+	return 0;
+}

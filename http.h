@@ -58,6 +58,9 @@ int http_span_ieq(const struct http_span *a, const char *s);
 /* 1 if Accept-Encoding takes gzip (or x-gzip, or * with gzip unnamed)
  * with a q above 0; 0 when it does not or there is no such header. */
 int http_accepts_gzip(const struct http_header *h, int nh);
+/* KEY=VALUE of the request's query (as sent: no %-decoding) into out: 1,
+ * 0 when absent, -1 when too long for cap. */
+int http_query_param(const struct http_req *req, const char *key, char *out, size_t cap);
 /* Content-Length: -1 absent, -2 invalid/duplicate-conflicting, else value. */
 long long http_content_length(const struct http_header *h, int nh);
 

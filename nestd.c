@@ -18,6 +18,7 @@
 #include "ctl.h"
 #include "fmt.h"
 #include "server.h"
+#include "server_nats.h"
 #include "server_slack.h"
 #include "tls.h"
 #include "token.h"
@@ -44,10 +45,18 @@ static const char usage[] =
 #define BUILD_KIND ""
 #endif
 
-/* Build facts for --version. */
-static const char *build_features(void)
+/* Build facts for --version: TLS, and whether servers can form a fleet
+ * (the agent-only build has no server, so nothing to say about a fleet). */
+static void build_features(char *out, size_t n)
 {
-	return tls_available() ? "TLS: yes (BearSSL)" : "TLS: no";
+	const char *tls = tls_available() ? "TLS: yes (BearSSL)" : "TLS: no";
+
+#if NESTD_AGENT_ONLY
+	fmt_snprintf(out, n, "(%s)", tls);
+#else
+	fmt_snprintf(out, n, "(%s) (clustering: %s%s)", tls,
+		 nats_available() ? "yes, NATS through " : "no", nats_version());
+#endif
 }
 
 static int dispatch(const char *cmd, int argc, char **argv)
@@ -82,7 +91,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-		fmt_write(1, "nestd %s (%s)%s\n", NESTD_VERSION, build_features(), BUILD_KIND);
+		char features[160];
+
+		build_features(features, sizeof(features));
+		fmt_write(1, "nestd %s %s%s\n", NESTD_VERSION, features, BUILD_KIND);
 		return 0;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

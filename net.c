@@ -459,6 +459,44 @@ int net_connect(const struct net_url *u, char *err, size_t errlen)
 	return first_socket(u->host, u->port, 0, try_connect, "connect to", err, errlen);
 }
 
+int net_connect_at(const struct net_url *u, unsigned nth, unsigned *count, char *err,
+		   size_t errlen)
+{
+	struct addrinfo *res, *ai;
+	unsigned n = 0, i;
+	int fd, saved;
+
+	*count = 1;
+	if (u->scheme == URL_UNIX)
+		return connect_unix(u->unix_path, err, errlen);
+	if (resolve(u->host, u->port, 0, &res, err, errlen) < 0)
+		return -1;
+	for (ai = res; ai; ai = ai->ai_next)
+		n++;
+	*count = n ? n : 1;
+	for (ai = res, i = 0; ai && i < nth % *count; ai = ai->ai_next)
+		i++;
+	fd = ai ? socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0) : -1;
+	saved = fd < 0 ? errno : 0;
+	if (fd >= 0 && try_connect(fd, ai) < 0) {
+		saved = errno;
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		char host[INET6_ADDRSTRLEN] = "?";
+
+		if (ai && ai->ai_family == AF_INET)
+			net_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, host);
+		else if (ai && ai->ai_family == AF_INET6)
+			net_ntop(AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, host);
+		fmt_snprintf(err, errlen, "connect to %s:%s (%s): %s", u->host, u->port, host,
+			 strerror(saved));
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
 /* What the resolver child writes: its addresses, or its reason. */
 struct resolved {
 	int n;                                  /* addresses; 0: why holds the reason */

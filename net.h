@@ -52,6 +52,11 @@ int net_accept(int lfd, char *peer, size_t peerlen);
  * net_connect_result() says whether it worked. */
 int net_connect(const struct net_url *u, char *err, size_t errlen);
 int net_connect_result(int fd, char *err, size_t errlen);
+/* The same to the nth address (modulo their number) the host resolves to,
+ * their number in *count (1 for unix:), so that a caller can go round a
+ * name that stands for several servers. */
+int net_connect_at(const struct net_url *u, unsigned nth, unsigned *count, char *err,
+		   size_t errlen);
 /* The same without blocking, for an event loop: a name that is no IP
  * literal is resolved by a child process (getaddrinfo may wait seconds
  * for a resolver).  net_resolve_start returns the read end of a pipe

@@ -41,6 +41,7 @@
 #include "server_admit.h"
 #include "server_api.h"
 #include "server_audit.h"
+#include "server_cluster.h"
 #include "server_gate.h"
 #include "server_int.h"
 #include "server_metrics.h"
@@ -99,7 +100,9 @@ static void agent_gone(struct peer *p, const char *why)
 	audit_peer(s, "agent_disconnected", p, why);
 	router_agent_gone(s->router, p, why);
 	state_agent_down(s->state, p);
-	server_slack_agent(s->slack, p);
+	if (s->cluster)
+		cluster_agent_down(s->cluster, p);
+	server_slack_agent(s->slack, p->name);
 }
 
 /* Drops an authenticated agent (replaced, revoked): gone at once, closed
@@ -280,7 +283,9 @@ static void admit_agent(struct peer *p, const struct token_entry *e, const struc
 		 p->hostname[0] ? ", host " : "", p->hostname, p->owner[0] ? ", owner " : "",
 		 p->owner, p->commands ? "" : ", an original client");
 	audit_peer(s, "agent_connected", p, NULL);
-	server_slack_agent(s->slack, p);
+	if (s->cluster)
+		cluster_agent_up(s->cluster, p);
+	server_slack_agent(s->slack, p->name);
 }
 
 static void authenticate(struct peer *p, char *text, size_t n)
@@ -662,22 +667,12 @@ static const struct token_entry *session_token(const struct server *s, const str
 	return e && e->role == ROLE_AGENT && strcmp(e->name, p->name) == 0 ? e : NULL;
 }
 
-/* The one reload, for SIGHUP and for a changed file alike: the new file
- * whole or the old tokens kept; then every session whose token is gone is
- * dropped, and the others take their entry's current owner. */
-static void reload_tokens(struct server *s, const char *why)
+/* The tokens changed: every session whose token is gone is dropped, and
+ * the others take their entry's current owner. */
+static void sessions_recheck(struct server *s)
 {
-	struct token_db db;
-	char err[800];
 	struct peer *p, *next;
 
-	if (token_db_load_id(s->o->tokens_path, &db, &s->tokens_id, err, sizeof(err)) < 0) {
-		log_error("%s: keeping the old tokens: %s", why, err);
-		return;
-	}
-	token_db_free(&s->db);
-	s->db = db;
-	log_info("%s: %d tokens loaded from %s", why, db.n, s->o->tokens_path);
 	for (p = peers_next_agent(s->peers.head); p; p = next) {
 		const struct token_entry *e = session_token(s, p);
 
@@ -691,10 +686,32 @@ static void reload_tokens(struct server *s, const char *why)
 	}
 }
 
+/* The one reload, for SIGHUP and for a changed file alike: the new file
+ * whole or the old tokens kept.  In a fleet the tokens are the store's
+ * (server_tokens.c), and the file is not read. */
+static void reload_tokens(struct server *s, const char *why)
+{
+	struct token_db db;
+	char err[800];
+
+	if (s->cluster) {
+		log_info("%s: the tokens are the fleet's store (--cluster); no file to read", why);
+		return;
+	}
+	if (token_db_load_id(s->o->tokens_path, &db, &s->tokens_id, err, sizeof(err)) < 0) {
+		log_error("%s: keeping the old tokens: %s", why, err);
+		return;
+	}
+	token_db_free(&s->db);
+	s->db = db;
+	log_info("%s: %d tokens loaded from %s", why, db.n, s->o->tokens_path);
+	sessions_recheck(s);
+}
+
 /* One stat(2): has the token file changed since it was read? */
 static void tokens_recheck(struct server *s)
 {
-	if (token_file_changed(s->o->tokens_path, &s->tokens_id))
+	if (!s->cluster && token_file_changed(s->o->tokens_path, &s->tokens_id))
 		reload_tokens(s, "token file changed");
 }
 
@@ -739,6 +756,68 @@ static void on_signal(int sig, void *arg)
 	}
 }
 
+/* ---- the fleet (--cluster) ---- */
+
+/* The cluster's way to drop one of ours: a newer session elsewhere. */
+static void cluster_drop(void *arg, struct peer *p, const char *why)
+{
+	drop_agent(p, why);
+}
+
+/* Another server's agent came or went (NULL: any may have). */
+static void cluster_seen(void *arg, const char *name)
+{
+	struct server *s = arg;
+
+	server_slack_agent(s->slack, name);
+}
+
+static int cluster_tokens_put(struct server *s, const struct token_entry *e, int create,
+			      char *err, size_t errlen)
+{
+	return cluster_token_put(s->cluster, e, create, err, errlen);
+}
+
+static int cluster_tokens_drop(struct server *s, const char *name, char *err, size_t errlen)
+{
+	return cluster_token_drop(s->cluster, name, err, errlen);
+}
+
+/* The fleet's token store changed (s->db is its mirror). */
+static void cluster_tokens(void *arg)
+{
+	sessions_recheck(arg);
+}
+
+static int open_cluster(struct server *s, char *err, size_t errlen)
+{
+	const struct server_opts *o = s->o;
+	const struct net_addr *a = &o->listen[0];
+	char listen[300];
+	struct cluster_env env = {
+		.loop = s->loop, .o = &o->cluster, .listen = listen, .peers = &s->peers,
+		.router = s->router, .max_reply = o->max_message, .drop_agent = cluster_drop,
+		.agent_seen = cluster_seen, .arg = s, .db = &s->db, .tokens_changed = cluster_tokens,
+		.outcome_status = server_api_outcome_status,
+		.tokens_cache = o->tokens_cache, .tokens_part = &cluster_tokens_part,
+	};
+
+	if (!o->cluster.urls[0])
+		return 0;
+	if (a->kind == NET_UNIX)
+		fmt_snprintf(listen, sizeof(listen), "unix:%s", a->path);
+	else
+		fmt_snprintf(listen, sizeof(listen), "%s%s%s:%s", strchr(a->host, ':') ? "[" : "",
+			 a->host, strchr(a->host, ':') ? "]" : "", a->port);
+	s->cluster = cluster_open(&env, err, errlen);
+	if (!s->cluster)
+		return -1;
+	s->tokens_put = cluster_tokens_put;
+	s->tokens_drop = cluster_tokens_drop;
+	audit_set_tap(s->audit, cluster_audit_line, s->cluster);
+	return 0;
+}
+
 /* ---- start, run, stop ---- */
 
 /* The rooms below this one, each with its own state. */
@@ -778,8 +857,30 @@ static int open_rooms(struct server *s, char *err, size_t errlen)
 		return -1;
 	if (server_install_init(&s->install, o->dist_dir, o->public_url, err, errlen) < 0)
 		return -1;
+	if (open_cluster(s, err, errlen) < 0)
+		return -1;
 	s->slack = server_slack_new(s, err, errlen);
 	return s->slack || !err[0] ? 0 : -1;
+}
+
+/* The token file; in a fleet, the last copy of the fleet's store until
+ * the store itself is read. */
+static int load_tokens(struct server *s, char *err, size_t errlen)
+{
+	const struct server_opts *o = s->o;
+
+	if (o->cluster.urls[0]) {
+		if (cluster_load_tokens(o->tokens_cache, &s->db, err, errlen) < 0)
+			return -1;
+		log_info("the tokens are the fleet's store (--cluster): %d known from %s until it is "
+			 "read", s->db.n, o->tokens_cache);
+		return 0;
+	}
+	if (token_db_load_id(o->tokens_path, &s->db, &s->tokens_id, err, errlen) < 0)
+		return -1;
+	if (s->db.n == 0)
+		log_warn("no tokens in %s yet: create one with 'nestd token new NAME'", o->tokens_path);
+	return 0;
 }
 
 /* The TLS sessions, written beside the token file (the state directory,
@@ -856,12 +957,10 @@ static int server_start(struct server *s)
 		}
 		tls_sessions_keep(s, 0);
 	}
-	if (token_db_load_id(o->tokens_path, &s->db, &s->tokens_id, err, sizeof(err)) < 0) {
+	if (load_tokens(s, err, sizeof(err)) < 0) {
 		fmt_fprintf(stderr, "nestd server: %s\n", err);
 		return 1;
 	}
-	if (s->db.n == 0)
-		log_warn("no tokens in %s yet: create one with 'nestd token new NAME'", o->tokens_path);
 	signal(SIGPIPE, SIG_IGN);
 	s->max_conns = connection_cap();
 	if (open_rooms(s, err, sizeof(err)) < 0 || listen_all(s, err, sizeof(err)) < 0) {
@@ -907,6 +1006,9 @@ static void server_stop(struct server *s, int ran)
 	for (i = 0; i < s->nls; i++)
 		if (s->o->listen[i].kind == NET_UNIX)
 			unlink(s->o->listen[i].path);
+	if (s->cluster)
+		audit_set_tap(s->audit, NULL, NULL);
+	cluster_close(s->cluster);
 	if (s->tokens_timer_on)
 		loop_del(s->loop, &s->tokens_timer);
 	state_close(s->state);   /* every agent is gone: all offline, written down */

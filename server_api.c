@@ -9,6 +9,9 @@
  *   GET  /install.sh, /dist/NAME       the installer (server_install.c)
  *   GET  /, /app.js, /style.css        the dashboard (server_ui.c)
  *   GET  /api/me                       the operator: name, role, scope
+ *   GET  /api/audit?agent=&operator=&limit=  the latest audit entries (unscoped
+ *                                      operators): the fleet's stream with
+ *                                      --cluster, else this server's --audit-log
  *   GET  /api/clients                  the agents seen, online or not (operator token)
  *   GET  /api/clients/NAME             one agent             (operator token)
  *   DELETE /api/clients/NAME           forget an offline one (server_api_agents.c)
@@ -20,7 +23,11 @@
  * of the two reply shapes it is (docs/PROTOCOL.md, "Replies"); 404 no such
  * agent, 503 too many in flight or the server stopping, 502 not sent or
  * the agent went, 504 no answer in time.  Methods are case-sensitive; a
- * route answers another method with 405 and Allow.
+ * route answers another method with 405 and Allow.  In a fleet (--cluster)
+ * the listing and the agents are the whole fleet's, each with its
+ * "server"; what needs the other servers while they cannot be asked is 503
+ * with the reason (?scope=local lists this server's own agents whatever
+ * the fleet's state).
  *
  * Who may do what is server_authz.h's: an agent outside the operator's
  * scope is answered exactly as one that is not connected (404, and not
@@ -41,6 +48,7 @@
 #include "server_admit.h"
 #include "server_audit.h"
 #include "server_authz.h"
+#include "server_cluster.h"
 #include "server_gate.h"
 #include "server_int.h"
 #include "server_metrics.h"
@@ -64,28 +72,45 @@ void server_api_timer(struct peer *op)
 
 /* ---- commands ---- */
 
-/* The router's outcome as the HTTP answer; the status for the audit log. */
-static int command_done(void *arg, enum router_outcome o, const char *text, size_t n)
+int server_api_outcome_status(enum router_outcome o)
 {
-	struct peer *op = arg;
-
-	op->waiting = NULL;
 	switch (o) {
 	case ROUTER_OK:
 	case ROUTER_ERROR:
-		api_send(op->c, 200, "application/json", NULL, text, n);
 		return 200;
 	case ROUTER_TIMEOUT:
-		api_error(op->c, 504, NULL, text);
 		return 504;
+	case ROUTER_NOT_CONNECTED:
+		return 404;
+	case ROUTER_NOT_OFFERED:
+		return 409;
 	case ROUTER_SHUTDOWN:
-		conn_http_last(op->c);
-		api_error(op->c, 503, NULL, text);
+	case ROUTER_BUSY:
+	case ROUTER_CLUSTER_DOWN:
 		return 503;
+	case ROUTER_NO_MEMORY:
+		return 500;
 	default:
-		api_error(op->c, 502, NULL, text);
 		return 502;
 	}
+}
+
+/* The router's outcome as the HTTP answer; the status for the audit log.
+ * From another server, the refusals come this way too, with their text. */
+static int command_done(void *arg, enum router_outcome o, const char *text, size_t n)
+{
+	struct peer *op = arg;
+	int status = server_api_outcome_status(o);
+
+	op->waiting = NULL;
+	if (o == ROUTER_SHUTDOWN)
+		conn_http_last(op->c);
+	if (status == 200)
+		api_send(op->c, 200, "application/json", NULL, text, n);
+	else
+		api_error(op->c, status, status == 503 && o != ROUTER_SHUTDOWN ?
+			      "Retry-After: 1\r\n" : NULL, text);
+	return status;
 }
 
 /* A refusal as its HTTP status, in the router's words. */
@@ -103,6 +128,9 @@ static void command_refused(struct server *s, struct conn *c, const struct route
 		api_error(c, 409, NULL, msg);
 		break;
 	case ROUTER_BUSY:
+		api_error(c, 503, "Retry-After: 1\r\n", msg);
+		break;
+	case ROUTER_CLUSTER_DOWN:
 		api_error(c, 503, "Retry-After: 1\r\n", msg);
 		break;
 	case ROUTER_NO_MEMORY:
@@ -145,6 +173,27 @@ static struct peer *visible_agent(struct server *s, const struct token_entry *op
 	return ag && authz_agent_visible(&op->scope, ag->name, ag->owner) ? ag : NULL;
 }
 
+/* In a fleet, an agent not here that op's scope reaches: by the owner its
+ * server's claim gives, else its token's (the fleet shares the tokens).
+ * *known: a live claim says some server holds it. */
+static int remote_in_scope(struct server *s, const struct token_entry *op, const char *name,
+			   int *known)
+{
+	const char *owner;
+	const struct token_entry *e;
+
+	*known = 0;
+	if (!s->cluster || peers_find_agent(&s->peers, name))
+		return 0;
+	owner = cluster_agent_owner(s->cluster, name);
+	*known = owner != NULL;
+	if (!owner) {
+		e = token_db_by_name(&s->db, name);
+		owner = e && e->role == ROLE_AGENT ? e->owner : "";
+	}
+	return authz_agent_visible(&op->scope, name, owner);
+}
+
 /* A command the scope refuses, in the audit log like any other. */
 static void audit_refusal(struct server *s, const struct router_req *q, int status,
 			  const char *why)
@@ -165,11 +214,12 @@ static int command_authorized(struct server *s, struct conn *c, const struct tok
 			      const struct router_req *q)
 {
 	char why[300];
+	int known = 0;
 
 	/* Out of scope or not connected: one answer, so that no command can
 	 * tell the two apart.  Only the first is an attempt worth auditing. */
-	if (!visible_agent(s, op, q->agent)) {
-		if (peers_find_agent(&s->peers, q->agent)) {
+	if (!visible_agent(s, op, q->agent) && !remote_in_scope(s, op, q->agent, &known)) {
+		if (peers_find_agent(&s->peers, q->agent) || known) {
 			log_info("operator %s: %s on %s refused: agent outside the token's scope",
 				 op->name, q->command, q->agent);
 			audit_refusal(s, q, 404, "agent outside the token's scope");
@@ -216,6 +266,8 @@ void server_api_gone(struct peer *op)
 	if (op->waiting)
 		router_cancel(op->waiting);
 	op->waiting = NULL;
+	if (op->srv->cluster)
+		cluster_audit_cancel(op->srv->cluster, op);
 }
 
 /* ---- routes ---- */
@@ -266,6 +318,79 @@ static void clients_route(struct server *s, struct conn *c, const struct http_re
 		api_error(c, 405, "Allow: POST\r\n", "method not allowed");
 	else
 		post_command(s, c, op, name, body, n);
+}
+
+/* ---- the audit log ---- */
+
+static void audit_done(void *arg, int status, const char *body, size_t n)
+{
+	struct peer *op = arg;
+
+	conn_http_respond(op->c, status, "application/json", NULL, body, n);
+}
+
+/* The filters; 0, or -1 after a 400. */
+static int audit_filters(struct conn *c, const struct http_req *req, char *agent, char *oper,
+			 int *limit)
+{
+	char lim[16] = "";
+	int ra = http_query_param(req, "agent", agent, TOKEN_NAME_MAX + 1);
+	int ro = http_query_param(req, "operator", oper, TOKEN_NAME_MAX + 1);
+	int rl = http_query_param(req, "limit", lim, sizeof(lim));
+	char *end;
+	long l = rl > 0 ? strtol(lim, &end, 10) : CFG_AUDIT_LIMIT;
+
+	if (ra < 0 || ro < 0 || rl < 0 || (ra > 0 && !token_name_valid(agent)) ||
+	    (ro > 0 && !token_name_valid(oper)) || (rl > 0 && (*end || l < 1 || l > CFG_AUDIT_LIMIT_MAX))) {
+		api_error(c, 400, NULL, "agent= and operator= take names, limit= 1 to "
+			      CFG_STR(CFG_AUDIT_LIMIT_MAX));
+		return -1;
+	}
+	if (ra <= 0)
+		agent[0] = '\0';
+	if (ro <= 0)
+		oper[0] = '\0';
+	*limit = (int)l;
+	return 0;
+}
+
+/* GET /api/audit: the latest entries, oldest first. */
+static void show_audit(struct server *s, struct conn *c, const struct http_req *req)
+{
+	const struct token_entry *op = api_operator(s, c, req);
+	char agent[TOKEN_NAME_MAX + 1], oper[TOKEN_NAME_MAX + 1], why[400];
+	int limit;
+	struct buf b;
+	struct jw w;
+
+	if (!op || api_refuse_unless_get(c, req) || audit_filters(c, req, agent, oper, &limit) < 0)
+		return;
+	if (!token_scope_is_all(&op->scope)) {
+		api_error(c, 403, NULL, "the audit log is for operators whose scope is everything");
+		return;
+	}
+	if (s->cluster) {
+		if (cluster_audit_query(s->cluster, agent, oper, limit, audit_done, c->owner, why,
+					sizeof(why)) < 0)
+			api_error(c, 503, "Retry-After: 1\r\n", why);
+		return;
+	}
+	if (!s->o->audit_path[0]) {
+		api_error(c, 404, NULL, "this server keeps no audit log (--audit-log FILE)");
+		return;
+	}
+	buf_init(&b, 0);
+	jw_init(&w, &b);
+	jw_arr(&w);
+	if (audit_tail(s->o->audit_path, agent[0] ? agent : NULL, oper[0] ? oper : NULL, limit, &w,
+		       why, sizeof(why)) < 0) {
+		api_error(c, 500, NULL, why);
+	} else {
+		jw_arr_end(&w);
+		buf_putc(&b, '\n');
+		api_json(c, 200, NULL, &b);
+	}
+	buf_free(&b);
 }
 
 /* GET /api/me: who the token is and what its scope reaches, for the
@@ -328,7 +453,42 @@ static void metrics_page(struct server *s, struct conn *c)
 	tls_sessions_stats(s->tls, &g.tls_resumed, &g.tls_unknown);
 	buf_init(&b, 0);
 	metrics_text(s->metrics, &g, &b);
+	if (s->cluster)
+		cluster_metrics(s->cluster, &b);
 	conn_http_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.p, b.len);
+	buf_free(&b);
+}
+
+/* Alive: 200.  In a fleet, "degraded" while the other servers cannot be
+ * asked, with the reason; this server's own agents are served anyway. */
+static void healthz(struct server *s, struct conn *c)
+{
+	struct cluster_status st;
+	struct buf b;
+	struct jw w;
+
+	buf_init(&b, 0);
+	jw_init(&w, &b);
+	jw_obj(&w);
+	if (s->cluster)
+		cluster_status(s->cluster, &st);
+	jw_kstr(&w, "status", !s->cluster || st.ready ? "ok" : "degraded");
+	jw_kint(&w, "agents", s->peers.nagents);
+	if (s->cluster) {
+		jw_key(&w, "cluster");
+		jw_obj(&w);
+		jw_kstr(&w, "node", st.node);
+		jw_kstr(&w, "link", st.link_up ? "up" : "down");
+		jw_kbool(&w, "ready", st.ready);
+		jw_kint(&w, "servers", st.nodes);
+		jw_kint(&w, "agents", (long long)st.agents);
+		if (!st.ready)
+			jw_kstr(&w, "reason", st.why);
+		jw_obj_end(&w);
+	}
+	jw_obj_end(&w);
+	buf_putc(&b, '\n');
+	api_json(c, 200, NULL, &b);
 	buf_free(&b);
 }
 
@@ -373,12 +533,8 @@ void server_api_request(struct conn *c, const struct http_req *req, const char *
 	if (q)
 		path.n = (size_t)(q - path.p);
 	if (http_span_eq(&path, "/healthz")) {
-		char ok[64];
-
-		if (api_refuse_unless_get(c, req))
-			return;
-		fmt_snprintf(ok, sizeof(ok), "{\"status\":\"ok\",\"agents\":%d}\n", s->peers.nagents);
-		conn_http_respond(c, 200, "application/json", NULL, ok, strlen(ok));
+		if (!api_refuse_unless_get(c, req))
+			healthz(s, c);
 	} else if (http_span_eq(&path, "/metrics")) {
 		if (!api_refuse_unless_get(c, req))
 			metrics_page(s, c);
@@ -386,6 +542,8 @@ void server_api_request(struct conn *c, const struct http_req *req, const char *
 		   !(s->o->ui && server_ui_route(c, req, &path))) {
 		if (http_span_eq(&path, "/api/me"))
 			show_me(s, c, req);
+		else if (http_span_eq(&path, "/api/audit"))
+			show_audit(s, c, req);
 		else if (!web_route(s, c, req, &path) && !tokens_route(s, c, req, &path, body, n))
 			clients_route(s, c, req, path, body, n);
 	}

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include "http.h"
+#include "server_router.h"
 
 struct conn;
 struct peer;
@@ -16,5 +17,8 @@ void server_api_request(struct conn *c, const struct http_req *req, const char *
 void server_api_timer(struct peer *op);
 /* The operator's connection is going: its command, if any, is orphaned. */
 void server_api_gone(struct peer *op);
+/* The HTTP status a command's outcome is answered with (200 for the
+ * agent's replies, 404, 503, 504, 502...). */
+int  server_api_outcome_status(enum router_outcome o);
 
 #endif

@@ -3,6 +3,14 @@
  * (server_roster.h), each with its last usage sample; one agent; its
  * history; forgetting an offline one.
  *
+ * In a fleet (--cluster) the other servers' agents are there too, as
+ * their servers' claims describe them (server_cluster.h), and every agent
+ * names its "server" (null when it is offline: on none); an agent shows
+ * once, as it is where it is connected: here, else on another server,
+ * else as this server remembers it.  What needs the other servers while
+ * they cannot be asked is 503 with the reason; ?scope=local lists this
+ * server's own agents and memory whatever the fleet's state.
+ *
  * Scope (server_authz.h) applies to offline agents as to connected ones:
  * by name, and by the owner its token has now.  Outside the scope, an
  * agent is nowhere and every request about it is answered as for an
@@ -20,6 +28,7 @@
 #include "log.h"
 #include "server_reply.h"
 #include "server_authz.h"
+#include "server_cluster.h"
 #include "server_int.h"
 #include "server_roster.h"
 #include "server_state.h"
@@ -115,7 +124,14 @@ static void commands_json(struct jw *w, const char *commands)
 	jw_kstr(w, "compat", commands ? "nestd" : "original");
 }
 
-static void online_json(struct jw *w, const struct peer *p, const struct roster_agent *a)
+/* This server's name in a fleet, or NULL. */
+static const char *node_of(const struct server *s)
+{
+	return s->cluster ? cluster_node(s->cluster) : NULL;
+}
+
+static void online_json(struct jw *w, const struct peer *p, const struct roster_agent *a,
+			const char *node)
 {
 	jw_obj(w);
 	jw_kstr(w, "name", p->name);
@@ -129,10 +145,13 @@ static void online_json(struct jw *w, const struct peer *p, const struct roster_
 	jw_kstr(w, "services", p->backend);
 	commands_json(w, p->commands);
 	remembered_json(w, a, 1);
+	if (node)
+		jw_kstr(w, "server", node);
 	jw_obj_end(w);
 }
 
-static void offline_json(struct jw *w, const struct roster_agent *a, const char *owner)
+static void offline_json(struct jw *w, const struct roster_agent *a, const char *owner,
+			 int fleet)
 {
 	jw_obj(w);
 	jw_kstr(w, "name", a->name);
@@ -147,7 +166,34 @@ static void offline_json(struct jw *w, const struct roster_agent *a, const char 
 	jw_kstr(w, "services", a->backend);
 	commands_json(w, a->commands);
 	remembered_json(w, a, 0);
+	if (fleet) {
+		jw_key(w, "server");
+		jw_null(w);
+	}
 	jw_obj_end(w);
+}
+
+/* Another server's agent: its claim's object (with its "server"), and
+ * what this server remembers of it, if anything, as for one of its own:
+ * the two objects made one. */
+static int remote_json(struct buf *out, const char *info, const struct roster_agent *a)
+{
+	size_t n = strlen(info);
+	struct buf tail;
+	struct jw w;
+	int rc;
+
+	if (n < 2 || info[n - 1] != '}')
+		return -1;
+	buf_init(&tail, 0);
+	jw_init(&w, &tail);
+	jw_obj(&w);
+	remembered_json(&w, a, 1);
+	jw_obj_end(&w);
+	rc = jw_error(&w) || buf_append(out, info, n - 1) < 0 || buf_putc(out, ',') < 0 ||
+	     buf_append(out, tail.p + 1, tail.len - 1) < 0 ? -1 : 0;
+	buf_free(&tail);
+	return rc;
 }
 
 static int by_name(const void *x, const void *y)
@@ -155,18 +201,22 @@ static int by_name(const void *x, const void *y)
 	return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
-/* GET /api/clients: every agent op reaches, online or remembered, in name
- * order.  100,000 agents are megabytes of JSON: written a piece at a time
- * as the client takes it (conn_http_stream), never whole.  The walk merges
- * the connected agents' names, taken when it starts, with the roster, and
- * each step resumes after the last name written: an agent that comes or
- * goes meanwhile is in the list once or not at all (shown as it is when
- * its turn comes), and the JSON stays whole. */
+/* GET /api/clients: every agent op reaches, online (here or, in a fleet,
+ * on another server) or remembered, in name order.  100,000 agents are
+ * megabytes of JSON: written a piece at a time as the client takes it
+ * (conn_http_stream), never whole.  The walk merges the connected agents'
+ * names and the other servers' (both taken when it starts) with the
+ * roster, and each step resumes after the last name written: an agent
+ * that comes, goes or moves meanwhile is in the list once or not at all
+ * (shown as it is when its turn comes), and the JSON stays whole. */
 struct clients_walk {
 	struct server *s;
 	struct token_entry op;        /* a copy: a reload may free the token */
 	char **on;                    /* the connected agents' names, sorted */
 	int non, i;
+	char **rem;                   /* the other servers' agents' names, sorted */
+	int nrem, ri;
+	int fleet;                    /* the other servers' agents too */
 	char last[TOKEN_NAME_MAX + 1];   /* "" before the first */
 	int n, opened;
 };
@@ -192,27 +242,47 @@ static int roster_after(const struct roster *r, const char *last)
 static int walk_one(struct clients_walk *cw, struct buf *out, const char *name,
 		    const struct roster_agent *a)
 {
-	struct peer *p = peers_find_agent(&cw->s->peers, name);
+	struct server *s = cw->s;
+	struct peer *p = peers_find_agent(&s->peers, name);
+	const char *info = NULL, *owner = "";
 	struct jw w;
 
+	if (!p && cw->fleet)
+		info = cluster_remote_info(s->cluster, name, &owner);
 	if (p ? !authz_agent_visible(&cw->op.scope, p->name, p->owner)
-	      : !a || a->online || !offline_visible(cw->s, &cw->op, a))
+	      : info ? !authz_agent_visible(&cw->op.scope, name, owner)
+	      : !a || a->online || !offline_visible(s, &cw->op, a))
 		return 0;
 	if (cw->n++ && buf_putc(out, ',') < 0)
 		return -1;
+	if (info)
+		return remote_json(out, info, a);
 	jw_init(&w, out);
 	if (p)
-		online_json(&w, p, a);
+		online_json(&w, p, a, node_of(s));
 	else
-		offline_json(&w, a, token_of(cw->s, a)->owner);
+		offline_json(&w, a, token_of(s, a)->owner, s->cluster != NULL);
 	return jw_error(&w) ? -1 : 0;
+}
+
+/* The first of names[*i..n) after last, or NULL. */
+static const char *next_after(char **names, int n, int *i, const char *last)
+{
+	while (*i < n && last[0] && strcmp(names[*i], last) <= 0)
+		(*i)++;
+	return *i < n ? names[*i] : NULL;
+}
+
+static const char *least(const char *x, const char *y)
+{
+	return !x ? y : !y ? x : strcmp(x, y) <= 0 ? x : y;
 }
 
 static int clients_more(void *arg, struct buf *out)
 {
 	struct clients_walk *cw = arg;
 	struct roster *r = state_roster(cw->s->state);
-	int k = roster_after(r, cw->last);
+	int k = 0;
 
 	if (!cw->opened) {
 		cw->opened = 1;
@@ -220,83 +290,140 @@ static int clients_more(void *arg, struct buf *out)
 			return -1;
 	}
 	while (out->len < CFG_HTTP_STREAM_CHUNK) {
-		const struct roster_agent *a = k < r->n ? r->a[k] : NULL;
-		const char *on, *name;
-		int c;
+		const struct roster_agent *a;
+		const char *on = next_after(cw->on, cw->non, &cw->i, cw->last);
+		const char *rem = next_after(cw->rem, cw->nrem, &cw->ri, cw->last);
+		char name[TOKEN_NAME_MAX + 1];
 
-		while (cw->i < cw->non && cw->last[0] && strcmp(cw->on[cw->i], cw->last) <= 0)
-			cw->i++;
-		on = cw->i < cw->non ? cw->on[cw->i] : NULL;
-		if (!on && !a)
+		if (cw->last[0])
+			k = roster_after(r, cw->last);
+		a = k < r->n ? r->a[k] : NULL;
+		if (!on && !rem && !a)
 			return buf_puts(out, "]\n") < 0 ? -1 : 0;
-		c = !on ? 1 : !a ? -1 : strcmp(on, a->name);
-		name = c <= 0 ? on : a->name;
-		if (walk_one(cw, out, name, c >= 0 ? a : NULL) < 0)
+		fmt_snprintf(name, sizeof(name), "%s", least(least(on, rem), a ? a->name : NULL));
+		if (walk_one(cw, out, name, a && !strcmp(a->name, name) ? a : NULL) < 0)
 			return -1;
 		fmt_snprintf(cw->last, sizeof(cw->last), "%s", name);
-		cw->i += c <= 0;
-		k += c >= 0;
 	}
 	return 1;
+}
+
+static void free_names(char **v, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 static void clients_done(void *arg)
 {
 	struct clients_walk *cw = arg;
-	int i;
 
-	for (i = 0; i < cw->non; i++)
-		free(cw->on[i]);
-	free(cw->on);
+	free_names(cw->on, cw->non);
+	free_names(cw->rem, cw->nrem);
 	free(cw);
+}
+
+/* The connected agents' names, sorted, into cw->on: 0, or -1. */
+static int names_here(struct server *s, struct clients_walk *cw)
+{
+	struct peer *p;
+
+	cw->on = malloc(sizeof(*cw->on) * (size_t)(s->peers.nagents + 1));
+	if (!cw->on)
+		return -1;
+	for (p = peers_next_agent(s->peers.head); p && cw->non < s->peers.nagents;
+	     p = peers_next_agent(p->next)) {
+		if (!(cw->on[cw->non] = strdup(p->name)))
+			return -1;
+		cw->non++;
+	}
+	qsort(cw->on, (size_t)cw->non, sizeof(*cw->on), by_name);
+	return 0;
+}
+
+/* 1 if the query has scope=local: this server's own agents and memory. */
+static int scope_local(const struct http_req *req)
+{
+	char v[16];
+
+	return http_query_param(req, "scope", v, sizeof(v)) > 0 && strcmp(v, "local") == 0;
 }
 
 void api_list_agents(struct server *s, struct conn *c, const struct http_req *req,
 		     const struct token_entry *op)
 {
 	struct clients_walk *cw;
-	struct peer *p;
+	char why[300];
 
 	if (api_refuse_unless_get(c, req))
 		return;
-	cw = calloc(1, sizeof(*cw));
-	if (cw)
-		cw->on = malloc(sizeof(*cw->on) * (size_t)(s->peers.nagents + 1));
-	if (!cw || !cw->on) {
-		free(cw);
+	if (!(cw = calloc(1, sizeof(*cw)))) {
 		api_error(c, 503, NULL, "out of memory");
 		return;
 	}
 	cw->s = s;
 	cw->op = *op;
-	for (p = peers_next_agent(s->peers.head); p && cw->non < s->peers.nagents;
-	     p = peers_next_agent(p->next)) {
-		if (!(cw->on[cw->non] = strdup(p->name))) {
-			clients_done(cw);
-			api_error(c, 503, NULL, "out of memory");
-			return;
-		}
-		cw->non++;
+	cw->fleet = s->cluster && !scope_local(req);
+	if (names_here(s, cw) < 0) {
+		clients_done(cw);
+		api_error(c, 503, NULL, "out of memory");
+		return;
 	}
-	qsort(cw->on, (size_t)cw->non, sizeof(*cw->on), by_name);
+	if (cw->fleet && cluster_remote_names(s->cluster, &cw->rem, &cw->nrem, why, sizeof(why)) < 0) {
+		clients_done(cw);
+		api_error(c, 503, "Retry-After: 1\r\n", why);
+		return;
+	}
 	conn_http_stream(c, 200, "application/json", NULL, clients_more, clients_done, cw);
 }
 
-/* What op can see of name: its session (*p), or its memory (*a, offline);
- * 0 when neither (unknown, or outside the scope). */
+/* Where name is, as op may see it: its session here (*p), another
+ * server's claim (*info, in a fleet), or the memory of it (*a, offline);
+ * 1 found, 0 when none (unknown, or outside the scope), -1 (why) when
+ * only the other servers could tell and they cannot be asked now. */
 static int find_visible(struct server *s, const struct token_entry *op, const char *name,
-			struct peer **p, struct roster_agent **a)
+			struct peer **p, struct roster_agent **a, const char **info, char *why,
+			size_t wn)
 {
+	struct cluster_status st;
+	const char *owner = "";
+
 	*p = peers_find_agent(&s->peers, name);
 	*a = roster_find(state_roster(s->state), name);
+	*info = NULL;
 	if (*p)
 		return authz_agent_visible(&op->scope, (*p)->name, (*p)->owner);
+	if (s->cluster) {
+		cluster_status(s->cluster, &st);
+		if (!st.ready) {
+			fmt_snprintf(why, wn, "%s", st.why);
+			return -1;
+		}
+		if ((*info = cluster_remote_info(s->cluster, name, &owner)))
+			return authz_agent_visible(&op->scope, name, owner);
+	}
 	return *a && offline_visible(s, op, *a);
+}
+
+/* find_visible's answer when there is nothing to show: 1 after answering
+ * (404, or 503 when the fleet cannot be asked). */
+static int answered_missing(struct conn *c, const char *name, int found, const char *why)
+{
+	if (found > 0)
+		return 0;
+	if (found < 0)
+		api_error(c, 503, "Retry-After: 1\r\n", why);
+	else
+		api_not_connected(c, name);
+	return 1;
 }
 
 /* DELETE /api/clients/NAME: an offline agent and its history, forgotten. */
 static void forget(struct server *s, struct conn *c, const struct token_entry *op,
-		   const char *name, struct peer *p)
+		   const char *name, int connected)
 {
 	char why[300], msg[200];
 	struct buf b;
@@ -307,7 +434,7 @@ static void forget(struct server *s, struct conn *c, const struct token_entry *o
 		api_error(c, 403, NULL, why);
 		return;
 	}
-	if (p || roster_forget(state_roster(s->state), name) == -2) {
+	if (connected || roster_forget(state_roster(s->state), name) == -2) {
 		fmt_snprintf(msg, sizeof(msg), "agent '%s' is connected: only an offline agent can be "
 			 "forgotten", name);
 		api_error(c, 409, NULL, msg);
@@ -330,26 +457,29 @@ void api_agent(struct server *s, struct conn *c, const struct http_req *req,
 {
 	struct peer *p;
 	struct roster_agent *a;
+	const char *info;
+	char why[300];
 	struct buf b;
 	struct jw w;
 	int del = http_span_eq(&req->method, "DELETE");
 
 	if (!del && api_refuse_unless_get(c, req))
 		return;
-	if (!find_visible(s, op, name, &p, &a)) {
-		api_not_connected(c, name);
+	if (answered_missing(c, name, find_visible(s, op, name, &p, &a, &info, why, sizeof(why)),
+			     why))
 		return;
-	}
 	if (del) {
-		forget(s, c, op, name, p);
+		forget(s, c, op, name, p || info);
 		return;
 	}
 	buf_init(&b, 0);
 	jw_init(&w, &b);
-	if (p)
-		online_json(&w, p, a);
+	if (info)
+		remote_json(&b, info, a);
+	else if (p)
+		online_json(&w, p, a, node_of(s));
 	else
-		offline_json(&w, a, token_of(s, a)->owner);
+		offline_json(&w, a, token_of(s, a)->owner, s->cluster != NULL);
 	buf_putc(&b, '\n');
 	api_json(c, 200, NULL, &b);
 	buf_free(&b);
@@ -361,21 +491,22 @@ void api_agent_history(struct server *s, struct conn *c, const struct http_req *
 {
 	struct peer *p;
 	struct roster_agent *a;
+	const char *info;
+	char why[300];
 	struct buf b;
 	struct jw w;
 	int i;
 
 	if (api_refuse_unless_get(c, req))
 		return;
-	if (!find_visible(s, op, name, &p, &a)) {
-		api_not_connected(c, name);
+	if (answered_missing(c, name, find_visible(s, op, name, &p, &a, &info, why, sizeof(why)),
+			     why))
 		return;
-	}
 	buf_init(&b, 0);
 	jw_init(&w, &b);
 	jw_obj(&w);
 	jw_kstr(&w, "name", name);
-	jw_kbool(&w, "online", p != NULL);
+	jw_kbool(&w, "online", p || info);
 	jw_key(&w, "interval");
 	jw_double(&w, (double)state_history_ms(s->state) / 1000.0, 3);
 	jw_key(&w, "samples");

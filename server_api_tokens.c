@@ -12,7 +12,10 @@
  * never listed, minted or revoked here: that stays `nestd token` on the
  * server's machine.  The file is changed as `nestd token` changes it
  * (token_edit_add: under its lock, whole), then re-read at once, so a new
- * token works for the very next connection. */
+ * token works for the very next connection.  In a fleet (--cluster) the
+ * tokens are the fleet's store (server_int.h's tokens_put, tokens_drop):
+ * in effect here at once, on the other servers as the store's change
+ * reaches them, a revoked agent dropped wherever it is connected. */
 #include "server_api_tokens.h"
 
 #include <stdio.h>
@@ -27,6 +30,7 @@
 #include "server_reply.h"
 #include "server_audit.h"
 #include "server_authz.h"
+#include "server_cluster.h"
 #include "server_int.h"
 #include "sha256.h"
 #include "token_file.h"
@@ -64,7 +68,9 @@ static void list_tokens(struct server *s, struct conn *c, const struct token_ent
 			jw_int(&w, e->created);
 		else
 			jw_null(&w);
-		jw_kbool(&w, "online", peers_find_agent(&s->peers, e->name) != NULL);
+		/* in a fleet: connected to any server */
+		jw_kbool(&w, "online", peers_find_agent(&s->peers, e->name) ||
+			 (s->cluster && cluster_agent_owner(s->cluster, e->name)));
 		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);
@@ -121,6 +127,27 @@ static int make_entry(const char *name, const char *owner, struct token_entry *e
 	token_scope_all(&e->scope);
 	sha256(tok, TOKEN_LEN, e->hash);
 	return 0;
+}
+
+/* The new entry into the store: the fleet's, or the token file;
+ * 0 or a TOKEN_EDIT_* refusal with err. */
+static int store_add(struct server *s, const struct token_entry *e, char *err, size_t errlen)
+{
+	if (!s->tokens_put)
+		return token_edit_add(s->o->tokens_path, e, err, errlen);
+	if (token_db_by_name(&s->db, e->name)) {
+		fmt_snprintf(err, errlen, "a token named '%s' exists; revoke it first", e->name);
+		return TOKEN_EDIT_EXISTS;
+	}
+	return s->tokens_put(s, e, 1, err, errlen) < 0 ? TOKEN_EDIT_BUSY : 0;
+}
+
+/* The agent token name out of the store, as store_add. */
+static int store_remove(struct server *s, const char *name, char *err, size_t errlen)
+{
+	if (!s->tokens_drop)
+		return token_edit_remove(s->o->tokens_path, name, ROLE_AGENT, err, errlen);
+	return s->tokens_drop(s, name, err, errlen) < 0 ? TOKEN_EDIT_BUSY : 0;
 }
 
 /* An edit's refusal as the HTTP answer. */
@@ -184,7 +211,7 @@ static void mint(struct server *s, struct conn *c, const struct token_entry *op,
 		api_error(c, 500, NULL, "the kernel gave no random bytes");
 		return;
 	}
-	rc = token_edit_add(s->o->tokens_path, &e, err, sizeof(err));
+	rc = store_add(s, &e, err, sizeof(err));
 	if (rc) {
 		memset(tok, 0, sizeof(tok));
 		log_warn("operator %s: minting a token for %s failed: %s", op->name, name, err);
@@ -213,7 +240,7 @@ static void revoke(struct server *s, struct conn *c, const struct token_entry *o
 		api_error(c, 404, NULL, msg);
 		return;
 	}
-	rc = token_edit_remove(s->o->tokens_path, name, ROLE_AGENT, err, sizeof(err));
+	rc = store_remove(s, name, err, sizeof(err));
 	if (rc) {
 		log_warn("operator %s: revoking the token '%s' failed: %s", op->name, name, err);
 		edit_failed(c, rc, err);

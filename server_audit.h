@@ -6,8 +6,10 @@
 #define NESTD_SERVER_AUDIT_H
 
 #include <stddef.h>
+#include "buf.h"
 
 struct audit_log;
+struct jw;
 
 /* One command's end, as the router saw it. */
 struct audit_command {
@@ -43,5 +45,17 @@ void audit_action(struct audit_log *a, const char *event, const char *op, const 
 /* A token made or reset from a face (Slack's Manage Token): its agent and
  * who asked ("slack:U…"). */
 void audit_token(struct audit_log *a, const char *event, const char *agent, const char *op);
+
+/* Every line (its JSON object, without the newline) is also handed to fn,
+ * with or without a file: the fleet's audit stream (server_auditq.c). */
+typedef void (*audit_tap_fn)(void *arg, const char *line, size_t n);
+void audit_set_tap(struct audit_log *a, audit_tap_fn fn, void *arg);
+
+/* The latest lines of the log at path whose "agent" and "operator" are
+ * agent and op (NULL: any), at most limit, oldest first, as elements of
+ * the JSON array open in w; it reads at most CFG_AUDIT_TAIL_MAX bytes back
+ * from the end.  0, or -1 with the reason (server_audit_tail.c). */
+int audit_tail(const char *path, const char *agent, const char *op, int limit, struct jw *w,
+	       char *err, size_t errlen);
 
 #endif

@@ -14,6 +14,7 @@
 
 struct admit;
 struct audit_log;
+struct cluster;
 struct gate;
 struct metrics;
 struct router;
@@ -34,8 +35,17 @@ struct server {
 	/* Re-reads the token file if it changed (one stat when it did not);
 	 * server.c's, for the rooms below it that authenticate (the API). */
 	void (*tokens_recheck)(struct server *s);
+	/* In a fleet (else NULL: the token file is the store, written under
+	 * its lock), stores an agent token a face minted (create: a new name)
+	 * in the fleet's store, in effect here at once: 0, or -1 with err. */
+	int (*tokens_put)(struct server *s, const struct token_entry *e, int create, char *err,
+			  size_t errlen);
+	/* In a fleet (else NULL), revokes an agent token in the fleet's
+	 * store, in effect here at once: 0, or -1 with err. */
+	int (*tokens_drop)(struct server *s, const char *name, char *err, size_t errlen);
 	struct peers peers;
 	struct router *router;
+	struct cluster *cluster;             /* --cluster, or NULL */
 	struct slack *slack;                 /* the Slack face, or NULL (server_slack.h) */
 	struct audit_log *audit;
 	struct metrics *metrics;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 #include <sys/stat.h>
 
@@ -15,6 +16,7 @@
 #include "fmt.h"
 #include "log.h"
 #include "server_install.h"
+#include "server_nats.h"
 #include "tls.h"
 #include "token.h"
 #include "token_file.h"
@@ -23,6 +25,8 @@ enum {
 	O_LISTEN = 1, O_STATE_DIR, O_TOKENS, O_CONFIG, O_AUTH_TIMEOUT, O_COMMAND_TIMEOUT,
 	O_AUDIT_LOG, O_TLS_CERT, O_TLS_KEY, O_ACCEPT_VERSIONS, O_MAX_MESSAGE, O_DIST_DIR,
 	O_LOG_LEVEL, O_PING_INTERVAL, O_UI, O_PUBLIC_URL, O_SOCKET_MODE, O_TRUSTED_PROXY,
+	O_CLUSTER, O_NODE, O_CLUSTER_PREFIX, O_CLUSTER_CREDS, O_CLUSTER_USER, O_CLUSTER_TOKEN,
+	O_CLUSTER_CA, O_CLUSTER_CERT, O_CLUSTER_KEY, O_CLUSTER_REPLICAS,
 	O_SLACK_APP_FILE, O_SLACK_BOT_FILE, O_SLACK_APP, O_SLACK_BOT, O_SLACK_API_URL,
 	O_SLACK_ADMINS, O_SLACK_COMMAND,
 	O_HISTORY_INTERVAL,
@@ -47,6 +51,16 @@ static const struct cfg_opt server_cfg[] = {
 	{ "public-url", 1, O_PUBLIC_URL, 1 },
 	{ "socket-mode", 1, O_SOCKET_MODE, 1 },
 	{ "trusted-proxy", 1, O_TRUSTED_PROXY, 1 },
+	{ "cluster", 1, O_CLUSTER, 1 },
+	{ "node", 1, O_NODE, 1 },
+	{ "cluster-prefix", 1, O_CLUSTER_PREFIX, 1 },
+	{ "cluster-creds", 1, O_CLUSTER_CREDS, 1 },
+	{ "cluster-user-file", 1, O_CLUSTER_USER, 1 },
+	{ "cluster-token-file", 1, O_CLUSTER_TOKEN, 1 },
+	{ "cluster-ca", 1, O_CLUSTER_CA, 1 },
+	{ "cluster-cert", 1, O_CLUSTER_CERT, 1 },
+	{ "cluster-key", 1, O_CLUSTER_KEY, 1 },
+	{ "cluster-replicas", 1, O_CLUSTER_REPLICAS, 1 },
 	{ "history-interval", 1, O_HISTORY_INTERVAL, 1 },
 	{ "slack-app-token-file", 1, O_SLACK_APP_FILE, 1 },
 	{ "slack-bot-token-file", 1, O_SLACK_BOT_FILE, 1 },
@@ -102,6 +116,17 @@ const char server_opts_usage[] =
 	"  --trusted-proxy ADDR   IP, IP/BITS or unix:uid=N of a reverse proxy whose\n"
 	"                         X-Forwarded-For names the client that failed\n"
 	"                         authentications are charged to; repeatable\n"
+	"\n"
+	"Several servers, one fleet (NATS with JetStream; see the README):\n"
+	"  --cluster URLS         comma-separated nats:// or tls:// URLs of a NATS system\n"
+	"  --node NAME            this server's name in the fleet (default: the host's)\n"
+	"  --cluster-prefix P     subjects and buckets are named under P (default " CFG_CLUSTER_PREFIX ")\n"
+	"  --cluster-replicas N   JetStream replicas of the buckets (default 3 with three\n"
+	"                         or more URLs, else 1)\n"
+	"  --cluster-creds FILE   a NATS .creds file; or --cluster-user-file FILE (one line\n"
+	"                         user:password) or --cluster-token-file FILE\n"
+	"  --cluster-ca FILE      NATS over TLS, verified against this CA; with\n"
+	"                         --cluster-cert FILE --cluster-key FILE as a client\n"
 	"  --slack-app-token-file F, --slack-bot-token-file F  the Slack bot (Socket Mode;\n"
 	"                         `nestd slack manifest`): its xapp- and xoxb- tokens (0600;\n"
 	"                         or slack-app-token = and slack-bot-token = in the config\n"
@@ -168,6 +193,96 @@ static int set_path(char *out, size_t n, const char *v)
 {
 	fmt_snprintf(out, n, "%s", v);
 	return 0;
+}
+
+/* A name for subjects and buckets: 1..max of [A-Za-z0-9_-]. */
+static int subject_word_ok(const char *v, size_t max)
+{
+	size_t i, n = strlen(v);
+
+	if (n == 0 || n > max)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+		      (v[i] >= '0' && v[i] <= '9') || v[i] == '_' || v[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* --cluster URLS: each nats:// or tls://, at most CFG_CLUSTER_URLS_N. */
+static int set_cluster_urls(struct server_cluster_opts *c, const char *v, char *err,
+			    size_t errlen)
+{
+	const char *p = v;
+	int n = 0;
+
+	if (strlen(v) > CFG_CLUSTER_URLS_MAX) {
+		fmt_snprintf(err, errlen, "--cluster: too long (at most %d bytes)", CFG_CLUSTER_URLS_MAX);
+		return -1;
+	}
+	while (*p) {
+		const char *end = strchr(p, ',');
+		size_t l = end ? (size_t)(end - p) : strlen(p);
+
+		if ((l <= 7 || strncmp(p, "nats://", 7) != 0) && (l <= 6 || strncmp(p, "tls://", 6) != 0)) {
+			fmt_snprintf(err, errlen, "--cluster '%s': each URL is nats://HOST:PORT or tls://HOST:PORT", v);
+			return -1;
+		}
+		if (++n > CFG_CLUSTER_URLS_N) {
+			fmt_snprintf(err, errlen, "--cluster: at most %d URLs", CFG_CLUSTER_URLS_N);
+			return -1;
+		}
+		p += l + (end ? 1 : 0);
+	}
+	if (n == 0) {
+		fmt_snprintf(err, errlen, "--cluster needs at least one nats:// URL");
+		return -1;
+	}
+	fmt_snprintf(c->urls, sizeof(c->urls), "%s", v);
+	return 0;
+}
+
+static int set_cluster(struct server_cluster_opts *c, int id, const char *v, char *err,
+		       size_t errlen)
+{
+	char *end;
+	long n;
+
+	switch (id) {
+	case O_CLUSTER: return set_cluster_urls(c, v, err, errlen);
+	case O_CLUSTER_CREDS: return set_path(c->creds, sizeof(c->creds), v);
+	case O_CLUSTER_USER: return set_path(c->user_file, sizeof(c->user_file), v);
+	case O_CLUSTER_TOKEN: return set_path(c->token_file, sizeof(c->token_file), v);
+	case O_CLUSTER_CA: return set_path(c->ca, sizeof(c->ca), v);
+	case O_CLUSTER_CERT: return set_path(c->cert, sizeof(c->cert), v);
+	case O_CLUSTER_KEY: return set_path(c->key, sizeof(c->key), v);
+	case O_NODE:
+		if (!subject_word_ok(v, CFG_CLUSTER_NODE_MAX)) {
+			fmt_snprintf(err, errlen, "bad --node '%s' (1 to %d of A-Z a-z 0-9 _ -)", v,
+				 CFG_CLUSTER_NODE_MAX);
+			return -1;
+		}
+		fmt_snprintf(c->node, sizeof(c->node), "%s", v);
+		return 0;
+	case O_CLUSTER_PREFIX:
+		if (!subject_word_ok(v, CFG_CLUSTER_PREFIX_MAX)) {
+			fmt_snprintf(err, errlen, "bad --cluster-prefix '%s' (1 to %d of A-Z a-z 0-9 _ -)",
+				 v, CFG_CLUSTER_PREFIX_MAX);
+			return -1;
+		}
+		fmt_snprintf(c->prefix, sizeof(c->prefix), "%s", v);
+		return 0;
+	case O_CLUSTER_REPLICAS:
+		n = strtol(v, &end, 10);
+		if (*v < '0' || *v > '9' || *end || n < 1 || n > CFG_CLUSTER_REPLICAS_MAX) {
+			fmt_snprintf(err, errlen, "bad --cluster-replicas '%s' (1 to %d)", v,
+				 CFG_CLUSTER_REPLICAS_MAX);
+			return -1;
+		}
+		c->replicas = (int)n;
+		return 0;
+	}
+	return -1;
 }
 
 /* Slack user ids: U or W and 2 to 20 of [A-Z0-9], comma-separated. */
@@ -237,6 +352,54 @@ static int set_slack(struct server_opts *o, int id, const char *v, char *err, si
 		return 0;
 	}
 	return -1;
+}
+
+/* The cluster options that depend on each other, and the defaults. */
+static int validate_cluster(struct server_cluster_opts *c, char *err, size_t errlen)
+{
+	char host[256] = "", *dot;
+	const char *p;
+	int n = 1;
+
+	if (!c->urls[0]) {
+		if (c->node[0] || c->creds[0] || c->user_file[0] || c->token_file[0] || c->ca[0] ||
+		    c->cert[0] || c->replicas) {
+			fmt_snprintf(err, errlen, "--node and the --cluster-* options need --cluster");
+			return -1;
+		}
+		return 0;
+	}
+	if (!nats_available()) {
+		fmt_snprintf(err, errlen, "--cluster: this nestd was built without NATS "
+			 "(make NATS=1 with libnats-dev installed)");
+		return -1;
+	}
+	if (!c->cert[0] != !c->key[0]) {
+		fmt_snprintf(err, errlen, "--cluster-cert and --cluster-key go together");
+		return -1;
+	}
+	if (!!c->creds[0] + !!c->user_file[0] + !!c->token_file[0] > 1) {
+		fmt_snprintf(err, errlen, "one of --cluster-creds, --cluster-user-file, --cluster-token-file");
+		return -1;
+	}
+	if (!c->node[0]) {
+		gethostname(host, sizeof(host) - 1);
+		if ((dot = strchr(host, '.')))
+			*dot = '\0';
+		if (!subject_word_ok(host, CFG_CLUSTER_NODE_MAX)) {
+			fmt_snprintf(err, errlen, "--cluster: name this server with --node NAME "
+				 "(the host name '%s' will not do)", host);
+			return -1;
+		}
+		fmt_snprintf(c->node, sizeof(c->node), "%s", host);
+	}
+	if (!c->prefix[0])
+		fmt_snprintf(c->prefix, sizeof(c->prefix), "%s", CFG_CLUSTER_PREFIX);
+	for (p = c->urls; (p = strchr(p, ',')); p++)
+		n++;
+	if (!c->replicas)
+		c->replicas = n >= 3 ? 3 : 1;
+	return 0;
 }
 
 int server_opts_slack(const struct server_opts *o)
@@ -314,6 +477,8 @@ static int set_checked(struct server_opts *o, int id, const char *v, char *err, 
 		o->ntrusted++;
 		return 0;
 	}
+	if (id >= O_CLUSTER && id <= O_CLUSTER_REPLICAS)
+		return set_cluster(&o->cluster, id, v, err, errlen);
 	return set_slack(o, id, v, err, errlen);
 }
 
@@ -453,11 +618,14 @@ int server_opts_validate(struct server_opts *o, char *err, size_t errlen)
 	if (!o->state_dir[0] && o->tokens_path[0] &&
 	    token_path_split(o->tokens_path, o->state_dir, sizeof(o->state_dir), &base) < 0)
 		o->state_dir[0] = '\0';
-	if (slack_validate(o, err, errlen) < 0)
+	if (validate_cluster(&o->cluster, err, errlen) < 0 || slack_validate(o, err, errlen) < 0)
 		return -1;
 	if (!o->state_dir[0])
 		token_default_state_dir(o->state_dir, sizeof(o->state_dir));
 	if (!o->tokens_path[0])
 		fmt_snprintf(o->tokens_path, sizeof(o->tokens_path), "%.4080s/tokens", o->state_dir);
+	if (o->cluster.urls[0])
+		fmt_snprintf(o->tokens_cache, sizeof(o->tokens_cache), "%.4000s/%s", o->state_dir,
+			 CFG_CLUSTER_TOKENS_CACHE);
 	return 0;
 }

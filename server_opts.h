@@ -11,12 +11,23 @@
 
 #define MAX_LISTENERS 16
 
+/* --cluster and its company; urls "" means a single server. */
+struct server_cluster_opts {
+	char urls[CFG_CLUSTER_URLS_MAX + 1];
+	char node[CFG_CLUSTER_NODE_MAX + 1];      /* default: the host's name (validate) */
+	char prefix[CFG_CLUSTER_PREFIX_MAX + 1];  /* subjects and buckets */
+	char creds[4096], user_file[4096], token_file[4096];   /* NATS credentials */
+	char ca[4096], cert[4096], key[4096];     /* NATS over TLS */
+	int replicas;                             /* the buckets'; default by the URLs */
+};
+
 struct server_opts {
 	struct net_addr listen[MAX_LISTENERS];
 	int listen_tls[MAX_LISTENERS];   /* this listener speaks TLS (validate) */
 	int nlisten;
 	char state_dir[4096];
 	char tokens_path[4096];          /* default STATE-DIR/tokens (validate) */
+	char tokens_cache[4096];         /* --cluster: STATE-DIR/tokens.cluster (validate) */
 	char audit_path[4096];           /* "": no audit log */
 	char tls_cert[4096], tls_key[4096];
 	char dist_dir[4096];             /* "": serve this server's own binary */
@@ -38,6 +49,7 @@ struct server_opts {
 	char slack_api_url[512];
 	char slack_admins[CFG_SLACK_ADMINS * 16];   /* U…,U… as given */
 	char slack_command[33];
+	struct server_cluster_opts cluster;
 };
 
 /* 1 when the Slack face is configured (both tokens given somehow). */

@@ -2,7 +2,9 @@
  * server_router.h).  Each command owns its deadline, a source of the loop
  * with no descriptor, so the loop's heap keeps the timeouts; every end of
  * a command is counted in the metrics and, where someone asked and was
- * told, written to the audit log. */
+ * told, written to the audit log.  A command sent to another server
+ * (router_remote) is counted and audited there, by the server that holds
+ * the agent; here it only has its deadline. */
 #include "server_router.h"
 
 #include <stdio.h>
@@ -21,13 +23,18 @@
 
 struct router {
 	struct router_env env;
+	struct router_remote remote;     /* post NULL: none */
+	struct router_cmd *remote_cmds;  /* sent to other servers, for router_stop */
 	unsigned long long next_id;
+	char why[200];                   /* the last refusal, in words */
 };
 
 struct router_cmd {
 	struct router *r;
 	struct router_cmd *prev, *next;  /* in the agent's queue */
-	struct peer *agent;
+	struct peer *agent;              /* NULL: on another server (remote) */
+	int remote;
+	char name[TOKEN_NAME_MAX + 1];   /* the agent's */
 	router_done_fn done;             /* NULL once the asker is gone or told */
 	void *arg;
 	struct loop_src deadline;        /* in the loop while the asker waits */
@@ -55,6 +62,48 @@ void router_free(struct router *r)
 	free(r);
 }
 
+void router_set_remote(struct router *r, const struct router_remote *rr)
+{
+	if (rr)
+		r->remote = *rr;
+	else
+		memset(&r->remote, 0, sizeof(r->remote));
+}
+
+const char *router_cmd_agent(const struct router_cmd *cmd)
+{
+	return cmd->name;
+}
+
+static const char *const outcome_names[ROUTER_NOUTCOMES] = {
+	[ROUTER_OK] = "ok",
+	[ROUTER_ERROR] = "error",
+	[ROUTER_TIMEOUT] = "timeout",
+	[ROUTER_AGENT_GONE] = "agent_gone",
+	[ROUTER_SHUTDOWN] = "shutdown",
+	[ROUTER_NOT_CONNECTED] = "not_connected",
+	[ROUTER_BUSY] = "busy",
+	[ROUTER_SEND_FAILED] = "send_failed",
+	[ROUTER_NO_MEMORY] = "no_memory",
+	[ROUTER_NOT_OFFERED] = "not_offered",
+	[ROUTER_CLUSTER_DOWN] = "cluster_down",
+};
+
+const char *router_outcome_name(enum router_outcome o)
+{
+	return o < ROUTER_NOUTCOMES && outcome_names[o] ? outcome_names[o] : "unknown";
+}
+
+enum router_outcome router_outcome_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; i < ROUTER_NOUTCOMES; i++)
+		if (outcome_names[i] && strcmp(outcome_names[i], name) == 0)
+			return (enum router_outcome)i;
+	return ROUTER_NOUTCOMES;
+}
+
 int router_command_valid(const char *s)
 {
 	size_t i, n = strlen(s);
@@ -78,6 +127,14 @@ static void disarm(struct router_cmd *cmd)
 
 static void cmd_free(struct router_cmd *cmd)
 {
+	if (cmd->remote) {              /* out of the router's list of them */
+		if (cmd->prev)
+			cmd->prev->next = cmd->next;
+		else
+			cmd->r->remote_cmds = cmd->next;
+		if (cmd->next)
+			cmd->next->prev = cmd->prev;
+	}
 	disarm(cmd);
 	free(cmd->payload);
 	free(cmd);
@@ -184,6 +241,7 @@ static struct router_cmd *cmd_new(struct router *r, const struct router_req *q,
 	cmd->r = r;
 	cmd->done = done;
 	cmd->arg = arg;
+	fmt_snprintf(cmd->name, sizeof(cmd->name), "%s", q->agent);
 	fmt_snprintf(cmd->id, sizeof(cmd->id), "c%llu", ++r->next_id);
 	fmt_snprintf(cmd->command, sizeof(cmd->command), "%s", q->command);
 	fmt_snprintf(cmd->who, sizeof(cmd->who), "%s", q->who);
@@ -217,12 +275,45 @@ static int send_cmd(struct router *r, struct peer *ag, const struct router_cmd *
 	return rc;
 }
 
+/* Not here: to the server that holds it, if there is a fleet. */
+static struct router_cmd *post_remote(struct router *r, const struct router_req *q,
+				      router_done_fn done, void *arg, enum router_outcome *err)
+{
+	long long ms = wait_ms(r, q);
+	struct router_cmd *cmd = cmd_new(r, q, done, arg);
+
+	if (cmd)
+		cmd->deadline.deadline = loop_now() + ms + CFG_CLUSTER_ROUTE_MARGIN_MS;
+	if (!cmd || loop_add(r->env.loop, &cmd->deadline) < 0) {
+		if (cmd)
+			cmd_free(cmd);
+		*err = ROUTER_NO_MEMORY;
+		return NULL;
+	}
+	cmd->armed = 1;
+	cmd->remote = 1;
+	cmd->next = r->remote_cmds;
+	if (cmd->next)
+		cmd->next->prev = cmd;
+	r->remote_cmds = cmd;
+	if (r->remote.post(r->remote.arg, cmd, q, ms, err, r->why, sizeof(r->why)) < 0) {
+		cmd_free(cmd);
+		return NULL;
+	}
+	log_debug("%s -> %s: %s (%s, to another server)", cmd->who, cmd->name, cmd->command,
+		  cmd->id);
+	return cmd;
+}
+
 struct router_cmd *router_post(struct router *r, const struct router_req *q,
 			       router_done_fn done, void *arg, enum router_outcome *err)
 {
 	struct peer *ag = peers_find_agent(r->env.peers, q->agent);
 	struct router_cmd *cmd;
 
+	r->why[0] = '\0';
+	if (!ag && r->remote.post && !q->here_only)
+		return post_remote(r, q, done, arg, err);
 	if (!ag) {
 		*err = ROUTER_NOT_CONNECTED;
 		return NULL;
@@ -278,6 +369,9 @@ void router_refusal(const struct router *r, const struct router_req *q,
 	case ROUTER_NO_MEMORY:
 		fmt_snprintf(out, n, "out of memory");
 		break;
+	case ROUTER_CLUSTER_DOWN:
+		fmt_snprintf(out, n, "%s", r->why[0] ? r->why : "the other servers cannot be asked now");
+		break;
 	default:
 		fmt_snprintf(out, n, "could not send the command to the agent");
 		break;
@@ -286,8 +380,22 @@ void router_refusal(const struct router *r, const struct router_req *q,
 
 void router_cancel(struct router_cmd *cmd)
 {
+	struct router *r = cmd->r;
+
 	disarm(cmd);
 	cmd->done = NULL;
+	if (cmd->remote) {            /* no queue to keep it in: that is the holder's */
+		r->remote.forget(r->remote.arg, cmd);
+		cmd_free(cmd);
+	}
+}
+
+void router_remote_done(struct router_cmd *cmd, enum router_outcome o, const char *text,
+			size_t n)
+{
+	if (cmd->done)
+		tell(cmd, o, text, n);
+	cmd_free(cmd);
 }
 
 /* ---- the three ends: a reply, the deadline, the agent gone ---- */
@@ -300,10 +408,18 @@ static void on_deadline(struct loop_src *src, short revents)
 
 	if (!cmd->done)
 		return;
-	count(cmd, METRICS_TIMEOUT);
-	fmt_snprintf(msg, sizeof(msg), "agent '%s' did not answer %s in time", cmd->agent->name,
-		 cmd->command);
+	fmt_snprintf(msg, sizeof(msg), "agent '%s' did not answer %s in time", cmd->name, cmd->command);
 	log_warn("%s", msg);
+	if (cmd->remote) {
+		struct router *r = cmd->r;
+
+		fmt_snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), " (nor its server)");
+		tell(cmd, ROUTER_TIMEOUT, msg, strlen(msg));
+		r->remote.forget(r->remote.arg, cmd);
+		cmd_free(cmd);
+		return;
+	}
+	count(cmd, METRICS_TIMEOUT);
 	status = tell(cmd, ROUTER_TIMEOUT, msg, strlen(msg));
 	audit(cmd, "timeout", status, msg);
 }
@@ -378,6 +494,12 @@ void router_stop(struct router *r, const char *why)
 			/* Counted once it ends (answered, or its agent gone). */
 			audit(cmd, "shutdown", tell(cmd, ROUTER_SHUTDOWN, why, strlen(why)), why);
 		}
+	}
+	while ((cmd = r->remote_cmds)) {      /* another server would have answered */
+		if (cmd->done)
+			tell(cmd, ROUTER_SHUTDOWN, why, strlen(why));
+		r->remote.forget(r->remote.arg, cmd);
+		cmd_free(cmd);
 	}
 }
 

@@ -11,7 +11,12 @@
  * client's free text), the oldest of all (docs/PROTOCOL.md, "Ids and
  * id-less replies").  A command whose asker went away (router_cancel) or was
  * told it timed out stays queued as an orphan until its agent answers, so
- * that later id-less replies still match the right commands. */
+ * that later id-less replies still match the right commands.
+ *
+ * An agent that is not here may be on another server of the fleet: with a
+ * remote way set (router_set_remote, the cluster's), such a command goes
+ * there and its answer comes back through router_remote_done; the face
+ * cannot tell the difference. */
 #ifndef NESTD_SERVER_ROUTER_H
 #define NESTD_SERVER_ROUTER_H
 
@@ -40,6 +45,8 @@ enum router_outcome {
 	ROUTER_NO_MEMORY,
 	ROUTER_NOT_OFFERED,    /* the agent did not announce that command (an
 				* original client: not one of the original's) */
+	ROUTER_CLUSTER_DOWN,   /* not here, and the fleet cannot be asked now */
+	ROUTER_NOUTCOMES
 };
 
 /* One command as a face asks for it.  The strings are copied. */
@@ -50,6 +57,8 @@ struct router_req {
 	size_t payload_len;
 	const char *who;          /* the asker's name, for the audit log */
 	const char *from;         /* where it asked from, for the audit log */
+	int here_only;            /* only an agent connected here (another server
+				   * routed the command to us: never on again) */
 	int quiet;                /* the server's own (the history's samples): not
 				   * in the audit log */
 };
@@ -77,7 +86,22 @@ struct router_env {
 	router_send_fn send;
 };
 
+/* The way to agents on other servers.  post sends cmd (for req->agent,
+ * answered by the deadline wait_ms) to the server that holds it and
+ * returns 0, or -1 with *err and a reason in why; the answer comes back
+ * later through router_remote_done.  forget: cmd ends without its answer
+ * (the deadline passed, the asker went): drop what refers to it. */
+struct router_remote {
+	int  (*post)(void *arg, struct router_cmd *cmd, const struct router_req *req,
+		     long long wait_ms, enum router_outcome *err, char *why, size_t whylen);
+	void (*forget)(void *arg, struct router_cmd *cmd);
+	void *arg;
+};
+
 struct router *router_new(const struct router_env *env);
+/* rr copied; NULL removes it.  Without one, an agent that is not here is
+ * ROUTER_NOT_CONNECTED. */
+void router_set_remote(struct router *r, const struct router_remote *rr);
 /* After every agent is gone (router_agent_gone). */
 void router_free(struct router *r);
 
@@ -91,9 +115,16 @@ struct router_cmd *router_post(struct router *r, const struct router_req *req,
 			       router_done_fn done, void *arg, enum router_outcome *err);
 /* A refusal of router_post's in words for the asker, naming the agent (and
  * for ROUTER_NOT_OFFERED the command: "agent 'orig' is an original client:
- * obtain_system_info is not supported by this agent (original client)"). */
+ * obtain_system_info is not supported by this agent (original client)";
+ * for ROUTER_CLUSTER_DOWN the remote way's reason, from the last post). */
 void router_refusal(const struct router *r, const struct router_req *req,
 		    enum router_outcome o, char *out, size_t n);
+/* The name of the agent cmd is for. */
+const char *router_cmd_agent(const struct router_cmd *cmd);
+/* The outcome's name on the wire between servers ("ok", "timeout", ...),
+ * and back: ROUTER_NOUTCOMES for a name not known. */
+const char *router_outcome_name(enum router_outcome o);
+enum router_outcome router_outcome_parse(const char *name);
 /* The asker is gone: done will not be called.  The command stays queued
  * until its agent answers or goes. */
 void router_cancel(struct router_cmd *cmd);
@@ -108,5 +139,11 @@ void router_agent_reply(struct router *r, struct peer *agent, const struct nest_
 void router_stop(struct router *r, const char *why);
 /* The agent is going: every command it still owes ends (ROUTER_AGENT_GONE). */
 void router_agent_gone(struct router *r, struct peer *agent, const char *why);
+
+/* From the remote way: the answer to a command it took (any outcome,
+ * refusals included), told to the asker as if the agent were here.  Once
+ * per command; the command is freed. */
+void router_remote_done(struct router_cmd *cmd, enum router_outcome o, const char *text,
+			size_t n);
 
 #endif

@@ -37,7 +37,7 @@ static void authed(void *arg, const char *error, const struct json *j)
 	log_info("slack: signed in to %s", team);
 }
 
-void server_slack_agent(struct slack *sl, const struct peer *agent)
+void server_slack_agent(struct slack *sl, const char *agent)
 {
 	int i;
 
@@ -49,7 +49,7 @@ void server_slack_agent(struct slack *sl, const struct peer *agent)
 	for (i = 0; i < sl->users.n; i++) {
 		struct slack_user *u = &sl->users.u[i];
 
-		if (u->home_seen && slack_may(sl, u->id, agent->name)) {
+		if (u->home_seen && (!agent || slack_may(sl, u->id, agent))) {
 			u->home_due = 1;
 			if (!sl->home_timer.deadline)
 				sl->home_timer.deadline = loop_now() + CFG_SLACK_HOME_DELAY_MS;
@@ -97,7 +97,7 @@ static int parse_admins(struct slack *sl, const char *list)
 	return 0;
 }
 
-static void base_url(struct slack *sl)
+static void pick_base_url(struct slack *sl)
 {
 	const struct server_opts *o = sl->srv->o;
 	int i;
@@ -115,7 +115,7 @@ static void base_url(struct slack *sl)
 		}
 }
 
-static int start(struct slack *sl, char *err, size_t errlen)
+static int open_link(struct slack *sl, char *err, size_t errlen)
 {
 	const struct server_opts *o = sl->srv->o;
 	char app[CFG_SLACK_TOKEN_MAX + 2], bot[CFG_SLACK_TOKEN_MAX + 2];
@@ -176,9 +176,9 @@ struct slack *server_slack_new(struct server *s, char *err, size_t errlen)
 		return NULL;
 	}
 	parse_admins(sl, s->o->slack_admins);
-	base_url(sl);
+	pick_base_url(sl);
 	slack_users_load(&sl->users, s->o->state_dir);
-	if (start(sl, err, errlen) < 0) {
+	if (open_link(sl, err, errlen) < 0) {
 		size_t l = strlen(err);
 
 		fmt_snprintf(err + l, errlen - l, " (Slack)");

@@ -29,8 +29,9 @@ struct slack *server_slack_new(struct server *s, char *err, size_t errlen);
 /* SIGTERM: the Socket Mode links close (1001). */
 void server_slack_close(struct slack *sl);
 void server_slack_free(struct slack *sl);
-/* An agent was admitted or went: its owner's App Home follows. */
-void server_slack_agent(struct slack *sl, const struct peer *agent);
+/* An agent was admitted or went (here or, in a fleet, on another server;
+ * NULL: any may have): its owner's App Home follows. */
+void server_slack_agent(struct slack *sl, const char *agent);
 
 /* `nestd slack manifest`: prints the app's manifest. */
 int slack_main(int argc, char **argv);

@@ -31,6 +31,7 @@
 #include "server_slack_int.h"
 #include "server_slack_sock.h"
 #include "server_slack_views.h"
+#include "server_where.h"
 
 enum job_view { JV_HOME, JV_PS, JV_SVCS, JV_USAGE, JV_PORT, JV_PROC, JV_SVC };
 enum surface { S_HOME, S_MODAL, S_ACK };
@@ -44,6 +45,7 @@ struct slack_job {
 	enum job_view view;
 	enum surface surface;
 	char agent[TOKEN_NAME_MAX + 1];
+	char host[CFG_HOSTNAME_MAX + 1];          /* its hostname, for the views */
 	char target[CFG_SERVICE_NAME_MAX + 16];   /* the pid or the unit */
 	int page;
 	const char *action;              /* the command that changes something, or NULL */
@@ -229,16 +231,19 @@ static void opened(void *arg, const char *error, const struct json *js)
 
 /* ---- what people may reach ---- */
 
-/* The agent named in a value, checked: the peer, or NULL with why. */
-static struct peer *reach(struct slack *sl, const char *user, const char *agent, char *why,
-			  size_t n)
+/* The agent named in a value, checked: 1 when this person may reach it
+ * and it is connected (to any server of the fleet), else 0 with why. */
+static int reach(struct slack *sl, const char *user, const char *agent, char *why, size_t n)
 {
-	struct peer *p = slack_may(sl, user, agent) ? peers_find_agent(&sl->srv->peers, agent) : NULL;
+	struct agent_card card;
+	int ok = slack_may(sl, user, agent) && server_agent_card(sl->srv, agent, &card);
 
 	/* Someone else's agent is answered as a missing one: invisible. */
-	if (!p)
+	if (ok)
+		agent_card_free(&card);
+	else
 		fmt_snprintf(why, n, "Agent '%s' is not connected.", agent);
-	return p;
+	return ok;
 }
 
 static const char *const original_cmds[] = {
@@ -249,19 +254,19 @@ static const char *const original_cmds[] = {
 
 /* What the agent announced; an original client (no list) knows the
  * original's commands, and is never sent another (it would exit). */
-static int supports(const struct peer *p, const char *cmd)
+static int supports(const struct agent_card *a, const char *cmd)
 {
 	char q[64];
 	size_t i;
 
-	if (!p->commands) {
+	if (!a->commands) {
 		for (i = 0; i < sizeof(original_cmds) / sizeof(original_cmds[0]); i++)
 			if (!strcmp(original_cmds[i], cmd))
 				return 1;
 		return 0;
 	}
 	fmt_snprintf(q, sizeof(q), "\"%s\"", cmd);
-	return strstr(p->commands, q) != NULL;
+	return strstr(a->commands, q) != NULL;
 }
 
 /* ---- the agent's answer ---- */
@@ -288,14 +293,17 @@ static int cmd_done(void *arg, enum router_outcome o, const char *text, size_t n
 static void job_send(struct slack_job *j, const char *command, const char *payload)
 {
 	struct slack *sl = j->sl;
-	struct peer *p = peers_find_agent(&sl->srv->peers, j->agent);
+	struct agent_card card;
+	int known = server_agent_card(sl->srv, j->agent, &card), ok = !known || supports(&card, command);
 	char who[TOKEN_NAME_MAX + 1], why[200];
 	struct router_req q = { .agent = j->agent, .command = command, .payload = payload,
 				.payload_len = payload ? strlen(payload) : 0, .who = who, .from = "slack" };
 
 	fmt_snprintf(who, sizeof(who), "slack:%s", j->user);
 	j->answered = 0;
-	if (p && !supports(p, command)) {
+	if (known)
+		agent_card_free(&card);
+	if (!ok) {
 		fmt_snprintf(why, sizeof(why), "Agent '%s' does not take %s (not supported or not "
 			 "allowed there).", j->agent, command);
 		cmd_done(j, ROUTER_ERROR, why, strlen(why));   /* not JSON: our words */
@@ -376,18 +384,22 @@ static void ctx_of(struct slack_job *j, struct sv_ctx *c)
 {
 	struct slack *sl = j->sl;
 	struct slack_user *u = slack_users_get(&sl->users, j->user, 0);
-	const struct peer *p = peers_find_agent(&sl->srv->peers, j->agent);
+	struct agent_card card;
+	int known = server_agent_card(sl->srv, j->agent, &card);
 
 	memset(c, 0, sizeof(*c));
 	c->agent = j->agent;
-	c->host = p ? p->hostname : "";
+	fmt_snprintf(j->host, sizeof(j->host), "%s", known ? card.hostname : "");
+	c->host = j->host;
 	c->unit = u ? u->unit : SV_GB;
 	c->page = j->page;
 	/* On a shared machine (an agent that is not root) a person sees the
 	 * processes of the agent's uid; an admin sees them all. */
-	c->uid = p && p->uid > 0 && !slack_is_admin(sl, j->user) ? p->uid : -1;
+	c->uid = known && card.uid > 0 && !slack_is_admin(sl, j->user) ? card.uid : -1;
 	c->note = j->note[0] ? j->note : NULL;
 	c->note_bad = j->note_bad;
+	if (known)
+		agent_card_free(&card);
 }
 
 static int build(struct slack_job *j, struct buf *out, const struct json *js, int p)
@@ -549,13 +561,16 @@ static int agents(struct slack *sl, const char *user, struct sv_agent *a, int *a
 
 	*any = 0;
 	for (i = 0; i < n; i++) {
-		const struct peer *p = peers_find_agent(&sl->srv->peers, names[i]);
+		struct agent_card card;
+		int known = server_agent_card(sl->srv, names[i], &card);
 
 		a[i].name = names[i];
-		a[i].host = p ? p->hostname : "";
-		a[i].since = p ? p->since : 0;
-		a[i].original = p && !p->commands;
-		*any |= p != NULL;
+		fmt_snprintf(a[i].host, sizeof(a[i].host), "%s", known ? card.hostname : "");
+		a[i].since = known ? card.since : 0;
+		a[i].original = known && !card.commands;
+		*any |= known;
+		if (known)
+			agent_card_free(&card);
 		if (u && !strcmp(u->agent, names[i]))
 			chosen = i;
 	}
@@ -598,12 +613,15 @@ static void home_with(struct slack *sl, const char *user, const char *note, cons
 void slack_act_home(struct slack *sl, const char *user)
 {
 	struct sv_agent a[CFG_SLACK_AGENTS_MAX + 1];
-	int any, chosen = agents(sl, user, a, &any);
-	const struct peer *p = chosen >= 0 ? peers_find_agent(&sl->srv->peers, a[chosen].name) : NULL;
+	int any, chosen = agents(sl, user, a, &any), known, ok;
+	struct agent_card card;
 	struct slack_job *j;
 
-	if (!p || !supports(p, "obtain_system_info") ||
-	    !(j = job_new(sl, user, JV_HOME, S_HOME, a[chosen].name))) {
+	known = chosen >= 0 && server_agent_card(sl->srv, a[chosen].name, &card);
+	ok = known && supports(&card, "obtain_system_info");
+	if (known)
+		agent_card_free(&card);
+	if (!ok || !(j = job_new(sl, user, JV_HOME, S_HOME, a[chosen].name))) {
 		home_with(sl, user, NULL, NULL, -1);
 		return;
 	}

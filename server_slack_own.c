@@ -2,7 +2,8 @@
  * person reaches the agents whose token names them as owner
  * ("slack:U…"), an admin every agent, through the one rule of every face
  * (server_authz.h); the agent tokens the face mints for people, under the
- * token file's lock; and the Web API calls the actions make.  Below both
+ * token file's lock (in a fleet: into the fleet's store); and the Web API
+ * calls the actions make.  Below both
  * server_slack.c and server_slack_act.c (server_slack_int.h). */
 #include <fcntl.h>
 #include <stdio.h>
@@ -102,18 +103,18 @@ static void new_name(const struct token_db *db, const char *user, char *name, si
 		fmt_snprintf(name, cap, "%.50s-%d", base, k);
 }
 
-/* The change, on the file as it is now (another writer may have changed
- * it since the server read it). */
-static int mint_in(struct token_db *db, const char *user, const char *old, char *name,
-		   size_t ncap, char *token, char *err, size_t errlen)
+/* The change, against the store as it is now (another writer may have
+ * changed the file since the server read it): the new entry into *ne,
+ * which replaces old's, if any. */
+static int mint_entry(const struct token_db *db, const char *user, const char *old, char *name,
+		      size_t ncap, char *token, struct token_entry *ne, char *err, size_t errlen)
 {
-	struct token_entry ne;
 	int i;
 
 	char owner[TOKEN_OWNER_MAX + 1];
 	int mine = 0;
 
-	memset(&ne, 0, sizeof(ne));
+	memset(ne, 0, sizeof(*ne));
 	owner_of_user(user, owner, sizeof(owner));
 	for (i = 0; i < db->n; i++)
 		mine += db->e[i].role == ROLE_AGENT && !strcmp(db->e[i].owner, owner);
@@ -124,25 +125,38 @@ static int mint_in(struct token_db *db, const char *user, const char *old, char 
 			fmt_snprintf(err, errlen, "there is no agent token named %s", old);
 			return -1;
 		}
-		ne = db->e[i];
-		token_db_remove(db, i);
+		*ne = db->e[i];
 		fmt_snprintf(name, ncap, "%s", old);
 	} else if (mine >= CFG_SLACK_AGENTS_MAX) {
 		fmt_snprintf(err, errlen, "you have %d tokens already: reset one instead", mine);
 		return -1;
 	} else {
 		new_name(db, user, name, ncap);
-		fmt_snprintf(ne.name, sizeof(ne.name), "%s", name);
-		ne.role = ROLE_AGENT;
-		token_scope_all(&ne.scope);
-		owner_of_user(user, ne.owner, sizeof(ne.owner));
+		fmt_snprintf(ne->name, sizeof(ne->name), "%s", name);
+		ne->role = ROLE_AGENT;
+		token_scope_all(&ne->scope);
+		owner_of_user(user, ne->owner, sizeof(ne->owner));
 	}
 	if (token_generate(token) < 0) {
 		fmt_snprintf(err, errlen, "the kernel gave no random bytes");
 		return -1;
 	}
-	sha256(token, TOKEN_LEN, ne.hash);
-	ne.created = (long long)time(NULL);
+	sha256(token, TOKEN_LEN, ne->hash);
+	ne->created = (long long)time(NULL);
+	return 0;
+}
+
+/* The token file's change: the entry in place of old's. */
+static int mint_in(struct token_db *db, const char *user, const char *old, char *name,
+		   size_t ncap, char *token, char *err, size_t errlen)
+{
+	struct token_entry ne;
+	const struct token_entry *e;
+
+	if (mint_entry(db, user, old, name, ncap, token, &ne, err, errlen) < 0)
+		return -1;
+	if (old && (e = token_db_by_name(db, old)) != NULL)
+		token_db_remove(db, (int)(e - db->e));
 	if (token_db_add(db, &ne) < 0) {
 		fmt_snprintf(err, errlen, "out of memory");
 		return -1;
@@ -150,14 +164,19 @@ static int mint_in(struct token_db *db, const char *user, const char *old, char 
 	return 0;
 }
 
-int slack_mint(struct slack *sl, const char *user, const char *old, char *name, size_t ncap,
-	       char *token, size_t tcap, char *err, size_t errlen)
+/* Where the tokens live: the token file, under its lock, or in a fleet
+ * the fleet's store (the server's copy of it is current). */
+static int mint_stored(struct server *s, const char *user, const char *old, char *name,
+		       size_t ncap, char *token, char *err, size_t errlen)
 {
-	struct server *s = sl->srv;
+	struct token_entry ne;
 	struct token_db db;
 	int lock, r = -1;
 
-	if (tcap < TOKEN_LEN + 1 || (lock = lock_tokens(s->o->tokens_path, err, errlen)) < 0)
+	if (s->tokens_put)
+		return mint_entry(&s->db, user, old, name, ncap, token, &ne, err, errlen) < 0 ? -1 :
+		       s->tokens_put(s, &ne, !old, err, errlen);
+	if ((lock = lock_tokens(s->o->tokens_path, err, errlen)) < 0)
 		return -1;
 	if (token_db_load(s->o->tokens_path, &db, err, errlen) == 0) {
 		r = mint_in(&db, user, old, name, ncap, token, err, errlen);
@@ -166,13 +185,25 @@ int slack_mint(struct slack *sl, const char *user, const char *old, char *name, 
 		token_db_free(&db);
 	}
 	close(lock);
+	return r;
+}
+
+int slack_mint(struct slack *sl, const char *user, const char *old, char *name, size_t ncap,
+	       char *token, size_t tcap, char *err, size_t errlen)
+{
+	struct server *s = sl->srv;
+	int r;
+
+	if (tcap < TOKEN_LEN + 1)
+		return -1;
+	r = mint_stored(s, user, old, name, ncap, token, err, errlen);
 	if (r < 0) {
 		memset(token, 0, tcap);
 		log_warn("slack: %s: no token: %s", user, err);
 		return -1;
 	}
-	/* The server takes the file as written: a reset token's session
-	 * goes (its hash is no longer there). */
+	/* The server takes the file as written (the fleet's store: at once):
+	 * a reset token's session goes (its hash is no longer there). */
 	s->tokens_recheck(s);
 	log_info("slack: %s %s the token of agent %s", user, old ? "reset" : "made", name);
 	{

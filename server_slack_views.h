@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include "buf.h"
+#include "config.h"
 #include "json.h"
 
 #define SV_PAGE 15             /* entries a page, as the original */
@@ -36,7 +37,7 @@ struct sv_ctx {
 /* One of a person's agents, for the home tab and the token modal. */
 struct sv_agent {
 	const char *name;
-	const char *host;          /* "" when not connected */
+	char host[CFG_HOSTNAME_MAX + 1];   /* "" when not connected */
 	long long since;           /* connected since (epoch s), 0: not connected */
 	int original;              /* an original client: no system figures */
 };

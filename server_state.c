@@ -210,6 +210,7 @@ static void sample(struct state *st, struct roster_agent *a)
 	struct router_req req = {
 		.agent = a->name, .command = "obtain_system_info", .who = "nestd",
 		.from = "history", .quiet = 1,
+		.here_only = 1,   /* this server's own agents: one that moved is sampled there */
 	};
 	enum router_outcome err;
 

@@ -470,26 +470,30 @@ int token_db_parse(const char *text, size_t n, const char *origin, struct token_
 	return rc;
 }
 
+int token_entry_format(const struct token_entry *e, struct buf *out)
+{
+	char hex[2 * TOKEN_HASH_LEN + 1], scope[CFG_SCOPE_MAX + 1];
+	int k;
+
+	for (k = 0; k < TOKEN_HASH_LEN; k++) {
+		hex[2 * k] = hexd[e->hash[k] >> 4];
+		hex[2 * k + 1] = hexd[e->hash[k] & 15];
+	}
+	hex[2 * TOKEN_HASH_LEN] = '\0';
+	token_scope_format(&e->scope, scope, sizeof(scope));
+	return buf_printf(out, "%s %s %s %lld%s%s%s%s\n", e->name, token_role_name(e->role), hex,
+			  e->created, e->owner[0] ? " owner=" : "", e->owner,
+			  scope[0] ? " scope=" : "", scope);
+}
+
 int token_db_format(const struct token_db *db, struct buf *out)
 {
-	int i, k, rc;
+	int i, rc;
 
 	rc = buf_puts(out, "# nestd tokens: NAME ROLE SHA256(TOKEN) CREATED [owner=WHO] "
 		      "[scope=SCOPE]. Edit with `nestd token`.\n");
-	for (i = 0; i < db->n && rc == 0; i++) {
-		const struct token_entry *e = &db->e[i];
-		char hex[2 * TOKEN_HASH_LEN + 1], scope[CFG_SCOPE_MAX + 1];
-
-		for (k = 0; k < TOKEN_HASH_LEN; k++) {
-			hex[2 * k] = hexd[e->hash[k] >> 4];
-			hex[2 * k + 1] = hexd[e->hash[k] & 15];
-		}
-		hex[2 * TOKEN_HASH_LEN] = '\0';
-		token_scope_format(&e->scope, scope, sizeof(scope));
-		rc = buf_printf(out, "%s %s %s %lld%s%s%s%s\n", e->name, token_role_name(e->role), hex,
-				e->created, e->owner[0] ? " owner=" : "", e->owner,
-				scope[0] ? " scope=" : "", scope);
-	}
+	for (i = 0; i < db->n && rc == 0; i++)
+		rc = token_entry_format(&db->e[i], out);
 	return rc;
 }
 

@@ -76,6 +76,9 @@ int  token_db_parse(const char *text, size_t n, const char *origin, struct token
 		    char *err, size_t errlen);
 /* The text token_db_parse reads back to db (a comment line first). */
 int  token_db_format(const struct token_db *db, struct buf *out);
+/* One entry's line, as the file holds it (and the fleet's token store,
+ * one line a key). */
+int  token_entry_format(const struct token_entry *e, struct buf *out);
 /* Appends a copy of e; 0, or -1 out of memory.  Names are not checked. */
 int  token_db_add(struct token_db *db, const struct token_entry *e);
 /* Removes db->e[i]; later entries move down by one. */

@@ -1,11 +1,12 @@
-/* token_cmd.c - `nestd token new|list|revoke`: the token file's only
- * writer.  A change holds an exclusive flock(2) on a side lock file from
+/* token_cmd.c - `nestd token new|list|revoke|import`: the token file's only
+ * writer, and with --cluster URL the fleet's token store's (token_kv.c).  A change holds an exclusive flock(2) on a side lock file from
  * its load to its save, so two runs cannot lose each other's changes; the
  * directory, the lock file and the token file are opened without
  * following symlinks (token_file.c).  A running server notices the new
  * file by itself (server.c re-stats it), so nothing here signals anyone. */
 #include "token.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "log.h"
 #include "sha256.h"
 #include "token_file.h"
+#include "token_kv.h"
 
 #define MAX_OPERANDS 4
 
@@ -34,11 +36,14 @@ struct token_opts {
 	const char *owner, *scope_text; /* --owner, --scope as given, or NULL */
 	struct token_scope scope;      /* --scope, parsed */
 	const char *tokens, *state_dir; /* --tokens, --state-dir as given */
+	struct token_kv kv;            /* --cluster and company; urls NULL: the file */
+	const char *replicas;
 	char path[4096], dir[4096];    /* the token file and its directory */
 	const char *base;              /* the file's name in dir */
 };
 
-enum { T_ROLE = 1, T_OWNER, T_SCOPE, T_TOKENS, T_STATE_DIR };
+enum { T_ROLE = 1, T_OWNER, T_SCOPE, T_TOKENS, T_STATE_DIR, T_CLUSTER, T_CPREFIX, T_CREDS, T_USER,
+       T_TOKEN, T_CA, T_CERT, T_KEY, T_REPLICAS };
 
 /* cfg.c's parser, as every other subcommand's (getopt conventions; no
  * getopt_long in the static binary). */
@@ -48,6 +53,15 @@ static const struct cfg_opt token_cfg[] = {
 	{ "scope", 1, T_SCOPE, 0 },
 	{ "tokens", 1, T_TOKENS, 0 },
 	{ "state-dir", 1, T_STATE_DIR, 0 },
+	{ "cluster", 1, T_CLUSTER, 0 },
+	{ "cluster-prefix", 1, T_CPREFIX, 0 },
+	{ "cluster-creds", 1, T_CREDS, 0 },
+	{ "cluster-user-file", 1, T_USER, 0 },
+	{ "cluster-token-file", 1, T_TOKEN, 0 },
+	{ "cluster-ca", 1, T_CA, 0 },
+	{ "cluster-cert", 1, T_CERT, 0 },
+	{ "cluster-key", 1, T_KEY, 0 },
+	{ "cluster-replicas", 1, T_REPLICAS, 0 },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -55,7 +69,8 @@ static const char token_usage[] =
 	"usage: nestd token new NAME [--role agent|operator] [--owner WHO] [--scope SCOPE]\n"
 	"       nestd token list\n"
 	"       nestd token revoke NAME\n"
-	"       ... [--tokens FILE] [--state-dir DIR]\n"
+	"       nestd token import --tokens FILE --cluster URL\n"
+	"       ... [--tokens FILE] [--state-dir DIR] | [--cluster URL [cluster options]]\n"
 	"\n"
 	"  new      mints a token, prints it once on stdout, stores only its hash\n"
 	"  list     names, roles, creation times, owners and scopes (never a token)\n"
@@ -75,6 +90,14 @@ static const char token_usage[] =
 	"  --tokens FILE          the token file (default: DIR/" CFG_TOKENS_FILE ")\n"
 	"  --state-dir DIR        default " CFG_STATE_DIR_ROOT " for root, else\n"
 	"                         $XDG_STATE_HOME/nestd or ~/.local/state/nestd\n"
+	"  --cluster URLS         the fleet's token store instead of a file: the bucket\n"
+	"                         PREFIX_tokens of the NATS system every `nestd server\n"
+	"                         --cluster` follows (a revocation reaches each at once)\n"
+	"  import                 copies the entries of --tokens FILE into the store, once:\n"
+	"                         names the store has already are left as they are\n"
+	"  --cluster-prefix P, --cluster-creds F, --cluster-user-file F,\n"
+	"  --cluster-token-file F, --cluster-ca F, --cluster-cert F, --cluster-key F,\n"
+	"  --cluster-replicas N   as for `nestd server`\n"
 	"  -h, --help             this help\n";
 
 static int usage_err(const char *msg)
@@ -86,7 +109,9 @@ static int usage_err(const char *msg)
 static int token_set(void *ctx, int id, const char *v, int from_file, char *err, size_t errlen)
 {
 	struct token_opts *o = ctx;
-	const char **slot[] = { NULL, &o->role, &o->owner, &o->scope_text, &o->tokens, &o->state_dir };
+	const char **slot[] = { NULL, &o->role, &o->owner, &o->scope_text, &o->tokens, &o->state_dir,
+				&o->kv.urls, &o->kv.prefix, &o->kv.creds, &o->kv.user_file,
+				&o->kv.token_file, &o->kv.ca, &o->kv.cert, &o->kv.key, &o->replicas };
 
 	*slot[id] = v;
 	return 0;
@@ -140,6 +165,47 @@ static int validate_who(struct token_opts *o)
 	return GO;
 }
 
+/* --cluster and the options that go with it. */
+static int validate_kv(struct token_opts *o)
+{
+	struct token_kv *k = &o->kv;
+	const char *p;
+	char *end;
+	long r = 0;
+
+	if (!k->urls) {
+		if (k->prefix || k->creds || k->user_file || k->token_file || k->ca || k->cert ||
+		    k->key || o->replicas)
+			return usage_err("the --cluster-* options go with --cluster");
+		return GO;
+	}
+	if (strncmp(k->urls, "nats://", 7) && strncmp(k->urls, "tls://", 6))
+		return usage_err("--cluster takes nats://HOST:PORT or tls://HOST:PORT, comma-separated");
+	if (!k->prefix)
+		k->prefix = CFG_CLUSTER_PREFIX;
+	for (p = k->prefix; *p; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '_' || *p == '-'))
+			break;
+	if (*p || !*k->prefix || strlen(k->prefix) > CFG_CLUSTER_PREFIX_MAX)
+		return usage_err("bad --cluster-prefix (1 to " CFG_STR(CFG_CLUSTER_PREFIX_MAX)
+				 " of A-Z a-z 0-9 _ -)");
+	if (o->replicas && ((r = strtol(o->replicas, &end, 10)) < 1 || *end ||
+			    r > CFG_CLUSTER_REPLICAS_MAX))
+		return usage_err("bad --cluster-replicas (1 to " CFG_STR(CFG_CLUSTER_REPLICAS_MAX) ")");
+	if (!k->cert != !k->key)
+		return usage_err("--cluster-cert and --cluster-key go together");
+	k->replicas = (int)r;
+#define EMPTY_IF_NULL(f) if (!k->f) k->f = ""
+	EMPTY_IF_NULL(creds);
+	EMPTY_IF_NULL(user_file);
+	EMPTY_IF_NULL(token_file);
+	EMPTY_IF_NULL(ca);
+	EMPTY_IF_NULL(cert);
+	EMPTY_IF_NULL(key);
+#undef EMPTY_IF_NULL
+	return GO;
+}
+
 static int token_validate(struct token_opts *o)
 {
 	int list = !strcmp(o->verb, "list");
@@ -150,8 +216,12 @@ static int token_validate(struct token_opts *o)
 		return usage_err("list takes no arguments");
 	if ((!strcmp(o->verb, "new") || !strcmp(o->verb, "revoke")) && o->npos != 1)
 		return usage_err("new and revoke take one NAME");
-	if (!list && strcmp(o->verb, "new") && strcmp(o->verb, "revoke"))
-		return usage_err("unknown verb (new, list, revoke)");
+	if (!strcmp(o->verb, "import") && (o->npos != 0 || !o->tokens || !o->kv.urls))
+		return usage_err("import takes --tokens FILE and --cluster URL");
+	if (!list && strcmp(o->verb, "new") && strcmp(o->verb, "revoke") && strcmp(o->verb, "import"))
+		return usage_err("unknown verb (new, list, revoke, import)");
+	if (validate_kv(o) != GO)
+		return 2;
 	if (o->npos == 1 && !token_name_valid(o->pos[0]))
 		return usage_err("NAME: 1-" CFG_STR(TOKEN_NAME_MAX) " letters, digits, '-', '_', '.', "
 				 "not starting with '-' or '.'");
@@ -201,11 +271,29 @@ static int verb_list(const struct token_opts *o, struct token_db *db)
 	int i;
 
 	if (db->n == 0)
-		fmt_fprintf(stderr, "no tokens in %s\n", o->path);
+		fmt_fprintf(stderr, "no tokens in %s\n", o->kv.urls ? "the fleet's token store" : o->path);
 	else
 		fmt_printf("%-24s %-9s %-21s %-24s %s\n", "NAME", "ROLE", "CREATED", "OWNER", "SCOPE");
 	for (i = 0; i < db->n; i++)
 		list_row(&db->e[i]);
+	return 0;
+}
+
+/* A new token into tok and its entry (only the hash) into ne: 0, or -1
+ * with the reason printed. */
+static int mint(const struct token_opts *o, char tok[TOKEN_LEN + 1], struct token_entry *ne)
+{
+	if (token_generate(tok) < 0) {
+		fmt_fprintf(stderr, "nestd token: the kernel gave no random bytes\n");
+		return -1;
+	}
+	memset(ne, 0, sizeof(*ne));
+	fmt_snprintf(ne->name, sizeof(ne->name), "%s", o->pos[0]);
+	ne->role = strcmp(o->role, "operator") == 0 ? ROLE_OPERATOR : ROLE_AGENT;
+	ne->created = (long long)time(NULL);
+	fmt_snprintf(ne->owner, sizeof(ne->owner), "%s", o->owner ? o->owner : "");
+	ne->scope = o->scope;
+	sha256(tok, TOKEN_LEN, ne->hash);
 	return 0;
 }
 
@@ -220,17 +308,8 @@ static int verb_new(const struct token_opts *o, int dfd, struct token_db *db)
 		fmt_fprintf(stderr, "nestd token: a token named '%s' exists; revoke it first\n", name);
 		return 1;
 	}
-	if (token_generate(tok) < 0) {
-		fmt_fprintf(stderr, "nestd token: the kernel gave no random bytes\n");
+	if (mint(o, tok, &ne) < 0)
 		return 1;
-	}
-	memset(&ne, 0, sizeof(ne));
-	fmt_snprintf(ne.name, sizeof(ne.name), "%s", name);
-	ne.role = strcmp(o->role, "operator") == 0 ? ROLE_OPERATOR : ROLE_AGENT;
-	ne.created = (long long)time(NULL);
-	fmt_snprintf(ne.owner, sizeof(ne.owner), "%s", o->owner ? o->owner : "");
-	ne.scope = o->scope;
-	sha256(tok, TOKEN_LEN, ne.hash);
 	if (token_db_add(db, &ne) < 0)
 		fmt_snprintf(err, sizeof(err), "out of memory");
 	else if (token_db_save_at(dfd, o->base, o->path, db, err, sizeof(err)) == 0)
@@ -266,6 +345,83 @@ static int verb_revoke(const struct token_opts *o, int dfd, struct token_db *db)
 	fmt_fprintf(stderr, "nestd token: revoked '%s'.\nA running server drops its sessions by itself "
 		"within seconds: no restart, no SIGHUP needed.\n", o->pos[0]);
 	return 0;
+}
+
+/* ---- the fleet's token store (--cluster) ---- */
+
+static int kv_new(const struct token_opts *o)
+{
+	char tok[TOKEN_LEN + 1], err[800];
+	struct token_entry ne;
+	int rc;
+
+	if (mint(o, tok, &ne) < 0)
+		return 1;
+	rc = token_kv_new(&o->kv, &ne, err, sizeof(err));
+	if (rc == 0) {
+		fmt_printf("%s\n", tok);
+		fflush(stdout);
+		fmt_fprintf(stderr, "nestd token: %s token '%s' added to the fleet's token store (%s_tokens; "
+			"only its hash is stored; keep the token above safe).\nEvery server of the fleet "
+			"knows it at once.\n", o->role, ne.name, o->kv.prefix);
+	} else if (rc == 1) {
+		fmt_fprintf(stderr, "nestd token: the fleet's store has a token named '%s'; revoke it "
+			"first\n", ne.name);
+	} else {
+		fmt_fprintf(stderr, "nestd token: %s\n", err);
+	}
+	memset(tok, 0, sizeof(tok));
+	return rc == 0 ? 0 : 1;
+}
+
+static int kv_import(const struct token_opts *o)
+{
+	struct token_db db;
+	char err[800];
+	int added = 0, kept = 0, rc;
+
+	if (token_db_load(o->path, &db, err, sizeof(err)) < 0) {
+		fmt_fprintf(stderr, "nestd token: %s\n", err);
+		return 1;
+	}
+	rc = token_kv_import(&o->kv, &db, &added, &kept, err, sizeof(err));
+	token_db_free(&db);
+	if (rc < 0)
+		fmt_fprintf(stderr, "nestd token: %s\n", err);
+	fmt_fprintf(stderr, "nestd token: %d tokens imported from %s into the fleet's store, %d kept "
+		"(a token of that name was there already)\n", added, o->path, kept);
+	return rc < 0 ? 1 : 0;
+}
+
+static int kv_run(const struct token_opts *o)
+{
+	struct token_db db;
+	char err[800];
+	int rc;
+
+	if (!strcmp(o->verb, "new"))
+		return kv_new(o);
+	if (!strcmp(o->verb, "import"))
+		return kv_import(o);
+	if (!strcmp(o->verb, "revoke")) {
+		rc = token_kv_revoke(&o->kv, o->pos[0], err, sizeof(err));
+		if (rc == 0)
+			fmt_fprintf(stderr, "nestd token: revoked '%s'; every server of the fleet drops its "
+				"sessions at once.\n", o->pos[0]);
+		else if (rc == 1)
+			fmt_fprintf(stderr, "nestd token: no token named '%s' in the fleet's store\n", o->pos[0]);
+		else
+			fmt_fprintf(stderr, "nestd token: %s\n", err);
+		return rc == 0 ? 0 : 1;
+	}
+	if (token_kv_list(&o->kv, &db, err, sizeof(err)) < 0) {
+		fmt_fprintf(stderr, "nestd token: %s\n", err);
+		token_db_free(&db);
+		return 1;
+	}
+	rc = verb_list(o, &db);
+	token_db_free(&db);
+	return rc;
 }
 
 /* list reads without a lock (the file is only ever replaced whole);
@@ -306,5 +462,5 @@ int token_main(int argc, char **argv)
 
 	if ((rc = token_parse(argc, argv, &o)) != GO || (rc = token_validate(&o)) != GO)
 		return rc;
-	return token_run(&o);
+	return o.kv.urls ? kv_run(&o) : token_run(&o);
 }

@@ -464,7 +464,7 @@ int token_read_file(const char *path, char *out, size_t cap, char *err, size_t e
 
 /* ---- changes under the lock ---- */
 
-static int mkdir_p(const char *dir)
+int token_dir_make(const char *dir)
 {
 	char tmp[4096];
 	size_t i, n = strlen(dir);
@@ -492,7 +492,7 @@ int token_lock(const char *dir, const char *base, int nonblock, int *dfd, char *
 	struct stat st;
 	int fd, e;
 
-	if (mkdir_p(dir) < 0) {
+	if (token_dir_make(dir) < 0) {
 		fmt_snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
 		return -1;
 	}

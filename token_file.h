@@ -19,6 +19,8 @@ int  token_dir_check(const char *dir, const struct stat *st, char *err, size_t e
  * descriptor, or -1 with the reason in err and errno ENOENT when it does
  * not exist. */
 int  token_dir_open(const char *dir, int nofollow, char *err, size_t errlen);
+/* mkdir -p dir, each directory made 0700: 0, or -1 (errno). */
+int  token_dir_make(const char *dir);
 /* The token file base in dfd (path: its name in messages).  nofollow: a
  * symlink is refused (a writer's load: its save would replace the link). */
 int  token_db_load_at(int dfd, const char *base, const char *path, int nofollow,

@@ -344,3 +344,43 @@ void test_agent_opts_refusals_flags(void)
 	rmdir(dir);
 	env_clear();
 }
+
+/* Several servers: --server repeated, commas, the environment under the
+ * flags; each URL parsed and checked. */
+void test_agent_opts_servers(void)
+{
+	struct agent_opts o;
+	char err[512];
+	int rc;
+
+	env_clear();
+	setenv("NESTD_TOKEN", GOOD_TOKEN, 1);
+	rc = PARSE(&o, err, "--server", "ws://a:1/", "--server", "ws://b:2/x,unix:/tmp/c.sock");
+	CHECK(rc == AGENT_OPTS_RUN && o.nservers == 3);
+	if (rc == AGENT_OPTS_RUN && o.nservers == 3) {
+		CHECK_STR(o.servers[0], "ws://a:1/");
+		CHECK_STR(o.urls[1].host, "b");
+		CHECK_STR(o.urls[1].path, "/x");
+		CHECK(o.urls[2].scheme == URL_UNIX);
+		CHECK_STR(o.url.host, "a");                 /* the first, for what wants one */
+	}
+	agent_opts_free(&o);
+	setenv("NESTD_TOKEN", GOOD_TOKEN, 1);
+	setenv("NESTD_SERVER", "ws://env1/,ws://env2/", 1);
+	rc = PARSE(&o, err, "--once");
+	CHECK(rc == AGENT_OPTS_RUN && o.nservers == 2);
+	agent_opts_free(&o);
+	setenv("NESTD_TOKEN", GOOD_TOKEN, 1);
+	rc = PARSE(&o, err, "--server", "ws://flag/");     /* the flags replace the environment's */
+	CHECK(rc == AGENT_OPTS_RUN && o.nservers == 1 && !strcmp(o.url.host, "flag"));
+	agent_opts_free(&o);
+	setenv("NESTD_TOKEN", GOOD_TOKEN, 1);
+	rc = PARSE(&o, err, "--server", "ws://a/,,ws://b/");
+	CHECK(rc == AGENT_OPTS_USAGE && strstr(err, "empty URL"));
+	agent_opts_free(&o);
+	setenv("NESTD_TOKEN", GOOD_TOKEN, 1);
+	rc = PARSE(&o, err, "--server", "ws://a/", "--server", "http://b/");
+	CHECK(rc == AGENT_OPTS_USAGE && strstr(err, "ws://"));
+	agent_opts_free(&o);
+	env_clear();
+}

@@ -363,6 +363,108 @@ void test_server_router_records(void)
 	world_close(&w);
 }
 
+/* ---- the remote way (the cluster's): commands for agents not here ---- */
+
+static struct {
+	int posts, forgets, fail;
+	struct router_cmd *cmd;
+	long long wait_ms;
+	char agent[64];
+} remote;
+
+static int remote_post(void *arg, struct router_cmd *cmd, const struct router_req *q,
+		       long long wait_ms, enum router_outcome *err, char *why, size_t wl)
+{
+	remote.posts++;
+	if (remote.fail) {
+		*err = ROUTER_CLUSTER_DOWN;
+		snprintf(why, wl, "cluster link down: test");
+		return -1;
+	}
+	remote.cmd = cmd;
+	remote.wait_ms = wait_ms;
+	snprintf(remote.agent, sizeof(remote.agent), "%s", q->agent);
+	return 0;
+}
+
+static void remote_forget(void *arg, struct router_cmd *cmd)
+{
+	remote.forgets++;
+	CHECK(cmd == remote.cmd);
+	remote.cmd = NULL;
+}
+
+void test_server_router_remote(void)
+{
+	struct world w;
+	struct router_remote rr = { remote_post, remote_forget, NULL };
+	struct router_cmd *cmd;
+	struct asker a = { 0 }, here = { 0 };
+	enum router_outcome err;
+	struct router_req q = { .agent = "web9", .command = "obtain_system_info", .who = "alice",
+				.from = "B/127.0.0.1:1", .here_only = 1 };
+
+	if (world_open(&w, 2000) < 0) {
+		CHECK(0);
+		return;
+	}
+	memset(&remote, 0, sizeof(remote));
+	CHECK(!post(&w, "web9", "obtain_system_info", NULL, &a, &err) && err == ROUTER_NOT_CONNECTED);
+	router_set_remote(w.r, &rr);
+	/* Here: the agent here, never the remote way. */
+	CHECK(post(&w, "web1", "ping", NULL, &here, &err) && remote.posts == 0);
+	agent_says(&w, 0, "{\"status\":\"command_response\",\"message\":\"response_ping\"}");
+	CHECK(here.told == 1 && here.o == ROUTER_OK);
+	/* Not here: the remote way, with the command's deadline. */
+	cmd = post(&w, "web9", "obtain_system_info", NULL, &a, &err);
+	CHECK(cmd && remote.posts == 1 && remote.cmd == cmd && remote.wait_ms == 2000);
+	CHECK_STR(router_cmd_agent(cmd), "web9");
+	router_remote_done(cmd, ROUTER_OK, "{\"status\":\"command_response\"}",
+			   strlen("{\"status\":\"command_response\"}"));
+	CHECK(a.told == 1 && a.o == ROUTER_OK && strstr(a.text, "command_response"));
+	/* Refused on the way: nothing queued, the reason for the face. */
+	remote.fail = 1;
+	CHECK(!post(&w, "web9", "obtain_system_info", NULL, &a, &err) && err == ROUTER_CLUSTER_DOWN);
+	{
+		char why[200];
+		struct router_req rq = { .agent = "web9", .command = "obtain_system_info" };
+
+		router_refusal(w.r, &rq, ROUTER_CLUSTER_DOWN, why, sizeof(why));
+		CHECK(strstr(why, "cluster link down") != NULL);
+	}
+	remote.fail = 0;
+	/* Another server routed it here: only a local agent will do. */
+	CHECK(!router_post(w.r, &q, record_done, &a, &err) && err == ROUTER_NOT_CONNECTED);
+	CHECK(remote.posts == 2);
+	/* The asker goes: the remote way forgets it. */
+	cmd = post(&w, "web9", "list_services", NULL, &a, &err);
+	router_cancel(cmd);
+	CHECK(remote.forgets == 1 && remote.cmd == NULL);
+	/* The deadline (the holder's plus the margin): 504 for the asker, forgotten. */
+	a.told = 0;
+	cmd = post(&w, "web9", "list_services", NULL, &a, &err);
+	while (a.told == 0 && remote.forgets < 2)
+		loop_once(w.loop, 100);
+	CHECK(a.told == 1 && a.o == ROUTER_TIMEOUT && strstr(a.text, "nor its server"));
+	CHECK(remote.forgets == 2);
+	router_set_remote(w.r, NULL);
+	world_close(&w);
+}
+
+void test_server_router_outcome_names(void)
+{
+	int i;
+
+	for (i = 0; i < ROUTER_NOUTCOMES; i++) {
+		const char *n = router_outcome_name((enum router_outcome)i);
+
+		CHECK(strcmp(n, "unknown") != 0);
+		CHECK(router_outcome_parse(n) == (enum router_outcome)i);
+	}
+	CHECK(router_outcome_parse("nonsense") == ROUTER_NOUTCOMES);
+	CHECK_STR(router_outcome_name(ROUTER_NOUTCOMES), "unknown");
+}
+
 void test_server_router_idless_by_name(void)
 {
 	struct world w;

@@ -362,10 +362,25 @@
     Object.keys(st.sys).forEach(function (n) { if (!names[n]) delete st.sys[n]; });
   }
 
+  /* The agents: the whole fleet's; when a fleet's other servers cannot be
+   * asked (503), this server's own, and why the rest are missing. */
+  function fetchClients() {
+    return api('GET', 'api/clients').then(function (list) {
+      st.partial = '';
+      return list;
+    }, function (e) {
+      if (e.status !== 503) throw e;
+      return api('GET', 'api/clients?scope=local').then(function (list) {
+        st.partial = e.message;
+        return list;
+      });
+    });
+  }
+
   function poll() {
     if (st.polling || !st.me) return;
     st.polling = true;
-    api('GET', 'api/clients').then(function (list) {
+    fetchClients().then(function (list) {
       clientsAnswered(list);
       return Promise.all(st.clients.slice(0, SAMPLE_AGENTS).map(function (c) { return sample(c.name); }));
     }).catch(function (e) {
@@ -385,8 +400,15 @@
   function connStrip() {
     var c = $('conn');
     clear(c);
-    c.hidden = !st.me || !st.down;
+    c.hidden = !st.me || (!st.down && !st.partial);
     if (c.hidden) return;
+    if (!st.down) {
+      c.appendChild(h('strong', null, 'This server\'s agents only'));
+      c.appendChild(h('span', null, ': the other servers of the fleet cannot be asked now. Retrying every ' +
+        POLL_MS / 1000 + ' s.'));
+      c.appendChild(h('span', { class: 'why' }, st.partial));
+      return;
+    }
     c.appendChild(h('strong', null, 'Server unreachable'));
     c.appendChild(h('span', null, ' since ' + fmtTime(st.down.since / 1000) +
       (st.lastOk ? ' (last answer ' + fmtTime(st.lastOk / 1000) + ')' : '') +

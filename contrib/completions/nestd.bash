@@ -7,15 +7,19 @@
 _nestd_server_opts="--listen --config --state-dir --tokens --tls-cert --tls-key --auth-timeout
  --command-timeout --audit-log --accept-versions --max-message --ping-interval --history-interval
  --ui --dist-dir --public-url --socket-mode --trusted-proxy --slack-app-token-file
- --slack-bot-token-file --slack-api-url --slack-admins --slack-command --log-level --help"
+ --slack-bot-token-file --slack-api-url --slack-admins --slack-command --cluster --node
+ --cluster-prefix --cluster-replicas --cluster-creds --cluster-user-file --cluster-token-file
+ --cluster-ca --cluster-cert --cluster-key --log-level --help"
 _nestd_agent_opts="--server --token-file --config --services --allow --deny --exec-timeout
  --max-output --max-exec --reconnect-min --reconnect-max --once --ping-interval --hostname
  --ca-file --pin --insecure --compat --protocol-version --proc-root --cgroup --systemctl
  --rc-service --rc-status --log-level --help"
-_nestd_token_opts="--role --owner --scope --tokens --state-dir --help"
+_nestd_token_opts="--role --owner --scope --tokens --state-dir --cluster --cluster-prefix
+ --cluster-replicas --cluster-creds --cluster-user-file --cluster-token-file --cluster-ca
+ --cluster-cert --cluster-key --help"
 _nestd_ctl_opts="--server --token-file --config --json --wait --signal --timeout --argv --ca-file
- --pin --insecure --sort --user --no-headers --help"
-_nestd_ctl_cmds="clients ps proc kill pause resume services service sysinfo exec send"
+ --pin --insecure --sort --user --no-headers --agent --operator --limit --help"
+_nestd_ctl_cmds="clients ps proc kill pause resume services service sysinfo exec send audit"
 
 # The agents' names from the server this command line talks to.
 _nestd_agents()
@@ -48,12 +52,15 @@ _nestd_value()
 	--sort) COMPREPLY=($(compgen -W "pid ppid cpu rss start user name state -pid -cpu -rss" -- "$cur")) ;;
 	--user) COMPREPLY=($(compgen -u -- "$cur")) ;;
 	--config | --tokens | --tls-cert | --tls-key | --audit-log | --token-file | --ca-file | --systemctl | \
-	--rc-service | --rc-status | --slack-app-token-file | --slack-bot-token-file) COMPREPLY=($(compgen -f -- "$cur")) ;;
+	--rc-service | --rc-status | --slack-app-token-file | --slack-bot-token-file | --cluster-creds | \
+	--cluster-user-file | --cluster-token-file | --cluster-ca | --cluster-cert | --cluster-key)
+		COMPREPLY=($(compgen -f -- "$cur")) ;;
 	--state-dir | --dist-dir | --proc-root | --cgroup) COMPREPLY=($(compgen -d -- "$cur")) ;;
 	--listen | --server | --owner | --scope | --auth-timeout | --command-timeout | --accept-versions | \
 	--max-message | --ping-interval | --history-interval | --public-url | --socket-mode | --trusted-proxy | \
 	--exec-timeout | --max-output | --max-exec | --reconnect-min | --reconnect-max | --hostname | --pin | \
-	--protocol-version | --wait | --timeout | --slack-api-url | --slack-admins | --slack-command) COMPREPLY=() ;;
+	--protocol-version | --wait | --timeout | --slack-api-url | --slack-admins | --slack-command | \
+	--cluster | --node | --cluster-prefix | --cluster-replicas | --agent | --operator | --limit) COMPREPLY=() ;;
 	*) return 1 ;;
 	esac
 	return 0
@@ -93,14 +100,14 @@ _nestd()
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "$_nestd_token_opts" -- "$cur"))
 		elif ((nonopt == 0)); then
-			COMPREPLY=($(compgen -W "new list revoke" -- "$cur"))
+			COMPREPLY=($(compgen -W "new list revoke import" -- "$cur"))
 		fi ;;
 	ctl)
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "$_nestd_ctl_opts" -- "$cur"))
 		elif ((nonopt == 0)); then
 			COMPREPLY=($(compgen -W "$_nestd_ctl_cmds" -- "$cur"))
-		elif ((nonopt == 1)) && [[ ${words[0]} != clients ]]; then
+		elif ((nonopt == 1)) && [[ ${words[0]} != clients && ${words[0]} != audit ]]; then
 			COMPREPLY=($(compgen -W "$(_nestd_agents)" -- "$cur"))
 		elif ((nonopt == 2)) && [[ ${words[0]} == service ]]; then
 			COMPREPLY=($(compgen -W "start stop restart reload status" -- "$cur"))

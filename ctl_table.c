@@ -113,7 +113,9 @@ static void print_cell(const struct ctl_table *t, int c, const char *s, size_t w
 }
 
 /* Widths: each column its widest cell (the header's with headers); with
- * a terminal width, the last column gets what is left (at least 10). */
+ * a terminal width, the last column gets what is left, however little, so
+ * that no line is wider than the terminal; only when the other columns
+ * fill it already does it keep 10 (the lines wrap then whatever it is). */
 static void widths(const struct ctl_table *t, size_t *w)
 {
 	size_t i, sum = 0;
@@ -130,7 +132,7 @@ static void widths(const struct ctl_table *t, size_t *w)
 	for (c = 0; c < t->ncol - 1; c++)
 		sum += w[c] + 1;
 	if (ctl_view.width > 0 && sum + w[t->ncol - 1] > (size_t)ctl_view.width)
-		w[t->ncol - 1] = sum + 10 < (size_t)ctl_view.width ? (size_t)ctl_view.width - sum : 10;
+		w[t->ncol - 1] = sum < (size_t)ctl_view.width ? (size_t)ctl_view.width - sum : 10;
 }
 
 void ctl_table_print(struct ctl_table *t)

@@ -377,7 +377,9 @@ void test_agent_proc_eperm(void)
 	}
 	snprintf(want, sizeof(want), "permission denied: cannot signal %d (owned by root)", victim);
 	CHECK_STR(err, want);
-	CHECK(t_state(victim) == 'S');
+	/* Not killed: alive and no zombie (running or sleeping, as a loaded
+	 * machine has it at that moment). */
+	CHECK(kill(victim, 0) == 0 && t_state(victim) != 'Z');
 	child_end(victim);
 }
 

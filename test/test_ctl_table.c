@@ -27,6 +27,8 @@ static const char ps_reply[] =
 	"{\"pid\":4242,\"name\":\"orig\"}]";
 
 /* What f printed, run with the view at 80 columns. */
+static int test_width = 80;
+
 static char *shown(int (*fn)(const struct json *, int, int), const char *reply)
 {
 	struct json j;
@@ -43,7 +45,7 @@ static char *shown(int (*fn)(const struct json *, int, int), const char *reply)
 	ctl_view.user = user;
 	ctl_view.color = color;
 	ctl_view.out = open_memstream(&buf, &len);
-	ctl_view.width = 80;
+	ctl_view.width = test_width;
 	ctl_view.headers = 1;
 	ctl_view.now = NOW;
 	if (json_parse(&j, reply, strlen(reply), NULL, 0) == 0) {
@@ -86,6 +88,24 @@ void test_ctl_table_ps(void)
 	       "  1    0 root sleeping  0.1 14 MiB 02:00 /sbin/init splash\n");
 	ctl_view.sort = ctl_view.user = NULL;
 	CHECK(ctl_show_sort_key("bogus") == -1 && ctl_show_sort_key("-rss") == 0);
+}
+
+/* A terminal a little wider than the other columns: the command line gets
+ * the few characters left, and no line is wider than the terminal. */
+void test_ctl_table_narrow(void)
+{
+	char *got, *line, *save = NULL;
+	size_t widest = 0;
+
+	test_width = 55;
+	got = shown(ctl_show_ps, ps_reply);
+	test_width = 80;
+	CHECK(got && strstr(got, "   1    0 root     sleeping  0.1  14 MiB 02:00  /sbin/i\n") != NULL);
+	for (line = strtok_r(got, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (strlen(line) > widest)
+			widest = strlen(line);
+	CHECK(widest == 55);
+	free(got);
 }
 
 static const char clients_reply[] =

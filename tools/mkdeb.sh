@@ -36,6 +36,14 @@ echo /etc/nestd/server.conf > "$root/DEBIAN/conffiles"
 # The C library the binary needs: the newest GLIBC_ symbol version it uses.
 glibc=$(objdump -T "$root/usr/bin/nestd" | sed -n 's/.*GLIBC_\([0-9][0-9.]*\).*/\1/p' | sort -t. -k1,1n -k2,2n | tail -n 1)
 depends="libc6 (>= ${glibc:-2.17})"
+# Any other shared library it needs (libnats, in the clustered build):
+# the Debian package that holds that soname here.
+for lib in $(objdump -p "$root/usr/bin/nestd" | awk '$1 == "NEEDED" { print $2 }'); do
+	case $lib in libc.so.* | ld-linux*) continue ;; esac
+	pkg=$(dpkg -S "*/$lib" 2>/dev/null | head -n 1 | cut -d: -f1)
+	[ -n "$pkg" ] || { echo "deb: no Debian package holds $lib, which nestd needs" >&2; exit 1; }
+	depends="$depends, $pkg"
+done
 size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
 sed -e "s/@VERSION@/$debver/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$size/" -e "s/@DEPENDS@/$depends/" \
 	contrib/deb/control.in > "$root/DEBIAN/control"

@@ -27,10 +27,12 @@ fi
 CACHE=${NESTD_ROOT_CACHE:-/var/tmp}
 # Raised when the way a root is built changes, so old tarballs are not used.
 REV=2
-PKG_systemd="systemd,systemd-sysv,dbus,libpam-systemd"
+# libnats3.4: what the clustered build links (the package depends on it;
+# the agent tests run that same binary).
+PKG_systemd="systemd,systemd-sysv,dbus,libpam-systemd,libnats3.4"
 # openrc and sysv-rc (which debootstrap would pick for initscripts) conflict:
 # it is installed by apt inside the new root, which resolves that.
-PKG_openrc="openrc,sysvinit-core"
+PKG_openrc="openrc,sysvinit-core,libnats3.4"
 APT_openrc=1
 
 mirror() {

@@ -19,17 +19,35 @@ struct out {
 	size_t cap, len;      /* len counts all bytes, stored or not */
 };
 
+/* The room left for bytes (one is kept for the NUL). */
+static size_t room(const struct out *o, size_t k)
+{
+	size_t left = o->len + 1 < o->cap ? o->cap - 1 - o->len : 0;
+
+	return k < left ? k : left;
+}
+
+/* k bytes of s (or k times the byte c when s is NULL): stored as far as
+ * they fit, counted whole, so a width of INT_MAX costs no time. */
+static void emit_any(struct out *o, const char *s, char c, size_t k)
+{
+	size_t r = room(o, k);
+
+	if (r && s)
+		memcpy(o->p + o->len, s, r);
+	else if (r)
+		memset(o->p + o->len, c, r);
+	o->len += k;
+}
+
 static void emit(struct out *o, const char *s, size_t k)
 {
-	for (; k; k--, s++, o->len++)
-		if (o->len + 1 < o->cap)
-			o->p[o->len] = *s;
+	emit_any(o, s, 0, k);
 }
 
 static void emit_rep(struct out *o, char c, size_t k)
 {
-	while (k--)
-		emit(o, &c, 1);
+	emit_any(o, NULL, c, k);
 }
 
 /* One conversion's parts: [pre][zeros][body], padded to width. */
@@ -56,10 +74,13 @@ static void field(struct out *o, const struct spec *sp, const char *pre, size_t 
 		emit_rep(o, ' ', pad);
 }
 
-static void put_int(struct out *o, struct spec *sp, unsigned long long v, int neg, int base, int upper)
+/* v's digits in base, after the sign (neg, or the + and space flags) and
+ * then "0x" when hexp (%p). */
+static void put_int(struct out *o, struct spec *sp, unsigned long long v, int neg, int base, int upper,
+		    int hexp)
 {
 	const char *dig = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-	char b[24], *e = b + sizeof(b), *s = e, pre[2];
+	char b[24], *e = b + sizeof(b), *s = e, pre[3];
 	size_t npre = 0, nd, zeros = 0;
 
 	while (v) {
@@ -74,6 +95,10 @@ static void put_int(struct out *o, struct spec *sp, unsigned long long v, int ne
 		pre[npre++] = '+';
 	else if (sp->space)
 		pre[npre++] = ' ';
+	if (hexp) {
+		pre[npre++] = '0';
+		pre[npre++] = 'x';
+	}
 	nd = (size_t)(e - s);
 	if (sp->prec >= 0) {
 		sp->zero = 0;   /* a precision turns the 0 flag off, as in C */
@@ -238,6 +263,15 @@ static void put_fixed(struct out *o, struct spec *sp, double v, int upper)
 /* ------------------------------------------------------------------ */
 /* The format */
 
+/* The digits at f into *v, saturated at INT32_MAX (no overflow however
+ * long the run); past them. */
+static const char *parse_num(const char *f, int *v)
+{
+	for (; *f >= '0' && *f <= '9'; f++)
+		*v = *v > (INT32_MAX - 9) / 10 ? INT32_MAX : *v * 10 + (*f - '0');
+	return f;
+}
+
 /* Flags, width, precision and length of the conversion at *f (past '%'). */
 static const char *parse_spec(const char *f, struct spec *sp, va_list *ap)
 {
@@ -257,14 +291,13 @@ static const char *parse_spec(const char *f, struct spec *sp, va_list *ap)
 	}
 	if (*f == '*') {
 		sp->width = va_arg(*ap, int);
-		if (sp->width < 0) {
+		if (sp->width < 0) {   /* -INT_MIN does not exist: one less */
 			sp->left = 1;
-			sp->width = -sp->width;
+			sp->width = sp->width == INT32_MIN ? INT32_MAX : -sp->width;
 		}
 		f++;
 	} else
-		for (; *f >= '0' && *f <= '9'; f++)
-			sp->width = sp->width * 10 + (*f - '0');
+		f = parse_num(f, &sp->width);
 	if (*f == '.') {
 		f++;
 		sp->prec = 0;
@@ -274,8 +307,7 @@ static const char *parse_spec(const char *f, struct spec *sp, va_list *ap)
 				sp->prec = -1;
 			f++;
 		} else
-			for (; *f >= '0' && *f <= '9'; f++)
-				sp->prec = sp->prec * 10 + (*f - '0');
+			f = parse_num(f, &sp->prec);
 	}
 	if (sp->left)
 		sp->zero = 0;
@@ -304,7 +336,7 @@ static void put_signed(struct out *o, struct spec *sp, va_list *ap)
 		v = (short)v;
 	else if (sp->len == 'H')
 		v = (signed char)v;
-	put_int(o, sp, v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v, v < 0, 10, 0);
+	put_int(o, sp, v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v, v < 0, 10, 0, 0);
 }
 
 static void put_unsigned(struct out *o, struct spec *sp, va_list *ap, int base, int upper)
@@ -321,7 +353,8 @@ static void put_unsigned(struct out *o, struct spec *sp, va_list *ap, int base, 
 		v = (unsigned short)v;
 	else if (sp->len == 'H')
 		v = (unsigned char)v;
-	put_int(o, sp, v, 0, base, upper);
+	sp->plus = sp->space = 0;   /* signs are for signed conversions only */
+	put_int(o, sp, v, 0, base, upper, 0);
 }
 
 static void put_str(struct out *o, struct spec *sp, const char *s)
@@ -346,10 +379,9 @@ static void conversion(struct out *o, struct spec *sp, char c, va_list *ap)
 	case 'u': case 'o': case 'x': case 'X':
 		put_unsigned(o, sp, ap, c == 'u' ? 10 : c == 'o' ? 8 : 16, c == 'X');
 		break;
-	case 'p':
-		sp->len = 'z';
-		emit(o, "0x", 2);
-		put_int(o, sp, (uintptr_t)va_arg(*ap, void *), 0, 16, 0);
+	case 'p':   /* as glibc for a pointer that is not NULL: 0x in the field */
+		sp->plus = sp->space = 0;
+		put_int(o, sp, (uintptr_t)va_arg(*ap, void *), 0, 16, 0, 1);
 		break;
 	case 'c':
 		ch = (char)va_arg(*ap, int);

@@ -7,9 +7,10 @@
  * prints: flags - 0 + space, a width and a precision (numbers or *), the
  * lengths hh h l ll z j t, and the conversions d i u o x X c s p % and f F
  * (exact: the value's binary expansion rounded half to even, as glibc and
- * musl do; inf and nan as they spell them).  Not %e, %g, %a, %n, %m, '#' or
- * wide characters: test_fmt compares every supported form with libc's
- * snprintf. */
+ * musl do; inf and nan as they spell them; a precision above 30 is taken
+ * as 30).  Not %e, %g, %a, %n, %m, '#' or wide characters.  A length past
+ * INT_MAX returns -1, as C's does.  test_fmt compares every supported form
+ * with libc's snprintf, and fuzz_fmt random ones. */
 #ifndef NESTD_FMT_H
 #define NESTD_FMT_H
 

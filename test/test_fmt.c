@@ -17,6 +17,7 @@ void test_fmt_strings(void);
 void test_fmt_fixed(void);
 void test_fmt_truncation(void);
 void test_fmt_file(void);
+void test_fmt_edges(void);
 
 static int bad;
 
@@ -157,3 +158,35 @@ void test_fmt_file(void)
 	CHECK_MEM(got, n, want, strlen(want));
 	fclose(f);
 }
+
+/* What the fuzzer (fuzz_fmt) cannot ask libc: a * width of INT_MIN (a
+ * field of 2^31 bytes, which glibc takes seconds to count, then fails)
+ * is counted without being written, quickly, and stores only what fits;
+ * digit runs too long for an int saturate instead of overflowing; signs
+ * are for signed conversions only; %p's 0x is inside its field. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpragmas"
+#pragma GCC diagnostic ignored "-Wunknown-warning-option"
+#pragma GCC diagnostic ignored "-Wformat"
+#pragma GCC diagnostic ignored "-Wformat-overflow"
+void test_fmt_edges(void)
+{
+	char b[16];
+	int r;
+
+	r = fmt_snprintf(b, sizeof(b), "%*d|", INT_MIN, 5);
+	CHECK(r == -1);   /* 5 and INT_MAX - 1 spaces, then the bar: past INT_MAX */
+	CHECK_STR(b, "5              ");
+	r = fmt_snprintf(b, sizeof(b), "%99999999999999999999d", 5);
+	CHECK(r == INT_MAX && b[0] == ' ' && b[15] == '\0');
+	r = fmt_snprintf(b, sizeof(b), "%.99999999999999999999s", "abc");
+	CHECK(r == 3);
+	CHECK_STR(b, "abc");
+	bad = 0;
+	SAME("%+u|% x|%+o", 5u, 5u, 5u);
+	SAME("%20p|%-20p|", (void *)&bad, (void *)&bad);
+	SAME("%.*s|%.*s|%-*s|", -1, "whole", 2, "cut", -6, "neg");
+	SAME("%d|%lld|%+d|% lld", INT_MIN, LLONG_MIN, INT_MIN, LLONG_MIN);
+	CHECK(bad == 0);
+}
+#pragma GCC diagnostic pop

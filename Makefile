@@ -273,7 +273,7 @@ test-static: static
 
 # The agent-side integration tests with `nestd agent` run by the agent-only
 # binary, everything else (server, ctl, token) by the full static one.
-AGENT_IT = it_agent it_commands it_tls it_api
+AGENT_IT = it_agent it_commands it_tls it_api it_dns
 test-static-agent: static static-agent deps
 	NESTD=$(CURDIR)/nestd-static NESTD_AGENT=$(CURDIR)/nestd-agent-static IT_ONLY="$(AGENT_IT)" \
 		sh test/run-integration.sh

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "env.h"
 #include "fmt.h"
 
 extern char **environ;
@@ -332,8 +333,8 @@ void exec_env_scrub(void)
 			for (v = *e + k; *v; v++)
 				*v = '\0';
 		}
-	unsetenv("NESTD_TOKEN");
-	unsetenv("CLIENT_TOKEN");
+	env_drop("NESTD_TOKEN");
+	env_drop("CLIENT_TOKEN");
 }
 
 static char **env_build(void)
@@ -369,7 +370,9 @@ static char **env_build(void)
  * command's group, so nothing of a running command outlives its agent.
  * posix_spawn could do neither, nor close every descriptor above 2 (musl
  * has no closefrom), so both are forks of a single-threaded process that
- * call only what is safe there.
+ * call only what is safe there.  _Fork (glibc 2.34, musl 1.2.2): fork
+ * without the atfork handlers and libc's lock resets, which only a
+ * process of several threads needs (and the static binary need not carry).
  *
  * The keeper tells the agent the command's pid on the report pipe; the
  * command, if exec fails, adds its errno.  The pipe is close-on-exec, so
@@ -519,7 +522,7 @@ static void keeper_main(const struct spawn_req *r)
 	prctl(PR_SET_PDEATHSIG, SIG_KEEPER);
 	if (getppid() != r->agent)
 		_exit(127);          /* the agent died before the request took */
-	pid = fork();
+	pid = _Fork();
 	if (pid == 0)
 		command_exec(r);
 	if (pid < 0) {
@@ -590,7 +593,7 @@ static int spawn(pid_t *pid, pid_t *pgid, char *const argv[], int p[2][2], char 
 	 * keeper (they write to the agent's own wake-up pipe). */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	*pid = fork();
+	*pid = _Fork();
 	if (*pid == 0)
 		keeper_main(&r);
 	e = *pid < 0 ? errno : 0;

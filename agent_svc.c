@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "env.h"
 #include "fmt.h"
 
 #define USEC_PER_SEC    1000000LL
@@ -95,14 +96,15 @@ static int prog_exists(const char *prog)
  * ours; the children the agent starts inherit it. */
 static void user_runtime_dir(void)
 {
-	char dir[64];
+	static char kv[64];   /* in the environment from then on */
+	const char *dir = kv + sizeof("XDG_RUNTIME_DIR=") - 1;
 	struct stat st;
 
 	if (getenv("XDG_RUNTIME_DIR") || getenv("DBUS_SESSION_BUS_ADDRESS"))
 		return;
-	fmt_snprintf(dir, sizeof(dir), "/run/user/%u", (unsigned)geteuid());
+	fmt_snprintf(kv, sizeof(kv), "XDG_RUNTIME_DIR=/run/user/%u", (unsigned)geteuid());
 	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid())
-		setenv("XDG_RUNTIME_DIR", dir, 1);
+		env_add(kv);
 }
 
 /* auto: systemd only where it actually runs (the tool alone is installed

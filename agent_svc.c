@@ -35,6 +35,7 @@
 #include "config.h"
 #include "env.h"
 #include "fmt.h"
+#include "tz.h"
 
 #define USEC_PER_SEC    1000000LL
 #define USEC_PER_MINUTE (60 * USEC_PER_SEC)
@@ -847,7 +848,7 @@ static void rc_running(const char *svcdir, const char *unit, struct rc_run *x)
 		tm.tm_isdst = -1;
 		static const char wday[][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
 
-		x->started = (long long)mktime(&tm);
+		x->started = tz_mktime(&tm);
 		/* strftime's "%a %Y-%m-%d %H:%M:%S %Z", without strftime in the
 		 * static binary. */
 		if (x->started > 0)

@@ -9,6 +9,7 @@
 
 #include "ctl_text.h"
 #include "fmt.h"
+#include "tz.h"
 #include "log.h"
 
 struct ctl_view ctl_view;
@@ -202,7 +203,7 @@ void ctl_fmt_time(double epoch, int age, char *out, size_t n)
 	char ago[40];
 	int w;
 
-	if (epoch <= 0 || !localtime_r(&t, &tm)) {
+	if (epoch <= 0 || !tz_localtime(t, &tm)) {
 		fmt_snprintf(out, n, "-");
 		return;
 	}
@@ -225,7 +226,7 @@ void ctl_fmt_start(double epoch, char *out, size_t n)
 	time_t t = (time_t)epoch, now = (time_t)ctl_view.now;
 	struct tm tm, today;
 
-	if (epoch <= 0 || !localtime_r(&t, &tm) || !localtime_r(&now, &today)) {
+	if (epoch <= 0 || !tz_localtime(t, &tm) || !tz_localtime(now, &today)) {
 		fmt_snprintf(out, n, "-");
 		return;
 	}

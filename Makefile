@@ -300,9 +300,9 @@ dist:
 		sha256sum $$f > $$f.sha256 || exit 1; done
 	@tls=$$(wc -c < dist/$(DIST_NAME)); agent=$$(wc -c < dist/$(DIST_AGENT)); \
 	plain=$$(wc -c < build/nestd-static-notls); \
-	echo "size: static with TLS    $$tls bytes ($$((tls / 1024)) KiB, target <= 400 KiB: ratio $$(awk -v a=$$tls 'BEGIN { printf "%.2f", a / 409600 }'))"; \
-	echo "size: agent-only w/ TLS  $$agent bytes ($$((agent / 1024)) KiB, target <= 200 KiB: ratio $$(awk -v a=$$agent 'BEGIN { printf "%.2f", a / 204800 }'))"; \
-	echo "size: static without TLS $$plain bytes ($$((plain / 1024)) KiB, target < 150 KiB: ratio $$(awk -v a=$$plain 'BEGIN { printf "%.2f", a / 153600 }'))"; \
+	echo "size: static with TLS    $$tls bytes ($$((tls / 1024)) KiB, target <= 400 KiB: ratio $$(awk -v a=$$tls 'BEGIN { printf "%.3f", a / 409600 }'))"; \
+	echo "size: agent-only w/ TLS  $$agent bytes ($$((agent / 1024)) KiB, target <= 200 KiB: ratio $$(awk -v a=$$agent 'BEGIN { printf "%.3f", a / 204800 }'))"; \
+	echo "size: static without TLS $$plain bytes ($$((plain / 1024)) KiB, target < 150 KiB: ratio $$(awk -v a=$$plain 'BEGIN { printf "%.3f", a / 153600 }'))"; \
 	test $$tls -le 409600 || echo "dist: WARNING: the TLS binary is OVER its 400 KiB target" >&2; \
 	test $$agent -le 204800 || echo "dist: WARNING: the agent-only binary is OVER its 200 KiB target" >&2; \
 	test $$plain -lt 153600 || echo "dist: WARNING: the binary without TLS is OVER its 150 KiB target" >&2

@@ -1,9 +1,12 @@
 /* buf.c - bounded growable buffer (see buf.h for the contract). */
 #include "buf.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fmt.h"
 
@@ -138,4 +141,31 @@ const void *mem_find(const void *h, size_t hn, const void *k, size_t kn)
 			return p;
 	}
 	return NULL;
+}
+
+int buf_read_file(struct buf *b, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), rc = 0, e;
+
+	if (fd < 0)
+		return -1;
+	while (buf_reserve(b, 1) == 0) {   /* else at max, or out of memory: what fits */
+		ssize_t r;
+
+		if (b->cap - b->len < 1024)
+			buf_reserve(b, 1024);
+		r = read(fd, b->p + b->len, b->cap - b->len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			rc = r < 0 ? -1 : 0;
+			break;
+		}
+		b->len += (size_t)r;
+		b->p[b->len] = '\0';
+	}
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc;
 }

@@ -6,13 +6,13 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include "buf.h"
 #include "fmt.h"
 #include "loop.h"
 #include "rnd.h"
@@ -623,50 +623,34 @@ static int ask_name(const struct dns_conf *c, const char *name, struct dns_list 
 	return r;
 }
 
-/* A small file whole (at most 64 KiB of it), NUL-terminated; NULL when
+/* The text of a small file (its first 64 KiB) into b; b->p NULL when
  * there is none. */
-static char *slurp(const char *path)
+static void file_text(const char *path, struct buf *b)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t n = 0, cap = 65536;
-	char *b;
-
-	if (fd < 0)
-		return NULL;
-	b = malloc(cap + 1);
-	while (b && n < cap) {
-		ssize_t r = read(fd, b + n, cap - n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (b)
-		b[n] = '\0';
-	return b;
+	buf_init(b, 65536);
+	if (buf_read_file(b, path) < 0)
+		buf_free(b);
 }
 
 int dns_resolve(const char *name, struct dns_list *out, char *err, size_t errlen)
 {
 	struct dns_conf c;
-	char *text, try[256];
+	struct buf text;
+	char try[256];
 	int i, r = 0, nx = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (dns_numeric(name, out))
 		return 0;
-	text = slurp("/etc/hosts");
-	if (text)
-		dns_hosts(text, name, out);
-	free(text);
+	file_text("/etc/hosts", &text);
+	if (text.p)
+		dns_hosts(text.p, name, out);
+	buf_free(&text);
 	if (out->n)
 		return 0;
-	text = slurp("/etc/resolv.conf");
-	dns_conf_parse(text ? text : "", &c);
-	free(text);
+	file_text("/etc/resolv.conf", &text);
+	dns_conf_parse(text.p ? text.p : "", &c);
+	buf_free(&text);
 	for (i = 0; r == 0 && dns_name(&c, name, i, try, sizeof(try)); i++)
 		r = ask_name(&c, try, out, &nx, err, errlen);
 	if (r > 0)

@@ -507,14 +507,3 @@ int fmt_fprintf(FILE *f, const char *fmt, ...)
 	va_end(ap);
 	return r;
 }
-
-int fmt_printf(const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = fmt_vfprintf(stdout, fmt, ap);
-	va_end(ap);
-	return r;
-}

@@ -27,7 +27,7 @@ int fmt_snprintf(char *out, size_t n, const char *fmt, ...) __attribute__((forma
  * written, -1 on a write error or when memory for a long line runs out. */
 int fmt_vfprintf(FILE *f, const char *fmt, va_list ap);
 int fmt_fprintf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int fmt_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define fmt_printf(...) fmt_fprintf(stdout, __VA_ARGS__)
 
 /* The same straight to a descriptor with write(2), partial writes and EINTR
  * retried: what fputs or fprintf to an unbuffered stream does, for the

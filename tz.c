@@ -3,15 +3,15 @@
  * The zone is loaded once per value of TZ into one static record: a TZif
  * file's transitions and types as read (big-endian, checked against the
  * file's length), or none, and a POSIX rule (from TZ or the file's
- * footer).  Dates are days since 1970-01-01 by the proleptic Gregorian
- * arithmetic of civil_days/civil_date (Howard Hinnant's algorithms). */
+ * footer).  Dates are days since 1970-01-01 by num.c's proleptic
+ * Gregorian arithmetic (num_days, num_utc). */
 #include "tz.h"
 
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include "buf.h"
+#include "num.h"
 
 #define TZ_FILE_MAX (256 * 1024)
 
@@ -46,32 +46,6 @@ static struct {
 } Z;
 
 /* ---- dates ---- */
-
-static long long civil_days(long long y, int m, int d)
-{
-	long long era, yoe, doy;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-}
-
-static void civil_date(long long z, long long *y, int *m, int *d)
-{
-	long long era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
 
 static int leap(long long y)
 {
@@ -207,14 +181,14 @@ static int rule_parse(const char *s, struct tz_rule *r)
 static long long rule_date(const struct tz_rule_day *r, long long y)
 {
 	static const unsigned char mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	long long jan1 = civil_days(y, 1, 1), first;
+	long long jan1 = num_days(y, 1, 1), first;
 	int d, last;
 
 	if (r->kind == 'J')
 		return jan1 + r->n - 1 + (leap(y) && r->n >= 60);
 	if (r->kind == 'n')
 		return jan1 + r->n;
-	first = civil_days(y, r->m, 1);
+	first = num_days(y, r->m, 1);
 	last = mdays[r->m - 1] + (r->m == 2 && leap(y));
 	d = (int)((r->d - (first + 4) % 7 + 14) % 7) + 1 + (r->w - 1) * 7;
 	while (d > last)
@@ -226,11 +200,12 @@ static long long rule_date(const struct tz_rule_day *r, long long y)
 static const struct tz_type *rule_at(const struct tz_rule *r, long long t)
 {
 	long long y, start, end;
-	int m, d;
+	struct tm tm;
 
 	if (!r->has_dst)
 		return &r->std;
-	civil_date(floor_div(t + r->std.off, 86400), &y, &m, &d);
+	num_utc(t + r->std.off, &tm);
+	y = tm.tm_year + 1900LL;
 	/* the start is read in standard time, the end in daylight time */
 	start = rule_date(&r->start, y) * 86400 + r->start.time - r->std.off;
 	end = rule_date(&r->end, y) * 86400 + r->end.time - r->dst.off;
@@ -314,25 +289,21 @@ static int tzif_load(unsigned char *f, size_t n)
 	return 0;
 }
 
-/* The file at path whole, NUL-terminated; NULL. */
-static unsigned char *slurp(const char *path, size_t *n)
+/* The file at path whole (TZ_FILE_MAX at most) into Z.file: its length,
+ * or 0 when there is none. */
+static size_t zone_file(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	unsigned char *b;
+	struct buf b;
+	size_t n;
 
-	*n = 0;
-	if (fd < 0)
-		return NULL;
-	b = malloc(TZ_FILE_MAX + 1);
-	while (b && *n < TZ_FILE_MAX) {
-		ssize_t r = read(fd, b + *n, TZ_FILE_MAX - *n);
-
-		if (r <= 0)
-			break;
-		*n += (size_t)r;
+	buf_init(&b, TZ_FILE_MAX);
+	if (buf_read_file(&b, path) < 0 || !b.p) {
+		buf_free(&b);
+		return 0;
 	}
-	close(fd);
-	return b;
+	n = b.len;
+	Z.file = (unsigned char *)buf_steal(&b);
+	return n;
 }
 
 /* The zone named by TZ's value s (NULL: unset) into Z. */
@@ -352,7 +323,7 @@ static void load(const char *s)
 		if (*s == ':')
 			s++;
 		if (*s == '/') {
-			Z.file = slurp(s, &n);
+			n = zone_file(s);
 		} else if (!strstr(s, "..")) {
 			for (i = 0; i < 3 && !Z.file; i++) {
 				char path[512];
@@ -362,7 +333,7 @@ static void load(const char *s)
 					break;
 				memcpy(path, dirs[i], dl);
 				memcpy(path + dl, s, sl + 1);
-				Z.file = slurp(path, &n);
+				n = zone_file(path);
 			}
 		}
 		if (Z.file && tzif_load(Z.file, n) == 0)
@@ -414,19 +385,8 @@ static const struct tz_type *type_at(long long t)
 struct tm *tz_localtime(long long t, struct tm *tm)
 {
 	const struct tz_type *ty = type_at(t);
-	long long local = t + ty->off, days = floor_div(local, 86400), y, secs = local - days * 86400;
-	int m, d;
 
-	civil_date(days, &y, &m, &d);
-	memset(tm, 0, sizeof(*tm));
-	tm->tm_year = (int)(y - 1900);
-	tm->tm_mon = m - 1;
-	tm->tm_mday = d;
-	tm->tm_hour = (int)(secs / 3600);
-	tm->tm_min = (int)(secs / 60 % 60);
-	tm->tm_sec = (int)(secs % 60);
-	tm->tm_wday = (int)((days % 7 + 11) % 7);   /* 1970-01-01 was a Thursday */
-	tm->tm_yday = (int)(days - civil_days(y, 1, 1));
+	num_utc(t + ty->off, tm);
 	tm->tm_isdst = ty->isdst;
 	tm->tm_gmtoff = ty->off;
 	tm->tm_zone = ty->abbr;
@@ -438,7 +398,7 @@ long long tz_mktime(struct tm *tm)
 	long long y = tm->tm_year + 1900LL + floor_div(tm->tm_mon, 12), t0, before, after, t;
 	int mon = (int)(tm->tm_mon - floor_div(tm->tm_mon, 12) * 12);
 
-	t0 = (civil_days(y, mon + 1, 1) + tm->tm_mday - 1) * 86400 + tm->tm_hour * 3600LL +
+	t0 = (num_days(y, mon + 1, 1) + tm->tm_mday - 1) * 86400 + tm->tm_hour * 3600LL +
 	     tm->tm_min * 60LL + tm->tm_sec;
 	/* The offsets on either side of any change near t0 (no zone is 30 h
 	 * from UTC): the one before wins when it gives t0 back, or when

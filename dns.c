@@ -118,9 +118,12 @@ static int is_reply_to(const unsigned char *m, size_t n, const unsigned char *q,
 	if (qn < 17 || n < qn || m[0] != q[0] || m[1] != q[1] || !(m[2] & 0x80) ||
 	    (m[2] & 0x78) || be16(m + 4) != 1)
 		return 0;
-	for (i = 12; i < qn; i++)
-		if (m[i] != q[i] && (m[i] | 0x20) != (q[i] | 0x20))
+	for (i = 12; i < qn; i++) {   /* letters in any case (DNS 0x20), the rest exact */
+		unsigned a = m[i] | 0x20u;
+
+		if (m[i] != q[i] && (a != (q[i] | 0x20u) || a < 'a' || a > 'z'))
 			return 0;
+	}
 	return 1;
 }
 

@@ -125,6 +125,9 @@ void test_dns_answer_bad(void)
 	m[qn - 5] = 'y';   /* another name */
 	CHECK(dns_answer(m, n, q, qn, &l) == DNS_IGNORE);
 	m[qn - 5] = 0;
+	m[12] ^= 0x20;     /* a length byte is no letter: not the same in another case */
+	CHECK(dns_answer(m, n, q, qn, &l) == DNS_IGNORE);
+	m[12] ^= 0x20;
 	CHECK(dns_answer(m, n, q, qn, &l) == DNS_OK);
 	m[qn - 3] = 28;   /* another type */
 	CHECK(dns_answer(m, n, q, qn, &l) == DNS_IGNORE);

@@ -8,7 +8,8 @@
  * task_dump_owner() only turns *files* over to root for those, and keeps
  * world-readable directories with the real owner precisely so that tools
  * can stat /proc/PID instead of parsing status (see the comment there).
- * So /proc/PID/status is read only for obtain_process_info (VmSwap).
+ * So /proc/PID/status is read only for obtain_process_info (VmSwap), and
+ * only while the machine has swap at all (see swap_in_use).
  *
  * stat's second field is the command name in parentheses and may itself
  * hold ')' and anything else, so it ends at the LAST ')'. */
@@ -74,6 +75,10 @@ struct proc_ctx {
 	 * 2 KiB at a time: ten times the system calls of this). */
 	char *cmdbuf;
 	char *dents;
+	/* Whether any swap area is active (see swap_in_use), and when that
+	 * was last looked at. */
+	int swap_on;
+	double swap_seen;
 };
 
 #define DENTS_BUF (32u << 10)
@@ -434,7 +439,12 @@ int proc_stat_parse(struct pinfo *pi, const char *b, size_t n)
 	open = memchr(b, '(', n);
 	if (!open)
 		return -1;
-	close = memrchr(open, ')', (size_t)(end - open));
+	/* The last ')' closes comm (which may hold some itself): found with
+	 * memchr forwards, as musl's memrchr goes a byte at a time over the
+	 * whole line (a tenth of a static agent's work per command). */
+	close = memchr(open, ')', (size_t)(end - open));
+	while (close && close + 1 < end && (p = memchr(close + 1, ')', (size_t)(end - close - 1))))
+		close = p;
 	if (!close || close + 2 >= end)
 		return -1;
 	clen = (size_t)(close - open - 1);
@@ -720,11 +730,38 @@ static unsigned long long status_swap(struct proc_ctx *p, const char *dir)
 	return v * 1024;
 }
 
+/* Whether VmSwap can be anything but 0: the proc root's "swaps" lists an
+ * active area below its header line.  status is the dearest file the
+ * kernel renders per process (signal masks, capabilities, CPU lists: it
+ * doubled the cost of obtain_process_info), and most small machines and
+ * containers have no swap, so it is skipped while none is on.  Looked at
+ * again at most once a second, so for up to a second after a swapon the
+ * swap still reads 0 (swapoff empties an area before it goes, so the other
+ * way round is exact).  A root without "swaps" (a fixture, or a /proc
+ * without it) reads status every time, as before. */
+static int swap_in_use(struct proc_ctx *p, double now)
+{
+	char b[256];
+	ssize_t n;
+	const char *nl;
+
+	if (p->swap_seen > 0 && now - p->swap_seen < 1.0)
+		return p->swap_on;
+	n = read_at(p->procfd, "swaps", b, sizeof(b));
+	if (n < 0)
+		p->swap_on = 1;
+	else
+		p->swap_on = (nl = memchr(b, '\n', (size_t)n)) && nl + 1 < b + n;
+	p->swap_seen = now;
+	return p->swap_on;
+}
+
 int proc_info(struct proc_ctx *p, int pid, struct jw *w, char *err, size_t errlen)
 {
 	char dir[24], *cmd;
 	struct pinfo pi;
 	unsigned long long swap;
+	double now;
 	int r;
 
 	if (!p->cmdbuf && !(p->cmdbuf = malloc(CFG_PROC_INFO_CMDLINE_MAX))) {
@@ -738,11 +775,12 @@ int proc_info(struct proc_ctx *p, int pid, struct jw *w, char *err, size_t errle
 		fmt_snprintf(err, errlen, "no such process: %d", pid);
 		return -1;
 	}
-	swap = status_swap(p, dir);
+	now = mono_now();
+	swap = swap_in_use(p, now) ? status_swap(p, dir) : 0;
 	users_refresh(&p->users);
 	write_head(w, p, &pi);
 	jw_key(w, "cpu_usage");
-	jw_percent(w, cpu_usage(p, &pi, mono_now(), boot_uptime()));
+	jw_percent(w, cpu_usage(p, &pi, now, boot_uptime()));
 	write_cpu_times(w, p, &pi);
 	jw_kstr(w, "status", state_word(pi.state));
 	jw_kstr(w, "state", state_word(pi.state));

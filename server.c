@@ -726,6 +726,19 @@ static void tokens_tick(struct loop_src *src, short revents)
 
 /* ---- signals ---- */
 
+/* SIGHUP also starts the audit log afresh at its path, for logrotate. */
+static void reopen_audit(struct server *s)
+{
+	char err[600];
+
+	if (!s->o->audit_path[0])
+		return;
+	if (audit_reopen(s->audit, err, sizeof(err)) < 0)
+		log_error("SIGHUP: %s", err);
+	else
+		log_info("SIGHUP: audit log %s reopened", s->o->audit_path);
+}
+
 static void on_signal(int sig, void *arg)
 {
 	struct server *s = arg;
@@ -733,6 +746,7 @@ static void on_signal(int sig, void *arg)
 
 	if (sig == SIGHUP) {
 		reload_tokens(s, "SIGHUP");
+		reopen_audit(s);
 		return;
 	}
 	if (s->stopping)

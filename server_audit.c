@@ -67,6 +67,24 @@ void audit_close(struct audit_log *a)
 	free(a);
 }
 
+int audit_reopen(struct audit_log *a, char *err, size_t errlen)
+{
+	int fd;
+
+	if (!a || !a->path[0])
+		return 0;
+	fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fmt_snprintf(err, errlen, "cannot open audit log %s: %s; still writing to the old file",
+			 a->path, strerror(errno));
+		return -1;
+	}
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = fd;
+	return 0;
+}
+
 /* The time now as the log writes it: 2026-01-02T03:04:05.678Z. */
 static void audit_now(char *ts, size_t n)
 {

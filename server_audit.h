@@ -26,6 +26,10 @@ struct audit_command {
  * NULL with the reason in err. */
 struct audit_log *audit_open(const char *path, char *err, size_t errlen);
 void audit_close(struct audit_log *a);
+/* Opens the path again and writes there from now on (after logrotate has
+ * moved the file away: SIGHUP).  On failure the old file stays in use and
+ * err says why: -1.  0 also for a log that writes nothing. */
+int audit_reopen(struct audit_log *a, char *err, size_t errlen);
 /* Each writes one line; a NULL or closed log writes nothing. */
 /* address: the connection's; source: whom it was charged to, when that is
  * another (the client a trusted proxy named), else NULL. */

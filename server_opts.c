@@ -138,7 +138,8 @@ const char server_opts_usage[] =
 	"  -h, --help             this help\n"
 	"\n"
 	"Signals: SIGTERM/SIGINT close every connection (1001) and exit 0; SIGHUP\n"
-	"re-reads the token file (it is also re-read by itself when it changes).\n"
+	"re-reads the token file (it is also re-read by itself when it changes)\n"
+	"and reopens the audit log (for logrotate).\n"
 	"Exit status: 0 stopped by a signal, 1 could not start, 2 usage error.\n";
 
 /* What parsing needs beyond the options themselves. */

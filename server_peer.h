@@ -57,7 +57,15 @@ struct peer {
 	int inflight;
 	/* operators: the command whose answer this connection waits for */
 	struct router_cmd *waiting;
+	/* operators: the last Bearer token this connection showed that named
+	 * an operator, and its hash (server_web.c); wiped by peer_free */
+	struct peer_bearer *bearer;
 	unsigned gzip_ok:1;      /* operators: this request takes gzip */
+};
+
+struct peer_bearer {
+	char token[TOKEN_LEN];
+	unsigned char hash[TOKEN_HASH_LEN];
 };
 
 struct peers {

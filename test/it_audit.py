@@ -4,6 +4,7 @@ the latest entries of its --audit-log, filtered by agent and operator
 import http.client as httpclient
 import json
 import os
+import signal
 
 import nestlib as N
 from nestlib import T, check, path, wait_until
@@ -13,16 +14,7 @@ S = {}
 
 def get(target, token=None, port=None):
     c = httpclient.HTTPConnection("127.0.0.1", port or S["srv"].port, timeout=T(20))
-    try:
-        c.request("GET", target, headers={"Authorization": "Bearer " + (token or S["op"])})
-        r = c.getresponse()
-        data = r.read()
-        try:
-            return r.status, json.loads(data)
-        except ValueError:
-            return r.status, data
-    finally:
-        c.close()
+    return N.http_json(c, "GET", target, token=token or S["op"])
 
 
 def post(agent, message, payload=None):
@@ -95,5 +87,40 @@ def test_refusals():
     plain.stop()
 
 
+def lines_with(fn, word):
+    try:
+        with open(fn) as f:
+            return sum(1 for line in f if word in line)
+    except FileNotFoundError:
+        return 0
+
+
+def test_rotate():
+    """SIGHUP reopens the log at its path (logrotate moves it away first);
+    when the path cannot be opened the old file keeps the lines."""
+    log, old = path("audit.log"), path("audit.log.1")
+    os.rename(log, old)
+    m = S["srv"].mark()
+    S["srv"].signal(signal.SIGHUP)
+    check(S["srv"].wait_log(r"SIGHUP: audit log .* reopened", 10, since=m), "SIGHUP: reopened")
+    check(post("box1", "exec_command", {"command": "echo rotated1"}) == 200, "a command after the rotation")
+    check(wait_until(lambda: lines_with(log, "rotated1") == 1, 10), "its line is in the new file")
+    check(lines_with(old, "rotated1") == 0, "and not in the moved one")
+    os.rename(log, old)
+    os.mkdir(log)                       # the path cannot be opened as a file now
+    m = S["srv"].mark()
+    S["srv"].signal(signal.SIGHUP)
+    check(S["srv"].wait_log(r"SIGHUP: cannot open audit log .*still writing to the old file", 10, since=m),
+          "a path that cannot be opened: the error says so")
+    check(post("box1", "exec_command", {"command": "echo rotated2"}) == 200, "a command after the failure")
+    check(wait_until(lambda: lines_with(old, "rotated2") == 1, 10), "its line went on to the file it had")
+    os.rmdir(log)
+    m = S["srv"].mark()
+    S["srv"].signal(signal.SIGHUP)
+    check(S["srv"].wait_log(r"SIGHUP: audit log .* reopened", 10, since=m), "SIGHUP once the path is free")
+    st, j = get("/api/audit?limit=1")
+    check(st == 200 and j == [], "the new file is empty: no entries yet", (st, j))
+
+
 if __name__ == "__main__":
-    N.main([setup, test_entries, test_refusals])
+    N.main([setup, test_entries, test_refusals, test_rotate])

@@ -360,20 +360,8 @@ def test_row12_ctl_terminal_safe():
 
 def api(sock, token, method, target, body=None, timeout=30):
     """One operator request over the server's Unix socket: (status, JSON)."""
-    c = nestlib.UnixHTTP(sock, T(timeout))
-    try:
-        c.request(method, target, body=json.dumps(body) if body is not None else None,
-                  headers={"Authorization": "Bearer " + token})
-        r = c.getresponse()
-        data = r.read()
-        try:
-            return r.status, json.loads(data)
-        except ValueError:
-            return r.status, data
-    except OSError as e:
-        return None, str(e)
-    finally:
-        c.close()
+    return nestlib.http_json(nestlib.UnixHTTP(sock, T(timeout)), method, target,
+                             json.dumps(body) if body is not None else None, token, oserror=True)
 
 
 def agents_of(sock, token):

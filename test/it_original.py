@@ -714,17 +714,7 @@ def ctl(*args, json_out=False):
 def api(method, target, body=None):
     import http.client as hc
     c = hc.HTTPConnection("127.0.0.1", B["srv"].port, timeout=T(30))
-    try:
-        c.request(method, target, body=json.dumps(body) if body is not None else None,
-                  headers={"Authorization": "Bearer " + B["op"]})
-        r = c.getresponse()
-        data = r.read()
-        try:
-            return r.status, json.loads(data)
-        except ValueError:
-            return r.status, data
-    finally:
-        c.close()
+    return nestlib.http_json(c, method, target, json.dumps(body) if body is not None else None, B["op"])
 
 
 def setup_b():

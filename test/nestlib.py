@@ -146,6 +146,31 @@ def http_request(port, method, target, body=None, token=None, headers=None, src=
         c.close()
 
 
+def http_json(c, method, target, body=None, token=None, oserror=False):
+    """One request on the connection c (an http.client connection, TCP or
+    UnixHTTP), closed after: (status, the body as JSON, or as bytes when
+    it is not JSON).  A dict or list body goes as JSON; token, when given,
+    as a Bearer header.  With oserror, a connection that fails gives
+    (None, why) instead of raising."""
+    h = {"Authorization": "Bearer " + token} if token is not None else {}
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body)
+    try:
+        c.request(method, target, body=body, headers=h)
+        r = c.getresponse()
+        data = r.read()
+        try:
+            return r.status, json.loads(data)
+        except ValueError:
+            return r.status, data
+    except OSError as e:
+        if not oserror:
+            raise
+        return None, str(e)
+    finally:
+        c.close()
+
+
 def tmpdir():
     global _tmp, _own_tmp
     if _tmp is None:

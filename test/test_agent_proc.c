@@ -565,3 +565,60 @@ void test_agent_proc_root(void)
 	snprintf(p, sizeof(p), "rm -rf '%s'", root);
 	CHECK(system(p) == 0);
 }
+
+static void put_file(const char *dir, const char *name, const char *text)
+{
+	char p[600];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	f = fopen(p, "w");
+	CHECK(f && fputs(text, f) >= 0);
+	if (f)
+		fclose(f);
+}
+
+/* obtain_process_info's swap for a fixture process whose status says
+ * VmSwap 8 kB, read through a fresh context (the swaps check is cached
+ * per context). */
+static long long info_swap(const char *root)
+{
+	char err[256];
+	struct proc_ctx *pc = proc_new(err, sizeof(err));
+	struct buf b;
+	struct jw w;
+	long long swap = -1;
+	const char *s;
+
+	CHECK(pc && proc_set_root(pc, root, err, sizeof(err)) == 0);
+	buf_init(&b, 0);
+	jw_init(&w, &b);
+	if (pc && proc_info(pc, 4100100, &w, err, sizeof(err)) == 0 && b.p &&
+	    (s = strstr(b.p, "\"swap\":")))
+		swap = atoll(s + 7);
+	buf_free(&b);
+	proc_free(pc);
+	return swap;
+}
+
+/* status (VmSwap) is read only while the root's "swaps" lists an active
+ * area, or when the root has no "swaps" at all. */
+void test_agent_proc_swap(void)
+{
+	char root[] = "/tmp/nestd-procswap-XXXXXX", p[600];
+	static const char hdr[] = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n";
+
+	CHECK(mkdtemp(root) != NULL);
+	put_file(root, "stat", "cpu  1 0 1 1\nbtime 1700000000\n");
+	proc_fixture(root, 4100100, "sleep", "sleep\0" "300\0", 10);
+	snprintf(p, sizeof(p), "%s/4100100", root);
+	put_file(p, "status", "Name:\tsleep\nVmRSS:\t1024 kB\nVmSwap:\t8 kB\nThreads:\t1\n");
+	CHECK(info_swap(root) == 8192);            /* no "swaps": status is read */
+	put_file(root, "swaps", hdr);
+	CHECK(info_swap(root) == 0);               /* no area on: status is not read */
+	snprintf(p, sizeof(p), "%s/dev/sda2\t\t\t\tpartition\t1048572\t\t8\t\t-2\n", hdr);
+	put_file(root, "swaps", p);
+	CHECK(info_swap(root) == 8192);            /* an area on: read again */
+	snprintf(p, sizeof(p), "rm -rf '%s'", root);
+	CHECK(system(p) == 0);
+}

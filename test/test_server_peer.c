@@ -1,7 +1,8 @@
 /* test_server_peer.c - the peer list and its index by name: every agent
  * found, nothing else found, across growth, kind changes, unlinking in
  * any order, and two peers of one name (an agent and the one it
- * replaced). */
+ * replaced); what an agent's announced list offers, walked in place or
+ * parsed, alike. */
 #include <stdio.h>
 #include <stdlib.h>
 #include "t.h"
@@ -9,6 +10,7 @@
 
 void test_server_peer_index(void);
 void test_server_peer_cursor(void);
+void test_server_peer_offers(void);
 
 static struct peer *mk(struct peers *ps, const char *name, enum peer_kind k)
 {
@@ -122,4 +124,41 @@ void test_server_peer_cursor(void)
 	peers_unlink(&ps, late);
 	peer_free(late);
 	CHECK(ps.head == NULL && ps.nagents == 0);
+}
+
+/* peer_offers walks a list of plain strings in place and hands any other
+ * form to the parser: both must give the parser's answer. */
+void test_server_peer_offers(void)
+{
+	static const struct { const char *list, *cmd; int want; } c[] = {
+		{ "[\"kill_process\",\"obtain_process_info\"]", "kill_process", 1 },
+		{ "[\"kill_process\",\"obtain_process_info\"]", "obtain_process_info", 1 },
+		{ "[\"kill_process\",\"obtain_process_info\"]", "kill", 0 },
+		{ "[\"kill_process\",\"obtain_process_info\"]", "kill_processes", 0 },
+		{ " [ \"a\" ,\n\t\"kill_process\" ] ", "kill_process", 1 },
+		{ "[]", "kill_process", 0 },
+		{ "[ ]", "kill_process", 0 },
+		/* other forms, for the parser: escapes, nested values, numbers */
+		{ "[\"kill\\u005fprocess\"]", "kill_process", 1 },
+		{ "[\"x\\\"kill_process\\\"\"]", "kill_process", 0 },
+		{ "[{\"kill_process\":1}]", "kill_process", 0 },
+		{ "[[\"kill_process\"]]", "kill_process", 0 },
+		{ "[1,\"kill_process\"]", "kill_process", 1 },
+		{ "[\"kill_process\"", "kill_process", 0 },
+	};
+	struct peer p = { 0 };
+	size_t i;
+	int bad = 0;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		p.commands = (char *)c[i].list;
+		if (peer_offers(&p, c[i].cmd) != c[i].want) {
+			fprintf(stderr, "peer_offers(%s, %s) != %d\n", c[i].list, c[i].cmd, c[i].want);
+			bad++;
+		}
+	}
+	CHECK(bad == 0);
+	p.commands = NULL;                      /* an original client */
+	CHECK(peer_offers(&p, "kill_process") == 1);
+	CHECK(peer_offers(&p, "exec_command") == 0);
 }

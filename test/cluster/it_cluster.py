@@ -152,23 +152,8 @@ def start_agent(name, first, extra=()):
 
 def http(server, method, target, body=None, token=None, timeout=30):
     c = httpclient.HTTPConnection("127.0.0.1", S["ports"][server], timeout=T(timeout))
-    h = {}
-    if token is not False:
-        h["Authorization"] = "Bearer " + (token or S["op"])
-    if isinstance(body, (dict, list)):
-        body = json.dumps(body)
-    try:
-        c.request(method, target, body=body, headers=h)
-        r = c.getresponse()
-        data = r.read()
-        try:
-            return r.status, json.loads(data)
-        except ValueError:
-            return r.status, data
-    except OSError as e:
-        return None, str(e)
-    finally:
-        c.close()
+    return N.http_json(c, method, target, body, None if token is False else token or S["op"],
+                       oserror=True)
 
 
 def post(server, agent, message, payload=None, timeout=30):

@@ -254,13 +254,19 @@ $(O)/fuzz_%: fuzz/fuzz_%.c $(LIB_OBJ)
 # The release binary: musl, static, stripped, small (-Os, unused sections
 # dropped).  jsmn is header-only: its header is copied beside the build so
 # musl-gcc never sees glibc's /usr/include.
-STATIC_CFLAGS  = -Os -flto=auto -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
-		 -fcf-protection=none
+# -fno-pie: Debian's gcc makes position-independent code by default, but a
+# -static link is a fixed-address executable, so PIE code only costs its
+# longer GOT-relative sequences (1.5 KB in the agent, 4 KB in the full one).
+# -flto-partition=one: the whole program optimised as one unit (inlining
+# and dropping across every file; 0.3 KB off the agent, 0.8 KB off the
+# full binary; these builds are small enough for one partition).
+STATIC_CFLAGS  = -Os -flto=auto -flto-partition=one -ffunction-sections -fdata-sections \
+		 -fno-asynchronous-unwind-tables -fcf-protection=none -fno-pie
 # -z norelro: a static musl binary has no loader to make RELRO read-only, and
 # the page RELRO wants aligned costs up to 4 KiB of padding in the file; a
 # small common-page-size keeps ld from padding the data to save a page of
 # memory at run time.  The file is then text + data, no page rounding.
-STATIC_LDFLAGS = -static -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none \
+STATIC_LDFLAGS = -static -no-pie -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none \
 		 -Wl,-z,norelro -Wl,-z,common-page-size=64
 MUSL_CC ?= musl-gcc
 # Nothing in a static musl C binary unwinds: its .eh_frame (from libc.a and
@@ -320,7 +326,7 @@ test-static: static
 
 # The agent-side integration tests with `nestd agent` run by the agent-only
 # binary, everything else (server, ctl, token) by the full static one.
-AGENT_IT = it_agent it_commands it_tls it_api
+AGENT_IT = it_agent it_commands it_tls it_api it_dns
 test-static-agent: static static-agent deps
 	NESTD=$(CURDIR)/nestd-static NESTD_AGENT=$(CURDIR)/nestd-agent-static IT_ONLY="$(AGENT_IT)" \
 		sh test/run-integration.sh
@@ -347,9 +353,9 @@ dist:
 		sha256sum $$f > $$f.sha256 || exit 1; done
 	@tls=$$(wc -c < dist/$(DIST_NAME)); agent=$$(wc -c < dist/$(DIST_AGENT)); \
 	plain=$$(wc -c < build/nestd-static-notls); \
-	echo "size: static with TLS    $$tls bytes ($$((tls / 1024)) KiB, target <= 400 KiB: ratio $$(awk -v a=$$tls 'BEGIN { printf "%.2f", a / 409600 }'))"; \
-	echo "size: agent-only w/ TLS  $$agent bytes ($$((agent / 1024)) KiB, target <= 200 KiB: ratio $$(awk -v a=$$agent 'BEGIN { printf "%.2f", a / 204800 }'))"; \
-	echo "size: static without TLS $$plain bytes ($$((plain / 1024)) KiB, target < 150 KiB: ratio $$(awk -v a=$$plain 'BEGIN { printf "%.2f", a / 153600 }'))"; \
+	echo "size: static with TLS    $$tls bytes ($$((tls / 1024)) KiB, target <= 400 KiB: ratio $$(awk -v a=$$tls 'BEGIN { printf "%.3f", a / 409600 }'))"; \
+	echo "size: agent-only w/ TLS  $$agent bytes ($$((agent / 1024)) KiB, target <= 200 KiB: ratio $$(awk -v a=$$agent 'BEGIN { printf "%.3f", a / 204800 }'))"; \
+	echo "size: static without TLS $$plain bytes ($$((plain / 1024)) KiB, target < 150 KiB: ratio $$(awk -v a=$$plain 'BEGIN { printf "%.3f", a / 153600 }'))"; \
 	test $$tls -le 409600 || echo "dist: WARNING: the TLS binary is OVER its 400 KiB target" >&2; \
 	test $$agent -le 204800 || echo "dist: WARNING: the agent-only binary is OVER its 200 KiB target" >&2; \
 	test $$plain -lt 153600 || echo "dist: WARNING: the binary without TLS is OVER its 150 KiB target" >&2

@@ -35,6 +35,7 @@
 #include "config.h"
 #include "conn.h"
 #include "help.h"
+#include "fmt.h"
 #include "log.h"
 #include "net.h"
 #include "proto.h"
@@ -312,11 +313,11 @@ static void on_message(struct agent *a, const struct nest_msg *m, const char *wh
 		break;
 	case NS_UNKNOWN:
 		json_strcpy(&m->j, m->t_status, st, sizeof(st));
-		snprintf(w, sizeof(w), "unknown status '%s'", st);
+		fmt_snprintf(w, sizeof(w), "unknown status '%s'", st);
 		send_warning(a, w);
 		break;
 	default:
-		snprintf(w, sizeof(w), "unexpected status '%s' from the server",
+		fmt_snprintf(w, sizeof(w), "unexpected status '%s' from the server",
 			 proto_status_name(m->status));
 		send_warning(a, w);
 		break;
@@ -331,7 +332,7 @@ static void on_text(struct conn *c, char *p, size_t n)
 
 	if (proto_parse(&m, p, n, err, sizeof(err)) < 0) {
 		log_warn("malformed message from server: %s", err);
-		snprintf(what, sizeof(what), "malformed message: %s", err);
+		fmt_snprintf(what, sizeof(what), "malformed message: %s", err);
 		if (c->state == CONN_OPEN)
 			send_warning(a, what);
 		return;
@@ -491,7 +492,7 @@ static int agent_setup(struct agent *a, char *err, size_t errlen)
 	signal(SIGPIPE, SIG_IGN);
 	a->loop = loop_new();
 	if (!a->loop || loop_signals(a->loop, sigs, 2, on_signal, a) < 0) {
-		snprintf(err, errlen, "cannot set up the event loop");
+		fmt_snprintf(err, errlen, "cannot set up the event loop");
 		return 1;
 	}
 	a->cmds = agent_cmd_init(a->loop, &o->cmd, on_answered, a, err, errlen);
@@ -524,7 +525,7 @@ static int agent_run(const struct agent_opts *o)
 	a.o = o;
 	rc = agent_setup(&a, err, sizeof(err));
 	if (rc) {
-		fprintf(stderr, "nestd agent: %s\n", err);
+		fmt_write(2, "nestd agent: %s\n", err);
 		agent_teardown(&a);
 		return rc;
 	}
@@ -548,10 +549,10 @@ int agent_main(int argc, char **argv)
 	if (rc == AGENT_OPTS_RUN) {
 		rc = agent_run(&o);
 	} else if (rc == AGENT_OPTS_HELP) {
-		help_print(HELP_AGENT, stdout);
+		help_write(HELP_AGENT, 1);
 		rc = 0;
 	} else {
-		fprintf(stderr, "nestd agent: %s\n%s", err,
+		fmt_write(2, "nestd agent: %s\n%s", err,
 			rc == AGENT_OPTS_USAGE ? "Try 'nestd agent --help'.\n" : "");
 		rc = 2;
 	}

@@ -22,6 +22,7 @@
 #include "agent_sys.h"
 #include "agent_usage.h"
 #include "config.h"
+#include "fmt.h"
 #include "log.h"
 
 enum { G_READ = 1, G_PROCESS = 2, G_SERVICE = 4, G_EXEC = 8 };
@@ -126,7 +127,7 @@ static int policy_parse(const char *list, const char *flag, unsigned *mask,
 		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
 			n--;
 		if (n && !(m = policy_word(p, n))) {
-			snprintf(err, errlen, "%s: unknown command or group '%.*s' "
+			fmt_snprintf(err, errlen, "%s: unknown command or group '%.*s' "
 				 "(groups: read, process, service, exec, all)",
 				 flag, (int)(n > 64 ? 64 : n), p);
 			return -1;
@@ -356,7 +357,7 @@ static int payload_signal(const struct nest_msg *m, int *sig, char *err, size_t 
 		*sig = (int)v;
 		return 0;
 	}
-	snprintf(err, errlen, "payload.method must be a signal name (SIGTERM, SIGKILL, ...) "
+	fmt_snprintf(err, errlen, "payload.method must be a signal name (SIGTERM, SIGKILL, ...) "
 		 "or number");
 	return -1;
 }
@@ -390,7 +391,7 @@ static int payload_exec(const struct nest_msg *m, char *text, double *tmo, unsig
 				 err, errlen) < 0)
 		return -1;
 	if (!n || strlen(text) != n) {
-		snprintf(err, errlen, n ? "payload.command must not contain NUL characters"
+		fmt_snprintf(err, errlen, n ? "payload.command must not contain NUL characters"
 					: "payload.command must not be empty");
 		return -1;
 	}
@@ -409,10 +410,10 @@ static void run_exec(struct agent_cmds *c, struct cmd *cmd)
 	int rc = -1;
 
 	if (!text) {
-		snprintf(err, sizeof(err), "out of memory");
+		fmt_snprintf(err, sizeof(err), "out of memory");
 	} else if (payload_exec(cmd->msg, text, &tmo, c->exec_timeout_s, err, sizeof(err)) == 0) {
 		if (c->nexec >= c->max_exec)
-			snprintf(err, sizeof(err), "busy: %d commands already running", c->nexec);
+			fmt_snprintf(err, sizeof(err), "busy: %d commands already running", c->nexec);
 		else    /* at least 1 ms: 0 would mean no deadline at all */
 			rc = child_start(c, cmd, argv,
 					 tmo * 1000 < 1 ? 1 : (unsigned)(tmo * 1000 + 0.5),
@@ -466,7 +467,7 @@ static void answer_due(struct loop_src *src, short revents)
 	d->used = 1;
 	d->c = c;
 	d->op = op;
-	snprintf(d->unit, sizeof(d->unit), "%s", cmd->unit);
+	fmt_snprintf(d->unit, sizeof(d->unit), "%s", cmd->unit);
 	exec_detach(cmd->child, detached_done, d);
 	child_end(cmd);
 	log_msg(LOG_LVL_INFO, "%s %s: still running, answered as queued", svc_op_name(op),
@@ -512,7 +513,7 @@ static void run_service(struct agent_cmds *c, struct cmd *cmd)
 	}
 	/* A flood of list_services must not become a flood of systemctl. */
 	if (c->nsvc >= CFG_MAX_SVC_RUNNING) {
-		snprintf(err, sizeof(err), "busy: %d service commands already running",
+		fmt_snprintf(err, sizeof(err), "busy: %d service commands already running",
 			 CFG_MAX_SVC_RUNNING);
 		fail(c, cmd, err);
 		return;
@@ -643,12 +644,12 @@ static const char *identify(struct cmd *cmd, const struct nest_msg *m, char *err
 	cmd->kind = CMD_NONE;
 	if (proto_message(m, cmd->name, sizeof(cmd->name)) < 0 || !cmd->name[0]) {
 		/* Still answered, in order, so the server's queue stays right. */
-		snprintf(cmd->name, sizeof(cmd->name), "unknown");
+		fmt_snprintf(cmd->name, sizeof(cmd->name), "unknown");
 		raw = proto_message_raw(m, &n);
 		if (!raw)
 			return "command without a message";
 		/* empty, longer than any command we know, or holding a NUL */
-		snprintf(err, errlen, "unknown command: %.*s", (int)(n > 64 ? 64 : n), raw);
+		fmt_snprintf(err, errlen, "unknown command: %.*s", (int)(n > 64 ? 64 : n), raw);
 		return err;
 	}
 	for (k = 0; k < CMD_COUNT; k++) {
@@ -657,7 +658,7 @@ static const char *identify(struct cmd *cmd, const struct nest_msg *m, char *err
 			return NULL;
 		}
 	}
-	snprintf(err, errlen, "unknown command: %s", cmd->name);
+	fmt_snprintf(err, errlen, "unknown command: %s", cmd->name);
 	return err;
 }
 
@@ -669,7 +670,7 @@ void agent_cmd_run(struct agent_cmds *c, struct cmd *cmd, const struct nest_msg 
 	if (!why && !(c->allowed & (1u << cmd->kind))) {
 		log_msg(LOG_LVL_WARN, "refused %s: not allowed on this agent (--allow/--deny)",
 			cmd->name);
-		snprintf(err, sizeof(err), "command not allowed on this agent: %s", cmd->name);
+		fmt_snprintf(err, sizeof(err), "command not allowed on this agent: %s", cmd->name);
 		why = err;
 	}
 	if (why) {
@@ -707,7 +708,7 @@ static int cmds_config(struct agent_cmds *c, const struct agent_cfg *cfg, char *
 	unsigned allow = ALL_CMDS, deny = 0;
 
 	if (cfg->services < SVC_AUTO || cfg->services > SVC_NONE) {
-		snprintf(err, errlen, "--services: unknown backend");
+		fmt_snprintf(err, errlen, "--services: unknown backend");
 		return -1;
 	}
 	if (cfg->allow) {
@@ -731,7 +732,7 @@ struct agent_cmds *agent_cmd_init(struct loop *l, const struct agent_cfg *cfg,
 	struct agent_cmds *c = calloc(1, sizeof(*c));
 
 	if (!c) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	if (cmds_config(c, cfg, err, errlen) < 0) {
@@ -749,7 +750,7 @@ struct agent_cmds *agent_cmd_init(struct loop *l, const struct agent_cfg *cfg,
 	if (!c->proc || !c->exec ||
 	    (cfg->proc_root && proc_set_root(c->proc, cfg->proc_root, err, errlen) < 0)) {
 		if (c->proc && !c->exec)
-			snprintf(err, errlen, "out of memory");
+			fmt_snprintf(err, errlen, "out of memory");
 		agent_cmd_free(c);
 		return NULL;
 	}
@@ -757,7 +758,7 @@ struct agent_cmds *agent_cmd_init(struct loop *l, const struct agent_cfg *cfg,
 	 * inherits and reaps them instead of leaving zombies to init. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	if (loop_signals(l, sigchld, 1, on_sigchld, c) < 0) {
-		snprintf(err, errlen, "cannot watch SIGCHLD");
+		fmt_snprintf(err, errlen, "cannot watch SIGCHLD");
 		agent_cmd_free(c);
 		return NULL;
 	}

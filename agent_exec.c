@@ -28,6 +28,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "env.h"
+#include "fmt.h"
 
 extern char **environ;
 
@@ -331,8 +333,8 @@ void exec_env_scrub(void)
 			for (v = *e + k; *v; v++)
 				*v = '\0';
 		}
-	unsetenv("NESTD_TOKEN");
-	unsetenv("CLIENT_TOKEN");
+	env_drop("NESTD_TOKEN");
+	env_drop("CLIENT_TOKEN");
 }
 
 static char **env_build(void)
@@ -368,7 +370,9 @@ static char **env_build(void)
  * command's group, so nothing of a running command outlives its agent.
  * posix_spawn could do neither, nor close every descriptor above 2 (musl
  * has no closefrom), so both are forks of a single-threaded process that
- * call only what is safe there.
+ * call only what is safe there.  _Fork (glibc 2.34, musl 1.2.2): fork
+ * without the atfork handlers and libc's lock resets, which only a
+ * process of several threads needs (and the static binary need not carry).
  *
  * The keeper tells the agent the command's pid on the report pipe; the
  * command, if exec fails, adds its errno.  The pipe is close-on-exec, so
@@ -489,7 +493,8 @@ static void keeper_mirror(int status)
 	if (!WIFSIGNALED(status))
 		_exit(WEXITSTATUS(status));
 	sig = WTERMSIG(status);
-	/* the command dumped its own core; prlimit: see server.c's connection_cap */
+	/* The command dumped its own core.  prlimit is setrlimit's system
+	 * call without musl's every-thread broadcast (2 KB; one thread here). */
 	prlimit(0, RLIMIT_CORE, &none, NULL);
 	signal(sig, SIG_DFL);
 	sigemptyset(&s);
@@ -517,7 +522,7 @@ static void keeper_main(const struct spawn_req *r)
 	prctl(PR_SET_PDEATHSIG, SIG_KEEPER);
 	if (getppid() != r->agent)
 		_exit(127);          /* the agent died before the request took */
-	pid = fork();
+	pid = _Fork();
 	if (pid == 0)
 		command_exec(r);
 	if (pid < 0) {
@@ -588,7 +593,7 @@ static int spawn(pid_t *pid, pid_t *pgid, char *const argv[], int p[2][2], char 
 	 * keeper (they write to the agent's own wake-up pipe). */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	*pid = fork();
+	*pid = _Fork();
 	if (*pid == 0)
 		keeper_main(&r);
 	e = *pid < 0 ? errno : 0;
@@ -618,21 +623,21 @@ struct exec_child *exec_start(struct exec_mgr *m, char *const argv[],
 
 	c = calloc(1, sizeof(*c));
 	if (!c || !(env = env_build())) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
 	for (i = 0; i < 2; i++) {
 		/* Both ends close-on-exec; dup2 in the child clears it on 1/2.
 		 * Only our end is non-blocking: the child keeps a normal pipe. */
 		if (pipe2(p[i], O_CLOEXEC) < 0) {
-			snprintf(err, errlen, "pipe: %s", strerror(errno));
+			fmt_snprintf(err, errlen, "pipe: %s", strerror(errno));
 			goto fail;
 		}
 		fcntl(p[i][0], F_SETFL, O_NONBLOCK);
 	}
 	rc = spawn(&c->pid, &c->pgid, argv, p, env);
 	if (rc) {
-		snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(rc));
+		fmt_snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(rc));
 		goto fail;
 	}
 	free(env);

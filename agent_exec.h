@@ -55,7 +55,7 @@ void exec_cancel(struct exec_mgr *m, struct exec_child *c);
  * their values overwritten in place first: unsetenv alone only drops the
  * pointer, and the bytes stay readable in /proc/PID/environ, which every
  * child of the same user can read.  The strings must be writable (those
- * of execve and setenv are). */
+ * of execve and env_add are). */
 void exec_env_scrub(void);
 /* Children whose result is still wanted. */
 int exec_running(const struct exec_mgr *m);

@@ -18,6 +18,7 @@
 #include "agent_exec.h"
 #include "cfg.h"
 #include "dotenv.h"
+#include "fmt.h"
 #include "log.h"
 #include "tls.h"
 #include "token.h"
@@ -112,7 +113,7 @@ static int set_string(struct agent_opts *o, const struct opt *d, const char *v,
 	char *copy = strdup(v);
 
 	if (!copy) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	free((void *)*slot);
@@ -133,7 +134,7 @@ static int set_reconnect(struct agent_opts *o, const struct opt *d, const char *
 	long long ms;
 
 	if (cfg_parse_seconds(v, &ms) < 0 || ms < CFG_RECONNECT_FLOOR_MS) {
-		snprintf(err, errlen, "bad number of seconds '%s' (at least 0.01)", v);
+		fmt_snprintf(err, errlen, "bad number of seconds '%s' (at least 0.01)", v);
 		return -1;
 	}
 	*(long long *)field(o, d) = ms;
@@ -169,7 +170,7 @@ static int set_services(struct agent_opts *o, const struct opt *d, const char *v
 			return 0;
 		}
 	}
-	snprintf(err, errlen, "--services takes auto, systemd, systemd-user, openrc or none");
+	fmt_snprintf(err, errlen, "--services takes auto, systemd, systemd-user, openrc or none");
 	return -1;
 }
 
@@ -179,7 +180,7 @@ static int set_exec_timeout(struct agent_opts *o, const struct opt *d, const cha
 	long long ms;
 
 	if (cfg_parse_seconds(v, &ms) < 0 || ms < 1000 || ms > CFG_EXEC_TIMEOUT_MAX_S * 1000LL) {
-		snprintf(err, errlen, "--exec-timeout wants 1..%d seconds", CFG_EXEC_TIMEOUT_MAX_S);
+		fmt_snprintf(err, errlen, "--exec-timeout wants 1..%d seconds", CFG_EXEC_TIMEOUT_MAX_S);
 		return -1;
 	}
 	o->cmd.exec_timeout_s = (unsigned)(ms / 1000);
@@ -192,7 +193,7 @@ static int set_max_output(struct agent_opts *o, const struct opt *d, const char 
 	unsigned long long b;
 
 	if (cfg_parse_bytes(v, &b) < 0 || b < CFG_MAX_OUTPUT_MIN || b > CFG_MAX_OUTPUT_MAX) {
-		snprintf(err, errlen, "--max-output wants 1K..256M bytes");
+		fmt_snprintf(err, errlen, "--max-output wants 1K..256M bytes");
 		return -1;
 	}
 	o->cmd.max_output = (size_t)b;
@@ -203,7 +204,7 @@ static int set_max_exec(struct agent_opts *o, const struct opt *d, const char *v
 			char *err, size_t errlen)
 {
 	if (atoi(v) < 1 || atoi(v) > CFG_MAX_EXEC_MAX || strspn(v, "0123456789") != strlen(v)) {
-		snprintf(err, errlen, "--max-exec wants 1..%d", CFG_MAX_EXEC_MAX);
+		fmt_snprintf(err, errlen, "--max-exec wants 1..%d", CFG_MAX_EXEC_MAX);
 		return -1;
 	}
 	o->cmd.max_exec = atoi(v);
@@ -214,7 +215,7 @@ static int set_log_level(struct agent_opts *o, const struct opt *d, const char *
 			 char *err, size_t errlen)
 {
 	if (log_set_level(v) < 0) {
-		snprintf(err, errlen, "bad --log-level '%s' (debug, info, warn, error)", v);
+		fmt_snprintf(err, errlen, "bad --log-level '%s' (debug, info, warn, error)", v);
 		return -1;
 	}
 	return 0;
@@ -226,7 +227,7 @@ static int set_ping(struct agent_opts *o, const struct opt *d, const char *v,
 	long long ms;
 
 	if (cfg_parse_seconds(v, &ms) < 0 || ms > CFG_PING_INTERVAL_MAX_MS) {
-		snprintf(err, errlen, "bad --ping-interval '%s'", v);
+		fmt_snprintf(err, errlen, "bad --ping-interval '%s'", v);
 		return -1;
 	}
 	o->ping_ms = (int)ms;
@@ -236,7 +237,7 @@ static int set_ping(struct agent_opts *o, const struct opt *d, const char *v,
 static int set_hostname(struct agent_opts *o, const struct opt *d, const char *v,
 			char *err, size_t errlen)
 {
-	snprintf(o->hostname, sizeof(o->hostname), "%s", v);
+	fmt_snprintf(o->hostname, sizeof(o->hostname), "%s", v);
 	return 0;
 }
 
@@ -250,7 +251,7 @@ static int set_compat(struct agent_opts *o, const struct opt *d, const char *v,
 	else if (!strcmp(v, "nestd"))
 		o->compat = COMPAT_NESTD;
 	else {
-		snprintf(err, errlen, "--compat takes auto, original or nestd");
+		fmt_snprintf(err, errlen, "--compat takes auto, original or nestd");
 		return -1;
 	}
 	return 0;
@@ -267,7 +268,7 @@ static int set_version(struct agent_opts *o, const struct opt *d, const char *v,
 		if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 0x7f)
 			break;
 	if (!n || n > CFG_VERSION_MAX || i < n) {
-		snprintf(err, errlen, "--protocol-version wants 1 to %d printable characters, "
+		fmt_snprintf(err, errlen, "--protocol-version wants 1 to %d printable characters, "
 			 "no blanks (e.g. 1.0.0)", CFG_VERSION_MAX);
 		return -1;
 	}
@@ -284,13 +285,13 @@ static int set_server(struct agent_opts *o, int src, const char *v, char *err, s
 	char *list = malloc(have + strlen(v) + 2);
 
 	if (!list) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	if (have)
-		snprintf(list, have + strlen(v) + 2, "%s,%s", o->server, v);
+		fmt_snprintf(list, have + strlen(v) + 2, "%s,%s", o->server, v);
 	else
-		snprintf(list, strlen(v) + 1, "%s", v);
+		fmt_snprintf(list, strlen(v) + 1, "%s", v);
 	free((void *)o->server);
 	o->server = list;
 	o->server_src = src;
@@ -326,7 +327,7 @@ static void orig_env_read(struct orig_env *e)
 	e->n = 0;
 	if (!home || !*home)
 		return;
-	snprintf(e->path, sizeof(e->path), "%s/%s", home, CFG_ORIG_ENV_FILE);
+	fmt_snprintf(e->path, sizeof(e->path), "%s/%s", home, CFG_ORIG_ENV_FILE);
 	fd = open(e->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return;
@@ -352,7 +353,7 @@ static void orig_env_get(const struct orig_env *e, const char *key, char *out, s
 	const char *v = getenv(key);
 
 	if (v)
-		snprintf(out, cap, "%s", v);
+		fmt_snprintf(out, cap, "%s", v);
 	else if (!e->found || dotenv_get(e->text, e->n, key, out, cap) < 0)
 		out[0] = '\0';
 }
@@ -365,9 +366,9 @@ static int opts_token(struct agent_opts *o, const struct orig_env *oe, char *err
 
 	if (!o->token[0]) {
 		if ((env = getenv("NESTD_TOKEN")) && *env)
-			snprintf(o->token, sizeof(o->token), "%s", env);
+			fmt_snprintf(o->token, sizeof(o->token), "%s", env);
 		else if ((env = getenv("CLIENT_TOKEN")) && *env)
-			snprintf(o->token, sizeof(o->token), "%s", env);
+			fmt_snprintf(o->token, sizeof(o->token), "%s", env);
 		else if (tf && *tf && token_read_file(tf, o->token, sizeof(o->token), err, errlen) < 0)
 			return AGENT_OPTS_BAD;
 		else if (oe->found && !o->token[0] &&
@@ -375,16 +376,16 @@ static int opts_token(struct agent_opts *o, const struct orig_env *oe, char *err
 			log_info("token from %s (CLIENT_TOKEN)", oe->path);
 	}
 	if (!o->token[0]) {
-		snprintf(err, errlen, "no token: use --token-file FILE, $NESTD_TOKEN, $CLIENT_TOKEN "
+		fmt_snprintf(err, errlen, "no token: use --token-file FILE, $NESTD_TOKEN, $CLIENT_TOKEN "
 			 "or ~/" CFG_ORIG_ENV_FILE);
 		return AGENT_OPTS_USAGE;
 	}
 	switch (token_check(o->token, strlen(o->token))) {
 	case TOKEN_BAD_FORM:
-		snprintf(err, errlen, "the token is not in the nestd format (64 hex, '.', 8 hex)");
+		fmt_snprintf(err, errlen, "the token is not in the nestd format (64 hex, '.', 8 hex)");
 		return AGENT_OPTS_BAD;
 	case TOKEN_BAD_SUM:
-		snprintf(err, errlen, "the token's checksum does not match (mistyped?)");
+		fmt_snprintf(err, errlen, "the token's checksum does not match (mistyped?)");
 		return AGENT_OPTS_BAD;
 	}
 	/* Children must not see the token, not even in /proc/PPID/environ. */
@@ -400,22 +401,22 @@ static int opts_one_server(struct agent_opts *o, const char *s, size_t n, char *
 	char *text;
 
 	if (o->nservers >= CFG_AGENT_SERVERS_MAX) {
-		snprintf(err, errlen, "too many --server URLs (at most %d)", CFG_AGENT_SERVERS_MAX);
+		fmt_snprintf(err, errlen, "too many --server URLs (at most %d)", CFG_AGENT_SERVERS_MAX);
 		return AGENT_OPTS_USAGE;
 	}
 	if (!(text = strndup(s, n))) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return AGENT_OPTS_BAD;
 	}
 	o->servers[o->nservers++] = text;
 	if (net_parse_url(text, u, err, errlen) < 0)
 		return AGENT_OPTS_USAGE;
 	if (u->scheme == URL_HTTP || u->scheme == URL_HTTPS) {
-		snprintf(err, errlen, "--server wants ws://, wss:// or unix:PATH");
+		fmt_snprintf(err, errlen, "--server wants ws://, wss:// or unix:PATH");
 		return AGENT_OPTS_USAGE;
 	}
 	if (u->tls && !tls_available()) {
-		snprintf(err, errlen, "wss:// needs TLS, which this nestd was built without");
+		fmt_snprintf(err, errlen, "wss:// needs TLS, which this nestd was built without");
 		return AGENT_OPTS_BAD;
 	}
 	return AGENT_OPTS_RUN;
@@ -450,7 +451,7 @@ static int opts_server(struct agent_opts *o, const struct orig_env *oe, char *er
 		size_t n = end ? (size_t)(end - p) : strlen(p);
 
 		if (n == 0) {
-			snprintf(err, errlen, "--server: an empty URL in '%s'", o->server);
+			fmt_snprintf(err, errlen, "--server: an empty URL in '%s'", o->server);
 			return AGENT_OPTS_USAGE;
 		}
 		if ((rc = opts_one_server(o, p, n, err, errlen)) != AGENT_OPTS_RUN)
@@ -467,7 +468,7 @@ static int opts_check(struct agent_opts *o, char *err, size_t errlen)
 	int rc;
 
 	if (!oe) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return AGENT_OPTS_BAD;
 	}
 	oe->found = 0;
@@ -481,13 +482,13 @@ static int opts_check(struct agent_opts *o, char *err, size_t errlen)
 	if (rc != AGENT_OPTS_RUN)
 		return rc;
 	if (o->reconnect_min_ms > o->reconnect_max_ms) {
-		snprintf(err, errlen, "--reconnect-min is larger than --reconnect-max");
+		fmt_snprintf(err, errlen, "--reconnect-min is larger than --reconnect-max");
 		return AGENT_OPTS_BAD;
 	}
 	if (!o->hostname[0] && gethostname(o->hostname, sizeof(o->hostname) - 1) < 0)
-		snprintf(o->hostname, sizeof(o->hostname), "unknown");
+		fmt_snprintf(o->hostname, sizeof(o->hostname), "unknown");
 	if (!o->version[0])
-		snprintf(o->version, sizeof(o->version), "%s", NESTD_VERSION);
+		fmt_snprintf(o->version, sizeof(o->version), "%s", NESTD_VERSION);
 	return AGENT_OPTS_RUN;
 }
 

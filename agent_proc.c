@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fmt.h"
 
 #define PF_KTHREAD_FLAG 0x00200000ULL
 
@@ -356,13 +357,13 @@ const char *proc_user_name(struct proc_ctx *p, unsigned uid, char *out, size_t n
 	name = users_find(&p->users, uid);
 	if (name)
 		return name;
-	snprintf(out, n, "%u", uid);
+	fmt_snprintf(out, n, "%u", uid);
 	return out;
 }
 
 void proc_set_passwd(struct proc_ctx *p, const char *path)
 {
-	snprintf(p->users.path, sizeof(p->users.path), "%s", path);
+	fmt_snprintf(p->users.path, sizeof(p->users.path), "%s", path);
 	users_clear(&p->users);
 }
 
@@ -572,7 +573,7 @@ static void write_user(struct jw *w, struct proc_ctx *p, unsigned uid)
 	char tmp[16];
 
 	if (!name) {
-		snprintf(tmp, sizeof(tmp), "%u", uid);
+		fmt_snprintf(tmp, sizeof(tmp), "%u", uid);
 		name = tmp;
 	}
 	jw_kstr(w, "user", name);
@@ -660,12 +661,12 @@ static int list_procs(struct proc_ctx *p, int brief, struct jw *w, char *err, si
 	long n, off;
 
 	if (!p->dents && !(p->dents = malloc(DENTS_BUF))) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	fd = openat(p->procfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot read %s: %s", p->root, strerror(errno));
+		fmt_snprintf(err, errlen, "cannot read %s: %s", p->root, strerror(errno));
 		return -1;
 	}
 	users_refresh(&p->users);
@@ -687,7 +688,7 @@ static int list_procs(struct proc_ctx *p, int brief, struct jw *w, char *err, si
 	if (!brief && p->cpu.e && p->cpu.n)
 		cpu_rehash(&p->cpu, p->cpu.cap, p->cpu.gen);
 	if (jw_error(w)) {
-		snprintf(err, errlen, "process list too large for one reply");
+		fmt_snprintf(err, errlen, "process list too large for one reply");
 		return -1;
 	}
 	return 0;
@@ -764,14 +765,14 @@ int proc_info(struct proc_ctx *p, int pid, struct jw *w, char *err, size_t errle
 	int r;
 
 	if (!p->cmdbuf && !(p->cmdbuf = malloc(CFG_PROC_INFO_CMDLINE_MAX))) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	cmd = p->cmdbuf;
 	pid_dir(dir, pid);
 	r = proc_read(p, pid, dir, &pi, cmd, CFG_PROC_INFO_CMDLINE_MAX, 0);
 	if (r != 0) {
-		snprintf(err, errlen, "no such process: %d", pid);
+		fmt_snprintf(err, errlen, "no such process: %d", pid);
 		return -1;
 	}
 	now = mono_now();
@@ -858,14 +859,14 @@ const char *proc_signal_name(int sig, char *tmp, size_t n)
 
 	for (i = 0; i < sizeof(sig_tab) / sizeof(sig_tab[0]); i++) {
 		if (sig_tab[i].sig == sig) {
-			snprintf(tmp, n, "SIG%s", sig_tab[i].name);
+			fmt_snprintf(tmp, n, "SIG%s", sig_tab[i].name);
 			return tmp;
 		}
 	}
 	if (sig >= SIGRTMIN && sig <= SIGRTMAX)
-		snprintf(tmp, n, "SIGRTMIN+%d", sig - SIGRTMIN);
+		fmt_snprintf(tmp, n, "SIGRTMIN+%d", sig - SIGRTMIN);
 	else
-		snprintf(tmp, n, "SIG%d", sig);
+		fmt_snprintf(tmp, n, "SIG%d", sig);
 	return tmp;
 }
 
@@ -875,26 +876,26 @@ int proc_signal(struct proc_ctx *p, int pid, int sig, char *err, size_t errlen)
 	struct stat st;
 
 	if (pid == 1) {
-		snprintf(err, errlen, "refusing to signal pid 1 (init)");
+		fmt_snprintf(err, errlen, "refusing to signal pid 1 (init)");
 		return -1;
 	}
 	if (pid == p->self) {
-		snprintf(err, errlen, "refusing to signal the agent itself (pid %d)", pid);
+		fmt_snprintf(err, errlen, "refusing to signal the agent itself (pid %d)", pid);
 		return -1;
 	}
 	if (kill(pid, sig) == 0)
 		return 0;
 	if (errno == ESRCH) {
-		snprintf(err, errlen, "no such process: %d", pid);
+		fmt_snprintf(err, errlen, "no such process: %d", pid);
 	} else if (errno == EPERM) {
-		snprintf(dir, sizeof(dir), "%d", pid);
+		fmt_snprintf(dir, sizeof(dir), "%d", pid);
 		if (fstatat(p->procfd, dir, &st, 0) == 0)
-			snprintf(err, errlen, "permission denied: cannot signal %d (owned by %s)",
+			fmt_snprintf(err, errlen, "permission denied: cannot signal %d (owned by %s)",
 				 pid, proc_user_name(p, st.st_uid, tmp, sizeof(tmp)));
 		else
-			snprintf(err, errlen, "permission denied: cannot signal %d", pid);
+			fmt_snprintf(err, errlen, "permission denied: cannot signal %d", pid);
 	} else {
-		snprintf(err, errlen, "cannot signal %d: %s", pid, strerror(errno));
+		fmt_snprintf(err, errlen, "cannot signal %d: %s", pid, strerror(errno));
 	}
 	return -1;
 }
@@ -918,13 +919,13 @@ struct proc_ctx *proc_new(char *err, size_t errlen)
 	struct proc_ctx *p = calloc(1, sizeof(*p));
 
 	if (!p) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	snprintf(p->root, sizeof(p->root), "%s", CFG_PROC_ROOT);
+	fmt_snprintf(p->root, sizeof(p->root), "%s", CFG_PROC_ROOT);
 	p->procfd = open(p->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (p->procfd < 0) {
-		snprintf(err, errlen, "cannot open %s: %s", p->root, strerror(errno));
+		fmt_snprintf(err, errlen, "cannot open %s: %s", p->root, strerror(errno));
 		free(p);
 		return NULL;
 	}
@@ -936,7 +937,7 @@ struct proc_ctx *proc_new(char *err, size_t errlen)
 		p->pagesize = 4096;
 	p->btime = read_btime(p->procfd);
 	p->self = getpid();
-	snprintf(p->users.path, sizeof(p->users.path), "/etc/passwd");
+	fmt_snprintf(p->users.path, sizeof(p->users.path), "/etc/passwd");
 	return p;
 }
 
@@ -945,12 +946,12 @@ int proc_set_root(struct proc_ctx *p, const char *root, char *err, size_t errlen
 	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0) {
-		snprintf(err, errlen, "--proc-root %s: %s", root, strerror(errno));
+		fmt_snprintf(err, errlen, "--proc-root %s: %s", root, strerror(errno));
 		return -1;
 	}
 	close(p->procfd);
 	p->procfd = fd;
-	snprintf(p->root, sizeof(p->root), "%s", root);
+	fmt_snprintf(p->root, sizeof(p->root), "%s", root);
 	p->btime = read_btime(fd);
 	return 0;
 }

@@ -33,6 +33,9 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "env.h"
+#include "fmt.h"
+#include "tz.h"
 
 #define USEC_PER_SEC    1000000LL
 #define USEC_PER_MINUTE (60 * USEC_PER_SEC)
@@ -77,9 +80,9 @@ static int prog_exists(const char *prog)
 		e = strchr(p, ':');
 		if (!e)
 			e = p + strlen(p);
-		snprintf(full, sizeof(full), "%.*s/%s", (int)(e - p), e == p ? "." : p, prog);
+		fmt_snprintf(full, sizeof(full), "%.*s/%s", (int)(e - p), e == p ? "." : p, prog);
 		if (e == p)
-			snprintf(full, sizeof(full), "./%s", prog);
+			fmt_snprintf(full, sizeof(full), "./%s", prog);
 		if (access(full, X_OK) == 0)
 			return 1;
 		if (!*e)
@@ -94,14 +97,15 @@ static int prog_exists(const char *prog)
  * ours; the children the agent starts inherit it. */
 static void user_runtime_dir(void)
 {
-	char dir[64];
+	static char kv[64];   /* in the environment from then on */
+	const char *dir = kv + sizeof("XDG_RUNTIME_DIR=") - 1;
 	struct stat st;
 
 	if (getenv("XDG_RUNTIME_DIR") || getenv("DBUS_SESSION_BUS_ADDRESS"))
 		return;
-	snprintf(dir, sizeof(dir), "/run/user/%u", (unsigned)geteuid());
+	fmt_snprintf(kv, sizeof(kv), "XDG_RUNTIME_DIR=/run/user/%u", (unsigned)geteuid());
 	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid())
-		setenv("XDG_RUNTIME_DIR", dir, 1);
+		env_add(kv);
 }
 
 /* auto: systemd only where it actually runs (the tool alone is installed
@@ -135,12 +139,12 @@ int svc_name_check(const char *name, size_t len, char *err, size_t errlen)
 	char c;
 
 	if (len == 0 || len > CFG_SERVICE_NAME_MAX || memchr(name, 0, len)) {
-		snprintf(err, errlen, "invalid service name: must be 1 to %d bytes",
+		fmt_snprintf(err, errlen, "invalid service name: must be 1 to %d bytes",
 			 CFG_SERVICE_NAME_MAX);
 		return -1;
 	}
 	if (name[0] == '-') {
-		snprintf(err, errlen, "invalid service name: must not start with '-'");
+		fmt_snprintf(err, errlen, "invalid service name: must not start with '-'");
 		return -1;
 	}
 	for (i = 0; i < len; i++) {
@@ -148,7 +152,7 @@ int svc_name_check(const char *name, size_t len, char *err, size_t errlen)
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		    (c >= '0' && c <= '9') || strchr(":_.@-\\", c))
 			continue;
-		snprintf(err, errlen, "invalid service name: only letters, digits and "
+		fmt_snprintf(err, errlen, "invalid service name: only letters, digits and "
 			 ":_.@-\\ are allowed");
 		return -1;
 	}
@@ -170,11 +174,11 @@ void svc_unit(const struct svc *s, const char *name, char *out, size_t cap)
 				break;
 		}
 		if (!suffixes[i]) {
-			snprintf(out, cap, "%s.service", name);
+			fmt_snprintf(out, cap, "%s.service", name);
 			return;
 		}
 	}
-	snprintf(out, cap, "%s", name);
+	fmt_snprintf(out, cap, "%s", name);
 }
 
 int svc_argv(const struct svc *s, enum svc_op op, const char *unit, unsigned flags,
@@ -226,7 +230,7 @@ int svc_argv(const struct svc *s, enum svc_op op, const char *unit, unsigned fla
 		}
 		break;
 	default:
-		snprintf(err, errlen, "no service manager on this machine (--services none)");
+		fmt_snprintf(err, errlen, "no service manager on this machine (--services none)");
 		return -1;
 	}
 	argv[n] = NULL;
@@ -256,11 +260,11 @@ void svc_tool_error(const char *tool, const struct exec_result *r, char *err, si
 	if (*err)
 		return;
 	if (r->timed_out)
-		snprintf(err, errlen, "%s timed out", tool);
+		fmt_snprintf(err, errlen, "%s timed out", tool);
 	else if (r->signal)
-		snprintf(err, errlen, "%s was killed by signal %d", tool, r->signal);
+		fmt_snprintf(err, errlen, "%s was killed by signal %d", tool, r->signal);
 	else
-		snprintf(err, errlen, "%s failed with exit status %d", tool, r->exit_code);
+		fmt_snprintf(err, errlen, "%s failed with exit status %d", tool, r->exit_code);
 }
 
 void svc_format_ago(char *out, size_t n, long long d)
@@ -270,40 +274,40 @@ void svc_format_ago(char *out, size_t n, long long d)
 	if (d >= USEC_PER_YEAR) {
 		a = d / USEC_PER_YEAR;
 		b = d % USEC_PER_YEAR / USEC_PER_MONTH;
-		snprintf(out, n, "%lld %s %lld %s ago", a, a == 1 ? "year" : "years",
+		fmt_snprintf(out, n, "%lld %s %lld %s ago", a, a == 1 ? "year" : "years",
 			 b, b == 1 ? "month" : "months");
 	} else if (d >= USEC_PER_MONTH) {
 		a = d / USEC_PER_MONTH;
 		b = d % USEC_PER_MONTH / USEC_PER_DAY;
-		snprintf(out, n, "%lld %s %lld %s ago", a, a == 1 ? "month" : "months",
+		fmt_snprintf(out, n, "%lld %s %lld %s ago", a, a == 1 ? "month" : "months",
 			 b, b == 1 ? "day" : "days");
 	} else if (d >= USEC_PER_WEEK) {
 		a = d / USEC_PER_WEEK;
 		b = d % USEC_PER_WEEK / USEC_PER_DAY;
-		snprintf(out, n, "%lld %s %lld %s ago", a, a == 1 ? "week" : "weeks",
+		fmt_snprintf(out, n, "%lld %s %lld %s ago", a, a == 1 ? "week" : "weeks",
 			 b, b == 1 ? "day" : "days");
 	} else if (d >= 2 * USEC_PER_DAY) {
-		snprintf(out, n, "%lld days ago", d / USEC_PER_DAY);
+		fmt_snprintf(out, n, "%lld days ago", d / USEC_PER_DAY);
 	} else if (d >= 25 * USEC_PER_HOUR) {
-		snprintf(out, n, "1 day %lldh ago", (d - USEC_PER_DAY) / USEC_PER_HOUR);
+		fmt_snprintf(out, n, "1 day %lldh ago", (d - USEC_PER_DAY) / USEC_PER_HOUR);
 	} else if (d >= 6 * USEC_PER_HOUR) {
-		snprintf(out, n, "%lldh ago", d / USEC_PER_HOUR);
+		fmt_snprintf(out, n, "%lldh ago", d / USEC_PER_HOUR);
 	} else if (d >= USEC_PER_HOUR) {
-		snprintf(out, n, "%lldh %lldmin ago", d / USEC_PER_HOUR,
+		fmt_snprintf(out, n, "%lldh %lldmin ago", d / USEC_PER_HOUR,
 			 d % USEC_PER_HOUR / USEC_PER_MINUTE);
 	} else if (d >= 5 * USEC_PER_MINUTE) {
-		snprintf(out, n, "%lldmin ago", d / USEC_PER_MINUTE);
+		fmt_snprintf(out, n, "%lldmin ago", d / USEC_PER_MINUTE);
 	} else if (d >= USEC_PER_MINUTE) {
-		snprintf(out, n, "%lldmin %llds ago", d / USEC_PER_MINUTE,
+		fmt_snprintf(out, n, "%lldmin %llds ago", d / USEC_PER_MINUTE,
 			 d % USEC_PER_MINUTE / USEC_PER_SEC);
 	} else if (d >= USEC_PER_SEC) {
-		snprintf(out, n, "%llds ago", d / USEC_PER_SEC);
+		fmt_snprintf(out, n, "%llds ago", d / USEC_PER_SEC);
 	} else if (d >= 1000) {
-		snprintf(out, n, "%lldms ago", d / 1000);
+		fmt_snprintf(out, n, "%lldms ago", d / 1000);
 	} else if (d > 0) {
-		snprintf(out, n, "%lldus ago", d);
+		fmt_snprintf(out, n, "%lldus ago", d);
 	} else {
-		snprintf(out, n, "now");
+		fmt_snprintf(out, n, "now");
 	}
 }
 
@@ -612,7 +616,7 @@ int svc_parse_show(const char *text, size_t n, const char *unit, unsigned flags,
 		v[i] = show_get(text, n, keys[i][1], &vn[i]);
 	ts = show_get(text, n, "ActiveEnterTimestamp", &tsn);
 	if (!v[2] || is_word(v[2], vn[2], "not-found")) {
-		snprintf(err, errlen, "no such service: %s", unit);
+		fmt_snprintf(err, errlen, "no such service: %s", unit);
 		return -1;
 	}
 	/* Only a unit that is up has an uptime; an old ActiveEnter of a
@@ -624,7 +628,7 @@ int svc_parse_show(const char *text, size_t n, const char *unit, unsigned flags,
 		started = (now_real_us - (now_mono_us - enter)) / USEC_PER_SEC;
 	if (enter && ts && tsn) {
 		svc_format_ago(ago, sizeof(ago), now_mono_us - enter);
-		snprintf(up, sizeof(up), "%.*s; %s", (int)(tsn > 160 ? 160 : tsn), ts, ago);
+		fmt_snprintf(up, sizeof(up), "%.*s; %s", (int)(tsn > 160 ? 160 : tsn), ts, ago);
 	}
 	jw_obj(w);
 	jw_key(w, "name");
@@ -672,16 +676,21 @@ static void rc_state(const char *st, size_t n, const char **active, const char *
 static ssize_t read_small(const char *path, char *out, size_t cap)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
-	size_t got;
+	size_t got = 0;
+	ssize_t n;
 
-	if (!f) {
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0)
 		return -1;
+	/* fread's loop over read(2), without stdio's FILE in the agent. */
+	while (got < cap - 1) {
+		n = read(fd, out + got, cap - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
 	}
-	got = fread(out, 1, cap - 1, f);
-	fclose(f);
+	close(fd);
 	out[got] = '\0';
 	return (ssize_t)got;
 }
@@ -728,7 +737,7 @@ static void rc_desc(const char *initd, const char *name, size_t n, char *out, si
 
 	out[0] = '\0';
 	if (initd && n < 256 && !memchr(name, '/', n)) {
-		snprintf(path, sizeof(path), "%s/%.*s", initd, (int)n, name);
+		fmt_snprintf(path, sizeof(path), "%s/%.*s", initd, (int)n, name);
 		len = read_small(path, text, sizeof(text));
 	}
 	if (len > 0)
@@ -824,14 +833,14 @@ static void rc_running(const char *svcdir, const char *unit, struct rc_run *x)
 	ssize_t n;
 
 	memset(x, 0, sizeof(*x));
-	snprintf(path, sizeof(path), "%s/options/%s/child_pid", svcdir, unit);
+	fmt_snprintf(path, sizeof(path), "%s/options/%s/child_pid", svcdir, unit);
 	x->pid = read_pid(path);
-	snprintf(path, sizeof(path), "%s/options/%s/pidfile", svcdir, unit);
+	fmt_snprintf(path, sizeof(path), "%s/options/%s/pidfile", svcdir, unit);
 	if (!x->pid && (n = read_small(path, b, sizeof(b))) > 1 && b[0] == '/') {
 		b[strcspn(b, "\n")] = '\0';
 		x->pid = read_pid(b);
 	}
-	snprintf(path, sizeof(path), "%s/options/%s/start_time", svcdir, unit);
+	fmt_snprintf(path, sizeof(path), "%s/options/%s/start_time", svcdir, unit);
 	memset(&tm, 0, sizeof(tm));
 	if (read_small(path, b, sizeof(b)) > 0 && rc_time(b, &tm) == 0) {
 		tm.tm_year -= 1900;
@@ -839,11 +848,11 @@ static void rc_running(const char *svcdir, const char *unit, struct rc_run *x)
 		tm.tm_isdst = -1;
 		static const char wday[][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
 
-		x->started = (long long)mktime(&tm);
+		x->started = tz_mktime(&tm);
 		/* strftime's "%a %Y-%m-%d %H:%M:%S %Z", without strftime in the
 		 * static binary. */
 		if (x->started > 0)
-			snprintf(x->start_text, sizeof(x->start_text), "%s %04d-%02d-%02d %02d:%02d:%02d %s",
+			fmt_snprintf(x->start_text, sizeof(x->start_text), "%s %04d-%02d-%02d %02d:%02d:%02d %s",
 				 wday[(unsigned)tm.tm_wday % 7], tm.tm_year + 1900, tm.tm_mon + 1,
 				 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, tm.tm_zone ? tm.tm_zone : "");
 		else
@@ -864,7 +873,7 @@ static int rc_info(const struct svc *sv, const char *unit, unsigned flags,
 	s = strstr(text, "status:");
 	if (!s) {
 		if (r->err.p && strstr(r->err.p, "does not exist"))
-			snprintf(err, errlen, "no such service: %s", unit);
+			fmt_snprintf(err, errlen, "no such service: %s", unit);
 		else
 			svc_tool_error("rc-service", r, err, errlen);
 		return -1;
@@ -875,7 +884,7 @@ static int rc_info(const struct svc *sv, const char *unit, unsigned flags,
 		return -1;
 	}
 	rc_state(st, stn, &a, &sub);
-	snprintf(path, sizeof(path), "%s/%s", sv->rc_initd ? sv->rc_initd : "/etc/init.d", unit);
+	fmt_snprintf(path, sizeof(path), "%s/%s", sv->rc_initd ? sv->rc_initd : "/etc/init.d", unit);
 	rc_desc(sv->rc_initd ? sv->rc_initd : "/etc/init.d", unit, strlen(unit), desc, sizeof(desc));
 	memset(&x, 0, sizeof(x));
 	if (!strcmp(a, "active"))
@@ -889,7 +898,7 @@ static int rc_info(const struct svc *sv, const char *unit, unsigned flags,
 	jw_kstr(w, "file_location", path);
 	if (x.started) {
 		svc_format_ago(ago, sizeof(ago), ((long long)time(NULL) - x.started) * USEC_PER_SEC);
-		snprintf(path, sizeof(path), "%s; %s", x.start_text, ago);
+		fmt_snprintf(path, sizeof(path), "%s; %s", x.start_text, ago);
 	}
 	run_fields(w, flags, x.pid, x.started, x.started ? path : NULL);
 	jw_obj_end(w);
@@ -912,7 +921,7 @@ static void action_timed_out(const struct svc *s, enum svc_op op, const char *un
 {
 	int systemd = s->backend != SVC_OPENRC;
 
-	snprintf(err, errlen, "%s %s %s: no answer within %lld s%s",
+	fmt_snprintf(err, errlen, "%s %s %s: no answer within %lld s%s",
 		 systemd ? "systemctl" : "rc-service", op_names[op], unit,
 		 (r->duration_ms + 500) / 1000,
 		 systemd ? "; the job goes on in systemd: obtain_service_info tells how it ends"
@@ -945,7 +954,7 @@ int svc_reply(const struct svc *s, enum svc_op op, const char *unit, unsigned fl
 			rc = svc_parse_rc_list(out, r->out.len, s->rc_initd ? s->rc_initd : "/etc/init.d",
 					       flags & SVC_ORIGINAL, w);
 		if (rc < 0)
-			snprintf(err, errlen, "cannot read %s's list (%s)", tool,
+			fmt_snprintf(err, errlen, "cannot read %s's list (%s)", tool,
 				 jw_error(w) ? "too large a reply" : "not what it prints");
 		return rc;
 	case SVC_OP_INFO:

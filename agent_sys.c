@@ -6,6 +6,7 @@
  * kernel's counters, from which two samples give a CPU %. */
 #include "agent_sys.h"
 #include "num.h"
+#include "fmt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -170,7 +171,7 @@ int sys_info(struct jw *w, char *err, size_t errlen)
 	int i;
 
 	if (uname(&u) < 0) {
-		snprintf(err, errlen, "uname: %s", strerror(errno));
+		fmt_snprintf(err, errlen, "uname: %s", strerror(errno));
 		return -1;
 	}
 	jw_obj(w);

@@ -34,6 +34,7 @@
 #include "agent_sys.h"
 #include "buf.h"
 #include "config.h"
+#include "fmt.h"
 
 static long long ms_now(void)
 {
@@ -282,7 +283,7 @@ int usage_du(const char *dir, const struct du_limits *lim, struct du_result *r,
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK);
 	w.f = calloc((size_t)lim->depth + 1, sizeof(*w.f));
 	if (fd < 0 || !w.f || fstat(fd, &st) < 0 || !(w.f[0].d = fdopendir(fd))) {
-		snprintf(err, errlen, "cannot read %s: %s", dir, strerror(errno));
+		fmt_snprintf(err, errlen, "cannot read %s: %s", dir, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		free(w.f);
@@ -382,7 +383,7 @@ int usage_cgroup_mount(const char *text, size_t n, char *out, size_t cap)
 		if (!nl)
 			nl = end;
 		/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [TAGS...] - FSTYPE SRC SUPER" */
-		sep = memmem(p, (size_t)(nl - p), " - ", 3);
+		sep = mem_find(p, (size_t)(nl - p), " - ", 3);
 		mp = field(p, nl, 5, &mpl);
 		fs = sep ? field(sep + 3, nl, 1, &fsl) : NULL;
 		if (mp && fs && fsl == 7 && !memcmp(fs, "cgroup2", 7) && mpl < cap &&
@@ -402,7 +403,7 @@ static long long cg_value(const char *dir, const char *file)
 	char path[600], b[64];
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fmt_snprintf(path, sizeof(path), "%s/%s", dir, file);
 	n = sys_read(path, b, sizeof(b));
 	return n < 0 ? USAGE_UNKNOWN : usage_parse_value(b, (size_t)n);
 }
@@ -419,14 +420,14 @@ void usage_cgroup_read(const char *dir, const char *top, struct cg_usage *u)
 {
 	char up[512], *slash;
 
-	snprintf(u->dir, sizeof(u->dir), "%s", dir);
+	fmt_snprintf(u->dir, sizeof(u->dir), "%s", dir);
 	u->mem_used = cg_value(dir, "memory.current");
 	u->mem_limit = cg_value(dir, "memory.max");
 	u->pids = cg_value(dir, "pids.current");
 	u->pids_limit = cg_value(dir, "pids.max");
 	if (!top)
 		return;
-	snprintf(up, sizeof(up), "%s", dir);
+	fmt_snprintf(up, sizeof(up), "%s", dir);
 	while ((slash = strrchr(up, '/')) && slash > up && strlen(up) > strlen(top)) {
 		*slash = '\0';
 		u->mem_limit = tighter(u->mem_limit, cg_value(up, "memory.max"));
@@ -447,15 +448,15 @@ static int user_cgroup(const struct usage_opts *o, struct cg_usage *u)
 	u->dir[0] = '\0';
 	if (sys_read("/proc/self/mountinfo", b, sizeof(b)) < 0 ||
 	    usage_cgroup_mount(b, strlen(b), mnt, sizeof(mnt)) < 0)
-		snprintf(mnt, sizeof(mnt), "%s", CFG_CGROUP_ROOT);
+		fmt_snprintf(mnt, sizeof(mnt), "%s", CFG_CGROUP_ROOT);
 	if (sys_read("/proc/self/cgroup", b, sizeof(b)) < 0 ||
 	    usage_cgroup_self(b, strlen(b), self, sizeof(self)) < 0)
 		return -1;
-	snprintf(slice, sizeof(slice), "/user-%u.slice", (unsigned)geteuid());
+	fmt_snprintf(slice, sizeof(slice), "/user-%u.slice", (unsigned)geteuid());
 	s = strstr(self, slice);
 	if (s && (s[strlen(slice)] == '/' || !s[strlen(slice)]))
 		s[strlen(slice)] = '\0';
-	snprintf(dir, sizeof(dir), "%s%s", mnt, strcmp(self, "/") ? self : "");
+	fmt_snprintf(dir, sizeof(dir), "%s%s", mnt, strcmp(self, "/") ? self : "");
 	usage_cgroup_read(dir, mnt, u);
 	return 0;
 }
@@ -586,7 +587,7 @@ static void row_write(struct jw *w, int original, unsigned long long bytes, cons
 
 	jw_arr(w);
 	if (original) {       /* du's text, as the original client split it */
-		snprintf(num, sizeof(num), "%llu", bytes);
+		fmt_snprintf(num, sizeof(num), "%llu", bytes);
 		jw_str(w, num);
 	} else {
 		jw_uint(w, bytes);
@@ -611,7 +612,7 @@ static void storage_write(struct jw *w, int original, const struct du_result *r,
 			rest += r->rows[i].bytes;
 	}
 	if (cut) {
-		snprintf(label, sizeof(label), "(%zu more folders)", cut);
+		fmt_snprintf(label, sizeof(label), "(%zu more folders)", cut);
 		row_write(w, original, rest, label);
 	}
 	if (r->n)
@@ -676,7 +677,7 @@ int usage_write(const struct usage_opts *o, const char *nest, size_t nest_len,
 	size_t cut;
 
 	if (!getcwd(cwd, sizeof(cwd))) {
-		snprintf(err, errlen, "cannot tell the working directory: %s", strerror(errno));
+		fmt_snprintf(err, errlen, "cannot tell the working directory: %s", strerror(errno));
 		return -1;
 	}
 	if (usage_du(cwd, &lim, &du, err, errlen) < 0) {
@@ -686,7 +687,7 @@ int usage_write(const struct usage_opts *o, const char *nest, size_t nest_len,
 	keep = calloc(du.n ? du.n : 1, 1);
 	if (!keep) {
 		usage_du_free(&du);
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	if (user_cgroup(o, &u) < 0)
@@ -731,7 +732,7 @@ int usage_free_port(char *err, size_t errlen)
 	    getsockname(fd, (struct sockaddr *)&a, &al) == 0)
 		port = ntohs(a.sin_port);
 	else
-		snprintf(err, errlen, "cannot find a free port: %s", strerror(errno));
+		fmt_snprintf(err, errlen, "cannot find a free port: %s", strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	return port;
@@ -740,7 +741,7 @@ int usage_free_port(char *err, size_t errlen)
 /* The N of "Port N is free to use!", or -1. */
 static int port_of(const char *t, size_t n)
 {
-	const char *p = memmem(t, n, "Port ", 5);
+	const char *p = mem_find(t, n, "Port ", 5);
 	int v = 0, digits = 0;
 
 	if (!p)
@@ -762,7 +763,7 @@ int usage_write_port(int original, const char *nest, size_t nest_len, struct jw 
 		if ((port = usage_free_port(err, errlen)) < 0)
 			return -1;
 		/* `nest get_port`'s words, its newline included */
-		snprintf(text, sizeof(text), "Port %d is free to use!\n", port);
+		fmt_snprintf(text, sizeof(text), "Port %d is free to use!\n", port);
 		nest = text;
 		nest_len = strlen(text);
 	}

@@ -1,9 +1,14 @@
 /* buf.c - bounded growable buffer (see buf.h for the contract). */
 #include "buf.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "fmt.h"
 
 void buf_init(struct buf *b, size_t max)
 {
@@ -65,11 +70,11 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 	int n;
 
 	va_copy(ap2, ap);
-	n = vsnprintf(NULL, 0, fmt, ap2);
+	n = fmt_vsnprintf(NULL, 0, fmt, ap2);
 	va_end(ap2);
 	if (n < 0 || buf_reserve(b, (size_t)n) < 0)
 		return -1;
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	fmt_vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
 	b->len += (size_t)n;
 	return 0;
 }
@@ -118,4 +123,49 @@ char *buf_steal(struct buf *b)
 	b->p = NULL;
 	b->len = b->cap = 0;
 	return p;
+}
+
+const void *mem_find(const void *h, size_t hn, const void *k, size_t kn)
+{
+	const unsigned char *p = h, *end;
+
+	if (!kn)
+		return h;
+	if (kn > hn)
+		return NULL;
+	for (end = p + (hn - kn); p <= end; p++) {
+		p = memchr(p, *(const unsigned char *)k, (size_t)(end - p) + 1);
+		if (!p)
+			return NULL;
+		if (memcmp(p, k, kn) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+int buf_read_file(struct buf *b, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), rc = 0, e;
+
+	if (fd < 0)
+		return -1;
+	while (buf_reserve(b, 1) == 0) {   /* else at max, or out of memory: what fits */
+		ssize_t r;
+
+		if (b->cap - b->len < 1024)
+			buf_reserve(b, 1024);
+		r = read(fd, b->p + b->len, b->cap - b->len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			rc = r < 0 ? -1 : 0;
+			break;
+		}
+		b->len += (size_t)r;
+		b->p[b->len] = '\0';
+	}
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc;
 }

@@ -44,4 +44,13 @@ void buf_reset(struct buf *b);                     /* len = 0, keep memory */
 void buf_free(struct buf *b);                      /* release memory, len = 0 */
 char *buf_steal(struct buf *b);                    /* hand over p; b becomes empty */
 
+/* memmem's answer (the first k[0..kn) in h[0..hn), NULL if none, h for
+ * kn 0) by a plain scan: nestd looks for a few bytes in short texts, and
+ * musl's two-way memmem costs 1.2 KB of the static binaries for that. */
+/* The file at path appended to b whole, or as much of it as b's max
+ * allows (the rest is not read): 0, or -1 when it cannot be opened or
+ * read (errno).  O_NONBLOCK: a FIFO planted there reads as empty. */
+int buf_read_file(struct buf *b, const char *path);
+const void *mem_find(const void *h, size_t hn, const void *k, size_t kn);
+
 #endif

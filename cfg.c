@@ -1,12 +1,15 @@
 /* cfg.c - flags and config file from one option table (see cfg.h). */
 #include "cfg.h"
 #include "num.h"
+#include "fmt.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct cfg_opt *find(const struct cfg_opt *opts, const char *name, size_t n)
 {
@@ -46,7 +49,7 @@ int cfg_parse_args(int argc, char **argv, const struct cfg_opt *opts, cfg_set_fn
 
 		if (only_pos || a[0] != '-' || a[1] == '\0') {
 			if (*npos >= maxpos) {
-				snprintf(err, errlen, "unexpected argument '%s'", a);
+				fmt_snprintf(err, errlen, "unexpected argument '%s'", a);
 				return -1;
 			}
 			pos[(*npos)++] = a;
@@ -61,13 +64,13 @@ int cfg_parse_args(int argc, char **argv, const struct cfg_opt *opts, cfg_set_fn
 			continue;
 		}
 		if (a[1] != '-') {
-			snprintf(err, errlen, "unknown option '%s'", a);
+			fmt_snprintf(err, errlen, "unknown option '%s'", a);
 			return -1;
 		}
 		eq = strchr(a + 2, '=');
 		o = find(opts, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
 		if (!o) {
-			snprintf(err, errlen, "unknown option '%.*s'",
+			fmt_snprintf(err, errlen, "unknown option '%.*s'",
 				 (int)(eq ? (size_t)(eq - a) : strlen(a)), a);
 			return -1;
 		}
@@ -77,11 +80,11 @@ int cfg_parse_args(int argc, char **argv, const struct cfg_opt *opts, cfg_set_fn
 			} else if (i + 1 < argc) {
 				val = argv[++i];
 			} else {
-				snprintf(err, errlen, "option '--%s' needs a value", o->name);
+				fmt_snprintf(err, errlen, "option '--%s' needs a value", o->name);
 				return -1;
 			}
 		} else if (eq) {
-			snprintf(err, errlen, "option '--%s' takes no value", o->name);
+			fmt_snprintf(err, errlen, "option '--%s' takes no value", o->name);
 			return -1;
 		}
 		if (set(ctx, o->id, val, 0, err, errlen) < 0)
@@ -102,25 +105,71 @@ static char *trim(char *s)
 	return s;
 }
 
+/* fgets and feof over read(2): the file's lines without stdio's FILE, which
+ * (with fopen, fclose and their buffers) the agent-only static binary then
+ * does not carry. */
+struct lines {
+	int fd, eof;          /* eof: read(2) said end of file (or failed) */
+	size_t pos, len;
+	char b[4096];
+};
+
+static int lines_more(struct lines *r)
+{
+	ssize_t n;
+
+	if (r->pos < r->len)
+		return 1;
+	if (r->eof)
+		return 0;
+	do
+		n = read(r->fd, r->b, sizeof(r->b));
+	while (n < 0 && errno == EINTR);
+	r->pos = 0;
+	r->len = n > 0 ? (size_t)n : 0;
+	r->eof = n <= 0;
+	return n > 0;
+}
+
+/* As fgets: up to cap - 1 bytes, through the first newline; NULL at the end. */
+static char *lines_next(struct lines *r, char *line, size_t cap)
+{
+	size_t k = 0;
+
+	while (k + 1 < cap && lines_more(r)) {
+		char c = r->b[r->pos++];
+
+		line[k++] = c;
+		if (c == '\n')
+			break;
+	}
+	if (!k)
+		return NULL;
+	line[k] = '\0';
+	return line;
+}
+
 int cfg_load_file(const char *path, const struct cfg_opt *opts, cfg_set_fn set,
 		  void *ctx, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "re");
+	struct lines f;
 	char line[4096], sub[512];
 	int lineno = 0;
 
-	if (!f) {
-		snprintf(err, errlen, "cannot read config %s: %s", path, strerror(errno));
+	memset(&f, 0, sizeof(f));
+	f.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (f.fd < 0) {
+		fmt_snprintf(err, errlen, "cannot read config %s: %s", path, strerror(errno));
 		return -1;
 	}
-	while (fgets(line, sizeof(line), f)) {
+	while (lines_next(&f, line, sizeof(line))) {
 		char *k, *v, *eq;
 		const struct cfg_opt *o;
 
 		lineno++;
-		/* A line fgets had to cut is refused, never read as two. */
-		if (!strchr(line, '\n') && !feof(f)) {
-			snprintf(err, errlen, "%s:%d: line longer than %zu bytes", path, lineno,
+		/* A line that had to be cut is refused, never read as two. */
+		if (!strchr(line, '\n') && !f.eof) {
+			fmt_snprintf(err, errlen, "%s:%d: line longer than %zu bytes", path, lineno,
 				 sizeof(line) - 2);
 			goto bad;
 		}
@@ -129,7 +178,7 @@ int cfg_load_file(const char *path, const struct cfg_opt *opts, cfg_set_fn set,
 			continue;
 		eq = strchr(k, '=');
 		if (!eq) {
-			snprintf(err, errlen, "%s:%d: expected 'key = value'", path, lineno);
+			fmt_snprintf(err, errlen, "%s:%d: expected 'key = value'", path, lineno);
 			goto bad;
 		}
 		*eq = '\0';
@@ -146,14 +195,14 @@ int cfg_load_file(const char *path, const struct cfg_opt *opts, cfg_set_fn set,
 				*eq = '-';
 		o = find(opts, k, strlen(k));
 		if (!o || !o->file_ok) {
-			snprintf(err, errlen, "%s:%d: unknown key '%.64s'", path, lineno, k);
+			fmt_snprintf(err, errlen, "%s:%d: unknown key '%.64s'", path, lineno, k);
 			goto bad;
 		}
 		if (!o->has_arg) {
 			int b;
 
 			if (cfg_parse_bool(v, &b) < 0) {
-				snprintf(err, errlen, "%s:%d: %s wants true or false", path, lineno, k);
+				fmt_snprintf(err, errlen, "%s:%d: %s wants true or false", path, lineno, k);
 				goto bad;
 			}
 			if (!b)
@@ -161,14 +210,14 @@ int cfg_load_file(const char *path, const struct cfg_opt *opts, cfg_set_fn set,
 			v = NULL;
 		}
 		if (set(ctx, o->id, v, 1, sub, sizeof(sub)) < 0) {
-			snprintf(err, errlen, "%s:%d: %s", path, lineno, sub);
+			fmt_snprintf(err, errlen, "%s:%d: %s", path, lineno, sub);
 			goto bad;
 		}
 	}
-	fclose(f);
+	close(f.fd);
 	return 0;
 bad:
-	fclose(f);
+	close(f.fd);
 	return -1;
 }
 

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fmt.h"
 #include "log.h"
 #include "num.h"
 
@@ -175,7 +176,7 @@ static void io_failed(struct conn *c)
 	char msg[256];
 
 	if (c->tls && errno == EPROTO) {
-		snprintf(msg, sizeof(msg), "TLS: %.200s", tls_why(c->tls));
+		fmt_snprintf(msg, sizeof(msg), "TLS: %.200s", tls_why(c->tls));
 		conn_abort(c, msg);
 	} else {
 		conn_abort(c, errno == EPIPE || errno == ECONNRESET ?
@@ -255,7 +256,7 @@ struct conn *conn_accept(struct loop *l, int fd, const char *peer,
 
 	if (!c)
 		return NULL;
-	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	fmt_snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	c->state = CONN_HANDSHAKE;
 	c->state_deadline = loop_now() + CFG_HANDSHAKE_TIMEOUT_MS;
 	update_deadline(c);
@@ -273,9 +274,9 @@ static struct conn *dial_new(struct loop *l, int fd, const struct net_url *u,
 	if (!c)
 		return NULL;
 	if (u->scheme == URL_UNIX)
-		snprintf(c->peer, sizeof(c->peer), "unix:%.50s", u->unix_path);
+		fmt_snprintf(c->peer, sizeof(c->peer), "unix:%.50s", u->unix_path);
 	else
-		snprintf(c->peer, sizeof(c->peer), "%.40s:%s", u->host, u->port);
+		fmt_snprintf(c->peer, sizeof(c->peer), "%.40s:%s", u->host, u->port);
 	c->state = CONN_CONNECTING;
 	c->state_deadline = loop_now() + CFG_HANDSHAKE_TIMEOUT_MS;
 	return c;
@@ -326,7 +327,7 @@ struct conn *conn_dial_url(struct loop *l, const struct net_url *u, int raw,
 	if (!c) {
 		if (pid)
 			kill(pid, SIGKILL), waitpid(pid, NULL, 0);
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	if (pid) {
@@ -426,7 +427,7 @@ void conn_abort(struct conn *c, const char *why)
 		return;
 	c->dead = 1;
 	if (why != c->why)
-		snprintf(c->why, sizeof(c->why), "%s", why);
+		fmt_snprintf(c->why, sizeof(c->why), "%s", why);
 	update_deadline(c);
 }
 
@@ -439,7 +440,7 @@ static void begin_closing(struct conn *c, const char *why)
 	c->timer = 0;
 	c->state_deadline = loop_now() + CFG_CLOSE_TIMEOUT_MS;
 	if (why && !c->why[0])
-		snprintf(c->why, sizeof(c->why), "%s", why);
+		fmt_snprintf(c->why, sizeof(c->why), "%s", why);
 	update_deadline(c);
 }
 
@@ -624,7 +625,7 @@ static int http_head_out(struct conn *c, int status, const char *ctype, const ch
 		memcpy(length + 16, d, (size_t)(digits + sizeof(digits) - d));
 		memcpy(length + 16 + (digits + sizeof(digits) - d), "\r\n", 3);
 	} else if (!c->http_close)
-		snprintf(length, sizeof(length), "Transfer-Encoding: chunked\r\n");
+		fmt_snprintf(length, sizeof(length), "Transfer-Encoding: chunked\r\n");
 	if (head_puts(&c->out, status, length, ctype, headers, c->http_close) < 0) {
 		conn_abort(c, "out of memory");
 		return -1;
@@ -823,9 +824,9 @@ static void feed_ws(struct conn *c, const char *p, size_t n)
 			if (c->state == CONN_CLOSING) {
 				/* Our close was answered: the handshake is over. */
 				if (!c->why[0])
-					snprintf(c->why, sizeof(c->why), "closed");
+					fmt_snprintf(c->why, sizeof(c->why), "closed");
 			} else {
-				snprintf(c->why, sizeof(c->why), "peer closed (%u%s%.*s)",
+				fmt_snprintf(c->why, sizeof(c->why), "peer closed (%u%s%.*s)",
 					 ev.code, ev.len ? " " : "", (int)(ev.len > 100 ? 100 : ev.len),
 					 ev.data);
 			}
@@ -835,7 +836,7 @@ static void feed_ws(struct conn *c, const char *p, size_t n)
 			begin_closing(c, NULL);
 			return;
 		case WS_EV_ERROR:
-			snprintf(c->why, sizeof(c->why), "protocol error: %s (closed %u)",
+			fmt_snprintf(c->why, sizeof(c->why), "protocol error: %s (closed %u)",
 				 ev.data ? ev.data : "?", ev.code);
 			begin_closing(c, NULL);
 			return;
@@ -873,7 +874,7 @@ static void http_error(struct conn *c, int status, const char *msg)
 	c->http_close = 1;
 	c->http_head = 0;
 	conn_http_respond(c, status, "text/plain; charset=utf-8", NULL, msg, strlen(msg));
-	snprintf(c->why, sizeof(c->why), "bad HTTP request: %d %s", status, msg);
+	fmt_snprintf(c->why, sizeof(c->why), "bad HTTP request: %d %s", status, msg);
 }
 
 /* Server side: a whole request head is in c->in. */
@@ -888,7 +889,7 @@ static void handle_request(struct conn *c, int head)
 		c->ops->on_head(c, &req);
 	if (ws_is_upgrade(&req)) {
 		if (ws_server_handshake(&req, &c->out, &why) < 0) {
-			snprintf(c->why, sizeof(c->why), "bad WebSocket handshake: %s", why);
+			fmt_snprintf(c->why, sizeof(c->why), "bad WebSocket handshake: %s", why);
 			begin_closing(c, NULL);
 			return;
 		}
@@ -980,7 +981,7 @@ static void on_readable_head(struct conn *c, const char *p, size_t n)
 			return;
 		}
 		if (ws_client_check(&resp, c->ws_key, &why) < 0) {
-			snprintf(c->why, sizeof(c->why), "WebSocket handshake refused: %s (HTTP %d)",
+			fmt_snprintf(c->why, sizeof(c->why), "WebSocket handshake refused: %s (HTTP %d)",
 				 why, resp.status);
 			c->dead = 1;
 			update_deadline(c);
@@ -1151,7 +1152,7 @@ static void conn_ready(struct loop_src *s, short revents)
 		if (net_connect_result(c->src.fd, err, sizeof(err)) < 0) {
 			char msg[256];
 
-			snprintf(msg, sizeof(msg), "connect to %s failed: %s", c->peer, err);
+			fmt_snprintf(msg, sizeof(msg), "connect to %s failed: %s", c->peer, err);
 			conn_abort(c, msg);
 		} else {
 			c->state = c->raw ? CONN_HTTP : CONN_HANDSHAKE;

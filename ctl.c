@@ -23,6 +23,7 @@
 #include "ctl_show.h"
 #include "ctl_table.h"
 #include "help.h"
+#include "fmt.h"
 #include "json.h"
 #include "net.h"
 #include "token.h"
@@ -93,7 +94,7 @@ struct ctl_cmd {
 
 static int usage_error(const char *msg)
 {
-	fprintf(stderr, "nestd ctl: %s\nTry 'nestd ctl --help'.\n", msg);
+	fmt_fprintf(stderr, "nestd ctl: %s\nTry 'nestd ctl --help'.\n", msg);
 	return 2;
 }
 
@@ -107,7 +108,7 @@ static int ctl_set(void *ctx, int id, const char *v, int from_file, char *err, s
 	long long ms;
 
 	switch (id) {
-	case O_SERVER: snprintf(o->server, sizeof(o->server), "%s", v); return 0;
+	case O_SERVER: fmt_snprintf(o->server, sizeof(o->server), "%s", v); return 0;
 	case O_TOKEN_FILE:
 		/* Reported only if no token turns up elsewhere. */
 		o->token[0] = '\0';
@@ -118,11 +119,11 @@ static int ctl_set(void *ctx, int id, const char *v, int from_file, char *err, s
 		return 0;
 	case O_CONFIG: return 0;
 	case O_JSON: o->json = 1; return 0;
-	case O_SIGNAL: snprintf(o->signal, sizeof(o->signal), "%s", v); return 0;
+	case O_SIGNAL: fmt_snprintf(o->signal, sizeof(o->signal), "%s", v); return 0;
 	case O_TIMEOUT:
 	case O_WAIT:
 		if (cfg_parse_seconds(v, &ms) < 0 || ms <= 0) {
-			snprintf(err, errlen, "bad number of seconds '%s'", v);
+			fmt_snprintf(err, errlen, "bad number of seconds '%s'", v);
 			return -1;
 		}
 		if (id == O_TIMEOUT)
@@ -130,35 +131,35 @@ static int ctl_set(void *ctx, int id, const char *v, int from_file, char *err, s
 		else
 			o->wait_ms = ms;
 		return 0;
-	case O_CA_FILE: snprintf(o->ca_file, sizeof(o->ca_file), "%s", v); return 0;
-	case O_PIN: snprintf(o->pin, sizeof(o->pin), "%s", v); return 0;
+	case O_CA_FILE: fmt_snprintf(o->ca_file, sizeof(o->ca_file), "%s", v); return 0;
+	case O_PIN: fmt_snprintf(o->pin, sizeof(o->pin), "%s", v); return 0;
 	case O_INSECURE: o->insecure = 1; return 0;
 	case O_AGENT:
 	case O_OPERATOR:
 		if (!token_name_valid(v)) {
-			snprintf(err, errlen, "--%s takes a name", id == O_AGENT ? "agent" : "operator");
+			fmt_snprintf(err, errlen, "--%s takes a name", id == O_AGENT ? "agent" : "operator");
 			return -1;
 		}
-		snprintf(id == O_AGENT ? o->audit_agent : o->audit_op, TOKEN_NAME_MAX + 1, "%s", v);
+		fmt_snprintf(id == O_AGENT ? o->audit_agent : o->audit_op, TOKEN_NAME_MAX + 1, "%s", v);
 		return 0;
 	case O_LIMIT:
 		if (strlen(v) >= sizeof(o->limit) || atoi(v) < 1 || atoi(v) > CFG_AUDIT_LIMIT_MAX ||
 		    strspn(v, "0123456789") != strlen(v)) {
-			snprintf(err, errlen, "--limit takes 1 to %d", CFG_AUDIT_LIMIT_MAX);
+			fmt_snprintf(err, errlen, "--limit takes 1 to %d", CFG_AUDIT_LIMIT_MAX);
 			return -1;
 		}
-		snprintf(o->limit, sizeof(o->limit), "%s", v);
+		fmt_snprintf(o->limit, sizeof(o->limit), "%s", v);
 		return 0;
 	case O_ARGV: o->argv = 1; return 0;
 	case O_SORT:
 		if (ctl_show_sort_key(v) < 0) {
-			snprintf(err, errlen, "--sort takes pid, ppid, cpu, rss, start, user, name or state "
+			fmt_snprintf(err, errlen, "--sort takes pid, ppid, cpu, rss, start, user, name or state "
 				 "(-KEY reverses), not '%.30s'", v);
 			return -1;
 		}
-		snprintf(o->sort, sizeof(o->sort), "%s", v);
+		fmt_snprintf(o->sort, sizeof(o->sort), "%s", v);
 		return 0;
-	case O_USER: snprintf(o->user, sizeof(o->user), "%s", v); return 0;
+	case O_USER: fmt_snprintf(o->user, sizeof(o->user), "%s", v); return 0;
 	case O_NO_HEADERS: o->no_headers = 1; return 0;
 	}
 	return -1;
@@ -174,14 +175,14 @@ static int ctl_parse(int argc, char **argv, struct ctl_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->wait_ms = CFG_CTL_WAIT_S * 1000LL;
 	if ((env = getenv("NESTD_SERVER")) && *env)
-		snprintf(o->server, sizeof(o->server), "%s", env);
+		fmt_snprintf(o->server, sizeof(o->server), "%s", env);
 	if ((env = getenv("NESTD_TOKEN_FILE")) && *env)
 		ctl_set(o, O_TOKEN_FILE, env, 0, err, sizeof(err));
 	if ((env = getenv("NESTD_TOKEN")) && *env)
-		snprintf(o->token, sizeof(o->token), "%s", env);
+		fmt_snprintf(o->token, sizeof(o->token), "%s", env);
 	cfgpath = cfg_find_config(argc - 1, argv + 1);
 	if (cfgpath && cfg_load_file(cfgpath, ctl_opts, ctl_set, o, err, sizeof(err)) < 0) {
-		fprintf(stderr, "nestd ctl: %s\n", err);
+		fmt_fprintf(stderr, "nestd ctl: %s\n", err);
 		return 2;
 	}
 	if (cfg_parse_args(argc - 1, argv + 1, ctl_opts, ctl_set, o, o->pos, MAX_OPERANDS,
@@ -211,18 +212,18 @@ static int ctl_validate(struct ctl_opts *o)
 	char url[sizeof(o->server)];
 
 	if (!o->server[0])
-		snprintf(o->server, sizeof(o->server), "http://%s", CFG_DEFAULT_LISTEN);
+		fmt_snprintf(o->server, sizeof(o->server), "http://%s", CFG_DEFAULT_LISTEN);
 	/* --server 127.0.0.1:8989 as the server's --listen writes it */
 	if (net_addr_as_url(o->server, url, sizeof(url)) == 0)
-		snprintf(o->server, sizeof(o->server), "%s", url);
+		fmt_snprintf(o->server, sizeof(o->server), "%s", url);
 	if (net_parse_url(o->server, &s->url, err, sizeof(err)) < 0)
 		return usage_error(err);
 	if (s->url.tls && !tls_available()) {
-		fprintf(stderr, "nestd ctl: https:// needs TLS, which this nestd was built without\n");
+		fmt_fprintf(stderr, "nestd ctl: https:// needs TLS, which this nestd was built without\n");
 		return 2;
 	}
 	if (!o->token[0] && strcmp(o->pos[0], "help")) {
-		fprintf(stderr, "nestd ctl: %s\n", o->token_err[0] ? o->token_err :
+		fmt_fprintf(stderr, "nestd ctl: %s\n", o->token_err[0] ? o->token_err :
 			"no operator token: use --token-file FILE, $NESTD_TOKEN_FILE or $NESTD_TOKEN");
 		return 2;
 	}
@@ -252,7 +253,7 @@ static int build_pid(const struct ctl_opts *o, char *const *arg, int n, struct c
 	    pid < 1) {
 		char msg[120];
 
-		snprintf(msg, sizeof(msg), "PID must be a positive integer, not '%.40s'", arg_pid);
+		fmt_snprintf(msg, sizeof(msg), "PID must be a positive integer, not '%.40s'", arg_pid);
 		return usage_error(msg);
 	}
 	if (strcmp(c->command, "kill_process")) {
@@ -350,16 +351,16 @@ static int put_field(struct jw *w, const char *arg)
 	struct json j;
 
 	if (!eq || eq == arg) {
-		fprintf(stderr, "nestd ctl: '%s' is not key=value\n", arg);
+		fmt_fprintf(stderr, "nestd ctl: '%s' is not key=value\n", arg);
 		return -1;
 	}
 	raw = eq[-1] == ':';
-	snprintf(key, sizeof(key), "%.*s", (int)(eq - arg - raw), arg);
+	fmt_snprintf(key, sizeof(key), "%.*s", (int)(eq - arg - raw), arg);
 	v = eq + 1;
 	jw_key(w, key);
 	if (raw) {
 		if (json_parse(&j, v, strlen(v), err, sizeof(err)) < 0) {
-			fprintf(stderr, "nestd ctl: %s: not JSON: %s\n", key, err);
+			fmt_fprintf(stderr, "nestd ctl: %s: not JSON: %s\n", key, err);
 			return -1;
 		}
 		json_free(&j);
@@ -397,10 +398,10 @@ static int build_send(const struct ctl_opts *o, char *const *arg, int n, struct 
 static int build_get(const struct ctl_opts *o, char *const *arg, int n, struct ctl_cmd *c)
 {
 	if (!strcmp(o->pos[0], "clients")) {
-		snprintf(c->get, sizeof(c->get), "/api/clients");
+		fmt_snprintf(c->get, sizeof(c->get), "/api/clients");
 		return GO;
 	}
-	snprintf(c->get, sizeof(c->get), "/api/audit?limit=%s%s%s%s%s", o->limit[0] ? o->limit :
+	fmt_snprintf(c->get, sizeof(c->get), "/api/audit?limit=%s%s%s%s%s", o->limit[0] ? o->limit :
 		 CFG_STR(CFG_AUDIT_LIMIT), o->audit_agent[0] ? "&agent=" : "", o->audit_agent,
 		 o->audit_op[0] ? "&operator=" : "", o->audit_op);
 	return GO;
@@ -454,9 +455,9 @@ static int sub_help(const char *name)
 
 	if (!sub)
 		return 0;
-	printf("usage: nestd ctl [--server URL] [--token-file FILE] [--json] %s\n\n", sub->usage);
+	fmt_printf("usage: nestd ctl [--server URL] [--token-file FILE] [--json] %s\n\n", sub->usage);
 	help_print(sub->help, stdout);
-	printf("\nThe options of every subcommand: nestd ctl --help.\n");
+	fmt_printf("\nThe options of every subcommand: nestd ctl --help.\n");
 	return 1;
 }
 
@@ -468,14 +469,14 @@ static int ctl_prepare(const struct ctl_opts *o, struct ctl_cmd *c)
 	if (!sub) {
 		char msg[300];
 
-		snprintf(msg, sizeof(msg), "unknown subcommand '%.40s' (clients, ps, proc, kill, pause, "
+		fmt_snprintf(msg, sizeof(msg), "unknown subcommand '%.40s' (clients, ps, proc, kill, pause, "
 			 "resume, services, service, sysinfo, exec, send, audit)", o->pos[0]);
 		return usage_error(msg);
 	}
 	if (n < sub->min || (sub->max >= 0 && n > sub->max)) {
 		char msg[160];
 
-		snprintf(msg, sizeof(msg), "usage: nestd ctl %s", sub->usage);
+		fmt_snprintf(msg, sizeof(msg), "usage: nestd ctl %s", sub->usage);
 		return usage_error(msg);
 	}
 	if ((o->audit_agent[0] || o->audit_op[0] || o->limit[0]) && strcmp(sub->name, "audit"))
@@ -560,7 +561,7 @@ static int ask(const struct ctl_opts *o, const char *method, const char *path,
 			ctl_show_raw(&e);
 			buf_free(&e);
 		}
-		fprintf(stderr, "nestd ctl: %s\n", err);
+		fmt_fprintf(stderr, "nestd ctl: %s\n", err);
 		return -1;
 	}
 	if (*status != 200) {
@@ -589,13 +590,13 @@ static int post(const struct ctl_opts *o, const struct ctl_cmd *c, struct buf *r
 		jw_raw(&w, c->payload.p, c->payload.len);
 	}
 	jw_obj_end(&w);
-	snprintf(path, sizeof(path), "/api/clients/%s/commands", c->agent);
+	fmt_snprintf(path, sizeof(path), "/api/clients/%s/commands", c->agent);
 	rc = ask(o, "POST", path, &body, &status, resp);
 	buf_free(&body);
 	if (rc < 0)
 		return 1;
 	if (json_parse(j, resp->p, resp->len, err, sizeof(err)) < 0) {
-		fprintf(stderr, "nestd ctl: the server's answer is not JSON: %s\n", err);
+		fmt_fprintf(stderr, "nestd ctl: the server's answer is not JSON: %s\n", err);
 		return 1;
 	}
 	if (!json_str_eq(j, json_get(j, 0, "status"), "command_response")) {
@@ -624,7 +625,7 @@ static int get_and_show(const struct ctl_opts *o, const struct ctl_cmd *c)
 			ctl_show_raw(&resp);
 			rc = 0;
 		} else if (json_parse(&j, resp.p, resp.len, err, sizeof(err)) < 0) {
-			fprintf(stderr, "nestd ctl: unexpected answer from the server\n");
+			fmt_fprintf(stderr, "nestd ctl: unexpected answer from the server\n");
 		} else {
 			rc = c->show(&j, 0, 0);
 			json_free(&j);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fmt.h"
 #include "http.h"
 
 #define READ_CHUNK 65536
@@ -47,14 +48,14 @@ static int wait_fd(int fd, short ev, int64_t deadline, char *err, size_t errlen)
 		int64_t left = deadline - now_ms();
 
 		if (left <= 0) {
-			snprintf(err, errlen, "timed out");
+			fmt_snprintf(err, errlen, "timed out");
 			return -1;
 		}
 		r = poll(&p, 1, left > 0x7fffffff ? 0x7fffffff : (int)left);
 		if (r > 0)
 			return 0;
 		if (r < 0 && errno != EINTR) {
-			snprintf(err, errlen, "%s", strerror(errno));
+			fmt_snprintf(err, errlen, "%s", strerror(errno));
 			return -1;
 		}
 	}
@@ -63,9 +64,9 @@ static int wait_fd(int fd, short ev, int64_t deadline, char *err, size_t errlen)
 static void io_error(const struct link *l, char *err, size_t errlen)
 {
 	if (l->t && errno == EPROTO)
-		snprintf(err, errlen, "TLS: %s", tls_why(l->t));
+		fmt_snprintf(err, errlen, "TLS: %s", tls_why(l->t));
 	else
-		snprintf(err, errlen, "%s", strerror(errno));
+		fmt_snprintf(err, errlen, "%s", strerror(errno));
 }
 
 /* All of p[0..n), then whatever records the TLS engine still holds. */
@@ -145,7 +146,7 @@ static int link_open(struct link *l, const struct ctl_server *s, char *err, size
 		return -1;
 	if (wait_fd(l->fd, POLLOUT, now_ms() + CFG_CTL_CONNECT_TIMEOUT_MS, why, sizeof(why)) < 0 ||
 	    net_connect_result(l->fd, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "cannot connect to %s: %s", s->name, why);
+		fmt_snprintf(err, errlen, "cannot connect to %s: %s", s->name, why);
 		link_close(l);
 		return -1;
 	}
@@ -226,19 +227,19 @@ static int read_response(struct link *l, const char *name, struct buf *in, int *
 	while (!(*head > 0 && cl >= 0 && in->len >= (size_t)*head + (size_t)cl)) {
 		r = link_read(l, chunk, sizeof(chunk), why, sizeof(why));
 		if (r < 0) {
-			snprintf(err, errlen, "reading from %s: %s", name, why);
+			fmt_snprintf(err, errlen, "reading from %s: %s", name, why);
 			return -1;
 		}
 		if (r == 0)
 			break;
 		if (buf_append(in, chunk, (size_t)r) < 0) {
-			snprintf(err, errlen, "answer too large");
+			fmt_snprintf(err, errlen, "answer too large");
 			return -1;
 		}
 		if (!*head) {
 			*head = http_parse_response(in->p, in->len, hr);
 			if (*head < 0) {
-				snprintf(err, errlen, "%s did not answer in HTTP", name);
+				fmt_snprintf(err, errlen, "%s did not answer in HTTP", name);
 				return -1;
 			}
 			if (*head > 0)
@@ -246,11 +247,11 @@ static int read_response(struct link *l, const char *name, struct buf *in, int *
 		}
 	}
 	if (*head <= 0) {
-		snprintf(err, errlen, "%s closed the connection without an answer", name);
+		fmt_snprintf(err, errlen, "%s closed the connection without an answer", name);
 		return -1;
 	}
 	if (cl >= 0 && in->len < (size_t)*head + (size_t)cl) {
-		snprintf(err, errlen, "the answer from %s was cut short", name);
+		fmt_snprintf(err, errlen, "the answer from %s was cut short", name);
 		return -1;
 	}
 	/* Without Content-Length the body ends where the connection did. */
@@ -259,7 +260,7 @@ static int read_response(struct link *l, const char *name, struct buf *in, int *
 	if (cl < 0 && http_parse_response(in->p, in->len, hr) == *head &&
 	    (te = http_get(hr->h, hr->nh, "Transfer-Encoding")) &&
 	    http_has_token(te, "chunked") && dechunk(in->p + *head, blen) < 0) {
-		snprintf(err, errlen, "the chunked answer from %s was malformed or cut short", name);
+		fmt_snprintf(err, errlen, "the chunked answer from %s was malformed or cut short", name);
 		return -1;
 	}
 	return 0;
@@ -282,7 +283,7 @@ int ctl_http(const struct ctl_server *s, const char *method, const char *path,
 	buf_init(&in, CFG_CTL_MAX_ANSWER);
 	build_request(s, method, path, body, bodylen, &out);
 	if (link_write_all(&l, out.p, out.len, why, sizeof(why)) < 0)
-		snprintf(err, errlen, "sending to %s: %s", s->name, why);
+		fmt_snprintf(err, errlen, "sending to %s: %s", s->name, why);
 	else if (read_response(&l, s->name, &in, &head, &blen, &hr, err, errlen) == 0)
 		rc = 0;
 	if (rc == 0) {

@@ -9,8 +9,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "ctl_table.h"
 #include "ctl_text.h"
+#include "fmt.h"
 #include "log.h"
 
 /* A string value as text; null as "-"; numbers and the rest as written. */
@@ -28,17 +30,17 @@ static void str_of(const struct json *j, int t, char *out, size_t cap)
 
 			buf_init(&b, 0);
 			json_str(j, t, &b);
-			snprintf(out, cap, "%s", b.p ? b.p : "");
+			fmt_snprintf(out, cap, "%s", b.p ? b.p : "");
 			buf_free(&b);
 		}
 		return;
 	}
 	if (json_type(j, t) == JSON_NULL) {
-		snprintf(out, cap, "-");
+		fmt_snprintf(out, cap, "-");
 		return;
 	}
 	raw = json_raw(j, t, &n);
-	snprintf(out, cap, "%.*s", (int)n, raw);
+	fmt_snprintf(out, cap, "%.*s", (int)n, raw);
 }
 
 static long long int_of(const struct json *j, int t)
@@ -110,7 +112,7 @@ static int is_text(const struct json *j, int t)
 	if (json_type(j, t) != JSON_STRING)
 		return 0;
 	raw = json_raw(j, t, &n);
-	return memmem(raw, n, "\\n", 2) != NULL;
+	return mem_find(raw, n, "\\n", 2) != NULL;
 }
 
 void ctl_show_raw(const struct buf *body)
@@ -145,7 +147,7 @@ void ctl_show_error(const char *prefix, const char *body, size_t n)
 			json_str(&j, t, &msg);
 		json_free(&j);
 	}
-	fprintf(stderr, "nestd ctl: %s", prefix);
+	fmt_fprintf(stderr, "nestd ctl: %s", prefix);
 	if (msg.len)
 		ctl_text_put(stderr, msg.p, msg.len, 0, 0);
 	else
@@ -159,7 +161,7 @@ static int not_array(const struct json *j, int p)
 {
 	if (json_type(j, p) == JSON_ARRAY)
 		return 0;
-	fprintf(stderr, "nestd ctl: unexpected answer from the server\n");
+	fmt_fprintf(stderr, "nestd ctl: unexpected answer from the server\n");
 	return 1;
 }
 
@@ -187,7 +189,7 @@ static void client_row(struct ctl_table *t, const struct json *j, int e, int fle
 		json_bool(j, u, &online);
 	at = num_of(j, json_get(j, e, online ? "connected_since" : "last_seen"), 0);
 	ctl_fmt_duration(at > 0 ? (double)ctl_view.now - at : -1, d, sizeof(d));
-	snprintf(since, sizeof(since), at > 0 ? (online ? "up %s" : "%s ago") : "-", d);
+	fmt_snprintf(since, sizeof(since), at > 0 ? (online ? "up %s" : "%s ago") : "-", d);
 	ctl_table_addz(t, name);
 	ctl_table_addz(t, online ? "online" : "offline");
 	ctl_table_addz(t, host[0] ? host : "-");
@@ -220,7 +222,7 @@ int ctl_show_clients(const struct json *j, int p, int as_json)
 	if (n)
 		ctl_table_print(&t);
 	else
-		fprintf(stderr, "(no agents known: start one with nestd agent --server URL)\n");
+		fmt_fprintf(stderr, "(no agents known: start one with nestd agent --server URL)\n");
 	return 0;
 }
 
@@ -238,7 +240,7 @@ static void audit_row(struct ctl_table *t, const struct json *j, int e)
 	if (!what[0])
 		str_of(j, json_get(j, e, "reason"), what, sizeof(what));
 	str_of(j, json_get(j, e, "outcome"), oc, sizeof(oc));
-	snprintf(detail, sizeof(detail), oc[0] ? "%s (%s)" : "%s", what, oc);
+	fmt_snprintf(detail, sizeof(detail), oc[0] ? "%s (%s)" : "%s", what, oc);
 	ctl_table_addz(t, tm);
 	ctl_table_addz(t, srv[0] ? srv : "-");
 	ctl_table_addz(t, ev);
@@ -262,7 +264,7 @@ int ctl_show_audit(const struct json *j, int p, int as_json)
 	if (n)
 		ctl_table_print(&t);
 	else
-		fprintf(stderr, "(no entries)\n");
+		fmt_fprintf(stderr, "(no entries)\n");
 	return 0;
 }
 
@@ -272,15 +274,15 @@ static void str_or_dash(const struct json *j, int t, char *out, size_t cap)
 {
 	str_of(j, t, out, cap);
 	if (t < 0 || !out[0])
-		snprintf(out, cap, "-");
+		fmt_snprintf(out, cap, "-");
 }
 
 static void num_or_dash(const struct json *j, int t, char *out, size_t cap)
 {
 	if (t < 0 || json_type(j, t) == JSON_NULL)
-		snprintf(out, cap, "-");
+		fmt_snprintf(out, cap, "-");
 	else
-		snprintf(out, cap, "%lld", int_of(j, t));
+		fmt_snprintf(out, cap, "%lld", int_of(j, t));
 }
 
 /* One row of obtain_all_process_info: PID PPID USER STATE CPU% RSS START
@@ -301,14 +303,14 @@ static void ps_row(struct ctl_table *t, const struct json *j, int e)
 	if ((r = json_get(j, e, "rss")) >= 0 && json_type(j, r) != JSON_NULL)
 		ctl_fmt_bytes(num_of(j, r, 0), rss, sizeof(rss));
 	else
-		snprintf(rss, sizeof(rss), "-");
+		fmt_snprintf(rss, sizeof(rss), "-");
 	ctl_fmt_start(num_of(j, json_get(j, e, "started"), 0), start, sizeof(start));
 	if ((v = num_of(j, json_get(j, e, "cpu_usage"), -1)) >= 0)
-		snprintf(cpu, sizeof(cpu), "%.1f", v);
+		fmt_snprintf(cpu, sizeof(cpu), "%.1f", v);
 	else
-		snprintf(cpu, sizeof(cpu), "-");
+		fmt_snprintf(cpu, sizeof(cpu), "-");
 	/* a command line, empty: a kernel thread, shown [name] as ps does */
-	snprintf(shown, sizeof(shown), cmd[0] ? "%s" : tc >= 0 ? "[%s]" : "%s", cmd[0] ? cmd : name);
+	fmt_snprintf(shown, sizeof(shown), cmd[0] ? "%s" : tc >= 0 ? "[%s]" : "%s", cmd[0] ? cmd : name);
 	ctl_table_addz(t, pid);
 	ctl_table_addz(t, ppid);
 	ctl_table_addz(t, user);
@@ -437,11 +439,11 @@ static void human_value(const struct json *j, int v, const char *parent, const c
 			return;
 		}
 	if (isnum && (!strcmp(parent, "cpu_time") || !strcmp(parent, "times"))) {
-		snprintf(out, cap, "%.2f s", d);
+		fmt_snprintf(out, cap, "%.2f s", d);
 		return;
 	}
 	if (isnum && !strcmp(key, "cpu_usage")) {
-		snprintf(out, cap, "%.1f %%", d);
+		fmt_snprintf(out, cap, "%.1f %%", d);
 		return;
 	}
 	if (json_type(j, v) == JSON_ARRAY) {
@@ -451,7 +453,7 @@ static void human_value(const struct json *j, int v, const char *parent, const c
 			;
 		if (n && i == n) {
 			for (i = 0, e = v + 1, out[0] = '\0'; i < n && (size_t)w < cap; i++, e = json_next(j, e))
-				w += snprintf(out + w, cap - (size_t)w, "%s%.2f", i ? " " : "", num_of(j, e, 0));
+				w += fmt_snprintf(out + w, cap - (size_t)w, "%s%.2f", i ? " " : "", num_of(j, e, 0));
 			return;
 		}
 	}
@@ -469,11 +471,11 @@ static void print_kv(const struct json *j, int obj, const char *prefix, const ch
 		int v = k + 1;
 
 		str_of(j, k, key, sizeof(key));
-		snprintf(full, sizeof(full), "%s%s", prefix, key);
+		fmt_snprintf(full, sizeof(full), "%s%s", prefix, key);
 		if (json_type(j, v) == JSON_OBJECT) {
 			char pre[260];
 
-			snprintf(pre, sizeof(pre), "%s.", full);
+			fmt_snprintf(pre, sizeof(pre), "%s.", full);
 			print_kv(j, v, pre, key);
 		} else if (is_text(j, v)) {
 			safe_print(full, 0);
@@ -565,13 +567,13 @@ int ctl_show_action(const struct json *j, int p, int as_json)
 	str_of(j, json_get(j, p, "service_name"), unit, sizeof(unit));
 	str_of(j, json_get(j, p, "action"), act, sizeof(act));
 	if (json_str_eq(j, m, "response_kill_process"))
-		fprintf(out(), "sent %s to %s\n", sig[0] ? sig : "the signal", pid);
+		fmt_fprintf(out(), "sent %s to %s\n", sig[0] ? sig : "the signal", pid);
 	else if (json_str_eq(j, m, "response_pause_process"))
-		fprintf(out(), "paused %s (SIGSTOP)\n", pid);
+		fmt_fprintf(out(), "paused %s (SIGSTOP)\n", pid);
 	else if (json_str_eq(j, m, "response_resume_process"))
-		fprintf(out(), "resumed %s (SIGCONT)\n", pid);
+		fmt_fprintf(out(), "resumed %s (SIGCONT)\n", pid);
 	else if (unit[0] && act[0]) {
-		fprintf(out(), "%s%s ", act, !strcmp(act, "stop") ? "ped" : act[strlen(act) - 1] == 'e' ? "d" : "ed");
+		fmt_fprintf(out(), "%s%s ", act, !strcmp(act, "stop") ? "ped" : act[strlen(act) - 1] == 'e' ? "d" : "ed");
 		safe_print(unit, 0);
 		putc('\n', out());
 	} else
@@ -604,7 +606,7 @@ int ctl_show_exec(const struct json *j, int p, int as_json)
 	}
 	t = json_get(j, p, "timed_out");
 	if (t >= 0 && json_bool(j, t, &b) == 0 && b) {
-		fprintf(stderr, "nestd ctl: the command timed out and was killed\n");
+		fmt_fprintf(stderr, "nestd ctl: the command timed out and was killed\n");
 		code = 124;
 	} else if ((t = json_get(j, p, "exit_code")) < 0 || json_int(j, t, &code) < 0) {
 		char sig[32];
@@ -618,6 +620,6 @@ int ctl_show_exec(const struct json *j, int p, int as_json)
 	t = json_get(j, p, "truncated");
 	b = 0;
 	if (t >= 0 && json_bool(j, t, &b) == 0 && b && !as_json)
-		fprintf(stderr, "nestd ctl: output truncated (kept the head and the tail)\n");
+		fmt_fprintf(stderr, "nestd ctl: output truncated (kept the head and the tail)\n");
 	return (int)(code & 255);
 }

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "ctl_text.h"
+#include "fmt.h"
+#include "tz.h"
 #include "log.h"
 
 struct ctl_view ctl_view;
@@ -102,7 +104,7 @@ static void print_cell(const struct ctl_table *t, int c, const char *s, size_t w
 		for (; pad; pad--)
 			putc(' ', f);
 	if (sgr)
-		fprintf(f, "\033[%sm", sgr);
+		fmt_fprintf(f, "\033[%sm", sgr);
 	fwrite(s, 1, b, f);
 	if (sgr)
 		fputs("\033[0m", f);
@@ -173,9 +175,9 @@ void ctl_fmt_bytes(double v, char *out, size_t n)
 		i++;
 	}
 	if (i == 0)
-		snprintf(out, n, "%.0f B", v);
+		fmt_snprintf(out, n, "%.0f B", v);
 	else
-		snprintf(out, n, v < 10 ? "%.1f %s" : "%.0f %s", v, u[i]);
+		fmt_snprintf(out, n, v < 10 ? "%.1f %s" : "%.0f %s", v, u[i]);
 }
 
 void ctl_fmt_duration(double secs, char *out, size_t n)
@@ -183,15 +185,15 @@ void ctl_fmt_duration(double secs, char *out, size_t n)
 	long long s = (long long)secs;
 
 	if (secs < 0)
-		snprintf(out, n, "-");
+		fmt_snprintf(out, n, "-");
 	else if (s < 60)
-		snprintf(out, n, "%lld s", s);
+		fmt_snprintf(out, n, "%lld s", s);
 	else if (s < 3600)
-		snprintf(out, n, "%lld min", s / 60);
+		fmt_snprintf(out, n, "%lld min", s / 60);
 	else if (s < 86400)
-		snprintf(out, n, "%lld h %lld min", s / 3600, s % 3600 / 60);
+		fmt_snprintf(out, n, "%lld h %lld min", s / 3600, s % 3600 / 60);
 	else
-		snprintf(out, n, "%lld d %lld h", s / 86400, s % 86400 / 3600);
+		fmt_snprintf(out, n, "%lld d %lld h", s / 86400, s % 86400 / 3600);
 }
 
 void ctl_fmt_time(double epoch, int age, char *out, size_t n)
@@ -201,8 +203,8 @@ void ctl_fmt_time(double epoch, int age, char *out, size_t n)
 	char ago[40];
 	int w;
 
-	if (epoch <= 0 || !localtime_r(&t, &tm)) {
-		snprintf(out, n, "-");
+	if (epoch <= 0 || !tz_localtime(t, &tm)) {
+		fmt_snprintf(out, n, "-");
 		return;
 	}
 	w = log_fmt_tm(out, n, &tm, ' ');
@@ -210,10 +212,10 @@ void ctl_fmt_time(double epoch, int age, char *out, size_t n)
 		return;
 	if (ctl_view.now >= (long long)epoch) {
 		ctl_fmt_duration((double)ctl_view.now - epoch, ago, sizeof(ago));
-		snprintf(out + w, n - (size_t)w, " (%s ago)", ago);
+		fmt_snprintf(out + w, n - (size_t)w, " (%s ago)", ago);
 	} else {
 		ctl_fmt_duration(epoch - (double)ctl_view.now, ago, sizeof(ago));
-		snprintf(out + w, n - (size_t)w, " (in %s)", ago);
+		fmt_snprintf(out + w, n - (size_t)w, " (in %s)", ago);
 	}
 }
 
@@ -224,16 +226,16 @@ void ctl_fmt_start(double epoch, char *out, size_t n)
 	time_t t = (time_t)epoch, now = (time_t)ctl_view.now;
 	struct tm tm, today;
 
-	if (epoch <= 0 || !localtime_r(&t, &tm) || !localtime_r(&now, &today)) {
-		snprintf(out, n, "-");
+	if (epoch <= 0 || !tz_localtime(t, &tm) || !tz_localtime(now, &today)) {
+		fmt_snprintf(out, n, "-");
 		return;
 	}
 	if (tm.tm_year == today.tm_year && tm.tm_yday == today.tm_yday)
-		snprintf(out, n, "%02d:%02d", tm.tm_hour, tm.tm_min);
+		fmt_snprintf(out, n, "%02d:%02d", tm.tm_hour, tm.tm_min);
 	else if (tm.tm_year == today.tm_year)
-		snprintf(out, n, "%s %02d", mon[tm.tm_mon], tm.tm_mday);
+		fmt_snprintf(out, n, "%s %02d", mon[tm.tm_mon], tm.tm_mday);
 	else
-		snprintf(out, n, "%d", tm.tm_year + 1900);
+		fmt_snprintf(out, n, "%d", tm.tm_year + 1900);
 }
 
 const char *ctl_state_color(const char *w)

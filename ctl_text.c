@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "utf8.h"
 
 /* The length of the valid UTF-8 character at p (n bytes left) and its code
@@ -41,15 +42,15 @@ static int unsafe_char(uint32_t c)
 static void escape_char(uint32_t c, size_t len, unsigned flags, char *out)
 {
 	if (flags & CTL_TEXT_JSON)
-		snprintf(out, 8, "\\u%04x", len ? (unsigned)c : 0xfffdu);
+		fmt_snprintf(out, 8, "\\u%04x", len ? (unsigned)c : 0xfffdu);
 	else if (!len)
-		snprintf(out, 8, "\\x%02x", (unsigned)c);
+		fmt_snprintf(out, 8, "\\x%02x", (unsigned)c);
 	else if (c == '\n' || c == '\t')
-		snprintf(out, 8, "\\%c", c == '\n' ? 'n' : 't');
+		fmt_snprintf(out, 8, "\\%c", c == '\n' ? 'n' : 't');
 	else if (c < 0x80)
-		snprintf(out, 8, "\\x%02x", (unsigned)c);
+		fmt_snprintf(out, 8, "\\x%02x", (unsigned)c);
 	else
-		snprintf(out, 8, "\\u%04x", (unsigned)c);
+		fmt_snprintf(out, 8, "\\u%04x", (unsigned)c);
 }
 
 size_t ctl_text_put(FILE *f, const char *s, size_t n, int width, unsigned flags)

@@ -8,7 +8,7 @@
 set -eu
 want="gcc make libc6-dev libjsmn-dev libbearssl-dev"
 case "${1:-}" in
-test) want="$want python3-websockets curl openssl ca-certificates clang libclang-rt-14-dev procps util-linux file python3-psutil busybox iproute2 iptables groff-base man-db bash-completion zsh" ;;
+test) want="$want python3-websockets curl openssl ca-certificates clang libclang-rt-14-dev procps util-linux file python3-psutil busybox iproute2 iptables dnsmasq-base groff-base man-db bash-completion zsh" ;;
 deb) want="$want dpkg-dev lintian" ;;
 static) want="$want musl-tools dpkg-dev zopfli" ;;
 esac

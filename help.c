@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "embed.h"
+#include "fmt.h"
 
 extern const struct embed_file help_files[];
 
@@ -42,17 +43,24 @@ const char *help_text(enum help_text which, size_t *n, unsigned char **tofree)
 	return p;
 }
 
-int help_print(enum help_text which, FILE *out)
+int help_write(enum help_text which, int fd)
 {
 	unsigned char *tofree;
 	size_t n;
 	const char *p = help_text(which, &n, &tofree);
+	int rc;
 
 	if (!p) {
-		fputs("nestd: no help text here (out of memory?)\n", stderr);
+		fmt_write(2, "nestd: no help text here (out of memory?)\n");
 		return -1;
 	}
-	fwrite(p, 1, n, out);
+	rc = fmt_write(fd, "%.*s", (int)n, p) < 0 ? -1 : 0;
 	free(tofree);
-	return 0;
+	return rc;
+}
+
+int help_print(enum help_text which, FILE *out)
+{
+	fflush(out);
+	return help_write(which, fileno(out));
 }

@@ -19,7 +19,11 @@ enum help_text {
  * agent-only build has HELP_AGENT alone). */
 const char *help_text(enum help_text which, size_t *n, unsigned char **tofree);
 
-/* Writes the text to out: 0, or -1 (and a word on stderr) when it is not there. */
+/* Writes the text to the descriptor fd whole: 0, or -1 (and a word on
+ * stderr) when it is not there.  With no stdio (the agent's help: the
+ * agent-only static binary carries no FILE writer). */
+int help_write(enum help_text which, int fd);
+/* The same on a stream, after whatever is buffered there. */
 int help_print(enum help_text which, FILE *out);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "conn.h"
+#include "fmt.h"
 #include "http.h"
 #include "log.h"
 #include "loop.h"
@@ -409,7 +410,7 @@ static int dial(struct httpc *h, struct httpc_req *r)
 	struct hconn *hc = calloc(1, sizeof(*hc));
 
 	if (!hc) {
-		snprintf(r->err, sizeof(r->err), "out of memory");
+		fmt_snprintf(r->err, sizeof(r->err), "out of memory");
 		return -1;
 	}
 	hc->h = h;
@@ -422,7 +423,7 @@ static int dial(struct httpc *h, struct httpc_req *r)
 	h->conns = hc;
 	h->nconns++;
 	if (h->tls && conn_set_tls(hc->c, h->tls, h->origin.host) < 0) {
-		snprintf(r->err, sizeof(r->err), "out of memory");
+		fmt_snprintf(r->err, sizeof(r->err), "out of memory");
 		conn_destroy(hc->c, "out of memory");
 		return -1;
 	}
@@ -509,7 +510,7 @@ struct httpc *httpc_new(struct loop *l, const struct net_url *origin, struct tls
 	h->origin = *origin;
 	h->tls = tls;
 	h->max_conns = max_conns > 0 ? max_conns : 1;
-	snprintf(h->host_hdr, sizeof(h->host_hdr), "%s%s%s%s%s", v6 ? "[" : "", origin->host,
+	fmt_snprintf(h->host_hdr, sizeof(h->host_hdr), "%s%s%s%s%s", v6 ? "[" : "", origin->host,
 		 v6 ? "]" : "", strcmp(origin->port, dport) ? ":" : "",
 		 strcmp(origin->port, dport) ? origin->port : "");
 	h->timer.fd = -1;

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "fmt.h"
 #include "num.h"
 
 /* ---- UTF-8 ------------------------------------------------------------ */
@@ -468,7 +469,7 @@ int jw_error(const struct jw *w)
 static void seterr(char *err, size_t errlen, const char *what, size_t pos)
 {
 	if (err && errlen)
-		snprintf(err, errlen, "%s at byte %zu", what, pos);
+		fmt_snprintf(err, errlen, "%s at byte %zu", what, pos);
 }
 
 static int hexval(unsigned char c)

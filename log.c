@@ -6,6 +6,7 @@
  * line is always one line. */
 #include "log.h"
 #include "num.h"
+#include "fmt.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,7 +33,7 @@ int log_set_level(const char *name)
 
 int log_fmt_tm(char *out, unsigned long n, const struct tm *tm, char sep)
 {
-	int r = snprintf(out, n, "%04d-%02d-%02d%c%02d:%02d:%02d", tm->tm_year + 1900, tm->tm_mon + 1,
+	int r = fmt_snprintf(out, n, "%04d-%02d-%02d%c%02d:%02d:%02d", tm->tm_year + 1900, tm->tm_mon + 1,
 			 tm->tm_mday, sep, tm->tm_hour, tm->tm_min, tm->tm_sec);
 
 	return r < 0 ? 0 : (unsigned long)r < n ? r : n ? (int)n - 1 : 0;
@@ -52,11 +53,11 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	num_utc((long long)ts.tv_sec, &tm);
 	n = (size_t)log_fmt_tm(line, sizeof(line), &tm, 'T');
-	n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03ldZ %s: ",
+	n += (size_t)fmt_snprintf(line + n, sizeof(line) - n, ".%03ldZ %s: ",
 			      ts.tv_nsec / 1000000, names[lvl]);
 	start = n;
 	va_start(ap, fmt);
-	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	fmt_vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	va_end(ap);
 	n = strlen(line);
 	for (i = start; i < n; i++)

@@ -16,6 +16,7 @@
 #include "agent.h"
 #include "config.h"
 #include "ctl.h"
+#include "fmt.h"
 #include "server.h"
 #include "help.h"
 #include "server_nats.h"
@@ -30,11 +31,11 @@ static const char usage[] =
 	"\n"
 	"nestd speaks the Nest Management Bot's WebSocket protocol.  This is the\n"
 	"agent-only build: the server, ctl, slack and token tools are in the full nestd.\n";
-#define put_usage(f) fputs(usage, f)
+#define put_usage(fd) fmt_write(fd, "%s", usage)
 #define BUILD_KIND ", agent only"
 #else
 /* nestd --help: HELP_TEXT(NESTD) in help_text.h */
-#define put_usage(f) help_print(HELP_NESTD, f)
+#define put_usage(fd) help_write(HELP_NESTD, fd)
 #define BUILD_KIND ""
 #endif
 
@@ -45,9 +46,9 @@ static void build_features(char *out, size_t n)
 	const char *tls = tls_available() ? "TLS: yes (BearSSL)" : "TLS: no";
 
 #if NESTD_AGENT_ONLY
-	snprintf(out, n, "(%s)", tls);
+	fmt_snprintf(out, n, "(%s)", tls);
 #else
-	snprintf(out, n, "(%s) (clustering: %s%s)", tls,
+	fmt_snprintf(out, n, "(%s) (clustering: %s%s)", tls,
 		 nats_available() ? "yes, NATS through " : "no", nats_version());
 #endif
 }
@@ -59,7 +60,7 @@ static int dispatch(const char *cmd, int argc, char **argv)
 #if NESTD_AGENT_ONLY
 	if (strcmp(cmd, "server") == 0 || strcmp(cmd, "token") == 0 || strcmp(cmd, "ctl") == 0 ||
 	    strcmp(cmd, "slack") == 0) {
-		fprintf(stderr, "nestd: '%s' is not in this agent-only build; "
+		fmt_write(2, "nestd: '%s' is not in this agent-only build; "
 			"the full nestd binary has it\n", cmd);
 		return 2;
 	}
@@ -73,32 +74,32 @@ static int dispatch(const char *cmd, int argc, char **argv)
 	if (strcmp(cmd, "slack") == 0)
 		return slack_main(argc, argv);
 #endif
-	fprintf(stderr, "nestd: unknown subcommand '%s'\nTry 'nestd --help'.\n", cmd);
+	fmt_write(2, "nestd: unknown subcommand '%s'\nTry 'nestd --help'.\n", cmd);
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		put_usage(stderr);
+		put_usage(2);
 		return 2;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
 		char features[160];
 
 		build_features(features, sizeof(features));
-		printf("nestd %s %s%s\n", NESTD_VERSION, features, BUILD_KIND);
+		fmt_write(1, "nestd %s %s%s\n", NESTD_VERSION, features, BUILD_KIND);
 		return 0;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		put_usage(stdout);
+		put_usage(1);
 		return 0;
 	}
 	if (strcmp(argv[1], "help") == 0) {
 		char *hargv[] = { argv[2], "--help", NULL };
 
 		if (argc < 3) {
-			put_usage(stdout);
+			put_usage(1);
 			return 0;
 		}
 		return dispatch(argv[2], 2, hargv);

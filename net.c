@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -20,6 +19,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dns.h"
+#include "fmt.h"
 
 static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -28,7 +29,7 @@ static int fail(char *err, size_t n, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
+	fmt_vsnprintf(err, n, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -79,7 +80,7 @@ static int split_hostport(const char *s, size_t len, char *host, size_t hcap,
 		memcpy(port, colon + 1, pl);
 		port[pl] = '\0';
 	} else if (defport) {
-		snprintf(port, pcap, "%s", defport);
+		fmt_snprintf(port, pcap, "%s", defport);
 	} else {
 		return -1;
 	}
@@ -214,7 +215,7 @@ static int listen_unix(const struct net_addr *a, char *err, size_t errlen)
 		umask(old);
 	if (rc < 0 || (a->mode && chmod(a->path, a->mode) < 0) ||
 	    listen(fd, CFG_LISTEN_BACKLOG) < 0) {
-		snprintf(err, errlen, "cannot listen on unix:%s: %s", a->path, strerror(errno));
+		fmt_snprintf(err, errlen, "cannot listen on unix:%s: %s", a->path, strerror(errno));
 		if (rc == 0)
 			unlink(a->path);
 		close(fd);
@@ -231,86 +232,181 @@ static int is_localhost(const char *h)
 	       (n > 10 && strcasecmp(h + n - 10, ".localhost") == 0);
 }
 
-/* getaddrinfo for a TCP stream socket; -1 with the resolver's reason. */
-static int resolve(const char *host, const char *port, int flags, struct addrinfo **res,
+/* One address a name resolved to, as a socket address. */
+struct net_ai {
+	int family;
+	socklen_t len;
+	struct sockaddr_storage sa;
+};
+
+/* host's addresses (dns.c: numeric, /etc/hosts, DNS) with port, at most
+ * max of them: their count, or -1 with "cannot resolve HOST: why". */
+static int resolve(const char *host, const char *port, struct net_ai *out, int max,
 		   char *err, size_t errlen)
 {
-	struct addrinfo hints;
-	int r;
+	struct dns_list l;
+	char why[160];
+	int i;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = flags | AI_NUMERICSERV;
-	r = getaddrinfo(host, port, &hints, res);
-	if (r != 0 && is_localhost(host)) {
+	if (dns_resolve(host, &l, why, sizeof(why)) < 0 && is_localhost(host)) {
 		/* RFC 6761: localhost is the loopback, with or without an
 		 * /etc/hosts (initramfs images and minimal roots have none). */
-		hints.ai_flags |= AI_NUMERICHOST;
-		r = getaddrinfo("127.0.0.1", port, &hints, res);
+		dns_numeric("127.0.0.1", &l);
 	}
-	if (r != 0) {
-		snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(r));
+	if (!l.n) {
+		fmt_snprintf(err, errlen, "cannot resolve %s: %s", host, why);
 		return -1;
 	}
-	return 0;
+	for (i = 0; i < l.n && i < max; i++) {
+		struct net_ai *a = &out[i];
+
+		memset(a, 0, sizeof(*a));
+		a->family = l.a[i].family;
+		if (a->family == AF_INET) {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&a->sa;
+
+			s4->sin_family = AF_INET;
+			s4->sin_port = htons((unsigned short)atoi(port));
+			memcpy(&s4->sin_addr, l.a[i].a, 4);
+			a->len = sizeof(*s4);
+		} else {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a->sa;
+
+			s6->sin6_family = AF_INET6;
+			s6->sin6_port = htons((unsigned short)atoi(port));
+			memcpy(&s6->sin6_addr, l.a[i].a, 16);
+			a->len = sizeof(*s6);
+		}
+	}
+	return i;
 }
 
 /* Prepares and binds, or starts connecting, one socket of a resolved
  * address: 0 keeps it, -1 (errno set) tries the next address. */
-typedef int (*try_fn)(int fd, const struct addrinfo *ai);
+typedef int (*try_fn)(int fd, const struct net_ai *ai);
 
 /* The first address of host:port that try() accepts, as a non-blocking
  * socket; -1 with "WHAT HOST:PORT: why" (the last failure's errno) in err. */
-static int first_socket(const char *host, const char *port, int flags, try_fn try,
+static int first_socket(const char *host, const char *port, try_fn try,
 			const char *what, char *err, size_t errlen)
 {
-	struct addrinfo *res, *ai;
-	int fd = -1, saved = 0;
+	struct net_ai res[DNS_ADDRS];
+	int fd = -1, saved = 0, n, i;
 
-	if (resolve(host, port, flags, &res, err, errlen) < 0)
-		return -1;
-	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		if (fd >= 0 && try(fd, ai) == 0)
+	n = resolve(host, port, res, DNS_ADDRS, err, errlen);
+	for (i = 0; i < n; i++) {
+		fd = socket(res[i].family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd >= 0 && try(fd, &res[i]) == 0)
 			break;
 		saved = errno;
 		if (fd >= 0)
 			close(fd);
 		fd = -1;
 	}
-	freeaddrinfo(res);
-	if (fd < 0)
-		snprintf(err, errlen, "%s %s:%s: %s", what, host, port, strerror(saved));
+	if (fd < 0 && n >= 0)
+		fmt_snprintf(err, errlen, "%s %s:%s: %s", what, host, port, strerror(saved));
 	return fd;
 }
 
-static int try_listen(int fd, const struct addrinfo *ai)
+static int try_listen(int fd, const struct net_ai *ai)
 {
 	int one = 1;
 
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ai->ai_family == AF_INET6)
+	if (ai->family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	return bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, CFG_LISTEN_BACKLOG) == 0
-	       ? 0 : -1;
+	return bind(fd, (const struct sockaddr *)&ai->sa, ai->len) == 0 &&
+	       listen(fd, CFG_LISTEN_BACKLOG) == 0 ? 0 : -1;
 }
 
 /* A refusal shows up later, through net_connect_result. */
-static int try_connect(int fd, const struct addrinfo *ai)
+static int try_connect(int fd, const struct net_ai *ai)
 {
 	int one = 1;
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS ? 0 : -1;
+	return connect(fd, (const struct sockaddr *)&ai->sa, ai->len) == 0 || errno == EINPROGRESS
+	       ? 0 : -1;
 }
 
 int net_listen(const struct net_addr *a, char *err, size_t errlen)
 {
 	if (a->kind == NET_UNIX)
 		return listen_unix(a, err, errlen);
-	return first_socket(a->host, a->port, AI_PASSIVE, try_listen, "cannot listen on",
-			    err, errlen);
+	return first_socket(a->host, a->port, try_listen, "cannot listen on", err, errlen);
+}
+
+static char *ntop4(const unsigned char *a, char *o)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		char d[4], *e = d + sizeof(d), *s = e;
+		unsigned v = a[i];
+
+		do
+			*--s = (char)('0' + v % 10);
+		while (v /= 10);
+		if (i)
+			*o++ = '.';
+		memcpy(o, s, (size_t)(e - s));
+		o += e - s;
+	}
+	*o = '\0';
+	return o;
+}
+
+/* The longest run of zero groups (the first of equal ones), as [*base, +len). */
+static void zero_run(const unsigned w[8], int *base, int *len)
+{
+	int i, cur = -1;
+
+	*base = -1;
+	*len = 0;
+	for (i = 0; i <= 8; i++) {
+		if (i < 8 && w[i] == 0) {
+			if (cur < 0)
+				cur = i;
+		} else if (cur >= 0) {
+			if (i - cur > *len)
+				*base = cur, *len = i - cur;
+			cur = -1;
+		}
+	}
+	if (*len < 2)
+		*base = -1;
+}
+
+void net_ntop(int family, const void *addr, char *o)
+{
+	const unsigned char *a = addr;
+	unsigned w[8];
+	int i, base, len;
+
+	if (family != AF_INET6) {
+		ntop4(a, o);
+		return;
+	}
+	for (i = 0; i < 8; i++)
+		w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+	zero_run(w, &base, &len);
+	for (i = 0; i < 8; i++) {
+		if (base >= 0 && i >= base && i < base + len) {
+			if (i == base)
+				*o++ = ':';
+			continue;
+		}
+		if (i)
+			*o++ = ':';
+		if (i == 6 && base == 0 && (len == 6 || (len == 5 && w[5] == 0xffff))) {
+			ntop4(a + 12, o);
+			return;
+		}
+		o += fmt_snprintf(o, 5, "%x", w[i]);
+	}
+	if (base >= 0 && base + len == 8)
+		*o++ = ':';
+	*o = '\0';
 }
 
 void net_peer_name(int fd, char *out, size_t n)
@@ -319,28 +415,28 @@ void net_peer_name(int fd, char *out, size_t n)
 	socklen_t sl = sizeof(ss);
 	char host[INET6_ADDRSTRLEN];
 
-	snprintf(out, n, "unknown");
+	fmt_snprintf(out, n, "unknown");
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
 		return;
 	if (ss.ss_family == AF_INET) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 
-		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
-		snprintf(out, n, "%s:%u", host, ntohs(s4->sin_port));
+		net_ntop(AF_INET, &s4->sin_addr, host);
+		fmt_snprintf(out, n, "%s:%u", host, ntohs(s4->sin_port));
 	} else if (ss.ss_family == AF_INET6) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 
-		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-		snprintf(out, n, "[%s]:%u", host, ntohs(s6->sin6_port));
+		net_ntop(AF_INET6, &s6->sin6_addr, host);
+		fmt_snprintf(out, n, "[%s]:%u", host, ntohs(s6->sin6_port));
 	} else if (ss.ss_family == AF_UNIX) {
 		struct ucred cr;
 		socklen_t cl = sizeof(cr);
 
 		/* The peer's uid names a local client better than any path. */
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) == 0)
-			snprintf(out, n, "unix:uid=%u", (unsigned)cr.uid);
+			fmt_snprintf(out, n, "unix:uid=%u", (unsigned)cr.uid);
 		else
-			snprintf(out, n, "unix");
+			fmt_snprintf(out, n, "unix");
 	}
 }
 
@@ -370,7 +466,7 @@ static int connect_unix(const char *path, char *err, size_t errlen)
 		return fail(err, errlen, "socket: %s", strerror(errno));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS &&
 	    errno != EAGAIN) {
-		snprintf(err, errlen, "connect to unix:%s: %s", path, strerror(errno));
+		fmt_snprintf(err, errlen, "connect to unix:%s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -382,27 +478,24 @@ int net_connect(const struct net_url *u, char *err, size_t errlen)
 	if (u->scheme == URL_UNIX)
 		return connect_unix(u->unix_path, err, errlen);
 	/* The first address that accepts a connect() call. */
-	return first_socket(u->host, u->port, 0, try_connect, "connect to", err, errlen);
+	return first_socket(u->host, u->port, try_connect, "connect to", err, errlen);
 }
 
 int net_connect_at(const struct net_url *u, unsigned nth, unsigned *count, char *err,
 		   size_t errlen)
 {
-	struct addrinfo *res, *ai;
-	unsigned n = 0, i;
-	int fd, saved;
+	struct net_ai res[DNS_ADDRS], *ai;
+	int fd, saved, n;
 
 	*count = 1;
 	if (u->scheme == URL_UNIX)
 		return connect_unix(u->unix_path, err, errlen);
-	if (resolve(u->host, u->port, 0, &res, err, errlen) < 0)
+	n = resolve(u->host, u->port, res, DNS_ADDRS, err, errlen);
+	if (n < 0)
 		return -1;
-	for (ai = res; ai; ai = ai->ai_next)
-		n++;
-	*count = n ? n : 1;
-	for (ai = res, i = 0; ai && i < nth % *count; ai = ai->ai_next)
-		i++;
-	fd = ai ? socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0) : -1;
+	*count = (unsigned)n;
+	ai = &res[nth % *count];
+	fd = socket(ai->family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	saved = fd < 0 ? errno : 0;
 	if (fd >= 0 && try_connect(fd, ai) < 0) {
 		saved = errno;
@@ -410,34 +503,29 @@ int net_connect_at(const struct net_url *u, unsigned nth, unsigned *count, char 
 		fd = -1;
 	}
 	if (fd < 0) {
-		char host[INET6_ADDRSTRLEN] = "?";
+		char host[INET6_ADDRSTRLEN];
 
-		if (ai && ai->ai_family == AF_INET)
-			inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, host, sizeof(host));
-		else if (ai && ai->ai_family == AF_INET6)
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, host,
-				  sizeof(host));
-		snprintf(err, errlen, "connect to %s:%s (%s): %s", u->host, u->port, host,
+		net_ntop(ai->family, ai->family == AF_INET ? (void *)&((struct sockaddr_in *)&ai->sa)->sin_addr
+			 : (void *)&((struct sockaddr_in6 *)&ai->sa)->sin6_addr, host);
+		fmt_snprintf(err, errlen, "connect to %s:%s (%s): %s", u->host, u->port, host,
 			 strerror(saved));
 	}
-	freeaddrinfo(res);
 	return fd;
 }
 
 /* What the resolver child writes: its addresses, or its reason. */
 struct resolved {
 	int n;                                  /* addresses; 0: why holds the reason */
-	struct { int family; socklen_t len; struct sockaddr_storage sa; } a[CFG_RESOLVE_ADDRS];
+	struct net_ai a[CFG_RESOLVE_ADDRS];
 	char why[160];
 };
 
 int net_resolve_start(const struct net_url *u, int *pid, char *err, size_t errlen)
 {
-	struct in6_addr a6;
+	struct dns_list l = { 0 };
 	int p[2];
 
-	if (u->scheme == URL_UNIX || inet_pton(AF_INET, u->host, &a6) == 1 ||
-	    inet_pton(AF_INET6, u->host, &a6) == 1)
+	if (u->scheme == URL_UNIX || dns_numeric(u->host, &l))
 		return -2;
 	/* clone(SIGCHLD) is fork(2) without libc's wrapper, whose atfork and
 	 * thread bookkeeping a process of one thread does not need (and the
@@ -445,24 +533,18 @@ int net_resolve_start(const struct net_url *u, int *pid, char *err, size_t errle
 	 * argument order, which differs between architectures, does not matter. */
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0 ||
 	    (*pid = (int)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0)) < 0) {
-		snprintf(err, errlen, "cannot resolve %s: %s", u->host, strerror(errno));
+		fmt_snprintf(err, errlen, "cannot resolve %s: %s", u->host, strerror(errno));
 		return -1;
 	}
 	if (*pid == 0) {
 		/* The child: one lookup, one write (smaller than PIPE_BUF, so
 		 * whole), then gone without running the parent's atexit. */
 		struct resolved r;
-		struct addrinfo *res, *ai;
+		int n;
 
 		memset(&r, 0, sizeof(r));
-		if (resolve(u->host, u->port, 0, &res, r.why, sizeof(r.why)) == 0) {
-			for (ai = res; ai && r.n < CFG_RESOLVE_ADDRS; ai = ai->ai_next, r.n++) {
-				r.a[r.n].family = ai->ai_family;
-				r.a[r.n].len = ai->ai_addrlen;
-				memcpy(&r.a[r.n].sa, ai->ai_addr, ai->ai_addrlen);
-			}
-			freeaddrinfo(res);
-		}
+		n = resolve(u->host, u->port, r.a, CFG_RESOLVE_ADDRS, r.why, sizeof(r.why));
+		r.n = n < 0 ? 0 : n;
 		_exit(write(p[1], &r, sizeof(r)) == (ssize_t)sizeof(r) ? 0 : 1);
 	}
 	close(p[1]);
@@ -478,26 +560,23 @@ int net_resolve_finish(int rfd, int pid, const struct net_url *u, char *err, siz
 	close(rfd);
 	waitpid(pid, NULL, 0);
 	if (got != (ssize_t)sizeof(r)) {
-		snprintf(err, errlen, "cannot resolve %s: no answer", u->host);
+		fmt_snprintf(err, errlen, "cannot resolve %s: no answer", u->host);
 		return -1;
 	}
 	if (!r.n) {
-		snprintf(err, errlen, "%.*s", (int)sizeof(r.why) - 1, r.why);
+		fmt_snprintf(err, errlen, "%.*s", (int)sizeof(r.why) - 1, r.why);
 		return -1;
 	}
-	for (i = 0; i < r.n && fd < 0; i++) {
-		struct addrinfo ai = { .ai_family = r.a[i].family, .ai_addrlen = r.a[i].len,
-				       .ai_addr = (struct sockaddr *)&r.a[i].sa };
-
-		fd = socket(ai.ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		if (fd >= 0 && try_connect(fd, &ai) < 0) {
+	for (i = 0; i < r.n && i < CFG_RESOLVE_ADDRS && fd < 0; i++) {
+		fd = socket(r.a[i].family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd >= 0 && try_connect(fd, &r.a[i]) < 0) {
 			saved = errno;
 			close(fd);
 			fd = -1;
 		}
 	}
 	if (fd < 0)
-		snprintf(err, errlen, "connect to %s:%s: %s", u->host, u->port, strerror(saved));
+		fmt_snprintf(err, errlen, "connect to %s:%s: %s", u->host, u->port, strerror(saved));
 	return fd;
 }
 
@@ -516,7 +595,7 @@ int net_connect_result(int fd, char *err, size_t errlen)
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &l) < 0)
 		e = errno;
 	if (e) {
-		snprintf(err, errlen, "%s", strerror(e));
+		fmt_snprintf(err, errlen, "%s", strerror(e));
 		return -1;
 	}
 	return 0;
@@ -556,7 +635,7 @@ int net_url_as_addr(const char *url, char *out, size_t n)
 		l = strlen(url + sl);
 		while (l && url[sl + l - 1] == '/')     /* a path but "/" is no listener's */
 			l--;
-		if (!l || memchr(url + sl, '/', l) || (size_t)snprintf(out, n, "%s%.*s", map[i].prefix,
+		if (!l || memchr(url + sl, '/', l) || (size_t)fmt_snprintf(out, n, "%s%.*s", map[i].prefix,
 								       (int)l, url + sl) >= n)
 			return -1;
 		return 0;
@@ -570,6 +649,6 @@ int net_addr_as_url(const char *addr, char *out, size_t n)
 
 	if (strstr(addr, "://") || !strncmp(addr, "unix:", 5))
 		return -1;
-	return (size_t)snprintf(out, n, "%s%s", tls ? "https://" : "http://", addr + (tls ? 4 : 0)) < n
+	return (size_t)fmt_snprintf(out, n, "%s%s", tls ? "https://" : "http://", addr + (tls ? 4 : 0)) < n
 	       ? 0 : -1;
 }

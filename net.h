@@ -70,6 +70,13 @@ int net_resolve_finish(int rfd, int pid, const struct net_url *u, char *err, siz
 void net_resolve_cancel(int rfd, int pid);
 /* 1 for 127.0.0.0/8, ::1, ::ffff:127.x and "localhost". */
 int net_is_loopback(const char *host);
+/* inet_ntop's text for an AF_INET (4 bytes) or AF_INET6 (16 bytes)
+ * address, by glibc's rules (RFC 5952: lowercase, the first longest run of
+ * two or more zero groups as "::", IPv4-mapped and -compatible addresses
+ * with their dotted tail) into out (room for INET6_ADDRSTRLEN).  libc's
+ * inet_ntop calls snprintf, which would bring all of musl's printf back
+ * into the static binary for it. */
+void net_ntop(int family, const void *addr, char *out);
 /* Writes the descriptor's peer address as text. */
 void net_peer_name(int fd, char *out, size_t n);
 

@@ -149,4 +149,17 @@ void num_utc(long long t, struct tm *tm)
 	tm->tm_mday = (int)(doy - (153 * mp + 2) / 5 + 1);
 	tm->tm_mon = (int)(mp < 10 ? mp + 2 : mp - 10);
 	tm->tm_year = (int)(yoe + era * 400 + (tm->tm_mon <= 1)) - 1900;
+	tm->tm_yday = (int)(days - 719468 - num_days(tm->tm_year + 1900LL, 1, 1));
+}
+
+/* The inverse: the civil date y-m-d (m 1 to 12) as days since 1970-01-01. */
+long long num_days(long long y, int m, int d)
+{
+	long long era, yoe, doy;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
 }

@@ -29,9 +29,12 @@ size_t num_fixed(char *out, double v, int decimals);
 char *num_u64(char *end, unsigned long long v);
 
 /* gmtime_r's calendar fields (year, month, day, hour, minute, second,
- * weekday; tm_yday, tm_isdst 0) of t seconds since the epoch, by civil
- * arithmetic: musl's gmtime_r carries its time-zone code along (~5 KB). */
+ * weekday, day of the year; tm_isdst 0) of t seconds since the epoch, by
+ * civil arithmetic: musl's gmtime_r carries its time-zone code along
+ * (~5 KB).  num_days: the civil date y-m-d (m 1 to 12, d from 1) as days
+ * since 1970-01-01, the other way. */
 struct tm;
 void num_utc(long long t, struct tm *tm);
+long long num_days(long long y, int m, int d);
 
 #endif

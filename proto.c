@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fmt.h"
+
 static const char *const names[] = {
 	[NS_INFO] = "info",
 	[NS_COMMAND] = "command",
@@ -36,7 +38,7 @@ const char *proto_status_name(enum nest_status st)
 static int fail(struct nest_msg *m, char *err, size_t errlen, const char *why)
 {
 	if (err && errlen)
-		snprintf(err, errlen, "%s", why);
+		fmt_snprintf(err, errlen, "%s", why);
 	json_free(&m->j);
 	return -1;
 }
@@ -116,7 +118,7 @@ static int field_fail(int rc, char *err, size_t errlen, const char *fmt, const c
 		      long long a, long long b)
 {
 	if (err && errlen)
-		snprintf(err, errlen, fmt, key, a, b);
+		fmt_snprintf(err, errlen, fmt, key, a, b);
 	return rc;
 }
 

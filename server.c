@@ -35,6 +35,7 @@
 #include "config.h"
 #include "conn.h"
 #include "help.h"
+#include "fmt.h"
 #include "log.h"
 #include "net.h"
 #include "proto.h"
@@ -208,7 +209,7 @@ static int version_accepted(struct peer *p, const struct token_entry *e, const s
 	copy_str(j, pget(j, pl, "version"), p->version, sizeof(p->version));
 	if (p->version[0] && server_version_ok(accept, p->version))
 		return 1;
-	snprintf(why, sizeof(why), "version %s not accepted (this server accepts %s)",
+	fmt_snprintf(why, sizeof(why), "version %s not accepted (this server accepts %s)",
 		 p->version[0] ? p->version : "(none)", accept);
 	refuse_known(p, why, e->name);
 	return 0;
@@ -254,8 +255,8 @@ static void admit_agent(struct peer *p, const struct token_entry *e, const struc
 	struct peer *old;
 	int t;
 
-	snprintf(p->name, sizeof(p->name), "%s", e->name);
-	snprintf(p->owner, sizeof(p->owner), "%s", e->owner);
+	fmt_snprintf(p->name, sizeof(p->name), "%s", e->name);
+	fmt_snprintf(p->owner, sizeof(p->owner), "%s", e->owner);
 	memcpy(p->token_hash, e->hash, sizeof(p->token_hash));
 	copy_str(j, pget(j, pl, "hostname"), p->hostname, sizeof(p->hostname));
 	copy_str(j, pget(j, pl, "services"), p->backend, sizeof(p->backend));
@@ -317,7 +318,7 @@ static void agent_message(struct peer *p, char *text, size_t n)
 
 	if (proto_parse(&m, text, n, err, sizeof(err)) < 0) {
 		log_warn("%s: malformed message (%s)", p->name, err);
-		snprintf(what, sizeof(what), "malformed message: %s", err);
+		fmt_snprintf(what, sizeof(what), "malformed message: %s", err);
 		send_simple(p, "warning", what);
 		return;
 	}
@@ -344,7 +345,7 @@ static void agent_message(struct peer *p, char *text, size_t n)
 	case NS_UNKNOWN:
 		copy_str(&m.j, m.t_status, what, 64);
 		log_warn("%s: unknown status '%s'", p->name, what);
-		snprintf(w, sizeof(w), "unknown status '%s'", what);
+		fmt_snprintf(w, sizeof(w), "unknown status '%s'", what);
 		send_simple(p, "warning", w);
 		break;
 	}
@@ -385,7 +386,7 @@ static void on_head(struct conn *c, const struct http_req *req)
 
 	admit_source(c->peer, own);
 	if (!o->ntrusted) {
-		snprintf(p->source, sizeof(p->source), "%s", own);
+		fmt_snprintf(p->source, sizeof(p->source), "%s", own);
 		return;
 	}
 	for (i = 0; i < req->nh; i++)
@@ -490,7 +491,7 @@ static int drop_idle(struct server *s, int slot, const char *why)
 			best = p;
 	if (!best)
 		return 0;
-	snprintf(msg, sizeof(msg), "%s: dropped %s, the connection not yet authenticated that was"
+	fmt_snprintf(msg, sizeof(msg), "%s: dropped %s, the connection not yet authenticated that was"
 		 " silent longest", why, best->c->peer);
 	note_drop(s, msg);
 	conn_abort(best->c, why);
@@ -541,7 +542,7 @@ static void accept_peer(struct server *s, int fd, const char *addr, int tls)
 	conn_set_ping(p->c, s->o->ping_ms);
 	p->c->http_body_max = CFG_HTTP_MAX_BODY;
 	admit_source(addr, src);
-	snprintf(p->source, sizeof(p->source), "%s", src);
+	fmt_snprintf(p->source, sizeof(p->source), "%s", src);
 	p->preauth = admit_preauth_open(s->admit, src, loop_now(), &count);
 	peers_add(&s->peers, p);
 	if (count > CFG_PREAUTH_PER_SOURCE)
@@ -678,7 +679,7 @@ static void sessions_recheck(struct server *s)
 
 		next = peers_next_agent(p->next);
 		if (e) {
-			snprintf(p->owner, sizeof(p->owner), "%s", e->owner);
+			fmt_snprintf(p->owner, sizeof(p->owner), "%s", e->owner);
 			continue;
 		}
 		log_info("%s: token revoked, disconnecting", p->name);
@@ -819,9 +820,9 @@ static int open_cluster(struct server *s, char *err, size_t errlen)
 	if (!o->cluster.urls[0])
 		return 0;
 	if (a->kind == NET_UNIX)
-		snprintf(listen, sizeof(listen), "unix:%s", a->path);
+		fmt_snprintf(listen, sizeof(listen), "unix:%s", a->path);
 	else
-		snprintf(listen, sizeof(listen), "%s%s%s:%s", strchr(a->host, ':') ? "[" : "",
+		fmt_snprintf(listen, sizeof(listen), "%s%s%s:%s", strchr(a->host, ':') ? "[" : "",
 			 a->host, strchr(a->host, ':') ? "]" : "", a->port);
 	s->cluster = cluster_open(&env, err, errlen);
 	if (!s->cluster)
@@ -847,7 +848,7 @@ static int open_rooms(struct server *s, char *err, size_t errlen)
 	s->admit = admit_new();
 	s->metrics = metrics_new();
 	if (!s->loop || !s->admit || !s->metrics || loop_signals(s->loop, sigs, 3, on_signal, s) < 0) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	s->audit = audit_open(o->audit_path, err, errlen);
@@ -863,7 +864,7 @@ static int open_rooms(struct server *s, char *err, size_t errlen)
 	s->tokens_timer.deadline = loop_now() + CFG_TOKEN_RECHECK_MS;
 	s->tokens_recheck = tokens_recheck;
 	if (!s->router || !s->gate || loop_add(s->loop, &s->tokens_timer) < 0) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	s->tokens_timer_on = 1;
@@ -910,9 +911,9 @@ static void tls_sessions_keep(struct server *s, int save)
 	if (!s->tls)
 		return;
 	if (slash)
-		snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - tp), tp, CFG_TLS_SESSIONS_FILE);
+		fmt_snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - tp), tp, CFG_TLS_SESSIONS_FILE);
 	else
-		snprintf(path, sizeof(path), "%s", CFG_TLS_SESSIONS_FILE);
+		fmt_snprintf(path, sizeof(path), "%s", CFG_TLS_SESSIONS_FILE);
 	n = save ? tls_sessions_save(s->tls, path, err, sizeof(err)) :
 		   tls_sessions_load(s->tls, path, err, sizeof(err));
 	if (n < 0)
@@ -935,9 +936,8 @@ static int connection_cap(void)
 		struct rlimit up = rl;
 
 		/* The kernel may refuse "unlimited" (fs.nr_open): then enough.
-		 * prlimit, not setrlimit: the same system call, but musl's
-		 * setrlimit carries a fallback for kernels before 2.6.36 that
-		 * stops every thread to apply it (__synccall, ~1 KB static). */
+		 * prlimit, not setrlimit: the same system call, without musl's
+		 * every-thread broadcast for pre-2.6.36 kernels (2 KB). */
 		up.rlim_cur = rl.rlim_max;
 		if (prlimit(0, RLIMIT_NOFILE, &up, NULL) < 0) {
 			up.rlim_cur = (rlim_t)CFG_MAX_CONNECTIONS + CFG_FD_RESERVE;
@@ -967,19 +967,19 @@ static int server_start(struct server *s)
 	if (o->tls_cert[0]) {
 		s->tls = tls_server_ctx(o->tls_cert, o->tls_key, err, sizeof(err));
 		if (!s->tls) {
-			fprintf(stderr, "nestd server: TLS: %s\n", err);
+			fmt_fprintf(stderr, "nestd server: TLS: %s\n", err);
 			return 1;
 		}
 		tls_sessions_keep(s, 0);
 	}
 	if (load_tokens(s, err, sizeof(err)) < 0) {
-		fprintf(stderr, "nestd server: %s\n", err);
+		fmt_fprintf(stderr, "nestd server: %s\n", err);
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	s->max_conns = connection_cap();
 	if (open_rooms(s, err, sizeof(err)) < 0 || listen_all(s, err, sizeof(err)) < 0) {
-		fprintf(stderr, "nestd server: %s\n", err);
+		fmt_fprintf(stderr, "nestd server: %s\n", err);
 		return 1;
 	}
 	log_info("nestd %s server ready: %d tokens, accepting agent versions %s",
@@ -1078,7 +1078,7 @@ int server_main(int argc, char **argv)
 		}
 		/* fall through */
 	case SERVER_OPTS_BAD:
-		fprintf(stderr, "nestd server: %s\n", err);
+		fmt_fprintf(stderr, "nestd server: %s\n", err);
 		break;
 	}
 	free(o);

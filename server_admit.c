@@ -17,6 +17,8 @@
 #include <string.h>
 
 #include "config.h"
+#include "fmt.h"
+#include "net.h"
 
 #define PROBES 8
 #define OVERFLOW CFG_AUTH_TABLE
@@ -41,7 +43,7 @@ struct admit *admit_new(void)
 	struct admit *a = calloc(1, sizeof(struct admit));
 
 	if (a) {
-		snprintf(a->slot[OVERFLOW].key, ADMIT_SOURCE_MAX, "other sources");
+		fmt_snprintf(a->slot[OVERFLOW].key, ADMIT_SOURCE_MAX, "other sources");
 		a->slot[OVERFLOW].tokens = CFG_AUTH_FAIL_BURST;
 	}
 	return a;
@@ -95,7 +97,7 @@ static struct admit_slot *find_slot(struct admit *a, const char *key, int create
 	if (best < 0)
 		return &a->slot[OVERFLOW];
 	memset(&a->slot[best], 0, sizeof(a->slot[best]));
-	snprintf(a->slot[best].key, ADMIT_SOURCE_MAX, "%s", key);
+	fmt_snprintf(a->slot[best].key, ADMIT_SOURCE_MAX, "%s", key);
 	a->slot[best].tokens = CFG_AUTH_FAIL_BURST;
 	a->slot[best].at = now;
 	return &a->slot[best];
@@ -162,7 +164,7 @@ int admit_summary_next(struct admit *a, int64_t now, struct admit_summary *out)
 		if (!s->quiet)
 			continue;
 		if (due <= now) {
-			snprintf(out->source, sizeof(out->source), "%s", s->key);
+			fmt_snprintf(out->source, sizeof(out->source), "%s", s->key);
 			out->count = s->quiet;
 			out->seconds = (int)((now - s->quiet_since + 999) / 1000);
 			s->quiet = 0;
@@ -290,8 +292,8 @@ static void addr_text(const struct admit_proxy *x, char out[ADMIT_SOURCE_MAX])
 {
 	char host[INET6_ADDRSTRLEN];
 
-	inet_ntop(x->family == 6 ? AF_INET6 : AF_INET, x->addr, host, sizeof(host));
-	snprintf(out, ADMIT_SOURCE_MAX, x->family == 6 ? "[%s]" : "%s", host);
+	net_ntop(x->family == 6 ? AF_INET6 : AF_INET, x->addr, host);
+	fmt_snprintf(out, ADMIT_SOURCE_MAX, x->family == 6 ? "[%s]" : "%s", host);
 }
 
 /* The last comma-separated entry of v[0..*n), trimmed; *n shrinks past it. */
@@ -318,7 +320,7 @@ void admit_forwarded(const struct admit_proxy *p, int n, const char *source,
 {
 	int i;
 
-	snprintf(out, ADMIT_SOURCE_MAX, "%s", source);
+	fmt_snprintf(out, ADMIT_SOURCE_MAX, "%s", source);
 	if (!admit_proxy_match(p, n, source))
 		return;
 	/* Right to left: each hop a trusted proxy vouches for the next. */

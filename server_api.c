@@ -42,6 +42,7 @@
 
 #include "config.h"
 #include "conn.h"
+#include "fmt.h"
 #include "json.h"
 #include "log.h"
 #include "server_admit.h"
@@ -64,7 +65,7 @@ void server_api_timer(struct peer *op)
 
 	if (!op->refuse_retry)
 		return;
-	snprintf(hdr, sizeof(hdr), "Retry-After: %d\r\n", op->refuse_retry);
+	fmt_snprintf(hdr, sizeof(hdr), "Retry-After: %d\r\n", op->refuse_retry);
 	op->refuse_retry = 0;
 	api_error(op->c, 429, hdr, "too many failed authentications from this address");
 }
@@ -246,7 +247,7 @@ static void post_command(struct server *s, struct conn *c, const struct token_en
 	const char *why;
 
 	if (json_parse(&j, body, n, err, sizeof(err)) < 0) {
-		snprintf(msg, sizeof(msg), "body is not valid JSON: %s", err);
+		fmt_snprintf(msg, sizeof(msg), "body is not valid JSON: %s", err);
 		api_error(c, 400, NULL, msg);
 		return;
 	}

@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "conn.h"
+#include "fmt.h"
 #include "json.h"
 #include "log.h"
 #include "server_reply.h"
@@ -299,10 +300,10 @@ static int clients_more(void *arg, struct buf *out)
 		a = k < r->n ? r->a[k] : NULL;
 		if (!on && !rem && !a)
 			return buf_puts(out, "]\n") < 0 ? -1 : 0;
-		snprintf(name, sizeof(name), "%s", least(least(on, rem), a ? a->name : NULL));
+		fmt_snprintf(name, sizeof(name), "%s", least(least(on, rem), a ? a->name : NULL));
 		if (walk_one(cw, out, name, a && !strcmp(a->name, name) ? a : NULL) < 0)
 			return -1;
-		snprintf(cw->last, sizeof(cw->last), "%s", name);
+		fmt_snprintf(cw->last, sizeof(cw->last), "%s", name);
 	}
 	return 1;
 }
@@ -398,7 +399,7 @@ static int find_visible(struct server *s, const struct token_entry *op, const ch
 	if (s->cluster) {
 		cluster_status(s->cluster, &st);
 		if (!st.ready) {
-			snprintf(why, wn, "%s", st.why);
+			fmt_snprintf(why, wn, "%s", st.why);
 			return -1;
 		}
 		if ((*info = cluster_remote_info(s->cluster, name, &owner)))
@@ -434,7 +435,7 @@ static void forget(struct server *s, struct conn *c, const struct token_entry *o
 		return;
 	}
 	if (connected || roster_forget(state_roster(s->state), name) == -2) {
-		snprintf(msg, sizeof(msg), "agent '%s' is connected: only an offline agent can be "
+		fmt_snprintf(msg, sizeof(msg), "agent '%s' is connected: only an offline agent can be "
 			 "forgotten", name);
 		api_error(c, 409, NULL, msg);
 		return;

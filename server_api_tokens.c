@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "conn.h"
+#include "fmt.h"
 #include "json.h"
 #include "log.h"
 #include "server_reply.h"
@@ -85,7 +86,7 @@ static void default_owner(const struct token_entry *op, char *owner, size_t cap)
 	const char *a = op->scope.agents;
 
 	if (!strncmp(a, "owner:", 6) && !strchr(a, ','))
-		snprintf(owner, cap, "%s", a + 6);
+		fmt_snprintf(owner, cap, "%s", a + 6);
 }
 
 /* Why the body names no token to mint (NULL: it does): name and owner. */
@@ -119,8 +120,8 @@ static int make_entry(const char *name, const char *owner, struct token_entry *e
 	memset(e, 0, sizeof(*e));
 	if (token_generate(tok) < 0)
 		return -1;
-	snprintf(e->name, sizeof(e->name), "%s", name);
-	snprintf(e->owner, sizeof(e->owner), "%s", owner);
+	fmt_snprintf(e->name, sizeof(e->name), "%s", name);
+	fmt_snprintf(e->owner, sizeof(e->owner), "%s", owner);
 	e->role = ROLE_AGENT;
 	e->created = (long long)time(NULL);
 	token_scope_all(&e->scope);
@@ -135,7 +136,7 @@ static int store_add(struct server *s, const struct token_entry *e, char *err, s
 	if (!s->tokens_put)
 		return token_edit_add(s->o->tokens_path, e, err, errlen);
 	if (token_db_by_name(&s->db, e->name)) {
-		snprintf(err, errlen, "a token named '%s' exists; revoke it first", e->name);
+		fmt_snprintf(err, errlen, "a token named '%s' exists; revoke it first", e->name);
 		return TOKEN_EDIT_EXISTS;
 	}
 	return s->tokens_put(s, e, 1, err, errlen) < 0 ? TOKEN_EDIT_BUSY : 0;
@@ -191,7 +192,7 @@ static void mint(struct server *s, struct conn *c, const struct token_entry *op,
 	int rc;
 
 	/* op points into the token table, which the re-read below replaces. */
-	snprintf(who, sizeof(who), "%s", op->name);
+	fmt_snprintf(who, sizeof(who), "%s", op->name);
 
 	if (why) {
 		api_error(c, 400, NULL, why);
@@ -200,7 +201,7 @@ static void mint(struct server *s, struct conn *c, const struct token_entry *op,
 	if (!owner[0])
 		default_owner(op, owner, sizeof(owner));
 	if (!authz_agent_visible(&op->scope, name, owner)) {
-		snprintf(msg, sizeof(msg), "your scope does not reach an agent named '%s'%s%s%s: "
+		fmt_snprintf(msg, sizeof(msg), "your scope does not reach an agent named '%s'%s%s%s: "
 			 "mint one your scope reaches (GET /api/me)", name, owner[0] ? " owned by '" : "",
 			 owner, owner[0] ? "'" : "");
 		api_error(c, 403, NULL, msg);
@@ -235,7 +236,7 @@ static void revoke(struct server *s, struct conn *c, const struct token_entry *o
 
 	/* Outside the scope is as absent as an unknown name. */
 	if (!e || e->role != ROLE_AGENT || !authz_agent_visible(&op->scope, e->name, e->owner)) {
-		snprintf(msg, sizeof(msg), "no agent token named '%s'", name);
+		fmt_snprintf(msg, sizeof(msg), "no agent token named '%s'", name);
 		api_error(c, 404, NULL, msg);
 		return;
 	}
@@ -249,7 +250,7 @@ static void revoke(struct server *s, struct conn *c, const struct token_entry *o
 	audit_action(s->audit, "token_revoked", op->name, c->peer, name, NULL);
 	if (s->tokens_recheck)
 		s->tokens_recheck(s);      /* its session is dropped now; op and e are gone */
-	snprintf(msg, sizeof(msg), "{\"revoked\":\"%s\"}\n", name);
+	fmt_snprintf(msg, sizeof(msg), "{\"revoked\":\"%s\"}\n", name);
 	api_send(c, 200, "application/json", NULL, msg, strlen(msg));
 }
 

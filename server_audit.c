@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fmt.h"
 #include "json.h"
 #include "log.h"
 
@@ -41,7 +42,7 @@ struct audit_log *audit_open(const char *path, char *err, size_t errlen)
 	struct audit_log *a = calloc(1, sizeof(*a));
 
 	if (!a) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	a->fd = -1;
@@ -50,7 +51,7 @@ struct audit_log *audit_open(const char *path, char *err, size_t errlen)
 		return a;
 	a->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (a->fd < 0) {
-		snprintf(err, errlen, "cannot open audit log %s: %s", path, strerror(errno));
+		fmt_snprintf(err, errlen, "cannot open audit log %s: %s", path, strerror(errno));
 		free(a);
 		return NULL;
 	}
@@ -74,7 +75,7 @@ int audit_reopen(struct audit_log *a, char *err, size_t errlen)
 		return 0;
 	fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot open audit log %s: %s; still writing to the old file",
+		fmt_snprintf(err, errlen, "cannot open audit log %s: %s; still writing to the old file",
 			 a->path, strerror(errno));
 		return -1;
 	}
@@ -93,7 +94,7 @@ static void audit_now(char *ts, size_t n)
 	clock_gettime(CLOCK_REALTIME, &t);
 	gmtime_r(&t.tv_sec, &tm);
 	log_fmt_tm(ts, n, &tm, 'T');
-	snprintf(ts + strlen(ts), n - strlen(ts), ".%03ldZ", t.tv_nsec / 1000000);
+	fmt_snprintf(ts + strlen(ts), n - strlen(ts), ".%03ldZ", t.tv_nsec / 1000000);
 }
 
 /* 0 and the line opened with its time and event; -1 when there is no log. */

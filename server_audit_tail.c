@@ -2,6 +2,7 @@
  * (GET /api/audit without --cluster; see server_audit.h).  The file is read
  * backwards a block at a time, so the newest lines come first and a long
  * log costs only what is scanned: at most CFG_AUDIT_TAIL_MAX bytes. */
+#include "fmt.h"
 #include "server_audit.h"
 
 #include <errno.h>
@@ -99,7 +100,7 @@ int audit_tail(const char *path, const char *agent, const char *op, int limit, s
 	int fd = open(path, O_RDONLY | O_CLOEXEC), i, rc = 0;
 
 	if (fd < 0 || fstat(fd, &st) < 0 || !t.keep) {
-		snprintf(err, errlen, "cannot read the audit log %s: %s", path,
+		fmt_snprintf(err, errlen, "cannot read the audit log %s: %s", path,
 			 t.keep ? strerror(errno) : "out of memory");
 		if (fd >= 0)
 			close(fd);
@@ -114,7 +115,7 @@ int audit_tail(const char *path, const char *agent, const char *op, int limit, s
 		scanned += (long long)n;
 		if (prepend(fd, pos, n, &acc) < 0 || acc.len > BLOCK + CFG_AUDIT_LINE_MAX) {
 			rc = -1;          /* a read error, or no newline for far too long */
-			snprintf(err, errlen, "cannot read the audit log %s", path);
+			fmt_snprintf(err, errlen, "cannot read the audit log %s", path);
 			break;
 		}
 		lines(&t, &acc, pos);

@@ -15,6 +15,7 @@
  * server_cluster.c's stubs stand in for the cluster. */
 #if NESTD_NATS
 
+#include "fmt.h"
 #include "server_cluster_int.h"
 #include "server_auditq.h"
 #include "server_jsreq.h"
@@ -52,7 +53,7 @@ static void token_of(const char *name, char *out, size_t n)
 	size_t i;
 
 	if (!name || !*name) {
-		snprintf(out, n, "-");
+		fmt_snprintf(out, n, "-");
 		return;
 	}
 	for (i = 0; name[i] && i + 1 < n; i++)
@@ -74,7 +75,7 @@ void cluster_audit_line(void *arg, const char *line, size_t n)
 	json_free(&j);
 	token_of(agent, a, sizeof(a));
 	token_of(op, o, sizeof(o));
-	snprintf(subj, sizeof(subj), "%s.audit.%s.%s.%s", cluster_prefix(c), cluster_node(c), a, o);
+	fmt_snprintf(subj, sizeof(subj), "%s.audit.%s.%s.%s", cluster_prefix(c), cluster_node(c), a, o);
 	nats_publish(c->k, subj, NULL, NULL, 0, line, n);
 }
 
@@ -173,11 +174,11 @@ static void round_start(struct cluster *c, struct audit_query *q)
 	struct pend *p;
 
 	q->gen = ++c->aq_gen;
-	snprintf(deliver, sizeof(deliver), "%s.audit.%u", c->winbox, q->gen);
+	fmt_snprintf(deliver, sizeof(deliver), "%s.audit.%u", c->winbox, q->gen);
 	q->sub = nats_subscribe(c->k, deliver, NULL, TAG_AUDIT + (int)(q->gen & 1));
 	token_of(q->agent, a, sizeof(a));
 	token_of(q->op, o, sizeof(o));
-	snprintf(filter, sizeof(filter), "%s.audit.*.%s.%s", cluster_prefix(c), q->agent[0] ? a : "*",
+	fmt_snprintf(filter, sizeof(filter), "%s.audit.*.%s.%s", cluster_prefix(c), q->agent[0] ? a : "*",
 		 q->op[0] ? o : "*");
 	audit_stream_name(c, stream, sizeof(stream));
 	if (!q->sub || consumer_create(c, stream, deliver, filter, q->start, 0, P_AUDIT_CONSUMER,
@@ -215,7 +216,7 @@ static void query_next(struct cluster *c)
 	q->gen = ++c->aq_gen;
 	q->deadline = loop_now() + AQ_DEADLINE_MS;
 	audit_stream_name(c, stream, sizeof(stream));
-	snprintf(api, sizeof(api), "$JS.API.STREAM.INFO.%s", stream);
+	fmt_snprintf(api, sizeof(api), "$JS.API.STREAM.INFO.%s", stream);
 	if (js_send(c, api, P_AUDIT_INFO, NULL, 0, NULL, &p) < 0)
 		finish_error(c, q, 503, "cannot ask the fleet's audit stream now");
 	else
@@ -285,7 +286,7 @@ void auditq_msg(struct cluster *c, int tag, const struct nats_msg *m)
 {
 	struct audit_query *q = c->aq;
 	char base[96], node[CFG_CLUSTER_NODE_MAX + 1], *e;
-	size_t bl = (size_t)snprintf(base, sizeof(base), "%s.audit.", cluster_prefix(c)), nl;
+	size_t bl = (size_t)fmt_snprintf(base, sizeof(base), "%s.audit.", cluster_prefix(c)), nl;
 	const char *dot;
 
 	if (!q || !q->running || !q->sub || tag - TAG_AUDIT != (int)(q->gen & 1) || !m->js)
@@ -295,7 +296,7 @@ void auditq_msg(struct cluster *c, int tag, const struct nats_msg *m)
 	    m->data[0] == '{' && (e = malloc(nl + m->len + 16))) {
 		memcpy(node, m->subject + bl, nl);
 		node[nl] = '\0';
-		snprintf(e, nl + m->len + 16, "{\"server\":\"%s\",%.*s", node, (int)m->len - 1, m->data + 1);
+		fmt_snprintf(e, nl + m->len + 16, "{\"server\":\"%s\",%.*s", node, (int)m->len - 1, m->data + 1);
 		ring_push(q, e);
 	}
 	if (m->js_pending == 0)
@@ -337,14 +338,14 @@ int auditq_query(struct cluster *c, const char *agent, const char *op, int limit
 	q = calloc(1, sizeof(*q));
 	if (!q || !(q->ring = calloc((size_t)limit, sizeof(char *)))) {
 		free(q);
-		snprintf(why, n, "out of memory");
+		fmt_snprintf(why, n, "out of memory");
 		return -1;
 	}
 	q->done = done;
 	q->arg = arg;
 	q->limit = limit;
-	snprintf(q->agent, sizeof(q->agent), "%s", agent ? agent : "");
-	snprintf(q->op, sizeof(q->op), "%s", op ? op : "");
+	fmt_snprintf(q->agent, sizeof(q->agent), "%s", agent ? agent : "");
+	fmt_snprintf(q->op, sizeof(q->op), "%s", op ? op : "");
 	for (pp = &c->aq; *pp; pp = &(*pp)->next)
 		;
 	*pp = q;

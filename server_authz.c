@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fmt.h"
+
 /* Every command an agent answers (docs/PROTOCOL.md, "Commands"), with
  * the kind it needs.  A new command goes here, or it needs exec. */
 static const struct {
@@ -109,7 +111,7 @@ const char *authz_command_allowed(const struct token_scope *scope, const char *c
 		return NULL;
 	token_scope_kinds(kind, need, sizeof(need));
 	token_scope_kinds(scope->can, have, sizeof(have));
-	snprintf(why, n, "%s is %s %s command%s, and your scope allows only %s", command,
+	fmt_snprintf(why, n, "%s is %s %s command%s, and your scope allows only %s", command,
 		 kind == TOKEN_CAN_EXEC ? "an" : "a", need,
 		 authz_command_known(command) ? "" : " (an unknown name counts as exec)", have);
 	return why;
@@ -124,7 +126,7 @@ const char *authz_action_allowed(const struct token_scope *scope, unsigned kind,
 		return NULL;
 	token_scope_kinds(kind, need, sizeof(need));
 	token_scope_kinds(scope->can, have, sizeof(have));
-	snprintf(why, n, "%s needs the %s kind (can=%s), and your scope allows only %s", what, need,
+	fmt_snprintf(why, n, "%s needs the %s kind (can=%s), and your scope allows only %s", what, need,
 		 need, have);
 	return why;
 }
@@ -134,6 +136,6 @@ int authz_scope_owned_by(struct token_scope *scope, const char *owner)
 	token_scope_all(scope);
 	if (!token_owner_valid(owner, strlen(owner)))
 		return -1;
-	snprintf(scope->agents, sizeof(scope->agents), "owner:%s", owner);
+	fmt_snprintf(scope->agents, sizeof(scope->agents), "owner:%s", owner);
 	return 0;
 }

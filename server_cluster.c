@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "conn.h"
+#include "fmt.h"
 #include "json.h"
 #include "log.h"
 #include "rnd.h"
@@ -49,12 +50,12 @@ static const char *prefix(const struct cluster *c)
 void kv_subject(const struct cluster *c, const char *bucket, const char *key, char *out,
 		       size_t n)
 {
-	snprintf(out, n, "$KV.%s_%s.%s", prefix(c), bucket, key);
+	fmt_snprintf(out, n, "$KV.%s_%s.%s", prefix(c), bucket, key);
 }
 
 static void kv_stream(const struct cluster *c, const char *bucket, char *out, size_t n)
 {
-	snprintf(out, n, "KV_%s_%s", prefix(c), bucket);
+	fmt_snprintf(out, n, "KV_%s_%s", prefix(c), bucket);
 }
 
 static void new_id(char out[FLEET_ID_LEN + 1])
@@ -65,7 +66,7 @@ static void new_id(char out[FLEET_ID_LEN + 1])
 	if (rnd_bytes(r, sizeof(r)) < 0)
 		memset(r, 0, sizeof(r));
 	for (i = 0; i < FLEET_ID_LEN / 2; i++)
-		snprintf(out + 2 * i, 3, "%02x", r[i]);
+		fmt_snprintf(out + 2 * i, 3, "%02x", r[i]);
 }
 
 static long long wall_us(void)
@@ -85,7 +86,7 @@ static void js_fail(struct cluster *c, const char *why)
 	if (strcmp(c->js_why, why) != 0)
 		log_warn("cluster: JetStream: %s; trying again every %d s", why,
 			 CFG_CLUSTER_REOPEN_MS / 1000);
-	snprintf(c->js_why, sizeof(c->js_why), "JetStream: %s", why);
+	fmt_snprintf(c->js_why, sizeof(c->js_why), "JetStream: %s", why);
 	c->js = JS_SETUP;
 	c->js_retry_at = loop_now() + CFG_CLUSTER_REOPEN_MS;
 }
@@ -102,7 +103,7 @@ static void stream_create(struct cluster *c, const char *name, const char *subj,
 	struct buf b;
 	struct jw w;
 
-	snprintf(api, sizeof(api), "$JS.API.STREAM.CREATE.%s", name);
+	fmt_snprintf(api, sizeof(api), "$JS.API.STREAM.CREATE.%s", name);
 	buf_init(&b, 4096);
 	jw_init(&w, &b);
 	jw_obj(&w);
@@ -127,7 +128,7 @@ static void stream_create(struct cluster *c, const char *name, const char *subj,
 	jw_kbool(&w, "allow_direct", kv);
 	jw_obj_end(&w);
 	if (js_send(c, api, P_STREAM, NULL, 0, &b, &p) == 0) {
-		snprintf(p->name, sizeof(p->name), "%.64s", name);
+		fmt_snprintf(p->name, sizeof(p->name), "%.64s", name);
 		c->streams_pending++;
 	} else {
 		js_fail(c, "cannot send to NATS");
@@ -140,7 +141,7 @@ static void bucket_create(struct cluster *c, const char *bucket, long long ttl_s
 	char name[96], subj[128];
 
 	kv_stream(c, bucket, name, sizeof(name));
-	snprintf(subj, sizeof(subj), "$KV.%s_%s.>", prefix(c), bucket);
+	fmt_snprintf(subj, sizeof(subj), "$KV.%s_%s.>", prefix(c), bucket);
 	stream_create(c, name, subj, ttl_s, -1, 1);
 }
 
@@ -155,7 +156,7 @@ static void js_setup(struct cluster *c)
 	bucket_create(c, "agents", CFG_CLUSTER_CLAIM_TTL_S);
 	bucket_create(c, "tokens", 0);
 	audit_stream_name(c, name, sizeof(name));
-	snprintf(subj, sizeof(subj), "%s.audit.>", prefix(c));
+	fmt_snprintf(subj, sizeof(subj), "%s.audit.>", prefix(c));
 	stream_create(c, name, subj, CFG_CLUSTER_AUDIT_AGE_S, CFG_CLUSTER_AUDIT_BYTES, 0);
 }
 
@@ -211,10 +212,10 @@ static void watch_start(struct cluster *c, struct watch *w)
 	w->gen++;
 	w->dseq = 0;
 	w->last_rx = loop_now();
-	snprintf(w->deliver, sizeof(w->deliver), "%s.%s.%u", c->winbox, w->bucket, w->gen);
+	fmt_snprintf(w->deliver, sizeof(w->deliver), "%s.%s.%u", c->winbox, w->bucket, w->gen);
 	w->sub = nats_subscribe(c->k, w->deliver, NULL, TAG_WATCH + 2 * wid + (int)(w->gen & 1));
 	kv_stream(c, w->bucket, stream, sizeof(stream));
-	snprintf(filter, sizeof(filter), "$KV.%s_%s.>", prefix(c), w->bucket);
+	fmt_snprintf(filter, sizeof(filter), "$KV.%s_%s.>", prefix(c), w->bucket);
 	if (w->sub && consumer_create(c, stream, w->deliver, filter, 0, 1, P_CONSUMER, &p) == 0) {
 		p->wgen = w->gen;
 		p->wid = wid;
@@ -283,7 +284,7 @@ static void watch_msg(struct cluster *c, int tag, const struct nats_msg *m)
 		return;
 	}
 	w->dseq = m->js_consumer_seq;
-	bl = (size_t)snprintf(base, sizeof(base), "$KV.%s_%s.", prefix(c), w->bucket);
+	bl = (size_t)fmt_snprintf(base, sizeof(base), "$KV.%s_%s.", prefix(c), w->bucket);
 	if (strncmp(m->subject, base, bl) == 0 && m->subject[bl])
 		w->on_entry(c, m->subject + bl, m->js_stream_seq,
 			    nats_msg_header(m, "KV-Operation") != NULL, m);
@@ -385,12 +386,12 @@ static void claim_put(struct cluster *c, struct fleet_agent *a, int cas)
 	if (c->js != JS_READY || !a->local)
 		return;
 	kv_subject(c, "agents", a->name, subj, sizeof(subj));
-	snprintf(seq, sizeof(seq), "%llu", a->seq);
+	fmt_snprintf(seq, sizeof(seq), "%llu", a->seq);
 	buf_init(&b, CFG_MAX_FIRST_MESSAGE * 2);
 	claim_json(c, a, &b);
 	if (js_send(c, subj, P_CLAIM, &h, cas ? 1 : 0, &b, &p) == 0) {
-		snprintf(p->name, sizeof(p->name), "%s", a->name);
-		snprintf(p->sid, sizeof(p->sid), "%s", a->sid);
+		fmt_snprintf(p->name, sizeof(p->name), "%s", a->name);
+		fmt_snprintf(p->sid, sizeof(p->sid), "%s", a->sid);
 		if (a->state != FLEET_HELD)
 			a->state = FLEET_PENDING;
 		a->put_at = loop_now();
@@ -406,7 +407,7 @@ static void claim_delete(struct cluster *c, const char *name, unsigned long long
 				 { "Nats-Expected-Last-Subject-Sequence", seq } };
 
 	kv_subject(c, "agents", name, subj, sizeof(subj));
-	snprintf(seq, sizeof(seq), "%llu", rev);
+	fmt_snprintf(seq, sizeof(seq), "%llu", rev);
 	js_send(c, subj, P_UNCLAIM, h, 2, NULL, NULL);
 }
 
@@ -449,7 +450,7 @@ static void act(struct cluster *c, struct fleet_agent *a, enum fleet_verdict v)
 		if (!a->local)
 			return;
 		c->takeovers++;
-		snprintf(why, sizeof(why), "replaced by a newer connection (on server %s)",
+		fmt_snprintf(why, sizeof(why), "replaced by a newer connection (on server %s)",
 			 a->claim.node);
 		log_info("%s: a newer session holds it on server %s; dropping this one", a->name,
 			 a->claim.node);
@@ -549,7 +550,7 @@ static void agents_entry(struct cluster *c, const char *name, unsigned long long
 	was = a->has_claim;
 	free(a->info);
 	a->info = info;
-	snprintf(a->owner, sizeof(a->owner), "%s", owner);
+	fmt_snprintf(a->owner, sizeof(a->owner), "%s", owner);
 	a->uid = uid;
 	a->gen = c->w[W_AGENTS].gen;
 	v = fleet_on_entry(a, seq, del ? NULL : &cl);
@@ -635,12 +636,12 @@ static void node_msg(struct cluster *c, const struct nats_msg *m)
 	char base[128], node[CFG_CLUSTER_NODE_MAX + 1], boot[FLEET_ID_LEN + 1];
 	struct json j;
 	long long agents = 0;
-	size_t bl = (size_t)snprintf(base, sizeof(base), "$KV.%s_nodes.", prefix(c));
+	size_t bl = (size_t)fmt_snprintf(base, sizeof(base), "$KV.%s_nodes.", prefix(c));
 	int64_t now = loop_now();
 
 	if (strncmp(m->subject, base, bl) != 0 || strlen(m->subject + bl) > CFG_CLUSTER_NODE_MAX)
 		return;
-	snprintf(node, sizeof(node), "%s", m->subject + bl);
+	fmt_snprintf(node, sizeof(node), "%s", m->subject + bl);
 	if (nats_msg_header(m, "KV-Operation")) {     /* a server leaving */
 		fleet_node_seen(c->fleet, node, "", now - CFG_CLUSTER_NODE_DEAD_MS - 1, 0);
 		return;
@@ -695,7 +696,7 @@ static void on_link(void *arg, enum nats_event ev, const char *detail)
 	case NATS_EV_DOWN:
 		log_warn("cluster: NATS link down (%s); this server serves its own agents only "
 			 "until it is back", detail);
-		snprintf(c->link_why, sizeof(c->link_why), "cluster link down: %s", detail);
+		fmt_snprintf(c->link_why, sizeof(c->link_why), "cluster link down: %s", detail);
 		c->js = JS_DOWN;
 		for (i = 0; i < W_COUNT; i++)
 			watch_stop(c, &c->w[i]);
@@ -707,7 +708,7 @@ static void on_link(void *arg, enum nats_event ev, const char *detail)
 	case NATS_EV_ERROR:
 		log_warn("cluster: NATS: %s", detail);
 		if (!nats_is_up(c->k))
-			snprintf(c->link_why, sizeof(c->link_why), "cluster link down: %s", detail);
+			fmt_snprintf(c->link_why, sizeof(c->link_why), "cluster link down: %s", detail);
 		break;
 	}
 }
@@ -852,7 +853,7 @@ void cluster_agent_up(struct cluster *c, struct peer *p)
 	a->t_us = wall_us();
 	a->state = FLEET_NONE;
 	a->rev = 0;
-	snprintf(subj, sizeof(subj), "%s.agent.%s", prefix(c), p->name);
+	fmt_snprintf(subj, sizeof(subj), "%s.agent.%s", prefix(c), p->name);
 	a->sub = nats_subscribe(c->k, subj, "q", TAG_COMMAND);
 	claim_put(c, a, 0);              /* a new session: the later put wins */
 }
@@ -906,13 +907,13 @@ void cluster_status(const struct cluster *c, struct cluster_status *st)
 	fleet_each(c->fleet, count_one, &k);
 	st->agents = k.n + (size_t)c->env.peers->nagents;
 	if (!st->link_up)
-		snprintf(st->why, sizeof(st->why), "%s", c->link_why[0] ? c->link_why
+		fmt_snprintf(st->why, sizeof(st->why), "%s", c->link_why[0] ? c->link_why
 			 : "cluster link down: connecting to NATS");
 	else if (c->js != JS_READY)
-		snprintf(st->why, sizeof(st->why), "%s", c->js_why[0] ? c->js_why
+		fmt_snprintf(st->why, sizeof(st->why), "%s", c->js_why[0] ? c->js_why
 			 : "JetStream: setting up the buckets");
 	else if (!st->ready)
-		snprintf(st->why, sizeof(st->why), "reading the fleet's presence");
+		fmt_snprintf(st->why, sizeof(st->why), "reading the fleet's presence");
 }
 
 int cluster_remote_names(struct cluster *c, char ***names, int *count, char *why, size_t n)
@@ -927,13 +928,13 @@ int cluster_remote_names(struct cluster *c, char ***names, int *count, char *why
 	*count = 0;
 	cluster_status(c, &st);
 	if (!st.ready) {
-		snprintf(why, n, "%s", st.why);
+		fmt_snprintf(why, n, "%s", st.why);
 		return -1;
 	}
 	v = fleet_sorted(c->fleet, &k);
 	if (k && (!v || !(*names = malloc(k * sizeof(**names))))) {
 		free(v);
-		snprintf(why, n, "out of memory");
+		fmt_snprintf(why, n, "out of memory");
 		return -1;
 	}
 	for (i = 0; i < k; i++)
@@ -944,7 +945,7 @@ int cluster_remote_names(struct cluster *c, char ***names, int *count, char *why
 				free(*names);
 				*names = NULL;
 				free(v);
-				snprintf(why, n, "out of memory");
+				fmt_snprintf(why, n, "out of memory");
 				return -1;
 			}
 			m++;
@@ -999,7 +1000,7 @@ int cluster_audit_query(struct cluster *c, const char *agent, const char *op, in
 
 	cluster_status(c, &st);
 	if (!st.ready) {
-		snprintf(why, n, "the fleet's audit stream cannot be read now: %s", st.why);
+		fmt_snprintf(why, n, "the fleet's audit stream cannot be read now: %s", st.why);
 		return -1;
 	}
 	return auditq_query(c, agent, op, limit, done, arg, why, n);
@@ -1052,23 +1053,23 @@ static int cluster_link(struct cluster *c, char *err, size_t errlen)
 		.token_file = o->token_file, .ca_file = o->ca, .cert_file = o->cert, .key_file = o->key,
 	};
 
-	snprintf(name, sizeof(name), "nestd %s", o->node);
+	fmt_snprintf(name, sizeof(name), "nestd %s", o->node);
 	c->k = nats_open(c->env.loop, &cfg, &ops, c, err, errlen);
 	if (!c->k)
 		return -1;
 	if (nats_new_inbox(c->k, c->inbox, sizeof(c->inbox)) < 0 ||
 	    nats_new_inbox(c->k, c->winbox, sizeof(c->winbox)) < 0) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	snprintf(subj, sizeof(subj), "%s.*", c->inbox);
+	fmt_snprintf(subj, sizeof(subj), "%s.*", c->inbox);
 	c->inbox_sub = nats_subscribe(c->k, subj, NULL, TAG_INBOX);
-	snprintf(subj, sizeof(subj), "%s.server.%s", prefix(c), o->node);
+	fmt_snprintf(subj, sizeof(subj), "%s.server.%s", prefix(c), o->node);
 	c->srv_sub = nats_subscribe_polled(c->k, subj, TAG_COMMAND);
-	snprintf(subj, sizeof(subj), "$KV.%s_nodes.*", prefix(c));
+	fmt_snprintf(subj, sizeof(subj), "$KV.%s_nodes.*", prefix(c));
 	c->nodes_sub = nats_subscribe(c->k, subj, NULL, TAG_NODES);
 	if (!c->inbox_sub || !c->srv_sub || !c->nodes_sub) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	return 0;
@@ -1080,16 +1081,16 @@ struct cluster *cluster_open(const struct cluster_env *env, char *err, size_t er
 
 	if (!c || !(c->fleet = fleet_new(env->o->node))) {
 		free(c);
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	c->env = *env;
 	c->co = env->o;
-	snprintf(c->listen, sizeof(c->listen), "%s", env->listen ? env->listen : "");
+	fmt_snprintf(c->listen, sizeof(c->listen), "%s", env->listen ? env->listen : "");
 	c->env.listen = c->listen;
 	c->reqs.free_head = c->cmds.free_head = -1;
 	c->started = (long long)time(NULL);
-	snprintf(c->link_why, sizeof(c->link_why), "cluster link down: connecting to NATS");
+	fmt_snprintf(c->link_why, sizeof(c->link_why), "cluster link down: connecting to NATS");
 	new_id(c->boot);
 	c->tick.fd = -1;
 	c->tick.ready = heartbeat_tick;
@@ -1147,12 +1148,13 @@ void cluster_close(struct cluster *c)
 #else /* !NESTD_NATS: no clustering built in; server_opts.c refuses --cluster */
 
 #include <stdio.h>
+#include "fmt.h"
 #include "server_cluster.h"
 #include "token.h"
 
 struct cluster *cluster_open(const struct cluster_env *env, char *err, size_t errlen)
 {
-	snprintf(err, errlen, "--cluster: this nestd was built without NATS");
+	fmt_snprintf(err, errlen, "--cluster: this nestd was built without NATS");
 	return NULL;
 }
 
@@ -1186,20 +1188,20 @@ int cluster_agent_card(struct cluster *c, const char *name, struct agent_card *c
 int cluster_token_put(struct cluster *c, const struct token_entry *e, int create, char *err,
 		      size_t errlen)
 {
-	snprintf(err, errlen, "this nestd was built without NATS");
+	fmt_snprintf(err, errlen, "this nestd was built without NATS");
 	return -1;
 }
 
 int cluster_token_drop(struct cluster *c, const char *name, char *err, size_t errlen)
 {
-	snprintf(err, errlen, "this nestd was built without NATS");
+	fmt_snprintf(err, errlen, "this nestd was built without NATS");
 	return -1;
 }
 
 int cluster_audit_query(struct cluster *c, const char *agent, const char *op, int limit,
 			cluster_audit_fn done, void *arg, char *why, size_t n)
 {
-	snprintf(why, n, "this nestd was built without NATS");
+	fmt_snprintf(why, n, "this nestd was built without NATS");
 	return -1;
 }
 

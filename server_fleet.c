@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
+
 struct fleet_node {
 	char node[CFG_CLUSTER_NODE_MAX + 1];
 	char boot[FLEET_ID_LEN + 1];
@@ -37,7 +39,7 @@ struct fleet *fleet_new(const char *node)
 
 	if (!f)
 		return NULL;
-	snprintf(f->node, sizeof(f->node), "%s", node);
+	fmt_snprintf(f->node, sizeof(f->node), "%s", node);
 	f->cap = 1024;
 	f->tab = calloc(f->cap, sizeof(*f->tab));
 	if (!f->tab) {
@@ -111,7 +113,7 @@ struct fleet_agent *fleet_add(struct fleet *f, const char *name)
 		return NULL;
 	if (f->n + 1 > f->cap)
 		grow(f);
-	snprintf(a->name, sizeof(a->name), "%s", name);
+	fmt_snprintf(a->name, sizeof(a->name), "%s", name);
 	h = hash(name) & (f->cap - 1);
 	a->hnext = f->tab[h];
 	f->tab[h] = a;
@@ -195,9 +197,9 @@ void fleet_node_seen(struct fleet *f, const char *node, const char *boot, int64_
 		f->nodes = nv;
 		nd = &f->nodes[f->nnodes++];
 		memset(nd, 0, sizeof(*nd));
-		snprintf(nd->node, sizeof(nd->node), "%s", node);
+		fmt_snprintf(nd->node, sizeof(nd->node), "%s", node);
 	}
-	snprintf(nd->boot, sizeof(nd->boot), "%s", boot);
+	fmt_snprintf(nd->boot, sizeof(nd->boot), "%s", boot);
 	nd->seen = now_ms;
 	nd->agents = agents;
 }

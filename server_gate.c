@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "fmt.h"
 #include "log.h"
 #include "loop.h"
 #include "server_audit.h"
@@ -90,7 +91,7 @@ void gate_failed(struct gate *g, const char *kind, const char *peer, const char 
 	admit_source(peer, own);
 	forwarded = strcmp(own, source) != 0;
 	if (forwarded)
-		snprintf(via, sizeof(via), " (for %s)", source);
+		fmt_snprintf(via, sizeof(via), " (for %s)", source);
 	log_warn("%sauthentication failed from %s%s: %s%s%s%s%s%s", strcmp(kind, "agent") ? "operator " : "",
 		 peer, via, why, detail ? ": " : "", detail ? detail : "",
 		 v->spent ? "; the budget of " : "", v->spent ? source : "",

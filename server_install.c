@@ -37,6 +37,7 @@
 
 #include "config.h"
 #include "conn.h"
+#include "fmt.h"
 #include "log.h"
 #include "sha256.h"
 
@@ -65,7 +66,7 @@ void server_install_arch(const char *m, char *out, size_t n)
 	else if ((m[0] == 'i' && m[1] >= '3' && m[1] <= '6' && !strcmp(m + 2, "86")) ||
 		 !strcmp(m, "x86") || !strcmp(m, "i86pc"))
 		a = "i386";
-	snprintf(out, n, "%s", a);
+	fmt_snprintf(out, n, "%s", a);
 }
 
 /* Characters that may stand in a URL we paste into a shell script between
@@ -93,7 +94,7 @@ int server_install_parse_url(const char *v, char *out, size_t cap, char *err, si
 	while (n && v[n - 1] == '/')
 		n--;
 	if (!host || host >= v + n || *host == '/' || n >= cap || !url_chars_ok(v, n)) {
-		snprintf(err, errlen, "bad --public-url '%s' (http://HOST[:PORT][/PATH] or https://...)", v);
+		fmt_snprintf(err, errlen, "bad --public-url '%s' (http://HOST[:PORT][/PATH] or https://...)", v);
 		return -1;
 	}
 	memcpy(out, v, n);
@@ -120,7 +121,7 @@ static int sha256_fd(int fd, char hex[65])
 	}
 	sha256_final(&h, d);
 	for (i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+		fmt_snprintf(hex + 2 * i, 3, "%02x", d[i]);
 	return 0;
 }
 
@@ -195,7 +196,7 @@ static int self_binary(struct server_install *in)
 	exe[n > 0 ? n : 0] = '\0';
 	slash = strrchr(exe, '/');
 	for (i = 0; fd < 0 && slash && i < 2; i++) {
-		snprintf(cand, sizeof(cand), "%.*s/%s", (int)(slash - exe), exe,
+		fmt_snprintf(cand, sizeof(cand), "%.*s/%s", (int)(slash - exe), exe,
 			 i ? "../lib/nestd/nestd-static" : "nestd-static");
 		if ((fd = open_static(cand)) >= 0)
 			served = cand;
@@ -231,11 +232,11 @@ int server_install_init(struct server_install *in, const char *dist_dir,
 	server_install_arch(uname(&u) == 0 ? u.machine : "unknown", in->arch, sizeof(in->arch));
 	if (dist_dir[0]) {
 		if (stat(dist_dir, &st) < 0) {
-			snprintf(err, errlen, "--dist-dir %s: %s", dist_dir, strerror(errno));
+			fmt_snprintf(err, errlen, "--dist-dir %s: %s", dist_dir, strerror(errno));
 			return -1;
 		}
 		if (!S_ISDIR(st.st_mode)) {
-			snprintf(err, errlen, "--dist-dir %s: not a directory", dist_dir);
+			fmt_snprintf(err, errlen, "--dist-dir %s: not a directory", dist_dir);
 			return -1;
 		}
 		return 0;
@@ -297,7 +298,7 @@ static int public_url(const struct server_install *in, struct conn *c, const str
 	const struct http_span *host;
 
 	if (in->public_url[0]) {
-		snprintf(out, n, "%s", in->public_url);
+		fmt_snprintf(out, n, "%s", in->public_url);
 		return 0;
 	}
 	host = http_get(req->h, req->nh, "Host");
@@ -308,7 +309,7 @@ static int public_url(const struct server_install *in, struct conn *c, const str
 	}
 	/* A request that came over TLS gets https (and so wss://): plain
 	 * URLs would send the agent's token in the clear. */
-	snprintf(out, n, "%s://%.*s", c->tls ? "https" : "http", (int)host->n, host->p);
+	fmt_snprintf(out, n, "%s://%.*s", c->tls ? "https" : "http", (int)host->n, host->p);
 	return 0;
 }
 
@@ -322,9 +323,9 @@ static void serve_script(const struct server_install *in, struct conn *c, const 
 		return;
 	/* http -> ws, https -> wss; a bare host gets the path "/". */
 	rest = strstr(pub, "://") + 3;
-	snprintf(ws, sizeof(ws), "%s%s%s", strncmp(pub, "https:", 6) ? "ws://" : "wss://", rest,
+	fmt_snprintf(ws, sizeof(ws), "%s%s%s", strncmp(pub, "https:", 6) ? "ws://" : "wss://", rest,
 		 strchr(rest, '/') ? "" : "/");
-	snprintf(base, sizeof(base), "%s/dist", pub);
+	fmt_snprintf(base, sizeof(base), "%s/dist", pub);
 	buf_init(&b, 0);
 	if (server_install_script(ws, base, &b) < 0) {
 		buf_free(&b);
@@ -378,7 +379,7 @@ static int dist_open(int dirfd, const char *name, struct stat *st)
 static int dist_newest(int dirfd, const char *kind, const char *arch, char *out, size_t n)
 {
 	char prefix[32];
-	size_t pl = (size_t)snprintf(prefix, sizeof(prefix), "%s-", kind);
+	size_t pl = (size_t)fmt_snprintf(prefix, sizeof(prefix), "%s-", kind);
 	char suffix[NAME_MAX_LEN + 16];
 	struct dirent *e;
 	DIR *d;
@@ -391,7 +392,7 @@ static int dist_newest(int dirfd, const char *kind, const char *arch, char *out,
 		close(dfd);
 		return 0;
 	}
-	snprintf(suffix, sizeof(suffix), "-linux-%s", arch);
+	fmt_snprintf(suffix, sizeof(suffix), "-linux-%s", arch);
 	while ((e = readdir(d))) {
 		size_t l = strlen(e->d_name);
 
@@ -431,8 +432,8 @@ static void serve_self(const struct server_install *in, struct conn *c, const ch
 	struct stat st;
 	int fd;
 
-	snprintf(plain, sizeof(plain), "nestd-linux-%s", in->arch);
-	snprintf(versioned, sizeof(versioned), "nestd-%s-linux-%s", NESTD_VERSION, in->arch);
+	fmt_snprintf(plain, sizeof(plain), "nestd-linux-%s", in->arch);
+	fmt_snprintf(versioned, sizeof(versioned), "nestd-%s-linux-%s", NESTD_VERSION, in->arch);
 	if (sum)
 		n -= 7;
 	if (!in->self_sha256[0] ||
@@ -442,12 +443,12 @@ static void serve_self(const struct server_install *in, struct conn *c, const ch
 		return;
 	}
 	if (sum) {
-		snprintf(line, sizeof(line), "%s  %.*s\n", in->self_sha256, (int)n, name);
+		fmt_snprintf(line, sizeof(line), "%s  %.*s\n", in->self_sha256, (int)n, name);
 		conn_http_respond(c, 200, "text/plain; charset=utf-8", NULL, line, strlen(line));
 		return;
 	}
 	/* The very file hashed at start-up, with an offset of its own. */
-	snprintf(line, sizeof(line), "/proc/self/fd/%d", in->self_fd);
+	fmt_snprintf(line, sizeof(line), "/proc/self/fd/%d", in->self_fd);
 	fd = open(line, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
 		respond_busy(c);
@@ -492,13 +493,13 @@ static void serve_dir(const struct server_install *in, struct conn *c, const cha
 		respond_busy(c);
 		goto out;
 	}
-	snprintf(file, sizeof(file), "%.*s", (int)(strlen(name) - (sum ? 7 : 0)), name);
+	fmt_snprintf(file, sizeof(file), "%.*s", (int)(strlen(name) - (sum ? 7 : 0)), name);
 	if (!strncmp(file, "nestd-linux-", 12) && file[12]) {
-		snprintf(arch, sizeof(arch), "%s", file + 12);
+		fmt_snprintf(arch, sizeof(arch), "%s", file + 12);
 		if (!dist_newest(dirfd, "nestd", arch, file, sizeof(file)))
 			file[0] = '\0';
 	} else if (!strncmp(file, "nestd-agent-linux-", 18) && file[18]) {
-		snprintf(arch, sizeof(arch), "%s", file + 18);
+		fmt_snprintf(arch, sizeof(arch), "%s", file + 18);
 		if (!dist_newest(dirfd, "nestd-agent", arch, file, sizeof(file)))
 			file[0] = '\0';
 	}
@@ -515,14 +516,14 @@ static void serve_dir(const struct server_install *in, struct conn *c, const cha
 		goto out;
 	}
 	/* The newest version's own .sha256 if it has one. */
-	snprintf(line, sizeof(line), "%s.sha256", file);
+	fmt_snprintf(line, sizeof(line), "%s.sha256", file);
 	sfd = dist_open(dirfd, line, &st);
 	if (sfd >= 0) {
 		send_file(c, sfd, &st, "text/plain; charset=utf-8");
 	} else if (sha256_fd(fd, hex) < 0) {
 		respond_text(c, 500, "cannot read the file\n");
 	} else {
-		snprintf(line, sizeof(line), "%s  %s\n", hex, file);
+		fmt_snprintf(line, sizeof(line), "%s  %s\n", hex, file);
 		conn_http_respond(c, 200, "text/plain; charset=utf-8", NULL, line, strlen(line));
 	}
 	close(fd);
@@ -552,7 +553,7 @@ int server_install_route(const struct server_install *in, struct conn *c,
 		respond_text(c, 404, "not found\n");
 		return 1;
 	}
-	snprintf(name, sizeof(name), "%.*s", (int)(path->n - (sizeof(dist) - 1)),
+	fmt_snprintf(name, sizeof(name), "%.*s", (int)(path->n - (sizeof(dist) - 1)),
 		 path->p + sizeof(dist) - 1);
 	if (in->dist_dir[0])
 		serve_dir(in, c, name);

@@ -7,6 +7,7 @@
  * server_cluster.c's stubs stand in for the cluster. */
 #if NESTD_NATS
 
+#include "fmt.h"
 #include "server_cluster_int.h"
 #include "server_jsreq.h"
 
@@ -74,7 +75,7 @@ void slot_free(struct slots *s, struct pend *p)
 void slot_reply(const struct cluster *c, char t, const struct slots *s, int id, char *out,
 		size_t n)
 {
-	snprintf(out, n, "%s.%c%d_%u", c->inbox, t, id, s->v[id].gen);
+	fmt_snprintf(out, n, "%s.%c%d_%u", c->inbox, t, id, s->v[id].gen);
 }
 
 /* ---- names ---- */
@@ -91,7 +92,7 @@ const char *cluster_node(const struct cluster *c)
 
 void audit_stream_name(const struct cluster *c, char *out, size_t n)
 {
-	snprintf(out, n, "%s_audit", c->co->prefix);
+	fmt_snprintf(out, n, "%s_audit", c->co->prefix);
 }
 
 const char *cluster_holder(const struct cluster *c, const char *name)
@@ -157,11 +158,11 @@ int js_answer(const struct nats_msg *m, struct json *j, unsigned long long *seq,
 
 	*code = 0;
 	if (m->status == 503 && m->len == 0) {
-		snprintf(why, n, "JetStream does not answer (is it enabled on the NATS servers?)");
+		fmt_snprintf(why, n, "JetStream does not answer (is it enabled on the NATS servers?)");
 		return -1;
 	}
 	if (json_parse(j, m->data, m->len, err, sizeof(err)) < 0) {
-		snprintf(why, n, "JetStream answered %d bytes that are no JSON", (int)m->len);
+		fmt_snprintf(why, n, "JetStream answered %d bytes that are no JSON", (int)m->len);
 		return -1;
 	}
 	e = json_type(j, 0) == JSON_OBJECT ? json_get(j, 0, "error") : -1;
@@ -171,7 +172,7 @@ int js_answer(const struct nats_msg *m, struct json *j, unsigned long long *seq,
 			json_int(j, t, code);
 		t = json_get(j, e, "description");
 		if (t < 0 || json_strcpy(j, t, why, n) < 0)
-			snprintf(why, n, "JetStream error %lld", *code);
+			fmt_snprintf(why, n, "JetStream error %lld", *code);
 		json_free(j);
 		return -1;
 	}
@@ -192,7 +193,7 @@ void consumer_drop(struct cluster *c, struct nats_sub **sub, const char *stream,
 		nats_unsubscribe(c->k, *sub);
 	*sub = NULL;
 	if (consumer[0]) {
-		snprintf(api, sizeof(api), "$JS.API.CONSUMER.DELETE.%s.%s", stream, consumer);
+		fmt_snprintf(api, sizeof(api), "$JS.API.CONSUMER.DELETE.%s.%s", stream, consumer);
 		nats_publish(c->k, api, NULL, NULL, 0, "", 0);
 	}
 	consumer[0] = '\0';
@@ -211,7 +212,7 @@ int consumer_create(struct cluster *c, const char *stream, const char *deliver,
 	struct jw w;
 	int rc;
 
-	snprintf(api, sizeof(api), "$JS.API.CONSUMER.CREATE.%s", stream);
+	fmt_snprintf(api, sizeof(api), "$JS.API.CONSUMER.CREATE.%s", stream);
 	buf_init(&b, 4096);
 	jw_init(&w, &b);
 	jw_obj(&w);

@@ -6,10 +6,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
+
 #define NBUCKETS 16
 static const double bucket_le[NBUCKETS] = {
 	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120,
 };
+
+/* A bucket's bound as %g spells it ("0.0005", "2.5", "120"): fixed with
+ * four decimals, the trailing zeros and point dropped (fmt.c has no %g;
+ * every bound above is >= 0.0001 and has at most four decimals). */
+static const char *le_text(double v, char *out, size_t n)
+{
+	size_t k = (size_t)fmt_snprintf(out, n, "%.4f", v);
+
+	while (k > 1 && out[k - 1] == '0')
+		out[--k] = '\0';
+	if (k > 1 && out[k - 1] == '.')
+		out[--k] = '\0';
+	return out;
+}
 
 static const char *const result_name[METRICS_NRESULTS] = { "ok", "error", "timeout", "agent_gone" };
 
@@ -51,11 +67,11 @@ void metrics_command(struct metrics *m, const char *cmd, enum metrics_result r, 
 			break;
 	if (i == m->ncmds) {
 		if (m->ncmds < MAX_CMD_NAMES) {
-			snprintf(m->cmds[i].name, sizeof(m->cmds[i].name), "%s", cmd);
+			fmt_snprintf(m->cmds[i].name, sizeof(m->cmds[i].name), "%s", cmd);
 			m->ncmds++;
 		} else {
 			i = MAX_CMD_NAMES;
-			snprintf(m->cmds[i].name, sizeof(m->cmds[i].name), "other");
+			fmt_snprintf(m->cmds[i].name, sizeof(m->cmds[i].name), "other");
 		}
 	}
 	m->cmds[i].n[r]++;
@@ -93,6 +109,7 @@ static int gauges_text(const struct metrics *m, const struct metrics_gauges *g, 
 int metrics_text(const struct metrics *m, const struct metrics_gauges *g, struct buf *b)
 {
 	unsigned long long cum = 0;
+	char le[32];
 	int i, r, rc = gauges_text(m, g, b);
 
 	rc |= buf_printf(b, "# HELP nestd_commands_total Commands routed to agents, by command and result.\n"
@@ -108,8 +125,8 @@ int metrics_text(const struct metrics *m, const struct metrics_gauges *g, struct
 			 "# TYPE nestd_command_duration_seconds histogram\n");
 	for (i = 0; i < NBUCKETS; i++) {
 		cum += m->hist[i];
-		rc |= buf_printf(b, "nestd_command_duration_seconds_bucket{le=\"%g\"} %llu\n",
-				 bucket_le[i], cum);
+		rc |= buf_printf(b, "nestd_command_duration_seconds_bucket{le=\"%s\"} %llu\n",
+				 le_text(bucket_le[i], le, sizeof(le)), cum);
 	}
 	cum += m->hist[NBUCKETS];
 	rc |= buf_printf(b, "nestd_command_duration_seconds_bucket{le=\"+Inf\"} %llu\n", cum);

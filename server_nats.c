@@ -36,6 +36,7 @@
 #include <nats/nats.h>
 
 #include "config.h"
+#include "fmt.h"
 #include "log.h"
 #include "loop.h"
 #include "token.h"
@@ -447,7 +448,7 @@ static void set_up(struct nats_link *k, int up, const char *detail)
 	k->up = up;
 	if (up) {
 		if (natsConnection_GetConnectedUrl(k->nc, url, sizeof(url)) != NATS_OK)
-			snprintf(url, sizeof(url), "?");
+			fmt_snprintf(url, sizeof(url), "?");
 		subs_catch_up(k);
 		detail = url;
 	}
@@ -491,7 +492,7 @@ static void on_state(struct nats_link *k, enum hev_state st, natsStatus err)
 			/* Why it closed (an authorization violation, a TLS failure): the
 			 * client's own words, which name no secret. */
 			if (k->nc && natsConnection_GetLastError(k->nc, &last) != NATS_OK && last && *last) {
-				snprintf(why, sizeof(why), "%s", last);
+				fmt_snprintf(why, sizeof(why), "%s", last);
 				k->ops.on_link(k->arg, NATS_EV_ERROR, why);
 			}
 			k->reopen.deadline = loop_now() + CFG_CLUSTER_REOPEN_MS;
@@ -501,7 +502,7 @@ static void on_state(struct nats_link *k, enum hev_state st, natsStatus err)
 		}
 		break;
 	case ST_ERROR:
-		snprintf(why, sizeof(why), "%s", natsStatus_GetText(err));
+		fmt_snprintf(why, sizeof(why), "%s", natsStatus_GetText(err));
 		k->ops.on_link(k->arg, NATS_EV_ERROR, why);
 		break;
 	}
@@ -578,11 +579,11 @@ static int secret_file_ok(const char *what, const char *path, char *err, size_t 
 	struct stat st;
 
 	if (stat(path, &st) < 0) {
-		snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+		fmt_snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
 		return -1;
 	}
 	if (st.st_mode & 077) {
-		snprintf(err, errlen, "%s %s is readable by others (chmod 600 it)", what, path);
+		fmt_snprintf(err, errlen, "%s %s is readable by others (chmod 600 it)", what, path);
 		return -1;
 	}
 	return 0;
@@ -594,11 +595,11 @@ static int set_servers(natsOptions *o, const char *urls, char *err, size_t errle
 	const char *list[CFG_CLUSTER_URLS_N];
 	int n = 0;
 
-	snprintf(copy, sizeof(copy), "%s", urls);
+	fmt_snprintf(copy, sizeof(copy), "%s", urls);
 	for (t = strtok_r(copy, ",", &save); t && n < CFG_CLUSTER_URLS_N; t = strtok_r(NULL, ",", &save))
 		list[n++] = t;
 	if (n == 0 || natsOptions_SetServers(o, list, n) != NATS_OK) {
-		snprintf(err, errlen, "--cluster '%s': %s", urls, nats_GetLastError(NULL));
+		fmt_snprintf(err, errlen, "--cluster '%s': %s", urls, nats_GetLastError(NULL));
 		return -1;
 	}
 	return 0;
@@ -615,7 +616,7 @@ static int set_auth(natsOptions *o, const struct nats_cfg *c, char *err, size_t 
 			return -1;
 		colon = strchr(line, ':');
 		if (!colon) {
-			snprintf(err, errlen, "%s: expected one line user:password", c->user_file);
+			fmt_snprintf(err, errlen, "%s: expected one line user:password", c->user_file);
 			return -1;
 		}
 		*colon = '\0';
@@ -641,7 +642,7 @@ static int set_auth(natsOptions *o, const struct nats_cfg *c, char *err, size_t 
 	if (st == NATS_OK && c->cert_file[0])
 		st = natsOptions_LoadCertificatesChain(o, c->cert_file, c->key_file);
 	if (st != NATS_OK) {
-		snprintf(err, errlen, "NATS credentials or TLS files: %s", nats_GetLastError(NULL));
+		fmt_snprintf(err, errlen, "NATS credentials or TLS files: %s", nats_GetLastError(NULL));
 		return -1;
 	}
 	return 0;
@@ -692,7 +693,7 @@ static int set_options(struct nats_link *k, const struct nats_cfg *c, char *err,
 	if (st == NATS_OK)
 		st = natsOptions_SetErrorHandler(o, on_async_error, k);
 	if (st != NATS_OK) {
-		snprintf(err, errlen, "NATS options: %s", nats_GetLastError(NULL));
+		fmt_snprintf(err, errlen, "NATS options: %s", nats_GetLastError(NULL));
 		return -1;
 	}
 	return 0;
@@ -761,7 +762,7 @@ struct nats_link *nats_open(struct loop *l, const struct nats_cfg *cfg,
 	int i;
 
 	if (!k || nats_Open(-1) != NATS_OK) {
-		snprintf(err, errlen, "cannot start the NATS client");
+		fmt_snprintf(err, errlen, "cannot start the NATS client");
 		free(k);
 		return NULL;
 	}
@@ -776,7 +777,7 @@ struct nats_link *nats_open(struct loop *l, const struct nats_cfg *cfg,
 	}
 	nats_SetMessageDeliveryPoolSize(1);
 	if (link_sources(k) < 0 || natsOptions_Create(&k->opts) != NATS_OK) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		nats_close(k);
 		return NULL;
 	}
@@ -851,7 +852,7 @@ int nats_new_inbox(struct nats_link *k, char *out, size_t n)
 	int rc = -1;
 
 	if (natsInbox_Create(&in) == NATS_OK && strlen(in) < n) {
-		snprintf(out, n, "%s", in);
+		fmt_snprintf(out, n, "%s", in);
 		rc = 0;
 	}
 	natsInbox_Destroy(in);
@@ -899,6 +900,8 @@ const char *nats_msg_header(const struct nats_msg *m, const char *key)
 
 #include <stdio.h>
 
+#include "fmt.h"
+
 int nats_available(void)
 {
 	return 0;
@@ -912,7 +915,7 @@ const char *nats_version(void)
 struct nats_link *nats_open(struct loop *l, const struct nats_cfg *cfg,
 			    const struct nats_ops *ops, void *arg, char *err, size_t errlen)
 {
-	snprintf(err, errlen, "--cluster: this nestd was built without NATS "
+	fmt_snprintf(err, errlen, "--cluster: this nestd was built without NATS "
 		 "(make NATS=1 with libnats-dev installed)");
 	return NULL;
 }

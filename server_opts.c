@@ -13,6 +13,7 @@
 
 #include "cfg.h"
 #include "config.h"
+#include "fmt.h"
 #include "log.h"
 #include "server_install.h"
 #include "server_nats.h"
@@ -89,7 +90,7 @@ static int set_listen(struct parsing *ps, const char *v, int from_file, char *er
 		ps->listen_from_flags = 1;
 	}
 	if (o->nlisten >= MAX_LISTENERS) {
-		snprintf(err, errlen, "too many --listen addresses (at most %d)", MAX_LISTENERS);
+		fmt_snprintf(err, errlen, "too many --listen addresses (at most %d)", MAX_LISTENERS);
 		return -1;
 	}
 	if (strstr(v, "://") && net_url_as_addr(v, spelled, sizeof(spelled)) == 0)
@@ -106,7 +107,7 @@ static int set_seconds(struct server_opts *o, int id, const char *v, char *err, 
 
 	if (cfg_parse_seconds(v, &ms) < 0 || (ms == 0 && id != O_PING_INTERVAL &&
 					      id != O_HISTORY_INTERVAL)) {
-		snprintf(err, errlen, "bad number of seconds '%s'", v);
+		fmt_snprintf(err, errlen, "bad number of seconds '%s'", v);
 		return -1;
 	}
 	if (id == O_AUTH_TIMEOUT)
@@ -123,7 +124,7 @@ static int set_seconds(struct server_opts *o, int id, const char *v, char *err, 
 /* A path option, kept as given (PATH_MAX bounds it). */
 static int set_path(char *out, size_t n, const char *v)
 {
-	snprintf(out, n, "%s", v);
+	fmt_snprintf(out, n, "%s", v);
 	return 0;
 }
 
@@ -149,7 +150,7 @@ static int set_cluster_urls(struct server_cluster_opts *c, const char *v, char *
 	int n = 0;
 
 	if (strlen(v) > CFG_CLUSTER_URLS_MAX) {
-		snprintf(err, errlen, "--cluster: too long (at most %d bytes)", CFG_CLUSTER_URLS_MAX);
+		fmt_snprintf(err, errlen, "--cluster: too long (at most %d bytes)", CFG_CLUSTER_URLS_MAX);
 		return -1;
 	}
 	while (*p) {
@@ -157,20 +158,20 @@ static int set_cluster_urls(struct server_cluster_opts *c, const char *v, char *
 		size_t l = end ? (size_t)(end - p) : strlen(p);
 
 		if ((l <= 7 || strncmp(p, "nats://", 7) != 0) && (l <= 6 || strncmp(p, "tls://", 6) != 0)) {
-			snprintf(err, errlen, "--cluster '%s': each URL is nats://HOST:PORT or tls://HOST:PORT", v);
+			fmt_snprintf(err, errlen, "--cluster '%s': each URL is nats://HOST:PORT or tls://HOST:PORT", v);
 			return -1;
 		}
 		if (++n > CFG_CLUSTER_URLS_N) {
-			snprintf(err, errlen, "--cluster: at most %d URLs", CFG_CLUSTER_URLS_N);
+			fmt_snprintf(err, errlen, "--cluster: at most %d URLs", CFG_CLUSTER_URLS_N);
 			return -1;
 		}
 		p += l + (end ? 1 : 0);
 	}
 	if (n == 0) {
-		snprintf(err, errlen, "--cluster needs at least one nats:// URL");
+		fmt_snprintf(err, errlen, "--cluster needs at least one nats:// URL");
 		return -1;
 	}
-	snprintf(c->urls, sizeof(c->urls), "%s", v);
+	fmt_snprintf(c->urls, sizeof(c->urls), "%s", v);
 	return 0;
 }
 
@@ -190,24 +191,24 @@ static int set_cluster(struct server_cluster_opts *c, int id, const char *v, cha
 	case O_CLUSTER_KEY: return set_path(c->key, sizeof(c->key), v);
 	case O_NODE:
 		if (!subject_word_ok(v, CFG_CLUSTER_NODE_MAX)) {
-			snprintf(err, errlen, "bad --node '%s' (1 to %d of A-Z a-z 0-9 _ -)", v,
+			fmt_snprintf(err, errlen, "bad --node '%s' (1 to %d of A-Z a-z 0-9 _ -)", v,
 				 CFG_CLUSTER_NODE_MAX);
 			return -1;
 		}
-		snprintf(c->node, sizeof(c->node), "%s", v);
+		fmt_snprintf(c->node, sizeof(c->node), "%s", v);
 		return 0;
 	case O_CLUSTER_PREFIX:
 		if (!subject_word_ok(v, CFG_CLUSTER_PREFIX_MAX)) {
-			snprintf(err, errlen, "bad --cluster-prefix '%s' (1 to %d of A-Z a-z 0-9 _ -)",
+			fmt_snprintf(err, errlen, "bad --cluster-prefix '%s' (1 to %d of A-Z a-z 0-9 _ -)",
 				 v, CFG_CLUSTER_PREFIX_MAX);
 			return -1;
 		}
-		snprintf(c->prefix, sizeof(c->prefix), "%s", v);
+		fmt_snprintf(c->prefix, sizeof(c->prefix), "%s", v);
 		return 0;
 	case O_CLUSTER_REPLICAS:
 		n = strtol(v, &end, 10);
 		if (*v < '0' || *v > '9' || *end || n < 1 || n > CFG_CLUSTER_REPLICAS_MAX) {
-			snprintf(err, errlen, "bad --cluster-replicas '%s' (1 to %d)", v,
+			fmt_snprintf(err, errlen, "bad --cluster-replicas '%s' (1 to %d)", v,
 				 CFG_CLUSTER_REPLICAS_MAX);
 			return -1;
 		}
@@ -241,13 +242,13 @@ static int set_token(char *out, const char *v, int from_file, const char *name, 
 	size_t n = strlen(v);
 
 	if (!from_file) {
-		snprintf(err, errlen, "--%s: a token never goes on the command line; use "
+		fmt_snprintf(err, errlen, "--%s: a token never goes on the command line; use "
 			 "--%s-file FILE or the config file", name, name);
 		return -1;
 	}
 	if (n < 8 || n > CFG_SLACK_TOKEN_MAX || strspn(v, "abcdefghijklmnopqrstuvwxyz"
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != n) {
-		snprintf(err, errlen, "%s: not a Slack token", name);
+		fmt_snprintf(err, errlen, "%s: not a Slack token", name);
 		return -1;
 	}
 	memcpy(out, v, n + 1);
@@ -262,25 +263,25 @@ static int set_slack(struct server_opts *o, int id, const char *v, char *err, si
 	case O_SLACK_API_URL:
 		if (net_parse_url(v, &u, err, errlen) < 0 || (u.scheme != URL_HTTP && u.scheme != URL_HTTPS) ||
 		    strlen(v) >= sizeof(o->slack_api_url)) {
-			snprintf(err, errlen, "--slack-api-url takes an http:// or https:// URL");
+			fmt_snprintf(err, errlen, "--slack-api-url takes an http:// or https:// URL");
 			return -1;
 		}
-		snprintf(o->slack_api_url, sizeof(o->slack_api_url), "%s", v);
+		fmt_snprintf(o->slack_api_url, sizeof(o->slack_api_url), "%s", v);
 		return 0;
 	case O_SLACK_ADMINS:
 		if (*v && !ids_valid(v)) {
-			snprintf(err, errlen, "--slack-admins takes Slack user ids: U0123ABCD,U0456EFGH");
+			fmt_snprintf(err, errlen, "--slack-admins takes Slack user ids: U0123ABCD,U0456EFGH");
 			return -1;
 		}
-		snprintf(o->slack_admins, sizeof(o->slack_admins), "%s", v);
+		fmt_snprintf(o->slack_admins, sizeof(o->slack_admins), "%s", v);
 		return 0;
 	case O_SLACK_COMMAND:
 		if (v[0] != '/' || strlen(v) < 2 || strlen(v) >= sizeof(o->slack_command) ||
 		    strspn(v + 1, "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(v + 1)) {
-			snprintf(err, errlen, "--slack-command takes a slash command: /nest");
+			fmt_snprintf(err, errlen, "--slack-command takes a slash command: /nest");
 			return -1;
 		}
-		snprintf(o->slack_command, sizeof(o->slack_command), "%s", v);
+		fmt_snprintf(o->slack_command, sizeof(o->slack_command), "%s", v);
 		return 0;
 	}
 	return -1;
@@ -296,22 +297,22 @@ static int validate_cluster(struct server_cluster_opts *c, char *err, size_t err
 	if (!c->urls[0]) {
 		if (c->node[0] || c->creds[0] || c->user_file[0] || c->token_file[0] || c->ca[0] ||
 		    c->cert[0] || c->replicas) {
-			snprintf(err, errlen, "--node and the --cluster-* options need --cluster");
+			fmt_snprintf(err, errlen, "--node and the --cluster-* options need --cluster");
 			return -1;
 		}
 		return 0;
 	}
 	if (!nats_available()) {
-		snprintf(err, errlen, "--cluster: this nestd was built without NATS "
+		fmt_snprintf(err, errlen, "--cluster: this nestd was built without NATS "
 			 "(make NATS=1 with libnats-dev installed)");
 		return -1;
 	}
 	if (!c->cert[0] != !c->key[0]) {
-		snprintf(err, errlen, "--cluster-cert and --cluster-key go together");
+		fmt_snprintf(err, errlen, "--cluster-cert and --cluster-key go together");
 		return -1;
 	}
 	if (!!c->creds[0] + !!c->user_file[0] + !!c->token_file[0] > 1) {
-		snprintf(err, errlen, "one of --cluster-creds, --cluster-user-file, --cluster-token-file");
+		fmt_snprintf(err, errlen, "one of --cluster-creds, --cluster-user-file, --cluster-token-file");
 		return -1;
 	}
 	if (!c->node[0]) {
@@ -319,14 +320,14 @@ static int validate_cluster(struct server_cluster_opts *c, char *err, size_t err
 		if ((dot = strchr(host, '.')))
 			*dot = '\0';
 		if (!subject_word_ok(host, CFG_CLUSTER_NODE_MAX)) {
-			snprintf(err, errlen, "--cluster: name this server with --node NAME "
+			fmt_snprintf(err, errlen, "--cluster: name this server with --node NAME "
 				 "(the host name '%s' will not do)", host);
 			return -1;
 		}
-		snprintf(c->node, sizeof(c->node), "%s", host);
+		fmt_snprintf(c->node, sizeof(c->node), "%s", host);
 	}
 	if (!c->prefix[0])
-		snprintf(c->prefix, sizeof(c->prefix), "%s", CFG_CLUSTER_PREFIX);
+		fmt_snprintf(c->prefix, sizeof(c->prefix), "%s", CFG_CLUSTER_PREFIX);
 	for (p = c->urls; (p = strchr(p, ',')); p++)
 		n++;
 	if (!c->replicas)
@@ -350,7 +351,7 @@ static int set_socket_mode(struct server_opts *o, const char *v, char *err, size
 	for (i = 0; i < n && v[i] >= '0' && v[i] <= '7'; i++)
 		m = m * 8 + (unsigned)(v[i] - '0');
 	if (!n || i < n || n > 4 || m > 0777) {
-		snprintf(err, errlen, "bad --socket-mode '%s' (octal permissions, 0 to 0777, e.g. 0660)", v);
+		fmt_snprintf(err, errlen, "bad --socket-mode '%s' (octal permissions, 0 to 0777, e.g. 0660)", v);
 		return -1;
 	}
 	o->socket_mode = m;
@@ -365,14 +366,14 @@ static int set_checked(struct server_opts *o, int id, const char *v, char *err, 
 	switch (id) {
 	case O_ACCEPT_VERSIONS:
 		if (!*v || strlen(v) >= sizeof(o->accept_versions)) {
-			snprintf(err, errlen, "bad --accept-versions '%s'", v);
+			fmt_snprintf(err, errlen, "bad --accept-versions '%s'", v);
 			return -1;
 		}
-		snprintf(o->accept_versions, sizeof(o->accept_versions), "%s", v);
+		fmt_snprintf(o->accept_versions, sizeof(o->accept_versions), "%s", v);
 		return 0;
 	case O_MAX_MESSAGE:
 		if (cfg_parse_bytes(v, &b) < 0 || b < CFG_MAX_MESSAGE_MIN || b > CFG_MAX_MESSAGE_MAX) {
-			snprintf(err, errlen, "bad --max-message '%s' (1K..1G)", v);
+			fmt_snprintf(err, errlen, "bad --max-message '%s' (1K..1G)", v);
 			return -1;
 		}
 		o->max_message = (size_t)b;
@@ -381,13 +382,13 @@ static int set_checked(struct server_opts *o, int id, const char *v, char *err, 
 		/* The level is the process's, not the server's: it holds from
 		 * here on, so that start-up already obeys it. */
 		if (log_set_level(v) < 0) {
-			snprintf(err, errlen, "bad --log-level '%s' (debug, info, warn, error)", v);
+			fmt_snprintf(err, errlen, "bad --log-level '%s' (debug, info, warn, error)", v);
 			return -1;
 		}
 		return 0;
 	case O_UI:
 		if (strcmp(v, "on") && strcmp(v, "off")) {
-			snprintf(err, errlen, "--ui takes on or off");
+			fmt_snprintf(err, errlen, "--ui takes on or off");
 			return -1;
 		}
 		o->ui = strcmp(v, "on") == 0;
@@ -398,12 +399,12 @@ static int set_checked(struct server_opts *o, int id, const char *v, char *err, 
 		return set_socket_mode(o, v, err, errlen);
 	case O_TRUSTED_PROXY:
 		if (o->ntrusted >= CFG_TRUSTED_PROXIES) {
-			snprintf(err, errlen, "too many --trusted-proxy entries (at most %d)",
+			fmt_snprintf(err, errlen, "too many --trusted-proxy entries (at most %d)",
 				 CFG_TRUSTED_PROXIES);
 			return -1;
 		}
 		if (admit_proxy_parse(v, &o->trusted[o->ntrusted]) < 0) {
-			snprintf(err, errlen, "bad --trusted-proxy '%s' (IP, IP/BITS or unix:uid=N)", v);
+			fmt_snprintf(err, errlen, "bad --trusted-proxy '%s' (IP, IP/BITS or unix:uid=N)", v);
 			return -1;
 		}
 		o->ntrusted++;
@@ -450,9 +451,9 @@ static void default_versions(char *out, size_t n)
 	if (dot)
 		minor = atoi(dot + 1);
 	if (major == 0)
-		snprintf(out, n, "0.%d", minor);
+		fmt_snprintf(out, n, "0.%d", minor);
 	else
-		snprintf(out, n, "%d", major);
+		fmt_snprintf(out, n, "%d", major);
 }
 
 enum server_opts_parsed server_opts_parse(struct server_opts *o, int argc, char **argv,
@@ -470,8 +471,8 @@ enum server_opts_parsed server_opts_parse(struct server_opts *o, int argc, char 
 	o->ping_ms = CFG_PING_INTERVAL_MS;
 	o->history_ms = CFG_HISTORY_INTERVAL_MS;
 	o->ui = 1;
-	snprintf(o->slack_api_url, sizeof(o->slack_api_url), "%s", CFG_SLACK_API_URL);
-	snprintf(o->slack_command, sizeof(o->slack_command), "%s", CFG_SLACK_COMMAND);
+	fmt_snprintf(o->slack_api_url, sizeof(o->slack_api_url), "%s", CFG_SLACK_API_URL);
+	fmt_snprintf(o->slack_command, sizeof(o->slack_command), "%s", CFG_SLACK_COMMAND);
 	o->socket_mode = CFG_SOCKET_MODE;
 	default_versions(o->accept_versions, sizeof(o->accept_versions));
 
@@ -482,7 +483,7 @@ enum server_opts_parsed server_opts_parse(struct server_opts *o, int argc, char 
 			   err, errlen) < 0) {
 		size_t l = strlen(err);
 
-		snprintf(err + l, errlen - l, "\nTry 'nestd server --help'.");
+		fmt_snprintf(err + l, errlen - l, "\nTry 'nestd server --help'.");
 		return SERVER_OPTS_BAD;
 	}
 	return help ? SERVER_OPTS_HELP : SERVER_OPTS_RUN;
@@ -497,18 +498,18 @@ static int slack_validate(const struct server_opts *o, char *err, size_t errlen)
 	int bot = o->slack_bot_file[0] || o->slack_bot_token[0];
 
 	if (app != bot) {
-		snprintf(err, errlen, "Slack needs both tokens: --slack-app-token-file and "
+		fmt_snprintf(err, errlen, "Slack needs both tokens: --slack-app-token-file and "
 			 "--slack-bot-token-file");
 		return -1;
 	}
 	if (app && !tls_available() && strncasecmp(o->slack_api_url, "https:", 6) == 0) {
-		snprintf(err, errlen, "--slack-api-url %s: this nestd was built without TLS",
+		fmt_snprintf(err, errlen, "--slack-api-url %s: this nestd was built without TLS",
 			 o->slack_api_url);
 		return -1;
 	}
 	if ((o->slack_app_token[0] || o->slack_bot_token[0]) &&
 	    (stat(o->config_path, &st) < 0 || (st.st_mode & 0077))) {
-		snprintf(err, errlen, "%s holds a Slack token and others can read it; chmod 600 it",
+		fmt_snprintf(err, errlen, "%s holds a Slack token and others can read it; chmod 600 it",
 			 o->config_path);
 		return -1;
 	}
@@ -521,11 +522,11 @@ int server_opts_validate(struct server_opts *o, char *err, size_t errlen)
 	int i;
 
 	if ((o->tls_cert[0] || o->tls_key[0]) && !tls_available()) {
-		snprintf(err, errlen, "--tls-cert/--tls-key: this nestd was built without TLS (make TLS=1)");
+		fmt_snprintf(err, errlen, "--tls-cert/--tls-key: this nestd was built without TLS (make TLS=1)");
 		return -1;
 	}
 	if (!o->tls_cert[0] != !o->tls_key[0]) {
-		snprintf(err, errlen, "--tls-cert and --tls-key go together");
+		fmt_snprintf(err, errlen, "--tls-cert and --tls-key go together");
 		return -1;
 	}
 	if (o->nlisten == 0)
@@ -537,7 +538,7 @@ int server_opts_validate(struct server_opts *o, char *err, size_t errlen)
 		const struct net_addr *a = &o->listen[i];
 
 		if (a->tls && !o->tls_cert[0]) {
-			snprintf(err, errlen, "--listen tls:%s:%s needs --tls-cert and --tls-key",
+			fmt_snprintf(err, errlen, "--listen tls:%s:%s needs --tls-cert and --tls-key",
 				 a->host, a->port);
 			return -1;
 		}
@@ -555,9 +556,9 @@ int server_opts_validate(struct server_opts *o, char *err, size_t errlen)
 	if (!o->state_dir[0])
 		token_default_state_dir(o->state_dir, sizeof(o->state_dir));
 	if (!o->tokens_path[0])
-		snprintf(o->tokens_path, sizeof(o->tokens_path), "%.4080s/tokens", o->state_dir);
+		fmt_snprintf(o->tokens_path, sizeof(o->tokens_path), "%.4080s/tokens", o->state_dir);
 	if (o->cluster.urls[0])
-		snprintf(o->tokens_cache, sizeof(o->tokens_cache), "%.4000s/%s", o->state_dir,
+		fmt_snprintf(o->tokens_cache, sizeof(o->tokens_cache), "%.4000s/%s", o->state_dir,
 			 CFG_CLUSTER_TOKENS_CACHE);
 	return 0;
 }

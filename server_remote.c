@@ -26,6 +26,7 @@
  * server_cluster.c's stubs stand in for the cluster. */
 #if NESTD_NATS
 
+#include "fmt.h"
 #include "server_cluster_int.h"
 #include "server_jsreq.h"
 
@@ -49,9 +50,9 @@ static int send_request(struct cluster *c, struct pend *p, int id, const char *a
 
 	slot_reply(c, 'c', &c->cmds, id, reply, sizeof(reply));
 	if (holder)
-		snprintf(subj, sizeof(subj), "%s.server.%s", c->co->prefix, holder);
+		fmt_snprintf(subj, sizeof(subj), "%s.server.%s", c->co->prefix, holder);
 	else
-		snprintf(subj, sizeof(subj), "%s.agent.%s", c->co->prefix, agent);
+		fmt_snprintf(subj, sizeof(subj), "%s.agent.%s", c->co->prefix, agent);
 	p->direct = holder != NULL;
 	return nats_publish(c->k, subj, reply, NULL, 0, p->request, p->request_len);
 }
@@ -67,7 +68,7 @@ static int remote_post(void *arg, struct router_cmd *cmd, const struct router_re
 
 	if (!nats_is_up(c->k)) {
 		*err = ROUTER_CLUSTER_DOWN;
-		snprintf(why, wl, "agent '%s' is not on this server, and the other servers cannot "
+		fmt_snprintf(why, wl, "agent '%s' is not on this server, and the other servers cannot "
 			 "be asked (%s)", q->agent, c->link_why);
 		return -1;
 	}
@@ -103,7 +104,7 @@ static int remote_post(void *arg, struct router_cmd *cmd, const struct router_re
 	if (rc < 0) {
 		slot_free(&c->cmds, p);
 		*err = ROUTER_CLUSTER_DOWN;
-		snprintf(why, wl, "could not send the command for agent '%s' to the fleet", q->agent);
+		fmt_snprintf(why, wl, "could not send the command for agent '%s' to the fleet", q->agent);
 		return -1;
 	}
 	return 0;
@@ -151,7 +152,7 @@ static void finish_msg(struct cluster *c, struct pend *p, enum router_outcome o,
 {
 	char msg[300];
 
-	snprintf(msg, sizeof(msg), fmt, arg);
+	fmt_snprintf(msg, sizeof(msg), fmt, arg);
 	finish(c, p, o, msg, strlen(msg));
 }
 
@@ -180,7 +181,7 @@ void remote_answer(struct cluster *c, struct pend *p, const struct nats_msg *m)
 	enum router_outcome o;
 	int i = 0, n = 1;
 
-	snprintf(agent, sizeof(agent), "%s", router_cmd_agent(p->cmd));
+	fmt_snprintf(agent, sizeof(agent), "%s", router_cmd_agent(p->cmd));
 	if (m->status == 503 && m->len == 0 && p->direct &&
 	    send_request(c, p, (int)(p - c->cmds.v), agent, NULL) == 0)
 		return;                       /* that server is gone: whoever holds it now */
@@ -242,10 +243,10 @@ static void reply_text(struct cluster *c, const char *reply, const char *via,
 	int nh = 1;
 
 	if (via && via[0]) {
-		snprintf(to, sizeof(to), "%s.server.%s", c->co->prefix, via);
+		fmt_snprintf(to, sizeof(to), "%s.server.%s", c->co->prefix, via);
 		nh = 2;
 	} else {
-		snprintf(to, sizeof(to), "%s", reply);
+		fmt_snprintf(to, sizeof(to), "%s", reply);
 		h[1] = h[2];
 	}
 	if (maxp < 1024)
@@ -260,7 +261,7 @@ static void reply_text(struct cluster *c, const char *reply, const char *via,
 	for (i = 0, off = 0; i < nchunks; i++, off += (size_t)maxp) {
 		size_t len = n - off < (size_t)maxp ? n - off : (size_t)maxp;
 
-		snprintf(part, sizeof(part), "%zu/%zu", i, nchunks);
+		fmt_snprintf(part, sizeof(part), "%zu/%zu", i, nchunks);
 		if (nats_publish(c->k, to, NULL, h, nh + 1, text + off, len) < 0)
 			return;                /* the asker times out */
 	}
@@ -271,7 +272,7 @@ static void reply_msg(struct cluster *c, const char *reply, const char *via,
 {
 	char msg[300];
 
-	snprintf(msg, sizeof(msg), fmt, arg);
+	fmt_snprintf(msg, sizeof(msg), fmt, arg);
 	reply_text(c, reply, via, o, msg, strlen(msg));
 }
 
@@ -313,7 +314,7 @@ static int read_request(const struct json *j, struct router_req *q, char *cmd, s
 		return -1;
 	json_strcpy(j, json_get(j, 0, "via"), via, sizeof(via));
 	json_strcpy(j, json_get(j, 0, "from"), addr, sizeof(addr));
-	snprintf(from, fl, "%s/%s", via, addr);
+	fmt_snprintf(from, fl, "%s/%s", via, addr);
 	tp = json_get(j, 0, "payload");
 	if (tp >= 0 && json_type(j, tp) == JSON_OBJECT)
 		q->payload = json_raw(j, tp, &q->payload_len);
@@ -330,12 +331,12 @@ static int command_agent(struct cluster *c, const struct nats_msg *m, const stru
 			 char *name, size_t n)
 {
 	char base[96];
-	size_t bl = (size_t)snprintf(base, sizeof(base), "%s.agent.", c->co->prefix);
+	size_t bl = (size_t)fmt_snprintf(base, sizeof(base), "%s.agent.", c->co->prefix);
 
 	if (strncmp(m->subject, base, bl) == 0) {
 		if (strlen(m->subject + bl) >= n)
 			return -1;
-		snprintf(name, n, "%s", m->subject + bl);
+		fmt_snprintf(name, n, "%s", m->subject + bl);
 		return 0;
 	}
 	return json_strcpy(j, json_get(j, 0, "agent"), name, n) == 0 && name[0] ? 0 : -1;
@@ -350,7 +351,7 @@ static void direct_via(struct cluster *c, const struct nats_msg *m, const struct
 	size_t i;
 
 	via[0] = '\0';
-	snprintf(base, sizeof(base), "%s.server.", c->co->prefix);
+	fmt_snprintf(base, sizeof(base), "%s.server.", c->co->prefix);
 	if (strncmp(m->subject, base, strlen(base)) != 0 ||
 	    json_strcpy(j, json_get(j, 0, "via"), via, n) < 0) {
 		via[0] = '\0';
@@ -408,8 +409,8 @@ void remote_serve(struct cluster *c, const struct nats_msg *m)
 		return;
 	}
 	sv->c = c;
-	snprintf(sv->reply, sizeof(sv->reply), "%s", m->reply);
-	snprintf(sv->via, sizeof(sv->via), "%s", via);
+	fmt_snprintf(sv->reply, sizeof(sv->reply), "%s", m->reply);
+	fmt_snprintf(sv->via, sizeof(sv->via), "%s", via);
 	sv->next = c->served;
 	if (sv->next)
 		sv->next->prev = sv;

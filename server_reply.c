@@ -7,6 +7,7 @@
 #include "config.h"
 #include "conn.h"
 #include "deflate.h"
+#include "fmt.h"
 #include "json.h"
 #include "server_int.h"
 
@@ -26,10 +27,10 @@ void api_send(struct conn *c, int status, const char *ctype, const char *extra,
 	}
 	buf_init(&z, n + n / 8 + 64);
 	if (gzip_encode((const unsigned char *)body, n, &z) < 0 || z.len >= n) {
-		snprintf(hdr, sizeof(hdr), "Vary: Accept-Encoding\r\n%s", extra ? extra : "");
+		fmt_snprintf(hdr, sizeof(hdr), "Vary: Accept-Encoding\r\n%s", extra ? extra : "");
 		conn_http_respond(c, status, ctype, hdr, body, n);
 	} else {
-		snprintf(hdr, sizeof(hdr), "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n%s",
+		fmt_snprintf(hdr, sizeof(hdr), "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n%s",
 			 extra ? extra : "");
 		conn_http_respond(c, status, ctype, hdr, z.p, z.len);
 	}
@@ -61,7 +62,7 @@ void api_not_connected(struct conn *c, const char *name)
 {
 	char msg[128];
 
-	snprintf(msg, sizeof(msg), "agent '%s' is not connected", name);
+	fmt_snprintf(msg, sizeof(msg), "agent '%s' is not connected", name);
 	api_error(c, 404, NULL, msg);
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "fmt.h"
 #include "json.h"
 #include "log.h"
 #include "loop.h"
@@ -226,7 +227,7 @@ static long long wait_ms(const struct router *r, const struct router_req *q)
 
 static void on_deadline(struct loop_src *src, short revents);
 
-/* snprintf(dst, cap, "%s", src) without the format walk: five of them per
+/* fmt_snprintf(dst, cap, "%s", src) without the format walk: five of them per
  * command cost as much as the rest of posting it. */
 static void put_str(char *dst, size_t cap, const char *src)
 {
@@ -251,7 +252,7 @@ static struct router_cmd *cmd_new(struct router *r, const struct router_req *q,
 	cmd->done = done;
 	cmd->arg = arg;
 	put_str(cmd->name, sizeof(cmd->name), q->agent);
-	snprintf(cmd->id, sizeof(cmd->id), "c%llu", ++r->next_id);
+	fmt_snprintf(cmd->id, sizeof(cmd->id), "c%llu", ++r->next_id);
 	put_str(cmd->command, sizeof(cmd->command), q->command);
 	put_str(cmd->who, sizeof(cmd->who), q->who);
 	put_str(cmd->from, sizeof(cmd->from), q->from);
@@ -362,27 +363,27 @@ void router_refusal(const struct router *r, const struct router_req *q,
 
 	switch (o) {
 	case ROUTER_NOT_CONNECTED:
-		snprintf(out, n, "agent '%s' is not connected", q->agent);
+		fmt_snprintf(out, n, "agent '%s' is not connected", q->agent);
 		break;
 	case ROUTER_NOT_OFFERED:
 		if (ag && !ag->commands)
-			snprintf(out, n, "agent '%s' is an original client: %s is not supported by "
+			fmt_snprintf(out, n, "agent '%s' is an original client: %s is not supported by "
 				 "this agent (original client)", q->agent, q->command);
 		else
-			snprintf(out, n, "agent '%s' does not offer %s: not supported by this agent "
+			fmt_snprintf(out, n, "agent '%s' does not offer %s: not supported by this agent "
 				 "(not among the commands it announced)", q->agent, q->command);
 		break;
 	case ROUTER_BUSY:
-		snprintf(out, n, "too many commands in flight for this agent");
+		fmt_snprintf(out, n, "too many commands in flight for this agent");
 		break;
 	case ROUTER_NO_MEMORY:
-		snprintf(out, n, "out of memory");
+		fmt_snprintf(out, n, "out of memory");
 		break;
 	case ROUTER_CLUSTER_DOWN:
-		snprintf(out, n, "%s", r->why[0] ? r->why : "the other servers cannot be asked now");
+		fmt_snprintf(out, n, "%s", r->why[0] ? r->why : "the other servers cannot be asked now");
 		break;
 	default:
-		snprintf(out, n, "could not send the command to the agent");
+		fmt_snprintf(out, n, "could not send the command to the agent");
 		break;
 	}
 }
@@ -417,12 +418,12 @@ static void on_deadline(struct loop_src *src, short revents)
 
 	if (!cmd->done)
 		return;
-	snprintf(msg, sizeof(msg), "agent '%s' did not answer %s in time", cmd->name, cmd->command);
+	fmt_snprintf(msg, sizeof(msg), "agent '%s' did not answer %s in time", cmd->name, cmd->command);
 	log_warn("%s", msg);
 	if (cmd->remote) {
 		struct router *r = cmd->r;
 
-		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), " (nor its server)");
+		fmt_snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), " (nor its server)");
 		tell(cmd, ROUTER_TIMEOUT, msg, strlen(msg));
 		r->remote.forget(r->remote.arg, cmd);
 		cmd_free(cmd);
@@ -517,7 +518,7 @@ void router_agent_gone(struct router *r, struct peer *ag, const char *why)
 	struct router_cmd *cmd;
 	char msg[300];
 
-	snprintf(msg, sizeof(msg), "agent disconnected before answering (%s)", why);
+	fmt_snprintf(msg, sizeof(msg), "agent disconnected before answering (%s)", why);
 	while ((cmd = ag->cmd_head)) {
 		unqueue(cmd);
 		count(cmd, METRICS_AGENT_GONE);

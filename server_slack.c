@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "help.h"
+#include "fmt.h"
 #include "log.h"
 #include "net.h"
 #include "server_int.h"
@@ -78,7 +79,7 @@ static int read_token(const char *file, const char *inline_tok, char *out, size_
 		      char *err, size_t errlen)
 {
 	if (!file[0]) {
-		snprintf(out, cap, "%s", inline_tok);
+		fmt_snprintf(out, cap, "%s", inline_tok);
 		return 0;
 	}
 	return token_read_file(file, out, cap, err, errlen);
@@ -91,7 +92,7 @@ static int parse_admins(struct slack *sl, const char *list)
 	while (*p && sl->nadmins < CFG_SLACK_ADMINS) {
 		size_t n = strcspn(p, ",");
 
-		snprintf(sl->admins[sl->nadmins++], sizeof(sl->admins[0]), "%.*s", (int)n, p);
+		fmt_snprintf(sl->admins[sl->nadmins++], sizeof(sl->admins[0]), "%.*s", (int)n, p);
 		p += n + (p[n] == ',');
 	}
 	return 0;
@@ -103,13 +104,13 @@ static void pick_base_url(struct slack *sl)
 	int i;
 
 	if (o->public_url[0]) {
-		snprintf(sl->base_url, sizeof(sl->base_url), "%s", o->public_url);
+		fmt_snprintf(sl->base_url, sizeof(sl->base_url), "%s", o->public_url);
 		return;
 	}
-	snprintf(sl->base_url, sizeof(sl->base_url), "http://SERVER:8989");
+	fmt_snprintf(sl->base_url, sizeof(sl->base_url), "http://SERVER:8989");
 	for (i = 0; i < o->nlisten; i++)
 		if (o->listen[i].kind == NET_TCP) {
-			snprintf(sl->base_url, sizeof(sl->base_url), "%s://%s:%s",
+			fmt_snprintf(sl->base_url, sizeof(sl->base_url), "%s://%s:%s",
 				 o->listen_tls[i] ? "https" : "http", o->listen[i].host, o->listen[i].port);
 			break;
 		}
@@ -143,7 +144,7 @@ static int open_link(struct slack *sl, char *err, size_t errlen)
 	se.on_envelope = on_envelope;
 	se.arg = sl;
 	if (!sl->api || !(sl->sock = slack_sock_new(&se))) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		goto out;
 	}
 	slack_api_call(sl->api, "auth.test", SLACK_BOT, "{}", 2, CFG_SLACK_CALL_TIMEOUT_MS, authed, sl);
@@ -163,7 +164,7 @@ struct slack *server_slack_new(struct server *s, char *err, size_t errlen)
 		return NULL;
 	sl = calloc(1, sizeof(*sl));
 	if (!sl) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	sl->srv = s;
@@ -171,7 +172,7 @@ struct slack *server_slack_new(struct server *s, char *err, size_t errlen)
 	sl->home_timer.ready = home_due;
 	sl->home_timer.arg = sl;
 	if (loop_add(s->loop, &sl->home_timer) < 0) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		free(sl);
 		return NULL;
 	}
@@ -181,7 +182,7 @@ struct slack *server_slack_new(struct server *s, char *err, size_t errlen)
 	if (open_link(sl, err, errlen) < 0) {
 		size_t l = strlen(err);
 
-		snprintf(err + l, errlen - l, " (Slack)");
+		fmt_snprintf(err + l, errlen - l, " (Slack)");
 		server_slack_free(sl);
 		return NULL;
 	}

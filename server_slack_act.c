@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "fmt.h"
 #include "json.h"
 #include "log.h"
 #include "loop.h"
@@ -95,8 +96,8 @@ static struct slack_job *job_new(struct slack *sl, const char *user, enum job_vi
 	if (!j)
 		return NULL;
 	j->sl = sl;
-	snprintf(j->user, sizeof(j->user), "%s", user);
-	snprintf(j->agent, sizeof(j->agent), "%s", agent ? agent : "");
+	fmt_snprintf(j->user, sizeof(j->user), "%s", user);
+	fmt_snprintf(j->agent, sizeof(j->agent), "%s", agent ? agent : "");
 	j->view = v;
 	j->surface = sf;
 	buf_init(&j->built, 0);
@@ -210,7 +211,7 @@ static void opened(void *arg, const char *error, const struct json *js)
 
 	j->opening = NULL;
 	if (!error && json_strcpy(js, json_get(js, json_get(js, 0, "view"), "id"), id, sizeof(id)) == 0)
-		snprintf(j->view_id, sizeof(j->view_id), "%s", id);
+		fmt_snprintf(j->view_id, sizeof(j->view_id), "%s", id);
 	else
 		log_warn("slack: %s: the window did not open (%s)", j->user, error ? error : "no view id");
 	if (j->built.len) {
@@ -218,7 +219,7 @@ static void opened(void *arg, const char *error, const struct json *js)
 		char text[200];
 
 		buf_init(&j->built, 0);
-		snprintf(text, sizeof(text), "The window could not open (%s).",
+		fmt_snprintf(text, sizeof(text), "The window could not open (%s).",
 			 error ? error : "no view id");
 		deliver(j, &out, text);
 		buf_free(&out);
@@ -241,7 +242,7 @@ static int reach(struct slack *sl, const char *user, const char *agent, char *wh
 	if (ok)
 		agent_card_free(&card);
 	else
-		snprintf(why, n, "Agent '%s' is not connected.", agent);
+		fmt_snprintf(why, n, "Agent '%s' is not connected.", agent);
 	return ok;
 }
 
@@ -264,7 +265,7 @@ static int supports(const struct agent_card *a, const char *cmd)
 				return 1;
 		return 0;
 	}
-	snprintf(q, sizeof(q), "\"%s\"", cmd);
+	fmt_snprintf(q, sizeof(q), "\"%s\"", cmd);
 	return strstr(a->commands, q) != NULL;
 }
 
@@ -298,12 +299,12 @@ static void job_send(struct slack_job *j, const char *command, const char *paylo
 	struct router_req q = { .agent = j->agent, .command = command, .payload = payload,
 				.payload_len = payload ? strlen(payload) : 0, .who = who, .from = "slack" };
 
-	snprintf(who, sizeof(who), "slack:%s", j->user);
+	fmt_snprintf(who, sizeof(who), "slack:%s", j->user);
 	j->answered = 0;
 	if (known)
 		agent_card_free(&card);
 	if (!ok) {
-		snprintf(why, sizeof(why), "Agent '%s' does not take %s (not supported or not "
+		fmt_snprintf(why, sizeof(why), "Agent '%s' does not take %s (not supported or not "
 			 "allowed there).", j->agent, command);
 		cmd_done(j, ROUTER_ERROR, why, strlen(why));   /* not JSON: our words */
 		return;
@@ -325,14 +326,14 @@ static const char *outcome_text(struct slack_job *j, struct nest_msg *m, char *b
 		if (proto_parse(m, j->reply, j->reply_len, err, sizeof(err)) < 0) {
 			if (j->outcome == ROUTER_ERROR && j->reply_len)
 				return j->reply;          /* our own words (job_send) */
-			snprintf(buf, n, "Agent '%s' gave no reason.", j->agent);
+			fmt_snprintf(buf, n, "Agent '%s' gave no reason.", j->agent);
 			return buf;
 		}
 		if (m->status == NS_COMMAND_RESPONSE)
 			return NULL;
 		if (json_strcpy(&m->j, proto_payload_get(m, "error"), buf, n) < 0 &&
 		    proto_message(m, buf, n) < 0)
-			snprintf(buf, n, "Agent '%s' gave no reason.", j->agent);
+			fmt_snprintf(buf, n, "Agent '%s' gave no reason.", j->agent);
 		proto_free(m);
 		return buf;
 	default: {
@@ -347,7 +348,7 @@ static const char *outcome_text(struct slack_job *j, struct nest_msg *m, char *b
 		};
 		unsigned o = (unsigned)j->outcome;
 
-		snprintf(buf, n, "Agent '%s' %s.", j->agent,
+		fmt_snprintf(buf, n, "Agent '%s' %s.", j->agent,
 			 o < sizeof(why) / sizeof(why[0]) && why[o] ? why[o] : "could not be reached");
 		return buf;
 	}
@@ -372,7 +373,7 @@ static void target_payload(const struct slack_job *j, const char *method, char *
 		jw_kstr(&w, "service_name", j->target);
 	}
 	jw_obj_end(&w);
-	snprintf(out, n, "%s", jw_error(&w) ? "{}" : b.p);
+	fmt_snprintf(out, n, "%s", jw_error(&w) ? "{}" : b.p);
 	buf_free(&b);
 }
 
@@ -388,7 +389,7 @@ static void ctx_of(struct slack_job *j, struct sv_ctx *c)
 
 	memset(c, 0, sizeof(*c));
 	c->agent = j->agent;
-	snprintf(j->host, sizeof(j->host), "%s", known ? card.hostname : "");
+	fmt_snprintf(j->host, sizeof(j->host), "%s", known ? card.hostname : "");
 	c->host = j->host;
 	c->unit = u ? u->unit : SV_GB;
 	c->page = j->page;
@@ -456,11 +457,11 @@ static void action_done(struct slack_job *j)
 	size_t i;
 
 	if (why && why != j->note)
-		snprintf(j->note, sizeof(j->note), "%s", why);
+		fmt_snprintf(j->note, sizeof(j->note), "%s", why);
 	if (!why) {
 		for (i = 0; i < sizeof(past) / sizeof(past[0]); i++)
 			if (j->action && !strcmp(past[i][0], j->action))
-				snprintf(j->note, sizeof(j->note), "%s: %s", past[i][1], j->target);
+				fmt_snprintf(j->note, sizeof(j->note), "%s: %s", past[i][1], j->target);
 		proto_free(&m);
 	}
 	j->note_bad = why != NULL;
@@ -496,7 +497,7 @@ static void answered(struct slack_job *j)
 		/* The action went through, the thing it acted on is gone. */
 		char both[1100];
 
-		snprintf(both, sizeof(both), "%s\n%s", j->note, why);
+		fmt_snprintf(both, sizeof(both), "%s\n%s", j->note, why);
 		fail(j, both);
 		return;
 	}
@@ -534,7 +535,7 @@ static void job_tick(struct loop_src *s, short revents)
 		char text[200];
 
 		buf_init(&m, 0);
-		snprintf(text, sizeof(text), "Asking %s\xe2\x80\xa6 the answer comes as a message from "
+		fmt_snprintf(text, sizeof(text), "Asking %s\xe2\x80\xa6 the answer comes as a message from "
 			 "the bot.", j->agent);
 		sv_msg(&m, text);
 		slack_sock_ack(j->sl->sock, j->envelope_id, m.p, m.len);
@@ -564,7 +565,7 @@ static int agents(struct slack *sl, const char *user, struct sv_agent *a, int *a
 		int known = server_agent_card(sl->srv, names[i], &card);
 
 		a[i].name = names[i];
-		snprintf(a[i].host, sizeof(a[i].host), "%s", known ? card.hostname : "");
+		fmt_snprintf(a[i].host, sizeof(a[i].host), "%s", known ? card.hostname : "");
 		a[i].since = known ? card.since : 0;
 		a[i].original = known && !card.commands;
 		*any |= known;
@@ -658,15 +659,15 @@ static struct slack_job *target_job(struct slack *sl, const struct slack_env *e,
 	int ok = sv_split(e->value, agent, sizeof(agent), &rest) == 0;
 
 	if (!ok && (v == JV_USAGE || v == JV_PORT)) {
-		snprintf(agent, sizeof(agent), "%.*s", TOKEN_NAME_MAX, e->value);
+		fmt_snprintf(agent, sizeof(agent), "%.*s", TOKEN_NAME_MAX, e->value);
 		ok = 1;
 	}
 	j = job_new(sl, e->user, v, sf, agent);
 	if (!j)
 		return NULL;
-	snprintf(j->target, sizeof(j->target), "%s", rest);
+	fmt_snprintf(j->target, sizeof(j->target), "%s", rest);
 	if (sf == S_MODAL && !open)
-		snprintf(j->view_id, sizeof(j->view_id), "%s", e->view_id);
+		fmt_snprintf(j->view_id, sizeof(j->view_id), "%s", e->view_id);
 	if (open) {
 		struct buf l = loading();
 
@@ -778,7 +779,7 @@ static void a_choose(struct slack *sl, const struct slack_env *e, const char *ve
 	struct slack_user *u = slack_users_get(&sl->users, e->user, 1);
 
 	if (u && token_name_valid(e->value) && slack_may(sl, e->user, e->value))
-		snprintf(u->agent, sizeof(u->agent), "%.*s", TOKEN_NAME_MAX, e->value);
+		fmt_snprintf(u->agent, sizeof(u->agent), "%.*s", TOKEN_NAME_MAX, e->value);
 	save_user(sl, e->user);
 }
 
@@ -819,7 +820,7 @@ static void a_token(struct slack *sl, const struct slack_env *e, const char *ver
 
 	buf_init(&v, 0);
 	if (reset && (!token_name_valid(e->value) || !slack_may(sl, e->user, e->value)))
-		ok = (snprintf(err, sizeof(err), "There is no token of yours named '%.64s'.", e->value), 0);
+		ok = (fmt_snprintf(err, sizeof(err), "There is no token of yours named '%.64s'.", e->value), 0);
 	else
 		ok = slack_mint(sl, e->user, reset ? e->value : NULL, name, sizeof(name), tok,
 				sizeof(tok), err, sizeof(err)) == 0;
@@ -857,7 +858,7 @@ static void action(struct slack *sl, const struct slack_env *e)
 	const char *dot = strchr(e->action_id, '.');
 	size_t i;
 
-	snprintf(verb, sizeof(verb), "%.*s", dot ? (int)(dot - e->action_id) : 63, e->action_id);
+	fmt_snprintf(verb, sizeof(verb), "%.*s", dot ? (int)(dot - e->action_id) : 63, e->action_id);
 	for (i = 0; i < sizeof(acts) / sizeof(acts[0]); i++)
 		if (!strcmp(acts[i].verb, verb)) {
 			acts[i].fn(sl, e, verb, dot ? dot + 1 : "");
@@ -920,10 +921,10 @@ static void words(const char *text, char *a, size_t na, char *b, size_t nb)
 
 	text += strspn(text, " \t");
 	k = strcspn(text, " \t");
-	snprintf(a, na, "%.*s", (int)k, text);
+	fmt_snprintf(a, na, "%.*s", (int)k, text);
 	text += k;
 	text += strspn(text, " \t");
-	snprintf(b, nb, "%.*s", (int)strcspn(text, " \t"), text);
+	fmt_snprintf(b, nb, "%.*s", (int)strcspn(text, " \t"), text);
 }
 
 static int command(struct slack *sl, const struct slack_env *e)
@@ -946,7 +947,7 @@ static int command(struct slack *sl, const struct slack_env *e)
 	for (i = 0; i < 3 && strcmp(cmds[i].verb, verb); i++)
 		;
 	if (i == 3) {
-		snprintf(help, sizeof(help), "%s ps|services|port [AGENT]: your processes, services, "
+		fmt_snprintf(help, sizeof(help), "%s ps|services|port [AGENT]: your processes, services, "
 			 "a free port; %s status: your machines. The Home tab has the rest.",
 			 sl->srv->o->slack_command, sl->srv->o->slack_command);
 		ack_text(sl, e, help);
@@ -954,19 +955,19 @@ static int command(struct slack *sl, const struct slack_env *e)
 	}
 	chosen = agents(sl, e->user, a, &any);
 	if (!agent[0] && chosen >= 0)
-		snprintf(agent, sizeof(agent), "%s", a[chosen].name);
+		fmt_snprintf(agent, sizeof(agent), "%s", a[chosen].name);
 	if (!agent[0] || !token_name_valid(agent) || !reach(sl, e->user, agent, why, sizeof(why))) {
 		if (!agent[0])
-			snprintf(why, sizeof(why), "No machine yet: Get Token on the bot's Home tab.");
+			fmt_snprintf(why, sizeof(why), "No machine yet: Get Token on the bot's Home tab.");
 		else if (!token_name_valid(agent))
-			snprintf(why, sizeof(why), "Agent '%.65s' is not connected.", agent);
+			fmt_snprintf(why, sizeof(why), "Agent '%.65s' is not connected.", agent);
 		ack_text(sl, e, why);
 		return 1;
 	}
 	j = job_new(sl, e->user, cmds[i].v, S_ACK, agent);
 	if (!j)
 		return 0;
-	snprintf(j->envelope_id, sizeof(j->envelope_id), "%s", e->envelope_id);
+	fmt_snprintf(j->envelope_id, sizeof(j->envelope_id), "%s", e->envelope_id);
 	j->tick.deadline = loop_now() + CFG_SLACK_ACK_WAIT_MS;
 	job_send(j, cmds[i].cmd, NULL);
 	return 1;

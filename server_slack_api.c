@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "fmt.h"
 #include "httpc.h"
 #include "log.h"
 #include "loop.h"
@@ -77,7 +78,7 @@ static void send_call(struct slack_call *c)
 		wait_then_send(c, until);
 		return;
 	}
-	snprintf(path, sizeof(path), "%s%s", a->path, c->method);
+	fmt_snprintf(path, sizeof(path), "%s%s", a->path, c->method);
 	c->req = httpc_post(a->http, path, a->hdr[c->token], "application/json; charset=utf-8",
 			    c->body.p, c->body.len, c->deadline - now, http_done, c);
 	if (!c->req)
@@ -103,7 +104,7 @@ static void answered(struct slack_call *c, const char *body, size_t n)
 		end(c, NULL, &j);
 	} else {
 		if (json_strcpy(&j, json_get(&j, 0, "error"), code, sizeof(code)) < 0 || !code[0])
-			snprintf(code, sizeof(code), "unknown_error");
+			fmt_snprintf(code, sizeof(code), "unknown_error");
 		log_warn("slack: %s failed: %s", c->method, code);
 		end(c, code, &j);
 	}
@@ -139,9 +140,9 @@ static void http_done(void *arg, int status, long long ra, const char *body, siz
 	}
 	if (!status || status != 200) {
 		if (status)
-			snprintf(why, sizeof(why), "HTTP %d", status);
+			fmt_snprintf(why, sizeof(why), "HTTP %d", status);
 		else
-			snprintf(why, sizeof(why), "%s", err ? err : "no answer");
+			fmt_snprintf(why, sizeof(why), "%s", err ? err : "no answer");
 		log_warn("slack: %s: %s", c->method, why);
 		end(c, why, NULL);
 		return;
@@ -187,10 +188,10 @@ struct slack_api *slack_api_new(struct loop *l, const struct net_url *base, stru
 	if (!a)
 		return NULL;
 	a->loop = l;
-	snprintf(a->path, sizeof(a->path), "%s%s", base->path,
+	fmt_snprintf(a->path, sizeof(a->path), "%s%s", base->path,
 		 base->path[strlen(base->path) - 1] == '/' ? "" : "/");
-	snprintf(a->hdr[SLACK_BOT], sizeof(a->hdr[0]), "Authorization: Bearer %.255s\r\n", bot_token);
-	snprintf(a->hdr[SLACK_APP], sizeof(a->hdr[0]), "Authorization: Bearer %.255s\r\n", app_token);
+	fmt_snprintf(a->hdr[SLACK_BOT], sizeof(a->hdr[0]), "Authorization: Bearer %.255s\r\n", bot_token);
+	fmt_snprintf(a->hdr[SLACK_APP], sizeof(a->hdr[0]), "Authorization: Bearer %.255s\r\n", app_token);
 	a->http = httpc_new(l, base, tls, CFG_SLACK_HTTP_CONNS);
 	a->timer.fd = -1;
 	a->timer.ready = timer_ready;
@@ -236,7 +237,7 @@ struct slack_call *slack_api_call(struct slack_api *a, const char *method, int t
 	c->done = done;
 	c->arg = arg;
 	c->deadline = loop_now() + timeout_ms;
-	snprintf(c->method, sizeof(c->method), "%s", method);
+	fmt_snprintf(c->method, sizeof(c->method), "%s", method);
 	buf_init(&c->body, 0);
 	if (buf_append(&c->body, body, n) < 0) {
 		call_free(c);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "json.h"
 
 struct rd {
@@ -28,7 +29,7 @@ static void str(struct rd *r, const char *path, char *out, size_t cap)
 	if (json_strcpy(r->j, t, out, cap) < 0) {
 		out[0] = '\0';
 		r->bad = 1;
-		snprintf(r->err, r->errlen, "%s is not a string of at most %zu bytes", path, cap - 1);
+		fmt_snprintf(r->err, r->errlen, "%s is not a string of at most %zu bytes", path, cap - 1);
 	}
 }
 
@@ -126,7 +127,7 @@ int slack_env_parse(struct slack_env *e, const char *text, size_t n, char *err, 
 	if (json_parse(&j, text, n, err, errlen) < 0)
 		return -1;
 	if (json_type(&j, 0) != JSON_OBJECT || json_type(&j, json_get(&j, 0, "type")) != JSON_STRING) {
-		snprintf(err, errlen, "not an object with a string \"type\"");
+		fmt_snprintf(err, errlen, "not an object with a string \"type\"");
 		json_free(&j);
 		return -1;
 	}
@@ -151,7 +152,7 @@ int slack_env_parse(struct slack_env *e, const char *text, size_t n, char *err, 
 	}
 	json_free(&j);
 	if (!r.bad && e->kind != SK_NONE && !e->user[0]) {
-		snprintf(err, errlen, "%s without a user", slack_env_type_name(e->type));
+		fmt_snprintf(err, errlen, "%s without a user", slack_env_type_name(e->type));
 		r.bad = 1;
 	}
 	if (r.bad)

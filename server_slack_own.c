@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fmt.h"
 #include "log.h"
 #include "server_audit.h"
 #include "server_authz.h"
@@ -37,7 +38,7 @@ int slack_is_admin(const struct slack *sl, const char *user)
 /* "slack:U…" */
 static void owner_of_user(const char *user, char *out, size_t n)
 {
-	snprintf(out, n, "slack:%s", user);
+	fmt_snprintf(out, n, "slack:%s", user);
 }
 
 int slack_may(const struct slack *sl, const char *user, const char *name)
@@ -76,11 +77,11 @@ static int lock_tokens(const char *path, char *err, size_t errlen)
 	char lock[4200];
 	int fd;
 
-	snprintf(lock, sizeof(lock), "%s.lock", path);
+	fmt_snprintf(lock, sizeof(lock), "%s.lock", path);
 	fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
 	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
 		return fd;
-	snprintf(err, errlen, "the token file is locked: try again in a moment");
+	fmt_snprintf(err, errlen, "the token file is locked: try again in a moment");
 	if (fd >= 0)
 		close(fd);
 	return -1;
@@ -93,13 +94,13 @@ static void new_name(const struct token_db *db, const char *user, char *name, si
 	size_t i;
 	int k;
 
-	snprintf(base, sizeof(base), "slack-%s", user);
+	fmt_snprintf(base, sizeof(base), "slack-%s", user);
 	for (i = 0; base[i]; i++)
 		if (base[i] >= 'A' && base[i] <= 'Z')
 			base[i] = (char)(base[i] - 'A' + 'a');
-	snprintf(name, cap, "%s", base);
+	fmt_snprintf(name, cap, "%s", base);
 	for (k = 2; token_db_by_name(db, name) && k < 10000; k++)
-		snprintf(name, cap, "%.50s-%d", base, k);
+		fmt_snprintf(name, cap, "%.50s-%d", base, k);
 }
 
 /* The change, against the store as it is now (another writer may have
@@ -121,23 +122,23 @@ static int mint_entry(const struct token_db *db, const char *user, const char *o
 		for (i = 0; i < db->n && strcmp(db->e[i].name, old); i++)
 			;
 		if (i == db->n || db->e[i].role != ROLE_AGENT) {
-			snprintf(err, errlen, "there is no agent token named %s", old);
+			fmt_snprintf(err, errlen, "there is no agent token named %s", old);
 			return -1;
 		}
 		*ne = db->e[i];
-		snprintf(name, ncap, "%s", old);
+		fmt_snprintf(name, ncap, "%s", old);
 	} else if (mine >= CFG_SLACK_AGENTS_MAX) {
-		snprintf(err, errlen, "you have %d tokens already: reset one instead", mine);
+		fmt_snprintf(err, errlen, "you have %d tokens already: reset one instead", mine);
 		return -1;
 	} else {
 		new_name(db, user, name, ncap);
-		snprintf(ne->name, sizeof(ne->name), "%s", name);
+		fmt_snprintf(ne->name, sizeof(ne->name), "%s", name);
 		ne->role = ROLE_AGENT;
 		token_scope_all(&ne->scope);
 		owner_of_user(user, ne->owner, sizeof(ne->owner));
 	}
 	if (token_generate(token) < 0) {
-		snprintf(err, errlen, "the kernel gave no random bytes");
+		fmt_snprintf(err, errlen, "the kernel gave no random bytes");
 		return -1;
 	}
 	sha256(token, TOKEN_LEN, ne->hash);
@@ -157,7 +158,7 @@ static int mint_in(struct token_db *db, const char *user, const char *old, char 
 	if (old && (e = token_db_by_name(db, old)) != NULL)
 		token_db_remove(db, (int)(e - db->e));
 	if (token_db_add(db, &ne) < 0) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	return 0;

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "conn.h"
+#include "fmt.h"
 #include "log.h"
 #include "rnd.h"
 #include "server_slack_api.h"
@@ -109,7 +110,7 @@ static int seen_before(struct slack_sock *s, const char *id)
 	for (i = 0; i < CFG_SLACK_SEEN; i++)
 		if (!strcmp(s->seen[i], id))
 			return 1;
-	snprintf(s->seen[s->seen_next], SLACK_ID_MAX, "%s", id);
+	fmt_snprintf(s->seen[s->seen_next], SLACK_ID_MAX, "%s", id);
 	s->seen_next = (s->seen_next + 1) % CFG_SLACK_SEEN;
 	return 0;
 }
@@ -123,7 +124,7 @@ static void defer(struct slack_sock *s, struct link *l, const char *id)
 			k = i;
 			break;
 		}
-	snprintf(s->deferred[k].id, SLACK_ID_MAX, "%s", id);
+	fmt_snprintf(s->deferred[k].id, SLACK_ID_MAX, "%s", id);
 	s->deferred[k].l = l;
 }
 
@@ -271,17 +272,17 @@ static int dial(struct slack_sock *s, const char *url, char *err, size_t errlen)
 	if (net_parse_url(url, &u, err, errlen) < 0)
 		return -1;
 	if (u.scheme != URL_WS && u.scheme != URL_WSS) {
-		snprintf(err, errlen, "not a ws:// or wss:// URL");
+		fmt_snprintf(err, errlen, "not a ws:// or wss:// URL");
 		return -1;
 	}
 	if (u.tls && !s->env.tls) {
-		snprintf(err, errlen, "wss:// needs TLS: built without it");
+		fmt_snprintf(err, errlen, "wss:// needs TLS: built without it");
 		return -1;
 	}
 	l = calloc(1, sizeof(*l));
 	if (!l || !(l->c = conn_dial_url(s->env.loop, &u, 0, &link_ops, l, err, errlen))) {
 		if (!l)
-			snprintf(err, errlen, "out of memory");
+			fmt_snprintf(err, errlen, "out of memory");
 		free(l);
 		return -1;
 	}
@@ -290,7 +291,7 @@ static int dial(struct slack_sock *s, const char *url, char *err, size_t errlen)
 	s->links = l;
 	if (u.tls && conn_set_tls(l->c, s->env.tls, u.host) < 0) {
 		conn_destroy(l->c, "out of memory");
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	conn_set_ping(l->c, s->env.ping_ms);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fmt.h"
 #include "log.h"
 #include "token.h"
 
@@ -24,11 +25,11 @@ int file_write_atomic(const char *path, const char *data, size_t n, int mode, ch
 	int fd, dfd, ok = 1;
 	size_t off = 0;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + 1 : 1, slash ? path : ".");
+	fmt_snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	fmt_snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + 1 : 1, slash ? path : ".");
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+		fmt_snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
 		return -1;
 	}
 	while (ok && off < n) {
@@ -40,15 +41,15 @@ int file_write_atomic(const char *path, const char *data, size_t n, int mode, ch
 		off += ok ? (size_t)w : 0;
 	}
 	if (!ok || fsync(fd) != 0) {
-		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+		fmt_snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
 		ok = 0;
 	}
 	if (close(fd) != 0 && ok) {
-		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+		fmt_snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
 		ok = 0;
 	}
 	if (ok && rename(tmp, path) != 0) {
-		snprintf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
+		fmt_snprintf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
 		ok = 0;
 	}
 	if (!ok) {
@@ -96,7 +97,7 @@ void slack_users_load(struct slack_users *s, const char *dir)
 	int no = 0;
 
 	memset(s, 0, sizeof(*s));
-	snprintf(s->path, sizeof(s->path), "%s/slack-users", dir);
+	fmt_snprintf(s->path, sizeof(s->path), "%s/slack-users", dir);
 	f = fopen(s->path, "re");
 	if (!f)
 		return;

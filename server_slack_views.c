@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "fmt.h"
 #include "log.h"
 #include "num.h"
 #include "server_slack_bk.h"
@@ -138,7 +139,7 @@ static void fill(struct buf *t, const struct sv_ctx *c, const struct json *j, in
 				buf_putc(t, *p++);
 				continue;
 			}
-			snprintf(path, sizeof(path), "%.*s", (int)(close - p - 3), p + 3);
+			fmt_snprintf(path, sizeof(path), "%.*s", (int)(close - p - 3), p + 3);
 			ok = field(t, c, j, json_path(j, o, path), p[1]) == 0;
 			p = close + 1;
 		}
@@ -192,7 +193,7 @@ static void vbutton(struct bk *k, const char *text, const char *action, const ch
 /* "AGENT|N" */
 static const char *ref(char *out, size_t n, const char *agent, long long x)
 {
-	snprintf(out, n, "%s|%lld", agent, x);
+	fmt_snprintf(out, n, "%s|%lld", agent, x);
 	return out;
 }
 
@@ -348,7 +349,7 @@ int sv_process(struct buf *b, const struct sv_ctx *c, const struct json *j, int 
 	json_int(j, json_get(j, p, "pid"), &pid);
 	json_strcpy(j, json_get(j, p, "status"), status, sizeof(status));
 	json_bool(j, json_get(j, p, "safe_kill"), &safe);
-	snprintf(title, sizeof(title), "Process %lld", pid);
+	fmt_snprintf(title, sizeof(title), "Process %lld", pid);
 	ref(v, sizeof(v), c->agent, pid);
 	bk_view(&k, b, "modal", title, NULL, "proc", v);
 	note(&k, c->note, c->note_bad);
@@ -412,7 +413,7 @@ int sv_services(struct buf *b, const struct sv_ctx *c, const struct json *j, int
 		buf_init(&t, 0);
 		bk_code(&t, name, strlen(name));
 		fill(&t, c, j, e, "  \xc2\xb7  {e:active_state}\v ({e:sub_state})\n{e:description}");
-		snprintf(v, sizeof(v), "%s|%s", c->agent, name);
+		fmt_snprintf(v, sizeof(v), "%s|%s", c->agent, name);
 		bk_text_button(&k, t.p, &btn);
 		buf_free(&t);
 	}
@@ -435,7 +436,7 @@ int sv_service(struct buf *b, const struct sv_ctx *c, const struct json *j, int 
 	json_strcpy(j, json_get(j, p, "name"), name, sizeof(name));
 	json_strcpy(j, json_get(j, p, "active_state"), st, sizeof(st));
 	json_int(j, json_get(j, p, "pid"), &pid);
-	snprintf(v, sizeof(v), "%s|%s", c->agent, name);
+	fmt_snprintf(v, sizeof(v), "%s|%s", c->agent, name);
 	bk_view(&k, b, "modal", "Service", NULL, "svc", v);
 	note(&k, c->note, c->note_bad);
 	buf_init(&t, 0);
@@ -535,7 +536,7 @@ int sv_usage(struct buf *b, const struct sv_ctx *c, const struct json *j, int p)
 	bk_text(&k, t.p ? t.p : "*Storage*");
 	buf_free(&t);
 	bk_actions(&k);
-	snprintf(v, sizeof(v), "%s", c->agent);
+	fmt_snprintf(v, sizeof(v), "%s", c->agent);
 	vbutton(&k, "Reload", "usage", v, NULL, NULL);
 	vbutton(&k, "Home", "home", NULL, NULL, NULL);
 	return finish(&k);
@@ -697,7 +698,7 @@ int sv_home(struct buf *b, const struct sv_agent *a, int n, int chosen, const st
 	{
 		char s[64];
 
-		snprintf(s, sizeof(s), "Sizes in %s \xc2\xb7 nestd " NESTD_VERSION, sv_unit_name(c->unit));
+		fmt_snprintf(s, sizeof(s), "Sizes in %s \xc2\xb7 nestd " NESTD_VERSION, sv_unit_name(c->unit));
 		bk_context(&k, s);
 	}
 	return finish(&k);

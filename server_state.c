@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fmt.h"
 #include "json.h"
 #include "log.h"
 #include "loop.h"
@@ -216,7 +217,7 @@ static void sample(struct state *st, struct roster_agent *a)
 	if (!q)
 		return;
 	q->st = st;
-	snprintf(q->name, sizeof(q->name), "%s", a->name);
+	fmt_snprintf(q->name, sizeof(q->name), "%s", a->name);
 	if (router_post(st->s->router, &req, sample_done, q, &err)) {
 		a->sampling = 1;
 	} else {
@@ -270,7 +271,7 @@ struct state *state_open(struct server *s, char *err, size_t errlen)
 	struct state *st = calloc(1, sizeof(*st));
 
 	if (!st) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	st->s = s;
@@ -286,7 +287,7 @@ struct state *state_open(struct server *s, char *err, size_t errlen)
 	st->timer.deadline = loop_now() + TICK_MS;
 	if (loop_add(s->loop, &st->timer) < 0) {
 		state_close(st);
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	st->timer_on = 1;

@@ -17,6 +17,7 @@
  * server_cluster.c's stubs stand in for the cluster. */
 #if NESTD_NATS
 
+#include "fmt.h"
 #include "server_cluster_int.h"
 #include "server_cluster.h"
 
@@ -131,7 +132,7 @@ int cluster_token_put(struct cluster *c, const struct token_entry *e, int create
 
 	cluster_status(c, &st);
 	if (!st.ready) {
-		snprintf(err, errlen, "the fleet's token store cannot be reached (%s)", st.why);
+		fmt_snprintf(err, errlen, "the fleet's token store cannot be reached (%s)", st.why);
 		return -1;
 	}
 	buf_init(&b, 0);
@@ -141,14 +142,14 @@ int cluster_token_put(struct cluster *c, const struct token_entry *e, int create
 	    js_send(c, subj, P_TOKEN, &h, create ? 1 : 0, &b, &p) == 0 ? 0 : -1;
 	buf_free(&b);
 	if (r < 0) {
-		snprintf(err, errlen, "the token could not be sent to the fleet's token store");
+		fmt_snprintf(err, errlen, "the token could not be sent to the fleet's token store");
 		return -1;
 	}
-	snprintf(p->name, sizeof(p->name), "%s", e->name);
+	fmt_snprintf(p->name, sizeof(p->name), "%s", e->name);
 	/* Here at once (the store's change comes back through the watch the
 	 * same): the token works on this server before its answer is read. */
 	if (db_set(c->env.db, e->name, e) < 0) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	c->tokens_dirty = 1;
@@ -165,15 +166,15 @@ int cluster_token_drop(struct cluster *c, const char *name, char *err, size_t er
 
 	cluster_status(c, &st);
 	if (!st.ready) {
-		snprintf(err, errlen, "the fleet's token store cannot be reached (%s)", st.why);
+		fmt_snprintf(err, errlen, "the fleet's token store cannot be reached (%s)", st.why);
 		return -1;
 	}
 	kv_subject(c, "tokens", name, subj, sizeof(subj));
 	if (js_send(c, subj, P_TOKEN, &h, 1, NULL, &p) < 0) {
-		snprintf(err, errlen, "the revocation could not be sent to the fleet's token store");
+		fmt_snprintf(err, errlen, "the revocation could not be sent to the fleet's token store");
 		return -1;
 	}
-	snprintf(p->name, sizeof(p->name), "%s", name);
+	fmt_snprintf(p->name, sizeof(p->name), "%s", name);
 	/* Gone here at once, as a put is here at once; every other server
 	 * follows the store's deletion and drops the session if it holds it. */
 	db_set(c->env.db, name, NULL);

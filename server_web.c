@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "conn.h"
+#include "fmt.h"
 #include "json.h"
 #include "log.h"
 #include "loop.h"
@@ -72,7 +73,7 @@ static int secure(const struct server *s, const struct conn *c)
 static void set_cookie(const struct server *s, const struct conn *c, const char *v, char *out,
 		       size_t cap)
 {
-	snprintf(out, cap, "Set-Cookie: " WEB_COOKIE "=%s; Max-Age=%d; HttpOnly; SameSite=Strict%s\r\n",
+	fmt_snprintf(out, cap, "Set-Cookie: " WEB_COOKIE "=%s; Max-Age=%d; HttpOnly; SameSite=Strict%s\r\n",
 		 v ? v : "", v ? CFG_SESSION_TTL_S : 0, secure(s, c) ? "; Secure" : "");
 }
 
@@ -82,7 +83,7 @@ static void ended(struct server *s, struct conn *c, const char *why)
 	char clear[200], hdr[300];
 
 	set_cookie(s, c, NULL, clear, sizeof(clear));
-	snprintf(hdr, sizeof(hdr), "%sWWW-Authenticate: Bearer realm=\"nestd\"\r\n", clear);
+	fmt_snprintf(hdr, sizeof(hdr), "%sWWW-Authenticate: Bearer realm=\"nestd\"\r\n", clear);
 	api_error(c, 401, hdr, why);
 }
 
@@ -274,7 +275,7 @@ static void logout(struct server *s, struct conn *c, const struct http_req *req,
 	if (csrf_refused(c, req))
 		return;
 	if (se)
-		snprintf(who, sizeof(who), "%s", se->name);
+		fmt_snprintf(who, sizeof(who), "%s", se->name);
 	if (se && all)
 		k = session_end_token(ss, se->token_hash);
 	else if (v)
@@ -285,7 +286,7 @@ static void logout(struct server *s, struct conn *c, const struct http_req *req,
 			     all ? "every session of the token" : NULL);
 	}
 	set_cookie(s, c, NULL, hdr, sizeof(hdr));
-	snprintf(body, sizeof(body), "{\"ended\":%d}\n", k);
+	fmt_snprintf(body, sizeof(body), "{\"ended\":%d}\n", k);
 	conn_http_respond(c, 200, "application/json", hdr, body, strlen(body));
 }
 

@@ -28,6 +28,7 @@
 
 #include "base64.h"
 #include "config.h"
+#include "fmt.h"
 #include "log.h"
 #include "rnd.h"
 #include "sha256.h"
@@ -139,11 +140,11 @@ static int read_file(const char *path, struct blob *b, char *err, size_t errlen)
 
 	memset(b, 0, sizeof(*b));
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		fmt_snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)CFG_TLS_MAX_PEM) {
-		snprintf(err, errlen, "%s: not a regular file of at most %u bytes", path,
+		fmt_snprintf(err, errlen, "%s: not a regular file of at most %u bytes", path,
 			 CFG_TLS_MAX_PEM);
 		close(fd);
 		return -1;
@@ -155,19 +156,19 @@ static int read_file(const char *path, struct blob *b, char *err, size_t errlen)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+			fmt_snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
 			break;
 		}
 		if (r == 0) {
 			close(fd);
 			if (b->oom) {
-				snprintf(err, errlen, "%s: out of memory", path);
+				fmt_snprintf(err, errlen, "%s: out of memory", path);
 				return -1;
 			}
 			return 0;
 		}
 		if (b->n + (size_t)r > CFG_TLS_MAX_PEM) {
-			snprintf(err, errlen, "%s: larger than %u bytes", path, CFG_TLS_MAX_PEM);
+			fmt_snprintf(err, errlen, "%s: larger than %u bytes", path, CFG_TLS_MAX_PEM);
 			break;
 		}
 		blob_add(b, chunk, (size_t)r);
@@ -214,26 +215,26 @@ static int pem_each(const char *path,
 		n -= used;
 		ev = br_pem_decoder_event(&pc);
 		if (ev == BR_PEM_BEGIN_OBJ) {
-			snprintf(name, sizeof(name), "%s", br_pem_decoder_name(&pc));
+			fmt_snprintf(name, sizeof(name), "%s", br_pem_decoder_name(&pc));
 			obj.n = 0;
 			br_pem_decoder_setdest(&pc, blob_add, &obj);
 			inobj = 1;
 		} else if (ev == BR_PEM_END_OBJ) {
 			inobj = 0;
 			if (obj.oom) {
-				snprintf(err, errlen, "%s: out of memory", path);
+				fmt_snprintf(err, errlen, "%s: out of memory", path);
 				goto out;
 			}
 			if (each(name, obj.p, obj.n, arg, err, errlen) < 0)
 				goto out;
 			count++;
 		} else if (ev == BR_PEM_ERROR) {
-			snprintf(err, errlen, "%s: cannot parse: not valid PEM", path);
+			fmt_snprintf(err, errlen, "%s: cannot parse: not valid PEM", path);
 			goto out;
 		}
 	}
 	if (inobj) {
-		snprintf(err, errlen, "%s: cannot parse: PEM object not terminated", path);
+		fmt_snprintf(err, errlen, "%s: cannot parse: PEM object not terminated", path);
 		goto out;
 	}
 	rc = count;
@@ -329,7 +330,7 @@ static int add_anchor(const char *name, const unsigned char *der, size_t len, vo
 	return 0;
 oom:
 	free_ta(&ta);
-	snprintf(err, errlen, "out of memory");
+	fmt_snprintf(err, errlen, "out of memory");
 	return -1;
 }
 
@@ -343,7 +344,7 @@ static int parse_pins(struct tls_ctx *x, const char *s, char *err, size_t errlen
 
 		if (len < 8 || strncmp(s, "sha256//", 8) != 0 || x->npins == CFG_TLS_MAX_PINS ||
 		    base64_decode(s + 8, len - 8, h, sizeof(h)) != 32) {
-			snprintf(err, errlen, "bad --pin '%.*s': want sha256//BASE64 (the SHA-256 of "
+			fmt_snprintf(err, errlen, "bad --pin '%.*s': want sha256//BASE64 (the SHA-256 of "
 				 "the server's public key, 44 characters of base64)", (int)len, s);
 			return -1;
 		}
@@ -353,7 +354,7 @@ static int parse_pins(struct tls_ctx *x, const char *s, char *err, size_t errlen
 			s++;
 	}
 	if (!x->npins) {
-		snprintf(err, errlen, "bad --pin: empty");
+		fmt_snprintf(err, errlen, "bad --pin: empty");
 		return -1;
 	}
 	return 0;
@@ -366,7 +367,7 @@ struct tls_ctx *tls_client_ctx(const struct tls_client_opts *o, char *err, size_
 	const char *file = o->ca_file ? o->ca_file : CFG_TLS_CA_FILE;
 
 	if (!x) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	x->conn_init = client_init;
@@ -386,7 +387,7 @@ struct tls_ctx *tls_client_ctx(const struct tls_client_opts *o, char *err, size_
 	x->ta = l.ta;
 	x->nta = l.n;
 	if (!x->nta) {
-		snprintf(err, errlen, "%s: no usable CA certificate", file);
+		fmt_snprintf(err, errlen, "%s: no usable CA certificate", file);
 		goto fail;
 	}
 	return x;
@@ -580,7 +581,7 @@ static int pin_matches(struct verifier *v)
 	int i;
 
 	if (v->ee_over || der_cert_parts(v->ee, v->ee_len, &spki, &spki_len, &ext, &ext_len) < 0) {
-		snprintf(v->why, sizeof(v->why), "cannot read the server certificate's public key "
+		fmt_snprintf(v->why, sizeof(v->why), "cannot read the server certificate's public key "
 			 "to check --pin");
 		return 0;
 	}
@@ -589,7 +590,7 @@ static int pin_matches(struct verifier *v)
 		if (!memcmp(h, v->x->pins[i], 32))
 			return 1;
 	b64[base64_encode(h, 32, b64)] = '\0';
-	snprintf(v->why, sizeof(v->why), "server public key does not match --pin "
+	fmt_snprintf(v->why, sizeof(v->why), "server public key does not match --pin "
 		 "(the server's is sha256//%s)", b64);
 	return 0;
 }
@@ -662,14 +663,14 @@ static int add_chain_cert(const char *name, const unsigned char *der, size_t len
 		return 0;
 	q = realloc(x->chain, (x->nchain + 1) * sizeof(*q));
 	if (!q) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	x->chain = q;
 	q[x->nchain].data = memdup(der, len);
 	q[x->nchain].data_len = len;
 	if (!q[x->nchain].data) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	x->nchain++;
@@ -686,14 +687,14 @@ static int add_key(const char *name, const unsigned char *der, size_t len, void 
 	    strcmp(name, "PRIVATE KEY"))
 		return 0;
 	if (sl->keys++) {
-		snprintf(err, errlen, "%s: more than one private key", sl->path);
+		fmt_snprintf(err, errlen, "%s: more than one private key", sl->path);
 		return -1;
 	}
 	br_skey_decoder_init(&sl->x->key);
 	br_skey_decoder_push(&sl->x->key, der, len);
 	e = br_skey_decoder_last_error(&sl->x->key);
 	if (e) {
-		snprintf(err, errlen, "%s: cannot parse the private key (%s; BearSSL error %d)",
+		fmt_snprintf(err, errlen, "%s: cannot parse the private key (%s; BearSSL error %d)",
 			 sl->path, e == BR_ERR_X509_UNSUPPORTED ? "unsupported key type" : "malformed", e);
 		return -1;
 	}
@@ -744,26 +745,26 @@ struct tls_ctx *tls_server_ctx(const char *cert_file, const char *key_file,
 	const br_x509_pkey *pk;
 
 	if (!x) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	x->conn_init = server_init;
 	x->cache = sess_cache_new();
 	if (!x->cache) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
 	if (pem_each(cert_file, add_chain_cert, x, err, errlen) < 0)
 		goto fail;
 	if (!x->nchain) {
-		snprintf(err, errlen, "%s: cannot parse: no PEM CERTIFICATE in it", cert_file);
+		fmt_snprintf(err, errlen, "%s: cannot parse: no PEM CERTIFICATE in it", cert_file);
 		goto fail;
 	}
 	br_x509_decoder_init(&dc, NULL, NULL);
 	br_x509_decoder_push(&dc, x->chain[0].data, x->chain[0].data_len);
 	pk = br_x509_decoder_get_pkey(&dc);
 	if (!pk) {
-		snprintf(err, errlen, "%s: cannot parse the certificate (BearSSL error %d)",
+		fmt_snprintf(err, errlen, "%s: cannot parse the certificate (BearSSL error %d)",
 			 cert_file, br_x509_decoder_last_error(&dc));
 		goto fail;
 	}
@@ -774,12 +775,12 @@ struct tls_ctx *tls_server_ctx(const char *cert_file, const char *key_file,
 	if (pem_each(key_file, add_key, &sl, err, errlen) < 0)
 		goto fail;
 	if (!sl.keys) {
-		snprintf(err, errlen, "%s: cannot parse: no PEM private key in it "
+		fmt_snprintf(err, errlen, "%s: cannot parse: no PEM private key in it "
 			 "(RSA PRIVATE KEY, EC PRIVATE KEY or PRIVATE KEY)", key_file);
 		goto fail;
 	}
 	if (!key_matches(x, pk)) {
-		snprintf(err, errlen, "%s does not match the certificate in %s", key_file, cert_file);
+		fmt_snprintf(err, errlen, "%s does not match the certificate in %s", key_file, cert_file);
 		goto fail;
 	}
 	return x;
@@ -942,15 +943,15 @@ int tls_sessions_save(struct tls_ctx *x, const char *path, char *err, size_t err
 
 	if (!x || !x->cache)
 		return 0;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fmt_snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+		fmt_snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
-	hl = snprintf(head, sizeof(head), SESS_MAGIC "%zu\n", sizeof(struct sess));
+	hl = fmt_snprintf(head, sizeof(head), SESS_MAGIC "%zu\n", sizeof(struct sess));
 	ok = fwrite(head, 1, (size_t)hl, f) == (size_t)hl;
 	for (i = 0; ok && i < x->cache->nsets * SESS_WAYS; i++) {
 		const struct sess *e = &x->cache->slot[i];
@@ -962,7 +963,7 @@ int tls_sessions_save(struct tls_ctx *x, const char *path, char *err, size_t err
 	}
 	ok = fclose(f) == 0 && ok;
 	if (!ok || rename(tmp, path) < 0) {
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		fmt_snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
@@ -983,7 +984,7 @@ int tls_sessions_load(struct tls_ctx *x, const char *path, char *err, size_t err
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		fmt_snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
 		return -1;
 	}
 	/* Used once: the secrets do not outlive the restart they bridge. */
@@ -991,13 +992,13 @@ int tls_sessions_load(struct tls_ctx *x, const char *path, char *err, size_t err
 	f = fdopen(fd, "r");
 	if (!f) {
 		close(fd);
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		fmt_snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
 		return -1;
 	}
-	snprintf(want, sizeof(want), SESS_MAGIC "%zu\n", sizeof(struct sess));
+	fmt_snprintf(want, sizeof(want), SESS_MAGIC "%zu\n", sizeof(struct sess));
 	if (!fgets(head, sizeof(head), f) || strcmp(head, want) != 0) {
 		fclose(f);
-		snprintf(err, errlen, "%s: not a session file of this nestd; ignored", path);
+		fmt_snprintf(err, errlen, "%s: not a session file of this nestd; ignored", path);
 		return -1;
 	}
 	while (fread(&e, sizeof(e), 1, f) == 1)
@@ -1206,7 +1207,7 @@ static int client_init(struct tls_ctx *x, struct tls_conn *t, const char *host)
 	profile_client(t->cc, &v->minimal, x->ta, x->nta);
 	v->vtable = &verifier_vtable;
 	v->x = x;
-	snprintf(v->host, sizeof(v->host), "%s", host ? host : "");
+	fmt_snprintf(v->host, sizeof(v->host), "%s", host ? host : "");
 	if (inet_pton(AF_INET, v->host, v->ip) == 1)
 		v->iplen = 4;
 	else if (inet_pton(AF_INET6, v->host, v->ip) == 1)
@@ -1234,7 +1235,7 @@ struct tls_conn *tls_conn_new(struct tls_ctx *x, const char *host, char *err, si
 	struct tls_conn *t = calloc(1, sizeof(*t));
 
 	if (!t || (t->x = x)->conn_init(x, t, host) < 0) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		tls_conn_free(t);
 		return NULL;
 	}
@@ -1261,7 +1262,7 @@ static unsigned state(struct tls_conn *t)
 		/* The client keeps the session for its next connection. */
 		if (!t->server) {
 			br_ssl_engine_get_session_parameters(t->eng, &t->x->resume);
-			snprintf(t->x->resume_host, sizeof(t->x->resume_host), "%s", t->v->host);
+			fmt_snprintf(t->x->resume_host, sizeof(t->x->resume_host), "%s", t->v->host);
 			t->x->can_resume = 1;
 		}
 	}
@@ -1338,7 +1339,7 @@ ssize_t tls_read(struct tls_conn *t, int fd, void *p, size_t n)
 			t->eof = 1;
 			if (t->hs_done)
 				return 0;   /* no close_notify: WebSocket and HTTP frame themselves */
-			snprintf(t->why, sizeof(t->why), "the peer closed the connection during the "
+			fmt_snprintf(t->why, sizeof(t->why), "the peer closed the connection during the "
 				 "TLS handshake");
 			errno = EPROTO;
 			return -1;
@@ -1393,7 +1394,7 @@ ssize_t tls_write(struct tls_conn *t, int fd, const void *p, size_t n)
 				}
 				if (r == 0) {
 					t->eof = 1;
-					snprintf(t->why, sizeof(t->why), "the peer closed the connection "
+					fmt_snprintf(t->why, sizeof(t->why), "the peer closed the connection "
 						 "during the TLS handshake");
 					errno = EPROTO;
 					return -1;
@@ -1516,7 +1517,7 @@ const char *tls_why(struct tls_conn *t)
 	if (t->why[0])
 		return t->why;
 	if (t->v && t->v->why[0]) {
-		snprintf(t->why, sizeof(t->why), "%s", t->v->why);
+		fmt_snprintf(t->why, sizeof(t->why), "%s", t->v->why);
 		return t->why;
 	}
 	e = br_ssl_engine_last_error(t->eng);
@@ -1524,9 +1525,9 @@ const char *tls_why(struct tls_conn *t)
 		const char *w = x509_why((unsigned)e);
 
 		if (w)
-			snprintf(t->why, sizeof(t->why), "%s (X.509 error %d)", w, e);
+			fmt_snprintf(t->why, sizeof(t->why), "%s (X.509 error %d)", w, e);
 		else
-			snprintf(t->why, sizeof(t->why), "server certificate is not for '%.120s' "
+			fmt_snprintf(t->why, sizeof(t->why), "server certificate is not for '%.120s' "
 				 "(wrong host name)", t->v ? t->v->host : "?");
 		return t->why;
 	}
@@ -1535,35 +1536,35 @@ const char *tls_why(struct tls_conn *t)
 		return "";
 	case BR_ERR_UNSUPPORTED_VERSION:
 	case BR_ERR_BAD_VERSION:
-		snprintf(t->why, sizeof(t->why), "the peer does not speak TLS 1.2");
+		fmt_snprintf(t->why, sizeof(t->why), "the peer does not speak TLS 1.2");
 		break;
 	case BR_ERR_BAD_CIPHER_SUITE:
 	case BR_ERR_BAD_COMPRESSION:
-		snprintf(t->why, sizeof(t->why), "no cipher suite in common with the peer");
+		fmt_snprintf(t->why, sizeof(t->why), "no cipher suite in common with the peer");
 		break;
 	case BR_ERR_BAD_MAC:
-		snprintf(t->why, sizeof(t->why), "bad record MAC: data corrupted in transit");
+		fmt_snprintf(t->why, sizeof(t->why), "bad record MAC: data corrupted in transit");
 		break;
 	case BR_ERR_UNKNOWN_TYPE:
 	case BR_ERR_BAD_LENGTH:
 	case BR_ERR_TOO_LARGE:
-		snprintf(t->why, sizeof(t->why), "not TLS, or a malformed TLS record "
+		fmt_snprintf(t->why, sizeof(t->why), "not TLS, or a malformed TLS record "
 			 "(plain HTTP on a TLS port?)");
 		break;
 	case BR_ERR_IO:
-		snprintf(t->why, sizeof(t->why), "I/O error");
+		fmt_snprintf(t->why, sizeof(t->why), "I/O error");
 		break;
 	default:
 		if (e >= BR_ERR_SEND_FATAL_ALERT)
-			snprintf(t->why, sizeof(t->why), "handshake failed: we sent alert %d",
+			fmt_snprintf(t->why, sizeof(t->why), "handshake failed: we sent alert %d",
 				 e - BR_ERR_SEND_FATAL_ALERT);
 		else if (e >= BR_ERR_RECV_FATAL_ALERT)
-			snprintf(t->why, sizeof(t->why), "the peer refused the handshake (alert %d%s)",
+			fmt_snprintf(t->why, sizeof(t->why), "the peer refused the handshake (alert %d%s)",
 				 e - BR_ERR_RECV_FATAL_ALERT,
 				 e - BR_ERR_RECV_FATAL_ALERT == 48 ? ": unknown CA" :
 				 e - BR_ERR_RECV_FATAL_ALERT == 40 ? ": handshake failure" : "");
 		else
-			snprintf(t->why, sizeof(t->why), "protocol error (BearSSL error %d)", e);
+			fmt_snprintf(t->why, sizeof(t->why), "protocol error (BearSSL error %d)", e);
 	}
 	return t->why;
 }
@@ -1577,14 +1578,14 @@ int tls_available(void)
 
 struct tls_ctx *tls_client_ctx(const struct tls_client_opts *o, char *err, size_t errlen)
 {
-	snprintf(err, errlen, "this nestd was built without TLS");
+	fmt_snprintf(err, errlen, "this nestd was built without TLS");
 	return NULL;
 }
 
 struct tls_ctx *tls_server_ctx(const char *cert_file, const char *key_file,
 			       char *err, size_t errlen)
 {
-	snprintf(err, errlen, "this nestd was built without TLS");
+	fmt_snprintf(err, errlen, "this nestd was built without TLS");
 	return NULL;
 }
 
@@ -1594,7 +1595,7 @@ void tls_ctx_free(struct tls_ctx *x)
 
 struct tls_conn *tls_conn_new(struct tls_ctx *x, const char *host, char *err, size_t errlen)
 {
-	snprintf(err, errlen, "this nestd was built without TLS");
+	fmt_snprintf(err, errlen, "this nestd was built without TLS");
 	return NULL;
 }
 

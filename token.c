@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "rnd.h"
 #include "sha256.h"
 
@@ -270,23 +271,23 @@ static int parse_extra(const struct field *f, struct token_entry *e, unsigned *s
 	int scope = eq && kl == 5 && memcmp(f->p, "scope", 5) == 0;
 
 	if (!owner && !scope) {
-		snprintf(why, n, "unknown field '%.*s' (owner=WHO, scope=SCOPE)",
+		fmt_snprintf(why, n, "unknown field '%.*s' (owner=WHO, scope=SCOPE)",
 			 (int)(kl > 40 ? 40 : kl), f->p);
 		return -1;
 	}
 	if (*seen & (owner ? 1u : 2u)) {
-		snprintf(why, n, "%s= given twice", owner ? "owner" : "scope");
+		fmt_snprintf(why, n, "%s= given twice", owner ? "owner" : "scope");
 		return -1;
 	}
 	*seen |= owner ? 1u : 2u;
 	if (owner != (e->role == ROLE_AGENT)) {
-		snprintf(why, n, owner ? "owner= is for agent tokens" : "scope= is for operator tokens");
+		fmt_snprintf(why, n, owner ? "owner= is for agent tokens" : "scope= is for operator tokens");
 		return -1;
 	}
 	if (scope)
 		return token_scope_parse(eq + 1, vl, &e->scope, why, n);
 	if (!token_owner_valid(eq + 1, vl)) {
-		snprintf(why, n, "owner: 1-" CFG_STR(TOKEN_OWNER_MAX) " letters, digits and . _ - : @ +, "
+		fmt_snprintf(why, n, "owner: 1-" CFG_STR(TOKEN_OWNER_MAX) " letters, digits and . _ - : @ +, "
 			 "not starting with '-'");
 		return -1;
 	}
@@ -303,7 +304,7 @@ static int parse_line(const char *p, const char *end, struct token_entry *e, cha
 	unsigned seen = 0;
 
 	if (memchr(p, '\0', (size_t)(end - p))) {
-		snprintf(why, n, "a NUL byte in the line");
+		fmt_snprintf(why, n, "a NUL byte in the line");
 		return -1;
 	}
 	if (!next_field(&p, end, &name) || name.p[0] == '#')
@@ -311,27 +312,27 @@ static int parse_line(const char *p, const char *end, struct token_entry *e, cha
 	memset(e, 0, sizeof(*e));
 	token_scope_all(&e->scope);
 	if (!next_field(&p, end, &role) || !next_field(&p, end, &hash)) {
-		snprintf(why, n, "expected NAME ROLE SHA256 [CREATED] [owner=WHO] [scope=SCOPE]");
+		fmt_snprintf(why, n, "expected NAME ROLE SHA256 [CREATED] [owner=WHO] [scope=SCOPE]");
 		return -1;
 	}
 	if (!name_ok(name.p, name.n)) {
-		snprintf(why, n, "bad name (1-" CFG_STR(TOKEN_NAME_MAX) " letters, digits, '-', '_', '.', "
+		fmt_snprintf(why, n, "bad name (1-" CFG_STR(TOKEN_NAME_MAX) " letters, digits, '-', '_', '.', "
 			 "not starting with '-' or '.')");
 		return -1;
 	}
 	memcpy(e->name, name.p, name.n);
 	if (!field_is(&role, "agent") && !field_is(&role, "operator")) {
-		snprintf(why, n, "the role must be agent or operator");
+		fmt_snprintf(why, n, "the role must be agent or operator");
 		return -1;
 	}
 	e->role = field_is(&role, "operator") ? ROLE_OPERATOR : ROLE_AGENT;
 	if (hash.n != 2 * TOKEN_HASH_LEN || unhex(hash.p, e->hash, TOKEN_HASH_LEN) < 0) {
-		snprintf(why, n, "the hash must be 64 lowercase hex digits");
+		fmt_snprintf(why, n, "the hash must be 64 lowercase hex digits");
 		return -1;
 	}
 	if (next_field(&p, end, &f) && !memchr(f.p, '=', f.n)) {
 		if (parse_created(&f, &e->created) < 0) {
-			snprintf(why, n, "CREATED must be epoch seconds (digits)");
+			fmt_snprintf(why, n, "CREATED must be epoch seconds (digits)");
 			return -1;
 		}
 		next_field(&p, end, &f);
@@ -376,7 +377,7 @@ static int find_duplicate(const struct token_db *db, const int *lines, const cha
 		return 0;
 	pl = malloc((size_t)db->n * sizeof(*pl));
 	if (!pl) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	for (i = 0; i < db->n; i++)
@@ -384,14 +385,14 @@ static int find_duplicate(const struct token_db *db, const int *lines, const cha
 	qsort(pl, (size_t)db->n, sizeof(*pl), by_name);
 	for (i = 1; i < db->n && !bad; i++)
 		if (strcmp(pl[i].e->name, pl[i - 1].e->name) == 0) {
-			snprintf(err, errlen, "%s:%d: the name '%s' is already used on line %d", origin,
+			fmt_snprintf(err, errlen, "%s:%d: the name '%s' is already used on line %d", origin,
 				 pl[i].line, pl[i].e->name, pl[i - 1].line);
 			bad = 1;
 		}
 	qsort(pl, (size_t)db->n, sizeof(*pl), by_hash);
 	for (i = 1; i < db->n && !bad; i++)
 		if (memcmp(pl[i].e->hash, pl[i - 1].e->hash, TOKEN_HASH_LEN) == 0) {
-			snprintf(err, errlen, "%s:%d: the same token as line %d ('%s')", origin,
+			fmt_snprintf(err, errlen, "%s:%d: the same token as line %d ('%s')", origin,
 				 pl[i].line, pl[i - 1].line, pl[i - 1].e->name);
 			bad = 1;
 		}
@@ -431,17 +432,17 @@ static int parse_lines(const char *text, size_t n, const char *origin, struct to
 		if (le > p && le[-1] == '\r')
 			le--;
 		if ((size_t)(le - p) > CFG_TOKEN_LINE_MAX) {
-			snprintf(err, errlen, "%s:%d: line longer than " CFG_STR(CFG_TOKEN_LINE_MAX)
+			fmt_snprintf(err, errlen, "%s:%d: line longer than " CFG_STR(CFG_TOKEN_LINE_MAX)
 				 " bytes", origin, lineno);
 			return -1;
 		}
 		rc = parse_line(p, le, &e, why, sizeof(why));
 		if (rc < 0) {
-			snprintf(err, errlen, "%s:%d: %s", origin, lineno, why);
+			fmt_snprintf(err, errlen, "%s:%d: %s", origin, lineno, why);
 			return -1;
 		}
 		if (rc > 0 && (room(lines, &cap, db->n) < 0 || token_db_add(db, &e) < 0)) {
-			snprintf(err, errlen, "out of memory");
+			fmt_snprintf(err, errlen, "out of memory");
 			return -1;
 		}
 		if (rc > 0)

@@ -17,6 +17,7 @@
 
 #include "cfg.h"
 #include "help.h"
+#include "fmt.h"
 #include "log.h"
 #include "sha256.h"
 #include "token_file.h"
@@ -69,7 +70,7 @@ static const struct cfg_opt token_cfg[] = {
 
 static int usage_err(const char *msg)
 {
-	fprintf(stderr, "nestd token: %s\nTry 'nestd help token'.\n", msg);
+	fmt_fprintf(stderr, "nestd token: %s\nTry 'nestd help token'.\n", msg);
 	return 2;
 }
 
@@ -126,7 +127,7 @@ static int validate_who(struct token_opts *o)
 				 "not starting with '-'");
 	if (o->scope_text &&
 	    token_scope_parse(o->scope_text, strlen(o->scope_text), &o->scope, err, sizeof(err)) < 0) {
-		snprintf(msg, sizeof(msg), "--%s", err);
+		fmt_snprintf(msg, sizeof(msg), "--%s", err);
 		return usage_err(msg);
 	}
 	return GO;
@@ -195,13 +196,13 @@ static int token_validate(struct token_opts *o)
 	if (validate_who(o) != GO)
 		return 2;
 	if (o->tokens) {
-		snprintf(o->path, sizeof(o->path), "%s", o->tokens);
+		fmt_snprintf(o->path, sizeof(o->path), "%s", o->tokens);
 	} else {
 		if (o->state_dir)
-			snprintf(o->dir, sizeof(o->dir), "%s", o->state_dir);
+			fmt_snprintf(o->dir, sizeof(o->dir), "%s", o->state_dir);
 		else
 			token_default_state_dir(o->dir, sizeof(o->dir));
-		snprintf(o->path, sizeof(o->path), "%.4080s/%s", o->dir, CFG_TOKENS_FILE);
+		fmt_snprintf(o->path, sizeof(o->path), "%.4080s/%s", o->dir, CFG_TOKENS_FILE);
 	}
 	if (strlen(o->path) > 4000 || token_path_split(o->path, o->dir, sizeof(o->dir), &o->base) < 0)
 		return usage_err("--tokens must name a file");
@@ -215,7 +216,7 @@ static int lock_db(const struct token_opts *o, int *dfd)
 	int fd = token_lock(o->dir, o->base, 0, dfd, err, sizeof(err));
 
 	if (fd < 0)
-		fprintf(stderr, "nestd token: %s\n", err);
+		fmt_fprintf(stderr, "nestd token: %s\n", err);
 	return fd;
 }
 
@@ -226,9 +227,9 @@ static void list_row(const struct token_entry *e)
 	struct tm tm;
 
 	if (t && gmtime_r(&t, &tm))
-		snprintf(when + log_fmt_tm(when, sizeof(when), &tm, ' '), 2, "Z");
+		fmt_snprintf(when + log_fmt_tm(when, sizeof(when), &tm, ' '), 2, "Z");
 	token_scope_format(&e->scope, scope, sizeof(scope));
-	printf("%-24s %-9s %-21s %-24s %s\n", e->name, token_role_name(e->role), when,
+	fmt_printf("%-24s %-9s %-21s %-24s %s\n", e->name, token_role_name(e->role), when,
 	       e->role == ROLE_AGENT && e->owner[0] ? e->owner : "-",
 	       e->role == ROLE_AGENT ? "-" : scope[0] ? scope : "all");
 }
@@ -238,9 +239,9 @@ static int verb_list(const struct token_opts *o, struct token_db *db)
 	int i;
 
 	if (db->n == 0)
-		fprintf(stderr, "no tokens in %s\n", o->kv.urls ? "the fleet's token store" : o->path);
+		fmt_fprintf(stderr, "no tokens in %s\n", o->kv.urls ? "the fleet's token store" : o->path);
 	else
-		printf("%-24s %-9s %-21s %-24s %s\n", "NAME", "ROLE", "CREATED", "OWNER", "SCOPE");
+		fmt_printf("%-24s %-9s %-21s %-24s %s\n", "NAME", "ROLE", "CREATED", "OWNER", "SCOPE");
 	for (i = 0; i < db->n; i++)
 		list_row(&db->e[i]);
 	return 0;
@@ -251,14 +252,14 @@ static int verb_list(const struct token_opts *o, struct token_db *db)
 static int mint(const struct token_opts *o, char tok[TOKEN_LEN + 1], struct token_entry *ne)
 {
 	if (token_generate(tok) < 0) {
-		fprintf(stderr, "nestd token: the kernel gave no random bytes\n");
+		fmt_fprintf(stderr, "nestd token: the kernel gave no random bytes\n");
 		return -1;
 	}
 	memset(ne, 0, sizeof(*ne));
-	snprintf(ne->name, sizeof(ne->name), "%s", o->pos[0]);
+	fmt_snprintf(ne->name, sizeof(ne->name), "%s", o->pos[0]);
 	ne->role = strcmp(o->role, "operator") == 0 ? ROLE_OPERATOR : ROLE_AGENT;
 	ne->created = (long long)time(NULL);
-	snprintf(ne->owner, sizeof(ne->owner), "%s", o->owner ? o->owner : "");
+	fmt_snprintf(ne->owner, sizeof(ne->owner), "%s", o->owner ? o->owner : "");
 	ne->scope = o->scope;
 	sha256(tok, TOKEN_LEN, ne->hash);
 	return 0;
@@ -272,24 +273,24 @@ static int verb_new(const struct token_opts *o, int dfd, struct token_db *db)
 	const char *name = o->pos[0];
 
 	if (token_db_by_name(db, name)) {
-		fprintf(stderr, "nestd token: a token named '%s' exists; revoke it first\n", name);
+		fmt_fprintf(stderr, "nestd token: a token named '%s' exists; revoke it first\n", name);
 		return 1;
 	}
 	if (mint(o, tok, &ne) < 0)
 		return 1;
 	if (token_db_add(db, &ne) < 0)
-		snprintf(err, sizeof(err), "out of memory");
+		fmt_snprintf(err, sizeof(err), "out of memory");
 	else if (token_db_save_at(dfd, o->base, o->path, db, err, sizeof(err)) == 0)
 		err[0] = '\0';
 	if (err[0]) {
-		fprintf(stderr, "nestd token: %s\n", err);
+		fmt_fprintf(stderr, "nestd token: %s\n", err);
 		memset(tok, 0, sizeof(tok));
 		return 1;
 	}
-	printf("%s\n", tok);
+	fmt_printf("%s\n", tok);
 	fflush(stdout);
 	memset(tok, 0, sizeof(tok));
-	fprintf(stderr, "nestd token: %s token '%s' added to %s (only its hash is stored; keep the "
+	fmt_fprintf(stderr, "nestd token: %s token '%s' added to %s (only its hash is stored; keep the "
 		"token above safe).\nA running server picks it up by itself: nothing needs restarting.\n",
 		o->role, name, o->path);
 	return 0;
@@ -301,15 +302,15 @@ static int verb_revoke(const struct token_opts *o, int dfd, struct token_db *db)
 	char err[800];
 
 	if (!e) {
-		fprintf(stderr, "nestd token: no token named '%s' in %s\n", o->pos[0], o->path);
+		fmt_fprintf(stderr, "nestd token: no token named '%s' in %s\n", o->pos[0], o->path);
 		return 1;
 	}
 	token_db_remove(db, (int)(e - db->e));
 	if (token_db_save_at(dfd, o->base, o->path, db, err, sizeof(err)) < 0) {
-		fprintf(stderr, "nestd token: %s\n", err);
+		fmt_fprintf(stderr, "nestd token: %s\n", err);
 		return 1;
 	}
-	fprintf(stderr, "nestd token: revoked '%s'.\nA running server drops its sessions by itself "
+	fmt_fprintf(stderr, "nestd token: revoked '%s'.\nA running server drops its sessions by itself "
 		"within seconds: no restart, no SIGHUP needed.\n", o->pos[0]);
 	return 0;
 }
@@ -326,16 +327,16 @@ static int kv_new(const struct token_opts *o)
 		return 1;
 	rc = token_kv_new(&o->kv, &ne, err, sizeof(err));
 	if (rc == 0) {
-		printf("%s\n", tok);
+		fmt_printf("%s\n", tok);
 		fflush(stdout);
-		fprintf(stderr, "nestd token: %s token '%s' added to the fleet's token store (%s_tokens; "
+		fmt_fprintf(stderr, "nestd token: %s token '%s' added to the fleet's token store (%s_tokens; "
 			"only its hash is stored; keep the token above safe).\nEvery server of the fleet "
 			"knows it at once.\n", o->role, ne.name, o->kv.prefix);
 	} else if (rc == 1) {
-		fprintf(stderr, "nestd token: the fleet's store has a token named '%s'; revoke it "
+		fmt_fprintf(stderr, "nestd token: the fleet's store has a token named '%s'; revoke it "
 			"first\n", ne.name);
 	} else {
-		fprintf(stderr, "nestd token: %s\n", err);
+		fmt_fprintf(stderr, "nestd token: %s\n", err);
 	}
 	memset(tok, 0, sizeof(tok));
 	return rc == 0 ? 0 : 1;
@@ -348,14 +349,14 @@ static int kv_import(const struct token_opts *o)
 	int added = 0, kept = 0, rc;
 
 	if (token_db_load(o->path, &db, err, sizeof(err)) < 0) {
-		fprintf(stderr, "nestd token: %s\n", err);
+		fmt_fprintf(stderr, "nestd token: %s\n", err);
 		return 1;
 	}
 	rc = token_kv_import(&o->kv, &db, &added, &kept, err, sizeof(err));
 	token_db_free(&db);
 	if (rc < 0)
-		fprintf(stderr, "nestd token: %s\n", err);
-	fprintf(stderr, "nestd token: %d tokens imported from %s into the fleet's store, %d kept "
+		fmt_fprintf(stderr, "nestd token: %s\n", err);
+	fmt_fprintf(stderr, "nestd token: %d tokens imported from %s into the fleet's store, %d kept "
 		"(a token of that name was there already)\n", added, o->path, kept);
 	return rc < 0 ? 1 : 0;
 }
@@ -373,16 +374,16 @@ static int kv_run(const struct token_opts *o)
 	if (!strcmp(o->verb, "revoke")) {
 		rc = token_kv_revoke(&o->kv, o->pos[0], err, sizeof(err));
 		if (rc == 0)
-			fprintf(stderr, "nestd token: revoked '%s'; every server of the fleet drops its "
+			fmt_fprintf(stderr, "nestd token: revoked '%s'; every server of the fleet drops its "
 				"sessions at once.\n", o->pos[0]);
 		else if (rc == 1)
-			fprintf(stderr, "nestd token: no token named '%s' in the fleet's store\n", o->pos[0]);
+			fmt_fprintf(stderr, "nestd token: no token named '%s' in the fleet's store\n", o->pos[0]);
 		else
-			fprintf(stderr, "nestd token: %s\n", err);
+			fmt_fprintf(stderr, "nestd token: %s\n", err);
 		return rc == 0 ? 0 : 1;
 	}
 	if (token_kv_list(&o->kv, &db, err, sizeof(err)) < 0) {
-		fprintf(stderr, "nestd token: %s\n", err);
+		fmt_fprintf(stderr, "nestd token: %s\n", err);
 		token_db_free(&db);
 		return 1;
 	}
@@ -407,7 +408,7 @@ static int token_run(const struct token_opts *o)
 	else
 		lrc = token_db_load_at(dfd, o->base, o->path, 1, &db, &id, err, sizeof(err));
 	if (lrc < 0)
-		fprintf(stderr, "nestd token: %s\n", err);
+		fmt_fprintf(stderr, "nestd token: %s\n", err);
 	else if (!strcmp(o->verb, "list"))
 		rc = verb_list(o, &db);
 	else if (!strcmp(o->verb, "new"))

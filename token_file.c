@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "dotenv.h"
+#include "fmt.h"
 #include "token_file.h"
 
 int token_path_split(const char *path, char *dir, size_t dcap, const char **base)
@@ -33,7 +34,7 @@ int token_path_split(const char *path, char *dir, size_t dcap, const char **base
 	if (!**base || !strcmp(*base, ".") || !strcmp(*base, ".."))
 		return -1;
 	if (!slash)
-		return snprintf(dir, dcap, ".") < 0 ? -1 : 0;
+		return fmt_snprintf(dir, dcap, ".") < 0 ? -1 : 0;
 	if (dl == 0)
 		dl = 1;   /* "/tokens": the root */
 	if (dl >= dcap)
@@ -46,17 +47,17 @@ int token_path_split(const char *path, char *dir, size_t dcap, const char **base
 int token_dir_check(const char *dir, const struct stat *st, char *err, size_t errlen)
 {
 	if (!S_ISDIR(st->st_mode)) {
-		snprintf(err, errlen, "%s is not a directory", dir);
+		fmt_snprintf(err, errlen, "%s is not a directory", dir);
 		return -1;
 	}
 	if (st->st_uid != geteuid() && st->st_uid != 0) {
-		snprintf(err, errlen, "the token directory %s belongs to uid %u, not to uid %u that runs "
+		fmt_snprintf(err, errlen, "the token directory %s belongs to uid %u, not to uid %u that runs "
 			 "nestd: run nestd as its owner, or chown the directory", dir,
 			 (unsigned)st->st_uid, (unsigned)geteuid());
 		return -1;
 	}
 	if (st->st_mode & 022) {
-		snprintf(err, errlen, "the token directory %s is writable by %s (mode %04o): anyone "
+		fmt_snprintf(err, errlen, "the token directory %s is writable by %s (mode %04o): anyone "
 			 "there could replace the token file; chmod go-w %s", dir,
 			 (st->st_mode & 002) ? "others" : "its group", (unsigned)(st->st_mode & 07777), dir);
 		return -1;
@@ -72,16 +73,16 @@ int token_dir_open(const char *dir, int nofollow, char *err, size_t errlen)
 
 	if (dfd < 0) {
 		if (e == ELOOP || (nofollow && e == ENOTDIR && lstat(dir, &st) == 0 && S_ISLNK(st.st_mode)))
-			snprintf(err, errlen, "the token directory %s is a symbolic link: give the "
+			fmt_snprintf(err, errlen, "the token directory %s is a symbolic link: give the "
 				 "directory it points to", dir);
 		else
-			snprintf(err, errlen, "cannot open the token directory %s: %s", dir, strerror(e));
+			fmt_snprintf(err, errlen, "cannot open the token directory %s: %s", dir, strerror(e));
 		errno = e;
 		return -1;
 	}
 	if (fstat(dfd, &st) < 0) {
 		e = errno;
-		snprintf(err, errlen, "cannot stat %s: %s", dir, strerror(e));
+		fmt_snprintf(err, errlen, "cannot stat %s: %s", dir, strerror(e));
 	} else if (token_dir_check(dir, &st, err, errlen) < 0) {
 		e = EPERM;
 	} else {
@@ -111,7 +112,7 @@ static int read_all(int fd, const char *path, struct buf *b, char *err, size_t e
 		ssize_t r;
 
 		if (buf_reserve(b, 65536) < 0) {
-			snprintf(err, errlen, "%s is larger than %u bytes", path, CFG_TOKEN_FILE_MAX);
+			fmt_snprintf(err, errlen, "%s is larger than %u bytes", path, CFG_TOKEN_FILE_MAX);
 			return -1;
 		}
 		r = read(fd, b->p + b->len, b->cap - b->len);
@@ -120,7 +121,7 @@ static int read_all(int fd, const char *path, struct buf *b, char *err, size_t e
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+			fmt_snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
 			return -1;
 		}
 		b->len += (size_t)r;
@@ -137,17 +138,17 @@ static int load_fd(int fd, const char *path, struct token_db *db, struct token_f
 	int rc;
 
 	if (fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "cannot stat %s: %s", path, strerror(errno));
+		fmt_snprintf(err, errlen, "cannot stat %s: %s", path, strerror(errno));
 		return -1;
 	}
 	id_of(&st, id);
 	if (S_ISDIR(st.st_mode) || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s is %s, not a token file", path,
+		fmt_snprintf(err, errlen, "%s is %s, not a token file", path,
 			 S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
 		return -1;
 	}
 	if ((unsigned long long)st.st_size > CFG_TOKEN_FILE_MAX) {
-		snprintf(err, errlen, "%s is larger than %u bytes", path, CFG_TOKEN_FILE_MAX);
+		fmt_snprintf(err, errlen, "%s is larger than %u bytes", path, CFG_TOKEN_FILE_MAX);
 		return -1;
 	}
 	buf_init(&b, CFG_TOKEN_FILE_MAX);
@@ -173,11 +174,11 @@ int token_db_load_at(int dfd, const char *base, const char *path, int nofollow,
 	}
 	if (fd < 0) {
 		if (nofollow && errno == ELOOP)
-			snprintf(err, errlen, "%s is a symbolic link: nestd token replaces the file "
+			fmt_snprintf(err, errlen, "%s is a symbolic link: nestd token replaces the file "
 				 "whole, which would replace the link; give --tokens the file it "
 				 "points to", path);
 		else
-			snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+			fmt_snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
 		return -1;
 	}
 	rc = load_fd(fd, path, db, id, err, errlen);
@@ -199,7 +200,7 @@ int token_db_load_id(const char *path, struct token_db *db, struct token_file_id
 	token_file_stat(path, id);
 	err[0] = '\0';
 	if (token_path_split(path, dir, sizeof(dir), &base) < 0) {
-		snprintf(err, errlen, "%s: not a file name", path);
+		fmt_snprintf(err, errlen, "%s: not a file name", path);
 		return -1;
 	}
 	dfd = token_dir_open(dir, 0, err, errlen);
@@ -282,7 +283,7 @@ int token_file_replace_at(int dfd, const char *base, const char *p, size_t n)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", base, (long)getpid());
+	fmt_snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", base, (long)getpid());
 	if (write_temp(dfd, tmp, p, n) < 0 || renameat(dfd, tmp, dfd, base) < 0) {
 		e = errno;
 		unlinkat(dfd, tmp, 0);
@@ -301,14 +302,14 @@ int token_db_save_at(int dfd, const char *base, const char *path, const struct t
 
 	buf_init(&b, CFG_TOKEN_FILE_MAX);
 	if (token_db_format(db, &b) < 0) {
-		snprintf(err, errlen, "%s would pass %u bytes (or out of memory)", path, CFG_TOKEN_FILE_MAX);
+		fmt_snprintf(err, errlen, "%s would pass %u bytes (or out of memory)", path, CFG_TOKEN_FILE_MAX);
 		buf_free(&b);
 		return -1;
 	}
 	if (token_file_replace_at(dfd, base, b.p, b.len) < 0) {
 		e = errno;
 		buf_free(&b);
-		snprintf(err, errlen, "cannot write the new token file beside %s: %s (%s is unchanged)",
+		fmt_snprintf(err, errlen, "cannot write the new token file beside %s: %s (%s is unchanged)",
 			 path, strerror(e), path);
 		return -1;
 	}
@@ -324,7 +325,7 @@ int token_db_save(const char *path, const struct token_db *db, char *err, size_t
 
 	err[0] = '\0';
 	if (token_path_split(path, dir, sizeof(dir), &base) < 0) {
-		snprintf(err, errlen, "%s: not a file name", path);
+		fmt_snprintf(err, errlen, "%s: not a file name", path);
 		return -1;
 	}
 	dfd = token_dir_open(dir, 1, err, errlen);
@@ -345,11 +346,11 @@ void token_default_state_dir(char *out, size_t n)
 	 * server's file whatever $HOME sudo left. */
 	if (geteuid() == 0 || (lstat(CFG_STATE_DIR_ROOT, &st) == 0 && S_ISDIR(st.st_mode) &&
 			       st.st_uid == geteuid()))
-		snprintf(out, n, "%s", CFG_STATE_DIR_ROOT);
+		fmt_snprintf(out, n, "%s", CFG_STATE_DIR_ROOT);
 	else if (x && x[0] == '/')
-		snprintf(out, n, "%s/nestd", x);
+		fmt_snprintf(out, n, "%s/nestd", x);
 	else
-		snprintf(out, n, "%s/.local/state/nestd", home && *home ? home : ".");
+		fmt_snprintf(out, n, "%s/.local/state/nestd", home && *home ? home : ".");
 }
 
 /* Up to CFG_TOKEN_READ_MAX bytes of fd into buf (NUL-terminated); *more
@@ -400,10 +401,10 @@ static int read_dotenv(const char *path, const char *buf, size_t n, int more, ch
 	if (rc > 0 && !more)
 		return 1;
 	if (rc > 0 || (rc == 0 && more && dotenv_has_binding(buf, n)))
-		snprintf(err, errlen, "token file %s: KEY=VALUE lines over %d bytes; refused rather "
+		fmt_snprintf(err, errlen, "token file %s: KEY=VALUE lines over %d bytes; refused rather "
 			 "than read in part", path, CFG_TOKEN_READ_MAX);
 	else if (rc < 0)
-		snprintf(err, errlen, "token file %s holds KEY=VALUE lines but no CLIENT_TOKEN that "
+		fmt_snprintf(err, errlen, "token file %s holds KEY=VALUE lines but no CLIENT_TOKEN that "
 			 "is a token", path);
 	out[0] = '\0';
 	return rc ? -1 : 0;
@@ -419,19 +420,19 @@ int token_read_file(const char *path, char *out, size_t cap, char *err, size_t e
 	int more, env, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot read token file %s: %s", path, strerror(errno));
+		fmt_snprintf(err, errlen, "cannot read token file %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == 0 && (st.st_mode & 0077)) {
 		close(fd);
-		snprintf(err, errlen, "token file %s is readable by others (mode %03o); chmod 600 it",
+		fmt_snprintf(err, errlen, "token file %s is readable by others (mode %03o); chmod 600 it",
 			 path, (unsigned)(st.st_mode & 0777));
 		return -1;
 	}
 	r = read_head(fd, buf, &more);
 	close(fd);
 	if (r < 0) {
-		snprintf(err, errlen, "cannot read token file %s: %s", path, strerror(errno));
+		fmt_snprintf(err, errlen, "cannot read token file %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if ((env = read_dotenv(path, buf, (size_t)r, more, out, cap, err, errlen)) != 0) {
@@ -444,12 +445,12 @@ int token_read_file(const char *path, char *out, size_t cap, char *err, size_t e
 		;
 	len = (size_t)(e - s);
 	if (len == 0 && !*e && more)
-		snprintf(err, errlen, "token file %s starts with over %d blank bytes", path,
+		fmt_snprintf(err, errlen, "token file %s starts with over %d blank bytes", path,
 			 CFG_TOKEN_READ_MAX);
 	else if (len == 0)
-		snprintf(err, errlen, "token file %s holds no token", path);
+		fmt_snprintf(err, errlen, "token file %s holds no token", path);
 	else if (len >= cap || (!*e && more))
-		snprintf(err, errlen, "token file %s: its first line is longer than a token can be "
+		fmt_snprintf(err, errlen, "token file %s: its first line is longer than a token can be "
 			 "(%zu bytes); refused rather than cut", path, cap - 1);
 	if (len == 0 || len >= cap || (!*e && more)) {
 		memset(buf, 0, sizeof(buf));
@@ -492,13 +493,13 @@ int token_lock(const char *dir, const char *base, int nonblock, int *dfd, char *
 	int fd, e;
 
 	if (token_dir_make(dir) < 0) {
-		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+		fmt_snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	*dfd = token_dir_open(dir, 1, err, errlen);
 	if (*dfd < 0)
 		return -1;
-	snprintf(lockn, sizeof(lockn), "%.500s.lock", base);
+	fmt_snprintf(lockn, sizeof(lockn), "%.500s.lock", base);
 	fd = openat(*dfd, lockn, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
 	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
 		close(fd);
@@ -507,7 +508,7 @@ int token_lock(const char *dir, const char *base, int nonblock, int *dfd, char *
 	}
 	if (fd < 0 || flock(fd, LOCK_EX | (nonblock ? LOCK_NB : 0)) < 0) {
 		e = errno;
-		snprintf(err, errlen, "cannot lock %s/%s: %s", dir, lockn,
+		fmt_snprintf(err, errlen, "cannot lock %s/%s: %s", dir, lockn,
 			 e == ELOOP ? "it is a symbolic link" : e == EINVAL ? "not a regular file" :
 			 e == EWOULDBLOCK ? "another writer holds it; try again" : strerror(e));
 		if (fd >= 0)
@@ -532,7 +533,7 @@ static int locked_edit(const char *path, int (*edit)(struct token_db *db, const 
 	int lockfd, dfd = -1, rc;
 
 	if (token_path_split(path, dir, sizeof(dir), &base) < 0) {
-		snprintf(err, errlen, "%s: not a file name", path);
+		fmt_snprintf(err, errlen, "%s: not a file name", path);
 		return TOKEN_EDIT_ERROR;
 	}
 	if ((lockfd = token_lock(dir, base, 1, &dfd, err, errlen)) < 0)
@@ -565,7 +566,7 @@ int token_edit_add(const char *path, const struct token_entry *e, char *err, siz
 	int rc = locked_edit(path, edit_add, e, err, errlen);
 
 	if (rc == TOKEN_EDIT_EXISTS)
-		snprintf(err, errlen, "a token named '%s' exists; revoke it first", e->name);
+		fmt_snprintf(err, errlen, "a token named '%s' exists; revoke it first", e->name);
 	return rc;
 }
 
@@ -592,6 +593,6 @@ int token_edit_remove(const char *path, const char *name, enum token_role role, 
 	int rc = locked_edit(path, edit_remove, &r, err, errlen);
 
 	if (rc == TOKEN_EDIT_MISSING)
-		snprintf(err, errlen, "no %s token named '%s'", token_role_name(role), name);
+		fmt_snprintf(err, errlen, "no %s token named '%s'", token_role_name(role), name);
 	return rc;
 }

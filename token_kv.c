@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "server_nats.h"
 
 #if NESTD_NATS
@@ -30,7 +31,7 @@ static int fail(char *err, size_t n, const char *what, natsStatus st)
 	/* "(conn.c:2088): No server available...": the library's place is noise here */
 	if (last && last[0] == '(' && (cut = strstr(last, "): ")))
 		last = cut + 3;
-	snprintf(err, n, "%s: %s", what, last && *last ? last : natsStatus_GetText(st));
+	fmt_snprintf(err, n, "%s: %s", what, last && *last ? last : natsStatus_GetText(st));
 	return -1;
 }
 
@@ -67,7 +68,7 @@ static int store_open(const struct token_kv *k, struct store *s, char *err, size
 		return fail(err, n, "cannot connect to NATS", st);
 	if ((st = natsConnection_JetStream(&s->js, s->nc, NULL)) != NATS_OK)
 		return fail(err, n, "JetStream", st);
-	snprintf(bucket, sizeof(bucket), "%s_tokens", k->prefix);
+	fmt_snprintf(bucket, sizeof(bucket), "%s_tokens", k->prefix);
 	st = js_KeyValue(&s->kv, s->js, bucket);
 	if (st == NATS_NOT_FOUND) {
 		for (p = k->urls; (p = strchr(p, ',')); p++)
@@ -95,7 +96,7 @@ static int put_new(struct store *s, const struct token_entry *e, char *err, size
 	buf_init(&b, 4096);
 	if (token_entry_format(e, &b) < 0) {
 		buf_free(&b);
-		snprintf(err, n, "out of memory");
+		fmt_snprintf(err, n, "out of memory");
 		return -1;
 	}
 	st = kvStore_Create(&rev, s->kv, e->name, b.p, (int)b.len);
@@ -191,7 +192,7 @@ int token_kv_import(const struct token_kv *k, const struct token_db *db, int *ad
 
 static int no_nats(char *err, size_t n)
 {
-	snprintf(err, n, "--cluster: this nestd was built without NATS (make NATS=1 with "
+	fmt_snprintf(err, n, "--cluster: this nestd was built without NATS (make NATS=1 with "
 		 "libnats-dev installed)");
 	return -1;
 }

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fmt.h"
+
 static const struct {
 	const char *name;
 	unsigned bit;
@@ -65,7 +67,7 @@ void token_scope_kinds(unsigned can, char *out, size_t cap)
 	out[0] = '\0';
 	for (i = 0; kinds[i].bit != TOKEN_CAN_ALL; i++)
 		if (can & kinds[i].bit) {
-			int w = snprintf(out + len, cap - len, "%s%s", len ? "," : "", kinds[i].name);
+			int w = fmt_snprintf(out + len, cap - len, "%s%s", len ? "," : "", kinds[i].name);
 
 			if (w < 0 || (size_t)w >= cap - len)
 				return;
@@ -103,17 +105,17 @@ static int parse_agents(const char *v, size_t n, struct token_scope *s, char *er
 		int owner = l > 6 && memcmp(sel, "owner:", 6) == 0;
 
 		if (l == 0) {
-			snprintf(err, errlen, "scope: an empty agent selector (agents=SEL,SEL,...)");
+			fmt_snprintf(err, errlen, "scope: an empty agent selector (agents=SEL,SEL,...)");
 			return -1;
 		}
 		if (owner ? !token_owner_valid(sel + 6, l - 6) : !token_glob_valid(sel, l)) {
-			snprintf(err, errlen, "scope: '%.*s' is neither an agent name glob nor owner:WHO "
+			fmt_snprintf(err, errlen, "scope: '%.*s' is neither an agent name glob nor owner:WHO "
 				 "(letters, digits and . _ - ; a glob may use * and ?; WHO also : @ +)",
 				 (int)(l > 80 ? 80 : l), sel);
 			return -1;
 		}
 		if (++count > CFG_SCOPE_SELECTORS_MAX) {
-			snprintf(err, errlen, "scope: more than " CFG_STR(CFG_SCOPE_SELECTORS_MAX)
+			fmt_snprintf(err, errlen, "scope: more than " CFG_STR(CFG_SCOPE_SELECTORS_MAX)
 				 " agent selectors");
 			return -1;
 		}
@@ -130,7 +132,7 @@ static int parse_agents(const char *v, size_t n, struct token_scope *s, char *er
 		pos += l + 1;
 	}
 	if (pos <= n) {
-		snprintf(err, errlen, "scope: too long");
+		fmt_snprintf(err, errlen, "scope: too long");
 		return -1;
 	}
 	if (every)
@@ -151,7 +153,7 @@ static int parse_can(const char *v, size_t n, struct token_scope *s, char *err, 
 			if (strlen(kinds[i].name) == l && memcmp(kinds[i].name, k, l) == 0)
 				break;
 		if (i == sizeof(kinds) / sizeof(kinds[0])) {
-			snprintf(err, errlen, "scope: unknown kind of command '%.*s' "
+			fmt_snprintf(err, errlen, "scope: unknown kind of command '%.*s' "
 				 "(read, control, exec, tokens, all)", (int)(l > 40 ? 40 : l), k);
 			return -1;
 		}
@@ -172,17 +174,17 @@ static int parse_part(const char *p, size_t n, unsigned *seen, struct token_scop
 	unsigned bit = is_a ? 1u : 2u;
 
 	if (!is_a && !is_c) {
-		snprintf(err, errlen, "scope: '%.*s' is not agents=... or can=...",
+		fmt_snprintf(err, errlen, "scope: '%.*s' is not agents=... or can=...",
 			 (int)(n > 40 ? 40 : n), p);
 		return -1;
 	}
 	if (*seen & bit) {
-		snprintf(err, errlen, "scope: %s given twice", is_a ? "agents=" : "can=");
+		fmt_snprintf(err, errlen, "scope: %s given twice", is_a ? "agents=" : "can=");
 		return -1;
 	}
 	*seen |= bit;
 	if (n == skip) {
-		snprintf(err, errlen, "scope: %s needs at least one %s", is_a ? "agents=" : "can=",
+		fmt_snprintf(err, errlen, "scope: %s needs at least one %s", is_a ? "agents=" : "can=",
 			 is_a ? "selector" : "kind");
 		return -1;
 	}
@@ -197,7 +199,7 @@ int token_scope_parse(const char *text, size_t n, struct token_scope *s, char *e
 
 	token_scope_all(s);
 	if (n == 0 || n > CFG_SCOPE_MAX) {
-		snprintf(err, errlen, n ? "scope: longer than " CFG_STR(CFG_SCOPE_MAX) " bytes"
+		fmt_snprintf(err, errlen, n ? "scope: longer than " CFG_STR(CFG_SCOPE_MAX) " bytes"
 			 : "scope: empty (agents=SEL,...;can=KIND,...)");
 		return -1;
 	}
@@ -221,11 +223,11 @@ void token_scope_format(const struct token_scope *s, char *out, size_t cap)
 
 	out[0] = '\0';
 	if (s->agents[0])
-		w = snprintf(out, cap, "agents=%s", s->agents);
+		w = fmt_snprintf(out, cap, "agents=%s", s->agents);
 	if (w < 0 || (size_t)w >= cap)
 		return;
 	if (s->can != TOKEN_CAN_ALL) {
 		token_scope_kinds(s->can, k, sizeof(k));
-		snprintf(out + w, cap - (size_t)w, "%scan=%s", w ? ";" : "", k);
+		fmt_snprintf(out + w, cap - (size_t)w, "%scan=%s", w ? ";" : "", k);
 	}
 }

@@ -455,13 +455,23 @@ void test_usage_write_rows_bounded(void)
 	struct jw w;
 	struct json j;
 	char err[256];
-	int st, i, n, e, more = 0;
+	int st, i, n, e, more = 0, big = 0;
 	size_t rowtext = 0, len;
 
 	usage_fixture(top, cg, old, sizeof(old));
 	for (i = 0; i < 300; i++) {
 		snprintf(p, sizeof(p), "%s/a-folder-with-a-rather-long-name-number-%03d", top, i);
 		CHECK(mkdir(p, 0755) == 0);
+		if (i % 50 == 7) {   /* six large ones, which must be among the rows kept */
+			static char blob[200000];
+			FILE *f;
+
+			snprintf(p + strlen(p), sizeof(p) - strlen(p), "/blob");
+			f = fopen(p, "w");
+			CHECK(f && fwrite(blob, 1, sizeof(blob), f) == sizeof(blob));
+			if (f)
+				fclose(f);
+		}
 	}
 	buf_init(&b, 0);
 	buf_init(&res, 0);
@@ -471,10 +481,16 @@ void test_usage_write_rows_bounded(void)
 	st = json_get(&j, 0, "storage");
 	n = json_count(&j, st);
 	for (i = 0, e = st + 1; i < n; i++, e = json_next(&j, e)) {
-		more += json_raw(&j, json_elem(&j, e, 1), &len)[0] == '(';
+		const char *name = json_raw(&j, json_elem(&j, e, 1), &len);
+
+		more += name[0] == '(';
+		const char *num = memmem(name, len, "number-", 7);
+
+		big += num && atoi(num + 7) % 50 == 7;
 		rowtext += len + 24;
 	}
 	CHECK(n < 303 && more == 1 && rowtext < 3000);
+	CHECK(big >= 6);
 	json_str(&j, json_get(&j, 0, "resources"), &res);
 	CHECK(res.p && strstr(res.p, "smaller folders are summed in one row"));
 	json_free(&j);

@@ -2,7 +2,9 @@
  * with default ports, IPv6 brackets, paths, every bound) and
  * net_parse_addr (HOST:PORT, [V6]:PORT, tls:, unix:), and
  * net_is_loopback.  Only the parsers: nothing here opens a socket. */
+#include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../net.h"
@@ -260,4 +262,52 @@ void test_net_is_loopback(void)
 	CHECK(!net_is_loopback("localhost.example.org"));
 	CHECK(!net_is_loopback("::ffff:10.0.0.1"));
 	CHECK(!net_is_loopback(""));
+}
+
+/* net_ntop against libc's inet_ntop, which it stands in for: the usual
+ * forms, every placement of zero runs (ties, one zero group, at either
+ * end), mapped and compatible IPv4 tails, and random addresses built of
+ * zero and non-zero groups. */
+void test_net_ntop(void);
+void test_net_ntop(void)
+{
+	static const char *const v6[] = {
+		"::", "::1", "1::", "fe80::1", "2001:db8::8:800:200c:417a", "2001:db8:0:0:1:0:0:1",
+		"2001:db8::1:0:0:1", "1:0:0:2:0:0:0:3", "1:0:2:0:3:0:4:0", "0:1:0:1:0:1:0:1",
+		"::ffff:127.0.0.1", "::ffff:0.0.0.0", "::1.2.3.4", "::0.0.1.2", "::ffff:1:2",
+		"1:2:3:4:5:6:7:8", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "0:0:1::", "::ffff",
+		"64:ff9b::192.0.2.33",
+	};
+	unsigned char a[16];
+	char got[INET6_ADDRSTRLEN], want[INET6_ADDRSTRLEN];
+	size_t i, j;
+	int bad = 0;
+
+	for (i = 0; i < sizeof(v6) / sizeof(v6[0]); i++) {
+		CHECK(inet_pton(AF_INET6, v6[i], a) == 1);
+		net_ntop(AF_INET6, a, got);
+		inet_ntop(AF_INET6, a, want, sizeof(want));
+		CHECK_STR(got, want);
+	}
+	srand(7);
+	for (i = 0; i < 5000; i++) {
+		for (j = 0; j < 16; j += 2) {
+			int r = rand() % 4;
+
+			a[j] = r == 0 ? 0 : r == 1 ? 0xff : (unsigned char)rand();
+			a[j + 1] = r == 0 ? 0 : (unsigned char)rand();
+		}
+		if (i % 7 == 0)
+			memcpy(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12);
+		net_ntop(AF_INET6, a, got);
+		inet_ntop(AF_INET6, a, want, sizeof(want));
+		if (strcmp(got, want)) {
+			bad++;
+			fprintf(stderr, "net_ntop: got %s, inet_ntop %s\n", got, want);
+		}
+		net_ntop(AF_INET, a, got);
+		inet_ntop(AF_INET, a, want, sizeof(want));
+		bad += strcmp(got, want) != 0;
+	}
+	CHECK(bad == 0);
 }

@@ -1061,10 +1061,14 @@ static const uint16_t suites_client[] = {
 /* Hashes, PRFs and ciphers common to both ends; xc: also the X.509 engine's
  * hashes.  SHA-224 to SHA-512: no SHA-1 (TLS 1.2 signs with SHA-256 and up,
  * and a chain signed with SHA-1 is refused by every browser already).
- * The agent-only binary has one implementation of each cipher, the
- * portable constant-time one (AES-GCM on aes_ct64 and ctmul64,
- * ChaCha20-Poly1305 on the ct code; ~20 KB less); the full one BearSSL's
- * defaults, the AES-NI/PCLMUL and SSE2 code where the CPU has it. */
+ * AES-GCM on BearSSL's portable constant-time code (aes_ct64, ctmul64) in
+ * both builds, not the AES-NI/PCLMUL code beside it (~4 KB): the server
+ * prefers ChaCha20-Poly1305 (engine_common), which every browser, openssl
+ * and nestd's own clients offer, so AES-GCM carries only what a peer
+ * without ChaCha20 sends (Slack's API); ~100 MB/s a core is plenty there.
+ * ChaCha20-Poly1305: the portable code in the agent-only binary (sized for
+ * initramfs images), the SSE2 code in the full one, where the storm of
+ * reconnecting agents runs through it. */
 static void profile_common(br_ssl_engine_context *eng, br_x509_minimal_context *xc)
 {
 	static const br_hash_class *const hashes[] = {
@@ -1081,15 +1085,14 @@ static void profile_common(br_ssl_engine_context *eng, br_x509_minimal_context *
 	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
 	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
 	br_ssl_engine_set_ec(eng, EC_IMPL);
-#if NESTD_AGENT_ONLY
 	br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable, &br_sslrec_out_gcm_vtable);
 	br_ssl_engine_set_aes_ctr(eng, &br_aes_ct64_ctr_vtable);
 	br_ssl_engine_set_ghash(eng, &br_ghash_ctmul64);
+#if NESTD_AGENT_ONLY
 	br_ssl_engine_set_chapol(eng, &br_sslrec_in_chapol_vtable, &br_sslrec_out_chapol_vtable);
 	br_ssl_engine_set_chacha20(eng, &br_chacha20_ct_run);
 	br_ssl_engine_set_poly1305(eng, &br_poly1305_ctmul_run);
 #else
-	br_ssl_engine_set_default_aes_gcm(eng);
 	br_ssl_engine_set_default_chapol(eng);
 #endif
 }
@@ -1144,7 +1147,10 @@ static void engine_common(struct tls_conn *t)
 	unsigned char seed[32];
 
 	br_ssl_engine_set_versions(t->eng, BR_TLS12, BR_TLS12);
-	br_ssl_engine_add_flags(t->eng, BR_OPT_NO_RENEGOTIATION);
+	/* The server's order of suites, ChaCha20-Poly1305 first, not the
+	 * client's: browsers put AES-GCM first where the CPU has AES-NI,
+	 * whose code nestd leaves out (profile_common). */
+	br_ssl_engine_add_flags(t->eng, BR_OPT_NO_RENEGOTIATION | BR_OPT_ENFORCE_SERVER_PREFERENCES);
 	if (rnd_bytes(seed, sizeof(seed)) == 0)
 		br_ssl_engine_inject_entropy(t->eng, seed, sizeof(seed));
 	memset(seed, 0, sizeof(seed));

@@ -241,17 +241,22 @@ int proto_simple(struct buf *b, const char *status, const char *message)
 static void reply_open(struct jw *w, struct buf *b, const char *status, const char *cmd,
 		       const char *id, size_t idlen)
 {
+	char small[128];
 	struct buf msg;
 
-	/* "response_" + cmd; escaped later, with everything else. */
+	/* "response_" + cmd; escaped later, with everything else.  Command
+	 * names are short: on the stack, without an allocation per reply. */
 	buf_init(&msg, b->max);
-	if (buf_puts(&msg, "response_") < 0 || buf_puts(&msg, cmd) < 0) {
+	if (strlen(cmd) < sizeof(small) - 9) {
+		memcpy(small, "response_", 9);
+		memcpy(small + 9, cmd, strlen(cmd) + 1);
+	} else if (buf_puts(&msg, "response_") < 0 || buf_puts(&msg, cmd) < 0) {
 		buf_free(&msg);
 		jw_init(w, b);
 		w->err = 1;
 		return;
 	}
-	proto_begin(w, b, status, msg.p, id, idlen);
+	proto_begin(w, b, status, msg.p ? msg.p : small, id, idlen);
 	buf_free(&msg);
 	jw_key(w, "payload");
 }

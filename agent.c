@@ -405,7 +405,11 @@ static void on_text(struct conn *c, char *p, size_t n)
 			send_warning(a, what);
 		return;
 	}
-	proto_message(&m, what, sizeof(what));
+	/* A command's message is its name, which agent_cmd reads itself. */
+	if (c->state == CONN_AUTH || m.status != NS_COMMAND)
+		proto_message(&m, what, sizeof(what));
+	else
+		what[0] = '\0';
 	if (c->state == CONN_AUTH)
 		on_auth_reply(a, &m, what);
 	else

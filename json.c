@@ -923,22 +923,16 @@ int json_get(const struct json *j, int obj, const char *key)
 void json_get_keys(const struct json *j, int obj, const char *const *keys, int nkeys, int *out)
 {
 	const jsmntok_t *t = tok(j, obj);
-	size_t klen[16];
 	int k, m, i;
 
 	for (i = 0; i < nkeys; i++)
 		out[i] = -1;
 	if (!t || t->type != JSMN_OBJECT || nkeys > 16)
 		return;
-	for (i = 0; i < nkeys; i++)
-		klen[i] = strlen(keys[i]);
+	/* json_str_eq turns most pairs down on their first byte. */
 	for (k = obj + 1, m = 0; m < t->size && k + 1 < j->n; m++) {
-		const char *raw = j->s + j->t[k].start;
-		size_t n = (size_t)(j->t[k].end - j->t[k].start);
-
 		for (i = 0; i < nkeys; i++)
-			if (n >= klen[i] && (n == klen[i] ? !memcmp(raw, keys[i], n) : 1) &&
-			    json_str_eq(j, k, keys[i]))
+			if (json_str_eq(j, k, keys[i]))
 				out[i] = k + 1;
 		k = json_next(j, k + 1);
 	}

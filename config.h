@@ -105,6 +105,10 @@
 #define CFG_CLUSTER_CLAIM_REFRESH_S 900    /* a held claim is put again this often */
 #define CFG_CLUSTER_REFRESH_BATCH 500      /* claims refreshed per heartbeat at most */
 #define CFG_CLUSTER_JS_TIMEOUT_MS 5000     /* a JetStream API request or publish ack */
+#define CFG_CLUSTER_JS_FIRST_MS  1500      /* the buckets' and watches' first try: doubled
+					    * per try that went unanswered, up to the above */
+#define CFG_CLUSTER_JS_RETRY_MS  1000      /* setup again after this, doubled per failure,
+					    * up to CFG_CLUSTER_REOPEN_MS */
 #define CFG_CLUSTER_WATCH_HB_MS  1000      /* a bucket watch's idle heartbeat */
 #define CFG_CLUSTER_WATCH_DEAD_MS 5000     /* nothing from a watch this long: a new one */
 #define CFG_CLUSTER_ROUTE_MARGIN_MS 2000   /* a routed command: the holder's deadline plus this */

@@ -81,27 +81,42 @@ static long long wall_us(void)
 
 #define NS 1000000000ll
 
+/* A setup round failed: the next one soon (leaders are elected within
+ * seconds of a NATS node's loss), later each time it fails again.  Its
+ * other requests count for nothing now (js_round). */
 static void js_fail(struct cluster *c, const char *why)
 {
-	if (strcmp(c->js_why, why) != 0)
-		log_warn("cluster: JetStream: %s; trying again every %d s", why,
+	char now[sizeof(c->js_why)];
+	int64_t wait = CFG_CLUSTER_JS_RETRY_MS;
+	int i;
+
+	for (i = 1; i < c->js_tries && wait < CFG_CLUSTER_REOPEN_MS; i++)
+		wait *= 2;
+	if (wait > CFG_CLUSTER_REOPEN_MS)
+		wait = CFG_CLUSTER_REOPEN_MS;
+	fmt_snprintf(now, sizeof(now), "JetStream: %s", why);
+	if (strcmp(c->js_why, now) != 0)
+		log_warn("cluster: JetStream: %s; trying again, at most every %d s", why,
 			 CFG_CLUSTER_REOPEN_MS / 1000);
-	fmt_snprintf(c->js_why, sizeof(c->js_why), "JetStream: %s", why);
+	fmt_snprintf(c->js_why, sizeof(c->js_why), "%s", now);
 	c->js = JS_SETUP;
-	c->js_retry_at = loop_now() + CFG_CLUSTER_REOPEN_MS;
+	c->js_round++;
+	c->streams_pending = 0;
+	c->js_retry_at = loop_now() + wait;
 }
 
 /* A stream: a key-value bucket's (kv: the configuration nats.go and
  * nats.c give one: one value per key, deletes as markers, direct gets,
  * refusals rather than losses) or a log's (the oldest entries go first). */
-static void stream_create(struct cluster *c, const char *name, const char *subj, long long ttl_s,
-			  long long max_bytes, int kv)
+static int stream_create(struct cluster *c, const char *name, const char *subj, long long ttl_s,
+			 long long max_bytes, int kv)
 {
 	char api[160];
 	long long dup = ttl_s && ttl_s < 120 ? ttl_s : 120;
 	struct pend *p;
 	struct buf b;
 	struct jw w;
+	int rc;
 
 	fmt_snprintf(api, sizeof(api), "$JS.API.STREAM.CREATE.%s", name);
 	buf_init(&b, 4096);
@@ -127,22 +142,24 @@ static void stream_create(struct cluster *c, const char *name, const char *subj,
 	jw_kbool(&w, "deny_delete", 1);
 	jw_kbool(&w, "allow_direct", kv);
 	jw_obj_end(&w);
-	if (js_send(c, api, P_STREAM, NULL, 0, &b, &p) == 0) {
+	rc = js_send(c, api, P_STREAM, NULL, 0, &b, &p);
+	if (rc == 0) {
 		fmt_snprintf(p->name, sizeof(p->name), "%.64s", name);
+		p->wgen = c->js_round;
+		p->deadline = loop_now() + js_try_timeout(c->js_tries - 1);
 		c->streams_pending++;
-	} else {
-		js_fail(c, "cannot send to NATS");
 	}
 	buf_free(&b);
+	return rc;
 }
 
-static void bucket_create(struct cluster *c, const char *bucket, long long ttl_s)
+static int bucket_create(struct cluster *c, const char *bucket, long long ttl_s)
 {
 	char name[96], subj[128];
 
 	kv_stream(c, bucket, name, sizeof(name));
 	fmt_snprintf(subj, sizeof(subj), "$KV.%s_%s.>", prefix(c), bucket);
-	stream_create(c, name, subj, ttl_s, -1, 1);
+	return stream_create(c, name, subj, ttl_s, -1, 1);
 }
 
 static void js_setup(struct cluster *c)
@@ -152,16 +169,46 @@ static void js_setup(struct cluster *c)
 	c->js = JS_SETUP;
 	c->js_retry_at = 0;
 	c->streams_pending = 0;
-	bucket_create(c, "nodes", CFG_CLUSTER_NODE_TTL_S);
-	bucket_create(c, "agents", CFG_CLUSTER_CLAIM_TTL_S);
-	bucket_create(c, "tokens", 0);
+	c->js_round++;
+	c->js_tries++;
 	audit_stream_name(c, name, sizeof(name));
 	fmt_snprintf(subj, sizeof(subj), "%s.audit.>", prefix(c));
-	stream_create(c, name, subj, CFG_CLUSTER_AUDIT_AGE_S, CFG_CLUSTER_AUDIT_BYTES, 0);
+	if (bucket_create(c, "nodes", CFG_CLUSTER_NODE_TTL_S) < 0 ||
+	    bucket_create(c, "agents", CFG_CLUSTER_CLAIM_TTL_S) < 0 ||
+	    bucket_create(c, "tokens", 0) < 0 ||
+	    stream_create(c, name, subj, CFG_CLUSTER_AUDIT_AGE_S, CFG_CLUSTER_AUDIT_BYTES, 0) < 0)
+		js_fail(c, "cannot send to NATS");
 }
 
 static void heartbeat(struct cluster *c);
 static void watches_check(struct cluster *c, int64_t now);
+
+static void js_ready(struct cluster *c)
+{
+	c->js = JS_READY;
+	c->js_known = 1;
+	c->js_tries = 0;
+	c->js_why[0] = '\0';
+	heartbeat(c);
+	watches_check(c, loop_now());
+	c->reconcile = 1;
+}
+
+/* The link is up (again).  Buckets this server has seen since it started
+ * are there still: asking for them again would wait for every stream to
+ * have a leader, and one that lost a NATS node takes seconds to elect
+ * one.  The watches go at once; a NATS cluster that lost them (a new
+ * one at the same addresses) answers "stream not found", and the
+ * buckets are set up then (consumer_answer). */
+static void js_link_up(struct cluster *c)
+{
+	if (!c->js_known) {
+		js_setup(c);
+		return;
+	}
+	log_info("cluster: JetStream buckets as before (prefix %s); following them again", prefix(c));
+	js_ready(c);
+}
 
 static void stream_answer(struct cluster *c, const struct pend *p, const struct nats_msg *m)
 {
@@ -169,6 +216,8 @@ static void stream_answer(struct cluster *c, const struct pend *p, const struct 
 	char why[200];
 	long long code;
 
+	if (c->js != JS_SETUP || p->wgen != c->js_round)
+		return;                       /* an earlier round's */
 	if (js_answer(m, &j, NULL, &code, why, sizeof(why)) == 0) {
 		json_free(&j);
 	} else if (code == 10058) {
@@ -176,18 +225,13 @@ static void stream_answer(struct cluster *c, const struct pend *p, const struct 
 		 * nestd): used as it is. */
 		log_info("cluster: stream %s exists with another configuration; kept as it is", p->name);
 	} else {
-		c->streams_pending = 0;
 		js_fail(c, why);
 		return;
 	}
-	if (c->js != JS_SETUP || --c->streams_pending > 0)
+	if (--c->streams_pending > 0)
 		return;
-	c->js = JS_READY;
-	c->js_why[0] = '\0';
 	log_info("cluster: JetStream buckets ready (prefix %s, %d replicas)", prefix(c), c->co->replicas);
-	heartbeat(c);
-	watches_check(c, loop_now());
-	c->reconcile = 1;
+	js_ready(c);
 }
 
 /* ---- following a bucket ---- */
@@ -210,6 +254,7 @@ static void watch_start(struct cluster *c, struct watch *w)
 
 	watch_stop(c, w);
 	w->gen++;
+	w->tries++;
 	w->dseq = 0;
 	w->last_rx = loop_now();
 	fmt_snprintf(w->deliver, sizeof(w->deliver), "%s.%s.%u", c->winbox, w->bucket, w->gen);
@@ -219,6 +264,7 @@ static void watch_start(struct cluster *c, struct watch *w)
 	if (w->sub && consumer_create(c, stream, w->deliver, filter, 0, 1, P_CONSUMER, &p) == 0) {
 		p->wgen = w->gen;
 		p->wid = wid;
+		p->deadline = loop_now() + js_try_timeout(w->tries - 1);
 		w->asked = 1;
 		if (w->on_start)
 			w->on_start(c);
@@ -235,7 +281,8 @@ static void watch_synced(struct cluster *c, struct watch *w)
 {
 	if (w->synced)
 		return;
-	w->synced = 1;
+	w->synced = w->read_once = 1;
+	w->tries = 0;
 	w->on_synced(c);
 }
 
@@ -252,6 +299,10 @@ static void consumer_answer(struct cluster *c, const struct pend *p, const struc
 	if (js_answer(m, &j, NULL, &code, why, sizeof(why)) < 0) {
 		log_warn("cluster: following the %s bucket: %s", w->bucket, why);
 		w->asked = 0;                 /* the tick tries again */
+		if (code == 10059 && c->js == JS_READY) {  /* stream not found */
+			c->js_known = 0;
+			js_setup(c);
+		}
 		return;
 	}
 	t = json_get(&j, 0, "name");
@@ -267,6 +318,31 @@ static void consumer_answer(struct cluster *c, const struct pend *p, const struc
 		watch_synced(c, w);
 }
 
+/* An idle heartbeat names the last delivery the consumer sent.  Ahead
+ * of ours: some were lost on the way (say, sent before our interest had
+ * reached that NATS node), so it is read anew.  Equal: all it had is
+ * here, and the snapshot is whole even if the delivery that said so
+ * never came. */
+static void watch_idle(struct cluster *c, struct watch *w, const struct nats_msg *m)
+{
+	const char *v = m->status == 100 ? nats_msg_header(m, "Nats-Last-Consumer") : NULL;
+	unsigned long long last;
+	char *end;
+
+	if (!v || !w->created)
+		return;
+	last = strtoull(v, &end, 10);
+	if (end == v || *end)
+		return;
+	if (last > w->dseq) {
+		log_warn("cluster: the %s bucket's watch missed %llu deliveries; reading it anew",
+			 w->bucket, last - w->dseq);
+		watch_start(c, w);
+	} else if (last == w->dseq) {
+		watch_synced(c, w);
+	}
+}
+
 static void watch_msg(struct cluster *c, int tag, const struct nats_msg *m)
 {
 	struct watch *w = &c->w[(tag - TAG_WATCH) / 2];
@@ -276,8 +352,10 @@ static void watch_msg(struct cluster *c, int tag, const struct nats_msg *m)
 	if ((tag - TAG_WATCH) % 2 != (int)(w->gen & 1) || !w->asked)
 		return;                       /* an earlier watch's */
 	w->last_rx = loop_now();
-	if (m->status == 100 || !m->js)
-		return;                       /* a heartbeat */
+	if (m->status == 100 || !m->js) {
+		watch_idle(c, w, m);
+		return;
+	}
 	if (w->dseq && m->js_consumer_seq != w->dseq + 1) {
 		log_warn("cluster: the %s bucket's watch skipped a change; reading it anew", w->bucket);
 		watch_start(c, w);
@@ -309,19 +387,27 @@ static void watches_check(struct cluster *c, int64_t now)
 	}
 }
 
-static int watches_synced(const struct cluster *c)
+/* The bucket whose reading the fleet's views wait for, or NULL.  The
+ * presence must be current.  The token store only once: after a watch
+ * is lost, the mirror it filled serves on (as the cache file does while
+ * the link is down) until the new watch has read the store again, and
+ * a stream without a leader (one that lost a NATS node) cannot hold the
+ * listing up meanwhile. */
+static const char *watches_unsynced(const struct cluster *c)
 {
-	int i;
-
-	for (i = 0; i < W_COUNT; i++)
-		if (!c->w[i].synced)
-			return 0;
-	return 1;
+	if (!c->w[W_AGENTS].synced)
+		return c->w[W_AGENTS].bucket;
+	if (!c->w[W_TOKENS].read_once)
+		return c->w[W_TOKENS].bucket;
+	return NULL;
 }
+_Static_assert(W_COUNT == 2, "a new watch: should the fleet's views wait for it (above)?");
 
 /* ---- the agents bucket ---- */
 
 static void reconcile_all(struct cluster *c, int64_t now);
+
+static void act(struct cluster *c, struct fleet_agent *a, enum fleet_verdict v);
 
 /* Its snapshot is read: what it did not show is gone from the bucket. */
 static void agents_synced(struct cluster *c)
@@ -330,12 +416,14 @@ static void agents_synced(struct cluster *c)
 	size_t i, n;
 
 	v = fleet_sorted(c->fleet, &n);
-	for (i = 0; i < n; i++)
-		if (v[i]->gen != c->w[W_AGENTS].gen && v[i]->has_claim) {
-			v[i]->has_claim = 0;
-			if (!v[i]->local)
-				fleet_tidy(c->fleet, v[i]);
-		}
+	for (i = 0; i < n; i++) {
+		if (v[i]->gen == c->w[W_AGENTS].gen || !v[i]->has_claim)
+			continue;
+		if (v[i]->local)
+			act(c, v[i], fleet_on_vanished(v[i]));
+		else if (fleet_on_vanished(v[i]) == FLEET_KEEP)
+			fleet_tidy(c->fleet, v[i]);
+	}
 	free(v);
 	log_info("cluster: the fleet's presence is read: %zu agents in the bucket", fleet_count(c->fleet));
 	c->reconcile = 1;
@@ -691,7 +779,7 @@ static void on_link(void *arg, enum nats_event ev, const char *detail)
 		log_info("cluster: node %s connected to NATS at %s", fleet_node(c->fleet), detail);
 		c->link_why[0] = '\0';
 		c->up_at = loop_now();
-		js_setup(c);
+		js_link_up(c);
 		break;
 	case NATS_EV_DOWN:
 		log_warn("cluster: NATS link down (%s); this server serves its own agents only "
@@ -797,11 +885,14 @@ static void sweep(struct cluster *c, int64_t now)
 		copy.answer.p = NULL;
 		copy.request = NULL;
 		slot_free(&c->reqs, p);
-		if (copy.kind == P_STREAM && c->js == JS_SETUP) {
-			c->streams_pending = 0;
+		if (copy.kind == P_STREAM && c->js == JS_SETUP && copy.wgen == c->js_round) {
 			js_fail(c, "no answer in time");
 		} else if (copy.kind == P_CONSUMER && copy.wgen == c->w[copy.wid].gen) {
-			c->w[copy.wid].asked = 0;
+			struct watch *w = &c->w[copy.wid];
+
+			log_info("cluster: following the %s bucket: no answer in %.1f s; asking again",
+				 w->bucket, (double)js_try_timeout(w->tries - 1) / 1000);
+			w->asked = 0;
 		} else if (copy.kind == P_CLAIM) {
 			claim_answer(c, &copy, NULL, 1);
 		} else if (copy.kind == P_TOKEN) {
@@ -901,7 +992,7 @@ void cluster_status(const struct cluster *c, struct cluster_status *st)
 	st->link_up = nats_is_up(c->k);
 	/* Ready once the other servers have had the time to be heard: a
 	 * listing before that would leave their agents out. */
-	st->ready = st->link_up && c->js == JS_READY && watches_synced(c) &&
+	st->ready = st->link_up && c->js == JS_READY && !watches_unsynced(c) &&
 		    k.now - c->up_at >= 2 * CFG_CLUSTER_HEARTBEAT_MS;
 	st->nodes = fleet_nodes_alive(c->fleet, k.now);
 	fleet_each(c->fleet, count_one, &k);
@@ -912,8 +1003,11 @@ void cluster_status(const struct cluster *c, struct cluster_status *st)
 	else if (c->js != JS_READY)
 		fmt_snprintf(st->why, sizeof(st->why), "%s", c->js_why[0] ? c->js_why
 			 : "JetStream: setting up the buckets");
+	else if (watches_unsynced(c))
+		fmt_snprintf(st->why, sizeof(st->why), "reading the fleet's presence (the %s bucket)",
+			     watches_unsynced(c));
 	else if (!st->ready)
-		fmt_snprintf(st->why, sizeof(st->why), "reading the fleet's presence");
+		fmt_snprintf(st->why, sizeof(st->why), "hearing from the other servers first");
 }
 
 int cluster_remote_names(struct cluster *c, char ***names, int *count, char *why, size_t n)

@@ -54,7 +54,8 @@ struct pend {
 	int64_t deadline;              /* loop_now(); 0: the router's deadline rules */
 	char name[TOKEN_NAME_MAX + 1];
 	char sid[FLEET_ID_LEN + 1];
-	unsigned wgen;                 /* P_CONSUMER: the watch's generation ... */
+	unsigned wgen;                 /* P_CONSUMER: the watch's generation; P_STREAM:
+					* the setup round's ... */
 	int wid;                       /* ... and which watch */
 	struct router_cmd *cmd;        /* P_COMMAND */
 	struct buf answer;             /* P_COMMAND: chunks so far */
@@ -96,6 +97,8 @@ struct watch {
 	char deliver[192];
 	char consumer[64];             /* its name, from the create answer */
 	int asked, created, synced;
+	int read_once;                 /* synced at least once since the start */
+	int tries;                     /* creates sent since it was last synced */
 	unsigned long long dseq;       /* the last consumer sequence seen */
 	int64_t last_rx;
 };
@@ -118,7 +121,12 @@ struct cluster {
 	int64_t up_at;                 /* when the link last came up */
 	enum js_state js;
 	int streams_pending;
+	unsigned js_round;             /* the setup round: a late answer to an
+					* earlier one counts for nothing */
+	int js_tries;                  /* setup rounds since JetStream was last ready */
 	int64_t js_retry_at;
+	int js_known;                  /* the buckets were there since this server
+					* started: a reconnect need not ask again */
 	char js_why[200];
 	int64_t hb_acked;              /* our last heartbeat that JetStream stored */
 	struct watch w[W_COUNT];
@@ -154,6 +162,9 @@ void audit_stream_name(const struct cluster *c, char *out, size_t n);
 const char *cluster_holder(const struct cluster *c, const char *name);
 int  js_send(struct cluster *c, const char *subject, enum pend_kind kind,
 	     const struct nats_hdr *h, int nh, const struct buf *b, struct pend **pp);
+/* How long try number tries (0 the first) of a setup request waits:
+ * short while the cluster may be electing leaders, longer each time. */
+int64_t js_try_timeout(int tries);
 int  js_answer(const struct nats_msg *m, struct json *j, unsigned long long *seq,
 	       long long *code, char *why, size_t n);
 int  consumer_create(struct cluster *c, const char *stream, const char *deliver,

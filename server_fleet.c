@@ -260,6 +260,17 @@ enum fleet_verdict fleet_on_entry(struct fleet_agent *a, unsigned long long seq,
 	return c ? FLEET_DROP : FLEET_CLAIM;
 }
 
+enum fleet_verdict fleet_on_vanished(struct fleet_agent *a)
+{
+	a->has_claim = 0;
+	a->seq = 0;
+	if (!a->local || a->state != FLEET_HELD)
+		return FLEET_KEEP;        /* pending: its ack decides; none: reconcile */
+	a->state = FLEET_NONE;
+	a->rev = 0;
+	return FLEET_CLAIM;
+}
+
 enum fleet_verdict fleet_on_ack(struct fleet_agent *a, const char *sid, int ok,
 				unsigned long long seq)
 {

@@ -102,6 +102,12 @@ int  fleet_remote_live(const struct fleet *f, const struct fleet_agent *a, int64
  * a deletion.  Records it; the verdict for our session. */
 enum fleet_verdict fleet_on_entry(struct fleet_agent *a, unsigned long long seq,
 				  const struct fleet_claim *c);
+/* The bucket, read anew, has no value for a->name at all: it expired, or
+ * the bucket itself was made anew (a NATS cluster that lost its
+ * streams).  Whatever sequence was known is void.  The verdict for our
+ * session: a claim held here is put again, since nothing else will show
+ * it to the other servers. */
+enum fleet_verdict fleet_on_vanished(struct fleet_agent *a);
 /* Our put for session sid came back: ok with its sequence, or refused
  * (compare-and-set lost).  The verdict for our session. */
 enum fleet_verdict fleet_on_ack(struct fleet_agent *a, const char *sid, int ok,

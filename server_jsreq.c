@@ -147,6 +147,15 @@ int js_send(struct cluster *c, const char *subject, enum pend_kind kind,
 	return 0;
 }
 
+int64_t js_try_timeout(int tries)
+{
+	int64_t t = CFG_CLUSTER_JS_FIRST_MS;
+
+	while (tries-- > 0 && t < CFG_CLUSTER_JS_TIMEOUT_MS)
+		t *= 2;
+	return t < CFG_CLUSTER_JS_TIMEOUT_MS ? t : CFG_CLUSTER_JS_TIMEOUT_MS;
+}
+
 /* An answer from JetStream: 0 with *seq (a publish ack) or the JSON
  * parsed into j (caller frees), or -1 with why. */
 int js_answer(const struct nats_msg *m, struct json *j, unsigned long long *seq,

@@ -125,12 +125,10 @@ def nestd_for_others():
     return _others_exe
 
 
-def http_request(port, method, target, body=None, token=None, headers=None, src=None, timeout=30):
-    """One request on a connection of its own to 127.0.0.1:port: (status,
-    headers by lowercase name, body bytes, the Set-Cookie lines).  A dict
-    or list body goes as JSON; token, when given, as a Bearer header."""
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=T(timeout),
-                                   source_address=(src, 0) if src else None)
+def _exchange(c, method, target, body, token, headers=None):
+    """One request on the connection c and its whole response, then c
+    closed: (the response, its body bytes).  A dict or list body goes as
+    JSON; token, when given, as a Bearer header."""
     h = dict(headers or {})
     if token is not None:
         h["Authorization"] = "Bearer " + token
@@ -139,36 +137,36 @@ def http_request(port, method, target, body=None, token=None, headers=None, src=
     try:
         c.request(method, target, body=body, headers=h)
         r = c.getresponse()
-        data = r.read()
-        return (r.status, {k.lower(): v for k, v in r.getheaders()}, data,
-                r.headers.get_all("Set-Cookie") or [])
+        return r, r.read()
     finally:
         c.close()
+
+
+def http_request(port, method, target, body=None, token=None, headers=None, src=None, timeout=30):
+    """One request on a connection of its own to 127.0.0.1:port: (status,
+    headers by lowercase name, body bytes, the Set-Cookie lines)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=T(timeout),
+                                   source_address=(src, 0) if src else None)
+    r, data = _exchange(c, method, target, body, token, headers)
+    return (r.status, {k.lower(): v for k, v in r.getheaders()}, data,
+            r.headers.get_all("Set-Cookie") or [])
 
 
 def http_json(c, method, target, body=None, token=None, oserror=False):
     """One request on the connection c (an http.client connection, TCP or
     UnixHTTP), closed after: (status, the body as JSON, or as bytes when
-    it is not JSON).  A dict or list body goes as JSON; token, when given,
-    as a Bearer header.  With oserror, a connection that fails gives
+    it is not JSON).  With oserror, a connection that fails gives
     (None, why) instead of raising."""
-    h = {"Authorization": "Bearer " + token} if token is not None else {}
-    if isinstance(body, (dict, list)):
-        body = json.dumps(body)
     try:
-        c.request(method, target, body=body, headers=h)
-        r = c.getresponse()
-        data = r.read()
-        try:
-            return r.status, json.loads(data)
-        except ValueError:
-            return r.status, data
+        r, data = _exchange(c, method, target, body, token)
     except OSError as e:
         if not oserror:
             raise
         return None, str(e)
-    finally:
-        c.close()
+    try:
+        return r.status, json.loads(data)
+    except ValueError:
+        return r.status, data
 
 
 def tmpdir():

@@ -159,6 +159,35 @@ void test_server_fleet_taken_over(void)
 	fleet_free(f);
 }
 
+/* The bucket read anew without our claim (it was made anew): a held
+ * claim is put again, against an empty key; a pending one waits for its
+ * ack; another server's is forgotten. */
+void test_server_fleet_vanished(void)
+{
+	struct fleet *f = fleet_new("A");
+	struct fleet_agent *a = fleet_add(f, "x"), *b = fleet_add(f, "y"), *r = fleet_add(f, "z");
+	struct fleet_claim mine = claim("A", "a1", "sA", 100), theirs = claim("B", "b1", "sB", 100);
+
+	local(a, "sA", 100);
+	a->state = FLEET_PENDING;
+	CHECK(fleet_on_ack(a, "sA", 1, 57) == FLEET_KEEP);
+	CHECK(fleet_on_entry(a, 57, &mine) == FLEET_KEEP && a->state == FLEET_HELD);
+	CHECK(fleet_on_vanished(a) == FLEET_CLAIM);
+	CHECK(!a->has_claim && a->seq == 0 && a->rev == 0 && a->state == FLEET_NONE);
+	/* ... and the new bucket's first sequence is ours again. */
+	a->state = FLEET_PENDING;
+	CHECK(fleet_on_ack(a, "sA", 1, 1) == FLEET_KEEP && a->state == FLEET_HELD && a->rev == 1);
+	CHECK(fleet_on_entry(a, 1, &mine) == FLEET_KEEP);
+
+	local(b, "sA2", 100);
+	b->state = FLEET_PENDING;
+	CHECK(fleet_on_vanished(b) == FLEET_KEEP && b->state == FLEET_PENDING);
+
+	CHECK(fleet_on_entry(r, 9, &theirs) == FLEET_KEEP);
+	CHECK(fleet_on_vanished(r) == FLEET_KEEP && !r->has_claim && r->seq == 0);
+	fleet_free(f);
+}
+
 /* After the NATS link came back: sessions the bucket never saw compare by
  * the time they were admitted; a dead server's claim never wins. */
 void test_server_fleet_reconcile(void)

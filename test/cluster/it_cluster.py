@@ -22,8 +22,10 @@ libnats-dev), or NESTD=./nestd /usr/bin/python3 test/cluster/it_cluster.py
 import http.client as httpclient
 import json
 import os
+import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -80,6 +82,40 @@ class NatsNode:
         """JetStream on, and the cluster's meta leader elected."""
         j = self.jsz()
         return bool(j and j.get("meta_cluster", {}).get("leader"))
+
+
+def nats_request(node, subject, payload=b"", timeout=5):
+    """One request over NATS's own text protocol to node: the answer's
+    payload as JSON (the tests need no NATS client library)."""
+    inbox = "_INBOX.it%d" % random.randrange(1 << 30)
+    with socket.create_connection(("127.0.0.1", node.port), timeout=T(timeout)) as sk:
+        f = sk.makefile("rb")
+        f.readline()                              # INFO
+        sk.sendall(b'CONNECT {"verbose":false,"pedantic":false}\r\nSUB %s 1\r\n'
+                   b"PUB %s %s %d\r\n%s\r\n" % (inbox.encode(), subject.encode(),
+                                                 inbox.encode(), len(payload), payload))
+        while True:
+            line = f.readline()
+            if not line:
+                raise OSError("NATS closed the connection")
+            if line.startswith(b"PING"):
+                sk.sendall(b"PONG\r\n")
+            elif line.startswith(b"MSG "):
+                n = int(line.split()[-1])
+                return json.loads(f.read(n + 2)[:n])
+            elif line.startswith(b"-ERR"):
+                raise OSError(line.decode().strip())
+
+
+def js_request(subject, tries=6):
+    """A JetStream API request, asked again while JetStream does not
+    answer (a stream without a leader for a while after a node's loss)."""
+    for i in range(tries):
+        try:
+            return nats_request(S["nats"][i % len(S["nats"])], subject)
+        except OSError as e:          # socket.timeout too
+            err = e
+    return {"error": {"description": "no answer: %s" % err}}
 
 
 def nats_start_all():
@@ -674,8 +710,13 @@ def test_kill_nats_node():
     smarks = {n: p.mark() for n, p in S["srv"].items()}
     victim = S["nats"][0]             # A's first URL
     victim.kill()
-    ok = wait_until(lambda: all(healthz(n).get("cluster", {}).get("ready") for n in "ABC"), 30)
+    # How soon is the NATS cluster's to say: its streams elect new leaders
+    # first (5 to 10 s here, more on a loaded machine), and nothing is
+    # answered until then.
+    t0 = time.monotonic()
+    ok = wait_until(lambda: all(healthz(n).get("cluster", {}).get("ready") for n in "ABC"), 60)
     check(ok, "every server's cluster link is ready again", [healthz(n) for n in "ABC"])
+    print("#   ready again after %.1f s" % (time.monotonic() - t0), flush=True)
     check(fleet_is("ABC", HOME) or wait_until(lambda: fleet_is("ABC", HOME), 15),
           "the fleet's listing is unchanged everywhere", [listing(n) for n in "ABC"])
     bad = [(s, a, st) for s in "ABC" for a in AGENTS
@@ -687,6 +728,40 @@ def test_kill_nats_node():
     victim.start()
     ok = wait_until(lambda: victim.js_ready(), 60)
     check(ok, "the NATS node is back in the cluster")
+
+
+def test_bucket_lost():
+    """The agents bucket deleted under the servers (a NATS cluster that
+    lost its streams): they set the buckets up again by themselves and
+    claim their agents again."""
+    marks = {n: p.mark() for n, p in S["agents"].items()}
+    smarks = {n: p.mark() for n, p in S["srv"].items()}
+    # Once the stream has a leader again (the test before killed a NATS
+    # node): a delete asked twice could take the bucket made anew too.
+    ok = wait_until(lambda: js_request("$JS.API.STREAM.INFO.KV_nestd_agents", 1)
+                    .get("cluster", {}).get("leader"), 60)
+    check(ok, "the agents bucket's stream has a leader")
+    j = nats_request(S["nats"][1], "$JS.API.STREAM.DELETE.KV_nestd_agents", timeout=30)
+    check(j.get("success") is True, "the agents bucket's stream is deleted", j)
+    # The first to follow it again finds it gone and sets the buckets up;
+    # the others may find it made anew already.
+    ok = wait_until(lambda: any(S["srv"][n].count(r"following the agents bucket: [^\n]*stream not found"
+                                                   r"(?s:.*)JetStream buckets ready", smarks[n])
+                                for n in "ABC"), 30)
+    check(ok, "a server's watch finds the bucket gone and sets the buckets up again",
+          [S["srv"][n].text()[smarks[n]:][-800:] for n in "ABC"])
+    ok = wait_until(lambda: js_request("$JS.API.STREAM.INFO.KV_nestd_agents")
+                    .get("state", {}).get("num_subjects") == len(AGENTS), 30)
+    check(ok, "the bucket made anew holds a claim for every agent again",
+          js_request("$JS.API.STREAM.INFO.KV_nestd_agents"))
+    ok = wait_until(lambda: all(healthz(n).get("cluster", {}).get("ready") for n in "ABC") and
+                    fleet_is("ABC", HOME), 60)
+    check(ok, "... every server ready, the fleet whole and the same",
+          ([healthz(n) for n in "ABC"], [listing(n) for n in "ABC"]))
+    bad = [(s, a, st) for s in "ABC" for a in AGENTS
+           for st, _ in [post(s, a, "obtain_system_info")] if st != 200]
+    check(not bad, "every command from every server answered", bad)
+    check(agent_reconnects(marks) == 0, "no agent lost its connection")
 
 
 def test_kill9_server():
@@ -794,6 +869,7 @@ if __name__ == "__main__":
              (test_slack_fleet, 120),
              (test_credentials, 150),
              (test_kill_nats_node, 180),
+             (test_bucket_lost, 150),
              (test_kill9_server, 180), (test_all_nats_down, 240), test_shutdown]
     try:
         N.main(tests)

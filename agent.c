@@ -25,6 +25,7 @@
 #include "agent.h"
 
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,8 @@ struct agent {
 	int stopping;
 	int exit_code;
 	struct cmd *queue, *queue_tail;   /* commands in arrival order */
+	struct cmd *spare;       /* records kept for the next commands (cmd_free) */
+	int nspare;
 	/* this connection's reply shapes (docs/PROTOCOL.md, "Two reply
 	 * shapes"): the original's until a nestd server says otherwise */
 	int original;
@@ -66,15 +69,68 @@ struct agent {
 	unsigned svc_wait_ms;    /* a nestd server's command timeout, less a margin */
 };
 
+/* Records of answered commands kept for the next ones, and the largest
+ * reply buffer one keeps: the commands of a busy connection reuse them,
+ * a listing's megabytes go back once it is sent. */
+#define AGENT_SPARE_CMDS 4
+#define AGENT_KEEP_REPLY (16u << 10)
+
 static void schedule_reconnect(struct agent *a);
 
 /* ---- commands and their replies ---- */
 
-static void cmd_free(struct cmd *cmd)
+/* A command's record is done with: kept for the next command, reply
+ * buffer included, while few are kept and the buffer is small; so a
+ * command costs no allocation once replies of its size have been built.
+ * A buffer that a large reply grew goes back at once (memory is not
+ * pinned by one listing). */
+static void cmd_free(struct agent *a, struct cmd *cmd)
 {
-	free(cmd->id);
-	buf_free(&cmd->reply);
-	free(cmd);
+	struct buf reply = cmd->reply;
+
+	if (cmd->id != cmd->idbuf)
+		free(cmd->id);
+	if (reply.cap > AGENT_KEEP_REPLY || a->nspare >= AGENT_SPARE_CMDS)
+		buf_free(&reply);
+	if (a->nspare >= AGENT_SPARE_CMDS) {
+		free(cmd);
+		return;
+	}
+	memset(cmd, 0, offsetof(struct cmd, idbuf));
+	buf_reset(&reply);
+	cmd->reply = reply;
+	cmd->next = a->spare;
+	a->spare = cmd;
+	a->nspare++;
+}
+
+/* A record for a new command: a kept one, or a new one; NULL when memory
+ * runs out. */
+static struct cmd *cmd_new(struct agent *a)
+{
+	struct cmd *cmd = a->spare;
+
+	if (!cmd)
+		return calloc(1, sizeof(*cmd));
+	a->spare = cmd->next;
+	a->nspare--;
+	cmd->next = NULL;
+	return cmd;
+}
+
+/* The message's id, NUL-terminated, into the record (or beside it when
+ * long): 0, or -1 when memory runs out. */
+static int cmd_set_id(struct cmd *cmd, const struct nest_msg *m)
+{
+	size_t n;
+	const char *raw = json_raw(&m->j, m->t_id, &n);
+
+	cmd->id = n < sizeof(cmd->idbuf) ? cmd->idbuf : malloc(n + 1);
+	if (!cmd->id)
+		return -1;
+	memcpy(cmd->id, raw, n);
+	cmd->id[n] = '\0';
+	return 0;
 }
 
 static void reply_send(struct agent *a, struct cmd *cmd)
@@ -93,7 +149,7 @@ static void queue_drop(struct agent *a, struct cmd *prev, struct cmd *cmd)
 		a->queue = cmd->next;
 	if (a->queue_tail == cmd)
 		a->queue_tail = prev;
-	cmd_free(cmd);
+	cmd_free(a, cmd);
 }
 
 /* Sends what may go now and forgets it at once: a reply with an id
@@ -130,19 +186,31 @@ static void forget_cmds(struct agent *a)
 		next = cmd->next;
 		if (!cmd->answered)
 			agent_cmd_forget(a->cmds, cmd);
-		cmd_free(cmd);
+		cmd_free(a, cmd);
 	}
 	a->queue = a->queue_tail = NULL;
+}
+
+static void spares_free(struct agent *a)
+{
+	struct cmd *cmd;
+
+	while ((cmd = a->spare)) {
+		a->spare = cmd->next;
+		buf_free(&cmd->reply);
+		free(cmd);
+	}
+	a->nspare = 0;
 }
 
 /* A command arrives: its record joins the queue, in order, before it
  * runs (it may be answered before agent_cmd_run returns). */
 static void cmd_arrived(struct agent *a, const struct nest_msg *m)
 {
-	struct cmd *cmd = calloc(1, sizeof(*cmd));
+	struct cmd *cmd = cmd_new(a);
 
-	if (cmd && m->t_id >= 0 && !(cmd->id = json_dup(&m->j, m->t_id))) {
-		free(cmd);
+	if (cmd && m->t_id >= 0 && cmd_set_id(cmd, m) < 0) {
+		cmd_free(a, cmd);
 		cmd = NULL;
 	}
 	if (!cmd) {
@@ -337,7 +405,11 @@ static void on_text(struct conn *c, char *p, size_t n)
 			send_warning(a, what);
 		return;
 	}
-	proto_message(&m, what, sizeof(what));
+	/* A command's message is its name, which agent_cmd reads itself. */
+	if (c->state == CONN_AUTH || m.status != NS_COMMAND)
+		proto_message(&m, what, sizeof(what));
+	else
+		what[0] = '\0';
 	if (c->state == CONN_AUTH)
 		on_auth_reply(a, &m, what);
 	else
@@ -510,6 +582,7 @@ static void agent_teardown(struct agent *a)
 	if (a->c)
 		conn_destroy(a->c, "agent shutting down");
 	forget_cmds(a);
+	spares_free(a);
 	agent_cmd_free(a->cmds);
 	tls_ctx_free(a->tls);
 	loop_free(a->loop);

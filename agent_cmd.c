@@ -146,12 +146,20 @@ static size_t id_len(const struct cmd *cmd)
 	return cmd->id ? strlen(cmd->id) : 0;
 }
 
-/* Opens cmd's success reply (dropping any earlier attempt); the handler
- * writes the payload with w and ends with reply_end. */
+/* Empties cmd's reply (dropping any earlier attempt) and keeps its
+ * memory: the record may be a recycled one, its buffer already the size
+ * replies take. */
+static void reply_reset(struct cmd *cmd)
+{
+	cmd->reply.max = CFG_MAX_AGENT_MESSAGE;
+	buf_reset(&cmd->reply);
+}
+
+/* Opens cmd's success reply; the handler writes the payload with w and
+ * ends with reply_end. */
 static void reply_begin(struct cmd *cmd, struct jw *w)
 {
-	buf_free(&cmd->reply);
-	buf_init(&cmd->reply, CFG_MAX_AGENT_MESSAGE);
+	reply_reset(cmd);
 	proto_reply_begin(w, &cmd->reply, cmd->name, cmd->id, id_len(cmd));
 }
 
@@ -168,8 +176,7 @@ static void fail(struct agent_cmds *c, struct cmd *cmd, const char *why)
 {
 	int rc;
 
-	buf_free(&cmd->reply);
-	buf_init(&cmd->reply, CFG_MAX_AGENT_MESSAGE);
+	reply_reset(cmd);
 	/* The original client put the text in message, its bot read
 	 * payload.error: that shape carries both. */
 	if (cmd->original)

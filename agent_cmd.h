@@ -30,18 +30,21 @@ enum cmd_kind {
 };
 
 #define CMD_NAME_MAX 64              /* room for any command's name, NUL included */
+#define CMD_ID_INLINE 48             /* ids shorter than this need no allocation */
 
 struct agent_cmds;                   /* opaque: policy, backend, children */
 struct exec_child;
 
-/* One command.  The agent allocates it zeroed, sets the fields marked
- * "agent", and hands it to agent_cmd_run; it frees it, reply and all, as
+/* One command.  The agent hands it to agent_cmd_run zeroed but for the
+ * fields marked "agent" and reply, which may keep the memory (len 0) of
+ * an earlier command's: a record and its buffer are used again rather
+ * than allocated per command.  The agent takes it back, reply and all, as
  * soon as the reply has gone (or the connection that asked has, after
  * agent_cmd_forget). */
 struct cmd {
 	struct cmd *next;            /* agent: its queue, oldest first */
 	char *id;                    /* agent: the message's "id" as raw JSON
-				      * string content (json_dup), or NULL */
+				      * string content, NUL-terminated, or NULL */
 	int original;                /* agent: answer in the original's shapes
 				      * (docs/PROTOCOL.md, "Two reply shapes") */
 	unsigned svc_wait_ms;        /* agent: a service action waits for its job
@@ -63,6 +66,7 @@ struct cmd {
 	int answered;                /* reply holds the whole reply message */
 	struct buf reply;            /* command_response or _error, bounded by
 				      * the agent -> server message limit */
+	char idbuf[CMD_ID_INLINE];   /* agent: where a short id is kept */
 };
 
 /* Called exactly once per command that is not forgotten, possibly before

@@ -11,6 +11,14 @@
  * So /proc/PID/status is read only for obtain_process_info (VmSwap), and
  * only while the machine has swap at all (see swap_in_use).
  *
+ * obtain_process_info keeps the files of the last few processes it was
+ * asked about open (struct kept): opening and closing a /proc file costs
+ * the kernel as much as rendering it, and a detail view asks about the
+ * same process again and again.  A kept file read again from offset 0 is
+ * rendered afresh; once its process is gone it fails with ESRCH (it holds
+ * that process, not its number), and the answer is read by path as
+ * before, so a reused pid is the new process.
+ *
  * stat's second field is the command name in parentheses and may itself
  * hold ')' and anything else, so it ends at the LAST ')'. */
 #include "agent_proc.h"
@@ -23,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,8 +69,21 @@ struct cpu_tab {
 	unsigned gen;
 };
 
+/* One process's kept files, stat and cmdline; pid 0 is an empty slot. */
+struct kept {
+	int pid;
+	unsigned used;       /* the least recently used slot goes first */
+	int fd[2];
+};
+
+#define PROC_KEPT 4
+#define PROCFS_MAGIC 0x9fa0
+
 struct proc_ctx {
 	int procfd;
+	int procfs;          /* procfd is a real procfs: files may be kept */
+	struct kept kept[PROC_KEPT];
+	unsigned kept_clock;
 	char root[256];      /* what procfd is, for messages */
 	long clk;
 	long pagesize;
@@ -480,18 +502,81 @@ int proc_stat_parse(struct pinfo *pi, const char *b, size_t n)
 	return 0;
 }
 
-/* 0, 1 when the process is gone (skip it), -1 on another error.  brief:
- * only what the name needs (stat, and cmdline when comm was cut). */
-static int proc_read(struct proc_ctx *p, int pid, const char *dir, struct pinfo *pi,
-		     char *cmd, size_t cmdcap, int brief)
+/* ---- kept files ---- */
+
+static void kept_close(struct kept *k)
 {
-	char path[48], sb[1024];
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (k->pid && k->fd[i] >= 0)
+			close(k->fd[i]);
+	k->pid = 0;
+}
+
+/* pid's kept files, opened now if they were not; NULL when they cannot be
+ * (not a procfs, or no such process: the path's way says why). */
+static struct kept *kept_get(struct proc_ctx *p, int pid, const char *dir)
+{
+	static const char *const names[2] = { "stat", "cmdline" };
+	struct kept *k, *lru = p->kept;
+	char path[48];
+	int i;
+
+	if (!p->procfs)
+		return NULL;
+	for (k = p->kept; k < p->kept + PROC_KEPT; k++) {
+		if (k->pid == pid) {
+			k->used = ++p->kept_clock;
+			return k;
+		}
+		if (k->used < lru->used)
+			lru = k;
+	}
+	k = lru;
+	kept_close(k);
+	k->pid = pid;
+	k->used = ++p->kept_clock;
+	for (i = 0; i < 2; i++) {
+		proc_path(path, dir, names[i]);
+		k->fd[i] = openat(p->procfd, path, O_RDONLY | O_CLOEXEC);
+	}
+	if (k->fd[0] < 0 || k->fd[1] < 0) {
+		kept_close(k);
+		return NULL;
+	}
+	return k;
+}
+
+/* The file dir/name into b[0..cap): through its kept descriptor fd, or
+ * by path when fd < 0.  As read_at. */
+static ssize_t proc_file(struct proc_ctx *p, const char *dir, const char *name, int fd,
+			 char *b, size_t cap)
+{
+	char path[48];
+	ssize_t n;
+
+	if (fd < 0) {
+		proc_path(path, dir, name);
+		return read_at(p->procfd, path, b, cap);
+	}
+	while ((n = pread(fd, b, cap, 0)) < 0 && errno == EINTR)
+		;
+	return n;
+}
+
+/* 0, 1 when the process is gone (skip it), -1 on another error.  brief:
+ * only what the name needs (stat, and cmdline when comm was cut).  k: the
+ * process's kept files, or NULL to read by path. */
+static int proc_read(struct proc_ctx *p, int pid, const char *dir, struct pinfo *pi,
+		     char *cmd, size_t cmdcap, int brief, const struct kept *k)
+{
+	char sb[1024];
 	struct stat st;
 	ssize_t n;
 
 	pi->pid = pid;
-	proc_path(path, dir, "stat");
-	n = read_at(p->procfd, path, sb, sizeof(sb) - 1);
+	n = proc_file(p, dir, "stat", k ? k->fd[0] : -1, sb, sizeof(sb) - 1);
 	if (n < 0)
 		return errno == ENOENT || errno == ESRCH ? 1 : -1;
 	if (proc_stat_parse(pi, sb, (size_t)n) < 0)
@@ -503,8 +588,7 @@ static int proc_read(struct proc_ctx *p, int pid, const char *dir, struct pinfo 
 	if (!brief && fstatat(p->procfd, dir, &st, 0) < 0)
 		return 1;
 	pi->uid = brief ? 0 : st.st_uid;
-	proc_path(path, dir, "cmdline");
-	n = read_at(p->procfd, path, cmd, cmdcap);
+	n = proc_file(p, dir, "cmdline", k ? k->fd[1] : -1, cmd, cmdcap);
 	if (n < 0) {
 		if (errno == ENOENT || errno == ESRCH)
 			return 1;
@@ -620,7 +704,7 @@ static int list_one(struct proc_ctx *p, int brief, const char *name, struct jw *
 		return 0;
 	for (pid = 0, s = name; *s >= '0' && *s <= '9' && pid <= 0x7fffffff; s++)
 		pid = pid * 10 + (unsigned long long)(*s - '0');
-	if (*s || pid > 0x7fffffff || proc_read(p, (int)pid, name, &pi, cmd, cmdcap, brief) != 0)
+	if (*s || pid > 0x7fffffff || proc_read(p, (int)pid, name, &pi, cmd, cmdcap, brief, NULL) != 0)
 		return 0;
 	if (brief) {
 		jw_obj(w);
@@ -760,6 +844,7 @@ int proc_info(struct proc_ctx *p, int pid, struct jw *w, char *err, size_t errle
 {
 	char dir[24], *cmd;
 	struct pinfo pi;
+	struct kept *k;
 	unsigned long long swap;
 	double now;
 	int r;
@@ -770,7 +855,13 @@ int proc_info(struct proc_ctx *p, int pid, struct jw *w, char *err, size_t errle
 	}
 	cmd = p->cmdbuf;
 	pid_dir(dir, pid);
-	r = proc_read(p, pid, dir, &pi, cmd, CFG_PROC_INFO_CMDLINE_MAX, 0);
+	k = kept_get(p, pid, dir);
+	r = proc_read(p, pid, dir, &pi, cmd, CFG_PROC_INFO_CMDLINE_MAX, 0, k);
+	if (r == 1 && k) {
+		/* Gone, or its number is another process's now: by path. */
+		kept_close(k);
+		r = proc_read(p, pid, dir, &pi, cmd, CFG_PROC_INFO_CMDLINE_MAX, 0, NULL);
+	}
 	if (r != 0) {
 		fmt_snprintf(err, errlen, "no such process: %d", pid);
 		return -1;
@@ -914,6 +1005,23 @@ static long long read_btime(int procfd)
 	return s ? strtoll(s + 7, NULL, 10) : 0;
 }
 
+/* Files are kept only from a real procfs: a fixture's could be replaced
+ * under a kept descriptor, which would then read the old one. */
+static int root_is_procfs(int fd)
+{
+	struct statfs sf;
+
+	return fstatfs(fd, &sf) == 0 && sf.f_type == PROCFS_MAGIC;
+}
+
+static void kept_forget(struct proc_ctx *p)
+{
+	int i;
+
+	for (i = 0; i < PROC_KEPT; i++)
+		kept_close(&p->kept[i]);
+}
+
 struct proc_ctx *proc_new(char *err, size_t errlen)
 {
 	struct proc_ctx *p = calloc(1, sizeof(*p));
@@ -936,6 +1044,7 @@ struct proc_ctx *proc_new(char *err, size_t errlen)
 	if (p->pagesize <= 0)
 		p->pagesize = 4096;
 	p->btime = read_btime(p->procfd);
+	p->procfs = root_is_procfs(p->procfd);
 	p->self = getpid();
 	fmt_snprintf(p->users.path, sizeof(p->users.path), "/etc/passwd");
 	return p;
@@ -949,10 +1058,12 @@ int proc_set_root(struct proc_ctx *p, const char *root, char *err, size_t errlen
 		fmt_snprintf(err, errlen, "--proc-root %s: %s", root, strerror(errno));
 		return -1;
 	}
+	kept_forget(p);
 	close(p->procfd);
 	p->procfd = fd;
 	fmt_snprintf(p->root, sizeof(p->root), "%s", root);
 	p->btime = read_btime(fd);
+	p->procfs = root_is_procfs(fd);
 	return 0;
 }
 
@@ -964,6 +1075,7 @@ void proc_free(struct proc_ctx *p)
 	free(p->cpu.e);
 	free(p->cmdbuf);
 	free(p->dents);
+	kept_forget(p);
 	close(p->procfd);
 	free(p);
 }

@@ -356,9 +356,10 @@ void jw_arr_end(struct jw *w) { jw_close(w, ']'); }
 static void jw_quoted(struct jw *w, const char *s, size_t n, int colon)
 {
 	struct buf *b = w->b;
+	size_t need = n + 2 + (colon != 0);
 	char *o;
 
-	if (w->err || buf_reserve(b, n + 2 + (colon != 0)) < 0) {
+	if (w->err || ((!b->p || b->cap - b->len < need) && buf_reserve(b, need) < 0)) {
 		w->err = 1;
 		return;
 	}
@@ -387,6 +388,42 @@ void jw_keyn(struct jw *w, const char *k, size_t n)
 	if (jw_sep(w) < 0)
 		return;
 	jw_quoted(w, k, n, 1);
+	w->after_key = 1;
+}
+
+/* Keys are short literals with nothing to escape: scanned and copied in
+ * one pass into room made for the usual length (a reply has dozens, and
+ * strlen, the escaper and memcpy each cost more than the copy itself);
+ * anything longer or to be escaped takes jw_keyn's way. */
+#define JW_KEY_FAST 24
+
+void jw_key(struct jw *w, const char *k)
+{
+	struct buf *b = w->b;
+	unsigned char c;
+	char *o;
+	size_t i;
+
+	if (jw_sep(w) < 0)
+		return;
+	if (b->p && b->cap - b->len >= JW_KEY_FAST + 3) {
+		o = b->p + b->len;
+		*o++ = '"';
+		for (i = 0; i < JW_KEY_FAST; i++, o++) {
+			c = (unsigned char)k[i];
+			if (!c) {
+				memcpy(o, "\":", 3);
+				b->len += i + 3;
+				w->after_key = 1;
+				return;
+			}
+			if (c >= 0x80 || !ascii_safe[c])
+				break;
+			*o = (char)c;
+		}
+		b->p[b->len] = '\0';
+	}
+	jw_quoted(w, k, strlen(k), 1);
 	w->after_key = 1;
 }
 
@@ -886,22 +923,16 @@ int json_get(const struct json *j, int obj, const char *key)
 void json_get_keys(const struct json *j, int obj, const char *const *keys, int nkeys, int *out)
 {
 	const jsmntok_t *t = tok(j, obj);
-	size_t klen[16];
 	int k, m, i;
 
 	for (i = 0; i < nkeys; i++)
 		out[i] = -1;
 	if (!t || t->type != JSMN_OBJECT || nkeys > 16)
 		return;
-	for (i = 0; i < nkeys; i++)
-		klen[i] = strlen(keys[i]);
+	/* json_str_eq turns most pairs down on their first byte. */
 	for (k = obj + 1, m = 0; m < t->size && k + 1 < j->n; m++) {
-		const char *raw = j->s + j->t[k].start;
-		size_t n = (size_t)(j->t[k].end - j->t[k].start);
-
 		for (i = 0; i < nkeys; i++)
-			if (n >= klen[i] && (n == klen[i] ? !memcmp(raw, keys[i], n) : 1) &&
-			    json_str_eq(j, k, keys[i]))
+			if (json_str_eq(j, k, keys[i]))
 				out[i] = k + 1;
 		k = json_next(j, k + 1);
 	}
@@ -1034,6 +1065,15 @@ int json_strcpy(const struct json *j, int i, char *out, size_t cap)
 		return -1;
 	raw = j->s + t->start;
 	n = (size_t)(t->end - t->start);
+	/* Without escapes the text is the string, and validated text holds no
+	 * raw NUL: one scan instead of four (command names, messages). */
+	if (!memchr(raw, '\\', n)) {
+		if (n >= cap)
+			return -1;
+		memcpy(out, raw, n);
+		out[n] = '\0';
+		return 0;
+	}
 	u = unescape(raw, n, NULL);
 	if (u >= cap)
 		return -1;
@@ -1055,6 +1095,11 @@ int json_str_eq(const struct json *j, int i, const char *lit)
 		return 0;
 	raw = j->s + t->start;
 	n = (size_t)(t->end - t->start);
+	/* The first byte settles most comparisons: it is the literal's own
+	 * unless it starts an escape (and a JSON string holds no raw NUL, so
+	 * an empty literal falls through only for an empty string). */
+	if (n && *raw != *lit && *raw != '\\')
+		return 0;
 	ll = strlen(lit);
 	/* Escapes only ever shorten the text: shorter raw text cannot match,
 	 * raw text of the same length matches only without escapes. */

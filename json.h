@@ -109,12 +109,9 @@ void jw_raw(struct jw *w, const char *json, size_t n); /* already-valid JSON */
 void jw_strraw(struct jw *w, const char *esc, size_t n);
 int  jw_error(const struct jw *w);
 
-/* Keys are literals nearly always: inline, so the compiler knows their
- * length (and musl's strlen is not run a hundred times a reply). */
-static inline void jw_key(struct jw *w, const char *k)
-{
-	jw_keyn(w, k, strlen(k));
-}
+/* A NUL-terminated key (nearly always a short literal: copied as it is
+ * scanned, with no strlen first). */
+void jw_key(struct jw *w, const char *k);
 
 static inline void jw_str(struct jw *w, const char *s)   /* NULL writes null */
 {

@@ -241,18 +241,18 @@ int proto_simple(struct buf *b, const char *status, const char *message)
 static void reply_open(struct jw *w, struct buf *b, const char *status, const char *cmd,
 		       const char *id, size_t idlen)
 {
-	struct buf msg;
+	char msg[PROTO_CMD_MAX + 10];
+	size_t n = strlen(cmd);
 
 	/* "response_" + cmd; escaped later, with everything else. */
-	buf_init(&msg, b->max);
-	if (buf_puts(&msg, "response_") < 0 || buf_puts(&msg, cmd) < 0) {
-		buf_free(&msg);
+	if (n > PROTO_CMD_MAX) {
 		jw_init(w, b);
 		w->err = 1;
 		return;
 	}
-	proto_begin(w, b, status, msg.p, id, idlen);
-	buf_free(&msg);
+	memcpy(msg, "response_", 9);
+	memcpy(msg + 9, cmd, n + 1);
+	proto_begin(w, b, status, msg, id, idlen);
 	jw_key(w, "payload");
 }
 

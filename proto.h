@@ -93,7 +93,9 @@ int  proto_simple(struct buf *b, const char *status, const char *message);
  *   {"status":"command_response","message":"response_CMD",["id":ID,]"payload":
  * and leaves w where the payload value goes; the caller writes exactly one
  * value with w, then proto_reply_end closes the object: 0, or -1 when the
- * reply passed the bound (b then holds part of a message: drop it). */
+ * reply passed the bound (b then holds part of a message: drop it).  Both
+ * shapes fail (-1) for a cmd longer than PROTO_CMD_MAX bytes. */
+#define PROTO_CMD_MAX 128        /* the longest command name a reply names */
 void proto_reply_begin(struct jw *w, struct buf *b, const char *cmd,
 		       const char *id, size_t idlen);
 int  proto_reply_end(struct jw *w);

@@ -8,7 +8,7 @@ set -eu
 cd "$(dirname "$0")/.."
 CC=${CC:-cc}
 O=${O:-build}
-objs="agent_cmd agent_proc agent_sys agent_svc agent_exec agent_usage json proto buf loop log num"
+objs="agent_cmd agent_proc agent_sys agent_svc agent_exec agent_usage json proto buf loop log num fmt env tz"
 targets=""
 for o in $objs; do targets="$targets $O/$o.o"; done
 make -s O="$O" CFLAGS="${CFLAGS:--O2 -g}" $targets

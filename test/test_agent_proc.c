@@ -225,6 +225,107 @@ void test_agent_proc_nondumpable_owner(void)
 	loop_free(l);
 }
 
+/* A child that takes the name "renamed" when told so on its pipe (fd
+ * *tell), and says so on *ack. */
+static pid_t child_renaming(const char *name, int *tell, int *ack)
+{
+	int a[2], b[2];
+	char c;
+	pid_t pid;
+
+	if (pipe(a) < 0 || pipe(b) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_NAME, name, 0, 0, 0);
+		if (write(b[1], "x", 1) < 0 || read(a[0], &c, 1) != 1)
+			_exit(1);
+		prctl(PR_SET_NAME, "renamed", 0, 0, 0);
+		if (write(b[1], "x", 1) < 0)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(a[0]);
+	close(b[1]);
+	*tell = a[1];
+	*ack = b[0];
+	if (read(*ack, &c, 1) != 1)
+		pid = -1;
+	return pid;
+}
+
+/* Our descriptors open on /proc/PID/... files. */
+static int proc_fds(void)
+{
+	char path[300], target[256];
+	struct dirent *d;
+	DIR *dir = opendir("/proc/self/fd");
+	int n = 0;
+	ssize_t k;
+
+	while (dir && (d = readdir(dir))) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", d->d_name);
+		k = readlink(path, target, sizeof(target) - 1);
+		if (k > 0) {
+			target[k] = '\0';
+			n += !strncmp(target, "/proc/", 6) && target[6] >= '1' && target[6] <= '9';
+		}
+	}
+	if (dir)
+		closedir(dir);
+	return n;
+}
+
+/* obtain_process_info keeps a process's files open between answers: each
+ * answer is still read afresh (a new name shows), a process that is gone
+ * is "no such process", and no more than a few are ever kept. */
+void test_agent_proc_kept(void)
+{
+	struct loop *l = loop_new();
+	struct agent_cmds *c = cmds_new(l);
+	struct t_reply r;
+	char msg[256], s[64];
+	pid_t pid, more[6];
+	int tell = -1, ack = -1, i, base = proc_fds();
+
+	pid = child_renaming("kept-one", &tell, &ack);
+	CHECK(pid > 0);
+	snprintf(msg, sizeof(msg), "{\"status\":\"command\",\"message\":\"obtain_process_info\","
+		 "\"payload\":{\"pid\":%d}}", pid);
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK(r.ok && r.parsed);
+	CHECK_STR(t_str(&r, 0, "name", s, sizeof(s)), "kept-one");
+	t_reply_free(&r);
+	CHECK(write(tell, "x", 1) == 1 && read(ack, s, 1) == 1);
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK(r.ok && r.parsed);
+	CHECK_STR(t_str(&r, 0, "name", s, sizeof(s)), "renamed");
+	t_reply_free(&r);
+	child_end(pid);
+	close(tell);
+	close(ack);
+	CHECK(t_run(l, c, msg, &r, 5000));
+	CHECK(!r.ok);
+	snprintf(s, sizeof(s), "no such process: %d", pid);
+	CHECK_STR(r.err, s);
+	t_reply_free(&r);
+	for (i = 0; i < 6; i++) {
+		more[i] = child_named("kept-more");
+		snprintf(msg, sizeof(msg), "{\"status\":\"command\",\"message\":"
+			 "\"obtain_process_info\",\"payload\":{\"pid\":%d}}", more[i]);
+		CHECK(t_run(l, c, msg, &r, 5000));
+		CHECK(r.ok && r.parsed);
+		t_reply_free(&r);
+	}
+	CHECK(proc_fds() - base <= 8);
+	for (i = 0; i < 6; i++)
+		child_end(more[i]);
+	agent_cmd_free(c);
+	loop_free(l);
+	CHECK(proc_fds() == base);
+}
+
 /* Processes come and go while the list is read: never an error, always
  * valid JSON.  A pid that is gone is "no such process". */
 void test_agent_proc_vanish(void)

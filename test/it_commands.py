@@ -1122,9 +1122,11 @@ def test_passwd_refresh():
               "a uid without a passwd entry shows as its number", r and r.get("payload"))
         with open(pw, "a") as f:      # in place: the bind mount sees it
             f.write("nesttester:x:%d:%d::/nonexistent:/bin/false\n" % (uid, uid))
-        r = s.ask("obtain_process_info", {"pid": p.pid})
+        # the agent looks at the file once a second: asked until it shows
+        r = wait_until(lambda: (lambda r: r if ok(r) and r["payload"]["user"] == "nesttester" else None)(
+            s.ask("obtain_process_info", {"pid": p.pid})), timeout=5, step=0.1)
         check(ok(r) and r["payload"]["user"] == "nesttester", "a user added to /etc/passwd shows up by name "
-              "without restarting the agent", r and r.get("payload"))
+              "within a second, without restarting the agent", r and r.get("payload"))
         r = s.ask("obtain_all_process_info")
         e = [x for x in r["payload"] if x["pid"] == p.pid] if ok(r) else []
         check(e and e[0]["user"] == "nesttester", "and in the list", e)

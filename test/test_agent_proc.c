@@ -484,6 +484,21 @@ void test_agent_proc_eperm(void)
 	child_end(victim);
 }
 
+/* The name uid has once the users cache has followed the file: asked
+ * every 20 ms for up to 5 s (the file is looked at once a second). */
+static const char *user_settled(struct proc_ctx *p, unsigned uid, const char *want,
+				char *tmp, size_t n)
+{
+	const char *got = proc_user_name(p, uid, tmp, n);
+	int i;
+
+	for (i = 0; i < 250 && strcmp(got, want) != 0; i++) {
+		ms_sleep(20);
+		got = proc_user_name(p, uid, tmp, n);
+	}
+	return got;
+}
+
 void test_agent_proc_users(void)
 {
 	char path[] = "/tmp/nestd-passwd-XXXXXX", tmp[16];
@@ -512,13 +527,17 @@ void test_agent_proc_users(void)
 	CHECK_STR(proc_user_name(p, 5, tmp, sizeof(tmp)), "5");
 	CHECK_STR(proc_user_name(p, 7, tmp, sizeof(tmp)), "7");
 	CHECK_STR(proc_user_name(p, 1001, tmp, sizeof(tmp)), "1001");
-	/* a new user appears: the file changed, the cache follows */
+	/* a new user appears: the file changed, the cache follows within
+	 * its second (the file is stat(2)ed once a second) */
 	f = fopen(path, "a");
 	fputs("\nheidi:x:1001:1001::/home/heidi:/bin/sh\n", f);
 	fclose(f);
-	CHECK_STR(proc_user_name(p, 1001, tmp, sizeof(tmp)), "heidi");
+	CHECK_STR(user_settled(p, 1001, "heidi", tmp, sizeof(tmp)), "heidi");
 	unlink(path);
-	CHECK_STR(proc_user_name(p, 1001, tmp, sizeof(tmp)), "1001");
+	CHECK_STR(user_settled(p, 1001, "1001", tmp, sizeof(tmp)), "1001");
+	/* a new file to read is read at once, not after the second */
+	proc_set_passwd(p, "/nonexistent/passwd");
+	CHECK_STR(proc_user_name(p, 0, tmp, sizeof(tmp)), "0");
 	proc_free(p);
 }
 

@@ -1095,19 +1095,23 @@ int json_str_eq(const struct json *j, int i, const char *lit)
 		return 0;
 	raw = j->s + t->start;
 	n = (size_t)(t->end - t->start);
-	/* The first byte settles most comparisons: it is the literal's own
-	 * unless it starts an escape (and a JSON string holds no raw NUL, so
-	 * an empty literal falls through only for an empty string). */
-	if (n && *raw != *lit && *raw != '\\')
+	/* One pass up to the first escape, which the literal's end, a
+	 * difference or the text's end comes before in most comparisons:
+	 * no strlen, memcmp and memchr calls (musl's go a byte or a word at
+	 * a time, a tenth of a static agent's work per command).  Bytes
+	 * before an escape are the string's own. */
+	for (k = 0; k < n && lit[k] && raw[k] == lit[k] && raw[k] != '\\'; k++)
+		;
+	if (k == n)
+		return lit[k] == '\0';
+	if (raw[k] != '\\')
 		return 0;
+	raw += k;
+	lit += k;
+	n -= k;
 	ll = strlen(lit);
-	/* Escapes only ever shorten the text: shorter raw text cannot match,
-	 * raw text of the same length matches only without escapes. */
+	/* Escapes only ever shorten the text: shorter raw text cannot match. */
 	if (n < ll)
-		return 0;
-	if (n == ll)
-		return !memcmp(raw, lit, n) && !memchr(raw, '\\', n);
-	if (!memchr(raw, '\\', n))
 		return 0;
 	for (end = raw + n; raw < end; ) {
 		if (*raw != '\\') {

@@ -630,6 +630,39 @@ static int utf8_valid(const unsigned char *p, size_t n)
 	return 1;
 }
 
+/* json_str_eq compares up to the first escape in one pass, and from there
+ * through the escapes: every way the text and the literal can part. */
+void test_json_str_eq_paths(void)
+{
+	static const char s[] =
+		"[\"obtain_process_info\", \"a\\\\b\", \"a\\nb\", \"ab\\u0063\", \"\", \"abc\"]";
+	struct json j;
+	char err[80];
+
+	CHECK(json_parse(&j, s, sizeof s - 1, err, sizeof err) == 0);
+	CHECK(json_str_eq(&j, 1, "obtain_process_info"));
+	CHECK(!json_str_eq(&j, 1, "obtain_all_process_info"));
+	CHECK(!json_str_eq(&j, 1, "obtain_process_inf"));	/* literal ends first */
+	CHECK(!json_str_eq(&j, 1, "obtain_process_info_"));	/* text ends first */
+	CHECK(!json_str_eq(&j, 1, ""));
+	CHECK(json_str_eq(&j, 2, "a\\b"));			/* "a\\b" is a, backslash, b */
+	CHECK(!json_str_eq(&j, 2, "a\\\\b"));		/* the raw text is no match */
+	CHECK(!json_str_eq(&j, 2, "a"));
+	CHECK(!json_str_eq(&j, 2, "a\\"));
+	CHECK(json_str_eq(&j, 3, "a\nb"));
+	CHECK(!json_str_eq(&j, 3, "a\\nb"));		/* same bytes as the raw text */
+	CHECK(!json_str_eq(&j, 3, "anb"));
+	CHECK(json_str_eq(&j, 4, "abc"));			/* the escape at the end */
+	CHECK(!json_str_eq(&j, 4, "ab"));
+	CHECK(!json_str_eq(&j, 4, "abcd"));
+	CHECK(!json_str_eq(&j, 4, "abd"));
+	CHECK(json_str_eq(&j, 5, ""));
+	CHECK(!json_str_eq(&j, 5, "a"));
+	CHECK(json_str_eq(&j, 6, "abc"));
+	CHECK(!json_str_eq(&j, 6, "ab"));
+	CHECK(!json_str_eq(&j, 6, "abd"));
+}
+
 void test_json_round_trip(void)
 {
 	unsigned char in[64];

@@ -57,11 +57,13 @@ void ws_free(struct ws *ws)
 	buf_free(&ws->msg);
 }
 
-/* XORs p[0..n) with the key, p[0] being byte `pos` of the masked stream.
- * Eight bytes at a time: the key repeats every 4 bytes, so one 8-byte
- * pattern serves every aligned step; memcpy keeps it free of alignment and
- * aliasing trouble and compiles to plain loads and stores. */
-static void ws_mask(unsigned char *p, size_t n, const unsigned char key[4], size_t pos)
+/* dst[0..n) = src[0..n) XOR the key, src[0] being byte `pos` of the masked
+ * stream; dst may be src (unmasking in place).  Eight bytes at a time: the
+ * key repeats every 4 bytes, so one 8-byte pattern serves every aligned
+ * step; memcpy keeps it free of alignment and aliasing trouble and
+ * compiles to plain loads and stores. */
+static void ws_mask(unsigned char *dst, const unsigned char *src, size_t n,
+		    const unsigned char key[4], size_t pos)
 {
 	size_t i = 0;
 
@@ -74,17 +76,17 @@ static void ws_mask(unsigned char *p, size_t n, const unsigned char key[4], size
 			pat[j] = key[(pos + (size_t)j) & 3];
 		memcpy(&k, pat, 8);
 		for (; i + 8 <= n; i += 8) {
-			memcpy(&w, p + i, 8);
+			memcpy(&w, src + i, 8);
 			w ^= k;
-			memcpy(p + i, &w, 8);
+			memcpy(dst + i, &w, 8);
 		}
 	}
 	for (; i < n; i++)
-		p[i] ^= key[(pos + i) & 3];
+		dst[i] = src[i] ^ key[(pos + i) & 3];
 }
 
 /* Appends one complete frame (FIN set) to ws->out: one reservation, the
- * payload copied once and, for a client, masked in place with a fresh key
+ * payload copied once and, for a client, masked as it goes with a fresh key
  * (RFC 6455 5.3 wants an unpredictable key per frame). */
 static int ws_put_frame(struct ws *ws, int op, const void *p, size_t n)
 {
@@ -117,10 +119,11 @@ static int ws_put_frame(struct ws *ws, int op, const void *p, size_t n)
 		return -1;
 	dst = (unsigned char *)ws->out->p + ws->out->len;
 	memcpy(dst, h, hl);
-	if (n)
-		memcpy(dst + hl, p, n);
+	/* a client's payload masked as it is copied: one pass, not two */
 	if (key)
-		ws_mask(dst + hl, n, key, 0);
+		ws_mask(dst + hl, p, n, key, 0);
+	else if (n)
+		memcpy(dst + hl, p, n);
 	ws->out->len += hl + n;
 	ws->out->p[ws->out->len] = '\0';
 	return 0;
@@ -289,10 +292,11 @@ static unsigned ws_take(struct ws *ws, const unsigned char *p, size_t n, const c
 		ws->msg.len += n;
 		ws->msg.p[ws->msg.len] = '\0';
 	}
-	memcpy(dst, p, n);
 	if (ws->masked) {
-		ws_mask(dst, n, ws->mask, ws->mask_pos);
+		ws_mask(dst, p, n, ws->mask, ws->mask_pos);   /* unmasked as copied */
 		ws->mask_pos += n;
+	} else {
+		memcpy(dst, p, n);
 	}
 	/* Fail fast (Autobahn 6.x): a bad byte ends the connection now, not at
 	 * the end of the frame or message. */

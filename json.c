@@ -1099,8 +1099,9 @@ int json_str_eq(const struct json *j, int i, const char *lit)
 	 * difference or the text's end comes before in most comparisons:
 	 * no strlen, memcmp and memchr calls (musl's go a byte or a word at
 	 * a time, a tenth of a static agent's work per command).  Bytes
-	 * before an escape are the string's own. */
-	for (k = 0; k < n && lit[k] && raw[k] == lit[k] && raw[k] != '\\'; k++)
+	 * before an escape are the string's own, and validated text holds
+	 * no NUL, so the literal's end stops the scan as a difference. */
+	for (k = 0; k < n && raw[k] == lit[k] && raw[k] != '\\'; k++)
 		;
 	if (k == n)
 		return lit[k] == '\0';

@@ -58,11 +58,11 @@ void ws_free(struct ws *ws)
 }
 
 /* dst[0..n) = src[0..n) XOR the key, src[0] being byte `pos` of the masked
- * stream; dst may be src (unmasking in place).  Eight bytes at a time: the
+ * stream; the two do not overlap.  Eight bytes at a time: the
  * key repeats every 4 bytes, so one 8-byte pattern serves every aligned
  * step; memcpy keeps it free of alignment and aliasing trouble and
  * compiles to plain loads and stores. */
-static void ws_mask(unsigned char *dst, const unsigned char *src, size_t n,
+static void ws_mask(unsigned char *restrict dst, const unsigned char *restrict src, size_t n,
 		    const unsigned char key[4], size_t pos)
 {
 	size_t i = 0;

@@ -634,16 +634,18 @@ static void write_name(struct jw *w, const struct pinfo *pi)
 	jw_strn(w, pi->comm, clen);
 }
 
-/* The command line with its NUL separators turned into spaces. */
+/* The command line with its NUL separators turned into spaces: found by
+ * memchr, as there are a few in many bytes (a byte-wise loop was a
+ * twentieth of a static agent's work per obtain_process_info). */
 static void write_cmdline(struct jw *w, struct pinfo *pi)
 {
-	size_t n = pi->cmdlen, i;
+	char *c = pi->cmd, *z, *end;
+	size_t n = pi->cmdlen;
 
-	while (n && pi->cmd[n - 1] == '\0')
+	while (n && c[n - 1] == '\0')
 		n--;
-	for (i = 0; i < n; i++)
-		if (pi->cmd[i] == '\0')
-			pi->cmd[i] = ' ';
+	for (end = c + n; c < end && (z = memchr(c, '\0', (size_t)(end - c))); c = z + 1)
+		*z = ' ';
 	jw_strn(w, pi->cmd, n);
 }
 

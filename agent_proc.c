@@ -325,9 +325,8 @@ static void users_parse(struct users *u, char *text, size_t len)
  * up by name without restarting the agent.  The file is stat(2)ed at most
  * once a second, not per command: a round trip makes 6 system calls instead
  * of 7, and a change still shows within a second (docs/PROTOCOL.md). */
-static void users_refresh(struct users *u)
+static void users_refresh(struct users *u, double now)
 {
-	double now = mono_now();
 	struct stat st;
 	char *text;
 	ssize_t n;
@@ -383,7 +382,7 @@ const char *proc_user_name(struct proc_ctx *p, unsigned uid, char *out, size_t n
 {
 	const char *name;
 
-	users_refresh(&p->users);
+	users_refresh(&p->users, mono_now());
 	name = users_find(&p->users, uid);
 	if (name)
 		return name;
@@ -763,7 +762,7 @@ static int list_procs(struct proc_ctx *p, int brief, struct jw *w, char *err, si
 		fmt_snprintf(err, errlen, "cannot read %s: %s", p->root, strerror(errno));
 		return -1;
 	}
-	users_refresh(&p->users);
+	users_refresh(&p->users, now);
 	p->cpu.gen += !brief;
 	jw_arr(w);
 	while (!full && ((n = syscall(SYS_getdents64, fd, p->dents, DENTS_BUF)) > 0 ||
@@ -878,7 +877,7 @@ int proc_info(struct proc_ctx *p, int pid, struct jw *w, char *err, size_t errle
 	}
 	now = mono_now();
 	swap = swap_in_use(p, now) ? status_swap(p, dir) : 0;
-	users_refresh(&p->users);
+	users_refresh(&p->users, now);
 	write_head(w, p, &pi);
 	jw_key(w, "cpu_usage");
 	jw_percent(w, cpu_usage(p, &pi, now, boot_uptime()));

@@ -633,19 +633,30 @@ static void write_name(struct jw *w, const struct pinfo *pi)
 	jw_strn(w, pi->comm, clen);
 }
 
-/* The command line with its NUL separators turned into spaces: found by
- * memchr, as there are a few in many bytes (a byte-wise loop was a
- * twentieth of a static agent's work per obtain_process_info). */
+/* The command line with its NUL separators turned into spaces, eight
+ * bytes at a time without a branch or a call: in each byte lane,
+ * ((v & 0x7f) + 0x7f) | v has the top bit set unless the byte is 0 (no
+ * carry crosses a lane), so its complement shifted by 2 is ' ' exactly in
+ * the zero lanes.  A byte loop (or memchr per argument) was a tenth of a
+ * static agent's work per obtain_process_info. */
 static void write_cmdline(struct jw *w, struct pinfo *pi)
 {
-	char *c = pi->cmd, *z, *end;
-	size_t n = pi->cmdlen;
+	const uint64_t m = 0x7f7f7f7f7f7f7f7fULL;
+	char *c = pi->cmd;
+	size_t n = pi->cmdlen, i;
+	uint64_t v;
 
 	while (n && c[n - 1] == '\0')
 		n--;
-	for (end = c + n; c < end && (z = memchr(c, '\0', (size_t)(end - c))); c = z + 1)
-		*z = ' ';
-	jw_strn(w, pi->cmd, n);
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&v, c + i, 8);
+		v |= ~(((v & m) + m) | v | m) >> 2;
+		memcpy(c + i, &v, 8);
+	}
+	for (; i < n; i++)
+		if (!c[i])
+			c[i] = ' ';
+	jw_strn(w, c, n);
 }
 
 static void write_cpu_times(struct jw *w, const struct proc_ctx *p, const struct pinfo *pi)

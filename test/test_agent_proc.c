@@ -641,6 +641,8 @@ void test_agent_proc_root(void)
 {
 	char root[] = "/tmp/nestd-procroot-XXXXXX", p[600], err[256];
 	static const char long_cmd[] = "/usr/bin/a-very-long-program-name\0--flag\0";
+	static const char odd_cmd[] = "a\0\0bc\0\x01\x7f\xc3\xa9\0" "0123456\0\x7f\x80\x81\xff"
+		"\0\0\0\0\0\0\0\0\0" "x y\0z\x20\x21\0\0";
 	struct proc_ctx *pc;
 	struct buf b;
 	struct jw w;
@@ -676,6 +678,31 @@ void test_agent_proc_root(void)
 	/* started: the fixture's btime plus 5000 ticks */
 	CHECK(b.p && strstr(b.p, "\"cmdline\":\"sleep 300\"") &&
 	      strstr(b.p, "\"started\":1700000050.00"));
+	/* NULs in every lane of the word-wise join, runs of them, bytes either
+	 * side of 0x80 and 0x7f kept as they are: the same text as joining
+	 * byte by byte gives, trailing NULs dropped */
+	proc_fixture(root, 4100003, "odd", odd_cmd, sizeof(odd_cmd) - 1);
+	buf_reset(&b);
+	jw_init(&w, &b);
+	CHECK(proc_info(pc, 4100003, &w, err, sizeof(err)) == 0);
+	{
+		char want[sizeof(odd_cmd)], *s;
+		struct buf e;
+		struct jw ew;
+		size_t i, n = sizeof(odd_cmd) - 1;
+
+		memcpy(want, odd_cmd, sizeof(odd_cmd));
+		while (n && !want[n - 1])
+			n--;
+		for (i = 0; i < n; i++)
+			want[i] = want[i] ? want[i] : ' ';
+		buf_init(&e, 0);
+		jw_init(&ew, &e);
+		jw_strn(&ew, want, n);
+		s = b.p ? strstr(b.p, "\"cmdline\":") : NULL;
+		CHECK(s && e.p && !strncmp(s + 10, e.p, e.len) && s[10 + e.len] == ',');
+		buf_free(&e);
+	}
 	buf_reset(&b);
 	jw_init(&w, &b);
 	CHECK(proc_info(pc, 4100009, &w, err, sizeof(err)) == -1);

@@ -538,12 +538,29 @@ static void walk_notes(struct buf *t, const struct du_result *du, size_t cut)
 		buf_printf(t, "Storage: %zu smaller folders are summed in one row\n", cut);
 }
 
-static int by_size(const void *a, const void *b)
+/* Largest first, ties in row order (one answer in both builds, whatever a
+ * libc's qsort does with ties): a Shell sort (gaps 3h+1) of the row
+ * pointers, as qsort brought musl's smoothsort, 2 KB, into the agent-only
+ * binary. */
+static int row_before(const struct du_row *x, const struct du_row *y)
 {
-	const struct du_row *x = *(const struct du_row *const *)a;
-	const struct du_row *y = *(const struct du_row *const *)b;
+	return x->bytes != y->bytes ? x->bytes > y->bytes : x < y;
+}
 
-	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : 0;
+static void rows_sort(const struct du_row **e, size_t n)
+{
+	size_t gap = 1, i, j;
+
+	while (gap < n / 3)
+		gap = 3 * gap + 1;
+	for (; gap > 0; gap /= 3)
+		for (i = gap; i < n; i++) {
+			const struct du_row *t = e[i];
+
+			for (j = i; j >= gap && row_before(t, e[j - gap]); j -= gap)
+				e[j] = e[j - gap];
+			e[j] = t;
+		}
 }
 
 /* Which folder rows go out (keep[i]): all when they fit, else the largest
@@ -567,7 +584,7 @@ static size_t rows_pick(const struct du_result *r, int original, unsigned char *
 		return 0;
 	for (i = 0; i < nf; i++)
 		ord[i] = &r->rows[i];
-	qsort(ord, nf, sizeof(*ord), by_size);
+	rows_sort(ord, nf);
 	used = original ? strlen(r->rows[nf].path) + 96 : 3;    /* DIR, total, "N more" */
 	for (i = 0; i < nf; i++) {
 		size_t cost = original ? strlen(ord[i]->path) + 24 : 1;

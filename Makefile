@@ -6,6 +6,8 @@
 #   make static     ./nestd-static: static musl binary, stripped (BearSSL built
 #                   from Debian's source by tools/bearssl-musl.sh, or BEARSSL_DIR)
 #   make test-static  the integration suite against ./nestd-static
+#   make static-syms  the same build unstripped (build/static-syms/nestd) and its
+#                   largest symbols: where the static binary's bytes go
 #   make static-agent ./nestd-agent-static: the agent alone, static, TLS, <= 200 KiB
 #   make test-static-agent  the agent-side integration tests against it
 #   make dist       dist/nestd-VERSION-linux-ARCH, dist/nestd-agent-VERSION-linux-ARCH,
@@ -295,6 +297,21 @@ else
 endif
 endif
 
+# The full static build with its symbols (only -s left out of the link)
+# and the 40 largest of them, biggest last: what to look at first when the
+# binary grows.  SYMS_O=build/static-agent-syms AGENT_ONLY=1 for the agent's.
+SYMS_O ?= build/static-syms
+static-syms: FORCE
+	@command -v $(MUSL_CC) >/dev/null 2>&1 || sh ./deps.sh static
+	@mkdir -p build/include && cp -f /usr/include/jsmn.h build/include/ 2>/dev/null || \
+		test -f build/include/jsmn.h
+	sh tools/bearssl-musl.sh build
+	$(MAKE) O=$(SYMS_O) CC=$(MUSL_CC) TLS=1 NATS=0 BEARSSL_DIR=$(CURDIR)/build/bearssl-musl \
+		CFLAGS="$(STATIC_CFLAGS)" LDFLAGS="$(filter-out -s,$(STATIC_LDFLAGS))" \
+		INCS=-I$(CURDIR)/build/include $(SYMS_O)/nestd
+	@nm --size-sort -S -t d $(SYMS_O)/nestd | tail -n 40
+	@size $(SYMS_O)/nestd
+
 # The agent alone (nestd.c built with NESTD_AGENT_ONLY): agent, its
 # commands and the TLS client; the linker drops everything else (server,
 # dashboard, installer, ctl, token tools, BearSSL's server half).  For
@@ -461,7 +478,7 @@ clean:
 	rm -rf build nestd nestd-static nestd-agent-static dist
 
 .PHONY: all test unit deps asan fuzz fuzz-bins install uninstall clean static test-static dist FORCE \
-	static-agent test-static-agent
+	static-agent test-static-agent static-syms
 FORCE:
 
 .PHONY: all test unit deps asan fuzz fuzz-bins install uninstall test-install test-browser clean \

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "ctl_text.h"
 #include "fmt.h"
 #include "tz.h"
@@ -47,9 +48,8 @@ void ctl_table_init(struct ctl_table *t, int ncol, const char *const *heads, con
 
 int ctl_table_add(struct ctl_table *t, const char *s, size_t n)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
+	struct buf b;
+	char *cell;
 
 	if (t->ncell == t->cap) {
 		size_t nc = t->cap ? t->cap * 2 : 64;
@@ -60,12 +60,18 @@ int ctl_table_add(struct ctl_table *t, const char *s, size_t n)
 		t->cell = c;
 		t->cap = nc;
 	}
-	if (!(f = open_memstream(&buf, &len)))
+	buf_init(&b, 0);
+	ctl_text_buf(&b, s, n, 0, 0);
+	cell = malloc(b.len + 1);       /* its size, not the buffer's room */
+	if (cell) {
+		memcpy(cell, b.p ? b.p : "", b.len);
+		cell[b.len] = '\0';
+	}
+	buf_free(&b);
+	if (!cell)
 		return -1;
-	ctl_text_put(f, s, n, 0, 0);
-	fclose(f);
-	t->cell[t->ncell++] = buf;
-	return buf ? 0 : -1;
+	t->cell[t->ncell++] = cell;
+	return 0;
 }
 
 int ctl_table_addz(struct ctl_table *t, const char *s)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
 #include "fmt.h"
 #include "utf8.h"
 
@@ -53,7 +54,21 @@ static void escape_char(uint32_t c, size_t len, unsigned flags, char *out)
 		fmt_snprintf(out, 8, "\\u%04x", (unsigned)c);
 }
 
-size_t ctl_text_put(FILE *f, const char *s, size_t n, int width, unsigned flags)
+/* Where the text goes: a stream, or a buffer (a table's cell). */
+struct sink {
+	FILE *f;
+	struct buf *b;
+};
+
+static void sink_put(const struct sink *k, const void *p, size_t n)
+{
+	if (k->f)
+		fwrite(p, 1, n, k->f);
+	else
+		buf_append(k->b, p, n);
+}
+
+static size_t text_put(const struct sink *k, const char *s, size_t n, int width, unsigned flags)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, len, chars = 0;
@@ -64,19 +79,31 @@ size_t ctl_text_put(FILE *f, const char *s, size_t n, int width, unsigned flags)
 		len = utf8_char(p + i, n - i, &c);
 		if (!len)
 			c = p[i];
-		if (len && !unsafe_char(c)) {
-			fwrite(p + i, 1, len, f);
-		} else if (len && (flags & CTL_TEXT_LINES) && (c == '\n' || c == '\t')) {
-			putc((int)c, f);
+		if (len && (!unsafe_char(c) || ((flags & CTL_TEXT_LINES) && (c == '\n' || c == '\t')))) {
+			sink_put(k, p + i, len);
 		} else {
 			escape_char(c, len, flags, esc);
-			fputs(esc, f);
+			sink_put(k, esc, strlen(esc));
 			chars += strlen(esc) - 1;
 		}
 		chars++;
 		i += len ? len : 1;
 	}
 	for (; width > 0 && chars < (size_t)width; chars++)
-		putc(' ', f);
+		sink_put(k, " ", 1);
 	return chars;
+}
+
+size_t ctl_text_put(FILE *f, const char *s, size_t n, int width, unsigned flags)
+{
+	struct sink k = { f, NULL };
+
+	return text_put(&k, s, n, width, flags);
+}
+
+size_t ctl_text_buf(struct buf *b, const char *s, size_t n, int width, unsigned flags)
+{
+	struct sink k = { NULL, b };
+
+	return text_put(&k, s, n, width, flags);
 }

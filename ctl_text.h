@@ -22,5 +22,8 @@ enum {
  * \ufffd).  width > 0: padded with spaces to width characters.  Returns
  * the characters written. */
 size_t ctl_text_put(FILE *f, const char *s, size_t n, int width, unsigned flags);
+/* The same appended to b (ctl_table.c's cells: no open_memstream). */
+struct buf;
+size_t ctl_text_buf(struct buf *b, const char *s, size_t n, int width, unsigned flags);
 
 #endif

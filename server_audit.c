@@ -21,6 +21,7 @@
 #include "fmt.h"
 #include "json.h"
 #include "log.h"
+#include "num.h"
 
 struct audit_log {
 	int fd;                  /* -1: no log */
@@ -92,7 +93,7 @@ static void audit_now(char *ts, size_t n)
 	struct tm tm;
 
 	clock_gettime(CLOCK_REALTIME, &t);
-	gmtime_r(&t.tv_sec, &tm);
+	num_utc(t.tv_sec, &tm);          /* not gmtime_r: ~0.8 KB of musl */
 	log_fmt_tm(ts, n, &tm, 'T');
 	fmt_snprintf(ts + strlen(ts), n - strlen(ts), ".%03ldZ", t.tv_nsec / 1000000);
 }

@@ -419,11 +419,71 @@ int roster_history_format(const struct roster *r, struct buf *out)
 	return 0;
 }
 
+#define TWO53 9007199254740992ULL
+
+/* digits [. digits] with up to 9 decimals, as the double nearest to it
+ * (ties to even, as strtod rounds): 0, or -1 for any other shape or
+ * 9e18 and above.  What put_num writes must read back to the very double
+ * it was written from: %.2f of a value past 2^53 has 18 digits, past
+ * num_parse's exact range (fuzz_state's round trip caught the drift), and
+ * strtod would bring ~7 KB of musl into the static binary for this alone.
+ * Three exact cases: below 2^53 as an integer of digits, one correctly
+ * rounded division (Clinger's fast path); an integer part from 2^53 on,
+ * where doubles are integers, rounded to their spacing; between the two,
+ * the value times 2^j rounded to an integer by integer arithmetic. */
+static int exact_decimal(const char *s, double *v)
+{
+	unsigned long long ip = 0, f = 0, p10 = 1, sp, r, m, t;
+	double scale = 1;
+	int k = 0, e = 0, j;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++)
+		if ((ip = ip * 10 + (unsigned)(*s - '0')) >= 9000000000000000000ULL)
+			return -1;
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++, k++) {
+			if (k == 9)
+				return -1;
+			f = f * 10 + (unsigned)(*s - '0');
+			p10 *= 10;
+		}
+	if (*s)
+		return -1;
+	if (ip <= TWO53 / p10 && ip * p10 + f <= TWO53) {
+		*v = (double)(ip * p10 + f) / (double)p10;
+		return 0;
+	}
+	for (t = ip; t > 1; t >>= 1)
+		e++;                                  /* 2^e <= ip < 2^(e+1) */
+	if (ip >= TWO53) {
+		sp = 1ULL << (e - 52);                /* the doubles' spacing here */
+		r = ip % sp;
+		m = ip - r;
+		if (r > sp / 2 || (r == sp / 2 && (f || (m / sp) & 1)))
+			m += sp;
+		*v = (double)m;
+		return 0;
+	}
+	j = 52 - e;                                   /* spacing 2^-j, j <= 29 */
+	t = f << j;
+	m = (ip << j) + t / p10;
+	r = t % p10;
+	if (2 * r > p10 || (2 * r == p10 && (m & 1)))
+		m++;
+	while (j--)
+		scale /= 2;
+	*v = (double)m * scale;
+	return 0;
+}
+
 /* The next blank-separated field of *p (before end) as a number: -1 for
  * "-"; 0, or -1 when it is neither. */
 static int field(const char **p, const char *end, double *v)
 {
-	char tmp[32], *e;
+	char tmp[32];
+	const char *e;
 	size_t n = 0;
 
 	while (*p < end && **p == ' ')
@@ -435,11 +495,11 @@ static int field(const char **p, const char *end, double *v)
 		*v = -1;
 		return 0;
 	}
-	/* strtod, not num_parse: the history file must read back to the very
-	 * doubles it was written from (%.2f of values past 2^53 has 18
-	 * digits, past num_parse's exact range; fuzz_state's round trip
-	 * caught the drift). */
-	*v = strtod(tmp, &e);
+	/* Any other shape (an exponent, a file edited by hand): num_parse's
+	 * nearly exact reading. */
+	if (n && exact_decimal(tmp, v) == 0)
+		return 0;
+	*v = num_parse(tmp, &e);
 	return n && *e == '\0' && *v >= 0 && *v < 9e18 ? 0 : -1;   /* fits a long long */
 }
 

@@ -67,7 +67,7 @@ static void when(struct buf *out, double epoch)
 	struct tm tm;
 	char s[32];
 
-	gmtime_r(&t, &tm);
+	num_utc((long long)t, &tm);
 	log_fmt_tm(s, sizeof(s), &tm, ' ');
 	buf_printf(out, "%.16s UTC (", s);
 	duration(out, (double)time(NULL) - epoch);

@@ -28,6 +28,18 @@ extern const struct embed_file ui_files[];
 	"Referrer-Policy: no-referrer\r\n" \
 	"X-Frame-Options: DENY\r\n"
 
+/* 405 with the page's headers: Allow put in front of them here, so the
+ * binary holds them once (the linker shares a string's tail, and every
+ * other answer's headers end in UI_HEADERS). */
+static void not_allowed(struct conn *c)
+{
+	char h[sizeof("Allow: GET, HEAD\r\n" UI_HEADERS)];
+
+	memcpy(h, "Allow: GET, HEAD\r\n", 18);
+	memcpy(h + 18, UI_HEADERS, sizeof(UI_HEADERS));
+	conn_http_respond(c, 405, "text/plain; charset=utf-8", h, "method not allowed\n", 19);
+}
+
 static const struct {
 	const char *path, *file, *ctype;
 } ui_routes[] = {
@@ -45,8 +57,7 @@ int server_ui_route(struct conn *c, const struct http_req *req, const struct htt
 	/* Browsers ask for it whatever the page says; no content, no log noise. */
 	if (http_span_eq(path, "/favicon.ico")) {
 		if (!http_span_eq(&req->method, "GET") && !http_span_eq(&req->method, "HEAD"))
-			conn_http_respond(c, 405, "text/plain; charset=utf-8",
-					  "Allow: GET, HEAD\r\n" UI_HEADERS, "method not allowed\n", 19);
+			not_allowed(c);
 		else
 			conn_http_respond(c, 204, NULL, UI_HEADERS, "", 0);
 		return 1;
@@ -55,8 +66,7 @@ int server_ui_route(struct conn *c, const struct http_req *req, const struct htt
 		if (!http_span_eq(path, ui_routes[i].path))
 			continue;
 		if (!http_span_eq(&req->method, "GET") && !http_span_eq(&req->method, "HEAD")) {
-			conn_http_respond(c, 405, "text/plain; charset=utf-8",
-					  "Allow: GET, HEAD\r\n" UI_HEADERS, "method not allowed\n", 19);
+			not_allowed(c);
 			return 1;
 		}
 		f = embed_find(ui_files, ui_routes[i].file, strlen(ui_routes[i].file));

@@ -702,6 +702,19 @@ static int add_key(const char *name, const unsigned char *der, size_t len, void 
 	return 0;
 }
 
+/* One elliptic-curve implementation for ECDHE, ECDSA and the key check.
+ * The agent-only binary (make static-agent, sized for initramfs images):
+ * the generic i31 code for P-256, P-384 and P-521, no Curve25519 (every
+ * TLS 1.2 server offers P-256, RFC 8422 5.1.1).  The full one: BearSSL's
+ * fast P-256 and Curve25519 code beside it.  (Curve25519 costs ~3.5 KB;
+ * without it browsers and agents fall back to P-256, and a server's full
+ * handshakes cost a third more CPU: bench/bench_storm.sh.) */
+#if NESTD_AGENT_ONLY
+#define EC_IMPL (&br_ec_prime_i31)
+#else
+#define EC_IMPL (&br_ec_all_m31)
+#endif
+
 /* Does the private key belong to the certificate's public key? */
 static int key_matches(struct tls_ctx *x, const br_x509_pkey *pk)
 {
@@ -728,7 +741,7 @@ static int key_matches(struct tls_ctx *x, const br_x509_pkey *pk)
 		const br_ec_private_key *sk = br_skey_decoder_get_ec(&x->key);
 		unsigned char q[BR_EC_KBUF_PUB_MAX_SIZE];
 		br_ec_public_key pub;
-		size_t qlen = br_ec_compute_pub(br_ec_get_default(), &pub, q, sk);
+		size_t qlen = br_ec_compute_pub(EC_IMPL, &pub, q, sk);
 
 		return qlen && sk->curve == pk->key.ec.curve && qlen == pk->key.ec.qlen &&
 		       !memcmp(q, pk->key.ec.q, qlen);
@@ -1022,9 +1035,9 @@ void tls_sessions_stats(const struct tls_ctx *x, unsigned long *resumed, unsigne
  * with forward secrecy and an AEAD never uses: no TLS 1.0/1.1 (MD5, their
  * PRF), no RSA or static ECDH key exchange, no CBC, CCM or 3DES.  What is
  * left is what every current client and server offers first: ECDHE with
- * ECDSA or RSA signatures, ChaCha20-Poly1305 or AES-GCM, SHA-1 to SHA-512
- * for signatures (certificate chains still carry SHA-1).  ~25 KB less
- * BearSSL in the static binary. */
+ * ECDSA or RSA signatures, ChaCha20-Poly1305 or AES-GCM,
+ * SHA-224 to SHA-512 for signatures.  ~30 KB less BearSSL in the static
+ * binary. */
 
 static const uint16_t suites_ecdsa[] = {
 	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
@@ -1045,15 +1058,17 @@ static const uint16_t suites_client[] = {
 	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 };
 
-#if NESTD_AGENT_ONLY
-/* The agent-only binary (make static-agent) is sized for initramfs images:
- * one implementation of each primitive, the portable constant-time ones,
- * instead of BearSSL's defaults that carry a fast x86 variant beside a
- * fallback: P-256/P-384/P-521 through the generic i31 code (no X25519: every
- * server offers P-256), AES-GCM on aes_ct64 and ctmul64, ChaCha20-Poly1305 on
- * the ct code, RSA on i31, no SHA-1.  ~25 KB less; a client makes one
- * handshake per connection (and resumes after that), so speed is not the
- * point here. */
+/* Hashes, PRFs and ciphers common to both ends; xc: also the X.509 engine's
+ * hashes.  SHA-224 to SHA-512: no SHA-1 (TLS 1.2 signs with SHA-256 and up,
+ * and a chain signed with SHA-1 is refused by every browser already).
+ * AES-GCM on BearSSL's portable constant-time code (aes_ct64, ctmul64) in
+ * both builds, not the AES-NI/PCLMUL code beside it (~4 KB): the server
+ * prefers ChaCha20-Poly1305 (engine_common), which every browser, openssl
+ * and nestd's own clients offer, so AES-GCM carries only what a peer
+ * without ChaCha20 sends (Slack's API); ~100 MB/s a core is plenty there.
+ * ChaCha20-Poly1305: the portable code in the agent-only binary (sized for
+ * initramfs images), the SSE2 code in the full one, where the storm of
+ * reconnecting agents runs through it. */
 static void profile_common(br_ssl_engine_context *eng, br_x509_minimal_context *xc)
 {
 	static const br_hash_class *const hashes[] = {
@@ -1069,48 +1084,24 @@ static void profile_common(br_ssl_engine_context *eng, br_x509_minimal_context *
 	}
 	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
 	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
+	br_ssl_engine_set_ec(eng, EC_IMPL);
 	br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable, &br_sslrec_out_gcm_vtable);
 	br_ssl_engine_set_aes_ctr(eng, &br_aes_ct64_ctr_vtable);
 	br_ssl_engine_set_ghash(eng, &br_ghash_ctmul64);
+#if NESTD_AGENT_ONLY
 	br_ssl_engine_set_chapol(eng, &br_sslrec_in_chapol_vtable, &br_sslrec_out_chapol_vtable);
 	br_ssl_engine_set_chacha20(eng, &br_chacha20_ct_run);
 	br_ssl_engine_set_poly1305(eng, &br_poly1305_ctmul_run);
-}
-
-static void profile_client(br_ssl_client_context *cc, br_x509_minimal_context *xc,
-			   const br_x509_trust_anchor *ta, size_t nta)
-{
-	br_ssl_client_zero(cc);
-	br_x509_minimal_init(xc, &br_sha256_vtable, ta, nta);
-	br_ssl_engine_set_suites(&cc->eng, suites_client, sizeof(suites_client) / sizeof(suites_client[0]));
-	br_ssl_engine_set_rsavrfy(&cc->eng, &br_rsa_i31_pkcs1_vrfy);
-	br_ssl_engine_set_ec(&cc->eng, &br_ec_prime_i31);
-	br_ssl_engine_set_ecdsa(&cc->eng, &br_ecdsa_i31_vrfy_asn1);
-	br_x509_minimal_set_rsa(xc, &br_rsa_i31_pkcs1_vrfy);
-	br_x509_minimal_set_ecdsa(xc, &br_ec_prime_i31, &br_ecdsa_i31_vrfy_asn1);
-	profile_common(&cc->eng, xc);
-	br_ssl_engine_set_x509(&cc->eng, &xc->vtable);
-}
 #else
-/* Hashes, PRFs and ciphers common to both ends; xc: also the X.509 engine's hashes. */
-static void profile_common(br_ssl_engine_context *eng, br_x509_minimal_context *xc)
-{
-	static const br_hash_class *const hashes[] = {
-		&br_sha1_vtable, &br_sha224_vtable, &br_sha256_vtable, &br_sha384_vtable, &br_sha512_vtable
-	};
-	int id;
-
-	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
-	for (id = br_sha1_ID; id <= br_sha512_ID; id++) {
-		br_ssl_engine_set_hash(eng, id, hashes[id - br_sha1_ID]);
-		if (xc)
-			br_x509_minimal_set_hash(xc, id, hashes[id - br_sha1_ID]);
-	}
-	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
-	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
-	br_ssl_engine_set_default_aes_gcm(eng);
 	br_ssl_engine_set_default_chapol(eng);
+#endif
 }
+
+#if NESTD_AGENT_ONLY
+#define RSA_VRFY br_rsa_i31_pkcs1_vrfy
+#else
+#define RSA_VRFY br_rsa_pkcs1_vrfy_get_default()
+#endif
 
 static void profile_client(br_ssl_client_context *cc, br_x509_minimal_context *xc,
 			   const br_x509_trust_anchor *ta, size_t nta)
@@ -1118,22 +1109,19 @@ static void profile_client(br_ssl_client_context *cc, br_x509_minimal_context *x
 	br_ssl_client_zero(cc);
 	br_x509_minimal_init(xc, &br_sha256_vtable, ta, nta);
 	br_ssl_engine_set_suites(&cc->eng, suites_client, sizeof(suites_client) / sizeof(suites_client[0]));
-	br_ssl_engine_set_default_rsavrfy(&cc->eng);
-	br_ssl_engine_set_default_ecdsa(&cc->eng);
-	br_x509_minimal_set_rsa(xc, br_ssl_engine_get_rsavrfy(&cc->eng));
-	br_x509_minimal_set_ecdsa(xc, br_ssl_engine_get_ec(&cc->eng), br_ssl_engine_get_ecdsa(&cc->eng));
 	profile_common(&cc->eng, xc);
+	br_ssl_engine_set_rsavrfy(&cc->eng, RSA_VRFY);
+	br_ssl_engine_set_ecdsa(&cc->eng, &br_ecdsa_i31_vrfy_asn1);
+	br_x509_minimal_set_rsa(xc, RSA_VRFY);
+	br_x509_minimal_set_ecdsa(xc, EC_IMPL, &br_ecdsa_i31_vrfy_asn1);
 	br_ssl_engine_set_x509(&cc->eng, &xc->vtable);
 }
-
-#endif
 
 static void profile_server_rsa(br_ssl_server_context *sc, const br_x509_certificate *chain,
 			       size_t n, const br_rsa_private_key *sk)
 {
 	br_ssl_server_zero(sc);
 	br_ssl_engine_set_suites(&sc->eng, suites_rsa, sizeof(suites_rsa) / sizeof(suites_rsa[0]));
-	br_ssl_engine_set_default_ec(&sc->eng);
 	br_ssl_server_set_single_rsa(sc, chain, n, sk, BR_KEYTYPE_SIGN, br_rsa_private_get_default(),
 				     br_rsa_pkcs1_sign_get_default());
 	profile_common(&sc->eng, NULL);
@@ -1144,9 +1132,8 @@ static void profile_server_ec(br_ssl_server_context *sc, const br_x509_certifica
 {
 	br_ssl_server_zero(sc);
 	br_ssl_engine_set_suites(&sc->eng, suites_ecdsa, sizeof(suites_ecdsa) / sizeof(suites_ecdsa[0]));
-	br_ssl_engine_set_default_ec(&sc->eng);
 	br_ssl_server_set_single_ec(sc, chain, n, sk, BR_KEYTYPE_SIGN, issuer_type,
-				    br_ssl_engine_get_ec(&sc->eng), br_ecdsa_sign_asn1_get_default());
+				    EC_IMPL, br_ecdsa_sign_asn1_get_default());
 	profile_common(&sc->eng, NULL);
 }
 
@@ -1160,7 +1147,10 @@ static void engine_common(struct tls_conn *t)
 	unsigned char seed[32];
 
 	br_ssl_engine_set_versions(t->eng, BR_TLS12, BR_TLS12);
-	br_ssl_engine_add_flags(t->eng, BR_OPT_NO_RENEGOTIATION);
+	/* The server's order of suites, ChaCha20-Poly1305 first, not the
+	 * client's: browsers put AES-GCM first where the CPU has AES-NI,
+	 * whose code nestd leaves out (profile_common). */
+	br_ssl_engine_add_flags(t->eng, BR_OPT_NO_RENEGOTIATION | BR_OPT_ENFORCE_SERVER_PREFERENCES);
 	if (rnd_bytes(seed, sizeof(seed)) == 0)
 		br_ssl_engine_inject_entropy(t->eng, seed, sizeof(seed));
 	memset(seed, 0, sizeof(seed));

@@ -19,6 +19,7 @@
 #include "help.h"
 #include "fmt.h"
 #include "log.h"
+#include "num.h"
 #include "sha256.h"
 #include "token_file.h"
 #include "token_kv.h"
@@ -226,8 +227,10 @@ static void list_row(const struct token_entry *e)
 	time_t t = (time_t)e->created;
 	struct tm tm;
 
-	if (t && gmtime_r(&t, &tm))
+	if (t) {
+		num_utc((long long)t, &tm);
 		fmt_snprintf(when + log_fmt_tm(when, sizeof(when), &tm, ' '), 2, "Z");
+	}
 	token_scope_format(&e->scope, scope, sizeof(scope));
 	fmt_printf("%-24s %-9s %-21s %-24s %s\n", e->name, token_role_name(e->role), when,
 	       e->role == ROLE_AGENT && e->owner[0] ? e->owner : "-",

@@ -11,6 +11,7 @@
  *
  * Without NESTD_TLS only plain-socket I/O remains, and a clear refusal. */
 #include "tls.h"
+#include "fmt.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -28,7 +29,6 @@
 
 #include "base64.h"
 #include "config.h"
-#include "fmt.h"
 #include "log.h"
 #include "rnd.h"
 #include "sha256.h"

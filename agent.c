@@ -74,6 +74,9 @@ struct agent {
  * a listing's megabytes go back once it is sent. */
 #define AGENT_SPARE_CMDS 4
 #define AGENT_KEEP_REPLY (16u << 10)
+/* cmd_free clears a kept record up to idbuf: nothing may follow it. */
+_Static_assert(offsetof(struct cmd, idbuf) + CMD_ID_INLINE == sizeof(struct cmd),
+	       "struct cmd: idbuf must stay its last member");
 
 static void schedule_reconnect(struct agent *a);
 

@@ -66,7 +66,8 @@ struct cmd {
 	int answered;                /* reply holds the whole reply message */
 	struct buf reply;            /* command_response or _error, bounded by
 				      * the agent -> server message limit */
-	char idbuf[CMD_ID_INLINE];   /* agent: where a short id is kept */
+	char idbuf[CMD_ID_INLINE];   /* agent: where a short id is kept; the last
+				      * member: a reused record is cleared up to it */
 };
 
 /* Called exactly once per command that is not forgotten, possibly before

@@ -10,7 +10,7 @@ want="gcc make libc6-dev libjsmn-dev libbearssl-dev"
 case "${1:-}" in
 test) want="$want python3-websockets curl openssl ca-certificates clang libclang-rt-14-dev procps util-linux file python3-psutil busybox iproute2 iptables dnsmasq-base groff-base man-db bash-completion zsh" ;;
 deb) want="$want dpkg-dev lintian" ;;
-static) want="$want musl-tools dpkg-dev zopfli" ;;
+static) want="$want musl-tools dpkg-dev zopfli node-terser" ;;
 esac
 missing=""
 for p in $want; do

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/auxv.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -1057,10 +1058,12 @@ struct proc_ctx *proc_new(char *err, size_t errlen)
 		free(p);
 		return NULL;
 	}
-	p->clk = sysconf(_SC_CLK_TCK);
+	/* The kernel's own values, as sysconf reads them (musl's sysconf
+	 * costs 1 KB of table for these two). */
+	p->clk = (long)getauxval(AT_CLKTCK);
 	if (p->clk <= 0)
 		p->clk = 100;
-	p->pagesize = sysconf(_SC_PAGESIZE);
+	p->pagesize = (long)getauxval(AT_PAGESZ);
 	if (p->pagesize <= 0)
 		p->pagesize = 4096;
 	p->btime = read_btime(p->procfd);

@@ -12,7 +12,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -133,6 +135,47 @@ static void write_disk(struct jw *w)
 	jw_obj_end(w);
 }
 
+long sys_cpu_list_count(const char *p)
+{
+	long n = 0, lo, hi;
+
+	while (*p >= '0' && *p <= '9') {
+		for (lo = 0; *p >= '0' && *p <= '9' && lo < 1000000; p++)
+			lo = lo * 10 + (*p - '0');
+		hi = lo;
+		if (*p == '-' && p[1] >= '0' && p[1] <= '9')
+			for (hi = 0, p++; *p >= '0' && *p <= '9' && hi < 1000000; p++)
+				hi = hi * 10 + (*p - '0');
+		if (hi < lo || hi >= 1000000)
+			return 0;
+		n += hi - lo + 1;
+		if (*p != ',')
+			break;
+		if (*++p < '0' || *p > '9')
+			return 0;
+	}
+	return n > 0 && (*p == '\n' || *p == 0) ? n : 0;
+}
+
+/* The CPUs online, as glibc's sysconf(_SC_NPROCESSORS_ONLN) counts them
+ * (and psutil.cpu_count(), which the original client sent): the list in
+ * /sys/devices/system/cpu/online, else the CPUs this process may run on.
+ * Not sysconf: musl's carries a 1 KB table for the one name, and counts
+ * the affinity mask instead. */
+static long cpus_online(void)
+{
+	char b[1024];
+	cpu_set_t set;
+	long n;
+
+	if (sys_read("/sys/devices/system/cpu/online", b, sizeof(b)) > 0 &&
+	    (n = sys_cpu_list_count(b)) > 0)
+		return n;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	return 1;
+}
+
 /* "times": the first line of /proc/stat (all CPUs together), in seconds,
  * the counters psutil.cpu_times() names.  Usage is the change between
  * two samples (the server's history takes them); nothing here keeps
@@ -141,7 +184,7 @@ static void write_cpu_times(struct jw *w)
 {
 	static const char *const keys[] = { "user", "nice", "system", "idle", "iowait", "irq",
 					    "softirq", "steal" };
-	long hz = sysconf(_SC_CLK_TCK);
+	long hz = (long)getauxval(AT_CLKTCK);    /* what sysconf(_SC_CLK_TCK) reads */
 	char b[4096], *p = b, *e;
 	size_t i;
 
@@ -196,7 +239,7 @@ int sys_info(struct jw *w, char *err, size_t errlen)
 	for (i = 0; i < 3; i++)
 		jw_double(w, l[i], 2);
 	jw_arr_end(w);
-	cores = sysconf(_SC_NPROCESSORS_ONLN);
+	cores = cpus_online();
 	jw_key(w, "cpu");
 	jw_obj(w);
 	jw_kint(w, "cores", cores > 0 ? cores : 1);

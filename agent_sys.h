@@ -14,5 +14,8 @@ void sys_memory(unsigned long long *total, unsigned long long *avail);
 /* A small file (/proc, /sys) into b[0..cap), NUL-terminated: its length,
  * or -1. */
 ssize_t sys_read(const char *path, char *b, size_t cap);
+/* CPUs in a kernel CPU list ("0-3,6,8-11", as /sys/devices/system/cpu/
+ * online has it, optionally ending in a newline); 0 when malformed. */
+long sys_cpu_list_count(const char *list);
 
 #endif

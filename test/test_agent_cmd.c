@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "agent_cmd.h"
+#include "agent_sys.h"
 #include "agent_t.h"
 #include "t.h"
 
@@ -345,4 +346,20 @@ void test_agent_cmd_record(void)
 	t_reply_free(&r);
 	agent_cmd_free(c);
 	loop_free(l);
+}
+
+void test_sys_cpu_list(void)
+{
+	CHECK(sys_cpu_list_count("0\n") == 1);
+	CHECK(sys_cpu_list_count("0-1\n") == 2);
+	CHECK(sys_cpu_list_count("0-3,6,8-11") == 9);
+	CHECK(sys_cpu_list_count("0,2,4-5\n") == 4);
+	CHECK(sys_cpu_list_count("") == 0);
+	CHECK(sys_cpu_list_count("\n") == 0);
+	CHECK(sys_cpu_list_count("3-1") == 0);
+	CHECK(sys_cpu_list_count("0-") == 0);
+	CHECK(sys_cpu_list_count("0-3,") == 0);
+	CHECK(sys_cpu_list_count("0-3x") == 0);
+	CHECK(sys_cpu_list_count("99999999") == 0);
+	CHECK(sys_cpu_list_count("0-99999999") == 0);
 }

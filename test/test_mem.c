@@ -12,6 +12,8 @@
 void test_mem_classes(void);
 void test_mem_random(void);
 void test_mem_edges(void);
+void test_mem_large_cache(void);
+void test_mem_large_grow(void);
 
 void test_mem_classes(void)
 {
@@ -188,5 +190,71 @@ void test_mem_edges(void)
 	errno = 0;
 	p = mem_alloc(16);
 	CHECK(mem_realloc(p, SIZE_MAX / 2) == NULL && errno == ENOMEM);
+	mem_free(p);
+}
+
+/* A freed large block is kept and handed out again for a request it fits
+ * without wasting half; a much smaller or larger one gets its own. */
+void test_mem_large_cache(void)
+{
+	unsigned char *p = mem_alloc(100000), *q, *r;
+
+	CHECK(p != NULL);
+	mem_free(p);
+	q = mem_alloc(90000);
+	CHECK(q == p);
+	mem_free(q);
+	r = mem_alloc(40000);           /* fits, but would waste more than half */
+	CHECK(r != NULL && r != p);
+	q = mem_alloc(99000);
+	CHECK(q == p);
+	memset(q, 1, 99000);
+	mem_free(q);
+	mem_free(r);
+	q = mem_calloc(1, 99000);
+	CHECK(q == p && q[0] == 0 && q[98999] == 0);
+	mem_free(q);
+	/* more than the cache holds: the rest unmapped, nothing lost */
+	{
+		unsigned char *v[20];
+		int i, ok = 1;
+
+		for (i = 0; i < 20; i++) {
+			v[i] = mem_alloc(200000);
+			if (!v[i])
+				ok = 0;
+			else
+				memset(v[i], i, 200000);
+		}
+		for (i = 0; i < 20; i++)
+			if (v[i] && (v[i][0] != i || v[i][199999] != i))
+				ok = 0;
+		for (i = 0; i < 20; i++)
+			mem_free(v[i]);
+		CHECK(ok);
+	}
+}
+
+/* A large block grown a page at a time keeps its contents, and is not
+ * moved at every step (in place, or to room half as large again). */
+void test_mem_large_grow(void)
+{
+	unsigned char *p = mem_alloc(40000), *q;
+	size_t n, moves = 0, bad = 0;
+
+	memset(p, 3, 40000);
+	for (n = 40000; n < 2000000; n += 4096) {
+		q = mem_realloc(p, n + 4096);
+		if (!q) {
+			bad++;
+			break;
+		}
+		moves += q != p;
+		p = q;
+		bad += p[0] != 3 || p[n - 1] != 3;
+		memset(p + n, 3, 4096);
+	}
+	CHECK(bad == 0);
+	CHECK(moves < 20);
 	mem_free(p);
 }

@@ -23,6 +23,7 @@
  * command's record, its reply included, is freed the moment the reply is
  * sent, wherever it stood in the queue. */
 #include "agent.h"
+#include "buf.h"
 
 #include <signal.h>
 #include <stddef.h>
@@ -297,7 +298,7 @@ static void server_error(struct agent *a, const struct nest_msg *m, const char *
 	log_error("server refused us: %s", what);
 	if (proto_payload_seconds(m, "retry_after", &ra, NULL, 0) == 0 && ra < CFG_RETRY_AFTER_MAX_S)
 		a->retry_after_ms = (long long)(ra * 1000);
-	if (a->c->state == CONN_AUTH || strstr(what, "replaced") || strstr(what, "revoked"))
+	if (a->c->state == CONN_AUTH || str_find(what, "replaced") || str_find(what, "revoked"))
 		a->rejected = 1;
 }
 

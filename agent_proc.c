@@ -22,6 +22,7 @@
  * stat's second field is the command name in parentheses and may itself
  * hold ')' and anything else, so it ends at the LAST ')'. */
 #include "agent_proc.h"
+#include "buf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1022,7 +1023,7 @@ static long long read_btime(int procfd)
 	if (n <= 0)
 		return 0;
 	b[n] = '\0';
-	s = strstr(b, "\nbtime ");
+	s = str_find(b, "\nbtime ");
 	return s ? strtoll(s + 7, NULL, 10) : 0;
 }
 

@@ -21,6 +21,7 @@
  * (supervise-daemon's child_pid, or the pidfile the script named), the
  * start time in supervise-daemon's start_time. */
 #include "agent_svc.h"
+#include "buf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -870,9 +871,9 @@ static int rc_info(const struct svc *sv, const char *unit, unsigned flags,
 	char path[CFG_SERVICE_NAME_MAX + 512], desc[512], ago[64];
 	struct rc_run x;
 
-	s = strstr(text, "status:");
+	s = str_find(text, "status:");
 	if (!s) {
-		if (r->err.p && strstr(r->err.p, "does not exist"))
+		if (r->err.p && str_find(r->err.p, "does not exist"))
 			fmt_snprintf(err, errlen, "no such service: %s", unit);
 		else
 			svc_tool_error("rc-service", r, err, errlen);

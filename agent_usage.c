@@ -453,7 +453,7 @@ static int user_cgroup(const struct usage_opts *o, struct cg_usage *u)
 	    usage_cgroup_self(b, strlen(b), self, sizeof(self)) < 0)
 		return -1;
 	fmt_snprintf(slice, sizeof(slice), "/user-%u.slice", (unsigned)geteuid());
-	s = strstr(self, slice);
+	s = str_find(self, slice);
 	if (s && (s[strlen(slice)] == '/' || !s[strlen(slice)]))
 		s[strlen(slice)] = '\0';
 	fmt_snprintf(dir, sizeof(dir), "%s%s", mnt, strcmp(self, "/") ? self : "");

@@ -143,6 +143,11 @@ const void *mem_find(const void *h, size_t hn, const void *k, size_t kn)
 	return NULL;
 }
 
+char *str_find(const char *h, const char *k)
+{
+	return (char *)mem_find(h, strlen(h), k, strlen(k));
+}
+
 int buf_read_file(struct buf *b, const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), rc = 0, e;

@@ -52,5 +52,8 @@ char *buf_steal(struct buf *b);                    /* hand over p; b becomes emp
  * read (errno).  O_NONBLOCK: a FIFO planted there reads as empty. */
 int buf_read_file(struct buf *b, const char *path);
 const void *mem_find(const void *h, size_t hn, const void *k, size_t kn);
+/* strstr through mem_find: the first k in the string h, or NULL (h itself
+ * for an empty k); musl's two-way strstr is another 1.3 KB. */
+char *str_find(const char *h, const char *k);
 
 #endif

@@ -1,5 +1,6 @@
 /* net.c - listening, accepting and connecting sockets (see net.h). */
 #include "net.h"
+#include "buf.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -647,7 +648,7 @@ int net_addr_as_url(const char *addr, char *out, size_t n)
 {
 	int tls = !strncmp(addr, "tls:", 4);
 
-	if (strstr(addr, "://") || !strncmp(addr, "unix:", 5))
+	if (str_find(addr, "://") || !strncmp(addr, "unix:", 5))
 		return -1;
 	return (size_t)fmt_snprintf(out, n, "%s%s", tls ? "https://" : "http://", addr + (tls ? 4 : 0)) < n
 	       ? 0 : -1;

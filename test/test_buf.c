@@ -12,6 +12,7 @@
 
 void test_buf_mem_find(void);
 void test_buf_read_file(void);
+void test_buf_str_find(void);
 
 void test_buf_mem_find(void)
 {
@@ -74,4 +75,18 @@ void test_buf_read_file(void)
 	unlink(fifo);
 	unlink(path);
 	rmdir(dir);
+}
+
+/* str_find is strstr: the same answer (the same offset, or none) for
+ * needles at either end, overlapping prefixes, empty and longer ones. */
+void test_buf_str_find(void)
+{
+	static const char *const hay[] = { "", "a", "aaab", "abababc", "xx - yy", "Port 80", "://x", "a..b" };
+	static const char *const nee[] = { "", "a", "b", "ab", "abc", "aab", " - ", "Port 80!", "://", "..", "zz" };
+	size_t i, j, bad = 0;
+
+	for (i = 0; i < sizeof(hay) / sizeof(hay[0]); i++)
+		for (j = 0; j < sizeof(nee) / sizeof(nee[0]); j++)
+			bad += str_find(hay[i], nee[j]) != strstr(hay[i], nee[j]);
+	CHECK(bad == 0);
 }

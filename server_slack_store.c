@@ -14,54 +14,29 @@
 #include "fmt.h"
 #include "log.h"
 #include "token.h"
+#include "token_file.h"
 
 static const char *const units[] = { "gb", "gib", "bytes" };
 
-int file_write_atomic(const char *path, const char *data, size_t n, int mode, char *err,
-		      size_t errlen)
+/* Through the token file's writer (token_file_replace_at): a temporary
+ * file beside it, write, fsync, rename over the file, fsync of the
+ * directory. */
+static int write_atomic(const char *path, const char *data, size_t n, char *err, size_t errlen)
 {
-	char tmp[4300], dir[4200];
-	const char *slash = strrchr(path, '/');
-	int fd, dfd, ok = 1;
-	size_t off = 0;
+	char dir[4200];
+	const char *base;
+	int dfd, rc;
 
-	fmt_snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	fmt_snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + 1 : 1, slash ? path : ".");
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	if (fd < 0) {
-		fmt_snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+	if (token_path_split(path, dir, sizeof(dir), &base) < 0 ||
+	    (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		fmt_snprintf(err, errlen, "cannot open the directory of %s: %s", path, strerror(errno));
 		return -1;
 	}
-	while (ok && off < n) {
-		ssize_t w = write(fd, data + off, n - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		ok = w > 0;
-		off += ok ? (size_t)w : 0;
-	}
-	if (!ok || fsync(fd) != 0) {
-		fmt_snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-		ok = 0;
-	}
-	if (close(fd) != 0 && ok) {
-		fmt_snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-		ok = 0;
-	}
-	if (ok && rename(tmp, path) != 0) {
+	rc = token_file_replace_at(dfd, base, data, n);
+	if (rc < 0)
 		fmt_snprintf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
-		ok = 0;
-	}
-	if (!ok) {
-		unlink(tmp);
-		return -1;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
+	close(dfd);
+	return rc;
 }
 
 /* One line into a record: 0, or -1 when it is not one. */
@@ -160,7 +135,7 @@ int slack_users_save(const struct slack_users *s, char *err, size_t errlen)
 			buf_printf(&b, " agent=%s", s->u[i].agent);
 		buf_putc(&b, '\n');
 	}
-	r = file_write_atomic(s->path, b.p, b.len, 0600, err, errlen);
+	r = write_atomic(s->path, b.p, b.len, err, errlen);
 	buf_free(&b);
 	return r;
 }

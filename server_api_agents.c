@@ -127,7 +127,7 @@ static void commands_json(struct jw *w, const char *commands)
 /* This server's name in a fleet, or NULL. */
 static const char *node_of(const struct server *s)
 {
-	return s->cluster ? cluster_node(s->cluster) : NULL;
+	return SRV_CLUSTER(s) ? cluster_node(SRV_CLUSTER(s)) : NULL;
 }
 
 static void online_json(struct jw *w, const struct peer *p, const struct roster_agent *a,
@@ -248,7 +248,7 @@ static int walk_one(struct clients_walk *cw, struct buf *out, const char *name,
 	struct jw w;
 
 	if (!p && cw->fleet)
-		info = cluster_remote_info(s->cluster, name, &owner);
+		info = cluster_remote_info(SRV_CLUSTER(s), name, &owner);
 	if (p ? !authz_agent_visible(&cw->op.scope, p->name, p->owner)
 	      : info ? !authz_agent_visible(&cw->op.scope, name, owner)
 	      : !a || a->online || !offline_visible(s, &cw->op, a))
@@ -261,7 +261,7 @@ static int walk_one(struct clients_walk *cw, struct buf *out, const char *name,
 	if (p)
 		online_json(&w, p, a, node_of(s));
 	else
-		offline_json(&w, a, token_of(s, a)->owner, s->cluster != NULL);
+		offline_json(&w, a, token_of(s, a)->owner, SRV_CLUSTER(s) != NULL);
 	return jw_error(&w) ? -1 : 0;
 }
 
@@ -366,13 +366,13 @@ void api_list_agents(struct server *s, struct conn *c, const struct http_req *re
 	}
 	cw->s = s;
 	cw->op = *op;
-	cw->fleet = s->cluster && !scope_local(req);
+	cw->fleet = SRV_CLUSTER(s) && !scope_local(req);
 	if (names_here(s, cw) < 0) {
 		clients_done(cw);
 		api_error(c, 503, NULL, "out of memory");
 		return;
 	}
-	if (cw->fleet && cluster_remote_names(s->cluster, &cw->rem, &cw->nrem, why, sizeof(why)) < 0) {
+	if (cw->fleet && cluster_remote_names(SRV_CLUSTER(s), &cw->rem, &cw->nrem, why, sizeof(why)) < 0) {
 		clients_done(cw);
 		api_error(c, 503, "Retry-After: 1\r\n", why);
 		return;
@@ -396,13 +396,13 @@ static int find_visible(struct server *s, const struct token_entry *op, const ch
 	*info = NULL;
 	if (*p)
 		return authz_agent_visible(&op->scope, (*p)->name, (*p)->owner);
-	if (s->cluster) {
-		cluster_status(s->cluster, &st);
+	if (SRV_CLUSTER(s)) {
+		cluster_status(SRV_CLUSTER(s), &st);
 		if (!st.ready) {
 			fmt_snprintf(why, wn, "%s", st.why);
 			return -1;
 		}
-		if ((*info = cluster_remote_info(s->cluster, name, &owner)))
+		if ((*info = cluster_remote_info(SRV_CLUSTER(s), name, &owner)))
 			return authz_agent_visible(&op->scope, name, owner);
 	}
 	return *a && offline_visible(s, op, *a);
@@ -479,7 +479,7 @@ void api_agent(struct server *s, struct conn *c, const struct http_req *req,
 	else if (p)
 		online_json(&w, p, a, node_of(s));
 	else
-		offline_json(&w, a, token_of(s, a)->owner, s->cluster != NULL);
+		offline_json(&w, a, token_of(s, a)->owner, SRV_CLUSTER(s) != NULL);
 	buf_putc(&b, '\n');
 	api_json(c, 200, NULL, &b);
 	buf_free(&b);

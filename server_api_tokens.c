@@ -70,7 +70,7 @@ static void list_tokens(struct server *s, struct conn *c, const struct token_ent
 			jw_null(&w);
 		/* in a fleet: connected to any server */
 		jw_kbool(&w, "online", peers_find_agent(&s->peers, e->name) ||
-			 (s->cluster && cluster_agent_owner(s->cluster, e->name)));
+			 (SRV_CLUSTER(s) && cluster_agent_owner(SRV_CLUSTER(s), e->name)));
 		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);

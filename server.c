@@ -817,7 +817,7 @@ static int open_cluster(struct server *s, char *err, size_t errlen)
 		.tokens_cache = o->tokens_cache, .tokens_part = &cluster_tokens_part,
 	};
 
-	if (!o->cluster.urls[0])
+	if (!SRV_FLEET(o))
 		return 0;
 	if (a->kind == NET_UNIX)
 		fmt_snprintf(listen, sizeof(listen), "unix:%s", a->path);
@@ -884,7 +884,7 @@ static int load_tokens(struct server *s, char *err, size_t errlen)
 {
 	const struct server_opts *o = s->o;
 
-	if (o->cluster.urls[0]) {
+	if (SRV_FLEET(o)) {
 		if (cluster_load_tokens(o->tokens_cache, &s->db, err, errlen) < 0)
 			return -1;
 		log_info("the tokens are the fleet's store (--cluster): %d known from %s until it is "

@@ -68,8 +68,10 @@ struct server {
  * tokens and health) leave such builds (the static binaries among them). */
 #if NESTD_NATS
 #define SRV_CLUSTER(s) ((s)->cluster)
+#define SRV_FLEET(o)   ((o)->cluster.urls[0] != '\0')   /* --cluster given */
 #else
 #define SRV_CLUSTER(s) ((struct cluster *)0)
+#define SRV_FLEET(o)   0
 #endif
 
 #endif

@@ -128,6 +128,7 @@ static int set_path(char *out, size_t n, const char *v)
 	return 0;
 }
 
+#if NESTD_NATS
 /* A name for subjects and buckets: 1..max of [A-Za-z0-9_-]. */
 static int subject_word_ok(const char *v, size_t max)
 {
@@ -218,6 +219,76 @@ static int set_cluster(struct server_cluster_opts *c, int id, const char *v, cha
 	return -1;
 }
 
+/* The cluster options that depend on each other, and the defaults. */
+static int validate_cluster(struct server_cluster_opts *c, char *err, size_t errlen)
+{
+	char host[256] = "", *dot;
+	const char *p;
+	int n = 1;
+
+	if (!c->urls[0]) {
+		if (c->node[0] || c->creds[0] || c->user_file[0] || c->token_file[0] || c->ca[0] ||
+		    c->cert[0] || c->replicas) {
+			fmt_snprintf(err, errlen, "--node and the --cluster-* options need --cluster");
+			return -1;
+		}
+		return 0;
+	}
+	if (!nats_available()) {
+		fmt_snprintf(err, errlen, "--cluster: this nestd was built without NATS "
+			 "(make NATS=1 with libnats-dev installed)");
+		return -1;
+	}
+	if (!c->cert[0] != !c->key[0]) {
+		fmt_snprintf(err, errlen, "--cluster-cert and --cluster-key go together");
+		return -1;
+	}
+	if (!!c->creds[0] + !!c->user_file[0] + !!c->token_file[0] > 1) {
+		fmt_snprintf(err, errlen, "one of --cluster-creds, --cluster-user-file, --cluster-token-file");
+		return -1;
+	}
+	if (!c->node[0]) {
+		gethostname(host, sizeof(host) - 1);
+		if ((dot = strchr(host, '.')))
+			*dot = '\0';
+		if (!subject_word_ok(host, CFG_CLUSTER_NODE_MAX)) {
+			fmt_snprintf(err, errlen, "--cluster: name this server with --node NAME "
+				 "(the host name '%s' will not do)", host);
+			return -1;
+		}
+		fmt_snprintf(c->node, sizeof(c->node), "%s", host);
+	}
+	if (!c->prefix[0])
+		fmt_snprintf(c->prefix, sizeof(c->prefix), "%s", CFG_CLUSTER_PREFIX);
+	for (p = c->urls; (p = strchr(p, ',')); p++)
+		n++;
+	if (!c->replicas)
+		c->replicas = n >= 3 ? 3 : 1;
+	return 0;
+}
+
+#else /* !NESTD_NATS */
+
+/* Without NATS nothing of the fleet's can run: each of its options is
+ * refused as it is read, by its name. */
+static int set_cluster(struct server_cluster_opts *c, int id, const char *v, char *err,
+		       size_t errlen)
+{
+	int i;
+
+	for (i = 0; server_cfg[i].id != id; i++)
+		;
+	fmt_snprintf(err, errlen, "--%s: this nestd was built without NATS (make NATS=1 with "
+		     "libnats-dev installed)", server_cfg[i].name);
+	return -1;
+}
+
+static int validate_cluster(struct server_cluster_opts *c, char *err, size_t errlen)
+{
+	return 0;
+}
+#endif /* NESTD_NATS */
+
 /* Slack user ids: U or W and 2 to 20 of [A-Z0-9], comma-separated. */
 static int ids_valid(const char *v)
 {
@@ -285,54 +356,6 @@ static int set_slack(struct server_opts *o, int id, const char *v, char *err, si
 		return 0;
 	}
 	return -1;
-}
-
-/* The cluster options that depend on each other, and the defaults. */
-static int validate_cluster(struct server_cluster_opts *c, char *err, size_t errlen)
-{
-	char host[256] = "", *dot;
-	const char *p;
-	int n = 1;
-
-	if (!c->urls[0]) {
-		if (c->node[0] || c->creds[0] || c->user_file[0] || c->token_file[0] || c->ca[0] ||
-		    c->cert[0] || c->replicas) {
-			fmt_snprintf(err, errlen, "--node and the --cluster-* options need --cluster");
-			return -1;
-		}
-		return 0;
-	}
-	if (!nats_available()) {
-		fmt_snprintf(err, errlen, "--cluster: this nestd was built without NATS "
-			 "(make NATS=1 with libnats-dev installed)");
-		return -1;
-	}
-	if (!c->cert[0] != !c->key[0]) {
-		fmt_snprintf(err, errlen, "--cluster-cert and --cluster-key go together");
-		return -1;
-	}
-	if (!!c->creds[0] + !!c->user_file[0] + !!c->token_file[0] > 1) {
-		fmt_snprintf(err, errlen, "one of --cluster-creds, --cluster-user-file, --cluster-token-file");
-		return -1;
-	}
-	if (!c->node[0]) {
-		gethostname(host, sizeof(host) - 1);
-		if ((dot = strchr(host, '.')))
-			*dot = '\0';
-		if (!subject_word_ok(host, CFG_CLUSTER_NODE_MAX)) {
-			fmt_snprintf(err, errlen, "--cluster: name this server with --node NAME "
-				 "(the host name '%s' will not do)", host);
-			return -1;
-		}
-		fmt_snprintf(c->node, sizeof(c->node), "%s", host);
-	}
-	if (!c->prefix[0])
-		fmt_snprintf(c->prefix, sizeof(c->prefix), "%s", CFG_CLUSTER_PREFIX);
-	for (p = c->urls; (p = strchr(p, ',')); p++)
-		n++;
-	if (!c->replicas)
-		c->replicas = n >= 3 ? 3 : 1;
-	return 0;
 }
 
 int server_opts_slack(const struct server_opts *o)

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -39,17 +38,29 @@ static int write_atomic(const char *path, const char *data, size_t n, char *err,
 	return rc;
 }
 
+/* The next blank-separated word of *p, NUL-terminated in place; NULL at
+ * the line's end. */
+static char *word(char **p)
+{
+	char *w = *p + strspn(*p, " \t");
+	size_t n = strcspn(w, " \t");
+
+	*p = w[n] ? w + n + 1 : w + n;
+	w[n] = '\0';
+	return *w ? w : NULL;
+}
+
 /* One line into a record: 0, or -1 when it is not one. */
 static int parse_line(char *line, struct slack_user *u)
 {
-	char *w = strtok(line, " \t");
+	char *w = word(&line);
 	int i;
 
 	memset(u, 0, sizeof(*u));
 	if (!w || (w[0] != 'U' && w[0] != 'W') || strlen(w) >= sizeof(u->id))
 		return -1;
 	strcpy(u->id, w);
-	while ((w = strtok(NULL, " \t"))) {
+	while ((w = word(&line))) {
 		if (strncmp(w, "unit=", 5) == 0) {
 			for (i = 0; i < 3 && strcmp(w + 5, units[i]); i++)
 				;
@@ -65,22 +76,29 @@ static int parse_line(char *line, struct slack_user *u)
 	return 0;
 }
 
+/* The file read whole (bounded: a line a person, each well under 256
+ * bytes), then its lines; no stdio stream for it. */
 void slack_users_load(struct slack_users *s, const char *dir)
 {
-	char line[256];
-	FILE *f;
+	struct buf b;
+	char *line, *next;
 	int no = 0;
 
 	memset(s, 0, sizeof(*s));
 	fmt_snprintf(s->path, sizeof(s->path), "%s/slack-users", dir);
-	f = fopen(s->path, "re");
-	if (!f)
+	buf_init(&b, (size_t)CFG_SLACK_MAX_USERS * 256);
+	if (buf_read_file(&b, s->path) < 0 || !b.p) {
+		buf_free(&b);
 		return;
-	while (fgets(line, sizeof(line), f)) {
+	}
+	for (line = b.p; *line; line = next) {
 		struct slack_user u, *p;
 
+		next = line + strcspn(line, "\n");
+		if (*next)
+			*next++ = '\0';
 		no++;
-		line[strcspn(line, "\r\n")] = '\0';
+		line[strcspn(line, "\r")] = '\0';
 		if (!line[0] || line[0] == '#')
 			continue;
 		if (parse_line(line, &u) < 0 || !(p = slack_users_get(s, u.id, 1))) {
@@ -89,7 +107,7 @@ void slack_users_load(struct slack_users *s, const char *dir)
 		}
 		*p = u;
 	}
-	fclose(f);
+	buf_free(&b);
 }
 
 void slack_users_free(struct slack_users *s)

@@ -54,7 +54,7 @@ static int wait_fd(int fd, short ev, int64_t deadline, char *err, size_t errlen)
 		if (r > 0)
 			return 0;
 		if (r < 0 && errno != EINTR) {
-			fmt_snprintf(err, errlen, "%s", strerror(errno));
+			fmt_copy(err, errlen, strerror(errno));
 			return -1;
 		}
 	}
@@ -65,7 +65,7 @@ static void io_error(const struct link *l, char *err, size_t errlen)
 	if (l->t && errno == EPROTO)
 		fmt_snprintf(err, errlen, "TLS: %s", tls_why(l->t));
 	else
-		fmt_snprintf(err, errlen, "%s", strerror(errno));
+		fmt_copy(err, errlen, strerror(errno));
 }
 
 /* All of p[0..n), then whatever records the TLS engine still holds. */

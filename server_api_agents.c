@@ -300,10 +300,10 @@ static int clients_more(void *arg, struct buf *out)
 		a = k < r->n ? r->a[k] : NULL;
 		if (!on && !rem && !a)
 			return buf_puts(out, "]\n") < 0 ? -1 : 0;
-		fmt_snprintf(name, sizeof(name), "%s", least(least(on, rem), a ? a->name : NULL));
+		fmt_copy(name, sizeof(name), least(least(on, rem), a ? a->name : NULL));
 		if (walk_one(cw, out, name, a && !strcmp(a->name, name) ? a : NULL) < 0)
 			return -1;
-		fmt_snprintf(cw->last, sizeof(cw->last), "%s", name);
+		fmt_copy(cw->last, sizeof(cw->last), name);
 	}
 	return 1;
 }
@@ -399,7 +399,7 @@ static int find_visible(struct server *s, const struct token_entry *op, const ch
 	if (SRV_CLUSTER(s)) {
 		cluster_status(SRV_CLUSTER(s), &st);
 		if (!st.ready) {
-			fmt_snprintf(why, wn, "%s", st.why);
+			fmt_copy(why, wn, st.why);
 			return -1;
 		}
 		if ((*info = cluster_remote_info(SRV_CLUSTER(s), name, &owner)))

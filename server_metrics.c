@@ -67,7 +67,7 @@ void metrics_command(struct metrics *m, const char *cmd, enum metrics_result r, 
 			break;
 	if (i == m->ncmds) {
 		if (m->ncmds < MAX_CMD_NAMES) {
-			fmt_snprintf(m->cmds[i].name, sizeof(m->cmds[i].name), "%s", cmd);
+			fmt_copy(m->cmds[i].name, sizeof(m->cmds[i].name), cmd);
 			m->ncmds++;
 		} else {
 			i = MAX_CMD_NAMES;

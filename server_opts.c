@@ -124,7 +124,7 @@ static int set_seconds(struct server_opts *o, int id, const char *v, char *err, 
 /* A path option, kept as given (PATH_MAX bounds it). */
 static int set_path(char *out, size_t n, const char *v)
 {
-	fmt_snprintf(out, n, "%s", v);
+	fmt_copy(out, n, v);
 	return 0;
 }
 
@@ -172,7 +172,7 @@ static int set_cluster_urls(struct server_cluster_opts *c, const char *v, char *
 		fmt_snprintf(err, errlen, "--cluster needs at least one nats:// URL");
 		return -1;
 	}
-	fmt_snprintf(c->urls, sizeof(c->urls), "%s", v);
+	fmt_copy(c->urls, sizeof(c->urls), v);
 	return 0;
 }
 
@@ -196,7 +196,7 @@ static int set_cluster(struct server_cluster_opts *c, int id, const char *v, cha
 				 CFG_CLUSTER_NODE_MAX);
 			return -1;
 		}
-		fmt_snprintf(c->node, sizeof(c->node), "%s", v);
+		fmt_copy(c->node, sizeof(c->node), v);
 		return 0;
 	case O_CLUSTER_PREFIX:
 		if (!subject_word_ok(v, CFG_CLUSTER_PREFIX_MAX)) {
@@ -204,7 +204,7 @@ static int set_cluster(struct server_cluster_opts *c, int id, const char *v, cha
 				 v, CFG_CLUSTER_PREFIX_MAX);
 			return -1;
 		}
-		fmt_snprintf(c->prefix, sizeof(c->prefix), "%s", v);
+		fmt_copy(c->prefix, sizeof(c->prefix), v);
 		return 0;
 	case O_CLUSTER_REPLICAS:
 		n = strtol(v, &end, 10);
@@ -256,10 +256,10 @@ static int validate_cluster(struct server_cluster_opts *c, char *err, size_t err
 				 "(the host name '%s' will not do)", host);
 			return -1;
 		}
-		fmt_snprintf(c->node, sizeof(c->node), "%s", host);
+		fmt_copy(c->node, sizeof(c->node), host);
 	}
 	if (!c->prefix[0])
-		fmt_snprintf(c->prefix, sizeof(c->prefix), "%s", CFG_CLUSTER_PREFIX);
+		fmt_copy(c->prefix, sizeof(c->prefix), CFG_CLUSTER_PREFIX);
 	for (p = c->urls; (p = strchr(p, ',')); p++)
 		n++;
 	if (!c->replicas)
@@ -337,14 +337,14 @@ static int set_slack(struct server_opts *o, int id, const char *v, char *err, si
 			fmt_snprintf(err, errlen, "--slack-api-url takes an http:// or https:// URL");
 			return -1;
 		}
-		fmt_snprintf(o->slack_api_url, sizeof(o->slack_api_url), "%s", v);
+		fmt_copy(o->slack_api_url, sizeof(o->slack_api_url), v);
 		return 0;
 	case O_SLACK_ADMINS:
 		if (*v && !ids_valid(v)) {
 			fmt_snprintf(err, errlen, "--slack-admins takes Slack user ids: U0123ABCD,U0456EFGH");
 			return -1;
 		}
-		fmt_snprintf(o->slack_admins, sizeof(o->slack_admins), "%s", v);
+		fmt_copy(o->slack_admins, sizeof(o->slack_admins), v);
 		return 0;
 	case O_SLACK_COMMAND:
 		if (v[0] != '/' || strlen(v) < 2 || strlen(v) >= sizeof(o->slack_command) ||
@@ -352,7 +352,7 @@ static int set_slack(struct server_opts *o, int id, const char *v, char *err, si
 			fmt_snprintf(err, errlen, "--slack-command takes a slash command: /nest");
 			return -1;
 		}
-		fmt_snprintf(o->slack_command, sizeof(o->slack_command), "%s", v);
+		fmt_copy(o->slack_command, sizeof(o->slack_command), v);
 		return 0;
 	}
 	return -1;
@@ -392,7 +392,7 @@ static int set_checked(struct server_opts *o, int id, const char *v, char *err, 
 			fmt_snprintf(err, errlen, "bad --accept-versions '%s'", v);
 			return -1;
 		}
-		fmt_snprintf(o->accept_versions, sizeof(o->accept_versions), "%s", v);
+		fmt_copy(o->accept_versions, sizeof(o->accept_versions), v);
 		return 0;
 	case O_MAX_MESSAGE:
 		if (cfg_parse_bytes(v, &b) < 0 || b < CFG_MAX_MESSAGE_MIN || b > CFG_MAX_MESSAGE_MAX) {
@@ -494,8 +494,8 @@ enum server_opts_parsed server_opts_parse(struct server_opts *o, int argc, char 
 	o->ping_ms = CFG_PING_INTERVAL_MS;
 	o->history_ms = CFG_HISTORY_INTERVAL_MS;
 	o->ui = 1;
-	fmt_snprintf(o->slack_api_url, sizeof(o->slack_api_url), "%s", CFG_SLACK_API_URL);
-	fmt_snprintf(o->slack_command, sizeof(o->slack_command), "%s", CFG_SLACK_COMMAND);
+	fmt_copy(o->slack_api_url, sizeof(o->slack_api_url), CFG_SLACK_API_URL);
+	fmt_copy(o->slack_command, sizeof(o->slack_command), CFG_SLACK_COMMAND);
 	o->socket_mode = CFG_SOCKET_MODE;
 	default_versions(o->accept_versions, sizeof(o->accept_versions));
 

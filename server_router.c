@@ -227,7 +227,7 @@ static long long wait_ms(const struct router *r, const struct router_req *q)
 
 static void on_deadline(struct loop_src *src, short revents);
 
-/* fmt_snprintf(dst, cap, "%s", src) without the format walk: five of them per
+/* fmt_copy(dst, cap, src) without the format walk: five of them per
  * command cost as much as the rest of posting it. */
 static void put_str(char *dst, size_t cap, const char *src)
 {

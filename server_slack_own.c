@@ -98,7 +98,7 @@ static void new_name(const struct token_db *db, const char *user, char *name, si
 	for (i = 0; base[i]; i++)
 		if (base[i] >= 'A' && base[i] <= 'Z')
 			base[i] = (char)(base[i] - 'A' + 'a');
-	fmt_snprintf(name, cap, "%s", base);
+	fmt_copy(name, cap, base);
 	for (k = 2; token_db_by_name(db, name) && k < 10000; k++)
 		fmt_snprintf(name, cap, "%.50s-%d", base, k);
 }
@@ -126,13 +126,13 @@ static int mint_entry(const struct token_db *db, const char *user, const char *o
 			return -1;
 		}
 		*ne = db->e[i];
-		fmt_snprintf(name, ncap, "%s", old);
+		fmt_copy(name, ncap, old);
 	} else if (mine >= CFG_SLACK_AGENTS_MAX) {
 		fmt_snprintf(err, errlen, "you have %d tokens already: reset one instead", mine);
 		return -1;
 	} else {
 		new_name(db, user, name, ncap);
-		fmt_snprintf(ne->name, sizeof(ne->name), "%s", name);
+		fmt_copy(ne->name, sizeof(ne->name), name);
 		ne->role = ROLE_AGENT;
 		token_scope_all(&ne->scope);
 		owner_of_user(user, ne->owner, sizeof(ne->owner));

@@ -212,10 +212,10 @@ static int token_validate(struct token_opts *o)
 	if (validate_who(o) != GO)
 		return 2;
 	if (o->tokens) {
-		fmt_snprintf(o->path, sizeof(o->path), "%s", o->tokens);
+		fmt_copy(o->path, sizeof(o->path), o->tokens);
 	} else {
 		if (o->state_dir)
-			fmt_snprintf(o->dir, sizeof(o->dir), "%s", o->state_dir);
+			fmt_copy(o->dir, sizeof(o->dir), o->state_dir);
 		else
 			token_default_state_dir(o->dir, sizeof(o->dir));
 		fmt_snprintf(o->path, sizeof(o->path), "%.4080s/%s", o->dir, CFG_TOKENS_FILE);
@@ -274,7 +274,7 @@ static int mint(const struct token_opts *o, char tok[TOKEN_LEN + 1], struct toke
 		return -1;
 	}
 	memset(ne, 0, sizeof(*ne));
-	fmt_snprintf(ne->name, sizeof(ne->name), "%s", o->pos[0]);
+	fmt_copy(ne->name, sizeof(ne->name), o->pos[0]);
 	ne->role = strcmp(o->role, "operator") == 0 ? ROLE_OPERATOR : ROLE_AGENT;
 	ne->created = (long long)time(NULL);
 	fmt_snprintf(ne->owner, sizeof(ne->owner), "%s", o->owner ? o->owner : "");

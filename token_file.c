@@ -346,7 +346,7 @@ void token_default_state_dir(char *out, size_t n)
 	 * server's file whatever $HOME sudo left. */
 	if (geteuid() == 0 || (lstat(CFG_STATE_DIR_ROOT, &st) == 0 && S_ISDIR(st.st_mode) &&
 			       st.st_uid == geteuid()))
-		fmt_snprintf(out, n, "%s", CFG_STATE_DIR_ROOT);
+		fmt_copy(out, n, CFG_STATE_DIR_ROOT);
 	else if (x && x[0] == '/')
 		fmt_snprintf(out, n, "%s/nestd", x);
 	else

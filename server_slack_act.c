@@ -246,27 +246,11 @@ static int reach(struct slack *sl, const char *user, const char *agent, char *wh
 	return ok;
 }
 
-static const char *const original_cmds[] = {
-	"obtain_user_usages", "obtain_all_process_info", "obtain_process_info", "kill_process",
-	"pause_process", "resume_process", "list_services", "obtain_service_info",
-	"start_service", "stop_service", "restart_service", "reload_service", "get_port",
-};
-
 /* What the agent announced; an original client (no list) knows the
  * original's commands, and is never sent another (it would exit). */
 static int supports(const struct agent_card *a, const char *cmd)
 {
-	char q[64];
-	size_t i;
-
-	if (!a->commands) {
-		for (i = 0; i < sizeof(original_cmds) / sizeof(original_cmds[0]); i++)
-			if (!strcmp(original_cmds[i], cmd))
-				return 1;
-		return 0;
-	}
-	fmt_snprintf(q, sizeof(q), "\"%s\"", cmd);
-	return strstr(a->commands, q) != NULL;
+	return commands_offer(a->commands, cmd);
 }
 
 /* ---- the agent's answer ---- */

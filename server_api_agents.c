@@ -130,46 +130,30 @@ static const char *node_of(const struct server *s)
 	return SRV_CLUSTER(s) ? cluster_node(SRV_CLUSTER(s)) : NULL;
 }
 
-static void online_json(struct jw *w, const struct peer *p, const struct roster_agent *a,
-			const char *node)
+/* One agent's object: p its session here, or NULL (offline: a, what is
+ * remembered of it); "server" its server's name (node) in a fleet, null
+ * for an offline one there (fleet). */
+static void agent_json(struct jw *w, const struct peer *p, const struct roster_agent *a,
+		       const char *owner, const char *node, int fleet)
 {
 	jw_obj(w);
-	jw_kstr(w, "name", p->name);
-	jw_kbool(w, "online", 1);
-	jw_kstr(w, "owner", p->owner[0] ? p->owner : NULL);
-	jw_kstr(w, "version", p->version);
-	jw_kstr(w, "hostname", p->hostname);
-	jw_kstr(w, "address", p->c->peer);
-	jw_kint(w, "connected_since", p->since);
-	jw_kint(w, "inflight", p->inflight);
-	jw_kstr(w, "services", p->backend);
-	commands_json(w, p->commands);
-	remembered_json(w, a, 1);
-	if (node)
-		jw_kstr(w, "server", node);
-	jw_obj_end(w);
-}
-
-static void offline_json(struct jw *w, const struct roster_agent *a, const char *owner,
-			 int fleet)
-{
-	jw_obj(w);
-	jw_kstr(w, "name", a->name);
-	jw_kbool(w, "online", 0);
+	jw_kstr(w, "name", p ? p->name : a->name);
+	jw_kbool(w, "online", p != NULL);
 	jw_kstr(w, "owner", owner[0] ? owner : NULL);
-	jw_kstr(w, "version", a->version);
-	jw_kstr(w, "hostname", a->hostname);
-	jw_kstr(w, "address", NULL);
+	jw_kstr(w, "version", p ? p->version : a->version);
+	jw_kstr(w, "hostname", p ? p->hostname : a->hostname);
+	jw_kstr(w, "address", p ? p->c->peer : NULL);
 	jw_key(w, "connected_since");
-	jw_null(w);
-	jw_kint(w, "inflight", 0);
-	jw_kstr(w, "services", a->backend);
-	commands_json(w, a->commands);
-	remembered_json(w, a, 0);
-	if (fleet) {
-		jw_key(w, "server");
+	if (p)
+		jw_int(w, p->since);
+	else
 		jw_null(w);
-	}
+	jw_kint(w, "inflight", p ? p->inflight : 0);
+	jw_kstr(w, "services", p ? p->backend : a->backend);
+	commands_json(w, p ? p->commands : a->commands);
+	remembered_json(w, a, p != NULL);
+	if (node || fleet)
+		jw_kstr(w, "server", node);
 	jw_obj_end(w);
 }
 
@@ -259,9 +243,9 @@ static int walk_one(struct clients_walk *cw, struct buf *out, const char *name,
 		return remote_json(out, info, a);
 	jw_init(&w, out);
 	if (p)
-		online_json(&w, p, a, node_of(s));
+		agent_json(&w, p, a, p->owner, node_of(s), 0);
 	else
-		offline_json(&w, a, token_of(s, a)->owner, SRV_CLUSTER(s) != NULL);
+		agent_json(&w, NULL, a, token_of(s, a)->owner, NULL, SRV_CLUSTER(s) != NULL);
 	return jw_error(&w) ? -1 : 0;
 }
 
@@ -477,9 +461,9 @@ void api_agent(struct server *s, struct conn *c, const struct http_req *req,
 	if (info)
 		remote_json(&b, info, a);
 	else if (p)
-		online_json(&w, p, a, node_of(s));
+		agent_json(&w, p, a, p->owner, node_of(s), 0);
 	else
-		offline_json(&w, a, token_of(s, a)->owner, SRV_CLUSTER(s) != NULL);
+		agent_json(&w, NULL, a, token_of(s, a)->owner, NULL, SRV_CLUSTER(s) != NULL);
 	buf_putc(&b, '\n');
 	api_json(c, 200, NULL, &b);
 	buf_free(&b);

@@ -99,6 +99,7 @@ struct proc_ctx {
 	 * 2 KiB at a time: ten times the system calls of this). */
 	char *cmdbuf;
 	char *dents;
+	char *rec;           /* a listing's record (REC_BUF), after dents */
 	/* Whether any swap area is active (see swap_in_use), and when that
 	 * was last looked at. */
 	int swap_on;
@@ -165,37 +166,50 @@ static char *fmt_uint(char *end, unsigned long long v)
 	return end;
 }
 
-/* ticks/clk as a JSON number with two decimals, without going through
- * printf's floating point (this runs thousands of times per list). */
-static void jw_ticks(struct jw *w, unsigned long long ticks, long clk, unsigned long long base)
+/* ticks/clk with two decimals, right-aligned before end (room for 24);
+ * the start.  Without printf's floating point: this runs thousands of
+ * times per list. */
+static char *ticks_text(char *end, unsigned long long ticks, long clk, unsigned long long base)
 {
-	char tmp[48], *e = tmp + sizeof(tmp), *p;
 	unsigned long long whole = ticks / (unsigned long long)clk + base;
 	unsigned long long frac = (ticks % (unsigned long long)clk) * 100 / (unsigned long long)clk;
 
-	p = e;
-	*--p = (char)('0' + frac % 10);
-	*--p = (char)('0' + frac / 10);
-	*--p = '.';
-	p = fmt_uint(p, whole);
+	*--end = (char)('0' + frac % 10);
+	*--end = (char)('0' + frac / 10);
+	*--end = '.';
+	return fmt_uint(end, whole);
+}
+
+static void jw_ticks(struct jw *w, unsigned long long ticks, long clk, unsigned long long base)
+{
+	char tmp[32], *e = tmp + sizeof(tmp), *p = ticks_text(e, ticks, clk, base);
+
 	jw_raw(w, p, (size_t)(e - p));
 }
 
-/* A percentage with one decimal, rounded, without printf. */
-static void jw_percent(struct jw *w, double pct)
+/* A percentage with one decimal, rounded, right-aligned before end (room
+ * for 16); NULL for what never happens in practice (negative, NaN, past
+ * 1e12), which jw_double writes. */
+static char *percent_text(char *end, double pct)
 {
-	char tmp[32], *e = tmp + sizeof(tmp), *p = e;
 	unsigned long long t;
 
-	if (!(pct >= 0) || pct > 1e12) {
-		jw_double(w, pct, 1);     /* never in practice; keeps it JSON */
-		return;
-	}
+	if (!(pct >= 0) || pct > 1e12)
+		return NULL;
 	t = (unsigned long long)(pct * 10 + 0.5);
-	*--p = (char)('0' + t % 10);
-	*--p = '.';
-	p = fmt_uint(p, t / 10);
-	jw_raw(w, p, (size_t)(e - p));
+	*--end = (char)('0' + t % 10);
+	*--end = '.';
+	return fmt_uint(end, t / 10);
+}
+
+static void jw_percent(struct jw *w, double pct)
+{
+	char tmp[32], *e = tmp + sizeof(tmp), *p = percent_text(e, pct);
+
+	if (p)
+		jw_raw(w, p, (size_t)(e - p));
+	else
+		jw_double(w, pct, 1);
 }
 
 /* "PID/name" into out (cap >= 32), without printf: this runs twice per
@@ -612,12 +626,14 @@ static int is_kthread(const struct pinfo *pi)
 }
 
 /* psutil's name(): comm is cut at 15 bytes, so a full-length comm that
- * is a prefix of argv[0]'s base name is replaced by that name. */
-static void write_name(struct jw *w, const struct pinfo *pi)
+ * is a prefix of argv[0]'s base name is replaced by that name.  Read
+ * before the command line's NULs become spaces (cmdline_join). */
+static const char *name_of(const struct pinfo *pi, size_t *len)
 {
 	size_t clen = strlen(pi->comm), alen;
 	const char *a0, *base;
 
+	*len = clen;
 	if (clen == 15 && pi->cmdlen) {
 		a0 = pi->cmd;
 		alen = strnlen(a0, pi->cmdlen);
@@ -626,20 +642,21 @@ static void write_name(struct jw *w, const struct pinfo *pi)
 		alen -= (size_t)(base - a0);
 		if (alen > clen && !memcmp(base, pi->comm, clen) &&
 		    !memchr(base, ' ', alen)) {
-			jw_strn(w, base, alen);
-			return;
+			*len = alen;
+			return base;
 		}
 	}
-	jw_strn(w, pi->comm, clen);
+	return pi->comm;
 }
 
-/* The command line with its NUL separators turned into spaces, eight
- * bytes at a time without a branch or a call: in each byte lane,
- * ((v & 0x7f) + 0x7f) | v has the top bit set unless the byte is 0 (no
- * carry crosses a lane), so its complement shifted by 2 is ' ' exactly in
- * the zero lanes.  A byte loop (or memchr per argument) was a tenth of a
- * static agent's work per obtain_process_info. */
-static void write_cmdline(struct jw *w, struct pinfo *pi)
+/* The command line with its NUL separators turned into spaces, in
+ * place, eight bytes at a time without a branch or a call: in each byte
+ * lane, ((v & 0x7f) + 0x7f) | v has the top bit set unless the byte is 0
+ * (no carry crosses a lane), so its complement shifted by 2 is ' '
+ * exactly in the zero lanes.  A byte loop (or memchr per argument) was a
+ * tenth of a static agent's work per obtain_process_info.  Its length
+ * without the trailing NULs; done twice, the same. */
+static size_t cmdline_join(struct pinfo *pi)
 {
 	const uint64_t m = 0x7f7f7f7f7f7f7f7fULL;
 	char *c = pi->cmd;
@@ -656,7 +673,7 @@ static void write_cmdline(struct jw *w, struct pinfo *pi)
 	for (; i < n; i++)
 		if (!c[i])
 			c[i] = ' ';
-	jw_strn(w, c, n);
+	return n;
 }
 
 static void write_cpu_times(struct jw *w, const struct proc_ctx *p, const struct pinfo *pi)
@@ -670,81 +687,201 @@ static void write_cpu_times(struct jw *w, const struct proc_ctx *p, const struct
 	jw_obj_end(w);
 }
 
-/* The caller has refreshed the passwd cache (once per command). */
-static void write_user(struct jw *w, struct proc_ctx *p, unsigned uid)
+/* uid's name, or the number as text in tmp (room for 16).  The caller
+ * has refreshed the passwd cache (once per command). */
+static const char *user_of(struct proc_ctx *p, unsigned uid, char *tmp)
 {
 	const char *name = users_find(&p->users, uid);
-	char tmp[16];
 
-	if (!name) {
-		fmt_snprintf(tmp, sizeof(tmp), "%u", uid);
-		name = tmp;
-	}
-	jw_kstr(w, "user", name);
-	jw_key(w, "uid");
-	jw_uint(w, uid);
+	if (name)
+		return name;
+	tmp[15] = '\0';
+	return fmt_uint(tmp + 15, uid);
 }
 
 /* The fields the list and the details share open and close an object
- * in the same order; each writes its own in between. */
-static void write_head(struct jw *w, struct proc_ctx *p, const struct pinfo *pi)
+ * in the same order; each writes its own in between.  name: name_of's. */
+static void write_head(struct jw *w, struct proc_ctx *p, const struct pinfo *pi,
+		       const char *name, size_t nlen)
 {
+	char tmp[16];
+
 	jw_obj(w);
 	jw_kint(w, "pid", pi->pid);
 	jw_kint(w, "ppid", pi->ppid);
 	jw_key(w, "name");
-	write_name(w, pi);
-	write_user(w, p, pi->uid);
+	jw_strn(w, name, nlen);
+	jw_kstr(w, "user", user_of(p, pi->uid, tmp));
+	jw_key(w, "uid");
+	jw_uint(w, pi->uid);
 }
 
-static void write_tail(struct jw *w, const struct proc_ctx *p, struct pinfo *pi)
+/* cmdlen: cmdline_join's. */
+static void write_tail(struct jw *w, const struct proc_ctx *p, const struct pinfo *pi,
+		       size_t cmdlen)
 {
 	jw_key(w, "started");
 	jw_ticks(w, pi->start, p->clk, (unsigned long long)p->btime);
 	jw_kint(w, "threads", pi->threads);
 	jw_key(w, "cmdline");
-	write_cmdline(w, pi);
+	jw_strn(w, pi->cmd, cmdlen);
 	jw_kbool(w, "kernel_thread", is_kthread(pi));
+}
+
+/* ---- the listing's records ---- */
+
+/* What one process of the listing shows, worked out once for either way
+ * of writing it. */
+struct shown {
+	const char *name, *user;
+	size_t nlen, ulen, cmdlen;
+	double cpu;
+	char tmp[16];        /* the user as a number */
+};
+
+/* The record through the JSON writer: any text, escaped as needed. */
+static void list_rec_jw(struct jw *w, struct proc_ctx *p, const struct pinfo *pi,
+			const struct shown *s)
+{
+	write_head(w, p, pi, s->name, s->nlen);
+	jw_kstr(w, "state", state_word(pi->state));
+	jw_key(w, "rss");
+	jw_uint(w, pi->rss_pages * (unsigned long long)p->pagesize);
+	jw_key(w, "vms");
+	jw_uint(w, pi->vsize);
+	write_cpu_times(w, p, pi);
+	jw_key(w, "cpu_usage");
+	jw_percent(w, s->cpu);
+	write_tail(w, p, pi, s->cmdlen);
+	jw_obj_end(w);
+}
+
+/* Whether s[0..n) is what the writer copies into a JSON string as it is
+ * (ASCII from ' ' on, but '"' and '\\': json.c's ascii_safe); eight bytes
+ * at a time, as a command line can be long.  The per-lane tests borrow
+ * into the lane above only from a lane that already failed. */
+static int plain(const char *s, size_t n)
+{
+	const uint64_t one = 0x0101010101010101ULL, top = 0x8080808080808080ULL;
+	uint64_t x, bad = 0;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&x, s + i, 8);
+		bad |= x | ((x - 0x20 * one) & ~x) | (((x ^ 0x22 * one) - one) & ~(x ^ 0x22 * one)) |
+		       (((x ^ 0x5c * one) - one) & ~(x ^ 0x5c * one));
+	}
+	if (bad & top)
+		return 0;
+	for (; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x80 || s[i] == '"' ||
+		    s[i] == '\\')
+			return 0;
+	return 1;
+}
+
+static char *put(char *o, const char *s, size_t n)
+{
+	memcpy(o, s, n);
+	return o + n;
+}
+
+#define PUT(o, lit) put(o, lit, sizeof(lit) - 1)
+
+static char *put_num(char *o, unsigned long long v, int neg)
+{
+	char tmp[24], *e = tmp + sizeof(tmp), *b = fmt_uint(e, v);
+
+	if (neg)
+		*o++ = '-';
+	return put(o, b, (size_t)(e - b));
+}
+
+#define PUT_INT(o, v) put_num(o, (v) < 0 ? 0ULL - (unsigned long long)(v) : (unsigned long long)(v), (v) < 0)
+
+static char *put_text(char *o, char *(*text)(char *, unsigned long long, long, unsigned long long),
+		      unsigned long long t, long clk, unsigned long long base)
+{
+	char tmp[32], *e = tmp + sizeof(tmp), *b = text(e, t, clk, base);
+
+	return put(o, b, (size_t)(e - b));
+}
+
+/* Room for a record but its three texts: keys, punctuation and every
+ * number at its longest, with margin. */
+#define REC_FIXED 512u
+#define REC_USER_MAX 256u    /* a longer user name goes through the writer */
+#define REC_BUF (REC_FIXED + REC_USER_MAX + 2u * CFG_PROC_LIST_CMDLINE_MAX)
+
+/* The record as list_rec_jw writes it, byte for byte, composed in rec
+ * (REC_BUF bytes) and appended in one piece: the writer's separators,
+ * key scans and escaper took more user-space time per process than
+ * everything else the listing does.  -1 (nothing written) when a text
+ * needs escaping or a number is one the writer formats otherwise. */
+static int list_rec_fast(struct jw *w, struct proc_ctx *p, const struct pinfo *pi,
+			 const struct shown *s, char *rec)
+{
+	char pct[16], *pe = pct + sizeof(pct), *pb = percent_text(pe, s->cpu), *o = rec;
+	const char *st = state_word(pi->state);
+
+	if (!pb || s->ulen > REC_USER_MAX || s->nlen > CFG_PROC_LIST_CMDLINE_MAX ||
+	    s->cmdlen > CFG_PROC_LIST_CMDLINE_MAX || !plain(s->name, s->nlen) ||
+	    !plain(s->user, s->ulen) || !plain(pi->cmd, s->cmdlen))
+		return -1;
+	o = PUT_INT(PUT(o, "{\"pid\":"), pi->pid);
+	o = PUT_INT(PUT(o, ",\"ppid\":"), pi->ppid);
+	o = PUT(put(PUT(o, ",\"name\":\""), s->name, s->nlen), "\"");
+	o = PUT(put(PUT(o, ",\"user\":\""), s->user, s->ulen), "\"");
+	o = put_num(PUT(o, ",\"uid\":"), pi->uid, 0);
+	o = PUT(put(PUT(o, ",\"state\":\""), st, strlen(st)), "\"");
+	o = put_num(PUT(o, ",\"rss\":"), pi->rss_pages * (unsigned long long)p->pagesize, 0);
+	o = put_num(PUT(o, ",\"vms\":"), pi->vsize, 0);
+	o = put_text(PUT(o, ",\"cpu_time\":{\"user\":"), ticks_text, pi->utime, p->clk, 0);
+	o = put_text(PUT(o, ",\"system\":"), ticks_text, pi->stime, p->clk, 0);
+	o = put(PUT(o, "},\"cpu_usage\":"), pb, (size_t)(pe - pb));
+	o = put_text(PUT(o, ",\"started\":"), ticks_text, pi->start, p->clk,
+		     (unsigned long long)p->btime);
+	o = PUT_INT(PUT(o, ",\"threads\":"), pi->threads);
+	o = PUT(put(PUT(o, ",\"cmdline\":\""), pi->cmd, s->cmdlen), "\"");
+	o = is_kthread(pi) ? PUT(o, ",\"kernel_thread\":true}") : PUT(o, ",\"kernel_thread\":false}");
+	jw_raw(w, rec, (size_t)(o - rec));
+	return 0;
 }
 
 /* ---- commands ---- */
 
-/* The list in nestd's shape, or brief: the original's [{pid, name}]
- * (about 40 bytes a process against 330: 20,000 fit its server's 1 MiB). */
 /* One directory entry of the listing: nothing unless it is a process.
- * -1 when the reply is full. */
+ * brief: the original's {pid, name} (about 40 bytes a process against
+ * 330: 20,000 fit its server's 1 MiB).  -1 when the reply is full. */
 static int list_one(struct proc_ctx *p, int brief, const char *name, struct jw *w, char *cmd,
 		    size_t cmdcap, double now, double up)
 {
 	unsigned long long pid;
 	struct pinfo pi;
-	const char *s;
+	struct shown s;
+	const char *c;
 
 	if (name[0] < '1' || name[0] > '9')
 		return 0;
-	for (pid = 0, s = name; *s >= '0' && *s <= '9' && pid <= 0x7fffffff; s++)
-		pid = pid * 10 + (unsigned long long)(*s - '0');
-	if (*s || pid > 0x7fffffff || proc_read(p, (int)pid, name, &pi, cmd, cmdcap, brief, NULL) != 0)
+	for (pid = 0, c = name; *c >= '0' && *c <= '9' && pid <= 0x7fffffff; c++)
+		pid = pid * 10 + (unsigned long long)(*c - '0');
+	if (*c || pid > 0x7fffffff || proc_read(p, (int)pid, name, &pi, cmd, cmdcap, brief, NULL) != 0)
 		return 0;
+	s.name = name_of(&pi, &s.nlen);
 	if (brief) {
 		jw_obj(w);
 		jw_kint(w, "pid", pi.pid);
 		jw_key(w, "name");
-		write_name(w, &pi);
+		jw_strn(w, s.name, s.nlen);
 		jw_obj_end(w);
 		return jw_error(w) ? -1 : 0;
 	}
-	write_head(w, p, &pi);
-	jw_kstr(w, "state", state_word(pi.state));
-	jw_key(w, "rss");
-	jw_uint(w, pi.rss_pages * (unsigned long long)p->pagesize);
-	jw_key(w, "vms");
-	jw_uint(w, pi.vsize);
-	write_cpu_times(w, p, &pi);
-	jw_key(w, "cpu_usage");
-	jw_percent(w, cpu_usage(p, &pi, now, up));
-	write_tail(w, p, &pi);
-	jw_obj_end(w);
+	s.user = user_of(p, pi.uid, s.tmp);
+	s.ulen = strlen(s.user);
+	s.cmdlen = cmdline_join(&pi);
+	s.cpu = cpu_usage(p, &pi, now, up);
+	if (list_rec_fast(w, p, &pi, &s, p->rec) < 0)
+		list_rec_jw(w, p, &pi, &s);
 	return jw_error(w) ? -1 : 0;
 }
 
@@ -764,10 +901,11 @@ static int list_procs(struct proc_ctx *p, int brief, struct jw *w, char *err, si
 	int fd, full = 0;
 	long n, off;
 
-	if (!p->dents && !(p->dents = malloc(DENTS_BUF))) {
+	if (!p->dents && !(p->dents = malloc(DENTS_BUF + REC_BUF))) {
 		fmt_snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	p->rec = p->dents + DENTS_BUF;
 	fd = openat(p->procfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		fmt_snprintf(err, errlen, "cannot read %s: %s", p->root, strerror(errno));
@@ -863,6 +1001,8 @@ static int swap_in_use(struct proc_ctx *p, double now)
 int proc_info(struct proc_ctx *p, int pid, struct jw *w, char *err, size_t errlen)
 {
 	char dir[24], *cmd;
+	const char *name;
+	size_t nlen;
 	struct pinfo pi;
 	struct kept *k;
 	unsigned long long swap;
@@ -889,7 +1029,8 @@ int proc_info(struct proc_ctx *p, int pid, struct jw *w, char *err, size_t errle
 	now = mono_now();
 	swap = swap_in_use(p, now) ? status_swap(p, dir) : 0;
 	users_refresh(&p->users, now);
-	write_head(w, p, &pi);
+	name = name_of(&pi, &nlen);
+	write_head(w, p, &pi, name, nlen);
 	jw_key(w, "cpu_usage");
 	jw_percent(w, cpu_usage(p, &pi, now, boot_uptime()));
 	write_cpu_times(w, p, &pi);
@@ -904,7 +1045,7 @@ int proc_info(struct proc_ctx *p, int pid, struct jw *w, char *err, size_t errle
 	jw_key(w, "swap");
 	jw_uint(w, swap);
 	jw_obj_end(w);
-	write_tail(w, p, &pi);
+	write_tail(w, p, &pi, cmdline_join(&pi));
 	jw_kbool(w, "safe_kill", pid != 1 && pid != p->self);
 	jw_obj_end(w);
 	return 0;

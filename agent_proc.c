@@ -100,6 +100,7 @@ struct proc_ctx {
 	char *cmdbuf;
 	char *dents;
 	char *rec;           /* a listing's record (REC_BUF), after dents */
+	size_t list_len[2];  /* the last listing's length, full and brief */
 	/* Whether any swap area is active (see swap_in_use), and when that
 	 * was last looked at. */
 	int swap_on;
@@ -472,46 +473,56 @@ static double cpu_usage(struct proc_ctx *p, const struct pinfo *pi, double now, 
 
 /* ---- reading one process ---- */
 
+/* Fields 4..24 of a stat line from p, all integers (some, like tpgid,
+ * may be -1), into f[4..24]: where they end, or NULL if one is not. */
+static const char *stat_fields(const char *p, const char *end, long long *f)
+{
+	unsigned long long v;
+	int i, neg;
+
+	for (i = 4; i <= 24; i++) {
+		while (p < end && *p == ' ')
+			p++;
+		neg = p < end && *p == '-';
+		p += neg;
+		if (p >= end || (unsigned char)(*p - '0') > 9)
+			return NULL;
+		for (v = 0; p < end && (unsigned char)(*p - '0') <= 9; p++)
+			v = v * 10 + (unsigned long long)(*p - '0');
+		/* unsigned negation: no overflow whatever the digits said */
+		f[i] = (long long)(neg ? 0 - v : v);
+	}
+	return p;
+}
+
 int proc_stat_parse(struct pinfo *pi, const char *b, size_t n)
 {
-	const char *open, *close, *p, *end = b + n;
+	const char *open, *close, *p, *q, *end = b + n;
 	long long f[25];
-	int i, neg;
 	size_t clen;
 
 	open = memchr(b, '(', n);
-	if (!open)
+	close = open ? memchr(open, ')', (size_t)(end - open)) : NULL;
+	if (!close)
 		return -1;
-	/* The last ')' closes comm (which may hold some itself): found with
-	 * memchr forwards, as musl's memrchr goes a byte at a time over the
-	 * whole line (a tenth of a static agent's work per command). */
-	close = memchr(open, ')', (size_t)(end - open));
-	while (close && close + 1 < end && (p = memchr(close + 1, ')', (size_t)(end - close - 1))))
-		close = p;
-	if (!close || close + 2 >= end)
-		return -1;
+	/* The LAST ')' closes comm (which may hold some itself).  Nearly
+	 * always that is the first one: it is when no ')' follows it, and the
+	 * fields parsed after it are only digits, spaces and '-', so only the
+	 * rest of the line is searched (half of it; musl's memchr over the
+	 * whole line was a tenth of a static agent's listing). */
+	p = close + 2 < end ? stat_fields(close + 3, end, f) : NULL;
+	if (!p || close[1] == ')' || close[2] == ')' || memchr(p, ')', (size_t)(end - p))) {
+		while (close + 1 < end && (q = memchr(close + 1, ')', (size_t)(end - close - 1))))
+			close = q;
+		if (close + 2 >= end || !stat_fields(close + 3, end, f))
+			return -1;
+	}
 	clen = (size_t)(close - open - 1);
 	if (clen >= sizeof(pi->comm))
 		clen = sizeof(pi->comm) - 1;
 	memcpy(pi->comm, open + 1, clen);
 	pi->comm[clen] = '\0';
 	pi->state = close[2];
-	p = close + 3;
-	/* Fields 4..24, all integers (some, like tpgid, may be -1). */
-	for (i = 4; i <= 24; i++) {
-		unsigned long long v = 0;
-
-		while (p < end && *p == ' ')
-			p++;
-		neg = p < end && *p == '-';
-		p += neg;
-		if (p >= end || *p < '0' || *p > '9')
-			return -1;
-		while (p < end && *p >= '0' && *p <= '9')
-			v = v * 10 + (unsigned long long)(*p++ - '0');
-		/* unsigned negation: no overflow whatever the digits said */
-		f[i] = (long long)(neg ? 0 - v : v);
-	}
 	pi->ppid = (int)f[4];
 	pi->flags = (unsigned long long)f[9];
 	pi->utime = (unsigned long long)f[14];
@@ -899,6 +910,7 @@ static int list_procs(struct proc_ctx *p, int brief, struct jw *w, char *err, si
 	char cmd[CFG_PROC_LIST_CMDLINE_MAX];
 	double now = mono_now(), up = boot_uptime();
 	int fd, full = 0;
+	size_t start;
 	long n, off;
 
 	if (!p->dents && !(p->dents = malloc(DENTS_BUF + REC_BUF))) {
@@ -913,6 +925,11 @@ static int list_procs(struct proc_ctx *p, int brief, struct jw *w, char *err, si
 	}
 	users_refresh(&p->users, now);
 	p->cpu.gen += !brief;
+	/* Room for what the last listing took and an eighth more, at once:
+	 * growing by doubling copied the first half of a listing again. */
+	start = w->b->len;
+	if (p->list_len[brief])
+		(void)buf_reserve(w->b, p->list_len[brief] + p->list_len[brief] / 8);
 	jw_arr(w);
 	while (!full && ((n = syscall(SYS_getdents64, fd, p->dents, DENTS_BUF)) > 0 ||
 			 (n < 0 && errno == EINTR))) {
@@ -924,6 +941,7 @@ static int list_procs(struct proc_ctx *p, int brief, struct jw *w, char *err, si
 		}
 	}
 	jw_arr_end(w);
+	p->list_len[brief] = w->b->len - start;
 	close(fd);
 	/* Forget processes that were not seen: keeps the table the size of
 	 * the process table. */

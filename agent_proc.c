@@ -99,7 +99,6 @@ struct proc_ctx {
 	 * 2 KiB at a time: ten times the system calls of this). */
 	char *cmdbuf;
 	char *dents;
-	char *rec;           /* a listing's record (REC_BUF), after dents */
 	size_t list_len[2];  /* the last listing's length, full and brief */
 	/* Whether any swap area is active (see swap_in_use), and when that
 	 * was last looked at. */
@@ -181,16 +180,9 @@ static char *ticks_text(char *end, unsigned long long ticks, long clk, unsigned 
 	return fmt_uint(end, whole);
 }
 
-static void jw_ticks(struct jw *w, unsigned long long ticks, long clk, unsigned long long base)
-{
-	char tmp[32], *e = tmp + sizeof(tmp), *p = ticks_text(e, ticks, clk, base);
-
-	jw_raw(w, p, (size_t)(e - p));
-}
-
 /* A percentage with one decimal, rounded, right-aligned before end (room
  * for 16); NULL for what never happens in practice (negative, NaN, past
- * 1e12), which jw_double writes. */
+ * 1e12), which jw_double writes (vals_fill). */
 static char *percent_text(char *end, double pct)
 {
 	unsigned long long t;
@@ -201,16 +193,6 @@ static char *percent_text(char *end, double pct)
 	*--end = (char)('0' + t % 10);
 	*--end = '.';
 	return fmt_uint(end, t / 10);
-}
-
-static void jw_percent(struct jw *w, double pct)
-{
-	char tmp[32], *e = tmp + sizeof(tmp), *p = percent_text(e, pct);
-
-	if (p)
-		jw_raw(w, p, (size_t)(e - p));
-	else
-		jw_double(w, pct, 1);
 }
 
 /* "PID/name" into out (cap >= 32), without printf: this runs twice per
@@ -687,17 +669,6 @@ static size_t cmdline_join(struct pinfo *pi)
 	return n;
 }
 
-static void write_cpu_times(struct jw *w, const struct proc_ctx *p, const struct pinfo *pi)
-{
-	jw_key(w, "cpu_time");
-	jw_obj(w);
-	jw_key(w, "user");
-	jw_ticks(w, pi->utime, p->clk, 0);
-	jw_key(w, "system");
-	jw_ticks(w, pi->stime, p->clk, 0);
-	jw_obj_end(w);
-}
-
 /* uid's name, or the number as text in tmp (room for 16).  The caller
  * has refreshed the passwd cache (once per command). */
 static const char *user_of(struct proc_ctx *p, unsigned uid, char *tmp)
@@ -708,35 +679,6 @@ static const char *user_of(struct proc_ctx *p, unsigned uid, char *tmp)
 		return name;
 	tmp[15] = '\0';
 	return fmt_uint(tmp + 15, uid);
-}
-
-/* The fields the list and the details share open and close an object
- * in the same order; each writes its own in between.  name: name_of's. */
-static void write_head(struct jw *w, struct proc_ctx *p, const struct pinfo *pi,
-		       const char *name, size_t nlen)
-{
-	char tmp[16];
-
-	jw_obj(w);
-	jw_kint(w, "pid", pi->pid);
-	jw_kint(w, "ppid", pi->ppid);
-	jw_key(w, "name");
-	jw_strn(w, name, nlen);
-	jw_kstr(w, "user", user_of(p, pi->uid, tmp));
-	jw_key(w, "uid");
-	jw_uint(w, pi->uid);
-}
-
-/* cmdlen: cmdline_join's. */
-static void write_tail(struct jw *w, const struct proc_ctx *p, const struct pinfo *pi,
-		       size_t cmdlen)
-{
-	jw_key(w, "started");
-	jw_ticks(w, pi->start, p->clk, (unsigned long long)p->btime);
-	jw_kint(w, "threads", pi->threads);
-	jw_key(w, "cmdline");
-	jw_strn(w, pi->cmd, cmdlen);
-	jw_kbool(w, "kernel_thread", is_kthread(pi));
 }
 
 /* ---- the listing's records ---- */
@@ -750,22 +692,6 @@ struct shown {
 	char tmp[16];        /* the user as a number */
 };
 
-/* The record through the JSON writer: any text, escaped as needed. */
-static void list_rec_jw(struct jw *w, struct proc_ctx *p, const struct pinfo *pi,
-			const struct shown *s)
-{
-	write_head(w, p, pi, s->name, s->nlen);
-	jw_kstr(w, "state", state_word(pi->state));
-	jw_key(w, "rss");
-	jw_uint(w, pi->rss_pages * (unsigned long long)p->pagesize);
-	jw_key(w, "vms");
-	jw_uint(w, pi->vsize);
-	write_cpu_times(w, p, pi);
-	jw_key(w, "cpu_usage");
-	jw_percent(w, s->cpu);
-	write_tail(w, p, pi, s->cmdlen);
-	jw_obj_end(w);
-}
 
 /* Whether s[0..n) is what the writer copies into a JSON string as it is
  * (ASCII from ' ' on, but '"' and '\\': json.c's ascii_safe); eight bytes
@@ -791,72 +717,181 @@ static int plain(const char *s, size_t n)
 	return 1;
 }
 
-static char *put(char *o, const char *s, size_t n)
-{
-	memcpy(o, s, n);
-	return o + n;
-}
+/* A record's values as text, by what they are; the shapes below say in
+ * which order and after which literal each goes. */
+enum { V_PID, V_PPID, V_NAME, V_USER, V_UID, V_STATE, V_RSS, V_VMS, V_UTIME, V_STIME,
+       V_CPU, V_START, V_THREADS, V_CMD, V_KTHREAD, V_SWAP, V_SAFE, V_NONE, V_COUNT };
 
-#define PUT(o, lit) put(o, lit, sizeof(lit) - 1)
+struct seg {
+	unsigned char len, v;     /* the literal's length; the value after it */
+	char lit[22];
+};
 
-static char *put_num(char *o, unsigned long long v, int neg)
+#define SEG(lit, v) { sizeof(lit) - 1, v, lit }
+
+/* The listing's record and obtain_process_info's object (docs/PROTOCOL.md),
+ * byte for byte what the JSON writer's calls wrote before. */
+static const struct seg list_shape[] = {
+	SEG("{\"pid\":", V_PID), SEG(",\"ppid\":", V_PPID), SEG(",\"name\":\"", V_NAME),
+	SEG("\",\"user\":\"", V_USER), SEG("\",\"uid\":", V_UID), SEG(",\"state\":\"", V_STATE),
+	SEG("\",\"rss\":", V_RSS), SEG(",\"vms\":", V_VMS),
+	SEG(",\"cpu_time\":{\"user\":", V_UTIME), SEG(",\"system\":", V_STIME),
+	SEG("},\"cpu_usage\":", V_CPU), SEG(",\"started\":", V_START),
+	SEG(",\"threads\":", V_THREADS), SEG(",\"cmdline\":\"", V_CMD),
+	SEG("\",\"kernel_thread\":", V_KTHREAD), SEG("}", V_NONE), { 0, V_COUNT, "" },
+};
+
+static const struct seg info_shape[] = {
+	SEG("{\"pid\":", V_PID), SEG(",\"ppid\":", V_PPID), SEG(",\"name\":\"", V_NAME),
+	SEG("\",\"user\":\"", V_USER), SEG("\",\"uid\":", V_UID), SEG(",\"cpu_usage\":", V_CPU),
+	SEG(",\"cpu_time\":{\"user\":", V_UTIME), SEG(",\"system\":", V_STIME),
+	SEG("},\"status\":\"", V_STATE), SEG("\",\"state\":\"", V_STATE),
+	SEG("\",\"memory\":{\"rss\":", V_RSS), SEG(",\"vms\":", V_VMS), SEG(",\"swap\":", V_SWAP),
+	SEG("},\"started\":", V_START), SEG(",\"threads\":", V_THREADS),
+	SEG(",\"cmdline\":\"", V_CMD), SEG("\",\"kernel_thread\":", V_KTHREAD),
+	SEG(",\"safe_kill\":", V_SAFE), SEG("}", V_NONE), { 0, V_COUNT, "" },
+};
+
+struct vals {
+	const char *s[V_COUNT];
+	size_t n[V_COUNT];
+	unsigned esc;              /* 1 << V_x: that text is escaped on the way */
+	char num[V_COUNT][24];     /* the numbers, right-aligned */
+	char odd[400];             /* a percentage jw_double writes */
+};
+
+static void val_num(struct vals *v, int i, unsigned long long u, int neg)
 {
-	char tmp[24], *e = tmp + sizeof(tmp), *b = fmt_uint(e, v);
+	char *e = v->num[i] + sizeof(v->num[i]), *b = fmt_uint(e, u);
 
 	if (neg)
-		*o++ = '-';
-	return put(o, b, (size_t)(e - b));
+		*--b = '-';
+	v->s[i] = b;
+	v->n[i] = (size_t)(e - b);
 }
 
-#define PUT_INT(o, v) put_num(o, (v) < 0 ? 0ULL - (unsigned long long)(v) : (unsigned long long)(v), (v) < 0)
-
-static char *put_text(char *o, char *(*text)(char *, unsigned long long, long, unsigned long long),
-		      unsigned long long t, long clk, unsigned long long base)
+static void val_text(struct vals *v, int i, const char *s, size_t n)
 {
-	char tmp[32], *e = tmp + sizeof(tmp), *b = text(e, t, clk, base);
-
-	return put(o, b, (size_t)(e - b));
+	v->s[i] = s;
+	v->n[i] = n;
+	if (!plain(s, n))
+		v->esc |= 1u << i;
 }
 
-/* Room for a record but its three texts: keys, punctuation and every
- * number at its longest, with margin. */
-#define REC_FIXED 512u
-#define REC_USER_MAX 256u    /* a longer user name goes through the writer */
-#define REC_BUF (REC_FIXED + REC_USER_MAX + 2u * CFG_PROC_LIST_CMDLINE_MAX)
+#define VAL_INT(v, i, x) val_num(v, i, (x) < 0 ? 0ULL - (unsigned long long)(x) : \
+				 (unsigned long long)(x), (x) < 0)
 
-/* The record as list_rec_jw writes it, byte for byte, composed in rec
- * (REC_BUF bytes) and appended in one piece: the writer's separators,
- * key scans and escaper took more user-space time per process than
- * everything else the listing does.  -1 (nothing written) when a text
- * needs escaping or a number is one the writer formats otherwise. */
-static int list_rec_fast(struct jw *w, struct proc_ctx *p, const struct pinfo *pi,
-			 const struct shown *s, char *rec)
+static void val_ticks(struct vals *v, int i, unsigned long long t, long clk, unsigned long long base)
 {
-	char pct[16], *pe = pct + sizeof(pct), *pb = percent_text(pe, s->cpu), *o = rec;
+	char *e = v->num[i] + sizeof(v->num[i]), *b = ticks_text(e, t, clk, base);
+
+	v->s[i] = b;
+	v->n[i] = (size_t)(e - b);
+}
+
+/* A percentage percent_text has no digits for, as jw_double writes it
+ * (null, or %.1f of a huge number): never in practice, kept JSON. */
+static void val_odd_cpu(struct vals *v, double pct)
+{
+	struct buf b;
+	struct jw w;
+
+	buf_init(&b, sizeof(v->odd) - 1);
+	jw_init(&w, &b);
+	jw_double(&w, pct, 1);
+	v->n[V_CPU] = jw_error(&w) || !b.p ? 0 : b.len;
+	memcpy(v->odd, b.p ? b.p : "", v->n[V_CPU]);
+	v->s[V_CPU] = v->odd;
+	buf_free(&b);
+}
+
+/* What both shapes show of pi, as text into v.  s: name_of's name, the
+ * user, the joined command line's length and the CPU percentage, worked
+ * out once for both. */
+static void vals_fill(struct vals *v, const struct proc_ctx *p, const struct pinfo *pi,
+		      const struct shown *s)
+{
+	char *e = v->num[V_CPU] + sizeof(v->num[V_CPU]), *b = percent_text(e, s->cpu);
 	const char *st = state_word(pi->state);
 
-	if (!pb || s->ulen > REC_USER_MAX || s->nlen > CFG_PROC_LIST_CMDLINE_MAX ||
-	    s->cmdlen > CFG_PROC_LIST_CMDLINE_MAX || !plain(s->name, s->nlen) ||
-	    !plain(s->user, s->ulen) || !plain(pi->cmd, s->cmdlen))
-		return -1;
-	o = PUT_INT(PUT(o, "{\"pid\":"), pi->pid);
-	o = PUT_INT(PUT(o, ",\"ppid\":"), pi->ppid);
-	o = PUT(put(PUT(o, ",\"name\":\""), s->name, s->nlen), "\"");
-	o = PUT(put(PUT(o, ",\"user\":\""), s->user, s->ulen), "\"");
-	o = put_num(PUT(o, ",\"uid\":"), pi->uid, 0);
-	o = PUT(put(PUT(o, ",\"state\":\""), st, strlen(st)), "\"");
-	o = put_num(PUT(o, ",\"rss\":"), pi->rss_pages * (unsigned long long)p->pagesize, 0);
-	o = put_num(PUT(o, ",\"vms\":"), pi->vsize, 0);
-	o = put_text(PUT(o, ",\"cpu_time\":{\"user\":"), ticks_text, pi->utime, p->clk, 0);
-	o = put_text(PUT(o, ",\"system\":"), ticks_text, pi->stime, p->clk, 0);
-	o = put(PUT(o, "},\"cpu_usage\":"), pb, (size_t)(pe - pb));
-	o = put_text(PUT(o, ",\"started\":"), ticks_text, pi->start, p->clk,
-		     (unsigned long long)p->btime);
-	o = PUT_INT(PUT(o, ",\"threads\":"), pi->threads);
-	o = PUT(put(PUT(o, ",\"cmdline\":\""), pi->cmd, s->cmdlen), "\"");
-	o = is_kthread(pi) ? PUT(o, ",\"kernel_thread\":true}") : PUT(o, ",\"kernel_thread\":false}");
-	jw_raw(w, rec, (size_t)(o - rec));
-	return 0;
+	v->esc = 0;
+	if (b) {
+		v->s[V_CPU] = b;
+		v->n[V_CPU] = (size_t)(e - b);
+	} else {
+		val_odd_cpu(v, s->cpu);
+	}
+	VAL_INT(v, V_PID, pi->pid);
+	VAL_INT(v, V_PPID, pi->ppid);
+	val_text(v, V_NAME, s->name, s->nlen);
+	val_text(v, V_USER, s->user, s->ulen);
+	val_num(v, V_UID, pi->uid, 0);
+	val_text(v, V_STATE, st, strlen(st));
+	val_num(v, V_RSS, pi->rss_pages * (unsigned long long)p->pagesize, 0);
+	val_num(v, V_VMS, pi->vsize, 0);
+	val_ticks(v, V_UTIME, pi->utime, p->clk, 0);
+	val_ticks(v, V_STIME, pi->stime, p->clk, 0);
+	val_ticks(v, V_START, pi->start, p->clk, (unsigned long long)p->btime);
+	VAL_INT(v, V_THREADS, pi->threads);
+	val_text(v, V_CMD, pi->cmd, s->cmdlen);
+	val_text(v, V_KTHREAD, is_kthread(pi) ? "true" : "false", is_kthread(pi) ? 4 : 5);
+	val_text(v, V_NONE, "", 0);
+}
+
+/* The record in shape sh appended to w's buffer, as one value (jw_raw
+ * with nothing writes the separator that is due), each literal and text
+ * copied whole: the writer's separators, key scans and per-string
+ * escaper took more user-space time than anything else a listing or an
+ * answer does.  With room for it all (and then some), each literal's
+ * whole array is copied, a fixed-size copy; else, or with a text to
+ * escape (json_escape), piece by piece, exactly to the buffer's bound,
+ * past which w's error is set as the writer's own would be. */
+static void rec_write(struct jw *w, const struct seg *sh, const struct vals *v)
+{
+	struct buf *b = w->b;
+	size_t i, room = 2;
+	char *o;
+	int k;
+
+	if (jw_error(w))
+		return;
+	for (i = 0; sh[i].v != V_COUNT; i++)
+		room += sizeof(sh[i].lit) + v->n[sh[i].v];
+	if (!v->esc && buf_reserve(b, room) == 0) {
+		jw_raw(w, "", 0);
+		o = b->p + b->len;
+		for (i = 0; sh[i].v != V_COUNT; i++) {
+			memcpy(o, sh[i].lit, sizeof(sh[i].lit));
+			o += sh[i].len;
+			memcpy(o, v->s[sh[i].v], v->n[sh[i].v]);
+			o += v->n[sh[i].v];
+		}
+		*o = '\0';
+		b->len = (size_t)(o - b->p);
+		return;
+	}
+	if (buf_reserve(b, 1) < 0)
+		goto full;
+	jw_raw(w, "", 0);
+	for (i = 0; sh[i].v != V_COUNT; i++) {
+		k = sh[i].v;
+		if (buf_reserve(b, sh[i].len + v->n[k]) < 0)
+			goto full;
+		memcpy(b->p + b->len, sh[i].lit, sh[i].len);
+		b->len += sh[i].len;
+		if (!(v->esc & (1u << k))) {
+			memcpy(b->p + b->len, v->s[k], v->n[k]);
+			b->len += v->n[k];
+		} else if (json_escape(b, v->s[k], v->n[k]) < 0) {
+			goto full;
+		}
+	}
+	b->p[b->len] = '\0';
+	return;
+full:
+	if (b->p)
+		b->p[b->len] = '\0';
+	w->err = 1;
 }
 
 /* ---- commands ---- */
@@ -870,6 +905,7 @@ static int list_one(struct proc_ctx *p, int brief, const char *name, struct jw *
 	unsigned long long pid;
 	struct pinfo pi;
 	struct shown s;
+	struct vals v;
 	const char *c;
 
 	if (name[0] < '1' || name[0] > '9')
@@ -891,8 +927,8 @@ static int list_one(struct proc_ctx *p, int brief, const char *name, struct jw *
 	s.ulen = strlen(s.user);
 	s.cmdlen = cmdline_join(&pi);
 	s.cpu = cpu_usage(p, &pi, now, up);
-	if (list_rec_fast(w, p, &pi, &s, p->rec) < 0)
-		list_rec_jw(w, p, &pi, &s);
+	vals_fill(&v, p, &pi, &s);
+	rec_write(w, list_shape, &v);
 	return jw_error(w) ? -1 : 0;
 }
 
@@ -913,11 +949,10 @@ static int list_procs(struct proc_ctx *p, int brief, struct jw *w, char *err, si
 	size_t start;
 	long n, off;
 
-	if (!p->dents && !(p->dents = malloc(DENTS_BUF + REC_BUF))) {
+	if (!p->dents && !(p->dents = malloc(DENTS_BUF))) {
 		fmt_snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	p->rec = p->dents + DENTS_BUF;
 	fd = openat(p->procfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		fmt_snprintf(err, errlen, "cannot read %s: %s", p->root, strerror(errno));
@@ -1019,10 +1054,10 @@ static int swap_in_use(struct proc_ctx *p, double now)
 int proc_info(struct proc_ctx *p, int pid, struct jw *w, char *err, size_t errlen)
 {
 	char dir[24], *cmd;
-	const char *name;
-	size_t nlen;
 	struct pinfo pi;
 	struct kept *k;
+	struct shown s;
+	struct vals v;
 	unsigned long long swap;
 	double now;
 	int r;
@@ -1047,25 +1082,16 @@ int proc_info(struct proc_ctx *p, int pid, struct jw *w, char *err, size_t errle
 	now = mono_now();
 	swap = swap_in_use(p, now) ? status_swap(p, dir) : 0;
 	users_refresh(&p->users, now);
-	name = name_of(&pi, &nlen);
-	write_head(w, p, &pi, name, nlen);
-	jw_key(w, "cpu_usage");
-	jw_percent(w, cpu_usage(p, &pi, now, boot_uptime()));
-	write_cpu_times(w, p, &pi);
-	jw_kstr(w, "status", state_word(pi.state));
-	jw_kstr(w, "state", state_word(pi.state));
-	jw_key(w, "memory");
-	jw_obj(w);
-	jw_key(w, "rss");
-	jw_uint(w, pi.rss_pages * (unsigned long long)p->pagesize);
-	jw_key(w, "vms");
-	jw_uint(w, pi.vsize);
-	jw_key(w, "swap");
-	jw_uint(w, swap);
-	jw_obj_end(w);
-	write_tail(w, p, &pi, cmdline_join(&pi));
-	jw_kbool(w, "safe_kill", pid != 1 && pid != p->self);
-	jw_obj_end(w);
+	s.name = name_of(&pi, &s.nlen);
+	s.user = user_of(p, pi.uid, s.tmp);
+	s.ulen = strlen(s.user);
+	s.cpu = cpu_usage(p, &pi, now, boot_uptime());
+	s.cmdlen = cmdline_join(&pi);
+	vals_fill(&v, p, &pi, &s);
+	val_num(&v, V_SWAP, swap, 0);
+	val_text(&v, V_SAFE, pid != 1 && pid != p->self ? "true" : "false",
+		 pid != 1 && pid != p->self ? 4 : 5);
+	rec_write(w, info_shape, &v);
 	return 0;
 }
 

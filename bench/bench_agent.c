@@ -610,10 +610,45 @@ out:
 
 /* ---- the references ---- */
 
-/* The raw peer: reads a request of q bytes, writes the reply frame (an
- * agent's real reply, masked with a zero key) back, until EOF. */
-static void raw_peer(int port, size_t q, const unsigned char *frame, size_t r)
+/* What an obtain_process_info answer reads of /proc, the agent's way:
+ * pread of PID/stat and PID/cmdline through descriptors kept open, and
+ * fstatat of the PID directory by name (its owner), into buffers of the
+ * agent's sizes.  Opened on the first call. */
+struct proc_reads {
+	int procfd, stat, cmdline;
+	char dir[16], sb[1024], *cmd;
+};
+
+static void proc_reads_do(struct proc_reads *pr, int pid)
 {
+	char path[48];
+	struct stat st;
+
+	if (pr->procfd <= 0) {
+		snprintf(pr->dir, sizeof(pr->dir), "%d", pid);
+		pr->procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		snprintf(path, sizeof(path), "%s/stat", pr->dir);
+		pr->stat = openat(pr->procfd, path, O_RDONLY | O_CLOEXEC);
+		snprintf(path, sizeof(path), "%s/cmdline", pr->dir);
+		pr->cmdline = openat(pr->procfd, path, O_RDONLY | O_CLOEXEC);
+		pr->cmd = malloc(65536);
+		if (pr->procfd < 0 || pr->stat < 0 || pr->cmdline < 0 || !pr->cmd)
+			_exit(1);
+	}
+	if (pread(pr->stat, pr->sb, sizeof(pr->sb) - 1, 0) <= 0 ||
+	    fstatat(pr->procfd, pr->dir, &st, 0) < 0 || pread(pr->cmdline, pr->cmd, 65536, 0) < 0)
+		_exit(1);
+}
+
+/* The raw peer: reads a request of q bytes, writes the reply frame (an
+ * agent's real reply, masked with a zero key) back, until EOF.  With
+ * pid, it first reads what an answer about pid reads of /proc
+ * (proc_reads_do): the ping-pong plus the kernel's share of an answer,
+ * so that what the agent falls short of it is nestd's own. */
+static void raw_peer(int port, size_t q, const unsigned char *frame, size_t r, int pid)
+{
+	struct proc_reads pr = { 0 };
+
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	char *in = malloc(q);
@@ -633,6 +668,8 @@ static void raw_peer(int port, size_t q, const unsigned char *frame, size_t r)
 				_exit(0);
 			got += (size_t)k;
 		}
+		if (pid)
+			proc_reads_do(&pr, pid);
 		for (got = 0; got < r; got += (size_t)k) {
 			k = write(fd, frame + got, r - got);
 			if (k <= 0)
@@ -641,9 +678,10 @@ static void raw_peer(int port, size_t q, const unsigned char *frame, size_t r)
 	}
 }
 
-/* Round trips/s against the raw peer, through the very code that drives
- * the agents (send_text, recv_text): only the peer differs. */
-static double raw_pingpong(const char *cmd, const char *reply)
+/* Round trips/s against the raw peer (with pid: reading /proc as an
+ * answer about pid does), through the very code that drives the agents
+ * (send_text, recv_text): only the peer differs. */
+static double raw_pingpong(const char *cmd, const char *reply, int proc_pid)
 {
 	struct sockaddr_in sa;
 	size_t n = strlen(reply), q = frame_len(strlen(cmd), 0), r = frame_len(n, 1), hl = r - n;
@@ -667,7 +705,7 @@ static double raw_pingpong(const char *cmd, const char *reply)
 	pid = fork();
 	if (pid == 0) {
 		close(ls);
-		raw_peer(ntohs(sa.sin_port), q, frame, r);
+		raw_peer(ntohs(sa.sin_port), q, frame, r, proc_pid);
 	}
 	memset(&c, 0, sizeof(c));
 	c.fd = accept(ls, NULL, NULL);
@@ -720,10 +758,11 @@ static const char *verdict(int ok)
 	return ok ? "met" : "NOT met";
 }
 
-static void report(struct agent *ag, int na, const double *raw, const double *pr,
-		   const double *pcpu, int rounds, int nprobe, struct agent *py)
+static void report(struct agent *ag, int na, const double *raw, const double *rawp,
+		   const double *pr, const double *pcpu, int rounds, int nprobe, struct agent *py)
 {
 	double mraw = median(raw, rounds), mpr = median(pr, rounds), mpc = median(pcpu, rounds);
+	double mrawp = median(rawp, rounds);
 	double r1[MAX_AGENTS], r32[MAX_AGENTS], ls[MAX_AGENTS];
 	int i;
 
@@ -743,6 +782,9 @@ static void report(struct agent *ag, int na, const double *raw, const double *pr
 	       "request, %zu-byte reply; probe: stat+fstat+cmdline of %d processes)\n",
 	       "raw TCP / probe", mraw, "-", mpr, frame_len(strlen(cmd1), 0), frame_len(ag[0].reply_bytes, 1),
 	       nprobe);
+	printf("%-26s %12.0f %12s %11s   (the same ping-pong, each reply after an answer's "
+	       "/proc reads: pread stat and cmdline through kept descriptors, fstatat the directory)\n",
+	       "raw TCP + /proc reads", mrawp, "-", "-");
 	if (py && !py->failed)
 		printf("%-26s %12.0f %12.0f %11s %6ld KiB\n", py->label, py->rtt1[0], py->rtt32[0], "-",
 		       py->rss_idle);
@@ -752,6 +794,9 @@ static void report(struct agent *ag, int na, const double *raw, const double *pr
 		printf("%s: rtt 1-deep %.2fx raw TCP (target >= 0.8: %s); listing %.2fx the probe "
 		       "(target <= 1.1: %s)\n", ag[i].label, ratio(r1[i], mraw),
 		       verdict(ratio(r1[i], mraw) >= 0.8), ratio(ls[i], mpr), verdict(ratio(ls[i], mpr) <= 1.1));
+		printf("%s: rtt 1-deep %.2fx raw TCP + /proc reads (target >= 0.8: %s): what is "
+		       "left is nestd's own\n", ag[i].label, ratio(r1[i], mrawp),
+		       verdict(ratio(r1[i], mrawp) >= 0.8));
 		printf("%s: listing CPU time %.1f ms in the agent, %.2fx the probe's %.1f ms\n",
 		       ag[i].label, median(ag[i].list_cpu, ag[i].runs),
 		       ratio(median(ag[i].list_cpu, ag[i].runs), mpc), mpc);
@@ -770,7 +815,7 @@ static void report(struct agent *ag, int na, const double *raw, const double *pr
 int main(int argc, char **argv)
 {
 	struct agent ag[MAX_AGENTS], py;
-	double raw[MAX_ROUNDS], pr[MAX_ROUNDS], pcpu[MAX_ROUNDS], pw[3], pc[3];
+	double raw[MAX_ROUNDS], rawp[MAX_ROUNDS], pr[MAX_ROUNDS], pcpu[MAX_ROUNDS], pw[3], pc[3];
 	int na = 0, rounds = 3, nproc = 2000, listings = 5, opt, r, i, nprobe = 0, bad = 0;
 	const char *pyref = NULL;
 
@@ -815,7 +860,8 @@ int main(int argc, char **argv)
 			run_agent(&ag[(i + r) % na], r, listings);
 		if (!reply_sample)
 			break;
-		raw[r] = raw_pingpong(cmd1, reply_sample);
+		raw[r] = raw_pingpong(cmd1, reply_sample, 0);
+		rawp[r] = raw_pingpong(cmd1, reply_sample, (int)getpid());
 		for (i = 0; i < 3; i++) {
 			pc[i] = 0;
 			pw[i] = probe(&nprobe, &pc[i]);
@@ -836,6 +882,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_agent: %s failed\n", ag[0].label);
 		return 1;
 	}
-	report(ag, na, raw, pr, pcpu, r, nprobe, pyref ? &py : NULL);
+	report(ag, na, raw, rawp, pr, pcpu, r, nprobe, pyref ? &py : NULL);
 	return bad;
 }

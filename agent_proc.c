@@ -722,35 +722,77 @@ static int plain(const char *s, size_t n)
 enum { V_PID, V_PPID, V_NAME, V_USER, V_UID, V_STATE, V_RSS, V_VMS, V_UTIME, V_STIME,
        V_CPU, V_START, V_THREADS, V_CMD, V_KTHREAD, V_SWAP, V_SAFE, V_NONE, V_COUNT };
 
-struct seg {
-	unsigned char len, v;     /* the literal's length; the value after it */
-	char lit[22];
+/* The shapes' literals, each once, packed into one string (a literal
+ * that ends another is read from inside it) with room after the last for
+ * rec_write's fixed-size copy; a shape is a list of (offset, length,
+ * the value after it). */
+#define L_PID "{\"pid\":"
+#define L_PPID ",\"ppid\":"
+#define L_NAME ",\"name\":\""
+#define L_USER "\",\"user\":\""
+#define L_UID "\",\"uid\":"
+#define L_STATE "\",\"state\":\""          /* ",\"state\":\"" from its second byte */
+#define L_RSS "\",\"rss\":"
+#define L_VMS ",\"vms\":"
+#define L_CPUT ",\"cpu_time\":{\"user\":"
+#define L_SYS ",\"system\":"
+#define L_CPU "},\"cpu_usage\":"           /* ",\"cpu_usage\":" from its second */
+#define L_START "},\"started\":"           /* ",\"started\":" from its second */
+#define L_THR ",\"threads\":"
+#define L_CMD ",\"cmdline\":\""
+#define L_KT "\",\"kernel_thread\":"
+#define L_END "}"
+#define L_STATUS "},\"status\":\""
+#define L_MEM "\",\"memory\":{\"rss\":"
+#define L_SWAP ",\"swap\":"
+#define L_SAFE ",\"safe_kill\":"
+#define REC_COPY 24        /* rec_write's fixed-size copy: the longest literal, and more */
+
+static const char lits[] = L_PID L_PPID L_NAME L_USER L_UID L_STATE L_RSS L_VMS L_CPUT L_SYS
+	L_CPU L_START L_THR L_CMD L_KT L_END L_STATUS L_MEM L_SWAP L_SAFE "                        ";
+
+#define LEN(l) (sizeof(l) - 1)
+enum {
+	O_PID = 0, O_PPID = O_PID + LEN(L_PID), O_NAME = O_PPID + LEN(L_PPID),
+	O_USER = O_NAME + LEN(L_NAME), O_UID = O_USER + LEN(L_USER),
+	O_STATE = O_UID + LEN(L_UID), O_RSS = O_STATE + LEN(L_STATE), O_VMS = O_RSS + LEN(L_RSS),
+	O_CPUT = O_VMS + LEN(L_VMS), O_SYS = O_CPUT + LEN(L_CPUT), O_CPU = O_SYS + LEN(L_SYS),
+	O_START = O_CPU + LEN(L_CPU), O_THR = O_START + LEN(L_START), O_CMD = O_THR + LEN(L_THR),
+	O_KT = O_CMD + LEN(L_CMD), O_END = O_KT + LEN(L_KT), O_STATUS = O_END + LEN(L_END),
+	O_MEM = O_STATUS + LEN(L_STATUS), O_SWAP = O_MEM + LEN(L_MEM), O_SAFE = O_SWAP + LEN(L_SWAP),
+	O_ALL = O_SAFE + LEN(L_SAFE)
 };
 
-#define SEG(lit, v) { sizeof(lit) - 1, v, lit }
+struct seg {
+	unsigned short off;
+	unsigned char len, v;     /* the literal's length; the value after it */
+};
+
+#define SEG(o, l, v) { o, LEN(l), v }
+#define SEG1(o, l, v) { o + 1, LEN(l) - 1, v }   /* l without its first byte */
 
 /* The listing's record and obtain_process_info's object (docs/PROTOCOL.md),
  * byte for byte what the JSON writer's calls wrote before. */
 static const struct seg list_shape[] = {
-	SEG("{\"pid\":", V_PID), SEG(",\"ppid\":", V_PPID), SEG(",\"name\":\"", V_NAME),
-	SEG("\",\"user\":\"", V_USER), SEG("\",\"uid\":", V_UID), SEG(",\"state\":\"", V_STATE),
-	SEG("\",\"rss\":", V_RSS), SEG(",\"vms\":", V_VMS),
-	SEG(",\"cpu_time\":{\"user\":", V_UTIME), SEG(",\"system\":", V_STIME),
-	SEG("},\"cpu_usage\":", V_CPU), SEG(",\"started\":", V_START),
-	SEG(",\"threads\":", V_THREADS), SEG(",\"cmdline\":\"", V_CMD),
-	SEG("\",\"kernel_thread\":", V_KTHREAD), SEG("}", V_NONE), { 0, V_COUNT, "" },
+	SEG(O_PID, L_PID, V_PID), SEG(O_PPID, L_PPID, V_PPID), SEG(O_NAME, L_NAME, V_NAME),
+	SEG(O_USER, L_USER, V_USER), SEG(O_UID, L_UID, V_UID), SEG1(O_STATE, L_STATE, V_STATE),
+	SEG(O_RSS, L_RSS, V_RSS), SEG(O_VMS, L_VMS, V_VMS), SEG(O_CPUT, L_CPUT, V_UTIME),
+	SEG(O_SYS, L_SYS, V_STIME), SEG(O_CPU, L_CPU, V_CPU), SEG1(O_START, L_START, V_START),
+	SEG(O_THR, L_THR, V_THREADS), SEG(O_CMD, L_CMD, V_CMD), SEG(O_KT, L_KT, V_KTHREAD),
+	SEG(O_END, L_END, V_NONE), { 0, 0, V_COUNT },
 };
 
 static const struct seg info_shape[] = {
-	SEG("{\"pid\":", V_PID), SEG(",\"ppid\":", V_PPID), SEG(",\"name\":\"", V_NAME),
-	SEG("\",\"user\":\"", V_USER), SEG("\",\"uid\":", V_UID), SEG(",\"cpu_usage\":", V_CPU),
-	SEG(",\"cpu_time\":{\"user\":", V_UTIME), SEG(",\"system\":", V_STIME),
-	SEG("},\"status\":\"", V_STATE), SEG("\",\"state\":\"", V_STATE),
-	SEG("\",\"memory\":{\"rss\":", V_RSS), SEG(",\"vms\":", V_VMS), SEG(",\"swap\":", V_SWAP),
-	SEG("},\"started\":", V_START), SEG(",\"threads\":", V_THREADS),
-	SEG(",\"cmdline\":\"", V_CMD), SEG("\",\"kernel_thread\":", V_KTHREAD),
-	SEG(",\"safe_kill\":", V_SAFE), SEG("}", V_NONE), { 0, V_COUNT, "" },
+	SEG(O_PID, L_PID, V_PID), SEG(O_PPID, L_PPID, V_PPID), SEG(O_NAME, L_NAME, V_NAME),
+	SEG(O_USER, L_USER, V_USER), SEG(O_UID, L_UID, V_UID), SEG1(O_CPU, L_CPU, V_CPU),
+	SEG(O_CPUT, L_CPUT, V_UTIME), SEG(O_SYS, L_SYS, V_STIME), SEG(O_STATUS, L_STATUS, V_STATE),
+	SEG(O_STATE, L_STATE, V_STATE), SEG(O_MEM, L_MEM, V_RSS), SEG(O_VMS, L_VMS, V_VMS),
+	SEG(O_SWAP, L_SWAP, V_SWAP), SEG(O_START, L_START, V_START), SEG(O_THR, L_THR, V_THREADS),
+	SEG(O_CMD, L_CMD, V_CMD), SEG(O_KT, L_KT, V_KTHREAD), SEG(O_SAFE, L_SAFE, V_SAFE),
+	SEG(O_END, L_END, V_NONE), { 0, 0, V_COUNT },
 };
+
+typedef char lits_have_room[sizeof(lits) - 1 >= O_ALL + REC_COPY ? 1 : -1];
 
 struct vals {
 	const char *s[V_COUNT];
@@ -856,12 +898,12 @@ static void rec_write(struct jw *w, const struct seg *sh, const struct vals *v)
 	if (jw_error(w))
 		return;
 	for (i = 0; sh[i].v != V_COUNT; i++)
-		room += sizeof(sh[i].lit) + v->n[sh[i].v];
+		room += REC_COPY + v->n[sh[i].v];
 	if (!v->esc && buf_reserve(b, room) == 0) {
 		jw_raw(w, "", 0);
 		o = b->p + b->len;
 		for (i = 0; sh[i].v != V_COUNT; i++) {
-			memcpy(o, sh[i].lit, sizeof(sh[i].lit));
+			memcpy(o, lits + sh[i].off, REC_COPY);
 			o += sh[i].len;
 			memcpy(o, v->s[sh[i].v], v->n[sh[i].v]);
 			o += v->n[sh[i].v];
@@ -877,7 +919,7 @@ static void rec_write(struct jw *w, const struct seg *sh, const struct vals *v)
 		k = sh[i].v;
 		if (buf_reserve(b, sh[i].len + v->n[k]) < 0)
 			goto full;
-		memcpy(b->p + b->len, sh[i].lit, sh[i].len);
+		memcpy(b->p + b->len, lits + sh[i].off, sh[i].len);
 		b->len += sh[i].len;
 		if (!(v->esc & (1u << k))) {
 			memcpy(b->p + b->len, v->s[k], v->n[k]);

@@ -101,6 +101,7 @@ struct proc_ctx {
 	 * 2 KiB at a time: ten times the system calls of this). */
 	char *cmdbuf;
 	char *dents;
+	size_t list_len[2];  /* the last listing's length, full and brief */
 	/* Whether any swap area is active (see swap_in_use), and when that
 	 * was last looked at. */
 	int swap_on;
@@ -167,37 +168,33 @@ static char *fmt_uint(char *end, unsigned long long v)
 	return end;
 }
 
-/* ticks/clk as a JSON number with two decimals, without going through
- * printf's floating point (this runs thousands of times per list). */
-static void jw_ticks(struct jw *w, unsigned long long ticks, long clk, unsigned long long base)
+/* ticks/clk with two decimals, right-aligned before end (room for 24);
+ * the start.  Without printf's floating point: this runs thousands of
+ * times per list. */
+static char *ticks_text(char *end, unsigned long long ticks, long clk, unsigned long long base)
 {
-	char tmp[48], *e = tmp + sizeof(tmp), *p;
 	unsigned long long whole = ticks / (unsigned long long)clk + base;
 	unsigned long long frac = (ticks % (unsigned long long)clk) * 100 / (unsigned long long)clk;
 
-	p = e;
-	*--p = (char)('0' + frac % 10);
-	*--p = (char)('0' + frac / 10);
-	*--p = '.';
-	p = fmt_uint(p, whole);
-	jw_raw(w, p, (size_t)(e - p));
+	*--end = (char)('0' + frac % 10);
+	*--end = (char)('0' + frac / 10);
+	*--end = '.';
+	return fmt_uint(end, whole);
 }
 
-/* A percentage with one decimal, rounded, without printf. */
-static void jw_percent(struct jw *w, double pct)
+/* A percentage with one decimal, rounded, right-aligned before end (room
+ * for 16); NULL for what never happens in practice (negative, NaN, past
+ * 1e12), which jw_double writes (vals_fill). */
+static char *percent_text(char *end, double pct)
 {
-	char tmp[32], *e = tmp + sizeof(tmp), *p = e;
 	unsigned long long t;
 
-	if (!(pct >= 0) || pct > 1e12) {
-		jw_double(w, pct, 1);     /* never in practice; keeps it JSON */
-		return;
-	}
+	if (!(pct >= 0) || pct > 1e12)
+		return NULL;
 	t = (unsigned long long)(pct * 10 + 0.5);
-	*--p = (char)('0' + t % 10);
-	*--p = '.';
-	p = fmt_uint(p, t / 10);
-	jw_raw(w, p, (size_t)(e - p));
+	*--end = (char)('0' + t % 10);
+	*--end = '.';
+	return fmt_uint(end, t / 10);
 }
 
 /* "PID/name" into out (cap >= 32), without printf: this runs twice per
@@ -460,46 +457,56 @@ static double cpu_usage(struct proc_ctx *p, const struct pinfo *pi, double now, 
 
 /* ---- reading one process ---- */
 
+/* Fields 4..24 of a stat line from p, all integers (some, like tpgid,
+ * may be -1), into f[4..24]: where they end, or NULL if one is not. */
+static const char *stat_fields(const char *p, const char *end, long long *f)
+{
+	unsigned long long v;
+	int i, neg;
+
+	for (i = 4; i <= 24; i++) {
+		while (p < end && *p == ' ')
+			p++;
+		neg = p < end && *p == '-';
+		p += neg;
+		if (p >= end || (unsigned char)(*p - '0') > 9)
+			return NULL;
+		for (v = 0; p < end && (unsigned char)(*p - '0') <= 9; p++)
+			v = v * 10 + (unsigned long long)(*p - '0');
+		/* unsigned negation: no overflow whatever the digits said */
+		f[i] = (long long)(neg ? 0 - v : v);
+	}
+	return p;
+}
+
 int proc_stat_parse(struct pinfo *pi, const char *b, size_t n)
 {
-	const char *open, *close, *p, *end = b + n;
+	const char *open, *close, *p, *q, *end = b + n;
 	long long f[25];
-	int i, neg;
 	size_t clen;
 
 	open = memchr(b, '(', n);
-	if (!open)
+	close = open ? memchr(open, ')', (size_t)(end - open)) : NULL;
+	if (!close)
 		return -1;
-	/* The last ')' closes comm (which may hold some itself): found with
-	 * memchr forwards, as musl's memrchr goes a byte at a time over the
-	 * whole line (a tenth of a static agent's work per command). */
-	close = memchr(open, ')', (size_t)(end - open));
-	while (close && close + 1 < end && (p = memchr(close + 1, ')', (size_t)(end - close - 1))))
-		close = p;
-	if (!close || close + 2 >= end)
-		return -1;
+	/* The LAST ')' closes comm (which may hold some itself).  Nearly
+	 * always that is the first one: it is when no ')' follows it, and the
+	 * fields parsed after it are only digits, spaces and '-', so only the
+	 * rest of the line is searched (half of it; musl's memchr over the
+	 * whole line was a tenth of a static agent's listing). */
+	p = close + 2 < end ? stat_fields(close + 3, end, f) : NULL;
+	if (!p || close[1] == ')' || close[2] == ')' || memchr(p, ')', (size_t)(end - p))) {
+		while (close + 1 < end && (q = memchr(close + 1, ')', (size_t)(end - close - 1))))
+			close = q;
+		if (close + 2 >= end || !stat_fields(close + 3, end, f))
+			return -1;
+	}
 	clen = (size_t)(close - open - 1);
 	if (clen >= sizeof(pi->comm))
 		clen = sizeof(pi->comm) - 1;
 	memcpy(pi->comm, open + 1, clen);
 	pi->comm[clen] = '\0';
 	pi->state = close[2];
-	p = close + 3;
-	/* Fields 4..24, all integers (some, like tpgid, may be -1). */
-	for (i = 4; i <= 24; i++) {
-		unsigned long long v = 0;
-
-		while (p < end && *p == ' ')
-			p++;
-		neg = p < end && *p == '-';
-		p += neg;
-		if (p >= end || *p < '0' || *p > '9')
-			return -1;
-		while (p < end && *p >= '0' && *p <= '9')
-			v = v * 10 + (unsigned long long)(*p++ - '0');
-		/* unsigned negation: no overflow whatever the digits said */
-		f[i] = (long long)(neg ? 0 - v : v);
-	}
 	pi->ppid = (int)f[4];
 	pi->flags = (unsigned long long)f[9];
 	pi->utime = (unsigned long long)f[14];
@@ -614,12 +621,14 @@ static int is_kthread(const struct pinfo *pi)
 }
 
 /* psutil's name(): comm is cut at 15 bytes, so a full-length comm that
- * is a prefix of argv[0]'s base name is replaced by that name. */
-static void write_name(struct jw *w, const struct pinfo *pi)
+ * is a prefix of argv[0]'s base name is replaced by that name.  Read
+ * before the command line's NULs become spaces (cmdline_join). */
+static const char *name_of(const struct pinfo *pi, size_t *len)
 {
 	size_t clen = strlen(pi->comm), alen;
 	const char *a0, *base;
 
+	*len = clen;
 	if (clen == 15 && pi->cmdlen) {
 		a0 = pi->cmd;
 		alen = strnlen(a0, pi->cmdlen);
@@ -628,20 +637,21 @@ static void write_name(struct jw *w, const struct pinfo *pi)
 		alen -= (size_t)(base - a0);
 		if (alen > clen && !memcmp(base, pi->comm, clen) &&
 		    !memchr(base, ' ', alen)) {
-			jw_strn(w, base, alen);
-			return;
+			*len = alen;
+			return base;
 		}
 	}
-	jw_strn(w, pi->comm, clen);
+	return pi->comm;
 }
 
-/* The command line with its NUL separators turned into spaces, eight
- * bytes at a time without a branch or a call: in each byte lane,
- * ((v & 0x7f) + 0x7f) | v has the top bit set unless the byte is 0 (no
- * carry crosses a lane), so its complement shifted by 2 is ' ' exactly in
- * the zero lanes.  A byte loop (or memchr per argument) was a tenth of a
- * static agent's work per obtain_process_info. */
-static void write_cmdline(struct jw *w, struct pinfo *pi)
+/* The command line with its NUL separators turned into spaces, in
+ * place, eight bytes at a time without a branch or a call: in each byte
+ * lane, ((v & 0x7f) + 0x7f) | v has the top bit set unless the byte is 0
+ * (no carry crosses a lane), so its complement shifted by 2 is ' '
+ * exactly in the zero lanes.  A byte loop (or memchr per argument) was a
+ * tenth of a static agent's work per obtain_process_info.  Its length
+ * without the trailing NULs; done twice, the same. */
+static size_t cmdline_join(struct pinfo *pi)
 {
 	const uint64_t m = 0x7f7f7f7f7f7f7f7fULL;
 	char *c = pi->cmd;
@@ -658,95 +668,311 @@ static void write_cmdline(struct jw *w, struct pinfo *pi)
 	for (; i < n; i++)
 		if (!c[i])
 			c[i] = ' ';
-	jw_strn(w, c, n);
+	return n;
 }
 
-static void write_cpu_times(struct jw *w, const struct proc_ctx *p, const struct pinfo *pi)
-{
-	jw_key(w, "cpu_time");
-	jw_obj(w);
-	jw_key(w, "user");
-	jw_ticks(w, pi->utime, p->clk, 0);
-	jw_key(w, "system");
-	jw_ticks(w, pi->stime, p->clk, 0);
-	jw_obj_end(w);
-}
-
-/* The caller has refreshed the passwd cache (once per command). */
-static void write_user(struct jw *w, struct proc_ctx *p, unsigned uid)
+/* uid's name, or the number as text in tmp (room for 16).  The caller
+ * has refreshed the passwd cache (once per command). */
+static const char *user_of(struct proc_ctx *p, unsigned uid, char *tmp)
 {
 	const char *name = users_find(&p->users, uid);
-	char tmp[16];
 
-	if (!name) {
-		fmt_snprintf(tmp, sizeof(tmp), "%u", uid);
-		name = tmp;
+	if (name)
+		return name;
+	tmp[15] = '\0';
+	return fmt_uint(tmp + 15, uid);
+}
+
+/* ---- the listing's records ---- */
+
+/* What one process of the listing shows, worked out once for either way
+ * of writing it. */
+struct shown {
+	const char *name, *user;
+	size_t nlen, ulen, cmdlen;
+	double cpu;
+	char tmp[16];        /* the user as a number */
+};
+
+
+/* Whether s[0..n) is what the writer copies into a JSON string as it is
+ * (ASCII from ' ' on, but '"' and '\\': json.c's ascii_safe); eight bytes
+ * at a time, as a command line can be long.  The per-lane tests borrow
+ * into the lane above only from a lane that already failed. */
+static int plain(const char *s, size_t n)
+{
+	const uint64_t one = 0x0101010101010101ULL, top = 0x8080808080808080ULL;
+	uint64_t x, bad = 0;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&x, s + i, 8);
+		bad |= x | ((x - 0x20 * one) & ~x) | (((x ^ 0x22 * one) - one) & ~(x ^ 0x22 * one)) |
+		       (((x ^ 0x5c * one) - one) & ~(x ^ 0x5c * one));
 	}
-	jw_kstr(w, "user", name);
-	jw_key(w, "uid");
-	jw_uint(w, uid);
+	if (bad & top)
+		return 0;
+	for (; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x80 || s[i] == '"' ||
+		    s[i] == '\\')
+			return 0;
+	return 1;
 }
 
-/* The fields the list and the details share open and close an object
- * in the same order; each writes its own in between. */
-static void write_head(struct jw *w, struct proc_ctx *p, const struct pinfo *pi)
+/* A record's values as text, by what they are; the shapes below say in
+ * which order and after which literal each goes. */
+enum { V_PID, V_PPID, V_NAME, V_USER, V_UID, V_STATE, V_RSS, V_VMS, V_UTIME, V_STIME,
+       V_CPU, V_START, V_THREADS, V_CMD, V_KTHREAD, V_SWAP, V_SAFE, V_NONE, V_COUNT };
+
+/* The shapes' literals, each once, packed into one string (a literal
+ * that ends another is read from inside it) with room after the last for
+ * rec_write's fixed-size copy; a shape is a list of (offset, length,
+ * the value after it). */
+#define L_PID "{\"pid\":"
+#define L_PPID ",\"ppid\":"
+#define L_NAME ",\"name\":\""
+#define L_USER "\",\"user\":\""
+#define L_UID "\",\"uid\":"
+#define L_STATE "\",\"state\":\""          /* ",\"state\":\"" from its second byte */
+#define L_RSS "\",\"rss\":"
+#define L_VMS ",\"vms\":"
+#define L_CPUT ",\"cpu_time\":{\"user\":"
+#define L_SYS ",\"system\":"
+#define L_CPU "},\"cpu_usage\":"           /* ",\"cpu_usage\":" from its second */
+#define L_START "},\"started\":"           /* ",\"started\":" from its second */
+#define L_THR ",\"threads\":"
+#define L_CMD ",\"cmdline\":\""
+#define L_KT "\",\"kernel_thread\":"
+#define L_END "}"
+#define L_STATUS "},\"status\":\""
+#define L_MEM "\",\"memory\":{\"rss\":"
+#define L_SWAP ",\"swap\":"
+#define L_SAFE ",\"safe_kill\":"
+#define REC_COPY 24        /* rec_write's fixed-size copy: the longest literal, and more */
+
+static const char lits[] = L_PID L_PPID L_NAME L_USER L_UID L_STATE L_RSS L_VMS L_CPUT L_SYS
+	L_CPU L_START L_THR L_CMD L_KT L_END L_STATUS L_MEM L_SWAP L_SAFE "                        ";
+
+#define LEN(l) (sizeof(l) - 1)
+enum {
+	O_PID = 0, O_PPID = O_PID + LEN(L_PID), O_NAME = O_PPID + LEN(L_PPID),
+	O_USER = O_NAME + LEN(L_NAME), O_UID = O_USER + LEN(L_USER),
+	O_STATE = O_UID + LEN(L_UID), O_RSS = O_STATE + LEN(L_STATE), O_VMS = O_RSS + LEN(L_RSS),
+	O_CPUT = O_VMS + LEN(L_VMS), O_SYS = O_CPUT + LEN(L_CPUT), O_CPU = O_SYS + LEN(L_SYS),
+	O_START = O_CPU + LEN(L_CPU), O_THR = O_START + LEN(L_START), O_CMD = O_THR + LEN(L_THR),
+	O_KT = O_CMD + LEN(L_CMD), O_END = O_KT + LEN(L_KT), O_STATUS = O_END + LEN(L_END),
+	O_MEM = O_STATUS + LEN(L_STATUS), O_SWAP = O_MEM + LEN(L_MEM), O_SAFE = O_SWAP + LEN(L_SWAP),
+	O_ALL = O_SAFE + LEN(L_SAFE)
+};
+
+struct seg {
+	unsigned short off;
+	unsigned char len, v;     /* the literal's length; the value after it */
+};
+
+#define SEG(o, l, v) { o, LEN(l), v }
+#define SEG1(o, l, v) { o + 1, LEN(l) - 1, v }   /* l without its first byte */
+
+/* The listing's record and obtain_process_info's object (docs/PROTOCOL.md),
+ * byte for byte what the JSON writer's calls wrote before. */
+static const struct seg list_shape[] = {
+	SEG(O_PID, L_PID, V_PID), SEG(O_PPID, L_PPID, V_PPID), SEG(O_NAME, L_NAME, V_NAME),
+	SEG(O_USER, L_USER, V_USER), SEG(O_UID, L_UID, V_UID), SEG1(O_STATE, L_STATE, V_STATE),
+	SEG(O_RSS, L_RSS, V_RSS), SEG(O_VMS, L_VMS, V_VMS), SEG(O_CPUT, L_CPUT, V_UTIME),
+	SEG(O_SYS, L_SYS, V_STIME), SEG(O_CPU, L_CPU, V_CPU), SEG1(O_START, L_START, V_START),
+	SEG(O_THR, L_THR, V_THREADS), SEG(O_CMD, L_CMD, V_CMD), SEG(O_KT, L_KT, V_KTHREAD),
+	SEG(O_END, L_END, V_NONE), { 0, 0, V_COUNT },
+};
+
+static const struct seg info_shape[] = {
+	SEG(O_PID, L_PID, V_PID), SEG(O_PPID, L_PPID, V_PPID), SEG(O_NAME, L_NAME, V_NAME),
+	SEG(O_USER, L_USER, V_USER), SEG(O_UID, L_UID, V_UID), SEG1(O_CPU, L_CPU, V_CPU),
+	SEG(O_CPUT, L_CPUT, V_UTIME), SEG(O_SYS, L_SYS, V_STIME), SEG(O_STATUS, L_STATUS, V_STATE),
+	SEG(O_STATE, L_STATE, V_STATE), SEG(O_MEM, L_MEM, V_RSS), SEG(O_VMS, L_VMS, V_VMS),
+	SEG(O_SWAP, L_SWAP, V_SWAP), SEG(O_START, L_START, V_START), SEG(O_THR, L_THR, V_THREADS),
+	SEG(O_CMD, L_CMD, V_CMD), SEG(O_KT, L_KT, V_KTHREAD), SEG(O_SAFE, L_SAFE, V_SAFE),
+	SEG(O_END, L_END, V_NONE), { 0, 0, V_COUNT },
+};
+
+typedef char lits_have_room[sizeof(lits) - 1 >= O_ALL + REC_COPY ? 1 : -1];
+
+struct vals {
+	const char *s[V_COUNT];
+	size_t n[V_COUNT];
+	unsigned esc;              /* 1 << V_x: that text is escaped on the way */
+	char num[V_COUNT][24];     /* the numbers, right-aligned */
+	char odd[400];             /* a percentage jw_double writes */
+};
+
+static void val_num(struct vals *v, int i, unsigned long long u, int neg)
 {
-	jw_obj(w);
-	jw_kint(w, "pid", pi->pid);
-	jw_kint(w, "ppid", pi->ppid);
-	jw_key(w, "name");
-	write_name(w, pi);
-	write_user(w, p, pi->uid);
+	char *e = v->num[i] + sizeof(v->num[i]), *b = fmt_uint(e, u);
+
+	if (neg)
+		*--b = '-';
+	v->s[i] = b;
+	v->n[i] = (size_t)(e - b);
 }
 
-static void write_tail(struct jw *w, const struct proc_ctx *p, struct pinfo *pi)
+static void val_text(struct vals *v, int i, const char *s, size_t n)
 {
-	jw_key(w, "started");
-	jw_ticks(w, pi->start, p->clk, (unsigned long long)p->btime);
-	jw_kint(w, "threads", pi->threads);
-	jw_key(w, "cmdline");
-	write_cmdline(w, pi);
-	jw_kbool(w, "kernel_thread", is_kthread(pi));
+	v->s[i] = s;
+	v->n[i] = n;
+	if (!plain(s, n))
+		v->esc |= 1u << i;
+}
+
+#define VAL_INT(v, i, x) val_num(v, i, (x) < 0 ? 0ULL - (unsigned long long)(x) : \
+				 (unsigned long long)(x), (x) < 0)
+
+static void val_ticks(struct vals *v, int i, unsigned long long t, long clk, unsigned long long base)
+{
+	char *e = v->num[i] + sizeof(v->num[i]), *b = ticks_text(e, t, clk, base);
+
+	v->s[i] = b;
+	v->n[i] = (size_t)(e - b);
+}
+
+/* A percentage percent_text has no digits for, as jw_double writes it
+ * (null, or %.1f of a huge number): never in practice, kept JSON. */
+static void val_odd_cpu(struct vals *v, double pct)
+{
+	struct buf b;
+	struct jw w;
+
+	buf_init(&b, sizeof(v->odd) - 1);
+	jw_init(&w, &b);
+	jw_double(&w, pct, 1);
+	v->n[V_CPU] = jw_error(&w) || !b.p ? 0 : b.len;
+	memcpy(v->odd, b.p ? b.p : "", v->n[V_CPU]);
+	v->s[V_CPU] = v->odd;
+	buf_free(&b);
+}
+
+/* What both shapes show of pi, as text into v.  s: name_of's name, the
+ * user, the joined command line's length and the CPU percentage, worked
+ * out once for both. */
+static void vals_fill(struct vals *v, const struct proc_ctx *p, const struct pinfo *pi,
+		      const struct shown *s)
+{
+	char *e = v->num[V_CPU] + sizeof(v->num[V_CPU]), *b = percent_text(e, s->cpu);
+	const char *st = state_word(pi->state);
+
+	v->esc = 0;
+	if (b) {
+		v->s[V_CPU] = b;
+		v->n[V_CPU] = (size_t)(e - b);
+	} else {
+		val_odd_cpu(v, s->cpu);
+	}
+	VAL_INT(v, V_PID, pi->pid);
+	VAL_INT(v, V_PPID, pi->ppid);
+	val_text(v, V_NAME, s->name, s->nlen);
+	val_text(v, V_USER, s->user, s->ulen);
+	val_num(v, V_UID, pi->uid, 0);
+	val_text(v, V_STATE, st, strlen(st));
+	val_num(v, V_RSS, pi->rss_pages * (unsigned long long)p->pagesize, 0);
+	val_num(v, V_VMS, pi->vsize, 0);
+	val_ticks(v, V_UTIME, pi->utime, p->clk, 0);
+	val_ticks(v, V_STIME, pi->stime, p->clk, 0);
+	val_ticks(v, V_START, pi->start, p->clk, (unsigned long long)p->btime);
+	VAL_INT(v, V_THREADS, pi->threads);
+	val_text(v, V_CMD, pi->cmd, s->cmdlen);
+	val_text(v, V_KTHREAD, is_kthread(pi) ? "true" : "false", is_kthread(pi) ? 4 : 5);
+	val_text(v, V_NONE, "", 0);
+}
+
+/* The record in shape sh appended to w's buffer, as one value (jw_raw
+ * with nothing writes the separator that is due), each literal and text
+ * copied whole: the writer's separators, key scans and per-string
+ * escaper took more user-space time than anything else a listing or an
+ * answer does.  With room for it all (and then some), each literal's
+ * whole array is copied, a fixed-size copy; else, or with a text to
+ * escape (json_escape), piece by piece, exactly to the buffer's bound,
+ * past which w's error is set as the writer's own would be. */
+static void rec_write(struct jw *w, const struct seg *sh, const struct vals *v)
+{
+	struct buf *b = w->b;
+	size_t i, room = 2;
+	char *o;
+	int k;
+
+	if (jw_error(w))
+		return;
+	for (i = 0; sh[i].v != V_COUNT; i++)
+		room += REC_COPY + v->n[sh[i].v];
+	if (!v->esc && buf_reserve(b, room) == 0) {
+		jw_raw(w, "", 0);
+		o = b->p + b->len;
+		for (i = 0; sh[i].v != V_COUNT; i++) {
+			memcpy(o, lits + sh[i].off, REC_COPY);
+			o += sh[i].len;
+			memcpy(o, v->s[sh[i].v], v->n[sh[i].v]);
+			o += v->n[sh[i].v];
+		}
+		*o = '\0';
+		b->len = (size_t)(o - b->p);
+		return;
+	}
+	if (buf_reserve(b, 1) < 0)
+		goto full;
+	jw_raw(w, "", 0);
+	for (i = 0; sh[i].v != V_COUNT; i++) {
+		k = sh[i].v;
+		if (buf_reserve(b, sh[i].len + v->n[k]) < 0)
+			goto full;
+		memcpy(b->p + b->len, lits + sh[i].off, sh[i].len);
+		b->len += sh[i].len;
+		if (!(v->esc & (1u << k))) {
+			memcpy(b->p + b->len, v->s[k], v->n[k]);
+			b->len += v->n[k];
+		} else if (json_escape(b, v->s[k], v->n[k]) < 0) {
+			goto full;
+		}
+	}
+	b->p[b->len] = '\0';
+	return;
+full:
+	if (b->p)
+		b->p[b->len] = '\0';
+	w->err = 1;
 }
 
 /* ---- commands ---- */
 
-/* The list in nestd's shape, or brief: the original's [{pid, name}]
- * (about 40 bytes a process against 330: 20,000 fit its server's 1 MiB). */
 /* One directory entry of the listing: nothing unless it is a process.
- * -1 when the reply is full. */
+ * brief: the original's {pid, name} (about 40 bytes a process against
+ * 330: 20,000 fit its server's 1 MiB).  -1 when the reply is full. */
 static int list_one(struct proc_ctx *p, int brief, const char *name, struct jw *w, char *cmd,
 		    size_t cmdcap, double now, double up)
 {
 	unsigned long long pid;
 	struct pinfo pi;
-	const char *s;
+	struct shown s;
+	struct vals v;
+	const char *c;
 
 	if (name[0] < '1' || name[0] > '9')
 		return 0;
-	for (pid = 0, s = name; *s >= '0' && *s <= '9' && pid <= 0x7fffffff; s++)
-		pid = pid * 10 + (unsigned long long)(*s - '0');
-	if (*s || pid > 0x7fffffff || proc_read(p, (int)pid, name, &pi, cmd, cmdcap, brief, NULL) != 0)
+	for (pid = 0, c = name; *c >= '0' && *c <= '9' && pid <= 0x7fffffff; c++)
+		pid = pid * 10 + (unsigned long long)(*c - '0');
+	if (*c || pid > 0x7fffffff || proc_read(p, (int)pid, name, &pi, cmd, cmdcap, brief, NULL) != 0)
 		return 0;
+	s.name = name_of(&pi, &s.nlen);
 	if (brief) {
 		jw_obj(w);
 		jw_kint(w, "pid", pi.pid);
 		jw_key(w, "name");
-		write_name(w, &pi);
+		jw_strn(w, s.name, s.nlen);
 		jw_obj_end(w);
 		return jw_error(w) ? -1 : 0;
 	}
-	write_head(w, p, &pi);
-	jw_kstr(w, "state", state_word(pi.state));
-	jw_key(w, "rss");
-	jw_uint(w, pi.rss_pages * (unsigned long long)p->pagesize);
-	jw_key(w, "vms");
-	jw_uint(w, pi.vsize);
-	write_cpu_times(w, p, &pi);
-	jw_key(w, "cpu_usage");
-	jw_percent(w, cpu_usage(p, &pi, now, up));
-	write_tail(w, p, &pi);
-	jw_obj_end(w);
+	s.user = user_of(p, pi.uid, s.tmp);
+	s.ulen = strlen(s.user);
+	s.cmdlen = cmdline_join(&pi);
+	s.cpu = cpu_usage(p, &pi, now, up);
+	vals_fill(&v, p, &pi, &s);
+	rec_write(w, list_shape, &v);
 	return jw_error(w) ? -1 : 0;
 }
 
@@ -764,6 +990,7 @@ static int list_procs(struct proc_ctx *p, int brief, struct jw *w, char *err, si
 	char cmd[CFG_PROC_LIST_CMDLINE_MAX];
 	double now = mono_now(), up = boot_uptime();
 	int fd, full = 0;
+	size_t start;
 	long n, off;
 
 	if (!p->dents && !(p->dents = malloc(DENTS_BUF))) {
@@ -777,6 +1004,11 @@ static int list_procs(struct proc_ctx *p, int brief, struct jw *w, char *err, si
 	}
 	users_refresh(&p->users, now);
 	p->cpu.gen += !brief;
+	/* Room for what the last listing took and an eighth more, at once:
+	 * growing by doubling copied the first half of a listing again. */
+	start = w->b->len;
+	if (p->list_len[brief])
+		(void)buf_reserve(w->b, p->list_len[brief] + p->list_len[brief] / 8);
 	jw_arr(w);
 	while (!full && ((n = syscall(SYS_getdents64, fd, p->dents, DENTS_BUF)) > 0 ||
 			 (n < 0 && errno == EINTR))) {
@@ -788,6 +1020,7 @@ static int list_procs(struct proc_ctx *p, int brief, struct jw *w, char *err, si
 		}
 	}
 	jw_arr_end(w);
+	p->list_len[brief] = w->b->len - start;
 	close(fd);
 	/* Forget processes that were not seen: keeps the table the size of
 	 * the process table. */
@@ -867,6 +1100,8 @@ int proc_info(struct proc_ctx *p, int pid, struct jw *w, char *err, size_t errle
 	char dir[24], *cmd;
 	struct pinfo pi;
 	struct kept *k;
+	struct shown s;
+	struct vals v;
 	unsigned long long swap;
 	double now;
 	int r;
@@ -891,24 +1126,16 @@ int proc_info(struct proc_ctx *p, int pid, struct jw *w, char *err, size_t errle
 	now = mono_now();
 	swap = swap_in_use(p, now) ? status_swap(p, dir) : 0;
 	users_refresh(&p->users, now);
-	write_head(w, p, &pi);
-	jw_key(w, "cpu_usage");
-	jw_percent(w, cpu_usage(p, &pi, now, boot_uptime()));
-	write_cpu_times(w, p, &pi);
-	jw_kstr(w, "status", state_word(pi.state));
-	jw_kstr(w, "state", state_word(pi.state));
-	jw_key(w, "memory");
-	jw_obj(w);
-	jw_key(w, "rss");
-	jw_uint(w, pi.rss_pages * (unsigned long long)p->pagesize);
-	jw_key(w, "vms");
-	jw_uint(w, pi.vsize);
-	jw_key(w, "swap");
-	jw_uint(w, swap);
-	jw_obj_end(w);
-	write_tail(w, p, &pi);
-	jw_kbool(w, "safe_kill", pid != 1 && pid != p->self);
-	jw_obj_end(w);
+	s.name = name_of(&pi, &s.nlen);
+	s.user = user_of(p, pi.uid, s.tmp);
+	s.ulen = strlen(s.user);
+	s.cpu = cpu_usage(p, &pi, now, boot_uptime());
+	s.cmdlen = cmdline_join(&pi);
+	vals_fill(&v, p, &pi, &s);
+	val_num(&v, V_SWAP, swap, 0);
+	val_text(&v, V_SAFE, pid != 1 && pid != p->self ? "true" : "false",
+		 pid != 1 && pid != p->self ? 4 : 5);
+	rec_write(w, info_shape, &v);
 	return 0;
 }
 

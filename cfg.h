@@ -11,9 +11,10 @@
 
 struct cfg_opt {
 	const char *name;    /* long name without "--"; also the file's key */
-	int has_arg;         /* 0: flag (file value: true/false/yes/no/1/0) */
-	int id;
-	int file_ok;         /* may appear in the config file */
+	/* bytes, not ints: a row is then 16 bytes, not 24 (three tables) */
+	unsigned char has_arg;  /* 0: flag (file value: true/false/yes/no/1/0) */
+	unsigned char id;       /* the caller's, 1 to 255 */
+	unsigned char file_ok;  /* may appear in the config file */
 };
 
 /* from_file: 1 while the config file is being applied. Returns 0 or -1

@@ -108,7 +108,7 @@ static int ctl_set(void *ctx, int id, const char *v, int from_file, char *err, s
 	long long ms;
 
 	switch (id) {
-	case O_SERVER: fmt_snprintf(o->server, sizeof(o->server), "%s", v); return 0;
+	case O_SERVER: fmt_copy(o->server, sizeof(o->server), v); return 0;
 	case O_TOKEN_FILE:
 		/* Reported only if no token turns up elsewhere. */
 		o->token[0] = '\0';
@@ -119,7 +119,7 @@ static int ctl_set(void *ctx, int id, const char *v, int from_file, char *err, s
 		return 0;
 	case O_CONFIG: return 0;
 	case O_JSON: o->json = 1; return 0;
-	case O_SIGNAL: fmt_snprintf(o->signal, sizeof(o->signal), "%s", v); return 0;
+	case O_SIGNAL: fmt_copy(o->signal, sizeof(o->signal), v); return 0;
 	case O_TIMEOUT:
 	case O_WAIT:
 		if (cfg_parse_seconds(v, &ms) < 0 || ms <= 0) {
@@ -131,8 +131,8 @@ static int ctl_set(void *ctx, int id, const char *v, int from_file, char *err, s
 		else
 			o->wait_ms = ms;
 		return 0;
-	case O_CA_FILE: fmt_snprintf(o->ca_file, sizeof(o->ca_file), "%s", v); return 0;
-	case O_PIN: fmt_snprintf(o->pin, sizeof(o->pin), "%s", v); return 0;
+	case O_CA_FILE: fmt_copy(o->ca_file, sizeof(o->ca_file), v); return 0;
+	case O_PIN: fmt_copy(o->pin, sizeof(o->pin), v); return 0;
 	case O_INSECURE: o->insecure = 1; return 0;
 	case O_AGENT:
 	case O_OPERATOR:
@@ -140,7 +140,7 @@ static int ctl_set(void *ctx, int id, const char *v, int from_file, char *err, s
 			fmt_snprintf(err, errlen, "--%s takes a name", id == O_AGENT ? "agent" : "operator");
 			return -1;
 		}
-		fmt_snprintf(id == O_AGENT ? o->audit_agent : o->audit_op, TOKEN_NAME_MAX + 1, "%s", v);
+		fmt_copy(id == O_AGENT ? o->audit_agent : o->audit_op, TOKEN_NAME_MAX + 1, v);
 		return 0;
 	case O_LIMIT:
 		if (strlen(v) >= sizeof(o->limit) || atoi(v) < 1 || atoi(v) > CFG_AUDIT_LIMIT_MAX ||
@@ -148,7 +148,7 @@ static int ctl_set(void *ctx, int id, const char *v, int from_file, char *err, s
 			fmt_snprintf(err, errlen, "--limit takes 1 to %d", CFG_AUDIT_LIMIT_MAX);
 			return -1;
 		}
-		fmt_snprintf(o->limit, sizeof(o->limit), "%s", v);
+		fmt_copy(o->limit, sizeof(o->limit), v);
 		return 0;
 	case O_ARGV: o->argv = 1; return 0;
 	case O_SORT:
@@ -157,9 +157,9 @@ static int ctl_set(void *ctx, int id, const char *v, int from_file, char *err, s
 				 "(-KEY reverses), not '%.30s'", v);
 			return -1;
 		}
-		fmt_snprintf(o->sort, sizeof(o->sort), "%s", v);
+		fmt_copy(o->sort, sizeof(o->sort), v);
 		return 0;
-	case O_USER: fmt_snprintf(o->user, sizeof(o->user), "%s", v); return 0;
+	case O_USER: fmt_copy(o->user, sizeof(o->user), v); return 0;
 	case O_NO_HEADERS: o->no_headers = 1; return 0;
 	}
 	return -1;
@@ -175,11 +175,11 @@ static int ctl_parse(int argc, char **argv, struct ctl_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->wait_ms = CFG_CTL_WAIT_S * 1000LL;
 	if ((env = getenv("NESTD_SERVER")) && *env)
-		fmt_snprintf(o->server, sizeof(o->server), "%s", env);
+		fmt_copy(o->server, sizeof(o->server), env);
 	if ((env = getenv("NESTD_TOKEN_FILE")) && *env)
 		ctl_set(o, O_TOKEN_FILE, env, 0, err, sizeof(err));
 	if ((env = getenv("NESTD_TOKEN")) && *env)
-		fmt_snprintf(o->token, sizeof(o->token), "%s", env);
+		fmt_copy(o->token, sizeof(o->token), env);
 	cfgpath = cfg_find_config(argc - 1, argv + 1);
 	if (cfgpath && cfg_load_file(cfgpath, ctl_opts, ctl_set, o, err, sizeof(err)) < 0) {
 		fmt_fprintf(stderr, "nestd ctl: %s\n", err);
@@ -215,7 +215,7 @@ static int ctl_validate(struct ctl_opts *o)
 		fmt_snprintf(o->server, sizeof(o->server), "http://%s", CFG_DEFAULT_LISTEN);
 	/* --server 127.0.0.1:8989 as the server's --listen writes it */
 	if (net_addr_as_url(o->server, url, sizeof(url)) == 0)
-		fmt_snprintf(o->server, sizeof(o->server), "%s", url);
+		fmt_copy(o->server, sizeof(o->server), url);
 	if (net_parse_url(o->server, &s->url, err, sizeof(err)) < 0)
 		return usage_error(err);
 	if (s->url.tls && !tls_available()) {

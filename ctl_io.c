@@ -7,7 +7,6 @@
  * path with read(2)/write(2). */
 #include "ctl_io.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
@@ -18,7 +17,7 @@
 
 #include "config.h"
 #include "fmt.h"
-#include "http.h"
+#include "httpc.h"
 
 #define READ_CHUNK 65536
 
@@ -55,7 +54,7 @@ static int wait_fd(int fd, short ev, int64_t deadline, char *err, size_t errlen)
 		if (r > 0)
 			return 0;
 		if (r < 0 && errno != EINTR) {
-			fmt_snprintf(err, errlen, "%s", strerror(errno));
+			fmt_copy(err, errlen, strerror(errno));
 			return -1;
 		}
 	}
@@ -66,7 +65,7 @@ static void io_error(const struct link *l, char *err, size_t errlen)
 	if (l->t && errno == EPROTO)
 		fmt_snprintf(err, errlen, "TLS: %s", tls_why(l->t));
 	else
-		fmt_snprintf(err, errlen, "%s", strerror(errno));
+		fmt_copy(err, errlen, strerror(errno));
 }
 
 /* All of p[0..n), then whatever records the TLS engine still holds. */
@@ -178,89 +177,33 @@ static void build_request(const struct ctl_server *s, const char *method, const 
 		buf_append(out, body, bodylen);
 }
 
-/* A chunked body (RFC 9112 7.1) decoded in place: *n becomes the data's
- * length.  -1 when it is malformed or ends before its last chunk.  (A
- * server, or a proxy in front of one, may send an answer of unknown
- * length so.) */
-static int dechunk(char *p, size_t *n)
-{
-	size_t in = 0, out = 0, len;
-
-	for (;;) {
-		char *eol = memchr(p + in, '\n', *n - in);
-		size_t hex = 0;
-
-		if (!eol)
-			return -1;
-		for (len = 0; in + hex < (size_t)(eol - p) && isxdigit((unsigned char)p[in + hex]); hex++) {
-			if (len > ((size_t)-1 >> 5))
-				return -1;
-			len = len * 16 + (size_t)(isdigit((unsigned char)p[in + hex]) ? p[in + hex] - '0' :
-						 (p[in + hex] | 0x20) - 'a' + 10);
-		}
-		if (!hex)
-			return -1;
-		in = (size_t)(eol - p) + 1;        /* extensions skipped */
-		if (len == 0)
-			break;
-		if (len > *n - in || *n - in - len < 2 || p[in + len] != '\r' || p[in + len + 1] != '\n')
-			return -1;
-		memmove(p + out, p + in, len);
-		out += len;
-		in += len + 2;
-	}
-	*n = out;
-	return 0;
-}
-
-/* Reads until the body is whole (Content-Length) or the server closes;
- * in gets head and body, *head the head's length, *blen the body's. */
-static int read_response(struct link *l, const char *name, struct buf *in, int *head,
-			 size_t *blen, struct http_resp *hr, char *err, size_t errlen)
+/* Reads the answer through httpc.c's response parser (the Slack face's
+ * client reads with the same one): its body framed by Content-Length,
+ * chunked (a server, or a proxy in front of one, may send an answer of
+ * unknown length so) or the end of the connection. */
+static int read_response(struct link *l, const char *name, struct httpc_parser *hp,
+			 char *err, size_t errlen)
 {
 	char chunk[READ_CHUNK], why[256];
-	const struct http_span *te;
-	long long cl = -1;
-	ssize_t r;
+	ssize_t r, off;
 
-	*head = 0;
-	while (!(*head > 0 && cl >= 0 && in->len >= (size_t)*head + (size_t)cl)) {
+	while (hp->state != HP_DONE && hp->state != HP_ERROR) {
 		r = link_read(l, chunk, sizeof(chunk), why, sizeof(why));
 		if (r < 0) {
 			fmt_snprintf(err, errlen, "reading from %s: %s", name, why);
 			return -1;
 		}
-		if (r == 0)
-			break;
-		if (buf_append(in, chunk, (size_t)r) < 0) {
-			fmt_snprintf(err, errlen, "answer too large");
+		if (r == 0 && !hp->head.len) {
+			fmt_snprintf(err, errlen, "%s closed the connection without an answer", name);
 			return -1;
 		}
-		if (!*head) {
-			*head = http_parse_response(in->p, in->len, hr);
-			if (*head < 0) {
-				fmt_snprintf(err, errlen, "%s did not answer in HTTP", name);
-				return -1;
-			}
-			if (*head > 0)
-				cl = http_content_length(hr->h, hr->nh);
-		}
+		if (r == 0)
+			httpc_parser_eof(hp);
+		for (off = 0; off < r && hp->state != HP_DONE && hp->state != HP_ERROR;)
+			off += (ssize_t)httpc_parser_feed(hp, chunk + off, (size_t)(r - off));
 	}
-	if (*head <= 0) {
-		fmt_snprintf(err, errlen, "%s closed the connection without an answer", name);
-		return -1;
-	}
-	if (cl >= 0 && in->len < (size_t)*head + (size_t)cl) {
-		fmt_snprintf(err, errlen, "the answer from %s was cut short", name);
-		return -1;
-	}
-	/* Without Content-Length the body ends where the connection did. */
-	*blen = cl >= 0 ? (size_t)cl : in->len - (size_t)*head;
-	/* The head's spans point into in, which grew (and moved) since. */
-	if (cl < 0 && http_parse_response(in->p, in->len, hr) == *head &&
-	    (te = http_get(hr->h, hr->nh, "Transfer-Encoding")) &&
-	    http_has_token(te, "chunked") && dechunk(in->p + *head, blen) < 0) {
-		fmt_snprintf(err, errlen, "the chunked answer from %s was malformed or cut short", name);
+	if (hp->state == HP_ERROR) {
+		fmt_snprintf(err, errlen, "the answer from %s: %s", name, hp->why);
 		return -1;
 	}
 	return 0;
@@ -271,30 +214,29 @@ int ctl_http(const struct ctl_server *s, const char *method, const char *path,
 	     char *err, size_t errlen)
 {
 	struct link l;
-	struct buf out, in;
-	struct http_resp hr;
+	struct buf out;
+	struct httpc_parser hp;
 	char why[256];
-	int head, rc = -1;
-	size_t blen;
+	int rc = -1;
 
 	if (link_open(&l, s, err, errlen) < 0)
 		return -1;
 	buf_init(&out, 0);
-	buf_init(&in, CFG_CTL_MAX_ANSWER);
+	httpc_parser_init(&hp, CFG_CTL_MAX_ANSWER);
 	build_request(s, method, path, body, bodylen, &out);
 	if (link_write_all(&l, out.p, out.len, why, sizeof(why)) < 0)
 		fmt_snprintf(err, errlen, "sending to %s: %s", s->name, why);
-	else if (read_response(&l, s->name, &in, &head, &blen, &hr, err, errlen) == 0)
+	else if (read_response(&l, s->name, &hp, err, errlen) == 0)
 		rc = 0;
 	if (rc == 0) {
-		*status = hr.status;
-		buf_append(resp, in.p + head, blen);
+		*status = hp.status;
+		buf_append(resp, hp.body.p ? hp.body.p : "", hp.body.len);
 	}
 	/* The request held the token. */
 	if (out.p)
 		memset(out.p, 0, out.len);
 	buf_free(&out);
-	buf_free(&in);
+	httpc_parser_free(&hp);
 	link_close(&l);
 	return rc;
 }

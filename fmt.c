@@ -436,6 +436,19 @@ int fmt_snprintf(char *out, size_t n, const char *fmt, ...)
 	return r;
 }
 
+void fmt_copy(char *out, size_t n, const char *s)
+{
+	size_t l;
+
+	if (!n)
+		return;
+	if (!s)
+		s = "(null)";
+	l = strnlen(s, n - 1);
+	memcpy(out, s, l);
+	out[l] = '\0';
+}
+
 /* The whole text into line (1 KB) or, longer, a malloc'd copy; NULL when
  * that runs out.  *n: its length. */
 static char *render(char *line, size_t cap, int *n, const char *fmt, va_list ap)

@@ -22,6 +22,9 @@
  * n > 0; the length the whole output has (which may be n or more). */
 int fmt_vsnprintf(char *out, size_t n, const char *fmt, va_list ap);
 int fmt_snprintf(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* fmt_snprintf(out, n, "%s", s) without the format: s (NULL as "(null)")
+ * cut to n - 1 bytes, NUL-terminated when n > 0. */
+void fmt_copy(char *out, size_t n, const char *s);
 
 /* As vfprintf/fprintf/printf: formatted whole, then one fwrite; the length
  * written, -1 on a write error or when memory for a long line runs out. */

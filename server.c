@@ -101,8 +101,8 @@ static void agent_gone(struct peer *p, const char *why)
 	audit_peer(s, "agent_disconnected", p, why);
 	router_agent_gone(s->router, p, why);
 	state_agent_down(s->state, p);
-	if (s->cluster)
-		cluster_agent_down(s->cluster, p);
+	if (SRV_CLUSTER(s))
+		cluster_agent_down(SRV_CLUSTER(s), p);
 	server_slack_agent(s->slack, p->name);
 }
 
@@ -284,8 +284,8 @@ static void admit_agent(struct peer *p, const struct token_entry *e, const struc
 		 p->hostname[0] ? ", host " : "", p->hostname, p->owner[0] ? ", owner " : "",
 		 p->owner, p->commands ? "" : ", an original client");
 	audit_peer(s, "agent_connected", p, NULL);
-	if (s->cluster)
-		cluster_agent_up(s->cluster, p);
+	if (SRV_CLUSTER(s))
+		cluster_agent_up(SRV_CLUSTER(s), p);
 	server_slack_agent(s->slack, p->name);
 }
 
@@ -695,7 +695,7 @@ static void reload_tokens(struct server *s, const char *why)
 	struct token_db db;
 	char err[800];
 
-	if (s->cluster) {
+	if (SRV_CLUSTER(s)) {
 		log_info("%s: the tokens are the fleet's store (--cluster); no file to read", why);
 		return;
 	}
@@ -712,7 +712,7 @@ static void reload_tokens(struct server *s, const char *why)
 /* One stat(2): has the token file changed since it was read? */
 static void tokens_recheck(struct server *s)
 {
-	if (!s->cluster && token_file_changed(s->o->tokens_path, &s->tokens_id))
+	if (!SRV_CLUSTER(s) && token_file_changed(s->o->tokens_path, &s->tokens_id))
 		reload_tokens(s, "token file changed");
 }
 
@@ -790,12 +790,12 @@ static void cluster_seen(void *arg, const char *name)
 static int cluster_tokens_put(struct server *s, const struct token_entry *e, int create,
 			      char *err, size_t errlen)
 {
-	return cluster_token_put(s->cluster, e, create, err, errlen);
+	return cluster_token_put(SRV_CLUSTER(s), e, create, err, errlen);
 }
 
 static int cluster_tokens_drop(struct server *s, const char *name, char *err, size_t errlen)
 {
-	return cluster_token_drop(s->cluster, name, err, errlen);
+	return cluster_token_drop(SRV_CLUSTER(s), name, err, errlen);
 }
 
 /* The fleet's token store changed (s->db is its mirror). */
@@ -817,7 +817,7 @@ static int open_cluster(struct server *s, char *err, size_t errlen)
 		.tokens_cache = o->tokens_cache, .tokens_part = &cluster_tokens_part,
 	};
 
-	if (!o->cluster.urls[0])
+	if (!SRV_FLEET(o))
 		return 0;
 	if (a->kind == NET_UNIX)
 		fmt_snprintf(listen, sizeof(listen), "unix:%s", a->path);
@@ -884,7 +884,7 @@ static int load_tokens(struct server *s, char *err, size_t errlen)
 {
 	const struct server_opts *o = s->o;
 
-	if (o->cluster.urls[0]) {
+	if (SRV_FLEET(o)) {
 		if (cluster_load_tokens(o->tokens_cache, &s->db, err, errlen) < 0)
 			return -1;
 		log_info("the tokens are the fleet's store (--cluster): %d known from %s until it is "
@@ -1021,9 +1021,9 @@ static void server_stop(struct server *s, int ran)
 	for (i = 0; i < s->nls; i++)
 		if (s->o->listen[i].kind == NET_UNIX)
 			unlink(s->o->listen[i].path);
-	if (s->cluster)
+	if (SRV_CLUSTER(s))
 		audit_set_tap(s->audit, NULL, NULL);
-	cluster_close(s->cluster);
+	cluster_close(SRV_CLUSTER(s));
 	if (s->tokens_timer_on)
 		loop_del(s->loop, &s->tokens_timer);
 	state_close(s->state);   /* every agent is gone: all offline, written down */

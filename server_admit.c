@@ -97,7 +97,7 @@ static struct admit_slot *find_slot(struct admit *a, const char *key, int create
 	if (best < 0)
 		return &a->slot[OVERFLOW];
 	memset(&a->slot[best], 0, sizeof(a->slot[best]));
-	fmt_snprintf(a->slot[best].key, ADMIT_SOURCE_MAX, "%s", key);
+	fmt_copy(a->slot[best].key, ADMIT_SOURCE_MAX, key);
 	a->slot[best].tokens = CFG_AUTH_FAIL_BURST;
 	a->slot[best].at = now;
 	return &a->slot[best];
@@ -164,7 +164,7 @@ int admit_summary_next(struct admit *a, int64_t now, struct admit_summary *out)
 		if (!s->quiet)
 			continue;
 		if (due <= now) {
-			fmt_snprintf(out->source, sizeof(out->source), "%s", s->key);
+			fmt_copy(out->source, sizeof(out->source), s->key);
 			out->count = s->quiet;
 			out->seconds = (int)((now - s->quiet_since + 999) / 1000);
 			s->quiet = 0;
@@ -320,7 +320,7 @@ void admit_forwarded(const struct admit_proxy *p, int n, const char *source,
 {
 	int i;
 
-	fmt_snprintf(out, ADMIT_SOURCE_MAX, "%s", source);
+	fmt_copy(out, ADMIT_SOURCE_MAX, source);
 	if (!admit_proxy_match(p, n, source))
 		return;
 	/* Right to left: each hop a trusted proxy vouches for the next. */

@@ -183,9 +183,9 @@ static int remote_in_scope(struct server *s, const struct token_entry *op, const
 	const struct token_entry *e;
 
 	*known = 0;
-	if (!s->cluster || peers_find_agent(&s->peers, name))
+	if (!SRV_CLUSTER(s) || peers_find_agent(&s->peers, name))
 		return 0;
-	owner = cluster_agent_owner(s->cluster, name);
+	owner = cluster_agent_owner(SRV_CLUSTER(s), name);
 	*known = owner != NULL;
 	if (!owner) {
 		e = token_db_by_name(&s->db, name);
@@ -266,8 +266,8 @@ void server_api_gone(struct peer *op)
 	if (op->waiting)
 		router_cancel(op->waiting);
 	op->waiting = NULL;
-	if (op->srv->cluster)
-		cluster_audit_cancel(op->srv->cluster, op);
+	if (SRV_CLUSTER(op->srv))
+		cluster_audit_cancel(SRV_CLUSTER(op->srv), op);
 }
 
 /* ---- routes ---- */
@@ -369,8 +369,8 @@ static void show_audit(struct server *s, struct conn *c, const struct http_req *
 		api_error(c, 403, NULL, "the audit log is for operators whose scope is everything");
 		return;
 	}
-	if (s->cluster) {
-		if (cluster_audit_query(s->cluster, agent, oper, limit, audit_done, c->owner, why,
+	if (SRV_CLUSTER(s)) {
+		if (cluster_audit_query(SRV_CLUSTER(s), agent, oper, limit, audit_done, c->owner, why,
 					sizeof(why)) < 0)
 			api_error(c, 503, "Retry-After: 1\r\n", why);
 		return;
@@ -453,8 +453,8 @@ static void metrics_page(struct server *s, struct conn *c)
 	tls_sessions_stats(s->tls, &g.tls_resumed, &g.tls_unknown);
 	buf_init(&b, 0);
 	metrics_text(s->metrics, &g, &b);
-	if (s->cluster)
-		cluster_metrics(s->cluster, &b);
+	if (SRV_CLUSTER(s))
+		cluster_metrics(SRV_CLUSTER(s), &b);
 	conn_http_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.p, b.len);
 	buf_free(&b);
 }
@@ -470,11 +470,11 @@ static void healthz(struct server *s, struct conn *c)
 	buf_init(&b, 0);
 	jw_init(&w, &b);
 	jw_obj(&w);
-	if (s->cluster)
-		cluster_status(s->cluster, &st);
-	jw_kstr(&w, "status", !s->cluster || st.ready ? "ok" : "degraded");
+	if (SRV_CLUSTER(s))
+		cluster_status(SRV_CLUSTER(s), &st);
+	jw_kstr(&w, "status", !SRV_CLUSTER(s) || st.ready ? "ok" : "degraded");
 	jw_kint(&w, "agents", s->peers.nagents);
-	if (s->cluster) {
+	if (SRV_CLUSTER(s)) {
 		jw_key(&w, "cluster");
 		jw_obj(&w);
 		jw_kstr(&w, "node", st.node);

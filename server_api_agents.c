@@ -127,49 +127,33 @@ static void commands_json(struct jw *w, const char *commands)
 /* This server's name in a fleet, or NULL. */
 static const char *node_of(const struct server *s)
 {
-	return s->cluster ? cluster_node(s->cluster) : NULL;
+	return SRV_CLUSTER(s) ? cluster_node(SRV_CLUSTER(s)) : NULL;
 }
 
-static void online_json(struct jw *w, const struct peer *p, const struct roster_agent *a,
-			const char *node)
+/* One agent's object: p its session here, or NULL (offline: a, what is
+ * remembered of it); "server" its server's name (node) in a fleet, null
+ * for an offline one there (fleet). */
+static void agent_json(struct jw *w, const struct peer *p, const struct roster_agent *a,
+		       const char *owner, const char *node, int fleet)
 {
 	jw_obj(w);
-	jw_kstr(w, "name", p->name);
-	jw_kbool(w, "online", 1);
-	jw_kstr(w, "owner", p->owner[0] ? p->owner : NULL);
-	jw_kstr(w, "version", p->version);
-	jw_kstr(w, "hostname", p->hostname);
-	jw_kstr(w, "address", p->c->peer);
-	jw_kint(w, "connected_since", p->since);
-	jw_kint(w, "inflight", p->inflight);
-	jw_kstr(w, "services", p->backend);
-	commands_json(w, p->commands);
-	remembered_json(w, a, 1);
-	if (node)
-		jw_kstr(w, "server", node);
-	jw_obj_end(w);
-}
-
-static void offline_json(struct jw *w, const struct roster_agent *a, const char *owner,
-			 int fleet)
-{
-	jw_obj(w);
-	jw_kstr(w, "name", a->name);
-	jw_kbool(w, "online", 0);
+	jw_kstr(w, "name", p ? p->name : a->name);
+	jw_kbool(w, "online", p != NULL);
 	jw_kstr(w, "owner", owner[0] ? owner : NULL);
-	jw_kstr(w, "version", a->version);
-	jw_kstr(w, "hostname", a->hostname);
-	jw_kstr(w, "address", NULL);
+	jw_kstr(w, "version", p ? p->version : a->version);
+	jw_kstr(w, "hostname", p ? p->hostname : a->hostname);
+	jw_kstr(w, "address", p ? p->c->peer : NULL);
 	jw_key(w, "connected_since");
-	jw_null(w);
-	jw_kint(w, "inflight", 0);
-	jw_kstr(w, "services", a->backend);
-	commands_json(w, a->commands);
-	remembered_json(w, a, 0);
-	if (fleet) {
-		jw_key(w, "server");
+	if (p)
+		jw_int(w, p->since);
+	else
 		jw_null(w);
-	}
+	jw_kint(w, "inflight", p ? p->inflight : 0);
+	jw_kstr(w, "services", p ? p->backend : a->backend);
+	commands_json(w, p ? p->commands : a->commands);
+	remembered_json(w, a, p != NULL);
+	if (node || fleet)
+		jw_kstr(w, "server", node);
 	jw_obj_end(w);
 }
 
@@ -248,7 +232,7 @@ static int walk_one(struct clients_walk *cw, struct buf *out, const char *name,
 	struct jw w;
 
 	if (!p && cw->fleet)
-		info = cluster_remote_info(s->cluster, name, &owner);
+		info = cluster_remote_info(SRV_CLUSTER(s), name, &owner);
 	if (p ? !authz_agent_visible(&cw->op.scope, p->name, p->owner)
 	      : info ? !authz_agent_visible(&cw->op.scope, name, owner)
 	      : !a || a->online || !offline_visible(s, &cw->op, a))
@@ -259,9 +243,9 @@ static int walk_one(struct clients_walk *cw, struct buf *out, const char *name,
 		return remote_json(out, info, a);
 	jw_init(&w, out);
 	if (p)
-		online_json(&w, p, a, node_of(s));
+		agent_json(&w, p, a, p->owner, node_of(s), 0);
 	else
-		offline_json(&w, a, token_of(s, a)->owner, s->cluster != NULL);
+		agent_json(&w, NULL, a, token_of(s, a)->owner, NULL, SRV_CLUSTER(s) != NULL);
 	return jw_error(&w) ? -1 : 0;
 }
 
@@ -300,10 +284,10 @@ static int clients_more(void *arg, struct buf *out)
 		a = k < r->n ? r->a[k] : NULL;
 		if (!on && !rem && !a)
 			return buf_puts(out, "]\n") < 0 ? -1 : 0;
-		fmt_snprintf(name, sizeof(name), "%s", least(least(on, rem), a ? a->name : NULL));
+		fmt_copy(name, sizeof(name), least(least(on, rem), a ? a->name : NULL));
 		if (walk_one(cw, out, name, a && !strcmp(a->name, name) ? a : NULL) < 0)
 			return -1;
-		fmt_snprintf(cw->last, sizeof(cw->last), "%s", name);
+		fmt_copy(cw->last, sizeof(cw->last), name);
 	}
 	return 1;
 }
@@ -366,13 +350,13 @@ void api_list_agents(struct server *s, struct conn *c, const struct http_req *re
 	}
 	cw->s = s;
 	cw->op = *op;
-	cw->fleet = s->cluster && !scope_local(req);
+	cw->fleet = SRV_CLUSTER(s) && !scope_local(req);
 	if (names_here(s, cw) < 0) {
 		clients_done(cw);
 		api_error(c, 503, NULL, "out of memory");
 		return;
 	}
-	if (cw->fleet && cluster_remote_names(s->cluster, &cw->rem, &cw->nrem, why, sizeof(why)) < 0) {
+	if (cw->fleet && cluster_remote_names(SRV_CLUSTER(s), &cw->rem, &cw->nrem, why, sizeof(why)) < 0) {
 		clients_done(cw);
 		api_error(c, 503, "Retry-After: 1\r\n", why);
 		return;
@@ -396,13 +380,13 @@ static int find_visible(struct server *s, const struct token_entry *op, const ch
 	*info = NULL;
 	if (*p)
 		return authz_agent_visible(&op->scope, (*p)->name, (*p)->owner);
-	if (s->cluster) {
-		cluster_status(s->cluster, &st);
+	if (SRV_CLUSTER(s)) {
+		cluster_status(SRV_CLUSTER(s), &st);
 		if (!st.ready) {
-			fmt_snprintf(why, wn, "%s", st.why);
+			fmt_copy(why, wn, st.why);
 			return -1;
 		}
-		if ((*info = cluster_remote_info(s->cluster, name, &owner)))
+		if ((*info = cluster_remote_info(SRV_CLUSTER(s), name, &owner)))
 			return authz_agent_visible(&op->scope, name, owner);
 	}
 	return *a && offline_visible(s, op, *a);
@@ -477,9 +461,9 @@ void api_agent(struct server *s, struct conn *c, const struct http_req *req,
 	if (info)
 		remote_json(&b, info, a);
 	else if (p)
-		online_json(&w, p, a, node_of(s));
+		agent_json(&w, p, a, p->owner, node_of(s), 0);
 	else
-		offline_json(&w, a, token_of(s, a)->owner, s->cluster != NULL);
+		agent_json(&w, NULL, a, token_of(s, a)->owner, NULL, SRV_CLUSTER(s) != NULL);
 	buf_putc(&b, '\n');
 	api_json(c, 200, NULL, &b);
 	buf_free(&b);

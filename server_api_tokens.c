@@ -70,7 +70,7 @@ static void list_tokens(struct server *s, struct conn *c, const struct token_ent
 			jw_null(&w);
 		/* in a fleet: connected to any server */
 		jw_kbool(&w, "online", peers_find_agent(&s->peers, e->name) ||
-			 (s->cluster && cluster_agent_owner(s->cluster, e->name)));
+			 (SRV_CLUSTER(s) && cluster_agent_owner(SRV_CLUSTER(s), e->name)));
 		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);
@@ -86,7 +86,7 @@ static void default_owner(const struct token_entry *op, char *owner, size_t cap)
 	const char *a = op->scope.agents;
 
 	if (!strncmp(a, "owner:", 6) && !strchr(a, ','))
-		fmt_snprintf(owner, cap, "%s", a + 6);
+		fmt_copy(owner, cap, a + 6);
 }
 
 /* Why the body names no token to mint (NULL: it does): name and owner. */
@@ -120,8 +120,8 @@ static int make_entry(const char *name, const char *owner, struct token_entry *e
 	memset(e, 0, sizeof(*e));
 	if (token_generate(tok) < 0)
 		return -1;
-	fmt_snprintf(e->name, sizeof(e->name), "%s", name);
-	fmt_snprintf(e->owner, sizeof(e->owner), "%s", owner);
+	fmt_copy(e->name, sizeof(e->name), name);
+	fmt_copy(e->owner, sizeof(e->owner), owner);
 	e->role = ROLE_AGENT;
 	e->created = (long long)time(NULL);
 	token_scope_all(&e->scope);
@@ -192,7 +192,7 @@ static void mint(struct server *s, struct conn *c, const struct token_entry *op,
 	int rc;
 
 	/* op points into the token table, which the re-read below replaces. */
-	fmt_snprintf(who, sizeof(who), "%s", op->name);
+	fmt_copy(who, sizeof(who), op->name);
 
 	if (why) {
 		api_error(c, 400, NULL, why);

@@ -98,7 +98,7 @@ static void js_fail(struct cluster *c, const char *why)
 	if (strcmp(c->js_why, now) != 0)
 		log_warn("cluster: JetStream: %s; trying again, at most every %d s", why,
 			 CFG_CLUSTER_REOPEN_MS / 1000);
-	fmt_snprintf(c->js_why, sizeof(c->js_why), "%s", now);
+	fmt_copy(c->js_why, sizeof(c->js_why), now);
 	c->js = JS_SETUP;
 	c->js_round++;
 	c->streams_pending = 0;
@@ -478,8 +478,8 @@ static void claim_put(struct cluster *c, struct fleet_agent *a, int cas)
 	buf_init(&b, CFG_MAX_FIRST_MESSAGE * 2);
 	claim_json(c, a, &b);
 	if (js_send(c, subj, P_CLAIM, &h, cas ? 1 : 0, &b, &p) == 0) {
-		fmt_snprintf(p->name, sizeof(p->name), "%s", a->name);
-		fmt_snprintf(p->sid, sizeof(p->sid), "%s", a->sid);
+		fmt_copy(p->name, sizeof(p->name), a->name);
+		fmt_copy(p->sid, sizeof(p->sid), a->sid);
 		if (a->state != FLEET_HELD)
 			a->state = FLEET_PENDING;
 		a->put_at = loop_now();
@@ -638,7 +638,7 @@ static void agents_entry(struct cluster *c, const char *name, unsigned long long
 	was = a->has_claim;
 	free(a->info);
 	a->info = info;
-	fmt_snprintf(a->owner, sizeof(a->owner), "%s", owner);
+	fmt_copy(a->owner, sizeof(a->owner), owner);
 	a->uid = uid;
 	a->gen = c->w[W_AGENTS].gen;
 	v = fleet_on_entry(a, seq, del ? NULL : &cl);
@@ -729,7 +729,7 @@ static void node_msg(struct cluster *c, const struct nats_msg *m)
 
 	if (strncmp(m->subject, base, bl) != 0 || strlen(m->subject + bl) > CFG_CLUSTER_NODE_MAX)
 		return;
-	fmt_snprintf(node, sizeof(node), "%s", m->subject + bl);
+	fmt_copy(node, sizeof(node), m->subject + bl);
 	if (nats_msg_header(m, "KV-Operation")) {     /* a server leaving */
 		fleet_node_seen(c->fleet, node, "", now - CFG_CLUSTER_NODE_DEAD_MS - 1, 0);
 		return;
@@ -1022,7 +1022,7 @@ int cluster_remote_names(struct cluster *c, char ***names, int *count, char *why
 	*count = 0;
 	cluster_status(c, &st);
 	if (!st.ready) {
-		fmt_snprintf(why, n, "%s", st.why);
+		fmt_copy(why, n, st.why);
 		return -1;
 	}
 	v = fleet_sorted(c->fleet, &k);

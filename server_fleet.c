@@ -39,7 +39,7 @@ struct fleet *fleet_new(const char *node)
 
 	if (!f)
 		return NULL;
-	fmt_snprintf(f->node, sizeof(f->node), "%s", node);
+	fmt_copy(f->node, sizeof(f->node), node);
 	f->cap = 1024;
 	f->tab = calloc(f->cap, sizeof(*f->tab));
 	if (!f->tab) {
@@ -113,7 +113,7 @@ struct fleet_agent *fleet_add(struct fleet *f, const char *name)
 		return NULL;
 	if (f->n + 1 > f->cap)
 		grow(f);
-	fmt_snprintf(a->name, sizeof(a->name), "%s", name);
+	fmt_copy(a->name, sizeof(a->name), name);
 	h = hash(name) & (f->cap - 1);
 	a->hnext = f->tab[h];
 	f->tab[h] = a;
@@ -197,9 +197,9 @@ void fleet_node_seen(struct fleet *f, const char *node, const char *boot, int64_
 		f->nodes = nv;
 		nd = &f->nodes[f->nnodes++];
 		memset(nd, 0, sizeof(*nd));
-		fmt_snprintf(nd->node, sizeof(nd->node), "%s", node);
+		fmt_copy(nd->node, sizeof(nd->node), node);
 	}
-	fmt_snprintf(nd->boot, sizeof(nd->boot), "%s", boot);
+	fmt_copy(nd->boot, sizeof(nd->boot), boot);
 	nd->seen = now_ms;
 	nd->agents = agents;
 }

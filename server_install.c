@@ -66,7 +66,7 @@ void server_install_arch(const char *m, char *out, size_t n)
 	else if ((m[0] == 'i' && m[1] >= '3' && m[1] <= '6' && !strcmp(m + 2, "86")) ||
 		 !strcmp(m, "x86") || !strcmp(m, "i86pc"))
 		a = "i386";
-	fmt_snprintf(out, n, "%s", a);
+	fmt_copy(out, n, a);
 }
 
 /* Characters that may stand in a URL we paste into a shell script between
@@ -298,7 +298,7 @@ static int public_url(const struct server_install *in, struct conn *c, const str
 	const struct http_span *host;
 
 	if (in->public_url[0]) {
-		fmt_snprintf(out, n, "%s", in->public_url);
+		fmt_copy(out, n, in->public_url);
 		return 0;
 	}
 	host = http_get(req->h, req->nh, "Host");
@@ -495,11 +495,11 @@ static void serve_dir(const struct server_install *in, struct conn *c, const cha
 	}
 	fmt_snprintf(file, sizeof(file), "%.*s", (int)(strlen(name) - (sum ? 7 : 0)), name);
 	if (!strncmp(file, "nestd-linux-", 12) && file[12]) {
-		fmt_snprintf(arch, sizeof(arch), "%s", file + 12);
+		fmt_copy(arch, sizeof(arch), file + 12);
 		if (!dist_newest(dirfd, "nestd", arch, file, sizeof(file)))
 			file[0] = '\0';
 	} else if (!strncmp(file, "nestd-agent-linux-", 18) && file[18]) {
-		fmt_snprintf(arch, sizeof(arch), "%s", file + 18);
+		fmt_copy(arch, sizeof(arch), file + 18);
 		if (!dist_newest(dirfd, "nestd-agent", arch, file, sizeof(file)))
 			file[0] = '\0';
 	}

@@ -62,4 +62,16 @@ struct server {
 	int64_t stop_at;
 };
 
+/* A server's fleet link (s->cluster) as read: NULL in a build without
+ * NATS, where server_opts.c refuses --cluster, known so at compile time
+ * there, so that the fleet's paths (remote agents, the fleet's audit,
+ * tokens and health) leave such builds (the static binaries among them). */
+#if NESTD_NATS
+#define SRV_CLUSTER(s) ((s)->cluster)
+#define SRV_FLEET(o)   ((o)->cluster.urls[0] != '\0')   /* --cluster given */
+#else
+#define SRV_CLUSTER(s) ((struct cluster *)0)
+#define SRV_FLEET(o)   0
+#endif
+
 #endif

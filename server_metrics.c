@@ -67,7 +67,7 @@ void metrics_command(struct metrics *m, const char *cmd, enum metrics_result r, 
 			break;
 	if (i == m->ncmds) {
 		if (m->ncmds < MAX_CMD_NAMES) {
-			fmt_snprintf(m->cmds[i].name, sizeof(m->cmds[i].name), "%s", cmd);
+			fmt_copy(m->cmds[i].name, sizeof(m->cmds[i].name), cmd);
 			m->ncmds++;
 		} else {
 			i = MAX_CMD_NAMES;
@@ -84,26 +84,32 @@ void metrics_command(struct metrics *m, const char *cmd, enum metrics_result r, 
 	m->hist_count++;
 }
 
+/* A metric's "# HELP" and "# TYPE" lines, its name written once here. */
+static int head(struct buf *b, const char *name, const char *type, const char *help)
+{
+	return buf_printf(b, "# HELP nestd_%s %s\n# TYPE nestd_%s %s\n", name, help, name, type);
+}
+
+/* A metric of one sample: its head and its value. */
+static int one(struct buf *b, const char *name, const char *type, const char *help,
+	       unsigned long long v)
+{
+	return head(b, name, type, help) | buf_printf(b, "nestd_%s %llu\n", name, v);
+}
+
 static int gauges_text(const struct metrics *m, const struct metrics_gauges *g, struct buf *b)
 {
-	int rc = 0;
-
-	rc |= buf_printf(b, "# HELP nestd_agents_connected Agents currently connected and authenticated.\n"
-			 "# TYPE nestd_agents_connected gauge\nnestd_agents_connected %d\n", g->agents);
-	rc |= buf_printf(b, "# HELP nestd_connections Open connections of every kind.\n"
-			 "# TYPE nestd_connections gauge\nnestd_connections %d\n", g->connections);
-	rc |= buf_printf(b, "# HELP nestd_auth_failures_total Failed authentications (agents and operators).\n"
-			 "# TYPE nestd_auth_failures_total counter\nnestd_auth_failures_total %llu\n",
-			 g->auth_failures);
-	rc |= buf_printf(b, "# HELP nestd_tls_resumed_total TLS handshakes that resumed a cached session.\n"
-			 "# TYPE nestd_tls_resumed_total counter\nnestd_tls_resumed_total %lu\n"
-			 "# HELP nestd_tls_resume_misses_total TLS handshakes that offered a session the cache did not hold.\n"
-			 "# TYPE nestd_tls_resume_misses_total counter\nnestd_tls_resume_misses_total %lu\n",
-			 g->tls_resumed, g->tls_unknown);
-	rc |= buf_printf(b, "# HELP nestd_http_requests_total HTTP requests served.\n"
-			 "# TYPE nestd_http_requests_total counter\nnestd_http_requests_total %llu\n",
-			 m->http_requests);
-	return rc;
+	return one(b, "agents_connected", "gauge", "Agents currently connected and authenticated.",
+		   (unsigned long long)g->agents) |
+	       one(b, "connections", "gauge", "Open connections of every kind.",
+		   (unsigned long long)g->connections) |
+	       one(b, "auth_failures_total", "counter", "Failed authentications (agents and operators).",
+		   g->auth_failures) |
+	       one(b, "tls_resumed_total", "counter", "TLS handshakes that resumed a cached session.",
+		   g->tls_resumed) |
+	       one(b, "tls_resume_misses_total", "counter",
+		   "TLS handshakes that offered a session the cache did not hold.", g->tls_unknown) |
+	       one(b, "http_requests_total", "counter", "HTTP requests served.", m->http_requests);
 }
 
 int metrics_text(const struct metrics *m, const struct metrics_gauges *g, struct buf *b)
@@ -112,8 +118,7 @@ int metrics_text(const struct metrics *m, const struct metrics_gauges *g, struct
 	char le[32];
 	int i, r, rc = gauges_text(m, g, b);
 
-	rc |= buf_printf(b, "# HELP nestd_commands_total Commands routed to agents, by command and result.\n"
-			 "# TYPE nestd_commands_total counter\n");
+	rc |= head(b, "commands_total", "counter", "Commands routed to agents, by command and result.");
 	for (i = 0; i <= MAX_CMD_NAMES; i++) {
 		if (!m->cmds[i].name[0])
 			continue;
@@ -121,8 +126,8 @@ int metrics_text(const struct metrics *m, const struct metrics_gauges *g, struct
 			rc |= buf_printf(b, "nestd_commands_total{command=\"%s\",result=\"%s\"} %llu\n",
 					 m->cmds[i].name, result_name[r], m->cmds[i].n[r]);
 	}
-	rc |= buf_printf(b, "# HELP nestd_command_duration_seconds Time from an operator's request to its agent's reply.\n"
-			 "# TYPE nestd_command_duration_seconds histogram\n");
+	rc |= head(b, "command_duration_seconds", "histogram",
+		   "Time from an operator's request to its agent's reply.");
 	for (i = 0; i < NBUCKETS; i++) {
 		cum += m->hist[i];
 		rc |= buf_printf(b, "nestd_command_duration_seconds_bucket{le=\"%s\"} %llu\n",

@@ -492,7 +492,7 @@ static void on_state(struct nats_link *k, enum hev_state st, natsStatus err)
 			/* Why it closed (an authorization violation, a TLS failure): the
 			 * client's own words, which name no secret. */
 			if (k->nc && natsConnection_GetLastError(k->nc, &last) != NATS_OK && last && *last) {
-				fmt_snprintf(why, sizeof(why), "%s", last);
+				fmt_copy(why, sizeof(why), last);
 				k->ops.on_link(k->arg, NATS_EV_ERROR, why);
 			}
 			k->reopen.deadline = loop_now() + CFG_CLUSTER_REOPEN_MS;
@@ -502,7 +502,7 @@ static void on_state(struct nats_link *k, enum hev_state st, natsStatus err)
 		}
 		break;
 	case ST_ERROR:
-		fmt_snprintf(why, sizeof(why), "%s", natsStatus_GetText(err));
+		fmt_copy(why, sizeof(why), natsStatus_GetText(err));
 		k->ops.on_link(k->arg, NATS_EV_ERROR, why);
 		break;
 	}
@@ -595,7 +595,7 @@ static int set_servers(natsOptions *o, const char *urls, char *err, size_t errle
 	const char *list[CFG_CLUSTER_URLS_N];
 	int n = 0;
 
-	fmt_snprintf(copy, sizeof(copy), "%s", urls);
+	fmt_copy(copy, sizeof(copy), urls);
 	for (t = strtok_r(copy, ",", &save); t && n < CFG_CLUSTER_URLS_N; t = strtok_r(NULL, ",", &save))
 		list[n++] = t;
 	if (n == 0 || natsOptions_SetServers(o, list, n) != NATS_OK) {
@@ -852,7 +852,7 @@ int nats_new_inbox(struct nats_link *k, char *out, size_t n)
 	int rc = -1;
 
 	if (natsInbox_Create(&in) == NATS_OK && strlen(in) < n) {
-		fmt_snprintf(out, n, "%s", in);
+		fmt_copy(out, n, in);
 		rc = 0;
 	}
 	natsInbox_Destroy(in);

@@ -124,10 +124,11 @@ static int set_seconds(struct server_opts *o, int id, const char *v, char *err, 
 /* A path option, kept as given (PATH_MAX bounds it). */
 static int set_path(char *out, size_t n, const char *v)
 {
-	fmt_snprintf(out, n, "%s", v);
+	fmt_copy(out, n, v);
 	return 0;
 }
 
+#if NESTD_NATS
 /* A name for subjects and buckets: 1..max of [A-Za-z0-9_-]. */
 static int subject_word_ok(const char *v, size_t max)
 {
@@ -171,7 +172,7 @@ static int set_cluster_urls(struct server_cluster_opts *c, const char *v, char *
 		fmt_snprintf(err, errlen, "--cluster needs at least one nats:// URL");
 		return -1;
 	}
-	fmt_snprintf(c->urls, sizeof(c->urls), "%s", v);
+	fmt_copy(c->urls, sizeof(c->urls), v);
 	return 0;
 }
 
@@ -195,7 +196,7 @@ static int set_cluster(struct server_cluster_opts *c, int id, const char *v, cha
 				 CFG_CLUSTER_NODE_MAX);
 			return -1;
 		}
-		fmt_snprintf(c->node, sizeof(c->node), "%s", v);
+		fmt_copy(c->node, sizeof(c->node), v);
 		return 0;
 	case O_CLUSTER_PREFIX:
 		if (!subject_word_ok(v, CFG_CLUSTER_PREFIX_MAX)) {
@@ -203,7 +204,7 @@ static int set_cluster(struct server_cluster_opts *c, int id, const char *v, cha
 				 v, CFG_CLUSTER_PREFIX_MAX);
 			return -1;
 		}
-		fmt_snprintf(c->prefix, sizeof(c->prefix), "%s", v);
+		fmt_copy(c->prefix, sizeof(c->prefix), v);
 		return 0;
 	case O_CLUSTER_REPLICAS:
 		n = strtol(v, &end, 10);
@@ -217,6 +218,76 @@ static int set_cluster(struct server_cluster_opts *c, int id, const char *v, cha
 	}
 	return -1;
 }
+
+/* The cluster options that depend on each other, and the defaults. */
+static int validate_cluster(struct server_cluster_opts *c, char *err, size_t errlen)
+{
+	char host[256] = "", *dot;
+	const char *p;
+	int n = 1;
+
+	if (!c->urls[0]) {
+		if (c->node[0] || c->creds[0] || c->user_file[0] || c->token_file[0] || c->ca[0] ||
+		    c->cert[0] || c->replicas) {
+			fmt_snprintf(err, errlen, "--node and the --cluster-* options need --cluster");
+			return -1;
+		}
+		return 0;
+	}
+	if (!nats_available()) {
+		fmt_snprintf(err, errlen, "--cluster: this nestd was built without NATS "
+			 "(make NATS=1 with libnats-dev installed)");
+		return -1;
+	}
+	if (!c->cert[0] != !c->key[0]) {
+		fmt_snprintf(err, errlen, "--cluster-cert and --cluster-key go together");
+		return -1;
+	}
+	if (!!c->creds[0] + !!c->user_file[0] + !!c->token_file[0] > 1) {
+		fmt_snprintf(err, errlen, "one of --cluster-creds, --cluster-user-file, --cluster-token-file");
+		return -1;
+	}
+	if (!c->node[0]) {
+		gethostname(host, sizeof(host) - 1);
+		if ((dot = strchr(host, '.')))
+			*dot = '\0';
+		if (!subject_word_ok(host, CFG_CLUSTER_NODE_MAX)) {
+			fmt_snprintf(err, errlen, "--cluster: name this server with --node NAME "
+				 "(the host name '%s' will not do)", host);
+			return -1;
+		}
+		fmt_copy(c->node, sizeof(c->node), host);
+	}
+	if (!c->prefix[0])
+		fmt_copy(c->prefix, sizeof(c->prefix), CFG_CLUSTER_PREFIX);
+	for (p = c->urls; (p = strchr(p, ',')); p++)
+		n++;
+	if (!c->replicas)
+		c->replicas = n >= 3 ? 3 : 1;
+	return 0;
+}
+
+#else /* !NESTD_NATS */
+
+/* Without NATS nothing of the fleet's can run: each of its options is
+ * refused as it is read, by its name. */
+static int set_cluster(struct server_cluster_opts *c, int id, const char *v, char *err,
+		       size_t errlen)
+{
+	int i;
+
+	for (i = 0; server_cfg[i].id != id; i++)
+		;
+	fmt_snprintf(err, errlen, "--%s: this nestd was built without NATS (make NATS=1 with "
+		     "libnats-dev installed)", server_cfg[i].name);
+	return -1;
+}
+
+static int validate_cluster(struct server_cluster_opts *c, char *err, size_t errlen)
+{
+	return 0;
+}
+#endif /* NESTD_NATS */
 
 /* Slack user ids: U or W and 2 to 20 of [A-Z0-9], comma-separated. */
 static int ids_valid(const char *v)
@@ -266,14 +337,14 @@ static int set_slack(struct server_opts *o, int id, const char *v, char *err, si
 			fmt_snprintf(err, errlen, "--slack-api-url takes an http:// or https:// URL");
 			return -1;
 		}
-		fmt_snprintf(o->slack_api_url, sizeof(o->slack_api_url), "%s", v);
+		fmt_copy(o->slack_api_url, sizeof(o->slack_api_url), v);
 		return 0;
 	case O_SLACK_ADMINS:
 		if (*v && !ids_valid(v)) {
 			fmt_snprintf(err, errlen, "--slack-admins takes Slack user ids: U0123ABCD,U0456EFGH");
 			return -1;
 		}
-		fmt_snprintf(o->slack_admins, sizeof(o->slack_admins), "%s", v);
+		fmt_copy(o->slack_admins, sizeof(o->slack_admins), v);
 		return 0;
 	case O_SLACK_COMMAND:
 		if (v[0] != '/' || strlen(v) < 2 || strlen(v) >= sizeof(o->slack_command) ||
@@ -281,58 +352,10 @@ static int set_slack(struct server_opts *o, int id, const char *v, char *err, si
 			fmt_snprintf(err, errlen, "--slack-command takes a slash command: /nest");
 			return -1;
 		}
-		fmt_snprintf(o->slack_command, sizeof(o->slack_command), "%s", v);
+		fmt_copy(o->slack_command, sizeof(o->slack_command), v);
 		return 0;
 	}
 	return -1;
-}
-
-/* The cluster options that depend on each other, and the defaults. */
-static int validate_cluster(struct server_cluster_opts *c, char *err, size_t errlen)
-{
-	char host[256] = "", *dot;
-	const char *p;
-	int n = 1;
-
-	if (!c->urls[0]) {
-		if (c->node[0] || c->creds[0] || c->user_file[0] || c->token_file[0] || c->ca[0] ||
-		    c->cert[0] || c->replicas) {
-			fmt_snprintf(err, errlen, "--node and the --cluster-* options need --cluster");
-			return -1;
-		}
-		return 0;
-	}
-	if (!nats_available()) {
-		fmt_snprintf(err, errlen, "--cluster: this nestd was built without NATS "
-			 "(make NATS=1 with libnats-dev installed)");
-		return -1;
-	}
-	if (!c->cert[0] != !c->key[0]) {
-		fmt_snprintf(err, errlen, "--cluster-cert and --cluster-key go together");
-		return -1;
-	}
-	if (!!c->creds[0] + !!c->user_file[0] + !!c->token_file[0] > 1) {
-		fmt_snprintf(err, errlen, "one of --cluster-creds, --cluster-user-file, --cluster-token-file");
-		return -1;
-	}
-	if (!c->node[0]) {
-		gethostname(host, sizeof(host) - 1);
-		if ((dot = strchr(host, '.')))
-			*dot = '\0';
-		if (!subject_word_ok(host, CFG_CLUSTER_NODE_MAX)) {
-			fmt_snprintf(err, errlen, "--cluster: name this server with --node NAME "
-				 "(the host name '%s' will not do)", host);
-			return -1;
-		}
-		fmt_snprintf(c->node, sizeof(c->node), "%s", host);
-	}
-	if (!c->prefix[0])
-		fmt_snprintf(c->prefix, sizeof(c->prefix), "%s", CFG_CLUSTER_PREFIX);
-	for (p = c->urls; (p = strchr(p, ',')); p++)
-		n++;
-	if (!c->replicas)
-		c->replicas = n >= 3 ? 3 : 1;
-	return 0;
 }
 
 int server_opts_slack(const struct server_opts *o)
@@ -369,7 +392,7 @@ static int set_checked(struct server_opts *o, int id, const char *v, char *err, 
 			fmt_snprintf(err, errlen, "bad --accept-versions '%s'", v);
 			return -1;
 		}
-		fmt_snprintf(o->accept_versions, sizeof(o->accept_versions), "%s", v);
+		fmt_copy(o->accept_versions, sizeof(o->accept_versions), v);
 		return 0;
 	case O_MAX_MESSAGE:
 		if (cfg_parse_bytes(v, &b) < 0 || b < CFG_MAX_MESSAGE_MIN || b > CFG_MAX_MESSAGE_MAX) {
@@ -471,8 +494,8 @@ enum server_opts_parsed server_opts_parse(struct server_opts *o, int argc, char 
 	o->ping_ms = CFG_PING_INTERVAL_MS;
 	o->history_ms = CFG_HISTORY_INTERVAL_MS;
 	o->ui = 1;
-	fmt_snprintf(o->slack_api_url, sizeof(o->slack_api_url), "%s", CFG_SLACK_API_URL);
-	fmt_snprintf(o->slack_command, sizeof(o->slack_command), "%s", CFG_SLACK_COMMAND);
+	fmt_copy(o->slack_api_url, sizeof(o->slack_api_url), CFG_SLACK_API_URL);
+	fmt_copy(o->slack_command, sizeof(o->slack_command), CFG_SLACK_COMMAND);
 	o->socket_mode = CFG_SOCKET_MODE;
 	default_versions(o->accept_versions, sizeof(o->accept_versions));
 

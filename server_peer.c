@@ -257,20 +257,25 @@ static int offers_plain(const char *s, const char *command, size_t n)
 
 int peer_offers(const struct peer *p, const char *command)
 {
+	return commands_offer(p->commands, command);
+}
+
+int commands_offer(const char *commands, const char *command)
+{
 	struct json j;
 	size_t i;
 	int n, e, found = 0;
 
-	if (!p->commands) {
+	if (!commands) {
 		for (i = 0; i < sizeof(original_commands) / sizeof(original_commands[0]); i++)
 			if (!strcmp(original_commands[i], command))
 				return 1;
 		return 0;
 	}
-	if ((found = offers_plain(p->commands, command, strlen(command))) >= 0)
+	if ((found = offers_plain(commands, command, strlen(command))) >= 0)
 		return found;
 	found = 0;
-	if (json_parse(&j, p->commands, strlen(p->commands), NULL, 0) < 0)
+	if (json_parse(&j, commands, strlen(commands), NULL, 0) < 0)
 		return 0;
 	if (json_type(&j, 0) == JSON_ARRAY) {
 		n = json_count(&j, 0);

@@ -105,6 +105,9 @@ struct peer *peers_next_agent(struct peer *p);
 /* 1 if the agent may be sent command: it announced it, or, announcing no
  * list (the original client), it is one of the original's commands. */
 int  peer_offers(const struct peer *p, const char *command);
+/* The same for an announced list as the agent sent it (a JSON array of
+ * names), NULL for none: what a card of an agent elsewhere holds. */
+int  commands_offer(const char *commands, const char *command);
 void peer_free(struct peer *p);
 
 #endif

@@ -181,7 +181,7 @@ void remote_answer(struct cluster *c, struct pend *p, const struct nats_msg *m)
 	enum router_outcome o;
 	int i = 0, n = 1;
 
-	fmt_snprintf(agent, sizeof(agent), "%s", router_cmd_agent(p->cmd));
+	fmt_copy(agent, sizeof(agent), router_cmd_agent(p->cmd));
 	if (m->status == 503 && m->len == 0 && p->direct &&
 	    send_request(c, p, (int)(p - c->cmds.v), agent, NULL) == 0)
 		return;                       /* that server is gone: whoever holds it now */
@@ -246,7 +246,7 @@ static void reply_text(struct cluster *c, const char *reply, const char *via,
 		fmt_snprintf(to, sizeof(to), "%s.server.%s", c->co->prefix, via);
 		nh = 2;
 	} else {
-		fmt_snprintf(to, sizeof(to), "%s", reply);
+		fmt_copy(to, sizeof(to), reply);
 		h[1] = h[2];
 	}
 	if (maxp < 1024)
@@ -336,7 +336,7 @@ static int command_agent(struct cluster *c, const struct nats_msg *m, const stru
 	if (strncmp(m->subject, base, bl) == 0) {
 		if (strlen(m->subject + bl) >= n)
 			return -1;
-		fmt_snprintf(name, n, "%s", m->subject + bl);
+		fmt_copy(name, n, m->subject + bl);
 		return 0;
 	}
 	return json_strcpy(j, json_get(j, 0, "agent"), name, n) == 0 && name[0] ? 0 : -1;
@@ -409,8 +409,8 @@ void remote_serve(struct cluster *c, const struct nats_msg *m)
 		return;
 	}
 	sv->c = c;
-	fmt_snprintf(sv->reply, sizeof(sv->reply), "%s", m->reply);
-	fmt_snprintf(sv->via, sizeof(sv->via), "%s", via);
+	fmt_copy(sv->reply, sizeof(sv->reply), m->reply);
+	fmt_copy(sv->via, sizeof(sv->via), via);
 	sv->next = c->served;
 	if (sv->next)
 		sv->next->prev = sv;

@@ -112,7 +112,7 @@ static struct roster_agent *insert(struct roster *r, const char *name)
 
 	if (!token_name_valid(name) || make_room(r) < 0 || !(a = calloc(1, sizeof(*a))))
 		return NULL;
-	fmt_snprintf(a->name, sizeof(a->name), "%s", name);
+	fmt_copy(a->name, sizeof(a->name), name);
 	a->cpu_busy = -1;
 	i = slot(r, name, &found);
 	memmove(r->a + i + 1, r->a + i, sizeof(*r->a) * (size_t)(r->n - i));

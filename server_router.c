@@ -227,16 +227,6 @@ static long long wait_ms(const struct router *r, const struct router_req *q)
 
 static void on_deadline(struct loop_src *src, short revents);
 
-/* fmt_snprintf(dst, cap, "%s", src) without the format walk: five of them per
- * command cost as much as the rest of posting it. */
-static void put_str(char *dst, size_t cap, const char *src)
-{
-	size_t n = strnlen(src, cap - 1);
-
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 static struct router_cmd *cmd_new(struct router *r, const struct router_req *q,
 				  router_done_fn done, void *arg)
 {
@@ -251,11 +241,11 @@ static struct router_cmd *cmd_new(struct router *r, const struct router_req *q,
 	cmd->r = r;
 	cmd->done = done;
 	cmd->arg = arg;
-	put_str(cmd->name, sizeof(cmd->name), q->agent);
+	fmt_copy(cmd->name, sizeof(cmd->name), q->agent);
 	fmt_snprintf(cmd->id, sizeof(cmd->id), "c%llu", ++r->next_id);
-	put_str(cmd->command, sizeof(cmd->command), q->command);
-	put_str(cmd->who, sizeof(cmd->who), q->who);
-	put_str(cmd->from, sizeof(cmd->from), q->from);
+	fmt_copy(cmd->command, sizeof(cmd->command), q->command);
+	fmt_copy(cmd->who, sizeof(cmd->who), q->who);
+	fmt_copy(cmd->from, sizeof(cmd->from), q->from);
 	cmd->started = loop_now_us();
 	cmd->quiet = q->quiet;
 	cmd->deadline.fd = -1;

@@ -65,7 +65,7 @@ int session_new(struct sessions *ss, const unsigned char token_hash[32], const c
 	sha256(cookie, SESSION_ID_HEX, s->id_hash);
 	memset(id, 0, sizeof(id));
 	memcpy(s->token_hash, token_hash, 32);
-	fmt_snprintf(s->name, sizeof(s->name), "%s", name);
+	fmt_copy(s->name, sizeof(s->name), name);
 	s->created = now;
 	s->expires = now + ttl;
 	ss->dirty = 1;

@@ -79,7 +79,7 @@ static int read_token(const char *file, const char *inline_tok, char *out, size_
 		      char *err, size_t errlen)
 {
 	if (!file[0]) {
-		fmt_snprintf(out, cap, "%s", inline_tok);
+		fmt_copy(out, cap, inline_tok);
 		return 0;
 	}
 	return token_read_file(file, out, cap, err, errlen);
@@ -104,7 +104,7 @@ static void pick_base_url(struct slack *sl)
 	int i;
 
 	if (o->public_url[0]) {
-		fmt_snprintf(sl->base_url, sizeof(sl->base_url), "%s", o->public_url);
+		fmt_copy(sl->base_url, sizeof(sl->base_url), o->public_url);
 		return;
 	}
 	fmt_snprintf(sl->base_url, sizeof(sl->base_url), "http://SERVER:8989");

@@ -96,7 +96,7 @@ static struct slack_job *job_new(struct slack *sl, const char *user, enum job_vi
 	if (!j)
 		return NULL;
 	j->sl = sl;
-	fmt_snprintf(j->user, sizeof(j->user), "%s", user);
+	fmt_copy(j->user, sizeof(j->user), user);
 	fmt_snprintf(j->agent, sizeof(j->agent), "%s", agent ? agent : "");
 	j->view = v;
 	j->surface = sf;
@@ -211,7 +211,7 @@ static void opened(void *arg, const char *error, const struct json *js)
 
 	j->opening = NULL;
 	if (!error && json_strcpy(js, json_get(js, json_get(js, 0, "view"), "id"), id, sizeof(id)) == 0)
-		fmt_snprintf(j->view_id, sizeof(j->view_id), "%s", id);
+		fmt_copy(j->view_id, sizeof(j->view_id), id);
 	else
 		log_warn("slack: %s: the window did not open (%s)", j->user, error ? error : "no view id");
 	if (j->built.len) {
@@ -246,27 +246,11 @@ static int reach(struct slack *sl, const char *user, const char *agent, char *wh
 	return ok;
 }
 
-static const char *const original_cmds[] = {
-	"obtain_user_usages", "obtain_all_process_info", "obtain_process_info", "kill_process",
-	"pause_process", "resume_process", "list_services", "obtain_service_info",
-	"start_service", "stop_service", "restart_service", "reload_service", "get_port",
-};
-
 /* What the agent announced; an original client (no list) knows the
  * original's commands, and is never sent another (it would exit). */
 static int supports(const struct agent_card *a, const char *cmd)
 {
-	char q[64];
-	size_t i;
-
-	if (!a->commands) {
-		for (i = 0; i < sizeof(original_cmds) / sizeof(original_cmds[0]); i++)
-			if (!strcmp(original_cmds[i], cmd))
-				return 1;
-		return 0;
-	}
-	fmt_snprintf(q, sizeof(q), "\"%s\"", cmd);
-	return strstr(a->commands, q) != NULL;
+	return commands_offer(a->commands, cmd);
 }
 
 /* ---- the agent's answer ---- */
@@ -457,7 +441,7 @@ static void action_done(struct slack_job *j)
 	size_t i;
 
 	if (why && why != j->note)
-		fmt_snprintf(j->note, sizeof(j->note), "%s", why);
+		fmt_copy(j->note, sizeof(j->note), why);
 	if (!why) {
 		for (i = 0; i < sizeof(past) / sizeof(past[0]); i++)
 			if (j->action && !strcmp(past[i][0], j->action))
@@ -665,9 +649,9 @@ static struct slack_job *target_job(struct slack *sl, const struct slack_env *e,
 	j = job_new(sl, e->user, v, sf, agent);
 	if (!j)
 		return NULL;
-	fmt_snprintf(j->target, sizeof(j->target), "%s", rest);
+	fmt_copy(j->target, sizeof(j->target), rest);
 	if (sf == S_MODAL && !open)
-		fmt_snprintf(j->view_id, sizeof(j->view_id), "%s", e->view_id);
+		fmt_copy(j->view_id, sizeof(j->view_id), e->view_id);
 	if (open) {
 		struct buf l = loading();
 
@@ -955,7 +939,7 @@ static int command(struct slack *sl, const struct slack_env *e)
 	}
 	chosen = agents(sl, e->user, a, &any);
 	if (!agent[0] && chosen >= 0)
-		fmt_snprintf(agent, sizeof(agent), "%s", a[chosen].name);
+		fmt_copy(agent, sizeof(agent), a[chosen].name);
 	if (!agent[0] || !token_name_valid(agent) || !reach(sl, e->user, agent, why, sizeof(why))) {
 		if (!agent[0])
 			fmt_snprintf(why, sizeof(why), "No machine yet: Get Token on the bot's Home tab.");
@@ -967,7 +951,7 @@ static int command(struct slack *sl, const struct slack_env *e)
 	j = job_new(sl, e->user, cmds[i].v, S_ACK, agent);
 	if (!j)
 		return 0;
-	fmt_snprintf(j->envelope_id, sizeof(j->envelope_id), "%s", e->envelope_id);
+	fmt_copy(j->envelope_id, sizeof(j->envelope_id), e->envelope_id);
 	j->tick.deadline = loop_now() + CFG_SLACK_ACK_WAIT_MS;
 	job_send(j, cmds[i].cmd, NULL);
 	return 1;

@@ -237,7 +237,7 @@ struct slack_call *slack_api_call(struct slack_api *a, const char *method, int t
 	c->done = done;
 	c->arg = arg;
 	c->deadline = loop_now() + timeout_ms;
-	fmt_snprintf(c->method, sizeof(c->method), "%s", method);
+	fmt_copy(c->method, sizeof(c->method), method);
 	buf_init(&c->body, 0);
 	if (buf_append(&c->body, body, n) < 0) {
 		call_free(c);

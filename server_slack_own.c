@@ -5,11 +5,9 @@
  * token file's lock (in a fleet: into the fleet's store); and the Web API
  * calls the actions make.  Below both
  * server_slack.c and server_slack_act.c (server_slack_int.h). */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +20,7 @@
 #include "server_slack_api.h"
 #include "server_slack_int.h"
 #include "sha256.h"
+#include "token_file.h"
 
 /* ---- who may see what ---- */
 
@@ -69,24 +68,6 @@ int slack_agents_of(const struct slack *sl, const char *user, const char **names
 
 /* ---- minting tokens ---- */
 
-/* The lock `nestd token` takes on the token file: held from load to save
- * so that neither writer loses the other's change.  Never waited for: the
- * event loop does not block. */
-static int lock_tokens(const char *path, char *err, size_t errlen)
-{
-	char lock[4200];
-	int fd;
-
-	fmt_snprintf(lock, sizeof(lock), "%s.lock", path);
-	fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
-	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
-		return fd;
-	fmt_snprintf(err, errlen, "the token file is locked: try again in a moment");
-	if (fd >= 0)
-		close(fd);
-	return -1;
-}
-
 /* A free name for user's next agent: slack-u0123abcd, then -2, -3... */
 static void new_name(const struct token_db *db, const char *user, char *name, size_t cap)
 {
@@ -98,7 +79,7 @@ static void new_name(const struct token_db *db, const char *user, char *name, si
 	for (i = 0; base[i]; i++)
 		if (base[i] >= 'A' && base[i] <= 'Z')
 			base[i] = (char)(base[i] - 'A' + 'a');
-	fmt_snprintf(name, cap, "%s", base);
+	fmt_copy(name, cap, base);
 	for (k = 2; token_db_by_name(db, name) && k < 10000; k++)
 		fmt_snprintf(name, cap, "%.50s-%d", base, k);
 }
@@ -126,13 +107,13 @@ static int mint_entry(const struct token_db *db, const char *user, const char *o
 			return -1;
 		}
 		*ne = db->e[i];
-		fmt_snprintf(name, ncap, "%s", old);
+		fmt_copy(name, ncap, old);
 	} else if (mine >= CFG_SLACK_AGENTS_MAX) {
 		fmt_snprintf(err, errlen, "you have %d tokens already: reset one instead", mine);
 		return -1;
 	} else {
 		new_name(db, user, name, ncap);
-		fmt_snprintf(ne->name, sizeof(ne->name), "%s", name);
+		fmt_copy(ne->name, sizeof(ne->name), name);
 		ne->role = ROLE_AGENT;
 		token_scope_all(&ne->scope);
 		owner_of_user(user, ne->owner, sizeof(ne->owner));
@@ -164,28 +145,34 @@ static int mint_in(struct token_db *db, const char *user, const char *old, char 
 	return 0;
 }
 
-/* Where the tokens live: the token file, under its lock, or in a fleet
- * the fleet's store (the server's copy of it is current). */
+struct minting {
+	const char *user, *old;
+	char *name, *token, *err;
+	size_t ncap, errlen;
+};
+
+static int mint_edit(struct token_db *db, const void *arg)
+{
+	const struct minting *m = arg;
+
+	return mint_in(db, m->user, m->old, m->name, m->ncap, m->token, m->err, m->errlen) < 0 ?
+	       TOKEN_EDIT_ERROR : 0;
+}
+
+/* Where the tokens live: the token file, changed under the lock every
+ * writer of it takes (token_edit, never waiting for it: the event loop
+ * does not block), or in a fleet the fleet's store (the server's copy of
+ * it is current). */
 static int mint_stored(struct server *s, const char *user, const char *old, char *name,
 		       size_t ncap, char *token, char *err, size_t errlen)
 {
+	struct minting m = { user, old, name, token, err, ncap, errlen };
 	struct token_entry ne;
-	struct token_db db;
-	int lock, r = -1;
 
 	if (s->tokens_put)
 		return mint_entry(&s->db, user, old, name, ncap, token, &ne, err, errlen) < 0 ? -1 :
 		       s->tokens_put(s, &ne, !old, err, errlen);
-	if ((lock = lock_tokens(s->o->tokens_path, err, errlen)) < 0)
-		return -1;
-	if (token_db_load(s->o->tokens_path, &db, err, errlen) == 0) {
-		r = mint_in(&db, user, old, name, ncap, token, err, errlen);
-		if (r == 0)
-			r = token_db_save(s->o->tokens_path, &db, err, errlen);
-		token_db_free(&db);
-	}
-	close(lock);
-	return r;
+	return token_edit(s->o->tokens_path, mint_edit, &m, err, errlen) < 0 ? -1 : 0;
 }
 
 int slack_mint(struct slack *sl, const char *user, const char *old, char *name, size_t ncap,

@@ -110,7 +110,7 @@ static int seen_before(struct slack_sock *s, const char *id)
 	for (i = 0; i < CFG_SLACK_SEEN; i++)
 		if (!strcmp(s->seen[i], id))
 			return 1;
-	fmt_snprintf(s->seen[s->seen_next], SLACK_ID_MAX, "%s", id);
+	fmt_copy(s->seen[s->seen_next], SLACK_ID_MAX, id);
 	s->seen_next = (s->seen_next + 1) % CFG_SLACK_SEEN;
 	return 0;
 }
@@ -124,7 +124,7 @@ static void defer(struct slack_sock *s, struct link *l, const char *id)
 			k = i;
 			break;
 		}
-	fmt_snprintf(s->deferred[k].id, SLACK_ID_MAX, "%s", id);
+	fmt_copy(s->deferred[k].id, SLACK_ID_MAX, id);
 	s->deferred[k].l = l;
 }
 

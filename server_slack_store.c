@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,67 +13,54 @@
 #include "fmt.h"
 #include "log.h"
 #include "token.h"
+#include "token_file.h"
 
 static const char *const units[] = { "gb", "gib", "bytes" };
 
-int file_write_atomic(const char *path, const char *data, size_t n, int mode, char *err,
-		      size_t errlen)
+/* Through the token file's writer (token_file_replace_at): a temporary
+ * file beside it, write, fsync, rename over the file, fsync of the
+ * directory. */
+static int write_atomic(const char *path, const char *data, size_t n, char *err, size_t errlen)
 {
-	char tmp[4300], dir[4200];
-	const char *slash = strrchr(path, '/');
-	int fd, dfd, ok = 1;
-	size_t off = 0;
+	char dir[4200];
+	const char *base;
+	int dfd, rc;
 
-	fmt_snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	fmt_snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + 1 : 1, slash ? path : ".");
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	if (fd < 0) {
-		fmt_snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+	if (token_path_split(path, dir, sizeof(dir), &base) < 0 ||
+	    (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		fmt_snprintf(err, errlen, "cannot open the directory of %s: %s", path, strerror(errno));
 		return -1;
 	}
-	while (ok && off < n) {
-		ssize_t w = write(fd, data + off, n - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		ok = w > 0;
-		off += ok ? (size_t)w : 0;
-	}
-	if (!ok || fsync(fd) != 0) {
-		fmt_snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-		ok = 0;
-	}
-	if (close(fd) != 0 && ok) {
-		fmt_snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-		ok = 0;
-	}
-	if (ok && rename(tmp, path) != 0) {
+	rc = token_file_replace_at(dfd, base, data, n);
+	if (rc < 0)
 		fmt_snprintf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
-		ok = 0;
-	}
-	if (!ok) {
-		unlink(tmp);
-		return -1;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
+	close(dfd);
+	return rc;
+}
+
+/* The next blank-separated word of *p, NUL-terminated in place; NULL at
+ * the line's end. */
+static char *word(char **p)
+{
+	char *w = *p + strspn(*p, " \t");
+	size_t n = strcspn(w, " \t");
+
+	*p = w[n] ? w + n + 1 : w + n;
+	w[n] = '\0';
+	return *w ? w : NULL;
 }
 
 /* One line into a record: 0, or -1 when it is not one. */
 static int parse_line(char *line, struct slack_user *u)
 {
-	char *w = strtok(line, " \t");
+	char *w = word(&line);
 	int i;
 
 	memset(u, 0, sizeof(*u));
 	if (!w || (w[0] != 'U' && w[0] != 'W') || strlen(w) >= sizeof(u->id))
 		return -1;
 	strcpy(u->id, w);
-	while ((w = strtok(NULL, " \t"))) {
+	while ((w = word(&line))) {
 		if (strncmp(w, "unit=", 5) == 0) {
 			for (i = 0; i < 3 && strcmp(w + 5, units[i]); i++)
 				;
@@ -90,22 +76,29 @@ static int parse_line(char *line, struct slack_user *u)
 	return 0;
 }
 
+/* The file read whole (bounded: a line a person, each well under 256
+ * bytes), then its lines; no stdio stream for it. */
 void slack_users_load(struct slack_users *s, const char *dir)
 {
-	char line[256];
-	FILE *f;
+	struct buf b;
+	char *line, *next;
 	int no = 0;
 
 	memset(s, 0, sizeof(*s));
 	fmt_snprintf(s->path, sizeof(s->path), "%s/slack-users", dir);
-	f = fopen(s->path, "re");
-	if (!f)
+	buf_init(&b, (size_t)CFG_SLACK_MAX_USERS * 256);
+	if (buf_read_file(&b, s->path) < 0 || !b.p) {
+		buf_free(&b);
 		return;
-	while (fgets(line, sizeof(line), f)) {
+	}
+	for (line = b.p; *line; line = next) {
 		struct slack_user u, *p;
 
+		next = line + strcspn(line, "\n");
+		if (*next)
+			*next++ = '\0';
 		no++;
-		line[strcspn(line, "\r\n")] = '\0';
+		line[strcspn(line, "\r")] = '\0';
 		if (!line[0] || line[0] == '#')
 			continue;
 		if (parse_line(line, &u) < 0 || !(p = slack_users_get(s, u.id, 1))) {
@@ -114,7 +107,7 @@ void slack_users_load(struct slack_users *s, const char *dir)
 		}
 		*p = u;
 	}
-	fclose(f);
+	buf_free(&b);
 }
 
 void slack_users_free(struct slack_users *s)
@@ -160,7 +153,7 @@ int slack_users_save(const struct slack_users *s, char *err, size_t errlen)
 			buf_printf(&b, " agent=%s", s->u[i].agent);
 		buf_putc(&b, '\n');
 	}
-	r = file_write_atomic(s->path, b.p, b.len, 0600, err, errlen);
+	r = write_atomic(s->path, b.p, b.len, err, errlen);
 	buf_free(&b);
 	return r;
 }

@@ -38,10 +38,4 @@ struct slack_user *slack_users_get(struct slack_users *s, const char *id, int cr
 /* Writes the file; 0, or -1 with the reason in err (the old file stays). */
 int slack_users_save(const struct slack_users *s, char *err, size_t errlen);
 
-/* Writes data to path atomically with mode: a temporary file beside it
- * (O_EXCL), write, fsync, rename over path, fsync of the directory.  0,
- * or -1 with the reason in err and path as it was. */
-int file_write_atomic(const char *path, const char *data, size_t n, int mode, char *err,
-		      size_t errlen);
-
 #endif

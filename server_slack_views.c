@@ -536,7 +536,7 @@ int sv_usage(struct buf *b, const struct sv_ctx *c, const struct json *j, int p)
 	bk_text(&k, t.p ? t.p : "*Storage*");
 	buf_free(&t);
 	bk_actions(&k);
-	fmt_snprintf(v, sizeof(v), "%s", c->agent);
+	fmt_copy(v, sizeof(v), c->agent);
 	vbutton(&k, "Reload", "usage", v, NULL, NULL);
 	vbutton(&k, "Home", "home", NULL, NULL, NULL);
 	return finish(&k);

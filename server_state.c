@@ -217,7 +217,7 @@ static void sample(struct state *st, struct roster_agent *a)
 	if (!q)
 		return;
 	q->st = st;
-	fmt_snprintf(q->name, sizeof(q->name), "%s", a->name);
+	fmt_copy(q->name, sizeof(q->name), a->name);
 	if (router_post(st->s->router, &req, sample_done, q, &err)) {
 		a->sampling = 1;
 	} else {

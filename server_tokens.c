@@ -145,7 +145,7 @@ int cluster_token_put(struct cluster *c, const struct token_entry *e, int create
 		fmt_snprintf(err, errlen, "the token could not be sent to the fleet's token store");
 		return -1;
 	}
-	fmt_snprintf(p->name, sizeof(p->name), "%s", e->name);
+	fmt_copy(p->name, sizeof(p->name), e->name);
 	/* Here at once (the store's change comes back through the watch the
 	 * same): the token works on this server before its answer is read. */
 	if (db_set(c->env.db, e->name, e) < 0) {
@@ -174,7 +174,7 @@ int cluster_token_drop(struct cluster *c, const char *name, char *err, size_t er
 		fmt_snprintf(err, errlen, "the revocation could not be sent to the fleet's token store");
 		return -1;
 	}
-	fmt_snprintf(p->name, sizeof(p->name), "%s", name);
+	fmt_copy(p->name, sizeof(p->name), name);
 	/* Gone here at once, as a put is here at once; every other server
 	 * follows the store's deletion and drops the session if it holds it. */
 	db_set(c->env.db, name, NULL);

@@ -275,7 +275,7 @@ static void logout(struct server *s, struct conn *c, const struct http_req *req,
 	if (csrf_refused(c, req))
 		return;
 	if (se)
-		fmt_snprintf(who, sizeof(who), "%s", se->name);
+		fmt_copy(who, sizeof(who), se->name);
 	if (se && all)
 		k = session_end_token(ss, se->token_hash);
 	else if (v)

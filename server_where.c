@@ -16,7 +16,7 @@ int server_agent_card(struct server *s, const char *name, struct agent_card *c)
 	memset(c, 0, sizeof(*c));
 	c->uid = -1;
 	if (!p)
-		return s->cluster ? cluster_agent_card(s->cluster, name, c) : 0;
+		return SRV_CLUSTER(s) ? cluster_agent_card(SRV_CLUSTER(s), name, c) : 0;
 	memcpy(c->hostname, p->hostname, sizeof(c->hostname));
 	c->since = p->since;
 	c->uid = p->uid;

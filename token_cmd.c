@@ -26,6 +26,16 @@
 
 #define MAX_OPERANDS 4
 
+/* --cluster given: never without NATS, where token_set refuses it (and
+ * so the fleet's verbs leave such builds). */
+#if NESTD_NATS
+#define FLEET(o) ((o)->kv.urls != NULL)
+#define NESTD_NATS_BUILT 1
+#else
+#define FLEET(o) 0
+#define NESTD_NATS_BUILT 0
+#endif
+
 /* token_parse and token_validate return GO to go on, or the exit status. */
 #define GO (-1)
 
@@ -82,6 +92,11 @@ static int token_set(void *ctx, int id, const char *v, int from_file, char *err,
 				&o->kv.urls, &o->kv.prefix, &o->kv.creds, &o->kv.user_file,
 				&o->kv.token_file, &o->kv.ca, &o->kv.cert, &o->kv.key, &o->replicas };
 
+	if (!NESTD_NATS_BUILT && id >= T_CLUSTER) {
+		fmt_snprintf(err, errlen, "--%s: this nestd was built without NATS (make NATS=1 with "
+			     "libnats-dev installed)", token_cfg[id - 1].name);
+		return -1;
+	}
 	*slot[id] = v;
 	return 0;
 }
@@ -142,7 +157,7 @@ static int validate_kv(struct token_opts *o)
 	char *end;
 	long r = 0;
 
-	if (!k->urls) {
+	if (!FLEET(o)) {
 		if (k->prefix || k->creds || k->user_file || k->token_file || k->ca || k->cert ||
 		    k->key || o->replicas)
 			return usage_err("the --cluster-* options go with --cluster");
@@ -185,7 +200,7 @@ static int token_validate(struct token_opts *o)
 		return usage_err("list takes no arguments");
 	if ((!strcmp(o->verb, "new") || !strcmp(o->verb, "revoke")) && o->npos != 1)
 		return usage_err("new and revoke take one NAME");
-	if (!strcmp(o->verb, "import") && (o->npos != 0 || !o->tokens || !o->kv.urls))
+	if (!strcmp(o->verb, "import") && (o->npos != 0 || !o->tokens || !FLEET(o)))
 		return usage_err("import takes --tokens FILE and --cluster URL");
 	if (!list && strcmp(o->verb, "new") && strcmp(o->verb, "revoke") && strcmp(o->verb, "import"))
 		return usage_err("unknown verb (new, list, revoke, import)");
@@ -197,10 +212,10 @@ static int token_validate(struct token_opts *o)
 	if (validate_who(o) != GO)
 		return 2;
 	if (o->tokens) {
-		fmt_snprintf(o->path, sizeof(o->path), "%s", o->tokens);
+		fmt_copy(o->path, sizeof(o->path), o->tokens);
 	} else {
 		if (o->state_dir)
-			fmt_snprintf(o->dir, sizeof(o->dir), "%s", o->state_dir);
+			fmt_copy(o->dir, sizeof(o->dir), o->state_dir);
 		else
 			token_default_state_dir(o->dir, sizeof(o->dir));
 		fmt_snprintf(o->path, sizeof(o->path), "%.4080s/%s", o->dir, CFG_TOKENS_FILE);
@@ -242,7 +257,7 @@ static int verb_list(const struct token_opts *o, struct token_db *db)
 	int i;
 
 	if (db->n == 0)
-		fmt_fprintf(stderr, "no tokens in %s\n", o->kv.urls ? "the fleet's token store" : o->path);
+		fmt_fprintf(stderr, "no tokens in %s\n", FLEET(o) ? "the fleet's token store" : o->path);
 	else
 		fmt_printf("%-24s %-9s %-21s %-24s %s\n", "NAME", "ROLE", "CREATED", "OWNER", "SCOPE");
 	for (i = 0; i < db->n; i++)
@@ -259,7 +274,7 @@ static int mint(const struct token_opts *o, char tok[TOKEN_LEN + 1], struct toke
 		return -1;
 	}
 	memset(ne, 0, sizeof(*ne));
-	fmt_snprintf(ne->name, sizeof(ne->name), "%s", o->pos[0]);
+	fmt_copy(ne->name, sizeof(ne->name), o->pos[0]);
 	ne->role = strcmp(o->role, "operator") == 0 ? ROLE_OPERATOR : ROLE_AGENT;
 	ne->created = (long long)time(NULL);
 	fmt_snprintf(ne->owner, sizeof(ne->owner), "%s", o->owner ? o->owner : "");
@@ -433,5 +448,5 @@ int token_main(int argc, char **argv)
 
 	if ((rc = token_parse(argc, argv, &o)) != GO || (rc = token_validate(&o)) != GO)
 		return rc;
-	return o.kv.urls ? kv_run(&o) : token_run(&o);
+	return FLEET(&o) ? kv_run(&o) : token_run(&o);
 }

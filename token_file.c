@@ -346,7 +346,7 @@ void token_default_state_dir(char *out, size_t n)
 	 * server's file whatever $HOME sudo left. */
 	if (geteuid() == 0 || (lstat(CFG_STATE_DIR_ROOT, &st) == 0 && S_ISDIR(st.st_mode) &&
 			       st.st_uid == geteuid()))
-		fmt_snprintf(out, n, "%s", CFG_STATE_DIR_ROOT);
+		fmt_copy(out, n, CFG_STATE_DIR_ROOT);
 	else if (x && x[0] == '/')
 		fmt_snprintf(out, n, "%s/nestd", x);
 	else
@@ -523,8 +523,8 @@ int token_lock(const char *dir, const char *base, int nonblock, int *dfd, char *
 
 /* Under the lock (without waiting for it): the file loaded, edit applied
  * (0 to save, or a negative result), saved. */
-static int locked_edit(const char *path, int (*edit)(struct token_db *db, const void *arg),
-		       const void *arg, char *err, size_t errlen)
+int token_edit(const char *path, int (*edit)(struct token_db *db, const void *arg),
+	       const void *arg, char *err, size_t errlen)
 {
 	char dir[4096];
 	const char *base;
@@ -563,7 +563,7 @@ static int edit_add(struct token_db *db, const void *arg)
 
 int token_edit_add(const char *path, const struct token_entry *e, char *err, size_t errlen)
 {
-	int rc = locked_edit(path, edit_add, e, err, errlen);
+	int rc = token_edit(path, edit_add, e, err, errlen);
 
 	if (rc == TOKEN_EDIT_EXISTS)
 		fmt_snprintf(err, errlen, "a token named '%s' exists; revoke it first", e->name);
@@ -590,7 +590,7 @@ int token_edit_remove(const char *path, const char *name, enum token_role role, 
 		      size_t errlen)
 {
 	struct removal r = { name, role };
-	int rc = locked_edit(path, edit_remove, &r, err, errlen);
+	int rc = token_edit(path, edit_remove, &r, err, errlen);
 
 	if (rc == TOKEN_EDIT_MISSING)
 		fmt_snprintf(err, errlen, "no %s token named '%s'", token_role_name(role), name);

@@ -54,5 +54,9 @@ int  token_edit_add(const char *path, const struct token_entry *e, char *err, si
 /* Removes the token named name if it has that role. */
 int  token_edit_remove(const char *path, const char *name, enum token_role role, char *err,
 		       size_t errlen);
+/* Any other change: edit(db, arg) on the file as loaded, 0 to save it,
+ * or a negative result (the reason in err is then edit's to give). */
+int  token_edit(const char *path, int (*edit)(struct token_db *db, const void *arg),
+		const void *arg, char *err, size_t errlen);
 
 #endif

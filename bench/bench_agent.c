@@ -356,7 +356,7 @@ struct agent {
 	char *path;
 	int is_py;
 	int runs, failed;
-	double rtt1[MAX_ROUNDS], rtt32[MAX_ROUNDS], list_ms[MAX_ROUNDS];
+	double rtt1[MAX_ROUNDS], rtt32[MAX_ROUNDS], list_ms[MAX_ROUNDS], list_cpu[MAX_ROUNDS];
 	long rss_idle, hwm;
 	size_t list_bytes, reply_bytes;
 	int list_n;
@@ -427,13 +427,30 @@ static double rtt_pipe(struct wsc *c, int pid)
 	return got / ((now_ms() - t0) / 1e3);
 }
 
-/* The listing, `runs` times: the median in ms. */
-static double listing(struct wsc *c, struct agent *a, int runs)
+/* CPU time the clock ck has counted, in ms (-1 if it cannot be read). */
+static double cpu_ms(clockid_t ck)
 {
-	double t[32], t0;
+	struct timespec ts;
+
+	if (clock_gettime(ck, &ts) < 0)
+		return -1;
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* The listing, `runs` times: the median in ms, and into *cpu the median
+ * CPU time the agent (pid) spent on one, from its process CPU clock: the
+ * kernel's count for that process alone, which other work on a shared
+ * machine stretches far less than the wall-clock time. */
+static double listing(struct wsc *c, struct agent *a, int runs, pid_t pid, double *cpu)
+{
+	double t[32], u[32], t0, u0;
+	clockid_t ck;
 	int i;
 
+	if (clock_getcpuclockid(pid, &ck) != 0)
+		ck = (clockid_t)-1;
 	for (i = 0; i < runs && i < 32; i++) {
+		u0 = cpu_ms(ck);
 		t0 = now_ms();
 		send_text(c, "{\"status\":\"command\",\"message\":\"obtain_all_process_info\"}");
 		if (recv_text(c) < 0 || !strstr(c->msg, "\"command_response\"")) {
@@ -441,9 +458,11 @@ static double listing(struct wsc *c, struct agent *a, int runs)
 			return -1;
 		}
 		t[i] = now_ms() - t0;
+		u[i] = u0 < 0 ? -1 : cpu_ms(ck) - u0;
 	}
 	a->list_bytes = c->msglen;
 	a->list_n = count_objects(c->msg);
+	*cpu = median(u, i);
 	return median(t, i);
 }
 
@@ -559,7 +578,9 @@ static void run_agent(struct agent *a, int round, int listings)
 	if (!reply_sample && a->rtt1[round] > 0 && !a->is_py)
 		reply_sample = strdup(c.msg);
 	a->rtt32[round] = a->rtt1[round] < 0 ? -1 : rtt_pipe(&c, (int)getpid());
-	a->list_ms[round] = a->is_py || a->rtt32[round] < 0 || !listings ? 0 : listing(&c, a, listings);
+	a->list_cpu[round] = 0;
+	a->list_ms[round] = a->is_py || a->rtt32[round] < 0 || !listings ? 0 :
+			    listing(&c, a, listings, pid, &a->list_cpu[round]);
 	if (a->rtt1[round] < 0 || a->rtt32[round] < 0 || a->list_ms[round] < 0)
 		goto out;
 	if (!a->is_py)
@@ -589,10 +610,45 @@ out:
 
 /* ---- the references ---- */
 
-/* The raw peer: reads a request of q bytes, writes the reply frame (an
- * agent's real reply, masked with a zero key) back, until EOF. */
-static void raw_peer(int port, size_t q, const unsigned char *frame, size_t r)
+/* What an obtain_process_info answer reads of /proc, the agent's way:
+ * pread of PID/stat and PID/cmdline through descriptors kept open, and
+ * fstatat of the PID directory by name (its owner), into buffers of the
+ * agent's sizes.  Opened on the first call. */
+struct proc_reads {
+	int procfd, stat, cmdline;
+	char dir[16], sb[1024], *cmd;
+};
+
+static void proc_reads_do(struct proc_reads *pr, int pid)
 {
+	char path[48];
+	struct stat st;
+
+	if (pr->procfd <= 0) {
+		snprintf(pr->dir, sizeof(pr->dir), "%d", pid);
+		pr->procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		snprintf(path, sizeof(path), "%s/stat", pr->dir);
+		pr->stat = openat(pr->procfd, path, O_RDONLY | O_CLOEXEC);
+		snprintf(path, sizeof(path), "%s/cmdline", pr->dir);
+		pr->cmdline = openat(pr->procfd, path, O_RDONLY | O_CLOEXEC);
+		pr->cmd = malloc(65536);
+		if (pr->procfd < 0 || pr->stat < 0 || pr->cmdline < 0 || !pr->cmd)
+			_exit(1);
+	}
+	if (pread(pr->stat, pr->sb, sizeof(pr->sb) - 1, 0) <= 0 ||
+	    fstatat(pr->procfd, pr->dir, &st, 0) < 0 || pread(pr->cmdline, pr->cmd, 65536, 0) < 0)
+		_exit(1);
+}
+
+/* The raw peer: reads a request of q bytes, writes the reply frame (an
+ * agent's real reply, masked with a zero key) back, until EOF.  With
+ * pid, it first reads what an answer about pid reads of /proc
+ * (proc_reads_do): the ping-pong plus the kernel's share of an answer,
+ * so that what the agent falls short of it is nestd's own. */
+static void raw_peer(int port, size_t q, const unsigned char *frame, size_t r, int pid)
+{
+	struct proc_reads pr = { 0 };
+
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	char *in = malloc(q);
@@ -612,6 +668,8 @@ static void raw_peer(int port, size_t q, const unsigned char *frame, size_t r)
 				_exit(0);
 			got += (size_t)k;
 		}
+		if (pid)
+			proc_reads_do(&pr, pid);
 		for (got = 0; got < r; got += (size_t)k) {
 			k = write(fd, frame + got, r - got);
 			if (k <= 0)
@@ -620,9 +678,10 @@ static void raw_peer(int port, size_t q, const unsigned char *frame, size_t r)
 	}
 }
 
-/* Round trips/s against the raw peer, through the very code that drives
- * the agents (send_text, recv_text): only the peer differs. */
-static double raw_pingpong(const char *cmd, const char *reply)
+/* Round trips/s against the raw peer (with pid: reading /proc as an
+ * answer about pid does), through the very code that drives the agents
+ * (send_text, recv_text): only the peer differs. */
+static double raw_pingpong(const char *cmd, const char *reply, int proc_pid)
 {
 	struct sockaddr_in sa;
 	size_t n = strlen(reply), q = frame_len(strlen(cmd), 0), r = frame_len(n, 1), hl = r - n;
@@ -646,7 +705,7 @@ static double raw_pingpong(const char *cmd, const char *reply)
 	pid = fork();
 	if (pid == 0) {
 		close(ls);
-		raw_peer(ntohs(sa.sin_port), q, frame, r);
+		raw_peer(ntohs(sa.sin_port), q, frame, r, proc_pid);
 	}
 	memset(&c, 0, sizeof(c));
 	c.fd = accept(ls, NULL, NULL);
@@ -675,13 +734,15 @@ static double raw_pingpong(const char *cmd, const char *reply)
 	return t0;
 }
 
-/* The probe (proc_probe.h) with the owner: ms for the whole of /proc. */
-static double probe(int *count)
+/* The probe (proc_probe.h) with the owner: ms for the whole of /proc,
+ * and its CPU time (this process's CPU clock) added to *cpu. */
+static double probe(int *count, double *cpu)
 {
-	double t0 = now_ms();
+	double t0 = now_ms(), u0 = cpu_ms(CLOCK_PROCESS_CPUTIME_ID);
 
 	if ((*count = proc_probe(1)) < 0)
 		die("/proc");
+	*cpu += cpu_ms(CLOCK_PROCESS_CPUTIME_ID) - u0;
 	return now_ms() - t0;
 }
 
@@ -697,10 +758,11 @@ static const char *verdict(int ok)
 	return ok ? "met" : "NOT met";
 }
 
-static void report(struct agent *ag, int na, const double *raw, const double *pr, int rounds,
-		   int nprobe, struct agent *py)
+static void report(struct agent *ag, int na, const double *raw, const double *rawp,
+		   const double *pr, const double *pcpu, int rounds, int nprobe, struct agent *py)
 {
-	double mraw = median(raw, rounds), mpr = median(pr, rounds);
+	double mraw = median(raw, rounds), mpr = median(pr, rounds), mpc = median(pcpu, rounds);
+	double mrawp = median(rawp, rounds);
 	double r1[MAX_AGENTS], r32[MAX_AGENTS], ls[MAX_AGENTS];
 	int i;
 
@@ -720,6 +782,9 @@ static void report(struct agent *ag, int na, const double *raw, const double *pr
 	       "request, %zu-byte reply; probe: stat+fstat+cmdline of %d processes)\n",
 	       "raw TCP / probe", mraw, "-", mpr, frame_len(strlen(cmd1), 0), frame_len(ag[0].reply_bytes, 1),
 	       nprobe);
+	printf("%-26s %12.0f %12s %11s   (the same ping-pong, each reply after an answer's "
+	       "/proc reads: pread stat and cmdline through kept descriptors, fstatat the directory)\n",
+	       "raw TCP + /proc reads", mrawp, "-", "-");
 	if (py && !py->failed)
 		printf("%-26s %12.0f %12.0f %11s %6ld KiB\n", py->label, py->rtt1[0], py->rtt32[0], "-",
 		       py->rss_idle);
@@ -729,6 +794,12 @@ static void report(struct agent *ag, int na, const double *raw, const double *pr
 		printf("%s: rtt 1-deep %.2fx raw TCP (target >= 0.8: %s); listing %.2fx the probe "
 		       "(target <= 1.1: %s)\n", ag[i].label, ratio(r1[i], mraw),
 		       verdict(ratio(r1[i], mraw) >= 0.8), ratio(ls[i], mpr), verdict(ratio(ls[i], mpr) <= 1.1));
+		printf("%s: rtt 1-deep %.2fx raw TCP + /proc reads (target >= 0.8: %s): what is "
+		       "left is nestd's own\n", ag[i].label, ratio(r1[i], mrawp),
+		       verdict(ratio(r1[i], mrawp) >= 0.8));
+		printf("%s: listing CPU time %.1f ms in the agent, %.2fx the probe's %.1f ms\n",
+		       ag[i].label, median(ag[i].list_cpu, ag[i].runs),
+		       ratio(median(ag[i].list_cpu, ag[i].runs), mpc), mpc);
 		if (i == 0)
 			continue;
 		printf("%s vs %s: 1-deep %.2fx, 32-deep %.2fx, listing %.2fx the time "
@@ -744,7 +815,7 @@ static void report(struct agent *ag, int na, const double *raw, const double *pr
 int main(int argc, char **argv)
 {
 	struct agent ag[MAX_AGENTS], py;
-	double raw[MAX_ROUNDS], pr[MAX_ROUNDS];
+	double raw[MAX_ROUNDS], rawp[MAX_ROUNDS], pr[MAX_ROUNDS], pcpu[MAX_ROUNDS], pw[3], pc[3];
 	int na = 0, rounds = 3, nproc = 2000, listings = 5, opt, r, i, nprobe = 0, bad = 0;
 	const char *pyref = NULL;
 
@@ -783,14 +854,20 @@ int main(int argc, char **argv)
 	}
 	start_sleeps(nproc);
 	usleep(300000);
-	probe(&nprobe);            /* warm the dentries */
+	probe(&nprobe, &pcpu[0]);  /* warm the dentries */
 	for (r = 0; r < rounds; r++) {
 		for (i = 0; i < na; i++)
 			run_agent(&ag[(i + r) % na], r, listings);
 		if (!reply_sample)
 			break;
-		raw[r] = raw_pingpong(cmd1, reply_sample);
-		pr[r] = median((double[]){ probe(&nprobe), probe(&nprobe), probe(&nprobe) }, 3);
+		raw[r] = raw_pingpong(cmd1, reply_sample, 0);
+		rawp[r] = raw_pingpong(cmd1, reply_sample, (int)getpid());
+		for (i = 0; i < 3; i++) {
+			pc[i] = 0;
+			pw[i] = probe(&nprobe, &pc[i]);
+		}
+		pr[r] = median(pw, 3);
+		pcpu[r] = median(pc, 3);
 	}
 	if (pyref) {
 		py.label = getenv("BENCH_PY_LABEL") ? getenv("BENCH_PY_LABEL") : "python ref";
@@ -805,6 +882,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_agent: %s failed\n", ag[0].label);
 		return 1;
 	}
-	report(ag, na, raw, pr, r, nprobe, pyref ? &py : NULL);
+	report(ag, na, raw, rawp, pr, pcpu, r, nprobe, pyref ? &py : NULL);
 	return bad;
 }

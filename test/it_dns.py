@@ -129,17 +129,17 @@ def test_truncated_over_tcp():
 
 def failing(name, host, pattern, what):
     a = agent(name, host)
-    first = a.wait_log(pattern, 20)
+    first = a.wait_log(pattern, 40)
     check(first, "%s: a clear error" % what, a.text()[-1500:])
-    second = first and a.wait_log(r"reconnecting in ([0-9.]+) s", 20, since=first.end())
-    third = second and a.wait_log(pattern, 20, since=second.end())
+    second = first and a.wait_log(r"reconnecting in ([0-9.]+) s", 40, since=first.end())
+    third = second and a.wait_log(pattern, 40, since=second.end())
     check(third and a.alive(), "%s: the agent keeps trying" % what, a.text()[-1500:])
-    later = third and a.wait_log(r"reconnecting in ([0-9.]+) s", 20, since=third.end())
+    later = third and a.wait_log(r"reconnecting in ([0-9.]+) s", 40, since=third.end())
     check(second and later and float(later.group(1)) > 0,
           "%s: with backoff" % what, a.text()[-1500:])
     fds = a.nfds()
     m = a.mark()
-    again = a.wait_log(pattern, 30, since=m)
+    again = a.wait_log(pattern, 60, since=m)
     check(again and a.nfds() == fds, "%s: no descriptor leaked across tries" % what,
           "%d then %d" % (fds, a.nfds()))
     a.stop()

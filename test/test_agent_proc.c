@@ -703,6 +703,21 @@ void test_agent_proc_root(void)
 		CHECK(s && e.p && !strncmp(s + 10, e.p, e.len) && s[10 + e.len] == ',');
 		buf_free(&e);
 	}
+	/* quotes and backslashes in the name and the command line, in the
+	 * listing and the details (each record written whole, its texts
+	 * escaped as the writer escapes them) */
+	proc_fixture(root, 4100004, "q\"u\\te", "say\0\"hi\\\0", 9);
+	buf_reset(&b);
+	jw_init(&w, &b);
+	CHECK(proc_list(pc, &w, err, sizeof(err)) == 0);
+	CHECK(b.p && strstr(b.p, "{\"pid\":4100004,\"ppid\":1,\"name\":\"q\\\"u\\\\te\",") &&
+	      strstr(b.p, ",\"cmdline\":\"say \\\"hi\\\\\",\"kernel_thread\":false}"));
+	buf_reset(&b);
+	jw_init(&w, &b);
+	CHECK(proc_info(pc, 4100004, &w, err, sizeof(err)) == 0);
+	CHECK(b.p && strstr(b.p, "\"name\":\"q\\\"u\\\\te\",\"user\":") &&
+	      strstr(b.p, ",\"cmdline\":\"say \\\"hi\\\\\",\"kernel_thread\":false,"
+			  "\"safe_kill\":true}"));
 	buf_reset(&b);
 	jw_init(&w, &b);
 	CHECK(proc_info(pc, 4100009, &w, err, sizeof(err)) == -1);

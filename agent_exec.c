@@ -30,6 +30,7 @@
 #include "config.h"
 #include "env.h"
 #include "fmt.h"
+#include "num.h"
 
 extern char **environ;
 
@@ -411,7 +412,7 @@ static void fds_close_from(int low)
 #endif
 	if ((d = opendir("/proc/self/fd"))) {
 		while ((de = readdir(d)))
-			if ((fd = strtol(de->d_name, NULL, 10)) >= low && fd != dirfd(d))
+			if ((fd = num_strtol(de->d_name, NULL)) >= low && fd != dirfd(d))
 				close((int)fd);
 		closedir(d);
 		return;

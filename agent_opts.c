@@ -22,6 +22,7 @@
 #include "log.h"
 #include "tls.h"
 #include "token.h"
+#include "num.h"
 
 struct opt;
 typedef int (*opt_set_fn)(struct agent_opts *o, const struct opt *d, const char *v,
@@ -203,11 +204,11 @@ static int set_max_output(struct agent_opts *o, const struct opt *d, const char 
 static int set_max_exec(struct agent_opts *o, const struct opt *d, const char *v,
 			char *err, size_t errlen)
 {
-	if (atoi(v) < 1 || atoi(v) > CFG_MAX_EXEC_MAX || strspn(v, "0123456789") != strlen(v)) {
+	if (num_atoi(v) < 1 || num_atoi(v) > CFG_MAX_EXEC_MAX || strspn(v, "0123456789") != strlen(v)) {
 		fmt_snprintf(err, errlen, "--max-exec wants 1..%d", CFG_MAX_EXEC_MAX);
 		return -1;
 	}
-	o->cmd.max_exec = atoi(v);
+	o->cmd.max_exec = num_atoi(v);
 	return 0;
 }
 

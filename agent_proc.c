@@ -40,6 +40,7 @@
 
 #include "config.h"
 #include "fmt.h"
+#include "num.h"
 
 #define PF_KTHREAD_FLAG 0x00200000ULL
 
@@ -295,7 +296,7 @@ static void users_parse(struct users *u, char *text, size_t len)
 			continue;
 		*c3 = '\0';
 		errno = 0;
-		uid = strtoul(c2 + 1, &c3, 10);
+		uid = num_strtoul(c2 + 1, &c3);
 		if (errno || *c3 || c2[1] < '0' || c2[1] > '9' || uid > 0xffffffffUL)
 			continue;
 		*c1 = '\0';
@@ -1167,7 +1168,7 @@ int proc_signal_parse(const char *s)
 	char *end;
 
 	if (n && n < 4 && s[0] >= '0' && s[0] <= '9') {
-		v = strtol(s, &end, 10);
+		v = num_strtol(s, &end);
 		return *end || v < 1 || v >= SIGRTMAX + 1 ? -1 : (int)v;
 	}
 	if (n >= sizeof(up))
@@ -1181,7 +1182,7 @@ int proc_signal_parse(const char *s)
 		if (!strcmp(s, sig_tab[i].name))
 			return sig_tab[i].sig;
 	if (!strncmp(s, "RTMIN+", 6) || !strncmp(s, "RTMAX-", 6)) {
-		v = strtol(s + 6, &end, 10);
+		v = num_strtol(s + 6, &end);
 		if (*end || end == s + 6 || v < 0 || v > SIGRTMAX - SIGRTMIN)
 			return -1;
 		return s[2] == 'M' && s[3] == 'I' ? SIGRTMIN + (int)v : SIGRTMAX - (int)v;
@@ -1251,7 +1252,7 @@ static long long read_btime(int procfd)
 		return 0;
 	b[n] = '\0';
 	s = str_find(b, "\nbtime ");
-	return s ? strtoll(s + 7, NULL, 10) : 0;
+	return s ? num_strtoll(s + 7, NULL) : 0;
 }
 
 /* Files are kept only from a real procfs: a fixture's could be replaced

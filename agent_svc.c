@@ -37,6 +37,7 @@
 #include "env.h"
 #include "fmt.h"
 #include "tz.h"
+#include "num.h"
 
 #define USEC_PER_SEC    1000000LL
 #define USEC_PER_MINUTE (60 * USEC_PER_SEC)
@@ -589,7 +590,7 @@ static long long show_num(const char *text, size_t n, const char *key)
 		return 0;
 	memcpy(tmp, v, vn);
 	tmp[vn] = '\0';
-	return strtoll(tmp, NULL, 10);
+	return num_strtoll(tmp, NULL);
 }
 
 static int is_word(const char *v, size_t n, const char *word)
@@ -799,7 +800,7 @@ static long long read_pid(const char *path)
 
 	if (read_small(path, b, sizeof(b)) <= 0)
 		return 0;
-	pid = strtoll(b, NULL, 10);
+	pid = num_strtoll(b, NULL);
 	if (pid <= 0 || pid > 0x7fffffff || (kill((pid_t)pid, 0) < 0 && errno != EPERM))
 		return 0;
 	return pid;

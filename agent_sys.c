@@ -47,7 +47,7 @@ static unsigned long long meminfo_get(const char *text, const char *key)
 
 	while (p && *p) {
 		if (!strncmp(p, key, kl) && p[kl] == ':')
-			return strtoull(p + kl + 1, NULL, 10) * 1024;
+			return num_strtoull(p + kl + 1, NULL) * 1024;
 		p = strchr(p, '\n');
 		if (p)
 			p++;
@@ -194,7 +194,7 @@ static void write_cpu_times(struct jw *w)
 	jw_key(w, "times");
 	jw_obj(w);
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++, p = e) {
-		unsigned long long t = strtoull(p, &e, 10);
+		unsigned long long t = num_strtoull(p, &e);
 
 		if (e == p)
 			t = 0;     /* an old kernel without the later columns */

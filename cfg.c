@@ -240,7 +240,7 @@ int cfg_parse_bytes(const char *s, unsigned long long *v)
 	if (*s < '0' || *s > '9')
 		return -1;
 	errno = 0;
-	n = strtoull(s, &end, 10);
+	n = num_strtoull(s, &end);
 	if (errno)
 		return -1;
 	if (*end == 'k' || *end == 'K')

@@ -28,6 +28,7 @@
 #include "net.h"
 #include "token.h"
 #include "tls.h"
+#include "num.h"
 
 #define MAX_OPERANDS 200
 
@@ -143,7 +144,7 @@ static int ctl_set(void *ctx, int id, const char *v, int from_file, char *err, s
 		fmt_copy(id == O_AGENT ? o->audit_agent : o->audit_op, TOKEN_NAME_MAX + 1, v);
 		return 0;
 	case O_LIMIT:
-		if (strlen(v) >= sizeof(o->limit) || atoi(v) < 1 || atoi(v) > CFG_AUDIT_LIMIT_MAX ||
+		if (strlen(v) >= sizeof(o->limit) || num_atoi(v) < 1 || num_atoi(v) > CFG_AUDIT_LIMIT_MAX ||
 		    strspn(v, "0123456789") != strlen(v)) {
 			fmt_snprintf(err, errlen, "--limit takes 1 to %d", CFG_AUDIT_LIMIT_MAX);
 			return -1;
@@ -248,7 +249,7 @@ static int build_pid(const struct ctl_opts *o, char *const *arg, int n, struct c
 
 	/* As a JSON number: "007" is not one; 0 and negatives (process groups,
 	 * after --) are no process of an agent's either. */
-	pid = strtol(arg_pid, NULL, 10);
+	pid = num_strtol(arg_pid, NULL);
 	if (!*arg_pid || strspn(arg_pid, "0123456789") != strlen(arg_pid) || strlen(arg_pid) >= 10 ||
 	    pid < 1) {
 		char msg[120];
@@ -367,7 +368,7 @@ static int put_field(struct jw *w, const char *arg)
 		jw_raw(w, v, strlen(v));
 		return 0;
 	}
-	num = strtoll(v, &end, 10);
+	num = num_strtoll(v, &end);
 	if (*v && !*end && (v[0] != '0' || !v[1]) && strlen(v) < 19)
 		jw_int(w, num);
 	else if (!strcmp(v, "true") || !strcmp(v, "false"))

@@ -12,6 +12,7 @@
 #include "fmt.h"
 #include "tz.h"
 #include "log.h"
+#include "num.h"
 
 struct ctl_view ctl_view;
 
@@ -25,8 +26,8 @@ void ctl_view_default(void)
 	ctl_view.out = stdout;
 	ctl_view.headers = 1;
 	ctl_view.now = (long long)time(NULL);
-	if (cols && atoi(cols) > 0)
-		ctl_view.width = atoi(cols);
+	if (cols && num_atoi(cols) > 0)
+		ctl_view.width = num_atoi(cols);
 	else if (tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
 		ctl_view.width = ws.ws_col;
 	ctl_view.color = tty && !(nc && *nc) && !(term && !strcmp(term, "dumb"));

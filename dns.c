@@ -16,6 +16,7 @@
 #include "fmt.h"
 #include "loop.h"
 #include "rnd.h"
+#include "num.h"
 
 #define T_A    1
 #define T_AAAA 28
@@ -228,10 +229,10 @@ static void nameserver(struct dns_conf *c, const char *w, size_t wl)
 	memcpy(a, w, wl);
 	a[wl] = '\0';
 	memset(&c->ns[c->nns], 0, sizeof(c->ns[0]));
-	if (inet_pton(AF_INET, a, &s4->sin_addr) == 1) {
+	if (num_pton(AF_INET, a, &s4->sin_addr) == 1) {
 		s4->sin_family = AF_INET;
 		s4->sin_port = htons(53);
-	} else if (inet_pton(AF_INET6, a, &s6->sin6_addr) == 1) {
+	} else if (num_pton(AF_INET6, a, &s6->sin6_addr) == 1) {
 		s6->sin6_family = AF_INET6;
 		s6->sin6_port = htons(53);
 	} else {
@@ -285,11 +286,11 @@ int dns_numeric(const char *name, struct dns_list *out)
 	struct in_addr a4;
 	struct in6_addr a6;
 
-	if (inet_aton(name, &a4)) {   /* musl's and glibc's forms, 127.1 too */
+	if (num_aton(name, (unsigned char *)&a4)) {   /* musl's and glibc's forms, 127.1 too */
 		add(out, AF_INET, &a4, 4);
 		return 1;
 	}
-	if (inet_pton(AF_INET6, name, &a6) == 1) {
+	if (num_pton(AF_INET6, name, &a6) == 1) {
 		add(out, AF_INET6, &a6, 16);
 		return 1;
 	}

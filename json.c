@@ -897,7 +897,7 @@ int json_path(const struct json *j, int i, const char *path)
 		memcpy(key, path, k);
 		key[k] = '\0';
 		i = json_type(j, i) == JSON_ARRAY && key[0] >= '0' && key[0] <= '9' ?
-		    json_elem(j, i, atoi(key)) : json_get(j, i, key);
+		    json_elem(j, i, num_atoi(key)) : json_get(j, i, key);
 		path += k + (path[k] == '.');
 	}
 	return i;

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "dns.h"
 #include "fmt.h"
+#include "num.h"
 
 static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -43,7 +44,7 @@ static int valid_port(const char *p)
 	/* Digits only: strtol alone would take a sign and leading blanks. */
 	if (!*p || strlen(p) > 5 || strspn(p, "0123456789") != strlen(p))
 		return 0;
-	v = strtol(p, &end, 10);
+	v = num_strtol(p, &end);
 	return *end == '\0' && v > 0 && v < 65536;
 }
 
@@ -267,14 +268,14 @@ static int resolve(const char *host, const char *port, struct net_ai *out, int m
 			struct sockaddr_in *s4 = (struct sockaddr_in *)&a->sa;
 
 			s4->sin_family = AF_INET;
-			s4->sin_port = htons((unsigned short)atoi(port));
+			s4->sin_port = htons((unsigned short)num_atoi(port));
 			memcpy(&s4->sin_addr, l.a[i].a, 4);
 			a->len = sizeof(*s4);
 		} else {
 			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a->sa;
 
 			s6->sin6_family = AF_INET6;
-			s6->sin6_port = htons((unsigned short)atoi(port));
+			s6->sin6_port = htons((unsigned short)num_atoi(port));
 			memcpy(&s6->sin6_addr, l.a[i].a, 16);
 			a->len = sizeof(*s6);
 		}
@@ -609,9 +610,9 @@ int net_is_loopback(const char *host)
 
 	if (strcasecmp(host, "localhost") == 0)
 		return 1;
-	if (inet_pton(AF_INET, host, &a4) == 1)
+	if (num_pton(AF_INET, host, &a4) == 1)
 		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (inet_pton(AF_INET6, host, &a6) == 1) {
+	if (num_pton(AF_INET6, host, &a6) == 1) {
 		static const unsigned char lo[16] = { [15] = 1 };
 		static const unsigned char v4map[12] = { [10] = 0xff, [11] = 0xff };
 

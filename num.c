@@ -1,10 +1,13 @@
 /* num.c - decimal numbers by hand (see num.h). */
 #include "num.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 
 /* Every power of ten a double holds exactly. */
 static const double p10[] = {
@@ -162,4 +165,224 @@ long long num_days(long long y, int m, int d)
 	yoe = y - era * 400;
 	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
 	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+/* [blanks] [+-] digits, the magnitude; *ovf when it passed ULLONG_MAX. */
+static unsigned long long scan(const char *s, char **end, int *neg, int *ovf)
+{
+	const char *p = s;
+	unsigned long long v = 0;
+
+	while (*p == ' ' || (unsigned char)(*p - '\t') < 5)
+		p++;
+	*neg = *p == '-';
+	*ovf = 0;
+	if (*p == '+' || *p == '-')
+		p++;
+	if (!digit(*p))
+		p = s;
+	for (; digit(*p); p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (v > (ULLONG_MAX - d) / 10)
+			*ovf = 1;
+		v = v * 10 + d;
+	}
+	if (end)
+		*end = (char *)p;
+	return v;
+}
+
+/* The signed ones: max is LONG_MAX or LLONG_MAX (min is -max - 1). */
+static long long scan_signed(const char *s, char **end, unsigned long long max)
+{
+	int neg, ovf;
+	unsigned long long v = scan(s, end, &neg, &ovf);
+
+	if (ovf || v > max + (unsigned)neg) {
+		errno = ERANGE;
+		return neg ? -(long long)max - 1 : (long long)max;
+	}
+	return neg && v ? -(long long)(v - 1) - 1 : (long long)v;
+}
+
+/* The unsigned ones: max is ULONG_MAX or ULLONG_MAX, both 2^n - 1. */
+static unsigned long long scan_unsigned(const char *s, char **end, unsigned long long max)
+{
+	int neg, ovf;
+	unsigned long long v = scan(s, end, &neg, &ovf);
+
+	if (ovf || v > max) {
+		errno = ERANGE;
+		return max;
+	}
+	return neg ? (0 - v) & max : v;
+}
+
+long num_strtol(const char *s, char **end)
+{
+	return (long)scan_signed(s, end, LONG_MAX);
+}
+
+long long num_strtoll(const char *s, char **end)
+{
+	return scan_signed(s, end, LLONG_MAX);
+}
+
+unsigned long num_strtoul(const char *s, char **end)
+{
+	return (unsigned long)scan_unsigned(s, end, ULONG_MAX);
+}
+
+unsigned long long num_strtoull(const char *s, char **end)
+{
+	return scan_unsigned(s, end, ULLONG_MAX);
+}
+
+int num_atoi(const char *s)
+{
+	int e = errno;
+	long v = num_strtol(s, NULL);
+
+	errno = e;
+	return v > INT_MAX ? INT_MAX : v < INT_MIN ? INT_MIN : (int)v;
+}
+
+static int hexval(char c)
+{
+	return digit(c) ? c - '0' : (c | 32) >= 'a' && (c | 32) <= 'f' ? (c | 32) - 'a' + 10 : -1;
+}
+
+/* Exactly four decimal parts 0 to 255 without leading zeros, then NUL. */
+static int ip4(const char *s, unsigned char *out)
+{
+	int i, n;
+
+	for (i = 0; i < 4; i++) {
+		unsigned v = 0;
+
+		for (n = 0; digit(s[n]); n++)
+			if (n == 3 || (v = v * 10 + (unsigned)(s[n] - '0')) > 255 || (n && s[0] == '0'))
+				return 0;
+		if (!n || s[n] != (i < 3 ? '.' : '\0'))
+			return 0;
+		out[i] = (unsigned char)v;
+		s += n + 1;
+	}
+	return 1;
+}
+
+/* Up to eight groups of 1 to 4 hex digits split by ':', one "::" for a run
+ * of zero groups (at least one), the last two groups as an IPv4 tail. */
+static int ip6(const char *s, unsigned char *out)
+{
+	unsigned short g[8];
+	int n = 0, gap = -1, i;
+
+	if (*s == ':' && *++s != ':')
+		return 0;
+	if (*s == ':' && (gap = 0, !*++s))
+		goto done;
+	for (;;) {
+		const char *t = s;
+		unsigned v = 0, k;
+		unsigned char b[4];
+
+		for (k = 0; hexval(*s) >= 0; s++, k++)
+			if (k == 4)
+				return 0;
+			else
+				v = v * 16 + (unsigned)hexval(*s);
+		if (*s == '.') {
+			if (n > 6 || !ip4(t, b))
+				return 0;
+			g[n++] = (unsigned short)(b[0] << 8 | b[1]);
+			g[n++] = (unsigned short)(b[2] << 8 | b[3]);
+			s = "";
+			break;
+		}
+		if (!k || n == 8)
+			return 0;
+		g[n++] = (unsigned short)v;
+		if (!*s)
+			break;
+		if (*s++ != ':')
+			return 0;
+		if (*s == ':' && (gap >= 0 || (gap = n, !*++s)))
+			break;
+	}
+done:
+	if (gap >= 0 && *s)
+		return 0;
+	if (gap < 0 ? n != 8 : n > 7)
+		return 0;
+	memset(out, 0, 16);
+	for (i = 0; i < n; i++) {
+		int at = gap >= 0 && i >= gap ? i + 8 - n : i;
+
+		out[2 * at] = (unsigned char)(g[i] >> 8);
+		out[2 * at + 1] = (unsigned char)g[i];
+	}
+	return 1;
+}
+
+int num_pton(int af, const char *s, void *dst)
+{
+	if (af == AF_INET)
+		return ip4(s, dst);
+	if (af == AF_INET6)
+		return ip6(s, dst);
+	errno = EAFNOSUPPORT;
+	return -1;
+}
+
+/* One inet_aton part: strtoul base 0 starting with a digit, held at 2^32
+ * (past every part's limit); 0 when there is none. */
+static int aton_part(const char **sp, unsigned long long *out)
+{
+	const char *s = *sp;
+	unsigned long long v = 0;
+	int base = 10, d;
+
+	if (!digit(*s))
+		return 0;
+	if (s[0] == '0' && (s[1] | 32) == 'x') {
+		if (hexval(s[2]) < 0)
+			return 0;
+		base = 16;
+		s += 2;
+	} else if (s[0] == '0') {
+		base = 8;
+	}
+	for (; (d = hexval(*s)) >= 0 && d < base; s++)
+		if ((v = v * (unsigned)base + (unsigned)d) > 0xffffffffULL)
+			v = 0x100000000ULL;
+	*out = v;
+	*sp = s;
+	return 1;
+}
+
+int num_aton(const char *s, unsigned char out[4])
+{
+	unsigned long long a[4], last;
+	int i, j;
+
+	for (i = 0;; i++) {
+		if (i == 4 || !aton_part(&s, &a[i]))
+			return 0;
+		if (!*s)
+			break;
+		if (*s++ != '.')
+			return 0;
+	}
+	for (j = 0; j < i; j++)
+		if (a[j] > 255)
+			return 0;
+	if ((last = a[i]) > 0xffffffffULL >> (8 * i))
+		return 0;
+	for (j = 0; j < i; j++)
+		out[j] = (unsigned char)a[j];
+	for (j = 3; j >= i; j--, last >>= 8)
+		out[j] = (unsigned char)(last & 0xff);
+	return 1;
 }

@@ -37,4 +37,28 @@ struct tm;
 void num_utc(long long t, struct tm *tm);
 long long num_days(long long y, int m, int d);
 
+/* Base-10 integer parsing, libc's strto*(s, end, 10) exactly: [blanks]
+ * [+-] digits; *end (when end is not NULL) past the digits, s itself when
+ * there are none (0 returned); on overflow the limit, errno = ERANGE
+ * (errno untouched otherwise); the unsigned ones negate a "-" value as
+ * libc's do.  musl's strtol family, with its any-base scanner (~2.8 KB),
+ * leaves the static binaries with these. */
+long num_strtol(const char *s, char **end);
+unsigned long num_strtoul(const char *s, char **end);
+long long num_strtoll(const char *s, char **end);
+unsigned long long num_strtoull(const char *s, char **end);
+/* atoi: num_strtol's value, held to int's range (libc's is undefined or
+ * wraps past it; a range check after it then sees the out-of-range value). */
+int num_atoi(const char *s);
+
+/* inet_pton: AF_INET's exact dotted quad (four decimal parts 0 to 255, no
+ * leading zeros) or AF_INET6's text form (hex groups, one "::", an IPv4
+ * tail) into dst (4 or 16 bytes); 1 done, 0 not an address, -1 (errno
+ * EAFNOSUPPORT) another family. */
+int num_pton(int af, const char *s, void *dst);
+/* inet_aton as musl has it: one to four parts, each decimal, 0x hex or 0
+ * octal starting with a digit, the last filling the bytes left (127.1 is
+ * 127.0.0.1); 1 done, 0 not. */
+int num_aton(const char *s, unsigned char out[4]);
+
 #endif

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "fmt.h"
 #include "net.h"
+#include "num.h"
 
 #define PROBES 8
 #define OVERFLOW CFG_AUTH_TABLE
@@ -208,7 +209,7 @@ static int parse_addr(const char *s, size_t n, struct admit_proxy *p)
 	tmp[n] = '\0';
 	if (!strncmp(tmp, "unix:uid=", 9)) {
 		char *end;
-		unsigned long uid = strtoul(tmp + 9, &end, 10);
+		unsigned long uid = num_strtoul(tmp + 9, &end);
 
 		if (!tmp[9] || *end || tmp[9] < '0' || tmp[9] > '9' || uid > 0xffffffffu)
 			return -1;
@@ -223,17 +224,17 @@ static int parse_addr(const char *s, size_t n, struct admit_proxy *p)
 			return -1;
 		*close = '\0';
 		p->family = 6;
-		return inet_pton(AF_INET6, tmp + 1, p->addr) == 1 ? 0 : -1;
+		return num_pton(AF_INET6, tmp + 1, p->addr) == 1 ? 0 : -1;
 	}
 	colon = strchr(tmp, ':');
 	if (colon && strchr(colon + 1, ':')) {
 		p->family = 6;
-		return inet_pton(AF_INET6, tmp, p->addr) == 1 ? 0 : -1;
+		return num_pton(AF_INET6, tmp, p->addr) == 1 ? 0 : -1;
 	}
 	if (colon)
 		tmp[colon - tmp] = '\0';
 	p->family = 4;
-	return inet_pton(AF_INET, tmp, p->addr) == 1 ? 0 : -1;
+	return num_pton(AF_INET, tmp, p->addr) == 1 ? 0 : -1;
 }
 
 int admit_proxy_parse(const char *s, struct admit_proxy *p)
@@ -252,7 +253,7 @@ int admit_proxy_parse(const char *s, struct admit_proxy *p)
 	p->bits = p->family == 4 ? 32 : 128;
 	if (!slash)
 		return 0;
-	bits = strtol(slash + 1, &end, 10);
+	bits = num_strtol(slash + 1, &end);
 	if (!slash[1] || *end || slash[1] < '0' || slash[1] > '9' || bits > p->bits)
 		return -1;
 	p->bits = (int)bits;

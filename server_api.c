@@ -58,6 +58,7 @@
 #include "server_api_tokens.h"
 #include "server_reply.h"
 #include "server_web.h"
+#include "num.h"
 
 void server_api_timer(struct peer *op)
 {
@@ -338,7 +339,7 @@ static int audit_filters(struct conn *c, const struct http_req *req, char *agent
 	int ro = http_query_param(req, "operator", oper, TOKEN_NAME_MAX + 1);
 	int rl = http_query_param(req, "limit", lim, sizeof(lim));
 	char *end;
-	long l = rl > 0 ? strtol(lim, &end, 10) : CFG_AUDIT_LIMIT;
+	long l = rl > 0 ? num_strtol(lim, &end) : CFG_AUDIT_LIMIT;
 
 	if (ra < 0 || ro < 0 || rl < 0 || (ra > 0 && !token_name_valid(agent)) ||
 	    (ro > 0 && !token_name_valid(oper)) || (rl > 0 && (*end || l < 1 || l > CFG_AUDIT_LIMIT_MAX))) {

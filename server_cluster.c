@@ -38,6 +38,7 @@
 #include "server_opts.h"
 #include "server_peer.h"
 #include "server_where.h"
+#include "num.h"
 
 /* ---- names ---- */
 
@@ -331,7 +332,7 @@ static void watch_idle(struct cluster *c, struct watch *w, const struct nats_msg
 
 	if (!v || !w->created)
 		return;
-	last = strtoull(v, &end, 10);
+	last = num_strtoull(v, &end);
 	if (end == v || *end)
 		return;
 	if (last > w->dseq) {

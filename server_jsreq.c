@@ -17,6 +17,7 @@
 
 #include "json.h"
 #include "server_opts.h"
+#include "num.h"
 
 /* ---- slots ---- */
 
@@ -114,10 +115,10 @@ struct pend *slot_of(struct cluster *c, const char *subject, struct slots **t)
 	if (strncmp(subject, c->inbox, il) != 0 || subject[il] != '.' || (*s != 'r' && *s != 'c'))
 		return NULL;
 	*t = *s == 'r' ? &c->reqs : &c->cmds;
-	id = strtol(s + 1, &end, 10);
+	id = num_strtol(s + 1, &end);
 	if (*end != '_')
 		return NULL;
-	gen = strtoul(end + 1, &end, 10);
+	gen = num_strtoul(end + 1, &end);
 	if (*end || id > INT32_MAX)
 		return NULL;
 	return slot_get(*t, (int)id, (unsigned)gen);

@@ -40,6 +40,7 @@
 #include "log.h"
 #include "loop.h"
 #include "token.h"
+#include "num.h"
 
 enum hev_kind { HEV_ATTACH, HEV_READ, HEV_WRITE, HEV_DETACH, HEV_MSG, HEV_STATE };
 enum hev_state { ST_CONNECTED, ST_DISCONNECTED, ST_RECONNECTED, ST_CLOSED, ST_ERROR };
@@ -520,7 +521,7 @@ static void deliver(struct nats_link *k, int tag, natsMsg *msg)
 	v.len = (size_t)natsMsg_GetDataLength(msg);
 	v.m_ = msg;
 	if (natsMsgHeader_Get(msg, "Status", &st) == NATS_OK && st)
-		v.status = atoi(st);
+		v.status = num_atoi(st);
 	if (v.reply && strncmp(v.reply, "$JS.ACK.", 8) == 0 &&
 	    natsMsg_GetMetaData(&md, msg) == NATS_OK) {
 		v.js = 1;

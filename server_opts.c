@@ -20,6 +20,7 @@
 #include "tls.h"
 #include "token.h"
 #include "token_file.h"
+#include "num.h"
 
 enum {
 	O_LISTEN = 1, O_STATE_DIR, O_TOKENS, O_CONFIG, O_AUTH_TIMEOUT, O_COMMAND_TIMEOUT,
@@ -207,7 +208,7 @@ static int set_cluster(struct server_cluster_opts *c, int id, const char *v, cha
 		fmt_copy(c->prefix, sizeof(c->prefix), v);
 		return 0;
 	case O_CLUSTER_REPLICAS:
-		n = strtol(v, &end, 10);
+		n = num_strtol(v, &end);
 		if (*v < '0' || *v > '9' || *end || n < 1 || n > CFG_CLUSTER_REPLICAS_MAX) {
 			fmt_snprintf(err, errlen, "bad --cluster-replicas '%s' (1 to %d)", v,
 				 CFG_CLUSTER_REPLICAS_MAX);
@@ -468,11 +469,11 @@ static int server_set(void *ctx, int id, const char *v, int from_file, char *err
 /* The server's own major version; major.minor while it is 0.x. */
 static void default_versions(char *out, size_t n)
 {
-	int major = atoi(NESTD_VERSION), minor = 0;
+	int major = num_atoi(NESTD_VERSION), minor = 0;
 	const char *dot = strchr(NESTD_VERSION, '.');
 
 	if (dot)
-		minor = atoi(dot + 1);
+		minor = num_atoi(dot + 1);
 	if (major == 0)
 		fmt_snprintf(out, n, "0.%d", minor);
 	else

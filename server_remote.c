@@ -38,6 +38,7 @@
 #include "log.h"
 #include "server_opts.h"
 #include "server_peer.h"
+#include "num.h"
 
 /* ---- asking another server ---- */
 
@@ -162,10 +163,10 @@ static int parse_chunk(const char *v, int *i, int *n)
 	char *end;
 	long a, b;
 
-	a = strtol(v, &end, 10);
+	a = num_strtol(v, &end);
 	if (end == v || *end != '/')
 		return -1;
-	b = strtol(end + 1, &end, 10);
+	b = num_strtol(end + 1, &end);
 	if (*end || a < 0 || b < 1 || a >= b || b > 1 << 20)
 		return -1;
 	*i = (int)a;

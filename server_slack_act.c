@@ -32,6 +32,7 @@
 #include "server_slack_sock.h"
 #include "server_slack_views.h"
 #include "server_where.h"
+#include "num.h"
 
 enum job_view { JV_HOME, JV_PS, JV_SVCS, JV_USAGE, JV_PORT, JV_PROC, JV_SVC };
 enum surface { S_HOME, S_MODAL, S_ACK };
@@ -669,7 +670,7 @@ static struct slack_job *target_job(struct slack *sl, const struct slack_env *e,
 		return NULL;
 	}
 	if (v == JV_PS || v == JV_SVCS)
-		j->page = atoi(rest);
+		j->page = num_atoi(rest);
 	return j;
 }
 

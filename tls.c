@@ -32,6 +32,7 @@
 #include "log.h"
 #include "rnd.h"
 #include "sha256.h"
+#include "num.h"
 
 /* ------------------------------------------------------------------ */
 /* Contexts */
@@ -1198,9 +1199,9 @@ static int client_init(struct tls_ctx *x, struct tls_conn *t, const char *host)
 	v->vtable = &verifier_vtable;
 	v->x = x;
 	fmt_snprintf(v->host, sizeof(v->host), "%s", host ? host : "");
-	if (inet_pton(AF_INET, v->host, v->ip) == 1)
+	if (num_pton(AF_INET, v->host, v->ip) == 1)
 		v->iplen = 4;
-	else if (inet_pton(AF_INET6, v->host, v->ip) == 1)
+	else if (num_pton(AF_INET6, v->host, v->ip) == 1)
 		v->iplen = 16;
 	br_ssl_engine_set_x509(t->eng, &v->vtable);
 	br_ssl_engine_set_buffer(t->eng, t->iobuf, BR_SSL_BUFSIZE_BIDI, 1);

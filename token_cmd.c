@@ -173,7 +173,7 @@ static int validate_kv(struct token_opts *o)
 	if (*p || !*k->prefix || strlen(k->prefix) > CFG_CLUSTER_PREFIX_MAX)
 		return usage_err("bad --cluster-prefix (1 to " CFG_STR(CFG_CLUSTER_PREFIX_MAX)
 				 " of A-Z a-z 0-9 _ -)");
-	if (o->replicas && ((r = strtol(o->replicas, &end, 10)) < 1 || *end ||
+	if (o->replicas && ((r = num_strtol(o->replicas, &end)) < 1 || *end ||
 			    r > CFG_CLUSTER_REPLICAS_MAX))
 		return usage_err("bad --cluster-replicas (1 to " CFG_STR(CFG_CLUSTER_REPLICAS_MAX) ")");
 	if (!k->cert != !k->key)

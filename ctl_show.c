@@ -14,6 +14,7 @@
 #include "ctl_text.h"
 #include "fmt.h"
 #include "log.h"
+#include "sort.h"
 
 /* A string value as text; null as "-"; numbers and the rest as written. */
 static void str_of(const struct json *j, int t, char *out, size_t cap)
@@ -403,7 +404,7 @@ int ctl_show_ps(const struct json *j, int p, int as_json)
 			rows[k++] = e;
 	}
 	sort_j = j;
-	qsort(rows, (size_t)k, sizeof(*rows), by_field);
+	sort_items(rows, (size_t)k, sizeof(*rows), by_field);
 	ctl_table_init(&t, 8, heads, "rrllrrll", 3);
 	for (i = 0; i < k; i++)
 		ps_row(&t, j, rows[i]);

@@ -32,6 +32,7 @@
 #include "server_int.h"
 #include "server_roster.h"
 #include "server_state.h"
+#include "sort.h"
 
 /* The agent token an offline agent would come back with; NULL when its
  * name has none any more (revoked): such an agent is shown nowhere until a
@@ -324,7 +325,7 @@ static int names_here(struct server *s, struct clients_walk *cw)
 			return -1;
 		cw->non++;
 	}
-	qsort(cw->on, (size_t)cw->non, sizeof(*cw->on), by_name);
+	sort_items(cw->on, (size_t)cw->non, sizeof(*cw->on), by_name);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fmt.h"
+#include "sort.h"
 
 struct fleet_node {
 	char node[CFG_CLUSTER_NODE_MAX + 1];
@@ -168,7 +169,7 @@ struct fleet_agent **fleet_sorted(const struct fleet *f, size_t *n)
 	for (i = 0; i < f->cap; i++)
 		for (a = f->tab[i]; a; a = a->hnext)
 			v[k++] = a;
-	qsort(v, k, sizeof(*v), by_name);
+	sort_items(v, k, sizeof(*v), by_name);
 	*n = k;
 	return v;
 }

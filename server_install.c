@@ -23,6 +23,7 @@
  * CFG_HTTP_FILE_CHUNK at a time as the client takes it
  * (conn_http_respond_fd), so a client that asks and never reads costs a
  * chunk, not the file. */
+#include "buf.h"
 #include "server_install.h"
 
 #include <dirent.h>
@@ -322,7 +323,7 @@ static void serve_script(const struct server_install *in, struct conn *c, const 
 	if (public_url(in, c, req, pub, sizeof(pub)) < 0)
 		return;
 	/* http -> ws, https -> wss; a bare host gets the path "/". */
-	rest = strstr(pub, "://") + 3;
+	rest = str_find(pub, "://") + 3;
 	fmt_snprintf(ws, sizeof(ws), "%s%s%s", strncmp(pub, "https:", 6) ? "ws://" : "wss://", rest,
 		 strchr(rest, '/') ? "" : "/");
 	fmt_snprintf(base, sizeof(base), "%s/dist", pub);

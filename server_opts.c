@@ -2,6 +2,7 @@
  * config file into a struct server_opts (see server_opts.h).  One option
  * table serves both (cfg.c), so a key in the file and a flag always mean
  * the same thing; the flags win.  Nothing is opened or started here. */
+#include "buf.h"
 #include "server_opts.h"
 
 #include <stdio.h>
@@ -94,7 +95,7 @@ static int set_listen(struct parsing *ps, const char *v, int from_file, char *er
 		fmt_snprintf(err, errlen, "too many --listen addresses (at most %d)", MAX_LISTENERS);
 		return -1;
 	}
-	if (strstr(v, "://") && net_url_as_addr(v, spelled, sizeof(spelled)) == 0)
+	if (str_find(v, "://") && net_url_as_addr(v, spelled, sizeof(spelled)) == 0)
 		v = spelled;    /* --listen http://127.0.0.1:8989/ as ctl --server writes it */
 	if (net_parse_addr(v, &o->listen[o->nlisten], err, errlen) < 0)
 		return -1;

@@ -2,6 +2,7 @@
  * and stop, what arrives from Slack, agents that come and go, and `nestd
  * slack manifest`.  What people ask is handled in server_slack_act.c, whose
  * agents are whose in server_slack_own.c. */
+#include "buf.h"
 #include "server_slack.h"
 
 #include <stdio.h>
@@ -221,7 +222,7 @@ static int print_manifest(const char *cmd)
 	size_t n;
 	const char *p = help_text(HELP_SLACK_MANIFEST, &n, &tofree), *at;
 
-	if (!p || !(at = strstr(p, "%s"))) {
+	if (!p || !(at = str_find(p, "%s"))) {
 		free(tofree);
 		fputs("nestd slack: out of memory\n", stderr);
 		return 1;

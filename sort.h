@@ -1,8 +1,7 @@
 /* sort.h - qsort's contract (ascending by cmp, ties in no set order), in
  * a heap sort: O(n log n) comparisons in the worst case, no memory, a few
  * hundred bytes, where musl's qsort (smoothsort) is 2 KB of the static
- * binary.  For the lead: ctl_show.c, server_api_agents.c, server_fleet.c
- * and token.c still call qsort; once they call sort_items it leaves. */
+ * binary.  Every sort in nestd goes through it, so qsort stays out. */
 #ifndef NESTD_SORT_H
 #define NESTD_SORT_H
 

@@ -2,6 +2,7 @@
  * parser and its writer (the format is in token.h), and lookups.  No file
  * is touched here (token_file.c does that), so the parser can be fed any
  * bytes (fuzz/fuzz_token.c). */
+#include "sort.h"
 #include "token.h"
 
 #include <stdint.h>
@@ -382,14 +383,14 @@ static int find_duplicate(const struct token_db *db, const int *lines, const cha
 	}
 	for (i = 0; i < db->n; i++)
 		pl[i] = (struct placed){ &db->e[i], lines[i] };
-	qsort(pl, (size_t)db->n, sizeof(*pl), by_name);
+	sort_items(pl, (size_t)db->n, sizeof(*pl), by_name);
 	for (i = 1; i < db->n && !bad; i++)
 		if (strcmp(pl[i].e->name, pl[i - 1].e->name) == 0) {
 			fmt_snprintf(err, errlen, "%s:%d: the name '%s' is already used on line %d", origin,
 				 pl[i].line, pl[i].e->name, pl[i - 1].line);
 			bad = 1;
 		}
-	qsort(pl, (size_t)db->n, sizeof(*pl), by_hash);
+	sort_items(pl, (size_t)db->n, sizeof(*pl), by_hash);
 	for (i = 1; i < db->n && !bad; i++)
 		if (memcmp(pl[i].e->hash, pl[i - 1].e->hash, TOKEN_HASH_LEN) == 0) {
 			fmt_snprintf(err, errlen, "%s:%d: the same token as line %d ('%s')", origin,

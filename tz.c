@@ -324,7 +324,7 @@ static void load(const char *s)
 			s++;
 		if (*s == '/') {
 			n = zone_file(s);
-		} else if (!strstr(s, "..")) {
+		} else if (!str_find(s, "..")) {
 			for (i = 0; i < 3 && !Z.file; i++) {
 				char path[512];
 				size_t dl = strlen(dirs[i]), sl = strlen(s);

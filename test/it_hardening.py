@@ -444,9 +444,14 @@ def test_idless_by_name():
     st, _, body = res.get("A", (None, None, b"{}"))
     check(st == 200 and json.loads(body).get("message") == "response_kill_process",
           "then A's operator gets A's reply", (st, body))
-    with open(S["audit"]) as f:
-        recs = [json.loads(l) for l in f if '"command"' in l]
-    mine = {r["command"]: r for r in recs if r.get("agent") == "fifo"}
+    def fifo_records():
+        with open(S["audit"]) as f:
+            recs = [json.loads(l) for l in f if '"command"' in l]
+        return {r["command"]: r for r in recs if r.get("agent") == "fifo"}
+    # The record may be written just after the answer goes out: wait for
+    # it (bounded) rather than read the log once.
+    wait_until(lambda: "kill_process" in fifo_records(), 10)
+    mine = fifo_records()
     check(mine.get("kill_process", {}).get("outcome") == "error" and
           mine.get("obtain_process_info", {}).get("outcome") == "ok",
           "the audit log records each command's own outcome", mine)

@@ -5,11 +5,12 @@
 #   make fuzz       build the libFuzzer targets (clang) and run each briefly
 #   make static     ./nestd-static: static musl binary, stripped (BearSSL built
 #                   from Debian's source by tools/bearssl-musl.sh, or BEARSSL_DIR)
-#   make test-static  the integration suite against ./nestd-static
+#   make test-static  the static-only unit tests (make static-unit), then the
+#                   integration suite against ./nestd-static
 #   make static-syms  the same build unstripped (build/static-syms/nestd) and its
 #                   largest symbols: where the static binary's bytes go
 #   make static-agent ./nestd-agent-static: the agent alone, static, TLS, <= 200 KiB
-#   make test-static-agent  the agent-side integration tests against it
+#   make test-static-agent  static-unit-agent, then the agent-side integration tests against it
 #   make dist       dist/nestd-VERSION-linux-ARCH, dist/nestd-agent-VERSION-linux-ARCH,
 #                   their .sha256, sizes checked
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -85,6 +86,15 @@ AGENT_ONLY ?= 0
 ifeq ($(AGENT_ONLY),1)
 CPPFLAGS += -DNESTD_AGENT_ONLY=1
 endif
+# ERRMSG=1: errmsg.c's strerror replaces the C library's, with musl's own
+# messages printed at build time by tools/errgen (built with $(CC), run
+# here).  On for musl builds (CC=$(MUSL_CC): make static, static-agent)
+# without NATS, which are one thread; see errmsg.c.
+MUSL_CC ?= musl-gcc
+ERRMSG  ?= $(if $(filter $(MUSL_CC),$(CC)),$(if $(filter 0,$(NATS)),1,0),0)
+ifeq ($(ERRMSG),1)
+CPPFLAGS += -DNESTD_ERRMSG=1
+endif
 ALL_CFLAGS = $(WARN) $(CPPFLAGS) $(CFLAGS)
 
 HDR      := $(wildcard *.h)
@@ -95,7 +105,8 @@ LIB_SRC  := $(filter-out nestd.c,$(wildcard *.c))
 # agent's alone: helpgen -1).
 UI_FILES := ui/index.html ui/app.js ui/style.css
 HELP_ONLY := $(if $(filter 1,$(AGENT_ONLY)),-1,)
-GEN_OBJ  := $(O)/ui_data.o $(O)/install_data.o $(O)/help_data.o
+GEN_OBJ  := $(O)/ui_data.o $(O)/install_data.o $(O)/help_data.o \
+	$(if $(filter 1,$(ERRMSG)),$(O)/errmsg_data.o)
 LIB_OBJ  := $(LIB_SRC:%.c=$(O)/%.o) $(GEN_OBJ)
 HOSTCC  ?= cc
 TEST_SRC := $(wildcard test/test_*.c) test/unit.c
@@ -214,17 +225,37 @@ $(O)/tools/helpgen: tools/helpgen.c help_text.h config.h
 $(O)/help.txt: $(O)/tools/helpgen
 	$(O)/tools/helpgen $(HELP_ONLY) > $@.tmp && mv $@.tmp $@
 
-$(O)/gz/help.txt.gz: $(O)/help.txt
+# errmsg.c's table (ERRMSG=1): tools/errgen's stream of musl's messages;
+# and, for the unit test, errgen -t's list of what strerror must answer.
+$(O)/tools/errgen: tools/errgen.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -o $@ tools/errgen.c
+
+$(O)/errmsg.txt: $(O)/tools/errgen
+	$(O)/tools/errgen > $@.tmp && mv $@.tmp $@
+
+# Both streams gzip in the full binary, plain in the agent-only one.
+TXT_DATA := $(O)/help_data.c $(O)/errmsg_data.c
+$(TXT_DATA:$(O)/%_data.c=$(O)/gz/%.txt.gz): $(O)/gz/%.txt.gz: $(O)/%.txt
 	@mkdir -p $(dir $@)
 	$(GZIP_CMD) $< > $@.tmp && mv $@.tmp $@
 
 ifeq ($(AGENT_ONLY),1)
-$(O)/help_data.c: $(O)/tools/embed $(O)/help.txt
-	$(O)/tools/embed help_files $(O)/help.txt > $@.tmp && mv $@.tmp $@
+$(TXT_DATA): $(O)/%_data.c: $(O)/%.txt $(O)/tools/embed
+	$(O)/tools/embed $*_files $< > $@.tmp && mv $@.tmp $@
 else
-$(O)/help_data.c: $(O)/tools/embed $(O)/gz/help.txt.gz
-	$(O)/tools/embed -z help_files $(O)/gz/help.txt.gz > $@.tmp && mv $@.tmp $@
+$(TXT_DATA): $(O)/%_data.c: $(O)/gz/%.txt.gz $(O)/tools/embed
+	$(O)/tools/embed -z $*_files $< > $@.tmp && mv $@.tmp $@
 endif
+
+$(O)/test/errmsg_expect.inc: $(O)/tools/errgen
+	@mkdir -p $(dir $@)
+	$(O)/tools/errgen -t > $@.tmp && mv $@.tmp $@
+
+$(O)/test/test_errmsg.o: test/test_errmsg.c $(if $(filter 1,$(ERRMSG)),$(O)/test/errmsg_expect.inc) \
+		$(HDR) test/t.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -I$(O)/test -c -o $@ $<
 
 $(O)/%_data.o: $(O)/%_data.c embed.h
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -372,13 +403,27 @@ else
 endif
 endif
 
-test-static: static
+test-static: static-unit
 	$(MAKE) test NESTD=$(CURDIR)/nestd-static
+
+# The unit tests of code only the static builds have (errmsg.c's strerror),
+# in a unit binary built as nestd-static (static-unit) or nestd-agent-static
+# (static-unit-agent) is: the same objects, linked unstripped.
+STATIC_UNIT = errmsg
+STATIC_SSL  = $(if $(filter 0,$(TLS)),TLS=0 BEARSSL_DIR=,TLS=1 BEARSSL_DIR=$(or $(BEARSSL_DIR),$(CURDIR)/build/bearssl-musl))
+static_unit = $(MAKE) O=$(1) CC=$(MUSL_CC) $(STATIC_SSL) NATS=0 AGENT_ONLY=$(2) \
+		CFLAGS="$(STATIC_CFLAGS)" COLD_CFLAGS="$(STATIC_COLD_CFLAGS)" \
+		LDFLAGS="$(filter-out -s,$(STATIC_LDFLAGS))" INCS=-I$(CURDIR)/build/include $(1)/unit && \
+	$(1)/unit $(STATIC_UNIT)
+static-unit: static
+	$(call static_unit,build/static$(if $(filter 0,$(TLS)),-notls),0)
+static-unit-agent: static-agent
+	$(call static_unit,build/static-agent$(if $(filter 0,$(TLS)),-notls),1)
 
 # The agent-side integration tests with `nestd agent` run by the agent-only
 # binary, everything else (server, ctl, token) by the full static one.
 AGENT_IT = it_agent it_commands it_tls it_api it_dns
-test-static-agent: static static-agent deps
+test-static-agent: static static-unit-agent deps
 	NESTD=$(CURDIR)/nestd-static NESTD_AGENT=$(CURDIR)/nestd-agent-static IT_ONLY="$(AGENT_IT)" \
 		sh test/run-integration.sh
 
@@ -512,7 +557,7 @@ clean:
 	rm -rf build nestd nestd-static nestd-agent-static dist
 
 .PHONY: all test unit deps asan fuzz fuzz-bins install uninstall clean static test-static dist FORCE \
-	static-agent test-static-agent static-syms
+	static-agent test-static-agent static-syms static-unit static-unit-agent
 FORCE:
 
 .PHONY: all test unit deps asan fuzz fuzz-bins install uninstall test-install test-browser clean \

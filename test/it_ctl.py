@@ -60,6 +60,22 @@ def test_errors_in_words():
           "no server: --json prints an error object too", (rc, out, err))
 
 
+def test_system_errors_in_libc_words():
+    """A failed system call reads as the C library says it: the static
+    builds carry musl's messages themselves (errmsg.c), the text must not
+    move.  These four read the same in glibc and musl."""
+    rc, out, err = ctl(["clients"], server="http://127.0.0.1:1")
+    check(rc == 1 and err == "nestd ctl: cannot connect to http://127.0.0.1:1: Connection refused\n",
+          "a closed port: ECONNREFUSED's words", (rc, err))
+    for f, why in (("nosuch/op.token", "No such file or directory"), ("op.token/x", "Not a directory")):
+        rc, out, err = run(["ctl", "--server", "http://127.0.0.1:1", "--token-file", path(f), "clients"])
+        check(rc == 2 and err == "nestd ctl: cannot read token file %s: %s\n" % (path(f), why),
+              "a token file that cannot be read: %s" % why, (rc, err))
+    rc, out, err = run(["agent", "--server", "ws://127.0.0.1:1/", "--config", path("nosuch.conf")])
+    check(rc == 2 and "cannot read config %s: No such file or directory\n" % path("nosuch.conf") in err,
+          "a missing config: ENOENT's words", (rc, err))
+
+
 def test_usage_errors_exit_2():
     for args, words in ((["frob"], "unknown subcommand 'frob' (clients, ps,"),
                         (["proc", "web1", "abc"], "PID must be a positive integer, not 'abc'"),
@@ -171,5 +187,5 @@ def test_for_people():
 
 
 if __name__ == "__main__":
-    main([setup, test_errors_in_words, test_usage_errors_exit_2, test_subcommand_help, test_exec_words,
-          test_one_url_syntax, test_for_people])
+    main([setup, test_errors_in_words, test_system_errors_in_libc_words, test_usage_errors_exit_2,
+          test_subcommand_help, test_exec_words, test_one_url_syntax, test_for_people])

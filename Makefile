@@ -201,10 +201,11 @@ $(O)/gz/%.css.gz: $(O)/min/%.css
 	@mkdir -p $(dir $@)
 	$(GZIP_CMD) $< > $@.tmp && mv $@.tmp $@
 
-# install.sh served without its comment lines (here-documents untouched).
+# install.sh served without its comments and indentation (here-documents
+# and strings untouched), and checked by sh -n as it will be served.
 $(O)/min/install.sh: install.sh $(O)/tools/minify
 	@mkdir -p $(dir $@)
-	$(O)/tools/minify sh < $< > $@.tmp && mv $@.tmp $@
+	$(O)/tools/minify sh < $< > $@.tmp && sh -n $@.tmp && mv $@.tmp $@
 
 $(O)/gz/install.sh.gz: $(O)/min/install.sh
 	@mkdir -p $(dir $@)

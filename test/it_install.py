@@ -654,9 +654,12 @@ def served_binary(exe):
 
 
 def served_script(text):
-    """install.sh as the server stores it: the lines that are only a comment
-    or blank dropped, but for the #! line and here-documents' bodies."""
-    out, doc = [], None
+    """install.sh as the server stores it (a second reading of tools/minify
+    sh): the lines that are only a comment or blank dropped, and the others'
+    indentation and trailing comment, but for the #! line, here-documents'
+    bodies, the lines of a quoted string that spans lines and a line that
+    continues another (backslash-newline)."""
+    out, doc, q, cont = [], None, None, False
     lines = text.split("\n")
     for i, line in enumerate(lines):
         if doc is not None:
@@ -664,12 +667,40 @@ def served_script(text):
             if line.lstrip("\t") == doc:
                 doc = None
             continue
-        if i > 0 and i < len(lines) - 1 and re.match(r"^[ \t]*(#.*)?$", line):
+        code = i > 0 and q is None and not cont
+        if code and i < len(lines) - 1 and re.match(r"^[ \t]*(#.*)?$", line):
             continue
-        m = re.search(r"<<-?[ \t]*['\"]?(\w+)", line)
+        if code:
+            line = line.lstrip(" \t")
+        cont, j, cut, last = False, 0, len(line), 0
+        while j < len(line):
+            c = line[j]
+            if q == "'":
+                q = None if c == "'" else q
+            elif q == '"':
+                if c == "\\":
+                    j += 1
+                elif c == '"':
+                    q = None
+            elif c == "\\":
+                j += 1
+                cont = j == len(line)
+            elif c in " \t":
+                j += 1
+                continue
+            elif c in "'\"":
+                q = c
+            elif c == "#" and (j == 0 or line[j - 1] in " \t;|&()"):
+                cut = last
+                break
+            j += 1
+            last = min(j, len(line))
+        if q == '"' and line.endswith("\\"):
+            cont = True
+        m = re.search(r"<<-?[ \t]*['\"]?(\w+)", line[:cut])
         if m:
             doc = m.group(1)
-        out.append(line)
+        out.append(line[:cut] if code else line)
     return "\n".join(out)
 
 
@@ -688,7 +719,7 @@ def test_server():
           and "\nNESTD_DEFAULT_BASE='%s/dist'\n" % url in text,
           "/install.sh has the server's URL filled in")
     check(re.sub(r"(?m)^(NESTD_DEFAULT_\w+=)'.*'$", r"\1''", text) == served_script(read(INSTALL_SH)),
-          "/install.sh is install.sh otherwise, less its comment lines (tools/minify sh)")
+          "/install.sh is install.sh otherwise, less its comments and indentation (tools/minify sh)")
     p = subprocess.run(["sh", "-n"], input=text, capture_output=True, text=True)
     check(p.returncode == 0, "/install.sh: sh -n finds no syntax error", p.stderr)
     own = hashlib.sha256(read(served_binary(NESTD), "rb")).hexdigest()

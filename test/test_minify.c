@@ -75,9 +75,10 @@ static const struct {
 	  "a::after{content:' /* x */ ;  } '}\n" },
 	{ MINIFY_CSS, "a { background: url(data:x//y) }",
 	  "a{background:url(data:x//y)}\n" },
-	/* comment lines and blank ones go; the #! line, code, trailing comments stay */
+	/* comment lines, blank ones, indentation and trailing comments go; the
+	 * #! line and the code stay */
 	{ MINIFY_SH, "#!/bin/sh\n# about\n\n  # more\nx=1 # one\n\tcase $x in\n\tesac\n",
-	  "#!/bin/sh\nx=1 # one\n\tcase $x in\n\tesac\n" },
+	  "#!/bin/sh\nx=1\ncase $x in\nesac\n" },
 	/* a here-document's body is data, whatever it holds */
 	{ MINIFY_SH, "cat <<'EOF'\n# unit\n\nEOF\n# gone\ncat <<-X >f\n\t# kept\n\tX\n# gone\n",
 	  "cat <<'EOF'\n# unit\n\nEOF\ncat <<-X >f\n\t# kept\n\tX\n" },
@@ -85,8 +86,15 @@ static const struct {
 	{ MINIFY_SH, "s='a\n# in\n\nb' t=\"c\n# in\\\"\n\" # it's\nf a \\\n# arg\n# gone\n",
 	  "s='a\n# in\n\nb' t=\"c\n# in\\\"\n\" # it's\nf a \\\n# arg\n" },
 	/* $# and ${x#y} are no comments; a quote in a comment opens nothing */
-	{ MINIFY_SH, "echo $# ${x#*/} # don't\n# gone\n",
-	  "echo $# ${x#*/} # don't\n" },
+	{ MINIFY_SH, "#!\necho $# ${x#*/} # don't\n# gone\n",
+	  "#!\necho $# ${x#*/}\n" },
+	/* a string's lines keep their blanks, an escaped blank stays, a line
+	 * that continues another keeps its indentation, and "a\" then "#b" is
+	 * the word a#b, no comment */
+	{ MINIFY_SH, "#!\nif x; then\n\t  y='a\n\t b'\n\tz=\\ # c\n\tw \\\n\t  v;# d\nfi\necho a\\\n#b\n",
+	  "#!\nif x; then\ny='a\n\t b'\nz=\\ \nw \\\n\t  v;# d\nfi\necho a\\\n#b\n" },
+	{ MINIFY_SH, "#!\n\tx=1;# c\n  cat <<E # e\n  # in\nE\n",
+	  "#!\nx=1;\ncat <<E\n  # in\nE\n" },
 	{ MINIFY_SH, "cat <<EOF\nno end\n",
 	  NULL },
 	{ MINIFY_SH, "x='open\n",

@@ -22,14 +22,16 @@
  *   CSS: whitespace runs become one space, none next to { } ; , or after
  *        a ':' (a space before ':' is a descendant selector: kept), and a
  *        ';' (or several) right before '}' goes.
- *   sh:  (install.sh) only the lines that are a comment and nothing else, and
- *        blank lines, go; the first line (#!) stays, and so does every
- *        line of a here-document or inside a quoted string that spans
- *        lines, or after a line continued with a backslash.  Every other
- *        line is copied as it is.  Quotes are followed as sh does ('...',
- *        "..." with its escapes, a backslash, a # comment from the start of
- *        a word); a here-document's word is read from <<WORD, <<-WORD and
- *        their quoted forms, one per line.
+ *   sh:  (install.sh) the lines that are a comment and nothing else, and
+ *        blank lines, go; so do the indentation and the trailing comment
+ *        (with the blanks before it) of a line that starts as code.  The
+ *        first line (#!) stays as it is, and so does every line of a
+ *        here-document, every line that starts inside a quoted string
+ *        spanning lines, and every line that continues one ending in a
+ *        backslash ("a\" then "#b" is the word a#b).  Quotes are followed
+ *        as sh does ('...', "..." with its escapes, a backslash, a #
+ *        comment from the start of a word); a here-document's word is read
+ *        from <<WORD, <<-WORD and their quoted forms, one per line.
  * Anything it cannot tokenize (an unterminated string, regex or comment) is
  * an error naming the line: the input is our own file, fix it there.
  * Portable C.  minify() is also built into the unit tests and a fuzz
@@ -260,6 +262,7 @@ static int run(struct mz *m)
 struct shl {
 	int q;                /* the quote open at the end of the line, or 0 */
 	int cont;             /* the line ends in a backslash: continued */
+	size_t code;          /* the line's length before its comment, if any */
 	char doc[64];         /* a here-document starts after it: its word */
 	int dash;             /* <<-: the end line may start with tabs */
 };
@@ -287,12 +290,15 @@ static int sh_heredoc(struct mz *m, const char *l, size_t n, size_t i, struct sh
 	return 0;
 }
 
-/* Follows the quotes of one line (l[0..n), no newline) from st->q. */
+/* Follows the quotes of one line (l[0..n), no newline) from st->q; sets
+ * st->code to where the line's comment starts less the blanks before it
+ * (n: none). */
 static int sh_scan(struct mz *m, const char *l, size_t n, struct shl *st)
 {
-	size_t i;
+	size_t i, last = 0;     /* just past the last byte that is not layout */
 
 	st->cont = 0;
+	st->code = n;
 	for (i = 0; i < n; i++) {
 		char c = l[i];
 
@@ -307,10 +313,13 @@ static int sh_scan(struct mz *m, const char *l, size_t n, struct shl *st)
 		} else if (c == '\\') {
 			if (++i == n)
 				st->cont = 1;
+		} else if (c == ' ' || c == '\t') {
+			continue;
 		} else if (c == '\'' || c == '"') {
 			st->q = c;
 		} else if (c == '#' && (i == 0 || strchr(" \t;|&()", l[i - 1]))) {
-			return 0;                  /* a comment: the rest of the line */
+			st->code = last;           /* a comment: the rest of the line */
+			return 0;
 		} else if (c == '<' && i + 1 < n && l[i + 1] == '<') {
 			if (st->doc[0])
 				return fail(m, "two here-documents on one line");
@@ -318,6 +327,7 @@ static int sh_scan(struct mz *m, const char *l, size_t n, struct shl *st)
 				return -1;
 			i++;
 		}
+		last = i < n ? i + 1 : n;
 	}
 	if (st->q == '"' && n && l[n - 1] == '\\')
 		st->cont = 1;
@@ -335,30 +345,40 @@ static int sh_blank_or_comment(const char *l, size_t n)
 
 static int sh_run(struct mz *m)
 {
-	struct shl st = { 0, 0, "", 0 };
+	struct shl st = { 0, 0, 0, "", 0 };
 	int in_doc = 0, cont = 0, first = 1;
 
 	while (m->i < m->n) {
 		const char *l = m->in + m->i, *nl = memchr(l, '\n', m->n - m->i);
-		size_t n = nl ? (size_t)(nl - l) : m->n - m->i, t = 0;
+		size_t n = nl ? (size_t)(nl - l) : m->n - m->i, t = 0, from = 0, to = n;
+		int code = !first && !st.q && !cont;   /* starts as code, not data */
 
 		if (in_doc) {
 			while (st.dash && t < n && l[t] == '\t')
 				t++;
 			if (n - t == strlen(st.doc) && !memcmp(l + t, st.doc, n - t))
 				in_doc = 0, st.doc[0] = '\0', st.dash = 0;
-		} else if (!first && !st.q && !cont && sh_blank_or_comment(l, n)) {
+		} else if (code && sh_blank_or_comment(l, n)) {
 			m->i += n + (nl != NULL);
 			continue;
 		} else {
-			if (sh_scan(m, l, n, &st) < 0)
+			/* A line that starts as code: its indentation is layout and
+			 * its comment goes (a line that continues another keeps
+			 * both: "a\\" then "#b" is the word a#b). */
+			while (code && from < n && (l[from] == ' ' || l[from] == '\t'))
+				from++;
+			if (sh_scan(m, l + from, n - from, &st) < 0)
 				return -1;
+			if (code)
+				to = from + st.code;
 			cont = st.cont;
 			in_doc = st.doc[0] != '\0';
 		}
 		first = 0;
-		memcpy(m->out + m->o, l, n + (nl != NULL));
-		m->o += n + (nl != NULL);
+		memcpy(m->out + m->o, l + from, to - from);
+		m->o += to - from;
+		if (nl)
+			m->out[m->o++] = '\n';
 		m->i += n + (nl != NULL);
 	}
 	if (st.q || in_doc)

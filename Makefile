@@ -135,15 +135,16 @@ COLD_SRC := nestd.c cfg.c agent_opts.c server_opts.c help.c dotenv.c md.c tz.c \
 COLD_CFLAGS ?=
 $(COLD_SRC:%.c=$(O)/%.o): OBJ_CFLAGS = $(COLD_CFLAGS)
 
-# Only tls.c looks at NESTD_TLS, only the cluster's files and token_kv.c
-# at NESTD_NATS: rebuild them when the choice changes.
+# Only tls.c looks at NESTD_TLS, only the cluster's files, token_kv.c and
+# the router (and its test) at NESTD_NATS: rebuild them when the choice
+# changes.
 $(O)/tls.o: $(O)/tls.flags
 $(O)/tls.flags: FORCE
 	@mkdir -p $(dir $@)
 	@echo 'TLS=$(TLS) $(CC) $(CPPFLAGS) $(CFLAGS)' | cmp -s - $@ || \
 		echo 'TLS=$(TLS) $(CC) $(CPPFLAGS) $(CFLAGS)' > $@
 NATS_OBJ := $(addprefix $(O)/,server_nats.o token_kv.o server_cluster.o server_remote.o \
-	server_tokens.o server_auditq.o server_jsreq.o)
+	server_tokens.o server_auditq.o server_jsreq.o server_router.o test/test_server_router.o)
 $(NATS_OBJ): $(O)/nats.flags
 $(O)/nats.flags: FORCE
 	@mkdir -p $(dir $@)

@@ -4,7 +4,10 @@
  * a command is counted in the metrics and, where someone asked and was
  * told, written to the audit log.  A command sent to another server
  * (router_remote) is counted and audited there, by the server that holds
- * the agent; here it only has its deadline. */
+ * the agent; here it only has its deadline.  Only builds with NATS have a
+ * fleet: the others leave that way out (ROUTER_FLEET 0, as server_int.h's
+ * SRV_CLUSTER does for the rest of the fleet's code), so its paths below are
+ * compiled out of them, the static binaries among them. */
 #include "server_router.h"
 
 #include <stdio.h>
@@ -20,6 +23,12 @@
 #include "server_audit.h"
 #include "server_metrics.h"
 #include "server_peer.h"
+
+#if NESTD_NATS
+#define ROUTER_FLEET 1
+#else
+#define ROUTER_FLEET 0
+#endif
 
 struct router {
 	struct router_env env;
@@ -62,6 +71,7 @@ void router_free(struct router *r)
 	free(r);
 }
 
+#if NESTD_NATS
 void router_set_remote(struct router *r, const struct router_remote *rr)
 {
 	if (rr)
@@ -69,6 +79,7 @@ void router_set_remote(struct router *r, const struct router_remote *rr)
 	else
 		memset(&r->remote, 0, sizeof(r->remote));
 }
+#endif
 
 const char *router_cmd_agent(const struct router_cmd *cmd)
 {
@@ -127,7 +138,7 @@ static void disarm(struct router_cmd *cmd)
 
 static void cmd_free(struct router_cmd *cmd)
 {
-	if (cmd->remote) {              /* out of the router's list of them */
+	if (ROUTER_FLEET && cmd->remote) {   /* out of the router's list of them */
 		if (cmd->prev)
 			cmd->prev->next = cmd->next;
 		else
@@ -311,8 +322,9 @@ struct router_cmd *router_post(struct router *r, const struct router_req *q,
 	struct peer *ag = peers_find_agent(r->env.peers, q->agent);
 	struct router_cmd *cmd;
 
-	r->why[0] = '\0';
-	if (!ag && r->remote.post && !q->here_only)
+	if (ROUTER_FLEET)
+		r->why[0] = '\0';
+	if (!ag && ROUTER_FLEET && r->remote.post && !q->here_only)
 		return post_remote(r, q, done, arg, err);
 	if (!ag) {
 		*err = ROUTER_NOT_CONNECTED;
@@ -369,9 +381,11 @@ void router_refusal(const struct router *r, const struct router_req *q,
 	case ROUTER_NO_MEMORY:
 		fmt_snprintf(out, n, "out of memory");
 		break;
+#if NESTD_NATS
 	case ROUTER_CLUSTER_DOWN:
 		fmt_snprintf(out, n, "%s", r->why[0] ? r->why : "the other servers cannot be asked now");
 		break;
+#endif
 	default:
 		fmt_snprintf(out, n, "could not send the command to the agent");
 		break;
@@ -384,12 +398,13 @@ void router_cancel(struct router_cmd *cmd)
 
 	disarm(cmd);
 	cmd->done = NULL;
-	if (cmd->remote) {            /* no queue to keep it in: that is the holder's */
+	if (ROUTER_FLEET && cmd->remote) {   /* no queue to keep it in: that is the holder's */
 		r->remote.forget(r->remote.arg, cmd);
 		cmd_free(cmd);
 	}
 }
 
+#if NESTD_NATS
 void router_remote_done(struct router_cmd *cmd, enum router_outcome o, const char *text,
 			size_t n)
 {
@@ -397,6 +412,7 @@ void router_remote_done(struct router_cmd *cmd, enum router_outcome o, const cha
 		tell(cmd, o, text, n);
 	cmd_free(cmd);
 }
+#endif
 
 /* ---- the three ends: a reply, the deadline, the agent gone ---- */
 
@@ -410,7 +426,7 @@ static void on_deadline(struct loop_src *src, short revents)
 		return;
 	fmt_snprintf(msg, sizeof(msg), "agent '%s' did not answer %s in time", cmd->name, cmd->command);
 	log_warn("%s", msg);
-	if (cmd->remote) {
+	if (ROUTER_FLEET && cmd->remote) {
 		struct router *r = cmd->r;
 
 		fmt_snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), " (nor its server)");
@@ -495,7 +511,7 @@ void router_stop(struct router *r, const char *why)
 			audit(cmd, "shutdown", tell(cmd, ROUTER_SHUTDOWN, why, strlen(why)), why);
 		}
 	}
-	while ((cmd = r->remote_cmds)) {      /* another server would have answered */
+	while (ROUTER_FLEET && (cmd = r->remote_cmds)) {   /* another server would have answered */
 		if (cmd->done)
 			tell(cmd, ROUTER_SHUTDOWN, why, strlen(why));
 		r->remote.forget(r->remote.arg, cmd);

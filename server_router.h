@@ -16,7 +16,7 @@
  * An agent that is not here may be on another server of the fleet: with a
  * remote way set (router_set_remote, the cluster's), such a command goes
  * there and its answer comes back through router_remote_done; the face
- * cannot tell the difference. */
+ * cannot tell the difference.  Only builds with NATS have that way. */
 #ifndef NESTD_SERVER_ROUTER_H
 #define NESTD_SERVER_ROUTER_H
 
@@ -99,9 +99,12 @@ struct router_remote {
 };
 
 struct router *router_new(const struct router_env *env);
+#if NESTD_NATS
 /* rr copied; NULL removes it.  Without one, an agent that is not here is
- * ROUTER_NOT_CONNECTED. */
+ * ROUTER_NOT_CONNECTED.  Builds with NATS only: the others have no fleet,
+ * and no remote way in the router at all. */
 void router_set_remote(struct router *r, const struct router_remote *rr);
+#endif
 /* After every agent is gone (router_agent_gone). */
 void router_free(struct router *r);
 
@@ -140,10 +143,12 @@ void router_stop(struct router *r, const char *why);
 /* The agent is going: every command it still owes ends (ROUTER_AGENT_GONE). */
 void router_agent_gone(struct router *r, struct peer *agent, const char *why);
 
+#if NESTD_NATS
 /* From the remote way: the answer to a command it took (any outcome,
  * refusals included), told to the asker as if the agent were here.  Once
- * per command; the command is freed. */
+ * per command; the command is freed.  Builds with NATS only. */
 void router_remote_done(struct router_cmd *cmd, enum router_outcome o, const char *text,
 			size_t n);
+#endif
 
 #endif

@@ -125,13 +125,18 @@ $(O)/%.o: %.c $(HDR)
 # COLD_CFLAGS (the static builds: -Oz): the files that run once per
 # command line, operator action or Slack event, never per agent message or
 # handshake: option parsing, help, ctl, the token tools, the installer,
-# the Slack face, the service and usage commands, time zones.  LTO keeps
-# each function's level (recorded per function), so the hot files (agent,
-# conn, ws, json, loop, net, the router, the fleet, tls, BearSSL) stay -Os.
+# the Slack face, the service, usage and exec commands (exec forks a shell
+# anyway), the token file and scopes (read once per login), the audit log
+# and the authorisation checks (once per operator command), number
+# parsing (options and files), time zones.  LTO keeps each function's
+# level (recorded per function), so the hot files (agent, conn, ws, json,
+# loop, net, the router, the fleet, tls, BearSSL) stay -Os.  Added one at a
+# time, measured: a file whose callers are hot can make the binary larger.
 COLD_SRC := nestd.c cfg.c agent_opts.c server_opts.c help.c dotenv.c md.c tz.c \
 	ctl.c ctl_io.c ctl_show.c ctl_table.c ctl_text.c token.c token_cmd.c \
 	server_install.c $(wildcard server_slack*.c) server_audit_tail.c server_api_tokens.c \
-	server_metrics.c agent_svc.c agent_sys.c agent_usage.c inflate.c httpc.c dns.c
+	server_metrics.c agent_svc.c agent_sys.c agent_usage.c inflate.c httpc.c dns.c \
+	agent_exec.c token_file.c token_scope.c num.c server_audit.c server_authz.c
 COLD_CFLAGS ?=
 $(COLD_SRC:%.c=$(O)/%.o): OBJ_CFLAGS = $(COLD_CFLAGS)
 
@@ -323,9 +328,13 @@ $(O)/fuzz_%: fuzz/fuzz_%.c $(LIB_OBJ)
 # addresses in .rodata (0.9 KB off the full binary; no slower per round
 # trip: bench/bench_agent_instr.sh).
 # -DNESTD_MALLOC=1: mem.c's allocator replaces musl's malloc (~7 KB less).
+# -fno-tree-switch-conversion: no lookup tables built from switches (0.4 KB);
+# -fno-partial-inlining: no function split to inline its head (0.2 KB).
+# Neither moves the agent's instructions per round trip
+# (bench/bench_agent_instr.sh: 15,705 against 15,714 before).
 STATIC_CFLAGS  = -Os -flto=auto -flto-partition=one -ffunction-sections -fdata-sections \
 		 -fno-asynchronous-unwind-tables -fcf-protection=none -fno-pie -fno-jump-tables \
-		 -DNESTD_MALLOC=1
+		 -fno-tree-switch-conversion -fno-partial-inlining -DNESTD_MALLOC=1
 # The cold files (COLD_SRC) at -Oz: 1.2 KB.  Not every file: LTO does not
 # inline across functions of different levels, so a hot file at -Oz grows
 # its callers (measured: adding the server's API and web files made the
@@ -335,8 +344,10 @@ STATIC_COLD_CFLAGS = -Oz
 # the page RELRO wants aligned costs up to 4 KiB of padding in the file; a
 # small common-page-size keeps ld from padding the data to save a page of
 # memory at run time.  The file is then text + data, no page rounding.
+# --sort-section=alignment: sections of like alignment together, less
+# padding between them (88 bytes).
 STATIC_LDFLAGS = -static -no-pie -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none \
-		 -Wl,-z,norelro -Wl,-z,common-page-size=64
+		 -Wl,-z,norelro -Wl,-z,common-page-size=64 -Wl,--sort-section=alignment
 MUSL_CC ?= musl-gcc
 # Nothing in a static musl C binary unwinds: its .eh_frame (from libc.a and
 # BearSSL, ~10 KB) goes, with the compiler's .comment.

@@ -40,6 +40,7 @@
 #include "fmt.h"
 #include "log.h"
 #include "net.h"
+#include "out.h"
 #include "proto.h"
 #include "rnd.h"
 #include "tls.h"
@@ -602,7 +603,7 @@ static int agent_run(const struct agent_opts *o)
 	a.o = o;
 	rc = agent_setup(&a, err, sizeof(err));
 	if (rc) {
-		fmt_write(2, "nestd agent: %s\n", err);
+		out_printf(&out_stderr, "nestd agent: %s\n", err);
 		agent_teardown(&a);
 		return rc;
 	}
@@ -626,10 +627,10 @@ int agent_main(int argc, char **argv)
 	if (rc == AGENT_OPTS_RUN) {
 		rc = agent_run(&o);
 	} else if (rc == AGENT_OPTS_HELP) {
-		help_write(HELP_AGENT, 1);
+		help_print(HELP_AGENT, &out_stdout);
 		rc = 0;
 	} else {
-		fmt_write(2, "nestd agent: %s\n%s", err,
+		out_printf(&out_stderr, "nestd agent: %s\n%s", err,
 			rc == AGENT_OPTS_USAGE ? "Try 'nestd agent --help'.\n" : "");
 		rc = 2;
 	}

@@ -12,7 +12,6 @@
 #include "ctl.h"
 
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +28,7 @@
 #include "token.h"
 #include "tls.h"
 #include "num.h"
+#include "out.h"
 
 #define MAX_OPERANDS 200
 
@@ -95,7 +95,7 @@ struct ctl_cmd {
 
 static int usage_error(const char *msg)
 {
-	fmt_fprintf(stderr, "nestd ctl: %s\nTry 'nestd ctl --help'.\n", msg);
+	out_printf(&out_stderr, "nestd ctl: %s\nTry 'nestd ctl --help'.\n", msg);
 	return 2;
 }
 
@@ -183,7 +183,7 @@ static int ctl_parse(int argc, char **argv, struct ctl_opts *o)
 		fmt_copy(o->token, sizeof(o->token), env);
 	cfgpath = cfg_find_config(argc - 1, argv + 1);
 	if (cfgpath && cfg_load_file(cfgpath, ctl_opts, ctl_set, o, err, sizeof(err)) < 0) {
-		fmt_fprintf(stderr, "nestd ctl: %s\n", err);
+		out_printf(&out_stderr, "nestd ctl: %s\n", err);
 		return 2;
 	}
 	if (cfg_parse_args(argc - 1, argv + 1, ctl_opts, ctl_set, o, o->pos, MAX_OPERANDS,
@@ -193,11 +193,11 @@ static int ctl_parse(int argc, char **argv, struct ctl_opts *o)
 		return 0;
 	if (!help && o->npos > 0 && !strcmp(o->pos[0], "help")) {   /* nestd ctl help [SUB] */
 		if (o->npos < 2 || !sub_help(o->pos[1]))
-			help_print(HELP_CTL, stdout);
+			help_print(HELP_CTL, &out_stdout);
 		return 0;
 	}
 	if (help || o->npos == 0) {
-		help_print(HELP_CTL, help ? stdout : stderr);
+		help_print(HELP_CTL, help ? &out_stdout : &out_stderr);
 		return help ? 0 : 2;
 	}
 	return GO;
@@ -220,11 +220,11 @@ static int ctl_validate(struct ctl_opts *o)
 	if (net_parse_url(o->server, &s->url, err, sizeof(err)) < 0)
 		return usage_error(err);
 	if (s->url.tls && !tls_available()) {
-		fmt_fprintf(stderr, "nestd ctl: https:// needs TLS, which this nestd was built without\n");
+		out_printf(&out_stderr, "nestd ctl: https:// needs TLS, which this nestd was built without\n");
 		return 2;
 	}
 	if (!o->token[0] && strcmp(o->pos[0], "help")) {
-		fmt_fprintf(stderr, "nestd ctl: %s\n", o->token_err[0] ? o->token_err :
+		out_printf(&out_stderr, "nestd ctl: %s\n", o->token_err[0] ? o->token_err :
 			"no operator token: use --token-file FILE, $NESTD_TOKEN_FILE or $NESTD_TOKEN");
 		return 2;
 	}
@@ -352,7 +352,7 @@ static int put_field(struct jw *w, const char *arg)
 	struct json j;
 
 	if (!eq || eq == arg) {
-		fmt_fprintf(stderr, "nestd ctl: '%s' is not key=value\n", arg);
+		out_printf(&out_stderr, "nestd ctl: '%s' is not key=value\n", arg);
 		return -1;
 	}
 	raw = eq[-1] == ':';
@@ -361,7 +361,7 @@ static int put_field(struct jw *w, const char *arg)
 	jw_key(w, key);
 	if (raw) {
 		if (json_parse(&j, v, strlen(v), err, sizeof(err)) < 0) {
-			fmt_fprintf(stderr, "nestd ctl: %s: not JSON: %s\n", key, err);
+			out_printf(&out_stderr, "nestd ctl: %s: not JSON: %s\n", key, err);
 			return -1;
 		}
 		json_free(&j);
@@ -456,9 +456,9 @@ static int sub_help(const char *name)
 
 	if (!sub)
 		return 0;
-	fmt_printf("usage: nestd ctl [--server URL] [--token-file FILE] [--json] %s\n\n", sub->usage);
-	help_print(sub->help, stdout);
-	fmt_printf("\nThe options of every subcommand: nestd ctl --help.\n");
+	out_print("usage: nestd ctl [--server URL] [--token-file FILE] [--json] %s\n\n", sub->usage);
+	help_print(sub->help, &out_stdout);
+	out_print("\nThe options of every subcommand: nestd ctl --help.\n");
 	return 1;
 }
 
@@ -562,7 +562,7 @@ static int ask(const struct ctl_opts *o, const char *method, const char *path,
 			ctl_show_raw(&e);
 			buf_free(&e);
 		}
-		fmt_fprintf(stderr, "nestd ctl: %s\n", err);
+		out_printf(&out_stderr, "nestd ctl: %s\n", err);
 		return -1;
 	}
 	if (*status != 200) {
@@ -597,7 +597,7 @@ static int post(const struct ctl_opts *o, const struct ctl_cmd *c, struct buf *r
 	if (rc < 0)
 		return 1;
 	if (json_parse(j, resp->p, resp->len, err, sizeof(err)) < 0) {
-		fmt_fprintf(stderr, "nestd ctl: the server's answer is not JSON: %s\n", err);
+		out_printf(&out_stderr, "nestd ctl: the server's answer is not JSON: %s\n", err);
 		return 1;
 	}
 	if (!json_str_eq(j, json_get(j, 0, "status"), "command_response")) {
@@ -626,7 +626,7 @@ static int get_and_show(const struct ctl_opts *o, const struct ctl_cmd *c)
 			ctl_show_raw(&resp);
 			rc = 0;
 		} else if (json_parse(&j, resp.p, resp.len, err, sizeof(err)) < 0) {
-			fmt_fprintf(stderr, "nestd ctl: unexpected answer from the server\n");
+			out_printf(&out_stderr, "nestd ctl: unexpected answer from the server\n");
 		} else {
 			rc = c->show(&j, 0, 0);
 			json_free(&j);

@@ -4,7 +4,6 @@
  * other agents (the original client's {pid, name} list) still print. */
 #include "ctl_show.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,6 +13,7 @@
 #include "ctl_text.h"
 #include "fmt.h"
 #include "log.h"
+#include "out.h"
 #include "sort.h"
 
 /* A string value as text; null as "-"; numbers and the rest as written. */
@@ -54,11 +54,11 @@ static long long int_of(const struct json *j, int t)
 	return v;
 }
 
-/* Where people's output goes: ctl_view.out (a test's memory stream), or
+/* Where people's output goes: ctl_view.out (a test's memory), or
  * stdout. */
-static FILE *out(void)
+static struct out *out(void)
 {
-	return ctl_view.out ? ctl_view.out : stdout;
+	return ctl_view.out ? ctl_view.out : &out_stdout;
 }
 
 /* A NUL-terminated field, padded to width characters (0: not padded). */
@@ -77,9 +77,9 @@ static void print_text(const char *text, size_t n, const char *indent)
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (indent)
-			fputs(indent, out());
+			out_puts(out(), indent);
 		ctl_text_put(out(), p, (size_t)((nl ? nl : end) - p), 0, CTL_TEXT_LINES);
-		putc('\n', out());
+		out_putc(out(), '\n');
 		p = nl ? nl + 1 : end;
 	}
 }
@@ -121,7 +121,7 @@ void ctl_show_raw(const struct buf *body)
 	/* Still JSON, the same JSON, but no raw DEL or C1 from an agent. */
 	ctl_text_put(out(), body->p, body->len, 0, CTL_TEXT_JSON | CTL_TEXT_LINES);
 	if (!body->len || body->p[body->len - 1] != '\n')
-		putc('\n', out());
+		out_putc(out(), '\n');
 }
 
 void ctl_show_error(const char *prefix, const char *body, size_t n)
@@ -148,12 +148,12 @@ void ctl_show_error(const char *prefix, const char *body, size_t n)
 			json_str(&j, t, &msg);
 		json_free(&j);
 	}
-	fmt_fprintf(stderr, "nestd ctl: %s", prefix);
+	out_printf(&out_stderr, "nestd ctl: %s", prefix);
 	if (msg.len)
-		ctl_text_put(stderr, msg.p, msg.len, 0, 0);
+		ctl_text_put(&out_stderr, msg.p, msg.len, 0, 0);
 	else
-		fputs("(no reason given)", stderr);
-	putc('\n', stderr);
+		out_puts(&out_stderr, "(no reason given)");
+	out_putc(&out_stderr, '\n');
 	buf_free(&msg);
 }
 
@@ -162,7 +162,7 @@ static int not_array(const struct json *j, int p)
 {
 	if (json_type(j, p) == JSON_ARRAY)
 		return 0;
-	fmt_fprintf(stderr, "nestd ctl: unexpected answer from the server\n");
+	out_printf(&out_stderr, "nestd ctl: unexpected answer from the server\n");
 	return 1;
 }
 
@@ -223,7 +223,7 @@ int ctl_show_clients(const struct json *j, int p, int as_json)
 	if (n)
 		ctl_table_print(&t);
 	else
-		fmt_fprintf(stderr, "(no agents known: start one with nestd agent --server URL)\n");
+		out_printf(&out_stderr, "(no agents known: start one with nestd agent --server URL)\n");
 	return 0;
 }
 
@@ -265,7 +265,7 @@ int ctl_show_audit(const struct json *j, int p, int as_json)
 	if (n)
 		ctl_table_print(&t);
 	else
-		fmt_fprintf(stderr, "(no entries)\n");
+		out_printf(&out_stderr, "(no entries)\n");
 	return 0;
 }
 
@@ -480,14 +480,14 @@ static void print_kv(const struct json *j, int obj, const char *prefix, const ch
 			print_kv(j, v, pre, key);
 		} else if (is_text(j, v)) {
 			safe_print(full, 0);
-			putc('\n', out());
+			out_putc(out(), '\n');
 			show_text(j, v, "  ");
 		} else {
 			human_value(j, v, parent, key, val, sizeof(val));
 			safe_print(full, 22);
-			putc(' ', out());
+			out_putc(out(), ' ');
 			safe_print(val, 0);
-			putc('\n', out());
+			out_putc(out(), '\n');
 		}
 		k = json_next(j, v);
 	}
@@ -517,7 +517,7 @@ int ctl_show_kv(const struct json *j, int p, int as_json)
 	}
 	str_of(j, p, v, sizeof(v));
 	safe_print(v, 0);
-	putc('\n', out());
+	out_putc(out(), '\n');
 	return 0;
 }
 
@@ -568,30 +568,31 @@ int ctl_show_action(const struct json *j, int p, int as_json)
 	str_of(j, json_get(j, p, "service_name"), unit, sizeof(unit));
 	str_of(j, json_get(j, p, "action"), act, sizeof(act));
 	if (json_str_eq(j, m, "response_kill_process"))
-		fmt_fprintf(out(), "sent %s to %s\n", sig[0] ? sig : "the signal", pid);
+		out_printf(out(), "sent %s to %s\n", sig[0] ? sig : "the signal", pid);
 	else if (json_str_eq(j, m, "response_pause_process"))
-		fmt_fprintf(out(), "paused %s (SIGSTOP)\n", pid);
+		out_printf(out(), "paused %s (SIGSTOP)\n", pid);
 	else if (json_str_eq(j, m, "response_resume_process"))
-		fmt_fprintf(out(), "resumed %s (SIGCONT)\n", pid);
+		out_printf(out(), "resumed %s (SIGCONT)\n", pid);
 	else if (unit[0] && act[0]) {
-		fmt_fprintf(out(), "%s%s ", act, !strcmp(act, "stop") ? "ped" : act[strlen(act) - 1] == 'e' ? "d" : "ed");
+		out_printf(out(), "%s%s ", act, !strcmp(act, "stop") ? "ped" :
+			   act[strlen(act) - 1] == 'e' ? "d" : "ed");
 		safe_print(unit, 0);
-		putc('\n', out());
+		out_putc(out(), '\n');
 	} else
 		return ctl_show_kv(j, p, as_json);
 	return 0;
 }
 
 /* Writes the string payload.key to f as it was, NULs and all. */
-static void pass_through(const struct json *j, int p, const char *key, FILE *f)
+static void pass_through(const struct json *j, int p, const char *key, struct out *o)
 {
 	struct buf out;
 	int t = json_get(j, p, key);
 
 	buf_init(&out, 0);
 	if (t >= 0 && json_str(j, t, &out) == 0) {
-		fwrite(out.p ? out.p : "", 1, out.len, f);
-		fflush(f);
+		out_write(o, out.p ? out.p : "", out.len);
+		out_flush(o);
 	}
 	buf_free(&out);
 }
@@ -602,25 +603,25 @@ int ctl_show_exec(const struct json *j, int p, int as_json)
 	int t, b = 0;
 
 	if (!as_json) {
-		pass_through(j, p, "stdout", stdout);
-		pass_through(j, p, "stderr", stderr);
+		pass_through(j, p, "stdout", &out_stdout);
+		pass_through(j, p, "stderr", &out_stderr);
 	}
 	t = json_get(j, p, "timed_out");
 	if (t >= 0 && json_bool(j, t, &b) == 0 && b) {
-		fmt_fprintf(stderr, "nestd ctl: the command timed out and was killed\n");
+		out_printf(&out_stderr, "nestd ctl: the command timed out and was killed\n");
 		code = 124;
 	} else if ((t = json_get(j, p, "exit_code")) < 0 || json_int(j, t, &code) < 0) {
 		char sig[32];
 
 		str_of(j, json_get(j, p, "signal"), sig, sizeof(sig));
-		fputs("nestd ctl: the command was killed by ", stderr);
-		ctl_text_put(stderr, sig, strlen(sig), 0, 0);
-		putc('\n', stderr);
+		out_puts(&out_stderr, "nestd ctl: the command was killed by ");
+		ctl_text_put(&out_stderr, sig, strlen(sig), 0, 0);
+		out_putc(&out_stderr, '\n');
 		code = 128 + 9;
 	}
 	t = json_get(j, p, "truncated");
 	b = 0;
 	if (t >= 0 && json_bool(j, t, &b) == 0 && b && !as_json)
-		fmt_fprintf(stderr, "nestd ctl: output truncated (kept the head and the tail)\n");
+		out_printf(&out_stderr, "nestd ctl: output truncated (kept the head and the tail)\n");
 	return (int)(code & 255);
 }

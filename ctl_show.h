@@ -7,7 +7,6 @@
 #define NESTD_CTL_SHOW_H
 
 #include <stddef.h>
-#include <stdio.h>
 
 #include "buf.h"
 #include "ctl_text.h"

@@ -13,6 +13,7 @@
 #include "tz.h"
 #include "log.h"
 #include "num.h"
+#include "out.h"
 
 struct ctl_view ctl_view;
 
@@ -23,7 +24,7 @@ void ctl_view_default(void)
 	int tty = isatty(STDOUT_FILENO);
 
 	memset(&ctl_view, 0, sizeof(ctl_view));
-	ctl_view.out = stdout;
+	ctl_view.out = &out_stdout;
 	ctl_view.headers = 1;
 	ctl_view.now = (long long)time(NULL);
 	if (cols && num_atoi(cols) > 0)
@@ -103,21 +104,21 @@ static size_t cut(const char *s, size_t max)
 
 static void print_cell(const struct ctl_table *t, int c, const char *s, size_t w, int last)
 {
-	FILE *f = ctl_view.out;
+	struct out *o = ctl_view.out;
 	const char *sgr = ctl_view.color && c == t->state_col ? ctl_state_color(s) : NULL;
 	size_t len = chars(s), b = len > w ? cut(s, w) : strlen(s), pad = len < w ? w - len : 0;
 
 	if (t->align[c] == 'r')
 		for (; pad; pad--)
-			putc(' ', f);
+			out_putc(o, ' ');
 	if (sgr)
-		fmt_fprintf(f, "\033[%sm", sgr);
-	fwrite(s, 1, b, f);
+		out_printf(o, "\033[%sm", sgr);
+	out_write(o, s, b);
 	if (sgr)
-		fputs("\033[0m", f);
+		out_puts(o, "\033[0m");
 	if (!last)
 		for (; pad; pad--)
-			putc(' ', f);
+			out_putc(o, ' ');
 }
 
 /* Widths: each column its widest cell (the header's with headers); with
@@ -156,13 +157,13 @@ void ctl_table_print(struct ctl_table *t)
 			t->state_col = -1;     /* the header is not a state */
 			print_cell(t, c, t->head[c], w[c], c == t->ncol - 1);
 			t->state_col = sc;
-			putc(c == t->ncol - 1 ? '\n' : ' ', ctl_view.out);
+			out_putc(ctl_view.out, c == t->ncol - 1 ? '\n' : ' ');
 		}
 	}
 	for (i = 0; i < t->ncell; i++) {
 		c = (int)(i % (size_t)t->ncol);
 		print_cell(t, c, t->cell[i], w[c], c == t->ncol - 1);
-		putc(c == t->ncol - 1 ? '\n' : ' ', ctl_view.out);
+		out_putc(ctl_view.out, c == t->ncol - 1 ? '\n' : ' ');
 		free(t->cell[i]);
 	}
 	free(t->cell);

@@ -4,19 +4,21 @@
  * to what is left), states in colour on a terminal only (never with
  * NO_COLOR), and the units people read: 24 GiB, 44 min, a local time and
  * its age.  Every cell goes through ctl_text_put first, so nothing an
- * agent sent can drive the terminal.  No I/O but the FILE it is given. */
+ * agent sent can drive the terminal.  No I/O but the struct out it is
+ * given. */
 #ifndef NESTD_CTL_TABLE_H
 #define NESTD_CTL_TABLE_H
 
 #include <stddef.h>
-#include <stdio.h>
 
 #define CTL_TABLE_COLS 12
+
+struct out;
 
 /* How tables come out: ctl.c fills it in once (ctl_view_default, then the
  * options), the show functions read it. */
 struct ctl_view {
-	FILE *out;
+	struct out *out;      /* out_stdout (a test: its own) */
 	int width;            /* columns of the terminal; 0: no limit (not a terminal) */
 	int headers;          /* print the header line */
 	int color;            /* states in colour */

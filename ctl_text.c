@@ -2,11 +2,11 @@
 #include "ctl_text.h"
 
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "buf.h"
 #include "fmt.h"
+#include "out.h"
 #include "utf8.h"
 
 /* The length of the valid UTF-8 character at p (n bytes left) and its code
@@ -54,56 +54,40 @@ static void escape_char(uint32_t c, size_t len, unsigned flags, char *out)
 		fmt_snprintf(out, 8, "\\u%04x", (unsigned)c);
 }
 
-/* Where the text goes: a stream, or a buffer (a table's cell). */
-struct sink {
-	FILE *f;
-	struct buf *b;
-};
-
-static void sink_put(const struct sink *k, const void *p, size_t n)
-{
-	if (k->f)
-		fwrite(p, 1, n, k->f);
-	else
-		buf_append(k->b, p, n);
-}
-
-static size_t text_put(const struct sink *k, const char *s, size_t n, int width, unsigned flags)
+size_t ctl_text_put(struct out *o, const char *s, size_t n, int width, unsigned flags)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, len, chars = 0;
+	size_t i = 0, run = 0, len, chars = 0;
 	uint32_t c;
 	char esc[8];
 
+	/* Safe runs go out whole: on stderr (unbuffered) a write per run. */
 	while (i < n) {
 		len = utf8_char(p + i, n - i, &c);
 		if (!len)
 			c = p[i];
 		if (len && (!unsafe_char(c) || ((flags & CTL_TEXT_LINES) && (c == '\n' || c == '\t')))) {
-			sink_put(k, p + i, len);
-		} else {
-			escape_char(c, len, flags, esc);
-			sink_put(k, esc, strlen(esc));
-			chars += strlen(esc) - 1;
+			i += len;
+			chars++;
+			continue;
 		}
-		chars++;
+		out_write(o, p + run, i - run);
+		escape_char(c, len, flags, esc);
+		out_write(o, esc, strlen(esc));
+		chars += strlen(esc);
 		i += len ? len : 1;
+		run = i;
 	}
+	out_write(o, p + run, n - run);
 	for (; width > 0 && chars < (size_t)width; chars++)
-		sink_put(k, " ", 1);
+		out_write(o, " ", 1);
 	return chars;
-}
-
-size_t ctl_text_put(FILE *f, const char *s, size_t n, int width, unsigned flags)
-{
-	struct sink k = { f, NULL };
-
-	return text_put(&k, s, n, width, flags);
 }
 
 size_t ctl_text_buf(struct buf *b, const char *s, size_t n, int width, unsigned flags)
 {
-	struct sink k = { NULL, b };
+	struct out o;
 
-	return text_put(&k, s, n, width, flags);
+	out_init_mem(&o, b);
+	return ctl_text_put(&o, s, n, width, flags);
 }

@@ -8,11 +8,9 @@
  * for the largest double (64-bit arithmetic only: no libgcc helpers). */
 #include "fmt.h"
 
-#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 struct out {
 	char *p;
@@ -447,76 +445,4 @@ void fmt_copy(char *out, size_t n, const char *s)
 	l = strnlen(s, n - 1);
 	memcpy(out, s, l);
 	out[l] = '\0';
-}
-
-/* The whole text into line (1 KB) or, longer, a malloc'd copy; NULL when
- * that runs out.  *n: its length. */
-static char *render(char *line, size_t cap, int *n, const char *fmt, va_list ap)
-{
-	char *p = line;
-	va_list aq;
-
-	va_copy(aq, ap);
-	*n = fmt_vsnprintf(line, cap, fmt, ap);
-	if (*n >= (int)cap) {
-		p = malloc((size_t)*n + 1);
-		if (p)
-			fmt_vsnprintf(p, (size_t)*n + 1, fmt, aq);
-	}
-	va_end(aq);
-	return *n < 0 ? NULL : p;
-}
-
-int fmt_vfprintf(FILE *f, const char *fmt, va_list ap)
-{
-	char line[1024], *p;
-	int n;
-
-	p = render(line, sizeof(line), &n, fmt, ap);
-	if (!p)
-		return -1;
-	if (fwrite(p, 1, (size_t)n, f) != (size_t)n)
-		n = -1;
-	if (p != line)
-		free(p);
-	return n;
-}
-
-int fmt_write(int fd, const char *fmt, ...)
-{
-	char line[1024], *p;
-	va_list ap;
-	size_t done = 0;
-	int n;
-
-	va_start(ap, fmt);
-	p = render(line, sizeof(line), &n, fmt, ap);
-	va_end(ap);
-	if (!p)
-		return -1;
-	while (done < (size_t)n) {
-		ssize_t w = write(fd, p + done, (size_t)n - done);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			n = -1;
-			break;
-		}
-		done += (size_t)w;
-	}
-	if (p != line)
-		free(p);
-	return n;
-}
-
-int fmt_fprintf(FILE *f, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = fmt_vfprintf(f, fmt, ap);
-	va_end(ap);
-	return r;
 }

@@ -16,7 +16,6 @@
 
 #include <stdarg.h>
 #include <stddef.h>
-#include <stdio.h>
 
 /* As C's vsnprintf/snprintf: at most n bytes into out, NUL-terminated when
  * n > 0; the length the whole output has (which may be n or more). */
@@ -25,17 +24,5 @@ int fmt_snprintf(char *out, size_t n, const char *fmt, ...) __attribute__((forma
 /* fmt_snprintf(out, n, "%s", s) without the format: s (NULL as "(null)")
  * cut to n - 1 bytes, NUL-terminated when n > 0. */
 void fmt_copy(char *out, size_t n, const char *s);
-
-/* As vfprintf/fprintf/printf: formatted whole, then one fwrite; the length
- * written, -1 on a write error or when memory for a long line runs out. */
-int fmt_vfprintf(FILE *f, const char *fmt, va_list ap);
-int fmt_fprintf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#define fmt_printf(...) fmt_fprintf(stdout, __VA_ARGS__)
-
-/* The same straight to a descriptor with write(2), partial writes and EINTR
- * retried: what fputs or fprintf to an unbuffered stream does, for the
- * texts the agent writes on stdout and stderr (its help, its errors), so
- * the agent-only static binary carries no stdio FILE to write with. */
-int fmt_write(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "embed.h"
-#include "fmt.h"
+#include "out.h"
 
 extern const struct embed_file help_files[];
 
@@ -43,7 +43,7 @@ const char *help_text(enum help_text which, size_t *n, unsigned char **tofree)
 	return p;
 }
 
-int help_write(enum help_text which, int fd)
+int help_print(enum help_text which, struct out *o)
 {
 	unsigned char *tofree;
 	size_t n;
@@ -51,16 +51,10 @@ int help_write(enum help_text which, int fd)
 	int rc;
 
 	if (!p) {
-		fmt_write(2, "nestd: no help text here (out of memory?)\n");
+		out_puts(&out_stderr, "nestd: no help text here (out of memory?)\n");
 		return -1;
 	}
-	rc = fmt_write(fd, "%.*s", (int)n, p) < 0 ? -1 : 0;
+	rc = out_write(o, p, n);
 	free(tofree);
 	return rc;
-}
-
-int help_print(enum help_text which, FILE *out)
-{
-	fflush(out);
-	return help_write(which, fileno(out));
 }

@@ -3,7 +3,6 @@
 #define NESTD_HELP_H
 
 #include <stddef.h>
-#include <stdio.h>
 
 /* HELP_AGENT, HELP_SERVER...: help_text.h's texts, in its order (the texts
  * themselves are macro arguments left unused here: no bytes of them). */
@@ -19,11 +18,9 @@ enum help_text {
  * agent-only build has HELP_AGENT alone). */
 const char *help_text(enum help_text which, size_t *n, unsigned char **tofree);
 
-/* Writes the text to the descriptor fd whole: 0, or -1 (and a word on
- * stderr) when it is not there.  With no stdio (the agent's help: the
- * agent-only static binary carries no FILE writer). */
-int help_write(enum help_text which, int fd);
-/* The same on a stream, after whatever is buffered there. */
-int help_print(enum help_text which, FILE *out);
+/* Writes the text to o whole (after what o holds): 0, or -1 (and a word
+ * on stderr) when it is not there or could not be written. */
+struct out;
+int help_print(enum help_text which, struct out *o);
 
 #endif

@@ -7,9 +7,9 @@
 #include "log.h"
 #include "num.h"
 #include "fmt.h"
+#include "out.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,7 +46,6 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	struct tm tm;
 	va_list ap;
 	size_t n, i, start;
-	ssize_t w;
 
 	if (lvl < log_threshold)
 		return;
@@ -64,9 +63,5 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
 			line[i] = '?';
 	line[n++] = '\n';
-	for (i = 0; i < n; i += (size_t)w) {
-		w = write(2, line + i, n - i);
-		if (w <= 0)
-			break;
-	}
+	out_fd_write(2, line, n);
 }

@@ -10,7 +10,6 @@
  * only the agent is dispatched; nothing else is referenced, so the linker
  * drops the server, the dashboard, the installer, ctl, slack and the token
  * tools (and BearSSL's server half) from the binary. */
-#include <stdio.h>
 #include <string.h>
 
 #include "agent.h"
@@ -19,6 +18,7 @@
 #include "fmt.h"
 #include "server.h"
 #include "help.h"
+#include "out.h"
 #include "server_nats.h"
 #include "server_slack.h"
 #include "tls.h"
@@ -31,11 +31,11 @@ static const char usage[] =
 	"\n"
 	"nestd speaks the Nest Management Bot's WebSocket protocol.  This is the\n"
 	"agent-only build: the server, ctl, slack and token tools are in the full nestd.\n";
-#define put_usage(fd) fmt_write(fd, "%s", usage)
+#define put_usage(o) out_puts(o, usage)
 #define BUILD_KIND ", agent only"
 #else
 /* nestd --help: HELP_TEXT(NESTD) in help_text.h */
-#define put_usage(fd) help_write(HELP_NESTD, fd)
+#define put_usage(o) help_print(HELP_NESTD, o)
 #define BUILD_KIND ""
 #endif
 
@@ -60,7 +60,7 @@ static int dispatch(const char *cmd, int argc, char **argv)
 #if NESTD_AGENT_ONLY
 	if (strcmp(cmd, "server") == 0 || strcmp(cmd, "token") == 0 || strcmp(cmd, "ctl") == 0 ||
 	    strcmp(cmd, "slack") == 0) {
-		fmt_write(2, "nestd: '%s' is not in this agent-only build; "
+		out_printf(&out_stderr, "nestd: '%s' is not in this agent-only build; "
 			"the full nestd binary has it\n", cmd);
 		return 2;
 	}
@@ -74,35 +74,45 @@ static int dispatch(const char *cmd, int argc, char **argv)
 	if (strcmp(cmd, "slack") == 0)
 		return slack_main(argc, argv);
 #endif
-	fmt_write(2, "nestd: unknown subcommand '%s'\nTry 'nestd --help'.\n", cmd);
+	out_printf(&out_stderr, "nestd: unknown subcommand '%s'\nTry 'nestd --help'.\n", cmd);
 	return 2;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
 	if (argc < 2) {
-		put_usage(2);
+		put_usage(&out_stderr);
 		return 2;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
 		char features[160];
 
 		build_features(features, sizeof(features));
-		fmt_write(1, "nestd %s %s%s\n", NESTD_VERSION, features, BUILD_KIND);
+		out_print("nestd %s %s%s\n", NESTD_VERSION, features, BUILD_KIND);
 		return 0;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		put_usage(1);
+		put_usage(&out_stdout);
 		return 0;
 	}
 	if (strcmp(argv[1], "help") == 0) {
 		char *hargv[] = { argv[2], "--help", NULL };
 
 		if (argc < 3) {
-			put_usage(1);
+			put_usage(&out_stdout);
 			return 0;
 		}
 		return dispatch(argv[2], 2, hargv);
 	}
 	return dispatch(argv[1], argc - 1, argv + 1);
+}
+
+/* What is still in out_stdout goes out here, as stdio's did at exit: every
+ * role returns through main (none calls exit), so this is the one place. */
+int main(int argc, char **argv)
+{
+	int rc = run(argc, argv);
+
+	out_flush(&out_stdout);
+	return rc;
 }

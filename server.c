@@ -38,6 +38,7 @@
 #include "fmt.h"
 #include "log.h"
 #include "net.h"
+#include "out.h"
 #include "proto.h"
 #include "server_admit.h"
 #include "server_api.h"
@@ -967,19 +968,19 @@ static int server_start(struct server *s)
 	if (o->tls_cert[0]) {
 		s->tls = tls_server_ctx(o->tls_cert, o->tls_key, err, sizeof(err));
 		if (!s->tls) {
-			fmt_fprintf(stderr, "nestd server: TLS: %s\n", err);
+			out_printf(&out_stderr, "nestd server: TLS: %s\n", err);
 			return 1;
 		}
 		tls_sessions_keep(s, 0);
 	}
 	if (load_tokens(s, err, sizeof(err)) < 0) {
-		fmt_fprintf(stderr, "nestd server: %s\n", err);
+		out_printf(&out_stderr, "nestd server: %s\n", err);
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	s->max_conns = connection_cap();
 	if (open_rooms(s, err, sizeof(err)) < 0 || listen_all(s, err, sizeof(err)) < 0) {
-		fmt_fprintf(stderr, "nestd server: %s\n", err);
+		out_printf(&out_stderr, "nestd server: %s\n", err);
 		return 1;
 	}
 	log_info("nestd %s server ready: %d tokens, accepting agent versions %s",
@@ -1068,7 +1069,7 @@ int server_main(int argc, char **argv)
 		return 1;
 	switch (server_opts_parse(o, argc - 1, argv + 1, err, sizeof(err))) {
 	case SERVER_OPTS_HELP:
-		help_print(HELP_SERVER, stdout);
+		help_print(HELP_SERVER, &out_stdout);
 		rc = 0;
 		break;
 	case SERVER_OPTS_RUN:
@@ -1078,7 +1079,7 @@ int server_main(int argc, char **argv)
 		}
 		/* fall through */
 	case SERVER_OPTS_BAD:
-		fmt_fprintf(stderr, "nestd server: %s\n", err);
+		out_printf(&out_stderr, "nestd server: %s\n", err);
 		break;
 	}
 	free(o);

@@ -14,6 +14,7 @@
 #include "fmt.h"
 #include "log.h"
 #include "net.h"
+#include "out.h"
 #include "server_int.h"
 #include "server_slack_api.h"
 #include "server_slack_int.h"
@@ -224,12 +225,12 @@ static int print_manifest(const char *cmd)
 
 	if (!p || !(at = str_find(p, "%s"))) {
 		free(tofree);
-		fputs("nestd slack: out of memory\n", stderr);
+		out_puts(&out_stderr, "nestd slack: out of memory\n");
 		return 1;
 	}
-	fwrite(p, 1, (size_t)(at - p), stdout);
-	fputs(cmd, stdout);
-	fputs(at + 2, stdout);
+	out_write(&out_stdout, p, (size_t)(at - p));
+	out_puts(&out_stdout, cmd);
+	out_puts(&out_stdout, at + 2);
 	free(tofree);
 	return 0;
 }
@@ -241,7 +242,7 @@ int slack_main(int argc, char **argv)
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			help_print(HELP_SLACK, stdout);
+			help_print(HELP_SLACK, &out_stdout);
 			return 0;
 		}
 		if (!strcmp(argv[i], "--slack-command") && i + 1 < argc)
@@ -253,8 +254,8 @@ int slack_main(int argc, char **argv)
 	}
 	if (i < argc || argc < 2 || strcmp(argv[1], "manifest") || cmd[0] != '/' ||
 	    strlen(cmd) > 32 || strspn(cmd + 1, "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(cmd + 1)) {
-		help_print(HELP_SLACK, stderr);
-		fputs("Try 'nestd slack --help'.\n", stderr);
+		help_print(HELP_SLACK, &out_stderr);
+		out_puts(&out_stderr, "Try 'nestd slack --help'.\n");
 		return 2;
 	}
 	return print_manifest(cmd);

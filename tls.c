@@ -33,6 +33,7 @@
 #include "rnd.h"
 #include "sha256.h"
 #include "num.h"
+#include "out.h"
 
 /* ------------------------------------------------------------------ */
 /* Contexts */
@@ -949,33 +950,34 @@ static void sess_cache_free(struct sess_cache *c)
 
 int tls_sessions_save(struct tls_ctx *x, const char *path, char *err, size_t errlen)
 {
-	char tmp[4096], head[64];
+	char tmp[4096], head[64], b[sizeof(struct sess) * 46];
 	uint32_t now = (uint32_t)time(NULL);
 	size_t i, n = 0;
+	struct out f;
 	int fd, hl, ok;
-	FILE *f;
 
 	if (!x || !x->cache)
 		return 0;
 	fmt_snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+	if (fd < 0) {
 		fmt_snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
 		return -1;
 	}
+	out_init(&f, fd, b, sizeof(b));
 	hl = fmt_snprintf(head, sizeof(head), SESS_MAGIC "%zu\n", sizeof(struct sess));
-	ok = fwrite(head, 1, (size_t)hl, f) == (size_t)hl;
+	ok = out_write(&f, head, (size_t)hl) == 0;
 	for (i = 0; ok && i < x->cache->nsets * SESS_WAYS; i++) {
 		const struct sess *e = &x->cache->slot[i];
 
 		if (sess_fresh(e, now)) {
-			ok = fwrite(e, sizeof(*e), 1, f) == 1;
+			ok = out_write(&f, e, sizeof(*e)) == 0;
 			n++;
 		}
 	}
-	ok = fclose(f) == 0 && ok;
+	ok = out_flush(&f) == 0 && ok;
+	memset(b, 0, sizeof(b));            /* the master secrets passed through */
+	ok = close(fd) == 0 && ok;
 	if (!ok || rename(tmp, path) < 0) {
 		fmt_snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
 		unlink(tmp);
@@ -984,13 +986,52 @@ int tls_sessions_save(struct tls_ctx *x, const char *path, char *err, size_t err
 	return (int)n;
 }
 
+/* The file's records after its header want (as fread took them: whole
+ * records, a cut one at the end left out) into c: how many were fresh.
+ * -1 when the file does not start with want. */
+static int sess_read(struct sess_cache *c, int fd, const char *want, uint32_t now)
+{
+	unsigned char b[sizeof(struct sess) * 46];
+	size_t have = 0, at, wl = strlen(want);
+	int n = 0, head = 0;
+	struct sess e;
+	ssize_t r;
+
+	for (;;) {
+		r = read(fd, b + have, sizeof(b) - have);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		have += (size_t)r;
+		at = 0;
+		if (!head) {
+			if (have < wl)
+				continue;
+			if (memcmp(b, want, wl))
+				break;
+			head = 1;
+			at = wl;
+		}
+		for (; have - at >= sizeof(e); at += sizeof(e)) {
+			memcpy(&e, b + at, sizeof(e));
+			if (sess_fresh(&e, now) && e.version == BR_TLS12) {
+				sess_put(c, &e);
+				n++;
+			}
+		}
+		memmove(b, b + at, have - at);
+		have -= at;
+	}
+	memset(&e, 0, sizeof(e));
+	memset(b, 0, sizeof(b));
+	return head ? n : -1;
+}
+
 int tls_sessions_load(struct tls_ctx *x, const char *path, char *err, size_t errlen)
 {
-	char head[64], want[64];
-	uint32_t now = (uint32_t)time(NULL);
-	struct sess e;
-	int fd, n = 0;
-	FILE *f;
+	char want[64];
+	int fd, n;
 
 	if (!x || !x->cache)
 		return 0;
@@ -1003,25 +1044,11 @@ int tls_sessions_load(struct tls_ctx *x, const char *path, char *err, size_t err
 	}
 	/* Used once: the secrets do not outlive the restart they bridge. */
 	unlink(path);
-	f = fdopen(fd, "r");
-	if (!f) {
-		close(fd);
-		fmt_snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-		return -1;
-	}
 	fmt_snprintf(want, sizeof(want), SESS_MAGIC "%zu\n", sizeof(struct sess));
-	if (!fgets(head, sizeof(head), f) || strcmp(head, want) != 0) {
-		fclose(f);
+	n = sess_read(x->cache, fd, want, (uint32_t)time(NULL));
+	close(fd);
+	if (n < 0)
 		fmt_snprintf(err, errlen, "%s: not a session file of this nestd; ignored", path);
-		return -1;
-	}
-	while (fread(&e, sizeof(e), 1, f) == 1)
-		if (sess_fresh(&e, now) && e.version == BR_TLS12) {
-			sess_put(x->cache, &e);
-			n++;
-		}
-	memset(&e, 0, sizeof(e));
-	fclose(f);
 	return n;
 }
 

@@ -20,6 +20,7 @@
 #include "fmt.h"
 #include "log.h"
 #include "num.h"
+#include "out.h"
 #include "sha256.h"
 #include "token_file.h"
 #include "token_kv.h"
@@ -81,7 +82,7 @@ static const struct cfg_opt token_cfg[] = {
 
 static int usage_err(const char *msg)
 {
-	fmt_fprintf(stderr, "nestd token: %s\nTry 'nestd help token'.\n", msg);
+	out_printf(&out_stderr, "nestd token: %s\nTry 'nestd help token'.\n", msg);
 	return 2;
 }
 
@@ -115,7 +116,7 @@ static int token_parse(int argc, char **argv, struct token_opts *o)
 			   &npos, &help, err, sizeof(err)) < 0)
 		return usage_err(err);
 	if (help) {
-		help_print(HELP_TOKEN, stdout);
+		help_print(HELP_TOKEN, &out_stdout);
 		return 0;
 	}
 	if (!npos)
@@ -232,7 +233,7 @@ static int lock_db(const struct token_opts *o, int *dfd)
 	int fd = token_lock(o->dir, o->base, 0, dfd, err, sizeof(err));
 
 	if (fd < 0)
-		fmt_fprintf(stderr, "nestd token: %s\n", err);
+		out_printf(&out_stderr, "nestd token: %s\n", err);
 	return fd;
 }
 
@@ -247,7 +248,7 @@ static void list_row(const struct token_entry *e)
 		fmt_snprintf(when + log_fmt_tm(when, sizeof(when), &tm, ' '), 2, "Z");
 	}
 	token_scope_format(&e->scope, scope, sizeof(scope));
-	fmt_printf("%-24s %-9s %-21s %-24s %s\n", e->name, token_role_name(e->role), when,
+	out_print("%-24s %-9s %-21s %-24s %s\n", e->name, token_role_name(e->role), when,
 	       e->role == ROLE_AGENT && e->owner[0] ? e->owner : "-",
 	       e->role == ROLE_AGENT ? "-" : scope[0] ? scope : "all");
 }
@@ -257,9 +258,9 @@ static int verb_list(const struct token_opts *o, struct token_db *db)
 	int i;
 
 	if (db->n == 0)
-		fmt_fprintf(stderr, "no tokens in %s\n", FLEET(o) ? "the fleet's token store" : o->path);
+		out_printf(&out_stderr, "no tokens in %s\n", FLEET(o) ? "the fleet's token store" : o->path);
 	else
-		fmt_printf("%-24s %-9s %-21s %-24s %s\n", "NAME", "ROLE", "CREATED", "OWNER", "SCOPE");
+		out_print("%-24s %-9s %-21s %-24s %s\n", "NAME", "ROLE", "CREATED", "OWNER", "SCOPE");
 	for (i = 0; i < db->n; i++)
 		list_row(&db->e[i]);
 	return 0;
@@ -270,7 +271,7 @@ static int verb_list(const struct token_opts *o, struct token_db *db)
 static int mint(const struct token_opts *o, char tok[TOKEN_LEN + 1], struct token_entry *ne)
 {
 	if (token_generate(tok) < 0) {
-		fmt_fprintf(stderr, "nestd token: the kernel gave no random bytes\n");
+		out_printf(&out_stderr, "nestd token: the kernel gave no random bytes\n");
 		return -1;
 	}
 	memset(ne, 0, sizeof(*ne));
@@ -291,7 +292,7 @@ static int verb_new(const struct token_opts *o, int dfd, struct token_db *db)
 	const char *name = o->pos[0];
 
 	if (token_db_by_name(db, name)) {
-		fmt_fprintf(stderr, "nestd token: a token named '%s' exists; revoke it first\n", name);
+		out_printf(&out_stderr, "nestd token: a token named '%s' exists; revoke it first\n", name);
 		return 1;
 	}
 	if (mint(o, tok, &ne) < 0)
@@ -301,15 +302,16 @@ static int verb_new(const struct token_opts *o, int dfd, struct token_db *db)
 	else if (token_db_save_at(dfd, o->base, o->path, db, err, sizeof(err)) == 0)
 		err[0] = '\0';
 	if (err[0]) {
-		fmt_fprintf(stderr, "nestd token: %s\n", err);
+		out_printf(&out_stderr, "nestd token: %s\n", err);
 		memset(tok, 0, sizeof(tok));
 		return 1;
 	}
-	fmt_printf("%s\n", tok);
-	fflush(stdout);
+	out_print("%s\n", tok);
+	out_flush(&out_stdout);
 	memset(tok, 0, sizeof(tok));
-	fmt_fprintf(stderr, "nestd token: %s token '%s' added to %s (only its hash is stored; keep the "
-		"token above safe).\nA running server picks it up by itself: nothing needs restarting.\n",
+	out_printf(&out_stderr, "nestd token: %s token '%s' added to %s (only its hash is stored; "
+		"keep the token above safe).\nA running server picks it up by itself: nothing needs "
+		"restarting.\n",
 		o->role, name, o->path);
 	return 0;
 }
@@ -320,16 +322,16 @@ static int verb_revoke(const struct token_opts *o, int dfd, struct token_db *db)
 	char err[800];
 
 	if (!e) {
-		fmt_fprintf(stderr, "nestd token: no token named '%s' in %s\n", o->pos[0], o->path);
+		out_printf(&out_stderr, "nestd token: no token named '%s' in %s\n", o->pos[0], o->path);
 		return 1;
 	}
 	token_db_remove(db, (int)(e - db->e));
 	if (token_db_save_at(dfd, o->base, o->path, db, err, sizeof(err)) < 0) {
-		fmt_fprintf(stderr, "nestd token: %s\n", err);
+		out_printf(&out_stderr, "nestd token: %s\n", err);
 		return 1;
 	}
-	fmt_fprintf(stderr, "nestd token: revoked '%s'.\nA running server drops its sessions by itself "
-		"within seconds: no restart, no SIGHUP needed.\n", o->pos[0]);
+	out_printf(&out_stderr, "nestd token: revoked '%s'.\nA running server drops its sessions "
+		"by itself within seconds: no restart, no SIGHUP needed.\n", o->pos[0]);
 	return 0;
 }
 
@@ -345,16 +347,16 @@ static int kv_new(const struct token_opts *o)
 		return 1;
 	rc = token_kv_new(&o->kv, &ne, err, sizeof(err));
 	if (rc == 0) {
-		fmt_printf("%s\n", tok);
-		fflush(stdout);
-		fmt_fprintf(stderr, "nestd token: %s token '%s' added to the fleet's token store (%s_tokens; "
+		out_print("%s\n", tok);
+		out_flush(&out_stdout);
+		out_printf(&out_stderr, "nestd token: %s token '%s' added to the fleet's token store (%s_tokens; "
 			"only its hash is stored; keep the token above safe).\nEvery server of the fleet "
 			"knows it at once.\n", o->role, ne.name, o->kv.prefix);
 	} else if (rc == 1) {
-		fmt_fprintf(stderr, "nestd token: the fleet's store has a token named '%s'; revoke it "
+		out_printf(&out_stderr, "nestd token: the fleet's store has a token named '%s'; revoke it "
 			"first\n", ne.name);
 	} else {
-		fmt_fprintf(stderr, "nestd token: %s\n", err);
+		out_printf(&out_stderr, "nestd token: %s\n", err);
 	}
 	memset(tok, 0, sizeof(tok));
 	return rc == 0 ? 0 : 1;
@@ -367,14 +369,14 @@ static int kv_import(const struct token_opts *o)
 	int added = 0, kept = 0, rc;
 
 	if (token_db_load(o->path, &db, err, sizeof(err)) < 0) {
-		fmt_fprintf(stderr, "nestd token: %s\n", err);
+		out_printf(&out_stderr, "nestd token: %s\n", err);
 		return 1;
 	}
 	rc = token_kv_import(&o->kv, &db, &added, &kept, err, sizeof(err));
 	token_db_free(&db);
 	if (rc < 0)
-		fmt_fprintf(stderr, "nestd token: %s\n", err);
-	fmt_fprintf(stderr, "nestd token: %d tokens imported from %s into the fleet's store, %d kept "
+		out_printf(&out_stderr, "nestd token: %s\n", err);
+	out_printf(&out_stderr, "nestd token: %d tokens imported from %s into the fleet's store, %d kept "
 		"(a token of that name was there already)\n", added, o->path, kept);
 	return rc < 0 ? 1 : 0;
 }
@@ -392,16 +394,16 @@ static int kv_run(const struct token_opts *o)
 	if (!strcmp(o->verb, "revoke")) {
 		rc = token_kv_revoke(&o->kv, o->pos[0], err, sizeof(err));
 		if (rc == 0)
-			fmt_fprintf(stderr, "nestd token: revoked '%s'; every server of the fleet drops its "
+			out_printf(&out_stderr, "nestd token: revoked '%s'; every server of the fleet drops its "
 				"sessions at once.\n", o->pos[0]);
 		else if (rc == 1)
-			fmt_fprintf(stderr, "nestd token: no token named '%s' in the fleet's store\n", o->pos[0]);
+			out_printf(&out_stderr, "nestd token: no token named '%s' in the fleet's store\n", o->pos[0]);
 		else
-			fmt_fprintf(stderr, "nestd token: %s\n", err);
+			out_printf(&out_stderr, "nestd token: %s\n", err);
 		return rc == 0 ? 0 : 1;
 	}
 	if (token_kv_list(&o->kv, &db, err, sizeof(err)) < 0) {
-		fmt_fprintf(stderr, "nestd token: %s\n", err);
+		out_printf(&out_stderr, "nestd token: %s\n", err);
 		token_db_free(&db);
 		return 1;
 	}
@@ -426,7 +428,7 @@ static int token_run(const struct token_opts *o)
 	else
 		lrc = token_db_load_at(dfd, o->base, o->path, 1, &db, &id, err, sizeof(err));
 	if (lrc < 0)
-		fmt_fprintf(stderr, "nestd token: %s\n", err);
+		out_printf(&out_stderr, "nestd token: %s\n", err);
 	else if (!strcmp(o->verb, "list"))
 		rc = verb_list(o, &db);
 	else if (!strcmp(o->verb, "new"))

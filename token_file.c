@@ -23,6 +23,7 @@
 
 #include "dotenv.h"
 #include "fmt.h"
+#include "out.h"
 #include "token_file.h"
 
 int token_path_split(const char *path, char *dir, size_t dcap, const char **base)
@@ -240,22 +241,6 @@ int token_file_changed(const char *path, const struct token_file_id *id)
 	       now.size != id->size || now.mtime_ns != id->mtime_ns || now.ctime_ns != id->ctime_ns;
 }
 
-/* write(2) all of p, through EINTR and short writes. */
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* p[0..n) into dfd's TMP, synced: 0, or -1 with errno set. */
 static int write_temp(int dfd, const char *tmp, const char *p, size_t n)
 {
@@ -265,7 +250,7 @@ static int write_temp(int dfd, const char *tmp, const char *p, size_t n)
 	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
-	if (fchmod(fd, 0600) < 0 || write_all(fd, p, n) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, 0600) < 0 || out_fd_write(fd, p, n) < 0 || fsync(fd) < 0) {
 		e = errno;
 		close(fd);
 		errno = e;

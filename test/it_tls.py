@@ -545,6 +545,8 @@ def test_session_resumption():
     check(os.path.exists(saved) and stat.S_IMODE(os.stat(saved).st_mode) == 0o600,
           "resume: sessions written beside the token file, mode 0600",
           os.path.exists(saved) and oct(os.stat(saved).st_mode))
+    with open(saved, "rb") as f:
+        good = f.read()
     s = tls_server(c("srv.pem"), c("srv.key"), (), port=s.tport, tokens=tokens)
     check(not os.path.exists(saved), "resume: the session file is read once and deleted")
     check(a.wait_log(r"authenticated to", 15, since=mark),
@@ -562,6 +564,20 @@ def test_session_resumption():
           "resume: a foreign session file is ignored (warned) and removed")
     check(a.wait_log(r"authenticated to", 15, since=mark),
           "resume: agent back with a full handshake when the server lost its sessions")
+    # Cut short: in its header, refused as foreign; in a record, the whole
+    # records read (none here) and the cut one left out, without a word.
+    for what, data, warned in (("in its header", good[:12], True),
+                               ("in a record", good[:len(good) - 5], False)):
+        mark = len(a.text())
+        s.stop()
+        with open(saved, "wb") as f:
+            f.write(data)
+        s = tls_server(c("srv.pem"), c("srv.key"), (), port=s.tport, tokens=tokens)
+        check(a.wait_log(r"authenticated to", 15, since=mark) and not os.path.exists(saved),
+              "resume: a session file cut %s is read and removed; the agent is back" % what)
+        check(("not a session file" in s.text()) == warned,
+              "resume: a session file cut %s is %s" % (what, "warned about" if warned else
+                                                         "not warned about"), s.text()[-300:])
     a.stop()
     s.stop()
 

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "buf.h"
 #include "ctl_show.h"
+#include "out.h"
 #include "t.h"
 
 void test_ctl_show_text_escapes(void);
@@ -15,15 +17,17 @@ void test_ctl_show_text_every_byte(void);
 /* ctl_text_put of s (n bytes) as a string; the caller frees it. */
 static char *shown(const char *s, size_t n, int width, unsigned flags, size_t *chars)
 {
-	char *out = NULL;
-	size_t len = 0, c;
-	FILE *f = open_memstream(&out, &len);
+	struct buf b;
+	struct out o;
+	size_t c;
 
-	c = ctl_text_put(f, s, n, width, flags);
-	fclose(f);
+	buf_init(&b, 0);
+	buf_append(&b, "", 0);           /* "" when nothing is written */
+	out_init_mem(&o, &b);
+	c = ctl_text_put(&o, s, n, width, flags);
 	if (chars)
 		*chars = c;
-	return out;
+	return buf_steal(&b);
 }
 
 #define SHOWN(in, want, flags) do { \

@@ -7,9 +7,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "../buf.h"
 #include "../ctl_show.h"
 #include "../ctl_table.h"
 #include "../json.h"
+#include "../out.h"
 #include "t.h"
 
 #pragma GCC diagnostic ignored "-Wmissing-prototypes"
@@ -32,8 +34,8 @@ static int test_width = 80;
 static char *shown(int (*fn)(const struct json *, int, int), const char *reply)
 {
 	struct json j;
-	char *buf = NULL;
-	size_t len = 0;
+	struct buf b;
+	struct out o;
 
 	const char *sort = ctl_view.sort, *user = ctl_view.user;
 	int color = ctl_view.color;
@@ -44,7 +46,10 @@ static char *shown(int (*fn)(const struct json *, int, int), const char *reply)
 	ctl_view.sort = sort;
 	ctl_view.user = user;
 	ctl_view.color = color;
-	ctl_view.out = open_memstream(&buf, &len);
+	buf_init(&b, 0);
+	buf_append(&b, "", 0);
+	out_init_mem(&o, &b);
+	ctl_view.out = &o;
 	ctl_view.width = test_width;
 	ctl_view.headers = 1;
 	ctl_view.now = NOW;
@@ -52,9 +57,8 @@ static char *shown(int (*fn)(const struct json *, int, int), const char *reply)
 		fn(&j, 0, 0);
 		json_free(&j);
 	}
-	fclose(ctl_view.out);
 	ctl_view.out = NULL;
-	return buf;
+	return buf_steal(&b);
 }
 
 static void golden(int (*fn)(const struct json *, int, int), const char *reply, const char *want)

@@ -1,7 +1,8 @@
 /* test_fmt.c - fmt.c against the libc snprintf it stands in for, byte for
  * byte: every form fmt.h says it does (flags, widths, precisions, lengths,
  * integers at their limits, %f exact on ties, tiny, huge and non-finite
- * values), truncation and the returned length, and the FILE writers. */
+ * values), truncation and the returned length (its writers on a
+ * descriptor: test_out.c). */
 #include <float.h>
 #include <limits.h>
 #include <math.h>
@@ -16,7 +17,6 @@ void test_fmt_ints(void);
 void test_fmt_strings(void);
 void test_fmt_fixed(void);
 void test_fmt_truncation(void);
-void test_fmt_file(void);
 void test_fmt_edges(void);
 
 static int bad;
@@ -133,30 +133,6 @@ void test_fmt_truncation(void)
 	r = fmt_snprintf(b, sizeof(b), "%.2f", 123456.789);
 	CHECK(r == 9);
 	CHECK_STR(b, "123456.");
-}
-
-void test_fmt_file(void)
-{
-	FILE *f = tmpfile();
-	char want[3000], got[3100];
-	size_t n;
-	int r;
-
-	if (!f) {
-		SKIP("no tmpfile");
-		return;
-	}
-	memset(want, 'w', 2500);
-	want[2500] = '\0';
-	r = fmt_fprintf(f, "%s|%d|%.1f\n", want, -3, 0.25);   /* longer than the stack line */
-	CHECK(r == 2500 + 8);
-	r = fmt_fprintf(f, "short %s\n", "line");
-	CHECK(r == 11);
-	rewind(f);
-	n = fread(got, 1, sizeof(got), f);
-	snprintf(want + 2500, sizeof(want) - 2500, "|-3|0.2\nshort line\n");
-	CHECK_MEM(got, n, want, strlen(want));
-	fclose(f);
 }
 
 /* What the fuzzer (fuzz_fmt) cannot ask libc: a * width of INT_MIN (a

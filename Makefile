@@ -120,25 +120,8 @@ nestd: $(O)/nestd.o $(LIB_OBJ)
 
 $(O)/%.o: %.c $(HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(OBJ_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# COLD_CFLAGS (the static builds: -Oz): the files that run once per
-# command line, operator action or Slack event, never per agent message or
-# handshake: option parsing, help, ctl, the token tools, the installer,
-# the Slack face, the service, usage and exec commands (exec forks a shell
-# anyway), the token file and scopes (read once per login), the audit log
-# and the authorisation checks (once per operator command), number
-# parsing (options and files), time zones.  LTO keeps each function's
-# level (recorded per function), so the hot files (agent, conn, ws, json,
-# loop, net, the router, the fleet, tls, BearSSL) stay -Os.  Added one at a
-# time, measured: a file whose callers are hot can make the binary larger.
-COLD_SRC := nestd.c cfg.c agent_opts.c server_opts.c help.c dotenv.c md.c tz.c \
-	ctl.c ctl_io.c ctl_show.c ctl_table.c ctl_text.c token.c token_cmd.c \
-	server_install.c $(wildcard server_slack*.c) server_audit_tail.c server_api_tokens.c \
-	server_metrics.c agent_svc.c agent_sys.c agent_usage.c inflate.c httpc.c dns.c \
-	agent_exec.c token_file.c token_scope.c num.c server_audit.c server_authz.c
-COLD_CFLAGS ?=
-$(COLD_SRC:%.c=$(O)/%.o): OBJ_CFLAGS = $(COLD_CFLAGS)
 
 # Only tls.c looks at NESTD_TLS, only the cluster's files, token_kv.c and
 # the router (and its test) at NESTD_NATS: rebuild them when the choice
@@ -315,7 +298,7 @@ fuzz-bins: $(FUZZ_SRC:fuzz/%.c=$(O)/%)
 $(O)/fuzz_%: fuzz/fuzz_%.c $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
-# The release binary: musl, static, stripped, small (-Os, unused sections
+# The release binary: musl, static, stripped, small (-Oz, unused sections
 # dropped).  jsmn is header-only: its header is copied beside the build so
 # musl-gcc never sees glibc's /usr/include.
 # -fno-pie: Debian's gcc makes position-independent code by default, but a
@@ -331,15 +314,17 @@ $(O)/fuzz_%: fuzz/fuzz_%.c $(LIB_OBJ)
 # -fno-tree-switch-conversion: no lookup tables built from switches (0.4 KB);
 # -fno-partial-inlining: no function split to inline its head (0.2 KB).
 # Neither moves the agent's instructions per round trip
-# (bench/bench_agent_instr.sh: 15,705 against 15,714 before).
-STATIC_CFLAGS  = -Os -flto=auto -flto-partition=one -ffunction-sections -fdata-sections \
+# (bench/bench_agent_instr.sh: 15,705 against 15,714 before), and the
+# server's per relayed request went down 0.3 %.
+# -Oz on every file, not -Os (2.2 KB off the full binary, 1.1 KB off the
+# agent's): measured with callgrind, the agent's instructions per round
+# trip stayed the same (15,668 against 15,705), a full TLS handshake too
+# (BearSSL keeps its own -Os), and the server's per relayed request and
+# /healthz rose 1.35 %.  Only cold files at -Oz, the earlier rule, was
+# bigger than both: LTO does not inline across optimisation levels.
+STATIC_CFLAGS  = -Oz -flto=auto -flto-partition=one -ffunction-sections -fdata-sections \
 		 -fno-asynchronous-unwind-tables -fcf-protection=none -fno-pie -fno-jump-tables \
 		 -fno-tree-switch-conversion -fno-partial-inlining -DNESTD_MALLOC=1
-# The cold files (COLD_SRC) at -Oz: 1.2 KB.  Not every file: LTO does not
-# inline across functions of different levels, so a hot file at -Oz grows
-# its callers (measured: adding the server's API and web files made the
-# binary larger).
-STATIC_COLD_CFLAGS = -Oz
 # -z norelro: a static musl binary has no loader to make RELRO read-only, and
 # the page RELRO wants aligned costs up to 4 KiB of padding in the file; a
 # small common-page-size keeps ld from padding the data to save a page of
@@ -360,7 +345,7 @@ nestd-static: FORCE
 		test -f build/include/jsmn.h
 ifeq ($(TLS),0)
 	$(MAKE) O=build/static-notls CC=$(MUSL_CC) TLS=0 NATS=0 BEARSSL_DIR= \
-		CFLAGS="$(STATIC_CFLAGS)" COLD_CFLAGS="$(STATIC_COLD_CFLAGS)" LDFLAGS="$(STATIC_LDFLAGS)" INCS=-I$(CURDIR)/build/include \
+		CFLAGS="$(STATIC_CFLAGS)" LDFLAGS="$(STATIC_LDFLAGS)" INCS=-I$(CURDIR)/build/include \
 		build/static-notls/nestd
 	$(DROP_SECTIONS) build/static-notls/nestd $@
 else
@@ -369,7 +354,7 @@ ifeq ($(BEARSSL_DIR),)
 	$(MAKE) static BEARSSL_DIR=$(CURDIR)/build/bearssl-musl
 else
 	$(MAKE) O=build/static CC=$(MUSL_CC) TLS=1 NATS=0 BEARSSL_DIR=$(BEARSSL_DIR) \
-		CFLAGS="$(STATIC_CFLAGS)" COLD_CFLAGS="$(STATIC_COLD_CFLAGS)" LDFLAGS="$(STATIC_LDFLAGS)" INCS=-I$(CURDIR)/build/include \
+		CFLAGS="$(STATIC_CFLAGS)" LDFLAGS="$(STATIC_LDFLAGS)" INCS=-I$(CURDIR)/build/include \
 		build/static/nestd
 	$(DROP_SECTIONS) build/static/nestd $@
 endif
@@ -385,7 +370,7 @@ static-syms: FORCE
 		test -f build/include/jsmn.h
 	sh tools/bearssl-musl.sh build
 	$(MAKE) O=$(SYMS_O) CC=$(MUSL_CC) TLS=1 NATS=0 BEARSSL_DIR=$(CURDIR)/build/bearssl-musl \
-		CFLAGS="$(STATIC_CFLAGS)" COLD_CFLAGS="$(STATIC_COLD_CFLAGS)" LDFLAGS="$(filter-out -s,$(STATIC_LDFLAGS))" \
+		CFLAGS="$(STATIC_CFLAGS)" LDFLAGS="$(filter-out -s,$(STATIC_LDFLAGS))" \
 		INCS=-I$(CURDIR)/build/include $(SYMS_O)/nestd
 	@nm --size-sort -S -t d $(SYMS_O)/nestd | tail -n 40
 	@size $(SYMS_O)/nestd
@@ -401,7 +386,7 @@ nestd-agent-static: FORCE
 		test -f build/include/jsmn.h
 ifeq ($(TLS),0)
 	$(MAKE) O=build/static-agent-notls CC=$(MUSL_CC) TLS=0 NATS=0 BEARSSL_DIR= AGENT_ONLY=1 \
-		CFLAGS="$(STATIC_CFLAGS)" COLD_CFLAGS="$(STATIC_COLD_CFLAGS)" LDFLAGS="$(STATIC_LDFLAGS)" INCS=-I$(CURDIR)/build/include \
+		CFLAGS="$(STATIC_CFLAGS)" LDFLAGS="$(STATIC_LDFLAGS)" INCS=-I$(CURDIR)/build/include \
 		build/static-agent-notls/nestd
 	$(DROP_SECTIONS) build/static-agent-notls/nestd $@
 else
@@ -410,7 +395,7 @@ ifeq ($(BEARSSL_DIR),)
 	$(MAKE) static-agent BEARSSL_DIR=$(CURDIR)/build/bearssl-musl
 else
 	$(MAKE) O=build/static-agent CC=$(MUSL_CC) TLS=1 NATS=0 BEARSSL_DIR=$(BEARSSL_DIR) AGENT_ONLY=1 \
-		CFLAGS="$(STATIC_CFLAGS)" COLD_CFLAGS="$(STATIC_COLD_CFLAGS)" LDFLAGS="$(STATIC_LDFLAGS)" INCS=-I$(CURDIR)/build/include \
+		CFLAGS="$(STATIC_CFLAGS)" LDFLAGS="$(STATIC_LDFLAGS)" INCS=-I$(CURDIR)/build/include \
 		build/static-agent/nestd
 	$(DROP_SECTIONS) build/static-agent/nestd $@
 endif

@@ -16,9 +16,7 @@ DEST=$O/bearssl-musl
 # For a static binary of C: no -fPIC (no GOT to go through), no unwind
 # tables (nothing unwinds), LTO objects (the final link inlines across
 # BearSSL and nestd and drops what neither uses); 16 KiB off the binary.
-# -fno-pie (Debian's gcc makes PIE code by default), no CET landing pads
-# and no jump tables, as for nestd's own files (0.25 KB).
-FLAGS="-W -Wall -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables -flto -fno-pie -fno-jump-tables -fcf-protection=none"
+FLAGS="-W -Wall -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables -flto"
 if [ -f "$DEST/lib/libbearssl.a" ] && [ -f "$DEST/include/bearssl.h" ] &&
    [ "$(cat "$DEST/flags" 2>/dev/null)" = "$FLAGS" ]; then
 	exit 0

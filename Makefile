@@ -410,8 +410,8 @@ test-static: static-unit
 STATIC_UNIT = errmsg
 STATIC_SSL  = $(if $(filter 0,$(TLS)),TLS=0 BEARSSL_DIR=,TLS=1 BEARSSL_DIR=$(or $(BEARSSL_DIR),$(CURDIR)/build/bearssl-musl))
 static_unit = $(MAKE) O=$(1) CC=$(MUSL_CC) $(STATIC_SSL) NATS=0 AGENT_ONLY=$(2) \
-		CFLAGS="$(STATIC_CFLAGS)" COLD_CFLAGS="$(STATIC_COLD_CFLAGS)" \
-		LDFLAGS="$(filter-out -s,$(STATIC_LDFLAGS))" INCS=-I$(CURDIR)/build/include $(1)/unit && \
+		CFLAGS="$(STATIC_CFLAGS)" LDFLAGS="$(filter-out -s,$(STATIC_LDFLAGS))" \
+		INCS=-I$(CURDIR)/build/include $(1)/unit && \
 	$(1)/unit $(STATIC_UNIT)
 static-unit: static
 	$(call static_unit,build/static$(if $(filter 0,$(TLS)),-notls),0)

@@ -122,7 +122,6 @@ $(O)/%.o: %.c $(HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-
 # Only tls.c looks at NESTD_TLS, only the cluster's files, token_kv.c and
 # the router (and its test) at NESTD_NATS: rebuild them when the choice
 # changes.
@@ -315,13 +314,13 @@ $(O)/fuzz_%: fuzz/fuzz_%.c $(LIB_OBJ)
 # -fno-partial-inlining: no function split to inline its head (0.2 KB).
 # Neither moves the agent's instructions per round trip
 # (bench/bench_agent_instr.sh: 15,705 against 15,714 before), and the
-# server's per relayed request went down 0.3 %.
-# -Oz on every file, not -Os (2.2 KB off the full binary, 1.1 KB off the
-# agent's): measured with callgrind, the agent's instructions per round
-# trip stayed the same (15,668 against 15,705), a full TLS handshake too
-# (BearSSL keeps its own -Os), and the server's per relayed request and
-# /healthz rose 1.35 %.  Only cold files at -Oz, the earlier rule, was
-# bigger than both: LTO does not inline across optimisation levels.
+# server's went down 0.3 % (bench/bench_server_instr.sh, BINS= both).
+# -Oz on every file, not -Os (2.2 KB off the full binary, 0.9 KB off the
+# agent's): the agent's instructions per round trip stayed the same
+# (15,668 against 15,705), a full TLS handshake too (BearSSL keeps its own
+# -Os), the server's rose 1.2 % per relayed request and 2.7 % per /healthz
+# (bench/bench_server_instr.sh).  Only cold files at -Oz, the earlier rule,
+# was bigger than both: LTO does not inline across optimisation levels.
 STATIC_CFLAGS  = -Oz -flto=auto -flto-partition=one -ffunction-sections -fdata-sections \
 		 -fno-asynchronous-unwind-tables -fcf-protection=none -fno-pie -fno-jump-tables \
 		 -fno-tree-switch-conversion -fno-partial-inlining -DNESTD_MALLOC=1
@@ -333,7 +332,6 @@ STATIC_CFLAGS  = -Oz -flto=auto -flto-partition=one -ffunction-sections -fdata-s
 # padding between them (88 bytes).
 STATIC_LDFLAGS = -static -no-pie -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none \
 		 -Wl,-z,norelro -Wl,-z,common-page-size=64 -Wl,--sort-section=alignment
-MUSL_CC ?= musl-gcc
 # Nothing in a static musl C binary unwinds: its .eh_frame (from libc.a and
 # BearSSL, ~10 KB) goes, with the compiler's .comment.
 OBJCOPY ?= objcopy

@@ -4,8 +4,10 @@ booted with a real systemd (nspawn.py's container, on a private network so
 its server's port 8989 is its own): dpkg -i, the nestd system user and its
 state directory, the server's unit started and answering (a token minted
 as that user, an agent from the package connecting to it, over TCP and
-the Unix socket), the man page and completions in place, then dpkg -r
-(stopped, the config kept) and dpkg -P (state and config gone).
+the Unix socket), the man page and completions in place, the agent's unit
+started from a config of its own (Type=exec: a start whose binary cannot
+run fails at once), then dpkg -r (stopped, the config kept) and dpkg -P
+(state and config gone).
 
 Run as root with /usr/bin/python3, after make deb."""
 import glob
@@ -94,7 +96,7 @@ def test_serves():
     S.c.write("/root/ops.token", op.strip() + "\n", 0o600)
     S.c.write("/root/box1.token", ag.strip() + "\n", 0o600)
     rc, out, err = sh("nestd agent --server ws://127.0.0.1:8989/ --token-file /root/box1.token "
-                      "--services systemd > /root/agent.log 2>&1 & echo started")
+                      "--services systemd > /root/agent.log 2>&1 & echo $! > /root/agent.pid")
     check(rc == 0, "the package's binary as an agent", err)
     ok = wait_until(lambda: "box1" in sh("nestd ctl --server http://127.0.0.1:8989 --token-file /root/ops.token "
                                          "clients")[1], 20, 0.2)
@@ -104,7 +106,66 @@ def test_serves():
     check(rc == 0 and "hostname" in out, "ctl over the Unix socket of the unit's RuntimeDirectory", (out, err))
     rc, out, _ = S.c.run(["ls", "/var/lib/nestd"])
     check("tokens" in out.split(), "the token file in the state directory", out)
-    sh("pkill -x -f 'nestd agent --server ws://127.0.0.1:8989/ --token-file /root/box1.token --services systemd'")
+    # (The container has no procps: the agent goes by the pid its shell saw.)
+    rc, out, err = sh("kill $(cat /root/agent.pid)")
+    check(rc == 0, "the agent stopped by its pid", err)
+
+
+def unit_main(unit):
+    """(pid, the Uid: line's four uids) of unit's main process once it runs
+    /usr/bin/nestd itself, else None."""
+    pid = S.c.run(["systemctl", "show", "-p", "MainPID", "--value", unit])[1].strip()
+    if not pid.isdigit() or pid == "0":
+        return None
+    if S.c.run(["readlink", "/proc/%s/exe" % pid])[1].strip() != "/usr/bin/nestd":
+        return None
+    st = S.c.run(["cat", "/proc/%s/status" % pid])[1]
+    return pid, [l.split()[1:] for l in st.splitlines() if l.startswith("Uid:")]
+
+
+def test_agent_unit():
+    # The package ships the agent's unit but enables nothing: with a config
+    # of its own (as install.sh would write it) it starts, connects, and a
+    # stop closes the connection.
+    S.c.write("/etc/nestd/agent.token", open_token("box2") + "\n", 0o600)
+    S.c.write("/etc/nestd/agent.conf", "server = ws://127.0.0.1:8989/\n"
+              "token-file = /etc/nestd/agent.token\nservices = systemd\n", 0o600)
+    rc, out, err = S.c.run(["systemctl", "start", "nestd-agent"], timeout=T(30))
+    check(rc == 0, "systemctl start nestd-agent (Type=exec: returns once nestd runs)", (out, err))
+    m = wait_until(lambda: unit_main("nestd-agent"), 10, 0.05)
+    check(m and m[1] == [["0"] * 4], "the agent's unit runs /usr/bin/nestd as root", m)
+    ctl = "nestd ctl --server http://127.0.0.1:8989 --token-file /root/ops.token "
+    ok = wait_until(lambda: "box2" in sh(ctl + "clients")[1], 20, 0.2)
+    check(ok, "the unit's agent connects",
+          S.c.run(["journalctl", "-u", "nestd-agent", "--no-pager"])[1][-2000:])
+    rc, out, err = sh(ctl + "services box2")
+    check(rc == 0 and "nestd-server.service" in out, "and lists the server's unit through systemd", (out, err))
+    rc, out, err = S.c.run(["systemctl", "stop", "nestd-agent"], timeout=T(30))
+    check(rc == 0 and S.c.run(["systemctl", "is-active", "nestd-agent"])[1].strip() == "inactive",
+          "systemctl stop nestd-agent", (out, err))
+    def state(name):
+        rows = [l.split() for l in sh(ctl + "--no-headers clients")[1].splitlines()]
+        return next((r[1] for r in rows if r and r[0] == name), None)
+    ok = wait_until(lambda: state("box2") == "offline" and state("box1") == "offline", 20, 0.2)
+    check(ok, "the server sees both agents go", sh(ctl + "clients")[1])
+    # Type=exec: a start whose binary cannot be run fails there and then
+    # (Type=simple would report success and fail after the fork).
+    dropin = "/etc/systemd/system/nestd-agent.service.d"
+    S.c.write(dropin + "/broken.conf", "[Service]\nExecStart=\nExecStart=/usr/lib/nestd/absent agent\n", 0o644)
+    S.c.run(["systemctl", "daemon-reload"])
+    rc, out, err = S.c.run(["systemctl", "start", "nestd-agent"], timeout=T(30))
+    check(rc != 0, "a binary that cannot be run: systemctl start fails at once", (rc, out, err))
+    S.c.run(["rm", "-rf", dropin])
+    S.c.run(["systemctl", "stop", "nestd-agent"], timeout=T(30))
+    S.c.run(["systemctl", "reset-failed", "nestd-agent"])
+    S.c.run(["systemctl", "daemon-reload"])
+    S.c.run(["rm", "-f", "/etc/nestd/agent.conf", "/etc/nestd/agent.token"])
+
+
+def open_token(name):
+    rc, tok, err = sh("cd / && setpriv --reuid=nestd --regid=nestd --init-groups nestd token new " + name)
+    check(rc == 0 and len(tok.strip()) == 73, "an agent token for " + name, err)
+    return tok.strip()
 
 
 def test_remove_and_purge():
@@ -124,4 +185,4 @@ def test_remove_and_purge():
 
 
 if __name__ == "__main__":
-    run_tests(S, [setup, test_install, test_serves, test_remove_and_purge])
+    run_tests(S, [setup, test_install, test_serves, test_agent_unit, test_remove_and_purge])

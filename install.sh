@@ -92,7 +92,7 @@ Wants=network-online.target
 After=network-online.target
 
 [Service]
-Type=simple
+Type=exec
 ExecStart=/usr/local/bin/nestd agent --config /etc/nestd/agent.conf
 Restart=always
 RestartSec=5
@@ -138,7 +138,7 @@ service_user() {
 Description=nestd agent (Nest Management Bot), for this user
 
 [Service]
-Type=simple
+Type=exec
 ExecStart=%h/.local/bin/nestd agent --config %h/.config/nestd/agent.conf
 Restart=always
 RestartSec=5

@@ -708,12 +708,16 @@
     if (!st.pv || st.pv.agent !== agent) {
       var so = savedSort();
       st.pv = { agent: agent, rows: null, err: '', sortKey: so.key, sortDir: so.dir, filter: '', page: 0,
-        pageSize: 100, auto: false, showKernel: false, mine: false, users: [], loadedAt: 0, sorted: null, loading: false };
+        pageSize: 100, auto: false, showKernel: false, mine: false, users: [], loadedAt: 0, sorted: null, loading: false, waiting: [] };
     }
     return st.pv;
   }
 
+  /* One listing in flight per agent; every caller's then runs at its end.
+   * A view drawn again while it loads (a poll's redraw, then the
+   * hashchange) waits for the same answer rather than for none. */
   function loadProcs(pv, then) {
+    pv.waiting.push(then);
     if (pv.loading) return;
     pv.loading = true;
     cmd(pv.agent, 'obtain_all_process_info').then(function (rows) {
@@ -733,8 +737,10 @@
     }, function (e) {
       pv.err = e.message;
     }).then(function () {
+      var w = pv.waiting;
       pv.loading = false;
-      then();
+      pv.waiting = [];
+      w.forEach(function (f) { f(); });
     });
   }
 

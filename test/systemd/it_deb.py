@@ -61,21 +61,9 @@ def test_install():
     check(ok, "nestd-server.service is started", S.c.run(["systemctl", "status", "nestd-server", "--no-pager"])[1])
     rc, out, _ = S.c.run(["systemctl", "is-enabled", "nestd-server"])
     check(out.strip() == "enabled", "and enabled", out)
-    # The uids the kernel holds for the unit's main process (the Uid: line
-    # of /proc/PID/status: real, effective, saved, fs), once that process
-    # is nestd itself.  Not the owner of /proc/PID: that reads root while
-    # the process is not dumpable, as it is between systemd's setuid and
-    # its exec of the binary.
-    def main_uids():
-        pid = S.c.run(["systemctl", "show", "-p", "MainPID", "--value", "nestd-server"])[1].strip()
-        rc, exe, _ = S.c.run(["readlink", "/proc/%s/exe" % pid])
-        if not pid.isdigit() or pid == "0" or exe.strip() != "/usr/bin/nestd":
-            return None
-        rc, st, _ = S.c.run(["cat", "/proc/%s/status" % pid])
-        return [l.split()[1:] for l in st.splitlines() if l.startswith("Uid:")]
-    uids = wait_until(main_uids, 10, 0.05)
+    m = wait_until(lambda: unit_main("nestd-server"), 10, 0.05)
     want = f[2] if len(f) == 7 else "?"
-    check(uids == [[want] * 4], "the server runs as nestd (real, effective, saved and fs uid %s)" % want, uids)
+    check(m and m[1] == [[want] * 4], "the server runs as nestd (real, effective, saved and fs uid %s)" % want, m)
     for p in ("/usr/bin/nestd", "/usr/share/man/man1/nestd.1.gz", "/usr/share/bash-completion/completions/nestd",
               "/usr/share/zsh/vendor-completions/_nestd", "/lib/systemd/system/nestd-server.service",
               "/lib/systemd/system/nestd-agent.service", "/usr/lib/systemd/user/nestd-agent.service",
@@ -88,13 +76,8 @@ def test_install():
 def test_serves():
     # As the README says (sudo -u nestd), with HOME still root's: the
     # default state directory is the one nestd owns.
-    rc, op, err = sh("cd / && setpriv --reuid=nestd --regid=nestd --init-groups "
-                     "nestd token new ops --role operator")
-    check(rc == 0 and len(op.strip()) == 73, "a token minted as the nestd user", err)
-    rc, ag, err = sh("cd / && setpriv --reuid=nestd --regid=nestd --init-groups nestd token new box1")
-    check(rc == 0 and len(ag.strip()) == 73, "an agent token", err)
-    S.c.write("/root/ops.token", op.strip() + "\n", 0o600)
-    S.c.write("/root/box1.token", ag.strip() + "\n", 0o600)
+    S.c.write("/root/ops.token", mint("ops --role operator", "a token minted as the nestd user") + "\n", 0o600)
+    S.c.write("/root/box1.token", mint("box1", "an agent token") + "\n", 0o600)
     rc, out, err = sh("nestd agent --server ws://127.0.0.1:8989/ --token-file /root/box1.token "
                       "--services systemd > /root/agent.log 2>&1 & echo $! > /root/agent.pid")
     check(rc == 0, "the package's binary as an agent", err)
@@ -111,9 +94,18 @@ def test_serves():
     check(rc == 0, "the agent stopped by its pid", err)
 
 
+def mint(args, what):
+    """A token made by `nestd token new ARGS` as the nestd user, checked as what."""
+    rc, tok, err = sh("cd / && setpriv --reuid=nestd --regid=nestd --init-groups nestd token new " + args)
+    check(rc == 0 and len(tok.strip()) == 73, what, err)
+    return tok.strip()
+
+
 def unit_main(unit):
-    """(pid, the Uid: line's four uids) of unit's main process once it runs
-    /usr/bin/nestd itself, else None."""
+    """(pid, the Uid: line's four uids: real, effective, saved, fs) of
+    unit's main process once it runs /usr/bin/nestd itself, else None.  Not
+    the owner of /proc/PID: that reads root while the process is not
+    dumpable, as it is between systemd's setuid and its exec of the binary."""
     pid = S.c.run(["systemctl", "show", "-p", "MainPID", "--value", unit])[1].strip()
     if not pid.isdigit() or pid == "0":
         return None
@@ -127,7 +119,7 @@ def test_agent_unit():
     # The package ships the agent's unit but enables nothing: with a config
     # of its own (as install.sh would write it) it starts, connects, and a
     # stop closes the connection.
-    S.c.write("/etc/nestd/agent.token", open_token("box2") + "\n", 0o600)
+    S.c.write("/etc/nestd/agent.token", mint("box2", "an agent token for box2") + "\n", 0o600)
     S.c.write("/etc/nestd/agent.conf", "server = ws://127.0.0.1:8989/\n"
               "token-file = /etc/nestd/agent.token\nservices = systemd\n", 0o600)
     rc, out, err = S.c.run(["systemctl", "start", "nestd-agent"], timeout=T(30))
@@ -160,12 +152,6 @@ def test_agent_unit():
     S.c.run(["systemctl", "reset-failed", "nestd-agent"])
     S.c.run(["systemctl", "daemon-reload"])
     S.c.run(["rm", "-f", "/etc/nestd/agent.conf", "/etc/nestd/agent.token"])
-
-
-def open_token(name):
-    rc, tok, err = sh("cd / && setpriv --reuid=nestd --regid=nestd --init-groups nestd token new " + name)
-    check(rc == 0 and len(tok.strip()) == 73, "an agent token for " + name, err)
-    return tok.strip()
 
 
 def test_remove_and_purge():

@@ -708,18 +708,16 @@
     if (!st.pv || st.pv.agent !== agent) {
       var so = savedSort();
       st.pv = { agent: agent, rows: null, err: '', sortKey: so.key, sortDir: so.dir, filter: '', page: 0,
-        pageSize: 100, auto: false, showKernel: false, mine: false, users: [], loadedAt: 0, sorted: null, loading: false, waiting: [] };
+        pageSize: 100, auto: false, showKernel: false, mine: false, users: [], loadedAt: 0, sorted: null, waiting: [] };
     }
     return st.pv;
   }
 
-  /* One listing in flight per agent; every caller's then runs at its end.
-   * A view drawn again while it loads (a poll's redraw, then the
-   * hashchange) waits for the same answer rather than for none. */
+  /* One listing in flight per agent (it is loading while pv.waiting holds
+   * callers); every caller's then runs at its end.  A view drawn again
+   * while it loads waits for the same answer rather than for none. */
   function loadProcs(pv, then) {
-    pv.waiting.push(then);
-    if (pv.loading) return;
-    pv.loading = true;
+    if (pv.waiting.push(then) > 1) return;
     cmd(pv.agent, 'obtain_all_process_info').then(function (rows) {
       if (!Array.isArray(rows)) throw ApiError('the agent sent a process list that is not a list', 200);
       var count = {};
@@ -738,7 +736,6 @@
       pv.err = e.message;
     }).then(function () {
       var w = pv.waiting;
-      pv.loading = false;
       pv.waiting = [];
       w.forEach(function (f) { f(); });
     });
@@ -925,7 +922,7 @@
       hint.textContent = said ||
         'Matches the name and command line; narrow with user:NAME, state:WORD, pid:N (combine them; -user:root excludes).';
       hint.classList.toggle('idle', !said);
-      if (!pv.rows) { status.textContent = pv.loading ? 'Loading…' : ''; return; }
+      if (!pv.rows) { status.textContent = pv.waiting.length ? 'Loading…' : ''; return; }
       users(me);
       mineBox.firstChild.disabled = !me;
       mineBox.title = me ? 'only the processes of ' + me : 'pick a user first';
